@@ -1,0 +1,92 @@
+/** Command-line arguments: a command, its positionals, and options (`--paths` and `--changed` take every value up to the next option). */
+export interface ParsedArgs {
+  readonly command: string | undefined;
+  readonly positionals: string[];
+  readonly workspaces: string[];
+  readonly store: string | undefined;
+  readonly json: boolean;
+  readonly help: boolean;
+  readonly label: string | undefined;
+  readonly changed: string[] | undefined;
+  readonly paths: string[] | undefined;
+  readonly dryRun: boolean;
+  readonly repair: boolean;
+}
+
+export class UsageError extends Error {}
+
+const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label']);
+const LIST_OPTIONS = new Set(['--changed', '--paths']);
+const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair']);
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const positionals: string[] = [];
+  const values = new Map<string, string[]>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    let token = argv[i]!;
+    let inline: string | undefined;
+    if (token.startsWith('--') && token.includes('=')) {
+      inline = token.slice(token.indexOf('=') + 1);
+      token = token.slice(0, token.indexOf('='));
+    }
+    if (FLAGS.has(token)) {
+      if (inline !== undefined) throw new UsageError(`${token} takes no value`);
+      flags.add(token);
+    } else if (VALUE_OPTIONS.has(token)) {
+      const value = inline ?? argv[++i];
+      if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${token} needs a value`);
+      values.set(token, [...(values.get(token) ?? []), value]);
+    } else if (LIST_OPTIONS.has(token)) {
+      const list = values.get(token) ?? [];
+      if (inline !== undefined) list.push(inline);
+      while (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) list.push(argv[++i]!);
+      if (list.length === 0) throw new UsageError(`${token} needs at least one path`);
+      values.set(token, list);
+    } else if (token.startsWith('-') && token !== '-') {
+      throw new UsageError(`unknown option ${token}`);
+    } else {
+      positionals.push(token);
+    }
+  }
+  const single = (name: string) => {
+    const list = values.get(name);
+    if (list && list.length > 1) throw new UsageError(`${name} may be given once`);
+    return list?.[0];
+  };
+  return {
+    command: positionals.shift(),
+    positionals,
+    workspaces: values.get('--workspace') ?? [],
+    store: single('--store'),
+    json: flags.has('--json'),
+    help: flags.has('--help') || flags.has('-h'),
+    label: single('--label'),
+    changed: values.get('--changed'),
+    paths: values.get('--paths'),
+    dryRun: flags.has('--dry-run'),
+    repair: flags.has('--repair'),
+  };
+}
+
+export const USAGE = `Usage: recovery-points <command> [options]
+
+Commands:
+  snapshot [--label TEXT] [--changed PATH…]   create a recovery point (--changed: only these paths changed)
+  list                                         list recovery points, newest first
+  show ID                                      show a point and the files it changed
+  diff ID [ID2]                                files that differ between a point and ID2 (default: the current files)
+  restore ID [--paths PATH…] [--dry-run]       restore a point, or some of its files (a safety point is made first)
+  undo                                         undo the last restore
+  verify [--repair]                            check every stored object and point (--repair: move broken ones aside)
+  gc                                           remove stored content no point needs
+  stats                                        store size, objects, points, deduplication
+
+Options:
+  --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)
+  --store DIR       store folder (default: the store VS Code keeps for that workspace)
+  --json            machine-readable output
+  -h, --help        this help
+
+ID may be any unique prefix of a point id, or "latest".
+Exit codes: 0 success, 1 failure, 2 bad usage.`;

@@ -1,0 +1,87 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describeCause, RecoveryStore, StateError, type Logger } from '../core';
+import { parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
+import { COMMANDS, type Output } from './commands';
+import { findExtensionStore } from './storeLocator';
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  if (args.help || !args.command) {
+    process.stdout.write(`${USAGE}\n`);
+    return args.command || args.help ? 0 : 2;
+  }
+  const command = COMMANDS[args.command];
+  if (!command) return usage(`unknown command "${args.command}"`);
+  const [min, max] = command.positionals;
+  if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? min : `${min} to ${max}`} argument(s)`);
+
+  const workspaces = (args.workspaces.length > 0 ? args.workspaces : [process.cwd()]).map((w) => path.resolve(w));
+  for (const workspace of workspaces) {
+    if (!fs.statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) return fail(`The workspace folder ${workspace} does not exist.`);
+  }
+  const storeDir = args.store ? path.resolve(args.store) : await findExtensionStore(workspaces[0]!);
+  if (!storeDir) {
+    return fail(`No recovery point store was found for ${workspaces[0]}: open it in VS Code with Recovery Points installed, or give one with --store DIR.`);
+  }
+  const logger: Logger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message) => process.stderr.write(`warning: ${message}\n`),
+    error: (message) => process.stderr.write(`error: ${message}\n`),
+  };
+  const out: Output = {
+    result: (human, data) => process.stdout.write(`${args.json ? JSON.stringify(data, null, 2) : human}\n`),
+    progress: (message) => {
+      if (!args.json && process.stderr.isTTY) process.stderr.write(`${message}…\n`);
+    },
+  };
+  let store: RecoveryStore | undefined;
+  try {
+    store = await RecoveryStore.open({ storeDir, roots: rootsFor(workspaces), actor: `cli:${process.pid}`, logger });
+    await command.run(store, args, out);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    return fail(error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`);
+  } finally {
+    await store?.close().catch(() => undefined);
+  }
+}
+
+/** Workspace folders are named like VS Code names them: by their folder name, made unique. */
+function rootsFor(workspaces: string[]): Array<{ name: string; path: string }> {
+  const used = new Set<string>();
+  return workspaces.map((workspace) => {
+    const base = path.basename(workspace) || 'workspace';
+    let name = base;
+    for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
+    used.add(name);
+    return { name, path: workspace };
+  });
+}
+
+function usage(message: string): number {
+  process.stderr.write(`recovery-points: ${message}\nRun "recovery-points --help" for usage.\n`);
+  return 2;
+}
+
+function fail(message: string): number {
+  process.stderr.write(`recovery-points: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  return 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    process.stderr.write(`recovery-points: ${describeCause(error)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,177 @@
+import { formatBytes, formatChangeCounts, formatRelativeTime } from '../core/format';
+import { pointIdTime, RecoveryStore, StateError, toPointPath, type PointSummary, type RestorePlan, type TreeDiff } from '../core';
+import { UsageError, type ParsedArgs } from './args';
+
+/** Writes what a command produced: `human` for people, `data` for `--json`. */
+export interface Output {
+  result(human: string, data: unknown): void;
+  progress(message: string): void;
+}
+
+type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
+
+export const COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
+  snapshot: {
+    positionals: [0, 0],
+    run: async (store, args, out) => {
+      const changedPaths = args.changed?.map((p) => absoluteInWorkspace(store, p));
+      const point = await store.recovery.createRecoveryPoint(undefined, {
+        trigger: 'manual',
+        label: args.label ?? null,
+        changedPaths,
+        onProgress: (m) => out.progress(m),
+      });
+      out.result(`Created recovery point ${point!.id} (${point!.fileCount} files, ${formatChangeCounts(point!.changes)}, ${formatBytes(point!.addedBytes)} added)`, point!.id);
+    },
+  },
+  list: {
+    positionals: [0, 0],
+    run: async (store, _args, out) => {
+      const points = await store.recovery.listRecoveryPoints();
+      const lines = points.map(
+        (p) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${formatChangeCounts(p.changes).padEnd(16)} ${p.label ? `[${p.label}] ` : ''}${p.summary}`,
+      );
+      out.result(points.length === 0 ? 'No recovery points yet.' : lines.join('\n'), points);
+    },
+  },
+  show: {
+    positionals: [1, 1],
+    run: async (store, args, out) => {
+      const id = await resolveId(store, args.positionals[0]!);
+      const point = await store.persistence.requireSnapshot(id);
+      const changes = await store.recovery.changedFiles(id);
+      const human = [
+        `Point     ${point.id}${point.label ? `  [${point.label}]` : ''}`,
+        `Created   ${point.createdAt} (${formatRelativeTime(Date.parse(point.createdAt))}) by ${point.actor}`,
+        `Trigger   ${point.trigger}: ${point.summary}`,
+        `Files     ${point.fileCount} (${formatBytes(point.totalSize)}), ${formatChangeCounts(point.changes)} against ${point.parentId ?? 'nothing'}`,
+        `Folders   ${point.roots.map((r) => `${r.name} = ${r.path}`).join(', ')}`,
+        ...formatDiff(changes),
+      ].join('\n');
+      const { state: _state, ...summary } = point;
+      out.result(human, { ...summary, sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes) });
+    },
+  },
+  diff: {
+    positionals: [1, 2],
+    run: async (store, args, out) => {
+      const from = await resolveId(store, args.positionals[0]!);
+      const to = args.positionals[1] ? await resolveId(store, args.positionals[1]) : undefined;
+      const diff = await store.recovery.diff(from, to);
+      const lines = formatDiff(diff);
+      out.result(lines.length === 0 ? 'No differences.' : lines.join('\n'), diffAsJson(diff));
+    },
+  },
+  restore: {
+    positionals: [1, 1],
+    run: async (store, args, out) => {
+      const id = await resolveId(store, args.positionals[0]!);
+      const roots = store.persistence.workspaceRoots;
+      const paths = args.paths?.map((p) => toPointPath(roots, p, roots[0]?.path));
+      if (args.dryRun) {
+        const plan = await store.recovery.previewRestore(id, paths);
+        out.result(formatPlan(plan, 'Would restore'), planAsJson(plan));
+        return;
+      }
+      const result = await store.recovery.restore(id, { paths, onProgress: (m) => out.progress(m) });
+      const skipped = result.outcome.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`);
+      out.result(
+        [
+          `Restored ${result.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted.`,
+          ...skipped,
+          `Safety point ${result.safetyPointId} holds the files as they were; "recovery-points undo" brings them back.`,
+        ].join('\n'),
+        { restored: result.point.id, safetyPointId: result.safetyPointId, written: result.outcome.written, removed: result.outcome.removed, skipped: result.outcome.skipped },
+      );
+    },
+  },
+  undo: {
+    positionals: [0, 0],
+    run: async (store, _args, out) => {
+      const result = await store.recovery.undoLastRestore({ onProgress: (m) => out.progress(m) });
+      out.result(`Undid the last restore: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`, {
+        restored: result.point.id,
+        safetyPointId: result.safetyPointId,
+        written: result.outcome.written,
+        removed: result.outcome.removed,
+      });
+    },
+  },
+  verify: {
+    positionals: [0, 0],
+    run: async (store, args, out) => {
+      const report = await store.recovery.verify({ repair: args.repair, onProgress: (m) => out.progress(m) });
+      const lines = [
+        `Checked ${report.objectsChecked} objects and ${report.pointsChecked} points.`,
+        ...report.brokenObjects.map((b) => `  broken object ${b.hash?.slice(0, 12) ?? '(pack)'} in ${b.pack}: ${b.problem}`),
+        ...report.brokenPoints.map((b) => `  broken point ${b.id}: ${b.problems.join('; ')}`),
+        ...(report.stateProblem ? [`  state file: ${report.stateProblem}`] : []),
+        ...(report.repaired ? [`Repaired: ${report.repaired.objectsSaved} objects saved, ${report.repaired.pointsQuarantined} points moved to quarantine${report.repaired.stateRecovered ? ', state recovered' : ''}.`] : []),
+        report.ok ? 'The store is healthy.' : args.repair ? 'Problems were found and repaired.' : 'Problems were found: run "recovery-points verify --repair" to move broken parts aside.',
+      ];
+      out.result(lines.join('\n'), report);
+      if (!report.ok && !args.repair) process.exitCode = 1;
+    },
+  },
+  gc: {
+    positionals: [0, 0],
+    run: async (store, _args, out) => {
+      const result = await store.recovery.collectGarbage();
+      out.result(`Removed ${result.removedObjects} unreferenced objects, freed ${formatBytes(result.freedBytes)}.`, result);
+    },
+  },
+  stats: {
+    positionals: [0, 0],
+    run: async (store, _args, out) => {
+      const s = await store.recovery.stats();
+      out.result(
+        [
+          `Points       ${s.points} (${s.labelledPoints} labelled)`,
+          `Objects      ${s.objects} (${s.blobs} file contents, ${s.trees} folders) in ${s.packs} packs`,
+          `On disk      ${formatBytes(s.diskBytes)} (stored ${formatBytes(s.storedBytes)})`,
+          `Captured     ${formatBytes(s.logicalBytes)} across all points`,
+          `Dedup ratio  ${s.dedupRatio.toFixed(1)}×`,
+        ].join('\n'),
+        s,
+      );
+    },
+  },
+};
+
+/** A full id, a unique prefix, or `latest`. */
+export async function resolveId(store: RecoveryStore, wanted: string): Promise<string> {
+  const points: PointSummary[] = await store.recovery.listRecoveryPoints();
+  if (wanted === 'latest') {
+    if (!points[0]) throw StateError.snapshotNotFound(wanted);
+    return points[0].id;
+  }
+  const matches = points.filter((p) => p.id.startsWith(wanted));
+  if (matches.length === 1) return matches[0]!.id;
+  if (matches.length > 1) throw new UsageError(`"${wanted}" matches ${matches.length} points; give more of the id.`);
+  throw StateError.snapshotNotFound(wanted);
+}
+
+function absoluteInWorkspace(store: RecoveryStore, input: string): string {
+  const roots = store.persistence.workspaceRoots;
+  const pointPath = toPointPath(roots, input, roots[0]?.path);
+  const [rootName, ...rest] = pointPath.split('/');
+  const root = roots.find((r) => r.name === rootName)!;
+  return [root.path, ...rest].join('/');
+}
+
+function formatDiff(diff: TreeDiff): string[] {
+  return [...diff.added.map((c) => `  + ${c.path}`), ...diff.modified.map((c) => `  ~ ${c.path}`), ...diff.deleted.map((c) => `  \u2212 ${c.path}`)];
+}
+
+function diffAsJson(diff: TreeDiff) {
+  return { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
+}
+
+function formatPlan(plan: RestorePlan, verb: string): string {
+  const lines = [...plan.add.map((c) => `  + ${c.path}`), ...plan.modify.map((c) => `  ~ ${c.path}`), ...plan.remove.map((c) => `  \u2212 ${c.path}`)];
+  return lines.length === 0 ? 'Nothing to restore: the files already match.' : [`${verb} ${lines.length} files:`, ...lines].join('\n');
+}
+
+function planAsJson(plan: RestorePlan) {
+  return { add: plan.add.map((c) => c.path), modify: plan.modify.map((c) => c.path), remove: plan.remove.map((c) => c.path) };
+}

@@ -1,0 +1,113 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { describeCause, errorCode, ioError, StateError } from './errors';
+import type { DocumentType } from './schemas';
+
+/** Store files and folders are readable by their owner only. */
+export const PRIVATE_FILE_MODE = 0o600;
+export const PRIVATE_DIR_MODE = 0o700;
+
+/** Largest document we agree to parse; anything bigger is treated as corrupt rather than read into memory. */
+const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  try {
+    await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await fs.chmod(dir, PRIVATE_DIR_MODE);
+  } catch (error) {
+    throw ioError(`create the folder ${dir}`, error);
+  }
+}
+
+/**
+ * fsync a folder so that renames into it survive a power loss. write-file-atomic syncs the file but
+ * not its folder; we sync folders wherever a later write depends on an earlier one being durable.
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    // Some file systems refuse fsync on folders; the rename itself is still atomic there.
+    if (errorCode(error) !== 'EINVAL' && errorCode(error) !== 'EISDIR') throw ioError(`sync the folder ${dir}`, error);
+  } finally {
+    await handle?.close();
+  }
+}
+
+/** Parses and validates a document's bytes, migrating older schema versions. Throws InvalidState. */
+export function parseDocument<T>(type: DocumentType<T>, text: string, where: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw StateError.invalidState(`The ${type.name} ${where} is not valid JSON (${describeCause(error)}).`, error);
+  }
+  const migrated = type.migrate ? safeMigrate(type, raw, where) : raw;
+  const result = type.schema.safeParse(migrated);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+    throw StateError.invalidState(`The ${type.name} ${where} is not valid: ${issue?.message ?? 'unknown problem'}${at}.`, result.error);
+  }
+  return result.data;
+}
+
+function safeMigrate<T>(type: DocumentType<T>, raw: unknown, where: string): unknown {
+  try {
+    return type.migrate!(raw);
+  } catch (error) {
+    throw StateError.invalidState(`The ${type.name} ${where} has an old format that could not be migrated (${describeCause(error)}).`, error);
+  }
+}
+
+/** Reads a document; `undefined` when the file does not exist. Throws InvalidState when it is corrupt, IoError when unreadable. */
+export async function readDocument<T>(file: string, type: DocumentType<T>): Promise<T | undefined> {
+  let text: string;
+  try {
+    const stat = await fs.stat(file);
+    if (stat.size > MAX_DOCUMENT_BYTES) {
+      throw StateError.invalidState(`The ${type.name} ${file} is ${stat.size} bytes, larger than any valid one.`);
+    }
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    if (error instanceof StateError) throw error;
+    throw ioError(`read the ${type.name} ${file}`, error);
+  }
+  return parseDocument(type, text, file);
+}
+
+export interface WriteOptions {
+  /** fsync the file before the rename (default true). Caches that can be rebuilt skip it. */
+  readonly durable?: boolean;
+}
+
+/** Validates and writes a document atomically (temp file, fsync, rename), owner-only. */
+export async function writeDocument<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): Promise<void> {
+  const checked = type.schema.safeParse(value);
+  if (!checked.success) {
+    throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
+  }
+  try {
+    await writeFileAtomic(file, JSON.stringify(checked.data), { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
+  } catch (error) {
+    throw ioError(`write the ${type.name} ${file}`, error);
+  }
+}
+
+/** Moves a broken file aside into the quarantine folder (kept for inspection) and returns its new path. */
+export async function quarantineFile(file: string, quarantineDir: string, reason: string): Promise<string> {
+  await ensurePrivateDir(quarantineDir);
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const target = path.join(quarantineDir, `${stamp}-${path.basename(file)}`);
+  try {
+    await fs.rename(file, target);
+    await fs.writeFile(`${target}.reason.txt`, `${reason}\n`, { mode: PRIVATE_FILE_MODE });
+  } catch (error) {
+    throw ioError(`move the broken file ${file} to ${quarantineDir}`, error);
+  }
+  return target;
+}

@@ -1,0 +1,74 @@
+/** The spec's error kinds. Each error carries a sentence a person can act on and, where there is one, the cause. */
+export type StateErrorKind =
+  | 'SaveError'
+  | 'LoadError'
+  | 'SnapshotCreationError'
+  | 'SnapshotLoadError'
+  | 'SnapshotNotFound'
+  | 'InvalidState'
+  | 'IoError';
+
+export class StateError extends Error {
+  readonly kind: StateErrorKind;
+  override readonly cause: unknown;
+
+  constructor(kind: StateErrorKind, message: string, cause?: unknown) {
+    super(message);
+    this.name = 'StateError';
+    this.kind = kind;
+    this.cause = cause;
+  }
+
+  static saveError(message: string, cause?: unknown): StateError {
+    return new StateError('SaveError', message, cause);
+  }
+  static loadError(message: string, cause?: unknown): StateError {
+    return new StateError('LoadError', message, cause);
+  }
+  static snapshotCreation(message: string, cause?: unknown): StateError {
+    return new StateError('SnapshotCreationError', message, cause);
+  }
+  static snapshotLoad(message: string, cause?: unknown): StateError {
+    return new StateError('SnapshotLoadError', message, cause);
+  }
+  static snapshotNotFound(id: string): StateError {
+    return new StateError('SnapshotNotFound', `No recovery point "${id}" exists. List the points to see which ones are kept.`);
+  }
+  static invalidState(message: string, cause?: unknown): StateError {
+    return new StateError('InvalidState', message, cause);
+  }
+  static io(message: string, cause?: unknown): StateError {
+    return new StateError('IoError', message, cause);
+  }
+}
+
+export function isStateError(value: unknown): value is StateError {
+  return value instanceof StateError;
+}
+
+/** The errno code of a Node error, if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+/** A short description of an underlying cause, for messages and logs. */
+export function describeCause(error: unknown): string {
+  if (error instanceof Error) {
+    const code = errorCode(error);
+    return code && !error.message.includes(code) ? `${code}: ${error.message}` : error.message;
+  }
+  return String(error);
+}
+
+/** Turns any failure of a file-system call into an IoError that says what we were doing and what to do. */
+export function ioError(doing: string, error: unknown): StateError {
+  if (error instanceof StateError) return error;
+  const code = errorCode(error);
+  const hint =
+    code === 'ENOSPC' ? ' The disk is full: free some space and try again.'
+    : code === 'EACCES' || code === 'EPERM' ? ' Permission was denied: check the owner and permissions of the folder.'
+    : code === 'EROFS' ? ' The file system is read-only.'
+    : code === 'EMFILE' ? ' Too many files are open: try again.'
+    : '';
+  return StateError.io(`Could not ${doing} (${describeCause(error)}).${hint}`, error);
+}

@@ -1,0 +1,30 @@
+/** Wording shared by the command-line tool and the extension. */
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value >= 100 ? value.toFixed(0) : value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatRelativeTime(time: number, now = Date.now()): string {
+  const seconds = Math.round((now - time) / 1000);
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  if (days < 30) return days === 1 ? 'yesterday' : `${days} days ago`;
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+/** `+A ~M −D` */
+export function formatChangeCounts(changes: { added: number; modified: number; deleted: number }): string {
+  return `+${changes.added} ~${changes.modified} \u2212${changes.deleted}`;
+}

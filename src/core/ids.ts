@@ -1,0 +1,17 @@
+import { randomBytes } from 'node:crypto';
+
+let lastMillis = 0;
+
+/** A new point id that sorts by creation time: `20261125T150842123Z-a1b2c3`; strictly increasing within a process. */
+export function newPointId(now = Date.now()): string {
+  const millis = Math.max(now, lastMillis + 1);
+  lastMillis = millis;
+  const stamp = new Date(millis).toISOString().replace(/[-:.]/g, '');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The creation time encoded in a point id. */
+export function pointIdTime(id: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(id);
+  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!) : Number.NaN;
+}

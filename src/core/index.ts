@@ -1,0 +1,21 @@
+/** The storage core's public API (plain Node; used by the extension and the command-line tool). */
+export * from './errors';
+export * from './events';
+export * from './logger';
+export * from './schemas';
+export * from './metrics';
+export { newPointId, pointIdTime } from './ids';
+export { StoreLayout } from './storeLayout';
+export { StoreLock } from './storeLock';
+export { ObjectStore, ObjectBatch, type ObjectReader, type ObjectWriter, type ObjectStoreStats } from './objects/objectStore';
+export { AuditLog } from './state/auditLog';
+export { PersistenceManager, describeChanges, type PersistenceOptions } from './state/persistenceManager';
+export { StateManager, type StateChange } from './state/stateManager';
+export { mergeStatePatch, patchBetween, type StatePatch } from './state/stateMerge';
+export type { SnapshotOptions, StateRepository } from './state/stateRepository';
+export { RecoveryManager, type CleanupReport, type RestoreOptions, type RestoreResult, type StoreStats, type VerifyReport } from './recovery/recoveryManager';
+export { DEFAULT_RETENTION, decideRetention, applySizeLimit, type RetentionPolicy } from './recovery/retention';
+export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';
+export { toPointPath, splitPointPath, isUnder } from './recovery/workspacePaths';
+export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
+export * from './capture';

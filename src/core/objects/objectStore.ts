@@ -1,0 +1,423 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { ensurePrivateDir } from '../documents';
+import { describeCause, errorCode, ioError, StateError } from '../errors';
+import type { TreeObject } from '../schemas';
+import { hashObject, type ObjectType } from './hash';
+import { decodeObject, encodeObject, PACK_EXTENSION, PackWriter, readPackIndex, scanPackRecords, type PackEntry } from './packFile';
+import { decodeTree, encodeTree } from './tree';
+
+interface Location extends PackEntry {
+  readonly pack: string;
+}
+
+export interface ObjectStoreStats {
+  readonly packs: number;
+  readonly objects: number;
+  readonly blobs: number;
+  readonly trees: number;
+  /** Bytes of the objects as stored (compressed). */
+  readonly storedBytes: number;
+  /** Bytes of the objects' content. */
+  readonly rawBytes: number;
+  /** Bytes of the pack files on disk. */
+  readonly diskBytes: number;
+}
+
+export interface BrokenObject {
+  readonly pack: string;
+  readonly hash?: string;
+  readonly problem: string;
+}
+
+/** Reads objects by hash. */
+export interface ObjectReader {
+  has(hash: string): boolean;
+  readBlob(hash: string): Promise<Buffer>;
+  readTree(hash: string): Promise<TreeObject>;
+}
+
+/** Adds objects for one write; nothing is visible to other processes until `commit`. */
+export interface ObjectWriter extends ObjectReader {
+  putBlob(content: Buffer): Promise<string>;
+  putTree(tree: TreeObject): Promise<string>;
+}
+
+const MAX_OPEN_PACKS = 64;
+const TREE_CACHE_LIMIT = 20_000;
+
+/**
+ * Content-addressed, compressed, immutable objects (file contents and folder trees) kept in pack
+ * files. Every read is checked against its hash. Writers and garbage collection must hold the
+ * store lock; readers may run at any time and pick up other processes' packs with `refresh`.
+ */
+export class ObjectStore implements ObjectReader {
+  private readonly index = new Map<string, Location>();
+  private readonly packs = new Map<string, { entries: PackEntry[]; size: number }>();
+  private readonly damagedPacks = new Map<string, string>();
+  private readonly handles = new Map<string, fs.FileHandle>();
+  private readonly trees = new Map<string, TreeObject>();
+
+  private constructor(readonly dir: string) {}
+
+  static async open(dir: string): Promise<ObjectStore> {
+    await ensurePrivateDir(dir);
+    const store = new ObjectStore(dir);
+    await store.refresh();
+    return store;
+  }
+
+  /** Loads packs written by other processes and forgets packs they removed. */
+  async refresh(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await fs.readdir(this.dir)).filter((name) => name.endsWith(PACK_EXTENSION));
+    } catch (error) {
+      throw ioError(`list the objects in ${this.dir}`, error);
+    }
+    const present = new Set(names);
+    for (const pack of [...this.packs.keys()]) if (!present.has(pack)) this.forgetPack(pack);
+    for (const pack of [...this.damagedPacks.keys()]) if (!present.has(pack)) this.damagedPacks.delete(pack);
+    for (const name of names.sort()) {
+      if (this.packs.has(name) || this.damagedPacks.has(name)) continue;
+      try {
+        const file = path.join(this.dir, name);
+        const entries = await readPackIndex(file);
+        const size = (await fs.stat(file)).size;
+        this.addPack(name, entries, size);
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT' || errorCode((error as StateError).cause) === 'ENOENT') continue;
+        this.damagedPacks.set(name, describeCause(error));
+      }
+    }
+  }
+
+  has(hash: string): boolean {
+    return this.index.has(hash);
+  }
+
+  /** Packs whose index could not be read, with the reason. */
+  get damaged(): ReadonlyMap<string, string> {
+    return this.damagedPacks;
+  }
+
+  async readBlob(hash: string): Promise<Buffer> {
+    return this.read(hash, 'blob');
+  }
+
+  async readTree(hash: string): Promise<TreeObject> {
+    const cached = this.trees.get(hash);
+    if (cached) return cached;
+    const tree = decodeTree(await this.read(hash, 'tree'), hash);
+    if (this.trees.size >= TREE_CACHE_LIMIT) this.trees.clear();
+    this.trees.set(hash, tree);
+    return tree;
+  }
+
+  /** Reads and verifies one object. Throws SnapshotLoadError when it is missing or damaged. */
+  async read(hash: string, type: ObjectType): Promise<Buffer> {
+    let location = this.index.get(hash);
+    if (!location) {
+      await this.refresh();
+      location = this.index.get(hash);
+    }
+    if (!location) throw StateError.snapshotLoad(`The stored ${type === 'tree' ? 'folder' : 'file content'} ${hash.slice(0, 12)} is missing from the store. Run "Verify Store" to find the affected points.`);
+    if (location.type !== type) throw StateError.snapshotLoad(`Object ${hash.slice(0, 12)} is a ${location.type}, not a ${type}.`);
+    const data = await this.readStored(location);
+    return verifyObject(location, data);
+  }
+
+  private async readStored(location: Location): Promise<Buffer> {
+    const buffer = Buffer.alloc(location.storedSize);
+    try {
+      const handle = await this.handle(location.pack);
+      const { bytesRead } = await handle.read(buffer, 0, location.storedSize, location.offset);
+      if (bytesRead !== location.storedSize) throw StateError.snapshotLoad(`Pack ${location.pack} is truncated.`);
+    } catch (error) {
+      if (error instanceof StateError) throw error;
+      throw ioError(`read stored data from ${location.pack}`, error);
+    }
+    return buffer;
+  }
+
+  beginBatch(): ObjectBatch {
+    return new ObjectBatch(this, new PackWriter(this.dir));
+  }
+
+  stats(): ObjectStoreStats {
+    let storedBytes = 0;
+    let rawBytes = 0;
+    let blobs = 0;
+    for (const location of this.index.values()) {
+      storedBytes += location.storedSize;
+      rawBytes += location.rawSize;
+      if (location.type === 'blob') blobs++;
+    }
+    let diskBytes = 0;
+    for (const pack of this.packs.values()) diskBytes += pack.size;
+    return { packs: this.packs.size, objects: this.index.size, blobs, trees: this.index.size - blobs, storedBytes, rawBytes, diskBytes };
+  }
+
+  /** Stored (compressed) size of an object, 0 when unknown. */
+  storedSize(hash: string): number {
+    return this.index.get(hash)?.storedSize ?? 0;
+  }
+
+  /**
+   * Garbage collection: removes every object not in `live`. Packs with no live object are deleted,
+   * packs with some are rewritten with only those. The new pack is durable before an old one is removed.
+   * Caller holds the store lock.
+   */
+  async removeUnreferenced(live: ReadonlySet<string>): Promise<{ removedObjects: number; freedBytes: number }> {
+    await this.refresh();
+    let removedObjects = 0;
+    let freedBytes = 0;
+    const partial: string[] = [];
+    const empty: string[] = [];
+    for (const [name, pack] of this.packs) {
+      const liveCount = pack.entries.filter((entry) => live.has(entry.hash) && this.index.get(entry.hash)?.pack === name).length;
+      if (liveCount === pack.entries.length) continue;
+      (liveCount === 0 ? empty : partial).push(name);
+    }
+    if (partial.length > 0) {
+      const writer = new PackWriter(this.dir);
+      for (const name of partial) {
+        for (const entry of this.packs.get(name)!.entries) {
+          if (!live.has(entry.hash) || writer.has(entry.hash)) continue;
+          const location = this.index.get(entry.hash)!;
+          if (location.pack !== name) continue;
+          const data = await this.readStored(location);
+          await verifyObject(location, data);
+          await writer.add(entry.hash, entry.type, { data, encoding: entry.encoding }, entry.rawSize);
+        }
+      }
+      const written = await writer.finish();
+      if (written) this.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+    }
+    for (const name of [...partial, ...empty]) {
+      const pack = this.packs.get(name)!;
+      for (const entry of pack.entries) {
+        if (!live.has(entry.hash)) {
+          removedObjects++;
+          freedBytes += entry.storedSize;
+        }
+      }
+      await this.deletePack(name);
+    }
+    return { removedObjects, freedBytes };
+  }
+
+  /** Reads every object of every pack and checks its hash; also reports packs whose index is damaged. */
+  async verifyAll(onProgress?: (done: number, total: number) => void): Promise<BrokenObject[]> {
+    await this.refresh();
+    const broken: BrokenObject[] = [...this.damagedPacks].map(([pack, problem]) => ({ pack, problem }));
+    const total = [...this.packs.values()].reduce((sum, pack) => sum + pack.entries.length, 0);
+    let done = 0;
+    for (const [name, pack] of this.packs) {
+      for (const entry of pack.entries) {
+        try {
+          await verifyObject(entry, await this.readStored({ ...entry, pack: name }));
+        } catch (error) {
+          broken.push({ pack: name, hash: entry.hash, problem: describeCause(error) });
+        }
+        if (++done % 1000 === 0) onProgress?.(done, total);
+      }
+    }
+    return broken;
+  }
+
+  /**
+   * Repairs damaged packs: the objects that still verify are copied into a new pack, and the damaged
+   * pack is moved to `quarantineDir`. Caller holds the store lock. Returns the number of objects saved.
+   */
+  async salvage(packNames: Iterable<string>, quarantineDir: string): Promise<{ saved: number; lost: number }> {
+    let saved = 0;
+    let lost = 0;
+    await ensurePrivateDir(quarantineDir);
+    for (const name of new Set(packNames)) {
+      const file = path.join(this.dir, name);
+      const writer = new PackWriter(this.dir);
+      const known = this.packs.get(name)?.entries.length;
+      let recovered = 0;
+      for await (const record of scanPackRecords(file)) {
+        try {
+          await verifyObject(record, record.data);
+          if (!this.otherCopy(record.hash, name)) await writer.add(record.hash, record.type, { data: Buffer.from(record.data), encoding: record.encoding }, record.rawSize);
+          recovered++;
+        } catch {
+          // a damaged record: dropped, counted below
+        }
+      }
+      const written = await writer.finish();
+      if (written) this.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+      saved += recovered;
+      if (known !== undefined) lost += Math.max(0, known - recovered);
+      this.forgetPack(name);
+      this.damagedPacks.delete(name);
+      await this.closeHandle(name);
+      try {
+        await fs.rename(file, path.join(quarantineDir, `${Date.now()}-${name}`));
+      } catch (error) {
+        if (errorCode(error) !== 'ENOENT') throw ioError(`move the damaged pack ${name} aside`, error);
+      }
+    }
+    return { saved, lost };
+  }
+
+  /** Removes temporary pack files left by writers that crashed more than `olderThanMs` ago. Caller holds the store lock. */
+  async removeStaleTemporaries(olderThanMs = 3_600_000): Promise<number> {
+    let removed = 0;
+    for (const name of await fs.readdir(this.dir).catch(() => [] as string[])) {
+      if (!name.endsWith('.partial')) continue;
+      const file = path.join(this.dir, name);
+      const stat = await fs.stat(file).catch(() => undefined);
+      if (stat && Date.now() - stat.mtimeMs > olderThanMs) {
+        await fs.rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.handles.keys()]) await this.closeHandle(name);
+  }
+
+  /** @internal called by a committed batch */
+  addPack(name: string, entries: PackEntry[], size: number): void {
+    this.packs.set(name, { entries, size });
+    for (const entry of entries) if (!this.index.has(entry.hash)) this.index.set(entry.hash, { ...entry, pack: name });
+  }
+
+  private otherCopy(hash: string, exceptPack: string): boolean {
+    const location = this.index.get(hash);
+    return location !== undefined && location.pack !== exceptPack;
+  }
+
+  private forgetPack(name: string): void {
+    const pack = this.packs.get(name);
+    this.packs.delete(name);
+    if (!pack) return;
+    for (const entry of pack.entries) {
+      if (this.index.get(entry.hash)?.pack !== name) continue;
+      this.index.delete(entry.hash);
+      // another pack may hold the same object
+      for (const [other, candidate] of this.packs) {
+        const found = candidate.entries.find((e) => e.hash === entry.hash);
+        if (found) {
+          this.index.set(entry.hash, { ...found, pack: other });
+          break;
+        }
+      }
+    }
+  }
+
+  private async deletePack(name: string): Promise<void> {
+    this.forgetPack(name);
+    await this.closeHandle(name);
+    try {
+      await fs.rm(path.join(this.dir, name), { force: true });
+    } catch (error) {
+      throw ioError(`remove the pack ${name}`, error);
+    }
+  }
+
+  private async handle(pack: string): Promise<fs.FileHandle> {
+    let handle = this.handles.get(pack);
+    if (handle) {
+      this.handles.delete(pack);
+      this.handles.set(pack, handle);
+      return handle;
+    }
+    if (this.handles.size >= MAX_OPEN_PACKS) await this.closeHandle(this.handles.keys().next().value!);
+    handle = await fs.open(path.join(this.dir, pack), 'r');
+    this.handles.set(pack, handle);
+    return handle;
+  }
+
+  private async closeHandle(pack: string): Promise<void> {
+    const handle = this.handles.get(pack);
+    this.handles.delete(pack);
+    await handle?.close().catch(() => undefined);
+  }
+}
+
+async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {
+  let raw: Buffer;
+  try {
+    raw = await decodeObject(data, entry.encoding, entry.rawSize);
+  } catch (error) {
+    throw StateError.snapshotLoad(`Stored object ${entry.hash.slice(0, 12)} is damaged (${describeCause(error)}).`, error);
+  }
+  if (raw.length !== entry.rawSize || hashObject(entry.type, raw) !== entry.hash) {
+    throw StateError.snapshotLoad(`Stored object ${entry.hash.slice(0, 12)} is damaged: its content does not match its hash.`);
+  }
+  return raw;
+}
+
+/** The objects one write adds, collected in one pack; readable by the writer before `commit`. */
+export class ObjectBatch implements ObjectWriter {
+  private committed = false;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly writer: PackWriter,
+  ) {}
+
+  get addedObjects(): number {
+    return this.writer.objectCount;
+  }
+
+  get addedBytes(): number {
+    return this.writer.bytesWritten;
+  }
+
+  has(hash: string): boolean {
+    return this.writer.has(hash) || this.store.has(hash);
+  }
+
+  async putBlob(content: Buffer): Promise<string> {
+    return this.put('blob', content);
+  }
+
+  async putTree(tree: TreeObject): Promise<string> {
+    return this.put('tree', encodeTree(tree));
+  }
+
+  async readBlob(hash: string): Promise<Buffer> {
+    return this.readPending(hash, 'blob') ?? this.store.readBlob(hash);
+  }
+
+  async readTree(hash: string): Promise<TreeObject> {
+    const pending = this.readPending(hash, 'tree');
+    return pending ? decodeTree(await pending, hash) : this.store.readTree(hash);
+  }
+
+  /** Makes the new objects durable and visible. */
+  async commit(): Promise<void> {
+    if (this.committed) return;
+    this.committed = true;
+    const written = await this.writer.finish();
+    if (written) this.store.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+  }
+
+  async abort(): Promise<void> {
+    this.committed = true;
+    await this.writer.abort();
+  }
+
+  private async put(type: ObjectType, raw: Buffer): Promise<string> {
+    if (this.committed) throw new Error('object batch already committed');
+    const hash = hashObject(type, raw);
+    if (this.has(hash)) return hash;
+    const encoded = await encodeObject(raw);
+    await this.writer.add(hash, type, encoded, raw.length);
+    return hash;
+  }
+
+  private readPending(hash: string, type: ObjectType): Promise<Buffer> | undefined {
+    const entry = this.writer.entry(hash);
+    if (!entry || entry.type !== type) return undefined;
+    return this.writer.readData(entry).then((data) => verifyObject(entry, data));
+  }
+}

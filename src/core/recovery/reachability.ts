@@ -1,0 +1,53 @@
+import type { ObjectReader } from '../objects/objectStore';
+
+/**
+ * Walks the trees of the given root hashes (in order) and collects every object they reference.
+ * Shared subtrees are visited once. `onFirstSeen` tells which root first needed each object — for the
+ * size limit, which needs the store size of keeping the newest N points. A missing or damaged tree throws.
+ */
+export async function collectReachable(
+  objects: ObjectReader,
+  roots: readonly string[],
+  onFirstSeen?: (hash: string, rootIndex: number) => void,
+): Promise<Set<string>> {
+  const reachable = new Set<string>();
+  for (let i = 0; i < roots.length; i++) {
+    const stack = [roots[i]!];
+    while (stack.length > 0) {
+      const treeHash = stack.pop()!;
+      if (reachable.has(treeHash)) continue;
+      const tree = await objects.readTree(treeHash);
+      reachable.add(treeHash);
+      onFirstSeen?.(treeHash, i);
+      for (const [, kind, hash] of tree.e) {
+        if (kind === 'd') stack.push(hash);
+        else if (!reachable.has(hash)) {
+          reachable.add(hash);
+          onFirstSeen?.(hash, i);
+        }
+      }
+    }
+  }
+  return reachable;
+}
+
+/** Like `collectReachable` for one root, but reports missing or damaged objects instead of throwing. */
+export async function findMissing(objects: ObjectReader, root: string, known: Set<string>): Promise<string[]> {
+  const problems: string[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const hash = stack.pop()!;
+    if (known.has(hash)) continue;
+    try {
+      const tree = await objects.readTree(hash);
+      known.add(hash);
+      for (const [name, kind, child] of tree.e) {
+        if (kind === 'd') stack.push(child);
+        else if (!objects.has(child)) problems.push(`file content ${child.slice(0, 12)} of "${name}" is missing`);
+      }
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return problems;
+}

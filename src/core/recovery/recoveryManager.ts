@@ -1,0 +1,340 @@
+import * as fs from 'node:fs/promises';
+import { diffTrees, type TreeDiff } from '../capture';
+import { describeCause, StateError } from '../errors';
+import { Metrics } from '../metrics';
+import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary } from '../schemas';
+import { readDocument } from '../documents';
+import type { PersistenceManager } from '../state/persistenceManager';
+import type { StateManager } from '../state/stateManager';
+import type { SnapshotOptions } from '../state/stateRepository';
+import { collectReachable, findMissing } from './reachability';
+import { applyRestore, planRestore, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
+
+export interface RestoreOptions {
+  /** Restore only these point paths (files or folders); the whole point when absent. */
+  readonly paths?: readonly string[];
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (message: string) => void;
+}
+
+export interface RestoreResult {
+  /** The ContextState the restored point captured (its editor session, its data). */
+  readonly state: ContextState;
+  readonly point: PointSummary;
+  readonly safetyPointId: string;
+  readonly plan: RestorePlan;
+  readonly outcome: RestoreOutcome;
+}
+
+export interface CleanupReport {
+  readonly removedPoints: number;
+  readonly reasons: Record<string, number>;
+  readonly removedObjects: number;
+  readonly freedBytes: number;
+}
+
+export interface VerifyReport {
+  readonly objectsChecked: number;
+  readonly pointsChecked: number;
+  readonly brokenObjects: ReadonlyArray<{ pack: string; hash?: string; problem: string }>;
+  readonly brokenPoints: ReadonlyArray<{ id: string; problems: string[] }>;
+  readonly stateProblem: string | null;
+  readonly repaired: { readonly objectsSaved: number; readonly pointsQuarantined: number; readonly stateRecovered: boolean } | null;
+  readonly ok: boolean;
+}
+
+export interface StoreStats {
+  readonly points: number;
+  readonly labelledPoints: number;
+  readonly newestPointId: string | null;
+  readonly objects: number;
+  readonly blobs: number;
+  readonly trees: number;
+  readonly packs: number;
+  readonly storedBytes: number;
+  readonly diskBytes: number;
+  /** Sum over points of the size of the files each captured: what full copies would take. */
+  readonly logicalBytes: number;
+  /** logicalBytes / storedBytes. */
+  readonly dedupRatio: number;
+  readonly timings: ReturnType<Metrics['snapshot']>;
+}
+
+/**
+ * Creates, restores, lists and cleans up recovery points (the spec's RecoveryManager). Every restore
+ * first creates a safety point of the workspace, and records it so "undo" can restore it.
+ */
+export class RecoveryManager {
+  readonly metrics: Metrics;
+  private readonly retention: RetentionPolicy;
+  private readonly stateManager: StateManager | undefined;
+
+  constructor(
+    private readonly persistence: PersistenceManager,
+    maxRecoveryPoints = DEFAULT_RETENTION.maxRecoveryPoints,
+    options: { retention?: Partial<RetentionPolicy>; stateManager?: StateManager; metrics?: Metrics } = {},
+  ) {
+    this.retention = { ...DEFAULT_RETENTION, ...options.retention, maxRecoveryPoints };
+    this.stateManager = options.stateManager;
+    this.metrics = options.metrics ?? new Metrics();
+  }
+
+  get retentionPolicy(): RetentionPolicy {
+    return this.retention;
+  }
+
+  configureRetention(change: Partial<RetentionPolicy>): void {
+    Object.assign(this.retention, change);
+  }
+
+  /** Creates a point of the workspace and `state`; `undefined` when `skipIfUnchanged` and nothing changed. */
+  async createRecoveryPoint(state?: ContextState, options: SnapshotOptions = {}): Promise<ContextSnapshot | undefined> {
+    return this.metrics.time(`create (${options.changedPaths ? 'hint' : 'full'})`, () =>
+      this.persistence.lock.run(async () => {
+        const captured = state ?? (await this.currentState());
+        const snapshot = await this.persistence.createSnapshot(captured, options);
+        if (snapshot) await this.stateManager?.updateState({ newestPointId: snapshot.id });
+        return snapshot;
+      }),
+    );
+  }
+
+  /** The spec's recover: restores the whole point (or `paths` of it) and returns the state it captured. */
+  async recoverFromSnapshot(snapshotId: string, options: RestoreOptions = {}): Promise<ContextState> {
+    return (await this.restore(snapshotId, options)).state;
+  }
+
+  /** Restores one file (or folder) of a point. */
+  async restoreFile(snapshotId: string, pointPath: string, options: Omit<RestoreOptions, 'paths'> = {}): Promise<RestoreResult> {
+    return this.restore(snapshotId, { ...options, paths: [pointPath] });
+  }
+
+  async restore(snapshotId: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+    return this.metrics.time('restore', () =>
+      this.persistence.lock.run(async () => {
+        const target = await this.persistence.requireSnapshot(snapshotId);
+        const objects = await this.persistence.objects();
+        const missing = await findMissing(objects, target.root, new Set());
+        if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
+        options.onProgress?.('Creating a safety point of the current files');
+        const safety = await this.persistence.createSnapshot(await this.currentState(), {
+          trigger: 'before-restore',
+          summary: `Before restoring ${target.label ? `"${target.label}"` : target.summary}`.slice(0, 500),
+        });
+        const plan = await planRestore(objects, safety!.root, target.root, options.paths);
+        options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
+        const outcome = await applyRestore(objects, this.persistence.workspaceRoots, plan, { signal: options.signal });
+        const lastRestore = { restoredPointId: target.id, safetyPointId: safety!.id, at: new Date().toISOString(), paths: options.paths ? [...options.paths] : null };
+        await this.stateManager?.updateState({ lastRestore, newestPointId: safety!.id });
+        await this.persistence.audit.append({
+          action: 'restore',
+          pointId: target.id,
+          details: { safetyPointId: safety!.id, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths: options.paths ? [...options.paths] : null },
+        });
+        return { state: target.state, point: target, safetyPointId: safety!.id, plan, outcome };
+      }),
+    );
+  }
+
+  /** What restoring would change, without changing anything. */
+  async previewRestore(snapshotId: string, paths?: readonly string[]): Promise<RestorePlan> {
+    const target = await this.persistence.requireSnapshot(snapshotId);
+    return this.persistence.withCurrentTree((objects, current) => planRestore(objects, current, target.root, paths));
+  }
+
+  /** Restores the safety point of the last restore, over the same paths. */
+  async undoLastRestore(options: Omit<RestoreOptions, 'paths'> = {}): Promise<RestoreResult> {
+    const state = await this.currentState();
+    const last = state.lastRestore;
+    if (!last) throw StateError.invalidState('There is no restore to undo.');
+    return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined });
+  }
+
+  async listRecoveryPoints(): Promise<PointSummary[]> {
+    return this.metrics.time('list', () => this.persistence.listSnapshots());
+  }
+
+  /** Files a point changed against its parent (what the tree view lists under a point). */
+  async changedFiles(snapshotId: string): Promise<TreeDiff> {
+    const point = (await this.persistence.listSnapshots()).find((p) => p.id === snapshotId);
+    if (!point) throw StateError.snapshotNotFound(snapshotId);
+    const parent = point.parentId ? await this.persistence.loadSnapshot(point.parentId).catch(() => undefined) : undefined;
+    return diffTrees(await this.persistence.objects(), parent?.root ?? null, point.root);
+  }
+
+  /** Differences from point `fromId` to point `toId`, or to the current workspace files when `toId` is absent. */
+  async diff(fromId: string, toId?: string): Promise<TreeDiff> {
+    const from = await this.persistence.requireSnapshot(fromId);
+    if (toId) {
+      const to = await this.persistence.requireSnapshot(toId);
+      return diffTrees(await this.persistence.objects(), from.root, to.root);
+    }
+    return this.persistence.withCurrentTree((objects, current) => diffTrees(objects, from.root, current));
+  }
+
+  /** Rotation (thinning, age, count, size; labelled points and the last restore's safety point kept), then garbage collection. */
+  async cleanupRecoveryPoints(): Promise<CleanupReport> {
+    return this.metrics.time('cleanup', () =>
+      this.persistence.lock.run(async () => {
+        const points = await this.persistence.listSnapshots();
+        const state = await this.currentState();
+        const protectedIds = new Set(state.lastRestore ? [state.lastRestore.safetyPointId] : []);
+        const decision = decideRetention(points, this.retention, Date.now(), protectedIds);
+        const reasons: Record<string, number> = {};
+        for (const { reason } of decision.remove) reasons[reason] = (reasons[reason] ?? 0) + 1;
+        const keep = new Set(decision.keep);
+        const kept = points.filter((p) => keep.has(p.id));
+        const objects = await this.persistence.objects();
+        const cumulative = new Array<number>(kept.length).fill(0);
+        await collectReachable(objects, kept.map((p) => p.root), (hash, index) => {
+          cumulative[index]! += objects.storedSize(hash);
+        });
+        for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!;
+        const bySize = applySizeLimit(kept, cumulative, this.retention.maxTotalBytes, protectedIds);
+        if (bySize.length > 0) reasons.size = bySize.length;
+        const remove = [...decision.remove.map((r) => r.id), ...bySize];
+        if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
+        const gc = await this.collectGarbageLocked();
+        await this.persistence.audit.append({ action: 'cleanup', details: { removed: remove.length, reasons, removedObjects: gc.removedObjects, freedBytes: gc.freedBytes } });
+        return { removedPoints: remove.length, reasons, ...gc };
+      }),
+    );
+  }
+
+  async deletePoints(ids: readonly string[]): Promise<number> {
+    return this.persistence.lock.run(async () => {
+      const removed = await this.persistence.deleteSnapshots(ids);
+      const newest = (await this.persistence.listSnapshots())[0]?.id ?? null;
+      const state = await this.currentState();
+      if (state.newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest });
+      return removed;
+    });
+  }
+
+  async collectGarbage(): Promise<{ removedObjects: number; freedBytes: number }> {
+    return this.metrics.time('gc', () =>
+      this.persistence.lock.run(async () => {
+        const result = await this.collectGarbageLocked();
+        await this.persistence.audit.append({ action: 'gc', details: { ...result } });
+        return result;
+      }),
+    );
+  }
+
+  /** Mark from every listed point (a tree that cannot be read aborts the collection), then sweep. */
+  private async collectGarbageLocked(): Promise<{ removedObjects: number; freedBytes: number }> {
+    const objects = await this.persistence.objects();
+    await objects.refresh();
+    const points = await this.persistence.listSnapshots();
+    const live = await collectReachable(objects, points.map((p) => p.root));
+    const result = await objects.removeUnreferenced(live);
+    await objects.removeStaleTemporaries();
+    return result;
+  }
+
+  /** Checks every object, point and the state file; with `repair`, salvages and quarantines what is broken. */
+  async verify(options: { repair?: boolean; onProgress?: (message: string) => void } = {}): Promise<VerifyReport> {
+    return this.metrics.time('verify', () => this.persistence.lock.run(() => this.verifyLocked(options)));
+  }
+
+  private async verifyLocked(options: { repair?: boolean; onProgress?: (message: string) => void }): Promise<VerifyReport> {
+    const objects = await this.persistence.objects();
+    options.onProgress?.('Checking stored objects');
+    const brokenObjects = await objects.verifyAll();
+    const objectsChecked = objects.stats().objects;
+    const brokenHashes = new Set(brokenObjects.flatMap((b) => (b.hash ? [b.hash] : [])));
+    let repaired: { objectsSaved: number; pointsQuarantined: number; stateRecovered: boolean } | null = null;
+    if (options.repair && brokenObjects.length > 0) {
+      const saved = await objects.salvage(brokenObjects.map((b) => b.pack), this.persistence.layout.quarantineDir);
+      repaired = { objectsSaved: saved.saved, pointsQuarantined: 0, stateRecovered: false };
+      brokenHashes.clear();
+    }
+    options.onProgress?.('Checking recovery points');
+    const brokenPoints = await this.checkPoints(brokenHashes);
+    let stateProblem: string | null = null;
+    try {
+      await this.persistence.loadState();
+    } catch (error) {
+      stateProblem = describeCause(error);
+    }
+    if (options.repair && (brokenPoints.length > 0 || stateProblem)) {
+      repaired ??= { objectsSaved: 0, pointsQuarantined: 0, stateRecovered: false };
+      for (const point of brokenPoints) {
+        await this.persistence.quarantineSnapshot(point.id, point.problems.join('\n'));
+        repaired.pointsQuarantined++;
+      }
+      if (stateProblem && this.stateManager) {
+        await this.stateManager.syncState();
+        repaired.stateRecovered = true;
+      }
+    }
+    if (repaired) await this.persistence.audit.append({ action: 'repair', details: { ...repaired, brokenObjects: brokenObjects.length, brokenPoints: brokenPoints.map((p) => p.id) } });
+    const pointsChecked = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json').length + (repaired?.pointsQuarantined ?? 0);
+    return {
+      objectsChecked,
+      pointsChecked,
+      brokenObjects,
+      brokenPoints,
+      stateProblem,
+      repaired,
+      ok: brokenObjects.length === 0 && brokenPoints.length === 0 && stateProblem === null,
+    };
+  }
+
+  private async checkPoints(brokenHashes: ReadonlySet<string>): Promise<Array<{ id: string; problems: string[] }>> {
+    const objects = await this.persistence.objects();
+    const broken: Array<{ id: string; problems: string[] }> = [];
+    const known = new Set<string>();
+    const names = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json');
+    for (const name of names.sort()) {
+      const id = name.slice(0, -5);
+      if (!pointIdSchema.safeParse(id).success) continue;
+      let snapshot: ContextSnapshot | undefined;
+      try {
+        snapshot = await readDocument(this.persistence.layout.manifestFile(id), snapshotDocument);
+      } catch (error) {
+        broken.push({ id, problems: [describeCause(error)] });
+        continue;
+      }
+      if (!snapshot) continue;
+      const problems = await findMissing(objects, snapshot.root, known);
+      const damaged = [...(await collectReachable(objects, [snapshot.root]).catch(() => new Set<string>()))].filter((h) => brokenHashes.has(h));
+      problems.push(...damaged.map((h) => `stored object ${h.slice(0, 12)} is damaged`));
+      if (snapshot.id !== id) problems.push(`its manifest names a different id (${snapshot.id})`);
+      if (problems.length > 0) broken.push({ id, problems });
+    }
+    return broken;
+  }
+
+  async stats(): Promise<StoreStats> {
+    const objects = await this.persistence.objects();
+    await objects.refresh();
+    const points = await this.persistence.listSnapshots();
+    const o = objects.stats();
+    const logicalBytes = points.reduce((sum, p) => sum + p.totalSize, 0);
+    return {
+      points: points.length,
+      labelledPoints: points.filter((p) => p.label !== null).length,
+      newestPointId: points[0]?.id ?? null,
+      objects: o.objects,
+      blobs: o.blobs,
+      trees: o.trees,
+      packs: o.packs,
+      storedBytes: o.storedBytes,
+      diskBytes: o.diskBytes,
+      logicalBytes,
+      dedupRatio: o.storedBytes > 0 ? logicalBytes / o.storedBytes : 0,
+      timings: this.metrics.snapshot(),
+    };
+  }
+
+  private async currentState(): Promise<ContextState> {
+    if (this.stateManager) return this.stateManager.getState();
+    try {
+      return (await this.persistence.loadState()) ?? emptyContextState(this.persistence.actor);
+    } catch {
+      return emptyContextState(this.persistence.actor);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+import * as path from 'node:path';
+import type { CaptureRules } from './capture';
+import type { Logger } from './logger';
+import { RecoveryManager } from './recovery/recoveryManager';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './recovery/retention';
+import type { WorkspaceRoot } from './schemas';
+import { PersistenceManager } from './state/persistenceManager';
+import { StateManager } from './state/stateManager';
+
+export interface OpenStoreOptions {
+  /** The store folder: VS Code's workspace storage for the extension, `--store` for the command-line tool. */
+  readonly storeDir: string;
+  readonly roots: readonly WorkspaceRoot[];
+  readonly rules?: Partial<CaptureRules>;
+  readonly retention?: Partial<RetentionPolicy>;
+  /** `extension:<pid>`, `cli:<pid>`: recorded in the audit log and the state. */
+  readonly actor?: string;
+  readonly logger?: Logger;
+  readonly lockStaleMs?: number;
+  readonly lockWaitMs?: number;
+}
+
+/** The core's composition root: one PersistenceManager shared by the StateManager and the RecoveryManager. */
+export class RecoveryStore {
+  private constructor(
+    readonly persistence: PersistenceManager,
+    readonly state: StateManager,
+    readonly recovery: RecoveryManager,
+  ) {}
+
+  static async open(options: OpenStoreOptions): Promise<RecoveryStore> {
+    const storeDir = path.resolve(options.storeDir);
+    const persistence = new PersistenceManager(path.join(storeDir, 'state.json'), path.join(storeDir, 'points'), {
+      storeDir,
+      roots: options.roots,
+      rules: options.rules,
+      actor: options.actor,
+      logger: options.logger,
+      lockStaleMs: options.lockStaleMs,
+      lockWaitMs: options.lockWaitMs,
+    });
+    await persistence.open();
+    const state = new StateManager(persistence);
+    const retention = { ...DEFAULT_RETENTION, ...options.retention };
+    const recovery = new RecoveryManager(persistence, retention.maxRecoveryPoints, { retention, stateManager: state });
+    return new RecoveryStore(persistence, state, recovery);
+  }
+
+  /** Saves what is only in memory (the capture cache) and closes files; pending writes finish first. */
+  async close(): Promise<void> {
+    await this.persistence.lock.run(() => this.persistence.close());
+    this.state.dispose();
+  }
+}

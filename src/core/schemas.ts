@@ -1,0 +1,206 @@
+import { z } from 'zod';
+
+/** Documents of the store, validated whenever they are read from disk. Older schema versions are migrated, not rejected. */
+export const SCHEMA_VERSION = 1;
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValueSchema), z.record(z.string(), jsonValueSchema)]),
+);
+
+const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time');
+/** Ids sort by creation time: `20261125T150842123Z-a1b2c3`. */
+export const pointIdSchema = z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, 'is not a recovery point id');
+export const hashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'is not a content hash');
+
+export const selectionSchema = z.object({
+  anchor: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  active: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+});
+export const editorTabSchema = z.object({
+  /** A workspace path (`root/rel/path`) for files in the workspace, otherwise the document's URI. */
+  path: z.string().min(1).max(4096),
+  isActive: z.boolean().default(false),
+  isPinned: z.boolean().default(false),
+  isPreview: z.boolean().default(false),
+  selections: z.array(selectionSchema).max(100).default([]),
+});
+export const editorGroupSchema = z.object({
+  viewColumn: z.number().int().positive(),
+  tabs: z.array(editorTabSchema).max(500),
+});
+export const editorSessionSchema = z.object({
+  groups: z.array(editorGroupSchema).max(50).default([]),
+  activeViewColumn: z.number().int().positive().nullable().default(null),
+});
+export type EditorSession = z.infer<typeof editorSessionSchema>;
+export type EditorTab = z.infer<typeof editorTabSchema>;
+
+export const conflictRecordSchema = z.object({
+  key: z.string(),
+  at: isoTime,
+  actor: z.string(),
+  /** The rule kept this side's value: the writer that saves later wins a key both sides changed. */
+  kept: z.enum(['ours', 'theirs']),
+});
+export type ConflictRecord = z.infer<typeof conflictRecordSchema>;
+
+export const lastRestoreSchema = z.object({
+  restoredPointId: pointIdSchema,
+  safetyPointId: pointIdSchema,
+  at: isoTime,
+  paths: z.array(z.string()).nullable(),
+});
+export type LastRestore = z.infer<typeof lastRestoreSchema>;
+
+export const contextStateSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  /** Increases by one with every update; a writer whose cached version is older merges instead of overwriting. */
+  version: z.number().int().nonnegative(),
+  updatedAt: isoTime,
+  updatedBy: z.string(),
+  newestPointId: pointIdSchema.nullable(),
+  session: editorSessionSchema,
+  data: z.record(z.string(), jsonValueSchema),
+  lastRestore: lastRestoreSchema.nullable().default(null),
+  /** The most recent merge conflicts (newest last, at most 20); the audit log keeps them all. */
+  conflicts: z.array(conflictRecordSchema).max(20).default([]),
+});
+export type ContextState = z.infer<typeof contextStateSchema>;
+
+/** Schema 0: the spec's first state file, before sessions and schema versions. */
+const contextStateV0Schema = z.object({
+  version: z.number().int().nonnegative().default(0),
+  updatedAt: isoTime.optional(),
+  newestPointId: pointIdSchema.nullable().optional(),
+  data: z.record(z.string(), jsonValueSchema).default({}),
+});
+
+export function emptyContextState(actor: string, now = new Date()): ContextState {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    version: 0,
+    updatedAt: now.toISOString(),
+    updatedBy: actor,
+    newestPointId: null,
+    session: { groups: [], activeViewColumn: null },
+    data: {},
+    lastRestore: null,
+    conflicts: [],
+  };
+}
+
+function migrateState(raw: unknown): unknown {
+  if (typeof raw === 'object' && raw !== null && !('schemaVersion' in raw)) {
+    const v0 = contextStateV0Schema.parse(raw);
+    return {
+      ...emptyContextState('migration', v0.updatedAt ? new Date(v0.updatedAt) : new Date(0)),
+      version: v0.version,
+      newestPointId: v0.newestPointId ?? null,
+      data: v0.data,
+    };
+  }
+  return raw;
+}
+
+export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'startup']);
+export type Trigger = z.infer<typeof triggerSchema>;
+
+export const workspaceRootSchema = z.object({ name: z.string().min(1), path: z.string().min(1) });
+export type WorkspaceRoot = z.infer<typeof workspaceRootSchema>;
+
+export const changeCountsSchema = z.object({
+  added: z.number().int().nonnegative(),
+  modified: z.number().int().nonnegative(),
+  deleted: z.number().int().nonnegative(),
+});
+export type ChangeCounts = z.infer<typeof changeCountsSchema>;
+
+/** What the point list shows: a manifest without the captured state. */
+export const pointSummarySchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  id: pointIdSchema,
+  createdAt: isoTime,
+  trigger: triggerSchema,
+  label: z.string().max(200).nullable(),
+  /** What triggered it, in words: "Saved app.ts, util.ts". */
+  summary: z.string().max(500),
+  actor: z.string(),
+  /** The root tree: one entry per workspace folder. */
+  root: hashSchema,
+  roots: z.array(workspaceRootSchema),
+  parentId: pointIdSchema.nullable(),
+  changes: changeCountsSchema,
+  fileCount: z.number().int().nonnegative(),
+  totalSize: z.number().int().nonnegative(),
+  /** Bytes this point added to the store (new compressed objects). */
+  addedBytes: z.number().int().nonnegative(),
+});
+export type PointSummary = z.infer<typeof pointSummarySchema>;
+
+/** A recovery point (the spec's ContextSnapshot), one immutable file per point; only its label may change. */
+export const contextSnapshotSchema = pointSummarySchema.extend({ state: contextStateSchema });
+export type ContextSnapshot = z.infer<typeof contextSnapshotSchema>;
+
+/** A cache of the summaries of every point, cross-checked against the points folder when read. */
+export const pointIndexSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  points: z.array(pointSummarySchema),
+});
+export type PointIndex = z.infer<typeof pointIndexSchema>;
+
+/** Tree entries: `f` file, `l` symbolic link (the blob holds its target, never followed), `d` folder. */
+export const treeEntryKindSchema = z.enum(['f', 'l', 'd']);
+export type TreeEntryKind = z.infer<typeof treeEntryKindSchema>;
+export const treeEntrySchema = z.tuple([
+  z.string().min(1).max(1024),
+  treeEntryKindSchema,
+  hashSchema,
+  /** Size in bytes of the file, or of every file below a folder. */
+  z.number().int().nonnegative(),
+  /** Permission bits of a file (`mode & 0o777`, so the executable bit is kept); 0 for folders and links. */
+  z.number().int().min(0).max(0o7777),
+]);
+export type TreeEntry = z.infer<typeof treeEntrySchema>;
+export const treeObjectSchema = z.object({ v: z.literal(1), e: z.array(treeEntrySchema) });
+export type TreeObject = z.infer<typeof treeObjectSchema>;
+
+/** Capture cache: root name → relative path → [size, mtimeMs, ctimeMs, ino, hash, mode]. */
+export const captureCacheEntrySchema = z.tuple([z.number(), z.number(), z.number(), z.number(), hashSchema, z.number()]);
+export type CaptureCacheEntry = z.infer<typeof captureCacheEntrySchema>;
+export const captureCacheSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  roots: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
+});
+export type CaptureCacheDocument = z.infer<typeof captureCacheSchema>;
+
+export const auditEntrySchema = z.object({
+  at: isoTime,
+  actor: z.string(),
+  action: z.enum(['create', 'restore', 'label', 'delete', 'cleanup', 'gc', 'conflict', 'repair', 'state', 'recover-state']),
+  pointId: pointIdSchema.optional(),
+  details: z.record(z.string(), jsonValueSchema).optional(),
+});
+export type AuditEntry = z.infer<typeof auditEntrySchema>;
+
+/** A document type: its schema and how older versions become the current one. */
+export interface DocumentType<T> {
+  readonly name: string;
+  readonly schema: z.ZodType<T>;
+  readonly migrate?: (raw: unknown) => unknown;
+}
+
+export const stateDocument: DocumentType<ContextState> = { name: 'state file', schema: contextStateSchema, migrate: migrateState };
+export const snapshotDocument: DocumentType<ContextSnapshot> = {
+  name: 'recovery point manifest',
+  schema: contextSnapshotSchema,
+  migrate: (raw) => {
+    if (typeof raw === 'object' && raw !== null && 'state' in raw) {
+      const r = raw as Record<string, unknown>;
+      return { ...r, state: migrateState(r.state) };
+    }
+    return raw;
+  },
+};
+export const pointIndexDocument: DocumentType<PointIndex> = { name: 'point index', schema: pointIndexSchema };
+export const captureCacheDocument: DocumentType<CaptureCacheDocument> = { name: 'capture cache', schema: captureCacheSchema };

@@ -1,0 +1,421 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, diffTrees, type CaptureRules, type TreeDiff } from '../capture';
+import { ensurePrivateDir, fsyncDir, quarantineFile, readDocument, writeDocument } from '../documents';
+import { describeCause, errorCode, ioError, StateError } from '../errors';
+import { newPointId } from '../ids';
+import { silentLogger, type Logger } from '../logger';
+import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
+import { isSafeName } from '../objects/tree';
+import {
+  pointIdSchema,
+  pointIndexDocument,
+  snapshotDocument,
+  stateDocument,
+  SCHEMA_VERSION,
+  type ContextSnapshot,
+  type ContextState,
+  type PointSummary,
+  type Trigger,
+  type WorkspaceRoot,
+} from '../schemas';
+import { StoreLayout } from '../storeLayout';
+import { StoreLock } from '../storeLock';
+import { AuditLog } from './auditLog';
+import type { SnapshotOptions, StateRepository } from './stateRepository';
+
+export interface PersistenceOptions {
+  /** The workspace folders whose files points capture. */
+  readonly roots: readonly WorkspaceRoot[];
+  readonly rules?: Partial<CaptureRules>;
+  /** Who is writing, for the audit log and the state: `extension`, `cli`, … with the process id. */
+  readonly actor?: string;
+  readonly logger?: Logger;
+  /** The store folder (objects, cache, audit log, lock); defaults to the state file's folder. */
+  readonly storeDir?: string;
+  readonly lockStaleMs?: number;
+  readonly lockWaitMs?: number;
+}
+
+/** Writes of the capture cache after hint-mode points are spaced out; full scans always save it. */
+const CACHE_SAVE_INTERVAL_MS = 30_000;
+
+/**
+ * The store on disk (the spec's PersistenceManager): the state file, one manifest per point in the
+ * snapshots folder with an index of their summaries, and the content-addressed objects.
+ *
+ * Write order for a point: its objects (one pack: fsync, rename, fsync folder) → its manifest (atomic,
+ * fsync, then fsync the folder) → the index (a cache, rebuilt from the folder when it disagrees). A point
+ * is therefore listed only once everything it references is durable. All writes hold the store lock.
+ */
+export class PersistenceManager implements StateRepository {
+  readonly layout: StoreLayout;
+  readonly lock: StoreLock;
+  readonly audit: AuditLog;
+  readonly actor: string;
+  readonly logger: Logger;
+  private roots: WorkspaceRoot[];
+  private rules: CaptureRules;
+  private opened: Promise<{ objects: ObjectStore; cache: CaptureCache }> | undefined;
+  private lastCacheSave = 0;
+  private indexCache: { mtimeMs: number; size: number; points: PointSummary[] } | undefined;
+
+  constructor(statePath: string, snapshotsPath: string, options: PersistenceOptions) {
+    this.layout = new StoreLayout(options.storeDir ?? path.dirname(statePath), { stateFile: statePath, pointsDir: snapshotsPath });
+    this.actor = options.actor ?? `library:${process.pid}`;
+    this.logger = options.logger ?? silentLogger;
+    this.lock = new StoreLock(this.layout.root, {
+      staleMs: options.lockStaleMs,
+      waitMs: options.lockWaitMs,
+      onCompromised: (error) => this.logger.error(`The store lock was lost while held (${describeCause(error)}); another process may have taken it over.`),
+    });
+    this.audit = new AuditLog(this.layout.auditLogFile, this.actor);
+    this.roots = validateRoots(options.roots);
+    this.rules = { ...DEFAULT_CAPTURE_RULES, ...options.rules };
+  }
+
+  /** Creates the store's folders (owner-only) and loads the object index. Called by every operation. */
+  async open(): Promise<{ objects: ObjectStore; cache: CaptureCache }> {
+    this.opened ??= (async () => {
+      for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) await ensurePrivateDir(dir);
+      const objects = await ObjectStore.open(this.layout.objectsDir);
+      const cache = await CaptureCache.load(this.layout.captureCacheFile);
+      return { objects, cache };
+    })();
+    try {
+      return await this.opened;
+    } catch (error) {
+      this.opened = undefined;
+      throw error;
+    }
+  }
+
+  async objects(): Promise<ObjectStore> {
+    return (await this.open()).objects;
+  }
+
+  get workspaceRoots(): readonly WorkspaceRoot[] {
+    return this.roots;
+  }
+
+  get captureRules(): CaptureRules {
+    return this.rules;
+  }
+
+  /** New workspace folders or rules apply from the next point on. */
+  configure(change: { roots?: readonly WorkspaceRoot[]; rules?: Partial<CaptureRules> }): void {
+    if (change.roots) this.roots = validateRoots(change.roots);
+    if (change.rules) this.rules = { ...this.rules, ...change.rules };
+  }
+
+  // ── state ──────────────────────────────────────────────────────────────
+
+  async saveState(state: ContextState): Promise<void> {
+    await this.open();
+    try {
+      await writeDocument(this.layout.stateFile, stateDocument, state);
+    } catch (error) {
+      throw StateError.saveError(`Could not save the recovery state: ${describeCause(error)}`, error);
+    }
+  }
+
+  storeState(state: ContextState): Promise<void> {
+    return this.saveState(state);
+  }
+
+  /** The state file, or `undefined` when there is none. Throws InvalidState when it is corrupt. */
+  async loadState(): Promise<ContextState | undefined> {
+    try {
+      return await readDocument(this.layout.stateFile, stateDocument);
+    } catch (error) {
+      if (error instanceof StateError && error.kind === 'InvalidState') throw error;
+      throw StateError.loadError(`Could not load the recovery state: ${describeCause(error)}`, error);
+    }
+  }
+
+  /** Moves a broken state file into quarantine, returning where it went. */
+  async quarantineState(reason: string): Promise<string> {
+    return quarantineFile(this.layout.stateFile, this.layout.quarantineDir, reason);
+  }
+
+  // ── points ─────────────────────────────────────────────────────────────
+
+  async createSnapshot(state: ContextState, options: SnapshotOptions = {}): Promise<ContextSnapshot | undefined> {
+    const started = Date.now();
+    const { objects, cache } = await this.open();
+    return this.lock.run(async () => {
+      await objects.refresh();
+      const parent = (await this.listSnapshots())[0];
+      const batch = objects.beginBatch();
+      try {
+        const useHint = options.changedPaths !== undefined && parent !== undefined && sameRoots(parent.roots, this.roots);
+        options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
+        const captured = await captureWorkspace({
+          roots: this.roots,
+          rules: this.rules,
+          neverCapture: [this.layout.root],
+          objects: batch,
+          cache,
+          previousRoot: useHint ? parent.root : null,
+          changedPaths: useHint ? options.changedPaths : undefined,
+          logger: this.logger,
+          signal: options.signal,
+          onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,
+        });
+        if (options.skipIfUnchanged && parent && parent.root === captured.root) {
+          await batch.abort();
+          return undefined;
+        }
+        const changes = await diffTrees(batch, parent?.root ?? null, captured.root);
+        await batch.commit();
+        const trigger: Trigger = options.trigger ?? 'manual';
+        const snapshot: ContextSnapshot = {
+          schemaVersion: SCHEMA_VERSION,
+          id: newPointId(),
+          createdAt: new Date().toISOString(),
+          trigger,
+          label: options.label?.trim() || null,
+          summary: (options.summary ?? describeChanges(trigger, changes)).slice(0, 500),
+          actor: this.actor,
+          root: captured.root,
+          roots: [...this.roots],
+          parentId: parent?.id ?? null,
+          changes: { added: changes.added.length, modified: changes.modified.length, deleted: changes.deleted.length },
+          fileCount: captured.fileCount,
+          totalSize: captured.totalSize,
+          addedBytes: batch.addedBytes,
+          state,
+        };
+        await this.writeManifest(snapshot);
+        await fsyncDir(this.layout.pointsDir);
+        await this.updateIndex((points) => [summaryOf(snapshot), ...points.filter((p) => p.id !== snapshot.id)]);
+        if (captured.mode === 'full' || Date.now() - this.lastCacheSave > CACHE_SAVE_INTERVAL_MS) await this.saveCache();
+        await this.audit.append({
+          action: 'create',
+          pointId: snapshot.id,
+          details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes: batch.addedBytes, ms: Date.now() - started },
+        });
+        if (captured.skipped.tooLarge.length > 0) this.logger.info(`Point ${snapshot.id}: skipped ${captured.skipped.tooLarge.length} file(s) larger than the maximum file size.`);
+        if (captured.skipped.unreadable.length > 0) this.logger.warn(`Point ${snapshot.id}: could not read ${captured.skipped.unreadable.length} file(s): ${captured.skipped.unreadable.slice(0, 5).join(', ')}`);
+        return snapshot;
+      } catch (error) {
+        await batch.abort();
+        if (error instanceof StateError && error.kind !== 'IoError') throw error;
+        if (isAbort(error)) throw error;
+        throw StateError.snapshotCreation(`Could not create a recovery point: ${describeCause(error)}`, error);
+      }
+    });
+  }
+
+  /**
+   * Captures the workspace as it is now into objects that are never committed, and runs `work` on its
+   * root tree: for previews and comparisons with the current files without writing a point.
+   */
+  async withCurrentTree<T>(work: (objects: ObjectWriter, root: string) => Promise<T>): Promise<T> {
+    const { objects, cache } = await this.open();
+    return this.lock.run(async () => {
+      const batch = objects.beginBatch();
+      try {
+        const captured = await captureWorkspace({ roots: this.roots, rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger });
+        return await work(batch, captured.root);
+      } finally {
+        await batch.abort();
+      }
+    });
+  }
+
+  async loadSnapshot(id: string): Promise<ContextSnapshot | undefined> {
+    if (!pointIdSchema.safeParse(id).success) return undefined;
+    try {
+      return await readDocument(this.layout.manifestFile(id), snapshotDocument);
+    } catch (error) {
+      throw StateError.snapshotLoad(`Recovery point ${id} cannot be read: ${describeCause(error)}`, error);
+    }
+  }
+
+  /** A point's manifest, or SnapshotNotFound. */
+  async requireSnapshot(id: string): Promise<ContextSnapshot> {
+    const snapshot = await this.loadSnapshot(id);
+    if (!snapshot) throw StateError.snapshotNotFound(id);
+    return snapshot;
+  }
+
+  /**
+   * Every point, newest first. The index is cross-checked against the points folder, so a point whose
+   * manifest was written but whose index update was lost (a crash) is still listed, and a deleted one is not.
+   */
+  async listSnapshots(): Promise<PointSummary[]> {
+    await this.open();
+    const { points, changed } = await this.reconcileIndex();
+    if (!changed) return points;
+    // Rewrite the index under the lock, from a fresh look, so a concurrent writer's update is not undone.
+    return this.lock.run(async () => {
+      const fresh = await this.reconcileIndex();
+      if (fresh.changed) await this.writeIndex(fresh.points).catch((error) => this.logger.debug(`index not rewritten: ${describeCause(error)}`));
+      return fresh.points;
+    });
+  }
+
+  private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean }> {
+    let names: string[];
+    try {
+      names = (await fs.readdir(this.layout.pointsDir)).filter((name) => name.endsWith('.json') && name !== 'index.json');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return { points: [], changed: false };
+      throw ioError(`list the recovery points in ${this.layout.pointsDir}`, error);
+    }
+    const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => pointIdSchema.safeParse(id).success));
+    const indexed = await this.readIndex();
+    const byId = new Map(indexed.filter((p) => ids.has(p.id)).map((p) => [p.id, p]));
+    let changed = byId.size !== indexed.length;
+    for (const id of ids) {
+      if (byId.has(id)) continue;
+      try {
+        const snapshot = await this.loadSnapshot(id);
+        if (snapshot) byId.set(id, summaryOf(snapshot));
+        changed = true;
+      } catch (error) {
+        this.logger.warn(`Recovery point ${id} is damaged and is not listed (${describeCause(error)}). Run "Verify Store" with repair to move it aside.`);
+      }
+    }
+    return { points: [...byId.values()].sort(newestFirst), changed };
+  }
+
+  /** Changes a point's label (labelled points are kept by clean-up); `null` removes it. */
+  async setLabel(id: string, label: string | null): Promise<ContextSnapshot> {
+    return this.lock.run(async () => {
+      const snapshot = await this.requireSnapshot(id);
+      const updated = { ...snapshot, label: label?.trim() ? label.trim().slice(0, 200) : null };
+      await this.writeManifest(updated);
+      await this.updateIndex((points) => points.map((p) => (p.id === id ? summaryOf(updated) : p)));
+      await this.audit.append({ action: 'label', pointId: id, details: { label: updated.label } });
+      return updated;
+    });
+  }
+
+  /** Removes points' manifests (their objects go at the next garbage collection). Caller holds the lock or it is taken. */
+  async deleteSnapshots(ids: readonly string[], reason: 'delete' | 'cleanup' = 'delete'): Promise<number> {
+    return this.lock.run(async () => {
+      let removed = 0;
+      for (const id of ids) {
+        if (!pointIdSchema.safeParse(id).success) continue;
+        try {
+          await fs.rm(this.layout.manifestFile(id));
+          removed++;
+        } catch (error) {
+          if (errorCode(error) !== 'ENOENT') throw ioError(`delete recovery point ${id}`, error);
+        }
+      }
+      await fsyncDir(this.layout.pointsDir);
+      const gone = new Set(ids);
+      await this.updateIndex((points) => points.filter((p) => !gone.has(p.id)));
+      if (reason === 'delete' && removed > 0) await this.audit.append({ action: 'delete', details: { ids: [...ids] } });
+      return removed;
+    });
+  }
+
+  /** Moves a damaged manifest aside. Caller holds the lock. */
+  async quarantineSnapshot(id: string, reason: string): Promise<void> {
+    await quarantineFile(this.layout.manifestFile(id), this.layout.quarantineDir, reason);
+    await this.updateIndex((points) => points.filter((p) => p.id !== id));
+  }
+
+  async saveCache(): Promise<void> {
+    const { cache } = await this.open();
+    try {
+      await cache.save();
+      this.lastCacheSave = Date.now();
+    } catch (error) {
+      this.logger.warn(`Could not save the capture cache (${describeCause(error)}); the next point will re-read files.`);
+    }
+  }
+
+  /** Saves what is only in memory and closes open files. */
+  async close(): Promise<void> {
+    if (!this.opened) return;
+    const { objects, cache } = await this.opened;
+    if (cache.dirty) await this.saveCache();
+    await objects.close();
+  }
+
+  private async writeManifest(snapshot: ContextSnapshot): Promise<void> {
+    try {
+      await writeDocument(this.layout.manifestFile(snapshot.id), snapshotDocument, snapshot);
+    } catch (error) {
+      throw StateError.snapshotCreation(`Could not save recovery point ${snapshot.id}: ${describeCause(error)}`, error);
+    }
+  }
+
+  private async readIndex(): Promise<PointSummary[]> {
+    try {
+      const stat = await fs.stat(this.layout.pointIndexFile);
+      if (this.indexCache && this.indexCache.mtimeMs === stat.mtimeMs && this.indexCache.size === stat.size) return this.indexCache.points;
+      const index = await readDocument(this.layout.pointIndexFile, pointIndexDocument);
+      const points = index?.points ?? [];
+      this.indexCache = { mtimeMs: stat.mtimeMs, size: stat.size, points };
+      return points;
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') this.logger.warn(`The point index could not be read and is rebuilt from the manifests (${describeCause(error)}).`);
+      return [];
+    }
+  }
+
+  /** The index is a cache of the manifests: written without fsync; a lost or stale index is rebuilt on the next listing. */
+  private async writeIndex(points: PointSummary[]): Promise<void> {
+    await writeDocument(this.layout.pointIndexFile, pointIndexDocument, { schemaVersion: SCHEMA_VERSION, points }, { durable: false });
+    const stat = await fs.stat(this.layout.pointIndexFile);
+    this.indexCache = { mtimeMs: stat.mtimeMs, size: stat.size, points };
+  }
+
+  private async updateIndex(change: (points: PointSummary[]) => PointSummary[]): Promise<void> {
+    const current = await this.readIndex();
+    await this.writeIndex(change(current).sort(newestFirst));
+  }
+}
+
+export function newestFirst(a: PointSummary, b: PointSummary): number {
+  return a.id < b.id ? 1 : a.id > b.id ? -1 : 0;
+}
+
+export function summaryOf(snapshot: ContextSnapshot): PointSummary {
+  const { state: _state, ...summary } = snapshot;
+  return summary;
+}
+
+function validateRoots(roots: readonly WorkspaceRoot[]): WorkspaceRoot[] {
+  const names = new Set<string>();
+  for (const root of roots) {
+    if (!isSafeName(root.name)) throw StateError.invalidState(`The workspace folder name ${JSON.stringify(root.name)} cannot be used.`);
+    if (names.has(root.name)) throw StateError.invalidState(`Two workspace folders are named "${root.name}"; give them different names.`);
+    if (!path.isAbsolute(root.path)) throw StateError.invalidState(`The workspace folder ${root.path} must be an absolute path.`);
+    names.add(root.name);
+  }
+  return roots.map((root) => ({ name: root.name, path: path.resolve(root.path) }));
+}
+
+function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): boolean {
+  return a.length === b.length && a.every((root, i) => root.name === b[i]!.name && root.path === b[i]!.path);
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}
+
+/** "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files". */
+export function describeChanges(trigger: Trigger, changes: TreeDiff): string {
+  const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
+  const names = paths.slice(0, 3).map((p) => path.posix.basename(p));
+  const files = paths.length === 0 ? 'no changes' : paths.length <= 3 ? names.join(', ') : `${names.join(', ')} and ${(paths.length - 3).toLocaleString('en-US')} more`;
+  switch (trigger) {
+    case 'save':
+      return `Saved ${files}`;
+    case 'external':
+      return `Changed outside the editor: ${files}`;
+    case 'startup':
+      return `Changed while the editor was closed: ${files}`;
+    case 'before-restore':
+      return `Before restore (${files})`;
+    case 'manual':
+      return paths.length === 0 ? 'Created by hand' : `Created by hand: ${files}`;
+  }
+}

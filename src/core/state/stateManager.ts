@@ -1,0 +1,114 @@
+import { describeCause, StateError } from '../errors';
+import { Emitter, type Event } from '../events';
+import { emptyContextState, type ContextState } from '../schemas';
+import type { PersistenceManager } from './persistenceManager';
+import { mergeStatePatch, patchBetween, type StatePatch } from './stateMerge';
+
+export interface StateChange {
+  readonly state: ContextState;
+  /** `local` for this manager's updates, `disk` for changes another writer made, found by `syncState`. */
+  readonly origin: 'local' | 'disk' | 'recovered';
+}
+
+/**
+ * The current ContextState, cached in memory (the spec's StateManager). Every update is a
+ * read-modify-write of the state file under the store lock, so writers in this process and in other
+ * processes never interleave; a writer whose cached version is stale merges (see `mergeStatePatch`).
+ */
+export class StateManager {
+  private cached: ContextState | undefined;
+  private readonly changed = new Emitter<StateChange>();
+  private readonly warned = new Emitter<string>();
+  readonly onDidChangeState: Event<StateChange> = this.changed.event;
+  /** Things a person should be told about, such as a damaged state file that was recovered. */
+  readonly onWarning: Event<string> = this.warned.event;
+
+  constructor(private readonly repository: PersistenceManager) {}
+
+  async getState(): Promise<ContextState> {
+    if (this.cached) return this.cached;
+    return this.repository.lock.run(async () => {
+      this.cached ??= await this.loadOrRecover();
+      return this.cached;
+    });
+  }
+
+  /** Updates the whole state (the spec's form) or applies a partial update; returns the state as saved. */
+  async updateState(update: ContextState | StatePatch): Promise<ContextState> {
+    return this.repository.lock.run(async () => {
+      const base = this.cached;
+      const patch = isWholeState(update) ? patchBetween(base ?? emptyContextState(this.repository.actor), update) : update;
+      const current = await this.loadOrRecover();
+      const { state, conflicts } = mergeStatePatch(current, base, patch, this.repository.actor);
+      await this.repository.saveState(state);
+      for (const conflict of conflicts) {
+        await this.repository.audit.append({ action: 'conflict', details: { key: conflict.key, kept: conflict.kept, otherWriter: current.updatedBy } });
+      }
+      await this.repository.audit.append({ action: 'state', details: { version: state.version, keys: Object.keys(patch.data ?? {}), session: patch.session !== undefined } });
+      this.cached = state;
+      this.changed.fire({ state, origin: 'local' });
+      return state;
+    });
+  }
+
+  /** Reloads the state from disk, picking up other writers' changes; fires a change event when there were any. */
+  async syncState(): Promise<ContextState> {
+    return this.repository.lock.run(async () => {
+      const previous = this.cached;
+      const state = await this.loadOrRecover();
+      this.cached = state;
+      if (!previous || previous.version !== state.version || previous.updatedAt !== state.updatedAt) this.changed.fire({ state, origin: 'disk' });
+      return state;
+    });
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+    this.warned.dispose();
+  }
+
+  /**
+   * The state file, or a fresh state when there is none. A corrupt or invalid state file is moved to
+   * quarantine and the state rebuilt from the newest point that can be read. Caller holds the lock.
+   */
+  private async loadOrRecover(): Promise<ContextState> {
+    try {
+      return (await this.repository.loadState()) ?? emptyContextState(this.repository.actor);
+    } catch (error) {
+      if (!(error instanceof StateError) || error.kind !== 'InvalidState') throw error;
+      const movedTo = await this.repository.quarantineState(error.message);
+      const points = await this.repository.listSnapshots();
+      let recovered = emptyContextState(this.repository.actor);
+      let from: string | undefined;
+      for (const point of points) {
+        try {
+          const snapshot = await this.repository.loadSnapshot(point.id);
+          if (!snapshot) continue;
+          recovered = snapshot.state;
+          from = point.id;
+          break;
+        } catch {
+          // try the next older point
+        }
+      }
+      const state: ContextState = {
+        ...recovered,
+        version: recovered.version + 1,
+        updatedAt: new Date().toISOString(),
+        updatedBy: this.repository.actor,
+        newestPointId: points[0]?.id ?? null,
+      };
+      await this.repository.saveState(state);
+      await this.repository.audit.append({ action: 'recover-state', pointId: from, details: { quarantined: movedTo, reason: describeCause(error) } });
+      const message = `The recovery state file was damaged (${error.message}) It was moved to ${movedTo} and the state was rebuilt from ${from ? `recovery point ${from}` : 'scratch (no readable point)'}.`;
+      this.repository.logger.warn(message);
+      this.warned.fire(message);
+      this.changed.fire({ state, origin: 'recovered' });
+      return state;
+    }
+  }
+}
+
+function isWholeState(update: ContextState | StatePatch): update is ContextState {
+  return 'schemaVersion' in update && 'version' in update;
+}

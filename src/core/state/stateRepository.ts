@@ -1,0 +1,24 @@
+import type { ContextSnapshot, ContextState, PointSummary, Trigger } from '../schemas';
+
+export interface SnapshotOptions {
+  readonly trigger?: Trigger;
+  readonly label?: string | null;
+  /** What caused the point, in words ("Saved app.ts"); derived from the trigger and changes when absent. */
+  readonly summary?: string;
+  /** Paths known to have changed since the newest point (a save, a watcher event): only they are examined. */
+  readonly changedPaths?: readonly string[];
+  /** Return `undefined` instead of writing a point whose files equal the newest point's (automatic points). */
+  readonly skipIfUnchanged?: boolean;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (message: string) => void;
+}
+
+/** The spec's storage interface. */
+export interface StateRepository {
+  storeState(state: ContextState): Promise<void>;
+  loadState(): Promise<ContextState | undefined>;
+  createSnapshot(state: ContextState, options?: SnapshotOptions): Promise<ContextSnapshot | undefined>;
+  loadSnapshot(id: string): Promise<ContextSnapshot | undefined>;
+  /** Every point, newest first, without the state each captured (load one with `loadSnapshot`). */
+  listSnapshots(): Promise<PointSummary[]>;
+}

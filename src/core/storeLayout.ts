@@ -1,0 +1,34 @@
+import * as path from 'node:path';
+
+/** Where each part of a store lives. The store is one folder, normally VS Code's workspace storage. */
+export class StoreLayout {
+  readonly stateFile: string;
+  readonly pointsDir: string;
+  readonly pointIndexFile: string;
+  readonly objectsDir: string;
+  readonly cacheDir: string;
+  readonly captureCacheFile: string;
+  readonly quarantineDir: string;
+  readonly auditLogFile: string;
+  readonly lockTarget: string;
+
+  /** `root` is the store folder; the spec's state file and snapshots folder default to `state.json` and `points/` inside it. */
+  constructor(
+    readonly root: string,
+    paths: { stateFile?: string; pointsDir?: string } = {},
+  ) {
+    this.stateFile = paths.stateFile ?? path.join(root, 'state.json');
+    this.pointsDir = paths.pointsDir ?? path.join(root, 'points');
+    this.pointIndexFile = path.join(this.pointsDir, 'index.json');
+    this.objectsDir = path.join(root, 'objects');
+    this.cacheDir = path.join(root, 'cache');
+    this.captureCacheFile = path.join(root, 'cache', 'capture-cache.json');
+    this.quarantineDir = path.join(root, 'quarantine');
+    this.auditLogFile = path.join(root, 'audit.log.jsonl');
+    this.lockTarget = root;
+  }
+
+  manifestFile(id: string): string {
+    return path.join(this.pointsDir, `${id}.json`);
+  }
+}

@@ -1,0 +1,39 @@
+// Test entry for the extension host, with @vscode/test-electron's contract: VS Code loads the
+// compiled file (out/test/host/index.js) given as extensionTestsPath and awaits `run()`; a rejection
+// makes the run fail. Used both by scripts/host/runHostTests.mjs (code-server + headless Chromium)
+// and by scripts/host/testElectron.mjs (desktop VS Code).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Mocha from 'mocha';
+
+/** Every compiled `*.test.js` under this folder, in a stable order. */
+function findTestFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.test.js'))
+    .sort()
+    .map((file) => path.join(dir, file));
+}
+
+export async function run(): Promise<void> {
+  const grep = process.env.RP_HOST_TEST_GREP;
+  const mocha = new Mocha({
+    ui: 'tdd',
+    reporter: 'spec',
+    color: false,
+    timeout: 30_000,
+    ...(grep ? { grep } : {}),
+  });
+  const files = findTestFiles(__dirname);
+  if (files.length === 0) throw new Error(`no *.test.js files next to ${__filename}`);
+  for (const file of files) mocha.addFile(file);
+  await mocha.loadFilesAsync();
+
+  const stats = await new Promise<Mocha.Stats>((resolve) => {
+    const runner = mocha.run(() => resolve(runner.stats ?? { passes: 0, failures: 0, pending: 0 } as Mocha.Stats));
+  });
+  const skipped = stats.pending ? `, ${stats.pending} skipped` : '';
+  // The plain closing line (runHostTests.mjs repeats it as the last line of its output).
+  console.log(`${stats.passes} passed, ${stats.failures} failed${skipped}`);
+  if (stats.failures > 0) throw new Error(`${stats.failures} of the extension-host tests failed`);
+}
