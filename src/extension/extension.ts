@@ -1,7 +1,16 @@
 import * as vscode from 'vscode';
+import { Container, type RecoveryPointsApi } from './container';
 
-export function activate(_context: vscode.ExtensionContext): void {
-  // Wired to the storage core in the extension issue.
+let container: Container | undefined;
+
+export function activate(context: vscode.ExtensionContext): RecoveryPointsApi {
+  container = new Container(context);
+  context.subscriptions.push(container);
+  return container;
 }
 
-export function deactivate(): void {}
+/** Waits for pending points and the session to be written. */
+export async function deactivate(): Promise<void> {
+  await container?.shutdown();
+  container = undefined;
+}

@@ -175,7 +175,7 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label: options.label?.trim() || null,
-          summary: (options.summary ?? describeChanges(trigger, changes)).slice(0, 500),
+          summary: (options.summary ?? (parent ? describeChanges(trigger, changes) : 'First recovery point')).slice(0, 500),
           actor: this.actor,
           root: captured.root,
           roots: [...this.roots],

@@ -1,0 +1,146 @@
+import * as fs from 'node:fs/promises';
+import * as vscode from 'vscode';
+import { describeCause, RecoveryStore } from '../core';
+import { AutoCapture } from './automatic/autoCapture';
+import { CommandCenter, UserFacingError } from './commands/commandCenter';
+import { recoveryCommands } from './commands/recoveryCommands';
+import { Configuration } from './configuration';
+import { Log } from './log';
+import { PointsModel } from './pointsModel';
+import { RestoreFlow } from './restore/restoreFlow';
+import { SessionTracker } from './session/sessionTracker';
+import { POINT_SCHEME, PointContentProvider } from './views/pointContentProvider';
+import { PointsTreeProvider } from './views/pointsTreeProvider';
+import { RecoveryStatusBar } from './views/statusBar';
+import { WorkspaceFolders } from './workspaceFolders';
+
+/** What `activate` returns: the live services, for the extension-host tests and other extensions. */
+export interface RecoveryPointsApi {
+  readonly store: RecoveryStore | undefined;
+  readonly model: PointsModel | undefined;
+  readonly auto: AutoCapture | undefined;
+  readonly ready: Promise<void>;
+}
+
+const TICK_MS = 60_000;
+
+/** The composition root: creates every service once, owns their lifetimes and disposes them in reverse order. */
+export class Container implements vscode.Disposable, RecoveryPointsApi {
+  private readonly disposables: vscode.Disposable[] = [];
+  store: RecoveryStore | undefined;
+  model: PointsModel | undefined;
+  auto: AutoCapture | undefined;
+  private session: SessionTracker | undefined;
+  readonly ready: Promise<void>;
+
+  constructor(private readonly context: vscode.ExtensionContext) {
+    const log = this.own(new Log());
+    const commands = this.own(new CommandCenter(log));
+    const folders = new WorkspaceFolders();
+    const config = new Configuration();
+    void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasFolder', folders.hasFolder && context.storageUri !== undefined);
+    if (!folders.hasFolder || !context.storageUri) {
+      log.info('activation', 'No folder is open: recovery points need a workspace folder.');
+      commands.register(noFolderCommands(log));
+      this.ready = Promise.resolve();
+      return;
+    }
+    this.ready = this.start(context.storageUri, log, commands, folders, config);
+  }
+
+  private async start(storageUri: vscode.Uri, log: Log, commands: CommandCenter, folders: WorkspaceFolders, config: Configuration): Promise<void> {
+    const started = performance.now();
+    try {
+      await fs.mkdir(storageUri.fsPath, { recursive: true, mode: 0o700 });
+      const store = await RecoveryStore.open({
+        storeDir: storageUri.fsPath,
+        roots: folders.all,
+        rules: config.captureRules,
+        retention: config.retention,
+        actor: `extension:${process.pid}`,
+        logger: log.forCore('store'),
+      });
+      this.store = store;
+      this.disposables.push({ dispose: () => void store.close() });
+      const model = (this.model = this.own(new PointsModel(store, log)));
+      const session = (this.session = this.own(new SessionTracker(store.state, folders, log)));
+      const auto = (this.auto = this.own(new AutoCapture(store, folders, config, model, log)));
+      const tree = this.own(new PointsTreeProvider(store, model, folders, log));
+      const view = this.own(vscode.window.createTreeView('recoveryPoints.points', { treeDataProvider: tree, showCollapseAll: true }));
+      const statusBar = this.own(new RecoveryStatusBar(model, () => config.automatic));
+      this.own(vscode.workspace.registerTextDocumentContentProvider(POINT_SCHEME, new PointContentProvider(store)));
+      const restore = new RestoreFlow(store, model, folders, config, auto, session, log);
+      commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log }));
+
+      const updateView = () => {
+        view.description = `${model.points.length} point${model.points.length === 1 ? '' : 's'} · ${formatSize(model.storeBytes)}`;
+        void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
+      };
+      this.own(model.onDidChange(updateView));
+      this.own(store.state.onWarning((message) => void vscode.window.showWarningMessage(`Recovery Points: ${message}`)));
+      this.own(store.state.onDidChangeState(({ state }) => void vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null)));
+      this.own(config.onDidChange(() => {
+        store.persistence.configure({ rules: config.captureRules });
+        store.recovery.configureRetention(config.retention);
+        statusBar.update();
+        log.info('activation', 'Settings changed; they apply from the next point on.');
+      }));
+      this.own(vscode.workspace.onDidChangeWorkspaceFolders(() => {
+        store.persistence.configure({ roots: folders.refresh() });
+        auto.createWatchers();
+      }));
+      const tick = setInterval(() => {
+        tree.refresh();
+        statusBar.update();
+      }, TICK_MS);
+      this.disposables.push({ dispose: () => clearInterval(tick) });
+
+      const state = await store.state.getState();
+      await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null);
+      await model.refresh();
+      updateView();
+      log.info('activation', `Ready in ${(performance.now() - started).toFixed(0)} ms: ${model.points.length} points in ${storageUri.fsPath}`);
+      void auto.startup();
+    } catch (error) {
+      log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);
+      void vscode.window.showErrorMessage(`Recovery Points could not start: ${describeCause(error)}`, 'Show Log').then((choice) => choice && log.show());
+    }
+  }
+
+  /** Creates pending points and saves the session before the window closes. */
+  async shutdown(): Promise<void> {
+    await this.ready.catch(() => undefined);
+    await this.auto?.flush().catch(() => undefined);
+    await this.session?.flush().catch(() => undefined);
+    await this.store?.close().catch(() => undefined);
+  }
+
+  private own<T extends vscode.Disposable>(disposable: T): T {
+    this.disposables.push(disposable);
+    return disposable;
+  }
+
+  dispose(): void {
+    for (const d of this.disposables.reverse()) {
+      try {
+        d.dispose();
+      } catch {
+        // keep disposing the rest
+      }
+    }
+    this.disposables.length = 0;
+    void this.context;
+  }
+}
+
+function noFolderCommands(log: Log): Record<string, () => unknown> {
+  const needFolder = () => {
+    throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
+  };
+  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'toggleAutomatic', 'refresh', 'openChange'];
+  return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
+}
+
+function formatSize(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}

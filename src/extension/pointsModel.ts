@@ -1,0 +1,82 @@
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { describeCause, type PointSummary, type RecoveryStore } from '../core';
+import type { Log } from './log';
+
+/**
+ * The list of points the views show, refreshed after our own writes and when another window or the
+ * command-line tool changes the store (a watch on the points folder, and when the window gets focus).
+ */
+export class PointsModel implements vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private current: readonly PointSummary[] = [];
+  private bytes = 0;
+  private refreshing: Promise<void> | undefined;
+  private again = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private watchTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly store: RecoveryStore,
+    private readonly log: Log,
+  ) {
+    try {
+      const watcher = fs.watch(store.persistence.layout.pointsDir, () => {
+        clearTimeout(this.watchTimer);
+        this.watchTimer = setTimeout(() => void this.refresh(), 300);
+      });
+      watcher.on('error', () => undefined);
+      this.disposables.push({ dispose: () => watcher.close() });
+    } catch (error) {
+      log.debug('view', `no watch on the points folder: ${describeCause(error)}`);
+    }
+    vscode.window.onDidChangeWindowState((state) => state.focused && void this.refresh(), undefined, this.disposables);
+  }
+
+  get points(): readonly PointSummary[] {
+    return this.current;
+  }
+
+  get storeBytes(): number {
+    return this.bytes;
+  }
+
+  find(id: string): PointSummary | undefined {
+    return this.current.find((p) => p.id === id);
+  }
+
+  /** Reloads the list; concurrent calls coalesce into one extra run. */
+  refresh(): Promise<void> {
+    if (this.refreshing) {
+      this.again = true;
+      return this.refreshing;
+    }
+    this.refreshing = (async () => {
+      do {
+        this.again = false;
+        try {
+          const points = await this.store.recovery.listRecoveryPoints();
+          const objects = await this.store.persistence.objects();
+          await objects.refresh();
+          const changed = points.length !== this.current.length || points.some((p, i) => p !== this.current[i] && JSON.stringify(p) !== JSON.stringify(this.current[i]));
+          const bytes = objects.stats().diskBytes;
+          this.current = points;
+          if (changed || bytes !== this.bytes) {
+            this.bytes = bytes;
+            this.changed.fire();
+          }
+        } catch (error) {
+          this.log.error('view', `Could not list recovery points: ${describeCause(error)}`, error);
+        }
+      } while (this.again);
+    })().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  dispose(): void {
+    clearTimeout(this.watchTimer);
+    this.changed.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+import * as vscode from 'vscode';
+import { type EditorSession, type PointSummary, type RecoveryStore, type RestorePlan, type RestoreResult } from '../../core';
+import type { AutoCapture } from '../automatic/autoCapture';
+import { UserFacingError } from '../commands/commandCenter';
+import type { Configuration } from '../configuration';
+import type { Log } from '../log';
+import type { PointsModel } from '../pointsModel';
+import type { SessionTracker } from '../session/sessionTracker';
+import type { WorkspaceFolders } from '../workspaceFolders';
+
+export interface RestoreRequest {
+  readonly point: PointSummary;
+  /** Restore only these point paths; the whole point when absent. */
+  readonly paths?: readonly string[];
+  /** Let the person review the files and untick some (the whole-point command). */
+  readonly review?: boolean;
+  /** Undo: restore the previous safety point without a review. */
+  readonly isUndo?: boolean;
+}
+
+/**
+ * Restores through the editor: pending automatic points first, a review of the files with checkboxes,
+ * a choice for files with unsaved edits (save, discard or cancel), the core's restore (which makes a
+ * safety point), then open editors brought up to date and, if the setting says so, the point's layout.
+ */
+export class RestoreFlow {
+  constructor(
+    private readonly store: RecoveryStore,
+    private readonly model: PointsModel,
+    private readonly folders: WorkspaceFolders,
+    private readonly config: Configuration,
+    private readonly auto: AutoCapture,
+    private readonly session: SessionTracker,
+    private readonly log: Log,
+  ) {}
+
+  async run(request: RestoreRequest): Promise<RestoreResult | undefined> {
+    await this.auto.flush();
+    let paths = request.paths;
+    const plan = await this.store.recovery.previewRestore(request.point.id, paths);
+    const changes = [...plan.modify, ...plan.add, ...plan.remove];
+    if (changes.length === 0) {
+      void vscode.window.showInformationMessage(request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
+      return undefined;
+    }
+    if (request.review) {
+      const chosen = await this.review(plan, request.point);
+      if (!chosen) return undefined;
+      if (chosen.length < changes.length) paths = chosen;
+    }
+    const affected = new Set(paths ?? changes.map((c) => c.path));
+    const dirty = vscode.workspace.textDocuments.filter((doc) => {
+      const p = doc.isDirty ? this.folders.toPointPath(doc.uri) : undefined;
+      return p !== undefined && affected.has(p);
+    });
+    let discard: vscode.TextDocument[] = [];
+    if (dirty.length > 0) {
+      const names = dirty.map((d) => this.folders.display(this.folders.toPointPath(d.uri)!)).slice(0, 5).join(', ');
+      const choice = await vscode.window.showWarningMessage(
+        `${dirty.length === 1 ? `${names} has` : `${dirty.length} files (${names}) have`} unsaved changes that the restore would overwrite.`,
+        { modal: true, detail: 'Save keeps your edits in the safety point made before the restore, so "Undo Last Restore" brings them back. Discard drops them.' },
+        'Save and Restore',
+        'Discard and Restore',
+      );
+      if (!choice) return undefined;
+      if (choice === 'Save and Restore') {
+        for (const doc of dirty) if (!(await doc.save())) throw new UserFacingError(`${this.folders.display(this.folders.toPointPath(doc.uri)!)} could not be saved; nothing was restored.`);
+        await this.auto.flush();
+      } else {
+        discard = dirty;
+      }
+    }
+    await this.session.flush();
+    const uris = [...affected].map((p) => this.folders.toUri(p)?.fsPath).filter((p): p is string => p !== undefined);
+    this.auto.suppress(uris);
+    const title = request.isUndo ? 'Undoing the last restore' : `Restoring ${request.point.label ? `"${request.point.label}"` : 'recovery point'}`;
+    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
+      this.store.recovery.restore(request.point.id, { paths, onProgress: (message) => progress.report({ message }) }),
+    );
+    this.auto.suppress(uris);
+    this.log.info('restore', `Restored ${request.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted, ${result.outcome.skipped.length} skipped; safety point ${result.safetyPointId}`);
+    for (const skipped of result.outcome.skipped) this.log.warn('restore', `Skipped ${skipped.path}: ${skipped.reason}`);
+    await this.reloadEditors(new Set([...result.outcome.written, ...result.outcome.removed]), discard);
+    if (!paths && this.config.restoreEditorLayout && !request.isUndo) await this.restoreLayout(result.state.session);
+    await this.model.refresh();
+    await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', true);
+    const skippedNote = result.outcome.skipped.length > 0 ? ` ${result.outcome.skipped.length} skipped (see the log).` : '';
+    const summary = `${request.isUndo ? 'Undid the last restore' : 'Restored'}: ${result.outcome.written.length} file(s) written, ${result.outcome.removed.length} deleted.${skippedNote}`;
+    void vscode.window.showInformationMessage(summary, ...(request.isUndo ? [] : ['Undo'])).then((choice) => {
+      if (choice === 'Undo') void vscode.commands.executeCommand('recoveryPoints.undoRestore');
+    });
+    return result;
+  }
+
+  private async review(plan: RestorePlan, point: PointSummary): Promise<string[] | undefined> {
+    type Item = vscode.QuickPickItem & { path: string };
+    const item = (path: string, icon: string, what: string): Item => ({ label: `$(${icon}) ${this.folders.display(path)}`, description: what, path, picked: true });
+    const items: Item[] = [
+      ...plan.modify.map((c) => item(c.path, 'diff-modified', 'will be changed back')),
+      ...plan.add.map((c) => item(c.path, 'diff-added', 'will be restored')),
+      ...plan.remove.map((c) => item(c.path, 'diff-removed', 'will be deleted (kept in the safety point)')),
+    ];
+    const picked = await vscode.window.showQuickPick(items, {
+      canPickMany: true,
+      title: `Restore ${point.label ?? point.summary}`,
+      placeHolder: 'Untick files to leave them as they are; a safety point is made first so this can be undone',
+      matchOnDescription: true,
+    });
+    if (!picked || picked.length === 0) return undefined;
+    return picked.map((p) => p.path);
+  }
+
+  /** Editors show what is on disk now: dirty ones the person chose to discard are reverted; clean ones are reloaded by VS Code, and we wait for that. */
+  private async reloadEditors(changed: ReadonlySet<string>, discard: readonly vscode.TextDocument[]): Promise<void> {
+    for (const doc of discard) {
+      if (doc.isClosed) continue;
+      await vscode.window.showTextDocument(doc, { preview: false, preserveFocus: false });
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    const open = vscode.workspace.textDocuments.filter((doc) => {
+      const p = this.folders.toPointPath(doc.uri);
+      return p !== undefined && changed.has(p) && !doc.isDirty;
+    });
+    await Promise.all(open.map((doc) => waitForDiskContent(doc)));
+  }
+
+  private async restoreLayout(session: EditorSession): Promise<void> {
+    for (const group of session.groups) {
+      for (const tab of group.tabs) {
+        const uri = this.folders.toUri(tab.path) ?? (tab.path.includes(':') ? vscode.Uri.parse(tab.path) : undefined);
+        if (!uri) continue;
+        try {
+          const editor = await vscode.window.showTextDocument(uri, { viewColumn: group.viewColumn, preview: tab.isPreview, preserveFocus: !tab.isActive });
+          if (tab.selections.length > 0) editor.selections = tab.selections.map((s) => new vscode.Selection(s.anchor[0], s.anchor[1], s.active[0], s.active[1]));
+        } catch (error) {
+          this.log.debug('restore', `Could not reopen ${tab.path}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+    }
+  }
+}
+
+/** Resolves when an open (clean) document's text equals its file on disk, or after a few seconds. */
+async function waitForDiskContent(doc: vscode.TextDocument, timeoutMs = 3000): Promise<void> {
+  const matches = async () => {
+    try {
+      return Buffer.from(await vscode.workspace.fs.readFile(doc.uri)).toString('utf8') === doc.getText();
+    } catch {
+      return true;
+    }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!(await matches()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}

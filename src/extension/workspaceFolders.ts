@@ -1,0 +1,56 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { WorkspaceRoot } from '../core';
+
+/** The workspace folders as the core's roots, named like VS Code names them (made unique), and the mapping between URIs and point paths. */
+export class WorkspaceFolders {
+  private roots: WorkspaceRoot[] = [];
+  private folders: readonly vscode.WorkspaceFolder[] = [];
+
+  constructor() {
+    this.refresh();
+  }
+
+  refresh(): readonly WorkspaceRoot[] {
+    this.folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
+    const used = new Set<string>();
+    this.roots = this.folders.map((folder) => {
+      const base = folder.name.replace(/[/\\\0]/g, '_') || 'folder';
+      let name = base === '.' || base === '..' ? 'folder' : base;
+      for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
+      used.add(name);
+      return { name, path: folder.uri.fsPath };
+    });
+    return this.roots;
+  }
+
+  get all(): readonly WorkspaceRoot[] {
+    return this.roots;
+  }
+
+  get hasFolder(): boolean {
+    return this.roots.length > 0;
+  }
+
+  /** `root/rel/path` for a file in a workspace folder, else undefined. */
+  toPointPath(uri: vscode.Uri): string | undefined {
+    if (uri.scheme !== 'file') return undefined;
+    const file = uri.fsPath;
+    for (const root of this.roots) {
+      const rel = path.relative(root.path, file);
+      if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return `${root.name}/${rel.split(path.sep).join('/')}`;
+    }
+    return undefined;
+  }
+
+  toUri(pointPath: string): vscode.Uri | undefined {
+    const [name, ...rest] = pointPath.split('/');
+    const root = this.roots.find((r) => r.name === name);
+    return root ? vscode.Uri.file(path.join(root.path, ...rest)) : undefined;
+  }
+
+  /** How a point path is shown: without the folder name in a single-folder workspace. */
+  display(pointPath: string): string {
+    return this.roots.length === 1 ? pointPath.slice(pointPath.indexOf('/') + 1) : pointPath;
+  }
+}
