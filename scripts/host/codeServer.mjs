@@ -120,6 +120,7 @@ function encodePath(p) {
  * @param {Record<string, unknown>} [options.userSettings] Extra user settings.
  * @param {Record<string, string>} [options.env] Extra environment (reaches the extension host).
  * @param {(line: string) => void} [options.onOutput] Receives the server's output lines.
+ * @param {string} [options.defaultFolder] The folder a plain http://127.0.0.1:PORT/ opens.
  * @param {string} [options.dataDir] Use this folder for the server's data instead of a temp one.
  * @param {(dataDir: string) => Promise<void>} [options.prepare] Runs before the server starts
  *   (for example to put extensions into `<dataDir>/extensions`).
@@ -156,6 +157,7 @@ export async function startServer(options = {}) {
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
+      ...(options.defaultFolder ? [options.defaultFolder] : []),
     ];
   } else {
     args = [
@@ -170,6 +172,7 @@ export async function startServer(options = {}) {
       '--user-data-dir', userDataDir,
       '--server-data-dir', serverDataDir,
       '--extensions-dir', extensionsDir,
+      ...(options.defaultFolder ? ['--default-folder', options.defaultFolder] : []),
     ];
   }
 
@@ -242,7 +245,7 @@ export async function startServer(options = {}) {
       }
       if (Date.now() > deadline) throw new Error(`the server did not serve ${baseUrl} in time:\n${recent.join('\n')}`);
       try {
-        const response = await fetch(`${baseUrl}/?folder=${encodePath(dataDir)}`, { redirect: 'follow' });
+        const response = await globalThis.fetch(`${baseUrl}/?folder=${encodePath(dataDir)}`, { redirect: 'follow' });
         const text = await response.text();
         if (response.ok && text.includes('vscode-workbench-web-configuration')) html = text;
       } catch {

@@ -7,7 +7,7 @@
 //      project's dependencies. Skipped when the pinned version is installed and was checked.
 // Usage: node scripts/host/installHost.mjs [--force] [--verbose]
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -85,12 +85,18 @@ function installDebianPackages() {
   }
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const aptGet = (args) => {
+    const [command, ...rest] = [...sudo, 'apt-get', ...args];
+    const result = spawnSync(command, rest, { env, encoding: 'utf8' });
+    if (result.status !== 0) {
+      console.log(`${result.stdout ?? ''}${result.stderr ?? ''}`.split('\n').slice(-40).join('\n'));
+      throw new Error(`apt-get ${args.join(' ')} failed (exit ${result.status ?? result.signal})`);
+    }
+  };
   log(`Debian packages: installing ${missing.join(' ')} (apt-get update, apt-get install)`);
   const started = Date.now();
-  run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'update', '-qq'], { env });
-  run(sudo[0] ?? 'apt-get', [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', '-qq', ...missing], {
-    env,
-  });
+  aptGet(['update', '-qq']);
+  aptGet(['install', '-y', '-qq', ...missing]);
   log(`Debian packages: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 

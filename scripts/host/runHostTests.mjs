@@ -122,6 +122,8 @@ async function main() {
 
     const serverOutput = [];
     const server = await startServer({
+      // The web workbench saves after a delay by default: tests of unsaved edits need them to stay unsaved.
+      userSettings: { 'files.autoSave': 'off' },
       env: {
         RP_HOST_TEST_WORKSPACE: fixture.workspace,
         ...(process.env.RP_HOST_TEST_GREP ? { RP_HOST_TEST_GREP: process.env.RP_HOST_TEST_GREP } : {}),

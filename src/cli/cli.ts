@@ -43,7 +43,11 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   let store: RecoveryStore | undefined;
   try {
-    store = await RecoveryStore.open({ storeDir, roots: rootsFor(workspaces), actor: `cli:${process.pid}`, logger });
+    const roots = rootsFor(workspaces);
+    store = await RecoveryStore.open({ storeDir, roots, actor: `cli:${process.pid}`, logger });
+    // The editor names folders as VS Code does (a .code-workspace may rename them): use the names the newest point gave these paths.
+    const named = adoptPointNames(roots, (await store.persistence.listSnapshots())[0]?.roots ?? []);
+    if (named) store.persistence.configure({ roots: named });
     await command.run(store, args, out);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
@@ -64,6 +68,14 @@ function rootsFor(workspaces: string[]): Array<{ name: string; path: string }> {
     used.add(name);
     return { name, path: workspace };
   });
+}
+
+/** `roots` renamed after the point's folders with the same paths; `undefined` when nothing changes. */
+function adoptPointNames(roots: Array<{ name: string; path: string }>, known: ReadonlyArray<{ name: string; path: string }>): Array<{ name: string; path: string }> | undefined {
+  const byPath = new Map(known.map((r) => [r.path, r.name]));
+  const renamed = roots.map((root) => ({ name: byPath.get(root.path) ?? root.name, path: root.path }));
+  const unique = new Set(renamed.map((r) => r.name)).size === renamed.length;
+  return unique && renamed.some((r, i) => r.name !== roots[i]!.name) ? renamed : undefined;
 }
 
 function usage(message: string): number {

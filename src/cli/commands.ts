@@ -67,7 +67,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
     run: async (store, args, out) => {
       const id = await resolveId(store, args.positionals[0]!);
       const roots = store.persistence.workspaceRoots;
-      const paths = args.paths?.map((p) => toPointPath(roots, p, roots[0]?.path));
+      const paths = args.paths?.map((p) => toPointPath(roots, p));
       if (args.dryRun) {
         const plan = await store.recovery.previewRestore(id, paths);
         out.result(formatPlan(plan, 'Would restore'), planAsJson(plan));
@@ -153,7 +153,7 @@ export async function resolveId(store: RecoveryStore, wanted: string): Promise<s
 
 function absoluteInWorkspace(store: RecoveryStore, input: string): string {
   const roots = store.persistence.workspaceRoots;
-  const pointPath = toPointPath(roots, input, roots[0]?.path);
+  const pointPath = toPointPath(roots, input);
   const [rootName, ...rest] = pointPath.split('/');
   const root = roots.find((r) => r.name === rootName)!;
   return [root.path, ...rest].join('/');

@@ -11,7 +11,8 @@ import { errorCode, ioError, StateError } from './errors';
  */
 export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
-  private readonly held = new AsyncLocalStorage<boolean>();
+  /** Set while an operation of this call chain holds the lock; continuations that outlive the operation see `active: false`. */
+  private readonly held = new AsyncLocalStorage<{ active: boolean }>();
   private readonly lockfilePath: string;
 
   constructor(
@@ -22,7 +23,7 @@ export class StoreLock {
   }
 
   async run<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.held.getStore()) return operation();
+    if (this.held.getStore()?.active) return operation();
     const key = path.resolve(this.storeRoot);
     const previous = StoreLock.queues.get(key) ?? Promise.resolve();
     const mine = previous.catch(() => undefined).then(() => this.runLocked(operation));
@@ -54,9 +55,11 @@ export class StoreLock {
       }
       throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
     }
+    const token = { active: true };
     try {
-      return await this.held.run(true, operation);
+      return await this.held.run(token, operation);
     } finally {
+      token.active = false;
       await release().catch(() => undefined);
     }
   }

@@ -7,6 +7,7 @@ import { recoveryCommands } from './commands/recoveryCommands';
 import { Configuration } from './configuration';
 import { Log } from './log';
 import { PointsModel } from './pointsModel';
+import { Prompts } from './prompts';
 import { RestoreFlow } from './restore/restoreFlow';
 import { SessionTracker } from './session/sessionTracker';
 import { POINT_SCHEME, PointContentProvider } from './views/pointContentProvider';
@@ -19,6 +20,11 @@ export interface RecoveryPointsApi {
   readonly store: RecoveryStore | undefined;
   readonly model: PointsModel | undefined;
   readonly auto: AutoCapture | undefined;
+  /** The tree view's data (day → point → changed files) and the view itself. */
+  readonly tree: PointsTreeProvider | undefined;
+  readonly view: vscode.TreeView<unknown> | undefined;
+  /** Every question asked of the person; tests script the answers with `prompts.answerNext(...)`. */
+  readonly prompts: Prompts;
   readonly ready: Promise<void>;
 }
 
@@ -30,6 +36,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   store: RecoveryStore | undefined;
   model: PointsModel | undefined;
   auto: AutoCapture | undefined;
+  tree: PointsTreeProvider | undefined;
+  view: vscode.TreeView<unknown> | undefined;
+  readonly prompts = new Prompts();
   private session: SessionTracker | undefined;
   readonly ready: Promise<void>;
 
@@ -65,12 +74,13 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const model = (this.model = this.own(new PointsModel(store, log)));
       const session = (this.session = this.own(new SessionTracker(store.state, folders, log)));
       const auto = (this.auto = this.own(new AutoCapture(store, folders, config, model, log)));
-      const tree = this.own(new PointsTreeProvider(store, model, folders, log));
+      const tree = (this.tree = this.own(new PointsTreeProvider(store, model, folders, log)));
       const view = this.own(vscode.window.createTreeView('recoveryPoints.points', { treeDataProvider: tree, showCollapseAll: true }));
+      this.view = view as vscode.TreeView<unknown>;
       const statusBar = this.own(new RecoveryStatusBar(model, () => config.automatic));
       this.own(vscode.workspace.registerTextDocumentContentProvider(POINT_SCHEME, new PointContentProvider(store)));
-      const restore = new RestoreFlow(store, model, folders, config, auto, session, log);
-      commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log }));
+      const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
+      commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
 
       const updateView = () => {
         view.description = `${model.points.length} point${model.points.length === 1 ? '' : 's'} · ${formatSize(model.storeBytes)}`;

@@ -76,7 +76,11 @@ export class ObjectStore implements ObjectReader {
       throw ioError(`list the objects in ${this.dir}`, error);
     }
     const present = new Set(names);
-    for (const pack of [...this.packs.keys()]) if (!present.has(pack)) this.forgetPack(pack);
+    for (const pack of [...this.packs.keys()]) {
+      if (present.has(pack)) continue;
+      this.forgetPack(pack);
+      await this.closeHandle(pack);
+    }
     for (const pack of [...this.damagedPacks.keys()]) if (!present.has(pack)) this.damagedPacks.delete(pack);
     for (const name of names.sort()) {
       if (this.packs.has(name) || this.damagedPacks.has(name)) continue;
@@ -123,7 +127,19 @@ export class ObjectStore implements ObjectReader {
     }
     if (!location) throw StateError.snapshotLoad(`The stored ${type === 'tree' ? 'folder' : 'file content'} ${hash.slice(0, 12)} is missing from the store. Run "Verify Store" to find the affected points.`);
     if (location.type !== type) throw StateError.snapshotLoad(`Object ${hash.slice(0, 12)} is a ${location.type}, not a ${type}.`);
-    const data = await this.readStored(location);
+    let data: Buffer;
+    try {
+      data = await this.readStored(location);
+    } catch (error) {
+      // Another process's garbage collection removed or rewrote the pack since we indexed it: look again.
+      if (errorCode(error instanceof StateError ? error.cause : error) !== 'ENOENT') throw error;
+      await this.closeHandle(location.pack);
+      await this.refresh();
+      const moved = this.index.get(hash);
+      if (!moved || moved.pack === location.pack) throw StateError.snapshotLoad(`The stored ${type === 'tree' ? 'folder' : 'file content'} ${hash.slice(0, 12)} is missing from the store. Run "Verify Store" to find the affected points.`);
+      location = moved;
+      data = await this.readStored(location);
+    }
     return verifyObject(location, data);
   }
 
@@ -181,15 +197,20 @@ export class ObjectStore implements ObjectReader {
     }
     if (partial.length > 0) {
       const writer = new PackWriter(this.dir);
-      for (const name of partial) {
-        for (const entry of this.packs.get(name)!.entries) {
-          if (!live.has(entry.hash) || writer.has(entry.hash)) continue;
-          const location = this.index.get(entry.hash)!;
-          if (location.pack !== name) continue;
-          const data = await this.readStored(location);
-          await verifyObject(location, data);
-          await writer.add(entry.hash, entry.type, { data, encoding: entry.encoding }, entry.rawSize);
+      try {
+        for (const name of partial) {
+          for (const entry of this.packs.get(name)!.entries) {
+            if (!live.has(entry.hash) || writer.has(entry.hash)) continue;
+            const location = this.index.get(entry.hash)!;
+            if (location.pack !== name) continue;
+            const data = await this.readStored(location);
+            await verifyObject(location, data);
+            await writer.add(entry.hash, entry.type, { data, encoding: entry.encoding }, entry.rawSize);
+          }
         }
+      } catch (error) {
+        await writer.abort(); // a damaged live object stops the collection: nothing is removed
+        throw error;
       }
       const written = await writer.finish();
       if (written) this.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
@@ -298,18 +319,21 @@ export class ObjectStore implements ObjectReader {
     const pack = this.packs.get(name);
     this.packs.delete(name);
     if (!pack) return;
+    const orphaned = new Set<string>();
     for (const entry of pack.entries) {
       if (this.index.get(entry.hash)?.pack !== name) continue;
       this.index.delete(entry.hash);
-      // another pack may hold the same object
-      for (const [other, candidate] of this.packs) {
-        const found = candidate.entries.find((e) => e.hash === entry.hash);
-        if (found) {
-          this.index.set(entry.hash, { ...found, pack: other });
-          break;
-        }
+      orphaned.add(entry.hash);
+    }
+    // another pack may hold the same object (one pass over the others, not one per object)
+    for (const [other, candidate] of this.packs) {
+      if (orphaned.size === 0) break;
+      for (const found of candidate.entries) {
+        if (orphaned.delete(found.hash)) this.index.set(found.hash, { ...found, pack: other });
       }
     }
+    // a decoded tree must not outlive its object (salvage, garbage collection)
+    for (const hash of orphaned) this.trees.delete(hash);
   }
 
   private async deletePack(name: string): Promise<void> {

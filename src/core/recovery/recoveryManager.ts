@@ -123,10 +123,19 @@ export class RecoveryManager {
           summary: `Before restoring ${target.label ? `"${target.label}"` : target.summary}`.slice(0, 500),
         });
         const plan = await planRestore(objects, safety!.root, target.root, options.paths);
-        options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
-        const outcome = await applyRestore(objects, this.persistence.workspaceRoots, plan, { signal: options.signal });
+        // Recorded before any file changes, so that a restore that fails part way can still be undone.
         const lastRestore = { restoredPointId: target.id, safetyPointId: safety!.id, at: new Date().toISOString(), paths: options.paths ? [...options.paths] : null };
         await this.stateManager?.updateState({ lastRestore, newestPointId: safety!.id });
+        options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
+        let outcome: RestoreOutcome;
+        try {
+          outcome = await applyRestore(objects, this.persistence.workspaceRoots, plan, { signal: options.signal });
+        } catch (error) {
+          await this.persistence.audit
+            .append({ action: 'restore', pointId: target.id, details: { safetyPointId: safety!.id, failed: describeCause(error), paths: options.paths ? [...options.paths] : null } })
+            .catch(() => undefined);
+          throw error;
+        }
         await this.persistence.audit.append({
           action: 'restore',
           pointId: target.id,
@@ -145,10 +154,12 @@ export class RecoveryManager {
 
   /** Restores the safety point of the last restore, over the same paths. */
   async undoLastRestore(options: Omit<RestoreOptions, 'paths'> = {}): Promise<RestoreResult> {
-    const state = await this.currentState();
-    const last = state.lastRestore;
-    if (!last) throw StateError.invalidState('There is no restore to undo.');
-    return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined });
+    return this.persistence.lock.run(async () => {
+      const state = await this.currentState();
+      const last = state.lastRestore;
+      if (!last) throw StateError.invalidState('There is no restore to undo.');
+      return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined });
+    });
   }
 
   async listRecoveryPoints(): Promise<PointSummary[]> {
@@ -329,8 +340,9 @@ export class RecoveryManager {
     };
   }
 
+  /** The state as saved now (another window or the command-line tool may have changed it since we cached it). */
   private async currentState(): Promise<ContextState> {
-    if (this.stateManager) return this.stateManager.getState();
+    if (this.stateManager) return this.stateManager.syncState();
     try {
       return (await this.persistence.loadState()) ?? emptyContextState(this.persistence.actor);
     } catch {

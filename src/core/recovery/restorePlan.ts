@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { diffTrees, type FileChange } from '../capture';
+import { BUILTIN_EXCLUDES, diffTrees, type FileChange } from '../capture';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import type { ObjectReader } from '../objects/objectStore';
 import type { WorkspaceRoot } from '../schemas';
 import { isUnder, resolveInsideWorkspace } from './workspacePaths';
+
+const NEVER_RESTORED: ReadonlySet<string> = new Set(BUILTIN_EXCLUDES);
 
 export interface RestorePlan {
   /** Files the point has and the workspace lacks. */
@@ -91,6 +93,13 @@ export async function applyRestore(
 }
 
 async function checkedTarget(roots: readonly WorkspaceRoot[], pointPath: string, outcome: RestoreOutcome): Promise<string | undefined> {
+  // Points never capture these folders (the user's repository, dependencies), so a path into one comes
+  // from a foreign or hostile point: writing there could plant a git hook.
+  const reserved = pointPath.split('/').slice(1).find((part) => NEVER_RESTORED.has(part));
+  if (reserved !== undefined) {
+    outcome.skipped.push({ path: pointPath, reason: `recovery points never write inside "${reserved}" folders` });
+    return undefined;
+  }
   try {
     return await resolveInsideWorkspace(roots, pointPath);
   } catch (error) {
@@ -109,7 +118,8 @@ async function writeAtomically(target: string, kind: 'f' | 'l' | 'd', content: B
       const handle = await fs.open(temp, 'wx', 0o600);
       try {
         await handle.writeFile(content);
-        await handle.chmod(mode & 0o7777);
+        // permission bits only: a point never sets setuid, setgid or sticky bits
+        await handle.chmod(mode & 0o777);
         await handle.sync();
       } finally {
         await handle.close();

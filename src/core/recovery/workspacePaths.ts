@@ -49,28 +49,21 @@ export function isUnder(pointPath: string, filter: string): boolean {
 }
 
 /**
- * Turns a path a person typed (absolute, or relative to the workspace, or already `root/rel`) into a
- * point path. With one workspace folder the root name may be left out.
+ * Turns a path a person typed into a point path: an absolute path, or a relative one resolved against
+ * `cwd` when that lands in a workspace folder; otherwise `root/rel` naming a folder, or, with a single
+ * workspace folder, a path relative to it.
  */
 export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd = process.cwd()): string {
+  const absolute = path.resolve(cwd, input);
+  for (const root of roots) {
+    const rootPath = path.resolve(root.path);
+    if (absolute === rootPath) return root.name;
+    if (absolute.startsWith(rootPath + path.sep)) return `${root.name}/${path.relative(rootPath, absolute).split(path.sep).join('/')}`;
+  }
+  if (path.isAbsolute(input)) throw StateError.invalidState(`${input} is not inside a folder of this workspace.`);
   const normalised = input.replace(/\\/g, '/').replace(/\/+$/, '');
-  if (path.isAbsolute(input)) {
-    const absolute = path.resolve(input);
-    for (const root of roots) {
-      const rootPath = path.resolve(root.path);
-      if (absolute === rootPath) return root.name;
-      if (absolute.startsWith(rootPath + path.sep)) return `${root.name}/${path.relative(rootPath, absolute).split(path.sep).join('/')}`;
-    }
-    throw StateError.invalidState(`${input} is not inside a folder of this workspace.`);
-  }
   const first = normalised.split('/')[0];
-  if (roots.length > 1 && roots.some((r) => r.name === first)) return normalised;
-  if (roots.length === 1) {
-    const absolute = path.resolve(cwd, input);
-    const rootPath = path.resolve(roots[0]!.path);
-    if (absolute === rootPath || absolute.startsWith(rootPath + path.sep)) return toPointPath(roots, absolute);
-    if (first === roots[0]!.name) return normalised;
-    return `${roots[0]!.name}/${normalised}`;
-  }
+  if (roots.some((r) => r.name === first)) return normalised;
+  if (roots.length === 1) return `${roots[0]!.name}/${normalised}`;
   throw StateError.invalidState(`Name the workspace folder in ${JSON.stringify(input)} (one of: ${roots.map((r) => r.name).join(', ')}).`);
 }

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, diffTrees, type CaptureRules, type TreeDiff } from '../capture';
 import { ensurePrivateDir, fsyncDir, quarantineFile, readDocument, writeDocument } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
-import { newPointId } from '../ids';
+import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
 import { isSafeName } from '../objects/tree';
@@ -58,6 +59,8 @@ export class PersistenceManager implements StateRepository {
   private rules: CaptureRules;
   private opened: Promise<{ objects: ObjectStore; cache: CaptureCache }> | undefined;
   private lastCacheSave = 0;
+  /** The rules changed since the last full scan: the previous point may hold files they now leave out. */
+  private fullScanNeeded = false;
   private indexCache: { mtimeMs: number; size: number; points: PointSummary[] } | undefined;
 
   constructor(statePath: string, snapshotsPath: string, options: PersistenceOptions) {
@@ -105,7 +108,11 @@ export class PersistenceManager implements StateRepository {
   /** New workspace folders or rules apply from the next point on. */
   configure(change: { roots?: readonly WorkspaceRoot[]; rules?: Partial<CaptureRules> }): void {
     if (change.roots) this.roots = validateRoots(change.roots);
-    if (change.rules) this.rules = { ...this.rules, ...change.rules };
+    if (change.rules) {
+      const rules = { ...this.rules, ...change.rules };
+      if (!isDeepStrictEqual(rules, this.rules)) this.fullScanNeeded = true;
+      this.rules = rules;
+    }
   }
 
   // ── state ──────────────────────────────────────────────────────────────
@@ -148,7 +155,10 @@ export class PersistenceManager implements StateRepository {
       const parent = (await this.listSnapshots())[0];
       const batch = objects.beginBatch();
       try {
-        const useHint = options.changedPaths !== undefined && parent !== undefined && sameRoots(parent.roots, this.roots);
+        // A hint lists what changed since the newest point. A safety point holds the files from before
+        // a restore, which then changed them without any hint: the point after it is a full scan.
+        const useHint =
+          options.changedPaths !== undefined && parent !== undefined && parent.trigger !== 'before-restore' && !this.fullScanNeeded && sameRoots(parent.roots, this.roots);
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
         const captured = await captureWorkspace({
           roots: this.roots,
@@ -163,15 +173,18 @@ export class PersistenceManager implements StateRepository {
           onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,
         });
         if (options.skipIfUnchanged && parent && parent.root === captured.root) {
+          if (captured.mode === 'full') this.fullScanNeeded = false; // the newest point already matches the rules
           await batch.abort();
           return undefined;
         }
         const changes = await diffTrees(batch, parent?.root ?? null, captured.root);
         await batch.commit();
+        if (captured.mode === 'full') this.fullScanNeeded = false;
         const trigger: Trigger = options.trigger ?? 'manual';
         const snapshot: ContextSnapshot = {
           schemaVersion: SCHEMA_VERSION,
-          id: newPointId(),
+          // Later than every listed point even when the clock went back or another process wrote in the same millisecond.
+          id: newPointId(parent ? Math.max(Date.now(), pointIdTime(parent.id) + 1) : Date.now()),
           createdAt: new Date().toISOString(),
           trigger,
           label: options.label?.trim() || null,
@@ -226,11 +239,15 @@ export class PersistenceManager implements StateRepository {
 
   async loadSnapshot(id: string): Promise<ContextSnapshot | undefined> {
     if (!pointIdSchema.safeParse(id).success) return undefined;
+    let snapshot: ContextSnapshot | undefined;
     try {
-      return await readDocument(this.layout.manifestFile(id), snapshotDocument);
+      snapshot = await readDocument(this.layout.manifestFile(id), snapshotDocument);
     } catch (error) {
       throw StateError.snapshotLoad(`Recovery point ${id} cannot be read: ${describeCause(error)}`, error);
     }
+    // A manifest names its own file: one naming another id would be listed twice, or under an id that has no file.
+    if (snapshot && snapshot.id !== id) throw StateError.snapshotLoad(`Recovery point ${id} cannot be read: its manifest names a different id (${snapshot.id}).`);
+    return snapshot;
   }
 
   /** A point's manifest, or SnapshotNotFound. */

@@ -1,4 +1,4 @@
-import { describeCause, StateError } from '../errors';
+import { StateError } from '../errors';
 import { Emitter, type Event } from '../events';
 import { emptyContextState, type ContextState } from '../schemas';
 import type { PersistenceManager } from './persistenceManager';
@@ -25,11 +25,12 @@ export class StateManager {
 
   constructor(private readonly repository: PersistenceManager) {}
 
+  /** A copy of the current state: changing it changes nothing until it is passed to `updateState`. */
   async getState(): Promise<ContextState> {
-    if (this.cached) return this.cached;
+    if (this.cached) return structuredClone(this.cached);
     return this.repository.lock.run(async () => {
       this.cached ??= await this.loadOrRecover();
-      return this.cached;
+      return structuredClone(this.cached);
     });
   }
 
@@ -44,10 +45,14 @@ export class StateManager {
       for (const conflict of conflicts) {
         await this.repository.audit.append({ action: 'conflict', details: { key: conflict.key, kept: conflict.kept, otherWriter: current.updatedBy } });
       }
-      await this.repository.audit.append({ action: 'state', details: { version: state.version, keys: Object.keys(patch.data ?? {}), session: patch.session !== undefined } });
+      const keys = Object.keys(patch.data ?? {});
+      // The editor session changes with every tab switch; only changes of the extension's data are audited.
+      if (keys.length > 0 || patch.lastRestore !== undefined) {
+        await this.repository.audit.append({ action: 'state', details: { version: state.version, keys, lastRestore: patch.lastRestore !== undefined } });
+      }
       this.cached = state;
-      this.changed.fire({ state, origin: 'local' });
-      return state;
+      this.changed.fire({ state: structuredClone(state), origin: 'local' });
+      return structuredClone(state);
     });
   }
 
@@ -57,8 +62,8 @@ export class StateManager {
       const previous = this.cached;
       const state = await this.loadOrRecover();
       this.cached = state;
-      if (!previous || previous.version !== state.version || previous.updatedAt !== state.updatedAt) this.changed.fire({ state, origin: 'disk' });
-      return state;
+      if (!previous || previous.version !== state.version || previous.updatedAt !== state.updatedAt) this.changed.fire({ state: structuredClone(state), origin: 'disk' });
+      return structuredClone(state);
     });
   }
 
@@ -68,44 +73,52 @@ export class StateManager {
   }
 
   /**
-   * The state file, or a fresh state when there is none. A corrupt or invalid state file is moved to
-   * quarantine and the state rebuilt from the newest point that can be read. Caller holds the lock.
+   * The state file, or a fresh state when there is none and no point either. A corrupt or invalid state
+   * file is moved to quarantine, and a corrupt or lost one is rebuilt from the newest point that can be
+   * read (points capture the state). Caller holds the lock.
    */
   private async loadOrRecover(): Promise<ContextState> {
+    let problem: string;
+    let quarantined: string | undefined;
     try {
-      return (await this.repository.loadState()) ?? emptyContextState(this.repository.actor);
+      const loaded = await this.repository.loadState();
+      if (loaded) return loaded;
+      const points = await this.repository.listSnapshots();
+      if (points.length === 0) return emptyContextState(this.repository.actor);
+      problem = 'The recovery state file was missing although recovery points exist.';
     } catch (error) {
       if (!(error instanceof StateError) || error.kind !== 'InvalidState') throw error;
-      const movedTo = await this.repository.quarantineState(error.message);
-      const points = await this.repository.listSnapshots();
-      let recovered = emptyContextState(this.repository.actor);
-      let from: string | undefined;
-      for (const point of points) {
-        try {
-          const snapshot = await this.repository.loadSnapshot(point.id);
-          if (!snapshot) continue;
-          recovered = snapshot.state;
-          from = point.id;
-          break;
-        } catch {
-          // try the next older point
-        }
-      }
-      const state: ContextState = {
-        ...recovered,
-        version: recovered.version + 1,
-        updatedAt: new Date().toISOString(),
-        updatedBy: this.repository.actor,
-        newestPointId: points[0]?.id ?? null,
-      };
-      await this.repository.saveState(state);
-      await this.repository.audit.append({ action: 'recover-state', pointId: from, details: { quarantined: movedTo, reason: describeCause(error) } });
-      const message = `The recovery state file was damaged (${error.message}) It was moved to ${movedTo} and the state was rebuilt from ${from ? `recovery point ${from}` : 'scratch (no readable point)'}.`;
-      this.repository.logger.warn(message);
-      this.warned.fire(message);
-      this.changed.fire({ state, origin: 'recovered' });
-      return state;
+      quarantined = await this.repository.quarantineState(error.message);
+      problem = `The recovery state file was damaged (${error.message}) It was moved to ${quarantined}.`;
     }
+    const points = await this.repository.listSnapshots();
+    let recovered = emptyContextState(this.repository.actor);
+    let from: string | undefined;
+    for (const point of points) {
+      try {
+        const snapshot = await this.repository.loadSnapshot(point.id);
+        if (!snapshot) continue;
+        recovered = snapshot.state;
+        from = point.id;
+        break;
+      } catch {
+        // try the next older point
+      }
+    }
+    const state: ContextState = {
+      ...recovered,
+      version: recovered.version + 1,
+      updatedAt: new Date().toISOString(),
+      updatedBy: this.repository.actor,
+      newestPointId: points[0]?.id ?? null,
+    };
+    await this.repository.saveState(state);
+    await this.repository.audit.append({ action: 'recover-state', pointId: from, details: { quarantined: quarantined ?? null, reason: problem } });
+    const message = `${problem} The state was rebuilt from ${from ? `recovery point ${from}` : 'scratch (no readable point)'}.`;
+    this.repository.logger.warn(message);
+    this.warned.fire(message);
+    this.changed.fire({ state: structuredClone(state), origin: 'recovered' });
+    return state;
   }
 }
 

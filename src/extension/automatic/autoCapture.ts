@@ -1,3 +1,4 @@
+import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { BUILTIN_EXCLUDES, describeCause, StateError, type RecoveryStore, type SnapshotOptions, type Trigger } from '../../core';
 import type { Configuration } from '../configuration';
@@ -7,8 +8,10 @@ import type { WorkspaceFolders } from '../workspaceFolders';
 
 const EXTERNAL_QUIET_MS = 1500;
 const EXTERNAL_MAX_WAIT_MS = 10_000;
-/** A watcher event for a file the editor saved this recently belongs to that save. */
-const SAVE_ECHO_MS = 5_000;
+/** How long after our own restore wrote a file its watcher events may still arrive. */
+const OWN_WRITE_ECHO_MS = 10_000;
+/** Our own writes that never reported their end (an error) stop hiding events after this long. */
+const OWN_WRITE_MAX_MS = 5 * 60_000;
 /** Hints save a full walk; a full scan still runs this often, catching anything a watcher missed. */
 const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
 /** More changed paths than this are captured with a full scan. */
@@ -25,8 +28,9 @@ export class AutoCapture implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly savedPaths = new Set<string>();
   private readonly externalPaths = new Set<string>();
-  private readonly recentSaves = new Map<string, number>();
-  private readonly suppressed = new Map<string, number>();
+  /** Files our own restore writes: while it runs (no stat yet), then with the size and mtime it left (null: deleted). */
+  private readonly ownWrites = new Map<string, { until: number; stat?: FileStamp | null }>();
+  private readonly echoChecks = new Set<Promise<void>>();
   private saveTimer: NodeJS.Timeout | undefined;
   private externalTimer: NodeJS.Timeout | undefined;
   private externalSince = 0;
@@ -69,28 +73,41 @@ export class AutoCapture implements vscode.Disposable {
     return this.enqueue('startup', undefined, true);
   }
 
-  /** Ignore watcher events for these files until `ms` from now (our own restore writes them), and scan fully next time. */
-  suppress(paths: Iterable<string>, ms = 5_000): void {
-    const until = Date.now() + ms;
-    for (const p of paths) this.suppressed.set(p, until);
+  /** Our own restore is about to write these files: their watcher events are ignored until `endOwnWrites`, and the next point scans fully. */
+  beginOwnWrites(paths: Iterable<string>): void {
+    const until = Date.now() + OWN_WRITE_MAX_MS;
+    for (const p of paths) this.ownWrites.set(p, { until });
     this.fullScanNeeded = true;
+  }
+
+  /**
+   * The restore is done. A watcher event for one of these files is its echo only while the file still
+   * has the size and modification time the restore left: a later change by another program is recorded.
+   */
+  async endOwnWrites(paths: Iterable<string>): Promise<void> {
+    const until = Date.now() + OWN_WRITE_ECHO_MS;
+    await Promise.all([...paths].map(async (p) => this.ownWrites.set(p, { until, stat: await stamp(p) })));
   }
 
   /** Creates the pending points now (deactivation, before a restore). */
   async flush(): Promise<void> {
+    await Promise.all(this.echoChecks);
     if (this.saveTimer) this.runSaves();
     if (this.externalTimer) this.runExternal();
     await this.queue;
   }
 
   private onSaved(uri: vscode.Uri): void {
-    if (this.disposed || !this.config.onSave || uri.scheme !== 'file' || !this.folders.toPointPath(uri)) return;
-    this.savedPaths.add(uri.fsPath);
-    const now = Date.now();
-    for (const [file, at] of this.recentSaves) if (now - at > SAVE_ECHO_MS) this.recentSaves.delete(file);
-    for (const [file, until] of this.suppressed) if (now > until) this.suppressed.delete(file);
-    this.recentSaves.set(uri.fsPath, now);
+    if (this.disposed || uri.scheme !== 'file' || !this.folders.toPointPath(uri)) return;
+    // The save's own watcher event is not a change outside the editor. With points on save, the save
+    // point captures the file (an event arriving after that point finds it unchanged: no point).
     this.externalPaths.delete(uri.fsPath);
+    if (!this.config.onSave) {
+      this.ownWrites.set(uri.fsPath, { until: Date.now() + OWN_WRITE_MAX_MS });
+      void this.endOwnWrites([uri.fsPath]);
+      return;
+    }
+    this.savedPaths.add(uri.fsPath);
     clearTimeout(this.saveTimer);
     this.saveTimer = setTimeout(() => this.runSaves(), this.config.mergeWindowMs);
   }
@@ -99,9 +116,25 @@ export class AutoCapture implements vscode.Disposable {
     if (this.disposed || !this.config.onExternalChange || uri.scheme !== 'file') return;
     const file = uri.fsPath;
     if (file.split(/[\\/]/).some((part) => BUILTIN_EXCLUDES.includes(part))) return;
+    if (this.savedPaths.has(file)) return;
+    const own = this.ownWrites.get(file);
+    if (own && Date.now() > own.until) this.ownWrites.delete(file);
+    else if (own && own.stat === undefined) return;
+    else if (own) {
+      const expected = own.stat!;
+      const check = stamp(file).then((now) => {
+        if (!sameStamp(now, expected)) this.queueExternal(file);
+      });
+      this.echoChecks.add(check);
+      void check.finally(() => this.echoChecks.delete(check));
+      return;
+    }
+    this.queueExternal(file);
+  }
+
+  private queueExternal(file: string): void {
+    if (this.disposed) return;
     const now = Date.now();
-    if (now - (this.recentSaves.get(file) ?? 0) < SAVE_ECHO_MS || this.savedPaths.has(file)) return;
-    if (now < (this.suppressed.get(file) ?? 0)) return;
     this.externalPaths.add(file);
     if (this.externalPaths.size === 1) this.externalSince = now;
     clearTimeout(this.externalTimer);
@@ -199,4 +232,23 @@ export class AutoCapture implements vscode.Disposable {
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+interface FileStamp {
+  readonly size: number;
+  readonly mtimeMs: number;
+}
+
+/** A file's size and modification time; null when it does not exist. */
+async function stamp(file: string): Promise<FileStamp | null> {
+  try {
+    const stat = await fs.stat(file);
+    return { size: stat.size, mtimeMs: stat.mtimeMs };
+  } catch {
+    return null;
+  }
+}
+
+function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
+  return a === b || (a !== null && b !== null && a.size === b.size && a.mtimeMs === b.mtimeMs);
 }

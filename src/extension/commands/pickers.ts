@@ -3,6 +3,7 @@ import { formatChangeCounts, formatRelativeTime } from '../../core/format';
 import { lookupEntry, pointIdTime, type PointSummary, type RecoveryStore } from '../../core';
 import { FileNode, PointNode } from '../views/pointsTreeProvider';
 import type { PointsModel } from '../pointsModel';
+import type { Prompts } from '../prompts';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { UserFacingError } from './commandCenter';
 
@@ -20,12 +21,12 @@ export function pointPickItem(point: PointSummary): PointPick {
 }
 
 /** The point a tree item names, or one the person picks. */
-export async function pointFromArgOrPick(model: PointsModel, arg: unknown, placeHolder: string): Promise<PointSummary | undefined> {
+export async function pointFromArgOrPick(prompts: Prompts, model: PointsModel, arg: unknown, placeHolder: string): Promise<PointSummary | undefined> {
   if (arg instanceof PointNode) return arg.point;
   if (arg instanceof FileNode) return arg.point;
   await model.refresh();
   if (model.points.length === 0) throw new UserFacingError('There are no recovery points yet.');
-  const pick = await vscode.window.showQuickPick(model.points.map(pointPickItem), { placeHolder, matchOnDescription: true, matchOnDetail: true });
+  const pick = await prompts.pick(model.points.map(pointPickItem), { placeHolder, matchOnDescription: true, matchOnDetail: true });
   return pick?.point;
 }
 
@@ -38,7 +39,7 @@ export function fileFromArg(folders: WorkspaceFolders, arg: unknown): string | u
 }
 
 /** The distinct versions of a file across points, newest first (the newest point holding each version). */
-export async function pickFileVersion(store: RecoveryStore, model: PointsModel, folders: WorkspaceFolders, pointPath: string, placeHolder: string): Promise<PointSummary | undefined> {
+export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, model: PointsModel, folders: WorkspaceFolders, pointPath: string, placeHolder: string): Promise<PointSummary | undefined> {
   await model.refresh();
   const objects = await store.persistence.objects();
   const seen = new Set<string>();
@@ -50,6 +51,6 @@ export async function pickFileVersion(store: RecoveryStore, model: PointsModel, 
     items.push(pointPickItem(point));
   }
   if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(pointPath)}.`);
-  const pick = await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true });
+  const pick = await prompts.pick(items, { placeHolder, matchOnDescription: true });
   return pick?.point;
 }

@@ -5,6 +5,7 @@ import type { AutoCapture } from '../automatic/autoCapture';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
+import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
 import type { SessionTracker } from '../session/sessionTracker';
 import { PointContentProvider } from '../views/pointContentProvider';
@@ -22,6 +23,7 @@ export interface CommandServices {
   readonly session: SessionTracker;
   readonly restore: RestoreFlow;
   readonly log: Log;
+  readonly prompts: Prompts;
 }
 
 /** Every command of the extension, by id. Errors go to the CommandCenter's one handler. */
@@ -37,7 +39,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
 
   return {
     'recoveryPoints.create': async () => {
-      const label = await vscode.window.showInputBox({
+      const label = await s.prompts.input({
         title: 'Create Recovery Point',
         prompt: 'A label keeps the point from being removed by clean-up. Leave empty for no label.',
         placeHolder: 'Label (optional), for example "before refactoring"',
@@ -56,7 +58,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     },
 
     'recoveryPoints.restore': async (arg?: unknown) => {
-      const point = await pointFromArgOrPick(s.model, arg, 'Choose the recovery point to restore');
+      const point = await pointFromArgOrPick(s.prompts, s.model, arg, 'Choose the recovery point to restore');
       if (!point) return undefined;
       return s.restore.run({ point, review: true });
     },
@@ -64,7 +66,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     'recoveryPoints.restoreFile': async (arg?: unknown) => {
       const pointPath = fileFromArg(s.folders, arg);
       if (!pointPath) throw new UserFacingError('Open a file of the workspace (or pick one in the Recovery Points view) to restore it.');
-      const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.store, s.model, s.folders, pointPath, `Restore ${s.folders.display(pointPath)} as it was in…`);
+      const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, pointPath, `Restore ${s.folders.display(pointPath)} as it was in…`);
       if (!point) return undefined;
       return s.restore.run({ point, paths: [pointPath] });
     },
@@ -74,13 +76,13 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         const changes = await s.store.recovery.changedFiles(arg.point.id);
         const files = [...changes.modified, ...changes.added, ...changes.deleted];
         if (files.length === 0) throw new UserFacingError('This point changed no files.');
-        const pick = await vscode.window.showQuickPick(files.map((c) => ({ label: s.folders.display(c.path), path: c.path })), { placeHolder: 'Compare which file with its current version?' });
+        const pick = await s.prompts.pick(files.map((c) => ({ label: s.folders.display(c.path), path: c.path })), { placeHolder: 'Compare which file with its current version?' });
         if (pick) await diff(arg.point.id, pick.path);
         return undefined;
       }
       const pointPath = fileFromArg(s.folders, arg);
       if (!pointPath) {
-        const point = await pointFromArgOrPick(s.model, undefined, 'Compare the current files with…');
+        const point = await pointFromArgOrPick(s.prompts, s.model, undefined, 'Compare the current files with…');
         if (!point) return undefined;
         const changes = await s.store.recovery.diff(point.id);
         const files = [...changes.modified, ...changes.added, ...changes.deleted];
@@ -88,11 +90,11 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
           void vscode.window.showInformationMessage('The current files match this recovery point.');
           return undefined;
         }
-        const pick = await vscode.window.showQuickPick(files.map((c) => ({ label: s.folders.display(c.path), path: c.path })), { placeHolder: 'Files that differ: compare which one?' });
+        const pick = await s.prompts.pick(files.map((c) => ({ label: s.folders.display(c.path), path: c.path })), { placeHolder: 'Files that differ: compare which one?' });
         if (pick) await diff(point.id, pick.path);
         return undefined;
       }
-      const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.store, s.model, s.folders, pointPath, `Compare ${s.folders.display(pointPath)} with the version in…`);
+      const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, pointPath, `Compare ${s.folders.display(pointPath)} with the version in…`);
       if (point) await diff(point.id, pointPath);
       return undefined;
     },
@@ -117,9 +119,9 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     },
 
     'recoveryPoints.label': async (arg?: unknown) => {
-      const point = await pointFromArgOrPick(s.model, arg, 'Label which recovery point?');
+      const point = await pointFromArgOrPick(s.prompts, s.model, arg, 'Label which recovery point?');
       if (!point) return undefined;
-      const label = await vscode.window.showInputBox({
+      const label = await s.prompts.input({
         title: 'Label Recovery Point',
         prompt: 'Labelled points are never removed by clean-up. Clear the text to remove the label.',
         value: point.label ?? '',
@@ -132,9 +134,9 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     },
 
     'recoveryPoints.delete': async (arg?: unknown) => {
-      const point = await pointFromArgOrPick(s.model, arg, 'Delete which recovery point?');
+      const point = await pointFromArgOrPick(s.prompts, s.model, arg, 'Delete which recovery point?');
       if (!point) return undefined;
-      const choice = await vscode.window.showWarningMessage(`Delete the recovery point "${point.label ?? point.summary}"?`, { modal: true, detail: 'Its files stay available through other points that share them; this cannot be undone.' }, 'Delete');
+      const choice = await s.prompts.ask('warning', `Delete the recovery point "${point.label ?? point.summary}"?`, { modal: true, detail: 'Its files stay available through other points that share them; this cannot be undone.' }, 'Delete');
       if (choice !== 'Delete') return undefined;
       await s.store.recovery.deletePoints([point.id]);
       await s.model.refresh();
@@ -160,7 +162,8 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         void vscode.window.showInformationMessage(`The store is healthy: ${report.objectsChecked} objects and ${report.pointsChecked} points checked.`);
         return report;
       }
-      const choice = await vscode.window.showWarningMessage(
+      const choice = await s.prompts.ask(
+        'warning',
         `The store has problems: ${report.brokenObjects.length} broken object(s), ${report.brokenPoints.length} broken point(s)${report.stateProblem ? ', a damaged state file' : ''}.`,
         { detail: 'Repair moves broken parts to the quarantine folder and keeps everything that is intact.' },
         'Repair',
@@ -185,7 +188,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         ...Object.entries(stats.timings).map(([op, t]) => `${op}: ${t.count}× avg ${(t.totalMs / t.count).toFixed(1)} ms, max ${t.maxMs.toFixed(1)} ms`),
       ];
       s.log.info('store', `Statistics: ${lines.join(' · ')}`);
-      void vscode.window.showInformationMessage('Recovery Points statistics', { modal: true, detail: lines.join('\n') });
+      void s.prompts.ask('information', 'Recovery Points statistics', { modal: true, detail: lines.join('\n') });
       return stats;
     },
 

@@ -5,6 +5,7 @@ import { UserFacingError } from '../commands/commandCenter';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
+import type { Prompts } from '../prompts';
 import type { SessionTracker } from '../session/sessionTracker';
 import type { WorkspaceFolders } from '../workspaceFolders';
 
@@ -32,6 +33,7 @@ export class RestoreFlow {
     private readonly auto: AutoCapture,
     private readonly session: SessionTracker,
     private readonly log: Log,
+    private readonly prompts: Prompts,
   ) {}
 
   async run(request: RestoreRequest): Promise<RestoreResult | undefined> {
@@ -56,7 +58,8 @@ export class RestoreFlow {
     let discard: vscode.TextDocument[] = [];
     if (dirty.length > 0) {
       const names = dirty.map((d) => this.folders.display(this.folders.toPointPath(d.uri)!)).slice(0, 5).join(', ');
-      const choice = await vscode.window.showWarningMessage(
+      const choice = await this.prompts.ask(
+        'warning',
         `${dirty.length === 1 ? `${names} has` : `${dirty.length} files (${names}) have`} unsaved changes that the restore would overwrite.`,
         { modal: true, detail: 'Save keeps your edits in the safety point made before the restore, so "Undo Last Restore" brings them back. Discard drops them.' },
         'Save and Restore',
@@ -72,12 +75,16 @@ export class RestoreFlow {
     }
     await this.session.flush();
     const uris = [...affected].map((p) => this.folders.toUri(p)?.fsPath).filter((p): p is string => p !== undefined);
-    this.auto.suppress(uris);
+    this.auto.beginOwnWrites(uris);
     const title = request.isUndo ? 'Undoing the last restore' : `Restoring ${request.point.label ? `"${request.point.label}"` : 'recovery point'}`;
-    const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
-      this.store.recovery.restore(request.point.id, { paths, onProgress: (message) => progress.report({ message }) }),
-    );
-    this.auto.suppress(uris);
+    let result: RestoreResult;
+    try {
+      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
+        this.store.recovery.restore(request.point.id, { paths, onProgress: (message) => progress.report({ message }) }),
+      );
+    } finally {
+      await this.auto.endOwnWrites(uris);
+    }
     this.log.info('restore', `Restored ${request.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted, ${result.outcome.skipped.length} skipped; safety point ${result.safetyPointId}`);
     for (const skipped of result.outcome.skipped) this.log.warn('restore', `Skipped ${skipped.path}: ${skipped.reason}`);
     await this.reloadEditors(new Set([...result.outcome.written, ...result.outcome.removed]), discard);
@@ -100,8 +107,7 @@ export class RestoreFlow {
       ...plan.add.map((c) => item(c.path, 'diff-added', 'will be restored')),
       ...plan.remove.map((c) => item(c.path, 'diff-removed', 'will be deleted (kept in the safety point)')),
     ];
-    const picked = await vscode.window.showQuickPick(items, {
-      canPickMany: true,
+    const picked = await this.prompts.pickMany(items, {
       title: `Restore ${point.label ?? point.summary}`,
       placeHolder: 'Untick files to leave them as they are; a safety point is made first so this can be undone',
       matchOnDescription: true,

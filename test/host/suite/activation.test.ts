@@ -1,8 +1,10 @@
 // Runs inside the real extension host (see test/host/suite/index.ts).
+/// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { getApi, listPoints, settle } from './helpers';
 
 const EXTENSION_ID = 'recovery-points.recovery-points';
 /** The checkout: this file is compiled to out/test/host/activation.test.js. */
@@ -35,4 +37,39 @@ suite('activation', () => {
     );
     assert.ok(fs.existsSync(path.join(folder.fsPath, 'src', 'greeting.ts')), 'the copy holds the fixture files');
   });
+
+  test('the store is created in the workspace storage (context.storageUri), readable by its owner only', async () => {
+    const api = await getApi();
+    const storeDir = api.store!.persistence.layout.root;
+    // VS Code's storageUri is <workspaceStorage>/<workspace id>/<extension id>.
+    assert.equal(path.basename(storeDir), 'recovery-points.recovery-points');
+    assert.equal(path.basename(path.dirname(path.dirname(storeDir))), 'workspaceStorage');
+    const workspace = vscode.workspace.workspaceFolders![0].uri.fsPath;
+    assert.ok(path.relative(workspace, storeDir).startsWith('..'), 'the store is not inside the workspace');
+    assert.ok(fs.statSync(storeDir).isDirectory());
+    await settle(api);
+    // The start-up point was written, so the store holds state, points and objects by now.
+    assert.ok((await listPoints(api)).length >= 1, 'a start-up point exists');
+    for (const required of [api.store!.persistence.layout.stateFile, api.store!.persistence.layout.pointsDir, api.store!.persistence.layout.objectsDir]) {
+      assert.ok(fs.existsSync(required), `${path.relative(storeDir, required)} exists`);
+    }
+    const open: string[] = [];
+    const walk = (entry: string) => {
+      const stat = fs.lstatSync(entry);
+      if ((stat.mode & 0o077) !== 0) open.push(`${path.relative(storeDir, entry) || '.'} ${(stat.mode & 0o777).toString(8)}`);
+      if (stat.isDirectory()) for (const child of fs.readdirSync(entry)) walk(path.join(entry, child));
+    };
+    walk(storeDir);
+    assert.deepEqual(open, [], 'no file or folder of the store is readable by group or others');
+  });
+
+  test('a fresh store starts cleanly: no state recovery (and so no warning) on the first activation', async () => {
+    const api = await getApi();
+    await settle(api);
+    const audit = fs.readFileSync(api.store!.persistence.layout.auditLogFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { action: string; details?: unknown });
+    const recoveries = audit.filter((entry) => entry.action === 'recover-state');
+    assert.deepEqual(recoveries, [], 'the audit log records no state recovery');
+    assert.ok(audit.some((entry) => entry.action === 'create'), 'the start-up point is in the audit log');
+  });
 });
+

@@ -1,0 +1,171 @@
+/**
+ * Runs one operation of our core in its own process, for what must be measured in a fresh process:
+ * peak memory of a first point, listing in a fresh process, CPU profiles (`node --cpu-prof`) and
+ * system-call counts (strace). Bundled by esbuild for the memory measurement (no TypeScript loader
+ * in the process), or run with tsx for profiles (so frames name the source files).
+ *
+ *   node child.js '<json request>'   → prints one line of JSON
+ */
+import * as fs from 'node:fs';
+import { RecoveryStore, type CaptureRules } from '../src/core/index';
+import { MARK_END, MARK_START } from './lib/markers';
+import { editIn } from './lib/workspace';
+
+export interface ChildRequest {
+  readonly mode: 'first-point' | 'list' | 'scenario';
+  readonly storeDir: string;
+  readonly root: string;
+  readonly rules?: Partial<CaptureRules>;
+  /** For `scenario`: which operation to repeat between the markers. */
+  readonly scenario?: 'first-point' | 'hint-point' | 'full-point' | 'list' | 'restore-100' | 'restore-file' | 'changed-files';
+  /** Files (root-relative) the scenario edits. */
+  readonly edits?: readonly string[];
+  readonly repeat?: number;
+}
+
+
+function mark(name: string): bigint {
+  try {
+    fs.statSync(name);
+  } catch {
+    // expected: the failed call is the marker
+  }
+  return process.hrtime.bigint();
+}
+
+async function main(): Promise<void> {
+  const request = JSON.parse(process.argv[2]!) as ChildRequest;
+  const roots = [{ name: 'ws', path: request.root }];
+  const baselineRss = process.memoryUsage().rss;
+  const out: Record<string, unknown> = { baselineRss };
+  if (request.mode === 'first-point') {
+    // where the memory is: the V8 heap (objects, strings) or buffers outside it
+    const peak = { heapUsed: 0, external: 0, arrayBuffers: 0, rss: 0 };
+    const sample = () => {
+      const m = process.memoryUsage();
+      for (const key of Object.keys(peak) as Array<keyof typeof peak>) peak[key] = Math.max(peak[key], m[key]);
+    };
+    const sampler = setInterval(sample, 20);
+    out.peakMemory = peak;
+    let t = performance.now();
+    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+    out.openMs = performance.now() - t;
+    t = performance.now();
+    const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    out.createMs = performance.now() - t;
+    t = performance.now();
+    await store.close();
+    out.closeMs = performance.now() - t;
+    out.totalMs = (out.openMs as number) + (out.createMs as number) + (out.closeMs as number);
+    clearInterval(sampler);
+    sample();
+    out.pointId = point?.id;
+    out.fileCount = point?.fileCount;
+    out.totalSize = point?.totalSize;
+  } else if (request.mode === 'list') {
+    const t = performance.now();
+    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+    out.openMs = performance.now() - t;
+    const t2 = performance.now();
+    const points = await store.recovery.listRecoveryPoints();
+    out.listMs = performance.now() - t2;
+    out.totalMs = performance.now() - t;
+    out.count = points.length;
+    await store.close();
+  } else {
+    Object.assign(out, await scenario(request));
+  }
+  out.maxRss = process.resourceUsage().maxRSS * 1024;
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+/** Sets up, then runs the operation `repeat` times between two markers (for profiles and strace). */
+async function scenario(request: ChildRequest): Promise<Record<string, unknown>> {
+  const roots = [{ name: 'ws', path: request.root }];
+  const repeat = request.repeat ?? 1;
+  const edits = request.edits ?? [];
+  const open = () => RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+  let store = await open();
+  const times: number[] = [];
+  let start = 0n;
+  let end = 0n;
+  const timed = async (work: () => Promise<unknown>) => {
+    const t = performance.now();
+    await work();
+    times.push(performance.now() - t);
+  };
+  switch (request.scenario) {
+    case 'first-point': {
+      await store.close();
+      fs.rmSync(request.storeDir, { recursive: true, force: true });
+      start = mark(MARK_START);
+      await timed(async () => {
+        store = await open();
+        await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+        await store.close();
+      });
+      end = mark(MARK_END);
+      break;
+    }
+    case 'hint-point':
+    case 'full-point': {
+      // one point first, so the trees the hint path reads are as warm as in a running extension
+      const warm = editIn([request.root], edits[0]!, `warm-${Date.now()}`);
+      await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [warm] });
+      start = mark(MARK_START);
+      for (let i = 0; i < repeat; i++) {
+        const file = editIn([request.root], edits[(i + 1) % edits.length]!, `profile-${Date.now()}-${i}`);
+        await timed(() => store.recovery.createRecoveryPoint(undefined, request.scenario === 'hint-point' ? { trigger: 'save', changedPaths: [file] } : { trigger: 'save' }));
+      }
+      end = mark(MARK_END);
+      break;
+    }
+    case 'list': {
+      await store.close();
+      start = mark(MARK_START);
+      for (let i = 0; i < repeat; i++) {
+        await timed(async () => {
+          store = await open();
+          await store.recovery.listRecoveryPoints();
+        });
+        if (i < repeat - 1) await store.close();
+      }
+      end = mark(MARK_END);
+      break;
+    }
+    case 'restore-100':
+    case 'restore-file': {
+      const target = (await store.recovery.listRecoveryPoints())[0]!;
+      const many = request.scenario === 'restore-100';
+      start = mark(MARK_START);
+      for (let i = 0; i < repeat; i++) {
+        // edits are outside the timed part, but inside the window: they are a few writes
+        for (const rel of many ? edits : edits.slice(0, 1)) editIn([request.root], rel, `restore-${Date.now()}-${i}`);
+        await timed(() => (many ? store.recovery.restore(target.id) : store.recovery.restoreFile(target.id, `ws/${edits[0]}`)));
+      }
+      end = mark(MARK_END);
+      break;
+    }
+    case 'changed-files': {
+      const points = await store.recovery.listRecoveryPoints();
+      await store.close();
+      start = mark(MARK_START);
+      for (let i = 0; i < repeat; i++) {
+        store = await open();
+        await timed(() => store.recovery.changedFiles(points[i % points.length]!.id));
+        if (i < repeat - 1) await store.close();
+      }
+      end = mark(MARK_END);
+      break;
+    }
+    default:
+      throw new Error(`unknown scenario ${request.scenario}`);
+  }
+  await store.close();
+  return { times, windowStartUs: Number(start / 1000n), windowEndUs: Number(end / 1000n) };
+}
+
+main().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

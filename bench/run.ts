@@ -1,0 +1,785 @@
+/**
+ * `npm run bench`: our storage core against the shadow-git approach of AI agents' checkpoints
+ * (Cline, Roo Code), scenario by scenario, the two taking turns over several rounds in the same run.
+ * See BENCHMARKS.md for what is measured and how to read the results.
+ *
+ *   npm run bench                          full run (~15 min on 2 cores)
+ *   npm run bench -- --quick               small sizes, 2 rounds: a fast check
+ *   npm run bench -- --files 50000         one synthetic size
+ *   npm run bench -- --sizes 1000,10000    several sizes: how each scenario grows
+ *   npm run bench -- --profile             also CPU profiles and system-call counts of our side
+ *
+ * Other flags: --rounds N, --iterations N, --points N (points in a row, 100), --list-points N (1,000),
+ * --seed S, --tmp DIR, --keep (keep the temporary folder), --no-real / --real (the node_modules copy).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RecoveryStore, type CaptureRules } from '../src/core/index';
+import type { ChildRequest } from './child';
+import { profileMarkdown, summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
+import { ShadowGit } from './lib/git';
+import { describeMachine, type MachineInfo } from './lib/machine';
+import { diskUsage, LoadSampler, run, runAsync, TIME_BIN } from './lib/proc';
+import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './lib/stats';
+import { countSyscalls, syscallGroups } from './lib/strace';
+import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatCount, type Workspace } from './lib/workspace';
+import { MARK_END, MARK_START } from './lib/markers';
+
+const ROOT = path.resolve(__dirname, '..');
+
+// ── options ────────────────────────────────────────────────────────────────
+
+interface Options {
+  sizes: number[];
+  rounds: number;
+  iterations: number;
+  pointsInRow: number;
+  listPoints: number;
+  seed: string;
+  tmp: string | undefined;
+  keep: boolean;
+  real: boolean;
+  quick: boolean;
+  profile: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const opts: Options = {
+    sizes: quick ? [1000, 3000] : [1000, 10000, 50000],
+    rounds: quick ? 2 : 3,
+    iterations: quick ? 3 : 5,
+    pointsInRow: quick ? 30 : 100,
+    listPoints: quick ? 200 : 1000,
+    seed: 'recovery-points-bench',
+    tmp: undefined,
+    keep: false,
+    real: !quick,
+    quick,
+    profile: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    const count = (v: string) => {
+      const n = Number(v.replace(/k$/i, '000').replace(/_/g, ''));
+      if (!Number.isInteger(n) || n <= 0) throw new Error(`${arg}: ${v} is not a positive whole number`);
+      return n;
+    };
+    switch (arg) {
+      case '--quick':
+        break;
+      case '--files':
+        opts.sizes = [count(value())];
+        break;
+      case '--sizes':
+        opts.sizes = value().split(',').map(count);
+        break;
+      case '--rounds':
+        opts.rounds = count(value());
+        break;
+      case '--iterations':
+        opts.iterations = count(value());
+        break;
+      case '--points':
+        opts.pointsInRow = count(value());
+        break;
+      case '--list-points':
+        opts.listPoints = count(value());
+        break;
+      case '--seed':
+        opts.seed = value();
+        break;
+      case '--tmp':
+        opts.tmp = path.resolve(value());
+        break;
+      case '--keep':
+        opts.keep = true;
+        break;
+      case '--real':
+        opts.real = true;
+        break;
+      case '--no-real':
+        opts.real = false;
+        break;
+      case '--profile':
+        opts.profile = true;
+        break;
+      case '--help':
+      case '-h':
+        process.stdout.write(`${fs.readFileSync(__filename, 'utf8').split('*/')[0]}*/\n`);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${arg} (see --help)`);
+    }
+  }
+  opts.sizes = [...new Set(opts.sizes)].sort((a, b) => a - b);
+  return opts;
+}
+
+// ── results ────────────────────────────────────────────────────────────────
+
+interface Row {
+  readonly workspace: string;
+  readonly files: number;
+  readonly key: string;
+  readonly scenario: string;
+  readonly unit: 'ms' | 'MB';
+  readonly ours: Summary | null;
+  readonly git: Summary | null;
+  readonly gitCommand: string;
+  readonly note?: string;
+}
+
+interface Target {
+  readonly target: string;
+  readonly measured: string;
+  readonly met: boolean | null;
+}
+
+interface WorkspaceReport {
+  readonly label: string;
+  readonly kind: 'synthetic' | 'real';
+  readonly files: number;
+  readonly bytesMB: number;
+  readonly binaryFiles: number;
+  readonly largeFiles: number;
+  readonly folders: number;
+  readonly maxDepth: number;
+  readonly symlinks: number;
+  readonly setupSeconds: number;
+  readonly oursFileCount?: number;
+  readonly gitFileCount?: number;
+  readonly gitAutoGc: { runs: number; waitSeconds: number };
+  readonly notes: string[];
+  readonly oursStats?: unknown;
+  readonly loadBefore: number;
+  readonly loadAfter: number;
+  readonly seconds: number;
+}
+
+const rows: Row[] = [];
+const workspaces: WorkspaceReport[] = [];
+const profiles: Array<{ title: string; summary: ProfileSummary; syscalls?: Array<{ group: string; calls: number }> }> = [];
+const log = (message: string) => process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+const startedAt = performance.now();
+
+function addRow(ws: Workspace, key: string, scenario: string, unit: 'ms' | 'MB', ours: number[], git: number[], gitCommand: string, note?: string): Row {
+  const row: Row = { workspace: ws.label, files: ws.files, key, scenario, unit, ours: summarize(ours), git: summarize(git), gitCommand, note };
+  rows.push(row);
+  log(`  ${scenario}: ours ${fmtSummary(row.ours, unit)} | git ${fmtSummary(row.git, unit)}`);
+  return row;
+}
+
+// ── our core, in-process (as the extension calls it) ────────────────────────
+
+interface Ours {
+  store: RecoveryStore;
+}
+
+async function openOurs(storeDir: string, ws: Workspace, rules?: Partial<CaptureRules>): Promise<Ours> {
+  return { store: await RecoveryStore.open({ storeDir, roots: [{ name: 'ws', path: ws.ours }], rules, actor: 'bench' }) };
+}
+
+async function time<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const t = performance.now();
+  const value = await work();
+  return { ms: performance.now() - t, value };
+}
+
+// ── child process (fresh process: peak memory, listing, profiles) ──────────
+
+let childBundle: string | undefined;
+
+async function buildChild(tmp: string): Promise<string> {
+  const outfile = path.join(tmp, 'child.cjs');
+  // esbuild from this project's devDependencies: the child runs without a TypeScript loader, as the
+  // bundled extension does, so its memory is the core's and not tsx's.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  await esbuild.build({ entryPoints: [path.join(__dirname, 'child.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'warning' });
+  return outfile;
+}
+
+async function child(request: ChildRequest, measureRss = false): Promise<{ result: Record<string, number | string>; wallMs: number; maxRssBytes?: number }> {
+  const r = await runAsync(process.execPath, [childBundle!, JSON.stringify(request)], { measureRss });
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
+  return { result, wallMs: r.ms, maxRssBytes: r.maxRssBytes ?? (result.maxRss as number) };
+}
+
+// ── one workspace: every scenario ─────────────────────────────────────────
+
+const REAL_RULES: Partial<CaptureRules> = { excludeSecrets: false, maxFileSize: 2 ** 31 };
+
+interface Context {
+  readonly opts: Options;
+  readonly tmp: string;
+  readonly primary: boolean;
+  /** Scenarios that need many steps (100 points in a row, listing) run on the primary workspace only. */
+  readonly full: boolean;
+  readonly coldRounds: number;
+  /** Rounds and iterations per round of the other scenarios (fewer on the secondary workspaces, to keep a run short). */
+  readonly rounds: number;
+  readonly iterations: number;
+}
+
+interface PrimaryState {
+  storeDir: string;
+  ws: Workspace;
+  listStoreDir?: string;
+}
+
+async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<CaptureRules> | undefined): Promise<PrimaryState> {
+  const wsStarted = performance.now();
+  const loadBefore = os.loadavg()[0]!;
+  const id = path.basename(ws.ours).replace(/-ours$/, '');
+  const storeDir = path.join(ctx.tmp, `${id}-store`);
+  const gitDir = path.join(ctx.tmp, `${id}-shadow.git`);
+  const sg = new ShadowGit(gitDir, ws.git);
+  const notes: string[] = [];
+  const { rounds, iterations } = ctx;
+  let edit = 0;
+  const nextEdit = () => ws.editable[edit++ % ws.editable.length]!;
+  log(`${ws.label}: ${num(ws.bytes / MB)} MB, ${ws.folders} folders, ready in ${ws.setupSeconds.toFixed(1)} s`);
+
+  // 1. first point, cold (empty store / empty shadow repository); ours in a fresh process for its peak memory
+  const first = { ours: [] as number[], git: [] as number[], oursRss: [] as number[], gitRss: [] as number[] };
+  let oursFileCount = 0;
+  let oursPeak: { heapUsed: number; external: number; arrayBuffers: number; rss: number } | undefined;
+  let oursBaseline = 0;
+  let gitBeforeGc = 0;
+  let gitBeforeGcApparent = 0;
+  for (let r = 0; r < ctx.coldRounds; r++) {
+    for (const side of r % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+      if (side === 'ours') {
+        fs.rmSync(storeDir, { recursive: true, force: true });
+        const c = await child({ mode: 'first-point', storeDir, root: ws.ours, rules }, true);
+        first.ours.push(c.result.totalMs as number);
+        if (c.maxRssBytes) first.oursRss.push(c.maxRssBytes / MB);
+        oursFileCount = c.result.fileCount as number;
+        oursPeak = c.result.peakMemory as unknown as typeof oursPeak;
+        oursBaseline = c.result.baselineRss as number;
+      } else {
+        sg.init();
+        const c = sg.checkpoint('Checkpoint 1', true);
+        first.git.push(c.ms);
+        if (c.maxRssBytes) first.gitRss.push(c.maxRssBytes / MB);
+        const du = diskUsage(gitDir);
+        gitBeforeGc = du.allocated;
+        gitBeforeGcApparent = du.apparent;
+        await sg.waitForAutoGc();
+      }
+    }
+  }
+  const gitFileCount = sg.trackedFiles();
+  if (gitFileCount !== oursFileCount) notes.push(`File counts differ: ours ${oursFileCount}, git ${gitFileCount}.`);
+  addRow(ws, 'first', 'First point (cold, empty store)', 'ms', first.ours, first.git, 'add -A && commit', 'ours: open + createRecoveryPoint + close in a fresh process (time measured inside it)');
+  addRow(ws, 'rss', 'Peak memory (RSS), first point', 'MB', first.oursRss, first.gitRss, 'max of add / commit',
+    `ours: whole Node process (${TIME_BIN ? '/usr/bin/time -v' : 'resourceUsage'}), ${num(oursBaseline / MB)} MB before opening the store` +
+      (oursPeak ? `; sampled peaks: V8 heap used ${num(oursPeak.heapUsed / MB)} MB, buffers outside the heap ${num(oursPeak.arrayBuffers / MB)} MB` : ''),
+  );
+  const oursFirstDu = diskUsage(storeDir);
+  const gitFirstDu = diskUsage(gitDir);
+  const gcNote = sg.autoGcRuns > 0 ? `git after its automatic gc; right after the commit (loose objects) ${num(gitBeforeGc / MB)} MB (${num(gitBeforeGcApparent / MB)} MB apparent)` : 'git did not run an automatic gc';
+  addRow(ws, 'size-first', 'Store size on disk after the first point', 'MB', [oursFirstDu.allocated / MB], [gitFirstDu.allocated / MB], 'du of the shadow .git', `du -sk; apparent size ours ${num(oursFirstDu.apparent / MB)} MB, git ${num(gitFirstDu.apparent / MB)} MB; ${gcNote}`);
+
+  // 2. a point after one file changed: with the path as a hint, and without (full check)
+  const ours = await openOurs(storeDir, ws, rules);
+  const one = { hint: [] as number[], full: [] as number[], git: [] as number[] };
+  {
+    // warm-up, not measured: the extension's store is open and has made points before
+    const file = editFile(ws, nextEdit(), 'warm-up');
+    await ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] });
+    sg.checkpoint('warm-up');
+    await sg.waitForAutoGc();
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < iterations; i++) {
+      for (const mode of ['hint', 'full'] as const) {
+        const file = editFile(ws, nextEdit(), `one-${mode}-${r}-${i}`);
+        for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+          if (side === 'ours') {
+            const options = mode === 'hint' ? { trigger: 'save' as const, changedPaths: [file] } : { trigger: 'save' as const };
+            one[mode].push((await time(() => ours.store.recovery.createRecoveryPoint(undefined, options))).ms);
+          } else {
+            one.git.push(sg.checkpoint(`Checkpoint one-${mode}-${r}-${i}`).ms);
+            await sg.waitForAutoGc();
+          }
+        }
+      }
+    }
+  }
+  addRow(ws, 'one-hint', 'One-file point, path given as a hint', 'ms', one.hint, one.git, 'add -A && commit');
+  addRow(ws, 'one-full', 'One-file point, full check (no hint)', 'ms', one.full, one.git, 'add -A && commit', 'git column: the same add+commit samples as the row above');
+
+  // 3. 100 points in a row, each after one file changed (ours with the hint, as on save)
+  let lastOnePoint: string | undefined;
+  let lastOneCommit: string | undefined;
+  if (ctx.full) {
+    const n = ctx.opts.pointsInRow;
+    const before = { ours: diskUsage(storeDir), git: diskUsage(gitDir) };
+    const seq = { ours: [] as number[], git: [] as number[] };
+    for (let i = 0; i < n; i++) {
+      const file = editFile(ws, nextEdit(), `row-${i}`);
+      for (const side of i % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+        if (side === 'ours') {
+          const t = await time(() => ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] }));
+          seq.ours.push(t.ms);
+          lastOnePoint = t.value!.id;
+        } else {
+          seq.git.push(sg.checkpoint(`Checkpoint row-${i}`).ms);
+          await sg.waitForAutoGc();
+        }
+      }
+    }
+    lastOneCommit = sg.head();
+    const after = { ours: diskUsage(storeDir), git: diskUsage(gitDir) };
+    const firstTen = summarize(seq.ours.slice(0, 10))!.median;
+    const lastTen = summarize(seq.ours.slice(-10))!.median;
+    addRow(ws, 'row-time', `${n} points in a row: time per point`, 'ms', seq.ours, seq.git, 'add -A && commit', `ours median of points 1–10 ${num(firstTen)} ms, of the last 10 ${num(lastTen)} ms`);
+    addRow(
+      ws,
+      'row-growth',
+      `Store growth over ${n} one-file points`,
+      'MB',
+      [(after.ours.allocated - before.ours.allocated) / MB],
+      [(after.git.allocated - before.git.allocated) / MB],
+      'du of the shadow .git',
+      `du -sk; apparent growth ours ${num((after.ours.apparent - before.ours.apparent) / 1024)} kB, git ${num((after.git.apparent - before.git.apparent) / 1024)} kB; per point ours ${num((after.ours.allocated - before.ours.allocated) / n / 1024)} kB, git ${num((after.git.allocated - before.git.allocated) / n / 1024)} kB`,
+    );
+    addRow(ws, 'size-after', `Store size on disk after ${n + 2 + 2 * rounds * iterations} points`, 'MB', [after.ours.allocated / MB], [after.git.allocated / MB], 'du of the shadow .git');
+  }
+
+  // 4. restore a point 100 files away; restore one file
+  const target = (await ours.store.recovery.listRecoveryPoints())[0]!;
+  const targetCommit = sg.head();
+  lastOnePoint ??= target.id;
+  lastOneCommit ??= targetCommit;
+  const hundred: string[] = [];
+  while (hundred.length < Math.min(100, ws.editable.length)) {
+    const rel = nextEdit();
+    if (!hundred.includes(rel)) hundred.push(rel);
+  }
+  const expected = new Map(hundred.map((rel) => [rel, contentHash(ws.ours, rel)]));
+  const check = (what: string, rels: readonly string[]) => {
+    for (const rel of rels) {
+      const want = expected.get(rel);
+      const a = contentHash(ws.ours, rel);
+      const b = contentHash(ws.git, rel);
+      if (a !== want || b !== want) throw new Error(`${what}: ${rel} not restored (ours ${a === want}, git ${b === want})`);
+    }
+  };
+  const restore = { ours: [] as number[], git: [] as number[], gitSafe: [] as number[], oursFile: [] as number[], gitFile: [] as number[] };
+  let hundredPoint: string | undefined;
+  let hundredCommit: string | undefined;
+  for (let r = 0; r < rounds; r++) {
+    for (const rel of hundred) editFile(ws, rel, `restore-${r}`);
+    for (const side of r % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+      if (side === 'ours') {
+        const t = await time(() => ours.store.recovery.restore(target.id));
+        restore.ours.push(t.ms);
+        hundredPoint ??= t.value.safetyPointId;
+      } else {
+        restore.git.push(sg.git(['reset', '-q', '--hard', targetCommit]).ms);
+      }
+    }
+    check('restore', hundred);
+    // what git costs with a safety commit first (what our restore does): git copy only
+    for (const rel of hundred) editIn([ws.git], rel, `restore-safe-${r}`);
+    const c = sg.checkpoint(`Before restore ${r}`);
+    hundredCommit ??= sg.head();
+    const reset = sg.git(['reset', '-q', '--hard', targetCommit]);
+    restore.gitSafe.push(c.ms + reset.ms);
+    await sg.waitForAutoGc();
+    check('restore with safety commit', hundred);
+    // one file
+    const rel = hundred[r % hundred.length]!;
+    editFile(ws, rel, `restore-file-${r}`);
+    for (const side of r % 2 === 0 ? ['git', 'ours'] : ['ours', 'git']) {
+      if (side === 'ours') restore.oursFile.push((await time(() => ours.store.recovery.restoreFile(target.id, `ws/${rel}`))).ms);
+      else restore.gitFile.push(sg.git(['checkout', '-q', targetCommit, '--', rel]).ms);
+    }
+    check('restore one file', [rel]);
+  }
+  addRow(ws, 'restore', 'Restore a point 100 files away', 'ms', restore.ours, restore.git, 'reset --hard <commit>', 'ours includes its safety point (a full check of the workspace) before writing');
+  addRow(ws, 'restore-safe', '…git with a safety commit first, as ours does', 'ms', restore.ours, restore.gitSafe, 'add -A && commit && reset --hard', 'ours column: the same samples as the row above');
+  addRow(ws, 'restore-file', 'Restore one file', 'ms', restore.oursFile, restore.gitFile, 'checkout <commit> -- file', 'ours includes its safety point');
+
+  // 5. the changed files of one point (what the tree view lists under a point), fresh store object
+  await ours.store.close();
+  const changed = { one: [] as number[], hundred: [] as number[], gitOne: [] as number[], gitHundred: [] as number[] };
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < iterations; i++) {
+      for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+        if (side === 'ours') {
+          for (const [which, pointId] of [['one', lastOnePoint], ['hundred', hundredPoint!]] as const) {
+            const fresh = await openOurs(storeDir, ws, rules);
+            const t = await time(() => fresh.store.recovery.changedFiles(pointId));
+            const count = t.value.added.length + t.value.modified.length + t.value.deleted.length;
+            if (count !== (which === 'one' ? 1 : 100)) notes.push(`changedFiles(${which}) listed ${count} files`);
+            changed[which].push(t.ms);
+            await fresh.store.close();
+          }
+        } else {
+          changed.gitOne.push(sg.git(['diff-tree', '--name-status', '-r', lastOneCommit]).ms);
+          const h = sg.git(['diff-tree', '--name-status', '-r', hundredCommit!]);
+          if (h.stdout.trim().split('\n').length !== 101) notes.push(`git diff-tree listed ${h.stdout.trim().split('\n').length - 1} files`);
+          changed.gitHundred.push(h.ms);
+        }
+      }
+    }
+  }
+  addRow(ws, 'changed-1', 'Changed files of a 1-file point', 'ms', changed.one, changed.gitOne, 'diff-tree --name-status -r', 'ours: changedFiles(id) on a store object just opened');
+  addRow(ws, 'changed-100', 'Changed files of a 100-file point', 'ms', changed.hundred, changed.gitHundred, 'diff-tree --name-status -r');
+
+  const statsStore = await openOurs(storeDir, ws, rules);
+  const stats = await statsStore.store.recovery.stats();
+  await statsStore.store.close();
+  workspaces.push({
+    label: ws.label,
+    kind: ws.kind,
+    files: ws.files,
+    bytesMB: round(ws.bytes / MB, 1),
+    binaryFiles: ws.binaryFiles,
+    largeFiles: ws.largeFiles,
+    folders: ws.folders,
+    maxDepth: ws.maxDepth,
+    symlinks: ws.symlinks,
+    setupSeconds: round(ws.setupSeconds, 1),
+    oursFileCount,
+    gitFileCount,
+    gitAutoGc: { runs: sg.autoGcRuns, waitSeconds: round(sg.autoGcWaitMs / 1000, 1) },
+    notes,
+    oursStats: { points: stats.points, objects: stats.objects, packs: stats.packs, storedMB: round(stats.storedBytes / MB, 1), dedupRatio: round(stats.dedupRatio, 1) },
+    loadBefore: round(loadBefore, 2),
+    loadAfter: round(os.loadavg()[0]!, 2),
+    seconds: round((performance.now() - wsStarted) / 1000, 1),
+  });
+  return { storeDir, ws };
+}
+
+// ── listing 1,000 points ───────────────────────────────────────────────────
+
+async function benchListing(ctx: Context): Promise<string> {
+  const n = ctx.opts.listPoints;
+  const ws: Workspace = {
+    label: `tiny workspace, ${formatCount(n)} points`,
+    kind: 'synthetic',
+    ours: path.join(ctx.tmp, 'tiny-ours'),
+    git: path.join(ctx.tmp, 'tiny-git'),
+    files: 3,
+    bytes: 0,
+    binaryFiles: 0,
+    largeFiles: 0,
+    folders: 1,
+    maxDepth: 1,
+    symlinks: 0,
+    editable: ['src/b.ts'],
+    setupSeconds: 0,
+  };
+  for (const root of [ws.ours, ws.git]) {
+    fs.rmSync(root, { recursive: true, force: true });
+    fs.mkdirSync(path.join(root, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'README.md'), '# tiny\n');
+    fs.writeFileSync(path.join(root, 'src', 'b.ts'), 'export const b = 0;\n');
+    fs.writeFileSync(path.join(root, 'src', 'c.ts'), 'export const c = 0;\n');
+  }
+  const storeDir = path.join(ctx.tmp, 'tiny-store');
+  const gitDir = path.join(ctx.tmp, 'tiny-shadow.git');
+  log(`listing: creating ${n} points through the API, and ${n} commits with git fast-import`);
+  const ours = await openOurs(storeDir, ws);
+  const created: number[] = [];
+  await ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+  for (let i = 1; i < n; i++) {
+    const file = path.join(ws.ours, 'src', 'b.ts');
+    fs.writeFileSync(file, `export const b = ${i};\n`);
+    created.push((await time(() => ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] }))).ms);
+  }
+  await ours.store.close();
+  const sg = new ShadowGit(gitDir, ws.git);
+  sg.init();
+  const branch = run('git', [`--git-dir=${gitDir}`, 'symbolic-ref', 'HEAD']).stdout.trim();
+  let stream = '';
+  for (let i = 0; i < n; i++) {
+    const content = `export const b = ${i};\n`;
+    stream += `commit ${branch}\nmark :${i + 1}\ncommitter Checkpoint Bench <checkpoints@example.com> ${1_700_000_000 + i} +0000\ndata ${`Checkpoint ${i}`.length}\nCheckpoint ${i}\n`;
+    if (i > 0) stream += `from :${i}\n`;
+    else stream += `M 100644 inline README.md\ndata 7\n# tiny\n\nM 100644 inline src/c.ts\ndata 20\nexport const c = 0;\n\n`;
+    stream += `M 100644 inline src/b.ts\ndata ${content.length}\n${content}\n`;
+  }
+  sg.git(['fast-import', '--quiet'], { input: stream });
+  const list = { ours: [] as number[], oursListOnly: [] as number[], git: [] as number[], proc: [] as number[], procInside: [] as number[] };
+  for (let r = 0; r < ctx.rounds; r++) {
+    for (let i = 0; i < ctx.iterations; i++) {
+      for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+        if (side === 'ours') {
+          const t0 = performance.now();
+          const fresh = await openOurs(storeDir, ws);
+          const t1 = performance.now();
+          const points = await fresh.store.recovery.listRecoveryPoints();
+          const t2 = performance.now();
+          if (points.length !== n) throw new Error(`listed ${points.length} points, expected ${n}`);
+          list.ours.push(t2 - t0);
+          list.oursListOnly.push(t2 - t1);
+          await fresh.store.close();
+        } else {
+          const out = sg.git(['log', '--format=%H%x09%s']);
+          if (out.stdout.trim().split('\n').length !== n) throw new Error('git log listed a different number of commits');
+          list.git.push(out.ms);
+        }
+      }
+    }
+    const c = await child({ mode: 'list', storeDir, root: ws.ours });
+    list.proc.push(c.wallMs);
+    list.procInside.push(c.result.totalMs as number);
+  }
+  const firstTen = summarize(created.slice(0, 10))!.median;
+  const lastTen = summarize(created.slice(-10))!.median;
+  addRow(ws, 'list', `List ${formatCount(n)} points (fresh store object)`, 'ms', list.ours, list.git, 'log --format=%H%x09%s', `ours: RecoveryStore.open + listRecoveryPoints; listRecoveryPoints alone ${fmtSummary(summarize(list.oursListOnly), 'ms')}`);
+  addRow(ws, 'list-process', `List ${formatCount(n)} points (fresh process, Node start included)`, 'ms', list.proc, list.git, 'log --format=%H%x09%s', `inside the process (open + list): ${fmtSummary(summarize(list.procInside), 'ms')}`);
+  addRow(ws, 'list-create', `Creating point 2–${formatCount(n)} of a tiny workspace (hint)`, 'ms', created, [], '—', `median of the first 10 ${num(firstTen)} ms, of the last 10 ${num(lastTen)} ms`);
+  return storeDir;
+}
+
+// ── profiles and system calls of our side ─────────────────────────────────
+
+async function runProfiles(primary: PrimaryState, ctx: Context): Promise<void> {
+  const dir = path.join(ROOT, 'bench-results', 'profiles');
+  fs.mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const edits = primary.ws.editable.slice(-120);
+  const scenarios: Array<{ title: string; request: ChildRequest; per: number }> = [
+    { title: 'One-file point with hint (×20)', request: { mode: 'scenario', scenario: 'hint-point', storeDir: primary.storeDir, root: primary.ws.ours, edits, repeat: 20 }, per: 20 },
+    { title: 'One-file point, full check (×5)', request: { mode: 'scenario', scenario: 'full-point', storeDir: primary.storeDir, root: primary.ws.ours, edits, repeat: 5 }, per: 5 },
+    { title: 'Restore a point 100 files away (×3)', request: { mode: 'scenario', scenario: 'restore-100', storeDir: primary.storeDir, root: primary.ws.ours, edits: edits.slice(0, 100), repeat: 3 }, per: 3 },
+    { title: 'First point (cold)', request: { mode: 'scenario', scenario: 'first-point', storeDir: path.join(ctx.tmp, 'profile-first-store'), root: primary.ws.ours, repeat: 1 }, per: 1 },
+  ];
+  if (primary.listStoreDir) {
+    scenarios.push({ title: `List ${formatCount(ctx.opts.listPoints)} points, fresh store object (×20)`, request: { mode: 'scenario', scenario: 'list', storeDir: primary.listStoreDir, root: path.join(ctx.tmp, 'tiny-ours'), repeat: 20 }, per: 20 });
+  }
+  const hasStrace = fs.existsSync('/usr/bin/strace');
+  for (const s of scenarios) {
+    log(`profile: ${s.title}`);
+    const profDir = path.join(dir, `${stamp}-${s.request.scenario}`);
+    const r = await runAsync(process.execPath, ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250', path.join(__dirname, 'child.ts'), JSON.stringify(s.request)], { cwd: ROOT });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { windowStartUs: number; windowEndUs: number; times: number[] };
+    const file = path.join(profDir, fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!);
+    const summary = summarizeProfile(file, out.windowStartUs, out.windowEndUs);
+    let syscalls: Array<{ group: string; calls: number }> | undefined;
+    if (hasStrace) {
+      if (s.request.scenario === 'first-point') fs.rmSync(s.request.storeDir, { recursive: true, force: true });
+      const straceLog = path.join(profDir, 'strace.log');
+      try {
+        await runAsync('strace', ['-f', '-qq', '-y', '-o', straceLog, process.execPath, childBundle!, JSON.stringify(s.request)]);
+        syscalls = syscallGroups(countSyscalls(straceLog, MARK_START, MARK_END), s.per);
+      } catch (error) {
+        log(`  strace failed: ${String(error).slice(0, 200)}`);
+      }
+      fs.rmSync(straceLog, { force: true });
+    }
+    profiles.push({ title: `${s.title} — ${fmtSummary(summarize(out.times), 'ms')} per operation under the profiler (${path.relative(ROOT, file)})`, summary, syscalls });
+  }
+}
+
+// ── targets ─────────────────────────────────────────────────────────────────
+
+/** A row of the synthetic workspace with `files` files (not the real-code or tiny workspaces). */
+function findRow(key: string, files: number): Row | undefined {
+  return rows.find((r) => r.key === key && r.files === files && !r.workspace.startsWith('real') && !r.workspace.startsWith('tiny'));
+}
+
+function evaluateTargets(primaryFiles: number, listPoints: number): Target[] {
+  const t: Target[] = [];
+  const at = `${formatCount(primaryFiles)} files`;
+  const hint = findRow('one-hint', primaryFiles);
+  if (hint?.ours && hint.git) {
+    const speedup = hint.git.median / hint.ours.median;
+    t.push({ target: `One-file point with hint ≥ 20× faster than git add+commit (${at})`, measured: `${num(speedup)}× (ours ${num(hint.ours.median)} ms, git ${num(hint.git.median)} ms)`, met: speedup >= 20 });
+    t.push({ target: `One-file point with hint < 15 ms (${at})`, measured: `${num(hint.ours.median)} ms median (${num(hint.ours.min)}–${num(hint.ours.max)})`, met: hint.ours.median < 15 });
+  }
+  const full = findRow('one-full', primaryFiles);
+  if (full?.ours && full.git) {
+    const speedup = full.git.median / full.ours.median;
+    t.push({ target: `One-file point without hint ≥ 2× faster than git (${at})`, measured: `${num(speedup)}× (ours ${num(full.ours.median)} ms, git ${num(full.git.median)} ms)`, met: speedup >= 2 });
+  }
+  const first = findRow('first', primaryFiles);
+  if (first?.ours && first.git) t.push({ target: `First point no slower than git (${at})`, measured: `ours ${num(first.ours.median)} ms, git ${num(first.git.median)} ms (ratio ${num(first.ours.median / first.git.median)})`, met: first.ours.median <= first.git.median });
+  const size = findRow('size-first', primaryFiles);
+  if (size?.ours && size.git) t.push({ target: `Store after the first point ≤ shadow git size (${at})`, measured: `ours ${num(size.ours.median)} MB, git ${num(size.git.median)} MB`, met: size.ours.median <= size.git.median });
+  const growth = findRow('row-growth', primaryFiles);
+  if (growth?.ours && growth.git) t.push({ target: `Growth over 100 one-file points ≤ git's (${at})`, measured: `ours ${num(growth.ours.median)} MB, git ${num(growth.git.median)} MB`, met: growth.ours.median <= growth.git.median });
+  const restore = findRow('restore', primaryFiles);
+  if (restore?.ours && restore.git) t.push({ target: `Restore of a point 100 files away no slower than git reset --hard (${at})`, measured: `ours ${num(restore.ours.median)} ms, git ${num(restore.git.median)} ms`, met: restore.ours.median <= restore.git.median });
+  const list = rows.find((r) => r.key === 'list');
+  if (list?.ours) t.push({ target: `Listing ${formatCount(listPoints)} points < 50 ms`, measured: `${num(list.ours.median)} ms median, fresh store object (git log ${num(list.git?.median ?? NaN)} ms)`, met: listPoints >= 1000 ? list.ours.median < 50 : null });
+  const rss = findRow('rss', 50000);
+  t.push(
+    rss?.ours
+      ? { target: 'Peak memory of a first point of 50k files < 300 MB', measured: `${num(rss.ours.median)} MB (git ${num(rss.git?.median ?? NaN)} MB)`, met: rss.ours.median < 300 }
+      : { target: 'Peak memory of a first point of 50k files < 300 MB', measured: 'not measured in this run (add 50000 to --sizes)', met: null },
+  );
+  return t;
+}
+
+// ── output ─────────────────────────────────────────────────────────────────
+
+function fmtRatioCell(row: Row): string {
+  const r = ratio(row.ours, row.git);
+  if (r === null) return '—';
+  const s = r >= 10 ? r.toFixed(0) : r >= 1 ? r.toFixed(2) : r >= 0.1 ? r.toFixed(2) : r.toFixed(3);
+  if (row.unit === 'ms') return r < 1 ? `**${s}** (${num(1 / r)}× faster)` : `**${s}** (${num(r)}× slower)`;
+  return r <= 1 ? `**${s}** (${num(1 / r)}× smaller)` : `**${s}** (${num(r)}× larger)`;
+}
+
+function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], totalSeconds: number): string {
+  const out: string[] = [];
+  out.push(`### Machine`, '');
+  out.push(`- ${machine.cores} cores, ${machine.cpuModel} (${machine.cpuMHz} MHz), ${machine.platform}, kernel ${machine.kernel}`);
+  out.push(`- Node ${machine.node}, git ${machine.git}`);
+  out.push(`- Memory ${num(machine.totalMemoryMB / 1024)} GB total, ${num(machine.availableMemoryMB / 1024)} GB available at the start (${num(machine.freeMemoryMB / 1024)} GB free)`);
+  out.push(`- Disk: ${machine.disk}; temporary folder ${machine.tmpDir}`);
+  out.push(`- Load average (1 min) before ${machine.load.before[0]}, after ${machine.load.after?.[0] ?? '?'}, highest sampled during the run ${machine.load.maxDuringRun ?? '?'} (other work on the machine competes for the ${machine.cores} cores)`);
+  out.push(`- Run: ${new Date(machine.startedAt).toISOString()}, ${num(totalSeconds / 60)} min; options: sizes ${opts.sizes.join(', ')}, ${opts.rounds} rounds × ${opts.iterations} iterations, ${opts.pointsInRow} points in a row, ${opts.listPoints} points listed, seed "${opts.seed}"${opts.real ? ', real workspace' : ''}`);
+  out.push('');
+  out.push('### Workspaces', '');
+  out.push('| Workspace | Files | MB | Folders | Depth | Binary | ≥1 MB | Files captured ours / git | git auto-gc runs (waited) | Load before → after | Time |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |');
+  for (const w of workspaces) {
+    out.push(`| ${w.label} | ${w.files.toLocaleString('en-US')} | ${num(w.bytesMB)} | ${w.folders.toLocaleString('en-US')} | ${w.maxDepth} | ${w.binaryFiles} | ${w.largeFiles} | ${w.oursFileCount?.toLocaleString('en-US') ?? '—'} / ${w.gitFileCount?.toLocaleString('en-US') ?? '—'} | ${w.gitAutoGc.runs} (${w.gitAutoGc.waitSeconds} s) | ${w.loadBefore} → ${w.loadAfter} | ${num(w.seconds)} s |`);
+  }
+  out.push('');
+  out.push('### Results', '');
+  out.push('Median (min–max) over all samples; every scenario alternates ours and git in the same run. ours/git below 1 means ours is faster or smaller.', '');
+  const groups = [...new Set(rows.map((r) => r.workspace))];
+  for (const group of groups) {
+    out.push(`#### ${group}`, '');
+    out.push('| Scenario | Ours | Shadow git | git command | ours/git | n | Notes |');
+    out.push('| --- | --- | --- | --- | --- | ---: | --- |');
+    for (const row of rows.filter((r) => r.workspace === group)) {
+      out.push(`| ${row.scenario} | ${fmtSummary(row.ours, row.unit)} | ${fmtSummary(row.git, row.unit)} | \`${row.gitCommand}\` | ${fmtRatioCell(row)} | ${row.ours?.n ?? 0}/${row.git?.n ?? 0} | ${row.note ?? ''} |`);
+    }
+    out.push('');
+  }
+  const synthetic = workspaces.filter((w) => w.kind === 'synthetic' && !w.label.startsWith('tiny')).map((w) => w.files);
+  if (synthetic.length > 1) {
+    out.push('### Growth with workspace size (synthetic, medians)', '');
+    out.push(`| Scenario | ${synthetic.map((n) => `${formatCount(n)} ours / git`).join(' | ')} | ours growth | git growth |`);
+    out.push(`| --- | ${synthetic.map(() => '---').join(' | ')} | ---: | ---: |`);
+    const keys = [...new Set(rows.filter((r) => synthetic.includes(r.files) && !r.workspace.startsWith('real') && !r.workspace.startsWith('tiny')).map((r) => r.key))];
+    for (const key of keys) {
+      const cells = synthetic.map((n) => findRow(key, n));
+      const present = cells.filter((c): c is Row => c !== undefined);
+      if (present.length < 2) continue;
+      const firstRow = present[0]!;
+      const lastRow = present[present.length - 1]!;
+      const g = (a: Summary | null, b: Summary | null) => (a && b && a.median > 0 ? `${num(b.median / a.median)}×` : '—');
+      out.push(
+        `| ${firstRow.scenario} (${firstRow.unit}) | ${cells.map((c) => (c ? `${c.ours ? num(c.ours.median) : '—'} / ${c.git ? num(c.git.median) : '—'}` : '')).join(' | ')} | ${g(firstRow.ours, lastRow.ours)} | ${g(firstRow.git, lastRow.git)} |`,
+      );
+    }
+    out.push('', `Files grow ${num(synthetic[synthetic.length - 1]! / synthetic[0]!)}× from the smallest to the largest size.`, '');
+  }
+  out.push('### Targets', '');
+  out.push('| Target | Measured | Met |', '| --- | --- | --- |');
+  for (const t of targets) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? '**met**' : '**missed**'} |`);
+  out.push('');
+  const notes = workspaces.flatMap((w) => w.notes.map((n) => `${w.label}: ${n}`));
+  for (const [message, count] of processWarnings) notes.push(`Node warned ${count}× in the benchmark process (our core runs in it): "${message}"`);
+  if (notes.length > 0) out.push('### Warnings', '', ...notes.map((n) => `- ${n}`), '');
+  if (profiles.length > 0) {
+    out.push('### Profiles of our side (CPU: node --cpu-prof, measured window only; system calls: strace -f, per operation)', '');
+    for (const p of profiles) {
+      out.push(profileMarkdown(p.title, p.summary), '');
+      if (p.syscalls) {
+        out.push('| System calls per operation | calls |', '| --- | ---: |');
+        for (const s of p.syscalls) if (s.calls > 0) out.push(`| ${s.group} | ${s.calls} |`);
+        out.push('');
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+// ── main ───────────────────────────────────────────────────────────────────
+
+/** Node warnings seen in this process (the core leaking file handles shows up here), counted instead of printed. */
+const processWarnings = new Map<string, number>();
+
+async function main(): Promise<void> {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => {
+    const key = warning.message.replace(/\d+/g, 'N');
+    processWarnings.set(key, (processWarnings.get(key) ?? 0) + 1);
+  });
+  const opts = parseArgs(process.argv.slice(2));
+  const tmp = opts.tmp ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rp-bench-'));
+  fs.mkdirSync(tmp, { recursive: true });
+  const machine = describeMachine(tmp);
+  const load = new LoadSampler();
+  load.start();
+  log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
+  childBundle = await buildChild(tmp);
+  const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
+  try {
+    for (const files of opts.sizes) {
+      const isPrimary = files === primaryFiles;
+      log(`generating the synthetic workspace: ${formatCount(files)} files (two identical copies)`);
+      const ws = createSynthetic(tmp, files, opts.seed);
+      const secondary = { rounds: Math.min(2, opts.rounds), iterations: Math.min(3, opts.iterations) };
+      const ctx: Context = {
+        opts,
+        tmp,
+        primary: isPrimary,
+        full: isPrimary,
+        coldRounds: files > 20000 ? Math.min(2, opts.rounds) : opts.rounds,
+        ...(isPrimary || files <= 2000 ? { rounds: opts.rounds, iterations: opts.iterations } : secondary),
+      };
+      const state = await benchWorkspace(ws, ctx, undefined);
+      if (isPrimary) {
+        state.listStoreDir = await benchListing(ctx);
+        if (opts.profile) await runProfiles(state, ctx);
+      }
+      if (!opts.keep) {
+        for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, `${path.basename(ws.ours).replace(/-ours$/, '')}-shadow.git`)]) fs.rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    if (opts.real) {
+      const source = path.join(ROOT, 'node_modules');
+      log(`copying ${source} (twice) as the real-code workspace`);
+      const ws = createRealCopy(tmp, source, opts.seed);
+      const ctx: Context = { opts, tmp, primary: false, full: false, coldRounds: Math.min(2, opts.rounds), rounds: Math.min(2, opts.rounds), iterations: Math.min(3, opts.iterations) };
+      const state = await benchWorkspace(ws, ctx, REAL_RULES);
+      if (!opts.keep) for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, 'real-shadow.git')]) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  } finally {
+    load.stop();
+    machine.load.after = os.loadavg().map((x) => round(x, 2));
+    machine.load.maxDuringRun = round(load.max, 2);
+    if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
+    else log(`kept ${tmp}`);
+  }
+  const totalSeconds = (performance.now() - startedAt) / 1000;
+  const targets = evaluateTargets(primaryFiles, opts.listPoints);
+  const markdown = renderMarkdown(machine, opts, targets, totalSeconds);
+  const resultsDir = path.join(ROOT, 'bench-results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const stamp = machine.startedAt.replace(/[:.]/g, '-');
+  const json = { machine, options: opts, workspaces, rows, targets, profiles, nodeWarnings: Object.fromEntries(processWarnings), loadSamples: load.samples, totalSeconds: round(totalSeconds, 1), realRules: REAL_RULES };
+  fs.writeFileSync(path.join(resultsDir, `bench-${stamp}.json`), `${JSON.stringify(json, null, 2)}\n`);
+  fs.writeFileSync(path.join(resultsDir, `bench-${stamp}.md`), `${markdown}\n`);
+  fs.writeFileSync(path.join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
+  fs.writeFileSync(path.join(resultsDir, 'latest.md'), `${markdown}\n`);
+  process.stdout.write(`${markdown}\n`);
+  log(`results: bench-results/bench-${stamp}.md and .json`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

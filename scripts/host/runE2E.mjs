@@ -1,0 +1,172 @@
+// Runs the end-to-end tests (test/e2e/*.e2e.ts) through the real workbench UI: the VS Code server
+// from code-server (installed by installHost.mjs) with this checkout installed as an extension (a
+// link in a fresh extensions folder, as `npm start` does), opening a temporary copy of
+// test/e2e/fixtures/workspace/ in headless Debian Chromium driven by Playwright.
+//
+// Needs `npm run build` first (dist/extension.js) and the host installed (`npm run host:install`;
+// `npm run test:e2e` runs the installer, then this).
+// Each test file exports `steps` ({ name, run(context) }); the steps of a file build on each other
+// and run in order; after a failure the file's remaining steps are skipped.
+// Screenshots for the documentation are written to docs/images/; on a failure, a screenshot of the
+// page goes to test-results/e2e/.
+// Environment: RP_E2E_TIMEOUT   the whole run's limit in seconds (default 240)
+//              RP_E2E_VERBOSE=1 also print the server's output and the page's console
+// Exit code: 0 when every step passed, 1 otherwise. The last line is `N passed, N failed[, N skipped]`.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ROOT, isHostInstalled, launchChromium, startServer } from './codeServer.mjs';
+
+const TESTS_SRC_DIR = path.join(ROOT, 'test', 'e2e');
+const TESTS_OUT_DIR = path.join(ROOT, 'out', 'test', 'e2e');
+const FIXTURE_WORKSPACE = path.join(TESTS_SRC_DIR, 'fixtures', 'workspace');
+const EXTENSION_MAIN = path.join(ROOT, 'dist', 'extension.js');
+const IMAGES_DIR = path.join(ROOT, 'docs', 'images');
+const RESULTS_DIR = path.join(ROOT, 'test-results', 'e2e');
+
+/** Settings for a quiet, predictable workbench: no suggestion widgets while typing, points one second after a save. */
+const E2E_SETTINGS = {
+  'workbench.colorTheme': 'Default Dark Modern',
+  // The web workbench saves after a delay by default; a person on the desktop saves with Ctrl+S.
+  'files.autoSave': 'off',
+  'diffEditor.useInlineViewWhenSpaceIsLimited': false,
+  'editor.minimap.enabled': false,
+  'editor.occurrencesHighlight': 'off',
+  'editor.selectionHighlight': false,
+  'editor.quickSuggestions': { other: false, comments: false, strings: false },
+  'editor.suggestOnTriggerCharacters': false,
+  'editor.parameterHints.enabled': false,
+  'editor.hover.enabled': false,
+  'editor.codeLens': false,
+  'git.enabled': false,
+  'workbench.editor.enablePreview': false,
+  'recoveryPoints.mergeWindowSeconds': 1,
+};
+
+/** Compiles test/e2e/*.e2e.ts (and what they import) into out/test/e2e/ as ES modules. */
+async function compileTests() {
+  const esbuild = await import('esbuild');
+  const entries = readdirSync(TESTS_SRC_DIR).filter((file) => file.endsWith('.e2e.ts')).map((file) => path.join(TESTS_SRC_DIR, file));
+  if (entries.length === 0) throw new Error(`no *.e2e.ts files in ${path.relative(ROOT, TESTS_SRC_DIR)}`);
+  await rm(TESTS_OUT_DIR, { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: entries,
+    outdir: TESTS_OUT_DIR,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+  return entries.map((file) => path.join(TESTS_OUT_DIR, `${path.basename(file, '.ts')}.mjs`));
+}
+
+async function main() {
+  const started = Date.now();
+  const verbose = process.env.RP_E2E_VERBOSE === '1';
+  const timeoutSeconds = Number(process.env.RP_E2E_TIMEOUT || 240);
+  if (!existsSync(EXTENSION_MAIN)) throw new Error(`${path.relative(ROOT, EXTENSION_MAIN)} is missing: run \`npm run build\` first`);
+  if (!isHostInstalled()) throw new Error('code-server is not installed: run `npm run host:install` first');
+
+  const files = await compileTests();
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const extensionFolder = `${manifest.publisher}.${manifest.name}-${manifest.version}`;
+  mkdirSync(IMAGES_DIR, { recursive: true });
+  rmSync(RESULTS_DIR, { recursive: true, force: true });
+  mkdirSync(RESULTS_DIR, { recursive: true });
+
+  const cleanups = [];
+  const cleanUp = async () => {
+    while (cleanups.length) await cleanups.pop()().catch(() => {});
+  };
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  const summary = () => `${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`;
+  // The whole run is bounded: on time-out (or Ctrl+C) everything started is stopped.
+  const abort = (reason) => {
+    console.log(`[e2e] ${reason}: stopping`);
+    counts.failed++;
+    void cleanUp().then(() => {
+      console.log(summary());
+      process.exit(1);
+    });
+  };
+  const timer = setTimeout(() => abort(`timed out after ${timeoutSeconds} s`), timeoutSeconds * 1000);
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => abort(signal));
+
+  try {
+    for (const file of files) {
+      const name = path.basename(file, '.mjs');
+      const { steps } = await import(pathToFileURL(file).href);
+      if (!Array.isArray(steps) || steps.length === 0) throw new Error(`${name} exports no steps`);
+
+      const parent = await mkdtemp(path.join(os.tmpdir(), 'rp-e2e-workspace-'));
+      cleanups.push(() => rm(parent, { recursive: true, force: true }));
+      const workspace = path.join(parent, 'workspace');
+      await cp(FIXTURE_WORKSPACE, workspace, { recursive: true });
+
+      const server = await startServer({
+        // code-server's own command line: the bare server's --enable-smoke-test-driver makes the
+        // workbench refuse modal dialogs ("refused to show dialog in tests"), which a person answers here.
+        kind: 'code-server',
+        userSettings: E2E_SETTINGS,
+        // Installed as `npm start` installs it: a link to this checkout in the extensions folder.
+        prepare: (dataDir) => symlink(ROOT, path.join(dataDir, 'extensions', extensionFolder), 'dir'),
+        onOutput: (line) => verbose && console.log(`[server] ${line}`),
+      });
+      cleanups.push(server.stop);
+      const browser = await launchChromium();
+      cleanups.push(browser.close);
+      const page = await browser.context.newPage();
+      await page.setViewportSize({ width: 1440, height: 900 });
+      page.setDefaultTimeout(20_000);
+      if (verbose) page.on('console', (message) => console.log(`[page ${message.type()}] ${message.text()}`));
+      page.on('pageerror', (error) => console.log(`[workbench error] ${error.message}`));
+      await page.goto(server.workbenchUrl({ folder: workspace }));
+
+      console.log(`\n  ${name} (VS Code server on ${server.baseUrl}, workspace ${workspace})`);
+      const context = { page, workspace, fixture: FIXTURE_WORKSPACE, imagesDir: IMAGES_DIR };
+      let failed = false;
+      for (const [index, step] of steps.entries()) {
+        if (failed) {
+          counts.skipped++;
+          console.log(`    - ${step.name} (skipped)`);
+          continue;
+        }
+        const stepStarted = Date.now();
+        try {
+          await step.run(context);
+          counts.passed++;
+          console.log(`    ✔ ${step.name} (${Date.now() - stepStarted} ms)`);
+        } catch (error) {
+          failed = true;
+          counts.failed++;
+          console.log(`    ✘ ${step.name} (${Date.now() - stepStarted} ms)`);
+          console.log(`      ${String(error instanceof Error ? (error.stack ?? error.message) : error).split('\n').join('\n      ')}`);
+          const shot = path.join(RESULTS_DIR, `${name}-step${index + 1}.png`);
+          await page.screenshot({ path: shot }).then(() => console.log(`      screenshot: ${path.relative(ROOT, shot)}`), () => {});
+        }
+      }
+      await cleanUp();
+    }
+  } finally {
+    clearTimeout(timer);
+    await cleanUp();
+  }
+  console.log(`\n[e2e] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(summary());
+  return counts.failed === 0 && counts.passed > 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error) => {
+    console.error(`[e2e] FAILED: ${error instanceof Error ? error.message : error}`);
+    console.log('0 passed, 1 failed');
+    process.exit(1);
+  },
+);

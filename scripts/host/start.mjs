@@ -1,0 +1,94 @@
+// `npm start`: opens the extension in a real VS Code in your browser.
+//   1. installs the host if needed (installHost.mjs: Debian packages, code-server in .cache/);
+//   2. builds the extension (`npm run build`);
+//   3. serves VS Code (the VS Code server from code-server) on http://127.0.0.1:8080 with this
+//      checkout installed as an extension (a link to it in a fresh extensions folder, so a plain
+//      http://127.0.0.1:8080 loads it), opening the folder given, or samples/workspace/.
+// Runs until Ctrl+C, then stops the server and everything it started.
+//
+// Usage: npm start [-- FOLDER] [--port N] [--no-build]     (or PORT=N npm start)
+//   --no-build  uses dist/ as it is (for example while `npm run watch` keeps it built)
+// After changing the code: `npm run build` (or keep `npm run watch` running), then run
+// "Developer: Reload Window" in the browser.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { CODE_SERVER_VERSION, ROOT, isPortInUse, startServer } from './codeServer.mjs';
+import { installHost } from './installHost.mjs';
+
+const SAMPLE_WORKSPACE = path.join(ROOT, 'samples', 'workspace');
+
+function parseArguments(argv) {
+  let port = Number(process.env.PORT || 8080);
+  let folder;
+  let build = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--port') port = Number(argv[++i]);
+    else if (arg.startsWith('--port=')) port = Number(arg.slice('--port='.length));
+    else if (arg === '--no-build') build = false;
+    else if (arg === '--help' || arg === '-h') {
+      console.log('Usage: npm start -- [FOLDER] [--port N] [--no-build]   (default: samples/workspace, port 8080 or $PORT)');
+      process.exit(0);
+    } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
+    else if (folder === undefined) folder = arg;
+    else throw new Error(`unexpected argument ${arg}`);
+  }
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new Error(`not a port: ${port}`);
+  // `npm start -- FOLDER` runs in the project folder; a relative FOLDER is meant from where npm ran.
+  const base = process.env.INIT_CWD || process.cwd();
+  folder = folder === undefined ? SAMPLE_WORKSPACE : path.resolve(base, folder);
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new Error(`not a folder: ${folder}`);
+  return { port, folder, build };
+}
+
+async function main() {
+  const { port, folder, build } = parseArguments(process.argv.slice(2));
+  if (await isPortInUse(port)) throw new Error(`port ${port} is in use: stop what runs there, or use --port N`);
+
+  await installHost();
+  if (build) {
+    console.log('[start] building the extension (npm run build)');
+    const result = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (result.status !== 0) throw new Error('npm run build failed');
+  }
+  if (!existsSync(path.join(ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: npm run build');
+
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const extensionFolder = `${manifest.publisher}.${manifest.name}-${manifest.version}`;
+  const server = await startServer({
+    port,
+    defaultFolder: folder,
+    // The extensions folder gets a link to this checkout; the server finds it when it starts.
+    prepare: (dataDir) => symlink(ROOT, path.join(dataDir, 'extensions', extensionFolder), 'dir'),
+  });
+
+  let stopping = false;
+  const stop = async (reason) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n[start] ${reason}: stopping VS Code`);
+    await server.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('Ctrl+C'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  server.exited.then((info) => {
+    if (stopping) return;
+    console.error(`[start] the VS Code server exited (code ${info.code}, signal ${info.signal})`);
+    process.exit(1);
+  });
+
+  console.log('');
+  console.log(`[start] VS Code (code-server ${CODE_SERVER_VERSION}) with ${manifest.displayName} is running on ${folder}`);
+  console.log(`[start] open  ${server.baseUrl}/`);
+  console.log(`[start]   or  ${server.workbenchUrl({ folder })}`);
+  console.log('[start] after a change: npm run build (or npm run watch), then "Developer: Reload Window"');
+  console.log('[start] Ctrl+C stops it');
+}
+
+main().catch((error) => {
+  console.error(`[start] FAILED: ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});

@@ -1,0 +1,665 @@
+import { constants as fsConstants, type Dirent, type Stats } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { errorCode, ioError, StateError } from '../errors';
+import { silentLogger, type Logger } from '../logger';
+import type { ObjectWriter } from '../objects/objectStore';
+import { isSafeName, makeTree } from '../objects/tree';
+import type { TreeEntry, WorkspaceRoot } from '../schemas';
+import type { CaptureCache } from './captureCache';
+import { Semaphore, settleAll } from './concurrency';
+import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
+import { countFiles } from './treeWalk';
+
+export interface CaptureInput {
+  /** Workspace folders: unique safe names, absolute paths. */
+  readonly roots: readonly WorkspaceRoot[];
+  readonly rules: CaptureRules;
+  /** Absolute paths never captured (the store folder, when it lies inside a workspace folder). */
+  readonly neverCapture?: readonly string[];
+  /** Where every new blob and tree is put (a batch of the object store). */
+  readonly objects: ObjectWriter;
+  readonly cache: CaptureCache;
+  /** Root tree of the previous point; with `changedPaths`, only those paths are looked at. */
+  readonly previousRoot?: string | null;
+  /**
+   * The previous point's `fileCount`, so a hint capture need not count the previous tree's files.
+   * Optional: when absent the previous tree is walked to count them.
+   */
+  readonly previousFileCount?: number;
+  /**
+   * Absolute paths that changed since the previous point (files or folders, existing or deleted):
+   * a rename gives both names. Every change must be listed: what is not listed is taken from the
+   * previous point as it was.
+   */
+  readonly changedPaths?: readonly string[];
+  readonly logger?: Logger;
+  /** Called now and then with the number of files captured so far. */
+  readonly onProgress?: (filesDone: number) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface CaptureResult {
+  /** Hash of the root tree: one folder entry per workspace root, named by the root's name. */
+  readonly root: string;
+  /** Files and symbolic links captured. */
+  readonly fileCount: number;
+  /** Bytes of every captured file (and link target). */
+  readonly totalSize: number;
+  readonly mode: 'full' | 'hint';
+  /** Files whose content was read and hashed (the others came from the cache or the previous point). */
+  readonly filesHashed: number;
+  /** Absolute paths left out: larger than `maxFileSize`, or unreadable (permission denied, or a name that cannot be stored). */
+  readonly skipped: { readonly tooLarge: string[]; readonly unreadable: string[] };
+}
+
+/** Files (and folder listings) read at once. */
+const IO_CONCURRENCY = 32;
+/** File content held in memory at once, at most (one larger file is read on its own). */
+const BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+const PROGRESS_EVERY = 250;
+const O_NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
+
+type Kind = 'f' | 'l' | 'd';
+
+/** The result of scanning one folder: its entry (`null` when nothing in it is captured) and its file count. */
+interface Scanned {
+  readonly entry: TreeEntry | null;
+  readonly files: number;
+}
+
+class CaptureContext {
+  readonly io = new Semaphore(IO_CONCURRENCY);
+  readonly bytes = new Semaphore(BYTES_IN_FLIGHT);
+  readonly logger: Logger;
+  readonly tooLarge: string[] = [];
+  readonly unreadable: string[] = [];
+  filesDone = 0;
+  filesHashed = 0;
+  private failure: unknown = undefined;
+  private failed = false;
+
+  constructor(readonly input: CaptureInput) {
+    this.logger = input.logger ?? silentLogger;
+  }
+
+  get objects(): ObjectWriter {
+    return this.input.objects;
+  }
+
+  get cache(): CaptureCache {
+    return this.input.cache;
+  }
+
+  /** Throws if the capture was aborted or another task failed, so no more work is started. */
+  check(): void {
+    if (this.failed) throw this.failure;
+    this.input.signal?.throwIfAborted();
+  }
+
+  fail(error: unknown): never {
+    if (!this.failed) {
+      this.failed = true;
+      this.failure = error;
+    }
+    throw error;
+  }
+
+  /** A file-system call under the concurrency limit. */
+  async fsCall<T>(call: () => Promise<T>): Promise<T> {
+    return this.io.run(async () => {
+      this.check();
+      return call();
+    });
+  }
+
+  fileDone(): void {
+    this.filesDone++;
+    if (this.filesDone % PROGRESS_EVERY === 0) this.input.onProgress?.(this.filesDone);
+  }
+}
+
+/** One workspace root during a capture. */
+class RootScan {
+  /** Paths of files found (for pruning the cache of the folders scanned). */
+  readonly seen = new Set<string>();
+
+  constructor(
+    readonly ctx: CaptureContext,
+    readonly root: WorkspaceRoot,
+    readonly rules: InclusionRules,
+  ) {}
+
+  abs(rel: string): string {
+    return rel === '' ? this.root.path : path.join(this.root.path, ...rel.split('/'));
+  }
+
+  /**
+   * Scans folder `rel` (which must be included, and whose ancestors are real folders) and puts its
+   * tree; `ancestors` are the device:inode of the folders above it, to stop at a bind-mount loop.
+   * Returns a null entry when nothing in it is captured (or it vanished).
+   */
+  async scanFolder(rel: string, ancestors: ReadonlySet<string>): Promise<Scanned> {
+    const ctx = this.ctx;
+    const abs = this.abs(rel);
+    let listing: Dirent[];
+    let identity: string;
+    try {
+      const stat = await ctx.fsCall(() => (rel === '' ? fs.stat(abs) : fs.lstat(abs)));
+      if (!stat.isDirectory()) return { entry: null, files: 0 };
+      identity = `${stat.dev}:${stat.ino}`;
+      if (ancestors.has(identity)) {
+        ctx.logger.warn(`Skipping ${abs}: it is the same folder as one of its parents (a bind mount loop).`);
+        return { entry: null, files: 0 };
+      }
+      listing = await ctx.fsCall(() => fs.readdir(abs, { withFileTypes: true }));
+    } catch (error) {
+      return { entry: null, files: this.unreadable(abs, error) };
+    }
+    const below = new Set(ancestors).add(identity);
+    const hasGitignore = listing.some((d) => d.name === '.gitignore' && d.isFile());
+    const folderRules = await this.rules.folderRules(rel, hasGitignore);
+    let files = 0;
+    const results = await settleAll(
+      listing.map(async (dirent): Promise<TreeEntry | null> => {
+        const name = dirent.name;
+        const childRel = rel === '' ? name : `${rel}/${name}`;
+        if (!isSafeName(name)) {
+          const childAbs = path.join(abs, name);
+          ctx.logger.warn(`Skipping ${childAbs}: its name cannot be stored in a recovery point.`);
+          ctx.unreadable.push(childAbs);
+          return null;
+        }
+        let kind = direntKind(dirent);
+        if (kind === undefined) {
+          // the file system did not say (DT_UNKNOWN): ask
+          kind = await this.kindOf(childRel);
+          if (kind === null) return null;
+        }
+        if (kind === null) return null;
+        if (this.rules.excludes(childRel, kind === 'd', folderRules)) return null;
+        if (kind === 'd') {
+          const sub = await this.scanFolder(childRel, below);
+          files += sub.files;
+          return sub.entry;
+        }
+        const entry = await this.captureFile(childRel, kind);
+        if (entry) files++;
+        return entry;
+      }),
+    );
+    const entries = results.filter((entry): entry is TreeEntry => entry !== null);
+    if (entries.length === 0 && rel !== '') return { entry: null, files: 0 };
+    return { entry: await this.putFolder(baseName(rel, this.root.name), entries), files };
+  }
+
+  async putFolder(name: string, entries: TreeEntry[]): Promise<TreeEntry> {
+    const tree = makeTree(entries);
+    let size = 0;
+    for (const entry of entries) size += entry[3];
+    const hash = await this.ctx.objects.putTree(tree);
+    return [name, 'd', hash, size, 0];
+  }
+
+  /** `f`, `l`, `d`, or `null` for something not captured (gone, or a socket, fifo or device). */
+  async kindOf(rel: string): Promise<Kind | null> {
+    try {
+      return statKind(await this.ctx.fsCall(() => fs.lstat(this.abs(rel))));
+    } catch (error) {
+      this.unreadable(this.abs(rel), error);
+      return null;
+    }
+  }
+
+  /** Captures one file or symbolic link; `null` when it is left out (gone, too large, unreadable, not a regular file). */
+  async captureFile(rel: string, kind: 'f' | 'l'): Promise<TreeEntry | null> {
+    const ctx = this.ctx;
+    const abs = this.abs(rel);
+    const name = baseName(rel, this.root.name);
+    try {
+      if (kind === 'l') {
+        const target = await ctx.fsCall(() => fs.readlink(abs));
+        const content = Buffer.from(target, 'utf8');
+        const hash = await ctx.objects.putBlob(content);
+        this.seen.add(rel);
+        ctx.fileDone();
+        return [name, 'l', hash, content.length, 0];
+      }
+      const stat = await ctx.fsCall(() => fs.lstat(abs));
+      if (!stat.isFile()) {
+        const now = statKind(stat);
+        return now === 'l' ? this.captureFile(rel, 'l') : null; // replaced while we looked
+      }
+      if (stat.size > this.rules.rules.maxFileSize) {
+        ctx.tooLarge.push(abs);
+        return null;
+      }
+      const cached = ctx.cache.lookup(this.root.name, rel, stat);
+      if (cached !== undefined && ctx.objects.has(cached)) {
+        this.seen.add(rel);
+        ctx.fileDone();
+        return [name, 'f', cached, stat.size, stat.mode & 0o777];
+      }
+      // The content stays counted against the memory budget until it is stored.
+      const held = await ctx.bytes.acquire(Math.max(stat.size, 1));
+      try {
+        const read = await this.readFile(abs);
+        if (read === null) return null;
+        const { content, stat: readStat, hashedAt } = read;
+        const hash = await ctx.objects.putBlob(content);
+        ctx.filesHashed++;
+        if (content.length === readStat.size) ctx.cache.record(this.root.name, rel, readStat, hash, hashedAt);
+        else ctx.cache.forget(this.root.name, rel);
+        this.seen.add(rel);
+        ctx.fileDone();
+        return [name, 'f', hash, content.length, readStat.mode & 0o777];
+      } finally {
+        ctx.bytes.release(held);
+      }
+    } catch (error) {
+      this.unreadable(abs, error);
+      return null;
+    }
+  }
+
+  /**
+   * Reads a whole regular file once, without following a link and without blocking on a fifo that
+   * took its place. Returns what was read and the stat of the open file; `null` when it is no longer
+   * a regular file or has grown past the size limit.
+   */
+  private async readFile(abs: string): Promise<{ content: Buffer; stat: Stats; hashedAt: number } | null> {
+    const ctx = this.ctx;
+    return ctx.fsCall(async () => {
+      const handle = await fs.open(abs, fsConstants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      try {
+        const stat = await handle.stat();
+        if (!stat.isFile()) return null;
+        if (stat.size > this.rules.rules.maxFileSize) {
+          ctx.tooLarge.push(abs);
+          return null;
+        }
+        const hashedAt = Date.now();
+        const buffer = Buffer.allocUnsafe(stat.size);
+        let filled = 0;
+        while (filled < buffer.length) {
+          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        return { content: filled === buffer.length ? buffer : buffer.subarray(0, filled), stat, hashedAt };
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  /**
+   * Handles a failed file-system call on a path being captured: gone (or changed kind) → skipped
+   * silently; permission denied → listed as unreadable; an abort or a store error → rethrown.
+   * Returns 0 (files captured) so it can stand in for a result.
+   */
+  unreadable(abs: string, error: unknown): 0 {
+    if (this.ctx.input.signal?.aborted || error instanceof StateError) this.ctx.fail(error);
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EISDIR' || code === 'EINVAL') return 0;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EBUSY' || code === 'ETXTBSY') {
+      this.ctx.logger.warn(`Skipping ${abs}: ${code === 'EBUSY' || code === 'ETXTBSY' ? 'it is locked' : 'permission denied'}.`);
+      this.ctx.unreadable.push(abs);
+      return 0;
+    }
+    this.ctx.fail(ioError(`read ${abs}`, error));
+  }
+}
+
+function direntKind(dirent: Dirent): Kind | null | undefined {
+  if (dirent.isDirectory()) return 'd';
+  if (dirent.isFile()) return 'f';
+  if (dirent.isSymbolicLink()) return 'l';
+  if (dirent.isFIFO() || dirent.isSocket() || dirent.isBlockDevice() || dirent.isCharacterDevice()) return null;
+  return undefined;
+}
+
+function statKind(stat: Stats): Kind | null {
+  if (stat.isDirectory()) return 'd';
+  if (stat.isFile()) return 'f';
+  if (stat.isSymbolicLink()) return 'l';
+  return null;
+}
+
+function baseName(rel: string, rootName: string): string {
+  return rel === '' ? rootName : rel.slice(rel.lastIndexOf('/') + 1);
+}
+
+/** `a/b/c` → `['a', 'a/b']`. */
+function ancestorsOf(rel: string): string[] {
+  const out: string[] = [];
+  for (let at = rel.indexOf('/'); at >= 0; at = rel.indexOf('/', at + 1)) out.push(rel.slice(0, at));
+  return out;
+}
+
+function validateRoots(roots: readonly WorkspaceRoot[]): void {
+  const names = new Set<string>();
+  for (const root of roots) {
+    if (!isSafeName(root.name)) throw StateError.snapshotCreation(`The workspace folder name "${root.name}" cannot be used in a recovery point.`);
+    if (names.has(root.name)) throw StateError.snapshotCreation(`Two workspace folders are named "${root.name}"; give them different names.`);
+    if (!path.isAbsolute(root.path)) throw StateError.snapshotCreation(`The workspace folder path "${root.path}" is not absolute.`);
+    names.add(root.name);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Full scan
+
+async function scanRoot(scan: RootScan): Promise<Scanned> {
+  scan.rules.resetCache();
+  const ctx = scan.ctx;
+  let problem: string | undefined;
+  try {
+    const stat = await ctx.fsCall(() => fs.stat(scan.root.path));
+    if (!stat.isDirectory()) problem = 'it is not a folder';
+  } catch (error) {
+    if (ctx.input.signal?.aborted) throw error;
+    problem = errorCode(error) === 'ENOENT' ? 'it does not exist' : `it cannot be read (${errorCode(error) ?? String(error)})`;
+  }
+  if (problem !== undefined) {
+    ctx.logger.warn(`The workspace folder ${scan.root.path} is recorded as empty: ${problem}.`);
+    ctx.unreadable.push(scan.root.path);
+    scan.ctx.cache.prune(scan.root.name, new Set());
+    return { entry: await scan.putFolder(scan.root.name, []), files: 0 };
+  }
+  const result = await scan.scanFolder('', new Set());
+  scan.ctx.cache.prune(scan.root.name, scan.seen);
+  return { entry: result.entry ?? (await scan.putFolder(scan.root.name, [])), files: result.files };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hint mode
+
+/** A folder of the previous tree, loaded when a change below it is applied. */
+class OverlayFolder {
+  changed = false;
+  constructor(
+    /** The folder's entry in the previous tree (`null` for a folder created by this capture). */
+    readonly base: TreeEntry | null,
+    readonly entries: Map<string, TreeEntry | OverlayFolder>,
+  ) {}
+}
+
+type HintOp = { readonly type: 'delete'; readonly realAncestors: number } | { readonly type: 'folder' } | { readonly type: 'file'; readonly kind: 'f' | 'l' };
+
+class HintRoot {
+  private readonly stats = new Map<string, Promise<Stats | null>>();
+  /** Change in the number of files from the previous point. */
+  fileDelta = 0;
+
+  constructor(
+    readonly scan: RootScan,
+    readonly previous: TreeEntry,
+  ) {}
+
+  private get ctx(): CaptureContext {
+    return this.scan.ctx;
+  }
+
+  /** lstat (stat for the root), memoised for the capture; `null` when it does not exist. */
+  private statOf(rel: string): Promise<Stats | null> {
+    let stat = this.stats.get(rel);
+    if (!stat) {
+      const abs = this.scan.abs(rel);
+      stat = this.ctx.fsCall(() => (rel === '' ? fs.stat(abs) : fs.lstat(abs))).catch((error: unknown) => {
+        const code = errorCode(error);
+        if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+        if (this.ctx.input.signal?.aborted) throw error;
+        if (code === 'EACCES' || code === 'EPERM') return null;
+        throw ioError(`look at ${abs}`, error);
+      });
+      this.stats.set(rel, stat);
+    }
+    return stat;
+  }
+
+  /**
+   * What to do for one changed path. A removal also says how many of the path's ancestors are real
+   * folders on disk: a file or link the previous tree has in one of those places is stale too.
+   */
+  private async classify(rel: string): Promise<HintOp> {
+    const rules = this.scan.rules;
+    const names = rel.split('/');
+    const prefixes = names.map((_, i) => names.slice(0, i + 1).join('/'));
+    // the first part a full scan would neither enter nor record, judged by its name and path alone
+    let stop = prefixes.findIndex((prefix, i) => !isSafeName(names[i]!) || rules.excludedByPath(prefix));
+    if (stop < 0) stop = names.length;
+    let real = 0;
+    while (real < Math.min(stop, names.length - 1) && (await this.statOf(prefixes[real]!))?.isDirectory()) real++;
+    const gone: HintOp = { type: 'delete', realAncestors: real };
+    if (stop < names.length || real < names.length - 1) return gone;
+    const stat = await this.statOf(rel);
+    const kind = stat ? statKind(stat) : null;
+    if (kind === null) return gone;
+    if (!(await rules.isIncluded(rel, kind === 'd'))) return gone;
+    return kind === 'd' ? { type: 'folder' } : { type: 'file', kind };
+  }
+
+  /** The device:inode of the root and of each folder above `rel`, as a full scan would see them. */
+  private async ancestorIds(rel: string): Promise<Set<string>> {
+    const ids = new Set<string>();
+    for (const folder of ['', ...ancestorsOf(rel)]) {
+      const stat = await this.statOf(folder);
+      if (stat) ids.add(`${stat.dev}:${stat.ino}`);
+    }
+    return ids;
+  }
+
+  async run(rels: readonly string[]): Promise<Scanned> {
+    const { scan, ctx } = this;
+    const respect = scan.rules.rules.respectGitignore;
+    const targets = new Set<string>();
+    for (const rel of rels) {
+      // A changed path may be (or have been) a folder holding ignore files: forget its rules.
+      scan.rules.invalidate(rel);
+      const folder = respect ? ruleFileFolder(rel) : null;
+      if (folder !== null) {
+        scan.rules.invalidate(folder);
+        targets.add(folder);
+      } else {
+        targets.add(rel);
+      }
+    }
+    // a change of the root itself (or of its rules), or a root that is gone, rescans it
+    if (targets.has('') || !(await this.statOf(''))?.isDirectory()) {
+      const old = await countFiles(ctx.objects, this.previous[2]);
+      const result = await scanRoot(scan);
+      this.fileDelta = result.files - old;
+      return result;
+    }
+    // A change at a path covers everything below it: keep the outermost paths only.
+    const sorted = [...targets].sort();
+    const outermost: string[] = [];
+    const kept = new Set<string>();
+    for (const rel of sorted) {
+      if (ancestorsOf(rel).some((ancestor) => kept.has(ancestor))) continue;
+      kept.add(rel);
+      outermost.push(rel);
+    }
+    const ops = await settleAll(outermost.map(async (rel) => ({ rel, op: await this.classify(rel) })));
+    const results = await settleAll(
+      ops.map(async ({ rel, op }): Promise<{ rel: string; op: HintOp; entry: TreeEntry | null; files: number }> => {
+        if (op.type === 'folder') {
+          const scanned = await scan.scanFolder(rel, await this.ancestorIds(rel));
+          return { rel, op, entry: scanned.entry, files: scanned.files };
+        }
+        if (op.type === 'file') {
+          const entry = await scan.captureFile(rel, op.kind);
+          return { rel, op, entry, files: entry ? 1 : 0 };
+        }
+        return { rel, op, entry: null, files: 0 };
+      }),
+    );
+    const top = new OverlayFolder(this.previous, await this.load(this.previous));
+    const prunedFolders: string[] = [];
+    for (const { rel, op, entry, files } of results) {
+      const old = await this.apply(top, rel, entry, op.type === 'delete' ? op.realAncestors : rel.split('/').length - 1);
+      if (old && entry && old[1] === entry[1] && old[2] === entry[2]) continue; // unchanged
+      this.fileDelta += files;
+      if (old) {
+        if (old[1] === 'd') {
+          this.fileDelta -= await countFiles(ctx.objects, old[2]);
+          prunedFolders.push(rel);
+        } else {
+          this.fileDelta -= 1;
+        }
+      }
+      if (op.type === 'folder') prunedFolders.push(rel);
+      else if (op.type === 'delete') ctx.cache.forget(scan.root.name, rel);
+    }
+    ctx.cache.prune(scan.root.name, scan.seen, prunedFolders);
+    const entry = (await this.build(top, scan.root.name)) ?? (await scan.putFolder(scan.root.name, []));
+    return { entry, files: 0 };
+  }
+
+  private async load(entry: TreeEntry): Promise<Map<string, TreeEntry | OverlayFolder>> {
+    const tree = await this.ctx.objects.readTree(entry[2]);
+    return new Map(tree.e.map((e) => [e[0], e]));
+  }
+
+  /**
+   * Puts `entry` at `rel` (or removes what is there when `null`), creating missing folders on the way
+   * and replacing a file or link that stands where a folder now is: on the way to a new entry, or
+   * within the first `realAncestors` ancestors (those that are real folders on disk) of a removal.
+   * Returns the entry that was there before, if it came from the previous tree.
+   */
+  private async apply(top: OverlayFolder, rel: string, entry: TreeEntry | null, realAncestors: number): Promise<TreeEntry | undefined> {
+    const parts = rel.split('/');
+    const chain: OverlayFolder[] = [top];
+    let folder = top;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const name = parts[i]!;
+      const child = folder.entries.get(name);
+      let next: OverlayFolder;
+      if (child instanceof OverlayFolder) {
+        next = child;
+      } else if (child && child[1] === 'd') {
+        next = new OverlayFolder(child, await this.load(child));
+        folder.entries.set(name, next);
+      } else {
+        if (entry === null && (child === undefined || i >= realAncestors)) break; // nothing to remove below
+        if (child) this.fileDelta -= 1; // a file or link stood where a folder now is
+        next = new OverlayFolder(null, new Map());
+        folder.entries.set(name, next);
+      }
+      chain.push(next);
+      folder = next;
+    }
+    const name = parts[parts.length - 1]!;
+    const old = chain.length === parts.length ? folder.entries.get(name) : undefined;
+    if (old instanceof OverlayFolder) throw new Error(`internal: ${rel} was changed twice`);
+    if (entry === null) {
+      if (old !== undefined) folder.entries.delete(name);
+    } else {
+      if (old && old[1] === entry[1] && old[2] === entry[2] && old[3] === entry[3] && old[4] === entry[4]) return old;
+      folder.entries.set(name, entry);
+    }
+    if (entry !== null || old !== undefined || chain.some((f) => f.base === null)) for (const changed of chain) changed.changed = true;
+    return old;
+  }
+
+  /** Puts the trees of the changed folders, bottom up; `null` for a folder left empty. */
+  private async build(folder: OverlayFolder, name: string): Promise<TreeEntry | null> {
+    if (!folder.changed) return folder.base;
+    const entries: TreeEntry[] = [];
+    for (const [childName, child] of folder.entries) {
+      const entry = child instanceof OverlayFolder ? await this.build(child, childName) : child;
+      if (entry) entries.push(entry);
+    }
+    if (entries.length === 0) return null;
+    return this.scan.putFolder(name, entries);
+  }
+}
+
+/** Root-relative paths (with `/`) of the changed paths inside `root`; `''` for the root itself. */
+function relativePaths(root: WorkspaceRoot, changed: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const p of changed) {
+    if (!path.isAbsolute(p)) continue;
+    const rel = path.relative(root.path, p);
+    if (rel.startsWith('..') && (rel === '..' || rel.startsWith(`..${path.sep}`))) continue;
+    if (path.isAbsolute(rel)) continue;
+    out.add(rel.split(path.sep).filter((part) => part !== '' && part !== '.').join('/'));
+  }
+  return [...out];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Captures the workspace into the object batch and returns the root tree. With `previousRoot` and
+ * `changedPaths` (hint mode) only the changed paths are looked at and the rest is taken from the
+ * previous tree; the result is the same tree a full scan would give, provided every change is listed.
+ * Throws a StateError (or the signal's reason when aborted); the caller then aborts the batch.
+ */
+export async function captureWorkspace(input: CaptureInput): Promise<CaptureResult> {
+  validateRoots(input.roots);
+  input.signal?.throwIfAborted();
+  const hint = input.previousRoot != null && input.changedPaths !== undefined;
+  try {
+    try {
+      return await capture(input, hint);
+    } catch (error) {
+      // A previous point whose trees cannot be read: a full scan does not need them.
+      if (!hint || input.signal?.aborted || !(error instanceof StateError) || error.kind !== 'SnapshotLoadError') throw error;
+      (input.logger ?? silentLogger).warn(`Capturing the whole workspace: the previous recovery point could not be read (${error.message}).`);
+      return await capture(input, false);
+    }
+  } catch (error) {
+    if (input.signal?.aborted) throw input.signal.reason ?? error;
+    if (error instanceof StateError) throw error;
+    throw StateError.snapshotCreation(`Could not capture the workspace: ${error instanceof Error ? error.message : String(error)}`, error);
+  }
+}
+
+async function capture(input: CaptureInput, hint: boolean): Promise<CaptureResult> {
+  const ctx = new CaptureContext(input);
+  const previous = hint ? await input.objects.readTree(input.previousRoot!) : null;
+  const previousEntries = new Map((previous?.e ?? []).map((e) => [e[0], e]));
+  let fileCount = 0;
+  const rootEntries: TreeEntry[] = [];
+  const hinted = new Set<string>();
+  for (const root of input.roots) {
+    const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
+    const scan = new RootScan(ctx, root, rules);
+    const before = previousEntries.get(root.name);
+    let result: Scanned;
+    if (previous && before && before[1] === 'd') {
+      const hintRoot = new HintRoot(scan, before);
+      result = await hintRoot.run(relativePaths(root, input.changedPaths!));
+      hinted.add(root.name);
+      fileCount += hintRoot.fileDelta;
+    } else {
+      result = await scanRoot(scan);
+      fileCount += result.files;
+    }
+    rootEntries.push(result.entry!);
+  }
+  if (hinted.size > 0) {
+    // the hinted roots' files in the previous point (their change is counted above)
+    let previousCount = input.previousFileCount ?? (await countFiles(input.objects, input.previousRoot!));
+    for (const [name, entry] of previousEntries) {
+      if (!hinted.has(name)) previousCount -= entry[1] === 'd' ? await countFiles(input.objects, entry[2]) : 1;
+    }
+    fileCount += previousCount;
+  }
+  if (!hint) input.cache.retainRoots(input.roots.map((root) => root.name));
+  const rootHash = await input.objects.putTree(makeTree(rootEntries));
+  let totalSize = 0;
+  for (const entry of rootEntries) totalSize += entry[3];
+  input.onProgress?.(ctx.filesDone);
+  return {
+    root: rootHash,
+    fileCount,
+    totalSize,
+    mode: hint ? 'hint' : 'full',
+    filesHashed: ctx.filesHashed,
+    skipped: { tooLarge: [...ctx.tooLarge].sort(), unreadable: [...ctx.unreadable].sort() },
+  };
+}

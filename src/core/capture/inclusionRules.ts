@@ -1,0 +1,360 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import picomatch from 'picomatch';
+import { errorCode } from '../errors';
+import { silentLogger, type Logger } from '../logger';
+import type { WorkspaceRoot } from '../schemas';
+
+/** What a recovery point captures. Changing any of these calls for a full scan, not a hint capture. */
+export interface CaptureRules {
+  /** Leave out what git ignores: every `.gitignore` (nested ones relative to their folder) and `.git/info/exclude`. */
+  readonly respectGitignore: boolean;
+  /** User globs (picomatch, `dot: true`) matched against the root-relative path with `/`, e.g. `dist/**`, `**\/*.log`. */
+  readonly excludes: readonly string[];
+  /** Leave out `DEFAULT_SECRET_EXCLUDES`. */
+  readonly excludeSecrets: boolean;
+  /** Files larger than this (bytes) are skipped and listed. */
+  readonly maxFileSize: number;
+}
+
+export const DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024;
+
+export const DEFAULT_CAPTURE_RULES: CaptureRules = Object.freeze({
+  respectGitignore: true,
+  excludes: Object.freeze([]) as readonly string[],
+  excludeSecrets: true,
+  maxFileSize: DEFAULT_MAX_FILE_SIZE,
+});
+
+/** Names (of a folder or a file) never captured at any depth: other tools' repositories and dependency folders. */
+export const BUILTIN_EXCLUDES: readonly string[] = Object.freeze(['.git', 'node_modules', '.hg', '.svn']);
+
+/** Secrets left out by default (picomatch globs, `dot: true`, case-insensitive, matched against the root-relative path). */
+export const DEFAULT_SECRET_EXCLUDES: readonly string[] = Object.freeze([
+  '**/.env',
+  '**/.env.*',
+  '**/*.pem',
+  '**/*.key',
+  '**/*.p12',
+  '**/*.pfx',
+  '**/*.keystore',
+  '**/*.jks',
+  '**/id_rsa',
+  '**/id_dsa',
+  '**/id_ecdsa',
+  '**/id_ed25519',
+  '**/.ssh',
+  '**/.ssh/**',
+  '**/.aws',
+  '**/.aws/**',
+  '**/.gnupg',
+  '**/.gnupg/**',
+  '**/.docker/config.json',
+  '**/.kube/config',
+  '**/.npmrc',
+  '**/.pypirc',
+  '**/.netrc',
+  '**/.git-credentials',
+  '**/credentials',
+  '**/credentials.json',
+  '**/*.credentials.json',
+  '**/secrets.json',
+  '**/*.tfvars',
+  '**/.vault-token',
+]);
+
+const BUILTIN = new Set(BUILTIN_EXCLUDES);
+const CASE_INSENSITIVE_FS = process.platform === 'win32' || process.platform === 'darwin';
+/** Largest ignore file we read; a bigger one is treated as empty (and logged). */
+const MAX_RULE_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The git rules that apply to the entries of one folder: `.git/info/exclude`, then every `.gitignore`
+ * from the root down to this folder, each rebased onto root-relative paths so that a single matcher
+ * gives git's precedence (the last matching pattern wins, deeper files after shallower ones).
+ * `null` when there are no rules.
+ */
+export interface FolderRules {
+  readonly ignore: Ignore | null;
+}
+
+const NO_RULES: FolderRules = Object.freeze({ ignore: null });
+
+/**
+ * Parsed ignore files, per root path and folder. It lives as long as the capture cache (one per
+ * store), so a hint capture reads only the ignore files it has not seen. A full scan replaces a
+ * root's entries; a hint capture drops a folder's entries (and those below) when its `.gitignore`
+ * is among the changed paths.
+ */
+export class GitignoreCache {
+  private readonly roots = new Map<string, Map<string, Promise<FolderRules>>>();
+
+  /** @internal */
+  folders(rootPath: string): Map<string, Promise<FolderRules>> {
+    let folders = this.roots.get(rootPath);
+    if (!folders) {
+      folders = new Map();
+      this.roots.set(rootPath, folders);
+    }
+    return folders;
+  }
+
+  /** Forgets the rules of `dirRel` and of every folder below it. */
+  invalidate(rootPath: string, dirRel: string): void {
+    const folders = this.roots.get(rootPath);
+    // A folder's rules are loaded after its parent's, so when `dirRel` has none cached, nothing below it has.
+    if (!folders?.has(dirRel)) return;
+    if (dirRel === '') {
+      folders.clear();
+      return;
+    }
+    const prefix = `${dirRel}/`;
+    for (const key of [...folders.keys()]) if (key === dirRel || key.startsWith(prefix)) folders.delete(key);
+  }
+
+  /** Forgets everything about a root (a full scan reloads every ignore file it passes). */
+  reset(rootPath: string): void {
+    this.roots.get(rootPath)?.clear();
+  }
+
+  clear(): void {
+    this.roots.clear();
+  }
+}
+
+/**
+ * The folder whose git rules a changed path affects: `dir` for `dir/.gitignore`, the root for
+ * `.git/info/exclude` (and for `.git` or `.git/info` appearing or going), otherwise `null`.
+ */
+export function ruleFileFolder(rel: string): string | null {
+  if (rel === '.git' || rel === '.git/info' || rel === '.git/info/exclude') return '';
+  if (rel === '.gitignore') return '';
+  if (rel.endsWith('/.gitignore')) return rel.slice(0, -'/.gitignore'.length);
+  return null;
+}
+
+/** Escapes a folder path for use as the start of a gitignore pattern. */
+function escapeForPattern(dirRel: string): string {
+  let escaped = dirRel.replace(/[\\*?[\]]/g, (c) => `\\${c}`);
+  if (escaped.startsWith('!') || escaped.startsWith('#')) escaped = `\\${escaped}`;
+  return escaped;
+}
+
+/** Removes trailing spaces that are not escaped with a backslash, as git does. */
+function trimTrailingSpaces(line: string): string {
+  let end = line.length;
+  while (end > 0 && line[end - 1] === ' ' && !(end > 1 && line[end - 2] === '\\')) end--;
+  return line.slice(0, end);
+}
+
+/**
+ * The patterns of a `.gitignore` in `dirRel`, rewritten to apply to root-relative paths and to that
+ * folder only: a pattern with a slash (other than a trailing one) is anchored to the folder, one
+ * without matches at any depth below it.
+ */
+export function rebaseGitignore(text: string, dirRel: string): string[] {
+  const lines = text.split(/\r?\n/);
+  if (dirRel === '') return lines;
+  const prefix = escapeForPattern(dirRel);
+  const out: string[] = [];
+  for (const raw of lines) {
+    if (raw === '' || raw.startsWith('#')) continue;
+    const negative = raw.startsWith('!');
+    const body = trimTrailingSpaces(negative ? raw.slice(1) : raw);
+    if (body === '' || body === '/') continue;
+    const core = body.endsWith('/') ? body.slice(0, -1) : body;
+    const anchored = core.includes('/');
+    const rebased = anchored ? `${prefix}/${body.replace(/^\//, '')}` : `${prefix}/**/${body}`;
+    out.push(`${negative ? '!' : ''}${rebased}`);
+  }
+  return out;
+}
+
+/** Reads an ignore file if it is a regular file (a symlinked `.gitignore` is not followed, as in git ≥ 2.32). */
+async function readRuleFile(file: string, logger: Logger): Promise<string | null> {
+  try {
+    const stat = await fs.lstat(file);
+    if (!stat.isFile()) return null;
+    if (stat.size > MAX_RULE_FILE_BYTES) {
+      logger.warn(`Ignoring ${file}: at ${stat.size} bytes it is too large to be an ignore file.`);
+      return null;
+    }
+    return (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+    logger.warn(`Could not read ${file} (${code ?? String(error)}); its rules are not applied.`);
+    return null;
+  }
+}
+
+function joinRel(dirRel: string, name: string): string {
+  return dirRel === '' ? name : `${dirRel}/${name}`;
+}
+
+function parentRel(rel: string): string {
+  const at = rel.lastIndexOf('/');
+  return at < 0 ? '' : rel.slice(0, at);
+}
+
+export interface InclusionOptions {
+  /** Absolute paths never captured (the store folder). */
+  readonly neverCapture?: readonly string[];
+  /** Parsed ignore files kept between captures; a private one is used when absent. */
+  readonly gitignores?: GitignoreCache;
+  readonly logger?: Logger;
+}
+
+/**
+ * Decides what of one workspace root is captured. Paths are root-relative with `/`, no leading or
+ * trailing slash; `''` is the root itself. Exclusion is decided entry by entry from the top: nothing
+ * below an excluded folder is looked at (so, as in git, a negation cannot re-include a file inside an
+ * excluded folder). Both the full scan (`folderRules` + `excludes` while walking) and the hint path
+ * (`isIncluded`, which checks every ancestor) use the same checks, so they always agree.
+ */
+export class InclusionRules {
+  private readonly secretMatch: ((rel: string) => boolean) | null;
+  private readonly userMatch: ((rel: string) => boolean) | null;
+  private readonly folders: Map<string, Promise<FolderRules>>;
+  private readonly logger: Logger;
+
+  private constructor(
+    readonly root: WorkspaceRoot,
+    readonly rules: CaptureRules,
+    private readonly never: ReadonlySet<string>,
+    private readonly gitignores: GitignoreCache,
+    logger: Logger | undefined,
+  ) {
+    this.logger = logger ?? silentLogger;
+    this.secretMatch = rules.excludeSecrets ? picomatch([...DEFAULT_SECRET_EXCLUDES], { dot: true, nocase: true }) : null;
+    const userGlobs = rules.excludes.filter((glob) => glob.trim() !== '');
+    this.userMatch = userGlobs.length > 0 ? picomatch(userGlobs, { dot: true, nocase: CASE_INSENSITIVE_FS }) : null;
+    this.folders = gitignores.folders(root.path);
+  }
+
+  static async create(root: WorkspaceRoot, rules: CaptureRules, options: InclusionOptions = {}): Promise<InclusionRules> {
+    const never = new Set<string>();
+    if (options.neverCapture && options.neverCapture.length > 0) {
+      const rootPaths = new Set([path.resolve(root.path), await realpathOr(root.path)]);
+      for (const excluded of options.neverCapture) {
+        for (const candidate of new Set([path.resolve(excluded), await realpathOr(excluded)])) {
+          for (const rootPath of rootPaths) {
+            const rel = path.relative(rootPath, candidate);
+            if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+            never.add(rel.split(path.sep).join('/'));
+          }
+        }
+      }
+    }
+    return new InclusionRules(root, rules, never, options.gitignores ?? new GitignoreCache(), options.logger);
+  }
+
+  /**
+   * Whether an entry is left out by a rule that looks at its path only (built-in names, the store,
+   * secrets, user globs) — no file is read. Checks `rel` itself, not its ancestors.
+   */
+  excludedByPath(rel: string): boolean {
+    const name = rel.slice(rel.lastIndexOf('/') + 1);
+    if (BUILTIN.has(name)) return true;
+    if (this.never.has(rel)) return true;
+    if (this.secretMatch?.(rel)) return true;
+    if (this.userMatch?.(rel)) return true;
+    return false;
+  }
+
+  /** Whether git's rules (as loaded for the entry's folder) leave the entry out. */
+  excludedByGit(rel: string, isDir: boolean, folder: FolderRules): boolean {
+    if (!folder.ignore) return false;
+    try {
+      return folder.ignore.ignores(isDir ? `${rel}/` : rel);
+    } catch {
+      return false; // a path `ignore` refuses to judge is not ignored
+    }
+  }
+
+  /** One entry, given the rules of its folder; its ancestors are assumed included. */
+  excludes(rel: string, isDir: boolean, folder: FolderRules): boolean {
+    return this.excludedByPath(rel) || this.excludedByGit(rel, isDir, folder);
+  }
+
+  /**
+   * The git rules for the entries of folder `dirRel` (cached). During a full scan pass `hasGitignore`
+   * (from the folder listing) to save a look-up; otherwise the `.gitignore` is looked for on disk.
+   * Call only for folders whose ancestors are real folders (not symlinks).
+   */
+  folderRules(dirRel: string, hasGitignore?: boolean): Promise<FolderRules> {
+    if (!this.rules.respectGitignore) return Promise.resolve(NO_RULES);
+    let rules = this.folders.get(dirRel);
+    if (!rules) {
+      rules = this.loadFolderRules(dirRel, hasGitignore);
+      this.folders.set(dirRel, rules);
+    }
+    return rules;
+  }
+
+  /** Whether `rel` is captured: neither it nor any ancestor is excluded. Reads (and caches) the ancestors' ignore files. */
+  async isIncluded(rel: string, isDir: boolean): Promise<boolean> {
+    if (rel === '') return true;
+    const parts = rel.split('/');
+    let current = '';
+    for (const part of parts) {
+      current = joinRel(current, part);
+      if (this.excludedByPath(current)) return false;
+    }
+    if (!this.rules.respectGitignore) return true;
+    current = '';
+    for (let i = 0; i < parts.length; i++) {
+      const folder = await this.folderRules(current);
+      current = joinRel(current, parts[i]!);
+      if (this.excludedByGit(current, i < parts.length - 1 || isDir, folder)) return false;
+    }
+    return true;
+  }
+
+  /** Drops the cached rules of `dirRel` and below (its `.gitignore` changed). */
+  invalidate(dirRel: string): void {
+    this.gitignores.invalidate(this.root.path, dirRel);
+  }
+
+  /** Drops every cached rule of this root (a full scan reads them all again). */
+  resetCache(): void {
+    this.folders.clear();
+  }
+
+  private async loadFolderRules(dirRel: string, hasGitignore: boolean | undefined): Promise<FolderRules> {
+    const base = dirRel === '' ? await this.loadExcludeFile() : await this.folderRules(parentRel(dirRel));
+    const file = path.join(this.root.path, ...(dirRel === '' ? [] : dirRel.split('/')), '.gitignore');
+    const text = hasGitignore === false ? null : await readRuleFile(file, this.logger);
+    if (text === null) return base;
+    try {
+      const matcher = ignore({ ignorecase: CASE_INSENSITIVE_FS });
+      if (base.ignore) matcher.add(base.ignore);
+      matcher.add(rebaseGitignore(text, dirRel));
+      return { ignore: matcher };
+    } catch (error) {
+      this.logger.warn(`Could not use the rules of ${file} (${String(error)}).`);
+      return base;
+    }
+  }
+
+  private async loadExcludeFile(): Promise<FolderRules> {
+    const file = path.join(this.root.path, '.git', 'info', 'exclude');
+    const text = await readRuleFile(file, this.logger);
+    if (text === null) return NO_RULES;
+    try {
+      return { ignore: ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(text.split(/\r?\n/)) };
+    } catch (error) {
+      this.logger.warn(`Could not use the rules of ${file} (${String(error)}).`);
+      return NO_RULES;
+    }
+  }
+}
+
+async function realpathOr(p: string): Promise<string> {
+  try {
+    return await fs.realpath(p);
+  } catch {
+    return path.resolve(p);
+  }
+}

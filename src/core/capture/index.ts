@@ -1,0 +1,17 @@
+/** Capturing the workspace into content-addressed trees, and reading those trees back. */
+export { captureWorkspace, type CaptureInput, type CaptureResult } from './capture';
+export { CaptureCache, RACY_WINDOW_MS, type FileStamp } from './captureCache';
+export {
+  BUILTIN_EXCLUDES,
+  DEFAULT_CAPTURE_RULES,
+  DEFAULT_MAX_FILE_SIZE,
+  DEFAULT_SECRET_EXCLUDES,
+  GitignoreCache,
+  InclusionRules,
+  rebaseGitignore,
+  ruleFileFolder,
+  type CaptureRules,
+  type FolderRules,
+  type InclusionOptions,
+} from './inclusionRules';
+export { countChanges, countFiles, diffTrees, listFiles, lookupEntry, type EntryInfo, type FileChange, type FileInfo, type TreeDiff, type WalkOptions } from './treeWalk';

@@ -1,0 +1,149 @@
+import * as vscode from 'vscode';
+
+/**
+ * An answer scripted in advance (extension-host and end-to-end tests): the person's part of a flow
+ * only — everything else (commands, store, editors, files) stays real.
+ * - `pick`: the quick pick item whose label (codicons left out) equals the text, else the first whose
+ *   label contains it, or matches the RegExp, or the item at that index.
+ * - `pickMany`: those items ticked (`'all'`: every item, `'picked'`: the items ticked at first).
+ * - `input`: the text typed into an input box (it must pass the box's validation).
+ * - `button`: the button clicked in a message (a modal question, or one the flow waits for).
+ * - `cancel`: Escape (or closing the dialog): the prompt returns `undefined`.
+ */
+export type PromptAnswer =
+  | { readonly pick: string | RegExp | number }
+  | { readonly pickMany: 'all' | 'picked' | ReadonlyArray<string | RegExp> }
+  | { readonly input: string }
+  | { readonly button: string }
+  | { readonly cancel: true };
+
+export type PromptKind = 'pick' | 'pickMany' | 'input' | 'message';
+
+/** One question asked, what it offered and how it was answered (scripted answers only). */
+export interface PromptRecord {
+  readonly kind: PromptKind;
+  /** The title, placeholder or prompt of a pick or input box; the message of a question. */
+  readonly text: string;
+  /** The items' labels (codicons left out) or the buttons. */
+  readonly choices: readonly string[];
+  readonly answer: string | readonly string[] | undefined;
+}
+
+/**
+ * Every question the extension asks a person: quick picks, input boxes and messages whose answer a
+ * flow waits for (modal questions). It shows the real VS Code UI, unless a test queued answers with
+ * `answerNext`: those are consumed in order, one per question, and recorded in `history`.
+ */
+export class Prompts {
+  private readonly queue: PromptAnswer[] = [];
+  /** The questions answered from the queue, oldest first. */
+  readonly history: PromptRecord[] = [];
+  /** Scripted answers that did not fit the question they met (each also fails that question). */
+  readonly problems: string[] = [];
+
+  /** Queues answers for the next questions, in order. */
+  answerNext(...answers: PromptAnswer[]): void {
+    this.queue.push(...answers);
+  }
+
+  /** How many queued answers no question has used yet. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Drops unused answers, the history and the problems. */
+  reset(): void {
+    this.queue.length = 0;
+    this.history.length = 0;
+    this.problems.length = 0;
+  }
+
+  async pick<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions = {}): Promise<T | undefined> {
+    const answer = this.queue.shift();
+    if (!answer) return vscode.window.showQuickPick(items, { ...options, canPickMany: false });
+    const text = options.title ?? options.placeHolder ?? '';
+    const labels = items.map((item) => plainLabel(item.label));
+    let index: number;
+    if ('cancel' in answer) index = -1;
+    else if ('pick' in answer) index = findItem(labels, answer.pick);
+    else throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the quick pick "${text}"`);
+    if (index === -2) throw this.problem(`no item of the quick pick "${text}" fits ${String((answer as { pick: unknown }).pick)}: ${labels.join(' | ')}`);
+    const chosen = index >= 0 ? items[index] : undefined;
+    this.history.push({ kind: 'pick', text, choices: labels, answer: chosen ? labels[index] : undefined });
+    return chosen;
+  }
+
+  async pickMany<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions = {}): Promise<T[] | undefined> {
+    const answer = this.queue.shift();
+    if (!answer) return vscode.window.showQuickPick(items, { ...options, canPickMany: true });
+    const text = options.title ?? options.placeHolder ?? '';
+    const labels = items.map((item) => plainLabel(item.label));
+    let chosen: T[] | undefined;
+    if ('cancel' in answer) chosen = undefined;
+    else if (!('pickMany' in answer)) throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the multiple choice "${text}"`);
+    else if (answer.pickMany === 'all') chosen = [...items];
+    else if (answer.pickMany === 'picked') chosen = items.filter((item) => item.picked);
+    else {
+      chosen = [];
+      for (const wanted of answer.pickMany) {
+        const index = findItem(labels, wanted);
+        if (index < 0) throw this.problem(`no item of the multiple choice "${text}" fits ${String(wanted)}: ${labels.join(' | ')}`);
+        if (!chosen.includes(items[index]!)) chosen.push(items[index]!);
+      }
+    }
+    this.history.push({ kind: 'pickMany', text, choices: labels, answer: chosen?.map((item) => plainLabel(item.label)) });
+    return chosen;
+  }
+
+  async input(options: vscode.InputBoxOptions = {}): Promise<string | undefined> {
+    const answer = this.queue.shift();
+    if (!answer) return vscode.window.showInputBox(options);
+    const text = options.title ?? options.prompt ?? options.placeHolder ?? '';
+    let value: string | undefined;
+    if ('cancel' in answer) value = undefined;
+    else if ('input' in answer) value = answer.input;
+    else throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the input box "${text}"`);
+    if (value !== undefined && options.validateInput) {
+      const invalid = await options.validateInput(value);
+      const message = typeof invalid === 'string' ? invalid : invalid?.message;
+      if (message) throw this.problem(`the input box "${text}" refuses ${JSON.stringify(value)}: ${message}`);
+    }
+    this.history.push({ kind: 'input', text, choices: [], answer: value });
+    return value;
+  }
+
+  /** A message whose answer the flow waits for (`options.modal` for a question that blocks the window). */
+  async ask(severity: 'information' | 'warning', message: string, options: vscode.MessageOptions, ...buttons: string[]): Promise<string | undefined> {
+    const answer = this.queue.shift();
+    if (!answer) {
+      return severity === 'warning' ? vscode.window.showWarningMessage(message, options, ...buttons) : vscode.window.showInformationMessage(message, options, ...buttons);
+    }
+    let chosen: string | undefined;
+    if ('cancel' in answer) chosen = undefined;
+    else if ('button' in answer && buttons.includes(answer.button)) chosen = answer.button;
+    else throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the message "${message}" (buttons: ${buttons.join(' | ') || 'none'})`);
+    this.history.push({ kind: 'message', text: message, choices: buttons, answer: chosen });
+    return chosen;
+  }
+
+  private problem(message: string): Error {
+    this.problems.push(message);
+    return new Error(`Scripted answer: ${message}`);
+  }
+}
+
+/** A label as a person reads it: without `$(icon)` codicons. */
+export function plainLabel(label: string): string {
+  return label.replace(/\$\([^)]*\)/g, '').trim();
+}
+
+/** The index of the label that fits; -2 when none does. */
+function findItem(labels: readonly string[], wanted: string | RegExp | number): number {
+  let index: number;
+  if (typeof wanted === 'number') index = Number.isInteger(wanted) && wanted >= 0 && wanted < labels.length ? wanted : -1;
+  else if (typeof wanted === 'string') {
+    index = labels.indexOf(wanted);
+    if (index < 0) index = labels.findIndex((label) => label.includes(wanted));
+  } else index = labels.findIndex((label) => wanted.test(label));
+  return index < 0 ? -2 : index;
+}

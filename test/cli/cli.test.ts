@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+
+after(cleanupAll);
+
+const REPO = path.resolve(__dirname, '..', '..');
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const ID = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
+
+before(async () => {
+  // The tests run the built tool (`npm run build`); build it if it is missing.
+  if (!(await exists(CLI))) {
+    const esbuild = await import('esbuild');
+    await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
+  }
+});
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let home: string | undefined;
+
+/** Runs the tool with a private HOME (no VS Code stores of the machine are found). */
+async function cli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
+  home ??= (await makeSandbox('rp-cli-home-')).root;
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: home,
+    XDG_CONFIG_HOME: path.join(home, '.config'),
+    XDG_DATA_HOME: path.join(home, '.local', 'share'),
+    APPDATA: path.join(home, 'AppData'),
+    ...options.env,
+  };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, env, timeout: 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function ok(run: Run): Run {
+  assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  return run;
+}
+
+function json<T = unknown>(run: Run): T {
+  return JSON.parse(ok(run).stdout) as T;
+}
+
+interface PointJson {
+  id: string;
+  label: string | null;
+  trigger: string;
+  parentId: string | null;
+}
+
+async function project(): Promise<{ sb: Sandbox; base: string[] }> {
+  const sb = await makeSandbox();
+  await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'src/c.ts': 'c1\n' });
+  return { sb, base: ['--workspace', sb.ws, '--store', sb.store] };
+}
+
+describe('command-line tool', () => {
+  test('usage errors exit 2; help exits 0', async () => {
+    const none = await cli([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stdout, /Usage: recovery-points/);
+    assert.equal((await cli(['--help'])).code, 0);
+    const unknown = await cli(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown command "frobnicate"/);
+    assert.equal((await cli(['list', '--bogus'])).code, 2);
+    assert.equal((await cli(['show'])).code, 2, 'show needs an id');
+    assert.equal((await cli(['list', 'extra'])).code, 2);
+    assert.equal((await cli(['snapshot', '--label'])).code, 2, '--label needs a value');
+  });
+
+  test('without --store and with no store of the editor: exit 1 and one line asking for --store', async () => {
+    const sb = await makeSandbox();
+    const run = await cli(['list', '--workspace', sb.ws]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /--store/);
+    assert.equal(run.stdout, '');
+    const missing = await cli(['list', '--workspace', path.join(sb.root, 'nope'), '--store', sb.store]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /does not exist/);
+  });
+
+  test('finds the store the editor keeps for a workspace', async () => {
+    const { sb } = await project();
+    home ??= (await makeSandbox('rp-cli-home-')).root;
+    const storage = path.join(home, '.config', 'Code', 'User', 'workspaceStorage', 'abc123');
+    await fs.mkdir(path.join(storage, 'recovery-points.recovery-points'), { recursive: true });
+    await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(sb.ws).href }));
+    const id = json<string>(await cli(['snapshot', '--json'], { cwd: sb.ws }));
+    assert.match(id, ID);
+    assert.ok(await exists(path.join(storage, 'recovery-points.recovery-points', 'points', `${id}.json`)));
+    await fs.rm(storage, { recursive: true });
+  });
+
+  test('snapshot, list, show, diff, stats, gc: output parses and says the right thing', async () => {
+    const { sb, base } = await project();
+    const first = json<string>(await cli(['snapshot', '--label', 'start', '--json', ...base]));
+    assert.match(first, ID);
+    const human = ok(await cli(['snapshot', ...base]));
+    assert.match(human.stdout, /^Created recovery point \d{8}T/);
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'new.txt': 'new\n' });
+    const third = json<string>(await cli(['snapshot', '--changed', 'a.txt', 'new.txt', '--json', ...base]));
+
+    const list = json<PointJson[]>(await cli(['list', '--json', ...base]));
+    assert.equal(list.length, 3);
+    assert.equal(list[0]!.id, third);
+    assert.equal(list[2]!.id, first);
+    assert.equal(list[2]!.label, 'start');
+    assert.deepEqual(list.map((p) => p.id), [...list.map((p) => p.id)].sort().reverse(), 'newest first');
+    const listed = ok(await cli(['list', ...base]));
+    assert.match(listed.stdout, /\[start\]/);
+    assert.equal(listed.stdout.trim().split('\n').length, 3);
+
+    const shown = json<PointJson & { changedFiles: { added: string[]; modified: string[]; deleted: string[] } }>(await cli(['show', third.slice(0, 24), '--json', ...base]));
+    assert.equal(shown.id, third);
+    assert.deepEqual(shown.changedFiles, { added: ['ws/new.txt'], modified: ['ws/a.txt'], deleted: [] });
+    const latest = json<PointJson>(await cli(['show', 'latest', '--json', ...base]));
+    assert.equal(latest.id, third);
+
+    await writeFiles(sb.ws, { 'b.txt': 'b2\n' });
+    assert.deepEqual(json(await cli(['diff', first, '--json', ...base])), { added: ['ws/new.txt'], modified: ['ws/a.txt', 'ws/b.txt'], deleted: [] });
+    assert.deepEqual(json(await cli(['diff', first, third, '--json', ...base])), { added: ['ws/new.txt'], modified: ['ws/a.txt'], deleted: [] });
+    assert.match(ok(await cli(['diff', third, third, ...base])).stdout, /No differences/);
+
+    const stats = json<{ points: number; labelledPoints: number; blobs: number }>(await cli(['stats', '--json', ...base]));
+    assert.deepEqual([stats.points, stats.labelledPoints, stats.blobs], [3, 1, 5]);
+    const gc = json<{ removedObjects: number }>(await cli(['gc', '--json', ...base]));
+    assert.equal(gc.removedObjects, 0);
+  });
+
+  test('bad or ambiguous ids: exit 1 with a message, or 2 for an ambiguous prefix', async () => {
+    const { base } = await project();
+    ok(await cli(['snapshot', ...base]));
+    ok(await cli(['snapshot', ...base]));
+    const bad = await cli(['show', '19990101T000000000Z-000000', ...base]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /No recovery point/);
+    assert.equal((await cli(['restore', 'nonsense', ...base])).code, 1);
+    const ambiguous = await cli(['show', '2', ...base]);
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, /matches 2 points/);
+    const noUndo = await cli(['undo', ...base]);
+    assert.equal(noUndo.code, 1);
+    assert.match(noUndo.stderr, /no restore to undo/);
+  });
+
+  test('restore --dry-run changes nothing; restore --paths restores just that; undo brings everything back', async () => {
+    const { sb, base } = await project();
+    const point = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, { 'a.txt': 'a-broken\n', 'b.txt': 'b-broken\n', src: null, 'extra.txt': 'extra\n' });
+    const broken = await readFiles(sb.ws);
+
+    const plan = json<{ add: string[]; modify: string[]; remove: string[] }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
+    assert.deepEqual(plan, { add: ['ws/src/c.ts'], modify: ['ws/a.txt', 'ws/b.txt'], remove: ['ws/extra.txt'] });
+    assert.deepEqual(await readFiles(sb.ws), broken, 'a dry run changes nothing');
+    assert.equal(json<PointJson[]>(await cli(['list', '--json', ...base])).length, 1, 'and makes no safety point');
+
+    const partial = json<{ written: string[]; removed: string[]; safetyPointId: string }>(await cli(['restore', point, '--paths', 'a.txt', '--json', ...base]));
+    assert.deepEqual(partial.written, ['ws/a.txt']);
+    assert.deepEqual(partial.removed, []);
+    assert.match(partial.safetyPointId, ID);
+    assert.deepEqual(await readFiles(sb.ws), { ...broken, 'a.txt': 'file 644 a1\n' });
+
+    ok(await cli(['undo', ...base]));
+    assert.deepEqual(await readFiles(sb.ws), broken);
+
+    const whole = ok(await cli(['restore', point, ...base]));
+    assert.match(whole.stdout, /Restored .*: 3 written, 1 deleted/);
+    assert.match(whole.stdout, /undo/);
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a1\n', 'b.txt': 'file 644 b1\n', src: 'dir', 'src/c.ts': 'file 644 c1\n' });
+    const undone = json<{ written: string[]; removed: string[] }>(await cli(['undo', '--json', ...base]));
+    assert.deepEqual(undone.removed, ['ws/src/c.ts']);
+    assert.deepEqual(await readFiles(sb.ws), broken);
+  });
+
+  test('uses the folder names the editor gave the workspace folders (a named folder of a .code-workspace)', async () => {
+    const { sb, base } = await project();
+    const editor = await openStore(sb, { roots: [{ name: 'My Project', path: sb.ws }], actor: 'extension' });
+    const point = (await editor.recovery.createRecoveryPoint())!;
+    await editor.close();
+    assert.deepEqual(json(await cli(['diff', point.id, '--json', ...base])), { added: [], modified: [], deleted: [] }, 'the same files under the same names');
+    await writeFiles(sb.ws, { 'a.txt': 'changed\n' });
+    const restored = json<{ written: string[]; skipped: unknown[] }>(await cli(['restore', point.id, '--paths', 'a.txt', '--json', ...base]));
+    assert.deepEqual(restored.written, ['My Project/a.txt']);
+    assert.deepEqual(restored.skipped, []);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a1\n');
+  });
+
+  test('verify: 0 when healthy, 1 when damaged, and --repair fixes it', async () => {
+    const { sb, base } = await project();
+    const first = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    json<string>(await cli(['snapshot', '--json', ...base]));
+    const healthy = json<{ ok: boolean; pointsChecked: number }>(await cli(['verify', '--json', ...base]));
+    assert.deepEqual([healthy.ok, healthy.pointsChecked], [true, 2]);
+
+    const manifest = JSON.parse(await fs.readFile(path.join(sb.store, 'points', `${first}.json`), 'utf8')) as { root: string };
+    await damageObject(sb.store, manifest.root);
+    const damaged = await cli(['verify', '--json', ...base]);
+    assert.equal(damaged.code, 1);
+    const report = JSON.parse(damaged.stdout) as { ok: boolean; brokenPoints: Array<{ id: string }> };
+    assert.equal(report.ok, false);
+    assert.deepEqual(
+      report.brokenPoints.map((p) => p.id),
+      [first],
+    );
+    const human = await cli(['verify', ...base]);
+    assert.equal(human.code, 1);
+    assert.match(human.stdout, /verify --repair/);
+    const repaired = ok(await cli(['verify', '--repair', ...base]));
+    assert.match(repaired.stdout, /1 points moved to quarantine/);
+    assert.equal(json<{ ok: boolean }>(await cli(['verify', '--json', ...base])).ok, true);
+    assert.equal(json<PointJson[]>(await cli(['list', '--json', ...base])).length, 1);
+  });
+});

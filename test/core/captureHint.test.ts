@@ -1,0 +1,450 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { captureWorkspace, CaptureCache, diffTrees, listFiles, type CaptureRules, type FileInfo, type TreeDiff } from '../../src/core/capture';
+import type { ObjectWriter } from '../../src/core/objects/objectStore';
+import type { TreeObject, WorkspaceRoot } from '../../src/core/schemas';
+import { ageAll, CaptureHarness, cleanupTempDirs, tempDir, writeTree, type Captured } from './helpers/captureFixtures';
+
+after(cleanupTempDirs);
+
+/** A full scan of the same workspace with a fresh cache (and fresh ignore rules). */
+async function fullScan(h: CaptureHarness): Promise<Captured> {
+  return h.capture({ cache: CaptureCache.empty() });
+}
+
+/** Counts what a capture reads and puts. */
+class CountingWriter implements ObjectWriter {
+  treeReads = 0;
+  treesPut = 0;
+  blobsPut = 0;
+  constructor(private readonly inner: ObjectWriter) {}
+  has(hash: string): boolean {
+    return this.inner.has(hash);
+  }
+  readBlob(hash: string): Promise<Buffer> {
+    return this.inner.readBlob(hash);
+  }
+  readTree(hash: string): Promise<TreeObject> {
+    this.treeReads++;
+    return this.inner.readTree(hash);
+  }
+  putBlob(content: Buffer): Promise<string> {
+    this.blobsPut++;
+    return this.inner.putBlob(content);
+  }
+  putTree(tree: TreeObject): Promise<string> {
+    this.treesPut++;
+    return this.inner.putTree(tree);
+  }
+}
+
+async function setup(files: Parameters<typeof writeTree>[1], rules: Partial<CaptureRules> = {}) {
+  const ws = await tempDir('rp-hint-ws-');
+  await writeTree(ws, files);
+  await ageAll(ws);
+  const h = await CaptureHarness.create([{ name: 'ws', path: ws }], rules);
+  const first = await h.capture();
+  return { ws, h, first, abs: (rel: string) => path.join(ws, rel) };
+}
+
+async function expectSameAsFullScan(h: CaptureHarness, hint: Captured): Promise<void> {
+  assert.equal(hint.mode, 'hint');
+  const full = await fullScan(h);
+  if (hint.root !== full.root) {
+    const [a, b] = [await listFiles(h.objects, hint.root), await listFiles(h.objects, full.root)];
+    assert.deepEqual(Object.fromEntries(a), Object.fromEntries(b), 'hint capture differs from a full scan');
+    assert.equal(hint.root, full.root);
+  }
+  assert.equal(hint.fileCount, full.fileCount, 'file count');
+  assert.equal(hint.totalSize, full.totalSize, 'total size');
+}
+
+describe('hint mode', () => {
+  test('a one-file change reads one file and only the trees on its path', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) for (let j = 0; j < 10; j++) files[`dir${i}/sub${j}/file${j}.txt`] = `content ${i} ${j}`;
+    const { h, first, abs } = await setup(files);
+    await fs.writeFile(abs('dir7/sub3/file3.txt'), 'changed!');
+    const batch = h.objects.beginBatch();
+    const counting = new CountingWriter(batch);
+    const hint = await captureWorkspace({
+      roots: h.roots,
+      rules: h.rules,
+      objects: counting,
+      cache: h.cache,
+      previousRoot: first.root,
+      previousFileCount: first.fileCount,
+      changedPaths: [abs('dir7/sub3/file3.txt')],
+    });
+    await batch.commit();
+    assert.equal(hint.filesHashed, 1);
+    assert.equal(counting.blobsPut, 1);
+    assert.equal(counting.treeReads, 4, 'root, ws, dir7, dir7/sub3');
+    assert.equal(counting.treesPut, 4, 'dir7/sub3, dir7, ws, root');
+    await expectSameAsFullScan(h, { ...hint, added: 0 });
+    const diff = await diffTrees(h.objects, first.root, hint.root);
+    assert.deepEqual(diff.modified.map((c) => c.path), ['ws/dir7/sub3/file3.txt']);
+  });
+
+  test('deletes, folder deletes, renames, new folders and chmods', async () => {
+    const { h, first, abs } = await setup({ 'a/b/c.txt': 'c', 'a/b/d.txt': 'd', 'e/f.txt': 'f', 'g.sh': 'echo', 'keep.txt': 'k' });
+    await fs.rm(abs('a/b/c.txt'));
+    await fs.rm(abs('e'), { recursive: true });
+    await fs.rename(abs('a/b'), abs('moved'));
+    await fs.chmod(abs('g.sh'), 0o755);
+    await writeTree(abs(''), { 'new/deeper/file.txt': 'new' });
+    const hint = await h.capture({
+      previousRoot: first.root,
+      previousFileCount: first.fileCount,
+      changedPaths: [abs('a/b/c.txt'), abs('e'), abs('a/b'), abs('moved'), abs('g.sh'), abs('new/deeper/file.txt')],
+    });
+    assert.deepEqual([...(await listFiles(h.objects, hint.root)).keys()], ['ws/g.sh', 'ws/keep.txt', 'ws/moved/d.txt', 'ws/new/deeper/file.txt']);
+    await expectSameAsFullScan(h, hint);
+  });
+
+  test('a changed .gitignore rescans its folder with the new rules; a deleted one brings files back', async () => {
+    const { h, first, abs } = await setup({ 'sub/a.log': 'a', 'sub/b.txt': 'b', 'sub/deep/c.log': 'c', 'top.log': 't' });
+    await writeTree(abs(''), { 'sub/.gitignore': '*.log\n' });
+    const ignored = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: [abs('sub/.gitignore')] });
+    assert.deepEqual([...(await listFiles(h.objects, ignored.root)).keys()], ['ws/sub/.gitignore', 'ws/sub/b.txt', 'ws/top.log']);
+    await expectSameAsFullScan(h, ignored);
+    await fs.rm(abs('sub/.gitignore'));
+    const back = await h.capture({ previousRoot: ignored.root, previousFileCount: ignored.fileCount, changedPaths: [abs('sub/.gitignore')] });
+    assert.equal(back.root, first.root);
+    await writeTree(abs(''), { '.git/info/exclude': 'top.log\n' });
+    const excluded = await h.capture({ previousRoot: back.root, previousFileCount: back.fileCount, changedPaths: [abs('.git/info/exclude')] });
+    assert.ok(!(await listFiles(h.objects, excluded.root)).has('ws/top.log'));
+    await expectSameAsFullScan(h, excluded);
+  });
+
+  test('a hinted path that is now excluded or unsafe is removed; paths outside every root are ignored', async () => {
+    const outside = await tempDir('rp-hint-outside-');
+    await writeTree(outside, { 'x.txt': 'outside' });
+    const { h, first, abs } = await setup({ 'a.txt': 'a', 'b.txt': 'b' });
+    h.rules = { ...h.rules, excludes: ['a.txt'] };
+    const hint = await h.capture({
+      previousRoot: first.root,
+      previousFileCount: first.fileCount,
+      changedPaths: [abs('a.txt'), path.join(outside, 'x.txt'), outside, '/', 'relative/path.txt'],
+    });
+    assert.deepEqual([...(await listFiles(h.objects, hint.root)).keys()], ['ws/b.txt']);
+    assert.equal(hint.fileCount, 1);
+  });
+
+  test('never follows a folder that became a symlink, even when only a path below it is hinted', async () => {
+    const outside = await tempDir('rp-hint-outside-');
+    await writeTree(outside, { 'x.txt': 'outside content' });
+    const { h, first, abs } = await setup({ 'dir/x.txt': 'inside', 'other.txt': 'o' });
+    await fs.rm(abs('dir'), { recursive: true });
+    await fs.symlink(outside, abs('dir'));
+    const partial = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: [abs('dir/x.txt')] });
+    const files = await listFiles(h.objects, partial.root);
+    assert.ok(!files.has('ws/dir/x.txt'), 'the file behind the link is not captured');
+    const complete = await h.capture({ previousRoot: partial.root, previousFileCount: partial.fileCount, changedPaths: [abs('dir')] });
+    assert.equal((await listFiles(h.objects, complete.root)).get('ws/dir')!.kind, 'l');
+    await expectSameAsFullScan(h, complete);
+  });
+
+  test('multi-root: a new root is scanned fully, a removed root dropped, without previousFileCount', async () => {
+    const a = await tempDir('rp-hint-a-');
+    const b = await tempDir('rp-hint-b-');
+    await writeTree(a, { 'one.txt': '1', 'two/three.txt': '3' });
+    await writeTree(b, { 'four.txt': '4' });
+    const h = await CaptureHarness.create([{ name: 'a', path: a }]);
+    const first = await h.capture();
+    const h2 = await CaptureHarness.create([{ name: 'b', path: b }, { name: 'a', path: a }], {}, h.storeDir);
+    await writeTree(a, { 'one.txt': 'one!' });
+    const hint = await h2.capture({ previousRoot: first.root, changedPaths: [path.join(a, 'one.txt')] });
+    assert.deepEqual([...(await listFiles(h2.objects, hint.root)).keys()], ['a/one.txt', 'a/two/three.txt', 'b/four.txt']);
+    await expectSameAsFullScan(h2, hint);
+    const h3 = await CaptureHarness.create([{ name: 'b', path: b }], {}, h.storeDir);
+    const dropped = await h3.capture({ previousRoot: hint.root, changedPaths: [] });
+    await expectSameAsFullScan(h3, dropped);
+  });
+
+  test('falls back to a full scan when the previous tree cannot be read', async () => {
+    const { h, abs } = await setup({ 'a.txt': 'a' });
+    await fs.writeFile(abs('b.txt'), 'b');
+    const result = await h.capture({ previousRoot: 'f'.repeat(64), changedPaths: [abs('a.txt')] });
+    assert.deepEqual([...(await listFiles(h.objects, result.root)).keys()], ['ws/a.txt', 'ws/b.txt']);
+    assert.equal(result.mode, 'full');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The key property: after any sequence of changes, a hint capture from the previous point gives the
+// same root (and counts) as a full scan.
+
+const DIRS = ['', 'a', 'a/b', 'a/b/d', 'c', 'build', 'c/build', 'node_modules', '.ssh', 'd'];
+const NAMES = ['x.txt', 'y.log', 'keep.log', 'z.tmp', '.env', 'd', 'b', 'run.sh', 'build'];
+const CONTENTS = ['one', 'two', 'three', 'ones', '', 'a longer line of text\n'];
+const IGNORE_LINES = ['*.log', '!keep.log', 'build/', '*.tmp', 'b/', '/x.txt', 'd', '!d', '# comment', '!z.tmp', 'a/b/', '**/deep'];
+const LINK_TARGETS = ['x.txt', '..', '../..', 'missing', 'a', '.', 'OUTSIDE'];
+const MAX_SIZE = 64;
+
+type Op =
+  | { t: 'write'; path: string; content: string; age: boolean; exec: boolean }
+  | { t: 'sameSize'; pick: number }
+  | { t: 'remove'; path: string }
+  | { t: 'rename'; from: string; to: string }
+  | { t: 'chmod'; pick: number }
+  | { t: 'symlink'; path: string; target: string }
+  | { t: 'gitignore'; dir: string; lines: string[] }
+  | { t: 'ungitignore'; dir: string }
+  | { t: 'exclude'; lines: string[] }
+  | { t: 'mkdir'; dir: string }
+  | { t: 'big'; path: string }
+  | { t: 'touch'; pick: number }
+  | { t: 'removeExisting'; pick: number }
+  | { t: 'empty'; dir: string };
+
+const join = (dir: string, name: string) => (dir === '' ? name : `${dir}/${name}`);
+const filePath = fc.tuple(fc.constantFrom(...DIRS), fc.constantFrom(...NAMES)).map(([d, n]) => join(d, n));
+const anyPath = fc.oneof(filePath, fc.constantFrom(...DIRS.filter((d) => d !== '')));
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ t: fc.constant('write' as const), path: filePath, content: fc.constantFrom(...CONTENTS), age: fc.boolean(), exec: fc.boolean() }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('sameSize' as const), pick: fc.nat() }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('remove' as const), path: anyPath }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('rename' as const), from: anyPath, to: anyPath }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('chmod' as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('removeExisting' as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('symlink' as const), path: anyPath, target: fc.constantFrom(...LINK_TARGETS) }) },
+  // a folder replaced by a link to a folder: hints below it must not be followed through the link
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('symlink' as const), path: fc.constantFrom(...DIRS.filter((d) => d !== '')), target: fc.constantFrom('.', '..', 'a', 'OUTSIDE') }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('gitignore' as const), dir: fc.constantFrom(...DIRS), lines: fc.subarray(IGNORE_LINES) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('ungitignore' as const), dir: fc.constantFrom(...DIRS) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('exclude' as const), lines: fc.subarray(IGNORE_LINES) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('mkdir' as const), dir: fc.constantFrom(...DIRS.filter((d) => d !== '')) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('big' as const), path: filePath }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('touch' as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('empty' as const), dir: fc.constantFrom(...DIRS.filter((d) => d !== '')) }) },
+);
+/**
+ * How the change is reported: exactly, with a few unchanged paths, as the changed paths' folders,
+ * without the folders that replaced a file on the way to a new file (only the new file is reported),
+ * or with every path of the universe (unchanged ones must make no difference, and none may be
+ * followed through a link).
+ */
+const stepArb = fc.record({ op: opArb, report: fc.constantFrom('exact', 'exact', 'noisy', 'parents', 'leaves', 'everything'), noise: fc.array(anyPath, { maxLength: 4 }) });
+
+class Workspace {
+  constructor(
+    readonly dir: string,
+    readonly outside: string,
+  ) {}
+
+  abs(rel: string): string {
+    return rel === '' ? this.dir : path.join(this.dir, ...rel.split('/'));
+  }
+
+  /** lstat, but `undefined` also when an ancestor is not a real folder (a watcher would not see a change through a link). */
+  private async lstat(rel: string) {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const stat = await fs.lstat(this.abs(parts.slice(0, i).join('/'))).catch(() => undefined);
+      if (!stat?.isDirectory()) return undefined;
+    }
+    return fs.lstat(this.abs(rel)).catch(() => undefined);
+  }
+
+  /** Makes every ancestor of `rel` a real folder, reporting what it had to replace. */
+  private async ensureParents(rel: string, changed: string[]): Promise<void> {
+    const parts = rel.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      const stat = await this.lstat(dir);
+      if (stat?.isDirectory()) continue;
+      if (stat) {
+        await fs.rm(this.abs(dir), { recursive: true, force: true });
+        changed.push(dir);
+      }
+      await fs.mkdir(this.abs(dir));
+    }
+  }
+
+  private async clear(rel: string, changed: string[]): Promise<void> {
+    if (await this.lstat(rel)) {
+      await fs.rm(this.abs(rel), { recursive: true, force: true });
+      changed.push(rel);
+    }
+  }
+
+  /** The regular files and links of the workspace (outside `.git`), sorted. */
+  private async existing(dirRel = ''): Promise<string[]> {
+    const out: string[] = [];
+    for (const entry of await fs.readdir(this.abs(dirRel), { withFileTypes: true })) {
+      const rel = join(dirRel, entry.name);
+      if (rel === '.git') continue;
+      if (entry.isDirectory()) out.push(...(await this.existing(rel)));
+      else out.push(rel);
+    }
+    return out.sort();
+  }
+
+  /** Applies one change; returns the root-relative paths it changed. */
+  async apply(op: Op): Promise<string[]> {
+    const changed: string[] = [];
+    if ('pick' in op) {
+      const files = await this.existing();
+      if (files.length === 0) return changed;
+      const rel = files[op.pick % files.length]!;
+      return op.t === 'removeExisting' ? this.apply({ t: 'remove', path: rel }) : this.applyTo(op.t, rel);
+    }
+    switch (op.t) {
+      case 'write':
+      case 'big': {
+        await this.ensureParents(op.path, changed);
+        const stat = await this.lstat(op.path);
+        if (stat && !stat.isFile()) await this.clear(op.path, changed);
+        await fs.writeFile(this.abs(op.path), op.t === 'big' ? 'B'.repeat(MAX_SIZE + 1) : op.content);
+        if (op.t === 'write') {
+          await fs.chmod(this.abs(op.path), op.exec ? 0o755 : 0o644);
+          if (op.age) await fs.utimes(this.abs(op.path), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+        }
+        changed.push(op.path);
+        break;
+      }
+      case 'remove':
+        await this.clear(op.path, changed);
+        break;
+      case 'rename': {
+        if (!(await this.lstat(op.from)) || op.to === op.from || op.to.startsWith(`${op.from}/`) || op.from.startsWith(`${op.to}/`)) break;
+        await this.ensureParents(op.to, changed);
+        if (!(await this.lstat(op.from))) break; // its parent was replaced
+        await this.clear(op.to, changed);
+        await fs.rename(this.abs(op.from), this.abs(op.to));
+        changed.push(op.from, op.to);
+        break;
+      }
+      case 'symlink':
+        await this.ensureParents(op.path, changed);
+        await this.clear(op.path, changed);
+        await fs.symlink(op.target === 'OUTSIDE' ? this.outside : op.target, this.abs(op.path));
+        changed.push(op.path);
+        break;
+      case 'gitignore': {
+        const file = join(op.dir, '.gitignore');
+        await this.ensureParents(file, changed);
+        await this.clear(file, changed);
+        await fs.writeFile(this.abs(file), op.lines.join('\n') + '\n');
+        changed.push(file);
+        break;
+      }
+      case 'ungitignore':
+        await this.clear(join(op.dir, '.gitignore'), changed);
+        break;
+      case 'exclude':
+        await fs.mkdir(this.abs('.git/info'), { recursive: true });
+        await fs.writeFile(this.abs('.git/info/exclude'), op.lines.join('\n'));
+        changed.push('.git/info/exclude');
+        break;
+      case 'mkdir':
+        await this.ensureParents(join(op.dir, 'placeholder'), changed);
+        break;
+      case 'empty': {
+        // every entry removed one by one, as a watcher reports it
+        const stat = await this.lstat(op.dir);
+        if (!stat?.isDirectory()) break;
+        for (const name of await fs.readdir(this.abs(op.dir))) await this.clear(join(op.dir, name), changed);
+        break;
+      }
+    }
+    return changed;
+  }
+
+  /** A change to an existing file. */
+  private async applyTo(t: 'sameSize' | 'chmod' | 'touch', rel: string): Promise<string[]> {
+    const stat = await this.lstat(rel);
+    if (!stat?.isFile()) return [];
+    const file = this.abs(rel);
+    if (t === 'sameSize') {
+      // same size, mtime put back: only ctime (and the content) differ
+      const content = await fs.readFile(file);
+      await fs.writeFile(file, Buffer.from(content.map((byte) => (byte === 0x51 ? 0x52 : 0x51))));
+      await fs.utimes(file, stat.atime, stat.mtime);
+    } else if (t === 'chmod') {
+      await fs.chmod(file, stat.mode & 0o100 ? 0o644 : 0o755);
+    } else {
+      const when = new Date(Date.now() - 7_200_000 - rel.length * 1000);
+      await fs.utimes(file, when, when);
+    }
+    return [rel];
+  }
+}
+
+const EVERY_PATH = [...new Set(DIRS.flatMap((dir) => NAMES.map((name) => join(dir, name))))];
+/** The deepest paths only: a hinted folder would cover (and hide) the hints below it. */
+const EVERY_LEAF = EVERY_PATH.filter((p) => !EVERY_PATH.some((other) => other.startsWith(`${p}/`)));
+
+function report(changed: string[], how: string, noise: string[]): string[] {
+  if (how === 'everything') return [...changed, ...EVERY_LEAF];
+  if (how === 'noisy') return [...changed, ...noise, 'never/existed.txt'];
+  if (how === 'leaves') return changed.filter((rel) => !changed.some((other) => other.startsWith(`${rel}/`)));
+  if (how === 'parents') return changed.map((rel) => (rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : rel));
+  return changed;
+}
+
+/** The diff computed naively from two full listings. */
+function naiveDiff(before: Map<string, FileInfo>, after: Map<string, FileInfo>): TreeDiff {
+  const diff: TreeDiff = { added: [], modified: [], deleted: [] };
+  for (const [p, a] of after) {
+    const b = before.get(p);
+    if (!b) diff.added.push({ path: p, after: a });
+    else if (b.kind !== a.kind || b.hash !== a.hash || b.mode !== a.mode) diff.modified.push({ path: p, before: b, after: a });
+  }
+  for (const [p, b] of before) if (!after.has(p)) diff.deleted.push({ path: p, before: b });
+  for (const list of [diff.added, diff.modified, diff.deleted]) list.sort((x, y) => (x.path < y.path ? -1 : 1));
+  return diff;
+}
+
+// PROP_SEED, PROP_RUNS and PROP_PATH (from a failure report) replay or widen the search.
+describe('hint mode equals a full scan (property)', () => {
+  test('random sequences of edits, creates, deletes, renames, chmods, symlinks and ignore-file edits', async () => {
+    let steps = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(stepArb, { minLength: 10, maxLength: 40 }), async (plan) => {
+        const dir = await tempDir('rp-prop-ws-');
+        const outside = await tempDir('rp-prop-outside-');
+        await writeTree(outside, { 'secret.txt': 'outside' });
+        const ws = new Workspace(dir, outside);
+        await writeTree(dir, { 'x.txt': 'start', 'a/y.log': 'log', 'a/b/keep.log': 'keep', '.gitignore': '*.log\n!keep.log\n' });
+        const roots: WorkspaceRoot[] = [{ name: 'ws', path: dir }];
+        const h = await CaptureHarness.create(roots, { maxFileSize: MAX_SIZE });
+        let previous = await h.capture();
+        let previousFiles = await listFiles(h.objects, previous.root);
+        for (const { op, report: how, noise } of plan) {
+          const changed = await ws.apply(op);
+          const hint = await h.capture({
+            previousRoot: previous.root,
+            previousFileCount: previous.fileCount,
+            changedPaths: report(changed, how, noise).map((rel) => ws.abs(rel)),
+          });
+          const full = await fullScan(h);
+          const cachedFull = await h.capture();
+          assert.equal(cachedFull.root, full.root, 'a full scan using the cache agrees with one without');
+          const context = `after ${JSON.stringify(op)} reported ${how} as ${JSON.stringify(changed)}`;
+          if (hint.root !== full.root) {
+            assert.deepEqual(Object.fromEntries(await listFiles(h.objects, hint.root)), Object.fromEntries(await listFiles(h.objects, full.root)), context);
+            assert.fail(`roots differ ${context}`);
+          }
+          assert.equal(hint.fileCount, full.fileCount, `file count ${context}`);
+          assert.equal(hint.totalSize, full.totalSize, `total size ${context}`);
+          // a hint capture lists only the skipped files among the paths it looked at
+          for (const file of hint.skipped.tooLarge) assert.ok(full.skipped.tooLarge.includes(file), `too large ${file} ${context}`);
+          // diffTrees agrees with comparing the two listings
+          const files = await listFiles(h.objects, hint.root);
+          assert.deepEqual(await diffTrees(h.objects, previous.root, hint.root), naiveDiff(previousFiles, files), `diff ${context}`);
+          previous = hint;
+          previousFiles = files;
+          steps++;
+        }
+        await fs.rm(dir, { recursive: true, force: true });
+      }),
+      { numRuns: Number(process.env.PROP_RUNS ?? 12), seed: Number(process.env.PROP_SEED ?? 20261125), ...(process.env.PROP_PATH ? { path: process.env.PROP_PATH, endOnFailure: true } : {}) },
+    );
+    assert.ok(steps >= 100, `${steps} steps checked`);
+  });
+});

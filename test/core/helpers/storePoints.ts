@@ -1,0 +1,75 @@
+/**
+ * Crafting recovery points by hand: ids with chosen times, summaries for the pure retention policy,
+ * and manifests written straight into a store's `points/` folder (as an older version, another
+ * machine, or an attacker could leave them).
+ */
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { SCHEMA_VERSION, emptyContextState, type ContextSnapshot, type PointSummary } from '../../../src/core/schemas';
+
+/**
+ * A point id for `time`. (`newPointId(time)` cannot make old ids once a newer one was made in this
+ * process: it is strictly increasing.)
+ */
+export function pointIdAt(time: number, suffix = randomBytes(3).toString('hex')): string {
+  return `${new Date(time).toISOString().replace(/[-:.]/g, '')}-${suffix}`;
+}
+
+const ZERO_HASH = '0'.repeat(64);
+
+export function summaryAt(time: number, overrides: Partial<PointSummary> = {}): PointSummary {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    id: pointIdAt(time),
+    createdAt: new Date(time).toISOString(),
+    trigger: 'save',
+    label: null,
+    summary: 'Saved a.txt',
+    actor: 'test',
+    root: ZERO_HASH,
+    roots: [{ name: 'ws', path: '/ws' }],
+    parentId: null,
+    changes: { added: 0, modified: 1, deleted: 0 },
+    fileCount: 1,
+    totalSize: 1,
+    addedBytes: 1,
+    ...overrides,
+  };
+}
+
+/** A manifest for `root`, valid by the schema, with the given id and fields. */
+export function manifestFor(root: string, overrides: Partial<ContextSnapshot> = {}): ContextSnapshot {
+  const id = overrides.id ?? pointIdAt(Date.now());
+  return {
+    ...summaryAt(Date.now(), { root }),
+    id,
+    state: emptyContextState('test'),
+    ...overrides,
+  };
+}
+
+/** Writes a manifest file by hand (no index update, as after a crash, or as an attacker would). */
+export async function writeManifest(storeDir: string, manifest: unknown, id = (manifest as { id: string }).id): Promise<string> {
+  const file = path.join(storeDir, 'points', `${id}.json`);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await fs.writeFile(file, JSON.stringify(manifest), { mode: 0o600 });
+  return file;
+}
+
+/**
+ * Gives an existing point another id (and so another time), as if it had been made then: the manifest
+ * is rewritten under the new name and the index dropped (it is rebuilt from the folder).
+ */
+export async function reidPoint(storeDir: string, oldId: string, newId: string): Promise<void> {
+  const pointsDir = path.join(storeDir, 'points');
+  const manifest = JSON.parse(await fs.readFile(path.join(pointsDir, `${oldId}.json`), 'utf8')) as ContextSnapshot;
+  await writeManifest(storeDir, { ...manifest, id: newId, createdAt: new Date(pointIdTimeOf(newId)).toISOString() });
+  await fs.rm(path.join(pointsDir, `${oldId}.json`));
+  await fs.rm(path.join(pointsDir, 'index.json'), { force: true });
+}
+
+function pointIdTimeOf(id: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(id)!;
+  return Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!);
+}

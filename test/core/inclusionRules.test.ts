@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import fc from 'fast-check';
+import {
+  BUILTIN_EXCLUDES,
+  DEFAULT_CAPTURE_RULES,
+  DEFAULT_SECRET_EXCLUDES,
+  GitignoreCache,
+  InclusionRules,
+  listFiles,
+  rebaseGitignore,
+  ruleFileFolder,
+  type CaptureRules,
+} from '../../src/core/capture';
+import { CaptureHarness, cleanupTempDirs, tempDir, writeTree } from './helpers/captureFixtures';
+
+after(cleanupTempDirs);
+
+const hasGit = spawnSync('git', ['--version']).status === 0;
+
+async function rulesFor(files: Parameters<typeof writeTree>[1], rules: Partial<CaptureRules> = {}, neverCapture?: string[]) {
+  const ws = await tempDir('rp-rules-');
+  await writeTree(ws, files);
+  const gitignores = new GitignoreCache();
+  const inclusion = await InclusionRules.create({ name: 'ws', path: ws }, { ...DEFAULT_CAPTURE_RULES, ...rules }, { gitignores, neverCapture });
+  return { ws, inclusion, gitignores };
+}
+
+describe('inclusion rules', () => {
+  test('defaults', () => {
+    assert.deepEqual(DEFAULT_CAPTURE_RULES, { respectGitignore: true, excludes: [], excludeSecrets: true, maxFileSize: 10 * 1024 * 1024 });
+    assert.deepEqual([...BUILTIN_EXCLUDES], ['.git', 'node_modules', '.hg', '.svn']);
+    assert.ok(DEFAULT_SECRET_EXCLUDES.includes('**/.env'));
+  });
+
+  test('isIncluded checks the path and every ancestor against every kind of rule', async () => {
+    const { inclusion, ws } = await rulesFor(
+      {
+        '.gitignore': 'dist/\n*.log\n!important.log\n',
+        'pkg/.gitignore': 'generated/\n!dist/\n',
+        '.git/info/exclude': 'local-notes.md\n',
+      },
+      { excludes: ['tmp/**', '**/*.bak'] },
+      ['/elsewhere', '/tmp/../STORE'.replace('/tmp/..', '') /* a path outside: ignored */],
+    );
+    const cases: Array<[string, boolean, boolean]> = [
+      ['src/app.ts', false, true],
+      ['dist/bundle.js', false, false],
+      ['dist', true, false],
+      ['dist', false, true], // a file named dist: `dist/` matches folders only
+      ['a.log', false, false],
+      ['important.log', false, true],
+      ['pkg/generated/x.ts', false, false],
+      ['pkg/dist/keep.js', false, true], // re-included by the deeper .gitignore
+      ['other/generated/x.ts', false, true], // pkg's rules apply below pkg only
+      ['local-notes.md', false, false],
+      ['sub/local-notes.md', false, false],
+      ['tmp/x', false, false],
+      ['a/b.bak', false, false],
+      ['node_modules/x/index.js', false, false],
+      ['packages/a/node_modules', true, false],
+      ['.git', true, false],
+      ['sub/.git', false, false],
+      ['.hg/store', false, false],
+      ['.env', false, false],
+      ['config/.env.local', false, false],
+      ['.ssh/id_ed25519.pub', false, false],
+      ['id_rsa.pub', false, true],
+    ];
+    for (const [rel, isDir, expected] of cases) assert.equal(await inclusion.isIncluded(rel, isDir), expected, `${rel}${isDir ? '/' : ''}`);
+    assert.ok(ws);
+  });
+
+  test('the store folder is never captured, whichever way its path is spelled', async () => {
+    const ws = await tempDir('rp-rules-');
+    await writeTree(ws, { 'real/store/x': 'x' });
+    await fs.symlink(path.join(ws, 'real'), path.join(ws, 'alias'));
+    const inclusion = await InclusionRules.create({ name: 'ws', path: ws }, DEFAULT_CAPTURE_RULES, { neverCapture: [path.join(ws, 'alias', 'store')] });
+    assert.equal(await inclusion.isIncluded('real/store', true), false);
+    assert.equal(await inclusion.isIncluded('real/store/x', false), false);
+    assert.equal(await inclusion.isIncluded('real/other', true), true);
+  });
+
+  test('rules files are cached per folder and reloaded after invalidate', async () => {
+    const { ws, inclusion } = await rulesFor({ 'a/.gitignore': '*.tmp\n', 'a/b/.gitignore': '' });
+    assert.equal(await inclusion.isIncluded('a/b/x.tmp', false), false);
+    await fs.writeFile(path.join(ws, 'a', '.gitignore'), '');
+    assert.equal(await inclusion.isIncluded('a/b/x.tmp', false), false, 'still the cached rules');
+    inclusion.invalidate('a');
+    assert.equal(await inclusion.isIncluded('a/b/x.tmp', false), true, 'reloaded, including the folders below');
+    await fs.writeFile(path.join(ws, '.gitignore'), 'a/\n');
+    inclusion.invalidate('');
+    assert.equal(await inclusion.isIncluded('a/b/x.tmp', false), false);
+  });
+
+  test('respectGitignore: false reads no ignore file', async () => {
+    const { inclusion } = await rulesFor({ '.gitignore': '*\n', '.git/info/exclude': '*\n' }, { respectGitignore: false });
+    assert.equal(await inclusion.isIncluded('a/b.txt', false), true);
+    assert.equal(await inclusion.isIncluded('.git/info/exclude', false), false, '.git itself stays out');
+  });
+
+  test('rebaseGitignore anchors patterns to their folder', () => {
+    assert.deepEqual(rebaseGitignore('# c\n\n*.log\n/top\nmid/dle\ndir/\n!keep.log\n\\#hash\n  \ntrailing   \n', 'sub/[x]'), [
+      'sub/\\[x\\]/**/*.log',
+      'sub/\\[x\\]/top',
+      'sub/\\[x\\]/mid/dle',
+      'sub/\\[x\\]/**/dir/',
+      '!sub/\\[x\\]/**/keep.log',
+      'sub/\\[x\\]/**/\\#hash',
+      'sub/\\[x\\]/**/trailing',
+    ]);
+    assert.deepEqual(rebaseGitignore('a\nb', ''), ['a', 'b']);
+    assert.deepEqual(rebaseGitignore('x', '!weird'), ['\\!weird/**/x']);
+  });
+
+  test('ruleFileFolder', () => {
+    assert.equal(ruleFileFolder('.gitignore'), '');
+    assert.equal(ruleFileFolder('a/b/.gitignore'), 'a/b');
+    assert.equal(ruleFileFolder('.git/info/exclude'), '');
+    assert.equal(ruleFileFolder('.git'), '');
+    assert.equal(ruleFileFolder('a/.gitignore.bak'), null);
+    assert.equal(ruleFileFolder('.git/index'), null);
+    assert.equal(ruleFileFolder('src/app.ts'), null);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Differential test: what a full scan keeps is exactly what git considers not ignored.
+
+const G_DIRS = ['', 'a', 'a/b', 'a/b/c', 'build', 'a/build', 'docs', 'sp ace', '[x]'];
+const G_NAMES = ['f.txt', 'g.log', 'keep.log', 'h.tmp', 'build', 'c', 'README', '#hash', '!bang', 'deep'];
+const G_LINES = [
+  '*.log',
+  '!keep.log',
+  'build/',
+  'build',
+  '!build/',
+  '*.tmp',
+  '/f.txt',
+  'b/',
+  'c',
+  '!c',
+  'a/b/',
+  '**/deep',
+  'a/**/h.tmp',
+  '\\#hash',
+  '\\!bang',
+  '*',
+  '!*/',
+  '!f.txt',
+  'doc?/',
+  '[fg].*',
+  '# comment',
+  'README ',
+  '!/a',
+  'x/**',
+];
+
+describe('gitignore semantics match git', { skip: hasGit ? false : 'git is not installed' }, () => {
+  test('random trees and ignore files: the files captured are the files git does not ignore', async () => {
+    const file = fc.tuple(fc.constantFrom(...G_DIRS), fc.constantFrom(...G_NAMES)).map(([d, n]) => (d === '' ? n : `${d}/${n}`));
+    const ignoreFile = fc.record({ dir: fc.constantFrom(...G_DIRS), lines: fc.array(fc.constantFrom(...G_LINES), { maxLength: 6 }) });
+    let compared = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(file, { minLength: 1, maxLength: 25 }), fc.array(ignoreFile, { maxLength: 4 }), fc.array(fc.constantFrom(...G_LINES), { maxLength: 3 }), async (files, ignores, exclude) => {
+        const ws = await tempDir('rp-git-');
+        execFileSync('git', ['init', '-q', ws]);
+        const written = new Set<string>();
+        for (const rel of files) {
+          // a path whose folder is a file already (or the reverse) cannot exist: skip it
+          if ([...written].some((other) => rel.startsWith(`${other}/`) || other.startsWith(`${rel}/`))) continue;
+          await writeTree(ws, { [rel]: `content of ${rel}` });
+          written.add(rel);
+        }
+        for (const { dir, lines } of ignores) {
+          const at = path.join(ws, dir);
+          if ([...written].some((other) => dir === other || dir.startsWith(`${other}/`))) continue;
+          await fs.mkdir(at, { recursive: true });
+          await fs.writeFile(path.join(at, '.gitignore'), lines.join('\n') + '\n');
+        }
+        await fs.writeFile(path.join(ws, '.git', 'info', 'exclude'), exclude.join('\n') + '\n');
+        const gitSees = execFileSync('git', ['-c', 'core.ignorecase=false', 'ls-files', '--others', '--exclude-standard', '-z'], { cwd: ws, encoding: 'utf8' })
+          .split('\0')
+          .filter((f) => f !== '')
+          .sort();
+        const h = await CaptureHarness.create([{ name: 'ws', path: ws }], { excludeSecrets: false });
+        const result = await h.capture();
+        const weSee = [...(await listFiles(h.objects, result.root)).keys()].map((f) => f.slice('ws/'.length)).sort();
+        assert.deepEqual(weSee, gitSees, JSON.stringify({ files: [...written], ignores, exclude }));
+        compared++;
+        await fs.rm(ws, { recursive: true, force: true });
+      }),
+      { numRuns: Number(process.env.PROP_RUNS ?? 60), seed: Number(process.env.PROP_SEED ?? 4242) },
+    );
+    assert.ok(compared >= Number(process.env.PROP_RUNS ?? 60));
+  });
+
+  test('a folder re-included by a deeper .gitignore keeps its files (git reads the deeper rule first)', async () => {
+    const ws = await tempDir('rp-git-');
+    execFileSync('git', ['init', '-q', ws]);
+    await writeTree(ws, { '.gitignore': 'a/b/\n', 'a/.gitignore': '!b/\n', 'a/b/c.txt': 'c', 'a/d.txt': 'd' });
+    const gitSees = execFileSync('git', ['ls-files', '--others', '--exclude-standard'], { cwd: ws, encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+    const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    const weSee = [...(await listFiles(h.objects, (await h.capture()).root)).keys()].map((f) => f.slice(3));
+    assert.deepEqual(weSee, gitSees);
+    assert.ok(weSee.includes('a/b/c.txt'));
+  });
+});

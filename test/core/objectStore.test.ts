@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { StateError } from '../../src/core/errors';
+import { hashObject } from '../../src/core/objects/hash';
+import { ObjectStore } from '../../src/core/objects/objectStore';
+import { readPackIndex } from '../../src/core/objects/packFile';
+import { encodeTree, hashTree, makeTree } from '../../src/core/objects/tree';
+import type { TreeEntry, TreeObject } from '../../src/core/schemas';
+import { cleanupSandboxes, exists, flipByte, listModes, makeSandbox, packFiles } from './helpers/storeFixtures';
+
+after(cleanupSandboxes);
+
+async function openObjects(): Promise<{ store: ObjectStore; storeDir: string; dir: string }> {
+  const sandbox = await makeSandbox();
+  const dir = path.join(sandbox.store, 'objects');
+  return { store: await ObjectStore.open(dir), storeDir: sandbox.store, dir };
+}
+
+async function putBlobs(store: ObjectStore, contents: Buffer[]): Promise<string[]> {
+  const batch = store.beginBatch();
+  const hashes = [];
+  for (const content of contents) hashes.push(await batch.putBlob(content));
+  await batch.commit();
+  return hashes;
+}
+
+function isLoadError(kind = 'SnapshotLoadError') {
+  return (error: unknown) => error instanceof StateError && error.kind === kind;
+}
+
+describe('ObjectStore', () => {
+  test('blobs and trees round-trip byte for byte, named by their content hash', async () => {
+    const { store, dir } = await openObjects();
+    const small = Buffer.from('hi');
+    const text = Buffer.from('hello world\n'.repeat(1000));
+    const big = Buffer.from('compressible line of text\n'.repeat(20_000)); // > 256 KB: the asynchronous deflate path
+    const random = randomBytes(100_000); // incompressible: stored as is
+    const empty = Buffer.alloc(0);
+    const batch = store.beginBatch();
+    const hashes = await Promise.all([small, text, big, random, empty].map((b) => batch.putBlob(b)));
+    const tree = makeTree([
+      ['a.txt', 'f', hashes[0]!, 2, 0o644],
+      ['sub', 'd', hashObject('tree', encodeTree({ v: 1, e: [] })), 0, 0],
+    ]);
+    const treeHash = await batch.putTree(tree);
+    assert.equal(treeHash, hashTree(tree));
+    assert.equal(hashes[0], hashObject('blob', small));
+    // Readable by the writer before commit, invisible to others.
+    assert.deepEqual(await batch.readBlob(hashes[1]!), text);
+    assert.deepEqual(await batch.readTree(treeHash), tree);
+    const other = await ObjectStore.open(dir);
+    assert.equal(other.has(hashes[1]!), false);
+    await batch.commit();
+    assert.equal((await packFiles(path.dirname(dir))).length, 1, 'one pack per write');
+
+    for (const reader of [store, await ObjectStore.open(dir)]) {
+      assert.deepEqual(await reader.readBlob(hashes[0]!), small);
+      assert.deepEqual(await reader.readBlob(hashes[1]!), text);
+      assert.deepEqual(await reader.readBlob(hashes[2]!), big);
+      assert.deepEqual(await reader.readBlob(hashes[3]!), random);
+      assert.deepEqual(await reader.readBlob(hashes[4]!), empty);
+      assert.deepEqual(await reader.readTree(treeHash), tree);
+    }
+    // `refresh` picks up another process's packs.
+    assert.equal(other.has(hashes[1]!), false);
+    await other.refresh();
+    assert.equal(other.has(hashes[1]!), true);
+
+    const stats = store.stats();
+    assert.equal(stats.blobs, 5);
+    assert.equal(stats.trees, 1);
+    assert.equal(stats.rawBytes, small.length + text.length + big.length + random.length + empty.length + encodeTree(tree).length);
+    assert.ok(stats.storedBytes < stats.rawBytes / 2, 'compressible content is compressed');
+    assert.ok(stats.diskBytes >= stats.storedBytes);
+  });
+
+  test('a second write of the same content adds nothing; duplicates within a batch are stored once', async () => {
+    const { store, storeDir } = await openObjects();
+    const content = Buffer.from('same content, written twice '.repeat(10));
+    const batch = store.beginBatch();
+    const [h1, h2] = await Promise.all([batch.putBlob(content), batch.putBlob(Buffer.from(content))]);
+    assert.equal(h1, h2);
+    assert.equal(batch.addedObjects, 1);
+    await batch.commit();
+    const again = store.beginBatch();
+    assert.equal(await again.putBlob(content), h1);
+    assert.equal(again.addedObjects, 0);
+    assert.equal(again.addedBytes, 0);
+    await again.commit();
+    assert.equal((await packFiles(storeDir)).length, 1, 'an empty batch writes no pack');
+    assert.equal(store.stats().objects, 1);
+  });
+
+  test('abort leaves nothing behind; a committed batch refuses more objects', async () => {
+    const { store, dir } = await openObjects();
+    const batch = store.beginBatch();
+    const hash = await batch.putBlob(Buffer.from('aborted'));
+    await batch.abort();
+    assert.deepEqual(await fs.readdir(dir), []);
+    assert.equal(store.has(hash), false);
+    await assert.rejects(store.readBlob(hash), isLoadError());
+    const committed = store.beginBatch();
+    await committed.putBlob(Buffer.from('x'));
+    await committed.commit();
+    await assert.rejects(committed.putBlob(Buffer.from('y')));
+  });
+
+  test('a missing object, or one read as the wrong type, is a SnapshotLoadError', async () => {
+    const { store } = await openObjects();
+    const [blob] = await putBlobs(store, [Buffer.from('{"v":1,"e":[]}')]);
+    await assert.rejects(store.readBlob('0'.repeat(64)), isLoadError());
+    await assert.rejects(store.readTree(blob!), isLoadError());
+  });
+
+  test('a bit flipped in an object is detected on read, by verifyAll, and salvage keeps the others', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const contents = [Buffer.from('first object '.repeat(50)), Buffer.from('second object '.repeat(50)), Buffer.from('third')];
+    const hashes = await putBlobs(store, contents);
+    const [pack] = await packFiles(storeDir);
+    const entries = await readPackIndex(pack!);
+    const victim = entries.find((e) => e.hash === hashes[1])!;
+    await flipByte(pack!, victim.offset + Math.floor(victim.storedSize / 2));
+
+    const fresh = await ObjectStore.open(dir);
+    await assert.rejects(fresh.readBlob(hashes[1]!), isLoadError());
+    assert.deepEqual(await fresh.readBlob(hashes[0]!), contents[0]);
+    const broken = await fresh.verifyAll();
+    assert.deepEqual(
+      broken.map((b) => b.hash),
+      [hashes[1]],
+    );
+
+    const quarantine = path.join(storeDir, 'quarantine');
+    const result = await fresh.salvage(broken.map((b) => b.pack), quarantine);
+    assert.equal(result.saved, 2);
+    assert.equal(result.lost, 1);
+    assert.equal((await fs.readdir(quarantine)).length, 1, 'the damaged pack is kept in quarantine');
+    assert.equal(await exists(pack!), false);
+    assert.deepEqual(await fresh.verifyAll(), []);
+    assert.equal(fresh.has(hashes[1]!), false);
+    const reopened = await ObjectStore.open(dir);
+    assert.deepEqual(await reopened.readBlob(hashes[0]!), contents[0]);
+    assert.deepEqual(await reopened.readBlob(hashes[2]!), contents[2]);
+    assert.equal(reopened.has(hashes[1]!), false);
+  });
+
+  test('a pack with a damaged index is reported and every record is salvaged from it', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const contents = [Buffer.from('alpha'), Buffer.from('beta '.repeat(40)), Buffer.from('gamma')];
+    const hashes = await putBlobs(store, contents);
+    const [pack] = await packFiles(storeDir);
+    const size = (await fs.stat(pack!)).size;
+    await flipByte(pack!, size - 50 - 52 * 3 + 5); // inside the first index entry
+
+    const fresh = await ObjectStore.open(dir);
+    assert.equal(fresh.damaged.size, 1);
+    await assert.rejects(fresh.readBlob(hashes[0]!), isLoadError());
+    const broken = await fresh.verifyAll();
+    assert.equal(broken.length, 1);
+    assert.equal(broken[0]!.hash, undefined);
+    const result = await fresh.salvage([broken[0]!.pack], path.join(storeDir, 'quarantine'));
+    assert.equal(result.saved, 3);
+    for (let i = 0; i < 3; i++) assert.deepEqual(await fresh.readBlob(hashes[i]!), contents[i]);
+    assert.equal((await ObjectStore.open(dir)).damaged.size, 0);
+  });
+
+  test('a truncated pack is reported; the records before the cut are salvaged', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const contents = [Buffer.from('one '.repeat(30)), Buffer.from('two '.repeat(30)), Buffer.from('three '.repeat(30))];
+    const hashes = await putBlobs(store, contents);
+    const [pack] = await packFiles(storeDir);
+    const entries = await readPackIndex(pack!);
+    const third = entries.find((e) => e.hash === hashes[2])!;
+    await fs.truncate(pack!, third.offset + 3);
+
+    const fresh = await ObjectStore.open(dir);
+    assert.equal(fresh.damaged.size, 1);
+    const broken = await fresh.verifyAll();
+    assert.equal(broken.length, 1);
+    const result = await fresh.salvage([broken[0]!.pack], path.join(storeDir, 'quarantine'));
+    assert.equal(result.saved, 2);
+    assert.deepEqual(await fresh.readBlob(hashes[0]!), contents[0]);
+    assert.deepEqual(await fresh.readBlob(hashes[1]!), contents[1]);
+    assert.equal(fresh.has(hashes[2]!), false);
+    assert.deepEqual(await fresh.verifyAll(), []);
+  });
+
+  test('trees with unsafe, duplicate or unsorted names are refused on read', async () => {
+    const { store } = await openObjects();
+    const blob = (await putBlobs(store, [Buffer.from('x')]))[0]!;
+    const entry = (name: string): TreeEntry => [name, 'f', blob, 1, 0o644];
+    const hostile: TreeObject[] = [
+      { v: 1, e: [entry('..')] },
+      { v: 1, e: [entry('.')] },
+      { v: 1, e: [entry('a/b')] },
+      { v: 1, e: [entry('../x')] },
+      { v: 1, e: [entry('/etc/x')] },
+      { v: 1, e: [entry('a\\b')] },
+      { v: 1, e: [entry('nul\0name')] },
+      { v: 1, e: [entry('')] },
+      { v: 1, e: [entry('a'), entry('a')] },
+      { v: 1, e: [entry('b'), entry('a')] },
+    ];
+    const batch = store.beginBatch();
+    const hashes = [];
+    for (const tree of hostile) hashes.push(await batch.putTree(tree)); // bypasses makeTree's checks
+    const notJson = await batch.putBlob(Buffer.from('not a tree'));
+    await batch.commit();
+    for (const [i, hash] of hashes.entries()) {
+      await assert.rejects(store.readTree(hash), isLoadError(), `tree ${JSON.stringify(hostile[i]!.e.map((e) => e[0]))} must be refused`);
+    }
+    // A blob whose bytes are not a tree cannot pass for one (the hash has a type prefix).
+    await assert.rejects(store.readTree(notJson), isLoadError());
+    assert.throws(() => makeTree([entry('a'), entry('a')]), isLoadError('InvalidState'));
+  });
+
+  test('removeUnreferenced deletes dead packs, rewrites mixed ones, and keeps every live object readable', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const [a, b] = await putBlobs(store, [Buffer.from('live a '.repeat(20)), Buffer.from('dead b '.repeat(20))]);
+    const [c] = await putBlobs(store, [Buffer.from('dead c')]);
+    const [d] = await putBlobs(store, [Buffer.from('live d')]);
+    assert.equal((await packFiles(storeDir)).length, 3);
+    const before = store.stats();
+    const result = await store.removeUnreferenced(new Set([a!, d!]));
+    assert.equal(result.removedObjects, 2);
+    assert.ok(result.freedBytes > 0);
+    const after = store.stats();
+    assert.equal(after.objects, before.objects - 2);
+    assert.equal(after.packs, 2, 'the all-dead pack is deleted, the mixed one replaced');
+    for (const reader of [store, await ObjectStore.open(dir)]) {
+      assert.deepEqual(await reader.readBlob(a!), Buffer.from('live a '.repeat(20)));
+      assert.deepEqual(await reader.readBlob(d!), Buffer.from('live d'));
+      assert.equal(reader.has(b!), false);
+      assert.equal(reader.has(c!), false);
+    }
+    assert.deepEqual(await store.verifyAll(), []);
+    // Nothing left to collect the second time.
+    assert.deepEqual(await store.removeUnreferenced(new Set([a!, d!])), { removedObjects: 0, freedBytes: 0 });
+  });
+
+  test('a reader keeps working after another process garbage-collected and rewrote a pack', async () => {
+    const { store, dir } = await openObjects();
+    const [live] = await putBlobs(store, [Buffer.from('live '.repeat(30)), Buffer.from('dead '.repeat(30))]);
+    const reader = await ObjectStore.open(dir); // another window: index loaded, no pack open yet
+    await store.removeUnreferenced(new Set([live!])); // the command-line tool's gc
+    assert.deepEqual(await reader.readBlob(live!), Buffer.from('live '.repeat(30)));
+  });
+
+  test('objects folder and packs are owner-only; stale temporaries are removed', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    await putBlobs(store, [Buffer.from('private')]);
+    for (const entry of await listModes(storeDir)) {
+      assert.equal(entry.mode, entry.kind === 'dir' ? 0o700 : 0o600, `${entry.rel} has mode ${entry.mode.toString(8)}`);
+    }
+    const leftover = path.join(dir, 'tmp-abc.pack.partial');
+    const recent = path.join(dir, 'tmp-def.pack.partial');
+    await fs.writeFile(leftover, 'x');
+    await fs.writeFile(recent, 'x');
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    await fs.utimes(leftover, old, old);
+    assert.equal(await store.removeStaleTemporaries(), 1);
+    assert.equal(await exists(leftover), false);
+    assert.equal(await exists(recent), true, 'a writer may still be filling a recent one');
+  });
+});

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { pointIdTime } from '../../src/core/ids';
+import type { Logger } from '../../src/core/logger';
+import type { PointIndex } from '../../src/core/schemas';
+import { cleanupAll, exists, listModes, makeSandbox, openStore, readFiles, readJson, writeFiles } from './helpers/storeFixtures';
+import { pointIdAt, writeManifest } from './helpers/storePoints';
+
+after(cleanupAll);
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, debug: () => undefined, info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
+}
+
+describe('PersistenceManager: the points folder and its index', () => {
+  test('a corrupt points/index.json is rebuilt from the manifests without anyone noticing', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint(undefined, { label: 'first' }))!;
+    await writeFiles(sb.ws, { 'a.txt': 'b\n' });
+    const b = (await store.recovery.createRecoveryPoint())!;
+    const indexFile = path.join(sb.store, 'points', 'index.json');
+    for (const damage of ['{"schemaVersion":1,"points":[{"id":1}]}', 'not json at all', '']) {
+      await fs.writeFile(indexFile, damage);
+      const reader = await openStore(sb, { actor: 'test:reader', logger: recordingLogger() });
+      const list = await reader.recovery.listRecoveryPoints();
+      assert.deepEqual(
+        list.map((p) => [p.id, p.label]),
+        [
+          [b.id, null],
+          [a.id, 'first'],
+        ],
+      );
+      const rebuilt = await readJson<PointIndex>(indexFile);
+      assert.deepEqual(
+        rebuilt.points.map((p) => p.id),
+        [b.id, a.id],
+        'the index is written again',
+      );
+    }
+  });
+
+  test('a manifest written without its index update (a crash) is still listed; a deleted one is not', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    // Simulate a crash between the manifest and the index: copy a manifest under a newer id, index untouched.
+    const manifest = await readJson<Record<string, unknown>>(path.join(sb.store, 'points', `${a.id}.json`));
+    const crashedId = pointIdAt(pointIdTime(a.id) + 1000);
+    await writeManifest(sb.store, { ...manifest, id: crashedId, parentId: a.id });
+    const other = await openStore(sb, { actor: 'test:other' });
+    assert.deepEqual(
+      (await other.recovery.listRecoveryPoints()).map((p) => p.id),
+      [crashedId, a.id],
+    );
+    assert.deepEqual(
+      (await store.recovery.listRecoveryPoints()).map((p) => p.id),
+      [crashedId, a.id],
+      'also in the process that wrote the index',
+    );
+    // It restores like any other point.
+    await writeFiles(sb.ws, { 'a.txt': 'changed\n' });
+    await store.recovery.restore(crashedId);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
+    // A manifest removed behind the index's back disappears from the list.
+    await fs.rm(path.join(sb.store, 'points', `${crashedId}.json`));
+    assert.equal((await other.recovery.listRecoveryPoints()).some((p) => p.id === crashedId), false);
+  });
+
+  test('a corrupt manifest not in the index is not listed, and a warning says so', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const logger = recordingLogger();
+    const store = await openStore(sb, { logger });
+    const a = (await store.recovery.createRecoveryPoint())!;
+    const brokenId = pointIdAt(Date.now() + 1000);
+    await fs.writeFile(path.join(sb.store, 'points', `${brokenId}.json`), '{"schemaVersion":1,"id":');
+    const list = await store.recovery.listRecoveryPoints();
+    assert.deepEqual(
+      list.map((p) => p.id),
+      [a.id],
+    );
+    assert.ok(logger.warnings.some((w) => w.includes(brokenId) && /damaged/.test(w)), logger.warnings.join('\n'));
+    // Other files in the folder are ignored.
+    await fs.writeFile(path.join(sb.store, 'points', 'notes.json'), '{}');
+    await fs.writeFile(path.join(sb.store, 'points', `${a.id}.json.1234abcd`), 'temporary of an interrupted write');
+    assert.deepEqual(
+      (await store.recovery.listRecoveryPoints()).map((p) => p.id),
+      [a.id],
+    );
+  });
+
+  test('a new point sorts after every listed point, even when the clock went back or another machine wrote a later id', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    const manifest = await readJson<Record<string, unknown>>(path.join(sb.store, 'points', `${a.id}.json`));
+    const futureId = pointIdAt(Date.now() + 3_600_000);
+    await writeManifest(sb.store, { ...manifest, id: futureId, parentId: a.id });
+    await writeFiles(sb.ws, { 'a.txt': 'b\n' });
+    const b = (await store.recovery.createRecoveryPoint())!;
+    assert.equal(b.parentId, futureId, 'its parent is the newest point');
+    const list = await store.recovery.listRecoveryPoints();
+    assert.equal(list[0]!.id, b.id, 'and it is listed as the newest');
+    assert.equal((await store.state.getState()).newestPointId, b.id);
+  });
+
+  test('labels change only the label: the rest of the manifest stays as written', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    await store.persistence.setLabel(a.id, 'x'.repeat(500));
+    const labelled = (await store.persistence.loadSnapshot(a.id))!;
+    assert.equal(labelled.label, 'x'.repeat(200), 'labels are cut to 200 characters');
+    assert.deepEqual({ ...labelled, label: null }, a);
+  });
+
+  test('a store folder inside the workspace is never captured nor touched by a restore', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const storeDir = path.join(sb.ws, '.recovery-store');
+    const store = await openStore(sb, { storeDir });
+    const a = (await store.recovery.createRecoveryPoint())!;
+    assert.equal(a.fileCount, 1);
+    await writeFiles(sb.ws, { 'a.txt': 'b\n' });
+    const b = (await store.recovery.createRecoveryPoint())!;
+    assert.equal(b.fileCount, 1);
+    await store.recovery.restore(a.id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
+    assert.ok(await exists(path.join(storeDir, 'points', `${b.id}.json`)));
+    assert.equal((await store.recovery.verify()).ok, true);
+  });
+});
+
+describe('store permissions', () => {
+  test('every folder of the store is 0700 and every file 0600, after every kind of write', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'dir/b.txt': 'b\n' });
+    const store = await openStore(sb);
+    await store.state.updateState({ data: { k: 1 } });
+    const a = (await store.recovery.createRecoveryPoint(undefined, { label: 'x' }))!;
+    await writeFiles(sb.ws, { 'a.txt': 'changed\n' });
+    const b = (await store.recovery.createRecoveryPoint())!;
+    await store.persistence.setLabel(b.id, 'y');
+    await store.recovery.restore(a.id);
+    await store.recovery.undoLastRestore();
+    await store.recovery.deletePoints([b.id]);
+    await store.recovery.cleanupRecoveryPoints();
+    await fs.writeFile(path.join(sb.store, 'state.json'), 'garbage');
+    await store.state.syncState(); // quarantines the state file
+    await store.close();
+    const modes = await listModes(sb.store);
+    assert.ok(modes.some((m) => m.rel.startsWith('quarantine/')));
+    assert.ok(modes.some((m) => m.rel.endsWith('.pack')));
+    assert.ok(modes.some((m) => m.rel === 'audit.log.jsonl'));
+    assert.ok(modes.some((m) => m.rel === 'points/index.json'));
+    const wrong = modes.filter((m) => m.mode !== (m.kind === 'dir' ? 0o700 : 0o600)).map((m) => `${m.rel} ${m.mode.toString(8)}`);
+    assert.deepEqual(wrong, []);
+    assert.equal(((await fs.stat(sb.store)).mode & 0o777).toString(8), '700');
+    // The restore wrote files in the workspace with their own modes, not the store's.
+    assert.equal((await readFiles(sb.ws))['a.txt'], 'file 644 changed\n');
+  });
+});

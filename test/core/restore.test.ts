@@ -1,0 +1,488 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { lookupEntry } from '../../src/core/capture';
+import { StateError } from '../../src/core/errors';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
+import type { TreeEntry } from '../../src/core/schemas';
+import { auditEntries, cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { manifestFor, pointIdAt, writeManifest } from './helpers/storePoints';
+
+after(cleanupAll);
+
+const BINARY = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0, 128, 127]);
+
+/** Tracked files of every kind, plus files that are ignored, excluded or secret. */
+async function populate(sb: Sandbox): Promise<void> {
+  await writeFiles(sb.ws, {
+    'README.md': '# demo\n',
+    'src/app.ts': 'export const app = 1;\n',
+    'src/lib/util.ts': 'export const util = 1;\n',
+    'src/lib/deep/x/y.txt': 'deep\n',
+    'bin/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+    'data/blob.bin': BINARY,
+    'link-to-readme': { symlink: 'README.md' },
+    'link-outside': { symlink: '../canary/canary.txt' },
+    'was-file': 'I am a file\n',
+    'was-dir/inner.txt': 'inside a folder\n',
+    '.gitignore': 'build/\n*.log\ngen.txt\n',
+    'build/out.js': 'built 1\n',
+    'debug.log': 'log 1\n',
+    'node_modules/x/index.js': 'module 1\n',
+    '.env': 'SECRET=1\n',
+  });
+}
+
+const IGNORED = ['build', 'debug.log', 'node_modules', '.env', 'new.log'];
+const isIgnored = (rel: string) => IGNORED.some((p) => rel === p || rel.startsWith(`${p}/`));
+
+/** Changes every tracked thing, and the ignored ones too. */
+async function mutate(sb: Sandbox): Promise<void> {
+  await writeFiles(sb.ws, {
+    'src/app.ts': 'export const app = 2; // broken\n',
+    'src/lib/deep': null,
+    'src/new.ts': 'new file\n',
+    'src/newdir/sub/a.ts': 'new folder\n',
+    'data/blob.bin': Buffer.from('text now'),
+    'link-to-readme': { symlink: 'src/app.ts' },
+    'link-outside': 'now a regular file\n',
+    'was-file': null,
+    'was-file/child.txt': 'file became a folder\n',
+    'was-dir': 'folder became a file\n',
+    'build/out.js': 'built 2\n',
+    'debug.log': 'log 2\n',
+    'node_modules/x/index.js': 'module 2\n',
+    '.env': 'SECRET=2\n',
+    'new.log': 'untracked new log\n',
+  });
+  await fs.chmod(path.join(sb.ws, 'bin/run.sh'), 0o644);
+}
+
+function isKind(kind: string) {
+  return (error: unknown) => error instanceof StateError && error.kind === kind;
+}
+
+async function canaryIntact(sb: Sandbox): Promise<void> {
+  assert.deepEqual(await readFiles(sb.canary), { 'canary.txt': 'file 644 do not touch\n' });
+  assert.deepEqual((await fs.readdir(sb.root)).sort(), ['canary', 'store', 'ws'], 'nothing was written beside the workspace');
+}
+
+describe('restore', () => {
+  test('a whole point comes back byte for byte: contents, deletions, modes, links, nested and kind changes; ignored files untouched', async () => {
+    const sb = await makeSandbox();
+    await populate(sb);
+    const store = await openStore(sb);
+    const atPoint = await readFiles(sb.ws);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await mutate(sb);
+    const mutated = await readFiles(sb.ws);
+
+    const result = await store.recovery.restore(point.id);
+    const now = await readFiles(sb.ws);
+    const tracked = (map: Record<string, string>) => Object.fromEntries(Object.entries(map).filter(([rel]) => !isIgnored(rel)));
+    assert.deepEqual(tracked(now), tracked(atPoint), 'every tracked file, folder, mode and link is as it was');
+    assert.equal(now['bin/run.sh'], 'file 755 #!/bin/sh\necho hi\n');
+    assert.equal(now['link-outside'], 'link -> ../canary/canary.txt', 'restored as a link, not followed');
+    assert.equal(now['src/newdir'], undefined, 'folders left empty by deletions are removed');
+    // Ignored, excluded and secret files: exactly as they were before the restore.
+    for (const rel of Object.keys(mutated).filter(isIgnored)) assert.equal(now[rel], mutated[rel], `${rel} is untouched`);
+    assert.deepEqual(result.outcome.skipped, []);
+    assert.deepEqual([...result.outcome.removed].sort(), ['ws/src/new.ts', 'ws/src/newdir/sub/a.ts', 'ws/was-dir', 'ws/was-file/child.txt']);
+    await canaryIntact(sb);
+
+    // A safety point was made first and is recorded for undo.
+    const safety = (await store.persistence.loadSnapshot(result.safetyPointId))!;
+    assert.equal(safety.trigger, 'before-restore');
+    const state = await store.state.getState();
+    assert.equal(state.lastRestore?.safetyPointId, safety.id);
+    assert.equal(state.lastRestore?.restoredPointId, point.id);
+    assert.equal(state.newestPointId, safety.id);
+    const audit = (await auditEntries(store)).filter((e) => e.action === 'restore');
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]!.pointId, point.id);
+    assert.equal(audit[0]!.details?.safetyPointId, safety.id);
+
+    // Undo returns the workspace exactly as it was before the restore.
+    const undone = await store.recovery.undoLastRestore();
+    assert.equal(undone.point.id, safety.id);
+    assert.deepEqual(await readFiles(sb.ws), mutated);
+    await canaryIntact(sb);
+  });
+
+  test('restoring some paths, or one file, leaves everything else untouched; undo covers the same paths', async () => {
+    const sb = await makeSandbox();
+    await populate(sb);
+    const store = await openStore(sb);
+    const atPoint = await readFiles(sb.ws);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await mutate(sb);
+    const mutated = await readFiles(sb.ws);
+
+    const preview = await store.recovery.previewRestore(point.id, ['ws/src']);
+    assert.deepEqual(await readFiles(sb.ws), mutated, 'a preview changes nothing');
+    assert.deepEqual(
+      {
+        add: preview.add.map((c) => c.path),
+        modify: preview.modify.map((c) => c.path),
+        remove: preview.remove.map((c) => c.path),
+      },
+      { add: ['ws/src/lib/deep/x/y.txt'], modify: ['ws/src/app.ts'], remove: ['ws/src/new.ts', 'ws/src/newdir/sub/a.ts'] },
+    );
+
+    await store.recovery.restore(point.id, { paths: ['ws/src'] });
+    const afterFolder = await readFiles(sb.ws);
+    for (const [rel, value] of Object.entries(afterFolder)) {
+      if (rel === 'src' || rel.startsWith('src/')) assert.equal(value, atPoint[rel], `${rel} restored`);
+      else assert.equal(value, mutated[rel], `${rel} outside the chosen folder is untouched`);
+    }
+    for (const rel of Object.keys(atPoint).filter((r) => r.startsWith('src/'))) assert.ok(rel in afterFolder, `${rel} is back`);
+    assert.equal(afterFolder['src/newdir'], undefined);
+    const undone = await store.recovery.undoLastRestore();
+    assert.ok(undone);
+    assert.deepEqual(await readFiles(sb.ws), mutated, 'undo of a partial restore');
+
+    const single = await store.recovery.restoreFile(point.id, 'ws/bin/run.sh');
+    assert.deepEqual(single.outcome.written, ['ws/bin/run.sh']);
+    const afterFile = await readFiles(sb.ws);
+    assert.deepEqual(afterFile, { ...mutated, 'bin/run.sh': 'file 755 #!/bin/sh\necho hi\n' });
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), mutated);
+    await canaryIntact(sb);
+  });
+
+  test('a file that exists but is not tracked is never overwritten; ignored files are never deleted', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'keep.txt': 'tracked\n', 'gen.txt': 'generated v1\n', '.gitignore': '*.log\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    assert.equal(point.fileCount, 3);
+    // gen.txt becomes ignored and changes; a new ignored file appears where nothing was tracked.
+    await writeFiles(sb.ws, { '.gitignore': '*.log\ngen.txt\n', 'gen.txt': 'generated v2, precious\n', 'x.log': 'log\n', 'keep.txt': 'edited\n' });
+    const result = await store.recovery.restore(point.id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'gen.txt'), 'utf8'), 'generated v2, precious\n');
+    assert.deepEqual(
+      result.outcome.skipped.map((s) => s.path),
+      ['ws/gen.txt'],
+    );
+    assert.match(result.outcome.skipped[0]!.reason, /not tracked/);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'x.log'), 'utf8'), 'log\n');
+    assert.equal(await fs.readFile(path.join(sb.ws, 'keep.txt'), 'utf8'), 'tracked\n');
+    assert.equal(await fs.readFile(path.join(sb.ws, '.gitignore'), 'utf8'), '*.log\n');
+  });
+
+  test('restore of an unknown point is SnapshotNotFound and changes nothing', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    await assert.rejects(store.recovery.restore('20990101T000000000Z-abcdef'), isKind('SnapshotNotFound'));
+    await assert.rejects(store.recovery.restore('not-an-id'), isKind('SnapshotNotFound'));
+    await assert.rejects(store.recovery.undoLastRestore(), isKind('InvalidState'), 'nothing to undo');
+    assert.deepEqual(await store.recovery.listRecoveryPoints(), []);
+  });
+
+  test('a restore that fails part way (a damaged file content) can still be undone', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'A original\n', 'b.txt': 'B original '.repeat(20), 'gone.txt': 'to be removed\n' });
+    const store = await openStore(sb);
+    await writeFiles(sb.ws, { 'gone.txt': null });
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'A edited\n', 'b.txt': 'B edited\n', 'extra.txt': 'added later\n' });
+    const before = await readFiles(sb.ws);
+    // Damage b.txt's content in the point's pack.
+    const b = await lookupEntry(await store.persistence.objects(), point.root, 'ws/b.txt');
+    assert.ok(b);
+    await damageObject(sb.store, b.hash);
+    const fresh = await openStore(sb, { actor: 'test:fresh' });
+
+    await assert.rejects(fresh.recovery.restore(point.id), isKind('SnapshotLoadError'));
+    // However far it got, undo brings back the files as they were before it started.
+    await fresh.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), before);
+  });
+});
+
+// ── hostile points ─────────────────────────────────────────────────────────
+
+/** Puts a point whose root tree holds `ws` → the given entries (checked by nothing), with a hand-written manifest. */
+async function hostilePoint(store: RecoveryStore, sb: Sandbox, wsEntries: unknown[], extraRootEntries: unknown[] = []): Promise<string> {
+  const objects = await store.persistence.objects();
+  const root = await store.persistence.lock.run(async () => {
+    const batch = objects.beginBatch();
+    const ws = await batch.putTree({ v: 1, e: wsEntries as TreeEntry[] });
+    const rootEntries = [['ws', 'd', ws, 0, 0], ...extraRootEntries].sort((a, b) => ((a as string[])[0]! < (b as string[])[0]! ? -1 : 1));
+    const hash = await batch.putTree({ v: 1, e: rootEntries as TreeEntry[] });
+    await batch.commit();
+    return hash;
+  });
+  const id = pointIdAt(Date.now() - 60_000);
+  await writeManifest(sb.store, manifestFor(root, { id, roots: [{ name: 'ws', path: sb.ws }] }));
+  return id;
+}
+
+async function blob(store: RecoveryStore, content: string | Buffer): Promise<string> {
+  const objects = await store.persistence.objects();
+  return store.persistence.lock.run(async () => {
+    const batch = objects.beginBatch();
+    const hash = await batch.putBlob(Buffer.from(content));
+    await batch.commit();
+    return hash;
+  });
+}
+
+describe('restore of hostile points never writes outside the workspace', () => {
+  const unsafeNames = ['..', '.', '../x', '../canary/canary.txt', '/etc/x', 'a/b', 'nul\0byte', 'back\\slash', ''];
+  for (const name of unsafeNames) {
+    test(`a tree naming ${JSON.stringify(name)} is refused`, async () => {
+      const sb = await makeSandbox();
+      await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+      const store = await openStore(sb);
+      await store.recovery.createRecoveryPoint();
+      const evil = await blob(store, 'pwned\n');
+      const id = await hostilePoint(store, sb, [[name, 'f', evil, 6, 0o644]]);
+      const before = await readFiles(sb.ws);
+      await assert.rejects(store.recovery.restore(id), isKind('SnapshotLoadError'));
+      await assert.rejects(store.recovery.restore(id, { paths: ['ws/a.txt'] }), isKind('SnapshotLoadError'));
+      assert.deepEqual(await readFiles(sb.ws), before);
+      await canaryIntact(sb);
+      const report = await store.recovery.verify();
+      assert.deepEqual(
+        report.brokenPoints.map((p) => p.id),
+        [id],
+        'verify names the hostile point',
+      );
+    });
+  }
+
+  test('duplicate names in a tree are refused', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const evil = await blob(store, 'x');
+    const id = await hostilePoint(store, sb, [
+      ['a.txt', 'f', evil, 1, 0o644],
+      ['a.txt', 'd', evil, 1, 0],
+    ]);
+    await assert.rejects(store.recovery.restore(id), isKind('SnapshotLoadError'));
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
+    await canaryIntact(sb);
+  });
+
+  test('a root entry that is not a workspace folder, or a root tree naming "..", is never written', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const evil = await blob(store, 'pwned\n');
+    const objects = await store.persistence.objects();
+    const otherTree = await store.persistence.lock.run(async () => {
+      const batch = objects.beginBatch();
+      const h = await batch.putTree({ v: 1, e: [['canary.txt', 'f', evil, 6, 0o644]] });
+      await batch.commit();
+      return h;
+    });
+    const id = await hostilePoint(store, sb, [['a.txt', 'f', evil, 6, 0o644]], [['canary', 'd', otherTree, 6, 0]]);
+    const result = await store.recovery.restore(id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'pwned\n', 'the workspace part is restored');
+    assert.deepEqual(
+      result.outcome.skipped.map((s) => s.path),
+      ['canary/canary.txt'],
+    );
+    await canaryIntact(sb);
+
+    const dotdot = await hostilePoint(store, sb, [['a.txt', 'f', evil, 6, 0o644]], [['..', 'd', otherTree, 6, 0]]);
+    await assert.rejects(store.recovery.restore(dotdot), isKind('SnapshotLoadError'));
+    await canaryIntact(sb);
+  });
+
+  test('a path through a symbolic link in the workspace that points outside is skipped', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', '.gitignore': 'out\n', out: { symlink: '../canary' } });
+    const store = await openStore(sb);
+    const evil = await blob(store, 'pwned\n');
+    const outTree = await store.persistence.lock.run(async () => {
+      const batch = (await store.persistence.objects()).beginBatch();
+      const h = await batch.putTree({ v: 1, e: [['canary.txt', 'f', evil, 6, 0o644], ['new.txt', 'f', evil, 6, 0o644]] });
+      await batch.commit();
+      return h;
+    });
+    const id = await hostilePoint(store, sb, [
+      ['.gitignore', 'f', await blob(store, 'out\n'), 4, 0o644],
+      ['a.txt', 'f', evil, 6, 0o644],
+      ['out', 'd', outTree, 12, 0],
+    ]);
+    const result = await store.recovery.restore(id);
+    assert.deepEqual(result.outcome.skipped.map((s) => s.path).sort(), ['ws/out/canary.txt', 'ws/out/new.txt']);
+    assert.match(result.outcome.skipped[0]!.reason, /symbolic link/);
+    assert.equal((await fs.lstat(path.join(sb.ws, 'out'))).isSymbolicLink(), true);
+    await canaryIntact(sb);
+  });
+
+  test('a tracked link replaced by a folder in the point: the link is removed, never written through', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', out: { symlink: '../canary' } });
+    const store = await openStore(sb);
+    const evil = await blob(store, 'pwned\n');
+    const outTree = await store.persistence.lock.run(async () => {
+      const batch = (await store.persistence.objects()).beginBatch();
+      const h = await batch.putTree({ v: 1, e: [['canary.txt', 'f', evil, 6, 0o644]] });
+      await batch.commit();
+      return h;
+    });
+    const id = await hostilePoint(store, sb, [
+      ['a.txt', 'f', evil, 6, 0o644],
+      ['out', 'd', outTree, 6, 0],
+    ]);
+    const before = await readFiles(sb.ws);
+    await store.recovery.restore(id);
+    assert.equal((await fs.lstat(path.join(sb.ws, 'out'))).isDirectory(), true);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'out/canary.txt'), 'utf8'), 'pwned\n');
+    await canaryIntact(sb);
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), before, 'undo brings the link back');
+    await canaryIntact(sb);
+  });
+
+  test('names with a newline stay inside the workspace; links to outside are created as links only', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const evil = await blob(store, 'pwned\n');
+    const target = await blob(store, '../canary/canary.txt');
+    const id = await hostilePoint(store, sb, [
+      ['a.txt', 'f', evil, 6, 0o644],
+      ['escape', 'l', target, 20, 0],
+      ['evil\nname', 'f', evil, 6, 0o644],
+    ]);
+    await store.recovery.restore(id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'evil\nname'), 'utf8'), 'pwned\n');
+    assert.equal(await fs.readlink(path.join(sb.ws, 'escape')), '../canary/canary.txt');
+    await canaryIntact(sb);
+    // A later point writing below that link is refused (the link is an ancestor).
+    const outTree = await store.persistence.lock.run(async () => {
+      const batch = (await store.persistence.objects()).beginBatch();
+      const h = await batch.putTree({ v: 1, e: [['x', 'f', evil, 6, 0o644]] });
+      await batch.commit();
+      return h;
+    });
+    const through = await hostilePoint(store, sb, [
+      ['a.txt', 'f', evil, 6, 0o644],
+      ['escape', 'd', outTree, 6, 0],
+    ]);
+    const result = await store.recovery.restore(through);
+    // The link is tracked now, so the point replaces it by a real folder: removed, never followed.
+    assert.equal((await fs.lstat(path.join(sb.ws, 'escape'))).isDirectory(), true);
+    assert.deepEqual(result.outcome.written.sort(), ['ws/escape/x']);
+    await canaryIntact(sb);
+  });
+
+  test('a point cannot plant files in .git (or other folders points never capture), nor set special mode bits', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', '.git/HEAD': 'ref: refs/heads/main\n' });
+    const store = await openStore(sb);
+    const hook = await blob(store, '#!/bin/sh\necho pwned\n');
+    const objects = await store.persistence.objects();
+    const gitTree = await store.persistence.lock.run(async () => {
+      const batch = objects.beginBatch();
+      const hooks = await batch.putTree({ v: 1, e: [['pre-commit', 'f', hook, 20, 0o755]] });
+      const git = await batch.putTree({ v: 1, e: [['HEAD', 'f', hook, 20, 0o644], ['hooks', 'd', hooks, 20, 0]] });
+      await batch.commit();
+      return git;
+    });
+    const id = await hostilePoint(store, sb, [
+      ['.git', 'd', gitTree, 40, 0],
+      ['a.txt', 'f', hook, 20, 0o4755],
+    ]);
+    const result = await store.recovery.restore(id);
+    assert.equal(await exists(path.join(sb.ws, '.git/hooks/pre-commit')), false, 'no hook planted');
+    assert.equal(await fs.readFile(path.join(sb.ws, '.git/HEAD'), 'utf8'), 'ref: refs/heads/main\n');
+    assert.deepEqual(result.outcome.skipped.map((s) => s.path).sort(), ['ws/.git/HEAD', 'ws/.git/hooks/pre-commit']);
+    const mode = (await fs.stat(path.join(sb.ws, 'a.txt'))).mode & 0o7777;
+    assert.equal(mode, 0o755, 'setuid is not restored');
+  });
+
+  test('a hand-written manifest with a wrong id, schema or root hash is not a point', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const real = (await store.recovery.createRecoveryPoint())!;
+    const missingRoot = pointIdAt(Date.now() - 5000);
+    await writeManifest(sb.store, manifestFor('f'.repeat(64), { id: missingRoot }));
+    await writeManifest(sb.store, { ...manifestFor(real.root), root: '../../etc/passwd' }, pointIdAt(Date.now() - 4000));
+    await writeManifest(sb.store, { hello: 'world' }, pointIdAt(Date.now() - 3000));
+    const list = await store.recovery.listRecoveryPoints();
+    assert.deepEqual(
+      list.map((p) => p.id).sort(),
+      [missingRoot, real.id].sort(),
+      'only manifests that pass the schema are listed',
+    );
+    await assert.rejects(store.recovery.restore(missingRoot), isKind('SnapshotLoadError'));
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
+  });
+});
+
+// ── random workspaces ───────────────────────────────────────────────────────
+
+type Entry = { kind: 'f'; content: string; mode: number } | { kind: 'l'; target: string };
+
+/** Paths over a tiny alphabet so that files, folders and links collide often (a file where a folder was, …). */
+const pathArb = fc
+  .array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 3 })
+  .map((parts) => parts.join('/'));
+const entryArb: fc.Arbitrary<Entry> = fc.oneof(
+  fc.record({ kind: fc.constant('f' as const), content: fc.string({ maxLength: 20 }), mode: fc.constantFrom(0o644, 0o755, 0o600) }),
+  fc.record({ kind: fc.constant('l' as const), target: fc.constantFrom('a', 'b/c', '../canary/canary.txt', 'missing') }),
+);
+/** A consistent workspace: no path is both a file and a folder. */
+const workspaceArb = fc.dictionary(pathArb, entryArb, { maxKeys: 8 }).map((entries) => {
+  const out: Record<string, Entry> = {};
+  for (const [p, e] of Object.entries(entries).sort(([a], [b]) => a.length - b.length)) {
+    const ancestors = p.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'));
+    if (ancestors.some((a) => a in out)) continue;
+    if (Object.keys(out).some((q) => q.startsWith(`${p}/`))) continue;
+    out[p] = e;
+  }
+  return out;
+});
+
+async function writeWorkspace(ws: string, entries: Record<string, Entry>): Promise<void> {
+  for (const name of await fs.readdir(ws)) if (name !== '.env') await fs.rm(path.join(ws, name), { recursive: true, force: true });
+  await writeFiles(
+    ws,
+    Object.fromEntries(Object.entries(entries).map(([p, e]) => [p, e.kind === 'f' ? { content: e.content, mode: e.mode } : { symlink: e.target }])),
+  );
+}
+
+describe('restore and undo on random workspaces', () => {
+  test('property: restoring a point gives exactly its files; undo gives exactly the files before', async () => {
+    await fc.assert(
+      fc.asyncProperty(workspaceArb, workspaceArb, fc.boolean(), async (first, second, partial) => {
+        const sb = await makeSandbox();
+        try {
+          await writeFiles(sb.ws, { '.env': 'SECRET=keep\n' });
+          await writeWorkspace(sb.ws, first);
+          const store = await openStore(sb);
+          const atPoint = await readFiles(sb.ws);
+          const point = (await store.recovery.createRecoveryPoint())!;
+          await writeWorkspace(sb.ws, second);
+          await writeFiles(sb.ws, { '.env': 'SECRET=changed\n' });
+          const before = await readFiles(sb.ws);
+          const paths = partial ? ['ws/a'] : undefined;
+          await store.recovery.restore(point.id, { paths });
+          const after = await readFiles(sb.ws);
+          const expected = partial
+            ? { ...Object.fromEntries(Object.entries(before).filter(([p]) => p !== 'a' && !p.startsWith('a/'))), ...Object.fromEntries(Object.entries(atPoint).filter(([p]) => p === 'a' || p.startsWith('a/'))) }
+            : { ...atPoint, '.env': before['.env']! };
+          assert.deepEqual(after, expected);
+          await store.recovery.undoLastRestore();
+          assert.deepEqual(await readFiles(sb.ws), before);
+          await canaryIntact(sb);
+          await store.close();
+        } finally {
+          await sb.cleanup();
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+});

@@ -1,0 +1,250 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { lookupEntry } from '../../src/core/capture';
+import { readPackIndex } from '../../src/core/objects/packFile';
+import { collectReachable } from '../../src/core/recovery/reachability';
+import { StateError } from '../../src/core/errors';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
+import type { ContextSnapshot } from '../../src/core/schemas';
+import { auditEntries, cleanupAll, damageObject, exists, locateObject, makeSandbox, openStore, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+interface History {
+  sb: Sandbox;
+  store: RecoveryStore;
+  points: ContextSnapshot[];
+  /** The workspace files at each point. */
+  files: Array<Record<string, string>>;
+}
+
+/** Three points, each in its own pack: shared.txt never changes, a.txt changes each time. */
+async function history(): Promise<History> {
+  const sb = await makeSandbox();
+  const store = await openStore(sb);
+  const points: ContextSnapshot[] = [];
+  const files: Array<Record<string, string>> = [];
+  for (let v = 1; v <= 3; v++) {
+    await writeFiles(sb.ws, { 'shared.txt': 'shared by every point\n'.repeat(10), 'stable.txt': 'also unchanged\n', 'a.txt': `version ${v}\n`.repeat(v * 5), [`only${v}/f.txt`]: `only in ${v}\n` });
+    if (v > 1) await writeFiles(sb.ws, { [`only${v - 1}`]: null });
+    points.push((await store.recovery.createRecoveryPoint())!);
+    files.push(await readFiles(sb.ws));
+  }
+  return { sb, store, points, files };
+}
+
+async function hashOf(store: RecoveryStore, point: ContextSnapshot, p: string): Promise<string> {
+  const entry = await lookupEntry(await store.persistence.objects(), point.root, p);
+  assert.ok(entry, `${p} is in the point`);
+  return entry.hash;
+}
+
+/** Every listed point restores byte for byte. */
+async function everyPointRestores(h: History, store: RecoveryStore): Promise<string[]> {
+  const ids = (await store.recovery.listRecoveryPoints()).map((p) => p.id);
+  for (const id of ids) {
+    const index = h.points.findIndex((p) => p.id === id);
+    if (index < 0) continue; // a safety point
+    await store.recovery.restore(id);
+    assert.deepEqual(await readFiles(h.sb.ws), h.files[index], `point ${index + 1} restores exactly`);
+  }
+  return ids;
+}
+
+const isLoadError = (e: unknown) => e instanceof StateError && e.kind === 'SnapshotLoadError';
+
+describe('verify and repair', () => {
+  test('a healthy store verifies clean', async () => {
+    const h = await history();
+    const report = await h.store.recovery.verify();
+    assert.equal(report.ok, true);
+    assert.equal(report.pointsChecked, 3);
+    assert.equal(report.objectsChecked, (await h.store.recovery.stats()).objects);
+    assert.deepEqual([report.brokenObjects, report.brokenPoints, report.stateProblem, report.repaired], [[], [], null, null]);
+  });
+
+  test('a bit-flipped file content: read fails, verify names it and its point, repair quarantines that point and keeps the rest restorable', async () => {
+    const h = await history();
+    const damaged = await hashOf(h.store, h.points[0]!, 'ws/a.txt');
+    const pack = await damageObject(h.sb.store, damaged);
+    const store = await openStore(h.sb, { actor: 'test:repair' });
+    await assert.rejects((await store.persistence.objects()).readBlob(damaged), isLoadError);
+    await assert.rejects(store.recovery.restore(h.points[0]!.id), isLoadError);
+
+    const report = await store.recovery.verify();
+    assert.equal(report.ok, false);
+    assert.deepEqual(
+      report.brokenObjects.map((b) => b.hash),
+      [damaged],
+    );
+    assert.deepEqual(
+      report.brokenPoints.map((p) => p.id),
+      [h.points[0]!.id],
+    );
+    assert.match(report.brokenPoints[0]!.problems.join(' '), new RegExp(damaged.slice(0, 12)));
+    assert.equal(report.repaired, null, 'verify alone changes nothing');
+    assert.ok(await exists(pack));
+
+    const repaired = await store.recovery.verify({ repair: true });
+    assert.ok(repaired.repaired);
+    assert.equal(repaired.repaired.pointsQuarantined, 1);
+    assert.ok(repaired.repaired.objectsSaved > 0);
+    assert.equal(await exists(pack), false, 'the damaged pack moved to quarantine');
+    const quarantine = await fs.readdir(path.join(h.sb.store, 'quarantine'));
+    assert.ok(quarantine.some((n) => n.endsWith(`${h.points[0]!.id}.json`)));
+    assert.ok(quarantine.some((n) => n.endsWith('.pack')));
+    const audit = (await auditEntries(store)).filter((e) => e.action === 'repair');
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0]!.actor, 'test:repair');
+    assert.deepEqual(audit[0]!.details?.brokenPoints, [h.points[0]!.id]);
+
+    assert.equal((await store.recovery.verify()).ok, true);
+    const fresh = await openStore(h.sb, { actor: 'test:fresh' });
+    assert.equal((await fresh.recovery.verify()).ok, true);
+    const listed = await fresh.recovery.listRecoveryPoints();
+    assert.deepEqual(
+      listed.filter((p) => p.trigger !== 'before-restore').map((p) => p.id),
+      [h.points[2]!.id, h.points[1]!.id],
+    );
+    assert.equal(listed.length, 3, 'plus the safety point of the restore that failed');
+    await everyPointRestores(h, fresh);
+    await assert.rejects(fresh.recovery.restore(h.points[0]!.id), (e: unknown) => e instanceof StateError && e.kind === 'SnapshotNotFound');
+  });
+
+  test('a damaged folder object that this process had already read is still found and its point quarantined', async () => {
+    const h = await history();
+    // Creating point 2 read point 1's trees (to count changes), so they sit in this process's cache.
+    const damaged = h.points[0]!.root;
+    await damageObject(h.sb.store, damaged);
+    const report = await h.store.recovery.verify({ repair: true });
+    assert.deepEqual(
+      report.brokenPoints.map((p) => p.id),
+      [h.points[0]!.id],
+    );
+    assert.equal(report.repaired?.pointsQuarantined, 1);
+    assert.equal((await h.store.recovery.verify()).ok, true);
+    const fresh = await openStore(h.sb, { actor: 'test:fresh' });
+    assert.equal((await fresh.recovery.verify()).ok, true, 'a new process agrees');
+    await everyPointRestores(h, fresh);
+  });
+
+  test('a truncated pack: what precedes the cut is salvaged, points missing the rest are quarantined', async () => {
+    const h = await history();
+    const rootOf2 = await locateObject(h.sb.store, h.points[1]!.root);
+    await fs.truncate(rootOf2.file, rootOf2.entry.offset + 1); // point 2's root tree is its pack's last object
+    const store = await openStore(h.sb, { actor: 'test:repair' });
+    const report = await store.recovery.verify();
+    assert.equal(report.ok, false);
+    assert.equal(report.brokenObjects.length, 1);
+    assert.equal(report.brokenObjects[0]!.hash, undefined, 'the whole pack is reported');
+    assert.deepEqual(
+      report.brokenPoints.map((p) => p.id),
+      [h.points[1]!.id],
+    );
+    const repaired = await store.recovery.verify({ repair: true });
+    assert.equal(repaired.repaired?.pointsQuarantined, 1);
+    assert.ok(repaired.repaired!.objectsSaved >= 1, 'the blob written before the cut survives');
+    const fresh = await openStore(h.sb, { actor: 'test:fresh' });
+    assert.equal((await fresh.recovery.verify()).ok, true);
+    assert.deepEqual(await everyPointRestores(h, fresh), [h.points[2]!.id, h.points[0]!.id]);
+  });
+
+  test('a lost pack: the points needing it are reported and quarantined', async () => {
+    const h = await history();
+    const { file } = await locateObject(h.sb.store, h.points[1]!.root);
+    await fs.rm(file);
+    const store = await openStore(h.sb, { actor: 'test:repair' });
+    await assert.rejects(store.recovery.restore(h.points[1]!.id), isLoadError);
+    const report = await store.recovery.verify();
+    assert.deepEqual(
+      report.brokenPoints.map((p) => p.id),
+      [h.points[1]!.id],
+    );
+    assert.deepEqual(report.brokenObjects, []);
+    const repaired = await store.recovery.verify({ repair: true });
+    assert.equal(repaired.repaired?.pointsQuarantined, 1);
+    assert.equal((await store.recovery.verify()).ok, true);
+    assert.deepEqual(await everyPointRestores(h, store), [h.points[2]!.id, h.points[0]!.id]);
+  });
+
+  test('a corrupt manifest is reported, quarantined by repair, and no longer listed', async () => {
+    const h = await history();
+    const file = path.join(h.sb.store, 'points', `${h.points[1]!.id}.json`);
+    await fs.writeFile(file, '{"schemaVersion":1,"id":"oops"');
+    const report = await h.store.recovery.verify();
+    assert.deepEqual(
+      report.brokenPoints.map((p) => p.id),
+      [h.points[1]!.id],
+    );
+    await assert.rejects(h.store.recovery.restore(h.points[1]!.id), isLoadError, 'a clear error, not a crash');
+    const repaired = await h.store.recovery.verify({ repair: true });
+    assert.equal(repaired.repaired?.pointsQuarantined, 1);
+    assert.equal(await exists(file), false);
+    assert.deepEqual(
+      (await h.store.recovery.listRecoveryPoints()).map((p) => p.id),
+      [h.points[2]!.id, h.points[0]!.id],
+    );
+    assert.equal((await h.store.recovery.verify()).ok, true);
+  });
+
+  test('a manifest whose content names a different id is reported', async () => {
+    const h = await history();
+    const file = path.join(h.sb.store, 'points', `${h.points[1]!.id}.json`);
+    const manifest = JSON.parse(await fs.readFile(file, 'utf8')) as ContextSnapshot;
+    await fs.writeFile(file, JSON.stringify({ ...manifest, id: h.points[0]!.id }));
+    const report = await h.store.recovery.verify();
+    assert.deepEqual(
+      report.brokenPoints.map((p) => p.id),
+      [h.points[1]!.id],
+    );
+    // Not listed under either id (it would shadow point 1, or list an id that has no file).
+    await fs.rm(path.join(h.sb.store, 'points', 'index.json'));
+    const fresh = await openStore(h.sb, { actor: 'test:fresh' });
+    const listed = (await fresh.recovery.listRecoveryPoints()).map((p) => p.id);
+    assert.deepEqual(listed, [h.points[2]!.id, h.points[0]!.id]);
+    const first = (await fresh.persistence.loadSnapshot(h.points[0]!.id))!;
+    assert.equal(first.root, h.points[0]!.root);
+    await assert.rejects(fresh.persistence.loadSnapshot(h.points[1]!.id), isLoadError);
+  });
+
+  test('a corrupt state file is reported by verify and recovered by repair', async () => {
+    const h = await history();
+    await fs.writeFile(path.join(h.sb.store, 'state.json'), '{"schemaVersion":1');
+    const store = await openStore(h.sb, { actor: 'test:repair' });
+    const report = await store.recovery.verify();
+    assert.ok(report.stateProblem);
+    assert.equal(report.ok, false);
+    const repaired = await store.recovery.verify({ repair: true });
+    assert.equal(repaired.repaired?.stateRecovered, true);
+    assert.equal((await store.recovery.verify()).ok, true);
+    assert.equal((await store.state.getState()).newestPointId, h.points[2]!.id);
+    assert.ok((await auditEntries(store)).some((e) => e.action === 'recover-state'));
+  });
+
+  test('garbage collection refuses to run when a listed point cannot be read (it would delete that point’s content)', async () => {
+    const h = await history();
+    await damageObject(h.sb.store, h.points[1]!.root);
+    const store = await openStore(h.sb, { actor: 'test:gc' });
+    const before = await packFiles(h.sb.store);
+    await assert.rejects(store.recovery.collectGarbage(), isLoadError);
+    assert.deepEqual(await packFiles(h.sb.store), before, 'nothing deleted');
+  });
+
+  test('garbage collection stops at a damaged live object without deleting anything or leaving temporaries', async () => {
+    const h = await history();
+    const store = h.store;
+    await store.recovery.deletePoints([h.points[0]!.id]); // point 1's pack now holds dead and live objects
+    const [firstPack] = await packFiles(h.sb.store);
+    const live = await collectReachable(await store.persistence.objects(), [h.points[1]!.root, h.points[2]!.root]);
+    const liveHere = (await readPackIndex(firstPack!)).filter((e) => live.has(e.hash));
+    assert.ok(liveHere.length >= 2, 'shared.txt and stable.txt live in the first pack, next to dead objects');
+    await damageObject(h.sb.store, liveHere[liveHere.length - 1]!.hash); // the last one: others were copied before it
+    const before = await packFiles(h.sb.store);
+    await assert.rejects(store.recovery.collectGarbage(), isLoadError);
+    assert.deepEqual(await packFiles(h.sb.store), before);
+    const leftovers = (await fs.readdir(path.join(h.sb.store, 'objects'))).filter((n) => !n.endsWith('.pack'));
+    assert.deepEqual(leftovers, []);
+  });
+});

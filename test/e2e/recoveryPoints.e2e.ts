@@ -1,0 +1,158 @@
+// The main flows of Recovery Points end to end, through the real workbench UI in headless Chromium
+// (run by scripts/host/runE2E.mjs). The steps build on each other, in order: a failed step ends the run.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { Workbench } from './workbench';
+
+export interface E2EContext {
+  readonly page: Page;
+  /** The temporary copy of test/e2e/fixtures/workspace the workbench opened. */
+  readonly workspace: string;
+  /** test/e2e/fixtures/workspace. */
+  readonly fixture: string;
+  /** Where the screenshots for the documentation go (docs/images/). */
+  readonly imagesDir: string;
+}
+
+export interface E2EStep {
+  readonly name: string;
+  run(context: E2EContext): Promise<void>;
+}
+
+const LABEL = 'before discount';
+/** The labelled point's row (not the safety point's, "Before restoring "before discount""). */
+const LABEL_ROW = /^before discount/;
+const FILE = 'src/cart.ts';
+const FIRST_EDIT = 'export const DISCOUNT_PERCENT = 10;';
+const SECOND_EDIT = 'export const FREE_SHIPPING_FROM = 5000;';
+const UNSAVED_EDIT = 'export const UNSAVED = true;';
+
+/** Polls `check` every 100 ms, at most `timeoutMs` (for the files on disk, which no selector can wait for). */
+async function waitUntil(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Types a new last line into the active editor (Ctrl+End, Enter, text, Escape to close any widget). */
+async function appendLine(wb: Workbench, text: string): Promise<void> {
+  await wb.activeEditor().locator('.view-lines').click();
+  await wb.page.keyboard.press('Control+End');
+  await wb.page.keyboard.press('Enter');
+  await wb.page.keyboard.type(text);
+  await wb.page.keyboard.press('Escape');
+  await wb.activeEditor().locator('.view-lines').filter({ hasText: text }).waitFor();
+}
+
+async function saveActiveEditor(wb: Workbench): Promise<void> {
+  await wb.page.keyboard.press('Control+S');
+  await wb.page.locator('.part.editor .tab.active.dirty').waitFor({ state: 'detached' });
+}
+
+let wb: Workbench;
+
+export const steps: E2EStep[] = [
+  {
+    name: 'the workbench opens with the extension; its activity-bar view lists the start-up point',
+    async run({ page }) {
+      wb = new Workbench(page);
+      await wb.ready();
+      await wb.openActivity('Recovery Points');
+      await wb.setSideBarWidth(440);
+      await wb.treeRow('Today').waitFor();
+      await wb.treeRow(/First recovery point/).waitFor();
+    },
+  },
+  {
+    name: 'Create Recovery Point… from the command palette, with a label, appears in the tree',
+    async run() {
+      await wb.runCommand('Recovery Points: Create Recovery Point…');
+      await wb.waitForQuickInput('Create Recovery Point');
+      await wb.answerQuickInput(LABEL);
+      const row = wb.treeRow(LABEL_ROW);
+      await row.waitFor();
+      assert.match((await row.getAttribute('aria-label')) ?? '', /\+0 ~0 \u22120/);
+      await row.locator('.codicon-pinned').waitFor();
+    },
+  },
+  {
+    name: 'editing a file and saving it with Ctrl+S adds a "Saved" point to the tree',
+    async run({ workspace }) {
+      await wb.openFile('cart.ts');
+      await appendLine(wb, FIRST_EDIT);
+      await saveActiveEditor(wb);
+      await waitUntil('the save on disk', () => fs.readFileSync(path.join(workspace, FILE), 'utf8').includes(FIRST_EDIT));
+      const row = wb.treeRow(/Saved cart\.ts/);
+      await row.waitFor();
+      assert.match((await row.getAttribute('aria-label')) ?? '', /\+0 ~1 \u22120/);
+    },
+  },
+  {
+    name: 'expanding the point and clicking its changed file opens a diff of that version with the current file',
+    async run({ imagesDir }) {
+      // A second save, so the point's version and the current file differ.
+      await appendLine(wb, SECOND_EDIT);
+      await saveActiveEditor(wb);
+      await wb.sideBarRows().filter({ hasText: /Saved cart\.ts/ }).nth(1).waitFor();
+      const older = wb.sideBarRows().filter({ hasText: /Saved cart\.ts/ }).nth(1);
+      await older.click();
+      await older.and(wb.page.locator('[aria-expanded="true"]')).waitFor();
+      const child = wb.sideBarRows().and(wb.page.locator('[aria-level="3"]')).filter({ hasText: 'cart.ts' }).first();
+      await child.click();
+      const diff = wb.page.locator('.part.editor .monaco-diff-editor').first();
+      await diff.waitFor();
+      await wb.activeTab().filter({ hasText: /cart\.ts.*↔ Current/ }).waitFor();
+      // The left side is the point's version (without the second edit); the right side is the file now.
+      await diff.locator('.editor.original .view-lines').filter({ hasText: FIRST_EDIT }).waitFor();
+      assert.equal(await diff.locator('.editor.original .view-lines').filter({ hasText: SECOND_EDIT }).count(), 0);
+      await diff.locator('.editor.modified .view-lines').filter({ hasText: SECOND_EDIT }).waitFor();
+      await wb.clearNotifications();
+      await wb.page.screenshot({ path: path.join(imagesDir, 'diff.png') });
+    },
+  },
+  {
+    name: 'restoring the labelled point from its inline action (review the files, then answer the unsaved-edits question) puts the old content back',
+    async run({ workspace, fixture }) {
+      await wb.page.keyboard.press('Control+W'); // close the diff; the editor of cart.ts stays open
+      await wb.activeTab().filter({ hasText: 'cart.ts' }).waitFor();
+      await appendLine(wb, UNSAVED_EDIT); // left unsaved: the restore must ask about it
+      await wb.page.locator('.part.editor .tab.active.dirty').waitFor();
+
+      const row = wb.treeRow(LABEL_ROW);
+      await row.hover();
+      await row.locator('.actions .action-label[aria-label="Restore Recovery Point…"]').click();
+      const review = await wb.waitForQuickInput(`Restore ${LABEL}`);
+      const files = review.locator('.quick-input-list .monaco-list-row');
+      await files.filter({ hasText: 'cart.ts' }).waitFor();
+      assert.equal(await files.count(), 1, 'the review lists the one changed file');
+      await files.first().locator('input[type="checkbox"]:checked, [role="checkbox"][aria-checked="true"]').first().waitFor(); // ticked
+      await wb.page.keyboard.press('Enter');
+      await wb.dialogButton('Discard and Restore').click();
+
+      const original = fs.readFileSync(path.join(fixture, FILE), 'utf8');
+      await waitUntil('the labelled point\'s content on disk', () => fs.readFileSync(path.join(workspace, FILE), 'utf8') === original);
+      await wb.notification(/Restored: 1 file\(s\) written/).waitFor();
+      await wb.page.locator('.part.editor .tab.active.dirty').waitFor({ state: 'detached' });
+      await wb.activeEditor().locator('.view-lines').filter({ hasText: 'export function describe' }).waitFor();
+      assert.equal(await wb.activeEditor().locator('.view-lines').filter({ hasText: 'DISCOUNT_PERCENT' }).count(), 0, 'the editor shows the restored file');
+    },
+  },
+  {
+    name: 'the tree shows the safety point made before the restore, above the points it can bring back',
+    async run({ imagesDir }) {
+      const safety = wb.treeRow(/Before restoring "before discount"/);
+      await safety.waitFor();
+      await safety.locator('.codicon-shield').waitFor();
+      const saved = wb.sideBarRows().filter({ hasText: /Saved cart\.ts/ }).first();
+      await saved.click();
+      await saved.and(wb.page.locator('[aria-expanded="true"]')).waitFor();
+      await wb.clearNotifications();
+      await wb.treeRow(LABEL_ROW).hover();
+      await wb.page.screenshot({ path: path.join(imagesDir, 'tree-view.png') });
+    },
+  },
+];

@@ -1,0 +1,109 @@
+// What a person does in the VS Code workbench, as Playwright actions on the real page: the activity
+// bar, the command palette and quick inputs, trees, editors, dialogs. Every step waits for what it
+// needs to see (a selector, a text); nothing sleeps.
+import type { Locator, Page } from 'playwright-core';
+
+export class Workbench {
+  constructor(readonly page: Page) {}
+
+  /** The workbench is up: activity bar and status bar drawn. */
+  async ready(): Promise<void> {
+    await this.page.locator('.monaco-workbench .part.activitybar').waitFor();
+    await this.page.locator('.monaco-workbench .part.statusbar').waitFor();
+  }
+
+  /** Clicks a view container in the activity bar by its name ("Recovery Points", "Explorer"). */
+  async openActivity(name: string): Promise<void> {
+    const item = this.page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${name}"]`).first();
+    await item.click();
+    await this.page.locator('.part.sidebar .composite.title, .part.sidebar .pane-header').filter({ hasText: new RegExp(name, 'i') }).first().waitFor();
+  }
+
+  /** The rows of the trees in the side bar. */
+  sideBarRows(): Locator {
+    return this.page.locator('.part.sidebar .monaco-list-row[role="treeitem"]');
+  }
+
+  /** A row of the side bar's tree whose accessible label matches. */
+  treeRow(label: string | RegExp): Locator {
+    return this.sideBarRows().filter({ has: this.page.locator('.label-name, .monaco-icon-label') }).filter({ hasText: label }).first();
+  }
+
+  /** The quick input (command palette, quick pick, input box) when it is open. */
+  quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  /** Runs a command from the command palette (F1), by its full title ("Recovery Points: Verify Store"). */
+  async runCommand(title: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput().locator('input.input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    await this.quickInput().locator('.monaco-list-row.focused').filter({ hasText: title }).waitFor();
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Opens a file of the workspace with Quick Open (F1, then the file name). */
+  async openFile(name: string): Promise<void> {
+    await this.page.keyboard.press('F1');
+    const input = this.quickInput().locator('input.input');
+    await input.waitFor();
+    await input.fill(name);
+    await this.quickInput().locator('.monaco-list-row.focused').filter({ hasText: name }).waitFor();
+    await this.page.keyboard.press('Enter');
+    await this.activeTab().filter({ hasText: name }).waitFor();
+  }
+
+  /** Waits for a quick input whose title shows `text`, and returns it. */
+  async waitForQuickInput(title: string | RegExp): Promise<Locator> {
+    await this.quickInput().locator('.quick-input-title').filter({ hasText: title }).waitFor();
+    return this.quickInput();
+  }
+
+  /** Types into the open quick input and presses Enter. */
+  async answerQuickInput(text: string): Promise<void> {
+    const input = this.quickInput().locator('input.input');
+    await input.fill(text);
+    await this.page.keyboard.press('Enter');
+    await this.quickInput().waitFor({ state: 'hidden' });
+  }
+
+  /** The active editor tab. */
+  activeTab(): Locator {
+    return this.page.locator('.part.editor .tabs-container .tab.active');
+  }
+
+  /** The text editor of the active editor group (not a diff editor's inner ones). */
+  activeEditor(): Locator {
+    return this.page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
+  }
+
+  /** A button of the modal dialog on screen. */
+  dialogButton(name: string): Locator {
+    return this.page.locator('.monaco-dialog-box .dialog-buttons .monaco-button').filter({ hasText: name }).first();
+  }
+
+  /** A notification toast whose message matches. */
+  notification(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
+  }
+
+  /** Hides every notification (they would cover screenshots). */
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden' });
+  }
+
+  /** Drags the side bar's edge so it is `width` pixels wide. */
+  async setSideBarWidth(width: number): Promise<void> {
+    const sideBar = await this.page.locator('.part.sidebar').boundingBox();
+    if (!sideBar) throw new Error('the side bar is not visible');
+    const y = sideBar.y + sideBar.height / 2;
+    const edge = sideBar.x + sideBar.width;
+    await this.page.mouse.move(edge - 1, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(sideBar.x + width, y, { steps: 5 });
+    await this.page.mouse.up();
+  }
+}

@@ -1,0 +1,162 @@
+// Automatic points (saves, changes on disk) and settings that take effect without a reload.
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import {
+  assertPromptsUsed,
+  createPoint,
+  editAndSave,
+  getApi,
+  listPoints,
+  newPoints,
+  openEditor,
+  pointPath,
+  pointText,
+  resetAll,
+  setSetting,
+  settle,
+  waitForNewPoint,
+  writeFile,
+  wsFile,
+  type Api,
+} from './helpers';
+
+suite('automatic points', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(() => resetAll(api));
+  teardown(() => assertPromptsUsed(api));
+
+  test('a save creates exactly one point, naming the file and holding its new content', async () => {
+    await setSetting('mergeWindowSeconds', 0.2);
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', 'export const saved = 1;\n');
+    const point = await waitForNewPoint(api, before);
+    assert.equal(point.trigger, 'save');
+    assert.equal(point.summary, 'Saved greeting.ts');
+    assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 0 });
+    assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const saved = 1;\n');
+    await settle(api);
+    assert.equal((await newPoints(api, before)).length, 1, 'one point: the save is not also recorded as a change outside the editor');
+  });
+
+  test('saves within the merge window become one point naming every file', async () => {
+    await setSetting('mergeWindowSeconds', 2);
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', 'export const a = 1;\n');
+    await editAndSave('src/notes.txt', 'edited notes\n');
+    await editAndSave('src/farewell.ts', 'export const b = 2;\n');
+    const point = await waitForNewPoint(api, before);
+    assert.equal(point.trigger, 'save');
+    assert.deepEqual(point.changes, { added: 0, modified: 3, deleted: 0 });
+    for (const name of ['greeting.ts', 'notes.txt', 'farewell.ts']) assert.ok(point.summary.includes(name), `"${point.summary}" names ${name}`);
+    await settle(api);
+    assert.equal((await newPoints(api, before)).length, 1, 'one point for the whole batch');
+  });
+
+  test('a save that changes nothing creates no point', async () => {
+    await setSetting('mergeWindowSeconds', 0.2);
+    const before = await listPoints(api);
+    const editor = await openEditor('src/notes.txt');
+    // Type a character and delete it again: the document is dirty, its text is what the disk holds.
+    assert.ok(await editor.edit((edit) => edit.insert(new vscode.Position(0, 0), 'x')));
+    assert.ok(await editor.edit((edit) => edit.delete(new vscode.Range(0, 0, 0, 1))));
+    const saved = new Promise<vscode.TextDocument>((resolve) => {
+      const listener = vscode.workspace.onDidSaveTextDocument((doc) => {
+        listener.dispose();
+        resolve(doc);
+      });
+    });
+    await vscode.commands.executeCommand('workbench.action.files.save');
+    assert.equal((await saved).uri.fsPath, wsFile('src/notes.txt'), 'the save happened');
+    await settle(api);
+    assert.deepEqual(await newPoints(api, before), [], 'no point for a save that changed nothing');
+  });
+
+  test('a change made on disk outside the editor creates an external point', async () => {
+    const before = await listPoints(api);
+    fs.writeFileSync(wsFile('src/notes.txt'), 'written by another program\n');
+    const point = await waitForNewPoint(api, before, (p) => p.trigger === 'external');
+    assert.equal(point.summary, 'Changed outside the editor: notes.txt');
+    assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 0 });
+    assert.equal(await pointText(point.id, 'src/notes.txt'), 'written by another program\n');
+  });
+
+  test('a change on disk right after a save of the same file is recorded (it is not taken for the save\'s echo)', async () => {
+    await setSetting('mergeWindowSeconds', 0.2);
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', 'export const saved = 1;\n');
+    const saved = await waitForNewPoint(api, before);
+    fs.writeFileSync(wsFile('src/greeting.ts'), 'export const rewrittenByATool = 1;\n');
+    const external = await waitForNewPoint(api, [...before, saved], (p) => p.trigger === 'external');
+    assert.equal(await pointText(external.id, 'src/greeting.ts'), 'export const rewrittenByATool = 1;\n');
+  });
+
+  test('many changes on disk at once (a branch switch) become one external point', async () => {
+    const before = await listPoints(api);
+    for (let i = 0; i < 30; i++) writeFile(`src/generated/file${i}.ts`, `export const n = ${i};\n`);
+    fs.rmSync(wsFile('src/farewell.ts'));
+    fs.writeFileSync(wsFile('src/greeting.ts'), 'export const checkedOut = true;\n');
+    const point = await waitForNewPoint(api, before, (p) => p.trigger === 'external');
+    await settle(api);
+    const created = await newPoints(api, before);
+    const changes = created.reduce((sum, p) => ({ added: sum.added + p.changes.added, modified: sum.modified + p.changes.modified, deleted: sum.deleted + p.changes.deleted }), { added: 0, modified: 0, deleted: 0 });
+    assert.deepEqual(changes, { added: 30, modified: 1, deleted: 1 }, 'every change is recorded');
+    assert.equal(created.length, 1, `one point, not ${created.length}: ${created.map((p) => p.summary).join(' | ')}`);
+    assert.equal(point.id, created[0]!.id);
+  });
+
+  test('automatic.enabled=false: a save creates no point; turned on again, the next save does (no reload)', async () => {
+    await setSetting('mergeWindowSeconds', 0.2);
+    await setSetting('automatic.enabled', false);
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', 'export const off = 1;\n');
+    fs.writeFileSync(wsFile('src/notes.txt'), 'changed on disk while off\n');
+    await settle(api);
+    assert.deepEqual(await newPoints(api, before), [], 'no automatic point while automatic points are off');
+
+    await setSetting('automatic.enabled', true);
+    await editAndSave('src/greeting.ts', 'export const on = 1;\n');
+    const point = await waitForNewPoint(api, before);
+    assert.equal(point.trigger, 'save');
+  });
+
+  test('automatic.onSave=false: a save creates no point, not even as a change outside the editor', async () => {
+    await setSetting('automatic.onSave', false);
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', 'export const noSavePoint = 1;\n');
+    await settle(api);
+    assert.deepEqual((await newPoints(api, before)).map((p) => p.summary), []);
+  });
+
+  test('exclude: the next point leaves out files matching the new glob (no reload)', async () => {
+    const base = await createPoint(api, 'with notes');
+    assert.ok((await api.store!.recovery.diff(base.id)).modified.length === 0);
+    await setSetting('exclude', ['**/*.txt']);
+    const point = await createPoint(api, 'without notes');
+    assert.equal(point.fileCount, base.fileCount - 1);
+    const diff = await api.store!.recovery.changedFiles(point.id);
+    assert.deepEqual(diff.deleted.map((c) => c.path), [pointPath('src/notes.txt')], 'notes.txt is not in the new point');
+    assert.equal(await pointText(point.id, 'src/greeting.ts'), fs.readFileSync(wsFile('src/greeting.ts'), 'utf8'));
+
+    // Saving an excluded file makes no point either.
+    await setSetting('mergeWindowSeconds', 0.2);
+    const before = await listPoints(api);
+    await editAndSave('src/notes.txt', 'excluded edit\n');
+    await settle(api);
+    assert.deepEqual(await newPoints(api, before), []);
+  });
+
+  test('respectGitignore: ignored files are left out, and captured once the setting is off (no reload)', async () => {
+    writeFile('tmp/cache.log', 'ignored by .gitignore\n');
+    await settle(api); // its file event is handled while the file is still ignored
+    const ignored = await createPoint(api, 'respecting .gitignore');
+    assert.equal((await api.store!.recovery.changedFiles(ignored.id)).added.length, 0, 'tmp/ is not captured');
+    await setSetting('respectGitignore', false);
+    const captured = await createPoint(api, 'ignoring .gitignore');
+    assert.deepEqual((await api.store!.recovery.changedFiles(captured.id)).added.map((c) => c.path), [pointPath('tmp/cache.log')]);
+  });
+});

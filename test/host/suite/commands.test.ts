@@ -1,0 +1,184 @@
+// Every `recoveryPoints.*` command, run as the palette or a tree item runs it, in the real extension host.
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import {
+  activeDiff,
+  assertPromptsUsed,
+  createPoint,
+  fixtureText,
+  getApi,
+  listPoints,
+  newPoints,
+  pointNode,
+  pointPath,
+  resetAll,
+  run,
+  setSetting,
+  settle,
+  waitFor,
+  writeFile,
+  wsUri,
+  type Api,
+} from './helpers';
+
+suite('commands', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(() => resetAll(api));
+  teardown(() => assertPromptsUsed(api));
+
+  test('Create Recovery Point… with a label makes a labelled (pinned) manual point; Escape makes none', async () => {
+    const before = await listPoints(api);
+    const point = await createPoint(api, '  before refactoring  ');
+    assert.equal(point.label, 'before refactoring', 'the label is trimmed');
+    assert.equal(point.trigger, 'manual');
+    assert.equal(api.prompts.history.at(-1)?.kind, 'input');
+    assert.equal((await newPoints(api, before)).length, 1);
+
+    const unlabelled = await createPoint(api, '');
+    assert.equal(unlabelled.label, null, 'an empty label is no label');
+
+    api.prompts.answerNext({ cancel: true });
+    const count = (await listPoints(api)).length;
+    assert.equal(await run('create'), undefined);
+    assert.equal((await listPoints(api)).length, count, 'Escape in the input box creates nothing');
+  });
+
+  test('Label… sets and clears a label, from a tree item and from the palette', async () => {
+    const point = await createPoint(api);
+    api.prompts.answerNext({ input: 'keep me' });
+    await run('label', await pointNode(api, point.id));
+    assert.equal((await listPoints(api)).find((p) => p.id === point.id)?.label, 'keep me');
+    assert.equal(api.model!.find(point.id)?.label, 'keep me', 'the view model is refreshed');
+
+    // From the palette: pick the point (now shown by its label), then clear the text.
+    api.prompts.answerNext({ pick: 'keep me' }, { input: '' });
+    await run('label');
+    assert.equal((await listPoints(api)).find((p) => p.id === point.id)?.label, null);
+    const [pick, input] = api.prompts.history.slice(-2);
+    assert.equal(pick?.kind, 'pick');
+    assert.equal(input?.kind, 'input');
+  });
+
+  test('Delete… asks first: Cancel keeps the point, Delete removes it from the store and the tree', async () => {
+    const point = await createPoint(api, 'doomed');
+    api.prompts.answerNext({ cancel: true });
+    await run('delete', await pointNode(api, point.id));
+    assert.ok((await listPoints(api)).some((p) => p.id === point.id), 'cancel keeps the point');
+    const question = api.prompts.history.at(-1);
+    assert.equal(question?.kind, 'message');
+    assert.match(question?.text ?? '', /Delete the recovery point "doomed"/);
+    assert.deepEqual(question?.choices, ['Delete']);
+
+    api.prompts.answerNext({ pick: 'doomed' }, { button: 'Delete' });
+    await run('delete');
+    assert.ok(!(await listPoints(api)).some((p) => p.id === point.id), 'the point is gone from the store');
+    await assert.rejects(pointNode(api, point.id), /no node/, 'and from the tree');
+  });
+
+  test('Clean Up Now applies maxPoints (a setting changed without reload) and never removes labelled points', async () => {
+    const labelled = await createPoint(api, 'pinned');
+    for (let i = 0; i < 4; i++) await createPoint(api);
+    const newest = (await listPoints(api))[0]!;
+    await setSetting('maxPoints', 3);
+    const before = await listPoints(api);
+    assert.equal(before.length, 6);
+    const report = await run<{ removedPoints: number }>('cleanup');
+    const after = await listPoints(api);
+    assert.ok(after.length <= 3, `at most 3 points are kept (${after.length})`);
+    assert.equal(report.removedPoints, before.length - after.length);
+    assert.ok(after.some((p) => p.id === labelled.id), 'the labelled point is kept');
+    assert.ok(after.some((p) => p.id === newest.id), 'the newest point is kept');
+    assert.equal(api.model!.points.length, after.length, 'the view model is refreshed');
+  });
+
+  test('Verify Store reports a healthy store; a damaged point is found and, after "Repair", quarantined', async () => {
+    const damaged = await createPoint(api, 'damaged');
+    await createPoint(api, 'intact');
+    const healthy = await run<{ ok: boolean; pointsChecked: number }>('verify');
+    assert.equal(healthy.ok, true);
+    assert.equal(healthy.pointsChecked, (await listPoints(api)).length);
+
+    fs.writeFileSync(api.store!.persistence.layout.manifestFile(damaged.id), '{"schemaVersion":1,"id":"oops"');
+    api.prompts.answerNext({ button: 'Repair' });
+    const repaired = await run<{ repaired: { pointsQuarantined: number } | null }>('verify');
+    const question = api.prompts.history.at(-1);
+    assert.match(question?.text ?? '', /The store has problems: 0 broken object\(s\), 1 broken point\(s\)/);
+    assert.deepEqual(question?.choices, ['Repair', 'Show Log']);
+    assert.equal(repaired.repaired?.pointsQuarantined, 1);
+    assert.ok(!(await listPoints(api)).some((p) => p.id === damaged.id), 'the damaged point is no longer listed');
+    assert.ok(fs.readdirSync(api.store!.persistence.layout.quarantineDir).length > 0, 'it is kept in the quarantine folder');
+    assert.equal((await run<{ ok: boolean }>('verify')).ok, true, 'the store verifies clean after the repair');
+  });
+
+  test('Show Log opens the "Recovery Points" output, which logged the activation time', async () => {
+    await run('showLog');
+    const text = await waitFor('the Recovery Points log in an editor', () =>
+      vscode.window.visibleTextEditors.map((e) => e.document).find((d) => d.uri.scheme === 'output' && /\[activation\] Ready in \d+ ms/.test(d.getText()))?.getText(),
+    );
+    const ms = /\[activation\] Ready in (\d+) ms/.exec(text)![1];
+    console.log(`    (the extension logged "Ready in ${ms} ms")`);
+  });
+
+  test('Show Statistics shows the store statistics in a modal and returns them', async () => {
+    await createPoint(api, 'one');
+    api.prompts.answerNext({ cancel: true });
+    const stats = await run<{ points: number; labelledPoints: number; diskBytes: number }>('showStats');
+    assert.equal(stats.points, (await listPoints(api)).length);
+    assert.equal(stats.labelledPoints, 1);
+    assert.ok(stats.diskBytes > 0);
+    const shown = api.prompts.history.at(-1);
+    assert.equal(shown?.text, 'Recovery Points statistics');
+  });
+
+  test('Toggle Automatic Recovery Points flips recoveryPoints.automatic.enabled', async () => {
+    const config = () => vscode.workspace.getConfiguration('recoveryPoints').get<boolean>('automatic.enabled');
+    assert.equal(config(), true);
+    assert.equal(await run('toggleAutomatic'), false);
+    assert.equal(config(), false);
+    assert.equal(await run('toggleAutomatic'), true);
+    assert.equal(config(), true);
+  });
+
+  test('Compare with Recovery Point… opens a diff whose left side is the point\'s version (recovery-point: document)', async () => {
+    const point = await createPoint(api, 'original');
+    writeFile('src/greeting.ts', 'export const changed = true;\n');
+    await settle(api);
+
+    // From the explorer (a file URI): pick the version, by its point.
+    api.prompts.answerNext({ pick: 'original' });
+    await run('compare', wsUri('src/greeting.ts'));
+    const diff = await waitFor('a diff editor', () => activeDiff());
+    assert.equal(diff.original.scheme, 'recovery-point');
+    assert.equal(diff.original.query, point.id);
+    assert.equal(diff.original.path, `/${pointPath('src/greeting.ts')}`);
+    assert.equal((await vscode.workspace.openTextDocument(diff.original)).getText(), fixtureText('src/greeting.ts'));
+    assert.equal(diff.modified.fsPath, wsUri('src/greeting.ts').fsPath, 'the right side is the current file');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    // From the palette with no editor open: pick the point, then one of the files that differ.
+    api.prompts.answerNext({ pick: 'original' }, { pick: 'greeting.ts' });
+    await run('compare');
+    const again = await waitFor('a diff editor', () => activeDiff());
+    assert.equal(again.original.query, point.id);
+    assert.deepEqual(api.prompts.history.at(-1)?.choices, ['src/greeting.ts'], 'only the file that differs is offered');
+  });
+
+  test('Undo Last Restore with nothing to undo changes nothing', async () => {
+    const before = await listPoints(api);
+    assert.equal(await run('undoRestore'), undefined);
+    assert.deepEqual(await newPoints(api, before), []);
+    assert.equal(fs.readFileSync(wsUri('src/greeting.ts').fsPath, 'utf8'), fixtureText('src/greeting.ts'));
+  });
+
+  test('Refresh lists a point written to the store behind the view\'s back', async () => {
+    const made = await api.store!.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'from elsewhere' });
+    await run('refresh');
+    assert.ok(api.model!.find(made!.id), 'the model lists the point');
+    assert.ok(await pointNode(api, made!.id), 'the tree shows it');
+  });
+});

@@ -1,0 +1,228 @@
+// Restores through the editor: whole point, chosen files, one file; undo; unsaved edits (save,
+// discard, cancel). Checked on disk and in open editors.
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import {
+  assertPromptsUsed,
+  createPoint,
+  fileNode,
+  fixtureText,
+  getApi,
+  listPoints,
+  newPoints,
+  openEditor,
+  pointNode,
+  pointPath,
+  pointText,
+  readFile,
+  replaceText,
+  resetAll,
+  run,
+  settle,
+  waitFor,
+  waitForNewPoint,
+  writeFile,
+  wsFile,
+  wsUri,
+  type Api,
+  type PointSummary,
+} from './helpers';
+
+const CHANGED = {
+  greeting: 'export function greeting(): string {\n  return "changed";\n}\n',
+  notes: 'notes rewritten\n',
+  added: 'export const added = true;\n',
+};
+
+suite('restore', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(() => resetAll(api));
+  teardown(() => assertPromptsUsed(api));
+
+  /**
+   * A labelled point "before" of the fixture, then changes on disk: two files modified, one deleted,
+   * one added, and an ignored file (which no restore may touch). Returns "before" and the external
+   * point that recorded the changes.
+   */
+  async function pointThenChanges(): Promise<{ before: PointSummary; changed: PointSummary }> {
+    const before = await createPoint(api, 'before');
+    const known = await listPoints(api);
+    writeFile('src/greeting.ts', CHANGED.greeting);
+    writeFile('src/notes.txt', CHANGED.notes);
+    fs.rmSync(wsFile('src/farewell.ts'));
+    writeFile('src/added.ts', CHANGED.added);
+    writeFile('tmp/cache.log', 'ignored, never touched\n');
+    await settle(api);
+    const [changed] = await newPoints(api, known);
+    assert.ok(changed, 'the changes on disk made a point');
+    return { before, changed };
+  }
+
+  /** Opens a file in an editor and waits until it shows what the disk holds. */
+  async function openShowing(rel: string, text: string): Promise<vscode.TextDocument> {
+    const editor = await openEditor(rel);
+    await waitFor(`the editor of ${rel} to show the disk's content`, () => editor.document.getText() === text);
+    return editor.document;
+  }
+
+  function assertFixture(...rels: string[]): void {
+    for (const rel of rels) assert.equal(readFile(rel), fixtureText(rel), `${rel} on disk is as in the point`);
+  }
+
+  test('whole point from the palette, every file ticked: disk and open editor restored, a safety point made', async () => {
+    const { before, changed } = await pointThenChanges();
+    const doc = await openShowing('src/greeting.ts', CHANGED.greeting);
+    const known = await listPoints(api);
+
+    api.prompts.answerNext({ pick: 'before' }, { pickMany: 'all' });
+    const result = await run<{ safetyPointId: string } | undefined>('restore');
+    assert.ok(result, 'the restore ran');
+
+    const review = api.prompts.history.at(-1)!;
+    assert.equal(review.kind, 'pickMany');
+    assert.deepEqual([...review.choices].sort(), ['src/added.ts', 'src/farewell.ts', 'src/greeting.ts', 'src/notes.txt']);
+    assertFixture('src/greeting.ts', 'src/notes.txt', 'src/farewell.ts');
+    assert.equal(fs.existsSync(wsFile('src/added.ts')), false, 'a file the point did not have is deleted');
+    assert.equal(readFile('tmp/cache.log'), 'ignored, never touched\n', 'an ignored file is left alone');
+    assert.equal(doc.getText(), fixtureText('src/greeting.ts'), 'the open editor shows the restored content');
+    assert.equal(doc.isDirty, false);
+
+    await settle(api);
+    const created = await newPoints(api, known);
+    assert.deepEqual(created.map((p) => p.trigger), ['before-restore'], 'only the safety point: the restore\'s own writes are not "changes outside the editor"');
+    assert.equal(created[0]!.id, result.safetyPointId);
+    assert.equal(await pointText(result.safetyPointId, 'src/greeting.ts'), CHANGED.greeting, 'the safety point holds what was there');
+    const state = await api.store!.state.syncState();
+    assert.equal(state.lastRestore?.restoredPointId, before.id);
+    assert.equal(state.lastRestore?.safetyPointId, result.safetyPointId);
+    assert.notEqual(changed.id, before.id);
+  });
+
+  test('a change on disk right after a restore is recorded (only the restore\'s own writes are ignored)', async () => {
+    const { before } = await pointThenChanges();
+    api.prompts.answerNext({ pickMany: 'all' });
+    const result = await run<{ safetyPointId: string }>('restore', await pointNode(api, before.id));
+    const known = await listPoints(api);
+    writeFile('src/notes.txt', 'another program wrote this after the restore\n');
+    const external = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    assert.equal(await pointText(external.id, 'src/notes.txt'), 'another program wrote this after the restore\n');
+    assert.equal(external.parentId, result.safetyPointId);
+  });
+
+  test('whole point from its tree item with some files ticked: only those are restored', async () => {
+    const { before } = await pointThenChanges();
+    api.prompts.answerNext({ pickMany: ['greeting.ts', 'farewell.ts'] });
+    await run('restore', await pointNode(api, before.id));
+    assertFixture('src/greeting.ts', 'src/farewell.ts');
+    assert.equal(readFile('src/notes.txt'), CHANGED.notes, 'an unticked file keeps its content');
+    assert.equal(readFile('src/added.ts'), CHANGED.added, 'an unticked file is not deleted');
+    const state = await api.store!.state.syncState();
+    assert.deepEqual([...(state.lastRestore?.paths ?? [])].sort(), [pointPath('src/farewell.ts'), pointPath('src/greeting.ts')]);
+  });
+
+  test('one file: from the explorer (pick its version) and from a changed file in the tree (no question)', async () => {
+    const { before, changed } = await pointThenChanges();
+    const doc = await openShowing('src/greeting.ts', CHANGED.greeting);
+
+    api.prompts.answerNext({ pick: 'before' });
+    await run('restoreFile', wsUri('src/greeting.ts'));
+    const versions = api.prompts.history.at(-1)!;
+    assert.equal(versions.choices.length, 2, `one item per distinct version of the file: ${versions.choices.join(' | ')}`);
+    assertFixture('src/greeting.ts');
+    assert.equal(doc.getText(), fixtureText('src/greeting.ts'), 'the open editor shows the restored file');
+    assert.equal(readFile('src/notes.txt'), CHANGED.notes, 'other files are untouched');
+    assert.equal(fs.existsSync(wsFile('src/added.ts')), true);
+    assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);
+
+    await run('restoreFile', await fileNode(api, changed.id, 'src/greeting.ts'));
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting, 'the tree item restores its point\'s version');
+    assert.equal(doc.getText(), CHANGED.greeting);
+    assert.notEqual(before.id, changed.id);
+  });
+
+  test('Undo Last Restore returns every file the restore changed, in open editors too', async () => {
+    const { before } = await pointThenChanges();
+    const doc = await openShowing('src/greeting.ts', CHANGED.greeting);
+    api.prompts.answerNext({ pickMany: 'all' });
+    await run('restore', await pointNode(api, before.id));
+    assertFixture('src/greeting.ts');
+
+    await run('undoRestore');
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting);
+    assert.equal(readFile('src/notes.txt'), CHANGED.notes);
+    assert.equal(readFile('src/added.ts'), CHANGED.added, 'the deleted file is back');
+    assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false, 'the restored file is gone again');
+    assert.equal(doc.getText(), CHANGED.greeting);
+  });
+
+  test('unsaved edits, "Save and Restore": the edits are in the safety point, and Undo brings them back', async () => {
+    const { before } = await pointThenChanges();
+    const editor = await openEditor('src/greeting.ts');
+    await replaceText(editor, 'unsaved edit\n');
+    assert.equal(editor.document.isDirty, true);
+
+    api.prompts.answerNext({ pickMany: 'all' }, { button: 'Save and Restore' });
+    const result = await run<{ safetyPointId: string }>('restore', await pointNode(api, before.id));
+    const question = api.prompts.history.at(-1)!;
+    assert.match(question.text, /greeting\.ts has unsaved changes/);
+    assert.deepEqual(question.choices, ['Save and Restore', 'Discard and Restore']);
+
+    assertFixture('src/greeting.ts');
+    assert.equal(editor.document.isDirty, false);
+    assert.equal(editor.document.getText(), fixtureText('src/greeting.ts'));
+    assert.equal(await pointText(result.safetyPointId, 'src/greeting.ts'), 'unsaved edit\n', 'the safety point keeps the edits');
+
+    await run('undoRestore');
+    assert.equal(readFile('src/greeting.ts'), 'unsaved edit\n');
+    assert.equal(editor.document.getText(), 'unsaved edit\n');
+  });
+
+  test('unsaved edits, "Discard and Restore": the edits are dropped, the editor shows the point\'s content', async () => {
+    const { before } = await pointThenChanges();
+    const editor = await openEditor('src/greeting.ts');
+    await waitFor('the editor to show the disk', () => editor.document.getText() === CHANGED.greeting);
+    await replaceText(editor, 'unsaved edit\n');
+
+    api.prompts.answerNext({ pickMany: 'all' }, { button: 'Discard and Restore' });
+    const result = await run<{ safetyPointId: string }>('restore', await pointNode(api, before.id));
+    assertFixture('src/greeting.ts');
+    assert.equal(editor.document.isDirty, false, 'the edits are discarded');
+    assert.equal(editor.document.getText(), fixtureText('src/greeting.ts'));
+    assert.equal(await pointText(result.safetyPointId, 'src/greeting.ts'), CHANGED.greeting, 'the safety point holds the saved file, not the discarded edits');
+  });
+
+  test('unsaved edits, cancel: nothing changes — no files, no editor, no safety point', async () => {
+    const { before } = await pointThenChanges();
+    const editor = await openEditor('src/greeting.ts');
+    await replaceText(editor, 'unsaved edit\n');
+    const known = await listPoints(api);
+
+    api.prompts.answerNext({ pickMany: 'all' }, { cancel: true });
+    assert.equal(await run('restore', await pointNode(api, before.id)), undefined);
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting);
+    assert.equal(readFile('src/notes.txt'), CHANGED.notes);
+    assert.equal(editor.document.isDirty, true);
+    assert.equal(editor.document.getText(), 'unsaved edit\n');
+    await settle(api);
+    assert.deepEqual(await newPoints(api, known), []);
+    assert.equal((await api.store!.state.syncState()).lastRestore, null);
+  });
+
+  test('review cancelled (Escape), or nothing to restore: nothing changes', async () => {
+    const { before } = await pointThenChanges();
+    const known = await listPoints(api);
+    api.prompts.answerNext({ cancel: true });
+    assert.equal(await run('restore', await pointNode(api, before.id)), undefined);
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting);
+
+    const latest = (await listPoints(api))[0]!;
+    assert.equal(await run('restore', await pointNode(api, latest.id)), undefined, 'the files already match the newest point');
+    await settle(api);
+    assert.deepEqual(await newPoints(api, known), []);
+  });
+});

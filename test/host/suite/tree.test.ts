@@ -1,0 +1,128 @@
+// The sidebar tree (day → point → changed files) against the store.
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { groupByDay } from '../../../src/extension/views/pointsTreeProvider';
+import {
+  activeDiff,
+  assertPromptsUsed,
+  createPoint,
+  fixtureText,
+  getApi,
+  labelText,
+  listPoints,
+  pointPath,
+  resetAll,
+  run,
+  settle,
+  treeChildren,
+  waitFor,
+  waitForNewPoint,
+  writeFile,
+  wsFile,
+  type Api,
+  type PointSummary,
+} from './helpers';
+
+const ICONS: Record<string, string> = { manual: 'bookmark', save: 'save', external: 'file-symlink-directory', 'before-restore': 'shield', startup: 'debug-start' };
+
+suite('tree view', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(() => resetAll(api));
+  teardown(() => assertPromptsUsed(api));
+
+  test('day groups, then points newest first with label or summary, +A ~M −D, trigger icon; children are the changed files', async () => {
+    const labelled = await createPoint(api, 'release 1');
+    const known = await listPoints(api);
+    writeFile('src/greeting.ts', 'export const g = 2;\n');
+    writeFile('src/new.ts', 'export const n = 1;\n');
+    fs.rmSync(wsFile('src/farewell.ts'));
+    const external = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    await settle(api);
+    await api.model!.refresh();
+    const points = await listPoints(api);
+
+    const days = await treeChildren(api);
+    assert.equal(days.length, 1, 'every point is from today');
+    assert.equal(labelText(days[0]!.item), 'Today');
+    assert.equal(days[0]!.item.description, `${points.length} points`);
+    assert.equal(days[0]!.item.collapsibleState, vscode.TreeItemCollapsibleState.Expanded, 'the newest day starts expanded');
+
+    const rows = await treeChildren(api, days[0]!.node);
+    assert.deepEqual(rows.map((r) => (r.node.kind === 'point' ? r.node.point.id : '')), points.map((p) => p.id), 'the points, newest first, as the store lists them');
+    for (const { item, node } of rows) {
+      const point = (node as { point: PointSummary }).point;
+      assert.equal(labelText(item), point.label ?? point.summary);
+      assert.ok(String(item.description).endsWith(`+${point.changes.added} ~${point.changes.modified} \u2212${point.changes.deleted}`), `description "${item.description}"`);
+      assert.equal((item.iconPath as vscode.ThemeIcon).id, point.label ? 'pinned' : ICONS[point.trigger]);
+      assert.equal(item.contextValue, point.label ? 'point.labelled' : 'point');
+      assert.ok(item.tooltip instanceof vscode.MarkdownString && item.tooltip.value.includes(point.id), 'the tooltip names the point');
+    }
+    const labelledRow = rows.find((r) => r.node.kind === 'point' && r.node.point.id === labelled.id)!;
+    assert.equal(labelText(labelledRow.item), 'release 1');
+
+    const externalRow = rows.find((r) => r.node.kind === 'point' && r.node.point.id === external.id)!;
+    for (const name of ['greeting.ts', 'new.ts', 'farewell.ts']) assert.ok(labelText(externalRow.item).includes(name), `"${labelText(externalRow.item)}" names ${name}`);
+    assert.match(String(externalRow.item.description), /\+1 ~1 \u22121$/);
+    assert.equal(externalRow.item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
+    const files = await treeChildren(api, externalRow.node);
+    const seen = files.map((f) => [labelText(f.item), f.item.description, f.item.contextValue]);
+    assert.deepEqual(seen, [
+      ['greeting.ts', 'src', 'file.modified'],
+      ['new.ts', 'src', 'file.added'],
+      ['farewell.ts', 'src', 'file.deleted'],
+    ]);
+    for (const f of files) {
+      assert.equal(f.item.command?.command, 'recoveryPoints.openChange', 'a click opens the change');
+      assert.equal(f.item.resourceUri?.fsPath, wsFile(`src/${labelText(f.item)}`));
+    }
+    const view = api.view!;
+    assert.match(view.description ?? '', new RegExp(`^${points.length} points · \\d+(\\.\\d)? [KM]B$`), 'the view shows the point count and store size');
+  });
+
+  test('clicking a changed file opens a diff of that point\'s version with the current file; a deleted file shows its last version', async () => {
+    await createPoint(api, 'base');
+    const known = await listPoints(api);
+    writeFile('src/greeting.ts', 'export const clicked = 1;\n');
+    fs.rmSync(wsFile('src/farewell.ts'));
+    const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    await settle(api);
+    writeFile('src/greeting.ts', 'export const later = 2;\n'); // the current file moved on since the point
+    await settle(api);
+    await api.model!.refresh();
+
+    const day = (await treeChildren(api))[0]!;
+    const row = (await treeChildren(api, day.node)).find((r) => r.node.kind === 'point' && r.node.point.id === point.id)!;
+    const files = await treeChildren(api, row.node);
+    const modified = files.find((f) => labelText(f.item) === 'greeting.ts')!;
+    await vscode.commands.executeCommand(modified.item.command!.command, ...(modified.item.command!.arguments ?? []));
+    const diff = await waitFor('a diff editor', () => activeDiff());
+    assert.equal(diff.original.scheme, 'recovery-point');
+    assert.equal(diff.original.query, point.id);
+    assert.equal((await vscode.workspace.openTextDocument(diff.original)).getText(), 'export const clicked = 1;\n');
+    assert.equal(diff.modified.fsPath, wsFile('src/greeting.ts'));
+    assert.equal((await vscode.workspace.openTextDocument(diff.modified)).getText(), 'export const later = 2;\n');
+    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab!.label, /greeting\.ts/);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    const deleted = files.find((f) => labelText(f.item) === 'farewell.ts')!;
+    await run('openChange', ...(deleted.item.command!.arguments ?? []));
+    const gone = await waitFor('a diff editor', () => activeDiff());
+    assert.equal(gone.original.query, point.parentId, 'the left side is the version before the point deleted it');
+    assert.equal((await vscode.workspace.openTextDocument(gone.original)).getText(), fixtureText('src/farewell.ts'));
+    assert.equal(gone.original.path, `/${pointPath('src/farewell.ts')}`);
+  });
+
+  test('points are grouped by day: Today, Yesterday, then dates; only the newest day starts expanded', () => {
+    const now = new Date(2026, 4, 20, 12, 0, 0);
+    const at = (d: Date): PointSummary => ({ id: `${d.toISOString().replace(/[-:.]/g, '')}-abcdef` }) as PointSummary;
+    const days = groupByDay([at(new Date(2026, 4, 20, 9)), at(new Date(2026, 4, 20, 1)), at(new Date(2026, 4, 19, 23)), at(new Date(2026, 4, 12, 8))], now);
+    assert.deepEqual(days.map((d) => [d.label, d.points.length, d.expanded]).slice(0, 2), [['Today', 2, true], ['Yesterday', 1, false]]);
+    assert.equal(days.length, 3);
+    assert.match(days[2]!.label, /2026/);
+  });
+});
