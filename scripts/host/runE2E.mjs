@@ -86,14 +86,18 @@ async function main() {
   };
   const counts = { passed: 0, failed: 0, skipped: 0 };
   const summary = () => `${counts.passed} passed, ${counts.failed} failed${counts.skipped ? `, ${counts.skipped} skipped` : ''}`;
-  // The whole run is bounded: on time-out (or Ctrl+C) everything started is stopped.
+  // The whole run is bounded: on time-out (or Ctrl+C) everything started is stopped, which fails the
+  // step under way; if the run still does not end, it is ended.
+  let aborted = null;
   const abort = (reason) => {
+    if (aborted) return;
+    aborted = reason;
     console.log(`[e2e] ${reason}: stopping`);
-    counts.failed++;
-    void cleanUp().then(() => {
+    void cleanUp();
+    setTimeout(() => {
       console.log(summary());
       process.exit(1);
-    });
+    }, 15_000).unref();
   };
   const timer = setTimeout(() => abort(`timed out after ${timeoutSeconds} s`), timeoutSeconds * 1000);
   for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => abort(signal));
@@ -132,7 +136,7 @@ async function main() {
       const context = { page, workspace, fixture: FIXTURE_WORKSPACE, imagesDir: IMAGES_DIR };
       let failed = false;
       for (const [index, step] of steps.entries()) {
-        if (failed) {
+        if (failed || aborted) {
           counts.skipped++;
           console.log(`    - ${step.name} (skipped)`);
           continue;
@@ -152,14 +156,15 @@ async function main() {
         }
       }
       await cleanUp();
+      if (aborted) break;
     }
   } finally {
     clearTimeout(timer);
     await cleanUp();
   }
-  console.log(`\n[e2e] done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`\n[e2e] ${aborted ? `FAILED (${aborted})` : 'done'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   console.log(summary());
-  return counts.failed === 0 && counts.passed > 0 ? 0 : 1;
+  return !aborted && counts.failed === 0 && counts.passed > 0 ? 0 : 1;
 }
 
 main().then(

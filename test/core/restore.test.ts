@@ -482,7 +482,7 @@ describe('restore and undo on random workspaces', () => {
           await sb.cleanup();
         }
       }),
-      { numRuns: 40 },
+      { numRuns: Number(process.env.RP_PROPERTY_RUNS ?? 20) },
     );
   });
 });

@@ -1,5 +1,4 @@
-import { constants as fsConstants, type Dirent, type Stats } from 'node:fs';
-import * as fs from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
 import * as path from 'node:path';
 import { errorCode, ioError, StateError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
@@ -7,7 +6,8 @@ import type { ObjectWriter } from '../objects/objectStore';
 import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
 import type { CaptureCache } from './captureCache';
-import { Semaphore, settleAll } from './concurrency';
+import { Semaphore, settleAll, TaskPool } from './concurrency';
+import { lstat, readdir, readlink, readWholeFile, stat as statFollow } from './fsCalls';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
 import { countFiles } from './treeWalk';
 
@@ -58,8 +58,6 @@ const IO_CONCURRENCY = 32;
 /** File content held in memory at once, at most (one larger file is read on its own). */
 const BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 const PROGRESS_EVERY = 250;
-const O_NOFOLLOW = fsConstants.O_NOFOLLOW ?? 0;
-const O_NONBLOCK = fsConstants.O_NONBLOCK ?? 0;
 
 type Kind = 'f' | 'l' | 'd';
 
@@ -69,8 +67,24 @@ interface Scanned {
   readonly files: number;
 }
 
+/** A folder being scanned: it is finished (its tree put) when its last entry is done. */
+interface FolderJob {
+  readonly rel: string;
+  /** device:inode of the folders above it, to stop at a bind-mount loop. */
+  readonly ancestors: ReadonlySet<string>;
+  readonly parent: FolderJob | null;
+  /** For the folder a scan started at: receives the result. */
+  readonly done?: (scanned: Scanned) => void;
+  entries: TreeEntry[];
+  pending: number;
+  files: number;
+}
+
 class CaptureContext {
   readonly io = new Semaphore(IO_CONCURRENCY);
+  /** Runs the folder walk's tasks (list a folder, capture a file). */
+  readonly pool = new TaskPool(IO_CONCURRENCY, (error) => this.abortScans(error));
+  private readonly scans = new Set<(error: unknown) => void>();
   readonly bytes = new Semaphore(BYTES_IN_FLIGHT);
   readonly logger: Logger;
   readonly tooLarge: string[] = [];
@@ -106,6 +120,22 @@ class CaptureContext {
     throw error;
   }
 
+  /** Registers a folder scan to be rejected if any task of the walk fails. */
+  watchScan(reject: (error: unknown) => void): () => void {
+    this.scans.add(reject);
+    return () => this.scans.delete(reject);
+  }
+
+  private abortScans(error: unknown): void {
+    if (!this.failed) {
+      this.failed = true;
+      this.failure = error;
+    }
+    this.pool.clear();
+    for (const reject of [...this.scans]) reject(this.failure);
+    this.scans.clear();
+  }
+
   /** A file-system call under the concurrency limit. */
   async fsCall<T>(call: () => Promise<T>): Promise<T> {
     return this.io.run(async () => {
@@ -138,60 +168,92 @@ class RootScan {
   /**
    * Scans folder `rel` (which must be included, and whose ancestors are real folders) and puts its
    * tree; `ancestors` are the device:inode of the folders above it, to stop at a bind-mount loop.
-   * Returns a null entry when nothing in it is captured (or it vanished).
+   * Returns a null entry when nothing in it is captured (or it vanished). The walk runs on the
+   * capture's task pool, so every folder scanned at the same time shares one concurrency limit.
    */
-  async scanFolder(rel: string, ancestors: ReadonlySet<string>): Promise<Scanned> {
+  scanFolder(rel: string, ancestors: ReadonlySet<string>): Promise<Scanned> {
+    return new Promise<Scanned>((resolve, reject) => {
+      const unwatch = this.ctx.watchScan(reject);
+      const done = (scanned: Scanned) => {
+        unwatch();
+        resolve(scanned);
+      };
+      const job: FolderJob = { rel, ancestors, parent: null, done, entries: [], pending: 0, files: 0 };
+      this.ctx.pool.push(() => this.listFolder(job));
+    });
+  }
+
+  /** Lists a folder and queues its entries (folders are listed in turn, files captured). */
+  private async listFolder(job: FolderJob): Promise<void> {
     const ctx = this.ctx;
+    const rel = job.rel;
     const abs = this.abs(rel);
     let listing: Dirent[];
     let identity: string;
     try {
-      const stat = await ctx.fsCall(() => (rel === '' ? fs.stat(abs) : fs.lstat(abs)));
-      if (!stat.isDirectory()) return { entry: null, files: 0 };
+      const stat = await ctx.fsCall(() => (rel === '' ? statFollow(abs) : lstat(abs)));
+      if (!stat.isDirectory()) return this.finishFolder(job);
       identity = `${stat.dev}:${stat.ino}`;
-      if (ancestors.has(identity)) {
+      if (job.ancestors.has(identity)) {
         ctx.logger.warn(`Skipping ${abs}: it is the same folder as one of its parents (a bind mount loop).`);
-        return { entry: null, files: 0 };
+        return this.finishFolder(job);
       }
-      listing = await ctx.fsCall(() => fs.readdir(abs, { withFileTypes: true }));
+      listing = await ctx.fsCall(() => readdir(abs));
     } catch (error) {
-      return { entry: null, files: this.unreadable(abs, error) };
+      this.unreadable(abs, error);
+      return this.finishFolder(job);
     }
-    const below = new Set(ancestors).add(identity);
     const hasGitignore = listing.some((d) => d.name === '.gitignore' && d.isFile());
     const folderRules = await this.rules.folderRules(rel, hasGitignore);
-    let files = 0;
-    const results = await settleAll(
-      listing.map(async (dirent): Promise<TreeEntry | null> => {
-        const name = dirent.name;
-        const childRel = rel === '' ? name : `${rel}/${name}`;
-        if (!isSafeName(name)) {
-          const childAbs = path.join(abs, name);
-          ctx.logger.warn(`Skipping ${childAbs}: its name cannot be stored in a recovery point.`);
-          ctx.unreadable.push(childAbs);
-          return null;
-        }
-        let kind = direntKind(dirent);
-        if (kind === undefined) {
-          // the file system did not say (DT_UNKNOWN): ask
-          kind = await this.kindOf(childRel);
-          if (kind === null) return null;
-        }
-        if (kind === null) return null;
-        if (this.rules.excludes(childRel, kind === 'd', folderRules)) return null;
-        if (kind === 'd') {
-          const sub = await this.scanFolder(childRel, below);
-          files += sub.files;
-          return sub.entry;
-        }
-        const entry = await this.captureFile(childRel, kind);
-        if (entry) files++;
-        return entry;
-      }),
-    );
-    const entries = results.filter((entry): entry is TreeEntry => entry !== null);
-    if (entries.length === 0 && rel !== '') return { entry: null, files: 0 };
-    return { entry: await this.putFolder(baseName(rel, this.root.name), entries), files };
+    const children: { rel: string; kind: Kind }[] = [];
+    for (const dirent of listing) {
+      const name = dirent.name;
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      if (!isSafeName(name)) {
+        const childAbs = path.join(abs, name);
+        ctx.logger.warn(`Skipping ${childAbs}: its name cannot be stored in a recovery point.`);
+        ctx.unreadable.push(childAbs);
+        continue;
+      }
+      // `undefined`: the file system did not say (DT_UNKNOWN), so ask
+      const known = direntKind(dirent);
+      const kind = known === undefined ? await this.kindOf(childRel) : known;
+      if (kind === null) continue;
+      if (this.rules.excludes(childRel, kind === 'd', folderRules)) continue;
+      children.push({ rel: childRel, kind });
+    }
+    job.pending = children.length;
+    if (children.length === 0) return this.finishFolder(job);
+    const below = new Set(job.ancestors).add(identity);
+    listing = [];
+    for (const child of children) {
+      if (child.kind === 'd') {
+        const sub: FolderJob = { rel: child.rel, ancestors: below, parent: job, entries: [], pending: 0, files: 0 };
+        ctx.pool.push(() => this.listFolder(sub));
+      } else {
+        const kind = child.kind;
+        ctx.pool.push(async () => {
+          const entry = await this.captureFile(child.rel, kind);
+          await this.entryDone(job, entry, entry ? 1 : 0);
+        });
+      }
+    }
+  }
+
+  private async entryDone(job: FolderJob, entry: TreeEntry | null, files: number): Promise<void> {
+    if (entry) job.entries.push(entry);
+    job.files += files;
+    if (--job.pending === 0) await this.finishFolder(job);
+  }
+
+  /** Puts a folder whose entries are all done and hands it to its parent (or to the scan's caller). */
+  private async finishFolder(job: FolderJob): Promise<void> {
+    const entries = job.entries;
+    job.entries = [];
+    let scanned: Scanned = { entry: null, files: 0 };
+    if (entries.length > 0 || job.rel === '') scanned = { entry: await this.putFolder(baseName(job.rel, this.root.name), entries), files: job.files };
+    if (job.parent) await this.entryDone(job.parent, scanned.entry, scanned.files);
+    else job.done!(scanned);
   }
 
   async putFolder(name: string, entries: TreeEntry[]): Promise<TreeEntry> {
@@ -205,7 +267,7 @@ class RootScan {
   /** `f`, `l`, `d`, or `null` for something not captured (gone, or a socket, fifo or device). */
   async kindOf(rel: string): Promise<Kind | null> {
     try {
-      return statKind(await this.ctx.fsCall(() => fs.lstat(this.abs(rel))));
+      return statKind(await this.ctx.fsCall(() => lstat(this.abs(rel))));
     } catch (error) {
       this.unreadable(this.abs(rel), error);
       return null;
@@ -219,14 +281,14 @@ class RootScan {
     const name = baseName(rel, this.root.name);
     try {
       if (kind === 'l') {
-        const target = await ctx.fsCall(() => fs.readlink(abs));
+        const target = await ctx.fsCall(() => readlink(abs));
         const content = Buffer.from(target, 'utf8');
         const hash = await ctx.objects.putBlob(content);
         this.seen.add(rel);
         ctx.fileDone();
         return [name, 'l', hash, content.length, 0];
       }
-      const stat = await ctx.fsCall(() => fs.lstat(abs));
+      const stat = await ctx.fsCall(() => lstat(abs));
       if (!stat.isFile()) {
         const now = statKind(stat);
         return now === 'l' ? this.captureFile(rel, 'l') : null; // replaced while we looked
@@ -244,9 +306,10 @@ class RootScan {
       // The content stays counted against the memory budget until it is stored.
       const held = await ctx.bytes.acquire(Math.max(stat.size, 1));
       try {
-        const read = await this.readFile(abs);
-        if (read === null) return null;
-        const { content, stat: readStat, hashedAt } = read;
+        const read = await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize));
+        if (read.kind === 'too-large') ctx.tooLarge.push(abs);
+        if (read.kind !== 'read') return null;
+        const { content, stat: readStat, readAt: hashedAt } = read;
         const hash = await ctx.objects.putBlob(content);
         ctx.filesHashed++;
         if (content.length === readStat.size) ctx.cache.record(this.root.name, rel, readStat, hash, hashedAt);
@@ -261,37 +324,6 @@ class RootScan {
       this.unreadable(abs, error);
       return null;
     }
-  }
-
-  /**
-   * Reads a whole regular file once, without following a link and without blocking on a fifo that
-   * took its place. Returns what was read and the stat of the open file; `null` when it is no longer
-   * a regular file or has grown past the size limit.
-   */
-  private async readFile(abs: string): Promise<{ content: Buffer; stat: Stats; hashedAt: number } | null> {
-    const ctx = this.ctx;
-    return ctx.fsCall(async () => {
-      const handle = await fs.open(abs, fsConstants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-      try {
-        const stat = await handle.stat();
-        if (!stat.isFile()) return null;
-        if (stat.size > this.rules.rules.maxFileSize) {
-          ctx.tooLarge.push(abs);
-          return null;
-        }
-        const hashedAt = Date.now();
-        const buffer = Buffer.allocUnsafe(stat.size);
-        let filled = 0;
-        while (filled < buffer.length) {
-          const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, filled);
-          if (bytesRead === 0) break;
-          filled += bytesRead;
-        }
-        return { content: filled === buffer.length ? buffer : buffer.subarray(0, filled), stat, hashedAt };
-      } finally {
-        await handle.close();
-      }
-    });
   }
 
   /**
@@ -356,7 +388,7 @@ async function scanRoot(scan: RootScan): Promise<Scanned> {
   const ctx = scan.ctx;
   let problem: string | undefined;
   try {
-    const stat = await ctx.fsCall(() => fs.stat(scan.root.path));
+    const stat = await ctx.fsCall(() => statFollow(scan.root.path));
     if (!stat.isDirectory()) problem = 'it is not a folder';
   } catch (error) {
     if (ctx.input.signal?.aborted) throw error;
@@ -407,7 +439,7 @@ class HintRoot {
     let stat = this.stats.get(rel);
     if (!stat) {
       const abs = this.scan.abs(rel);
-      stat = this.ctx.fsCall(() => (rel === '' ? fs.stat(abs) : fs.lstat(abs))).catch((error: unknown) => {
+      stat = this.ctx.fsCall(() => (rel === '' ? statFollow(abs) : lstat(abs))).catch((error: unknown) => {
         const code = errorCode(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') return null;
         if (this.ctx.input.signal?.aborted) throw error;
@@ -620,6 +652,15 @@ export async function captureWorkspace(input: CaptureInput): Promise<CaptureResu
 
 async function capture(input: CaptureInput, hint: boolean): Promise<CaptureResult> {
   const ctx = new CaptureContext(input);
+  try {
+    return await captureWith(ctx, input, hint);
+  } finally {
+    // after a failure, let the tasks still running see it and stop before the caller aborts the batch
+    await ctx.pool.idle();
+  }
+}
+
+async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boolean): Promise<CaptureResult> {
   const previous = hint ? await input.objects.readTree(input.previousRoot!) : null;
   const previousEntries = new Map((previous?.e ?? []).map((e) => [e[0], e]));
   let fileCount = 0;

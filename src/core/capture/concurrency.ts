@@ -1,7 +1,9 @@
 /** A counting semaphore: at most `capacity` units held at once; waiters are served in order. */
 export class Semaphore {
   private available: number;
-  private readonly waiters: { units: number; resume: () => void }[] = [];
+  /** Waiters in order; `head` is the first one still waiting (a queue without O(n) shifts). */
+  private waiters: { units: number; resume: () => void }[] = [];
+  private head = 0;
 
   constructor(readonly capacity: number) {
     this.available = capacity;
@@ -10,7 +12,7 @@ export class Semaphore {
   /** Takes `units` (capped at the capacity, so one big request can always be served). */
   async acquire(units = 1): Promise<number> {
     const want = Math.min(Math.max(units, 0), this.capacity);
-    if (this.waiters.length === 0 && this.available >= want) {
+    if (this.head === this.waiters.length && this.available >= want) {
       this.available -= want;
       return want;
     }
@@ -20,10 +22,17 @@ export class Semaphore {
 
   release(units: number): void {
     this.available += units;
-    while (this.waiters.length > 0 && this.available >= this.waiters[0]!.units) {
-      const next = this.waiters.shift()!;
+    while (this.head < this.waiters.length && this.available >= this.waiters[this.head]!.units) {
+      const next = this.waiters[this.head++]!;
       this.available -= next.units;
       next.resume();
+    }
+    if (this.head === this.waiters.length) {
+      this.waiters = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.waiters.length) {
+      this.waiters = this.waiters.slice(this.head);
+      this.head = 0;
     }
   }
 
@@ -49,4 +58,58 @@ export async function settleAll<T>(tasks: Iterable<Promise<T>>): Promise<T[]> {
     values.push(result.value);
   }
   return values;
+}
+
+/**
+ * Runs queued tasks, at most `limit` at once, the most recently queued first: a tree walk that queues
+ * a folder's entries then goes depth-first, so the queue and the folders held open stay small
+ * however large the tree. A task that throws is reported to `onError` (which must not throw).
+ */
+export class TaskPool {
+  private readonly stack: (() => Promise<void>)[] = [];
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly limit: number,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  push(task: () => Promise<void>): void {
+    this.stack.push(task);
+    this.pump();
+  }
+
+  /** Drops the tasks not started yet. */
+  clear(): void {
+    this.stack.length = 0;
+    this.notifyIdle();
+  }
+
+  /** Resolves when no task is running or queued. */
+  idle(): Promise<void> {
+    if (this.running === 0 && this.stack.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private pump(): void {
+    while (this.running < this.limit && this.stack.length > 0) {
+      const task = this.stack.pop()!;
+      this.running++;
+      task()
+        .catch((error: unknown) => this.onError(error))
+        .finally(() => {
+          this.running--;
+          this.pump();
+          this.notifyIdle();
+        });
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.running > 0 || this.stack.length > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
 }

@@ -84,7 +84,12 @@ export class StateManager {
       const loaded = await this.repository.loadState();
       if (loaded) return loaded;
       const points = await this.repository.listSnapshots();
-      if (points.length === 0) return emptyContextState(this.repository.actor);
+      if (points.length === 0) {
+        // A new store: write the state now, so a point created next is never mistaken for a lost state file.
+        const fresh = emptyContextState(this.repository.actor);
+        await this.repository.saveState(fresh);
+        return fresh;
+      }
       problem = 'The recovery state file was missing although recovery points exist.';
     } catch (error) {
       if (!(error instanceof StateError) || error.kind !== 'InvalidState') throw error;

@@ -28,7 +28,7 @@ export class AutoCapture implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly savedPaths = new Set<string>();
   private readonly externalPaths = new Set<string>();
-  /** Files our own restore writes: while it runs (no stat yet), then with the size and mtime it left (null: deleted). */
+  /** Files we wrote ourselves (a restore; a save when points on save are off): while the write runs (no stat yet), then with the size and mtime it left (null: deleted). */
   private readonly ownWrites = new Map<string, { until: number; stat?: FileStamp | null }>();
   private readonly echoChecks = new Set<Promise<void>>();
   private saveTimer: NodeJS.Timeout | undefined;
@@ -85,7 +85,9 @@ export class AutoCapture implements vscode.Disposable {
    * has the size and modification time the restore left: a later change by another program is recorded.
    */
   async endOwnWrites(paths: Iterable<string>): Promise<void> {
-    const until = Date.now() + OWN_WRITE_ECHO_MS;
+    const now = Date.now();
+    for (const [file, own] of this.ownWrites) if (now > own.until) this.ownWrites.delete(file);
+    const until = now + OWN_WRITE_ECHO_MS;
     await Promise.all([...paths].map(async (p) => this.ownWrites.set(p, { until, stat: await stamp(p) })));
   }
 
