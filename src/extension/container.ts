@@ -83,7 +83,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
 
       const updateView = () => {
-        view.description = `${model.points.length} point${model.points.length === 1 ? '' : 's'} · ${formatSize(model.storeBytes)}`;
+        // A view alone in its container has no header of its own (so no description): VS Code shows
+        // "Container: view title" instead, so the count and the store's size go into the title.
+        view.title = `${model.points.length} point${model.points.length === 1 ? '' : 's'} · ${formatSize(model.storeBytes)}`;
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
       };
       this.own(model.onDidChange(updateView));
