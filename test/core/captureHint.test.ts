@@ -120,6 +120,29 @@ describe('hint mode', () => {
     await expectSameAsFullScan(h, excluded);
   });
 
+  test('an ignore file saved again unchanged does not rescan its folder', async () => {
+    const files: Record<string, string> = { '.gitignore': '*.log\n', 'sub/.gitignore': '*.tmp\n' };
+    for (let i = 0; i < 10; i++) files[`sub/d${i}/f.txt`] = `file ${i}`;
+    const { h, first, abs } = await setup(files);
+    await fs.writeFile(abs('.gitignore'), '*.log\n');
+    await fs.writeFile(abs('sub/.gitignore'), '*.tmp\n');
+    const run = async (changed: string[]) => {
+      const batch = h.objects.beginBatch();
+      const counting = new CountingWriter(batch);
+      const result = await captureWorkspace({ roots: h.roots, rules: h.rules, objects: counting, cache: h.cache, previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: changed });
+      await batch.commit();
+      return { result, treeReads: counting.treeReads };
+    };
+    const same = await run([abs('.gitignore'), abs('sub/.gitignore')]);
+    assert.equal(same.result.filesHashed, 2, 'only the two ignore files are read');
+    assert.equal(same.treeReads, 3, 'root, ws and sub: no folder is rescanned');
+    await expectSameAsFullScan(h, { ...same.result, added: 0 });
+    await fs.writeFile(abs('sub/.gitignore'), '*.txt\n');
+    const changed = await run([abs('sub/.gitignore')]);
+    assert.deepEqual([...(await listFiles(h.objects, changed.result.root)).keys()], ['ws/.gitignore', 'ws/sub/.gitignore']);
+    await expectSameAsFullScan(h, { ...changed.result, added: 0 });
+  });
+
   test('a hinted path that is now excluded or unsafe is removed; paths outside every root are ignored', async () => {
     const outside = await tempDir('rp-hint-outside-');
     await writeTree(outside, { 'x.txt': 'outside' });
@@ -194,6 +217,7 @@ type Op =
   | { t: 'symlink'; path: string; target: string }
   | { t: 'gitignore'; dir: string; lines: string[] }
   | { t: 'ungitignore'; dir: string }
+  | { t: 'resave'; dir: string }
   | { t: 'exclude'; lines: string[] }
   | { t: 'mkdir'; dir: string }
   | { t: 'big'; path: string }
@@ -216,6 +240,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('symlink' as const), path: fc.constantFrom(...DIRS.filter((d) => d !== '')), target: fc.constantFrom('.', '..', 'a', 'OUTSIDE') }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('gitignore' as const), dir: fc.constantFrom(...DIRS), lines: fc.subarray(IGNORE_LINES) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('ungitignore' as const), dir: fc.constantFrom(...DIRS) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant('resave' as const), dir: fc.constantFrom(...DIRS) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('exclude' as const), lines: fc.subarray(IGNORE_LINES) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('mkdir' as const), dir: fc.constantFrom(...DIRS.filter((d) => d !== '')) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('big' as const), path: filePath }) },
@@ -336,6 +361,14 @@ class Workspace {
       case 'ungitignore':
         await this.clear(join(op.dir, '.gitignore'), changed);
         break;
+      case 'resave': {
+        // the same content written again (an editor save without changes)
+        const file = join(op.dir, '.gitignore');
+        if (!(await this.lstat(file))?.isFile()) break;
+        await fs.writeFile(this.abs(file), await fs.readFile(this.abs(file)));
+        changed.push(file);
+        break;
+      }
       case 'exclude':
         await fs.mkdir(this.abs('.git/info'), { recursive: true });
         await fs.writeFile(this.abs('.git/info/exclude'), op.lines.join('\n'));

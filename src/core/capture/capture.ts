@@ -288,25 +288,36 @@ class RootScan {
         ctx.fileDone();
         return [name, 'l', hash, content.length, 0];
       }
-      const stat = await ctx.fsCall(() => lstat(abs));
-      if (!stat.isFile()) {
-        const now = statKind(stat);
-        return now === 'l' ? this.captureFile(rel, 'l') : null; // replaced while we looked
+      // With no cache entry the file is read at once (the open file's stat is what counts);
+      // otherwise its stat decides whether it must be read.
+      if (ctx.cache.has(this.root.name, rel)) {
+        const stat = await ctx.fsCall(() => lstat(abs));
+        if (!stat.isFile()) {
+          const now = statKind(stat);
+          return now === 'l' ? this.captureFile(rel, 'l') : null; // replaced while we looked
+        }
+        if (stat.size > this.rules.rules.maxFileSize) {
+          ctx.tooLarge.push(abs);
+          return null;
+        }
+        const cached = ctx.cache.lookup(this.root.name, rel, stat);
+        if (cached !== undefined && ctx.objects.has(cached)) {
+          this.seen.add(rel);
+          ctx.fileDone();
+          return [name, 'f', cached, stat.size, stat.mode & 0o777];
+        }
       }
-      if (stat.size > this.rules.rules.maxFileSize) {
-        ctx.tooLarge.push(abs);
-        return null;
-      }
-      const cached = ctx.cache.lookup(this.root.name, rel, stat);
-      if (cached !== undefined && ctx.objects.has(cached)) {
-        this.seen.add(rel);
-        ctx.fileDone();
-        return [name, 'f', cached, stat.size, stat.mode & 0o777];
-      }
-      // The content stays counted against the memory budget until it is stored.
-      const held = await ctx.bytes.acquire(Math.max(stat.size, 1));
+      // The content is counted against the memory budget from before it is read until it is stored.
+      let held = 0;
+      const reserve = async (size: number) => {
+        held = await ctx.bytes.acquire(Math.max(size, 1));
+      };
       try {
-        const read = await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize));
+        const read = await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve)).catch((error: unknown) => {
+          if (errorCode(error) === 'ELOOP') return 'link' as const; // it became a link: O_NOFOLLOW refused it
+          throw error;
+        });
+        if (read === 'link') return await this.captureFile(rel, 'l');
         if (read.kind === 'too-large') ctx.tooLarge.push(abs);
         if (read.kind !== 'read') return null;
         const { content, stat: readStat, readAt: hashedAt } = read;
@@ -318,7 +329,7 @@ class RootScan {
         ctx.fileDone();
         return [name, 'f', hash, content.length, readStat.mode & 0o777];
       } finally {
-        ctx.bytes.release(held);
+        if (held > 0) ctx.bytes.release(held);
       }
     } catch (error) {
       this.unreadable(abs, error);
@@ -491,7 +502,8 @@ class HintRoot {
       // A changed path may be (or have been) a folder holding ignore files: forget its rules.
       scan.rules.invalidate(rel);
       const folder = respect ? ruleFileFolder(rel) : null;
-      if (folder !== null) {
+      if (folder !== null && !(await scan.rules.ruleFileUnchanged(rel))) {
+        // new rules for the folder: rescan it with them
         scan.rules.invalidate(folder);
         targets.add(folder);
       } else {

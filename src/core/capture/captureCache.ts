@@ -75,6 +75,11 @@ export class CaptureCache {
     return total;
   }
 
+  /** Whether there is an entry for the path at all (whatever its stat). */
+  has(root: string, rel: string): boolean {
+    return this.roots.get(root)?.has(rel) ?? false;
+  }
+
   /** The hash of the file if its stat is exactly the one recorded (size, mtime, ctime, inode), else `undefined`. */
   lookup(root: string, rel: string, stat: FileStamp): string | undefined {
     const entry = this.roots.get(root)?.get(rel);

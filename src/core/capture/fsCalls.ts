@@ -48,14 +48,16 @@ export type WholeFile =
 /**
  * Reads a whole regular file once. The file is opened without following a link and without blocking
  * on a fifo that took its place; `stat` is the open file's, `readAt` the time just before reading.
- * If the file grows while it is read, only the size it had when opened is read.
+ * If the file grows while it is read, only the size it had when opened is read. `reserve` is called
+ * with that size before the buffer is allocated (to wait for room in a memory budget).
  */
-export async function readWholeFile(file: string, maxSize: number): Promise<WholeFile> {
+export async function readWholeFile(file: string, maxSize: number, reserve?: (size: number) => Promise<void>): Promise<WholeFile> {
   const fd = await open(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   try {
     const stats = await fstat(fd);
     if (!stats.isFile()) return { kind: 'not-a-file' };
     if (stats.size > maxSize) return { kind: 'too-large', size: stats.size };
+    await reserve?.(stats.size);
     const readAt = Date.now();
     const buffer = Buffer.allocUnsafe(stats.size);
     let filled = 0;

@@ -65,6 +65,12 @@ export const DEFAULT_SECRET_EXCLUDES: readonly string[] = Object.freeze([
 ]);
 
 const BUILTIN = new Set(BUILTIN_EXCLUDES);
+let secrets: ((rel: string) => boolean) | undefined;
+/** Secrets are matched whatever the case of their names (`.ENV`, `Server.PEM`). */
+function secretMatcher(): (rel: string) => boolean {
+  secrets ??= picomatch([...DEFAULT_SECRET_EXCLUDES], { dot: true, nocase: true });
+  return secrets;
+}
 const CASE_INSENSITIVE_FS = process.platform === 'win32' || process.platform === 'darwin';
 /** Largest ignore file we read; a bigger one is treated as empty (and logged). */
 const MAX_RULE_FILE_BYTES = 4 * 1024 * 1024;
@@ -88,10 +94,10 @@ const NO_RULES: FolderRules = Object.freeze({ ignore: null });
  * is among the changed paths.
  */
 export class GitignoreCache {
-  private readonly roots = new Map<string, Map<string, Promise<FolderRules>>>();
+  private readonly roots = new Map<string, Map<string, Promise<LoadedFolder>>>();
 
   /** @internal */
-  folders(rootPath: string): Map<string, Promise<FolderRules>> {
+  folders(rootPath: string): Map<string, Promise<LoadedFolder>> {
     let folders = this.roots.get(rootPath);
     if (!folders) {
       folders = new Map();
@@ -121,6 +127,15 @@ export class GitignoreCache {
   clear(): void {
     this.roots.clear();
   }
+}
+
+/** A folder's rules and the ignore files they were made from (to tell whether a changed ignore file really changed). */
+interface LoadedFolder {
+  readonly rules: FolderRules;
+  /** The folder's `.gitignore` as read (`null`: none). */
+  readonly gitignore: string | null;
+  /** For the root: `.git/info/exclude` as read. */
+  readonly exclude?: string | null;
 }
 
 /**
@@ -216,7 +231,7 @@ export interface InclusionOptions {
 export class InclusionRules {
   private readonly secretMatch: ((rel: string) => boolean) | null;
   private readonly userMatch: ((rel: string) => boolean) | null;
-  private readonly folders: Map<string, Promise<FolderRules>>;
+  private readonly folders: Map<string, Promise<LoadedFolder>>;
   private readonly logger: Logger;
 
   private constructor(
@@ -227,7 +242,7 @@ export class InclusionRules {
     logger: Logger | undefined,
   ) {
     this.logger = logger ?? silentLogger;
-    this.secretMatch = rules.excludeSecrets ? picomatch([...DEFAULT_SECRET_EXCLUDES], { dot: true, nocase: true }) : null;
+    this.secretMatch = rules.excludeSecrets ? secretMatcher() : null;
     const userGlobs = rules.excludes.filter((glob) => glob.trim() !== '');
     this.userMatch = userGlobs.length > 0 ? picomatch(userGlobs, { dot: true, nocase: CASE_INSENSITIVE_FS }) : null;
     this.folders = gitignores.folders(root.path);
@@ -241,7 +256,7 @@ export class InclusionRules {
         for (const candidate of new Set([path.resolve(excluded), await realpathOr(excluded)])) {
           for (const rootPath of rootPaths) {
             const rel = path.relative(rootPath, candidate);
-            if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+            if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) continue;
             never.add(rel.split(path.sep).join('/'));
           }
         }
@@ -283,14 +298,36 @@ export class InclusionRules {
    * (from the folder listing) to save a look-up; otherwise the `.gitignore` is looked for on disk.
    * Call only for folders whose ancestors are real folders (not symlinks).
    */
-  folderRules(dirRel: string, hasGitignore?: boolean): Promise<FolderRules> {
-    if (!this.rules.respectGitignore) return Promise.resolve(NO_RULES);
-    let rules = this.folders.get(dirRel);
-    if (!rules) {
-      rules = this.loadFolderRules(dirRel, hasGitignore);
-      this.folders.set(dirRel, rules);
+  async folderRules(dirRel: string, hasGitignore?: boolean): Promise<FolderRules> {
+    if (!this.rules.respectGitignore) return NO_RULES;
+    return (await this.loaded(dirRel, hasGitignore)).rules;
+  }
+
+  private loaded(dirRel: string, hasGitignore?: boolean): Promise<LoadedFolder> {
+    let loaded = this.folders.get(dirRel);
+    if (!loaded) {
+      loaded = this.loadFolder(dirRel, hasGitignore);
+      this.folders.set(dirRel, loaded);
     }
-    return rules;
+    return loaded;
+  }
+
+  /**
+   * Whether the ignore file at `rel` (a `.gitignore`, or `.git/info/exclude` also when `.git` or
+   * `.git/info` is given) reads as it did when its folder's rules were cached: then its rules did
+   * not change. `false` when they are not cached.
+   */
+  async ruleFileUnchanged(rel: string): Promise<boolean> {
+    const folder = ruleFileFolder(rel);
+    if (folder === null) return false;
+    const cached = this.folders.get(folder);
+    if (!cached) return false;
+    const loaded = await cached;
+    const isExclude = rel === '.git' || rel.startsWith('.git/');
+    const recorded = isExclude ? loaded.exclude : loaded.gitignore;
+    if (recorded === undefined) return false;
+    const file = isExclude ? path.join(this.root.path, '.git', 'info', 'exclude') : path.join(this.root.path, ...rel.split('/'));
+    return (await readRuleFile(file, this.logger)) === recorded;
   }
 
   /** Whether `rel` is captured: neither it nor any ancestor is excluded. Reads (and caches) the ancestors' ignore files. */
@@ -322,31 +359,31 @@ export class InclusionRules {
     this.folders.clear();
   }
 
-  private async loadFolderRules(dirRel: string, hasGitignore: boolean | undefined): Promise<FolderRules> {
-    const base = dirRel === '' ? await this.loadExcludeFile() : await this.folderRules(parentRel(dirRel));
+  private async loadFolder(dirRel: string, hasGitignore: boolean | undefined): Promise<LoadedFolder> {
+    let base: FolderRules;
+    let exclude: string | null | undefined;
+    if (dirRel === '') {
+      exclude = await readRuleFile(path.join(this.root.path, '.git', 'info', 'exclude'), this.logger);
+      base = exclude === null ? NO_RULES : this.matcher(NO_RULES, exclude.split(/\r?\n/), '.git/info/exclude');
+    } else {
+      base = await this.folderRules(parentRel(dirRel));
+    }
     const file = path.join(this.root.path, ...(dirRel === '' ? [] : dirRel.split('/')), '.gitignore');
-    const text = hasGitignore === false ? null : await readRuleFile(file, this.logger);
-    if (text === null) return base;
+    const gitignore = hasGitignore === false ? null : await readRuleFile(file, this.logger);
+    const rules = gitignore === null ? base : this.matcher(base, rebaseGitignore(gitignore, dirRel), file);
+    return { rules, gitignore, exclude };
+  }
+
+  /** `base`'s rules followed by `patterns` (which win over them). */
+  private matcher(base: FolderRules, patterns: string[], from: string): FolderRules {
     try {
       const matcher = ignore({ ignorecase: CASE_INSENSITIVE_FS });
       if (base.ignore) matcher.add(base.ignore);
-      matcher.add(rebaseGitignore(text, dirRel));
+      matcher.add(patterns);
       return { ignore: matcher };
     } catch (error) {
-      this.logger.warn(`Could not use the rules of ${file} (${String(error)}).`);
+      this.logger.warn(`Could not use the rules of ${from} (${String(error)}).`);
       return base;
-    }
-  }
-
-  private async loadExcludeFile(): Promise<FolderRules> {
-    const file = path.join(this.root.path, '.git', 'info', 'exclude');
-    const text = await readRuleFile(file, this.logger);
-    if (text === null) return NO_RULES;
-    try {
-      return { ignore: ignore({ ignorecase: CASE_INSENSITIVE_FS }).add(text.split(/\r?\n/)) };
-    } catch (error) {
-      this.logger.warn(`Could not use the rules of ${file} (${String(error)}).`);
-      return NO_RULES;
     }
   }
 }

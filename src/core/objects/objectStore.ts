@@ -55,7 +55,7 @@ export class ObjectStore implements ObjectReader {
   private readonly index = new Map<string, Location>();
   private readonly packs = new Map<string, { entries: PackEntry[]; size: number }>();
   private readonly damagedPacks = new Map<string, string>();
-  private readonly handles = new Map<string, fs.FileHandle>();
+  private readonly handles = new Map<string, Promise<fs.FileHandle>>();
   private readonly trees = new Map<string, TreeObject>();
 
   private constructor(readonly dir: string) {}
@@ -346,6 +346,7 @@ export class ObjectStore implements ObjectReader {
     }
   }
 
+  /** The open handle of a pack; concurrent first reads share one open (a promise per pack), so none leaks. */
   private async handle(pack: string): Promise<fs.FileHandle> {
     let handle = this.handles.get(pack);
     if (handle) {
@@ -354,15 +355,18 @@ export class ObjectStore implements ObjectReader {
       return handle;
     }
     if (this.handles.size >= MAX_OPEN_PACKS) await this.closeHandle(this.handles.keys().next().value!);
-    handle = await fs.open(path.join(this.dir, pack), 'r');
+    handle = fs.open(path.join(this.dir, pack), 'r');
     this.handles.set(pack, handle);
+    handle.catch(() => {
+      if (this.handles.get(pack) === handle) this.handles.delete(pack);
+    });
     return handle;
   }
 
   private async closeHandle(pack: string): Promise<void> {
     const handle = this.handles.get(pack);
     this.handles.delete(pack);
-    await handle?.close().catch(() => undefined);
+    await handle?.then((h) => h.close()).catch(() => undefined);
   }
 }
 
