@@ -1,7 +1,8 @@
 /**
  * Runs one operation of our core in its own process, for what must be measured in a fresh process:
- * peak memory of a first point, listing in a fresh process, CPU profiles (`node --cpu-prof`) and
- * system-call counts (strace). Bundled by esbuild for the memory measurement (no TypeScript loader
+ * peak memory of a first point, listing and changed files with a fresh store object, CPU profiles
+ * (`node --cpu-prof`) and system-call counts (strace). One store object per process: every store
+ * object opened in a process slows the later ones (see BENCHMARKS.md, "Measuring in fresh processes"). Bundled by esbuild for the memory measurement (no TypeScript loader
  * in the process), or run with tsx for profiles (so frames name the source files).
  *
  *   node child.js '<json request>'   → prints one line of JSON
@@ -12,7 +13,9 @@ import { MARK_END, MARK_START } from './lib/markers';
 import { editIn } from './lib/workspace';
 
 export interface ChildRequest {
-  readonly mode: 'first-point' | 'list' | 'scenario';
+  readonly mode: 'first-point' | 'list' | 'changed-files' | 'scenario';
+  /** For `changed-files`. */
+  readonly pointId?: string;
   readonly storeDir: string;
   readonly root: string;
   readonly rules?: Partial<CaptureRules>;
@@ -71,6 +74,15 @@ async function main(): Promise<void> {
     out.listMs = performance.now() - t2;
     out.totalMs = performance.now() - t;
     out.count = points.length;
+    await store.close();
+  } else if (request.mode === 'changed-files') {
+    const t = performance.now();
+    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+    out.openMs = performance.now() - t;
+    const t2 = performance.now();
+    const diff = await store.recovery.changedFiles(request.pointId!);
+    out.changedMs = performance.now() - t2;
+    out.count = diff.added.length + diff.modified.length + diff.deleted.length;
     await store.close();
   } else {
     Object.assign(out, await scenario(request));

@@ -3,7 +3,7 @@
  * (Cline, Roo Code), scenario by scenario, the two taking turns over several rounds in the same run.
  * See BENCHMARKS.md for what is measured and how to read the results.
  *
- *   npm run bench                          full run (~15 min on 2 cores)
+ *   npm run bench                          full run (8–15 min on 2 cores)
  *   npm run bench -- --quick               small sizes, 2 rounds: a fast check
  *   npm run bench -- --files 50000         one synthetic size
  *   npm run bench -- --sizes 1000,10000    several sizes: how each scenario grows
@@ -12,6 +12,7 @@
  * Other flags: --rounds N, --iterations N, --points N (points in a row, 100), --list-points N (1,000),
  * --seed S, --tmp DIR, --keep (keep the temporary folder), --no-real / --real (the node_modules copy).
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -165,10 +166,16 @@ interface WorkspaceReport {
 }
 
 const rows: Row[] = [];
+/**
+ * Node warnings seen in this process and its children (the core leaking file handles shows up here),
+ * counted instead of printed; a worker hands its counts to the parent.
+ */
+const processWarnings = new Map<string, number>();
 const workspaces: WorkspaceReport[] = [];
 const profiles: Array<{ title: string; summary: ProfileSummary; syscalls?: Array<{ group: string; calls: number }> }> = [];
-const log = (message: string) => process.stderr.write(`[bench ${((performance.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
-const startedAt = performance.now();
+/** When the run started (a worker is told the parent's), for the log's time stamps. */
+let runStartedAt = Date.now();
+const log = (message: string) => process.stderr.write(`[bench ${((Date.now() - runStartedAt) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
 function addRow(ws: Workspace, key: string, scenario: string, unit: 'ms' | 'MB', ours: number[], git: number[], gitCommand: string, note?: string): Row {
   const row: Row = { workspace: ws.label, files: ws.files, key, scenario, unit, ours: summarize(ours), git: summarize(git), gitCommand, note };
@@ -209,6 +216,7 @@ async function buildChild(tmp: string): Promise<string> {
 
 async function child(request: ChildRequest, measureRss = false): Promise<{ result: Record<string, number | string>; wallMs: number; maxRssBytes?: number }> {
   const r = await runAsync(process.execPath, [childBundle!, JSON.stringify(request)], { measureRss });
+  countChildWarnings(r.stderr);
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
   return { result, wallMs: r.ms, maxRssBytes: r.maxRssBytes ?? (result.maxRss as number) };
 }
@@ -411,20 +419,26 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
   addRow(ws, 'restore-safe', '…git with a safety commit first, as ours does', 'ms', restore.ours, restore.gitSafe, 'add -A && commit && reset --hard', 'ours column: the same samples as the row above');
   addRow(ws, 'restore-file', 'Restore one file', 'ms', restore.oursFile, restore.gitFile, 'checkout <commit> -- file', 'ours includes its safety point');
 
-  // 5. the changed files of one point (what the tree view lists under a point), fresh store object
-  await ours.store.close();
-  const changed = { one: [] as number[], hundred: [] as number[], gitOne: [] as number[], gitHundred: [] as number[] };
+  // 5. the changed files of one point (what the tree view lists under a point): on the store object the
+  //    extension keeps open (trees read before are cached), and cold in a fresh process (the first
+  //    expansion after start-up; one store object per process, see "Measuring in fresh processes")
+  const changed = { one: [] as number[], hundred: [] as number[], oneCold: [] as number[], hundredCold: [] as number[], gitOne: [] as number[], gitHundred: [] as number[] };
+  const expectCount = (which: string, count: number, want: number) => {
+    if (count !== want) notes.push(`changedFiles(${which}) listed ${count} files, expected ${want}`);
+  };
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < iterations; i++) {
       for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
         if (side === 'ours') {
-          for (const [which, pointId] of [['one', lastOnePoint], ['hundred', hundredPoint!]] as const) {
-            const fresh = await openOurs(storeDir, ws, rules);
-            const t = await time(() => fresh.store.recovery.changedFiles(pointId));
-            const count = t.value.added.length + t.value.modified.length + t.value.deleted.length;
-            if (count !== (which === 'one' ? 1 : 100)) notes.push(`changedFiles(${which}) listed ${count} files`);
-            changed[which].push(t.ms);
-            await fresh.store.close();
+          for (const [which, pointId, want] of [['one', lastOnePoint, 1], ['hundred', hundredPoint!, 100]] as const) {
+            const warm = await time(() => ours.store.recovery.changedFiles(pointId));
+            expectCount(which, warm.value.added.length + warm.value.modified.length + warm.value.deleted.length, want);
+            changed[which].push(warm.ms);
+            if (i === 0) {
+              const cold = await child({ mode: 'changed-files', storeDir, root: ws.ours, rules, pointId });
+              expectCount(which, cold.result.count as number, want);
+              changed[which === 'one' ? 'oneCold' : 'hundredCold'].push(cold.result.changedMs as number);
+            }
           }
         } else {
           changed.gitOne.push(sg.git(['diff-tree', '--name-status', '-r', lastOneCommit]).ms);
@@ -435,8 +449,11 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       }
     }
   }
-  addRow(ws, 'changed-1', 'Changed files of a 1-file point', 'ms', changed.one, changed.gitOne, 'diff-tree --name-status -r', 'ours: changedFiles(id) on a store object just opened');
-  addRow(ws, 'changed-100', 'Changed files of a 100-file point', 'ms', changed.hundred, changed.gitHundred, 'diff-tree --name-status -r');
+  await ours.store.close();
+  addRow(ws, 'changed-1', 'Changed files of a 1-file point', 'ms', changed.one, changed.gitOne, 'diff-tree --name-status -r', 'ours: changedFiles(id) on the open store object');
+  addRow(ws, 'changed-100', 'Changed files of a 100-file point', 'ms', changed.hundred, changed.gitHundred, 'diff-tree --name-status -r', 'ours: changedFiles(id) on the open store object');
+  addRow(ws, 'changed-1-cold', 'Changed files of a 1-file point, cold', 'ms', changed.oneCold, changed.gitOne, 'diff-tree --name-status -r', 'ours: a fresh process opens the store and calls changedFiles(id); time inside it, open excluded');
+  addRow(ws, 'changed-100-cold', 'Changed files of a 100-file point, cold', 'ms', changed.hundredCold, changed.gitHundred, 'diff-tree --name-status -r', 'as above');
 
   const statsStore = await openOurs(storeDir, ws, rules);
   const stats = await statsStore.store.recovery.stats();
@@ -514,20 +531,17 @@ async function benchListing(ctx: Context): Promise<string> {
     stream += `M 100644 inline src/b.ts\ndata ${content.length}\n${content}\n`;
   }
   sg.git(['fast-import', '--quiet'], { input: stream });
-  const list = { ours: [] as number[], oursListOnly: [] as number[], git: [] as number[], proc: [] as number[], procInside: [] as number[] };
+  const list = { ours: [] as number[], oursOpen: [] as number[], oursListOnly: [] as number[], git: [] as number[], proc: [] as number[] };
   for (let r = 0; r < ctx.rounds; r++) {
     for (let i = 0; i < ctx.iterations; i++) {
       for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
         if (side === 'ours') {
-          const t0 = performance.now();
-          const fresh = await openOurs(storeDir, ws);
-          const t1 = performance.now();
-          const points = await fresh.store.recovery.listRecoveryPoints();
-          const t2 = performance.now();
-          if (points.length !== n) throw new Error(`listed ${points.length} points, expected ${n}`);
-          list.ours.push(t2 - t0);
-          list.oursListOnly.push(t2 - t1);
-          await fresh.store.close();
+          const c = await child({ mode: 'list', storeDir, root: ws.ours });
+          if (c.result.count !== n) throw new Error(`listed ${c.result.count} points, expected ${n}`);
+          list.ours.push(c.result.totalMs as number);
+          list.oursOpen.push(c.result.openMs as number);
+          list.oursListOnly.push(c.result.listMs as number);
+          list.proc.push(c.wallMs);
         } else {
           const out = sg.git(['log', '--format=%H%x09%s']);
           if (out.stdout.trim().split('\n').length !== n) throw new Error('git log listed a different number of commits');
@@ -535,14 +549,20 @@ async function benchListing(ctx: Context): Promise<string> {
         }
       }
     }
-    const c = await child({ mode: 'list', storeDir, root: ws.ours });
-    list.proc.push(c.wallMs);
-    list.procInside.push(c.result.totalMs as number);
   }
   const firstTen = summarize(created.slice(0, 10))!.median;
   const lastTen = summarize(created.slice(-10))!.median;
-  addRow(ws, 'list', `List ${formatCount(n)} points (fresh store object)`, 'ms', list.ours, list.git, 'log --format=%H%x09%s', `ours: RecoveryStore.open + listRecoveryPoints; listRecoveryPoints alone ${fmtSummary(summarize(list.oursListOnly), 'ms')}`);
-  addRow(ws, 'list-process', `List ${formatCount(n)} points (fresh process, Node start included)`, 'ms', list.proc, list.git, 'log --format=%H%x09%s', `inside the process (open + list): ${fmtSummary(summarize(list.procInside), 'ms')}`);
+  addRow(
+    ws,
+    'list',
+    `List ${formatCount(n)} points (fresh store object)`,
+    'ms',
+    list.ours,
+    list.git,
+    'log --format=%H%x09%s',
+    `ours: RecoveryStore.open + listRecoveryPoints in a fresh process, time inside it; open ${fmtSummary(summarize(list.oursOpen), 'ms')}, listRecoveryPoints ${fmtSummary(summarize(list.oursListOnly), 'ms')}`,
+  );
+  addRow(ws, 'list-process', `List ${formatCount(n)} points (whole process, Node start included)`, 'ms', list.proc, list.git, 'log --format=%H%x09%s', 'wall time of the same processes');
   addRow(ws, 'list-create', `Creating point 2–${formatCount(n)} of a tiny workspace (hint)`, 'ms', created, [], '—', `median of the first 10 ${num(firstTen)} ms, of the last 10 ${num(lastTen)} ms`);
   return storeDir;
 }
@@ -561,13 +581,14 @@ async function runProfiles(primary: PrimaryState, ctx: Context): Promise<void> {
     { title: 'First point (cold)', request: { mode: 'scenario', scenario: 'first-point', storeDir: path.join(ctx.tmp, 'profile-first-store'), root: primary.ws.ours, repeat: 1 }, per: 1 },
   ];
   if (primary.listStoreDir) {
-    scenarios.push({ title: `List ${formatCount(ctx.opts.listPoints)} points, fresh store object (×20)`, request: { mode: 'scenario', scenario: 'list', storeDir: primary.listStoreDir, root: path.join(ctx.tmp, 'tiny-ours'), repeat: 20 }, per: 20 });
+    scenarios.push({ title: `List ${formatCount(ctx.opts.listPoints)} points, fresh store object (×10)`, request: { mode: 'scenario', scenario: 'list', storeDir: primary.listStoreDir, root: path.join(ctx.tmp, 'tiny-ours'), repeat: 10 }, per: 10 });
   }
   const hasStrace = fs.existsSync('/usr/bin/strace');
   for (const s of scenarios) {
     log(`profile: ${s.title}`);
     const profDir = path.join(dir, `${stamp}-${s.request.scenario}`);
     const r = await runAsync(process.execPath, ['--import', 'tsx', '--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250', path.join(__dirname, 'child.ts'), JSON.stringify(s.request)], { cwd: ROOT });
+    countChildWarnings(r.stderr);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { windowStartUs: number; windowEndUs: number; times: number[] };
     const file = path.join(profDir, fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!);
     const summary = summarizeProfile(file, out.windowStartUs, out.windowEndUs);
@@ -594,7 +615,7 @@ function findRow(key: string, files: number): Row | undefined {
   return rows.find((r) => r.key === key && r.files === files && !r.workspace.startsWith('real') && !r.workspace.startsWith('tiny'));
 }
 
-function evaluateTargets(primaryFiles: number, listPoints: number): Target[] {
+function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: number): Target[] {
   const t: Target[] = [];
   const at = `${formatCount(primaryFiles)} files`;
   const hint = findRow('one-hint', primaryFiles);
@@ -611,9 +632,12 @@ function evaluateTargets(primaryFiles: number, listPoints: number): Target[] {
   const first = findRow('first', primaryFiles);
   if (first?.ours && first.git) t.push({ target: `First point no slower than git (${at})`, measured: `ours ${num(first.ours.median)} ms, git ${num(first.git.median)} ms (ratio ${num(first.ours.median / first.git.median)})`, met: first.ours.median <= first.git.median });
   const size = findRow('size-first', primaryFiles);
-  if (size?.ours && size.git) t.push({ target: `Store after the first point ≤ shadow git size (${at})`, measured: `ours ${num(size.ours.median)} MB, git ${num(size.git.median)} MB`, met: size.ours.median <= size.git.median });
+  if (size?.ours && size.git) {
+    const gc = size.note?.includes('after its automatic gc') ? 'git after its automatic gc' : 'git did not gc (loose objects)';
+    t.push({ target: `Store after the first point ≤ shadow git size (${at})`, measured: `ours ${num(size.ours.median)} MB, git ${num(size.git.median)} MB (${gc})`, met: size.ours.median <= size.git.median });
+  }
   const growth = findRow('row-growth', primaryFiles);
-  if (growth?.ours && growth.git) t.push({ target: `Growth over 100 one-file points ≤ git's (${at})`, measured: `ours ${num(growth.ours.median)} MB, git ${num(growth.git.median)} MB`, met: growth.ours.median <= growth.git.median });
+  if (growth?.ours && growth.git) t.push({ target: `Growth over ${pointsInRow} one-file points ≤ git's (${at})`, measured: `ours ${num(growth.ours.median)} MB, git ${num(growth.git.median)} MB`, met: growth.ours.median <= growth.git.median });
   const restore = findRow('restore', primaryFiles);
   if (restore?.ours && restore.git) t.push({ target: `Restore of a point 100 files away no slower than git reset --hard (${at})`, measured: `ours ${num(restore.ours.median)} ms, git ${num(restore.git.median)} ms`, met: restore.ours.median <= restore.git.median });
   const list = rows.find((r) => r.key === 'list');
@@ -642,6 +666,7 @@ function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], 
   out.push(`### Machine`, '');
   out.push(`- ${machine.cores} cores, ${machine.cpuModel} (${machine.cpuMHz} MHz), ${machine.platform}, kernel ${machine.kernel}`);
   out.push(`- Node ${machine.node}, git ${machine.git}`);
+  out.push(`- Code measured: ${machine.revision}`);
   out.push(`- Memory ${num(machine.totalMemoryMB / 1024)} GB total, ${num(machine.availableMemoryMB / 1024)} GB available at the start (${num(machine.freeMemoryMB / 1024)} GB free)`);
   out.push(`- Disk: ${machine.disk}; temporary folder ${machine.tmpDir}`);
   out.push(`- Load average (1 min) before ${machine.load.before[0]}, after ${machine.load.after?.[0] ?? '?'}, highest sampled during the run ${machine.load.maxDuringRun ?? '?'} (other work on the machine competes for the ${machine.cores} cores)`);
@@ -690,7 +715,7 @@ function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], 
   for (const t of targets) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'not measured' : t.met ? '**met**' : '**missed**'} |`);
   out.push('');
   const notes = workspaces.flatMap((w) => w.notes.map((n) => `${w.label}: ${n}`));
-  for (const [message, count] of processWarnings) notes.push(`Node warned ${count}× in the benchmark process (our core runs in it): "${message}"`);
+  for (const [message, count] of processWarnings) notes.push(`Node warned ${count}× in the processes running our core: "${message}"`);
   if (notes.length > 0) out.push('### Warnings', '', ...notes.map((n) => `- ${n}`), '');
   if (profiles.length > 0) {
     out.push('### Profiles of our side (CPU: node --cpu-prof, measured window only; system calls: strace -f, per operation)', '');
@@ -706,17 +731,103 @@ function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], 
   return out.join('\n');
 }
 
-// ── main ───────────────────────────────────────────────────────────────────
+// ── main: the parent runs each workspace in its own worker process ───────────
 
-/** Node warnings seen in this process (the core leaking file handles shows up here), counted instead of printed. */
-const processWarnings = new Map<string, number>();
+/** Warnings a child process printed (e.g. "Closing file descriptor N on garbage collection": a leaked FileHandle). */
+function countChildWarnings(stderr: string): void {
+  for (const match of stderr.matchAll(/Warning: (.+)/g)) {
+    const key = `${match[1]!.replace(/\d+/g, 'N')} (in a child process)`;
+    processWarnings.set(key, (processWarnings.get(key) ?? 0) + 1);
+  }
+}
 
-async function main(): Promise<void> {
+function countWarnings(): void {
   process.removeAllListeners('warning');
   process.on('warning', (warning) => {
     const key = warning.message.replace(/\d+/g, 'N');
     processWarnings.set(key, (processWarnings.get(key) ?? 0) + 1);
   });
+}
+
+interface WorkerJob {
+  readonly kind: 'synthetic' | 'real';
+  readonly files: number;
+  readonly primary: boolean;
+  readonly opts: Options;
+  readonly tmp: string;
+  readonly childBundle: string;
+  readonly runStartedAt: number;
+  readonly out: string;
+}
+
+interface WorkerResult {
+  readonly rows: Row[];
+  readonly workspaces: WorkspaceReport[];
+  readonly profiles: typeof profiles;
+  readonly warnings: Record<string, number>;
+}
+
+/**
+ * One workspace, in a process of its own: the core's store objects and the generator's garbage of one
+ * workspace cannot slow the next (each store object ever opened in a process makes the later ones
+ * slower — see BENCHMARKS.md), and the core runs as in the extension host, one store object open.
+ */
+async function workerMain(jobFile: string): Promise<void> {
+  countWarnings();
+  const job = JSON.parse(fs.readFileSync(jobFile, 'utf8')) as WorkerJob;
+  runStartedAt = job.runStartedAt;
+  childBundle = job.childBundle;
+  const { opts, tmp } = job;
+  const secondary = { rounds: Math.min(2, opts.rounds), iterations: Math.min(3, opts.iterations) };
+  if (job.kind === 'synthetic') {
+    log(`generating the synthetic workspace: ${formatCount(job.files)} files (two identical copies)`);
+    const ws = createSynthetic(tmp, job.files, opts.seed);
+    const ctx: Context = {
+      opts,
+      tmp,
+      primary: job.primary,
+      full: job.primary,
+      coldRounds: job.files > 20000 ? Math.min(2, opts.rounds) : opts.rounds,
+      ...(job.primary || job.files <= 2000 ? { rounds: opts.rounds, iterations: opts.iterations } : secondary),
+    };
+    const state = await benchWorkspace(ws, ctx, undefined);
+    if (job.primary) {
+      state.listStoreDir = await benchListing(ctx);
+      if (opts.profile) await runProfiles(state, ctx);
+    }
+    if (!opts.keep) {
+      for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, `${path.basename(ws.ours).replace(/-ours$/, '')}-shadow.git`)]) fs.rmSync(dir, { recursive: true, force: true });
+    }
+  } else {
+    const source = path.join(ROOT, 'node_modules');
+    log(`copying ${source} (twice) as the real-code workspace`);
+    const ws = createRealCopy(tmp, source, opts.seed);
+    const ctx: Context = { opts, tmp, primary: false, full: false, coldRounds: secondary.rounds, ...secondary };
+    const state = await benchWorkspace(ws, ctx, REAL_RULES);
+    if (!opts.keep) for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, 'real-shadow.git')]) fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const result: WorkerResult = { rows, workspaces, profiles, warnings: Object.fromEntries(processWarnings) };
+  fs.writeFileSync(job.out, JSON.stringify(result));
+}
+
+async function runWorker(job: WorkerJob, jobFile: string): Promise<void> {
+  fs.writeFileSync(jobFile, JSON.stringify(job));
+  await new Promise<void>((resolve, reject) => {
+    const worker = spawn(process.execPath, ['--import', 'tsx', __filename, '--worker', jobFile], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    worker.on('error', reject);
+    worker.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`the ${job.kind} ${job.files} worker failed (${code})`))));
+  });
+  const result = JSON.parse(fs.readFileSync(job.out, 'utf8')) as WorkerResult;
+  rows.push(...result.rows);
+  workspaces.push(...result.workspaces);
+  profiles.push(...result.profiles);
+  for (const [message, count] of Object.entries(result.warnings)) processWarnings.set(message, (processWarnings.get(message) ?? 0) + count);
+}
+
+async function main(): Promise<void> {
+  const workerAt = process.argv.indexOf('--worker');
+  if (workerAt >= 0) return workerMain(process.argv[workerAt + 1]!);
+  countWarnings();
   const opts = parseArgs(process.argv.slice(2));
   const tmp = opts.tmp ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rp-bench-'));
   fs.mkdirSync(tmp, { recursive: true });
@@ -726,36 +837,11 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
   childBundle = await buildChild(tmp);
   const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
+  const jobs: Array<Pick<WorkerJob, 'kind' | 'files' | 'primary'>> = opts.sizes.map((files) => ({ kind: 'synthetic', files, primary: files === primaryFiles }));
+  if (opts.real) jobs.push({ kind: 'real', files: 0, primary: false });
   try {
-    for (const files of opts.sizes) {
-      const isPrimary = files === primaryFiles;
-      log(`generating the synthetic workspace: ${formatCount(files)} files (two identical copies)`);
-      const ws = createSynthetic(tmp, files, opts.seed);
-      const secondary = { rounds: Math.min(2, opts.rounds), iterations: Math.min(3, opts.iterations) };
-      const ctx: Context = {
-        opts,
-        tmp,
-        primary: isPrimary,
-        full: isPrimary,
-        coldRounds: files > 20000 ? Math.min(2, opts.rounds) : opts.rounds,
-        ...(isPrimary || files <= 2000 ? { rounds: opts.rounds, iterations: opts.iterations } : secondary),
-      };
-      const state = await benchWorkspace(ws, ctx, undefined);
-      if (isPrimary) {
-        state.listStoreDir = await benchListing(ctx);
-        if (opts.profile) await runProfiles(state, ctx);
-      }
-      if (!opts.keep) {
-        for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, `${path.basename(ws.ours).replace(/-ours$/, '')}-shadow.git`)]) fs.rmSync(dir, { recursive: true, force: true });
-      }
-    }
-    if (opts.real) {
-      const source = path.join(ROOT, 'node_modules');
-      log(`copying ${source} (twice) as the real-code workspace`);
-      const ws = createRealCopy(tmp, source, opts.seed);
-      const ctx: Context = { opts, tmp, primary: false, full: false, coldRounds: Math.min(2, opts.rounds), rounds: Math.min(2, opts.rounds), iterations: Math.min(3, opts.iterations) };
-      const state = await benchWorkspace(ws, ctx, REAL_RULES);
-      if (!opts.keep) for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, 'real-shadow.git')]) fs.rmSync(dir, { recursive: true, force: true });
+    for (const [i, job] of jobs.entries()) {
+      await runWorker({ ...job, opts, tmp, childBundle, runStartedAt, out: path.join(tmp, `worker-${i}.json`) }, path.join(tmp, `job-${i}.json`));
     }
   } finally {
     load.stop();
@@ -764,8 +850,8 @@ async function main(): Promise<void> {
     if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
     else log(`kept ${tmp}`);
   }
-  const totalSeconds = (performance.now() - startedAt) / 1000;
-  const targets = evaluateTargets(primaryFiles, opts.listPoints);
+  const totalSeconds = (Date.now() - runStartedAt) / 1000;
+  const targets = evaluateTargets(primaryFiles, opts.listPoints, opts.pointsInRow);
   const markdown = renderMarkdown(machine, opts, targets, totalSeconds);
   const resultsDir = path.join(ROOT, 'bench-results');
   fs.mkdirSync(resultsDir, { recursive: true });

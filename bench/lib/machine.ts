@@ -16,6 +16,8 @@ export interface MachineInfo {
   readonly availableMemoryMB: number;
   readonly disk: string;
   readonly tmpDir: string;
+  /** The code measured: commit, and the files of src/core changed since it. */
+  readonly revision: string;
   readonly load: { readonly before: number[]; after?: number[]; maxDuringRun?: number };
   readonly startedAt: string;
 }
@@ -55,7 +57,17 @@ export function describeMachine(tmpDir: string): MachineInfo {
   } catch {
     // git missing
   }
+  let revision = 'unknown';
+  try {
+    const root = `${__dirname}/../..`;
+    const head = run('git', ['-C', root, 'log', '-1', '--format=%h %cI %s']).stdout.trim();
+    const dirty = run('git', ['-C', root, 'status', '--porcelain', '--', 'src/core']).stdout.trim().split('\n').filter(Boolean).length;
+    revision = `${head}${dirty > 0 ? ` + ${dirty} uncommitted change(s) in src/core` : ''}`;
+  } catch {
+    // not a git checkout
+  }
   return {
+    revision,
     cores: cpus.length,
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cpuMHz: Math.round(cpus[0]?.speed || cpuMHzFromProc()),

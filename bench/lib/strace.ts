@@ -40,7 +40,7 @@ export function syscallGroups(c: SyscallCounts, per: number): Array<{ group: str
     { group: 'write / pwrite / writev', calls: sum(['write', 'pwrite64', 'writev', 'pwritev', 'pwritev2']) },
     { group: 'getdents64 (folder listings)', calls: sum(['getdents64', 'getdents']) },
     { group: 'rename', calls: sum(['rename', 'renameat', 'renameat2']) },
-    { group: 'mkdir / rmdir (lock folder)', calls: sum(['mkdir', 'mkdirat', 'rmdir']) },
+    { group: 'mkdir / rmdir (lock folder, restored folders)', calls: sum(['mkdir', 'mkdirat', 'rmdir']) },
     { group: 'unlink', calls: sum(['unlink', 'unlinkat']) },
     { group: 'utimensat (lock refresh)', calls: sum(['utimensat', 'utimes']) },
     { group: 'chmod / fchmod / fchown', calls: sum(['chmod', 'fchmod', 'fchmodat', 'fchown', 'chown']) },

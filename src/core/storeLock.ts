@@ -9,22 +9,34 @@ import { errorCode, ioError, StateError } from './errors';
  * and within a process (a promise queue, so callers in one process wait instead of polling).
  * Re-entrant within one async call chain, so a locked operation may call another.
  */
+interface HeldLock {
+  readonly key: string;
+  active: boolean;
+}
+
+/**
+ * The store locks the current async call chain holds. One for the whole process: every
+ * AsyncLocalStorage instance adds a cost to every later async operation, so none is made per lock.
+ * A continuation that outlives its operation sees `active: false`.
+ */
+const heldLocks = new AsyncLocalStorage<readonly HeldLock[]>();
+
 export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
-  /** Set while an operation of this call chain holds the lock; continuations that outlive the operation see `active: false`. */
-  private readonly held = new AsyncLocalStorage<{ active: boolean }>();
   private readonly lockfilePath: string;
+  private readonly key: string;
 
   constructor(
     private readonly storeRoot: string,
     private readonly options: { staleMs?: number; waitMs?: number; onCompromised?: (error: Error) => void } = {},
   ) {
     this.lockfilePath = path.join(storeRoot, 'store.lock');
+    this.key = path.resolve(storeRoot);
   }
 
   async run<T>(operation: () => Promise<T>): Promise<T> {
-    if (this.held.getStore()?.active) return operation();
-    const key = path.resolve(this.storeRoot);
+    if (heldLocks.getStore()?.some((held) => held.key === this.key && held.active)) return operation();
+    const key = this.key;
     const previous = StoreLock.queues.get(key) ?? Promise.resolve();
     const mine = previous.catch(() => undefined).then(() => this.runLocked(operation));
     const tail = mine.catch(() => undefined);
@@ -55,9 +67,9 @@ export class StoreLock {
       }
       throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
     }
-    const token = { active: true };
+    const token: HeldLock = { key: this.key, active: true };
     try {
-      return await this.held.run(token, operation);
+      return await heldLocks.run([...(heldLocks.getStore() ?? []).filter((held) => held.active), token], operation);
     } finally {
       token.active = false;
       await release().catch(() => undefined);
