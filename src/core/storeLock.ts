@@ -51,28 +51,42 @@ export class StoreLock {
   private async runLocked<T>(operation: () => Promise<T>): Promise<T> {
     const staleMs = this.options.staleMs ?? 10_000;
     const waitMs = this.options.waitMs ?? 60_000;
-    let release: () => Promise<void>;
-    try {
-      release = await lockfile.lock(this.storeRoot, {
-        lockfilePath: this.lockfilePath,
-        realpath: false,
-        stale: staleMs,
-        update: Math.max(1000, Math.floor(staleMs / 4)),
-        retries: { retries: Math.ceil(waitMs / 100), factor: 1.3, minTimeout: 5, maxTimeout: 100 },
-        onCompromised: (error) => this.options.onCompromised?.(error),
-      });
-    } catch (error) {
-      if (errorCode(error) === 'ELOCKED') {
-        throw StateError.io(`The recovery point store ${this.storeRoot} is busy: another window or the command-line tool held its lock for over ${Math.round(waitMs / 1000)} s. Try again.`, error);
-      }
-      throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
-    }
+    const release = await this.acquire(staleMs, waitMs);
     const token: HeldLock = { key: this.key, active: true };
     try {
       return await heldLocks.run([...(heldLocks.getStore() ?? []).filter((held) => held.active), token], operation);
     } finally {
       token.active = false;
       await release().catch(() => undefined);
+    }
+  }
+
+  /**
+   * Takes the lock folder, waiting up to `waitMs` while another process holds it. Only "held by
+   * another" is waited for: proper-lockfile's own retries would also retry a store folder that is
+   * gone or unwritable, for the whole wait.
+   */
+  private async acquire(staleMs: number, waitMs: number): Promise<() => Promise<void>> {
+    const deadline = Date.now() + waitMs;
+    let delay = 5;
+    for (;;) {
+      try {
+        return await lockfile.lock(this.storeRoot, {
+          lockfilePath: this.lockfilePath,
+          realpath: false,
+          stale: staleMs,
+          update: Math.max(1000, Math.floor(staleMs / 4)),
+          retries: 0,
+          onCompromised: (error) => this.options.onCompromised?.(error),
+        });
+      } catch (error) {
+        if (errorCode(error) !== 'ELOCKED') throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
+        if (Date.now() >= deadline) {
+          throw StateError.io(`The recovery point store ${this.storeRoot} is busy: another window or the command-line tool held its lock for over ${Math.round(waitMs / 1000)} s. Try again.`, error);
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(100, Math.ceil(delay * 1.3));
+      }
     }
   }
 }

@@ -126,6 +126,34 @@ describe('concurrent writers', () => {
     assert.equal(await exists(path.join(sb.store, 'store.lock')), false, 'released afterwards');
   });
 
+  test('a writer killed at random moments leaves a store in which every listed point verifies and restores', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'base.txt': 'base\n'.repeat(100) });
+    const seen = new Set<string>();
+    for (let round = 0; round < 3; round++) {
+      const worker = startWorker(['snapshot', sb.store, sb.ws, `k${round}`, '1000', '2000']);
+      await waitFor(() => worker.lines.some((l) => l.startsWith('point ')), 30_000, 'a first point');
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.floor(Math.random() * 150)));
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+      for (const line of worker.lines) if (line.startsWith('point ')) seen.add(line.slice(6));
+    }
+    const store = await openStore(sb, { actor: 'test:after-kills', lockStaleMs: 2000 });
+    const listed = await store.recovery.listRecoveryPoints();
+    for (const id of seen) assert.ok(listed.some((p) => p.id === id), `acknowledged point ${id} is listed`);
+    const report = await store.recovery.verify();
+    assert.deepEqual([report.brokenObjects, report.brokenPoints, report.stateProblem], [[], [], null]);
+    for (const point of listed.filter((p) => p.trigger === 'external')) {
+      await store.recovery.restore(point.id);
+      const files = await readFiles(sb.ws);
+      assert.equal(files['base.txt'], `file 644 ${'base\n'.repeat(100)}`);
+      const written = Object.keys(files).filter((f) => /^k\d\.txt$/.test(f));
+      assert.ok(written.length >= 1);
+      for (const f of written) assert.match(files[f]!, /^file 644 k\d \d+\n$/);
+    }
+    await store.state.getState(); // the state file loads (or is recovered)
+  });
+
   test('a stale lock folder with an old time (a crash long ago) does not block the store', async () => {
     const sb = await makeSandbox();
     const first = await openStore(sb);
@@ -137,6 +165,14 @@ describe('concurrent writers', () => {
     const store = await openStore(sb, { actor: 'test:later', lockWaitMs: 5000 });
     const state = await store.state.updateState({ data: { b: 2 } });
     assert.deepEqual(state.data, { a: 1, b: 2 });
+  });
+
+  test('a store whose folder was removed fails at once with a clear error instead of waiting for the lock', { timeout: 20_000 }, async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await store.state.updateState({ data: { a: 1 } });
+    await fs.rm(sb.store, { recursive: true });
+    await assert.rejects(store.state.updateState({ data: { b: 2 } }), (e: unknown) => e instanceof StateError && e.kind === 'IoError' && /lock/.test(e.message));
   });
 
   test('work started from inside a locked operation but run after it ended still waits for the lock', async () => {

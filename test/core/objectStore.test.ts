@@ -249,6 +249,21 @@ describe('ObjectStore', () => {
     assert.deepEqual(await reader.readBlob(live!), Buffer.from('live '.repeat(30)));
   });
 
+  test('many concurrent reads across more packs than stay open all succeed (no handle is closed under a read)', async () => {
+    const { store, dir } = await openObjects();
+    const contents = Array.from({ length: 150 }, (_, i) => Buffer.from(`object number ${i} `.repeat(40)));
+    const hashes: string[] = [];
+    for (const content of contents) hashes.push(...(await putBlobs(store, [content]))); // one pack each
+    const reader = await ObjectStore.open(dir);
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.allSettled(hashes.map((hash) => reader.readBlob(hash)));
+      const failed = results.filter((r) => r.status === 'rejected');
+      assert.deepEqual(failed, [], `round ${round}`);
+      results.forEach((r, i) => assert.deepEqual((r as PromiseFulfilledResult<Buffer>).value, contents[i]));
+    }
+    await reader.close();
+  });
+
   test('objects folder and packs are owner-only; stale temporaries are removed', async () => {
     const { store, dir, storeDir } = await openObjects();
     await putBlobs(store, [Buffer.from('private')]);

@@ -121,6 +121,22 @@ describe('recovery points: every operation round-trips', () => {
     assert.equal(await fs.readFile(path.join(sb.ws, 'b.txt'), 'utf8'), 'b2\n');
   });
 
+  test('a hint-mode save after the newest point was deleted still captures every change since that point', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    const p2 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    await store.recovery.deletePoints([p2.id]);
+    await writeFiles(sb.ws, { 'b.txt': 'b2\n' });
+    const saved = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'b.txt')] }))!;
+    const files = await listFiles(await store.persistence.objects(), saved.root);
+    const objects = await store.persistence.objects();
+    assert.equal((await objects.readBlob(files.get('ws/a.txt')!.hash)).toString(), 'a2\n', 'a.txt as it is on disk, not as the older point had it');
+    assert.equal((await objects.readBlob(files.get('ws/b.txt')!.hash)).toString(), 'b2\n');
+  });
+
   test('after the capture rules change, the next hint-mode point applies them to every file', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a\n', 'trace.out': 'noise\n', 'dist/bundle.js': 'built\n' });

@@ -5,7 +5,7 @@ import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { lookupEntry } from '../../src/core/capture';
 import { StateError } from '../../src/core/errors';
-import type { RecoveryStore } from '../../src/core/recoveryStore';
+import { RecoveryStore } from '../../src/core/recoveryStore';
 import type { TreeEntry } from '../../src/core/schemas';
 import { auditEntries, cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
 import { manifestFor, pointIdAt, writeManifest } from './helpers/storePoints';
@@ -170,6 +170,28 @@ describe('restore', () => {
     assert.equal(await fs.readFile(path.join(sb.ws, 'x.log'), 'utf8'), 'log\n');
     assert.equal(await fs.readFile(path.join(sb.ws, 'keep.txt'), 'utf8'), 'tracked\n');
     assert.equal(await fs.readFile(path.join(sb.ws, '.gitignore'), 'utf8'), '*.log\n');
+  });
+
+  test('multi-root: each folder is captured under its name; restoring one folder leaves the other alone', async () => {
+    const sb = await makeSandbox();
+    const one = path.join(sb.ws, 'one');
+    const two = path.join(sb.ws, 'two');
+    await writeFiles(one, { 'a.txt': 'one a\n' });
+    await writeFiles(two, { 'a.txt': 'two a\n', 'sub/b.txt': 'two b\n' });
+    const store = await openStore(sb, { roots: [{ name: 'one', path: one }, { name: 'two', path: two }] });
+    const point = (await store.recovery.createRecoveryPoint())!;
+    assert.equal(point.fileCount, 3);
+    assert.deepEqual(
+      (await store.recovery.changedFiles(point.id)).added.map((c) => c.path),
+      ['one/a.txt', 'two/a.txt', 'two/sub/b.txt'],
+    );
+    await writeFiles(one, { 'a.txt': 'one edited\n' });
+    await writeFiles(two, { 'a.txt': 'two edited\n', sub: null });
+    await store.recovery.restore(point.id, { paths: ['two'] });
+    assert.deepEqual(await readFiles(two), { 'a.txt': 'file 644 two a\n', sub: 'dir', 'sub/b.txt': 'file 644 two b\n' });
+    assert.equal(await fs.readFile(path.join(one, 'a.txt'), 'utf8'), 'one edited\n');
+    await store.recovery.restore(point.id);
+    assert.equal(await fs.readFile(path.join(one, 'a.txt'), 'utf8'), 'one a\n');
   });
 
   test('restore of an unknown point is SnapshotNotFound and changes nothing', async () => {
@@ -461,7 +483,7 @@ describe('restore and undo on random workspaces', () => {
         try {
           await writeFiles(sb.ws, { '.env': 'SECRET=keep\n' });
           await writeWorkspace(sb.ws, first);
-          const store = await openStore(sb);
+          const store = await RecoveryStore.open({ storeDir: sb.store, roots: [{ name: 'ws', path: sb.ws }] }); // closed below, before its folder goes
           const atPoint = await readFiles(sb.ws);
           const point = (await store.recovery.createRecoveryPoint())!;
           await writeWorkspace(sb.ws, second);

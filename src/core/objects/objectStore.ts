@@ -55,7 +55,7 @@ export class ObjectStore implements ObjectReader {
   private readonly index = new Map<string, Location>();
   private readonly packs = new Map<string, { entries: PackEntry[]; size: number }>();
   private readonly damagedPacks = new Map<string, string>();
-  private readonly handles = new Map<string, Promise<fs.FileHandle>>();
+  private readonly handles = new Map<string, PackHandle>();
   private readonly trees = new Map<string, TreeObject>();
 
   private constructor(readonly dir: string) {}
@@ -145,13 +145,18 @@ export class ObjectStore implements ObjectReader {
 
   private async readStored(location: Location): Promise<Buffer> {
     const buffer = Buffer.alloc(location.storedSize);
+    const pack = this.handle(location.pack);
+    pack.readers++;
     try {
-      const handle = await this.handle(location.pack);
+      const handle = await pack.file;
       const { bytesRead } = await handle.read(buffer, 0, location.storedSize, location.offset);
       if (bytesRead !== location.storedSize) throw StateError.snapshotLoad(`Pack ${location.pack} is truncated.`);
     } catch (error) {
       if (error instanceof StateError) throw error;
       throw ioError(`read stored data from ${location.pack}`, error);
+    } finally {
+      // a handle evicted while we read is closed by its last reader
+      if (--pack.readers === 0 && pack.evicted) await closePackHandle(pack);
     }
     return buffer;
   }
@@ -346,28 +351,44 @@ export class ObjectStore implements ObjectReader {
     }
   }
 
-  /** The open handle of a pack; concurrent first reads share one open (a promise per pack), so none leaks. */
-  private async handle(pack: string): Promise<fs.FileHandle> {
-    let handle = this.handles.get(pack);
+  /**
+   * The open handle of a pack; concurrent first reads share one open (a promise per pack), so none leaks.
+   * At most MAX_OPEN_PACKS stay open: the least recently used is evicted, and closed once no read uses it.
+   */
+  private handle(pack: string): PackHandle {
+    const handle = this.handles.get(pack);
     if (handle) {
       this.handles.delete(pack);
       this.handles.set(pack, handle);
       return handle;
     }
-    if (this.handles.size >= MAX_OPEN_PACKS) await this.closeHandle(this.handles.keys().next().value!);
-    handle = fs.open(path.join(this.dir, pack), 'r');
-    this.handles.set(pack, handle);
-    handle.catch(() => {
-      if (this.handles.get(pack) === handle) this.handles.delete(pack);
+    if (this.handles.size >= MAX_OPEN_PACKS) void this.closeHandle(this.handles.keys().next().value!);
+    const opened: PackHandle = { file: fs.open(path.join(this.dir, pack), 'r'), readers: 0, evicted: false };
+    this.handles.set(pack, opened);
+    opened.file.catch(() => {
+      if (this.handles.get(pack) === opened) this.handles.delete(pack);
     });
-    return handle;
+    return opened;
   }
 
   private async closeHandle(pack: string): Promise<void> {
     const handle = this.handles.get(pack);
+    if (!handle) return;
     this.handles.delete(pack);
-    await handle?.then((h) => h.close()).catch(() => undefined);
+    handle.evicted = true;
+    if (handle.readers === 0) await closePackHandle(handle);
   }
+}
+
+/** An open pack file and the reads in flight on it. */
+interface PackHandle {
+  readonly file: Promise<fs.FileHandle>;
+  readers: number;
+  evicted: boolean;
+}
+
+async function closePackHandle(handle: PackHandle): Promise<void> {
+  await handle.file.then((h) => h.close()).catch(() => undefined);
 }
 
 async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {

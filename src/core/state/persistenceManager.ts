@@ -61,6 +61,8 @@ export class PersistenceManager implements StateRepository {
   private lastCacheSave = 0;
   /** The rules changed since the last full scan: the previous point may hold files they now leave out. */
   private fullScanNeeded = false;
+  /** The newest point this process wrote: hints are relative to it, so an older parent (it was deleted) calls for a full scan. */
+  private hintBase: string | undefined;
   private indexCache: { mtimeMs: number; size: number; points: PointSummary[] } | undefined;
 
   constructor(statePath: string, snapshotsPath: string, options: PersistenceOptions) {
@@ -155,10 +157,16 @@ export class PersistenceManager implements StateRepository {
       const parent = (await this.listSnapshots())[0];
       const batch = objects.beginBatch();
       try {
-        // A hint lists what changed since the newest point. A safety point holds the files from before
-        // a restore, which then changed them without any hint: the point after it is a full scan.
+        // A hint lists what changed since the newest point this process wrote. When that point is gone
+        // (deleted, quarantined), the parent is older and misses changes; a safety point holds the files
+        // from before a restore, which then changed them without any hint. Both call for a full scan.
         const useHint =
-          options.changedPaths !== undefined && parent !== undefined && parent.trigger !== 'before-restore' && !this.fullScanNeeded && sameRoots(parent.roots, this.roots);
+          options.changedPaths !== undefined &&
+          parent !== undefined &&
+          parent.trigger !== 'before-restore' &&
+          (this.hintBase === undefined || parent.id >= this.hintBase) &&
+          !this.fullScanNeeded &&
+          sameRoots(parent.roots, this.roots);
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
         const captured = await captureWorkspace({
           roots: this.roots,
@@ -167,13 +175,18 @@ export class PersistenceManager implements StateRepository {
           objects: batch,
           cache,
           previousRoot: useHint ? parent.root : null,
+          previousFileCount: useHint ? parent.fileCount : undefined,
           changedPaths: useHint ? options.changedPaths : undefined,
           logger: this.logger,
           signal: options.signal,
           onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,
         });
         if (options.skipIfUnchanged && parent && parent.root === captured.root) {
-          if (captured.mode === 'full') this.fullScanNeeded = false; // the newest point already matches the rules
+          if (captured.mode === 'full') {
+            // the newest point matches the files and the rules: later hints may build on it
+            this.fullScanNeeded = false;
+            this.hintBase = parent.id;
+          }
           await batch.abort();
           return undefined;
         }
@@ -201,6 +214,7 @@ export class PersistenceManager implements StateRepository {
         };
         await this.writeManifest(snapshot);
         await fsyncDir(this.layout.pointsDir);
+        this.hintBase = snapshot.id;
         await this.updateIndex((points) => [summaryOf(snapshot), ...points.filter((p) => p.id !== snapshot.id)]);
         if (captured.mode === 'full' || Date.now() - this.lastCacheSave > CACHE_SAVE_INTERVAL_MS) await this.saveCache();
         await this.audit.append({
