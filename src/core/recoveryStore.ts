@@ -39,7 +39,7 @@ export class RecoveryStore {
       lockStaleMs: options.lockStaleMs,
       lockWaitMs: options.lockWaitMs,
     });
-    await persistence.open();
+    await persistence.ensureFolders();
     const state = new StateManager(persistence);
     const retention = { ...DEFAULT_RETENTION, ...options.retention };
     const recovery = new RecoveryManager(persistence, retention.maxRecoveryPoints, { retention, stateManager: state });

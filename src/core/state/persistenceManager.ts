@@ -58,6 +58,7 @@ export class PersistenceManager implements StateRepository {
   private roots: WorkspaceRoot[];
   private rules: CaptureRules;
   private opened: Promise<{ objects: ObjectStore; cache: CaptureCache }> | undefined;
+  private foldersReady: Promise<void> | undefined;
   private lastCacheSave = 0;
   /** The rules changed since the last full scan: the previous point may hold files they now leave out. */
   private fullScanNeeded = false;
@@ -82,7 +83,7 @@ export class PersistenceManager implements StateRepository {
   /** Creates the store's folders (owner-only) and loads the object index. Called by every operation. */
   async open(): Promise<{ objects: ObjectStore; cache: CaptureCache }> {
     this.opened ??= (async () => {
-      for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) await ensurePrivateDir(dir);
+      await this.ensureFolders();
       const objects = await ObjectStore.open(this.layout.objectsDir);
       const cache = await CaptureCache.load(this.layout.captureCacheFile);
       return { objects, cache };
@@ -91,6 +92,19 @@ export class PersistenceManager implements StateRepository {
       return await this.opened;
     } catch (error) {
       this.opened = undefined;
+      throw error;
+    }
+  }
+
+  /** Creates the store's folders (owner-only). Listing points and reading the state need no more than this. */
+  async ensureFolders(): Promise<void> {
+    this.foldersReady ??= (async () => {
+      for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) await ensurePrivateDir(dir);
+    })();
+    try {
+      await this.foldersReady;
+    } catch (error) {
+      this.foldersReady = undefined;
       throw error;
     }
   }
@@ -120,7 +134,7 @@ export class PersistenceManager implements StateRepository {
   // ── state ──────────────────────────────────────────────────────────────
 
   async saveState(state: ContextState): Promise<void> {
-    await this.open();
+    await this.ensureFolders();
     try {
       await writeDocument(this.layout.stateFile, stateDocument, state);
     } catch (error) {
@@ -276,7 +290,7 @@ export class PersistenceManager implements StateRepository {
    * manifest was written but whose index update was lost (a crash) is still listed, and a deleted one is not.
    */
   async listSnapshots(): Promise<PointSummary[]> {
-    await this.open();
+    await this.ensureFolders();
     const { points, changed } = await this.reconcileIndex();
     if (!changed) return points;
     // Rewrite the index under the lock, from a fresh look, so a concurrent writer's update is not undone.
