@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { describeCause, RecoveryStore } from '../core';
+import { formatBytes } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { recoveryCommands } from './commands/recoveryCommands';
@@ -85,7 +86,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const updateView = () => {
         // A view alone in its container has no header of its own (so no description): VS Code shows
         // "Container: view title" instead, so the count and the store's size go into the title.
-        view.title = `${model.points.length} point${model.points.length === 1 ? '' : 's'} · ${formatSize(model.storeBytes)}`;
+        view.title = `${model.points.length} point${model.points.length === 1 ? '' : 's'} · ${formatBytes(model.storeBytes)}`;
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
       };
       this.own(model.onDidChange(updateView));
@@ -151,8 +152,4 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
   };
   const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'toggleAutomatic', 'refresh', 'openChange'];
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
-}
-
-function formatSize(bytes: number): string {
-  return bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }

@@ -227,17 +227,21 @@ describe('restore', () => {
 
 // ── hostile points ─────────────────────────────────────────────────────────
 
-/** Puts a point whose root tree holds `ws` → the given entries (checked by nothing), with a hand-written manifest. */
-async function hostilePoint(store: RecoveryStore, sb: Sandbox, wsEntries: unknown[], extraRootEntries: unknown[] = []): Promise<string> {
+/** Puts one tree object exactly as given (no sorting, no name checks) and returns its hash. */
+async function rawTree(store: RecoveryStore, entries: unknown[]): Promise<string> {
   const objects = await store.persistence.objects();
-  const root = await store.persistence.lock.run(async () => {
+  return store.persistence.lock.run(async () => {
     const batch = objects.beginBatch();
-    const ws = await batch.putTree({ v: 1, e: wsEntries as TreeEntry[] });
-    const rootEntries = [['ws', 'd', ws, 0, 0], ...extraRootEntries].sort((a, b) => ((a as string[])[0]! < (b as string[])[0]! ? -1 : 1));
-    const hash = await batch.putTree({ v: 1, e: rootEntries as TreeEntry[] });
+    const hash = await batch.putTree({ v: 1, e: entries as TreeEntry[] });
     await batch.commit();
     return hash;
   });
+}
+
+/** Puts a point whose root tree holds `ws` → the given entries (checked by nothing), with a hand-written manifest. */
+async function hostilePoint(store: RecoveryStore, sb: Sandbox, wsEntries: unknown[], extraRootEntries: unknown[] = []): Promise<string> {
+  const ws = await rawTree(store, wsEntries);
+  const root = await rawTree(store, [['ws', 'd', ws, 0, 0], ...extraRootEntries].sort((a, b) => ((a as string[])[0]! < (b as string[])[0]! ? -1 : 1)));
   const id = pointIdAt(Date.now() - 60_000);
   await writeManifest(sb.store, manifestFor(root, { id, roots: [{ name: 'ws', path: sb.ws }] }));
   return id;
@@ -296,13 +300,7 @@ describe('restore of hostile points never writes outside the workspace', () => {
     await writeFiles(sb.ws, { 'a.txt': 'a\n' });
     const store = await openStore(sb);
     const evil = await blob(store, 'pwned\n');
-    const objects = await store.persistence.objects();
-    const otherTree = await store.persistence.lock.run(async () => {
-      const batch = objects.beginBatch();
-      const h = await batch.putTree({ v: 1, e: [['canary.txt', 'f', evil, 6, 0o644]] });
-      await batch.commit();
-      return h;
-    });
+    const otherTree = await rawTree(store, [['canary.txt', 'f', evil, 6, 0o644]]);
     const id = await hostilePoint(store, sb, [['a.txt', 'f', evil, 6, 0o644]], [['canary', 'd', otherTree, 6, 0]]);
     const result = await store.recovery.restore(id);
     assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'pwned\n', 'the workspace part is restored');
@@ -322,12 +320,7 @@ describe('restore of hostile points never writes outside the workspace', () => {
     await writeFiles(sb.ws, { 'a.txt': 'a\n', '.gitignore': 'out\n', out: { symlink: '../canary' } });
     const store = await openStore(sb);
     const evil = await blob(store, 'pwned\n');
-    const outTree = await store.persistence.lock.run(async () => {
-      const batch = (await store.persistence.objects()).beginBatch();
-      const h = await batch.putTree({ v: 1, e: [['canary.txt', 'f', evil, 6, 0o644], ['new.txt', 'f', evil, 6, 0o644]] });
-      await batch.commit();
-      return h;
-    });
+    const outTree = await rawTree(store, [['canary.txt', 'f', evil, 6, 0o644], ['new.txt', 'f', evil, 6, 0o644]]);
     const id = await hostilePoint(store, sb, [
       ['.gitignore', 'f', await blob(store, 'out\n'), 4, 0o644],
       ['a.txt', 'f', evil, 6, 0o644],
@@ -345,12 +338,7 @@ describe('restore of hostile points never writes outside the workspace', () => {
     await writeFiles(sb.ws, { 'a.txt': 'a\n', out: { symlink: '../canary' } });
     const store = await openStore(sb);
     const evil = await blob(store, 'pwned\n');
-    const outTree = await store.persistence.lock.run(async () => {
-      const batch = (await store.persistence.objects()).beginBatch();
-      const h = await batch.putTree({ v: 1, e: [['canary.txt', 'f', evil, 6, 0o644]] });
-      await batch.commit();
-      return h;
-    });
+    const outTree = await rawTree(store, [['canary.txt', 'f', evil, 6, 0o644]]);
     const id = await hostilePoint(store, sb, [
       ['a.txt', 'f', evil, 6, 0o644],
       ['out', 'd', outTree, 6, 0],
@@ -381,12 +369,7 @@ describe('restore of hostile points never writes outside the workspace', () => {
     assert.equal(await fs.readlink(path.join(sb.ws, 'escape')), '../canary/canary.txt');
     await canaryIntact(sb);
     // A later point writing below that link is refused (the link is an ancestor).
-    const outTree = await store.persistence.lock.run(async () => {
-      const batch = (await store.persistence.objects()).beginBatch();
-      const h = await batch.putTree({ v: 1, e: [['x', 'f', evil, 6, 0o644]] });
-      await batch.commit();
-      return h;
-    });
+    const outTree = await rawTree(store, [['x', 'f', evil, 6, 0o644]]);
     const through = await hostilePoint(store, sb, [
       ['a.txt', 'f', evil, 6, 0o644],
       ['escape', 'd', outTree, 6, 0],
@@ -403,14 +386,8 @@ describe('restore of hostile points never writes outside the workspace', () => {
     await writeFiles(sb.ws, { 'a.txt': 'a\n', '.git/HEAD': 'ref: refs/heads/main\n' });
     const store = await openStore(sb);
     const hook = await blob(store, '#!/bin/sh\necho pwned\n');
-    const objects = await store.persistence.objects();
-    const gitTree = await store.persistence.lock.run(async () => {
-      const batch = objects.beginBatch();
-      const hooks = await batch.putTree({ v: 1, e: [['pre-commit', 'f', hook, 20, 0o755]] });
-      const git = await batch.putTree({ v: 1, e: [['HEAD', 'f', hook, 20, 0o644], ['hooks', 'd', hooks, 20, 0]] });
-      await batch.commit();
-      return git;
-    });
+    const hooks = await rawTree(store, [['pre-commit', 'f', hook, 20, 0o755]]);
+    const gitTree = await rawTree(store, [['HEAD', 'f', hook, 20, 0o644], ['hooks', 'd', hooks, 20, 0]]);
     const id = await hostilePoint(store, sb, [
       ['.git', 'd', gitTree, 40, 0],
       ['a.txt', 'f', hook, 20, 0o4755],

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, type CaptureInput, type CaptureResult, type CaptureRules } from '../../../src/core/capture';
 import { ObjectStore, type ObjectReader } from '../../../src/core/objects/objectStore';
 import type { TreeObject, WorkspaceRoot } from '../../../src/core/schemas';
+import { writeFiles, type FileSpec } from './storeFixtures';
 
 const dirs: string[] = [];
 const stores: ObjectStore[] = [];
@@ -39,30 +40,10 @@ async function restorePermissions(dir: string): Promise<void> {
   }
 }
 
-export type Spec = string | Buffer | { readonly content: string | Buffer; readonly mode: number } | { readonly symlink: string } | { readonly dir: true } | null;
+export type Spec = FileSpec | null;
 
 /** Writes files (creating folders) below `base`; `null` removes the path. */
-export async function writeTree(base: string, files: Record<string, Spec>): Promise<void> {
-  for (const [rel, spec] of Object.entries(files)) {
-    const file = path.join(base, rel);
-    if (spec === null) {
-      await fs.rm(file, { recursive: true, force: true });
-      continue;
-    }
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    if (typeof spec === 'object' && !Buffer.isBuffer(spec) && 'dir' in spec) {
-      await fs.mkdir(file, { recursive: true });
-      continue;
-    }
-    await fs.rm(file, { recursive: true, force: true });
-    if (typeof spec === 'string' || Buffer.isBuffer(spec)) await fs.writeFile(file, spec);
-    else if ('symlink' in spec) await fs.symlink(spec.symlink, file);
-    else {
-      await fs.writeFile(file, spec.content);
-      await fs.chmod(file, spec.mode);
-    }
-  }
-}
+export const writeTree = writeFiles;
 
 /** Sets a file's mtime (and atime) to `secondsAgo` in the past, so the cache does not treat it as racy. */
 export async function age(file: string, secondsAgo = 3600): Promise<void> {

@@ -81,7 +81,7 @@ suite('tree view', () => {
       assert.equal(f.item.resourceUri?.fsPath, wsFile(`src/${labelText(f.item)}`));
     }
     const view = api.view!;
-    assert.match(view.title ?? '', new RegExp(`^${points.length} points · \\d+(\\.\\d)? [KM]B$`), 'the view shows the point count and store size');
+    assert.match(view.title ?? '', new RegExp(`^${points.length} points · \\d+(\\.\\d)? [KMG]?B$`), 'the view shows the point count and store size');
   });
 
   test('clicking a changed file opens a diff of that point\'s version with the current file; a deleted file shows its last version', async () => {
