@@ -24,6 +24,7 @@ import { describeMachine, type MachineInfo } from './lib/machine';
 import { diskUsage, LoadSampler, run, runAsync, TIME_BIN } from './lib/proc';
 import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './lib/stats';
 import { countSyscalls, syscallGroups } from './lib/strace';
+import { runHostBench } from './lib/host';
 import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatCount, type Workspace } from './lib/workspace';
 import { MARK_END, MARK_START } from './lib/markers';
 
@@ -43,6 +44,7 @@ interface Options {
   real: boolean;
   quick: boolean;
   profile: boolean;
+  host: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -59,6 +61,7 @@ function parseArgs(argv: string[]): Options {
     real: !quick,
     quick,
     profile: false,
+    host: !quick,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -110,6 +113,12 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--profile':
         opts.profile = true;
+        break;
+      case '--host':
+        opts.host = true;
+        break;
+      case '--no-host':
+        opts.host = false;
         break;
       case '--help':
       case '-h':
@@ -670,7 +679,8 @@ function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], 
   out.push(`- Memory ${num(machine.totalMemoryMB / 1024)} GB total, ${num(machine.availableMemoryMB / 1024)} GB available at the start (${num(machine.freeMemoryMB / 1024)} GB free)`);
   out.push(`- Disk: ${machine.disk}; temporary folder ${machine.tmpDir}`);
   out.push(`- Load average (1 min) before ${machine.load.before[0]}, after ${machine.load.after?.[0] ?? '?'}, highest sampled during the run ${machine.load.maxDuringRun ?? '?'} (other work on the machine competes for the ${machine.cores} cores)`);
-  out.push(`- Run: ${new Date(machine.startedAt).toISOString()}, ${num(totalSeconds / 60)} min; options: sizes ${opts.sizes.join(', ')}, ${opts.rounds} rounds × ${opts.iterations} iterations, ${opts.pointsInRow} points in a row, ${opts.listPoints} points listed, seed "${opts.seed}"${opts.real ? ', real workspace' : ''}`);
+  out.push(`- Run: ${new Date(machine.startedAt).toISOString()}, ${num(totalSeconds / 60)} min; options: sizes ${opts.sizes.join(', ')}, ${opts.rounds} rounds × ${opts.iterations} iterations, ${opts.pointsInRow} points in a row, ${opts.listPoints} points listed, seed "${opts.seed}"${opts.real ? ', real workspace' : ''}${opts.host ? ', real VS Code host' : ''}`);
+  if (hostSkipped) out.push(`- The rows from the real VS Code host were skipped: ${hostSkipped}`);
   out.push('');
   out.push('### Workspaces', '');
   out.push('| Workspace | Files | MB | Folders | Depth | Binary | ≥1 MB | Files captured ours / git | git auto-gc runs (waited) | Load before → after | Time |');
@@ -824,6 +834,27 @@ async function runWorker(job: WorkerJob, jobFile: string): Promise<void> {
   for (const [message, count] of Object.entries(result.warnings)) processWarnings.set(message, (processWarnings.get(message) ?? 0) + count);
 }
 
+/** Activation and save → point in a real VS Code (bench/lib/host.ts), as rows of their own workspace group. */
+async function hostRows(tmp: string, files: number, opts: Options): Promise<void> {
+  log(`real VS Code host: synthetic ${formatCount(files)} files`);
+  const rounds = opts.quick ? 8 : 20;
+  const host = await runHostBench(ROOT, tmp, files, opts.seed, rounds);
+  if ('skipped' in host) {
+    log(`  skipped: ${host.skipped}`);
+    hostSkipped = host.skipped;
+    return;
+  }
+  const { samples } = host;
+  const ws = { ...host.workspace, label: `real VS Code host (synthetic ${formatCount(files)} files)` };
+  addRow(ws, 'host-activation', 'Activation (store open, view filled)', 'ms', [samples.activationMs], [], '—', `the extension's own measure, logged as "Ready in"; ${samples.pointsAtStart} point(s) in the store`);
+  addRow(ws, 'host-startup', 'Start-up point (full scan of a new workspace)', 'ms', [samples.startupPointMs], [], '—', `${formatCount(samples.files)} files captured in the background after activation`);
+  addRow(ws, 'host-save', 'Save → its point listed (mergeWindowSeconds 0)', 'ms', samples.saveToPoint, [], '—', 'from `document.save()` to the point in the store and the view model');
+  addRow(ws, 'host-capture', '…of which creating the point', 'ms', samples.capture, [], '—', 'the store\'s own timing of createRecoveryPoint (hint mode)');
+  addRow(ws, 'host-save-default', 'Save → its point listed (default 5 s merge window)', 'ms', samples.saveToPointDefault, [], '—', 'saves within 5 s become one point by design');
+}
+
+let hostSkipped: string | undefined;
+
 async function main(): Promise<void> {
   const workerAt = process.argv.indexOf('--worker');
   if (workerAt >= 0) return workerMain(process.argv[workerAt + 1]!);
@@ -843,6 +874,7 @@ async function main(): Promise<void> {
     for (const [i, job] of jobs.entries()) {
       await runWorker({ ...job, opts, tmp, childBundle, runStartedAt, out: path.join(tmp, `worker-${i}.json`) }, path.join(tmp, `job-${i}.json`));
     }
+    if (opts.host) await hostRows(tmp, primaryFiles, opts);
   } finally {
     load.stop();
     machine.load.after = os.loadavg().map((x) => round(x, 2));

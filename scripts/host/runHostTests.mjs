@@ -88,53 +88,35 @@ const NOISE = [
   /ENOTFOUND open-vsx\.org/,
 ];
 
-async function main() {
-  const started = Date.now();
-  const verbose = process.env.RP_HOST_TEST_VERBOSE === '1';
-  const timeoutSeconds = Number(process.env.RP_HOST_TEST_TIMEOUT || 600);
-  if (!existsSync(EXTENSION_MAIN)) {
-    throw new Error(`${path.relative(ROOT, EXTENSION_MAIN)} is missing: run \`npm run build\` first`);
-  }
-  if (!isHostInstalled()) throw new Error('code-server is not installed: run `npm run host:install` first');
-
-  const count = await compileHostTests();
-  console.log(`[host] compiled the test entry and ${count} test file(s) into ${path.relative(ROOT, TESTS_OUT_DIR)}/`);
-
+/**
+ * Opens `folder` in a real VS Code (the server + headless Chromium) with this checkout as the extension
+ * under development and `entry` (a compiled file exporting `run()`) as extensionTestsPath, streams the
+ * extension host's console (`onText` sees every line) and resolves when the entry reports its end.
+ */
+export async function runEntryInHost({ entry, folder, env = {}, userSettings = {}, timeoutSeconds = 600, verbose = false, logsDir = LOGS_DIR, onText = () => {} }) {
   const cleanups = [];
   const cleanUp = async () => {
     while (cleanups.length) await cleanups.pop()().catch(() => {});
   };
-  let interrupted = false;
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.once(signal, () => {
-      interrupted = true;
-      console.log(`[host] ${signal}: stopping`);
-      void cleanUp().then(() => process.exit(130));
-    });
-  }
-
-  let summary = null;
-  let exitCode = 1;
+  const interrupt = (signal) => {
+    console.log(`[host] ${signal}: stopping`);
+    void cleanUp().then(() => process.exit(130));
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, interrupt);
   try {
-    rmSync(LOGS_DIR, { recursive: true, force: true });
-    const fixture = await copyFixtureWorkspace();
-    cleanups.push(fixture.remove);
-
+    rmSync(logsDir, { recursive: true, force: true });
     const serverOutput = [];
     const server = await startServer({
       // The web workbench saves after a delay by default: tests of unsaved edits need them to stay unsaved.
-      userSettings: { 'files.autoSave': 'off' },
-      env: {
-        RP_HOST_TEST_WORKSPACE: fixture.workspace,
-        ...(process.env.RP_HOST_TEST_GREP ? { RP_HOST_TEST_GREP: process.env.RP_HOST_TEST_GREP } : {}),
-      },
+      userSettings: { 'files.autoSave': 'off', ...userSettings },
+      env,
       onOutput: (line) => {
         serverOutput.push(line);
         if (verbose) console.log(`[server] ${line}`);
       },
     });
     cleanups.push(server.stop);
-    console.log(`[host] VS Code server (code-server's) on ${server.baseUrl}, workspace ${fixture.workspace}`);
+    console.log(`[host] VS Code server (code-server's) on ${server.baseUrl}, workspace ${folder}`);
 
     const browser = await launchChromium();
     cleanups.push(browser.close);
@@ -147,8 +129,8 @@ async function main() {
         // The workbench hands over its log files: kept in test-results/host/ for looking into failures.
         for (const entry of logs) {
           if (!entry || typeof entry.relativePath !== 'string') continue;
-          const file = path.join(LOGS_DIR, entry.relativePath);
-          if (!file.startsWith(LOGS_DIR)) continue;
+          const file = path.join(logsDir, entry.relativePath);
+          if (!file.startsWith(logsDir)) continue;
           mkdirSync(path.dirname(file), { recursive: true });
           writeFileSync(file, typeof entry.contents === 'string' ? entry.contents : JSON.stringify(entry.contents));
         }
@@ -168,7 +150,7 @@ async function main() {
         const prefix = line.level === 'INFO' ? '' : `[${line.level}] `;
         for (const text of line.text.split('\n')) {
           console.log(`${prefix}${text}`);
-          if (SUMMARY.test(text.trim())) summary = text.trim();
+          onText(text);
         }
       });
     });
@@ -181,11 +163,7 @@ async function main() {
     );
     server.exited.then((info) => finish({ code: 1, reason: `the server exited (code ${info.code}, signal ${info.signal})` }));
 
-    const url = server.workbenchUrl({
-      folder: fixture.workspace,
-      extensionDevelopmentPath: ROOT,
-      extensionTestsPath: TEST_ENTRY,
-    });
+    const url = server.workbenchUrl({ folder, extensionDevelopmentPath: ROOT, extensionTestsPath: entry });
     if (verbose) console.log(`[host] opening ${url}`);
     await page.goto(url);
     const result = await finished;
@@ -195,11 +173,44 @@ async function main() {
       console.log(`[host] FAILED: ${result.reason}`);
       if (!verbose) console.log(`[host] last server output:\n${serverOutput.slice(-30).join('\n')}`);
     }
-    exitCode = result.code === 0 ? 0 : 1;
+    return result;
   } finally {
+    for (const signal of ['SIGINT', 'SIGTERM']) process.off(signal, interrupt);
     await cleanUp();
   }
-  if (interrupted) return 130;
+}
+
+async function main() {
+  const started = Date.now();
+  if (!existsSync(EXTENSION_MAIN)) {
+    throw new Error(`${path.relative(ROOT, EXTENSION_MAIN)} is missing: run \`npm run build\` first`);
+  }
+  if (!isHostInstalled()) throw new Error('code-server is not installed: run `npm run host:install` first');
+
+  const count = await compileHostTests();
+  console.log(`[host] compiled the test entry and ${count} test file(s) into ${path.relative(ROOT, TESTS_OUT_DIR)}/`);
+
+  const fixture = await copyFixtureWorkspace();
+  let summary = null;
+  let result;
+  try {
+    result = await runEntryInHost({
+      entry: TEST_ENTRY,
+      folder: fixture.workspace,
+      env: {
+        RP_HOST_TEST_WORKSPACE: fixture.workspace,
+        ...(process.env.RP_HOST_TEST_GREP ? { RP_HOST_TEST_GREP: process.env.RP_HOST_TEST_GREP } : {}),
+      },
+      timeoutSeconds: Number(process.env.RP_HOST_TEST_TIMEOUT || 600),
+      verbose: process.env.RP_HOST_TEST_VERBOSE === '1',
+      onText: (text) => {
+        if (SUMMARY.test(text.trim())) summary = text.trim();
+      },
+    });
+  } finally {
+    await fixture.remove();
+  }
+  let exitCode = result.code === 0 ? 0 : 1;
   console.log(`[host] done in ${((Date.now() - started) / 1000).toFixed(1)} s, exit code ${exitCode}`);
   if (summary) {
     console.log(summary);

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
 import { errorCode, ioError, StateError } from './errors';
@@ -20,6 +21,33 @@ interface HeldLock {
  * A continuation that outlives its operation sees `active: false`.
  */
 const heldLocks = new AsyncLocalStorage<readonly HeldLock[]>();
+
+/**
+ * The calls proper-lockfile makes (mkdir, stat, utimes, rmdir of the lock folder), done synchronously:
+ * a lock is taken and released around every point, and a thread-pool round trip costs more than the
+ * call itself. Callbacks still run asynchronously, as proper-lockfile expects.
+ */
+const syncLockFs = {
+  mkdir: (dir: string, callback: Callback) => settle(() => fs.mkdirSync(dir), callback),
+  rmdir: (dir: string, callback: Callback) => settle(() => fs.rmdirSync(dir), callback),
+  stat: (file: string, callback: Callback) => settle(() => fs.statSync(file), callback),
+  utimes: (file: string, atime: Date, mtime: Date, callback: Callback) => settle(() => fs.utimesSync(file, atime, mtime), callback),
+  realpath: (file: string, callback: Callback) => settle(() => fs.realpathSync(file), callback),
+  rmdirSync: (dir: string) => fs.rmdirSync(dir),
+};
+
+type Callback = (error: Error | null, result?: unknown) => void;
+
+function settle(call: () => unknown, callback: Callback): void {
+  let result: unknown;
+  try {
+    result = call();
+  } catch (error) {
+    queueMicrotask(() => callback(error as Error));
+    return;
+  }
+  queueMicrotask(() => callback(null, result));
+}
 
 export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
@@ -77,6 +105,7 @@ export class StoreLock {
           stale: staleMs,
           update: Math.max(1000, Math.floor(staleMs / 4)),
           retries: 0,
+          fs: syncLockFs,
           onCompromised: (error) => this.options.onCompromised?.(error),
         });
       } catch (error) {

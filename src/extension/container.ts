@@ -27,6 +27,8 @@ export interface RecoveryPointsApi {
   /** Every question asked of the person; tests script the answers with `prompts.answerNext(...)`. */
   readonly prompts: Prompts;
   readonly ready: Promise<void>;
+  /** How long activation took until the store was open and the view filled (ms); `undefined` before that. */
+  readonly activationMs: number | undefined;
 }
 
 const TICK_MS = 60_000;
@@ -42,6 +44,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   readonly prompts = new Prompts();
   private session: SessionTracker | undefined;
   readonly ready: Promise<void>;
+  activationMs: number | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     const log = this.own(new Log());
@@ -112,7 +115,8 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null);
       await model.refresh();
       updateView();
-      log.info('activation', `Ready in ${(performance.now() - started).toFixed(0)} ms: ${model.points.length} points in ${storageUri.fsPath}`);
+      this.activationMs = performance.now() - started;
+      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${model.points.length} points in ${storageUri.fsPath}`);
       void auto.startup();
     } catch (error) {
       log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);

@@ -10,6 +10,32 @@ import { auditEntries, cleanupAll, makeSandbox, openStore, readJson, writeFiles 
 after(cleanupAll);
 
 describe('StateManager', () => {
+  test('a point does not rewrite the state file: the newest point id is derived from the points, in this and in a new process', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    await store.state.updateState({ data: { kept: 1 } });
+    const stateFile = path.join(sb.store, 'state.json');
+    const before = await fs.stat(stateFile);
+    const bytes = await fs.readFile(stateFile, 'utf8');
+    const first = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'changed\n' });
+    const second = (await store.recovery.createRecoveryPoint(undefined, { changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    assert.equal(await fs.readFile(stateFile, 'utf8'), bytes, 'the state file is untouched by points');
+    assert.equal((await fs.stat(stateFile)).ino, before.ino);
+    assert.equal((await store.state.getState()).newestPointId, second.id, 'this manager knows the newest point');
+    assert.equal(second.state.newestPointId, first.id, 'a point captures the state as it was: the newest point before it');
+    await store.close();
+
+    const reopened = await openStore(sb, { actor: 'test:reopened' });
+    const state = await reopened.state.getState();
+    assert.equal(state.newestPointId, second.id, 'a new process derives it from the points');
+    assert.deepEqual(state.data, { kept: 1 });
+    const saved = await reopened.state.updateState({ data: { kept: 2 } });
+    assert.equal(saved.newestPointId, second.id);
+    assert.equal((await readJson<ContextState>(stateFile)).newestPointId, second.id, 'written with the next real update');
+  });
+
   test('partial updates: versions increase by one, keys merge, undefined removes, saved to disk, events fire', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

@@ -94,7 +94,7 @@ export class RecoveryManager {
       this.persistence.lock.run(async () => {
         const captured = state ?? (await this.currentState());
         const snapshot = await this.persistence.createSnapshot(captured, options);
-        if (snapshot) await this.stateManager?.updateState({ newestPointId: snapshot.id });
+        if (snapshot) this.stateManager?.noteNewestPoint(snapshot.id);
         return snapshot;
       }),
     );

@@ -1,3 +1,4 @@
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../documents';
@@ -9,6 +10,8 @@ import { auditEntrySchema, type AuditEntry } from '../schemas';
  * single write, so concurrent writers never interleave within a line; a torn last line (a crash) is skipped on read.
  */
 export class AuditLog {
+  private folderReady = false;
+
   constructor(
     readonly file: string,
     private readonly actor: string,
@@ -18,10 +21,16 @@ export class AuditLog {
     const full: AuditEntry = { at: entry.at ?? new Date().toISOString(), actor: entry.actor ?? this.actor, action: entry.action };
     if (entry.pointId) full.pointId = entry.pointId;
     if (entry.details) full.details = entry.details;
+    const line = `${JSON.stringify(auditEntrySchema.parse(full))}\n`;
     try {
-      await ensurePrivateDir(path.dirname(this.file));
-      await fs.appendFile(this.file, `${JSON.stringify(auditEntrySchema.parse(full))}\n`, { mode: PRIVATE_FILE_MODE });
+      if (!this.folderReady) {
+        await ensurePrivateDir(path.dirname(this.file));
+        this.folderReady = true;
+      }
+      // One small synchronous append: on the save path a thread-pool round trip costs more than the write.
+      fsSync.appendFileSync(this.file, line, { mode: PRIVATE_FILE_MODE });
     } catch (error) {
+      this.folderReady = false;
       throw ioError(`write the audit log ${this.file}`, error);
     }
   }

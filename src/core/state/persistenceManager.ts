@@ -1,8 +1,9 @@
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, diffTrees, type CaptureRules, type TreeDiff } from '../capture';
-import { ensurePrivateDir, fsyncDir, quarantineFile, readDocument, writeDocument } from '../documents';
+import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
@@ -64,7 +65,9 @@ export class PersistenceManager implements StateRepository {
   private fullScanNeeded = false;
   /** The newest point this process wrote: hints are relative to it, so an older parent (it was deleted) calls for a full scan. */
   private hintBase: string | undefined;
-  private indexCache: { mtimeMs: number; size: number; points: PointSummary[] } | undefined;
+  private indexCache: { stamp: FileStamp; points: PointSummary[] } | undefined;
+  /** The state file as this process last read or wrote it: an unchanged file is not parsed again. */
+  private stateCache: { stamp: FileStamp; state: ContextState } | undefined;
 
   constructor(statePath: string, snapshotsPath: string, options: PersistenceOptions) {
     this.layout = new StoreLayout(options.storeDir ?? path.dirname(statePath), { stateFile: statePath, pointsDir: snapshotsPath });
@@ -136,8 +139,11 @@ export class PersistenceManager implements StateRepository {
   async saveState(state: ContextState): Promise<void> {
     await this.ensureFolders();
     try {
-      await writeDocument(this.layout.stateFile, stateDocument, state);
+      writeDocumentSync(this.layout.stateFile, stateDocument, state);
+      const stamp = statStampSync(this.layout.stateFile);
+      this.stateCache = stamp ? { stamp, state: structuredClone(state) } : undefined;
     } catch (error) {
+      this.stateCache = undefined;
       throw StateError.saveError(`Could not save the recovery state: ${describeCause(error)}`, error);
     }
   }
@@ -149,8 +155,14 @@ export class PersistenceManager implements StateRepository {
   /** The state file, or `undefined` when there is none. Throws InvalidState when it is corrupt. */
   async loadState(): Promise<ContextState | undefined> {
     try {
-      return await readDocument(this.layout.stateFile, stateDocument);
+      const stamp = statStampSync(this.layout.stateFile);
+      if (!stamp) return undefined;
+      if (this.stateCache && sameStamp(this.stateCache.stamp, stamp)) return structuredClone(this.stateCache.state);
+      const read = readDocumentSync(this.layout.stateFile, stateDocument);
+      this.stateCache = read ? { stamp: read.stamp, state: read.value } : undefined;
+      return read ? structuredClone(read.value) : undefined;
     } catch (error) {
+      this.stateCache = undefined;
       if (error instanceof StateError && error.kind === 'InvalidState') throw error;
       throw StateError.loadError(`Could not load the recovery state: ${describeCause(error)}`, error);
     }
@@ -158,6 +170,7 @@ export class PersistenceManager implements StateRepository {
 
   /** Moves a broken state file into quarantine, returning where it went. */
   async quarantineState(reason: string): Promise<string> {
+    this.stateCache = undefined;
     return quarantineFile(this.layout.stateFile, this.layout.quarantineDir, reason);
   }
 
@@ -226,8 +239,8 @@ export class PersistenceManager implements StateRepository {
           addedBytes: batch.addedBytes,
           state,
         };
-        await this.writeManifest(snapshot);
-        await fsyncDir(this.layout.pointsDir);
+        this.writeManifest(snapshot);
+        fsyncDirSync(this.layout.pointsDir);
         this.hintBase = snapshot.id;
         await this.updateIndex((points) => [summaryOf(snapshot), ...points.filter((p) => p.id !== snapshot.id)]);
         if (captured.mode === 'full' || Date.now() - this.lastCacheSave > CACHE_SAVE_INTERVAL_MS) await this.saveCache();
@@ -304,7 +317,7 @@ export class PersistenceManager implements StateRepository {
   private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean }> {
     let names: string[];
     try {
-      names = (await fs.readdir(this.layout.pointsDir)).filter((name) => name.endsWith('.json') && name !== 'index.json');
+      names = fsSync.readdirSync(this.layout.pointsDir).filter((name) => name.endsWith('.json') && name !== 'index.json');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return { points: [], changed: false };
       throw ioError(`list the recovery points in ${this.layout.pointsDir}`, error);
@@ -331,7 +344,7 @@ export class PersistenceManager implements StateRepository {
     return this.lock.run(async () => {
       const snapshot = await this.requireSnapshot(id);
       const updated = { ...snapshot, label: label?.trim() ? label.trim().slice(0, 200) : null };
-      await this.writeManifest(updated);
+      this.writeManifest(updated);
       await this.updateIndex((points) => points.map((p) => (p.id === id ? summaryOf(updated) : p)));
       await this.audit.append({ action: 'label', pointId: id, details: { label: updated.label } });
       return updated;
@@ -351,7 +364,7 @@ export class PersistenceManager implements StateRepository {
           if (errorCode(error) !== 'ENOENT') throw ioError(`delete recovery point ${id}`, error);
         }
       }
-      await fsyncDir(this.layout.pointsDir);
+      fsyncDirSync(this.layout.pointsDir);
       const gone = new Set(ids);
       await this.updateIndex((points) => points.filter((p) => !gone.has(p.id)));
       if (reason === 'delete' && removed > 0) await this.audit.append({ action: 'delete', details: { ids: [...ids] } });
@@ -383,9 +396,9 @@ export class PersistenceManager implements StateRepository {
     await objects.close();
   }
 
-  private async writeManifest(snapshot: ContextSnapshot): Promise<void> {
+  private writeManifest(snapshot: ContextSnapshot): void {
     try {
-      await writeDocument(this.layout.manifestFile(snapshot.id), snapshotDocument, snapshot);
+      writeDocumentSync(this.layout.manifestFile(snapshot.id), snapshotDocument, snapshot);
     } catch (error) {
       throw StateError.snapshotCreation(`Could not save recovery point ${snapshot.id}: ${describeCause(error)}`, error);
     }
@@ -393,11 +406,12 @@ export class PersistenceManager implements StateRepository {
 
   private async readIndex(): Promise<PointSummary[]> {
     try {
-      const stat = await fs.stat(this.layout.pointIndexFile);
-      if (this.indexCache && this.indexCache.mtimeMs === stat.mtimeMs && this.indexCache.size === stat.size) return this.indexCache.points;
-      const index = await readDocument(this.layout.pointIndexFile, pointIndexDocument);
-      const points = index?.points ?? [];
-      this.indexCache = { mtimeMs: stat.mtimeMs, size: stat.size, points };
+      const stamp = statStampSync(this.layout.pointIndexFile);
+      if (!stamp) return [];
+      if (this.indexCache && sameStamp(this.indexCache.stamp, stamp)) return this.indexCache.points;
+      const read = readDocumentSync(this.layout.pointIndexFile, pointIndexDocument);
+      const points = read?.value.points ?? [];
+      if (read) this.indexCache = { stamp: read.stamp, points };
       return points;
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') this.logger.warn(`The point index could not be read and is rebuilt from the manifests (${describeCause(error)}).`);
@@ -407,9 +421,10 @@ export class PersistenceManager implements StateRepository {
 
   /** The index is a cache of the manifests: written without fsync; a lost or stale index is rebuilt on the next listing. */
   private async writeIndex(points: PointSummary[]): Promise<void> {
-    await writeDocument(this.layout.pointIndexFile, pointIndexDocument, { schemaVersion: SCHEMA_VERSION, points }, { durable: false });
-    const stat = await fs.stat(this.layout.pointIndexFile);
-    this.indexCache = { mtimeMs: stat.mtimeMs, size: stat.size, points };
+    this.indexCache = undefined;
+    writeDocumentSync(this.layout.pointIndexFile, pointIndexDocument, { schemaVersion: SCHEMA_VERSION, points }, { durable: false });
+    const stamp = statStampSync(this.layout.pointIndexFile);
+    if (stamp) this.indexCache = { stamp, points };
   }
 
   private async updateIndex(change: (points: PointSummary[]) => PointSummary[]): Promise<void> {

@@ -56,6 +56,14 @@ export class StateManager {
     });
   }
 
+  /**
+   * A point was created: the newest point's id is derived from the points, so it changes in memory
+   * only, without a write of the state file on the save path. It is written with the next real update.
+   */
+  noteNewestPoint(id: string): void {
+    if (this.cached) this.cached = { ...this.cached, newestPointId: id };
+  }
+
   /** Reloads the state from disk, picking up other writers' changes; fires a change event when there were any. */
   async syncState(): Promise<ContextState> {
     return this.repository.lock.run(async () => {
@@ -82,8 +90,8 @@ export class StateManager {
     let quarantined: string | undefined;
     try {
       const loaded = await this.repository.loadState();
-      if (loaded) return loaded;
       const points = await this.repository.listSnapshots();
+      if (loaded) return { ...loaded, newestPointId: points[0]?.id ?? null };
       if (points.length === 0) {
         // A new store: write the state now, so a point created next is never mistaken for a lost state file.
         const fresh = emptyContextState(this.repository.actor);

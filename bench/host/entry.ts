@@ -1,0 +1,90 @@
+// The benchmark's part inside a real VS Code: loaded as extensionTestsPath by bench/host.ts (compiled to
+// out/bench/host/index.js). Measures the extension's activation and the time from a save to its point
+// being in the store and in the view, on the workspace the runner opened, and writes the samples as
+// JSON to RP_BENCH_HOST_OUT.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RecoveryPointsApi } from '../../src/extension/container';
+
+const EXTENSION_ID = 'recovery-points.recovery-points';
+
+interface HostSamples {
+  activationMs: number;
+  startupPointMs: number;
+  pointsAtStart: number;
+  /** mergeWindowSeconds 0: save → point listed (ms). */
+  saveToPoint: number[];
+  /** The same saves: how long the capture itself took (ms), from the store's own timing. */
+  capture: number[];
+  /** The default merge window (5 s): save → point listed (ms). */
+  saveToPointDefault: number[];
+  files: number;
+}
+
+export async function run(): Promise<void> {
+  const out = process.env.RP_BENCH_HOST_OUT;
+  const edits = (process.env.RP_BENCH_HOST_EDITS ?? '').split('\n').filter(Boolean);
+  const rounds = Number(process.env.RP_BENCH_HOST_ROUNDS ?? 20);
+  const defaultRounds = Number(process.env.RP_BENCH_HOST_DEFAULT_ROUNDS ?? 3);
+  if (!out || edits.length === 0) throw new Error('RP_BENCH_HOST_OUT and RP_BENCH_HOST_EDITS must be set');
+  const extension = vscode.extensions.getExtension<RecoveryPointsApi>(EXTENSION_ID);
+  if (!extension) throw new Error(`${EXTENSION_ID} is not loaded`);
+  const api = await extension.activate();
+  await api.ready;
+  if (!api.store || !api.auto || !api.model || api.activationMs === undefined) throw new Error('the extension did not open its store');
+  const pointsAtStart = api.model.points.length;
+  const startupStarted = performance.now();
+  await api.auto.flush();
+  const startupPointMs = performance.now() - startupStarted;
+  const folder = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
+  const config = vscode.workspace.getConfiguration('recoveryPoints');
+  const samples: HostSamples = {
+    activationMs: api.activationMs,
+    startupPointMs,
+    pointsAtStart,
+    saveToPoint: [],
+    capture: [],
+    saveToPointDefault: [],
+    files: api.model.points[0]?.fileCount ?? 0,
+  };
+  const model = api.model;
+  const timings = () => api.store!.recovery.stats().then((s) => s.timings);
+
+  async function saveAndWait(rel: string, tag: string): Promise<number> {
+    const before = model.points[0]?.id;
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(path.join(folder, ...rel.split('/'))));
+    const edit = new vscode.WorkspaceEdit();
+    edit.insert(document.uri, new vscode.Position(Math.floor(document.lineCount / 2), 0), `// ${tag}\n`);
+    await vscode.workspace.applyEdit(edit);
+    const listed = new Promise<void>((resolve) => {
+      const subscription = model.onDidChange(() => {
+        if (model.points[0] && model.points[0].id !== before) {
+          subscription.dispose();
+          resolve();
+        }
+      });
+    });
+    const started = performance.now();
+    if (!(await document.save())) throw new Error(`could not save ${rel}`);
+    await listed;
+    return performance.now() - started;
+  }
+
+  await config.update('mergeWindowSeconds', 0, vscode.ConfigurationTarget.Global);
+  await saveAndWait(edits[0]!, 'warm-up');
+  for (let i = 0; i < rounds; i++) {
+    const before = await timings();
+    samples.saveToPoint.push(await saveAndWait(edits[(i + 1) % edits.length]!, `edit ${i}`));
+    const after = await timings();
+    const key = Object.keys(after).find((k) => k.startsWith('create (hint'));
+    if (key) {
+      const total = (after[key]!.totalMs ?? 0) - (before[key]?.totalMs ?? 0);
+      samples.capture.push(total);
+    }
+  }
+  await config.update('mergeWindowSeconds', undefined, vscode.ConfigurationTarget.Global);
+  for (let i = 0; i < defaultRounds; i++) samples.saveToPointDefault.push(await saveAndWait(edits[(i + rounds + 1) % edits.length]!, `default ${i}`));
+  fs.writeFileSync(out, JSON.stringify(samples));
+  console.log(`bench: activation ${samples.activationMs.toFixed(0)} ms, ${samples.saveToPoint.length} saves measured`);
+}
