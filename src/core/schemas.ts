@@ -135,6 +135,8 @@ export const pointSummarySchema = z.object({
   totalSize: z.number().int().nonnegative(),
   /** Bytes this point added to the store (new compressed objects). */
   addedBytes: z.number().int().nonnegative(),
+  /** A digest of the capture rules the point was taken with; a point with other rules is no base for a hint. */
+  rules: z.string().regex(/^[0-9a-f]{16}$/).optional(),
 });
 export type PointSummary = z.infer<typeof pointSummarySchema>;
 

@@ -155,6 +155,10 @@ describe('command-line tool', () => {
     const ambiguous = await cli(['show', '2', ...base]);
     assert.equal(ambiguous.code, 2);
     assert.match(ambiguous.stderr, /matches 2 points/);
+    const newest = json<PointJson[]>(await cli(['list', '--json', ...base]))[0]!.id;
+    const outside = await cli(['restore', newest, '--paths', '../outside.txt', ...base]);
+    assert.notEqual(outside.code, 0, 'a path outside the workspace is refused, not silently ignored');
+    assert.match(outside.stderr, /not inside a folder of this workspace/);
     const noUndo = await cli(['undo', ...base]);
     assert.equal(noUndo.code, 1);
     assert.match(noUndo.stderr, /no restore to undo/);

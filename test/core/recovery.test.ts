@@ -151,6 +151,25 @@ describe('recovery points: every operation round-trips', () => {
     assert.deepEqual([...files.keys()], ['ws/a.txt']);
   });
 
+  test('a hint-mode point on a point another process took with other rules applies this process\'s rules to every file', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'trace.out': 'noise\n', 'dist/bundle.js': 'built\n' });
+    const cli = await openStore(sb, { actor: 'test:cli' });
+    const first = (await cli.recovery.createRecoveryPoint())!;
+    assert.equal(first.fileCount, 3);
+    await cli.close();
+    const extension = await openStore(sb, { actor: 'test:extension', rules: { excludes: ['*.out', 'dist/**'] } });
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    const next = (await extension.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    assert.notEqual(next.rules, first.rules, 'the manifests record which rules they were taken with');
+    assert.deepEqual([...(await listFiles(await extension.persistence.objects(), next.root)).keys()], ['ws/a.txt'], 'excluded files are not carried over');
+    await writeFiles(sb.ws, { 'a.txt': 'a3\n' });
+    const third = (await extension.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    assert.equal(third.rules, next.rules);
+    const audit = (await auditEntries(extension)).filter((e) => e.action === 'create').map((e) => e.details?.mode);
+    assert.deepEqual(audit, ['full', 'full', 'hint'], 'a full scan once, then hints again');
+  });
+
   test('setLabel pins and unpins; delete removes points and updates the state; both are audited', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, BASE);

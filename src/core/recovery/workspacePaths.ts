@@ -62,6 +62,7 @@ export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd 
   }
   if (path.isAbsolute(input)) throw StateError.invalidState(`${input} is not inside a folder of this workspace.`);
   const normalised = input.replace(/\\/g, '/').replace(/\/+$/, '');
+  if (normalised.split('/').some((part) => part === '..')) throw StateError.invalidState(`${input} is not inside a folder of this workspace.`);
   const first = normalised.split('/')[0];
   if (roots.some((r) => r.name === first)) return normalised;
   if (roots.length === 1) return `${roots[0]!.name}/${normalised}`;

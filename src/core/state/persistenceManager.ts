@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -193,6 +194,7 @@ export class PersistenceManager implements StateRepository {
           parent.trigger !== 'before-restore' &&
           (this.hintBase === undefined || parent.id >= this.hintBase) &&
           !this.fullScanNeeded &&
+          parent.rules === rulesDigest(this.rules) &&
           sameRoots(parent.roots, this.roots);
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
         const captured = await captureWorkspace({
@@ -237,6 +239,7 @@ export class PersistenceManager implements StateRepository {
           fileCount: captured.fileCount,
           totalSize: captured.totalSize,
           addedBytes: batch.addedBytes,
+          rules: rulesDigest(this.rules),
           state,
         };
         this.writeManifest(snapshot);
@@ -451,6 +454,12 @@ function validateRoots(roots: readonly WorkspaceRoot[]): WorkspaceRoot[] {
     names.add(root.name);
   }
   return roots.map((root) => ({ name: root.name, path: path.resolve(root.path) }));
+}
+
+/** The capture rules in 16 hex digits: the same rules always give the same digest, whatever the order of keys. */
+export function rulesDigest(rules: CaptureRules): string {
+  const canonical = JSON.stringify([rules.respectGitignore, [...rules.excludes].sort(), rules.excludeSecrets, rules.maxFileSize]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
 function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): boolean {
