@@ -79,6 +79,27 @@ export class Workbench {
     return this.page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
   }
 
+  /** Types a new last line into the active editor (Ctrl+End, Enter, text, Escape to close any widget). */
+  async appendLine(text: string): Promise<void> {
+    await this.activeEditor().locator('.view-lines').click();
+    await this.page.keyboard.press('Control+End');
+    await this.page.keyboard.press('Enter');
+    await this.page.keyboard.type(text);
+    await this.page.keyboard.press('Escape');
+    await this.activeEditor().locator('.view-lines').filter({ hasText: text }).waitFor();
+  }
+
+  /** Ctrl+S, then waits until the active tab is no longer marked unsaved. */
+  async saveActiveEditor(): Promise<void> {
+    await this.page.keyboard.press('Control+S');
+    await this.page.locator('.part.editor .tab.active.dirty').waitFor({ state: 'detached' });
+  }
+
+  /** The side bar's title ("RECOVERY POINTS: 3 POINTS · 12 KB" for a view alone in its container). */
+  sideBarTitle(): Locator {
+    return this.page.locator('.part.sidebar .composite.title');
+  }
+
   /** A button of the modal dialog on screen. */
   dialogButton(name: string): Locator {
     return this.page.locator('.monaco-dialog-box .dialog-buttons .monaco-button').filter({ hasText: name }).first();
