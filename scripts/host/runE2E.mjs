@@ -17,7 +17,7 @@
 //              RP_E2E_ONLY      run only the test files whose name contains this text
 //              RP_E2E_VERBOSE=1 also print the server's output and the page's console
 // Exit code: 0 when every step passed, 1 otherwise. The last line is `N passed, N failed[, N skipped]`.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -70,6 +70,16 @@ async function compileTests() {
     logLevel: 'warning',
   });
   return entries.map((file) => path.join(TESTS_OUT_DIR, `${path.basename(file, '.ts')}.mjs`));
+}
+
+/** The extension's own log files (its "Recovery Points" output channel, one per extension host), oldest first. */
+function extensionLogs(userDataDir) {
+  const logsDir = path.join(userDataDir, 'logs');
+  if (!existsSync(logsDir)) return [];
+  return readdirSync(logsDir, { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('Recovery Points.log'))
+    .map((file) => path.join(logsDir, file))
+    .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
 }
 
 async function main() {
@@ -178,6 +188,10 @@ async function main() {
           counts.failed++;
           console.log(`    ✘ ${step.name} (${Date.now() - stepStarted} ms)`);
           console.log(`      ${String(error instanceof Error ? (error.stack ?? error.message) : error).split('\n').join('\n      ')}`);
+          for (const log of extensionLogs(server.userDataDir)) {
+            const lines = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-15);
+            console.log(`      ${path.relative(server.userDataDir, log)} (last lines):\n        ${lines.join('\n        ')}`);
+          }
           const shot = path.join(RESULTS_DIR, `${name}-step${index + 1}.png`);
           await page.screenshot({ path: shot }).then(() => console.log(`      screenshot: ${path.relative(ROOT, shot)}`), () => {});
         }

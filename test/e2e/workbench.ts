@@ -15,7 +15,10 @@ export class Workbench {
   /** Clicks a view container in the activity bar by its name ("Recovery Points", "Explorer"). */
   async openActivity(name: string): Promise<void> {
     const item = this.page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${name}"]`).first();
-    await item.click();
+    await item.waitFor();
+    // After a reload the workbench shows the container it showed before; clicking it again would hide it.
+    const shown = this.page.locator(`.part.activitybar .action-item.checked a.action-label[aria-label^="${name}"]`);
+    if ((await shown.count()) === 0 || !(await this.page.locator('.part.sidebar').isVisible())) await item.click();
     await this.page.locator('.part.sidebar .composite.title, .part.sidebar .pane-header').filter({ hasText: new RegExp(name, 'i') }).first().waitFor();
   }
 
