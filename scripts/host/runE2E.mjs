@@ -13,7 +13,7 @@
 // down, then started again on the same data folder and port, and the page reopened).
 // Screenshots for the documentation are written to docs/images/; on a failure, a screenshot of the
 // page goes to test-results/e2e/.
-// Environment: RP_E2E_TIMEOUT   the whole run's limit in seconds (default 240)
+// Environment: RP_E2E_TIMEOUT   the whole run's limit in seconds (default 480)
 //              RP_E2E_ONLY      run only the test files whose name contains this text
 //              RP_E2E_VERBOSE=1 also print the server's output and the page's console
 // Exit code: 0 when every step passed, 1 otherwise. The last line is `N passed, N failed[, N skipped]`.
@@ -85,7 +85,7 @@ function extensionLogs(userDataDir) {
 async function main() {
   const started = Date.now();
   const verbose = process.env.RP_E2E_VERBOSE === '1';
-  const timeoutSeconds = Number(process.env.RP_E2E_TIMEOUT || 240);
+  const timeoutSeconds = Number(process.env.RP_E2E_TIMEOUT || 480);
   if (!existsSync(EXTENSION_MAIN)) throw new Error(`${path.relative(ROOT, EXTENSION_MAIN)} is missing: run \`npm run build\` first`);
   if (!isHostInstalled()) throw new Error('code-server is not installed: run `npm run host:install` first');
 
