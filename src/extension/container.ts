@@ -11,6 +11,7 @@ import { PointsModel } from './pointsModel';
 import { Prompts } from './prompts';
 import { RestoreFlow } from './restore/restoreFlow';
 import { SessionTracker } from './session/sessionTracker';
+import { sharedStoreFolder } from './storeFolder';
 import { POINT_SCHEME, PointContentProvider } from './views/pointContentProvider';
 import { PointsTreeProvider } from './views/pointsTreeProvider';
 import { RecoveryStatusBar } from './views/statusBar';
@@ -64,9 +65,10 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   private async start(storageUri: vscode.Uri, log: Log, commands: CommandCenter, folders: WorkspaceFolders, config: Configuration): Promise<void> {
     const started = performance.now();
     try {
-      await fs.mkdir(storageUri.fsPath, { recursive: true, mode: 0o700 });
+      const storeDir = await sharedStoreFolder(storageUri.fsPath);
+      await fs.mkdir(storeDir, { recursive: true, mode: 0o700 });
       const store = await RecoveryStore.open({
-        storeDir: storageUri.fsPath,
+        storeDir,
         roots: folders.all,
         rules: config.captureRules,
         retention: config.retention,
@@ -116,7 +118,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       await model.refresh();
       updateView();
       this.activationMs = performance.now() - started;
-      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${model.points.length} points in ${storageUri.fsPath}`);
+      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${model.points.length} points in ${storeDir}`);
       void auto.startup();
     } catch (error) {
       log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);

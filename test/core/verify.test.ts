@@ -223,6 +223,18 @@ describe('verify and repair', () => {
     assert.ok((await auditEntries(store)).some((e) => e.action === 'recover-state'));
   });
 
+  test('repair that quarantines the newest point leaves the state naming the newest point still listed', async () => {
+    const h = await history();
+    // a.txt of point 3 is only in point 3's pack: damaging it breaks the newest point alone.
+    await damageObject(h.sb.store, await hashOf(h.store, h.points[2]!, 'ws/a.txt'));
+    const store = await openStore(h.sb, { actor: 'test:repair' });
+    assert.equal((await store.state.getState()).newestPointId, h.points[2]!.id);
+    const repaired = await store.recovery.verify({ repair: true });
+    assert.equal(repaired.repaired?.pointsQuarantined, 1);
+    assert.deepEqual((await store.recovery.listRecoveryPoints()).map((p) => p.id), [h.points[1]!.id, h.points[0]!.id]);
+    assert.equal((await store.state.syncState()).newestPointId, h.points[1]!.id);
+  });
+
   test('garbage collection refuses to run when a listed point cannot be read (it would delete that point’s content)', async () => {
     const h = await history();
     await damageObject(h.sb.store, h.points[1]!.root);

@@ -3,23 +3,9 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Page } from 'playwright-core';
+import type { E2EStep } from './e2eContext';
+import { waitUntil } from './storeOnDisk';
 import { Workbench } from './workbench';
-
-export interface E2EContext {
-  readonly page: Page;
-  /** The temporary copy of test/e2e/fixtures/workspace the workbench opened. */
-  readonly workspace: string;
-  /** test/e2e/fixtures/workspace. */
-  readonly fixture: string;
-  /** Where the screenshots for the documentation go (docs/images/). */
-  readonly imagesDir: string;
-}
-
-export interface E2EStep {
-  readonly name: string;
-  run(context: E2EContext): Promise<void>;
-}
 
 const LABEL = 'before discount';
 /** The labelled point's row (not the safety point's, "Before restoring "before discount""). */
@@ -28,30 +14,6 @@ const FILE = 'src/cart.ts';
 const FIRST_EDIT = 'export const DISCOUNT_PERCENT = 10;';
 const SECOND_EDIT = 'export const FREE_SHIPPING_FROM = 5000;';
 const UNSAVED_EDIT = 'export const UNSAVED = true;';
-
-/** Polls `check` every 100 ms, at most `timeoutMs` (for the files on disk, which no selector can wait for). */
-async function waitUntil(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** Types a new last line into the active editor (Ctrl+End, Enter, text, Escape to close any widget). */
-async function appendLine(wb: Workbench, text: string): Promise<void> {
-  await wb.activeEditor().locator('.view-lines').click();
-  await wb.page.keyboard.press('Control+End');
-  await wb.page.keyboard.press('Enter');
-  await wb.page.keyboard.type(text);
-  await wb.page.keyboard.press('Escape');
-  await wb.activeEditor().locator('.view-lines').filter({ hasText: text }).waitFor();
-}
-
-async function saveActiveEditor(wb: Workbench): Promise<void> {
-  await wb.page.keyboard.press('Control+S');
-  await wb.page.locator('.part.editor .tab.active.dirty').waitFor({ state: 'detached' });
-}
 
 let wb: Workbench;
 
@@ -83,8 +45,8 @@ export const steps: E2EStep[] = [
     name: 'editing a file and saving it with Ctrl+S adds a "Saved" point to the tree',
     async run({ workspace }) {
       await wb.openFile('cart.ts');
-      await appendLine(wb, FIRST_EDIT);
-      await saveActiveEditor(wb);
+      await wb.appendLine(FIRST_EDIT);
+      await wb.saveActiveEditor();
       await waitUntil('the save on disk', () => fs.readFileSync(path.join(workspace, FILE), 'utf8').includes(FIRST_EDIT));
       const row = wb.treeRow(/Saved cart\.ts/);
       await row.waitFor();
@@ -95,8 +57,8 @@ export const steps: E2EStep[] = [
     name: 'expanding the point and clicking its changed file opens a diff of that version with the current file',
     async run({ imagesDir }) {
       // A second save, so the point's version and the current file differ.
-      await appendLine(wb, SECOND_EDIT);
-      await saveActiveEditor(wb);
+      await wb.appendLine(SECOND_EDIT);
+      await wb.saveActiveEditor();
       await wb.sideBarRows().filter({ hasText: /Saved cart\.ts/ }).nth(1).waitFor();
       const older = wb.sideBarRows().filter({ hasText: /Saved cart\.ts/ }).nth(1);
       await older.click();
@@ -119,7 +81,7 @@ export const steps: E2EStep[] = [
     async run({ workspace, fixture }) {
       await wb.page.keyboard.press('Control+W'); // close the diff; the editor of cart.ts stays open
       await wb.activeTab().filter({ hasText: 'cart.ts' }).waitFor();
-      await appendLine(wb, UNSAVED_EDIT); // left unsaved: the restore must ask about it
+      await wb.appendLine(UNSAVED_EDIT); // left unsaved: the restore must ask about it
       await wb.page.locator('.part.editor .tab.active.dirty').waitFor();
 
       const row = wb.treeRow(LABEL_ROW);

@@ -15,7 +15,10 @@ export class Workbench {
   /** Clicks a view container in the activity bar by its name ("Recovery Points", "Explorer"). */
   async openActivity(name: string): Promise<void> {
     const item = this.page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${name}"]`).first();
-    await item.click();
+    await item.waitFor();
+    // After a reload the workbench shows the container it showed before; clicking it again would hide it.
+    const shown = this.page.locator(`.part.activitybar .action-item.checked a.action-label[aria-label^="${name}"]`);
+    if ((await shown.count()) === 0 || !(await this.page.locator('.part.sidebar').isVisible())) await item.click();
     await this.page.locator('.part.sidebar .composite.title, .part.sidebar .pane-header').filter({ hasText: new RegExp(name, 'i') }).first().waitFor();
   }
 
@@ -77,6 +80,27 @@ export class Workbench {
   /** The text editor of the active editor group (not a diff editor's inner ones). */
   activeEditor(): Locator {
     return this.page.locator('.part.editor .editor-group-container.active .editor-instance .monaco-editor').first();
+  }
+
+  /** Types a new last line into the active editor (Ctrl+End, Enter, text, Escape to close any widget). */
+  async appendLine(text: string): Promise<void> {
+    await this.activeEditor().locator('.view-lines').click();
+    await this.page.keyboard.press('Control+End');
+    await this.page.keyboard.press('Enter');
+    await this.page.keyboard.type(text);
+    await this.page.keyboard.press('Escape');
+    await this.activeEditor().locator('.view-lines').filter({ hasText: text }).waitFor();
+  }
+
+  /** Ctrl+S, then waits until the active tab is no longer marked unsaved. */
+  async saveActiveEditor(): Promise<void> {
+    await this.page.keyboard.press('Control+S');
+    await this.page.locator('.part.editor .tab.active.dirty').waitFor({ state: 'detached' });
+  }
+
+  /** The side bar's title ("RECOVERY POINTS: 3 POINTS · 12 KB" for a view alone in its container). */
+  sideBarTitle(): Locator {
+    return this.page.locator('.part.sidebar .composite.title');
   }
 
   /** A button of the modal dialog on screen. */

@@ -279,6 +279,11 @@ export class RecoveryManager {
         await this.stateManager.syncState();
         repaired.stateRecovered = true;
       }
+      if (repaired.pointsQuarantined > 0) {
+        // As after a delete: the state names the newest point still listed.
+        const newest = (await this.persistence.listSnapshots())[0]?.id ?? null;
+        if ((await this.currentState()).newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest });
+      }
     }
     if (repaired) await this.persistence.audit.append({ action: 'repair', details: { ...repaired, brokenObjects: brokenObjects.length, brokenPoints: brokenPoints.map((p) => p.id) } });
     const pointsChecked = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json').length + (repaired?.pointsQuarantined ?? 0);

@@ -4,6 +4,8 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import * as os from 'node:os';
+import { sharedStoreFolder } from '../../../src/extension/storeFolder';
 import { getApi, listPoints, settle } from './helpers';
 
 const EXTENSION_ID = 'recovery-points.recovery-points';
@@ -71,5 +73,20 @@ suite('activation', () => {
     assert.deepEqual(recoveries, [], 'the audit log records no state recovery');
     assert.ok(audit.some((entry) => entry.action === 'create'), 'the start-up point is in the audit log');
   });
-});
 
+  test('a second window on the folder, given the storage folder <id>-1 by VS Code, uses the first window\'s store', async () => {
+    const storage = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-storage-'));
+    try {
+      const ext = 'recovery-points.recovery-points';
+      for (const id of ['9f2c41', '9f2c41-1', '-1f3289e2', '-1f3289e2-2', 'orphan-1']) fs.mkdirSync(path.join(storage, id, ext), { recursive: true });
+      const shared = async (id: string) => path.relative(storage, await sharedStoreFolder(path.join(storage, id, ext)));
+      assert.equal(await shared('9f2c41'), path.join('9f2c41', ext));
+      assert.equal(await shared('9f2c41-1'), path.join('9f2c41', ext));
+      assert.equal(await shared('-1f3289e2'), path.join('-1f3289e2', ext), 'a web workspace id starts with a dash');
+      assert.equal(await shared('-1f3289e2-2'), path.join('-1f3289e2', ext));
+      assert.equal(await shared('orphan-1'), path.join('orphan-1', ext), 'no first folder: its own');
+    } finally {
+      fs.rmSync(storage, { recursive: true, force: true });
+    }
+  });
+});

@@ -213,6 +213,83 @@ suite('restore', () => {
     assert.equal((await api.store!.state.syncState()).lastRestore, null);
   });
 
+  // Unsaved edits are never lost without the person saying so: every restore that would overwrite a
+  // file with unsaved edits asks (whole point, one file, undo); "Save and Restore" puts the edits in
+  // the safety point, so Undo brings them back; unsaved edits in files the restore leaves alone stay.
+
+  test('unsaved edits in several files: only those the restore changes are asked about; an unrelated unsaved file is left as it is', async () => {
+    const { before } = await pointThenChanges();
+    const greeting = await openEditor('src/greeting.ts');
+    await waitFor('the editor to show the disk', () => greeting.document.getText() === CHANGED.greeting);
+    await replaceText(greeting, 'unsaved greeting\n');
+    const notes = await openEditor('src/notes.txt');
+    await waitFor('the editor to show the disk', () => notes.document.getText() === CHANGED.notes);
+    await replaceText(notes, 'unsaved notes\n');
+    const readme = await openEditor('README.md');
+    await replaceText(readme, 'unsaved readme\n');
+
+    // notes.txt is unticked in the review, README.md is the same in the point: neither is restored.
+    api.prompts.answerNext({ pickMany: ['greeting.ts', 'farewell.ts', 'added.ts'] }, { button: 'Save and Restore' });
+    const result = await run<{ safetyPointId: string }>('restore', await pointNode(api, before.id));
+    const question = api.prompts.history.at(-1)!;
+    assert.match(question.text, /^src\/greeting\.ts has unsaved changes/, `only greeting.ts is asked about: ${question.text}`);
+
+    assertFixture('src/greeting.ts');
+    assert.equal(greeting.document.getText(), fixtureText('src/greeting.ts'));
+    assert.equal(await pointText(result.safetyPointId, 'src/greeting.ts'), 'unsaved greeting\n', 'the safety point holds the saved edits');
+    for (const [editor, text, rel, disk] of [[notes, 'unsaved notes\n', 'src/notes.txt', CHANGED.notes], [readme, 'unsaved readme\n', 'README.md', fixtureText('README.md')]] as const) {
+      assert.equal(editor.document.isDirty, true, `${rel} keeps its unsaved edits`);
+      assert.equal(editor.document.getText(), text);
+      assert.equal(readFile(rel), disk, `${rel} on disk is untouched`);
+    }
+
+    await run('undoRestore');
+    assert.equal(readFile('src/greeting.ts'), 'unsaved greeting\n', 'Undo brings the edits back on disk');
+    assert.equal(greeting.document.getText(), 'unsaved greeting\n', 'and in the editor');
+    assert.equal(notes.document.getText(), 'unsaved notes\n', 'Undo leaves the unrelated unsaved file alone too');
+  });
+
+  test('unsaved edits, one-file restore: it asks as well; cancel keeps everything, Save keeps the edits in the safety point', async () => {
+    await pointThenChanges();
+    const editor = await openEditor('src/greeting.ts');
+    await waitFor('the editor to show the disk', () => editor.document.getText() === CHANGED.greeting);
+    await replaceText(editor, 'unsaved edit\n');
+
+    api.prompts.answerNext({ pick: 'before' }, { cancel: true });
+    assert.equal(await run('restoreFile', wsUri('src/greeting.ts')), undefined);
+    assert.match(api.prompts.history.at(-1)!.text, /greeting\.ts has unsaved changes/);
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting);
+    assert.equal(editor.document.isDirty, true);
+    assert.equal(editor.document.getText(), 'unsaved edit\n');
+
+    api.prompts.answerNext({ pick: 'before' }, { button: 'Save and Restore' });
+    const result = await run<{ safetyPointId: string }>('restoreFile', wsUri('src/greeting.ts'));
+    assertFixture('src/greeting.ts');
+    assert.equal(editor.document.getText(), fixtureText('src/greeting.ts'));
+    assert.equal(await pointText(result.safetyPointId, 'src/greeting.ts'), 'unsaved edit\n');
+    await run('undoRestore');
+    assert.equal(editor.document.getText(), 'unsaved edit\n');
+  });
+
+  test('unsaved edits typed after a restore: Undo Last Restore asks too, and with Save, undoing again brings the edits back', async () => {
+    const { before } = await pointThenChanges();
+    api.prompts.answerNext({ pickMany: 'all' });
+    await run('restore', await pointNode(api, before.id));
+    const editor = await openEditor('src/greeting.ts');
+    await waitFor('the editor to show the restored file', () => editor.document.getText() === fixtureText('src/greeting.ts'));
+    await replaceText(editor, 'typed after the restore\n');
+
+    api.prompts.answerNext({ button: 'Save and Restore' });
+    await run('undoRestore');
+    assert.match(api.prompts.history.at(-1)!.text, /greeting\.ts has unsaved changes/);
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting, 'the undo ran');
+    assert.equal(editor.document.getText(), CHANGED.greeting);
+
+    await run('undoRestore');
+    assert.equal(readFile('src/greeting.ts'), 'typed after the restore\n', 'undoing the undo brings the saved edits back');
+    assert.equal(editor.document.getText(), 'typed after the restore\n');
+  });
+
   test('review cancelled (Escape), or nothing to restore: nothing changes', async () => {
     const { before } = await pointThenChanges();
     const known = await listPoints(api);

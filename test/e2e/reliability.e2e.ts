@@ -1,0 +1,221 @@
+// Reliability in the real extension host (issue #5, suite 6), through the workbench in headless
+// Chromium: two windows on one folder saving at once, a window reloaded while a point is being
+// written, files changed while the server was down, and a damaged store at start-up. Checked on the
+// store itself with the command-line tool (verify, list, diff) and in every window's tree view.
+import * as assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import type { E2EStep } from './e2eContext';
+import { StoreOnDisk, waitUntil, type AuditRow, type PointRow } from './storeOnDisk';
+import { Workbench } from './workbench';
+
+/** Every save is its own point, so two windows saving at once write many points concurrently. */
+export const settings = { 'recoveryPoints.mergeWindowSeconds': 0 };
+
+const SAVES_PER_WINDOW = 6;
+/** The big change written on disk while the window reloads: enough content that its capture takes a while. */
+const BULK_FILES = 400;
+const BULK_FILE_BYTES = 48 * 1024;
+
+let wb: Workbench;
+let store: StoreOnDisk;
+
+function createdBy(audit: readonly AuditRow[]): Map<string, string> {
+  return new Map(audit.filter((entry) => entry.action === 'create' && entry.pointId).map((entry) => [entry.pointId!, entry.actor]));
+}
+
+/** The store is whole: verify finds nothing broken, every id is listed once, the state names the newest point. */
+async function assertStoreWhole(): Promise<PointRow[]> {
+  const report = await store.verify();
+  assert.equal(report.ok, true, `verify: ${JSON.stringify(report)}`);
+  const points = await store.list();
+  assert.equal(new Set(points.map((p) => p.id)).size, points.length, 'no point id is listed twice');
+  const state = JSON.parse(fs.readFileSync(store.stateFile, 'utf8')) as { newestPointId: string | null };
+  assert.equal(state.newestPointId, points[0]?.id, 'the state file names the newest point');
+  return points;
+}
+
+/** A message for people: no stack trace, no source positions. */
+function assertPlain(text: string): void {
+  assert.doesNotMatch(text, /\n\s+at |\bat .+\.(js|ts):\d+|Error:/, `a plain message: ${text}`);
+}
+
+/** The names of the files in the store's quarantine folder. */
+function quarantined(): string[] {
+  return fs.existsSync(store.quarantineDir) ? fs.readdirSync(store.quarantineDir) : [];
+}
+
+/** Saves `count` edits of the active editor one after another, each a new last line. */
+async function saveRepeatedly(window: Workbench, tag: string, count: number): Promise<void> {
+  for (let i = 1; i <= count; i++) {
+    await window.appendLine(`// ${tag} save ${i}`);
+    await window.saveActiveEditor();
+  }
+}
+
+/** The view's title shows the point count the store holds. */
+async function viewShowsCount(window: Workbench, count: number): Promise<void> {
+  await window.sideBarTitle().filter({ hasText: new RegExp(`\\b${count} points\\b`, 'i') }).waitFor();
+}
+
+export const steps: E2EStep[] = [
+  {
+    name: 'the window opens with the extension; the store has its start-up point',
+    async run({ page, userDataDir, workspace, root }) {
+      wb = new Workbench(page);
+      await wb.ready();
+      await wb.openActivity('Recovery Points');
+      await wb.treeRow(/First recovery point/).waitFor();
+      store = await StoreOnDisk.find(userDataDir, workspace, root);
+      assert.equal((await assertStoreWhole()).length, 1);
+    },
+  },
+  {
+    name: 'two windows on the folder (two extension hosts) saving at once: every point kept once, the store whole, both trees show all points',
+    async run({ newPage }) {
+      const second: Page = await newPage();
+      try {
+        const wb2 = new Workbench(second);
+        await wb2.ready();
+        await wb2.openActivity('Recovery Points');
+        await wb2.treeRow(/First recovery point/).waitFor();
+        await wb.openFile('format.ts');
+        await wb2.openFile('index.ts');
+
+        await Promise.all([saveRepeatedly(wb, 'first window', SAVES_PER_WINDOW), saveRepeatedly(wb2, 'second window', SAVES_PER_WINDOW)]);
+        await waitUntil('the newest point to hold both windows\' last saves', () => store.newestMatchesDisk(), 30_000);
+
+        const points = await assertStoreWhole();
+        const actors = createdBy(store.audit());
+        const actorOf = (summary: string) => new Set(points.filter((p) => p.summary === summary).map((p) => actors.get(p.id)));
+        const first = actorOf('Saved format.ts');
+        const second_ = actorOf('Saved index.ts');
+        assert.equal(first.size, 1, `one extension host made the first window's save points: ${[...first].join(', ')}`);
+        assert.equal(second_.size, 1, `one extension host made the second window's save points: ${[...second_].join(', ')}`);
+        assert.notEqual([...first][0], [...second_][0], 'each window has its own extension host');
+        const listed = new Set(points.map((p) => p.id));
+        const lost = [...actors.keys()].filter((id) => !listed.has(id));
+        assert.deepEqual(lost, [], 'every point a window reported creating is listed');
+        // VS Code gives the second window's extension host a storage folder of its own (<id>-1): both use the first one's store.
+        assert.deepEqual(store.storesOfWorkspaceStorage(), [store.dir], 'one store for the folder');
+
+        // Each window's tree shows the other window's points and the same count.
+        await wb.treeRow(/Saved index\.ts/).waitFor();
+        await wb2.treeRow(/Saved format\.ts/).waitFor();
+        await viewShowsCount(wb, points.length);
+        await viewShowsCount(wb2, points.length);
+      } finally {
+        await second.close();
+      }
+    },
+  },
+  {
+    name: 'the window reloads while a big change is being captured: the store stays whole, nothing is lost, new points follow',
+    async run({ workspace }) {
+      await wb.page.keyboard.press('Escape');
+      // The reload command waits in the command palette, so Enter reloads the moment the capture is seen.
+      await wb.page.keyboard.press('F1');
+      const input = wb.quickInput().locator('input.input');
+      await input.waitFor();
+      await input.fill('>Developer: Reload Window');
+      await wb.quickInput().locator('.monaco-list-row.focused').filter({ hasText: 'Reload Window' }).waitFor();
+
+      const bulk = path.join(workspace, 'src', 'bulk');
+      fs.mkdirSync(bulk, { recursive: true });
+      for (let i = 0; i < BULK_FILES; i++) fs.writeFileSync(path.join(bulk, `part${i}.txt`), randomBytes(BULK_FILE_BYTES / 2).toString('hex'));
+      let midCapture = false;
+      await waitUntil('the capture of the big change to start', () => (midCapture = store.partialPacks().length > 0), 20_000).catch(() => undefined);
+      await wb.page.keyboard.press('Enter');
+      console.log(`      (reload ${midCapture ? 'while a pack was being written' : 'without seeing the pack being written'})`);
+
+      await wb.page.waitForEvent('load');
+      await wb.ready();
+      await wb.openActivity('Recovery Points');
+      await waitUntil('a point holding the big change (written before the reload, or at start-up after it)', () => store.newestMatchesDisk(), 60_000);
+      const points = await assertStoreWhole();
+      assert.ok(points.some((p) => p.summary.includes('part')), 'a point records the big change');
+
+      // The view lists the store's points only once the extension is active, and so listens for saves.
+      await viewShowsCount(wb, points.length);
+      const before = points.length;
+      await wb.openFile('cart.ts');
+      await wb.appendLine('// after the reload');
+      await wb.saveActiveEditor();
+      await wb.treeRow(/Saved cart\.ts/).waitFor();
+      await waitUntil('the save point in the store', async () => (await store.list()).length === before + 1);
+    },
+  },
+  {
+    name: 'files changed while the server was down: the start-up point after the restart records them',
+    async run({ restartServer, workspace }) {
+      await restartServer(async () => {
+        fs.appendFileSync(path.join(workspace, 'src', 'cart.ts'), '// edited while VS Code was closed\n');
+        fs.rmSync(path.join(workspace, 'src', 'format.ts'));
+        fs.writeFileSync(path.join(workspace, 'src', 'offline.ts'), 'export const writtenOffline = true;\n');
+      });
+      await wb.ready();
+      await wb.openActivity('Recovery Points');
+      await wb.treeRow(/Changed while the editor was closed/).waitFor();
+      const points = await assertStoreWhole();
+      const startup = points[0]!;
+      assert.equal(startup.trigger, 'startup');
+      assert.deepEqual(startup.changes, { added: 1, modified: 1, deleted: 1 });
+      const { data: shown } = await store.cli<{ changedFiles: { added: string[]; modified: string[]; deleted: string[] } }>('show', startup.id);
+      assert.deepEqual(shown.changedFiles, { added: ['workspace/src/offline.ts'], modified: ['workspace/src/cart.ts'], deleted: ['workspace/src/format.ts'] });
+      assert.equal(await store.newestMatchesDisk(), true);
+    },
+  },
+  {
+    name: 'a damaged store at start-up (state file, a manifest, the newest pack): the extension starts, says so plainly, Verify Store moves the damage to quarantine, new points are whole',
+    async run({ restartServer, workspace }) {
+      const points = await store.list();
+      const damagedPoint = points[1]!.id;
+      const packs = fs.readdirSync(store.objectsDir).filter((name) => name.endsWith('.pack')).map((name) => path.join(store.objectsDir, name));
+      const newestPack = packs.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0]!;
+      await restartServer(async () => {
+        fs.writeFileSync(store.stateFile, '{"schemaVersion": 1, "version": ');
+        const manifest = path.join(store.pointsDir, `${damagedPoint}.json`);
+        fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').slice(0, 40));
+        const pack = fs.readFileSync(newestPack);
+        pack.fill(0x5a, Math.floor(pack.length / 3), Math.floor((pack.length * 2) / 3));
+        fs.writeFileSync(newestPack, pack);
+        fs.appendFileSync(path.join(workspace, 'src', 'cart.ts'), '// edited while the store was damaged\n');
+      });
+      await wb.ready();
+
+      // The state file: moved to quarantine and rebuilt, with a plain warning.
+      const warning = wb.notification(/Recovery Points: The recovery state file was damaged/);
+      // A window killed with the server may have left the store's lock behind: taken over once stale (10 s).
+      await warning.waitFor({ timeout: 60_000 });
+      assertPlain((await warning.textContent()) ?? '');
+      assert.ok(quarantined().some((name) => name.endsWith('state.json')), 'the damaged state file is in quarantine');
+      assert.doesNotThrow(() => JSON.parse(fs.readFileSync(store.stateFile, 'utf8')), 'a new state file was written');
+      await wb.openActivity('Recovery Points');
+      await wb.treeRow(/Changed while the editor was closed/).waitFor();
+
+      // Verify Store finds the damaged pack and manifest; Repair moves them to quarantine.
+      await wb.clearNotifications();
+      await wb.runCommand('Recovery Points: Verify Store');
+      const problems = wb.notification(/The store has problems: [1-9]\d* broken object\(s\), [1-9]\d* broken point\(s\)/);
+      await problems.waitFor();
+      assertPlain((await problems.textContent()) ?? '');
+      await problems.locator('.monaco-button').filter({ hasText: 'Repair' }).click();
+      await wb.notification(/Repaired: \d+ objects kept, [1-9]\d* point\(s\) moved to quarantine/).waitFor({ timeout: 60_000 });
+      assert.ok(quarantined().some((name) => name.endsWith(path.basename(newestPack))), 'the damaged pack is in quarantine');
+      assert.ok(quarantined().some((name) => name.endsWith(`${damagedPoint}.json`)), 'the damaged manifest is in quarantine');
+      const repaired = await assertStoreWhole();
+      assert.equal(repaired.some((p) => p.id === damagedPoint), false, 'the damaged point is no longer listed');
+      await viewShowsCount(wb, repaired.length);
+
+      // New points are whole: the newest holds every file on disk, readable object by object.
+      await wb.openFile('index.ts');
+      await wb.appendLine('// saved after the repair');
+      await wb.saveActiveEditor();
+      await wb.treeRow(/Saved index\.ts/).waitFor();
+      await waitUntil('the newest point to hold the files on disk', () => store.newestMatchesDisk(), 30_000);
+      await assertStoreWhole();
+    },
+  },
+];
