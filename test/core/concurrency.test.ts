@@ -149,7 +149,8 @@ describe('concurrent writers', () => {
       assert.equal(files['base.txt'], `file 644 ${'base\n'.repeat(100)}`);
       const written = Object.keys(files).filter((f) => /^k\d\.txt$/.test(f));
       assert.ok(written.length >= 1);
-      for (const f of written) assert.match(files[f]!, /^file 644 k\d \d+\n$/);
+      // A worker killed between truncating and rewriting its workspace file leaves it empty, and the next point records that faithfully.
+      for (const f of written) assert.match(files[f]!, /^file 644 (k\d \d+\n)?$/);
     }
     await store.state.getState(); // the state file loads (or is recovered)
   });
