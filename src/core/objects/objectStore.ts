@@ -4,7 +4,8 @@ import { ensurePrivateDir } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import type { TreeObject } from '../schemas';
 import { hashObject, type ObjectType } from './hash';
-import { decodeObject, encodeObject, PACK_EXTENSION, PackWriter, readPackIndex, scanPackRecords, type PackEntry } from './packFile';
+import { CODECS, decodeObject, encodeObject, type Effort } from './compression';
+import { loadPack, PACK_EXTENSION, PackWriter, scanPackRecords, type PackEntry } from './packFile';
 import { decodeTree, encodeTree } from './tree';
 
 interface Location extends PackEntry {
@@ -44,6 +45,37 @@ export interface ObjectWriter extends ObjectReader {
 }
 
 const MAX_OPEN_PACKS = 64;
+/** More packs than this and garbage collection merges the small ones (git's gc.autoPackLimit is 50). */
+export const REPACK_PACK_LIMIT = 16;
+/** Geometric repack factor: a pack is kept when it is at least this many times all smaller packs together. */
+const GEOMETRIC_FACTOR = 2;
+
+export interface GcResult {
+  readonly removedObjects: number;
+  /** Stored bytes of the objects dropped. */
+  readonly freedBytes: number;
+  /** Packs rewritten into the new pack (0 when none was written). */
+  readonly mergedPacks: number;
+  /** Objects recompressed from the fast codec. */
+  readonly recompressed: number;
+}
+
+/**
+ * The packs to merge so the rest form a geometric progression: sorted by size, the largest pack
+ * that is smaller than GEOMETRIC_FACTOR × all smaller ones together is merged with all of those.
+ * With `all`, every pack.
+ */
+export function packsToRoll(packs: readonly { name: string; size: number }[], all = false): string[] {
+  const sorted = [...packs].sort((a, b) => a.size - b.size);
+  if (all) return sorted.map((p) => p.name);
+  let split = 0;
+  let below = 0;
+  sorted.forEach((pack, i) => {
+    if (i > 0 && pack.size < GEOMETRIC_FACTOR * below) split = i + 1;
+    below += pack.size;
+  });
+  return split < 2 ? [] : sorted.slice(0, split).map((p) => p.name);
+}
 const TREE_CACHE_LIMIT = 20_000;
 
 /**
@@ -85,9 +117,7 @@ export class ObjectStore implements ObjectReader {
     for (const name of names.sort()) {
       if (this.packs.has(name) || this.damagedPacks.has(name)) continue;
       try {
-        const file = path.join(this.dir, name);
-        const entries = await readPackIndex(file);
-        const size = (await fs.stat(file)).size;
+        const { entries, size } = await loadPack(path.join(this.dir, name));
         this.addPack(name, entries, size);
       } catch (error) {
         if (errorCode(error) === 'ENOENT' || errorCode((error as StateError).cause) === 'ENOENT') continue;
@@ -161,8 +191,9 @@ export class ObjectStore implements ObjectReader {
     return buffer;
   }
 
-  beginBatch(): ObjectBatch {
-    return new ObjectBatch(this, new PackWriter(this.dir));
+  /** A batch of new objects; `effort: 'small'` compresses harder (brotli) at about twice the CPU. */
+  beginBatch(options: { effort?: Effort } = {}): ObjectBatch {
+    return new ObjectBatch(this, new PackWriter(this.dir), options.effort);
   }
 
   stats(): ObjectStoreStats {
@@ -185,32 +216,52 @@ export class ObjectStore implements ObjectReader {
   }
 
   /**
-   * Garbage collection: removes every object not in `live`. Packs with no live object are deleted,
-   * packs with some are rewritten with only those. The new pack is durable before an old one is removed.
+   * Garbage collection and repacking in one pass: every object not in `live` is dropped. Packs with
+   * no live object are deleted; packs with some dead ones, and — when there are more than
+   * REPACK_PACK_LIMIT packs, or with `repack: 'all'` — the small packs that break a geometric
+   * progression of sizes (each kept pack at least twice the size of all smaller ones together, as
+   * git's `repack --geometric=2`), are rewritten into one new pack. Objects stored with the fast
+   * codec are recompressed on the way. The new pack is durable (fsync, rename, folder fsync) before
+   * an old one is removed; a crash in between leaves duplicates, which the next collection drops.
+   * Readers in other processes that still know an old pack find the object again after a refresh.
    * Caller holds the store lock.
    */
-  async removeUnreferenced(live: ReadonlySet<string>): Promise<{ removedObjects: number; freedBytes: number }> {
+  async removeUnreferenced(live: ReadonlySet<string>, options: { repack?: 'auto' | 'all' | 'none' } = {}): Promise<GcResult> {
     await this.refresh();
     let removedObjects = 0;
     let freedBytes = 0;
-    const partial: string[] = [];
+    const rewrite = new Set<string>();
     const empty: string[] = [];
     for (const [name, pack] of this.packs) {
       const liveCount = pack.entries.filter((entry) => live.has(entry.hash) && this.index.get(entry.hash)?.pack === name).length;
       if (liveCount === pack.entries.length) continue;
-      (liveCount === 0 ? empty : partial).push(name);
+      if (liveCount === 0) empty.push(name);
+      else rewrite.add(name);
     }
-    if (partial.length > 0) {
+    const mode = options.repack ?? 'auto';
+    const remaining = [...this.packs.keys()].filter((name) => !empty.includes(name));
+    if (mode === 'all' || (mode === 'auto' && remaining.length > REPACK_PACK_LIMIT)) {
+      for (const name of packsToRoll(remaining.map((name) => ({ name, size: this.packs.get(name)!.size })), mode === 'all')) rewrite.add(name);
+    }
+    let recompressed = 0;
+    let mergedPacks = 0;
+    if (rewrite.size > 0) {
       const writer = new PackWriter(this.dir);
       try {
-        for (const name of partial) {
+        for (const name of rewrite) {
           for (const entry of this.packs.get(name)!.entries) {
             if (!live.has(entry.hash) || writer.has(entry.hash)) continue;
             const location = this.index.get(entry.hash)!;
             if (location.pack !== name) continue;
             const data = await this.readStored(location);
-            await verifyObject(location, data);
-            await writer.add(entry.hash, entry.type, { data, encoding: entry.encoding }, entry.rawSize);
+            const raw = await verifyObject(location, data);
+            if (entry.codec === CODECS.deflateFast) {
+              const encoded = await encodeObject(raw, 'small');
+              await writer.add(entry.hash, entry.type, encoded, entry.rawSize);
+              recompressed++;
+            } else {
+              await writer.add(entry.hash, entry.type, { data, codec: entry.codec }, entry.rawSize);
+            }
           }
         }
       } catch (error) {
@@ -218,9 +269,10 @@ export class ObjectStore implements ObjectReader {
         throw error;
       }
       const written = await writer.finish();
-      if (written) this.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+      if (written) this.addPack(path.basename(written.file), written.entries, written.size);
+      mergedPacks = rewrite.size;
     }
-    for (const name of [...partial, ...empty]) {
+    for (const name of [...rewrite, ...empty]) {
       const pack = this.packs.get(name)!;
       for (const entry of pack.entries) {
         if (!live.has(entry.hash)) {
@@ -230,7 +282,7 @@ export class ObjectStore implements ObjectReader {
       }
       await this.deletePack(name);
     }
-    return { removedObjects, freedBytes };
+    return { removedObjects, freedBytes, mergedPacks, recompressed };
   }
 
   /** Reads every object of every pack and checks its hash; also reports packs whose index is damaged. */
@@ -267,15 +319,18 @@ export class ObjectStore implements ObjectReader {
       let recovered = 0;
       for await (const record of scanPackRecords(file)) {
         try {
-          await verifyObject(record, record.data);
-          if (!this.otherCopy(record.hash, name)) await writer.add(record.hash, record.type, { data: Buffer.from(record.data), encoding: record.encoding }, record.rawSize);
+          // the record names only a prefix of its hash: the content must hash to it
+          const raw = await decodeObject(record.data, record.codec, record.rawSize);
+          const hash = hashObject(record.type, raw);
+          if (raw.length !== record.rawSize || !hash.startsWith(record.hashPrefix)) continue;
+          if (!this.otherCopy(hash, name)) await writer.add(hash, record.type, { data: Buffer.from(record.data), codec: record.codec }, record.rawSize);
           recovered++;
         } catch {
           // a damaged record: dropped, counted below
         }
       }
       const written = await writer.finish();
-      if (written) this.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+      if (written) this.addPack(path.basename(written.file), written.entries, written.size);
       saved += recovered;
       if (known !== undefined) lost += Math.max(0, known - recovered);
       this.forgetPack(name);
@@ -394,7 +449,7 @@ async function closePackHandle(handle: PackHandle): Promise<void> {
 async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {
   let raw: Buffer;
   try {
-    raw = await decodeObject(data, entry.encoding, entry.rawSize);
+    raw = await decodeObject(data, entry.codec, entry.rawSize);
   } catch (error) {
     throw StateError.snapshotLoad(`Stored object ${entry.hash.slice(0, 12)} is damaged (${describeCause(error)}).`, error);
   }
@@ -407,10 +462,13 @@ async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {
 /** The objects one write adds, collected in one pack; readable by the writer before `commit`. */
 export class ObjectBatch implements ObjectWriter {
   private committed = false;
+  /** The trees put in this batch, as objects: capture diffs against them before they are committed. */
+  private readonly trees = new Map<string, TreeObject>();
 
   constructor(
     private readonly store: ObjectStore,
     private readonly writer: PackWriter,
+    private readonly effort: Effort = 'fast',
   ) {}
 
   get addedObjects(): number {
@@ -430,7 +488,10 @@ export class ObjectBatch implements ObjectWriter {
   }
 
   async putTree(tree: TreeObject): Promise<string> {
-    return this.put('tree', encodeTree(tree));
+    const raw = encodeTree(tree);
+    const hash = hashObject('tree', raw);
+    if (!this.has(hash)) this.trees.set(hash, tree);
+    return this.put('tree', raw, hash);
   }
 
   async readBlob(hash: string): Promise<Buffer> {
@@ -438,6 +499,8 @@ export class ObjectBatch implements ObjectWriter {
   }
 
   async readTree(hash: string): Promise<TreeObject> {
+    const own = this.trees.get(hash);
+    if (own) return own;
     const pending = this.readPending(hash, 'tree');
     return pending ? decodeTree(await pending, hash) : this.store.readTree(hash);
   }
@@ -446,20 +509,21 @@ export class ObjectBatch implements ObjectWriter {
   async commit(): Promise<void> {
     if (this.committed) return;
     this.committed = true;
+    this.trees.clear();
     const written = await this.writer.finish();
-    if (written) this.store.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+    if (written) this.store.addPack(path.basename(written.file), written.entries, written.size);
   }
 
   async abort(): Promise<void> {
     this.committed = true;
+    this.trees.clear();
     await this.writer.abort();
   }
 
-  private async put(type: ObjectType, raw: Buffer): Promise<string> {
+  private async put(type: ObjectType, raw: Buffer, hash = hashObject(type, raw)): Promise<string> {
     if (this.committed) throw new Error('object batch already committed');
-    const hash = hashObject(type, raw);
     if (this.has(hash)) return hash;
-    const encoded = await encodeObject(raw);
+    const encoded = await encodeObject(raw, this.effort);
     await this.writer.add(hash, type, encoded, raw.length);
     return hash;
   }
