@@ -353,6 +353,32 @@ describe('ObjectStore writes and repacks', () => {
     assert.deepEqual(await store.removeUnreferenced(live), { removedObjects: 0, freedBytes: 0, mergedPacks: 0, recompressed: 0 });
   });
 
+  test('with more than the pack limit, only the small packs are merged; the big one is left as it is', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const put = async (contents: Buffer[]) => {
+      const batch = store.beginBatch({ effort: 'small' }); // brotli: nothing to recompress
+      const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
+      await batch.commit();
+      return hashes;
+    };
+    const all = new Map<string, Buffer>();
+    const big = Array.from({ length: 10 }, () => randomBytes(50_000));
+    (await put(big)).forEach((h, i) => all.set(h, big[i]!));
+    const [bigPack] = await packFiles(storeDir);
+    for (let i = 0; i <= REPACK_PACK_LIMIT; i++) {
+      const small = Buffer.from(`small pack ${i} `.repeat(20));
+      all.set((await put([small]))[0]!, small);
+    }
+    const result = await store.removeUnreferenced(new Set(all.keys()));
+    assert.equal(result.mergedPacks, REPACK_PACK_LIMIT + 1);
+    assert.equal(result.recompressed, 0);
+    const after = await packFiles(storeDir);
+    assert.equal(after.length, 2);
+    assert.ok(after.includes(bigPack!), 'the big pack is not rewritten');
+    const reader = await ObjectStore.open(dir);
+    for (const [hash, content] of all) assert.deepEqual(await reader.readBlob(hash), content);
+  });
+
   test('a repack that stopped half way (new pack written, old ones left, a temporary file left) loses nothing', async () => {
     const { store, dir, storeDir } = await openObjects();
     const contents = Array.from({ length: 5 }, (_, i) => Buffer.from(`object ${i} `.repeat(50)));

@@ -217,11 +217,11 @@ export class ObjectStore implements ObjectReader {
 
   /**
    * Garbage collection and repacking in one pass: every object not in `live` is dropped. Packs with
-   * no live object are deleted; packs with some dead ones, and — when there are more than
-   * REPACK_PACK_LIMIT packs, or with `repack: 'all'` — the small packs that break a geometric
-   * progression of sizes (each kept pack at least twice the size of all smaller ones together, as
-   * git's `repack --geometric=2`), are rewritten into one new pack. Objects stored with the fast
-   * codec are recompressed on the way. The new pack is durable (fsync, rename, folder fsync) before
+   * no live object are deleted. Rewritten into one new pack: packs with some dead objects, packs
+   * holding objects stored with the fast codec (recompressed on the way: the packs points wrote since
+   * the last collection, once), and — when there are more than REPACK_PACK_LIMIT packs, or with
+   * `repack: 'all'` — the small packs that break a geometric progression of sizes (each kept pack at
+   * least twice the size of all smaller ones together, as git's `repack --geometric=2`). The new pack is durable (fsync, rename, folder fsync) before
    * an old one is removed; a crash in between leaves duplicates, which the next collection drops.
    * Readers in other processes that still know an old pack find the object again after a refresh.
    * Caller holds the store lock.
@@ -232,13 +232,13 @@ export class ObjectStore implements ObjectReader {
     let freedBytes = 0;
     const rewrite = new Set<string>();
     const empty: string[] = [];
+    const mode = options.repack ?? 'auto';
     for (const [name, pack] of this.packs) {
       const liveCount = pack.entries.filter((entry) => live.has(entry.hash) && this.index.get(entry.hash)?.pack === name).length;
-      if (liveCount === pack.entries.length) continue;
       if (liveCount === 0) empty.push(name);
-      else rewrite.add(name);
+      else if (liveCount < pack.entries.length) rewrite.add(name);
+      else if (mode !== 'none' && pack.entries.some((entry) => entry.codec === CODECS.deflateFast)) rewrite.add(name); // recompress
     }
-    const mode = options.repack ?? 'auto';
     const remaining = [...this.packs.keys()].filter((name) => !empty.includes(name));
     if (mode === 'all' || (mode === 'auto' && remaining.length > REPACK_PACK_LIMIT)) {
       for (const name of packsToRoll(remaining.map((name) => ({ name, size: this.packs.get(name)!.size })), mode === 'all')) rewrite.add(name);
