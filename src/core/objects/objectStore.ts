@@ -47,6 +47,8 @@ export interface ObjectWriter extends ObjectReader {
 const MAX_OPEN_PACKS = 64;
 /** More packs than this and garbage collection merges the small ones (git's gc.autoPackLimit is 50). */
 export const REPACK_PACK_LIMIT = 16;
+/** Objects copied at once by a repack. */
+const REPACK_CONCURRENCY = 4;
 /** Geometric repack factor: a pack is kept when it is at least this many times all smaller packs together. */
 const GEOMETRIC_FACTOR = 2;
 
@@ -247,26 +249,42 @@ export class ObjectStore implements ObjectReader {
     let mergedPacks = 0;
     if (rewrite.size > 0) {
       const writer = new PackWriter(this.dir);
-      try {
-        for (const name of rewrite) {
-          for (const entry of this.packs.get(name)!.entries) {
-            if (!live.has(entry.hash) || writer.has(entry.hash)) continue;
-            const location = this.index.get(entry.hash)!;
-            if (location.pack !== name) continue;
-            const data = await this.readStored(location);
-            const raw = await verifyObject(location, data);
-            if (entry.codec === CODECS.deflateFast) {
-              const encoded = await encodeObject(raw, 'small');
-              await writer.add(entry.hash, entry.type, encoded, entry.rawSize);
-              recompressed++;
-            } else {
-              await writer.add(entry.hash, entry.type, { data, codec: entry.codec }, entry.rawSize);
+      const copies: Location[] = [];
+      for (const name of rewrite) {
+        for (const entry of this.packs.get(name)!.entries) {
+          const location = this.index.get(entry.hash);
+          if (live.has(entry.hash) && location?.pack === name) copies.push(location);
+        }
+      }
+      let next = 0;
+      let failed = false;
+      const copyOne = async (location: Location) => {
+        const data = await this.readStored(location);
+        const raw = await verifyObject(location, data);
+        if (location.codec === CODECS.deflateFast) {
+          await writer.add(location.hash, location.type, await encodeObject(raw, 'small'), location.rawSize);
+          recompressed++;
+        } else {
+          await writer.add(location.hash, location.type, { data, codec: location.codec }, location.rawSize);
+        }
+      };
+      // a few copies at once, so reads, decompression and compression overlap on the thread pool
+      const results = await Promise.allSettled(
+        Array.from({ length: REPACK_CONCURRENCY }, async () => {
+          while (!failed && next < copies.length) {
+            try {
+              await copyOne(copies[next++]!);
+            } catch (error) {
+              failed = true;
+              throw error;
             }
           }
-        }
-      } catch (error) {
+        }),
+      );
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) {
         await writer.abort(); // a damaged live object stops the collection: nothing is removed
-        throw error;
+        throw failure.reason;
       }
       const written = await writer.finish();
       if (written) this.addPack(path.basename(written.file), written.entries, written.size);
