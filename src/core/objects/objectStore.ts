@@ -47,6 +47,8 @@ export interface ObjectWriter extends ObjectReader {
 const MAX_OPEN_PACKS = 64;
 /** More packs than this and garbage collection merges the small ones (git's gc.autoPackLimit is 50). */
 export const REPACK_PACK_LIMIT = 16;
+/** Bytes of a pack read at once by a repack. */
+const REPACK_READ_WINDOW = 4 * 1024 * 1024;
 /** Objects copied at once by a repack. */
 const REPACK_CONCURRENCY = 4;
 /** Geometric repack factor: a pack is kept when it is at least this many times all smaller packs together. */
@@ -256,10 +258,29 @@ export class ObjectStore implements ObjectReader {
           if (live.has(entry.hash) && location?.pack === name) copies.push(location);
         }
       }
+      // Read in windows of a few MiB (one read for many small records), in pack order.
+      copies.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
+      const windows: ReadWindow[] = [];
+      let current: ReadWindow | undefined;
+      for (const location of copies) {
+        const end = location.offset + location.storedSize;
+        if (!current || current.pack !== location.pack || end - current.start > REPACK_READ_WINDOW) {
+          current = { pack: location.pack, start: location.offset, length: 0, remaining: 0 };
+        }
+        current.length = Math.max(current.length, end - current.start);
+        current.remaining++;
+        windows.push(current);
+      }
       let next = 0;
       let failed = false;
-      const copyOne = async (location: Location) => {
-        const data = await this.readStored(location);
+      const copyOne = async (i: number) => {
+        const location = copies[i]!;
+        const window = windows[i]!;
+        window.data ??= this.readStored({ ...location, offset: window.start, storedSize: window.length });
+        const bytes = await window.data;
+        if (--window.remaining === 0) window.data = undefined;
+        // a copy, so a record waiting in the writer does not keep the whole window in memory
+        const data = Buffer.from(bytes.subarray(location.offset - window.start, location.offset - window.start + location.storedSize));
         const raw = await verifyObject(location, data);
         if (location.codec === CODECS.deflateFast) {
           await writer.add(location.hash, location.type, await encodeObject(raw, 'small'), location.rawSize);
@@ -273,7 +294,7 @@ export class ObjectStore implements ObjectReader {
         Array.from({ length: REPACK_CONCURRENCY }, async () => {
           while (!failed && next < copies.length) {
             try {
-              await copyOne(copies[next++]!);
+              await copyOne(next++);
             } catch (error) {
               failed = true;
               throw error;
@@ -451,6 +472,16 @@ export class ObjectStore implements ObjectReader {
     handle.evicted = true;
     if (handle.readers === 0) await closePackHandle(handle);
   }
+}
+
+/** A span of a pack a repack reads at once, shared by the records in it. */
+interface ReadWindow {
+  readonly pack: string;
+  readonly start: number;
+  length: number;
+  /** Records not yet copied from it; its bytes are dropped at zero. */
+  remaining: number;
+  data?: Promise<Buffer>;
 }
 
 /** An open pack file and the reads in flight on it. */
