@@ -30,6 +30,9 @@ const INDEX_ENTRY = 49;
 const TRAILER = 50;
 /** Records are collected into writes of about this size. */
 const WRITE_CHUNK = 1024 * 1024;
+/** Records smaller than this are copied into the write buffer; larger ones are written from where they are. */
+const COPY_BELOW = 64 * 1024;
+const SLAB = 256 * 1024;
 /** Bytes accepted but not yet written (buffered or being written) before `add` waits: bounds memory. */
 const MAX_PENDING = 4 * WRITE_CHUNK;
 const TYPE_CODES: Record<ObjectType, number> = { blob: 1, tree: 2 };
@@ -140,6 +143,10 @@ export class PackWriter {
   private chunk: Buffer[] = [];
   private chunkStart = 0;
   private chunkBytes = 0;
+  /** Where small records are copied (see `append`). */
+  private slab: Buffer | undefined;
+  private slabUsed = 0;
+  private slabSealed = 0;
   /** Bytes accepted and not yet on disk (the chunk plus writes in progress). */
   private pending = 0;
   private writing: Promise<void> = Promise.resolve();
@@ -171,25 +178,22 @@ export class PackWriter {
     while (this.pending >= MAX_PENDING && this.failure === undefined) await new Promise<void>((resolve) => this.drained.push(resolve));
     if (this.failure !== undefined) throw ioError('write recovery point data', this.failure);
     if (this.byHash.has(hash)) return;
-    const header = Buffer.allocUnsafe(RECORD_HEADER);
-    header[0] = kindByte(type, encoded.codec);
-    header.writeUIntBE(rawSize, 1, 5);
-    header.writeUIntBE(encoded.data.length, 6, 5);
-    header.write(hash.slice(0, HASH_PREFIX * 2), 11, HASH_PREFIX, 'hex');
     if (this.position === 0) {
-      this.chunk.push(MAGIC);
-      this.chunkBytes = MAGIC.length;
-      this.pending = MAGIC.length;
+      this.append(MAGIC);
       this.position = MAGIC.length;
     }
     const entry: PackEntry = { hash, type, codec: encoded.codec, offset: this.position + RECORD_HEADER, storedSize: encoded.data.length, rawSize };
     this.entries.push(entry);
     this.byHash.set(hash, entry);
-    this.chunk.push(header, encoded.data);
-    const size = RECORD_HEADER + encoded.data.length;
-    this.position += size;
-    this.chunkBytes += size;
-    this.pending += size;
+    const header = this.reserve(RECORD_HEADER);
+    this.chunkBytes += RECORD_HEADER;
+    this.pending += RECORD_HEADER;
+    header[0] = kindByte(type, encoded.codec);
+    header.writeUIntBE(rawSize, 1, 5);
+    header.writeUIntBE(encoded.data.length, 6, 5);
+    header.write(hash.slice(0, HASH_PREFIX * 2), 11, HASH_PREFIX, 'hex');
+    this.append(encoded.data);
+    this.position += RECORD_HEADER + encoded.data.length;
     if (this.chunkBytes >= WRITE_CHUNK) this.flush();
   }
 
@@ -224,9 +228,8 @@ export class PackWriter {
     trailer.writeUInt32BE(this.entries.length, 6);
     createHash('sha256').update(index).digest().copy(trailer, 10);
     END_MAGIC.copy(trailer, 42);
-    this.chunk.push(index, trailer);
-    this.chunkBytes += index.length + trailer.length;
-    this.pending += index.length + trailer.length;
+    this.append(index);
+    this.append(trailer);
     const size = this.position + index.length + trailer.length;
     this.flush();
     const file = path.join(this.dir, newPackName());
@@ -249,14 +252,52 @@ export class PackWriter {
   async abort(): Promise<void> {
     this.chunk = [];
     this.chunkBytes = 0;
+    this.slab = undefined;
     await this.writing;
     await this.handle?.then((h) => h.close()).catch(() => undefined);
     this.handle = undefined;
     await fs.rm(this.tempFile, { force: true }).catch(() => undefined);
   }
 
+  /**
+   * Adds bytes to the next write. Small ones are copied into a slab: a compressor's output can be a
+   * small view of a much larger allocation, which holding it until the write would keep alive.
+   */
+  private append(bytes: Buffer): void {
+    if (bytes.length >= COPY_BELOW) {
+      this.seal();
+      this.chunk.push(bytes);
+    } else {
+      bytes.copy(this.reserve(bytes.length));
+    }
+    this.chunkBytes += bytes.length;
+    this.pending += bytes.length;
+  }
+
+  /** Room for `size` bytes at the end of the slab; the caller counts them. */
+  private reserve(size: number): Buffer {
+    if (!this.slab || this.slabUsed + size > this.slab.length) {
+      this.seal();
+      this.slab = Buffer.allocUnsafe(Math.max(SLAB, size));
+      this.slabUsed = 0;
+      this.slabSealed = 0;
+    }
+    const room = this.slab.subarray(this.slabUsed, this.slabUsed + size);
+    this.slabUsed += size;
+    return room;
+  }
+
+  /** Moves the slab's filled, not yet listed part into the chunk, so later bytes keep their order. */
+  private seal(): void {
+    if (this.slab && this.slabUsed > this.slabSealed) {
+      this.chunk.push(this.slab.subarray(this.slabSealed, this.slabUsed));
+      this.slabSealed = this.slabUsed;
+    }
+  }
+
   /** Hands the collected records to one write, queued behind the previous ones. */
   private flush(): void {
+    this.seal();
     if (this.chunk.length === 0) return;
     const buffers = this.chunk;
     const at = this.chunkStart;
@@ -279,9 +320,11 @@ export class PackWriter {
 
   private fromChunk(entry: PackEntry): Buffer | undefined {
     if (entry.offset < this.chunkStart) return undefined;
+    this.seal();
     let at = this.chunkStart;
     for (const buffer of this.chunk) {
-      if (at === entry.offset && buffer.length === entry.storedSize) return Buffer.from(buffer);
+      const from = entry.offset - at;
+      if (from >= 0 && from + entry.storedSize <= buffer.length) return Buffer.from(buffer.subarray(from, from + entry.storedSize));
       at += buffer.length;
     }
     return undefined;
