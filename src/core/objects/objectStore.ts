@@ -308,7 +308,7 @@ export class ObjectStore implements ObjectReader {
         throw failure.reason;
       }
       const written = await writer.finish();
-      if (written) this.addPack(path.basename(written.file), written.entries, written.size);
+      if (written) this.addPack(path.basename(written.file), written.entries, written.size, true);
       mergedPacks = rewrite.size;
     }
     for (const name of [...rewrite, ...empty]) {
@@ -404,9 +404,9 @@ export class ObjectStore implements ObjectReader {
   }
 
   /** @internal called by a committed batch */
-  addPack(name: string, entries: PackEntry[], size: number): void {
+  addPack(name: string, entries: PackEntry[], size: number, preferred = false): void {
     this.packs.set(name, { entries, size });
-    for (const entry of entries) if (!this.index.has(entry.hash)) this.index.set(entry.hash, { ...entry, pack: name });
+    for (const entry of entries) if (preferred || !this.index.has(entry.hash)) this.index.set(entry.hash, { ...entry, pack: name });
   }
 
   private otherCopy(hash: string, exceptPack: string): boolean {
