@@ -5,11 +5,12 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
 import { hashObject } from '../../src/core/objects/hash';
-import { ObjectStore } from '../../src/core/objects/objectStore';
+import { CODECS } from '../../src/core/objects/compression';
+import { ObjectStore, packsToRoll, REPACK_PACK_LIMIT } from '../../src/core/objects/objectStore';
 import { readPackIndex } from '../../src/core/objects/packFile';
 import { encodeTree, hashTree, makeTree } from '../../src/core/objects/tree';
 import type { TreeEntry, TreeObject } from '../../src/core/schemas';
-import { cleanupSandboxes, exists, flipByte, listModes, makeSandbox, packFiles } from './helpers/storeFixtures';
+import { cleanupSandboxes, exists, flipByte, listModes, locateObject as locateObjectIn, makeSandbox, packFiles } from './helpers/storeFixtures';
 
 after(cleanupSandboxes);
 
@@ -153,7 +154,7 @@ describe('ObjectStore', () => {
     const hashes = await putBlobs(store, contents);
     const [pack] = await packFiles(storeDir);
     const size = (await fs.stat(pack!)).size;
-    await flipByte(pack!, size - 50 - 52 * 3 + 5); // inside the first index entry
+    await flipByte(pack!, size - 50 - 49 * 3 + 5); // inside the first index entry (trailer 50, entries 49 bytes)
 
     const fresh = await ObjectStore.open(dir);
     assert.equal(fresh.damaged.size, 1);
@@ -238,7 +239,7 @@ describe('ObjectStore', () => {
     }
     assert.deepEqual(await store.verifyAll(), []);
     // Nothing left to collect the second time.
-    assert.deepEqual(await store.removeUnreferenced(new Set([a!, d!])), { removedObjects: 0, freedBytes: 0 });
+    assert.deepEqual(await store.removeUnreferenced(new Set([a!, d!])), { removedObjects: 0, freedBytes: 0, mergedPacks: 0, recompressed: 0 });
   });
 
   test('a reader keeps working after another process garbage-collected and rewrote a pack', async () => {
@@ -279,5 +280,153 @@ describe('ObjectStore', () => {
     assert.equal(await store.removeStaleTemporaries(), 1);
     assert.equal(await exists(leftover), false);
     assert.equal(await exists(recent), true, 'a writer may still be filling a recent one');
+  });
+});
+
+describe('ObjectStore writes and repacks', () => {
+  test('a batch larger than the write buffer and the bound on unwritten bytes reads back before and after commit', async () => {
+    const { store, dir } = await openObjects();
+    const contents = Array.from({ length: 400 }, (_, i) => (i % 2 ? randomBytes(20_000) : Buffer.from(`line ${i}\n`.repeat(3_000))));
+    const batch = store.beginBatch();
+    const hashes = await Promise.all(contents.map((c) => batch.putBlob(c))); // all at once: the writer must make them wait, not fail
+    for (const i of [0, 1, 200, 398, 399]) assert.deepEqual(await batch.readBlob(hashes[i]!), contents[i], `object ${i} before commit`);
+    await batch.commit();
+    const [pack] = await packFiles(path.dirname(dir));
+    const entries = await readPackIndex(pack!);
+    assert.equal(entries.length, 400);
+    const reader = await ObjectStore.open(dir);
+    for (const [i, hash] of hashes.entries()) assert.deepEqual(await reader.readBlob(hash), contents[i]);
+    assert.deepEqual(await reader.verifyAll(), []);
+  });
+
+  test('a batch answers reads of its own trees with the tree it was given', async () => {
+    const { store } = await openObjects();
+    const batch = store.beginBatch();
+    const tree = makeTree([['a.txt', 'f', hashObject('blob', Buffer.from('a')), 1, 0o644]]);
+    const hash = await batch.putTree(tree);
+    assert.equal(await batch.readTree(hash), tree);
+    await batch.commit();
+    assert.deepEqual(await store.readTree(hash), tree);
+  });
+
+  test('packsToRoll merges the small packs that break a geometric progression of sizes', () => {
+    const packs = (sizes: number[]) => sizes.map((size, i) => ({ name: `p${i}`, size }));
+    assert.deepEqual(packsToRoll(packs([1000, 300, 100, 1])), [], 'already geometric');
+    assert.deepEqual(packsToRoll(packs([1000, 10, 10, 10, 10])).sort(), ['p1', 'p2', 'p3', 'p4']);
+    assert.deepEqual(packsToRoll(packs([1000, 900, 10, 10])).sort(), ['p0', 'p1', 'p2', 'p3'], 'the big pack is no bigger than twice the rest');
+    assert.deepEqual(packsToRoll(packs([5, 1000]), true).sort(), ['p0', 'p1']);
+  });
+
+  test('garbage collection merges many packs into few, drops dead objects and recompresses fast-codec objects', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const first = Array.from({ length: 20 }, (_, i) => Buffer.from(`big first point file ${i}\n`.repeat(400)));
+    const live = new Set(await putBlobs(store, first));
+    const dead: string[] = [];
+    const later: Buffer[] = [];
+    for (let i = 0; i < REPACK_PACK_LIMIT + 4; i++) {
+      const content = Buffer.from(`point ${i} edit\n`.repeat(30));
+      later.push(content);
+      const [kept, dropped] = await putBlobs(store, [content, Buffer.from(`dead ${i} `.repeat(20))]);
+      live.add(kept!);
+      dead.push(dropped!);
+    }
+    const before = await packFiles(storeDir);
+    assert.equal(before.length, REPACK_PACK_LIMIT + 5);
+    for (const entry of await readPackIndex(before[0]!)) assert.equal(entry.codec, CODECS.deflateFast, 'points write the fast codec');
+    const reader = await ObjectStore.open(dir); // another process that indexed the old packs
+
+    const result = await store.removeUnreferenced(live);
+    assert.equal(result.removedObjects, dead.length);
+    assert.equal(result.mergedPacks, before.length);
+    assert.equal(result.recompressed, live.size);
+    const after = await packFiles(storeDir);
+    assert.equal(after.length, 1, 'one pack left');
+    for (const entry of await readPackIndex(after[0]!)) assert.equal(entry.codec, CODECS.brotli);
+    for (const opened of [store, reader, await ObjectStore.open(dir)]) {
+      for (const [i, content] of [...first, ...later].entries()) assert.deepEqual(await opened.readBlob([...live][i]!), content);
+      for (const hash of dead) assert.equal(opened.has(hash), false);
+    }
+    assert.deepEqual(await store.verifyAll(), []);
+    // A few packs: nothing to merge, nothing rewritten.
+    const [extra] = await putBlobs(store, [Buffer.from('one more')]);
+    live.add(extra!);
+    assert.deepEqual(await store.removeUnreferenced(live), { removedObjects: 0, freedBytes: 0, mergedPacks: 0, recompressed: 0 });
+  });
+
+  test('with more than the pack limit, only the small packs are merged; the big one is left as it is', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const put = async (contents: Buffer[]) => {
+      const batch = store.beginBatch({ effort: 'small' }); // brotli: nothing to recompress
+      const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
+      await batch.commit();
+      return hashes;
+    };
+    const all = new Map<string, Buffer>();
+    const big = Array.from({ length: 10 }, () => randomBytes(50_000));
+    (await put(big)).forEach((h, i) => all.set(h, big[i]!));
+    const [bigPack] = await packFiles(storeDir);
+    for (let i = 0; i <= REPACK_PACK_LIMIT; i++) {
+      const small = Buffer.from(`small pack ${i} `.repeat(20));
+      all.set((await put([small]))[0]!, small);
+    }
+    const result = await store.removeUnreferenced(new Set(all.keys()));
+    assert.equal(result.mergedPacks, REPACK_PACK_LIMIT + 1);
+    assert.equal(result.recompressed, 0);
+    const after = await packFiles(storeDir);
+    assert.equal(after.length, 2);
+    assert.ok(after.includes(bigPack!), 'the big pack is not rewritten');
+    const reader = await ObjectStore.open(dir);
+    for (const [hash, content] of all) assert.deepEqual(await reader.readBlob(hash), content);
+  });
+
+  test('a repack that stopped half way (new pack written, old ones left, a temporary file left) loses nothing', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const contents = Array.from({ length: 5 }, (_, i) => Buffer.from(`object ${i} `.repeat(50)));
+    const hashes: string[] = [];
+    for (const content of contents) hashes.push(...(await putBlobs(store, [content])));
+    const old = await packFiles(storeDir);
+    const saved = await Promise.all(old.map((file) => fs.readFile(file)));
+    await store.removeUnreferenced(new Set(hashes), { repack: 'all' });
+    assert.equal((await packFiles(storeDir)).length, 1);
+    // The crash: the old packs were not removed yet, and a writer left a partial pack behind.
+    await Promise.all(old.map((file, i) => fs.writeFile(file, saved[i]!)));
+    await fs.writeFile(path.join(dir, 'tmp-crashed.pack.partial'), saved[0]!.subarray(0, 40));
+    const reopened = await ObjectStore.open(dir);
+    assert.equal(reopened.stats().packs, 6);
+    for (const [i, hash] of hashes.entries()) assert.deepEqual(await reopened.readBlob(hash), contents[i]);
+    assert.deepEqual(await reopened.verifyAll(), []);
+    // The next collection drops the duplicates: every object is stored once again.
+    const result = await reopened.removeUnreferenced(new Set(hashes));
+    assert.equal(result.removedObjects, 0);
+    let stored = 0;
+    for (const file of await packFiles(storeDir)) stored += (await readPackIndex(file)).length;
+    assert.equal(stored, hashes.length);
+    for (const [i, hash] of hashes.entries()) assert.deepEqual(await (await ObjectStore.open(dir)).readBlob(hash), contents[i]);
+  });
+
+  test('a repack stopped by a damaged live object removes nothing', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const hashes: string[] = [];
+    for (let i = 0; i < 3; i++) hashes.push(...(await putBlobs(store, [Buffer.from(`object ${i} `.repeat(50))])));
+    const { file, entry } = await locateObjectIn(storeDir, hashes[1]!);
+    await flipByte(file, entry.offset + Math.floor(entry.storedSize / 2));
+    await assert.rejects(store.removeUnreferenced(new Set(hashes), { repack: 'all' }), isLoadError());
+    assert.equal((await packFiles(storeDir)).length, 3);
+    assert.deepEqual((await fs.readdir(dir)).filter((n) => n.endsWith('.partial')), [], 'the unfinished pack is removed');
+    assert.deepEqual(await store.readBlob(hashes[0]!), Buffer.from('object 0 '.repeat(50)));
+  });
+
+  test('salvage keeps records whose content matches the hash prefix in their header', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const contents = [Buffer.from('kept one '.repeat(30)), randomBytes(500), Buffer.from('kept two '.repeat(30))];
+    const hashes = await putBlobs(store, contents);
+    const { file, entry } = await locateObjectIn(storeDir, hashes[1]!); // stored as is: no checksum of its own
+    await flipByte(file, entry.offset + 100);
+    const fresh = await ObjectStore.open(dir);
+    const result = await fresh.salvage([path.basename(file)], path.join(storeDir, 'quarantine'));
+    assert.deepEqual(result, { saved: 2, lost: 1 });
+    assert.deepEqual(await fresh.readBlob(hashes[0]!), contents[0]);
+    assert.deepEqual(await fresh.readBlob(hashes[2]!), contents[2]);
+    assert.equal(fresh.stats().objects, 2, 'the damaged record is not stored under another name');
   });
 });

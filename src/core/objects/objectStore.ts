@@ -4,7 +4,8 @@ import { ensurePrivateDir } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import type { TreeObject } from '../schemas';
 import { hashObject, type ObjectType } from './hash';
-import { decodeObject, encodeObject, PACK_EXTENSION, PackWriter, readPackIndex, scanPackRecords, type PackEntry } from './packFile';
+import { CODECS, decodeObject, encodeObject, type Effort } from './compression';
+import { loadPack, PACK_EXTENSION, PackWriter, scanPackRecords, type PackEntry } from './packFile';
 import { decodeTree, encodeTree } from './tree';
 
 interface Location extends PackEntry {
@@ -44,6 +45,41 @@ export interface ObjectWriter extends ObjectReader {
 }
 
 const MAX_OPEN_PACKS = 64;
+/** More packs than this and garbage collection merges the small ones (git's gc.autoPackLimit is 50). */
+export const REPACK_PACK_LIMIT = 16;
+/** Bytes of a pack read at once by a repack. */
+const REPACK_READ_WINDOW = 4 * 1024 * 1024;
+/** Objects copied at once by a repack. */
+const REPACK_CONCURRENCY = 4;
+/** Geometric repack factor: a pack is kept when it is at least this many times all smaller packs together. */
+const GEOMETRIC_FACTOR = 2;
+
+export interface GcResult {
+  readonly removedObjects: number;
+  /** Stored bytes of the objects dropped. */
+  readonly freedBytes: number;
+  /** Packs rewritten into the new pack (0 when none was written). */
+  readonly mergedPacks: number;
+  /** Objects recompressed from the fast codec. */
+  readonly recompressed: number;
+}
+
+/**
+ * The packs to merge so the rest form a geometric progression: sorted by size, the largest pack
+ * that is smaller than GEOMETRIC_FACTOR × all smaller ones together is merged with all of those.
+ * With `all`, every pack.
+ */
+export function packsToRoll(packs: readonly { name: string; size: number }[], all = false): string[] {
+  const sorted = [...packs].sort((a, b) => a.size - b.size);
+  if (all) return sorted.map((p) => p.name);
+  let split = 0;
+  let below = 0;
+  sorted.forEach((pack, i) => {
+    if (i > 0 && pack.size < GEOMETRIC_FACTOR * below) split = i + 1;
+    below += pack.size;
+  });
+  return split < 2 ? [] : sorted.slice(0, split).map((p) => p.name);
+}
 const TREE_CACHE_LIMIT = 20_000;
 
 /**
@@ -85,9 +121,7 @@ export class ObjectStore implements ObjectReader {
     for (const name of names.sort()) {
       if (this.packs.has(name) || this.damagedPacks.has(name)) continue;
       try {
-        const file = path.join(this.dir, name);
-        const entries = await readPackIndex(file);
-        const size = (await fs.stat(file)).size;
+        const { entries, size } = await loadPack(path.join(this.dir, name));
         this.addPack(name, entries, size);
       } catch (error) {
         if (errorCode(error) === 'ENOENT' || errorCode((error as StateError).cause) === 'ENOENT') continue;
@@ -161,8 +195,9 @@ export class ObjectStore implements ObjectReader {
     return buffer;
   }
 
-  beginBatch(): ObjectBatch {
-    return new ObjectBatch(this, new PackWriter(this.dir));
+  /** A batch of new objects; `effort: 'small'` compresses harder (brotli) at about twice the CPU. */
+  beginBatch(options: { effort?: Effort } = {}): ObjectBatch {
+    return new ObjectBatch(this, new PackWriter(this.dir), options.effort);
   }
 
   stats(): ObjectStoreStats {
@@ -185,42 +220,98 @@ export class ObjectStore implements ObjectReader {
   }
 
   /**
-   * Garbage collection: removes every object not in `live`. Packs with no live object are deleted,
-   * packs with some are rewritten with only those. The new pack is durable before an old one is removed.
+   * Garbage collection and repacking in one pass: every object not in `live` is dropped. Packs with
+   * no live object are deleted. Rewritten into one new pack: packs with some dead objects, packs
+   * holding objects stored with the fast codec (recompressed on the way: the packs points wrote since
+   * the last collection, once), and — when there are more than REPACK_PACK_LIMIT packs, or with
+   * `repack: 'all'` — the small packs that break a geometric progression of sizes (each kept pack at
+   * least twice the size of all smaller ones together, as git's `repack --geometric=2`). The new pack is durable (fsync, rename, folder fsync) before
+   * an old one is removed; a crash in between leaves duplicates, which the next collection drops.
+   * Readers in other processes that still know an old pack find the object again after a refresh.
    * Caller holds the store lock.
    */
-  async removeUnreferenced(live: ReadonlySet<string>): Promise<{ removedObjects: number; freedBytes: number }> {
+  async removeUnreferenced(live: ReadonlySet<string>, options: { repack?: 'auto' | 'all' | 'none' } = {}): Promise<GcResult> {
     await this.refresh();
     let removedObjects = 0;
     let freedBytes = 0;
-    const partial: string[] = [];
+    const rewrite = new Set<string>();
     const empty: string[] = [];
+    const mode = options.repack ?? 'auto';
     for (const [name, pack] of this.packs) {
       const liveCount = pack.entries.filter((entry) => live.has(entry.hash) && this.index.get(entry.hash)?.pack === name).length;
-      if (liveCount === pack.entries.length) continue;
-      (liveCount === 0 ? empty : partial).push(name);
+      if (liveCount === 0) empty.push(name);
+      else if (liveCount < pack.entries.length) rewrite.add(name);
+      else if (mode !== 'none' && pack.entries.some((entry) => entry.codec === CODECS.deflateFast)) rewrite.add(name); // recompress
     }
-    if (partial.length > 0) {
+    const remaining = [...this.packs.keys()].filter((name) => !empty.includes(name));
+    if (mode === 'all' || (mode === 'auto' && remaining.length > REPACK_PACK_LIMIT)) {
+      for (const name of packsToRoll(remaining.map((name) => ({ name, size: this.packs.get(name)!.size })), mode === 'all')) rewrite.add(name);
+    }
+    let recompressed = 0;
+    let mergedPacks = 0;
+    if (rewrite.size > 0) {
       const writer = new PackWriter(this.dir);
-      try {
-        for (const name of partial) {
-          for (const entry of this.packs.get(name)!.entries) {
-            if (!live.has(entry.hash) || writer.has(entry.hash)) continue;
-            const location = this.index.get(entry.hash)!;
-            if (location.pack !== name) continue;
-            const data = await this.readStored(location);
-            await verifyObject(location, data);
-            await writer.add(entry.hash, entry.type, { data, encoding: entry.encoding }, entry.rawSize);
-          }
+      const copies: Location[] = [];
+      for (const name of rewrite) {
+        for (const entry of this.packs.get(name)!.entries) {
+          const location = this.index.get(entry.hash);
+          if (live.has(entry.hash) && location?.pack === name) copies.push(location);
         }
-      } catch (error) {
+      }
+      // Read in windows of a few MiB (one read for many small records), in pack order.
+      copies.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
+      const windows: ReadWindow[] = [];
+      let current: ReadWindow | undefined;
+      for (const location of copies) {
+        const end = location.offset + location.storedSize;
+        if (!current || current.pack !== location.pack || end - current.start > REPACK_READ_WINDOW) {
+          current = { pack: location.pack, start: location.offset, length: 0, remaining: 0 };
+        }
+        current.length = Math.max(current.length, end - current.start);
+        current.remaining++;
+        windows.push(current);
+      }
+      let next = 0;
+      let failed = false;
+      const copyOne = async (i: number) => {
+        const location = copies[i]!;
+        const window = windows[i]!;
+        window.data ??= this.readStored({ ...location, offset: window.start, storedSize: window.length });
+        const bytes = await window.data;
+        if (--window.remaining === 0) window.data = undefined;
+        // a copy, so a record waiting in the writer does not keep the whole window in memory
+        const data = Buffer.from(bytes.subarray(location.offset - window.start, location.offset - window.start + location.storedSize));
+        const raw = await verifyObject(location, data);
+        if (location.codec === CODECS.deflateFast) {
+          await writer.add(location.hash, location.type, await encodeObject(raw, 'small'), location.rawSize);
+          recompressed++;
+        } else {
+          await writer.add(location.hash, location.type, { data, codec: location.codec }, location.rawSize);
+        }
+      };
+      // a few copies at once, so reads, decompression and compression overlap on the thread pool
+      const results = await Promise.allSettled(
+        Array.from({ length: REPACK_CONCURRENCY }, async () => {
+          while (!failed && next < copies.length) {
+            try {
+              await copyOne(next++);
+            } catch (error) {
+              failed = true;
+              throw error;
+            }
+          }
+        }),
+      );
+      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failure) {
         await writer.abort(); // a damaged live object stops the collection: nothing is removed
-        throw error;
+        throw failure.reason;
       }
       const written = await writer.finish();
-      if (written) this.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+      if (written) this.addPack(path.basename(written.file), written.entries, written.size, true);
+      mergedPacks = rewrite.size;
     }
-    for (const name of [...partial, ...empty]) {
+    for (const name of [...rewrite, ...empty]) {
       const pack = this.packs.get(name)!;
       for (const entry of pack.entries) {
         if (!live.has(entry.hash)) {
@@ -230,7 +321,7 @@ export class ObjectStore implements ObjectReader {
       }
       await this.deletePack(name);
     }
-    return { removedObjects, freedBytes };
+    return { removedObjects, freedBytes, mergedPacks, recompressed };
   }
 
   /** Reads every object of every pack and checks its hash; also reports packs whose index is damaged. */
@@ -267,15 +358,18 @@ export class ObjectStore implements ObjectReader {
       let recovered = 0;
       for await (const record of scanPackRecords(file)) {
         try {
-          await verifyObject(record, record.data);
-          if (!this.otherCopy(record.hash, name)) await writer.add(record.hash, record.type, { data: Buffer.from(record.data), encoding: record.encoding }, record.rawSize);
+          // the record names only a prefix of its hash: the content must hash to it
+          const raw = await decodeObject(record.data, record.codec, record.rawSize);
+          const hash = hashObject(record.type, raw);
+          if (raw.length !== record.rawSize || !hash.startsWith(record.hashPrefix)) continue;
+          if (!this.otherCopy(hash, name)) await writer.add(hash, record.type, { data: Buffer.from(record.data), codec: record.codec }, record.rawSize);
           recovered++;
         } catch {
           // a damaged record: dropped, counted below
         }
       }
       const written = await writer.finish();
-      if (written) this.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+      if (written) this.addPack(path.basename(written.file), written.entries, written.size);
       saved += recovered;
       if (known !== undefined) lost += Math.max(0, known - recovered);
       this.forgetPack(name);
@@ -310,9 +404,9 @@ export class ObjectStore implements ObjectReader {
   }
 
   /** @internal called by a committed batch */
-  addPack(name: string, entries: PackEntry[], size: number): void {
+  addPack(name: string, entries: PackEntry[], size: number, preferred = false): void {
     this.packs.set(name, { entries, size });
-    for (const entry of entries) if (!this.index.has(entry.hash)) this.index.set(entry.hash, { ...entry, pack: name });
+    for (const entry of entries) if (preferred || !this.index.has(entry.hash)) this.index.set(entry.hash, { ...entry, pack: name });
   }
 
   private otherCopy(hash: string, exceptPack: string): boolean {
@@ -380,6 +474,16 @@ export class ObjectStore implements ObjectReader {
   }
 }
 
+/** A span of a pack a repack reads at once, shared by the records in it. */
+interface ReadWindow {
+  readonly pack: string;
+  readonly start: number;
+  length: number;
+  /** Records not yet copied from it; its bytes are dropped at zero. */
+  remaining: number;
+  data?: Promise<Buffer>;
+}
+
 /** An open pack file and the reads in flight on it. */
 interface PackHandle {
   readonly file: Promise<fs.FileHandle>;
@@ -394,7 +498,7 @@ async function closePackHandle(handle: PackHandle): Promise<void> {
 async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {
   let raw: Buffer;
   try {
-    raw = await decodeObject(data, entry.encoding, entry.rawSize);
+    raw = await decodeObject(data, entry.codec, entry.rawSize);
   } catch (error) {
     throw StateError.snapshotLoad(`Stored object ${entry.hash.slice(0, 12)} is damaged (${describeCause(error)}).`, error);
   }
@@ -407,10 +511,13 @@ async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {
 /** The objects one write adds, collected in one pack; readable by the writer before `commit`. */
 export class ObjectBatch implements ObjectWriter {
   private committed = false;
+  /** The trees put in this batch, as objects: capture diffs against them before they are committed. */
+  private readonly trees = new Map<string, TreeObject>();
 
   constructor(
     private readonly store: ObjectStore,
     private readonly writer: PackWriter,
+    private readonly effort: Effort = 'fast',
   ) {}
 
   get addedObjects(): number {
@@ -430,7 +537,10 @@ export class ObjectBatch implements ObjectWriter {
   }
 
   async putTree(tree: TreeObject): Promise<string> {
-    return this.put('tree', encodeTree(tree));
+    const raw = encodeTree(tree);
+    const hash = hashObject('tree', raw);
+    if (!this.has(hash)) this.trees.set(hash, tree);
+    return this.put('tree', raw, hash);
   }
 
   async readBlob(hash: string): Promise<Buffer> {
@@ -438,6 +548,8 @@ export class ObjectBatch implements ObjectWriter {
   }
 
   async readTree(hash: string): Promise<TreeObject> {
+    const own = this.trees.get(hash);
+    if (own) return own;
     const pending = this.readPending(hash, 'tree');
     return pending ? decodeTree(await pending, hash) : this.store.readTree(hash);
   }
@@ -446,20 +558,21 @@ export class ObjectBatch implements ObjectWriter {
   async commit(): Promise<void> {
     if (this.committed) return;
     this.committed = true;
+    this.trees.clear();
     const written = await this.writer.finish();
-    if (written) this.store.addPack(path.basename(written.file), written.entries, (await fs.stat(written.file)).size);
+    if (written) this.store.addPack(path.basename(written.file), written.entries, written.size);
   }
 
   async abort(): Promise<void> {
     this.committed = true;
+    this.trees.clear();
     await this.writer.abort();
   }
 
-  private async put(type: ObjectType, raw: Buffer): Promise<string> {
+  private async put(type: ObjectType, raw: Buffer, hash = hashObject(type, raw)): Promise<string> {
     if (this.committed) throw new Error('object batch already committed');
-    const hash = hashObject(type, raw);
     if (this.has(hash)) return hash;
-    const encoded = await encodeObject(raw);
+    const encoded = await encodeObject(raw, this.effort);
     await this.writer.add(hash, type, encoded, raw.length);
     return hash;
   }

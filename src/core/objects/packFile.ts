@@ -1,59 +1,61 @@
 import { randomBytes, createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import * as zlib from 'node:zlib';
 import { PRIVATE_FILE_MODE, fsyncDir } from '../documents';
 import { ioError, StateError } from '../errors';
+import { isCodec, type Codec } from './compression';
 import type { ObjectType } from './hash';
 
 /**
  * A pack holds the new objects of one write (a recovery point, a repack) in a single file, so a
- * point costs one file, one fsync and one rename however many objects it adds. Layout:
+ * point costs one file, one fsync and one rename however many objects it adds. Layout (version 2):
  *
- *   "RPPACK01"
- *   record*   : hash(32) type(1) encoding(1) rawSize(6) storedSize(6) data(storedSize)
- *   index     : entry* : hash(32) type(1) encoding(1) dataOffset(6) storedSize(6) rawSize(6)
- *   trailer   : indexOffset(6) count(4) sha256(index)(32) "RPPKEND1"
+ *   "RPPACK02"
+ *   record*   : kind(1) rawSize(5) storedSize(5) hashPrefix(8) data(storedSize)
+ *   index     : entry* : hash(32) kind(1) dataOffset(6) storedSize(5) rawSize(5)
+ *   trailer   : indexOffset(6) count(4) sha256(index)(32) "RPPKEND2"
  *
- * A pack is written to a temporary name and renamed when complete, so every `*.pack` is whole;
- * records repeat the index's facts so a pack with a damaged index can still be salvaged.
+ * `kind` is the object type (high four bits: 1 blob, 2 tree) and its codec (low four bits, see
+ * `compression.ts`). A pack is written to a temporary name and renamed when complete, so every
+ * `*.pack` is whole. Records repeat the index's facts and the first 8 bytes of the hash, so a pack
+ * with a damaged index can still be salvaged: a salvaged record is re-hashed, and the prefix tells
+ * a damaged record (dropped) from an intact one.
  */
 export const PACK_EXTENSION = '.pack';
-const MAGIC = Buffer.from('RPPACK01');
-const END_MAGIC = Buffer.from('RPPKEND1');
-const RECORD_HEADER = 46;
-const INDEX_ENTRY = 52;
+const MAGIC = Buffer.from('RPPACK02');
+const END_MAGIC = Buffer.from('RPPKEND2');
+const HASH_PREFIX = 8;
+const RECORD_HEADER = 11 + HASH_PREFIX;
+const INDEX_ENTRY = 49;
 const TRAILER = 50;
-const SYNC_LIMIT = 256 * 1024;
+/** Records are collected into writes of about this size. */
+const WRITE_CHUNK = 1024 * 1024;
+/** Records smaller than this are copied into the write buffer; larger ones are written from where they are. */
+const COPY_BELOW = 64 * 1024;
+const SLAB = 256 * 1024;
+/** Bytes accepted but not yet written (buffered or being written) before `add` waits: bounds memory. */
+const MAX_PENDING = 4 * WRITE_CHUNK;
 const TYPE_CODES: Record<ObjectType, number> = { blob: 1, tree: 2 };
 const TYPES: Record<number, ObjectType> = { 1: 'blob', 2: 'tree' };
-
-/** Stored as is (`0`) or deflated (`1`). */
-export type Encoding = 0 | 1;
 
 export interface PackEntry {
   readonly hash: string;
   readonly type: ObjectType;
-  readonly encoding: Encoding;
+  readonly codec: Codec;
+  /** Offset of the record's data in the pack. */
   readonly offset: number;
   readonly storedSize: number;
   readonly rawSize: number;
 }
 
-const deflate = promisify(zlib.deflate);
-const inflate = promisify(zlib.inflate);
-
-export async function encodeObject(raw: Buffer): Promise<{ data: Buffer; encoding: Encoding }> {
-  if (raw.length < 64) return { data: raw, encoding: 0 };
-  const compressed = raw.length <= SYNC_LIMIT ? zlib.deflateSync(raw, { level: 1 }) : await deflate(raw, { level: 1 });
-  return compressed.length < raw.length * 0.9 ? { data: compressed, encoding: 1 } : { data: raw, encoding: 0 };
+function kindByte(type: ObjectType, codec: Codec): number {
+  return (TYPE_CODES[type] << 4) | codec;
 }
 
-export async function decodeObject(data: Buffer, encoding: Encoding, rawSize: number): Promise<Buffer> {
-  if (encoding === 0) return data;
-  const options = { maxOutputLength: Math.max(rawSize, 1) };
-  return data.length <= SYNC_LIMIT ? zlib.inflateSync(data, options) : await inflate(data, options);
+function parseKind(byte: number): { type: ObjectType; codec: Codec } | undefined {
+  const type = TYPES[byte >> 4];
+  const codec = byte & 0x0f;
+  return type && isCodec(codec) ? { type, codec } : undefined;
 }
 
 export function newPackName(): string {
@@ -63,6 +65,11 @@ export function newPackName(): string {
 
 /** Reads a pack's index, checking its trailer and checksum. Throws SnapshotLoadError for a damaged pack. */
 export async function readPackIndex(file: string): Promise<PackEntry[]> {
+  return (await loadPack(file)).entries;
+}
+
+/** A pack's index and its size on disk (one open, one stat, two reads). */
+export async function loadPack(file: string): Promise<{ entries: PackEntry[]; size: number }> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(file, 'r');
@@ -82,22 +89,15 @@ export async function readPackIndex(file: string): Promise<PackEntry[]> {
     const entries: PackEntry[] = [];
     for (let i = 0; i < count; i++) {
       const at = i * INDEX_ENTRY;
-      const type = TYPES[index[at + 32]!];
-      const encoding = index[at + 33];
-      const entry = {
-        hash: index.toString('hex', at, at + 32),
-        type: type!,
-        encoding: encoding as Encoding,
-        offset: index.readUIntBE(at + 34, 6),
-        storedSize: index.readUIntBE(at + 40, 6),
-        rawSize: index.readUIntBE(at + 46, 6),
-      };
-      if (!type || (encoding !== 0 && encoding !== 1) || entry.offset + entry.storedSize > indexOffset) {
+      const kind = parseKind(index[at + 32]!);
+      const offset = index.readUIntBE(at + 33, 6);
+      const storedSize = index.readUIntBE(at + 39, 5);
+      if (!kind || offset < MAGIC.length + RECORD_HEADER || offset + storedSize > indexOffset) {
         throw StateError.snapshotLoad(`Pack ${path.basename(file)} has an invalid index entry.`);
       }
-      entries.push(entry);
+      entries.push({ hash: index.toString('hex', at, at + 32), type: kind.type, codec: kind.codec, offset, storedSize, rawSize: index.readUIntBE(at + 44, 5) });
     }
-    return entries;
+    return { entries, size };
   } catch (error) {
     if (error instanceof StateError) throw error;
     throw ioError(`read the pack ${file}`, error);
@@ -106,31 +106,52 @@ export async function readPackIndex(file: string): Promise<PackEntry[]> {
   }
 }
 
+/** A record found by `scanPackRecords`: its facts, its data, and the hash prefix its header claims. */
+export interface ScannedRecord extends Omit<PackEntry, 'hash'> {
+  readonly hashPrefix: string;
+  readonly data: Buffer;
+}
+
 /** Walks a pack's records from the start without trusting its index: for salvaging a damaged pack. */
-export async function* scanPackRecords(file: string): AsyncGenerator<PackEntry & { data: Buffer }> {
+export async function* scanPackRecords(file: string): AsyncGenerator<ScannedRecord> {
   const bytes = await fs.readFile(file);
   if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return;
   let at = MAGIC.length;
   while (at + RECORD_HEADER <= bytes.length) {
-    const type = TYPES[bytes[at + 32]!];
-    const encoding = bytes[at + 33];
-    const rawSize = bytes.readUIntBE(at + 34, 6);
-    const storedSize = bytes.readUIntBE(at + 40, 6);
+    const kind = parseKind(bytes[at]!);
+    const rawSize = bytes.readUIntBE(at + 1, 5);
+    const storedSize = bytes.readUIntBE(at + 6, 5);
     const offset = at + RECORD_HEADER;
-    if (!type || (encoding !== 0 && encoding !== 1) || offset + storedSize > bytes.length) return;
-    yield { hash: bytes.toString('hex', at, at + 32), type, encoding, offset, storedSize, rawSize, data: bytes.subarray(offset, offset + storedSize) };
+    if (!kind || offset + storedSize > bytes.length) return;
+    yield { type: kind.type, codec: kind.codec, offset, storedSize, rawSize, hashPrefix: bytes.toString('hex', at + 11, offset), data: bytes.subarray(offset, offset + storedSize) };
     at = offset + storedSize;
   }
 }
 
-/** Appends encoded objects to a temporary file; `finish` adds the index, fsyncs and renames it into place. */
+/**
+ * Appends encoded objects to a temporary file; `finish` adds the index, fsyncs and renames it into
+ * place. Records are collected into writes of about 1 MiB (one system call each, not one per
+ * object); `add` waits while more than a few MiB are accepted but not yet written.
+ */
 export class PackWriter {
-  private handle: fs.FileHandle | undefined;
+  private handle: Promise<fs.FileHandle> | undefined;
   private readonly tempFile: string;
   private position = 0;
   private readonly entries: PackEntry[] = [];
   private readonly byHash = new Map<string, PackEntry>();
-  private writing: Promise<unknown> = Promise.resolve();
+  /** Records not yet handed to a write, and where they start in the file. */
+  private chunk: Buffer[] = [];
+  private chunkStart = 0;
+  private chunkBytes = 0;
+  /** Where small records are copied (see `append`). */
+  private slab: Buffer | undefined;
+  private slabUsed = 0;
+  private slabSealed = 0;
+  /** Bytes accepted and not yet on disk (the chunk plus writes in progress). */
+  private pending = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private drained: (() => void)[] = [];
 
   constructor(private readonly dir: string) {
     this.tempFile = path.join(dir, `tmp-${randomBytes(6).toString('hex')}.pack.partial`);
@@ -152,43 +173,43 @@ export class PackWriter {
     return this.byHash.get(hash);
   }
 
-  /** Adds an already encoded object. Writes are queued, so callers may add concurrently. */
-  add(hash: string, type: ObjectType, encoded: { data: Buffer; encoding: Encoding }, rawSize: number): Promise<void> {
-    if (this.byHash.has(hash)) return Promise.resolve();
-    const header = Buffer.alloc(RECORD_HEADER);
-    header.write(hash, 0, 32, 'hex');
-    header[32] = TYPE_CODES[type];
-    header[33] = encoded.encoding;
-    header.writeUIntBE(rawSize, 34, 6);
-    header.writeUIntBE(encoded.data.length, 40, 6);
-    const start = this.position === 0 ? MAGIC.length : this.position;
-    const entry: PackEntry = { hash, type, encoding: encoded.encoding, offset: start + RECORD_HEADER, storedSize: encoded.data.length, rawSize };
+  /** Adds an already encoded object; resolves once it is accepted (buffered), waiting while too much is unwritten. */
+  async add(hash: string, type: ObjectType, encoded: { data: Buffer; codec: Codec }, rawSize: number): Promise<void> {
+    while (this.pending >= MAX_PENDING && this.failure === undefined) await new Promise<void>((resolve) => this.drained.push(resolve));
+    if (this.failure !== undefined) throw ioError('write recovery point data', this.failure);
+    if (this.byHash.has(hash)) return;
+    if (this.position === 0) {
+      this.append(MAGIC);
+      this.position = MAGIC.length;
+    }
+    const entry: PackEntry = { hash, type, codec: encoded.codec, offset: this.position + RECORD_HEADER, storedSize: encoded.data.length, rawSize };
     this.entries.push(entry);
     this.byHash.set(hash, entry);
-    const first = this.position === 0;
-    this.position = start + RECORD_HEADER + encoded.data.length;
-    const write = this.writing.then(async () => {
-      const handle = await this.open();
-      const buffers = first ? [MAGIC, header, encoded.data] : [header, encoded.data];
-      await handle.writev(buffers, first ? 0 : start);
-    });
-    this.writing = write.catch(() => undefined);
-    return write.catch((error) => {
-      throw ioError('write recovery point data', error);
-    });
+    const header = this.reserve(RECORD_HEADER);
+    this.chunkBytes += RECORD_HEADER;
+    this.pending += RECORD_HEADER;
+    header[0] = kindByte(type, encoded.codec);
+    header.writeUIntBE(rawSize, 1, 5);
+    header.writeUIntBE(encoded.data.length, 6, 5);
+    header.write(hash.slice(0, HASH_PREFIX * 2), 11, HASH_PREFIX, 'hex');
+    this.append(encoded.data);
+    this.position += RECORD_HEADER + encoded.data.length;
+    if (this.chunkBytes >= WRITE_CHUNK) this.flush();
   }
 
-  /** Reads back an object written to this (unfinished) pack. */
+  /** Reads back an object added to this (unfinished) pack. */
   async readData(entry: PackEntry): Promise<Buffer> {
+    const buffered = this.fromChunk(entry);
+    if (buffered) return buffered;
     await this.writing;
+    if (this.failure !== undefined) throw ioError('read back recovery point data', this.failure);
     const buffer = Buffer.alloc(entry.storedSize);
     await (await this.open()).read(buffer, 0, entry.storedSize, entry.offset);
     return buffer;
   }
 
   /** Completes the pack durably; returns its final path, or undefined when nothing was added. */
-  async finish(): Promise<{ file: string; entries: PackEntry[] } | undefined> {
-    await this.writing;
+  async finish(): Promise<{ file: string; entries: PackEntry[]; size: number } | undefined> {
     if (this.entries.length === 0) {
       await this.abort();
       return undefined;
@@ -197,21 +218,25 @@ export class PackWriter {
     this.entries.forEach((entry, i) => {
       const at = i * INDEX_ENTRY;
       index.write(entry.hash, at, 32, 'hex');
-      index[at + 32] = TYPE_CODES[entry.type];
-      index[at + 33] = entry.encoding;
-      index.writeUIntBE(entry.offset, at + 34, 6);
-      index.writeUIntBE(entry.storedSize, at + 40, 6);
-      index.writeUIntBE(entry.rawSize, at + 46, 6);
+      index[at + 32] = kindByte(entry.type, entry.codec);
+      index.writeUIntBE(entry.offset, at + 33, 6);
+      index.writeUIntBE(entry.storedSize, at + 39, 5);
+      index.writeUIntBE(entry.rawSize, at + 44, 5);
     });
     const trailer = Buffer.alloc(TRAILER);
     trailer.writeUIntBE(this.position, 0, 6);
     trailer.writeUInt32BE(this.entries.length, 6);
     createHash('sha256').update(index).digest().copy(trailer, 10);
     END_MAGIC.copy(trailer, 42);
+    this.append(index);
+    this.append(trailer);
+    const size = this.position + index.length + trailer.length;
+    this.flush();
     const file = path.join(this.dir, newPackName());
     try {
+      await this.writing;
+      if (this.failure !== undefined) throw this.failure;
       const handle = await this.open();
-      await handle.writev([index, trailer], this.position);
       await handle.sync();
       await handle.close();
       this.handle = undefined;
@@ -221,18 +246,92 @@ export class PackWriter {
       await this.abort();
       throw ioError('save recovery point data', error);
     }
-    return { file, entries: this.entries };
+    return { file, entries: this.entries, size };
   }
 
   async abort(): Promise<void> {
+    this.chunk = [];
+    this.chunkBytes = 0;
+    this.slab = undefined;
     await this.writing;
-    await this.handle?.close().catch(() => undefined);
+    await this.handle?.then((h) => h.close()).catch(() => undefined);
     this.handle = undefined;
     await fs.rm(this.tempFile, { force: true }).catch(() => undefined);
   }
 
-  private async open(): Promise<fs.FileHandle> {
-    if (!this.handle) this.handle = await fs.open(this.tempFile, 'w+', PRIVATE_FILE_MODE);
+  /**
+   * Adds bytes to the next write. Small ones are copied into a slab: a compressor's output can be a
+   * small view of a much larger allocation, which holding it until the write would keep alive.
+   */
+  private append(bytes: Buffer): void {
+    if (bytes.length >= COPY_BELOW) {
+      this.seal();
+      this.chunk.push(bytes);
+    } else {
+      bytes.copy(this.reserve(bytes.length));
+    }
+    this.chunkBytes += bytes.length;
+    this.pending += bytes.length;
+  }
+
+  /** Room for `size` bytes at the end of the slab; the caller counts them. */
+  private reserve(size: number): Buffer {
+    if (!this.slab || this.slabUsed + size > this.slab.length) {
+      this.seal();
+      this.slab = Buffer.allocUnsafe(Math.max(SLAB, size));
+      this.slabUsed = 0;
+      this.slabSealed = 0;
+    }
+    const room = this.slab.subarray(this.slabUsed, this.slabUsed + size);
+    this.slabUsed += size;
+    return room;
+  }
+
+  /** Moves the slab's filled, not yet listed part into the chunk, so later bytes keep their order. */
+  private seal(): void {
+    if (this.slab && this.slabUsed > this.slabSealed) {
+      this.chunk.push(this.slab.subarray(this.slabSealed, this.slabUsed));
+      this.slabSealed = this.slabUsed;
+    }
+  }
+
+  /** Hands the collected records to one write, queued behind the previous ones. */
+  private flush(): void {
+    this.seal();
+    if (this.chunk.length === 0) return;
+    const buffers = this.chunk;
+    const at = this.chunkStart;
+    const bytes = this.chunkBytes;
+    this.chunk = [];
+    this.chunkStart = at + bytes;
+    this.chunkBytes = 0;
+    this.writing = this.writing.then(async () => {
+      if (this.failure !== undefined) return;
+      try {
+        await (await this.open()).writev(buffers, at);
+      } catch (error) {
+        this.failure = error;
+      } finally {
+        this.pending -= bytes;
+        for (const resume of this.drained.splice(0)) resume();
+      }
+    });
+  }
+
+  private fromChunk(entry: PackEntry): Buffer | undefined {
+    if (entry.offset < this.chunkStart) return undefined;
+    this.seal();
+    let at = this.chunkStart;
+    for (const buffer of this.chunk) {
+      const from = entry.offset - at;
+      if (from >= 0 && from + entry.storedSize <= buffer.length) return Buffer.from(buffer.subarray(from, from + entry.storedSize));
+      at += buffer.length;
+    }
+    return undefined;
+  }
+
+  private open(): Promise<fs.FileHandle> {
+    this.handle ??= fs.open(this.tempFile, 'w+', PRIVATE_FILE_MODE);
     return this.handle;
   }
 }

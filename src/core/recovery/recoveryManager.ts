@@ -4,6 +4,7 @@ import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary } from '../schemas';
 import { readDocument } from '../documents';
+import type { GcResult } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
 import type { SnapshotOptions } from '../state/stateRepository';
@@ -32,6 +33,10 @@ export interface CleanupReport {
   readonly reasons: Record<string, number>;
   readonly removedObjects: number;
   readonly freedBytes: number;
+  /** Packs merged into one by the collection's repack (0: none rewritten). */
+  readonly mergedPacks: number;
+  /** Objects recompressed from the fast codec while repacking. */
+  readonly recompressed: number;
 }
 
 export interface VerifyReport {
@@ -223,23 +228,28 @@ export class RecoveryManager {
     });
   }
 
-  async collectGarbage(): Promise<{ removedObjects: number; freedBytes: number }> {
+  /** Garbage collection; `repack: 'all'` also merges every pack into one (recompressing fast-codec objects). */
+  async collectGarbage(options: { repack?: 'auto' | 'all' } = {}): Promise<GcResult> {
     return this.metrics.time('gc', () =>
       this.persistence.lock.run(async () => {
-        const result = await this.collectGarbageLocked();
+        const result = await this.collectGarbageLocked(options.repack ?? 'auto');
         await this.persistence.audit.append({ action: 'gc', details: { ...result } });
         return result;
       }),
     );
   }
 
-  /** Mark from every listed point (a tree that cannot be read aborts the collection), then sweep. */
-  private async collectGarbageLocked(): Promise<{ removedObjects: number; freedBytes: number }> {
+  /**
+   * Mark from every listed point (a tree that cannot be read aborts the collection), then sweep; the
+   * sweep also merges small packs once there are many (so an open reads few pack indexes) and
+   * recompresses what points stored with the fast codec.
+   */
+  private async collectGarbageLocked(repack: 'auto' | 'all' = 'auto'): Promise<GcResult> {
     const objects = await this.persistence.objects();
     await objects.refresh();
     const points = await this.persistence.listSnapshots();
     const live = await collectReachable(objects, points.map((p) => p.root));
-    const result = await objects.removeUnreferenced(live);
+    const result = await objects.removeUnreferenced(live, { repack });
     await objects.removeStaleTemporaries();
     return result;
   }
