@@ -36,6 +36,8 @@ export interface RestoreResult {
   readonly outcome: RestoreOutcome;
 }
 
+/** The progress message just before the files to overwrite or delete are compared with the safety point. */
+export const CHECKING_MESSAGE = 'Checking the files to restore';
 /** More paths than this to look at make the safety point a full scan. */
 const MAX_HINTED_PATHS = 5_000;
 /** `PersistenceManager.createSnapshot`'s first progress message when it captures in hint mode. */
@@ -136,6 +138,7 @@ export class RecoveryManager {
         const hint = options.changedPaths ? await this.safetyHint(target, options.paths, options.changedPaths) : undefined;
         let safety = await this.safetyPoint(target, hint);
         let plan = await planRestore(objects, safety.snapshot.root, target.root, options.paths);
+        options.onProgress?.(CHECKING_MESSAGE);
         let check = await checkPlanOnDisk(roots, plan, cache, options.signal);
         if (check.changed.length > 0) {
           // The plan was made against files that have changed since (a hint that missed a change, or an
@@ -144,6 +147,7 @@ export class RecoveryManager {
           options.onProgress?.('Creating a safety point of the current files');
           safety = await this.safetyPoint(target, undefined);
           plan = await planRestore(objects, safety.snapshot.root, target.root, options.paths);
+          options.onProgress?.(CHECKING_MESSAGE);
           check = await checkPlanOnDisk(roots, plan, cache, options.signal);
         }
         const safetyId = safety.snapshot.id;
