@@ -132,6 +132,28 @@ describe('restore with a hint-mode safety point', () => {
     assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a0\n', 'b.txt': 'file 644 b changing 2..\n' }, 'its newest bytes are not overwritten');
   });
 
+  test('a preview with nothing changed since the newest point is planned against it, and equals the scanned preview; after a restore it scans', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n', 'lib/c.txt': 'c0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'lib/c.txt': null, 'new.txt': 'n\n' });
+    await store.recovery.createRecoveryPoint();
+    const names = (plan: { add: readonly { path: string }[]; modify: readonly { path: string }[]; remove: readonly { path: string }[] }) => ({
+      add: plan.add.map((c) => c.path),
+      modify: plan.modify.map((c) => c.path),
+      remove: plan.remove.map((c) => c.path),
+    });
+    const vouched = await store.recovery.previewRestore(target.id, undefined, { changedPaths: [] });
+    assert.deepEqual(names(vouched), { add: ['ws/lib/c.txt'], modify: ['ws/a.txt'], remove: ['ws/new.txt'] });
+    assert.deepEqual(names(vouched), names(await store.recovery.previewRestore(target.id)));
+    assert.deepEqual(names(await store.recovery.previewRestore(target.id, ['ws/lib'], { changedPaths: [] })), { add: ['ws/lib/c.txt'], modify: [], remove: [] });
+
+    await store.recovery.restore(target.id, { paths: ['ws/a.txt'] });
+    // the newest point is now the safety point, which the restore's writes left behind
+    assert.deepEqual(names(await store.recovery.previewRestore(target.id, undefined, { changedPaths: [] })), { add: ['ws/lib/c.txt'], modify: [], remove: ['ws/new.txt'] });
+  });
+
   test('without a hint the safety point is a full scan', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a0\n' });

@@ -216,9 +216,19 @@ export class RecoveryManager {
     return { snapshot: snapshot!, capture };
   }
 
-  /** What restoring would change, without changing anything. */
-  async previewRestore(snapshotId: string, paths?: readonly string[]): Promise<RestorePlan> {
+  /**
+   * What restoring would change, without changing anything. With `changedPaths` empty (the caller
+   * vouches nothing changed since the newest point) the plan is made against the newest point instead
+   * of a scan of the workspace, unless that point is a safety point (a restore changed files since).
+   */
+  async previewRestore(snapshotId: string, paths?: readonly string[], options: { changedPaths?: readonly string[] } = {}): Promise<RestorePlan> {
     const target = await this.persistence.requireSnapshot(snapshotId);
+    if (options.changedPaths?.length === 0) {
+      const newest = (await this.persistence.listSnapshots())[0];
+      const roots = this.persistence.workspaceRoots;
+      const sameRoots = newest !== undefined && newest.roots.length === roots.length && newest.roots.every((r, i) => r.name === roots[i]!.name && r.path === roots[i]!.path);
+      if (newest && sameRoots && newest.trigger !== 'before-restore') return planRestore(await this.persistence.objects(), newest.root, target.root, paths);
+    }
     return this.persistence.withCurrentTree((objects, current) => planRestore(objects, current, target.root, paths));
   }
 

@@ -106,14 +106,22 @@ export class AutoCapture implements vscode.Disposable {
    * Every path changed since the newest point, as far as the save tracker and the file watcher know:
    * `undefined` when they cannot vouch for that (no full scan since start-up, since our own restore
    * wrote files, or since a point failed; the full-scan interval passed; points on save or on outside
-   * changes turned off; an event still being checked; too many paths). What `createRecoveryPoint` and
-   * `restore` take as `changedPaths`.
+   * changes turned off; an event still being checked; our own restore still writing; too many paths).
+   * What `createRecoveryPoint` and `restore` take as `changedPaths`.
    */
   changedSinceNewestPoint(): string[] | undefined {
     if (this.disposed || this.fullScanNeeded || Date.now() - this.lastFullScan > FULL_SCAN_INTERVAL_MS) return undefined;
     if (!this.config.onSave || !this.config.onExternalChange || this.echoChecks.size > 0) return undefined;
     const paths = new Set([...this.savedPaths, ...this.externalPaths]);
     for (const queued of this.capturing.values()) for (const p of queued) paths.add(p);
+    // A file our restore wrote may have changed again and back to the stamp the restore left, its events
+    // taken for echoes: while its echo window lasts it counts as changed.
+    const now = Date.now();
+    for (const [file, own] of this.ownWrites) {
+      if (now > own.until) continue;
+      if (own.stat === undefined) return undefined; // our own write still running
+      paths.add(file);
+    }
     return paths.size > MAX_HINTS ? undefined : [...paths];
   }
 

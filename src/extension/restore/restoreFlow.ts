@@ -39,7 +39,7 @@ export class RestoreFlow {
   async run(request: RestoreRequest): Promise<RestoreResult | undefined> {
     await this.auto.flush();
     let paths = request.paths;
-    const plan = await this.store.recovery.previewRestore(request.point.id, paths);
+    const plan = await this.store.recovery.previewRestore(request.point.id, paths, { changedPaths: this.auto.changedSinceNewestPoint() });
     const changes = [...plan.modify, ...plan.add, ...plan.remove];
     if (changes.length === 0) {
       void vscode.window.showInformationMessage(request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
