@@ -9,12 +9,19 @@ import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
 import type { SnapshotOptions } from '../state/stateRepository';
 import { collectReachable, findMissing } from './reachability';
-import { applyRestore, planRestore, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { absolutePath, isUnder } from './workspacePaths';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
 
 export interface RestoreOptions {
   /** Restore only these point paths (files or folders); the whole point when absent. */
   readonly paths?: readonly string[];
+  /**
+   * Absolute paths the caller vouches are the only ones changed since the newest point (what
+   * `createRecoveryPoint` takes as `changedPaths`): the safety point is then captured in hint mode over
+   * them plus every path the restore will write or delete. Absent: the safety point is a full scan.
+   */
+  readonly changedPaths?: readonly string[];
   readonly signal?: AbortSignal;
   readonly onProgress?: (message: string) => void;
 }
@@ -24,9 +31,18 @@ export interface RestoreResult {
   readonly state: ContextState;
   readonly point: PointSummary;
   readonly safetyPointId: string;
+  /** How the safety point was captured: over the hinted and planned paths, or by a full scan. */
+  readonly safetyCapture: 'hint' | 'full';
   readonly plan: RestorePlan;
   readonly outcome: RestoreOutcome;
 }
+
+/** The progress message just before the files to overwrite or delete are compared with the safety point. */
+export const CHECKING_MESSAGE = 'Checking the files to restore';
+/** More paths than this to look at make the safety point a full scan. */
+const MAX_HINTED_PATHS = 5_000;
+/** `PersistenceManager.createSnapshot`'s first progress message when it captures in hint mode. */
+const HINT_CAPTURE_MESSAGE = 'Capturing changed files';
 
 export interface CleanupReport {
   readonly removedPoints: number;
@@ -116,44 +132,108 @@ export class RecoveryManager {
   }
 
   async restore(snapshotId: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-    return this.metrics.time('restore', () =>
+    return this.metrics.time(`restore (${options.changedPaths ? 'hint' : 'full'})`, () =>
       this.persistence.lock.run(async () => {
         const target = await this.persistence.requireSnapshot(snapshotId);
-        const objects = await this.persistence.objects();
+        const { objects, cache } = await this.persistence.open();
         const missing = await findMissing(objects, target.root, new Set());
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
+        const roots = this.persistence.workspaceRoots;
         options.onProgress?.('Creating a safety point of the current files');
-        const safety = await this.persistence.createSnapshot(await this.currentState(), {
-          trigger: 'before-restore',
-          summary: `Before restoring ${target.label ? `"${target.label}"` : target.summary}`.slice(0, 500),
-        });
-        const plan = await planRestore(objects, safety!.root, target.root, options.paths);
+        const hint = options.changedPaths ? await this.safetyHint(target, options.paths, options.changedPaths) : undefined;
+        let safety = await this.safetyPoint(target, hint);
+        let plan = await planRestore(objects, safety.snapshot.root, target.root, options.paths);
+        options.onProgress?.(CHECKING_MESSAGE);
+        let check = await checkPlanOnDisk(roots, plan, cache, options.signal);
+        if (check.changed.length > 0) {
+          // The plan was made against files that have changed since (a hint that missed a change, or an
+          // edit while the safety point was made): capture everything and plan again.
+          this.persistence.logger.warn(`${check.changed.length} file(s) to restore changed while the safety point was made (${check.changed[0]}); making a full safety point.`);
+          options.onProgress?.('Creating a safety point of the current files');
+          safety = await this.safetyPoint(target, undefined);
+          plan = await planRestore(objects, safety.snapshot.root, target.root, options.paths);
+          options.onProgress?.(CHECKING_MESSAGE);
+          check = await checkPlanOnDisk(roots, plan, cache, options.signal);
+        }
+        const safetyId = safety.snapshot.id;
+        const paths = options.paths ? [...options.paths] : null;
         // Recorded before any file changes, so that a restore that fails part way can still be undone.
-        const lastRestore = { restoredPointId: target.id, safetyPointId: safety!.id, at: new Date().toISOString(), paths: options.paths ? [...options.paths] : null };
-        await this.stateManager?.updateState({ lastRestore, newestPointId: safety!.id });
+        const lastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths };
+        await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId });
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
+        // Files still changing are left as they are: their current bytes are in no point.
+        const unsettled = new Set(check.changed);
+        const writable = unsettled.size === 0 ? plan : withoutPaths(plan, unsettled);
         let outcome: RestoreOutcome;
         try {
-          outcome = await applyRestore(objects, this.persistence.workspaceRoots, plan, { signal: options.signal });
+          outcome = await applyRestore(objects, roots, writable, { signal: options.signal, expected: check.stamps });
         } catch (error) {
           await this.persistence.audit
-            .append({ action: 'restore', pointId: target.id, details: { safetyPointId: safety!.id, failed: describeCause(error), paths: options.paths ? [...options.paths] : null } })
+            .append({ action: 'restore', pointId: target.id, details: { safetyPointId: safetyId, safety: safety.capture, failed: describeCause(error), paths } })
             .catch(() => undefined);
           throw error;
         }
+        for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
         await this.persistence.audit.append({
           action: 'restore',
           pointId: target.id,
-          details: { safetyPointId: safety!.id, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths: options.paths ? [...options.paths] : null },
+          details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
         });
-        return { state: target.state, point: target, safetyPointId: safety!.id, plan, outcome };
+        return { state: target.state, point: target, safetyPointId: safetyId, safetyCapture: safety.capture, plan, outcome };
       }),
     );
   }
 
-  /** What restoring would change, without changing anything. */
-  async previewRestore(snapshotId: string, paths?: readonly string[]): Promise<RestorePlan> {
+  /**
+   * The paths a hint-mode safety point must look at: the caller's changes since the newest point, and
+   * every path where the newest point and the target differ (within `paths`). The workspace differs
+   * from the newest point only at the caller's paths, so every path the plan will write or delete is
+   * among these, and its current bytes are read into the safety point. `undefined`: scan everything.
+   */
+  private async safetyHint(target: ContextSnapshot, paths: readonly string[] | undefined, changedPaths: readonly string[]): Promise<string[] | undefined> {
+    const newest = (await this.persistence.listSnapshots())[0];
+    if (!newest) return undefined;
+    const diff = await diffTrees(await this.persistence.objects(), newest.root, target.root);
+    const planned = [...diff.added, ...diff.modified, ...diff.deleted].filter((change) => !paths || paths.some((filter) => isUnder(change.path, filter)));
+    if (planned.length + changedPaths.length > MAX_HINTED_PATHS) return undefined;
+    const roots = this.persistence.workspaceRoots;
+    const hint = [...changedPaths];
+    for (const change of planned) {
+      const file = absolutePath(roots, change.path);
+      if (file !== undefined) hint.push(file);
+    }
+    return hint;
+  }
+
+  /** Creates the safety point (in hint mode over `hint` when given and the store can use it). */
+  private async safetyPoint(target: ContextSnapshot, hint: readonly string[] | undefined): Promise<{ snapshot: ContextSnapshot; capture: 'hint' | 'full' }> {
+    let capture: 'hint' | 'full' = 'full';
+    const snapshot = await this.persistence.createSnapshot(await this.currentState(), {
+      trigger: 'before-restore',
+      summary: `Before restoring ${target.label ? `"${target.label}"` : target.summary}`.slice(0, 500),
+      changedPaths: hint,
+      // The store says which way it captures in its first progress message; it may scan everything
+      // even with a hint (no usable parent point, changed rules or folders).
+      onProgress: (message) => {
+        if (message === HINT_CAPTURE_MESSAGE) capture = 'hint';
+      },
+    });
+    return { snapshot: snapshot!, capture };
+  }
+
+  /**
+   * What restoring would change, without changing anything. With `changedPaths` empty (the caller
+   * vouches nothing changed since the newest point) the plan is made against the newest point instead
+   * of a scan of the workspace, unless that point is a safety point (a restore changed files since).
+   */
+  async previewRestore(snapshotId: string, paths?: readonly string[], options: { changedPaths?: readonly string[] } = {}): Promise<RestorePlan> {
     const target = await this.persistence.requireSnapshot(snapshotId);
+    if (options.changedPaths?.length === 0) {
+      const newest = (await this.persistence.listSnapshots())[0];
+      const roots = this.persistence.workspaceRoots;
+      const sameRoots = newest !== undefined && newest.roots.length === roots.length && newest.roots.every((r, i) => r.name === roots[i]!.name && r.path === roots[i]!.path);
+      if (newest && sameRoots && newest.trigger !== 'before-restore') return planRestore(await this.persistence.objects(), newest.root, target.root, paths);
+    }
     return this.persistence.withCurrentTree((objects, current) => planRestore(objects, current, target.root, paths));
   }
 

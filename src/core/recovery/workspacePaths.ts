@@ -42,6 +42,18 @@ export function splitPointPath(pointPath: string): string[] {
   return parts;
 }
 
+/** The absolute path a point path names in the workspace, without looking at the disk; `undefined` for an unsafe path or an unknown root. */
+export function absolutePath(roots: readonly WorkspaceRoot[], pointPath: string): string | undefined {
+  let parts: string[];
+  try {
+    parts = splitPointPath(pointPath);
+  } catch {
+    return undefined;
+  }
+  const root = roots.find((r) => r.name === parts[0]);
+  return root ? path.join(root.path, ...parts.slice(1)) : undefined;
+}
+
 /** True when `pointPath` equals `filter` or lies below it (a folder filter). */
 export function isUnder(pointPath: string, filter: string): boolean {
   const f = filter.replace(/\/+$/, '');

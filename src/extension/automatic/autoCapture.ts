@@ -31,6 +31,9 @@ export class AutoCapture implements vscode.Disposable {
   /** Files we wrote ourselves (a restore; a save when points on save are off): while the write runs (no stat yet), then with the size and mtime it left (null: deleted). */
   private readonly ownWrites = new Map<string, { until: number; stat?: FileStamp | null }>();
   private readonly echoChecks = new Set<Promise<void>>();
+  /** Paths of the hinted captures queued or running: not in a point yet. */
+  private readonly capturing = new Map<number, readonly string[]>();
+  private captureCount = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   private externalTimer: NodeJS.Timeout | undefined;
   private externalSince = 0;
@@ -99,6 +102,29 @@ export class AutoCapture implements vscode.Disposable {
     await this.queue;
   }
 
+  /**
+   * Every path changed since the newest point, as far as the save tracker and the file watcher know:
+   * `undefined` when they cannot vouch for that (no full scan since start-up, since our own restore
+   * wrote files, or since a point failed; the full-scan interval passed; points on save or on outside
+   * changes turned off; an event still being checked; our own restore still writing; too many paths).
+   * What `createRecoveryPoint` and `restore` take as `changedPaths`.
+   */
+  changedSinceNewestPoint(): string[] | undefined {
+    if (this.disposed || this.fullScanNeeded || Date.now() - this.lastFullScan > FULL_SCAN_INTERVAL_MS) return undefined;
+    if (!this.config.onSave || !this.config.onExternalChange || this.echoChecks.size > 0) return undefined;
+    const paths = new Set([...this.savedPaths, ...this.externalPaths]);
+    for (const queued of this.capturing.values()) for (const p of queued) paths.add(p);
+    // A file our restore wrote may have changed again and back to the stamp the restore left, its events
+    // taken for echoes: while its echo window lasts it counts as changed.
+    const now = Date.now();
+    for (const [file, own] of this.ownWrites) {
+      if (now > own.until) continue;
+      if (own.stat === undefined) return undefined; // our own write still running
+      paths.add(file);
+    }
+    return paths.size > MAX_HINTS ? undefined : [...paths];
+  }
+
   private onSaved(uri: vscode.Uri): void {
     if (this.disposed || uri.scheme !== 'file' || !this.folders.toPointPath(uri)) return;
     // The save's own watcher event is not a change outside the editor. With points on save, the save
@@ -161,7 +187,9 @@ export class AutoCapture implements vscode.Disposable {
   }
 
   private enqueue(trigger: Trigger, paths: string[] | undefined, full = false): Promise<void> {
-    const run = this.queue.then(() => this.capture(trigger, paths, full));
+    const id = ++this.captureCount;
+    if (paths) this.capturing.set(id, paths);
+    const run = this.queue.then(() => this.capture(trigger, paths, full)).finally(() => this.capturing.delete(id));
     this.queue = run.catch(() => undefined);
     return run;
   }

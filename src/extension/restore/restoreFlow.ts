@@ -39,7 +39,7 @@ export class RestoreFlow {
   async run(request: RestoreRequest): Promise<RestoreResult | undefined> {
     await this.auto.flush();
     let paths = request.paths;
-    const plan = await this.store.recovery.previewRestore(request.point.id, paths);
+    const plan = await this.store.recovery.previewRestore(request.point.id, paths, { changedPaths: this.auto.changedSinceNewestPoint() });
     const changes = [...plan.modify, ...plan.add, ...plan.remove];
     if (changes.length === 0) {
       void vscode.window.showInformationMessage(request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
@@ -75,17 +75,19 @@ export class RestoreFlow {
     }
     await this.session.flush();
     const uris = [...affected].map((p) => this.folders.toUri(p)?.fsPath).filter((p): p is string => p !== undefined);
+    // Asked before our own writes begin (they call for a full scan): what changed since the newest point.
+    const changedPaths = this.auto.changedSinceNewestPoint();
     this.auto.beginOwnWrites(uris);
     const title = request.isUndo ? 'Undoing the last restore' : `Restoring ${request.point.label ? `"${request.point.label}"` : 'recovery point'}`;
     let result: RestoreResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
-        this.store.recovery.restore(request.point.id, { paths, onProgress: (message) => progress.report({ message }) }),
+        this.store.recovery.restore(request.point.id, { paths, changedPaths, onProgress: (message) => progress.report({ message }) }),
       );
     } finally {
       await this.auto.endOwnWrites(uris);
     }
-    this.log.info('restore', `Restored ${request.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted, ${result.outcome.skipped.length} skipped; safety point ${result.safetyPointId}`);
+    this.log.info('restore', `Restored ${request.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted, ${result.outcome.skipped.length} skipped; safety point ${result.safetyPointId} (${result.safetyCapture === 'hint' ? `hint mode, ${changedPaths!.length} changed since the newest point` : 'full scan'})`);
     for (const skipped of result.outcome.skipped) this.log.warn('restore', `Skipped ${skipped.path}: ${skipped.reason}`);
     await this.reloadEditors(new Set([...result.outcome.written, ...result.outcome.removed]), discard);
     if (!paths && this.config.restoreEditorLayout && !request.isUndo) await this.restoreLayout(result.state.session);

@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import {
   assertPromptsUsed,
   createPoint,
+  fileEventBarrier,
   fileNode,
   fixtureText,
   getApi,
@@ -158,6 +159,29 @@ suite('restore', () => {
     assert.equal(readFile('src/added.ts'), CHANGED.added, 'the deleted file is back');
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false, 'the restored file is gone again');
     assert.equal(doc.getText(), CHANGED.greeting);
+  });
+
+  test('the safety point is captured in hint mode over what the watcher saw change, and Undo still returns every byte', async () => {
+    const { before } = await pointThenChanges();
+    writeFile('src/notes.txt', 'written just before the restore\n');
+    await fileEventBarrier();
+    const known = await listPoints(api);
+    api.prompts.answerNext({ pickMany: 'all' });
+    const result = await run<{ safetyPointId: string; safetyCapture: string }>('restore', await pointNode(api, before.id));
+    assert.equal(result.safetyCapture, 'hint', 'the extension vouched for the changed paths');
+    const created = (await api.store!.persistence.audit.read()).find((e) => e.action === 'create' && e.pointId === result.safetyPointId);
+    assert.equal(created?.details?.mode, 'hint', 'the store captured the safety point in hint mode');
+    assert.equal(await pointText(result.safetyPointId, 'src/notes.txt'), 'written just before the restore\n', 'the safety point holds the newest bytes');
+    assert.equal(await pointText(result.safetyPointId, 'src/added.ts'), CHANGED.added);
+    assertFixture('src/greeting.ts', 'src/notes.txt', 'src/farewell.ts');
+    assert.equal(fs.existsSync(wsFile('src/added.ts')), false);
+    assert.ok((await newPoints(api, known)).some((p) => p.id === result.safetyPointId));
+
+    await run('undoRestore');
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting);
+    assert.equal(readFile('src/notes.txt'), 'written just before the restore\n');
+    assert.equal(readFile('src/added.ts'), CHANGED.added);
+    assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);
   });
 
   test('unsaved edits, "Save and Restore": the edits are in the safety point, and Undo brings them back', async () => {

@@ -1,0 +1,258 @@
+// Restores whose safety point is captured in hint mode (`RestoreOptions.changedPaths`), the check of
+// the files to overwrite against the safety point (and its fall-back to a full safety point), and the
+// concurrent writes of `applyRestore`.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { lookupEntry } from '../../src/core/capture';
+import { CHECKING_MESSAGE } from '../../src/core/recovery/recoveryManager';
+import { applyRestore, checkPlanOnDisk, planRestore } from '../../src/core/recovery/restorePlan';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
+import { auditEntries, cleanupAll, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+/** The bytes a point holds for a workspace file (`undefined`: it has none). */
+async function pointBytes(store: RecoveryStore, pointId: string, rel: string): Promise<string | undefined> {
+  const point = (await store.persistence.loadSnapshot(pointId))!;
+  const objects = await store.persistence.objects();
+  const entry = await lookupEntry(objects, point.root, `ws/${rel}`);
+  return entry ? (await objects.readBlob(entry.hash)).toString('latin1') : undefined;
+}
+
+/** How the store captured each safety point, in order (the audit log's `create` entries). */
+async function safetyCaptures(store: RecoveryStore): Promise<string[]> {
+  const points = new Map((await store.recovery.listRecoveryPoints()).map((p) => [p.id, p.trigger]));
+  return (await auditEntries(store)).filter((e) => e.action === 'create' && points.get(e.pointId!) === 'before-restore').map((e) => String(e.details?.mode));
+}
+
+async function canaryIntact(sb: Sandbox): Promise<void> {
+  assert.deepEqual(await readFiles(sb.canary), { 'canary.txt': 'file 644 do not touch\n' });
+  assert.deepEqual((await fs.readdir(sb.root)).sort(), ['canary', 'store', 'ws'], 'nothing was written beside the workspace');
+}
+
+const abs = (sb: Sandbox, rel: string) => path.join(sb.ws, ...rel.split('/'));
+
+describe('restore with a hint-mode safety point', () => {
+  test('the safety point holds the current bytes of every file the restore changes, hinted or not; undo gives them back exactly', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n', 'c.txt': 'c0\n', 'sub/d.txt': 'd0\n', 'sub/e.txt': 'e0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'sub/d.txt': null });
+    await store.recovery.createRecoveryPoint(undefined, { changedPaths: [abs(sb, 'a.txt'), abs(sb, 'b.txt'), abs(sb, 'sub/d.txt')] });
+    // Since the newest point: a.txt and new.txt are hinted; b.txt (the point changes it too) is not.
+    await writeFiles(sb.ws, { 'a.txt': 'a2 hinted\n', 'b.txt': 'b2 not hinted\n', 'new.txt': 'new, hinted\n', 'sub/d.txt': 'd2 recreated, not hinted\n' });
+    const before = await readFiles(sb.ws);
+
+    const result = await store.recovery.restore(target.id, { changedPaths: [abs(sb, 'a.txt'), abs(sb, 'new.txt')] });
+    assert.equal(result.safetyCapture, 'hint');
+    assert.deepEqual(await safetyCaptures(store), ['hint'], 'the store captured the safety point in hint mode');
+    for (const rel of ['a.txt', 'b.txt', 'new.txt', 'sub/d.txt']) {
+      assert.equal(await pointBytes(store, result.safetyPointId, rel), before[rel]!.replace(/^file 644 /, ''), `the safety point holds ${rel} as it was`);
+    }
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a0\n', 'b.txt': 'file 644 b0\n', 'c.txt': 'file 644 c0\n', sub: 'dir', 'sub/d.txt': 'file 644 d0\n', 'sub/e.txt': 'file 644 e0\n' });
+
+    await store.recovery.undoLastRestore({ changedPaths: [] });
+    assert.deepEqual(await readFiles(sb.ws), before, 'undo gives back every file byte for byte');
+    await canaryIntact(sb);
+  });
+
+  test('one file, or one folder, with its path as the hint: only it changes, and undo restores it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'lib/x.ts': 'x0\n', 'lib/y.ts': 'y0\n', 'z.txt': 'z0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'lib/x.ts': 'x1\n', 'lib/y.ts': null, 'z.txt': 'z1\n' });
+    const changed = ['a.txt', 'lib/x.ts', 'lib/y.ts', 'z.txt'].map((rel) => abs(sb, rel));
+    await store.recovery.createRecoveryPoint(undefined, { changedPaths: changed });
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    const before = await readFiles(sb.ws);
+
+    const one = await store.recovery.restoreFile(target.id, 'ws/a.txt', { changedPaths: [abs(sb, 'a.txt')] });
+    assert.equal(one.safetyCapture, 'hint');
+    assert.equal(await pointBytes(store, one.safetyPointId, 'a.txt'), 'a2\n');
+    assert.deepEqual(await readFiles(sb.ws), { ...before, 'a.txt': 'file 644 a0\n' });
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), before);
+
+    await store.recovery.createRecoveryPoint(undefined, { changedPaths: [abs(sb, 'a.txt')] });
+    const folder = await store.recovery.restore(target.id, { paths: ['ws/lib'], changedPaths: [] });
+    assert.equal(folder.safetyCapture, 'hint');
+    assert.equal(await pointBytes(store, folder.safetyPointId, 'lib/x.ts'), 'x1\n');
+    assert.deepEqual(await readFiles(sb.ws), { ...before, 'lib/x.ts': 'file 644 x0\n', 'lib/y.ts': 'file 644 y0\n' });
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), before);
+    await canaryIntact(sb);
+  });
+
+  test('a file that changes after the hint-mode safety point read it: a full safety point holds its new bytes before it is overwritten', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n' });
+    let checks = 0;
+    const result = await store.recovery.restore(target.id, {
+      changedPaths: [abs(sb, 'a.txt'), abs(sb, 'b.txt')],
+      onProgress: (message) => {
+        // another program writes b.txt between the safety point and the writes
+        if (message === CHECKING_MESSAGE && ++checks === 1) writeFileNow(abs(sb, 'b.txt'), 'b written meanwhile, longer\n');
+      },
+    });
+    assert.equal(checks, 2, 'the files were checked again after the second safety point');
+    assert.equal(result.safetyCapture, 'full');
+    assert.deepEqual(await safetyCaptures(store), ['hint', 'full'], 'a hint-mode safety point, then a full one');
+    assert.equal(await pointBytes(store, result.safetyPointId, 'b.txt'), 'b written meanwhile, longer\n', 'the safety point the restore records holds the new bytes');
+    assert.equal((await store.state.getState()).lastRestore?.safetyPointId, result.safetyPointId);
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a0\n', 'b.txt': 'file 644 b0\n' });
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a1\n', 'b.txt': 'file 644 b written meanwhile, longer\n' });
+  });
+
+  test('a file that keeps changing while the restore is prepared is left as it is, and reported', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n' });
+    let n = 0;
+    const result = await store.recovery.restore(target.id, {
+      changedPaths: [abs(sb, 'a.txt'), abs(sb, 'b.txt')],
+      onProgress: (message) => {
+        if (message === CHECKING_MESSAGE) writeFileNow(abs(sb, 'b.txt'), `b changing ${++n}${'.'.repeat(n)}\n`);
+      },
+    });
+    assert.equal(n, 2);
+    assert.deepEqual(result.outcome.written, ['ws/a.txt']);
+    assert.deepEqual(result.outcome.skipped.map((s) => s.path), ['ws/b.txt']);
+    assert.match(result.outcome.skipped[0]!.reason, /changing/);
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a0\n', 'b.txt': 'file 644 b changing 2..\n' }, 'its newest bytes are not overwritten');
+  });
+
+  test('a preview with nothing changed since the newest point is planned against it, and equals the scanned preview; after a restore it scans', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n', 'lib/c.txt': 'c0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'lib/c.txt': null, 'new.txt': 'n\n' });
+    await store.recovery.createRecoveryPoint();
+    const names = (plan: { add: readonly { path: string }[]; modify: readonly { path: string }[]; remove: readonly { path: string }[] }) => ({
+      add: plan.add.map((c) => c.path),
+      modify: plan.modify.map((c) => c.path),
+      remove: plan.remove.map((c) => c.path),
+    });
+    const vouched = await store.recovery.previewRestore(target.id, undefined, { changedPaths: [] });
+    assert.deepEqual(names(vouched), { add: ['ws/lib/c.txt'], modify: ['ws/a.txt'], remove: ['ws/new.txt'] });
+    assert.deepEqual(names(vouched), names(await store.recovery.previewRestore(target.id)));
+    assert.deepEqual(names(await store.recovery.previewRestore(target.id, ['ws/lib'], { changedPaths: [] })), { add: ['ws/lib/c.txt'], modify: [], remove: [] });
+
+    await store.recovery.restore(target.id, { paths: ['ws/a.txt'] });
+    // the newest point is now the safety point, which the restore's writes left behind
+    assert.deepEqual(names(await store.recovery.previewRestore(target.id, undefined, { changedPaths: [] })), { add: ['ws/lib/c.txt'], modify: [], remove: ['ws/new.txt'] });
+  });
+
+  test('without a hint the safety point is a full scan', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n' });
+    const result = await store.recovery.restore(target.id);
+    assert.equal(result.safetyCapture, 'full');
+    assert.deepEqual(await safetyCaptures(store), ['full']);
+    assert.equal(await pointBytes(store, result.safetyPointId, 'a.txt'), 'a1\n');
+  });
+});
+
+/** A synchronous write (inside a progress callback, so it lands before the restore goes on). */
+function writeFileNow(file: string, text: string): void {
+  writeFileSync(file, text);
+}
+
+describe('applyRestore writes several files at once', () => {
+  test('hundreds of files in new and existing folders, links and modes: byte for byte, nothing written outside, no temporary files left', async () => {
+    const sb = await makeSandbox();
+    const files: Record<string, string | Buffer | { content: string; mode: number } | { symlink: string }> = {};
+    for (let i = 0; i < 300; i++) {
+      const dir = `d${i % 7}/e${i % 5}${i % 3 === 0 ? `/deep${i % 4}/x` : ''}`;
+      files[`${dir}/f${i}.txt`] = i % 11 === 0 ? Buffer.from([0, 255, i & 255, 10, 13]) : i % 13 === 0 ? { content: `script ${i}\n`, mode: 0o755 } : `file ${i}\n`.repeat(1 + (i % 50));
+    }
+    files['link-in'] = { symlink: 'd0/e0/f0.txt' };
+    files['link-out'] = { symlink: '../canary/canary.txt' };
+    await writeFiles(sb.ws, files);
+    const store = await openStore(sb);
+    const atPoint = await readFiles(sb.ws);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    // Most files changed or gone, folders removed, a file where a folder was, new files beside them.
+    await fs.rm(path.join(sb.ws, 'd1'), { recursive: true });
+    await fs.rm(path.join(sb.ws, 'd2'), { recursive: true });
+    await writeFiles(sb.ws, { d3: 'a file where a folder was\n', 'link-out': 'now a file\n', 'd4/new.txt': 'new\n' });
+    for (let i = 0; i < 300; i += 2) {
+      const rel = Object.keys(files)[i]!;
+      if (!rel.startsWith('d1/') && !rel.startsWith('d2/') && !rel.startsWith('d3/')) await writeFiles(sb.ws, { [rel]: `changed ${i}\n` });
+    }
+
+    let progress = 0;
+    const result = await store.recovery.restore(target.id, { onProgress: () => progress++ });
+    assert.deepEqual(await readFiles(sb.ws), atPoint, 'every file, mode and link as at the point');
+    assert.deepEqual(result.outcome.skipped, []);
+    assert.deepEqual(result.outcome.written, [...result.plan.add, ...result.plan.modify].map((c) => c.path), 'the outcome lists paths in plan order');
+    assert.ok(result.outcome.written.length > 200);
+    assert.ok(progress > 0);
+    await canaryIntact(sb);
+  });
+
+  test('hostile point: many files below a link to outside the workspace, written at once with others — all refused, the rest written', async () => {
+    const sb = await makeSandbox();
+    const inside: Record<string, string> = {};
+    for (let i = 0; i < 60; i++) inside[`out/f${i}.txt`] = `pwned ${i}\n`;
+    for (let i = 0; i < 60; i++) inside[`ok/g${i}.txt`] = `fine ${i}\n`;
+    await writeFiles(sb.ws, inside);
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    // The workspace now has `out` as an untracked link to the canary folder (ignored), and none of the files.
+    await fs.rm(path.join(sb.ws, 'out'), { recursive: true });
+    await fs.rm(path.join(sb.ws, 'ok'), { recursive: true });
+    await writeFiles(sb.ws, { '.gitignore': 'out\n', out: { symlink: '../canary' } });
+    await store.recovery.createRecoveryPoint();
+    const result = await store.recovery.restore(target.id, { paths: ['ws/out', 'ws/ok'] });
+    assert.equal(result.outcome.skipped.length, 60);
+    assert.ok(result.outcome.skipped.every((s) => s.path.startsWith('ws/out/') && /symbolic link/.test(s.reason)));
+    assert.equal(result.outcome.written.length, 60);
+    assert.equal((await fs.lstat(path.join(sb.ws, 'out'))).isSymbolicLink(), true);
+    await canaryIntact(sb);
+  });
+
+  test('a file changed between the check and its write is skipped, never overwritten', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n', 'c.txt': 'c0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'c.txt': null });
+    const safety = (await store.recovery.createRecoveryPoint())!;
+    const objects = await store.persistence.objects();
+    const plan = await planRestore(objects, safety.root, target.root);
+    const { cache } = await store.persistence.open();
+    const check = await checkPlanOnDisk(store.persistence.workspaceRoots, plan, cache);
+    assert.deepEqual(check.changed, []);
+    assert.deepEqual([...check.stamps.keys()].sort(), ['ws/a.txt', 'ws/b.txt'], 'the files to overwrite or delete are stamped');
+    await writeFiles(sb.ws, { 'b.txt': 'b written after the check\n' });
+    const outcome = await applyRestore(objects, store.persistence.workspaceRoots, plan, { expected: check.stamps });
+    assert.deepEqual(outcome.written, ['ws/c.txt', 'ws/a.txt']);
+    assert.deepEqual(outcome.skipped.map((s) => s.path), ['ws/b.txt']);
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a0\n', 'b.txt': 'file 644 b written after the check\n', 'c.txt': 'file 644 c0\n' });
+
+    // The check itself sees a changed file, a changed mode and a file that is gone.
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'c.txt': null });
+    const fresh = await checkPlanOnDisk(store.persistence.workspaceRoots, plan, cache);
+    assert.deepEqual(fresh.changed, []);
+    await fs.chmod(path.join(sb.ws, 'a.txt'), 0o600);
+    await writeFiles(sb.ws, { 'b.txt': 'b9\n' });
+    assert.deepEqual((await checkPlanOnDisk(store.persistence.workspaceRoots, plan, cache)).changed.sort(), ['ws/a.txt', 'ws/b.txt']);
+    await fs.rm(path.join(sb.ws, 'a.txt'));
+    assert.ok((await checkPlanOnDisk(store.persistence.workspaceRoots, plan, cache)).changed.includes('ws/a.txt'));
+  });
+});
