@@ -36,6 +36,35 @@ async function canaryIntact(sb: Sandbox): Promise<void> {
 const abs = (sb: Sandbox, rel: string) => path.join(sb.ws, ...rel.split('/'));
 
 describe('restore with a hint-mode safety point', () => {
+  test('after its own restore, a process builds the next point and the undo\'s safety point on the safety point with a hint; another process scans', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n', 'sub/c.txt': 'c0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'sub/c.txt': null, 'new.txt': 'new\n' });
+    await store.recovery.createRecoveryPoint(undefined, { changedPaths: ['a.txt', 'sub/c.txt', 'new.txt'].map((r) => abs(sb, r)) });
+    await store.recovery.restore(target.id, { changedPaths: [] });
+    await writeFiles(sb.ws, { 'b.txt': 'b2 edited after the restore\n' });
+    const next = (await store.recovery.createRecoveryPoint(undefined, { changedPaths: [abs(sb, 'b.txt')] }))!;
+    const modes = (await auditEntries(store)).filter((e) => e.action === 'create').map((e) => e.details?.mode);
+    assert.equal(modes.at(-1), 'hint', 'the point after the restore used the hint plus the restore\'s paths');
+    const scanned = await store.persistence.withCurrentTree(async (_objects, root) => root);
+    assert.equal(next.root, scanned, 'and holds exactly what a full scan finds');
+
+    await store.recovery.restore(target.id, { changedPaths: [] });
+    const undo = await store.recovery.undoLastRestore({ changedPaths: [] });
+    assert.equal(undo.safetyCapture, 'hint', 'the undo\'s safety point builds on the restore\'s with a hint');
+    assert.equal(await pointBytes(store, undo.safetyPointId, 'b.txt'), 'b0\n');
+
+    const other = await openStore(sb, { actor: 'test:other' });
+    await store.recovery.restore(target.id, { changedPaths: [] });
+    await writeFiles(sb.ws, { 'a.txt': 'a3\n' });
+    const elsewhere = (await other.recovery.createRecoveryPoint(undefined, { changedPaths: [abs(sb, 'a.txt')] }))!;
+    const last = (await auditEntries(other)).filter((e) => e.action === 'create').at(-1)!;
+    assert.equal(last.details?.mode, 'full', 'another process does not know what the restore wrote');
+    assert.equal(elsewhere.root, await other.persistence.withCurrentTree(async (_objects, root) => root));
+  });
+
   test('the safety point holds the current bytes of every file the restore changes, hinted or not; undo gives them back exactly', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n', 'c.txt': 'c0\n', 'sub/d.txt': 'd0\n', 'sub/e.txt': 'e0\n' });

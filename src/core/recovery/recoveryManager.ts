@@ -2,7 +2,7 @@ import * as fs from 'node:fs/promises';
 import { diffTrees, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
-import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary } from '../schemas';
+import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { readDocument } from '../documents';
 import type { GcResult } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
@@ -41,8 +41,6 @@ export interface RestoreResult {
 export const CHECKING_MESSAGE = 'Checking the files to restore';
 /** More paths than this to look at make the safety point a full scan. */
 const MAX_HINTED_PATHS = 5_000;
-/** `PersistenceManager.createSnapshot`'s first progress message when it captures in hint mode. */
-const HINT_CAPTURE_MESSAGE = 'Capturing changed files';
 
 export interface CleanupReport {
   readonly removedPoints: number;
@@ -164,6 +162,7 @@ export class RecoveryManager {
         // Files still changing are left as they are: their current bytes are in no point.
         const unsettled = new Set(check.changed);
         const writable = unsettled.size === 0 ? plan : withoutPaths(plan, unsettled);
+        this.persistence.noteRestoreWrites(safetyId, planPaths(roots, writable));
         let outcome: RestoreOutcome;
         try {
           outcome = await applyRestore(objects, roots, writable, { signal: options.signal, expected: check.stamps });
@@ -212,11 +211,7 @@ export class RecoveryManager {
       trigger: 'before-restore',
       summary: `Before restoring ${target.label ? `"${target.label}"` : target.summary}`.slice(0, 500),
       changedPaths: hint,
-      // The store says which way it captures in its first progress message; it may scan everything
-      // even with a hint (no usable parent point, changed rules or folders).
-      onProgress: (message) => {
-        if (message === HINT_CAPTURE_MESSAGE) capture = 'hint';
-      },
+      onCaptureMode: (mode) => (capture = mode),
     });
     return { snapshot: snapshot!, capture };
   }
@@ -444,4 +439,12 @@ export class RecoveryManager {
       return emptyContextState(this.persistence.actor);
     }
   }
+}
+
+/** The absolute paths a restore plan writes or deletes; `undefined` when there are too many (or one has no place on disk) for a hint. */
+function planPaths(roots: readonly WorkspaceRoot[], plan: RestorePlan): string[] | undefined {
+  const changes = [...plan.add, ...plan.modify, ...plan.remove];
+  if (changes.length > MAX_HINTED_PATHS) return undefined;
+  const files = changes.map((change) => absolutePath(roots, change.path));
+  return files.every((file) => file !== undefined) ? (files as string[]) : undefined;
 }

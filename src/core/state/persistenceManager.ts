@@ -67,6 +67,8 @@ export class PersistenceManager implements StateRepository {
   /** The newest point this process wrote: hints are relative to it, so an older parent (it was deleted) calls for a full scan. */
   private hintBase: string | undefined;
   private indexCache: { stamp: FileStamp; points: PointSummary[] } | undefined;
+  /** A restore by this process wrote these files after safety point `pointId`: with them, a hint on that point is complete. */
+  private restoredOver: { pointId: string; paths: readonly string[] } | undefined;
   /** The state file as this process last read or wrote it: an unchanged file is not parsed again. */
   private stateCache: { stamp: FileStamp; state: ContextState } | undefined;
 
@@ -187,16 +189,20 @@ export class PersistenceManager implements StateRepository {
       try {
         // A hint lists what changed since the newest point this process wrote. When that point is gone
         // (deleted, quarantined), the parent is older and misses changes; a safety point holds the files
-        // from before a restore, which then changed them without any hint. Both call for a full scan.
+        // from before a restore, which then changed them: a hint on it needs the restore's paths, known
+        // only to the process that restored. Otherwise these call for a full scan.
+        const afterOwnRestore = parent !== undefined && this.restoredOver?.pointId === parent.id;
         const useHint =
           options.changedPaths !== undefined &&
           parent !== undefined &&
-          parent.trigger !== 'before-restore' &&
+          (parent.trigger !== 'before-restore' || afterOwnRestore) &&
           (this.hintBase === undefined || parent.id >= this.hintBase) &&
           !this.fullScanNeeded &&
           parent.rules === rulesDigest(this.rules) &&
           sameRoots(parent.roots, this.roots);
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
+        options.onCaptureMode?.(useHint ? 'hint' : 'full');
+        const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
         const captured = await captureWorkspace({
           roots: this.roots,
           rules: this.rules,
@@ -205,7 +211,7 @@ export class PersistenceManager implements StateRepository {
           cache,
           previousRoot: useHint ? parent.root : null,
           previousFileCount: useHint ? parent.fileCount : undefined,
-          changedPaths: useHint ? options.changedPaths : undefined,
+          changedPaths: useHint ? changedPaths : undefined,
           logger: this.logger,
           signal: options.signal,
           onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,
@@ -262,6 +268,15 @@ export class PersistenceManager implements StateRepository {
         throw StateError.snapshotCreation(`Could not create a recovery point: ${describeCause(error)}`, error);
       }
     });
+  }
+
+  /**
+   * A restore by this process is writing or deleting `paths` (absolute) over safety point `pointId`;
+   * the next point may then build on that safety point with a hint plus these paths. `undefined`
+   * (the paths are not known): the next point after it scans everything.
+   */
+  noteRestoreWrites(pointId: string, paths: readonly string[] | undefined): void {
+    this.restoredOver = paths ? { pointId, paths: [...paths] } : undefined;
   }
 
   /**

@@ -11,6 +11,8 @@ export interface SnapshotOptions {
   readonly skipIfUnchanged?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (message: string) => void;
+  /** Told how the point is captured: over the hinted paths, or by a scan of everything (no usable parent, changed rules or folders). */
+  readonly onCaptureMode?: (mode: 'hint' | 'full') => void;
 }
 
 /** The spec's storage interface. */

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { BUILTIN_EXCLUDES, describeCause, StateError, type RecoveryStore, type SnapshotOptions, type Trigger } from '../../core';
+import { BUILTIN_EXCLUDES, describeCause, isRestoreTempName, StateError, type RecoveryStore, type SnapshotOptions, type Trigger } from '../../core';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
@@ -144,6 +145,7 @@ export class AutoCapture implements vscode.Disposable {
     if (this.disposed || !this.config.onExternalChange || uri.scheme !== 'file') return;
     const file = uri.fsPath;
     if (file.split(/[\\/]/).some((part) => BUILTIN_EXCLUDES.includes(part))) return;
+    if (isRestoreTempName(path.basename(file))) return;
     if (this.savedPaths.has(file)) return;
     const own = this.ownWrites.get(file);
     if (own && Date.now() > own.until) this.ownWrites.delete(file);
@@ -151,7 +153,11 @@ export class AutoCapture implements vscode.Disposable {
     else if (own) {
       const expected = own.stat!;
       const check = stamp(file).then((now) => {
-        if (!sameStamp(now, expected)) this.queueExternal(file);
+        if (sameStamp(now, expected)) return;
+        // Changed by someone else since our write: later events for it are never our echo (a file we
+        // deleted, recreated and deleted again would otherwise look like the state we left).
+        this.ownWrites.delete(file);
+        this.queueExternal(file);
       });
       this.echoChecks.add(check);
       void check.finally(() => this.echoChecks.delete(check));
