@@ -8,7 +8,7 @@ import type { DocumentType } from './schemas';
 export const PRIVATE_FILE_MODE = 0o600;
 export const PRIVATE_DIR_MODE = 0o700;
 
-/** Largest document we agree to parse; anything bigger is treated as corrupt rather than read into memory. */
+/** Largest document we agree to parse when its type sets no lower limit; anything bigger is treated as corrupt rather than read into memory. */
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
 export async function ensurePrivateDir(dir: string): Promise<void> {
@@ -68,8 +68,8 @@ export async function readDocument<T>(file: string, type: DocumentType<T>): Prom
   let text: string;
   try {
     const stat = await fs.stat(file);
-    if (stat.size > MAX_DOCUMENT_BYTES) {
-      throw StateError.invalidState(`The ${type.name} ${file} is ${stat.size} bytes, larger than any valid one.`);
+    if (stat.size > maxBytesOf(type)) {
+      throw StateError.invalidState(`The ${type.name} ${file} is ${stat.size} bytes, larger than any valid one (at most ${maxBytesOf(type)}).`);
     }
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
@@ -78,6 +78,10 @@ export async function readDocument<T>(file: string, type: DocumentType<T>): Prom
     throw ioError(`read the ${type.name} ${file}`, error);
   }
   return parseDocument(type, text, file);
+}
+
+function maxBytesOf(type: DocumentType<unknown>): number {
+  return Math.min(type.maxBytes ?? MAX_DOCUMENT_BYTES, MAX_DOCUMENT_BYTES);
 }
 
 export interface WriteOptions {
@@ -91,8 +95,12 @@ export async function writeDocument<T>(file: string, type: DocumentType<T>, valu
   if (!checked.success) {
     throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
   }
+  const text = JSON.stringify(checked.data);
+  if (Buffer.byteLength(text) > maxBytesOf(type)) {
+    throw StateError.invalidState(`Refusing to write a ${type.name} of ${Buffer.byteLength(text)} bytes: at most ${maxBytesOf(type)} can be read back. Store less data in it.`);
+  }
   try {
-    await writeFileAtomic(file, JSON.stringify(checked.data), { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
+    await writeFileAtomic(file, text, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {
     throw ioError(`write the ${type.name} ${file}`, error);
   }

@@ -84,8 +84,14 @@ export async function applyRestore(
       continue;
     }
     const content = await objects.readBlob(entry.hash);
-    await fs.mkdir(path.dirname(target), { recursive: true });
-    await writeAtomically(target, entry.kind, content, entry.mode);
+    const dir = path.dirname(target);
+    const created = await fs.mkdir(dir, { recursive: true }).catch((error) => Promise.reject(ioError(`create the folder ${dir}`, error)));
+    try {
+      await writeAtomically(target, entry.kind, content, entry.mode);
+    } catch (error) {
+      if (created !== undefined) await removeCreatedFolders(dir, created);
+      throw error;
+    }
     outcome.written.push(change.path);
     options.onProgress?.(++done, total);
   }
@@ -129,6 +135,13 @@ async function writeAtomically(target: string, kind: 'f' | 'l' | 'd', content: B
   } catch (error) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw ioError(`write ${target}`, error);
+  }
+}
+
+/** Removes the folders `mkdir` just created for a file that could not be written (a full disk), deepest first, up to `created`. */
+async function removeCreatedFolders(dir: string, created: string): Promise<void> {
+  for (let current = dir; current.startsWith(created); current = path.dirname(current)) {
+    if (!(await fs.rmdir(current).then(() => true, () => false)) || current === created) return;
   }
 }
 
