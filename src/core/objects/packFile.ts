@@ -1,3 +1,4 @@
+import * as buffer from 'node:buffer';
 import { randomBytes, createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -26,6 +27,8 @@ const RECORD_HEADER = 46;
 const INDEX_ENTRY = 52;
 const TRAILER = 50;
 const SYNC_LIMIT = 256 * 1024;
+/** No record is bigger than a buffer can be; a larger stated size is damage. */
+const MAX_RECORD_BYTES = Math.min(buffer.constants.MAX_LENGTH, 2 ** 31 - 1);
 const TYPE_CODES: Record<ObjectType, number> = { blob: 1, tree: 2 };
 const TYPES: Record<number, ObjectType> = { 1: 'blob', 2: 'tree' };
 
@@ -106,20 +109,43 @@ export async function readPackIndex(file: string): Promise<PackEntry[]> {
   }
 }
 
-/** Walks a pack's records from the start without trusting its index: for salvaging a damaged pack. */
+/**
+ * Walks a pack's records from the start without trusting its index: for salvaging a damaged pack.
+ * Reads record by record, so a pack of any size (even one grown past what a buffer can hold) is walked.
+ */
 export async function* scanPackRecords(file: string): AsyncGenerator<PackEntry & { data: Buffer }> {
-  const bytes = await fs.readFile(file);
-  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return;
-  let at = MAGIC.length;
-  while (at + RECORD_HEADER <= bytes.length) {
-    const type = TYPES[bytes[at + 32]!];
-    const encoding = bytes[at + 33];
-    const rawSize = bytes.readUIntBE(at + 34, 6);
-    const storedSize = bytes.readUIntBE(at + 40, 6);
-    const offset = at + RECORD_HEADER;
-    if (!type || (encoding !== 0 && encoding !== 1) || offset + storedSize > bytes.length) return;
-    yield { hash: bytes.toString('hex', at, at + 32), type, encoding, offset, storedSize, rawSize, data: bytes.subarray(offset, offset + storedSize) };
-    at = offset + storedSize;
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    throw ioError(`read the pack ${file}`, error);
+  }
+  try {
+    const read = async (length: number, position: number): Promise<Buffer> => {
+      const buffer = Buffer.alloc(length);
+      try {
+        await handle.read(buffer, 0, length, position);
+      } catch (error) {
+        throw ioError(`read the pack ${file}`, error);
+      }
+      return buffer;
+    };
+    const { size } = await handle.stat();
+    if (size < MAGIC.length || !(await read(MAGIC.length, 0)).equals(MAGIC)) return;
+    let at = MAGIC.length;
+    while (at + RECORD_HEADER <= size) {
+      const header = await read(RECORD_HEADER, at);
+      const type = TYPES[header[32]!];
+      const encoding = header[33];
+      const rawSize = header.readUIntBE(34, 6);
+      const storedSize = header.readUIntBE(40, 6);
+      const offset = at + RECORD_HEADER;
+      if (!type || (encoding !== 0 && encoding !== 1) || offset + storedSize > size || storedSize > MAX_RECORD_BYTES) return;
+      yield { hash: header.toString('hex', 0, 32), type, encoding, offset, storedSize, rawSize, data: await read(storedSize, offset) };
+      at = offset + storedSize;
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 

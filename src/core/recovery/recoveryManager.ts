@@ -115,7 +115,7 @@ export class RecoveryManager {
       this.persistence.lock.run(async () => {
         const target = await this.persistence.requireSnapshot(snapshotId);
         const objects = await this.persistence.objects();
-        const missing = await findMissing(objects, target.root, new Set());
+        const missing = await findMissing(objects, target.root, new Map());
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
         options.onProgress?.('Creating a safety point of the current files');
         const safety = await this.persistence.createSnapshot(await this.currentState(), {
@@ -296,7 +296,7 @@ export class RecoveryManager {
   private async checkPoints(brokenHashes: ReadonlySet<string>): Promise<Array<{ id: string; problems: string[] }>> {
     const objects = await this.persistence.objects();
     const broken: Array<{ id: string; problems: string[] }> = [];
-    const known = new Set<string>();
+    const known = new Map<string, string[]>();
     const names = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json');
     for (const name of names.sort()) {
       const id = name.slice(0, -5);

@@ -20,7 +20,9 @@ export class AuditLog {
     if (entry.details) full.details = entry.details;
     try {
       await ensurePrivateDir(path.dirname(this.file));
-      await fs.appendFile(this.file, `${JSON.stringify(auditEntrySchema.parse(full))}\n`, { mode: PRIVATE_FILE_MODE });
+      const line = `${JSON.stringify(auditEntrySchema.parse(full))}\n`;
+      // After a torn last line (a crash mid-append) start a new line, or this entry would be torn too.
+      await fs.appendFile(this.file, (await endsMidLine(this.file)) ? `\n${line}` : line, { mode: PRIVATE_FILE_MODE });
     } catch (error) {
       throw ioError(`write the audit log ${this.file}`, error);
     }
@@ -46,5 +48,21 @@ export class AuditLog {
       }
     }
     return entries;
+  }
+}
+
+async function endsMidLine(file: string): Promise<boolean> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
   }
 }
