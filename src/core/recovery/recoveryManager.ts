@@ -207,7 +207,7 @@ export class RecoveryManager {
         const remove = [...decision.remove.map((r) => r.id), ...bySize];
         if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
         const gc = await this.collectGarbageLocked();
-        await this.persistence.audit.append({ action: 'cleanup', details: { removed: remove.length, reasons, removedObjects: gc.removedObjects, freedBytes: gc.freedBytes } });
+        await this.persistence.audit.append({ action: 'cleanup', details: { removed: remove.length, ids: remove, reasons, removedObjects: gc.removedObjects, freedBytes: gc.freedBytes } });
         return { removedPoints: remove.length, reasons, ...gc };
       }),
     );
