@@ -206,8 +206,8 @@ export class PersistenceManager implements StateRepository {
         }
         // The change counts are a description: a damaged newest point must not block every later point (and so every restore).
         const changes = await diffTrees(batch, parent?.root ?? null, captured.root).catch(async (error: unknown) => {
-          if (!(error instanceof StateError) || error.kind !== 'SnapshotLoadError') throw error;
-          this.logger.warn(`The newest recovery point ${parent!.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
+          if (!parent || !(error instanceof StateError) || error.kind !== 'SnapshotLoadError') throw error;
+          this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
           return diffTrees(batch, null, captured.root);
         });
         await batch.commit();
