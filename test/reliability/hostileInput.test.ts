@@ -56,7 +56,7 @@ before(async () => {
 });
 
 after(() => {
-  console.log(`hostile input (${level}): ${counts.cases} damaged stores checked (${counts.noticed} operations refused with a StateError), ${counts.fuzzInputs} fuzz inputs parsed, ${counts.storeFuzz} fuzzed stores checked; no valid point lost (${repairsNeeded.count} restores of a valid point needed a repair first)`);
+  console.log(`hostile input (${level}): ${counts.cases} damaged stores checked (${counts.noticed} operations refused with a StateError), ${counts.fuzzInputs} fuzz inputs parsed, ${counts.storeFuzz} fuzzed stores checked; ${repairsNeeded.count} restores of a valid point needed a repair first`);
 });
 
 async function freshCase(): Promise<Case> {
