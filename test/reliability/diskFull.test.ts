@@ -130,7 +130,7 @@ describe('disk full and I/O errors at every write of an operation', () => {
         totals.positions += tried.length;
         totals.failed += failed;
         totals.absorbed += tried.length - failed;
-        t.diagnostic(`${tried.length} failure positions (${last.calls} write-side calls): ${failed} failed with a StateError, ${tried.length - failed} absorbed (a cache or index write that is rebuilt later)`);
+        t.diagnostic(`${tried.length} failure positions (${last.calls} write-side calls): ${failed} failed with a StateError, ${tried.length - failed} absorbed (the operation completed despite the failed call)`);
         const calls = [...new Set(tried.map((r) => (r.call ?? '').split(' ')[0]))].sort();
         t.diagnostic(`calls failed: ${calls.join(', ')}`);
         await sb.cleanup();
