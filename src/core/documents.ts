@@ -85,8 +85,8 @@ export async function readDocument<T>(file: string, type: DocumentType<T>): Prom
   let text: string;
   try {
     const stat = await fs.stat(file);
-    if (stat.size > MAX_DOCUMENT_BYTES) {
-      throw StateError.invalidState(`The ${type.name} ${file} is ${stat.size} bytes, larger than any valid one.`);
+    if (stat.size > maxBytesOf(type)) {
+      throw StateError.invalidState(`The ${type.name} ${file} is ${stat.size} bytes, larger than any valid one (at most ${maxBytesOf(type)}).`);
     }
     text = await fs.readFile(file, 'utf8');
   } catch (error) {
@@ -106,8 +106,8 @@ export function readDocumentSync<T>(file: string, type: DocumentType<T>): { valu
   let stamp: FileStamp;
   try {
     const stat = fsSync.statSync(file);
-    if (stat.size > MAX_DOCUMENT_BYTES) {
-      throw StateError.invalidState(`The ${type.name} ${file} is ${stat.size} bytes, larger than any valid one.`);
+    if (stat.size > maxBytesOf(type)) {
+      throw StateError.invalidState(`The ${type.name} ${file} is ${stat.size} bytes, larger than any valid one (at most ${maxBytesOf(type)}).`);
     }
     text = fsSync.readFileSync(file, 'utf8');
     stamp = fileStamp(stat);
@@ -144,6 +144,23 @@ export function sameStamp(a: FileStamp | undefined, b: FileStamp | undefined): b
   return a !== undefined && b !== undefined && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
+function maxBytesOf(type: DocumentType<unknown>): number {
+  return Math.min(type.maxBytes ?? MAX_DOCUMENT_BYTES, MAX_DOCUMENT_BYTES);
+}
+
+/** Validates a document and gives its text, refusing one too large to be read back. */
+function documentText<T>(type: DocumentType<T>, value: T): string {
+  const checked = type.schema.safeParse(value);
+  if (!checked.success) {
+    throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
+  }
+  const text = JSON.stringify(checked.data);
+  if (Buffer.byteLength(text) > maxBytesOf(type)) {
+    throw StateError.invalidState(`Refusing to write a ${type.name} of ${Buffer.byteLength(text)} bytes: at most ${maxBytesOf(type)} can be read back. Store less data in it.`);
+  }
+  return text;
+}
+
 export interface WriteOptions {
   /** fsync the file before the rename (default true). Caches that can be rebuilt skip it. */
   readonly durable?: boolean;
@@ -151,12 +168,9 @@ export interface WriteOptions {
 
 /** Validates and writes a document atomically (temp file, fsync, rename), owner-only. */
 export async function writeDocument<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): Promise<void> {
-  const checked = type.schema.safeParse(value);
-  if (!checked.success) {
-    throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
-  }
+  const text = documentText(type, value);
   try {
-    await writeFileAtomic(file, JSON.stringify(checked.data), { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
+    await writeFileAtomic(file, text, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {
     throw ioError(`write the ${type.name} ${file}`, error);
   }
@@ -164,12 +178,9 @@ export async function writeDocument<T>(file: string, type: DocumentType<T>, valu
 
 /** `writeDocument` with synchronous calls (write-file-atomic's sync form): for the small documents written on every point. */
 export function writeDocumentSync<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): void {
-  const checked = type.schema.safeParse(value);
-  if (!checked.success) {
-    throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
-  }
+  const text = documentText(type, value);
   try {
-    writeFileAtomic.sync(file, JSON.stringify(checked.data), { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
+    writeFileAtomic.sync(file, text, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {
     throw ioError(`write the ${type.name} ${file}`, error);
   }

@@ -190,12 +190,18 @@ export interface DocumentType<T> {
   readonly name: string;
   readonly schema: z.ZodType<T>;
   readonly migrate?: (raw: unknown) => unknown;
+  /** Largest file of this type that is read or written; a bigger one is refused as corrupt (InvalidState). */
+  readonly maxBytes?: number;
 }
 
-export const stateDocument: DocumentType<ContextState> = { name: 'state file', schema: contextStateSchema, migrate: migrateState };
+/** The state and each manifest (which holds a copy of the state) stay small: every point rewrites them. */
+const MAX_STATE_BYTES = 16 * 1024 * 1024;
+
+export const stateDocument: DocumentType<ContextState> = { name: 'state file', schema: contextStateSchema, migrate: migrateState, maxBytes: MAX_STATE_BYTES };
 export const snapshotDocument: DocumentType<ContextSnapshot> = {
   name: 'recovery point manifest',
   schema: contextSnapshotSchema,
+  maxBytes: MAX_STATE_BYTES + 64 * 1024,
   migrate: (raw) => {
     if (typeof raw === 'object' && raw !== null && 'state' in raw) {
       const r = raw as Record<string, unknown>;
@@ -204,5 +210,5 @@ export const snapshotDocument: DocumentType<ContextSnapshot> = {
     return raw;
   },
 };
-export const pointIndexDocument: DocumentType<PointIndex> = { name: 'point index', schema: pointIndexSchema };
+export const pointIndexDocument: DocumentType<PointIndex> = { name: 'point index', schema: pointIndexSchema, maxBytes: 64 * 1024 * 1024 };
 export const captureCacheDocument: DocumentType<CaptureCacheDocument> = { name: 'capture cache', schema: captureCacheSchema };

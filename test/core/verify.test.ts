@@ -9,6 +9,7 @@ import { StateError } from '../../src/core/errors';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { ContextSnapshot } from '../../src/core/schemas';
 import { auditEntries, cleanupAll, damageObject, exists, locateObject, makeSandbox, openStore, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { manifestFor, pointIdAt, writeManifest } from './helpers/storePoints';
 
 after(cleanupAll);
 
@@ -258,5 +259,33 @@ describe('verify and repair', () => {
     assert.deepEqual(await packFiles(h.sb.store), before);
     const leftovers = (await fs.readdir(path.join(h.sb.store, 'objects'))).filter((n) => !n.endsWith('.pack'));
     assert.deepEqual(leftovers, []);
+  });
+
+  test('repair quarantines every point that shares a folder whose file content was lost, not only the first', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'lib/x.txt': 'shared by both points\n'.repeat(20), 'a.txt': 'one\n' });
+    const store = await openStore(sb);
+    const first = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'two\n' });
+    const second = (await store.recovery.createRecoveryPoint())!;
+    const x = await lookupEntry(await store.persistence.objects(), first.root, 'ws/lib/x.txt');
+    await damageObject(sb.store, x!.hash); // the shared lib/ folder object itself stays readable
+    const report = await store.recovery.verify({ repair: true });
+    assert.deepEqual(report.brokenPoints.map((p) => p.id).sort(), [first.id, second.id].sort());
+    assert.equal(report.repaired?.pointsQuarantined, 2);
+    assert.ok((await store.recovery.verify()).ok, 'nothing broken is left listed');
+  });
+
+  test('a newest point whose folders cannot be read does not block new points or restores of the others', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'valid\n' });
+    const store = await openStore(sb);
+    const valid = (await store.recovery.createRecoveryPoint())!;
+    await writeManifest(sb.store, manifestFor('f'.repeat(64), { id: pointIdAt(Date.now() + 60_000) })); // its root is in no pack
+    await writeFiles(sb.ws, { 'a.txt': 'changed\n' });
+    const next = await store.recovery.createRecoveryPoint();
+    assert.ok(next, 'a new point is made');
+    await store.recovery.restore(valid.id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'valid\n');
   });
 });

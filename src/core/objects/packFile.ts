@@ -1,3 +1,4 @@
+import * as buffer from 'node:buffer';
 import { randomBytes, createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -35,6 +36,8 @@ const COPY_BELOW = 64 * 1024;
 const SLAB = 256 * 1024;
 /** Bytes accepted but not yet written (buffered or being written) before `add` waits: bounds memory. */
 const MAX_PENDING = 4 * WRITE_CHUNK;
+/** No record is bigger than a buffer can be; a larger stated size is damage. */
+const MAX_RECORD_BYTES = Math.min(buffer.constants.MAX_LENGTH, 2 ** 31 - 1);
 const TYPE_CODES: Record<ObjectType, number> = { blob: 1, tree: 2 };
 const TYPES: Record<number, ObjectType> = { 1: 'blob', 2: 'tree' };
 
@@ -112,19 +115,42 @@ export interface ScannedRecord extends Omit<PackEntry, 'hash'> {
   readonly data: Buffer;
 }
 
-/** Walks a pack's records from the start without trusting its index: for salvaging a damaged pack. */
+/**
+ * Walks a pack's records from the start without trusting its index: for salvaging a damaged pack.
+ * Reads record by record, so a pack of any size (even one grown past what a buffer can hold) is walked.
+ */
 export async function* scanPackRecords(file: string): AsyncGenerator<ScannedRecord> {
-  const bytes = await fs.readFile(file);
-  if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) return;
-  let at = MAGIC.length;
-  while (at + RECORD_HEADER <= bytes.length) {
-    const kind = parseKind(bytes[at]!);
-    const rawSize = bytes.readUIntBE(at + 1, 5);
-    const storedSize = bytes.readUIntBE(at + 6, 5);
-    const offset = at + RECORD_HEADER;
-    if (!kind || offset + storedSize > bytes.length) return;
-    yield { type: kind.type, codec: kind.codec, offset, storedSize, rawSize, hashPrefix: bytes.toString('hex', at + 11, offset), data: bytes.subarray(offset, offset + storedSize) };
-    at = offset + storedSize;
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, 'r');
+  } catch (error) {
+    throw ioError(`read the pack ${file}`, error);
+  }
+  try {
+    const read = async (length: number, position: number): Promise<Buffer> => {
+      const bytes = Buffer.alloc(length);
+      try {
+        await handle.read(bytes, 0, length, position);
+      } catch (error) {
+        throw ioError(`read the pack ${file}`, error);
+      }
+      return bytes;
+    };
+    const { size } = await handle.stat();
+    if (size < MAGIC.length || !(await read(MAGIC.length, 0)).equals(MAGIC)) return;
+    let at = MAGIC.length;
+    while (at + RECORD_HEADER <= size) {
+      const header = await read(RECORD_HEADER, at);
+      const kind = parseKind(header[0]!);
+      const rawSize = header.readUIntBE(1, 5);
+      const storedSize = header.readUIntBE(6, 5);
+      const offset = at + RECORD_HEADER;
+      if (!kind || offset + storedSize > size || storedSize > MAX_RECORD_BYTES) return;
+      yield { type: kind.type, codec: kind.codec, offset, storedSize, rawSize, hashPrefix: header.toString('hex', 11, RECORD_HEADER), data: await read(storedSize, offset) };
+      at = offset + storedSize;
+    }
+  } finally {
+    await handle.close().catch(() => undefined);
   }
 }
 

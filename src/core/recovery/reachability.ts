@@ -31,23 +31,27 @@ export async function collectReachable(
   return reachable;
 }
 
-/** Like `collectReachable` for one root, but reports missing or damaged objects instead of throwing. */
-export async function findMissing(objects: ObjectReader, root: string, known: Set<string>): Promise<string[]> {
-  const problems: string[] = [];
-  const stack = [root];
-  while (stack.length > 0) {
-    const hash = stack.pop()!;
-    if (known.has(hash)) continue;
+/**
+ * Like `collectReachable` for one root, but reports missing or damaged objects instead of throwing.
+ * `known` remembers, per tree, the problems of everything below it, so trees shared by many points are
+ * read once and yet every point that shares a broken one is reported.
+ */
+export async function findMissing(objects: ObjectReader, root: string, known: Map<string, string[]>): Promise<string[]> {
+  const visit = async (hash: string): Promise<string[]> => {
+    const seen = known.get(hash);
+    if (seen) return seen;
+    const problems: string[] = [];
     try {
       const tree = await objects.readTree(hash);
-      known.add(hash);
       for (const [name, kind, child] of tree.e) {
-        if (kind === 'd') stack.push(child);
+        if (kind === 'd') problems.push(...(await visit(child)));
         else if (!objects.has(child)) problems.push(`file content ${child.slice(0, 12)} of "${name}" is missing`);
       }
     } catch (error) {
       problems.push(error instanceof Error ? error.message : String(error));
     }
-  }
-  return problems;
+    known.set(hash, problems);
+    return problems;
+  };
+  return visit(root);
 }

@@ -134,7 +134,7 @@ export class RecoveryManager {
       this.persistence.lock.run(async () => {
         const target = await this.persistence.requireSnapshot(snapshotId);
         const { objects, cache } = await this.persistence.open();
-        const missing = await findMissing(objects, target.root, new Set());
+        const missing = await findMissing(objects, target.root, new Map());
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
         const roots = this.persistence.workspaceRoots;
         options.onProgress?.('Creating a safety point of the current files');
@@ -287,7 +287,7 @@ export class RecoveryManager {
         const remove = [...decision.remove.map((r) => r.id), ...bySize];
         if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
         const gc = await this.collectGarbageLocked();
-        await this.persistence.audit.append({ action: 'cleanup', details: { removed: remove.length, reasons, removedObjects: gc.removedObjects, freedBytes: gc.freedBytes } });
+        await this.persistence.audit.append({ action: 'cleanup', details: { removed: remove.length, ids: remove, reasons, removedObjects: gc.removedObjects, freedBytes: gc.freedBytes } });
         return { removedPoints: remove.length, reasons, ...gc };
       }),
     );
@@ -386,7 +386,7 @@ export class RecoveryManager {
   private async checkPoints(brokenHashes: ReadonlySet<string>): Promise<Array<{ id: string; problems: string[] }>> {
     const objects = await this.persistence.objects();
     const broken: Array<{ id: string; problems: string[] }> = [];
-    const known = new Set<string>();
+    const known = new Map<string, string[]>();
     const names = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json');
     for (const name of names.sort()) {
       const id = name.slice(0, -5);

@@ -162,16 +162,18 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
     return { kind: 'removed', dir: path.dirname(target) };
   });
   await pruneEmptyFolders(roots, new Set(removals.flatMap((step) => (step.kind === 'removed' ? [step.dir] : []))));
-  const folders = new Map<string, Promise<unknown>>();
+  // Each folder is made once; the first folder each `mkdir` created is kept, so a failed restore
+  // can remove the empty folders it made (no point or undo would ever remove them).
+  const folders = new Map<string, Promise<string | undefined>>();
   const makeFolder = (dir: string) => {
     let made = folders.get(dir);
     if (!made) {
-      made = fs.mkdir(dir, { recursive: true });
+      made = fs.mkdir(dir, { recursive: true }).catch((error) => Promise.reject(ioError(`create the folder ${dir}`, error)));
       folders.set(dir, made);
     }
     return made;
   };
-  const writes = await inParallel([...plan.add, ...plan.modify], options.signal, async (change): Promise<Step> => {
+  const writing = inParallel([...plan.add, ...plan.modify], options.signal, async (change): Promise<Step> => {
     const entry = change.after!;
     const checked = await checkedTarget(roots, change.path);
     if (typeof checked !== 'string') return checked;
@@ -186,6 +188,16 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
     progress();
     return { kind: 'written' };
   });
+  let writes: Step[];
+  try {
+    writes = await writing;
+  } catch (error) {
+    for (const [dir, made] of [...folders].sort((a, b) => b[0].length - a[0].length)) {
+      const created = await made.catch(() => undefined);
+      if (created !== undefined) await removeCreatedFolders(dir, created);
+    }
+    throw error;
+  }
   const outcome: RestoreOutcome = { written: [], removed: [], skipped: [] };
   const record = (changes: readonly FileChange[], steps: readonly Step[], into: string[]) =>
     changes.forEach((change, i) => {
@@ -278,6 +290,13 @@ async function writeAtomically(target: string, kind: 'f' | 'l' | 'd', content: B
   } catch (error) {
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw ioError(`write ${target}`, error);
+  }
+}
+
+/** Removes the folders `mkdir` just created for a file that could not be written (a full disk), deepest first, up to `created`. */
+async function removeCreatedFolders(dir: string, created: string): Promise<void> {
+  for (let current = dir; current.startsWith(created); current = path.dirname(current)) {
+    if (!(await fs.rmdir(current).then(() => true, () => false)) || current === created) return;
   }
 }
 

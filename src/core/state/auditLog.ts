@@ -28,7 +28,7 @@ export class AuditLog {
         this.folderReady = true;
       }
       // One small synchronous append: on the save path a thread-pool round trip costs more than the write.
-      fsSync.appendFileSync(this.file, line, { mode: PRIVATE_FILE_MODE });
+      appendLine(this.file, line);
     } catch (error) {
       this.folderReady = false;
       throw ioError(`write the audit log ${this.file}`, error);
@@ -55,5 +55,26 @@ export class AuditLog {
       }
     }
     return entries;
+  }
+}
+
+/**
+ * Appends one line with O_APPEND. After a torn last line (a crash mid-append) it starts a new line, or
+ * this entry would be torn too.
+ */
+function appendLine(file: string, line: string): void {
+  const fd = fsSync.openSync(file, 'a+', PRIVATE_FILE_MODE);
+  try {
+    const { size } = fsSync.fstatSync(fd);
+    let text = line;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      fsSync.readSync(fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a) text = `
+${line}`;
+    }
+    fsSync.writeSync(fd, text);
+  } finally {
+    fsSync.closeSync(fd);
   }
 }

@@ -225,7 +225,12 @@ export class PersistenceManager implements StateRepository {
           await batch.abort();
           return undefined;
         }
-        const changes = await diffTrees(batch, parent?.root ?? null, captured.root);
+        // The change counts are a description: a damaged newest point must not block every later point (and so every restore).
+        const changes = await diffTrees(batch, parent?.root ?? null, captured.root).catch(async (error: unknown) => {
+          if (!parent || !(error instanceof StateError) || error.kind !== 'SnapshotLoadError') throw error;
+          this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
+          return diffTrees(batch, null, captured.root);
+        });
         await batch.commit();
         if (captured.mode === 'full') this.fullScanNeeded = false;
         const trigger: Trigger = options.trigger ?? 'manual';
