@@ -216,7 +216,8 @@ describe('a real full file system (tmpfs)', () => {
 
       // The store opens and verifies on the full disk; the first point restores.
       const full = await RecoveryStore.open({ storeDir, roots: [{ name: 'ws', path: sb.ws }], actor: 'test:tmpfs' });
-      assert.ok((await full.recovery.verify()).ok);
+      const report = await full.recovery.verify();
+      assert.ok(report.ok, JSON.stringify(report));
       // Space comes back: the fill files leave the workspace, clean-up frees the store.
       await writeFiles(sb.ws, Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`fill${i}.bin`, null])));
       await full.recovery.deletePoints((await full.recovery.listRecoveryPoints()).filter((p) => p.id !== first.id).map((p) => p.id));

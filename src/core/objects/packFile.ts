@@ -334,7 +334,7 @@ export class PackWriter {
     this.writing = this.writing.then(async () => {
       if (this.failure !== undefined) return;
       try {
-        await (await this.open()).writev(buffers, at);
+        await writeAll(await this.open(), buffers, at);
       } catch (error) {
         this.failure = error;
       } finally {
@@ -359,5 +359,25 @@ export class PackWriter {
   private open(): Promise<fs.FileHandle> {
     this.handle ??= fs.open(this.tempFile, 'w+', PRIVATE_FILE_MODE);
     return this.handle;
+  }
+}
+
+/**
+ * `writev` until every byte is written: a write may be short (a file system filling up writes what
+ * fits and fails only on the next call), and a short write taken as whole would leave a hole in the pack.
+ */
+async function writeAll(handle: fs.FileHandle, buffers: Buffer[], position: number): Promise<void> {
+  let rest = buffers;
+  let at = position;
+  while (rest.length > 0) {
+    const { bytesWritten } = await handle.writev(rest, at);
+    if (bytesWritten === 0) throw Object.assign(new Error('no space left on device (a write made no progress)'), { code: 'ENOSPC' });
+    at += bytesWritten;
+    let skip = bytesWritten;
+    while (rest.length > 0 && skip >= rest[0]!.length) {
+      skip -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (skip > 0) rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
   }
 }
