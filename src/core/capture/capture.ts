@@ -7,7 +7,7 @@ import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
 import type { CaptureCache } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
-import { lstat, readdir, readlink, readWholeFile, stat as statFollow } from './fsCalls';
+import { lstat, readdir, readlink, readWholeFile, stat as statFollow, SyncFs } from './fsCalls';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
 import { countFiles } from './treeWalk';
 
@@ -86,6 +86,8 @@ class CaptureContext {
   readonly pool = new TaskPool(IO_CONCURRENCY, (error) => this.abortScans(error));
   private readonly scans = new Set<(error: unknown) => void>();
   readonly bytes = new Semaphore(BYTES_IN_FLIGHT);
+  /** Metadata calls made synchronously in short slices, while the file system is fast. */
+  readonly syncFs = new SyncFs();
   readonly logger: Logger;
   readonly tooLarge: string[] = [];
   readonly unreadable: string[] = [];
@@ -144,6 +146,13 @@ class CaptureContext {
     });
   }
 
+  /** Lets the event loop run when the current slice of synchronous work is used up. */
+  async yieldIfDue(): Promise<void> {
+    if (!this.syncFs.due) return;
+    await this.syncFs.pause();
+    this.check();
+  }
+
   fileDone(): void {
     this.filesDone++;
     if (this.filesDone % PROGRESS_EVERY === 0) this.input.onProgress?.(this.filesDone);
@@ -154,15 +163,22 @@ class CaptureContext {
 class RootScan {
   /** Paths of files found (for pruning the cache of the folders scanned). */
   readonly seen = new Set<string>();
+  /** The root's normalised path ending with a separator: what `abs` puts before a relative path. */
+  private readonly base: string;
 
   constructor(
     readonly ctx: CaptureContext,
     readonly root: WorkspaceRoot,
     readonly rules: InclusionRules,
-  ) {}
+  ) {
+    const normal = path.normalize(root.path);
+    this.base = normal.endsWith(path.sep) ? normal : normal + path.sep;
+  }
 
+  /** `path.join(root, ...rel.split('/'))` without the cost: every part is a safe name (no separator, `.` or `..`). */
   abs(rel: string): string {
-    return rel === '' ? this.root.path : path.join(this.root.path, ...rel.split('/'));
+    if (rel === '') return this.root.path;
+    return this.base + (path.sep === '/' ? rel : rel.replaceAll('/', path.sep));
   }
 
   /**
@@ -191,14 +207,16 @@ class RootScan {
     let listing: Dirent[];
     let identity: string;
     try {
-      const stat = await ctx.fsCall(() => (rel === '' ? statFollow(abs) : lstat(abs)));
+      ctx.check();
+      const sync = ctx.syncFs.enabled ? ctx.syncFs : null;
+      const stat = sync ? (rel === '' ? sync.stat(abs) : sync.lstat(abs)) : await ctx.fsCall(() => (rel === '' ? statFollow(abs) : lstat(abs)));
       if (!stat.isDirectory()) return this.finishFolder(job);
       identity = `${stat.dev}:${stat.ino}`;
       if (job.ancestors.has(identity)) {
         ctx.logger.warn(`Skipping ${abs}: it is the same folder as one of its parents (a bind mount loop).`);
         return this.finishFolder(job);
       }
-      listing = await ctx.fsCall(() => readdir(abs));
+      listing = sync ? sync.readdir(abs) : await ctx.fsCall(() => readdir(abs));
     } catch (error) {
       this.unreadable(abs, error);
       return this.finishFolder(job);
@@ -222,22 +240,60 @@ class RootScan {
       if (this.rules.excludes(childRel, kind === 'd', folderRules)) continue;
       children.push({ rel: childRel, kind });
     }
-    job.pending = children.length;
-    if (children.length === 0) return this.finishFolder(job);
     const below = new Set(job.ancestors).add(identity);
     listing = [];
+    // Files the cache vouches for are done here, without a task each; the rest is queued.
+    const tasks: (() => Promise<void>)[] = [];
     for (const child of children) {
       if (child.kind === 'd') {
         const sub: FolderJob = { rel: child.rel, ancestors: below, parent: job, entries: [], pending: 0, files: 0 };
-        ctx.pool.push(() => this.listFolder(sub));
-      } else {
+        tasks.push(() => this.listFolder(sub));
+        continue;
+      }
+      const cached = child.kind === 'f' ? this.cachedFile(child.rel) : undefined;
+      if (cached === undefined) {
         const kind = child.kind;
-        ctx.pool.push(async () => {
+        tasks.push(async () => {
           const entry = await this.captureFile(child.rel, kind);
           await this.entryDone(job, entry, entry ? 1 : 0);
         });
+      } else if (cached !== null) {
+        job.entries.push(cached);
+        job.files++;
       }
+      await ctx.yieldIfDue();
     }
+    // set before any task starts: a task may finish while the next ones are queued
+    job.pending = tasks.length;
+    if (tasks.length === 0) return this.finishFolder(job);
+    for (const task of tasks) ctx.pool.push(task);
+  }
+
+  /**
+   * A file with a cache entry, looked at with one synchronous lstat: its entry when the cache vouches
+   * for its content, `null` when it is left out (too large), `undefined` when `captureFile` must look
+   * at it (no entry, changed, not a regular file any more, an error, or synchronous calls are off).
+   */
+  private cachedFile(rel: string): TreeEntry | null | undefined {
+    const ctx = this.ctx;
+    if (!ctx.syncFs.enabled || !ctx.cache.has(this.root.name, rel)) return undefined;
+    const abs = this.abs(rel);
+    let stat: Stats;
+    try {
+      stat = ctx.syncFs.lstat(abs);
+    } catch {
+      return undefined; // captureFile looks again and reports it
+    }
+    if (!stat.isFile()) return undefined;
+    if (stat.size > this.rules.rules.maxFileSize) {
+      ctx.tooLarge.push(abs);
+      return null;
+    }
+    const cached = ctx.cache.lookup(this.root.name, rel, stat);
+    if (cached === undefined || !ctx.objects.has(cached)) return undefined;
+    this.seen.add(rel);
+    ctx.fileDone();
+    return [baseName(rel, this.root.name), 'f', cached, stat.size, stat.mode & 0o777];
   }
 
   private async entryDone(job: FolderJob, entry: TreeEntry | null, files: number): Promise<void> {
@@ -281,7 +337,7 @@ class RootScan {
     const name = baseName(rel, this.root.name);
     try {
       if (kind === 'l') {
-        const target = await ctx.fsCall(() => readlink(abs));
+        const target = ctx.syncFs.enabled ? ctx.syncFs.readlink(abs) : await ctx.fsCall(() => readlink(abs));
         const content = Buffer.from(target, 'utf8');
         const hash = await ctx.objects.putBlob(content);
         this.seen.add(rel);
@@ -291,7 +347,8 @@ class RootScan {
       // With no cache entry the file is read at once (the open file's stat is what counts);
       // otherwise its stat decides whether it must be read.
       if (ctx.cache.has(this.root.name, rel)) {
-        const stat = await ctx.fsCall(() => lstat(abs));
+        ctx.check();
+        const stat = ctx.syncFs.enabled ? ctx.syncFs.lstat(abs) : await ctx.fsCall(() => lstat(abs));
         if (!stat.isFile()) {
           const now = statKind(stat);
           return now === 'l' ? this.captureFile(rel, 'l') : null; // replaced while we looked

@@ -71,3 +71,87 @@ export async function readWholeFile(file: string, maxSize: number, reserve?: (si
     await close(fd);
   }
 }
+
+/** Main-thread time a capture spends at most before it lets the event loop run (between two folders or files). */
+const SLICE_MS = 8;
+/** One synchronous call slower than this means a slow file system (network, cold disk). */
+const SLOW_CALL_MS = 20;
+/** Average time of the synchronous calls of one slice above which the file system counts as slow. */
+const SLOW_AVERAGE_MS = 0.25;
+
+/**
+ * The small metadata calls of a capture (lstat, stat, readdir, readlink) made synchronously on the
+ * main thread: on a local file system an `lstat` takes a few microseconds, while a round trip through
+ * the thread pool costs ten times that in callbacks, promises and thread hand-offs. The calls run in
+ * slices of at most `SLICE_MS`: the caller asks `due` after each one and awaits `pause()` when the
+ * slice is used up, so an editor sharing the thread stays responsive. Once a call proves slow (a
+ * network or cold file system) `enabled` turns false and the caller uses the thread pool instead.
+ */
+export class SyncFs {
+  private sliceStart = performance.now();
+  private sliceCalls = 0;
+  private sliceCallMs = 0;
+  private slow = false;
+
+  /** Whether synchronous calls are still used. */
+  get enabled(): boolean {
+    return !this.slow;
+  }
+
+  /** Whether the current slice is used up (then await `pause()` before more work). */
+  get due(): boolean {
+    return performance.now() - this.sliceStart >= SLICE_MS;
+  }
+
+  /** Lets the event loop run, then starts a new slice. */
+  async pause(): Promise<void> {
+    if (this.sliceCalls > 0 && this.sliceCallMs / this.sliceCalls > SLOW_AVERAGE_MS) this.slow = true;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
+    this.sliceCalls = 0;
+    this.sliceCallMs = 0;
+  }
+
+  lstat(file: string): fs.Stats {
+    const start = performance.now();
+    try {
+      return fs.lstatSync(file);
+    } finally {
+      this.took(start);
+    }
+  }
+
+  stat(file: string): fs.Stats {
+    const start = performance.now();
+    try {
+      return fs.statSync(file);
+    } finally {
+      this.took(start);
+    }
+  }
+
+  readdir(dir: string): fs.Dirent[] {
+    const start = performance.now();
+    try {
+      return fs.readdirSync(dir, { withFileTypes: true });
+    } finally {
+      this.took(start);
+    }
+  }
+
+  readlink(file: string): string {
+    const start = performance.now();
+    try {
+      return fs.readlinkSync(file);
+    } finally {
+      this.took(start);
+    }
+  }
+
+  private took(start: number): void {
+    const ms = performance.now() - start;
+    this.sliceCalls++;
+    this.sliceCallMs += ms;
+    if (ms > SLOW_CALL_MS) this.slow = true;
+  }
+}
