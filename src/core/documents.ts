@@ -83,16 +83,25 @@ export async function readDocument<T>(file: string, type: DocumentType<T>): Prom
 export interface WriteOptions {
   /** fsync the file before the rename (default true). Caches that can be rebuilt skip it. */
   readonly durable?: boolean;
+  /**
+   * Skip the schema check before writing: for a large document the caller builds only from values
+   * of the right types (the capture cache). It is still validated when read.
+   */
+  readonly trusted?: boolean;
 }
 
 /** Validates and writes a document atomically (temp file, fsync, rename), owner-only. */
 export async function writeDocument<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): Promise<void> {
-  const checked = type.schema.safeParse(value);
-  if (!checked.success) {
-    throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
+  let data = value;
+  if (!options.trusted) {
+    const checked = type.schema.safeParse(value);
+    if (!checked.success) {
+      throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
+    }
+    data = checked.data;
   }
   try {
-    await writeFileAtomic(file, JSON.stringify(checked.data), { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
+    await writeFileAtomic(file, JSON.stringify(data), { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {
     throw ioError(`write the ${type.name} ${file}`, error);
   }

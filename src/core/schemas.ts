@@ -170,9 +170,20 @@ export const captureCacheEntrySchema = z.tuple([z.number(), z.number(), z.number
 export type CaptureCacheEntry = z.infer<typeof captureCacheEntrySchema>;
 export const captureCacheSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
+  /** Names this writing of the document: journal lines of another generation are ignored. */
+  generation: z.string().min(1).max(64).optional(),
   roots: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
 });
 export type CaptureCacheDocument = z.infer<typeof captureCacheSchema>;
+/** One line of the capture cache's journal: the changes of one save, on top of the document of generation `g`. */
+export const captureCacheJournalLineSchema = z.object({
+  g: z.string().min(1).max(64),
+  /** root name → relative path → entry set */
+  set: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
+  /** root name → relative paths dropped */
+  del: z.record(z.string(), z.array(z.string())),
+});
+export type CaptureCacheJournalLine = z.infer<typeof captureCacheJournalLineSchema>;
 
 export const auditEntrySchema = z.object({
   at: isoTime,

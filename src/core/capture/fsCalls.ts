@@ -74,23 +74,27 @@ export async function readWholeFile(file: string, maxSize: number, reserve?: (si
 
 /** Main-thread time a capture spends at most before it lets the event loop run (between two folders or files). */
 const SLICE_MS = 8;
-/** One synchronous call slower than this means a slow file system (network, cold disk). */
-const SLOW_CALL_MS = 20;
-/** Average time of the synchronous calls of one slice above which the file system counts as slow. */
-const SLOW_AVERAGE_MS = 0.25;
+/** A synchronous call slower than this is slow; a slice of mostly slow calls means a slow file system (network, cold disk). */
+const SLOW_CALL_MS = 2;
+/** Fewest calls in a slice to judge the file system by (a single slow call may be the thread being descheduled). */
+const CALLS_TO_JUDGE = 4;
+/** One call this slow turns synchronous calls off at once. */
+const STALLED_CALL_MS = 500;
 
 /**
  * The small metadata calls of a capture (lstat, stat, readdir, readlink) made synchronously on the
  * main thread: on a local file system an `lstat` takes a few microseconds, while a round trip through
  * the thread pool costs ten times that in callbacks, promises and thread hand-offs. The calls run in
  * slices of at most `SLICE_MS`: the caller asks `due` after each one and awaits `pause()` when the
- * slice is used up, so an editor sharing the thread stays responsive. Once a call proves slow (a
- * network or cold file system) `enabled` turns false and the caller uses the thread pool instead.
+ * slice is used up, so an editor sharing the thread stays responsive. When most calls of a slice
+ * are slow, or one call stalls (a network or cold file system), `enabled` turns false and the caller
+ * uses the thread pool for the rest of the capture. A busy machine alone does not: the thread being
+ * descheduled makes one call of a slice slow, not most of them.
  */
 export class SyncFs {
   private sliceStart = performance.now();
   private sliceCalls = 0;
-  private sliceCallMs = 0;
+  private sliceSlowCalls = 0;
   private slow = false;
 
   /** Whether synchronous calls are still used. */
@@ -105,11 +109,11 @@ export class SyncFs {
 
   /** Lets the event loop run, then starts a new slice. */
   async pause(): Promise<void> {
-    if (this.sliceCalls > 0 && this.sliceCallMs / this.sliceCalls > SLOW_AVERAGE_MS) this.slow = true;
+    if (this.sliceCalls >= CALLS_TO_JUDGE && this.sliceSlowCalls * 2 > this.sliceCalls) this.slow = true;
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.sliceStart = performance.now();
     this.sliceCalls = 0;
-    this.sliceCallMs = 0;
+    this.sliceSlowCalls = 0;
   }
 
   lstat(file: string): fs.Stats {
@@ -151,7 +155,7 @@ export class SyncFs {
   private took(start: number): void {
     const ms = performance.now() - start;
     this.sliceCalls++;
-    this.sliceCallMs += ms;
-    if (ms > SLOW_CALL_MS) this.slow = true;
+    if (ms > SLOW_CALL_MS) this.sliceSlowCalls++;
+    if (ms > STALLED_CALL_MS) this.slow = true;
   }
 }
