@@ -72,6 +72,42 @@ describe('full scan', () => {
     assert.ok(h.cache.lookup('ws', 'a.txt', await fs.stat(path.join(ws, 'a.txt'))));
   });
 
+  test('a folder whose entries are unchanged takes its last tree; changed folders up to the root are put again', async () => {
+    const ws = await workspace({ 'top.txt': 'top', 'a/b/c/deep.txt': 'deep', 'a/b/side.txt': 'side', 'x/y/z.txt': 'zed', 'x/w.txt': 'w' });
+    await ageAll(ws);
+    const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    const captureCounting = async (harness: CaptureHarness) => {
+      const batch = harness.objects.beginBatch();
+      let treesPut = 0;
+      const counting = Object.assign(Object.create(batch) as typeof batch, {
+        putTree: (tree: Parameters<typeof batch.putTree>[0]) => {
+          treesPut++;
+          return batch.putTree(tree);
+        },
+      });
+      const result = await captureWorkspace({ roots: harness.roots, rules: harness.rules, objects: counting, cache: harness.cache });
+      await batch.commit();
+      return { root: result.root, treesPut };
+    };
+    const first = await captureCounting(h);
+    assert.equal(first.treesPut, 7, 'every folder (6 with the root) and the top tree');
+    const again = await captureCounting(h);
+    assert.deepEqual(again, { root: first.root, treesPut: 1 }, 'only the top tree, which names the roots');
+    await writeTree(ws, { 'a/b/c/deep.txt': 'deeper' });
+    await ageAll(ws);
+    const edited = await captureCounting(h);
+    assert.equal(edited.treesPut, 5, 'a/b/c, a/b, a, the root folder and the top tree');
+    const fresh = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    assert.equal((await fresh.capture()).root, edited.root, 'the same tree as a scan with an empty cache');
+    // the trees it remembers are not in this store: they are put, not trusted
+    const otherStore = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    otherStore.cache = h.cache;
+    const elsewhere = await captureCounting(otherStore);
+    assert.equal(elsewhere.root, edited.root);
+    assert.equal(elsewhere.treesPut, 7);
+    assert.equal((await listFiles(otherStore.objects, elsewhere.root)).size, 5);
+  });
+
   test('the cache survives a save and load, and a cached hash whose object is missing is not trusted', async () => {
     const ws = await workspace({ 'a.txt': 'alpha', 'b.txt': 'beta' });
     await ageAll(ws);

@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
 import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
-import type { CaptureCache } from './captureCache';
+import type { CaptureCache, FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
 import { lstat, readdir, readlink, readWholeFile, stat as statFollow, SyncFs } from './fsCalls';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
@@ -165,6 +165,8 @@ class RootScan {
   readonly seen = new Set<string>();
   /** The root's normalised path ending with a separator: what `abs` puts before a relative path. */
   private readonly base: string;
+  /** The trees of the folders scanned, by folder path (for `CaptureCache.folderTrees`). */
+  readonly trees = new Map<string, FolderTree>();
 
   constructor(
     readonly ctx: CaptureContext,
@@ -307,16 +309,23 @@ class RootScan {
     const entries = job.entries;
     job.entries = [];
     let scanned: Scanned = { entry: null, files: 0 };
-    if (entries.length > 0 || job.rel === '') scanned = { entry: await this.putFolder(baseName(job.rel, this.root.name), entries), files: job.files };
+    if (entries.length > 0 || job.rel === '') scanned = { entry: await this.putFolder(baseName(job.rel, this.root.name), entries, job.rel), files: job.files };
     if (job.parent) await this.entryDone(job.parent, scanned.entry, scanned.files);
     else job.done!(scanned);
   }
 
-  async putFolder(name: string, entries: TreeEntry[]): Promise<TreeEntry> {
+  /**
+   * Puts the tree of a folder (named `name` in its parent). With `rel`, the folder's path in a scan, a
+   * folder whose entries are those of its last tree takes that tree's hash without encoding it again.
+   */
+  async putFolder(name: string, entries: TreeEntry[], rel?: string): Promise<TreeEntry> {
     const tree = makeTree(entries);
     let size = 0;
     for (const entry of entries) size += entry[3];
-    const hash = await this.ctx.objects.putTree(tree);
+    const objects = this.ctx.objects;
+    let hash = rel === undefined ? undefined : this.ctx.cache.folderTrees.sameTree(this.root.name, rel, tree.e);
+    if (hash === undefined || !objects.has(hash)) hash = await objects.putTree(tree);
+    if (rel !== undefined) this.trees.set(rel, { entries: tree.e, hash });
     return [name, 'd', hash, size, 0];
   }
 
@@ -470,6 +479,7 @@ async function scanRoot(scan: RootScan): Promise<Scanned> {
   }
   const result = await scan.scanFolder('', new Set());
   scan.ctx.cache.prune(scan.root.name, scan.seen);
+  scan.ctx.cache.folderTrees.replace(scan.root.name, scan.trees);
   return { entry: result.entry ?? (await scan.putFolder(scan.root.name, [])), files: result.files };
 }
 
@@ -615,6 +625,7 @@ class HintRoot {
       else if (op.type === 'delete') ctx.cache.forget(scan.root.name, rel);
     }
     ctx.cache.prune(scan.root.name, scan.seen, prunedFolders);
+    ctx.cache.folderTrees.merge(scan.root.name, scan.trees);
     const entry = (await this.build(top, scan.root.name)) ?? (await scan.putFolder(scan.root.name, []));
     return { entry, files: 0 };
   }
@@ -759,7 +770,10 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     }
     fileCount += previousCount;
   }
-  if (!hint) input.cache.retainRoots(input.roots.map((root) => root.name));
+  if (!hint) {
+    input.cache.retainRoots(input.roots.map((root) => root.name));
+    input.cache.folderTrees.retainRoots(input.roots.map((root) => root.name));
+  }
   const rootHash = await input.objects.putTree(makeTree(rootEntries));
   let totalSize = 0;
   for (const entry of rootEntries) totalSize += entry[3];

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, readDocument, writeDocument } from '../documents';
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheEntry } from '../schemas';
+import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheEntry, type TreeEntry } from '../schemas';
 import { GitignoreCache } from './inclusionRules';
 
 /** What the cache compares: the fields of `fs.Stats` that change when a file's content may have. */
@@ -55,6 +55,8 @@ export class CaptureCache {
   private journalBytes = 0;
   /** Parsed `.gitignore` files, kept between captures (not saved). */
   readonly gitignores = new GitignoreCache();
+  /** The last tree of each folder scanned, kept between captures (not saved). */
+  readonly folderTrees = new FolderTrees();
 
   private constructor(
     /** Where it is saved; `undefined` for a cache kept in memory only. */
@@ -238,6 +240,7 @@ export class CaptureCache {
     }
     this.roots.clear();
     this.gitignores.clear();
+    this.folderTrees.clear();
   }
 
   /**
@@ -319,4 +322,54 @@ function isUnderAny(rel: string, folders: ReadonlySet<string>): boolean {
     if (folders.has(rel.slice(0, at))) return true;
   }
   return false;
+}
+
+/** A folder's sorted tree entries and the hash of the tree object they make. */
+export interface FolderTree {
+  readonly entries: readonly TreeEntry[];
+  readonly hash: string;
+}
+
+/**
+ * The last tree put for each folder (per root name and root-relative folder path), so that a scan can
+ * take the hash of a folder whose entries are all unchanged instead of encoding and hashing its tree
+ * again. Equal entries always make the same tree, so an entry here is never wrong, only perhaps
+ * unused; the caller still checks that the object is in the store. In memory only.
+ */
+export class FolderTrees {
+  private readonly roots = new Map<string, Map<string, FolderTree>>();
+
+  /** The hash of the tree last put for `rel` if it had exactly these (sorted) entries. */
+  sameTree(root: string, rel: string, entries: readonly TreeEntry[]): string | undefined {
+    const last = this.roots.get(root)?.get(rel);
+    if (!last || last.entries.length !== entries.length) return undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const a = last.entries[i]!;
+      const b = entries[i]!;
+      if (a !== b && (a[0] !== b[0] || a[1] !== b[1] || a[2] !== b[2] || a[3] !== b[3] || a[4] !== b[4])) return undefined;
+    }
+    return last.hash;
+  }
+
+  /** After a scan of the whole root: the folders it put replace all of the root's. */
+  replace(root: string, trees: Map<string, FolderTree>): void {
+    this.roots.set(root, trees);
+  }
+
+  /** After a scan of some folders of a root: theirs are updated, the others kept. */
+  merge(root: string, trees: Map<string, FolderTree>): void {
+    const known = this.roots.get(root);
+    if (!known) this.roots.set(root, trees);
+    else for (const [rel, tree] of trees) known.set(rel, tree);
+  }
+
+  /** Keeps only the roots named. */
+  retainRoots(names: Iterable<string>): void {
+    const keep = new Set(names);
+    for (const root of [...this.roots.keys()]) if (!keep.has(root)) this.roots.delete(root);
+  }
+
+  clear(): void {
+    this.roots.clear();
+  }
 }
