@@ -7,7 +7,7 @@ import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
 import type { CaptureCache, FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
-import { lstat, readdir, readlink, readWholeFile, stat as statFollow, SyncFs } from './fsCalls';
+import { lstat, readdir, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
 import { countFiles } from './treeWalk';
 
@@ -379,10 +379,22 @@ class RootScan {
         held = await ctx.bytes.acquire(Math.max(size, 1));
       };
       try {
-        const read = await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve)).catch((error: unknown) => {
-          if (errorCode(error) === 'ELOOP') return 'link' as const; // it became a link: O_NOFOLLOW refused it
+        // it became a link: O_NOFOLLOW refused it
+        const becameLink = (error: unknown): 'link' => {
+          if (errorCode(error) === 'ELOOP') return 'link';
           throw error;
-        });
+        };
+        let read: WholeFile | 'link' | undefined;
+        if (ctx.syncFs.enabled) {
+          ctx.check();
+          try {
+            read = ctx.syncFs.readSmallFile(abs, this.rules.rules.maxFileSize);
+          } catch (error) {
+            read = becameLink(error);
+          }
+        }
+        read ??= await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve)).catch(becameLink);
+        await ctx.yieldIfDue();
         if (read === 'link') return await this.captureFile(rel, 'l');
         if (read.kind === 'too-large') ctx.tooLarge.push(abs);
         if (read.kind !== 'read') return null;

@@ -72,6 +72,8 @@ export async function readWholeFile(file: string, maxSize: number, reserve?: (si
   }
 }
 
+/** Files up to this size are read with synchronous calls (when those are on); larger ones through the thread pool. */
+export const SYNC_READ_BYTES = 256 * 1024;
 /** Main-thread time a capture spends at most before it lets the event loop run (between two folders or files). */
 const SLICE_MS = 8;
 /** A synchronous call slower than this is slow; a slice of mostly slow calls means a slow file system (network, cold disk). */
@@ -139,6 +141,34 @@ export class SyncFs {
     try {
       return fs.readdirSync(dir, { withFileTypes: true });
     } finally {
+      this.took(start);
+    }
+  }
+
+  /**
+   * `readWholeFile` with synchronous calls, for a file of at most `SYNC_READ_BYTES`; `undefined` when
+   * it is larger (read it with `readWholeFile`).
+   */
+  readSmallFile(file: string, maxSize: number): WholeFile | undefined {
+    const start = performance.now();
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      const stats = fs.fstatSync(fd);
+      if (!stats.isFile()) return { kind: 'not-a-file' };
+      if (stats.size > maxSize) return { kind: 'too-large', size: stats.size };
+      if (stats.size > SYNC_READ_BYTES) return undefined;
+      const readAt = Date.now();
+      const buffer = Buffer.allocUnsafe(stats.size);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const bytesRead = fs.readSync(fd, buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return { kind: 'read', content: filled === buffer.length ? buffer : buffer.subarray(0, filled), stat: stats, readAt };
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
       this.took(start);
     }
   }
