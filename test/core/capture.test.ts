@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, listFiles, lookupEntry } from '../../src/core/capture';
 import { StateError } from '../../src/core/errors';
 import { hashObject } from '../../src/core/objects/hash';
-import { ageAll, CaptureHarness, cleanupTempDirs, openStore, tempDir, writeTree } from './helpers/captureFixtures';
+import { age, ageAll, CaptureHarness, cleanupTempDirs, openStore, tempDir, writeTree } from './helpers/captureFixtures';
 
 after(cleanupTempDirs);
 
@@ -106,6 +106,40 @@ describe('full scan', () => {
     assert.equal(elsewhere.root, edited.root);
     assert.equal(elsewhere.treesPut, 7);
     assert.equal((await listFiles(otherStore.objects, elsewhere.root)).size, 5);
+  });
+
+  test('synchronous calls and the thread pool capture the same tree, skip the same files and read the same ones', async () => {
+    const ws = await workspace({
+      'a.txt': 'alpha',
+      'empty.txt': '',
+      'src/deep/er/code.ts': 'export {};\n',
+      'src/medium.bin': randomBytes(300 * 1024), // above the size read synchronously
+      'big/huge.bin': randomBytes(1100 * 1024), // above maxFileSize
+      '.env': 'SECRET=1',
+    });
+    await fs.symlink('../a.txt', path.join(ws, 'src', 'link'));
+    await ageAll(ws);
+    const results = [];
+    for (const syncCalls of [true, false]) {
+      const h = await CaptureHarness.create([{ name: 'ws', path: ws }], { maxFileSize: 1024 * 1024 });
+      const first = await h.capture({ syncCalls });
+      const second = await h.capture({ syncCalls });
+      const code = path.join(ws, 'src', 'deep', 'er', 'code.ts');
+      await fs.writeFile(code, 'export const x = 1;\n');
+      await age(code);
+      const third = await h.capture({ syncCalls });
+      await fs.writeFile(code, 'export {};\n');
+      await age(code);
+      results.push(
+        [first, second, third].map((r) => ({ root: r.root, fileCount: r.fileCount, filesHashed: r.filesHashed, skipped: r.skipped })),
+      );
+    }
+    assert.deepEqual(results[0], results[1]);
+    assert.deepEqual(
+      results[0]!.map((r) => r.filesHashed),
+      [4, 0, 1],
+    );
+    assert.deepEqual(results[0]![0]!.skipped.tooLarge, [path.join(ws, 'big', 'huge.bin')]);
   });
 
   test('the cache survives a save and load, and a cached hash whose object is missing is not trusted', async () => {

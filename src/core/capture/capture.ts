@@ -37,6 +37,12 @@ export interface CaptureInput {
   /** Called now and then with the number of files captured so far. */
   readonly onProgress?: (filesDone: number) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Make the small file-system calls (lstat, readdir, reading files up to 256 kB) synchronously, in
+   * slices of a few milliseconds, while the file system answers fast (default). `false`: every call
+   * goes through the thread pool.
+   */
+  readonly syncCalls?: boolean;
 }
 
 export interface CaptureResult {
@@ -86,8 +92,8 @@ class CaptureContext {
   readonly pool = new TaskPool(IO_CONCURRENCY, (error) => this.abortScans(error));
   private readonly scans = new Set<(error: unknown) => void>();
   readonly bytes = new Semaphore(BYTES_IN_FLIGHT);
-  /** Metadata calls made synchronously in short slices, while the file system is fast. */
-  readonly syncFs = new SyncFs();
+  /** Small file-system calls made synchronously in short slices, while the file system is fast. */
+  readonly syncFs: SyncFs;
   readonly logger: Logger;
   readonly tooLarge: string[] = [];
   readonly unreadable: string[] = [];
@@ -98,6 +104,7 @@ class CaptureContext {
 
   constructor(readonly input: CaptureInput) {
     this.logger = input.logger ?? silentLogger;
+    this.syncFs = new SyncFs(input.syncCalls ?? true);
   }
 
   get objects(): ObjectWriter {
@@ -146,9 +153,8 @@ class CaptureContext {
     });
   }
 
-  /** Lets the event loop run when the current slice of synchronous work is used up. */
-  async yieldIfDue(): Promise<void> {
-    if (!this.syncFs.due) return;
+  /** Lets the event loop run (call when `syncFs.due`: the current slice of synchronous work is used up). */
+  async pause(): Promise<void> {
     await this.syncFs.pause();
     this.check();
   }
@@ -263,7 +269,7 @@ class RootScan {
         job.entries.push(cached);
         job.files++;
       }
-      await ctx.yieldIfDue();
+      if (ctx.syncFs.due) await ctx.pause();
     }
     // set before any task starts: a task may finish while the next ones are queued
     job.pending = tasks.length;
@@ -394,7 +400,7 @@ class RootScan {
           }
         }
         read ??= await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve)).catch(becameLink);
-        await ctx.yieldIfDue();
+        if (ctx.syncFs.due) await ctx.pause();
         if (read === 'link') return await this.captureFile(rel, 'l');
         if (read.kind === 'too-large') ctx.tooLarge.push(abs);
         if (read.kind !== 'read') return null;

@@ -94,10 +94,16 @@ const STALLED_CALL_MS = 500;
  * descheduled makes one call of a slice slow, not most of them.
  */
 export class SyncFs {
-  private sliceStart = performance.now();
+  private sliceStart: number;
   private sliceCalls = 0;
   private sliceSlowCalls = 0;
-  private slow = false;
+  private slow: boolean;
+
+  /** `enabled: false` makes every call go through the thread pool; `now` is the clock (ms), for tests. */
+  constructor(enabled = true, private readonly now: () => number = () => performance.now()) {
+    this.slow = !enabled;
+    this.sliceStart = now();
+  }
 
   /** Whether synchronous calls are still used. */
   get enabled(): boolean {
@@ -106,20 +112,20 @@ export class SyncFs {
 
   /** Whether the current slice is used up (then await `pause()` before more work). */
   get due(): boolean {
-    return performance.now() - this.sliceStart >= SLICE_MS;
+    return this.now() - this.sliceStart >= SLICE_MS;
   }
 
   /** Lets the event loop run, then starts a new slice. */
   async pause(): Promise<void> {
     if (this.sliceCalls >= CALLS_TO_JUDGE && this.sliceSlowCalls * 2 > this.sliceCalls) this.slow = true;
     await new Promise<void>((resolve) => setImmediate(resolve));
-    this.sliceStart = performance.now();
+    this.sliceStart = this.now();
     this.sliceCalls = 0;
     this.sliceSlowCalls = 0;
   }
 
   lstat(file: string): fs.Stats {
-    const start = performance.now();
+    const start = this.now();
     try {
       return fs.lstatSync(file);
     } finally {
@@ -128,7 +134,7 @@ export class SyncFs {
   }
 
   stat(file: string): fs.Stats {
-    const start = performance.now();
+    const start = this.now();
     try {
       return fs.statSync(file);
     } finally {
@@ -137,7 +143,7 @@ export class SyncFs {
   }
 
   readdir(dir: string): fs.Dirent[] {
-    const start = performance.now();
+    const start = this.now();
     try {
       return fs.readdirSync(dir, { withFileTypes: true });
     } finally {
@@ -150,7 +156,7 @@ export class SyncFs {
    * it is larger (read it with `readWholeFile`).
    */
   readSmallFile(file: string, maxSize: number): WholeFile | undefined {
-    const start = performance.now();
+    const start = this.now();
     let fd: number | undefined;
     try {
       fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
@@ -174,7 +180,7 @@ export class SyncFs {
   }
 
   readlink(file: string): string {
-    const start = performance.now();
+    const start = this.now();
     try {
       return fs.readlinkSync(file);
     } finally {
@@ -183,7 +189,7 @@ export class SyncFs {
   }
 
   private took(start: number): void {
-    const ms = performance.now() - start;
+    const ms = this.now() - start;
     this.sliceCalls++;
     if (ms > SLOW_CALL_MS) this.sliceSlowCalls++;
     if (ms > STALLED_CALL_MS) this.slow = true;
