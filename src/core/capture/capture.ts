@@ -5,7 +5,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
 import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
-import type { CaptureCache, FolderTree } from './captureCache';
+import { CaptureCache, type FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
 import { lstat, readdir, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
@@ -284,7 +284,9 @@ class RootScan {
    */
   private cachedFile(rel: string): TreeEntry | null | undefined {
     const ctx = this.ctx;
-    if (!ctx.syncFs.enabled || !ctx.cache.has(this.root.name, rel)) return undefined;
+    if (!ctx.syncFs.enabled) return undefined;
+    const recorded = ctx.cache.entry(this.root.name, rel);
+    if (recorded === undefined) return undefined;
     const abs = this.abs(rel);
     let stat: Stats;
     try {
@@ -297,7 +299,7 @@ class RootScan {
       ctx.tooLarge.push(abs);
       return null;
     }
-    const cached = ctx.cache.lookup(this.root.name, rel, stat);
+    const cached = CaptureCache.matching(recorded, stat);
     if (cached === undefined || !ctx.objects.has(cached)) return undefined;
     this.seen.add(rel);
     ctx.fileDone();

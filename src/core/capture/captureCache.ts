@@ -162,7 +162,16 @@ export class CaptureCache {
 
   /** The hash of the file if its stat is exactly the one recorded (size, mtime, ctime, inode), else `undefined`. */
   lookup(root: string, rel: string, stat: FileStamp): string | undefined {
-    const entry = this.roots.get(root)?.get(rel);
+    return CaptureCache.matching(this.entry(root, rel), stat);
+  }
+
+  /** The entry of a path, if any (to look it up once, before the file's stat is known). */
+  entry(root: string, rel: string): CaptureCacheEntry | undefined {
+    return this.roots.get(root)?.get(rel);
+  }
+
+  /** The hash of `entry` if `stat` is exactly the one recorded (size, mtime, ctime, inode), else `undefined`. */
+  static matching(entry: CaptureCacheEntry | undefined, stat: FileStamp): string | undefined {
     if (!entry) return undefined;
     const [size, mtimeMs, ctimeMs, ino, hash] = entry;
     return size === stat.size && mtimeMs === stat.mtimeMs && ctimeMs === stat.ctimeMs && ino === stat.ino ? hash : undefined;
