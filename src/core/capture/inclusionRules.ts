@@ -408,8 +408,9 @@ export class InclusionRules {
     } else {
       base = await this.folderRules(parentRel(dirRel));
     }
+    if (hasGitignore === false) return { rules: base, gitignore: null, exclude };
     const file = path.join(this.root.path, ...(dirRel === '' ? [] : dirRel.split('/')), '.gitignore');
-    const gitignore = hasGitignore === false ? null : await readRuleFile(file, this.logger);
+    const gitignore = await readRuleFile(file, this.logger);
     const rules = gitignore === null ? base : this.matcher(base, rebaseGitignore(gitignore, dirRel), file);
     return { rules, gitignore, exclude };
   }
