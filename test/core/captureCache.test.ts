@@ -199,9 +199,28 @@ describe('capture cache', () => {
     loaded.record('ws', 'c.txt', stamp({ ino: 3 }), HASH, NOW);
     await loaded.save();
     await assert.rejects(fs.stat(CaptureCache.journalFile(file)));
-    const doc = JSON.parse(await fs.readFile(file, 'utf8')) as { generation?: string; roots: { ws: object } };
+    const doc = JSON.parse(await fs.readFile(file, 'utf8')) as { generation?: string; columns: { ws: { paths: string[] } } };
     assert.equal(typeof doc.generation, 'string');
-    assert.deepEqual(Object.keys(doc.roots.ws).sort(), ['a.txt', 'c.txt']);
+    assert.deepEqual(doc.columns.ws.paths.sort(), ['a.txt', 'c.txt'], 'written in the compact form');
+  });
+
+  test('the compact form is validated when read: columns of different lengths or a bad hash give an empty cache', async () => {
+    const file = await cacheFile();
+    const cache = CaptureCache.empty(file);
+    cache.record('ws', 'a.txt', stamp(), HASH, NOW);
+    cache.record('ws', 'b.txt', stamp({ ino: 2 }), OTHER, NOW);
+    await cache.save();
+    const good = JSON.parse(await fs.readFile(file, 'utf8')) as { columns: { ws: Record<string, unknown> } };
+    const loaded = await CaptureCache.load(file);
+    assert.equal(loaded.lookup('ws', 'b.txt', stamp({ ino: 2 })), OTHER);
+    assert.equal(loaded.lookup('ws', 'a.txt', stamp()), HASH);
+    const ws = good.columns.ws as { sizes: number[]; hashes: string };
+    for (const damage of [{ sizes: [10] }, { hashes: ws.hashes.slice(0, -1) }, { hashes: `${ws.hashes.slice(0, -1)}g` }, { sizes: [10, 'ten'] }]) {
+      await fs.writeFile(file, JSON.stringify({ ...good, columns: { ws: { ...ws, ...damage } } }));
+      const damaged = await CaptureCache.load(file);
+      assert.equal(damaged.size(), 0, JSON.stringify(damage));
+      assert.equal(damaged.dirty, true);
+    }
   });
 
   test('a journal grown past its limit is folded into the document', async () => {

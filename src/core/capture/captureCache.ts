@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, readDocument, writeDocument } from '../documents';
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheEntry, type TreeEntry } from '../schemas';
+import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
 import { GitignoreCache } from './inclusionRules';
 
 /** What the cache compares: the fields of `fs.Stats` that change when a file's content may have. */
@@ -80,7 +80,11 @@ export class CaptureCache {
     try {
       const doc = await readDocument(file, captureCacheDocument);
       if (doc) {
-        for (const [root, entries] of Object.entries(doc.roots)) cache.roots.set(root, new Map(Object.entries(entries)));
+        if ('columns' in doc) {
+          for (const [root, columns] of Object.entries(doc.columns)) cache.roots.set(root, fromColumns(columns));
+        } else {
+          for (const [root, entries] of Object.entries(doc.roots)) cache.roots.set(root, new Map(Object.entries(entries)));
+        }
         cache.documentBytes = (await fs.stat(file)).size;
         if (doc.generation !== undefined) {
           cache.generation = doc.generation;
@@ -304,12 +308,12 @@ export class CaptureCache {
   /** Writes the whole document under a new generation; the journal's lines no longer apply and it is removed. */
   private async writeWhole(): Promise<void> {
     const file = this.file!;
-    const roots: Record<string, Record<string, CaptureCacheEntry>> = Object.create(null);
-    for (const [root, entries] of this.roots) roots[root] = Object.fromEntries(entries);
+    const columns: Record<string, CaptureCacheColumns> = Object.create(null);
+    for (const [root, entries] of this.roots) columns[root] = toColumns(entries);
     const generation = randomBytes(8).toString('hex');
     await ensurePrivateDir(path.dirname(file));
     // built here from entries of the right types: validated when read, not before every write
-    await writeDocument(file, captureCacheDocument, { schemaVersion: SCHEMA_VERSION, generation, roots }, { durable: false, trusted: true });
+    await writeDocument(file, captureCacheDocument, { schemaVersion: SCHEMA_VERSION, generation, columns }, { durable: false, trusted: true });
     this.generation = generation;
     this.rewrite = false;
     this.pending = new Map();
@@ -323,6 +327,30 @@ export class CaptureCache {
       this.logger.debug(`The old capture cache journal was not removed (its lines are ignored): ${describeCause(error)}`);
     });
   }
+}
+
+function toColumns(entries: Map<string, CaptureCacheEntry>): CaptureCacheColumns {
+  const c: CaptureCacheColumns = { paths: [], sizes: [], mtimes: [], ctimes: [], inodes: [], hashes: '', modes: [] };
+  const hashes: string[] = [];
+  for (const [rel, [size, mtimeMs, ctimeMs, ino, hash, mode]] of entries) {
+    c.paths.push(rel);
+    c.sizes.push(size);
+    c.mtimes.push(mtimeMs);
+    c.ctimes.push(ctimeMs);
+    c.inodes.push(ino);
+    hashes.push(hash);
+    c.modes.push(mode);
+  }
+  c.hashes = hashes.join('');
+  return c;
+}
+
+function fromColumns(c: CaptureCacheColumns): Map<string, CaptureCacheEntry> {
+  const entries = new Map<string, CaptureCacheEntry>();
+  for (let i = 0; i < c.paths.length; i++) {
+    entries.set(c.paths[i]!, [c.sizes[i]!, c.mtimes[i]!, c.ctimes[i]!, c.inodes[i]!, c.hashes.slice(i * 64, i * 64 + 64), c.modes[i]!]);
+  }
+  return entries;
 }
 
 function isUnderAny(rel: string, folders: ReadonlySet<string>): boolean {
