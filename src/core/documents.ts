@@ -149,12 +149,16 @@ function maxBytesOf(type: DocumentType<unknown>): number {
 }
 
 /** Validates a document and gives its text, refusing one too large to be read back. */
-function documentText<T>(type: DocumentType<T>, value: T): string {
-  const checked = type.schema.safeParse(value);
-  if (!checked.success) {
-    throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
+function documentText<T>(type: DocumentType<T>, value: T, options: WriteOptions): string {
+  let data = value;
+  if (!options.trusted) {
+    const checked = type.schema.safeParse(value);
+    if (!checked.success) {
+      throw StateError.invalidState(`Refusing to write an invalid ${type.name}: ${checked.error.issues[0]?.message ?? 'unknown problem'}.`, checked.error);
+    }
+    data = checked.data;
   }
-  const text = JSON.stringify(checked.data);
+  const text = JSON.stringify(data);
   if (Buffer.byteLength(text) > maxBytesOf(type)) {
     throw StateError.invalidState(`Refusing to write a ${type.name} of ${Buffer.byteLength(text)} bytes: at most ${maxBytesOf(type)} can be read back. Store less data in it.`);
   }
@@ -164,11 +168,16 @@ function documentText<T>(type: DocumentType<T>, value: T): string {
 export interface WriteOptions {
   /** fsync the file before the rename (default true). Caches that can be rebuilt skip it. */
   readonly durable?: boolean;
+  /**
+   * Skip the schema check before writing: for a large document the caller builds only from values
+   * of the right types (the capture cache). It is still validated when read.
+   */
+  readonly trusted?: boolean;
 }
 
 /** Validates and writes a document atomically (temp file, fsync, rename), owner-only. */
 export async function writeDocument<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): Promise<void> {
-  const text = documentText(type, value);
+  const text = documentText(type, value, options);
   try {
     await writeFileAtomic(file, text, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {
@@ -178,7 +187,7 @@ export async function writeDocument<T>(file: string, type: DocumentType<T>, valu
 
 /** `writeDocument` with synchronous calls (write-file-atomic's sync form): for the small documents written on every point. */
 export function writeDocumentSync<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): void {
-  const text = documentText(type, value);
+  const text = documentText(type, value, options);
   try {
     writeFileAtomic.sync(file, text, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {

@@ -170,11 +170,47 @@ export type TreeObject = z.infer<typeof treeObjectSchema>;
 /** Capture cache: root name → relative path → [size, mtimeMs, ctimeMs, ino, hash, mode]. */
 export const captureCacheEntrySchema = z.tuple([z.number(), z.number(), z.number(), z.number(), hashSchema, z.number()]);
 export type CaptureCacheEntry = z.infer<typeof captureCacheEntrySchema>;
-export const captureCacheSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  roots: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
-});
+/** The entries of one root as parallel columns: validated far faster than one tuple per path, and smaller. */
+export const captureCacheColumnsSchema = z
+  .object({
+    paths: z.array(z.string()),
+    sizes: z.array(z.number()),
+    mtimes: z.array(z.number()),
+    ctimes: z.array(z.number()),
+    inodes: z.array(z.number()),
+    /** Every path's hash, 64 hex digits each, one after the other. */
+    hashes: z.string().regex(/^[0-9a-f]*$/, 'holds a character that is not a hex digit'),
+    modes: z.array(z.number()),
+  })
+  .refine((c) => {
+    const n = c.paths.length;
+    return c.sizes.length === n && c.mtimes.length === n && c.ctimes.length === n && c.inodes.length === n && c.modes.length === n && c.hashes.length === n * 64;
+  }, 'has columns of different lengths');
+export type CaptureCacheColumns = z.infer<typeof captureCacheColumnsSchema>;
+export const captureCacheSchema = z.union([
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    /** Names this writing of the document: journal lines of another generation are ignored. */
+    generation: z.string().min(1).max(64),
+    columns: z.record(z.string(), captureCacheColumnsSchema),
+  }),
+  // the first form (one tuple per path), still read
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    generation: z.string().min(1).max(64).optional(),
+    roots: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
+  }),
+]);
 export type CaptureCacheDocument = z.infer<typeof captureCacheSchema>;
+/** One line of the capture cache's journal: the changes of one save, on top of the document of generation `g`. */
+export const captureCacheJournalLineSchema = z.object({
+  g: z.string().min(1).max(64),
+  /** root name → relative path → entry set */
+  set: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
+  /** root name → relative paths dropped */
+  del: z.record(z.string(), z.array(z.string())),
+});
+export type CaptureCacheJournalLine = z.infer<typeof captureCacheJournalLineSchema>;
 
 export const auditEntrySchema = z.object({
   at: isoTime,

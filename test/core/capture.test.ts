@@ -8,7 +8,7 @@ import { after, describe, test } from 'node:test';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, listFiles, lookupEntry } from '../../src/core/capture';
 import { StateError } from '../../src/core/errors';
 import { hashObject } from '../../src/core/objects/hash';
-import { ageAll, CaptureHarness, cleanupTempDirs, openStore, tempDir, writeTree } from './helpers/captureFixtures';
+import { age, ageAll, CaptureHarness, cleanupTempDirs, openStore, tempDir, writeTree } from './helpers/captureFixtures';
 
 after(cleanupTempDirs);
 
@@ -70,6 +70,76 @@ describe('full scan', () => {
     assert.equal(second.filesHashed, 1, 'only the racy file is read again');
     assert.equal(h.cache.lookup('ws', 'fresh.txt', await fs.stat(path.join(ws, 'fresh.txt'))), undefined);
     assert.ok(h.cache.lookup('ws', 'a.txt', await fs.stat(path.join(ws, 'a.txt'))));
+  });
+
+  test('a folder whose entries are unchanged takes its last tree; changed folders up to the root are put again', async () => {
+    const ws = await workspace({ 'top.txt': 'top', 'a/b/c/deep.txt': 'deep', 'a/b/side.txt': 'side', 'x/y/z.txt': 'zed', 'x/w.txt': 'w' });
+    await ageAll(ws);
+    const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    const captureCounting = async (harness: CaptureHarness) => {
+      const batch = harness.objects.beginBatch();
+      let treesPut = 0;
+      const counting = Object.assign(Object.create(batch) as typeof batch, {
+        putTree: (tree: Parameters<typeof batch.putTree>[0]) => {
+          treesPut++;
+          return batch.putTree(tree);
+        },
+      });
+      const result = await captureWorkspace({ roots: harness.roots, rules: harness.rules, objects: counting, cache: harness.cache });
+      await batch.commit();
+      return { root: result.root, treesPut };
+    };
+    const first = await captureCounting(h);
+    assert.equal(first.treesPut, 7, 'every folder (6 with the root) and the top tree');
+    const again = await captureCounting(h);
+    assert.deepEqual(again, { root: first.root, treesPut: 1 }, 'only the top tree, which names the roots');
+    await writeTree(ws, { 'a/b/c/deep.txt': 'deeper' });
+    await ageAll(ws);
+    const edited = await captureCounting(h);
+    assert.equal(edited.treesPut, 5, 'a/b/c, a/b, a, the root folder and the top tree');
+    const fresh = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    assert.equal((await fresh.capture()).root, edited.root, 'the same tree as a scan with an empty cache');
+    // the trees it remembers are not in this store: they are put, not trusted
+    const otherStore = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    otherStore.cache = h.cache;
+    const elsewhere = await captureCounting(otherStore);
+    assert.equal(elsewhere.root, edited.root);
+    assert.equal(elsewhere.treesPut, 7);
+    assert.equal((await listFiles(otherStore.objects, elsewhere.root)).size, 5);
+  });
+
+  test('synchronous calls and the thread pool capture the same tree, skip the same files and read the same ones', async () => {
+    const ws = await workspace({
+      'a.txt': 'alpha',
+      'empty.txt': '',
+      'src/deep/er/code.ts': 'export {};\n',
+      'src/medium.bin': randomBytes(300 * 1024), // above the size read synchronously
+      'big/huge.bin': randomBytes(1100 * 1024), // above maxFileSize
+      '.env': 'SECRET=1',
+    });
+    await fs.symlink('../a.txt', path.join(ws, 'src', 'link'));
+    await ageAll(ws);
+    const results = [];
+    for (const syncCalls of [true, false]) {
+      const h = await CaptureHarness.create([{ name: 'ws', path: ws }], { maxFileSize: 1024 * 1024 });
+      const first = await h.capture({ syncCalls });
+      const second = await h.capture({ syncCalls });
+      const code = path.join(ws, 'src', 'deep', 'er', 'code.ts');
+      await fs.writeFile(code, 'export const x = 1;\n');
+      await age(code);
+      const third = await h.capture({ syncCalls });
+      await fs.writeFile(code, 'export {};\n');
+      await age(code);
+      results.push(
+        [first, second, third].map((r) => ({ root: r.root, fileCount: r.fileCount, filesHashed: r.filesHashed, skipped: r.skipped })),
+      );
+    }
+    assert.deepEqual(results[0], results[1]);
+    assert.deepEqual(
+      results[0]!.map((r) => r.filesHashed),
+      [4, 0, 1],
+    );
+    assert.deepEqual(results[0]![0]!.skipped.tooLarge, [path.join(ws, 'big', 'huge.bin')]);
   });
 
   test('the cache survives a save and load, and a cached hash whose object is missing is not trusted', async () => {

@@ -113,4 +113,134 @@ describe('capture cache', () => {
     cache.retainRoots(['ws']);
     assert.deepEqual([cache.size('ws'), cache.size('other')], [1, 0]);
   });
+  test('a save after the first appends the changes to the journal; the document is not rewritten', async () => {
+    const file = await cacheFile();
+    const journal = CaptureCache.journalFile(file);
+    const cache = CaptureCache.empty(file);
+    for (let i = 0; i < 50; i++) cache.record('ws', `f${i}.txt`, stamp({ ino: i }), HASH, NOW);
+    assert.equal(await cache.save(), true);
+    await assert.rejects(fs.stat(journal), 'the first save writes the whole document');
+    const document = await fs.readFile(file, 'utf8');
+    cache.record('ws', 'f1.txt', stamp({ ino: 1, size: 11 }), OTHER, NOW); // changed
+    cache.forget('ws', 'f2.txt'); // dropped
+    cache.record('ws', 'dir/__proto__', stamp({ ino: 100 }), OTHER, NOW); // added
+    cache.record('other', 'constructor', stamp({ ino: 101 }), HASH, NOW); // a new root
+    assert.equal(await cache.save(), true);
+    cache.prune('ws', new Set(['f1.txt', 'f3.txt', 'dir/__proto__']), ['']);
+    assert.equal(await cache.save(), true);
+    assert.equal(await fs.readFile(file, 'utf8'), document, 'the document is as the first save wrote it');
+    assert.equal((await fs.readFile(journal, 'utf8')).trimEnd().split('\n').length, 2, 'one line per save');
+    if (process.platform !== 'win32') assert.equal((await fs.stat(journal)).mode & 0o777, 0o600);
+    const loaded = await CaptureCache.load(file);
+    assert.equal(loaded.dirty, false);
+    assert.deepEqual([loaded.size('ws'), loaded.size('other')], [3, 1]);
+    assert.equal(loaded.lookup('ws', 'f1.txt', stamp({ ino: 1, size: 11 })), OTHER);
+    assert.equal(loaded.lookup('ws', 'f3.txt', stamp({ ino: 3 })), HASH);
+    assert.equal(loaded.lookup('ws', 'dir/__proto__', stamp({ ino: 100 })), OTHER);
+    assert.equal(loaded.lookup('other', 'constructor', stamp({ ino: 101 })), HASH);
+    assert.equal(loaded.has('ws', 'f2.txt'), false);
+  });
+
+  test('a torn or invalid journal line is skipped, and the next save rewrites the document and drops the journal', async () => {
+    const file = await cacheFile();
+    const journal = CaptureCache.journalFile(file);
+    const cache = CaptureCache.empty(file);
+    cache.record('ws', 'a.txt', stamp(), HASH, NOW);
+    await cache.save();
+    cache.record('ws', 'b.txt', stamp({ ino: 2 }), HASH, NOW);
+    await cache.save();
+    const good = await fs.readFile(journal, 'utf8');
+    const generation = (JSON.parse(good) as { g: string }).g;
+    const invalid = JSON.stringify({ g: generation, set: { ws: { 'c.txt': [1, 2, 3, 4, 'not-a-hash', 5] } }, del: {} });
+    await fs.writeFile(journal, `${invalid}\n${good}{"g":"${generation}","set":{"ws":{"d.t`);
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined };
+    const loaded = await CaptureCache.load(file, logger);
+    assert.equal(loaded.lookup('ws', 'b.txt', stamp({ ino: 2 })), HASH, 'the valid line applies');
+    assert.equal(loaded.has('ws', 'c.txt'), false);
+    assert.equal(loaded.size('ws'), 2);
+    assert.equal(warnings.length, 1);
+    assert.equal(loaded.dirty, true);
+    assert.equal(await loaded.save(), true);
+    await assert.rejects(fs.stat(journal), 'the journal is folded into the document');
+    const again = await CaptureCache.load(file);
+    assert.equal(again.size('ws'), 2);
+    assert.equal(again.lookup('ws', 'b.txt', stamp({ ino: 2 })), HASH);
+  });
+
+  test('journal lines of an older document (another generation) are ignored', async () => {
+    const file = await cacheFile();
+    const journal = CaptureCache.journalFile(file);
+    const first = CaptureCache.empty(file);
+    first.record('ws', 'a.txt', stamp(), HASH, NOW);
+    await first.save();
+    first.record('ws', 'b.txt', stamp({ ino: 2 }), HASH, NOW);
+    await first.save();
+    const oldLine = await fs.readFile(journal, 'utf8');
+    // another writer rewrites the document (a new generation) from a view without b.txt
+    const second = CaptureCache.empty(file);
+    second.record('ws', 'a.txt', stamp(), HASH, NOW);
+    await second.save();
+    await fs.writeFile(journal, oldLine);
+    const loaded = await CaptureCache.load(file);
+    assert.equal(loaded.has('ws', 'b.txt'), false);
+    assert.equal(loaded.lookup('ws', 'a.txt', stamp()), HASH);
+    assert.equal(loaded.dirty, false);
+  });
+
+  test('a document without a generation (an older version wrote it) is loaded and rewritten on the next save', async () => {
+    const file = await cacheFile();
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await fs.writeFile(file, JSON.stringify({ schemaVersion: 1, roots: { ws: { 'a.txt': [10, NOW - 60_000, NOW - 60_000, 42, HASH, 0o644] } } }));
+    await fs.writeFile(CaptureCache.journalFile(file), `${JSON.stringify({ g: 'x', set: { ws: { 'b.txt': [10, NOW - 60_000, NOW - 60_000, 42, HASH, 0o644] } }, del: {} })}\n`);
+    const loaded = await CaptureCache.load(file);
+    assert.equal(loaded.lookup('ws', 'a.txt', stamp()), HASH);
+    assert.equal(loaded.has('ws', 'b.txt'), false, 'a journal does not apply to a document without a generation');
+    loaded.record('ws', 'c.txt', stamp({ ino: 3 }), HASH, NOW);
+    await loaded.save();
+    await assert.rejects(fs.stat(CaptureCache.journalFile(file)));
+    const doc = JSON.parse(await fs.readFile(file, 'utf8')) as { generation?: string; columns: { ws: { paths: string[] } } };
+    assert.equal(typeof doc.generation, 'string');
+    assert.deepEqual(doc.columns.ws.paths.sort(), ['a.txt', 'c.txt'], 'written in the compact form');
+  });
+
+  test('the compact form is validated when read: columns of different lengths or a bad hash give an empty cache', async () => {
+    const file = await cacheFile();
+    const cache = CaptureCache.empty(file);
+    cache.record('ws', 'a.txt', stamp(), HASH, NOW);
+    cache.record('ws', 'b.txt', stamp({ ino: 2 }), OTHER, NOW);
+    await cache.save();
+    const good = JSON.parse(await fs.readFile(file, 'utf8')) as { columns: { ws: Record<string, unknown> } };
+    const loaded = await CaptureCache.load(file);
+    assert.equal(loaded.lookup('ws', 'b.txt', stamp({ ino: 2 })), OTHER);
+    assert.equal(loaded.lookup('ws', 'a.txt', stamp()), HASH);
+    const ws = good.columns.ws as { sizes: number[]; hashes: string };
+    for (const damage of [{ sizes: [10] }, { hashes: ws.hashes.slice(0, -1) }, { hashes: `${ws.hashes.slice(0, -1)}g` }, { sizes: [10, 'ten'] }]) {
+      await fs.writeFile(file, JSON.stringify({ ...good, columns: { ws: { ...ws, ...damage } } }));
+      const damaged = await CaptureCache.load(file);
+      assert.equal(damaged.size(), 0, JSON.stringify(damage));
+      assert.equal(damaged.dirty, true);
+    }
+  });
+
+  test('a journal grown past its limit is folded into the document', async () => {
+    const file = await cacheFile();
+    const journal = CaptureCache.journalFile(file);
+    const cache = CaptureCache.empty(file);
+    cache.record('ws', 'a.txt', stamp(), HASH, NOW);
+    await cache.save();
+    let rewrites = 0;
+    let document = await fs.readFile(file, 'utf8');
+    for (let i = 0; i < 300; i++) {
+      cache.record('ws', `changed/${'x'.repeat(200)}${i}.txt`, stamp({ ino: 1000 + i }), OTHER, NOW);
+      await cache.save();
+      const now = await fs.readFile(file, 'utf8');
+      if (now !== document) rewrites++;
+      document = now;
+    }
+    assert.equal(rewrites, 1, 'about 64 kB of journal lines, then one rewrite');
+    assert.ok((await fs.stat(journal)).size < 64 * 1024);
+    const loaded = await CaptureCache.load(file);
+    assert.equal(loaded.size('ws'), 301);
+  });
 });

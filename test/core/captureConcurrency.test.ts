@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Semaphore, settleAll, TaskPool } from '../../src/core/capture/concurrency';
+import { SyncFs } from '../../src/core/capture/fsCalls';
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -73,5 +74,53 @@ describe('capture concurrency helpers', () => {
     await assert.rejects(settleAll([Promise.reject(new Error('first')), slow, Promise.reject(new Error('second'))]), /first/);
     assert.equal(finished, true);
     assert.deepEqual(await settleAll([Promise.resolve(1), Promise.resolve(2)]), [1, 2]);
+  });
+});
+
+describe('synchronous file-system calls', () => {
+  test('a slice is due after 8 ms; pause lets the event loop run and starts a new slice', async () => {
+    let now = 0;
+    const sync = new SyncFs(true, () => now);
+    assert.equal(sync.due, false);
+    now = 7.9;
+    assert.equal(sync.due, false);
+    now = 8;
+    assert.equal(sync.due, true);
+    let ran = false;
+    setImmediate(() => (ran = true));
+    await sync.pause();
+    assert.equal(ran, true, 'the event loop ran during the pause');
+    assert.equal(sync.due, false);
+    assert.equal(sync.enabled, true);
+  });
+
+  test('a slice of mostly slow calls, or one stalled call, turns them off; one slow call in a slice does not', async () => {
+    let now = 0;
+    let step = 0;
+    const clock = () => (now += step);
+    const busy = new SyncFs(true, clock);
+    for (let i = 0; i < 20; i++) {
+      step = i === 5 ? 30 : 0; // descheduled once
+      busy.lstat(__filename);
+    }
+    await busy.pause();
+    assert.equal(busy.enabled, true, 'one slow call is the machine being busy');
+
+    const slow = new SyncFs(true, clock);
+    step = 3;
+    for (let i = 0; i < 4; i++) slow.lstat(__filename);
+    assert.equal(slow.enabled, true, 'judged at the end of the slice');
+    await slow.pause();
+    assert.equal(slow.enabled, false, 'every call was slow: a slow file system');
+
+    const stalled = new SyncFs(true, clock);
+    step = 600;
+    stalled.lstat(__filename);
+    assert.equal(stalled.enabled, false, 'a stalled call turns them off at once');
+
+    step = 0;
+    const failing = new SyncFs(true, clock);
+    assert.throws(() => failing.lstat(`${__filename}.missing`), { code: 'ENOENT' });
+    assert.equal(new SyncFs(false).enabled, false);
   });
 });

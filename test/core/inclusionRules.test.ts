@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
+import picomatch from 'picomatch';
 import {
   BUILTIN_EXCLUDES,
   DEFAULT_CAPTURE_RULES,
@@ -15,6 +16,7 @@ import {
   ruleFileFolder,
   type CaptureRules,
 } from '../../src/core/capture';
+import { isSecretPath } from '../../src/core/capture/inclusionRules';
 import { CaptureHarness, cleanupTempDirs, tempDir, writeTree } from './helpers/captureFixtures';
 
 after(cleanupTempDirs);
@@ -124,6 +126,58 @@ describe('inclusion rules', () => {
     assert.equal(ruleFileFolder('a/.gitignore.bak'), null);
     assert.equal(ruleFileFolder('.git/index'), null);
     assert.equal(ruleFileFolder('src/app.ts'), null);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Differential test: the compiled secret test decides as picomatch does with the secret globs.
+
+/** Pieces of names: every secret name and suffix, parts of them, letters whose case folding is special. */
+const S_PIECES = [
+  ...['.env', '.env.', 'env', '.', '..', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', 'id_', 'rsa', 'config', 'config.json', '.json'],
+  ...['.docker', 'docker', '.kube', '.ssh', 'ssh', '.aws', '.gnupg', 'credentials', '.credentials.json', 'credentials.json', 'secrets.json'],
+  ...['.pem', 'pem', '.key', 'key', 'ey', '.p12', '.pfx', '.keystore', '.jks', '.tfvars', '.npmrc', '.pypirc', '.netrc', '.git-credentials'],
+  ...['.vault-token', 'src', 'a', '-', ' ', '~', '*', '[x]', '\u212A', '\u0130', '\u0131', '\u00DF', '\u00E9', '\u017F', 'S'],
+  ...['.\u212Aey', '.\u212Aube', '.doc\u212Aer', '\u212Aeystore', '.\u017Fsh', '.npmr\u0130'],
+];
+
+const secretGlobs = picomatch([...DEFAULT_SECRET_EXCLUDES], { dot: true, nocase: true });
+const oneCase = fc.tuple(fc.constantFrom(...S_PIECES), fc.constantFrom('as is', 'upper', 'lower', 'mixed')).map(([piece, how]) => {
+  if (how === 'upper') return piece.toUpperCase();
+  if (how === 'lower') return piece.toLowerCase();
+  if (how === 'mixed') return [...piece].map((c, i) => (i % 2 === 0 ? c.toUpperCase() : c)).join('');
+  return piece;
+});
+const storableName = fc
+  .array(oneCase, { minLength: 1, maxLength: 3 })
+  .map((pieces) => pieces.join(''))
+  .filter((name) => name !== '.' && name !== '..' && !/[/\\\0]/.test(name));
+
+describe('secret excludes', () => {
+  test('the compiled test decides as the picomatch globs on many generated paths', () => {
+    fc.assert(
+      fc.property(fc.array(storableName, { minLength: 1, maxLength: 5 }), (names) => {
+        const rel = names.join('/');
+        assert.equal(isSecretPath(rel), secretGlobs(rel), rel);
+      }),
+      { numRuns: 30_000 },
+    );
+  });
+
+  test('every piece as a name, and under every piece as a folder, decides as the globs', () => {
+    let secrets = 0;
+    for (const parent of ['', ...S_PIECES, 'a/.ssh', '.AWS/x', 'x/.GnuPG']) {
+      for (const piece of S_PIECES) {
+        for (const name of [piece, piece.toUpperCase(), `x${piece}`, `${piece}x`]) {
+          if (name === '.' || name === '..' || (parent !== '' && (parent === '.' || parent === '..'))) continue;
+          const rel = parent === '' ? name : `${parent}/${name}`;
+          const expected = secretGlobs(rel);
+          assert.equal(isSecretPath(rel), expected, rel);
+          if (expected) secrets++;
+        }
+      }
+    }
+    assert.ok(secrets > 500, `only ${secrets} secret paths were generated`);
   });
 });
 

@@ -5,9 +5,9 @@ import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
 import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
-import type { CaptureCache } from './captureCache';
+import { CaptureCache, type FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
-import { lstat, readdir, readlink, readWholeFile, stat as statFollow } from './fsCalls';
+import { lstat, readdir, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
 import { countFiles } from './treeWalk';
 
@@ -37,6 +37,12 @@ export interface CaptureInput {
   /** Called now and then with the number of files captured so far. */
   readonly onProgress?: (filesDone: number) => void;
   readonly signal?: AbortSignal;
+  /**
+   * Make the small file-system calls (lstat, readdir, reading files up to 256 kB) synchronously, in
+   * slices of a few milliseconds, while the file system answers fast (default). `false`: every call
+   * goes through the thread pool.
+   */
+  readonly syncCalls?: boolean;
 }
 
 export interface CaptureResult {
@@ -86,6 +92,8 @@ class CaptureContext {
   readonly pool = new TaskPool(IO_CONCURRENCY, (error) => this.abortScans(error));
   private readonly scans = new Set<(error: unknown) => void>();
   readonly bytes = new Semaphore(BYTES_IN_FLIGHT);
+  /** Small file-system calls made synchronously in short slices, while the file system is fast. */
+  readonly syncFs: SyncFs;
   readonly logger: Logger;
   readonly tooLarge: string[] = [];
   readonly unreadable: string[] = [];
@@ -96,6 +104,7 @@ class CaptureContext {
 
   constructor(readonly input: CaptureInput) {
     this.logger = input.logger ?? silentLogger;
+    this.syncFs = new SyncFs(input.syncCalls ?? true);
   }
 
   get objects(): ObjectWriter {
@@ -144,6 +153,12 @@ class CaptureContext {
     });
   }
 
+  /** Lets the event loop run (call when `syncFs.due`: the current slice of synchronous work is used up). */
+  async pause(): Promise<void> {
+    await this.syncFs.pause();
+    this.check();
+  }
+
   fileDone(): void {
     this.filesDone++;
     if (this.filesDone % PROGRESS_EVERY === 0) this.input.onProgress?.(this.filesDone);
@@ -154,15 +169,24 @@ class CaptureContext {
 class RootScan {
   /** Paths of files found (for pruning the cache of the folders scanned). */
   readonly seen = new Set<string>();
+  /** The root's normalised path ending with a separator: what `abs` puts before a relative path. */
+  private readonly base: string;
+  /** The trees of the folders scanned, by folder path (for `CaptureCache.folderTrees`). */
+  readonly trees = new Map<string, FolderTree>();
 
   constructor(
     readonly ctx: CaptureContext,
     readonly root: WorkspaceRoot,
     readonly rules: InclusionRules,
-  ) {}
+  ) {
+    const normal = path.normalize(root.path);
+    this.base = normal.endsWith(path.sep) ? normal : normal + path.sep;
+  }
 
+  /** `path.join(root, ...rel.split('/'))` without the cost: every part is a safe name (no separator, `.` or `..`). */
   abs(rel: string): string {
-    return rel === '' ? this.root.path : path.join(this.root.path, ...rel.split('/'));
+    if (rel === '') return this.root.path;
+    return this.base + (path.sep === '/' ? rel : rel.replaceAll('/', path.sep));
   }
 
   /**
@@ -191,14 +215,16 @@ class RootScan {
     let listing: Dirent[];
     let identity: string;
     try {
-      const stat = await ctx.fsCall(() => (rel === '' ? statFollow(abs) : lstat(abs)));
+      ctx.check();
+      const sync = ctx.syncFs.enabled ? ctx.syncFs : null;
+      const stat = sync ? (rel === '' ? sync.stat(abs) : sync.lstat(abs)) : await ctx.fsCall(() => (rel === '' ? statFollow(abs) : lstat(abs)));
       if (!stat.isDirectory()) return this.finishFolder(job);
       identity = `${stat.dev}:${stat.ino}`;
       if (job.ancestors.has(identity)) {
         ctx.logger.warn(`Skipping ${abs}: it is the same folder as one of its parents (a bind mount loop).`);
         return this.finishFolder(job);
       }
-      listing = await ctx.fsCall(() => readdir(abs));
+      listing = sync ? sync.readdir(abs) : await ctx.fsCall(() => readdir(abs));
     } catch (error) {
       this.unreadable(abs, error);
       return this.finishFolder(job);
@@ -222,22 +248,62 @@ class RootScan {
       if (this.rules.excludes(childRel, kind === 'd', folderRules)) continue;
       children.push({ rel: childRel, kind });
     }
-    job.pending = children.length;
-    if (children.length === 0) return this.finishFolder(job);
     const below = new Set(job.ancestors).add(identity);
     listing = [];
+    // Files the cache vouches for are done here, without a task each; the rest is queued.
+    const tasks: (() => Promise<void>)[] = [];
     for (const child of children) {
       if (child.kind === 'd') {
         const sub: FolderJob = { rel: child.rel, ancestors: below, parent: job, entries: [], pending: 0, files: 0 };
-        ctx.pool.push(() => this.listFolder(sub));
-      } else {
+        tasks.push(() => this.listFolder(sub));
+        continue;
+      }
+      const cached = child.kind === 'f' ? this.cachedFile(child.rel) : undefined;
+      if (cached === undefined) {
         const kind = child.kind;
-        ctx.pool.push(async () => {
+        tasks.push(async () => {
           const entry = await this.captureFile(child.rel, kind);
           await this.entryDone(job, entry, entry ? 1 : 0);
         });
+      } else if (cached !== null) {
+        job.entries.push(cached);
+        job.files++;
       }
+      if (ctx.syncFs.due) await ctx.pause();
     }
+    // set before any task starts: a task may finish while the next ones are queued
+    job.pending = tasks.length;
+    if (tasks.length === 0) return this.finishFolder(job);
+    for (const task of tasks) ctx.pool.push(task);
+  }
+
+  /**
+   * A file with a cache entry, looked at with one synchronous lstat: its entry when the cache vouches
+   * for its content, `null` when it is left out (too large), `undefined` when `captureFile` must look
+   * at it (no entry, changed, not a regular file any more, an error, or synchronous calls are off).
+   */
+  private cachedFile(rel: string): TreeEntry | null | undefined {
+    const ctx = this.ctx;
+    if (!ctx.syncFs.enabled) return undefined;
+    const recorded = ctx.cache.entry(this.root.name, rel);
+    if (recorded === undefined) return undefined;
+    const abs = this.abs(rel);
+    let stat: Stats;
+    try {
+      stat = ctx.syncFs.lstat(abs);
+    } catch {
+      return undefined; // captureFile looks again and reports it
+    }
+    if (!stat.isFile()) return undefined;
+    if (stat.size > this.rules.rules.maxFileSize) {
+      ctx.tooLarge.push(abs);
+      return null;
+    }
+    const cached = CaptureCache.matching(recorded, stat);
+    if (cached === undefined || !ctx.objects.has(cached)) return undefined;
+    this.seen.add(rel);
+    ctx.fileDone();
+    return [baseName(rel, this.root.name), 'f', cached, stat.size, stat.mode & 0o777];
   }
 
   private async entryDone(job: FolderJob, entry: TreeEntry | null, files: number): Promise<void> {
@@ -251,16 +317,23 @@ class RootScan {
     const entries = job.entries;
     job.entries = [];
     let scanned: Scanned = { entry: null, files: 0 };
-    if (entries.length > 0 || job.rel === '') scanned = { entry: await this.putFolder(baseName(job.rel, this.root.name), entries), files: job.files };
+    if (entries.length > 0 || job.rel === '') scanned = { entry: await this.putFolder(baseName(job.rel, this.root.name), entries, job.rel), files: job.files };
     if (job.parent) await this.entryDone(job.parent, scanned.entry, scanned.files);
     else job.done!(scanned);
   }
 
-  async putFolder(name: string, entries: TreeEntry[]): Promise<TreeEntry> {
+  /**
+   * Puts the tree of a folder (named `name` in its parent). With `rel`, the folder's path in a scan, a
+   * folder whose entries are those of its last tree takes that tree's hash without encoding it again.
+   */
+  async putFolder(name: string, entries: TreeEntry[], rel?: string): Promise<TreeEntry> {
     const tree = makeTree(entries);
     let size = 0;
     for (const entry of entries) size += entry[3];
-    const hash = await this.ctx.objects.putTree(tree);
+    const objects = this.ctx.objects;
+    let hash = rel === undefined ? undefined : this.ctx.cache.folderTrees.sameTree(this.root.name, rel, tree.e);
+    if (hash === undefined || !objects.has(hash)) hash = await objects.putTree(tree);
+    if (rel !== undefined) this.trees.set(rel, { entries: tree.e, hash });
     return [name, 'd', hash, size, 0];
   }
 
@@ -281,7 +354,7 @@ class RootScan {
     const name = baseName(rel, this.root.name);
     try {
       if (kind === 'l') {
-        const target = await ctx.fsCall(() => readlink(abs));
+        const target = ctx.syncFs.enabled ? ctx.syncFs.readlink(abs) : await ctx.fsCall(() => readlink(abs));
         const content = Buffer.from(target, 'utf8');
         const hash = await ctx.objects.putBlob(content);
         this.seen.add(rel);
@@ -291,7 +364,8 @@ class RootScan {
       // With no cache entry the file is read at once (the open file's stat is what counts);
       // otherwise its stat decides whether it must be read.
       if (ctx.cache.has(this.root.name, rel)) {
-        const stat = await ctx.fsCall(() => lstat(abs));
+        ctx.check();
+        const stat = ctx.syncFs.enabled ? ctx.syncFs.lstat(abs) : await ctx.fsCall(() => lstat(abs));
         if (!stat.isFile()) {
           const now = statKind(stat);
           return now === 'l' ? this.captureFile(rel, 'l') : null; // replaced while we looked
@@ -313,10 +387,22 @@ class RootScan {
         held = await ctx.bytes.acquire(Math.max(size, 1));
       };
       try {
-        const read = await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve)).catch((error: unknown) => {
-          if (errorCode(error) === 'ELOOP') return 'link' as const; // it became a link: O_NOFOLLOW refused it
+        // it became a link: O_NOFOLLOW refused it
+        const becameLink = (error: unknown): 'link' => {
+          if (errorCode(error) === 'ELOOP') return 'link';
           throw error;
-        });
+        };
+        let read: WholeFile | 'link' | undefined;
+        if (ctx.syncFs.enabled) {
+          ctx.check();
+          try {
+            read = ctx.syncFs.readSmallFile(abs, this.rules.rules.maxFileSize);
+          } catch (error) {
+            read = becameLink(error);
+          }
+        }
+        read ??= await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve)).catch(becameLink);
+        if (ctx.syncFs.due) await ctx.pause();
         if (read === 'link') return await this.captureFile(rel, 'l');
         if (read.kind === 'too-large') ctx.tooLarge.push(abs);
         if (read.kind !== 'read') return null;
@@ -413,6 +499,7 @@ async function scanRoot(scan: RootScan): Promise<Scanned> {
   }
   const result = await scan.scanFolder('', new Set());
   scan.ctx.cache.prune(scan.root.name, scan.seen);
+  scan.ctx.cache.folderTrees.replace(scan.root.name, scan.trees);
   return { entry: result.entry ?? (await scan.putFolder(scan.root.name, [])), files: result.files };
 }
 
@@ -558,6 +645,7 @@ class HintRoot {
       else if (op.type === 'delete') ctx.cache.forget(scan.root.name, rel);
     }
     ctx.cache.prune(scan.root.name, scan.seen, prunedFolders);
+    ctx.cache.folderTrees.merge(scan.root.name, scan.trees);
     const entry = (await this.build(top, scan.root.name)) ?? (await scan.putFolder(scan.root.name, []));
     return { entry, files: 0 };
   }
@@ -702,7 +790,10 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     }
     fileCount += previousCount;
   }
-  if (!hint) input.cache.retainRoots(input.roots.map((root) => root.name));
+  if (!hint) {
+    input.cache.retainRoots(input.roots.map((root) => root.name));
+    input.cache.folderTrees.retainRoots(input.roots.map((root) => root.name));
+  }
   const rootHash = await input.objects.putTree(makeTree(rootEntries));
   let totalSize = 0;
   for (const entry of rootEntries) totalSize += entry[3];

@@ -1,8 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensurePrivateDir, readDocument, writeDocument } from '../documents';
-import { describeCause } from '../errors';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, readDocument, writeDocument } from '../documents';
+import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
-import { captureCacheDocument, SCHEMA_VERSION, type CaptureCacheEntry } from '../schemas';
+import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
 import { GitignoreCache } from './inclusionRules';
 
 /** What the cache compares: the fields of `fs.Stats` that change when a file's content may have. */
@@ -21,19 +23,40 @@ export interface FileStamp {
  */
 export const RACY_WINDOW_MS = 2000;
 
+/** The journal is folded into the document once it is larger than this, or than an eighth of the document. */
+const MIN_JOURNAL_BYTES = 64 * 1024;
+/** Largest journal read; a bigger one is ignored (the document alone is used). */
+const MAX_JOURNAL_READ_BYTES = 64 * 1024 * 1024;
+
 /**
  * Remembers, per root and root-relative path, the stat of a file when it was hashed and its hash, so
  * an unchanged file is not read again. Loaded from / saved to one document in the store; a missing or
  * damaged document is an empty cache. The cache is only an optimisation: a wrong entry can make a
  * point miss a change only if size, mtime, ctime and inode all stayed the same.
  *
+ * A save does not rewrite the document: it appends the entries set and dropped since the last save
+ * as one line to a journal next to it (`<file>.journal`), and the document is rewritten (with a new
+ * generation, which retires the journal's lines) only when the journal has grown large. Every line is
+ * validated when loaded; a torn or invalid line is skipped. Skipping a line, or a line of an older
+ * save replayed, can only make the cache miss files: each entry was true when it was recorded.
+ *
  * It also holds, in memory only, the parsed ignore files (`gitignores`) for hint captures.
  */
 export class CaptureCache {
   private readonly roots = new Map<string, Map<string, CaptureCacheEntry>>();
   private changed = false;
+  /** Changes since the last save, per root: the entry set, or `null` for one dropped. */
+  private pending = new Map<string, Map<string, CaptureCacheEntry | null>>();
+  /** Whether the next save rewrites the whole document (roots dropped, cleared, or no document of this generation yet). */
+  private rewrite = true;
+  /** Generation of the document on disk that the journal's lines apply to. */
+  private generation: string | undefined;
+  private documentBytes = 0;
+  private journalBytes = 0;
   /** Parsed `.gitignore` files, kept between captures (not saved). */
   readonly gitignores = new GitignoreCache();
+  /** The last tree of each folder scanned, kept between captures (not saved). */
+  readonly folderTrees = new FolderTrees();
 
   private constructor(
     /** Where it is saved; `undefined` for a cache kept in memory only. */
@@ -46,20 +69,81 @@ export class CaptureCache {
     return new CaptureCache(file, logger);
   }
 
-  /** Loads the cache; a missing, unreadable or invalid file gives an empty cache (never an error). */
+  /** Where the journal of the document `file` is kept. */
+  static journalFile(file: string): string {
+    return `${file}.journal`;
+  }
+
+  /** Loads the cache (the document, then its journal); a missing, unreadable or invalid file gives an empty cache (never an error). */
   static async load(file: string, logger: Logger = silentLogger): Promise<CaptureCache> {
     const cache = new CaptureCache(file, logger);
     try {
       const doc = await readDocument(file, captureCacheDocument);
       if (doc) {
-        for (const [root, entries] of Object.entries(doc.roots)) cache.roots.set(root, new Map(Object.entries(entries)));
+        if ('columns' in doc) {
+          for (const [root, columns] of Object.entries(doc.columns)) cache.roots.set(root, fromColumns(columns));
+        } else {
+          for (const [root, entries] of Object.entries(doc.roots)) cache.roots.set(root, new Map(Object.entries(entries)));
+        }
+        cache.documentBytes = (await fs.stat(file)).size;
+        if (doc.generation !== undefined) {
+          cache.generation = doc.generation;
+          cache.rewrite = false;
+          await cache.replayJournal(CaptureCache.journalFile(file));
+        }
       }
     } catch (error) {
       logger.warn(`The capture cache ${file} could not be used and is rebuilt: ${describeCause(error)}`);
       cache.roots.clear();
       cache.changed = true;
+      cache.rewrite = true;
     }
     return cache;
+  }
+
+  /** Applies the journal's valid lines of the loaded document's generation; any other line is skipped. */
+  private async replayJournal(journal: string): Promise<void> {
+    let text: string;
+    try {
+      const stat = await fs.stat(journal);
+      if (stat.size > MAX_JOURNAL_READ_BYTES) throw new Error(`it is ${stat.size} bytes`);
+      text = await fs.readFile(journal, 'utf8');
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') {
+        this.logger.warn(`The capture cache journal ${journal} is not used: ${describeCause(error)}`);
+        this.rewrite = true;
+        this.changed = true;
+      }
+      return;
+    }
+    this.journalBytes = Buffer.byteLength(text);
+    let skipped = 0;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let parsed;
+      try {
+        parsed = captureCacheJournalLineSchema.safeParse(JSON.parse(line));
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed?.success) {
+        skipped++;
+        continue;
+      }
+      if (parsed.data.g !== this.generation) continue;
+      for (const [root, rels] of Object.entries(parsed.data.del)) for (const rel of rels) this.roots.get(root)?.delete(rel);
+      for (const [root, entries] of Object.entries(parsed.data.set)) {
+        let map = this.roots.get(root);
+        if (!map) this.roots.set(root, (map = new Map()));
+        for (const [rel, entry] of Object.entries(entries)) map.set(rel, entry);
+      }
+    }
+    if (skipped > 0) {
+      // a torn line (a crash while appending): the document is rewritten on the next save
+      this.logger.warn(`The capture cache journal ${journal} has ${skipped} unreadable line(s); they are ignored.`);
+      this.rewrite = true;
+      this.changed = true;
+    }
   }
 
   /** Whether there are changes not yet saved. */
@@ -82,7 +166,16 @@ export class CaptureCache {
 
   /** The hash of the file if its stat is exactly the one recorded (size, mtime, ctime, inode), else `undefined`. */
   lookup(root: string, rel: string, stat: FileStamp): string | undefined {
-    const entry = this.roots.get(root)?.get(rel);
+    return CaptureCache.matching(this.entry(root, rel), stat);
+  }
+
+  /** The entry of a path, if any (to look it up once, before the file's stat is known). */
+  entry(root: string, rel: string): CaptureCacheEntry | undefined {
+    return this.roots.get(root)?.get(rel);
+  }
+
+  /** The hash of `entry` if `stat` is exactly the one recorded (size, mtime, ctime, inode), else `undefined`. */
+  static matching(entry: CaptureCacheEntry | undefined, stat: FileStamp): string | undefined {
     if (!entry) return undefined;
     const [size, mtimeMs, ctimeMs, ino, hash] = entry;
     return size === stat.size && mtimeMs === stat.mtimeMs && ctimeMs === stat.ctimeMs && ino === stat.ino ? hash : undefined;
@@ -106,13 +199,22 @@ export class CaptureCache {
     const old = entries.get(rel);
     const mode = stat.mode & 0o777;
     if (old && old[0] === stat.size && old[1] === stat.mtimeMs && old[2] === stat.ctimeMs && old[3] === stat.ino && old[4] === hash && old[5] === mode) return;
-    entries.set(rel, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, hash, mode]);
-    this.changed = true;
+    const entry: CaptureCacheEntry = [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, hash, mode];
+    entries.set(rel, entry);
+    this.changedEntry(root, rel, entry);
   }
 
   /** Drops the entry of one path. */
   forget(root: string, rel: string): void {
-    if (this.roots.get(root)?.delete(rel)) this.changed = true;
+    if (this.roots.get(root)?.delete(rel)) this.changedEntry(root, rel, null);
+  }
+
+  private changedEntry(root: string, rel: string, entry: CaptureCacheEntry | null): void {
+    this.changed = true;
+    if (this.rewrite) return; // the whole document is written next: no need to track
+    let changes = this.pending.get(root);
+    if (!changes) this.pending.set(root, (changes = new Map()));
+    changes.set(rel, entry);
   }
 
   /**
@@ -129,7 +231,7 @@ export class CaptureCache {
       if (keep.has(rel)) continue;
       if (!wholeRoot && !isUnderAny(rel, folders!)) continue;
       entries.delete(rel);
-      this.changed = true;
+      this.changedEntry(root, rel, null);
     }
   }
 
@@ -140,35 +242,115 @@ export class CaptureCache {
       if (keep.has(root)) continue;
       this.roots.delete(root);
       this.changed = true;
+      this.rewrite = true;
     }
   }
 
   clear(): void {
-    if (this.roots.size > 0) this.changed = true;
+    if (this.roots.size > 0) {
+      this.changed = true;
+      this.rewrite = true;
+    }
     this.roots.clear();
     this.gitignores.clear();
+    this.folderTrees.clear();
   }
 
   /**
-   * Writes the cache if it changed (not fsynced: it can always be rebuilt). Never throws: a cache that
-   * cannot be written is logged and stays dirty. Returns whether it was written.
+   * Saves the changes, if any (not fsynced: the cache can always be rebuilt): one line appended to the
+   * journal, or the whole document when the journal is large or the cache was reset. Never throws: a
+   * cache that cannot be written is logged and stays dirty. Returns whether it was written.
    */
   async save(): Promise<boolean> {
     if (!this.changed || this.file === undefined) return false;
-    const roots: Record<string, Record<string, CaptureCacheEntry>> = {};
-    for (const [root, entries] of this.roots) {
-      Object.defineProperty(roots, root, { value: Object.fromEntries(entries), enumerable: true, writable: true, configurable: true });
-    }
     try {
-      await ensurePrivateDir(path.dirname(this.file));
-      await writeDocument(this.file, captureCacheDocument, { schemaVersion: SCHEMA_VERSION, roots }, { durable: false });
-      this.changed = false;
+      if (!this.rewrite) {
+        const line = this.journalLine();
+        const bytes = Buffer.byteLength(line);
+        if (this.journalBytes + bytes <= Math.max(MIN_JOURNAL_BYTES, this.documentBytes / 8)) {
+          try {
+            await fs.appendFile(CaptureCache.journalFile(this.file), line, { mode: PRIVATE_FILE_MODE });
+          } catch (error) {
+            this.rewrite = true; // a line may be torn: retire the journal with a new document next time
+            throw error;
+          }
+          this.journalBytes += bytes;
+          this.pending = new Map();
+          this.changed = false;
+          return true;
+        }
+      }
+      await this.writeWhole();
       return true;
     } catch (error) {
       this.logger.warn(`Could not save the capture cache ${this.file}: ${describeCause(error)}`);
       return false;
     }
   }
+
+  /** The pending changes as one journal line (with its newline). */
+  private journalLine(): string {
+    const set: Record<string, Record<string, CaptureCacheEntry>> = Object.create(null);
+    const del: Record<string, string[]> = Object.create(null);
+    for (const [root, changes] of this.pending) {
+      const rootSet: Record<string, CaptureCacheEntry> = Object.create(null);
+      const rootDel: string[] = [];
+      for (const [rel, entry] of changes) {
+        if (entry === null) rootDel.push(rel);
+        else rootSet[rel] = entry;
+      }
+      set[root] = rootSet;
+      del[root] = rootDel;
+    }
+    return `${JSON.stringify({ g: this.generation, set, del })}\n`;
+  }
+
+  /** Writes the whole document under a new generation; the journal's lines no longer apply and it is removed. */
+  private async writeWhole(): Promise<void> {
+    const file = this.file!;
+    const columns: Record<string, CaptureCacheColumns> = Object.create(null);
+    for (const [root, entries] of this.roots) columns[root] = toColumns(entries);
+    const generation = randomBytes(8).toString('hex');
+    await ensurePrivateDir(path.dirname(file));
+    // built here from entries of the right types: validated when read, not before every write
+    await writeDocument(file, captureCacheDocument, { schemaVersion: SCHEMA_VERSION, generation, columns }, { durable: false, trusted: true });
+    this.generation = generation;
+    this.rewrite = false;
+    this.pending = new Map();
+    this.changed = false;
+    this.documentBytes = await fs.stat(file).then(
+      (stat) => stat.size,
+      () => 0,
+    );
+    this.journalBytes = 0;
+    await fs.rm(CaptureCache.journalFile(file), { force: true }).catch((error: unknown) => {
+      this.logger.debug(`The old capture cache journal was not removed (its lines are ignored): ${describeCause(error)}`);
+    });
+  }
+}
+
+function toColumns(entries: Map<string, CaptureCacheEntry>): CaptureCacheColumns {
+  const c: CaptureCacheColumns = { paths: [], sizes: [], mtimes: [], ctimes: [], inodes: [], hashes: '', modes: [] };
+  const hashes: string[] = [];
+  for (const [rel, [size, mtimeMs, ctimeMs, ino, hash, mode]] of entries) {
+    c.paths.push(rel);
+    c.sizes.push(size);
+    c.mtimes.push(mtimeMs);
+    c.ctimes.push(ctimeMs);
+    c.inodes.push(ino);
+    hashes.push(hash);
+    c.modes.push(mode);
+  }
+  c.hashes = hashes.join('');
+  return c;
+}
+
+function fromColumns(c: CaptureCacheColumns): Map<string, CaptureCacheEntry> {
+  const entries = new Map<string, CaptureCacheEntry>();
+  for (let i = 0; i < c.paths.length; i++) {
+    entries.set(c.paths[i]!, [c.sizes[i]!, c.mtimes[i]!, c.ctimes[i]!, c.inodes[i]!, c.hashes.slice(i * 64, i * 64 + 64), c.modes[i]!]);
+  }
+  return entries;
 }
 
 function isUnderAny(rel: string, folders: ReadonlySet<string>): boolean {
@@ -177,4 +359,54 @@ function isUnderAny(rel: string, folders: ReadonlySet<string>): boolean {
     if (folders.has(rel.slice(0, at))) return true;
   }
   return false;
+}
+
+/** A folder's sorted tree entries and the hash of the tree object they make. */
+export interface FolderTree {
+  readonly entries: readonly TreeEntry[];
+  readonly hash: string;
+}
+
+/**
+ * The last tree put for each folder (per root name and root-relative folder path), so that a scan can
+ * take the hash of a folder whose entries are all unchanged instead of encoding and hashing its tree
+ * again. Equal entries always make the same tree, so an entry here is never wrong, only perhaps
+ * unused; the caller still checks that the object is in the store. In memory only.
+ */
+export class FolderTrees {
+  private readonly roots = new Map<string, Map<string, FolderTree>>();
+
+  /** The hash of the tree last put for `rel` if it had exactly these (sorted) entries. */
+  sameTree(root: string, rel: string, entries: readonly TreeEntry[]): string | undefined {
+    const last = this.roots.get(root)?.get(rel);
+    if (!last || last.entries.length !== entries.length) return undefined;
+    for (let i = 0; i < entries.length; i++) {
+      const a = last.entries[i]!;
+      const b = entries[i]!;
+      if (a !== b && (a[0] !== b[0] || a[1] !== b[1] || a[2] !== b[2] || a[3] !== b[3] || a[4] !== b[4])) return undefined;
+    }
+    return last.hash;
+  }
+
+  /** After a scan of the whole root: the folders it put replace all of the root's. */
+  replace(root: string, trees: Map<string, FolderTree>): void {
+    this.roots.set(root, trees);
+  }
+
+  /** After a scan of some folders of a root: theirs are updated, the others kept. */
+  merge(root: string, trees: Map<string, FolderTree>): void {
+    const known = this.roots.get(root);
+    if (!known) this.roots.set(root, trees);
+    else for (const [rel, tree] of trees) known.set(rel, tree);
+  }
+
+  /** Keeps only the roots named. */
+  retainRoots(names: Iterable<string>): void {
+    const keep = new Set(names);
+    for (const root of [...this.roots.keys()]) if (!keep.has(root)) this.roots.delete(root);
+  }
+
+  clear(): void {
+    this.roots.clear();
+  }
 }

@@ -71,3 +71,127 @@ export async function readWholeFile(file: string, maxSize: number, reserve?: (si
     await close(fd);
   }
 }
+
+/** Files up to this size are read with synchronous calls (when those are on); larger ones through the thread pool. */
+export const SYNC_READ_BYTES = 256 * 1024;
+/** Main-thread time a capture spends at most before it lets the event loop run (between two folders or files). */
+const SLICE_MS = 8;
+/** A synchronous call slower than this is slow; a slice of mostly slow calls means a slow file system (network, cold disk). */
+const SLOW_CALL_MS = 2;
+/** Fewest calls in a slice to judge the file system by (a single slow call may be the thread being descheduled). */
+const CALLS_TO_JUDGE = 4;
+/** One call this slow turns synchronous calls off at once. */
+const STALLED_CALL_MS = 500;
+
+/**
+ * The small metadata calls of a capture (lstat, stat, readdir, readlink) made synchronously on the
+ * main thread: on a local file system an `lstat` takes a few microseconds, while a round trip through
+ * the thread pool costs ten times that in callbacks, promises and thread hand-offs. The calls run in
+ * slices of at most `SLICE_MS`: the caller asks `due` after each one and awaits `pause()` when the
+ * slice is used up, so an editor sharing the thread stays responsive. When most calls of a slice
+ * are slow, or one call stalls (a network or cold file system), `enabled` turns false and the caller
+ * uses the thread pool for the rest of the capture. A busy machine alone does not: the thread being
+ * descheduled makes one call of a slice slow, not most of them.
+ */
+export class SyncFs {
+  private sliceStart: number;
+  private sliceCalls = 0;
+  private sliceSlowCalls = 0;
+  private slow: boolean;
+
+  /** `enabled: false` makes every call go through the thread pool; `now` is the clock (ms), for tests. */
+  constructor(enabled = true, private readonly now: () => number = () => performance.now()) {
+    this.slow = !enabled;
+    this.sliceStart = now();
+  }
+
+  /** Whether synchronous calls are still used. */
+  get enabled(): boolean {
+    return !this.slow;
+  }
+
+  /** Whether the current slice is used up (then await `pause()` before more work). */
+  get due(): boolean {
+    return this.now() - this.sliceStart >= SLICE_MS;
+  }
+
+  /** Lets the event loop run, then starts a new slice. */
+  async pause(): Promise<void> {
+    if (this.sliceCalls >= CALLS_TO_JUDGE && this.sliceSlowCalls * 2 > this.sliceCalls) this.slow = true;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.sliceStart = this.now();
+    this.sliceCalls = 0;
+    this.sliceSlowCalls = 0;
+  }
+
+  lstat(file: string): fs.Stats {
+    const start = this.now();
+    try {
+      return fs.lstatSync(file);
+    } finally {
+      this.took(start);
+    }
+  }
+
+  stat(file: string): fs.Stats {
+    const start = this.now();
+    try {
+      return fs.statSync(file);
+    } finally {
+      this.took(start);
+    }
+  }
+
+  readdir(dir: string): fs.Dirent[] {
+    const start = this.now();
+    try {
+      return fs.readdirSync(dir, { withFileTypes: true });
+    } finally {
+      this.took(start);
+    }
+  }
+
+  /**
+   * `readWholeFile` with synchronous calls, for a file of at most `SYNC_READ_BYTES`; `undefined` when
+   * it is larger (read it with `readWholeFile`).
+   */
+  readSmallFile(file: string, maxSize: number): WholeFile | undefined {
+    const start = this.now();
+    let fd: number | undefined;
+    try {
+      fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+      const stats = fs.fstatSync(fd);
+      if (!stats.isFile()) return { kind: 'not-a-file' };
+      if (stats.size > maxSize) return { kind: 'too-large', size: stats.size };
+      if (stats.size > SYNC_READ_BYTES) return undefined;
+      const readAt = Date.now();
+      const buffer = Buffer.allocUnsafe(stats.size);
+      let filled = 0;
+      while (filled < buffer.length) {
+        const bytesRead = fs.readSync(fd, buffer, filled, buffer.length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return { kind: 'read', content: filled === buffer.length ? buffer : buffer.subarray(0, filled), stat: stats, readAt };
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+      this.took(start);
+    }
+  }
+
+  readlink(file: string): string {
+    const start = this.now();
+    try {
+      return fs.readlinkSync(file);
+    } finally {
+      this.took(start);
+    }
+  }
+
+  private took(start: number): void {
+    const ms = this.now() - start;
+    this.sliceCalls++;
+    if (ms > SLOW_CALL_MS) this.sliceSlowCalls++;
+    if (ms > STALLED_CALL_MS) this.slow = true;
+  }
+}

@@ -65,12 +65,52 @@ export const DEFAULT_SECRET_EXCLUDES: readonly string[] = Object.freeze([
 ]);
 
 const BUILTIN = new Set(BUILTIN_EXCLUDES);
-let secrets: ((rel: string) => boolean) | undefined;
-/** Secrets are matched whatever the case of their names (`.ENV`, `Server.PEM`). */
-function secretMatcher(): (rel: string) => boolean {
-  secrets ??= picomatch([...DEFAULT_SECRET_EXCLUDES], { dot: true, nocase: true });
-  return secrets;
+
+/**
+ * `DEFAULT_SECRET_EXCLUDES` compiled into one test: base names, suffixes and parent/name pairs looked
+ * up in the path's lower-case form, instead of 30 regular expressions per path. It decides exactly as
+ * picomatch does with those globs (`dot: true, nocase: true`), which a test checks over many paths.
+ * Keep the two in step when the list changes.
+ */
+const SECRET_NAMES = new Set([
+  '.env', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', '.ssh', '.aws', '.gnupg', '.npmrc', '.pypirc', '.netrc',
+  '.git-credentials', 'credentials', 'credentials.json', 'secrets.json', '.vault-token',
+]);
+/** `**\/*<suffix>` (the `*` may be empty: `.pem` itself matches). */
+const SECRET_SUFFIXES = ['.pem', '.key', '.p12', '.pfx', '.keystore', '.jks', '.tfvars', '.credentials.json'];
+/** `**\/<folder>/**`: everything inside these folders. */
+const SECRET_FOLDER_CONTENT = /(?:^|\/)\.(?:ssh|aws|gnupg)\//;
+/** `**\/<parent>/<name>`. */
+const SECRET_IN_FOLDER = new Map([
+  ['config.json', '.docker'],
+  ['config', '.kube'],
+]);
+const NON_ASCII = /[\u0080-\uffff]/;
+const ASCII_UPPER = /[A-Z]/g;
+
+/**
+ * Lower-cases ASCII letters only, as a case-insensitive regular expression (without the `u` flag)
+ * compares them: `toLowerCase` would also turn non-ASCII letters into ASCII ones (K, the Kelvin sign, into `k`).
+ */
+function asciiLowerCase(text: string): string {
+  if (!NON_ASCII.test(text)) return text.toLowerCase();
+  return text.replace(ASCII_UPPER, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 }
+
+/** Whether a root-relative path (`/`-separated, no empty parts) is a secret by `DEFAULT_SECRET_EXCLUDES`. */
+export function isSecretPath(rel: string): boolean {
+  const lower = asciiLowerCase(rel);
+  const slash = lower.lastIndexOf('/');
+  const name = slash < 0 ? lower : lower.slice(slash + 1);
+  if (SECRET_NAMES.has(name)) return true;
+  if (name.startsWith('.env.')) return true;
+  for (const suffix of SECRET_SUFFIXES) if (name.endsWith(suffix)) return true;
+  if (slash < 0) return false;
+  const parent = SECRET_IN_FOLDER.get(name);
+  if (parent !== undefined && lower.slice(lower.lastIndexOf('/', slash - 1) + 1, slash) === parent) return true;
+  return SECRET_FOLDER_CONTENT.test(lower);
+}
+
 const CASE_INSENSITIVE_FS = process.platform === 'win32' || process.platform === 'darwin';
 /** Largest ignore file we read; a bigger one is treated as empty (and logged). */
 const MAX_RULE_FILE_BYTES = 4 * 1024 * 1024;
@@ -229,7 +269,7 @@ export interface InclusionOptions {
  * (`isIncluded`, which checks every ancestor) use the same checks, so they always agree.
  */
 export class InclusionRules {
-  private readonly secretMatch: ((rel: string) => boolean) | null;
+  private readonly excludeSecrets: boolean;
   private readonly userMatch: ((rel: string) => boolean) | null;
   private readonly folders: Map<string, Promise<LoadedFolder>>;
   private readonly logger: Logger;
@@ -242,7 +282,7 @@ export class InclusionRules {
     logger: Logger | undefined,
   ) {
     this.logger = logger ?? silentLogger;
-    this.secretMatch = rules.excludeSecrets ? secretMatcher() : null;
+    this.excludeSecrets = rules.excludeSecrets;
     const userGlobs = rules.excludes.filter((glob) => glob.trim() !== '');
     this.userMatch = userGlobs.length > 0 ? picomatch(userGlobs, { dot: true, nocase: CASE_INSENSITIVE_FS }) : null;
     this.folders = gitignores.folders(root.path);
@@ -273,7 +313,7 @@ export class InclusionRules {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
     if (BUILTIN.has(name)) return true;
     if (this.never.has(rel)) return true;
-    if (this.secretMatch?.(rel)) return true;
+    if (this.excludeSecrets && isSecretPath(rel)) return true;
     if (this.userMatch?.(rel)) return true;
     return false;
   }
@@ -368,8 +408,9 @@ export class InclusionRules {
     } else {
       base = await this.folderRules(parentRel(dirRel));
     }
+    if (hasGitignore === false) return { rules: base, gitignore: null, exclude };
     const file = path.join(this.root.path, ...(dirRel === '' ? [] : dirRel.split('/')), '.gitignore');
-    const gitignore = hasGitignore === false ? null : await readRuleFile(file, this.logger);
+    const gitignore = await readRuleFile(file, this.logger);
     const rules = gitignore === null ? base : this.matcher(base, rebaseGitignore(gitignore, dirRel), file);
     return { rules, gitignore, exclude };
   }
