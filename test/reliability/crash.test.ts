@@ -10,6 +10,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
+import type { PointSummary } from '../../src/core/schemas';
+import { summaryOf } from '../../src/core/state/persistenceManager';
 import { cleanupAll, exists, makeSandbox, openStore, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { bundleStoreUser, events, killChildren, sleep, startUser, type Child, type UserEvent } from './helpers/children';
 import { digestPoint, digestWorkspace, isRestoreTemporary, type FileDigest } from './helpers/digest';
@@ -67,6 +69,13 @@ async function openChecker(sb: Sandbox): Promise<RecoveryStore> {
 async function assertVerifies(store: RecoveryStore, when: string): Promise<void> {
   const report = await store.recovery.verify();
   assert.deepEqual({ brokenObjects: report.brokenObjects, brokenPoints: report.brokenPoints, stateProblem: report.stateProblem }, { brokenObjects: [], brokenPoints: [], stateProblem: null }, `verify ${when}`);
+}
+
+/** The listing (the index, a cache) says of every point what its manifest says. */
+async function assertListingMatchesManifests(store: RecoveryStore, when: string): Promise<PointSummary[]> {
+  const points = await store.recovery.listRecoveryPoints();
+  for (const point of points) assert.deepEqual(point, summaryOf(await store.persistence.requireSnapshot(point.id)), `the listing of ${point.id} agrees with its manifest ${when}`);
+  return points;
 }
 
 describe('crash at any moment', () => {
@@ -154,7 +163,7 @@ describe('crash at any moment', () => {
       figures.stateRecoveries = (await store.persistence.audit.read()).filter((a) => a.action === 'recover-state').length;
 
       // the points: every acknowledged one is listed, nothing appears that no operation made
-      const points = await store.recovery.listRecoveryPoints();
+      const points = await assertListingMatchesManifests(store, `after kill ${figures.kills}`);
       const listed = new Map(points.map((p) => [p.id, p]));
       assert.equal(listed.size, points.length, 'no point listed twice');
       for (const id of live) {
@@ -209,6 +218,48 @@ describe('crash at any moment', () => {
     t.diagnostic(`killed during ${JSON.stringify(killedDuring)}`);
     assert.ok(figures.kills >= Math.min(5, targetKills), `enough kills landed (${figures.kills})`);
     assert.equal(figures.stateRecoveries, 0, 'the state file never needed rebuilding');
+  });
+
+  test('a label killed at any moment is either applied or not, and the listing agrees with the manifests', { timeout: byLevel(120_000, 600_000) }, async (t) => {
+    const seed = runSeed();
+    t.diagnostic(`level ${level}, seed ${seed} (repeat with RP_RELIABILITY_SEED=${seed})`);
+    const rng = mulberry32(seed ^ 0x1abe1);
+    const targetKills = byLevel(20, 150);
+    const deadline = Date.now() + byLevel(40_000, 300_000);
+    const sb = await makeSandbox('rp-crash-label-');
+    const setup = await openChecker(sb);
+    for (let i = 0; i < 6; i++) {
+      await writeFiles(sb.ws, { 'a.txt': `a ${i}\n` });
+      await setup.recovery.createRecoveryPoint();
+    }
+    await setup.close();
+    const labels = new Map<string, string | null>();
+    let kills = 0;
+    let inFlightApplied = 0;
+    let acknowledgedLabels = 0;
+    while (kills < targetKills && Date.now() < deadline) {
+      const child = startUser(user.script, { mode: 'label-loop', storeDir: sb.store, ws: sb.ws, name: `k${kills}`, seed: Math.floor(rng() * 2 ** 32), lockStaleMs: 2000 });
+      const { events: evs, killed } = await killAfter(child, 30 + Math.floor(rng() * 300));
+      assert.ok(killed, 'the label loop runs until killed');
+      kills++;
+      for (const e of evs) {
+        if (e.ev !== 'done') continue;
+        labels.set(e.id as string, e.label as string | null);
+        acknowledgedLabels++;
+      }
+      const inFlight = evs.at(-1)?.ev === 'start' ? evs.at(-1) : undefined;
+      await ageLeftLock(sb);
+      const store = await openChecker(sb);
+      for (const point of await assertListingMatchesManifests(store, `after kill ${kills}`)) {
+        const acknowledged = labels.has(point.id) ? labels.get(point.id) : null;
+        if (inFlight?.id === point.id && point.label === inFlight.label && point.label !== acknowledged) {
+          inFlightApplied++;
+          labels.set(point.id, point.label);
+        } else assert.equal(point.label, acknowledged, `point ${point.id} carries its acknowledged label`);
+      }
+      await store.close();
+    }
+    t.diagnostic(`kills ${kills}, labels acknowledged ${acknowledgedLabels}, in-flight labels found applied ${inFlightApplied}`);
   });
 
   test('a restore killed at any moment leaves the workspace as before, as the point or a mix, and always recoverable', { timeout: byLevel(180_000, 900_000) }, async (t) => {

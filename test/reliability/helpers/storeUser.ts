@@ -3,6 +3,7 @@
  * (`bundleStoreUser`) so hundreds of starts stay cheap. One argument: a JSON `UserRequest`.
  *   crash-loop  creates points, updates the state, labels, restores, undoes, deletes and cleans up
  *               at random (seeded) until killed
+ *   label-loop  labels and unlabels the listed points in turn until killed
  *   restore     restores one point once
  *   writer      the concurrency suite's library writer: points, its own and shared state keys, labels,
  *               deletes of its own points, garbage collection, until `untilMs`
@@ -16,7 +17,7 @@ import { digestWorkspace } from './digest';
 import { mulberry32, type Rng } from './random';
 
 export interface UserRequest {
-  readonly mode: 'crash-loop' | 'restore' | 'writer';
+  readonly mode: 'crash-loop' | 'label-loop' | 'restore' | 'writer';
   readonly storeDir: string;
   readonly ws: string;
   readonly name: string;
@@ -45,7 +46,16 @@ async function main(): Promise<void> {
   const rng = mulberry32(request.seed);
   say({ ev: 'ready' });
   if (request.mode === 'crash-loop') await crashLoop(store, request, rng);
-  else if (request.mode === 'restore') {
+  else if (request.mode === 'label-loop') {
+    const points = await store.recovery.listRecoveryPoints();
+    for (let n = 0; ; n++) {
+      const id = pick(points, rng).id;
+      const label = rng() < 0.5 ? `${request.name} ${n}` : null;
+      say({ ev: 'start', op: 'label', id, label });
+      await store.persistence.setLabel(id, label);
+      say({ ev: 'done', op: 'label', id, label });
+    }
+  } else if (request.mode === 'restore') {
     const before = await digestWorkspace(request.ws);
     say({ ev: 'start', op: 'restore', target: request.pointId, files: before });
     const result = await store.recovery.restore(request.pointId!);
