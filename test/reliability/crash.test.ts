@@ -78,6 +78,24 @@ async function assertListingMatchesManifests(store: RecoveryStore, when: string)
   return points;
 }
 
+/** Temporary files killed writers left: documents (`<name>.json.<n>`, write-file-atomic), packs (`*.pack.partial`) and restored files in the workspace. */
+async function leftovers(sb: Sandbox): Promise<{ documents: number; packs: number; workspace: number }> {
+  const names = async (dir: string): Promise<string[]> => {
+    const out: string[] = [];
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) out.push(...(await names(path.join(dir, entry.name))).map((n) => `${entry.name}/${n}`));
+      else out.push(entry.name);
+    }
+    return out;
+  };
+  const store = await names(sb.store);
+  return {
+    documents: store.filter((n) => /\.json\.\d+$/.test(n)).length,
+    packs: store.filter((n) => n.endsWith('.partial')).length,
+    workspace: (await names(sb.ws)).filter((n) => isRestoreTemporary(`ws/${n}`)).length,
+  };
+}
+
 describe('crash at any moment', () => {
   test('a library user killed at random moments loses no acknowledged operation, and every listed point restores byte for byte', { timeout: byLevel(180_000, 1_500_000) }, async (t) => {
     const seed = runSeed();
@@ -216,6 +234,7 @@ describe('crash at any moment', () => {
 
     t.diagnostic(`figures ${JSON.stringify(figures)}`);
     t.diagnostic(`killed during ${JSON.stringify(killedDuring)}`);
+    t.diagnostic(`temporary files left by killed writers ${JSON.stringify(await leftovers(sb))}`);
     assert.ok(figures.kills >= Math.min(5, targetKills), `enough kills landed (${figures.kills})`);
     assert.equal(figures.stateRecoveries, 0, 'the state file never needed rebuilding');
   });
