@@ -3,7 +3,7 @@ import { diffTrees, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary } from '../schemas';
-import { readDocument } from '../documents';
+import { readDocument, removeStaleDocumentTemporaries } from '../documents';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
 import type { SnapshotOptions } from '../state/stateRepository';
@@ -241,6 +241,8 @@ export class RecoveryManager {
     const live = await collectReachable(objects, points.map((p) => p.root));
     const result = await objects.removeUnreferenced(live);
     await objects.removeStaleTemporaries();
+    const { root, pointsDir, cacheDir } = this.persistence.layout;
+    for (const dir of [root, pointsDir, cacheDir]) await removeStaleDocumentTemporaries(dir);
     return result;
   }
 
