@@ -286,7 +286,7 @@ describe('crash at any moment', () => {
     t.diagnostic(`level ${level}, seed ${seed} (repeat with RP_RELIABILITY_SEED=${seed})`);
     const rng = mulberry32(seed ^ 0x5eed);
     const targetKills = byLevel(8, 80);
-    const deadline = Date.now() + byLevel(60_000, 360_000);
+    const deadline = Date.now() + byLevel(40_000, 360_000);
     const sb = await makeSandbox('rp-crash-restore-');
     const files = (variant: string, from: number, to: number) => Object.fromEntries(Array.from({ length: to - from }, (_, k) => [`d${(from + k) % 10}/file${from + k}.txt`, `${variant} ${from + k}\n`.repeat(50)]));
     // A: files 0..199; B: 150 of them changed, 25 deleted, 25 added — 200 files away from A.
