@@ -195,6 +195,28 @@ export function writeDocumentSync<T>(file: string, type: DocumentType<T>, value:
   }
 }
 
+/** write-file-atomic's temporary name: `<file>.<number>`, renamed over `<file>` once complete. */
+const DOCUMENT_TEMPORARY = /\.json\.\d+$/;
+
+/**
+ * Removes the temporary files of document writes that a killed process never renamed into place,
+ * in `dir` only (not below it), once older than `olderThanMs` (a live writer renames its own within
+ * moments). Caller holds the store lock. Returns how many were removed.
+ */
+export async function removeStaleDocumentTemporaries(dir: string, olderThanMs = 3_600_000): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.readdir(dir).catch(() => [] as string[])) {
+    if (!DOCUMENT_TEMPORARY.test(name)) continue;
+    const file = path.join(dir, name);
+    const stat = await fs.lstat(file).catch(() => undefined);
+    if (stat?.isFile() && Date.now() - stat.mtimeMs > olderThanMs) {
+      await fs.rm(file, { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
 /** Moves a broken file aside into the quarantine folder (kept for inspection) and returns its new path. */
 export async function quarantineFile(file: string, quarantineDir: string, reason: string): Promise<string> {
   await ensurePrivateDir(quarantineDir);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fsCallbacks from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -120,6 +121,34 @@ describe('PersistenceManager: the points folder and its index', () => {
     const labelled = (await store.persistence.loadSnapshot(a.id))!;
     assert.equal(labelled.label, 'x'.repeat(200), 'labels are cut to 200 characters');
     assert.deepEqual({ ...labelled, label: null }, a);
+  });
+
+  test('a label interrupted between its manifest and the index (a crash) is listed as its manifest says', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    // Once the new manifest is in place, putting an index in place fails: the process died there.
+    const manifest = path.join(sb.store, 'points', `${a.id}.json`);
+    const rename = fsCallbacks.rename;
+    let manifestWritten = false;
+    fsCallbacks.rename = ((from: string, to: string, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      if (to === manifest) manifestWritten = true;
+      if (manifestWritten && path.basename(to) === 'index.json') return callback(Object.assign(new Error('killed'), { code: 'EIO' }));
+      return rename(from, to, callback);
+    }) as typeof fsCallbacks.rename;
+    try {
+      await assert.rejects(store.persistence.setLabel(a.id, 'pinned'));
+    } finally {
+      fsCallbacks.rename = rename;
+    }
+    assert.equal(manifestWritten, true);
+    const reader = await openStore(sb, { actor: 'test:reader', retention: { maxRecoveryPoints: 1, maxAgeDays: 0, maxTotalBytes: 0 } });
+    assert.deepEqual(
+      (await reader.recovery.listRecoveryPoints()).map((p) => [p.id, p.label]),
+      [[a.id, 'pinned']],
+      'the listing agrees with the manifest, so clean-up treats the point as pinned',
+    );
   });
 
   test('a store folder inside the workspace is never captured nor touched by a restore', async () => {

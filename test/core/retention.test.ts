@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { lookupEntry } from '../../src/core/capture';
@@ -8,7 +10,7 @@ import { collectReachable } from '../../src/core/recovery/reachability';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from '../../src/core/recovery/retention';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { ContextSnapshot, PointSummary } from '../../src/core/schemas';
-import { auditEntries, cleanupAll, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { auditEntries, cleanupAll, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
 import { pointIdAt, reidPoint, summaryAt } from './helpers/storePoints';
 
 after(cleanupAll);
@@ -278,6 +280,27 @@ describe('clean-up and garbage collection on a real store', () => {
       [p[4]!.id, ids[3], ids[1]],
     );
     await assertCollectedAndRestorable(b, store);
+  });
+
+  test('garbage collection removes temporary document files a killed writer left an hour ago, and nothing else', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    const left = ['state.json.3141592653', `points/${point.id}.json.271828`, 'points/index.json.1618033', 'cache/capture-cache.json.42'].map((rel) => path.join(sb.store, rel));
+    const recent = path.join(sb.store, 'state.json.777');
+    const kept = path.join(sb.store, 'points', 'notes.json.txt');
+    const old = new Date(Date.now() - 2 * HOUR);
+    for (const file of [...left, recent, kept]) {
+      await fs.writeFile(file, '{"partial":');
+      if (file !== recent) await fs.utimes(file, old, old);
+    }
+    await store.recovery.collectGarbage();
+    for (const file of left) assert.equal(await exists(file), false, `${file} removed`);
+    assert.equal(await exists(recent), true, 'a writer may still be about to rename a recent one');
+    assert.equal(await exists(kept), true, 'only write-file-atomic temporaries are removed');
+    assert.deepEqual((await store.recovery.listRecoveryPoints()).map((p) => p.id), [point.id]);
+    assert.equal((await store.recovery.verify()).ok, true);
   });
 
   test('size: the oldest points beyond maxTotalBytes go, and the store ends under the limit', async () => {

@@ -3,7 +3,7 @@ import { diffTrees, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
-import { readDocument } from '../documents';
+import { readDocument, removeStaleDocumentTemporaries } from '../documents';
 import type { GcResult } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
@@ -326,6 +326,8 @@ export class RecoveryManager {
     const live = await collectReachable(objects, points.map((p) => p.root));
     const result = await objects.removeUnreferenced(live, { repack });
     await objects.removeStaleTemporaries();
+    const { root, pointsDir, cacheDir } = this.persistence.layout;
+    for (const dir of [root, pointsDir, cacheDir]) await removeStaleDocumentTemporaries(dir);
     return result;
   }
 

@@ -367,6 +367,9 @@ export class PersistenceManager implements StateRepository {
     return this.lock.run(async () => {
       const snapshot = await this.requireSnapshot(id);
       const updated = { ...snapshot, label: label?.trim() ? label.trim().slice(0, 200) : null };
+      // The index only learns of manifests it lacks, so its entry goes first: a crash before the
+      // manifest is renamed keeps the old label, a crash after it lists the new one (never the index's stale copy).
+      await this.updateIndex((points) => points.filter((p) => p.id !== id));
       this.writeManifest(updated);
       await this.updateIndex((points) => points.map((p) => (p.id === id ? summaryOf(updated) : p)));
       await this.audit.append({ action: 'label', pointId: id, details: { label: updated.label } });
