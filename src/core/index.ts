@@ -16,7 +16,6 @@ export type { SnapshotOptions, StateRepository } from './state/stateRepository';
 export { RecoveryManager, type CleanupReport, type RestoreOptions, type RestoreResult, type StoreStats, type VerifyReport } from './recovery/recoveryManager';
 export { DEFAULT_RETENTION, decideRetention, applySizeLimit, type RetentionPolicy } from './recovery/retention';
 export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';
-export { isRestoreTempName } from './recovery/restorePlan';
 export { toPointPath, splitPointPath, isUnder } from './recovery/workspacePaths';
 export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
 export * from './capture';

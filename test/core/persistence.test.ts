@@ -130,17 +130,27 @@ describe('PersistenceManager: the points folder and its index', () => {
     const a = (await store.recovery.createRecoveryPoint())!;
     // Once the new manifest is in place, putting an index in place fails: the process died there.
     const manifest = path.join(sb.store, 'points', `${a.id}.json`);
+    // The small documents of a point are written with synchronous calls; either form may be used.
     const rename = fsCallbacks.rename;
+    const renameSync = fsCallbacks.renameSync;
     let manifestWritten = false;
-    fsCallbacks.rename = ((from: string, to: string, callback: (error: NodeJS.ErrnoException | null) => void) => {
+    const killedAt = (to: string) => {
       if (to === manifest) manifestWritten = true;
-      if (manifestWritten && path.basename(to) === 'index.json') return callback(Object.assign(new Error('killed'), { code: 'EIO' }));
+      return manifestWritten && path.basename(to) === 'index.json';
+    };
+    fsCallbacks.rename = ((from: string, to: string, callback: (error: NodeJS.ErrnoException | null) => void) => {
+      if (killedAt(to)) return callback(Object.assign(new Error('killed'), { code: 'EIO' }));
       return rename(from, to, callback);
     }) as typeof fsCallbacks.rename;
+    fsCallbacks.renameSync = ((from: string, to: string) => {
+      if (killedAt(to)) throw Object.assign(new Error('killed'), { code: 'EIO' });
+      return renameSync(from, to);
+    }) as typeof fsCallbacks.renameSync;
     try {
       await assert.rejects(store.persistence.setLabel(a.id, 'pinned'));
     } finally {
       fsCallbacks.rename = rename;
+      fsCallbacks.renameSync = renameSync;
     }
     assert.equal(manifestWritten, true);
     const reader = await openStore(sb, { actor: 'test:reader', retention: { maxRecoveryPoints: 1, maxAgeDays: 0, maxTotalBytes: 0 } });

@@ -67,6 +67,14 @@ export const DEFAULT_SECRET_EXCLUDES: readonly string[] = Object.freeze([
 const BUILTIN = new Set(BUILTIN_EXCLUDES);
 
 /**
+ * Whether a file name is one of a restore's temporary files (`.<name>.rp-<8 hex>.tmp`, renamed into
+ * place when written). One left by a restore that was killed is never captured; watchers ignore them.
+ */
+export function isRestoreTempName(name: string): boolean {
+  return name.endsWith('.tmp') && /^\..*\.rp-[0-9a-f]{8}\.tmp$/.test(name);
+}
+
+/**
  * `DEFAULT_SECRET_EXCLUDES` compiled into one test: base names, suffixes and parent/name pairs looked
  * up in the path's lower-case form, instead of 30 regular expressions per path. It decides exactly as
  * picomatch does with those globs (`dot: true, nocase: true`), which a test checks over many paths.
@@ -311,7 +319,7 @@ export class InclusionRules {
    */
   excludedByPath(rel: string): boolean {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
-    if (BUILTIN.has(name)) return true;
+    if (BUILTIN.has(name) || isRestoreTempName(name)) return true;
     if (this.never.has(rel)) return true;
     if (this.excludeSecrets && isSecretPath(rel)) return true;
     if (this.userMatch?.(rel)) return true;

@@ -3,6 +3,7 @@ export { captureWorkspace, type CaptureInput, type CaptureResult } from './captu
 export { CaptureCache, RACY_WINDOW_MS, type FileStamp } from './captureCache';
 export {
   BUILTIN_EXCLUDES,
+  isRestoreTempName,
   DEFAULT_CAPTURE_RULES,
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_SECRET_EXCLUDES,

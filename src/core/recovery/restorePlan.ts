@@ -260,14 +260,9 @@ async function checkedTarget(roots: readonly WorkspaceRoot[], pointPath: string)
   }
 }
 
-/** The temporary file a restore writes beside its target before renaming it into place. */
+/** The temporary file a restore writes beside its target before renaming it into place (`isRestoreTempName` knows its name). */
 export function restoreTempName(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target).slice(0, 100)}.rp-${randomBytes(4).toString('hex')}.tmp`);
-}
-
-/** Whether a file name is one of a restore's temporary files (file watchers see them come and go). */
-export function isRestoreTempName(name: string): boolean {
-  return /^\..*\.rp-[0-9a-f]{8}\.tmp$/.test(name);
 }
 
 async function writeAtomically(target: string, kind: 'f' | 'l' | 'd', content: Buffer, mode: number): Promise<void> {

@@ -59,7 +59,8 @@ export class PersistenceManager implements StateRepository {
   readonly logger: Logger;
   private roots: WorkspaceRoot[];
   private rules: CaptureRules;
-  private opened: Promise<{ objects: ObjectStore; cache: CaptureCache }> | undefined;
+  private objectStore: Promise<ObjectStore> | undefined;
+  private cacheLoaded: Promise<CaptureCache> | undefined;
   private foldersReady: Promise<void> | undefined;
   private lastCacheSave = 0;
   /** The rules changed since the last full scan: the previous point may hold files they now leave out. */
@@ -88,18 +89,8 @@ export class PersistenceManager implements StateRepository {
 
   /** Creates the store's folders (owner-only) and loads the object index. Called by every operation. */
   async open(): Promise<{ objects: ObjectStore; cache: CaptureCache }> {
-    this.opened ??= (async () => {
-      await this.ensureFolders();
-      const objects = await ObjectStore.open(this.layout.objectsDir);
-      const cache = await CaptureCache.load(this.layout.captureCacheFile);
-      return { objects, cache };
-    })();
-    try {
-      return await this.opened;
-    } catch (error) {
-      this.opened = undefined;
-      throw error;
-    }
+    const [objects, cache] = await Promise.all([this.objects(), this.captureCache()]);
+    return { objects, cache };
   }
 
   /** Creates the store's folders (owner-only). Listing points and reading the state need no more than this. */
@@ -115,8 +106,26 @@ export class PersistenceManager implements StateRepository {
     }
   }
 
+  /** The object store, opened on first use (listing points and reading the state never need it). */
   async objects(): Promise<ObjectStore> {
-    return (await this.open()).objects;
+    this.objectStore ??= this.ensureFolders().then(() => ObjectStore.open(this.layout.objectsDir));
+    try {
+      return await this.objectStore;
+    } catch (error) {
+      this.objectStore = undefined;
+      throw error;
+    }
+  }
+
+  /** The capture cache, loaded on first use: only capturing and restoring need it, not reading points. */
+  async captureCache(): Promise<CaptureCache> {
+    this.cacheLoaded ??= this.ensureFolders().then(() => CaptureCache.load(this.layout.captureCacheFile));
+    try {
+      return await this.cacheLoaded;
+    } catch (error) {
+      this.cacheLoaded = undefined;
+      throw error;
+    }
   }
 
   get workspaceRoots(): readonly WorkspaceRoot[] {
@@ -405,7 +414,7 @@ export class PersistenceManager implements StateRepository {
   }
 
   async saveCache(): Promise<void> {
-    const { cache } = await this.open();
+    const cache = await this.captureCache();
     try {
       await cache.save();
       this.lastCacheSave = Date.now();
@@ -416,10 +425,10 @@ export class PersistenceManager implements StateRepository {
 
   /** Saves what is only in memory and closes open files. */
   async close(): Promise<void> {
-    if (!this.opened) return;
-    const { objects, cache } = await this.opened;
-    if (cache.dirty) await this.saveCache();
-    await objects.close();
+    const cache = await this.cacheLoaded?.catch(() => undefined);
+    if (cache?.dirty) await this.saveCache();
+    const objects = await this.objectStore?.catch(() => undefined);
+    await objects?.close();
   }
 
   private writeManifest(snapshot: ContextSnapshot): void {
