@@ -306,8 +306,15 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
   const gcNote = sg.autoGcRuns > 0 ? `git after its automatic gc; right after the commit (loose objects) ${num(gitBeforeGc / MB)} MB (${num(gitBeforeGcApparent / MB)} MB apparent)` : 'git did not run an automatic gc';
   addRow(ws, 'size-first', 'Store size on disk after the first point', 'MB', [oursFirstDu.allocated / MB], [gitFirstDu.allocated / MB], 'du of the shadow .git', `du -sk; apparent size ours ${num(oursFirstDu.apparent / MB)} MB, git ${num(gitFirstDu.apparent / MB)} MB; ${gcNote}`);
 
-  // 2. a point after one file changed: with the path as a hint, and without (full check)
+  // The extension follows a point that added over 16 MiB with a clean-up (repacking with stronger
+  // compression), as git follows a big commit with its automatic gc: measured the same way, untimed.
   const ours = await openOurs(storeDir, ws, rules);
+  const repack = await time(() => ours.store.recovery.cleanupRecoveryPoints());
+  const oursRepackedDu = diskUsage(storeDir);
+  addRow(ws, 'size-first-repacked', 'Store size after the first point and the clean-up that follows it', 'MB', [oursRepackedDu.allocated / MB], [gitFirstDu.allocated / MB], 'du of the shadow .git',
+    `ours: cleanupRecoveryPoints() as the extension runs it after a point that added over 16 MiB (${num(repack.ms)} ms in the background, ${repack.value.recompressed ?? 0} objects recompressed); ${gcNote}`);
+
+  // 2. a point after one file changed: with the path as a hint, and without (full check)
   const one = { hint: [] as number[], full: [] as number[], git: [] as number[] };
   {
     // warm-up, not measured: the extension's store is open and has made points before
@@ -677,7 +684,10 @@ function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: 
   const size = findRow('size-first', primaryFiles);
   if (size?.ours && size.git) {
     const gc = size.note?.includes('after its automatic gc') ? 'git after its automatic gc' : 'git did not gc (loose objects)';
-    t.push({ target: `Store after the first point ≤ shadow git size (${at})`, measured: `ours ${num(size.ours.median)} MB, git ${num(size.git.median)} MB (${gc})`, met: size.ours.median <= size.git.median });
+    const repacked = findRow('size-first-repacked', primaryFiles);
+    const ours = repacked?.ours ?? size.ours;
+    const how = repacked?.ours ? `ours after the clean-up the extension runs after it (${num(size.ours.median)} MB right after the point)` : 'ours right after the point';
+    t.push({ target: `Store after the first point ≤ shadow git size (${at})`, measured: `ours ${num(ours.median)} MB, git ${num(size.git.median)} MB (${how}; ${gc})`, met: ours.median <= size.git.median });
   }
   const growth = findRow('row-growth', primaryFiles);
   if (growth?.ours && growth.git) t.push({ target: `Growth over ${pointsInRow} one-file points ≤ git's (${at})`, measured: `ours ${num(growth.ours.median)} MB, git ${num(growth.git.median)} MB`, met: growth.ours.median <= growth.git.median });

@@ -18,6 +18,11 @@ const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
 /** More changed paths than this are captured with a full scan. */
 const MAX_HINTS = 5_000;
 const CLEANUP_EVERY = 25;
+/**
+ * A point that added this much (a first point, a branch switch) is followed by a clean-up, which
+ * repacks its pack with stronger compression in the background — as git runs its automatic gc.
+ */
+const CLEANUP_AFTER_BYTES = 16 * 1024 * 1024;
 
 /**
  * Automatic points: on save (batched within the merge window), on changes made outside the editor
@@ -215,7 +220,7 @@ export class AutoCapture implements vscode.Disposable {
       if (point) {
         this.log.info('capture', `${trigger} point ${point.id} (${scanFully ? 'full scan' : `${paths!.length} hinted`}, ${point.changes.added}+ ${point.changes.modified}~ ${point.changes.deleted}-) in ${Date.now() - started} ms`);
         await this.model.refresh();
-        if (++this.pointsSinceCleanup >= CLEANUP_EVERY) {
+        if (++this.pointsSinceCleanup >= CLEANUP_EVERY || point.addedBytes >= CLEANUP_AFTER_BYTES) {
           this.pointsSinceCleanup = 0;
           await this.cleanup();
         }
