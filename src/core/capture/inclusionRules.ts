@@ -68,7 +68,8 @@ const BUILTIN = new Set(BUILTIN_EXCLUDES);
 
 /**
  * Whether a file name is one of a restore's temporary files (`.<name>.rp-<8 hex>.tmp`, renamed into
- * place when written). One left by a restore that was killed is never captured; watchers ignore them.
+ * place when written): file watchers ignore them. One left by a restore that was killed is captured
+ * like any file, so the next restore, which does not have it in its point, removes it.
  */
 export function isRestoreTempName(name: string): boolean {
   return name.endsWith('.tmp') && /^\..*\.rp-[0-9a-f]{8}\.tmp$/.test(name);
@@ -319,7 +320,7 @@ export class InclusionRules {
    */
   excludedByPath(rel: string): boolean {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
-    if (BUILTIN.has(name) || isRestoreTempName(name)) return true;
+    if (BUILTIN.has(name)) return true;
     if (this.never.has(rel)) return true;
     if (this.excludeSecrets && isSecretPath(rel)) return true;
     if (this.userMatch?.(rel)) return true;

@@ -1,8 +1,9 @@
 import * as buffer from 'node:buffer';
 import { randomBytes, createHash } from 'node:crypto';
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { PRIVATE_FILE_MODE, fsyncDir } from '../documents';
+import { PRIVATE_FILE_MODE, fsyncDir, fsyncDirSync } from '../documents';
 import { ioError, StateError } from '../errors';
 import { isCodec, type Codec } from './compression';
 import type { ObjectType } from './hash';
@@ -29,6 +30,8 @@ const HASH_PREFIX = 8;
 const RECORD_HEADER = 11 + HASH_PREFIX;
 const INDEX_ENTRY = 49;
 const TRAILER = 50;
+/** Packs up to this size that were never flushed are written with synchronous calls (a save's point). */
+const SYNC_PACK_BYTES = 256 * 1024;
 /** Records are collected into writes of about this size. */
 const WRITE_CHUNK = 1024 * 1024;
 /** Records smaller than this are copied into the write buffer; larger ones are written from where they are. */
@@ -257,8 +260,23 @@ export class PackWriter {
     this.append(index);
     this.append(trailer);
     const size = this.position + index.length + trailer.length;
-    this.flush();
     const file = path.join(this.dir, newPackName());
+    if (this.handle === undefined && this.chunkStart === 0 && size <= SYNC_PACK_BYTES) {
+      // A save's pack (a few small objects) was never flushed: written, synced and renamed with
+      // synchronous calls, where each thread-pool round trip would cost more than the call.
+      this.seal();
+      const buffers = this.chunk;
+      this.chunk = [];
+      try {
+        writePackSync(this.tempFile, file, buffers);
+      } catch (error) {
+        await this.abort();
+        throw ioError('save recovery point data', error);
+      }
+      fsyncDirSync(this.dir);
+      return { file, entries: this.entries, size };
+    }
+    this.flush();
     try {
       await this.writing;
       if (this.failure !== undefined) throw this.failure;
@@ -362,6 +380,36 @@ export class PackWriter {
   }
 }
 
+/** Writes a small pack whole with synchronous calls: temporary file, fsync, rename. */
+function writePackSync(tempFile: string, file: string, buffers: Buffer[]): void {
+  const fd = fsSync.openSync(tempFile, 'w', PRIVATE_FILE_MODE);
+  try {
+    let rest = buffers;
+    let at = 0;
+    while (rest.length > 0) {
+      const written = fsSync.writevSync(fd, rest, at);
+      if (written === 0) throw Object.assign(new Error('no space left on device (a write made no progress)'), { code: 'ENOSPC' });
+      at += written;
+      rest = afterWritten(rest, written);
+    }
+    fsSync.fsyncSync(fd);
+  } finally {
+    fsSync.closeSync(fd);
+  }
+  fsSync.renameSync(tempFile, file);
+}
+
+/** What is left of `buffers` once `written` bytes of them are on disk. */
+function afterWritten(buffers: Buffer[], written: number): Buffer[] {
+  let rest = buffers;
+  let skip = written;
+  while (rest.length > 0 && skip >= rest[0]!.length) {
+    skip -= rest[0]!.length;
+    rest = rest.slice(1);
+  }
+  return skip > 0 ? [rest[0]!.subarray(skip), ...rest.slice(1)] : rest;
+}
+
 /**
  * `writev` until every byte is written: a write may be short (a file system filling up writes what
  * fits and fails only on the next call), and a short write taken as whole would leave a hole in the pack.
@@ -373,11 +421,6 @@ async function writeAll(handle: fs.FileHandle, buffers: Buffer[], position: numb
     const { bytesWritten } = await handle.writev(rest, at);
     if (bytesWritten === 0) throw Object.assign(new Error('no space left on device (a write made no progress)'), { code: 'ENOSPC' });
     at += bytesWritten;
-    let skip = bytesWritten;
-    while (rest.length > 0 && skip >= rest[0]!.length) {
-      skip -= rest[0]!.length;
-      rest = rest.slice(1);
-    }
-    if (skip > 0) rest = [rest[0]!.subarray(skip), ...rest.slice(1)];
+    rest = afterWritten(rest, bytesWritten);
   }
 }
