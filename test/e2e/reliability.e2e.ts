@@ -26,14 +26,16 @@ function createdBy(audit: readonly AuditRow[]): Map<string, string> {
   return new Map(audit.filter((entry) => entry.action === 'create' && entry.pointId).map((entry) => [entry.pointId!, entry.actor]));
 }
 
-/** The store is whole: verify finds nothing broken, every id is listed once, the state names the newest point. */
+/** The store is whole: verify finds nothing broken, every id is listed once, the state file is valid and names no missing point. */
 async function assertStoreWhole(): Promise<PointRow[]> {
   const report = await store.verify();
   assert.equal(report.ok, true, `verify: ${JSON.stringify(report)}`);
   const points = await store.list();
   assert.equal(new Set(points.map((p) => p.id)).size, points.length, 'no point id is listed twice');
+  // Points do not rewrite the state file (the newest point's id is derived from the points when the
+  // state is read); the file holds it as of its last update, which must name a listed point.
   const state = JSON.parse(fs.readFileSync(store.stateFile, 'utf8')) as { newestPointId: string | null };
-  assert.equal(state.newestPointId, points[0]?.id, 'the state file names the newest point');
+  assert.ok(state.newestPointId === null || points.some((p) => p.id === state.newestPointId), `the state file names a listed point (${state.newestPointId})`);
   return points;
 }
 
