@@ -6,21 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RecoveryPointsApi } from '../../src/extension/container';
+import type { HostSamples } from '../lib/host';
 
 const EXTENSION_ID = 'recovery-points.recovery-points';
-
-interface HostSamples {
-  activationMs: number;
-  startupPointMs: number;
-  pointsAtStart: number;
-  /** mergeWindowSeconds 0: save → point listed (ms). */
-  saveToPoint: number[];
-  /** The same saves: how long the capture itself took (ms), from the store's own timing. */
-  capture: number[];
-  /** The default merge window (5 s): save → point listed (ms). */
-  saveToPointDefault: number[];
-  files: number;
-}
 
 export async function run(): Promise<void> {
   const out = process.env.RP_BENCH_HOST_OUT;

@@ -8,12 +8,16 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createSynthetic, type Workspace } from './workspace';
 
+/** What bench/host/entry.ts measures in the extension host (times in ms). */
 export interface HostSamples {
   activationMs: number;
   startupPointMs: number;
   pointsAtStart: number;
+  /** mergeWindowSeconds 0: save → point listed. */
   saveToPoint: number[];
+  /** The same saves: how long the capture itself took, from the store's own timing. */
   capture: number[];
+  /** The default merge window (5 s): save → point listed. */
   saveToPointDefault: number[];
   files: number;
 }

@@ -1,47 +1,20 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
 import { StoreLock } from '../../src/core/storeLock';
 import type { ContextState } from '../../src/core/schemas';
+import { killChildren, startChild, type Child } from '../reliability/helpers/children';
 import { auditEntries, cleanupAll, exists, makeSandbox, openStore, readFiles, readJson, waitFor, writeFiles } from './helpers/storeFixtures';
 
 after(cleanupAll);
 
 const WORKER = path.join(__dirname, 'helpers', 'storeWorker.ts');
-const children = new Set<ChildProcess>();
-after(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
+after(killChildren);
 
-interface Worker {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  readonly exited: Promise<{ code: number | null; stderr: string }>;
-}
-
-function startWorker(args: string[]): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(child);
-  const lines: string[] = [];
-  let buffered = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const parts = buffered.split('\n');
-    buffered = parts.pop()!;
-    lines.push(...parts);
-  });
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) =>
-    child.on('close', (code) => {
-      children.delete(child);
-      resolve({ code, stderr });
-    }),
-  );
-  return { child, lines, exited };
+function startWorker(args: string[]): Child {
+  return startChild(process.execPath, ['--import', 'tsx', WORKER, ...args]);
 }
 
 async function runWorker(args: string[]): Promise<string[]> {

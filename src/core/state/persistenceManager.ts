@@ -59,9 +59,12 @@ export class PersistenceManager implements StateRepository {
   readonly logger: Logger;
   private roots: WorkspaceRoot[];
   private rules: CaptureRules;
-  private objectStore: Promise<ObjectStore> | undefined;
-  private cacheLoaded: Promise<CaptureCache> | undefined;
-  private foldersReady: Promise<void> | undefined;
+  /** Each made on first use; a failed attempt is tried again by the next caller. */
+  private readonly folders = new OnFirstUse(async () => {
+    for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) await ensurePrivateDir(dir);
+  });
+  private readonly objectStore = new OnFirstUse(() => this.ensureFolders().then(() => ObjectStore.open(this.layout.objectsDir)));
+  private readonly cache = new OnFirstUse(() => this.ensureFolders().then(() => CaptureCache.load(this.layout.captureCacheFile)));
   private lastCacheSave = 0;
   /** The rules changed since the last full scan: the previous point may hold files they now leave out. */
   private fullScanNeeded = false;
@@ -94,38 +97,18 @@ export class PersistenceManager implements StateRepository {
   }
 
   /** Creates the store's folders (owner-only). Listing points and reading the state need no more than this. */
-  async ensureFolders(): Promise<void> {
-    this.foldersReady ??= (async () => {
-      for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) await ensurePrivateDir(dir);
-    })();
-    try {
-      await this.foldersReady;
-    } catch (error) {
-      this.foldersReady = undefined;
-      throw error;
-    }
+  ensureFolders(): Promise<void> {
+    return this.folders.get();
   }
 
   /** The object store, opened on first use (listing points and reading the state never need it). */
-  async objects(): Promise<ObjectStore> {
-    this.objectStore ??= this.ensureFolders().then(() => ObjectStore.open(this.layout.objectsDir));
-    try {
-      return await this.objectStore;
-    } catch (error) {
-      this.objectStore = undefined;
-      throw error;
-    }
+  objects(): Promise<ObjectStore> {
+    return this.objectStore.get();
   }
 
   /** The capture cache, loaded on first use: only capturing and restoring need it, not reading points. */
-  async captureCache(): Promise<CaptureCache> {
-    this.cacheLoaded ??= this.ensureFolders().then(() => CaptureCache.load(this.layout.captureCacheFile));
-    try {
-      return await this.cacheLoaded;
-    } catch (error) {
-      this.cacheLoaded = undefined;
-      throw error;
-    }
+  captureCache(): Promise<CaptureCache> {
+    return this.cache.get();
   }
 
   get workspaceRoots(): readonly WorkspaceRoot[] {
@@ -425,9 +408,9 @@ export class PersistenceManager implements StateRepository {
 
   /** Saves what is only in memory and closes open files. */
   async close(): Promise<void> {
-    const cache = await this.cacheLoaded?.catch(() => undefined);
+    const cache = await this.cache.started?.catch(() => undefined);
     if (cache?.dirty) await this.saveCache();
-    const objects = await this.objectStore?.catch(() => undefined);
+    const objects = await this.objectStore.started?.catch(() => undefined);
     await objects?.close();
   }
 
@@ -466,6 +449,26 @@ export class PersistenceManager implements StateRepository {
   private async updateIndex(change: (points: PointSummary[]) => PointSummary[]): Promise<void> {
     const current = await this.readIndex();
     await this.writeIndex(change(current).sort(newestFirst));
+  }
+}
+
+/** A value made on first use and kept; when making it fails, the next caller tries again. */
+class OnFirstUse<T> {
+  private pending: Promise<T> | undefined;
+
+  constructor(private readonly make: () => Promise<T>) {}
+
+  /** The value, if making it has started. */
+  get started(): Promise<T> | undefined {
+    return this.pending;
+  }
+
+  get(): Promise<T> {
+    this.pending ??= this.make().catch((error: unknown) => {
+      this.pending = undefined;
+      throw error;
+    });
+    return this.pending;
   }
 }
 
