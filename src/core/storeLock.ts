@@ -109,7 +109,10 @@ export class StoreLock {
           onCompromised: (error) => this.options.onCompromised?.(error),
         });
       } catch (error) {
-        if (errorCode(error) !== 'ELOCKED') throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
+        // Another process taking over a stale lock can remove the lock folder between our mkdir and
+        // our stat of it: that is contention, not a broken store, as long as the store is still there.
+        const contended = errorCode(error) === 'ELOCKED' || (errorCode(error) === 'ENOENT' && fs.existsSync(this.storeRoot));
+        if (!contended) throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
         if (Date.now() >= deadline) {
           throw StateError.io(`The recovery point store ${this.storeRoot} is busy: another window or the command-line tool held its lock for over ${Math.round(waitMs / 1000)} s. Try again.`, error);
         }
