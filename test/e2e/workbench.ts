@@ -16,10 +16,16 @@ export class Workbench {
   async openActivity(name: string): Promise<void> {
     const item = this.page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${name}"]`).first();
     await item.waitFor();
-    // After a reload the workbench shows the container it showed before; clicking it again would hide it.
-    const shown = this.page.locator(`.part.activitybar .action-item.checked a.action-label[aria-label^="${name}"]`);
-    if ((await shown.count()) === 0 || !(await this.page.locator('.part.sidebar').isVisible())) await item.click();
-    await this.page.locator('.part.sidebar .composite.title, .part.sidebar .pane-header').filter({ hasText: new RegExp(name, 'i') }).first().waitFor();
+    const title = this.page.locator('.part.sidebar .composite.title, .part.sidebar .pane-header').filter({ hasText: new RegExp(name, 'i') }).first();
+    // Clicking the container that is shown hides it, and after a reload the workbench may still be
+    // restoring the side bar when we look: click only while it is not shown, and look again after each click.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (await title.isVisible()) return;
+      const shown = this.page.locator(`.part.activitybar .action-item.checked a.action-label[aria-label^="${name}"]`);
+      if ((await shown.count()) === 0 || !(await this.page.locator('.part.sidebar').isVisible())) await item.click();
+      if (await title.waitFor({ timeout: 3000 }).then(() => true, () => false)) return;
+    }
+    await title.waitFor();
   }
 
   /** The rows of the trees in the side bar. */
