@@ -30,7 +30,7 @@ interface CodeServer {
   isHostInstalled(): boolean;
 }
 
-/** `undefined` with a reason when the host cannot run here (not installed, extension not built). */
+/** The samples from the host, or `skipped` with the reason when it cannot run here (not installed, extension not built). */
 export async function runHostBench(root: string, tmp: string, files: number, seed: string, rounds: number): Promise<{ samples: HostSamples; workspace: Workspace } | { skipped: string }> {
   const codeServer = (await import(pathToFileURL(path.join(root, 'scripts', 'host', 'codeServer.mjs')).href)) as CodeServer;
   if (!codeServer.isHostInstalled()) return { skipped: 'code-server is not installed (npm run host:install)' };

@@ -80,27 +80,15 @@ function safeMigrate<T>(type: DocumentType<T>, raw: unknown, where: string): unk
   }
 }
 
-/** Reads a document; `undefined` when the file does not exist. Throws InvalidState when it is corrupt, IoError when unreadable. */
+/**
+ * Reads a document; `undefined` when the file does not exist. Throws InvalidState when it is corrupt,
+ * IoError when unreadable. Documents are small and size-limited, so the read itself is synchronous.
+ */
 export async function readDocument<T>(file: string, type: DocumentType<T>): Promise<T | undefined> {
-  let text: string;
-  try {
-    const stat = await fs.stat(file);
-    if (stat.size > maxBytesOf(type)) {
-      throw StateError.invalidState(`The ${type.name} ${file} is ${stat.size} bytes, larger than any valid one (at most ${maxBytesOf(type)}).`);
-    }
-    text = await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    if (error instanceof StateError) throw error;
-    throw ioError(`read the ${type.name} ${file}`, error);
-  }
-  return parseDocument(type, text, file);
+  return readDocumentSync(file, type)?.value;
 }
 
-/**
- * `readDocument` with synchronous calls, for small documents read on every point (state, manifests).
- * Returns the file's identity too, so callers can skip re-reading an unchanged file.
- */
+/** Reads a document with synchronous calls, with the file's identity, so callers can skip re-reading an unchanged file. */
 export function readDocumentSync<T>(file: string, type: DocumentType<T>): { value: T; stamp: FileStamp } | undefined {
   let text: string;
   let stamp: FileStamp;

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { captureWorkspace, CaptureCache, diffTrees, listFiles, type CaptureRules, type FileInfo, type TreeDiff } from '../../src/core/capture';
 import type { ObjectWriter } from '../../src/core/objects/objectStore';
 import type { TreeObject, WorkspaceRoot } from '../../src/core/schemas';
-import { ageAll, CaptureHarness, cleanupTempDirs, tempDir, writeTree, type Captured } from './helpers/captureFixtures';
+import { ageAll, CaptureHarness, cleanupTempDirs, CountingReader, tempDir, writeTree, type Captured } from './helpers/captureFixtures';
 
 after(cleanupTempDirs);
 
@@ -16,28 +16,19 @@ async function fullScan(h: CaptureHarness): Promise<Captured> {
 }
 
 /** Counts what a capture reads and puts. */
-class CountingWriter implements ObjectWriter {
-  treeReads = 0;
+class CountingWriter extends CountingReader implements ObjectWriter {
   treesPut = 0;
   blobsPut = 0;
-  constructor(private readonly inner: ObjectWriter) {}
-  has(hash: string): boolean {
-    return this.inner.has(hash);
-  }
-  readBlob(hash: string): Promise<Buffer> {
-    return this.inner.readBlob(hash);
-  }
-  readTree(hash: string): Promise<TreeObject> {
-    this.treeReads++;
-    return this.inner.readTree(hash);
+  constructor(private readonly writer: ObjectWriter) {
+    super(writer);
   }
   putBlob(content: Buffer): Promise<string> {
     this.blobsPut++;
-    return this.inner.putBlob(content);
+    return this.writer.putBlob(content);
   }
   putTree(tree: TreeObject): Promise<string> {
     this.treesPut++;
-    return this.inner.putTree(tree);
+    return this.writer.putTree(tree);
   }
 }
 
