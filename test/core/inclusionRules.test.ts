@@ -9,6 +9,7 @@ import {
   BUILTIN_EXCLUDES,
   DEFAULT_CAPTURE_RULES,
   DEFAULT_SECRET_EXCLUDES,
+  DEFAULT_SECRET_KEEP,
   GitignoreCache,
   InclusionRules,
   listFiles,
@@ -35,7 +36,7 @@ describe('inclusion rules', () => {
   test('defaults', () => {
     assert.deepEqual(DEFAULT_CAPTURE_RULES, { respectGitignore: true, excludes: [], excludeSecrets: true, maxFileSize: 10 * 1024 * 1024 });
     assert.deepEqual([...BUILTIN_EXCLUDES], ['.git', 'node_modules', '.hg', '.svn']);
-    assert.ok(DEFAULT_SECRET_EXCLUDES.includes('**/.env'));
+    assert.ok(DEFAULT_SECRET_EXCLUDES.includes('**/.env*'));
   });
 
   test('isIncluded checks the path and every ancestor against every kind of rule', async () => {
@@ -138,10 +139,13 @@ const S_PIECES = [
   ...['.docker', 'docker', '.kube', '.ssh', 'ssh', '.aws', '.gnupg', 'credentials', '.credentials.json', 'credentials.json', 'secrets.json'],
   ...['.pem', 'pem', '.key', 'key', 'ey', '.p12', '.pfx', '.keystore', '.jks', '.tfvars', '.npmrc', '.pypirc', '.netrc', '.git-credentials'],
   ...['.vault-token', 'src', 'a', '-', ' ', '~', '*', '[x]', '\u212A', '\u0130', '\u0131', '\u00DF', '\u00E9', '\u017F', 'S'],
+  ...['.envrc', '_local', '-dev', '.example', '.sample', '.template', '.dist', '.ppk', '.ovpn', 'wallet.dat', 'kubeconfig', '.pgpass', '.my.cnf'],
+  ...['secrets.yaml', 'service-account.json', 'id_ecdsa_sk', '.htpasswd', '.dockercfg', '.boto', '.s3cfg', '.terraformrc'],
+  ...['.bak', '.orig', '.swp', '.swo', '.tmp', '.old', '.save', 'swp', '.sw', 'bak'],
   ...['.\u212Aey', '.\u212Aube', '.doc\u212Aer', '\u212Aeystore', '.\u017Fsh', '.npmr\u0130'],
 ];
 
-const secretGlobs = picomatch([...DEFAULT_SECRET_EXCLUDES], { dot: true, nocase: true });
+const secretGlobs = picomatch([...DEFAULT_SECRET_EXCLUDES], { dot: true, nocase: true, ignore: [...DEFAULT_SECRET_KEEP] });
 const oneCase = fc.tuple(fc.constantFrom(...S_PIECES), fc.constantFrom('as is', 'upper', 'lower', 'mixed')).map(([piece, how]) => {
   if (how === 'upper') return piece.toUpperCase();
   if (how === 'lower') return piece.toLowerCase();

@@ -129,7 +129,43 @@ describe('secrets stay out of the store', () => {
       'secrets.json',
       'infra/prod.tfvars',
       '.vault-token',
+      // #9: names the first list missed, and the backup and swap copies of excluded secrets
+      '.envrc',
+      '.env_local',
+      '.env-dev',
+      'config/secrets.yaml',
+      'putty/server.ppk',
+      '.pgpass',
+      '.s3cfg',
+      '.netrc.bak',
+      '.npmrc.swp',
+      '.npmrc~',
+      '.npmrc.bak',
+      'id_rsa~',
+      'id_rsa.bak',
+      '.id_rsa.swp',
+      'credentials.json.bak',
+      '.git-credentials.orig',
+      'keys/server.pem.old',
+      'keys/.server.key.swo',
+      '.env.local.save',
+      'infra/prod.tfvars.tmp',
+      '.ssh.bak/id_ed25519',
+      '.kube/config~',
+      'gcp/service-account.json',
+      'gcp/gcloud-key.json',
+      'web/.htpasswd',
+      '.my.cnf',
+      '.boto',
+      '.terraformrc',
+      'kubeconfig',
+      '.dockercfg',
+      'id_ecdsa_sk',
+      'vpn/office.ovpn',
+      'wallet.dat',
     ];
+    // Templates hold no secret: they are captured.
+    const templates = ['.env.example', '.env.sample', '.env.template', '.env.dist', 'app/.env.example'];
     const secrets = new Map(secretPaths.map((p) => [p, marker(p)]));
     const contentOf = (p: string, m: string) => (p.endsWith('.npmrc') ? `//registry.npmjs.org/:_authToken=${m}\n` : p.endsWith('.json') ? JSON.stringify({ token: m }) : `TOKEN=${m}\n`);
     const control = marker('control');
@@ -137,9 +173,16 @@ describe('secrets stay out of the store', () => {
       'README.md': `# project\n${control}\n`,
       'src/app.ts': 'export const app = 1;\n',
       ...Object.fromEntries([...secrets].map(([p, m]) => [p, contentOf(p, m)])),
+      ...Object.fromEntries(templates.map((p) => [p, `API_KEY=replace-me ${control}-${p}\n`])),
     });
     const store = await openStore(sb);
     const first = (await store.recovery.createRecoveryPoint())!;
+    const captured = await store.recovery.changedFiles(first.id);
+    assert.deepEqual(
+      templates.filter((p) => !captured.added.some((c) => c.path === `ws/${p}`)),
+      [],
+      'every template is captured',
+    );
     // Secrets changed and named in a hint (as a save in the editor would), then a full scan, a restore and a comparison.
     for (const [p, m] of secrets) await writeFiles(sb.ws, { [p]: contentOf(p, `${m}-v2`) });
     await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [...secrets.keys()].map((p) => `ws/${p}`) });

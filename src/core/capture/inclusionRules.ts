@@ -30,39 +30,55 @@ export const DEFAULT_CAPTURE_RULES: CaptureRules = Object.freeze({
 /** Names (of a folder or a file) never captured at any depth: other tools' repositories and dependency folders. */
 export const BUILTIN_EXCLUDES: readonly string[] = Object.freeze(['.git', 'node_modules', '.hg', '.svn']);
 
-/** Secrets left out by default (picomatch globs, `dot: true`, case-insensitive, matched against the root-relative path). */
-export const DEFAULT_SECRET_EXCLUDES: readonly string[] = Object.freeze([
-  '**/.env',
-  '**/.env.*',
-  '**/*.pem',
-  '**/*.key',
-  '**/*.p12',
-  '**/*.pfx',
-  '**/*.keystore',
-  '**/*.jks',
-  '**/id_rsa',
-  '**/id_dsa',
-  '**/id_ecdsa',
-  '**/id_ed25519',
-  '**/.ssh',
-  '**/.ssh/**',
-  '**/.aws',
-  '**/.aws/**',
-  '**/.gnupg',
-  '**/.gnupg/**',
-  '**/.docker/config.json',
-  '**/.kube/config',
-  '**/.npmrc',
-  '**/.pypirc',
-  '**/.netrc',
-  '**/.git-credentials',
-  '**/credentials',
-  '**/credentials.json',
-  '**/*.credentials.json',
-  '**/secrets.json',
-  '**/*.tfvars',
-  '**/.vault-token',
+/**
+ * Names of files (and folders) that usually hold secrets, left out by default at any depth. Each is
+ * also left out with an editor's or a tool's backup and swap suffix (`SECRET_COPY_SUFFIXES`) and in
+ * vim's swap form (`.id_rsa.swp`): those copies hold the same secret while it is edited.
+ */
+export const SECRET_NAMES: readonly string[] = Object.freeze([
+  // keys
+  'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', 'id_ecdsa_sk', 'id_ed25519_sk',
+  // credentials of tools
+  '.npmrc', '.pypirc', '.netrc', '.git-credentials', '.pgpass', '.my.cnf', '.s3cfg', '.boto', '.terraformrc', 'terraform.rc',
+  '.dockercfg', 'kubeconfig', '.htpasswd', '.vault-token',
+  // credential and secret documents
+  'credentials', 'credentials.json', 'secrets.json', 'secrets.yaml', 'secrets.yml', 'service-account.json', 'service_account.json',
+  'gcloud-key.json', 'wallet.dat',
 ]);
+/** `*<suffix>`: key stores, certificates with keys, VPN profiles (which embed keys), variable files. */
+export const SECRET_SUFFIXES: readonly string[] = Object.freeze(['.pem', '.key', '.p12', '.pfx', '.ppk', '.keystore', '.jks', '.ovpn', '.tfvars', '.credentials.json']);
+/** Every name starting with `.env` (`.env`, `.env.local`, `.envrc`, `.env_local`, `.env-dev`), except `SECRET_TEMPLATES`. */
+export const SECRET_PREFIX = '.env';
+/** Folders left out with everything inside. */
+export const SECRET_FOLDERS: readonly string[] = Object.freeze(['.ssh', '.aws', '.gnupg']);
+/** `<folder>/<name>`: a name that is a secret inside that folder only. */
+export const SECRET_IN_FOLDER_PAIRS: readonly (readonly [folder: string, name: string])[] = Object.freeze([
+  ['.docker', 'config.json'],
+  ['.kube', 'config'],
+]);
+/** Suffixes of the copies editors and tools leave beside a file. */
+export const SECRET_COPY_SUFFIXES: readonly string[] = Object.freeze(['~', '.bak', '.orig', '.swp', '.swo', '.tmp', '.old', '.save']);
+/** Templates that hold no secret and that people want back: captured although they start with `.env`. */
+export const SECRET_TEMPLATES: readonly string[] = Object.freeze(['.env.example', '.env.sample', '.env.template', '.env.dist']);
+
+/** The globs of one secret name (or name pattern): itself, its backup and swap copies, vim's swap file. */
+function withCopies(pattern: string): string[] {
+  return [`**/${pattern}`, `**/${pattern}{${SECRET_COPY_SUFFIXES.join(',')}}`, `**/.${pattern}.{swp,swo}`];
+}
+
+/**
+ * The secrets as picomatch globs (`dot: true`, case-insensitive, matched against the root-relative
+ * path), paths matching `DEFAULT_SECRET_KEEP` excepted. `isSecretPath` is the same rule compiled.
+ */
+export const DEFAULT_SECRET_EXCLUDES: readonly string[] = Object.freeze([
+  ...withCopies(`${SECRET_PREFIX}*`),
+  ...SECRET_NAMES.flatMap(withCopies),
+  ...SECRET_SUFFIXES.flatMap((suffix) => withCopies(`*${suffix}`)),
+  ...SECRET_FOLDERS.flatMap((folder) => [...withCopies(folder), `**/${folder}/**`, `**/${folder}{${SECRET_COPY_SUFFIXES.join(',')}}/**`]),
+  ...SECRET_IN_FOLDER_PAIRS.flatMap(([folder, name]) => withCopies(`${folder}/${name}`).map((glob) => glob.replace(`**/.${folder}/`, `**/${folder}/.`))),
+]);
+/** Globs of the templates kept although they look like secrets (picomatch's `ignore`). */
+export const DEFAULT_SECRET_KEEP: readonly string[] = Object.freeze(SECRET_TEMPLATES.map((name) => `**/${name}`));
 
 const BUILTIN = new Set(BUILTIN_EXCLUDES);
 
@@ -76,24 +92,36 @@ export function isRestoreTempName(name: string): boolean {
 }
 
 /**
- * `DEFAULT_SECRET_EXCLUDES` compiled into one test: base names, suffixes and parent/name pairs looked
- * up in the path's lower-case form, instead of 30 regular expressions per path. It decides exactly as
- * picomatch does with those globs (`dot: true, nocase: true`), which a test checks over many paths.
- * Keep the two in step when the list changes.
+ * `DEFAULT_SECRET_EXCLUDES` compiled into one test: the name (and the name a backup or swap copy
+ * stands for) looked up in sets and suffix lists, instead of a hundred regular expressions per path.
+ * It decides exactly as picomatch does with those globs (`dot: true, nocase: true`, `ignore:
+ * DEFAULT_SECRET_KEEP`), which a test checks over many paths. Both are built from the lists above.
  */
-const SECRET_NAMES = new Set([
-  '.env', 'id_rsa', 'id_dsa', 'id_ecdsa', 'id_ed25519', '.ssh', '.aws', '.gnupg', '.npmrc', '.pypirc', '.netrc',
-  '.git-credentials', 'credentials', 'credentials.json', 'secrets.json', '.vault-token',
-]);
-/** `**\/*<suffix>` (the `*` may be empty: `.pem` itself matches). */
-const SECRET_SUFFIXES = ['.pem', '.key', '.p12', '.pfx', '.keystore', '.jks', '.tfvars', '.credentials.json'];
-/** `**\/<folder>/**`: everything inside these folders. */
-const SECRET_FOLDER_CONTENT = /(?:^|\/)\.(?:ssh|aws|gnupg)\//;
-/** `**\/<parent>/<name>`. */
-const SECRET_IN_FOLDER = new Map([
-  ['config.json', '.docker'],
-  ['config', '.kube'],
-]);
+const NAME_SET = new Set(SECRET_NAMES);
+const FOLDER_SET = new Set(SECRET_FOLDERS);
+const TEMPLATE_SET = new Set(SECRET_TEMPLATES);
+const IN_FOLDER = new Map(SECRET_IN_FOLDER_PAIRS.map(([folder, name]) => [name, folder]));
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const COPY_SUFFIX = `(?:${SECRET_COPY_SUFFIXES.map(escapeRegExp).join('|')})`;
+/** `<folder>/` or `<folder><copy suffix>/` anywhere in the path: everything inside. */
+const SECRET_FOLDER_CONTENT = new RegExp(`(?:^|/)(?:${SECRET_FOLDERS.map(escapeRegExp).join('|')})${COPY_SUFFIX}?/`);
+
+/** The names a file name may be a copy of: itself, without a backup suffix, inside vim's `.<name>.swp`. */
+function originalNames(name: string): string[] {
+  const names = [name];
+  for (const suffix of SECRET_COPY_SUFFIXES) {
+    if (name.length > suffix.length && name.endsWith(suffix)) names.push(name.slice(0, -suffix.length));
+  }
+  if (name.length > 5 && name.startsWith('.') && (name.endsWith('.swp') || name.endsWith('.swo'))) names.push(name.slice(1, -4));
+  return names;
+}
+
+function isSecretName(name: string): boolean {
+  if (NAME_SET.has(name) || FOLDER_SET.has(name) || name.startsWith(SECRET_PREFIX)) return true;
+  for (const suffix of SECRET_SUFFIXES) if (name.endsWith(suffix)) return true;
+  return false;
+}
+
 const NON_ASCII = /[\u0080-\uffff]/;
 const ASCII_UPPER = /[A-Z]/g;
 
@@ -111,12 +139,13 @@ export function isSecretPath(rel: string): boolean {
   const lower = asciiLowerCase(rel);
   const slash = lower.lastIndexOf('/');
   const name = slash < 0 ? lower : lower.slice(slash + 1);
-  if (SECRET_NAMES.has(name)) return true;
-  if (name.startsWith('.env.')) return true;
-  for (const suffix of SECRET_SUFFIXES) if (name.endsWith(suffix)) return true;
-  if (slash < 0) return false;
-  const parent = SECRET_IN_FOLDER.get(name);
-  if (parent !== undefined && lower.slice(lower.lastIndexOf('/', slash - 1) + 1, slash) === parent) return true;
+  if (TEMPLATE_SET.has(name)) return false;
+  const originals = originalNames(name);
+  for (const original of originals) if (isSecretName(original)) return true;
+  if (slash >= 0) {
+    const parentName = lower.slice(lower.lastIndexOf('/', slash - 1) + 1, slash);
+    for (const original of originals) if (IN_FOLDER.get(original) === parentName) return true;
+  }
   return SECRET_FOLDER_CONTENT.test(lower);
 }
 

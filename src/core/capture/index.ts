@@ -7,6 +7,7 @@ export {
   DEFAULT_CAPTURE_RULES,
   DEFAULT_MAX_FILE_SIZE,
   DEFAULT_SECRET_EXCLUDES,
+  DEFAULT_SECRET_KEEP,
   GitignoreCache,
   InclusionRules,
   rebaseGitignore,

@@ -3,7 +3,7 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, diffTrees, type CaptureRules, type TreeDiff } from '../capture';
+import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, diffTrees, type CaptureRules, type TreeDiff } from '../capture';
 import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
@@ -492,9 +492,13 @@ function validateRoots(roots: readonly WorkspaceRoot[]): WorkspaceRoot[] {
   return roots.map((root) => ({ name: root.name, path: path.resolve(root.path) }));
 }
 
-/** The capture rules in 16 hex digits: the same rules always give the same digest, whatever the order of keys. */
+/**
+ * The capture rules in 16 hex digits: the same rules always give the same digest, whatever the order of keys.
+ * The built-in secret list counts too, so a version that leaves out more secrets starts with a full scan.
+ */
 export function rulesDigest(rules: CaptureRules): string {
-  const canonical = JSON.stringify([rules.respectGitignore, [...rules.excludes].sort(), rules.excludeSecrets, rules.maxFileSize]);
+  const secrets = rules.excludeSecrets ? [...DEFAULT_SECRET_EXCLUDES, '!', ...DEFAULT_SECRET_KEEP] : false;
+  const canonical = JSON.stringify([rules.respectGitignore, [...rules.excludes].sort(), secrets, rules.maxFileSize]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 
