@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeCause, RecoveryStore, StateError, type Logger } from '../core';
+import { describeCause, MAX_LABEL_LENGTH, RecoveryStore, StateError, type Logger } from '../core';
 import { parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { COMMANDS, type Output } from './commands';
 import { findExtensionStore } from './storeLocator';
+import { escapeForTerminal } from './terminalText';
 
 async function main(argv: readonly string[]): Promise<number> {
   let args: ParsedArgs;
@@ -20,6 +21,8 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
   if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? min : `${min} to ${max}`} argument(s)`);
+  const badArgument = checkArguments(args);
+  if (badArgument) return usage(badArgument);
 
   const workspaces = (args.workspaces.length > 0 ? args.workspaces : [process.cwd()]).map((w) => path.resolve(w));
   for (const workspace of workspaces) {
@@ -29,11 +32,15 @@ async function main(argv: readonly string[]): Promise<number> {
   if (!storeDir) {
     return fail(`No recovery point store was found for ${workspaces[0]}: open it in VS Code with Recovery Points installed, or give one with --store DIR.`);
   }
+  if (NEEDS_A_STORE.has(args.command)) {
+    const missing = storeProblem(storeDir);
+    if (missing) return fail(missing);
+  }
   const logger: Logger = {
     debug: () => undefined,
     info: () => undefined,
-    warn: (message) => process.stderr.write(`warning: ${message}\n`),
-    error: (message) => process.stderr.write(`error: ${message}\n`),
+    warn: (message) => process.stderr.write(`warning: ${escapeForTerminal(message)}\n`),
+    error: (message) => process.stderr.write(`error: ${escapeForTerminal(message)}\n`),
   };
   const out: Output = {
     result: (human, data) => process.stdout.write(`${args.json ? JSON.stringify(data, null, 2) : human}\n`),
@@ -58,6 +65,26 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Commands that read or change existing points: on a missing store they say so instead of creating one. */
+const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'gc']);
+
+/** Why `storeDir` cannot be read as a store, or `undefined`. A folder with neither points nor a state file is not one. */
+function storeProblem(storeDir: string): string | undefined {
+  const stat = fs.statSync(storeDir, { throwIfNoEntry: false });
+  if (!stat) return `The recovery point store ${storeDir} does not exist. Check --store (a point is made with "recovery-points snapshot").`;
+  if (!stat.isDirectory()) return `The recovery point store ${storeDir} is not a folder.`;
+  const inside = (name: string) => fs.statSync(path.join(storeDir, name), { throwIfNoEntry: false }) !== undefined;
+  if (!inside('points') && !inside('state.json')) return `${storeDir} is not a recovery point store (it has no points). Check --store.`;
+  return undefined;
+}
+
+/** Arguments refused before any work: what would otherwise fail after a whole capture. */
+function checkArguments(args: ParsedArgs): string | undefined {
+  const label = args.label?.trim();
+  if (label !== undefined && label.length > MAX_LABEL_LENGTH) return `--label is ${label.length} characters long; a label may have at most ${MAX_LABEL_LENGTH}`;
+  return undefined;
+}
+
 /** Workspace folders are named like VS Code names them: by their folder name, made unique. */
 function rootsFor(workspaces: string[]): Array<{ name: string; path: string }> {
   const used = new Set<string>();
@@ -79,12 +106,12 @@ function adoptPointNames(roots: Array<{ name: string; path: string }>, known: Re
 }
 
 function usage(message: string): number {
-  process.stderr.write(`recovery-points: ${message}\nRun "recovery-points --help" for usage.\n`);
+  process.stderr.write(`recovery-points: ${escapeForTerminal(message)}\nRun "recovery-points --help" for usage.\n`);
   return 2;
 }
 
 function fail(message: string): number {
-  process.stderr.write(`recovery-points: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.stderr.write(`recovery-points: ${escapeForTerminal(message.replace(/\s*\n\s*/g, ' '))}\n`);
   return 1;
 }
 

@@ -1,6 +1,7 @@
 import { formatBytes, formatChangeCounts, formatRelativeTime } from '../core/format';
 import { pointIdTime, RecoveryStore, StateError, toPointPath, type PointSummary, type RestorePlan, type TreeDiff } from '../core';
 import { UsageError, type ParsedArgs } from './args';
+import { escapeForTerminal as t } from './terminalText';
 
 /** Writes what a command produced: `human` for people, `data` for `--json`. */
 export interface Output {
@@ -29,7 +30,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
     run: async (store, _args, out) => {
       const points = await store.recovery.listRecoveryPoints();
       const lines = points.map(
-        (p) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${formatChangeCounts(p.changes).padEnd(16)} ${p.label ? `[${p.label}] ` : ''}${p.summary}`,
+        (p) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${formatChangeCounts(p.changes).padEnd(16)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}`,
       );
       out.result(points.length === 0 ? 'No recovery points yet.' : lines.join('\n'), points);
     },
@@ -41,11 +42,11 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
       const point = await store.persistence.requireSnapshot(id);
       const changes = await store.recovery.changedFiles(id);
       const human = [
-        `Point     ${point.id}${point.label ? `  [${point.label}]` : ''}`,
-        `Created   ${point.createdAt} (${formatRelativeTime(Date.parse(point.createdAt))}) by ${point.actor}`,
-        `Trigger   ${point.trigger}: ${point.summary}`,
+        `Point     ${point.id}${point.label ? `  [${t(point.label)}]` : ''}`,
+        `Created   ${point.createdAt} (${formatRelativeTime(Date.parse(point.createdAt))}) by ${t(point.actor)}`,
+        `Trigger   ${point.trigger}: ${t(point.summary)}`,
         `Files     ${point.fileCount} (${formatBytes(point.totalSize)}), ${formatChangeCounts(point.changes)} against ${point.parentId ?? 'nothing'}`,
-        `Folders   ${point.roots.map((r) => `${r.name} = ${r.path}`).join(', ')}`,
+        `Folders   ${point.roots.map((r) => `${t(r.name)} = ${t(r.path)}`).join(', ')}`,
         ...formatDiff(changes),
       ].join('\n');
       const { state: _state, ...summary } = point;
@@ -74,7 +75,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
         return;
       }
       const result = await store.recovery.restore(id, { paths, onProgress: (m) => out.progress(m) });
-      const skipped = result.outcome.skipped.map((s) => `  skipped ${s.path}: ${s.reason}`);
+      const skipped = result.outcome.skipped.map((s) => `  skipped ${t(s.path)}: ${t(s.reason)}`);
       out.result(
         [
           `Restored ${result.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted.`,
@@ -103,9 +104,9 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
       const report = await store.recovery.verify({ repair: args.repair, onProgress: (m) => out.progress(m) });
       const lines = [
         `Checked ${report.objectsChecked} objects and ${report.pointsChecked} points.`,
-        ...report.brokenObjects.map((b) => `  broken object ${b.hash?.slice(0, 12) ?? '(pack)'} in ${b.pack}: ${b.problem}`),
-        ...report.brokenPoints.map((b) => `  broken point ${b.id}: ${b.problems.join('; ')}`),
-        ...(report.stateProblem ? [`  state file: ${report.stateProblem}`] : []),
+        ...report.brokenObjects.map((b) => `  broken object ${b.hash?.slice(0, 12) ?? '(pack)'} in ${t(b.pack)}: ${t(b.problem)}`),
+        ...report.brokenPoints.map((b) => `  broken point ${b.id}: ${t(b.problems.join('; '))}`),
+        ...(report.stateProblem ? [`  state file: ${t(report.stateProblem)}`] : []),
         ...(report.repaired ? [`Repaired: ${report.repaired.objectsSaved} objects saved, ${report.repaired.pointsQuarantined} points moved to quarantine${report.repaired.stateRecovered ? ', state recovered' : ''}.`] : []),
         report.ok ? 'The store is healthy.' : args.repair ? 'Problems were found and repaired.' : 'Problems were found: run "recovery-points verify --repair" to move broken parts aside.',
       ];
@@ -160,7 +161,7 @@ function absoluteInWorkspace(store: RecoveryStore, input: string): string {
 }
 
 function formatDiff(diff: TreeDiff): string[] {
-  return [...diff.added.map((c) => `  + ${c.path}`), ...diff.modified.map((c) => `  ~ ${c.path}`), ...diff.deleted.map((c) => `  \u2212 ${c.path}`)];
+  return [...diff.added.map((c) => `  + ${t(c.path)}`), ...diff.modified.map((c) => `  ~ ${t(c.path)}`), ...diff.deleted.map((c) => `  \u2212 ${t(c.path)}`)];
 }
 
 function diffAsJson(diff: TreeDiff) {
@@ -168,7 +169,7 @@ function diffAsJson(diff: TreeDiff) {
 }
 
 function formatPlan(plan: RestorePlan, verb: string): string {
-  const lines = [...plan.add.map((c) => `  + ${c.path}`), ...plan.modify.map((c) => `  ~ ${c.path}`), ...plan.remove.map((c) => `  \u2212 ${c.path}`)];
+  const lines = [...plan.add.map((c) => `  + ${t(c.path)}`), ...plan.modify.map((c) => `  ~ ${t(c.path)}`), ...plan.remove.map((c) => `  \u2212 ${t(c.path)}`)];
   return lines.length === 0 ? 'Nothing to restore: the files already match.' : [`${verb} ${lines.length} files:`, ...lines].join('\n');
 }
 

@@ -12,10 +12,15 @@ export const PRIVATE_DIR_MODE = 0o700;
 /** Largest document we agree to parse; anything bigger is treated as corrupt rather than read into memory. */
 const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Creates a folder readable by its owner only, or takes group and others' access away from one that
+ * exists. It never adds a permission: a store its owner made read-only stays read-only.
+ */
 export async function ensurePrivateDir(dir: string): Promise<void> {
   try {
     await fs.mkdir(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
-    await fs.chmod(dir, PRIVATE_DIR_MODE);
+    const { mode } = await fs.stat(dir);
+    if ((mode & 0o077) !== 0) await fs.chmod(dir, mode & 0o700);
   } catch (error) {
     throw ioError(`create the folder ${dir}`, error);
   }

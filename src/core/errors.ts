@@ -72,3 +72,21 @@ export function ioError(doing: string, error: unknown): StateError {
     : '';
   return StateError.io(`Could not ${doing} (${describeCause(error)}).${hint}`, error);
 }
+
+/** Whether a failed call says that a file or folder may not be written (permissions, a read-only file system). */
+export function isNotWritable(error: unknown): boolean {
+  const code = errorCode(error);
+  return code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
+}
+
+/** A store that cannot be written: said before anything is written. */
+export class StoreNotWritableError extends StateError {
+  constructor(message: string, cause?: unknown) {
+    super('IoError', message, cause);
+  }
+}
+
+export function storeNotWritable(where: string, cause: unknown): StoreNotWritableError {
+  const why = errorCode(cause) === 'EROFS' ? 'the file system is read-only' : 'its permissions do not allow writing';
+  return new StoreNotWritableError(`The recovery point store ${where} cannot be written (${why}); nothing was changed. Make it writable to create, restore or delete points.`, cause);
+}

@@ -48,7 +48,7 @@ export class RecoveryStore {
 
   /** Saves what is only in memory (the capture cache) and closes files; pending writes finish first. */
   async close(): Promise<void> {
-    await this.persistence.lock.run(() => this.persistence.close());
+    await this.persistence.lock.run(() => this.persistence.close(), { mayWrite: false });
     this.state.dispose();
   }
 }

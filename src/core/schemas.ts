@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
 /** Documents of the store, validated whenever they are read from disk. Older schema versions are migrated, not rejected. */
+/** Longest label a point may have (characters). */
+export const MAX_LABEL_LENGTH = 200;
+
 export const SCHEMA_VERSION = 1;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -122,7 +125,7 @@ export const pointSummarySchema = z.object({
   id: pointIdSchema,
   createdAt: isoTime,
   trigger: triggerSchema,
-  label: z.string().max(200).nullable(),
+  label: z.string().max(MAX_LABEL_LENGTH).nullable(),
   /** What triggered it, in words: "Saved app.ts, util.ts". */
   summary: z.string().max(500),
   actor: z.string(),

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as lockfile from 'proper-lockfile';
-import { errorCode, ioError, StateError } from './errors';
+import { errorCode, ioError, isNotWritable, StateError, storeNotWritable } from './errors';
 
 /**
  * One writer at a time per store, across processes (proper-lockfile: a lock folder whose mtime is
@@ -56,17 +56,29 @@ export class StoreLock {
 
   constructor(
     private readonly storeRoot: string,
-    private readonly options: { staleMs?: number; waitMs?: number; onCompromised?: (error: Error) => void } = {},
+    private readonly options: {
+      staleMs?: number;
+      waitMs?: number;
+      onCompromised?: (error: Error) => void;
+      /** Called once the lock is taken, before a writing operation runs: throws when the store cannot be written. */
+      checkWritable?: () => void;
+    } = {},
   ) {
     this.lockfilePath = path.join(storeRoot, 'store.lock');
     this.key = path.resolve(storeRoot);
   }
 
-  async run<T>(operation: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `operation` holding the lock. Unless `options.mayWrite` is false (closing, which writes only
+   * what it can), the store is first checked to be writable, so a store that cannot be written fails
+   * before anything is written.
+   */
+  async run<T>(operation: () => Promise<T>, options: { mayWrite?: boolean } = {}): Promise<T> {
     if (heldLocks.getStore()?.some((held) => held.key === this.key && held.active)) return operation();
     const key = this.key;
     const previous = StoreLock.queues.get(key) ?? Promise.resolve();
-    const mine = previous.catch(() => undefined).then(() => this.runLocked(operation));
+    const check = options.mayWrite === false ? undefined : this.options.checkWritable;
+    const mine = previous.catch(() => undefined).then(() => this.runLocked(check ? () => (check(), operation()) : operation));
     const tail = mine.catch(() => undefined);
     StoreLock.queues.set(key, tail);
     try {
@@ -112,6 +124,7 @@ export class StoreLock {
         // Another process taking over a stale lock can remove the lock folder between our mkdir and
         // our stat of it: that is contention, not a broken store, as long as the store is still there.
         const contended = errorCode(error) === 'ELOCKED' || (errorCode(error) === 'ENOENT' && fs.existsSync(this.storeRoot));
+        if (isNotWritable(error)) throw storeNotWritable(this.storeRoot, error);
         if (!contended) throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
         if (Date.now() >= deadline) {
           throw StateError.io(`The recovery point store ${this.storeRoot} is busy: another window or the command-line tool held its lock for over ${Math.round(waitMs / 1000)} s. Try again.`, error);

@@ -1,60 +1,15 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
 
 after(cleanupAll);
+before(ensureBuilt);
 
-const REPO = path.resolve(__dirname, '..', '..');
-const CLI = path.join(REPO, 'dist', 'cli.js');
 const ID = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
-
-before(async () => {
-  // The tests run the built tool (`npm run build`); build it if it is missing.
-  if (!(await exists(CLI))) {
-    const esbuild = await import('esbuild');
-    await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
-  }
-});
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-let home: string | undefined;
-
-/** Runs the tool with a private HOME (no VS Code stores of the machine are found). */
-async function cli(args: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Run> {
-  home ??= (await makeSandbox('rp-cli-home-')).root;
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: home,
-    XDG_CONFIG_HOME: path.join(home, '.config'),
-    XDG_DATA_HOME: path.join(home, '.local', 'share'),
-    APPDATA: path.join(home, 'AppData'),
-    ...options.env,
-  };
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, env, timeout: 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function ok(run: Run): Run {
-  assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
-  return run;
-}
-
-function json<T = unknown>(run: Run): T {
-  return JSON.parse(ok(run).stdout) as T;
-}
 
 interface PointJson {
   id: string;
@@ -98,8 +53,7 @@ describe('command-line tool', () => {
 
   test('finds the store the editor keeps for a workspace', async () => {
     const { sb } = await project();
-    home ??= (await makeSandbox('rp-cli-home-')).root;
-    const storage = path.join(home, '.config', 'Code', 'User', 'workspaceStorage', 'abc123');
+    const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'abc123');
     await fs.mkdir(path.join(storage, 'recovery-points.recovery-points'), { recursive: true });
     await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(sb.ws).href }));
     const id = json<string>(await cli(['snapshot', '--json'], { cwd: sb.ws }));

@@ -139,7 +139,7 @@ describe('full scan', () => {
       results[0]!.map((r) => r.filesHashed),
       [4, 0, 1],
     );
-    assert.deepEqual(results[0]![0]!.skipped.tooLarge, [path.join(ws, 'big', 'huge.bin')]);
+    assert.deepEqual(results[0]![0]!.skipped.map((x) => x.path), [path.join(ws, 'big', 'huge.bin')]);
   });
 
   test('the cache survives a save and load, and a cached hash whose object is missing is not trusted', async () => {
@@ -288,7 +288,10 @@ describe('full scan', () => {
     const h = await CaptureHarness.create([{ name: 'ws', path: ws }], { maxFileSize: 100 });
     const result = await h.capture();
     assert.deepEqual([...(await listFiles(h.objects, result.root)).keys()], ['ws/small.txt']);
-    assert.deepEqual(result.skipped.tooLarge, [path.join(ws, 'big.bin'), path.join(ws, 'dir', 'big2.bin')]);
+    assert.deepEqual(result.skipped, [
+      { path: path.join(ws, 'big.bin'), reason: '101 B, over the maximum file size of 100 B' },
+      { path: path.join(ws, 'dir', 'big2.bin'), reason: '4.9 KB, over the maximum file size of 100 B' },
+    ]);
     assert.equal(h.objects.has(hashObject('blob', Buffer.from('x'.repeat(101)))), false);
   });
 
@@ -321,7 +324,7 @@ describe('full scan', () => {
     assert.deepEqual([...(await listFiles(h.objects, result.root)).keys()], ['ws/a/b.txt', 'ws/a/loop', 'ws/self', 'ws/x', 'ws/y']);
   });
 
-  test('fifos and sockets are skipped without blocking', { skip: process.platform === 'win32' }, async () => {
+  test('fifos and sockets are skipped without blocking, and listed with what they are', { skip: process.platform === 'win32' }, async () => {
     const ws = await workspace({ 'a.txt': 'x' });
     execFileSync('mkfifo', [path.join(ws, 'pipe')]);
     const net = await import('node:net');
@@ -331,7 +334,10 @@ describe('full scan', () => {
       const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
       const result = await h.capture();
       assert.deepEqual([...(await listFiles(h.objects, result.root)).keys()], ['ws/a.txt']);
-      assert.deepEqual(result.skipped, { tooLarge: [], unreadable: [] });
+      assert.deepEqual(result.skipped, [
+        { path: path.join(ws, 'pipe'), reason: 'a named pipe (FIFO)' },
+        { path: path.join(ws, 'sock'), reason: 'a socket' },
+      ]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -374,7 +380,7 @@ describe('full scan', () => {
       { name: 'gone', path: gone },
     ]);
     const result = await h.capture();
-    assert.deepEqual(result.skipped.unreadable, [gone]);
+    assert.deepEqual(result.skipped, [{ path: gone, reason: 'the workspace folder is recorded as empty: it does not exist' }]);
     assert.deepEqual((await h.objects.readTree(result.root)).e.map((e) => e[0]), ['a', 'gone']);
   });
 
@@ -390,7 +396,7 @@ describe('full scan', () => {
     const ws = await workspace({ 'ok.txt': 'x', 'locked.txt': 'x', 'closed/inner.txt': 'x' });
     await fs.chmod(path.join(ws, 'locked.txt'), 0o000);
     await fs.chmod(path.join(ws, 'closed'), 0o000);
-    let outcome: { files: string[]; skipped: { tooLarge: string[]; unreadable: string[] } };
+    let outcome: { files: string[]; skipped: ReadonlyArray<{ path: string; reason: string }> };
     if (isRoot) {
       // root reads everything: capture as an unprivileged user instead
       const storeDir = await tempDir('rp-capture-store-');
@@ -411,7 +417,10 @@ describe('full scan', () => {
       outcome = { files: [...(await listFiles(h.objects, result.root)).keys()], skipped: result.skipped };
     }
     assert.deepEqual(outcome.files, ['ws/ok.txt']);
-    assert.deepEqual(outcome.skipped.unreadable, [path.join(ws, 'closed'), path.join(ws, 'locked.txt')]);
+    assert.deepEqual(outcome.skipped, [
+      { path: path.join(ws, 'closed'), reason: 'permission denied' },
+      { path: path.join(ws, 'locked.txt'), reason: 'permission denied' },
+    ]);
   });
 
   test('files vanishing during the scan are skipped silently', async () => {
@@ -436,7 +445,7 @@ describe('full scan', () => {
     const result = await captureWorkspace({ roots: h.roots, rules: h.rules, objects, cache: h.cache });
     await batch.commit();
     assert.ok(removed);
-    assert.deepEqual(result.skipped, { tooLarge: [], unreadable: [] });
+    assert.deepEqual(result.skipped, []);
     assert.ok(result.fileCount >= 1 && result.fileCount < 600, `${result.fileCount} files captured`);
     const files = await listFiles(h.objects, result.root);
     assert.equal(files.size, result.fileCount);

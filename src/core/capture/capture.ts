@@ -1,6 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import * as path from 'node:path';
 import { errorCode, ioError, StateError } from '../errors';
+import { formatBytes } from '../format';
 import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
 import { isSafeName, makeTree } from '../objects/tree';
@@ -55,8 +56,19 @@ export interface CaptureResult {
   readonly mode: 'full' | 'hint';
   /** Files whose content was read and hashed (the others came from the cache or the previous point). */
   readonly filesHashed: number;
-  /** Absolute paths left out: larger than `maxFileSize`, or unreadable (permission denied, or a name that cannot be stored). */
-  readonly skipped: { readonly tooLarge: string[]; readonly unreadable: string[] };
+  /**
+   * Paths that are included by the rules but could not be captured, sorted by path: larger than
+   * `maxFileSize`, unreadable (permission denied, a name that cannot be stored), not a file, folder or
+   * link (a named pipe, a socket, a device). Every reason is a phrase a person understands.
+   */
+  readonly skipped: readonly SkippedPath[];
+}
+
+/** A path a capture left out although the rules include it, and why (`"a named pipe (FIFO)"`). */
+export interface SkippedPath {
+  /** Absolute path. */
+  readonly path: string;
+  readonly reason: string;
 }
 
 /** Files (and folder listings) read at once. */
@@ -95,8 +107,7 @@ class CaptureContext {
   /** Small file-system calls made synchronously in short slices, while the file system is fast. */
   readonly syncFs: SyncFs;
   readonly logger: Logger;
-  readonly tooLarge: string[] = [];
-  readonly unreadable: string[] = [];
+  readonly skipped: SkippedPath[] = [];
   filesDone = 0;
   filesHashed = 0;
   private failure: unknown = undefined;
@@ -157,6 +168,14 @@ class CaptureContext {
   async pause(): Promise<void> {
     await this.syncFs.pause();
     this.check();
+  }
+
+  skip(path: string, reason: string): void {
+    this.skipped.push({ path, reason });
+  }
+
+  tooLarge(path: string, size: number): void {
+    this.skip(path, `${formatBytes(size)}, over the maximum file size of ${formatBytes(this.input.rules.maxFileSize)}`);
   }
 
   fileDone(): void {
@@ -238,7 +257,7 @@ class RootScan {
       if (!isSafeName(name)) {
         const childAbs = path.join(abs, name);
         ctx.logger.warn(`Skipping ${childAbs}: its name cannot be stored in a recovery point.`);
-        ctx.unreadable.push(childAbs);
+        ctx.skip(childAbs, 'its name cannot be stored in a recovery point');
         continue;
       }
       // `undefined`: the file system did not say (DT_UNKNOWN), so ask
@@ -246,6 +265,10 @@ class RootScan {
       const kind = known === undefined ? await this.kindOf(childRel) : known;
       if (kind === null) continue;
       if (this.rules.excludes(childRel, kind === 'd', folderRules)) continue;
+      if (typeof kind === 'object') {
+        ctx.skip(path.join(abs, name), kind.special);
+        continue;
+      }
       children.push({ rel: childRel, kind });
     }
     const below = new Set(job.ancestors).add(identity);
@@ -296,7 +319,7 @@ class RootScan {
     }
     if (!stat.isFile()) return undefined;
     if (stat.size > this.rules.rules.maxFileSize) {
-      ctx.tooLarge.push(abs);
+      ctx.tooLarge(abs, stat.size);
       return null;
     }
     const cached = CaptureCache.matching(recorded, stat);
@@ -337,10 +360,11 @@ class RootScan {
     return [name, 'd', hash, size, 0];
   }
 
-  /** `f`, `l`, `d`, or `null` for something not captured (gone, or a socket, fifo or device). */
-  async kindOf(rel: string): Promise<Kind | null> {
+  /** `f`, `l`, `d`, what else it is (a socket, fifo or device), or `null` when it is gone or unreadable. */
+  async kindOf(rel: string): Promise<Kind | Special | null> {
     try {
-      return statKind(await this.ctx.fsCall(() => lstat(this.abs(rel))));
+      const stat = await this.ctx.fsCall(() => lstat(this.abs(rel)));
+      return statKind(stat) ?? specialKind(stat) ?? null;
     } catch (error) {
       this.unreadable(this.abs(rel), error);
       return null;
@@ -371,7 +395,7 @@ class RootScan {
           return now === 'l' ? this.captureFile(rel, 'l') : null; // replaced while we looked
         }
         if (stat.size > this.rules.rules.maxFileSize) {
-          ctx.tooLarge.push(abs);
+          ctx.tooLarge(abs, stat.size);
           return null;
         }
         const cached = ctx.cache.lookup(this.root.name, rel, stat);
@@ -404,7 +428,7 @@ class RootScan {
         read ??= await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve)).catch(becameLink);
         if (ctx.syncFs.due) await ctx.pause();
         if (read === 'link') return await this.captureFile(rel, 'l');
-        if (read.kind === 'too-large') ctx.tooLarge.push(abs);
+        if (read.kind === 'too-large') ctx.tooLarge(abs, read.size);
         if (read.kind !== 'read') return null;
         const { content, stat: readStat, readAt: hashedAt } = read;
         const hash = await ctx.objects.putBlob(content);
@@ -433,20 +457,33 @@ class RootScan {
     const code = errorCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EISDIR' || code === 'EINVAL') return 0;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EBUSY' || code === 'ETXTBSY') {
-      this.ctx.logger.warn(`Skipping ${abs}: ${code === 'EBUSY' || code === 'ETXTBSY' ? 'it is locked' : 'permission denied'}.`);
-      this.ctx.unreadable.push(abs);
+      const reason = code === 'EBUSY' || code === 'ETXTBSY' ? 'it is locked' : 'permission denied';
+      this.ctx.logger.warn(`Skipping ${abs}: ${reason}.`);
+      this.ctx.skip(abs, reason);
       return 0;
     }
     this.ctx.fail(ioError(`read ${abs}`, error));
   }
 }
 
-function direntKind(dirent: Dirent): Kind | null | undefined {
+/** An entry that is neither a file, a folder nor a link: never captured, and said so. */
+interface Special {
+  readonly special: string;
+}
+
+function specialKind(entry: Dirent | Stats): Special | undefined {
+  if (entry.isFIFO()) return { special: 'a named pipe (FIFO)' };
+  if (entry.isSocket()) return { special: 'a socket' };
+  if (entry.isBlockDevice()) return { special: 'a block device' };
+  if (entry.isCharacterDevice()) return { special: 'a character device' };
+  return undefined;
+}
+
+function direntKind(dirent: Dirent): Kind | Special | undefined {
   if (dirent.isDirectory()) return 'd';
   if (dirent.isFile()) return 'f';
   if (dirent.isSymbolicLink()) return 'l';
-  if (dirent.isFIFO() || dirent.isSocket() || dirent.isBlockDevice() || dirent.isCharacterDevice()) return null;
-  return undefined;
+  return specialKind(dirent);
 }
 
 function statKind(stat: Stats): Kind | null {
@@ -493,7 +530,7 @@ async function scanRoot(scan: RootScan): Promise<Scanned> {
   }
   if (problem !== undefined) {
     ctx.logger.warn(`The workspace folder ${scan.root.path} is recorded as empty: ${problem}.`);
-    ctx.unreadable.push(scan.root.path);
+    ctx.skip(scan.root.path, `the workspace folder is recorded as empty: ${problem}`);
     scan.ctx.cache.prune(scan.root.name, new Set());
     return { entry: await scan.putFolder(scan.root.name, []), files: 0 };
   }
@@ -566,6 +603,8 @@ class HintRoot {
     if (stop < names.length || real < names.length - 1) return gone;
     const stat = await this.statOf(rel);
     const kind = stat ? statKind(stat) : null;
+    const special = stat && kind === null ? specialKind(stat) : undefined;
+    if (special && (await rules.isIncluded(rel, false))) this.ctx.skip(this.scan.abs(rel), special.special);
     if (kind === null) return gone;
     if (!(await rules.isIncluded(rel, kind === 'd'))) return gone;
     return kind === 'd' ? { type: 'folder' } : { type: 'file', kind };
@@ -804,6 +843,6 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     totalSize,
     mode: hint ? 'hint' : 'full',
     filesHashed: ctx.filesHashed,
-    skipped: { tooLarge: [...ctx.tooLarge].sort(), unreadable: [...ctx.unreadable].sort() },
+    skipped: [...ctx.skipped].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
   };
 }

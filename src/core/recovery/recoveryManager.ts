@@ -173,7 +173,7 @@ export class RecoveryManager {
           throw error;
         }
         for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
-        await this.persistence.audit.append({
+        await this.persistence.recordDone({
           action: 'restore',
           pointId: target.id,
           details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
@@ -287,7 +287,7 @@ export class RecoveryManager {
         const remove = [...decision.remove.map((r) => r.id), ...bySize];
         if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
         const gc = await this.collectGarbageLocked();
-        await this.persistence.audit.append({ action: 'cleanup', details: { removed: remove.length, ids: remove, reasons, removedObjects: gc.removedObjects, freedBytes: gc.freedBytes } });
+        await this.persistence.recordDone({ action: 'cleanup', details: { removed: remove.length, ids: remove, reasons, removedObjects: gc.removedObjects, freedBytes: gc.freedBytes } });
         return { removedPoints: remove.length, reasons, ...gc };
       }),
     );
@@ -308,7 +308,7 @@ export class RecoveryManager {
     return this.metrics.time('gc', () =>
       this.persistence.lock.run(async () => {
         const result = await this.collectGarbageLocked(options.repack ?? 'auto');
-        await this.persistence.audit.append({ action: 'gc', details: { ...result } });
+        await this.persistence.recordDone({ action: 'gc', details: { ...result } });
         return result;
       }),
     );
@@ -333,7 +333,7 @@ export class RecoveryManager {
 
   /** Checks every object, point and the state file; with `repair`, salvages and quarantines what is broken. */
   async verify(options: { repair?: boolean; onProgress?: (message: string) => void } = {}): Promise<VerifyReport> {
-    return this.metrics.time('verify', () => this.persistence.lock.run(() => this.verifyLocked(options)));
+    return this.metrics.time('verify', () => this.persistence.lock.run(() => this.verifyLocked(options), { mayWrite: options.repair === true }));
   }
 
   private async verifyLocked(options: { repair?: boolean; onProgress?: (message: string) => void }): Promise<VerifyReport> {
@@ -372,7 +372,7 @@ export class RecoveryManager {
         if ((await this.currentState()).newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest });
       }
     }
-    if (repaired) await this.persistence.audit.append({ action: 'repair', details: { ...repaired, brokenObjects: brokenObjects.length, brokenPoints: brokenPoints.map((p) => p.id) } });
+    if (repaired) await this.persistence.recordDone({ action: 'repair', details: { ...repaired, brokenObjects: brokenObjects.length, brokenPoints: brokenPoints.map((p) => p.id) } });
     const pointsChecked = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json').length + (repaired?.pointsQuarantined ?? 0);
     return {
       objectsChecked,

@@ -3,9 +3,9 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, diffTrees, type CaptureRules, type TreeDiff } from '../capture';
+import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
-import { describeCause, errorCode, ioError, StateError } from '../errors';
+import { describeCause, errorCode, ioError, isNotWritable, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
@@ -15,6 +15,7 @@ import {
   pointIndexDocument,
   snapshotDocument,
   stateDocument,
+  MAX_LABEL_LENGTH,
   SCHEMA_VERSION,
   type ContextSnapshot,
   type ContextState,
@@ -84,6 +85,7 @@ export class PersistenceManager implements StateRepository {
       staleMs: options.lockStaleMs,
       waitMs: options.lockWaitMs,
       onCompromised: (error) => this.logger.error(`The store lock was lost while held (${describeCause(error)}); another process may have taken it over.`),
+      checkWritable: () => this.assertWritable(),
     });
     this.audit = new AuditLog(this.layout.auditLogFile, this.actor);
     this.roots = validateRoots(options.roots);
@@ -126,6 +128,29 @@ export class PersistenceManager implements StateRepository {
       const rules = { ...this.rules, ...change.rules };
       if (!isDeepStrictEqual(rules, this.rules)) this.fullScanNeeded = true;
       this.rules = rules;
+    }
+  }
+
+  /**
+   * Throws StoreNotWritableError when a folder of the store, or the audit log (appended in place),
+   * cannot be written: checked under the lock before every writing operation, so such a store fails
+   * before anything is written instead of half-way (a point listed, its audit entry missing).
+   */
+  assertWritable(): void {
+    const { root, pointsDir, objectsDir, cacheDir, auditLogFile } = this.layout;
+    for (const [target, mode] of [
+      [root, fsSync.constants.W_OK | fsSync.constants.X_OK],
+      [pointsDir, fsSync.constants.W_OK | fsSync.constants.X_OK],
+      [objectsDir, fsSync.constants.W_OK | fsSync.constants.X_OK],
+      [cacheDir, fsSync.constants.W_OK | fsSync.constants.X_OK],
+      [auditLogFile, fsSync.constants.W_OK],
+    ] as const) {
+      try {
+        fsSync.accessSync(target, mode);
+      } catch (error) {
+        if (isNotWritable(error)) throw storeNotWritable(this.layout.root, error);
+        // missing: made when needed
+      }
     }
   }
 
@@ -173,6 +198,9 @@ export class PersistenceManager implements StateRepository {
 
   async createSnapshot(state: ContextState, options: SnapshotOptions = {}): Promise<ContextSnapshot | undefined> {
     const started = Date.now();
+    const label = options.label?.trim() || null;
+    // checked before the capture, not by the manifest's schema after it
+    if (label !== null && label.length > MAX_LABEL_LENGTH) throw StateError.invalidState(`A label may have at most ${MAX_LABEL_LENGTH} characters; this one has ${label.length}.`);
     const { objects, cache } = await this.open();
     return this.lock.run(async () => {
       await objects.refresh();
@@ -232,7 +260,7 @@ export class PersistenceManager implements StateRepository {
           id: newPointId(parent ? Math.max(Date.now(), pointIdTime(parent.id) + 1) : Date.now()),
           createdAt: new Date().toISOString(),
           trigger,
-          label: options.label?.trim() || null,
+          label,
           summary: (options.summary ?? (parent ? describeChanges(trigger, changes) : 'First recovery point')).slice(0, 500),
           actor: this.actor,
           root: captured.root,
@@ -250,13 +278,12 @@ export class PersistenceManager implements StateRepository {
         this.hintBase = snapshot.id;
         await this.updateIndex((points) => [summaryOf(snapshot), ...points.filter((p) => p.id !== snapshot.id)]);
         if (captured.mode === 'full' || Date.now() - this.lastCacheSave > CACHE_SAVE_INTERVAL_MS) await this.saveCache();
-        await this.audit.append({
+        await this.recordDone({
           action: 'create',
           pointId: snapshot.id,
           details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes: batch.addedBytes, ms: Date.now() - started },
         });
-        if (captured.skipped.tooLarge.length > 0) this.logger.info(`Point ${snapshot.id}: skipped ${captured.skipped.tooLarge.length} file(s) larger than the maximum file size.`);
-        if (captured.skipped.unreadable.length > 0) this.logger.warn(`Point ${snapshot.id}: could not read ${captured.skipped.unreadable.length} file(s): ${captured.skipped.unreadable.slice(0, 5).join(', ')}`);
+        reportSkipped(this.logger, snapshot.id, captured.skipped);
         return snapshot;
       } catch (error) {
         await batch.abort();
@@ -290,7 +317,7 @@ export class PersistenceManager implements StateRepository {
       } finally {
         await batch.abort();
       }
-    });
+    }, { mayWrite: false });
   }
 
   async loadSnapshot(id: string): Promise<ContextSnapshot | undefined> {
@@ -322,11 +349,17 @@ export class PersistenceManager implements StateRepository {
     const { points, changed } = await this.reconcileIndex();
     if (!changed) return points;
     // Rewrite the index under the lock, from a fresh look, so a concurrent writer's update is not undone.
-    return this.lock.run(async () => {
-      const fresh = await this.reconcileIndex();
-      if (fresh.changed) await this.writeIndex(fresh.points).catch((error) => this.logger.debug(`index not rewritten: ${describeCause(error)}`));
-      return fresh.points;
-    });
+    return this.lock
+      .run(async () => {
+        const fresh = await this.reconcileIndex();
+        if (fresh.changed) await this.writeIndex(fresh.points).catch((error) => this.logger.debug(`index not rewritten: ${describeCause(error)}`));
+        return fresh.points;
+      })
+      .catch((error: unknown) => {
+        // a read-only store is listed as it is, its index left stale
+        if (error instanceof StoreNotWritableError) return points;
+        throw error;
+      });
   }
 
   private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean }> {
@@ -364,7 +397,7 @@ export class PersistenceManager implements StateRepository {
       await this.updateIndex((points) => points.filter((p) => p.id !== id));
       this.writeManifest(updated);
       await this.updateIndex((points) => points.map((p) => (p.id === id ? summaryOf(updated) : p)));
-      await this.audit.append({ action: 'label', pointId: id, details: { label: updated.label } });
+      await this.recordDone({ action: 'label', pointId: id, details: { label: updated.label } });
       return updated;
     });
   }
@@ -385,9 +418,22 @@ export class PersistenceManager implements StateRepository {
       fsyncDirSync(this.layout.pointsDir);
       const gone = new Set(ids);
       await this.updateIndex((points) => points.filter((p) => !gone.has(p.id)));
-      if (reason === 'delete' && removed > 0) await this.audit.append({ action: 'delete', details: { ids: [...ids] } });
+      if (reason === 'delete' && removed > 0) await this.recordDone({ action: 'delete', details: { ids: [...ids] } });
       return removed;
     });
+  }
+
+  /**
+   * Writes the audit entry of a change already made. The store was checked to be writable before the
+   * change; should the append still fail (a disk filling at that moment), the change stands and is
+   * reported as made, with a warning: reporting it as failed while it is listed would mislead.
+   */
+  async recordDone(entry: Parameters<AuditLog['append']>[0]): Promise<void> {
+    try {
+      await this.audit.append(entry);
+    } catch (error) {
+      this.logger.warn(`The ${entry.action} ${entry.pointId ? `of recovery point ${entry.pointId} ` : ''}was done, but its audit log entry could not be written: ${describeCause(error)}`);
+    }
   }
 
   /** Moves a damaged manifest aside. Caller holds the lock. */
@@ -500,6 +546,17 @@ export function rulesDigest(rules: CaptureRules): string {
   const secrets = rules.excludeSecrets ? [...DEFAULT_SECRET_EXCLUDES, '!', ...DEFAULT_SECRET_KEEP] : false;
   const canonical = JSON.stringify([rules.respectGitignore, [...rules.excludes].sort(), secrets, rules.maxFileSize]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}
+
+/** Skipped paths named in the log one a line, at most; the rest are counted. */
+const SKIPPED_SHOWN = 5;
+
+/** Warns that a point left out paths its rules include: how many, then the first few, each with its reason. */
+function reportSkipped(logger: Logger, pointId: string, skipped: readonly SkippedPath[]): void {
+  if (skipped.length === 0) return;
+  logger.warn(`Recovery point ${pointId} left out ${skipped.length} path(s) that could not be captured:`);
+  for (const { path: where, reason } of skipped.slice(0, SKIPPED_SHOWN)) logger.warn(`  ${where}: ${reason}`);
+  if (skipped.length > SKIPPED_SHOWN) logger.warn(`  … and ${skipped.length - SKIPPED_SHOWN} more.`);
 }
 
 function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): boolean {

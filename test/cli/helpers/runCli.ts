@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { exists, makeSandbox } from '../../core/helpers/storeFixtures';
+
+export const REPO = path.resolve(__dirname, '..', '..', '..');
+export const CLI = path.join(REPO, 'dist', 'cli.js');
+
+/** The tests run the built tool (`npm run build`); this builds it if it is missing. */
+export async function ensureBuilt(): Promise<void> {
+  if (await exists(CLI)) return;
+  const esbuild = await import('esbuild');
+  await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
+}
+
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+let home: string | undefined;
+
+/** A private HOME for the tool (no VS Code stores of the machine are found), made once per test file. */
+export async function cliHome(): Promise<string> {
+  home ??= (await makeSandbox('rp-cli-home-')).root;
+  return home;
+}
+
+export interface CliOptions {
+  readonly cwd?: string;
+  readonly env?: Record<string, string>;
+  /** Run as this user and group (the tests run as root, which permissions do not stop). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/** Runs the tool with a private HOME. */
+export async function cli(args: string[], options: CliOptions = {}): Promise<Run> {
+  const dir = await cliHome();
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? '',
+    HOME: dir,
+    XDG_CONFIG_HOME: path.join(dir, '.config'),
+    XDG_DATA_HOME: path.join(dir, '.local', 'share'),
+    APPDATA: path.join(dir, 'AppData'),
+    ...options.env,
+  };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, env, timeout: 60_000, uid: options.uid, gid: options.gid }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export function ok(run: Run): Run {
+  assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  return run;
+}
+
+export function json<T = unknown>(run: Run): T {
+  return JSON.parse(ok(run).stdout) as T;
+}
