@@ -3,6 +3,7 @@
  * overrides and isolates, zero-width marks, line and paragraph separators): printed raw, a file name
  * or label holding them could move the cursor, rewrite earlier lines or hide what follows.
  */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g;
 
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\u001b': '\\e' };
