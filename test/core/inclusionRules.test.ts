@@ -131,6 +131,90 @@ describe('inclusion rules', () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// Git's global excludes file (core.excludesFile), found through HOME and XDG_CONFIG_HOME.
+
+/** Runs `work` with HOME and XDG_CONFIG_HOME pointing at a fresh folder, restoring them after. */
+async function withHome<T>(work: (home: string) => Promise<T>, xdg?: (home: string) => string): Promise<T> {
+  const home = await tempDir('rp-home-');
+  const saved = { HOME: process.env.HOME, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
+  process.env.HOME = home;
+  if (xdg) process.env.XDG_CONFIG_HOME = xdg(home);
+  else delete process.env.XDG_CONFIG_HOME;
+  try {
+    return await work(home);
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+async function capturedFiles(ws: string, rules: Partial<CaptureRules> = {}): Promise<string[]> {
+  const h = await CaptureHarness.create([{ name: 'ws', path: ws }], rules);
+  return [...(await listFiles(h.objects, (await h.capture()).root)).keys()];
+}
+
+describe('git global excludes file', () => {
+  const files = { 'a.txt': 'a', 'debug.log': 'log', 'keep.log': 'keep', '.idea/workspace.xml': 'x', 'src/notes.scratch': 'n', '.gitignore': '!keep.log\n' };
+
+  test('the default ~/.config/git/ignore is honoured, and .gitignore files win over it', async () => {
+    await withHome(async (home) => {
+      await writeTree(home, { '.config/git/ignore': '*.log\n.idea/\n*.scratch\n' });
+      const ws = await tempDir('rp-global-');
+      await writeTree(ws, files);
+      assert.deepEqual(await capturedFiles(ws), ['ws/.gitignore', 'ws/a.txt', 'ws/keep.log']);
+      assert.equal((await capturedFiles(ws, { respectGitignore: false })).length, 6, 'not applied when respectGitignore is off');
+    });
+  });
+
+  test('$XDG_CONFIG_HOME/git/ignore when XDG_CONFIG_HOME is set', async () => {
+    await withHome(
+      async (home) => {
+        await writeTree(home, { 'xdg/git/ignore': '*.log\n', '.config/git/ignore': 'a.txt\n' });
+        const ws = await tempDir('rp-global-');
+        await writeTree(ws, files);
+        assert.deepEqual(await capturedFiles(ws), ['ws/.gitignore', 'ws/.idea/workspace.xml', 'ws/a.txt', 'ws/keep.log', 'ws/src/notes.scratch']);
+      },
+      (home) => path.join(home, 'xdg'),
+    );
+  });
+
+  test('core.excludesFile from ~/.gitconfig, tilde-expanded and quoted, overrides the XDG config; a hint capture agrees', async () => {
+    await withHome(async (home) => {
+      await writeTree(home, {
+        '.config/git/config': '[core]\n\texcludesFile = ~/from-xdg-config\n',
+        '.gitconfig': '# mine\n[user]\n\tname = x\n[core "sub"]\n\texcludesfile = /nowhere\n[Core]\n\tExcludesFile = "~/my ignores" ; comment\n',
+        'my ignores': '*.scratch\n',
+        'from-xdg-config': 'a.txt\n',
+        '.config/git/ignore': '*.log\n',
+      });
+      const ws = await tempDir('rp-global-');
+      await writeTree(ws, files);
+      assert.deepEqual(await capturedFiles(ws), ['ws/.gitignore', 'ws/.idea/workspace.xml', 'ws/a.txt', 'ws/debug.log', 'ws/keep.log']);
+      const { inclusion } = await rulesFor(files);
+      assert.equal(await inclusion.isIncluded('src/notes.scratch', false), false);
+      assert.equal(await inclusion.isIncluded('debug.log', false), true);
+    });
+  });
+
+  test('git agrees', { skip: hasGit ? false : 'git is not installed' }, async () => {
+    await withHome(async (home) => {
+      await writeTree(home, { '.gitconfig': '[core]\n\texcludesfile = ~/.gitignore_global\n', '.gitignore_global': '*.log\n*.scratch\n' });
+      const ws = await tempDir('rp-global-');
+      await writeTree(ws, files);
+      execFileSync('git', ['init', '-q'], { cwd: ws });
+      const git = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], { cwd: ws, encoding: 'utf8', env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' } })
+        .split('\n')
+        .filter(Boolean)
+        .map((f) => `ws/${f}`)
+        .sort();
+      assert.deepEqual(await capturedFiles(ws), git);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // Differential test: the compiled secret test decides as picomatch does with the secret globs.
 
 /** Pieces of names: every secret name and suffix, parts of them, letters whose case folding is special. */

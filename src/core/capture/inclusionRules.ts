@@ -4,11 +4,15 @@ import ignore, { type Ignore } from 'ignore';
 import picomatch from 'picomatch';
 import { errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
+import { globalExcludesFile } from './gitConfig';
 import type { WorkspaceRoot } from '../schemas';
 
 /** What a recovery point captures. Changing any of these calls for a full scan, not a hint capture. */
 export interface CaptureRules {
-  /** Leave out what git ignores: every `.gitignore` (nested ones relative to their folder) and `.git/info/exclude`. */
+  /**
+   * Leave out what git ignores: every `.gitignore` (nested ones relative to their folder), `.git/info/exclude`
+   * and the global excludes file (`core.excludesFile`, default `~/.config/git/ignore`).
+   */
   readonly respectGitignore: boolean;
   /** User globs (picomatch, `dot: true`) matched against the root-relative path with `/`, e.g. `dist/**`, `**\/*.log`. */
   readonly excludes: readonly string[];
@@ -264,10 +268,13 @@ export function rebaseGitignore(text: string, dirRel: string): string[] {
   return out;
 }
 
-/** Reads an ignore file if it is a regular file (a symlinked `.gitignore` is not followed, as in git ≥ 2.32). */
-async function readRuleFile(file: string, logger: Logger): Promise<string | null> {
+/**
+ * Reads an ignore file if it is a regular file. A symlinked `.gitignore` is not followed (as in git ≥ 2.32);
+ * the global excludes file, outside the workspace, is (`follow`).
+ */
+async function readRuleFile(file: string, logger: Logger, follow = false): Promise<string | null> {
   try {
-    const stat = await fs.lstat(file);
+    const stat = follow ? await fs.stat(file) : await fs.lstat(file);
     if (!stat.isFile()) return null;
     if (stat.size > MAX_RULE_FILE_BYTES) {
       logger.warn(`Ignoring ${file}: at ${stat.size} bytes it is too large to be an ignore file.`);
@@ -441,8 +448,12 @@ export class InclusionRules {
     let base: FolderRules;
     let exclude: string | null | undefined;
     if (dirRel === '') {
+      // git's order: the global excludes file, then `.git/info/exclude`, then the `.gitignore` files (each wins over the ones before)
+      const globalFile = await globalExcludesFile(this.root.path);
+      const global = globalFile === null ? null : await readRuleFile(globalFile, this.logger, true);
+      base = global === null ? NO_RULES : this.matcher(NO_RULES, global.split(/\r?\n/), globalFile!);
       exclude = await readRuleFile(path.join(this.root.path, '.git', 'info', 'exclude'), this.logger);
-      base = exclude === null ? NO_RULES : this.matcher(NO_RULES, exclude.split(/\r?\n/), '.git/info/exclude');
+      if (exclude !== null) base = this.matcher(base, exclude.split(/\r?\n/), '.git/info/exclude');
     } else {
       base = await this.folderRules(parentRel(dirRel));
     }
