@@ -206,4 +206,34 @@ describe('store permissions', () => {
     // The restore wrote files in the workspace with their own modes, not the store's.
     assert.equal((await readFiles(sb.ws))['a.txt'], 'file 644 changed\n');
   });
+
+  test('opening a store takes group and others\' access away but never adds a permission its owner took away', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    await (await openStore(sb)).close();
+    await fs.chmod(path.join(sb.store, 'points'), 0o555);
+    await fs.chmod(sb.store, 0o555);
+    try {
+      const reader = await openStore(sb);
+      await reader.recovery.listRecoveryPoints();
+      await reader.close();
+      assert.equal(((await fs.stat(sb.store)).mode & 0o777).toString(8), '500', 'the store folder: write stays off, others\' access is taken away');
+      assert.equal(((await fs.stat(path.join(sb.store, 'points'))).mode & 0o777).toString(8), '500');
+    } finally {
+      await fs.chmod(sb.store, 0o700);
+      await fs.chmod(path.join(sb.store, 'points'), 0o700);
+    }
+  });
+
+  test('an audit entry that cannot be written after the point is made: the point is made and said to be, with a warning', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const logger = recordingLogger();
+    const store = await openStore(sb, { logger });
+    store.persistence.audit.append = () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
+    const point = await store.recovery.createRecoveryPoint();
+    assert.ok(point, 'the point is reported as made');
+    assert.deepEqual((await store.recovery.listRecoveryPoints()).map((p) => p.id), [point.id]);
+    assert.ok(logger.warnings.some((w) => w.includes(`create of recovery point ${point.id} was done, but its audit log entry could not be written`)), logger.warnings.join('\n'));
+  });
 });
