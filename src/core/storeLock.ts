@@ -78,7 +78,13 @@ export class StoreLock {
     const key = this.key;
     const previous = StoreLock.queues.get(key) ?? Promise.resolve();
     const check = options.mayWrite === false ? undefined : this.options.checkWritable;
-    const mine = previous.catch(() => undefined).then(() => this.runLocked(check ? () => (check(), operation()) : operation));
+    const checked = check
+      ? async () => {
+          check();
+          return operation();
+        }
+      : operation;
+    const mine = previous.catch(() => undefined).then(() => this.runLocked(checked));
     const tail = mine.catch(() => undefined);
     StoreLock.queues.set(key, tail);
     try {
