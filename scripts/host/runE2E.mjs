@@ -11,13 +11,21 @@
 // step gets the server's user-data folder, `newPage()` (another window on the workspace: its own
 // extension host) and `restartServer(whileStopped)` (the server stopped, work done while it is
 // down, then started again on the same data folder and port, and the page reopened).
-// Screenshots for the documentation are written to docs/images/; on a failure, a screenshot of the
-// page goes to test-results/e2e/.
+// The screenshots the steps take for the documentation are written to test-results/screenshots/
+// (git-ignored), so a test run leaves the work tree as it found it; with --update-docs-images
+// (`npm run docs:images`) they replace docs/images/. When a step fails, the runner saves in
+// test-results/e2e/ (or RP_E2E_RESULTS) what explains it: a screenshot of every open window, the
+// notifications (toasts and the notification centre's list) and the extension's whole logs, and
+// prints their paths with the logs' last lines.
+// Arguments:   [--update-docs-images] [FILTER] (FILTER: as RP_E2E_ONLY)
 // Environment: RP_E2E_TIMEOUT   the whole run's limit in seconds (default 480)
 //              RP_E2E_ONLY      run only the test files whose name contains this text
+//              RP_E2E_RESULTS   the folder for a failure's screenshots and logs (default test-results/e2e)
 //              RP_E2E_VERBOSE=1 also print the server's output and the page's console
+//              RP_E2E_WAIT_SCALE how much longer than on an idle machine each wait may take (default:
+//                               the load average per core, between 1 and 5; see `waitScale`)
 // Exit code: 0 when every step passed, 1 otherwise. The last line is `N passed, N failed[, N skipped]`.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,8 +36,26 @@ const TESTS_SRC_DIR = path.join(ROOT, 'test', 'e2e');
 const TESTS_OUT_DIR = path.join(ROOT, 'out', 'test', 'e2e');
 const FIXTURE_WORKSPACE = path.join(TESTS_SRC_DIR, 'fixtures', 'workspace');
 const EXTENSION_MAIN = path.join(ROOT, 'dist', 'extension.js');
-const IMAGES_DIR = path.join(ROOT, 'docs', 'images');
-const RESULTS_DIR = path.join(ROOT, 'test-results', 'e2e');
+const ARGS = process.argv.slice(2);
+const UPDATE_DOCS_IMAGES = ARGS.includes('--update-docs-images');
+const ONLY = ARGS.find((arg) => !arg.startsWith('--')) ?? process.env.RP_E2E_ONLY;
+/** Where the steps' screenshots go: the documentation's images only when asked to refresh them. */
+const IMAGES_DIR = UPDATE_DOCS_IMAGES ? path.join(ROOT, 'docs', 'images') : path.join(ROOT, 'test-results', 'screenshots');
+const RESULTS_DIR = path.resolve(ROOT, process.env.RP_E2E_RESULTS || path.join('test-results', 'e2e'));
+
+/**
+ * Waits are bounds on what a person would call stuck (20 s for a selector, 480 s for the run), measured
+ * on an idle machine; they assert no speed. On a machine busier than its cores (helpers and CI jobs
+ * sharing 2 cores), a workbench reload or a tree's first listing took longer than 20 s (at a load
+ * average of 31 on 2 cores the extension host took 31 s to activate after a restart, 7 s at 9), so
+ * each bound is multiplied by the load average per core at the start, at most 5 (printed with the run).
+ */
+function waitScale() {
+  const set = Number(process.env.RP_E2E_WAIT_SCALE);
+  if (set > 0) return set;
+  const perCore = os.loadavg()[0] / Math.max(1, os.cpus().length);
+  return Math.min(5, Math.max(1, Math.round(perCore * 10) / 10));
+}
 
 /** Settings for a quiet, predictable workbench: no suggestion widgets while typing, points one second after a save. */
 const E2E_SETTINGS = {
@@ -53,8 +79,7 @@ const E2E_SETTINGS = {
 /** Compiles test/e2e/*.e2e.ts (and what they import) into out/test/e2e/ as ES modules. */
 async function compileTests() {
   const esbuild = await import('esbuild');
-  const only = process.env.RP_E2E_ONLY;
-  const entries = readdirSync(TESTS_SRC_DIR).filter((file) => file.endsWith('.e2e.ts') && (!only || file.includes(only))).map((file) => path.join(TESTS_SRC_DIR, file));
+  const entries = readdirSync(TESTS_SRC_DIR).filter((file) => file.endsWith('.e2e.ts') && (!ONLY || file.includes(ONLY))).map((file) => path.join(TESTS_SRC_DIR, file));
   if (entries.length === 0) throw new Error(`no *.e2e.ts files in ${path.relative(ROOT, TESTS_SRC_DIR)}`);
   await rm(TESTS_OUT_DIR, { recursive: true, force: true });
   await esbuild.build({
@@ -82,10 +107,72 @@ function extensionLogs(userDataDir) {
     .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
 }
 
+/**
+ * The notifications a person would see now: the toasts on screen, then the notification centre's list
+ * (every notification not yet closed, toasts that timed out among them), opened for the screenshot
+ * taken after this. Best effort: a page that no longer answers gives what could be read.
+ */
+async function notificationsState(page) {
+  const read = (selector) =>
+    page.locator(selector).evaluateAll((items) => items.map((item) => (item.getAttribute('aria-label') || item.textContent || '').replace(/\s+/g, ' ').trim()));
+  const state = { toasts: await read('.notifications-toasts .notification-toast').catch(() => ['(unreadable)']), centre: ['(not opened)'] };
+  const centre = page.locator('.notifications-center');
+  try {
+    if (!(await centre.isVisible())) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input.input');
+      await input.fill('>Notifications: Show Notifications', { timeout: 5000 });
+      await page.locator('.quick-input-widget .monaco-list-row.focused').filter({ hasText: 'Show Notifications' }).waitFor({ timeout: 5000 });
+      await page.keyboard.press('Enter');
+      await centre.waitFor({ timeout: 5000 });
+    }
+    state.centre = await read('.notifications-center .notification-list-item');
+  } catch (error) {
+    state.centre = [`(could not open the notification centre: ${error instanceof Error ? error.message.split('\n')[0] : error})`];
+  }
+  return state;
+}
+
+/** Saves what explains a failed step in `dir` (screenshots of every window, the extension's logs, notifications) and prints where. */
+async function saveFailureEvidence({ dir, pages, userDataDir }) {
+  mkdirSync(dir, { recursive: true });
+  const shown = (file) => path.relative(ROOT, file);
+  // The windows first, as they were when the step failed; reading the notification centre changes them.
+  const windows = [];
+  for (const [index, page] of pages.entries()) {
+    const shot = path.join(dir, `window${index + 1}.png`);
+    if (await page.screenshot({ path: shot, timeout: 10_000 }).then(() => true, () => false)) {
+      console.log(`      screenshot of window ${index + 1} at the failure: ${shown(shot)}`);
+      windows.push({ page, name: `window${index + 1}` });
+    }
+  }
+  for (const log of extensionLogs(userDataDir)) {
+    const relative = path.relative(userDataDir, log);
+    const copy = path.join(dir, 'logs', relative);
+    mkdirSync(path.dirname(copy), { recursive: true });
+    copyFileSync(log, copy);
+    const lines = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-15);
+    console.log(`      ${relative} (last lines; whole log: ${shown(copy)}):\n        ${lines.join('\n        ')}`);
+  }
+  for (const { page, name } of windows) {
+    const notifications = await notificationsState(page);
+    writeFileSync(path.join(dir, `${name}-notifications.json`), `${JSON.stringify(notifications, null, 2)}\n`);
+    console.log(`      ${name}'s notifications: toasts ${JSON.stringify(notifications.toasts)}; notification centre ${JSON.stringify(notifications.centre)}`);
+    const centreShot = path.join(dir, `${name}-notification-centre.png`);
+    await page.screenshot({ path: centreShot, timeout: 10_000 }).then(() => console.log(`      ${name} with its notification centre open: ${shown(centreShot)}`), () => {});
+  }
+}
+
 async function main() {
   const started = Date.now();
   const verbose = process.env.RP_E2E_VERBOSE === '1';
-  const timeoutSeconds = Number(process.env.RP_E2E_TIMEOUT || 480);
+  const scale = waitScale();
+  const timeoutSeconds = Number(process.env.RP_E2E_TIMEOUT || Math.round(480 * scale));
+  const waitMs = Math.round(20_000 * scale);
+  // The test files run in this process: Workbench reads the page's default wait from here.
+  process.env.RP_E2E_WAIT_MS = String(waitMs);
+  if (scale > 1) console.log(`[e2e] load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores: waits up to ${waitMs / 1000} s, the run up to ${timeoutSeconds} s`);
   if (!existsSync(EXTENSION_MAIN)) throw new Error(`${path.relative(ROOT, EXTENSION_MAIN)} is missing: run \`npm run build\` first`);
   if (!isHostInstalled()) throw new Error('code-server is not installed: run `npm run host:install` first');
 
@@ -93,6 +180,7 @@ async function main() {
   const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const extensionFolder = `${manifest.publisher}.${manifest.name}-${manifest.version}`;
   mkdirSync(IMAGES_DIR, { recursive: true });
+  if (UPDATE_DOCS_IMAGES) console.log(`[e2e] the screenshots replace the documentation's images in ${path.relative(ROOT, IMAGES_DIR)}`);
   rmSync(RESULTS_DIR, { recursive: true, force: true });
   mkdirSync(RESULTS_DIR, { recursive: true });
 
@@ -149,7 +237,7 @@ async function main() {
       const openPage = async () => {
         const opened = await browser.context.newPage();
         await opened.setViewportSize({ width: 1440, height: 900 });
-        opened.setDefaultTimeout(20_000);
+        opened.setDefaultTimeout(waitMs);
         if (verbose) opened.on('console', (message) => console.log(`[page ${message.type()}] ${message.text()}`));
         opened.on('pageerror', (error) => console.log(`[workbench error] ${error.message}`));
         return opened;
@@ -188,12 +276,10 @@ async function main() {
           counts.failed++;
           console.log(`    ✘ ${step.name} (${Date.now() - stepStarted} ms)`);
           console.log(`      ${String(error instanceof Error ? (error.stack ?? error.message) : error).split('\n').join('\n      ')}`);
-          for (const log of extensionLogs(server.userDataDir)) {
-            const lines = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-15);
-            console.log(`      ${path.relative(server.userDataDir, log)} (last lines):\n        ${lines.join('\n        ')}`);
-          }
-          const shot = path.join(RESULTS_DIR, `${name}-step${index + 1}.png`);
-          await page.screenshot({ path: shot }).then(() => console.log(`      screenshot: ${path.relative(ROOT, shot)}`), () => {});
+          const pages = browser.context.pages().filter((open) => !open.isClosed() && open.url() !== 'about:blank');
+          await saveFailureEvidence({ dir: path.join(RESULTS_DIR, `${name}-step${index + 1}`), pages, userDataDir: server.userDataDir }).catch((problem) =>
+            console.log(`      (the failure's evidence could not all be saved: ${problem instanceof Error ? problem.message : problem})`),
+          );
         }
       }
       await cleanUp();

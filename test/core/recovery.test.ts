@@ -170,6 +170,20 @@ describe('recovery points: every operation round-trips', () => {
     assert.deepEqual(audit, ['full', 'full', 'hint'], 'a full scan once, then hints again');
   });
 
+  test('deleting the point the state file names, older than the newest (points do not rewrite the file), leaves the file naming a listed point', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, BASE);
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    await store.state.updateState({ data: { written: 'with point a the newest' } });
+    await writeFiles(sb.ws, { 'README.md': 'changed\n' });
+    const b = (await store.recovery.createRecoveryPoint())!;
+    const stateFile = path.join(sb.store, 'state.json');
+    assert.equal((await readJson<{ newestPointId: string }>(stateFile)).newestPointId, a.id, 'a point does not rewrite the state file');
+    assert.equal(await store.recovery.deletePoints([a.id]), 1);
+    assert.equal((await readJson<{ newestPointId: string }>(stateFile)).newestPointId, b.id, 'the state file names the newest listed point');
+  });
+
   test('setLabel pins and unpins; delete removes points and updates the state; both are audited', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, BASE);

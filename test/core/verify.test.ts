@@ -8,7 +8,7 @@ import { collectReachable } from '../../src/core/recovery/reachability';
 import { StateError } from '../../src/core/errors';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { ContextSnapshot } from '../../src/core/schemas';
-import { auditEntries, cleanupAll, damageObject, exists, locateObject, makeSandbox, openStore, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { auditEntries, cleanupAll, damageObject, exists, locateObject, makeSandbox, openStore, packFiles, readFiles, readJson, writeFiles, type Sandbox } from './helpers/storeFixtures';
 import { manifestFor, pointIdAt, writeManifest } from './helpers/storePoints';
 
 after(cleanupAll);
@@ -234,6 +234,22 @@ describe('verify and repair', () => {
     assert.equal(repaired.repaired?.pointsQuarantined, 1);
     assert.deepEqual((await store.recovery.listRecoveryPoints()).map((p) => p.id), [h.points[1]!.id, h.points[0]!.id]);
     assert.equal((await store.state.syncState()).newestPointId, h.points[1]!.id);
+  });
+
+  test('repair that quarantines the point the state file names (newer points never rewrote the file) leaves the file naming a listed point', async () => {
+    const h = await history();
+    await h.store.state.updateState({ data: { written: 'with point 3 the newest' } });
+    await writeFiles(h.sb.ws, { 'a.txt': 'version 4\n' });
+    const fourth = (await h.store.recovery.createRecoveryPoint())!;
+    assert.equal((await readJson<{ newestPointId: string }>(path.join(h.sb.store, 'state.json'))).newestPointId, h.points[2]!.id, 'a point does not rewrite the state file');
+    // Point 3's a.txt is in point 3's pack only: damaging it breaks point 3 alone, not the newest.
+    await damageObject(h.sb.store, await hashOf(h.store, h.points[2]!, 'ws/a.txt'));
+    const store = await openStore(h.sb, { actor: 'test:repair' });
+    const repaired = await store.recovery.verify({ repair: true });
+    assert.deepEqual(repaired.brokenPoints.map((p) => p.id), [h.points[2]!.id]);
+    const listed = (await store.recovery.listRecoveryPoints()).map((p) => p.id);
+    assert.deepEqual(listed, [fourth.id, h.points[1]!.id, h.points[0]!.id]);
+    assert.equal((await readJson<{ newestPointId: string }>(path.join(h.sb.store, 'state.json'))).newestPointId, fourth.id, 'the state file names the newest listed point');
   });
 
   test('garbage collection refuses to run when a listed point cannot be read (it would delete that point’s content)', async () => {

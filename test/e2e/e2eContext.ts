@@ -10,7 +10,7 @@ export interface E2EContext {
   readonly workspace: string;
   /** test/e2e/fixtures/workspace. */
   readonly fixture: string;
-  /** Where the screenshots for the documentation go (docs/images/). */
+  /** Where the steps' screenshots for the documentation go: test-results/screenshots/ (git-ignored), docs/images/ with `--update-docs-images`. */
   readonly imagesDir: string;
   /** The server's user-data folder (kept across restarts): `User/workspaceStorage/<id>/<extension id>` is the store. */
   readonly userDataDir: string;

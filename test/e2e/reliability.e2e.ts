@@ -188,9 +188,8 @@ export const steps: E2EStep[] = [
       await wb.ready();
 
       // The state file: moved to quarantine and rebuilt, with a plain warning.
-      const warning = wb.notification(/Recovery Points: The recovery state file was damaged/);
       // A window killed with the server may have left the store's lock behind: taken over once stale (10 s).
-      await warning.waitFor({ timeout: 60_000 });
+      const warning = await wb.waitForNotification(/Recovery Points: The recovery state file was damaged/, { timeout: 60_000 });
       assertPlain((await warning.textContent()) ?? '');
       assert.ok(quarantined().some((name) => name.endsWith('state.json')), 'the damaged state file is in quarantine');
       assert.doesNotThrow(() => JSON.parse(fs.readFileSync(store.stateFile, 'utf8')), 'a new state file was written');
@@ -200,11 +199,16 @@ export const steps: E2EStep[] = [
       // Verify Store finds the damaged pack and manifest; Repair moves them to quarantine.
       await wb.clearNotifications();
       await wb.runCommand('Recovery Points: Verify Store');
-      const problems = wb.notification(/The store has problems: [1-9]\d* broken object\(s\), [1-9]\d* broken point\(s\)/);
-      await problems.waitFor();
+      const problems = await wb.waitForNotification(/The store has problems: [1-9]\d* broken object\(s\), [1-9]\d* broken point\(s\)/);
       assertPlain((await problems.textContent()) ?? '');
       await problems.locator('.monaco-button').filter({ hasText: 'Repair' }).click();
-      await wb.notification(/Repaired: \d+ objects kept, [1-9]\d* point\(s\) moved to quarantine/).waitFor({ timeout: 60_000 });
+      // Clicked at once, the repair's progress and its result can follow the check's within 800 ms: no
+      // toast then, the result is in the notification centre (see Workbench.waitForNotification).
+      await wb.waitForNotification(/Repaired: \d+ objects kept, [1-9]\d* point\(s\) moved to quarantine/, { timeout: 60_000 });
+      assert.ok(
+        store.audit().some((entry) => entry.action === 'repair' && Number(entry.details?.pointsQuarantined) > 0),
+        'the store\'s audit log records the repair',
+      );
       assert.ok(quarantined().some((name) => name.endsWith(path.basename(newestPack))), 'the damaged pack is in quarantine');
       assert.ok(quarantined().some((name) => name.endsWith(`${damagedPoint}.json`)), 'the damaged manifest is in quarantine');
       const repaired = await assertStoreWhole();

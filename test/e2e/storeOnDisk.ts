@@ -7,8 +7,12 @@ import * as path from 'node:path';
 
 const EXTENSION_ID = 'recovery-points.recovery-points';
 
-/** Polls `check` every 100 ms, at most `timeoutMs` (for the files on disk, which no selector can wait for). */
+/** How much longer than on an idle machine the runner lets waits take (scripts/host/runE2E.mjs, `waitScale`). */
+const WAIT_SCALE = (Number(process.env.RP_E2E_WAIT_MS) || 20_000) / 20_000;
+
+/** Polls `check` every 100 ms, at most `timeoutMs` (on an idle machine; for the files on disk, which no selector can wait for). */
 export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+  timeoutMs = Math.round(timeoutMs * WAIT_SCALE);
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

@@ -3,6 +3,9 @@
 // needs to see (a selector, a text); nothing sleeps.
 import type { Locator, Page } from 'playwright-core';
 
+/** Playwright's default wait, which the runner sets for every page and hands on (scripts/host/runE2E.mjs). */
+const DEFAULT_WAIT_MS = Number(process.env.RP_E2E_WAIT_MS) || 20_000;
+
 export class Workbench {
   constructor(readonly page: Page) {}
 
@@ -119,10 +122,46 @@ export class Workbench {
     return this.page.locator('.notifications-toasts .notification-toast').filter({ hasText: text }).first();
   }
 
-  /** Hides every notification (they would cover screenshots). */
+  /** The notification centre's entry (the list the status bar's bell opens) whose message matches. */
+  notificationEntry(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-center .notification-list-item').filter({ hasText: text }).first();
+  }
+
+  /**
+   * Waits for a notification whose message matches, where a person finds it: its toast, or its entry
+   * in the notification centre, which this opens when no toast shows it after a few seconds. VS Code
+   * shows no toast for a notification that comes within 800 ms of three others (a test clicking
+   * a notification's button at once can bring a progress notification and the result that fast), and
+   * puts a toast away after 15–20 s; both stay in the centre. Returns the toast or the entry (both
+   * hold the message and its buttons).
+   */
+  async waitForNotification(text: string | RegExp, options: { timeout?: number } = {}): Promise<Locator> {
+    const timeout = options.timeout ?? DEFAULT_WAIT_MS;
+    const started = Date.now();
+    const found = this.notification(text).or(this.notificationEntry(text)).first();
+    if (await found.waitFor({ timeout: Math.min(5000, timeout) }).then(() => true, () => false)) return found;
+    await this.showNotificationCentre();
+    try {
+      await found.waitFor({ timeout: Math.max(1000, timeout - (Date.now() - started)) });
+    } catch (error) {
+      const shown = await this.page.locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item').allTextContents().catch(() => []);
+      throw new Error(`no notification matching ${String(text)} as a toast or in the notification centre after ${timeout} ms; shown: ${JSON.stringify(shown)}`, { cause: error });
+    }
+    return found;
+  }
+
+  /** Opens the notification centre (every notification not closed yet, toasts put away among them). */
+  async showNotificationCentre(): Promise<void> {
+    if (await this.page.locator('.notifications-center').isVisible()) return;
+    await this.runCommand('Notifications: Show Notifications');
+    await this.page.locator('.notifications-center').waitFor();
+  }
+
+  /** Closes every notification, toasts and the notification centre's (they would cover screenshots). */
   async clearNotifications(): Promise<void> {
     await this.runCommand('Notifications: Clear All Notifications');
     await this.page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'hidden' });
+    await this.page.locator('.notifications-center .notification-list-item').first().waitFor({ state: 'hidden' });
   }
 
   /** Drags the side bar's edge so it is `width` pixels wide. */

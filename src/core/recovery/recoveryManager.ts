@@ -296,11 +296,21 @@ export class RecoveryManager {
   async deletePoints(ids: readonly string[]): Promise<number> {
     return this.persistence.lock.run(async () => {
       const removed = await this.persistence.deleteSnapshots(ids);
-      const newest = (await this.persistence.listSnapshots())[0]?.id ?? null;
-      const state = await this.currentState();
-      if (state.newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest });
+      await this.nameNewestPointInState();
       return removed;
     });
+  }
+
+  /**
+   * After points left the listing (deleted, quarantined): the state file names the newest point still
+   * listed. Compared with the file as written, not with the state as loaded (whose newest point is
+   * derived from the listing, so it always looks right): the file may name a point made before newer
+   * ones, which no longer exists. Caller holds the lock.
+   */
+  private async nameNewestPointInState(): Promise<void> {
+    const newest = (await this.persistence.listSnapshots())[0]?.id ?? null;
+    const written = await this.persistence.loadState().catch(() => undefined);
+    if (written?.newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest });
   }
 
   /** Garbage collection; `repack: 'all'` also merges every pack into one (recompressing fast-codec objects). */
@@ -366,11 +376,7 @@ export class RecoveryManager {
         await this.stateManager.syncState();
         repaired.stateRecovered = true;
       }
-      if (repaired.pointsQuarantined > 0) {
-        // As after a delete: the state names the newest point still listed.
-        const newest = (await this.persistence.listSnapshots())[0]?.id ?? null;
-        if ((await this.currentState()).newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest });
-      }
+      if (repaired.pointsQuarantined > 0) await this.nameNewestPointInState();
     }
     if (repaired) await this.persistence.recordDone({ action: 'repair', details: { ...repaired, brokenObjects: brokenObjects.length, brokenPoints: brokenPoints.map((p) => p.id) } });
     const pointsChecked = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json').length + (repaired?.pointsQuarantined ?? 0);

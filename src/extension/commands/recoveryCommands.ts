@@ -173,7 +173,9 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       if (choice !== 'Repair') return report;
       const repaired = await run(true);
       await s.model.refresh();
-      void vscode.window.showInformationMessage(`Repaired: ${repaired.repaired?.objectsSaved ?? 0} objects kept, ${repaired.repaired?.pointsQuarantined ?? 0} point(s) moved to quarantine.`);
+      const message = `Repaired: ${repaired.repaired?.objectsSaved ?? 0} objects kept, ${repaired.repaired?.pointsQuarantined ?? 0} point(s) moved to quarantine.`;
+      s.log.info('store', message);
+      void vscode.window.showInformationMessage(message);
       return repaired;
     },
 
