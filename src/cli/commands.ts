@@ -1,5 +1,5 @@
 import { formatBytes, formatChangeCounts, formatRelativeTime } from '../core/format';
-import { pointIdTime, RecoveryStore, StateError, toPointPath, type PointSummary, type RestorePlan, type TreeDiff } from '../core';
+import { describeMapping, pointIdTime, RecoveryStore, StateError, toPointPath, type FolderMapping, type PointSummary, type RestorePlan, type TreeDiff } from '../core';
 import { UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
 
@@ -60,7 +60,8 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
       const to = args.positionals[1] ? await resolveId(store, args.positionals[1]) : undefined;
       const diff = await store.recovery.diff(from, to);
       const lines = formatDiff(diff);
-      out.result(lines.length === 0 ? 'No differences.' : lines.join('\n'), diffAsJson(diff));
+      const folders = diff.folders ? formatMapping(diff.folders) : [];
+      out.result([...folders, ...(lines.length === 0 ? ['No differences.'] : lines)].join('\n'), { ...diffAsJson(diff), ...mappingAsJson(diff.folders) });
     },
   },
   restore: {
@@ -71,18 +72,19 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
       const paths = args.paths?.map((p) => toPointPath(roots, p));
       if (args.dryRun) {
         const plan = await store.recovery.previewRestore(id, paths);
-        out.result(formatPlan(plan, 'Would restore'), planAsJson(plan));
+        out.result([...formatMapping(plan.folders), formatPlan(plan, 'Would restore')].join('\n'), { ...planAsJson(plan), ...mappingAsJson(plan.folders) });
         return;
       }
       const result = await store.recovery.restore(id, { paths, onProgress: (m) => out.progress(m) });
       const skipped = result.outcome.skipped.map((s) => `  skipped ${t(s.path)}: ${t(s.reason)}`);
       out.result(
         [
+          ...formatMapping(result.folders),
           `Restored ${result.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted.`,
           ...skipped,
           `Safety point ${result.safetyPointId} holds the files as they were; "recovery-points undo" brings them back.`,
         ].join('\n'),
-        { restored: result.point.id, safetyPointId: result.safetyPointId, written: result.outcome.written, removed: result.outcome.removed, skipped: result.outcome.skipped },
+        { restored: result.point.id, safetyPointId: result.safetyPointId, written: result.outcome.written, removed: result.outcome.removed, skipped: result.outcome.skipped, ...mappingAsJson(result.folders) },
       );
     },
   },
@@ -166,6 +168,17 @@ function formatDiff(diff: TreeDiff): string[] {
 
 function diffAsJson(diff: TreeDiff) {
   return { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
+}
+
+/** The folder lines of a dry run, restore or diff: empty when the point's folders are the workspace's. */
+function formatMapping(mapping: FolderMapping): string[] {
+  const lines = describeMapping(mapping);
+  return lines.length === 0 ? [] : ['Folders:', ...lines.map((line) => `  ${line}`)];
+}
+
+/** `{ folders }` when the point's folders are not the workspace's one for one under the same names. */
+function mappingAsJson(mapping: FolderMapping | undefined): { folders?: FolderMapping } {
+  return mapping && describeMapping(mapping).length > 0 ? { folders: mapping } : {};
 }
 
 function formatPlan(plan: RestorePlan, verb: string): string {

@@ -1,14 +1,23 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as lockfile from 'proper-lockfile';
+import { randomBytes } from 'node:crypto';
 import { errorCode, ioError, isNotWritable, StateError, storeNotWritable } from './errors';
+import { currentOwner, ownerFileName, ownerIsLocal, ownerIsProvablyDead, parseOwnerFileName } from './lockOwner';
 
 /**
- * One writer at a time per store, across processes (proper-lockfile: a lock folder whose mtime is
- * refreshed while held; a lock left by a killed process is stale after `staleMs` and taken over)
- * and within a process (a promise queue, so callers in one process wait instead of polling).
- * Re-entrant within one async call chain, so a locked operation may call another.
+ * One writer at a time per store, across processes, and within a process (a promise queue, so
+ * callers in one process wait instead of polling). Re-entrant within one async call chain, so a
+ * locked operation may call another.
+ *
+ * Across processes: the lock folder `store.lock` (`mkdir` is atomic; older versions made the same
+ * folder with proper-lockfile) holding one empty file whose name is its owner (`lockOwner.ts`). The
+ * folder's mtime is refreshed while held. A lock whose owner is provably dead on this machine is
+ * taken over at once by renaming the owner file to the taker's name: one rename, so of several takers
+ * exactly one wins, and a lock that changed hands in the meantime (another owner file) is never
+ * touched. An owner on another machine is taken over the same way once the folder is older than
+ * `staleMs`; a folder with no owner (an older version's lock, or a writer killed between its `mkdir`
+ * and its owner file) is renamed aside once older than `staleMs`, then made anew.
  */
 interface HeldLock {
   readonly key: string;
@@ -21,33 +30,6 @@ interface HeldLock {
  * A continuation that outlives its operation sees `active: false`.
  */
 const heldLocks = new AsyncLocalStorage<readonly HeldLock[]>();
-
-/**
- * The calls proper-lockfile makes (mkdir, stat, utimes, rmdir of the lock folder), done synchronously:
- * a lock is taken and released around every point, and a thread-pool round trip costs more than the
- * call itself. Callbacks still run asynchronously, as proper-lockfile expects.
- */
-const syncLockFs = {
-  mkdir: (dir: string, callback: Callback) => settle(() => fs.mkdirSync(dir), callback),
-  rmdir: (dir: string, callback: Callback) => settle(() => fs.rmdirSync(dir), callback),
-  stat: (file: string, callback: Callback) => settle(() => fs.statSync(file), callback),
-  utimes: (file: string, atime: Date, mtime: Date, callback: Callback) => settle(() => fs.utimesSync(file, atime, mtime), callback),
-  realpath: (file: string, callback: Callback) => settle(() => fs.realpathSync(file), callback),
-  rmdirSync: (dir: string) => fs.rmdirSync(dir),
-};
-
-type Callback = (error: Error | null, result?: unknown) => void;
-
-function settle(call: () => unknown, callback: Callback): void {
-  let result: unknown;
-  try {
-    result = call();
-  } catch (error) {
-    queueMicrotask(() => callback(error as Error));
-    return;
-  }
-  queueMicrotask(() => callback(null, result));
-}
 
 export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
@@ -97,47 +79,154 @@ export class StoreLock {
   private async runLocked<T>(operation: () => Promise<T>): Promise<T> {
     const staleMs = this.options.staleMs ?? 10_000;
     const waitMs = this.options.waitMs ?? 60_000;
-    const release = await this.acquire(staleMs, waitMs);
+    const held = await this.acquire(staleMs, waitMs);
     const token: HeldLock = { key: this.key, active: true };
     try {
-      return await heldLocks.run([...(heldLocks.getStore() ?? []).filter((held) => held.active), token], operation);
+      return await heldLocks.run([...(heldLocks.getStore() ?? []).filter((h) => h.active), token], operation);
     } finally {
       token.active = false;
-      await release().catch(() => undefined);
+      held.release();
     }
   }
 
   /**
-   * Takes the lock folder, waiting up to `waitMs` while another process holds it. Only "held by
-   * another" is waited for: proper-lockfile's own retries would also retry a store folder that is
-   * gone or unwritable, for the whole wait.
+   * Takes the lock, waiting up to `waitMs` while another live process holds it. Only contention is
+   * waited for: a store folder that is gone or unwritable fails at once.
    */
-  private async acquire(staleMs: number, waitMs: number): Promise<() => Promise<void>> {
+  private async acquire(staleMs: number, waitMs: number): Promise<{ release(): void }> {
     const deadline = Date.now() + waitMs;
     let delay = 5;
     for (;;) {
+      let taken: string | undefined;
       try {
-        return await lockfile.lock(this.storeRoot, {
-          lockfilePath: this.lockfilePath,
-          realpath: false,
-          stale: staleMs,
-          update: Math.max(1000, Math.floor(staleMs / 4)),
-          retries: 0,
-          fs: syncLockFs,
-          onCompromised: (error) => this.options.onCompromised?.(error),
-        });
+        taken = this.tryTake(staleMs);
       } catch (error) {
-        // Another process taking over a stale lock can remove the lock folder between our mkdir and
-        // our stat of it: that is contention, not a broken store, as long as the store is still there.
-        const contended = errorCode(error) === 'ELOCKED' || (errorCode(error) === 'ENOENT' && fs.existsSync(this.storeRoot));
         if (isNotWritable(error)) throw storeNotWritable(this.storeRoot, error);
-        if (!contended) throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
-        if (Date.now() >= deadline) {
-          throw StateError.io(`The recovery point store ${this.storeRoot} is busy: another window or the command-line tool held its lock for over ${Math.round(waitMs / 1000)} s. Try again.`, error);
-        }
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(100, Math.ceil(delay * 1.3));
+        throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
       }
+      if (taken !== undefined) return this.hold(taken, staleMs);
+      if (Date.now() >= deadline) {
+        throw StateError.io(`The recovery point store ${this.storeRoot} is busy: another window or the command-line tool held its lock for over ${Math.round(waitMs / 1000)} s. Try again.`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(100, Math.ceil(delay * 1.3));
     }
+  }
+
+  /** One attempt, all synchronous (a lock is taken around every point): the owner file's path when taken, `undefined` when another holds it. */
+  private tryTake(staleMs: number): string | undefined {
+    const dir = this.lockfilePath;
+    const mine = path.join(dir, ownerFileName(currentOwner(randomBytes(8).toString('hex'))));
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let made = true;
+      try {
+        fs.mkdirSync(dir);
+      } catch (error) {
+        if (errorCode(error) !== 'EEXIST') throw error;
+        made = false;
+      }
+      if (made) {
+        try {
+          fs.closeSync(fs.openSync(mine, 'wx', 0o600));
+          return mine;
+        } catch (error) {
+          fs.rmSync(dir, { recursive: true, force: true });
+          throw error;
+        }
+      }
+      let entries: string[];
+      let stat: fs.Stats;
+      try {
+        entries = fs.readdirSync(dir);
+        stat = fs.statSync(dir);
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT') continue; // released just now: try again
+        throw error;
+      }
+      const stale = Date.now() - stat.mtimeMs > staleMs;
+      const owners = entries.flatMap((name) => {
+        const owner = parseOwnerFileName(name);
+        return owner ? [{ name, owner }] : [];
+      });
+      if (owners.length === 1) {
+        const { name, owner } = owners[0]!;
+        const takeable = ownerIsLocal(owner) ? ownerIsProvablyDead(owner) : stale;
+        if (!takeable) return undefined;
+        try {
+          // The takeover: of several takers one rename wins; the others find the name gone (ENOENT).
+          fs.renameSync(path.join(dir, name), mine);
+        } catch (error) {
+          if (errorCode(error) === 'ENOENT') return undefined;
+          throw error;
+        }
+        const now = new Date();
+        fs.utimesSync(dir, now, now);
+        return mine;
+      }
+      if (!stale) return undefined;
+      if (!this.setAside(dir, stat)) return undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * Renames a stale lock folder without one owner (an older version's, or a writer's killed before it
+   * named itself) aside and removes it. False when what was renamed turns out not to be that folder
+   * (it was replaced meanwhile): it is put back and the lock counts as held.
+   */
+  private setAside(dir: string, judged: fs.Stats): boolean {
+    const aside = `${dir}.stale-${randomBytes(6).toString('hex')}`;
+    try {
+      fs.renameSync(dir, aside);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return true;
+      throw error;
+    }
+    const moved = fs.statSync(aside);
+    if (moved.ino !== judged.ino || fs.readdirSync(aside).some((name) => parseOwnerFileName(name) !== undefined)) {
+      try {
+        fs.renameSync(aside, dir);
+      } catch {
+        // a new lock is there already; the one moved aside keeps its owner file, which finds it lost on its next refresh
+      }
+      return false;
+    }
+    fs.rmSync(aside, { recursive: true, force: true });
+    return true;
+  }
+
+  /** The held lock: its folder's mtime refreshed (for other machines and older versions) until released. */
+  private hold(ownerFile: string, staleMs: number): { release(): void } {
+    const dir = this.lockfilePath;
+    let lost = false;
+    const timer = setInterval(() => {
+      if (!fs.existsSync(ownerFile)) {
+        if (!lost) this.options.onCompromised?.(new Error(`the lock's owner file ${path.basename(ownerFile)} is gone`));
+        lost = true;
+        return;
+      }
+      const now = new Date();
+      try {
+        fs.utimesSync(dir, now, now);
+      } catch {
+        // the next refresh tries again
+      }
+    }, Math.max(1000, Math.floor(staleMs / 4)));
+    timer.unref();
+    return {
+      release: () => {
+        clearInterval(timer);
+        try {
+          fs.unlinkSync(ownerFile);
+        } catch {
+          return; // taken over (a stale takeover from another machine): the folder is theirs now
+        }
+        try {
+          fs.rmdirSync(dir);
+        } catch {
+          // another process is already waiting on it
+        }
+      },
+    };
   }
 }

@@ -160,6 +160,46 @@ describe('command-line tool', () => {
     assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a1\n');
   });
 
+  test('restore into a renamed folder restores it and deletes nothing; the dry run shows the folder mapping', async () => {
+    const sb = await makeSandbox();
+    const app = path.join(sb.root, 'app');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 40; i++) files[`src/file${i}.ts`] = `export const v = ${i};\n`;
+    await writeFiles(app, { ...files, 'README.md': '# app\n' });
+    const point = json<string>(await cli(['snapshot', '--json', '--workspace', app, '--store', sb.store]));
+    const renamed = path.join(sb.root, 'app-renamed');
+    await fs.rename(app, renamed);
+    await writeFiles(renamed, { 'README.md': '# broken\n' });
+    const base = ['--workspace', renamed, '--store', sb.store];
+
+    const restored = ok(await cli(['restore', point, ...base]));
+    assert.match(restored.stdout, /Restored .*: 1 written, 0 deleted\./);
+    assert.equal(Object.keys(await readFiles(path.join(renamed, 'src'))).length, 40, 'every file is still there');
+    assert.equal(await fs.readFile(path.join(renamed, 'README.md'), 'utf8'), '# app\n');
+
+    await writeFiles(renamed, { 'README.md': '# broken again\n' });
+    const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
+    assert.match(dry.stdout, /point folder app \u2192 workspace folder app-renamed/);
+    assert.match(dry.stdout, /Would restore 1 files:\n {2}~ app-renamed\/README\.md$/m);
+  });
+
+  test('restore refuses a point whose folders match none of the workspace\'s, naming both', async () => {
+    const sb = await makeSandbox();
+    const one = path.join(sb.root, 'one');
+    const two = path.join(sb.root, 'two');
+    await writeFiles(one, { 'a.txt': 'a\n' });
+    await writeFiles(two, { 'b.txt': 'b\n' });
+    const point = json<string>(await cli(['snapshot', '--json', '--workspace', one, '--workspace', two, '--store', sb.store]));
+    const x = path.join(sb.root, 'x');
+    const y = path.join(sb.root, 'y');
+    await fs.rename(one, x);
+    await fs.rename(two, y);
+    const refused = await cli(['restore', point, '--workspace', x, '--workspace', y, '--store', sb.store]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /folders \("one", "two"\) match none of this workspace's folders \("x", "y"\)/);
+    assert.deepEqual(await readFiles(x), { 'a.txt': 'file 644 a\n' });
+  });
+
   test('verify: 0 when healthy, 1 when damaged, and --repair fixes it', async () => {
     const { sb, base } = await project();
     const first = json<string>(await cli(['snapshot', '--json', ...base]));

@@ -306,7 +306,8 @@ describe('restore of hostile points never writes outside the workspace', () => {
     assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'pwned\n', 'the workspace part is restored');
     assert.deepEqual(
       result.outcome.skipped.map((s) => s.path),
-      ['canary/canary.txt'],
+      ['canary'],
+      'a point folder that no workspace folder stands for is left out',
     );
     await canaryIntact(sb);
 

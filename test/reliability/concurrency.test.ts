@@ -21,6 +21,8 @@ const CLI = path.join(REPO, 'dist', 'cli.js');
 const HOLDER = path.join(REPO, 'test', 'core', 'helpers', 'storeWorker.ts');
 const KEEP_EVERYTHING = { maxRecoveryPoints: 1_000_000, maxAgeDays: 0, maxTotalBytes: 0 };
 const LOCK_STALE_MS = 4000;
+/** The part of the window that must remain after the lock holder is killed: room for every writer's next operation. */
+const AFTER_KILL_MS = 3000;
 
 let user: { script: string; dispose: () => Promise<void> };
 before(async () => {
@@ -126,7 +128,9 @@ describe('concurrent writers', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       holder.child.kill('SIGKILL');
       await holder.exited;
-      assert.ok(Date.now() < until - LOCK_STALE_MS, 'the holder was killed early enough in the window for the others to go on');
+      // The dead holder's lock is taken over at once (it names its owner), so the window must only leave
+      // room for each writer's next operation, not for the lock to go stale.
+      assert.ok(Date.now() < until - AFTER_KILL_MS, 'the holder was killed early enough in the window for the others to go on');
       return Date.now();
     })();
 
@@ -208,7 +212,8 @@ describe('concurrent writers', () => {
       cliVerify: count('verify'),
       finalStateVersion: state.version,
       holderKilledAtMs: killedAt - (until - windowMs),
-      firstAckAfterHolderKilledMs: Math.min(...acks.filter((a) => a.t > killedAt).map((a) => a.t)) - killedAt,
+      // the time from the lock holder's kill to the next completed operation (target: under a second)
+      killToNextOperationMs: Math.min(...acks.filter((a) => a.t > killedAt).map((a) => a.t)) - killedAt,
     };
     t.diagnostic(`figures ${JSON.stringify(figures)}`);
   });

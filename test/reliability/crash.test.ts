@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { PointSummary } from '../../src/core/schemas';
 import { summaryOf } from '../../src/core/state/persistenceManager';
-import { cleanupAll, exists, makeSandbox, openStore, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { bundleStoreUser, events, killChildren, sleep, startUser, type Child, type UserEvent } from './helpers/children';
 import { digestPoint, digestWorkspace, isRestoreTemporary, type FileDigest } from './helpers/digest';
 import { byLevel, level } from './helpers/level';
@@ -51,19 +51,24 @@ async function killAfter(child: Child, delayMs: number): Promise<{ events: UserE
 }
 
 /**
- * A store lock left by the killed child would be taken over once stale (10 s by default); its time is
- * set back instead of waiting, so the takeover path runs without the wait.
+ * The store lock the killed child left, if any. A lock naming its owner is left as it is: the owner is
+ * dead, so the checker takes it over at once (its lock wait is shorter than the stale time). A lock
+ * folder with no owner (the child was killed between making it and naming itself in it) can only go
+ * stale; its time is set back instead of waiting, so that path runs without the wait.
  */
-async function ageLeftLock(sb: Sandbox): Promise<boolean> {
+async function leftLock(sb: Sandbox): Promise<'owned' | 'ownerless' | undefined> {
   const lock = path.join(sb.store, 'store.lock');
-  if (!(await exists(lock))) return false;
+  const entries = await fs.readdir(lock).catch(() => undefined);
+  if (!entries) return undefined;
+  if (entries.some((name) => name.startsWith('owner.'))) return 'owned';
   const old = new Date(Date.now() - 60_000);
   await fs.utimes(lock, old, old).catch(() => undefined);
-  return true;
+  return 'ownerless';
 }
 
+/** A store whose lock wait (5 s) is shorter than the stale time (10 s): a lock of a dead owner must be taken over without going stale. */
 async function openChecker(sb: Sandbox): Promise<RecoveryStore> {
-  return openStore(sb, { actor: 'test:checker', retention: KEEP_EVERYTHING, lockStaleMs: 2000 });
+  return openStore(sb, { actor: 'test:checker', retention: KEEP_EVERYTHING, lockWaitMs: 5000 });
 }
 
 async function assertVerifies(store: RecoveryStore, when: string): Promise<void> {
@@ -113,7 +118,7 @@ describe('crash at any moment', () => {
     const everAcknowledged = new Set<string>();
     const labels = new Map<string, string | null>();
     const stateValues = new Map<string, number>();
-    const figures = { kills: 0, exitedBeforeKill: 0, operations: 0, pointsVerified: 0, restoresChecked: 0, staleLocks: 0, unacknowledgedPointsFound: 0, inFlightFoundDone: 0, stateRecoveries: 0, pointsAtEnd: 0 };
+    const figures = { kills: 0, exitedBeforeKill: 0, operations: 0, pointsVerified: 0, restoresChecked: 0, deadOwnerLocks: 0, ownerlessLocks: 0, unacknowledgedPointsFound: 0, inFlightFoundDone: 0, stateRecoveries: 0, pointsAtEnd: 0 };
     const killedDuring: Record<string, number> = {};
 
     const acknowledge = (id: string, files: FileDigest) => {
@@ -167,7 +172,9 @@ describe('crash at any moment', () => {
         }
       }
 
-      if (await ageLeftLock(sb)) figures.staleLocks++;
+      const left = await leftLock(sb);
+      if (left === 'owned') figures.deadOwnerLocks++;
+      if (left === 'ownerless') figures.ownerlessLocks++;
       const store = await openChecker(sb);
       await assertVerifies(store, `after kill ${figures.kills} (${inFlight?.op ?? 'between operations'})`);
 
@@ -272,7 +279,7 @@ describe('crash at any moment', () => {
         acknowledgedLabels++;
       }
       const inFlight = evs.at(-1)?.ev === 'start' ? evs.at(-1) : undefined;
-      await ageLeftLock(sb);
+      await leftLock(sb);
       const store = await openChecker(sb);
       for (const point of await assertListingMatchesManifests(store, `after kill ${kills}`)) {
         const acknowledged = labels.has(point.id) ? labels.get(point.id) : null;
@@ -322,7 +329,7 @@ describe('crash at any moment', () => {
         restoreMs = evs.at(-1)!.t - ready.t;
         t.diagnostic(`an uninterrupted restore of ${Object.keys(want).length} files took ${restoreMs} ms`);
       }
-      await ageLeftLock(sb);
+      await leftLock(sb);
       const store = await openChecker(sb);
       await assertVerifies(store, `after a restore killed in round ${round}`);
 

@@ -4,13 +4,14 @@ import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { readDocument, removeStaleDocumentTemporaries } from '../documents';
-import type { GcResult } from '../objects/objectStore';
+import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
 import type { SnapshotOptions } from '../state/stateRepository';
 import { collectReachable, findMissing } from './reachability';
 import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
+import { filtersInWorkspace, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
 
 export interface RestoreOptions {
@@ -35,6 +36,13 @@ export interface RestoreResult {
   readonly safetyCapture: 'hint' | 'full';
   readonly plan: RestorePlan;
   readonly outcome: RestoreOutcome;
+  /** How the point's folders met the workspace's (plan and outcome paths use the workspace's names). */
+  readonly folders: FolderMapping;
+}
+
+/** What a restore would change (paths in the workspace's folder names), and how the point's folders map onto the workspace's. */
+export interface RestorePreview extends RestorePlan {
+  readonly folders: FolderMapping;
 }
 
 /** The progress message just before the files to overwrite or delete are compared with the safety point. */
@@ -137,10 +145,14 @@ export class RecoveryManager {
         const missing = await findMissing(objects, target.root, new Map());
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
         const roots = this.persistence.workspaceRoots;
+        // The point seen under the workspace's folder names, so every step below works in those names.
+        const mapped = await mapPoint(objects, target, roots);
+        const scope = options.paths ? filtersInWorkspace(mapped.mapping, roots, options.paths) : undefined;
+        const planAgainst = async (current: string) => planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope);
         options.onProgress?.('Creating a safety point of the current files');
-        const hint = options.changedPaths ? await this.safetyHint(target, options.paths, options.changedPaths) : undefined;
+        const hint = options.changedPaths ? await this.safetyHint(mapped, scope, options.changedPaths) : undefined;
         let safety = await this.safetyPoint(target, hint);
-        let plan = await planRestore(objects, safety.snapshot.root, target.root, options.paths);
+        let plan = await planAgainst(safety.snapshot.root);
         options.onProgress?.(CHECKING_MESSAGE);
         let check = await checkPlanOnDisk(roots, plan, cache, options.signal);
         if (check.changed.length > 0) {
@@ -149,12 +161,12 @@ export class RecoveryManager {
           this.persistence.logger.warn(`${check.changed.length} file(s) to restore changed while the safety point was made (${check.changed[0]}); making a full safety point.`);
           options.onProgress?.('Creating a safety point of the current files');
           safety = await this.safetyPoint(target, undefined);
-          plan = await planRestore(objects, safety.snapshot.root, target.root, options.paths);
+          plan = await planAgainst(safety.snapshot.root);
           options.onProgress?.(CHECKING_MESSAGE);
           check = await checkPlanOnDisk(roots, plan, cache, options.signal);
         }
         const safetyId = safety.snapshot.id;
-        const paths = options.paths ? [...options.paths] : null;
+        const paths = scope ? [...scope] : null;
         // Recorded before any file changes, so that a restore that fails part way can still be undone.
         const lastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths };
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId });
@@ -173,12 +185,15 @@ export class RecoveryManager {
           throw error;
         }
         for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
+        for (const folder of mapped.mapping.unmapped) {
+          if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: 'no folder of this workspace has its name or path; left out' });
+        }
         await this.persistence.recordDone({
           action: 'restore',
           pointId: target.id,
           details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
         });
-        return { state: target.state, point: target, safetyPointId: safetyId, safetyCapture: safety.capture, plan, outcome };
+        return { state: target.state, point: target, safetyPointId: safetyId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
       }),
     );
   }
@@ -189,10 +204,11 @@ export class RecoveryManager {
    * from the newest point only at the caller's paths, so every path the plan will write or delete is
    * among these, and its current bytes are read into the safety point. `undefined`: scan everything.
    */
-  private async safetyHint(target: ContextSnapshot, paths: readonly string[] | undefined, changedPaths: readonly string[]): Promise<string[] | undefined> {
+  private async safetyHint(target: MappedPoint, paths: readonly string[] | undefined, changedPaths: readonly string[]): Promise<string[] | undefined> {
     const newest = (await this.persistence.listSnapshots())[0];
-    if (!newest) return undefined;
-    const diff = await diffTrees(await this.persistence.objects(), newest.root, target.root);
+    // A newest point of other folders is no base for a hint (the capture scans everything then anyway).
+    if (!newest || !sameFolders(newest, this.persistence.workspaceRoots)) return undefined;
+    const diff = await diffTrees(target.objects, await target.covered(newest.root), target.root);
     const planned = [...diff.added, ...diff.modified, ...diff.deleted].filter((change) => !paths || paths.some((filter) => isUnder(change.path, filter)));
     if (planned.length + changedPaths.length > MAX_HINTED_PATHS) return undefined;
     const roots = this.persistence.workspaceRoots;
@@ -221,15 +237,25 @@ export class RecoveryManager {
    * vouches nothing changed since the newest point) the plan is made against the newest point instead
    * of a scan of the workspace, unless that point is a safety point (a restore changed files since).
    */
-  async previewRestore(snapshotId: string, paths?: readonly string[], options: { changedPaths?: readonly string[] } = {}): Promise<RestorePlan> {
+  async previewRestore(snapshotId: string, paths?: readonly string[], options: { changedPaths?: readonly string[] } = {}): Promise<RestorePreview> {
     const target = await this.persistence.requireSnapshot(snapshotId);
+    const roots = this.persistence.workspaceRoots;
+    const preview = async (objects: ObjectReader, current: string): Promise<RestorePreview> => {
+      const mapped = await mapPoint(objects, target, roots);
+      const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
+      return { ...(await planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope)), folders: mapped.mapping };
+    };
     if (options.changedPaths?.length === 0) {
       const newest = (await this.persistence.listSnapshots())[0];
-      const roots = this.persistence.workspaceRoots;
-      const sameRoots = newest !== undefined && newest.roots.length === roots.length && newest.roots.every((r, i) => r.name === roots[i]!.name && r.path === roots[i]!.path);
-      if (newest && sameRoots && newest.trigger !== 'before-restore') return planRestore(await this.persistence.objects(), newest.root, target.root, paths);
+      if (newest && sameFolders(newest, roots) && newest.trigger !== 'before-restore') return preview(await this.persistence.objects(), newest.root);
     }
-    return this.persistence.withCurrentTree((objects, current) => planRestore(objects, current, target.root, paths));
+    return this.persistence.withCurrentTree(preview);
+  }
+
+  /** How a point's folders map onto the workspace's (InvalidState when none does). */
+  async folderMapping(snapshotId: string): Promise<FolderMapping> {
+    const point = await this.persistence.requireSnapshot(snapshotId);
+    return (await mapPoint(await this.persistence.objects(), point, this.persistence.workspaceRoots)).mapping;
   }
 
   /** Restores the safety point of the last restore, over the same paths. */
@@ -254,14 +280,20 @@ export class RecoveryManager {
     return diffTrees(await this.persistence.objects(), parent?.root ?? null, point.root);
   }
 
-  /** Differences from point `fromId` to point `toId`, or to the current workspace files when `toId` is absent. */
-  async diff(fromId: string, toId?: string): Promise<TreeDiff> {
+  /**
+   * Differences from point `fromId` to point `toId`, or to the current workspace files when `toId` is
+   * absent: then in the workspace's folder names, over the folders the point holds (`folders` says how).
+   */
+  async diff(fromId: string, toId?: string): Promise<TreeDiff & { folders?: FolderMapping }> {
     const from = await this.persistence.requireSnapshot(fromId);
     if (toId) {
       const to = await this.persistence.requireSnapshot(toId);
       return diffTrees(await this.persistence.objects(), from.root, to.root);
     }
-    return this.persistence.withCurrentTree((objects, current) => diffTrees(objects, from.root, current));
+    return this.persistence.withCurrentTree(async (objects, current) => {
+      const mapped = await mapPoint(objects, from, this.persistence.workspaceRoots);
+      return { ...(await diffTrees(mapped.objects, mapped.root, await mapped.covered(current))), folders: mapped.mapping };
+    });
   }
 
   /** Rotation (thinning, age, count, size; labelled points and the last restore's safety point kept), then garbage collection. */
@@ -447,6 +479,11 @@ export class RecoveryManager {
       return emptyContextState(this.persistence.actor);
     }
   }
+}
+
+/** True when `point` was taken of exactly these workspace folders (names and paths, in order). */
+function sameFolders(point: PointSummary, roots: readonly WorkspaceRoot[]): boolean {
+  return point.roots.length === roots.length && point.roots.every((r, i) => r.name === roots[i]!.name && r.path === roots[i]!.path);
 }
 
 /** The absolute paths a restore plan writes or deletes; `undefined` when there are too many (or one has no place on disk) for a hint. */

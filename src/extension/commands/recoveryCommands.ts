@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatBytes } from '../../core/format';
-import type { RecoveryStore } from '../../core';
+import { toWorkspacePath, type RecoveryStore } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
@@ -29,7 +29,13 @@ export interface CommandServices {
 /** Every command of the extension, by id. Errors go to the CommandCenter's one handler. */
 export function recoveryCommands(s: CommandServices): Record<string, CommandHandler> {
   const diff = async (pointId: string, pointPath: string) => {
-    const current = s.folders.toUri(pointPath);
+    // A path of the point whose folder the workspace now knows under another name (renamed, or named anew in the workspace file).
+    const renamed = async () => {
+      const mapping = await s.store.recovery.folderMapping(pointId).catch(() => undefined);
+      const inWorkspace = mapping && toWorkspacePath(mapping, pointPath);
+      return inWorkspace === undefined ? undefined : s.folders.toUri(inWorkspace);
+    };
+    const current = s.folders.toUri(pointPath) ?? (await renamed());
     const exists = current ? await vscode.workspace.fs.stat(current).then(() => true, () => false) : false;
     const right = exists && current ? current : PointContentProvider.uri(pointPath, undefined);
     const point = s.model.find(pointId);

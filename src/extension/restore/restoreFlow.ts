@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { type EditorSession, type PointSummary, type RecoveryStore, type RestorePlan, type RestoreResult } from '../../core';
+import { describeMapping, type EditorSession, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { UserFacingError } from '../commands/commandCenter';
 import type { Configuration } from '../configuration';
@@ -41,6 +41,9 @@ export class RestoreFlow {
     let paths = request.paths;
     const plan = await this.store.recovery.previewRestore(request.point.id, paths, { changedPaths: this.auto.changedSinceNewestPoint() });
     const changes = [...plan.modify, ...plan.add, ...plan.remove];
+    // Plan paths use the workspace's folder names; say how the point's folders were matched to them.
+    const mapping = describeMapping(plan.folders);
+    if (mapping.length > 0) this.log.info('restore', `Folders of ${request.point.id}: ${mapping.join('; ')}`);
     if (changes.length === 0) {
       void vscode.window.showInformationMessage(request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
       return undefined;
@@ -50,7 +53,7 @@ export class RestoreFlow {
       if (!chosen) return undefined;
       if (chosen.length < changes.length) paths = chosen;
     }
-    const affected = new Set(paths ?? changes.map((c) => c.path));
+    const affected = new Set(paths !== request.paths && paths ? paths : changes.map((c) => c.path));
     const dirty = vscode.workspace.textDocuments.filter((doc) => {
       const p = doc.isDirty ? this.folders.toPointPath(doc.uri) : undefined;
       return p !== undefined && affected.has(p);
@@ -101,7 +104,7 @@ export class RestoreFlow {
     return result;
   }
 
-  private async review(plan: RestorePlan, point: PointSummary): Promise<string[] | undefined> {
+  private async review(plan: RestorePreview, point: PointSummary): Promise<string[] | undefined> {
     type Item = vscode.QuickPickItem & { path: string };
     const item = (path: string, icon: string, what: string): Item => ({ label: `$(${icon}) ${this.folders.display(path)}`, description: what, path, picked: true });
     const items: Item[] = [
@@ -109,8 +112,9 @@ export class RestoreFlow {
       ...plan.add.map((c) => item(c.path, 'diff-added', 'will be restored')),
       ...plan.remove.map((c) => item(c.path, 'diff-removed', 'will be deleted (kept in the safety point)')),
     ];
+    const mapping = describeMapping(plan.folders);
     const picked = await this.prompts.pickMany(items, {
-      title: `Restore ${point.label ?? point.summary}`,
+      title: `Restore ${point.label ?? point.summary}${mapping.length > 0 ? ` (${mapping.join('; ')})` : ''}`,
       placeHolder: 'Untick files to leave them as they are; a safety point is made first so this can be undone',
       matchOnDescription: true,
     });

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { lookupEntry, type RecoveryStore } from '../../core';
+import { lookupEntry, toPointFolderPath, type RecoveryStore } from '../../core';
 
 export const POINT_SCHEME = 'recovery-point';
 
@@ -19,7 +19,17 @@ export class PointContentProvider implements vscode.TextDocumentContentProvider 
     if (!pointId) return '';
     const point = await this.store.persistence.requireSnapshot(pointId);
     const objects = await this.store.persistence.objects();
-    const entry = await lookupEntry(objects, point.root, uri.path.replace(/^\//, ''));
+    const wanted = uri.path.replace(/^\//, '');
+    // A path of the workspace (a comparison with the current files) names the point's folder by the workspace folder that stands for it.
+    const entry =
+      (await lookupEntry(objects, point.root, wanted)) ??
+      (await this.store.recovery.folderMapping(pointId).then(
+        (mapping) => {
+          const inPoint = toPointFolderPath(mapping, wanted);
+          return inPoint === undefined ? undefined : lookupEntry(objects, point.root, inPoint);
+        },
+        () => undefined,
+      ));
     if (!entry || entry.kind === 'd') return '';
     return (await objects.readBlob(entry.hash)).toString('utf8');
   }

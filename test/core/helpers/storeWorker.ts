@@ -1,16 +1,18 @@
 /**
  * A second process working on a store, for the concurrency tests:
- *   node --import tsx storeWorker.ts <mode> <storeDir> <workspace> <name> <count> [lockStaleMs]
+ *   node --import tsx storeWorker.ts <mode> <storeDir> <workspace> <name> <count> [lockStaleMs] [lockWaitMs]
  * modes: `update` (count partial state updates), `snapshot` (count points, each after changing a
- * file of its own), `hold` (takes the store lock and keeps it until killed).
- * Prints one line per acknowledged operation: `ack <key>`, `point <id>`, `locked`.
+ * file of its own), `hold` (takes the store lock and keeps it until killed), `race` (waits for the
+ * file `<storeDir>.go`, then count times takes the lock and, inside it, adds one to the counter file
+ * `<storeDir>.count`, checking that no other holder is inside: prints `overlap` if one is).
+ * Prints one line per acknowledged operation: `ack <key>`, `point <id>`, `locked`, `ready`, `counted`.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { RecoveryStore } from '../../../src/core/recoveryStore';
 
 async function main(): Promise<void> {
-  const [mode, storeDir, workspace, name, countText, staleText] = process.argv.slice(2);
+  const [mode, storeDir, workspace, name, countText, staleText, waitText] = process.argv.slice(2);
   if (!mode || !storeDir || !workspace || !name) throw new Error('usage: storeWorker <mode> <storeDir> <workspace> <name> <count> [lockStaleMs]');
   const count = Number(countText ?? '1');
   const store = await RecoveryStore.open({
@@ -18,6 +20,7 @@ async function main(): Promise<void> {
     roots: [{ name: 'ws', path: workspace }],
     actor: `worker:${name}`,
     lockStaleMs: staleText ? Number(staleText) : undefined,
+    lockWaitMs: waitText ? Number(waitText) : undefined,
   });
   const say = (line: string) => process.stdout.write(`${line}\n`);
   if (mode === 'update') {
@@ -38,6 +41,22 @@ async function main(): Promise<void> {
         setInterval(() => undefined, 1000); // keep the process (and the lock) alive until killed
       });
     });
+  } else if (mode === 'race') {
+    say('ready');
+    while (!(await fs.stat(`${storeDir}.go`).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 2));
+    const inside = `${storeDir}.inside`;
+    const counter = `${storeDir}.count`;
+    for (let k = 0; k < count; k++) {
+      await store.persistence.lock.run(async () => {
+        const entered = await fs.writeFile(inside, name, { flag: 'wx' }).then(() => true, () => false);
+        if (!entered) say('overlap');
+        const value = Number(await fs.readFile(counter, 'utf8').catch(() => '0'));
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        await fs.writeFile(counter, String(value + 1));
+        if (entered) await fs.unlink(inside);
+      });
+      say('counted');
+    }
   } else {
     throw new Error(`unknown mode ${mode}`);
   }

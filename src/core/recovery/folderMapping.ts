@@ -1,0 +1,164 @@
+import * as path from 'node:path';
+import { StateError } from '../errors';
+import type { ObjectReader } from '../objects/objectStore';
+import { hashTree, makeTree } from '../objects/tree';
+import type { PointSummary, TreeObject, WorkspaceRoot } from '../schemas';
+
+/** One folder of a point and the workspace folder that stands for it now. */
+export interface FolderPair {
+  readonly point: string;
+  readonly workspace: string;
+  /** Same name; else same path on disk; else the only folder of a one-folder point and workspace. */
+  readonly by: 'name' | 'path' | 'single';
+}
+
+/**
+ * How a point's folders (the entries of its root tree) meet the workspace's folders. A restore, a
+ * preview or a comparison sees the point through it: point folders under their workspace names, and
+ * only the workspace folders the point holds — a workspace folder the point does not know is not
+ * captured, never empty.
+ */
+export interface FolderMapping {
+  readonly pairs: readonly FolderPair[];
+  /** Point folders no workspace folder stands for: left out. */
+  readonly unmapped: readonly string[];
+  /** Workspace folders the point does not hold: never touched. */
+  readonly uncovered: readonly string[];
+}
+
+/**
+ * Maps a point's folders onto the workspace's: by name, then by path, then a one-folder point onto a
+ * one-folder workspace whatever the names. Throws InvalidState when no folder maps.
+ */
+export function mapFolders(pointFolders: ReadonlyArray<{ readonly name: string; readonly path?: string }>, workspace: readonly WorkspaceRoot[]): FolderMapping {
+  const pairs: FolderPair[] = [];
+  const taken = new Set<string>();
+  const pair = (point: string, ws: string, by: FolderPair['by']) => {
+    pairs.push({ point, workspace: ws, by });
+    taken.add(ws);
+  };
+  const left = () => pointFolders.filter((f) => !pairs.some((p) => p.point === f.name));
+  for (const folder of pointFolders) if (workspace.some((r) => r.name === folder.name)) pair(folder.name, folder.name, 'name');
+  for (const folder of left()) {
+    if (folder.path === undefined) continue;
+    const same = workspace.find((r) => !taken.has(r.name) && path.resolve(r.path) === path.resolve(folder.path!));
+    if (same) pair(folder.name, same.name, 'path');
+  }
+  if (pointFolders.length === 1 && workspace.length === 1 && pairs.length === 0) pair(pointFolders[0]!.name, workspace[0]!.name, 'single');
+  if (pairs.length === 0) {
+    const listed = (names: string[]) => (names.length === 0 ? 'none' : names.map((n) => `"${n}"`).join(', '));
+    throw StateError.invalidState(
+      `This recovery point's folders (${listed(pointFolders.map((f) => f.name))}) match none of this workspace's folders (${listed(workspace.map((r) => r.name))}) by name or by path, so nothing can be restored or compared safely. Open the workspace with the point's folders, or restore single files by path.`,
+    );
+  }
+  return {
+    pairs,
+    unmapped: left().map((f) => f.name),
+    uncovered: workspace.filter((r) => !taken.has(r.name)).map((r) => r.name),
+  };
+}
+
+/** True when the point's folders are the workspace's, one for one, under the same names. */
+export function isIdentity(mapping: FolderMapping): boolean {
+  return mapping.unmapped.length === 0 && mapping.uncovered.length === 0 && mapping.pairs.every((p) => p.point === p.workspace);
+}
+
+/** "point folder app → workspace folder app-renamed", one line per folder that is renamed, left out or untouched. */
+export function describeMapping(mapping: FolderMapping): string[] {
+  return [
+    ...mapping.pairs.filter((p) => p.point !== p.workspace).map((p) => `point folder ${p.point} \u2192 workspace folder ${p.workspace} (same ${p.by === 'single' ? 'only folder' : p.by})`),
+    ...mapping.unmapped.map((name) => `point folder ${name} \u2192 not in this workspace (left out)`),
+    ...mapping.uncovered.map((name) => `workspace folder ${name} \u2192 not in this point (left as it is)`),
+  ];
+}
+
+/** A point path (`pointFolder/rel`) under its workspace folder's name; `undefined` for a folder left out. */
+export function toWorkspacePath(mapping: FolderMapping, pointPath: string): string | undefined {
+  const [first, ...rest] = pointPath.split('/');
+  const pair = mapping.pairs.find((p) => p.point === first);
+  return pair ? [pair.workspace, ...rest].join('/') : undefined;
+}
+
+/** A workspace path (`workspaceFolder/rel`) under the point's folder name; `undefined` for a folder the point does not hold. */
+export function toPointFolderPath(mapping: FolderMapping, workspacePath: string): string | undefined {
+  const [first, ...rest] = workspacePath.split('/');
+  const pair = mapping.pairs.find((p) => p.workspace === first);
+  return pair ? [pair.point, ...rest].join('/') : undefined;
+}
+
+/**
+ * Path filters in workspace names. A filter may name a workspace folder, or (as the point's own file
+ * lists do) a point folder that the workspace knows under another name; workspace names come first,
+ * and a point folder with the same name as a workspace folder is always mapped to it, so this is never
+ * ambiguous.
+ */
+export function filtersInWorkspace(mapping: FolderMapping, workspace: readonly WorkspaceRoot[], paths: readonly string[]): string[] {
+  return paths.map((filter) => {
+    const first = filter.split('/')[0];
+    if (workspace.some((r) => r.name === first)) return filter;
+    return toWorkspacePath(mapping, filter) ?? filter;
+  });
+}
+
+/**
+ * An ObjectReader that also serves trees built in memory (a point's root tree under workspace names),
+ * so a comparison through a mapping writes nothing to the store.
+ */
+export class TreeOverlay implements ObjectReader {
+  private readonly trees = new Map<string, TreeObject>();
+
+  constructor(private readonly base: ObjectReader) {}
+
+  add(tree: TreeObject): string {
+    const hash = hashTree(tree);
+    this.trees.set(hash, tree);
+    return hash;
+  }
+
+  has(hash: string): boolean {
+    return this.trees.has(hash) || this.base.has(hash);
+  }
+
+  readBlob(hash: string): Promise<Buffer> {
+    return this.base.readBlob(hash);
+  }
+
+  readTree(hash: string): Promise<TreeObject> {
+    const tree = this.trees.get(hash);
+    return tree ? Promise.resolve(tree) : this.base.readTree(hash);
+  }
+}
+
+/** A point seen from the workspace: its root tree under workspace names, and what the workspace side must be limited to. */
+export interface MappedPoint {
+  readonly mapping: FolderMapping;
+  /** Reads the stored objects and the mapped trees. */
+  readonly objects: ObjectReader;
+  /** The point's root tree: its mapped folders, renamed to the workspace folders that stand for them. */
+  readonly root: string;
+  /** A root tree of the workspace (the current files, a safety point) cut to the folders the point holds. */
+  covered(workspaceRoot: string): Promise<string>;
+}
+
+/** Maps `point`'s folders onto `workspace` (InvalidState when none maps) and builds its root tree in workspace names. */
+export async function mapPoint(objects: ObjectReader, point: Pick<PointSummary, 'root' | 'roots'>, workspace: readonly WorkspaceRoot[]): Promise<MappedPoint> {
+  const tree = await objects.readTree(point.root);
+  const folders = tree.e.filter((e) => e[1] === 'd').map((e) => ({ name: e[0], path: point.roots.find((r) => r.name === e[0])?.path }));
+  const mapping = mapFolders(folders, workspace);
+  if (isIdentity(mapping)) return { mapping, objects, root: point.root, covered: (root) => Promise.resolve(root) };
+  const overlay = new TreeOverlay(objects);
+  const root = overlay.add(
+    makeTree(
+      mapping.pairs.map((pair) => {
+        const entry = tree.e.find((e) => e[0] === pair.point)!;
+        return [pair.workspace, entry[1], entry[2], entry[3], entry[4]];
+      }),
+    ),
+  );
+  const keep = new Set(mapping.pairs.map((p) => p.workspace));
+  const covered = async (workspaceRoot: string) => {
+    const current = await overlay.readTree(workspaceRoot);
+    return overlay.add(makeTree(current.e.filter((e) => keep.has(e[0]))));
+  };
+  return { mapping, objects: overlay, root, covered };
+}

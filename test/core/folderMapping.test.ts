@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { StateError } from '../../src/core/errors';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
+import type { WorkspaceRoot } from '../../src/core/schemas';
+import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+/** A point of `roots` (each folder with files), then the store closed: the workspace changes shape before it is opened again. */
+async function pointOf(sb: Sandbox, folders: Record<string, Record<string, string>>, roots: WorkspaceRoot[]): Promise<string> {
+  for (const root of roots) await writeFiles(root.path, folders[root.name]!);
+  const store = await openStore(sb, { roots });
+  const point = (await store.recovery.createRecoveryPoint())!;
+  await store.close();
+  return point.id;
+}
+
+function folder(sb: Sandbox, name: string, rel = name): WorkspaceRoot {
+  return { name, path: path.join(sb.ws, rel) };
+}
+
+async function reopen(sb: Sandbox, roots: WorkspaceRoot[]): Promise<RecoveryStore> {
+  return openStore(sb, { roots });
+}
+
+describe('restoring a point onto a workspace whose folders changed', () => {
+  test('a renamed folder: the point is restored into it, nothing is deleted', async () => {
+    const sb = await makeSandbox();
+    const id = await pointOf(sb, { app: { 'a.txt': 'a1\n', 'src/b.ts': 'b1\n', 'c.txt': 'c1\n' } }, [folder(sb, 'app')]);
+    await fs.rename(path.join(sb.ws, 'app'), path.join(sb.ws, 'app-renamed'));
+    await writeFiles(path.join(sb.ws, 'app-renamed'), { 'a.txt': 'a broken\n', 'c.txt': null, 'new.txt': 'new\n' });
+    const store = await reopen(sb, [folder(sb, 'app-renamed')]);
+
+    const preview = await store.recovery.previewRestore(id);
+    assert.deepEqual(preview.folders.pairs, [{ point: 'app', workspace: 'app-renamed', by: 'single' }]);
+    assert.deepEqual(
+      [preview.add.map((c) => c.path), preview.modify.map((c) => c.path), preview.remove.map((c) => c.path)],
+      [['app-renamed/c.txt'], ['app-renamed/a.txt'], ['app-renamed/new.txt']],
+    );
+    const result = await store.recovery.restore(id);
+    assert.deepEqual(result.outcome.removed, ['app-renamed/new.txt']);
+    assert.deepEqual(result.outcome.skipped, []);
+    assert.deepEqual(await readFiles(path.join(sb.ws, 'app-renamed')), { 'a.txt': 'file 644 a1\n', 'c.txt': 'file 644 c1\n', src: 'dir', 'src/b.ts': 'file 644 b1\n' });
+    assert.deepEqual((await store.recovery.diff(id)).modified, [], 'the diff against the workspace sees the same files');
+
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(path.join(sb.ws, 'app-renamed')), { 'a.txt': 'file 644 a broken\n', 'new.txt': 'file 644 new\n', src: 'dir', 'src/b.ts': 'file 644 b1\n' });
+  });
+
+  test('one file of a renamed folder, named by the point path or by the workspace path', async () => {
+    const sb = await makeSandbox();
+    const id = await pointOf(sb, { app: { 'a.txt': 'a1\n', 'b.txt': 'b1\n' } }, [folder(sb, 'app')]);
+    await fs.rename(path.join(sb.ws, 'app'), path.join(sb.ws, 'renamed'));
+    await writeFiles(path.join(sb.ws, 'renamed'), { 'a.txt': 'a2\n', 'b.txt': 'b2\n' });
+    const store = await reopen(sb, [folder(sb, 'renamed')]);
+    const byPoint = await store.recovery.restoreFile(id, 'app/a.txt');
+    assert.deepEqual(byPoint.outcome.written, ['renamed/a.txt']);
+    const byWorkspace = await store.recovery.restoreFile(id, 'renamed/b.txt');
+    assert.deepEqual(byWorkspace.outcome.written, ['renamed/b.txt']);
+    assert.deepEqual(await readFiles(path.join(sb.ws, 'renamed')), { 'a.txt': 'file 644 a1\n', 'b.txt': 'file 644 b1\n' });
+  });
+
+  test('a moved folder (same name, another path) maps by name', async () => {
+    const sb = await makeSandbox();
+    const id = await pointOf(sb, { app: { 'a.txt': 'a1\n' }, lib: { 'l.txt': 'l1\n' } }, [folder(sb, 'app', 'old/app'), folder(sb, 'lib')]);
+    await fs.mkdir(path.join(sb.ws, 'new'));
+    await fs.rename(path.join(sb.ws, 'old/app'), path.join(sb.ws, 'new/app'));
+    await writeFiles(path.join(sb.ws, 'new/app'), { 'a.txt': 'a2\n' });
+    const store = await reopen(sb, [folder(sb, 'app', 'new/app'), folder(sb, 'lib')]);
+    const result = await store.recovery.restore(id);
+    assert.deepEqual(result.folders, { pairs: [{ point: 'app', workspace: 'app', by: 'name' }, { point: 'lib', workspace: 'lib', by: 'name' }], unmapped: [], uncovered: [] });
+    assert.deepEqual(result.outcome.written, ['app/a.txt']);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'new/app/a.txt'), 'utf8'), 'a1\n');
+  });
+
+  test('a folder of a multi-root workspace renamed in the workspace file (same path) maps by path', async () => {
+    const sb = await makeSandbox();
+    const id = await pointOf(sb, { one: { 'a.txt': 'one a\n' }, two: { 'a.txt': 'two a\n', 'sub/b.txt': 'two b\n' } }, [folder(sb, 'one'), folder(sb, 'two')]);
+    await writeFiles(path.join(sb.ws, 'two'), { 'a.txt': 'two edited\n' });
+    const store = await reopen(sb, [folder(sb, 'one'), { name: 'Second', path: path.join(sb.ws, 'two') }]);
+    const result = await store.recovery.restore(id);
+    assert.deepEqual(result.folders.pairs, [{ point: 'one', workspace: 'one', by: 'name' }, { point: 'two', workspace: 'Second', by: 'path' }]);
+    assert.deepEqual([result.outcome.written, result.outcome.removed, result.outcome.skipped], [['Second/a.txt'], [], []]);
+    assert.deepEqual(await readFiles(path.join(sb.ws, 'two')), { 'a.txt': 'file 644 two a\n', sub: 'dir', 'sub/b.txt': 'file 644 two b\n' });
+  });
+
+  test('a folder added to the workspace since the point is not touched: not captured is not empty', async () => {
+    const sb = await makeSandbox();
+    const id = await pointOf(sb, { one: { 'a.txt': 'one a\n' } }, [folder(sb, 'one')]);
+    await writeFiles(path.join(sb.ws, 'one'), { 'a.txt': 'one edited\n' });
+    await writeFiles(path.join(sb.ws, 'two'), { 'x.txt': 'two x\n', 'deep/y.txt': 'two y\n' });
+    const store = await reopen(sb, [folder(sb, 'one'), folder(sb, 'two')]);
+    const preview = await store.recovery.previewRestore(id);
+    assert.deepEqual(preview.folders.uncovered, ['two']);
+    assert.deepEqual(preview.remove, []);
+    const result = await store.recovery.restore(id);
+    assert.deepEqual([result.outcome.written, result.outcome.removed], [['one/a.txt'], []]);
+    assert.deepEqual(await readFiles(path.join(sb.ws, 'two')), { deep: 'dir', 'deep/y.txt': 'file 644 two y\n', 'x.txt': 'file 644 two x\n' });
+    const diff = await store.recovery.diff(id);
+    assert.deepEqual([diff.added, diff.deleted], [[], []], 'the diff against the workspace leaves the new folder out too');
+  });
+
+  test('a folder removed from the workspace since the point is left out and reported', async () => {
+    const sb = await makeSandbox();
+    const id = await pointOf(sb, { one: { 'a.txt': 'one a\n' }, two: { 'x.txt': 'two x\n' } }, [folder(sb, 'one'), folder(sb, 'two')]);
+    await writeFiles(path.join(sb.ws, 'one'), { 'a.txt': 'one edited\n' });
+    const store = await reopen(sb, [folder(sb, 'one')]);
+    const preview = await store.recovery.previewRestore(id);
+    assert.deepEqual([preview.folders.unmapped, preview.add], [['two'], []]);
+    const result = await store.recovery.restore(id);
+    assert.deepEqual(result.outcome.written, ['one/a.txt']);
+    assert.deepEqual(result.outcome.skipped.map((s) => s.path), ['two']);
+    assert.match(result.outcome.skipped[0]!.reason, /no folder of this workspace/);
+  });
+
+  test('two folders whose names were swapped: each point folder goes to the workspace folder of its name', async () => {
+    const sb = await makeSandbox();
+    const id = await pointOf(sb, { a: { 'f.txt': 'from a\n' }, b: { 'f.txt': 'from b\n' } }, [folder(sb, 'a', 'p1'), folder(sb, 'b', 'p2')]);
+    // The workspace file now names p1 "b" and p2 "a".
+    const store = await reopen(sb, [folder(sb, 'b', 'p1'), folder(sb, 'a', 'p2')]);
+    const preview = await store.recovery.previewRestore(id);
+    assert.deepEqual(preview.folders.pairs, [{ point: 'a', workspace: 'a', by: 'name' }, { point: 'b', workspace: 'b', by: 'name' }]);
+    await store.recovery.restore(id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'p2/f.txt'), 'utf8'), 'from a\n');
+    assert.equal(await fs.readFile(path.join(sb.ws, 'p1/f.txt'), 'utf8'), 'from b\n');
+  });
+
+  test('folders that match by neither name nor path are refused with both lists named, and nothing changes', async () => {
+    const sb = await makeSandbox();
+    const id = await pointOf(sb, { one: { 'a.txt': 'one a\n' }, two: { 'b.txt': 'two b\n' } }, [folder(sb, 'one'), folder(sb, 'two')]);
+    await writeFiles(path.join(sb.ws, 'x'), { 'keep.txt': 'x\n' });
+    await writeFiles(path.join(sb.ws, 'y'), { 'keep.txt': 'y\n' });
+    const before = await readFiles(sb.ws);
+    const store = await reopen(sb, [folder(sb, 'x'), folder(sb, 'y')]);
+    const refused = (error: unknown) => {
+      assert.ok(error instanceof StateError && error.kind === 'InvalidState', String(error));
+      assert.match(error.message, /point's folders \("one", "two"\) match none of this workspace's folders \("x", "y"\)/);
+      return true;
+    };
+    await assert.rejects(store.recovery.previewRestore(id), refused);
+    await assert.rejects(store.recovery.restore(id), refused);
+    await assert.rejects(store.recovery.diff(id), refused);
+    assert.deepEqual(await readFiles(sb.ws), before);
+    assert.equal((await store.recovery.listRecoveryPoints()).length, 1, 'no safety point either');
+  });
+});
