@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeCause, RecoveryStore, StateError, type Logger } from '../core';
+import { checkStorePlacement, describeCause, RecoveryStore, StateError, type Logger } from '../core';
 import { parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { COMMANDS, type Output } from './commands';
 import { findExtensionStore } from './storeLocator';
@@ -28,6 +28,11 @@ async function main(argv: readonly string[]): Promise<number> {
   const storeDir = args.store ? path.resolve(args.store) : await findExtensionStore(workspaces[0]!);
   if (!storeDir) {
     return fail(`No recovery point store was found for ${workspaces[0]}: open it in VS Code with Recovery Points installed, or give one with --store DIR.`);
+  }
+  try {
+    checkStorePlacement(storeDir, workspaces.map((workspace) => ({ name: path.basename(workspace) || 'workspace', path: workspace })));
+  } catch (error) {
+    return usage(error instanceof StateError ? error.message : describeCause(error));
   }
   const logger: Logger = {
     debug: () => undefined,

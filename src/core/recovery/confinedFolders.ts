@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { errorCode, ioError, StateError } from '../errors';
 import type { WorkspaceRoot } from '../schemas';
+import { movedWorkspaceFolder } from '../storePlacement';
 
 const open = promisify(fs.open);
 const close = promisify(fs.close);
@@ -362,7 +363,5 @@ function split(rel: string): { dir: string; name: string } {
 }
 
 function movedRoot(root: WorkspaceRoot, real: string | undefined): StateError {
-  return StateError.invalidState(
-    `The workspace folder ${root.path} now leads to ${real ?? 'nowhere'}, but this store recorded it at ${root.realPath}: refusing to follow it into another folder. If the folder moved on purpose, open it by its real path.`,
-  );
+  return movedWorkspaceFolder(root.path, real, root.realPath!);
 }
