@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { listFiles } from '../../src/core/capture';
 import { cleanupAll, makeSandbox, openStore, type Sandbox } from '../core/helpers/storeFixtures';
 import { killChildren, startChild } from './helpers/children';
 import { byLevel } from './helpers/level';
@@ -122,5 +123,44 @@ describe('a restore cannot leave the workspace while its folders are swapped for
       await sb.cleanup();
     }
     t.diagnostic(`${runs} runs: ${checked.toLocaleString('en-US')} outside entries checked, ${rounds.toLocaleString('en-US')} swaps; restores: ${failed} refused, ${written} files written, ${removed} removed, ${skipped} skipped`);
+  });
+});
+
+describe('a capture records a folder swapped for a link as it really is', () => {
+  const captures = byLevel(6, 60);
+  const files = byLevel(500, 2_000);
+  test(`${captures} captures of ${files.toLocaleString('en-US')} files while a folder is swapped with a link to outside: no point holds a byte from outside`, { timeout: byLevel(120_000, 1_800_000) }, async (t) => {
+    const sb = await makeSandbox('rp-swap-');
+    const folders = Math.max(1, Math.round(files / 100));
+    const sub = path.join(sb.ws, 'sub');
+    const outside = path.join(sb.root, 'outside');
+    const marker = `OUTSIDE-${Date.now().toString(36)}`;
+    await writeSpread(outside, files, folders, 'f', (i) => `${marker} ${i}\n`);
+    await writeSpread(sub, files, folders, 'f', (i) => `inside ${i}\n`);
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const swapper = startChild(process.execPath, [SWAPPER, sub, outside]);
+    let leaked = 0;
+    let entries = 0;
+    try {
+      while (!swapper.lines.includes('swapping')) await new Promise((resolve) => setTimeout(resolve, 5));
+      const objects = await store.persistence.objects();
+      for (let i = 0; i < captures; i++) {
+        // a changed file in every folder, so each capture reads files and lists folders again
+        for (let d = 0; d < folders; d++) await fs.writeFile(path.join(sb.ws, 'sub.touch'), `${i} ${d}\n`);
+        const point = await store.recovery.createRecoveryPoint(undefined, { label: `capture ${i}` });
+        if (!point) continue;
+        for (const [, info] of await listFiles(objects, point.root)) {
+          entries++;
+          if ((await objects.readBlob(info.hash)).toString('utf8').includes(marker)) leaked++;
+        }
+      }
+    } finally {
+      swapper.child.kill('SIGTERM');
+      await swapper.exited;
+    }
+    await store.close();
+    assert.equal(leaked, 0, 'no captured file holds content from the outside folder');
+    t.diagnostic(`${captures} captures during ${swapper.lines.find((l) => l.startsWith('rounds ')) ?? 'some'} swaps: ${entries.toLocaleString('en-US')} captured entries read, none from outside`);
   });
 });
