@@ -6,6 +6,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
+import { ConfinedRoot, HAS_PROC_FD, Unreachable } from '../../src/core/recovery/confinedFolders';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles } from './helpers/storeFixtures';
 
@@ -86,4 +87,37 @@ describe('a store that is the workspace folder or contains it', () => {
     await fs.rm(sb.store, { recursive: true });
     assert.deepEqual(await readFiles(sb.root), before, 'nothing was written anywhere');
   });
+});
+
+describe('ConfinedRoot: the folders a restore works in', () => {
+  for (const viaProc of HAS_PROC_FD ? [true, false] : [false]) {
+    test(`${viaProc ? 'through open folders (/proc/self/fd)' : 'by paths checked after each operation (systems without /proc)'}: writes, deletions and new folders land inside; a folder that is a link is never entered`, async () => {
+      const sb = await makeSandbox();
+      await writeFiles(sb.ws, { 'keep/a.txt': 'a\n', 'gone.txt': 'gone\n', out: { symlink: '../canary' } });
+      const root = await ConfinedRoot.open({ name: 'ws', path: sb.ws, realPath: sb.ws }, { viaProc });
+      try {
+        await root.writeAtomically('new/deep/b.txt', '.b.txt.rp-00000000.tmp', 'f', Buffer.from('b\n'), 0o640);
+        await root.writeAtomically('keep/a.txt', '.a.txt.rp-00000001.tmp', 'f', Buffer.from('a2\n'), 0o644);
+        await root.writeAtomically('keep/link', '.link.rp-00000002.tmp', 'l', Buffer.from('a.txt'), 0);
+        assert.equal(await root.unlink('gone.txt'), true);
+        assert.equal(await root.unlink('missing/nothing.txt'), false);
+        await assert.rejects(root.lstat('out/canary.txt'), (error) => error instanceof Unreachable, 'not even looked at through the link');
+        await assert.rejects(root.writeAtomically('out/canary.txt', '.c.rp-00000003.tmp', 'f', Buffer.from('pwned\n'), 0o644), (error) => error instanceof Unreachable && /symbolic link/.test(error.message));
+        await assert.rejects(root.unlink('out/canary.txt'), (error) => error instanceof Unreachable);
+        assert.deepEqual(root.created, ['new', 'new/deep']);
+      } finally {
+        await root.close();
+      }
+      assert.deepEqual(await readFiles(sb.ws), {
+        'keep': 'dir',
+        'keep/a.txt': 'file 644 a2\n',
+        'keep/link': 'link -> a.txt',
+        'new': 'dir',
+        'new/deep': 'dir',
+        'new/deep/b.txt': 'file 640 b\n',
+        out: 'link -> ../canary',
+      });
+      assert.deepEqual(await readFiles(sb.canary), { 'canary.txt': 'file 644 do not touch\n' });
+    });
+  }
 });

@@ -156,6 +156,7 @@ export class ConfinedRoot {
       return true;
     } catch (error) {
       if (error instanceof MissingFolder || errorCode(error) === 'ENOENT') return false;
+      if (error instanceof Unreachable) throw error;
       throw ioError(`delete ${this.shown(rel)}`, error);
     }
   }
