@@ -7,7 +7,9 @@ import { movedWorkspaceFolder } from '../storePlacement';
 
 const open = promisify(fs.open);
 const close = promisify(fs.close);
-const write = promisify(fs.write);
+function write(fd: number, buffer: Buffer, offset: number, length: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.write(fd, buffer, offset, length, null, (error, written) => (error ? reject(error) : resolve(written))));
+}
 const fchmod = promisify(fs.fchmod);
 const fsync = promisify(fs.fsync);
 const lstat = promisify(fs.lstat);
@@ -185,7 +187,7 @@ export class ConfinedRoot {
         } else {
           const fd = await open(at(temp), TEMP_FLAGS, 0o600);
           try {
-            for (let written = 0; written < content.length; ) written += (await write(fd, content, written, content.length - written)).bytesWritten;
+            for (let written = 0; written < content.length; ) written += await write(fd, content, written, content.length - written);
             // permission bits only: a point never sets setuid, setgid or sticky bits
             await fchmod(fd, mode & 0o777);
             await fsync(fd);
