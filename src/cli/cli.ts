@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { describeCause, MAX_LABEL_LENGTH, RecoveryStore, StateError, type Logger } from '../core';
+import { checkStorePlacement, describeCause, MAX_LABEL_LENGTH, RecoveryStore, StateError, type Logger } from '../core';
 import { parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { COMMANDS, type Output } from './commands';
 import { findExtensionStore } from './storeLocator';
@@ -35,6 +35,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (NEEDS_A_STORE.has(args.command)) {
     const missing = storeProblem(storeDir);
     if (missing) return fail(missing);
+  }
+  try {
+    checkStorePlacement(storeDir, workspaces.map((workspace) => ({ name: path.basename(workspace) || 'workspace', path: workspace })));
+  } catch (error) {
+    return usage(error instanceof StateError ? error.message : describeCause(error));
   }
   const logger: Logger = {
     debug: () => undefined,

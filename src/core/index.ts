@@ -7,6 +7,7 @@ export * from './metrics';
 export { newPointId, pointIdTime } from './ids';
 export { StoreLayout } from './storeLayout';
 export { StoreLock } from './storeLock';
+export { checkStorePlacement } from './storePlacement';
 export { ObjectStore, ObjectBatch, type ObjectReader, type ObjectWriter, type ObjectStoreStats } from './objects/objectStore';
 export { AuditLog } from './state/auditLog';
 export { PersistenceManager, describeChanges, type PersistenceOptions } from './state/persistenceManager';

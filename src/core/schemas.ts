@@ -109,7 +109,12 @@ function migrateState(raw: unknown): unknown {
 export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'startup']);
 export type Trigger = z.infer<typeof triggerSchema>;
 
-export const workspaceRootSchema = z.object({ name: z.string().min(1), path: z.string().min(1) });
+export const workspaceRootSchema = z.object({
+  name: z.string().min(1),
+  path: z.string().min(1),
+  /** The folder `path` led to when the point was made (links resolved): a workspace folder that now leads elsewhere is refused. */
+  realPath: z.string().min(1).optional(),
+});
 export type WorkspaceRoot = z.infer<typeof workspaceRootSchema>;
 
 export const changeCountsSchema = z.object({

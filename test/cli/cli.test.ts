@@ -51,6 +51,23 @@ describe('command-line tool', () => {
     assert.match(missing.stderr, /does not exist/);
   });
 
+  test('a --store that is the workspace folder or contains it is refused before anything is written: exit 2 (#9)', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'sub/b.txt': 'b\n' });
+    const before = await readFiles(sb.root);
+    await fs.symlink(sb.ws, path.join(sb.root, 'ws-link'));
+    for (const store of [sb.ws, `${sb.ws}/`, path.join(sb.root, 'ws-link'), sb.root, path.dirname(sb.root)]) {
+      const run = await cli(['snapshot', '--workspace', sb.ws, '--store', store]);
+      assert.equal(run.code, 2, `--store ${store}: ${run.stderr}`);
+      assert.match(run.stderr, /store folder .* (is|contains) the workspace folder/);
+      assert.equal(run.stderr.split('\n').filter((line) => line.includes('workspace folder')).length, 1, 'one line names the problem');
+    }
+    await fs.rm(path.join(sb.root, 'ws-link'));
+    assert.deepEqual(await readFiles(sb.root), before, 'nothing was written anywhere');
+    // a store inside the workspace is fine: captures leave it out
+    ok(await cli(['snapshot', '--workspace', sb.ws, '--store', path.join(sb.ws, '.rp-store')]));
+  });
+
   test('finds the store the editor keeps for a workspace', async () => {
     const { sb } = await project();
     const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'abc123');

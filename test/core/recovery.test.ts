@@ -33,7 +33,7 @@ describe('recovery points: every operation round-trips', () => {
     assert.deepEqual(first.changes, { added: 4, modified: 0, deleted: 0 });
     assert.deepEqual(first.state.data, { theme: 'dark', counter: 1 });
     assert.equal(first.actor, 'test:main');
-    assert.deepEqual(first.roots, [{ name: 'ws', path: sb.ws }]);
+    assert.deepEqual(first.roots, [{ name: 'ws', path: sb.ws, realPath: sb.ws }], 'each folder with where it really is');
 
     await writeFiles(sb.ws, { 'src/app.ts': 'export const app = 2;\n', 'src/new.ts': 'new\n', 'README.md': null });
     const second = await store.recovery.createRecoveryPoint();

@@ -3,7 +3,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { lookupEntry } from '../../src/core/capture';
+import { isRestoreTempName, lookupEntry } from '../../src/core/capture';
+import { restoreTempName } from '../../src/core/recovery/restorePlan';
 import { StateError } from '../../src/core/errors';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import type { TreeEntry } from '../../src/core/schemas';
@@ -192,6 +193,26 @@ describe('restore', () => {
     assert.equal(await fs.readFile(path.join(one, 'a.txt'), 'utf8'), 'one edited\n');
     await store.recovery.restore(point.id);
     assert.equal(await fs.readFile(path.join(one, 'a.txt'), 'utf8'), 'one a\n');
+  });
+
+  test('names up to 255 bytes of multi-byte characters are restored: the temporary name fits the limit too (#9)', async () => {
+    const sb = await makeSandbox();
+    const names = ['\u65e5'.repeat(85), '\u00e9'.repeat(127), `${'\u{1F600}'.repeat(63)}abc`, 'a'.repeat(255)];
+    for (const name of names) assert.ok(Buffer.byteLength(name) >= 250 && Buffer.byteLength(name) <= 255, `${name.length} characters: ${Buffer.byteLength(name)} bytes`);
+    await writeFiles(sb.ws, Object.fromEntries(names.map((name, i) => [`dir/${name}`, `version 1 of name ${i}\n`])));
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    const atPoint = await readFiles(sb.ws);
+    await writeFiles(sb.ws, Object.fromEntries(names.map((name, i) => [`dir/${name}`, i % 2 === 0 ? null : `version 2 of name ${i}\n`])));
+    const result = await store.recovery.restore(point.id);
+    assert.deepEqual(result.outcome.skipped, []);
+    assert.equal(result.outcome.written.length, names.length);
+    assert.deepEqual(await readFiles(sb.ws), atPoint, 'every long name back byte for byte, no temporary file left');
+    for (const name of names) {
+      const temp = path.basename(restoreTempName(name));
+      assert.ok(Buffer.byteLength(temp) <= 255 && isRestoreTempName(temp), `${temp}: ${Buffer.byteLength(temp)} bytes, recognised as a restore's temporary file`);
+      assert.ok(!temp.includes('\ufffd'), 'cut on a character boundary');
+    }
   });
 
   test('restore of an unknown point is SnapshotNotFound and changes nothing', async () => {

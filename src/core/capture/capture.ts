@@ -1,4 +1,5 @@
 import type { Dirent, Stats } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorCode, ioError, StateError } from '../errors';
 import { formatBytes } from '../format';
@@ -8,7 +9,7 @@ import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
 import { CaptureCache, type FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
-import { lstat, readdir, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
+import { listFolder, lstat, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
 import { countFiles } from './treeWalk';
 
@@ -197,9 +198,22 @@ class RootScan {
     readonly ctx: CaptureContext,
     readonly root: WorkspaceRoot,
     readonly rules: InclusionRules,
+    /** The root's real path (links resolved), when known. */
+    private readonly realBase?: string,
   ) {
     const normal = path.normalize(root.path);
     this.base = normal.endsWith(path.sep) ? normal : normal + path.sep;
+  }
+
+  /** Where `rel` really is (links resolved), to check what is opened against; `undefined` when the root's real path is unknown. */
+  real(rel: string): string | undefined {
+    if (this.realBase === undefined) return undefined;
+    return rel === '' ? this.realBase : `${this.realBase}${this.realBase.endsWith(path.sep) ? '' : path.sep}${path.sep === '/' ? rel : rel.replaceAll('/', path.sep)}`;
+  }
+
+  /** A folder or file that was moved, or reached through a folder swapped for a link, while it was captured: left out and reported. */
+  moved(abs: string): void {
+    this.ctx.skip(abs, 'it was moved or replaced by a link while it was captured');
   }
 
   /** `path.join(root, ...rel.split('/'))` without the cost: every part is a safe name (no separator, `.` or `..`). */
@@ -236,14 +250,22 @@ class RootScan {
     try {
       ctx.check();
       const sync = ctx.syncFs.enabled ? ctx.syncFs : null;
-      const stat = sync ? (rel === '' ? sync.stat(abs) : sync.lstat(abs)) : await ctx.fsCall(() => (rel === '' ? statFollow(abs) : lstat(abs)));
-      if (!stat.isDirectory()) return this.finishFolder(job);
+      // listed through the open folder: a folder swapped for a link meanwhile is never listed in its place
+      const real = this.real(rel);
+      const listed = sync ? sync.listFolder(abs, real, rel === '') : await ctx.fsCall(() => listFolder(abs, real, rel === ''));
+      if (listed.kind === 'not-a-folder') return this.finishFolder(job);
+      if (listed.kind === 'moved') {
+        if (rel === '') throw StateError.invalidState(`The workspace folder ${abs} no longer leads to ${real}: it was replaced while it was captured.`);
+        this.moved(abs);
+        return this.finishFolder(job);
+      }
+      const stat = listed.stat;
       identity = `${stat.dev}:${stat.ino}`;
       if (job.ancestors.has(identity)) {
         ctx.logger.warn(`Skipping ${abs}: it is the same folder as one of its parents (a bind mount loop).`);
         return this.finishFolder(job);
       }
-      listing = sync ? sync.readdir(abs) : await ctx.fsCall(() => readdir(abs));
+      listing = listed.entries;
     } catch (error) {
       this.unreadable(abs, error);
       return this.finishFolder(job);
@@ -420,15 +442,16 @@ class RootScan {
         if (ctx.syncFs.enabled) {
           ctx.check();
           try {
-            read = ctx.syncFs.readSmallFile(abs, this.rules.rules.maxFileSize);
+            read = ctx.syncFs.readSmallFile(abs, this.rules.rules.maxFileSize, this.real(rel));
           } catch (error) {
             read = becameLink(error);
           }
         }
-        read ??= await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve)).catch(becameLink);
+        read ??= await ctx.fsCall(() => readWholeFile(abs, this.rules.rules.maxFileSize, reserve, this.real(rel))).catch(becameLink);
         if (ctx.syncFs.due) await ctx.pause();
         if (read === 'link') return await this.captureFile(rel, 'l');
         if (read.kind === 'too-large') ctx.tooLarge(abs, read.size);
+        if (read.kind === 'moved') this.moved(abs);
         if (read.kind !== 'read') return null;
         const { content, stat: readStat, readAt: hashedAt } = read;
         const hash = await ctx.objects.putBlob(content);
@@ -807,7 +830,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
   const hinted = new Set<string>();
   for (const root of input.roots) {
     const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
-    const scan = new RootScan(ctx, root, rules);
+    const scan = new RootScan(ctx, root, rules, root.realPath ?? (await realpath(root.path).catch(() => undefined)));
     const before = previousEntries.get(root.name);
     let result: Scanned;
     if (previous && before && before[1] === 'd') {

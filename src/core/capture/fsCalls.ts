@@ -39,23 +39,89 @@ function close(fd: number): Promise<void> {
 
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
+const O_DIRECTORY = fs.constants.O_DIRECTORY ?? 0;
+
+/**
+ * Whether an open file's real path can be read back (`/proc/self/fd/N`, Linux): a file or folder is
+ * then checked to be the one at the path the capture expects, not one reached through a folder that
+ * was swapped for a link after it was looked at.
+ */
+export const CAN_CHECK_OPENED = process.platform === 'linux' && fs.existsSync('/proc/self/fd');
+
+function openedAt(fd: number): string | undefined {
+  try {
+    return fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `real` is given, can be checked, and the open file is somewhere else. */
+function movedFrom(fd: number, real: string | undefined): boolean {
+  return real !== undefined && CAN_CHECK_OPENED && openedAt(fd) !== real;
+}
 
 export type WholeFile =
   | { readonly kind: 'read'; readonly content: Buffer; readonly stat: fs.Stats; readonly readAt: number }
   | { readonly kind: 'not-a-file' }
-  | { readonly kind: 'too-large'; readonly size: number };
+  | { readonly kind: 'too-large'; readonly size: number }
+  /** The file opened is not at the expected real path: a folder on the way was swapped for a link. */
+  | { readonly kind: 'moved' };
+
+export type FolderListing =
+  | { readonly kind: 'listed'; readonly stat: fs.Stats; readonly entries: fs.Dirent[] }
+  | { readonly kind: 'not-a-folder' }
+  /** The folder opened is not at the expected real path, or changed while it was listed. */
+  | { readonly kind: 'moved' };
+
+/**
+ * Lists a folder as it really is: opened without following a link (`follow`: the workspace folder
+ * itself, which may be one), checked to be the folder at `real` (links resolved), and listed through
+ * the open folder, so a folder swapped for a link meanwhile is never listed in its place. Where open
+ * folders cannot be checked: lstat, list, and lstat again (the same folder, or `moved`).
+ */
+export async function listFolder(dir: string, real: string | undefined, follow: boolean): Promise<FolderListing> {
+  if (!CAN_CHECK_OPENED || real === undefined) {
+    const before = await (follow ? stat(dir) : lstat(dir));
+    if (!before.isDirectory()) return { kind: 'not-a-folder' };
+    const entries = await readdir(dir);
+    const after = await (follow ? stat(dir) : lstat(dir));
+    return after.dev === before.dev && after.ino === before.ino ? { kind: 'listed', stat: before, entries } : { kind: 'moved' };
+  }
+  let fd: number;
+  try {
+    fd = await open(dir, fs.constants.O_RDONLY | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW));
+  } catch (error) {
+    if (errorCode(error) === 'ENOTDIR' || errorCode(error) === 'ELOOP') return { kind: 'not-a-folder' };
+    throw error;
+  }
+  try {
+    const stats = await fstat(fd);
+    if (movedFrom(fd, real)) return { kind: 'moved' };
+    return { kind: 'listed', stat: stats, entries: await readdir(`/proc/self/fd/${fd}`) };
+  } finally {
+    await close(fd);
+  }
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
 
 /**
  * Reads a whole regular file once. The file is opened without following a link and without blocking
  * on a fifo that took its place; `stat` is the open file's, `readAt` the time just before reading.
  * If the file grows while it is read, only the size it had when opened is read. `reserve` is called
- * with that size before the buffer is allocated (to wait for room in a memory budget).
+ * with that size before the buffer is allocated (to wait for room in a memory budget). With `real`
+ * (the file's path with links resolved), a file opened elsewhere (a folder on the way was swapped for
+ * a link) is `moved`, not read.
  */
-export async function readWholeFile(file: string, maxSize: number, reserve?: (size: number) => Promise<void>): Promise<WholeFile> {
+export async function readWholeFile(file: string, maxSize: number, reserve?: (size: number) => Promise<void>, real?: string): Promise<WholeFile> {
   const fd = await open(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
   try {
     const stats = await fstat(fd);
     if (!stats.isFile()) return { kind: 'not-a-file' };
+    if (movedFrom(fd, real)) return { kind: 'moved' };
     if (stats.size > maxSize) return { kind: 'too-large', size: stats.size };
     await reserve?.(stats.size);
     const readAt = Date.now();
@@ -155,13 +221,14 @@ export class SyncFs {
    * `readWholeFile` with synchronous calls, for a file of at most `SYNC_READ_BYTES`; `undefined` when
    * it is larger (read it with `readWholeFile`).
    */
-  readSmallFile(file: string, maxSize: number): WholeFile | undefined {
+  readSmallFile(file: string, maxSize: number, real?: string): WholeFile | undefined {
     const start = this.now();
     let fd: number | undefined;
     try {
       fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
       const stats = fs.fstatSync(fd);
       if (!stats.isFile()) return { kind: 'not-a-file' };
+      if (movedFrom(fd, real)) return { kind: 'moved' };
       if (stats.size > maxSize) return { kind: 'too-large', size: stats.size };
       if (stats.size > SYNC_READ_BYTES) return undefined;
       const readAt = Date.now();
@@ -175,6 +242,36 @@ export class SyncFs {
       return { kind: 'read', content: filled === buffer.length ? buffer : buffer.subarray(0, filled), stat: stats, readAt };
     } finally {
       if (fd !== undefined) fs.closeSync(fd);
+      this.took(start);
+    }
+  }
+
+  /** `listFolder` with synchronous calls. */
+  listFolder(dir: string, real: string | undefined, follow: boolean): FolderListing {
+    const start = this.now();
+    try {
+      if (!CAN_CHECK_OPENED || real === undefined) {
+        const before = follow ? fs.statSync(dir) : fs.lstatSync(dir);
+        if (!before.isDirectory()) return { kind: 'not-a-folder' };
+        const entries = fs.readdirSync(dir, { withFileTypes: true });
+        const after = follow ? fs.statSync(dir) : fs.lstatSync(dir);
+        return after.dev === before.dev && after.ino === before.ino ? { kind: 'listed', stat: before, entries } : { kind: 'moved' };
+      }
+      let fd: number;
+      try {
+        fd = fs.openSync(dir, fs.constants.O_RDONLY | O_DIRECTORY | (follow ? 0 : O_NOFOLLOW));
+      } catch (error) {
+        if (errorCode(error) === 'ENOTDIR' || errorCode(error) === 'ELOOP') return { kind: 'not-a-folder' };
+        throw error;
+      }
+      try {
+        const stats = fs.fstatSync(fd);
+        if (movedFrom(fd, real)) return { kind: 'moved' };
+        return { kind: 'listed', stat: stats, entries: fs.readdirSync(`/proc/self/fd/${fd}`, { withFileTypes: true }) };
+      } finally {
+        fs.closeSync(fd);
+      }
+    } finally {
       this.took(start);
     }
   }

@@ -177,7 +177,8 @@ export class RecoveryManager {
         this.persistence.noteRestoreWrites(safetyId, planPaths(roots, writable));
         let outcome: RestoreOutcome;
         try {
-          outcome = await applyRestore(objects, roots, writable, { signal: options.signal, expected: check.stamps });
+          // the safety point's folders carry where each really was: a folder replaced since is refused
+          outcome = await applyRestore(objects, safety.snapshot.roots, writable, { signal: options.signal, expected: check.stamps });
         } catch (error) {
           await this.persistence.audit
             .append({ action: 'restore', pointId: target.id, details: { safetyPointId: safetyId, safety: safety.capture, failed: describeCause(error), paths } })

@@ -7,7 +7,8 @@ import { readWholeFile } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import type { ObjectReader } from '../objects/objectStore';
 import type { WorkspaceRoot } from '../schemas';
-import { isUnder, resolveInsideWorkspace, splitPointPath } from './workspacePaths';
+import { ConfinedRoot, Unreachable } from './confinedFolders';
+import { isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
 
 const NEVER_RESTORED: ReadonlySet<string> = new Set(BUILTIN_EXCLUDES);
 
@@ -70,7 +71,7 @@ export async function checkPlanOnDisk(roots: readonly WorkspaceRoot[], plan: Res
     } catch {
       return 'unknown';
     }
-    const root = roots.find((r) => r.name === parts[0]);
+    const root = rootNamed(roots, parts[0]!);
     if (!root) return 'unknown';
     const rel = parts.slice(1).join('/');
     const file = path.join(root.path, ...parts.slice(1));
@@ -132,85 +133,101 @@ export interface ApplyOptions {
 /**
  * Carries out a plan: deletions first (so a folder may replace a file), then the files, several at
  * once, each written to a temporary name beside it, fsynced, given its mode and renamed over the old
- * one; each folder is created once. Paths are checked against the workspace before every write; a
- * file that exists but is not tracked is never overwritten. The outcome lists paths in plan order.
+ * one. Every operation happens inside the workspace folders opened for the restore, folder by folder
+ * without following links (`ConfinedRoot`): a folder swapped for a link meanwhile is skipped, never
+ * written through. A file that exists but is not tracked is never overwritten. The outcome lists paths
+ * in plan order.
  */
 export async function applyRestore(objects: ObjectReader, roots: readonly WorkspaceRoot[], plan: RestorePlan, options: ApplyOptions = {}): Promise<RestoreOutcome> {
   const total = plan.add.length + plan.modify.length + plan.remove.length;
   let done = 0;
   const progress = () => options.onProgress?.(++done, total);
-  const removals = await inParallel(plan.remove, options.signal, async (change): Promise<Step> => {
-    const checked = await checkedTarget(roots, change.path);
-    if (typeof checked !== 'string') return checked;
-    const target = checked;
-    let stat;
-    try {
-      stat = await fs.lstat(target);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw ioError(`delete ${target}`, error);
-      progress();
-      return { kind: 'none' };
+  const opened = new Map<string, Promise<ConfinedRoot>>();
+  const confined = (root: WorkspaceRoot) => {
+    let pending = opened.get(root.name);
+    if (!pending) {
+      pending = ConfinedRoot.open(root);
+      opened.set(root.name, pending);
     }
-    if (stat.isDirectory()) return { kind: 'skipped', reason: 'is now a folder' };
-    if (changedSinceCheck(options.expected, change.path, stat)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
-    try {
-      await fs.unlink(target);
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') throw ioError(`delete ${target}`, error);
-    }
-    progress();
-    return { kind: 'removed', dir: path.dirname(target) };
-  });
-  await pruneEmptyFolders(roots, new Set(removals.flatMap((step) => (step.kind === 'removed' ? [step.dir] : []))));
-  // Each folder is made once; the first folder each `mkdir` created is kept, so a failed restore
-  // can remove the empty folders it made (no point or undo would ever remove them).
-  const folders = new Map<string, Promise<string | undefined>>();
-  const makeFolder = (dir: string) => {
-    let made = folders.get(dir);
-    if (!made) {
-      made = fs.mkdir(dir, { recursive: true }).catch((error) => Promise.reject(ioError(`create the folder ${dir}`, error)));
-      folders.set(dir, made);
-    }
-    return made;
+    return pending;
   };
-  const writing = inParallel([...plan.add, ...plan.modify], options.signal, async (change): Promise<Step> => {
-    const entry = change.after!;
-    const checked = await checkedTarget(roots, change.path);
-    if (typeof checked !== 'string') return checked;
-    const target = checked;
-    const existing = await fs.lstat(target).catch((error) => (errorCode(error) === 'ENOENT' ? undefined : Promise.reject(ioError(`check ${target}`, error))));
-    if (existing?.isDirectory()) return { kind: 'skipped', reason: 'a folder with untracked files is in the way' };
-    if (existing && !change.before) return { kind: 'skipped', reason: 'a file that is not tracked (ignored or excluded) is in the way' };
-    if (changedSinceCheck(options.expected, change.path, existing ?? null)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
-    const content = await objects.readBlob(entry.hash);
-    await makeFolder(path.dirname(target));
-    await writeAtomically(target, entry.kind, content, entry.mode);
-    progress();
-    return { kind: 'written' };
-  });
-  let writes: Step[];
   try {
-    writes = await writing;
-  } catch (error) {
-    for (const [dir, made] of [...folders].sort((a, b) => b[0].length - a[0].length)) {
-      const created = await made.catch(() => undefined);
-      if (created !== undefined) await removeCreatedFolders(dir, created);
-    }
-    throw error;
-  }
-  const outcome: RestoreOutcome = { written: [], removed: [], skipped: [] };
-  const record = (changes: readonly FileChange[], steps: readonly Step[], into: string[]) =>
-    changes.forEach((change, i) => {
-      const step = steps[i]!;
-      if (step.kind === 'skipped') outcome.skipped.push({ path: change.path, reason: step.reason });
-      else if (step.kind !== 'none') into.push(change.path);
+    const removals = await inParallel(plan.remove, options.signal, async (change): Promise<Step> => {
+      const target = checkedTarget(roots, change.path);
+      if ('kind' in target) return target;
+      const folder = await confined(target.root);
+      return skipUnreachable(async () => {
+        const stat = await folder.lstat(target.rel);
+        if (stat === null) {
+          progress();
+          return { kind: 'none' };
+        }
+        if (stat.isDirectory()) return { kind: 'skipped', reason: 'is now a folder' };
+        if (changedSinceCheck(options.expected, change.path, stat)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
+        await folder.unlink(target.rel);
+        progress();
+        return { kind: 'removed', root: target.root.name, dir: parentOf(target.rel) };
+      });
     });
-  record(plan.remove, removals, outcome.removed);
-  record([...plan.add, ...plan.modify], writes, outcome.written);
-  return outcome;
+    await pruneEmptyFolders(roots, confined, removals);
+    const writing = inParallel([...plan.add, ...plan.modify], options.signal, async (change): Promise<Step> => {
+      const entry = change.after!;
+      const target = checkedTarget(roots, change.path);
+      if ('kind' in target) return target;
+      const folder = await confined(target.root);
+      return skipUnreachable(async () => {
+        const existing = await folder.lstat(target.rel);
+        if (existing?.isDirectory()) return { kind: 'skipped', reason: 'a folder with untracked files is in the way' };
+        if (existing && !change.before) return { kind: 'skipped', reason: 'a file that is not tracked (ignored or excluded) is in the way' };
+        if (changedSinceCheck(options.expected, change.path, existing)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
+        const content = await objects.readBlob(entry.hash);
+        await folder.writeAtomically(target.rel, restoreTempName(target.rel.slice(target.rel.lastIndexOf('/') + 1)), entry.kind, content, entry.mode);
+        progress();
+        return { kind: 'written' };
+      });
+    });
+    let writes: Step[];
+    try {
+      writes = await writing;
+    } catch (error) {
+      // The empty folders this restore made: no point or undo would ever remove them.
+      for (const pending of opened.values()) await (await pending.catch(() => undefined))?.removeCreatedFolders();
+      throw error;
+    }
+    const outcome: RestoreOutcome = { written: [], removed: [], skipped: [] };
+    const record = (changes: readonly FileChange[], steps: readonly Step[], into: string[]) =>
+      changes.forEach((change, i) => {
+        const step = steps[i]!;
+        if (step.kind === 'skipped') outcome.skipped.push({ path: change.path, reason: step.reason });
+        else if (step.kind !== 'none') into.push(change.path);
+      });
+    record(plan.remove, removals, outcome.removed);
+    record([...plan.add, ...plan.modify], writes, outcome.written);
+    return outcome;
+  } finally {
+    for (const pending of opened.values()) await (await pending.catch(() => undefined))?.close();
+  }
 }
 
-type Step = { readonly kind: 'written' | 'none' } | { readonly kind: 'removed'; readonly dir: string } | { readonly kind: 'skipped'; readonly reason: string };
+/** Runs one step; a folder on the way that is a link or a file makes it a skip with that reason. */
+async function skipUnreachable(step: () => Promise<Step>): Promise<Step> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof Unreachable) return { kind: 'skipped', reason: error.message };
+    throw error;
+  }
+}
+
+function parentOf(rel: string): string {
+  const at = rel.lastIndexOf('/');
+  return at < 0 ? '' : rel.slice(0, at);
+}
+
+type Step =
+  | { readonly kind: 'written' | 'none' }
+  | { readonly kind: 'removed'; readonly root: string; readonly dir: string }
+  | { readonly kind: 'skipped'; readonly reason: string };
 
 const CHANGED_SINCE_CHECK = 'it changed on disk while the restore was being prepared; left as it is';
 
@@ -246,67 +263,54 @@ async function inParallel<T, R>(items: readonly T[], signal: AbortSignal | undef
   return results;
 }
 
-/** The workspace file a point path names, or why it is skipped. */
-async function checkedTarget(roots: readonly WorkspaceRoot[], pointPath: string): Promise<string | Step> {
+/** The workspace folder and root-relative path a point path names, or why it is skipped. */
+function checkedTarget(roots: readonly WorkspaceRoot[], pointPath: string): WorkspaceTarget | Step {
   // Points never capture these folders (the user's repository, dependencies), so a path into one comes
   // from a foreign or hostile point: writing there could plant a git hook.
   const reserved = pointPath.split('/').slice(1).find((part) => NEVER_RESTORED.has(part));
   if (reserved !== undefined) return { kind: 'skipped', reason: `recovery points never write inside "${reserved}" folders` };
   try {
-    return await resolveInsideWorkspace(roots, pointPath);
+    return resolveInsideWorkspace(roots, pointPath);
   } catch (error) {
     if (!(error instanceof StateError) || error.kind !== 'InvalidState') throw error;
     return { kind: 'skipped', reason: describeCause(error) };
   }
 }
 
-/** The temporary file a restore writes beside its target before renaming it into place (`isRestoreTempName` knows its name). */
-export function restoreTempName(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target).slice(0, 100)}.rp-${randomBytes(4).toString('hex')}.tmp`);
+/** The part of a temporary name that is not the file's own name: `.` before, `.rp-<8 hex>.tmp` after. */
+const TEMP_NAME_EXTRA_BYTES = 17;
+/** Bytes of the file's name kept in its temporary name: with the extra, well within every file system's 255. */
+const TEMP_NAME_BASE_BYTES = 100;
+
+/**
+ * The temporary name a restore writes a file under, beside it, before renaming it into place:
+ * `.<name>.rp-<8 hex>.tmp` (`isRestoreTempName` knows it), the name cut (on a character boundary)
+ * to at most 100 bytes, so the whole name fits the 255-byte limit whatever characters the name has.
+ */
+export function restoreTempName(name: string): string {
+  let base = '';
+  let bytes = 0;
+  for (const char of name) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (bytes + size > TEMP_NAME_BASE_BYTES) break;
+    base += char;
+    bytes += size;
+  }
+  return `.${base}.rp-${randomBytes(4).toString('hex')}.tmp`;
 }
 
-async function writeAtomically(target: string, kind: 'f' | 'l' | 'd', content: Buffer, mode: number): Promise<void> {
-  const temp = restoreTempName(target);
-  try {
-    if (kind === 'l') {
-      await fs.symlink(content.toString('utf8'), temp);
-    } else {
-      const handle = await fs.open(temp, 'wx', 0o600);
-      try {
-        await handle.writeFile(content);
-        // permission bits only: a point never sets setuid, setgid or sticky bits
-        await handle.chmod(mode & 0o777);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-    }
-    await fs.rename(temp, target);
-  } catch (error) {
-    await fs.rm(temp, { force: true }).catch(() => undefined);
-    throw ioError(`write ${target}`, error);
-  }
-}
-
-/** Removes the folders `mkdir` just created for a file that could not be written (a full disk), deepest first, up to `created`. */
-async function removeCreatedFolders(dir: string, created: string): Promise<void> {
-  for (let current = dir; current.startsWith(created); current = path.dirname(current)) {
-    if (!(await fs.rmdir(current).then(() => true, () => false)) || current === created) return;
-  }
-}
+/** Longest temporary name, in bytes. */
+export const MAX_TEMP_NAME_BYTES = TEMP_NAME_BASE_BYTES + TEMP_NAME_EXTRA_BYTES;
 
 /** Removes folders that deletions left empty, up to (not including) the workspace folder. */
-async function pruneEmptyFolders(roots: readonly WorkspaceRoot[], dirs: Set<string>): Promise<void> {
-  const rootPaths = new Set(roots.map((r) => path.resolve(r.path)));
-  const sorted = [...dirs].sort((a, b) => b.length - a.length);
-  for (let dir of sorted) {
-    while (!rootPaths.has(dir) && [...rootPaths].some((root) => dir.startsWith(root + path.sep))) {
-      try {
-        await fs.rmdir(dir);
-      } catch {
-        break;
-      }
-      dir = path.dirname(dir);
+async function pruneEmptyFolders(roots: readonly WorkspaceRoot[], confined: (root: WorkspaceRoot) => Promise<ConfinedRoot>, removals: readonly Step[]): Promise<void> {
+  for (const root of roots) {
+    const dirs = new Set(removals.flatMap((step) => (step.kind === 'removed' && step.root === root.name && step.dir !== '' ? [step.dir] : [])));
+    if (dirs.size === 0) continue;
+    const folder = await confined(root);
+    const sorted = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length);
+    for (let dir of sorted) {
+      while (dir !== '' && (await folder.removeEmptyFolder(dir))) dir = parentOf(dir);
     }
   }
 }

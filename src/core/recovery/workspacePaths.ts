@@ -1,35 +1,30 @@
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { errorCode, ioError, StateError } from '../errors';
+import { StateError } from '../errors';
 import { isSafeName } from '../objects/tree';
 import type { WorkspaceRoot } from '../schemas';
 
+/** The workspace folder a point path's first name stands for (the one place roots are looked up by name). */
+export function rootNamed(roots: readonly WorkspaceRoot[], name: string): WorkspaceRoot | undefined {
+  return roots.find((r) => r.name === name);
+}
+
+/** A point path's place in the workspace: its workspace folder and the path below it (`a/b.txt`). */
+export interface WorkspaceTarget {
+  readonly root: WorkspaceRoot;
+  readonly rel: string;
+}
+
 /**
- * Maps a point path (`rootName/rel/path`) to a file in the workspace, refusing anything that could
- * land outside it: unknown roots, empty, `.` or `..` components, separators or NUL inside a name,
- * absolute paths, and any existing ancestor folder that is a symbolic link (or not a folder).
+ * Maps a point path (`rootName/rel/path`) to a path inside a workspace folder, refusing anything that
+ * could land outside it: unknown roots, empty, `.` or `..` components, separators or NUL inside a
+ * name, absolute paths. Folders on the way are checked when the restore reaches them (`ConfinedRoot`
+ * opens each without following links).
  */
-export async function resolveInsideWorkspace(roots: readonly WorkspaceRoot[], pointPath: string): Promise<string> {
+export function resolveInsideWorkspace(roots: readonly WorkspaceRoot[], pointPath: string): WorkspaceTarget {
   const parts = splitPointPath(pointPath);
-  const root = roots.find((r) => r.name === parts[0]);
+  const root = rootNamed(roots, parts[0]!);
   if (!root) throw StateError.invalidState(`Refusing to restore ${JSON.stringify(pointPath)}: "${parts[0]}" is not a folder of this workspace.`);
-  const rootPath = path.resolve(root.path);
-  const target = path.join(rootPath, ...parts.slice(1));
-  if (!target.startsWith(rootPath + path.sep)) throw StateError.invalidState(`Refusing to restore ${JSON.stringify(pointPath)}: it is outside the workspace.`);
-  let dir = rootPath;
-  for (const part of parts.slice(1, -1)) {
-    dir = path.join(dir, part);
-    let stat;
-    try {
-      stat = await fs.lstat(dir);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') break;
-      throw ioError(`check the folder ${dir}`, error);
-    }
-    if (stat.isSymbolicLink()) throw StateError.invalidState(`Refusing to restore ${JSON.stringify(pointPath)}: ${dir} is a symbolic link, and writing through it could leave the workspace.`);
-    if (!stat.isDirectory()) throw StateError.invalidState(`Cannot restore ${JSON.stringify(pointPath)}: ${dir} is a file, not a folder.`);
-  }
-  return target;
+  return { root, rel: parts.slice(1).join('/') };
 }
 
 /** Splits and checks a point path; throws InvalidState for anything that is not `root/name/…` with safe names. */
@@ -50,7 +45,7 @@ export function absolutePath(roots: readonly WorkspaceRoot[], pointPath: string)
   } catch {
     return undefined;
   }
-  const root = roots.find((r) => r.name === parts[0]);
+  const root = rootNamed(roots, parts[0]!);
   return root ? path.join(root.path, ...parts.slice(1)) : undefined;
 }
 

@@ -25,6 +25,7 @@ import {
 } from '../schemas';
 import { StoreLayout } from '../storeLayout';
 import { StoreLock } from '../storeLock';
+import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { AuditLog } from './auditLog';
 import type { SnapshotOptions, StateRepository } from './stateRepository';
 
@@ -89,6 +90,7 @@ export class PersistenceManager implements StateRepository {
     });
     this.audit = new AuditLog(this.layout.auditLogFile, this.actor);
     this.roots = validateRoots(options.roots);
+    checkStorePlacement(this.layout.root, this.roots);
     this.rules = { ...DEFAULT_CAPTURE_RULES, ...options.rules };
   }
 
@@ -123,7 +125,11 @@ export class PersistenceManager implements StateRepository {
 
   /** New workspace folders or rules apply from the next point on. */
   configure(change: { roots?: readonly WorkspaceRoot[]; rules?: Partial<CaptureRules> }): void {
-    if (change.roots) this.roots = validateRoots(change.roots);
+    if (change.roots) {
+      const roots = validateRoots(change.roots);
+      checkStorePlacement(this.layout.root, roots);
+      this.roots = roots;
+    }
     if (change.rules) {
       const rules = { ...this.rules, ...change.rules };
       if (!isDeepStrictEqual(rules, this.rules)) this.fullScanNeeded = true;
@@ -220,11 +226,12 @@ export class PersistenceManager implements StateRepository {
           !this.fullScanNeeded &&
           parent.rules === rulesDigest(this.rules) &&
           sameRoots(parent.roots, this.roots);
+        const roots = await this.resolvedRoots();
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
         options.onCaptureMode?.(useHint ? 'hint' : 'full');
         const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
         const captured = await captureWorkspace({
-          roots: this.roots,
+          roots,
           rules: this.rules,
           neverCapture: [this.layout.root],
           objects: batch,
@@ -264,7 +271,7 @@ export class PersistenceManager implements StateRepository {
           summary: (options.summary ?? (parent ? describeChanges(trigger, changes) : 'First recovery point')).slice(0, 500),
           actor: this.actor,
           root: captured.root,
-          roots: [...this.roots],
+          roots,
           parentId: parent?.id ?? null,
           changes: { added: changes.added.length, modified: changes.modified.length, deleted: changes.deleted.length },
           fileCount: captured.fileCount,
@@ -295,6 +302,24 @@ export class PersistenceManager implements StateRepository {
   }
 
   /**
+   * The workspace folders with where each really is now (links resolved, `realPath`). A folder that now
+   * leads somewhere other than where this store's newest point of it recorded (it was replaced by a
+   * link, or its link changed) is refused: captures and restores never follow it into another folder.
+   */
+  async resolvedRoots(): Promise<WorkspaceRoot[]> {
+    const points = await this.listSnapshots();
+    return Promise.all(
+      this.roots.map(async (root) => {
+        const real = await fs.realpath(root.path).catch(() => undefined);
+        if (real === undefined) return root;
+        const recorded = recordedRealPath(points, root);
+        if (recorded !== undefined && recorded !== real) throw movedWorkspaceFolder(root.path, real, recorded);
+        return { ...root, realPath: real };
+      }),
+    );
+  }
+
+  /**
    * A restore by this process is writing or deleting `paths` (absolute) over safety point `pointId`;
    * the next point may then build on that safety point with a hint plus these paths. `undefined`
    * (the paths are not known): the next point after it scans everything.
@@ -312,7 +337,7 @@ export class PersistenceManager implements StateRepository {
     return this.lock.run(async () => {
       const batch = objects.beginBatch();
       try {
-        const captured = await captureWorkspace({ roots: this.roots, rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger });
+        const captured = await captureWorkspace({ roots: await this.resolvedRoots(), rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger });
         return await work(batch, captured.root);
       } finally {
         await batch.abort();

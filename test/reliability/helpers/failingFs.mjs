@@ -43,8 +43,19 @@ function onDisk(target) {
   if (!config.under) return true;
   if (typeof target === 'number') return fds.has(target);
   if (typeof target !== 'string') return false;
-  const full = path.resolve(target);
+  const full = throughOpenFolder(target) ?? path.resolve(target);
   return full === config.under || full.startsWith(config.under + path.sep);
+}
+
+/** A path through an open folder (`/proc/self/fd/N/name`, as a restore writes): the folder's real path and the rest. */
+function throughOpenFolder(target) {
+  const match = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(target);
+  if (!match) return undefined;
+  try {
+    return fs.readlinkSync(`/proc/self/fd/${match[1]}`) + (match[2] ?? '');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Counts one call; returns the error to fail it with, or undefined. */

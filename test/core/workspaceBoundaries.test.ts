@@ -1,0 +1,123 @@
+// The workspace's boundaries (#9): a workspace folder that became a link to another folder is refused,
+// never followed; a store that is the workspace folder, or contains it, is refused before anything is
+// written.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { StateError } from '../../src/core/errors';
+import { ConfinedRoot, HAS_PROC_FD, Unreachable } from '../../src/core/recovery/confinedFolders';
+import { RecoveryStore } from '../../src/core/recoveryStore';
+import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+function refusal(pattern: RegExp): (error: unknown) => boolean {
+  return (error) => {
+    assert.ok(error instanceof StateError, String(error));
+    assert.equal(error.kind, 'InvalidState');
+    assert.match(error.message, pattern);
+    return true;
+  };
+}
+
+describe('a workspace folder replaced by a link', () => {
+  test('mv ws ws.real; ln -s outside ws: restore, snapshot and compare are refused naming both folders; nothing outside changes', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'dir/b.txt': 'b\n', 'c.txt': 'c\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'new.txt': 'new\n' });
+    await store.recovery.createRecoveryPoint();
+    // the outside folder holds the same names, so a restore through the link would change them
+    await writeFiles(sb.canary, { 'a.txt': 'outside a\n', 'new.txt': 'outside new\n', 'dir/b.txt': 'outside b\n' });
+    const outside = await readFiles(sb.canary);
+    await fs.rename(sb.ws, `${sb.ws}.real`);
+    await fs.symlink(sb.canary, sb.ws);
+    const names = new RegExp(`${sb.ws} now leads to ${sb.canary}, but this store recorded it at ${sb.ws}`);
+    await assert.rejects(store.recovery.restore(point.id), refusal(names));
+    await assert.rejects(store.recovery.createRecoveryPoint(), refusal(names));
+    await assert.rejects(store.recovery.diff(point.id), refusal(names));
+    assert.deepEqual(await readFiles(sb.canary), outside, 'nothing outside was written or deleted');
+    assert.equal((await store.recovery.listRecoveryPoints()).length, 2, 'no point of the other folder');
+    // back in place: everything works again
+    await fs.rm(sb.ws);
+    await fs.rename(`${sb.ws}.real`, sb.ws);
+    await store.recovery.restore(point.id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
+  });
+
+  test('a workspace opened through a link from the start is followed to where the store recorded it, and restores there', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const link = path.join(sb.root, 'ws-link');
+    await fs.symlink(sb.ws, link);
+    const store = await RecoveryStore.open({ storeDir: sb.store, roots: [{ name: 'ws', path: link }] });
+    try {
+      const point = (await store.recovery.createRecoveryPoint())!;
+      assert.equal(point.roots[0]!.realPath, sb.ws);
+      await writeFiles(sb.ws, { 'a.txt': 'changed\n' });
+      await store.recovery.restore(point.id);
+      assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
+      // the link now leads elsewhere: refused
+      await fs.rm(link);
+      await fs.symlink(sb.canary, link);
+      await assert.rejects(store.recovery.restore(point.id), refusal(/now leads to/));
+      assert.deepEqual(await readFiles(sb.canary), { 'canary.txt': 'file 644 do not touch\n' });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('a store that is the workspace folder or contains it', () => {
+  test('is refused when the store is opened and when folders are configured, before anything is written', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const link = path.join(sb.root, 'ws-link');
+    await fs.symlink(sb.ws, link);
+    const before = await readFiles(sb.root);
+    const roots = [{ name: 'ws', path: sb.ws }];
+    for (const storeDir of [sb.ws, link, sb.root, path.join(sb.ws, '..')]) {
+      await assert.rejects(RecoveryStore.open({ storeDir, roots }), refusal(/The store folder .* (is|contains) the workspace folder/), storeDir);
+    }
+    const store = await openStore(sb);
+    assert.throws(() => store.persistence.configure({ roots: [...roots, { name: 'other', path: path.join(sb.store, 'points') }] }), refusal(/contains the workspace folder/));
+    await store.close();
+    await fs.rm(sb.store, { recursive: true });
+    assert.deepEqual(await readFiles(sb.root), before, 'nothing was written anywhere');
+  });
+});
+
+describe('ConfinedRoot: the folders a restore works in', () => {
+  for (const viaProc of HAS_PROC_FD ? [true, false] : [false]) {
+    test(`${viaProc ? 'through open folders (/proc/self/fd)' : 'by paths checked after each operation (systems without /proc)'}: writes, deletions and new folders land inside; a folder that is a link is never entered`, async () => {
+      const sb = await makeSandbox();
+      await writeFiles(sb.ws, { 'keep/a.txt': 'a\n', 'gone.txt': 'gone\n', out: { symlink: '../canary' } });
+      const root = await ConfinedRoot.open({ name: 'ws', path: sb.ws, realPath: sb.ws }, { viaProc });
+      try {
+        await root.writeAtomically('new/deep/b.txt', '.b.txt.rp-00000000.tmp', 'f', Buffer.from('b\n'), 0o640);
+        await root.writeAtomically('keep/a.txt', '.a.txt.rp-00000001.tmp', 'f', Buffer.from('a2\n'), 0o644);
+        await root.writeAtomically('keep/link', '.link.rp-00000002.tmp', 'l', Buffer.from('a.txt'), 0);
+        assert.equal(await root.unlink('gone.txt'), true);
+        assert.equal(await root.unlink('missing/nothing.txt'), false);
+        await assert.rejects(root.lstat('out/canary.txt'), (error) => error instanceof Unreachable, 'not even looked at through the link');
+        await assert.rejects(root.writeAtomically('out/canary.txt', '.c.rp-00000003.tmp', 'f', Buffer.from('pwned\n'), 0o644), (error) => error instanceof Unreachable && /symbolic link/.test(error.message));
+        await assert.rejects(root.unlink('out/canary.txt'), (error) => error instanceof Unreachable);
+        assert.deepEqual(root.created, ['new', 'new/deep']);
+      } finally {
+        await root.close();
+      }
+      assert.deepEqual(await readFiles(sb.ws), {
+        'keep': 'dir',
+        'keep/a.txt': 'file 644 a2\n',
+        'keep/link': 'link -> a.txt',
+        'new': 'dir',
+        'new/deep': 'dir',
+        'new/deep/b.txt': 'file 640 b\n',
+        out: 'link -> ../canary',
+      });
+      assert.deepEqual(await readFiles(sb.canary), { 'canary.txt': 'file 644 do not touch\n' });
+    });
+  }
+});
