@@ -19,3 +19,4 @@ export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';
 export { toPointPath, splitPointPath, isUnder } from './recovery/workspacePaths';
 export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
 export * from './capture';
+export * from './transfer';

@@ -1,0 +1,4 @@
+/** Moving history: bundles (export, import) and adopting the store of a moved folder. */
+export { exportBundle, type ExportOptions, type ExportResult } from './exportBundle';
+export { importBundle, type ImportResult } from './importBundle';
+export { BUNDLE_FORMAT, BUNDLE_VERSION } from './bundleFormat';
