@@ -122,3 +122,16 @@ export class StoreLock {
     }
   }
 }
+
+/**
+ * Whether another process holds the store's lock right now: its lock folder exists and was refreshed
+ * within `staleMs` (a live holder refreshes it every `staleMs / 4`). For refusing to move a store
+ * that a live window or command is writing; a lock left by a killed process reads as not held.
+ */
+export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000): Promise<boolean> {
+  try {
+    return await lockfile.check(storeRoot, { lockfilePath: path.join(storeRoot, 'store.lock'), realpath: false, stale: staleMs, fs: syncLockFs });
+  } catch (error) {
+    throw ioError(`check the lock of the recovery point store ${storeRoot}`, error);
+  }
+}
