@@ -38,7 +38,7 @@ export async function exportBundle(store: RecoveryStore, file: string, options: 
     summaries = summaries.filter((p) => wanted.has(p.id));
   }
   if (options.since) summaries = summaries.filter((p) => pointIdTime(p.id) >= options.since!.getTime());
-  if (summaries.length === 0) throw StateError.snapshotNotFound(options.since ? `made since ${options.since.toISOString()}` : 'to export');
+  if (summaries.length === 0) throw new StateError('SnapshotNotFound', options.since ? `No recovery point was made since ${options.since.toISOString()}: nothing to export.` : 'The store has no recovery points to export.');
   const manifests: ContextSnapshot[] = [];
   for (const summary of [...summaries].reverse()) manifests.push(await persistence.requireSnapshot(summary.id));
   const objects = await persistence.objects();
