@@ -11,12 +11,16 @@ export interface ParsedArgs {
   readonly paths: string[] | undefined;
   readonly dryRun: boolean;
   readonly repair: boolean;
+  readonly out: string | undefined;
+  readonly points: string[] | undefined;
+  readonly since: string | undefined;
+  readonly from: string | undefined;
 }
 
 export class UsageError extends Error {}
 
-const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label']);
-const LIST_OPTIONS = new Set(['--changed', '--paths']);
+const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from']);
+const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
 const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
@@ -66,6 +70,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     paths: values.get('--paths'),
     dryRun: flags.has('--dry-run'),
     repair: flags.has('--repair'),
+    out: single('--out'),
+    points: values.get('--points'),
+    since: single('--since'),
+    from: single('--from'),
   };
 }
 
@@ -81,6 +89,9 @@ Commands:
   verify [--repair]                            check every stored object and point (--repair: move broken ones aside)
   gc                                           remove stored content no point needs
   stats                                        store size, objects, points, deduplication
+  export --out FILE [--points ID…|--since TIME]  write points and their files to one bundle file
+  import FILE                                  merge a bundle's points into the store (checked first)
+  adopt [--from STORE]                         continue the history of this folder before it was moved
 
 Options:
   --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)

@@ -5,6 +5,7 @@ import { parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { COMMANDS, type Output } from './commands';
 import { findExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
+import { TRANSFER_COMMANDS } from './transferCommands';
 
 async function main(argv: readonly string[]): Promise<number> {
   let args: ParsedArgs;
@@ -17,7 +18,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return args.command || args.help ? 0 : 2;
   }
-  const command = COMMANDS[args.command];
+  const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command];
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
   if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? min : `${min} to ${max}`} argument(s)`);

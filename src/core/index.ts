@@ -6,7 +6,7 @@ export * from './schemas';
 export * from './metrics';
 export { newPointId, pointIdTime } from './ids';
 export { StoreLayout } from './storeLayout';
-export { StoreLock } from './storeLock';
+export { StoreLock, isStoreLockHeld } from './storeLock';
 export { checkStorePlacement } from './storePlacement';
 export { ObjectStore, ObjectBatch, type ObjectReader, type ObjectWriter, type ObjectStoreStats } from './objects/objectStore';
 export { AuditLog } from './state/auditLog';
@@ -21,3 +21,4 @@ export { describeMapping, mapFolders, toPointFolderPath, toWorkspacePath, type F
 export { toPointPath, splitPointPath, isUnder } from './recovery/workspacePaths';
 export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
 export * from './capture';
+export * from './transfer';

@@ -223,7 +223,7 @@ export type CaptureCacheJournalLine = z.infer<typeof captureCacheJournalLineSche
 export const auditEntrySchema = z.object({
   at: isoTime,
   actor: z.string(),
-  action: z.enum(['create', 'restore', 'label', 'delete', 'cleanup', 'gc', 'conflict', 'repair', 'state', 'recover-state']),
+  action: z.enum(['create', 'restore', 'label', 'delete', 'cleanup', 'gc', 'conflict', 'repair', 'state', 'recover-state', 'import', 'adopt']),
   pointId: pointIdSchema.optional(),
   details: z.record(z.string(), jsonValueSchema).optional(),
 });

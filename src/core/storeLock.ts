@@ -230,3 +230,26 @@ export class StoreLock {
     };
   }
 }
+
+/**
+ * Whether another process holds the store's lock right now: the lock folder exists and its owner is
+ * alive on this machine, or (an owner on another machine, or none recorded) it was refreshed within
+ * `staleMs`. For refusing to move a store a live window or command is writing; a lock left by a
+ * killed process reads as not held.
+ */
+export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000): Promise<boolean> {
+  const dir = path.join(storeRoot, 'store.lock');
+  let entries: string[];
+  let stat: fs.Stats;
+  try {
+    entries = fs.readdirSync(dir);
+    stat = fs.statSync(dir);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return false;
+    throw ioError(`check the lock of the recovery point store ${storeRoot}`, error);
+  }
+  const fresh = Date.now() - stat.mtimeMs <= staleMs;
+  const owners = entries.flatMap((name) => parseOwnerFileName(name) ?? []);
+  if (owners.length === 1 && ownerIsLocal(owners[0]!)) return !ownerIsProvablyDead(owners[0]!);
+  return fresh;
+}

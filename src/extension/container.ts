@@ -5,12 +5,14 @@ import { formatBytes } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { recoveryCommands } from './commands/recoveryCommands';
+import { transferCommands } from './commands/transferCommands';
 import { Configuration } from './configuration';
 import { Log } from './log';
 import { PointsModel } from './pointsModel';
 import { Prompts } from './prompts';
 import { RestoreFlow } from './restore/restoreFlow';
 import { SessionTracker } from './session/sessionTracker';
+import { MovedHistory } from './movedHistory';
 import { sharedStoreFolder } from './storeFolder';
 import { POINT_SCHEME, PointContentProvider } from './views/pointContentProvider';
 import { PointsTreeProvider } from './views/pointsTreeProvider';
@@ -30,6 +32,8 @@ export interface RecoveryPointsApi {
   readonly ready: Promise<void>;
   /** How long activation took until the store was open and the view filled (ms); `undefined` before that. */
   readonly activationMs: number | undefined;
+  /** The offer to continue the history of a moved folder (made at start-up when the folder has none). */
+  readonly movedHistory: MovedHistory | undefined;
 }
 
 const TICK_MS = 60_000;
@@ -42,6 +46,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   auto: AutoCapture | undefined;
   tree: PointsTreeProvider | undefined;
   view: vscode.TreeView<unknown> | undefined;
+  movedHistory: MovedHistory | undefined;
   readonly prompts = new Prompts();
   private session: SessionTracker | undefined;
   readonly ready: Promise<void>;
@@ -87,6 +92,8 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       this.own(vscode.workspace.registerTextDocumentContentProvider(POINT_SCHEME, new PointContentProvider(store)));
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
+      commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
+      const movedHistory = (this.movedHistory = new MovedHistory(store, model, log, this.prompts));
 
       const updateView = () => {
         // A view alone in its container has no header of its own (so no description): VS Code shows
@@ -119,7 +126,10 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       updateView();
       this.activationMs = performance.now() - started;
       log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${model.points.length} points in ${storeDir}`);
-      void auto.startup();
+      const hadHistory = model.points.length > 0;
+      void auto.startup().then(async () => {
+        if (!hadHistory && folders.all.length === 1) await movedHistory.offer();
+      }).catch((error) => log.warn('transfer', `Looking for the history of a moved folder failed: ${describeCause(error)}`));
     } catch (error) {
       log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);
       void vscode.window.showErrorMessage(`Recovery Points could not start: ${describeCause(error)}`, 'Show Log').then((choice) => choice && log.show());
@@ -156,6 +166,6 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
   const needFolder = () => {
     throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
   };
-  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'toggleAutomatic', 'refresh', 'openChange'];
+  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'toggleAutomatic', 'refresh', 'openChange', 'export', 'import'];
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
 }

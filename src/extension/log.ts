@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core';
 
-export type LogArea = 'store' | 'capture' | 'restore' | 'view' | 'session' | 'command' | 'activation';
+export type LogArea = 'store' | 'capture' | 'restore' | 'view' | 'session' | 'command' | 'activation' | 'transfer';
 
 /** The one output channel, "Recovery Points", with messages tagged by area. */
 export class Log implements vscode.Disposable {

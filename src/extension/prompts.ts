@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
  * - `pickMany`: those items ticked (`'all'`: every item, `'picked'`: the items ticked at first).
  * - `input`: the text typed into an input box (it must pass the box's validation).
  * - `button`: the button clicked in a message (a modal question, or one the flow waits for).
+ * - `file`: the path chosen in a save or open dialog.
  * - `cancel`: Escape (or closing the dialog): the prompt returns `undefined`.
  */
 export type PromptAnswer =
@@ -15,9 +16,10 @@ export type PromptAnswer =
   | { readonly pickMany: 'all' | 'picked' | ReadonlyArray<string | RegExp> }
   | { readonly input: string }
   | { readonly button: string }
+  | { readonly file: string }
   | { readonly cancel: true };
 
-export type PromptKind = 'pick' | 'pickMany' | 'input' | 'message';
+export type PromptKind = 'pick' | 'pickMany' | 'input' | 'message' | 'file';
 
 /** One question asked, what it offered and how it was answered (scripted answers only). */
 export interface PromptRecord {
@@ -123,6 +125,22 @@ export class Prompts {
     else if ('button' in answer && buttons.includes(answer.button)) chosen = answer.button;
     else throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the message "${message}" (buttons: ${buttons.join(' | ') || 'none'})`);
     this.history.push({ kind: 'message', text: message, choices: buttons, answer: chosen });
+    return chosen;
+  }
+
+  /** A save dialog (`kind: 'save'`) or an open dialog for one file (`'open'`). */
+  async file(kind: 'save' | 'open', options: vscode.SaveDialogOptions & vscode.OpenDialogOptions): Promise<vscode.Uri | undefined> {
+    const answer = this.queue.shift();
+    if (!answer) {
+      if (kind === 'save') return vscode.window.showSaveDialog(options);
+      return (await vscode.window.showOpenDialog({ ...options, canSelectMany: false, canSelectFiles: true, canSelectFolders: false }))?.[0];
+    }
+    const text = options.title ?? '';
+    let chosen: vscode.Uri | undefined;
+    if ('cancel' in answer) chosen = undefined;
+    else if ('file' in answer) chosen = vscode.Uri.file(answer.file);
+    else throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the ${kind} dialog "${text}"`);
+    this.history.push({ kind: 'file', text, choices: [], answer: chosen?.fsPath });
     return chosen;
   }
 

@@ -21,7 +21,9 @@ import { ObjectStore } from '../../src/core/objects/objectStore';
 import { readPackIndex, scanPackRecords } from '../../src/core/objects/packFile';
 import { decodeTree, encodeTree } from '../../src/core/objects/tree';
 import { captureCacheDocument, pointIndexDocument, snapshotDocument, stateDocument, type DocumentType } from '../../src/core/schemas';
+import { exportBundle, importBundle } from '../../src/core/transfer';
 import { cleanupAll, locateObject, makeSandbox, readFiles, writeFiles } from '../core/helpers/storeFixtures';
+import { blob, craftBundle, hashOf, resealBundle, tree, type CraftedObject } from './helpers/hostileBundle';
 import {
   buildTemplate,
   canaryIntact,
@@ -579,5 +581,127 @@ describe('property: a fuzzed document never makes the store lose a valid point',
       { numRuns: byLevel(24, 400) },
     );
     t.diagnostic(`${counts.storeFuzz} stores with a fuzzed document: every valid point restored byte for byte`);
+  });
+});
+
+describe('hostile bundles (import)', () => {
+  /**
+   * A copy of the template store without its newest point, and a valid bundle of all three: a good
+   * import would add the newest point. Every bad bundle must end in a one-line StateError and leave
+   * the store as it was (same points, same packs, no temporary pack), then pass the standard check.
+   */
+  async function bundleCase(): Promise<{ c: Case; bundle: string }> {
+    const c = await freshCase();
+    const bundle = path.join(work, `bundle-${caseNumber}.rpbundle`);
+    const source = await openCase(c);
+    try {
+      await exportBundle(source, bundle);
+    } finally {
+      await source.close();
+    }
+    await fs.rm(path.join(c.store, 'points', `${template.points[2]!.id}.json`));
+    await fs.rm(path.join(c.store, 'points', 'index.json'), { force: true });
+    return { c, bundle };
+  }
+
+  async function storeFiles(c: Case): Promise<string[]> {
+    return [...(await fs.readdir(path.join(c.store, 'objects'))), ...(await fs.readdir(path.join(c.store, 'points'))).filter((n) => n !== 'index.json')].sort();
+  }
+
+  async function refused(c: Case, bundle: string, what: string, pattern: RegExp): Promise<void> {
+    const before = await storeFiles(c);
+    const store = await openCase(c);
+    try {
+      const error = await importBundle(store, bundle).then(
+        () => assert.fail(`${what}: the import succeeded`),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof StateError, `${what}: ${String(error)}`);
+      assert.match(error.message, pattern, what);
+      assert.match(error.message, /Nothing was changed\.$/, what);
+      assert.ok(!error.message.includes('\n    at '), `${what}: a stack trace in the message`);
+      assert.deepEqual((await store.recovery.listRecoveryPoints()).map((p) => p.id), template.points.slice(0, 2).map((p) => p.id).reverse(), what);
+    } finally {
+      await store.close();
+    }
+    assert.deepEqual(await storeFiles(c), before, `${what}: the store's files changed`);
+    counts.noticed++;
+  }
+
+  test('the valid bundle imports (the control): the newest point comes back', async () => {
+    const { c, bundle } = await bundleCase();
+    const store = await openCase(c);
+    assert.deepEqual((await importBundle(store, bundle)).added, [template.points[2]!.id]);
+    await store.close();
+    await runCase(c, 'valid bundle imported', 'all');
+  });
+
+  test('truncated and bit-flipped bundles are refused whole', async () => {
+    const { c, bundle } = await bundleCase();
+    const data = await fs.readFile(bundle);
+    const cuts = [0, 4, 8, 12, 40, Math.floor(data.length / 2), data.length - 41, data.length - 40, data.length - 1];
+    for (const length of cuts) {
+      await fs.writeFile(bundle, data.subarray(0, length));
+      await refused(c, bundle, `truncated to ${length} bytes`, /not a recovery points bundle|truncated|damaged/);
+    }
+    const flips = [2, 9, 20, Math.floor(data.length / 3), Math.floor(data.length / 2), data.length - 60, data.length - 45, data.length - 20, data.length - 3];
+    for (const at of flips) {
+      const flipped = Buffer.from(data);
+      flipped[at]! ^= 0x10;
+      await fs.writeFile(bundle, flipped);
+      await refused(c, bundle, `bit flipped at byte ${at}`, /not a recovery points bundle|truncated|damaged|not valid/);
+    }
+    await runCase(c, 'damaged bundles', 'older');
+  });
+
+  test('a bundle from a newer format version is refused with a message that says so', async () => {
+    const { c, bundle } = await bundleCase();
+    const good = await fs.readFile(bundle);
+    const headerLength = good.readUInt32BE(8);
+    const header = JSON.parse(good.subarray(12, 12 + headerLength).toString('utf8'));
+    const newer = Buffer.from(JSON.stringify({ ...header, version: 2 }));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(newer.length);
+    await fs.writeFile(bundle, Buffer.concat([good.subarray(0, 8), length, newer, good.subarray(12 + headerLength)]));
+    await resealBundle(bundle);
+    await refused(c, bundle, 'format 2', /newer version of Recovery Points \(bundle format 2/);
+    await runCase(c, 'newer bundle', 'older');
+  });
+
+  test('paths that escape, manifests that fail validation, objects that do not match their hash or are missing', async () => {
+    const { c, bundle } = await bundleCase();
+    const good = template.manifests[2]!;
+    const file = blob('payload\n');
+    const crafted = async (what: string, pattern: RegExp, manifests: unknown[], objects: CraftedObject[]) => {
+      await craftBundle(bundle, { manifests, objects });
+      await refused(c, bundle, what, pattern);
+    };
+    const withTree = (entries: unknown[]) => {
+      const inner = tree({ v: 1, e: entries });
+      const root = tree({ v: 1, e: [['ws', 'd', hashOf(inner), 8, 0]] });
+      return { objects: [file, inner, root], manifest: { ...good, root: hashOf(root) } };
+    };
+    for (const name of ['..', '.', '../../canary/x', 'a/b', 'a\\b', '/etc', 'x\0y']) {
+      const { objects, manifest } = withTree([[name, 'f', hashOf(file), 8, 0o644]]);
+      await crafted(`tree name ${JSON.stringify(name)}`, /unsafe name|not valid/, [manifest], objects);
+    }
+    {
+      const escapeRoot = tree({ v: 1, e: [['..', 'd', hashOf(tree({ v: 1, e: [] })), 0, 0]] });
+      await crafted('root entry ".."', /unsafe name/, [{ ...good, root: hashOf(escapeRoot) }], [tree({ v: 1, e: [] }), escapeRoot]);
+    }
+    const { objects, manifest } = withTree([['a.txt', 'f', hashOf(file), 8, 0o644]]);
+    await crafted('a manifest with a bad id', /manifest is not valid/, [{ ...manifest, id: '../../canary' }], objects);
+    await crafted('a manifest without its state', /manifest is not valid/, [{ ...manifest, state: undefined }], objects);
+    await crafted('a manifest whose root is not a hash', /manifest is not valid/, [{ ...manifest, root: '../../../etc/passwd' }], objects);
+    await crafted('a manifest naming a folder ".."', /workspace folder/, [{ ...manifest, roots: [{ name: '..', path: '/' }] }], objects);
+    await crafted('a point twice', /twice/, [manifest, manifest], objects);
+    await crafted('an object under another hash', /does not match its hash/, [manifest], [{ ...file, hash: 'ab'.repeat(32) }, ...objects.slice(1)]);
+    await crafted('a file content that is missing', /neither the bundle nor this store holds/, [manifest], objects.slice(1));
+    {
+      const fileAsFolder = tree({ v: 1, e: [['ws', 'f', hashOf(objects[1]!), 8, 0o644]] });
+      await crafted('a file entry naming a folder object', /neither the bundle nor this store holds/, [{ ...manifest, root: hashOf(fileAsFolder) }], [file, objects[1]!, fileAsFolder]);
+    }
+    await canaryIntact(c, 'hostile bundles');
+    await runCase(c, 'hostile bundles', 'older');
   });
 });

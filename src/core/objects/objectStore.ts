@@ -4,7 +4,7 @@ import { ensurePrivateDir } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import type { TreeObject } from '../schemas';
 import { hashObject, type ObjectType } from './hash';
-import { CODECS, decodeObject, encodeObject, type Effort } from './compression';
+import { CODECS, decodeObject, encodeObject, type Codec, type Effort } from './compression';
 import { loadPack, PACK_EXTENSION, PackWriter, scanPackRecords, type PackEntry } from './packFile';
 import { decodeTree, encodeTree } from './tree';
 
@@ -175,6 +175,19 @@ export class ObjectStore implements ObjectReader {
       data = await this.readStored(location);
     }
     return verifyObject(location, data);
+  }
+
+  /** An object as stored (codec and compressed bytes), checked against its hash: for copying it elsewhere unchanged. */
+  async readStoredObject(hash: string): Promise<{ type: ObjectType; codec: Codec; rawSize: number; data: Buffer }> {
+    let location = this.index.get(hash);
+    if (!location) {
+      await this.refresh();
+      location = this.index.get(hash);
+    }
+    if (!location) throw StateError.snapshotLoad(`The stored object ${hash.slice(0, 12)} is missing from the store. Run "Verify Store" to find the affected points.`);
+    const data = await this.readStored(location);
+    await verifyObject(location, data);
+    return { type: location.type, codec: location.codec, rawSize: location.rawSize, data };
   }
 
   private async readStored(location: Location): Promise<Buffer> {

@@ -427,6 +427,20 @@ export class PersistenceManager implements StateRepository {
     });
   }
 
+  /**
+   * Lists points brought from elsewhere (an import, an adopted store) whose objects are already
+   * durable in this store: their manifests (atomic, fsync, folder fsync), then the index and one
+   * audit line. Caller holds the lock.
+   */
+  async addSnapshots(snapshots: readonly ContextSnapshot[], action: 'import' | 'adopt', details: Record<string, string | number>): Promise<void> {
+    if (snapshots.length === 0) return;
+    for (const snapshot of snapshots) this.writeManifest(snapshot);
+    fsyncDirSync(this.layout.pointsDir);
+    const added = new Map(snapshots.map((s) => [s.id, summaryOf(s)]));
+    await this.updateIndex((points) => [...points.filter((p) => !added.has(p.id)), ...added.values()]);
+    await this.audit.append({ action, details: { ...details, points: snapshots.length, first: snapshots[0]!.id, last: snapshots[snapshots.length - 1]!.id } });
+  }
+
   /** Removes points' manifests (their objects go at the next garbage collection). Caller holds the lock or it is taken. */
   async deleteSnapshots(ids: readonly string[], reason: 'delete' | 'cleanup' = 'delete'): Promise<number> {
     return this.lock.run(async () => {

@@ -1,0 +1,73 @@
+import * as path from 'node:path';
+import { adoptStore, exportBundle, findMovedStores, folderFiles, importBundle, MATCH_THRESHOLD, StateError, type RecoveryStore } from '../core';
+import { formatBytes } from '../core/format';
+import { UsageError, type ParsedArgs } from './args';
+import { resolveId, type Output } from './commands';
+import { listExtensionStores, workspaceStorageInUse } from './storeLocator';
+
+type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
+
+/** Moving history: bundles to and from other machines, and the store of a folder that was moved. */
+export const TRANSFER_COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
+  export: {
+    positionals: [0, 0],
+    run: async (store, args, out) => {
+      if (!args.out) throw new UsageError('"export" needs --out FILE');
+      if (args.points && args.since) throw new UsageError('give --points or --since, not both');
+      const pointIds = args.points ? await Promise.all(args.points.map((id) => resolveId(store, id))) : undefined;
+      let since: Date | undefined;
+      if (args.since) {
+        since = new Date(args.since);
+        if (Number.isNaN(since.getTime())) throw new UsageError(`--since ${args.since} is not a date or time (for example 2026-11-29 or 2026-11-29T14:00:00Z)`);
+      }
+      const result = await exportBundle(store, args.out, { pointIds, since, onProgress: (m) => out.progress(m) });
+      out.result(`Exported ${result.points.length} point${result.points.length === 1 ? '' : 's'} (${result.objects} stored objects, ${formatBytes(result.bytes)}) to ${result.file}.`, result);
+    },
+  },
+  import: {
+    positionals: [1, 1],
+    run: async (store, args, out) => {
+      const result = await importBundle(store, path.resolve(args.positionals[0]!), { onProgress: (m) => out.progress(m) });
+      out.result(
+        [
+          `Imported ${result.added.length} point${result.added.length === 1 ? '' : 's'} (${result.objectsAdded} objects written, ${formatBytes(result.bytesWritten)}; ${result.objectsPresent} already in the store).`,
+          ...(result.skipped.length > 0 ? [`${result.skipped.length} point${result.skipped.length === 1 ? ' was' : 's were'} already here.`] : []),
+        ].join('\n'),
+        result,
+      );
+    },
+  },
+  adopt: {
+    positionals: [0, 0],
+    run: async (store, args, out) => {
+      let from = args.from ? path.resolve(args.from) : undefined;
+      if (!from) {
+        out.progress('Looking for the store of a moved folder');
+        const own = path.resolve(store.persistence.layout.root);
+        const candidates: string[] = [];
+        for (const candidate of await listExtensionStores()) {
+          if (path.resolve(candidate.dir) !== own && !(await workspaceStorageInUse(candidate.workspaceDir))) candidates.push(candidate.dir);
+        }
+        const current = await store.persistence.withCurrentTree((objects, root) => folderFiles(objects, root));
+        const found = await findMovedStores(candidates, current, { log: (m) => process.stderr.write(`warning: ${m}\n`) });
+        if (found.length === 0) {
+          throw new StateError('SnapshotNotFound', `No store of a moved folder was found: none of a folder that no longer exists holds at least ${MATCH_THRESHOLD * 100} % of these files. Give one with --from STORE.`);
+        }
+        if (found.length > 1 && found[0]!.score.share === found[1]!.score.share) {
+          throw new UsageError(`several stores match these files equally well: ${found.map((f) => f.storeDir).join(', ')}; choose one with --from STORE`);
+        }
+        from = found[0]!.storeDir;
+        out.progress(`Found ${from} (${found[0]!.recordedFolders.join(', ')}: ${found[0]!.score.matched} of ${found[0]!.score.total} files match)`);
+      }
+      const result = await adoptStore(store.persistence, from, { onProgress: (m) => out.progress(m) });
+      out.result(
+        [
+          `Adopted ${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'} from ${result.from}.`,
+          ...(result.alreadyHere.length > 0 ? [`${result.alreadyHere.length} were already here.`] : []),
+          ...(result.leftBehind.length > 0 ? [`${result.leftBehind.length} damaged point(s) stayed in ${result.from}.`] : []),
+        ].join('\n'),
+        result,
+      );
+    },
+  },
+};

@@ -1,0 +1,109 @@
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { z } from 'zod';
+import { ensurePrivateDir, fsyncDir, writeDocumentSync } from '../documents';
+import { describeCause, errorCode, ioError, StateError } from '../errors';
+import { PACK_EXTENSION } from '../objects/packFile';
+import type { ContextSnapshot, DocumentType } from '../schemas';
+import { PersistenceManager } from '../state/persistenceManager';
+import { isStoreLockHeld } from '../storeLock';
+
+/** Left in a store whose points were moved to another store; such a store is never offered again. */
+export const MOVED_MARKER = 'moved.json';
+
+const movedMarkerSchema = z.object({
+  schemaVersion: z.literal(1),
+  movedTo: z.string(),
+  at: z.string(),
+  points: z.number().int().nonnegative(),
+});
+export type MovedMarker = z.infer<typeof movedMarkerSchema>;
+export const movedMarkerDocument: DocumentType<MovedMarker> = { name: 'moved-store marker', schema: movedMarkerSchema, maxBytes: 64 * 1024 };
+
+export interface AdoptResult {
+  readonly from: string;
+  /** Points now listed in this store, oldest first. */
+  readonly adopted: string[];
+  /** Points this store already had (an adoption interrupted and run again). */
+  readonly alreadyHere: string[];
+  /** Points of the old store that could not be read: left where they were. */
+  readonly leftBehind: string[];
+  readonly packs: number;
+}
+
+/**
+ * Moves the history of the store in `from` into the store of `into` (the folder that was moved or
+ * renamed): its packs are hard-linked into this store (copied only where the file system cannot
+ * link), its manifests listed here, and then its manifests and packs removed from `from`, which is
+ * left holding no points and a `moved.json` marker naming where they went. Runs under both stores'
+ * locks; refuses at once when another process holds `from`'s lock (a live window writing to it).
+ * Every step leaves both stores consistent: a point is listed only where its packs are, so a crash
+ * at any moment loses nothing, and running the adoption again completes it.
+ */
+export async function adoptStore(into: PersistenceManager, from: string, options: { onProgress?: (message: string) => void } = {}): Promise<AdoptResult> {
+  const source = path.resolve(from);
+  if (source === path.resolve(into.layout.root)) throw StateError.invalidState('A store cannot adopt itself.');
+  const stat = await fs.stat(path.join(source, 'points')).catch(() => undefined);
+  if (!stat?.isDirectory()) throw StateError.invalidState(`${source} is not a recovery point store (it has no points folder).`);
+  if (await isStoreLockHeld(source)) {
+    throw StateError.io(`The recovery point store ${source} is in use by another window or the command-line tool; close it and try again.`);
+  }
+  const old = new PersistenceManager(path.join(source, 'state.json'), path.join(source, 'points'), { storeDir: source, roots: [], actor: into.actor, lockWaitMs: 2000 });
+  const objects = await into.objects();
+  return into.lock.run(() =>
+    old.lock.run(async () => {
+      const points = await old.listSnapshots();
+      const manifests: ContextSnapshot[] = [];
+      const leftBehind: string[] = [];
+      for (const point of [...points].reverse()) {
+        try {
+          manifests.push(await old.requireSnapshot(point.id));
+        } catch (error) {
+          into.logger.warn(`Point ${point.id} of ${source} cannot be read and stays there (${describeCause(error)}).`);
+          leftBehind.push(point.id);
+        }
+      }
+      options.onProgress?.(`Moving ${manifests.length} points`);
+      const packs = (await fs.readdir(old.layout.objectsDir).catch(() => [] as string[])).filter((name) => name.endsWith(PACK_EXTENSION));
+      await ensurePrivateDir(objects.dir);
+      for (const pack of packs) await linkOrCopy(path.join(old.layout.objectsDir, pack), path.join(objects.dir, pack));
+      await fsyncDir(objects.dir);
+      await objects.refresh();
+      const here = new Set((await into.listSnapshots()).map((p) => p.id));
+      const adopted = manifests.filter((m) => !here.has(m.id));
+      await into.addSnapshots(adopted, 'adopt', { from: source });
+      // Only now, with every point listed here, does the old store let go of them.
+      try {
+        writeDocumentSync(path.join(source, MOVED_MARKER), movedMarkerDocument, { schemaVersion: 1, movedTo: into.layout.root, at: new Date().toISOString(), points: manifests.length });
+      } catch (error) {
+        throw ioError(`mark ${source} as moved`, error);
+      }
+      await old.deleteSnapshots(manifests.map((m) => m.id), 'cleanup');
+      if (leftBehind.length === 0) for (const pack of packs) await fs.rm(path.join(old.layout.objectsDir, pack), { force: true });
+      await old.audit.append({ action: 'adopt', details: { movedTo: into.layout.root, points: manifests.length } });
+      return { from: source, adopted: adopted.map((m) => m.id), alreadyHere: manifests.filter((m) => here.has(m.id)).map((m) => m.id), leftBehind, packs: packs.length };
+    }),
+  );
+}
+
+/** A hard link (no bytes copied); a copy where the file system cannot link. An existing file of the same name is the same pack (an earlier, interrupted adoption). */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await fs.link(from, to);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === 'EEXIST') return;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EMLINK') throw ioError(`move the pack ${path.basename(from)}`, error);
+    const temp = `${to}.partial`;
+    try {
+      await fs.copyFile(from, temp);
+      const handle = await fs.open(temp, 'r+');
+      await handle.sync();
+      await handle.close();
+      await fs.rename(temp, to);
+    } catch (copyError) {
+      await fs.rm(temp, { force: true }).catch(() => undefined);
+      throw ioError(`copy the pack ${path.basename(from)}`, copyError);
+    }
+  }
+}

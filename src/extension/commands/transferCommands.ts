@@ -1,0 +1,59 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { exportBundle, importBundle, pointIdTime, type RecoveryStore } from '../../core';
+import { formatBytes, formatRelativeTime } from '../../core/format';
+import type { Log } from '../log';
+import type { PointsModel } from '../pointsModel';
+import type { Prompts } from '../prompts';
+import type { WorkspaceFolders } from '../workspaceFolders';
+import { UserFacingError, type CommandHandler } from './commandCenter';
+
+export interface TransferServices {
+  readonly store: RecoveryStore;
+  readonly model: PointsModel;
+  readonly folders: WorkspaceFolders;
+  readonly log: Log;
+  readonly prompts: Prompts;
+}
+
+const BUNDLE_FILTERS = { 'Recovery Points bundle': ['rpbundle'], 'All files': ['*'] };
+
+/** Export Recovery Points… and Import Recovery Points…: history as one file, to another machine or a dev container. */
+export function transferCommands(s: TransferServices): Record<string, CommandHandler> {
+  return {
+    'recoveryPoints.export': async () => {
+      await s.model.refresh();
+      const points = s.model.points;
+      if (points.length === 0) throw new UserFacingError('There are no recovery points to export yet.');
+      const chosen = await s.prompts.pickMany(
+        points.map((p) => ({ label: p.label ?? p.summary, description: formatRelativeTime(pointIdTime(p.id)), detail: p.id, picked: true, id: p.id })),
+        { title: 'Export Recovery Points', placeHolder: 'Untick the points to leave out (all are ticked)' },
+      );
+      if (!chosen) return undefined;
+      if (chosen.length === 0) throw new UserFacingError('No point was chosen: nothing to export.');
+      const name = `${s.folders.all[0]?.name ?? 'workspace'}-recovery-points.rpbundle`;
+      const target = await s.prompts.file('save', { title: 'Export Recovery Points', saveLabel: 'Export', defaultUri: vscode.Uri.file(path.join(os.homedir(), name)), filters: BUNDLE_FILTERS });
+      if (!target) return undefined;
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting recovery points' }, (progress) =>
+        exportBundle(s.store, target.fsPath, { pointIds: chosen.map((c) => c.id), onProgress: (message) => progress.report({ message }) }),
+      );
+      s.log.info('command', `Exported ${result.points.length} points (${result.objects} objects, ${result.bytes} bytes) to ${result.file}`);
+      void vscode.window.showInformationMessage(`Exported ${result.points.length} recovery point${result.points.length === 1 ? '' : 's'} (${formatBytes(result.bytes)}) to ${result.file}.`);
+      return result;
+    },
+
+    'recoveryPoints.import': async () => {
+      const source = await s.prompts.file('open', { title: 'Import Recovery Points', openLabel: 'Import', filters: BUNDLE_FILTERS });
+      if (!source) return undefined;
+      const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Importing recovery points' }, (progress) =>
+        importBundle(s.store, source.fsPath, { onProgress: (message) => progress.report({ message }) }),
+      );
+      await s.model.refresh();
+      s.log.info('command', `Imported ${result.added.length} points from ${source.fsPath} (${result.objectsAdded} objects written, ${result.objectsPresent} present, ${result.skipped.length} points already here)`);
+      const already = result.skipped.length > 0 ? ` ${result.skipped.length} ${result.skipped.length === 1 ? 'was' : 'were'} already here.` : '';
+      void vscode.window.showInformationMessage(`Imported ${result.added.length} recovery point${result.added.length === 1 ? '' : 's'} (${formatBytes(result.bytesWritten)} written).${already}`);
+      return result;
+    },
+  };
+}

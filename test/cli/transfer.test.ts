@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cleanupAll, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+
+after(cleanupAll);
+
+const REPO = path.resolve(__dirname, '..', '..');
+const CLI = path.join(REPO, 'dist', 'cli.js');
+const EXTENSION_ID = 'recovery-points.recovery-points';
+
+before(async () => {
+  // The tests run the built tool (`npm run build`); build it if it is missing.
+  if (!(await exists(CLI))) {
+    const esbuild = await import('esbuild');
+    await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
+  }
+});
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the tool with a private HOME, so only the workspace storage a test makes there is found. */
+function cli(home: string, args: string[]): Promise<Run> {
+  const env = { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share'), APPDATA: path.join(home, 'AppData') };
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: REPO, env, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+function ok(run: Run): Run {
+  assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+  return run;
+}
+
+function json<T>(run: Run): T {
+  return JSON.parse(ok(run).stdout) as T;
+}
+
+function filesOnly(files: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(files).filter(([, v]) => v !== 'dir'));
+}
+
+async function project(): Promise<{ sb: Sandbox; home: string; base: string[]; ids: string[] }> {
+  const sb = await makeSandbox();
+  const home = path.join(sb.root, 'home');
+  await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'src/c.ts': 'c1\n', 'big.txt': 'line of text\n'.repeat(5000) });
+  const base = ['--workspace', sb.ws, '--store', sb.store];
+  const ids = [json<string>(await cli(home, ['snapshot', '--json', ...base]))];
+  await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+  ids.push(json<string>(await cli(home, ['snapshot', '--json', ...base])));
+  await writeFiles(sb.ws, { 'b.txt': 'b3\n', 'new.txt': 'new\n' });
+  ids.push(json<string>(await cli(home, ['snapshot', '--json', ...base])));
+  return { sb, home, base, ids };
+}
+
+describe('command-line tool: export, import, adopt', () => {
+  test('export → import into an empty store, then a bundle that overlaps it: deduplicated; restores byte for byte', async () => {
+    const { sb, home, base, ids } = await project();
+    const bundle = path.join(sb.root, 'all.rpbundle');
+    const first = path.join(sb.root, 'first.rpbundle');
+    assert.match(ok(await cli(home, ['export', '--out', bundle, ...base])).stdout, /^Exported 3 points \(\d+ stored objects, .+\) to /);
+    ok(await cli(home, ['export', '--out', first, '--points', ids[0]!.slice(0, 22), ...base]));
+
+    const other = await makeSandbox();
+    const target = ['--workspace', other.ws, '--store', other.store];
+    const one = json<{ added: string[]; bytesWritten: number }>(await cli(home, ['import', first, '--json', ...target]));
+    assert.deepEqual(one.added, [ids[0]]);
+    const packsBefore = await packFiles(other.store);
+    const all = json<{ added: string[]; skipped: string[]; objectsPresent: number; bytesWritten: number }>(await cli(home, ['import', bundle, '--json', ...target]));
+    assert.deepEqual(all.added, ids.slice(1));
+    assert.deepEqual(all.skipped, [ids[0]]);
+    assert.ok(all.objectsPresent >= 4, `${all.objectsPresent} objects already present`);
+    // only the changed files and their folders are written: the big file is not written again
+    assert.ok(all.bytesWritten < 2000, `${all.bytesWritten} bytes written`);
+    assert.equal((await packFiles(other.store)).length, packsBefore.length + 1);
+    assert.match(ok(await cli(home, ['import', bundle, ...target])).stdout, /^Imported 0 points .*\n3 points were already here\./);
+
+    for (const id of ids) {
+      ok(await cli(home, ['restore', id, ...base]));
+      ok(await cli(home, ['restore', id, ...target]));
+      assert.deepEqual(filesOnly(await readFiles(other.ws)), filesOnly(await readFiles(sb.ws)), id);
+    }
+  });
+
+  test('--since chooses the points; bad arguments exit 2; a damaged bundle exits 1 with one line and changes nothing', async () => {
+    const { sb, home, base, ids } = await project();
+    const bundle = path.join(sb.root, 'since.rpbundle');
+    const t = ids[1]!;
+    const since = `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}.${t.slice(15, 18)}Z`;
+    assert.deepEqual(json<{ points: string[] }>(await cli(home, ['export', '--out', bundle, '--since', since, '--json', ...base])).points, ids.slice(1));
+    assert.equal((await cli(home, ['export', ...base])).code, 2, 'export needs --out');
+    assert.equal((await cli(home, ['export', '--out', bundle, '--since', 'yesterday-ish', ...base])).code, 2);
+    assert.equal((await cli(home, ['export', '--out', bundle, '--since', since, '--points', ids[0]!, ...base])).code, 2);
+    assert.equal((await cli(home, ['import', ...base])).code, 2, 'import needs a file');
+
+    const other = await makeSandbox();
+    const target = ['--workspace', other.ws, '--store', other.store];
+    const data = await fs.readFile(bundle);
+    data[Math.floor(data.length / 2)]! ^= 0x01;
+    await fs.writeFile(bundle, data);
+    const run = await cli(home, ['import', bundle, ...target]);
+    assert.equal(run.code, 1);
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /damaged \(its checksum does not match its content\)\. Nothing was changed\./);
+    assert.deepEqual(json<unknown[]>(await cli(home, ['list', '--json', ...target])), []);
+    assert.deepEqual(await packFiles(other.store), []);
+  });
+
+  test('adopt: --from a store, and without it the store of the moved folder found in the editor\'s storage (the server\'s meta.json layout)', async () => {
+    const { sb, home, base, ids } = await project();
+    // the project was opened in a VS Code Server: its storage folder has meta.json, no workspace.json
+    const storage = path.join(home, '.vscode-server', 'data', 'User', 'workspaceStorage');
+    const oldWorkspaceDir = path.join(storage, 'a1b2c3');
+    await fs.mkdir(oldWorkspaceDir, { recursive: true });
+    await fs.writeFile(path.join(oldWorkspaceDir, 'meta.json'), JSON.stringify({ id: 'a1b2c3', name: 'ws' }));
+    await fs.rename(sb.store, path.join(oldWorkspaceDir, EXTENSION_ID));
+    // the tool finds that store for the folder by the folder its points recorded
+    assert.equal(json<unknown[]>(await cli(home, ['list', '--json', '--workspace', sb.ws])).length, 3);
+
+    // the folder is renamed, and opened again: a new, empty store
+    const moved = path.join(sb.root, 'ws-renamed');
+    await fs.rename(sb.ws, moved);
+    const newWorkspaceDir = path.join(storage, 'd4e5f6');
+    await fs.mkdir(path.join(newWorkspaceDir, EXTENSION_ID), { recursive: true });
+    await fs.writeFile(path.join(newWorkspaceDir, 'meta.json'), JSON.stringify({ id: 'd4e5f6', name: 'ws-renamed' }));
+    const newStore = path.join(newWorkspaceDir, EXTENSION_ID);
+    const target = ['--workspace', moved, '--store', newStore];
+    const adopted = ok(await cli(home, ['adopt', ...target]));
+    assert.match(adopted.stdout, /^Adopted 3 points from .*a1b2c3/);
+    assert.deepEqual(json<Array<{ id: string }>>(await cli(home, ['list', '--json', ...target])).map((p) => p.id), [...ids].reverse());
+    assert.ok(await exists(path.join(oldWorkspaceDir, EXTENSION_ID, 'moved.json')));
+    // nothing left to adopt
+    const again = await cli(home, ['adopt', ...target]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /No store of a moved folder was found/);
+    void base;
+  });
+
+  test('adopt --from: refused while the old folder is still in use (the editor holds its lock), then adopted', async () => {
+    const { sb, home, ids } = await project();
+    const moved = path.join(sb.root, 'moved');
+    await fs.rename(sb.ws, moved);
+    const other = await makeSandbox();
+    const target = ['--workspace', moved, '--store', other.store];
+    await fs.mkdir(path.join(sb.store, 'store.lock'));
+    const busy = await cli(home, ['adopt', '--from', sb.store, ...target]);
+    assert.equal(busy.code, 1);
+    assert.match(busy.stderr, /in use by another window/);
+    await fs.rmdir(path.join(sb.store, 'store.lock'));
+    assert.equal(json<{ adopted: string[] }>(await cli(home, ['adopt', '--from', sb.store, '--json', ...target])).adopted.length, ids.length);
+  });
+});

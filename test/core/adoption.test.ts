@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { StateError } from '../../src/core/errors';
+import { RecoveryStore } from '../../src/core/recoveryStore';
+import { adoptStore, findMovedStores, folderFiles, matchScore, MOVED_MARKER, type FolderFiles } from '../../src/core/transfer';
+import { cleanupAll, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+const stores: RecoveryStore[] = [];
+after(async () => {
+  for (const s of stores) await s.close().catch(() => undefined);
+});
+
+async function open(storeDir: string, folder: string): Promise<RecoveryStore> {
+  const store = await RecoveryStore.open({ storeDir, roots: [{ name: path.basename(folder), path: folder }], actor: 'test:adopt' });
+  stores.push(store);
+  return store;
+}
+
+async function currentFiles(store: RecoveryStore): Promise<FolderFiles> {
+  return store.persistence.withCurrentTree((objects, root) => folderFiles(objects, root));
+}
+
+/** A project `my-app` with two points in store `old`, then moved to `my-app-2`, which has an empty store `new`. */
+async function movedProject(): Promise<{ sb: Sandbox; oldStore: string; newStore: string; moved: string; firstId: string; firstFiles: Record<string, string> }> {
+  const sb = await makeSandbox('rp-adopt-');
+  const original = path.join(sb.root, 'my-app');
+  await writeFiles(original, { 'README.md': '# app\n', 'src/a.ts': 'a\n', 'src/b.ts': 'b\n', 'src/c.ts': 'c\n' });
+  const oldStore = path.join(sb.root, 'storage-1', 'ext');
+  const before = await open(oldStore, original);
+  const firstId = (await before.recovery.createRecoveryPoint())!.id;
+  const firstFiles = await readFiles(original);
+  await writeFiles(original, { 'src/a.ts': 'a, changed\n' });
+  await before.recovery.createRecoveryPoint();
+  await before.close();
+  const moved = path.join(sb.root, 'my-app-2');
+  await fs.rename(original, moved);
+  return { sb, oldStore, newStore: path.join(sb.root, 'storage-2', 'ext'), moved, firstId, firstFiles };
+}
+
+/** A process that holds a store's lock until killed. */
+async function holdLock(storeDir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-e', `require('proper-lockfile').lock(${JSON.stringify(storeDir)}, { lockfilePath: ${JSON.stringify(path.join(storeDir, 'store.lock'))}, realpath: false, update: 1000, stale: 10000 }).then(() => { console.log('locked'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+    child.on('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+  });
+  return child;
+}
+
+describe('adopting the store of a moved folder', () => {
+  test('matching: a renamed folder matches by relative path and content, not by its name', () => {
+    const current: FolderFiles = new Map([['my-app-2', new Map([['a', 'h1'], ['b', 'h2'], ['c', 'h3'], ['d', 'h4']])]]);
+    const candidate: FolderFiles = new Map([['my-app', new Map([['a', 'h1'], ['b', 'h2'], ['c', 'other']])], ['docs', new Map([['a', 'h1']])]]);
+    assert.deepEqual(matchScore(current, candidate), { matched: 2, total: 4, share: 0.5 });
+    assert.equal(matchScore(current, new Map()).share, 0);
+    assert.equal(matchScore(new Map(), candidate).share, 0);
+  });
+
+  test('the store of the moved folder is found, adopted, and its points restore byte for byte in the new place', async () => {
+    const p = await movedProject();
+    const target = await open(p.newStore, p.moved);
+    const found = await findMovedStores([p.oldStore, p.newStore], await currentFiles(target));
+    assert.equal(found.length, 1);
+    assert.equal(found[0]!.storeDir, p.oldStore);
+    assert.deepEqual(found[0]!.recordedFolders, [path.join(p.sb.root, 'my-app')]);
+    assert.deepEqual(found[0]!.score, { matched: 4, total: 4, share: 1 });
+    const oldPacks = await packFiles(p.oldStore);
+    const inodes = await Promise.all(oldPacks.map(async (f) => (await fs.stat(f)).ino));
+
+    const result = await adoptStore(target.persistence, p.oldStore);
+    assert.equal(result.adopted.length, 2);
+    assert.deepEqual(result.leftBehind, []);
+    const listed = await target.recovery.listRecoveryPoints();
+    assert.deepEqual(listed.map((x) => x.id).reverse(), result.adopted);
+    // moved, not copied: the same files (inodes) now in the new store, none left in the old one
+    assert.deepEqual((await Promise.all((await packFiles(p.newStore)).map(async (f) => (await fs.stat(f)).ino))).sort(), inodes.sort());
+    assert.deepEqual(await packFiles(p.oldStore), []);
+    // the old location: no points, and a marker saying where they went
+    const marker = JSON.parse(await fs.readFile(path.join(p.oldStore, MOVED_MARKER), 'utf8'));
+    assert.equal(marker.movedTo, p.newStore);
+    const oldAgain = await open(p.oldStore, path.join(p.sb.root, 'my-app'));
+    assert.deepEqual(await oldAgain.recovery.listRecoveryPoints(), []);
+    assert.ok((await oldAgain.recovery.verify()).ok);
+    assert.ok((await target.recovery.verify()).ok);
+    assert.deepEqual(await findMovedStores([p.oldStore], await currentFiles(target)), []);
+
+    assert.ok((await target.persistence.audit.read()).some((e) => e.action === 'adopt'));
+    // The points name the folder "my-app": mapping them onto a renamed folder is the restore plan's
+    // work (issue #10's first part); here the folder is opened under the points' name.
+    await target.close();
+    const renamed = await RecoveryStore.open({ storeDir: p.newStore, roots: [{ name: 'my-app', path: p.moved }], actor: 'test:adopt' });
+    stores.push(renamed);
+    await renamed.recovery.restore(p.firstId);
+    assert.deepEqual(await readFiles(p.moved), p.firstFiles);
+  });
+
+  test('not offered: a folder that still holds its files, a store of other files, an empty store', async () => {
+    const p = await movedProject();
+    const target = await open(p.newStore, p.moved);
+    // the old folder is back (a copy, not a move): its store stays its own
+    await fs.cp(p.moved, path.join(p.sb.root, 'my-app'), { recursive: true });
+    assert.deepEqual(await findMovedStores([p.oldStore], await currentFiles(target)), []);
+    await fs.rm(path.join(p.sb.root, 'my-app'), { recursive: true });
+    // other content: under half of the current files match
+    await writeFiles(p.moved, { 'src/a.ts': 'x\n', 'src/b.ts': 'y\n', 'src/c.ts': 'z\n' });
+    assert.deepEqual(await findMovedStores([p.oldStore], await currentFiles(target)), []);
+    await writeFiles(p.moved, { 'src/b.ts': 'b\n', 'src/c.ts': 'c\n' });
+    assert.equal((await findMovedStores([p.oldStore], await currentFiles(target))).length, 1);
+    // an empty store and a missing folder are passed over
+    await fs.mkdir(path.join(p.sb.root, 'storage-3', 'ext', 'points'), { recursive: true });
+    assert.equal((await findMovedStores([path.join(p.sb.root, 'storage-3', 'ext'), path.join(p.sb.root, 'nowhere'), p.oldStore], await currentFiles(target))).length, 1);
+  });
+
+  test('refused while a live process holds the old store\'s lock; nothing moves; adopted once it lets go', async () => {
+    const p = await movedProject();
+    const target = await open(p.newStore, p.moved);
+    const holder = await holdLock(p.oldStore);
+    try {
+      await assert.rejects(adoptStore(target.persistence, p.oldStore), (e: unknown) => e instanceof StateError && /in use by another window/.test(e.message));
+      assert.deepEqual(await target.recovery.listRecoveryPoints(), []);
+      assert.equal((await packFiles(p.oldStore)).length, 2);
+      assert.ok(!(await exists(path.join(p.oldStore, MOVED_MARKER))));
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+    }
+    // a killed holder's lock is not "held by a live owner" once stale; proper-lockfile's own stale rule decides
+    await fs.rm(path.join(p.oldStore, 'store.lock'), { recursive: true, force: true });
+    assert.equal((await adoptStore(target.persistence, p.oldStore)).adopted.length, 2);
+  });
+
+  test('an adoption run again after it was interrupted completes it without listing a point twice', async () => {
+    const p = await movedProject();
+    const target = await open(p.newStore, p.moved);
+    await fs.mkdir(path.join(p.newStore, 'objects'), { recursive: true });
+    // interrupted after the packs were linked and the points listed here, before the old store let go
+    for (const pack of await packFiles(p.oldStore)) await fs.link(pack, path.join(p.newStore, 'objects', path.basename(pack)));
+    for (const name of (await fs.readdir(path.join(p.oldStore, 'points'))).filter((n) => n !== 'index.json')) {
+      await fs.copyFile(path.join(p.oldStore, 'points', name), path.join(p.newStore, 'points', name));
+    }
+    const result = await adoptStore(target.persistence, p.oldStore);
+    assert.equal(result.adopted.length, 0);
+    assert.equal(result.alreadyHere.length, 2);
+    assert.equal((await target.recovery.listRecoveryPoints()).length, 2);
+    assert.deepEqual(await packFiles(p.oldStore), []);
+    assert.ok((await target.recovery.verify()).ok);
+  });
+});

@@ -1,0 +1,124 @@
+// Moving history in the real extension host: Export/Import Recovery Points… through their dialogs,
+// and continuing the history of a moved folder found in the real workspace-storage folders.
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { RecoveryStore } from '../../../src/core';
+import { assertPromptsUsed, EXTENSION_ID, FIXTURE, getApi, listPoints, resetAll, run, store, writeFile, type Api } from './helpers';
+
+suite('moving history', () => {
+  let api: Api;
+  const made: string[] = [];
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(async () => {
+    await resetAll(api);
+  });
+  teardown(() => {
+    for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+    assertPromptsUsed(api);
+  });
+
+  function tempDir(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  }
+
+  test('Export Recovery Points… then Import Recovery Points… brings back a deleted point; a damaged bundle changes nothing', async () => {
+    writeFile('src/notes.txt', 'exported version\n');
+    const point = (await store(api).recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'to export' }))!;
+    await api.model!.refresh();
+    const bundle = path.join(tempDir('rp-host-bundle-'), 'history.rpbundle');
+    api.prompts.answerNext({ pickMany: 'all' }, { file: bundle });
+    const exported = await run<{ points: string[] }>('export');
+    assert.equal(exported.points.length, 2);
+    assert.ok(fs.statSync(bundle).size > 0);
+    assert.equal(api.prompts.history[1]!.kind, 'file');
+
+    await store(api).recovery.deletePoints([point.id]);
+    api.prompts.answerNext({ file: bundle });
+    const imported = await run<{ added: string[]; skipped: string[] }>('import');
+    assert.deepEqual(imported.added, [point.id]);
+    assert.equal(imported.skipped.length, 1);
+    const listed = await listPoints(api);
+    assert.equal(listed.find((p) => p.id === point.id)?.label, 'to export');
+    assert.ok(api.model!.find(point.id), 'the view lists the imported point');
+
+    const damaged = fs.readFileSync(bundle);
+    damaged[Math.floor(damaged.length / 2)]! ^= 0x40;
+    fs.writeFileSync(bundle, damaged);
+    await store(api).recovery.deletePoints([point.id]);
+    api.prompts.answerNext({ file: bundle });
+    assert.equal(await run('import'), undefined, 'the error is shown, not thrown');
+    assert.ok(!(await listPoints(api)).some((p) => p.id === point.id), 'nothing was imported');
+  });
+
+  /**
+   * Beside this window's storage folder: the storage folder of a folder that no longer exists (it was
+   * moved), naming it in workspace.json and meta.json, with a store made from this folder's files.
+   */
+  async function movedFolderStore(): Promise<{ storeDir: string; oldFolder: string; ids: string[] }> {
+    const workspaceStorage = path.dirname(path.dirname(store(api).persistence.layout.root));
+    const workspaceDir = fs.mkdtempSync(path.join(workspaceStorage, 'rp-moved-'));
+    made.push(workspaceDir);
+    const oldFolder = path.join(tempDir('rp-host-old-'), 'old-app');
+    fs.cpSync(FIXTURE, oldFolder, { recursive: true });
+    fs.writeFileSync(path.join(workspaceDir, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(oldFolder).href }));
+    fs.writeFileSync(path.join(workspaceDir, 'meta.json'), JSON.stringify({ id: path.basename(workspaceDir), name: 'old-app' }));
+    const storeDir = path.join(workspaceDir, EXTENSION_ID);
+    const old = await RecoveryStore.open({ storeDir, roots: [{ name: 'old-app', path: oldFolder }], actor: 'test:old-window' });
+    const ids: string[] = [];
+    try {
+      ids.push((await old.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'old history' }))!.id);
+      fs.writeFileSync(path.join(oldFolder, 'README.md'), `${fs.readFileSync(path.join(FIXTURE, 'README.md'), 'utf8')}\nedited before the move\n`);
+      ids.push((await old.recovery.createRecoveryPoint())!.id);
+      fs.writeFileSync(path.join(oldFolder, 'README.md'), fs.readFileSync(path.join(FIXTURE, 'README.md')));
+      ids.push((await old.recovery.createRecoveryPoint())!.id);
+    } finally {
+      await old.close();
+    }
+    fs.rmSync(oldFolder, { recursive: true });
+    return { storeDir, oldFolder, ids };
+  }
+
+  test('the store of a moved folder is offered in one notification and adopted on "Continue History"', async () => {
+    const moved = await movedFolderStore();
+    api.prompts.answerNext({ button: 'Continue History' });
+    const result = await api.movedHistory!.offer();
+    assert.ok(result, 'the history was adopted');
+    assert.deepEqual(result.adopted, moved.ids);
+    const question = api.prompts.history[0]!;
+    assert.equal(question.kind, 'message');
+    assert.match(question.text, /old-app, which was moved or renamed \(100 % of the files match\)\. Continue its history here \(3 recovery points\)\?/);
+    const listed = await listPoints(api);
+    for (const id of moved.ids) assert.ok(listed.some((p) => p.id === id), `point ${id} is listed here`);
+    assert.ok(api.model!.find(moved.ids[0]!), 'the view shows the adopted points');
+    assert.ok((await store(api).recovery.verify()).ok, 'the store is healthy after the adoption');
+    // the old storage folder: no points, no packs, a marker naming this store
+    assert.equal(JSON.parse(fs.readFileSync(path.join(moved.storeDir, 'moved.json'), 'utf8')).movedTo, store(api).persistence.layout.root);
+    assert.deepEqual(fs.readdirSync(path.join(moved.storeDir, 'objects')).filter((n) => n.endsWith('.pack')), []);
+    assert.deepEqual(fs.readdirSync(path.join(moved.storeDir, 'points')).filter((n) => n !== 'index.json'), []);
+    // offered once: nothing is left to offer
+    assert.equal(await api.movedHistory!.offer(), undefined);
+  });
+
+  test('"Not Now" changes nothing; a store whose window is still open is never offered', async () => {
+    const moved = await movedFolderStore();
+    api.prompts.answerNext({ button: 'Not Now' });
+    assert.equal(await api.movedHistory!.offer(), undefined);
+    assert.equal(api.prompts.history.length, 1);
+    assert.ok(!(await listPoints(api)).some((p) => moved.ids.includes(p.id)));
+    assert.equal(fs.readdirSync(path.join(moved.storeDir, 'points')).filter((n) => n !== 'index.json').length, 3);
+
+    // a live window holds vscode.lock in that storage folder (touched every second): not offered, not asked
+    fs.writeFileSync(path.join(path.dirname(moved.storeDir), 'vscode.lock'), JSON.stringify({ pid: process.pid, willReleaseAt: 0 }));
+    assert.equal(await api.movedHistory!.offer(), undefined);
+    assert.equal(api.prompts.history.length, 1, 'no second question');
+    assert.ok(!fs.existsSync(path.join(moved.storeDir, 'moved.json')));
+  });
+});
