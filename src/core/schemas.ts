@@ -103,7 +103,8 @@ function migrateState(raw: unknown): unknown {
   return raw;
 }
 
-export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'startup']);
+/** `restore`: the workspace as a restore (or an undo) left it. */
+export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'restore', 'startup']);
 export type Trigger = z.infer<typeof triggerSchema>;
 
 export const workspaceRootSchema = z.object({ name: z.string().min(1), path: z.string().min(1) });
