@@ -10,6 +10,7 @@ export { StoreLock } from './storeLock';
 export { ObjectStore, ObjectBatch, type ObjectReader, type ObjectWriter, type ObjectStoreStats } from './objects/objectStore';
 export { AuditLog } from './state/auditLog';
 export { PersistenceManager, type PersistenceOptions } from './state/persistenceManager';
+export { OtherWindowSaves } from './state/otherWindowSaves';
 export { StateManager, type StateChange } from './state/stateManager';
 export { mergeStatePatch, patchBetween, type StatePatch } from './state/stateMerge';
 export type { SnapshotOptions, StateRepository } from './state/stateRepository';

@@ -249,3 +249,14 @@ export const snapshotDocument: DocumentType<ContextSnapshot> = {
 };
 export const pointIndexDocument: DocumentType<PointIndex> = { name: 'point index', schema: pointIndexSchema, maxBytes: 64 * 1024 * 1024 };
 export const captureCacheDocument: DocumentType<CaptureCacheDocument> = { name: 'capture cache', schema: captureCacheSchema };
+
+/** Files one window saved lately, with the size and modification time each save left: how another window tells such a change from one made outside the editor. */
+export const recentSavesSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  actor: z.string().max(200),
+  saves: z
+    .array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().nonnegative(), mtimeMs: z.number(), at: z.number() }))
+    .max(1000),
+});
+export type RecentSaves = z.infer<typeof recentSavesSchema>;
+export const recentSavesDocument: DocumentType<RecentSaves> = { name: 'recent saves', schema: recentSavesSchema, maxBytes: 1024 * 1024 };

@@ -25,6 +25,8 @@ export interface RestoreOptions {
   readonly changedPaths?: readonly string[];
   readonly signal?: AbortSignal;
   readonly onProgress?: (message: string) => void;
+  /** This restore undoes the restore of that point (its id): names the safety point and the result after it. */
+  readonly undoOf?: string;
 }
 
 export interface RestoreResult {
@@ -133,14 +135,11 @@ export class RecoveryManager {
   }
 
   async restore(snapshotId: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-    return this.restoreAs(snapshotId, options, undefined);
-  }
-
-  /** `undoOf`: this restore undoes the restore of that point (`null`: of a point no longer listed); names the points it makes. */
-  private async restoreAs(snapshotId: string, options: RestoreOptions, undoOf: PointSummary | null | undefined): Promise<RestoreResult> {
     return this.metrics.time(`restore (${options.changedPaths ? 'hint' : 'full'})`, () =>
       this.persistence.lock.run(async () => {
         const target = await this.persistence.requireSnapshot(snapshotId);
+        // `null`: an undo of a point no longer listed
+        const undoOf = options.undoOf === undefined ? undefined : ((await this.persistence.listSnapshots()).find((p) => p.id === options.undoOf) ?? null);
         const { objects, cache } = await this.persistence.open();
         const missing = await findMissing(objects, target.root, new Map());
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
@@ -270,8 +269,7 @@ export class RecoveryManager {
       const state = await this.currentState();
       const last = state.lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
-      const undone = (await this.persistence.listSnapshots()).find((p) => p.id === last.restoredPointId) ?? null;
-      return this.restoreAs(last.safetyPointId, { ...options, paths: last.paths ?? undefined }, undone);
+      return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined, undoOf: last.restoredPointId });
     });
   }
 
