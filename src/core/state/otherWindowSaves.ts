@@ -7,6 +7,8 @@ import { recentSavesDocument, SCHEMA_VERSION, type RecentSaves } from '../schema
 
 /** How long a save is remembered: longer than the quiet time before another window records a change on disk. */
 const REMEMBER_MS = 2 * 60_000;
+/** A window's document not written for this long belongs to a window long closed. */
+const FORGET_WINDOW_MS = 24 * 60 * 60_000;
 
 /**
  * Saves shared between the windows of one folder (they share the store). Each window writes the files
@@ -55,6 +57,11 @@ export class OtherWindowSaves {
     const stamps = new Map<string, Array<{ size: number; mtimeMs: number }>>();
     for (const name of names) {
       try {
+        // the document of a window closed long ago: removed, so the folder does not grow with every window
+        if (now - (await fs.stat(path.join(this.dir, name))).mtimeMs > FORGET_WINDOW_MS) {
+          await fs.rm(path.join(this.dir, name), { force: true });
+          continue;
+        }
         const document = await readDocument(path.join(this.dir, name), recentSavesDocument);
         for (const save of document?.saves ?? []) {
           if (now - save.at > REMEMBER_MS) continue;
