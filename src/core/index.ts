@@ -10,7 +10,8 @@ export { StoreLock, isStoreLockHeld } from './storeLock';
 export { checkStorePlacement } from './storePlacement';
 export { ObjectStore, ObjectBatch, type ObjectReader, type ObjectWriter, type ObjectStoreStats } from './objects/objectStore';
 export { AuditLog } from './state/auditLog';
-export { PersistenceManager, describeChanges, type PersistenceOptions } from './state/persistenceManager';
+export { PersistenceManager, type PersistenceOptions } from './state/persistenceManager';
+export { OtherWindowSaves } from './state/otherWindowSaves';
 export { StateManager, type StateChange } from './state/stateManager';
 export { mergeStatePatch, patchBetween, type StatePatch } from './state/stateMerge';
 export type { SnapshotOptions, StateRepository } from './state/stateRepository';
@@ -22,3 +23,4 @@ export { toPointPath, splitPointPath, isUnder } from './recovery/workspacePaths'
 export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
 export * from './capture';
 export * from './transfer';
+export * from './pointNames';

@@ -106,7 +106,8 @@ function migrateState(raw: unknown): unknown {
   return raw;
 }
 
-export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'startup']);
+/** `restore`: the workspace as a restore (or an undo) left it. */
+export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'restore', 'startup']);
 export type Trigger = z.infer<typeof triggerSchema>;
 
 export const workspaceRootSchema = z.object({
@@ -256,3 +257,14 @@ export const snapshotDocument: DocumentType<ContextSnapshot> = {
 };
 export const pointIndexDocument: DocumentType<PointIndex> = { name: 'point index', schema: pointIndexSchema, maxBytes: 64 * 1024 * 1024 };
 export const captureCacheDocument: DocumentType<CaptureCacheDocument> = { name: 'capture cache', schema: captureCacheSchema };
+
+/** Files one window saved lately, with the size and modification time each save left: how another window tells such a change from one made outside the editor. */
+export const recentSavesSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  actor: z.string().max(200),
+  saves: z
+    .array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().nonnegative(), mtimeMs: z.number(), at: z.number() }))
+    .max(1000),
+});
+export type RecentSaves = z.infer<typeof recentSavesSchema>;
+export const recentSavesDocument: DocumentType<RecentSaves> = { name: 'recent saves', schema: recentSavesSchema, maxBytes: 1024 * 1024 };

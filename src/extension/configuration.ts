@@ -2,6 +2,8 @@ import * as vscode from 'vscode';
 import type { CaptureRules, RetentionPolicy } from '../core';
 
 export const SECTION = 'recoveryPoints';
+/** The settings that choose which files a point captures. */
+export const CAPTURE_RULE_SETTINGS = ['exclude', 'respectGitignore', 'excludeSecrets', 'maxFileSizeMB'].map((key) => `${SECTION}.${key}`);
 
 /** Typed reads of the `recoveryPoints.*` settings. */
 export class Configuration {
@@ -23,6 +25,10 @@ export class Configuration {
   }
   get mergeWindowMs(): number {
     return clamp(this.config.get<number>('mergeWindowSeconds', 5), 0, 600) * 1000;
+  }
+  /** While saves keep coming, a point is made at least this often (each save restarts the merge window). */
+  get mergeWindowMaxMs(): number {
+    return clamp(this.config.get<number>('mergeWindowMaxSeconds', 60), 1, 3600) * 1000;
   }
   get restoreEditorLayout(): boolean {
     return this.config.get<boolean>('restoreEditorLayout', false);

@@ -27,6 +27,7 @@ export interface RecoveryPointsApi {
   /** The tree view's data (day → point → changed files) and the view itself. */
   readonly tree: PointsTreeProvider | undefined;
   readonly view: vscode.TreeView<unknown> | undefined;
+  readonly statusBar: RecoveryStatusBar | undefined;
   /** Every question asked of the person; tests script the answers with `prompts.answerNext(...)`. */
   readonly prompts: Prompts;
   readonly ready: Promise<void>;
@@ -47,6 +48,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   tree: PointsTreeProvider | undefined;
   view: vscode.TreeView<unknown> | undefined;
   movedHistory: MovedHistory | undefined;
+  statusBar: RecoveryStatusBar | undefined;
   readonly prompts = new Prompts();
   private session: SessionTracker | undefined;
   readonly ready: Promise<void>;
@@ -88,7 +90,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const tree = (this.tree = this.own(new PointsTreeProvider(store, model, folders, log)));
       const view = this.own(vscode.window.createTreeView('recoveryPoints.points', { treeDataProvider: tree, showCollapseAll: true }));
       this.view = view as vscode.TreeView<unknown>;
-      const statusBar = this.own(new RecoveryStatusBar(model, () => config.automatic));
+      const statusBar = (this.statusBar = this.own(new RecoveryStatusBar(model, () => config.automatic, auto)));
       this.own(vscode.workspace.registerTextDocumentContentProvider(POINT_SCHEME, new PointContentProvider(store)));
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
@@ -166,6 +168,6 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
   const needFolder = () => {
     throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
   };
-  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'toggleAutomatic', 'refresh', 'openChange', 'export', 'import'];
+  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'toggleAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending'];
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
 }

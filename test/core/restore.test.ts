@@ -99,7 +99,16 @@ describe('restore', () => {
     const state = await store.state.getState();
     assert.equal(state.lastRestore?.safetyPointId, safety.id);
     assert.equal(state.lastRestore?.restoredPointId, point.id);
-    assert.equal(state.newestPointId, safety.id);
+    // The workspace as the restore left it is a point of its own, named after the point restored.
+    assert.ok(result.restoredPointId, 'the restore made a point of its result');
+    const restoredPoint = (await store.persistence.loadSnapshot(result.restoredPointId))!;
+    assert.equal(restoredPoint.trigger, 'restore');
+    assert.equal(restoredPoint.parentId, safety.id);
+    assert.equal(restoredPoint.root, await store.persistence.withCurrentTree(async (_objects, root) => root), 'it holds the files as they are now');
+    const written = result.outcome.written.length + result.outcome.removed.length;
+    assert.equal(restoredPoint.summary, `Restored 'First recovery point' (${written} files)`);
+    assert.equal(safety.summary, `Before restoring 'First recovery point'`);
+    assert.equal(state.newestPointId, restoredPoint.id);
     const audit = (await auditEntries(store)).filter((e) => e.action === 'restore');
     assert.equal(audit.length, 1);
     assert.equal(audit[0]!.pointId, point.id);
@@ -109,6 +118,11 @@ describe('restore', () => {
     const undone = await store.recovery.undoLastRestore();
     assert.equal(undone.point.id, safety.id);
     assert.deepEqual(await readFiles(sb.ws), mutated);
+    // Flat names: the undo's points name the restore they undo, never "Before restoring 'Before restoring …'".
+    assert.equal((await store.persistence.loadSnapshot(undone.safetyPointId))!.summary, `Before undoing the restore of 'First recovery point'`);
+    const undonePoint = (await store.persistence.loadSnapshot(undone.restoredPointId!))!;
+    assert.equal(undonePoint.summary, `Undid restore of 'First recovery point' (${undone.outcome.written.length + undone.outcome.removed.length} files)`);
+    assert.equal(undonePoint.root, await store.persistence.withCurrentTree(async (_objects, root) => root));
     await canaryIntact(sb);
   });
 

@@ -61,7 +61,7 @@ describe('restore with a hint-mode safety point', () => {
     await writeFiles(sb.ws, { 'a.txt': 'a3\n' });
     const elsewhere = (await other.recovery.createRecoveryPoint(undefined, { changedPaths: [abs(sb, 'a.txt')] }))!;
     const last = (await auditEntries(other)).filter((e) => e.action === 'create').at(-1)!;
-    assert.equal(last.details?.mode, 'full', 'another process does not know what the restore wrote');
+    assert.equal(last.details?.mode, 'hint', 'the restore\'s result is a point of its own: another process builds on it with a hint');
     assert.equal(elsewhere.root, await other.persistence.withCurrentTree(async (_objects, root) => root));
   });
 

@@ -4,6 +4,7 @@ import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { readDocument, removeStaleDocumentTemporaries } from '../documents';
+import { restoredPointName, safetyPointName } from '../pointNames';
 import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
@@ -25,6 +26,8 @@ export interface RestoreOptions {
   readonly changedPaths?: readonly string[];
   readonly signal?: AbortSignal;
   readonly onProgress?: (message: string) => void;
+  /** This restore undoes the restore of that point (its id): names the safety point and the result after it. */
+  readonly undoOf?: string;
 }
 
 export interface RestoreResult {
@@ -32,6 +35,8 @@ export interface RestoreResult {
   readonly state: ContextState;
   readonly point: PointSummary;
   readonly safetyPointId: string;
+  /** The point of the workspace as the restore left it (`undefined`: nothing changed, or it could not be made; see the log). */
+  readonly restoredPointId: string | undefined;
   /** How the safety point was captured: over the hinted and planned paths, or by a full scan. */
   readonly safetyCapture: 'hint' | 'full';
   readonly plan: RestorePlan;
@@ -141,6 +146,8 @@ export class RecoveryManager {
     return this.metrics.time(`restore (${options.changedPaths ? 'hint' : 'full'})`, () =>
       this.persistence.lock.run(async () => {
         const target = await this.persistence.requireSnapshot(snapshotId);
+        // `null`: an undo of a point no longer listed
+        const undoOf = options.undoOf === undefined ? undefined : ((await this.persistence.listSnapshots()).find((p) => p.id === options.undoOf) ?? null);
         const { objects, cache } = await this.persistence.open();
         const missing = await findMissing(objects, target.root, new Map());
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
@@ -151,7 +158,7 @@ export class RecoveryManager {
         const planAgainst = async (current: string) => planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope);
         options.onProgress?.('Creating a safety point of the current files');
         const hint = options.changedPaths ? await this.safetyHint(mapped, scope, options.changedPaths) : undefined;
-        let safety = await this.safetyPoint(target, hint);
+        let safety = await this.safetyPoint(target, hint, undoOf);
         let plan = await planAgainst(safety.snapshot.root);
         options.onProgress?.(CHECKING_MESSAGE);
         let check = await checkPlanOnDisk(roots, plan, cache, options.signal);
@@ -160,7 +167,7 @@ export class RecoveryManager {
           // edit while the safety point was made): capture everything and plan again.
           this.persistence.logger.warn(`${check.changed.length} file(s) to restore changed while the safety point was made (${check.changed[0]}); making a full safety point.`);
           options.onProgress?.('Creating a safety point of the current files');
-          safety = await this.safetyPoint(target, undefined);
+          safety = await this.safetyPoint(target, undefined, undoOf);
           plan = await planAgainst(safety.snapshot.root);
           options.onProgress?.(CHECKING_MESSAGE);
           check = await checkPlanOnDisk(roots, plan, cache, options.signal);
@@ -194,7 +201,8 @@ export class RecoveryManager {
           pointId: target.id,
           details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
         });
-        return { state: target.state, point: target, safetyPointId: safetyId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
+        const restoredPointId = await this.restoredPoint(target, plan, outcome, undoOf);
+        return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
       }),
     );
   }
@@ -221,12 +229,35 @@ export class RecoveryManager {
     return hint;
   }
 
+  /**
+   * Records the workspace as the restore left it, as a point of its own, so that later points describe
+   * only what happened after it. Its capture looks at the paths of the plan (on top of the safety point,
+   * which holds everything else); a failure is logged, not thrown: the files are restored.
+   */
+  private async restoredPoint(target: ContextSnapshot, plan: RestorePlan, outcome: RestoreOutcome, undoOf: PointSummary | null | undefined): Promise<string | undefined> {
+    const files = outcome.written.length + outcome.removed.length;
+    if (files === 0) return undefined;
+    try {
+      const point = await this.persistence.createSnapshot(await this.currentState(), {
+        trigger: 'restore',
+        summary: restoredPointName(target, files, undoOf).slice(0, 500),
+        changedPaths: planPaths(this.persistence.workspaceRoots, plan),
+        skipIfUnchanged: true,
+      });
+      if (point) await this.stateManager?.updateState({ newestPointId: point.id });
+      return point?.id;
+    } catch (error) {
+      this.persistence.logger.warn(`The files are restored, but the point recording them could not be made (${describeCause(error)}); the next point will.`);
+      return undefined;
+    }
+  }
+
   /** Creates the safety point (in hint mode over `hint` when given and the store can use it). */
-  private async safetyPoint(target: ContextSnapshot, hint: readonly string[] | undefined): Promise<{ snapshot: ContextSnapshot; capture: 'hint' | 'full' }> {
+  private async safetyPoint(target: ContextSnapshot, hint: readonly string[] | undefined, undoOf: PointSummary | null | undefined): Promise<{ snapshot: ContextSnapshot; capture: 'hint' | 'full' }> {
     let capture: 'hint' | 'full' = 'full';
     const snapshot = await this.persistence.createSnapshot(await this.currentState(), {
       trigger: 'before-restore',
-      summary: `Before restoring ${target.label ? `"${target.label}"` : target.summary}`.slice(0, 500),
+      summary: safetyPointName(target, undoOf).slice(0, 500),
       changedPaths: hint,
       onCaptureMode: (mode) => (capture = mode),
     });
@@ -265,7 +296,7 @@ export class RecoveryManager {
       const state = await this.currentState();
       const last = state.lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
-      return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined });
+      return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined, undoOf: last.restoredPointId });
     });
   }
 

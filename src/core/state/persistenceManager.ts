@@ -3,7 +3,7 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
+import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, diffTrees, type CaptureRules, type SkippedPath } from '../capture';
 import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
@@ -26,6 +26,7 @@ import {
 import { StoreLayout } from '../storeLayout';
 import { StoreLock } from '../storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
+import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
 import type { SnapshotOptions, StateRepository } from './stateRepository';
 
@@ -604,23 +605,4 @@ function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): bo
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
-}
-
-/** "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files". */
-export function describeChanges(trigger: Trigger, changes: TreeDiff): string {
-  const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
-  const names = paths.slice(0, 3).map((p) => path.posix.basename(p));
-  const files = paths.length === 0 ? 'no changes' : paths.length <= 3 ? names.join(', ') : `${names.join(', ')} and ${(paths.length - 3).toLocaleString('en-US')} more`;
-  switch (trigger) {
-    case 'save':
-      return `Saved ${files}`;
-    case 'external':
-      return `Changed outside the editor: ${files}`;
-    case 'startup':
-      return `Changed while the editor was closed: ${files}`;
-    case 'before-restore':
-      return `Before restore (${files})`;
-    case 'manual':
-      return paths.length === 0 ? 'Created by hand' : `Created by hand: ${files}`;
-  }
 }

@@ -1,11 +1,27 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { BUILTIN_EXCLUDES, describeCause, isRestoreTempName, StateError, type RecoveryStore, type SnapshotOptions, type Trigger } from '../../core';
-import type { Configuration } from '../configuration';
+import {
+  BUILTIN_EXCLUDES,
+  describeCause,
+  editorOperationsName,
+  isRestoreTempName,
+  OtherWindowSaves,
+  otherWindowSaveName,
+  StateError,
+  switchedBranchName,
+  type EditorFileOperation,
+  type GitHead,
+  type RecoveryStore,
+  type SnapshotOptions,
+  type Trigger,
+} from '../../core';
+import { CAPTURE_RULE_SETTINGS, SECTION, type Configuration } from '../configuration';
 import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
 import type { WorkspaceFolders } from '../workspaceFolders';
+import { readGitHead, sameHead } from './gitHead';
+import { HintValidity } from './hintValidity';
 
 const EXTERNAL_QUIET_MS = 1500;
 const EXTERNAL_MAX_WAIT_MS = 10_000;
@@ -13,8 +29,6 @@ const EXTERNAL_MAX_WAIT_MS = 10_000;
 const OWN_WRITE_ECHO_MS = 10_000;
 /** Our own writes that never reported their end (an error) stop hiding events after this long. */
 const OWN_WRITE_MAX_MS = 5 * 60_000;
-/** Hints save a full walk; a full scan still runs this often, catching anything a watcher missed. */
-const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
 /** More changed paths than this are captured with a full scan. */
 const MAX_HINTS = 5_000;
 const CLEANUP_EVERY = 25;
@@ -34,6 +48,16 @@ export class AutoCapture implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly savedPaths = new Set<string>();
   private readonly externalPaths = new Set<string>();
+  /** Deletions, renames and creations done through the editor (the explorer) since the last outside-change point. */
+  private editorOperations: EditorFileOperation[] = [];
+  /** Each workspace folder's repository HEAD at the newest point: a change names the point "Switched branch …". */
+  private readonly heads = new Map<string, GitHead | undefined>();
+  private readonly validity: HintValidity;
+  private readonly otherWindows: OtherWindowSaves;
+  private readonly pendingChanged = new vscode.EventEmitter<void>();
+  /** Fires when a point starts or stops waiting (for the status bar). */
+  readonly onDidChangePending = this.pendingChanged.event;
+  private savesSince = 0;
   /** Files we wrote ourselves (a restore; a save when points on save are off): while the write runs (no stat yet), then with the size and mtime it left (null: deleted). */
   private readonly ownWrites = new Map<string, { until: number; stat?: FileStamp | null }>();
   private readonly echoChecks = new Set<Promise<void>>();
@@ -42,10 +66,9 @@ export class AutoCapture implements vscode.Disposable {
   private captureCount = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   private externalTimer: NodeJS.Timeout | undefined;
+  private headTimer: NodeJS.Timeout | undefined;
   private externalSince = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private lastFullScan = 0;
-  private fullScanNeeded = true;
   private errorShown = false;
   private pointsSinceCleanup = 0;
   private watchers: vscode.Disposable[] = [];
@@ -58,13 +81,35 @@ export class AutoCapture implements vscode.Disposable {
     private readonly model: PointsModel,
     private readonly log: Log,
   ) {
+    this.validity = new HintValidity(log);
+    this.otherWindows = new OtherWindowSaves(store.persistence.layout.savesDir, store.persistence.actor, log.forCore('capture'));
     vscode.workspace.onDidSaveTextDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
     vscode.workspace.onDidSaveNotebookDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
+    vscode.workspace.onDidDeleteFiles((e) => this.onEditorOperations(e.files.map((uri) => ({ kind: 'delete', path: uri.fsPath }))), undefined, this.disposables);
+    vscode.workspace.onDidCreateFiles((e) => this.onEditorOperations(e.files.map((uri) => ({ kind: 'create', path: uri.fsPath }))), undefined, this.disposables);
+    vscode.workspace.onDidRenameFiles((e) => this.onEditorOperations(e.files.map((f) => ({ kind: 'rename', from: f.oldUri.fsPath, to: f.newUri.fsPath }))), undefined, this.disposables);
+    vscode.workspace.onDidChangeConfiguration((event) => this.onSettingsChanged(event), undefined, this.disposables);
+    this.disposables.push(this.pendingChanged);
     this.createWatchers();
+    void this.readHeads();
+  }
+
+  /** Why the next point must check every file (`undefined`: the hints are complete). */
+  get hintGap(): string | undefined {
+    return this.validity.reason;
+  }
+
+  /** Changes waiting for their point (the merge window, or the quiet time after changes on disk). */
+  get pending(): { readonly files: number; readonly since: number } | undefined {
+    const files = new Set([...this.savedPaths, ...this.externalPaths]).size;
+    if (files === 0) return undefined;
+    const since = Math.min(...[this.savedPaths.size > 0 ? this.savesSince : Infinity, this.externalPaths.size > 0 ? this.externalSince : Infinity]);
+    return { files, since };
   }
 
   /** The watchers follow the workspace folders. */
   createWatchers(): void {
+    if (this.watchers.length > 0) this.validity.invalidate('the workspace folders changed');
     for (const w of this.watchers) w.dispose();
     this.watchers = vscode.workspace.workspaceFolders?.filter((f) => f.uri.scheme === 'file').map((folder) => {
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/*'));
@@ -86,7 +131,7 @@ export class AutoCapture implements vscode.Disposable {
   beginOwnWrites(paths: Iterable<string>): void {
     const until = Date.now() + OWN_WRITE_MAX_MS;
     for (const p of paths) this.ownWrites.set(p, { until });
-    this.fullScanNeeded = true;
+    this.validity.invalidate('a restore is writing files');
   }
 
   /**
@@ -116,7 +161,7 @@ export class AutoCapture implements vscode.Disposable {
    * What `createRecoveryPoint` and `restore` take as `changedPaths`.
    */
   changedSinceNewestPoint(): string[] | undefined {
-    if (this.disposed || this.fullScanNeeded || Date.now() - this.lastFullScan > FULL_SCAN_INTERVAL_MS) return undefined;
+    if (this.disposed || this.validity.reason !== undefined) return undefined;
     if (!this.config.onSave || !this.config.onExternalChange || this.echoChecks.size > 0) return undefined;
     const paths = new Set([...this.savedPaths, ...this.externalPaths]);
     for (const queued of this.capturing.values()) for (const p of queued) paths.add(p);
@@ -133,24 +178,62 @@ export class AutoCapture implements vscode.Disposable {
 
   private onSaved(uri: vscode.Uri): void {
     if (this.disposed || uri.scheme !== 'file' || !this.folders.toPointPath(uri)) return;
+    // Other windows of this folder learn that this change on disk was a save (their watchers see it too).
+    void stamp(uri.fsPath).then((saved) => saved && this.otherWindows.record([{ path: uri.fsPath, ...saved }]));
     // The save's own watcher event is not a change outside the editor. With points on save, the save
     // point captures the file (an event arriving after that point finds it unchanged: no point).
     this.externalPaths.delete(uri.fsPath);
     if (!this.config.onSave) {
+      this.validity.invalidate(this.config.automatic ? 'a file was saved while points on save are off' : 'a file was saved while automatic points are off');
       this.ownWrites.set(uri.fsPath, { until: Date.now() + OWN_WRITE_MAX_MS });
       void this.endOwnWrites([uri.fsPath]);
       return;
     }
+    const now = Date.now();
+    if (this.savedPaths.size === 0) this.savesSince = now;
     this.savedPaths.add(uri.fsPath);
     clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => this.runSaves(), this.config.mergeWindowMs);
+    // Each save restarts the merge window, but while saves keep coming a point is still made at least every mergeWindowMaxSeconds.
+    const wait = Math.min(this.config.mergeWindowMs, Math.max(0, this.savesSince + this.config.mergeWindowMaxMs - now));
+    this.saveTimer = setTimeout(() => this.runSaves(), wait);
+    this.pendingChanged.fire();
+  }
+
+  /** A deletion, rename or creation through the editor: its watcher events follow, and its point is named after it. */
+  private onEditorOperations(operations: EditorFileOperation[]): void {
+    if (this.disposed) return;
+    const inWorkspace = operations.filter((op) => [op.kind === 'rename' ? op.from : op.path, op.kind === 'rename' ? op.to : op.path].some((p) => this.folders.toPointPath(vscode.Uri.file(p))));
+    if (inWorkspace.length === 0) return;
+    if (!this.config.onExternalChange) {
+      this.validity.invalidate('files were deleted, renamed or created while points on outside changes are off');
+      return;
+    }
+    this.editorOperations.push(...inWorkspace);
+    for (const op of inWorkspace) for (const p of op.kind === 'rename' ? [op.from, op.to] : [op.path]) this.queueExternal(p);
+  }
+
+  private onSettingsChanged(event: vscode.ConfigurationChangeEvent): void {
+    if (this.disposed) return;
+    if (event.affectsConfiguration(`${SECTION}.automatic`) && (!this.config.onSave || !this.config.onExternalChange)) {
+      this.validity.invalidate('automatic points, or one of their triggers, were turned off');
+    }
+    if (CAPTURE_RULE_SETTINGS.some((key) => event.affectsConfiguration(key))) this.validity.invalidate('the settings that choose which files are captured changed');
+    if (event.affectsConfiguration('files.watcherExclude')) this.validity.invalidate('files.watcherExclude changed (the file watcher may not have reported some changes)');
   }
 
   private onExternalChange(uri: vscode.Uri): void {
-    if (this.disposed || !this.config.onExternalChange || uri.scheme !== 'file') return;
+    if (this.disposed || uri.scheme !== 'file') return;
     const file = uri.fsPath;
-    if (file.split(/[\\/]/).some((part) => BUILTIN_EXCLUDES.includes(part))) return;
+    const parts = file.split(/[\\/]/);
+    if (parts.at(-1) === 'HEAD' && parts.at(-2) === '.git') return this.onHeadChanged();
+    // `.git/info/exclude` holds ignore rules: a hint capture reads it again when it is listed.
+    const isExcludeFile = parts.at(-1) === 'exclude' && parts.at(-2) === 'info' && parts.at(-3) === '.git';
+    if (!isExcludeFile && parts.some((part) => BUILTIN_EXCLUDES.includes(part))) return;
     if (isRestoreTempName(path.basename(file))) return;
+    if (!this.config.onExternalChange) {
+      this.validity.invalidate(this.config.automatic ? 'a file changed on disk while points on outside changes are off' : 'a file changed on disk while automatic points are off');
+      return;
+    }
     if (this.savedPaths.has(file)) return;
     const own = this.ownWrites.get(file);
     if (own && Date.now() > own.until) this.ownWrites.delete(file);
@@ -179,6 +262,38 @@ export class AutoCapture implements vscode.Disposable {
     clearTimeout(this.externalTimer);
     const wait = Math.min(EXTERNAL_QUIET_MS, Math.max(0, this.externalSince + EXTERNAL_MAX_WAIT_MS - now));
     this.externalTimer = setTimeout(() => this.runExternal(), wait);
+    this.pendingChanged.fire();
+  }
+
+  /** A HEAD written with no files changing (`git checkout -b`, a commit): the newest point stands for the new HEAD. */
+  private onHeadChanged(): void {
+    // Looked at once the file events a checkout writes before its HEAD have had time to arrive.
+    clearTimeout(this.headTimer);
+    this.headTimer = setTimeout(() => {
+      if (!this.disposed && this.externalPaths.size === 0 && this.capturing.size === 0) void this.readHeads();
+    }, EXTERNAL_QUIET_MS);
+  }
+
+  private async readHeads(): Promise<void> {
+    for (const root of this.folders.all) this.heads.set(root.path, await readGitHead(root.path));
+  }
+
+  /**
+   * The name of a point of changes on disk, when people would recognise them: a branch switch (a
+   * workspace folder's HEAD changed since the newest point), the editor's own deletions and renames,
+   * or saves in another window of this folder. `undefined`: "Changed outside the editor".
+   */
+  private async nameExternal(paths: readonly string[], operations: readonly EditorFileOperation[]): Promise<string | undefined> {
+    for (const root of this.folders.all) {
+      const before = this.heads.get(root.path);
+      const after = await readGitHead(root.path);
+      if (before && after && !sameHead(before, after)) return switchedBranchName(before, after);
+    }
+    const touched = operations.flatMap((op) => (op.kind === 'rename' ? [op.from, op.to] : [op.path]));
+    if (operations.length > 0 && paths.every((p) => touched.some((t) => p === t || p.startsWith(t + path.sep)))) return editorOperationsName(operations);
+    const elsewhere = await this.otherWindows.savedElsewhere(paths);
+    if (paths.length > 0 && elsewhere.size === paths.length) return otherWindowSaveName(paths);
+    return undefined;
   }
 
   private runSaves(): void {
@@ -186,6 +301,7 @@ export class AutoCapture implements vscode.Disposable {
     this.saveTimer = undefined;
     const paths = [...this.savedPaths];
     this.savedPaths.clear();
+    this.pendingChanged.fire();
     if (paths.length > 0) void this.enqueue('save', paths);
   }
 
@@ -194,31 +310,36 @@ export class AutoCapture implements vscode.Disposable {
     this.externalTimer = undefined;
     const paths = [...this.externalPaths];
     this.externalPaths.clear();
-    if (paths.length > 0) void this.enqueue('external', paths);
+    const operations = this.editorOperations;
+    this.editorOperations = [];
+    this.pendingChanged.fire();
+    if (paths.length > 0) void this.enqueue('external', paths, false, () => this.nameExternal(paths, operations));
   }
 
-  private enqueue(trigger: Trigger, paths: string[] | undefined, full = false): Promise<void> {
+  private enqueue(trigger: Trigger, paths: string[] | undefined, full = false, name?: () => Promise<string | undefined>): Promise<void> {
     const id = ++this.captureCount;
     if (paths) this.capturing.set(id, paths);
-    const run = this.queue.then(() => this.capture(trigger, paths, full)).finally(() => this.capturing.delete(id));
+    const run = this.queue.then(() => this.capture(trigger, paths, full, name)).finally(() => this.capturing.delete(id));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async capture(trigger: Trigger, paths: string[] | undefined, full: boolean): Promise<void> {
+  private async capture(trigger: Trigger, paths: string[] | undefined, full: boolean, name?: () => Promise<string | undefined>): Promise<void> {
     if (this.disposed) return;
-    const scanFully = full || this.fullScanNeeded || Date.now() - this.lastFullScan > FULL_SCAN_INTERVAL_MS || !paths || paths.length > MAX_HINTS;
-    const options: SnapshotOptions = { trigger, skipIfUnchanged: true, changedPaths: scanFully ? undefined : paths };
+    const token = this.validity.token();
+    const fullReason = full ? 'start-up check' : !paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : this.validity.reason;
+    let mode: 'hint' | 'full' = fullReason === undefined ? 'hint' : 'full';
     const started = Date.now();
     try {
+      const summary = await name?.().catch(() => undefined);
+      const options: SnapshotOptions = { trigger, summary, skipIfUnchanged: true, changedPaths: fullReason === undefined ? paths : undefined, onCaptureMode: (m) => (mode = m) };
       const point = await this.withWindowProgress(trigger, () => this.store.recovery.createRecoveryPoint(undefined, options));
-      if (scanFully) {
-        this.lastFullScan = Date.now();
-        this.fullScanNeeded = false;
-      }
+      if (mode === 'full') this.validity.fullScanDone(token);
+      await this.readHeads();
       this.errorShown = false;
       if (point) {
-        this.log.info('capture', `${trigger} point ${point.id} (${scanFully ? 'full scan' : `${paths!.length} hinted`}, ${point.changes.added}+ ${point.changes.modified}~ ${point.changes.deleted}-) in ${Date.now() - started} ms`);
+        const how = mode === 'hint' ? `${paths!.length} hinted` : `full scan: ${fullReason ?? 'the store asked for one'}`;
+        this.log.info('capture', `${trigger} point ${point.id} "${point.summary}" (${how}, ${point.changes.added}+ ${point.changes.modified}~ ${point.changes.deleted}-) in ${Date.now() - started} ms`);
         await this.model.refresh();
         if (++this.pointsSinceCleanup >= CLEANUP_EVERY || point.addedBytes >= CLEANUP_AFTER_BYTES) {
           this.pointsSinceCleanup = 0;
@@ -228,7 +349,7 @@ export class AutoCapture implements vscode.Disposable {
         this.log.debug('capture', `${trigger}: nothing changed since the newest point (${Date.now() - started} ms)`);
       }
     } catch (error) {
-      this.fullScanNeeded = true;
+      this.validity.invalidate(`an automatic point failed (${describeCause(error)})`);
       this.log.error('capture', `Automatic ${trigger} point failed: ${describeCause(error)}`, error);
       if (!this.errorShown) {
         this.errorShown = true;
@@ -270,6 +391,7 @@ export class AutoCapture implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.saveTimer);
     clearTimeout(this.externalTimer);
+    clearTimeout(this.headTimer);
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }

@@ -63,6 +63,16 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       return point!.id;
     },
 
+    /** The point the merge window is waiting for, now (the status bar's click while one is pending). */
+    'recoveryPoints.createPending': async () => {
+      const before = s.model.points[0]?.id;
+      await s.auto.flush();
+      await s.model.refresh();
+      const newest = s.model.points[0];
+      if (newest && newest.id !== before) void vscode.window.setStatusBarMessage(`$(check) ${newest.summary}`, 4000);
+      return newest && newest.id !== before ? newest.id : undefined;
+    },
+
     'recoveryPoints.restore': async (arg?: unknown) => {
       const point = await pointFromArgOrPick(s.prompts, s.model, arg, 'Choose the recovery point to restore');
       if (!point) return undefined;
@@ -121,7 +131,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       if (!state.lastRestore) throw new UserFacingError('There is no restore to undo.');
       const point = s.model.find(state.lastRestore.safetyPointId) ?? (await s.store.recovery.listRecoveryPoints()).find((p) => p.id === state.lastRestore!.safetyPointId);
       if (!point) throw new UserFacingError('The safety point of the last restore no longer exists.');
-      return s.restore.run({ point, paths: state.lastRestore.paths ?? undefined, isUndo: true });
+      return s.restore.run({ point, paths: state.lastRestore.paths ?? undefined, isUndo: true, undoOf: state.lastRestore.restoredPointId });
     },
 
     'recoveryPoints.label': async (arg?: unknown) => {

@@ -17,6 +17,8 @@ export interface RestoreRequest {
   readonly review?: boolean;
   /** Undo: restore the previous safety point without a review. */
   readonly isUndo?: boolean;
+  /** For an undo: the point whose restore it undoes (names the points it makes). */
+  readonly undoOf?: string;
 }
 
 /**
@@ -80,17 +82,18 @@ export class RestoreFlow {
     const uris = [...affected].map((p) => this.folders.toUri(p)?.fsPath).filter((p): p is string => p !== undefined);
     // Asked before our own writes begin (they call for a full scan): what changed since the newest point.
     const changedPaths = this.auto.changedSinceNewestPoint();
+    const gap = this.auto.hintGap;
     this.auto.beginOwnWrites(uris);
     const title = request.isUndo ? 'Undoing the last restore' : `Restoring ${request.point.label ? `"${request.point.label}"` : 'recovery point'}`;
     let result: RestoreResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
-        this.store.recovery.restore(request.point.id, { paths, changedPaths, onProgress: (message) => progress.report({ message }) }),
+        this.store.recovery.restore(request.point.id, { paths, changedPaths, undoOf: request.undoOf, onProgress: (message) => progress.report({ message }) }),
       );
     } finally {
       await this.auto.endOwnWrites(uris);
     }
-    this.log.info('restore', `Restored ${request.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted, ${result.outcome.skipped.length} skipped; safety point ${result.safetyPointId} (${result.safetyCapture === 'hint' ? `hint mode, ${changedPaths!.length} changed since the newest point` : 'full scan'})`);
+    this.log.info('restore', `Restored ${request.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted, ${result.outcome.skipped.length} skipped; safety point ${result.safetyPointId} (${result.safetyCapture === 'hint' ? `hint mode, ${changedPaths!.length} changed since the newest point` : `full scan${changedPaths ? '' : `: ${gap ?? 'the hints were incomplete'}`}`}); the files as restored are point ${result.restoredPointId ?? '(none)'}`);
     for (const skipped of result.outcome.skipped) this.log.warn('restore', `Skipped ${skipped.path}: ${skipped.reason}`);
     await this.reloadEditors(new Set([...result.outcome.written, ...result.outcome.removed]), discard);
     if (!paths && this.config.restoreEditorLayout && !request.isUndo) await this.restoreLayout(result.state.session);

@@ -37,6 +37,7 @@ const TRIGGER_ICONS: Record<Trigger, string> = {
   save: 'save',
   external: 'file-symlink-directory',
   'before-restore': 'shield',
+  restore: 'history',
   startup: 'debug-start',
 };
 
@@ -45,6 +46,7 @@ const TRIGGER_WORDS: Record<Trigger, string> = {
   save: 'Saved in the editor',
   external: 'Changed outside the editor',
   'before-restore': 'Safety point before a restore',
+  restore: 'As a restore left the files',
   startup: 'At start-up',
 };
 

@@ -95,8 +95,8 @@ suite('restore', () => {
 
     await settle(api);
     const created = await newPoints(api, known);
-    assert.deepEqual(created.map((p) => p.trigger), ['before-restore'], 'only the safety point: the restore\'s own writes are not "changes outside the editor"');
-    assert.equal(created[0]!.id, result.safetyPointId);
+    assert.deepEqual(created.map((p) => p.trigger), ['restore', 'before-restore'], 'the safety point and the restore\'s result: the restore\'s own writes are not "changes outside the editor"');
+    assert.equal(created[1]!.id, result.safetyPointId);
     assert.equal(await pointText(result.safetyPointId, 'src/greeting.ts'), CHANGED.greeting, 'the safety point holds what was there');
     const state = await api.store!.state.syncState();
     assert.equal(state.lastRestore?.restoredPointId, before.id);
@@ -107,12 +107,12 @@ suite('restore', () => {
   test('a change on disk right after a restore is recorded (only the restore\'s own writes are ignored)', async () => {
     const { before } = await pointThenChanges();
     api.prompts.answerNext({ pickMany: 'all' });
-    const result = await run<{ safetyPointId: string }>('restore', await pointNode(api, before.id));
+    const result = await run<{ restoredPointId: string }>('restore', await pointNode(api, before.id));
     const known = await listPoints(api);
     writeFile('src/notes.txt', 'another program wrote this after the restore\n');
     const external = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
     assert.equal(await pointText(external.id, 'src/notes.txt'), 'another program wrote this after the restore\n');
-    assert.equal(external.parentId, result.safetyPointId);
+    assert.equal(external.parentId, result.restoredPointId, 'it builds on the point the restore left');
   });
 
   test('whole point from its tree item with some files ticked: only those are restored', async () => {

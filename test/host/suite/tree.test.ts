@@ -25,7 +25,7 @@ import {
   type PointSummary,
 } from './helpers';
 
-const ICONS: Record<string, string> = { manual: 'bookmark', save: 'save', external: 'file-symlink-directory', 'before-restore': 'shield', startup: 'debug-start' };
+const ICONS: Record<string, string> = { manual: 'bookmark', save: 'save', external: 'file-symlink-directory', 'before-restore': 'shield', restore: 'history', startup: 'debug-start' };
 
 suite('tree view', () => {
   let api: Api;

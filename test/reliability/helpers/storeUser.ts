@@ -98,14 +98,14 @@ async function crashLoop(store: RecoveryStore, request: UserRequest, rng: Rng): 
       const files = await digestWorkspace(ws);
       say({ ev: 'start', op: 'restore', target, files });
       const result = await store.recovery.restore(target);
-      say({ ev: 'done', op: 'restore', target, safety: result.safetyPointId, files, after: await digestWorkspace(ws) });
+      say({ ev: 'done', op: 'restore', target, safety: result.safetyPointId, restored: result.restoredPointId ?? null, files, after: await digestWorkspace(ws) });
     } else if (roll < 0.82) {
       const last = (await store.state.getState()).lastRestore;
       if (!last || !points.some((p) => p.id === last.safetyPointId)) continue;
       const files = await digestWorkspace(ws);
       say({ ev: 'start', op: 'undo', target: last.safetyPointId, files });
       const result = await store.recovery.undoLastRestore();
-      say({ ev: 'done', op: 'undo', target: last.safetyPointId, safety: result.safetyPointId, files, after: await digestWorkspace(ws) });
+      say({ ev: 'done', op: 'undo', target: last.safetyPointId, safety: result.safetyPointId, restored: result.restoredPointId ?? null, files, after: await digestWorkspace(ws) });
     } else if (roll < 0.92) {
       const protectedId = (await store.state.getState()).lastRestore?.safetyPointId;
       const candidates = points.slice(1).filter((p) => p.label === null && p.id !== protectedId);

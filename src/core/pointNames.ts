@@ -1,0 +1,102 @@
+import * as path from 'node:path';
+import type { TreeDiff } from './capture';
+import type { PointSummary, Trigger } from './schemas';
+
+/**
+ * Every point's name in words people recognise ("Saved app.ts", "Switched branch x → master",
+ * "Restored 'Saved app.ts' (20 files)"): built here, for the extension and the command-line tool alike.
+ */
+
+/** "app.ts, util.ts", "a.ts, b.ts, c.ts and 397 more", "no changes". */
+export function describeFiles(paths: readonly string[]): string {
+  if (paths.length === 0) return 'no changes';
+  const names = paths.slice(0, 3).map((p) => path.posix.basename(p.replaceAll('\\', '/')));
+  return paths.length <= 3 ? names.join(', ') : `${names.join(', ')} and ${(paths.length - 3).toLocaleString('en-US')} more`;
+}
+
+/** "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were. */
+export function describeChanges(trigger: Trigger, changes: TreeDiff): string {
+  const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
+  const files = describeFiles(paths);
+  switch (trigger) {
+    case 'save':
+      return `Saved ${files}`;
+    case 'external':
+      return `Changed outside the editor: ${files}`;
+    case 'startup':
+      return `Changed while the editor was closed: ${files}`;
+    case 'before-restore':
+      return `Before restore (${files})`;
+    case 'restore':
+      return `Restored (${files})`;
+    case 'manual':
+      return paths.length === 0 ? 'Created by hand' : `Created by hand: ${files}`;
+  }
+}
+
+/**
+ * How a point is named inside another point's name, one level deep: its label in double quotes, its
+ * summary in single quotes, and a point that is itself about a restore by its time (so names never
+ * nest: no "Before restoring 'Before restoring …'").
+ */
+export function quotedPointName(point: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>): string {
+  if (point.label) return `"${point.label}"`;
+  if (point.trigger === 'before-restore' || point.trigger === 'restore') return `the point of ${formatClock(point.createdAt)}`;
+  return `'${point.summary}'`;
+}
+
+/** A restore's safety point: "Before restoring 'Saved app.ts'"; for an undo, "Before undoing the restore of 'Saved app.ts'". */
+export function safetyPointName(target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>, undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null): string {
+  if (undoOf !== undefined) return undoOf ? `Before undoing the restore of ${quotedPointName(undoOf)}` : 'Before undoing the last restore';
+  return `Before restoring ${quotedPointName(target)}`;
+}
+
+/** The point a restore leaves: "Restored 'Saved app.ts' (20 files)"; after an undo, "Undid restore of 'Saved app.ts' (2 files)". */
+export function restoredPointName(target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>, files: number, undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null): string {
+  const count = `(${files.toLocaleString('en-US')} ${files === 1 ? 'file' : 'files'})`;
+  if (undoOf !== undefined) return undoOf ? `Undid restore of ${quotedPointName(undoOf)} ${count}` : `Undid restore ${count}`;
+  return `Restored ${quotedPointName(target)} ${count}`;
+}
+
+/** What a repository's HEAD names: a branch, or a commit when detached. */
+export type GitHead = { readonly branch: string } | { readonly commit: string };
+
+function headName(head: GitHead): string {
+  return 'branch' in head ? head.branch : head.commit.slice(0, 7);
+}
+
+/** "Switched branch x → master", "Checked out 1a2b3c4 (was on master)". */
+export function switchedBranchName(before: GitHead, after: GitHead): string {
+  if ('branch' in after && 'branch' in before) return `Switched branch ${before.branch} → ${after.branch}`;
+  if ('branch' in after) return `Switched to branch ${after.branch} (from ${headName(before)})`;
+  return `Checked out ${headName(after)} (was on ${headName(before)})`;
+}
+
+/** A file operation done through the editor (the explorer, a refactoring), by absolute paths. */
+export type EditorFileOperation = { readonly kind: 'delete' | 'create'; readonly path: string } | { readonly kind: 'rename'; readonly from: string; readonly to: string };
+
+/** "Deleted x.ts in the explorer", "Renamed a.ts → b.ts", "Created c.ts, d.ts in the explorer". */
+export function editorOperationsName(operations: readonly EditorFileOperation[]): string {
+  const base = (p: string) => path.basename(p);
+  const renames = operations.filter((op) => op.kind === 'rename');
+  const paths = (kind: 'delete' | 'create') => operations.flatMap((op) => (op.kind === kind ? [op.path] : []));
+  const deletes = paths('delete');
+  const creates = paths('create');
+  const parts: string[] = [];
+  if (renames.length === 1) parts.push(`Renamed ${base(renames[0]!.from)} → ${base(renames[0]!.to)}`);
+  else if (renames.length > 1) parts.push(`Renamed ${describeFiles(renames.map((op) => op.from))}`);
+  if (deletes.length > 0) parts.push(`Deleted ${describeFiles(deletes)}`);
+  if (creates.length > 0) parts.push(`Created ${describeFiles(creates)}`);
+  const text = parts.join('; ');
+  return renames.length > 0 && deletes.length === 0 && creates.length === 0 ? text : `${text} in the explorer`;
+}
+
+/** "Saved in another window: app.ts". */
+export function otherWindowSaveName(paths: readonly string[]): string {
+  return `Saved in another window: ${describeFiles(paths)}`;
+}
+
+function formatClock(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}

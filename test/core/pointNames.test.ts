@@ -1,0 +1,56 @@
+// Point names (src/core/pointNames.ts) and the saves shared between windows (OtherWindowSaves).
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { editorOperationsName, quotedPointName, restoredPointName, safetyPointName, switchedBranchName } from '../../src/core/pointNames';
+import { OtherWindowSaves } from '../../src/core/state/otherWindowSaves';
+import { cleanupSandboxes, makeSandbox, sleep } from './helpers/storeFixtures';
+
+after(cleanupSandboxes);
+
+const point = (summary: string, trigger: 'save' | 'before-restore' | 'restore' = 'save', label: string | null = null) => ({ summary, trigger, label, createdAt: '2026-11-29T14:03:12.000Z' });
+
+describe('point names', () => {
+  test('safety and restore points name the point once, flatly, never "Before restoring Before restoring …"', () => {
+    const saved = point('Saved general.ts');
+    assert.equal(safetyPointName(saved), "Before restoring 'Saved general.ts'");
+    assert.equal(restoredPointName(saved, 20), "Restored 'Saved general.ts' (20 files)");
+    assert.equal(restoredPointName(saved, 1), "Restored 'Saved general.ts' (1 file)");
+    assert.equal(safetyPointName(point('x', 'save', 'before refactoring')), 'Before restoring "before refactoring"');
+    const safety = point(safetyPointName(saved), 'before-restore');
+    assert.equal(safetyPointName(safety, saved), "Before undoing the restore of 'Saved general.ts'");
+    assert.equal(restoredPointName(safety, 2, saved), "Undid restore of 'Saved general.ts' (2 files)");
+    assert.doesNotMatch(safetyPointName(safety), /Before restoring .*Before restoring/);
+    assert.match(quotedPointName(safety), /^the point of \d\d:\d\d:\d\d$/);
+    assert.equal(safetyPointName(safety, null), 'Before undoing the last restore');
+  });
+
+  test('branch switches and the editor\'s file operations', () => {
+    assert.equal(switchedBranchName({ branch: 'x' }, { branch: 'master' }), 'Switched branch x → master');
+    assert.equal(switchedBranchName({ branch: 'main' }, { commit: '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d' }), 'Checked out 1a2b3c4 (was on main)');
+    assert.equal(editorOperationsName([{ kind: 'delete', path: '/w/src/x.ts' }]), 'Deleted x.ts in the explorer');
+    assert.equal(editorOperationsName([{ kind: 'rename', from: '/w/a.ts', to: '/w/b.ts' }]), 'Renamed a.ts → b.ts');
+  });
+});
+
+describe('saves shared between windows', () => {
+  test('a file whose size and modification time are what another window\'s save left is recognised; a later write is not', async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'cache', 'saves');
+    const file = path.join(sb.ws, 'a.txt');
+    await fs.mkdir(sb.ws, { recursive: true });
+    await fs.writeFile(file, 'saved in window one\n');
+    const stat = await fs.stat(file);
+    await new OtherWindowSaves(dir, 'extension:1').record([{ path: file, size: stat.size, mtimeMs: stat.mtimeMs }]);
+    const other = new OtherWindowSaves(dir, 'extension:2');
+    assert.deepEqual([...(await other.savedElsewhere([file]))], [file]);
+    assert.deepEqual([...(await new OtherWindowSaves(dir, 'extension:1').savedElsewhere([file]))], [], 'a window\'s own saves are not "another window"');
+    await sleep(20);
+    await fs.writeFile(file, 'rewritten by a formatter\n');
+    assert.deepEqual([...(await other.savedElsewhere([file]))], []);
+    // A damaged document of another window is ignored, not an error.
+    await fs.writeFile(path.join(dir, 'extension_3.json'), '{ not json');
+    assert.deepEqual([...(await other.savedElsewhere([file]))], []);
+  });
+});

@@ -1,0 +1,318 @@
+// Issue #11: points that tell the truth. The hint path is used only while the extension can prove it
+// saw every change (each gap makes the next point a full check); a restore's result is a point of its
+// own; names people recognise; the merge window is bounded and what is pending shows.
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { listFiles, OtherWindowSaves } from '../../../src/core';
+import {
+  assertPromptsUsed,
+  editAndSave,
+  fileEventBarrier,
+  fixtureText,
+  getApi,
+  listPoints,
+  newPoints,
+  openEditor,
+  pointNode,
+  pointPath,
+  pointText,
+  readFile,
+  replaceText,
+  resetAll,
+  run,
+  setSetting,
+  settle,
+  waitFor,
+  waitForNewPoint,
+  writeFile,
+  wsFile,
+  wsUri,
+  type Api,
+  type PointSummary,
+} from './helpers';
+
+/** Every file of the workspace the point holds, with its text, read from the store. */
+async function pointFiles(api: Api, pointId: string): Promise<Map<string, string>> {
+  const store = api.store!;
+  const files = new Map<string, string>();
+  const point = await store.persistence.requireSnapshot(pointId);
+  const objects = await store.persistence.objects();
+  for (const [file, info] of await listFiles(objects, point.root)) files.set(file, (await objects.readBlob(info.hash)).toString("utf8"));
+  return files;
+}
+
+/** The newest point holds exactly what is on disk for these files. */
+async function assertNewestHolds(api: Api, rels: readonly string[], message: string): Promise<PointSummary> {
+  const newest = (await listPoints(api))[0]!;
+  const held = await pointFiles(api, newest.id);
+  for (const rel of rels) {
+    const onDisk = fs.existsSync(wsFile(rel)) ? readFile(rel) : undefined;
+    assert.equal(held.get(pointPath(rel)), onDisk, `${message}: the newest point ("${newest.summary}") holds the current ${rel}`);
+  }
+  return newest;
+}
+
+suite('hints the extension cannot prove (#11)', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(async () => {
+    await resetAll(api);
+    await setSetting('mergeWindowSeconds', 0.2);
+  });
+  teardown(() => assertPromptsUsed(api));
+
+  /** Saves `rel` and waits for its save point. */
+  async function saveAndWait(rel: string, text: string): Promise<PointSummary> {
+    const before = await listPoints(api);
+    await editAndSave(rel, text);
+    const point = await waitForNewPoint(api, before, (p) => p.trigger === 'save');
+    await settle(api);
+    return point;
+  }
+
+  test('automatic points off, a file changed on disk, on again, another file saved: the new point holds both files', async () => {
+    await setSetting('automatic.enabled', false);
+    writeFile('src/notes.txt', 'appended outside the editor while points were off\n');
+    await settle(api);
+    await setSetting('automatic.enabled', true);
+    await saveAndWait('src/greeting.ts', 'export const savedAfter = 1;\n');
+    await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after automatic points were off');
+  });
+
+  test('points on outside changes off, a file changed on disk, on again, another file saved: the new point holds both files', async () => {
+    await setSetting('automatic.onExternalChange', false);
+    writeFile('src/notes.txt', 'changed while outside changes were not recorded\n');
+    await settle(api);
+    await setSetting('automatic.onExternalChange', true);
+    await saveAndWait('src/greeting.ts', 'export const savedAfter = 2;\n');
+    await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after onExternalChange was off');
+  });
+
+  test('points on save off, a file saved, on again, another file changed on disk: the new point holds both files', async () => {
+    await setSetting('automatic.onSave', false);
+    await editAndSave('src/greeting.ts', 'export const savedWhileOff = 3;\n');
+    await settle(api);
+    await setSetting('automatic.onSave', true);
+    const before = await listPoints(api);
+    writeFile('src/notes.txt', 'changed on disk after saves were recorded again\n');
+    await waitForNewPoint(api, before, (p) => p.trigger === 'external');
+    await settle(api);
+    await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after onSave was off');
+  });
+
+  test('a capture setting changed and back: the next point holds a file changed while it was excluded', async () => {
+    await setSetting('exclude', ['**/*.txt']);
+    writeFile('src/notes.txt', 'changed while excluded\n');
+    await settle(api);
+    await setSetting('exclude', undefined);
+    await saveAndWait('src/greeting.ts', 'export const afterExclude = 4;\n');
+    await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after the exclude setting changed');
+  });
+
+  test('.git/info/exclude changed: the next point follows its rules (its change is not dropped with the rest of .git)', async () => {
+    writeFile('.git/info/exclude', 'src/notes.txt\n');
+    await settle(api);
+    await saveAndWait('src/greeting.ts', 'export const afterGitExclude = 5;\n');
+    const newest = (await listPoints(api))[0]!;
+    const held = await pointFiles(api, newest.id);
+    assert.equal(held.has(pointPath('src/notes.txt')), false, `the newest point ("${newest.summary}") leaves out what .git/info/exclude now ignores`);
+    assert.equal(held.get(pointPath('src/greeting.ts')), readFile('src/greeting.ts'));
+  });
+
+  test('restore and undo after a gap: the preview lists the file changed unseen, and Undo never writes back a file the restore did not touch', async () => {
+    const base = (await listPoints(api))[0]!;
+    await saveAndWait('src/greeting.ts', 'export const saved = "general";\n');
+    await setSetting('automatic.enabled', false);
+    writeFile('src/notes.txt', 'a line written in a shell while points were off\n');
+    await settle(api);
+    await setSetting('automatic.enabled', true);
+
+    api.prompts.answerNext({ pickMany: 'all' });
+    await run('restore', await pointNode(api, base.id));
+    const review = api.prompts.history.at(-1)!;
+    assert.deepEqual([...review.choices].sort(), ['src/greeting.ts', 'src/notes.txt'], 'the preview lists both files that differ from the point');
+    assert.equal(readFile('src/notes.txt'), fixtureText('src/notes.txt'));
+    await settle(api);
+    await run('undoRestore');
+    assert.equal(readFile('src/notes.txt'), 'a line written in a shell while points were off\n', 'undo brings back the line written outside the editor');
+    assert.equal(readFile('src/greeting.ts'), 'export const saved = "general";\n');
+  });
+
+  test('restore right after a gap, only the file the preview offers ticked: Undo leaves the other file as it is', async () => {
+    const base = (await listPoints(api))[0]!;
+    await saveAndWait('src/greeting.ts', 'export const saved = "only this";\n');
+    await setSetting('automatic.onExternalChange', false);
+    writeFile('src/notes.txt', 'written outside, never recorded\n');
+    await settle(api);
+    await setSetting('automatic.onExternalChange', true);
+    api.prompts.answerNext({ pickMany: ['greeting.ts'] });
+    await run('restore', await pointNode(api, base.id));
+    assert.equal(readFile('src/greeting.ts'), fixtureText('src/greeting.ts'));
+    await run('undoRestore');
+    assert.equal(readFile('src/notes.txt'), 'written outside, never recorded\n', 'the file the restore never touched is left as it is');
+    await settle(api);
+    await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after the undo');
+  });
+});
+
+suite('names that tell the truth (#11)', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(async () => {
+    await resetAll(api);
+    await setSetting('mergeWindowSeconds', 0.2);
+  });
+  teardown(() => assertPromptsUsed(api));
+
+  test('a restore and an undo are points of their own, flatly named; the next save names only itself', async () => {
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', 'export const general = 1;\n');
+    const saved = await waitForNewPoint(api, before, (p) => p.trigger === 'save');
+    assert.equal(saved.summary, 'Saved greeting.ts');
+    writeFile('src/added.ts', 'export const added = 1;\n');
+    await settle(api);
+
+    const known = await listPoints(api);
+    api.prompts.answerNext({ pickMany: 'all' });
+    const result = await run<{ safetyPointId: string; restoredPointId: string }>('restore', await pointNode(api, saved.id));
+    await settle(api);
+    const [restored, safety, ...others] = await newPoints(api, known);
+    assert.deepEqual(others.map((p) => p.summary), [], 'no other point: the restore\'s writes are not "changed outside the editor"');
+    assert.equal(safety!.id, result.safetyPointId);
+    assert.equal(safety!.summary, "Before restoring 'Saved greeting.ts'");
+    assert.equal(restored!.id, result.restoredPointId);
+    assert.equal(restored!.trigger, 'restore');
+    assert.equal(restored!.summary, "Restored 'Saved greeting.ts' (1 file)");
+    assert.equal(fs.existsSync(wsFile('src/added.ts')), false);
+    await assertNewestHolds(api, ['src/greeting.ts', 'src/added.ts', 'src/notes.txt'], 'the restore\'s point');
+
+    const afterRestore = await listPoints(api);
+    await editAndSave('src/farewell.ts', 'export const later = 1;\n');
+    const next = await waitForNewPoint(api, afterRestore);
+    assert.equal(next.summary, 'Saved farewell.ts', 'the next point describes only what happened after the restore');
+    assert.deepEqual(next.changes, { added: 0, modified: 1, deleted: 0 });
+    await settle(api);
+
+    const beforeUndo = await listPoints(api);
+    const undo = await run<{ safetyPointId: string; restoredPointId: string }>('undoRestore');
+    await settle(api);
+    const [undone, undoSafety, ...more] = await newPoints(api, beforeUndo);
+    assert.deepEqual(more.map((p) => p.summary), []);
+    assert.equal(undoSafety!.summary, "Before undoing the restore of 'Saved greeting.ts'");
+    assert.equal(undone!.id, undo.restoredPointId);
+    assert.match(undone!.summary, /^Undid restore of 'Saved greeting\.ts' \(\d+ files?\)$/);
+    assert.equal(readFile('src/added.ts'), 'export const added = 1;\n');
+    await assertNewestHolds(api, ['src/greeting.ts', 'src/added.ts', 'src/farewell.ts'], 'the undo\'s point');
+  });
+
+  test('a branch switch (HEAD changed, files changed) is named after the branches', async () => {
+    writeFile('.git/HEAD', 'ref: refs/heads/feature\n');
+    const before = await listPoints(api);
+    await editAndSave('src/notes.txt', 'on the feature branch\n');
+    await waitForNewPoint(api, before);
+    await settle(api);
+    const known = await listPoints(api);
+    writeFile('src/greeting.ts', 'export const onMaster = true;\n');
+    writeFile('src/farewell.ts', 'export const alsoOnMaster = true;\n');
+    writeFile('.git/HEAD', 'ref: refs/heads/master\n');
+    const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    assert.equal(point.summary, 'Switched branch feature → master');
+    assert.deepEqual(point.changes, { added: 0, modified: 2, deleted: 0 });
+    assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const onMaster = true;\n');
+  });
+
+  test('a deletion and a rename through the editor (as the explorer does) are named so', async () => {
+    let known = await listPoints(api);
+    const deletion = new vscode.WorkspaceEdit();
+    deletion.deleteFile(wsUri('src/farewell.ts'));
+    assert.ok(await vscode.workspace.applyEdit(deletion));
+    const deleted = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    assert.equal(deleted.summary, 'Deleted farewell.ts in the explorer');
+    assert.deepEqual(deleted.changes, { added: 0, modified: 0, deleted: 1 });
+    await settle(api);
+
+    known = await listPoints(api);
+    const rename = new vscode.WorkspaceEdit();
+    rename.renameFile(wsUri('src/notes.txt'), wsUri('src/notes.md'));
+    assert.ok(await vscode.workspace.applyEdit(rename));
+    const renamed = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    assert.equal(renamed.summary, 'Renamed notes.txt → notes.md');
+    assert.deepEqual(renamed.changes, { added: 1, modified: 0, deleted: 1 });
+    assert.equal(await pointText(renamed.id, 'src/notes.md'), fixtureText('src/notes.txt'));
+  });
+
+  test('a save in another window of the same folder is named so, not "changed outside the editor"', async () => {
+    const known = await listPoints(api);
+    // The other window saves notes.txt and records the save, as its extension does, in the shared store.
+    writeFile('src/notes.txt', 'saved in the second window\n');
+    const stat = fs.statSync(wsFile('src/notes.txt'));
+    await new OtherWindowSaves(api.store!.persistence.layout.savesDir, 'extension:other-window').record([{ path: wsFile('src/notes.txt'), size: stat.size, mtimeMs: stat.mtimeMs }]);
+    const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    assert.equal(point.summary, 'Saved in another window: notes.txt');
+    assert.equal(await pointText(point.id, 'src/notes.txt'), 'saved in the second window\n');
+
+    // A later write by another program is not taken for that save.
+    const again = await listPoints(api);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    writeFile('src/notes.txt', 'then a formatter rewrote it\n');
+    const external = await waitForNewPoint(api, again, (p) => p.trigger === 'external');
+    assert.equal(external.summary, 'Changed outside the editor: notes.txt');
+    fs.rmSync(api.store!.persistence.layout.savesDir, { recursive: true, force: true });
+  });
+});
+
+suite('the merge window and what is pending (#11)', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(() => resetAll(api));
+  teardown(() => assertPromptsUsed(api));
+
+  test('continuous saving still makes a point every mergeWindowMaxSeconds', async () => {
+    await setSetting('mergeWindowSeconds', 5);
+    await setSetting('mergeWindowMaxSeconds', 1);
+    const before = await listPoints(api);
+    const editor = await openEditor('src/greeting.ts');
+    let saves = 0;
+    let point: PointSummary | undefined;
+    // Saves every 200 ms, each restarting the 5-second window: without the bound no point comes while they go on.
+    while (!point && saves < 40) {
+      await replaceText(editor, `export const typing = ${saves};\n`);
+      assert.ok(await editor.document.save());
+      saves++;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      point = (await newPoints(api, before))[0];
+    }
+    assert.ok(point, `a point was made while saves kept coming (${saves} saves)`);
+    assert.equal(point.trigger, 'save');
+    assert.match(await pointText(point.id, 'src/greeting.ts'), /^export const typing = \d+;\n$/);
+  });
+
+  test('the status bar shows a pending point; its command makes it now', async () => {
+    await setSetting('mergeWindowSeconds', 600);
+    const statusBar = api.statusBar!;
+    assert.doesNotMatch(statusBar.state.text, /pending/, `nothing waits at the start (${JSON.stringify(api.auto!.pending)})`);
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', 'export const pending = 1;\n');
+    await waitFor('the pending indicator', () => /pending/.test(statusBar.state.text));
+    assert.equal(statusBar.state.command, 'recoveryPoints.createPending');
+    assert.match(statusBar.state.tooltip, /1 file wait/);
+    assert.deepEqual(await newPoints(api, before), [], 'nothing written yet: the merge window is open');
+    await fileEventBarrier(); // the save's own file event has arrived (it is no change outside the editor)
+
+    const id = await run<string>('createPending');
+    const [point] = await newPoints(api, before);
+    assert.equal(point?.id, id);
+    assert.equal(point?.summary, 'Saved greeting.ts');
+    assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const pending = 1;\n');
+    assert.doesNotMatch(statusBar.state.text, /pending/);
+    assert.equal(statusBar.state.command, 'workbench.view.extension.recoveryPoints');
+  });
+});
