@@ -4,6 +4,7 @@ import { describeCause, RecoveryStore, StateError, type Logger } from '../core';
 import { parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { COMMANDS, type Output } from './commands';
 import { findExtensionStore } from './storeLocator';
+import { plural } from '../core/format';
 
 async function main(argv: readonly string[]): Promise<number> {
   let args: ParsedArgs;
@@ -19,7 +20,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = COMMANDS[args.command];
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
-  if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? min : `${min} to ${max}`} argument(s)`);
+  if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? plural(min, 'argument') : `${min} to ${max} arguments`}`);
 
   const workspaces = (args.workspaces.length > 0 ? args.workspaces : [process.cwd()]).map((w) => path.resolve(w));
   for (const workspace of workspaces) {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { describeCause, RecoveryStore } from '../core';
-import { formatBytes } from '../core/format';
+import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { recoveryCommands } from './commands/recoveryCommands';
@@ -49,7 +49,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
 
   constructor(private readonly context: vscode.ExtensionContext) {
     const log = this.own(new Log());
-    const commands = this.own(new CommandCenter(log));
+    const commands = this.own(new CommandCenter(log, this.prompts));
     const folders = new WorkspaceFolders();
     const config = new Configuration();
     void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasFolder', folders.hasFolder && context.storageUri !== undefined);
@@ -91,13 +91,16 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const updateView = () => {
         // A view alone in its container has no header of its own (so no description): VS Code shows
         // "Container: view title" instead, so the count and the store's size go into the title.
-        view.title = `${model.points.length} point${model.points.length === 1 ? '' : 's'} · ${formatBytes(model.storeBytes)}`;
+        view.title = `${plural(model.points.length, 'point')} · ${formatBytes(model.storeBytes)}`;
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
       };
       this.own(model.onDidChange(updateView));
       this.own(store.state.onWarning((message) => void vscode.window.showWarningMessage(`Recovery Points: ${message}`)));
       this.own(store.state.onDidChangeState(({ state }) => void vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null)));
+      const showAutomatic = () => void vscode.commands.executeCommand('setContext', 'recoveryPoints.automatic', config.automatic);
+      showAutomatic();
       this.own(config.onDidChange(() => {
+        showAutomatic();
         store.persistence.configure({ rules: config.captureRules });
         store.recovery.configureRetention(config.retention);
         statusBar.update();
@@ -156,6 +159,6 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
   const needFolder = () => {
     throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
   };
-  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'toggleAutomatic', 'refresh', 'openChange'];
+  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange'];
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
 }

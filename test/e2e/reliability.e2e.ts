@@ -200,11 +200,11 @@ export const steps: E2EStep[] = [
       // Verify Store finds the damaged pack and manifest; Repair moves them to quarantine.
       await wb.clearNotifications();
       await wb.runCommand('Recovery Points: Verify Store');
-      const problems = wb.notification(/The store has problems: [1-9]\d* broken object\(s\), [1-9]\d* broken point\(s\)/);
+      const problems = wb.notification(/The store has problems: [1-9]\d* broken objects?, [1-9]\d* broken points?/);
       await problems.waitFor();
       assertPlain((await problems.textContent()) ?? '');
       await problems.locator('.monaco-button').filter({ hasText: 'Repair' }).click();
-      await wb.notification(/Repaired: \d+ objects kept, [1-9]\d* point\(s\) moved to quarantine/).waitFor({ timeout: 60_000 });
+      await wb.notification(/Repaired: \d+ objects? kept, [1-9]\d* points? moved to quarantine/).waitFor({ timeout: 60_000 });
       assert.ok(quarantined().some((name) => name.endsWith(path.basename(newestPack))), 'the damaged pack is in quarantine');
       assert.ok(quarantined().some((name) => name.endsWith(`${damagedPoint}.json`)), 'the damaged manifest is in quarantine');
       const repaired = await assertStoreWhole();

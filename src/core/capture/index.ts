@@ -12,6 +12,7 @@ export {
   rebaseGitignore,
   ruleFileFolder,
   type CaptureRules,
+  type ExclusionRule,
   type FolderRules,
   type InclusionOptions,
 } from './inclusionRules';

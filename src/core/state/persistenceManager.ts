@@ -8,6 +8,7 @@ import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocum
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
+import { plural } from '../format';
 import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
 import { isSafeName } from '../objects/tree';
 import {
@@ -208,8 +209,9 @@ export class PersistenceManager implements StateRepository {
           signal: options.signal,
           onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,
         });
-        if (options.skipIfUnchanged && parent && parent.root === captured.root) {
-          if (captured.mode === 'full') {
+        // With no point yet, "unchanged" is nothing captured: an empty folder gets no empty first point.
+        if (options.skipIfUnchanged && (parent ? parent.root === captured.root : captured.fileCount === 0)) {
+          if (parent && captured.mode === 'full') {
             // the newest point matches the files and the rules: later hints may build on it
             this.fullScanNeeded = false;
             this.hintBase = parent.id;
@@ -255,8 +257,8 @@ export class PersistenceManager implements StateRepository {
           pointId: snapshot.id,
           details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes: batch.addedBytes, ms: Date.now() - started },
         });
-        if (captured.skipped.tooLarge.length > 0) this.logger.info(`Point ${snapshot.id}: skipped ${captured.skipped.tooLarge.length} file(s) larger than the maximum file size.`);
-        if (captured.skipped.unreadable.length > 0) this.logger.warn(`Point ${snapshot.id}: could not read ${captured.skipped.unreadable.length} file(s): ${captured.skipped.unreadable.slice(0, 5).join(', ')}`);
+        if (captured.skipped.tooLarge.length > 0) this.logger.info(`Point ${snapshot.id}: skipped ${plural(captured.skipped.tooLarge.length, 'file')} larger than the maximum file size.`);
+        if (captured.skipped.unreadable.length > 0) this.logger.warn(`Point ${snapshot.id}: could not read ${plural(captured.skipped.unreadable.length, 'file')}: ${captured.skipped.unreadable.slice(0, 5).join(', ')}`);
         return snapshot;
       } catch (error) {
         await batch.abort();
