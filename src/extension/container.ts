@@ -46,9 +46,10 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   private session: SessionTracker | undefined;
   readonly ready: Promise<void>;
   activationMs: number | undefined;
+  private log: Log | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    const log = this.own(new Log());
+    const log = (this.log = this.own(new Log()));
     const commands = this.own(new CommandCenter(log, this.prompts));
     const folders = new WorkspaceFolders();
     const config = new Configuration();
@@ -116,12 +117,18 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       }, TICK_MS);
       this.disposables.push({ dispose: () => clearInterval(tick) });
 
-      const state = await store.state.getState();
-      await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null);
+      // Ready means the points are listed. Nothing before that waits for the window (a context key is a
+      // round trip to a workbench that, during a reload, is busy restoring itself: seconds) or for the
+      // store's lock (the state; the closing window may hold the lock while it saves).
+      const opened = performance.now();
+      void store.state.getState().then(
+        (state) => vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null),
+        (error: unknown) => log.warn('activation', `Could not read the state: ${describeCause(error)}`),
+      );
       await model.refresh();
       updateView();
       this.activationMs = performance.now() - started;
-      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${model.points.length} points in ${storeDir}`);
+      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${plural(model.points.length, 'point')} in ${storeDir} (store opened in ${(opened - started).toFixed(0)} ms, points listed in ${(performance.now() - opened).toFixed(0)} ms)`);
       void auto.startup();
     } catch (error) {
       log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);
@@ -131,10 +138,12 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
 
   /** Creates pending points and saves the session before the window closes. */
   async shutdown(): Promise<void> {
+    const started = performance.now();
     await this.ready.catch(() => undefined);
     await this.auto?.flush().catch(() => undefined);
     await this.session?.flush().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
+    this.log?.info('activation', `Closed in ${(performance.now() - started).toFixed(0)} ms`);
   }
 
   private own<T extends vscode.Disposable>(disposable: T): T {
