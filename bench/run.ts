@@ -10,7 +10,8 @@
  *   npm run bench -- --profile             also CPU profiles and system-call counts of our side
  *
  * Other flags: --rounds N, --iterations N, --points N (points in a row, 100), --list-points N (1,000),
- * --seed S, --tmp DIR, --keep (keep the temporary folder), --no-real / --real (the node_modules copy).
+ * --seed S, --tmp DIR, --keep (keep the temporary folder), --no-real / --real (the node_modules copy),
+ * --host-only (only the rows from the real VS Code host, printed; no results file written).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -45,6 +46,7 @@ interface Options {
   quick: boolean;
   profile: boolean;
   host: boolean;
+  hostOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -62,6 +64,7 @@ function parseArgs(argv: string[]): Options {
     quick,
     profile: false,
     host: !quick,
+    hostOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -119,6 +122,10 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--no-host':
         opts.host = false;
+        break;
+      case '--host-only':
+        opts.host = true;
+        opts.hostOnly = true;
         break;
       case '--help':
       case '-h':
@@ -895,6 +902,12 @@ async function hostRows(tmp: string, files: number, opts: Options): Promise<void
   addRow(ws, 'host-save', 'Save → its point listed (mergeWindowSeconds 0)', 'ms', samples.saveToPoint, [], '—', 'from `document.save()` to the point in the store and the view model');
   addRow(ws, 'host-capture', '…of which creating the point', 'ms', samples.capture, [], '—', 'the store\'s own timing of createRecoveryPoint (hint mode)');
   addRow(ws, 'host-save-default', 'Save → its point listed (default 5 s merge window)', 'ms', samples.saveToPointDefault, [], '—', 'saves within 5 s become one point by design');
+  if (samples.activationAfterReloadMs !== undefined) {
+    addRow(ws, 'host-activation-reload', 'Activation after a reload (Developer: Reload Window)', 'ms', [samples.activationAfterReloadMs], [], '—', 'the extension\'s own "Ready in" in the reloaded window; should match the first start');
+  }
+  if (samples.treeAfterReloadMs !== undefined) {
+    addRow(ws, 'host-tree-reload', 'Tree visible after a reload', 'ms', [samples.treeAfterReloadMs], [], '—', 'from asking for the reload until the reloaded window\'s view shows the points (the workbench\'s own reload included)');
+  }
 }
 
 let hostSkipped: string | undefined;
@@ -912,6 +925,16 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
   childBundle = await buildChild(tmp);
   const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
+  if (opts.hostOnly) {
+    try {
+      await hostRows(tmp, primaryFiles, opts);
+    } finally {
+      load.stop();
+      if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    if (hostSkipped) throw new Error(`the host rows were skipped: ${hostSkipped}`);
+    return;
+  }
   const jobs: Array<Pick<WorkerJob, 'kind' | 'files' | 'primary'>> = opts.sizes.map((files) => ({ kind: 'synthetic', files, primary: files === primaryFiles }));
   if (opts.real) jobs.push({ kind: 'real', files: 0, primary: false });
   try {

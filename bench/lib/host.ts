@@ -20,6 +20,10 @@ export interface HostSamples {
   /** The default merge window (5 s): save → point listed. */
   saveToPointDefault: number[];
   files: number;
+  /** After Developer: Reload Window: the extension's own activation measure ("Ready in"). */
+  activationAfterReloadMs?: number;
+  /** From asking for the reload until the reloaded window's view shows the points (wall clock). */
+  treeAfterReloadMs?: number;
 }
 
 interface HostRunner {

@@ -121,7 +121,13 @@ function encodePath(p) {
  * @param {Record<string, string>} [options.env] Extra environment (reaches the extension host).
  * @param {(line: string) => void} [options.onOutput] Receives the server's output lines.
  * @param {string} [options.defaultFolder] The folder a plain http://127.0.0.1:PORT/ opens.
- * @param {string} [options.dataDir] Use this folder for the server's data instead of a temp one.
+ * @param {string} [options.dataDir] Use this folder for the server's data instead of a temp one
+ *   (kept when the server stops).
+ * @param {boolean} [options.keepUserSettings] Leave an existing `user-data/User/settings.json` as it
+ *   is (the settings a person changed in a kept data folder); written only when missing.
+ * @param {boolean} [options.smokeTestDriver] The bare server's `--enable-smoke-test-driver` (default
+ *   true, for the test runners): the workbench then refuses every modal dialog ("refused to show
+ *   dialog in tests"). False for a VS Code a person uses (`npm start`).
  * @param {(dataDir: string) => Promise<void>} [options.prepare] Runs before the server starts
  *   (for example to put extensions into `<dataDir>/extensions`).
  * @param {number} [options.startTimeoutMs] How long to wait until it serves (default 60 s).
@@ -141,8 +147,11 @@ export async function startServer(options = {}) {
   for (const dir of [path.join(userDataDir, 'User'), serverDataDir, extensionsDir]) {
     await mkdir(dir, { recursive: true });
   }
-  const settings = { ...QUIET_SETTINGS, ...options.userSettings };
-  await writeFile(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  const settingsFile = path.join(userDataDir, 'User', 'settings.json');
+  if (!options.keepUserSettings || !existsSync(settingsFile)) {
+    const settings = { ...QUIET_SETTINGS, ...options.userSettings };
+    await writeFile(settingsFile, JSON.stringify(settings, null, 2));
+  }
   if (options.prepare) await options.prepare(dataDir);
 
   let args;
@@ -166,7 +175,7 @@ export async function startServer(options = {}) {
       '--port', String(port),
       '--without-connection-token',
       '--accept-server-license-terms',
-      '--enable-smoke-test-driver',
+      ...(options.smokeTestDriver === false ? [] : ['--enable-smoke-test-driver']),
       '--disable-telemetry',
       '--disable-workspace-trust',
       '--user-data-dir', userDataDir,

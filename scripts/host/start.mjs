@@ -2,8 +2,11 @@
 //   1. installs the host if needed (installHost.mjs: Debian packages, code-server in .cache/);
 //   2. builds the extension (`npm run build`);
 //   3. serves VS Code (the VS Code server from code-server) on http://127.0.0.1:8080 with this
-//      checkout installed as an extension (a link to it in a fresh extensions folder, so a plain
+//      checkout installed as an extension (a link to it in the extensions folder, so a plain
 //      http://127.0.0.1:8080 loads it), opening the folder given, or samples/workspace/.
+// It is the editor people use: modal dialogs show (no smoke-test driver), and its data — user
+// settings, workspace storage (each folder's recovery points), logs, extensions — stays in
+// .cache/editor/ (git-ignored) from one run to the next. Delete that folder to start afresh.
 // Runs until Ctrl+C, then stops the server and everything it started.
 //
 // Usage: npm start [-- FOLDER] [--port N] [--no-build]     (or PORT=N npm start)
@@ -12,12 +15,54 @@
 // "Developer: Reload Window" in the browser.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { symlink } from 'node:fs/promises';
+import { readlink, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CODE_SERVER_VERSION, ROOT, isPortInUse, startServer } from './codeServer.mjs';
 import { installHost } from './installHost.mjs';
 
 const SAMPLE_WORKSPACE = path.join(ROOT, 'samples', 'workspace');
+/**
+ * Where `npm start` keeps its data between runs: `user-data/` (settings, logs, and
+ * `User/workspaceStorage/<id>/recovery-points.recovery-points/`, each folder's store), `server-data/`
+ * and `extensions/`. The command-line tool looks for stores in `user-data/` too.
+ */
+export const EDITOR_DATA_DIR = path.join(ROOT, '.cache', 'editor');
+
+/** The extension's folder name in an extensions folder (`publisher.name-version`). */
+function extensionFolderName() {
+  const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  return `${manifest.publisher}.${manifest.name}-${manifest.version}`;
+}
+
+/** Links this checkout into `<dataDir>/extensions`, replacing a link left by another checkout or version. */
+async function linkExtension(dataDir) {
+  const link = path.join(dataDir, 'extensions', extensionFolderName());
+  const target = await readlink(link).catch(() => undefined);
+  if (target === ROOT) return;
+  if (target !== undefined || existsSync(link)) await rm(link, { recursive: true, force: true });
+  await symlink(ROOT, link, 'dir');
+}
+
+/**
+ * Starts VS Code as `npm start` does (dist/ must be built): the bare VS Code server without the
+ * smoke-test driver, this checkout linked into its extensions folder, `folder` opened by a plain
+ * http://127.0.0.1:PORT/, and its data in `dataDir` (default .cache/editor/), kept when it stops and
+ * reused the next time. VS Code names a folder's workspace storage after its address in the browser
+ * (http://127.0.0.1:PORT/ + the folder), so the same folder on another port gets a storage of its own.
+ * Resolves with codeServer.mjs's server (`baseUrl`, `userDataDir`, `stop()`, `exited`).
+ */
+export async function startEditor({ folder, port = 0, dataDir = EDITOR_DATA_DIR, onOutput } = {}) {
+  return startServer({
+    port,
+    defaultFolder: folder,
+    dataDir,
+    keepUserSettings: true,
+    smokeTestDriver: false,
+    onOutput,
+    prepare: linkExtension,
+  });
+}
 
 function parseArguments(argv) {
   let port = Number(process.env.PORT || 8080);
@@ -56,13 +101,7 @@ async function main() {
   if (!existsSync(path.join(ROOT, 'dist', 'extension.js'))) throw new Error('dist/extension.js is missing: npm run build');
 
   const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-  const extensionFolder = `${manifest.publisher}.${manifest.name}-${manifest.version}`;
-  const server = await startServer({
-    port,
-    defaultFolder: folder,
-    // The extensions folder gets a link to this checkout; the server finds it when it starts.
-    prepare: (dataDir) => symlink(ROOT, path.join(dataDir, 'extensions', extensionFolder), 'dir'),
-  });
+  const server = await startEditor({ folder, port });
 
   let stopping = false;
   const stop = async (reason) => {
@@ -84,11 +123,14 @@ async function main() {
   console.log(`[start] VS Code (code-server ${CODE_SERVER_VERSION}) with ${manifest.displayName} is running on ${folder}`);
   console.log(`[start] open  ${server.baseUrl}/`);
   console.log(`[start]   or  ${server.workbenchUrl({ folder })}`);
+  console.log(`[start] its data (settings, recovery points) stays in ${path.relative(ROOT, EDITOR_DATA_DIR)}/ between runs`);
   console.log('[start] after a change: npm run build (or npm run watch), then "Developer: Reload Window"');
   console.log('[start] Ctrl+C stops it');
 }
 
-main().catch((error) => {
-  console.error(`[start] FAILED: ${error instanceof Error ? error.message : error}`);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error) => {
+    console.error(`[start] FAILED: ${error instanceof Error ? error.message : error}`);
+    process.exit(1);
+  });
+}

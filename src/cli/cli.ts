@@ -6,6 +6,7 @@ import { COMMANDS, type Output } from './commands';
 import { findExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
 import { TRANSFER_COMMANDS } from './transferCommands';
+import { plural } from '../core/format';
 
 async function main(argv: readonly string[]): Promise<number> {
   let args: ParsedArgs;
@@ -21,7 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command];
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
-  if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? min : `${min} to ${max}`} argument(s)`);
+  if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? plural(min, 'argument') : `${min} to ${max} arguments`}`);
   const badArgument = checkArguments(args);
   if (badArgument) return usage(badArgument);
 

@@ -1,4 +1,4 @@
-import { formatBytes, formatChangeCounts, formatRelativeTime } from '../core/format';
+import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../core/format';
 import { describeMapping, pointIdTime, RecoveryStore, StateError, toPointPath, type FolderMapping, type PointSummary, type RestorePlan, type TreeDiff } from '../core';
 import { UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
@@ -22,7 +22,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
         changedPaths,
         onProgress: (m) => out.progress(m),
       });
-      out.result(`Created recovery point ${point!.id} (${point!.fileCount} files, ${formatChangeCounts(point!.changes)}, ${formatBytes(point!.addedBytes)} added)`, point!.id);
+      out.result(`Created recovery point ${point!.id} (${plural(point!.fileCount, 'file')}, ${formatChangeCounts(point!.changes)}, ${formatBytes(point!.addedBytes)} added)`, point!.id);
     },
   },
   list: {
@@ -120,7 +120,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
     positionals: [0, 0],
     run: async (store, _args, out) => {
       const result = await store.recovery.collectGarbage();
-      out.result(`Removed ${result.removedObjects} unreferenced objects, freed ${formatBytes(result.freedBytes)}.`, result);
+      out.result(`Removed ${plural(result.removedObjects, 'unreferenced object')}, freed ${formatBytes(result.freedBytes)}.`, result);
     },
   },
   stats: {

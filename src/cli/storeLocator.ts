@@ -1,21 +1,54 @@
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { readDocument } from '../core/documents';
+import { pointIndexDocument } from '../core/schemas';
 
 /** The extension's id (`publisher.name`): VS Code gives it `workspaceStorage/<hash>/<id>` as its storage folder. */
 export const EXTENSION_ID = 'recovery-points.recovery-points';
 
-/** User-data folders of VS Code and its relatives, where `User/workspaceStorage` lives. */
-function userDataDirs(): string[] {
+/** Desktop VS Code's `workspaceStorage/<hash>/workspace.json`: the folder (or workspace file) as a URI. */
+const desktopWorkspaceSchema = z.object({ folder: z.string().optional(), workspace: z.string().optional() });
+/** VS Code Server's and code-server's `meta.json`: the workspace's id and name, no folder for a folder workspace. */
+const serverWorkspaceSchema = z.object({ id: z.string(), configuration: z.unknown().optional() });
+/** The `vscode.lock` VS Code's extension host keeps in a workspace-storage folder while a window has it open. */
+const workspaceLockSchema = z.object({ pid: z.number(), willReleaseAt: z.number().optional() });
+
+/**
+ * The checkout this tool runs from (the folder of the `recovery-points` package.json above it), whose
+ * `.cache/editor/user-data` is where `npm start` keeps its editor's data; undefined for an installed tool.
+ */
+function checkoutRoot(): string | undefined {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    try {
+      const manifest = JSON.parse(fsSync.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (manifest.name === 'recovery-points') return dir;
+    } catch {
+      // no package.json here
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/**
+ * User-data folders of VS Code and its relatives, where `User/workspaceStorage` lives: the desktop
+ * editors, VS Code Server, code-server, the editor `npm start` runs (`.cache/editor/user-data` of this
+ * checkout), and any listed in RECOVERY_POINTS_USER_DATA_DIRS (first).
+ */
+export function userDataDirs(): string[] {
   const home = os.homedir();
   const config = process.env.XDG_CONFIG_HOME ?? path.join(home, '.config');
+  const root = checkoutRoot();
   const dirs = [
     ...['Code', 'Code - Insiders', 'VSCodium', 'Cursor'].map((name) => path.join(config, name)),
     path.join(home, 'Library', 'Application Support', 'Code'),
     path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Code'),
     path.join(home, '.vscode-server', 'data'),
     path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'code-server'),
+    ...(root ? [path.join(root, '.cache', 'editor', 'user-data')] : []),
   ];
   const extra = process.env.RECOVERY_POINTS_USER_DATA_DIRS;
   return extra ? [...extra.split(path.delimiter).filter(Boolean), ...dirs] : dirs;
@@ -41,21 +74,20 @@ export async function listExtensionStores(): Promise<Array<{ dir: string; worksp
  * store's newest point recorded tell it.
  */
 async function workspaceFolders(workspaceDir: string): Promise<string[]> {
-  const workspaceJson = await readJson(path.join(workspaceDir, 'workspace.json'));
-  if (workspaceJson && typeof workspaceJson.folder === 'string') return [fileUrlPath(workspaceJson.folder)];
-  const meta = await readJson(path.join(workspaceDir, 'meta.json'));
+  const desktop = await readJson(path.join(workspaceDir, 'workspace.json'), desktopWorkspaceSchema);
+  if (desktop) return desktop.folder === undefined ? [] : [fileUrlPath(desktop.folder)];
+  const meta = await readJson(path.join(workspaceDir, 'meta.json'), serverWorkspaceSchema);
   if (!meta) return [];
   if (typeof meta.configuration === 'string') return []; // a .code-workspace file, not a folder
-  const index = await readJson(path.join(workspaceDir, EXTENSION_ID, 'points', 'index.json'));
-  const points = Array.isArray(index?.points) ? (index.points as Array<{ id?: unknown; roots?: Array<{ path?: unknown }> }>) : [];
-  const newest = [...points].sort((a, b) => String(b.id).localeCompare(String(a.id)))[0];
-  return (newest?.roots ?? []).map((r) => r.path).filter((p): p is string => typeof p === 'string');
+  const index = await readDocument(path.join(workspaceDir, EXTENSION_ID, 'points', 'index.json'), pointIndexDocument).catch(() => undefined);
+  const newest = [...(index?.points ?? [])].sort((a, b) => b.id.localeCompare(a.id))[0];
+  return (newest?.roots ?? []).map((root) => root.path);
 }
 
-async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
+async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {
   try {
-    const value: unknown = JSON.parse(await fs.readFile(file, 'utf8'));
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+    const parsed = schema.safeParse(JSON.parse(await fs.readFile(file, 'utf8')));
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }
@@ -75,10 +107,10 @@ function fileUrlPath(url: string): string {
  */
 export async function workspaceStorageInUse(workspaceDir: string): Promise<boolean> {
   const file = path.join(workspaceDir, 'vscode.lock');
-  const lock = await readJson(file);
+  const lock = await readJson(file, workspaceLockSchema);
   const stat = await fs.stat(file).catch(() => undefined);
-  if (!lock || !stat || typeof lock.pid !== 'number') return false;
-  if (typeof lock.willReleaseAt === 'number' && lock.willReleaseAt > 0 && lock.willReleaseAt < Date.now()) return false;
+  if (!lock || !stat) return false;
+  if (lock.willReleaseAt !== undefined && lock.willReleaseAt > 0 && lock.willReleaseAt < Date.now()) return false;
   if (Date.now() - stat.mtimeMs > 10_000) return false;
   try {
     process.kill(lock.pid, 0);

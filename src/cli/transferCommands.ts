@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { adoptStore, exportBundle, findMovedStores, folderFiles, importBundle, MATCH_THRESHOLD, StateError, type RecoveryStore } from '../core';
-import { formatBytes } from '../core/format';
+import { formatBytes, plural } from '../core/format';
 import { UsageError, type ParsedArgs } from './args';
 import { resolveId, type Output } from './commands';
 import { listExtensionStores, workspaceStorageInUse } from './storeLocator';
@@ -64,7 +64,7 @@ export const TRANSFER_COMMANDS: Record<string, { readonly positionals: [number, 
         [
           `Adopted ${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'} from ${result.from}.`,
           ...(result.alreadyHere.length > 0 ? [`${result.alreadyHere.length} were already here.`] : []),
-          ...(result.leftBehind.length > 0 ? [`${result.leftBehind.length} damaged point(s) stayed in ${result.from}.`] : []),
+          ...(result.leftBehind.length > 0 ? [`${plural(result.leftBehind.length, 'damaged point')} stayed in ${result.from}.`] : []),
         ].join('\n'),
         result,
       );

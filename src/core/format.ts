@@ -24,6 +24,11 @@ export function formatRelativeTime(time: number, now = Date.now()): string {
   return new Date(time).toISOString().slice(0, 10);
 }
 
+/** "1 file", "2 files", "1,200 points": a count with its noun, singular for exactly one. */
+export function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
+  return `${count.toLocaleString('en-US')} ${count === 1 ? noun : pluralNoun}`;
+}
+
 /** `+A ~M −D` */
 export function formatChangeCounts(changes: { added: number; modified: number; deleted: number }): string {
   return `+${changes.added} ~${changes.modified} \u2212${changes.deleted}`;

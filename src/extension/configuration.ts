@@ -51,8 +51,9 @@ export class Configuration {
     };
   }
 
+  /** Turns automatic points on or off for this workspace (its settings, never the user's for every workspace). */
   async setAutomatic(enabled: boolean): Promise<void> {
-    await this.config.update('automatic.enabled', enabled, vscode.ConfigurationTarget.Global);
+    await this.config.update('automatic.enabled', enabled, vscode.ConfigurationTarget.Workspace);
   }
 
   /** Fires when a `recoveryPoints.*` setting changes. */

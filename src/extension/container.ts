@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { describeCause, RecoveryStore } from '../core';
-import { formatBytes } from '../core/format';
+import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { recoveryCommands } from './commands/recoveryCommands';
@@ -53,10 +53,11 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   private session: SessionTracker | undefined;
   readonly ready: Promise<void>;
   activationMs: number | undefined;
+  private log: Log | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    const log = this.own(new Log());
-    const commands = this.own(new CommandCenter(log));
+    const log = (this.log = this.own(new Log()));
+    const commands = this.own(new CommandCenter(log, this.prompts));
     const folders = new WorkspaceFolders();
     const config = new Configuration();
     void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasFolder', folders.hasFolder && context.storageUri !== undefined);
@@ -100,13 +101,16 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const updateView = () => {
         // A view alone in its container has no header of its own (so no description): VS Code shows
         // "Container: view title" instead, so the count and the store's size go into the title.
-        view.title = `${model.points.length} point${model.points.length === 1 ? '' : 's'} · ${formatBytes(model.storeBytes)}`;
+        view.title = `${plural(model.points.length, 'point')} · ${formatBytes(model.storeBytes)}`;
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
       };
       this.own(model.onDidChange(updateView));
       this.own(store.state.onWarning((message) => void vscode.window.showWarningMessage(`Recovery Points: ${message}`)));
       this.own(store.state.onDidChangeState(({ state }) => void vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null)));
+      const showAutomatic = () => void vscode.commands.executeCommand('setContext', 'recoveryPoints.automatic', config.automatic);
+      showAutomatic();
       this.own(config.onDidChange(() => {
+        showAutomatic();
         store.persistence.configure({ rules: config.captureRules });
         store.recovery.configureRetention(config.retention);
         statusBar.update();
@@ -122,12 +126,18 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       }, TICK_MS);
       this.disposables.push({ dispose: () => clearInterval(tick) });
 
-      const state = await store.state.getState();
-      await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null);
+      // Ready means the points are listed. Nothing before that waits for the window (a context key is a
+      // round trip to a workbench that, during a reload, is busy restoring itself: seconds) or for the
+      // store's lock (the state; the closing window may hold the lock while it saves).
+      const opened = performance.now();
+      void store.state.getState().then(
+        (state) => vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null),
+        (error: unknown) => log.warn('activation', `Could not read the state: ${describeCause(error)}`),
+      );
       await model.refresh();
       updateView();
       this.activationMs = performance.now() - started;
-      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${model.points.length} points in ${storeDir}`);
+      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${plural(model.points.length, 'point')} in ${storeDir} (store opened in ${(opened - started).toFixed(0)} ms, points listed in ${(performance.now() - opened).toFixed(0)} ms)`);
       const hadHistory = model.points.length > 0;
       void auto.startup().then(async () => {
         if (!hadHistory && folders.all.length === 1) await movedHistory.offer();
@@ -140,10 +150,12 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
 
   /** Creates pending points and saves the session before the window closes. */
   async shutdown(): Promise<void> {
+    const started = performance.now();
     await this.ready.catch(() => undefined);
     await this.auto?.flush().catch(() => undefined);
     await this.session?.flush().catch(() => undefined);
     await this.store?.close().catch(() => undefined);
+    this.log?.info('activation', `Closed in ${(performance.now() - started).toFixed(0)} ms`);
   }
 
   private own<T extends vscode.Disposable>(disposable: T): T {
@@ -168,6 +180,6 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
   const needFolder = () => {
     throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
   };
-  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'toggleAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending'];
+  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending'];
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
 }

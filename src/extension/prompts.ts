@@ -42,6 +42,8 @@ export class Prompts {
   readonly history: PromptRecord[] = [];
   /** Scripted answers that did not fit the question they met (each also fails that question). */
   readonly problems: string[] = [];
+  /** Every notification shown with `notify`, oldest first (what a person read; never scripted). */
+  readonly notifications: Array<{ readonly severity: 'information' | 'warning'; readonly message: string }> = [];
 
   /** Queues answers for the next questions, in order. */
   answerNext(...answers: PromptAnswer[]): void {
@@ -53,11 +55,18 @@ export class Prompts {
     return this.queue.length;
   }
 
-  /** Drops unused answers, the history and the problems. */
+  /** Drops unused answers, the history, the problems and the notifications. */
   reset(): void {
     this.queue.length = 0;
     this.history.length = 0;
     this.problems.length = 0;
+    this.notifications.length = 0;
+  }
+
+  /** A notification (a toast the flow does not wait for); resolves with the button clicked, if any. */
+  notify(severity: 'information' | 'warning', message: string, ...buttons: string[]): Thenable<string | undefined> {
+    this.notifications.push({ severity, message });
+    return severity === 'warning' ? vscode.window.showWarningMessage(message, ...buttons) : vscode.window.showInformationMessage(message, ...buttons);
   }
 
   async pick<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions = {}): Promise<T | undefined> {

@@ -79,6 +79,30 @@ describe('command-line tool', () => {
     await fs.rm(storage, { recursive: true });
   });
 
+  test('finds the store of a folder opened in VS Code Server or code-server (meta.json names no folder: the points do)', async () => {
+    const { sb } = await project();
+    const other = await makeSandbox();
+    await writeFiles(other.ws, { 'x.txt': 'x\n' });
+    const home = await cliHome();
+    // `npm start` and code-server keep their data in a user-data folder of their own (listed here).
+    const userData = path.join(home, 'editor-data', 'user-data');
+    const storage = path.join(userData, 'User', 'workspaceStorage');
+    const storeOf = (hash: string) => path.join(storage, hash, 'recovery-points.recovery-points');
+    for (const [hash, ws] of [['-5e1f0a2b', sb.ws], ['3c0ffee', other.ws]] as const) {
+      await fs.mkdir(storeOf(hash), { recursive: true });
+      await fs.writeFile(path.join(storage, hash, 'meta.json'), JSON.stringify({ id: hash, name: path.basename(ws) }));
+      ok(await cli(['snapshot', '--workspace', ws, '--store', storeOf(hash)]));
+    }
+    const env = { RECOVERY_POINTS_USER_DATA_DIRS: userData };
+    const mine = json<PointJson[]>(await cli(['list', '--json'], { cwd: sb.ws, env }));
+    const theirs = json<PointJson[]>(await cli(['list', '--json'], { cwd: other.ws, env }));
+    assert.equal(mine.length, 1);
+    assert.equal(theirs.length, 1);
+    assert.ok(await exists(path.join(storeOf('-5e1f0a2b'), 'points', `${mine[0]!.id}.json`)), 'the folder\'s own store');
+    assert.ok(await exists(path.join(storeOf('3c0ffee'), 'points', `${theirs[0]!.id}.json`)), 'the other folder\'s store');
+    await fs.rm(path.join(home, 'editor-data'), { recursive: true });
+  });
+
   test('snapshot, list, show, diff, stats, gc: output parses and says the right thing', async () => {
     const { sb, base } = await project();
     const first = json<string>(await cli(['snapshot', '--label', 'start', '--json', ...base]));

@@ -77,6 +77,20 @@ describe('inclusion rules', () => {
     assert.ok(ws);
   });
 
+  test('exclusion names the rule that leaves a path out, and the path (or ancestor) it applies to', async () => {
+    const { inclusion, ws } = await rulesFor({ '.gitignore': 'dist/\n' }, { excludes: ['**/*.bak'] });
+    const store = path.join(ws, 'store');
+    const withStore = await InclusionRules.create({ name: 'ws', path: ws }, DEFAULT_CAPTURE_RULES, { neverCapture: [store] });
+    assert.deepEqual(await inclusion.exclusion('config/.env', false), { rule: 'secret', path: 'config/.env' });
+    assert.deepEqual(await inclusion.exclusion('dist/app.js', false), { rule: 'gitignore', path: 'dist' });
+    assert.deepEqual(await inclusion.exclusion('a/b.bak', false), { rule: 'exclude', path: 'a/b.bak' });
+    assert.deepEqual(await inclusion.exclusion('node_modules/a/b.js', false), { rule: 'builtin', path: 'node_modules' });
+    assert.deepEqual(await withStore.exclusion('store/state.json', false), { rule: 'store', path: 'store' });
+    assert.equal(await inclusion.exclusion('src/app.ts', false), undefined);
+    const secretsAllowed = (await rulesFor({}, { excludeSecrets: false })).inclusion;
+    assert.equal(await secretsAllowed.exclusion('.env', false), undefined, 'excludeSecrets off: captured');
+  });
+
   test('the store folder is never captured, whichever way its path is spelled', async () => {
     const ws = await tempDir('rp-rules-');
     await writeTree(ws, { 'real/store/x': 'x' });

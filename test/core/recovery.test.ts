@@ -105,6 +105,20 @@ describe('recovery points: every operation round-trips', () => {
     assert.equal(audit.find((e) => e.pointId === hinted.id)?.details?.mode, 'hint');
   });
 
+  test('skipIfUnchanged makes no first point of an empty folder (nothing captured); a manual point and the first file do make one', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { '.env': 'SECRET=1\n' }); // excluded as a secret: nothing to capture
+    const store = await openStore(sb);
+    assert.equal(await store.recovery.createRecoveryPoint(undefined, { trigger: 'startup', skipIfUnchanged: true }), undefined);
+    assert.deepEqual(await store.recovery.listRecoveryPoints(), []);
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const first = await store.recovery.createRecoveryPoint(undefined, { trigger: 'external', skipIfUnchanged: true });
+    assert.equal(first?.fileCount, 1);
+    const empty = await makeSandbox();
+    const manual = await (await openStore(empty)).recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    assert.equal(manual?.fileCount, 0, 'asked for, an empty point is made');
+  });
+
   test('a hint-mode save right after a restore captures the restored files, not the safety point’s', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n' });

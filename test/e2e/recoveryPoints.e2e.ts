@@ -97,7 +97,7 @@ export const steps: E2EStep[] = [
 
       const original = fs.readFileSync(path.join(fixture, FILE), 'utf8');
       await waitUntil('the labelled point\'s content on disk', () => fs.readFileSync(path.join(workspace, FILE), 'utf8') === original);
-      await wb.waitForNotification(/Restored: 1 file\(s\) written/);
+      await wb.waitForNotification(/Restored src\/cart\.ts from "before discount"/);
       await wb.page.locator('.part.editor .tab.active.dirty').waitFor({ state: 'detached' });
       await wb.activeEditor().locator('.view-lines').filter({ hasText: 'export function describe' }).waitFor();
       assert.equal(await wb.activeEditor().locator('.view-lines').filter({ hasText: 'DISCOUNT_PERCENT' }).count(), 0, 'the editor shows the restored file');

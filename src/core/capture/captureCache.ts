@@ -6,6 +6,7 @@ import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
 import { GitignoreCache } from './inclusionRules';
+import { plural } from '../format';
 
 /** What the cache compares: the fields of `fs.Stats` that change when a file's content may have. */
 export interface FileStamp {
@@ -140,7 +141,7 @@ export class CaptureCache {
     }
     if (skipped > 0) {
       // a torn line (a crash while appending): the document is rewritten on the next save
-      this.logger.warn(`The capture cache journal ${journal} has ${skipped} unreadable line(s); they are ignored.`);
+      this.logger.warn(`The capture cache journal ${journal} has ${plural(skipped, 'unreadable line')}; they are ignored.`);
       this.rewrite = true;
       this.changed = true;
     }

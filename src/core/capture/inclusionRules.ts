@@ -298,6 +298,12 @@ function parentRel(rel: string): string {
   return at < 0 ? '' : rel.slice(0, at);
 }
 
+/**
+ * What leaves a path out: a built-in name (`.git`, `node_modules`, …), the store itself, the secret
+ * excludes (`excludeSecrets`), the user's exclude globs, or git's ignore rules (`respectGitignore`).
+ */
+export type ExclusionRule = 'builtin' | 'store' | 'secret' | 'exclude' | 'gitignore';
+
 export interface InclusionOptions {
   /** Absolute paths never captured (the store folder). */
   readonly neverCapture?: readonly string[];
@@ -355,12 +361,17 @@ export class InclusionRules {
    * secrets, user globs) — no file is read. Checks `rel` itself, not its ancestors.
    */
   excludedByPath(rel: string): boolean {
+    return this.pathRule(rel) !== undefined;
+  }
+
+  /** The path-only rule that leaves `rel` itself out, if any. */
+  private pathRule(rel: string): ExclusionRule | undefined {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
-    if (BUILTIN.has(name)) return true;
-    if (this.never.has(rel)) return true;
-    if (this.excludeSecrets && isSecretPath(rel)) return true;
-    if (this.userMatch?.(rel)) return true;
-    return false;
+    if (BUILTIN.has(name)) return 'builtin';
+    if (this.never.has(rel)) return 'store';
+    if (this.excludeSecrets && isSecretPath(rel)) return 'secret';
+    if (this.userMatch?.(rel)) return 'exclude';
+    return undefined;
   }
 
   /** Whether git's rules (as loaded for the entry's folder) leave the entry out. */
@@ -417,21 +428,30 @@ export class InclusionRules {
 
   /** Whether `rel` is captured: neither it nor any ancestor is excluded. Reads (and caches) the ancestors' ignore files. */
   async isIncluded(rel: string, isDir: boolean): Promise<boolean> {
-    if (rel === '') return true;
+    return (await this.exclusion(rel, isDir)) === undefined;
+  }
+
+  /**
+   * Why `rel` is not captured: the rule, and the path it applies to (`rel` or an ancestor); undefined
+   * when it is captured. Path rules are checked before git's, as the scan does.
+   */
+  async exclusion(rel: string, isDir: boolean): Promise<{ readonly rule: ExclusionRule; readonly path: string } | undefined> {
+    if (rel === '') return undefined;
     const parts = rel.split('/');
     let current = '';
     for (const part of parts) {
       current = joinRel(current, part);
-      if (this.excludedByPath(current)) return false;
+      const rule = this.pathRule(current);
+      if (rule) return { rule, path: current };
     }
-    if (!this.rules.respectGitignore) return true;
+    if (!this.rules.respectGitignore) return undefined;
     current = '';
     for (let i = 0; i < parts.length; i++) {
       const folder = await this.folderRules(current);
       current = joinRel(current, parts[i]!);
-      if (this.excludedByGit(current, i < parts.length - 1 || isDir, folder)) return false;
+      if (this.excludedByGit(current, i < parts.length - 1 || isDir, folder)) return { rule: 'gitignore', path: current };
     }
-    return true;
+    return undefined;
   }
 
   /** Drops the cached rules of `dirRel` and below (its `.gitignore` changed). */

@@ -13,6 +13,7 @@ export {
   rebaseGitignore,
   ruleFileFolder,
   type CaptureRules,
+  type ExclusionRule,
   type FolderRules,
   type InclusionOptions,
 } from './inclusionRules';

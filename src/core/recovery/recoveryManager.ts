@@ -14,6 +14,7 @@ import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type RestoreO
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
+import { plural } from '../format';
 
 export interface RestoreOptions {
   /** Restore only these point paths (files or folders); the whole point when absent. */
@@ -165,7 +166,7 @@ export class RecoveryManager {
         if (check.changed.length > 0) {
           // The plan was made against files that have changed since (a hint that missed a change, or an
           // edit while the safety point was made): capture everything and plan again.
-          this.persistence.logger.warn(`${check.changed.length} file(s) to restore changed while the safety point was made (${check.changed[0]}); making a full safety point.`);
+          this.persistence.logger.warn(`${plural(check.changed.length, 'file')} to restore changed while the safety point was made (${check.changed[0]}); making a full safety point.`);
           options.onProgress?.('Creating a safety point of the current files');
           safety = await this.safetyPoint(target, undefined, undoOf);
           plan = await planAgainst(safety.snapshot.root);

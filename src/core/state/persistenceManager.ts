@@ -8,6 +8,7 @@ import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocum
 import { describeCause, errorCode, ioError, isNotWritable, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
+import { plural } from '../format';
 import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
 import { isSafeName } from '../objects/tree';
 import {
@@ -244,8 +245,9 @@ export class PersistenceManager implements StateRepository {
           signal: options.signal,
           onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,
         });
-        if (options.skipIfUnchanged && parent && parent.root === captured.root) {
-          if (captured.mode === 'full') {
+        // With no point yet, "unchanged" is nothing captured: an empty folder gets no empty first point.
+        if (options.skipIfUnchanged && (parent ? parent.root === captured.root : captured.fileCount === 0)) {
+          if (parent && captured.mode === 'full') {
             // the newest point matches the files and the rules: later hints may build on it
             this.fullScanNeeded = false;
             this.hintBase = parent.id;
@@ -594,7 +596,7 @@ const SKIPPED_SHOWN = 5;
 /** Warns that a point left out paths its rules include: how many, then the first few, each with its reason. */
 function reportSkipped(logger: Logger, pointId: string, skipped: readonly SkippedPath[]): void {
   if (skipped.length === 0) return;
-  logger.warn(`Recovery point ${pointId} left out ${skipped.length} path(s) that could not be captured:`);
+  logger.warn(`Recovery point ${pointId} left out ${plural(skipped.length, 'path')} that could not be captured:`);
   for (const { path: where, reason } of skipped.slice(0, SKIPPED_SHOWN)) logger.warn(`  ${where}: ${reason}`);
   if (skipped.length > SKIPPED_SHOWN) logger.warn(`  … and ${skipped.length - SKIPPED_SHOWN} more.`);
 }

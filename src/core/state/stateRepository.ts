@@ -7,7 +7,7 @@ export interface SnapshotOptions {
   readonly summary?: string;
   /** Paths known to have changed since the newest point (a save, a watcher event): only they are examined. */
   readonly changedPaths?: readonly string[];
-  /** Return `undefined` instead of writing a point whose files equal the newest point's (automatic points). */
+  /** Return `undefined` instead of writing a point whose files equal the newest point's, or a first point of no files (automatic points). */
   readonly skipIfUnchanged?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (message: string) => void;

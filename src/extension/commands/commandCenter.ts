@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { describeCause, StateError } from '../../core';
 import type { Log } from '../log';
+import type { Prompts } from '../prompts';
 
 export type CommandHandler = (...args: unknown[]) => unknown;
 
@@ -14,7 +15,10 @@ export class UserFacingError extends Error {}
 export class CommandCenter implements vscode.Disposable {
   private readonly registrations: vscode.Disposable[] = [];
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    private readonly prompts: Prompts,
+  ) {}
 
   register(commands: Record<string, CommandHandler>): void {
     for (const [id, handler] of Object.entries(commands)) {
@@ -28,7 +32,7 @@ export class CommandCenter implements vscode.Disposable {
     } catch (error) {
       if (isCancellation(error)) return undefined;
       if (error instanceof UserFacingError) {
-        void vscode.window.showWarningMessage(error.message);
+        void this.prompts.notify('warning', error.message);
         return undefined;
       }
       this.log.error('command', `${id} failed: ${describeCause(error)}`, error);

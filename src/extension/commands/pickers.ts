@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { formatChangeCounts, formatRelativeTime } from '../../core/format';
-import { lookupEntry, pointIdTime, type PointSummary, type RecoveryStore } from '../../core';
+import * as fs from 'node:fs/promises';
+import { InclusionRules, lookupEntry, pointIdTime, type ExclusionRule, type PointSummary, type RecoveryStore } from '../../core';
+import { formatBytes } from '../../core/format';
 import { FileNode, PointNode } from '../views/pointsTreeProvider';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
@@ -50,7 +52,29 @@ export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, mo
     seen.add(entry.hash);
     items.push(pointPickItem(point));
   }
-  if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(pointPath)}.`);
+  if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(pointPath)}${await whyNotCaptured(store, folders, pointPath)}.`);
   const pick = await prompts.pick(items, { placeHolder, matchOnDescription: true });
   return pick?.point;
+}
+
+const EXCLUDED_BECAUSE: Record<ExclusionRule, string> = {
+  secret: 'files that usually hold secrets are never captured; the setting recoveryPoints.excludeSecrets changes that',
+  exclude: 'it matches a pattern of the setting recoveryPoints.exclude',
+  gitignore: 'a .gitignore file leaves it out; the setting recoveryPoints.respectGitignore changes that',
+  builtin: '.git, node_modules, .hg and .svn folders are never captured',
+  store: 'it is in the folder of the recovery point store',
+};
+
+/** Why the capture rules leave a file out (`": …"`), or `" yet"` when they would capture it (it is new since the newest point). */
+async function whyNotCaptured(store: RecoveryStore, folders: WorkspaceFolders, pointPath: string): Promise<string> {
+  const slash = pointPath.indexOf('/');
+  const root = folders.all.find((r) => r.name === pointPath.slice(0, slash));
+  if (!root) return '';
+  const rules = store.persistence.captureRules;
+  const inclusion = await InclusionRules.create(root, rules, { neverCapture: [store.persistence.layout.root] });
+  const excluded = await inclusion.exclusion(pointPath.slice(slash + 1), false);
+  if (excluded) return `: ${EXCLUDED_BECAUSE[excluded.rule]}`;
+  const size = await fs.stat(folders.toUri(pointPath)!.fsPath).then((stat) => stat.size, () => undefined);
+  if (size !== undefined && size > rules.maxFileSize) return `: it is larger than ${formatBytes(rules.maxFileSize)}, the setting recoveryPoints.maxFileSizeMB`;
+  return ' yet';
 }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
-import { formatBytes } from '../../core/format';
-import { toWorkspacePath, type RecoveryStore } from '../../core';
+import { formatBytes, formatRelativeTime, plural } from '../../core/format';
+import { pointIdTime, toWorkspacePath, type PointSummary, type RecoveryStore, type RetentionPolicy, type StoreStats } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
@@ -59,7 +59,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       );
       await s.model.refresh();
       s.log.info('command', `Created point ${point!.id}${point!.label ? ` "${point!.label}"` : ''}`);
-      void vscode.window.setStatusBarMessage(`$(check) Recovery point created (${point!.fileCount} files)`, 4000);
+      void vscode.window.setStatusBarMessage(`$(check) Recovery point created (${plural(point!.fileCount, 'file')})`, 4000);
       return point!.id;
     },
 
@@ -152,7 +152,14 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     'recoveryPoints.delete': async (arg?: unknown) => {
       const point = await pointFromArgOrPick(s.prompts, s.model, arg, 'Delete which recovery point?');
       if (!point) return undefined;
-      const choice = await s.prompts.ask('warning', `Delete the recovery point "${point.label ?? point.summary}"?`, { modal: true, detail: 'Its files stay available through other points that share them; this cannot be undone.' }, 'Delete');
+      // Keep comes first: the default button (Enter) of the dialog leaves the point alone.
+      const choice = await s.prompts.ask(
+        'warning',
+        `Delete "${point.label ?? point.summary}"?`,
+        { modal: true, detail: `You will no longer be able to restore your files as they were on ${new Date(pointIdTime(point.id)).toLocaleString()}. Other recovery points are not affected. This cannot be undone.` },
+        'Keep',
+        'Delete',
+      );
       if (choice !== 'Delete') return undefined;
       await s.store.recovery.deletePoints([point.id]);
       await s.model.refresh();
@@ -160,10 +167,17 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     },
 
     'recoveryPoints.cleanup': async () => {
+      // The store's size before and after, as the view's title shows it: a repack shrinks the store
+      // without freeing any object, so the objects' freed bytes alone can say "0 B" while it shrank.
+      await s.model.refresh();
+      const before = s.model.storeBytes;
       const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Cleaning up recovery points' }, () => s.store.recovery.cleanupRecoveryPoints());
       await s.model.refresh();
-      void vscode.window.showInformationMessage(`Clean-up removed ${report.removedPoints} point(s) and freed ${formatBytes(report.freedBytes)}.`);
-      return report;
+      const after = s.model.storeBytes;
+      const removed = report.removedPoints > 0 ? `removed ${plural(report.removedPoints, 'point')}` : 'removed no points';
+      const size = after < before ? `the store went from ${formatBytes(before)} to ${formatBytes(after)}` : `the store stays at ${formatBytes(after)}`;
+      void s.prompts.notify('information', `Clean-up ${removed}; ${size}.`);
+      return { ...report, storeBytesBefore: before, storeBytesAfter: after };
     },
 
     'recoveryPoints.verify': async () => {
@@ -175,12 +189,12 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       for (const b of report.brokenObjects) s.log.warn('store', `Broken object ${b.hash ?? ''} in ${b.pack}: ${b.problem}`);
       for (const b of report.brokenPoints) s.log.warn('store', `Broken point ${b.id}: ${b.problems.join('; ')}`);
       if (report.ok) {
-        void vscode.window.showInformationMessage(`The store is healthy: ${report.objectsChecked} objects and ${report.pointsChecked} points checked.`);
+        void s.prompts.notify('information', `The store is healthy: ${plural(report.objectsChecked, 'object')} and ${plural(report.pointsChecked, 'point')} checked.`);
         return report;
       }
       const choice = await s.prompts.ask(
         'warning',
-        `The store has problems: ${report.brokenObjects.length} broken object(s), ${report.brokenPoints.length} broken point(s)${report.stateProblem ? ', a damaged state file' : ''}.`,
+        `The store has problems: ${plural(report.brokenObjects.length, 'broken object')}, ${plural(report.brokenPoints.length, 'broken point')}${report.stateProblem ? ', a damaged state file' : ''}.`,
         { detail: 'Repair moves broken parts to the quarantine folder and keeps everything that is intact.' },
         'Repair',
         'Show Log',
@@ -189,9 +203,9 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       if (choice !== 'Repair') return report;
       const repaired = await run(true);
       await s.model.refresh();
-      const message = `Repaired: ${repaired.repaired?.objectsSaved ?? 0} objects kept, ${repaired.repaired?.pointsQuarantined ?? 0} point(s) moved to quarantine.`;
+      const message = `Repaired: ${plural(repaired.repaired?.objectsSaved ?? 0, 'object')} kept, ${plural(repaired.repaired?.pointsQuarantined ?? 0, 'point')} moved to quarantine.`;
       s.log.info('store', message);
-      void vscode.window.showInformationMessage(message);
+      void s.prompts.notify('information', message);
       return repaired;
     },
 
@@ -199,24 +213,43 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
 
     'recoveryPoints.showStats': async () => {
       const stats = await s.store.recovery.stats();
-      const lines = [
-        `${stats.points} points (${stats.labelledPoints} labelled)`,
-        `${formatBytes(stats.diskBytes)} on disk for ${formatBytes(stats.logicalBytes)} captured (${stats.dedupRatio.toFixed(1)}× deduplication)`,
+      await s.model.refresh();
+      const lines = statisticsForPeople(stats, s.model.points, s.config.retention);
+      const developer = [
         `${stats.objects} objects: ${stats.blobs} file contents, ${stats.trees} folders, in ${stats.packs} packs`,
         ...Object.entries(stats.timings).map(([op, t]) => `${op}: ${t.count}× avg ${(t.totalMs / t.count).toFixed(1)} ms, max ${t.maxMs.toFixed(1)} ms`),
       ];
-      s.log.info('store', `Statistics: ${lines.join(' · ')}`);
-      void s.prompts.ask('information', 'Recovery Points statistics', { modal: true, detail: lines.join('\n') });
-      return stats;
+      s.log.info('store', `Statistics: ${[...lines, ...developer].join(' · ')}`);
+      void s.prompts.ask('information', 'Recovery Points', { modal: true, detail: lines.join('\n') });
+      return { ...stats, summary: lines };
     },
 
-    'recoveryPoints.toggleAutomatic': async () => {
-      const enabled = !s.config.automatic;
-      await s.config.setAutomatic(enabled);
-      void vscode.window.showInformationMessage(`Automatic recovery points are ${enabled ? 'on' : 'off'}.`);
-      return enabled;
-    },
+    'recoveryPoints.turnOnAutomatic': () => setAutomatic(s, true),
+    'recoveryPoints.turnOffAutomatic': () => setAutomatic(s, false),
 
     'recoveryPoints.refresh': () => s.model.refresh(),
   };
+}
+
+/** Automatic points on or off for this workspace (its setting, not every workspace's user setting). */
+async function setAutomatic(s: CommandServices, enabled: boolean): Promise<boolean> {
+  await s.config.setAutomatic(enabled);
+  const where = vscode.workspace.workspaceFile ? 'this workspace' : 'this folder';
+  void s.prompts.notify('information', `Automatic recovery points are ${enabled ? 'on' : 'off'} for ${where}.${enabled ? '' : ' Create Recovery Point… still makes one when you ask.'}`);
+  return enabled;
+}
+
+/** Statistics as a person reads them: how far back history goes, the disk it takes, the limits that apply. */
+function statisticsForPeople(stats: StoreStats, points: readonly PointSummary[], limits: RetentionPolicy): string[] {
+  const oldest = points.at(-1);
+  const history = oldest
+    ? `History goes back to ${new Date(pointIdTime(oldest.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(oldest.id))}): ${plural(stats.points, 'recovery point')}, ${stats.labelledPoints} labelled.`
+    : 'There are no recovery points yet.';
+  const disk = `They take ${formatBytes(stats.diskBytes)} on disk; full copies of the same files would take ${formatBytes(stats.logicalBytes)}.`;
+  const keep = [
+    `at most ${plural(limits.maxRecoveryPoints, 'point')}`,
+    limits.maxAgeDays > 0 ? `for ${plural(limits.maxAgeDays, 'day')}` : 'with no age limit',
+    limits.maxTotalBytes > 0 ? `in up to ${formatBytes(limits.maxTotalBytes)}` : 'with no size limit',
+  ];
+  return [history, disk, `Clean-up keeps ${keep.join(', ')}; labelled points are always kept (settings: recoveryPoints.maxPoints, maxAgeDays, maxStoreSizeMB).`];
 }

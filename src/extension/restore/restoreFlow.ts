@@ -8,6 +8,7 @@ import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { SessionTracker } from '../session/sessionTracker';
 import type { WorkspaceFolders } from '../workspaceFolders';
+import { restoreMessage } from './restoreMessage';
 
 export interface RestoreRequest {
   readonly point: PointSummary;
@@ -99,9 +100,8 @@ export class RestoreFlow {
     if (!paths && this.config.restoreEditorLayout && !request.isUndo) await this.restoreLayout(result.state.session);
     await this.model.refresh();
     await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', true);
-    const skippedNote = result.outcome.skipped.length > 0 ? ` ${result.outcome.skipped.length} skipped (see the log).` : '';
-    const summary = `${request.isUndo ? 'Undid the last restore' : 'Restored'}: ${result.outcome.written.length} file(s) written, ${result.outcome.removed.length} deleted.${skippedNote}`;
-    void vscode.window.showInformationMessage(summary, ...(request.isUndo ? [] : ['Undo'])).then((choice) => {
+    const summary = restoreMessage(request.point, result.outcome, request.isUndo === true, (p) => this.folders.display(p));
+    void this.prompts.notify('information', summary, ...(request.isUndo ? [] : ['Undo'])).then((choice) => {
       if (choice === 'Undo') void vscode.commands.executeCommand('recoveryPoints.undoRestore');
     });
     return result;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatBytes, formatChangeCounts, formatRelativeTime } from '../../core/format';
+import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
 import { describeCause, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
@@ -38,7 +38,7 @@ const TRIGGER_ICONS: Record<Trigger, string> = {
   external: 'file-symlink-directory',
   'before-restore': 'shield',
   restore: 'history',
-  startup: 'debug-start',
+  startup: 'folder-opened',
 };
 
 const TRIGGER_WORDS: Record<Trigger, string> = {
@@ -47,7 +47,7 @@ const TRIGGER_WORDS: Record<Trigger, string> = {
   external: 'Changed outside the editor',
   'before-restore': 'Safety point before a restore',
   restore: 'As a restore left the files',
-  startup: 'At start-up',
+  startup: 'When the folder was opened: files as they were found, or changed while the editor was closed',
 };
 
 const CHANGE_ICONS: Record<ChangeKind, [string, string]> = {
@@ -94,7 +94,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (node instanceof DayNode) {
       const item = new vscode.TreeItem(node.label, node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
       item.id = `day:${node.label}`;
-      item.description = `${node.points.length} point${node.points.length === 1 ? '' : 's'}`;
+      item.description = plural(node.points.length, 'point');
       item.contextValue = 'day';
       return item;
     }
@@ -112,9 +112,11 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(point.label ?? point.summary)}**\n\n`);
     if (point.label) tooltip.appendMarkdown(`${escape(point.summary)}\n\n`);
-    tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${TRIGGER_WORDS[point.trigger]} · ${new Date(pointIdTime(point.id)).toLocaleString()}\n\n`);
-    tooltip.appendMarkdown(`${point.changes.added} added, ${point.changes.modified} modified, ${point.changes.deleted} deleted · ${point.fileCount.toLocaleString()} files, ${formatBytes(point.totalSize)} · ${formatBytes(point.addedBytes)} stored\n\n`);
-    tooltip.appendMarkdown(`\`${point.id}\``);
+    tooltip.appendMarkdown(`${new Date(pointIdTime(point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(point.id))})\n\n`);
+    tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(TRIGGER_WORDS[point.trigger])}\n\n`);
+    const changed = point.parentId === null ? 'The first point: every file is new in it' : `${point.changes.added} added, ${point.changes.modified} modified, ${point.changes.deleted} deleted since the point before`;
+    tooltip.appendMarkdown(`${changed} · holds ${plural(point.fileCount, 'file')}, ${formatBytes(point.totalSize)} · took ${formatBytes(point.addedBytes)} of new disk space`);
+    if (point.label) tooltip.appendMarkdown('\n\n$(pinned) Labelled: clean-up never removes it');
     item.tooltip = tooltip;
     return item;
   }

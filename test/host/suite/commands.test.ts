@@ -71,8 +71,11 @@ suite('commands', () => {
     assert.ok((await listPoints(api)).some((p) => p.id === point.id), 'cancel keeps the point');
     const question = api.prompts.history.at(-1);
     assert.equal(question?.kind, 'message');
-    assert.match(question?.text ?? '', /Delete the recovery point "doomed"/);
-    assert.deepEqual(question?.choices, ['Delete']);
+    assert.match(question?.text ?? '', /^Delete "doomed"\?$/);
+    assert.deepEqual(question?.choices, ['Keep', 'Delete'], 'Keep first: the default button does not delete');
+    api.prompts.answerNext({ button: 'Keep' });
+    await run('delete', await pointNode(api, point.id));
+    assert.ok((await listPoints(api)).some((p) => p.id === point.id), 'Keep keeps the point');
 
     api.prompts.answerNext({ pick: 'doomed' }, { button: 'Delete' });
     await run('delete');
@@ -107,7 +110,7 @@ suite('commands', () => {
     api.prompts.answerNext({ button: 'Repair' });
     const repaired = await run<{ repaired: { pointsQuarantined: number } | null }>('verify');
     const question = api.prompts.history.at(-1);
-    assert.match(question?.text ?? '', /The store has problems: 0 broken object\(s\), 1 broken point\(s\)/);
+    assert.match(question?.text ?? '', /The store has problems: 0 broken objects, 1 broken point\./);
     assert.deepEqual(question?.choices, ['Repair', 'Show Log']);
     assert.equal(repaired.repaired?.pointsQuarantined, 1);
     assert.ok(!(await listPoints(api)).some((p) => p.id === damaged.id), 'the damaged point is no longer listed');
@@ -124,24 +127,19 @@ suite('commands', () => {
     console.log(`    (the extension logged "Ready in ${ms} ms")`);
   });
 
-  test('Show Statistics shows the store statistics in a modal and returns them', async () => {
+  test('Show Statistics shows, in a modal, how far back history goes, the disk it takes and the limits, and returns the numbers', async () => {
     await createPoint(api, 'one');
     api.prompts.answerNext({ cancel: true });
-    const stats = await run<{ points: number; labelledPoints: number; diskBytes: number }>('showStats');
+    const stats = await run<{ points: number; labelledPoints: number; diskBytes: number; summary: string[] }>('showStats');
     assert.equal(stats.points, (await listPoints(api)).length);
     assert.equal(stats.labelledPoints, 1);
     assert.ok(stats.diskBytes > 0);
     const shown = api.prompts.history.at(-1);
-    assert.equal(shown?.text, 'Recovery Points statistics');
-  });
-
-  test('Toggle Automatic Recovery Points flips recoveryPoints.automatic.enabled', async () => {
-    const config = () => vscode.workspace.getConfiguration('recoveryPoints').get<boolean>('automatic.enabled');
-    assert.equal(config(), true);
-    assert.equal(await run('toggleAutomatic'), false);
-    assert.equal(config(), false);
-    assert.equal(await run('toggleAutomatic'), true);
-    assert.equal(config(), true);
+    assert.equal(shown?.text, 'Recovery Points');
+    assert.match(stats.summary[0]!, new RegExp(`^History goes back to .+ \\(just now\\): ${stats.points} recovery points, 1 labelled\\.$`));
+    assert.match(stats.summary[1]!, /^They take \d+(\.\d)? [KMG]?B on disk; full copies of the same files would take /);
+    assert.match(stats.summary[2]!, /^Clean-up keeps at most 500 points, for 30 days, in up to 2\.0 GB; labelled points are always kept/);
+    assert.ok(stats.summary.every((line) => !/\d ms\b/.test(line)), 'timings stay in the log');
   });
 
   test('Compare with Recovery Point… opens a diff whose left side is the point\'s version (recovery-point: document)', async () => {

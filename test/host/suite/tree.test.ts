@@ -4,6 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { groupByDay } from '../../../src/extension/views/pointsTreeProvider';
+import { pointIdTime } from '../../../src/core/ids';
 import {
   activeDiff,
   assertPromptsUsed,
@@ -25,7 +26,7 @@ import {
   type PointSummary,
 } from './helpers';
 
-const ICONS: Record<string, string> = { manual: 'bookmark', save: 'save', external: 'file-symlink-directory', 'before-restore': 'shield', restore: 'history', startup: 'debug-start' };
+const ICONS: Record<string, string> = { manual: 'bookmark', save: 'save', external: 'file-symlink-directory', 'before-restore': 'shield', restore: 'history', startup: 'folder-opened' };
 
 suite('tree view', () => {
   let api: Api;
@@ -60,7 +61,11 @@ suite('tree view', () => {
       assert.ok(String(item.description).endsWith(`+${point.changes.added} ~${point.changes.modified} \u2212${point.changes.deleted}`), `description "${item.description}"`);
       assert.equal((item.iconPath as vscode.ThemeIcon).id, point.label ? 'pinned' : ICONS[point.trigger]);
       assert.equal(item.contextValue, point.label ? 'point.labelled' : 'point');
-      assert.ok(item.tooltip instanceof vscode.MarkdownString && item.tooltip.value.includes(point.id), 'the tooltip names the point');
+      assert.ok(item.tooltip instanceof vscode.MarkdownString, 'a rich tooltip');
+      const tooltip = item.tooltip.value;
+      assert.ok(!tooltip.includes(point.id), `no raw point id in the tooltip: ${tooltip}`);
+      assert.ok(tooltip.includes(new Date(pointIdTime(point.id)).toLocaleString()), 'the tooltip gives the time');
+      assert.match(tooltip, new RegExp(`holds ${point.fileCount} files?,`), 'and the counts');
     }
     const labelledRow = rows.find((r) => r.node.kind === 'point' && r.node.point.id === labelled.id)!;
     assert.equal(labelText(labelledRow.item), 'release 1');

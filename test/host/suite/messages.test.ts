@@ -1,0 +1,81 @@
+// What people read: notifications in plain words with proper plurals, the reason a file has no
+// version, the clean-up's effect on the store's size, and automatic points turned off for this
+// workspace only, in the real extension host.
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as vscode from 'vscode';
+import { formatBytes } from '../../../src/core/format';
+import { assertPromptsUsed, createPoint, getApi, listPoints, pointNode, resetAll, run, setSetting, settle, writeFile, wsUri, type Api } from './helpers';
+
+suite('messages', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(() => resetAll(api));
+  teardown(async () => {
+    const settings = vscode.workspace.getConfiguration('recoveryPoints');
+    if (settings.inspect('automatic.enabled')?.workspaceValue !== undefined) await settings.update('automatic.enabled', undefined, vscode.ConfigurationTarget.Workspace);
+    assertPromptsUsed(api);
+  });
+
+  const notified = () => api.prompts.notifications.map((n) => n.message);
+
+  test('restore notifications name the point and the file, with proper plurals', async () => {
+    const point = await createPoint(api, 'two files');
+    writeFile('src/greeting.ts', 'export const g = 2;\n');
+    writeFile('src/farewell.ts', 'export const f = 2;\n');
+    await settle(api);
+
+    api.prompts.answerNext({ pick: 'two files' });
+    await run('restoreFile', wsUri('src/farewell.ts'));
+    assert.equal(notified().at(-1), 'Restored src/farewell.ts from "two files" (just now).');
+
+    writeFile('src/greeting.ts', 'export const g = 3;\n');
+    writeFile('src/farewell.ts', 'export const f = 3;\n');
+    await settle(api);
+    api.prompts.answerNext({ pickMany: 'all' });
+    await run('restore', await pointNode(api, point.id));
+    assert.equal(notified().at(-1), 'Restored 2 files from "two files" (just now).');
+    await run('undoRestore');
+    assert.equal(notified().at(-1), 'Undid the last restore: put back 2 files.');
+    assert.ok(notified().every((m) => !/\(s\)/.test(m)), `no "(s)": ${notified().join(' | ')}`);
+  });
+
+  test('a file kept out as a secret: the message says so and names the setting that changes it', async () => {
+    writeFile('.env', 'TOKEN=1\n');
+    await settle(api);
+    assert.equal(await run('restoreFile', wsUri('.env')), undefined);
+    const warning = api.prompts.notifications.at(-1);
+    assert.equal(warning?.severity, 'warning');
+    assert.match(warning?.message ?? '', /^No recovery point holds \.env: files that usually hold secrets are never captured; the setting recoveryPoints\.excludeSecrets changes that\.$/);
+  });
+
+  test('Clean Up Now reports the store\'s size before and after (repacking counts), and the points removed', async () => {
+    for (let i = 0; i < 6; i++) {
+      writeFile(`src/big${i}.txt`, `${i}`.repeat(200_000) + Math.random());
+      await settle(api);
+      await createPoint(api);
+    }
+    for (let i = 0; i < 6; i++) writeFile(`src/big${i}.txt`, 'small\n');
+    await settle(api);
+    await setSetting('maxPoints', 2);
+    const before = (await listPoints(api)).length;
+    const report = await run<{ removedPoints: number; storeBytesBefore: number; storeBytesAfter: number }>('cleanup');
+    assert.ok(report.removedPoints > 1 && report.removedPoints === before - (await listPoints(api)).length);
+    assert.ok(report.storeBytesAfter < report.storeBytesBefore, `the store shrank: ${report.storeBytesBefore} → ${report.storeBytesAfter}`);
+    assert.equal(notified().at(-1), `Clean-up removed ${report.removedPoints} points; the store went from ${formatBytes(report.storeBytesBefore)} to ${formatBytes(report.storeBytesAfter)}.`);
+    assert.equal(api.model!.storeBytes, report.storeBytesAfter, 'the figure the view title shows');
+  });
+
+  test('Turn Off / Turn On Automatic Recovery Points change this workspace\'s setting, not the user\'s, and show the state', async () => {
+    const inspect = () => vscode.workspace.getConfiguration('recoveryPoints').inspect<boolean>('automatic.enabled');
+    assert.equal(await run('turnOffAutomatic'), false);
+    assert.equal(inspect()?.workspaceValue, false, 'the workspace setting is off');
+    assert.equal(inspect()?.globalValue, undefined, 'the user setting is untouched');
+    assert.match(notified().at(-1) ?? '', /^Automatic recovery points are off for this folder\./);
+    assert.equal(await run('turnOnAutomatic'), true);
+    assert.equal(inspect()?.workspaceValue, true);
+    assert.equal(inspect()?.globalValue, undefined);
+  });
+});
