@@ -60,7 +60,7 @@ export function categoryOf(frame: CallFrame): string {
   if (name === '(program)') return 'native code outside JS frames (program)';
   if (name === '(root)') return 'native code outside JS frames (program)';
   if (url.includes('node_modules/zod')) return 'zod validation';
-  if (url.includes('proper-lockfile') || url.includes('graceful-fs') || url.includes('retry')) return 'store lock (proper-lockfile)';
+  if (url.includes('proper-lockfile') || url.includes('graceful-fs') || url.includes('retry')) return 'store lock';
   if (url.includes('write-file-atomic') || url.includes('signal-exit') || url.includes('imurmurhash')) return 'write-file-atomic';
   if (url.includes('node_modules/ignore') || url.includes('picomatch')) return 'inclusion rules (ignore, picomatch)';
   if (url.includes('node_modules/tsx') || url.includes('esbuild')) return 'TypeScript loader (tsx)';
