@@ -331,7 +331,7 @@ describe('full scan', () => {
       const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
       const result = await h.capture();
       assert.deepEqual([...(await listFiles(h.objects, result.root)).keys()], ['ws/a.txt']);
-      assert.deepEqual(result.skipped, { tooLarge: [], unreadable: [] });
+      assert.deepEqual(result.skipped, { tooLarge: [], unreadable: [], pathTooLong: [], badName: [], keptPrevious: [] });
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
@@ -436,7 +436,7 @@ describe('full scan', () => {
     const result = await captureWorkspace({ roots: h.roots, rules: h.rules, objects, cache: h.cache });
     await batch.commit();
     assert.ok(removed);
-    assert.deepEqual(result.skipped, { tooLarge: [], unreadable: [] });
+    assert.deepEqual(result.skipped, { tooLarge: [], unreadable: [], pathTooLong: [], badName: [], keptPrevious: [] });
     assert.ok(result.fileCount >= 1 && result.fileCount < 600, `${result.fileCount} files captured`);
     const files = await listFiles(h.objects, result.root);
     assert.equal(files.size, result.fileCount);

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, diffTrees, type CaptureRules, type TreeDiff } from '../capture';
 import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
-import { describeCause, errorCode, ioError, StateError } from '../errors';
+import { describeCause, errorCode, ioError, shortPath, StateError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
@@ -201,7 +201,8 @@ export class PersistenceManager implements StateRepository {
           neverCapture: [this.layout.root],
           objects: batch,
           cache,
-          previousRoot: useHint ? parent.root : null,
+          // a full scan takes what it cannot read from the newest point, when that captured the same folders with the same rules
+          previousRoot: useHint || (parent !== undefined && parent.rules === rulesDigest(this.rules) && sameRoots(parent.roots, this.roots)) ? parent!.root : null,
           previousFileCount: useHint ? parent.fileCount : undefined,
           changedPaths: useHint ? changedPaths : undefined,
           logger: this.logger,
@@ -256,7 +257,12 @@ export class PersistenceManager implements StateRepository {
           details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes: batch.addedBytes, ms: Date.now() - started },
         });
         if (captured.skipped.tooLarge.length > 0) this.logger.info(`Point ${snapshot.id}: skipped ${captured.skipped.tooLarge.length} file(s) larger than the maximum file size.`);
-        if (captured.skipped.unreadable.length > 0) this.logger.warn(`Point ${snapshot.id}: could not read ${captured.skipped.unreadable.length} file(s): ${captured.skipped.unreadable.slice(0, 5).join(', ')}`);
+        const skipped = captured.skipped;
+        const some = (paths: readonly string[]) => `${paths.slice(0, 5).map((p) => shortPath(p)).join(', ')}${paths.length > 5 ? ', …' : ''}`;
+        if (skipped.unreadable.length > 0) this.logger.warn(`Point ${snapshot.id}: could not read ${skipped.unreadable.length} file(s): ${some(skipped.unreadable)}`);
+        if (skipped.pathTooLong.length > 0) this.logger.warn(`Point ${snapshot.id}: skipped ${skipped.pathTooLong.length} path(s) longer than the system allows: ${some(skipped.pathTooLong)}`);
+        if (skipped.badName.length > 0) this.logger.warn(`Point ${snapshot.id}: skipped ${skipped.badName.length} name(s) that are not valid UTF-8: ${some(skipped.badName)}`);
+        if (skipped.keptPrevious.length > 0) this.logger.warn(`Point ${snapshot.id}: could not read ${skipped.keptPrevious.length} path(s); kept their versions from the previous point: ${some(skipped.keptPrevious)}`);
         return snapshot;
       } catch (error) {
         await batch.abort();
