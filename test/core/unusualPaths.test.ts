@@ -4,14 +4,14 @@
  * Unreadable folders need another user than root: test/reliability/hostileInput.test.ts covers them.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
-import { mkdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { readlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CaptureCache, listFiles } from '../../src/core/capture';
 import { escapeName, shortPath, StateError } from '../../src/core/errors';
 import type { Logger } from '../../src/core/logger';
+import { makeDeepPath, removeDeep } from './helpers/deepPath';
 import { ageAll, CaptureHarness, cleanupTempDirs, tempDir, writeTree } from './helpers/captureFixtures';
 import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
 
@@ -24,31 +24,6 @@ const posixOnly = { skip: process.platform === 'win32' ? 'POSIX names and paths'
 function warnings(): { logger: Logger; said: string[] } {
   const said: string[] = [];
   return { said, logger: { debug: () => undefined, info: () => undefined, warn: (m) => said.push(m), error: (m) => said.push(m) } };
-}
-
-/** Makes `base/deep/N/N/…/f.txt` (names of 200 bytes) whose full path is longer than `bytes`; returns the folder `deep`. */
-export function makeDeepPath(base: string, bytes = 4_200): string {
-  const name = 'n'.repeat(200);
-  const deep = path.join(base, 'deep');
-  const cwd = process.cwd();
-  // each step is relative to the current folder: the whole path is too long for the system calls
-  mkdirSync(deep);
-  process.chdir(deep);
-  try {
-    for (let length = deep.length; length < bytes; length += name.length + 1) {
-      mkdirSync(name);
-      process.chdir(name);
-    }
-    writeFileSync('f.txt', 'deep');
-  } finally {
-    process.chdir(cwd);
-  }
-  return deep;
-}
-
-/** Removes a tree too deep for Node's `fs.rm` (which uses whole paths). */
-function removeDeep(dir: string): void {
-  execFileSync('rm', ['-rf', dir]);
 }
 
 describe('a path longer than the system allows (ENAMETOOLONG)', posixOnly, () => {
