@@ -12,6 +12,15 @@ import type { WorkspaceRoot } from '../schemas';
  */
 export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: readonly string[], lstat: (file: string) => Promise<Stats | null>): Promise<string[]> {
   const out = [...changed];
+  const stats = new Map<string, Promise<Stats | null>>();
+  const lstatOnce = (file: string) => {
+    let stat = stats.get(file);
+    if (!stat) {
+      stat = lstat(file);
+      stats.set(file, stat);
+    }
+    return stat;
+  };
   const realRoots = new Map<string, Promise<string | undefined>>();
   const realRoot = (root: WorkspaceRoot) => {
     let real = realRoots.get(root.path);
@@ -23,7 +32,7 @@ export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: 
   };
   for (const file of changed) {
     const root = roots.find((r) => isInside(r.path, file));
-    if (!root || !(await throughLink(root.path, file, lstat))) continue;
+    if (!root || !(await throughLink(root.path, file, lstatOnce))) continue;
     const real = await realPathOf(file);
     if (real === undefined) continue;
     for (const other of roots) {

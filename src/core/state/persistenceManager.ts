@@ -201,8 +201,7 @@ export class PersistenceManager implements StateRepository {
           neverCapture: [this.layout.root],
           objects: batch,
           cache,
-          // a full scan takes what it cannot read from the newest point, when that captured the same folders with the same rules
-          previousRoot: useHint || (parent !== undefined && parent.rules === rulesDigest(this.rules) && sameRoots(parent.roots, this.roots)) ? parent!.root : null,
+          previousRoot: useHint ? parent.root : this.unreadableFallback(parent),
           previousFileCount: useHint ? parent.fileCount : undefined,
           changedPaths: useHint ? changedPaths : undefined,
           logger: this.logger,
@@ -274,6 +273,14 @@ export class PersistenceManager implements StateRepository {
   }
 
   /**
+   * The tree a full scan takes what it cannot read from (unreadable is not deleted): the newest
+   * point's, when it captured the same folders with the same rules.
+   */
+  private unreadableFallback(newest: PointSummary | undefined): string | null {
+    return newest !== undefined && newest.rules === rulesDigest(this.rules) && sameRoots(newest.roots, this.roots) ? newest.root : null;
+  }
+
+  /**
    * A restore by this process is writing or deleting `paths` (absolute) over safety point `pointId`;
    * the next point may then build on that safety point with a hint plus these paths. `undefined`
    * (the paths are not known): the next point after it scans everything.
@@ -291,7 +298,8 @@ export class PersistenceManager implements StateRepository {
     return this.lock.run(async () => {
       const batch = objects.beginBatch();
       try {
-        const captured = await captureWorkspace({ roots: this.roots, rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger });
+        const previousRoot = this.unreadableFallback((await this.listSnapshots())[0]);
+        const captured = await captureWorkspace({ roots: this.roots, rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger, previousRoot });
         return await work(batch, captured.root);
       } finally {
         await batch.abort();
