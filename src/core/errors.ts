@@ -13,7 +13,7 @@ export class StateError extends Error {
   override readonly cause: unknown;
 
   constructor(kind: StateErrorKind, message: string, cause?: unknown) {
-    super(message);
+    super(shortenPaths(message));
     this.name = 'StateError';
     this.kind = kind;
     this.cause = cause;
@@ -89,4 +89,54 @@ export class StoreNotWritableError extends StateError {
 export function storeNotWritable(where: string, cause: unknown): StoreNotWritableError {
   const why = errorCode(cause) === 'EROFS' ? 'the file system is read-only' : 'its permissions do not allow writing';
   return new StoreNotWritableError(`The recovery point store ${where} cannot be written (${why}); nothing was changed. Make it writable to create, restore or delete points.`, cause);
+}
+
+/**
+ * Why a path that failed with `error` cannot be read (captured, or checked before a restore), for a message; `null` when it is simply not
+ * there any more (gone, or replaced while it was read), `undefined` for a failure that stops the operation.
+ */
+export function unreadableReason(error: unknown): string | null | undefined {
+  const code = errorCode(error);
+  if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EISDIR' || code === 'EINVAL') return null;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EBUSY' || code === 'ETXTBSY') return 'it is locked';
+  if (code === 'ENAMETOOLONG') return 'its path is longer than the system allows';
+  return undefined;
+}
+
+/** Characters of a path (or any unbroken run of text) a message shows at most. */
+const MESSAGE_PATH_CHARS = 200;
+
+/** A path as a message shows it: one longer than 200 characters keeps its start and its end, with `…` between. */
+export function shortPath(p: string, max = MESSAGE_PATH_CHARS): string {
+  if (p.length <= max) return p;
+  const head = Math.ceil((max - 1) / 2);
+  return `${p.slice(0, head)}\u2026${p.slice(p.length - (max - 1 - head))}`;
+}
+
+/** A message with every unbroken run of more than 200 characters (a path, the system's own message about it) shortened. */
+export function shortenPaths(message: string): string {
+  return message.length <= MESSAGE_PATH_CHARS ? message : message.replace(/\S{201,}/g, (run) => shortPath(run));
+}
+
+/**
+ * A file name read as bytes, for a message: valid UTF-8 as text, every other byte (and control
+ * characters, and the backslash) escaped as `\xNN`.
+ */
+export function escapeName(name: Buffer): string {
+  let out = '';
+  for (let i = 0; i < name.length; ) {
+    const lead = name[i]!;
+    const length = lead < 0x80 ? 1 : lead >> 5 === 0b110 ? 2 : lead >> 4 === 0b1110 ? 3 : lead >> 3 === 0b11110 ? 4 : 0;
+    const sequence = length > 0 && i + length <= name.length ? name.subarray(i, i + length) : undefined;
+    const text = sequence?.toString('utf8');
+    if (sequence && text !== undefined && Buffer.from(text, 'utf8').equals(sequence) && !(length === 1 && (lead < 0x20 || lead === 0x7f || lead === 0x5c))) {
+      out += text;
+      i += length;
+    } else {
+      out += `\\x${lead.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, listFiles, lookupEntry } from '../../src/core/capture';
+import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, listFiles, lookupEntry, type CaptureResult } from '../../src/core/capture';
 import { StateError } from '../../src/core/errors';
 import { hashObject } from '../../src/core/objects/hash';
 import { age, ageAll, CaptureHarness, cleanupTempDirs, openStore, tempDir, writeTree } from './helpers/captureFixtures';
@@ -335,8 +335,8 @@ describe('full scan', () => {
       const result = await h.capture();
       assert.deepEqual([...(await listFiles(h.objects, result.root)).keys()], ['ws/a.txt']);
       assert.deepEqual(result.skipped, [
-        { path: path.join(ws, 'pipe'), reason: 'a named pipe (FIFO)' },
-        { path: path.join(ws, 'sock'), reason: 'a socket' },
+        { path: path.join(ws, 'pipe'), reason: 'a named pipe (FIFO)', kind: 'special' },
+        { path: path.join(ws, 'sock'), reason: 'a socket', kind: 'special' },
       ]);
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -392,35 +392,62 @@ describe('full scan', () => {
     await assert.rejects(captureWorkspace({ ...base, roots: [{ name: 'a', path: ws }, { name: 'a', path: ws }] }), (e) => e instanceof StateError && e.kind === 'SnapshotCreationError');
   });
 
+  /** Full captures of `ws` as an unprivileged user when running as root (root reads everything), else in this process; one store for all. */
+  async function capturer(ws: string): Promise<(previousRoot?: string) => Promise<{ files: string[]; skipped: CaptureResult['skipped']; root: string }>> {
+    if (isRoot) {
+      const storeDir = await tempDir('rp-capture-store-');
+      const tmp = await tempDir('rp-capture-tmp-');
+      const script = path.join(__dirname, 'helpers', 'captureAsUser.ts');
+      return async (previousRoot) => {
+        for (const dir of [ws, storeDir, tmp]) execFileSync('chown', ['-R', '65534:65534', dir]);
+        const out = execFileSync(process.execPath, ['--import', 'tsx', script, ws, storeDir, ...(previousRoot ? [previousRoot] : [])], {
+          cwd: path.resolve(__dirname, '..', '..'),
+          uid: 65534,
+          gid: 65534,
+          env: { ...process.env, TMPDIR: tmp },
+          encoding: 'utf8',
+        });
+        return JSON.parse(out) as { files: string[]; skipped: CaptureResult['skipped']; root: string };
+      };
+    }
+    const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    return async (previousRoot) => {
+      const result = await h.capture({ previousRoot, cache: CaptureCache.empty() });
+      return { files: [...(await listFiles(h.objects, result.root)).keys()], skipped: result.skipped, root: result.root };
+    };
+  }
+
   test('unreadable files and folders are skipped and listed', { skip: process.platform === 'win32' ? 'no POSIX permissions' : false }, async () => {
     const ws = await workspace({ 'ok.txt': 'x', 'locked.txt': 'x', 'closed/inner.txt': 'x' });
     await fs.chmod(path.join(ws, 'locked.txt'), 0o000);
     await fs.chmod(path.join(ws, 'closed'), 0o000);
-    let outcome: { files: string[]; skipped: ReadonlyArray<{ path: string; reason: string }> };
-    if (isRoot) {
-      // root reads everything: capture as an unprivileged user instead
-      const storeDir = await tempDir('rp-capture-store-');
-      const tmp = await tempDir('rp-capture-tmp-');
-      for (const dir of [ws, storeDir, tmp]) execFileSync('chown', ['-R', '65534:65534', dir]);
-      const script = path.join(__dirname, 'helpers', 'captureAsUser.ts');
-      const out = execFileSync(process.execPath, ['--import', 'tsx', script, ws, storeDir], {
-        cwd: path.resolve(__dirname, '..', '..'),
-        uid: 65534,
-        gid: 65534,
-        env: { ...process.env, TMPDIR: tmp },
-        encoding: 'utf8',
-      });
-      outcome = JSON.parse(out) as typeof outcome;
-    } else {
-      const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
-      const result = await h.capture();
-      outcome = { files: [...(await listFiles(h.objects, result.root)).keys()], skipped: result.skipped };
-    }
+    const outcome = await (await capturer(ws))();
     assert.deepEqual(outcome.files, ['ws/ok.txt']);
     assert.deepEqual(outcome.skipped, [
-      { path: path.join(ws, 'closed'), reason: 'permission denied' },
-      { path: path.join(ws, 'locked.txt'), reason: 'permission denied' },
+      { path: path.join(ws, 'closed'), reason: 'permission denied', kind: 'unreadable' },
+      { path: path.join(ws, 'locked.txt'), reason: 'permission denied', kind: 'unreadable' },
     ]);
+  });
+
+  test('unreadable is not deleted: what cannot be read now keeps its version from the previous point', { skip: process.platform === 'win32' ? 'no POSIX permissions' : false }, async () => {
+    const ws = await workspace({ 'ok.txt': 'x', 'locked.txt': 'locked', 'closed/inner.txt': 'inner', 'closed/sub/deep.txt': 'deep', 'open/shut.txt': 'shut' });
+    const capture = await capturer(ws);
+    const first = await capture();
+    await fs.writeFile(path.join(ws, 'ok.txt'), 'changed');
+    await fs.chmod(path.join(ws, 'locked.txt'), 0o000);
+    await fs.chmod(path.join(ws, 'closed'), 0o000);
+    // listed but not searchable: every file in it is unreadable
+    await fs.chmod(path.join(ws, 'open'), 0o644);
+    try {
+      const second = await capture(first.root);
+      assert.deepEqual(second.files, first.files);
+      assert.deepEqual(second.skipped.filter((s) => s.kind === 'kept-previous').map((s) => s.path), [path.join(ws, 'closed'), path.join(ws, 'locked.txt'), path.join(ws, 'open', 'shut.txt')]);
+      assert.deepEqual(second.skipped.filter((s) => s.kind === 'unreadable'), []);
+      assert.notEqual(second.root, first.root, 'the readable change is captured');
+    } finally {
+      await fs.chmod(path.join(ws, 'closed'), 0o755);
+      await fs.chmod(path.join(ws, 'open'), 0o755);
+    }
   });
 
   test('files vanishing during the scan are skipped silently', async () => {

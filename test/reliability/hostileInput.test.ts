@@ -9,6 +9,7 @@
  * hostile points) and verify.test.ts (single damages): here every kind gets every damage, counted.
  */
 import assert from 'node:assert/strict';
+import { readlinkSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,8 +23,10 @@ import { readPackIndex, scanPackRecords } from '../../src/core/objects/packFile'
 import { decodeTree, encodeTree } from '../../src/core/objects/tree';
 import { captureCacheDocument, pointIndexDocument, snapshotDocument, stateDocument, type DocumentType } from '../../src/core/schemas';
 import { exportBundle, importBundle } from '../../src/core/transfer';
+import { makeDeepPath, removeDeep } from '../core/helpers/deepPath';
 import { cleanupAll, locateObject, makeSandbox, readFiles, writeFiles } from '../core/helpers/storeFixtures';
 import { blob, craftBundle, hashOf, resealBundle, tree, type CraftedObject } from './helpers/hostileBundle';
+import { cliRunner, disposeCli, type CliRun } from './helpers/cliAs';
 import {
   buildTemplate,
   canaryIntact,
@@ -45,11 +48,12 @@ import {
 import { byLevel, level } from './helpers/level';
 
 after(cleanupAll);
+after(disposeCli);
 
 let template: Template;
 let work: string;
 let caseNumber = 0;
-const counts = { cases: 0, noticed: 0, fuzzInputs: 0, storeFuzz: 0 };
+const counts = { cases: 0, noticed: 0, fuzzInputs: 0, storeFuzz: 0, unusualPaths: 0 };
 
 before(async () => {
   const sb = await makeSandbox('rp-hostile-');
@@ -58,7 +62,7 @@ before(async () => {
 });
 
 after(() => {
-  console.log(`hostile input (${level}): ${counts.cases} damaged stores checked (${counts.noticed} operations refused with a StateError), ${counts.fuzzInputs} fuzz inputs parsed, ${counts.storeFuzz} fuzzed stores checked; ${repairsNeeded.count} restores of a valid point needed a repair first`);
+  console.log(`hostile input (${level}): ${counts.cases} damaged stores checked (${counts.noticed} operations refused with a StateError), ${counts.fuzzInputs} fuzz inputs parsed, ${counts.storeFuzz} fuzzed stores checked, ${counts.unusualPaths} unusual paths; ${repairsNeeded.count} restores of a valid point needed a repair first`);
 });
 
 async function freshCase(): Promise<Case> {
@@ -703,5 +707,136 @@ describe('hostile bundles (import)', () => {
     }
     await canaryIntact(c, 'hostile bundles');
     await runCase(c, 'hostile bundles', 'older');
+  });
+});
+
+describe('paths the store could not read back (#9)', () => {
+  const posix = { skip: process.platform === 'win32' ? 'POSIX paths and permissions' : false };
+
+  /** The id a `snapshot --json` printed. */
+  function pointId(run: CliRun): string {
+    assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
+    return JSON.parse(run.stdout) as string;
+  }
+
+  function ok(run: CliRun): CliRun {
+    assert.equal(run.code, 0, `exit ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr.slice(0, 2_000)}`);
+    return run;
+  }
+
+  test('a 4,200-byte path next to normal files: snapshot, diff and restore (whole and --paths) work, messages stay short', posix, async () => {
+    const sb = await makeSandbox('rp-hostile-long-');
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'src/b.txt': 'b\n' });
+    const deep = makeDeepPath(sb.ws);
+    try {
+      const cli = await cliRunner(sb.root);
+      const base = ['--workspace', sb.ws, '--store', sb.store];
+      const snapshot = await cli([...base, 'snapshot', '--json']);
+      const id = pointId(snapshot);
+      assert.ok(snapshot.stderr.includes('longer than the system allows'), snapshot.stderr);
+      const lines = (snapshot.stderr + snapshot.stdout).split('\n');
+      assert.ok(lines.every((line) => line.length < 600), `longest message line: ${Math.max(...lines.map((l) => l.length))} characters`);
+      await fs.rm(path.join(sb.ws, 'a.txt'));
+      ok(await cli([...base, 'diff', id]));
+      ok(await cli([...base, 'restore', id, '--paths', 'a.txt']));
+      assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
+      await fs.rm(path.join(sb.ws, 'src', 'b.txt'));
+      ok(await cli([...base, 'restore', id]));
+      assert.equal(await fs.readFile(path.join(sb.ws, 'src', 'b.txt'), 'utf8'), 'b\n');
+      counts.unusualPaths++;
+    } finally {
+      removeDeep(deep);
+    }
+  });
+
+  test('names that are not valid UTF-8 are named in a warning; a link target that is not comes back byte for byte', posix, async () => {
+    const sb = await makeSandbox('rp-hostile-names-');
+    await writeFiles(sb.ws, { 'ok.txt': 'ok\n' });
+    const names = [[0xff], [0xc3, 0x28], [0xed, 0xa0, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80]].map((bytes) => Buffer.concat([Buffer.from('name-'), Buffer.from(bytes)]));
+    for (const name of names) await fs.writeFile(Buffer.concat([Buffer.from(`${sb.ws}/`), name]), 'x');
+    const folder = Buffer.concat([Buffer.from(`${sb.ws}/folder-`), Buffer.from([0xfe])]);
+    await fs.mkdir(folder);
+    await fs.writeFile(Buffer.concat([folder, Buffer.from('/inner.txt')]), 'inner');
+    const target = Buffer.concat([Buffer.from('target-'), Buffer.from([0xff, 0x80])]);
+    const link = path.join(sb.ws, 'link');
+    await fs.symlink(target, link);
+    const cli = await cliRunner(sb.root);
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    const snapshot = await cli([...base, 'snapshot', '--json']);
+    const id = pointId(snapshot);
+    for (const shown of ['name-\\xff', 'name-\\xc3(', 'name-\\xed\\xa0\\x80', 'name-\\xf8\\x88\\x80\\x80\\x80', 'folder-\\xfe']) {
+      assert.ok(snapshot.stderr.includes(shown), `${shown} is named in: ${snapshot.stderr}`);
+    }
+    await fs.rm(link);
+    ok(await cli([...base, 'restore', id]));
+    assert.deepEqual(readlinkSync(link, { encoding: 'buffer' }), target);
+    counts.unusualPaths += names.length + 2;
+  });
+
+  test('a folder unreadable while points are taken is not recorded as deleted, and a later restore keeps its files', posix, async () => {
+    const sb = await makeSandbox('rp-hostile-closed-');
+    await writeFiles(sb.ws, { 'ok.txt': 'one\n', 'closed/inner.txt': 'inner\n', 'closed/sub/deep.txt': 'deep\n' });
+    const closed = path.join(sb.ws, 'closed');
+    const cli = await cliRunner(sb.root);
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    pointId(await cli([...base, 'snapshot', '--json']));
+    await fs.writeFile(path.join(sb.ws, 'ok.txt'), 'two\n');
+    let full: string;
+    let hinted: string;
+    let said: string;
+    try {
+      await fs.chmod(closed, 0o000);
+      const run = await cli([...base, 'snapshot', '--json']);
+      full = pointId(run);
+      said = run.stderr;
+      await fs.writeFile(path.join(sb.ws, 'ok.txt'), 'three\n');
+      hinted = pointId(await cli([...base, 'snapshot', '--json', '--changed', path.join(sb.ws, 'ok.txt'), path.join(closed, 'inner.txt')]));
+    } finally {
+      await fs.chmod(closed, 0o755);
+    }
+    for (const id of [full, hinted]) {
+      const restore = JSON.parse(ok(await cli([...base, 'restore', id, '--json'])).stdout) as { removed: string[] };
+      assert.deepEqual(restore.removed, [], `restoring ${id} deleted nothing`);
+      assert.equal(await fs.readFile(path.join(closed, 'inner.txt'), 'utf8'), 'inner\n');
+      assert.equal(await fs.readFile(path.join(closed, 'sub', 'deep.txt'), 'utf8'), 'deep\n');
+    }
+    assert.match(said, /could not read .*closed.*previous point/i);
+    counts.unusualPaths++;
+  });
+
+  test('a folder unreadable during a restore: nothing is half-done, the rest is restored, the folder is reported', posix, async () => {
+    const sb = await makeSandbox('rp-hostile-closed-restore-');
+    await writeFiles(sb.ws, { 'ok.txt': 'one\n', 'closed/inner.txt': 'one\n' });
+    const closed = path.join(sb.ws, 'closed');
+    const cli = await cliRunner(sb.root);
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    const first = pointId(await cli([...base, 'snapshot', '--json']));
+    await writeFiles(sb.ws, { 'ok.txt': 'two\n', 'closed/inner.txt': 'two\n' });
+    pointId(await cli([...base, 'snapshot', '--json']));
+    let restore: { written: string[]; skipped: Array<{ path: string; reason: string }> };
+    try {
+      await fs.chmod(closed, 0o000);
+      restore = JSON.parse(ok(await cli([...base, 'restore', first, '--json'])).stdout) as typeof restore;
+    } finally {
+      await fs.chmod(closed, 0o755);
+    }
+    assert.deepEqual(restore.written, ['ws/ok.txt']);
+    assert.deepEqual(restore.skipped.map((s) => s.path), ['ws/closed/inner.txt']);
+    assert.match(restore.skipped[0]!.reason, /permission denied/);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'ok.txt'), 'utf8'), 'one\n');
+    assert.equal(await fs.readFile(path.join(closed, 'inner.txt'), 'utf8'), 'two\n');
+    counts.unusualPaths++;
+  });
+
+  test('snapshot --changed naming a file through a linked folder holds the change', posix, async () => {
+    const sb = await makeSandbox('rp-hostile-hint-link-');
+    await writeFiles(sb.ws, { 'src/f.txt': 'one\n', 'link': { symlink: 'src' } });
+    const cli = await cliRunner(sb.root);
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    pointId(await cli([...base, 'snapshot', '--json']));
+    await fs.writeFile(path.join(sb.ws, 'link', 'f.txt'), 'two\n');
+    const run = ok(await cli([...base, 'snapshot', '--changed', path.join(sb.ws, 'link', 'f.txt')]));
+    assert.match(run.stdout, /\+0 ~1 \u22120/);
+    counts.unusualPaths++;
   });
 });

@@ -1,7 +1,7 @@
 import type { Dirent, Stats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import * as path from 'node:path';
-import { errorCode, ioError, StateError } from '../errors';
+import { errorCode, escapeName, ioError, shortPath, StateError, unreadableReason } from '../errors';
 import { formatBytes } from '../format';
 import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
@@ -9,9 +9,10 @@ import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
 import { CaptureCache, type FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
-import { listFolder, lstat, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
+import { listFolder, lstat, readdirBytes, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
+import { withLinkedPaths } from './hintLinks';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
-import { countFiles } from './treeWalk';
+import { countFiles, lookupEntry } from './treeWalk';
 
 export interface CaptureInput {
   /** Workspace folders: unique safe names, absolute paths. */
@@ -22,7 +23,12 @@ export interface CaptureInput {
   /** Where every new blob and tree is put (a batch of the object store). */
   readonly objects: ObjectWriter;
   readonly cache: CaptureCache;
-  /** Root tree of the previous point; with `changedPaths`, only those paths are looked at. */
+  /**
+   * Root tree of the previous point; with `changedPaths`, only those paths are looked at. Without
+   * them (a full scan) it is where a file or folder that cannot be read now (permission denied) is
+   * taken from: unreadable is not deleted. Give it only when that point captured the same folders
+   * with the same rules.
+   */
   readonly previousRoot?: string | null;
   /**
    * The previous point's `fileCount`, so a hint capture need not count the previous tree's files.
@@ -65,11 +71,16 @@ export interface CaptureResult {
   readonly skipped: readonly SkippedPath[];
 }
 
+/** Why a capture left a path out: the kinds a caller (or a test) tells apart. */
+export type SkipKind = 'too-large' | 'special' | 'unreadable' | 'path-too-long' | 'bad-name' | 'kept-previous' | 'moved';
+
 /** A path a capture left out although the rules include it, and why (`"a named pipe (FIFO)"`). */
 export interface SkippedPath {
-  /** Absolute path. */
+  /** Absolute path (a name that is not valid UTF-8 escaped as `\xNN`). */
   readonly path: string;
   readonly reason: string;
+  /** `kept-previous`: not read now, the previous point's version kept (unreadable is not deleted). */
+  readonly kind: SkipKind;
 }
 
 /** Files (and folder listings) read at once. */
@@ -171,12 +182,12 @@ class CaptureContext {
     this.check();
   }
 
-  skip(path: string, reason: string): void {
-    this.skipped.push({ path, reason });
+  skip(path: string, reason: string, kind: SkipKind): void {
+    this.skipped.push({ path, reason, kind });
   }
 
   tooLarge(path: string, size: number): void {
-    this.skip(path, `${formatBytes(size)}, over the maximum file size of ${formatBytes(this.input.rules.maxFileSize)}`);
+    this.skip(path, `${formatBytes(size)}, over the maximum file size of ${formatBytes(this.input.rules.maxFileSize)}`, 'too-large');
   }
 
   fileDone(): void {
@@ -213,7 +224,7 @@ class RootScan {
 
   /** A folder or file that was moved, or reached through a folder swapped for a link, while it was captured: left out and reported. */
   moved(abs: string): void {
-    this.ctx.skip(abs, 'it was moved or replaced by a link while it was captured');
+    this.ctx.skip(abs, 'it was moved or replaced by a link while it was captured', 'moved');
   }
 
   /** `path.join(root, ...rel.split('/'))` without the cost: every part is a safe name (no separator, `.` or `..`). */
@@ -262,33 +273,39 @@ class RootScan {
       const stat = listed.stat;
       identity = `${stat.dev}:${stat.ino}`;
       if (job.ancestors.has(identity)) {
-        ctx.logger.warn(`Skipping ${abs}: it is the same folder as one of its parents (a bind mount loop).`);
+        ctx.logger.warn(`Skipping ${shortPath(abs)}: it is the same folder as one of its parents (a bind mount loop).`);
         return this.finishFolder(job);
       }
       listing = listed.entries;
+      // Node decodes names as UTF-8, so a name that is not valid UTF-8 reads with U+FFFD in its place
+      if (listing.some((dirent) => dirent.name.includes('\uFFFD'))) listing = this.validNames(abs, sync ? sync.readdirBytes(abs) : await ctx.fsCall(() => readdirBytes(abs)));
     } catch (error) {
-      this.unreadable(abs, error);
-      return this.finishFolder(job);
+      return this.finishFolder(job, await this.cannotRead(rel, error));
     }
     const hasGitignore = listing.some((d) => d.name === '.gitignore' && d.isFile());
     const folderRules = await this.rules.folderRules(rel, hasGitignore);
-    const children: { rel: string; kind: Kind }[] = [];
+    const children: { rel: string; kind: Kind; unreadable?: unknown }[] = [];
     for (const dirent of listing) {
       const name = dirent.name;
       const childRel = rel === '' ? name : `${rel}/${name}`;
       if (!isSafeName(name)) {
         const childAbs = path.join(abs, name);
-        ctx.logger.warn(`Skipping ${childAbs}: its name cannot be stored in a recovery point.`);
-        ctx.skip(childAbs, 'its name cannot be stored in a recovery point');
+        ctx.logger.warn(`Skipping ${shortPath(childAbs)}: its name cannot be stored in a recovery point.`);
+        ctx.skip(childAbs, 'its name cannot be stored in a recovery point', 'unreadable');
         continue;
       }
       // `undefined`: the file system did not say (DT_UNKNOWN), so ask
       const known = direntKind(dirent);
       const kind = known === undefined ? await this.kindOf(childRel) : known;
       if (kind === null) continue;
+      if (typeof kind === 'object' && 'error' in kind) {
+        // it could not even be looked at: what the previous point had there stands
+        children.push({ rel: childRel, kind: 'f', unreadable: kind.error });
+        continue;
+      }
       if (this.rules.excludes(childRel, kind === 'd', folderRules)) continue;
       if (typeof kind === 'object') {
-        ctx.skip(path.join(abs, name), kind.special);
+        ctx.skip(path.join(abs, name), kind.special, 'special');
         continue;
       }
       children.push({ rel: childRel, kind });
@@ -298,6 +315,14 @@ class RootScan {
     // Files the cache vouches for are done here, without a task each; the rest is queued.
     const tasks: (() => Promise<void>)[] = [];
     for (const child of children) {
+      if (child.unreadable !== undefined) {
+        const error = child.unreadable;
+        tasks.push(async () => {
+          const kept = await this.cannotRead(child.rel, error);
+          await this.entryDone(job, kept.entry, kept.files);
+        });
+        continue;
+      }
       if (child.kind === 'd') {
         const sub: FolderJob = { rel: child.rel, ancestors: below, parent: job, entries: [], pending: 0, files: 0 };
         tasks.push(() => this.listFolder(sub));
@@ -357,12 +382,15 @@ class RootScan {
     if (--job.pending === 0) await this.finishFolder(job);
   }
 
-  /** Puts a folder whose entries are all done and hands it to its parent (or to the scan's caller). */
-  private async finishFolder(job: FolderJob): Promise<void> {
+  /**
+   * Puts a folder whose entries are all done and hands it to its parent (or to the scan's caller);
+   * `instead`: the folder could not be listed, and this stands for it.
+   */
+  private async finishFolder(job: FolderJob, instead?: Scanned): Promise<void> {
     const entries = job.entries;
     job.entries = [];
-    let scanned: Scanned = { entry: null, files: 0 };
-    if (entries.length > 0 || job.rel === '') scanned = { entry: await this.putFolder(baseName(job.rel, this.root.name), entries, job.rel), files: job.files };
+    let scanned: Scanned = instead ?? { entry: null, files: 0 };
+    if (instead === undefined && (entries.length > 0 || job.rel === '')) scanned = { entry: await this.putFolder(baseName(job.rel, this.root.name), entries, job.rel), files: job.files };
     if (job.parent) await this.entryDone(job.parent, scanned.entry, scanned.files);
     else job.done!(scanned);
   }
@@ -382,15 +410,33 @@ class RootScan {
     return [name, 'd', hash, size, 0];
   }
 
-  /** `f`, `l`, `d`, what else it is (a socket, fifo or device), or `null` when it is gone or unreadable. */
-  async kindOf(rel: string): Promise<Kind | Special | null> {
+  /** `f`, `l`, `d`, what else it is (a socket, fifo or device), `null` when it is gone, or the error that kept it from being looked at. */
+  async kindOf(rel: string): Promise<Kind | Special | null | { error: unknown }> {
     try {
       const stat = await this.ctx.fsCall(() => lstat(this.abs(rel)));
       return statKind(stat) ?? specialKind(stat) ?? null;
     } catch (error) {
-      this.unreadable(this.abs(rel), error);
-      return null;
+      const code = errorCode(error);
+      return code === 'ENOENT' || code === 'ENOTDIR' ? null : { error };
     }
+  }
+
+  /** The listing without the names that are not valid UTF-8 (each skipped with a warning), the others named as text. */
+  private validNames(abs: string, listing: Dirent<Buffer>[]): Dirent[] {
+    const valid: Dirent[] = [];
+    for (const dirent of listing) {
+      const raw = dirent.name;
+      const name = raw.toString('utf8');
+      if (Buffer.from(name, 'utf8').equals(raw)) {
+        (dirent as unknown as { name: string }).name = name;
+        valid.push(dirent as unknown as Dirent);
+        continue;
+      }
+      const shown = `${abs}${path.sep}${escapeName(raw)}`;
+      this.ctx.logger.warn(`Skipping ${shortPath(shown)}: its name is not valid UTF-8, so it cannot be stored in a recovery point${dirent.isDirectory() ? ' (nor anything in that folder)' : ''}.`);
+      this.ctx.skip(shown, 'its name is not valid UTF-8', 'bad-name');
+    }
+    return valid;
   }
 
   /** Captures one file or symbolic link; `null` when it is left out (gone, too large, unreadable, not a regular file). */
@@ -400,8 +446,8 @@ class RootScan {
     const name = baseName(rel, this.root.name);
     try {
       if (kind === 'l') {
-        const target = ctx.syncFs.enabled ? ctx.syncFs.readlink(abs) : await ctx.fsCall(() => readlink(abs));
-        const content = Buffer.from(target, 'utf8');
+        // the target's own bytes, which need not be valid UTF-8
+        const content = ctx.syncFs.enabled ? ctx.syncFs.readlink(abs) : await ctx.fsCall(() => readlink(abs));
         const hash = await ctx.objects.putBlob(content);
         this.seen.add(rel);
         ctx.fileDone();
@@ -465,27 +511,49 @@ class RootScan {
         if (held > 0) ctx.bytes.release(held);
       }
     } catch (error) {
-      this.unreadable(abs, error);
-      return null;
+      const kept = await this.cannotRead(rel, error);
+      return kept.entry?.[1] === 'd' ? null : kept.entry;
     }
   }
 
   /**
-   * Handles a failed file-system call on a path being captured: gone (or changed kind) → skipped
-   * silently; permission denied → listed as unreadable; an abort or a store error → rethrown.
-   * Returns 0 (files captured) so it can stand in for a result.
+   * Handles a failed file-system call on a path being captured: gone (or changed kind) → nothing;
+   * unreadable (permission denied, locked, a path too long) → the previous point's version when it
+   * has one (unreadable is not deleted), else nothing, said in a warning and listed either way; an
+   * abort or a store error → rethrown.
    */
-  unreadable(abs: string, error: unknown): 0 {
-    if (this.ctx.input.signal?.aborted || error instanceof StateError) this.ctx.fail(error);
-    const code = errorCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'ELOOP' || code === 'EISDIR' || code === 'EINVAL') return 0;
-    if (code === 'EACCES' || code === 'EPERM' || code === 'EBUSY' || code === 'ETXTBSY') {
-      const reason = code === 'EBUSY' || code === 'ETXTBSY' ? 'it is locked' : 'permission denied';
-      this.ctx.logger.warn(`Skipping ${abs}: ${reason}.`);
-      this.ctx.skip(abs, reason);
-      return 0;
+  async cannotRead(rel: string, error: unknown): Promise<Scanned> {
+    const ctx = this.ctx;
+    const abs = this.abs(rel);
+    if (ctx.input.signal?.aborted || error instanceof StateError) ctx.fail(error);
+    const why = unreadableReason(error);
+    if (why === null) return { entry: null, files: 0 };
+    if (why === undefined) return ctx.fail(ioError(`read ${shortPath(abs)}`, error));
+    const kept = await this.previousVersion(rel);
+    if (kept) {
+      ctx.logger.warn(`Could not read ${shortPath(abs)} (${why}): the recovery point keeps its version from the previous point.`);
+      ctx.skip(abs, `${why}; its version from the previous point is kept`, 'kept-previous');
+      return kept;
     }
-    this.ctx.fail(ioError(`read ${abs}`, error));
+    ctx.logger.warn(`Skipping ${shortPath(abs)}: ${why}.`);
+    ctx.skip(abs, why, errorCode(error) === 'ENAMETOOLONG' ? 'path-too-long' : 'unreadable');
+    return { entry: null, files: 0 };
+  }
+
+  /** The entry (and file count) the previous point has at `rel`, if any and if it can be read. */
+  async previousVersion(rel: string): Promise<Scanned | null> {
+    const objects = this.ctx.objects;
+    const previousRoot = this.ctx.input.previousRoot;
+    if (!previousRoot) return null;
+    try {
+      const found = await lookupEntry(objects, previousRoot, rel === '' ? this.root.name : `${this.root.name}/${rel}`);
+      if (!found) return null;
+      const entry: TreeEntry = [baseName(rel, this.root.name), found.kind, found.hash, found.size, found.mode];
+      return { entry, files: found.kind === 'd' ? await countFiles(objects, found.hash) : 1 };
+    } catch (error) {
+      if (!(error instanceof StateError) || error.kind !== 'SnapshotLoadError') throw error;
+      return null; // a damaged previous point: the path is skipped as if it had none
+    }
   }
 }
 
@@ -549,11 +617,19 @@ async function scanRoot(scan: RootScan): Promise<Scanned> {
     if (!stat.isDirectory()) problem = 'it is not a folder';
   } catch (error) {
     if (ctx.input.signal?.aborted) throw error;
+    if (errorCode(error) !== 'ENOENT' && unreadableReason(error)) {
+      const kept = await scan.previousVersion('');
+      if (kept?.entry?.[1] === 'd') {
+        ctx.logger.warn(`Could not read the workspace folder ${shortPath(scan.root.path)} (${unreadableReason(error)}): the recovery point keeps its version from the previous point.`);
+        ctx.skip(scan.root.path, `${unreadableReason(error)}; its version from the previous point is kept`, 'kept-previous');
+        return kept;
+      }
+    }
     problem = errorCode(error) === 'ENOENT' ? 'it does not exist' : `it cannot be read (${errorCode(error) ?? String(error)})`;
   }
   if (problem !== undefined) {
-    ctx.logger.warn(`The workspace folder ${scan.root.path} is recorded as empty: ${problem}.`);
-    ctx.skip(scan.root.path, `the workspace folder is recorded as empty: ${problem}`);
+    ctx.logger.warn(`The workspace folder ${shortPath(scan.root.path)} is recorded as empty: ${problem}.`);
+    ctx.skip(scan.root.path, `the workspace folder is recorded as empty: ${problem}`, 'unreadable');
     scan.ctx.cache.prune(scan.root.name, new Set());
     return { entry: await scan.putFolder(scan.root.name, []), files: 0 };
   }
@@ -576,10 +652,17 @@ class OverlayFolder {
   ) {}
 }
 
-type HintOp = { readonly type: 'delete'; readonly realAncestors: number } | { readonly type: 'folder' } | { readonly type: 'file'; readonly kind: 'f' | 'l' };
+type HintOp =
+  | { readonly type: 'delete'; readonly realAncestors: number }
+  | { readonly type: 'folder' }
+  | { readonly type: 'file'; readonly kind: 'f' | 'l' }
+  /** The path (or a folder above it) could not be looked at: the previous point's version stands. */
+  | { readonly type: 'keep'; readonly error: unknown };
 
 class HintRoot {
   private readonly stats = new Map<string, Promise<Stats | null>>();
+  /** Paths whose lstat failed for a reason other than absence (permission denied, a path too long), with the error. */
+  private readonly denied = new Map<string, unknown>();
   /** Change in the number of files from the previous point. */
   fileDelta = 0;
 
@@ -601,8 +684,9 @@ class HintRoot {
         const code = errorCode(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') return null;
         if (this.ctx.input.signal?.aborted) throw error;
-        if (code === 'EACCES' || code === 'EPERM') return null;
-        throw ioError(`look at ${abs}`, error);
+        if (!unreadableReason(error)) throw ioError(`look at ${shortPath(abs)}`, error);
+        this.denied.set(rel, error);
+        return null;
       });
       this.stats.set(rel, stat);
     }
@@ -622,12 +706,14 @@ class HintRoot {
     if (stop < 0) stop = names.length;
     let real = 0;
     while (real < Math.min(stop, names.length - 1) && (await this.statOf(prefixes[real]!))?.isDirectory()) real++;
+    if (real < Math.min(stop, names.length - 1) && this.denied.has(prefixes[real]!)) return { type: 'keep', error: this.denied.get(prefixes[real]!) };
     const gone: HintOp = { type: 'delete', realAncestors: real };
     if (stop < names.length || real < names.length - 1) return gone;
     const stat = await this.statOf(rel);
+    if (this.denied.has(rel)) return { type: 'keep', error: this.denied.get(rel) };
     const kind = stat ? statKind(stat) : null;
     const special = stat && kind === null ? specialKind(stat) : undefined;
-    if (special && (await rules.isIncluded(rel, false))) this.ctx.skip(this.scan.abs(rel), special.special);
+    if (special && (await rules.isIncluded(rel, false))) this.ctx.skip(this.scan.abs(rel), special.special, 'special');
     if (kind === null) return gone;
     if (!(await rules.isIncluded(rel, kind === 'd'))) return gone;
     return kind === 'd' ? { type: 'folder' } : { type: 'file', kind };
@@ -686,12 +772,14 @@ class HintRoot {
           const entry = await scan.captureFile(rel, op.kind);
           return { rel, op, entry, files: entry ? 1 : 0 };
         }
+        if (op.type === 'keep') await scan.cannotRead(rel, op.error); // says so; the previous tree already holds its version
         return { rel, op, entry: null, files: 0 };
       }),
     );
     const top = new OverlayFolder(this.previous, await this.load(this.previous));
     const prunedFolders: string[] = [];
     for (const { rel, op, entry, files } of results) {
+      if (op.type === 'keep') continue;
       const old = await this.apply(top, rel, entry, op.type === 'delete' ? op.realAncestors : rel.split('/').length - 1);
       if (old && entry && old[1] === entry[1] && old[2] === entry[2]) continue; // unchanged
       this.fileDelta += files;
@@ -828,6 +916,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
   let fileCount = 0;
   const rootEntries: TreeEntry[] = [];
   const hinted = new Set<string>();
+  const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.fsCall(() => lstat(file)).catch(() => null)) : [];
   for (const root of input.roots) {
     const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
     const scan = new RootScan(ctx, root, rules, root.realPath ?? (await realpath(root.path).catch(() => undefined)));
@@ -835,7 +924,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     let result: Scanned;
     if (previous && before && before[1] === 'd') {
       const hintRoot = new HintRoot(scan, before);
-      result = await hintRoot.run(relativePaths(root, input.changedPaths!));
+      result = await hintRoot.run(relativePaths(root, changedPaths));
       hinted.add(root.name);
       fileCount += hintRoot.fileDelta;
     } else {

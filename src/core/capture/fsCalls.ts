@@ -17,8 +17,14 @@ export function readdir(dir: string): Promise<fs.Dirent[]> {
   return new Promise((resolve, reject) => fs.readdir(dir, { withFileTypes: true }, (error, entries) => (error ? reject(error) : resolve(entries))));
 }
 
-export function readlink(file: string): Promise<string> {
-  return new Promise((resolve, reject) => fs.readlink(file, (error, target) => (error ? reject(error) : resolve(target))));
+/** A folder's entries with their names as the bytes the file system holds (for names that are not valid UTF-8). */
+export function readdirBytes(dir: string): Promise<fs.Dirent<Buffer>[]> {
+  return new Promise((resolve, reject) => fs.readdir(dir, { withFileTypes: true, encoding: 'buffer' }, (error, entries) => (error ? reject(error) : resolve(entries))));
+}
+
+/** A link's target as the bytes the file system holds (a target need not be valid UTF-8). */
+export function readlink(file: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => fs.readlink(file, { encoding: 'buffer' }, (error, target) => (error ? reject(error) : resolve(target))));
 }
 
 function open(file: string, flags: number): Promise<number> {
@@ -276,10 +282,19 @@ export class SyncFs {
     }
   }
 
-  readlink(file: string): string {
+  readdirBytes(dir: string): fs.Dirent<Buffer>[] {
     const start = this.now();
     try {
-      return fs.readlinkSync(file);
+      return fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+    } finally {
+      this.took(start);
+    }
+  }
+
+  readlink(file: string): Buffer {
+    const start = this.now();
+    try {
+      return fs.readlinkSync(file, { encoding: 'buffer' });
     } finally {
       this.took(start);
     }

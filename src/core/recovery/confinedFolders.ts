@@ -183,7 +183,7 @@ export class ConfinedRoot {
     await this.within(dir, true, async (at) => {
       try {
         if (kind === 'l') {
-          await symlink(content.toString('utf8'), at(temp));
+          await symlink(content, at(temp)); // the target's exact bytes
         } else {
           const fd = await open(at(temp), TEMP_FLAGS, 0o600);
           try {

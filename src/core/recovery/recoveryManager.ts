@@ -179,8 +179,8 @@ export class RecoveryManager {
         const lastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths };
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId });
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
-        // Files still changing are left as they are: their current bytes are in no point.
-        const unsettled = new Set(check.changed);
+        // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
+        const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path)]);
         const writable = unsettled.size === 0 ? plan : withoutPaths(plan, unsettled);
         this.persistence.noteRestoreWrites(safetyId, planPaths(roots, writable));
         let outcome: RestoreOutcome;
@@ -194,6 +194,7 @@ export class RecoveryManager {
           throw error;
         }
         for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
+        outcome.skipped.push(...check.unreadable);
         for (const folder of mapped.mapping.unmapped) {
           if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: 'no folder of this workspace has its name or path; left out' });
         }

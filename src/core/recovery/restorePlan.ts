@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BUILTIN_EXCLUDES, diffTrees, type FileChange } from '../capture';
-import { describeCause, errorCode, ioError, StateError } from '../errors';
+import { describeCause, errorCode, ioError, StateError, unreadableReason } from '../errors';
 import { readWholeFile } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import type { ObjectReader } from '../objects/objectStore';
@@ -49,6 +49,8 @@ export interface PlanCheck {
   readonly changed: string[];
   /** The `lstat` of every other file the plan overwrites or deletes: `applyRestore`'s `expected`. */
   readonly stamps: Map<string, DiskStamp | null>;
+  /** Planned paths that could not be looked at (permission denied, a path too long): left out of the restore, with why. */
+  readonly unreadable: Array<{ path: string; reason: string }>;
 }
 
 /** Looks up the hash recorded for a file with this stat (the capture cache). */
@@ -64,7 +66,7 @@ export interface HashCache {
  */
 export async function checkPlanOnDisk(roots: readonly WorkspaceRoot[], plan: RestorePlan, cache: HashCache, signal?: AbortSignal): Promise<PlanCheck> {
   const changes = [...plan.remove, ...plan.add, ...plan.modify];
-  const results = await inParallel(changes, signal, async (change): Promise<DiskStamp | 'changed' | 'unknown'> => {
+  const results = await inParallel(changes, signal, async (change): Promise<DiskStamp | 'changed' | 'unknown' | { unreadable: string }> => {
     let parts: string[];
     try {
       parts = splitPointPath(change.path);
@@ -75,29 +77,40 @@ export async function checkPlanOnDisk(roots: readonly WorkspaceRoot[], plan: Res
     if (!root) return 'unknown';
     const rel = parts.slice(1).join('/');
     const file = path.join(root.path, ...parts.slice(1));
+    // What cannot be looked at (a folder above it unreadable, a path too long) is left as it is, never half-restored.
+    let unreadable: string | undefined;
+    const stat = await fs.lstat(file).catch((error) => {
+      const code = errorCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+      unreadable = unreadableReason(error) ?? undefined;
+      // a path the point adds is looked at again when it is written
+      return unreadable !== undefined || !change.before ? null : Promise.reject(ioError(`check ${file}`, error));
+    });
+    if (unreadable !== undefined) return { unreadable };
     // A path the point adds: `applyRestore` never overwrites what it finds there.
     const before = change.before;
     if (!before) return 'unknown';
-    const stat = await fs.lstat(file).catch((error) => {
-      const code = errorCode(error);
-      return code === 'ENOENT' || code === 'ENOTDIR' ? null : Promise.reject(ioError(`check ${file}`, error));
-    });
     if (stat === null) return 'changed';
     if (before.kind === 'l') {
       if (!stat.isSymbolicLink()) return 'changed';
-      const target = await fs.readlink(file).catch(() => undefined);
-      return target !== undefined && hashObject('blob', Buffer.from(target, 'utf8')) === before.hash ? stampOf(stat) : 'changed';
+      const target = await fs.readlink(file, { encoding: 'buffer' }).catch(() => undefined);
+      return target !== undefined && hashObject('blob', target) === before.hash ? stampOf(stat) : 'changed';
     }
     if (!stat.isFile() || stat.size !== before.size || (stat.mode & 0o777) !== before.mode) return 'changed';
     if (cache.lookup(root.name, rel, stat) === before.hash) return stampOf(stat);
-    const read = await readWholeFile(file, before.size).catch(() => undefined);
+    const read = await readWholeFile(file, before.size).catch((error: unknown) => {
+      unreadable = unreadableReason(error) ?? undefined;
+      return undefined;
+    });
+    if (unreadable !== undefined) return { unreadable };
     if (read?.kind !== 'read' || changedSinceCheck(new Map([['', stampOf(stat)]]), '', read.stat)) return 'changed';
     return hashObject('blob', read.content) === before.hash ? stampOf(stat) : 'changed';
   });
-  const check: PlanCheck = { changed: [], stamps: new Map() };
+  const check: PlanCheck = { changed: [], stamps: new Map(), unreadable: [] };
   changes.forEach((change, i) => {
     const result = results[i]!;
     if (result === 'changed') check.changed.push(change.path);
+    else if (typeof result === 'object' && 'unreadable' in result) check.unreadable.push({ path: change.path, reason: `it could not be checked (${result.unreadable}); left as it is` });
     else if (result !== 'unknown') check.stamps.set(change.path, result);
   });
   return check;

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, diffTrees, type CaptureRules, type SkippedPath } from '../capture';
 import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
-import { describeCause, errorCode, ioError, isNotWritable, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
+import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { plural } from '../format';
@@ -238,7 +238,7 @@ export class PersistenceManager implements StateRepository {
           neverCapture: [this.layout.root],
           objects: batch,
           cache,
-          previousRoot: useHint ? parent.root : null,
+          previousRoot: useHint ? parent.root : this.unreadableFallback(parent),
           previousFileCount: useHint ? parent.fileCount : undefined,
           changedPaths: useHint ? changedPaths : undefined,
           logger: this.logger,
@@ -323,6 +323,14 @@ export class PersistenceManager implements StateRepository {
   }
 
   /**
+   * The tree a full scan takes what it cannot read from (unreadable is not deleted): the newest
+   * point's, when it captured the same folders with the same rules.
+   */
+  private unreadableFallback(newest: PointSummary | undefined): string | null {
+    return newest !== undefined && newest.rules === rulesDigest(this.rules) && sameRoots(newest.roots, this.roots) ? newest.root : null;
+  }
+
+  /**
    * A restore by this process is writing or deleting `paths` (absolute) over safety point `pointId`;
    * the next point may then build on that safety point with a hint plus these paths. `undefined`
    * (the paths are not known): the next point after it scans everything.
@@ -340,7 +348,8 @@ export class PersistenceManager implements StateRepository {
     return this.lock.run(async () => {
       const batch = objects.beginBatch();
       try {
-        const captured = await captureWorkspace({ roots: await this.resolvedRoots(), rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger });
+        const previousRoot = this.unreadableFallback((await this.listSnapshots())[0]);
+        const captured = await captureWorkspace({ roots: await this.resolvedRoots(), rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger, previousRoot });
         return await work(batch, captured.root);
       } finally {
         await batch.abort();
@@ -595,10 +604,16 @@ const SKIPPED_SHOWN = 5;
 
 /** Warns that a point left out paths its rules include: how many, then the first few, each with its reason. */
 function reportSkipped(logger: Logger, pointId: string, skipped: readonly SkippedPath[]): void {
-  if (skipped.length === 0) return;
-  logger.warn(`Recovery point ${pointId} left out ${plural(skipped.length, 'path')} that could not be captured:`);
-  for (const { path: where, reason } of skipped.slice(0, SKIPPED_SHOWN)) logger.warn(`  ${where}: ${reason}`);
-  if (skipped.length > SKIPPED_SHOWN) logger.warn(`  … and ${skipped.length - SKIPPED_SHOWN} more.`);
+  const report = (heading: string, paths: readonly SkippedPath[]) => {
+    if (paths.length === 0) return;
+    logger.warn(heading);
+    for (const { path: where, reason } of paths.slice(0, SKIPPED_SHOWN)) logger.warn(`  ${shortPath(where)}: ${reason}`);
+    if (paths.length > SKIPPED_SHOWN) logger.warn(`  … and ${paths.length - SKIPPED_SHOWN} more.`);
+  };
+  const kept = skipped.filter((s) => s.kind === 'kept-previous');
+  const left = skipped.filter((s) => s.kind !== 'kept-previous');
+  report(`Recovery point ${pointId} left out ${plural(left.length, 'path')} that could not be captured:`, left);
+  report(`Recovery point ${pointId} could not read ${plural(kept.length, 'path')}; it keeps their versions from the previous point:`, kept);
 }
 
 function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): boolean {

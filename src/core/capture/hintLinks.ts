@@ -1,0 +1,81 @@
+import type { Stats } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import * as path from 'node:path';
+import type { WorkspaceRoot } from '../schemas';
+
+/**
+ * Changed paths plus, for each one reached through a linked folder inside a workspace folder
+ * (`ws/link/f.txt` where `link → src`), the path where the capture finds that file (`ws/src/f.txt`):
+ * a capture stores the link as a link and the file under its real folder, so a hint naming only the
+ * linked path would miss the change. Targets outside every workspace folder are not captured and add
+ * nothing. `lstat` answers `null` when a path cannot be looked at.
+ */
+export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: readonly string[], lstat: (file: string) => Promise<Stats | null>): Promise<string[]> {
+  const out = [...changed];
+  const stats = new Map<string, Promise<Stats | null>>();
+  const lstatOnce = (file: string) => {
+    let stat = stats.get(file);
+    if (!stat) {
+      stat = lstat(file);
+      stats.set(file, stat);
+    }
+    return stat;
+  };
+  const realRoots = new Map<string, Promise<string | undefined>>();
+  const realRoot = (root: WorkspaceRoot) => {
+    let real = realRoots.get(root.path);
+    if (!real) {
+      real = realpath(root.path).catch(() => undefined);
+      realRoots.set(root.path, real);
+    }
+    return real;
+  };
+  for (const file of changed) {
+    const root = roots.find((r) => isInside(r.path, file));
+    if (!root || !(await throughLink(root.path, file, lstatOnce))) continue;
+    const real = await realPathOf(file);
+    if (real === undefined) continue;
+    for (const other of roots) {
+      const otherReal = await realRoot(other);
+      if (otherReal === undefined || !isInside(otherReal, real)) continue;
+      const mapped = path.join(other.path, path.relative(otherReal, real));
+      if (mapped !== file) out.push(mapped);
+      break;
+    }
+  }
+  return out;
+}
+
+function isInside(folder: string, file: string): boolean {
+  const rel = path.relative(folder, file);
+  return rel !== '' && !path.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${path.sep}`);
+}
+
+/** Whether a folder between `rootPath` and `file` (both excluded) is a symbolic link. */
+async function throughLink(rootPath: string, file: string, lstat: (file: string) => Promise<Stats | null>): Promise<boolean> {
+  const parts = path.relative(rootPath, file).split(path.sep).filter((part) => part !== '' && part !== '.');
+  let at = rootPath;
+  for (const part of parts.slice(0, -1)) {
+    at = path.join(at, part);
+    const stat = await lstat(at);
+    if (stat === null || stat.isSymbolicLink()) return stat !== null;
+    if (!stat.isDirectory()) return false;
+  }
+  return false;
+}
+
+/**
+ * The real path of the folder holding `file` joined with its name (the name itself may be a link,
+ * captured as one), or of its nearest existing folder joined with the rest (deleted through a link).
+ */
+async function realPathOf(file: string): Promise<string | undefined> {
+  const rest: string[] = [path.basename(file)];
+  for (let at = path.dirname(file); ; at = path.dirname(at)) {
+    try {
+      return path.join(await realpath(at), ...rest);
+    } catch {
+      if (path.dirname(at) === at) return undefined;
+      rest.unshift(path.basename(at));
+    }
+  }
+}
