@@ -42,9 +42,10 @@ async function movedProject(): Promise<{ sb: Sandbox; oldStore: string; newStore
   return { sb, oldStore, newStore: path.join(sb.root, 'storage-2', 'ext'), moved, firstId, firstFiles };
 }
 
-/** A process that holds a store's lock until killed. */
-async function holdLock(storeDir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-e', `require('proper-lockfile').lock(${JSON.stringify(storeDir)}, { lockfilePath: ${JSON.stringify(path.join(storeDir, 'store.lock'))}, realpath: false, update: 1000, stale: 10000 }).then(() => { console.log('locked'); setInterval(() => {}, 1000); })`], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** A process that holds a store's lock until killed (the concurrency tests' store worker). */
+async function holdLock(storeDir: string, workspace: string): Promise<ChildProcess> {
+  const worker = path.join(__dirname, 'helpers', 'storeWorker.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', worker, 'hold', storeDir, workspace, 'holder', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
     child.on('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
@@ -119,7 +120,7 @@ describe('adopting the store of a moved folder', () => {
   test('refused while a live process holds the old store\'s lock; nothing moves; adopted once it lets go', async () => {
     const p = await movedProject();
     const target = await open(p.newStore, p.moved);
-    const holder = await holdLock(p.oldStore);
+    const holder = await holdLock(p.oldStore, p.moved);
     try {
       await assert.rejects(adoptStore(target.persistence, p.oldStore), (e: unknown) => e instanceof StateError && /in use by another window/.test(e.message));
       assert.deepEqual(await target.recovery.listRecoveryPoints(), []);
@@ -129,8 +130,7 @@ describe('adopting the store of a moved folder', () => {
       holder.kill('SIGKILL');
       await new Promise((resolve) => holder.once('exit', resolve));
     }
-    // a killed holder's lock is not "held by a live owner" once stale; proper-lockfile's own stale rule decides
-    await fs.rm(path.join(p.oldStore, 'store.lock'), { recursive: true, force: true });
+    // the lock a killed holder left names a dead owner: it is not "held", and adoption takes it over at once
     assert.equal((await adoptStore(target.persistence, p.oldStore)).adopted.length, 2);
   });
 
