@@ -289,8 +289,8 @@ describe('full scan', () => {
     const result = await h.capture();
     assert.deepEqual([...(await listFiles(h.objects, result.root)).keys()], ['ws/small.txt']);
     assert.deepEqual(result.skipped, [
-      { path: path.join(ws, 'big.bin'), reason: '101 B, over the maximum file size of 100 B' },
-      { path: path.join(ws, 'dir', 'big2.bin'), reason: '4.9 KB, over the maximum file size of 100 B' },
+      { path: path.join(ws, 'big.bin'), reason: '101 B, over the maximum file size of 100 B', kind: 'too-large' },
+      { path: path.join(ws, 'dir', 'big2.bin'), reason: '4.9 KB, over the maximum file size of 100 B', kind: 'too-large' },
     ]);
     assert.equal(h.objects.has(hashObject('blob', Buffer.from('x'.repeat(101)))), false);
   });
@@ -380,7 +380,7 @@ describe('full scan', () => {
       { name: 'gone', path: gone },
     ]);
     const result = await h.capture();
-    assert.deepEqual(result.skipped, [{ path: gone, reason: 'the workspace folder is recorded as empty: it does not exist' }]);
+    assert.deepEqual(result.skipped, [{ path: gone, reason: 'the workspace folder is recorded as empty: it does not exist', kind: 'unreadable' }]);
     assert.deepEqual((await h.objects.readTree(result.root)).e.map((e) => e[0]), ['a', 'gone']);
   });
 
