@@ -134,24 +134,12 @@ export class StoreLock {
           throw error;
         }
       }
-      let entries: string[];
-      let stat: fs.Stats;
-      try {
-        entries = fs.readdirSync(dir);
-        stat = fs.statSync(dir);
-      } catch (error) {
-        if (errorCode(error) === 'ENOENT') continue; // released just now: try again
-        throw error;
-      }
-      const stale = Date.now() - stat.mtimeMs > staleMs;
-      const owners = entries.flatMap((name) => {
-        const owner = parseOwnerFileName(name);
-        return owner ? [{ name, owner }] : [];
-      });
+      const found = readLock(dir, staleMs);
+      if (found === undefined) continue; // released just now: try again
+      const { owners, stale, stat } = found;
       if (owners.length === 1) {
-        const { name, owner } = owners[0]!;
-        const takeable = ownerIsLocal(owner) ? ownerIsProvablyDead(owner) : stale;
-        if (!takeable) return undefined;
+        const { name } = owners[0]!;
+        if (!found.takeable) return undefined;
         try {
           // The takeover: of several takers one rename wins; the others find the name gone (ENOENT).
           fs.renameSync(path.join(dir, name), mine);
@@ -238,18 +226,36 @@ export class StoreLock {
  * killed process reads as not held.
  */
 export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000): Promise<boolean> {
-  const dir = path.join(storeRoot, 'store.lock');
+  try {
+    const found = readLock(path.join(storeRoot, 'store.lock'), staleMs);
+    return found !== undefined && !found.takeable;
+  } catch (error) {
+    throw ioError(`check the lock of the recovery point store ${storeRoot}`, error);
+  }
+}
+
+/**
+ * The lock folder `dir` as it is now (`undefined`: there is none): its owner files, whether it is
+ * older than `staleMs`, and whether another may take it — one owner, provably dead on this machine
+ * or (on another machine) stale; no single owner (an older version's lock, a writer killed before it
+ * named itself) and stale.
+ */
+function readLock(dir: string, staleMs: number): { owners: Array<{ name: string }>; stale: boolean; stat: fs.Stats; takeable: boolean } | undefined {
   let entries: string[];
   let stat: fs.Stats;
   try {
     entries = fs.readdirSync(dir);
     stat = fs.statSync(dir);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return false;
-    throw ioError(`check the lock of the recovery point store ${storeRoot}`, error);
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
   }
-  const fresh = Date.now() - stat.mtimeMs <= staleMs;
-  const owners = entries.flatMap((name) => parseOwnerFileName(name) ?? []);
-  if (owners.length === 1 && ownerIsLocal(owners[0]!)) return !ownerIsProvablyDead(owners[0]!);
-  return fresh;
+  const stale = Date.now() - stat.mtimeMs > staleMs;
+  const owners = entries.flatMap((name) => {
+    const owner = parseOwnerFileName(name);
+    return owner ? [{ name, owner }] : [];
+  });
+  const only = owners.length === 1 ? owners[0]!.owner : undefined;
+  const takeable = only ? (ownerIsLocal(only) ? ownerIsProvablyDead(only) : stale) : stale;
+  return { owners, stale, stat, takeable };
 }
