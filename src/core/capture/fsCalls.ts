@@ -214,15 +214,6 @@ export class SyncFs {
     }
   }
 
-  readdir(dir: string): fs.Dirent[] {
-    const start = this.now();
-    try {
-      return fs.readdirSync(dir, { withFileTypes: true });
-    } finally {
-      this.took(start);
-    }
-  }
-
   /**
    * `readWholeFile` with synchronous calls, for a file of at most `SYNC_READ_BYTES`; `undefined` when
    * it is larger (read it with `readWholeFile`).
