@@ -111,6 +111,14 @@ describe('hint mode', () => {
     await expectSameAsFullScan(h, excluded);
   });
 
+  test('.git/info/exclude changed but not among the changed paths (watchers often leave .git out): the hint capture still follows it', async () => {
+    const { h, first, abs } = await setup({ 'notes.txt': 'n', 'src/a.ts': 'a' });
+    await writeTree(abs(''), { '.git/info/exclude': 'notes.txt\n', 'src/a.ts': 'a2' });
+    const hint = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: [abs('src/a.ts')] });
+    assert.deepEqual([...(await listFiles(h.objects, hint.root)).keys()], ['ws/src/a.ts']);
+    await expectSameAsFullScan(h, hint);
+  });
+
   test('an ignore file saved again unchanged does not rescan its folder', async () => {
     const files: Record<string, string> = { '.gitignore': '*.log\n', 'sub/.gitignore': '*.tmp\n' };
     for (let i = 0; i < 10; i++) files[`sub/d${i}/f.txt`] = `file ${i}`;

@@ -745,6 +745,10 @@ class HintRoot {
         targets.add(rel);
       }
     }
+    if (respect && !targets.has('') && (await scan.rules.excludeFileChanged())) {
+      scan.rules.invalidate('');
+      targets.add('');
+    }
     // a change of the root itself (or of its rules), or a root that is gone, rescans it
     if (targets.has('') || !(await this.statOf(''))?.isDirectory()) {
       const old = await countFiles(ctx.objects, this.previous[2]);

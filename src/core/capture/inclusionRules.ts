@@ -426,6 +426,19 @@ export class InclusionRules {
     return (await readRuleFile(file, this.logger)) === recorded;
   }
 
+  /**
+   * Whether `.git/info/exclude` no longer reads as it did when the root's rules were cached (`false`
+   * when they are not cached: they will be read fresh). File watchers often leave `.git` out, so a
+   * hint capture cannot count on being told of this file.
+   */
+  async excludeFileChanged(): Promise<boolean> {
+    const cached = this.folders.get('');
+    if (!cached) return false;
+    const recorded = (await cached).exclude;
+    if (recorded === undefined) return false;
+    return (await readRuleFile(path.join(this.root.path, '.git', 'info', 'exclude'), this.logger)) !== recorded;
+  }
+
   /** Whether `rel` is captured: neither it nor any ancestor is excluded. Reads (and caches) the ancestors' ignore files. */
   async isIncluded(rel: string, isDir: boolean): Promise<boolean> {
     return (await this.exclusion(rel, isDir)) === undefined;

@@ -226,9 +226,9 @@ export class AutoCapture implements vscode.Disposable {
     const file = uri.fsPath;
     const parts = file.split(/[\\/]/);
     if (parts.at(-1) === 'HEAD' && parts.at(-2) === '.git') return this.onHeadChanged();
-    // `.git/info/exclude` holds ignore rules: a hint capture reads it again when it is listed.
-    const isExcludeFile = parts.at(-1) === 'exclude' && parts.at(-2) === 'info' && parts.at(-3) === '.git';
-    if (!isExcludeFile && parts.some((part) => BUILTIN_EXCLUDES.includes(part))) return;
+    // `.git/info/exclude` holds ignore rules: a hint capture reads it again when it is listed. A
+    // watcher may report only the creation of `.git` or `.git/info` around it, so those count too.
+    if (!isGitRuleEvent(parts) && parts.some((part) => BUILTIN_EXCLUDES.includes(part))) return;
     if (isRestoreTempName(path.basename(file))) return;
     if (!this.config.onExternalChange) {
       this.validity.invalidate(this.config.automatic ? 'a file changed on disk while points on outside changes are off' : 'a file changed on disk while automatic points are off');
@@ -414,4 +414,12 @@ async function stamp(file: string): Promise<FileStamp | null> {
 
 function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
   return a === b || (a !== null && b !== null && a.size === b.size && a.mtimeMs === b.mtimeMs);
+}
+
+/** `.git`, `.git/info` or `.git/info/exclude` (the path split into its parts): where git's own exclude rules live. */
+function isGitRuleEvent(parts: readonly string[]): boolean {
+  const at = parts.lastIndexOf('.git');
+  if (at === -1 || parts.indexOf('.git') !== at) return false;
+  const below = parts.slice(at + 1).join('/');
+  return below === '' || below === 'info' || below === 'info/exclude';
 }
