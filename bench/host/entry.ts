@@ -81,6 +81,8 @@ export async function run(): Promise<void> {
   }
   await config.update('mergeWindowSeconds', undefined, vscode.ConfigurationTarget.Global);
   for (let i = 0; i < defaultRounds; i++) samples.saveToPointDefault.push(await saveAndWait(edits[(i + rounds + 1) % edits.length]!, `default ${i}`));
+  const steps = api.activationSteps;
+  if (steps) console.log(`bench: first start: store opened in ${steps.storeOpenMs.toFixed(0)} ms, points listed in ${steps.listMs.toFixed(0)} ms, the host's thread busy ${Math.round(steps.hostBusy * 100)} %; the extension host had run ${steps.hostUptimeMs.toFixed(0)} ms before activation`);
   console.log(`bench: activation ${samples.activationMs.toFixed(0)} ms, ${samples.saveToPoint.length} saves measured; reloading the window`);
   // The view open, as a person has it, so the reloaded window restores it.
   await vscode.commands.executeCommand('workbench.view.extension.recoveryPoints');
@@ -105,7 +107,12 @@ async function afterReload(out: string): Promise<void> {
   await waitUntil(() => view.visible && model.points.length > 0);
   const samples: HostSamples = { ...before.samples, activationAfterReloadMs: api.activationMs, treeAfterReloadMs: Date.now() - before.reloadAt };
   fs.writeFileSync(out, JSON.stringify(samples));
-  console.log(`bench: after the reload, activation ${samples.activationAfterReloadMs!.toFixed(0)} ms, tree ${samples.treeAfterReloadMs} ms after the reload`);
+  const steps = api.activationSteps;
+  const detail = steps ? ` (store opened in ${steps.storeOpenMs.toFixed(0)} ms, points listed in ${steps.listMs.toFixed(0)} ms, the host's thread busy ${Math.round(steps.hostBusy * 100)} %; the extension host had run ${steps.hostUptimeMs.toFixed(0)} ms before activation)` : '';
+  const relisted = performance.now();
+  await api.store!.recovery.listRecoveryPoints();
+  console.log(`bench: after the reload, listing the points again took ${(performance.now() - relisted).toFixed(0)} ms`);
+  console.log(`bench: after the reload, activation ${samples.activationAfterReloadMs!.toFixed(0)} ms${detail}, tree ${samples.treeAfterReloadMs} ms after the reload`);
 }
 
 async function waitUntil(check: () => boolean, timeoutMs = 120_000): Promise<void> {

@@ -27,6 +27,21 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 }
 
 /**
+ * `ensurePrivateDir` without giving up the thread: for the few folders a store needs before it can
+ * list its points, so that opening a store takes no turn of a busy event loop (an extension host
+ * shares its thread with every other extension, and each turn can cost hundreds of ms at start-up).
+ */
+export function ensurePrivateDirSync(dir: string): void {
+  try {
+    fsSync.mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    const { mode } = fsSync.statSync(dir);
+    if ((mode & 0o077) !== 0) fsSync.chmodSync(dir, mode & 0o700);
+  } catch (error) {
+    throw ioError(`create the folder ${dir}`, error);
+  }
+}
+
+/**
  * fsync a folder so that renames into it survive a power loss. write-file-atomic syncs the file but
  * not its folder; we sync folders wherever a later write depends on an earlier one being durable.
  */

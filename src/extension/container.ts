@@ -1,4 +1,3 @@
-import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import { describeCause, RecoveryStore } from '../core';
 import { formatBytes, plural } from '../core/format';
@@ -33,6 +32,8 @@ export interface RecoveryPointsApi {
   readonly ready: Promise<void>;
   /** How long activation took until the store was open and the view filled (ms); `undefined` before that. */
   readonly activationMs: number | undefined;
+  /** Where activation's time went: opening the store, listing the points; and how long the extension host had run before activation began. */
+  readonly activationSteps: { readonly storeOpenMs: number; readonly listMs: number; readonly hostUptimeMs: number; readonly hostBusy: number } | undefined;
   /** The offer to continue the history of a moved folder (made at start-up when the folder has none). */
   readonly movedHistory: MovedHistory | undefined;
 }
@@ -53,6 +54,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   private session: SessionTracker | undefined;
   readonly ready: Promise<void>;
   activationMs: number | undefined;
+  activationSteps: RecoveryPointsApi['activationSteps'];
   private log: Log | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
@@ -72,9 +74,10 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
 
   private async start(storageUri: vscode.Uri, log: Log, commands: CommandCenter, folders: WorkspaceFolders, config: Configuration): Promise<void> {
     const started = performance.now();
+    const hostUptimeMs = process.uptime() * 1000;
+    const loopAtStart = performance.eventLoopUtilization();
     try {
       const storeDir = await sharedStoreFolder(storageUri.fsPath);
-      await fs.mkdir(storeDir, { recursive: true, mode: 0o700 });
       const store = await RecoveryStore.open({
         storeDir,
         roots: folders.all,
@@ -134,10 +137,13 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
         (state) => vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null),
         (error: unknown) => log.warn('activation', `Could not read the state: ${describeCause(error)}`),
       );
-      await model.refresh();
+      await model.refresh().listed;
       updateView();
       this.activationMs = performance.now() - started;
-      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${plural(model.points.length, 'point')} in ${storeDir} (store opened in ${(opened - started).toFixed(0)} ms, points listed in ${(performance.now() - opened).toFixed(0)} ms)`);
+      // The extension host's thread is shared with every other extension: how busy it was while we waited.
+      const hostBusy = performance.eventLoopUtilization(loopAtStart).utilization;
+      this.activationSteps = { storeOpenMs: opened - started, listMs: performance.now() - opened, hostUptimeMs, hostBusy };
+      log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${plural(model.points.length, 'point')} in ${storeDir} (store opened in ${(opened - started).toFixed(0)} ms, points listed in ${(performance.now() - opened).toFixed(0)} ms; the extension host's thread was busy ${Math.round(hostBusy * 100)} % of that time)`);
       const hadHistory = model.points.length > 0;
       void auto.startup().then(async () => {
         if (!hadHistory && folders.all.length === 1) await movedHistory.offer();

@@ -12,7 +12,7 @@ export class PointsModel implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private current: readonly PointSummary[] = [];
   private bytes = 0;
-  private refreshing: Promise<void> | undefined;
+  private refreshing: (Promise<void> & { readonly listed: Promise<void> }) | undefined;
   private again = false;
   private readonly disposables: vscode.Disposable[] = [];
   private watchTimer: NodeJS.Timeout | undefined;
@@ -46,23 +46,31 @@ export class PointsModel implements vscode.Disposable {
     return this.current.find((p) => p.id === id);
   }
 
-  /** Reloads the list; concurrent calls coalesce into one extra run. */
-  refresh(): Promise<void> {
+  /**
+   * Reloads the list and then the store's size; concurrent calls coalesce into one extra run.
+   * `listed` resolves as soon as the points are listed (what activation waits for).
+   */
+  refresh(): Promise<void> & { readonly listed: Promise<void> } {
     if (this.refreshing) {
       this.again = true;
       return this.refreshing;
     }
-    this.refreshing = (async () => {
+    let markListed!: () => void;
+    const listed = new Promise<void>((resolve) => (markListed = resolve));
+    const run = (async () => {
       do {
         this.again = false;
         try {
           const points = await this.store.recovery.listRecoveryPoints();
+          const changed = points.length !== this.current.length || points.some((p, i) => p !== this.current[i] && JSON.stringify(p) !== JSON.stringify(this.current[i]));
+          this.current = points;
+          markListed();
+          // The points first: the store's size needs its object index opened, which can wait.
+          if (changed) this.changed.fire();
           const objects = await this.store.persistence.objects();
           await objects.refresh();
-          const changed = points.length !== this.current.length || points.some((p, i) => p !== this.current[i] && JSON.stringify(p) !== JSON.stringify(this.current[i]));
           const bytes = objects.stats().diskBytes;
-          this.current = points;
-          if (changed || bytes !== this.bytes) {
+          if (bytes !== this.bytes) {
             this.bytes = bytes;
             this.changed.fire();
           }
@@ -70,7 +78,11 @@ export class PointsModel implements vscode.Disposable {
           this.log.error('view', `Could not list recovery points: ${describeCause(error)}`, error);
         }
       } while (this.again);
-    })().finally(() => (this.refreshing = undefined));
+    })().finally(() => {
+      markListed();
+      this.refreshing = undefined;
+    });
+    this.refreshing = Object.assign(run, { listed });
     return this.refreshing;
   }
 

@@ -1,3 +1,4 @@
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 
@@ -14,7 +15,8 @@ export async function sharedStoreFolder(storageDir: string): Promise<string> {
   const suffixed = /^(.+)-[1-9]$/.exec(path.basename(workspaceDir));
   if (!suffixed) return storageDir;
   const first = path.join(path.dirname(workspaceDir), suffixed[1]!);
-  const stat = await fs.stat(first).catch(() => undefined);
+  // synchronous: activation reaches the point list without giving up the host's busy thread
+  const stat = fsSync.statSync(first, { throwIfNoEntry: false });
   return stat?.isDirectory() ? path.join(first, path.basename(storageDir)) : storageDir;
 }
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, diffTrees, type CaptureRules, type SkippedPath } from '../capture';
-import { ensurePrivateDir, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
+import { ensurePrivateDirSync, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
@@ -65,7 +65,7 @@ export class PersistenceManager implements StateRepository {
   private rules: CaptureRules;
   /** Each made on first use; a failed attempt is tried again by the next caller. */
   private readonly folders = new OnFirstUse(async () => {
-    for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) await ensurePrivateDir(dir);
+    for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) ensurePrivateDirSync(dir);
   });
   private readonly objectStore = new OnFirstUse(() => this.ensureFolders().then(() => ObjectStore.open(this.layout.objectsDir)));
   private readonly cache = new OnFirstUse(() => this.ensureFolders().then(() => CaptureCache.load(this.layout.captureCacheFile)));
