@@ -123,6 +123,22 @@ suite('hints the extension cannot prove (#11)', () => {
     assert.equal(held.get(pointPath('src/greeting.ts')), readFile('src/greeting.ts'));
   });
 
+  test('a point that fails (the store cannot take it): the next point is a full check and holds the change the failed one missed', async () => {
+    const pointsDir = api.store!.persistence.layout.pointsDir;
+    const aside = `${pointsDir}.aside`;
+    fs.renameSync(pointsDir, aside);
+    fs.writeFileSync(pointsDir, 'not a folder: every point written now fails\n');
+    try {
+      await editAndSave('src/notes.txt', 'saved while the store could not take a point\n');
+      await settle(api);
+    } finally {
+      fs.rmSync(pointsDir, { force: true });
+      fs.renameSync(aside, pointsDir);
+    }
+    await saveAndWait('src/greeting.ts', 'export const afterFailure = 6;\n');
+    await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after a failed point');
+  });
+
   test('restore and undo after a gap: the preview lists the file changed unseen, and Undo never writes back a file the restore did not touch', async () => {
     const base = (await listPoints(api))[0]!;
     await saveAndWait('src/greeting.ts', 'export const saved = "general";\n');
