@@ -271,12 +271,14 @@ export async function startServer(options = {}) {
   if (!remoteAuthority) throw new Error('the workbench configuration has no remoteAuthority');
 
   /**
-   * The workbench URL that opens `folder`, loading the extension under development from
-   * `extensionDevelopmentPath` and, if given, running the test entry `extensionTestsPath`.
+   * The workbench URL that opens `folder` (or the `.code-workspace` file `workspace`), loading the
+   * extension under development from `extensionDevelopmentPath` and, if given, running the test entry
+   * `extensionTestsPath`.
    */
-  const workbenchUrl = ({ folder, extensionDevelopmentPath, extensionTestsPath } = {}) => {
+  const workbenchUrl = ({ folder, workspace, extensionDevelopmentPath, extensionTestsPath } = {}) => {
     const query = [];
     if (folder) query.push(`folder=${encodePath(folder)}`);
+    if (workspace) query.push(`workspace=${encodePath(workspace)}`);
     const payload = [];
     if (extensionDevelopmentPath) {
       payload.push(['extensionDevelopmentPath', `vscode-remote://${remoteAuthority}${extensionDevelopmentPath}`]);

@@ -1,7 +1,8 @@
 // Runs the extension-host tests in desktop VS Code (Electron) with @vscode/test-electron: the SAME
 // compiled test entry as runHostTests.mjs (out/test/host/index.js, mocha, test/host/suite/), the
 // SAME temporary copy of test/host/fixtures/workspace/ as the workspace, the same environment
-// (RP_HOST_TEST_WORKSPACE, and RP_HOST_TEST_GREP when set).
+// (RP_HOST_TEST_WORKSPACE, and RP_HOST_TEST_GREP when set). It makes runHostTests.mjs' "folder" run
+// only: the "workspace" (multiRoot/) and "moved" (movedFolder/) runs are not wired up here yet.
 //
 // For machines that can download VS Code: test-electron fetches a build from Microsoft's update
 // service into .vscode-test/ (git-ignored) the first time. It cannot run on machines that reach

@@ -18,7 +18,7 @@ export type { SnapshotOptions, StateRepository } from './state/stateRepository';
 export { RecoveryManager, type CleanupReport, type RestoreOptions, type RestorePreview, type RestoreResult, type StoreStats, type VerifyReport } from './recovery/recoveryManager';
 export { DEFAULT_RETENTION, decideRetention, applySizeLimit, type RetentionPolicy } from './recovery/retention';
 export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';
-export { describeMapping, mapFolders, toPointFolderPath, toWorkspacePath, type FolderMapping, type FolderPair } from './recovery/folderMapping';
+export { describeMapping, mapFolders, pointFolderMapping, toPointFolderPath, toWorkspacePath, type FolderMapping, type FolderPair } from './recovery/folderMapping';
 export { toPointPath, splitPointPath, isUnder } from './recovery/workspacePaths';
 export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
 export * from './capture';

@@ -99,7 +99,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
-      const movedHistory = (this.movedHistory = new MovedHistory(store, model, log, this.prompts));
+      const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {
         // A view alone in its container has no header of its own (so no description): VS Code shows
@@ -145,9 +145,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       this.activationSteps = { storeOpenMs: opened - started, listMs: performance.now() - opened, hostUptimeMs, hostBusy };
       log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${plural(model.points.length, 'point')} in ${storeDir} (store opened in ${(opened - started).toFixed(0)} ms, points listed in ${(performance.now() - opened).toFixed(0)} ms; the extension host's thread was busy ${Math.round(hostBusy * 100)} % of that time)`);
       const hadHistory = model.points.length > 0;
-      void auto.startup().then(async () => {
-        if (!hadHistory && folders.all.length === 1) await movedHistory.offer();
-      }).catch((error) => log.warn('transfer', `Looking for the history of a moved folder failed: ${describeCause(error)}`));
+      void auto.startup().then(() => movedHistory.atStartup(hadHistory)).catch((error) => log.warn('transfer', `Looking for the history of a moved folder failed: ${describeCause(error)}`));
     } catch (error) {
       log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);
       void vscode.window.showErrorMessage(`Recovery Points could not start: ${describeCause(error)}`, 'Show Log').then((choice) => choice && log.show());
@@ -178,7 +176,6 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       }
     }
     this.disposables.length = 0;
-    void this.context;
   }
 }
 

@@ -1,31 +1,65 @@
+import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { z } from 'zod';
 import { adoptStore, describeCause, findMovedStores, folderFiles, type AdoptResult, type FolderFiles, type RecoveryStore } from '../core';
 import type { Log } from './log';
 import type { PointsModel } from './pointsModel';
 import type { Prompts } from './prompts';
 import { siblingStores } from './storeFolder';
+import type { WorkspaceFolders } from './workspaceFolders';
 
 export const CONTINUE_HISTORY = 'Continue History';
 export const NOT_NOW = 'Not Now';
+export const DONT_ASK_AGAIN = "Don't Ask Again";
+
+/** The workspace-state key of the stores this workspace declined to continue, and how. */
+const DECLINED_KEY = 'recoveryPoints.movedHistory.declined';
+/** "Not Now" (or closing the notification): that store is not offered again for this long. */
+const NOT_NOW_MS = 7 * 24 * 60 * 60 * 1000;
+
+const declinedSchema = z.record(z.string(), z.object({ answer: z.enum(['notNow', 'never']), at: z.number() }));
+type Declined = z.infer<typeof declinedSchema>;
 
 /**
  * History that follows a moved or renamed folder. VS Code keys workspace storage by the folder's
  * path, so a moved folder opens with an empty store while its history sits in the old storage
  * folder. When a folder with no history opens, the stores beside this one are searched for one whose
  * recorded folder is gone and whose newest point holds most of this folder's files (by path and
- * content hash); the person is asked once, in one notification, whether to continue it here.
+ * content hash); the person is asked once, in one notification, whether to continue it here. An
+ * answer other than "Continue History" is kept in the workspace state, per store: "Not Now" (or
+ * closing the notification) for a week, "Don't Ask Again" for good (`recovery-points adopt` still can).
  */
 export class MovedHistory {
+  /** The offer made at start-up, while it waits for its answer and after (`undefined` when none was made). */
+  startup: Promise<AdoptResult | undefined> | undefined;
+  /** The last question asked: which store, in which words. */
+  lastOffer: { readonly storeDir: string; readonly message: string } | undefined;
+  /** The clock the declined answers are measured by. */
+  now: () => number = Date.now;
+
   constructor(
     private readonly store: RecoveryStore,
     private readonly model: PointsModel,
+    private readonly folders: WorkspaceFolders,
+    private readonly workspaceState: vscode.Memento,
     private readonly log: Log,
     private readonly prompts: Prompts,
   ) {}
 
+  /**
+   * What activation does once the start-up point is made: the offer, when the window opened a single
+   * folder that had no history (`hadHistory`: points were listed before the start-up point).
+   */
+  atStartup(hadHistory: boolean): Promise<AdoptResult | undefined> {
+    if (hadHistory || this.folders.all.length !== 1) return Promise.resolve(undefined);
+    this.startup = this.offer();
+    return this.startup;
+  }
+
   /** Looks for the store of a moved folder and offers to adopt it; returns what was adopted, if anything. */
   async offer(): Promise<AdoptResult | undefined> {
-    const candidates = await siblingStores(this.store.persistence.layout.root);
+    const declined = this.declined();
+    const candidates = (await siblingStores(this.store.persistence.layout.root)).filter((storeDir) => !this.isDeclined(declined, storeDir));
     if (candidates.length === 0) return undefined;
     const current = await this.currentFiles();
     const found = await findMovedStores(candidates, current, { log: (m) => this.log.debug('transfer', m) });
@@ -34,14 +68,15 @@ export class MovedHistory {
     this.log.info('transfer', `${best.storeDir} (${best.recordedFolders.join(', ')}, ${best.points} points) matches ${best.score.matched} of ${best.score.total} files of this folder.`);
     const folder = best.recordedFolders.join(', ');
     const percent = Math.round(best.score.share * 100);
-    const choice = await this.prompts.ask(
-      'information',
-      `This folder looks like ${folder}, which was moved or renamed (${percent} % of the files match). Continue its history here (${best.points} recovery point${best.points === 1 ? '' : 's'})?`,
-      {},
-      CONTINUE_HISTORY,
-      NOT_NOW,
-    );
-    if (choice !== CONTINUE_HISTORY) return undefined;
+    const message = `This folder looks like ${folder}, which was moved or renamed (${percent} % of the files match). Continue its history here (${best.points} recovery point${best.points === 1 ? '' : 's'})?`;
+    this.lastOffer = { storeDir: best.storeDir, message };
+    const choice = await this.prompts.ask('information', message, {}, CONTINUE_HISTORY, NOT_NOW, DONT_ASK_AGAIN);
+    if (choice !== CONTINUE_HISTORY) {
+      const answer = choice === DONT_ASK_AGAIN ? 'never' : 'notNow';
+      await this.remember(best.storeDir, answer);
+      this.log.info('transfer', `Not continuing the history of ${best.storeDir}: ${answer === 'never' ? 'not asked again' : 'not asked again for a week'} (recovery-points adopt --from still can).`);
+      return undefined;
+    }
     try {
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Continuing the history of the moved folder' }, () =>
         adoptStore(this.store.persistence, best.storeDir),
@@ -63,5 +98,26 @@ export class MovedHistory {
     const objects = await this.store.persistence.objects();
     if (newest) return folderFiles(objects, newest.root);
     return this.store.persistence.withCurrentTree((writer, root) => folderFiles(writer, root));
+  }
+
+  /** The declined stores kept in the workspace state (an unreadable value counts as none). */
+  private declined(): Declined {
+    const parsed = declinedSchema.safeParse(this.workspaceState.get(DECLINED_KEY) ?? {});
+    if (!parsed.success) this.log.warn('transfer', 'The declined offers in the workspace state are unreadable; they are forgotten.');
+    return parsed.success ? parsed.data : {};
+  }
+
+  /** Keeps an answer in the workspace state; answers about stores that no longer exist are dropped. */
+  private async remember(storeDir: string, answer: Declined[string]['answer']): Promise<void> {
+    const kept: Declined = {};
+    for (const [dir, entry] of Object.entries(this.declined())) if (await fs.stat(dir).then(() => true, () => false)) kept[dir] = entry;
+    kept[storeDir] = { answer, at: this.now() };
+    await this.workspaceState.update(DECLINED_KEY, kept);
+  }
+
+  private isDeclined(declined: Declined, storeDir: string): boolean {
+    const entry = declined[storeDir];
+    if (!entry) return false;
+    return entry.answer === 'never' || this.now() - entry.at < NOT_NOW_MS;
   }
 }

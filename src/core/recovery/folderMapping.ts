@@ -140,11 +140,20 @@ export interface MappedPoint {
   covered(workspaceRoot: string): Promise<string>;
 }
 
+/** The folders a point holds (the folders of its root tree), with the paths they had when it was made. */
+function pointFolders(tree: TreeObject, point: Pick<PointSummary, 'roots'>): Array<{ name: string; path?: string }> {
+  return tree.e.filter((e) => e[1] === 'd').map((e) => ({ name: e[0], path: point.roots.find((r) => r.name === e[0])?.path }));
+}
+
+/** How `point`'s folders map onto `workspace` (reads only its root tree); InvalidState when none maps. */
+export async function pointFolderMapping(objects: ObjectReader, point: Pick<PointSummary, 'root' | 'roots'>, workspace: readonly WorkspaceRoot[]): Promise<FolderMapping> {
+  return mapFolders(pointFolders(await objects.readTree(point.root), point), workspace);
+}
+
 /** Maps `point`'s folders onto `workspace` (InvalidState when none maps) and builds its root tree in workspace names. */
 export async function mapPoint(objects: ObjectReader, point: Pick<PointSummary, 'root' | 'roots'>, workspace: readonly WorkspaceRoot[]): Promise<MappedPoint> {
   const tree = await objects.readTree(point.root);
-  const folders = tree.e.filter((e) => e[1] === 'd').map((e) => ({ name: e[0], path: point.roots.find((r) => r.name === e[0])?.path }));
-  const mapping = mapFolders(folders, workspace);
+  const mapping = mapFolders(pointFolders(tree, point), workspace);
   if (isIdentity(mapping)) return { mapping, objects, root: point.root, covered: (root) => Promise.resolve(root) };
   const overlay = new TreeOverlay(objects);
   const root = overlay.add(

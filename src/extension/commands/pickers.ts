@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import { InclusionRules, lookupEntry, pointIdTime, type ExclusionRule, type PointSummary, type RecoveryStore } from '../../core';
 import { formatBytes } from '../../core/format';
 import { FileNode, PointNode } from '../views/pointsTreeProvider';
+import { pointPaths } from '../pointPaths';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -32,27 +33,35 @@ export async function pointFromArgOrPick(prompts: Prompts, model: PointsModel, a
   return pick?.point;
 }
 
-/** The workspace file an argument names: a tree file, an explorer URI, or the active editor's file. */
+/**
+ * The workspace file an argument names (its workspace path): a tree file, an explorer URI, or the
+ * active editor's file. A tree file whose folder is not in this workspace keeps its point path.
+ */
 export function fileFromArg(folders: WorkspaceFolders, arg: unknown): string | undefined {
-  if (arg instanceof FileNode) return arg.change.path;
+  if (arg instanceof FileNode) return arg.workspacePath ?? arg.change.path;
   if (arg instanceof vscode.Uri) return folders.toPointPath(arg);
   const active = vscode.window.activeTextEditor?.document.uri;
   return active ? folders.toPointPath(active) : undefined;
 }
 
-/** The distinct versions of a file across points, newest first (the newest point holding each version). */
-export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, model: PointsModel, folders: WorkspaceFolders, pointPath: string, placeHolder: string): Promise<PointSummary | undefined> {
+/**
+ * The distinct versions of a workspace file across points, newest first (the newest point holding each
+ * version). A point made while its folder had another name or place holds the file under that folder.
+ */
+export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, model: PointsModel, folders: WorkspaceFolders, workspacePath: string, placeHolder: string): Promise<PointSummary | undefined> {
   await model.refresh();
   const objects = await store.persistence.objects();
   const seen = new Set<string>();
   const items: PointPick[] = [];
   for (const point of model.points) {
-    const entry = await lookupEntry(objects, point.root, pointPath).catch(() => undefined);
+    const inPoint = (await pointPaths(objects, folders, point)).toPoint(workspacePath);
+    if (inPoint === undefined) continue;
+    const entry = await lookupEntry(objects, point.root, inPoint).catch(() => undefined);
     if (!entry || entry.kind === 'd' || seen.has(entry.hash)) continue;
     seen.add(entry.hash);
     items.push(pointPickItem(point));
   }
-  if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(pointPath)}${await whyNotCaptured(store, folders, pointPath)}.`);
+  if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(workspacePath)}${await whyNotCaptured(store, folders, workspacePath)}.`);
   const pick = await prompts.pick(items, { placeHolder, matchOnDescription: true });
   return pick?.point;
 }
@@ -66,15 +75,15 @@ const EXCLUDED_BECAUSE: Record<ExclusionRule, string> = {
 };
 
 /** Why the capture rules leave a file out (`": …"`), or `" yet"` when they would capture it (it is new since the newest point). */
-async function whyNotCaptured(store: RecoveryStore, folders: WorkspaceFolders, pointPath: string): Promise<string> {
-  const slash = pointPath.indexOf('/');
-  const root = folders.all.find((r) => r.name === pointPath.slice(0, slash));
+async function whyNotCaptured(store: RecoveryStore, folders: WorkspaceFolders, workspacePath: string): Promise<string> {
+  const slash = workspacePath.indexOf('/');
+  const root = folders.all.find((r) => r.name === workspacePath.slice(0, slash));
   if (!root) return '';
   const rules = store.persistence.captureRules;
   const inclusion = await InclusionRules.create(root, rules, { neverCapture: [store.persistence.layout.root] });
-  const excluded = await inclusion.exclusion(pointPath.slice(slash + 1), false);
+  const excluded = await inclusion.exclusion(workspacePath.slice(slash + 1), false);
   if (excluded) return `: ${EXCLUDED_BECAUSE[excluded.rule]}`;
-  const size = await fs.stat(folders.toUri(pointPath)!.fsPath).then((stat) => stat.size, () => undefined);
+  const size = await fs.stat(folders.toUri(workspacePath)!.fsPath).then((stat) => stat.size, () => undefined);
   if (size !== undefined && size > rules.maxFileSize) return `: it is larger than ${formatBytes(rules.maxFileSize)}, the setting recoveryPoints.maxFileSizeMB`;
   return ' yet';
 }

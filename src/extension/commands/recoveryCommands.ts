@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatRelativeTime, plural } from '../../core/format';
-import { pointIdTime, toWorkspacePath, type PointSummary, type RecoveryStore, type RetentionPolicy, type StoreStats } from '../../core';
+import { pointIdTime, type PointSummary, type RecoveryStore, type RetentionPolicy, type StoreStats } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
+import { pointPaths } from '../pointPaths';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
@@ -28,19 +29,23 @@ export interface CommandServices {
 
 /** Every command of the extension, by id. Errors go to the CommandCenter's one handler. */
 export function recoveryCommands(s: CommandServices): Record<string, CommandHandler> {
-  const diff = async (pointId: string, pointPath: string) => {
-    // A path of the point whose folder the workspace now knows under another name (renamed, or named anew in the workspace file).
-    const renamed = async () => {
-      const mapping = await s.store.recovery.folderMapping(pointId).catch(() => undefined);
-      const inWorkspace = mapping && toWorkspacePath(mapping, pointPath);
-      return inWorkspace === undefined ? undefined : s.folders.toUri(inWorkspace);
-    };
-    const current = s.folders.toUri(pointPath) ?? (await renamed());
+  /**
+   * A point's version of a file ↔ the current file. `path` is a workspace path, or the point's own
+   * path of a file whose folder is not in this workspace (then compared with nothing).
+   */
+  const diff = async (pointId: string, path: string) => {
+    const current = s.folders.toUri(path);
     const exists = current ? await vscode.workspace.fs.stat(current).then(() => true, () => false) : false;
-    const right = exists && current ? current : PointContentProvider.uri(pointPath, undefined);
+    const right = exists && current ? current : PointContentProvider.uri(path, undefined);
     const point = s.model.find(pointId);
     const when = point ? ` (${point.label ?? point.summary})` : '';
-    await vscode.commands.executeCommand('vscode.diff', PointContentProvider.uri(pointPath, pointId), right, `${s.folders.display(pointPath)}${when} ↔ Current`);
+    await vscode.commands.executeCommand('vscode.diff', PointContentProvider.uri(path, pointId), right, `${s.folders.display(path)}${when} ↔ Current`);
+  };
+  /** A point's changed files as the workspace names them, for a pick. */
+  const changedFilePicks = async (point: PointSummary) => {
+    const changes = await s.store.recovery.changedFiles(point.id);
+    const paths = await pointPaths(await s.store.persistence.objects(), s.folders, point);
+    return [...changes.modified, ...changes.added, ...changes.deleted].map((c) => paths.toWorkspace(c.path) ?? c.path).map((path) => ({ label: s.folders.display(path), path }));
   };
 
   return {
@@ -80,24 +85,23 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     },
 
     'recoveryPoints.restoreFile': async (arg?: unknown) => {
-      const pointPath = fileFromArg(s.folders, arg);
-      if (!pointPath) throw new UserFacingError('Open a file of the workspace (or pick one in the Recovery Points view) to restore it.');
-      const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, pointPath, `Restore ${s.folders.display(pointPath)} as it was in…`);
+      const file = fileFromArg(s.folders, arg);
+      if (!file) throw new UserFacingError('Open a file of the workspace (or pick one in the Recovery Points view) to restore it.');
+      const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, file, `Restore ${s.folders.display(file)} as it was in…`);
       if (!point) return undefined;
-      return s.restore.run({ point, paths: [pointPath] });
+      return s.restore.run({ point, paths: [file] });
     },
 
     'recoveryPoints.compare': async (arg?: unknown) => {
       if (arg instanceof PointNode) {
-        const changes = await s.store.recovery.changedFiles(arg.point.id);
-        const files = [...changes.modified, ...changes.added, ...changes.deleted];
+        const files = await changedFilePicks(arg.point);
         if (files.length === 0) throw new UserFacingError('This point changed no files.');
-        const pick = await s.prompts.pick(files.map((c) => ({ label: s.folders.display(c.path), path: c.path })), { placeHolder: 'Compare which file with its current version?' });
+        const pick = await s.prompts.pick(files, { placeHolder: 'Compare which file with its current version?' });
         if (pick) await diff(arg.point.id, pick.path);
         return undefined;
       }
-      const pointPath = fileFromArg(s.folders, arg);
-      if (!pointPath) {
+      const file = fileFromArg(s.folders, arg);
+      if (!file) {
         const point = await pointFromArgOrPick(s.prompts, s.model, undefined, 'Compare the current files with…');
         if (!point) return undefined;
         const changes = await s.store.recovery.diff(point.id);
@@ -110,8 +114,8 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         if (pick) await diff(point.id, pick.path);
         return undefined;
       }
-      const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, pointPath, `Compare ${s.folders.display(pointPath)} with the version in…`);
-      if (point) await diff(point.id, pointPath);
+      const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, file, `Compare ${s.folders.display(file)} with the version in…`);
+      if (point) await diff(point.id, file);
       return undefined;
     },
 
@@ -119,10 +123,10 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       if (!(arg instanceof FileNode)) return undefined;
       if (arg.changeKind === 'deleted') {
         const parent = arg.point.parentId;
-        await vscode.commands.executeCommand('vscode.diff', PointContentProvider.uri(arg.change.path, parent ?? undefined), PointContentProvider.uri(arg.change.path, undefined), `${s.folders.display(arg.change.path)} (deleted in this point)`);
+        await vscode.commands.executeCommand('vscode.diff', PointContentProvider.uri(arg.change.path, parent ?? undefined), PointContentProvider.uri(arg.change.path, undefined), `${s.folders.display(arg.workspacePath ?? arg.change.path)} (deleted in this point)`);
         return undefined;
       }
-      await diff(arg.point.id, arg.change.path);
+      await diff(arg.point.id, arg.workspacePath ?? arg.change.path);
       return undefined;
     },
 

@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
-import { describeMapping, type EditorSession, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
+import { describeMapping, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { UserFacingError } from '../commands/commandCenter';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
+import { reopenEditors } from '../session/reopenEditors';
 import type { SessionTracker } from '../session/sessionTracker';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { restoreMessage } from './restoreMessage';
@@ -97,7 +98,7 @@ export class RestoreFlow {
     this.log.info('restore', `Restored ${request.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted, ${result.outcome.skipped.length} skipped; safety point ${result.safetyPointId} (${result.safetyCapture === 'hint' ? `hint mode, ${changedPaths!.length} changed since the newest point` : `full scan${changedPaths ? '' : `: ${gap ?? 'the hints were incomplete'}`}`}); the files as restored are point ${result.restoredPointId ?? '(none)'}`);
     for (const skipped of result.outcome.skipped) this.log.warn('restore', `Skipped ${skipped.path}: ${skipped.reason}`);
     await this.reloadEditors(new Set([...result.outcome.written, ...result.outcome.removed]), discard);
-    if (!paths && this.config.restoreEditorLayout && !request.isUndo) await this.restoreLayout(result.state.session);
+    if (!paths && this.config.restoreEditorLayout && !request.isUndo) await reopenEditors(result.state.session, result.folders, this.folders, this.log);
     await this.model.refresh();
     await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', true);
     const summary = restoreMessage(request.point, result.outcome, request.isUndo === true, (p) => this.folders.display(p));
@@ -137,21 +138,6 @@ export class RestoreFlow {
       return p !== undefined && changed.has(p) && !doc.isDirty;
     });
     await Promise.all(open.map((doc) => waitForDiskContent(doc)));
-  }
-
-  private async restoreLayout(session: EditorSession): Promise<void> {
-    for (const group of session.groups) {
-      for (const tab of group.tabs) {
-        const uri = this.folders.toUri(tab.path) ?? (tab.path.includes(':') ? vscode.Uri.parse(tab.path) : undefined);
-        if (!uri) continue;
-        try {
-          const editor = await vscode.window.showTextDocument(uri, { viewColumn: group.viewColumn, preview: tab.isPreview, preserveFocus: !tab.isActive });
-          if (tab.selections.length > 0) editor.selections = tab.selections.map((s) => new vscode.Selection(s.anchor[0], s.anchor[1], s.active[0], s.active[1]));
-        } catch (error) {
-          this.log.debug('restore', `Could not reopen ${tab.path}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-    }
   }
 }
 

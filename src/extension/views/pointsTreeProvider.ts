@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
 import { describeCause, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import type { Log } from '../log';
+import { pointPaths } from '../pointPaths';
 import type { PointsModel } from '../pointsModel';
 import type { WorkspaceFolders } from '../workspaceFolders';
 
@@ -25,8 +26,11 @@ export class FileNode {
   readonly kind = 'file';
   constructor(
     readonly point: PointSummary,
+    /** Its path is the point's (the folder under the name it had then). */
     readonly change: FileChange,
     readonly changeKind: ChangeKind,
+    /** The same file in this workspace's folder names; `undefined` when its folder is not in this workspace. */
+    readonly workspacePath: string | undefined,
   ) {}
 }
 
@@ -122,8 +126,8 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   }
 
   private fileItem(node: FileNode): vscode.TreeItem {
-    const uri = this.folders.toUri(node.change.path);
-    const display = this.folders.display(node.change.path);
+    const uri = node.workspacePath === undefined ? undefined : this.folders.toUri(node.workspacePath);
+    const display = this.folders.display(node.workspacePath ?? node.change.path);
     const slash = display.lastIndexOf('/');
     const item = new vscode.TreeItem(display.slice(slash + 1), vscode.TreeItemCollapsibleState.None);
     item.id = `file:${node.point.id}:${node.change.path}`;
@@ -146,11 +150,10 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     }
     try {
       const d = await diff;
-      return [
-        ...d.modified.map((c) => new FileNode(point, c, 'modified')),
-        ...d.added.map((c) => new FileNode(point, c, 'added')),
-        ...d.deleted.map((c) => new FileNode(point, c, 'deleted')),
-      ];
+      // Mapped on every listing (not cached with the changes): the workspace's folders may have changed since.
+      const paths = await pointPaths(await this.store.persistence.objects(), this.folders, point);
+      const node = (c: FileChange, kind: ChangeKind) => new FileNode(point, c, kind, paths.toWorkspace(c.path));
+      return [...d.modified.map((c) => node(c, 'modified')), ...d.added.map((c) => node(c, 'added')), ...d.deleted.map((c) => node(c, 'deleted'))];
     } catch (error) {
       this.log.error('view', `Could not list the files of point ${point.id}: ${describeCause(error)}`, error);
       return [];

@@ -10,8 +10,8 @@ import type { RecoveryPointsApi } from '../../../src/extension/container';
 import type { Node } from '../../../src/extension/views/pointsTreeProvider';
 
 export const EXTENSION_ID = 'recovery-points.recovery-points';
-/** The checkout: test files are compiled to out/test/host/*.test.js. */
-export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
+/** The checkout: test files are compiled to out/test/host/ (a suite's subfolder for some). */
+export const PROJECT_ROOT = __dirname.slice(0, __dirname.lastIndexOf(`${path.sep}out${path.sep}test${path.sep}host`));
 export const FIXTURE = path.join(PROJECT_ROOT, 'test', 'host', 'fixtures', 'workspace');
 
 export type Api = RecoveryPointsApi;

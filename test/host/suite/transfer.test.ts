@@ -107,18 +107,64 @@ suite('moving history', () => {
     assert.equal(await api.movedHistory!.offer(), undefined);
   });
 
-  test('"Not Now" changes nothing; a store whose window is still open is never offered', async () => {
+  test('a store whose window is still open is never offered; "Not Now" changes nothing', async () => {
     const moved = await movedFolderStore();
+    // a live window holds vscode.lock in that storage folder (touched every second): not offered, not asked
+    const lock = path.join(path.dirname(moved.storeDir), 'vscode.lock');
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, willReleaseAt: 0 }));
+    assert.equal(await api.movedHistory!.offer(), undefined);
+    assert.equal(api.prompts.history.length, 0, 'no question');
+
+    fs.rmSync(lock);
     api.prompts.answerNext({ button: 'Not Now' });
     assert.equal(await api.movedHistory!.offer(), undefined);
     assert.equal(api.prompts.history.length, 1);
     assert.ok(!(await listPoints(api)).some((p) => moved.ids.includes(p.id)));
     assert.equal(fs.readdirSync(path.join(moved.storeDir, 'points')).filter((n) => n !== 'index.json').length, 3);
-
-    // a live window holds vscode.lock in that storage folder (touched every second): not offered, not asked
-    fs.writeFileSync(path.join(path.dirname(moved.storeDir), 'vscode.lock'), JSON.stringify({ pid: process.pid, willReleaseAt: 0 }));
-    assert.equal(await api.movedHistory!.offer(), undefined);
-    assert.equal(api.prompts.history.length, 1, 'no second question');
     assert.ok(!fs.existsSync(path.join(moved.storeDir, 'moved.json')));
+  });
+
+  const DAY = 24 * 60 * 60 * 1000;
+
+  /** The start-up offer as activation makes it for a folder that had no history; the questions it asked. */
+  async function startUp(daysLater = 0): Promise<string[]> {
+    const asked = api.prompts.history.length;
+    api.movedHistory!.now = () => Date.now() + daysLater * DAY;
+    try {
+      await api.movedHistory!.atStartup(false);
+    } finally {
+      api.movedHistory!.now = Date.now;
+    }
+    return api.prompts.history.slice(asked).map((q) => q.text);
+  }
+
+  test('at start-up, "Not Now" is remembered for that store: not asked on the next starts, asked again a week later; another moved store is still offered', async () => {
+    const first = await movedFolderStore();
+    api.prompts.answerNext({ button: 'Not Now' });
+    assert.equal((await startUp()).length, 1, 'asked at the first start');
+    assert.equal(api.movedHistory!.lastOffer?.storeDir, first.storeDir);
+    assert.deepEqual(await startUp(), [], 'not asked at the next start');
+    assert.deepEqual(await startUp(6), [], 'nor six days later');
+
+    const second = await movedFolderStore();
+    api.prompts.answerNext({ button: 'Not Now' });
+    assert.equal((await startUp()).length, 1, 'another store is offered');
+    assert.equal(api.movedHistory!.lastOffer?.storeDir, second.storeDir);
+
+    api.prompts.answerNext({ button: 'Not Now' });
+    assert.equal((await startUp(8)).length, 1, 'asked again a week later');
+    assert.equal(await api.movedHistory!.atStartup(true), undefined, 'a folder that had history is never offered one');
+    assert.ok(!(await listPoints(api)).some((p) => first.ids.includes(p.id) || second.ids.includes(p.id)), 'nothing was adopted');
+  });
+
+  test('at start-up, "Don\'t Ask Again" is never asked again for that store, even a year later', async () => {
+    const moved = await movedFolderStore();
+    api.prompts.answerNext({ button: "Don't Ask Again" });
+    const asked = await startUp();
+    assert.equal(asked.length, 1);
+    assert.deepEqual(api.prompts.history[0]!.choices, ['Continue History', 'Not Now', "Don't Ask Again"]);
+    assert.deepEqual(await startUp(), []);
+    assert.deepEqual(await startUp(365), [], 'not a year later either');
+    assert.equal(fs.readdirSync(path.join(moved.storeDir, 'points')).filter((n) => n !== 'index.json').length, 3, 'the old store is left as it was');
   });
 });

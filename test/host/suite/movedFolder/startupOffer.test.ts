@@ -1,0 +1,39 @@
+// Activation on a folder whose history was left behind by a move: the "moved" run of
+// scripts/host/runHostTests.mjs puts, before VS Code starts, the workspace-storage folder of a folder
+// that no longer exists ("old-app") beside this window's, with a store of three points of the same
+// files. The extension activates on the folder with no history of its own and, once its start-up
+// point is made, offers that history in a real notification; its first button is clicked as a person
+// would (the workbench's "Accept Notification Primary Action", Ctrl+Shift+A).
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { getApi, listPoints, store, waitFor } from '../helpers';
+
+suite('activation on a folder whose history was left behind by a move', () => {
+  test('the offer to continue that history appears when the extension starts; "Continue History" brings its points here', async () => {
+    const api = await getApi();
+    const offer = await waitFor('the offer made at start-up', () => api.movedHistory?.lastOffer, 20_000);
+    assert.match(offer.message, /old-app, which was moved or renamed \(100 % of the files match\)\. Continue its history here \(3 recovery points\)\?/);
+    assert.equal(path.basename(path.dirname(offer.storeDir)), 'rp-host-moved-away');
+    assert.ok(api.movedHistory!.startup, 'the offer is the one activation made');
+    assert.equal(api.prompts.history.length, 0, 'a real notification, not a scripted answer');
+
+    let answered = false;
+    const startup = api.movedHistory!.startup.finally(() => (answered = true));
+    // The notification reaches the workbench a moment after the question is asked: click until it is answered.
+    await waitFor('the notification to be answered', async () => {
+      await vscode.commands.executeCommand('notification.acceptPrimaryAction');
+      await Promise.race([startup, new Promise((resolve) => setTimeout(resolve, 250))]);
+      return answered;
+    }, 8_000);
+    const adopted = await startup;
+    assert.ok(adopted, 'the history was continued');
+    assert.equal(adopted.adopted.length, 3);
+    const listed = await listPoints(api);
+    assert.ok(listed.some((p) => p.label === 'history before the move'), 'the moved folder\'s points are listed here');
+    assert.ok(api.model!.points.some((p) => p.label === 'history before the move'), 'and shown in the view');
+    assert.equal(JSON.parse(fs.readFileSync(path.join(offer.storeDir, 'moved.json'), 'utf8')).movedTo, store(api).persistence.layout.root);
+  });
+});
