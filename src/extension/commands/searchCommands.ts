@@ -1,7 +1,7 @@
 import type { RecoveryStore } from '../../core';
 import type { Log } from '../log';
 import type { Prompts } from '../prompts';
-import { askSearchQuery, type SearchQuery } from '../search/searchQuery';
+import { askSearchQuery, presetFromArgs, type SearchQuery } from '../search/searchQuery';
 import { showSearchResults } from '../search/searchResults';
 import type { PointsFilter } from '../views/pointsFilter';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -19,8 +19,8 @@ export interface SearchServices {
 export function searchCommands(s: SearchServices): Record<string, CommandHandler> {
   let previous: SearchQuery | undefined;
   return {
-    'recoveryPoints.searchHistory': async () => {
-      const query = await askSearchQuery(s.prompts, previous);
+    'recoveryPoints.searchHistory': async (args?: unknown) => {
+      const query = await askSearchQuery(s.prompts, { ...previous, ...presetFromArgs(args) });
       if (!query) return undefined;
       previous = query;
       const chosen = await showSearchResults(s.store, s.folders, s.prompts, s.log, query);

@@ -14,11 +14,26 @@ export interface SearchQuery {
 const TITLE = 'Search History';
 
 /**
+ * The command's optional argument (from a keybinding's `args`), named as VS Code's own "Find in
+ * Files" names them: `{ "query": "TODO", "isRegex": true, "isCaseSensitive": false, "filesToInclude": "src/**" }`.
+ */
+export function presetFromArgs(args: unknown): Partial<SearchQuery> {
+  if (typeof args !== 'object' || args === null) return {};
+  const a = args as Record<string, unknown>;
+  return {
+    ...(typeof a.query === 'string' ? { pattern: a.query } : {}),
+    ...(typeof a.isRegex === 'boolean' ? { regex: a.isRegex } : {}),
+    ...(typeof a.isCaseSensitive === 'boolean' ? { caseSensitive: a.isCaseSensitive } : {}),
+    ...(typeof a.filesToInclude === 'string' ? { paths: a.filesToInclude.split(',').map((g) => g.trim()).filter(Boolean) } : {}),
+  };
+}
+
+/**
  * Asks for the text to search for, in an input box with the toggles VS Code's find widget has (Match
  * Case, Use Regular Expression) and a "Files to Include" glob, as title buttons. A malformed regular
  * expression is refused in the box. With answers scripted (tests) the text is typed into a plain box.
  */
-export async function askSearchQuery(prompts: Prompts, previous: SearchQuery | undefined): Promise<SearchQuery | undefined> {
+export async function askSearchQuery(prompts: Prompts, previous: Partial<SearchQuery> | undefined): Promise<SearchQuery | undefined> {
   const state = { regex: previous?.regex ?? false, caseSensitive: previous?.caseSensitive ?? false, paths: previous?.paths ?? [] };
   const validate = (value: string) => {
     if (value.length === 0) return undefined;
@@ -30,7 +45,7 @@ export async function askSearchQuery(prompts: Prompts, previous: SearchQuery | u
     }
   };
   if (prompts.pending > 0) {
-    const pattern = await prompts.input({ title: TITLE, prompt: 'Text to find in every version of every file', validateInput: validate });
+    const pattern = await prompts.input({ title: TITLE, prompt: 'Text to find in every version of every file', value: previous?.pattern, validateInput: validate });
     return pattern ? { pattern, ...state } : undefined;
   }
   const box = vscode.window.createInputBox();
