@@ -27,6 +27,9 @@ export const SEARCH_COMMANDS: Record<string, { readonly positionals: [number, nu
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
+      // a reader that went away (`| head`) ends the search instead of failing on the next write
+      const closed = (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? stop() : undefined);
+      process.stdout.on('error', closed);
       const write = (text: string) => process.stdout.write(`${text}\n`);
       let last: SearchProgress | undefined;
       try {
@@ -35,7 +38,7 @@ export const SEARCH_COMMANDS: Record<string, { readonly positionals: [number, nu
       } finally {
         process.removeListener('SIGINT', stop);
       }
-      if (!last) return;
+      if (!last || process.stdout.destroyed) return;
       if (args.json) write(JSON.stringify({ summary: last }));
       else write(formatSummary(last));
       if (!last.done) process.exitCode = 130;

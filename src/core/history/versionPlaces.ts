@@ -66,6 +66,7 @@ export async function collectVersionPlaces(
       return;
     }
     const use: FolderUse = { first: index, last: index, parents: parent ? [parent] : [] };
+    await options.pause?.();
     const tree = await objects.readTree(hash);
     folders.set(key, use);
     for (const [name, kind, child, size] of tree.e) {
@@ -86,7 +87,6 @@ export async function collectVersionPlaces(
     } catch {
       unreadablePoints.push(point.id);
     }
-    await options.pause?.();
   }
 
   const resolve = (use: FolderUse): readonly [number, number] => {
