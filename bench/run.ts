@@ -11,7 +11,8 @@
  *
  * Other flags: --rounds N, --iterations N, --points N (points in a row, 100), --list-points N (1,000),
  * --seed S, --tmp DIR, --keep (keep the temporary folder), --no-real / --real (the node_modules copy),
- * --host-only (only the rows from the real VS Code host, printed; no results file written).
+ * --host-only (only the rows from the real VS Code host, printed; no results file written),
+ * --search-only (only the history search rows over 100 MB of distinct text, printed; no results file written).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -26,6 +27,7 @@ import { diskUsage, LoadSampler, run, runAsync, TIME_BIN } from './lib/proc';
 import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './lib/stats';
 import { countSyscalls, syscallGroups } from './lib/strace';
 import { runHostBench } from './lib/host';
+import { benchHistorySearch } from './lib/historySearch';
 import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatCount, type Workspace } from './lib/workspace';
 import { MARK_END, MARK_START } from './lib/markers';
 
@@ -47,6 +49,7 @@ interface Options {
   profile: boolean;
   host: boolean;
   hostOnly: boolean;
+  searchOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -65,6 +68,7 @@ function parseArgs(argv: string[]): Options {
     profile: false,
     host: !quick,
     hostOnly: false,
+    searchOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -126,6 +130,9 @@ function parseArgs(argv: string[]): Options {
       case '--host-only':
         opts.host = true;
         opts.hostOnly = true;
+        break;
+      case '--search-only':
+        opts.searchOnly = true;
         break;
       case '--help':
       case '-h':
@@ -624,6 +631,19 @@ async function benchListing(ctx: Context): Promise<string> {
   return storeDir;
 }
 
+// ── search over the history ───────────────────────────────────────────────
+
+async function searchRows(tmp: string, opts: Options): Promise<void> {
+  const megabytes = opts.quick ? 20 : 100;
+  const r = await benchHistorySearch(tmp, { megabytes, generations: 4, rounds: opts.quick ? 2 : opts.rounds, seed: opts.seed, log });
+  const ws = { label: `history search (${num(r.megabytes)} MB of distinct text, ${formatCount(r.versions)} versions in ${r.points} points)`, files: r.versions } as Workspace;
+  const note = `searchHistory in-process, store repacked; resident memory ${num(r.rssStartMB)} MB before, ${num(r.rssPeakMB)} MB at most during the searches`;
+  addRow(ws, 'search-first', 'Search, first result (plain text, any case)', 'ms', r.first, [], '—', `${r.hits} matching versions; ${note}`);
+  addRow(ws, 'search-total', 'Search, whole store (plain text, any case)', 'ms', r.total, [], '—', 'every distinct version read, decompressed, hash-checked and searched once');
+  addRow(ws, 'search-cpu', 'Search, whole store: CPU time (plain text, any case)', 'ms', r.cpu, [], '—', 'user + system CPU of the same searches: the one-core cost, whatever else the machine runs');
+  addRow(ws, 'search-regex', 'Search, whole store (regular expression, case-sensitive)', 'ms', r.regexTotal, [], '—', '');
+}
+
 // ── profiles and system calls of our side ─────────────────────────────────
 
 async function runProfiles(primary: PrimaryState, ctx: Context): Promise<void> {
@@ -702,6 +722,12 @@ function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: 
   if (restore?.ours && restore.git) t.push({ target: `Restore of a point 100 files away no slower than git reset --hard (${at})`, measured: `ours ${num(restore.ours.median)} ms with the watcher's hint, git ${num(restore.git.median)} ms`, met: restore.ours.median <= restore.git.median });
   const list = rows.find((r) => r.key === 'list');
   if (list?.ours) t.push({ target: `Listing ${formatCount(listPoints)} points < 50 ms`, measured: `${num(list.ours.median)} ms median, fresh store object (git log ${num(list.git?.median ?? NaN)} ms)`, met: listPoints >= 1000 ? list.ours.median < 50 : null });
+  const searchFirst = rows.find((r) => r.key === 'search-first');
+  const searchTotal = rows.find((r) => r.key === 'search-total');
+  if (searchFirst?.ours && searchTotal?.ours) {
+    t.push({ target: 'Search over 100 MB of distinct text: first results ≤ 300 ms', measured: `${num(searchFirst.ours.median)} ms median`, met: searchFirst.ours.median <= 300 });
+    t.push({ target: 'Search over 100 MB of distinct text: whole search ≤ 2 s', measured: `${num(searchTotal.ours.median)} ms median`, met: searchTotal.ours.median <= 2000 });
+  }
   const rss = findRow('rss', 50000);
   t.push(
     rss?.ours
@@ -854,6 +880,7 @@ async function workerMain(jobFile: string): Promise<void> {
     const state = await benchWorkspace(ws, ctx, undefined);
     if (job.primary) {
       state.listStoreDir = await benchListing(ctx);
+      await searchRows(tmp, opts);
       if (opts.profile) await runProfiles(state, ctx);
     }
     if (!opts.keep) {
@@ -925,6 +952,16 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
   childBundle = await buildChild(tmp);
   const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
+  if (opts.searchOnly) {
+    try {
+      await searchRows(tmp, opts);
+    } finally {
+      load.stop();
+      if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    process.stdout.write(`${renderMarkdown(machine, opts, [], (Date.now() - runStartedAt) / 1000)}\n`);
+    return;
+  }
   if (opts.hostOnly) {
     try {
       await hostRows(tmp, primaryFiles, opts);

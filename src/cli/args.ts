@@ -15,13 +15,15 @@ export interface ParsedArgs {
   readonly points: string[] | undefined;
   readonly since: string | undefined;
   readonly from: string | undefined;
+  readonly regex: boolean;
+  readonly caseSensitive: boolean;
 }
 
 export class UsageError extends Error {}
 
 const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from']);
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
-const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair']);
+const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--regex', '--case-sensitive']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
@@ -74,6 +76,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     points: values.get('--points'),
     since: single('--since'),
     from: single('--from'),
+    regex: flags.has('--regex'),
+    caseSensitive: flags.has('--case-sensitive'),
   };
 }
 
@@ -92,6 +96,8 @@ Commands:
   export --out FILE [--points ID…|--since TIME]  write points and their files to one bundle file
   import FILE                                  merge a bundle's points into the store (checked first)
   adopt [--from STORE]                         continue the history of this folder before it was moved
+  search PATTERN [--regex] [--case-sensitive] [--paths GLOB…]
+                                               search every version of every file in the store (--json: one object a line)
 
 Options:
   --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)

@@ -5,6 +5,7 @@ import { parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { COMMANDS, type Output } from './commands';
 import { findExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
+import { SEARCH_COMMANDS } from './searchCommand';
 import { TRANSFER_COMMANDS } from './transferCommands';
 import { plural } from '../core/format';
 
@@ -19,7 +20,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return args.command || args.help ? 0 : 2;
   }
-  const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command];
+  const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command] ?? SEARCH_COMMANDS[args.command];
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
   if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? plural(min, 'argument') : `${min} to ${max} arguments`}`);
@@ -73,7 +74,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** Commands that read or change existing points: on a missing store they say so instead of creating one. */
-const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'gc']);
+const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'gc', 'search']);
 
 /** Why `storeDir` cannot be read as a store, or `undefined`. A folder with neither points nor a state file is not one. */
 function storeProblem(storeDir: string): string | undefined {

@@ -24,3 +24,6 @@ export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
 export * from './capture';
 export * from './transfer';
 export * from './pointNames';
+export { searchHistory, type SearchHit, type SearchOptions, type SearchProgress } from './history/search';
+export { SearchPattern, isBinaryContent, type LineMatch, type PatternOptions } from './history/searchPattern';
+export type { VersionSpan } from './history/versionPlaces';

@@ -4,6 +4,7 @@ import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { recoveryCommands } from './commands/recoveryCommands';
+import { searchCommands } from './commands/searchCommands';
 import { transferCommands } from './commands/transferCommands';
 import { Configuration } from './configuration';
 import { Log } from './log';
@@ -14,6 +15,7 @@ import { SessionTracker } from './session/sessionTracker';
 import { MovedHistory } from './movedHistory';
 import { sharedStoreFolder } from './storeFolder';
 import { POINT_SCHEME, PointContentProvider } from './views/pointContentProvider';
+import { showFilterState } from './views/pointsFilter';
 import { PointsTreeProvider } from './views/pointsTreeProvider';
 import { RecoveryStatusBar } from './views/statusBar';
 import { WorkspaceFolders } from './workspaceFolders';
@@ -99,6 +101,8 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
+      commands.register(searchCommands({ store, folders, filter: tree.filter, log, prompts: this.prompts }));
+      this.own(showFilterState(view as vscode.TreeView<unknown>, tree.filter));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {
@@ -183,6 +187,6 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
   const needFolder = () => {
     throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
   };
-  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending'];
+  const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending', 'searchHistory', 'filterPoints', 'clearFilter'];
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
 }

@@ -5,6 +5,7 @@ import type { Log } from '../log';
 import { pointPaths } from '../pointPaths';
 import type { PointsModel } from '../pointsModel';
 import type { WorkspaceFolders } from '../workspaceFolders';
+import { PointsFilter } from './pointsFilter';
 
 export type ChangeKind = 'added' | 'modified' | 'deleted';
 
@@ -66,6 +67,8 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   readonly onDidChangeTreeData = this.changed.event;
   private readonly changes = new Map<string, Promise<TreeDiff>>();
   private readonly subscription: vscode.Disposable;
+  /** Which points the tree shows ("Filter…" in the view's title). */
+  readonly filter: PointsFilter;
 
   constructor(
     private readonly store: RecoveryStore,
@@ -73,7 +76,12 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     private readonly folders: WorkspaceFolders,
     private readonly log: Log,
   ) {
-    this.subscription = model.onDidChange(() => this.changed.fire(undefined));
+    this.filter = new PointsFilter(store, log);
+    this.subscription = vscode.Disposable.from(
+      model.onDidChange(() => this.changed.fire(undefined)),
+      this.filter.onDidChange(() => this.changed.fire(undefined)),
+      this.filter,
+    );
   }
 
   /** Relative times age: the whole tree is refreshed now and then. */
@@ -82,7 +90,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   }
 
   getChildren(node?: Node): Node[] | Promise<Node[]> {
-    if (!node) return groupByDay(this.model.points);
+    if (!node) return this.filter.active ? this.filter.apply(this.model.points).then((points) => groupByDay(points)) : groupByDay(this.model.points);
     if (node instanceof DayNode) return node.points.map((p) => new PointNode(p));
     if (node instanceof PointNode) return this.changedFiles(node.point);
     return [];

@@ -1,0 +1,71 @@
+import { formatRelativeTime, plural } from '../core/format';
+import { pointIdTime, searchHistory, SearchPattern, StateError, type RecoveryStore, type SearchHit, type SearchProgress, type VersionSpan } from '../core';
+import type { ParsedArgs } from './args';
+import type { Output } from './commands';
+import { escapeForTerminal as t } from './terminalText';
+
+type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
+
+/**
+ * `search PATTERN`: every version of every file the store holds, each distinct content once, newest
+ * first, printed as found (with `--json`: one JSON object per line, a summary last). Ctrl+C stops it.
+ */
+export const SEARCH_COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
+  search: {
+    positionals: [1, 1],
+    run: async (store, args) => {
+      const pattern = args.positionals[0]!;
+      const options = { regex: args.regex, caseSensitive: args.caseSensitive };
+      try {
+        new SearchPattern(pattern, options);
+      } catch (error) {
+        if (!(error instanceof StateError)) throw error;
+        process.stderr.write(`recovery-points: ${t(error.message)}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const controller = new AbortController();
+      const stop = () => controller.abort();
+      process.once('SIGINT', stop);
+      // a reader that went away (`| head`) ends the search instead of failing on the next write
+      const closed = (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? stop() : undefined);
+      process.stdout.on('error', closed);
+      const write = (text: string) => process.stdout.write(`${text}\n`);
+      let last: SearchProgress | undefined;
+      try {
+        const search = searchHistory(store, pattern, { ...options, paths: args.paths, signal: controller.signal, onProgress: (p) => (last = p) });
+        for await (const hit of search) write(args.json ? JSON.stringify(hit) : formatHit(hit));
+      } finally {
+        process.removeListener('SIGINT', stop);
+      }
+      if (!last || process.stdout.destroyed) return;
+      if (args.json) write(JSON.stringify({ summary: last }));
+      else write(formatSummary(last));
+      if (!last.done) process.exitCode = 130;
+    },
+  },
+};
+
+function formatHit(hit: SearchHit): string {
+  const width = String(hit.lines.at(-1)?.line ?? 0).length;
+  return [
+    ...hit.spans.map(formatSpan),
+    ...hit.lines.map((l) => `  ${String(l.line).padStart(width)}: ${t(l.preview.replace(/\t/g, '  '))}`),
+    ...(hit.moreLines ? ['  … more matching lines'] : []),
+    '',
+  ].join('\n');
+}
+
+function formatSpan(span: VersionSpan): string {
+  const when = (id: string) => formatRelativeTime(pointIdTime(id));
+  return span.firstPointId === span.lastPointId
+    ? `${t(span.path)}  in point ${span.firstPointId} (${when(span.firstPointId)})`
+    : `${t(span.path)}  in points ${span.firstPointId} (${when(span.firstPointId)}) … ${span.lastPointId} (${when(span.lastPointId)})`;
+}
+
+function formatSummary(p: SearchProgress): string {
+  const found = p.matches === 0 ? 'No matches' : `${plural(p.matches, 'matching version')}`;
+  const skipped = [p.binary > 0 ? `${p.binary} binary skipped` : '', p.unreadable > 0 ? `${p.unreadable} unreadable` : ''].filter(Boolean).join(', ');
+  const searched = p.done ? `${plural(p.total, 'version')} searched` : `stopped after ${p.searched} of ${plural(p.total, 'version')}`;
+  return `${found} (${searched}${skipped ? `; ${skipped}` : ''}).`;
+}

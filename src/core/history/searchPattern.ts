@@ -1,0 +1,105 @@
+import { StateError } from '../errors';
+
+export interface PatternOptions {
+  /** A JavaScript regular expression instead of plain text. */
+  readonly regex?: boolean;
+  /** Tell upper from lower case (off by default, as in VS Code's search). */
+  readonly caseSensitive?: boolean;
+}
+
+/** One line of a file version that matches, numbered from 1; `ranges` are the matches in `preview`. */
+export interface LineMatch {
+  readonly line: number;
+  /** Where the first match starts in the whole line (UTF-16 code units, from 0), and its length. */
+  readonly column: number;
+  readonly length: number;
+  /** The line, shortened around the first match when it is long; without its line break. */
+  readonly preview: string;
+  readonly ranges: ReadonlyArray<readonly [number, number]>;
+}
+
+/** How many bytes are looked at for a NUL to call content binary (git's `buffer_is_binary`). */
+const BINARY_PROBE = 8000;
+const PREVIEW_BEFORE = 60;
+const PREVIEW_LENGTH = 300;
+
+/** A compiled search: finds the matching lines of one file version. */
+export class SearchPattern {
+  private readonly regex: RegExp;
+  /** For plain case-sensitive text: the bytes to look for before decoding anything. */
+  private readonly needle: Buffer | undefined;
+
+  constructor(
+    readonly source: string,
+    options: PatternOptions = {},
+  ) {
+    if (source.length === 0) throw StateError.invalidState('Give the text to search for.');
+    const flags = `gm${options.caseSensitive ? '' : 'i'}`;
+    try {
+      this.regex = new RegExp(options.regex ? source : escapeRegExp(source), flags);
+    } catch (error) {
+      const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
+      throw StateError.invalidState(`"${source}" is not a valid regular expression (${reason}).`, error);
+    }
+    this.needle = !options.regex && options.caseSensitive ? Buffer.from(source, 'utf8') : undefined;
+  }
+
+  /** The matching lines of `content` (at most `maxLines`; `more` says some were left), or `undefined` when nothing matches. */
+  matchLines(content: Buffer, maxLines: number): { lines: LineMatch[]; more: boolean } | undefined {
+    if (this.needle && content.indexOf(this.needle) < 0) return undefined;
+    const text = content.toString('utf8');
+    const regex = this.regex;
+    regex.lastIndex = 0;
+    let match = regex.exec(text);
+    if (!match) return undefined;
+    const lines: LineMatch[] = [];
+    let lineNumber = 1;
+    let counted = 0; // newlines before this offset are counted in lineNumber
+    let current: { line: number; start: number; end: number; ranges: Array<[number, number]> } | undefined;
+    const finish = () => {
+      if (current) lines.push(toLineMatch(text, current.start, current.end, current.line, current.ranges));
+    };
+    while (match) {
+      const at = match.index;
+      if (!current || at >= current.end) {
+        finish();
+        if (lines.length >= maxLines) return { lines, more: true };
+        for (let nl = text.indexOf('\n', counted); nl >= 0 && nl < at; nl = text.indexOf('\n', nl + 1)) {
+          lineNumber++;
+          counted = nl + 1;
+        }
+        const start = text.lastIndexOf('\n', at - 1) + 1;
+        const newline = text.indexOf('\n', at);
+        current = { line: lineNumber, start, end: newline < 0 ? text.length : newline, ranges: [] };
+      }
+      current.ranges.push([at - current.start, Math.min(at + match[0].length, current.end) - current.start]);
+      if (match[0].length === 0) regex.lastIndex++;
+      match = regex.exec(text);
+    }
+    finish();
+    return { lines, more: false };
+  }
+}
+
+/** Content with a NUL byte in its first 8,000 bytes is binary and not searched, as git decides. */
+export function isBinaryContent(content: Buffer): boolean {
+  const probe = content.subarray(0, BINARY_PROBE);
+  return probe.indexOf(0) >= 0;
+}
+
+function toLineMatch(text: string, start: number, end: number, line: number, ranges: Array<[number, number]>): LineMatch {
+  const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end; // CRLF
+  const whole = text.slice(start, lineEnd);
+  const [column, firstEnd] = ranges[0]!;
+  const cut = whole.length > PREVIEW_LENGTH && column > PREVIEW_BEFORE ? column - PREVIEW_BEFORE : 0;
+  const preview = (cut > 0 ? '…' : '') + whole.slice(cut, cut + PREVIEW_LENGTH) + (whole.length > cut + PREVIEW_LENGTH ? '…' : '');
+  const shift = cut > 0 ? 1 - cut : 0;
+  const shown = ranges
+    .map(([s, e]) => [Math.max(0, s + shift), Math.min(e, lineEnd - start) + shift] as [number, number])
+    .filter(([s, e]) => s >= 0 && e <= preview.length && s <= e);
+  return { line, column, length: Math.min(firstEnd, lineEnd - start) - column, preview, ranges: shown };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

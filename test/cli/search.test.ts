@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { cleanupAll, makeSandbox, writeFiles } from '../core/helpers/storeFixtures';
+import { cli, ensureBuilt, ok } from './helpers/runCli';
+
+after(cleanupAll);
+before(ensureBuilt);
+
+interface HitJson {
+  hash: string;
+  spans: Array<{ path: string; firstPointId: string; lastPointId: string }>;
+  lines: Array<{ line: number; preview: string }>;
+}
+
+/** Two points through the tool: a version of app.ts and a whole file (notes.md) that the second point no longer holds. */
+async function history() {
+  const sb = await makeSandbox();
+  const base = ['--workspace', sb.ws, '--store', sb.store];
+  await writeFiles(sb.ws, {
+    'src/app.ts': 'const a = 1;\nconst lostLine = "gone";\n',
+    'notes.md': 'a deleted lostLine\n',
+    'image.bin': Buffer.concat([Buffer.from('lostLine'), Buffer.from([0, 0, 0])]),
+    'src/same.ts': 'export const lostLine = 0;\n',
+  });
+  ok(await cli(['snapshot', ...base]));
+  await writeFiles(sb.ws, { 'src/app.ts': 'const a = 2;\n', 'notes.md': null });
+  ok(await cli(['snapshot', ...base]));
+  const ids = (JSON.parse(ok(await cli(['list', '--json', ...base])).stdout) as Array<{ id: string }>).map((p) => p.id);
+  return { sb, base, newest: ids[0]!, oldest: ids[1]! };
+}
+
+function jsonLines(stdout: string): { hits: HitJson[]; summary: { matches: number; binary: number; total: number; done: boolean } } {
+  const objects = stdout.trim().split('\n').map((line) => JSON.parse(line) as HitJson & { summary?: never });
+  const last = objects.pop() as unknown as { summary: { matches: number; binary: number; total: number; done: boolean } };
+  return { hits: objects, summary: last.summary };
+}
+
+describe('recovery-points search', () => {
+  test('finds old versions and deleted files, each distinct content once with the points that held it; binary skipped', async () => {
+    const { base, newest, oldest } = await history();
+    const { hits, summary } = jsonLines(ok(await cli(['search', 'lostline', '--json', ...base])).stdout);
+    const byPath = Object.fromEntries(hits.flatMap((h) => h.spans.map((s) => [s.path, [s.firstPointId, s.lastPointId, h.lines.map((l) => `${l.line}:${l.preview}`)]])));
+    assert.deepEqual(byPath, {
+      'ws/src/same.ts': [oldest, newest, ['1:export const lostLine = 0;']],
+      'ws/src/app.ts': [oldest, oldest, ['2:const lostLine = "gone";']],
+      'ws/notes.md': [oldest, oldest, ['1:a deleted lostLine']],
+    });
+    assert.equal(hits.length, 3, 'same.ts, kept by both points, is reported once');
+    assert.deepEqual([summary.matches, summary.binary, summary.done], [3, 1, true]);
+  });
+
+  test('human output: path, the points, then numbered lines, streamed; --case-sensitive, --regex and --paths', async () => {
+    const { base, oldest } = await history();
+    const run = ok(await cli(['search', 'lostLine = "', ...base]));
+    assert.equal(run.stdout, `ws/src/app.ts  in point ${oldest} (${/\((.*?)\)/.exec(run.stdout)![1]})\n  2: const lostLine = "gone";\n\n1 matching version (5 versions searched; 1 binary skipped).\n`);
+    assert.match(ok(await cli(['search', 'LOSTLINE', '--case-sensitive', ...base])).stdout, /^No matches \(5 versions searched; 1 binary skipped\)\.\n$/);
+    const regex = jsonLines(ok(await cli(['search', '^const a = \\d;$', '--regex', '--json', ...base])).stdout).hits;
+    assert.deepEqual(regex.map((h) => h.lines[0]!.preview), ['const a = 2;', 'const a = 1;']);
+    const glob = jsonLines(ok(await cli(['search', 'lostLine', '--json', ...base, '--paths', '*.md'])).stdout).hits;
+    assert.deepEqual(glob.map((h) => h.spans[0]!.path), ['ws/notes.md']);
+  });
+
+  test('a malformed regular expression: one line on stderr, exit code 2', async () => {
+    const { base } = await history();
+    const run = await cli(['search', '(unclosed', '--regex', ...base]);
+    assert.equal(run.code, 2);
+    assert.equal(run.stdout, '');
+    assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
+    assert.match(run.stderr, /^recovery-points: "\(unclosed" is not a valid regular expression \(.+\)\.\n$/);
+    const sb = await makeSandbox();
+    assert.equal((await cli(['search', 'x', '--workspace', sb.ws, '--store', sb.store])).code, 1, 'no store: a failure, not an empty result');
+  });
+});

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { StateError } from '../../src/core/errors';
+import { searchHistory, type SearchHit, type SearchOptions, type SearchProgress } from '../../src/core/history/search';
+import { SearchPattern } from '../../src/core/history/searchPattern';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
+import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+async function collect(store: RecoveryStore, pattern: string, options: SearchOptions = {}): Promise<{ hits: SearchHit[]; progress: SearchProgress[] }> {
+  const hits: SearchHit[] = [];
+  const progress: SearchProgress[] = [];
+  for await (const hit of searchHistory(store, pattern, { ...options, onProgress: (p) => progress.push(p) })) hits.push(hit);
+  return { hits, progress };
+}
+
+/** Three points: a version of app.ts that is gone, notes.md deleted, a binary file, and one unchanged file kept by all three. */
+async function historyStore() {
+  const sb = await makeSandbox();
+  await writeFiles(sb.ws, {
+    'src/app.ts': 'export const app = 1;\n// TODO: remove the oldNeedle helper\nfunction oldNeedle() {}\n',
+    'docs/notes.md': '# Notes\n\nThe deletedNeedle lives here.\n',
+    'assets/logo.bin': Buffer.concat([Buffer.from('binaryNeedle'), Buffer.from([0, 1, 2, 3]), Buffer.from('binaryNeedle')]),
+    'src/keep.ts': 'export const sharedNeedle = true;\n',
+    'lib/deep/stable.txt': 'sharedNeedle in a folder no later point changed\n',
+  });
+  const store = await openStore(sb);
+  const first = (await store.recovery.createRecoveryPoint())!;
+  await writeFiles(sb.ws, { 'src/app.ts': 'export const app = 2;\n', 'docs/notes.md': null });
+  const second = (await store.recovery.createRecoveryPoint())!;
+  await writeFiles(sb.ws, { 'src/app.ts': 'export const app = 3;\n' });
+  const third = (await store.recovery.createRecoveryPoint())!;
+  return { sb, store, first, second, third };
+}
+
+describe('search over every version in the store', () => {
+  test('finds text that only an old version of a file held, with its line and the point that kept it', async () => {
+    const { store, first } = await historyStore();
+    const { hits } = await collect(store, 'oldNeedle');
+    assert.equal(hits.length, 1);
+    const [hit] = hits;
+    assert.deepEqual(hit!.spans.map((s) => [s.path, s.firstPointId, s.lastPointId]), [['ws/src/app.ts', first.id, first.id]]);
+    assert.deepEqual(hit!.lines.map((l) => [l.line, l.preview, l.column, l.length]), [
+      [2, '// TODO: remove the oldNeedle helper', 20, 9],
+      [3, 'function oldNeedle() {}', 9, 9],
+    ]);
+    assert.deepEqual(hit!.lines[0]!.ranges, [[20, 29]]);
+  });
+
+  test('finds text in a file that was deleted since', async () => {
+    const { store, first } = await historyStore();
+    const { hits } = await collect(store, 'deletedneedle');
+    assert.deepEqual(hits.map((h) => h.spans.map((s) => [s.path, s.firstPointId, s.lastPointId])), [[['ws/docs/notes.md', first.id, first.id]]]);
+    assert.equal(hits[0]!.lines[0]!.line, 3);
+  });
+
+  test('the same content in several points is reported once, with the first and the last point that held it', async () => {
+    const { store, first, third } = await historyStore();
+    const { hits, progress } = await collect(store, 'sharedNeedle');
+    assert.deepEqual(
+      hits.map((h) => h.spans.map((s) => [s.path, s.firstPointId, s.lastPointId])).sort(),
+      [[['ws/lib/deep/stable.txt', first.id, third.id]], [['ws/src/keep.ts', first.id, third.id]]],
+    );
+    const last = progress.at(-1)!;
+    assert.equal(last.done, true);
+    // app.ts ×3, notes.md, logo.bin, keep.ts, stable.txt: seven distinct versions, each searched once
+    assert.equal(last.total, 7);
+    assert.equal(last.searched, 7);
+  });
+
+  test('the same content at two paths is one version with a span per path', async () => {
+    const { sb, store, first, third } = await historyStore();
+    await writeFiles(sb.ws, { 'src/copy.ts': 'export const sharedNeedle = true;\n' });
+    const fourth = (await store.recovery.createRecoveryPoint())!;
+    const hits = (await collect(store, 'sharedNeedle', { paths: ['src/**'] })).hits;
+    assert.equal(hits.length, 1);
+    assert.deepEqual(hits[0]!.spans.map((s) => [s.path, s.firstPointId, s.lastPointId]), [
+      ['ws/src/copy.ts', fourth.id, fourth.id],
+      ['ws/src/keep.ts', first.id, fourth.id],
+    ]);
+    assert.notEqual(third.id, fourth.id);
+  });
+
+  test('binary content is skipped', async () => {
+    const { store } = await historyStore();
+    const { hits, progress } = await collect(store, 'binaryNeedle');
+    assert.deepEqual(hits, []);
+    assert.equal(progress.at(-1)!.binary, 1);
+  });
+
+  test('case, regular expressions and a path glob', async () => {
+    const { store } = await historyStore();
+    assert.equal((await collect(store, 'OLDNEEDLE')).hits.length, 1, 'case-insensitive by default');
+    assert.equal((await collect(store, 'OLDNEEDLE', { caseSensitive: true })).hits.length, 0);
+    assert.equal((await collect(store, 'oldNeedle', { caseSensitive: true })).hits.length, 1);
+    const versions = (await collect(store, '^export const app = \\d;$', { regex: true })).hits;
+    assert.deepEqual(versions.map((h) => h.lines[0]!.preview), ['export const app = 3;', 'export const app = 2;', 'export const app = 1;'], 'newest version first');
+    assert.equal((await collect(store, 'app = 1;', {})).hits.length, 1, 'plain text is not a regular expression');
+    assert.equal((await collect(store, 'needle', { paths: ['docs/**'] })).hits.length, 1, 'a glob inside the workspace folder');
+    assert.deepEqual((await collect(store, 'needle', { paths: ['ws/src/*.ts'] })).hits.map((h) => h.spans[0]!.path), ['ws/src/keep.ts', 'ws/src/app.ts'], 'a glob of point paths');
+    assert.equal((await collect(store, 'needle', { paths: ['**/*.py'] })).progress.at(-1)!.total, 0);
+  });
+
+  test('a malformed regular expression is a clear StateError before any work', async () => {
+    const { store } = await historyStore();
+    await assert.rejects(collect(store, 'foo(', { regex: true }), (error: unknown) => {
+      assert.ok(error instanceof StateError);
+      assert.equal(error.kind, 'InvalidState');
+      assert.match(error.message, /^"foo\(" is not a valid regular expression \(.*\)\.$/);
+      return true;
+    });
+    assert.throws(() => new SearchPattern('[', { regex: true }), StateError);
+    assert.doesNotThrow(() => new SearchPattern('[', { regex: false }));
+  });
+
+  test('an aborted search stops after the version it was reading and says it is not done', async () => {
+    const { sb, store } = await historyStore();
+    await writeFiles(sb.ws, Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`many/f${i}.txt`, `manyNeedle ${i}\n`])));
+    await store.recovery.createRecoveryPoint();
+    const controller = new AbortController();
+    const hits: SearchHit[] = [];
+    let last: SearchProgress | undefined;
+    for await (const hit of searchHistory(store, 'manyNeedle', { signal: controller.signal, onProgress: (p) => (last = p) })) {
+      hits.push(hit);
+      if (hits.length === 3) controller.abort();
+    }
+    assert.equal(hits.length, 3);
+    assert.equal(last!.done, false);
+    assert.ok(last!.searched < last!.total);
+    assert.equal((await collect(store, 'manyNeedle')).hits.length, 20);
+  });
+
+  test('many matching lines in one version are capped', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'big.txt': 'hit\n'.repeat(500) });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const { hits } = await collect(store, 'hit', { maxLinesPerVersion: 10 });
+    assert.equal(hits[0]!.lines.length, 10);
+    assert.equal(hits[0]!.moreLines, true);
+    assert.deepEqual(hits[0]!.lines.map((l) => l.line), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+});
