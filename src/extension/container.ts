@@ -4,6 +4,7 @@ import { describeCause, RecoveryStore } from '../core';
 import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
+import { historyCommands } from './commands/historyCommands';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { transferCommands } from './commands/transferCommands';
 import { Configuration } from './configuration';
@@ -14,6 +15,7 @@ import { RestoreFlow } from './restore/restoreFlow';
 import { SessionTracker } from './session/sessionTracker';
 import { MovedHistory } from './movedHistory';
 import { sharedStoreFolder } from './storeFolder';
+import { FileHistoryProvider } from './views/fileHistoryProvider';
 import { POINT_SCHEME, PointContentProvider } from './views/pointContentProvider';
 import { PointsTreeProvider } from './views/pointsTreeProvider';
 import { RecoveryStatusBar } from './views/statusBar';
@@ -35,6 +37,8 @@ export interface RecoveryPointsApi {
   readonly activationMs: number | undefined;
   /** The offer to continue the history of a moved folder (made at start-up when the folder has none). */
   readonly movedHistory: MovedHistory | undefined;
+  /** The File History view's data (the versions of the active editor's file). */
+  readonly fileHistory: FileHistoryProvider | undefined;
 }
 
 const TICK_MS = 60_000;
@@ -48,6 +52,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   tree: PointsTreeProvider | undefined;
   view: vscode.TreeView<unknown> | undefined;
   movedHistory: MovedHistory | undefined;
+  fileHistory: FileHistoryProvider | undefined;
   statusBar: RecoveryStatusBar | undefined;
   readonly prompts = new Prompts();
   private session: SessionTracker | undefined;
@@ -96,6 +101,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
+      const fileHistory = (this.fileHistory = this.own(new FileHistoryProvider(store, model, folders, log)));
+      fileHistory.attach(this.own(vscode.window.createTreeView('recoveryPoints.fileHistory', { treeDataProvider: fileHistory })));
+      commands.register(historyCommands({ store, folders, history: fileHistory, restore, prompts: this.prompts }));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, log, this.prompts));
 
       const updateView = () => {

@@ -8,7 +8,7 @@ import { mapFolders, toPointFolderPath, toWorkspacePath, type FolderMapping } fr
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import type { PointSummary, TreeEntry, WorkspaceRoot } from '../schemas';
-import { isBinary, lineCounts, type LineCounts } from './lineChanges';
+import { contentChange, type LineCounts } from './lineChanges';
 
 /** What a file's history is read from: the stored objects, the points (newest first) and the workspace's folders. */
 export interface HistorySource {
@@ -19,7 +19,10 @@ export interface HistorySource {
 
 /** The version of a file one entry of its history stands for, as the entry before it had it. */
 export interface VersionRef {
+  /** A point holding that version (the newest of its run). */
   readonly pointId: string;
+  /** The point where that version first appeared. */
+  readonly appearedIn: string;
   /** In the workspace's folder names. */
   readonly path: string;
   /** In the point's own folder names (what `lookupEntry` on that point's root takes). */
@@ -118,41 +121,82 @@ export async function currentFileHash(roots: readonly WorkspaceRoot[], workspace
   }
 }
 
+/** Folder trees read at once. */
+const TREE_READ_CONCURRENCY = 16;
+/** Walk results remembered per object store before the memory is dropped and built again. */
+const WALK_CACHE_LIMIT = 200_000;
+
+/**
+ * What a (tree hash, path below it) led to, per object store. Trees are content-addressed and never
+ * change, so this stays true for as long as the store is open: a listing made again after a new point
+ * reads only that point's trees.
+ */
+interface WalkCache {
+  readonly found: Map<string, Promise<FileInfo | null>>;
+  readonly mappings: Map<string, Promise<FolderMapping | null>>;
+}
+const walkCaches = new WeakMap<ObjectReader, WalkCache>();
+
 /** Finds a file's entry in each point by walking only the trees on its path, remembering what each tree hash led to. */
 class PathWalker {
-  private readonly found = new Map<string, FileInfo | null>();
-  private readonly mappings = new Map<string, FolderMapping | null>();
+  private readonly cache: WalkCache;
+  private readonly limit = new Semaphore(TREE_READ_CONCURRENCY);
+  private readonly rootsKey: string;
 
   constructor(
     private readonly objects: ObjectReader,
     private readonly roots: readonly WorkspaceRoot[],
-  ) {}
+  ) {
+    let cache = walkCaches.get(objects);
+    if (!cache || cache.found.size > WALK_CACHE_LIMIT) {
+      cache = { found: new Map(), mappings: new Map() };
+      walkCaches.set(objects, cache);
+    }
+    this.cache = cache;
+    this.rootsKey = JSON.stringify(roots.map((r) => [r.name, r.path]));
+  }
 
-  /** The file in each point (newest first), following renames from the newest point back. */
+  /**
+   * The file in each point (newest first). All points are looked up at once under the asked path;
+   * where a point lacks the file its newer neighbour holds, a rename is looked for, and the older
+   * points are looked up again under the old path.
+   */
   async statesNewestFirst(points: readonly PointSummary[], workspacePath: string): Promise<Array<PointState | null>> {
-    const states: Array<PointState | null> = [];
+    const states = new Array<PointState | null>(points.length).fill(null);
+    let from = 0;
     let wsPath = workspacePath;
-    for (let i = 0; i < points.length; i++) {
-      const point = points[i]!;
-      const mapping = await this.mapping(point);
-      const pointPath = mapping ? toPointFolderPath(mapping, wsPath) : undefined;
-      let state: PointState | null = null;
-      if (pointPath !== undefined) {
-        const entry = await this.entryAt(point.root, pointPath);
-        if (entry) state = { path: wsPath, pointPath, entry };
-      }
-      const newer = states[i - 1];
-      if (!state && newer && mapping) {
-        const source = await this.renameSource(point, points[i - 1]!, newer);
-        const renamedPath = source && toWorkspacePath(mapping, source.path);
+    while (from < points.length) {
+      const path = wsPath;
+      const found = await settleAll(points.slice(from).map((point) => this.stateAt(point, path)));
+      let renamedAt = -1;
+      for (let i = from; i < points.length; i++) {
+        states[i] = found[i - from]!;
+        const newer = i > 0 ? states[i - 1] : null;
+        if (states[i] || !newer) continue;
+        const mapping = await this.mapping(points[i]!);
+        const source = mapping && (await this.renameSource(points[i]!, points[i - 1]!, newer));
+        const renamedPath = mapping && source ? toWorkspacePath(mapping, source.path) : undefined;
         if (source && renamedPath !== undefined) {
+          states[i] = { path: renamedPath, pointPath: source.path, entry: source.before! };
           wsPath = renamedPath;
-          state = { path: renamedPath, pointPath: source.path, entry: source.before! };
+          renamedAt = i;
+          break;
         }
       }
-      states.push(state);
+      if (renamedAt < 0) break;
+      from = renamedAt + 1;
     }
     return states;
+  }
+
+  private async stateAt(point: PointSummary, wsPath: string): Promise<PointState | null> {
+    const mapping = await this.mapping(point);
+    const pointPath = mapping ? toPointFolderPath(mapping, wsPath) : undefined;
+    if (pointPath === undefined) return null;
+    const parts = pointPath.split('/');
+    const suffixes = parts.map((_, i) => parts.slice(i).join('/'));
+    const entry = await this.entryAt(point.root, parts, suffixes, 0);
+    return entry ? { path: wsPath, pointPath, entry } : null;
   }
 
   /**
@@ -169,47 +213,44 @@ class PathWalker {
 
   /** How the point's folders meet the workspace's; `undefined` when none does. */
   private async mapping(point: PointSummary): Promise<FolderMapping | undefined> {
-    const tree = await this.objects.readTree(point.root);
-    const folders = tree.e.filter((e) => e[1] === 'd').map((e) => ({ name: e[0], path: point.roots.find((r) => r.name === e[0])?.path }));
-    const key = JSON.stringify(folders);
-    let mapping = this.mappings.get(key);
-    if (mapping === undefined) {
-      try {
-        mapping = mapFolders(folders, this.roots);
-      } catch (error) {
-        if (!(error instanceof StateError)) throw error;
-        mapping = null;
-      }
-      this.mappings.set(key, mapping);
+    const key = `${point.root}\0${JSON.stringify(point.roots.map((r) => [r.name, r.path]))}\0${this.rootsKey}`;
+    let mapping = this.cache.mappings.get(key);
+    if (!mapping) {
+      mapping = (async () => {
+        const tree = await this.limit.run(() => this.objects.readTree(point.root));
+        const folders = tree.e.filter((e) => e[1] === 'd').map((e) => ({ name: e[0], path: point.roots.find((r) => r.name === e[0])?.path }));
+        try {
+          return mapFolders(folders, this.roots);
+        } catch (error) {
+          if (error instanceof StateError) return null;
+          throw error;
+        }
+      })();
+      this.remember(this.cache.mappings, key, mapping);
     }
-    return mapping ?? undefined;
+    return (await mapping) ?? undefined;
   }
 
-  /** The file (or link) at `pointPath` below the tree `rootHash`; folders and missing paths give `undefined`. */
-  private async entryAt(rootHash: string, pointPath: string): Promise<FileInfo | undefined> {
-    const parts = pointPath.split('/');
-    const visited: string[] = [];
-    let hash = rootHash;
-    let result: FileInfo | null = null;
-    for (let i = 0; i < parts.length; i++) {
-      const key = `${hash}\0${i === 0 ? pointPath : parts.slice(i).join('/')}`;
-      const known = this.found.get(key);
-      if (known !== undefined) {
-        result = known;
-        break;
-      }
-      visited.push(key);
-      const entry = findEntry((await this.objects.readTree(hash)).e, parts[i]!);
-      if (!entry) break;
-      if (i === parts.length - 1) {
-        if (entry[1] !== 'd') result = { kind: entry[1], hash: entry[2], size: entry[3], mode: entry[4] };
-        break;
-      }
-      if (entry[1] !== 'd') break;
-      hash = entry[2];
+  /** The file (or link) at `parts[i…]` below the tree `treeHash`; folders and missing paths give `null`. */
+  private entryAt(treeHash: string, parts: readonly string[], suffixes: readonly string[], i: number): Promise<FileInfo | null> {
+    const key = `${treeHash}\0${suffixes[i]}`;
+    let found = this.cache.found.get(key);
+    if (!found) {
+      found = (async () => {
+        const entry = findEntry((await this.limit.run(() => this.objects.readTree(treeHash))).e, parts[i]!);
+        if (!entry) return null;
+        if (i === parts.length - 1) return entry[1] === 'd' ? null : { kind: entry[1], hash: entry[2], size: entry[3], mode: entry[4] };
+        return entry[1] === 'd' ? this.entryAt(entry[2], parts, suffixes, i + 1) : null;
+      })();
+      this.remember(this.cache.found, key, found);
     }
-    for (const key of visited) this.found.set(key, result);
-    return result ?? undefined;
+    return found;
+  }
+
+  /** Keeps a result, unless it fails (a damaged store may be repaired while it stays open). */
+  private remember<T>(map: Map<string, Promise<T>>, key: string, value: Promise<T>): void {
+    map.set(key, value);
+    value.catch(() => map.delete(key));
   }
 }
 
@@ -239,7 +280,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
       last!.lastPointId = point.id;
       last!.pointCount++;
     } else if (state) {
-      const previous = before ? { pointId: last!.lastPointId, path: before.path, pointPath: before.pointPath, hash: before.entry.hash } : null;
+      const previous = before ? { pointId: last!.lastPointId, appearedIn: last!.point.id, path: before.path, pointPath: before.pointPath, hash: before.entry.hash } : null;
       oldestFirst.push({
         kind: 'version',
         point,
@@ -269,7 +310,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
         size: 0,
         binary: false,
         lines: null,
-        previous: { pointId: last!.lastPointId, path: before.path, pointPath: before.pointPath, hash: before.entry.hash },
+        previous: { pointId: last!.lastPointId, appearedIn: last!.point.id, path: before.path, pointPath: before.pointPath, hash: before.entry.hash },
         current: false,
       });
     } else if (last?.kind === 'deleted') {
@@ -283,24 +324,12 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
 
 /** Fills in each entry's binary flag and line counts against the version before it. */
 async function countVersionLines(objects: ObjectReader, versions: FileVersion[]): Promise<void> {
-  const contents = new Map<string, Promise<Buffer>>();
   const limit = new Semaphore(READ_CONCURRENCY);
-  const read = (hash: string) => {
-    let content = contents.get(hash);
-    if (!content) {
-      content = limit.run(() => objects.readBlob(hash));
-      contents.set(hash, content);
-    }
-    return content;
-  };
+  const read = (hash: string) => limit.run(() => objects.readBlob(hash));
   await settleAll(
     versions.map(async (version) => {
-      const mutable = version as { binary: boolean; lines: LineCounts | null };
-      const after = version.hash === null ? undefined : await read(version.hash);
-      const before = version.previous ? await read(version.previous.hash) : undefined;
-      mutable.binary = isBinary(after ?? before ?? Buffer.alloc(0));
-      if ((after && isBinary(after)) || (before && isBinary(before))) return;
-      mutable.lines = lineCounts(version.previous?.hash ?? null, before?.toString('utf8') ?? '', version.hash, after?.toString('utf8') ?? '');
+      const change = await contentChange(read, version.previous?.hash ?? null, version.hash);
+      Object.assign(version, change);
     }),
   );
 }

@@ -27,33 +27,46 @@ export function countLines(text: string): number {
   return text.endsWith('\n') ? lines : lines + 1;
 }
 
-const cache = new Map<string, LineCounts>();
+/** What a version changed against the one before it: binary (no line counts), or lines added and removed. */
+export interface ContentChange {
+  /** The version's content (the deleted content, for a deletion) is binary. */
+  readonly binary: boolean;
+  /** `null` when either side is binary. */
+  readonly lines: LineCounts | null;
+}
 
-/** Lines added and removed from `before` to `after` (jsdiff's line diff); remembered by the pair of content hashes. */
-export function lineCounts(beforeHash: string | null, before: string, afterHash: string | null, after: string): LineCounts {
-  const key = beforeHash !== null && afterHash !== null ? `${beforeHash}:${afterHash}` : undefined;
-  const known = key ? cache.get(key) : undefined;
+const cache = new Map<string, ContentChange>();
+
+/**
+ * The change from the content `beforeHash` (`null`: nothing) to `afterHash` (`null`: deleted), read
+ * through `read`; remembered by the pair of hashes (contents never change), so a listing made again
+ * after a new point reads and compares only the new version.
+ */
+export async function contentChange(read: (hash: string) => Promise<Buffer>, beforeHash: string | null, afterHash: string | null): Promise<ContentChange> {
+  const key = `${beforeHash ?? '-'}:${afterHash ?? '-'}`;
+  const known = cache.get(key);
   if (known) return known;
-  let counts: LineCounts;
-  if (before.length === 0 || after.length === 0) {
-    counts = { added: countLines(after), removed: countLines(before) };
-  } else {
-    const changes = diffLines(before, after, { maxEditLength: MAX_EDIT_LENGTH });
-    if (!changes) {
-      counts = { added: countLines(after), removed: countLines(before) };
-    } else {
-      let added = 0;
-      let removed = 0;
-      for (const change of changes) {
-        if (change.added) added += change.count;
-        else if (change.removed) removed += change.count;
-      }
-      counts = { added, removed };
-    }
+  const [before, after] = await Promise.all([beforeHash === null ? undefined : read(beforeHash), afterHash === null ? undefined : read(afterHash)]);
+  const binary = isBinary(after ?? before ?? Buffer.alloc(0));
+  const change: ContentChange = {
+    binary,
+    lines: binary || (before !== undefined && isBinary(before)) ? null : lineCounts(before?.toString('utf8') ?? '', after?.toString('utf8') ?? ''),
+  };
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, change);
+  return change;
+}
+
+/** Lines added and removed from `before` to `after` (jsdiff's line diff). */
+export function lineCounts(before: string, after: string): LineCounts {
+  if (before.length === 0 || after.length === 0) return { added: countLines(after), removed: countLines(before) };
+  const changes = diffLines(before, after, { maxEditLength: MAX_EDIT_LENGTH });
+  if (!changes) return { added: countLines(after), removed: countLines(before) };
+  let added = 0;
+  let removed = 0;
+  for (const change of changes) {
+    if (change.added) added += change.count;
+    else if (change.removed) removed += change.count;
   }
-  if (key) {
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
-    cache.set(key, counts);
-  }
-  return counts;
+  return { added, removed };
 }
