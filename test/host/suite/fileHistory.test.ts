@@ -33,9 +33,6 @@ suite('file history', () => {
   let api: Api;
   suiteSetup(async () => {
     api = await getApi();
-    // The tests open .ts editors: the TypeScript extension starts with the first one, and on a busy
-    // machine its start holds the extension host long enough to delay the file events a test waits for.
-    await vscode.extensions.getExtension('vscode.typescript-language-features')?.activate();
   });
   setup(() => resetAll(api));
   teardown(() => assertPromptsUsed(api));
