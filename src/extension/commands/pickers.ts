@@ -51,17 +51,18 @@ export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, mo
   await model.refresh();
   const [objects, currentHash] = await Promise.all([store.persistence.objects(), currentFileHash(folders.all, pointPath)]);
   const history = await fileHistory({ objects, points: model.points, roots: folders.all }, pointPath, { currentHash });
-  const items: PointPick[] = history.versions
+  const items: Array<PointPick & { readonly current: boolean }> = history.versions
     .filter((v) => v.kind === 'version' && v.path === pointPath)
     .map((v) => ({
       label: `$(${v.current ? 'circle-filled' : v.point.label ? 'pinned' : 'history'}) ${v.point.label ?? v.point.summary}`,
       description: `${versionTime(v)}  ${describeVersionChange(v)}${v.current ? '  (current file)' : ''}`,
       detail: v.point.label ? v.point.summary : undefined,
       point: v.point,
+      current: v.current,
     }));
   if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(pointPath)}${await whyNotCaptured(store, folders, pointPath)}.`);
   const pick = await prompts.pick(items, { placeHolder, matchOnDescription: true });
-  if (pick && pick.description?.endsWith('(current file)')) {
+  if (pick?.current) {
     void prompts.notify('information', `That version of ${folders.display(pointPath)} is the current file: there is nothing to compare or restore.`);
     return undefined;
   }
