@@ -128,6 +128,17 @@ describe('a file\'s history', () => {
     assert.equal(await readVersionContent(store, p1, 'ws/nothing.bin'), undefined);
   });
 
+  test('a labelled point inside a version\'s run of points is named with the version', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'a.txt': '1\n' }, 'first');
+    await writeFiles(sb.ws, { 'b.txt': 'other\n' });
+    const labelled = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'before refactor' });
+    await point(store, sb.ws, { 'a.txt': '2\n' }, 'second');
+    const versions = (await readFileHistory(store, 'ws/a.txt')).versions;
+    assert.deepEqual(versions.map((v) => [v.point.summary, v.labelledPoint?.id]), [['second', undefined], ['first', labelled!.id]]);
+  });
+
   test('a path no point holds has an empty history', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

@@ -42,6 +42,8 @@ export interface FileVersion {
   readonly lastPointId: string;
   /** Points in that run. */
   readonly pointCount: number;
+  /** The newest labelled point of that run, if any (a label names a version people look for). */
+  readonly labelledPoint?: PointSummary;
   /** The file's path in the workspace's folder names (the deleted path for a deletion). */
   readonly path: string;
   /** The path in the point's own folder names. */
@@ -279,6 +281,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
     if (state && before && state.entry.hash === before.entry.hash && state.path === before.path) {
       last!.lastPointId = point.id;
       last!.pointCount++;
+      if (point.label !== null) last!.labelledPoint = point;
     } else if (state) {
       const previous = before ? { pointId: last!.lastPointId, appearedIn: last!.point.id, path: before.path, pointPath: before.pointPath, hash: before.entry.hash } : null;
       oldestFirst.push({
@@ -286,6 +289,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
         point,
         lastPointId: point.id,
         pointCount: 1,
+        ...(point.label !== null ? { labelledPoint: point } : {}),
         path: state.path,
         pointPath: state.pointPath,
         hash: state.entry.hash,
@@ -316,6 +320,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
     } else if (last?.kind === 'deleted') {
       last.lastPointId = point.id;
       last.pointCount++;
+      if (point.label !== null) last.labelledPoint = point;
     }
     before = state;
   }

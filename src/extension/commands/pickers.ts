@@ -54,10 +54,11 @@ export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, mo
   const items: Array<PointPick & { readonly current: boolean }> = history.versions
     .filter((v) => v.kind === 'version' && v.path === pointPath)
     .map((v) => ({
-      label: `$(${v.current ? 'circle-filled' : v.point.label ? 'pinned' : 'history'}) ${v.point.label ?? v.point.summary}`,
+      // A label in the version's run of points names it as the person labelled it (the content is the same).
+      label: `$(${v.current ? 'circle-filled' : v.labelledPoint ? 'pinned' : 'history'}) ${v.labelledPoint?.label ?? v.point.summary}`,
       description: `${versionTime(v)}  ${describeVersionChange(v)}${v.current ? '  (current file)' : ''}`,
-      detail: v.point.label ? v.point.summary : undefined,
-      point: v.point,
+      detail: v.labelledPoint ? v.point.summary : undefined,
+      point: v.labelledPoint ?? v.point,
       current: v.current,
     }));
   if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(pointPath)}${await whyNotCaptured(store, folders, pointPath)}.`);

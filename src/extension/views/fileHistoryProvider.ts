@@ -129,7 +129,8 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     const v = node.version;
     const item = new vscode.TreeItem(versionTime(v), vscode.TreeItemCollapsibleState.None);
     item.id = `version:${node.file}:${v.point.id}:${v.kind}`;
-    const what = v.point.label ?? v.point.summary;
+    const labelled = v.labelledPoint && v.labelledPoint !== v.point ? ` · [${v.labelledPoint.label}]` : '';
+    const what = `${v.point.label ?? v.point.summary}${labelled}`;
     const renamed = v.renamedFrom ? ` · renamed from ${path.posix.basename(v.renamedFrom)}` : '';
     item.description = `${describeVersionChange(v)}  ${what}${renamed}${v.current ? ' · current' : ''}`;
     item.iconPath = new vscode.ThemeIcon(
