@@ -28,6 +28,7 @@ import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './li
 import { countSyscalls, syscallGroups } from './lib/strace';
 import { runHostBench } from './lib/host';
 import { benchHistorySearch } from './lib/historySearch';
+import { benchFileHistory } from './lib/fileHistoryBench';
 import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatCount, type Workspace } from './lib/workspace';
 import { MARK_END, MARK_START } from './lib/markers';
 
@@ -644,6 +645,26 @@ async function searchRows(tmp: string, opts: Options): Promise<void> {
   addRow(ws, 'search-regex', 'Search, whole store (regular expression, case-sensitive)', 'ms', r.regexTotal, [], '—', '');
 }
 
+// ── a file's history ───────────────────────────────────────────────────────
+
+async function benchHistory(ws: Workspace, ctx: Context): Promise<void> {
+  const n = ctx.opts.listPoints;
+  const storeDir = path.join(ctx.tmp, 'history-store');
+  log(`file history: ${formatCount(n)} points of the ${formatCount(ws.files)}-file workspace, every fifth editing one file`);
+  const s = await benchFileHistory(ws, storeDir, n, ctx.rounds * ctx.iterations);
+  addRow(
+    ws,
+    'file-history',
+    `File history of ${s.versions} versions (${formatCount(n)} points), open store`,
+    'ms',
+    s.openMs,
+    [],
+    '—',
+    `readFileHistory as the File History view lists a file; the first listing after opening the store (no tree read yet) ${num(s.firstMs)} ms; making the points took ${num(s.setupSeconds)} s`,
+  );
+  fs.rmSync(storeDir, { recursive: true, force: true });
+}
+
 // ── profiles and system calls of our side ─────────────────────────────────
 
 async function runProfiles(primary: PrimaryState, ctx: Context): Promise<void> {
@@ -728,6 +749,8 @@ function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: 
     t.push({ target: 'Search over 100 MB of distinct text: first results ≤ 300 ms', measured: `${num(searchFirst.ours.median)} ms median`, met: searchFirst.ours.median <= 300 });
     t.push({ target: 'Search over 100 MB of distinct text: whole search ≤ 2 s', measured: `${num(searchTotal.ours.median)} ms median`, met: searchTotal.ours.median <= 2000 });
   }
+  const history = findRow('file-history', primaryFiles);
+  if (history?.ours) t.push({ target: `A file's history of 200 versions listed ≤ 50 ms on an open store (${at}, ${formatCount(listPoints)} points)`, measured: `${num(history.ours.median)} ms median`, met: listPoints >= 1000 ? history.ours.median <= 50 : null });
   const rss = findRow('rss', 50000);
   t.push(
     rss?.ours
@@ -882,6 +905,7 @@ async function workerMain(jobFile: string): Promise<void> {
       state.listStoreDir = await benchListing(ctx);
       await searchRows(tmp, opts);
       if (opts.profile) await runProfiles(state, ctx);
+      await benchHistory(ws, ctx);
     }
     if (!opts.keep) {
       for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, `${path.basename(ws.ours).replace(/-ours$/, '')}-shadow.git`)]) fs.rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,9 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
+/** Input that names nothing the store holds (an unknown path or point): one line, exit 2. */
+export class InputError extends Error {}
+
 const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from']);
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
 const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--regex', '--case-sensitive']);
@@ -98,6 +101,8 @@ Commands:
   adopt [--from STORE]                         continue the history of this folder before it was moved
   search PATTERN [--regex] [--case-sensitive] [--paths GLOB…]
                                                search every version of every file in the store (--json: one object a line)
+  log PATH                                     a file's distinct versions, newest first (renames followed)
+  cat ID PATH                                  a point's version of a file, byte for byte, to standard output
 
 Options:
   --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)

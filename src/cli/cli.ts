@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkStorePlacement, describeCause, MAX_LABEL_LENGTH, RecoveryStore, StateError, type Logger } from '../core';
-import { parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
+import { InputError, parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { COMMANDS, type Output } from './commands';
+import { HISTORY_COMMANDS } from './historyCommands';
 import { findExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
 import { SEARCH_COMMANDS } from './searchCommand';
@@ -20,7 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return args.command || args.help ? 0 : 2;
   }
-  const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command] ?? SEARCH_COMMANDS[args.command];
+  const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command] ?? SEARCH_COMMANDS[args.command] ?? HISTORY_COMMANDS[args.command];
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
   if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? plural(min, 'argument') : `${min} to ${max} arguments`}`);
@@ -67,6 +68,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
+    if (error instanceof InputError) return badInput(error.message);
     return fail(error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`);
   } finally {
     await store?.close().catch(() => undefined);
@@ -74,7 +76,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /** Commands that read or change existing points: on a missing store they say so instead of creating one. */
-const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'gc', 'search']);
+const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'gc', 'search', 'log', 'cat']);
 
 /** Why `storeDir` cannot be read as a store, or `undefined`. A folder with neither points nor a state file is not one. */
 function storeProblem(storeDir: string): string | undefined {
@@ -115,6 +117,12 @@ function adoptPointNames(roots: Array<{ name: string; path: string }>, known: Re
 
 function usage(message: string): number {
   process.stderr.write(`recovery-points: ${escapeForTerminal(message)}\nRun "recovery-points --help" for usage.\n`);
+  return 2;
+}
+
+/** Input naming nothing the store holds: one line, exit 2. */
+function badInput(message: string): number {
+  process.stderr.write(`recovery-points: ${escapeForTerminal(message.replace(/\s*\n\s*/g, ' '))}\n`);
   return 2;
 }
 

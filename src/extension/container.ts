@@ -3,6 +3,7 @@ import { describeCause, RecoveryStore } from '../core';
 import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
+import { historyCommands } from './commands/historyCommands';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { searchCommands } from './commands/searchCommands';
 import { transferCommands } from './commands/transferCommands';
@@ -14,6 +15,7 @@ import { RestoreFlow } from './restore/restoreFlow';
 import { SessionTracker } from './session/sessionTracker';
 import { MovedHistory } from './movedHistory';
 import { sharedStoreFolder } from './storeFolder';
+import { FileHistoryProvider } from './views/fileHistoryProvider';
 import { POINT_SCHEME, PointContentProvider } from './views/pointContentProvider';
 import { showFilterState } from './views/pointsFilter';
 import { PointsTreeProvider } from './views/pointsTreeProvider';
@@ -38,6 +40,8 @@ export interface RecoveryPointsApi {
   readonly activationSteps: { readonly storeOpenMs: number; readonly listMs: number; readonly hostUptimeMs: number; readonly hostBusy: number } | undefined;
   /** The offer to continue the history of a moved folder (made at start-up when the folder has none). */
   readonly movedHistory: MovedHistory | undefined;
+  /** The File History view's data (the versions of the active editor's file). */
+  readonly fileHistory: FileHistoryProvider | undefined;
 }
 
 const TICK_MS = 60_000;
@@ -51,6 +55,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   tree: PointsTreeProvider | undefined;
   view: vscode.TreeView<unknown> | undefined;
   movedHistory: MovedHistory | undefined;
+  fileHistory: FileHistoryProvider | undefined;
   statusBar: RecoveryStatusBar | undefined;
   readonly prompts = new Prompts();
   private session: SessionTracker | undefined;
@@ -103,6 +108,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
       commands.register(searchCommands({ store, folders, filter: tree.filter, log, prompts: this.prompts }));
       this.own(showFilterState(view as vscode.TreeView<unknown>, tree.filter));
+      const fileHistory = (this.fileHistory = this.own(new FileHistoryProvider(store, model, folders, log)));
+      fileHistory.attach(this.own(vscode.window.createTreeView('recoveryPoints.fileHistory', { treeDataProvider: fileHistory })));
+      commands.register(historyCommands({ store, folders, history: fileHistory, restore, prompts: this.prompts }));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {

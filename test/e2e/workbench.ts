@@ -107,9 +107,14 @@ export class Workbench {
     await this.page.locator('.part.editor .tab.active.dirty').waitFor({ state: 'detached' });
   }
 
-  /** The side bar's title ("RECOVERY POINTS: 3 POINTS · 12 KB" for a view alone in its container). */
+  /** The side bar's title and its views' headers ("3 POINTS · 12 KB": the points view's title, which the File History view's header sits below). */
   sideBarTitle(): Locator {
-    return this.page.locator('.part.sidebar .composite.title');
+    return this.page.locator('.part.sidebar .composite.title, .part.sidebar .pane-header');
+  }
+
+  /** The side bar's view (pane) whose header shows `name`. */
+  sideBarView(name: string | RegExp): Locator {
+    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator('.pane-header').filter({ hasText: name }) });
   }
 
   /** A button of the modal dialog on screen. */

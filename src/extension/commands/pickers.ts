@@ -1,10 +1,11 @@
 import * as vscode from 'vscode';
 import { formatChangeCounts, formatRelativeTime } from '../../core/format';
 import * as fs from 'node:fs/promises';
-import { InclusionRules, lookupEntry, pointIdTime, type ExclusionRule, type PointSummary, type RecoveryStore } from '../../core';
+import { InclusionRules, pointIdTime, type ExclusionRule, type PointSummary, type RecoveryStore } from '../../core';
 import { formatBytes } from '../../core/format';
+import { currentFileHash, fileHistory } from '../../core/history/fileHistory';
+import { describeVersionChange, versionTime } from '../views/fileHistoryProvider';
 import { FileNode, PointNode } from '../views/pointsTreeProvider';
-import { pointPaths } from '../pointPaths';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -45,24 +46,30 @@ export function fileFromArg(folders: WorkspaceFolders, arg: unknown): string | u
 }
 
 /**
- * The distinct versions of a workspace file across points, newest first (the newest point holding each
- * version). A point made while its folder had another name or place holds the file under that folder.
+ * The distinct versions of a file, newest first, each once at the point it first appeared (the File
+ * History's listing), the one equal to the current file marked; versions the file had under another
+ * name (before a rename) are left out, as these commands act on this path.
  */
-export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, model: PointsModel, folders: WorkspaceFolders, workspacePath: string, placeHolder: string): Promise<PointSummary | undefined> {
+export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, model: PointsModel, folders: WorkspaceFolders, pointPath: string, placeHolder: string): Promise<PointSummary | undefined> {
   await model.refresh();
-  const objects = await store.persistence.objects();
-  const seen = new Set<string>();
-  const items: PointPick[] = [];
-  for (const point of model.points) {
-    const inPoint = (await pointPaths(objects, folders, point)).toPoint(workspacePath);
-    if (inPoint === undefined) continue;
-    const entry = await lookupEntry(objects, point.root, inPoint).catch(() => undefined);
-    if (!entry || entry.kind === 'd' || seen.has(entry.hash)) continue;
-    seen.add(entry.hash);
-    items.push(pointPickItem(point));
-  }
-  if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(workspacePath)}${await whyNotCaptured(store, folders, workspacePath)}.`);
+  const [objects, currentHash] = await Promise.all([store.persistence.objects(), currentFileHash(folders.all, pointPath)]);
+  const history = await fileHistory({ objects, points: model.points, roots: folders.all }, pointPath, { currentHash });
+  const items: Array<PointPick & { readonly current: boolean }> = history.versions
+    .filter((v) => v.kind === 'version' && v.path === pointPath)
+    .map((v) => ({
+      // A label in the version's run of points names it as the person labelled it (the content is the same).
+      label: `$(${v.current ? 'circle-filled' : v.labelledPoint ? 'pinned' : 'history'}) ${v.labelledPoint?.label ?? v.point.summary}`,
+      description: `${versionTime(v)}  ${describeVersionChange(v)}${v.current ? '  (current file)' : ''}`,
+      detail: v.labelledPoint ? v.point.summary : undefined,
+      point: v.labelledPoint ?? v.point,
+      current: v.current,
+    }));
+  if (items.length === 0) throw new UserFacingError(`No recovery point holds ${folders.display(pointPath)}${await whyNotCaptured(store, folders, pointPath)}.`);
   const pick = await prompts.pick(items, { placeHolder, matchOnDescription: true });
+  if (pick?.current) {
+    void prompts.notify('information', `That version of ${folders.display(pointPath)} is the current file: there is nothing to compare or restore.`);
+    return undefined;
+  }
   return pick?.point;
 }
 

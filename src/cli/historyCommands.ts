@@ -1,0 +1,92 @@
+import { StateError, toPointPath, type RecoveryStore } from '../core';
+import { formatRelativeTime } from '../core/format';
+import { readFileHistory, type FileVersion } from '../core/history/fileHistory';
+import { readVersionContent } from '../core/history/versionContent';
+import { InputError, type ParsedArgs } from './args';
+import { resolveId, type Output } from './commands';
+import { escapeForTerminal as t } from './terminalText';
+
+type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
+
+/** Reading history from the file's side: its versions, and one version's bytes. */
+export const HISTORY_COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
+  log: {
+    positionals: [1, 1],
+    run: async (store, args, out) => {
+      const pointPath = workspacePathOf(store, args.positionals[0]!);
+      const history = await readFileHistory(store, pointPath);
+      if (history.versions.length === 0) throw new InputError(`No recovery point holds ${args.positionals[0]} (as ${pointPath}).`);
+      const lines = history.versions.map((v) => {
+        const when = `${v.point.createdAt.slice(0, 19).replace('T', ' ')} ${`(${formatRelativeTime(Date.parse(v.point.createdAt))})`.padEnd(14)}`;
+        return `${v.point.id}  ${when} ${describeLines(v).padEnd(12)} ${t(v.point.label ? `[${v.point.label}] ${v.point.summary}` : v.point.summary)}${notes(v)}`;
+      });
+      out.result(lines.join('\n'), history.versions.map(versionAsJson));
+    },
+  },
+  cat: {
+    positionals: [2, 2],
+    run: async (store, args, out) => {
+      const id = await resolveId(store, args.positionals[0]!).catch((error: unknown) => {
+        if (error instanceof StateError && error.kind === 'SnapshotNotFound') throw new InputError(error.message);
+        throw error;
+      });
+      const pointPath = workspacePathOf(store, args.positionals[1]!);
+      const version = await readVersionContent(store, id, pointPath);
+      if (!version) throw new InputError(`Recovery point ${id} does not hold ${args.positionals[1]} (as ${pointPath}); "recovery-points log ${args.positionals[1]}" lists the points that do.`);
+      if (args.json) {
+        const text = version.bytes.toString('utf8');
+        const utf8 = Buffer.from(text, 'utf8').equals(version.bytes);
+        out.result('', { pointId: id, path: pointPath, hash: version.hash, size: version.bytes.length, encoding: utf8 ? 'utf8' : 'base64', content: utf8 ? text : version.bytes.toString('base64') });
+        return;
+      }
+      process.stdout.write(version.bytes);
+    },
+  },
+};
+
+/** A path a person typed, as a workspace path (`folder/rel`); a path outside the workspace is bad input. */
+function workspacePathOf(store: RecoveryStore, input: string): string {
+  try {
+    return toPointPath(store.persistence.workspaceRoots, input);
+  } catch (error) {
+    if (error instanceof StateError) throw new InputError(error.message);
+    throw error;
+  }
+}
+
+function describeLines(v: FileVersion): string {
+  if (v.kind === 'deleted') return 'deleted';
+  if (v.binary || !v.lines) return 'binary';
+  return `+${v.lines.added} \u2212${v.lines.removed}`;
+}
+
+function notes(v: FileVersion): string {
+  const parts: string[] = [];
+  if (v.renamedFrom) parts.push(`renamed from ${t(v.renamedFrom)}`);
+  if (v.sameAsPointId) parts.push(`same as ${v.sameAsPointId}`);
+  if (v.current) parts.push('current');
+  return parts.length === 0 ? '' : `  (${parts.join('; ')})`;
+}
+
+function versionAsJson(v: FileVersion) {
+  return {
+    kind: v.kind,
+    pointId: v.point.id,
+    createdAt: v.point.createdAt,
+    trigger: v.point.trigger,
+    label: v.point.label,
+    summary: v.point.summary,
+    lastPointId: v.lastPointId,
+    pointCount: v.pointCount,
+    path: v.path,
+    hash: v.hash,
+    size: v.size,
+    binary: v.binary,
+    added: v.lines?.added ?? null,
+    removed: v.lines?.removed ?? null,
+    renamedFrom: v.renamedFrom ?? null,
+    previousPointId: v.previous?.pointId ?? null,
+    sameAsPointId: v.sameAsPointId ?? null,
+    current: v.current,
+  };
+}

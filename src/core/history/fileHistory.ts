@@ -1,0 +1,351 @@
+import * as fs from 'node:fs/promises';
+import { diffTrees, type FileInfo } from '../capture/treeWalk';
+import { Semaphore, settleAll } from '../capture/concurrency';
+import { errorCode, ioError, StateError } from '../errors';
+import { hashObject } from '../objects/hash';
+import type { ObjectReader } from '../objects/objectStore';
+import { mapFolders, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
+import { absolutePath } from '../recovery/workspacePaths';
+import type { RecoveryStore } from '../recoveryStore';
+import type { PointSummary, TreeEntry, WorkspaceRoot } from '../schemas';
+import { contentChange, type LineCounts } from './lineChanges';
+
+/** What a file's history is read from: the stored objects, the points (newest first) and the workspace's folders. */
+export interface HistorySource {
+  readonly objects: ObjectReader;
+  readonly points: readonly PointSummary[];
+  readonly roots: readonly WorkspaceRoot[];
+}
+
+/** The version of a file one entry of its history stands for, as the entry before it had it. */
+export interface VersionRef {
+  /** A point holding that version (the newest of its run). */
+  readonly pointId: string;
+  /** The point where that version first appeared. */
+  readonly appearedIn: string;
+  /** In the workspace's folder names. */
+  readonly path: string;
+  /** In the point's own folder names (what `lookupEntry` on that point's root takes). */
+  readonly pointPath: string;
+  readonly hash: string;
+}
+
+/**
+ * One entry of a file's history: a version (new content, or the same content under a new name) at the
+ * point where it first appeared, or the file's deletion at the point that no longer held it.
+ */
+export interface FileVersion {
+  readonly kind: 'version' | 'deleted';
+  /** The point where this version first appeared (where the file was deleted). */
+  readonly point: PointSummary;
+  /** The newest point of the run of points holding this version (without the file, for a deletion). */
+  readonly lastPointId: string;
+  /** Points in that run. */
+  readonly pointCount: number;
+  /** The newest labelled point of that run, if any (a label names a version people look for). */
+  readonly labelledPoint?: PointSummary;
+  /** The file's path in the workspace's folder names (the deleted path for a deletion). */
+  readonly path: string;
+  /** The path in the point's own folder names. */
+  readonly pointPath: string;
+  /** The content's hash; `null` for a deletion. */
+  readonly hash: string | null;
+  readonly size: number;
+  readonly binary: boolean;
+  /** Lines added and removed against the entry before it (nothing before: every line added); `null` for binary content. */
+  readonly lines: LineCounts | null;
+  /** The path before a rename the point's tree shows (a delete and an add of the same content). */
+  readonly renamedFrom?: string;
+  /** The version before it (`null`: the file did not exist before, or was deleted). For a deletion, the version deleted. */
+  readonly previous: VersionRef | null;
+  /** The id of an older entry's point with the same content (the file went back to it: an undo, a restore). */
+  readonly sameAsPointId?: string;
+  /** The file on disk holds this content now (for a deletion: the file does not exist now). Only the newest such entry. */
+  readonly current: boolean;
+}
+
+export interface FileHistory {
+  /** The workspace path asked for. */
+  readonly path: string;
+  /** Newest first. */
+  readonly versions: FileVersion[];
+  /** The hash of the file on disk now; `null` when it does not exist, `undefined` when not looked at. */
+  readonly currentHash: string | null | undefined;
+}
+
+export interface FileHistoryOptions {
+  /** The hash of the file on disk now (`null`: it does not exist); marks the version equal to it. */
+  readonly currentHash?: string | null;
+  /** Count lines added and removed (reads every version's content); on by default. */
+  readonly lineCounts?: boolean;
+}
+
+/** Contents read at once while counting lines. */
+const READ_CONCURRENCY = 8;
+
+interface PointState {
+  readonly path: string;
+  readonly pointPath: string;
+  readonly entry: FileInfo;
+}
+
+/**
+ * The distinct versions of one file across the points, newest first: each once, at the point it
+ * first appeared, with its line changes against the version before; renames followed where a point's
+ * tree shows the file's content deleted under one path and added under another. Only the trees on the
+ * file's path are read, and a folder whose tree hash equals one already looked at is not read again.
+ */
+export async function fileHistory(source: HistorySource, workspacePath: string, options: FileHistoryOptions = {}): Promise<FileHistory> {
+  const walker = new PathWalker(source.objects, source.roots);
+  const states = await walker.statesNewestFirst(source.points, workspacePath);
+  const versions = collapse(source.points, states);
+  if (options.lineCounts !== false) await countVersionLines(source.objects, versions);
+  markCurrent(versions, options.currentHash);
+  return { path: workspacePath, versions, currentHash: options.currentHash };
+}
+
+/** A file's history from an open store: its points now, and the file on disk for the "current" mark. */
+export async function readFileHistory(store: RecoveryStore, workspacePath: string, options: Omit<FileHistoryOptions, 'currentHash'> = {}): Promise<FileHistory> {
+  const roots = store.persistence.workspaceRoots;
+  const [points, objects, currentHash] = await Promise.all([store.persistence.listSnapshots(), store.persistence.objects(), currentFileHash(roots, workspacePath)]);
+  return fileHistory({ objects, points, roots }, workspacePath, { ...options, currentHash });
+}
+
+/** The content hash of a workspace file on disk now; `null` when it does not exist (or is a folder). */
+export async function currentFileHash(roots: readonly WorkspaceRoot[], workspacePath: string): Promise<string | null> {
+  const file = absolutePath(roots, workspacePath);
+  if (file === undefined) return null;
+  try {
+    return hashObject('blob', await fs.readFile(file));
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT' || errorCode(error) === 'EISDIR' || errorCode(error) === 'ENOTDIR') return null;
+    throw ioError(`read ${file}`, error);
+  }
+}
+
+/** Folder trees read at once. */
+const TREE_READ_CONCURRENCY = 16;
+/** Walk results remembered per object store before the memory is dropped and built again. */
+const WALK_CACHE_LIMIT = 200_000;
+
+/**
+ * What a (tree hash, path below it) led to, per object store. Trees are content-addressed and never
+ * change, so this stays true for as long as the store is open: a listing made again after a new point
+ * reads only that point's trees.
+ */
+interface WalkCache {
+  readonly found: Map<string, Promise<FileInfo | null>>;
+  readonly mappings: Map<string, Promise<FolderMapping | null>>;
+}
+const walkCaches = new WeakMap<ObjectReader, WalkCache>();
+
+/** Finds a file's entry in each point by walking only the trees on its path, remembering what each tree hash led to. */
+class PathWalker {
+  private readonly cache: WalkCache;
+  private readonly limit = new Semaphore(TREE_READ_CONCURRENCY);
+  private readonly rootsKey: string;
+
+  constructor(
+    private readonly objects: ObjectReader,
+    private readonly roots: readonly WorkspaceRoot[],
+  ) {
+    let cache = walkCaches.get(objects);
+    if (!cache || cache.found.size > WALK_CACHE_LIMIT) {
+      cache = { found: new Map(), mappings: new Map() };
+      walkCaches.set(objects, cache);
+    }
+    this.cache = cache;
+    this.rootsKey = JSON.stringify(roots.map((r) => [r.name, r.path]));
+  }
+
+  /**
+   * The file in each point (newest first). All points are looked up at once under the asked path;
+   * where a point lacks the file its newer neighbour holds, a rename is looked for, and the older
+   * points are looked up again under the old path.
+   */
+  async statesNewestFirst(points: readonly PointSummary[], workspacePath: string): Promise<Array<PointState | null>> {
+    const states = new Array<PointState | null>(points.length).fill(null);
+    let from = 0;
+    let wsPath = workspacePath;
+    while (from < points.length) {
+      const path = wsPath;
+      const found = await settleAll(points.slice(from).map((point) => this.stateAt(point, path)));
+      let renamedAt = -1;
+      for (let i = from; i < points.length; i++) {
+        states[i] = found[i - from]!;
+        const newer = i > 0 ? states[i - 1] : null;
+        if (states[i] || !newer) continue;
+        const mapping = await this.mapping(points[i]!);
+        const source = mapping && (await this.renameSource(points[i]!, points[i - 1]!, newer));
+        const renamedPath = mapping && source ? toWorkspacePath(mapping, source.path) : undefined;
+        if (source && renamedPath !== undefined) {
+          states[i] = { path: renamedPath, pointPath: source.path, entry: source.before! };
+          wsPath = renamedPath;
+          renamedAt = i;
+          break;
+        }
+      }
+      if (renamedAt < 0) break;
+      from = renamedAt + 1;
+    }
+    return states;
+  }
+
+  private async stateAt(point: PointSummary, wsPath: string): Promise<PointState | null> {
+    const mapping = await this.mapping(point);
+    const pointPath = mapping ? toPointFolderPath(mapping, wsPath) : undefined;
+    if (pointPath === undefined) return null;
+    const parts = pointPath.split('/');
+    const suffixes = parts.map((_, i) => parts.slice(i).join('/'));
+    const entry = await this.entryAt(point.root, parts, suffixes, 0);
+    return entry ? { path: wsPath, pointPath, entry } : null;
+  }
+
+  /**
+   * Where `newer`'s file came from when `older` lacks its path: a file `older` holds that `newer`
+   * deleted, with the same content (the nearest name first when several match).
+   */
+  private async renameSource(older: PointSummary, newer: PointSummary, state: PointState) {
+    const diff = await diffTrees(this.objects, older.root, newer.root);
+    if (!diff.added.some((c) => c.path === state.pointPath)) return undefined;
+    const candidates = diff.deleted.filter((c) => c.before?.hash === state.entry.hash && c.before.kind === state.entry.kind);
+    const base = state.pointPath.slice(state.pointPath.lastIndexOf('/') + 1);
+    return candidates.find((c) => c.path.endsWith(`/${base}`)) ?? candidates[0];
+  }
+
+  /** How the point's folders meet the workspace's; `undefined` when none does. */
+  private async mapping(point: PointSummary): Promise<FolderMapping | undefined> {
+    const key = `${point.root}\0${JSON.stringify(point.roots.map((r) => [r.name, r.path]))}\0${this.rootsKey}`;
+    let mapping = this.cache.mappings.get(key);
+    if (!mapping) {
+      mapping = (async () => {
+        const tree = await this.limit.run(() => this.objects.readTree(point.root));
+        const folders = tree.e.filter((e) => e[1] === 'd').map((e) => ({ name: e[0], path: point.roots.find((r) => r.name === e[0])?.path }));
+        try {
+          return mapFolders(folders, this.roots);
+        } catch (error) {
+          if (error instanceof StateError) return null;
+          throw error;
+        }
+      })();
+      this.remember(this.cache.mappings, key, mapping);
+    }
+    return (await mapping) ?? undefined;
+  }
+
+  /** The file (or link) at `parts[i…]` below the tree `treeHash`; folders and missing paths give `null`. */
+  private entryAt(treeHash: string, parts: readonly string[], suffixes: readonly string[], i: number): Promise<FileInfo | null> {
+    const key = `${treeHash}\0${suffixes[i]}`;
+    let found = this.cache.found.get(key);
+    if (!found) {
+      found = (async () => {
+        const entry = findEntry((await this.limit.run(() => this.objects.readTree(treeHash))).e, parts[i]!);
+        if (!entry) return null;
+        if (i === parts.length - 1) return entry[1] === 'd' ? null : { kind: entry[1], hash: entry[2], size: entry[3], mode: entry[4] };
+        return entry[1] === 'd' ? this.entryAt(entry[2], parts, suffixes, i + 1) : null;
+      })();
+      this.remember(this.cache.found, key, found);
+    }
+    return found;
+  }
+
+  /** Keeps a result, unless it fails (a damaged store may be repaired while it stays open). */
+  private remember<T>(map: Map<string, Promise<T>>, key: string, value: Promise<T>): void {
+    map.set(key, value);
+    value.catch(() => map.delete(key));
+  }
+}
+
+function findEntry(entries: readonly TreeEntry[], name: string): TreeEntry | undefined {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const candidate = entries[mid]![0];
+    if (candidate === name) return entries[mid];
+    if (candidate < name) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}
+
+/** Runs of points with the same state become one entry each, newest first. */
+function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointState | null>): FileVersion[] {
+  const oldestFirst: Array<{ -readonly [K in keyof FileVersion]: FileVersion[K] }> = [];
+  let before: PointState | null = null;
+  const seen = new Map<string, string>();
+  for (let i = points.length - 1; i >= 0; i--) {
+    const state = states[i]!;
+    const point = points[i]!;
+    const last = oldestFirst[oldestFirst.length - 1];
+    if (state && before && state.entry.hash === before.entry.hash && state.path === before.path) {
+      last!.lastPointId = point.id;
+      last!.pointCount++;
+      if (point.label !== null) last!.labelledPoint = point;
+    } else if (state) {
+      const previous = before ? { pointId: last!.lastPointId, appearedIn: last!.point.id, path: before.path, pointPath: before.pointPath, hash: before.entry.hash } : null;
+      oldestFirst.push({
+        kind: 'version',
+        point,
+        lastPointId: point.id,
+        pointCount: 1,
+        ...(point.label !== null ? { labelledPoint: point } : {}),
+        path: state.path,
+        pointPath: state.pointPath,
+        hash: state.entry.hash,
+        size: state.entry.size,
+        binary: false,
+        lines: null,
+        ...(before && before.path !== state.path ? { renamedFrom: before.path } : {}),
+        previous,
+        ...(seen.has(state.entry.hash) ? { sameAsPointId: seen.get(state.entry.hash)! } : {}),
+        current: false,
+      });
+      if (!seen.has(state.entry.hash)) seen.set(state.entry.hash, point.id);
+    } else if (before) {
+      oldestFirst.push({
+        kind: 'deleted',
+        point,
+        lastPointId: point.id,
+        pointCount: 1,
+        path: before.path,
+        pointPath: before.pointPath,
+        hash: null,
+        size: 0,
+        binary: false,
+        lines: null,
+        previous: { pointId: last!.lastPointId, appearedIn: last!.point.id, path: before.path, pointPath: before.pointPath, hash: before.entry.hash },
+        current: false,
+      });
+    } else if (last?.kind === 'deleted') {
+      last.lastPointId = point.id;
+      last.pointCount++;
+      if (point.label !== null) last.labelledPoint = point;
+    }
+    before = state;
+  }
+  return oldestFirst.reverse();
+}
+
+/** Fills in each entry's binary flag and line counts against the version before it. */
+async function countVersionLines(objects: ObjectReader, versions: FileVersion[]): Promise<void> {
+  const limit = new Semaphore(READ_CONCURRENCY);
+  const read = (hash: string) => limit.run(() => objects.readBlob(hash));
+  await settleAll(
+    versions.map(async (version) => {
+      const change = await contentChange(read, version.previous?.hash ?? null, version.hash);
+      Object.assign(version, change);
+    }),
+  );
+}
+
+function markCurrent(versions: FileVersion[], currentHash: string | null | undefined): void {
+  if (currentHash === undefined) return;
+  const newest = versions[0];
+  if (currentHash === null) {
+    if (newest?.kind === 'deleted') (newest as { current: boolean }).current = true;
+    return;
+  }
+  const match = versions.find((v) => v.hash === currentHash);
+  if (match) (match as { current: boolean }).current = true;
+}

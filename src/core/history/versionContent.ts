@@ -1,0 +1,28 @@
+import { lookupEntry } from '../capture/treeWalk';
+import { StateError } from '../errors';
+import { mapPoint, toPointFolderPath } from '../recovery/folderMapping';
+import type { RecoveryStore } from '../recoveryStore';
+
+/** A file as a point holds it: its bytes exactly, and the path it has in the point's own folder names. */
+export interface VersionContent {
+  readonly pointPath: string;
+  readonly hash: string;
+  readonly bytes: Buffer;
+}
+
+/**
+ * The content of a workspace file (`folder/rel/path`, workspace folder names) in a point; `undefined`
+ * when the point does not hold it. SnapshotNotFound for an unknown point, InvalidState for a path that
+ * names a folder in the point or a folder no point folder stands for.
+ */
+export async function readVersionContent(store: RecoveryStore, pointId: string, workspacePath: string): Promise<VersionContent | undefined> {
+  const point = await store.persistence.requireSnapshot(pointId);
+  const objects = await store.persistence.objects();
+  const mapped = await mapPoint(objects, point, store.persistence.workspaceRoots);
+  const pointPath = toPointFolderPath(mapped.mapping, workspacePath);
+  if (pointPath === undefined) return undefined;
+  const entry = await lookupEntry(objects, point.root, pointPath);
+  if (!entry) return undefined;
+  if (entry.kind === 'd') throw StateError.invalidState(`${workspacePath} is a folder in recovery point ${pointId}, not a file.`);
+  return { pointPath, hash: entry.hash, bytes: await objects.readBlob(entry.hash) };
+}

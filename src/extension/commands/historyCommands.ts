@@ -1,0 +1,121 @@
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { RecoveryStore } from '../../core';
+import type { FileHistory, FileVersion } from '../../core/history/fileHistory';
+import { isBinary } from '../../core/history/lineChanges';
+import type { Prompts } from '../prompts';
+import type { RestoreFlow } from '../restore/restoreFlow';
+import { describeVersionChange, versionTime, VersionNode, type FileHistoryProvider } from '../views/fileHistoryProvider';
+import { PointContentProvider } from '../views/pointContentProvider';
+import type { WorkspaceFolders } from '../workspaceFolders';
+import { UserFacingError, type CommandHandler } from './commandCenter';
+
+export interface HistoryCommandServices {
+  readonly store: RecoveryStore;
+  readonly folders: WorkspaceFolders;
+  readonly history: FileHistoryProvider;
+  readonly restore: RestoreFlow;
+  readonly prompts: Prompts;
+}
+
+/** A diff the File History opened: its two sides and its title (returned for the tests). */
+export interface OpenedDiff {
+  readonly left: vscode.Uri;
+  readonly right: vscode.Uri;
+  readonly title: string;
+}
+
+/** The File History view's commands: show a file's history, and each version's actions. */
+export function historyCommands(s: HistoryCommandServices): Record<string, CommandHandler> {
+  const versionUri = (v: FileVersion) => PointContentProvider.uri(v.pointPath, v.point.id);
+  const name = (v: FileVersion) => path.posix.basename(v.path);
+  const diff = async (left: vscode.Uri, right: vscode.Uri, title: string): Promise<OpenedDiff> => {
+    await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true });
+    return { left, right, title };
+  };
+  const current = async (v: FileVersion): Promise<vscode.Uri | undefined> => {
+    const uri = s.folders.toUri(v.path);
+    return uri && (await vscode.workspace.fs.stat(uri).then(() => true, () => false)) ? uri : undefined;
+  };
+  const node = (arg: unknown): VersionNode => {
+    if (arg instanceof VersionNode) return arg;
+    throw new UserFacingError('Choose a version in the File History view first.');
+  };
+
+  return {
+    'recoveryPoints.showFileHistory': async (arg?: unknown): Promise<FileHistory | undefined> => {
+      const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+      const file = uri ? s.folders.toPointPath(uri) : s.history.currentFile;
+      if (!file) throw new UserFacingError('Open a file of the workspace (or choose one in the explorer) to see its history.');
+      const listing = s.history.show(file);
+      await vscode.commands.executeCommand('recoveryPoints.fileHistory.focus');
+      return listing;
+    },
+
+    /** A row's click: what changed in that version, against the version before it. */
+    'recoveryPoints.history.openChange': async (arg?: unknown): Promise<OpenedDiff> => {
+      const v = node(arg).version;
+      const what = v.point.label ?? v.point.summary;
+      if (v.kind === 'deleted') {
+        const before = v.previous!;
+        return diff(PointContentProvider.uri(before.pointPath, before.pointId), PointContentProvider.uri(v.pointPath, undefined), `${name(v)} (deleted ${versionTime(v)}) ${what}`);
+      }
+      if (!v.previous) return diff(PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)} (created ${versionTime(v)}) ${what}`);
+      const before = v.previous;
+      const beforeTime = versionTime({ ...v, point: { ...v.point, id: before.appearedIn } });
+      const renamed = v.renamedFrom ? `, renamed from ${path.posix.basename(v.renamedFrom)}` : '';
+      return diff(PointContentProvider.uri(before.pointPath, before.pointId), versionUri(v), `${name(v)} (${beforeTime} \u2194 ${versionTime(v)}${renamed}) ${what}`);
+    },
+
+    'recoveryPoints.history.compareWithCurrent': async (arg?: unknown): Promise<OpenedDiff | undefined> => {
+      const v = node(arg).version;
+      const left = v.kind === 'deleted' ? PointContentProvider.uri(v.previous!.pointPath, v.previous!.pointId) : versionUri(v);
+      if (v.current) {
+        void s.prompts.notify('information', v.kind === 'deleted' ? `${s.folders.display(v.path)} does not exist now, as in this point.` : `This version of ${s.folders.display(v.path)} is the current file: there is nothing to compare.`);
+        return undefined;
+      }
+      const right = (await current(v)) ?? PointContentProvider.uri(v.pointPath, undefined);
+      return diff(left, right, `${name(v)} (${versionTime(v)}) \u2194 Current`);
+    },
+
+    /** Restores the file as this version has it: a preview of the change, a question, then the usual restore (safety point, undo). */
+    'recoveryPoints.history.restoreVersion': async (arg?: unknown) => {
+      const v = node(arg).version;
+      if (v.kind === 'deleted') throw new UserFacingError('This row is the file\'s deletion: restore the version below it to bring the file back.');
+      if (v.current) {
+        void s.prompts.notify('information', `${s.folders.display(v.path)} already has this content.`);
+        return undefined;
+      }
+      const right = (await current(v)) ?? PointContentProvider.uri(v.pointPath, undefined);
+      await diff(right, versionUri(v), `${name(v)}: Current \u2194 ${versionTime(v)} (what the restore will write)`);
+      const elsewhere = v.path !== node(arg).file ? ` This version was at ${s.folders.display(v.path)}: the restore writes it there and leaves ${s.folders.display(node(arg).file)} as it is.` : '';
+      const choice = await s.prompts.ask(
+        'warning',
+        `Restore ${s.folders.display(v.path)} as it was at ${versionTime(v)} (${v.point.label ?? v.point.summary})?`,
+        { modal: true, detail: `The diff shows what changes (${describeVersionChange(v)} against the version before it). A safety point of the current files is made first: "Undo Last Restore" brings them back.${elsewhere}` },
+        'Restore',
+      );
+      if (choice !== 'Restore') return undefined;
+      return s.restore.run({ point: v.point, paths: [v.path] });
+    },
+
+    'recoveryPoints.history.copyContent': async (arg?: unknown): Promise<string> => {
+      const v = node(arg).version;
+      const hash = v.kind === 'deleted' ? v.previous!.hash : v.hash!;
+      const bytes = await (await s.store.persistence.objects()).readBlob(hash);
+      if (isBinary(bytes)) throw new UserFacingError('This version is a binary file: open it read-only or restore it instead of copying it as text.');
+      const text = bytes.toString('utf8');
+      await vscode.env.clipboard.writeText(text);
+      void vscode.window.setStatusBarMessage(`$(check) Copied ${name(v)} as it was at ${versionTime(v)}`, 4000);
+      return text;
+    },
+
+    'recoveryPoints.history.openVersion': async (arg?: unknown): Promise<vscode.Uri> => {
+      const v = node(arg).version;
+      const uri = v.kind === 'deleted' ? PointContentProvider.uri(v.previous!.pointPath, v.previous!.pointId) : versionUri(v);
+      await vscode.window.showTextDocument(uri, { preview: true });
+      return uri;
+    },
+  };
+}
+

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { fileHistory, readFileHistory, type FileVersion } from '../../src/core/history/fileHistory';
+import { readVersionContent } from '../../src/core/history/versionContent';
+import type { ObjectReader } from '../../src/core/objects/objectStore';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
+import { cleanupAll, makeSandbox, openStore, writeFiles, type FileSpec } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+/** Writes the files and makes a point with that summary; returns its id. */
+async function point(store: RecoveryStore, ws: string, files: Record<string, FileSpec | null>, summary: string): Promise<string> {
+  await writeFiles(ws, files);
+  const made = await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', summary });
+  return made!.id;
+}
+
+function brief(versions: readonly FileVersion[]) {
+  return versions.map((v) => ({ kind: v.kind, summary: v.point.summary, path: v.path, lines: v.lines, current: v.current }));
+}
+
+describe('a file\'s history', () => {
+  test('each distinct version once, newest first, at the point it first appeared, with its own +/− lines and the current one marked', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const p1 = await point(store, sb.ws, { 'src/app.ts': 'one\ntwo\n', 'other.txt': 'x\n' }, 'first');
+    await point(store, sb.ws, { 'other.txt': 'y\n' }, 'other file only');
+    const p3 = await point(store, sb.ws, { 'src/app.ts': 'one\ntwo\nthree\n' }, 'added a line');
+    await point(store, sb.ws, { 'other.txt': 'z\n' }, 'other file again');
+    const p5 = await point(store, sb.ws, { 'src/app.ts': 'ONE\nthree\n' }, 'changed and removed');
+
+    const history = await readFileHistory(store, 'ws/src/app.ts');
+    assert.deepEqual(brief(history.versions), [
+      { kind: 'version', summary: 'changed and removed', path: 'ws/src/app.ts', lines: { added: 1, removed: 2 }, current: true },
+      { kind: 'version', summary: 'added a line', path: 'ws/src/app.ts', lines: { added: 1, removed: 0 }, current: false },
+      { kind: 'version', summary: 'first', path: 'ws/src/app.ts', lines: { added: 2, removed: 0 }, current: false },
+    ]);
+    const [newest, middle, oldest] = history.versions;
+    assert.equal(newest!.point.id, p5);
+    assert.equal(middle!.point.id, p3);
+    assert.equal(middle!.lastPointId, (await store.recovery.listRecoveryPoints())[1]!.id, 'the run ends at the point before the next version');
+    assert.equal(middle!.pointCount, 2);
+    assert.equal(oldest!.point.id, p1);
+    assert.equal(oldest!.previous, null);
+    assert.deepEqual(newest!.previous && { pointId: newest!.previous.pointId, hash: newest!.previous.hash }, { pointId: middle!.lastPointId, hash: middle!.hash });
+
+    // the file changed on disk since the newest point: no version is current
+    await writeFiles(sb.ws, { 'src/app.ts': 'unsaved in any point\n' });
+    assert.deepEqual((await readFileHistory(store, 'ws/src/app.ts')).versions.map((v) => v.current), [false, false, false]);
+    // back to an older version's content: that version is marked
+    await writeFiles(sb.ws, { 'src/app.ts': 'one\ntwo\n' });
+    assert.deepEqual((await readFileHistory(store, 'ws/src/app.ts')).versions.map((v) => v.current), [false, false, true]);
+  });
+
+  test('a content that comes back (an undo, a restore) is its own entry, naming the older one with the same content', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const a = await point(store, sb.ws, { 'a.txt': 'A\n' }, 'A');
+    await point(store, sb.ws, { 'a.txt': 'B\n' }, 'B');
+    await point(store, sb.ws, { 'a.txt': 'A\n' }, 'A again');
+    const versions = (await readFileHistory(store, 'ws/a.txt')).versions;
+    assert.deepEqual(versions.map((v) => v.point.summary), ['A again', 'B', 'A']);
+    assert.equal(versions[0]!.sameAsPointId, a);
+    assert.deepEqual(versions[0]!.lines, { added: 1, removed: 1 });
+    assert.equal(versions[0]!.current, true);
+    assert.equal(versions[2]!.current, false, 'only the newest entry with the current content is marked');
+  });
+
+  test('a rename (delete and add of the same content in one point) is followed back to the old name', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'src/old.ts': 'v1\n', 'src/keep.ts': 'k\n' }, 'created old.ts');
+    await point(store, sb.ws, { 'src/old.ts': 'v1\nv2\n' }, 'edited old.ts');
+    await point(store, sb.ws, { 'src/old.ts': null, 'lib/new.ts': 'v1\nv2\n' }, 'moved to lib/new.ts');
+    await point(store, sb.ws, { 'lib/new.ts': 'v1\nv2\nv3\n' }, 'edited new.ts');
+
+    const versions = (await readFileHistory(store, 'ws/lib/new.ts')).versions;
+    assert.deepEqual(
+      versions.map((v) => ({ summary: v.point.summary, path: v.path, renamedFrom: v.renamedFrom, lines: v.lines })),
+      [
+        { summary: 'edited new.ts', path: 'ws/lib/new.ts', renamedFrom: undefined, lines: { added: 1, removed: 0 } },
+        { summary: 'moved to lib/new.ts', path: 'ws/lib/new.ts', renamedFrom: 'ws/src/old.ts', lines: { added: 0, removed: 0 } },
+        { summary: 'edited old.ts', path: 'ws/src/old.ts', renamedFrom: undefined, lines: { added: 1, removed: 0 } },
+        { summary: 'created old.ts', path: 'ws/src/old.ts', renamedFrom: undefined, lines: { added: 1, removed: 0 } },
+      ],
+    );
+    assert.equal(versions[1]!.previous?.path, 'ws/src/old.ts');
+    // the old name's own history ends with its deletion: it was not renamed *to* anything it knows of
+    const old = (await readFileHistory(store, 'ws/src/old.ts')).versions;
+    assert.deepEqual(old.map((v) => [v.kind, v.point.summary]), [['deleted', 'moved to lib/new.ts'], ['version', 'edited old.ts'], ['version', 'created old.ts']]);
+  });
+
+  test('a deleted file shows its deletion, and a file that exists only in old points still has its history', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'gone.txt': 'a\nb\n', 'x.txt': '1' }, 'created');
+    await point(store, sb.ws, { 'gone.txt': null }, 'deleted gone.txt');
+    await point(store, sb.ws, { 'x.txt': '2' }, 'later');
+    const versions = (await readFileHistory(store, 'ws/gone.txt')).versions;
+    assert.deepEqual(brief(versions), [
+      { kind: 'deleted', summary: 'deleted gone.txt', path: 'ws/gone.txt', lines: { added: 0, removed: 2 }, current: true },
+      { kind: 'version', summary: 'created', path: 'ws/gone.txt', lines: { added: 2, removed: 0 }, current: false },
+    ]);
+    assert.equal(versions[0]!.pointCount, 2, 'the deletion lasts through the later point');
+    assert.equal(versions[0]!.previous?.hash, versions[1]!.hash);
+
+    // created again: a new version counted from nothing
+    await point(store, sb.ws, { 'gone.txt': 'new\n' }, 'created again');
+    const again = (await readFileHistory(store, 'ws/gone.txt')).versions;
+    assert.deepEqual(again.map((v) => [v.kind, v.point.summary, v.lines]), [
+      ['version', 'created again', { added: 1, removed: 0 }],
+      ['deleted', 'deleted gone.txt', { added: 0, removed: 2 }],
+      ['version', 'created', { added: 2, removed: 0 }],
+    ]);
+    assert.equal(again[0]!.previous, null);
+  });
+
+  test('a binary file: its versions without line counts, its bytes read back exactly', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const first = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0xff, 0x0a]);
+    const second = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x02, 0xfe]);
+    const p1 = await point(store, sb.ws, { 'img.png': first }, 'image 1');
+    await point(store, sb.ws, { 'img.png': second }, 'image 2');
+    const versions = (await readFileHistory(store, 'ws/img.png')).versions;
+    assert.deepEqual(versions.map((v) => [v.binary, v.lines, v.size]), [[true, null, second.length], [true, null, first.length]]);
+    assert.deepEqual((await readVersionContent(store, p1, 'ws/img.png'))!.bytes, first);
+    assert.equal(await readVersionContent(store, p1, 'ws/nothing.bin'), undefined);
+  });
+
+  test('a labelled point inside a version\'s run of points is named with the version', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'a.txt': '1\n' }, 'first');
+    await writeFiles(sb.ws, { 'b.txt': 'other\n' });
+    const labelled = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'before refactor' });
+    await point(store, sb.ws, { 'a.txt': '2\n' }, 'second');
+    const versions = (await readFileHistory(store, 'ws/a.txt')).versions;
+    assert.deepEqual(versions.map((v) => [v.point.summary, v.labelledPoint?.id]), [['second', undefined], ['first', labelled!.id]]);
+  });
+
+  test('a path no point holds has an empty history', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'a.txt': 'a' }, 'first');
+    assert.deepEqual((await readFileHistory(store, 'ws/never.txt')).versions, []);
+    assert.deepEqual((await readFileHistory(store, 'other-folder/a.txt')).versions, []);
+  });
+
+  test('points of a folder the workspace now names differently are read through the folder mapping', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb, { roots: [{ name: 'app', path: sb.ws }] });
+    await point(store, sb.ws, { 'a.txt': '1\n' }, 'as app');
+    await point(store, sb.ws, { 'a.txt': '2\n' }, 'as app again');
+    await store.close();
+    const renamed = await openStore(sb, { roots: [{ name: 'ws', path: sb.ws }] });
+    const versions = (await readFileHistory(renamed, 'ws/a.txt')).versions;
+    assert.deepEqual(versions.map((v) => [v.point.summary, v.path, v.pointPath, v.current]), [['as app again', 'ws/a.txt', 'app/a.txt', true], ['as app', 'ws/a.txt', 'app/a.txt', false]]);
+    assert.equal((await readVersionContent(renamed, versions[1]!.point.id, 'ws/a.txt'))!.bytes.toString(), '1\n');
+  });
+
+  test('only the trees on the file\'s path are read, and a folder tree seen once is not read again', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 20; i++) many[`big/f${i}.txt`] = `${i}\n`;
+    await point(store, sb.ws, { ...many, 'src/deep/a.ts': 'a1\n', 'src/deep/b.ts': 'b\n' }, 'first');
+    for (let i = 0; i < 5; i++) await point(store, sb.ws, { 'big/f0.txt': `changed ${i}\n` }, `big ${i}`);
+    await point(store, sb.ws, { 'src/deep/a.ts': 'a2\n' }, 'a2');
+    await point(store, sb.ws, { 'src/deep/b.ts': 'b2\n' }, 'b2');
+
+    const objects = await store.persistence.objects();
+    const points = await store.persistence.listSnapshots();
+    const bigTrees = new Set(
+      await Promise.all(points.map(async (p) => (await objects.readTree((await objects.readTree(p.root)).e[0]![2])).e.find((e) => e[0] === 'big')![2])),
+    );
+    const srcTrees = new Set(
+      await Promise.all(points.map(async (p) => (await objects.readTree((await objects.readTree(p.root)).e[0]![2])).e.find((e) => e[0] === 'src')![2])),
+    );
+    const reads: string[] = [];
+    const counting: ObjectReader = {
+      has: (hash) => objects.has(hash),
+      readBlob: (hash) => objects.readBlob(hash),
+      readTree: (hash) => {
+        reads.push(hash);
+        return objects.readTree(hash);
+      },
+    };
+    const history = await fileHistory({ objects: counting, points, roots: store.persistence.workspaceRoots }, 'ws/src/deep/a.ts', { lineCounts: false });
+    assert.deepEqual(history.versions.map((v) => v.point.summary), ['a2', 'first']);
+    assert.equal(reads.filter((h) => bigTrees.has(h)).length, 0, 'the folder "big" is never read');
+    assert.equal(srcTrees.size, 3);
+    assert.equal(reads.filter((h) => srcTrees.has(h)).length, 3, 'each distinct src tree is read once, not once per point');
+  });
+});
