@@ -4,6 +4,7 @@ import { describeCause, RecoveryStore } from '../core';
 import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
+import { historyCommands } from './commands/historyCommands';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { transferCommands } from './commands/transferCommands';
 import { Configuration } from './configuration';
@@ -96,6 +97,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
+      commands.register(historyCommands({ store, model, folders, restore, prompts: this.prompts }));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, log, this.prompts));
 
       const updateView = () => {
@@ -181,5 +183,6 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
     throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
   };
   const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending'];
+  ids.push('openPointChanges', 'comparePoints', 'copyPatch', 'savePatch', 'restoreDeleted', 'showFolderHistory', 'restoreFolder');
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
 }
