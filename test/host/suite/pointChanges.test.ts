@@ -10,6 +10,7 @@ import type { ChangeResource } from '../../../src/extension/views/changeDiffs';
 import {
   assertPromptsUsed,
   changedFileRows,
+  createPoint,
   fileNode,
   fixtureText,
   getApi,
@@ -22,8 +23,8 @@ import {
   run,
   settle,
   treeChildren,
+  setSetting,
   waitFor,
-  waitForNewPoint,
   writeFile,
   wsFile,
   wsUri,
@@ -45,14 +46,14 @@ suite('what changed in a point', () => {
   setup(() => resetAll(api));
   teardown(() => assertPromptsUsed(api));
 
-  /** One automatic point that modifies greeting.ts, adds lib/deep/new.ts and deletes farewell.ts. */
+  /** A point (made by hand, automatic points off) that modifies greeting.ts, adds lib/deep/new.ts and deletes farewell.ts. */
   async function changedPoint(): Promise<PointSummary> {
-    const known = await listPoints(api);
+    await setSetting('automatic.enabled', false);
     writeFile('src/greeting.ts', 'export const greeting = "changed";\n');
     writeFile('src/lib/deep/new.ts', 'export const n = 1;\n');
     fs.rmSync(wsFile('src/farewell.ts'));
-    const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external' && p.changes.deleted === 1);
-    await settle(api);
+    const point = await createPoint(api);
+    assert.deepEqual(point.changes, { added: 1, modified: 1, deleted: 1 });
     await api.model!.refresh();
     return point;
   }
@@ -74,11 +75,11 @@ suite('what changed in a point', () => {
     const [, deletedBefore, deletedAfter] = byPath.get(wsFile('src/farewell.ts'))!;
     assert.equal(await text(deletedBefore), fixtureText('src/farewell.ts'));
     assert.equal(deletedAfter, undefined, 'a deleted file has no right side');
-    const tab = await waitFor('the multi-file diff tab', () => {
-      const active = vscode.window.tabGroups.activeTabGroup.activeTab;
-      return active?.label === opened.title ? active : undefined;
+    const tab = await waitFor('the multi-file diff tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith(opened.title))).catch((error: Error) => {
+      throw new Error(`${error.message}; tabs: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => `${t.label} [${t.input?.constructor.name}]`)).join(' | ')}; wanted ${opened.title}`);
     });
     assert.ok(!(tab.input instanceof vscode.TabInputTextDiff) && !(tab.input instanceof vscode.TabInputText), 'a multi-file diff editor, not a single diff or text editor');
+    assert.equal(tab.label, `${opened.title} (3 files)`, 'VS Code adds the file count to the title');
     assert.match(opened.title, /\u2194/);
   });
 
@@ -149,10 +150,8 @@ suite('what changed in a point', () => {
 
   test('Restore Deleted File\u2026 lists files a point holds and the workspace lacks, newest deletion first, and restores the ticked ones', async () => {
     await changedPoint();
-    const known = await listPoints(api);
     fs.rmSync(wsFile('src/notes.txt'));
-    await waitForNewPoint(api, known, (p) => p.changes.deleted === 1);
-    await settle(api);
+    await createPoint(api);
     api.prompts.answerNext({ pickMany: ['farewell.ts'] });
     await run('restoreDeleted');
     const offered = api.prompts.history.at(-1)!;
