@@ -48,6 +48,8 @@ function finish<T>(folder: Building<T>, label: string, path: string): ChangeFold
   return { label, path, folders, files, fileCount: files.length + folders.reduce((sum, f) => sum + f.fileCount, 0) };
 }
 
+const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
 function compare(a: string, b: string): number {
-  return a.localeCompare(b, undefined, { sensitivity: 'base', numeric: true }) || (a < b ? -1 : a > b ? 1 : 0);
+  return collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0);
 }
