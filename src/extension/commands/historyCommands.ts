@@ -54,8 +54,9 @@ export function historyCommands(s: HistoryServices): Record<string, CommandHandl
 
   /** The comparison a row names (its point's change), or two picks: a point, then its own change, the current files or another point. */
   const comparisonFromArgOrPick = async (arg: unknown, offerOwn: boolean, placeHolder: string): Promise<Comparison | undefined> => {
-    if (arg instanceof PointNode) return ownChange(arg.point);
-    const first = await pointFromArgOrPick(s.prompts, s.model, undefined, placeHolder);
+    if (arg instanceof PointNode && offerOwn) return ownChange(arg.point);
+    // From a point's row (Compare Recovery Points…): that point, compared with a second one picked.
+    const first = await pointFromArgOrPick(s.prompts, s.model, arg instanceof PointNode ? arg : undefined, placeHolder);
     if (!first) return undefined;
     const items: SecondPick[] = [
       ...(offerOwn ? [{ label: '$(git-commit) What this point changed', description: 'against the point before it', side: 'own' as const }] : []),
@@ -107,7 +108,7 @@ export function historyCommands(s: HistoryServices): Record<string, CommandHandl
     },
 
     'recoveryPoints.comparePoints': async (arg?: unknown) => {
-      const comparison = await comparisonFromArgOrPick(arg instanceof PointNode ? undefined : arg, false, 'Compare which recovery point…');
+      const comparison = await comparisonFromArgOrPick(arg, false, 'Compare which recovery point…');
       return comparison ? open(comparison) : undefined;
     },
 

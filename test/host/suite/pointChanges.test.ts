@@ -122,6 +122,9 @@ suite('what changed in a point', () => {
     const greeting = two.resources.find((r) => r[0].fsPath === wsFile('src/greeting.ts'))!;
     assert.equal(greeting[1]?.query, baseline.id, 'the older point is on the left');
     assert.equal(greeting[2]?.query, point.id);
+    api.prompts.answerNext({ pick: 'Test baseline' });
+    const fromRow = await run<Opened>('comparePoints', await pointNode(api, point.id));
+    assert.deepEqual(fromRow.resources.map((r) => [r[1]?.query, r[2]?.query]), two.resources.map((r) => [r[1]?.query, r[2]?.query]), 'from a point\'s row: that point, and the one picked');
 
     writeFile('src/notes.txt', 'notes now\n');
     await settle(api);
