@@ -113,7 +113,7 @@ suite('what changed in a point', () => {
     assert.equal(editor.document.uri.query, point.id);
   });
 
-  test('Compare Recovery Points\u2026: two points (older on the left), and a point with the current files', async () => {
+  test('Compare Recovery Points\u2026: two points (older on the left), from the palette and from a point\'s row', async () => {
     const point = await changedPoint();
     const baseline = (await listPoints(api)).find((p) => p.summary === 'Test baseline')!;
     api.prompts.answerNext({ pick: point.summary }, { pick: 'Test baseline' });
@@ -126,6 +126,10 @@ suite('what changed in a point', () => {
     const fromRow = await run<Opened>('comparePoints', await pointNode(api, point.id));
     assert.deepEqual(fromRow.resources.map((r) => [r[1]?.query, r[2]?.query]), two.resources.map((r) => [r[1]?.query, r[2]?.query]), 'from a point\'s row: that point, and the one picked');
 
+  });
+
+  test('Compare Recovery Points\u2026 with the current files: the point\'s version \u2194 the file on disk', async () => {
+    const point = await changedPoint();
     writeFile('src/notes.txt', 'notes now\n');
     await settle(api);
     api.prompts.answerNext({ pick: point.summary }, { pick: 'Current files' });
