@@ -17,6 +17,8 @@ export interface ParsedArgs {
   readonly from: string | undefined;
   readonly regex: boolean;
   readonly caseSensitive: boolean;
+  readonly patch: boolean;
+  readonly binary: boolean;
 }
 
 export class UsageError extends Error {}
@@ -26,7 +28,7 @@ export class InputError extends Error {}
 
 const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from']);
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
-const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--regex', '--case-sensitive']);
+const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--regex', '--case-sensitive', '--patch', '--binary']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
@@ -81,6 +83,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     from: single('--from'),
     regex: flags.has('--regex'),
     caseSensitive: flags.has('--case-sensitive'),
+    patch: flags.has('--patch'),
+    binary: flags.has('--binary'),
   };
 }
 
@@ -89,8 +93,9 @@ export const USAGE = `Usage: recovery-points <command> [options]
 Commands:
   snapshot [--label TEXT] [--changed PATH…]   create a recovery point (--changed: only these paths changed)
   list                                         list recovery points, newest first
-  show ID                                      show a point and the files it changed
+  show ID [--patch [--binary]]                 show a point and the files it changed (--patch: its change as a unified diff)
   diff ID [ID2]                                files that differ between a point and ID2 (default: the current files)
+    [--patch [--binary]]                       as a unified diff that git apply takes (--binary: with binary files' bytes)
   restore ID [--paths PATH…] [--dry-run]       restore a point, or some of its files (a safety point is made first)
   undo                                         undo the last restore
   verify [--repair]                            check every stored object and point (--repair: move broken ones aside)

@@ -92,6 +92,8 @@ function storeProblem(storeDir: string): string | undefined {
 function checkArguments(args: ParsedArgs): string | undefined {
   const label = args.label?.trim();
   if (label !== undefined && label.length > MAX_LABEL_LENGTH) return `--label is ${label.length} characters long; a label may have at most ${MAX_LABEL_LENGTH}`;
+  if (args.patch && args.command !== 'diff' && args.command !== 'show') return '--patch goes with "diff" or "show"';
+  if (args.binary && !args.patch) return '--binary goes with --patch';
   return undefined;
 }
 

@@ -1,5 +1,6 @@
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../core/format';
 import { describeMapping, pointIdTime, RecoveryStore, StateError, toPointPath, type FolderMapping, type PointSummary, type RestorePlan, type TreeDiff } from '../core';
+import { comparisonPatch, pointChangePatch } from '../core/history/pointChanges';
 import { UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
 
@@ -39,6 +40,10 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
     positionals: [1, 1],
     run: async (store, args, out) => {
       const id = await resolveId(store, args.positionals[0]!);
+      if (args.patch) {
+        writePatch(out, await pointChangePatch(store, id, { binary: args.binary }));
+        return;
+      }
       const point = await store.persistence.requireSnapshot(id);
       const changes = await store.recovery.changedFiles(id);
       const human = [
@@ -58,6 +63,10 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
     run: async (store, args, out) => {
       const from = await resolveId(store, args.positionals[0]!);
       const to = args.positionals[1] ? await resolveId(store, args.positionals[1]) : undefined;
+      if (args.patch) {
+        writePatch(out, await comparisonPatch(store, from, to, { binary: args.binary }));
+        return;
+      }
       const diff = await store.recovery.diff(from, to);
       const lines = formatDiff(diff);
       const folders = diff.folders ? formatMapping(diff.folders) : [];
@@ -160,6 +169,11 @@ function absoluteInWorkspace(store: RecoveryStore, input: string): string {
   const [rootName, ...rest] = pointPath.split('/');
   const root = roots.find((r) => r.name === rootName)!;
   return [root.path, ...rest].join('/');
+}
+
+/** A patch as it is (the output adds the last newline back), or `{ patch }` with --json. */
+function writePatch(out: Output, patch: string): void {
+  out.result(patch.replace(/\n$/, ''), { patch });
 }
 
 function formatDiff(diff: TreeDiff): string[] {

@@ -4,6 +4,7 @@ import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { historyCommands } from './commands/historyCommands';
+import { pointChangeCommands } from './commands/pointChangeCommands';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { searchCommands } from './commands/searchCommands';
 import { transferCommands } from './commands/transferCommands';
@@ -111,6 +112,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const fileHistory = (this.fileHistory = this.own(new FileHistoryProvider(store, model, folders, log)));
       fileHistory.attach(this.own(vscode.window.createTreeView('recoveryPoints.fileHistory', { treeDataProvider: fileHistory })));
       commands.register(historyCommands({ store, folders, history: fileHistory, restore, prompts: this.prompts }));
+      commands.register(pointChangeCommands({ store, model, folders, restore, prompts: this.prompts }));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {
@@ -196,5 +198,6 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
     throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
   };
   const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending', 'searchHistory', 'filterPoints', 'clearFilter'];
+  ids.push('openPointChanges', 'comparePoints', 'copyPatch', 'savePatch', 'restoreDeleted', 'showFolderHistory', 'restoreFolder');
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
 }

@@ -54,7 +54,7 @@ export const steps: E2EStep[] = [
     },
   },
   {
-    name: 'expanding the point and clicking its changed file opens a diff of that version with the current file',
+    name: 'expanding the point and clicking its changed file (in its folder) opens what the point changed: the version before \u2194 the point\'s, with their times',
     async run({ imagesDir }) {
       // A second save, so the point's version and the current file differ.
       await wb.appendLine(SECOND_EDIT);
@@ -63,15 +63,16 @@ export const steps: E2EStep[] = [
       const older = wb.sideBarRows().filter({ hasText: /Saved cart\.ts/ }).nth(1);
       await older.click();
       await older.and(wb.page.locator('[aria-expanded="true"]')).waitFor();
-      const child = wb.sideBarRows().and(wb.page.locator('[aria-level="3"]')).filter({ hasText: 'cart.ts' }).first();
+      await wb.sideBarRows().and(wb.page.locator('[aria-level="3"]')).filter({ hasText: 'src' }).first().waitFor();
+      const child = wb.sideBarRows().and(wb.page.locator('[aria-level="4"]')).filter({ hasText: 'cart.ts' }).first();
       await child.click();
       const diff = wb.page.locator('.part.editor .monaco-diff-editor').first();
       await diff.waitFor();
-      await wb.activeTab().filter({ hasText: /cart\.ts.*↔ Current/ }).waitFor();
-      // The left side is the point's version (without the second edit); the right side is the file now.
-      await diff.locator('.editor.original .view-lines').filter({ hasText: FIRST_EDIT }).waitFor();
-      assert.equal(await diff.locator('.editor.original .view-lines').filter({ hasText: SECOND_EDIT }).count(), 0);
-      await diff.locator('.editor.modified .view-lines').filter({ hasText: SECOND_EDIT }).waitFor();
+      await wb.activeTab().filter({ hasText: /cart\.ts \(.+ \u2194 .+\)/ }).waitFor();
+      // The left side is the labelled point's version (no edit yet); the right side is this point's (the first edit, not the second).
+      await diff.locator('.editor.modified .view-lines').filter({ hasText: FIRST_EDIT }).waitFor();
+      assert.equal(await diff.locator('.editor.original .view-lines').filter({ hasText: FIRST_EDIT }).count(), 0);
+      assert.equal(await diff.locator('.editor.modified .view-lines').filter({ hasText: SECOND_EDIT }).count(), 0);
       await wb.clearNotifications();
       await wb.page.screenshot({ path: path.join(imagesDir, 'diff.png') });
     },

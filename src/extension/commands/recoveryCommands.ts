@@ -10,6 +10,7 @@ import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
 import type { SessionTracker } from '../session/sessionTracker';
 import { PointContentProvider } from '../views/pointContentProvider';
+import { openFileChange } from '../views/changeDiffs';
 import { FileNode, PointNode } from '../views/pointsTreeProvider';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { UserFacingError, type CommandHandler } from './commandCenter';
@@ -85,6 +86,13 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     },
 
     'recoveryPoints.restoreFile': async (arg?: unknown) => {
+      // A row that shows a file deleted: the file as it was before (the parent's version) comes back.
+      if (arg instanceof FileNode && arg.changeKind === 'deleted') {
+        const parent = arg.point.parentId ? (s.model.find(arg.point.parentId) ?? (await s.store.recovery.listRecoveryPoints()).find((p) => p.id === arg.point.parentId)) : undefined;
+        const deleted = arg.workspacePath ?? arg.change.path;
+        if (!parent) throw new UserFacingError(`The point before this one no longer exists, so ${s.folders.display(deleted)} cannot be brought back from here; try Restore Deleted File….`);
+        return s.restore.run({ point: parent, paths: [deleted] });
+      }
       const file = fileFromArg(s.folders, arg);
       if (!file) throw new UserFacingError('Open a file of the workspace (or pick one in the Recovery Points view) to restore it.');
       const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, file, `Restore ${s.folders.display(file)} as it was in…`);
@@ -119,15 +127,10 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       return undefined;
     },
 
+    /** A changed file's row: what the point changed in it (its parent's version ↔ its own). */
     'recoveryPoints.openChange': async (arg?: unknown) => {
       if (!(arg instanceof FileNode)) return undefined;
-      if (arg.changeKind === 'deleted') {
-        const parent = arg.point.parentId;
-        await vscode.commands.executeCommand('vscode.diff', PointContentProvider.uri(arg.change.path, parent ?? undefined), PointContentProvider.uri(arg.change.path, undefined), `${s.folders.display(arg.workspacePath ?? arg.change.path)} (deleted in this point)`);
-        return undefined;
-      }
-      await diff(arg.point.id, arg.workspacePath ?? arg.change.path);
-      return undefined;
+      return openFileChange(s.folders, arg.point.parentId ?? undefined, arg.point.id, arg.change);
     },
 
     'recoveryPoints.undoRestore': async () => {

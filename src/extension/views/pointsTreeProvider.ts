@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
 import { describeCause, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
+import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
+import { PointContentProvider } from './pointContentProvider';
 import type { Log } from '../log';
 import { pointPaths } from '../pointPaths';
 import type { PointsModel } from '../pointsModel';
@@ -35,7 +37,39 @@ export class FileNode {
   ) {}
 }
 
-export type Node = DayNode | PointNode | FileNode;
+/** A folder of a point's changed files (a compressed chain of single-child folders is one node). */
+export class FolderNode {
+  readonly kind = 'folder';
+  constructor(
+    readonly point: PointSummary,
+    readonly folder: ChangeFolder<FileNode>,
+    readonly expanded: boolean,
+  ) {}
+}
+
+/** "All files": the point's whole file tree, every file it holds. */
+export class AllFilesNode {
+  readonly kind = 'allFiles';
+  constructor(readonly point: PointSummary) {}
+}
+
+/** A file or folder as the point holds it (under "All files"), opened read-only. */
+export class StoredNode {
+  readonly kind = 'stored';
+  constructor(
+    readonly point: PointSummary,
+    /** The point path (`folder/rel`, in the point's folder names). */
+    readonly path: string,
+    readonly isFolder: boolean,
+    readonly hash: string,
+    readonly size: number,
+  ) {}
+}
+
+export type Node = DayNode | PointNode | FileNode | FolderNode | AllFilesNode | StoredNode;
+
+/** Points with more changed files than this show their folders collapsed. */
+const EXPAND_UP_TO = 50;
 
 const TRIGGER_ICONS: Record<Trigger, string> = {
   manual: 'bookmark',
@@ -66,6 +100,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly changes = new Map<string, Promise<TreeDiff>>();
+  private readonly parents = new WeakMap<Node, Node>();
   private readonly subscription: vscode.Disposable;
   /** Which points the tree shows ("Filter…" in the view's title). */
   readonly filter: PointsFilter;
@@ -93,12 +128,15 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (!node) return this.filter.active ? this.filter.apply(this.model.points).then((points) => groupByDay(points)) : groupByDay(this.model.points);
     if (node instanceof DayNode) return node.points.map((p) => new PointNode(p));
     if (node instanceof PointNode) return this.changedFiles(node.point);
+    if (node instanceof FolderNode) return this.folderChildren(node);
+    if (node instanceof AllFilesNode) return this.storedChildren(node.point, undefined);
+    if (node instanceof StoredNode && node.isFolder) return this.storedChildren(node.point, node);
     return [];
   }
 
   getParent(node: Node): Node | undefined {
     if (node instanceof PointNode) return groupByDay(this.model.points).find((day) => day.points.some((p) => p.id === node.point.id));
-    if (node instanceof FileNode) return new PointNode(node.point);
+    if (node instanceof FileNode || node instanceof FolderNode || node instanceof StoredNode || node instanceof AllFilesNode) return this.parents.get(node) ?? new PointNode(node.point);
     return undefined;
   }
 
@@ -111,12 +149,14 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
       return item;
     }
     if (node instanceof PointNode) return this.pointItem(node.point);
+    if (node instanceof FolderNode) return this.folderItem(node);
+    if (node instanceof AllFilesNode) return this.allFilesItem(node);
+    if (node instanceof StoredNode) return this.storedItem(node);
     return this.fileItem(node);
   }
 
   private pointItem(point: PointSummary): vscode.TreeItem {
-    const total = point.changes.added + point.changes.modified + point.changes.deleted;
-    const item = new vscode.TreeItem(point.label ?? point.summary, total > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(point.label ?? point.summary, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `point:${point.id}`;
     item.description = `${formatRelativeTime(pointIdTime(point.id))}  ${formatChangeCounts(point.changes)}`;
     item.iconPath = new vscode.ThemeIcon(point.label ? 'pinned' : TRIGGER_ICONS[point.trigger]);
@@ -133,17 +173,53 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     return item;
   }
 
+  private folderItem(node: FolderNode): vscode.TreeItem {
+    const item = new vscode.TreeItem(node.folder.label, node.expanded ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `folder:${node.point.id}:${node.folder.path}`;
+    item.description = plural(node.folder.fileCount, 'file');
+    item.iconPath = vscode.ThemeIcon.Folder;
+    item.resourceUri = vscode.Uri.from({ scheme: 'recovery-point', path: `/${node.folder.path}` });
+    item.tooltip = `${node.folder.path}: ${plural(node.folder.fileCount, 'file')} changed in this point`;
+    item.contextValue = 'changedFolder';
+    return item;
+  }
+
+  private allFilesItem(node: AllFilesNode): vscode.TreeItem {
+    const item = new vscode.TreeItem('All files', vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `all:${node.point.id}`;
+    item.description = plural(node.point.fileCount, 'file');
+    item.iconPath = new vscode.ThemeIcon('files');
+    item.tooltip = 'Every file this point holds, as it holds them (read-only)';
+    item.contextValue = 'allFiles';
+    return item;
+  }
+
+  private storedItem(node: StoredNode): vscode.TreeItem {
+    const name = node.path.slice(node.path.lastIndexOf('/') + 1);
+    const item = new vscode.TreeItem(name, node.isFolder ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = `stored:${node.point.id}:${node.path}`;
+    const uri = PointContentProvider.uri(node.path, node.point.id);
+    item.resourceUri = uri;
+    item.iconPath = node.isFolder ? vscode.ThemeIcon.Folder : vscode.ThemeIcon.File;
+    item.description = node.isFolder ? '' : formatBytes(node.size);
+    item.contextValue = node.isFolder ? 'storedFolder' : 'storedFile';
+    if (!node.isFolder) {
+      item.tooltip = `${this.folders.display(node.path)} as this point holds it (read-only)`;
+      item.command = { command: 'vscode.open', title: 'Open', arguments: [uri] };
+    }
+    return item;
+  }
+
   private fileItem(node: FileNode): vscode.TreeItem {
     const uri = node.workspacePath === undefined ? undefined : this.folders.toUri(node.workspacePath);
     const display = this.folders.display(node.workspacePath ?? node.change.path);
     const slash = display.lastIndexOf('/');
     const item = new vscode.TreeItem(display.slice(slash + 1), vscode.TreeItemCollapsibleState.None);
     item.id = `file:${node.point.id}:${node.change.path}`;
-    item.description = slash > 0 ? display.slice(0, slash) : '';
     item.resourceUri = uri;
     const [icon, color] = CHANGE_ICONS[node.changeKind];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
-    item.tooltip = `${display} — ${node.changeKind} in this point. Click to compare this point's version with the current file.`;
+    item.tooltip = `${display} — ${node.changeKind} in this point. Click to see what this point changed in it.`;
     item.contextValue = `file.${node.changeKind}`;
     item.command = { command: 'recoveryPoints.openChange', title: 'Open Changes', arguments: [node] };
     return item;
@@ -156,14 +232,47 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
       this.changes.set(point.id, diff);
       diff.catch(() => this.changes.delete(point.id));
     }
+    const pointNode = new PointNode(point);
+    let files: FileNode[];
     try {
       const d = await diff;
       // Mapped on every listing (not cached with the changes): the workspace's folders may have changed since.
       const paths = await pointPaths(await this.store.persistence.objects(), this.folders, point);
       const node = (c: FileChange, kind: ChangeKind) => new FileNode(point, c, kind, paths.toWorkspace(c.path));
-      return [...d.modified.map((c) => node(c, 'modified')), ...d.added.map((c) => node(c, 'added')), ...d.deleted.map((c) => node(c, 'deleted'))];
+      files = [...d.modified.map((c) => node(c, 'modified')), ...d.added.map((c) => node(c, 'added')), ...d.deleted.map((c) => node(c, 'deleted'))];
     } catch (error) {
       this.log.error('view', `Could not list the files of point ${point.id}: ${describeCause(error)}`, error);
+      files = [];
+    }
+    const top = changeTree(files, (f) => this.folders.display(f.workspacePath ?? f.change.path));
+    const all = new AllFilesNode(point);
+    this.parents.set(all, pointNode);
+    return [...this.folderChildren(new FolderNode(point, top, files.length <= EXPAND_UP_TO), pointNode), all];
+  }
+
+  private folderChildren(node: FolderNode, parent: Node = node): Node[] {
+    const children: Node[] = [...node.folder.folders.map((f) => new FolderNode(node.point, f, node.expanded)), ...node.folder.files.map((f) => f.item)];
+    for (const child of children) this.parents.set(child, parent);
+    return children;
+  }
+
+  /** The entries of a folder the point holds (its top: the workspace folder's entries when it holds one). */
+  private async storedChildren(point: PointSummary, folder: StoredNode | undefined): Promise<Node[]> {
+    try {
+      const objects = await this.store.persistence.objects();
+      let path = folder?.path ?? '';
+      let tree = await objects.readTree(folder?.hash ?? point.root);
+      if (!folder && tree.e.length === 1 && tree.e[0]![1] === 'd' && this.folders.all.length === 1) {
+        path = tree.e[0]![0];
+        tree = await objects.readTree(tree.e[0]![2]);
+      }
+      const children = tree.e
+        .map((e) => new StoredNode(point, path === '' ? e[0] : `${path}/${e[0]}`, e[1] === 'd', e[2], e[3]))
+        .sort((a, b) => Number(b.isFolder) - Number(a.isFolder) || a.path.localeCompare(b.path));
+      for (const child of children) this.parents.set(child, folder ?? new AllFilesNode(point));
+      return children;
+    } catch (error) {
+      this.log.error('view', `Could not list the files point ${point.id} holds: ${describeCause(error)}`, error);
       return [];
     }
   }

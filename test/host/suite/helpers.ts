@@ -286,9 +286,19 @@ export async function pointNode(api: Api, pointId: string): Promise<Node> {
   throw new Error(`the tree has no node for point ${pointId}`);
 }
 
-/** The tree's node of a changed file under a point. */
+/** The changed files under a node (a point or a folder of its changes), through its folders, with their tree items. */
+export async function changedFileRows(api: Api, node: Node): Promise<Array<{ node: Node; item: vscode.TreeItem }>> {
+  const rows: Array<{ node: Node; item: vscode.TreeItem }> = [];
+  for (const child of await treeChildren(api, node)) {
+    if (child.node.kind === 'file') rows.push(child);
+    else if (child.node.kind === 'folder') rows.push(...(await changedFileRows(api, child.node)));
+  }
+  return rows;
+}
+
+/** The tree's node of a changed file under a point (in the folders of its changes). */
 export async function fileNode(api: Api, pointId: string, rel: string): Promise<Node> {
-  const children = await treeChildren(api, await pointNode(api, pointId));
+  const children = await changedFileRows(api, await pointNode(api, pointId));
   const found = children.find((c) => c.node.kind === 'file' && c.node.change.path === pointPath(rel));
   assert.ok(found, `the tree lists ${rel} under point ${pointId}`);
   return found.node;

@@ -4,11 +4,13 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { groupByDay } from '../../../src/extension/views/pointsTreeProvider';
+import { pointTime } from '../../../src/extension/views/changeDiffs';
 import { pointIdTime } from '../../../src/core/ids';
 import {
   activeDiff,
   assertPromptsUsed,
   createPoint,
+  fileNode,
   fixtureText,
   getApi,
   labelText,
@@ -74,52 +76,71 @@ suite('tree view', () => {
     for (const name of ['greeting.ts', 'new.ts', 'farewell.ts']) assert.ok(labelText(externalRow.item).includes(name), `"${labelText(externalRow.item)}" names ${name}`);
     assert.match(String(externalRow.item.description), /\+1 ~1 \u22121$/);
     assert.equal(externalRow.item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);
-    const files = await treeChildren(api, externalRow.node);
-    const seen = files.map((f) => [labelText(f.item), f.item.description, f.item.contextValue]);
+    const top = await treeChildren(api, externalRow.node);
+    assert.deepEqual(
+      top.map((f) => [labelText(f.item), f.item.description, f.item.contextValue]),
+      [
+        ['src', '3 files', 'changedFolder'],
+        ['All files', `${external.fileCount} files`, 'allFiles'],
+      ],
+      'the changed files are in their folder, then the point\'s whole file tree',
+    );
+    const files = await treeChildren(api, top[0]!.node);
+    const seen = files.map((f) => [labelText(f.item), f.item.contextValue]);
     assert.deepEqual(seen, [
-      ['greeting.ts', 'src', 'file.modified'],
-      ['new.ts', 'src', 'file.added'],
-      ['farewell.ts', 'src', 'file.deleted'],
+      ['farewell.ts', 'file.deleted'],
+      ['greeting.ts', 'file.modified'],
+      ['new.ts', 'file.added'],
     ]);
     for (const f of files) {
       assert.equal(f.item.command?.command, 'recoveryPoints.openChange', 'a click opens the change');
       assert.equal(f.item.resourceUri?.fsPath, wsFile(`src/${labelText(f.item)}`));
+      assert.equal(api.tree!.getParent(f.node), top[0]!.node, 'a file\'s parent is its folder');
     }
     const view = api.view!;
     assert.match(view.title ?? '', new RegExp(`^${points.length} points · \\d+(\\.\\d)? [KMG]?B$`), 'the view shows the point count and store size');
   });
 
-  test('clicking a changed file opens a diff of that point\'s version with the current file; a deleted file shows its last version', async () => {
+  test('clicking a changed file opens what the point changed in it: the parent\'s version \u2194 the point\'s, titled with their times; added and deleted files against empty', async () => {
     await createPoint(api, 'base');
     const known = await listPoints(api);
     writeFile('src/greeting.ts', 'export const clicked = 1;\n');
+    writeFile('src/added.ts', 'export const added = 1;\n');
     fs.rmSync(wsFile('src/farewell.ts'));
     const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
     await settle(api);
     writeFile('src/greeting.ts', 'export const later = 2;\n'); // the current file moved on since the point
     await settle(api);
     await api.model!.refresh();
+    assert.ok(point.parentId, 'the point has a parent');
+    const times = `${pointTime(point.parentId, point.id)} \u2194 ${pointTime(point.id, point.parentId)}`;
 
-    const day = (await treeChildren(api))[0]!;
-    const row = (await treeChildren(api, day.node)).find((r) => r.node.kind === 'point' && r.node.point.id === point.id)!;
-    const files = await treeChildren(api, row.node);
-    const modified = files.find((f) => labelText(f.item) === 'greeting.ts')!;
-    await vscode.commands.executeCommand(modified.item.command!.command, ...(modified.item.command!.arguments ?? []));
+    const modified = await fileNode(api, point.id, 'src/greeting.ts');
+    const item = await api.tree!.getTreeItem(modified);
+    await vscode.commands.executeCommand(item.command!.command, ...(item.command!.arguments ?? []));
     const diff = await waitFor('a diff editor', () => activeDiff());
     assert.equal(diff.original.scheme, 'recovery-point');
-    assert.equal(diff.original.query, point.id);
-    assert.equal((await vscode.workspace.openTextDocument(diff.original)).getText(), 'export const clicked = 1;\n');
-    assert.equal(diff.modified.fsPath, wsFile('src/greeting.ts'));
-    assert.equal((await vscode.workspace.openTextDocument(diff.modified)).getText(), 'export const later = 2;\n');
-    assert.match(vscode.window.tabGroups.activeTabGroup.activeTab!.label, /greeting\.ts/);
+    assert.equal(diff.original.query, point.parentId, 'the left side is the version before the point');
+    assert.equal((await vscode.workspace.openTextDocument(diff.original)).getText(), fixtureText('src/greeting.ts'));
+    assert.equal(diff.modified.query, point.id, 'the right side is the point\'s own version, not the current file');
+    assert.equal((await vscode.workspace.openTextDocument(diff.modified)).getText(), 'export const clicked = 1;\n');
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab!.label, `greeting.ts (${times})`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
-    const deleted = files.find((f) => labelText(f.item) === 'farewell.ts')!;
-    await run('openChange', ...(deleted.item.command!.arguments ?? []));
+    await run('openChange', await fileNode(api, point.id, 'src/farewell.ts'));
     const gone = await waitFor('a diff editor', () => activeDiff());
     assert.equal(gone.original.query, point.parentId, 'the left side is the version before the point deleted it');
     assert.equal((await vscode.workspace.openTextDocument(gone.original)).getText(), fixtureText('src/farewell.ts'));
     assert.equal(gone.original.path, `/${pointPath('src/farewell.ts')}`);
+    assert.equal((await vscode.workspace.openTextDocument(gone.modified)).getText(), '', 'the right side is empty');
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab!.label, `farewell.ts (deleted ${pointTime(point.id)})`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+
+    await run('openChange', await fileNode(api, point.id, 'src/added.ts'));
+    const added = await waitFor('a diff editor', () => activeDiff());
+    assert.equal((await vscode.workspace.openTextDocument(added.original)).getText(), '', 'the left side is empty');
+    assert.equal((await vscode.workspace.openTextDocument(added.modified)).getText(), 'export const added = 1;\n');
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab!.label, `added.ts (added ${pointTime(point.id)})`);
   });
 
   test('points are grouped by day: Today, Yesterday, then dates; only the newest day starts expanded', () => {

@@ -1,0 +1,182 @@
+import * as fs from 'node:fs/promises';
+import { diffTrees, lookupEntry, type TreeDiff } from '../capture';
+import { StateError } from '../errors';
+import type { ObjectReader } from '../objects/objectStore';
+import { mapFolders, mapPoint, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
+import { absolutePath } from '../recovery/workspacePaths';
+import type { RecoveryStore } from '../recoveryStore';
+import type { PointSummary } from '../schemas';
+import { unifiedPatch, type PatchOptions } from './patch';
+
+/** What one point changed: its parent's files against its own (paths in the point's folder names). */
+export interface PointChange {
+  readonly point: PointSummary;
+  /** The listed point before it, when there is one (the diff is against nothing otherwise). */
+  readonly parent: PointSummary | undefined;
+  readonly diff: TreeDiff;
+}
+
+export async function pointChange(store: RecoveryStore, pointId: string): Promise<PointChange> {
+  const points = await store.recovery.listRecoveryPoints();
+  const point = points.find((p) => p.id === pointId);
+  if (!point) throw StateError.snapshotNotFound(pointId);
+  const parent = point.parentId ? points.find((p) => p.id === point.parentId) : undefined;
+  return { point, parent, diff: await store.recovery.changedFiles(pointId) };
+}
+
+/** The unified patch of a point's change (parent → point). */
+export async function pointChangePatch(store: RecoveryStore, pointId: string, options: PatchOptions = {}): Promise<string> {
+  const change = await pointChange(store, pointId);
+  const stripFolder = options.stripFolder ?? singleFolder(change.point, change.parent);
+  return unifiedPatch(await store.persistence.objects(), change.diff, { ...options, stripFolder });
+}
+
+/**
+ * The unified patch from point `fromId` to point `toId`, or to the current workspace files when `toId`
+ * is absent (then in the workspace's folder names). Paths lose their folder name when both sides hold
+ * a single folder, so the patch applies inside it.
+ */
+export async function comparisonPatch(store: RecoveryStore, fromId: string, toId: string | undefined, options: PatchOptions = {}): Promise<string> {
+  const from = await store.persistence.requireSnapshot(fromId);
+  if (toId) {
+    const to = await store.persistence.requireSnapshot(toId);
+    const diff = await store.recovery.diff(fromId, toId);
+    return unifiedPatch(await store.persistence.objects(), diff, { ...options, stripFolder: options.stripFolder ?? singleFolder(from, to) });
+  }
+  const roots = store.persistence.workspaceRoots;
+  return store.persistence.withCurrentTree(async (objects, current) => {
+    const mapped = await mapPoint(objects, from, roots);
+    const diff = await diffTrees(mapped.objects, mapped.root, await mapped.covered(current));
+    return unifiedPatch(mapped.objects, diff, { ...options, stripFolder: options.stripFolder ?? (roots.length === 1 && from.roots.length === 1) });
+  });
+}
+
+function singleFolder(a: PointSummary, b: PointSummary | undefined): boolean {
+  return a.roots.length === 1 && (!b || (b.roots.length === 1 && b.roots[0]!.name === a.roots[0]!.name));
+}
+
+/** A point that changed something under a folder, and what (paths in the point's folder names). */
+export interface FolderChange {
+  readonly point: PointSummary;
+  /** The folder's path in the point's folder names. */
+  readonly folder: string;
+  readonly diff: TreeDiff;
+}
+
+/**
+ * The points that changed something under `workspacePath` (a folder in the workspace's names,
+ * `folder/rel`), newest first, each with its changes there against its parent.
+ */
+export async function folderHistory(store: RecoveryStore, workspacePath: string, signal?: AbortSignal): Promise<FolderChange[]> {
+  const points = await store.recovery.listRecoveryPoints();
+  const byId = new Map(points.map((p) => [p.id, p]));
+  const objects = await store.persistence.objects();
+  const mappings = new MappingCache(objects, store.persistence.workspaceRoots);
+  const found: FolderChange[] = [];
+  for (const point of points) {
+    signal?.throwIfAborted();
+    const folder = await mappings.inPoint(point, workspacePath);
+    if (folder === undefined) continue;
+    const parent = point.parentId ? byId.get(point.parentId) : undefined;
+    const parentFolder = parent && (await mappings.inPoint(parent, workspacePath));
+    const [now, before] = await Promise.all([lookupEntry(objects, point.root, folder), parent && parentFolder !== undefined ? lookupEntry(objects, parent.root, parentFolder) : undefined]);
+    if (now?.kind === before?.kind && now?.hash === before?.hash) continue;
+    if (now?.kind !== 'd' && before?.kind !== 'd') continue;
+    const diff = await diffUnder(objects, before?.kind === 'd' ? before.hash : null, now?.kind === 'd' ? now.hash : null, folder);
+    if (diff.added.length + diff.modified.length + diff.deleted.length > 0) found.push({ point, folder, diff });
+  }
+  return found;
+}
+
+/** The difference of two folder trees (either may be absent), with paths under `prefix`. */
+async function diffUnder(objects: ObjectReader, before: string | null, after: string | null, prefix: string): Promise<TreeDiff> {
+  const prefixed = (d: TreeDiff): TreeDiff => ({
+    added: d.added.map((c) => ({ ...c, path: `${prefix}/${c.path}` })),
+    modified: d.modified.map((c) => ({ ...c, path: `${prefix}/${c.path}` })),
+    deleted: d.deleted.map((c) => ({ ...c, path: `${prefix}/${c.path}` })),
+  });
+  if (after !== null) return prefixed(await diffTrees(objects, before, after));
+  // The folder is gone: everything it held was deleted.
+  const gone = await diffTrees(objects, null, before!);
+  return prefixed({ added: [], modified: [], deleted: gone.added.map((c) => ({ path: c.path, before: c.after })) });
+}
+
+/** A file some point holds that the workspace no longer has. */
+export interface DeletedFile {
+  /** In the workspace's folder names. */
+  readonly path: string;
+  /** The newest point that holds the file, and the file's path in it. */
+  readonly version: PointSummary;
+  readonly pointPath: string;
+  /** The point that recorded its deletion (the one after `version`). */
+  readonly deletedIn: PointSummary;
+  readonly size: number;
+}
+
+/**
+ * Files that a point holds and the workspace lacks, newest deletion first: the deletions between
+ * each listed point and the one before it, kept when the newer point does not hold the file again and
+ * it is missing on disk now.
+ */
+export async function deletedFiles(store: RecoveryStore, signal?: AbortSignal): Promise<DeletedFile[]> {
+  const points = await store.recovery.listRecoveryPoints();
+  const objects = await store.persistence.objects();
+  const roots = store.persistence.workspaceRoots;
+  const mappings = new MappingCache(objects, roots);
+  const seen = new Set<string>();
+  const found: DeletedFile[] = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    signal?.throwIfAborted();
+    const newer = points[i]!;
+    const older = points[i + 1]!;
+    if (newer.root === older.root) continue;
+    const olderMapping = await mappings.of(older);
+    if (!olderMapping) continue;
+    const diff = await diffTrees(objects, older.root, newer.root);
+    for (const change of diff.deleted) {
+      const path = toWorkspacePath(olderMapping, change.path);
+      if (path === undefined || seen.has(path)) continue;
+      seen.add(path);
+      const inNewer = await mappings.inPoint(newer, path);
+      if (inNewer !== undefined && (await lookupEntry(objects, newer.root, inNewer).catch(() => undefined))) continue;
+      const file = absolutePath(roots, path);
+      if (file === undefined || (await exists(file))) continue;
+      found.push({ path, version: older, pointPath: change.path, deletedIn: newer, size: change.before?.size ?? 0 });
+    }
+  }
+  return found;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.lstat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Each point's folder mapping onto the workspace, computed once (`undefined`: none of its folders is in the workspace). */
+class MappingCache {
+  private readonly cache = new Map<string, Promise<FolderMapping | undefined>>();
+
+  constructor(
+    private readonly objects: ObjectReader,
+    private readonly roots: Parameters<typeof mapFolders>[1],
+  ) {}
+
+  of(point: PointSummary): Promise<FolderMapping | undefined> {
+    let mapping = this.cache.get(point.id);
+    if (!mapping) {
+      mapping = mapPoint(this.objects, point, this.roots).then(
+        (m) => m.mapping,
+        () => undefined,
+      );
+      this.cache.set(point.id, mapping);
+    }
+    return mapping;
+  }
+
+  async inPoint(point: PointSummary, workspacePath: string): Promise<string | undefined> {
+    const mapping = await this.of(point);
+    return mapping && toPointFolderPath(mapping, workspacePath);
+  }
+}

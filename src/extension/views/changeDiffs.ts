@@ -1,0 +1,63 @@
+import * as vscode from 'vscode';
+import { pointIdTime, type FileChange, type TreeDiff } from '../../core';
+import type { WorkspaceFolders } from '../workspaceFolders';
+import { PointContentProvider } from './pointContentProvider';
+
+/** One side of a comparison: a point (by id), nothing (`undefined`: empty), or the current workspace files. */
+export type Side = string | undefined | 'workspace';
+
+/** One file of a multi-file diff: the resource it is named by, its two sides. */
+export type ChangeResource = [label: vscode.Uri, original: vscode.Uri | undefined, modified: vscode.Uri | undefined];
+
+/** "14:02" for a point, with seconds when `other` is in the same minute, with the date when on another day. */
+export function pointTime(id: string, other?: string): string {
+  const at = new Date(pointIdTime(id));
+  const options: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit' };
+  if (other) {
+    const them = new Date(pointIdTime(other));
+    if (Math.floor(at.getTime() / 60_000) === Math.floor(them.getTime() / 60_000)) options.second = '2-digit';
+    if (at.toDateString() !== them.toDateString()) Object.assign(options, { month: 'short', day: 'numeric' });
+  } else if (at.toDateString() !== new Date().toDateString()) Object.assign(options, { month: 'short', day: 'numeric' });
+  return at.toLocaleString(undefined, options);
+}
+
+/** "14:02 ↔ 14:05", "14:02 ↔ Current", "∅ ↔ 14:05" (nothing before). */
+export function sidesTitle(from: Side, to: Side): string {
+  const name = (side: Side, other: Side) => (side === 'workspace' ? 'Current' : side === undefined ? '\u2205' : pointTime(side, other === 'workspace' ? undefined : other));
+  return `${name(from, to)} \u2194 ${name(to, from)}`;
+}
+
+/** The document of a path on one side (`undefined` on that side: an empty document). */
+function sideUri(folders: WorkspaceFolders, side: Side, path: string): vscode.Uri {
+  if (side === 'workspace') return folders.toUri(path) ?? PointContentProvider.uri(path, undefined);
+  return PointContentProvider.uri(path, side);
+}
+
+/** The two documents of one changed file between `from` and `to` (a side without the file is empty). */
+export function changeUris(folders: WorkspaceFolders, from: Side, to: Side, change: FileChange): { original: vscode.Uri; modified: vscode.Uri } {
+  return {
+    original: change.before ? sideUri(folders, from, change.path) : PointContentProvider.uri(change.path, undefined),
+    modified: change.after ? sideUri(folders, to, change.path) : PointContentProvider.uri(change.path, undefined),
+  };
+}
+
+/** Opens one file's change in a diff editor, its title carrying the sides' times. */
+export async function openFileChange(folders: WorkspaceFolders, from: Side, to: Side, change: FileChange): Promise<{ original: vscode.Uri; modified: vscode.Uri; title: string }> {
+  const { original, modified } = changeUris(folders, from, to, change);
+  const name = folders.display(change.path).split('/').at(-1)!;
+  const when = to === 'workspace' ? 'now' : to === undefined ? '' : pointTime(to);
+  const title = !change.before ? `${name} (added ${when})` : !change.after ? `${name} (deleted ${when})` : `${name} (${sidesTitle(from, to)})`;
+  await vscode.commands.executeCommand('vscode.diff', original, modified, title, { preview: true });
+  return { original, modified, title };
+}
+
+/** Every file of a diff in VS Code's multi-file diff editor (`vscode.changes`); returns what it opened. */
+export async function openChanges(folders: WorkspaceFolders, title: string, from: Side, to: Side, diff: TreeDiff): Promise<{ title: string; resources: ChangeResource[] }> {
+  const changes = [...diff.modified, ...diff.added, ...diff.deleted].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const resources: ChangeResource[] = changes.map((change) => {
+    const { original, modified } = changeUris(folders, from, to, change);
+    return [folders.toUri(change.path) ?? modified, change.before ? original : undefined, change.after ? modified : undefined];
+  });
+  await vscode.commands.executeCommand('vscode.changes', title, resources);
+  return { title, resources };
+}

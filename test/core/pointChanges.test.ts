@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { after, describe, test } from 'node:test';
+import { changeTree } from '../../src/core/history/changeTree';
+import { comparisonPatch, deletedFiles, folderHistory, pointChange, pointChangePatch } from '../../src/core/history/pointChanges';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
+import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles, type FileSpec, type Sandbox } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+const run = promisify(execFile);
+const BINARY_1 = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0, 128, 127]);
+const BINARY_2 = Buffer.concat([Buffer.from([0, 9, 9]), Buffer.alloc(300, 7)]);
+
+const BEFORE: Record<string, FileSpec> = {
+  'src/app.ts': 'line 1\nline 2\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8\nline 9\n',
+  'src/lib/util.ts': 'export const util = 1;\n',
+  'src/old-name.ts': 'export const moved = true;\n',
+  'docs/gone.md': '# gone\n',
+  'no-newline.txt': 'no newline at the end',
+  'crlf.txt': 'one\r\ntwo\r\n',
+  'bom.txt': '\uFEFFwith a byte order mark\n',
+  'bin/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o644 },
+  'data/blob.bin': BINARY_1,
+  'data/old.bin': BINARY_2,
+  'empty.txt': '',
+};
+
+const AFTER_CHANGES: Record<string, FileSpec | null> = {
+  'src/app.ts': 'line 1\nline 2 changed\nline 3\nline 4\nline 5\nline 6\nline 7\nline 8 changed\nline 9\nline 10\n',
+  'src/old-name.ts': null,
+  'src/new-name.ts': 'export const moved = true;\n',
+  'src/added.ts': 'export const added = 1;\n',
+  'docs/gone.md': null,
+  'no-newline.txt': 'no newline at the end, still',
+  'crlf.txt': 'one\r\ntwo\r\nthree\r\n',
+  'bom.txt': '\uFEFFwith a byte order mark, changed\n',
+  'bin/run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 },
+  'data/blob.bin': Buffer.concat([BINARY_1, Buffer.from([1, 2, 3])]),
+  'data/old.bin': null,
+  'data/new.bin': Buffer.from([0, 0, 0, 42]),
+  'new-empty.txt': '',
+};
+
+interface TwoPoints {
+  sb: Sandbox;
+  store: RecoveryStore;
+  first: string;
+  second: string;
+}
+
+async function twoPoints(): Promise<TwoPoints> {
+  const sb = await makeSandbox();
+  await writeFiles(sb.ws, BEFORE);
+  const store = await openStore(sb);
+  const first = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!.id;
+  await writeFiles(sb.ws, AFTER_CHANGES);
+  const second = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!.id;
+  return { sb, store, first, second };
+}
+
+/** A git repository holding the files as they were before, committed. */
+async function repoOfBefore(sb: Sandbox): Promise<string> {
+  const repo = path.join(sb.root, `repo-${Math.random().toString(16).slice(2)}`);
+  await fs.mkdir(repo);
+  await writeFiles(repo, BEFORE);
+  const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo });
+  await git('init', '-q');
+  await git('add', '-A');
+  await git('commit', '-q', '-m', 'before');
+  return repo;
+}
+
+async function gitApply(repo: string, patch: string, ...args: string[]): Promise<void> {
+  const file = path.join(repo, '..', `${path.basename(repo)}.patch`);
+  await fs.writeFile(file, patch);
+  await run('git', ['apply', ...args, file], { cwd: repo });
+}
+
+async function modes(dir: string, rel: string): Promise<number> {
+  return (await fs.stat(path.join(dir, rel))).mode & 0o777;
+}
+
+const notGit = (rel: string) => rel === '.git' || rel.startsWith('.git/');
+
+/** Files only (git leaves no empty folders behind; a deletion by hand does). */
+async function filesIn(dir: string, skip: (rel: string) => boolean = notGit): Promise<Record<string, string>> {
+  return Object.fromEntries(Object.entries(await readFiles(dir, { skip })).filter(([, what]) => what !== 'dir'));
+}
+
+describe('a point\'s change as a patch', () => {
+  test('git apply of the patch (with --binary bytes) turns the files before into the files after, byte for byte: edits, added, deleted, renamed as delete + add, binary, mode, no final newline, CRLF, BOM, empty', async () => {
+    const { sb, store, second } = await twoPoints();
+    const patch = await pointChangePatch(store, second, { binary: true });
+    assert.match(patch, /^diff --git a\/src\/app\.ts b\/src\/app\.ts$/m, 'paths are inside the workspace folder (no folder name)');
+    assert.match(patch, /^deleted file mode 100644\n/m);
+    assert.match(patch, /^new file mode 100644\n/m);
+    assert.match(patch, /^old mode 100644\nnew mode 100755$/m);
+    assert.match(patch, /^GIT binary patch$/m);
+    const repo = await repoOfBefore(sb);
+    await gitApply(repo, patch);
+    assert.deepEqual(await filesIn(repo), await filesIn(sb.ws));
+    for (const rel of ['data/blob.bin', 'data/new.bin', 'crlf.txt', 'bom.txt', 'no-newline.txt']) {
+      assert.ok((await fs.readFile(path.join(repo, rel))).equals(await fs.readFile(path.join(sb.ws, rel))), `${rel} has the same bytes`);
+    }
+    await assert.rejects(fs.stat(path.join(repo, 'data/old.bin')), 'the deleted binary file is gone');
+    assert.equal(await modes(repo, 'bin/run.sh'), 0o755, 'the executable bit came with the patch');
+  });
+
+  test('without --binary, binary files are noted as git does, and the text files apply on their own', async () => {
+    const { sb, store, second } = await twoPoints();
+    const patch = await pointChangePatch(store, second);
+    assert.match(patch, /^Binary files a\/data\/blob\.bin and b\/data\/blob\.bin differ$/m);
+    assert.match(patch, /^Binary files \/dev\/null and b\/data\/new\.bin differ$/m);
+    assert.match(patch, /^Binary files a\/data\/old\.bin and \/dev\/null differ$/m);
+    assert.doesNotMatch(patch, /GIT binary patch/);
+    const repo = await repoOfBefore(sb);
+    await gitApply(repo, patch, '--exclude=data/*');
+    const withoutData = (rel: string) => notGit(rel) || rel.startsWith('data');
+    assert.deepEqual(await filesIn(repo, withoutData), await filesIn(sb.ws, withoutData));
+  });
+
+  test('a two-point comparison and a point against the current files make the same patch as the change between them', async () => {
+    const { sb, store, first, second } = await twoPoints();
+    const between = await comparisonPatch(store, first, second, { binary: true });
+    assert.equal(between, await pointChangePatch(store, second, { binary: true }));
+    const againstNow = await comparisonPatch(store, first, undefined, { binary: true });
+    assert.equal(againstNow, between, 'the workspace is as the second point holds it');
+    await writeFiles(sb.ws, { 'src/app.ts': 'rewritten since\n' });
+    const moved = await comparisonPatch(store, first, undefined, { binary: true });
+    const repo = await repoOfBefore(sb);
+    await gitApply(repo, moved);
+    assert.equal(await fs.readFile(path.join(repo, 'src/app.ts'), 'utf8'), 'rewritten since\n');
+    assert.equal(await comparisonPatch(store, second, second), '', 'no differences: an empty patch');
+  });
+
+  test('a point of two folders keeps the folder names in its paths', async () => {
+    const sb = await makeSandbox();
+    const other = path.join(sb.root, 'other');
+    await fs.mkdir(other);
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    await writeFiles(other, { 'b.txt': 'b\n' });
+    const store = await openStore(sb, { roots: [{ name: 'ws', path: sb.ws }, { name: 'other', path: other }] });
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    await writeFiles(other, { 'b.txt': 'b2\n' });
+    const point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    assert.match(await pointChangePatch(store, point.id), /^diff --git a\/other\/b\.txt b\/other\/b\.txt$/m);
+  });
+});
+
+describe('what changed in a point', () => {
+  test('a point\'s change is against its parent; the first point\'s is everything added', async () => {
+    const { store, first, second } = await twoPoints();
+    const change = await pointChange(store, second);
+    assert.equal(change.parent?.id, first);
+    assert.deepEqual(change.diff.deleted.map((c) => c.path), ['ws/data/old.bin', 'ws/docs/gone.md', 'ws/src/old-name.ts']);
+    assert.ok(change.diff.added.some((c) => c.path === 'ws/src/new-name.ts'));
+    const initial = await pointChange(store, first);
+    assert.equal(initial.parent, undefined);
+    assert.equal(initial.diff.added.length, Object.keys(BEFORE).length);
+  });
+
+  test('changed files as folders: single-child chains compressed, folders first, counts of every file below', () => {
+    const paths = ['ws/src/core/history/a.ts', 'ws/src/core/history/b.ts', 'ws/src/core/x.ts', 'ws/README.md', 'ws/test/deep/er/t.ts'];
+    const top = changeTree(paths, (p) => p);
+    assert.equal(top.fileCount, 5);
+    const ws = top.folders[0]!;
+    assert.equal(ws.label, 'ws');
+    const shape = (folder: ReturnType<typeof changeTree<string>>): unknown => ({
+      label: folder.label,
+      path: folder.path,
+      count: folder.fileCount,
+      folders: folder.folders.map(shape),
+      files: folder.files.map((f) => f.name),
+    });
+    assert.deepEqual(shape(ws), {
+      label: 'ws',
+      path: 'ws',
+      count: 5,
+      folders: [
+        { label: 'src/core', path: 'ws/src/core', count: 3, folders: [{ label: 'history', path: 'ws/src/core/history', count: 2, folders: [], files: ['a.ts', 'b.ts'] }], files: ['x.ts'] },
+        { label: 'test/deep/er', path: 'ws/test/deep/er', count: 1, folders: [], files: ['t.ts'] },
+      ],
+      files: ['README.md'],
+    });
+  });
+
+  test('700 files in a first point are folders, not a flat list', () => {
+    const paths = Array.from({ length: 700 }, (_, i) => `ws/pkg${i % 7}/mod${i % 10}/file${i}.ts`);
+    const ws = changeTree(paths, (p) => p).folders[0]!;
+    assert.equal(ws.files.length, 0);
+    assert.equal(ws.folders.length, 7);
+    assert.equal(ws.fileCount, 700);
+    assert.equal(ws.folders[0]!.folders.length, 10);
+  });
+});
+
+describe('folders and deleted files', () => {
+  test('a folder\'s history: the points that changed something under it, with only those changes', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/a.ts': 'a\n', 'docs/d.md': 'd\n' });
+    const store = await openStore(sb);
+    const p1 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await writeFiles(sb.ws, { 'docs/d.md': 'd2\n' });
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    await writeFiles(sb.ws, { 'src/a.ts': 'a2\n', 'src/b.ts': 'b\n', 'docs/d.md': 'd3\n' });
+    const p3 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await writeFiles(sb.ws, { src: null });
+    const p4 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    const history = await folderHistory(store, 'ws/src');
+    assert.deepEqual(history.map((h) => h.point.id), [p4.id, p3.id, p1.id]);
+    assert.deepEqual(history[0]!.diff.deleted.map((c) => c.path), ['ws/src/a.ts', 'ws/src/b.ts'], 'the folder deleted: every file in it');
+    assert.deepEqual([history[1]!.diff.added.map((c) => c.path), history[1]!.diff.modified.map((c) => c.path)], [['ws/src/b.ts'], ['ws/src/a.ts']], 'docs/ left out');
+    assert.deepEqual(history[2]!.diff.added.map((c) => c.path), ['ws/src/a.ts']);
+    assert.deepEqual(await folderHistory(store, 'ws/nothing-here'), []);
+  });
+
+  test('deleted files: what a point holds and the workspace lacks, newest deletion first, with the version to restore', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n', 'keep.txt': 'k\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    await writeFiles(sb.ws, { 'a.txt': null, 'c.txt': null });
+    const p2 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await writeFiles(sb.ws, { 'b.txt': 'b changed\n' });
+    const p3 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await writeFiles(sb.ws, { 'b.txt': null, 'c.txt': 'c is back\n' });
+    const p4 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    const found = await deletedFiles(store);
+    assert.deepEqual(
+      found.map((f) => [f.path, f.version.id, f.deletedIn.id]),
+      [
+        ['ws/b.txt', p3.id, p4.id],
+        ['ws/a.txt', p2.parentId, p2.id],
+      ],
+      'c.txt is in the workspace again; keep.txt was never deleted',
+    );
+    await fs.writeFile(path.join(sb.ws, 'a.txt'), 'made again by hand\n');
+    assert.deepEqual((await deletedFiles(store)).map((f) => f.path), ['ws/b.txt'], 'a file on disk again is no longer listed');
+    const restored = await store.recovery.restore(found[0]!.version.id, { paths: [found[0]!.pointPath] });
+    assert.equal(await fs.readFile(path.join(sb.ws, 'b.txt'), 'utf8'), 'b changed\n');
+    assert.deepEqual(restored.outcome.removed, [], 'restoring one deleted file removes nothing');
+  });
+});

@@ -1,0 +1,211 @@
+// What changed in a point, any two points, folders and deleted files, and patches: through the real
+// commands, tree and editors.
+/// <reference types="mocha" />
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { ChangeResource } from '../../../src/extension/views/changeDiffs';
+import {
+  assertPromptsUsed,
+  changedFileRows,
+  createPoint,
+  fileNode,
+  fixtureText,
+  getApi,
+  labelText,
+  listPoints,
+  pointNode,
+  pointPath,
+  readFile,
+  resetAll,
+  run,
+  settle,
+  treeChildren,
+  setSetting,
+  waitFor,
+  writeFile,
+  wsFile,
+  wsUri,
+  type Api,
+  type PointSummary,
+} from './helpers';
+
+async function text(uri: vscode.Uri | undefined): Promise<string | undefined> {
+  return uri ? (await vscode.workspace.openTextDocument(uri)).getText() : undefined;
+}
+
+type Opened = { title: string; resources: ChangeResource[] };
+
+suite('what changed in a point', () => {
+  let api: Api;
+  suiteSetup(async () => {
+    api = await getApi();
+  });
+  setup(() => resetAll(api));
+  teardown(() => assertPromptsUsed(api));
+
+  /** A point (made by hand, automatic points off) that modifies greeting.ts, adds lib/deep/new.ts and deletes farewell.ts. */
+  async function changedPoint(): Promise<PointSummary> {
+    await setSetting('automatic.enabled', false);
+    writeFile('src/greeting.ts', 'export const greeting = "changed";\n');
+    writeFile('src/lib/deep/new.ts', 'export const n = 1;\n');
+    fs.rmSync(wsFile('src/farewell.ts'));
+    const point = await createPoint(api);
+    assert.deepEqual(point.changes, { added: 1, modified: 1, deleted: 1 });
+    await api.model!.refresh();
+    return point;
+  }
+
+  test('Open Changes on a point opens every changed file in the multi-file diff editor: parent\'s version \u2194 the point\'s, empty for added and deleted sides', async () => {
+    const point = await changedPoint();
+    const opened = await run<Opened>('openPointChanges', await pointNode(api, point.id));
+    assert.ok(opened, 'the command opened something');
+    const byPath = new Map(opened.resources.map((r) => [r[0].fsPath, r]));
+    assert.deepEqual([...byPath.keys()].sort(), [wsFile('src/farewell.ts'), wsFile('src/greeting.ts'), wsFile('src/lib/deep/new.ts')].sort());
+    const [, greetingBefore, greetingAfter] = byPath.get(wsFile('src/greeting.ts'))!;
+    assert.equal(greetingBefore?.query, point.parentId);
+    assert.equal(await text(greetingBefore), fixtureText('src/greeting.ts'));
+    assert.equal(greetingAfter?.query, point.id);
+    assert.equal(await text(greetingAfter), 'export const greeting = "changed";\n');
+    const [, addedBefore, addedAfter] = byPath.get(wsFile('src/lib/deep/new.ts'))!;
+    assert.equal(addedBefore, undefined, 'an added file has no left side');
+    assert.equal(await text(addedAfter), 'export const n = 1;\n');
+    const [, deletedBefore, deletedAfter] = byPath.get(wsFile('src/farewell.ts'))!;
+    assert.equal(await text(deletedBefore), fixtureText('src/farewell.ts'));
+    assert.equal(deletedAfter, undefined, 'a deleted file has no right side');
+    const tab = await waitFor('the multi-file diff tab', () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label.startsWith(opened.title))).catch((error: Error) => {
+      throw new Error(`${error.message}; tabs: ${vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => `${t.label} [${t.input?.constructor.name}]`)).join(' | ')}; wanted ${opened.title}`);
+    });
+    assert.ok(!(tab.input instanceof vscode.TabInputTextDiff) && !(tab.input instanceof vscode.TabInputText), 'a multi-file diff editor, not a single diff or text editor');
+    assert.equal(tab.label, `${opened.title} (3 files)`, 'VS Code adds the file count to the title');
+    assert.match(opened.title, /\u2194/);
+  });
+
+  test('the point\'s changed files as folders, single-child chains compressed, with counts; "All files" browses every file the point holds, read-only', async () => {
+    const point = await changedPoint();
+    const top = await treeChildren(api, await pointNode(api, point.id));
+    assert.deepEqual(top.map((r) => [labelText(r.item), r.item.description]), [['src', '3 files'], ['All files', `${point.fileCount} files`]]);
+    const src = await treeChildren(api, top[0]!.node);
+    assert.deepEqual(src.map((r) => [labelText(r.item), r.item.description ?? '', r.item.contextValue]), [
+      ['lib/deep', '1 file', 'changedFolder'],
+      ['farewell.ts', '', 'file.deleted'],
+      ['greeting.ts', '', 'file.modified'],
+    ]);
+    assert.deepEqual((await changedFileRows(api, top[0]!.node)).map((r) => labelText(r.item)).sort(), ['farewell.ts', 'greeting.ts', 'new.ts']);
+
+    const everything: string[] = [];
+    const walk = async (node: (typeof top)[number]['node']) => {
+      for (const child of await treeChildren(api, node)) {
+        if (child.item.contextValue === 'storedFolder') await walk(child.node);
+        else if (child.item.contextValue === 'storedFile') everything.push(decodeURIComponent(child.item.resourceUri!.path).slice(1));
+      }
+    };
+    await walk(top[1]!.node);
+    assert.equal(everything.length, point.fileCount, 'every file the point holds');
+    assert.ok(everything.includes(pointPath('src/lib/deep/new.ts')));
+    assert.ok(!everything.includes(pointPath('src/farewell.ts')), 'not the file it deleted');
+    const readme = (await treeChildren(api, top[1]!.node)).find((r) => labelText(r.item) === 'README.md')!;
+    await vscode.commands.executeCommand(readme.item.command!.command, ...(readme.item.command!.arguments ?? []));
+    const editor = await waitFor('the read-only document', () => (vscode.window.activeTextEditor?.document.uri.scheme === 'recovery-point' ? vscode.window.activeTextEditor : undefined));
+    assert.equal(editor.document.getText(), fixtureText('README.md'));
+    assert.equal(editor.document.uri.query, point.id);
+  });
+
+  test('Compare Recovery Points\u2026: two points (older on the left), from the palette and from a point\'s row', async () => {
+    const point = await changedPoint();
+    const baseline = (await listPoints(api)).find((p) => p.summary === 'Test baseline')!;
+    api.prompts.answerNext({ pick: point.summary }, { pick: 'Test baseline' });
+    const two = await run<Opened>('comparePoints');
+    assert.equal(two.resources.length, 3);
+    const greeting = two.resources.find((r) => r[0].fsPath === wsFile('src/greeting.ts'))!;
+    assert.equal(greeting[1]?.query, baseline.id, 'the older point is on the left');
+    assert.equal(greeting[2]?.query, point.id);
+    api.prompts.answerNext({ pick: 'Test baseline' });
+    const fromRow = await run<Opened>('comparePoints', await pointNode(api, point.id));
+    assert.deepEqual(fromRow.resources.map((r) => [r[1]?.query, r[2]?.query]), two.resources.map((r) => [r[1]?.query, r[2]?.query]), 'from a point\'s row: that point, and the one picked');
+
+  });
+
+  test('Compare Recovery Points\u2026 with the current files: the point\'s version \u2194 the file on disk', async () => {
+    const point = await changedPoint();
+    writeFile('src/notes.txt', 'notes now\n');
+    await settle(api);
+    api.prompts.answerNext({ pick: point.summary }, { pick: 'Current files' });
+    const now = await run<Opened>('comparePoints');
+    assert.deepEqual(now.resources.map((r) => r[0].fsPath), [wsFile('src/notes.txt')]);
+    const [, before, after] = now.resources[0]!;
+    assert.equal(await text(before), fixtureText('src/notes.txt'));
+    assert.equal(after?.scheme, 'file', 'the right side is the file itself');
+    assert.equal(await text(after), 'notes now\n');
+  });
+
+  test('the restore button of a row that shows a file deleted brings it back (the version before), and Undo deletes it again', async () => {
+    const point = await changedPoint();
+    assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);
+    const result = await run<{ safetyPointId: string } | undefined>('restoreFile', await fileNode(api, point.id, 'src/farewell.ts'));
+    assert.ok(result, 'a restore ran (not "already matches")');
+    assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));
+    assert.equal(readFile('src/greeting.ts'), 'export const greeting = "changed";\n', 'nothing else changed');
+    assert.equal(fs.existsSync(wsFile('src/lib/deep/new.ts')), true);
+    assert.ok((await listPoints(api)).some((p) => p.id === result.safetyPointId), 'a safety point was made first');
+    await run('undoRestore');
+    assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false, 'undo deletes it again');
+    assert.equal(readFile('src/greeting.ts'), 'export const greeting = "changed";\n');
+  });
+
+  test('Restore Deleted File\u2026 lists files a point holds and the workspace lacks, newest deletion first, and restores the ticked ones', async () => {
+    await changedPoint();
+    fs.rmSync(wsFile('src/notes.txt'));
+    await createPoint(api);
+    api.prompts.answerNext({ pickMany: ['farewell.ts'] });
+    await run('restoreDeleted');
+    const offered = api.prompts.history.at(-1)!;
+    assert.deepEqual(offered.choices, ['src/notes.txt', 'src/farewell.ts'], 'newest deletion first');
+    assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));
+    assert.equal(fs.existsSync(wsFile('src/notes.txt')), false, 'the file left unticked stays deleted');
+  });
+
+  test('Show Folder History lists the points that changed the folder and opens one as a multi-file diff; Restore Folder\u2026 restores only that folder, undoably', async () => {
+    const point = await changedPoint();
+    api.prompts.answerNext({ pick: point.summary });
+    const opened = await run<Opened>('showFolderHistory', vscode.Uri.file(wsFile('src/lib')));
+    const offered = api.prompts.history.at(-1)!;
+    assert.equal(offered.choices.length, 1, `only the point that changed src/lib: ${offered.choices.join(' | ')}`);
+    assert.deepEqual(opened.resources.map((r) => r[0].fsPath), [wsFile('src/lib/deep/new.ts')]);
+
+    writeFile('README.md', 'readme changed outside src\n');
+    writeFile('src/greeting.ts', 'greeting changed again\n');
+    await settle(api);
+    const baseline = (await listPoints(api)).find((p) => p.summary === 'Test baseline')!;
+    api.prompts.answerNext({ pick: 'Test baseline' }, { pickMany: 'all' });
+    await run('restoreFolder', wsUri('src'));
+    assert.equal(readFile('src/greeting.ts'), fixtureText('src/greeting.ts'));
+    assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));
+    assert.equal(fs.existsSync(wsFile('src/lib/deep/new.ts')), false, 'a file the folder did not have then is removed (kept in the safety point)');
+    assert.equal(readFile('README.md'), 'readme changed outside src\n', 'nothing outside the folder is touched');
+    const state = await api.store!.state.syncState();
+    assert.equal(state.lastRestore?.restoredPointId, baseline.id);
+    assert.deepEqual(state.lastRestore?.paths, [pointPath('src')]);
+    await run('undoRestore');
+    assert.equal(readFile('src/greeting.ts'), 'greeting changed again\n');
+    assert.equal(readFile('src/lib/deep/new.ts'), 'export const n = 1;\n');
+  });
+
+  test('Copy as Patch puts the point\'s change on the clipboard; Save as Patch\u2026 writes a two-point comparison to the chosen file', async () => {
+    const point = await changedPoint();
+    const patch = await run<string>('copyPatch', await pointNode(api, point.id));
+    assert.equal(await vscode.env.clipboard.readText(), patch);
+    assert.match(patch, /^diff --git a\/src\/greeting\.ts b\/src\/greeting\.ts$/m);
+    assert.match(patch, /^\+export const greeting = "changed";$/m);
+    assert.match(patch, /^deleted file mode 100644$/m);
+    assert.match(patch, /^new file mode 100644\n--- \/dev\/null\n\+\+\+ b\/src\/lib\/deep\/new\.ts$/m);
+
+    const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rp-patch-')), 'change.patch');
+    api.prompts.answerNext({ pick: 'Test baseline' }, { pick: point.summary }, { file: target });
+    assert.equal(await run('savePatch'), target);
+    assert.equal(fs.readFileSync(target, 'utf8'), patch, 'baseline \u2192 point is the point\'s own change');
+    fs.rmSync(path.dirname(target), { recursive: true });
+  });
+});
