@@ -92,6 +92,7 @@ Commands:
   export --out FILE [--points ID…|--since TIME]  write points and their files to one bundle file
   import FILE                                  merge a bundle's points into the store (checked first)
   adopt [--from STORE]                         continue the history of this folder before it was moved
+  mcp                                          serve the store to AI agents over the Model Context Protocol (stdio)
 
 Options:
   --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)
