@@ -7,6 +7,7 @@ import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { transferCommands } from './commands/transferCommands';
 import { Configuration } from './configuration';
+import { registerLanguageModelTools } from './languageModelTools';
 import { Log } from './log';
 import { PointsModel } from './pointsModel';
 import { Prompts } from './prompts';
@@ -35,6 +36,8 @@ export interface RecoveryPointsApi {
   readonly activationMs: number | undefined;
   /** The offer to continue the history of a moved folder (made at start-up when the folder has none). */
   readonly movedHistory: MovedHistory | undefined;
+  /** The language-model tools by name (what `vscode.lm.invokeTool` calls; tests call `prepareInvocation` through it). */
+  readonly languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
 }
 
 const TICK_MS = 60_000;
@@ -48,6 +51,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   tree: PointsTreeProvider | undefined;
   view: vscode.TreeView<unknown> | undefined;
   movedHistory: MovedHistory | undefined;
+  languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
   statusBar: RecoveryStatusBar | undefined;
   readonly prompts = new Prompts();
   private session: SessionTracker | undefined;
@@ -96,6 +100,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
+      const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log });
+      this.own(lmTools.registration);
+      this.languageModelTools = lmTools.tools;
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, log, this.prompts));
 
       const updateView = () => {

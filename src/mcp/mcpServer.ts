@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeCause, StateError, type Logger, type RecoveryStore } from '../core';
 import { agentChanges, agentPoint, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentPointPaths, listAgentPoints } from '../core/agentTools/agentQueries';
-import { AGENT_TOOLS, type AgentToolSpec } from '../core/agentTools/toolCatalog';
+import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
 import { plural } from '../core/format';
 import { version } from '../../package.json';
 
@@ -60,7 +60,7 @@ function register<S extends AgentToolSpec>(server: McpServer, logger: Logger, sp
     spec.mcpName,
     {
       title: spec.title,
-      description: spec.description,
+      description: toolDescription(spec, 'mcp'),
       inputSchema: spec.input,
       annotations: { title: spec.title, readOnlyHint: spec.readOnly, destructiveHint: spec.destructive, idempotentHint: spec.readOnly, openWorldHint: false },
     },

@@ -6,7 +6,7 @@ export interface AgentToolSpec {
   readonly mcpName: string;
   readonly lmName: string;
   readonly title: string;
-  /** What the model reads to decide when to call the tool and what it will touch. */
+  /** What the model reads to decide when to call the tool and what it will touch; `{toolKey}` names another tool (see `toolDescription`). */
   readonly description: string;
   readonly input: z.ZodObject;
   /** Reads only. */
@@ -15,7 +15,7 @@ export interface AgentToolSpec {
   readonly destructive: boolean;
 }
 
-const UNDOABLE = 'Every restore first makes a safety point of the current files, so it can always be undone with undo_restore (recoveryPoints_undoRestore in VS Code).';
+const UNDOABLE = 'Every restore first makes a safety point of the current files, so it can always be undone with {undoRestore}.';
 const UNTOUCHED = 'It writes only inside the workspace, and never touches files that recovery points do not track (ignored, excluded, untracked or secret files).';
 
 export const AGENT_TOOLS = {
@@ -54,7 +54,7 @@ export const AGENT_TOOLS = {
     lmName: 'recoveryPoints_previewRestore',
     title: 'Preview a restore',
     description:
-      'Shows what restoring a recovery point would do, without changing anything: the files it would create, overwrite and delete. Give paths to preview restoring only some files or folders, or one file. Call this before restore_point to see what it will touch.',
+      'Shows what restoring a recovery point would do, without changing anything: the files it would create, overwrite and delete. Give paths to preview restoring only some files or folders, or one file. Call this before {restorePoint} to see what it will touch.',
     input: restoreInput,
     readOnly: true,
     destructive: false,
@@ -63,7 +63,7 @@ export const AGENT_TOOLS = {
     mcpName: 'restore_point',
     lmName: 'recoveryPoints_restorePoint',
     title: 'Restore a recovery point',
-    description: `Restores the workspace files to a recovery point: the whole point, or only the given files or folders. It overwrites files that differ, re-creates files the point has, and deletes tracked files the point did not have (preview_restore lists them first). ${UNDOABLE} ${UNTOUCHED} Returns the safety point's id and the files written and deleted.`,
+    description: `Restores the workspace files to a recovery point: the whole point, or only the given files or folders. It overwrites files that differ, re-creates files the point has, and deletes tracked files the point did not have ({previewRestore} lists them first). ${UNDOABLE} ${UNTOUCHED} Returns the safety point's id and the files written and deleted.`,
     input: restoreInput,
     readOnly: false,
     destructive: true,
@@ -80,3 +80,12 @@ export const AGENT_TOOLS = {
 } as const satisfies Record<string, AgentToolSpec>;
 
 export type AgentToolKey = keyof typeof AGENT_TOOLS;
+
+/** The tool's description for one kind of client, other tools named as that client names them. */
+export function toolDescription(spec: AgentToolSpec, client: 'mcp' | 'lm'): string {
+  return spec.description.replace(/\{(\w+)\}/g, (_match, key: string) => {
+    const other = (AGENT_TOOLS as Record<string, AgentToolSpec>)[key];
+    if (!other) throw new Error(`No agent tool "${key}"`);
+    return client === 'mcp' ? other.mcpName : other.lmName;
+  });
+}
