@@ -108,6 +108,7 @@ Commands:
                                                search every version of every file in the store (--json: one object a line)
   log PATH                                     a file's distinct versions, newest first (renames followed)
   cat ID PATH                                  a point's version of a file, byte for byte, to standard output
+  mcp                                          serve the store to AI agents over the Model Context Protocol (stdio)
 
 Options:
   --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)

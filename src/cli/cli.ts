@@ -4,6 +4,7 @@ import { checkStorePlacement, describeCause, MAX_LABEL_LENGTH, RecoveryStore, St
 import { InputError, parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { COMMANDS, type Output } from './commands';
 import { HISTORY_COMMANDS } from './historyCommands';
+import { MCP_COMMANDS } from './mcpCommand';
 import { findExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
 import { SEARCH_COMMANDS } from './searchCommand';
@@ -21,7 +22,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return args.command || args.help ? 0 : 2;
   }
-  const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command] ?? SEARCH_COMMANDS[args.command] ?? HISTORY_COMMANDS[args.command];
+  const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command] ?? SEARCH_COMMANDS[args.command] ?? HISTORY_COMMANDS[args.command] ?? MCP_COMMANDS[args.command];
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
   if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? plural(min, 'argument') : `${min} to ${max} arguments`}`);
@@ -60,7 +61,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let store: RecoveryStore | undefined;
   try {
     const roots = rootsFor(workspaces);
-    store = await RecoveryStore.open({ storeDir, roots, actor: `cli:${process.pid}`, logger });
+    store = await RecoveryStore.open({ storeDir, roots, actor: `${args.command === 'mcp' ? 'mcp' : 'cli'}:${process.pid}`, logger });
     // The editor names folders as VS Code does (a .code-workspace may rename them): use the names the newest point gave these paths.
     const named = adoptPointNames(roots, (await store.persistence.listSnapshots())[0]?.roots ?? []);
     if (named) store.persistence.configure({ roots: named });

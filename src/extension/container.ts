@@ -9,6 +9,7 @@ import { recoveryCommands } from './commands/recoveryCommands';
 import { searchCommands } from './commands/searchCommands';
 import { transferCommands } from './commands/transferCommands';
 import { Configuration } from './configuration';
+import { registerLanguageModelTools } from './languageModelTools';
 import { Log } from './log';
 import { PointsModel } from './pointsModel';
 import { Prompts } from './prompts';
@@ -43,6 +44,8 @@ export interface RecoveryPointsApi {
   readonly movedHistory: MovedHistory | undefined;
   /** The File History view's data (the versions of the active editor's file). */
   readonly fileHistory: FileHistoryProvider | undefined;
+  /** The language-model tools by name (what `vscode.lm.invokeTool` calls; tests call `prepareInvocation` through it). */
+  readonly languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
 }
 
 const TICK_MS = 60_000;
@@ -57,6 +60,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   view: vscode.TreeView<unknown> | undefined;
   movedHistory: MovedHistory | undefined;
   fileHistory: FileHistoryProvider | undefined;
+  languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
   statusBar: RecoveryStatusBar | undefined;
   readonly prompts = new Prompts();
   private session: SessionTracker | undefined;
@@ -113,6 +117,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       fileHistory.attach(this.own(vscode.window.createTreeView('recoveryPoints.fileHistory', { treeDataProvider: fileHistory })));
       commands.register(historyCommands({ store, folders, history: fileHistory, restore, prompts: this.prompts }));
       commands.register(pointChangeCommands({ store, model, folders, restore, prompts: this.prompts }));
+      const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log });
+      this.own(lmTools.registration);
+      this.languageModelTools = lmTools.tools;
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {

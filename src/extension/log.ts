@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Logger } from '../core';
 
-export type LogArea = 'store' | 'capture' | 'restore' | 'view' | 'session' | 'command' | 'activation' | 'transfer';
+export type LogArea = 'store' | 'capture' | 'restore' | 'view' | 'session' | 'command' | 'activation' | 'transfer' | 'agent';
 
 /** The one output channel, "Recovery Points", with messages tagged by area. */
 export class Log implements vscode.Disposable {

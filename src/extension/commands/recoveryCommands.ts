@@ -133,13 +133,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       return openFileChange(s.folders, arg.point.parentId ?? undefined, arg.point.id, arg.change);
     },
 
-    'recoveryPoints.undoRestore': async () => {
-      const state = await s.store.state.syncState();
-      if (!state.lastRestore) throw new UserFacingError('There is no restore to undo.');
-      const point = s.model.find(state.lastRestore.safetyPointId) ?? (await s.store.recovery.listRecoveryPoints()).find((p) => p.id === state.lastRestore!.safetyPointId);
-      if (!point) throw new UserFacingError('The safety point of the last restore no longer exists.');
-      return s.restore.run({ point, paths: state.lastRestore.paths ?? undefined, isUndo: true, undoOf: state.lastRestore.restoredPointId });
-    },
+    'recoveryPoints.undoRestore': async () => s.restore.undoLast(),
 
     'recoveryPoints.label': async (arg?: unknown) => {
       const point = await pointFromArgOrPick(s.prompts, s.model, arg, 'Label which recovery point?');

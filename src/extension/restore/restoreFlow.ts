@@ -108,6 +108,16 @@ export class RestoreFlow {
     return result;
   }
 
+  /** Undoes the last restore (the person's or an agent's): restores its safety point over the same paths. */
+  async undoLast(): Promise<RestoreResult | undefined> {
+    const state = await this.store.state.syncState();
+    if (!state.lastRestore) throw new UserFacingError('There is no restore to undo.');
+    const last = state.lastRestore;
+    const point = this.model.find(last.safetyPointId) ?? (await this.store.recovery.listRecoveryPoints()).find((p) => p.id === last.safetyPointId);
+    if (!point) throw new UserFacingError('The safety point of the last restore no longer exists.');
+    return this.run({ point, paths: last.paths ?? undefined, isUndo: true, undoOf: last.restoredPointId });
+  }
+
   private async review(plan: RestorePreview, point: PointSummary): Promise<string[] | undefined> {
     type Item = vscode.QuickPickItem & { path: string };
     const item = (path: string, icon: string, what: string): Item => ({ label: `$(${icon}) ${this.folders.display(path)}`, description: what, path, picked: true });

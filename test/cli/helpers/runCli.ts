@@ -1,16 +1,26 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { exists, makeSandbox } from '../../core/helpers/storeFixtures';
 
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
 
-/** The tests run the built tool (`npm run build`); this builds it if it is missing. */
+/** The tests run the built tool (`npm run build`); this builds it if it is missing or older than a source file. */
 export async function ensureBuilt(): Promise<void> {
-  if (await exists(CLI)) return;
+  if ((await exists(CLI)) && (await fs.stat(CLI)).mtimeMs >= (await newestSource(path.join(REPO, 'src')))) return;
   const esbuild = await import('esbuild');
   await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
+}
+
+/** When a file under `dir` was last changed (ms). */
+async function newestSource(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) newest = Math.max(newest, (await fs.stat(path.join(entry.parentPath, entry.name))).mtimeMs);
+  }
+  return newest;
 }
 
 export interface Run {

@@ -1,0 +1,23 @@
+import type { Logger, RecoveryStore } from '../core';
+import type { ParsedArgs } from './args';
+import type { Output } from './commands';
+import { escapeForTerminal } from './terminalText';
+
+/** Everything the MCP server logs goes to standard error: standard output carries only the protocol. */
+const stderrLogger: Logger = {
+  debug: () => undefined,
+  info: (message) => process.stderr.write(`recovery-points mcp: ${escapeForTerminal(message)}\n`),
+  warn: (message) => process.stderr.write(`recovery-points mcp: warning: ${escapeForTerminal(message)}\n`),
+  error: (message) => process.stderr.write(`recovery-points mcp: error: ${escapeForTerminal(message)}\n`),
+};
+
+/** `recovery-points mcp`: serves the store over stdio until the client disconnects. The server's code is loaded only here, so other commands start as fast as before. */
+export const MCP_COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void> }> = {
+  mcp: {
+    positionals: [0, 0],
+    run: async (store) => {
+      const { serveStdio } = await import('../mcp/serveStdio.js');
+      await serveStdio(store, stderrLogger);
+    },
+  },
+};

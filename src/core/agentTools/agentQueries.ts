@@ -1,0 +1,173 @@
+import { diffTrees, type TreeDiff } from '../capture';
+import { StateError } from '../errors';
+import { pointIdTime } from '../ids';
+import type { RestoreResult } from '../recovery/recoveryManager';
+import { isUnder, toPointPath } from '../recovery/workspacePaths';
+import type { RecoveryStore } from '../recoveryStore';
+import type { PointSummary } from '../schemas';
+import type { ListPointsInput, RestoreInput, ShowChangesInput } from './toolInputs';
+
+/** A point as an agent sees it. */
+export interface AgentPoint {
+  readonly id: string;
+  readonly createdAt: string;
+  readonly trigger: string;
+  readonly label: string | null;
+  readonly summary: string;
+  readonly actor: string;
+  readonly changes: { added: number; modified: number; deleted: number };
+  readonly fileCount: number;
+}
+
+export function agentPoint(p: PointSummary): AgentPoint {
+  return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: p.changes, fileCount: p.fileCount };
+}
+
+/** The point an agent named: a full id, a unique prefix, or `latest`. */
+export async function findPoint(store: RecoveryStore, ref: string): Promise<PointSummary> {
+  const points = await store.recovery.listRecoveryPoints();
+  if (ref === 'latest') {
+    if (!points[0]) throw StateError.snapshotNotFound(ref);
+    return points[0];
+  }
+  const matches = points.filter((p) => p.id.startsWith(ref));
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length > 1) throw StateError.invalidState(`"${ref}" matches ${matches.length} points; give more of the id.`);
+  throw StateError.snapshotNotFound(ref);
+}
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/i;
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** A time given as an ISO date-time or a duration back from `now` (`30m`, `2h`, `7d`). */
+export function parseAgentTime(text: string, name: string, now = Date.now()): number {
+  const duration = DURATION.exec(text.trim());
+  if (duration) return now - Number(duration[1]) * UNIT_MS[duration[2]!.toLowerCase()]!;
+  const time = Date.parse(text);
+  if (Number.isNaN(time)) throw StateError.invalidState(`${name} "${text}" is neither a date-time (2026-11-29T14:00:00Z) nor a duration (30m, 2h, 7d).`);
+  return time;
+}
+
+/**
+ * Point paths (`root/rel`) for paths an agent gave: relative to the (first) workspace folder, or
+ * absolute inside a workspace folder. Anything that leads outside the workspace is refused, as the
+ * command-line tool refuses it.
+ */
+export function agentPointPaths(store: RecoveryStore, inputs: readonly string[]): string[] {
+  const roots = store.persistence.workspaceRoots;
+  return inputs.map((input) => {
+    if (input.includes('\0')) throw StateError.invalidState(`Refusing the path ${JSON.stringify(input)}: it contains a NUL character.`);
+    return toPointPath(roots, input, roots[0]!.path);
+  });
+}
+
+/** Points newest first, filtered as the input says. */
+export async function listAgentPoints(store: RecoveryStore, input: ListPointsInput, now = Date.now()): Promise<AgentPoint[]> {
+  const since = input.since === undefined ? undefined : parseAgentTime(input.since, 'since', now);
+  const until = input.until === undefined ? undefined : parseAgentTime(input.until, 'until', now);
+  const actor = input.actor?.toLowerCase();
+  const under = input.path === undefined ? undefined : agentPointPaths(store, [input.path])[0]!;
+  const found: AgentPoint[] = [];
+  for (const point of await store.recovery.listRecoveryPoints()) {
+    if (found.length >= input.limit) break;
+    const time = pointIdTime(point.id);
+    if (since !== undefined && time < since) continue;
+    if (until !== undefined && time > until) continue;
+    if (input.trigger && point.trigger !== input.trigger) continue;
+    if (actor && !point.actor.toLowerCase().includes(actor)) continue;
+    if (under !== undefined && !changedPaths(await store.recovery.changedFiles(point.id)).some((p) => isUnder(p, under))) continue;
+    found.push(agentPoint(point));
+  }
+  return found;
+}
+
+export interface AgentChanges {
+  readonly point: string;
+  /** The parent point's id, another point's id, `current`, or `null` (a first point: against nothing). */
+  readonly against: string | null;
+  readonly added: string[];
+  readonly modified: string[];
+  readonly deleted: string[];
+}
+
+/** What a point changed against its parent, or how it differs from another point or from the current files. */
+export async function agentChanges(store: RecoveryStore, input: ShowChangesInput): Promise<AgentChanges> {
+  const point = await findPoint(store, input.point);
+  let against: string | null;
+  let diff: TreeDiff;
+  if (input.against === undefined) {
+    against = point.parentId;
+    diff = await store.recovery.changedFiles(point.id);
+  } else if (input.against === 'current') {
+    against = 'current';
+    diff = await store.recovery.diff(point.id);
+  } else {
+    const other = await findPoint(store, input.against);
+    against = other.id;
+    diff = await diffTrees(await store.persistence.objects(), other.root, point.root);
+  }
+  return { point: point.id, against, ...pathsOf(diff) };
+}
+
+export interface AgentPreview {
+  readonly point: string;
+  /** The point paths the restore is limited to; `null` for the whole point. */
+  readonly paths: string[] | null;
+  /** Files the restore would create (the point has them, the workspace does not). */
+  readonly create: string[];
+  /** Files it would overwrite with the point's version. */
+  readonly overwrite: string[];
+  /** Tracked files it would delete (the point does not have them); they are kept in the safety point. */
+  readonly delete: string[];
+}
+
+/** What restoring would write and delete, without changing anything. */
+export async function agentPreview(store: RecoveryStore, input: RestoreInput, changedPaths?: readonly string[]): Promise<AgentPreview> {
+  const point = await findPoint(store, input.point);
+  const paths = input.paths ? agentPointPaths(store, input.paths) : undefined;
+  const plan = await store.recovery.previewRestore(point.id, paths, { changedPaths });
+  return { point: point.id, paths: paths ?? null, create: plan.add.map((c) => c.path), overwrite: plan.modify.map((c) => c.path), delete: plan.remove.map((c) => c.path) };
+}
+
+export function describePreview(preview: AgentPreview): string {
+  const count = preview.create.length + preview.overwrite.length + preview.delete.length;
+  if (count === 0) return `Nothing to restore: the files already match point ${preview.point}.`;
+  return `Restoring point ${preview.point}${preview.paths ? ` (${preview.paths.join(', ')})` : ''} would create ${preview.create.length}, overwrite ${preview.overwrite.length} and delete ${preview.delete.length} files. A safety point is made first, so the restore can be undone; files that are not tracked (ignored, excluded, untracked) are never touched.`;
+}
+
+export interface AgentRestoreReport {
+  readonly restored: string;
+  readonly safetyPointId: string;
+  /** The point of the files as the restore left them (`null` when nothing changed). */
+  readonly restoredPointId: string | null;
+  readonly written: string[];
+  readonly removed: string[];
+  readonly skipped: Array<{ path: string; reason: string }>;
+}
+
+export function agentRestoreReport(result: RestoreResult): AgentRestoreReport {
+  return {
+    restored: result.point.id,
+    safetyPointId: result.safetyPointId,
+    restoredPointId: result.restoredPointId ?? null,
+    written: result.outcome.written,
+    removed: result.outcome.removed,
+    skipped: result.outcome.skipped,
+  };
+}
+
+/** `undoTool`: the name the agent calls the undo tool by. */
+export function describeRestore(report: AgentRestoreReport, isUndo: boolean, undoTool: string): string {
+  const counts = `${report.written.length} written, ${report.removed.length} deleted${report.skipped.length > 0 ? `, ${report.skipped.length} skipped` : ''}`;
+  return isUndo
+    ? `Undid the last restore: ${counts}. Safety point ${report.safetyPointId} holds the files as they were just before this undo.`
+    : `Restored point ${report.restored}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were before; ${undoTool} puts them back.`;
+}
+
+function pathsOf(diff: TreeDiff): { added: string[]; modified: string[]; deleted: string[] } {
+  return { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
+}
+
+function changedPaths(diff: TreeDiff): string[] {
+  return [...diff.added, ...diff.modified, ...diff.deleted].map((c) => c.path);
+}

@@ -1,0 +1,91 @@
+import type { z } from 'zod';
+import { createPointInput, listPointsInput, restoreInput, showChangesInput, undoRestoreInput } from './toolInputs';
+
+/** One ability an agent can call: named for MCP (`snake_case`) and for VS Code's language-model tools (`recoveryPoints_…`). */
+export interface AgentToolSpec {
+  readonly mcpName: string;
+  readonly lmName: string;
+  readonly title: string;
+  /** What the model reads to decide when to call the tool and what it will touch; `{toolKey}` names another tool (see `toolDescription`). */
+  readonly description: string;
+  readonly input: z.ZodObject;
+  /** Reads only. */
+  readonly readOnly: boolean;
+  /** Changes or deletes workspace files (undoable). */
+  readonly destructive: boolean;
+}
+
+const UNDOABLE = 'Every restore first makes a safety point of the current files, so it can always be undone with {undoRestore}.';
+const UNTOUCHED = 'It writes only inside the workspace, and never touches files that recovery points do not track (ignored, excluded, untracked or secret files).';
+
+export const AGENT_TOOLS = {
+  listPoints: {
+    mcpName: 'list_points',
+    lmName: 'recoveryPoints_listPoints',
+    title: 'List recovery points',
+    description:
+      'Lists the recovery points (checkpoints of the whole workspace) kept for this workspace, newest first: id, time, trigger, label, summary, who made it, and +added ~modified -deleted file counts against the point before. Filter by time (since/until), trigger, maker (actor) or a file or folder the point changed. Reads only.',
+    input: listPointsInput,
+    readOnly: true,
+    destructive: false,
+  },
+  createPoint: {
+    mcpName: 'create_point',
+    lmName: 'recoveryPoints_createPoint',
+    title: 'Create a recovery point',
+    description:
+      'Creates a labelled recovery point of the whole workspace (every tracked file) now, for example before a risky change, so it can be restored later. Labelled points are kept until a person deletes them. Changes no workspace file. Returns the new point\'s id.',
+    input: createPointInput,
+    readOnly: false,
+    destructive: false,
+  },
+  showChanges: {
+    mcpName: 'show_changes',
+    lmName: 'recoveryPoints_showChanges',
+    title: 'Show a point\'s changes',
+    description:
+      'Lists the files a recovery point added, modified and deleted against the point before it; or, with "against", the files that differ between two points, or between a point and the current files ("current"). Reads only.',
+    input: showChangesInput,
+    readOnly: true,
+    destructive: false,
+  },
+  previewRestore: {
+    mcpName: 'preview_restore',
+    lmName: 'recoveryPoints_previewRestore',
+    title: 'Preview a restore',
+    description:
+      'Shows what restoring a recovery point would do, without changing anything: the files it would create, overwrite and delete. Give paths to preview restoring only some files or folders, or one file. Call this before {restorePoint} to see what it will touch.',
+    input: restoreInput,
+    readOnly: true,
+    destructive: false,
+  },
+  restorePoint: {
+    mcpName: 'restore_point',
+    lmName: 'recoveryPoints_restorePoint',
+    title: 'Restore a recovery point',
+    description: `Restores the workspace files to a recovery point: the whole point, or only the given files or folders. It overwrites files that differ, re-creates files the point has, and deletes tracked files the point did not have ({previewRestore} lists them first). ${UNDOABLE} ${UNTOUCHED} Returns the safety point's id and the files written and deleted.`,
+    input: restoreInput,
+    readOnly: false,
+    destructive: true,
+  },
+  undoRestore: {
+    mcpName: 'undo_restore',
+    lmName: 'recoveryPoints_undoRestore',
+    title: 'Undo the last restore',
+    description: `Undoes the last restore (made by an agent or a person): puts back the files it changed, from the safety point made before it. The undo makes a safety point of its own, so it can be undone as well. ${UNTOUCHED}`,
+    input: undoRestoreInput,
+    readOnly: false,
+    destructive: true,
+  },
+} as const satisfies Record<string, AgentToolSpec>;
+
+export type AgentToolKey = keyof typeof AGENT_TOOLS;
+
+/** The tool's description for one kind of client, other tools named as that client names them. */
+export function toolDescription(spec: AgentToolSpec, client: 'mcp' | 'lm'): string {
+  return spec.description.replace(/\{(\w+)\}/g, (_match, key: string) => {
+    const other = (AGENT_TOOLS as Record<string, AgentToolSpec>)[key];
+    if (!other) throw new Error(`No agent tool "${key}"`);
+    return client === 'mcp' ? other.mcpName : other.lmName;
+  });
+}

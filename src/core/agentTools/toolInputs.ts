@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { MAX_LABEL_LENGTH, triggerSchema } from '../schemas';
+
+/**
+ * The inputs of the tools an AI agent calls (the MCP server's and the editor's language-model tools):
+ * one schema per tool, validated by both, and turned into the JSON schemas they advertise.
+ */
+
+export const pointRefSchema = z
+  .string()
+  .trim()
+  .min(1, 'Give a point id, a unique prefix of one, or "latest".')
+  .max(64, 'A point id is at most 64 characters.')
+  .describe('A recovery point: its id (as listed), a unique prefix of the id, or "latest" for the newest point.');
+
+/** A path as an agent gives it: relative to the workspace folder, or absolute inside it. */
+export const workspacePathSchema = z
+  .string()
+  .min(1, 'A path may not be empty.')
+  .max(4096, 'A path is at most 4096 characters.')
+  .describe('A file or folder path relative to the workspace folder (src/app.ts), or an absolute path inside it.');
+
+export const listPointsInput = z.object({
+  since: z.string().max(64).optional().describe('Only points made at or after this time: an ISO date-time (2026-11-29T14:00:00Z) or a duration back from now (90s, 30m, 2h, 7d).'),
+  until: z.string().max(64).optional().describe('Only points made at or before this time (same forms as since).'),
+  trigger: triggerSchema.optional().describe('Only points made by this trigger: manual (created on request), save, external (files changed outside the editor), startup, before-restore (safety points), restore (the files as a restore left them).'),
+  actor: z.string().min(1).max(200).optional().describe('Only points whose maker contains this text (case-insensitive), for example "mcp", "cli", "extension" or an agent\'s name.'),
+  path: workspacePathSchema.optional().describe('Only points that changed this file, or a file in this folder (relative to the workspace folder).'),
+  limit: z.number().int().min(1).max(500).default(50).describe('Most points to return, newest first (default 50).'),
+});
+export type ListPointsInput = z.infer<typeof listPointsInput>;
+
+export const createPointInput = z.object({
+  label: z
+    .string()
+    .trim()
+    .min(1, 'Give the point a label that says why it was made.')
+    .max(MAX_LABEL_LENGTH, `A label is at most ${MAX_LABEL_LENGTH} characters.`)
+    .describe('Why the point is made, for example "Before refactoring the parser". Labelled points are kept until a person deletes them.'),
+});
+export type CreatePointInput = z.infer<typeof createPointInput>;
+
+export const showChangesInput = z.object({
+  point: pointRefSchema,
+  against: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('What to compare the point with: omit for its parent point (what the point itself changed), "current" for the files in the workspace now, or another point (id, prefix or "latest").'),
+});
+export type ShowChangesInput = z.infer<typeof showChangesInput>;
+
+export const restoreInput = z.object({
+  point: pointRefSchema,
+  paths: z
+    .array(workspacePathSchema)
+    .min(1, 'Give at least one path, or leave paths out to restore the whole point.')
+    .max(1000, 'At most 1000 paths.')
+    .optional()
+    .describe('Restore only these files or folders of the point; omit to restore the whole point.'),
+});
+export type RestoreInput = z.infer<typeof restoreInput>;
+
+export const undoRestoreInput = z.object({});

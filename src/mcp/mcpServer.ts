@@ -1,0 +1,78 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { describeCause, StateError, type Logger, type RecoveryStore } from '../core';
+import { agentChanges, agentPoint, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentPointPaths, listAgentPoints } from '../core/agentTools/agentQueries';
+import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
+import { plural } from '../core/format';
+import { version } from '../../package.json';
+
+/**
+ * The Model Context Protocol server of one workspace's store: the tools of `AGENT_TOOLS`, each a thin
+ * call into the core. A tool's failure is returned as a tool error (`isError`) with one sentence;
+ * the server keeps serving.
+ */
+export function createMcpServer(store: RecoveryStore, logger: Logger): McpServer {
+  const server = new McpServer(
+    { name: 'recovery-points', title: 'Recovery Points', version },
+    {
+      instructions:
+        'Recovery points are checkpoints of the whole workspace. Create a labelled point before a risky change (create_point); list points and their changes to find the state you want; preview_restore shows what a restore would touch; restore_point restores a point (whole, or some files) after making a safety point; undo_restore puts the files back as they were before the last restore.',
+    },
+  );
+  const undoName = AGENT_TOOLS.undoRestore.mcpName;
+
+  register(server, logger, AGENT_TOOLS.listPoints, async (input) => {
+    const points = await listAgentPoints(store, input);
+    return [points.length === 0 ? 'No recovery point matches.' : `${plural(points.length, 'recovery point')}, newest first.`, { points }];
+  });
+  register(server, logger, AGENT_TOOLS.createPoint, async (input) => {
+    const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: input.label });
+    return [`Created recovery point ${point!.id} "${input.label}" (${plural(point!.fileCount, 'file')}).`, { point: agentPoint(point!) }];
+  });
+  register(server, logger, AGENT_TOOLS.showChanges, async (input) => {
+    const changes = await agentChanges(store, input);
+    const total = changes.added.length + changes.modified.length + changes.deleted.length;
+    const against = changes.against === null ? 'nothing (it is the first point)' : changes.against === 'current' ? 'the current files' : `point ${changes.against}`;
+    return [`${plural(total, 'file')} differ between point ${changes.point} and ${against}.`, changes];
+  });
+  register(server, logger, AGENT_TOOLS.previewRestore, async (input) => {
+    const preview = await agentPreview(store, input);
+    return [describePreview(preview), preview];
+  });
+  register(server, logger, AGENT_TOOLS.restorePoint, async (input) => {
+    const point = await findPoint(store, input.point);
+    const paths = input.paths ? agentPointPaths(store, input.paths) : undefined;
+    const report = agentRestoreReport(await store.recovery.restore(point.id, { paths }));
+    return [describeRestore(report, false, undoName), report];
+  });
+  register(server, logger, AGENT_TOOLS.undoRestore, async () => {
+    const report = agentRestoreReport(await store.recovery.undoLastRestore());
+    return [describeRestore(report, true, undoName), report];
+  });
+  return server;
+}
+
+type Handler<S extends AgentToolSpec> = (input: ReturnType<S['input']['parse']>) => Promise<[sentence: string, data: unknown]>;
+
+/** Registers one tool: its result is a sentence and the data as JSON; its errors are tool errors, never a crash. */
+function register<S extends AgentToolSpec>(server: McpServer, logger: Logger, spec: S, handler: Handler<S>): void {
+  server.registerTool(
+    spec.mcpName,
+    {
+      title: spec.title,
+      description: toolDescription(spec, 'mcp'),
+      inputSchema: spec.input,
+      annotations: { title: spec.title, readOnlyHint: spec.readOnly, destructiveHint: spec.destructive, idempotentHint: spec.readOnly, openWorldHint: false },
+    },
+    async (input: unknown): Promise<CallToolResult> => {
+      try {
+        const [sentence, data] = await handler(input as ReturnType<S['input']['parse']>);
+        return { content: [{ type: 'text', text: sentence }, { type: 'text', text: JSON.stringify(data, null, 2) }] };
+      } catch (error) {
+        const message = error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`;
+        logger.warn(`${spec.mcpName}: ${message}`);
+        return { content: [{ type: 'text', text: message }], isError: true };
+      }
+    },
+  );
+}

@@ -1,0 +1,32 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Logger, RecoveryStore } from '../core';
+import { createMcpServer } from './mcpServer';
+
+/**
+ * Serves `store` over standard input and output until the client goes away (standard input ends or
+ * closes) or the process is asked to stop. Standard output carries only the protocol; logs go to
+ * standard error through `logger`.
+ */
+export async function serveStdio(store: RecoveryStore, logger: Logger): Promise<void> {
+  const server = createMcpServer(store, logger);
+  const transport = new StdioServerTransport();
+  let finish!: () => void;
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  transport.onerror = (error) => logger.warn(`MCP transport: ${error.message}`);
+  transport.onclose = () => finish();
+  const stop = () => void server.close().then(finish, finish);
+  process.stdin.once('end', stop);
+  process.stdin.once('close', stop);
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await server.connect(transport);
+  logger.info('MCP server ready on standard input and output.');
+  try {
+    await finished;
+  } finally {
+    process.stdin.off('end', stop);
+    process.stdin.off('close', stop);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * `recovery-points mcp` (#13): the SDK's real client talks to the built command-line tool over a real
+ * stdio pipe, as Claude Code, Cursor or VS Code would.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { cleanupAll, makeSandbox, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { CLI, cliHome, ensureBuilt } from './helpers/runCli';
+
+after(cleanupAll);
+before(ensureBuilt);
+
+const ID = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
+
+async function toolEnv(): Promise<Record<string, string>> {
+  const home = await cliHome();
+  return { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_DATA_HOME: path.join(home, '.local', 'share') };
+}
+
+/** A client connected to `recovery-points mcp` for the sandbox's workspace and store; `stderr` collects what the server logged. */
+async function connect(sb: Sandbox): Promise<{ client: Client; stderr: () => string; close: () => Promise<void> }> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp', '--workspace', sb.ws, '--store', sb.store], env: await toolEnv(), stderr: 'pipe' });
+  let logged = '';
+  transport.stderr?.on('data', (chunk: Buffer) => (logged += chunk.toString('utf8')));
+  const client = new Client({ name: 'recovery-points-test', version: '0.0.0' });
+  await client.connect(transport);
+  return { client, stderr: () => logged, close: () => client.close() };
+}
+
+interface ToolAnswer<T> {
+  readonly isError: boolean;
+  readonly sentence: string;
+  readonly data: T;
+}
+
+async function call<T = Record<string, unknown>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolAnswer<T>> {
+  const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const texts = result.content.map((part) => (part.type === 'text' ? part.text : ''));
+  return { isError: result.isError === true, sentence: texts[0] ?? '', data: (texts[1] ? JSON.parse(texts[1]) : undefined) as T };
+}
+
+async function ok<T = Record<string, unknown>>(client: Client, name: string, args: Record<string, unknown> = {}): Promise<T> {
+  const answer = await call<T>(client, name, args);
+  assert.equal(answer.isError, false, `${name} failed: ${answer.sentence}`);
+  return answer.data;
+}
+
+async function refused(client: Client, name: string, args: Record<string, unknown>, pattern: RegExp): Promise<string> {
+  const answer = await call(client, name, args);
+  assert.equal(answer.isError, true, `${name} ${JSON.stringify(args)} should be refused, got: ${answer.sentence}`);
+  assert.match(answer.sentence, pattern);
+  assert.doesNotMatch(answer.sentence, /\n\s+at /, 'no stack trace');
+  return answer.sentence;
+}
+
+interface PointJson {
+  id: string;
+  trigger: string;
+  label: string | null;
+  actor: string;
+}
+
+/** The workspace's files, its ignored file included (a restore must leave it alone). */
+const workspaceBytes = (sb: Sandbox) => readFiles(sb.ws);
+
+async function project(): Promise<Sandbox> {
+  const sb = await makeSandbox('rp-mcp-');
+  await writeFiles(sb.ws, { '.gitignore': 'build/\n', 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'src/c.ts': 'c1\n', 'build/out.js': 'ignored 1\n' });
+  return sb;
+}
+
+describe('recovery-points mcp', () => {
+  test('lists its tools with descriptions that say a restore is undoable and what it touches', async () => {
+    const sb = await project();
+    const { client, close } = await connect(sb);
+    try {
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((t) => t.name).sort(), ['create_point', 'list_points', 'preview_restore', 'restore_point', 'show_changes', 'undo_restore']);
+      const restore = tools.find((t) => t.name === 'restore_point')!;
+      assert.match(restore.description!, /safety point/);
+      assert.match(restore.description!, /undo/);
+      assert.match(restore.description!, /deletes tracked files/);
+      assert.equal(restore.annotations?.destructiveHint, true);
+      assert.equal(tools.find((t) => t.name === 'list_points')!.annotations?.readOnlyHint, true);
+      assert.deepEqual(restore.inputSchema.required, ['point']);
+      assert.equal(client.getServerVersion()?.name, 'recovery-points');
+    } finally {
+      await close();
+    }
+  });
+
+  test('create, list (filters), show changes, preview, restore and undo, with the workspace compared byte for byte', async () => {
+    const sb = await project();
+    const { client, stderr, close } = await connect(sb);
+    try {
+      const first = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'Before the agent' })).point;
+      assert.match(first.id, ID);
+      assert.equal(first.label, 'Before the agent');
+      assert.match(first.actor, /^mcp:/);
+      const before = await workspaceBytes(sb);
+
+      await writeFiles(sb.ws, { 'a.txt': 'a2 by the agent\n', 'b.txt': null, 'new.txt': 'new\n', 'build/out.js': 'ignored 2\n' });
+      const second = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'After the agent' })).point;
+      await writeFiles(sb.ws, { 'src/c.ts': 'c2 after the last point\n' });
+      const edited = await workspaceBytes(sb);
+
+      const all = (await ok<{ points: PointJson[] }>(client, 'list_points')).points;
+      assert.deepEqual(all.map((p) => p.id), [second.id, first.id], 'newest first');
+      assert.deepEqual((await ok<{ points: PointJson[] }>(client, 'list_points', { path: 'a.txt' })).points.map((p) => p.id), [second.id, first.id]);
+      assert.deepEqual((await ok<{ points: PointJson[] }>(client, 'list_points', { path: 'new.txt' })).points.map((p) => p.id), [second.id], 'only the point that changed new.txt');
+      assert.deepEqual((await ok<{ points: PointJson[] }>(client, 'list_points', { path: path.join(sb.ws, 'b.txt') })).points.map((p) => p.id), [second.id, first.id], 'an absolute path inside the workspace');
+      assert.deepEqual((await ok<{ points: PointJson[] }>(client, 'list_points', { limit: 1 })).points.map((p) => p.id), [second.id]);
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { trigger: 'manual', actor: 'MCP', since: '1h' })).points.length, 2);
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { trigger: 'save' })).points.length, 0);
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { until: '2000-01-01T00:00:00Z' })).points.length, 0);
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { actor: 'claude' })).points.length, 0);
+
+      const changes = await ok(client, 'show_changes', { point: second.id });
+      assert.deepEqual(changes, { point: second.id, against: first.id, added: ['ws/new.txt'], modified: ['ws/a.txt'], deleted: ['ws/b.txt'] });
+      const between = await ok(client, 'show_changes', { point: first.id, against: 'latest' });
+      assert.deepEqual(between, { point: first.id, against: second.id, added: ['ws/b.txt'], modified: ['ws/a.txt'], deleted: ['ws/new.txt'] });
+      const vsNow = await ok(client, 'show_changes', { point: second.id.slice(0, 22), against: 'current' });
+      assert.deepEqual(vsNow, { point: second.id, against: 'current', added: [], modified: ['ws/src/c.ts'], deleted: [] });
+
+      const preview = await call(client, 'preview_restore', { point: first.id });
+      assert.deepEqual(preview.data, { point: first.id, paths: null, create: ['ws/b.txt'], overwrite: ['ws/a.txt', 'ws/src/c.ts'], delete: ['ws/new.txt'] });
+      assert.match(preview.sentence, /create 1, overwrite 2 and delete 1 files.*undone/);
+      assert.deepEqual((await ok(client, 'preview_restore', { point: first.id, paths: ['src'] })).overwrite, ['ws/src/c.ts'], 'a folder');
+      assert.deepEqual(await ok(client, 'preview_restore', { point: first.id, paths: ['a.txt', 'b.txt'] }), { point: first.id, paths: ['ws/a.txt', 'ws/b.txt'], create: ['ws/b.txt'], overwrite: ['ws/a.txt'], delete: [] });
+      assert.deepEqual(await workspaceBytes(sb), edited, 'previews change nothing');
+
+      const restored = await call<{ safetyPointId: string; written: string[]; removed: string[] }>(client, 'restore_point', { point: first.id });
+      assert.equal(restored.isError, false, restored.sentence);
+      assert.match(restored.data.safetyPointId, ID);
+      assert.match(restored.sentence, /undo_restore/);
+      assert.deepEqual([...restored.data.written].sort(), ['ws/a.txt', 'ws/b.txt', 'ws/src/c.ts']);
+      assert.deepEqual(restored.data.removed, ['ws/new.txt']);
+      const afterRestore = await workspaceBytes(sb);
+      assert.deepEqual({ ...afterRestore, 'build/out.js': before['build/out.js'] }, before, 'the workspace is as the point captured it');
+      assert.equal(afterRestore['build/out.js'], edited['build/out.js'], 'the ignored file was not touched');
+      const safety = (await ok<{ points: PointJson[] }>(client, 'list_points', { trigger: 'before-restore' })).points;
+      assert.deepEqual(safety.map((p) => p.id), [restored.data.safetyPointId]);
+
+      const undone = await call<{ written: string[]; removed: string[] }>(client, 'undo_restore');
+      assert.equal(undone.isError, false, undone.sentence);
+      assert.match(undone.sentence, /^Undid the last restore/);
+      assert.deepEqual(await workspaceBytes(sb), edited, 'the undo brings back every byte the restore replaced');
+
+      // one file, by its absolute path
+      await ok(client, 'restore_point', { point: first.id, paths: [path.join(sb.ws, 'a.txt')] });
+      assert.deepEqual(await workspaceBytes(sb), { ...edited, 'a.txt': before['a.txt'] }, 'only that file changed');
+      await ok(client, 'undo_restore');
+      assert.deepEqual(await workspaceBytes(sb), edited);
+      assert.doesNotMatch(stderr(), /error/i, stderr());
+    } finally {
+      await close();
+    }
+  });
+
+  test('paths outside the workspace are refused as tool errors, nothing is written, and the server keeps serving', async () => {
+    const sb = await project();
+    const { client, close } = await connect(sb);
+    try {
+      const point = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'base' })).point;
+      await writeFiles(sb.ws, { 'a.txt': 'changed\n' });
+      const files = await workspaceBytes(sb);
+      const outside = await readFiles(sb.root, { skip: (rel) => rel === 'ws' || rel === 'store' });
+      const escapes = ['../canary/canary.txt', '../../etc/passwd', 'src/../../canary', path.join(sb.canary, 'canary.txt'), '/etc/passwd', sb.root, 'a.txt\0../x'];
+      for (const escape of escapes) {
+        for (const tool of ['preview_restore', 'restore_point']) await refused(client, tool, { point: point.id, paths: [escape] }, /not inside a folder of this workspace|Refusing the path/);
+        await refused(client, 'list_points', { path: escape }, /not inside a folder of this workspace|Refusing the path/);
+      }
+      await refused(client, 'restore_point', { point: point.id, paths: ['a.txt', '../canary/canary.txt'] }, /not inside a folder of this workspace/);
+      assert.deepEqual(await workspaceBytes(sb), files, 'no workspace file was written');
+      assert.deepEqual(await readFiles(sb.root, { skip: (rel) => rel === 'ws' || rel === 'store' }), outside, 'nothing outside the workspace was written');
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points')).points.length, 1, 'no restore happened, so no safety point either');
+    } finally {
+      await close();
+    }
+  });
+
+  test('bad input comes back as tool errors with a sentence, never a crash', async () => {
+    const sb = await project();
+    const { client, close } = await connect(sb);
+    try {
+      await refused(client, 'undo_restore', {}, /There is no restore to undo/);
+      await refused(client, 'show_changes', { point: 'latest' }, /No recovery point "latest"/);
+      await refused(client, 'create_point', { label: '   ' }, /label that says why/);
+      await refused(client, 'create_point', {}, /label/);
+      await refused(client, 'create_point', { label: 'x'.repeat(201) }, /at most 200 characters/);
+      const point = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'base' })).point;
+      await refused(client, 'preview_restore', { point: '20991231T000000000Z-abcdef' }, /No recovery point "20991231T000000000Z-abcdef" exists/);
+      await refused(client, 'preview_restore', { point: point.id, paths: [] }, /at least one path/);
+      await refused(client, 'restore_point', { point: 42 }, /expected string/);
+      await refused(client, 'restore_point', { point: point.id, paths: 'a.txt' }, /expected array/);
+      await refused(client, 'list_points', { limit: 0 }, /limit/);
+      await refused(client, 'list_points', { trigger: 'bogus' }, /trigger/);
+      await refused(client, 'list_points', { since: 'last tuesday' }, /neither a date-time .* nor a duration/);
+      await refused(client, 'show_changes', { point: point.id, against: 'nope' }, /No recovery point "nope"/);
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points')).points.length, 1, 'still serving');
+    } finally {
+      await close();
+    }
+  });
+
+  test('standard output carries only protocol messages, and the server exits when its input closes', async () => {
+    const sb = await project();
+    const child = spawn(process.execPath, [CLI, 'mcp', '--workspace', sb.ws, '--store', sb.store], { env: await toolEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'create_point', arguments: { label: 'raw' } } });
+    send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'restore_point', arguments: { point: '../x' } } });
+    send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_points', arguments: {} } });
+    const deadline = Date.now() + 30_000;
+    while (stdout.split('\n').filter(Boolean).length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.stdin.end();
+    assert.equal(await exited, 0, stderr);
+    const lines = stdout.split('\n').filter(Boolean);
+    const messages = lines.map((line) => JSON.parse(line) as { jsonrpc: string; id: number; result?: { isError?: boolean } });
+    // tool calls are answered as they finish, not in order
+    assert.deepEqual(messages.map((m) => [m.jsonrpc, m.id]).sort((a, b) => Number(a[1]) - Number(b[1])), [['2.0', 1], ['2.0', 2], ['2.0', 3], ['2.0', 4]]);
+    assert.equal(messages.find((m) => m.id === 3)!.result?.isError, true, 'an unknown point is a tool error');
+    assert.equal(messages.find((m) => m.id === 2)!.result?.isError, undefined);
+    assert.match(stderr, /MCP server ready/, 'logs go to standard error');
+  });
+});

@@ -1,0 +1,63 @@
+/** The agent tools' shared core (#13): paths confined to the workspace, times, filters, and package.json kept in step with the catalog. */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { agentPointPaths, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
+import { AGENT_TOOLS, toolDescription } from '../../src/core/agentTools/toolCatalog';
+import { languageModelToolContributions } from '../../src/core/agentTools/toolContributions';
+import { listPointsInput } from '../../src/core/agentTools/toolInputs';
+import { StateError } from '../../src/core/errors';
+import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+describe('agent tools core', () => {
+  test("package.json's languageModelTools are the catalog's tools (run scripts/writeToolContributions.ts after changing one)", async () => {
+    const manifest = JSON.parse(await fs.readFile(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { contributes: { languageModelTools?: unknown } };
+    assert.deepEqual(manifest.contributes.languageModelTools, languageModelToolContributions());
+  });
+
+  test('descriptions name the other tools as each client names them', () => {
+    assert.match(toolDescription(AGENT_TOOLS.restorePoint, 'mcp'), /undone with undo_restore\./);
+    assert.match(toolDescription(AGENT_TOOLS.restorePoint, 'lm'), /undone with recoveryPoints_undoRestore\./);
+    for (const spec of Object.values(AGENT_TOOLS)) assert.doesNotMatch(toolDescription(spec, 'lm'), /\{\w+\}/, spec.mcpName);
+  });
+
+  test('paths: relative or absolute inside the workspace are accepted; ../, absolute outside and NUL are refused', async () => {
+    const sb = await makeSandbox('rp-agent-');
+    const store = await openStore(sb);
+    assert.deepEqual(agentPointPaths(store, ['src/a.ts', path.join(sb.ws, 'b.txt'), 'src/../c.txt', 'src/']), ['ws/src/a.ts', 'ws/b.txt', 'ws/c.txt', 'ws/src']);
+    for (const bad of ['../canary/canary.txt', 'src/../../x', path.join(sb.canary, 'canary.txt'), '/etc/passwd', sb.root, 'a\0b']) {
+      assert.throws(() => agentPointPaths(store, [bad]), (error: unknown) => error instanceof StateError && /not inside a folder of this workspace|NUL/.test(error.message), bad);
+    }
+  });
+
+  test('times: ISO date-times and durations back from now; anything else is refused', () => {
+    const now = Date.parse('2026-11-29T12:00:00Z');
+    assert.equal(parseAgentTime('2026-11-29T11:00:00Z', 'since', now), Date.parse('2026-11-29T11:00:00Z'));
+    assert.equal(parseAgentTime('30m', 'since', now), now - 30 * 60_000);
+    assert.equal(parseAgentTime('2h', 'since', now), now - 2 * 3_600_000);
+    assert.equal(parseAgentTime('1.5d', 'since', now), now - 1.5 * 86_400_000);
+    assert.throws(() => parseAgentTime('soon', 'until', now), /until "soon" is neither a date-time/);
+  });
+
+  test('list filters by trigger, maker and changed path; ids resolve by prefix and "latest"', async () => {
+    const sb = await makeSandbox('rp-agent-');
+    await writeFiles(sb.ws, { 'a.txt': '1\n', 'src/b.ts': '1\n' });
+    const store = await openStore(sb, { actor: 'mcp:1' });
+    const first = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'one' }))!;
+    await writeFiles(sb.ws, { 'src/b.ts': '2\n' });
+    const second = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
+    const ids = async (input: object) => (await listAgentPoints(store, listPointsInput.parse(input))).map((p) => p.id);
+    assert.deepEqual(await ids({}), [second.id, first.id]);
+    assert.deepEqual(await ids({ trigger: 'save' }), [second.id]);
+    assert.deepEqual(await ids({ path: 'src' }), [second.id, first.id]);
+    assert.deepEqual(await ids({ path: 'a.txt' }), [first.id]);
+    assert.deepEqual(await ids({ actor: 'MCP' }), [second.id, first.id]);
+    assert.deepEqual(await ids({ actor: 'cli' }), []);
+    assert.equal((await findPoint(store, 'latest')).id, second.id);
+    assert.equal((await findPoint(store, first.id.slice(0, -1))).id, first.id, 'a unique prefix');
+    await assert.rejects(findPoint(store, '2'), /matches 2 points/);
+  });
+});
