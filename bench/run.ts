@@ -11,6 +11,7 @@
  *
  * Other flags: --rounds N, --iterations N, --points N (points in a row, 100), --list-points N (1,000),
  * --seed S, --tmp DIR, --keep (keep the temporary folder), --no-real / --real (the node_modules copy),
+ * --media N / --no-media (the media-heavy workspace: N files, 10,000; 2,000 with --quick),
  * --host-only (only the rows from the real VS Code host, printed; no results file written).
  */
 import { spawn } from 'node:child_process';
@@ -28,6 +29,7 @@ import { countSyscalls, syscallGroups } from './lib/strace';
 import { runHostBench } from './lib/host';
 import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatCount, type Workspace } from './lib/workspace';
 import { MARK_END, MARK_START } from './lib/markers';
+import { createMedia } from './lib/mediaWorkspace';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -43,6 +45,8 @@ interface Options {
   tmp: string | undefined;
   keep: boolean;
   real: boolean;
+  /** Files of the media-heavy workspace (a real repository's byte mix); 0: none. */
+  media: number;
   quick: boolean;
   profile: boolean;
   host: boolean;
@@ -61,6 +65,7 @@ function parseArgs(argv: string[]): Options {
     tmp: undefined,
     keep: false,
     real: !quick,
+    media: quick ? 2000 : 10000,
     quick,
     profile: false,
     host: !quick,
@@ -114,6 +119,12 @@ function parseArgs(argv: string[]): Options {
       case '--no-real':
         opts.real = false;
         break;
+      case '--media':
+        opts.media = count(value());
+        break;
+      case '--no-media':
+        opts.media = 0;
+        break;
       case '--profile':
         opts.profile = true;
         break;
@@ -162,7 +173,7 @@ interface Target {
 
 interface WorkspaceReport {
   readonly label: string;
-  readonly kind: 'synthetic' | 'real';
+  readonly kind: 'synthetic' | 'real' | 'media';
   readonly files: number;
   readonly bytesMB: number;
   readonly binaryFiles: number;
@@ -669,7 +680,7 @@ async function runProfiles(primary: PrimaryState, ctx: Context): Promise<void> {
 
 /** A row of the synthetic workspace with `files` files (not the real-code or tiny workspaces). */
 function findRow(key: string, files: number): Row | undefined {
-  return rows.find((r) => r.key === key && r.files === files && !r.workspace.startsWith('real') && !r.workspace.startsWith('tiny'));
+  return rows.find((r) => r.key === key && r.files === files && r.workspace.startsWith('synthetic'));
 }
 
 function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: number): Target[] {
@@ -702,6 +713,11 @@ function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: 
   if (restore?.ours && restore.git) t.push({ target: `Restore of a point 100 files away no slower than git reset --hard (${at})`, measured: `ours ${num(restore.ours.median)} ms with the watcher's hint, git ${num(restore.git.median)} ms`, met: restore.ours.median <= restore.git.median });
   const list = rows.find((r) => r.key === 'list');
   if (list?.ours) t.push({ target: `Listing ${formatCount(listPoints)} points < 50 ms`, measured: `${num(list.ours.median)} ms median, fresh store object (git log ${num(list.git?.median ?? NaN)} ms)`, met: listPoints >= 1000 ? list.ours.median < 50 : null });
+  const media = rows.find((r) => r.key === 'first' && r.workspace.startsWith('media'));
+  if (media?.ours && media.git) {
+    const r = media.ours.median / media.git.median;
+    t.push({ target: `First point ≤ 0.5× git on a real repository's byte mix (${media.workspace})`, measured: `ours ${num(media.ours.median)} ms, git ${num(media.git.median)} ms (ratio ${num(r)})`, met: r <= 0.5 });
+  }
   const rss = findRow('rss', 50000);
   t.push(
     rss?.ours
@@ -757,7 +773,7 @@ function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], 
     out.push('### Growth with workspace size (synthetic, medians)', '');
     out.push(`| Scenario | ${synthetic.map((n) => `${formatCount(n)} ours / git`).join(' | ')} | ours growth | git growth |`);
     out.push(`| --- | ${synthetic.map(() => '---').join(' | ')} | ---: | ---: |`);
-    const keys = [...new Set(rows.filter((r) => synthetic.includes(r.files) && !r.workspace.startsWith('real') && !r.workspace.startsWith('tiny')).map((r) => r.key))];
+    const keys = [...new Set(rows.filter((r) => synthetic.includes(r.files) && r.workspace.startsWith('synthetic')).map((r) => r.key))];
     for (const key of keys) {
       const cells = synthetic.map((n) => findRow(key, n));
       const present = cells.filter((c): c is Row => c !== undefined);
@@ -811,7 +827,7 @@ function countWarnings(): void {
 }
 
 interface WorkerJob {
-  readonly kind: 'synthetic' | 'real';
+  readonly kind: 'synthetic' | 'real' | 'media';
   readonly files: number;
   readonly primary: boolean;
   readonly opts: Options;
@@ -859,6 +875,12 @@ async function workerMain(jobFile: string): Promise<void> {
     if (!opts.keep) {
       for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, `${path.basename(ws.ours).replace(/-ours$/, '')}-shadow.git`)]) fs.rmSync(dir, { recursive: true, force: true });
     }
+  } else if (job.kind === 'media') {
+    log(`generating the media-heavy workspace: ${formatCount(job.files)} files (two identical copies)`);
+    const ws = createMedia(tmp, job.files, opts.seed);
+    const ctx: Context = { opts, tmp, primary: false, full: false, coldRounds: secondary.rounds, ...secondary };
+    const state = await benchWorkspace(ws, ctx, undefined);
+    if (!opts.keep) for (const dir of [ws.ours, ws.git, state.storeDir, path.join(tmp, `${path.basename(ws.ours).replace(/-ours$/, '')}-shadow.git`)]) fs.rmSync(dir, { recursive: true, force: true });
   } else {
     const source = path.join(ROOT, 'node_modules');
     log(`copying ${source} (twice) as the real-code workspace`);
@@ -936,6 +958,7 @@ async function main(): Promise<void> {
     return;
   }
   const jobs: Array<Pick<WorkerJob, 'kind' | 'files' | 'primary'>> = opts.sizes.map((files) => ({ kind: 'synthetic', files, primary: files === primaryFiles }));
+  if (opts.media > 0) jobs.push({ kind: 'media', files: opts.media, primary: false });
   if (opts.real) jobs.push({ kind: 'real', files: 0, primary: false });
   try {
     for (const [i, job] of jobs.entries()) {
