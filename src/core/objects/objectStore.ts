@@ -474,10 +474,15 @@ export class ObjectStore implements ObjectReader {
   }
 
   private forgetPack(name: string): void {
-    if (!this.packs.delete(name)) return;
-    this.searchOrder = this.searchOrder.filter((pack) => pack.name !== name);
+    const pack = this.packs.get(name);
+    if (!pack) return;
+    this.packs.delete(name);
+    this.searchOrder = this.searchOrder.filter((other) => other !== pack);
     // a decoded tree must not outlive its object (salvage, garbage collection)
-    for (const hash of this.trees.keys()) if (!this.has(hash)) this.trees.delete(hash);
+    for (const hash of this.trees.keys()) {
+      const inPack = pack.index.find(hashBytes(hash, this.wanted)!) >= 0;
+      if (inPack && !this.has(hash)) this.trees.delete(hash);
+    }
   }
 
   private async deletePack(name: string): Promise<void> {
