@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ObjectStore } from '../../src/core/objects/objectStore';
 import { readPackIndex } from '../../src/core/objects/packFile';
+import { PackIndex } from '../../src/core/objects/packIndex';
 import { cleanupAll, makeSandbox, openStore, packFiles, readFiles, writeFiles } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -83,6 +84,29 @@ describe('Pack indexes, looked up in place', () => {
     assert.equal(reader.stats().objects, 300);
     await reader.close();
     await writer.close();
+  });
+
+  test('an index in record order (format 2) is sorted when loaded, hashes sharing their first bytes included', () => {
+    const hashes = Array.from({ length: 500 }, (_, i) => (i % 5 === 0 ? Buffer.concat([Buffer.from('aabbccdd', 'hex'), randomBytes(28)]) : randomBytes(32)));
+    hashes.push(Buffer.alloc(32, 0), Buffer.alloc(32, 0xff));
+    const entries = Buffer.concat(
+      hashes.map((hash, i) => {
+        const entry = Buffer.alloc(ENTRY);
+        hash.copy(entry);
+        entry[32] = 0x10;
+        entry.writeUIntBE(100 + i, 33, 6);
+        return entry;
+      }),
+    );
+    const index = PackIndex.unsorted(entries, 10_000, 27);
+    const want = hashes.map((h) => h.toString('hex')).sort();
+    assert.deepEqual(Array.from({ length: index.count }, (_, i) => index.hashAt(i)), want);
+    for (const [i, hash] of hashes.entries()) {
+      const at = index.find(hash);
+      assert.equal(index.hashAt(at), hash.toString('hex'));
+      assert.equal(index.entryAt(at, 'test').offset, 100 + i, 'each entry keeps its own facts');
+    }
+    assert.equal(index.find(Buffer.concat([Buffer.from('aabbccdd', 'hex'), Buffer.alloc(28, 1)])), -1);
   });
 
   test('a fan-out table that does not fit its index (checksum made to match) is a damaged pack, not a crash', async () => {
