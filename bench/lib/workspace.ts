@@ -11,7 +11,7 @@ import { Rng } from './random';
 
 export interface Workspace {
   readonly label: string;
-  readonly kind: 'synthetic' | 'real';
+  readonly kind: 'synthetic' | 'real' | 'media';
   /** The copy our core captures and restores. */
   readonly ours: string;
   /** The copy the shadow git repository has as its work tree. */
@@ -30,7 +30,7 @@ export interface Workspace {
 }
 
 /** A fixed time far enough in the past that no file is "racily clean" for either tool. */
-const OLD_MTIME = new Date('2024-01-15T10:00:00Z');
+export const OLD_MTIME = new Date('2024-01-15T10:00:00Z');
 
 const WORDS = (
   'const let var function return if else for while switch case break continue class extends implements interface type ' +
@@ -50,7 +50,7 @@ const TEXT_EXTS = ['.ts', '.ts', '.ts', '.js', '.js', '.tsx', '.json', '.md', '.
 const BINARY_EXTS = ['.png', '.jpg', '.woff2', '.bin', '.zip', '.wasm'];
 
 /** Code-like text of exactly `size` bytes (ASCII), different for every file. */
-function codeText(rng: Rng, size: number, header: string): Buffer {
+export function codeText(rng: Rng, size: number, header: string): Buffer {
   const parts: string[] = [header];
   const recent: string[] = [];
   let length = header.length;
@@ -89,13 +89,13 @@ function codeText(rng: Rng, size: number, header: string): Buffer {
 }
 
 /** Incompressible bytes (AES-CTR keystream keyed by the seed and path). */
-function randomBytesFor(seed: string, rel: string, size: number): Buffer {
+export function randomBytesFor(seed: string, rel: string, size: number): Buffer {
   const key = createHash('sha256').update(`${seed}\0${rel}`).digest();
   const cipher = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
   return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()]);
 }
 
-interface PlannedFile {
+export interface PlannedFile {
   rel: string;
   size: number;
   binary: boolean;
@@ -164,7 +164,7 @@ export function planSynthetic(files: number, seed: string): { files: PlannedFile
   return { files: planned, folders: folders.map((f) => f.rel) };
 }
 
-function writeBoth(targets: readonly string[], rel: string, content: Buffer, mtime?: Date): void {
+export function writeBoth(targets: readonly string[], rel: string, content: Buffer, mtime?: Date): void {
   for (const root of targets) {
     const file = path.join(root, ...rel.split('/'));
     fs.writeFileSync(file, content);

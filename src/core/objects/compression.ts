@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { Semaphore } from '../capture/concurrency';
+import { isCompressedFormat } from './compressedFormats';
 
 /**
  * How a record's bytes are stored; the pack records it, so a reader never guesses. Points write
@@ -27,6 +28,14 @@ const SYNC_LIMIT = 16 * 1024;
 /** Compressions on the thread pool at once: it also serves the capture's file reads. */
 const IN_FLIGHT = 2;
 const BROTLI_QUALITY = 5;
+/**
+ * An object larger than this, of a format not known to be compressed, is first judged by deflating
+ * its first SAMPLE_BYTES: when that saves under 10 %, the object is stored as it is, without
+ * deflating the rest (a compressed format we do not know, encrypted or random data).
+ */
+const SAMPLE_BYTES = 64 * 1024;
+/** Kept compressed only when it is at most this share of the original (saves at least 10 %). */
+const WORTH = 0.9;
 /** Decompressions at or below this run synchronously (one thread-pool round trip costs more). */
 const SYNC_DECODE_LIMIT = 256 * 1024;
 
@@ -36,8 +45,19 @@ const inflateAsync = promisify(zlib.inflate);
 const brotliAsync = promisify(zlib.brotliCompress);
 const unbrotliAsync = promisify(zlib.brotliDecompress);
 
+/**
+ * zlib's output buffer for a job on the thread pool: by default 16 KiB, so a 1 MiB object came back
+ * to the main thread for a callback (and went out again) once per 16 KiB of output. One buffer of
+ * about the size kept (or the object's size, for a decompression) makes it one round trip.
+ */
+const MAX_CHUNK = 8 * 1024 * 1024;
+function chunkFor(size: number): number {
+  return Math.max(zlib.constants.Z_MIN_CHUNK, Math.min(MAX_CHUNK, Math.ceil(size)));
+}
+
 function brotliOptions(size: number): zlib.BrotliOptions {
   return {
+    chunkSize: chunkFor(size * WORTH),
     params: {
       [zlib.constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
       [zlib.constants.BROTLI_PARAM_SIZE_HINT]: size,
@@ -54,28 +74,39 @@ function compressSync(raw: Buffer, codec: Codec): Buffer {
 
 function compressAsync(raw: Buffer, codec: Codec): Promise<Buffer> {
   if (codec === CODECS.brotli) return brotliAsync(raw, brotliOptions(raw.length));
-  return deflateAsync(raw, { level: codec === CODECS.deflateFast ? 1 : 6 });
+  return deflateAsync(raw, { level: codec === CODECS.deflateFast ? 1 : 6, chunkSize: chunkFor(raw.length * WORTH) });
 }
 
 /**
- * Compresses an object, keeping the result only when it saves at least 10 %. Small objects are
- * compressed synchronously; larger ones on the thread pool, a few at a time, so a first point
- * uses the second core.
+ * Compresses an object, keeping the result only when it saves at least 10 %. The decision is made
+ * per object: small objects, and files of an already compressed format (by their first bytes), are
+ * stored as they are; a large object of an unknown format is compressed only when a sample of it
+ * compresses. Small objects are compressed synchronously; larger ones on the thread pool, a few at a
+ * time, so a first point uses the second core.
  */
 export async function encodeObject(raw: Buffer, effort: Effort): Promise<{ data: Buffer; codec: Codec }> {
-  if (raw.length < RAW_BELOW) return { data: raw, codec: CODECS.stored };
+  const stored = { data: raw, codec: CODECS.stored };
+  if (raw.length < RAW_BELOW || isCompressedFormat(raw)) return stored;
   const codec = effort === 'fast' ? CODECS.deflateFast : CODECS.brotli;
-  const compressed = raw.length <= SYNC_LIMIT ? compressSync(raw, codec) : await pool.run(() => compressAsync(raw, codec));
-  return compressed.length < raw.length * 0.9 ? { data: compressed, codec } : { data: raw, codec: CODECS.stored };
+  const compressed = raw.length <= SYNC_LIMIT ? compressSync(raw, codec) : await pool.run(() => compressLarge(raw, codec));
+  return compressed !== undefined && compressed.length < raw.length * WORTH ? { data: compressed, codec } : stored;
+}
+
+/** On the thread pool: a sample first for an object larger than it, then the whole object; `undefined` when the sample does not compress. */
+async function compressLarge(raw: Buffer, codec: Codec): Promise<Buffer | undefined> {
+  if (raw.length > SAMPLE_BYTES) {
+    const sample = await deflateAsync(raw.subarray(0, SAMPLE_BYTES), { level: 1, chunkSize: SAMPLE_BYTES });
+    if (sample.length >= SAMPLE_BYTES * WORTH) return undefined;
+  }
+  const compressed = await compressAsync(raw, codec);
+  // the output is a view of a buffer sized for the worst case: keep only what is used
+  return compressed.buffer.byteLength > 2 * compressed.length ? Buffer.from(compressed) : compressed;
 }
 
 export async function decodeObject(data: Buffer, codec: Codec, rawSize: number): Promise<Buffer> {
   if (codec === CODECS.stored) return data;
   const sync = data.length <= SYNC_DECODE_LIMIT;
-  if (codec === CODECS.brotli) {
-    const options = { maxOutputLength: Math.max(rawSize, 1) };
-    return sync ? zlib.brotliDecompressSync(data, options) : unbrotliAsync(data, options);
-  }
-  const options = { maxOutputLength: Math.max(rawSize, 1) };
+  const options = { maxOutputLength: Math.max(rawSize, 1), chunkSize: chunkFor(rawSize) };
+  if (codec === CODECS.brotli) return sync ? zlib.brotliDecompressSync(data, options) : unbrotliAsync(data, options);
   return sync ? zlib.inflateSync(data, options) : inflateAsync(data, options);
 }

@@ -6,10 +6,18 @@ import type { TreeObject } from '../schemas';
 import { hashObject, type ObjectType } from './hash';
 import { CODECS, decodeObject, encodeObject, type Codec, type Effort } from './compression';
 import { loadPack, PACK_EXTENSION, PackWriter, scanPackRecords, type PackEntry } from './packFile';
+import { hashBytes, type PackIndex } from './packIndex';
 import { decodeTree, encodeTree } from './tree';
 
 interface Location extends PackEntry {
   readonly pack: string;
+}
+
+/** A loaded pack: its index, in place, and its size on disk. */
+interface LoadedPack {
+  readonly name: string;
+  readonly index: PackIndex;
+  readonly size: number;
 }
 
 export interface ObjectStoreStats {
@@ -88,8 +96,11 @@ const TREE_CACHE_LIMIT = 20_000;
  * store lock; readers may run at any time and pick up other processes' packs with `refresh`.
  */
 export class ObjectStore implements ObjectReader {
-  private readonly index = new Map<string, Location>();
-  private readonly packs = new Map<string, { entries: PackEntry[]; size: number }>();
+  private readonly packs = new Map<string, LoadedPack>();
+  /** The packs in the order a lookup tries them: the first that holds an object is where it is read. */
+  private searchOrder: LoadedPack[] = [];
+  /** Where `hashBytes` decodes a looked-up hash (one buffer, not one per lookup). */
+  private readonly wanted = Buffer.alloc(32);
   private readonly damagedPacks = new Map<string, string>();
   private readonly handles = new Map<string, PackHandle>();
   private readonly trees = new Map<string, TreeObject>();
@@ -121,8 +132,8 @@ export class ObjectStore implements ObjectReader {
     for (const name of names.sort()) {
       if (this.packs.has(name) || this.damagedPacks.has(name)) continue;
       try {
-        const { entries, size } = await loadPack(path.join(this.dir, name));
-        this.addPack(name, entries, size);
+        const { index, size } = await loadPack(path.join(this.dir, name));
+        this.addPack(name, index, size);
       } catch (error) {
         if (errorCode(error) === 'ENOENT' || errorCode((error as StateError).cause) === 'ENOENT') continue;
         this.damagedPacks.set(name, describeCause(error));
@@ -131,7 +142,25 @@ export class ObjectStore implements ObjectReader {
   }
 
   has(hash: string): boolean {
-    return this.index.has(hash);
+    return this.find(hash) !== undefined;
+  }
+
+  /** The pack that holds `hash` and the entry's position in its index (searched in place, nothing built). */
+  private find(hash: string, except?: string): { pack: LoadedPack; at: number } | undefined {
+    const wanted = hashBytes(hash, this.wanted);
+    if (!wanted) return undefined;
+    for (const pack of this.searchOrder) {
+      if (pack.name === except) continue;
+      const at = pack.index.find(wanted);
+      if (at >= 0) return { pack, at };
+    }
+    return undefined;
+  }
+
+  /** Where an object is stored; a damaged index entry is a SnapshotLoadError. */
+  private locate(hash: string): Location | undefined {
+    const found = this.find(hash);
+    return found && { ...found.pack.index.entryAt(found.at, found.pack.name), pack: found.pack.name };
   }
 
   /** Packs whose index could not be read, with the reason. */
@@ -154,10 +183,10 @@ export class ObjectStore implements ObjectReader {
 
   /** Reads and verifies one object. Throws SnapshotLoadError when it is missing or damaged. */
   async read(hash: string, type: ObjectType): Promise<Buffer> {
-    let location = this.index.get(hash);
+    let location = this.locate(hash);
     if (!location) {
       await this.refresh();
-      location = this.index.get(hash);
+      location = this.locate(hash);
     }
     if (!location) throw StateError.snapshotLoad(`The stored ${type === 'tree' ? 'folder' : 'file content'} ${hash.slice(0, 12)} is missing from the store. Run "Verify Store" to find the affected points.`);
     if (location.type !== type) throw StateError.snapshotLoad(`Object ${hash.slice(0, 12)} is a ${location.type}, not a ${type}.`);
@@ -169,7 +198,7 @@ export class ObjectStore implements ObjectReader {
       if (errorCode(error instanceof StateError ? error.cause : error) !== 'ENOENT') throw error;
       await this.closeHandle(location.pack);
       await this.refresh();
-      const moved = this.index.get(hash);
+      const moved = this.locate(hash);
       if (!moved || moved.pack === location.pack) throw StateError.snapshotLoad(`The stored ${type === 'tree' ? 'folder' : 'file content'} ${hash.slice(0, 12)} is missing from the store. Run "Verify Store" to find the affected points.`);
       location = moved;
       data = await this.readStored(location);
@@ -179,10 +208,10 @@ export class ObjectStore implements ObjectReader {
 
   /** An object as stored (codec and compressed bytes), checked against its hash: for copying it elsewhere unchanged. */
   async readStoredObject(hash: string): Promise<{ type: ObjectType; codec: Codec; rawSize: number; data: Buffer }> {
-    let location = this.index.get(hash);
+    let location = this.locate(hash);
     if (!location) {
       await this.refresh();
-      location = this.index.get(hash);
+      location = this.locate(hash);
     }
     if (!location) throw StateError.snapshotLoad(`The stored object ${hash.slice(0, 12)} is missing from the store. Run "Verify Store" to find the affected points.`);
     const data = await this.readStored(location);
@@ -217,19 +246,37 @@ export class ObjectStore implements ObjectReader {
     let storedBytes = 0;
     let rawBytes = 0;
     let blobs = 0;
-    for (const location of this.index.values()) {
+    let objects = 0;
+    for (const location of this.locations()) {
+      objects++;
       storedBytes += location.storedSize;
       rawBytes += location.rawSize;
       if (location.type === 'blob') blobs++;
     }
     let diskBytes = 0;
     for (const pack of this.packs.values()) diskBytes += pack.size;
-    return { packs: this.packs.size, objects: this.index.size, blobs, trees: this.index.size - blobs, storedBytes, rawBytes, diskBytes };
+    return { packs: this.packs.size, objects, blobs, trees: objects - blobs, storedBytes, rawBytes, diskBytes };
+  }
+
+  /**
+   * Every object once, where it is read from (an object in two packs, after a repack that stopped
+   * half way, is listed with the pack a lookup finds first). O(store): for statistics and collection.
+   */
+  private *locations(): Generator<Location> {
+    for (const [k, pack] of this.searchOrder.entries()) {
+      const earlier = this.searchOrder.slice(0, k);
+      for (let i = 0; i < pack.index.count; i++) {
+        const hash = pack.index.hashBytesAt(i);
+        if (earlier.some((other) => other.index.find(hash) >= 0)) continue;
+        yield { ...pack.index.entryAt(i, pack.name), pack: pack.name };
+      }
+    }
   }
 
   /** Stored (compressed) size of an object, 0 when unknown. */
   storedSize(hash: string): number {
-    return this.index.get(hash)?.storedSize ?? 0;
+    const found = this.find(hash);
+    return found ? found.pack.index.storedSizeAt(found.at) : 0;
   }
 
   /**
@@ -250,11 +297,15 @@ export class ObjectStore implements ObjectReader {
     const rewrite = new Set<string>();
     const empty: string[] = [];
     const mode = options.repack ?? 'auto';
+    // every object once, with the pack it is read from: the live ones are copied from there
+    const liveIn = new Map<string, Location[]>();
+    for (const name of this.packs.keys()) liveIn.set(name, []);
+    for (const location of this.locations()) if (live.has(location.hash)) liveIn.get(location.pack)!.push(location);
     for (const [name, pack] of this.packs) {
-      const liveCount = pack.entries.filter((entry) => live.has(entry.hash) && this.index.get(entry.hash)?.pack === name).length;
+      const liveCount = liveIn.get(name)!.length;
       if (liveCount === 0) empty.push(name);
-      else if (liveCount < pack.entries.length) rewrite.add(name);
-      else if (mode !== 'none' && pack.entries.some((entry) => entry.codec === CODECS.deflateFast)) rewrite.add(name); // recompress
+      else if (liveCount < pack.index.count) rewrite.add(name);
+      else if (mode !== 'none' && (pack.index.format < 3 || hasCodec(pack.index, CODECS.deflateFast))) rewrite.add(name); // recompress, or upgrade an old index
     }
     const remaining = [...this.packs.keys()].filter((name) => !empty.includes(name));
     if (mode === 'all' || (mode === 'auto' && remaining.length > REPACK_PACK_LIMIT)) {
@@ -265,12 +316,7 @@ export class ObjectStore implements ObjectReader {
     if (rewrite.size > 0) {
       const writer = new PackWriter(this.dir);
       const copies: Location[] = [];
-      for (const name of rewrite) {
-        for (const entry of this.packs.get(name)!.entries) {
-          const location = this.index.get(entry.hash);
-          if (live.has(entry.hash) && location?.pack === name) copies.push(location);
-        }
-      }
+      for (const name of rewrite) copies.push(...liveIn.get(name)!);
       // Read in windows of a few MiB (one read for many small records), in pack order.
       copies.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
       const windows: ReadWindow[] = [];
@@ -321,15 +367,15 @@ export class ObjectStore implements ObjectReader {
         throw failure.reason;
       }
       const written = await writer.finish();
-      if (written) this.addPack(path.basename(written.file), written.entries, written.size, true);
+      if (written) this.addPack(path.basename(written.file), written.index, written.size, true);
       mergedPacks = rewrite.size;
     }
     for (const name of [...rewrite, ...empty]) {
-      const pack = this.packs.get(name)!;
-      for (const entry of pack.entries) {
-        if (!live.has(entry.hash)) {
+      const { index } = this.packs.get(name)!;
+      for (let i = 0; i < index.count; i++) {
+        if (!live.has(index.hashAt(i))) {
           removedObjects++;
-          freedBytes += entry.storedSize;
+          freedBytes += index.storedSizeAt(i);
         }
       }
       await this.deletePack(name);
@@ -341,14 +387,15 @@ export class ObjectStore implements ObjectReader {
   async verifyAll(onProgress?: (done: number, total: number) => void): Promise<BrokenObject[]> {
     await this.refresh();
     const broken: BrokenObject[] = [...this.damagedPacks].map(([pack, problem]) => ({ pack, problem }));
-    const total = [...this.packs.values()].reduce((sum, pack) => sum + pack.entries.length, 0);
+    const total = [...this.packs.values()].reduce((sum, pack) => sum + pack.index.count, 0);
     let done = 0;
     for (const [name, pack] of this.packs) {
-      for (const entry of pack.entries) {
+      for (let i = 0; i < pack.index.count; i++) {
         try {
+          const entry = pack.index.entryAt(i, name);
           await verifyObject(entry, await this.readStored({ ...entry, pack: name }));
         } catch (error) {
-          broken.push({ pack: name, hash: entry.hash, problem: describeCause(error) });
+          broken.push({ pack: name, hash: pack.index.hashAt(i), problem: describeCause(error) });
         }
         if (++done % 1000 === 0) onProgress?.(done, total);
       }
@@ -367,7 +414,7 @@ export class ObjectStore implements ObjectReader {
     for (const name of new Set(packNames)) {
       const file = path.join(this.dir, name);
       const writer = new PackWriter(this.dir);
-      const known = this.packs.get(name)?.entries.length;
+      const known = this.packs.get(name)?.index.count;
       let recovered = 0;
       for await (const record of scanPackRecords(file)) {
         try {
@@ -375,14 +422,14 @@ export class ObjectStore implements ObjectReader {
           const raw = await decodeObject(record.data, record.codec, record.rawSize);
           const hash = hashObject(record.type, raw);
           if (raw.length !== record.rawSize || !hash.startsWith(record.hashPrefix)) continue;
-          if (!this.otherCopy(hash, name)) await writer.add(hash, record.type, { data: Buffer.from(record.data), codec: record.codec }, record.rawSize);
+          if (!this.find(hash, name)) await writer.add(hash, record.type, { data: Buffer.from(record.data), codec: record.codec }, record.rawSize);
           recovered++;
         } catch {
           // a damaged record: dropped, counted below
         }
       }
       const written = await writer.finish();
-      if (written) this.addPack(path.basename(written.file), written.entries, written.size);
+      if (written) this.addPack(path.basename(written.file), written.index, written.size);
       saved += recovered;
       if (known !== undefined) lost += Math.max(0, known - recovered);
       this.forgetPack(name);
@@ -416,36 +463,26 @@ export class ObjectStore implements ObjectReader {
     for (const name of [...this.handles.keys()]) await this.closeHandle(name);
   }
 
-  /** @internal called by a committed batch */
-  addPack(name: string, entries: PackEntry[], size: number, preferred = false): void {
-    this.packs.set(name, { entries, size });
-    for (const entry of entries) if (preferred || !this.index.has(entry.hash)) this.index.set(entry.hash, { ...entry, pack: name });
-  }
-
-  private otherCopy(hash: string, exceptPack: string): boolean {
-    const location = this.index.get(hash);
-    return location !== undefined && location.pack !== exceptPack;
+  /**
+   * @internal called by a committed batch. A `preferred` pack (a repack's) is searched first, so its
+   * copies are read rather than those in the packs it replaces; otherwise the packs loaded first are.
+   */
+  addPack(name: string, index: PackIndex, size: number, preferred = false): void {
+    const pack: LoadedPack = { name, index, size };
+    this.packs.set(name, pack);
+    this.searchOrder = preferred ? [pack, ...this.searchOrder] : [...this.searchOrder, pack];
   }
 
   private forgetPack(name: string): void {
     const pack = this.packs.get(name);
-    this.packs.delete(name);
     if (!pack) return;
-    const orphaned = new Set<string>();
-    for (const entry of pack.entries) {
-      if (this.index.get(entry.hash)?.pack !== name) continue;
-      this.index.delete(entry.hash);
-      orphaned.add(entry.hash);
-    }
-    // another pack may hold the same object (one pass over the others, not one per object)
-    for (const [other, candidate] of this.packs) {
-      if (orphaned.size === 0) break;
-      for (const found of candidate.entries) {
-        if (orphaned.delete(found.hash)) this.index.set(found.hash, { ...found, pack: other });
-      }
-    }
+    this.packs.delete(name);
+    this.searchOrder = this.searchOrder.filter((other) => other !== pack);
     // a decoded tree must not outlive its object (salvage, garbage collection)
-    for (const hash of orphaned) this.trees.delete(hash);
+    for (const hash of this.trees.keys()) {
+      const inPack = pack.index.find(hashBytes(hash, this.wanted)!) >= 0;
+      if (inPack && !this.has(hash)) this.trees.delete(hash);
+    }
   }
 
   private async deletePack(name: string): Promise<void> {
@@ -506,6 +543,11 @@ interface PackHandle {
 
 async function closePackHandle(handle: PackHandle): Promise<void> {
   await handle.file.then((h) => h.close()).catch(() => undefined);
+}
+
+function hasCodec(index: PackIndex, codec: Codec): boolean {
+  for (let i = 0; i < index.count; i++) if (index.codecAt(i) === codec) return true;
+  return false;
 }
 
 async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {
@@ -573,7 +615,7 @@ export class ObjectBatch implements ObjectWriter {
     this.committed = true;
     this.trees.clear();
     const written = await this.writer.finish();
-    if (written) this.store.addPack(path.basename(written.file), written.entries, written.size);
+    if (written) this.store.addPack(path.basename(written.file), written.index, written.size);
   }
 
   async abort(): Promise<void> {

@@ -5,30 +5,39 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { PRIVATE_FILE_MODE, fsyncDir, fsyncDirSync } from '../documents';
 import { ioError, StateError } from '../errors';
-import { isCodec, type Codec } from './compression';
+import type { Codec } from './compression';
 import type { ObjectType } from './hash';
+import { fanoutBytes, fanoutSize, INDEX_ENTRY, kindByte, PackIndex, parseKind, type PackEntry } from './packIndex';
+
+export type { PackEntry } from './packIndex';
 
 /**
  * A pack holds the new objects of one write (a recovery point, a repack) in a single file, so a
- * point costs one file, one fsync and one rename however many objects it adds. Layout (version 2):
+ * point costs one file, one fsync and one rename however many objects it adds. Layout (version 3):
  *
- *   "RPPACK02"
+ *   "RPPACK03"
  *   record*   : kind(1) rawSize(5) storedSize(5) hashPrefix(8) data(storedSize)
- *   index     : entry* : hash(32) kind(1) dataOffset(6) storedSize(5) rawSize(5)
- *   trailer   : indexOffset(6) count(4) sha256(index)(32) "RPPKEND2"
+ *   index     : entry*, sorted by hash : hash(32) kind(1) dataOffset(6) storedSize(5) rawSize(5)
+ *   fan-out   : 256 × uint32 : entries whose hash starts with a byte ≤ i (only with 64 entries or more)
+ *   trailer   : indexOffset(6) count(4) sha256(index + fan-out)(32) "RPPKEND3"
  *
  * `kind` is the object type (high four bits: 1 blob, 2 tree) and its codec (low four bits, see
  * `compression.ts`). A pack is written to a temporary name and renamed when complete, so every
  * `*.pack` is whole. Records repeat the index's facts and the first 8 bytes of the hash, so a pack
  * with a damaged index can still be salvaged: a salvaged record is re-hashed, and the prefix tells
  * a damaged record (dropped) from an intact one.
+ *
+ * Version 2 (`RPPACK02` … `RPPKEND2`) is the same without the fan-out table, its index in record
+ * order: still read (its index is sorted in memory when loaded), and rewritten as version 3 by the
+ * next garbage collection.
  */
 export const PACK_EXTENSION = '.pack';
-const MAGIC = Buffer.from('RPPACK02');
-const END_MAGIC = Buffer.from('RPPKEND2');
+const MAGIC = Buffer.from('RPPACK03');
+const END_MAGIC = Buffer.from('RPPKEND3');
+const MAGIC_2 = Buffer.from('RPPACK02');
+const END_MAGIC_2 = Buffer.from('RPPKEND2');
 const HASH_PREFIX = 8;
 const RECORD_HEADER = 11 + HASH_PREFIX;
-const INDEX_ENTRY = 49;
 const TRAILER = 50;
 /** Packs up to this size that were never flushed are written with synchronous calls (a save's point). */
 const SYNC_PACK_BYTES = 256 * 1024;
@@ -41,69 +50,49 @@ const SLAB = 256 * 1024;
 const MAX_PENDING = 4 * WRITE_CHUNK;
 /** No record is bigger than a buffer can be; a larger stated size is damage. */
 const MAX_RECORD_BYTES = Math.min(buffer.constants.MAX_LENGTH, 2 ** 31 - 1);
-const TYPE_CODES: Record<ObjectType, number> = { blob: 1, tree: 2 };
-const TYPES: Record<number, ObjectType> = { 1: 'blob', 2: 'tree' };
-
-export interface PackEntry {
-  readonly hash: string;
-  readonly type: ObjectType;
-  readonly codec: Codec;
-  /** Offset of the record's data in the pack. */
-  readonly offset: number;
-  readonly storedSize: number;
-  readonly rawSize: number;
-}
-
-function kindByte(type: ObjectType, codec: Codec): number {
-  return (TYPE_CODES[type] << 4) | codec;
-}
-
-function parseKind(byte: number): { type: ObjectType; codec: Codec } | undefined {
-  const type = TYPES[byte >> 4];
-  const codec = byte & 0x0f;
-  return type && isCodec(codec) ? { type, codec } : undefined;
-}
 
 export function newPackName(): string {
   const stamp = new Date().toISOString().replace(/[-:.]/g, '');
   return `${stamp}-${randomBytes(4).toString('hex')}${PACK_EXTENSION}`;
 }
 
-/** Reads a pack's index, checking its trailer and checksum. Throws SnapshotLoadError for a damaged pack. */
+/** Reads a pack's index as entries, checking its trailer, checksum and every entry. Throws SnapshotLoadError for a damaged pack. */
 export async function readPackIndex(file: string): Promise<PackEntry[]> {
-  return (await loadPack(file)).entries;
+  const { index } = await loadPack(file);
+  return Array.from({ length: index.count }, (_, i) => index.entryAt(i, path.basename(file)));
 }
 
-/** A pack's index and its size on disk (one open, one stat, two reads). */
-export async function loadPack(file: string): Promise<{ entries: PackEntry[]; size: number }> {
+/**
+ * A pack's index, in place (no object per entry), and its size on disk: one open, one stat, two
+ * reads, the checksum checked. Throws SnapshotLoadError for a damaged pack.
+ */
+export async function loadPack(file: string): Promise<{ index: PackIndex; size: number }> {
   let handle: fs.FileHandle | undefined;
+  const name = path.basename(file);
   try {
     handle = await fs.open(file, 'r');
     const { size } = await handle.stat();
-    if (size < MAGIC.length + TRAILER) throw StateError.snapshotLoad(`Pack ${path.basename(file)} is truncated (${size} bytes).`);
+    if (size < MAGIC.length + TRAILER) throw StateError.snapshotLoad(`Pack ${name} is truncated (${size} bytes).`);
     const trailer = Buffer.alloc(TRAILER);
     await handle.read(trailer, 0, TRAILER, size - TRAILER);
-    if (!trailer.subarray(42).equals(END_MAGIC)) throw StateError.snapshotLoad(`Pack ${path.basename(file)} has no valid end marker.`);
+    const end = trailer.subarray(42);
+    const format = end.equals(END_MAGIC) ? 3 : end.equals(END_MAGIC_2) ? 2 : undefined;
+    if (format === undefined) throw StateError.snapshotLoad(`Pack ${name} has no valid end marker.`);
     const indexOffset = trailer.readUIntBE(0, 6);
     const count = trailer.readUInt32BE(6);
-    if (indexOffset + count * INDEX_ENTRY !== size - TRAILER) throw StateError.snapshotLoad(`Pack ${path.basename(file)} has an inconsistent index.`);
-    const index = Buffer.alloc(count * INDEX_ENTRY);
+    const tableBytes = format === 3 ? fanoutSize(count) : 0;
+    if (indexOffset < MAGIC.length || indexOffset + count * INDEX_ENTRY + tableBytes !== size - TRAILER) throw StateError.snapshotLoad(`Pack ${name} has an inconsistent index.`);
+    const index = Buffer.alloc(count * INDEX_ENTRY + tableBytes);
     await handle.read(index, 0, index.length, indexOffset);
     if (!createHash('sha256').update(index).digest().equals(trailer.subarray(10, 42))) {
-      throw StateError.snapshotLoad(`Pack ${path.basename(file)} has a damaged index (checksum mismatch).`);
+      throw StateError.snapshotLoad(`Pack ${name} has a damaged index (checksum mismatch).`);
     }
-    const entries: PackEntry[] = [];
-    for (let i = 0; i < count; i++) {
-      const at = i * INDEX_ENTRY;
-      const kind = parseKind(index[at + 32]!);
-      const offset = index.readUIntBE(at + 33, 6);
-      const storedSize = index.readUIntBE(at + 39, 5);
-      if (!kind || offset < MAGIC.length + RECORD_HEADER || offset + storedSize > indexOffset) {
-        throw StateError.snapshotLoad(`Pack ${path.basename(file)} has an invalid index entry.`);
-      }
-      entries.push({ hash: index.toString('hex', at, at + 32), type: kind.type, codec: kind.codec, offset, storedSize, rawSize: index.readUIntBE(at + 44, 5) });
-    }
-    return { entries, size };
+    const entries = index.subarray(0, count * INDEX_ENTRY);
+    const firstRecord = MAGIC.length + RECORD_HEADER;
+    return {
+      index: format === 3 ? PackIndex.sorted(entries, index.subarray(count * INDEX_ENTRY), indexOffset, firstRecord, name) : PackIndex.unsorted(entries, indexOffset, firstRecord),
+      size,
+    };
   } catch (error) {
     if (error instanceof StateError) throw error;
     throw ioError(`read the pack ${file}`, error);
@@ -140,7 +129,9 @@ export async function* scanPackRecords(file: string): AsyncGenerator<ScannedReco
       return bytes;
     };
     const { size } = await handle.stat();
-    if (size < MAGIC.length || !(await read(MAGIC.length, 0)).equals(MAGIC)) return;
+    if (size < MAGIC.length) return;
+    const magic = await read(MAGIC.length, 0);
+    if (!magic.equals(MAGIC) && !magic.equals(MAGIC_2)) return;
     let at = MAGIC.length;
     while (at + RECORD_HEADER <= size) {
       const header = await read(RECORD_HEADER, at);
@@ -237,21 +228,25 @@ export class PackWriter {
     return buffer;
   }
 
-  /** Completes the pack durably; returns its final path, or undefined when nothing was added. */
-  async finish(): Promise<{ file: string; entries: PackEntry[]; size: number } | undefined> {
+  /** Completes the pack durably; returns its final path and index, or undefined when nothing was added. */
+  async finish(): Promise<{ file: string; index: PackIndex; size: number } | undefined> {
     if (this.entries.length === 0) {
       await this.abort();
       return undefined;
     }
-    const index = Buffer.alloc(this.entries.length * INDEX_ENTRY);
-    this.entries.forEach((entry, i) => {
+    // the index in hash order (hex strings sort as their bytes do), for lookups in place
+    const sorted = [...this.entries].sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
+    const entries = Buffer.alloc(sorted.length * INDEX_ENTRY);
+    sorted.forEach((entry, i) => {
       const at = i * INDEX_ENTRY;
-      index.write(entry.hash, at, 32, 'hex');
-      index[at + 32] = kindByte(entry.type, entry.codec);
-      index.writeUIntBE(entry.offset, at + 33, 6);
-      index.writeUIntBE(entry.storedSize, at + 39, 5);
-      index.writeUIntBE(entry.rawSize, at + 44, 5);
+      entries.write(entry.hash, at, 32, 'hex');
+      entries[at + 32] = kindByte(entry.type, entry.codec);
+      entries.writeUIntBE(entry.offset, at + 33, 6);
+      entries.writeUIntBE(entry.storedSize, at + 39, 5);
+      entries.writeUIntBE(entry.rawSize, at + 44, 5);
     });
+    const index = Buffer.concat([entries, fanoutBytes(entries)]);
+    const packIndex = PackIndex.written(entries, this.position, MAGIC.length + RECORD_HEADER);
     const trailer = Buffer.alloc(TRAILER);
     trailer.writeUIntBE(this.position, 0, 6);
     trailer.writeUInt32BE(this.entries.length, 6);
@@ -274,7 +269,7 @@ export class PackWriter {
         throw ioError('save recovery point data', error);
       }
       fsyncDirSync(this.dir);
-      return { file, entries: this.entries, size };
+      return { file, index: packIndex, size };
     }
     this.flush();
     try {
@@ -290,7 +285,7 @@ export class PackWriter {
       await this.abort();
       throw ioError('save recovery point data', error);
     }
-    return { file, entries: this.entries, size };
+    return { file, index: packIndex, size };
   }
 
   async abort(): Promise<void> {

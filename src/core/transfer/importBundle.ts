@@ -198,8 +198,8 @@ async function copyObjects(file: string, checksum: Buffer, objects: ObjectStore)
     }
     reader.finish(checksum);
     const written = await writer.finish();
-    if (written) objects.addPack(path.basename(written.file), written.entries, written.size);
-    return { objectsAdded: written?.entries.length ?? 0, objectsPresent, bytesWritten: written?.size ?? 0 };
+    if (written) objects.addPack(path.basename(written.file), written.index, written.size);
+    return { objectsAdded: written?.index.count ?? 0, objectsPresent, bytesWritten: written?.size ?? 0 };
   } catch (error) {
     await writer.abort();
     throw error;

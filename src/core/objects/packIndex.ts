@@ -1,0 +1,197 @@
+import { StateError } from '../errors';
+import { isCodec, type Codec } from './compression';
+import type { ObjectType } from './hash';
+
+/** One index entry: hash(32) kind(1) dataOffset(6) storedSize(5) rawSize(5). */
+export const INDEX_ENTRY = 49;
+const HASH_BYTES = 32;
+/** The fan-out table: 256 big-endian uint32, entry `b` = how many hashes start with a byte ≤ `b`. */
+const FANOUT_BYTES = 256 * 4;
+/**
+ * Packs with fewer entries than this (a save's point: a few objects) have no fan-out table on disk:
+ * it would double their size, and computing it from so few entries when the pack is opened costs nothing.
+ */
+const FANOUT_MIN_ENTRIES = 64;
+
+/** Bytes of the fan-out table written after an index of `count` entries (format 3). */
+export function fanoutSize(count: number): number {
+  return count >= FANOUT_MIN_ENTRIES ? FANOUT_BYTES : 0;
+}
+const TYPE_CODES: Record<ObjectType, number> = { blob: 1, tree: 2 };
+const TYPES: Record<number, ObjectType> = { 1: 'blob', 2: 'tree' };
+
+export interface PackEntry {
+  readonly hash: string;
+  readonly type: ObjectType;
+  readonly codec: Codec;
+  /** Offset of the record's data in the pack. */
+  readonly offset: number;
+  readonly storedSize: number;
+  readonly rawSize: number;
+}
+
+export function kindByte(type: ObjectType, codec: Codec): number {
+  return (TYPE_CODES[type] << 4) | codec;
+}
+
+export function parseKind(byte: number): { type: ObjectType; codec: Codec } | undefined {
+  const type = TYPES[byte >> 4];
+  const codec = byte & 0x0f;
+  return type && isCodec(codec) ? { type, codec } : undefined;
+}
+
+const HASH_TEXT = /^[0-9a-f]{64}$/;
+
+/** A hash as the 32 bytes an index holds; `undefined` when it is not 64 lowercase hex digits (the only way hashes are written). */
+export function hashBytes(hash: string, into: Buffer = Buffer.allocUnsafe(HASH_BYTES)): Buffer | undefined {
+  if (!HASH_TEXT.test(hash)) return undefined;
+  into.write(hash, 0, HASH_BYTES, 'hex');
+  return into;
+}
+
+/**
+ * A pack's index as it is on disk: entries sorted by hash in one buffer, and a fan-out table by the
+ * hash's first byte, so a lookup is a binary search among the few entries sharing that byte. Nothing
+ * per entry is built when a pack is opened; an entry becomes an object only when it is asked for
+ * (and checked then: a bad kind or an offset outside the records is a SnapshotLoadError).
+ */
+export class PackIndex {
+  private constructor(
+    private readonly entries: Buffer,
+    /** fanout[b]: entries whose hash starts with a byte ≤ b. */
+    private readonly fanout: Uint32Array,
+    /** Where the records end (the index starts): no record's data may reach past it. */
+    private readonly recordsEnd: number,
+    private readonly firstRecord: number,
+    /** 2: an index written in record order (sorted when loaded); 3: written sorted, with its fan-out. */
+    readonly format: 2 | 3,
+  ) {}
+
+  /**
+   * An index written sorted, with its fan-out table (format 3). Throws a SnapshotLoadError when the
+   * table does not fit the entries (not non-decreasing, or not ending at their count).
+   */
+  static sorted(entries: Buffer, fanoutBytes: Buffer, recordsEnd: number, firstRecord: number, name: string): PackIndex {
+    const count = entries.length / INDEX_ENTRY;
+    if (fanoutBytes.length === 0) return new PackIndex(entries, fanoutOf(entries), recordsEnd, firstRecord, 3);
+    const fanout = new Uint32Array(256);
+    let last = 0;
+    for (let b = 0; b < 256; b++) {
+      const value = fanoutBytes.readUInt32BE(b * 4);
+      if (value < last || value > count) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
+      fanout[b] = last = value;
+    }
+    if (last !== count) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
+    return new PackIndex(entries, fanout, recordsEnd, firstRecord, 3);
+  }
+
+  /** An index in any order (format 2, written in record order): sorted here, in one new buffer. */
+  static unsorted(entries: Buffer, recordsEnd: number, firstRecord: number): PackIndex {
+    const count = entries.length / INDEX_ENTRY;
+    const order = hashOrder(entries, count);
+    const sorted = Buffer.allocUnsafe(entries.length);
+    for (let to = 0; to < count; to++) {
+      const from = order[to]!;
+      entries.copy(sorted, to * INDEX_ENTRY, from * INDEX_ENTRY, (from + 1) * INDEX_ENTRY);
+    }
+    return new PackIndex(sorted, fanoutOf(sorted), recordsEnd, firstRecord, 2);
+  }
+
+  /** The index of entries a writer has just written sorted (its own fan-out is computed). */
+  static written(entries: Buffer, recordsEnd: number, firstRecord: number): PackIndex {
+    return new PackIndex(entries, fanoutOf(entries), recordsEnd, firstRecord, 3);
+  }
+
+  get count(): number {
+    return this.entries.length / INDEX_ENTRY;
+  }
+
+  /** Position of the entry for `hash` (32 bytes), or -1. */
+  find(hash: Buffer): number {
+    const first = hash[0]!;
+    let lo = first === 0 ? 0 : this.fanout[first - 1]!;
+    let hi = this.fanout[first]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const at = mid * INDEX_ENTRY;
+      const order = hash.compare(this.entries, at, at + HASH_BYTES, 0, HASH_BYTES);
+      if (order === 0) return mid;
+      if (order < 0) hi = mid;
+      else lo = mid + 1;
+    }
+    return -1;
+  }
+
+  /** The hash at position `i` as the index holds it (a view, not a copy). */
+  hashBytesAt(i: number): Buffer {
+    return this.entries.subarray(i * INDEX_ENTRY, i * INDEX_ENTRY + HASH_BYTES);
+  }
+
+  hashAt(i: number): string {
+    return this.entries.toString('hex', i * INDEX_ENTRY, i * INDEX_ENTRY + HASH_BYTES);
+  }
+
+  storedSizeAt(i: number): number {
+    return this.entries.readUIntBE(i * INDEX_ENTRY + 39, 5);
+  }
+
+  codecAt(i: number): number {
+    return this.entries[i * INDEX_ENTRY + 32]! & 0x0f;
+  }
+
+  /** The entry at position `i`, checked: its kind is known and its data lies among the records. */
+  entryAt(i: number, name: string): PackEntry {
+    const at = i * INDEX_ENTRY;
+    const kind = parseKind(this.entries[at + 32]!);
+    const offset = this.entries.readUIntBE(at + 33, 6);
+    const storedSize = this.entries.readUIntBE(at + 39, 5);
+    if (!kind || offset < this.firstRecord || offset + storedSize > this.recordsEnd) {
+      throw StateError.snapshotLoad(`Pack ${name} has an invalid index entry.`);
+    }
+    return { hash: this.hashAt(i), type: kind.type, codec: kind.codec, offset, storedSize, rawSize: this.entries.readUIntBE(at + 44, 5) };
+  }
+}
+
+/** Positions below this fit beside a 32-bit hash prefix in one exact float64 key (32 + 21 = 53 bits). */
+const KEY_POSITIONS = 2 ** 21;
+
+/**
+ * The positions of `entries` in hash order. A comparison function calling `Buffer.compare` per pair
+ * took seconds for 50k entries; instead each entry gets one number, its hash's first 4 bytes then its
+ * position, sorted natively, and only runs sharing those 4 bytes (rare) are compared in full.
+ */
+function hashOrder(entries: Buffer, count: number): ArrayLike<number> {
+  const byHash = (a: number, b: number) => entries.compare(entries, b * INDEX_ENTRY, b * INDEX_ENTRY + HASH_BYTES, a * INDEX_ENTRY, a * INDEX_ENTRY + HASH_BYTES);
+  if (count >= KEY_POSITIONS) return Array.from({ length: count }, (_, i) => i).sort(byHash);
+  const keys = new Float64Array(count);
+  for (let i = 0; i < count; i++) keys[i] = entries.readUInt32BE(i * INDEX_ENTRY) * KEY_POSITIONS + i;
+  keys.sort();
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = keys[i]! % KEY_POSITIONS;
+  for (let from = 0; from < count; ) {
+    const prefix = Math.floor(keys[from]! / KEY_POSITIONS);
+    let to = from + 1;
+    while (to < count && Math.floor(keys[to]! / KEY_POSITIONS) === prefix) to++;
+    if (to - from > 1) order.set(Array.from(order.subarray(from, to)).sort(byHash), from);
+    from = to;
+  }
+  return order;
+}
+
+/** The fan-out table of entries sorted by hash. */
+export function fanoutOf(entries: Buffer): Uint32Array {
+  const fanout = new Uint32Array(256);
+  const count = entries.length / INDEX_ENTRY;
+  for (let i = 0; i < count; i++) fanout[entries[i * INDEX_ENTRY]!]!++;
+  for (let b = 1; b < 256; b++) fanout[b]! += fanout[b - 1]!;
+  return fanout;
+}
+
+/** The fan-out table as written after a format-3 index (none for a small one, see FANOUT_MIN_ENTRIES). */
+export function fanoutBytes(entries: Buffer): Buffer {
+  const table = fanoutOf(entries);
+  const bytes = Buffer.alloc(fanoutSize(entries.length / INDEX_ENTRY));
+  if (bytes.length === 0) return bytes;
+  table.forEach((value, b) => bytes.writeUInt32BE(value, b * 4));
+  return bytes;
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import * as zlib from 'node:zlib';
+import { CODECS } from '../../src/core/objects/compression';
+import { isCompressedFormat } from '../../src/core/objects/compressedFormats';
+import { ObjectStore } from '../../src/core/objects/objectStore';
+import { cleanupSandboxes, makeSandbox } from './helpers/storeFixtures';
+
+after(cleanupSandboxes);
+
+/** A PNG's signature and IHDR chunk, then `payload` as its image data. */
+function pngLike(payload: Buffer): Buffer {
+  const ihdr = Buffer.from('0000000d49484452000004000000030008060000005c72a866', 'hex');
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), ihdr, payload]);
+}
+
+const text = (bytes: number) => Buffer.from('export function handle(request) { return request.body; }\n'.repeat(Math.ceil(bytes / 58))).subarray(0, bytes);
+
+async function storeOf(contents: Buffer[]): Promise<{ hashes: string[]; dir: string; store: ObjectStore }> {
+  const sandbox = await makeSandbox();
+  const dir = path.join(sandbox.store, 'objects');
+  const store = await ObjectStore.open(dir);
+  const batch = store.beginBatch();
+  const hashes = await Promise.all(contents.map((content) => batch.putBlob(content)));
+  await batch.commit();
+  return { hashes, dir, store };
+}
+
+describe('What a point compresses', () => {
+  test('a file of a compressed format is stored as it is, per object, and reads back byte for byte', async () => {
+    // a PNG whose data would deflate well (a flat image): its header alone says it is not worth trying
+    const png = pngLike(Buffer.alloc(200_000, 7));
+    const smallPng = pngLike(Buffer.alloc(5_000, 7)); // the synchronous path
+    const source = text(200_000);
+    const { hashes, dir, store } = await storeOf([png, smallPng, source]);
+    const fresh = await ObjectStore.open(dir);
+    for (const reader of [store, fresh]) {
+      assert.deepEqual(await reader.readBlob(hashes[0]!), png);
+      assert.deepEqual(await reader.readBlob(hashes[1]!), smallPng);
+      assert.deepEqual(await reader.readBlob(hashes[2]!), source);
+    }
+    assert.equal((await fresh.readStoredObject(hashes[0]!)).codec, CODECS.stored);
+    assert.equal((await fresh.readStoredObject(hashes[1]!)).codec, CODECS.stored);
+    const stored = await fresh.readStoredObject(hashes[2]!);
+    assert.equal(stored.codec, CODECS.deflateFast, 'source text in the same point is still deflated');
+    assert.ok(stored.data.length < source.length / 5);
+  });
+
+  test('a large object of an unknown format is stored as it is when a sample of it does not compress', async () => {
+    // random first 64 KiB (encrypted or compressed data), then bytes that would deflate
+    const opaque = Buffer.concat([randomBytes(64 * 1024), Buffer.alloc(200_000)]);
+    const compressible = Buffer.concat([text(64 * 1024), randomBytes(100_000)]); // the sample compresses: the whole is tried
+    const random = randomBytes(300_000);
+    const { hashes, dir } = await storeOf([opaque, compressible, random]);
+    const fresh = await ObjectStore.open(dir);
+    assert.equal((await fresh.readStoredObject(hashes[0]!)).codec, CODECS.stored);
+    assert.deepEqual(await fresh.readBlob(hashes[0]!), opaque);
+    assert.equal((await fresh.readStoredObject(hashes[1]!)).codec, CODECS.deflateFast);
+    assert.deepEqual(await fresh.readBlob(hashes[1]!), compressible);
+    assert.equal((await fresh.readStoredObject(hashes[2]!)).codec, CODECS.stored);
+    assert.deepEqual(await fresh.readBlob(hashes[2]!), random);
+  });
+
+  test('compressed formats are told by their first bytes, not by a prefix a text file may share', () => {
+    const formats: Record<string, Buffer> = {
+      png: pngLike(Buffer.alloc(10)),
+      jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]),
+      gif: Buffer.from('GIF89a\x40\x01', 'latin1'),
+      webp: Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WEBPVP8 ')]),
+      woff2: Buffer.from('wOF2\0\x01\0\0', 'latin1'),
+      zip: Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0]),
+      gzip: zlib.gzipSync('hello'),
+      mp4: Buffer.concat([Buffer.from([0, 0, 0, 0x20]), Buffer.from('ftypisom')]),
+    };
+    for (const [name, bytes] of Object.entries(formats)) assert.ok(isCompressedFormat(bytes), name);
+    for (const plain of ['RIFF....WAVE', 'GIF8', 'BZh is not bzip2', 'ID3 tags\n', 'PK', '', 'export const a = 1;']) {
+      assert.equal(isCompressedFormat(Buffer.from(plain, 'latin1')), false, plain);
+    }
+  });
+});

@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ObjectStore } from '../../src/core/objects/objectStore';
+import { readPackIndex } from '../../src/core/objects/packFile';
+import { PackIndex } from '../../src/core/objects/packIndex';
+import { cleanupAll, makeSandbox, openStore, packFiles, readFiles, writeFiles } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+const TRAILER = 50;
+const ENTRY = 49;
+
+/** The parts of a pack file: records (magic included), index entries, what follows them, and the trailer's facts. */
+function parts(bytes: Buffer): { records: Buffer; entries: Buffer; table: Buffer; count: number; end: string } {
+  const trailer = bytes.subarray(bytes.length - TRAILER);
+  const indexOffset = trailer.readUIntBE(0, 6);
+  const count = trailer.readUInt32BE(6);
+  return {
+    records: bytes.subarray(0, indexOffset),
+    entries: bytes.subarray(indexOffset, indexOffset + count * ENTRY),
+    table: bytes.subarray(indexOffset + count * ENTRY, bytes.length - TRAILER),
+    count,
+    end: trailer.subarray(42).toString('latin1'),
+  };
+}
+
+function packWith(records: Buffer, index: Buffer, count: number, end: string): Buffer {
+  const trailer = Buffer.alloc(TRAILER);
+  trailer.writeUIntBE(records.length, 0, 6);
+  trailer.writeUInt32BE(count, 6);
+  createHash('sha256').update(index).digest().copy(trailer, 10);
+  Buffer.from(end, 'latin1').copy(trailer, 42);
+  return Buffer.concat([records, index, trailer]);
+}
+
+/**
+ * The same pack as the format before the in-place index wrote it (format 2): magic `RPPACK02`, the
+ * index in record order, no fan-out table, end marker `RPPKEND2`.
+ */
+async function toFormat2(file: string): Promise<void> {
+  const { records, entries, count } = parts(await fs.readFile(file));
+  const byOffset = Array.from({ length: count }, (_, i) => entries.subarray(i * ENTRY, (i + 1) * ENTRY)).sort((a, b) => a.readUIntBE(33, 6) - b.readUIntBE(33, 6));
+  const oldRecords = Buffer.concat([Buffer.from('RPPACK02'), records.subarray(8)]);
+  await fs.writeFile(file, packWith(oldRecords, Buffer.concat(byOffset), count, 'RPPKEND2'));
+}
+
+async function magicOf(file: string): Promise<string> {
+  return (await fs.readFile(file)).subarray(0, 8).toString('latin1');
+}
+
+describe('Pack indexes, looked up in place', () => {
+  test('the index on disk is sorted by hash with a fan-out table; every object is found, no absent one is', async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'objects');
+    const writer = await ObjectStore.open(dir);
+    const batch = writer.beginBatch();
+    const contents = Array.from({ length: 300 }, (_, i) => Buffer.from(`object ${i}\n`.repeat(1 + (i % 7))));
+    const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
+    await batch.commit();
+    const [file] = await packFiles(sb.store);
+    const bytes = await fs.readFile(file!);
+    assert.equal(bytes.subarray(0, 8).toString('latin1'), 'RPPACK03');
+    const { entries, table, count, end } = parts(bytes);
+    assert.equal(end, 'RPPKEND3');
+    assert.equal(count, 300);
+    const onDisk = Array.from({ length: count }, (_, i) => entries.toString('hex', i * ENTRY, i * ENTRY + 32));
+    assert.deepEqual(onDisk, [...hashes].sort(), 'the index holds every hash once, in order');
+    assert.equal(table.length, 1024, 'a fan-out table of 256 counts follows the index');
+    for (let b = 0; b < 256; b++) assert.equal(table.readUInt32BE(b * 4), onDisk.filter((h) => parseInt(h.slice(0, 2), 16) <= b).length);
+
+    const reader = await ObjectStore.open(dir);
+    for (const [i, hash] of hashes.entries()) {
+      assert.ok(reader.has(hash));
+      assert.deepEqual(await reader.readBlob(hash), contents[i]);
+      // the same first byte (same fan-out bucket), another hash
+      const neighbour = hash.slice(0, 62) + (hash.slice(62) === '00' ? '01' : '00');
+      if (!hashes.includes(neighbour)) assert.equal(reader.has(neighbour), false);
+    }
+    for (let i = 0; i < 300; i++) assert.equal(reader.has(randomBytes(32).toString('hex')), false);
+    for (const bad of ['', 'zz', hashes[0]!.slice(0, 63), `${hashes[0]!.slice(0, 63)}g`, hashes[0]!.toUpperCase()]) assert.equal(reader.has(bad), false, bad);
+    assert.equal(reader.stats().objects, 300);
+    await reader.close();
+    await writer.close();
+  });
+
+  test('an index in record order (format 2) is sorted when loaded, hashes sharing their first bytes included', () => {
+    const hashes = Array.from({ length: 500 }, (_, i) => (i % 5 === 0 ? Buffer.concat([Buffer.from('aabbccdd', 'hex'), randomBytes(28)]) : randomBytes(32)));
+    hashes.push(Buffer.alloc(32, 0), Buffer.alloc(32, 0xff));
+    const entries = Buffer.concat(
+      hashes.map((hash, i) => {
+        const entry = Buffer.alloc(ENTRY);
+        hash.copy(entry);
+        entry[32] = 0x10;
+        entry.writeUIntBE(100 + i, 33, 6);
+        return entry;
+      }),
+    );
+    const index = PackIndex.unsorted(entries, 10_000, 27);
+    const want = hashes.map((h) => h.toString('hex')).sort();
+    assert.deepEqual(Array.from({ length: index.count }, (_, i) => index.hashAt(i)), want);
+    for (const [i, hash] of hashes.entries()) {
+      const at = index.find(hash);
+      assert.equal(index.hashAt(at), hash.toString('hex'));
+      assert.equal(index.entryAt(at, 'test').offset, 100 + i, 'each entry keeps its own facts');
+    }
+    assert.equal(index.find(Buffer.concat([Buffer.from('aabbccdd', 'hex'), Buffer.alloc(28, 1)])), -1);
+  });
+
+  test('a fan-out table that does not fit its index (checksum made to match) is a damaged pack, not a crash', async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'objects');
+    const store = await ObjectStore.open(dir);
+    const batch = store.beginBatch();
+    const hashes = await Promise.all(Array.from({ length: 100 }, (_, i) => batch.putBlob(Buffer.from(`blob ${i}`))));
+    await batch.commit();
+    await store.close();
+    const [file] = await packFiles(sb.store);
+    const { records, entries, table, count } = parts(await fs.readFile(file!));
+    for (const damage of [(t: Buffer) => t.writeUInt32BE(count + 5, 255 * 4), (t: Buffer) => t.writeUInt32BE(0xffffffff, 0), (t: Buffer) => t.writeUInt32BE(0, 128 * 4)]) {
+      const copy = Buffer.from(table);
+      damage(copy);
+      await fs.writeFile(file!, packWith(records, Buffer.concat([entries, copy]), count, 'RPPKEND3'));
+      const reader = await ObjectStore.open(dir);
+      assert.match(reader.damaged.get(path.basename(file!)) ?? '', /fan-out/);
+      assert.equal(reader.has(hashes[0]!), false);
+      await reader.close();
+    }
+  });
+
+  test('a store whose packs have the old index (format 2) keeps working, and clean-up rewrites them in place, crash-safe', async () => {
+    const sb = await makeSandbox();
+    let store = await openStore(sb);
+    const points = [];
+    const files = [];
+    for (let v = 1; v <= 3; v++) {
+      await writeFiles(sb.ws, { 'shared.txt': 'shared by every point\n'.repeat(50), 'a.txt': `version ${v}\n`.repeat(v * 20), [`only${v}.txt`]: `only in ${v}\n` });
+      points.push((await store.recovery.createRecoveryPoint())!);
+      files.push(await readFiles(sb.ws));
+    }
+    await store.close();
+    const packs = await packFiles(sb.store);
+    assert.equal(packs.length, 3);
+    for (const file of packs) await toFormat2(file);
+    for (const file of packs) assert.equal(await magicOf(file), 'RPPACK02');
+
+    // read as they are: listed, compared, restored, verified
+    store = await openStore(sb);
+    assert.equal((await store.recovery.listRecoveryPoints()).length, 3);
+    assert.deepEqual((await store.recovery.changedFiles(points[1]!.id)).modified.map((m) => m.path), ['ws/a.txt']);
+    await store.recovery.restore(points[0]!.id);
+    assert.deepEqual(await readFiles(sb.ws), files[0]);
+    assert.equal((await store.recovery.verify()).ok, true);
+
+    // clean-up rewrites every old pack with the new index; the old ones go only after the new one is durable
+    const oldCopies = new Map<string, Buffer>();
+    for (const file of await packFiles(sb.store)) if ((await magicOf(file)) === 'RPPACK02') oldCopies.set(file, await fs.readFile(file));
+    await store.recovery.collectGarbage();
+    for (const file of await packFiles(sb.store)) assert.equal(await magicOf(file), 'RPPACK03', `${path.basename(file)} was upgraded`);
+    await store.close();
+
+    // a crash after the new pack but before the old ones were removed: both are there, nothing is lost
+    for (const [file, bytes] of oldCopies) await fs.writeFile(file, bytes);
+    store = await openStore(sb);
+    assert.equal((await store.recovery.verify()).ok, true);
+    for (const [i, point] of points.entries()) {
+      await store.recovery.restore(point.id);
+      assert.deepEqual(await readFiles(sb.ws), files[i]);
+    }
+    await store.recovery.collectGarbage();
+    for (const file of await packFiles(sb.store)) assert.equal(await magicOf(file), 'RPPACK03');
+    const objects = await store.persistence.objects();
+    let indexed = 0;
+    for (const file of await packFiles(sb.store)) indexed += (await readPackIndex(file)).length;
+    assert.equal(indexed, objects.stats().objects, 'the duplicates the crash left are gone');
+    assert.equal((await store.recovery.verify()).ok, true);
+  });
+});
