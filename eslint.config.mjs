@@ -13,9 +13,9 @@ export default tseslint.config(
   },
   {
     // The storage core is plain Node: it must run without VS Code (command-line tool, tests).
-    files: ['src/core/**/*.ts', 'src/cli/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/hooks/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core and src/cli are plain Node; put VS Code code in src/extension.' }] }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core, src/cli and src/hooks are plain Node; put VS Code code in src/extension.' }] }],
     },
   },
 );

@@ -15,13 +15,17 @@ export interface ParsedArgs {
   readonly points: string[] | undefined;
   readonly since: string | undefined;
   readonly from: string | undefined;
+  readonly agent: string | undefined;
+  readonly budget: string | undefined;
+  readonly user: boolean;
+  readonly project: boolean;
 }
 
 export class UsageError extends Error {}
 
-const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from']);
+const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from', '--agent', '--budget']);
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
-const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair']);
+const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--user', '--project']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
@@ -74,6 +78,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     points: values.get('--points'),
     since: single('--since'),
     from: single('--from'),
+    agent: single('--agent'),
+    budget: single('--budget'),
+    user: flags.has('--user'),
+    project: flags.has('--project'),
   };
 }
 
@@ -92,6 +100,9 @@ Commands:
   export --out FILE [--points ID…|--since TIME]  write points and their files to one bundle file
   import FILE                                  merge a bundle's points into the store (checked first)
   adopt [--from STORE]                         continue the history of this folder before it was moved
+  hook [--agent A] [--budget MS]               make the point an agent's hook asks for (payload on stdin; always exits 0)
+  hooks install|uninstall|status [--agent A] [--user|--project]
+                                               add/remove/show the hook in an agent's settings (A: claude, copilot, cline)
 
 Options:
   --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)
