@@ -99,7 +99,7 @@ async function editJson(target: HookTarget, change: (doc: ClaudeSettings | VsCod
   const before = readSettings(location, schema);
   const after = change(structuredClone(before ?? {}));
   const events = ourEvents(target.agent, after);
-  if (JSON.stringify(after) === JSON.stringify(before ?? {})) return { location, events, changed: false };
+  if (canonical(after) === canonical(before ?? {})) return { location, events, changed: false };
   if (!before && events.length === 0) return { location, events, changed: false };
   let backup: string | undefined;
   if (before) {
@@ -125,8 +125,7 @@ function withClaudeHooks(doc: ClaudeSettings, command: string | undefined): Clau
     add('PreToolUse', { matcher: CLAUDE_EDIT_TOOLS, hooks: [entry] });
     add('PostToolUse', { matcher: `${CLAUDE_EDIT_TOOLS}|Bash`, hooks: [entry] });
   }
-  const { hooks: _old, ...rest } = doc;
-  return Object.keys(hooks).length > 0 ? { ...rest, hooks } : rest;
+  return withKey(doc, hooks);
 }
 
 /** A VS Code hook file without our entries, then (with `command`) with one per event (VS Code runs them for every tool). */
@@ -137,8 +136,22 @@ function withVsCodeHooks(doc: VsCodeHookFile, command: string | undefined): VsCo
     if (kept.length > 0) hooks[event] = kept;
   }
   if (command) for (const event of HOOK_EVENTS) hooks[event] = [...(hooks[event] ?? []), { type: 'command', command, timeout: HOOK_TIMEOUT_SECONDS }];
-  const { hooks: _old, ...rest } = doc;
-  return Object.keys(hooks).length > 0 ? { ...rest, hooks } : rest;
+  return withKey(doc, hooks);
+}
+
+/** `doc` with `hooks` replaced where it was (or added last), or dropped when empty: the file keeps its order. */
+function withKey<T extends { hooks?: unknown }>(doc: T, hooks: Record<string, unknown>): T {
+  const keep = Object.keys(hooks).length > 0;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc)) if (key !== 'hooks') out[key] = value;
+  else if (keep) out.hooks = hooks;
+  if (keep && !('hooks' in out)) out.hooks = hooks;
+  return out as T;
+}
+
+/** JSON with keys sorted: two documents that mean the same compare equal. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
 }
 
 function isOurScript(file: string): boolean {
@@ -150,7 +163,7 @@ function isOurScript(file: string): boolean {
 }
 
 function clineScript(command: string): string {
-  return `#!/bin/sh\n${CLINE_MARK}\nexec ${command}\n`;
+  return `#!/bin/sh\n${CLINE_MARK}\nexec ${command} "$@"\n`;
 }
 
 async function writeClineScripts(target: HookTarget, command: string): Promise<HookFileReport> {
