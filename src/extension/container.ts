@@ -6,6 +6,7 @@ import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { transferCommands } from './commands/transferCommands';
+import { agentCommands } from './commands/agentCommands';
 import { Configuration } from './configuration';
 import { Log } from './log';
 import { PointsModel } from './pointsModel';
@@ -96,6 +97,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
+      commands.register(agentCommands({ folders, log, prompts: this.prompts, extensionPath: this.context.extensionPath }));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, log, this.prompts));
 
       const updateView = () => {
