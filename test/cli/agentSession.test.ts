@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { after, before, test } from 'node:test';
 import { cleanupAll, makeSandbox, readFiles, writeFiles } from '../core/helpers/storeFixtures';
 import { cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
+import { BUDGET_ENV } from './helpers/runHook';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -50,7 +51,7 @@ test('a Claude Code turn through the installed hooks: restore the turn point, th
       if (tool !== undefined && group.matcher !== undefined && !new RegExp(`^(?:${group.matcher})$`).test(tool)) continue;
       for (const h of group.hooks) {
         const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-          const child = execFile('/bin/sh', ['-c', `${h.command} --store '${sb.store}'`], { cwd: sb.ws, env: { PATH: process.env.PATH ?? '', HOME: home } }, (error, stdout, stderr) =>
+          const child = execFile('/bin/sh', ['-c', `${h.command} --store '${sb.store}'`], { cwd: sb.ws, env: { PATH: process.env.PATH ?? '', HOME: home, [BUDGET_ENV]: '60000' } }, (error, stdout, stderr) =>
             resolve({ code: error ? 1 : 0, stdout, stderr }),
           );
           child.stdin!.end(JSON.stringify({ ...session, hook_event_name: event, ...payload }));

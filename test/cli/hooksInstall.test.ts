@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, exists, makeSandbox, writeFiles } from '../core/helpers/storeFixtures';
 import { cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
-import { fixture } from './helpers/runHook';
+import { BUDGET_ENV, fixture } from './helpers/runHook';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -30,7 +30,7 @@ interface Status {
 /** Runs `command` (as written in a settings file) through the shell, as agents do, with `input` on stdin. */
 function shell(command: string, input: string, cwd: string, home: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile('/bin/sh', ['-c', command], { cwd, env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config') } }, (error, stdout, stderr) =>
+    const child = execFile('/bin/sh', ['-c', command], { cwd, env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), [BUDGET_ENV]: '60000' } }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
     child.stdin!.end(input);

@@ -3,6 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, cliHome, REPO, type Run } from './runCli';
 
+/** The environment variable of the hook's time budget (`src/cli/hookCommands.ts`). */
+export const BUDGET_ENV = 'RECOVERY_POINTS_HOOK_BUDGET_MS';
+
 export const FIXTURES = path.join(REPO, 'test', 'cli', 'fixtures', 'hooks');
 /** The workspace path the fixtures were written with. */
 const FIXTURE_WORKSPACE = '/home/user/project';
@@ -30,6 +33,8 @@ export async function runWithInput(args: string[], input: string, options: HookR
     XDG_CONFIG_HOME: path.join(home, '.config'),
     XDG_DATA_HOME: path.join(home, '.local', 'share'),
     APPDATA: path.join(home, 'AppData'),
+    // the hook's 2 s budget is a promise to agents, not to a loaded test machine: tests of the budget set their own
+    [BUDGET_ENV]: '60000',
     ...options.env,
   };
   return new Promise((resolve, reject) => {

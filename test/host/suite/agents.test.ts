@@ -37,7 +37,7 @@ suite('agent checkpoints', () => {
     // Claude Code runs the command through the shell, in the project, with the payload on stdin.
     const payload = { session_id: 'host-test', transcript_path: '/tmp/t.jsonl', cwd: root, hook_event_name: 'UserPromptSubmit', prompt: 'Rename the greeting' };
     const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const child = execFile('/bin/sh', ['-c', `${command} --store '${store(api).persistence.layout.root}'`], { cwd: root }, (error, _stdout, stderr) => resolve({ code: error ? 1 : 0, stderr }));
+      const child = execFile('/bin/sh', ['-c', `${command} --store '${store(api).persistence.layout.root}'`], { cwd: root, env: { ...process.env, RECOVERY_POINTS_HOOK_BUDGET_MS: '60000' } }, (error, _stdout, stderr) => resolve({ code: error ? 1 : 0, stderr }));
       child.stdin!.end(JSON.stringify(payload));
     });
     assert.deepEqual(result, { code: 0, stderr: '' });
