@@ -13,9 +13,9 @@ export default tseslint.config(
   },
   {
     // The storage core is plain Node: it must run without VS Code (command-line tool, tests).
-    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/mcp/**/*.ts'],
+    files: ['src/core/**/*.ts', 'src/cli/**/*.ts', 'src/mcp/**/*.ts', 'src/hooks/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core, src/cli and src/mcp are plain Node; put VS Code code in src/extension.' }] }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core, src/cli, src/mcp and src/hooks are plain Node; put VS Code code in src/extension.' }] }],
     },
   },
 );

@@ -19,6 +19,10 @@ export interface ParsedArgs {
   readonly caseSensitive: boolean;
   readonly patch: boolean;
   readonly binary: boolean;
+  readonly agent: string | undefined;
+  readonly budget: string | undefined;
+  readonly user: boolean;
+  readonly project: boolean;
 }
 
 export class UsageError extends Error {}
@@ -26,9 +30,9 @@ export class UsageError extends Error {}
 /** Input that names nothing the store holds (an unknown path or point): one line, exit 2. */
 export class InputError extends Error {}
 
-const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from']);
+const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from', '--agent', '--budget']);
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
-const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--regex', '--case-sensitive', '--patch', '--binary']);
+const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--regex', '--case-sensitive', '--patch', '--binary', '--user', '--project']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
@@ -85,6 +89,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     caseSensitive: flags.has('--case-sensitive'),
     patch: flags.has('--patch'),
     binary: flags.has('--binary'),
+    agent: single('--agent'),
+    budget: single('--budget'),
+    user: flags.has('--user'),
+    project: flags.has('--project'),
   };
 }
 
@@ -109,6 +117,9 @@ Commands:
   log PATH                                     a file's distinct versions, newest first (renames followed)
   cat ID PATH                                  a point's version of a file, byte for byte, to standard output
   mcp                                          serve the store to AI agents over the Model Context Protocol (stdio)
+  hook [--agent A] [--budget MS]               make the point an agent's hook asks for (payload on stdin; always exits 0)
+  hooks install|uninstall|status [--agent A] [--user|--project]
+                                               add/remove/show the hook in an agent's settings (A: claude, copilot, cline)
 
 Options:
   --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)

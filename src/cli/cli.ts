@@ -9,6 +9,7 @@ import { findExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
 import { SEARCH_COMMANDS } from './searchCommand';
 import { TRANSFER_COMMANDS } from './transferCommands';
+import { hookMain, hooksMain } from './hookCommands';
 import { plural } from '../core/format';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -16,12 +17,16 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseArgs(argv);
   } catch (error) {
-    return usage(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    // exit 2 would block the agent's action (Claude Code, VS Code): a hook with bad options says so and lets it go on
+    if (argv[0] === 'hook') return hookUsage(message);
+    return usage(message);
   }
   if (args.help || !args.command) {
     process.stdout.write(`${USAGE}\n`);
     return args.command || args.help ? 0 : 2;
   }
+  if (args.command === 'hook' || args.command === 'hooks') return agentHooks(args);
   const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command] ?? SEARCH_COMMANDS[args.command] ?? HISTORY_COMMANDS[args.command] ?? MCP_COMMANDS[args.command];
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
@@ -76,6 +81,17 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** `hook` (run by an agent) and `hooks` (its settings) find their store and folders themselves. */
+async function agentHooks(args: ParsedArgs): Promise<number> {
+  try {
+    if (args.command === 'hook') return await hookMain(args).catch((error: unknown) => hookUsage(error instanceof Error ? error.message : String(error)));
+    return await hooksMain(args, (human, data) => process.stdout.write(`${args.json ? JSON.stringify(data, null, 2) : human}\n`));
+  } catch (error) {
+    if (error instanceof UsageError) return usage(error.message);
+    return fail(error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`);
+  }
+}
+
 /** Commands that read or change existing points: on a missing store they say so instead of creating one. */
 const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'gc', 'search', 'log', 'cat']);
 
@@ -116,6 +132,11 @@ function adoptPointNames(roots: Array<{ name: string; path: string }>, known: Re
   const renamed = roots.map((root) => ({ name: byPath.get(root.path) ?? root.name, path: root.path }));
   const unique = new Set(renamed.map((r) => r.name)).size === renamed.length;
   return unique && renamed.some((r, i) => r.name !== roots[i]!.name) ? renamed : undefined;
+}
+
+function hookUsage(message: string): number {
+  process.stderr.write(`recovery-points hook: ${escapeForTerminal(message)}; no point was made, the agent goes on.\n`);
+  return 0;
 }
 
 function usage(message: string): number {

@@ -134,3 +134,25 @@ export async function findExtensionStore(workspace: string): Promise<string | un
   }
   return found.sort((a, b) => b.mtime - a.mtime)[0]?.dir;
 }
+
+/**
+ * The store the extension keeps for `dir` or for the nearest folder above it (an agent's `cwd` may be
+ * a subfolder of the opened folder), with that folder. Stores are listed once.
+ */
+export async function findNearestExtensionStore(dir: string): Promise<{ store: string; folder: string } | undefined> {
+  const byFolder = new Map<string, { dir: string; mtime: number }>();
+  for (const store of await listExtensionStores()) {
+    const stat = await fs.stat(store.dir).catch(() => undefined);
+    if (!stat) continue;
+    for (const folder of await workspaceFolders(store.workspaceDir)) {
+      const key = path.resolve(folder);
+      const known = byFolder.get(key);
+      if (!known || known.mtime < stat.mtimeMs) byFolder.set(key, { dir: store.dir, mtime: stat.mtimeMs });
+    }
+  }
+  for (let folder = path.resolve(dir); ; folder = path.dirname(folder)) {
+    const found = byFolder.get(folder);
+    if (found) return { store: found.dir, folder };
+    if (path.dirname(folder) === folder) return undefined;
+  }
+}

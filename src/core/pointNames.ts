@@ -29,6 +29,8 @@ export function describeChanges(trigger: Trigger, changes: TreeDiff): string {
       return `Before restore (${files})`;
     case 'restore':
       return `Restored (${files})`;
+    case 'agent':
+      return `Changed by an agent: ${files}`;
     case 'manual':
       return paths.length === 0 ? 'Created by hand' : `Created by hand: ${files}`;
   }

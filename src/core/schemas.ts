@@ -106,8 +106,8 @@ function migrateState(raw: unknown): unknown {
   return raw;
 }
 
-/** `restore`: the workspace as a restore (or an undo) left it. */
-export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'restore', 'startup']);
+/** `restore`: the workspace as a restore (or an undo) left it. `agent`: made by an AI agent's hook (`agent` names it). */
+export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'restore', 'startup', 'agent']);
 export type Trigger = z.infer<typeof triggerSchema>;
 
 export const workspaceRootSchema = z.object({
@@ -146,6 +146,8 @@ export const pointSummarySchema = z.object({
   addedBytes: z.number().int().nonnegative(),
   /** A digest of the capture rules the point was taken with; a point with other rules is no base for a hint. */
   rules: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  /** The AI agent whose hook made the point ("Claude Code"); absent for every other point (and in older stores). */
+  agent: z.string().min(1).max(100).optional(),
 });
 export type PointSummary = z.infer<typeof pointSummarySchema>;
 
@@ -244,7 +246,7 @@ export type CaptureCacheJournalLine = z.infer<typeof captureCacheJournalLineSche
 export const auditEntrySchema = z.object({
   at: isoTime,
   actor: z.string(),
-  action: z.enum(['create', 'restore', 'label', 'delete', 'cleanup', 'gc', 'conflict', 'repair', 'state', 'recover-state', 'import', 'adopt']),
+  action: z.enum(['create', 'restore', 'label', 'delete', 'cleanup', 'gc', 'conflict', 'repair', 'state', 'recover-state', 'import', 'adopt', 'hook']),
   pointId: pointIdSchema.optional(),
   details: z.record(z.string(), jsonValueSchema).optional(),
 });

@@ -8,6 +8,7 @@ import { pointChangeCommands } from './commands/pointChangeCommands';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { searchCommands } from './commands/searchCommands';
 import { transferCommands } from './commands/transferCommands';
+import { agentCommands } from './commands/agentCommands';
 import { Configuration } from './configuration';
 import { registerLanguageModelTools } from './languageModelTools';
 import { Log } from './log';
@@ -120,6 +121,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log });
       this.own(lmTools.registration);
       this.languageModelTools = lmTools.tools;
+      commands.register(agentCommands({ folders, log, prompts: this.prompts, extensionPath: this.context.extensionPath }));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {

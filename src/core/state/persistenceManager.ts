@@ -281,6 +281,7 @@ export class PersistenceManager implements StateRepository {
           totalSize: captured.totalSize,
           addedBytes: batch.addedBytes,
           rules: rulesDigest(this.rules),
+          ...(options.agent ? { agent: options.agent.slice(0, 100) } : {}),
           state,
         };
         this.writeManifest(snapshot);

@@ -3,6 +3,8 @@ import type { ContextSnapshot, ContextState, PointSummary, Trigger } from '../sc
 export interface SnapshotOptions {
   readonly trigger?: Trigger;
   readonly label?: string | null;
+  /** The AI agent whose hook asks for the point ("Claude Code"): recorded in the point (trigger `agent`). */
+  readonly agent?: string;
   /** What caused the point, in words ("Saved app.ts"); derived from the trigger and changes when absent. */
   readonly summary?: string;
   /** Paths known to have changed since the newest point (a save, a watcher event): only they are examined. */

@@ -24,6 +24,7 @@ const TRIGGER_ICONS: Record<Trigger, string> = {
   'before-restore': 'shield',
   restore: 'history',
   startup: 'folder-opened',
+  agent: 'robot',
 };
 
 /** `+3 −1`, `binary`, `deleted`: what a version changed against the one before it. */

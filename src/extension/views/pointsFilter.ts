@@ -11,6 +11,7 @@ const TRIGGER_TERMS: Record<PointSummary['trigger'], string> = {
   'before-restore': 'before-restore safety',
   restore: 'restore restored',
   startup: 'startup opened',
+  agent: 'agent ai assistant',
 };
 
 /**

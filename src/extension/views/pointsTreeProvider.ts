@@ -78,6 +78,7 @@ const TRIGGER_ICONS: Record<Trigger, string> = {
   'before-restore': 'shield',
   restore: 'history',
   startup: 'folder-opened',
+  agent: 'robot',
 };
 
 const TRIGGER_WORDS: Record<Trigger, string> = {
@@ -87,6 +88,7 @@ const TRIGGER_WORDS: Record<Trigger, string> = {
   'before-restore': 'Safety point before a restore',
   restore: 'As a restore left the files',
   startup: 'When the folder was opened: files as they were found, or changed while the editor was closed',
+  agent: "Made by an AI agent's hook",
 };
 
 const CHANGE_ICONS: Record<ChangeKind, [string, string]> = {
@@ -159,13 +161,14 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const item = new vscode.TreeItem(point.label ?? point.summary, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `point:${point.id}`;
     item.description = `${formatRelativeTime(pointIdTime(point.id))}  ${formatChangeCounts(point.changes)}`;
-    item.iconPath = new vscode.ThemeIcon(point.label ? 'pinned' : TRIGGER_ICONS[point.trigger]);
+    // an agent's turn is labelled too, but shows whose it is
+    item.iconPath = new vscode.ThemeIcon(point.label && point.trigger !== 'agent' ? 'pinned' : TRIGGER_ICONS[point.trigger]);
     item.contextValue = point.label ? 'point.labelled' : 'point';
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(point.label ?? point.summary)}**\n\n`);
     if (point.label) tooltip.appendMarkdown(`${escape(point.summary)}\n\n`);
     tooltip.appendMarkdown(`${new Date(pointIdTime(point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(point.id))})\n\n`);
-    tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(TRIGGER_WORDS[point.trigger])}\n\n`);
+    tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(point.agent ? `Made by ${point.agent} (agent hook)` : TRIGGER_WORDS[point.trigger])}\n\n`);
     const changed = point.parentId === null ? 'The first point: every file is new in it' : `${point.changes.added} added, ${point.changes.modified} modified, ${point.changes.deleted} deleted since the point before`;
     tooltip.appendMarkdown(`${changed} · holds ${plural(point.fileCount, 'file')}, ${formatBytes(point.totalSize)} · took ${formatBytes(point.addedBytes)} of new disk space`);
     if (point.label) tooltip.appendMarkdown('\n\n$(pinned) Labelled: clean-up never removes it');

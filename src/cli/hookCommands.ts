@@ -1,0 +1,88 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StateError } from '../core';
+import { HOOK_EVENTS, type HookScope } from '../hooks/agentSettings';
+import { AGENT_NAMES, AGENTS, type AgentId } from '../hooks/hookEvent';
+import { hooksStatus, installHooks, uninstallHooks, type HookFileReport } from '../hooks/hookInstaller';
+import { DEFAULT_HOOK_BUDGET_MS, runHook } from '../hooks/runHook';
+import { UsageError, type ParsedArgs } from './args';
+import { escapeForTerminal as t } from './terminalText';
+
+/** Environment variable that sets the hook's time budget in milliseconds (`--budget` wins). */
+export const BUDGET_ENV = 'RECOVERY_POINTS_HOOK_BUDGET_MS';
+
+function agentOf(value: string | undefined): AgentId | undefined {
+  if (value === undefined) return undefined;
+  if ((AGENTS as readonly string[]).includes(value)) return value as AgentId;
+  throw new UsageError(`--agent must be one of ${AGENTS.join(', ')}`);
+}
+
+function budgetOf(args: ParsedArgs): number {
+  const text = args.budget ?? process.env[BUDGET_ENV];
+  if (text === undefined || text === '') return DEFAULT_HOOK_BUDGET_MS;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms <= 0) throw new UsageError(`the hook's budget (${args.budget === undefined ? BUDGET_ENV : '--budget'}) must be a whole number of milliseconds`);
+  return ms;
+}
+
+function readStdin(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('error', reject);
+  });
+}
+
+/**
+ * `recovery-points hook`: exit 0 whatever happens (an agent's action must never fail because of us),
+ * the agent's answer on stdout, one line on stderr when no point could be made. Bad options are the
+ * one exception (exit 2): they are a mistake in the settings, seen when the hook is tried by hand.
+ */
+export async function hookMain(args: ParsedArgs): Promise<number> {
+  const agent = agentOf(args.agent);
+  const budgetMs = budgetOf(args);
+  if (args.workspaces.length > 1) throw new UsageError('hook takes one --workspace');
+  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs, readInput: readStdin });
+  if (result.problem) process.stderr.write(`recovery-points hook: ${t(result.problem)}; no point was made, the agent goes on.\n`);
+  process.stdout.write(result.stdout);
+  process.stdin.destroy();
+  // The budget ran out with work still pending (a lock wait, a capture): answer now; the store is safe to leave at any moment.
+  if (result.abandoned) process.exit(0);
+  return 0;
+}
+
+function scopeOf(args: ParsedArgs): HookScope {
+  if (args.user && args.project) throw new UsageError('give --user or --project, not both');
+  return args.user ? 'user' : 'project';
+}
+
+/** `recovery-points hooks install|uninstall|status`. */
+export async function hooksMain(args: ParsedArgs, write: (human: string, data: unknown) => void): Promise<number> {
+  const [verb, ...rest] = args.positionals;
+  if (!verb || !['install', 'uninstall', 'status'].includes(verb) || rest.length > 0) throw new UsageError('hooks takes one of install, uninstall, status');
+  if (args.workspaces.length > 1) throw new UsageError('hooks takes one --workspace (the project)');
+  const projectDir = path.resolve(args.workspaces[0] ?? process.cwd());
+  if (!fs.statSync(projectDir, { throwIfNoEntry: false })?.isDirectory()) throw StateError.io(`The project folder ${projectDir} does not exist.`);
+  const agent = agentOf(args.agent);
+  if (verb === 'status') {
+    const scopes: HookScope[] = args.user || args.project ? [scopeOf(args)] : ['project', 'user'];
+    const reports: Array<HookFileReport & { agent: AgentId; scope: HookScope }> = [];
+    for (const a of agent ? [agent] : AGENTS) for (const scope of scopes) reports.push({ agent: a, scope, ...(await hooksStatus({ agent: a, scope, projectDir })) });
+    const lines = reports.map((r) => `${AGENT_NAMES[r.agent].padEnd(12)} ${r.scope.padEnd(8)} ${r.events.length > 0 ? `installed (${r.events.join(', ')})` : 'not installed'}  ${t(r.location)}`);
+    write(lines.join('\n'), reports);
+    return 0;
+  }
+  if (!agent) throw new UsageError(`hooks ${verb} needs --agent (${AGENTS.join(', ')})`);
+  const target = { agent, scope: scopeOf(args), projectDir };
+  if (verb === 'install') {
+    const report = await installHooks(target, { node: process.execPath, cli: fs.realpathSync(process.argv[1]!) });
+    const what = report.changed ? `Installed the Recovery Points hook for ${AGENT_NAMES[agent]} (${HOOK_EVENTS.join(', ')}) in ${t(report.location)}` : `The Recovery Points hook for ${AGENT_NAMES[agent]} is already installed in ${t(report.location)}`;
+    write(`${what}${report.backup ? `; the file as it was is in ${t(report.backup)}` : ''}.`, report);
+  } else {
+    const report = await uninstallHooks(target);
+    const what = report.changed ? `Removed the Recovery Points hook for ${AGENT_NAMES[agent]} from ${t(report.location)}` : `No Recovery Points hook for ${AGENT_NAMES[agent]} in ${t(report.location)}`;
+    write(`${what}${report.backup ? `; the file as it was is in ${t(report.backup)}` : ''}.`, report);
+  }
+  return 0;
+}

@@ -1,0 +1,43 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { AgentId } from './hookEvent';
+
+/** How the hook is started: this machine's Node and the tool's `cli.js`, both absolute, so it works from any folder and any shell. */
+export interface HookLauncher {
+  readonly node: string;
+  readonly cli: string;
+  /** Set when `node` is an Electron binary (VS Code's own) that must be told to behave as Node. */
+  readonly electronAsNode?: boolean;
+}
+
+/** The command an agent's settings run: `'/usr/bin/node' '/…/dist/cli.js' hook --agent claude`. */
+export function hookCommand(launcher: HookLauncher, agent: AgentId, platform = process.platform): string {
+  const quote = platform === 'win32' ? (s: string) => `"${s.replace(/"/g, '""')}"` : (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const prefix = launcher.electronAsNode ? (platform === 'win32' ? 'set ELECTRON_RUN_AS_NODE=1&& ' : 'ELECTRON_RUN_AS_NODE=1 ') : '';
+  return `${prefix}${quote(launcher.node)} ${quote(launcher.cli)} hook --agent ${agent}`;
+}
+
+/** Whether a settings entry's command is one `hooks install` wrote (whatever Node or checkout it names). */
+export function isOurHookCommand(command: unknown): boolean {
+  return typeof command === 'string' && /(?:recovery-points|cli\.js)["']?\s+hook\s+--agent\s+(?:claude|copilot|cline)\b/.test(command);
+}
+
+/**
+ * A Node to run the tool with: `execPath` when it is Node, else `node` from PATH, else `execPath`
+ * itself as Node (VS Code's Electron with ELECTRON_RUN_AS_NODE).
+ */
+export function findNode(execPath: string, envPath = process.env.PATH ?? ''): { node: string; electronAsNode: boolean } {
+  if (/^node(\.exe)?$/i.test(path.basename(execPath))) return { node: execPath, electronAsNode: false };
+  for (const dir of envPath.split(path.delimiter).filter(Boolean)) {
+    for (const name of process.platform === 'win32' ? ['node.exe'] : ['node']) {
+      const candidate = path.join(dir, name);
+      try {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        return { node: fs.realpathSync(candidate), electronAsNode: false };
+      } catch {
+        // not here
+      }
+    }
+  }
+  return { node: execPath, electronAsNode: true };
+}

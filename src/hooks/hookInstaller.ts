@@ -1,0 +1,197 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import type { z } from 'zod';
+import { StateError } from '../core';
+import {
+  CLAUDE_EDIT_TOOLS,
+  claudeSettingsSchema,
+  HOOK_EVENTS,
+  HOOK_TIMEOUT_SECONDS,
+  settingsLocation,
+  vscodeHookFileSchema,
+  type ClaudeSettings,
+  type CommandHook,
+  type HookScope,
+  type VsCodeHookFile,
+} from './agentSettings';
+import { hookCommand, isOurHookCommand, type HookLauncher } from './hookCommand';
+import type { AgentId } from './hookEvent';
+
+export interface HookTarget {
+  readonly agent: AgentId;
+  readonly scope: HookScope;
+  readonly projectDir: string;
+  readonly home?: string;
+}
+
+export interface HookFileReport {
+  /** The settings file (Claude Code, VS Code) or hooks folder (Cline). */
+  readonly location: string;
+  /** The events our hook is installed for, after the command. */
+  readonly events: string[];
+  /** Whether the command wrote anything (install and uninstall are idempotent). */
+  readonly changed: boolean;
+  /** Where the file was copied before it was changed. */
+  readonly backup?: string;
+}
+
+/** Marks the hook scripts written for Cline; a script without it is the user's own and never touched. */
+const CLINE_MARK = '# Written by "recovery-points hooks install --agent cline"; "recovery-points hooks uninstall" removes it.';
+export const BACKUP_SUFFIX = '.recovery-points.bak';
+
+/** Adds our hook entries to the agent's settings, merged with what is there; a second install changes nothing. */
+export async function installHooks(target: HookTarget, launcher: HookLauncher): Promise<HookFileReport> {
+  const command = hookCommand(launcher, target.agent);
+  if (target.agent === 'cline') return writeClineScripts(target, command);
+  return editJson(target, (doc) => (target.agent === 'claude' ? withClaudeHooks(doc as ClaudeSettings, command) : withVsCodeHooks(doc as VsCodeHookFile, command)));
+}
+
+/** Removes exactly the entries `installHooks` wrote; everything else in the file stays. */
+export async function uninstallHooks(target: HookTarget): Promise<HookFileReport> {
+  if (target.agent === 'cline') return removeClineScripts(target);
+  return editJson(target, (doc) => (target.agent === 'claude' ? withClaudeHooks(doc as ClaudeSettings, undefined) : withVsCodeHooks(doc as VsCodeHookFile, undefined)));
+}
+
+/** The events our hook is installed for in that place (empty: not installed). */
+export async function hooksStatus(target: HookTarget): Promise<HookFileReport> {
+  const location = settingsLocation(target.agent, target.scope, target.projectDir, target.home);
+  if (target.agent === 'cline') return { location, events: HOOK_EVENTS.filter((e) => isOurScript(path.join(location, e))), changed: false };
+  const schema: z.ZodType<ClaudeSettings | VsCodeHookFile> = target.agent === 'claude' ? claudeSettingsSchema : vscodeHookFileSchema;
+  const doc = readSettings(location, schema);
+  return { location, events: doc ? ourEvents(target.agent, doc) : [], changed: false };
+}
+
+function ourEvents(agent: AgentId, doc: ClaudeSettings | VsCodeHookFile): string[] {
+  const hooks = doc.hooks ?? {};
+  return Object.keys(hooks).filter((event) =>
+    (hooks[event] as unknown[]).some((entry) =>
+      agent === 'claude' ? (entry as { hooks: CommandHook[] }).hooks.some((h) => isOurHookCommand(h.command)) : isOurHookCommand((entry as CommandHook).command),
+    ),
+  );
+}
+
+function readSettings<T>(file: string, schema: z.ZodType<T>): T | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw StateError.io(`Could not read ${file}: ${(error as Error).message}`, error);
+  }
+  let raw: unknown;
+  try {
+    raw = text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    throw StateError.invalidState(`${file} is not valid JSON; nothing was changed. Fix it, or move it aside, and run the command again.`);
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw StateError.invalidState(`${file} does not have the shape of hook settings (${issue?.path.join('.') || 'the file'}: ${issue?.message}); nothing was changed.`);
+  }
+  return parsed.data;
+}
+
+async function editJson(target: HookTarget, change: (doc: ClaudeSettings | VsCodeHookFile) => ClaudeSettings | VsCodeHookFile): Promise<HookFileReport> {
+  const location = settingsLocation(target.agent, target.scope, target.projectDir, target.home);
+  const schema: z.ZodType<ClaudeSettings | VsCodeHookFile> = target.agent === 'claude' ? claudeSettingsSchema : vscodeHookFileSchema;
+  const before = readSettings(location, schema);
+  const after = change(structuredClone(before ?? {}));
+  const events = ourEvents(target.agent, after);
+  if (canonical(after) === canonical(before ?? {})) return { location, events, changed: false };
+  if (!before && events.length === 0) return { location, events, changed: false };
+  let backup: string | undefined;
+  if (before) {
+    backup = `${location}${BACKUP_SUFFIX}`;
+    await writeFileAtomic(backup, fs.readFileSync(location));
+  }
+  fs.mkdirSync(path.dirname(location), { recursive: true });
+  await writeFileAtomic(location, `${JSON.stringify(after, null, 2)}\n`);
+  return { location, events, changed: true, backup };
+}
+
+/** Claude Code's settings without our entries, then (with `command`) with them: a prompt hook and edit/shell tool hooks. */
+function withClaudeHooks(doc: ClaudeSettings, command: string | undefined): ClaudeSettings {
+  const hooks: NonNullable<ClaudeSettings['hooks']> = {};
+  for (const [event, groups] of Object.entries(doc.hooks ?? {})) {
+    const kept = groups.map((g) => ({ ...g, hooks: g.hooks.filter((h) => !isOurHookCommand(h.command)) })).filter((g, i) => g.hooks.length > 0 || groups[i]!.hooks.length === 0);
+    if (kept.length > 0) hooks[event] = kept;
+  }
+  if (command) {
+    const entry = { type: 'command', command, timeout: HOOK_TIMEOUT_SECONDS };
+    const add = (event: string, group: { matcher?: string; hooks: CommandHook[] }) => (hooks[event] = [...(hooks[event] ?? []), group]);
+    add('UserPromptSubmit', { hooks: [entry] });
+    add('PreToolUse', { matcher: CLAUDE_EDIT_TOOLS, hooks: [entry] });
+    add('PostToolUse', { matcher: `${CLAUDE_EDIT_TOOLS}|Bash`, hooks: [entry] });
+  }
+  return withKey(doc, hooks);
+}
+
+/** A VS Code hook file without our entries, then (with `command`) with one per event (VS Code runs them for every tool). */
+function withVsCodeHooks(doc: VsCodeHookFile, command: string | undefined): VsCodeHookFile {
+  const hooks: NonNullable<VsCodeHookFile['hooks']> = {};
+  for (const [event, entries] of Object.entries(doc.hooks ?? {})) {
+    const kept = entries.filter((h) => !isOurHookCommand(h.command));
+    if (kept.length > 0) hooks[event] = kept;
+  }
+  if (command) for (const event of HOOK_EVENTS) hooks[event] = [...(hooks[event] ?? []), { type: 'command', command, timeout: HOOK_TIMEOUT_SECONDS }];
+  return withKey(doc, hooks);
+}
+
+/** `doc` with `hooks` replaced where it was (or added last), or dropped when empty: the file keeps its order. */
+function withKey<T extends { hooks?: unknown }>(doc: T, hooks: Record<string, unknown>): T {
+  const keep = Object.keys(hooks).length > 0;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc)) if (key !== 'hooks') out[key] = value;
+  else if (keep) out.hooks = hooks;
+  if (keep && !('hooks' in out)) out.hooks = hooks;
+  return out as T;
+}
+
+/** JSON with keys sorted: two documents that mean the same compare equal. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
+}
+
+function isOurScript(file: string): boolean {
+  try {
+    return fs.readFileSync(file, 'utf8').includes(CLINE_MARK);
+  } catch {
+    return false;
+  }
+}
+
+function clineScript(command: string): string {
+  return `#!/bin/sh\n${CLINE_MARK}\nexec ${command} "$@"\n`;
+}
+
+async function writeClineScripts(target: HookTarget, command: string): Promise<HookFileReport> {
+  const dir = settingsLocation('cline', target.scope, target.projectDir, target.home);
+  const theirs = HOOK_EVENTS.filter((e) => fs.existsSync(path.join(dir, e)) && !isOurScript(path.join(dir, e)));
+  if (theirs.length > 0) {
+    throw StateError.invalidState(`Cline already runs hook scripts of its own in ${dir} (${theirs.join(', ')}); nothing was changed. Call "${command}" from them, passing standard input on.`);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  let changed = false;
+  for (const event of HOOK_EVENTS) {
+    const file = path.join(dir, event);
+    const text = clineScript(command);
+    if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) continue;
+    await writeFileAtomic(file, text, { mode: 0o755 });
+    changed = true;
+  }
+  return { location: dir, events: [...HOOK_EVENTS], changed };
+}
+
+async function removeClineScripts(target: HookTarget): Promise<HookFileReport> {
+  const dir = settingsLocation('cline', target.scope, target.projectDir, target.home);
+  let changed = false;
+  for (const event of HOOK_EVENTS) {
+    const file = path.join(dir, event);
+    if (!isOurScript(file)) continue;
+    fs.rmSync(file);
+    changed = true;
+  }
+  return { location: dir, events: [], changed };
+}

@@ -1,0 +1,64 @@
+import * as path from 'node:path';
+import { pointIdTime, type ContextSnapshot, type RecoveryStore, type WorkspaceRoot } from '../core';
+import { AGENT_NAMES, shortenCommand, type HookEvent } from './hookEvent';
+
+/** What the hook did: a point, or why none was needed. */
+export type HookOutcome = { readonly made: ContextSnapshot } | { readonly skipped: string };
+
+/** Two hooks for one prompt (VS Code runs `.claude/settings*.json` and `.github/hooks` alike) make one turn point. */
+const SAME_TURN_MS = 10_000;
+const MAX_PROMPT_IN_LABEL = 60;
+
+/**
+ * Makes the point a hook asks for. Before an edit: a hint-mode point over the files the tool names,
+ * none when they are as the newest point holds them. After an edit: the same, so the agent's change is
+ * recorded under its name. After a shell command: a full check (a command can change anything), none
+ * when nothing changed. At a prompt: a labelled point, so a whole turn can be undone at once.
+ */
+export async function makeHookPoint(store: RecoveryStore, event: HookEvent, signal: AbortSignal): Promise<HookOutcome> {
+  const agent = AGENT_NAMES[event.agent];
+  const roots = store.persistence.workspaceRoots;
+  const action = event.action;
+  const base = { trigger: 'agent' as const, agent, signal };
+  switch (action.kind) {
+    case 'none':
+      return { skipped: action.reason };
+    case 'before-edit':
+    case 'after-edit': {
+      const files = action.files.map((f) => path.resolve(event.cwd ?? roots[0]!.path, f)).filter((f) => roots.some((r) => inside(r, f)));
+      if (files.length === 0) return { skipped: `${action.tool} edits no file of the workspace` };
+      const summary = `${action.kind === 'before-edit' ? 'Before' : 'After'} ${agent}: ${action.tool} ${describeEdited(roots, files)}`;
+      const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, changedPaths: files, skipIfUnchanged: true });
+      return made ? { made } : { skipped: 'the files are as the newest point holds them' };
+    }
+    case 'after-shell': {
+      const summary = `After ${agent}: ${action.tool} \`${shortenCommand(action.command)}\``;
+      const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, skipIfUnchanged: true });
+      return made ? { made } : { skipped: 'the command changed no file' };
+    }
+    case 'prompt': {
+      const prompt = shortenCommand(action.prompt, MAX_PROMPT_IN_LABEL);
+      const label = `${agent} turn${prompt ? `: ${prompt}` : ''}`;
+      const newest = (await store.recovery.listRecoveryPoints())[0];
+      if (newest && newest.label === label && newest.trigger === 'agent' && Date.now() - pointIdTime(newest.id) < SAME_TURN_MS) return { skipped: 'this turn already has its point' };
+      const made = await store.recovery.createRecoveryPoint(undefined, { ...base, label, summary: `Before ${agent}'s turn` });
+      return { made: made! };
+    }
+  }
+}
+
+function inside(root: WorkspaceRoot, file: string): boolean {
+  const rel = path.relative(root.path, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+/** "src/app.ts", "src/a.ts and 2 more": workspace-relative, as people read them in the tree. */
+function describeEdited(roots: readonly WorkspaceRoot[], files: readonly string[]): string {
+  const rel = (file: string) => {
+    const root = roots.find((r) => inside(r, file))!;
+    const relative = path.relative(root.path, file).split(path.sep).join('/');
+    return roots.length > 1 ? `${root.name}/${relative}` : relative;
+  };
+  const first = rel(files[0]!);
+  return files.length === 1 ? first : `${first} and ${files.length - 1} more`;
+}

@@ -1,0 +1,130 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { AuditLog, describeCause, RecoveryStore, StateError, StoreLayout, type WorkspaceRoot } from '../core';
+import { findNearestExtensionStore } from '../cli/storeLocator';
+import { AGENT_NAMES, BadPayloadError, readHookEvent, type AgentId, type HookEvent } from './hookEvent';
+import { makeHookPoint, type HookOutcome } from './hookPoint';
+
+export const DEFAULT_HOOK_BUDGET_MS = 2000;
+/** After the budget, the work is told to stop and given this long to let go of the store before the hook answers anyway. */
+const GRACE_MS = 300;
+
+export interface HookRunOptions {
+  /** The agent the hook was installed for: tells the output protocol when the payload cannot. */
+  readonly agent?: AgentId;
+  readonly store?: string;
+  readonly workspace?: string;
+  readonly budgetMs: number;
+  readonly readInput: () => Promise<string>;
+}
+
+export interface HookRunResult {
+  /** What the agent reads on standard output: nothing that changes its behaviour. */
+  readonly stdout: string;
+  /** One line when no point could be made (the agent goes on regardless), else undefined. */
+  readonly problem: string | undefined;
+  readonly outcome: HookOutcome | undefined;
+  /** The work may still be running (the budget ran out): the process should exit after answering. */
+  readonly abandoned: boolean;
+}
+
+/** Claude Code and VS Code read nothing from an exit-0 hook that prints nothing; Cline reads its answer as JSON. */
+function answer(agent: AgentId | undefined): string {
+  return agent === 'cline' ? '{"cancel":false}\n' : '';
+}
+
+/**
+ * `recovery-points hook`: reads an agent's hook payload and makes the point it asks for, within a time
+ * budget. It never fails the agent's action: every problem becomes one line for standard error and an
+ * entry in the store's audit log (when there is a store to write it to), and the exit code stays 0.
+ */
+export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
+  const controller = new AbortController();
+  const state: { event?: HookEvent; storeDir?: string; phase: string } = { phase: 'reading the payload' };
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), options.budgetMs);
+  });
+  const work = doWork(options, state, controller.signal).then(
+    (outcome) => ({ outcome }),
+    (error: unknown) => ({ error }),
+  );
+  const first = await Promise.race([work, expired]);
+  clearTimeout(timer);
+  let result: { outcome?: HookOutcome; error?: unknown };
+  let abandoned = false;
+  if (first === 'expired') {
+    controller.abort();
+    const late = await Promise.race([work, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), GRACE_MS))]);
+    abandoned = late === 'late';
+    result = { error: new BudgetError(`gave up after ${options.budgetMs} ms while ${state.phase}`) };
+  } else {
+    result = first;
+  }
+  const agent = state.event?.agent ?? options.agent;
+  if (result.outcome) return { stdout: answer(agent), problem: undefined, outcome: result.outcome, abandoned };
+  const problem = describeProblem(result.error);
+  await recordProblem(state, problem);
+  return { stdout: answer(agent), problem, outcome: undefined, abandoned };
+}
+
+class BudgetError extends Error {}
+class NoStoreError extends Error {}
+
+async function doWork(options: HookRunOptions, state: { event?: HookEvent; storeDir?: string; phase: string }, signal: AbortSignal): Promise<HookOutcome> {
+  const text = await options.readInput();
+  let event: HookEvent;
+  try {
+    event = readHookEvent(text);
+  } catch (error) {
+    // the problem is still recorded in the store of the folder the hook runs in, when it has one
+    state.storeDir = options.store ? path.resolve(options.store) : (await findNearestExtensionStore(options.workspace ?? process.cwd()))?.store;
+    throw error;
+  }
+  state.event = event;
+  if (event.action.kind === 'none') return { skipped: event.action.reason };
+  state.phase = 'finding the store';
+  const start = path.resolve(options.workspace ?? event.cwd ?? process.cwd());
+  let folder: string;
+  if (options.store) {
+    state.storeDir = path.resolve(options.store);
+    folder = start;
+  } else {
+    const found = await findNearestExtensionStore(start);
+    if (!found) throw new NoStoreError(`no recovery point store for ${start} (open the folder in VS Code with Recovery Points installed)`);
+    state.storeDir = found.store;
+    folder = found.folder;
+  }
+  if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new NoStoreError(`the workspace folder ${folder} does not exist`);
+  state.phase = 'waiting for the store';
+  const store = await RecoveryStore.open({
+    storeDir: state.storeDir,
+    roots: [{ name: path.basename(folder) || 'workspace', path: folder }],
+    actor: `hook:${event.agent}:${process.pid}`,
+    lockWaitMs: options.budgetMs,
+  });
+  try {
+    // The editor names folders as VS Code does, and may hold more than this one: take the newest point's folders when they include it.
+    const newest = (await store.persistence.listSnapshots())[0];
+    const roots: WorkspaceRoot[] | undefined = newest?.roots.some((r) => path.resolve(r.path) === folder) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : undefined;
+    if (roots) store.persistence.configure({ roots });
+    state.phase = 'making the point';
+    return await makeHookPoint(store, event, signal);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+function describeProblem(error: unknown): string {
+  if (error instanceof BadPayloadError || error instanceof BudgetError || error instanceof NoStoreError) return error.message;
+  if (error instanceof StateError) return error.message.replace(/\s*\n\s*/g, ' ');
+  return `unexpected error: ${describeCause(error)}`;
+}
+
+/** An audit-log entry in the store the hook was for, if it exists; a full disk may refuse even that. */
+async function recordProblem(state: { event?: HookEvent; storeDir?: string }, problem: string): Promise<void> {
+  if (!state.storeDir || !fs.statSync(state.storeDir, { throwIfNoEntry: false })?.isDirectory()) return;
+  const agent = state.event ? AGENT_NAMES[state.event.agent] : 'unknown agent';
+  const log = new AuditLog(new StoreLayout(state.storeDir).auditLogFile, `hook:${state.event?.agent ?? 'unknown'}:${process.pid}`);
+  await log.append({ action: 'hook', details: { agent, action: state.event?.action.kind ?? 'unread', problem } }).catch(() => undefined);
+}

@@ -1,0 +1,227 @@
+/**
+ * `recovery-points hook` as each agent runs it (#13): the payload fixtures of Claude Code, VS Code's
+ * agent hooks and Cline make the points they ask for; bad payloads, a missing store, a full disk, an
+ * unwritable store and a lock held past the time budget never fail the agent (exit 0, one line).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { StoreLock } from '../../src/core';
+import { cleanupAll, makeSandbox, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
+import { fixture, hook } from './helpers/runHook';
+
+after(cleanupAll);
+before(ensureBuilt);
+
+interface PointJson {
+  id: string;
+  trigger: string;
+  label: string | null;
+  summary: string;
+  agent?: string;
+}
+
+const isRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+
+async function project(): Promise<{ sb: Sandbox; base: string[] }> {
+  const sb = await makeSandbox('rp-hook-');
+  await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1;\n', 'README.md': '# project\n' });
+  const base = ['--workspace', sb.ws, '--store', sb.store];
+  ok(await cli(['snapshot', ...base]));
+  return { sb, base };
+}
+
+async function points(base: string[]): Promise<PointJson[]> {
+  return json<PointJson[]>(await cli(['list', '--json', ...base]));
+}
+
+async function auditLines(sb: Sandbox): Promise<Array<{ action: string; details?: Record<string, unknown> }>> {
+  const text = await fs.readFile(path.join(sb.store, 'audit.log.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { action: string; details?: Record<string, unknown> });
+}
+
+const AGENTS = [
+  { dir: 'claude', name: 'Claude Code', stdout: '', edit: 'PreToolUse-Edit.json', tool: 'Edit', shell: 'PostToolUse-Bash.json', shellTool: 'Bash', read: 'PreToolUse-Read.json' },
+  { dir: 'copilot', name: 'Copilot', stdout: '', edit: 'PreToolUse-replace_string_in_file.json', tool: 'replace_string_in_file', shell: 'PostToolUse-run_in_terminal.json', shellTool: 'run_in_terminal', read: 'PreToolUse-read_file.json' },
+  { dir: 'cline', name: 'Cline', stdout: '{"cancel":false}\n', edit: 'PreToolUse-write_to_file.json', tool: 'write_to_file', shell: 'PostToolUse-execute_command.json', shellTool: 'execute_command', read: 'PreToolUse-read_file.json' },
+];
+
+describe('recovery-points hook: the payloads of each agent', () => {
+  for (const agent of AGENTS) {
+    test(`${agent.name}: a turn point at the prompt, a point before an edit, one after a shell command, none for a read`, async () => {
+      const { sb, base } = await project();
+      const run = async (name: string) => {
+        const r = await hook(['--store', sb.store], fixture(`${agent.dir}/${name}`, sb.ws));
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stderr, '', 'nothing on stderr when all went well');
+        assert.equal(r.stdout, agent.stdout, "stdout holds only the agent's answer");
+      };
+      await run('UserPromptSubmit.json');
+      let list = await points(base);
+      assert.equal(list.length, 2);
+      assert.equal(list[0]!.trigger, 'agent');
+      assert.equal(list[0]!.agent, agent.name);
+      assert.equal(list[0]!.label, `${agent.name} turn: Format the code and fix the failing test in src/app.ts`);
+
+      // the file changed since the newest point (the user saved it): the point before the edit keeps that version
+      await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1; // by hand\n' });
+      await run(agent.edit);
+      list = await points(base);
+      assert.equal(list.length, 3);
+      assert.equal(list[0]!.summary, `Before ${agent.name}: ${agent.tool} src/app.ts`);
+      assert.equal(list[0]!.agent, agent.name);
+      const shown = ok(await cli(['show', list[0]!.id, ...base])).stdout;
+      assert.match(shown, /~ ws\/src\/app\.ts/);
+
+      // nothing changed since: no point
+      await run(agent.edit);
+      assert.equal((await points(base)).length, 3, 'no point when the file is as the newest point holds it');
+
+      // a shell command changed files nobody named: the full check finds them
+      await writeFiles(sb.ws, { 'README.md': '# formatted\n', 'dist/out.js': 'built\n' });
+      await run(agent.shell);
+      list = await points(base);
+      assert.equal(list.length, 4);
+      assert.equal(list[0]!.summary, `After ${agent.name}: ${agent.shellTool} \`npm run fmt\``);
+      const changed = json<{ changedFiles: { added: string[]; modified: string[] } }>(await cli(['show', list[0]!.id, '--json', ...base])).changedFiles;
+      assert.deepEqual(changed, { added: ['ws/dist/out.js'], modified: ['ws/README.md'], deleted: [] });
+
+      await run(agent.shell);
+      await run(agent.read);
+      assert.equal((await points(base)).length, 4, 'a command that changed nothing, and a read, make no point');
+    });
+  }
+
+  test('finds the store the editor keeps for the hook’s cwd, or for the nearest folder above it', async () => {
+    const { sb, base } = await project();
+    const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'hooks-nearest');
+    const store = path.join(storage, 'recovery-points.recovery-points');
+    await fs.mkdir(storage, { recursive: true });
+    await fs.cp(sb.store, store, { recursive: true });
+    await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(sb.ws).href }));
+    try {
+      const payload = fixture('claude/PostToolUse-Bash.json', sb.ws).replace(`"cwd": "${sb.ws}"`, `"cwd": "${path.join(sb.ws, 'src')}"`);
+      await writeFiles(sb.ws, { 'src/generated.ts': 'x\n' });
+      const r = await hook([], payload);
+      assert.equal(r.code, 0);
+      assert.equal(r.stderr, '');
+      const list = await points(['--workspace', sb.ws, '--store', store]);
+      assert.equal(list[0]!.summary, 'After Claude Code: Bash `npm run fmt`');
+      assert.equal((await points(base)).length, 1, 'the sandbox store was not the one written');
+    } finally {
+      await fs.rm(storage, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('recovery-points hook never fails the agent', () => {
+  test('bad payloads: exit 0, one line on stderr, an audit-log entry, no point', async () => {
+    const { sb, base } = await project();
+    const bad = ['', 'not json', '[1,2]', '{"hello":"world"}', '{"hook_event_name": 42}'];
+    for (const payload of bad) {
+      const r = await hook(['--store', sb.store, '--agent', 'cline'], payload);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /^recovery-points hook: .*no point was made, the agent goes on\.$/m);
+      assert.equal(r.stdout, '{"cancel":false}\n', 'Cline still gets its answer');
+    }
+    assert.equal((await points(base)).length, 1);
+    const entries = (await auditLines(sb)).filter((e) => e.action === 'hook');
+    assert.equal(entries.length, bad.length);
+    assert.match(String(entries[1]!.details!.problem), /not JSON/);
+  });
+
+  test('bad options: exit 0 (exit 2 would block the agent), one line', async () => {
+    const { sb } = await project();
+    for (const args of [['--bogus'], ['--agent', 'nobody'], ['--budget', 'soon']]) {
+      const r = await hook(['--store', sb.store, ...args], fixture('claude/PostToolUse-Bash.json', sb.ws));
+      assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    }
+  });
+
+  test('no store for the folder: exit 0 and one line saying so', async () => {
+    const sb = await makeSandbox('rp-hook-nostore-');
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const r = await hook([], fixture('claude/PostToolUse-Bash.json', sb.ws));
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, '');
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /no recovery point store for/);
+  });
+
+  test('a full disk: exit 0, one line, and the store still lists and restores its points', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { 'README.md': '# changed\n' });
+    const inject = path.join(__dirname, '..', 'reliability', 'helpers', 'failingFs.mjs');
+    const r = await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws), {
+      nodeArgs: ['--import', pathToFileURL(inject).href],
+      env: { RP_FAIL_AT: '1', RP_FAIL_CODE: 'ENOSPC', RP_FAIL_STICKY: '1', RP_FAIL_UNDER: sb.store },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /ENOSPC|no space/i);
+    const list = await points(base);
+    assert.equal(list.length, 1, 'no half-made point is listed');
+    ok(await cli(['verify', ...base]));
+  });
+
+  test('a store that cannot be written: exit 0, one line, nothing changed', { skip: process.platform === 'win32' ? 'no POSIX permissions' : false }, async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { 'README.md': '# changed\n' });
+    if (isRoot) {
+      await fs.chmod(sb.root, 0o755);
+      await fs.chmod(await cliHome(), 0o755);
+      execFileSync('chown', ['-R', `${NOBODY}:${NOBODY}`, sb.root]);
+    }
+    execFileSync('chmod', ['-R', 'a-w', sb.store]);
+    try {
+      const r = await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws), isRoot ? { uid: NOBODY, gid: NOBODY } : {});
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /cannot be written|permission|EACCES/i);
+    } finally {
+      execFileSync('chmod', ['-R', 'u+w', sb.store]);
+    }
+    assert.equal((await points(base)).length, 1);
+  });
+
+  test('the time budget: a lock held longer than the budget makes the hook give up cleanly, and say so', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { 'README.md': '# changed\n' });
+    const lock = new StoreLock(sb.store, { staleMs: 60_000 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let taken!: () => void;
+    const isTaken = new Promise<void>((resolve) => (taken = resolve));
+    const holding = lock.run(async () => {
+      taken();
+      await held;
+    });
+    await isTaken;
+    try {
+      const r = await hook(['--store', sb.store, '--budget', '400'], fixture('claude/PostToolUse-Bash.json', sb.ws));
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(r.stderr, /gave up after 400 ms|busy/);
+      // the same through the environment
+      const e = await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws), { env: { RECOVERY_POINTS_HOOK_BUDGET_MS: '300' } });
+      assert.equal(e.code, 0);
+      assert.match(e.stderr, /gave up after 300 ms|busy/);
+    } finally {
+      release();
+      await holding;
+    }
+    assert.equal((await points(base)).length, 1);
+    assert.equal((await auditLines(sb)).filter((entry) => entry.action === 'hook').length, 2, 'each gave-up hook is in the audit log');
+    // with the lock free, the same hook makes its point
+    const r = await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws));
+    assert.equal(r.stderr, '');
+    assert.equal((await points(base)).length, 2);
+  });
+});
