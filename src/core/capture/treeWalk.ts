@@ -77,7 +77,7 @@ export async function lookupEntry(objects: ObjectReader, rootHash: string, path:
 }
 
 /** Binary search in a tree's sorted entries. */
-function findEntry(entries: readonly TreeEntry[], name: string): TreeEntry | undefined {
+export function findEntry(entries: readonly TreeEntry[], name: string): TreeEntry | undefined {
   let lo = 0;
   let hi = entries.length - 1;
   while (lo <= hi) {

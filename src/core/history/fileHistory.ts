@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises';
-import { diffTrees, type FileInfo } from '../capture/treeWalk';
+import { diffTrees, findEntry, type FileInfo } from '../capture/treeWalk';
 import { Semaphore, settleAll } from '../capture/concurrency';
 import { errorCode, ioError, StateError } from '../errors';
 import { hashObject } from '../objects/hash';
@@ -7,7 +7,7 @@ import type { ObjectReader } from '../objects/objectStore';
 import { mapFolders, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
-import type { PointSummary, TreeEntry, WorkspaceRoot } from '../schemas';
+import type { PointSummary, WorkspaceRoot } from '../schemas';
 import { contentChange, type LineCounts } from './lineChanges';
 
 /** What a file's history is read from: the stored objects, the points (newest first) and the workspace's folders. */
@@ -254,19 +254,6 @@ class PathWalker {
     map.set(key, value);
     value.catch(() => map.delete(key));
   }
-}
-
-function findEntry(entries: readonly TreeEntry[], name: string): TreeEntry | undefined {
-  let lo = 0;
-  let hi = entries.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const candidate = entries[mid]![0];
-    if (candidate === name) return entries[mid];
-    if (candidate < name) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return undefined;
 }
 
 /** Runs of points with the same state become one entry each, newest first. */

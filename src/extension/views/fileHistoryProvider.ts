@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeCause, pointIdTime, type RecoveryStore, type Trigger } from '../../core';
+import { describeCause, pointIdTime, type RecoveryStore } from '../../core';
 import { formatRelativeTime, plural } from '../../core/format';
 import { currentFileHash, fileHistory, type FileHistory, type FileVersion } from '../../core/history/fileHistory';
 import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
 import type { WorkspaceFolders } from '../workspaceFolders';
+import { TRIGGER_ICONS } from './pointsTreeProvider';
 
 /** One row of the File History view: a version of the file (or its deletion). */
 export class VersionNode {
@@ -16,16 +17,6 @@ export class VersionNode {
     readonly file: string,
   ) {}
 }
-
-const TRIGGER_ICONS: Record<Trigger, string> = {
-  manual: 'bookmark',
-  save: 'save',
-  external: 'file-symlink-directory',
-  'before-restore': 'shield',
-  restore: 'history',
-  startup: 'folder-opened',
-  agent: 'robot',
-};
 
 /** `+3 −1`, `binary`, `deleted`: what a version changed against the one before it. */
 export function describeVersionChange(version: FileVersion): string {

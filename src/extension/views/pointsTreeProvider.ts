@@ -71,7 +71,8 @@ export type Node = DayNode | PointNode | FileNode | FolderNode | AllFilesNode | 
 /** Points with more changed files than this show their folders collapsed. */
 const EXPAND_UP_TO = 50;
 
-const TRIGGER_ICONS: Record<Trigger, string> = {
+/** The codicon of each trigger, in the points tree and the File History view. */
+export const TRIGGER_ICONS: Record<Trigger, string> = {
   manual: 'bookmark',
   save: 'save',
   external: 'file-symlink-directory',
