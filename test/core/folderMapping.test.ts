@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
+import { pointChangePatch } from '../../src/core/history/pointChanges';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { WorkspaceRoot } from '../../src/core/schemas';
 import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
@@ -145,5 +146,38 @@ describe('restoring a point onto a workspace whose folders changed', () => {
     await assert.rejects(store.recovery.diff(id), refused);
     assert.deepEqual(await readFiles(sb.ws), before);
     assert.equal((await store.recovery.listRecoveryPoints()).length, 1, 'no safety point either');
+  });
+});
+
+describe('the first point after a folder was renamed', () => {
+  test('counts, lists and patches only what changed in the files, not the folder as deleted and added again', async () => {
+    const sb = await makeSandbox();
+    const first = await pointOf(sb, { app: { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'src/c.ts': 'c1\n' } }, [folder(sb, 'app')]);
+    await fs.rename(path.join(sb.ws, 'app'), path.join(sb.ws, 'app-renamed'));
+    await writeFiles(path.join(sb.ws, 'app-renamed'), { 'a.txt': 'a2\n', 'new.txt': 'n\n' });
+    const store = await reopen(sb, [folder(sb, 'app-renamed')]);
+    const point = (await store.recovery.createRecoveryPoint())!;
+
+    assert.deepEqual(point.changes, { added: 1, modified: 1, deleted: 0 });
+    const changed = await store.recovery.changedFiles(point.id);
+    assert.deepEqual(
+      [changed.added.map((c) => c.path), changed.modified.map((c) => c.path), changed.deleted.map((c) => c.path)],
+      [['app-renamed/new.txt'], ['app-renamed/a.txt'], []],
+    );
+    const between = await store.recovery.diff(first, point.id);
+    assert.deepEqual([between.added.length, between.modified.length, between.deleted.length], [1, 1, 0]);
+    const patch = await pointChangePatch(store, point.id);
+    assert.match(patch, /^--- a\/a\.txt$/m);
+    assert.doesNotMatch(patch, /b\.txt|c\.ts/);
+  });
+
+  test('a folder removed from a multi-root workspace and another added stay a deletion and an addition', async () => {
+    const sb = await makeSandbox();
+    await pointOf(sb, { one: { 'a.txt': 'a\n' }, two: { 'b.txt': 'b\n' } }, [folder(sb, 'one'), folder(sb, 'two')]);
+    await writeFiles(path.join(sb.ws, 'three'), { 'c.txt': 'c\n' });
+    const store = await reopen(sb, [folder(sb, 'one'), folder(sb, 'three')]);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    const changed = await store.recovery.changedFiles(point.id);
+    assert.deepEqual([changed.added.map((c) => c.path), changed.deleted.map((c) => c.path)], [['three/c.txt'], ['two/b.txt']]);
   });
 });

@@ -51,8 +51,9 @@ export async function comparisonPatch(store: RecoveryStore, fromId: string, toId
   });
 }
 
+/** Both sides hold one folder (the diff names it as one side does, whatever the other called it). */
 function singleFolder(a: PointSummary, b: PointSummary | undefined): boolean {
-  return a.roots.length === 1 && (!b || (b.roots.length === 1 && b.roots[0]!.name === a.roots[0]!.name));
+  return a.roots.length === 1 && (!b || b.roots.length === 1);
 }
 
 /** A point that changed something under a folder, and what (paths in the point's folder names). */

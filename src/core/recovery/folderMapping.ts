@@ -171,3 +171,31 @@ export async function mapPoint(objects: ObjectReader, point: Pick<PointSummary, 
   };
   return { mapping, objects: overlay, root, covered };
 }
+
+/**
+ * `older`'s root tree in `newer`'s folder names, so that comparing the two shows what changed in the
+ * files instead of a renamed or moved folder as all its files deleted and added again. Folders of
+ * `older` that no folder of `newer` stands for keep their own names; when nothing maps, `older` is
+ * returned as it is.
+ */
+export async function inFoldersOf(
+  objects: ObjectReader,
+  older: Pick<PointSummary, 'root' | 'roots'>,
+  newer: Pick<PointSummary, 'roots'>,
+): Promise<{ readonly objects: ObjectReader; readonly root: string }> {
+  const unchanged = { objects, root: older.root };
+  const names = new Set(newer.roots.map((r) => r.name));
+  if (older.roots.every((r) => names.has(r.name))) return unchanged;
+  const tree = await objects.readTree(older.root);
+  try {
+    const mapping = mapFolders(pointFolders(tree, older), newer.roots);
+    if (mapping.pairs.every((p) => p.point === p.workspace)) return unchanged;
+    const overlay = new TreeOverlay(objects);
+    const renamed = new Map(mapping.pairs.map((p) => [p.point, p.workspace]));
+    const root = overlay.add(makeTree(tree.e.map((e) => [renamed.get(e[0]) ?? e[0], e[1], e[2], e[3], e[4]])));
+    return { objects: overlay, root };
+  } catch (error) {
+    if (error instanceof StateError) return unchanged;
+    throw error;
+  }
+}

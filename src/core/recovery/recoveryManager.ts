@@ -12,7 +12,7 @@ import type { SnapshotOptions } from '../state/stateRepository';
 import { collectReachable, findMissing } from './reachability';
 import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
-import { filtersInWorkspace, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
+import { filtersInWorkspace, inFoldersOf, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
 import { plural } from '../format';
 
@@ -311,7 +311,15 @@ export class RecoveryManager {
     const point = (await this.persistence.listSnapshots()).find((p) => p.id === snapshotId);
     if (!point) throw StateError.snapshotNotFound(snapshotId);
     const parent = point.parentId ? await this.persistence.loadSnapshot(point.parentId).catch(() => undefined) : undefined;
-    return diffTrees(await this.persistence.objects(), parent?.root ?? null, point.root);
+    return this.diffPoints(parent, point);
+  }
+
+  /** What changed from `older` (nothing when absent) to `newer`, in `newer`'s folder names (a renamed folder is not every file deleted and added). */
+  private async diffPoints(older: Pick<PointSummary, 'root' | 'roots'> | undefined, newer: Pick<PointSummary, 'root' | 'roots'>): Promise<TreeDiff> {
+    const objects = await this.persistence.objects();
+    if (!older) return diffTrees(objects, null, newer.root);
+    const before = await inFoldersOf(objects, older, newer);
+    return diffTrees(before.objects, before.root, newer.root);
   }
 
   /**
@@ -321,8 +329,7 @@ export class RecoveryManager {
   async diff(fromId: string, toId?: string): Promise<TreeDiff & { folders?: FolderMapping }> {
     const from = await this.persistence.requireSnapshot(fromId);
     if (toId) {
-      const to = await this.persistence.requireSnapshot(toId);
-      return diffTrees(await this.persistence.objects(), from.root, to.root);
+      return this.diffPoints(from, await this.persistence.requireSnapshot(toId));
     }
     return this.persistence.withCurrentTree(async (objects, current) => {
       const mapped = await mapPoint(objects, from, this.persistence.workspaceRoots);

@@ -10,6 +10,7 @@ import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { plural } from '../format';
 import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
+import { inFoldersOf } from '../recovery/folderMapping';
 import { isSafeName } from '../objects/tree';
 import {
   pointIdSchema,
@@ -256,7 +257,12 @@ export class PersistenceManager implements StateRepository {
           return undefined;
         }
         // The change counts are a description: a damaged newest point must not block every later point (and so every restore).
-        const changes = await diffTrees(batch, parent?.root ?? null, captured.root).catch(async (error: unknown) => {
+        const changes = await (async () => {
+          if (!parent) return diffTrees(batch, null, captured.root);
+          // A renamed or moved folder is compared with itself under its old name, not as every file deleted and added.
+          const before = await inFoldersOf(batch, parent, { roots });
+          return diffTrees(before.objects, before.root, captured.root);
+        })().catch(async (error: unknown) => {
           if (!parent || !(error instanceof StateError) || error.kind !== 'SnapshotLoadError') throw error;
           this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
           return diffTrees(batch, null, captured.root);
