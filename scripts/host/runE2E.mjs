@@ -23,14 +23,14 @@
 //              RP_E2E_RESULTS   the folder for a failure's screenshots and logs (default test-results/e2e)
 //              RP_E2E_VERBOSE=1 also print the server's output and the page's console
 //              RP_E2E_WAIT_SCALE how much longer than on an idle machine each wait may take (default:
-//                               the load average per core, between 1 and 5; see `waitScale`)
+//                               the load average per core, between 1 and 5; see `loadWaitScale` in codeServer.mjs)
 // Exit code: 0 when every step passed, 1 otherwise. The last line is `N passed, N failed[, N skipped]`.
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, isHostInstalled, launchChromium, startServer } from './codeServer.mjs';
+import { ROOT, isHostInstalled, launchChromium, loadWaitScale, startServer } from './codeServer.mjs';
 
 const TESTS_SRC_DIR = path.join(ROOT, 'test', 'e2e');
 const TESTS_OUT_DIR = path.join(ROOT, 'out', 'test', 'e2e');
@@ -42,20 +42,6 @@ const ONLY = ARGS.find((arg) => !arg.startsWith('--')) ?? process.env.RP_E2E_ONL
 /** Where the steps' screenshots go: the documentation's images only when asked to refresh them. */
 const IMAGES_DIR = UPDATE_DOCS_IMAGES ? path.join(ROOT, 'docs', 'images') : path.join(ROOT, 'test-results', 'screenshots');
 const RESULTS_DIR = path.resolve(ROOT, process.env.RP_E2E_RESULTS || path.join('test-results', 'e2e'));
-
-/**
- * Waits are bounds on what a person would call stuck (20 s for a selector, 480 s for the run), measured
- * on an idle machine; they assert no speed. On a machine busier than its cores (helpers and CI jobs
- * sharing 2 cores), a workbench reload or a tree's first listing took longer than 20 s (at a load
- * average of 31 on 2 cores the extension host took 31 s to activate after a restart, 7 s at 9), so
- * each bound is multiplied by the load average per core at the start, at most 5 (printed with the run).
- */
-function waitScale() {
-  const set = Number(process.env.RP_E2E_WAIT_SCALE);
-  if (set > 0) return set;
-  const perCore = os.loadavg()[0] / Math.max(1, os.cpus().length);
-  return Math.min(5, Math.max(1, Math.round(perCore * 10) / 10));
-}
 
 /** Settings for a quiet, predictable workbench: no suggestion widgets while typing, points one second after a save. */
 const E2E_SETTINGS = {
@@ -167,7 +153,7 @@ async function saveFailureEvidence({ dir, pages, userDataDir }) {
 async function main() {
   const started = Date.now();
   const verbose = process.env.RP_E2E_VERBOSE === '1';
-  const scale = waitScale();
+  const scale = loadWaitScale('RP_E2E_WAIT_SCALE');
   const timeoutSeconds = Number(process.env.RP_E2E_TIMEOUT || Math.round(480 * scale));
   const waitMs = Math.round(20_000 * scale);
   // The test files run in this process: Workbench reads the page's default wait from here.

@@ -21,6 +21,9 @@
 //              RP_HOST_TEST_RUN        the runs to make, comma-separated (default: all three)
 //              RP_HOST_TEST_TIMEOUT    global timeout in seconds per run (default 600)
 //              RP_HOST_TEST_VERBOSE=1  also print the server's and the workbench's own output
+//              RP_HOST_WAIT_SCALE      how much longer than on an idle machine the tests' waits may
+//                                      take (default: the load average per core, between 1 and 5;
+//                                      see `loadWaitScale` in codeServer.mjs)
 // Exit code: 0 when every test passed; 1 when a test failed, a run broke or timed out.
 // The last line is `N passed, N failed` (summed over the runs), alone.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import { ROOT, isHostInstalled, launchChromium, startServer } from './codeServer.mjs';
+import { ROOT, isHostInstalled, launchChromium, loadWaitScale, startServer } from './codeServer.mjs';
 
 export const TESTS_SRC_DIR = path.join(ROOT, 'test', 'host', 'suite');
 export const TESTS_OUT_DIR = path.join(ROOT, 'out', 'test', 'host');
@@ -319,6 +322,8 @@ async function main() {
     }
     const runStarted = Date.now();
     console.log(`[host] run "${run.name}" (test/host/suite/${run.suite})`);
+    const scale = loadWaitScale('RP_HOST_WAIT_SCALE');
+    if (scale > 1) console.log(`[host] load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores: the tests' waits ×${scale}`);
     const opened = await run.open();
     let summary = null;
     let result;
@@ -331,9 +336,10 @@ async function main() {
         env: {
           ...opened.env,
           RP_HOST_TEST_SUITE: run.suite,
+          RP_HOST_WAIT_SCALE: String(scale),
           ...(grep ? { RP_HOST_TEST_GREP: grep } : {}),
         },
-        timeoutSeconds: Number(process.env.RP_HOST_TEST_TIMEOUT || 600),
+        timeoutSeconds: Number(process.env.RP_HOST_TEST_TIMEOUT || 600 * scale),
         verbose: process.env.RP_HOST_TEST_VERBOSE === '1',
         logsDir: path.join(LOGS_DIR, run.name),
         onText: (text) => {

@@ -71,8 +71,11 @@ export function listPoints(api: Api): Promise<PointSummary[]> {
   return store(api).recovery.listRecoveryPoints();
 }
 
+/** How much longer than on an idle machine a wait may take: the runner's load factor (RP_HOST_WAIT_SCALE, see runHostTests.mjs). */
+export const WAIT_SCALE = Number(process.env.RP_HOST_WAIT_SCALE) || 1;
+
 /** Polls `check` every 50 ms until it returns a value other than undefined/false, for at most `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 10_000 * WAIT_SCALE): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -83,7 +86,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 }
 
 /** Waits until the store holds a point that is not in `before` and fits `filter`; returns it. */
-export function waitForNewPoint(api: Api, before: readonly PointSummary[], filter: (p: PointSummary) => boolean = () => true, timeoutMs = 10_000): Promise<PointSummary> {
+export function waitForNewPoint(api: Api, before: readonly PointSummary[], filter: (p: PointSummary) => boolean = () => true, timeoutMs = 10_000 * WAIT_SCALE): Promise<PointSummary> {
   const known = new Set(before.map((p) => p.id));
   return waitFor('a new recovery point', async () => (await listPoints(api)).find((p) => !known.has(p.id) && filter(p)), timeoutMs);
 }
@@ -102,7 +105,7 @@ let barrierCount = 0;
  * events it drops), and the events arrive in order, so when a watcher of ours sees the marker, the
  * extension's watcher has seen everything before it.
  */
-export async function fileEventBarrier(timeoutMs = 10_000): Promise<void> {
+export async function fileEventBarrier(timeoutMs = 10_000 * WAIT_SCALE): Promise<void> {
   const folder = workspaceFolder();
   const marker = path.join(folder.uri.fsPath, '.hg', `rp-barrier-${process.pid}-${++barrierCount}`);
   const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/*'));

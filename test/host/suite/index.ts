@@ -25,7 +25,7 @@ export async function run(): Promise<void> {
     ui: 'tdd',
     reporter: 'spec',
     color: false,
-    timeout: 30_000,
+    timeout: 30_000 * (Number(process.env.RP_HOST_WAIT_SCALE) || 1),
     ...(grep ? { grep } : {}),
   });
   const dir = path.join(__dirname, process.env.RP_HOST_TEST_SUITE ?? '');

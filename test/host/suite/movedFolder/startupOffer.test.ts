@@ -9,12 +9,12 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { getApi, listPoints, store, waitFor } from '../helpers';
+import { getApi, listPoints, store, WAIT_SCALE, waitFor } from '../helpers';
 
 suite('activation on a folder whose history was left behind by a move', () => {
   test('the offer to continue that history appears when the extension starts; "Continue History" brings its points here', async () => {
     const api = await getApi();
-    const offer = await waitFor('the offer made at start-up', () => api.movedHistory?.lastOffer, 20_000);
+    const offer = await waitFor('the offer made at start-up', () => api.movedHistory?.lastOffer, 20_000 * WAIT_SCALE);
     assert.match(offer.message, /old-app, which was moved or renamed \(100 % of the files match\)\. Continue its history here \(3 recovery points\)\?/);
     assert.equal(path.basename(path.dirname(offer.storeDir)), 'rp-host-moved-away');
     assert.ok(api.movedHistory!.startup, 'the offer is the one activation made');
@@ -27,7 +27,7 @@ suite('activation on a folder whose history was left behind by a move', () => {
       await vscode.commands.executeCommand('notification.acceptPrimaryAction');
       await Promise.race([startup, new Promise((resolve) => setTimeout(resolve, 250))]);
       return answered;
-    }, 8_000);
+    }, 8_000 * WAIT_SCALE);
     const adopted = await startup;
     assert.ok(adopted, 'the history was continued');
     assert.equal(adopted.adopted.length, 3);
