@@ -168,6 +168,33 @@ describe('ObjectStore', () => {
     assert.equal((await ObjectStore.open(dir)).damaged.size, 0);
   });
 
+  test('a pack that failed to load for a passing reason is tried again: its objects are not lost to the open store', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const reader = await ObjectStore.open(dir);
+    const hashes = await putBlobs(store, [Buffer.from('kept '.repeat(20))]);
+    const [pack] = await packFiles(storeDir);
+    const bytes = await fs.readFile(pack!);
+    // A read error rather than bad bytes (here: the name is a folder for a moment).
+    await fs.rm(pack!);
+    await fs.mkdir(pack!);
+    await reader.refresh();
+    assert.equal(reader.damaged.size, 1);
+    await fs.rmdir(pack!);
+    await fs.writeFile(pack!, bytes);
+    assert.deepEqual(await reader.readBlob(hashes[0]!), Buffer.from('kept '.repeat(20)));
+    assert.equal(reader.damaged.size, 0);
+
+    // Bad bytes: reported until the file changes on disk, then read again.
+    await fs.writeFile(pack!, bytes.subarray(0, 20));
+    const again = await ObjectStore.open(dir);
+    assert.equal(again.damaged.size, 1);
+    await again.refresh();
+    assert.equal(again.damaged.size, 1, 'a damaged pack that did not change stays damaged');
+    await fs.writeFile(pack!, bytes);
+    assert.deepEqual(await again.readBlob(hashes[0]!), Buffer.from('kept '.repeat(20)));
+    assert.deepEqual(await again.verifyAll(), []);
+  });
+
   test('a truncated pack is reported; the records before the cut are salvaged', async () => {
     const { store, dir, storeDir } = await openObjects();
     const contents = [Buffer.from('one '.repeat(30)), Buffer.from('two '.repeat(30)), Buffer.from('three '.repeat(30))];

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensurePrivateDir } from '../documents';
+import { ensurePrivateDir, fileStamp, sameStamp, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import type { TreeObject } from '../schemas';
 import { hashObject, type ObjectType } from './hash';
@@ -102,6 +102,13 @@ export class ObjectStore implements ObjectReader {
   /** Where `hashBytes` decodes a looked-up hash (one buffer, not one per lookup). */
   private readonly wanted = Buffer.alloc(32);
   private readonly damagedPacks = new Map<string, string>();
+  /**
+   * How each damaged pack looked when its index failed to load; `undefined` when reading it failed
+   * (too many open files, an I/O error) rather than its bytes: such a pack is tried again at every
+   * refresh, a pack with bad bytes when it changed on disk, so a passing failure never hides a pack's
+   * objects for the rest of the process.
+   */
+  private readonly damagedStamps = new Map<string, FileStamp | undefined>();
   private readonly handles = new Map<string, PackHandle>();
   private readonly trees = new Map<string, TreeObject>();
 
@@ -128,17 +135,36 @@ export class ObjectStore implements ObjectReader {
       this.forgetPack(pack);
       await this.closeHandle(pack);
     }
-    for (const pack of [...this.damagedPacks.keys()]) if (!present.has(pack)) this.damagedPacks.delete(pack);
+    for (const pack of [...this.damagedPacks.keys()]) if (!present.has(pack)) this.forgetDamage(pack);
     for (const name of names.sort()) {
-      if (this.packs.has(name) || this.damagedPacks.has(name)) continue;
+      if (this.packs.has(name)) continue;
+      const file = path.join(this.dir, name);
+      if (this.damagedPacks.has(name) && !(await this.changedSinceDamaged(name, file))) continue;
       try {
-        const { index, size } = await loadPack(path.join(this.dir, name));
+        const { index, size } = await loadPack(file);
+        this.forgetDamage(name);
         this.addPack(name, index, size);
       } catch (error) {
-        if (errorCode(error) === 'ENOENT' || errorCode((error as StateError).cause) === 'ENOENT') continue;
+        if (errorCode(error) === 'ENOENT' || errorCode((error as StateError).cause) === 'ENOENT') {
+          this.forgetDamage(name);
+          continue;
+        }
         this.damagedPacks.set(name, describeCause(error));
+        const badBytes = error instanceof StateError && error.kind === 'SnapshotLoadError';
+        this.damagedStamps.set(name, badBytes ? await fs.stat(file).then(fileStamp, () => undefined) : undefined);
       }
     }
+  }
+
+  private async changedSinceDamaged(name: string, file: string): Promise<boolean> {
+    const then = this.damagedStamps.get(name);
+    if (then === undefined) return true;
+    return !sameStamp(then, await fs.stat(file).then(fileStamp, () => undefined));
+  }
+
+  private forgetDamage(name: string): void {
+    this.damagedPacks.delete(name);
+    this.damagedStamps.delete(name);
   }
 
   has(hash: string): boolean {
@@ -433,7 +459,7 @@ export class ObjectStore implements ObjectReader {
       saved += recovered;
       if (known !== undefined) lost += Math.max(0, known - recovered);
       this.forgetPack(name);
-      this.damagedPacks.delete(name);
+      this.forgetDamage(name);
       await this.closeHandle(name);
       try {
         await fs.rename(file, path.join(quarantineDir, `${Date.now()}-${name}`));
