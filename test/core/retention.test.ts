@@ -94,6 +94,18 @@ describe('retention policy (pure)', () => {
     assert.deepEqual(decision.keep, [allOld[0]!.id]);
   });
 
+  test("an agent's turn points are labelled but thinned, aged and counted like automatic points; a person's label still pins", () => {
+    const points = [
+      summaryAt(NOW - 10 * DAY),
+      summaryAt(NOW - 40 * DAY, { label: 'Claude Code turn: fix the parser', trigger: 'agent', agent: 'Claude Code' }),
+      summaryAt(NOW - 50 * DAY, { label: 'release 1.0', trigger: 'manual' }),
+      summaryAt(NOW - 60 * DAY, { label: 'keep: the parser before the rewrite', trigger: 'agent', agent: 'Claude Code' }),
+    ];
+    const { removed } = removedIds(points, { ...UNLIMITED, maxAgeDays: 30 });
+    assert.deepEqual([...removed], [[points[1]!.id, 'age']]);
+    assert.deepEqual(applySizeLimit(points, [10, 20, 30, 40], 15), [points[1]!.id]);
+  });
+
   test('count: the newest maxRecoveryPoints are kept; labelled, protected and newest points count but are never removed', () => {
     const points = pointsAt(Array.from({ length: 10 }, (_, k) => k * MINUTE));
     let { decision, removed } = removedIds(points, { ...UNLIMITED, maxRecoveryPoints: 5 });

@@ -23,13 +23,23 @@ const THINNING: ReadonlyArray<{ readonly olderThan: number; readonly bucket: num
   { olderThan: HOUR, bucket: 10 * 60_000 },
 ];
 
+/**
+ * A point clean-up never removes: one a person labelled. An agent's hook labels each turn's point
+ * ("Claude Code turn: …") so a turn can be found and undone, but an agent starts dozens of turns a
+ * day: those points are thinned like every automatic point unless a person labels them otherwise.
+ */
+export function isPinned(point: Pick<PointSummary, 'label' | 'trigger' | 'agent'>): boolean {
+  if (point.label === null) return false;
+  return !(point.trigger === 'agent' && point.agent !== undefined && point.label.startsWith(`${point.agent} turn`));
+}
+
 export interface RetentionDecision {
   readonly remove: ReadonlyArray<{ readonly id: string; readonly reason: 'thinned' | 'age' | 'count' | 'size' }>;
   readonly keep: readonly string[];
 }
 
 /**
- * Which points clean-up removes by thinning, age and count. Labelled points, the newest point and
+ * Which points clean-up removes by thinning, age and count. Pinned points (`isPinned`), the newest point and
  * `protectedIds` (the safety point of the last restore) are never removed. The size limit is applied
  * afterwards to what this keeps (`applySizeLimit`), since sizes depend on which points remain.
  */
@@ -40,7 +50,7 @@ export function decideRetention(
   protectedIds: ReadonlySet<string> = new Set(),
 ): RetentionDecision {
   const newestFirst = [...points].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  const isExempt = (p: PointSummary, index: number) => index === 0 || p.label !== null || protectedIds.has(p.id);
+  const isExempt = (p: PointSummary, index: number) => index === 0 || isPinned(p) || protectedIds.has(p.id);
   const remove = new Map<string, 'thinned' | 'age' | 'count' | 'size'>();
   const seenBuckets = new Set<string>();
   newestFirst.forEach((point, index) => {
@@ -74,7 +84,7 @@ function countExempt(points: readonly PointSummary[], isExempt: (p: PointSummary
 
 /**
  * The size limit: `cumulativeBytes[i]` is the store size needed to keep `kept[0..i]` (newest first).
- * Unlabelled, unprotected points from the first one past the limit onwards are removed; the newest is always kept.
+ * Unpinned, unprotected points from the first one past the limit onwards are removed; the newest is always kept.
  */
 export function applySizeLimit(
   kept: readonly PointSummary[],
@@ -85,5 +95,5 @@ export function applySizeLimit(
   if (maxTotalBytes <= 0) return [];
   const index = cumulativeBytes.findIndex((bytes) => bytes > maxTotalBytes);
   if (index < 0) return [];
-  return kept.slice(Math.max(1, index)).filter((p) => p.label === null && !protectedIds.has(p.id)).map((p) => p.id);
+  return kept.slice(Math.max(1, index)).filter((p) => !isPinned(p) && !protectedIds.has(p.id)).map((p) => p.id);
 }

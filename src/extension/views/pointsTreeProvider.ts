@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
-import { describeCause, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
+import { describeCause, isPinned, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
 import { PointContentProvider } from './pointContentProvider';
 import type { Log } from '../log';
@@ -162,8 +162,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const item = new vscode.TreeItem(point.label ?? point.summary, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `point:${point.id}`;
     item.description = `${formatRelativeTime(pointIdTime(point.id))}  ${formatChangeCounts(point.changes)}`;
-    // an agent's turn is labelled too, but shows whose it is
-    item.iconPath = new vscode.ThemeIcon(point.label && point.trigger !== 'agent' ? 'pinned' : TRIGGER_ICONS[point.trigger]);
+    item.iconPath = new vscode.ThemeIcon(isPinned(point) ? 'pinned' : TRIGGER_ICONS[point.trigger]);
     item.contextValue = point.label ? 'point.labelled' : 'point';
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(point.label ?? point.summary)}**\n\n`);
@@ -172,7 +171,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(point.agent ? `Made by ${point.agent} (agent hook)` : TRIGGER_WORDS[point.trigger])}\n\n`);
     const changed = point.parentId === null ? 'The first point: every file is new in it' : `${point.changes.added} added, ${point.changes.modified} modified, ${point.changes.deleted} deleted since the point before`;
     tooltip.appendMarkdown(`${changed} · holds ${plural(point.fileCount, 'file')}, ${formatBytes(point.totalSize)} · took ${formatBytes(point.addedBytes)} of new disk space`);
-    if (point.label) tooltip.appendMarkdown('\n\n$(pinned) Labelled: clean-up never removes it');
+    if (isPinned(point)) tooltip.appendMarkdown('\n\n$(pinned) Labelled: clean-up never removes it');
     item.tooltip = tooltip;
     return item;
   }
