@@ -36,6 +36,13 @@ function mark(name: string): bigint {
   return process.hrtime.bigint();
 }
 
+/** The V8 heap in use plus the buffers outside it (pack indexes are read into buffers), after a full garbage collection when the process allows one. */
+function heapMB(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.external) / 2 ** 20;
+}
+
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2]!) as ChildRequest;
   const roots = [{ name: 'ws', path: request.root }];
@@ -66,6 +73,7 @@ async function main(): Promise<void> {
     out.fileCount = point?.fileCount;
     out.totalSize = point?.totalSize;
   } else if (request.mode === 'list') {
+    out.heapBeforeMB = heapMB();
     const t = performance.now();
     const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
     out.openMs = performance.now() - t;
@@ -74,6 +82,8 @@ async function main(): Promise<void> {
     out.listMs = performance.now() - t2;
     out.totalMs = performance.now() - t;
     out.count = points.length;
+    // what an open store that has listed its points holds (run with --expose-gc: after a full collection)
+    out.heapOpenMB = heapMB();
     await store.close();
   } else if (request.mode === 'changed-files') {
     const t = performance.now();

@@ -13,7 +13,9 @@
  * --seed S, --tmp DIR, --keep (keep the temporary folder), --no-real / --real (the node_modules copy),
  * --media N / --no-media (the media-heavy workspace: N files, 10,000; 2,000 with --quick),
  * --host-only (only the rows from the real VS Code host, printed; no results file written),
- * --search-only (only the history search rows over 100 MB of distinct text, printed; no results file written).
+ * --search-only (only the history search rows over 100 MB of distinct text, printed; no results file written),
+ * --long-history N (only the long-history rows: a store grown to N points on the largest --sizes workspace
+ *   (2,000 points on 50,000 files for issue #14's target), then open, list, heap and a one-file point; printed).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -29,6 +31,7 @@ import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './li
 import { countSyscalls, syscallGroups } from './lib/strace';
 import { runHostBench } from './lib/host';
 import { benchHistorySearch } from './lib/historySearch';
+import { growLongHistory, oneFilePoints } from './lib/longHistory';
 import { benchFileHistory } from './lib/fileHistoryBench';
 import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatCount, type Workspace } from './lib/workspace';
 import { MARK_END, MARK_START } from './lib/markers';
@@ -55,6 +58,8 @@ interface Options {
   host: boolean;
   hostOnly: boolean;
   searchOnly: boolean;
+  /** Points of the long-history store (`--long-history`: only that scenario); 0 when not asked for. */
+  longHistory: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -75,6 +80,7 @@ function parseArgs(argv: string[]): Options {
     host: !quick,
     hostOnly: false,
     searchOnly: false,
+    longHistory: 0,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -145,6 +151,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--search-only':
         opts.searchOnly = true;
+        break;
+      case '--long-history':
+        opts.longHistory = count(value());
         break;
       case '--help':
       case '-h':
@@ -250,7 +259,7 @@ async function buildChild(tmp: string): Promise<string> {
 }
 
 async function child(request: ChildRequest, measureRss = false): Promise<{ result: Record<string, number | string>; wallMs: number; maxRssBytes?: number }> {
-  const r = await runAsync(process.execPath, [childBundle!, JSON.stringify(request)], { measureRss });
+  const r = await runAsync(process.execPath, ['--expose-gc', childBundle!, JSON.stringify(request)], { measureRss });
   countChildWarnings(r.stderr);
   const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
   return { result, wallMs: r.ms, maxRssBytes: r.maxRssBytes ?? (result.maxRss as number) };
@@ -707,6 +716,33 @@ async function searchRows(tmp: string, opts: Options): Promise<void> {
   addRow(ws, 'search-regex', 'Search, whole store (regular expression, case-sensitive)', 'ms', r.regexTotal, [], '—', '');
 }
 
+// ── a long history ────────────────────────────────────────────────────────
+
+async function longHistoryRows(tmp: string, opts: Options): Promise<void> {
+  const files = opts.sizes[opts.sizes.length - 1]!;
+  const ws = createSynthetic(tmp, files, opts.seed);
+  const storeDir = path.join(tmp, 'long-history-store');
+  const editsPerPoint = 60;
+  log(`long history: ${formatCount(opts.longHistory)} points of the ${formatCount(files)}-file workspace, ${editsPerPoint} files edited per point, a clean-up every 100`);
+  const grown = await growLongHistory(ws, storeDir, { points: opts.longHistory, editsPerPoint, cleanupEvery: 100, rounds: opts.rounds, seed: opts.seed, log });
+  const label = { ...ws, label: `long history (${formatCount(files)} files, ${formatCount(grown.points)} points, ${formatCount(grown.objects)} objects in ${grown.packs} packs, ${num(grown.storeMB)} MB; grown in ${num(grown.growSeconds)} s)` };
+  const cold = { open: [] as number[], list: [] as number[], heap: [] as number[], proc: [] as number[] };
+  for (let i = 0; i < opts.rounds * opts.iterations; i++) {
+    const c = await child({ mode: 'list', storeDir, root: ws.ours });
+    cold.open.push(c.result.openMs as number);
+    cold.list.push(c.result.listMs as number);
+    cold.heap.push((c.result.heapOpenMB as number) - (c.result.heapBeforeMB as number));
+    cold.proc.push(c.wallMs);
+  }
+  const points = await oneFilePoints(ws, storeDir, opts.rounds * opts.iterations, opts.seed);
+  addRow(label, 'long-open', 'Open the store (fresh process)', 'ms', cold.open, [], '—', 'RecoveryStore.open in a fresh process, time inside it (target ≤ 20 ms)');
+  addRow(label, 'long-list', `List ${formatCount(grown.points)} points (fresh process)`, 'ms', cold.list, [], '—', 'listRecoveryPoints right after the open above (target ≤ 50 ms)');
+  addRow(label, 'long-heap', 'Memory of an open store that listed its points', 'MB', cold.heap, [], '—', 'V8 heap and buffers after a forced collection, minus the same before the open (target: heap ≤ 50 MB)');
+  addRow(label, 'long-process', 'Open and list (whole process, Node start included)', 'ms', cold.proc, [], '—', '');
+  addRow(label, 'long-point', 'One-file point with the save hint, open store', 'ms', points, [], '—', 'after one untimed point (target ≤ 15 ms)');
+  addRow(label, 'long-cleanup', 'Clean-up while growing (every 100 points; repacks, removes nothing)', 'ms', grown.cleanupMs, [], '—', 'in the background in the extension, under the store lock');
+}
+
 // ── a file's history ───────────────────────────────────────────────────────
 
 async function benchHistory(ws: Workspace, ctx: Context): Promise<void> {
@@ -1059,9 +1095,10 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
   childBundle = await buildChild(tmp);
   const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
-  if (opts.searchOnly) {
+  if (opts.searchOnly || opts.longHistory > 0) {
     try {
-      await searchRows(tmp, opts);
+      if (opts.searchOnly) await searchRows(tmp, opts);
+      if (opts.longHistory > 0) await longHistoryRows(tmp, opts);
     } finally {
       load.stop();
       if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
