@@ -25,6 +25,13 @@ import { HintValidity } from './hintValidity';
 
 const EXTERNAL_QUIET_MS = 1500;
 const EXTERNAL_MAX_WAIT_MS = 10_000;
+/**
+ * How long a change on disk to a file with unsaved edits in an editor waits for the editor's save
+ * event. A save writes the file before the extension host hears of it (in a remote or web window the
+ * renderer tells it only after the server's write returned, seconds later on a busy machine), so the
+ * watcher's event comes first; taken as a change outside the editor, it named the save's point wrongly.
+ */
+const SAVE_IN_FLIGHT_MAX_MS = 10_000;
 /** How long after our own restore wrote a file its watcher events may still arrive. */
 const OWN_WRITE_ECHO_MS = 10_000;
 /** Our own writes that never reported their end (an error) stop hiding events after this long. */
@@ -68,6 +75,8 @@ export class AutoCapture implements vscode.Disposable {
   private externalTimer: NodeJS.Timeout | undefined;
   private headTimer: NodeJS.Timeout | undefined;
   private externalSince = 0;
+  /** When the pending outside changes started waiting for an editor's save (0: not waiting). */
+  private heldForSaveSince = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private errorShown = false;
   private pointsSinceCleanup = 0;
@@ -149,7 +158,7 @@ export class AutoCapture implements vscode.Disposable {
   async flush(): Promise<void> {
     await Promise.all(this.echoChecks);
     if (this.saveTimer) this.runSaves();
-    if (this.externalTimer) this.runExternal();
+    if (this.externalTimer) this.runExternal(true);
     await this.queue;
   }
 
@@ -305,15 +314,31 @@ export class AutoCapture implements vscode.Disposable {
     if (paths.length > 0) void this.enqueue('save', paths);
   }
 
-  private runExternal(): void {
+  private runExternal(now = false): void {
     clearTimeout(this.externalTimer);
     this.externalTimer = undefined;
+    if (!now && this.waitForSave()) return;
+    this.heldForSaveSince = 0;
     const paths = [...this.externalPaths];
     this.externalPaths.clear();
     const operations = this.editorOperations;
     this.editorOperations = [];
     this.pendingChanged.fire();
     if (paths.length > 0) void this.enqueue('external', paths, false, () => this.nameExternal(paths, operations));
+  }
+
+  /**
+   * True (and the point put off a little) while a changed file has unsaved edits in an editor: most
+   * likely the editor is saving it, and its save event will make the point a save's.
+   */
+  private waitForSave(): boolean {
+    const unsaved = [...vscode.workspace.textDocuments, ...vscode.workspace.notebookDocuments].some((doc) => doc.isDirty && doc.uri.scheme === 'file' && this.externalPaths.has(doc.uri.fsPath));
+    if (!unsaved) return false;
+    const now = Date.now();
+    if (this.heldForSaveSince === 0) this.heldForSaveSince = now;
+    if (now - this.heldForSaveSince >= SAVE_IN_FLIGHT_MAX_MS) return false;
+    this.externalTimer = setTimeout(() => this.runExternal(), EXTERNAL_QUIET_MS);
+    return true;
   }
 
   private enqueue(trigger: Trigger, paths: string[] | undefined, full = false, name?: () => Promise<string | undefined>): Promise<void> {

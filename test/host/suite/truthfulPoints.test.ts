@@ -24,6 +24,7 @@ import {
   run,
   setSetting,
   settle,
+  WAIT_SCALE,
   waitFor,
   waitForNewPoint,
   writeFile,
@@ -261,6 +262,28 @@ suite('names that tell the truth (#11)', () => {
     assert.equal(renamed.summary, 'Renamed notes.txt → notes.md');
     assert.deepEqual(renamed.changes, { added: 1, modified: 0, deleted: 1 });
     assert.equal(await pointText(renamed.id, 'src/notes.md'), fixtureText('src/notes.txt'));
+  });
+
+  test('a change on disk to a file with unsaved edits waits for the editor\'s save event (a save is written before the host hears of it), at most 10 s', async () => {
+    const editor = await openEditor('src/notes.txt');
+    try {
+      await replaceText(editor, 'typed in the editor, not saved yet\n');
+      const known = await listPoints(api);
+      const written = Date.now();
+      writeFile('src/notes.txt', 'typed in the editor, not saved yet\n');
+      await waitFor('the change to be pending', () => api.auto!.pending !== undefined);
+      // Twice the quiet time after a change on disk: without a save in flight, its point would be made by now.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      assert.deepEqual(await newPoints(api, known), [], 'no "Changed outside the editor" point while the editor may be saving the file');
+      // No save comes: the change is not lost, its point is made once the wait is over.
+      const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external', 20_000 * WAIT_SCALE);
+      assert.ok(Date.now() - written >= 10_000, 'made after the wait for a save');
+      assert.equal(point.summary, 'Changed outside the editor: notes.txt');
+      assert.equal(await pointText(point.id, 'src/notes.txt'), 'typed in the editor, not saved yet\n');
+    } finally {
+      await vscode.window.showTextDocument(editor.document);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
   });
 
   test('a save in another window of the same folder is named so, not "changed outside the editor"', async () => {
