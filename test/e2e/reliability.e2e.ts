@@ -118,9 +118,7 @@ export const steps: E2EStep[] = [
     async run({ workspace }) {
       await wb.page.keyboard.press('Escape');
       // The reload command waits in the command palette, so Enter reloads the moment the capture is seen.
-      await wb.page.keyboard.press('F1');
-      const input = wb.quickInput().locator('input.input');
-      await input.waitFor();
+      const input = await wb.openQuickOpen();
       await input.fill('>Developer: Reload Window');
       await wb.quickInput().locator('.monaco-list-row.focused').filter({ hasText: 'Reload Window' }).waitFor();
 
