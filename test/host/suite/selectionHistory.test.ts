@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SelectionHistoryResult } from '../../../src/extension/commands/selectionHistoryCommands';
-import { activeDiff, assertPromptsUsed, editAndSave, fixtureText, getApi, openEditor, pointPath, resetAll, run, settle, waitFor, type Api } from './helpers';
+import { activeDiff, assertPromptsUsed, editAndSave, fixtureText, getApi, openEditor, resetAll, run, settle, waitFor, writeFile, wsUri, type Api } from './helpers';
 
 const HEAD = 'export function greeting(name: string): string {\n';
 const line = (word: string) => `  return \`${word}, \${name}!\`;\n`;
@@ -92,12 +92,13 @@ suite('selection history', () => {
   });
 
   test('Copy as Patch and Save as Patch\u2026 on a File History row: that version against the version before it', async () => {
-    await editAndSave('src/greeting.ts', V2);
+    writeFile('src/greeting.ts', V2);
     await settle(api);
-    const provider = api.fileHistory!;
-    await waitFor('the File History of greeting.ts', () => provider.currentFile === pointPath('src/greeting.ts'));
-    const rows = await provider.getChildren();
-    assert.deepEqual(rows.map((r) => r.version.point.summary), ['Saved greeting.ts', 'Test baseline']);
+    await api.model!.refresh();
+    await run('showFileHistory', wsUri('src/greeting.ts'));
+    const rows = await api.fileHistory!.getChildren();
+    assert.deepEqual(rows.map((r) => r.version.point.summary).at(-1), 'Test baseline');
+    assert.equal(rows.length, 2);
     const v2 = rows[0]!;
     const patch = await run<string>('copyPatch', v2);
     assert.equal(await vscode.env.clipboard.readText(), patch);
