@@ -5,6 +5,7 @@ import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { historyCommands } from './commands/historyCommands';
 import { pointChangeCommands } from './commands/pointChangeCommands';
+import { selectionHistoryCommands } from './commands/selectionHistoryCommands';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { searchCommands } from './commands/searchCommands';
 import { transferCommands } from './commands/transferCommands';
@@ -118,6 +119,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       fileHistory.attach(this.own(vscode.window.createTreeView('recoveryPoints.fileHistory', { treeDataProvider: fileHistory })));
       commands.register(historyCommands({ store, folders, history: fileHistory, restore, prompts: this.prompts }));
       commands.register(pointChangeCommands({ store, model, folders, restore, prompts: this.prompts }));
+      commands.register(selectionHistoryCommands({ store, folders, prompts: this.prompts }));
       const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log });
       this.own(lmTools.registration);
       this.languageModelTools = lmTools.tools;

@@ -1,10 +1,12 @@
 import * as vscode from 'vscode';
+import { describeCause } from '../core';
 
 /**
  * An answer scripted in advance (extension-host and end-to-end tests): the person's part of a flow
  * only — everything else (commands, store, editors, files) stays real.
  * - `pick`: the quick pick item whose label (codicons left out) equals the text, else the first whose
- *   label contains it, or matches the RegExp, or the item at that index.
+ *   label contains it, or matches the RegExp, or the item at that index; with `itemButton`, the
+ *   button of that item whose tooltip is that text is clicked instead (`pickWithButtons`).
  * - `pickMany`: those items ticked (`'all'`: every item, `'picked'`: the items ticked at first).
  * - `input`: the text typed into an input box (it must pass the box's validation).
  * - `button`: the button clicked in a message (a modal question, or one the flow waits for).
@@ -12,7 +14,7 @@ import * as vscode from 'vscode';
  * - `cancel`: Escape (or closing the dialog): the prompt returns `undefined`.
  */
 export type PromptAnswer =
-  | { readonly pick: string | RegExp | number }
+  | { readonly pick: string | RegExp | number; readonly itemButton?: string }
   | { readonly pickMany: 'all' | 'picked' | ReadonlyArray<string | RegExp> }
   | { readonly input: string }
   | { readonly button: string }
@@ -76,12 +78,39 @@ export class Prompts {
     const labels = items.map((item) => plainLabel(item.label));
     let index: number;
     if ('cancel' in answer) index = -1;
-    else if ('pick' in answer) index = findItem(labels, answer.pick);
+    else if ('pick' in answer && answer.itemButton === undefined) index = findItem(labels, answer.pick);
     else throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the quick pick "${text}"`);
     if (index === -2) throw this.problem(`no item of the quick pick "${text}" fits ${String((answer as { pick: unknown }).pick)}: ${labels.join(' | ')}`);
     const chosen = index >= 0 ? items[index] : undefined;
     this.history.push({ kind: 'pick', text, choices: labels, answer: chosen ? labels[index] : undefined });
     return chosen;
+  }
+
+  /**
+   * A quick pick whose items carry buttons (`buttons`, told apart by their tooltips). Choosing an item
+   * calls `onAccept` and keeps the pick open (to look at several, as the File History's rows); a
+   * button of an item ends the pick with that item and the button's tooltip; Escape ends it with
+   * `undefined`. A scripted answer is one choice (then the pick ends) or one button.
+   */
+  async pickWithButtons<T extends vscode.QuickPickItem>(
+    items: readonly T[],
+    buttons: readonly vscode.QuickInputButton[],
+    options: { readonly title: string; readonly placeHolder?: string },
+    onAccept: (item: T) => Promise<unknown>,
+  ): Promise<{ readonly item: T; readonly button: string } | undefined> {
+    const answer = this.queue[0];
+    if (!answer) return showPickWithButtons(items, buttons, options, onAccept);
+    const wanted = 'pick' in answer ? answer.itemButton : undefined;
+    if (wanted !== undefined && !buttons.some((b) => b.tooltip === wanted)) {
+      this.queue.shift();
+      throw this.problem(`no button of the quick pick "${options.title}" is "${wanted}": ${buttons.map((b) => b.tooltip).join(' | ')}`);
+    }
+    if (wanted !== undefined) this.queue[0] = { pick: (answer as { pick: string | RegExp | number }).pick };
+    const item = await this.pick(items, options);
+    if (!item) return undefined;
+    if (wanted !== undefined) return { item, button: wanted };
+    await onAccept(item);
+    return undefined;
   }
 
   async pickMany<T extends vscode.QuickPickItem>(items: readonly T[], options: vscode.QuickPickOptions = {}): Promise<T[] | undefined> {
@@ -157,6 +186,38 @@ export class Prompts {
     this.problems.push(message);
     return new Error(`Scripted answer: ${message}`);
   }
+}
+
+function showPickWithButtons<T extends vscode.QuickPickItem>(
+  items: readonly T[],
+  buttons: readonly vscode.QuickInputButton[],
+  options: { readonly title: string; readonly placeHolder?: string },
+  onAccept: (item: T) => Promise<unknown>,
+): Promise<{ readonly item: T; readonly button: string } | undefined> {
+  const pick = vscode.window.createQuickPick<T>();
+  pick.title = options.title;
+  pick.placeholder = options.placeHolder;
+  pick.matchOnDescription = true;
+  pick.matchOnDetail = true;
+  // Opening what an item shows takes the focus: the pick stays, to look at the next item.
+  pick.ignoreFocusOut = true;
+  pick.items = items.map((item) => ({ ...item, buttons }));
+  const byCopy = new Map(pick.items.map((copy, i) => [copy, items[i]!]));
+  return new Promise((resolve) => {
+    pick.onDidAccept(() => {
+      const chosen = pick.activeItems[0];
+      if (chosen) onAccept(byCopy.get(chosen)!).then(undefined, (error: unknown) => void vscode.window.showErrorMessage(`Recovery Points: ${describeCause(error)}`));
+    });
+    pick.onDidTriggerItemButton((event) => {
+      resolve({ item: byCopy.get(event.item)!, button: event.button.tooltip ?? '' });
+      pick.hide();
+    });
+    pick.onDidHide(() => {
+      resolve(undefined);
+      pick.dispose();
+    });
+    pick.show();
+  });
 }
 
 /** A label as a person reads it: without `$(icon)` codicons. */

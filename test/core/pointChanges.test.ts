@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, test } from 'node:test';
 import { changeTree } from '../../src/core/history/changeTree';
-import { comparisonPatch, deletedFiles, folderHistory, pointChange, pointChangePatch } from '../../src/core/history/pointChanges';
+import { readFileHistory } from '../../src/core/history/fileHistory';
+import { comparisonPatch, deletedFiles, fileVersionPatch, folderHistory, pointChange, pointChangePatch } from '../../src/core/history/pointChanges';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles, type FileSpec, type Sandbox } from './helpers/storeFixtures';
 
@@ -148,6 +149,42 @@ describe('a point\'s change as a patch', () => {
     await writeFiles(other, { 'b.txt': 'b2\n' });
     const point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
     assert.match(await pointChangePatch(store, point.id), /^diff --git a\/other\/b\.txt b\/other\/b\.txt$/m);
+  });
+});
+
+describe('a file version as a patch', () => {
+  test('git apply takes a version\'s patch against the version before it (an edit, a rename as delete + add, a deletion) and the first version\'s against nothing', async () => {
+    const { sb, store } = await twoPoints();
+    const [edited, first] = (await readFileHistory(store, 'ws/src/app.ts')).versions;
+    const patch = await fileVersionPatch(store, edited!);
+    assert.match(patch, /^diff --git a\/src\/app\.ts b\/src\/app\.ts$/m);
+    assert.equal(patch.match(/^diff --git /gm)?.length, 1, 'that file only');
+    const repo = await repoOfBefore(sb);
+    await gitApply(repo, patch, '--check');
+    await gitApply(repo, patch);
+    assert.equal(await fs.readFile(path.join(repo, 'src/app.ts'), 'utf8'), AFTER_CHANGES['src/app.ts']);
+
+    const [renamed] = (await readFileHistory(store, 'ws/src/new-name.ts')).versions;
+    assert.equal(renamed!.renamedFrom, 'ws/src/old-name.ts');
+    await gitApply(repo, await fileVersionPatch(store, renamed!));
+    await assert.rejects(fs.stat(path.join(repo, 'src/old-name.ts')));
+    assert.equal(await fs.readFile(path.join(repo, 'src/new-name.ts'), 'utf8'), 'export const moved = true;\n');
+
+    const [deleted] = (await readFileHistory(store, 'ws/docs/gone.md')).versions;
+    assert.equal(deleted!.kind, 'deleted');
+    const deletion = await fileVersionPatch(store, deleted!);
+    assert.match(deletion, /^deleted file mode 100644$/m);
+    await gitApply(repo, deletion);
+    await assert.rejects(fs.stat(path.join(repo, 'docs/gone.md')));
+
+    const empty = path.join(sb.root, 'empty-repo');
+    await fs.mkdir(empty);
+    await run('git', ['init', '-q'], { cwd: empty });
+    const creation = await fileVersionPatch(store, first!);
+    assert.match(creation, /^new file mode 100644$/m);
+    await gitApply(empty, creation, '--check');
+    await gitApply(empty, creation);
+    assert.equal(await fs.readFile(path.join(empty, 'src/app.ts'), 'utf8'), BEFORE['src/app.ts']);
   });
 });
 

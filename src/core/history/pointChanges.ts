@@ -1,11 +1,12 @@
 import * as fs from 'node:fs/promises';
-import { diffTrees, lookupEntry, type TreeDiff } from '../capture';
+import { diffTrees, lookupEntry, type FileInfo, type TreeDiff } from '../capture';
 import { StateError } from '../errors';
 import type { ObjectReader } from '../objects/objectStore';
 import { mapFolders, mapPoint, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import type { PointSummary } from '../schemas';
+import type { FileVersion } from './fileHistory';
 import { unifiedPatch, type PatchOptions } from './patch';
 
 /** What one point changed: its parent's files against its own (paths in the point's folder names). */
@@ -49,6 +50,35 @@ export async function comparisonPatch(store: RecoveryStore, fromId: string, toId
     const diff = await diffTrees(mapped.objects, mapped.root, await mapped.covered(current));
     return unifiedPatch(mapped.objects, diff, { ...options, stripFolder: options.stripFolder ?? (roots.length === 1 && from.roots.length === 1) });
   });
+}
+
+/**
+ * What one entry of a file's history changed, as a diff of that file alone (workspace folder names):
+ * the version before it against this one; a rename as the old path deleted and the new one added; a
+ * deletion as the file deleted; the first version as the file added.
+ */
+export async function fileVersionChange(store: RecoveryStore, version: FileVersion): Promise<TreeDiff> {
+  const objects = await store.persistence.objects();
+  const entry = async (pointId: string, pointPath: string): Promise<FileInfo | undefined> => {
+    const point = await store.persistence.requireSnapshot(pointId);
+    const found = await lookupEntry(objects, point.root, pointPath);
+    return found && found.kind !== 'd' ? { ...found, kind: found.kind } : undefined;
+  };
+  const before = version.previous ? await entry(version.previous.pointId, version.previous.pointPath) : undefined;
+  const after = version.kind === 'version' ? await entry(version.point.id, version.pointPath) : undefined;
+  const diff: TreeDiff = { added: [], modified: [], deleted: [] };
+  if (before && after && version.previous!.path === version.path) diff.modified.push({ path: version.path, before, after });
+  else {
+    if (before) diff.deleted.push({ path: version.previous!.path, before });
+    if (after) diff.added.push({ path: version.path, after });
+  }
+  return diff;
+}
+
+/** The unified patch of one entry of a file's history (see `fileVersionChange`); inside the folder when the workspace has one. */
+export async function fileVersionPatch(store: RecoveryStore, version: FileVersion, options: PatchOptions = {}): Promise<string> {
+  const diff = await fileVersionChange(store, version);
+  return unifiedPatch(await store.persistence.objects(), diff, { ...options, stripFolder: options.stripFolder ?? store.persistence.workspaceRoots.length === 1 });
 }
 
 /** Both sides hold one folder (the diff names it as one side does, whatever the other called it). */

@@ -3,11 +3,12 @@ import * as vscode from 'vscode';
 import writeFileAtomic from 'write-file-atomic';
 import { formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
 import { pointIdTime, type PointSummary, type RecoveryStore, type TreeDiff } from '../../core';
-import { comparisonPatch, deletedFiles, folderHistory, pointChange, pointChangePatch, type DeletedFile } from '../../core/history/pointChanges';
+import { comparisonPatch, deletedFiles, fileVersionChange, fileVersionPatch, folderHistory, pointChange, pointChangePatch, type DeletedFile } from '../../core/history/pointChanges';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
 import { openChanges, sidesTitle, type Side } from '../views/changeDiffs';
+import { VersionNode } from '../views/fileHistoryProvider';
 import { FolderNode, PointNode } from '../views/pointsTreeProvider';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { UserFacingError, type CommandHandler } from './commandCenter';
@@ -28,6 +29,8 @@ interface Comparison {
   readonly title: string;
   readonly diff: TreeDiff;
   readonly patch: (binary: boolean) => Promise<string>;
+  /** The name "Save as Patch…" offers. */
+  readonly fileName?: string;
 }
 
 type SecondPick = vscode.QuickPickItem & { readonly side: 'own' | 'workspace' | PointSummary };
@@ -52,8 +55,19 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
     return { from: older.id, to: newer.id, title: `${name(older)} \u2194 ${name(newer)} (${sidesTitle(older.id, newer.id)})`, diff, patch: (binary) => comparisonPatch(s.store, older.id, newer.id, { binary }) };
   };
 
-  /** The comparison a row names (its point's change), or two picks: a point, then its own change, the current files or another point. */
+  /** A File History row's change: the version before it against this one (only that file). */
+  const versionChange = async (node: VersionNode): Promise<Comparison> => {
+    const v = node.version;
+    const diff = await fileVersionChange(s.store, v);
+    const from = v.previous?.pointId;
+    const to = v.kind === 'deleted' ? undefined : v.point.id;
+    const fileName = `${path.posix.basename(v.path)}.patch`;
+    return { from, to, title: `${s.folders.display(v.path)} (${sidesTitle(from, to ?? v.point.id)})`, diff, patch: (binary) => fileVersionPatch(s.store, v, { binary }), fileName };
+  };
+
+  /** The comparison a row names (its point's change, a file version's change), or two picks: a point, then its own change, the current files or another point. */
   const comparisonFromArgOrPick = async (arg: unknown, offerOwn: boolean, placeHolder: string): Promise<Comparison | undefined> => {
+    if (arg instanceof VersionNode && offerOwn) return versionChange(arg);
     if (arg instanceof PointNode && offerOwn) return ownChange(arg.point);
     // From a point's row (Compare Recovery Points…): that point, compared with a second one picked.
     const first = await pointFromArgOrPick(s.prompts, s.model, arg instanceof PointNode ? arg : undefined, placeHolder);
@@ -129,7 +143,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       const patch = await comparison.patch(true);
       if (patch === '') throw new UserFacingError('No files differ: there is no patch to save.');
       const folder = s.folders.all[0]!.path;
-      const target = await s.prompts.file('save', { title: 'Save as Patch', saveLabel: 'Save', defaultUri: vscode.Uri.file(path.join(folder, 'recovery-point.patch')), filters: { Patches: ['patch', 'diff'] } });
+      const target = await s.prompts.file('save', { title: 'Save as Patch', saveLabel: 'Save', defaultUri: vscode.Uri.file(path.join(folder, comparison.fileName ?? 'recovery-point.patch')), filters: { Patches: ['patch', 'diff'] } });
       if (!target) return undefined;
       await writeFileAtomic(target.fsPath, patch);
       void s.prompts.notify('information', `Saved the patch of ${plural(countFiles(comparison.diff), 'file')} to ${target.fsPath}. Apply it with "git apply".`);
