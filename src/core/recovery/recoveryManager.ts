@@ -306,11 +306,16 @@ export class RecoveryManager {
     return this.metrics.time('list', () => this.persistence.listSnapshots());
   }
 
-  /** Files a point changed against its parent (what the tree view lists under a point). */
-  async changedFiles(snapshotId: string): Promise<TreeDiff> {
-    const point = (await this.persistence.listSnapshots()).find((p) => p.id === snapshotId);
+  /**
+   * Files a point changed against its parent (what the tree view lists under a point); against nothing
+   * when the parent is no longer listed. `listed`: the points as just listed, so a caller going through
+   * many points does not list them again for each.
+   */
+  async changedFiles(snapshotId: string, listed?: readonly PointSummary[]): Promise<TreeDiff> {
+    const points = listed ?? (await this.persistence.listSnapshots());
+    const point = points.find((p) => p.id === snapshotId);
     if (!point) throw StateError.snapshotNotFound(snapshotId);
-    const parent = point.parentId ? await this.persistence.loadSnapshot(point.parentId).catch(() => undefined) : undefined;
+    const parent = point.parentId ? points.find((p) => p.id === point.parentId) : undefined;
     return diffTrees(await this.persistence.objects(), parent?.root ?? null, point.root);
   }
 
