@@ -308,14 +308,19 @@ export class RecoveryManager {
 
   /**
    * Files a point changed against its parent (what the tree view lists under a point); against nothing
-   * when the parent is no longer listed. `listed`: the points as just listed, so a caller going through
-   * many points does not list them again for each.
+   * when the parent is no longer listed. `listed`: points the caller just listed, so going through many
+   * points does not list them again for each (the store is listed when the point or its parent is not there).
    */
   async changedFiles(snapshotId: string, listed?: readonly PointSummary[]): Promise<TreeDiff> {
-    const points = listed ?? (await this.persistence.listSnapshots());
-    const point = points.find((p) => p.id === snapshotId);
+    const find = (points: readonly PointSummary[], id: string) => points.find((p) => p.id === id);
+    let points = listed ?? (await this.persistence.listSnapshots());
+    let point = find(points, snapshotId);
+    if (listed && (!point || (point.parentId && !find(points, point.parentId)))) {
+      points = await this.persistence.listSnapshots();
+      point = find(points, snapshotId);
+    }
     if (!point) throw StateError.snapshotNotFound(snapshotId);
-    const parent = point.parentId ? points.find((p) => p.id === point.parentId) : undefined;
+    const parent = point.parentId ? find(points, point.parentId) : undefined;
     return diffTrees(await this.persistence.objects(), parent?.root ?? null, point.root);
   }
 
