@@ -1,5 +1,6 @@
 import { StateError, toPointPath, type RecoveryStore } from '../core';
 import { formatRelativeTime } from '../core/format';
+import { fileVersionJson } from '../core/agentTools/historyQueries';
 import { readFileHistory, type FileVersion } from '../core/history/fileHistory';
 import { readVersionContent } from '../core/history/versionContent';
 import { InputError, type ParsedArgs } from './args';
@@ -20,7 +21,7 @@ export const HISTORY_COMMANDS: Record<string, { readonly positionals: [number, n
         const when = `${v.point.createdAt.slice(0, 19).replace('T', ' ')} ${`(${formatRelativeTime(Date.parse(v.point.createdAt))})`.padEnd(14)}`;
         return `${v.point.id}  ${when} ${describeLines(v).padEnd(12)} ${t(v.point.label ? `[${v.point.label}] ${v.point.summary}` : v.point.summary)}${notes(v)}`;
       });
-      out.result(lines.join('\n'), history.versions.map(versionAsJson));
+      out.result(lines.join('\n'), history.versions.map(fileVersionJson));
     },
   },
   cat: {
@@ -66,27 +67,4 @@ function notes(v: FileVersion): string {
   if (v.sameAsPointId) parts.push(`same as ${v.sameAsPointId}`);
   if (v.current) parts.push('current');
   return parts.length === 0 ? '' : `  (${parts.join('; ')})`;
-}
-
-function versionAsJson(v: FileVersion) {
-  return {
-    kind: v.kind,
-    pointId: v.point.id,
-    createdAt: v.point.createdAt,
-    trigger: v.point.trigger,
-    label: v.point.label,
-    summary: v.point.summary,
-    lastPointId: v.lastPointId,
-    pointCount: v.pointCount,
-    path: v.path,
-    hash: v.hash,
-    size: v.size,
-    binary: v.binary,
-    added: v.lines?.added ?? null,
-    removed: v.lines?.removed ?? null,
-    renamedFrom: v.renamedFrom ?? null,
-    previousPointId: v.previous?.pointId ?? null,
-    sameAsPointId: v.sameAsPointId ?? null,
-    current: v.current,
-  };
 }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { describeCause, StateError, type RecoveryStore } from '../core';
 import { agentChanges, agentPoint, agentPointPaths, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, listAgentPoints, type AgentPreview } from '../core/agentTools/agentQueries';
+import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, type AgentToolKey, type AgentToolSpec } from '../core/agentTools/toolCatalog';
 import { plural } from '../core/format';
 import type { AutoCapture } from './automatic/autoCapture';
@@ -58,6 +59,25 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
         const changes = await agentChanges(s.store, input);
         const total = changes.added.length + changes.modified.length + changes.deleted.length;
         return [`${plural(total, 'file')} differ between point ${changes.point} and ${changes.against ?? 'nothing'}.`, changes];
+      },
+    },
+    fileHistory: {
+      invoke: async (input) => {
+        const history = await agentFileHistory(s.store, input);
+        return [describeFileHistory(history), history];
+      },
+    },
+    readFileVersion: {
+      invoke: async (input) => {
+        const version = await agentReadFileVersion(s.store, input);
+        return [describeFileVersion(version), version];
+      },
+    },
+    searchHistory: {
+      prepare: async (input) => ({ invocationMessage: `Searching the recovery points for "${input.pattern}"` }),
+      invoke: async (input) => {
+        const search = await agentSearchHistory(s.store, input);
+        return [describeSearch(search), search];
       },
     },
     previewRestore: {

@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeCause, StateError, type Logger, type RecoveryStore } from '../core';
 import { agentChanges, agentPoint, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentPointPaths, listAgentPoints } from '../core/agentTools/agentQueries';
+import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
 import { plural } from '../core/format';
 import { version } from '../../package.json';
@@ -16,7 +17,7 @@ export function createMcpServer(store: RecoveryStore, logger: Logger): McpServer
     { name: 'recovery-points', title: 'Recovery Points', version },
     {
       instructions:
-        'Recovery points are checkpoints of the whole workspace. Create a labelled point before a risky change (create_point); list points and their changes to find the state you want; preview_restore shows what a restore would touch; restore_point restores a point (whole, or some files) after making a safety point; undo_restore puts the files back as they were before the last restore.',
+        'Recovery points are checkpoints of the whole workspace. Create a labelled point before a risky change (create_point); list points and their changes to find the state you want; file_history, read_file_version and search_history find earlier versions of a file or of some code; preview_restore shows what a restore would touch; restore_point restores a point (whole, or some files) after making a safety point; undo_restore puts the files back as they were before the last restore.',
     },
   );
   const undoName = AGENT_TOOLS.undoRestore.mcpName;
@@ -34,6 +35,18 @@ export function createMcpServer(store: RecoveryStore, logger: Logger): McpServer
     const total = changes.added.length + changes.modified.length + changes.deleted.length;
     const against = changes.against === null ? 'nothing (it is the first point)' : changes.against === 'current' ? 'the current files' : `point ${changes.against}`;
     return [`${plural(total, 'file')} differ between point ${changes.point} and ${against}.`, changes];
+  });
+  register(server, logger, AGENT_TOOLS.fileHistory, async (input) => {
+    const history = await agentFileHistory(store, input);
+    return [describeFileHistory(history), history];
+  });
+  register(server, logger, AGENT_TOOLS.readFileVersion, async (input) => {
+    const version = await agentReadFileVersion(store, input);
+    return [describeFileVersion(version), version];
+  });
+  register(server, logger, AGENT_TOOLS.searchHistory, async (input) => {
+    const search = await agentSearchHistory(store, input);
+    return [describeSearch(search), search];
   });
   register(server, logger, AGENT_TOOLS.previewRestore, async (input) => {
     const preview = await agentPreview(store, input);

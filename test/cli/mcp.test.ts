@@ -65,6 +65,18 @@ interface PointJson {
   actor: string;
 }
 
+interface VersionJson {
+  pointId: string;
+  label: string | null;
+  actor: string;
+  path: string;
+  hash: string | null;
+  added: number | null;
+  removed: number | null;
+  renamedFrom: string | null;
+  current: boolean;
+}
+
 /** The workspace's files, its ignored file included (a restore must leave it alone). */
 const workspaceBytes = (sb: Sandbox) => readFiles(sb.ws);
 
@@ -80,7 +92,8 @@ describe('recovery-points mcp', () => {
     const { client, close } = await connect(sb);
     try {
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name).sort(), ['create_point', 'list_points', 'preview_restore', 'restore_point', 'show_changes', 'undo_restore']);
+      assert.deepEqual(tools.map((t) => t.name).sort(), ['create_point', 'file_history', 'list_points', 'preview_restore', 'read_file_version', 'restore_point', 'search_history', 'show_changes', 'undo_restore']);
+      for (const name of ['file_history', 'read_file_version', 'search_history']) assert.equal(tools.find((t) => t.name === name)!.annotations?.readOnlyHint, true, name);
       const restore = tools.find((t) => t.name === 'restore_point')!;
       assert.match(restore.description!, /safety point/);
       assert.match(restore.description!, /undo/);
@@ -202,6 +215,107 @@ describe('recovery-points mcp', () => {
       await refused(client, 'list_points', { trigger: 'bogus' }, /trigger/);
       await refused(client, 'list_points', { since: 'last tuesday' }, /neither a date-time .* nor a duration/);
       await refused(client, 'show_changes', { point: point.id, against: 'nope' }, /No recovery point "nope"/);
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points')).points.length, 1, 'still serving');
+    } finally {
+      await close();
+    }
+  });
+
+  test('file_history, read_file_version and search_history: versions newest first, renames followed, text read back, old code found', async () => {
+    const sb = await project();
+    const { client, stderr, close } = await connect(sb);
+    try {
+      const one = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'one' })).point;
+      await writeFiles(sb.ws, { 'a.txt': 'a1\nsecret = 42\n' });
+      const two = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'two' })).point;
+      await writeFiles(sb.ws, { 'a.txt': 'a3\n' });
+      const three = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'three' })).point;
+      const files = await workspaceBytes(sb);
+
+      const history = await call<{ path: string; total: number; versions: VersionJson[] }>(client, 'file_history', { path: 'a.txt' });
+      assert.equal(history.isError, false, history.sentence);
+      assert.equal(history.data.path, 'ws/a.txt');
+      assert.deepEqual(history.data.versions.map((v) => [v.pointId, v.label, v.added, v.removed, v.current]), [
+        [three.id, 'three', 1, 2, true],
+        [two.id, 'two', 1, 0, false],
+        [one.id, 'one', 1, 0, false],
+      ]);
+      assert.match(history.data.versions[0]!.actor, /^mcp:/);
+      assert.match(history.sentence, /3 history entries for ws\/a\.txt.*version of point/);
+      const limited = await ok<{ total: number; versions: VersionJson[] }>(client, 'file_history', { path: 'a.txt', limit: 2 });
+      assert.deepEqual([limited.total, limited.versions.map((v) => v.pointId)], [3, [three.id, two.id]]);
+
+      const atTwo = await ok<{ text: string; truncated: boolean; hash: string }>(client, 'read_file_version', { path: 'a.txt', point: two.id });
+      assert.deepEqual([atTwo.text, atTwo.truncated, atTwo.hash], ['a1\nsecret = 42\n', false, history.data.versions[1]!.hash]);
+      const byHash = await ok<{ text: string; pointId: string }>(client, 'read_file_version', { path: path.join(sb.ws, 'a.txt'), version: history.data.versions[2]!.hash!.slice(0, 10) });
+      assert.deepEqual([byHash.text, byHash.pointId], ['a1\n', one.id]);
+
+      const found = await call<{ hits: Array<{ places: Array<{ path: string; firstPointId: string; lastPointId: string }>; lines: Array<{ line: number; text: string }> }>; stopped: string | null }>(client, 'search_history', { pattern: 'secret = \\d+', regex: true });
+      assert.equal(found.isError, false, found.sentence);
+      assert.deepEqual(found.data.hits.map((h) => [h.places.map((p) => [p.path, p.firstPointId, p.lastPointId]), h.lines]), [[[['ws/a.txt', two.id, two.id]], [{ line: 2, text: 'secret = 42' }]]]);
+      assert.equal(found.data.stopped, null);
+      assert.match(found.sentence, /^1 version match/);
+      assert.equal((await ok<{ hits: unknown[] }>(client, 'search_history', { pattern: 'SECRET' })).hits.length, 1, 'case ignored by default');
+      assert.equal((await ok<{ hits: unknown[] }>(client, 'search_history', { pattern: 'SECRET', caseSensitive: true })).hits.length, 0);
+      assert.equal((await ok<{ hits: unknown[] }>(client, 'search_history', { pattern: 'secret', paths: ['src/**'] })).hits.length, 0, 'only paths matching the glob');
+      assert.equal((await ok<{ hits: unknown[] }>(client, 'search_history', { pattern: 'secret', paths: ['*.txt'] })).hits.length, 1);
+      const capped = await call<{ hits: unknown[]; stopped: string | null }>(client, 'search_history', { pattern: '1', limit: 2 });
+      assert.deepEqual([capped.data.hits.length, capped.data.stopped], [2, 'limit']);
+      assert.match(capped.sentence, /stopped at the limit/);
+      assert.deepEqual(await workspaceBytes(sb), files, 'reading and searching change no file');
+
+      // a rename: the history goes on under the old name, and a version is read by its hash from there
+      await writeFiles(sb.ws, { 'a.txt': null, 'docs/renamed.txt': 'a3\n' });
+      const four = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'four' })).point;
+      const renamedFiles = await workspaceBytes(sb);
+      const renamed = await ok<{ versions: VersionJson[] }>(client, 'file_history', { path: 'docs/renamed.txt' });
+      assert.deepEqual(renamed.versions.map((v) => [v.pointId, v.path, v.renamedFrom]), [
+        [four.id, 'ws/docs/renamed.txt', 'ws/a.txt'],
+        [three.id, 'ws/a.txt', null],
+        [two.id, 'ws/a.txt', null],
+        [one.id, 'ws/a.txt', null],
+      ]);
+      const old = await ok<{ text: string; path: string; pointId: string }>(client, 'read_file_version', { path: 'docs/renamed.txt', version: history.data.versions[1]!.hash });
+      assert.deepEqual([old.text, old.path, old.pointId], ['a1\nsecret = 42\n', 'ws/a.txt', two.id]);
+      assert.deepEqual(await workspaceBytes(sb), renamedFiles, 'reading and searching change no file');
+      assert.doesNotMatch(stderr(), /error/i, stderr());
+    } finally {
+      await close();
+    }
+  });
+
+  test('history tools: unknown files, bad versions, binary files and malformed patterns are tool errors; long text is truncated with a note', async () => {
+    const sb = await project();
+    const big = Array.from({ length: 3000 }, (_, i) => `line ${i + 1} of a long file\n`).join('');
+    await writeFiles(sb.ws, { 'big.txt': big, 'img.bin': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 13, 0xff]) });
+    const { client, close } = await connect(sb);
+    try {
+      const point = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'base' })).point;
+      const cut = await call<{ text: string; truncated: boolean; size: number; lines: number; shownLines: number; shownBytes: number }>(client, 'read_file_version', { path: 'big.txt', point: point.id, maxBytes: 1000 });
+      assert.equal(cut.isError, false, cut.sentence);
+      assert.equal(cut.data.truncated, true);
+      assert.deepEqual([cut.data.size, cut.data.lines], [Buffer.byteLength(big), 3000]);
+      assert.ok(cut.data.shownBytes <= 1000 && cut.data.shownBytes > 900, String(cut.data.shownBytes));
+      assert.equal(cut.data.text, big.split('\n').slice(0, cut.data.shownLines).map((l) => `${l}\n`).join(''), 'whole lines from the start');
+      assert.match(cut.sentence, new RegExp(`TRUNCATED: only the first ${cut.data.shownLines} lines .*larger maxBytes`));
+      const whole = await ok<{ text: string; truncated: boolean }>(client, 'read_file_version', { path: 'big.txt', point: 'latest' });
+      assert.deepEqual([whole.text === big, whole.truncated], [true, false], 'the default cap holds this file');
+
+      await refused(client, 'read_file_version', { path: 'img.bin', point: point.id }, /img\.bin in point .* is binary \(9 bytes\), so it is not returned as text/);
+      await refused(client, 'file_history', { path: 'nope.txt' }, /No recovery point holds nope\.txt/);
+      await refused(client, 'file_history', { path: '../canary/canary.txt' }, /not inside a folder of this workspace/);
+      await refused(client, 'file_history', { path: 'a.txt', limit: 0 }, /limit/);
+      await refused(client, 'read_file_version', { path: 'nope.txt', point: point.id }, /does not hold nope\.txt/);
+      await refused(client, 'read_file_version', { path: 'a.txt', point: 'nope' }, /No recovery point "nope"/);
+      await refused(client, 'read_file_version', { path: 'a.txt' }, /either point or version/);
+      await refused(client, 'read_file_version', { path: 'a.txt', point: point.id, version: 'abcdef' }, /either point or version/);
+      await refused(client, 'read_file_version', { path: 'a.txt', version: 'ffffff0' }, /No version ffffff0 in the history of a\.txt/);
+      await refused(client, 'read_file_version', { path: 'a.txt', version: 'not-a-hash' }, /hexadecimal/);
+      await refused(client, 'read_file_version', { path: '/etc/passwd', point: point.id }, /not inside a folder of this workspace/);
+      await refused(client, 'search_history', { pattern: 'a(b', regex: true }, /"a\(b" is not a valid regular expression/);
+      await refused(client, 'search_history', { pattern: '' }, /Give the text to search for/);
+      await refused(client, 'search_history', { pattern: 'x', limit: 1000 }, /limit/);
+      assert.equal((await ok<{ hits: unknown[] }>(client, 'search_history', { pattern: 'a(b' })).hits.length, 0, 'as plain text it is fine');
       assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points')).points.length, 1, 'still serving');
     } finally {
       await close();

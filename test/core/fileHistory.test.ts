@@ -192,4 +192,25 @@ describe('a file\'s history', () => {
     assert.equal(srcTrees.size, 3);
     assert.equal(reads.filter((h) => srcTrees.has(h)).length, 3, 'each distinct src tree is read once, not once per point');
   });
+  test('listings made again on the open store, after a rename, a deletion and a re-creation, equal a freshly opened store\'s', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const brief2 = (versions: readonly FileVersion[]) => versions.map((v) => [v.kind, v.point.summary, v.path, v.renamedFrom ?? null, v.lines, v.current]);
+    const listings = async () => [brief2((await readFileHistory(store, 'ws/b.txt')).versions), brief2((await readFileHistory(store, 'ws/a.txt')).versions)];
+    await point(store, sb.ws, { 'a.txt': 'one\n', 'other.txt': 'x\n' }, 'first');
+    await point(store, sb.ws, { 'a.txt': 'one\ntwo\n' }, 'second');
+    const before = await listings();
+    await point(store, sb.ws, { 'a.txt': null, 'b.txt': 'one\ntwo\n' }, 'renamed');
+    await listings();
+    await point(store, sb.ws, { 'b.txt': null }, 'deleted');
+    await listings();
+    await point(store, sb.ws, { 'a.txt': 'back\n' }, 'a again');
+    const again = await listings();
+    const fresh = await openStore(sb);
+    const freshListings = [brief2((await readFileHistory(fresh, 'ws/b.txt')).versions), brief2((await readFileHistory(fresh, 'ws/a.txt')).versions)];
+    assert.deepEqual(again, freshListings);
+    assert.deepEqual(again[0]!.map((v) => [v[0], v[1], v[3]]), [['deleted', 'deleted', null], ['version', 'renamed', 'ws/a.txt'], ['version', 'second', null], ['version', 'first', null]]);
+    assert.deepEqual(again[1]!.map((v) => [v[0], v[1]]), [['version', 'a again'], ['deleted', 'renamed'], ['version', 'second'], ['version', 'first']]);
+    assert.notDeepEqual(before, again);
+  });
 });

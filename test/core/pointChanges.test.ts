@@ -281,4 +281,21 @@ describe('folders and deleted files', () => {
     assert.equal(await fs.readFile(path.join(sb.ws, 'b.txt'), 'utf8'), 'b changed\n');
     assert.deepEqual(restored.outcome.removed, [], 'restoring one deleted file removes nothing');
   });
+  test('changedFiles with the points a caller listed: the same changes, and a list that lacks the point or its parent is not trusted', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': '1\n', 'b.txt': '1\n' });
+    const store = await openStore(sb);
+    const first = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await writeFiles(sb.ws, { 'a.txt': '2\n' });
+    const second = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
+    const listed = await store.recovery.listRecoveryPoints();
+    const paths = (d: Awaited<ReturnType<RecoveryStore['recovery']['changedFiles']>>) => [d.added.map((c) => c.path), d.modified.map((c) => c.path), d.deleted.map((c) => c.path)];
+    const expected = [[], ['ws/a.txt'], []];
+    assert.deepEqual(paths(await store.recovery.changedFiles(second.id)), expected);
+    assert.deepEqual(paths(await store.recovery.changedFiles(second.id, listed)), expected);
+    assert.deepEqual(paths(await store.recovery.changedFiles(second.id, listed.filter((p) => p.id !== first.id))), expected, 'the parent missing from the list');
+    assert.deepEqual(paths(await store.recovery.changedFiles(second.id, [])), expected, 'the point missing from the list');
+    assert.deepEqual(paths(await store.recovery.changedFiles(first.id, listed)), [['ws/a.txt', 'ws/b.txt'], [], []]);
+    await assert.rejects(store.recovery.changedFiles('20991231T000000000Z-abcdef', listed), /No recovery point/);
+  });
 });

@@ -68,14 +68,15 @@ export async function listAgentPoints(store: RecoveryStore, input: ListPointsInp
   const actor = input.actor?.toLowerCase();
   const under = input.path === undefined ? undefined : agentPointPaths(store, [input.path])[0]!;
   const found: AgentPoint[] = [];
-  for (const point of await store.recovery.listRecoveryPoints()) {
+  const points = await store.recovery.listRecoveryPoints();
+  for (const point of points) {
     if (found.length >= input.limit) break;
     const time = pointIdTime(point.id);
     if (since !== undefined && time < since) continue;
     if (until !== undefined && time > until) continue;
     if (input.trigger && point.trigger !== input.trigger) continue;
     if (actor && !point.actor.toLowerCase().includes(actor)) continue;
-    if (under !== undefined && !changedPaths(await store.recovery.changedFiles(point.id)).some((p) => isUnder(p, under))) continue;
+    if (under !== undefined && !changedPaths(await store.recovery.changedFiles(point.id, points)).some((p) => isUnder(p, under))) continue;
     found.push(agentPoint(point));
   }
   return found;

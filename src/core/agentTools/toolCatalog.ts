@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { createPointInput, listPointsInput, restoreInput, showChangesInput, undoRestoreInput } from './toolInputs';
+import { createPointInput, fileHistoryInput, listPointsInput, readFileVersionInput, restoreInput, searchHistoryInput, showChangesInput, undoRestoreInput } from './toolInputs';
 
 /** One ability an agent can call: named for MCP (`snake_case`) and for VS Code's language-model tools (`recoveryPoints_…`). */
 export interface AgentToolSpec {
@@ -46,6 +46,36 @@ export const AGENT_TOOLS = {
     description:
       'Lists the files a recovery point added, modified and deleted against the point before it; or, with "against", the files that differ between two points, or between a point and the current files ("current"). Reads only.',
     input: showChangesInput,
+    readOnly: true,
+    destructive: false,
+  },
+  fileHistory: {
+    mcpName: 'file_history',
+    lmName: 'recoveryPoints_fileHistory',
+    title: 'Show a file\'s versions',
+    description:
+      'Lists the distinct versions of one file across the recovery points, newest first, following renames: each version once, at the point where it first appeared (point id, time, trigger, label, summary, who made it), with its content hash, lines added and removed against the version before, and whether it is the file on disk now; deletions are entries too. Read a version\'s text with {readFileVersion}. Reads only.',
+    input: fileHistoryInput,
+    readOnly: true,
+    destructive: false,
+  },
+  readFileVersion: {
+    mcpName: 'read_file_version',
+    lmName: 'recoveryPoints_readFileVersion',
+    title: 'Read a version of a file',
+    description:
+      'Returns the text of one version of a file: the file as a recovery point holds it (point and path), or a version {fileHistory} listed (version hash and the file\'s path; follows renames). Long text is cut at a line end after maxBytes and the answer says it was truncated; binary files are refused. Reads only; restore with {restorePoint} to bring a version back.',
+    input: readFileVersionInput,
+    readOnly: true,
+    destructive: false,
+  },
+  searchHistory: {
+    mcpName: 'search_history',
+    lmName: 'recoveryPoints_searchHistory',
+    title: 'Search the history',
+    description:
+      'Searches every version of every file the recovery points hold (each distinct content once, newest first) for text or a regular expression, optionally only in files matching path globs: for each matching version, where and when it was kept (path, first and last point holding it, their times) and its matching lines (line number and text). Finds code that was deleted or changed since. Results and time are bounded; the answer says when the search stopped early. Reads only.',
+    input: searchHistoryInput,
     readOnly: true,
     destructive: false,
   },

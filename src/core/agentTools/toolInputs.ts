@@ -64,3 +64,44 @@ export const restoreInput = z.object({
 export type RestoreInput = z.infer<typeof restoreInput>;
 
 export const undoRestoreInput = z.object({});
+
+/** A file's path only (a folder has no versions). */
+const filePathSchema = workspacePathSchema.describe('A file path relative to the workspace folder (src/app.ts), or an absolute path inside it.');
+
+export const fileHistoryInput = z.object({
+  path: filePathSchema,
+  limit: z.number().int().min(1).max(500).default(50).describe('Most versions to return, newest first (default 50).'),
+});
+export type FileHistoryInput = z.infer<typeof fileHistoryInput>;
+
+/** Text returned by a read at most, unless the agent asks for less or more. */
+export const DEFAULT_READ_BYTES = 100_000;
+
+export const readFileVersionInput = z
+  .object({
+    path: filePathSchema,
+    point: pointRefSchema.optional().describe('A recovery point holding the file under this path: its id (as listed), a unique prefix of the id, or "latest".'),
+    version: z
+      .string()
+      .trim()
+      .regex(/^[0-9a-fA-F]{6,64}$/, 'A version is the hash the file\'s history lists (6 to 64 hexadecimal characters).')
+      .optional()
+      .describe('A version of the file as its history lists it (the version hash, or a unique prefix of it); follows renames.'),
+    maxBytes: z.number().int().min(1_000).max(1_000_000).default(DEFAULT_READ_BYTES).describe(`Most bytes of text to return (default ${DEFAULT_READ_BYTES}); a longer version is cut at a line end and says so.`),
+  })
+  .refine((input) => (input.point === undefined) !== (input.version === undefined), { message: 'Give either point or version (from the file\'s history), not both and not neither.' });
+export type ReadFileVersionInput = z.infer<typeof readFileVersionInput>;
+
+export const searchHistoryInput = z.object({
+  pattern: z.string().min(1, 'Give the text to search for.').max(1000, 'A search pattern is at most 1000 characters.').describe('The text to find, or a JavaScript regular expression when regex is true.'),
+  regex: z.boolean().default(false).describe('Treat pattern as a JavaScript regular expression (default: plain text).'),
+  caseSensitive: z.boolean().default(false).describe('Tell upper from lower case (default: ignore case).'),
+  paths: z
+    .array(z.string().min(1).max(1000))
+    .max(50)
+    .optional()
+    .describe('Only files whose path matches one of these globs, e.g. "src/**/*.ts" or "**/README.md" (relative to the workspace folder).'),
+  limit: z.number().int().min(1).max(200).default(20).describe('Most matching versions to return, newest first (default 20).'),
+  linesPerVersion: z.number().int().min(1).max(100).default(5).describe('Matching lines returned per version (default 5).'),
+});
+export type SearchHistoryInput = z.infer<typeof searchHistoryInput>;

@@ -136,8 +136,16 @@ const WALK_CACHE_LIMIT = 200_000;
 interface WalkCache {
   readonly found: Map<string, Promise<FileInfo | null>>;
   readonly mappings: Map<string, Promise<FolderMapping | null>>;
+  /**
+   * What a whole lookup gave, by point root, point folders, workspace folders and path: a listing made
+   * again finds each point's state with one lookup, without a promise per tree on the path.
+   */
+  readonly states: Map<string, PointState | null>;
+  /** Rename sources found between two point roots for a path and content (`null`: none). */
+  readonly renames: Map<string, PointState | null>;
 }
 const walkCaches = new WeakMap<ObjectReader, WalkCache>();
+const pointRootsKeys = new WeakMap<PointSummary, string>();
 
 /** Finds a file's entry in each point by walking only the trees on its path, remembering what each tree hash led to. */
 class PathWalker {
@@ -150,8 +158,8 @@ class PathWalker {
     private readonly roots: readonly WorkspaceRoot[],
   ) {
     let cache = walkCaches.get(objects);
-    if (!cache || cache.found.size > WALK_CACHE_LIMIT) {
-      cache = { found: new Map(), mappings: new Map() };
+    if (!cache || cache.found.size + cache.states.size > WALK_CACHE_LIMIT) {
+      cache = { found: new Map(), mappings: new Map(), states: new Map(), renames: new Map() };
       walkCaches.set(objects, cache);
     }
     this.cache = cache;
@@ -169,18 +177,15 @@ class PathWalker {
     let wsPath = workspacePath;
     while (from < points.length) {
       const path = wsPath;
-      const found = await settleAll(points.slice(from).map((point) => this.stateAt(point, path)));
+      await this.lookUp(points, from, path, states);
       let renamedAt = -1;
       for (let i = from; i < points.length; i++) {
-        states[i] = found[i - from]!;
         const newer = i > 0 ? states[i - 1] : null;
         if (states[i] || !newer) continue;
-        const mapping = await this.mapping(points[i]!);
-        const source = mapping && (await this.renameSource(points[i]!, points[i - 1]!, newer));
-        const renamedPath = mapping && source ? toWorkspacePath(mapping, source.path) : undefined;
-        if (source && renamedPath !== undefined) {
-          states[i] = { path: renamedPath, pointPath: source.path, entry: source.before! };
-          wsPath = renamedPath;
+        const renamed = await this.renamedState(points[i]!, points[i - 1]!, newer);
+        if (renamed) {
+          states[i] = renamed;
+          wsPath = renamed.path;
           renamedAt = i;
           break;
         }
@@ -189,6 +194,50 @@ class PathWalker {
       from = renamedAt + 1;
     }
     return states;
+  }
+
+  /** Fills `states[from…]` with each point's state under `wsPath`: remembered ones at once, the others read. */
+  private async lookUp(points: readonly PointSummary[], from: number, wsPath: string, states: Array<PointState | null>): Promise<void> {
+    const pending: Array<Promise<void>> = [];
+    for (let i = from; i < points.length; i++) {
+      const point = points[i]!;
+      const key = `${point.root}\0${this.pointRootsKey(point)}\0${this.rootsKey}\0${wsPath}`;
+      const known = this.cache.states.get(key);
+      if (known !== undefined) {
+        states[i] = known;
+        continue;
+      }
+      pending.push(
+        this.stateAt(point, wsPath).then((state) => {
+          states[i] = state;
+          this.cache.states.set(key, state);
+        }),
+      );
+    }
+    await settleAll(pending);
+  }
+
+  /** The state of `older` when `newer`'s file was renamed from another path between them; `null` when it was not. */
+  private async renamedState(older: PointSummary, newer: PointSummary, state: PointState): Promise<PointState | null> {
+    const key = `${older.root}\0${this.pointRootsKey(older)}\0${newer.root}\0${this.rootsKey}\0${state.path}\0${state.pointPath}\0${state.entry.kind}\0${state.entry.hash}`;
+    const known = this.cache.renames.get(key);
+    if (known !== undefined) return known;
+    const mapping = await this.mapping(older);
+    const source = mapping && (await this.renameSource(older, newer, state));
+    const renamedPath = mapping && source ? toWorkspacePath(mapping, source.path) : undefined;
+    const renamed = source && renamedPath !== undefined ? { path: renamedPath, pointPath: source.path, entry: source.before! } : null;
+    this.cache.renames.set(key, renamed);
+    return renamed;
+  }
+
+  /** The point's folders as a key (made once per point summary). */
+  private pointRootsKey(point: PointSummary): string {
+    let key = pointRootsKeys.get(point);
+    if (key === undefined) {
+      key = JSON.stringify(point.roots.map((r) => [r.name, r.path]));
+      pointRootsKeys.set(point, key);
+    }
+    return key;
   }
 
   private async stateAt(point: PointSummary, wsPath: string): Promise<PointState | null> {
@@ -215,7 +264,7 @@ class PathWalker {
 
   /** How the point's folders meet the workspace's; `undefined` when none does. */
   private async mapping(point: PointSummary): Promise<FolderMapping | undefined> {
-    const key = `${point.root}\0${JSON.stringify(point.roots.map((r) => [r.name, r.path]))}\0${this.rootsKey}`;
+    const key = `${point.root}\0${this.pointRootsKey(point)}\0${this.rootsKey}`;
     let mapping = this.cache.mappings.get(key);
     if (!mapping) {
       mapping = (async () => {

@@ -22,7 +22,7 @@ export async function pointChange(store: RecoveryStore, pointId: string): Promis
   const point = points.find((p) => p.id === pointId);
   if (!point) throw StateError.snapshotNotFound(pointId);
   const parent = point.parentId ? points.find((p) => p.id === point.parentId) : undefined;
-  return { point, parent, diff: await store.recovery.changedFiles(pointId) };
+  return { point, parent, diff: await store.recovery.changedFiles(pointId, points) };
 }
 
 /** The unified patch of a point's change (parent → point). */

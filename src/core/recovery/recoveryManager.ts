@@ -306,11 +306,21 @@ export class RecoveryManager {
     return this.metrics.time('list', () => this.persistence.listSnapshots());
   }
 
-  /** Files a point changed against its parent (what the tree view lists under a point). */
-  async changedFiles(snapshotId: string): Promise<TreeDiff> {
-    const point = (await this.persistence.listSnapshots()).find((p) => p.id === snapshotId);
+  /**
+   * Files a point changed against its parent (what the tree view lists under a point); against nothing
+   * when the parent is no longer listed. `listed`: points the caller just listed, so going through many
+   * points does not list them again for each (the store is listed when the point or its parent is not there).
+   */
+  async changedFiles(snapshotId: string, listed?: readonly PointSummary[]): Promise<TreeDiff> {
+    const find = (points: readonly PointSummary[], id: string) => points.find((p) => p.id === id);
+    let points = listed ?? (await this.persistence.listSnapshots());
+    let point = find(points, snapshotId);
+    if (listed && (!point || (point.parentId && !find(points, point.parentId)))) {
+      points = await this.persistence.listSnapshots();
+      point = find(points, snapshotId);
+    }
     if (!point) throw StateError.snapshotNotFound(snapshotId);
-    const parent = point.parentId ? await this.persistence.loadSnapshot(point.parentId).catch(() => undefined) : undefined;
+    const parent = point.parentId ? find(points, point.parentId) : undefined;
     return this.diffPoints(parent, point);
   }
 

@@ -76,6 +76,8 @@ export class PersistenceManager implements StateRepository {
   /** The newest point this process wrote: hints are relative to it, so an older parent (it was deleted) calls for a full scan. */
   private hintBase: string | undefined;
   private indexCache: { stamp: FileStamp; points: PointSummary[] } | undefined;
+  /** File names in the points folder already checked to be point ids: a listing checks only new ones. */
+  private readonly checkedIds = new Set<string>();
   /** A restore by this process wrote these files after safety point `pointId`: with them, a hint on that point is complete. */
   private restoredOver: { pointId: string; paths: readonly string[] } | undefined;
   /** The state file as this process last read or wrote it: an unchanged file is not parsed again. */
@@ -414,7 +416,7 @@ export class PersistenceManager implements StateRepository {
       if (errorCode(error) === 'ENOENT') return { points: [], changed: false };
       throw ioError(`list the recovery points in ${this.layout.pointsDir}`, error);
     }
-    const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => pointIdSchema.safeParse(id).success));
+    const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => this.isPointId(id)));
     const indexed = await this.readIndex();
     const byId = new Map(indexed.filter((p) => ids.has(p.id)).map((p) => [p.id, p]));
     let changed = byId.size !== indexed.length;
@@ -524,6 +526,13 @@ export class PersistenceManager implements StateRepository {
     } catch (error) {
       throw StateError.snapshotCreation(`Could not save recovery point ${snapshot.id}: ${describeCause(error)}`, error);
     }
+  }
+
+  private isPointId(id: string): boolean {
+    if (this.checkedIds.has(id)) return true;
+    if (!pointIdSchema.safeParse(id).success) return false;
+    this.checkedIds.add(id);
+    return true;
   }
 
   private async readIndex(): Promise<PointSummary[]> {

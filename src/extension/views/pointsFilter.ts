@@ -61,7 +61,7 @@ export class PointsFilter implements vscode.Disposable {
         shown.push(point);
         continue;
       }
-      const paths = await this.changedPaths(point);
+      const paths = await this.changedPaths(point, points);
       if (missing.every((word) => paths.includes(word))) shown.push(point);
     }
     this.applied.fire({ shown: shown.length, total: points.length });
@@ -69,10 +69,10 @@ export class PointsFilter implements vscode.Disposable {
   }
 
   /** The paths a point changed (added, modified, deleted), lower case, one a line. */
-  private changedPaths(point: PointSummary): Promise<string> {
+  private changedPaths(point: PointSummary, listed: readonly PointSummary[]): Promise<string> {
     let paths = this.files.get(point.id);
     if (!paths) {
-      paths = this.store.recovery.changedFiles(point.id).then(
+      paths = this.store.recovery.changedFiles(point.id, listed).then(
         (diff) => [...diff.added, ...diff.modified, ...diff.deleted].map((c) => c.path.toLowerCase()).join('\n'),
         (error: unknown) => {
           this.log.warn('view', `Could not list the files of point ${point.id} for the filter: ${describeCause(error)}`);

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { assertPromptsUsed, fixtureText, getApi, listPoints, pointPath, readFile, resetAll, settle, writeFile, wsFile, type Api } from './helpers';
 
-const TOOLS = ['recoveryPoints_listPoints', 'recoveryPoints_createPoint', 'recoveryPoints_showChanges', 'recoveryPoints_previewRestore', 'recoveryPoints_restorePoint', 'recoveryPoints_undoRestore'];
+const TOOLS = ['recoveryPoints_listPoints', 'recoveryPoints_createPoint', 'recoveryPoints_showChanges', 'recoveryPoints_fileHistory', 'recoveryPoints_readFileVersion', 'recoveryPoints_searchHistory', 'recoveryPoints_previewRestore', 'recoveryPoints_restorePoint', 'recoveryPoints_undoRestore'];
 
 /** Invokes a tool as an agent would; returns its sentence and its JSON data. */
 async function invoke<T = Record<string, unknown>>(name: string, input: object = {}): Promise<{ sentence: string; data: T }> {
@@ -92,6 +92,30 @@ suite('language-model tools', () => {
     assert.equal(readFile('src/added.ts'), 'added by the agent\n', 'other files are untouched');
     const state = await api.store!.state.syncState();
     assert.deepEqual(state.lastRestore?.paths, [pointPath('src/greeting.ts')]);
+  });
+
+  test("a file's versions, one version's text and a history search through vscode.lm.invokeTool", async () => {
+    const created = await invoke<{ point: { id: string } }>('recoveryPoints_createPoint', { label: 'Before the agent' });
+    writeFile('src/greeting.ts', 'export const greeting = "changed by the agent";\n');
+    await settle(api);
+
+    const history = await invoke<{ path: string; versions: Array<{ pointId: string; hash: string; current: boolean; added: number; removed: number }> }>('recoveryPoints_fileHistory', { path: 'src/greeting.ts' });
+    assert.equal(history.data.path, pointPath('src/greeting.ts'));
+    const [newest, ...older] = history.data.versions;
+    assert.ok(newest?.current, 'the newest version is the file on disk');
+    assert.deepEqual([newest.added, newest.removed], [1, fixtureText('src/greeting.ts').split('\n').filter(Boolean).length]);
+    const original = older[0];
+    assert.ok(original, 'the version before the change is listed');
+
+    const read = await invoke<{ text: string; truncated: boolean }>('recoveryPoints_readFileVersion', { path: 'src/greeting.ts', version: original.hash });
+    assert.deepEqual([read.data.text, read.data.truncated], [fixtureText('src/greeting.ts'), false]);
+    const atPoint = await invoke<{ text: string }>('recoveryPoints_readFileVersion', { path: 'src/greeting.ts', point: created.data.point.id });
+    assert.equal(atPoint.data.text, fixtureText('src/greeting.ts'));
+
+    const found = await invoke<{ hits: Array<{ places: Array<{ path: string }>; lines: Array<{ line: number; text: string }> }> }>('recoveryPoints_searchHistory', { pattern: 'changed BY the agent' });
+    assert.deepEqual(found.data.hits.map((h) => [h.places[0]?.path, h.lines]), [[pointPath('src/greeting.ts'), [{ line: 1, text: 'export const greeting = "changed by the agent";' }]]]);
+    await assert.rejects(Promise.resolve(vscode.lm.invokeTool('recoveryPoints_searchHistory', { input: { pattern: 'a(b', regex: true }, toolInvocationToken: undefined })), /is not a valid regular expression/);
+    assert.equal(readFile('src/greeting.ts'), 'export const greeting = "changed by the agent";\n', 'reading changes nothing');
   });
 
   test('paths outside the workspace and bad input are refused with a sentence, and nothing is written', async () => {

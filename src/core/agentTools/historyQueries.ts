@@ -1,0 +1,233 @@
+import { StateError } from '../errors';
+import { plural } from '../format';
+import { readFileHistory, type FileVersion } from '../history/fileHistory';
+import { searchHistory, type SearchProgress } from '../history/search';
+import { isBinaryContent, SearchPattern } from '../history/searchPattern';
+import type { VersionSpan } from '../history/versionPlaces';
+import { readVersionContent } from '../history/versionContent';
+import type { RecoveryStore } from '../recoveryStore';
+import { agentPointPaths, findPoint } from './agentQueries';
+import type { FileHistoryInput, ReadFileVersionInput, SearchHistoryInput } from './toolInputs';
+
+/** One entry of a file's history as an agent (and `recovery-points log --json`) sees it. */
+export interface FileVersionJson {
+  /** `version`: new content (or a rename); `deleted`: the point that no longer held the file. */
+  readonly kind: 'version' | 'deleted';
+  /** The point where this version first appeared. */
+  readonly pointId: string;
+  readonly createdAt: string;
+  readonly trigger: string;
+  readonly label: string | null;
+  readonly summary: string;
+  readonly actor: string;
+  /** The newest point of the run of points that kept this version, and how many points that run holds. */
+  readonly lastPointId: string;
+  readonly pointCount: number;
+  /** In the workspace's folder names (`folder/src/app.ts`). */
+  readonly path: string;
+  /** The content's hash (what read_file_version takes as `version`); `null` for a deletion. */
+  readonly hash: string | null;
+  readonly size: number;
+  readonly binary: boolean;
+  /** Lines added and removed against the version before; `null` for binary content and deletions. */
+  readonly added: number | null;
+  readonly removed: number | null;
+  readonly renamedFrom: string | null;
+  readonly previousPointId: string | null;
+  /** An older point whose version had the same content (an undo or a restore went back to it). */
+  readonly sameAsPointId: string | null;
+  /** The file on disk holds this content now. */
+  readonly current: boolean;
+}
+
+export function fileVersionJson(v: FileVersion): FileVersionJson {
+  return {
+    kind: v.kind,
+    pointId: v.point.id,
+    createdAt: v.point.createdAt,
+    trigger: v.point.trigger,
+    label: v.point.label,
+    summary: v.point.summary,
+    actor: v.point.actor,
+    lastPointId: v.lastPointId,
+    pointCount: v.pointCount,
+    path: v.path,
+    hash: v.hash,
+    size: v.size,
+    binary: v.binary,
+    added: v.lines?.added ?? null,
+    removed: v.lines?.removed ?? null,
+    renamedFrom: v.renamedFrom ?? null,
+    previousPointId: v.previous?.pointId ?? null,
+    sameAsPointId: v.sameAsPointId ?? null,
+    current: v.current,
+  };
+}
+
+export interface AgentFileHistory {
+  readonly path: string;
+  /** Newest first, at most `limit`. */
+  readonly versions: FileVersionJson[];
+  /** Entries in the whole history (more than returned when the limit cut it). */
+  readonly total: number;
+  /** The file exists on disk now. */
+  readonly existsNow: boolean;
+}
+
+/** A file's distinct versions, newest first, renames followed; InvalidState when no point holds it. */
+export async function agentFileHistory(store: RecoveryStore, input: FileHistoryInput): Promise<AgentFileHistory> {
+  const path = agentPointPaths(store, [input.path])[0]!;
+  const history = await readFileHistory(store, path);
+  if (history.versions.length === 0) throw StateError.invalidState(`No recovery point holds ${input.path} (as ${path}); searching history may find it under another name.`);
+  return { path, versions: history.versions.slice(0, input.limit).map(fileVersionJson), total: history.versions.length, existsNow: history.currentHash !== null };
+}
+
+export function describeFileHistory(history: AgentFileHistory): string {
+  const shown = history.versions.length < history.total ? `the newest ${history.versions.length} of ${history.total}` : `${history.total}`;
+  const current = history.versions.find((v) => v.current);
+  const now = !history.existsNow ? 'The file does not exist now.' : current ? `The file on disk now is the version of point ${current.pointId}.` : 'The file on disk now differs from every version listed.';
+  return `${plural(history.total, 'history entry', 'history entries')} for ${history.path}, newest first (${shown} shown). ${now}`;
+}
+
+export interface AgentFileVersion {
+  readonly path: string;
+  /** The point the content was read from. */
+  readonly pointId: string;
+  readonly hash: string;
+  /** The whole version's size in bytes, and the lines it has. */
+  readonly size: number;
+  readonly lines: number;
+  /** The text returned: the whole version, or its first lines when `truncated`. */
+  readonly text: string;
+  readonly truncated: boolean;
+  /** Bytes and lines in `text`. */
+  readonly shownBytes: number;
+  readonly shownLines: number;
+}
+
+/**
+ * One version's text: the file at a point (under the path given), or a version its history lists
+ * (by hash, renames followed). Text longer than `maxBytes` is cut at the last line end before it;
+ * binary content is refused.
+ */
+export async function agentReadFileVersion(store: RecoveryStore, input: ReadFileVersionInput): Promise<AgentFileVersion> {
+  const path = agentPointPaths(store, [input.path])[0]!;
+  let pointId: string;
+  let pointPath: string;
+  if (input.point !== undefined) {
+    pointId = (await findPoint(store, input.point)).id;
+    pointPath = path;
+  } else {
+    const wanted = input.version!.toLowerCase();
+    const versions = (await readFileHistory(store, path, { lineCounts: false })).versions.filter((v) => v.hash?.startsWith(wanted));
+    const hashes = new Set(versions.map((v) => v.hash));
+    if (hashes.size === 0) throw StateError.invalidState(`No version ${input.version} in the history of ${input.path}; the file's history lists its versions.`);
+    if (hashes.size > 1) throw StateError.invalidState(`"${input.version}" matches ${hashes.size} versions of ${input.path}; give more of the hash.`);
+    pointId = versions[0]!.lastPointId;
+    pointPath = versions[0]!.path;
+  }
+  const version = await readVersionContent(store, pointId, pointPath);
+  if (!version) throw StateError.invalidState(`Recovery point ${pointId} does not hold ${input.path} (as ${pointPath}); the file's history lists its versions and the points that hold them.`);
+  const bytes = version.bytes;
+  if (isBinaryContent(bytes)) throw StateError.invalidState(`${pointPath} in point ${pointId} is binary (${plural(bytes.length, 'byte')}), so it is not returned as text.`);
+  const lines = countLines(bytes);
+  let shown = bytes;
+  if (bytes.length > input.maxBytes) {
+    const lastBreak = bytes.lastIndexOf(0x0a, input.maxBytes - 1);
+    shown = bytes.subarray(0, lastBreak >= 0 ? lastBreak + 1 : utf8Boundary(bytes, input.maxBytes));
+  }
+  return {
+    path: pointPath,
+    pointId,
+    hash: version.hash,
+    size: bytes.length,
+    lines,
+    text: shown.toString('utf8'),
+    truncated: shown.length < bytes.length,
+    shownBytes: shown.length,
+    shownLines: shown.length < bytes.length ? countLines(shown) : lines,
+  };
+}
+
+export function describeFileVersion(version: AgentFileVersion): string {
+  const whole = `${version.path} as point ${version.pointId} holds it (${plural(version.size, 'byte')}, ${plural(version.lines, 'line')})`;
+  return version.truncated
+    ? `${whole}. TRUNCATED: only the first ${plural(version.shownLines, 'line')} (${plural(version.shownBytes, 'byte')}) are returned; ask again with a larger maxBytes for more.`
+    : `${whole}.`;
+}
+
+export interface AgentSearchHit {
+  /** The version's content hash (read_file_version takes it as `version`, with one of its paths). */
+  readonly hash: string;
+  readonly size: number;
+  /** Where and when the version was kept, newest first: its path, and the first and last point holding it there. */
+  readonly places: readonly VersionSpan[];
+  readonly lines: ReadonlyArray<{ line: number; text: string }>;
+  readonly moreLines: boolean;
+}
+
+export interface AgentSearch {
+  readonly pattern: string;
+  readonly hits: AgentSearchHit[];
+  /** Why the search ended before every version was searched: enough hits, or its time ran out. */
+  readonly stopped: 'limit' | 'time' | null;
+  readonly searched: number;
+  readonly total: number;
+  readonly binarySkipped: number;
+}
+
+/** How long one search may run before it returns what it found. */
+export const SEARCH_TIME_LIMIT_MS = 10_000;
+
+/**
+ * Every distinct version of every file the points hold, newest first, searched for the pattern until
+ * `limit` versions match or the time limit passes. A malformed pattern is InvalidState before any work.
+ */
+export async function agentSearchHistory(store: RecoveryStore, input: SearchHistoryInput, timeLimitMs = SEARCH_TIME_LIMIT_MS): Promise<AgentSearch> {
+  const options = { regex: input.regex, caseSensitive: input.caseSensitive };
+  new SearchPattern(input.pattern, options);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeLimitMs);
+  const hits: AgentSearchHit[] = [];
+  let progress: SearchProgress | undefined;
+  let stopped: AgentSearch['stopped'] = null;
+  try {
+    const search = searchHistory(store, input.pattern, { ...options, paths: input.paths, maxLinesPerVersion: input.linesPerVersion, signal: controller.signal, onProgress: (p) => (progress = p) });
+    for await (const hit of search) {
+      hits.push({ hash: hit.hash, size: hit.size, places: hit.spans, lines: hit.lines.map((l) => ({ line: l.line, text: l.preview })), moreLines: hit.moreLines });
+      if (hits.length >= input.limit) {
+        stopped = 'limit';
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  if (stopped === null && controller.signal.aborted) stopped = 'time';
+  return { pattern: input.pattern, hits, stopped, searched: progress?.searched ?? 0, total: progress?.total ?? 0, binarySkipped: progress?.binary ?? 0 };
+}
+
+export function describeSearch(search: AgentSearch): string {
+  const found = search.hits.length === 0 ? `No version of any file matches "${search.pattern}"` : `${plural(search.hits.length, 'version')} match "${search.pattern}", newest first`;
+  const scope =
+    search.stopped === 'limit'
+      ? `; stopped at the limit after ${search.searched} of ${plural(search.total, 'version')} (raise limit or narrow paths for more)`
+      : search.stopped === 'time'
+        ? `; the time limit ended the search after ${search.searched} of ${plural(search.total, 'version')} (narrow paths for the rest)`
+        : ` (${plural(search.total, 'distinct version')} searched${search.binarySkipped > 0 ? `, ${search.binarySkipped} binary skipped` : ''})`;
+  return `${found}${scope}.`;
+}
+
+function countLines(bytes: Buffer): number {
+  if (bytes.length === 0) return 0;
+  let lines = 0;
+  for (let at = bytes.indexOf(0x0a); at >= 0; at = bytes.indexOf(0x0a, at + 1)) lines++;
+  return bytes[bytes.length - 1] === 0x0a ? lines : lines + 1;
+}
+
+/** The largest length ≤ `max` that does not cut a UTF-8 character. */
+function utf8Boundary(bytes: Buffer, max: number): number {
+  let end = max;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return end;
+}
