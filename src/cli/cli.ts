@@ -2,14 +2,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkStorePlacement, describeCause, MAX_LABEL_LENGTH, RecoveryStore, StateError, type Logger } from '../core';
 import { InputError, parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
-import { COMMANDS, type Output } from './commands';
-import { HISTORY_COMMANDS } from './historyCommands';
-import { MCP_COMMANDS } from './mcpCommand';
+import type { Output } from './commands';
+import { loadCommand } from './commandIndex';
 import { findExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
-import { SEARCH_COMMANDS } from './searchCommand';
-import { TRANSFER_COMMANDS } from './transferCommands';
-import { hookMain, hooksMain } from './hookCommands';
 import { plural } from '../core/format';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -27,7 +23,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return args.command || args.help ? 0 : 2;
   }
   if (args.command === 'hook' || args.command === 'hooks') return agentHooks(args);
-  const command = COMMANDS[args.command] ?? TRANSFER_COMMANDS[args.command] ?? SEARCH_COMMANDS[args.command] ?? HISTORY_COMMANDS[args.command] ?? MCP_COMMANDS[args.command];
+  const command = await loadCommand(args.command);
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
   if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? plural(min, 'argument') : `${min} to ${max} arguments`}`);
@@ -84,6 +80,7 @@ async function main(argv: readonly string[]): Promise<number> {
 /** `hook` (run by an agent) and `hooks` (its settings) find their store and folders themselves. */
 async function agentHooks(args: ParsedArgs): Promise<number> {
   try {
+    const { hookMain, hooksMain } = await import('./hookCommands.js');
     if (args.command === 'hook') return await hookMain(args).catch((error: unknown) => hookUsage(error instanceof Error ? error.message : String(error)));
     return await hooksMain(args, (human, data) => process.stdout.write(`${args.json ? JSON.stringify(data, null, 2) : human}\n`));
   } catch (error) {

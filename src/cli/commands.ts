@@ -1,6 +1,5 @@
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../core/format';
 import { describeMapping, pointIdTime, RecoveryStore, StateError, toPointPath, type FolderMapping, type PointSummary, type RestorePlan, type TreeDiff } from '../core';
-import { comparisonPatch, pointChangePatch } from '../core/history/pointChanges';
 import { UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
 
@@ -41,6 +40,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
     run: async (store, args, out) => {
       const id = await resolveId(store, args.positionals[0]!);
       if (args.patch) {
+        const { pointChangePatch } = await import('../core/history/pointChanges.js');
         writePatch(out, await pointChangePatch(store, id, { binary: args.binary }));
         return;
       }
@@ -64,6 +64,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
       const from = await resolveId(store, args.positionals[0]!);
       const to = args.positionals[1] ? await resolveId(store, args.positionals[1]) : undefined;
       if (args.patch) {
+        const { comparisonPatch } = await import('../core/history/pointChanges.js');
         writePatch(out, await comparisonPatch(store, from, to, { binary: args.binary }));
         return;
       }

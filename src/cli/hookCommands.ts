@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateError } from '../core';
-import { HOOK_EVENTS, type HookScope } from '../hooks/agentSettings';
+import type { HookScope } from '../hooks/agentSettings';
 import { AGENT_NAMES, AGENTS, type AgentId } from '../hooks/hookEvent';
-import { hooksStatus, installHooks, uninstallHooks, type HookFileReport } from '../hooks/hookInstaller';
+import type { HookFileReport } from '../hooks/hookInstaller';
 import { DEFAULT_HOOK_BUDGET_MS, runHook } from '../hooks/runHook';
 import { UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
@@ -65,6 +65,8 @@ export async function hooksMain(args: ParsedArgs, write: (human: string, data: u
   const projectDir = path.resolve(args.workspaces[0] ?? process.cwd());
   if (!fs.statSync(projectDir, { throwIfNoEntry: false })?.isDirectory()) throw StateError.io(`The project folder ${projectDir} does not exist.`);
   const agent = agentOf(args.agent);
+  // the settings files' code is not on the path of `hook`, which agents run at every tool call
+  const { hooksStatus, installHooks, uninstallHooks } = await import('../hooks/hookInstaller.js');
   if (verb === 'status') {
     const scopes: HookScope[] = args.user || args.project ? [scopeOf(args)] : ['project', 'user'];
     const reports: Array<HookFileReport & { agent: AgentId; scope: HookScope }> = [];
@@ -76,6 +78,7 @@ export async function hooksMain(args: ParsedArgs, write: (human: string, data: u
   if (!agent) throw new UsageError(`hooks ${verb} needs --agent (${AGENTS.join(', ')})`);
   const target = { agent, scope: scopeOf(args), projectDir };
   if (verb === 'install') {
+    const { HOOK_EVENTS } = await import('../hooks/agentSettings.js');
     const report = await installHooks(target, { node: process.execPath, cli: fs.realpathSync(process.argv[1]!) });
     const what = report.changed ? `Installed the Recovery Points hook for ${AGENT_NAMES[agent]} (${HOOK_EVENTS.join(', ')}) in ${t(report.location)}` : `The Recovery Points hook for ${AGENT_NAMES[agent]} is already installed in ${t(report.location)}`;
     write(`${what}${report.backup ? `; the file as it was is in ${t(report.backup)}` : ''}.`, report);

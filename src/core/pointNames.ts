@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { TreeDiff } from './capture';
+import { groupDigits, plural } from './format';
 import type { PointSummary, Trigger } from './schemas';
 
 /**
@@ -11,7 +12,7 @@ import type { PointSummary, Trigger } from './schemas';
 export function describeFiles(paths: readonly string[]): string {
   if (paths.length === 0) return 'no changes';
   const names = paths.slice(0, 3).map((p) => path.posix.basename(p.replaceAll('\\', '/')));
-  return paths.length <= 3 ? names.join(', ') : `${names.join(', ')} and ${(paths.length - 3).toLocaleString('en-US')} more`;
+  return paths.length <= 3 ? names.join(', ') : `${names.join(', ')} and ${groupDigits(paths.length - 3)} more`;
 }
 
 /** "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were. */
@@ -55,7 +56,7 @@ export function safetyPointName(target: Pick<PointSummary, 'label' | 'summary' |
 
 /** The point a restore leaves: "Restored 'Saved app.ts' (20 files)"; after an undo, "Undid restore of 'Saved app.ts' (2 files)". */
 export function restoredPointName(target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>, files: number, undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null): string {
-  const count = `(${files.toLocaleString('en-US')} ${files === 1 ? 'file' : 'files'})`;
+  const count = `(${plural(files, 'file')})`;
   if (undoOf !== undefined) return undoOf ? `Undid restore of ${quotedPointName(undoOf)} ${count}` : `Undid restore ${count}`;
   return `Restored ${quotedPointName(target)} ${count}`;
 }

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Documents of the store, validated whenever they are read from disk. Older schema versions are migrated, not rejected. */
 /** Longest label a point may have (characters). */

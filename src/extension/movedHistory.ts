@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
-import { z } from 'zod';
+import * as z from 'zod';
 import { adoptStore, describeCause, findMovedStores, folderFiles, type AdoptResult, type FolderFiles, type RecoveryStore } from '../core';
 import type { Log } from './log';
 import type { PointsModel } from './pointsModel';

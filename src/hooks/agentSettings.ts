@@ -1,6 +1,6 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AgentId } from './hookEvent';
 
 export type HookScope = 'project' | 'user';

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { StateError } from '../core';
 import {
   CLAUDE_EDIT_TOOLS,

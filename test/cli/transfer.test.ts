@@ -3,21 +3,14 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { CLI, ensureBuilt, REPO } from './helpers/runCli';
 import { cleanupAll, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 
 after(cleanupAll);
 
-const REPO = path.resolve(__dirname, '..', '..');
-const CLI = path.join(REPO, 'dist', 'cli.js');
 const EXTENSION_ID = 'recovery-points.recovery-points';
 
-before(async () => {
-  // The tests run the built tool (`npm run build`); build it if it is missing.
-  if (!(await exists(CLI))) {
-    const esbuild = await import('esbuild');
-    await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
-  }
-});
+before(ensureBuilt);
 
 interface Run {
   readonly code: number;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { createPointInput, fileHistoryInput, listPointsInput, readFileVersionInput, restoreInput, searchHistoryInput, showChangesInput, undoRestoreInput } from './toolInputs';
 
 /** One ability an agent can call: named for MCP (`snake_case`) and for VS Code's language-model tools (`recoveryPoints_…`). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from './toolCatalog';
 
 /** What package.json's `contributes.languageModelTools` must hold for the agent tools: names, descriptions and input schemas from the catalog. */

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ensurePrivateDir, fsyncDir, writeDocumentSync } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import { PACK_EXTENSION } from '../objects/packFile';

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StateError, ioError, describeCause } from '../errors';
 import { isCodec, type Codec } from '../objects/compression';
 import type { ObjectType } from '../objects/hash';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { exists, makeSandbox } from '../../core/helpers/storeFixtures';
@@ -7,11 +8,13 @@ import { exists, makeSandbox } from '../../core/helpers/storeFixtures';
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
 
-/** The tests run the built tool (`npm run build`); this builds it if it is missing or older than a source file. */
+/** The tool's modules, which dist/cli.js starts (scripts/build.mjs writes them after it). */
+const CLI_MODULE = path.join(REPO, 'dist', 'cli', 'cli.mjs');
+
+/** The tests run the built tool (`npm run build`); this builds it, as `npm run build` does, if it is missing or older than a source file. */
 export async function ensureBuilt(): Promise<void> {
-  if ((await exists(CLI)) && (await fs.stat(CLI)).mtimeMs >= (await newestSource(path.join(REPO, 'src')))) return;
-  const esbuild = await import('esbuild');
-  await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
+  if ((await exists(CLI)) && (await exists(CLI_MODULE)) && (await fs.stat(CLI_MODULE)).mtimeMs >= (await newestSource(path.join(REPO, 'src')))) return;
+  await promisify(execFile)(process.execPath, [path.join(REPO, 'scripts', 'build.mjs')], { cwd: REPO });
 }
 
 /** When a file under `dir` was last changed (ms). */
@@ -43,6 +46,8 @@ export interface CliOptions {
   /** Run as this user and group (the tests run as root, which permissions do not stop). */
   readonly uid?: number;
   readonly gid?: number;
+  /** Another build of the tool to run than dist/cli.js. */
+  readonly cli?: string;
 }
 
 /** Runs the tool with a private HOME. */
@@ -57,7 +62,7 @@ export async function cli(args: string[], options: CliOptions = {}): Promise<Run
     ...options.env,
   };
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, env, timeout: 60_000, uid: options.uid, gid: options.gid }, (error, stdout, stderr) => {
+    execFile(process.execPath, [options.cli ?? CLI, ...args], { cwd: options.cwd ?? REPO, env, timeout: 60_000, uid: options.uid, gid: options.gid }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

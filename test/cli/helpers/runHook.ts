@@ -22,6 +22,8 @@ export interface HookRunOptions {
   readonly cwd?: string;
   readonly uid?: number;
   readonly gid?: number;
+  /** Another build of the tool to run than dist/cli.js. */
+  readonly cli?: string;
 }
 
 /** Runs `recovery-points ARGS` with `input` on standard input, as an agent runs its hook, with a private HOME. */
@@ -38,7 +40,7 @@ export async function runWithInput(args: string[], input: string, options: HookR
     ...options.env,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, ...args], { cwd: options.cwd ?? REPO, env, uid: options.uid, gid: options.gid });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli ?? CLI, ...args], { cwd: options.cwd ?? REPO, env, uid: options.uid, gid: options.gid });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

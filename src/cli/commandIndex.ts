@@ -1,0 +1,46 @@
+import type { RecoveryStore } from '../core';
+import type { ParsedArgs } from './args';
+import type { Output } from './commands';
+
+export interface CommandSpec {
+  readonly positionals: [number, number];
+  readonly run: (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
+}
+
+export type CommandTable = Record<string, CommandSpec>;
+
+const points = async () => (await import('./commands.js')).COMMANDS;
+const transfer = async () => (await import('./transferCommands.js')).TRANSFER_COMMANDS;
+const search = async () => (await import('./searchCommand.js')).SEARCH_COMMANDS;
+const history = async () => (await import('./historyCommands.js')).HISTORY_COMMANDS;
+const mcp = async () => (await import('./mcpCommand.js')).MCP_COMMANDS;
+
+/**
+ * Which file holds each command (`hook` and `hooks` are run apart, in cli.ts). A command loads only
+ * its own group: a point made by a script or an agent's hook pays for no MCP server, search or
+ * bundle code, which the build keeps in chunks of their own.
+ */
+export const COMMAND_GROUPS: Readonly<Record<string, () => Promise<CommandTable>>> = {
+  snapshot: points,
+  list: points,
+  show: points,
+  diff: points,
+  restore: points,
+  undo: points,
+  verify: points,
+  gc: points,
+  stats: points,
+  export: transfer,
+  import: transfer,
+  adopt: transfer,
+  search,
+  log: history,
+  cat: history,
+  mcp,
+};
+
+/** The command `name`, loading its group; `undefined` for a name no group has. */
+export async function loadCommand(name: string): Promise<CommandSpec | undefined> {
+  const group = Object.hasOwn(COMMAND_GROUPS, name) ? COMMAND_GROUPS[name] : undefined;
+  return group ? (await group())[name] : undefined;
+}
