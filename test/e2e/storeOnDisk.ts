@@ -23,6 +23,7 @@ export async function waitUntil(what: string, check: () => boolean | Promise<boo
 export interface PointRow {
   readonly id: string;
   readonly trigger: string;
+  readonly label: string | null;
   readonly summary: string;
   readonly parentId: string | null;
   readonly changes: { added: number; modified: number; deleted: number };
