@@ -95,13 +95,14 @@ export const steps: E2EStep[] = [
       await items.nth(1).waitFor();
       assert.equal(await items.count(), 2, 'the save that added the line and the save that changed it; the first edit and the first point did not touch it');
       assert.match((await items.nth(0).textContent()) ?? '', /Saved cart\.ts.*\+1 \u22121 in these lines/);
-      assert.match((await items.nth(1).textContent()) ?? '', /Saved cart\.ts.*\+1 \u22120 in these lines.*the lines appeared here/);
+      assert.match((await items.nth(1).textContent()) ?? '', /Saved cart\.ts.*\+1 \u22120 in these lines/, 'the save that added the line');
 
       await page.keyboard.press('ArrowDown');
       await page.keyboard.press('Enter');
       const diff = page.locator('.part.editor .monaco-diff-editor').first();
-      await wb.activeTab().filter({ hasText: /cart\.ts:\d+ \(added .+\) Saved cart\.ts/ }).waitFor();
+      await wb.activeTab().filter({ hasText: /cart\.ts:\d+ \(.+\) Saved cart\.ts/ }).waitFor();
       await diff.locator('.editor.modified .view-lines').filter({ hasText: SECOND_EDIT }).waitFor();
+      assert.equal(await diff.locator('.editor.original .view-lines').filter({ hasText: SECOND_EDIT }).count(), 0, 'the left side is from before the line was added');
       assert.equal(await diff.locator('.editor.modified .view-lines').filter({ hasText: FIRST_EDIT }).count(), 0, 'only the selected line, not the file');
       await picker.locator('.quick-input-list .monaco-list-row.focused').waitFor();
       await page.screenshot({ path: path.join(imagesDir, 'selection-history.png') });
