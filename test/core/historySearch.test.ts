@@ -131,6 +131,25 @@ describe('search over every version in the store', () => {
     assert.equal((await collect(store, 'manyNeedle')).hits.length, 20);
   });
 
+  test('any-case text is found next to characters outside ASCII, at their columns, and only where a JavaScript regular expression finds it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, {
+      'intl.txt': 'Größe: ÜBER straße\nnaïve Café CAFÉ cafe\n',
+      'long-s.txt': 'ſtraſſe and \u212Aelvin\n', // ſ and the Kelvin sign fold to ASCII letters only with the u flag
+    });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const cafe = (await collect(store, 'CAFE')).hits;
+    assert.deepEqual(cafe.map((h) => h.lines.map((l) => [l.line, l.column, l.length, l.ranges])), [[[2, 16, 4, [[16, 20]]]]]);
+    const strasse = (await collect(store, 'STRASSE')).hits;
+    assert.deepEqual(strasse, [], 'ſ is not s and ß is not ss');
+    assert.deepEqual((await collect(store, 'kelvin')).hits, []);
+    const over = (await collect(store, 'über')).hits;
+    assert.deepEqual(over.map((h) => h.lines.map((l) => [l.line, l.column, l.preview])), [[[1, 7, 'Größe: ÜBER straße']]], 'text outside ASCII in any case');
+    const e = (await collect(store, ': Ü')).hits;
+    assert.equal(e.length, 1);
+  });
+
   test('many matching lines in one version are capped', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'big.txt': 'hit\n'.repeat(500) });

@@ -292,6 +292,44 @@ describe('ObjectStore', () => {
     await reader.close();
   });
 
+  test('readBlobs reads many blobs in the order asked, across packs, each checked; a missing, damaged or non-blob one is an error in its place', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const contents = Array.from({ length: 40 }, (_, i) => Buffer.from(`blob number ${i} `.repeat(30 + i)));
+    const first = await putBlobs(store, contents.slice(0, 20));
+    const second = await putBlobs(store, [...contents.slice(20), randomBytes(2000), Buffer.from('x')]); // stored as they are too
+    const stored = second.slice(20);
+    const treeHash = await (async () => {
+      const batch = store.beginBatch();
+      const hash = await batch.putTree(makeTree([]));
+      await batch.commit();
+      return hash;
+    })();
+    const damaged = first[7]!;
+    const { file, entry } = await locateObjectIn(storeDir, damaged);
+    await flipByte(file, entry.offset + Math.floor(entry.storedSize / 2));
+    const missing = '0'.repeat(64);
+    // newest first and interleaved, as a search asks for them: not in pack order
+    const asked = [...second.slice(0, 20).reverse(), missing, ...first.filter((_, i) => i % 2 === 1), ...stored, treeHash, ...first.filter((_, i) => i % 2 === 0)];
+    const reader = await ObjectStore.open(dir);
+    const results = [];
+    for await (const read of reader.readBlobs(asked)) results.push(read);
+    assert.deepEqual(results.map((r) => r.hash), asked);
+    for (const read of results) {
+      if (read.hash === missing || read.hash === damaged || read.hash === treeHash) {
+        assert.ok(isLoadError()(read.error), read.hash);
+        assert.equal(read.content, undefined);
+      } else {
+        assert.equal(read.error, undefined);
+        assert.deepEqual(read.content, await reader.readBlob(read.hash));
+        assert.equal(hashObject('blob', read.content!), read.hash);
+      }
+    }
+    const partial = reader.readBlobs(asked);
+    assert.equal((await partial.next()).value?.hash, asked[0]);
+    await partial.return(undefined); // stopping early is fine
+    await reader.close();
+  });
+
   test('objects folder and packs are owner-only; stale temporaries are removed', async () => {
     const { store, dir, storeDir } = await openObjects();
     await putBlobs(store, [Buffer.from('private')]);

@@ -77,27 +77,29 @@ export async function* searchHistory(store: RecoveryStore, pattern: string, opti
     options.onProgress(progress);
   };
   report(true);
-  for (const version of places.versions) {
-    if (options.signal?.aborted) break;
-    await pause();
-    let content: Buffer | undefined;
-    try {
-      content = await objects.readBlob(version.hash);
-    } catch {
-      progress = { ...progress, unreadable: progress.unreadable + 1 };
+  const reads = objects.readBlobs(places.versions.map((v) => v.hash));
+  try {
+    for (const version of places.versions) {
+      if (options.signal?.aborted) break;
+      await pause();
+      const read = await reads.next();
+      let content = read.done ? undefined : read.value.content;
+      if (!content) progress = { ...progress, unreadable: progress.unreadable + 1 };
+      let hit: SearchHit | undefined;
+      if (content && isBinaryContent(content)) progress = { ...progress, binary: progress.binary + 1 };
+      else if (content) {
+        const found = compiled.matchLines(content, maxLines);
+        if (found) hit = { hash: version.hash, size: version.size, spans: version.spans, lines: found.lines, moreLines: found.more };
+      }
+      content = undefined;
+      progress = { ...progress, searched: progress.searched + 1, searchedBytes: progress.searchedBytes + version.size, matches: progress.matches + (hit ? 1 : 0) };
+      if (hit) {
+        report(true);
+        yield hit;
+      } else report();
     }
-    let hit: SearchHit | undefined;
-    if (content && isBinaryContent(content)) progress = { ...progress, binary: progress.binary + 1 };
-    else if (content) {
-      const found = compiled.matchLines(content, maxLines);
-      if (found) hit = { hash: version.hash, size: version.size, spans: version.spans, lines: found.lines, moreLines: found.more };
-    }
-    content = undefined;
-    progress = { ...progress, searched: progress.searched + 1, searchedBytes: progress.searchedBytes + version.size, matches: progress.matches + (hit ? 1 : 0) };
-    if (hit) {
-      report(true);
-      yield hit;
-    } else report();
+  } finally {
+    await reads.return(undefined);
   }
   progress = { ...progress, done: !options.signal?.aborted };
   options.onProgress?.(progress);

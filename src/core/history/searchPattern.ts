@@ -28,6 +28,13 @@ export class SearchPattern {
   private readonly regex: RegExp;
   /** For plain case-sensitive text: the bytes to look for before decoding anything. */
   private readonly needle: Buffer | undefined;
+  /**
+   * For plain text of ASCII characters only, any case: the same search over the bytes read as
+   * Latin-1 (one character per byte, no UTF-8 decoding) tells whether a version can match. Without
+   * the `u` flag a character outside ASCII never matches an ASCII one in any case, and in UTF-8 a
+   * byte below 128 is always that ASCII character, so both find matches at the same places.
+   */
+  private readonly asciiProbe: RegExp | undefined;
 
   constructor(
     readonly source: string,
@@ -42,11 +49,19 @@ export class SearchPattern {
       throw StateError.invalidState(`"${source}" is not a valid regular expression (${reason}).`, error);
     }
     this.needle = !options.regex && options.caseSensitive ? Buffer.from(source, 'utf8') : undefined;
+    this.asciiProbe = !options.regex && !options.caseSensitive && Buffer.byteLength(source) === source.length /* ASCII only */ ? new RegExp(escapeRegExp(source), 'i') : undefined;
+  }
+
+  /** Whether `content` may match: false only when it cannot (judged on its bytes, without decoding them as text). */
+  private mayMatch(content: Buffer): boolean {
+    if (this.needle) return content.indexOf(this.needle) >= 0;
+    if (this.asciiProbe) return this.asciiProbe.test(content.toString('latin1'));
+    return true;
   }
 
   /** The matching lines of `content` (at most `maxLines`; `more` says some were left), or `undefined` when nothing matches. */
   matchLines(content: Buffer, maxLines: number): { lines: LineMatch[]; more: boolean } | undefined {
-    if (this.needle && content.indexOf(this.needle) < 0) return undefined;
+    if (!this.mayMatch(content)) return undefined;
     const text = content.toString('utf8');
     const regex = this.regex;
     regex.lastIndex = 0;

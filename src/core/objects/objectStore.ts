@@ -7,6 +7,7 @@ import { hashObject, type ObjectType } from './hash';
 import { CODECS, decodeObject, encodeObject, type Codec, type Effort } from './compression';
 import { loadPack, PACK_EXTENSION, PackWriter, scanPackRecords, type PackEntry } from './packFile';
 import { hashBytes, type PackIndex } from './packIndex';
+import { planReadWindows } from './readWindows';
 import { decodeTree, encodeTree } from './tree';
 
 interface Location extends PackEntry {
@@ -39,6 +40,9 @@ export interface BrokenObject {
   readonly problem: string;
 }
 
+/** One object of `ObjectStore.readBlobs`: its content, checked against its hash, or why it could not be read. */
+export type BlobRead = { readonly hash: string; readonly content: Buffer; readonly error?: undefined } | { readonly hash: string; readonly content?: undefined; readonly error: unknown };
+
 /** Reads objects by hash. */
 export interface ObjectReader {
   has(hash: string): boolean;
@@ -57,6 +61,12 @@ const MAX_OPEN_PACKS = 64;
 export const REPACK_PACK_LIMIT = 16;
 /** Bytes of a pack read at once by a repack. */
 const REPACK_READ_WINDOW = 4 * 1024 * 1024;
+/** Stored bytes of the blobs `readBlobs` reads ahead, at most (a larger object is read alone). */
+const BLOB_READ_BATCH = 4 * 1024 * 1024;
+const BLOB_READ_BATCH_COUNT = 1024;
+/** Longest read `readBlobs` makes, and the most bytes of records not asked for it reads to join two reads. */
+const BLOB_READ_WINDOW = 4 * 1024 * 1024;
+const BLOB_READ_GAP = 256 * 1024;
 /** Objects copied at once by a repack. */
 const REPACK_CONCURRENCY = 4;
 /** Geometric repack factor: a pack is kept when it is at least this many times all smaller packs together. */
@@ -232,6 +242,58 @@ export class ObjectStore implements ObjectReader {
     return verifyObject(location, data);
   }
 
+  /**
+   * The blobs `hashes` name, in that order, each checked against its hash, or the error reading it
+   * gave (as `readBlob` would throw it). The stored bytes of the next few objects are read together:
+   * in pack order, neighbouring records in one read of up to BLOB_READ_WINDOW, not one read each. At
+   * most BLOB_READ_BATCH stored bytes (plus the gaps read with them) and one object's content are in
+   * memory at a time. Stopping the iteration early is fine.
+   */
+  async *readBlobs(hashes: readonly string[]): AsyncGenerator<BlobRead> {
+    for (let from = 0; from < hashes.length; ) {
+      const batch: Array<{ hash: string; location: Location | undefined }> = [];
+      let bytes = 0;
+      while (from < hashes.length && (batch.length === 0 || (bytes < BLOB_READ_BATCH && batch.length < BLOB_READ_BATCH_COUNT))) {
+        const hash = hashes[from++]!;
+        let location: Location | undefined;
+        try {
+          location = this.locate(hash);
+        } catch {
+          location = undefined; // a damaged index entry: `readBlob` below says so
+        }
+        if (location?.type !== 'blob') location = undefined;
+        batch.push({ hash, location });
+        bytes += location?.storedSize ?? 0;
+      }
+      const located = batch.flatMap((b) => (b.location ? [b.location] : []));
+      const windows = planReadWindows(located, BLOB_READ_WINDOW, BLOB_READ_GAP);
+      let w = 0;
+      for (const { hash, location } of batch) {
+        const window = location && windows[w++]!;
+        let read: BlobRead | undefined;
+        if (location && window) {
+          try {
+            window.data ??= this.readStored({ ...location, offset: window.start, storedSize: window.length });
+            const stored = await window.data;
+            const at = location.offset - window.start;
+            const content = await verifyObject(location, stored.subarray(at, at + location.storedSize));
+            // a stored (uncompressed) record is a view of the window: a copy lets the window go
+            read = { hash, content: location.codec === CODECS.stored ? Buffer.from(content) : content };
+          } catch {
+            read = undefined; // read alone below, which finds a pack rewritten meanwhile or names the damage
+          } finally {
+            if (--window.remaining === 0) window.data = undefined;
+          }
+        }
+        read ??= await this.readBlob(hash).then(
+          (content) => ({ hash, content }),
+          (error: unknown) => ({ hash, error }),
+        );
+        yield read;
+      }
+    }
+  }
+
   /** An object as stored (codec and compressed bytes), checked against its hash: for copying it elsewhere unchanged. */
   async readStoredObject(hash: string): Promise<{ type: ObjectType; codec: Codec; rawSize: number; data: Buffer }> {
     let location = this.locate(hash);
@@ -345,17 +407,7 @@ export class ObjectStore implements ObjectReader {
       for (const name of rewrite) copies.push(...liveIn.get(name)!);
       // Read in windows of a few MiB (one read for many small records), in pack order.
       copies.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
-      const windows: ReadWindow[] = [];
-      let current: ReadWindow | undefined;
-      for (const location of copies) {
-        const end = location.offset + location.storedSize;
-        if (!current || current.pack !== location.pack || end - current.start > REPACK_READ_WINDOW) {
-          current = { pack: location.pack, start: location.offset, length: 0, remaining: 0 };
-        }
-        current.length = Math.max(current.length, end - current.start);
-        current.remaining++;
-        windows.push(current);
-      }
+      const windows = planReadWindows(copies, REPACK_READ_WINDOW);
       let next = 0;
       let failed = false;
       const copyOne = async (i: number) => {
@@ -548,16 +600,6 @@ export class ObjectStore implements ObjectReader {
     handle.evicted = true;
     if (handle.readers === 0) await closePackHandle(handle);
   }
-}
-
-/** A span of a pack a repack reads at once, shared by the records in it. */
-interface ReadWindow {
-  readonly pack: string;
-  readonly start: number;
-  length: number;
-  /** Records not yet copied from it; its bytes are dropped at zero. */
-  remaining: number;
-  data?: Promise<Buffer>;
 }
 
 /** An open pack file and the reads in flight on it. */
