@@ -178,6 +178,48 @@ export type TreeEntry = z.infer<typeof treeEntrySchema>;
 export const treeObjectSchema = z.object({ v: z.literal(1), e: z.array(treeEntrySchema) });
 export type TreeObject = z.infer<typeof treeObjectSchema>;
 
+/** Version of the change index document (`cache/change-index.json`); another version is ignored and rebuilt. */
+export const CHANGE_INDEX_VERSION = 1;
+
+/**
+ * One pair of root trees in the change index, as columns of text (cheap to check however many changes
+ * it holds): per change an op (`a` added, `m` modified, `d` deleted, each group sorted by path, in that
+ * order) and a path (joined by NUL, which no name holds); per file entry of those changes (before, then
+ * after) a kind, a hash (64 hex digits each, joined), a size and a mode (decimal, joined by commas).
+ */
+export const changeIndexPairSchema = z
+  .object({
+    from: hashSchema.nullable(),
+    to: hashSchema,
+    ops: z.string().regex(/^a*m*d*$/, 'has ops out of order'),
+    paths: z.string(),
+    kinds: z.string().regex(/^[fl]*$/, 'has an unknown kind'),
+    hashes: z.string().regex(/^[0-9a-f]*$/, 'has a hash that is not hexadecimal'),
+    sizes: z.string().regex(/^(\d+(,\d+)*)?$/, 'has a size that is not a number'),
+    modes: z.string().regex(/^(\d{1,4}(,\d{1,4})*)?$/, 'has a mode that is not a number'),
+  })
+  .refine((pair) => {
+    let entries = 0;
+    for (let i = 0; i < pair.ops.length; i++) entries += pair.ops[i] === 'm' ? 2 : 1;
+    const count = (text: string, separator: string) => (text === '' ? 0 : text.split(separator).length);
+    return (
+      count(pair.paths, '\0') === pair.ops.length &&
+      pair.kinds.length === entries &&
+      pair.hashes.length === entries * 64 &&
+      count(pair.sizes, ',') === entries &&
+      count(pair.modes, ',') === entries
+    );
+  }, 'has columns that do not match');
+export type ChangeIndexPair = z.infer<typeof changeIndexPairSchema>;
+export const changeIndexBodySchema = z.object({
+  /** Per root tree, the names of its folders (what a folder mapping reads). */
+  folders: z.array(z.tuple([hashSchema, z.array(z.string().min(1).max(1024))])),
+  pairs: z.array(changeIndexPairSchema),
+});
+export type ChangeIndexBody = z.infer<typeof changeIndexBodySchema>;
+/** The change index: a cache of the changes between points, with a checksum (SHA-256) of the body's JSON text. */
+export const changeIndexSchema = z.object({ schemaVersion: z.literal(CHANGE_INDEX_VERSION), checksum: hashSchema, body: changeIndexBodySchema });
+
 /** Capture cache: root name → relative path → [size, mtimeMs, ctimeMs, ino, hash, mode]. */
 export const captureCacheEntrySchema = z.tuple([z.number(), z.number(), z.number(), z.number(), hashSchema, z.number()]);
 export type CaptureCacheEntry = z.infer<typeof captureCacheEntrySchema>;
