@@ -102,7 +102,7 @@ export async function fileHistory(source: HistorySource, workspacePath: string, 
   const walker = new PathWalker(source.objects, source.roots, source.changes);
   const states = await walker.statesNewestFirst(source.points, workspacePath);
   const versions = collapse(source.points, states);
-  if (options.lineCounts !== false) await countVersionLines(source.objects, versions);
+  if (options.lineCounts !== false) await countVersionLines(source.objects, versions, source.changes);
   markCurrent(versions, options.currentHash);
   return { path: workspacePath, versions, currentHash: options.currentHash };
 }
@@ -409,8 +409,8 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
   return oldestFirst.reverse();
 }
 
-/** Fills in each entry's binary flag and line counts against the version before it. */
-async function countVersionLines(objects: ObjectReader, versions: FileVersion[]): Promise<void> {
+/** Fills in each entry's binary flag and line counts against the version before it (remembered in the change index when there is one). */
+async function countVersionLines(objects: ObjectReader, versions: FileVersion[], index: ChangeIndex | undefined): Promise<void> {
   const limit = new Semaphore(READ_CONCURRENCY);
   // each content is the "after" of one entry and the "before" of the next: read once, dropped after its second use
   const reads = new Map<string, { bytes: Promise<Buffer>; uses: number }>();
@@ -422,7 +422,10 @@ async function countVersionLines(objects: ObjectReader, versions: FileVersion[])
   };
   await settleAll(
     versions.map(async (version) => {
-      const change = await contentChange(read, version.previous?.hash ?? null, version.hash);
+      const before = version.previous?.hash ?? null;
+      const known = index?.lineChange(before, version.hash);
+      const change = known ?? (await contentChange(read, before, version.hash));
+      if (!known) index?.recordLineChange(before, version.hash, change);
       Object.assign(version, change);
     }),
   );

@@ -6,15 +6,44 @@ import { PRIVATE_FILE_MODE } from '../documents';
 import { describeCause, errorCode, ioError } from '../errors';
 import type { Logger } from '../logger';
 import type { ObjectReader } from '../objects/objectStore';
-import { CHANGE_INDEX_VERSION, changeIndexSchema, type ChangeIndexBody, type ChangeIndexPair, type PointSummary } from '../schemas';
+import { CHANGE_INDEX_VERSION, changeIndexSchema, type ChangeIndexBody, type PointSummary } from '../schemas';
 
 /** Largest index read; a bigger file is treated as damaged and rebuilt. */
 const MAX_INDEX_BYTES = 128 * 1024 * 1024;
 /** The text before the body: `{"schemaVersion":1,"checksum":"<64 hex>","body":`. */
 const BODY_AT = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"`.length + 64 + `","body":`.length;
 
+/** Line counts remembered (by pair of contents) at most; the oldest are dropped first. */
+const MAX_LINE_COUNTS = 50_000;
+/** Stands for "nothing" where a hash is expected in a column. */
+const NONE = '-'.repeat(64);
+
+/** What a version changed against the one before it, as `contentChange` (history/lineChanges.ts) gives it. */
+export interface LineChange {
+  readonly binary: boolean;
+  readonly lines: { readonly added: number; readonly removed: number } | null;
+}
+
+/** The columns of a document read, split once; each stored pair is a range of them. */
+interface Columns {
+  readonly ops: string;
+  readonly paths: readonly string[];
+  readonly kinds: string;
+  readonly hashes: string;
+  readonly sizes: readonly string[];
+  readonly modes: readonly string[];
+}
+
+/** A pair as read: its changes are `ops[opStart, opEnd)` and its file entries start at `entryStart`. */
+interface StoredPair {
+  readonly columns: Columns;
+  readonly opStart: number;
+  readonly opEnd: number;
+  readonly entryStart: number;
+}
+
 /** A pair's changes as stored (columns) until first asked for, then as a TreeDiff. */
-type Entry = { diff: TreeDiff; stored?: undefined } | { diff?: undefined; stored: ChangeIndexPair };
+type Entry = { diff: TreeDiff; stored?: undefined } | { diff?: undefined; stored: StoredPair };
 
 /**
  * What changed between two root trees, remembered by their hashes: `diffTrees(from, to)` for the pairs
@@ -27,6 +56,7 @@ type Entry = { diff: TreeDiff; stored?: undefined } | { diff?: undefined; stored
 export class ChangeIndex {
   private readonly pairs = new Map<string, Entry>();
   private readonly folderNames = new Map<string, readonly string[]>();
+  private readonly lineChanges = new Map<string, LineChange>();
   private readonly computing = new Map<string, Promise<TreeDiff>>();
   private changed = false;
   private saving: Promise<void> | undefined;
@@ -64,9 +94,29 @@ export class ChangeIndex {
     const parsed = changeIndexSchema.safeParse(raw);
     if (!parsed.success) return `it is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'} at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`;
     if (checksum(text.slice(BODY_AT, -1)) !== parsed.data.checksum) return 'its checksum does not match its content';
-    for (const [root, names] of parsed.data.body.folders) this.folderNames.set(root, names);
-    for (const pair of parsed.data.body.pairs) this.pairs.set(pairKey(pair.from, pair.to), { stored: pair });
+    this.take(parsed.data.body);
     return undefined;
+  }
+
+  private take(body: ChangeIndexBody): void {
+    const split = (text: string, separator: string) => (text === '' ? [] : text.split(separator));
+    const columns: Columns = { ops: body.ops, paths: split(body.paths, '\0'), kinds: body.kinds, hashes: body.hashes, sizes: split(body.sizes, ','), modes: split(body.modes, ',') };
+    const counts = split(body.counts, ',').map(Number);
+    let op = 0;
+    let entry = 0;
+    for (let i = 0; i < counts.length; i++) {
+      const from = body.froms.slice(i * 64, i * 64 + 64);
+      const opEnd = op + counts[i]!;
+      this.pairs.set(pairKey(from === NONE ? null : from, body.tos.slice(i * 64, i * 64 + 64)), { stored: { columns, opStart: op, opEnd, entryStart: entry } });
+      for (; op < opEnd; op++) entry += body.ops[op] === 'm' ? 2 : 1;
+    }
+    const names = split(body.folderNames, '\0');
+    for (let i = 0; i < names.length; i++) this.folderNames.set(body.folderRoots.slice(i * 64, i * 64 + 64), split(names[i]!, '/'));
+    const lineCounts = split(body.lineCounts, ',').map(Number);
+    for (let i = 0; i * 128 < body.lineHashes.length; i++) {
+      const [binary, added, removed] = lineCounts.slice(i * 3, i * 3 + 3) as [number, number, number];
+      this.lineChanges.set(lineKey(body.lineHashes.slice(i * 128, i * 128 + 64), body.lineHashes.slice(i * 128 + 64, i * 128 + 128)), { binary: binary === 1, lines: binary === 1 ? null : { added, removed } });
+    }
   }
 
   private discard(problem: string): void {
@@ -117,6 +167,19 @@ export class ChangeIndex {
     return names;
   }
 
+  /** The line counts remembered for a change of content (`null`: nothing), if any. */
+  lineChange(before: string | null, after: string | null): LineChange | undefined {
+    return this.lineChanges.get(lineKey(before ?? NONE, after ?? NONE));
+  }
+
+  recordLineChange(before: string | null, after: string | null, change: LineChange): void {
+    const key = lineKey(before ?? NONE, after ?? NONE);
+    if (this.lineChanges.has(key)) return;
+    if (this.lineChanges.size >= MAX_LINE_COUNTS) this.lineChanges.delete(this.lineChanges.keys().next().value!);
+    this.lineChanges.set(key, { binary: change.binary, lines: change.lines && { added: change.lines.added, removed: change.lines.removed } });
+    this.changed = true;
+  }
+
   /**
    * Keeps only what the listed points (newest first) read: each point against the one listed before
    * it, the oldest against nothing, and their roots' folder names. Pairs asked for otherwise (two points
@@ -162,10 +225,7 @@ export class ChangeIndex {
   }
 
   private async write(): Promise<void> {
-    const body: ChangeIndexBody = {
-      folders: [...this.folderNames].map(([root, names]) => [root, [...names]]),
-      pairs: [...this.pairs].map(([key, entry]) => entry.stored ?? toColumns(key, entry.diff)),
-    };
+    const body = this.body();
     const bodyText = JSON.stringify(body);
     const text = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"${checksum(bodyText)}","body":${bodyText}}`;
     try {
@@ -173,6 +233,65 @@ export class ChangeIndex {
     } catch (error) {
       throw ioError(`write the change index ${this.file}`, error);
     }
+  }
+
+  /** Everything held, as the document's columns. */
+  private body(): ChangeIndexBody {
+    const tos: string[] = [];
+    const froms: string[] = [];
+    const counts: number[] = [];
+    const ops: string[] = [];
+    const paths: string[] = [];
+    const kinds: string[] = [];
+    const hashes: string[] = [];
+    const sizes: number[] = [];
+    const modes: number[] = [];
+    const add = (info: FileInfo) => {
+      kinds.push(info.kind);
+      hashes.push(info.hash);
+      sizes.push(info.size);
+      modes.push(info.mode);
+    };
+    for (const [key, entry] of this.pairs) {
+      const at = key.indexOf('>');
+      froms.push(at === 0 ? NONE : key.slice(0, at));
+      tos.push(key.slice(at + 1));
+      const diff = entry.diff ?? fromColumns(entry.stored);
+      counts.push(diff.added.length + diff.modified.length + diff.deleted.length);
+      for (const [op, changes] of [
+        ['a', diff.added],
+        ['m', diff.modified],
+        ['d', diff.deleted],
+      ] as const) {
+        for (const change of changes) {
+          ops.push(op);
+          paths.push(change.path);
+          if (change.before) add(change.before);
+          if (change.after) add(change.after);
+        }
+      }
+    }
+    const lineHashes: string[] = [];
+    const lineCounts: number[] = [];
+    for (const [key, change] of this.lineChanges) {
+      lineHashes.push(key);
+      lineCounts.push(change.binary ? 1 : 0, change.lines?.added ?? 0, change.lines?.removed ?? 0);
+    }
+    return {
+      tos: tos.join(''),
+      froms: froms.join(''),
+      counts: counts.join(','),
+      ops: ops.join(''),
+      paths: paths.join('\0'),
+      kinds: kinds.join(''),
+      hashes: hashes.join(''),
+      sizes: sizes.join(','),
+      modes: modes.join(','),
+      folderRoots: [...this.folderNames.keys()].join(''),
+      folderNames: [...this.folderNames.values()].map((names) => names.join('/')).join('\0'),
+      lineHashes: lineHashes.join(''),
+      lineCounts: lineCounts.join(','),
+    };
   }
 
   private async shared(objects: ObjectReader, from: string | null, to: string): Promise<TreeDiff> {
@@ -225,59 +344,23 @@ function find(changes: readonly FileChange[], path: string): FileChange | undefi
   return undefined;
 }
 
-/** A pair as columns: one op letter and path per change, then its file entries (before, after) in order. */
-function toColumns(key: string, diff: TreeDiff): ChangeIndexPair {
-  const at = key.indexOf('>');
-  const ops: string[] = [];
-  const paths: string[] = [];
-  const kinds: string[] = [];
-  const hashes: string[] = [];
-  const sizes: number[] = [];
-  const modes: number[] = [];
-  const add = (info: FileInfo) => {
-    kinds.push(info.kind);
-    hashes.push(info.hash);
-    sizes.push(info.size);
-    modes.push(info.mode);
-  };
-  for (const [op, changes] of [
-    ['a', diff.added],
-    ['m', diff.modified],
-    ['d', diff.deleted],
-  ] as const) {
-    for (const change of changes) {
-      ops.push(op);
-      paths.push(change.path);
-      if (change.before) add(change.before);
-      if (change.after) add(change.after);
-    }
-  }
-  return {
-    from: at === 0 ? null : key.slice(0, at),
-    to: key.slice(at + 1),
-    ops: ops.join(''),
-    paths: paths.join('\0'),
-    kinds: kinds.join(''),
-    hashes: hashes.join(''),
-    sizes: sizes.join(','),
-    modes: modes.join(','),
-  };
+function lineKey(before: string, after: string): string {
+  return before + after;
 }
 
-function fromColumns(pair: ChangeIndexPair): TreeDiff {
+/** A stored pair's changes as `diffTrees` gives them. */
+function fromColumns(pair: StoredPair): TreeDiff {
+  const { columns: c } = pair;
   const diff: TreeDiff = { added: [], modified: [], deleted: [] };
-  const paths = pair.paths === '' ? [] : pair.paths.split('\0');
-  const sizes = pair.sizes === '' ? [] : pair.sizes.split(',');
-  const modes = pair.modes === '' ? [] : pair.modes.split(',');
-  let k = 0;
+  let k = pair.entryStart;
   const next = (): FileInfo => {
-    const info: FileInfo = { kind: pair.kinds[k] as FileInfo['kind'], hash: pair.hashes.slice(k * 64, k * 64 + 64), size: Number(sizes[k]), mode: Number(modes[k]) };
+    const info: FileInfo = { kind: c.kinds[k] as FileInfo['kind'], hash: c.hashes.slice(k * 64, k * 64 + 64), size: Number(c.sizes[k]), mode: Number(c.modes[k]) };
     k++;
     return info;
   };
-  for (let i = 0; i < pair.ops.length; i++) {
-    const path = paths[i]!;
-    const op = pair.ops[i];
+  for (let i = pair.opStart; i < pair.opEnd; i++) {
+    const path = c.paths[i]!;
+    const op = c.ops[i];
     if (op === 'a') diff.added.push({ path, after: next() });
     else if (op === 'd') diff.deleted.push({ path, before: next() });
     else {
