@@ -27,6 +27,15 @@ export interface ChildRequest {
   /** Files (root-relative) the scenario edits. */
   readonly edits?: readonly string[];
   readonly repeat?: number;
+  /** For `first-point`: then run the clean-up the extension runs after a big point, and measure memory after it. */
+  readonly cleanup?: boolean;
+}
+
+/** Memory after a forced full collection (the process runs with --expose-gc). */
+export interface SettledMemory {
+  readonly heapUsed: number;
+  readonly external: number;
+  readonly rss: number;
 }
 
 
@@ -37,6 +46,15 @@ function mark(name: string): bigint {
     // expected: the failed call is the marker
   }
   return process.hrtime.bigint();
+}
+
+function settledMemory(): SettledMemory {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  // twice: the first collection's finalizers free buffers the second one returns
+  gc?.();
+  gc?.();
+  const m = process.memoryUsage();
+  return { heapUsed: m.heapUsed, external: m.external, rss: m.rss };
 }
 
 /** The V8 heap in use plus the buffers outside it (pack indexes are read into buffers), after a full garbage collection when the process allows one. */
@@ -66,12 +84,24 @@ async function main(): Promise<void> {
     t = performance.now();
     const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
     out.createMs = performance.now() - t;
+    clearInterval(sampler);
+    sample();
+    // the kernel's high-water mark (what /usr/bin/time reports), before anything else runs
+    out.pointMaxRss = process.resourceUsage().maxRSS * 1024;
+    // what the store open in the extension keeps once the point is made
+    out.afterPoint = settledMemory();
+    if (request.cleanup) {
+      t = performance.now();
+      const report = await store.recovery.cleanupRecoveryPoints();
+      out.cleanupMs = performance.now() - t;
+      out.cleanupRecompressed = report.recompressed ?? 0;
+      out.cleanupMaxRss = process.resourceUsage().maxRSS * 1024;
+      out.afterCleanup = settledMemory();
+    }
     t = performance.now();
     await store.close();
     out.closeMs = performance.now() - t;
     out.totalMs = (out.openMs as number) + (out.createMs as number) + (out.closeMs as number);
-    clearInterval(sampler);
-    sample();
     out.pointId = point?.id;
     out.fileCount = point?.fileCount;
     out.totalSize = point?.totalSize;

@@ -15,14 +15,16 @@
  * --host-only (only the rows from the real VS Code host, printed; no results file written),
  * --search-only (only the history search rows over 100 MB of distinct text, printed; no results file written),
  * --long-history N (only the long-history rows: a store grown to N points on the largest --sizes workspace
- *   (2,000 points on 50,000 files for issue #14's target), then open, list, heap and a one-file point; printed).
+ *   (2,000 points on 50,000 files for issue #14's target), then open, list, heap and a one-file point; printed),
+ * --memory-only (only the memory of a first point of the largest --sizes workspace, ours and git's, with
+ *   what stays after a forced collection once the point is made and after the clean-up that follows; printed).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RecoveryStore, type CaptureRules } from '../src/core/index';
-import type { ChildRequest } from './child';
+import type { ChildRequest, SettledMemory } from './child';
 import { profileMarkdown, summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { ShadowGit } from './lib/git';
 import { describeMachine, type MachineInfo } from './lib/machine';
@@ -60,6 +62,8 @@ interface Options {
   searchOnly: boolean;
   /** Points of the long-history store (`--long-history`: only that scenario); 0 when not asked for. */
   longHistory: number;
+  /** `--memory-only`: only the memory rows of a first point. */
+  memoryOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -81,6 +85,7 @@ function parseArgs(argv: string[]): Options {
     hostOnly: false,
     searchOnly: false,
     longHistory: 0,
+    memoryOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -154,6 +159,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--long-history':
         opts.longHistory = count(value());
+        break;
+      case '--memory-only':
+        opts.memoryOnly = true;
         break;
       case '--help':
       case '-h':
@@ -307,16 +315,28 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
   let oursBaseline = 0;
   let gitBeforeGc = 0;
   let gitBeforeGcApparent = 0;
+  const settled = { point: [] as SettledMemory[], cleanup: [] as SettledMemory[], baselines: [] as number[], cleanupMs: 0, recompressed: 0 };
   for (let r = 0; r < ctx.coldRounds; r++) {
     for (const side of r % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
       if (side === 'ours') {
         fs.rmSync(storeDir, { recursive: true, force: true });
-        const c = await child({ mode: 'first-point', storeDir, root: ws.ours, rules }, true);
+        // the last round also runs the clean-up that follows (its memory measured after it); the others close right after the point
+        const cleanup = r === ctx.coldRounds - 1;
+        const c = await child({ mode: 'first-point', storeDir, root: ws.ours, rules, cleanup }, true);
         first.ours.push(c.result.totalMs as number);
-        if (c.maxRssBytes) first.oursRss.push(c.maxRssBytes / MB);
+        // with the clean-up in the same process, its peak is the point's: measured inside, before the clean-up
+        const peak = cleanup ? (c.result.pointMaxRss as number) : c.maxRssBytes;
+        if (peak) first.oursRss.push(peak / MB);
         oursFileCount = c.result.fileCount as number;
         oursPeak = c.result.peakMemory as unknown as typeof oursPeak;
         oursBaseline = c.result.baselineRss as number;
+        settled.baselines.push(oursBaseline);
+        settled.point.push(c.result.afterPoint as unknown as SettledMemory);
+        if (cleanup) {
+          settled.cleanup.push(c.result.afterCleanup as unknown as SettledMemory);
+          settled.cleanupMs = c.result.cleanupMs as number;
+          settled.recompressed = c.result.cleanupRecompressed as number;
+        }
       } else {
         sg.init();
         const c = sg.checkpoint('Checkpoint 1', true);
@@ -336,6 +356,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     `ours: whole Node process (${TIME_BIN ? '/usr/bin/time -v' : 'resourceUsage'}), ${num(oursBaseline / MB)} MB before opening the store` +
       (oursPeak ? `; sampled peaks: V8 heap used ${num(oursPeak.heapUsed / MB)} MB, buffers outside the heap ${num(oursPeak.arrayBuffers / MB)} MB` : ''),
   );
+  addMemoryRows(ws, first.oursRss, settled);
   const oursFirstDu = diskUsage(storeDir);
   const gitFirstDu = diskUsage(gitDir);
   const gcNote = sg.autoGcRuns > 0 ? `git after its automatic gc; right after the commit (loose objects) ${num(gitBeforeGc / MB)} MB (${num(gitBeforeGcApparent / MB)} MB apparent)` : 'git did not run an automatic gc';
@@ -343,11 +364,11 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
 
   // The extension follows a point that added over 16 MiB with a clean-up (repacking with stronger
   // compression), as git follows a big commit with its automatic gc: measured the same way, untimed.
+  // (the last cold round's child ran it already, measuring its memory)
   const ours = await openOurs(storeDir, ws, rules);
-  const repack = await time(() => ours.store.recovery.cleanupRecoveryPoints());
   const oursRepackedDu = diskUsage(storeDir);
   addRow(ws, 'size-first-repacked', 'Store size after the first point and the clean-up that follows it', 'MB', [oursRepackedDu.allocated / MB], [gitFirstDu.allocated / MB], 'du of the shadow .git',
-    `ours: cleanupRecoveryPoints() as the extension runs it after a point that added over 16 MiB (${num(repack.ms)} ms in the background, ${repack.value.recompressed ?? 0} objects recompressed); ${gcNote}`);
+    `ours: cleanupRecoveryPoints() as the extension runs it after a point that added over 16 MiB (${num(settled.cleanupMs)} ms in the background, ${settled.recompressed} objects recompressed); ${gcNote}`);
 
   // 2. a point after one file changed: with the path as a hint, and without (full check)
   const one = { hint: [] as number[], full: [] as number[], git: [] as number[] };
@@ -701,6 +722,49 @@ async function benchListing(ctx: Context): Promise<string> {
   addRow(ws, 'list-process', `List ${formatCount(n)} points (whole process, Node start included)`, 'ms', list.proc, list.git, 'log --format=%H%x09%s', 'wall time of the same processes');
   addRow(ws, 'list-create', `Creating point 2–${formatCount(n)} of a tiny workspace (hint)`, 'ms', created, [], '—', `median of the first 10 ${num(firstTen)} ms, of the last 10 ${num(lastTen)} ms`);
   return storeDir;
+}
+
+/**
+ * What a first point costs the process it runs in: its peak above the process's own start (Node's
+ * baseline), and what stays once it is made and once the clean-up that follows it is done (V8 heap
+ * with the buffers outside it, and RSS, after a forced collection; the store still open, as in the extension).
+ */
+function addMemoryRows(ws: Workspace, peakMB: number[], settled: { point: SettledMemory[]; cleanup: SettledMemory[]; baselines: number[] }): void {
+  const baseMB = settled.baselines.map((b) => b / MB);
+  const base = summarize(baseMB)?.median ?? 0;
+  addRow(ws, 'rss-above', 'Peak memory (RSS) above Node\'s baseline, first point', 'MB', peakMB.map((p) => p - base), [], '—', `peak RSS minus the RSS of the same process before it opened the store (${num(base)} MB; target ≤ 100 MB at 50k files)`);
+  const heap = (m: SettledMemory) => (m.heapUsed + m.external) / MB;
+  addRow(ws, 'heap-after-point', 'Heap after the first point (forced GC, store open)', 'MB', settled.point.map(heap), [], '—', 'V8 heap used + buffers outside it');
+  addRow(ws, 'rss-after-point', 'RSS after the first point (forced GC, store open)', 'MB', settled.point.map((m) => m.rss / MB), [], '—', `${num(summarize(settled.point.map((m) => m.rss / MB - base))?.median ?? NaN)} MB above the baseline`);
+  if (settled.cleanup.length > 0) {
+    addRow(ws, 'heap-after-cleanup', 'Heap after the clean-up that follows (forced GC)', 'MB', settled.cleanup.map(heap), [], '—', 'V8 heap used + buffers outside it');
+    addRow(ws, 'rss-after-cleanup', 'RSS after the clean-up that follows (forced GC)', 'MB', settled.cleanup.map((m) => m.rss / MB), [], '—', `${num(summarize(settled.cleanup.map((m) => m.rss / MB - base))?.median ?? NaN)} MB above the baseline`);
+  }
+}
+
+/** `--memory-only`: the memory of a first point of the largest synthetic workspace, ours and git's, in one run. */
+async function memoryRows(tmp: string, opts: Options): Promise<void> {
+  const files = opts.sizes[opts.sizes.length - 1]!;
+  log(`memory of a first point: synthetic ${formatCount(files)} files`);
+  const ws = createSynthetic(tmp, files, opts.seed);
+  const storeDir = path.join(tmp, 'memory-store');
+  const sg = new ShadowGit(path.join(tmp, 'memory-shadow.git'), ws.git);
+  const peak = { ours: [] as number[], git: [] as number[] };
+  const settled = { point: [] as SettledMemory[], cleanup: [] as SettledMemory[], baselines: [] as number[] };
+  for (let r = 0; r < opts.rounds; r++) {
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    const c = await child({ mode: 'first-point', storeDir, root: ws.ours, cleanup: true });
+    peak.ours.push((c.result.pointMaxRss as number) / MB);
+    settled.baselines.push(c.result.baselineRss as number);
+    settled.point.push(c.result.afterPoint as unknown as SettledMemory);
+    settled.cleanup.push(c.result.afterCleanup as unknown as SettledMemory);
+    sg.init();
+    const g = sg.checkpoint('Checkpoint 1', true);
+    if (g.maxRssBytes) peak.git.push(g.maxRssBytes / MB);
+    await sg.waitForAutoGc();
+  }
+  addRow(ws, 'rss', 'Peak memory (RSS), first point', 'MB', peak.ours, peak.git, 'max of add / commit', 'ours: the process\'s high-water mark (getrusage) right after the point, before the clean-up');
+  addMemoryRows(ws, peak.ours, settled);
 }
 
 // ── search over the history ───────────────────────────────────────────────
@@ -1123,8 +1187,9 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
   childBundle = await buildChild(tmp);
   const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
-  if (opts.searchOnly || opts.longHistory > 0) {
+  if (opts.searchOnly || opts.longHistory > 0 || opts.memoryOnly) {
     try {
+      if (opts.memoryOnly) await memoryRows(tmp, opts);
       if (opts.searchOnly) await searchRows(tmp, opts);
       if (opts.longHistory > 0) await longHistoryRows(tmp, opts);
     } finally {

@@ -7,7 +7,7 @@ import { StateError } from '../../src/core/errors';
 import { hashObject } from '../../src/core/objects/hash';
 import { CODECS } from '../../src/core/objects/compression';
 import { ObjectStore, packsToRoll, REPACK_PACK_LIMIT } from '../../src/core/objects/objectStore';
-import { readPackIndex } from '../../src/core/objects/packFile';
+import { PackWriter, readPackIndex } from '../../src/core/objects/packFile';
 import { encodeTree, hashTree, makeTree } from '../../src/core/objects/tree';
 import type { TreeEntry, TreeObject } from '../../src/core/schemas';
 import { cleanupSandboxes, exists, flipByte, listModes, locateObject as locateObjectIn, makeSandbox, packFiles } from './helpers/storeFixtures';
@@ -107,6 +107,25 @@ describe('ObjectStore', () => {
     await committed.putBlob(Buffer.from('x'));
     await committed.commit();
     await assert.rejects(committed.putBlob(Buffer.from('y')));
+  });
+
+  test('a finished pack keeps no per-object entries in its writer: its index answers, and the batch still reads every object', async () => {
+    const { store, dir } = await openObjects();
+    const writer = new PackWriter(dir);
+    const content = Buffer.from('kept in the pack, not in the writer');
+    const hash = hashObject('blob', content);
+    await writer.add(hash, 'blob', { data: content, codec: CODECS.stored }, content.length);
+    const written = await writer.finish();
+    assert.ok(written);
+    assert.equal(writer.has(hash), false);
+    assert.equal(writer.entry(hash), undefined);
+    assert.equal(writer.objectCount, 1);
+    assert.ok(written.index.find(Buffer.from(hash, 'hex')) >= 0);
+    const batch = store.beginBatch();
+    const put = await batch.putBlob(Buffer.from('read back after the commit'));
+    await batch.commit();
+    assert.equal(batch.has(put), true);
+    assert.equal((await batch.readBlob(put)).toString(), 'read back after the commit');
   });
 
   test('a missing object, or one read as the wrong type, is a SnapshotLoadError', async () => {

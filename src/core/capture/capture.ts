@@ -86,7 +86,7 @@ export interface SkippedPath {
 /** Files (and folder listings) read at once. */
 const IO_CONCURRENCY = 32;
 /** File content held in memory at once, at most (one larger file is read on its own). */
-const BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+const BYTES_IN_FLIGHT = 16 * 1024 * 1024;
 const PROGRESS_EVERY = 250;
 
 type Kind = 'f' | 'l' | 'd';

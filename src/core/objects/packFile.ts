@@ -157,8 +157,10 @@ export class PackWriter {
   private handle: Promise<fs.FileHandle> | undefined;
   private readonly tempFile: string;
   private position = 0;
-  private readonly entries: PackEntry[] = [];
-  private readonly byHash = new Map<string, PackEntry>();
+  private entries: PackEntry[] = [];
+  private byHash = new Map<string, PackEntry>();
+  /** Objects added; kept once the entries are dropped. */
+  private added = 0;
   /** Records not yet handed to a write, and where they start in the file. */
   private chunk: Buffer[] = [];
   private chunkStart = 0;
@@ -178,7 +180,7 @@ export class PackWriter {
   }
 
   get objectCount(): number {
-    return this.entries.length;
+    return this.added;
   }
 
   get bytesWritten(): number {
@@ -205,6 +207,7 @@ export class PackWriter {
     const entry: PackEntry = { hash, type, codec: encoded.codec, offset: this.position + RECORD_HEADER, storedSize: encoded.data.length, rawSize };
     this.entries.push(entry);
     this.byHash.set(hash, entry);
+    this.added++;
     const header = this.reserve(RECORD_HEADER);
     this.chunkBytes += RECORD_HEADER;
     this.pending += RECORD_HEADER;
@@ -269,6 +272,7 @@ export class PackWriter {
         throw ioError('save recovery point data', error);
       }
       fsyncDirSync(this.dir);
+      this.dropEntries();
       return { file, index: packIndex, size };
     }
     this.flush();
@@ -285,7 +289,17 @@ export class PackWriter {
       await this.abort();
       throw ioError('save recovery point data', error);
     }
+    this.dropEntries();
     return { file, index: packIndex, size };
+  }
+
+  /**
+   * Once the pack is complete its index answers for it: the per-object entries (one object and one
+   * map slot each, tens of thousands for a first point) are not kept until the writer is dropped.
+   */
+  private dropEntries(): void {
+    this.entries = [];
+    this.byHash = new Map();
   }
 
   async abort(): Promise<void> {

@@ -3,7 +3,7 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
+import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { ensurePrivateDirSync, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
@@ -20,6 +20,7 @@ import {
   stateDocument,
   MAX_LABEL_LENGTH,
   SCHEMA_VERSION,
+  type ChangeCounts,
   type ContextSnapshot,
   type ContextState,
   type PointSummary,
@@ -287,21 +288,24 @@ export class PersistenceManager implements StateRepository {
         }
         // The change counts are a description: a damaged newest point must not block every later point (and so every restore).
         let comparedWith = null as string | null;
-        const changes = await (async () => {
-          if (!parent) return diffTrees(batch, null, captured.root);
+        // A first point only counts its files: the list of every path of a large workspace was its memory peak.
+        const withDiff = (diff: TreeDiff) => ({ diff, counts: { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length } });
+        const changes = await (async (): Promise<{ diff?: TreeDiff; counts: ChangeCounts }> => {
+          if (!parent) return { counts: await countChanges(batch, null, captured.root) };
           // A renamed or moved folder is compared with itself under its old name, not as every file deleted and added.
           const before = await inFoldersOf(batch, parent, { roots });
           const diff = await diffTrees(before.objects, before.root, captured.root);
           comparedWith = before.root;
-          return diff;
+          return withDiff(diff);
         })().catch(async (error: unknown) => {
           if (!parent || !(error instanceof StateError) || error.kind !== 'SnapshotLoadError') throw error;
           this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
-          return diffTrees(batch, null, captured.root);
+          return withDiff(await diffTrees(batch, null, captured.root));
         });
         const rootFolders = (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         await batch.commit();
-        if (!parent || comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes);
+        // A first point's list of every file is left to the change index to build when it is asked for (it is the capture's memory peak).
+        if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
         if (captured.mode === 'full') this.fullScanNeeded = false;
         const trigger: Trigger = options.trigger ?? 'manual';
         const snapshot: ContextSnapshot = {
@@ -311,12 +315,12 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label,
-          summary: (options.summary ?? (parent ? describeChanges(trigger, changes) : 'First recovery point')).slice(0, 500),
+          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff) : 'First recovery point')).slice(0, 500),
           actor: this.actor,
           root: captured.root,
           roots,
           parentId: parent?.id ?? null,
-          changes: { added: changes.added.length, modified: changes.modified.length, deleted: changes.deleted.length },
+          changes: changes.counts,
           fileCount: captured.fileCount,
           totalSize: captured.totalSize,
           addedBytes: batch.addedBytes,
