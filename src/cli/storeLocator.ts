@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
-import { readDocument } from '../core/documents';
-import { pointIndexDocument } from '../core/schemas';
+import { readDocument, writeDocument } from '../core/documents';
+import { pointIndexDocument, SCHEMA_VERSION, type DocumentType } from '../core/schemas';
 
 /** The extension's id (`publisher.name`): VS Code gives it `workspaceStorage/<hash>/<id>` as its storage folder. */
 export const EXTENSION_ID = 'recovery-points.recovery-points';
@@ -137,22 +137,81 @@ export async function findExtensionStore(workspace: string): Promise<string | un
 
 /**
  * The store the extension keeps for `dir` or for the nearest folder above it (an agent's `cwd` may be
- * a subfolder of the opened folder), with that folder. Stores are listed once.
+ * a subfolder of the opened folder), with that folder.
  */
 export async function findNearestExtensionStore(dir: string): Promise<{ store: string; folder: string } | undefined> {
-  const byFolder = new Map<string, { dir: string; mtime: number }>();
+  const kept = await storesByFolder(false);
+  const found = nearestIn(kept.stores, dir);
+  // searched again: a store gone since, or none found in a search older than a minute (the extension
+  // may since have made one in a workspace-storage folder that already existed)
+  const gone = found !== undefined && !(await fs.stat(found.store).catch(() => undefined))?.isDirectory();
+  if (kept.fresh || !(gone || (found === undefined && Date.now() - kept.searchedAt > RESEARCH_MISS_AFTER_MS))) return gone ? undefined : found;
+  return nearestIn((await storesByFolder(true)).stores, dir);
+}
+
+/** How long a search that found no store for a folder is trusted before a miss searches again. */
+const RESEARCH_MISS_AFTER_MS = 60_000;
+
+function nearestIn(stores: Readonly<Record<string, string>>, dir: string): { store: string; folder: string } | undefined {
+  for (let folder = path.resolve(dir); ; folder = path.dirname(folder)) {
+    const store = Object.hasOwn(stores, folder) ? stores[folder] : undefined;
+    if (store) return { store, folder };
+    if (path.dirname(folder) === folder) return undefined;
+  }
+}
+
+/**
+ * What a search of every store found (folder → the newest store naming it), kept for the next call:
+ * an agent's hook runs at every tool call, and reading every workspace-storage folder of every editor
+ * on the machine each time grows with every folder ever opened. The search is done again when a
+ * `workspaceStorage` folder changed (VS Code adds a folder there for each newly opened workspace).
+ */
+const storeSearchSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  /** Each `workspaceStorage` folder's modification time when searched (0: it did not exist). */
+  storages: z.record(z.string(), z.number()),
+  searchedAt: z.number(),
+  stores: z.record(z.string(), z.string()),
+});
+type StoreSearch = z.infer<typeof storeSearchSchema>;
+const storeSearchDocument: DocumentType<StoreSearch> = { name: 'store search cache', schema: storeSearchSchema, maxBytes: 4 * 1024 * 1024 };
+
+/** Where the tool keeps what it found: the user's cache folder (`$XDG_CACHE_HOME`, else `~/.cache`). */
+export function storeSearchFile(): string {
+  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'recovery-points', 'extension-stores.json');
+}
+
+/** The stores by folder: as the last search found them while no `workspaceStorage` folder changed since (unless `search`), else searched now (`fresh`). */
+async function storesByFolder(search: boolean): Promise<{ stores: Record<string, string>; searchedAt: number; fresh: boolean }> {
+  const storages: Record<string, number> = {};
+  for (const userData of userDataDirs()) {
+    const storage = path.join(userData, 'User', 'workspaceStorage');
+    storages[storage] = (await fs.stat(storage).catch(() => undefined))?.mtimeMs ?? 0;
+  }
+  const file = storeSearchFile();
+  const kept = search ? undefined : await readDocument(file, storeSearchDocument).catch(() => undefined);
+  if (kept && sameRecord(kept.storages, storages)) return { stores: kept.stores, searchedAt: kept.searchedAt, fresh: false };
+  const searchedAt = Date.now();
+  const found = new Map<string, { dir: string; mtime: number }>();
   for (const store of await listExtensionStores()) {
     const stat = await fs.stat(store.dir).catch(() => undefined);
     if (!stat) continue;
     for (const folder of await workspaceFolders(store.workspaceDir)) {
       const key = path.resolve(folder);
-      const known = byFolder.get(key);
-      if (!known || known.mtime < stat.mtimeMs) byFolder.set(key, { dir: store.dir, mtime: stat.mtimeMs });
+      const known = found.get(key);
+      if (!known || known.mtime < stat.mtimeMs) found.set(key, { dir: store.dir, mtime: stat.mtimeMs });
     }
   }
-  for (let folder = path.resolve(dir); ; folder = path.dirname(folder)) {
-    const found = byFolder.get(folder);
-    if (found) return { store: found.dir, folder };
-    if (path.dirname(folder) === folder) return undefined;
-  }
+  const stores = Object.fromEntries([...found].map(([folder, { dir }]) => [folder, dir]));
+  // a cache: a folder that cannot be written only means searching again next time
+  await fs
+    .mkdir(path.dirname(file), { recursive: true })
+    .then(() => writeDocument(file, storeSearchDocument, { schemaVersion: SCHEMA_VERSION, storages, searchedAt, stores }, { durable: false }))
+    .catch(() => undefined);
+  return { stores, searchedAt, fresh: true };
+}
+
+function sameRecord(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(b);
+  return Object.keys(a).length === keys.length && keys.every((key) => a[key] === b[key]);
 }

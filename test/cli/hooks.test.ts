@@ -117,6 +117,44 @@ describe('recovery-points hook: the payloads of each agent', () => {
       await fs.rm(storage, { recursive: true, force: true });
     }
   });
+  test('finds the store again without reading every other store: what a search found is kept until a workspace-storage folder changes', async () => {
+    const storageRoot = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage');
+    const editorStore = async (sb: Sandbox, id: string): Promise<string> => {
+      const storage = path.join(storageRoot, id);
+      await fs.mkdir(storage, { recursive: true });
+      await fs.cp(sb.store, path.join(storage, 'recovery-points.recovery-points'), { recursive: true });
+      await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(sb.ws).href }));
+      return path.join(storage, 'recovery-points.recovery-points');
+    };
+    const edit = (sb: Sandbox) => fixture('claude/PostToolUse-Bash.json', sb.ws);
+    const first = await project();
+    const decoy = await project();
+    const firstStore = await editorStore(first.sb, 'cache-first');
+    const decoyDir = path.dirname(await editorStore(decoy.sb, 'cache-decoy'));
+    try {
+      await writeFiles(first.sb.ws, { 'src/first.ts': 'x\n' });
+      assert.equal((await hook([], edit(first.sb))).stderr, '', 'the first call searches every store');
+      // Another store's workspace.json becomes a pipe nobody writes to: reading it would never end.
+      // Its workspace-storage folder changes, the folder holding every one of them does not.
+      await fs.rm(path.join(decoyDir, 'workspace.json'));
+      execFileSync('mkfifo', [path.join(decoyDir, 'workspace.json')]);
+      await writeFiles(first.sb.ws, { 'src/second.ts': 'x\n' });
+      const again = await hook(['--budget', '5000'], edit(first.sb));
+      assert.equal(again.stderr, '', 'the second call reads only the store it found before');
+      assert.equal((await points(['--workspace', first.sb.ws, '--store', firstStore])).length, 3);
+
+      // a newly opened folder adds a workspace-storage folder: searched again, its store is found
+      await fs.rm(path.join(decoyDir, 'workspace.json'));
+      await fs.writeFile(path.join(decoyDir, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(decoy.sb.ws).href }));
+      const third = await project();
+      const thirdStore = await editorStore(third.sb, 'cache-third');
+      await writeFiles(third.sb.ws, { 'src/third.ts': 'x\n' });
+      assert.equal((await hook([], edit(third.sb))).stderr, '');
+      assert.equal((await points(['--workspace', third.sb.ws, '--store', thirdStore])).length, 2);
+    } finally {
+      for (const id of ['cache-first', 'cache-decoy', 'cache-third']) await fs.rm(path.join(storageRoot, id), { recursive: true, force: true });
+    }
+  });
 });
 
 describe('recovery-points hook never fails the agent', () => {

@@ -18,11 +18,14 @@ function startWorker(args: string[]): Child {
 }
 
 /**
- * Waits given to the lock in these tests: shorter than the default 10 s stale time, so only a takeover
- * that does not wait for the lock to go stale gets through (no timing is asserted: a busy machine
- * only makes the takeover itself slower, never the stale time shorter).
+ * The lock times of the takeover tests: a wait far shorter than the stale time, so only a takeover
+ * that does not wait for the lock to go stale gets through. The wait is long because it covers more
+ * than the takeover: a racer waits its turn behind every other racer's turns (the lock is not fair),
+ * and a loaded machine stretches each turn (at a load of 15–30 on 2 cores, a 5 s wait ran out).
+ * Only the stale time decides what these tests prove, so the wait can be generous.
  */
-const WAIT_BELOW_STALE_MS = 5_000;
+const TAKEOVER_STALE_MS = 10 * 60_000;
+const TAKEOVER_WAIT_MS = 2 * 60_000;
 
 /** A lock left by a `hold` worker killed with SIGKILL while holding it. */
 async function lockOfKilledHolder(sb: Sandbox): Promise<void> {
@@ -49,7 +52,7 @@ describe('store lock owner', () => {
     const sb = await makeSandbox();
     await (await openStore(sb)).state.updateState({ data: { before: true } });
     await lockOfKilledHolder(sb);
-    const next = await openStore(sb, { actor: 'test:next', lockWaitMs: WAIT_BELOW_STALE_MS });
+    const next = await openStore(sb, { actor: 'test:next', lockWaitMs: TAKEOVER_WAIT_MS, lockStaleMs: TAKEOVER_STALE_MS });
     const state = await next.state.updateState({ data: { after: true } });
     assert.deepEqual(state.data, { before: true, after: true });
     assert.equal(await exists(path.join(sb.store, 'store.lock')), false, 'released afterwards');
@@ -73,7 +76,7 @@ describe('store lock owner', () => {
     await (await openStore(sb)).state.updateState({ data: { before: true } });
     const me = currentOwner('0123456789abcdef');
     await craftLock(sb, { ...me, start: String(Number(me.start) + 1) });
-    const store = await openStore(sb, { actor: 'test:next', lockWaitMs: WAIT_BELOW_STALE_MS });
+    const store = await openStore(sb, { actor: 'test:next', lockWaitMs: TAKEOVER_WAIT_MS, lockStaleMs: TAKEOVER_STALE_MS });
     assert.deepEqual((await store.state.updateState({ data: { after: true } })).data, { before: true, after: true });
   });
 
@@ -103,12 +106,12 @@ describe('store lock owner', () => {
     assert.deepEqual((await fs.readdir(sb.store)).filter((n) => n.startsWith('store.lock')), [], 'nothing left beside the store');
   });
 
-  test('many processes racing to take over one dead lock: one holder at a time, every increment kept', { timeout: 180_000 }, async () => {
+  test('many processes racing to take over one dead lock: one holder at a time, every increment kept', { timeout: 300_000 }, async () => {
     const sb = await makeSandbox();
     await (await openStore(sb)).state.updateState({ data: { before: true } });
     const racers = 4;
     const each = 5;
-    const workers = Array.from({ length: racers }, (_, i) => startWorker(['race', sb.store, sb.ws, `r${i}`, String(each), '', String(WAIT_BELOW_STALE_MS)]));
+    const workers = Array.from({ length: racers }, (_, i) => startWorker(['race', sb.store, sb.ws, `r${i}`, String(each), String(TAKEOVER_STALE_MS), String(TAKEOVER_WAIT_MS)]));
     await waitFor(() => workers.every((w) => w.lines.includes('ready')), 120_000, 'every racer to start');
     await lockOfKilledHolder(sb);
     await fs.writeFile(`${sb.store}.go`, '');
