@@ -9,13 +9,16 @@
  */
 import * as fs from 'node:fs';
 import { RecoveryStore, type CaptureRules } from '../src/core/index';
+import { readFileHistory } from '../src/core/history/fileHistory';
 import { MARK_END, MARK_START } from './lib/markers';
 import { editIn } from './lib/workspace';
 
 export interface ChildRequest {
-  readonly mode: 'first-point' | 'list' | 'changed-files' | 'scenario';
+  readonly mode: 'first-point' | 'list' | 'changed-files' | 'file-history' | 'scenario';
   /** For `changed-files`. */
   readonly pointId?: string;
+  /** For `file-history`: the workspace path (`ws/rel`). */
+  readonly path?: string;
   readonly storeDir: string;
   readonly root: string;
   readonly rules?: Partial<CaptureRules>;
@@ -120,9 +123,24 @@ async function main(): Promise<void> {
     const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
     out.openMs = performance.now() - t;
     const t2 = performance.now();
+    const cpu = process.cpuUsage();
     const diff = await store.recovery.changedFiles(request.pointId!);
     out.changedMs = performance.now() - t2;
+    const used = process.cpuUsage(cpu);
+    out.changedCpuMs = (used.user + used.system) / 1000;
     out.count = diff.added.length + diff.modified.length + diff.deleted.length;
+    await store.close();
+  } else if (request.mode === 'file-history') {
+    // the first listing in a process: the store opened and its points listed first, as the extension has them
+    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+    await store.recovery.listRecoveryPoints();
+    const cpu = process.cpuUsage();
+    const t = performance.now();
+    const history = await readFileHistory(store, request.path!);
+    out.historyMs = performance.now() - t;
+    const used = process.cpuUsage(cpu);
+    out.historyCpuMs = (used.user + used.system) / 1000;
+    out.count = history.versions.length;
     await store.close();
   } else {
     Object.assign(out, await scenario(request));

@@ -5,6 +5,9 @@
  *   node --import tsx bench/profileHistory.ts measure DIR    first listing, listings again, a point's changes
  *   node --import tsx bench/profileHistory.ts warm DIR       30 listings, 30 point listings, 30 points' changes
  *   node --import tsx bench/profileHistory.ts changes DIR    a one-file point's changes and the first point's
+ *   node --import tsx bench/profileHistory.ts index DIR      brings the change index up to date (what a clean-up does), timed
+ *   node --import tsx bench/profileHistory.ts noindex DIR    removes the change index (the next listing reads the trees)
+ * (`setup` ends with a clean-up, so the store it makes has its change index.)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -72,6 +75,15 @@ async function main(): Promise<void> {
       await timed('changes of 30 one-file points', async () => {
         for (let i = 100; i < 130; i++) await store.recovery.changedFiles(points[i]!.id);
       });
+      return;
+    }
+    if (mode === 'index') {
+      await timed('change index brought up to date', () => store.recovery.refreshChangeIndex());
+      process.stdout.write(`${fs.statSync(store.persistence.layout.changeIndexFile).size} bytes\n`);
+      return;
+    }
+    if (mode === 'noindex') {
+      fs.rmSync(store.persistence.layout.changeIndexFile, { force: true });
       return;
     }
     if (mode === 'changes') {

@@ -178,6 +178,58 @@ export type TreeEntry = z.infer<typeof treeEntrySchema>;
 export const treeObjectSchema = z.object({ v: z.literal(1), e: z.array(treeEntrySchema) });
 export type TreeObject = z.infer<typeof treeObjectSchema>;
 
+/** Version of the change index document (`cache/change-index.json`); another version is ignored and rebuilt. */
+export const CHANGE_INDEX_VERSION = 1;
+
+/**
+ * The change index's content as columns of text, so checking it costs a few passes over strings
+ * however many points it holds. Per pair of root trees: its `to` hash and its `from` hash (64 `-` for
+ * nothing) and its number of changes; per change an op (`a` added, `m` modified, `d` deleted; within a
+ * pair each group sorted by path, in that order) and a path (joined by NUL, which no name holds); per
+ * file entry of those changes (before, then after) a kind, a hash (64 hex digits each, joined), a size
+ * and a mode (decimal, joined by commas). Per root tree its hash and its folders' names (`/` between
+ * names, NUL between roots). Per pair of contents the line counts: both hashes (64 `-` for nothing) and
+ * binary (0/1), lines added, lines removed.
+ */
+export const changeIndexBodySchema = z
+  .object({
+    tos: z.string().regex(/^[0-9a-f]*$/, 'has a root hash that is not one'),
+    froms: z.string().regex(/^[0-9a-f-]*$/, 'has a root hash that is not one'),
+    counts: z.string().regex(/^(?:\d+(?:,\d+)*)?$/, 'has a count that is not a number'),
+    ops: z.string().regex(/^[amd]*$/, 'has an unknown op'),
+    paths: z.string(),
+    kinds: z.string().regex(/^[fl]*$/, 'has an unknown kind'),
+    hashes: z.string().regex(/^[0-9a-f]*$/, 'has a hash that is not hexadecimal'),
+    sizes: z.string().regex(/^(?:\d+(?:,\d+)*)?$/, 'has a size that is not a number'),
+    modes: z.string().regex(/^(?:\d{1,4}(?:,\d{1,4})*)?$/, 'has a mode that is not a number'),
+    folderRoots: z.string().regex(/^[0-9a-f]*$/, 'has a root hash that is not one'),
+    folderNames: z.string(),
+    lineHashes: z.string().regex(/^[0-9a-f-]*$/, 'has a content hash that is not one'),
+    lineCounts: z.string().regex(/^(?:[01],\d+,\d+(?:,[01],\d+,\d+)*)?$/, 'has line counts that are not numbers'),
+  })
+  .refine((b) => {
+    const count = (text: string, separator: string) => (text === '' ? 0 : text.split(separator).length);
+    // hashes are 64 characters each; where a hash may be absent, a block is all `-` or holds none
+    const blocks = (text: string) => {
+      if (text.length % 64 !== 0) return false;
+      for (let at = text.indexOf('-'); at !== -1; at = text.indexOf('-', at - (at % 64) + 64)) if (text.slice(at - (at % 64), at - (at % 64) + 64) !== '-'.repeat(64)) return false;
+      return true;
+    };
+    if (!blocks(b.tos) || !blocks(b.froms) || !blocks(b.hashes) || !blocks(b.folderRoots) || !blocks(b.lineHashes)) return false;
+    const pairs = b.tos.length / 64;
+    const perPair = b.counts === '' ? [] : b.counts.split(',').map(Number);
+    if (b.froms.length !== b.tos.length || perPair.length !== pairs || perPair.reduce((a, n) => a + n, 0) !== b.ops.length) return false;
+    let entries = 0;
+    for (let i = 0; i < b.ops.length; i++) entries += b.ops[i] === 'm' ? 2 : 1;
+    if (count(b.paths, '\0') !== b.ops.length || b.kinds.length !== entries || b.hashes.length !== entries * 64) return false;
+    if (count(b.sizes, ',') !== entries || count(b.modes, ',') !== entries) return false;
+    if (b.folderRoots.length / 64 !== (b.folderRoots === '' ? 0 : b.folderNames.split('\0').length)) return false;
+    return count(b.lineCounts, ',') === (b.lineHashes.length / 128) * 3 && b.lineHashes.length % 128 === 0;
+  }, 'has columns that do not match');
+export type ChangeIndexBody = z.infer<typeof changeIndexBodySchema>;
+/** The change index: a cache of the changes between points, with a checksum (SHA-256) of the body's JSON text. */
+export const changeIndexSchema = z.object({ schemaVersion: z.literal(CHANGE_INDEX_VERSION), checksum: hashSchema, body: changeIndexBodySchema });
+
 /** Capture cache: root name → relative path → [size, mtimeMs, ctimeMs, ino, hash, mode]. */
 export const captureCacheEntrySchema = z.tuple([z.number(), z.number(), z.number(), z.number(), hashSchema, z.number()]);
 export type CaptureCacheEntry = z.infer<typeof captureCacheEntrySchema>;

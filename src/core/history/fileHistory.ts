@@ -4,6 +4,7 @@ import { Semaphore, settleAll } from '../capture/concurrency';
 import { errorCode, ioError, StateError } from '../errors';
 import { hashObject } from '../objects/hash';
 import type { ObjectReader } from '../objects/objectStore';
+import type { ChangeIndex } from '../recovery/changeIndex';
 import { mapFolders, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
@@ -15,6 +16,8 @@ export interface HistorySource {
   readonly objects: ObjectReader;
   readonly points: readonly PointSummary[];
   readonly roots: readonly WorkspaceRoot[];
+  /** The store's change index: each point's changes against the one before it, so a listing reads no tree for most points. */
+  readonly changes?: ChangeIndex;
 }
 
 /** The version of a file one entry of its history stands for, as the entry before it had it. */
@@ -96,10 +99,10 @@ interface PointState {
  * file's path are read, and a folder whose tree hash equals one already looked at is not read again.
  */
 export async function fileHistory(source: HistorySource, workspacePath: string, options: FileHistoryOptions = {}): Promise<FileHistory> {
-  const walker = new PathWalker(source.objects, source.roots);
+  const walker = new PathWalker(source.objects, source.roots, source.changes);
   const states = await walker.statesNewestFirst(source.points, workspacePath);
   const versions = collapse(source.points, states);
-  if (options.lineCounts !== false) await countVersionLines(source.objects, versions);
+  if (options.lineCounts !== false) await countVersionLines(source.objects, versions, source.changes);
   markCurrent(versions, options.currentHash);
   return { path: workspacePath, versions, currentHash: options.currentHash };
 }
@@ -107,8 +110,17 @@ export async function fileHistory(source: HistorySource, workspacePath: string, 
 /** A file's history from an open store: its points now, and the file on disk for the "current" mark. */
 export async function readFileHistory(store: RecoveryStore, workspacePath: string, options: Omit<FileHistoryOptions, 'currentHash'> = {}): Promise<FileHistory> {
   const roots = store.persistence.workspaceRoots;
-  const [points, objects, currentHash] = await Promise.all([store.persistence.listSnapshots(), store.persistence.objects(), currentFileHash(roots, workspacePath)]);
-  return fileHistory({ objects, points, roots }, workspacePath, { ...options, currentHash });
+  const [points, objects, changes, currentHash] = await Promise.all([
+    store.persistence.listSnapshots(),
+    store.persistence.objects(),
+    store.persistence.changeIndex(),
+    currentFileHash(roots, workspacePath),
+  ]);
+  try {
+    return await fileHistory({ objects, points, roots, changes }, workspacePath, { ...options, currentHash });
+  } finally {
+    store.recovery.saveChangeIndexSoon();
+  }
 }
 
 /** The content hash of a workspace file on disk now; `null` when it does not exist (or is a folder). */
@@ -156,6 +168,7 @@ class PathWalker {
   constructor(
     private readonly objects: ObjectReader,
     private readonly roots: readonly WorkspaceRoot[],
+    private readonly changes: ChangeIndex | undefined,
   ) {
     let cache = walkCaches.get(objects);
     if (!cache || cache.found.size + cache.states.size > WALK_CACHE_LIMIT) {
@@ -196,8 +209,39 @@ class PathWalker {
     return states;
   }
 
-  /** Fills `states[from…]` with each point's state under `wsPath`: remembered ones at once, the others read. */
+  /**
+   * Fills `states[from…]` with each point's state under `wsPath`. With a change index, from the oldest
+   * point up: a point holds what the one before it held, unless their changes name the path (looked up
+   * in the trees only where the path in the point's folder names is not the same as before).
+   */
   private async lookUp(points: readonly PointSummary[], from: number, wsPath: string, states: Array<PointState | null>): Promise<void> {
+    if (!this.changes) return this.lookUpInTrees(points, from, wsPath, states);
+    let olderPath: string | undefined;
+    for (let i = points.length - 1; i >= from; i--) {
+      const point = points[i]!;
+      const mapping = await this.mapping(point);
+      const pointPath = mapping ? toPointFolderPath(mapping, wsPath) : undefined;
+      if (pointPath === undefined) states[i] = null;
+      else if (pointPath === olderPath) {
+        const change = await this.changes.changeAt(this.objects, points[i + 1]!.root, point.root, pointPath);
+        states[i] = change ? (change.after ? { path: wsPath, pointPath, entry: change.after } : null) : states[i + 1]!;
+      } else states[i] = await this.cachedStateAt(point, wsPath);
+      olderPath = pointPath;
+    }
+  }
+
+  /** The point's state under `wsPath`, from the trees (remembered). */
+  private async cachedStateAt(point: PointSummary, wsPath: string): Promise<PointState | null> {
+    const key = `${point.root}\0${this.pointRootsKey(point)}\0${this.rootsKey}\0${wsPath}`;
+    const known = this.cache.states.get(key);
+    if (known !== undefined) return known;
+    const state = await this.stateAt(point, wsPath);
+    this.cache.states.set(key, state);
+    return state;
+  }
+
+  /** Fills `states[from…]` from the trees: remembered ones at once, the others read. */
+  private async lookUpInTrees(points: readonly PointSummary[], from: number, wsPath: string, states: Array<PointState | null>): Promise<void> {
     const pending: Array<Promise<void>> = [];
     for (let i = from; i < points.length; i++) {
       const point = points[i]!;
@@ -255,7 +299,7 @@ class PathWalker {
    * deleted, with the same content (the nearest name first when several match).
    */
   private async renameSource(older: PointSummary, newer: PointSummary, state: PointState) {
-    const diff = await diffTrees(this.objects, older.root, newer.root);
+    const diff = this.changes ? await this.changes.changes(this.objects, older.root, newer.root) : await diffTrees(this.objects, older.root, newer.root);
     if (!diff.added.some((c) => c.path === state.pointPath)) return undefined;
     const candidates = diff.deleted.filter((c) => c.before?.hash === state.entry.hash && c.before.kind === state.entry.kind);
     const base = state.pointPath.slice(state.pointPath.lastIndexOf('/') + 1);
@@ -268,8 +312,10 @@ class PathWalker {
     let mapping = this.cache.mappings.get(key);
     if (!mapping) {
       mapping = (async () => {
-        const tree = await this.limit.run(() => this.objects.readTree(point.root));
-        const folders = tree.e.filter((e) => e[1] === 'd').map((e) => ({ name: e[0], path: point.roots.find((r) => r.name === e[0])?.path }));
+        const names = this.changes
+          ? await this.changes.folders(this.objects, point.root)
+          : (await this.limit.run(() => this.objects.readTree(point.root))).e.filter((e) => e[1] === 'd').map((e) => e[0]);
+        const folders = names.map((name) => ({ name, path: point.roots.find((r) => r.name === name)?.path }));
         try {
           return mapFolders(folders, this.roots);
         } catch (error) {
@@ -363,13 +409,23 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
   return oldestFirst.reverse();
 }
 
-/** Fills in each entry's binary flag and line counts against the version before it. */
-async function countVersionLines(objects: ObjectReader, versions: FileVersion[]): Promise<void> {
+/** Fills in each entry's binary flag and line counts against the version before it (remembered in the change index when there is one). */
+async function countVersionLines(objects: ObjectReader, versions: FileVersion[], index: ChangeIndex | undefined): Promise<void> {
   const limit = new Semaphore(READ_CONCURRENCY);
-  const read = (hash: string) => limit.run(() => objects.readBlob(hash));
+  // each content is the "after" of one entry and the "before" of the next: read once, dropped after its second use
+  const reads = new Map<string, { bytes: Promise<Buffer>; uses: number }>();
+  const read = (hash: string) => {
+    let known = reads.get(hash);
+    if (!known) reads.set(hash, (known = { bytes: limit.run(() => objects.readBlob(hash)), uses: 0 }));
+    if (++known.uses >= 2) reads.delete(hash);
+    return known.bytes;
+  };
   await settleAll(
     versions.map(async (version) => {
-      const change = await contentChange(read, version.previous?.hash ?? null, version.hash);
+      const before = version.previous?.hash ?? null;
+      const known = index?.lineChange(before, version.hash);
+      const change = known ?? (await contentChange(read, before, version.hash));
+      if (!known) index?.recordLineChange(before, version.hash, change);
       Object.assign(version, change);
     }),
   );

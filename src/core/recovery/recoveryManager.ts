@@ -53,6 +53,8 @@ export interface RestorePreview extends RestorePlan {
 
 /** The progress message just before the files to overwrite or delete are compared with the safety point. */
 export const CHECKING_MESSAGE = 'Checking the files to restore';
+/** Saves of the change index after reads added to it are at least this far apart (it is also saved after a clean-up and on close). */
+const CHANGE_INDEX_SAVE_MS = 30_000;
 /** More paths than this to look at make the safety point a full scan. */
 const MAX_HINTED_PATHS = 5_000;
 
@@ -102,6 +104,7 @@ export class RecoveryManager {
   readonly metrics: Metrics;
   private readonly retention: RetentionPolicy;
   private readonly stateManager: StateManager | undefined;
+  private lastIndexSave = 0;
 
   constructor(
     private readonly persistence: PersistenceManager,
@@ -326,10 +329,40 @@ export class RecoveryManager {
 
   /** What changed from `older` (nothing when absent) to `newer`, in `newer`'s folder names (a renamed folder is not every file deleted and added). */
   private async diffPoints(older: Pick<PointSummary, 'root' | 'roots'> | undefined, newer: Pick<PointSummary, 'root' | 'roots'>): Promise<TreeDiff> {
-    const objects = await this.persistence.objects();
-    if (!older) return diffTrees(objects, null, newer.root);
-    const before = await inFoldersOf(objects, older, newer);
-    return diffTrees(before.objects, before.root, newer.root);
+    const [objects, index] = await Promise.all([this.persistence.objects(), this.persistence.changeIndex()]);
+    try {
+      if (!older) return await index.changes(objects, null, newer.root);
+      const before = await inFoldersOf(objects, older, newer);
+      return await index.changes(before.objects, before.root, newer.root);
+    } finally {
+      this.saveChangeIndexSoon();
+    }
+  }
+
+  /**
+   * Brings the change index up to the listed points: drops the pairs of points no longer listed, adds
+   * each point's changes against the one before it and the oldest's against nothing, and saves it. Run
+   * after a clean-up or collection (outside the lock: the index is a cache of what the trees say); a
+   * failure is logged, never thrown.
+   */
+  async refreshChangeIndex(): Promise<void> {
+    try {
+      const points = await this.persistence.listSnapshots();
+      const [objects, index] = await Promise.all([this.persistence.objects(), this.persistence.changeIndex()]);
+      index.retain(points);
+      await index.complete(objects, points);
+      this.lastIndexSave = Date.now();
+      await this.persistence.saveChangeIndex();
+    } catch (error) {
+      this.persistence.logger.warn(`The change index could not be brought up to date (${describeCause(error)}); it is filled in as points are read.`);
+    }
+  }
+
+  /** Saves the change index in the background after reads added to it, at most every CHANGE_INDEX_SAVE_MS (and when the store closes). */
+  saveChangeIndexSoon(): void {
+    if (Date.now() - this.lastIndexSave < CHANGE_INDEX_SAVE_MS) return;
+    this.lastIndexSave = Date.now();
+    void this.persistence.saveChangeIndex();
   }
 
   /**
@@ -349,6 +382,12 @@ export class RecoveryManager {
 
   /** Rotation (thinning, age, count, size; labelled points and the last restore's safety point kept), then garbage collection. */
   async cleanupRecoveryPoints(): Promise<CleanupReport> {
+    const report = await this.cleanupLocked();
+    await this.refreshChangeIndex();
+    return report;
+  }
+
+  private async cleanupLocked(): Promise<CleanupReport> {
     return this.metrics.time('cleanup', () =>
       this.persistence.lock.run(async () => {
         const points = await this.persistence.listSnapshots();
@@ -398,13 +437,15 @@ export class RecoveryManager {
 
   /** Garbage collection; `repack: 'all'` also merges every pack into one (recompressing fast-codec objects). */
   async collectGarbage(options: { repack?: 'auto' | 'all' } = {}): Promise<GcResult> {
-    return this.metrics.time('gc', () =>
+    const result = await this.metrics.time('gc', () =>
       this.persistence.lock.run(async () => {
         const result = await this.collectGarbageLocked(options.repack ?? 'auto');
         await this.persistence.recordDone({ action: 'gc', details: { ...result } });
         return result;
       }),
     );
+    await this.refreshChangeIndex();
+    return result;
   }
 
   /**

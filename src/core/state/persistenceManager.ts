@@ -10,6 +10,7 @@ import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { plural } from '../format';
 import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
+import { ChangeIndex } from '../recovery/changeIndex';
 import { inFoldersOf } from '../recovery/folderMapping';
 import { isSafeName } from '../objects/tree';
 import {
@@ -46,6 +47,9 @@ export interface PersistenceOptions {
   readonly lockWaitMs?: number;
 }
 
+/** New points' changes kept for a change index not loaded yet (the newest ones). */
+const MAX_PENDING_CHANGES = 64;
+
 /** Writes of the capture cache after hint-mode points are spaced out; full scans always save it. */
 const CACHE_SAVE_INTERVAL_MS = 30_000;
 
@@ -71,6 +75,14 @@ export class PersistenceManager implements StateRepository {
   });
   private readonly objectStore = new OnFirstUse(() => this.ensureFolders().then(() => ObjectStore.open(this.layout.objectsDir)));
   private readonly cache = new OnFirstUse(() => this.ensureFolders().then(() => CaptureCache.load(this.layout.captureCacheFile)));
+  private readonly changes = new OnFirstUse(async () => {
+    await this.ensureFolders();
+    const index = ChangeIndex.load(this.layout.changeIndexFile, this.logger);
+    for (const [from, to, folders, diff] of this.newPointChanges.splice(0)) index.record(from, to, folders, diff);
+    return index;
+  });
+  /** New points' changes made before the change index was loaded: recorded into it when it is. */
+  private readonly newPointChanges: Array<[string | null, string, readonly string[], TreeDiff]> = [];
   private lastCacheSave = 0;
   /** The rules changed since the last full scan: the previous point may hold files they now leave out. */
   private fullScanNeeded = false;
@@ -114,6 +126,21 @@ export class PersistenceManager implements StateRepository {
   /** The object store, opened on first use (listing points and reading the state never need it). */
   objects(): Promise<ObjectStore> {
     return this.objectStore.get();
+  }
+
+  /** The changes between points (a cache), loaded on first use: only a file's history and a point's changes read it. */
+  changeIndex(): Promise<ChangeIndex> {
+    return this.changes.get();
+  }
+
+  /** Saves the change index when it changed; a failure is logged (it is rebuilt from the trees). */
+  async saveChangeIndex(): Promise<void> {
+    const index = await this.changes.started?.catch(() => undefined);
+    try {
+      await index?.save();
+    } catch (error) {
+      this.logger.warn(`Could not save the change index (${describeCause(error)}); it is rebuilt as it is read.`);
+    }
   }
 
   /** The capture cache, loaded on first use: only capturing and restoring need it, not reading points. */
@@ -260,19 +287,25 @@ export class PersistenceManager implements StateRepository {
           return undefined;
         }
         // The change counts are a description: a damaged newest point must not block every later point (and so every restore).
+        let comparedWith = null as string | null;
         // A first point only counts its files: the list of every path of a large workspace was its memory peak.
         const withDiff = (diff: TreeDiff) => ({ diff, counts: { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length } });
         const changes = await (async (): Promise<{ diff?: TreeDiff; counts: ChangeCounts }> => {
           if (!parent) return { counts: await countChanges(batch, null, captured.root) };
           // A renamed or moved folder is compared with itself under its old name, not as every file deleted and added.
           const before = await inFoldersOf(batch, parent, { roots });
-          return withDiff(await diffTrees(before.objects, before.root, captured.root));
+          const diff = await diffTrees(before.objects, before.root, captured.root);
+          comparedWith = before.root;
+          return withDiff(diff);
         })().catch(async (error: unknown) => {
           if (!parent || !(error instanceof StateError) || error.kind !== 'SnapshotLoadError') throw error;
           this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
           return withDiff(await diffTrees(batch, null, captured.root));
         });
+        const rootFolders = (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         await batch.commit();
+        // A first point's list of every file is left to the change index to build when it is asked for (it is the capture's memory peak).
+        if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
         if (captured.mode === 'full') this.fullScanNeeded = false;
         const trigger: Trigger = options.trigger ?? 'manual';
         const snapshot: ContextSnapshot = {
@@ -515,10 +548,21 @@ export class PersistenceManager implements StateRepository {
     }
   }
 
+  /**
+   * Keeps a new point's changes (against its parent's root as it is, or against nothing) for the change
+   * index. Only in memory: saved with the index when it is read and saved, so a point writes nothing more.
+   */
+  private noteNewPointChanges(from: string | null, root: string, folders: readonly string[], changes: TreeDiff): void {
+    const loaded = this.changes.started;
+    if (loaded) void loaded.then((index) => index.record(from, root, folders, changes), () => undefined);
+    else if (this.newPointChanges.push([from, root, folders, changes]) > MAX_PENDING_CHANGES) this.newPointChanges.shift();
+  }
+
   /** Saves what is only in memory and closes open files. */
   async close(): Promise<void> {
     const cache = await this.cache.started?.catch(() => undefined);
     if (cache?.dirty) await this.saveCache();
+    await this.saveChangeIndex();
     const objects = await this.objectStore.started?.catch(() => undefined);
     await objects?.close();
   }

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { diffTrees } from '../../src/core/capture';
+import { fileHistory, readFileHistory, type FileVersion } from '../../src/core/history/fileHistory';
+import type { Logger } from '../../src/core/logger';
+import type { ObjectStore } from '../../src/core/objects/objectStore';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
+import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+function brief(versions: readonly FileVersion[]) {
+  return versions.map((v) => ({ kind: v.kind, point: v.point.id, path: v.path, hash: v.hash, lines: v.lines, renamedFrom: v.renamedFrom, previous: v.previous?.pointId }));
+}
+
+/** Counts the trees read through the store's object store from now on. */
+function countTreeReads(objects: ObjectStore): { readonly count: number } {
+  const counter = { count: 0 };
+  const read = objects.readTree.bind(objects);
+  objects.readTree = (hash: string) => {
+    counter.count++;
+    return read(hash);
+  };
+  return counter;
+}
+
+function recordingLogger(): Logger & { warnings: string[] } {
+  const warnings: string[] = [];
+  return { warnings, info: () => undefined, warn: (message: string) => warnings.push(message), error: () => undefined } as unknown as Logger & { warnings: string[] };
+}
+
+/** A store with points that edit, rename and delete files in a few folders; cleaned up once (which writes the index). */
+async function storeWithHistory(sb: Sandbox): Promise<void> {
+  const store = await openStore(sb);
+  const steps: Array<Record<string, string | null>> = [
+    { 'src/a.ts': 'a1\n', 'src/b.ts': 'b1\n', 'docs/readme.md': 'r1\n', 'lib/deep/c.ts': 'c1\n' },
+    { 'src/a.ts': 'a1\na2\n' },
+    { 'docs/readme.md': 'r2\n' },
+    { 'src/a.ts': null, 'lib/a.ts': 'a1\na2\n' },
+    { 'lib/a.ts': 'a1\na2\na3\n', 'lib/deep/c.ts': 'c2\n' },
+    { 'src/b.ts': null },
+    { 'lib/a.ts': 'a1\na2\n' },
+  ];
+  for (const [i, files] of steps.entries()) {
+    await writeFiles(sb.ws, files);
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', summary: `step ${i}` });
+  }
+  await store.recovery.cleanupRecoveryPoints();
+  await store.close();
+}
+
+/** The history of a path read from the trees alone (no change index). */
+async function fromTrees(store: RecoveryStore, workspacePath: string): Promise<FileVersion[]> {
+  const points = await store.recovery.listRecoveryPoints();
+  return (await fileHistory({ objects: await store.persistence.objects(), points, roots: store.persistence.workspaceRoots }, workspacePath)).versions;
+}
+
+describe('the change index', () => {
+  test('after a clean-up, a file history and the first point\'s changes read no tree for the points it holds, and say what the trees say', async () => {
+    const sb = await makeSandbox();
+    await storeWithHistory(sb);
+    const store = await openStore(sb);
+    const reads = countTreeReads(await store.persistence.objects());
+    const history = await readFileHistory(store, 'ws/lib/a.ts');
+    // only the oldest point is looked up in the trees, under each of the file's two names (root, folder, file's folder)
+    assert.ok(reads.count <= 6, `${reads.count} trees read`);
+    const points = await store.recovery.listRecoveryPoints();
+    const first = points[points.length - 1]!;
+    const before = reads.count;
+    const changes = await store.recovery.changedFiles(first.id);
+    assert.equal(reads.count, before, 'the first point\'s changes come from the index');
+    assert.deepEqual(changes, await diffTrees(await store.persistence.objects(), null, first.root));
+    assert.deepEqual(brief(history.versions), brief(await fromTrees(store, 'ws/lib/a.ts')));
+    assert.deepEqual(
+      history.versions.map((v) => [v.kind, v.path, v.renamedFrom]),
+      [
+        ['version', 'ws/lib/a.ts', undefined],
+        ['version', 'ws/lib/a.ts', undefined],
+        ['version', 'ws/lib/a.ts', 'ws/src/a.ts'],
+        ['version', 'ws/src/a.ts', undefined],
+        ['version', 'ws/src/a.ts', undefined],
+      ],
+    );
+    for (const p of ['ws/src/b.ts', 'ws/lib/deep/c.ts', 'ws/docs/readme.md']) assert.deepEqual(brief((await readFileHistory(store, p)).versions), brief(await fromTrees(store, p)), p);
+  });
+
+  for (const [damage, spoil] of [
+    ['a changed digit (the checksum no longer matches)', (text: string) => text.replace(/("hashes":"[0-9a-f]{10})([0-9a-f])/, (_m, head: string, digit: string) => head + (digit === '0' ? '1' : '0'))],
+    ['a torn end (a write cut short)', (text: string) => text.slice(0, Math.floor(text.length / 2))],
+    ['columns that do not match, under a checksum that does', (text: string) => resum(text.replace(/"sizes":"(\d+)/, '"sizes":"$1,7'))],
+    ['another version', (text: string) => text.replace('"schemaVersion":1', '"schemaVersion":99')],
+  ] as const) {
+    test(`an index with ${damage} is not trusted: listings stay true and it is written again`, async () => {
+      const sb = await makeSandbox();
+      await storeWithHistory(sb);
+      const file = path.join(sb.store, 'cache', 'change-index.json');
+      const good = await fs.readFile(file, 'utf8');
+      const spoilt = spoil(good);
+      assert.notEqual(spoilt, good);
+      await fs.writeFile(file, spoilt);
+      const logger = recordingLogger();
+      const store = await openStore(sb, { logger });
+      const reads = countTreeReads(await store.persistence.objects());
+      const history = await readFileHistory(store, 'ws/lib/a.ts');
+      assert.ok(reads.count > 6, `read from the trees: ${reads.count}`);
+      assert.match(logger.warnings.join('\n'), /change index .* is not used and will be rebuilt/);
+      assert.deepEqual(brief(history.versions), brief(await fromTrees(store, 'ws/lib/a.ts')));
+      const first = (await store.recovery.listRecoveryPoints()).at(-1)!;
+      assert.deepEqual(await store.recovery.changedFiles(first.id), await diffTrees(await store.persistence.objects(), null, first.root));
+      await store.close();
+
+      const again = await openStore(sb, { logger: recordingLogger() });
+      const readsAgain = countTreeReads(await again.persistence.objects());
+      assert.deepEqual(brief((await readFileHistory(again, 'ws/lib/a.ts')).versions), brief(history.versions));
+      assert.ok(readsAgain.count <= 6, `written again: ${readsAgain.count} trees read`);
+    });
+  }
+
+  test('kept true by a clean-up that removes points: their pairs are dropped, the new neighbours\' added, and listings match the trees', async () => {
+    const sb = await makeSandbox();
+    await storeWithHistory(sb);
+    let store = await openStore(sb);
+    const points = await store.recovery.listRecoveryPoints();
+    // the oldest and two in the middle (one of them the rename) go
+    await store.recovery.deletePoints([points[3]!.id, points[1]!.id, points[points.length - 1]!.id]);
+    await store.recovery.cleanupRecoveryPoints();
+    const index = await store.persistence.changeIndex();
+    assert.equal(index.size, points.length - 3, 'one pair per listed point');
+    await store.close();
+
+    store = await openStore(sb);
+    const left = await store.recovery.listRecoveryPoints();
+    const reads = countTreeReads(await store.persistence.objects());
+    for (const p of ['ws/lib/a.ts', 'ws/src/a.ts', 'ws/src/b.ts', 'ws/docs/readme.md']) {
+      assert.deepEqual(brief((await readFileHistory(store, p)).versions), brief(await fromTrees(store, p)), p);
+    }
+    const oldest = left.at(-1)!;
+    const before = reads.count;
+    assert.deepEqual(await store.recovery.changedFiles(oldest.id), await diffTrees(await store.persistence.objects(), null, oldest.root));
+    assert.ok(reads.count > before, 'the comparison above reads the trees');
+  });
+
+  test('a point made on the open store is recorded as it is made: its changes are read without a tree', async () => {
+    const sb = await makeSandbox();
+    await storeWithHistory(sb);
+    const store = await openStore(sb);
+    await readFileHistory(store, 'ws/lib/a.ts');
+    await writeFiles(sb.ws, { 'lib/a.ts': 'new\n' });
+    const made = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
+    const reads = countTreeReads(await store.persistence.objects());
+    const changes = await store.recovery.changedFiles(made.id);
+    assert.equal(reads.count, 0);
+    assert.deepEqual(changes.modified.map((c) => c.path), ['ws/lib/a.ts']);
+    assert.equal((await readFileHistory(store, 'ws/lib/a.ts')).versions[0]!.point.id, made.id);
+    assert.equal(reads.count, 0);
+  });
+});
+
+/** The document with its checksum made to match its (changed) body. */
+function resum(text: string): string {
+  const at = text.indexOf('"body":') + '"body":'.length;
+  const body = text.slice(at, -1);
+  return text.replace(/"checksum":"[0-9a-f]{64}"/, `"checksum":"${createHash('sha256').update(body).digest('hex')}"`);
+}
