@@ -4,6 +4,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
 import { pointIdTime, type PointSummary, type RecoveryStore, type TreeDiff } from '../../core';
 import { comparisonPatch, deletedFiles, fileVersionChange, fileVersionPatch, folderHistory, pointChange, pointChangePatch, type DeletedFile } from '../../core/history/pointChanges';
+import type { AutoCapture } from '../automatic/autoCapture';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
@@ -20,6 +21,8 @@ export interface PointChangeServices {
   readonly folders: WorkspaceFolders;
   readonly restore: RestoreFlow;
   readonly prompts: Prompts;
+  /** Its pending points are made before a folder's history is read, so a save still in the merge window is listed. */
+  readonly auto: Pick<AutoCapture, 'flush'>;
 }
 
 /** A comparison someone asked for: a point's own change (`to` is the point), two points, or a point and the current files. */
@@ -102,7 +105,10 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
   };
 
   const folderPointPick = async (folder: string, placeHolder: string) => {
-    const history = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Reading the folder\'s history' }, () => folderHistory(s.store, folder));
+    const history = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Reading the folder\'s history' }, async () => {
+      await s.auto.flush();
+      return folderHistory(s.store, folder);
+    });
     if (history.length === 0) throw new UserFacingError(`No recovery point changed anything in ${s.folders.display(folder) || folder}.`);
     const items = history.map((h) => ({ ...pointPickItem(h.point), description: `${formatRelativeTime(pointIdTime(h.point.id))}  ${formatChangeCounts({ added: h.diff.added.length, modified: h.diff.modified.length, deleted: h.diff.deleted.length })} in this folder`, change: h }));
     return (await s.prompts.pick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true }))?.change;

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RecoveryStore } from '../../core';
+import type { AutoCapture } from '../automatic/autoCapture';
 import { readSelectionHistory, type LineRange, type SelectionHistory, type SelectionVersion } from '../../core/history/selectionHistory';
 import type { Prompts } from '../prompts';
 import { versionTime } from '../views/fileHistoryProvider';
@@ -14,6 +15,8 @@ export interface SelectionHistoryServices {
   readonly store: RecoveryStore;
   readonly folders: WorkspaceFolders;
   readonly prompts: Prompts;
+  /** Its pending points are made before the history is read, so a save still in the merge window is listed. */
+  readonly auto: Pick<AutoCapture, 'flush'>;
 }
 
 /** The lines whose history was asked for: the editor's document, its version then, and the lines. */
@@ -98,9 +101,10 @@ export function selectionHistoryCommands(s: SelectionHistoryServices): Record<st
       if (!editor || !file) throw new UserFacingError('Select lines in an editor of a workspace file to see their history.');
       const request: SelectionRequest = { document: editor.document, documentVersion: editor.document.version, range: selectedLines(editor.selection) };
       const where = `${linesText(request.range)} of ${s.folders.display(file)}`;
-      const history = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Reading the history of ${where}` }, () =>
-        readSelectionHistory(s.store, file, editor.document.getText(), request.range),
-      );
+      const history = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Reading the history of ${where}` }, async () => {
+        await s.auto.flush();
+        return readSelectionHistory(s.store, file, editor.document.getText(), request.range);
+      });
       const opened: OpenedDiff[] = [];
       if (history.versions.length === 0) {
         void s.prompts.notify('information', `No recovery point holds ${where} as they are now: they are new since the newest point, or the file is not captured.`);

@@ -11,11 +11,14 @@ import {
   assertPromptsUsed,
   changedFileRows,
   createPoint,
+  editAndSave,
+  fileEventBarrier,
   fileNode,
   fixtureText,
   getApi,
   labelText,
   listPoints,
+  newPoints,
   pointNode,
   pointPath,
   readFile,
@@ -191,6 +194,19 @@ suite('what changed in a point', () => {
     await run('undoRestore');
     assert.equal(readFile('src/greeting.ts'), 'greeting changed again\n');
     assert.equal(readFile('src/lib/deep/new.ts'), 'export const n = 1;\n');
+  });
+
+  test('Show Folder History lists a save still in the merge window: its pending point is made first', async () => {
+    await setSetting('mergeWindowSeconds', 600);
+    await setSetting('mergeWindowMaxSeconds', 600);
+    const before = await listPoints(api);
+    await editAndSave('src/farewell.ts', 'export const b = 2;\n');
+    await fileEventBarrier();
+    assert.deepEqual(await newPoints(api, before), [], 'the save waits in the merge window');
+    api.prompts.answerNext({ cancel: true });
+    await run('showFolderHistory', vscode.Uri.file(wsFile('src')));
+    const offered = api.prompts.history.at(-1)!;
+    assert.equal(offered.choices[0], 'Saved farewell.ts', `the newest change to src/ is the save just made: ${offered.choices.join(' | ')}`);
   });
 
   test('Copy as Patch puts the point\'s change on the clipboard; Save as Patch\u2026 writes a two-point comparison to the chosen file', async () => {

@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { SelectionHistoryResult } from '../../../src/extension/commands/selectionHistoryCommands';
-import { activeDiff, assertPromptsUsed, editAndSave, fixtureText, getApi, openEditor, resetAll, run, settle, waitFor, writeFile, wsUri, type Api } from './helpers';
+import { activeDiff, assertPromptsUsed, editAndSave, fileEventBarrier, fixtureText, getApi, listPoints, newPoints, openEditor, resetAll, run, setSetting, settle, waitFor, writeFile, wsUri, type Api } from './helpers';
 
 const HEAD = 'export function greeting(name: string): string {\n';
 const line = (word: string) => `  return \`${word}, \${name}!\`;\n`;
@@ -68,6 +68,26 @@ suite('selection history', () => {
     assert.equal((await vscode.workspace.openTextDocument(oldest.left)).getText(), '');
     assert.equal((await vscode.workspace.openTextDocument(oldest.right)).getText(), fixtureText('src/greeting.ts').split('\n')[1]);
     assert.match(oldest.title, /\(added /);
+  });
+
+  test('a save still in the merge window is listed: its pending point is made before the history is read', async () => {
+    await setSetting('mergeWindowSeconds', 600);
+    await setSetting('mergeWindowMaxSeconds', 600);
+    await editAndSave('src/greeting.ts', V2);
+    await settle(api);
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', V2.replace(line('Hi'), line('Hey')));
+    await fileEventBarrier();
+    assert.deepEqual(await newPoints(api, before), [], 'the save waits in the merge window');
+    (await openEditor('src/greeting.ts')).selection = new vscode.Selection(1, 0, 1, 0);
+    api.prompts.answerNext({ cancel: true });
+    const result = await run<SelectionHistoryResult>('showSelectionHistory');
+    assert.deepEqual(
+      result.history.versions.map((v) => v.lines[0]),
+      [line('Hey').trimEnd(), line('Hi').trimEnd(), line('Hello').trimEnd()],
+      'the save just made is the newest version listed',
+    );
+    assert.equal((await newPoints(api, before)).length, 1, 'the pending point was made');
   });
 
   test('Restore These Lines replaces only the selected lines in the editor, one edit that Undo takes back; refused when the editor changed since the listing', async () => {
