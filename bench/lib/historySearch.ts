@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { RecoveryStore, searchHistory, type SearchOptions } from '../../src/core/index';
 import { Rng } from './random';
 
@@ -26,6 +27,8 @@ export interface SearchBenchResult {
   readonly regexTotal: number[];
   /** CPU time (user + system) of each plain-text search: what it costs on one core whatever else the machine runs. */
   readonly cpu: number[];
+  /** The longest the event loop was held during each plain-text search, ms (what an editor on the same thread would wait). */
+  readonly longestSlice: number[];
   readonly hits: number;
   /** Highest resident memory seen during the searches, MB, and at the start. */
   readonly rssStartMB: number;
@@ -73,6 +76,7 @@ export async function benchHistorySearch(tmp: string, options: { megabytes: numb
   const total: number[] = [];
   const regexTotal: number[] = [];
   const cpu: number[] = [];
+  const longestSlice: number[] = [];
   let versions = 0;
   let bytes = 0;
   let hits = 0;
@@ -81,6 +85,8 @@ export async function benchHistorySearch(tmp: string, options: { megabytes: numb
   const run = async (pattern: string, searchOptions: SearchOptions) => {
     const started = performance.now();
     const cpuBefore = process.cpuUsage();
+    const delay = monitorEventLoopDelay({ resolution: 1 });
+    delay.enable();
     let firstAt: number | undefined;
     let count = 0;
     for await (const _hit of searchHistory(store, pattern, {
@@ -95,13 +101,15 @@ export async function benchHistorySearch(tmp: string, options: { megabytes: numb
       count++;
     }
     const used = process.cpuUsage(cpuBefore);
-    return { firstMs: firstAt ?? NaN, totalMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, count };
+    delay.disable();
+    return { firstMs: firstAt ?? NaN, totalMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, count, longestSliceMs: delay.max / 1e6 };
   };
   for (let r = 0; r < options.rounds; r++) {
     const plain = await run(NEEDLE.toLowerCase(), {});
     first.push(plain.firstMs);
     total.push(plain.totalMs);
     cpu.push(plain.cpuMs);
+    longestSlice.push(plain.longestSliceMs);
     hits = plain.count;
     regexTotal.push((await run(`${NEEDLE}\\b|quokka\\d{3}`, { regex: true, caseSensitive: true })).totalMs);
   }
@@ -110,5 +118,5 @@ export async function benchHistorySearch(tmp: string, options: { megabytes: numb
     fs.rmSync(ws, { recursive: true, force: true });
     fs.rmSync(storeDir, { recursive: true, force: true });
   }
-  return { versions, megabytes: bytes / 1024 / 1024, points: options.generations, first, total, regexTotal, cpu, hits, rssStartMB, rssPeakMB: rssPeak };
+  return { versions, megabytes: bytes / 1024 / 1024, points: options.generations, first, total, regexTotal, cpu, longestSlice, hits, rssStartMB, rssPeakMB: rssPeak };
 }
