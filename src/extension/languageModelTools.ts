@@ -100,7 +100,7 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
         const paths = input.paths ? agentPointPaths(s.store, input.paths) : undefined;
         const result = await s.restore.run({ point, paths });
         if (!result) return ['Nothing was restored: the files already match the point, or the person cancelled.', { restored: null }];
-        const report = agentRestoreReport(result);
+        const report = agentRestoreReport(s.store.persistence.workspaceRoots, result);
         return [describeRestore(report, false, AGENT_TOOLS.undoRestore.lmName), report];
       },
     },
@@ -120,7 +120,7 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
       invoke: async () => {
         const result = await s.restore.undoLast();
         if (!result) return ['Nothing was undone: the files already match the safety point, or the person cancelled.', { restored: null }];
-        const report = agentRestoreReport(result);
+        const report = agentRestoreReport(s.store.persistence.workspaceRoots, result);
         return [describeRestore(report, true, AGENT_TOOLS.undoRestore.lmName), report];
       },
     },

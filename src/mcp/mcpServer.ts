@@ -55,11 +55,11 @@ export function createMcpServer(store: RecoveryStore, logger: Logger): McpServer
   register(server, logger, AGENT_TOOLS.restorePoint, async (input) => {
     const point = await findPoint(store, input.point);
     const paths = input.paths ? agentPointPaths(store, input.paths) : undefined;
-    const report = agentRestoreReport(await store.recovery.restore(point.id, { paths }));
+    const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.restore(point.id, { paths }));
     return [describeRestore(report, false, undoName), report];
   });
   register(server, logger, AGENT_TOOLS.undoRestore, async () => {
-    const report = agentRestoreReport(await store.recovery.undoLastRestore());
+    const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.undoLastRestore());
     return [describeRestore(report, true, undoName), report];
   });
   return server;

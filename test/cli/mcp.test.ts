@@ -134,25 +134,28 @@ describe('recovery-points mcp', () => {
       assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { actor: 'claude' })).points.length, 0);
 
       const changes = await ok(client, 'show_changes', { point: second.id });
-      assert.deepEqual(changes, { point: second.id, against: first.id, added: ['ws/new.txt'], modified: ['ws/a.txt'], deleted: ['ws/b.txt'] });
+      assert.deepEqual(changes, { point: second.id, against: first.id, added: ['new.txt'], modified: ['a.txt'], deleted: ['b.txt'] });
+      const passedBack = await ok<{ paths: string[]; overwrite: string[]; create: string[] }>(client, 'preview_restore', { point: first.id, paths: [...(changes.modified as string[]), ...(changes.deleted as string[])] });
+      assert.deepEqual([passedBack.paths, passedBack.overwrite, passedBack.create], [['a.txt', 'b.txt'], ['a.txt'], ['b.txt']], 'the paths a tool returns are taken back as they are');
+      assert.equal((await ok<{ path: string }>(client, 'file_history', { path: (changes.modified as string[])[0]! })).path, 'a.txt');
       const between = await ok(client, 'show_changes', { point: first.id, against: 'latest' });
-      assert.deepEqual(between, { point: first.id, against: second.id, added: ['ws/b.txt'], modified: ['ws/a.txt'], deleted: ['ws/new.txt'] });
+      assert.deepEqual(between, { point: first.id, against: second.id, added: ['b.txt'], modified: ['a.txt'], deleted: ['new.txt'] });
       const vsNow = await ok(client, 'show_changes', { point: second.id.slice(0, 22), against: 'current' });
-      assert.deepEqual(vsNow, { point: second.id, against: 'current', added: [], modified: ['ws/src/c.ts'], deleted: [] });
+      assert.deepEqual(vsNow, { point: second.id, against: 'current', added: [], modified: ['src/c.ts'], deleted: [] });
 
       const preview = await call(client, 'preview_restore', { point: first.id });
-      assert.deepEqual(preview.data, { point: first.id, paths: null, create: ['ws/b.txt'], overwrite: ['ws/a.txt', 'ws/src/c.ts'], delete: ['ws/new.txt'] });
+      assert.deepEqual(preview.data, { point: first.id, paths: null, create: ['b.txt'], overwrite: ['a.txt', 'src/c.ts'], delete: ['new.txt'] });
       assert.match(preview.sentence, /create 1, overwrite 2 and delete 1 files.*undone/);
-      assert.deepEqual((await ok(client, 'preview_restore', { point: first.id, paths: ['src'] })).overwrite, ['ws/src/c.ts'], 'a folder');
-      assert.deepEqual(await ok(client, 'preview_restore', { point: first.id, paths: ['a.txt', 'b.txt'] }), { point: first.id, paths: ['ws/a.txt', 'ws/b.txt'], create: ['ws/b.txt'], overwrite: ['ws/a.txt'], delete: [] });
+      assert.deepEqual((await ok(client, 'preview_restore', { point: first.id, paths: ['src'] })).overwrite, ['src/c.ts'], 'a folder');
+      assert.deepEqual(await ok(client, 'preview_restore', { point: first.id, paths: ['a.txt', 'b.txt'] }), { point: first.id, paths: ['a.txt', 'b.txt'], create: ['b.txt'], overwrite: ['a.txt'], delete: [] });
       assert.deepEqual(await workspaceBytes(sb), edited, 'previews change nothing');
 
       const restored = await call<{ safetyPointId: string; written: string[]; removed: string[] }>(client, 'restore_point', { point: first.id });
       assert.equal(restored.isError, false, restored.sentence);
       assert.match(restored.data.safetyPointId, ID);
       assert.match(restored.sentence, /undo_restore/);
-      assert.deepEqual([...restored.data.written].sort(), ['ws/a.txt', 'ws/b.txt', 'ws/src/c.ts']);
-      assert.deepEqual(restored.data.removed, ['ws/new.txt']);
+      assert.deepEqual([...restored.data.written].sort(), ['a.txt', 'b.txt', 'src/c.ts']);
+      assert.deepEqual(restored.data.removed, ['new.txt']);
       const afterRestore = await workspaceBytes(sb);
       assert.deepEqual({ ...afterRestore, 'build/out.js': before['build/out.js'] }, before, 'the workspace is as the point captured it');
       assert.equal(afterRestore['build/out.js'], edited['build/out.js'], 'the ignored file was not touched');
@@ -234,14 +237,14 @@ describe('recovery-points mcp', () => {
 
       const history = await call<{ path: string; total: number; versions: VersionJson[] }>(client, 'file_history', { path: 'a.txt' });
       assert.equal(history.isError, false, history.sentence);
-      assert.equal(history.data.path, 'ws/a.txt');
+      assert.equal(history.data.path, 'a.txt');
       assert.deepEqual(history.data.versions.map((v) => [v.pointId, v.label, v.added, v.removed, v.current]), [
         [three.id, 'three', 1, 2, true],
         [two.id, 'two', 1, 0, false],
         [one.id, 'one', 1, 0, false],
       ]);
       assert.match(history.data.versions[0]!.actor, /^mcp:/);
-      assert.match(history.sentence, /3 history entries for ws\/a\.txt.*version of point/);
+      assert.match(history.sentence, /3 history entries for a\.txt.*version of point/);
       const limited = await ok<{ total: number; versions: VersionJson[] }>(client, 'file_history', { path: 'a.txt', limit: 2 });
       assert.deepEqual([limited.total, limited.versions.map((v) => v.pointId)], [3, [three.id, two.id]]);
 
@@ -252,7 +255,7 @@ describe('recovery-points mcp', () => {
 
       const found = await call<{ hits: Array<{ places: Array<{ path: string; firstPointId: string; lastPointId: string }>; lines: Array<{ line: number; text: string }> }>; stopped: string | null }>(client, 'search_history', { pattern: 'secret = \\d+', regex: true });
       assert.equal(found.isError, false, found.sentence);
-      assert.deepEqual(found.data.hits.map((h) => [h.places.map((p) => [p.path, p.firstPointId, p.lastPointId]), h.lines]), [[[['ws/a.txt', two.id, two.id]], [{ line: 2, text: 'secret = 42' }]]]);
+      assert.deepEqual(found.data.hits.map((h) => [h.places.map((p) => [p.path, p.firstPointId, p.lastPointId]), h.lines]), [[[['a.txt', two.id, two.id]], [{ line: 2, text: 'secret = 42' }]]]);
       assert.equal(found.data.stopped, null);
       assert.match(found.sentence, /^1 version match/);
       assert.equal((await ok<{ hits: unknown[] }>(client, 'search_history', { pattern: 'SECRET' })).hits.length, 1, 'case ignored by default');
@@ -270,13 +273,13 @@ describe('recovery-points mcp', () => {
       const renamedFiles = await workspaceBytes(sb);
       const renamed = await ok<{ versions: VersionJson[] }>(client, 'file_history', { path: 'docs/renamed.txt' });
       assert.deepEqual(renamed.versions.map((v) => [v.pointId, v.path, v.renamedFrom]), [
-        [four.id, 'ws/docs/renamed.txt', 'ws/a.txt'],
-        [three.id, 'ws/a.txt', null],
-        [two.id, 'ws/a.txt', null],
-        [one.id, 'ws/a.txt', null],
+        [four.id, 'docs/renamed.txt', 'a.txt'],
+        [three.id, 'a.txt', null],
+        [two.id, 'a.txt', null],
+        [one.id, 'a.txt', null],
       ]);
       const old = await ok<{ text: string; path: string; pointId: string }>(client, 'read_file_version', { path: 'docs/renamed.txt', version: history.data.versions[1]!.hash });
-      assert.deepEqual([old.text, old.path, old.pointId], ['a1\nsecret = 42\n', 'ws/a.txt', two.id]);
+      assert.deepEqual([old.text, old.path, old.pointId], ['a1\nsecret = 42\n', 'a.txt', two.id]);
       assert.deepEqual(await workspaceBytes(sb), renamedFiles, 'reading and searching change no file');
       assert.doesNotMatch(stderr(), /error/i, stderr());
     } finally {

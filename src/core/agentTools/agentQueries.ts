@@ -2,9 +2,9 @@ import { diffTrees, type TreeDiff } from '../capture';
 import { StateError } from '../errors';
 import { pointIdTime } from '../ids';
 import type { RestoreResult } from '../recovery/recoveryManager';
-import { isUnder, toPointPath } from '../recovery/workspacePaths';
+import { absolutePath, isUnder, toPointPath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
-import type { PointSummary } from '../schemas';
+import type { PointSummary, WorkspaceRoot } from '../schemas';
 import type { ListPointsInput, RestoreInput, ShowChangesInput } from './toolInputs';
 
 /** A point as an agent sees it. */
@@ -61,6 +61,18 @@ export function agentPointPaths(store: RecoveryStore, inputs: readonly string[])
   });
 }
 
+/**
+ * A point path (`root/rel`) as agents give paths: relative to the first workspace folder, absolute in
+ * another one, so that every path a tool returns can be passed back to a tool as it is. A path under a
+ * folder the workspace no longer has stays a point path.
+ */
+export function agentPath(roots: readonly WorkspaceRoot[], pointPath: string): string {
+  const first = roots[0]?.name;
+  if (first !== undefined && pointPath.startsWith(`${first}/`)) return pointPath.slice(first.length + 1);
+  if (pointPath === first) return '.';
+  return absolutePath(roots, pointPath) ?? pointPath;
+}
+
 /** Points newest first, filtered as the input says. */
 export async function listAgentPoints(store: RecoveryStore, input: ListPointsInput, now = Date.now()): Promise<AgentPoint[]> {
   const since = input.since === undefined ? undefined : parseAgentTime(input.since, 'since', now);
@@ -107,7 +119,7 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
     against = other.id;
     diff = await diffTrees(await store.persistence.objects(), other.root, point.root);
   }
-  return { point: point.id, against, ...pathsOf(diff) };
+  return { point: point.id, against, ...pathsOf(store.persistence.workspaceRoots, diff) };
 }
 
 export interface AgentPreview {
@@ -127,7 +139,8 @@ export async function agentPreview(store: RecoveryStore, input: RestoreInput, ch
   const point = await findPoint(store, input.point);
   const paths = input.paths ? agentPointPaths(store, input.paths) : undefined;
   const plan = await store.recovery.previewRestore(point.id, paths, { changedPaths });
-  return { point: point.id, paths: paths ?? null, create: plan.add.map((c) => c.path), overwrite: plan.modify.map((c) => c.path), delete: plan.remove.map((c) => c.path) };
+  const shown = (list: ReadonlyArray<{ path: string }>) => list.map((c) => agentPath(store.persistence.workspaceRoots, c.path));
+  return { point: point.id, paths: paths ? paths.map((p) => agentPath(store.persistence.workspaceRoots, p)) : null, create: shown(plan.add), overwrite: shown(plan.modify), delete: shown(plan.remove) };
 }
 
 export function describePreview(preview: AgentPreview): string {
@@ -146,14 +159,14 @@ export interface AgentRestoreReport {
   readonly skipped: Array<{ path: string; reason: string }>;
 }
 
-export function agentRestoreReport(result: RestoreResult): AgentRestoreReport {
+export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: RestoreResult): AgentRestoreReport {
   return {
     restored: result.point.id,
     safetyPointId: result.safetyPointId,
     restoredPointId: result.restoredPointId ?? null,
-    written: result.outcome.written,
-    removed: result.outcome.removed,
-    skipped: result.outcome.skipped,
+    written: result.outcome.written.map((p) => agentPath(roots, p)),
+    removed: result.outcome.removed.map((p) => agentPath(roots, p)),
+    skipped: result.outcome.skipped.map((s) => ({ ...s, path: agentPath(roots, s.path) })),
   };
 }
 
@@ -165,8 +178,9 @@ export function describeRestore(report: AgentRestoreReport, isUndo: boolean, und
     : `Restored point ${report.restored}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were before; ${undoTool} puts them back.`;
 }
 
-function pathsOf(diff: TreeDiff): { added: string[]; modified: string[]; deleted: string[] } {
-  return { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
+function pathsOf(roots: readonly WorkspaceRoot[], diff: TreeDiff): { added: string[]; modified: string[]; deleted: string[] } {
+  const shown = (list: ReadonlyArray<{ path: string }>) => list.map((c) => agentPath(roots, c.path));
+  return { added: shown(diff.added), modified: shown(diff.modified), deleted: shown(diff.deleted) };
 }
 
 function changedPaths(diff: TreeDiff): string[] {

@@ -6,7 +6,7 @@ import { isBinaryContent, SearchPattern } from '../history/searchPattern';
 import type { VersionSpan } from '../history/versionPlaces';
 import { readVersionContent } from '../history/versionContent';
 import type { RecoveryStore } from '../recoveryStore';
-import { agentPointPaths, findPoint } from './agentQueries';
+import { agentPath, agentPointPaths, findPoint } from './agentQueries';
 import type { FileHistoryInput, ReadFileVersionInput, SearchHistoryInput } from './toolInputs';
 
 /** One entry of a file's history as an agent (and `recovery-points log --json`) sees it. */
@@ -23,7 +23,7 @@ export interface FileVersionJson {
   /** The newest point of the run of points that kept this version, and how many points that run holds. */
   readonly lastPointId: string;
   readonly pointCount: number;
-  /** In the workspace's folder names (`folder/src/app.ts`). */
+  /** In the workspace's folder names (`folder/src/app.ts`); agents get it as they give paths (`src/app.ts`, see `agentPath`). */
   readonly path: string;
   /** The content's hash (what read_file_version takes as `version`); `null` for a deletion. */
   readonly hash: string | null;
@@ -79,7 +79,12 @@ export async function agentFileHistory(store: RecoveryStore, input: FileHistoryI
   const path = agentPointPaths(store, [input.path])[0]!;
   const history = await readFileHistory(store, path);
   if (history.versions.length === 0) throw StateError.invalidState(`No recovery point holds ${input.path} (as ${path}); searching history may find it under another name.`);
-  return { path, versions: history.versions.slice(0, input.limit).map(fileVersionJson), total: history.versions.length, existsNow: history.currentHash !== null };
+  const roots = store.persistence.workspaceRoots;
+  const versions = history.versions.slice(0, input.limit).map((v) => {
+    const json = fileVersionJson(v);
+    return { ...json, path: agentPath(roots, json.path), renamedFrom: json.renamedFrom === null ? null : agentPath(roots, json.renamedFrom) };
+  });
+  return { path: agentPath(roots, path), versions, total: history.versions.length, existsNow: history.currentHash !== null };
 }
 
 export function describeFileHistory(history: AgentFileHistory): string {
@@ -137,7 +142,7 @@ export async function agentReadFileVersion(store: RecoveryStore, input: ReadFile
     shown = bytes.subarray(0, lastBreak >= 0 ? lastBreak + 1 : utf8Boundary(bytes, input.maxBytes));
   }
   return {
-    path: pointPath,
+    path: agentPath(store.persistence.workspaceRoots, pointPath),
     pointId,
     hash: version.hash,
     size: bytes.length,
@@ -189,12 +194,13 @@ export async function agentSearchHistory(store: RecoveryStore, input: SearchHist
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeLimitMs);
   const hits: AgentSearchHit[] = [];
+  const roots = store.persistence.workspaceRoots;
   let progress: SearchProgress | undefined;
   let stopped: AgentSearch['stopped'] = null;
   try {
     const search = searchHistory(store, input.pattern, { ...options, paths: input.paths, maxLinesPerVersion: input.linesPerVersion, signal: controller.signal, onProgress: (p) => (progress = p) });
     for await (const hit of search) {
-      hits.push({ hash: hit.hash, size: hit.size, places: hit.spans, lines: hit.lines.map((l) => ({ line: l.line, text: l.preview })), moreLines: hit.moreLines });
+      hits.push({ hash: hit.hash, size: hit.size, places: hit.spans.map((span) => ({ ...span, path: agentPath(roots, span.path) })), lines: hit.lines.map((l) => ({ line: l.line, text: l.preview })), moreLines: hit.moreLines });
       if (hits.length >= input.limit) {
         stopped = 'limit';
         break;

@@ -70,6 +70,8 @@ suite('language-model tools', () => {
 
     const restored = await invoke<{ safetyPointId: string; written: string[]; removed: string[] }>('recoveryPoints_restorePoint', { point: created.data.point.id });
     assert.match(restored.sentence, /recoveryPoints_undoRestore puts them back/);
+    assert.deepEqual([...restored.data.written].sort(), ['src/farewell.ts', 'src/greeting.ts']);
+    assert.deepEqual(restored.data.removed, ['src/added.ts']);
     assert.equal(readFile('src/greeting.ts'), fixtureText('src/greeting.ts'));
     assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'), 'a deleted file comes back');
     assert.equal(fs.existsSync(wsFile('src/added.ts')), false, 'a file the point did not have is deleted');
@@ -100,7 +102,7 @@ suite('language-model tools', () => {
     await settle(api);
 
     const history = await invoke<{ path: string; versions: Array<{ pointId: string; hash: string; current: boolean; added: number; removed: number }> }>('recoveryPoints_fileHistory', { path: 'src/greeting.ts' });
-    assert.equal(history.data.path, pointPath('src/greeting.ts'));
+    assert.equal(history.data.path, 'src/greeting.ts', 'as the agent gives paths, so it can pass it back');
     const [newest, ...older] = history.data.versions;
     assert.ok(newest?.current, 'the newest version is the file on disk');
     assert.deepEqual([newest.added, newest.removed], [1, fixtureText('src/greeting.ts').split('\n').filter(Boolean).length]);
@@ -109,11 +111,11 @@ suite('language-model tools', () => {
 
     const read = await invoke<{ text: string; truncated: boolean }>('recoveryPoints_readFileVersion', { path: 'src/greeting.ts', version: original.hash });
     assert.deepEqual([read.data.text, read.data.truncated], [fixtureText('src/greeting.ts'), false]);
-    const atPoint = await invoke<{ text: string }>('recoveryPoints_readFileVersion', { path: 'src/greeting.ts', point: created.data.point.id });
+    const atPoint = await invoke<{ text: string }>('recoveryPoints_readFileVersion', { path: history.data.path, point: created.data.point.id });
     assert.equal(atPoint.data.text, fixtureText('src/greeting.ts'));
 
     const found = await invoke<{ hits: Array<{ places: Array<{ path: string }>; lines: Array<{ line: number; text: string }> }> }>('recoveryPoints_searchHistory', { pattern: 'changed BY the agent' });
-    assert.deepEqual(found.data.hits.map((h) => [h.places[0]?.path, h.lines]), [[pointPath('src/greeting.ts'), [{ line: 1, text: 'export const greeting = "changed by the agent";' }]]]);
+    assert.deepEqual(found.data.hits.map((h) => [h.places[0]?.path, h.lines]), [['src/greeting.ts', [{ line: 1, text: 'export const greeting = "changed by the agent";' }]]]);
     await assert.rejects(Promise.resolve(vscode.lm.invokeTool('recoveryPoints_searchHistory', { input: { pattern: 'a(b', regex: true }, toolInvocationToken: undefined })), /is not a valid regular expression/);
     assert.equal(readFile('src/greeting.ts'), 'export const greeting = "changed by the agent";\n', 'reading changes nothing');
   });
