@@ -52,6 +52,9 @@ suite('what changed in a point', () => {
   /** A point (made by hand, automatic points off) that modifies greeting.ts, adds lib/deep/new.ts and deletes farewell.ts. */
   async function changedPoint(): Promise<PointSummary> {
     await setSetting('automatic.enabled', false);
+    // a point the reset's own writes left waiting (their file events can come late under load) is made
+    // now, not by the create command's flush after the writes below, where it would take them
+    await settle(api);
     writeFile('src/greeting.ts', 'export const greeting = "changed";\n');
     writeFile('src/lib/deep/new.ts', 'export const n = 1;\n');
     fs.rmSync(wsFile('src/farewell.ts'));
