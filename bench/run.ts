@@ -17,7 +17,9 @@
  * --long-history N (only the long-history rows: a store grown to N points on the largest --sizes workspace
  *   (2,000 points on 50,000 files for issue #14's target), then open, list, heap and a one-file point; printed),
  * --memory-only (only the memory of a first point of the largest --sizes workspace, ours and git's, with
- *   what stays after a forced collection once the point is made and after the clean-up that follows; printed).
+ *   what stays after a forced collection once the point is made and after the clean-up that follows; printed),
+ * --restore-only (only "Restore a point 100 files away" on the largest --sizes workspace, wall and CPU time,
+ *   --rounds rounds; printed), --against COMMIT (with --restore-only: also the core of that commit, taking turns).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -38,6 +40,7 @@ import { benchFileHistory } from './lib/fileHistoryBench';
 import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatCount, type Workspace } from './lib/workspace';
 import { MARK_END, MARK_START } from './lib/markers';
 import { createMedia } from './lib/mediaWorkspace';
+import { restoreOnly, type RestoreSample } from './lib/restoreOnly';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -64,6 +67,10 @@ interface Options {
   longHistory: number;
   /** `--memory-only`: only the memory rows of a first point. */
   memoryOnly: boolean;
+  /** `--restore-only`: only the rows of a restore 100 files away. */
+  restoreOnly: boolean;
+  /** `--against COMMIT`: the restore-only rows also for the core of that commit. */
+  against: string | undefined;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -86,6 +93,8 @@ function parseArgs(argv: string[]): Options {
     searchOnly: false,
     longHistory: 0,
     memoryOnly: false,
+    restoreOnly: false,
+    against: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -162,6 +171,12 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--memory-only':
         opts.memoryOnly = true;
+        break;
+      case '--restore-only':
+        opts.restoreOnly = true;
+        break;
+      case '--against':
+        opts.against = value();
         break;
       case '--help':
       case '-h':
@@ -767,6 +782,22 @@ async function memoryRows(tmp: string, opts: Options): Promise<void> {
   addMemoryRows(ws, peak.ours, settled);
 }
 
+async function restoreOnlyRows(tmp: string, opts: Options): Promise<void> {
+  const files = opts.sizes[opts.sizes.length - 1]!;
+  const r = await restoreOnly({ tmp, files, seed: opts.seed, rounds: opts.rounds, against: opts.against, repo: ROOT, log });
+  const wall = (samples: readonly RestoreSample[]) => samples.map((x) => x.ms);
+  const cpu = (samples: readonly RestoreSample[]) => samples.map((x) => x.cpuMs);
+  const modes = `safety point in hint mode over the edited and planned paths (${r.safetyModes.hint} of ${r.safetyModes.hint + r.safetyModes.full} in hint mode)`;
+  addRow(r.ws, 'restore', 'Restore a point 100 files away', 'ms', wall(r.ours), r.git, 'reset --hard <commit>', `ours: ${modes}; this code and git bundled/run in the same rounds`);
+  addRow(r.ws, 'restore-cpu', '…ours: CPU time (main thread and thread pool)', 'ms', cpu(r.ours), r.git, 'reset --hard <commit> (wall)', 'process.cpuUsage() around the restore');
+  if (opts.against) {
+    const at = opts.against.slice(0, 12);
+    addRow(r.ws, 'restore-old', `…the same with the core at ${at}`, 'ms', wall(r.old), r.git, 'reset --hard <commit>', 'on a third copy of the workspace, in the same rounds');
+    addRow(r.ws, 'restore-vs-old', '…this code against that commit, wall', 'ms', wall(r.ours), wall(r.old), `ours at ${at}`, 'ratio: this code / that commit');
+    addRow(r.ws, 'restore-vs-old-cpu', '…this code against that commit, CPU', 'ms', cpu(r.ours), cpu(r.old), `ours at ${at}`, 'ratio: this code / that commit');
+  }
+}
+
 // ── search over the history ───────────────────────────────────────────────
 
 async function searchRows(tmp: string, opts: Options): Promise<void> {
@@ -1205,8 +1236,9 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
   childBundle = await buildChild(tmp);
   const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
-  if (opts.searchOnly || opts.longHistory > 0 || opts.memoryOnly) {
+  if (opts.searchOnly || opts.longHistory > 0 || opts.memoryOnly || opts.restoreOnly) {
     try {
+      if (opts.restoreOnly) await restoreOnlyRows(tmp, opts);
       if (opts.memoryOnly) await memoryRows(tmp, opts);
       if (opts.searchOnly) await searchRows(tmp, opts);
       if (opts.longHistory > 0) await longHistoryRows(tmp, opts);

@@ -393,6 +393,26 @@ describe('ObjectStore writes and repacks', () => {
     assert.deepEqual(await store.readTree(hash), tree);
   });
 
+  test('the trees a batch wrote are read from memory after its commit (a restore plans against the point it just made)', async () => {
+    const { store, storeDir } = await openObjects();
+    const batch = store.beginBatch();
+    const tree = makeTree([['a.txt', 'f', hashObject('blob', Buffer.from('a')), 1, 0o644]]);
+    const hash = await batch.putTree(tree);
+    await batch.commit();
+    // the pack's bytes gone: a read of the tree from disk would fail
+    for (const pack of await packFiles(storeDir)) await fs.truncate(pack, 0);
+    assert.equal(await store.readTree(hash), tree);
+  });
+
+  test('the trees found complete are forgotten when a pack is dropped', async () => {
+    const { store } = await openObjects();
+    const [a, b] = await putBlobs(store, [Buffer.from('live a'), Buffer.from('dead b')]);
+    store.completeTrees.add('some tree');
+    await store.removeUnreferenced(new Set([a!]));
+    assert.equal(store.has(b!), false);
+    assert.equal(store.completeTrees.size, 0);
+  });
+
   test('packsToRoll merges the small packs that break a geometric progression of sizes', () => {
     const packs = (sizes: number[]) => sizes.map((size, i) => ({ name: `p${i}`, size }));
     assert.deepEqual(packsToRoll(packs([1000, 300, 100, 1])), [], 'already geometric');

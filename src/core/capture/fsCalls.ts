@@ -146,6 +146,33 @@ export async function readWholeFile(file: string, maxSize: number, reserve?: (si
 
 /** Files up to this size are read with synchronous calls (when those are on); larger ones through the thread pool. */
 export const SYNC_READ_BYTES = 256 * 1024;
+
+/**
+ * `readWholeFile` with synchronous calls, for a file of at most `SYNC_READ_BYTES`; `undefined` when
+ * it is larger (read it with `readWholeFile`).
+ */
+export function readSmallFileSync(file: string, maxSize: number, real?: string): WholeFile | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile()) return { kind: 'not-a-file' };
+    if (movedFrom(fd, real)) return { kind: 'moved' };
+    if (stats.size > maxSize) return { kind: 'too-large', size: stats.size };
+    if (stats.size > SYNC_READ_BYTES) return undefined;
+    const readAt = Date.now();
+    const buffer = Buffer.allocUnsafe(stats.size);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const bytesRead = fs.readSync(fd, buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return { kind: 'read', content: filled === buffer.length ? buffer : buffer.subarray(0, filled), stat: stats, readAt };
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
 /** Main-thread time a capture spends at most before it lets the event loop run (between two folders or files). */
 const SLICE_MS = 8;
 /** A synchronous call slower than this is slow; a slice of mostly slow calls means a slow file system (network, cold disk). */
@@ -220,25 +247,9 @@ export class SyncFs {
    */
   readSmallFile(file: string, maxSize: number, real?: string): WholeFile | undefined {
     const start = this.now();
-    let fd: number | undefined;
     try {
-      fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
-      const stats = fs.fstatSync(fd);
-      if (!stats.isFile()) return { kind: 'not-a-file' };
-      if (movedFrom(fd, real)) return { kind: 'moved' };
-      if (stats.size > maxSize) return { kind: 'too-large', size: stats.size };
-      if (stats.size > SYNC_READ_BYTES) return undefined;
-      const readAt = Date.now();
-      const buffer = Buffer.allocUnsafe(stats.size);
-      let filled = 0;
-      while (filled < buffer.length) {
-        const bytesRead = fs.readSync(fd, buffer, filled, buffer.length - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return { kind: 'read', content: filled === buffer.length ? buffer : buffer.subarray(0, filled), stat: stats, readAt };
+      return readSmallFileSync(file, maxSize, real);
     } finally {
-      if (fd !== undefined) fs.closeSync(fd);
       this.took(start);
     }
   }

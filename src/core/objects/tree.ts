@@ -36,13 +36,22 @@ export function decodeTree(bytes: Uint8Array, hash: string): TreeObject {
   if (!parsed.success) {
     throw StateError.snapshotLoad(`Folder object ${hash} is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`, parsed.error);
   }
-  const entries = parsed.data.e;
+  const problem = namesProblem(parsed.data);
+  if (problem) throw StateError.snapshotLoad(`Folder object ${hash} holds ${problem}.`);
+  return parsed.data;
+}
+
+/** Whether every name of the tree is safe, and the names are sorted and distinct (what `decodeTree` checks besides the shape). */
+export function hasSafeNames(tree: TreeObject): boolean {
+  return namesProblem(tree) === undefined;
+}
+
+function namesProblem(tree: TreeObject): string | undefined {
+  const entries = tree.e;
   for (let i = 0; i < entries.length; i++) {
     const name = entries[i]![0];
-    if (!isSafeName(name)) throw StateError.snapshotLoad(`Folder object ${hash} holds an unsafe name ${JSON.stringify(name)}.`);
-    if (i > 0 && !(entries[i - 1]![0] < name)) {
-      throw StateError.snapshotLoad(`Folder object ${hash} holds duplicate or unsorted names near ${JSON.stringify(name)}.`);
-    }
+    if (!isSafeName(name)) return `an unsafe name ${JSON.stringify(name)}`;
+    if (i > 0 && !(entries[i - 1]![0] < name)) return `duplicate or unsorted names near ${JSON.stringify(name)}`;
   }
-  return parsed.data;
+  return undefined;
 }

@@ -34,10 +34,12 @@ export async function collectReachable(
 /**
  * Like `collectReachable` for one root, but reports missing or damaged objects instead of throwing.
  * `known` remembers, per tree, the problems of everything below it, so trees shared by many points are
- * read once and yet every point that shares a broken one is reported.
+ * read once and yet every point that shares a broken one is reported. `complete` (the store's
+ * `completeTrees`) skips trees found complete before, and learns the ones found complete now.
  */
-export async function findMissing(objects: ObjectReader, root: string, known: Map<string, string[]>): Promise<string[]> {
+export async function findMissing(objects: ObjectReader, root: string, known: Map<string, string[]>, complete?: Set<string>): Promise<string[]> {
   const visit = async (hash: string): Promise<string[]> => {
+    if (complete?.has(hash)) return [];
     const seen = known.get(hash);
     if (seen) return seen;
     const problems: string[] = [];
@@ -51,6 +53,7 @@ export async function findMissing(objects: ObjectReader, root: string, known: Ma
       problems.push(error instanceof Error ? error.message : String(error));
     }
     known.set(hash, problems);
+    if (problems.length === 0) complete?.add(hash);
     return problems;
   };
   return visit(root);

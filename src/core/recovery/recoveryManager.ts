@@ -153,7 +153,7 @@ export class RecoveryManager {
         // `null`: an undo of a point no longer listed
         const undoOf = options.undoOf === undefined ? undefined : ((await this.persistence.listSnapshots()).find((p) => p.id === options.undoOf) ?? null);
         const { objects, cache } = await this.persistence.open();
-        const missing = await findMissing(objects, target.root, new Map());
+        const missing = await findMissing(objects, target.root, new Map(), objects.completeTrees);
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
         const roots = this.persistence.workspaceRoots;
         // The point seen under the workspace's folder names, so every step below works in those names.

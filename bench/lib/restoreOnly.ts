@@ -1,0 +1,116 @@
+/**
+ * `--restore-only`: the "Restore a point 100 files away" rows alone, on one synthetic workspace, with
+ * wall and CPU time; `--against <commit>` also restores with the core of that commit, on a third copy
+ * of the workspace, taking turns with this code and git in the same rounds (both cores bundled by
+ * esbuild the same way, so the comparison is of the code alone).
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RecoveryStore } from '../../src/core/index';
+import { ShadowGit } from './git';
+import { contentHash, createSynthetic, editIn, type Workspace } from './workspace';
+
+type Core = { RecoveryStore: typeof RecoveryStore };
+
+/** One side's restore: wall and CPU milliseconds (CPU of this process: the main thread and the thread pool). */
+export interface RestoreSample {
+  readonly ms: number;
+  readonly cpuMs: number;
+}
+
+export interface RestoreOnlyResult {
+  readonly ws: Workspace;
+  readonly ours: RestoreSample[];
+  readonly old: RestoreSample[];
+  readonly git: number[];
+  readonly safetyModes: { hint: number; full: number };
+}
+
+/** Bundles `src/core/index.ts` of a source folder (this one, or a commit's copy) into one CommonJS file and loads it. */
+async function loadCore(sourceRoot: string, outfile: string, nodeModules: string): Promise<Core> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  await esbuild.build({ entryPoints: [path.join(sourceRoot, 'src', 'core', 'index.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, nodePaths: [nodeModules], logLevel: 'warning' });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(outfile) as Core;
+}
+
+/** The `src` folder of `commit`, written under `into`. */
+function extractCommit(repo: string, commit: string, into: string): void {
+  fs.mkdirSync(into, { recursive: true });
+  const archive = path.join(into, 'src.tar');
+  execFileSync('git', ['-C', repo, 'archive', '-o', archive, commit, 'src']);
+  execFileSync('tar', ['-xf', archive, '-C', into]);
+}
+
+async function timed(work: () => Promise<unknown>): Promise<RestoreSample> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await work();
+  const ms = performance.now() - t;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000 };
+}
+
+export async function restoreOnly(options: { tmp: string; files: number; seed: string; rounds: number; against?: string; repo: string; log: (message: string) => void }): Promise<RestoreOnlyResult> {
+  const { tmp, files, rounds, log } = options;
+  const ws = createSynthetic(tmp, files, options.seed);
+  const nodeModules = path.join(options.repo, 'node_modules');
+  const cores: Array<{ side: 'ours' | 'old'; core: Core; root: string }> = [{ side: 'ours', core: await loadCore(options.repo, path.join(tmp, 'core-ours.cjs'), nodeModules), root: ws.ours }];
+  if (options.against) {
+    const source = path.join(tmp, 'against');
+    extractCommit(options.repo, options.against, source);
+    const root = path.join(tmp, `synthetic-${files}-old`);
+    execFileSync('cp', ['-a', ws.ours, root]);
+    cores.push({ side: 'old', core: await loadCore(source, path.join(tmp, 'core-old.cjs'), nodeModules), root });
+  }
+  const sg = new ShadowGit(path.join(tmp, 'restore-shadow.git'), ws.git);
+  sg.init();
+  sg.checkpoint('Checkpoint 1');
+  await sg.waitForAutoGc();
+  const targetCommit = sg.head();
+  const sides = await Promise.all(
+    cores.map(async ({ side, core, root }) => {
+      const store = await core.RecoveryStore.open({ storeDir: path.join(tmp, `restore-store-${side}`), roots: [{ name: 'ws', path: root }], actor: 'bench' });
+      const target = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+      return { side, store, root, target };
+    }),
+  );
+  log(`restore-only: ${ws.label}, ${sides.map((s) => s.side).join(' + ')} + git, ${rounds} rounds`);
+  const hundred = ws.editable.slice(0, Math.min(100, ws.editable.length));
+  const expected = new Map(hundred.map((rel) => [rel, contentHash(ws.ours, rel)]));
+  const result: RestoreOnlyResult = { ws, ours: [], old: [], git: [], safetyModes: { hint: 0, full: 0 } };
+  const turns = [...sides.map((s) => s.side), 'git'] as const;
+  for (let r = 0; r < rounds; r++) {
+    // a full-scan point when the newest is a safety point, as the extension's first point after a restore
+    for (const s of sides) {
+      if ((await s.store.recovery.listRecoveryPoints())[0]?.trigger === 'before-restore') await s.store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
+    }
+    const edited = new Map<string, string[]>(sides.map((s) => [s.side, []]));
+    for (const rel of hundred) {
+      editIn([ws.git, ...sides.map((s) => s.root)], rel, `restore-only-${r}`);
+      for (const s of sides) edited.get(s.side)!.push(path.join(s.root, ...rel.split('/')));
+    }
+    // each round starts with another side
+    const order = turns.map((_, i) => turns[(i + r) % turns.length]!);
+    for (const side of order) {
+      if (side === 'git') {
+        result.git.push(sg.git(['reset', '-q', '--hard', targetCommit]).ms);
+        continue;
+      }
+      const s = sides.find((x) => x.side === side)!;
+      let capture: 'hint' | 'full' = 'full';
+      const sample = await timed(async () => {
+        capture = (await s.store.recovery.restore(s.target.id, { changedPaths: edited.get(side)! })).safetyCapture;
+      });
+      result[side].push(sample);
+      if (side === 'ours') result.safetyModes[capture]++;
+    }
+    for (const root of [ws.git, ...sides.map((s) => s.root)]) {
+      for (const rel of hundred) if (contentHash(root, rel) !== expected.get(rel)) throw new Error(`restore-only: ${rel} not restored in ${root}`);
+    }
+  }
+  for (const s of sides) await s.store.close();
+  return result;
+}
