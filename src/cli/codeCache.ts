@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -11,8 +11,8 @@ import { dirname, join } from 'node:path';
  * One file per command, install (the bundle's path) and Node, in the user's cache folder. Each holds
  * the bundle's identity (size, times, inode) and Node's version, and a checksum: a cache of another
  * build, another Node or damaged bytes is not used (V8 itself checks little more than the source's
- * length), and is replaced by the next successful run. A cache that cannot be read or written only
- * makes the start slower: it never fails a command.
+ * length), and is replaced by the next successful run; so is one another user owns or could change. A
+ * cache that cannot be read or written only makes the start slower: it never fails a command.
  */
 
 /** `RECOVERY_POINTS_CODE_CACHE=off` turns the cache off (to measure, or to rule it out). */
@@ -43,10 +43,17 @@ export function bundleIdentity(stat: Stats): string {
 /** The cached bytecode in `file` made for `identity`; `undefined` when there is none, or it is another's or damaged. */
 export function readCodeCache(file: string, identity: string): Buffer | undefined {
   let bytes: Buffer;
+  let fd: number | undefined;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, 'r');
+    // bytecode runs as this user: only a file this user wrote and nobody else may change
+    const stat = fstatSync(fd);
+    if ((process.getuid !== undefined && stat.uid !== process.getuid()) || (stat.mode & 0o022) !== 0) return undefined;
+    bytes = readFileSync(fd);
   } catch {
     return undefined;
+  } finally {
+    if (fd !== undefined) closeQuietly(fd);
   }
   const key = Buffer.from(identity, 'utf8');
   const body = MAGIC.length + CHECKSUM_BYTES;
@@ -77,6 +84,14 @@ export function writeCodeCache(file: string, identity: string, data: Buffer): vo
     } catch {
       // nothing more to do: the next run tries again
     }
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // the cache was read or refused already
   }
 }
 

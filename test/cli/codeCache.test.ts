@@ -79,7 +79,7 @@ test('a command leaves its code cache after its first successful run; later runs
   assert.equal(missing.stdout, '');
 });
 
-test('a damaged cache, one of another script or of an earlier build is not used and is replaced; a cache folder that cannot be made changes nothing a person sees', async () => {
+test('a damaged cache, one of another script or of an earlier build, or one another user could have written is not used and is replaced; a cache folder that cannot be made changes nothing a person sees', async () => {
   const { sb, cacheHome, run } = await setUp();
   const expected = ok(await run(['list', '--json'], { env: { RECOVERY_POINTS_CODE_CACHE: 'off' } })).stdout;
   ok(await run(['list', '--json']));
@@ -101,6 +101,21 @@ test('a damaged cache, one of another script or of an earlier build is not used 
   const foreign = await fs.readFile(file);
   assert.deepEqual(await run(['list', '--json']), { code: 0, stdout: expected, stderr: '' });
   assert.notDeepEqual(await fs.readFile(file), foreign, 'a cache V8 refused is replaced');
+
+  // one that another user owns, or that others may change: bytecode runs as this user
+  if (process.platform !== 'win32' && process.getuid?.() === 0) {
+    await fs.chown(file, 1, 1);
+    const owned = await fs.stat(file);
+    assert.deepEqual(await run(['list', '--json']), { code: 0, stdout: expected, stderr: '' });
+    assert.notEqual((await fs.stat(file)).uid, owned.uid, "another user's cache is replaced");
+  }
+  if (process.platform !== 'win32') {
+    await fs.chmod(file, 0o666);
+    const open = await fs.stat(file);
+    assert.deepEqual(await run(['list', '--json']), { code: 0, stdout: expected, stderr: '' });
+    const replaced = await fs.stat(file);
+    assert.deepEqual([replaced.ino !== open.ino, replaced.mode & 0o777], [true, 0o600], 'a cache others may change is replaced');
+  }
 
   // of an earlier build: a copy of the tool whose bundle then changes
   const copy = path.join(sb.root, 'tool');
