@@ -46,7 +46,7 @@ fs.rmSync('dist/cli.js.map', { force: true });
 fs.mkdirSync('dist', { recursive: true });
 
 if (watch) {
-  const afterCli = { name: 'check-cli', setup: (build) => build.onEnd((result) => result.errors.length === 0 && fs.existsSync('dist/cli.js') && finishCli()) };
+  const afterCli = { name: 'check-cli', setup: (build) => build.onEnd((result) => result.errors.length === 0 && fs.existsSync('dist/cli.js') && fs.existsSync(CLI_BUNDLE) && finishCli()) };
   for (const options of builds) {
     const ctx = await esbuild.context(options === cli || options === launcher ? { ...options, plugins: [afterCli] } : options);
     await ctx.watch();
