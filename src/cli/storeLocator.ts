@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { readDocument, writeDocument } from '../core/documents';
+import { toolCacheDir } from './codeCache';
 import { pointIndexDocument, SCHEMA_VERSION, type DocumentType } from '../core/schemas';
 
 /** The extension's id (`publisher.name`): VS Code gives it `workspaceStorage/<hash>/<id>` as its storage folder. */
@@ -178,7 +179,7 @@ const storeSearchDocument: DocumentType<StoreSearch> = { name: 'store search cac
 
 /** Where the tool keeps what it found: the user's cache folder (`$XDG_CACHE_HOME`, else `~/.cache`). */
 export function storeSearchFile(): string {
-  return path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'recovery-points', 'extension-stores.json');
+  return path.join(toolCacheDir(), 'extension-stores.json');
 }
 
 /** The stores by folder: as the last search found them while no `workspaceStorage` folder changed since (unless `search`), else searched now (`fresh`). */

@@ -5,6 +5,7 @@ import { ensurePrivateDir, PRIVATE_FILE_MODE, readDocument, writeDocument } from
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
+import { ColumnEntries } from './columnEntries';
 import { GitignoreCache } from './inclusionRules';
 import { plural } from '../format';
 
@@ -82,7 +83,7 @@ export class CaptureCache {
       const doc = await readDocument(file, captureCacheDocument);
       if (doc) {
         if ('columns' in doc) {
-          for (const [root, columns] of Object.entries(doc.columns)) cache.roots.set(root, fromColumns(columns));
+          for (const [root, columns] of Object.entries(doc.columns)) cache.roots.set(root, new ColumnEntries(columns));
         } else {
           for (const [root, entries] of Object.entries(doc.roots)) cache.roots.set(root, new Map(Object.entries(entries)));
         }
@@ -344,14 +345,6 @@ function toColumns(entries: Map<string, CaptureCacheEntry>): CaptureCacheColumns
   }
   c.hashes = hashes.join('');
   return c;
-}
-
-function fromColumns(c: CaptureCacheColumns): Map<string, CaptureCacheEntry> {
-  const entries = new Map<string, CaptureCacheEntry>();
-  for (let i = 0; i < c.paths.length; i++) {
-    entries.set(c.paths[i]!, [c.sizes[i]!, c.mtimes[i]!, c.ctimes[i]!, c.inodes[i]!, c.hashes.slice(i * 64, i * 64 + 64), c.modes[i]!]);
-  }
-  return entries;
 }
 
 function isUnderAny(rel: string, folders: ReadonlySet<string>): boolean {

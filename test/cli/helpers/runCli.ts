@@ -8,12 +8,12 @@ import { exists, makeSandbox } from '../../core/helpers/storeFixtures';
 export const REPO = path.resolve(__dirname, '..', '..', '..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
 
-/** The tool's modules, which dist/cli.js starts (scripts/build.mjs writes them after it). */
-const CLI_MODULE = path.join(REPO, 'dist', 'cli', 'cli.mjs');
+/** The tool's bundle, which dist/cli.js compiles and runs (scripts/build.mjs writes it before dist/cli.js). */
+export const CLI_BUNDLE = path.join(REPO, 'dist', 'cli', 'main.js');
 
 /** The tests run the built tool (`npm run build`); this builds it, as `npm run build` does, if it is missing or older than a source file. */
 export async function ensureBuilt(): Promise<void> {
-  if ((await exists(CLI)) && (await exists(CLI_MODULE)) && (await fs.stat(CLI_MODULE)).mtimeMs >= (await newestSource(path.join(REPO, 'src')))) return;
+  if ((await exists(CLI)) && (await exists(CLI_BUNDLE)) && (await fs.stat(CLI_BUNDLE)).mtimeMs >= (await newestSource(path.join(REPO, 'src')))) return;
   await promisify(execFile)(process.execPath, [path.join(REPO, 'scripts', 'build.mjs')], { cwd: REPO });
 }
 
