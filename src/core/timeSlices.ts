@@ -2,7 +2,7 @@
  * Milliseconds of work on the thread between two turns of the event loop: an extension host shares
  * its thread with every extension and the editor's requests, so no step of a listing holds it longer.
  */
-export const SLICE_MS = 8;
+export const SLICE_MS = 5;
 
 /** Lets the event loop run (timers, I/O, other extensions) before going on. */
 export function nextTurn(): Promise<void> {

@@ -8,7 +8,7 @@ import { describeCause, errorCode, ioError } from '../errors';
 import type { Logger } from '../logger';
 import type { ObjectReader } from '../objects/objectStore';
 import { CHANGE_INDEX_VERSION, changeIndexSchema, type ChangeIndexBody, type PointSummary } from '../schemas';
-import { nextTurn } from '../timeSlices';
+import { nextTurn, TimeSlices } from '../timeSlices';
 
 /** Largest index read; a bigger file is treated as damaged and rebuilt. */
 const MAX_INDEX_BYTES = 128 * 1024 * 1024;
@@ -244,11 +244,11 @@ export class ChangeIndex {
       const pair = entry.diff ?? entry.stored;
       if (changeCount(pair) < LARGE_PAIR_CHANGES) small.push([key, pair]);
       else if (!entry.saved) {
-        await writeDocument(this.largeFile(key), columnsOf([[key, pair]], new Map(), new Map()));
+        await writeDocument(this.largeFile(key), await columnsOf([[key, pair]], new Map(), new Map()));
         entry.saved = true;
       }
     }
-    await writeDocument(this.file, columnsOf(small, this.folderNames, this.lineChanges));
+    await writeDocument(this.file, await columnsOf(small, this.folderNames, this.lineChanges));
   }
 
   /** Removes the large pairs' documents that `retain` did not keep (and that were not asked for since). */
@@ -348,6 +348,7 @@ async function readDocument(file: string): Promise<ChangeIndexBody | string | un
 
 async function writeDocument(file: string, body: ChangeIndexBody): Promise<void> {
   const bodyText = JSON.stringify(body);
+  if (bodyText.length > STEPPED_BYTES) await nextTurn();
   const text = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"${checksum(bodyText)}","body":${bodyText}}`;
   try {
     await ensurePrivateDir(path.dirname(file));
@@ -378,7 +379,8 @@ function changeCount(pair: TreeDiff | StoredPair): number {
 }
 
 /** Pairs, folder names and line counts as a document's columns. */
-function columnsOf(pairs: ReadonlyArray<[string, TreeDiff | StoredPair]>, folderNames: ReadonlyMap<string, readonly string[]>, lineChanges: ReadonlyMap<string, LineChange>): ChangeIndexBody {
+async function columnsOf(pairs: ReadonlyArray<[string, TreeDiff | StoredPair]>, folderNames: ReadonlyMap<string, readonly string[]>, lineChanges: ReadonlyMap<string, LineChange>): Promise<ChangeIndexBody> {
+  const slices = new TimeSlices();
   const tos: string[] = [];
   const froms: string[] = [];
   const counts: number[] = [];
@@ -386,19 +388,36 @@ function columnsOf(pairs: ReadonlyArray<[string, TreeDiff | StoredPair]>, folder
   const paths: string[] = [];
   const kinds: string[] = [];
   const hashes: string[] = [];
-  const sizes: number[] = [];
-  const modes: number[] = [];
+  const sizes: Array<number | string> = [];
+  const modes: Array<number | string> = [];
   const add = (info: FileInfo) => {
     kinds.push(info.kind);
     hashes.push(info.hash);
     sizes.push(info.size);
     modes.push(info.mode);
   };
-  for (const [key, pair] of pairs) {
+  for (const [i, [key, pair]] of pairs.entries()) {
+    if ((i & 63) === 0) await slices.pause();
     const at = key.indexOf('>');
     froms.push(at === 0 ? NONE : key.slice(0, at));
     tos.push(key.slice(at + 1));
-    const diff = 'opEnd' in pair ? fromColumns(pair) : pair;
+    if ('opEnd' in pair) {
+      // a pair as it was read: its ranges of the columns, copied as they are
+      const c = pair.columns;
+      let entryEnd = pair.entryStart;
+      for (let op = pair.opStart; op < pair.opEnd; op++) entryEnd += c.ops[op] === 'm' ? 2 : 1;
+      counts.push(pair.opEnd - pair.opStart);
+      ops.push(c.ops.slice(pair.opStart, pair.opEnd));
+      for (let op = pair.opStart; op < pair.opEnd; op++) paths.push(c.paths[op]!);
+      kinds.push(c.kinds.slice(pair.entryStart, entryEnd));
+      hashes.push(c.hashes.slice(pair.entryStart * 64, entryEnd * 64));
+      for (let k = pair.entryStart; k < entryEnd; k++) {
+        sizes.push(c.sizes[k]!);
+        modes.push(c.modes[k]!);
+      }
+      continue;
+    }
+    const diff = pair;
     counts.push(diff.added.length + diff.modified.length + diff.deleted.length);
     for (const [op, changes] of [
       ['a', diff.added],
