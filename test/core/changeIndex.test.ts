@@ -166,7 +166,8 @@ async function storeWithLargeFirstPoint(sb: Sandbox, files = 1200): Promise<void
   await writeFiles(sb.ws, { ...many, 'src/a.ts': 'a1\n' });
   const store = await openStore(sb);
   await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
-  for (const files of [{ 'src/a.ts': 'a1\na2\n' }, { 'bulk/d1/f1.txt': 'changed\n' }, { 'src/a.ts': null, 'lib/a.ts': 'a1\na2\n' }, { 'lib/a.ts': 'a3\n' }]) {
+  const steps: Array<Record<string, string | null>> = [{ 'src/a.ts': 'a1\na2\n' }, { 'bulk/d1/f1.txt': 'changed\n' }, { 'src/a.ts': null, 'lib/a.ts': 'a1\na2\n' }, { 'lib/a.ts': 'a3\n' }];
+  for (const files of steps) {
     await writeFiles(sb.ws, files);
     await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' });
   }
