@@ -127,6 +127,8 @@ async function main(): Promise<void> {
     out.openMs = performance.now() - t;
     const changed = () => store.recovery.changedFiles(request.pointId!);
     if (request.slices) {
+      // the points listed first, as the extension has them: the turns measured are the changes' own
+      await store.recovery.listRecoveryPoints();
       const { result: diff, slices } = await measureSlices(changed);
       Object.assign(out, { longestTurnMs: slices.longestWallMs, longestTurnCpuMs: slices.longestCpuMs, count: diff.added.length + diff.modified.length + diff.deleted.length });
     } else {

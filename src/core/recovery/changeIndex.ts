@@ -290,8 +290,7 @@ export class ChangeIndex {
       this.discard(file, typeof read === 'string' ? read : 'it does not hold the pair its name says');
       return undefined;
     }
-    if (read.ops.length > STEPPED_BYTES / 64) await nextTurn();
-    return fromColumns(pairs[0]![1]);
+    return fromColumns(pairs[0]![1], new TimeSlices());
   }
 
   private async shared(objects: ObjectReader, from: string | null, to: string): Promise<TreeDiff> {
@@ -510,17 +509,35 @@ function lineKey(before: string, after: string): string {
   return before + after;
 }
 
-/** A stored pair's changes as `diffTrees` gives them. */
-function fromColumns(pair: StoredPair): TreeDiff {
+/** A stored pair's changes as `diffTrees` gives them; with `slices`, the event loop is given turns on the way. */
+function fromColumns(pair: StoredPair): TreeDiff;
+function fromColumns(pair: StoredPair, slices: TimeSlices): Promise<TreeDiff>;
+function fromColumns(pair: StoredPair, slices?: TimeSlices): TreeDiff | Promise<TreeDiff> {
+  if (!slices) {
+    const diff: TreeDiff = { added: [], modified: [], deleted: [] };
+    decodeRange(pair, pair.opStart, pair.opEnd, pair.entryStart, diff);
+    return diff;
+  }
+  return (async () => {
+    const diff: TreeDiff = { added: [], modified: [], deleted: [] };
+    let k = pair.entryStart;
+    for (let i = pair.opStart; i < pair.opEnd; i += 1024) {
+      await slices.pause();
+      k = decodeRange(pair, i, Math.min(i + 1024, pair.opEnd), k, diff);
+    }
+    return diff;
+  })();
+}
+
+/** Decodes the changes `[opStart, opEnd)` of a pair (their first file entry at `k`) into `diff`; gives the entry after them. */
+function decodeRange(pair: StoredPair, opStart: number, opEnd: number, k: number, diff: TreeDiff): number {
   const { columns: c } = pair;
-  const diff: TreeDiff = { added: [], modified: [], deleted: [] };
-  let k = pair.entryStart;
   const next = (): FileInfo => {
     const info: FileInfo = { kind: c.kinds[k] as FileInfo['kind'], hash: c.hashes.slice(k * 64, k * 64 + 64), size: Number(c.sizes[k]), mode: Number(c.modes[k]) };
     k++;
     return info;
   };
-  for (let i = pair.opStart; i < pair.opEnd; i++) {
+  for (let i = opStart; i < opEnd; i++) {
     const path = c.paths[i]!;
     const op = c.ops[i];
     if (op === 'a') diff.added.push({ path, after: next() });
@@ -530,5 +547,5 @@ function fromColumns(pair: StoredPair): TreeDiff {
       diff.modified.push({ path, before, after: next() });
     }
   }
-  return diff;
+  return k;
 }
