@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { diffTrees, type FileChange, type FileInfo, type TreeDiff } from '../capture/treeWalk';
-import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../documents';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, removeStaleDocumentTemporaries } from '../documents';
 import { describeCause, errorCode, ioError } from '../errors';
 import type { Logger } from '../logger';
 import type { ObjectReader } from '../objects/objectStore';
@@ -251,7 +251,7 @@ export class ChangeIndex {
     await writeDocument(this.file, await columnsOf(small, this.folderNames, this.lineChanges));
   }
 
-  /** Removes the large pairs' documents that `retain` did not keep (and that were not asked for since). */
+  /** Removes the large pairs' documents that `retain` did not keep (and that were not asked for since), and stale temporaries. */
   private async pruneLarge(): Promise<void> {
     const keep = this.keep;
     if (!keep) return;
@@ -271,6 +271,8 @@ export class ChangeIndex {
         throw ioError(`remove ${path.join(this.largeDir, name)}`, error);
       });
     }
+    // what a write cut short by a crash left behind
+    await removeStaleDocumentTemporaries(this.largeDir);
     if (this.keep === keep) this.keep = undefined;
   }
 
