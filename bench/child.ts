@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import { RecoveryStore, type CaptureRules } from '../src/core/index';
 import { readFileHistory } from '../src/core/history/fileHistory';
+import { measureSlices } from './lib/loopSlices';
 import { MARK_END, MARK_START } from './lib/markers';
 import { editIn } from './lib/workspace';
 
@@ -29,6 +30,8 @@ export interface ChildRequest {
   readonly repeat?: number;
   /** For `first-point`: then run the clean-up the extension runs after a big point, and measure memory after it. */
   readonly cleanup?: boolean;
+  /** For `file-history` and `changed-files`: measure the longest turn of the event loop instead of the CPU time (bench/lib/loopSlices.ts). */
+  readonly slices?: boolean;
 }
 
 /** Memory after a forced full collection (the process runs with --expose-gc). */
@@ -122,25 +125,38 @@ async function main(): Promise<void> {
     const t = performance.now();
     const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
     out.openMs = performance.now() - t;
-    const t2 = performance.now();
-    const cpu = process.cpuUsage();
-    const diff = await store.recovery.changedFiles(request.pointId!);
-    out.changedMs = performance.now() - t2;
-    const used = process.cpuUsage(cpu);
-    out.changedCpuMs = (used.user + used.system) / 1000;
-    out.count = diff.added.length + diff.modified.length + diff.deleted.length;
+    const changed = () => store.recovery.changedFiles(request.pointId!);
+    if (request.slices) {
+      // the points listed first, as the extension has them: the turns measured are the changes' own
+      await store.recovery.listRecoveryPoints();
+      const { result: diff, slices } = await measureSlices(changed);
+      Object.assign(out, { longestTurnMs: slices.longestWallMs, longestTurnCpuMs: slices.longestCpuMs, count: diff.added.length + diff.modified.length + diff.deleted.length });
+    } else {
+      const t2 = performance.now();
+      const cpu = process.cpuUsage();
+      const diff = await changed();
+      out.changedMs = performance.now() - t2;
+      const used = process.cpuUsage(cpu);
+      out.changedCpuMs = (used.user + used.system) / 1000;
+      out.count = diff.added.length + diff.modified.length + diff.deleted.length;
+    }
     await store.close();
   } else if (request.mode === 'file-history') {
     // the first listing in a process: the store opened and its points listed first, as the extension has them
     const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
     await store.recovery.listRecoveryPoints();
-    const cpu = process.cpuUsage();
-    const t = performance.now();
-    const history = await readFileHistory(store, request.path!);
-    out.historyMs = performance.now() - t;
-    const used = process.cpuUsage(cpu);
-    out.historyCpuMs = (used.user + used.system) / 1000;
-    out.count = history.versions.length;
+    if (request.slices) {
+      const { result: history, slices } = await measureSlices(() => readFileHistory(store, request.path!));
+      Object.assign(out, { longestTurnMs: slices.longestWallMs, longestTurnCpuMs: slices.longestCpuMs, count: history.versions.length });
+    } else {
+      const cpu = process.cpuUsage();
+      const t = performance.now();
+      const history = await readFileHistory(store, request.path!);
+      out.historyMs = performance.now() - t;
+      const used = process.cpuUsage(cpu);
+      out.historyCpuMs = (used.user + used.system) / 1000;
+      out.count = history.versions.length;
+    }
     await store.close();
   } else {
     Object.assign(out, await scenario(request));

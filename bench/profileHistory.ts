@@ -7,12 +7,16 @@
  *   node --import tsx bench/profileHistory.ts changes DIR    a one-file point's changes and the first point's
  *   node --import tsx bench/profileHistory.ts index DIR      brings the change index up to date (what a clean-up does), timed
  *   node --import tsx bench/profileHistory.ts noindex DIR    removes the change index (the next listing reads the trees)
+ *   node --import tsx bench/profileHistory.ts slices DIR     the longest time the event loop is held by the first listing, a listing
+ *                                                            again, another file's first listing, the first point's changes, and the index's save
  * (`setup` ends with a clean-up, so the store it makes has its change index.)
  */
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RecoveryStore } from '../src/core/index';
 import { readFileHistory } from '../src/core/history/fileHistory';
+import { measureSlices } from './lib/loopSlices';
 import { createSynthetic, editFile, type Workspace } from './lib/workspace';
 
 const [mode, dir] = process.argv.slice(2);
@@ -84,6 +88,22 @@ async function main(): Promise<void> {
     }
     if (mode === 'noindex') {
       fs.rmSync(store.persistence.layout.changeIndexFile, { force: true });
+      return;
+    }
+    if (mode === 'slices') {
+      const held = async (label: string, work: () => Promise<unknown>) => {
+        const { slices } = await measureSlices(work);
+        process.stdout.write(`${label.padEnd(44)} longest turn: wall ${slices.longestWallMs.toFixed(1).padStart(6)} ms  cpu ${slices.longestCpuMs.toFixed(1).padStart(6)} ms  (${slices.turns} turns)\n`);
+      };
+      await held('file history, first listing', () => readFileHistory(store, target));
+      await held('file history, again', () => readFileHistory(store, target));
+      await held('another file\'s history, first listing', () => readFileHistory(store, `ws/${ws.editable[1]!}`));
+      await held('changes of the first point (whole tree)', () => store.recovery.changedFiles(points[points.length - 1]!.id));
+      await held('change index saved', async () => {
+        // a line count not held yet, so that there is something to save
+        (await store.persistence.changeIndex()).recordLineChange(null, randomBytes(32).toString('hex'), { binary: true, lines: null });
+        await store.persistence.saveChangeIndex();
+      });
       return;
     }
     if (mode === 'changes') {

@@ -21,6 +21,8 @@ export interface FileHistorySamples {
   readonly firstMs: number;
   /** Later listings on the same open store. */
   readonly openMs: number[];
+  /** Their CPU time (user + system), on average. */
+  readonly openCpuMs: number;
   /** Seconds spent making the points. */
   readonly setupSeconds: number;
 }
@@ -48,13 +50,15 @@ export async function benchFileHistory(ws: Workspace, storeDir: string, points: 
     const first = await readFileHistory(store, `ws/${target}`);
     const firstMs = performance.now() - t;
     const openMs: number[] = [];
+    const cpu = process.cpuUsage();
     for (let i = 0; i < iterations; i++) {
       t = performance.now();
       const history = await readFileHistory(store, `ws/${target}`);
       openMs.push(performance.now() - t);
       if (history.versions.length !== first.versions.length) throw new Error('the listing changed between runs');
     }
-    return { versions: first.versions.length, points, firstMs, openMs, setupSeconds };
+    const used = process.cpuUsage(cpu);
+    return { versions: first.versions.length, points, firstMs, openMs, openCpuMs: (used.user + used.system) / 1000 / iterations, setupSeconds };
   } finally {
     await store.close();
   }

@@ -159,6 +159,151 @@ describe('the change index', () => {
   });
 });
 
+/** A store whose first point holds `files` files (a pair of that many changes has a document of its own), then edits and a rename; cleaned up once. */
+async function storeWithLargeFirstPoint(sb: Sandbox, files = 1200): Promise<void> {
+  const many: Record<string, string> = {};
+  for (let i = 0; i < files; i++) many[`bulk/d${i % 30}/f${i}.txt`] = `file ${i}\n`;
+  await writeFiles(sb.ws, { ...many, 'src/a.ts': 'a1\n' });
+  const store = await openStore(sb);
+  await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+  const steps: Array<Record<string, string | null>> = [{ 'src/a.ts': 'a1\na2\n' }, { 'bulk/d1/f1.txt': 'changed\n' }, { 'src/a.ts': null, 'lib/a.ts': 'a1\na2\n' }, { 'lib/a.ts': 'a3\n' }];
+  for (const files of steps) {
+    await writeFiles(sb.ws, files);
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' });
+  }
+  await store.recovery.cleanupRecoveryPoints();
+  await store.close();
+}
+
+function largeDir(sb: Sandbox): string {
+  return path.join(sb.store, 'cache', 'change-index-large');
+}
+
+async function largeDocuments(sb: Sandbox): Promise<string[]> {
+  return (await fs.readdir(largeDir(sb)).catch(() => [])).filter((name) => name.endsWith('.json')).sort();
+}
+
+/** The pairs (as `from>to`) a change index document holds. */
+function pairsOf(text: string): string[] {
+  const body = (JSON.parse(text) as { body: { tos: string; froms: string } }).body;
+  const pairs: string[] = [];
+  for (let at = 0; at < body.tos.length; at += 64) pairs.push(`${body.froms.slice(at, at + 64)}>${body.tos.slice(at, at + 64)}`);
+  return pairs;
+}
+
+/** One document holding the pairs, folder names and line counts of both (as an index written before large pairs had documents of their own). */
+function merged(a: string, b: string): string {
+  type Body = Record<string, string>;
+  const x = (JSON.parse(a) as { body: Body }).body;
+  const y = (JSON.parse(b) as { body: Body }).body;
+  const join = (key: string, separator: string) => [x[key], y[key]].filter((v) => v !== '').join(separator);
+  const body: Body = {};
+  for (const key of Object.keys(x)) body[key] = ['paths', 'folderNames'].includes(key) ? join(key, '\0') : ['counts', 'sizes', 'modes', 'lineCounts'].includes(key) ? join(key, ',') : join(key, '');
+  return resum(`{"schemaVersion":1,"checksum":"${'0'.repeat(64)}","body":${JSON.stringify(body)}}`);
+}
+
+describe('the change index\'s large pairs', () => {
+  test('a first point\'s list of every file is kept in a document of its own, which a file\'s history never reads', async () => {
+    const sb = await makeSandbox();
+    await storeWithLargeFirstPoint(sb);
+    const [doc, ...others] = await largeDocuments(sb);
+    assert.ok(doc, 'the first point\'s pair has its own document');
+    assert.deepEqual(others, []);
+    const store = await openStore(sb);
+    const points = await store.recovery.listRecoveryPoints();
+    const first = points.at(-1)!;
+    assert.equal(doc, `none-${first.root}.json`);
+    const main = await fs.readFile(path.join(sb.store, 'cache', 'change-index.json'), 'utf8');
+    assert.ok(!pairsOf(main).includes(`${'-'.repeat(64)}>${first.root}`), 'not in the main index');
+    assert.equal(pairsOf(main).length, points.length - 1);
+    // a history does not read it: spoilt, it goes unnoticed until the first point's changes are asked for
+    await fs.writeFile(path.join(largeDir(sb), doc), '{"torn');
+    const logger = recordingLogger();
+    await store.close();
+    const again = await openStore(sb, { logger });
+    const history = await readFileHistory(again, 'ws/lib/a.ts');
+    assert.deepEqual(brief(history.versions), brief(await fromTrees(again, 'ws/lib/a.ts')));
+    assert.deepEqual(logger.warnings, []);
+    assert.deepEqual(await again.recovery.changedFiles(first.id), await diffTrees(await again.persistence.objects(), null, first.root));
+    assert.match(logger.warnings.join('\n'), /change index .*none-.* is not used and will be rebuilt/);
+    await again.close();
+  });
+
+  for (const [damage, spoil] of [
+    ['a changed digit', (text: string) => text.replace(/("hashes":"[0-9a-f]{10})([0-9a-f])/, (_m, head: string, digit: string) => head + (digit === '0' ? '1' : '0'))],
+    ['a torn end', (text: string) => text.slice(0, Math.floor(text.length / 2))],
+    ['another version', (text: string) => text.replace('"schemaVersion":1', '"schemaVersion":99')],
+    ['another pair than its name says', (text: string) => resum(text.replace(/"tos":"([0-9a-f])/, (_m, digit: string) => `"tos":"${digit === '0' ? '1' : '0'}`))],
+  ] as const) {
+    test(`a large pair's document with ${damage} is not trusted: the changes come from the trees and it is written again`, async () => {
+      const sb = await makeSandbox();
+      await storeWithLargeFirstPoint(sb);
+      const [doc] = await largeDocuments(sb);
+      const file = path.join(largeDir(sb), doc!);
+      const good = await fs.readFile(file, 'utf8');
+      const spoilt = spoil(good);
+      assert.notEqual(spoilt, good);
+      await fs.writeFile(file, spoilt);
+      const logger = recordingLogger();
+      const store = await openStore(sb, { logger });
+      const first = (await store.recovery.listRecoveryPoints()).at(-1)!;
+      const reads = countTreeReads(await store.persistence.objects());
+      const changes = await store.recovery.changedFiles(first.id);
+      assert.ok(reads.count > 30, `read from the trees: ${reads.count}`);
+      assert.deepEqual(changes, await diffTrees(await store.persistence.objects(), null, first.root));
+      assert.match(logger.warnings.join('\n'), /is not used and will be rebuilt/);
+      await store.close();
+      assert.equal(await fs.readFile(file, 'utf8'), good, 'written again as it was');
+
+      const again = await openStore(sb, { logger: recordingLogger() });
+      const readsAgain = countTreeReads(await again.persistence.objects());
+      const changesAgain = await again.recovery.changedFiles(first.id);
+      assert.equal(readsAgain.count, 0);
+      assert.deepEqual(changesAgain, await diffTrees(await again.persistence.objects(), null, first.root));
+    });
+  }
+
+  test('an index that holds a large pair among the others (as written before) is used as it is, and the pair moved to its own document', async () => {
+    const sb = await makeSandbox();
+    await storeWithLargeFirstPoint(sb);
+    const [doc] = await largeDocuments(sb);
+    const mainFile = path.join(sb.store, 'cache', 'change-index.json');
+    const large = await fs.readFile(path.join(largeDir(sb), doc!), 'utf8');
+    await fs.writeFile(mainFile, merged(await fs.readFile(mainFile, 'utf8'), large));
+    await fs.rm(largeDir(sb), { recursive: true });
+    const logger = recordingLogger();
+    const store = await openStore(sb, { logger });
+    const first = (await store.recovery.listRecoveryPoints()).at(-1)!;
+    const reads = countTreeReads(await store.persistence.objects());
+    const changes = await store.recovery.changedFiles(first.id);
+    assert.equal(reads.count, 0, 'the pair is taken from the index');
+    assert.deepEqual(changes, await diffTrees(await store.persistence.objects(), null, first.root));
+    assert.deepEqual(logger.warnings, []);
+    await store.close();
+    assert.deepEqual(await largeDocuments(sb), [doc]);
+    assert.equal(await fs.readFile(path.join(largeDir(sb), doc!), 'utf8'), large);
+    assert.ok(!pairsOf(await fs.readFile(mainFile, 'utf8')).includes(`${'-'.repeat(64)}>${first.root}`));
+  });
+
+  test('a clean-up that removes the oldest point removes its document; the new oldest point\'s list gets one', async () => {
+    const sb = await makeSandbox();
+    await storeWithLargeFirstPoint(sb);
+    const store = await openStore(sb);
+    const points = await store.recovery.listRecoveryPoints();
+    await store.recovery.deletePoints([points.at(-1)!.id]);
+    await store.recovery.cleanupRecoveryPoints();
+    await store.close();
+    const oldest = points.at(-2)!;
+    assert.deepEqual(await largeDocuments(sb), [`none-${oldest.root}.json`]);
+    const again = await openStore(sb);
+    const reads = countTreeReads(await again.persistence.objects());
+    const changes = await again.recovery.changedFiles(oldest.id);
+    assert.equal(reads.count, 0);
+    assert.deepEqual(changes, await diffTrees(await again.persistence.objects(), null, oldest.root));
+    for (const p of ['ws/lib/a.ts', 'ws/src/a.ts', 'ws/bulk/d1/f1.txt']) assert.deepEqual(brief((await readFileHistory(again, p)).versions), brief(await fromTrees(again, p)), p);
+  });
+});
+
 /** The document with its checksum made to match its (changed) body. */
 function resum(text: string): string {
   const at = text.indexOf('"body":') + '"body":'.length;

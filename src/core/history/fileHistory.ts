@@ -9,6 +9,7 @@ import { mapFolders, toPointFolderPath, toWorkspacePath, type FolderMapping } fr
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../schemas';
+import { TimeSlices } from '../timeSlices';
 import { contentChange, type LineCounts } from './lineChanges';
 
 /** What a file's history is read from: the stored objects, the points (newest first) and the workspace's folders. */
@@ -92,6 +93,12 @@ interface PointState {
   readonly entry: FileInfo;
 }
 
+/** A point's state under a workspace path, and that path in the point's folder names (`undefined`: no folder of the point stands for it). */
+interface KnownState {
+  readonly pointPath: string | undefined;
+  readonly state: PointState | null;
+}
+
 /**
  * The distinct versions of one file across the points, newest first: each once, at the point it
  * first appeared, with its line changes against the version before; renames followed where a point's
@@ -155,6 +162,15 @@ interface WalkCache {
   readonly states: Map<string, PointState | null>;
   /** Rename sources found between two point roots for a path and content (`null`: none). */
   readonly renames: Map<string, PointState | null>;
+  /**
+   * Each point's state by workspace folders and path, found through the change index: a listing made
+   * again looks each point up in a small map, and builds no key per point.
+   */
+  readonly pointStates: WeakMap<PointSummary, Map<string, KnownState>>;
+  /** Mappings by a point root's folder names and the point's folders (most points share one). */
+  readonly folderMappings: Map<string, FolderMapping | null>;
+  /** Entries in `pointStates`. */
+  pointStateCount: number;
 }
 const walkCaches = new WeakMap<ObjectReader, WalkCache>();
 const pointRootsKeys = new WeakMap<PointSummary, string>();
@@ -171,8 +187,8 @@ class PathWalker {
     private readonly changes: ChangeIndex | undefined,
   ) {
     let cache = walkCaches.get(objects);
-    if (!cache || cache.found.size + cache.states.size > WALK_CACHE_LIMIT) {
-      cache = { found: new Map(), mappings: new Map(), states: new Map(), renames: new Map() };
+    if (!cache || cache.found.size + cache.states.size + cache.pointStateCount > WALK_CACHE_LIMIT) {
+      cache = { found: new Map(), mappings: new Map(), states: new Map(), renames: new Map(), pointStates: new WeakMap(), folderMappings: new Map(), pointStateCount: 0 };
       walkCaches.set(objects, cache);
     }
     this.cache = cache;
@@ -212,22 +228,64 @@ class PathWalker {
   /**
    * Fills `states[from…]` with each point's state under `wsPath`. With a change index, from the oldest
    * point up: a point holds what the one before it held, unless their changes name the path (looked up
-   * in the trees only where the path in the point's folder names is not the same as before).
+   * in the trees only where the path in the point's folder names is not the same as before). What each
+   * point held is remembered by point, so a listing made again costs a map look-up per point; the work
+   * gives the event loop a turn every few milliseconds.
    */
   private async lookUp(points: readonly PointSummary[], from: number, wsPath: string, states: Array<PointState | null>): Promise<void> {
-    if (!this.changes) return this.lookUpInTrees(points, from, wsPath, states);
+    const changes = this.changes;
+    if (!changes) return this.lookUpInTrees(points, from, wsPath, states);
+    const query = `${this.rootsKey}\0${wsPath}`;
+    const slices = new TimeSlices();
+    // the path in the folder names of the last mapping met (most points share one mapping)
+    let lastMapping: FolderMapping | null | undefined;
+    let lastPointPath: string | undefined;
     let olderPath: string | undefined;
     for (let i = points.length - 1; i >= from; i--) {
+      if ((i & 63) === 0) await slices.pause();
       const point = points[i]!;
-      const mapping = await this.mapping(point);
-      const pointPath = mapping ? toPointFolderPath(mapping, wsPath) : undefined;
-      if (pointPath === undefined) states[i] = null;
-      else if (pointPath === olderPath) {
-        const change = await this.changes.changeAt(this.objects, points[i + 1]!.root, point.root, pointPath);
-        states[i] = change ? (change.after ? { path: wsPath, pointPath, entry: change.after } : null) : states[i + 1]!;
-      } else states[i] = await this.cachedStateAt(point, wsPath);
-      olderPath = pointPath;
+      let known = this.cache.pointStates.get(point)?.get(query);
+      if (!known) {
+        const mapping = changes.heldFolders(point.root) ? this.heldMapping(point) : ((await this.mapping(point)) ?? null);
+        if (mapping !== lastMapping) {
+          lastMapping = mapping;
+          lastPointPath = mapping ? toPointFolderPath(mapping, wsPath) : undefined;
+        }
+        const pointPath = lastPointPath;
+        let state: PointState | null;
+        if (pointPath === undefined) state = null;
+        else if (pointPath === olderPath) {
+          const older = points[i + 1]!.root;
+          const held = changes.heldChangeAt(older, point.root, pointPath);
+          const change = held !== undefined ? held : ((await changes.changeAt(this.objects, older, point.root, pointPath)) ?? null);
+          state = change ? (change.after ? { path: wsPath, pointPath, entry: change.after } : null) : states[i + 1]!;
+        } else state = await this.cachedStateAt(point, wsPath);
+        known = { pointPath, state };
+        this.rememberState(point, query, known);
+      }
+      states[i] = known.state;
+      olderPath = known.pointPath;
     }
+  }
+
+  private rememberState(point: PointSummary, query: string, known: KnownState): void {
+    let byQuery = this.cache.pointStates.get(point);
+    if (!byQuery) this.cache.pointStates.set(point, (byQuery = new Map()));
+    byQuery.set(query, known);
+    this.cache.pointStateCount++;
+  }
+
+  /** The point's folder mapping when the change index holds its root's folder names (`null`: no folder maps). */
+  private heldMapping(point: PointSummary): FolderMapping | null {
+    const folders = pointFolders(this.changes!.heldFolders(point.root)!, point);
+    let key = this.rootsKey;
+    for (const folder of folders) key += `\0${folder.name}\0${folder.path ?? ''}`;
+    let mapping = this.cache.folderMappings.get(key);
+    if (mapping === undefined) {
+      mapping = mapOrNull(folders, this.roots);
+      this.cache.folderMappings.set(key, mapping);
+    }
+    return mapping;
   }
 
   /** The point's state under `wsPath`, from the trees (remembered). */
@@ -315,13 +373,7 @@ class PathWalker {
         const names = this.changes
           ? await this.changes.folders(this.objects, point.root)
           : (await this.limit.run(() => this.objects.readTree(point.root))).e.filter((e) => e[1] === 'd').map((e) => e[0]);
-        const folders = names.map((name) => ({ name, path: point.roots.find((r) => r.name === name)?.path }));
-        try {
-          return mapFolders(folders, this.roots);
-        } catch (error) {
-          if (error instanceof StateError) return null;
-          throw error;
-        }
+        return mapOrNull(pointFolders(names, point), this.roots);
       })();
       this.remember(this.cache.mappings, key, mapping);
     }
@@ -348,6 +400,21 @@ class PathWalker {
   private remember<T>(map: Map<string, Promise<T>>, key: string, value: Promise<T>): void {
     map.set(key, value);
     value.catch(() => map.delete(key));
+  }
+}
+
+/** A point's folders: its root's folder names, with their paths on disk when the point recorded them. */
+function pointFolders(names: readonly string[], point: PointSummary): Array<{ name: string; path: string | undefined }> {
+  return names.map((name) => ({ name, path: point.roots.find((r) => r.name === name)?.path }));
+}
+
+/** How a point's folders meet the workspace's; `null` when none does. */
+function mapOrNull(folders: ReadonlyArray<{ name: string; path: string | undefined }>, roots: readonly WorkspaceRoot[]): FolderMapping | null {
+  try {
+    return mapFolders(folders, roots);
+  } catch (error) {
+    if (error instanceof StateError) return null;
+    throw error;
   }
 }
 

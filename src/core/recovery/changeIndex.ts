@@ -1,17 +1,30 @@
 import { createHash } from 'node:crypto';
-import * as fsSync from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { diffTrees, type FileChange, type FileInfo, type TreeDiff } from '../capture/treeWalk';
-import { PRIVATE_FILE_MODE } from '../documents';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, removeStaleDocumentTemporaries } from '../documents';
 import { describeCause, errorCode, ioError } from '../errors';
 import type { Logger } from '../logger';
 import type { ObjectReader } from '../objects/objectStore';
 import { CHANGE_INDEX_VERSION, changeIndexSchema, type ChangeIndexBody, type PointSummary } from '../schemas';
+import { nextTurn, TimeSlices } from '../timeSlices';
 
 /** Largest index read; a bigger file is treated as damaged and rebuilt. */
 const MAX_INDEX_BYTES = 128 * 1024 * 1024;
 /** The text before the body: `{"schemaVersion":1,"checksum":"<64 hex>","body":`. */
 const BODY_AT = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"`.length + 64 + `","body":`.length;
+
+/**
+ * A pair with at least this many changes (a first point's list of every file, a point that rewrote a
+ * whole tree) is kept in a document of its own, read only when that pair is asked for: inline, a first
+ * point of 10,000 files made up three quarters of the index that every first listing reads.
+ */
+const LARGE_PAIR_CHANGES = 1000;
+/** A document larger than this is checked in steps, the event loop given a turn between them. */
+const STEPPED_BYTES = 256 * 1024;
+/** A large pair's document: `<from hash or none>-<to hash>.json`. */
+const LARGE_PAIR_NAME = /^([0-9a-f]{64}|none)-([0-9a-f]{64})\.json$/;
 
 /** Line counts remembered (by pair of contents) at most; the oldest are dropped first. */
 const MAX_LINE_COUNTS = 50_000;
@@ -42,16 +55,20 @@ interface StoredPair {
   readonly entryStart: number;
 }
 
-/** A pair's changes as stored (columns) until first asked for, then as a TreeDiff. */
-type Entry = { diff: TreeDiff; stored?: undefined } | { diff?: undefined; stored: StoredPair };
+/**
+ * A pair's changes as stored (columns) until first asked for, then as a TreeDiff. `saved`: a large
+ * pair's own document holds it (so it is not written again).
+ */
+type Entry = { diff: TreeDiff; stored?: undefined; saved: boolean } | { diff?: undefined; stored: StoredPair; saved: boolean };
 
 /**
  * What changed between two root trees, remembered by their hashes: `diffTrees(from, to)` for the pairs
  * of points people look at (each point and the listed one before it, the oldest against nothing), and
  * each root's folder names. Trees never change, so an entry can never go stale; entries of points no
- * longer listed are dropped by `retain`. Kept in `cache/change-index.json` with a checksum: a document
- * that fails it or its schema is ignored (and rebuilt from the trees as they are asked for), never trusted.
- * A file's history and a point's changes then read no tree for the points it holds.
+ * longer listed are dropped by `retain`. Kept in `cache/change-index.json` with a checksum, and each
+ * large pair in a document of its own (`cache/change-index-large/`) read only when it is asked for: a
+ * document that fails its checksum or its schema is ignored (and rebuilt from the trees as they are
+ * asked for), never trusted. A file's history and a point's changes then read no tree for the points it holds.
  */
 export class ChangeIndex {
   private readonly pairs = new Map<string, Entry>();
@@ -60,55 +77,33 @@ export class ChangeIndex {
   private readonly computing = new Map<string, Promise<TreeDiff>>();
   private changed = false;
   private saving: Promise<void> | undefined;
+  /** Set by `retain`: the pairs whose own documents the next save keeps (the others are removed). */
+  private keep: Set<string> | undefined;
+  /** Where large pairs' documents are. */
+  private readonly largeDir: string;
 
   private constructor(
     readonly file: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.largeDir = path.join(path.dirname(file), 'change-index-large');
+  }
 
   /** Reads the index; an absent, damaged or foreign one gives an empty index (rewritten at the next save). */
-  static load(file: string, logger: Logger): ChangeIndex {
+  static async load(file: string, logger: Logger): Promise<ChangeIndex> {
     const index = new ChangeIndex(file, logger);
-    let text: string;
-    try {
-      const size = fsSync.statSync(file).size;
-      if (size > MAX_INDEX_BYTES) throw new Error(`${size} bytes, larger than any valid one`);
-      text = fsSync.readFileSync(file, 'utf8');
-    } catch (error) {
-      if (errorCode(error) !== 'ENOENT') index.discard(`it could not be read (${describeCause(error)})`);
-      return index;
-    }
-    const problem = index.read(text);
-    if (problem) index.discard(problem);
+    const read = await readDocument(file);
+    if (read === undefined) return index;
+    if (typeof read === 'string') index.discard(index.file, read);
+    else index.take(read);
     return index;
   }
 
-  /** What made a document unusable, or `undefined` when its entries were taken. */
-  private read(text: string): string | undefined {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      return `it is not valid JSON (${describeCause(error)})`;
-    }
-    const parsed = changeIndexSchema.safeParse(raw);
-    if (!parsed.success) return `it is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'} at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`;
-    if (checksum(text.slice(BODY_AT, -1)) !== parsed.data.checksum) return 'its checksum does not match its content';
-    this.take(parsed.data.body);
-    return undefined;
-  }
-
   private take(body: ChangeIndexBody): void {
-    const split = (text: string, separator: string) => (text === '' ? [] : text.split(separator));
-    const columns: Columns = { ops: body.ops, paths: split(body.paths, '\0'), kinds: body.kinds, hashes: body.hashes, sizes: split(body.sizes, ','), modes: split(body.modes, ',') };
-    const counts = split(body.counts, ',').map(Number);
-    let op = 0;
-    let entry = 0;
-    for (let i = 0; i < counts.length; i++) {
-      const from = body.froms.slice(i * 64, i * 64 + 64);
-      const opEnd = op + counts[i]!;
-      this.pairs.set(pairKey(from === NONE ? null : from, body.tos.slice(i * 64, i * 64 + 64)), { stored: { columns, opStart: op, opEnd, entryStart: entry } });
-      for (; op < opEnd; op++) entry += body.ops[op] === 'm' ? 2 : 1;
+    for (const [key, stored] of storedPairs(body)) {
+      this.pairs.set(key, { stored, saved: false });
+      // a large pair from an older index: moved to its own document at the next save
+      if (stored.opEnd - stored.opStart >= LARGE_PAIR_CHANGES) this.changed = true;
     }
     const names = split(body.folderNames, '\0');
     for (let i = 0; i < names.length; i++) this.folderNames.set(body.folderRoots.slice(i * 64, i * 64 + 64), split(names[i]!, '/'));
@@ -119,8 +114,8 @@ export class ChangeIndex {
     }
   }
 
-  private discard(problem: string): void {
-    this.logger.warn(`The change index ${this.file} is not used and will be rebuilt: ${problem}.`);
+  private discard(file: string, problem: string): void {
+    this.logger.warn(`The change index ${file} is not used and will be rebuilt: ${problem}.`);
     this.changed = true;
   }
 
@@ -141,8 +136,25 @@ export class ChangeIndex {
 
   /** The change at `path` (a file path in the roots' names) between the two roots: `undefined` when it did not change. */
   async changeAt(objects: ObjectReader, from: string | null, to: string, path: string): Promise<FileChange | undefined> {
+    const held = this.heldChangeAt(from, to, path);
+    if (held !== undefined) return held ?? undefined;
     const diff = await this.shared(objects, from, to);
-    return find(diff.added, path) ?? find(diff.modified, path) ?? find(diff.deleted, path);
+    return findChange(diff, path);
+  }
+
+  /**
+   * `changeAt` without waiting, when the pair is in memory: the change, `null` when the path did not
+   * change, `undefined` when the pair must be read or computed first. A stored pair is looked through, not decoded.
+   */
+  heldChangeAt(from: string | null, to: string, path: string): FileChange | null | undefined {
+    const entry = this.pairs.get(pairKey(from, to));
+    if (!entry) return undefined;
+    return (entry.diff ? findChange(entry.diff, path) : storedChangeAt(entry.stored, path)) ?? null;
+  }
+
+  /** The names of a root tree's folders when they are in memory (else `folders` reads them). */
+  heldFolders(root: string): readonly string[] | undefined {
+    return this.folderNames.get(root);
   }
 
   /** Records what was computed elsewhere: a new point's changes against its parent, and its root's folder names. */
@@ -153,7 +165,7 @@ export class ChangeIndex {
     }
     const key = pairKey(from, to);
     if (this.pairs.get(key)?.diff) return;
-    this.pairs.set(key, { diff: copy(diff) });
+    this.pairs.set(key, { diff: copy(diff), saved: false });
     this.changed = true;
   }
 
@@ -187,6 +199,7 @@ export class ChangeIndex {
    */
   retain(points: readonly PointSummary[]): void {
     const keys = new Set(points.map((point, i) => pairKey(points[i + 1]?.root ?? null, point.root)));
+    this.keep = keys;
     const roots = new Set(points.map((p) => p.root));
     for (const key of this.pairs.keys()) {
       if (keys.has(key)) continue;
@@ -213,7 +226,7 @@ export class ChangeIndex {
   /** Writes the index when it changed (atomically, without fsync: it is rebuilt when lost). One write at a time. */
   async save(): Promise<void> {
     while (this.saving) await this.saving;
-    if (!this.changed) return;
+    if (!this.changed && !this.keep) return;
     this.changed = false;
     this.saving = this.write().finally(() => (this.saving = undefined));
     try {
@@ -225,73 +238,61 @@ export class ChangeIndex {
   }
 
   private async write(): Promise<void> {
-    const body = this.body();
-    const bodyText = JSON.stringify(body);
-    const text = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"${checksum(bodyText)}","body":${bodyText}}`;
-    try {
-      await writeFileAtomic(this.file, text, { mode: PRIVATE_FILE_MODE, fsync: false });
-    } catch (error) {
-      throw ioError(`write the change index ${this.file}`, error);
-    }
-  }
-
-  /** Everything held, as the document's columns. */
-  private body(): ChangeIndexBody {
-    const tos: string[] = [];
-    const froms: string[] = [];
-    const counts: number[] = [];
-    const ops: string[] = [];
-    const paths: string[] = [];
-    const kinds: string[] = [];
-    const hashes: string[] = [];
-    const sizes: number[] = [];
-    const modes: number[] = [];
-    const add = (info: FileInfo) => {
-      kinds.push(info.kind);
-      hashes.push(info.hash);
-      sizes.push(info.size);
-      modes.push(info.mode);
-    };
+    await this.pruneLarge();
+    const small: Array<[string, TreeDiff | StoredPair]> = [];
     for (const [key, entry] of this.pairs) {
-      const at = key.indexOf('>');
-      froms.push(at === 0 ? NONE : key.slice(0, at));
-      tos.push(key.slice(at + 1));
-      const diff = entry.diff ?? fromColumns(entry.stored);
-      counts.push(diff.added.length + diff.modified.length + diff.deleted.length);
-      for (const [op, changes] of [
-        ['a', diff.added],
-        ['m', diff.modified],
-        ['d', diff.deleted],
-      ] as const) {
-        for (const change of changes) {
-          ops.push(op);
-          paths.push(change.path);
-          if (change.before) add(change.before);
-          if (change.after) add(change.after);
-        }
+      const pair = entry.diff ?? entry.stored;
+      if (changeCount(pair) < LARGE_PAIR_CHANGES) small.push([key, pair]);
+      else if (!entry.saved) {
+        await writeDocument(this.largeFile(key), await columnsOf([[key, pair]], new Map(), new Map()));
+        entry.saved = true;
       }
     }
-    const lineHashes: string[] = [];
-    const lineCounts: number[] = [];
-    for (const [key, change] of this.lineChanges) {
-      lineHashes.push(key);
-      lineCounts.push(change.binary ? 1 : 0, change.lines?.added ?? 0, change.lines?.removed ?? 0);
+    await writeDocument(this.file, await columnsOf(small, this.folderNames, this.lineChanges));
+  }
+
+  /** Removes the large pairs' documents that `retain` did not keep (and that were not asked for since), and stale temporaries. */
+  private async pruneLarge(): Promise<void> {
+    const keep = this.keep;
+    if (!keep) return;
+    let names: string[];
+    try {
+      names = await fs.readdir(this.largeDir);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') names = [];
+      else throw ioError(`list ${this.largeDir}`, error);
     }
-    return {
-      tos: tos.join(''),
-      froms: froms.join(''),
-      counts: counts.join(','),
-      ops: ops.join(''),
-      paths: paths.join('\0'),
-      kinds: kinds.join(''),
-      hashes: hashes.join(''),
-      sizes: sizes.join(','),
-      modes: modes.join(','),
-      folderRoots: [...this.folderNames.keys()].join(''),
-      folderNames: [...this.folderNames.values()].map((names) => names.join('/')).join('\0'),
-      lineHashes: lineHashes.join(''),
-      lineCounts: lineCounts.join(','),
-    };
+    for (const name of names) {
+      const match = LARGE_PAIR_NAME.exec(name);
+      if (!match) continue;
+      const key = pairKey(match[1] === 'none' ? null : match[1]!, match[2]!);
+      if (keep.has(key) || this.pairs.has(key)) continue;
+      await fs.rm(path.join(this.largeDir, name), { force: true }).catch((error: unknown) => {
+        throw ioError(`remove ${path.join(this.largeDir, name)}`, error);
+      });
+    }
+    // what a write cut short by a crash left behind
+    await removeStaleDocumentTemporaries(this.largeDir);
+    if (this.keep === keep) this.keep = undefined;
+  }
+
+  private largeFile(key: string): string {
+    const at = key.indexOf('>');
+    return path.join(this.largeDir, `${at === 0 ? 'none' : key.slice(0, at)}-${key.slice(at + 1)}.json`);
+  }
+
+  /** A large pair from its own document; `undefined` when there is none or it is damaged (logged). */
+  private async readLarge(from: string | null, to: string): Promise<TreeDiff | undefined> {
+    const key = pairKey(from, to);
+    const file = this.largeFile(key);
+    const read = await readDocument(file);
+    if (read === undefined) return undefined;
+    const pairs = typeof read === 'string' ? [] : storedPairs(read);
+    if (typeof read === 'string' || pairs.length !== 1 || pairs[0]![0] !== key) {
+      this.discard(file, typeof read === 'string' ? read : 'it does not hold the pair its name says');
+      return undefined;
+    }
+    return fromColumns(pairs[0]![1], new TimeSlices());
   }
 
   private async shared(objects: ObjectReader, from: string | null, to: string): Promise<TreeDiff> {
@@ -300,16 +301,18 @@ export class ChangeIndex {
     if (entry?.diff) return entry.diff;
     if (entry) {
       const diff = fromColumns(entry.stored);
-      this.pairs.set(key, { diff });
+      this.pairs.set(key, { diff, saved: entry.saved });
       return diff;
     }
     let pending = this.computing.get(key);
     if (!pending) {
-      pending = diffTrees(objects, from, to).then((diff) => {
-        this.pairs.set(key, { diff });
-        this.changed = true;
+      pending = (async () => {
+        const saved = await this.readLarge(from, to);
+        const diff = saved ?? (await diffTrees(objects, from, to));
+        this.pairs.set(key, { diff, saved: saved !== undefined });
+        if (!saved) this.changed = true;
         return diff;
-      });
+      })();
       this.computing.set(key, pending);
       const forget = () => this.computing.delete(key);
       pending.then(forget, forget);
@@ -318,16 +321,176 @@ export class ChangeIndex {
   }
 }
 
+/** Reads and checks a change index document: its body, `undefined` when there is none, or what made it unusable. */
+async function readDocument(file: string): Promise<ChangeIndexBody | string | undefined> {
+  let bytes: Buffer;
+  try {
+    const { size } = await fs.stat(file);
+    if (size > MAX_INDEX_BYTES) return `it is ${size} bytes, larger than any valid one`;
+    bytes = await fs.readFile(file);
+  } catch (error) {
+    return errorCode(error) === 'ENOENT' ? undefined : `it could not be read (${describeCause(error)})`;
+  }
+  const stepped = bytes.length > STEPPED_BYTES;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    return `it is not valid JSON (${describeCause(error)})`;
+  }
+  if (stepped) await nextTurn();
+  const parsed = changeIndexSchema.safeParse(raw);
+  if (!parsed.success) return `it is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'} at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`;
+  if (stepped) await nextTurn();
+  // the prefix before the body is ASCII: its length in characters is its length in bytes
+  if (checksum(bytes.subarray(BODY_AT, bytes.length - 1)) !== parsed.data.checksum) return 'its checksum does not match its content';
+  return parsed.data.body;
+}
+
+async function writeDocument(file: string, body: ChangeIndexBody): Promise<void> {
+  const bodyText = JSON.stringify(body);
+  if (bodyText.length > STEPPED_BYTES) await nextTurn();
+  const text = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"${checksum(bodyText)}","body":${bodyText}}`;
+  try {
+    await ensurePrivateDir(path.dirname(file));
+    await writeFileAtomic(file, text, { mode: PRIVATE_FILE_MODE, fsync: false });
+  } catch (error) {
+    throw ioError(`write the change index ${file}`, error);
+  }
+}
+
+/** A document's pairs, each a range of its columns (split once), by pair key. */
+function storedPairs(body: ChangeIndexBody): Array<[string, StoredPair]> {
+  const columns: Columns = { ops: body.ops, paths: split(body.paths, '\0'), kinds: body.kinds, hashes: body.hashes, sizes: split(body.sizes, ','), modes: split(body.modes, ',') };
+  const counts = split(body.counts, ',').map(Number);
+  const pairs: Array<[string, StoredPair]> = [];
+  let op = 0;
+  let entry = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const from = body.froms.slice(i * 64, i * 64 + 64);
+    const opEnd = op + counts[i]!;
+    pairs.push([pairKey(from === NONE ? null : from, body.tos.slice(i * 64, i * 64 + 64)), { columns, opStart: op, opEnd, entryStart: entry }]);
+    for (; op < opEnd; op++) entry += body.ops[op] === 'm' ? 2 : 1;
+  }
+  return pairs;
+}
+
+function changeCount(pair: TreeDiff | StoredPair): number {
+  return 'opEnd' in pair ? pair.opEnd - pair.opStart : pair.added.length + pair.modified.length + pair.deleted.length;
+}
+
+/** Pairs, folder names and line counts as a document's columns. */
+async function columnsOf(pairs: ReadonlyArray<[string, TreeDiff | StoredPair]>, folderNames: ReadonlyMap<string, readonly string[]>, lineChanges: ReadonlyMap<string, LineChange>): Promise<ChangeIndexBody> {
+  const slices = new TimeSlices();
+  const tos: string[] = [];
+  const froms: string[] = [];
+  const counts: number[] = [];
+  const ops: string[] = [];
+  const paths: string[] = [];
+  const kinds: string[] = [];
+  const hashes: string[] = [];
+  const sizes: Array<number | string> = [];
+  const modes: Array<number | string> = [];
+  const add = (info: FileInfo) => {
+    kinds.push(info.kind);
+    hashes.push(info.hash);
+    sizes.push(info.size);
+    modes.push(info.mode);
+  };
+  for (const [i, [key, pair]] of pairs.entries()) {
+    if ((i & 63) === 0) await slices.pause();
+    const at = key.indexOf('>');
+    froms.push(at === 0 ? NONE : key.slice(0, at));
+    tos.push(key.slice(at + 1));
+    if ('opEnd' in pair) {
+      // a pair as it was read: its ranges of the columns, copied as they are
+      const c = pair.columns;
+      let entryEnd = pair.entryStart;
+      for (let op = pair.opStart; op < pair.opEnd; op++) entryEnd += c.ops[op] === 'm' ? 2 : 1;
+      counts.push(pair.opEnd - pair.opStart);
+      ops.push(c.ops.slice(pair.opStart, pair.opEnd));
+      for (let op = pair.opStart; op < pair.opEnd; op++) paths.push(c.paths[op]!);
+      kinds.push(c.kinds.slice(pair.entryStart, entryEnd));
+      hashes.push(c.hashes.slice(pair.entryStart * 64, entryEnd * 64));
+      for (let k = pair.entryStart; k < entryEnd; k++) {
+        sizes.push(c.sizes[k]!);
+        modes.push(c.modes[k]!);
+      }
+      continue;
+    }
+    const diff = pair;
+    counts.push(diff.added.length + diff.modified.length + diff.deleted.length);
+    for (const [op, changes] of [
+      ['a', diff.added],
+      ['m', diff.modified],
+      ['d', diff.deleted],
+    ] as const) {
+      for (const change of changes) {
+        ops.push(op);
+        paths.push(change.path);
+        if (change.before) add(change.before);
+        if (change.after) add(change.after);
+      }
+    }
+  }
+  const lineHashes: string[] = [];
+  const lineCounts: number[] = [];
+  for (const [key, change] of lineChanges) {
+    lineHashes.push(key);
+    lineCounts.push(change.binary ? 1 : 0, change.lines?.added ?? 0, change.lines?.removed ?? 0);
+  }
+  return {
+    tos: tos.join(''),
+    froms: froms.join(''),
+    counts: counts.join(','),
+    ops: ops.join(''),
+    paths: paths.join('\0'),
+    kinds: kinds.join(''),
+    hashes: hashes.join(''),
+    sizes: sizes.join(','),
+    modes: modes.join(','),
+    folderRoots: [...folderNames.keys()].join(''),
+    folderNames: [...folderNames.values()].map((names) => names.join('/')).join('\0'),
+    lineHashes: lineHashes.join(''),
+    lineCounts: lineCounts.join(','),
+  };
+}
+
+function split(text: string, separator: string): string[] {
+  return text === '' ? [] : text.split(separator);
+}
+
 function pairKey(from: string | null, to: string): string {
   return `${from ?? ''}>${to}`;
 }
 
-function checksum(text: string): string {
+function checksum(text: string | Buffer): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
 function copy(diff: TreeDiff): TreeDiff {
   return { added: [...diff.added], modified: [...diff.modified], deleted: [...diff.deleted] };
+}
+
+function findChange(diff: TreeDiff, path: string): FileChange | undefined {
+  return find(diff.added, path) ?? find(diff.modified, path) ?? find(diff.deleted, path);
+}
+
+/** The change at `path` in a stored pair, read from its columns (no other change decoded). */
+function storedChangeAt(pair: StoredPair, path: string): FileChange | undefined {
+  const c = pair.columns;
+  let k = pair.entryStart;
+  for (let i = pair.opStart; i < pair.opEnd; i++) {
+    const op = c.ops[i];
+    if (c.paths[i] === path) {
+      const info = (at: number): FileInfo => ({ kind: c.kinds[at] as FileInfo['kind'], hash: c.hashes.slice(at * 64, at * 64 + 64), size: Number(c.sizes[at]), mode: Number(c.modes[at]) });
+      if (op === 'a') return { path, after: info(k) };
+      if (op === 'd') return { path, before: info(k) };
+      return { path, before: info(k), after: info(k + 1) };
+    }
+    k += op === 'm' ? 2 : 1;
+  }
+  return undefined;
 }
 
 /** Binary search in changes sorted by path (as `diffTrees` sorts them). */
@@ -348,17 +511,35 @@ function lineKey(before: string, after: string): string {
   return before + after;
 }
 
-/** A stored pair's changes as `diffTrees` gives them. */
-function fromColumns(pair: StoredPair): TreeDiff {
+/** A stored pair's changes as `diffTrees` gives them; with `slices`, the event loop is given turns on the way. */
+function fromColumns(pair: StoredPair): TreeDiff;
+function fromColumns(pair: StoredPair, slices: TimeSlices): Promise<TreeDiff>;
+function fromColumns(pair: StoredPair, slices?: TimeSlices): TreeDiff | Promise<TreeDiff> {
+  if (!slices) {
+    const diff: TreeDiff = { added: [], modified: [], deleted: [] };
+    decodeRange(pair, pair.opStart, pair.opEnd, pair.entryStart, diff);
+    return diff;
+  }
+  return (async () => {
+    const diff: TreeDiff = { added: [], modified: [], deleted: [] };
+    let k = pair.entryStart;
+    for (let i = pair.opStart; i < pair.opEnd; i += 1024) {
+      await slices.pause();
+      k = decodeRange(pair, i, Math.min(i + 1024, pair.opEnd), k, diff);
+    }
+    return diff;
+  })();
+}
+
+/** Decodes the changes `[opStart, opEnd)` of a pair (their first file entry at `k`) into `diff`; gives the entry after them. */
+function decodeRange(pair: StoredPair, opStart: number, opEnd: number, k: number, diff: TreeDiff): number {
   const { columns: c } = pair;
-  const diff: TreeDiff = { added: [], modified: [], deleted: [] };
-  let k = pair.entryStart;
   const next = (): FileInfo => {
     const info: FileInfo = { kind: c.kinds[k] as FileInfo['kind'], hash: c.hashes.slice(k * 64, k * 64 + 64), size: Number(c.sizes[k]), mode: Number(c.modes[k]) };
     k++;
     return info;
   };
-  for (let i = pair.opStart; i < pair.opEnd; i++) {
+  for (let i = opStart; i < opEnd; i++) {
     const path = c.paths[i]!;
     const op = c.ops[i];
     if (op === 'a') diff.added.push({ path, after: next() });
@@ -368,5 +549,5 @@ function fromColumns(pair: StoredPair): TreeDiff {
       diff.modified.push({ path, before, after: next() });
     }
   }
-  return diff;
+  return k;
 }

@@ -77,7 +77,7 @@ export class PersistenceManager implements StateRepository {
   private readonly cache = new OnFirstUse(() => this.ensureFolders().then(() => CaptureCache.load(this.layout.captureCacheFile)));
   private readonly changes = new OnFirstUse(async () => {
     await this.ensureFolders();
-    const index = ChangeIndex.load(this.layout.changeIndexFile, this.logger);
+    const index = await ChangeIndex.load(this.layout.changeIndexFile, this.logger);
     for (const [from, to, folders, diff] of this.newPointChanges.splice(0)) index.record(from, to, folders, diff);
     return index;
   });
