@@ -1,4 +1,5 @@
 import * as fs from 'node:fs/promises';
+import * as fsSync from 'node:fs';
 import * as path from 'node:path';
 import { ensurePrivateDir, fileStamp, sameStamp, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
@@ -99,6 +100,8 @@ export function packsToRoll(packs: readonly { name: string; size: number }[], al
   return split < 2 ? [] : sorted.slice(0, split).map((p) => p.name);
 }
 const TREE_CACHE_LIMIT = 20_000;
+/** A committed batch with at most this many new trees hands them to the store's tree cache. */
+const RECENT_TREES_KEPT = 256;
 
 /**
  * Content-addressed, compressed, immutable objects (file contents and folder trees) kept in pack
@@ -135,7 +138,8 @@ export class ObjectStore implements ObjectReader {
   async refresh(): Promise<void> {
     let names: string[];
     try {
-      names = (await fs.readdir(this.dir)).filter((name) => name.endsWith(PACK_EXTENSION));
+      // synchronous: one folder listing, done before every point (a thread-pool round trip costs more)
+      names = fsSync.readdirSync(this.dir).filter((name) => name.endsWith(PACK_EXTENSION));
     } catch (error) {
       throw ioError(`list the objects in ${this.dir}`, error);
     }
@@ -551,6 +555,12 @@ export class ObjectStore implements ObjectReader {
     this.searchOrder = preferred ? [pack, ...this.searchOrder] : [...this.searchOrder, pack];
   }
 
+  /** @internal Trees a small batch just committed: the next point reads its parent's trees from here, not from the pack. */
+  rememberTrees(trees: ReadonlyMap<string, TreeObject>): void {
+    if (this.trees.size + trees.size > TREE_CACHE_LIMIT) this.trees.clear();
+    for (const [hash, tree] of trees) this.trees.set(hash, tree);
+  }
+
   private forgetPack(name: string): void {
     const pack = this.packs.get(name);
     if (!pack) return;
@@ -618,6 +628,19 @@ function hasCodec(index: PackIndex, codec: Codec): boolean {
   return false;
 }
 
+/** The trees as a read from the pack would give them: each checked as `decodeTree` checks it (a batch takes any tree), the invalid ones left out. */
+function checkedTrees(trees: ReadonlyMap<string, TreeObject>): Map<string, TreeObject> {
+  const checked = new Map<string, TreeObject>();
+  for (const [hash, tree] of trees) {
+    try {
+      checked.set(hash, decodeTree(encodeTree(tree), hash));
+    } catch {
+      // read from the pack, and refused, when asked for
+    }
+  }
+  return checked;
+}
+
 async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {
   let raw: Buffer;
   try {
@@ -681,9 +704,13 @@ export class ObjectBatch implements ObjectWriter {
   async commit(): Promise<void> {
     if (this.committed) return;
     this.committed = true;
-    this.trees.clear();
     const written = await this.writer.finish();
-    if (written) this.store.addPack(path.basename(written.file), written.index, written.size);
+    if (written) {
+      this.store.addPack(path.basename(written.file), written.index, written.size);
+      // a save's point writes the trees on one path: the next point starts from them (a first point's thousands are left out: memory)
+      if (this.trees.size <= RECENT_TREES_KEPT) this.store.rememberTrees(checkedTrees(this.trees));
+    }
+    this.trees.clear();
   }
 
   async abort(): Promise<void> {

@@ -243,7 +243,8 @@ export class PersistenceManager implements StateRepository {
     const { objects, cache } = await this.open();
     return this.lock.run(async () => {
       await objects.refresh();
-      const parent = (await this.listSnapshots())[0];
+      const listed = await this.listSnapshots();
+      const parent = listed[0];
       const batch = objects.beginBatch();
       try {
         // A hint lists what changed since the newest point this process wrote. When that point is gone
@@ -259,7 +260,7 @@ export class PersistenceManager implements StateRepository {
           !this.fullScanNeeded &&
           parent.rules === rulesDigest(this.rules) &&
           sameRoots(parent.roots, this.roots);
-        const roots = await this.resolvedRoots();
+        const roots = this.resolvedRootsOf(listed);
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
         options.onCaptureMode?.(useHint ? 'hint' : 'full');
         const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
@@ -355,16 +356,22 @@ export class PersistenceManager implements StateRepository {
    * link, or its link changed) is refused: captures and restores never follow it into another folder.
    */
   async resolvedRoots(): Promise<WorkspaceRoot[]> {
-    const points = await this.listSnapshots();
-    return Promise.all(
-      this.roots.map(async (root) => {
-        const real = await fs.realpath(root.path).catch(() => undefined);
-        if (real === undefined) return root;
-        const recorded = recordedRealPath(points, root);
-        if (recorded !== undefined && recorded !== real) throw movedWorkspaceFolder(root.path, real, recorded);
-        return { ...root, realPath: real };
-      }),
-    );
+    return this.resolvedRootsOf(await this.listSnapshots());
+  }
+
+  /**
+   * `resolvedRoots` against points already listed. Resolved at every call, with `realpath(3)` itself
+   * (a few in-kernel `readlink`s, microseconds): a real path kept from an earlier call could only be
+   * trusted after checking every folder on its way, which costs as much.
+   */
+  private resolvedRootsOf(points: readonly PointSummary[]): WorkspaceRoot[] {
+    return this.roots.map((root) => {
+      const real = realPathNow(root.path);
+      if (real === undefined) return root;
+      const recorded = recordedRealPath(points, root);
+      if (recorded !== undefined && recorded !== real) throw movedWorkspaceFolder(root.path, real, recorded);
+      return { ...root, realPath: real };
+    });
   }
 
   /**
@@ -677,6 +684,15 @@ function reportSkipped(logger: Logger, pointId: string, skipped: readonly Skippe
   const left = skipped.filter((s) => s.kind !== 'kept-previous');
   report(`Recovery point ${pointId} left out ${plural(left.length, 'path')} that could not be captured:`, left);
   report(`Recovery point ${pointId} could not read ${plural(kept.length, 'path')}; it keeps their versions from the previous point:`, kept);
+}
+
+/** Where `file` leads now, links resolved; `undefined` when it does not exist or cannot be resolved. */
+function realPathNow(file: string): string | undefined {
+  try {
+    return fsSync.realpathSync.native(file);
+  } catch {
+    return undefined;
+  }
 }
 
 function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): boolean {
