@@ -212,6 +212,37 @@ describe('PersistenceManager: the points folder and its index', () => {
     assert.deepEqual({ ...labelled, label: null }, a);
   });
 
+  test('a point killed between its manifest and its index journal line is listed from its manifest', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'b\n' });
+    const journal = path.join(sb.store, 'points', 'index.journal');
+    const appendFileSync = fsCallbacks.appendFileSync;
+    let killed = 0;
+    fsCallbacks.appendFileSync = ((file: fsCallbacks.PathOrFileDescriptor, data: string | Uint8Array, options?: fsCallbacks.WriteFileOptions) => {
+      if (file === journal) {
+        killed++;
+        throw Object.assign(new Error('killed'), { code: 'EIO' });
+      }
+      return appendFileSync(file, data, options);
+    }) as typeof fsCallbacks.appendFileSync;
+    try {
+      await assert.rejects(store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }));
+    } finally {
+      fsCallbacks.appendFileSync = appendFileSync;
+    }
+    assert.equal(killed, 1);
+    const names = (await fs.readdir(path.join(sb.store, 'points'))).filter((n) => n.endsWith('.json') && n !== 'index.json');
+    assert.equal(names.length, 2, 'the manifest was written before the journal line');
+    const reader = await openStore(sb, { actor: 'test:reader' });
+    const listed = await reader.recovery.listRecoveryPoints();
+    assert.deepEqual(listed.map((p) => p.id), [names.map((n) => n.slice(0, -5)).sort().reverse()[0], a.id]);
+    const index = await readJson<PointIndex>(path.join(sb.store, 'points', 'index.json'));
+    assert.deepEqual(index.points.map((p) => p.id), listed.map((p) => p.id), 'the listing wrote the index whole');
+  });
+
   test('a label interrupted between its manifest and the index (a crash) is listed as its manifest says', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a\n' });
