@@ -54,7 +54,15 @@ export class PointIndexFile {
 
   /** Lists one new point: a line appended to the journal, or the whole document when the journal is long, damaged or of no document. */
   append(summary: PointSummary): void {
-    const current = this.load();
+    let current: Loaded;
+    try {
+      current = this.load();
+    } catch (error) {
+      // a damaged document: written anew with this point; the next listing adds the others from their manifests
+      this.logger.warn(`The point index could not be read and is written anew (${describeCause(error)}).`);
+      this.write([summary]);
+      return;
+    }
     const points = [summary, ...current.points.filter((p) => p.id !== summary.id)];
     const line = `${JSON.stringify({ g: current.generation, add: summary })}\n`;
     const journalBytes = current.journal?.size ?? 0;
