@@ -6,7 +6,9 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { readDocument, writeDocument } from '../core/documents';
 import { toolCacheDir } from './codeCache';
-import { pointIndexDocument, SCHEMA_VERSION, type DocumentType } from '../core/schemas';
+import { SCHEMA_VERSION, type DocumentType, type PointSummary } from '../core/schemas';
+import { silentLogger } from '../core/logger';
+import { PointIndexFile } from '../core/state/pointIndex';
 
 /** The extension's id (`publisher.name`): VS Code gives it `workspaceStorage/<hash>/<id>` as its storage folder. */
 export const EXTENSION_ID = 'recovery-points.recovery-points';
@@ -80,9 +82,17 @@ async function workspaceFolders(workspaceDir: string): Promise<string[]> {
   const meta = await readJson(path.join(workspaceDir, 'meta.json'), serverWorkspaceSchema);
   if (!meta) return [];
   if (typeof meta.configuration === 'string') return []; // a .code-workspace file, not a folder
-  const index = await readDocument(path.join(workspaceDir, EXTENSION_ID, 'points', 'index.json'), pointIndexDocument).catch(() => undefined);
-  const newest = [...(index?.points ?? [])].sort((a, b) => b.id.localeCompare(a.id))[0];
+  const newest = newestIndexed(path.join(workspaceDir, EXTENSION_ID, 'points', 'index.json'));
   return (newest?.roots ?? []).map((root) => root.path);
+}
+
+/** The newest point the store's index lists (its document and journal), if it can be read. */
+function newestIndexed(indexFile: string): PointSummary | undefined {
+  try {
+    return new PointIndexFile(indexFile, silentLogger).read()[0];
+  } catch {
+    return undefined;
+  }
 }
 
 async function readJson<T>(file: string, schema: z.ZodType<T>): Promise<T | undefined> {

@@ -159,8 +159,12 @@ export type ContextSnapshot = z.infer<typeof contextSnapshotSchema>;
 export const pointIndexSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   points: z.array(pointSummarySchema),
+  /** Names this version of the document: only journal lines of the same generation extend it (absent: none do; older stores). */
+  generation: z.string().min(1).max(64).optional(),
 });
 export type PointIndex = z.infer<typeof pointIndexSchema>;
+/** One line of `points/index.journal`: a point listed after the index document of generation `g` was written. */
+export const pointIndexJournalLineSchema = z.object({ g: z.string().min(1).max(64), add: pointSummarySchema });
 
 /** Tree entries: `f` file, `l` symbolic link (the blob holds its target, never followed), `d` folder. */
 export const treeEntryKindSchema = z.enum(['f', 'l', 'd']);

@@ -413,6 +413,28 @@ describe('ObjectStore writes and repacks', () => {
     assert.equal(store.completeTrees.size, 0);
   });
 
+  test("a small batch's trees are read back from memory after its commit (the next save's point starts from them); a large batch's (a first point's) are not kept", async () => {
+    const { store, dir } = await openObjects();
+    const blob = hashObject('blob', Buffer.from('a'));
+    const small = store.beginBatch();
+    const tree = makeTree([['a.txt', 'f', blob, 1, 0o644]]);
+    const hash = await small.putTree(tree);
+    await small.commit();
+    const large = store.beginBatch();
+    const many: string[] = [];
+    for (let i = 0; i < 1100; i++) many.push(await large.putTree(makeTree([[`f${i}.txt`, 'f', blob, 1, 0o644]])));
+    await large.commit();
+    // With the packs moved away, only what the store holds in memory can still be read.
+    const aside = path.join(path.dirname(dir), 'aside');
+    await fs.rename(dir, aside);
+    try {
+      assert.deepEqual(await store.readTree(hash), tree);
+      await assert.rejects(store.readTree(many[0]!));
+    } finally {
+      await fs.rename(aside, dir);
+    }
+  });
+
   test('packsToRoll merges the small packs that break a geometric progression of sizes', () => {
     const packs = (sizes: number[]) => sizes.map((size, i) => ({ name: `p${i}`, size }));
     assert.deepEqual(packsToRoll(packs([1000, 300, 100, 1])), [], 'already geometric');

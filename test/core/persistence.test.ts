@@ -45,6 +45,95 @@ describe('PersistenceManager: the points folder and its index', () => {
     }
   });
 
+  test('a new point appends one line to the index journal instead of rewriting the index; every reader lists both', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint(undefined, { label: 'first' }))!;
+    const indexFile = path.join(sb.store, 'points', 'index.json');
+    const journalFile = path.join(sb.store, 'points', 'index.journal');
+    const before = await fs.stat(indexFile);
+    const points = [a];
+    for (const content of ['b\n', 'c\n']) {
+      await writeFiles(sb.ws, { 'a.txt': content });
+      points.unshift((await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!);
+    }
+    const after = await fs.stat(indexFile);
+    assert.deepEqual([after.ino, after.size, after.mtimeMs], [before.ino, before.size, before.mtimeMs], 'the index document is not rewritten for a new point');
+    assert.equal((await fs.readFile(journalFile, 'utf8')).trim().split('\n').length, 2, 'one journal line per point');
+    const reader = await openStore(sb, { actor: 'test:reader' });
+    assert.deepEqual(
+      (await reader.recovery.listRecoveryPoints()).map((p) => [p.id, p.label]),
+      points.map((p) => [p.id, p.label]),
+    );
+    // A label rewrites the document under a new generation: the journal's older copy of that point no longer applies.
+    await reader.persistence.setLabel(points[0]!.id, 'kept');
+    assert.equal(await exists(journalFile), false, 'the journal is folded into the document');
+    assert.deepEqual(
+      (await store.recovery.listRecoveryPoints()).map((p) => p.label),
+      ['kept', null, 'first'],
+    );
+  });
+
+  test("an index written by an older version (no generation) is read, and its journal lines ignored; the next point writes it whole", async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'b\n' });
+    const b = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    const indexFile = path.join(sb.store, 'points', 'index.json');
+    const journalFile = path.join(sb.store, 'points', 'index.journal');
+    assert.ok(await exists(journalFile));
+    // What the version before the journal writes after labelling b: every summary, no generation, the journal left as it was.
+    const old = await readJson<PointIndex & { generation?: string }>(indexFile);
+    const { generation: _dropped, ...rest } = old;
+    const bSummary = JSON.parse((await fs.readFile(journalFile, 'utf8')).trim()).add;
+    await fs.writeFile(indexFile, JSON.stringify({ ...rest, points: [{ ...bSummary, label: 'by the old version' }, ...rest.points] }));
+    const reader = await openStore(sb, { actor: 'test:reader' });
+    assert.deepEqual(
+      (await reader.recovery.listRecoveryPoints()).map((p) => [p.id, p.label]),
+      [
+        [b.id, 'by the old version'],
+        [a.id, null],
+      ],
+      "the older version's document wins over the journal's stale line",
+    );
+    await writeFiles(sb.ws, { 'a.txt': 'c\n' });
+    const c = (await reader.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
+    const upgraded = await readJson<PointIndex & { generation?: string }>(indexFile);
+    assert.ok(upgraded.generation, 'written whole, with a generation');
+    assert.deepEqual(
+      upgraded.points.map((p) => [p.id, p.label]),
+      [
+        [c.id, null],
+        [b.id, 'by the old version'],
+        [a.id, null],
+      ],
+    );
+    assert.equal(await exists(journalFile), false);
+  });
+
+  test('a journal line lost or torn by a crash: the point is listed from its manifest and the index written whole', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const ids = [(await store.recovery.createRecoveryPoint())!.id];
+    for (const content of ['b\n', 'c\n']) {
+      await writeFiles(sb.ws, { 'a.txt': content });
+      ids.unshift((await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!.id);
+    }
+    const journalFile = path.join(sb.store, 'points', 'index.journal');
+    const lines = (await fs.readFile(journalFile, 'utf8')).split('\n');
+    // the last line cut half way (killed while appending)
+    await fs.writeFile(journalFile, `${lines[0]}\n${lines[1]!.slice(0, 40)}`);
+    const reader = await openStore(sb, { actor: 'test:reader' });
+    assert.deepEqual((await reader.recovery.listRecoveryPoints()).map((p) => p.id), ids);
+    assert.equal(await exists(journalFile), false, 'the listing wrote the index whole');
+    const index = await readJson<PointIndex>(path.join(sb.store, 'points', 'index.json'));
+    assert.deepEqual(index.points.map((p) => p.id), ids);
+  });
+
   test('a manifest written without its index update (a crash) is still listed; a deleted one is not', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a\n' });
@@ -121,6 +210,37 @@ describe('PersistenceManager: the points folder and its index', () => {
     const labelled = (await store.persistence.loadSnapshot(a.id))!;
     assert.equal(labelled.label, 'x'.repeat(200), 'labels are cut to 200 characters');
     assert.deepEqual({ ...labelled, label: null }, a);
+  });
+
+  test('a point killed between its manifest and its index journal line is listed from its manifest', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'b\n' });
+    const journal = path.join(sb.store, 'points', 'index.journal');
+    const appendFileSync = fsCallbacks.appendFileSync;
+    let killed = 0;
+    fsCallbacks.appendFileSync = ((file: fsCallbacks.PathOrFileDescriptor, data: string | Uint8Array, options?: fsCallbacks.WriteFileOptions) => {
+      if (file === journal) {
+        killed++;
+        throw Object.assign(new Error('killed'), { code: 'EIO' });
+      }
+      return appendFileSync(file, data, options);
+    }) as typeof fsCallbacks.appendFileSync;
+    try {
+      await assert.rejects(store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }));
+    } finally {
+      fsCallbacks.appendFileSync = appendFileSync;
+    }
+    assert.equal(killed, 1);
+    const names = (await fs.readdir(path.join(sb.store, 'points'))).filter((n) => n.endsWith('.json') && n !== 'index.json');
+    assert.equal(names.length, 2, 'the manifest was written before the journal line');
+    const reader = await openStore(sb, { actor: 'test:reader' });
+    const listed = await reader.recovery.listRecoveryPoints();
+    assert.deepEqual(listed.map((p) => p.id), [names.map((n) => n.slice(0, -5)).sort().reverse()[0], a.id]);
+    const index = await readJson<PointIndex>(path.join(sb.store, 'points', 'index.json'));
+    assert.deepEqual(index.points.map((p) => p.id), listed.map((p) => p.id), 'the listing wrote the index whole');
   });
 
   test('a label interrupted between its manifest and the index (a crash) is listed as its manifest says', async () => {

@@ -92,6 +92,7 @@ const JSON_KINDS: DocumentKind[] = [
   { name: 'state file', file: () => 'store/state.json', survivors: 'all' },
   { name: 'point manifest', file: (t) => `store/points/${t.points[2]!.id}.json`, survivors: 'older' },
   { name: 'points index', file: () => 'store/points/index.json', survivors: 'all' },
+  { name: 'points index journal', file: () => 'store/points/index.journal', survivors: 'all' },
   { name: 'capture cache', file: () => 'store/cache/capture-cache.json', survivors: 'all' },
   { name: 'audit log', file: () => 'store/audit.log.jsonl', survivors: 'all' },
 ];

@@ -176,6 +176,18 @@ class CaptureContext {
     });
   }
 
+  /**
+   * A small call (`lstat`, `stat`) made synchronously while the synchronous calls are fast (see
+   * `SyncFs`), else through the thread pool under the concurrency limit.
+   */
+  async smallFsCall<T>(sync: (fs: SyncFs) => T, call: () => Promise<T>): Promise<T> {
+    if (!this.syncFs.enabled) return this.fsCall(call);
+    this.check();
+    const result = sync(this.syncFs);
+    if (this.syncFs.due) await this.pause();
+    return result;
+  }
+
   /** Lets the event loop run (call when `syncFs.due`: the current slice of synchronous work is used up). */
   async pause(): Promise<void> {
     await this.syncFs.pause();
@@ -680,7 +692,7 @@ class HintRoot {
     let stat = this.stats.get(rel);
     if (!stat) {
       const abs = this.scan.abs(rel);
-      stat = this.lookAt(rel, abs).catch((error: unknown) => {
+      stat = this.ctx.smallFsCall((sync) => (rel === '' ? sync.stat(abs) : sync.lstat(abs)), () => (rel === '' ? statFollow(abs) : lstat(abs))).catch((error: unknown) => {
         const code = errorCode(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') return null;
         if (this.ctx.input.signal?.aborted) throw error;
@@ -691,15 +703,6 @@ class HintRoot {
       this.stats.set(rel, stat);
     }
     return stat;
-  }
-
-  /** `statOf`'s call: synchronous while the capture's synchronous calls are on (a few microseconds, where a thread-pool round trip costs 0.1–0.3 ms). */
-  private async lookAt(rel: string, abs: string): Promise<Stats> {
-    const ctx = this.ctx;
-    if (!ctx.syncFs.enabled) return ctx.fsCall(() => (rel === '' ? statFollow(abs) : lstat(abs)));
-    if (ctx.syncFs.due) await ctx.pause();
-    ctx.check();
-    return rel === '' ? ctx.syncFs.stat(abs) : ctx.syncFs.lstat(abs);
   }
 
   /**
@@ -929,8 +932,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
   let fileCount = 0;
   const rootEntries: TreeEntry[] = [];
   const hinted = new Set<string>();
-  const lstatHinted = async (file: string) => (ctx.syncFs.enabled ? ctx.syncFs.lstat(file) : ctx.fsCall(() => lstat(file)));
-  const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => lstatHinted(file).catch(() => null)) : [];
+  const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.smallFsCall((sync) => sync.lstat(file), () => lstat(file)).catch(() => null)) : [];
   for (const root of input.roots) {
     const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
     const scan = new RootScan(ctx, root, rules, root.realPath ?? (await realpath(root.path).catch(() => undefined)));

@@ -1,3 +1,4 @@
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
@@ -275,17 +276,32 @@ export function rebaseGitignore(text: string, dirRel: string): string[] {
 async function readRuleFile(file: string, logger: Logger, follow = false): Promise<string | null> {
   try {
     const stat = follow ? await fs.stat(file) : await fs.lstat(file);
-    if (!stat.isFile()) return null;
-    if (stat.size > MAX_RULE_FILE_BYTES) {
-      logger.warn(`Ignoring ${file}: at ${stat.size} bytes it is too large to be an ignore file.`);
-      return null;
-    }
-    return (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+    return usableRuleFile(stat, file, logger) ? (await fs.readFile(file, 'utf8')).replace(/^\uFEFF/, '') : null;
   } catch (error) {
-    const code = errorCode(error);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
-    logger.warn(`Could not read ${file} (${code ?? String(error)}); its rules are not applied.`);
-    return null;
+    return unreadableRuleFile(error, file, logger);
+  }
+}
+
+/** Whether a rule file's stat allows reading it: a regular file, not too large (warned). */
+function usableRuleFile(stat: fsSync.Stats, file: string, logger: Logger): boolean {
+  if (!stat.isFile()) return false;
+  if (stat.size <= MAX_RULE_FILE_BYTES) return true;
+  logger.warn(`Ignoring ${file}: at ${stat.size} bytes it is too large to be an ignore file.`);
+  return false;
+}
+
+function unreadableRuleFile(error: unknown, file: string, logger: Logger): null {
+  const code = errorCode(error);
+  if (code !== 'ENOENT' && code !== 'ENOTDIR') logger.warn(`Could not read ${file} (${code ?? String(error)}); its rules are not applied.`);
+  return null;
+}
+
+/** `readRuleFile` with synchronous calls, for the few rule files a save's point checks again (a thread-pool round trip each otherwise). */
+function readRuleFileSync(file: string, logger: Logger): string | null {
+  try {
+    return usableRuleFile(fsSync.lstatSync(file), file, logger) ? fsSync.readFileSync(file, 'utf8').replace(/^\uFEFF/, '') : null;
+  } catch (error) {
+    return unreadableRuleFile(error, file, logger);
   }
 }
 
@@ -342,9 +358,9 @@ export class InclusionRules {
   static async create(root: WorkspaceRoot, rules: CaptureRules, options: InclusionOptions = {}): Promise<InclusionRules> {
     const never = new Set<string>();
     if (options.neverCapture && options.neverCapture.length > 0) {
-      const rootPaths = new Set([path.resolve(root.path), await realpathOr(root.path)]);
+      const rootPaths = new Set([path.resolve(root.path), root.realPath ?? realpathOr(root.path)]);
       for (const excluded of options.neverCapture) {
-        for (const candidate of new Set([path.resolve(excluded), await realpathOr(excluded)])) {
+        for (const candidate of new Set([path.resolve(excluded), realpathOr(excluded)])) {
           for (const rootPath of rootPaths) {
             const rel = path.relative(rootPath, candidate);
             if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) continue;
@@ -423,7 +439,7 @@ export class InclusionRules {
     const recorded = isExclude ? loaded.exclude : loaded.gitignore;
     if (recorded === undefined) return false;
     const file = isExclude ? path.join(this.root.path, '.git', 'info', 'exclude') : path.join(this.root.path, ...rel.split('/'));
-    return (await readRuleFile(file, this.logger)) === recorded;
+    return readRuleFileSync(file, this.logger) === recorded;
   }
 
   /**
@@ -436,7 +452,7 @@ export class InclusionRules {
     if (!cached) return false;
     const recorded = (await cached).exclude;
     if (recorded === undefined) return false;
-    return (await readRuleFile(path.join(this.root.path, '.git', 'info', 'exclude'), this.logger)) !== recorded;
+    return readRuleFileSync(path.join(this.root.path, '.git', 'info', 'exclude'), this.logger) !== recorded;
   }
 
   /** Whether `rel` is captured: neither it nor any ancestor is excluded. Reads (and caches) the ancestors' ignore files. */
@@ -511,9 +527,10 @@ export class InclusionRules {
   }
 }
 
-async function realpathOr(p: string): Promise<string> {
+/** Synchronous: `realpath(3)` is a few in-kernel look-ups, less than a thread-pool round trip. */
+function realpathOr(p: string): string {
   try {
-    return await fs.realpath(p);
+    return fsSync.realpathSync.native(p);
   } catch {
     return path.resolve(p);
   }

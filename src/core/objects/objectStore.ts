@@ -1,5 +1,6 @@
 import { readSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import * as fsSync from 'node:fs';
 import * as path from 'node:path';
 import { ensurePrivateDir, fileStamp, sameStamp, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
@@ -102,6 +103,11 @@ export function packsToRoll(packs: readonly { name: string; size: number }[], al
 const TREE_CACHE_LIMIT = 20_000;
 /** Stored records up to this size are read with a synchronous call (the capture's small files are too). */
 const SYNC_READ_STORED_BYTES = 64 * 1024;
+/**
+ * A committed batch with at most this many new trees hands them to the store's tree cache (a save's
+ * point, a restore's safety point); a first point's thousands are left out: memory.
+ */
+const RECENT_TREES_KEPT = 1024;
 
 /**
  * Content-addressed, compressed, immutable objects (file contents and folder trees) kept in pack
@@ -143,7 +149,8 @@ export class ObjectStore implements ObjectReader {
   async refresh(): Promise<void> {
     let names: string[];
     try {
-      names = (await fs.readdir(this.dir)).filter((name) => name.endsWith(PACK_EXTENSION));
+      // synchronous: one folder listing, done before every point (a thread-pool round trip costs more)
+      names = fsSync.readdirSync(this.dir).filter((name) => name.endsWith(PACK_EXTENSION));
     } catch (error) {
       throw ioError(`list the objects in ${this.dir}`, error);
     }
@@ -699,7 +706,7 @@ export class ObjectBatch implements ObjectWriter {
   async commit(): Promise<void> {
     if (this.committed) return;
     this.committed = true;
-    const trees = new Map(this.trees);
+    const trees = this.trees.size <= RECENT_TREES_KEPT ? new Map(this.trees) : undefined;
     this.trees.clear();
     const written = await this.writer.finish();
     if (written) this.store.addPack(path.basename(written.file), written.index, written.size, false, trees);

@@ -15,7 +15,6 @@ import { inFoldersOf } from '../recovery/folderMapping';
 import { isSafeName } from '../objects/tree';
 import {
   pointIdSchema,
-  pointIndexDocument,
   snapshotDocument,
   stateDocument,
   MAX_LABEL_LENGTH,
@@ -32,6 +31,7 @@ import { StoreLock } from '../storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
+import { PointIndexFile } from './pointIndex';
 import type { SnapshotOptions, StateRepository } from './stateRepository';
 
 export interface PersistenceOptions {
@@ -88,7 +88,7 @@ export class PersistenceManager implements StateRepository {
   private fullScanNeeded = false;
   /** The newest point this process wrote: hints are relative to it, so an older parent (it was deleted) calls for a full scan. */
   private hintBase: string | undefined;
-  private indexCache: { stamp: FileStamp; points: PointSummary[] } | undefined;
+  private readonly index: PointIndexFile;
   /** File names in the points folder already checked to be point ids: a listing checks only new ones. */
   private readonly checkedIds = new Set<string>();
   /** A restore by this process wrote these files after safety point `pointId`: with them, a hint on that point is complete. */
@@ -107,6 +107,7 @@ export class PersistenceManager implements StateRepository {
       checkWritable: () => this.assertWritable(),
     });
     this.audit = new AuditLog(this.layout.auditLogFile, this.actor);
+    this.index = new PointIndexFile(this.layout.pointIndexFile, this.logger);
     this.roots = validateRoots(options.roots);
     checkStorePlacement(this.layout.root, this.roots);
     this.rules = { ...DEFAULT_CAPTURE_RULES, ...options.rules };
@@ -243,7 +244,8 @@ export class PersistenceManager implements StateRepository {
     const { objects, cache } = await this.open();
     return this.lock.run(async () => {
       await objects.refresh();
-      const parent = (await this.listSnapshots())[0];
+      const listed = await this.listSnapshots();
+      const parent = listed[0];
       const batch = objects.beginBatch();
       try {
         // A hint lists what changed since the newest point this process wrote. When that point is gone
@@ -259,7 +261,7 @@ export class PersistenceManager implements StateRepository {
           !this.fullScanNeeded &&
           parent.rules === rulesDigest(this.rules) &&
           sameRoots(parent.roots, this.roots);
-        const roots = await this.resolvedRoots();
+        const roots = this.resolvedRootsOf(listed);
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
         options.onCaptureMode?.(useHint ? 'hint' : 'full');
         const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
@@ -331,7 +333,7 @@ export class PersistenceManager implements StateRepository {
         this.writeManifest(snapshot);
         fsyncDirSync(this.layout.pointsDir);
         this.hintBase = snapshot.id;
-        await this.updateIndex((points) => [summaryOf(snapshot), ...points.filter((p) => p.id !== snapshot.id)]);
+        this.index.append(summaryOf(snapshot));
         if (captured.mode === 'full' || Date.now() - this.lastCacheSave > CACHE_SAVE_INTERVAL_MS) await this.saveCache();
         await this.recordDone({
           action: 'create',
@@ -355,16 +357,22 @@ export class PersistenceManager implements StateRepository {
    * link, or its link changed) is refused: captures and restores never follow it into another folder.
    */
   async resolvedRoots(): Promise<WorkspaceRoot[]> {
-    const points = await this.listSnapshots();
-    return Promise.all(
-      this.roots.map(async (root) => {
-        const real = await fs.realpath(root.path).catch(() => undefined);
-        if (real === undefined) return root;
-        const recorded = recordedRealPath(points, root);
-        if (recorded !== undefined && recorded !== real) throw movedWorkspaceFolder(root.path, real, recorded);
-        return { ...root, realPath: real };
-      }),
-    );
+    return this.resolvedRootsOf(await this.listSnapshots());
+  }
+
+  /**
+   * `resolvedRoots` against points already listed. Resolved at every call, with `realpath(3)` itself
+   * (a few in-kernel `readlink`s, microseconds): a real path kept from an earlier call could only be
+   * trusted after checking every folder on its way, which costs as much.
+   */
+  private resolvedRootsOf(points: readonly PointSummary[]): WorkspaceRoot[] {
+    return this.roots.map((root) => {
+      const real = realPathNow(root.path);
+      if (real === undefined) return root;
+      const recorded = recordedRealPath(points, root);
+      if (recorded !== undefined && recorded !== real) throw movedWorkspaceFolder(root.path, real, recorded);
+      return { ...root, realPath: real };
+    });
   }
 
   /**
@@ -455,7 +463,7 @@ export class PersistenceManager implements StateRepository {
     const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => this.isPointId(id)));
     const indexed = await this.readIndex();
     const byId = new Map(indexed.filter((p) => ids.has(p.id)).map((p) => [p.id, p]));
-    let changed = byId.size !== indexed.length;
+    let changed = byId.size !== indexed.length || this.index.damaged;
     for (const id of ids) {
       if (byId.has(id)) continue;
       try {
@@ -584,13 +592,7 @@ export class PersistenceManager implements StateRepository {
 
   private async readIndex(): Promise<PointSummary[]> {
     try {
-      const stamp = statStampSync(this.layout.pointIndexFile);
-      if (!stamp) return [];
-      if (this.indexCache && sameStamp(this.indexCache.stamp, stamp)) return this.indexCache.points;
-      const read = readDocumentSync(this.layout.pointIndexFile, pointIndexDocument);
-      const points = read?.value.points ?? [];
-      if (read) this.indexCache = { stamp: read.stamp, points };
-      return points;
+      return this.index.read();
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') this.logger.warn(`The point index could not be read and is rebuilt from the manifests (${describeCause(error)}).`);
       return [];
@@ -599,11 +601,7 @@ export class PersistenceManager implements StateRepository {
 
   /** The index is a cache of the manifests: written without fsync; a lost or stale index is rebuilt on the next listing. */
   private async writeIndex(points: PointSummary[]): Promise<void> {
-    this.indexCache = undefined;
-    // Summaries come from validated manifests or from points built here: not checked again on every write.
-    writeDocumentSync(this.layout.pointIndexFile, pointIndexDocument, { schemaVersion: SCHEMA_VERSION, points }, { durable: false, trusted: true });
-    const stamp = statStampSync(this.layout.pointIndexFile);
-    if (stamp) this.indexCache = { stamp, points };
+    this.index.write(points);
   }
 
   private async updateIndex(change: (points: PointSummary[]) => PointSummary[]): Promise<void> {
@@ -677,6 +675,15 @@ function reportSkipped(logger: Logger, pointId: string, skipped: readonly Skippe
   const left = skipped.filter((s) => s.kind !== 'kept-previous');
   report(`Recovery point ${pointId} left out ${plural(left.length, 'path')} that could not be captured:`, left);
   report(`Recovery point ${pointId} could not read ${plural(kept.length, 'path')}; it keeps their versions from the previous point:`, kept);
+}
+
+/** Where `file` leads now, links resolved; `undefined` when it does not exist or cannot be resolved. */
+function realPathNow(file: string): string | undefined {
+  try {
+    return fsSync.realpathSync.native(file);
+  } catch {
+    return undefined;
+  }
 }
 
 function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): boolean {

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PRIVATE_FILE_MODE, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
+import { describeCause, errorCode, ioError } from '../errors';
+import type { Logger } from '../logger';
+import { pointIndexDocument, pointIndexJournalLineSchema, SCHEMA_VERSION, type PointSummary } from '../schemas';
+
+/** The journal is folded into the document once it is larger than this, or than an eighth of the document. */
+const MIN_JOURNAL_BYTES = 16 * 1024;
+/** Largest journal read; a bigger one is not used (the document alone is, and the next write replaces both). */
+const MAX_JOURNAL_READ_BYTES = 4 * 1024 * 1024;
+
+interface Loaded {
+  readonly document: FileStamp | undefined;
+  readonly journal: FileStamp | undefined;
+  readonly generation: string | undefined;
+  readonly documentPoints: readonly PointSummary[];
+  readonly points: PointSummary[];
+  readonly documentBytes: number;
+  /** A journal line could not be used (torn by a crash, damaged): the next write replaces the journal. */
+  readonly damaged: boolean;
+}
+
+/**
+ * The points index, a cache of every point's summary (its reader cross-checks it with the points
+ * folder): `points/index.json`, written whole under a new generation, and `points/index.journal`, one
+ * line appended per point listed since — so a new point writes one short line instead of every
+ * summary again. A line applies only to the document of its generation: a document written whole
+ * (a label, a deletion, an older version of the extension, which drops the generation) retires every
+ * line before it, even when the journal could not be removed. Neither file is fsynced: a lost or
+ * torn line only makes the reader read that point's manifest.
+ */
+export class PointIndexFile {
+  readonly journalFile: string;
+  private loaded: Loaded | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly logger: Logger,
+  ) {
+    this.journalFile = path.join(path.dirname(file), 'index.journal');
+  }
+
+  /** Every indexed summary, newest first (unordered when equal ids would tie: they cannot). Throws on a damaged document. */
+  read(): PointSummary[] {
+    return this.load().points;
+  }
+
+  /** Whether a journal line could not be used: the index should be written whole. */
+  get damaged(): boolean {
+    return this.loaded?.damaged ?? false;
+  }
+
+  /** Lists one new point: a line appended to the journal, or the whole document when the journal is long, damaged or of no document. */
+  append(summary: PointSummary): void {
+    let current: Loaded;
+    try {
+      current = this.load();
+    } catch (error) {
+      // a damaged document: written anew with this point; the next listing adds the others from their manifests
+      this.logger.warn(`The point index could not be read and is written anew (${describeCause(error)}).`);
+      this.write([summary]);
+      return;
+    }
+    const points = [summary, ...current.points.filter((p) => p.id !== summary.id)];
+    const line = `${JSON.stringify({ g: current.generation, add: summary })}\n`;
+    const journalBytes = current.journal?.size ?? 0;
+    if (current.generation === undefined || current.damaged || journalBytes + Buffer.byteLength(line) > Math.max(MIN_JOURNAL_BYTES, current.documentBytes / 8)) {
+      this.write(points);
+      return;
+    }
+    this.loaded = undefined;
+    try {
+      fs.appendFileSync(this.journalFile, line, { mode: PRIVATE_FILE_MODE });
+    } catch (error) {
+      throw ioError(`write the point index journal ${this.journalFile}`, error);
+    }
+    this.loaded = { ...current, journal: statStampSync(this.journalFile), points };
+  }
+
+  /** Writes every summary as a new document (a new generation, which retires the journal's lines), then removes the journal. */
+  write(points: PointSummary[]): void {
+    this.loaded = undefined;
+    const generation = randomBytes(8).toString('hex');
+    // Summaries come from validated manifests or from points built here: not checked again on every write.
+    writeDocumentSync(this.file, pointIndexDocument, { schemaVersion: SCHEMA_VERSION, points, generation }, { durable: false, trusted: true });
+    try {
+      fs.rmSync(this.journalFile, { force: true });
+    } catch (error) {
+      this.logger.debug(`The old point index journal was not removed (its lines no longer apply): ${describeCause(error)}`);
+    }
+    const document = statStampSync(this.file);
+    if (document) this.loaded = { document, journal: statStampSync(this.journalFile), generation, documentPoints: points, points, documentBytes: document.size, damaged: false };
+  }
+
+  private load(): Loaded {
+    const document = statStampSync(this.file);
+    const journal = statStampSync(this.journalFile);
+    const loaded = this.loaded;
+    if (loaded && sameStamp(loaded.document, document) && (journal === undefined ? loaded.journal === undefined : sameStamp(loaded.journal, journal))) return loaded;
+    let base: Pick<Loaded, 'document' | 'generation' | 'documentPoints' | 'documentBytes'>;
+    if (loaded && document && sameStamp(loaded.document, document)) {
+      base = loaded;
+    } else {
+      const read = document && readDocumentSync(this.file, pointIndexDocument);
+      base = read
+        ? { document: read.stamp, generation: read.value.generation, documentPoints: read.value.points, documentBytes: read.stamp.size }
+        : { document: undefined, generation: undefined, documentPoints: [], documentBytes: 0 };
+    }
+    const { added, damaged } = this.readJournal(journal, base.generation);
+    const byId = new Map(base.documentPoints.map((p) => [p.id, p]));
+    for (const summary of added) byId.set(summary.id, summary);
+    const points = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    this.loaded = { ...base, journal, points, damaged };
+    return this.loaded;
+  }
+
+  /** The journal's lines of `generation`, in order; lines of other generations are passed over. */
+  private readJournal(journal: FileStamp | undefined, generation: string | undefined): { added: PointSummary[]; damaged: boolean } {
+    if (journal === undefined || generation === undefined) return { added: [], damaged: false };
+    let text: string;
+    try {
+      if (journal.size > MAX_JOURNAL_READ_BYTES) throw new Error(`it is ${journal.size} bytes`);
+      text = fs.readFileSync(this.journalFile, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return { added: [], damaged: false };
+      this.logger.warn(`The point index journal ${this.journalFile} is not used (${describeCause(error)}); the points it lists are read from their manifests.`);
+      return { added: [], damaged: true };
+    }
+    const added: PointSummary[] = [];
+    let damaged = false;
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let parsed;
+      try {
+        parsed = pointIndexJournalLineSchema.safeParse(JSON.parse(line));
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed?.success) {
+        damaged = true; // a torn line (a crash while appending): that point's manifest is read instead
+        continue;
+      }
+      if (parsed.data.g === generation) added.push(parsed.data.add);
+    }
+    return { added, damaged };
+  }
+}
