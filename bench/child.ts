@@ -8,7 +8,7 @@
  *   node child.js '<json request>'   → prints one line of JSON
  */
 import * as fs from 'node:fs';
-import { RecoveryStore, type CaptureRules } from '../src/core/index';
+import { RecoveryStore, silentLogger, type CaptureRules } from '../src/core/index';
 import { readFileHistory } from '../src/core/history/fileHistory';
 import { MARK_END, MARK_START } from './lib/markers';
 import { editIn } from './lib/workspace';
@@ -29,6 +29,8 @@ export interface ChildRequest {
   readonly repeat?: number;
   /** For `first-point`: then run the clean-up the extension runs after a big point, and measure memory after it. */
   readonly cleanup?: boolean;
+  /** For `first-point`: capture it in a process of its own, this script (as the extension does). */
+  readonly captureScript?: string;
 }
 
 /** Memory after a forced full collection (the process runs with --expose-gc). */
@@ -79,7 +81,16 @@ async function main(): Promise<void> {
     const sampler = setInterval(sample, 20);
     out.peakMemory = peak;
     let t = performance.now();
-    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+    // the capture process says how much memory it took (its own high-water mark, and above its start)
+    const logger = {
+      ...silentLogger,
+      info: (message: string) => {
+        const used = /used at most ([\d.]+) MB of memory \(([\d.]+) MB above its start\)/.exec(message);
+        if (used) [out.processMaxRssMB, out.processAboveMB] = [Number(used[1]), Number(used[2])];
+      },
+    };
+    const captureProcess = request.captureScript ? { script: request.captureScript } : undefined;
+    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules, captureProcess, logger });
     out.openMs = performance.now() - t;
     t = performance.now();
     const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });

@@ -47,7 +47,12 @@ const cli = {
   define: { __filename: 'import.meta.filename', __dirname: 'import.meta.dirname' },
 };
 
-const builds = [{ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }, cli];
+// dist/captureProcess.js: the process the extension captures a store's first point in (src/core/capture/captureProcess.ts)
+const builds = [
+  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
+  { ...common, entryPoints: ['src/core/capture/captureProcessMain.ts'], outfile: 'dist/captureProcess.js' },
+  cli,
+];
 
 // chunks of earlier builds are named by other hashes: start from an empty folder
 fs.rmSync('dist/cli', { recursive: true, force: true });
