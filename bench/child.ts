@@ -85,8 +85,9 @@ async function main(): Promise<void> {
     const logger = {
       ...silentLogger,
       info: (message: string) => {
-        const used = /used at most ([\d.]+) MB of memory \(([\d.]+) MB above its start\)/.exec(message);
-        if (used) [out.processMaxRssMB, out.processAboveMB] = [Number(used[1]), Number(used[2])];
+        const used = /^The (capture|clean-up) process used at most ([\d.]+) MB of memory \(([\d.]+) MB above its start\)/.exec(message);
+        if (used?.[1] === 'capture') [out.processMaxRssMB, out.processAboveMB] = [Number(used[2]), Number(used[3])];
+        if (used?.[1] === 'clean-up') [out.cleanupProcessMaxRssMB, out.cleanupProcessAboveMB] = [Number(used[2]), Number(used[3])];
       },
     };
     const captureProcess = request.captureScript ? { script: request.captureScript } : undefined;

@@ -53,6 +53,30 @@ describe('a first point captured in a process of its own', () => {
     assert.equal(await fs.readFile(path.join(there.ws, 'src/many/f1.txt'), 'utf8'), 'file 1\nfile 1\n');
   });
 
+  test('the clean-up after it repacks in a process of its own, with the same result', async () => {
+    const sb = await makeSandbox();
+    await workspace(sb);
+    const said: string[] = [];
+    const logger = { debug: () => undefined, info: (m: string) => said.push(m), warn: (m: string) => said.push(m), error: (m: string) => said.push(m) };
+    const store = await openStore(sb, { captureProcess: CAPTURE_PROCESS, logger });
+    const first = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'src/many/f2.txt': 'changed\n' });
+    await store.recovery.createRecoveryPoint();
+    const before = await packFiles(sb.store);
+    assert.equal(before.length, 2);
+    await store.recovery.deletePoints([first.id]);
+    const report = await store.recovery.cleanupRecoveryPoints();
+    assert.ok(said.some((m) => /^The clean-up process used at most .* of memory/.test(m)), `collected in the other process: ${said.join(' | ')}`);
+    assert.ok(report.recompressed > 0 && report.removedObjects > 0, `recompressed ${report.recompressed}, removed ${report.removedObjects}`);
+    const after = await packFiles(sb.store);
+    assert.equal(after.length, 1);
+    assert.ok(!before.includes(after[0]!), 'a new pack replaced both');
+    // this process reads the new pack
+    assert.equal((await store.recovery.verify()).ok, true);
+    const [only] = await store.recovery.listRecoveryPoints();
+    assert.equal((await store.recovery.changedFiles(only!.id)).added.length, only!.fileCount);
+  });
+
   test('an empty workspace asked to be skipped when unchanged gives no point and writes no pack', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb, { captureProcess: CAPTURE_PROCESS });

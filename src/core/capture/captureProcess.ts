@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { StateError, type StateErrorKind } from '../errors';
 import { formatBytes } from '../format';
 import { silentLogger, type Logger } from '../logger';
-import { ObjectStore } from '../objects/objectStore';
+import { ObjectStore, type GcResult } from '../objects/objectStore';
+import { collectReachable } from '../recovery/reachability';
 import type { ChangeCounts, WorkspaceRoot } from '../schemas';
 import { captureWorkspace, type CaptureResult } from './capture';
 import { CaptureCache } from './captureCache';
@@ -43,11 +44,19 @@ export interface CapturedElsewhere {
   readonly addedBytes: number;
 }
 
-type FromParent = { readonly type: 'capture'; readonly request: CaptureRequest } | { readonly type: 'abort' };
+/** Garbage collection of a store whose points have these root trees (the clean-up after a first point repacks all of it). */
+export interface GcRequest {
+  readonly objectsDir: string;
+  readonly roots: readonly string[];
+  readonly repack: 'auto' | 'all';
+}
+
+type Work = { readonly type: 'capture'; readonly request: CaptureRequest } | { readonly type: 'gc'; readonly request: GcRequest };
+type FromParent = Work | { readonly type: 'abort' };
 type FromChild =
   | { readonly type: 'progress'; readonly files: number }
   | { readonly type: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string }
-  | { readonly type: 'done'; readonly result: CapturedElsewhere }
+  | { readonly type: 'done'; readonly result: CapturedElsewhere | GcResult }
   | { readonly type: 'failed'; readonly kind?: StateErrorKind; readonly message: string; readonly aborted?: boolean };
 
 /** How long a process asked to stop may take before it is killed. */
@@ -66,9 +75,29 @@ export function captureInProcess(
   request: CaptureRequest,
   hooks: { readonly logger?: Logger; readonly signal?: AbortSignal; readonly onProgress?: (files: number) => void } = {},
 ): Promise<CapturedElsewhere> {
+  return inProcess(options, { type: 'capture', request }, hooks, 'capturing the workspace', 'No recovery point was made.') as Promise<CapturedElsewhere>;
+}
+
+/**
+ * Garbage collection (`ObjectStore.removeUnreferenced` over the objects `roots` reach, and the stale
+ * temporaries) in a new process: repacking recompresses every object a point wrote, whose buffers and
+ * compressors would otherwise stay in the caller's memory. The caller holds the store lock and
+ * refreshes its object store afterwards.
+ */
+export function collectGarbageInProcess(options: CaptureProcessOptions, request: GcRequest, logger?: Logger): Promise<GcResult> {
+  return inProcess(options, { type: 'gc', request }, { logger }, 'cleaning up the store', 'Nothing was removed.') as Promise<GcResult>;
+}
+
+function inProcess(
+  options: CaptureProcessOptions,
+  work: Work,
+  hooks: { readonly logger?: Logger; readonly signal?: AbortSignal; readonly onProgress?: (files: number) => void },
+  doing: string,
+  outcome: string,
+): Promise<CapturedElsewhere | GcResult> {
   const logger = hooks.logger ?? silentLogger;
   hooks.signal?.throwIfAborted();
-  return new Promise<CapturedElsewhere>((resolve, reject) => {
+  return new Promise<CapturedElsewhere | GcResult>((resolve, reject) => {
     let child: ChildProcess;
     try {
       child = fork(options.script, [], {
@@ -79,7 +108,7 @@ export function captureInProcess(
         serialization: 'advanced',
       });
     } catch (error) {
-      reject(StateError.snapshotCreation(`Could not start the capture process: ${error instanceof Error ? error.message : String(error)}`, error));
+      reject(StateError.snapshotCreation(`Could not start the process ${doing}: ${error instanceof Error ? error.message : String(error)}`, error));
       return;
     }
     let answer: FromChild | undefined;
@@ -100,7 +129,7 @@ export function captureInProcess(
       else answer = message;
     });
     let settled = false;
-    const finish = (error: unknown, result?: CapturedElsewhere) => {
+    const finish = (error: unknown, result?: CapturedElsewhere | GcResult) => {
       if (settled) return;
       settled = true;
       hooks.signal?.removeEventListener('abort', onAbort);
@@ -109,7 +138,7 @@ export function captureInProcess(
       else reject(error);
     };
     child.on('error', (error) => {
-      finish(StateError.snapshotCreation(`The capture process failed: ${error.message}`, error));
+      finish(StateError.snapshotCreation(`The process ${doing} failed: ${error.message}`, error));
       child.kill('SIGKILL');
     });
     child.on('exit', (code, signal) => {
@@ -119,10 +148,10 @@ export function captureInProcess(
       if (answer?.type === 'failed') return finish(new StateError(answer.kind ?? 'SnapshotCreationError', answer.message));
       const how = signal ? `it was stopped by ${signal}` : `exit code ${code}`;
       const said = stderr.trim().split('\n').pop();
-      finish(StateError.snapshotCreation(`The process capturing the workspace ended before it finished (${how})${said ? `: ${said}` : ''}. No recovery point was made.`));
+      finish(StateError.snapshotCreation(`The process ${doing} ended before it finished (${how})${said ? `: ${said}` : ''}. ${outcome}`));
     });
-    child.send({ type: 'capture', request } satisfies FromParent, (error) => {
-      if (error) finish(StateError.snapshotCreation(`Could not start the capture process: ${error.message}`, error));
+    child.send(work satisfies FromParent, (error) => {
+      if (error) finish(StateError.snapshotCreation(`Could not start the process ${doing}: ${error.message}`, error));
     });
   });
 }
@@ -148,10 +177,11 @@ export function serveCaptureRequests(): void {
     }
     process.off('message', onMessage);
     // stays connected (so an abort can arrive) until the answer is sent
-    capturedHere(message.request, logger, controller.signal, (files) => send({ type: 'progress', files })).then(
+    const done = message.type === 'capture' ? capturedHere(message.request, logger, controller.signal, (files) => send({ type: 'progress', files })) : collectedHere(message.request);
+    done.then(
       (result) => {
         const peak = process.resourceUsage().maxRSS * 1024;
-        logger.info(`The capture process used at most ${formatBytes(peak)} of memory (${formatBytes(peak - startRss)} above its start); all of it is freed as it ends.`);
+        logger.info(`The ${message.type === 'capture' ? 'capture' : 'clean-up'} process used at most ${formatBytes(peak)} of memory (${formatBytes(peak - startRss)} above its start); all of it is freed as it ends.`);
         send({ type: 'done', result });
       },
       (error: unknown) =>
@@ -185,6 +215,18 @@ async function capturedHere(request: CaptureRequest, logger: Logger, signal: Abo
   } catch (error) {
     await batch.abort();
     throw error;
+  } finally {
+    await objects.close();
+  }
+}
+
+async function collectedHere(request: GcRequest): Promise<GcResult> {
+  const objects = await ObjectStore.open(request.objectsDir);
+  try {
+    const live = await collectReachable(objects, request.roots);
+    const result = await objects.removeUnreferenced(live, { repack: request.repack });
+    await objects.removeStaleTemporaries();
+    return result;
   } finally {
     await objects.close();
   }

@@ -9,6 +9,7 @@ import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
 import type { SnapshotOptions } from '../state/stateRepository';
+import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
 import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
@@ -457,9 +458,17 @@ export class RecoveryManager {
     const objects = await this.persistence.objects();
     await objects.refresh();
     const points = await this.persistence.listSnapshots();
-    const live = await collectReachable(objects, points.map((p) => p.root));
-    const result = await objects.removeUnreferenced(live, { repack });
-    await objects.removeStaleTemporaries();
+    const roots = points.map((p) => p.root);
+    const elsewhere = this.persistence.workProcess;
+    let result: GcResult;
+    if (elsewhere) {
+      // repacking recompresses what the points wrote: in a process of its own, its memory is not the caller's to keep
+      result = await collectGarbageInProcess(elsewhere, { objectsDir: this.persistence.layout.objectsDir, roots, repack }, this.persistence.logger);
+      await objects.refresh();
+    } else {
+      result = await objects.removeUnreferenced(await collectReachable(objects, roots), { repack });
+      await objects.removeStaleTemporaries();
+    }
     const { root, pointsDir, cacheDir } = this.persistence.layout;
     for (const dir of [root, pointsDir, cacheDir]) await removeStaleDocumentTemporaries(dir);
     return result;

@@ -157,6 +157,11 @@ export class PersistenceManager implements StateRepository {
     return this.roots;
   }
 
+  /** Where a first point is captured and garbage collected, when not in this process. */
+  get workProcess(): CaptureProcessOptions | undefined {
+    return this.captureProcess;
+  }
+
   get captureRules(): CaptureRules {
     return this.rules;
   }
