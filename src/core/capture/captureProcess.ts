@@ -170,13 +170,15 @@ export function serveCaptureRequests(): void {
     error: (message) => send({ type: 'log', level: 'error', message }),
   };
   const startRss = process.memoryUsage().rss;
-  const onMessage = (message: FromParent) => {
+  let started = false;
+  // listens (so an abort can arrive) until the answer is sent
+  process.on('message', (message: FromParent) => {
     if (message.type === 'abort') {
       controller.abort(new Error('The capture was cancelled.'));
       return;
     }
-    process.off('message', onMessage);
-    // stays connected (so an abort can arrive) until the answer is sent
+    if (started) return; // one request per process
+    started = true;
     const done = message.type === 'capture' ? capturedHere(message.request, logger, controller.signal, (files) => send({ type: 'progress', files })) : collectedHere(message.request);
     done.then(
       (result) => {
@@ -192,8 +194,7 @@ export function serveCaptureRequests(): void {
           aborted: controller.signal.aborted,
         }),
     ).finally(() => process.disconnect?.());
-  };
-  process.on('message', onMessage);
+  });
   process.on('disconnect', () => controller.abort(new Error('The process that asked for the capture is gone.')));
 }
 
