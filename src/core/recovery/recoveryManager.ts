@@ -401,11 +401,17 @@ export class RecoveryManager {
         const kept = points.filter((p) => keep.has(p.id));
         const objects = await this.persistence.objects();
         const cumulative = new Array<number>(kept.length).fill(0);
-        await collectReachable(objects, kept.map((p) => p.root), (hash, index) => {
-          cumulative[index]! += objects.storedSize(hash);
-        });
+        // No point can pass the size limit when every pack together does not: then no tree is read (a
+        // first point of 50k files is 5,000 trees, which the object store would keep decoded).
+        const limit = this.retention.maxTotalBytes;
+        await objects.refresh();
+        if (limit > 0 && objects.packBytes() > limit) {
+          await collectReachable(objects, kept.map((p) => p.root), (hash, index) => {
+            cumulative[index]! += objects.storedSize(hash);
+          });
+        }
         for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!;
-        const bySize = applySizeLimit(kept, cumulative, this.retention.maxTotalBytes, protectedIds);
+        const bySize = applySizeLimit(kept, cumulative, limit, protectedIds);
         if (bySize.length > 0) reasons.size = bySize.length;
         const remove = [...decision.remove.map((r) => r.id), ...bySize];
         if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
