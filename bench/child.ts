@@ -8,7 +8,7 @@
  *   node child.js '<json request>'   → prints one line of JSON
  */
 import * as fs from 'node:fs';
-import { RecoveryStore, type CaptureRules } from '../src/core/index';
+import { RecoveryStore, silentLogger, type CaptureRules } from '../src/core/index';
 import { readFileHistory } from '../src/core/history/fileHistory';
 import { measureSlices } from './lib/loopSlices';
 import { MARK_END, MARK_START } from './lib/markers';
@@ -32,6 +32,8 @@ export interface ChildRequest {
   readonly cleanup?: boolean;
   /** For `file-history` and `changed-files`: measure the longest turn of the event loop instead of the CPU time (bench/lib/loopSlices.ts). */
   readonly slices?: boolean;
+  /** For `first-point`: capture it in a process of its own, this script (as the extension does). */
+  readonly captureScript?: string;
 }
 
 /** Memory after a forced full collection (the process runs with --expose-gc). */
@@ -82,7 +84,17 @@ async function main(): Promise<void> {
     const sampler = setInterval(sample, 20);
     out.peakMemory = peak;
     let t = performance.now();
-    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+    // the capture process says how much memory it took (its own high-water mark, and above its start)
+    const logger = {
+      ...silentLogger,
+      info: (message: string) => {
+        const used = /^The (capture|clean-up) process used at most ([\d.]+) MB of memory \(([\d.]+) MB above its start\)/.exec(message);
+        if (used?.[1] === 'capture') [out.processMaxRssMB, out.processAboveMB] = [Number(used[2]), Number(used[3])];
+        if (used?.[1] === 'clean-up') [out.cleanupProcessMaxRssMB, out.cleanupProcessAboveMB] = [Number(used[2]), Number(used[3])];
+      },
+    };
+    const captureProcess = request.captureScript ? { script: request.captureScript } : undefined;
+    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules, captureProcess, logger });
     out.openMs = performance.now() - t;
     t = performance.now();
     const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });

@@ -285,7 +285,14 @@ async function buildChild(tmp: string): Promise<string> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   await esbuild.build({ entryPoints: [path.join(__dirname, 'child.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'warning' });
+  // the process a first point is captured in, as the extension runs it (dist/captureProcess.js)
+  await esbuild.build({ entryPoints: [path.join(__dirname, '..', 'src', 'core', 'capture', 'captureProcessMain.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: captureScriptOf(outfile), logLevel: 'warning' });
   return outfile;
+}
+
+/** The bundled capture process next to the child bundle. */
+function captureScriptOf(childBundle: string): string {
+  return path.join(path.dirname(childBundle), 'captureProcess.cjs');
 }
 
 async function child(request: ChildRequest, measureRss = false): Promise<{ result: Record<string, number | string>; wallMs: number; maxRssBytes?: number }> {
@@ -764,7 +771,11 @@ function addMemoryRows(ws: Workspace, peakMB: number[], settled: { point: Settle
   }
 }
 
-/** `--memory-only`: the memory of a first point of the largest synthetic workspace, ours and git's, in one run. */
+/**
+ * `--memory-only`: the memory of a first point of the largest synthetic workspace, ours and git's, in one
+ * run; ours both ways: captured in the process that opened the store (the command-line tool), and in a
+ * process of its own (the extension), measured in the caller and in the capture process.
+ */
 async function memoryRows(tmp: string, opts: Options): Promise<void> {
   const files = opts.sizes[opts.sizes.length - 1]!;
   log(`memory of a first point: synthetic ${formatCount(files)} files`);
@@ -773,6 +784,18 @@ async function memoryRows(tmp: string, opts: Options): Promise<void> {
   const sg = new ShadowGit(path.join(tmp, 'memory-shadow.git'), ws.git);
   const peak = { ours: [] as number[], git: [] as number[] };
   const settled = { point: [] as SettledMemory[], cleanup: [] as SettledMemory[], baselines: [] as number[] };
+  const elsewhere = {
+    caller: [] as number[],
+    callerWithCleanup: [] as number[],
+    processPeak: [] as number[],
+    processAbove: [] as number[],
+    cleanupPeak: [] as number[],
+    point: [] as SettledMemory[],
+    cleanup: [] as SettledMemory[],
+    baselines: [] as number[],
+    ms: [] as number[],
+    inProcessMs: [] as number[],
+  };
   for (let r = 0; r < opts.rounds; r++) {
     fs.rmSync(storeDir, { recursive: true, force: true });
     const c = await child({ mode: 'first-point', storeDir, root: ws.ours, cleanup: true });
@@ -780,6 +803,19 @@ async function memoryRows(tmp: string, opts: Options): Promise<void> {
     settled.baselines.push(c.result.baselineRss as number);
     settled.point.push(c.result.afterPoint as unknown as SettledMemory);
     settled.cleanup.push(c.result.afterCleanup as unknown as SettledMemory);
+    elsewhere.inProcessMs.push(c.result.createMs as number);
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    const e = await child({ mode: 'first-point', storeDir, root: ws.ours, captureScript: captureScriptOf(childBundle!), cleanup: true });
+    if (e.result.pointId === undefined || e.result.fileCount !== c.result.fileCount) throw new Error(`the first point captured in a process of its own has ${e.result.fileCount} files, not ${c.result.fileCount}`);
+    elsewhere.caller.push((e.result.pointMaxRss as number) / MB - (e.result.baselineRss as number) / MB);
+    elsewhere.processPeak.push(e.result.processMaxRssMB as number);
+    elsewhere.processAbove.push(e.result.processAboveMB as number);
+    elsewhere.point.push(e.result.afterPoint as unknown as SettledMemory);
+    elsewhere.cleanup.push(e.result.afterCleanup as unknown as SettledMemory);
+    elsewhere.callerWithCleanup.push((e.result.cleanupMaxRss as number) / MB - (e.result.baselineRss as number) / MB);
+    elsewhere.cleanupPeak.push(e.result.cleanupProcessMaxRssMB as number);
+    elsewhere.baselines.push(e.result.baselineRss as number);
+    elsewhere.ms.push(e.result.createMs as number);
     sg.init();
     const g = sg.checkpoint('Checkpoint 1', true);
     if (g.maxRssBytes) peak.git.push(g.maxRssBytes / MB);
@@ -787,6 +823,13 @@ async function memoryRows(tmp: string, opts: Options): Promise<void> {
   }
   addRow(ws, 'rss', 'Peak memory (RSS), first point', 'MB', peak.ours, peak.git, 'max of add / commit', 'ours: the process\'s high-water mark (getrusage) right after the point, before the clean-up');
   addMemoryRows(ws, peak.ours, settled);
+  const base = summarize(elsewhere.baselines.map((b) => b / MB))?.median ?? 0;
+  addRow(ws, 'rss-above-elsewhere', 'Peak memory (RSS) above Node\'s baseline, first point captured in a process of its own (the caller: the extension host)', 'MB', elsewhere.caller, [], '—', `as the extension makes a store's first point; the caller's high-water mark minus its RSS before opening the store (${num(base)} MB; target ≤ 100 MB at 50k files)`);
+  addRow(ws, 'rss-process', '…the capture process\'s own peak (RSS)', 'MB', elsewhere.processPeak, [], '—', `a separate Node process, all of it freed when the point is made; ${num(summarize(elsewhere.processAbove)?.median ?? NaN)} MB above its own start`);
+  addRow(ws, 'rss-after-elsewhere', 'RSS of the caller after that first point (forced GC, store open)', 'MB', elsewhere.point.map((m) => m.rss / MB), [], '—', `${num(summarize(elsewhere.point.map((m) => m.rss / MB - base))?.median ?? NaN)} MB above the baseline; heap + buffers ${num(summarize(elsewhere.point.map((m) => (m.heapUsed + m.external) / MB))?.median ?? NaN)} MB (the capture cache read back)`);
+  addRow(ws, 'rss-above-cleanup-elsewhere', '…the caller\'s peak above its baseline, the clean-up that follows included (its repacking in a process of its own too)', 'MB', elsewhere.callerWithCleanup, [], '—', `the clean-up process's own peak ${num(summarize(elsewhere.cleanupPeak)?.median ?? NaN)} MB`);
+  addRow(ws, 'rss-after-cleanup-elsewhere', 'RSS of the caller after that clean-up (forced GC)', 'MB', elsewhere.cleanup.map((m) => m.rss / MB), [], '—', `${num(summarize(elsewhere.cleanup.map((m) => m.rss / MB - base))?.median ?? NaN)} MB above the baseline; heap + buffers ${num(summarize(elsewhere.cleanup.map((m) => (m.heapUsed + m.external) / MB))?.median ?? NaN)} MB`);
+  addRow(ws, 'time-elsewhere', 'First point captured in a process of its own (time)', 'ms', elsewhere.ms, elsewhere.inProcessMs, 'ours in the calling process', 'createRecoveryPoint in the caller, the process\'s start included; the git column is our capture in the calling process, same rounds');
 }
 
 async function restoreOnlyRows(tmp: string, opts: Options): Promise<void> {

@@ -38,7 +38,13 @@ function finishCli() {
   fs.chmodSync('dist/cli.js', 0o755);
 }
 
-const builds = [{ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' }, cli, launcher];
+// dist/captureProcess.js: the process the extension captures a store's first point in (src/core/capture/captureProcess.ts)
+const builds = [
+  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
+  { ...common, entryPoints: ['src/core/capture/captureProcessMain.ts'], outfile: 'dist/captureProcess.js' },
+  cli,
+  launcher,
+];
 
 // earlier builds left ES module chunks named by their hashes: start from an empty folder
 fs.rmSync('dist/cli', { recursive: true, force: true });

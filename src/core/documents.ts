@@ -193,6 +193,22 @@ export async function writeDocument<T>(file: string, type: DocumentType<T>, valu
   }
 }
 
+/**
+ * Writes a document whose JSON text the caller encoded itself, as bytes (a large cache built in pieces,
+ * never held as one string): not validated before writing (it is when read), refused when too large to
+ * be read back.
+ */
+export async function writeDocumentBytes(file: string, type: DocumentType<unknown>, bytes: Buffer, options: Omit<WriteOptions, 'trusted'> = {}): Promise<void> {
+  if (bytes.length > maxBytesOf(type)) {
+    throw StateError.invalidState(`Refusing to write a ${type.name} of ${bytes.length} bytes: at most ${maxBytesOf(type)} can be read back.`);
+  }
+  try {
+    await writeFileAtomic(file, bytes, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
+  } catch (error) {
+    throw ioError(`write the ${type.name} ${file}`, error);
+  }
+}
+
 /** `writeDocument` with synchronous calls (write-file-atomic's sync form): for the small documents written on every point. */
 export function writeDocumentSync<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): void {
   const text = documentText(type, value, options);

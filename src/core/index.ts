@@ -21,6 +21,7 @@ export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';
 export { describeMapping, mapFolders, pointFolderMapping, toPointFolderPath, toWorkspacePath, type FolderMapping, type FolderPair } from './recovery/folderMapping';
 export { toPointPath, splitPointPath, isUnder } from './recovery/workspacePaths';
 export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
+export type { CaptureProcessOptions } from './capture/captureProcess';
 export * from './capture';
 export * from './transfer';
 export * from './pointNames';

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { CaptureRules } from './capture';
+import type { CaptureProcessOptions } from './capture/captureProcess';
 import type { Logger } from './logger';
 import { RecoveryManager } from './recovery/recoveryManager';
 import { DEFAULT_RETENTION, type RetentionPolicy } from './recovery/retention';
@@ -18,6 +19,8 @@ export interface OpenStoreOptions {
   readonly logger?: Logger;
   readonly lockStaleMs?: number;
   readonly lockWaitMs?: number;
+  /** Capture the store's first point in a process of its own, so its memory goes back to the system when it is done. */
+  readonly captureProcess?: CaptureProcessOptions;
 }
 
 /** The core's composition root: one PersistenceManager shared by the StateManager and the RecoveryManager. */
@@ -38,6 +41,7 @@ export class RecoveryStore {
       logger: options.logger,
       lockStaleMs: options.lockStaleMs,
       lockWaitMs: options.lockWaitMs,
+      captureProcess: options.captureProcess,
     });
     await persistence.ensureFolders();
     const state = new StateManager(persistence);

@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeCause, RecoveryStore } from '../core';
+import { describeCause, RecoveryStore, type CaptureProcessOptions } from '../core';
 import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
@@ -99,6 +101,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
         retention: config.retention,
         actor: `extension:${process.pid}`,
         logger: log.forCore('store'),
+        captureProcess: captureProcessOf(this.context.extensionPath, log),
       });
       this.store = store;
       this.disposables.push({ dispose: () => void store.close() });
@@ -211,4 +214,12 @@ function noFolderCommands(log: Log): Record<string, () => unknown> {
   const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending', 'searchHistory', 'filterPoints', 'clearFilter'];
   ids.push('openPointChanges', 'comparePoints', 'copyPatch', 'savePatch', 'restoreDeleted', 'showFolderHistory', 'restoreFolder');
   return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
+}
+
+/** The script the store's first point is captured in (bundled beside the extension), so the host keeps none of its memory; without it, in the host. */
+function captureProcessOf(extensionPath: string, log: Log): CaptureProcessOptions | undefined {
+  const script = path.join(extensionPath, 'dist', 'captureProcess.js');
+  if (fs.existsSync(script)) return { script };
+  log.warn('activation', `${script} is missing: a first recovery point is captured in the extension host.`);
+  return undefined;
 }

@@ -3,6 +3,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { CaptureCache, RACY_WINDOW_MS, type FileStamp } from '../../src/core/capture';
+import { documentBytes, toColumns } from '../../src/core/capture/captureCache';
+import { SCHEMA_VERSION, type CaptureCacheEntry } from '../../src/core/schemas';
 import { hashObject } from '../../src/core/objects/hash';
 import { cleanupTempDirs, tempDir } from './helpers/captureFixtures';
 
@@ -81,6 +83,20 @@ describe('capture cache', () => {
     assert.equal(loaded.lookup('ws', 'a.txt', stamp()), HASH);
     assert.equal(loaded.lookup('ws', 'dir/__proto__', stamp({ ino: 7 })), OTHER);
     assert.equal(loaded.lookup('second', 'constructor', stamp({ ino: 8 })), OTHER);
+  });
+
+  test('the document is written in pieces, as the same text JSON.stringify gives for its columns', () => {
+    // more entries than one piece holds, names that need escaping, roots with odd names and an empty one
+    const roots = new Map<string, Map<string, CaptureCacheEntry>>();
+    for (const root of ['ws', 'quote"d', 'é', '__proto__']) {
+      const entries = new Map<string, CaptureCacheEntry>();
+      for (let i = 0; i < 9000; i++) entries.set(`dir/${root}/"back\\slash"-é-\u0001-${i}.ts`, [i * 7, 1_700_000_000_000.125 + i, 1_700_000_000_001.5, 2 ** 40 + i, i % 2 ? HASH : OTHER, 0o644]);
+      roots.set(root, entries);
+    }
+    roots.set('empty', new Map());
+    const columns = Object.fromEntries([...roots].map(([root, entries]) => [root, toColumns(entries)]));
+    assert.equal(documentBytes('g1', roots).toString('utf8'), JSON.stringify({ schemaVersion: SCHEMA_VERSION, generation: 'g1', columns }));
+    assert.equal(documentBytes('g2', new Map()).toString('utf8'), JSON.stringify({ schemaVersion: SCHEMA_VERSION, generation: 'g2', columns: {} }));
   });
 
   test('save never throws: an unwritable place is logged and the cache stays dirty', async () => {

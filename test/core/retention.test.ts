@@ -315,6 +315,26 @@ describe('clean-up and garbage collection on a real store', () => {
     assert.equal((await store.recovery.verify()).ok, true);
   });
 
+  test('size: a store whose packs together are under maxTotalBytes is not walked for sizes, and nothing goes', async () => {
+    for (const [limit, walked] of [
+      [10 * 1024 ** 2, false],
+      [50_000, true],
+    ] as const) {
+      const b = await build(5, { maxRecoveryPoints: 500, maxAgeDays: 0, maxTotalBytes: limit }, 20_000);
+      const objects = await b.store.persistence.objects();
+      let sized = 0;
+      const storedSize = objects.storedSize.bind(objects);
+      objects.storedSize = (hash: string) => {
+        sized++;
+        return storedSize(hash);
+      };
+      const report = await b.store.recovery.cleanupRecoveryPoints();
+      assert.equal(sized > 0, walked, `limit ${limit}: ${sized} sizes looked up`);
+      assert.equal((await b.store.recovery.listRecoveryPoints()).length, walked ? 2 : 5);
+      assert.deepEqual(report.reasons, walked ? { size: 3 } : {});
+    }
+  });
+
   test('size: the oldest points beyond maxTotalBytes go, and the store ends under the limit', async () => {
     const b = await build(5, { maxRecoveryPoints: 500, maxAgeDays: 0, maxTotalBytes: 50_000 }, 20_000);
     const before = await b.store.recovery.stats();

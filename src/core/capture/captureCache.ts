@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensurePrivateDir, PRIVATE_FILE_MODE, readDocument, writeDocument } from '../documents';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, readDocument, writeDocumentBytes } from '../documents';
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
@@ -101,6 +101,26 @@ export class CaptureCache {
       cache.rewrite = true;
     }
     return cache;
+  }
+
+  /**
+   * Reads the cache again from its file, after another process (a first point captured in a process of
+   * its own) saved it: the entries and their generation are the file's, the in-memory folder trees and
+   * ignore files are dropped.
+   */
+  async reload(): Promise<void> {
+    if (this.file === undefined) return;
+    const loaded = await CaptureCache.load(this.file, this.logger);
+    this.roots.clear();
+    for (const [root, entries] of loaded.roots) this.roots.set(root, entries);
+    this.changed = loaded.changed;
+    this.pending = loaded.pending;
+    this.rewrite = loaded.rewrite;
+    this.generation = loaded.generation;
+    this.documentBytes = loaded.documentBytes;
+    this.journalBytes = loaded.journalBytes;
+    this.gitignores.clear();
+    this.folderTrees.clear();
   }
 
   /** Applies the journal's valid lines of the loaded document's generation; any other line is skipped. */
@@ -310,12 +330,10 @@ export class CaptureCache {
   /** Writes the whole document under a new generation; the journal's lines no longer apply and it is removed. */
   private async writeWhole(): Promise<void> {
     const file = this.file!;
-    const columns: Record<string, CaptureCacheColumns> = Object.create(null);
-    for (const [root, entries] of this.roots) columns[root] = toColumns(entries);
     const generation = randomBytes(8).toString('hex');
     await ensurePrivateDir(path.dirname(file));
     // built here from entries of the right types: validated when read, not before every write
-    await writeDocument(file, captureCacheDocument, { schemaVersion: SCHEMA_VERSION, generation, columns }, { durable: false, trusted: true });
+    await writeDocumentBytes(file, captureCacheDocument, documentBytes(generation, this.roots), { durable: false });
     this.generation = generation;
     this.rewrite = false;
     this.pending = new Map();
@@ -331,7 +349,69 @@ export class CaptureCache {
   }
 }
 
-function toColumns(entries: Map<string, CaptureCacheEntry>): CaptureCacheColumns {
+/** Entries encoded into one piece of the document's text at a time. */
+const ENCODE_BATCH = 4096;
+
+/**
+ * The document's JSON text (what `JSON.stringify` gives for `{ schemaVersion, generation, columns }`,
+ * with `toColumns` of each root) as bytes, encoded in pieces of a few thousand entries, twice: once to
+ * count the bytes, once into one buffer of that size. A large cache never becomes one string, one
+ * list per column, nor pieces waiting to be joined, on top of its bytes.
+ */
+export function documentBytes(generation: string, roots: ReadonlyMap<string, ReadonlyMap<string, CaptureCacheEntry>>): Buffer {
+  let total = 0;
+  encodeDocument(generation, roots, (piece) => {
+    total += Buffer.byteLength(piece);
+  });
+  const bytes = Buffer.allocUnsafe(total);
+  let at = 0;
+  encodeDocument(generation, roots, (piece) => {
+    at += bytes.write(piece, at);
+  });
+  return bytes;
+}
+
+function encodeDocument(generation: string, roots: ReadonlyMap<string, ReadonlyMap<string, CaptureCacheEntry>>, emit: (piece: string) => void): void {
+  emit(`{"schemaVersion":${JSON.stringify(SCHEMA_VERSION)},"generation":${JSON.stringify(generation)},"columns":{`);
+  let firstRoot = true;
+  for (const [root, entries] of roots) {
+    emit(`${firstRoot ? '' : ','}${JSON.stringify(root)}:{`);
+    firstRoot = false;
+    const column = (key: keyof CaptureCacheColumns, quoted: boolean, encode: (rel: string, entry: CaptureCacheEntry) => string) => {
+      const separator = quoted ? '' : ',';
+      emit(`${JSON.stringify(key)}:${quoted ? '"' : '['}`);
+      let piece: string[] = [];
+      let first = true;
+      for (const [rel, entry] of entries) {
+        piece.push(encode(rel, entry));
+        if (piece.length === ENCODE_BATCH) {
+          emit((first ? '' : separator) + piece.join(separator));
+          first = false;
+          piece = [];
+        }
+      }
+      if (piece.length > 0) emit((first ? '' : separator) + piece.join(separator));
+      emit(quoted ? '"' : ']');
+    };
+    column('paths', false, (rel) => JSON.stringify(rel));
+    emit(',');
+    column('sizes', false, (_, e) => JSON.stringify(e[0]));
+    emit(',');
+    column('mtimes', false, (_, e) => JSON.stringify(e[1]));
+    emit(',');
+    column('ctimes', false, (_, e) => JSON.stringify(e[2]));
+    emit(',');
+    column('inodes', false, (_, e) => JSON.stringify(e[3]));
+    emit(',');
+    column('hashes', true, (_, e) => e[4]);
+    emit(',');
+    column('modes', false, (_, e) => JSON.stringify(e[5]));
+    emit('}');
+  }
+  emit('}}');
+}
+
+export function toColumns(entries: ReadonlyMap<string, CaptureCacheEntry>): CaptureCacheColumns {
   const c: CaptureCacheColumns = { paths: [], sizes: [], mtimes: [], ctimes: [], inodes: [], hashes: '', modes: [] };
   const hashes: string[] = [];
   for (const [rel, [size, mtimeMs, ctimeMs, ino, hash, mode]] of entries) {

@@ -382,6 +382,13 @@ export class ObjectStore implements ObjectReader {
     }
   }
 
+  /** Bytes of the loaded packs on disk: at least the stored size of all their objects. */
+  packBytes(): number {
+    let bytes = 0;
+    for (const pack of this.packs.values()) bytes += pack.size;
+    return bytes;
+  }
+
   /** Stored (compressed) size of an object, 0 when unknown. */
   storedSize(hash: string): number {
     const found = this.find(hash);

@@ -9,6 +9,7 @@ import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
 import type { SnapshotOptions } from '../state/stateRepository';
+import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
 import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
@@ -400,11 +401,17 @@ export class RecoveryManager {
         const kept = points.filter((p) => keep.has(p.id));
         const objects = await this.persistence.objects();
         const cumulative = new Array<number>(kept.length).fill(0);
-        await collectReachable(objects, kept.map((p) => p.root), (hash, index) => {
-          cumulative[index]! += objects.storedSize(hash);
-        });
+        // No point can pass the size limit when every pack together does not: then no tree is read (a
+        // first point of 50k files is 5,000 trees, which the object store would keep decoded).
+        const limit = this.retention.maxTotalBytes;
+        await objects.refresh();
+        if (limit > 0 && objects.packBytes() > limit) {
+          await collectReachable(objects, kept.map((p) => p.root), (hash, index) => {
+            cumulative[index]! += objects.storedSize(hash);
+          });
+        }
         for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!;
-        const bySize = applySizeLimit(kept, cumulative, this.retention.maxTotalBytes, protectedIds);
+        const bySize = applySizeLimit(kept, cumulative, limit, protectedIds);
         if (bySize.length > 0) reasons.size = bySize.length;
         const remove = [...decision.remove.map((r) => r.id), ...bySize];
         if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
@@ -457,9 +464,17 @@ export class RecoveryManager {
     const objects = await this.persistence.objects();
     await objects.refresh();
     const points = await this.persistence.listSnapshots();
-    const live = await collectReachable(objects, points.map((p) => p.root));
-    const result = await objects.removeUnreferenced(live, { repack });
-    await objects.removeStaleTemporaries();
+    const roots = points.map((p) => p.root);
+    const elsewhere = this.persistence.workProcess;
+    let result: GcResult;
+    if (elsewhere) {
+      // repacking recompresses what the points wrote: in a process of its own, its memory is not the caller's to keep
+      result = await collectGarbageInProcess(elsewhere, { objectsDir: this.persistence.layout.objectsDir, roots, repack }, this.persistence.logger);
+      await objects.refresh();
+    } else {
+      result = await objects.removeUnreferenced(await collectReachable(objects, roots), { repack });
+      await objects.removeStaleTemporaries();
+    }
     const { root, pointsDir, cacheDir } = this.persistence.layout;
     for (const dir of [root, pointsDir, cacheDir]) await removeStaleDocumentTemporaries(dir);
     return result;

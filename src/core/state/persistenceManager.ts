@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
+import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
 import { ensurePrivateDirSync, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
@@ -45,6 +46,8 @@ export interface PersistenceOptions {
   readonly storeDir?: string;
   readonly lockStaleMs?: number;
   readonly lockWaitMs?: number;
+  /** Capture a store's first point in a process of its own (the extension: its host keeps none of that memory). */
+  readonly captureProcess?: CaptureProcessOptions;
 }
 
 /** New points' changes kept for a change index not loaded yet (the newest ones). */
@@ -69,6 +72,7 @@ export class PersistenceManager implements StateRepository {
   readonly logger: Logger;
   private roots: WorkspaceRoot[];
   private rules: CaptureRules;
+  private readonly captureProcess: CaptureProcessOptions | undefined;
   /** Each made on first use; a failed attempt is tried again by the next caller. */
   private readonly folders = new OnFirstUse(async () => {
     for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) ensurePrivateDirSync(dir);
@@ -111,6 +115,7 @@ export class PersistenceManager implements StateRepository {
     this.roots = validateRoots(options.roots);
     checkStorePlacement(this.layout.root, this.roots);
     this.rules = { ...DEFAULT_CAPTURE_RULES, ...options.rules };
+    this.captureProcess = options.captureProcess;
   }
 
   /** Creates the store's folders (owner-only) and loads the object index. Called by every operation. */
@@ -151,6 +156,11 @@ export class PersistenceManager implements StateRepository {
 
   get workspaceRoots(): readonly WorkspaceRoot[] {
     return this.roots;
+  }
+
+  /** Where a first point is captured and garbage collected, when not in this process. */
+  get workProcess(): CaptureProcessOptions | undefined {
+    return this.captureProcess;
   }
 
   get captureRules(): CaptureRules {
@@ -265,7 +275,8 @@ export class PersistenceManager implements StateRepository {
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
         options.onCaptureMode?.(useHint ? 'hint' : 'full');
         const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
-        const captured = await captureWorkspace({
+        const elsewhere = parent === undefined && this.captureProcess ? await this.captureFirstElsewhere(this.captureProcess, roots, objects, cache, options) : undefined;
+        const captured = elsewhere?.captured ?? (await captureWorkspace({
           roots,
           rules: this.rules,
           neverCapture: [this.layout.root],
@@ -277,7 +288,7 @@ export class PersistenceManager implements StateRepository {
           logger: this.logger,
           signal: options.signal,
           onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,
-        });
+        }));
         // With no point yet, "unchanged" is nothing captured: an empty folder gets no empty first point.
         if (options.skipIfUnchanged && (parent ? parent.root === captured.root : captured.fileCount === 0)) {
           if (parent && captured.mode === 'full') {
@@ -293,7 +304,7 @@ export class PersistenceManager implements StateRepository {
         // A first point only counts its files: the list of every path of a large workspace was its memory peak.
         const withDiff = (diff: TreeDiff) => ({ diff, counts: { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length } });
         const changes = await (async (): Promise<{ diff?: TreeDiff; counts: ChangeCounts }> => {
-          if (!parent) return { counts: await countChanges(batch, null, captured.root) };
+          if (!parent) return { counts: elsewhere?.counts ?? (await countChanges(batch, null, captured.root)) };
           // A renamed or moved folder is compared with itself under its old name, not as every file deleted and added.
           const before = await inFoldersOf(batch, parent, { roots });
           const diff = await diffTrees(before.objects, before.root, captured.root);
@@ -304,8 +315,9 @@ export class PersistenceManager implements StateRepository {
           this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
           return withDiff(await diffTrees(batch, null, captured.root));
         });
-        const rootFolders = (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
+        const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         await batch.commit();
+        const addedBytes = elsewhere?.addedBytes ?? batch.addedBytes;
         // A first point's list of every file is left to the change index to build when it is asked for (it is the capture's memory peak).
         if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
         if (captured.mode === 'full') this.fullScanNeeded = false;
@@ -325,7 +337,7 @@ export class PersistenceManager implements StateRepository {
           changes: changes.counts,
           fileCount: captured.fileCount,
           totalSize: captured.totalSize,
-          addedBytes: batch.addedBytes,
+          addedBytes,
           rules: rulesDigest(this.rules),
           ...(options.agent ? { agent: options.agent.slice(0, 100) } : {}),
           state,
@@ -338,7 +350,7 @@ export class PersistenceManager implements StateRepository {
         await this.recordDone({
           action: 'create',
           pointId: snapshot.id,
-          details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes: batch.addedBytes, ms: Date.now() - started },
+          details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes, ms: Date.now() - started },
         });
         reportSkipped(this.logger, snapshot.id, captured.skipped);
         return snapshot;
@@ -349,6 +361,19 @@ export class PersistenceManager implements StateRepository {
         throw StateError.snapshotCreation(`Could not create a recovery point: ${describeCause(error)}`, error);
       }
     });
+  }
+
+  /**
+   * A store's first point, captured in a process of its own (`captureProcess`): its pack is committed
+   * and the capture cache saved there; here the pack is loaded and the cache read again.
+   */
+  private async captureFirstElsewhere(helper: CaptureProcessOptions, roots: readonly WorkspaceRoot[], objects: ObjectStore, cache: CaptureCache, options: SnapshotOptions): Promise<CapturedElsewhere> {
+    const request = { objectsDir: this.layout.objectsDir, cacheFile: this.layout.captureCacheFile, roots, rules: this.rules, neverCapture: [this.layout.root], skipIfEmpty: options.skipIfUnchanged ?? false };
+    const onProgress = options.onProgress ? (n: number) => options.onProgress!(`Captured ${n} files`) : undefined;
+    const result = await captureInProcess(helper, request, { logger: this.logger, signal: options.signal, onProgress });
+    await objects.refresh();
+    await cache.reload();
+    return result;
   }
 
   /**

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import { sharedStoreFolder } from '../../../src/extension/storeFolder';
-import { getApi, listPoints, settle } from './helpers';
+import { getApi, listPoints, settle, waitFor } from './helpers';
 
 const EXTENSION_ID = 'recovery-points.recovery-points';
 /** The checkout: this file is compiled to out/test/host/activation.test.js. */
@@ -72,6 +72,21 @@ suite('activation', () => {
     const recoveries = audit.filter((entry) => entry.action === 'recover-state');
     assert.deepEqual(recoveries, [], 'the audit log records no state recovery');
     assert.ok(audit.some((entry) => entry.action === 'create'), 'the start-up point is in the audit log');
+  });
+
+  test('the start-up point of the new store was captured in a process of its own, which said how much memory it took', async () => {
+    const api = await getApi();
+    await settle(api);
+    await vscode.commands.executeCommand('recoveryPoints.showLog');
+    const line = await waitFor('the capture process\'s line in the Recovery Points log', () =>
+      vscode.window.visibleTextEditors
+        .map((e) => e.document)
+        .find((d) => d.uri.scheme === 'output' && d.getText().includes('[activation] Ready in'))
+        ?.getText()
+        .split('\n')
+        .find((l) => /\[store\] The capture process used at most .+ of memory/.test(l)),
+    );
+    console.log(`    (${line.slice(line.indexOf('[store]'))})`);
   });
 
   test('a second window on the folder, given the storage folder <id>-1 by VS Code, uses the first window\'s store', async () => {
