@@ -92,6 +92,27 @@ export function parseDocument<T>(type: DocumentType<T>, text: string, where: str
   return result.data;
 }
 
+/**
+ * The lines of an append-only journal that are JSON and fit `schema`, in order, and how many are not
+ * (a line torn by a crash while it was appended, or damaged). Empty lines are passed over.
+ */
+export function parseJournalLines<T>(text: string, schema: { safeParse(value: unknown): { success: true; data: T } | { success: false } }): { lines: T[]; unreadable: number } {
+  const lines: T[] = [];
+  let unreadable = 0;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    let parsed;
+    try {
+      parsed = schema.safeParse(JSON.parse(line));
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed?.success) lines.push(parsed.data);
+    else unreadable++;
+  }
+  return { lines, unreadable };
+}
+
 function safeMigrate<T>(type: DocumentType<T>, raw: unknown, where: string): unknown {
   try {
     return type.migrate!(raw);

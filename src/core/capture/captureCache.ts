@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensurePrivateDir, PRIVATE_FILE_MODE, readDocument, writeDocumentBytes } from '../documents';
+import { ensurePrivateDir, parseJournalLines, PRIVATE_FILE_MODE, readDocument, writeDocumentBytes } from '../documents';
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
@@ -139,22 +139,11 @@ export class CaptureCache {
       return;
     }
     this.journalBytes = Buffer.byteLength(text);
-    let skipped = 0;
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      let parsed;
-      try {
-        parsed = captureCacheJournalLineSchema.safeParse(JSON.parse(line));
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed?.success) {
-        skipped++;
-        continue;
-      }
-      if (parsed.data.g !== this.generation) continue;
-      for (const [root, rels] of Object.entries(parsed.data.del)) for (const rel of rels) this.roots.get(root)?.delete(rel);
-      for (const [root, entries] of Object.entries(parsed.data.set)) {
+    const { lines, unreadable: skipped } = parseJournalLines(text, captureCacheJournalLineSchema);
+    for (const line of lines) {
+      if (line.g !== this.generation) continue;
+      for (const [root, rels] of Object.entries(line.del)) for (const rel of rels) this.roots.get(root)?.delete(rel);
+      for (const [root, entries] of Object.entries(line.set)) {
         let map = this.roots.get(root);
         if (!map) this.roots.set(root, (map = new Map()));
         for (const [rel, entry] of Object.entries(entries)) map.set(rel, entry);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PRIVATE_FILE_MODE, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
+import { parseJournalLines, PRIVATE_FILE_MODE, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError } from '../errors';
 import type { Logger } from '../logger';
 import { pointIndexDocument, pointIndexJournalLineSchema, SCHEMA_VERSION, type PointSummary } from '../schemas';
@@ -128,22 +128,10 @@ export class PointIndexFile {
       this.logger.warn(`The point index journal ${this.journalFile} is not used (${describeCause(error)}); the points it lists are read from their manifests.`);
       return { added: [], damaged: true };
     }
-    const added: PointSummary[] = [];
-    let damaged = false;
-    for (const line of text.split('\n')) {
-      if (line === '') continue;
-      let parsed;
-      try {
-        parsed = pointIndexJournalLineSchema.safeParse(JSON.parse(line));
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed?.success) {
-        damaged = true; // a torn line (a crash while appending): that point's manifest is read instead
-        continue;
-      }
-      if (parsed.data.g === generation) added.push(parsed.data.add);
-    }
+    // a torn line (a crash while appending): that point's manifest is read instead
+    const { lines, unreadable } = parseJournalLines(text, pointIndexJournalLineSchema);
+    const added = lines.filter((line) => line.g === generation).map((line) => line.add);
+    const damaged = unreadable > 0;
     return { added, damaged };
   }
 }
