@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { CaptureProcessOptions } from '../../src/core/capture/captureProcess';
 import { StateError } from '../../src/core/errors';
+import { ageAll } from './helpers/captureFixtures';
 import { auditEntries, cleanupAll, makeSandbox, openStore, packFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -17,6 +18,8 @@ async function workspace(sb: Sandbox): Promise<void> {
   for (let i = 0; i < 300; i++) files[`src/many/f${i}.txt`] = `file ${i}\n`.repeat(1 + (i % 40));
   files['big.bin'] = 'x'.repeat(300_000);
   await writeFiles(sb.ws, files);
+  // older than the capture cache's racy window: files written just before a point are hashed again at the next one
+  await ageAll(sb.ws);
 }
 
 describe('a first point captured in a process of its own', () => {
