@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -433,6 +434,37 @@ describe('ObjectStore writes and repacks', () => {
     } finally {
       await fs.rename(aside, dir);
     }
+  });
+
+  test('garbage collection of packs holding more objects than a call takes arguments (a long history: 320k objects) repacks them', async () => {
+    // A stack of 100 kB (a tenth of Node's) makes the limit about 15k arguments, so 30k objects show it quickly.
+    const { dir } = await openObjects();
+    const script = path.join(path.dirname(dir), 'gc.ts');
+    const store = JSON.stringify(path.resolve(__dirname, '../../src/core/objects/objectStore.ts'));
+    await fs.writeFile(
+      script,
+      `import { ObjectStore } from ${store};
+      async function main(): Promise<void> {
+        const objects = await ObjectStore.open(${JSON.stringify(dir)});
+        const live = new Set<string>();
+        for (let b = 0; b < 2; b++) {
+          const batch = objects.beginBatch();
+          for (let i = 0; i < 15000; i++) live.add(await batch.putBlob(Buffer.from('object ' + b + ' ' + i)));
+          await batch.commit();
+        }
+        const result = await objects.removeUnreferenced(live, { repack: 'all' });
+        process.stdout.write(JSON.stringify({ ...result, live: live.size, has: [...live].every((h) => objects.has(h)) }));
+      }
+      main().catch((error) => {
+        process.stderr.write(String(error));
+        process.exitCode = 1;
+      });\n`,
+    );
+    const run = spawnSync(process.execPath, ['--stack-size=100', '--import', 'tsx', script], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    const result = JSON.parse(run.stdout) as { mergedPacks: number; removedObjects: number; live: number; has: boolean };
+    assert.deepEqual([result.mergedPacks, result.removedObjects, result.live, result.has], [2, 0, 30000, true]);
+    assert.equal((await packFiles(path.dirname(dir))).length, 1, 'one pack left');
   });
 
   test('packsToRoll merges the small packs that break a geometric progression of sizes', () => {

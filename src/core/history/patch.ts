@@ -75,7 +75,8 @@ function binaryPatch(name: string, before: Buffer | undefined, after: Buffer | u
   }
   // `git apply` checks both full ids: the file it patches, and the result.
   lines.push(`index ${oldId}..${newId}${sameMode}`, 'GIT binary patch');
-  lines.push(...literal(after ?? Buffer.alloc(0)), '', ...literal(before ?? Buffer.alloc(0)), '');
+  // a large file's hunk has too many lines to pass as arguments
+  for (const line of [...literal(after ?? Buffer.alloc(0)), '', ...literal(before ?? Buffer.alloc(0)), '']) lines.push(line);
   return `${lines.join('\n')}\n`;
 }
 

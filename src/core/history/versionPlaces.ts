@@ -113,7 +113,9 @@ export async function collectVersionPlaces(
     const spans = [...byPath]
       .sort((a, b) => b[1][1] - a[1][1] || (a[0] < b[0] ? -1 : 1))
       .map(([path, [f, l]]) => ({ path, firstPointId: ordered[f]!.id, lastPointId: ordered[l]!.id, firstTime: ordered[f]!.createdAt, lastTime: ordered[l]!.createdAt }));
-    versions.push({ hash, size: place.size, spans, newest: Math.max(...[...byPath.values()].map((s) => s[1])) });
+    let newest = -Infinity;
+    for (const span of byPath.values()) newest = Math.max(newest, span[1]); // an empty file can be at more paths than arguments fit
+    versions.push({ hash, size: place.size, spans, newest });
   }
   versions.sort((a, b) => b.newest - a.newest || (a.spans[0]!.path < b.spans[0]!.path ? -1 : 1));
   return { versions: versions.map(({ newest: _newest, ...version }) => version), unreadablePoints };

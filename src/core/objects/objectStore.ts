@@ -432,7 +432,8 @@ export class ObjectStore implements ObjectReader {
     if (rewrite.size > 0) {
       const writer = new PackWriter(this.dir);
       const copies: Location[] = [];
-      for (const name of rewrite) copies.push(...liveIn.get(name)!);
+      // not push(...list): a spread of hundreds of thousands of arguments overflows the stack
+      for (const name of rewrite) for (const copy of liveIn.get(name)!) copies.push(copy);
       // Read in windows of a few MiB (one read for many small records), in pack order.
       copies.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
       const windows = planReadWindows(copies, REPACK_READ_WINDOW);

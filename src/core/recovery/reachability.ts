@@ -46,7 +46,7 @@ export async function findMissing(objects: ObjectReader, root: string, known: Ma
     try {
       const tree = await objects.readTree(hash);
       for (const [name, kind, child] of tree.e) {
-        if (kind === 'd') problems.push(...(await visit(child)));
+        if (kind === 'd') for (const problem of await visit(child)) problems.push(problem);
         else if (!objects.has(child)) problems.push(`file content ${child.slice(0, 12)} of "${name}" is missing`);
       }
     } catch (error) {

@@ -198,7 +198,7 @@ export class RecoveryManager {
           throw error;
         }
         for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
-        outcome.skipped.push(...check.unreadable);
+        for (const skipped of check.unreadable) outcome.skipped.push(skipped);
         for (const folder of mapped.mapping.unmapped) {
           if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: 'no folder of this workspace has its name or path; left out' });
         }
@@ -548,7 +548,7 @@ export class RecoveryManager {
       if (!snapshot) continue;
       const problems = await findMissing(objects, snapshot.root, known);
       const damaged = [...(await collectReachable(objects, [snapshot.root]).catch(() => new Set<string>()))].filter((h) => brokenHashes.has(h));
-      problems.push(...damaged.map((h) => `stored object ${h.slice(0, 12)} is damaged`));
+      for (const h of damaged) problems.push(`stored object ${h.slice(0, 12)} is damaged`);
       if (snapshot.id !== id) problems.push(`its manifest names a different id (${snapshot.id})`);
       if (problems.length > 0) broken.push({ id, problems });
     }
