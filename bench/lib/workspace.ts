@@ -7,6 +7,7 @@
 import { createCipheriv, createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isSecretPath } from '../../src/core/capture/inclusionRules';
 import { Rng } from './random';
 
 export interface Workspace {
@@ -263,7 +264,8 @@ export function createRealCopy(baseDir: string, source: string, seed: string): W
         maxDepth = Math.max(maxDepth, depth);
         if (stat.size >= 1_000_000) largeFiles++;
         if (/\.(node|wasm|png|jpg|gif|woff2?|ttf|ico|gz|zip|exe|dll|so)$/i.test(name) || !/\.[a-z]+$/i.test(name)) binaryFiles++;
-        if (/\.(js|ts|mjs|cjs|md|json)$/.test(name) && stat.size >= 200 && stat.size <= 64_000) candidates.push(childRel);
+        // edited files both sides capture (ours leaves out secrets by default)
+        if (/\.(js|ts|mjs|cjs|md|json)$/.test(name) && stat.size >= 200 && stat.size <= 64_000 && !isSecretPath(childRel)) candidates.push(childRel);
       }
     }
   };

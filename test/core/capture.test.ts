@@ -255,6 +255,35 @@ describe('full scan', () => {
     assert.deepEqual(all, [...secrets, ...kept].sort());
   });
 
+  test('a folder named like a credential document or a key file is captured: the names leave out files, the secret folders everything inside', async () => {
+    const files = {
+      'src/credentials/login.ts': 'login',
+      'sdk/Credentials/azureCliCredential.js': 'cli',
+      'conf/secrets.json/readme.md': 'odd folder',
+      'certs/server.pem/notes.txt': 'notes',
+      'src/credentials/credentials': 'a credential file inside',
+      'src/credentials/.env': 'an env file inside',
+      '.ssh/config': 'ssh',
+      '.envs/.production/.postgres': 'password',
+      'a/.aws/config': 'aws',
+    };
+    const kept = ['certs/server.pem/notes.txt', 'conf/secrets.json/readme.md', 'sdk/Credentials/azureCliCredential.js', 'src/credentials/login.ts'];
+    const ws = await workspace(files);
+    const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    const full = await h.capture();
+    assert.deepEqual([...(await listFiles(h.objects, full.root)).keys()].map((f) => f.slice(3)), kept);
+    // the hint path decides as the full scan, for files changed inside those folders
+    for (const rel of Object.keys(files)) await fs.writeFile(path.join(ws, rel), `${files[rel as keyof typeof files]} edited`);
+    const hinted = await h.capture({ previousRoot: full.root, changedPaths: Object.keys(files).map((rel) => path.join(ws, rel)) });
+    assert.equal(hinted.mode, 'hint');
+    const listed = await listFiles(h.objects, hinted.root);
+    assert.deepEqual([...listed.keys()].map((f) => f.slice(3)), kept);
+    assert.ok(h.objects.has(hashObject('blob', Buffer.from('login edited'))), 'the edit inside src/credentials/ is stored');
+    for (const secret of ['a credential file inside', 'an env file inside', 'password']) {
+      assert.equal(h.objects.has(hashObject('blob', Buffer.from(`${secret} edited`))), false, `${secret} is not stored`);
+    }
+  });
+
   test('.git, node_modules, .hg and .svn are never captured, at any depth, even when nothing else excludes them', async () => {
     const ws = await workspace({
       '.git/config': 'x',

@@ -714,7 +714,8 @@ class HintRoot {
     const names = rel.split('/');
     const prefixes = names.map((_, i) => names.slice(0, i + 1).join('/'));
     // the first part a full scan would neither enter nor record, judged by its name and path alone
-    let stop = prefixes.findIndex((prefix, i) => !isSafeName(names[i]!) || rules.excludedByPath(prefix));
+    // (the path itself judged as a folder, the looser rule: once its kind is known, `isIncluded` below judges it as what it is)
+    let stop = prefixes.findIndex((prefix, i) => !isSafeName(names[i]!) || rules.excludedByPath(prefix, true));
     if (stop < 0) stop = names.length;
     let real = 0;
     while (real < Math.min(stop, names.length - 1) && (await this.statOf(prefixes[real]!))?.isDirectory()) real++;

@@ -82,6 +82,8 @@ export const DEFAULT_SECRET_EXCLUDES: readonly string[] = Object.freeze([
   ...SECRET_FOLDERS.flatMap((folder) => [...withCopies(folder), `**/${folder}/**`, `**/${folder}{${SECRET_COPY_SUFFIXES.join(',')}}/**`]),
   ...SECRET_IN_FOLDER_PAIRS.flatMap(([folder, name]) => withCopies(`${folder}/${name}`).map((glob) => glob.replace(`**/.${folder}/`, `**/${folder}/.`))),
 ]);
+/** Folder names left out with everything inside (`isSecretPath(rel, true)`); other secret names leave out files only. */
+export const SECRET_FOLDER_NAMES: readonly string[] = Object.freeze([...SECRET_FOLDERS, `${SECRET_PREFIX}*`]);
 /** Globs of the templates kept although they look like secrets (picomatch's `ignore`). */
 export const DEFAULT_SECRET_KEEP: readonly string[] = Object.freeze(SECRET_TEMPLATES.map((name) => `**/${name}`));
 
@@ -139,13 +141,19 @@ function asciiLowerCase(text: string): string {
   return text.replace(ASCII_UPPER, (c) => String.fromCharCode(c.charCodeAt(0) + 32));
 }
 
-/** Whether a root-relative path (`/`-separated, no empty parts) is a secret by `DEFAULT_SECRET_EXCLUDES`. */
-export function isSecretPath(rel: string): boolean {
+/**
+ * Whether a root-relative path (`/`-separated, no empty parts) is a secret by `DEFAULT_SECRET_EXCLUDES`.
+ * A folder (`isDir`) is left out with everything inside only by the folder rules (`SECRET_FOLDERS`,
+ * names starting with `.env`): the names of credential documents and key files say what a file holds,
+ * not a folder (`src/credentials/` of an SDK holds its source code).
+ */
+export function isSecretPath(rel: string, isDir = false): boolean {
   const lower = asciiLowerCase(rel);
   const slash = lower.lastIndexOf('/');
   const name = slash < 0 ? lower : lower.slice(slash + 1);
   if (TEMPLATE_SET.has(name)) return false;
   const originals = originalNames(name);
+  if (isDir) return originals.some((original) => FOLDER_SET.has(original) || original.startsWith(SECRET_PREFIX)) || SECRET_FOLDER_CONTENT.test(lower);
   for (const original of originals) if (isSecretName(original)) return true;
   if (slash >= 0) {
     const parentName = lower.slice(lower.lastIndexOf('/', slash - 1) + 1, slash);
@@ -376,16 +384,16 @@ export class InclusionRules {
    * Whether an entry is left out by a rule that looks at its path only (built-in names, the store,
    * secrets, user globs) — no file is read. Checks `rel` itself, not its ancestors.
    */
-  excludedByPath(rel: string): boolean {
-    return this.pathRule(rel) !== undefined;
+  excludedByPath(rel: string, isDir: boolean): boolean {
+    return this.pathRule(rel, isDir) !== undefined;
   }
 
   /** The path-only rule that leaves `rel` itself out, if any. */
-  private pathRule(rel: string): ExclusionRule | undefined {
+  private pathRule(rel: string, isDir: boolean): ExclusionRule | undefined {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
     if (BUILTIN.has(name)) return 'builtin';
     if (this.never.has(rel)) return 'store';
-    if (this.excludeSecrets && isSecretPath(rel)) return 'secret';
+    if (this.excludeSecrets && isSecretPath(rel, isDir)) return 'secret';
     if (this.userMatch?.(rel)) return 'exclude';
     return undefined;
   }
@@ -402,7 +410,7 @@ export class InclusionRules {
 
   /** One entry, given the rules of its folder; its ancestors are assumed included. */
   excludes(rel: string, isDir: boolean, folder: FolderRules): boolean {
-    return this.excludedByPath(rel) || this.excludedByGit(rel, isDir, folder);
+    return this.excludedByPath(rel, isDir) || this.excludedByGit(rel, isDir, folder);
   }
 
   /**
@@ -468,9 +476,9 @@ export class InclusionRules {
     if (rel === '') return undefined;
     const parts = rel.split('/');
     let current = '';
-    for (const part of parts) {
-      current = joinRel(current, part);
-      const rule = this.pathRule(current);
+    for (let i = 0; i < parts.length; i++) {
+      current = joinRel(current, parts[i]!);
+      const rule = this.pathRule(current, i < parts.length - 1 || isDir);
       if (rule) return { rule, path: current };
     }
     if (!this.rules.respectGitignore) return undefined;

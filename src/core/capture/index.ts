@@ -9,6 +9,7 @@ export {
   DEFAULT_SECRET_EXCLUDES,
   DEFAULT_SECRET_KEEP,
   GitignoreCache,
+  SECRET_FOLDER_NAMES,
   InclusionRules,
   rebaseGitignore,
   ruleFileFolder,

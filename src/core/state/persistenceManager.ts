@@ -3,7 +3,7 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
+import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
 import { ensurePrivateDirSync, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
@@ -677,10 +677,11 @@ function validateRoots(roots: readonly WorkspaceRoot[]): WorkspaceRoot[] {
 
 /**
  * The capture rules in 16 hex digits: the same rules always give the same digest, whatever the order of keys.
- * The built-in secret list counts too, so a version that leaves out more secrets starts with a full scan.
+ * The built-in secret list counts too (and which of its names leave out a folder), so a version that
+ * leaves out more or fewer secrets starts with a full scan.
  */
 export function rulesDigest(rules: CaptureRules): string {
-  const secrets = rules.excludeSecrets ? [...DEFAULT_SECRET_EXCLUDES, '!', ...DEFAULT_SECRET_KEEP] : false;
+  const secrets = rules.excludeSecrets ? [...DEFAULT_SECRET_EXCLUDES, '!', ...DEFAULT_SECRET_KEEP, 'folders', ...SECRET_FOLDER_NAMES] : false;
   const canonical = JSON.stringify([rules.respectGitignore, [...rules.excludes].sort(), secrets, rules.maxFileSize]);
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
