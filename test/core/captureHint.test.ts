@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { captureWorkspace, CaptureCache, diffTrees, listFiles, type CaptureRules, type FileInfo, type TreeDiff } from '../../src/core/capture';
+import { captureWorkspace, CaptureCache, diffTrees, listFiles, lookupEntry, type CaptureRules, type FileInfo, type TreeDiff } from '../../src/core/capture';
 import type { ObjectWriter } from '../../src/core/objects/objectStore';
 import type { TreeObject, WorkspaceRoot } from '../../src/core/schemas';
 import { ageAll, CaptureHarness, cleanupTempDirs, CountingReader, tempDir, writeTree, type Captured } from './helpers/captureFixtures';
@@ -78,6 +78,28 @@ describe('hint mode', () => {
     await expectSameAsFullScan(h, { ...hint, added: 0 });
     const diff = await diffTrees(h.objects, first.root, hint.root);
     assert.deepEqual(diff.modified.map((c) => c.path), ['ws/dir7/sub3/file3.txt']);
+  });
+
+  test('a file the caller just wrote (knownFiles) takes the known hash while its stat is the recorded one; once it changed it is read', async () => {
+    const { h, first, abs } = await setup({ 'a.txt': 'aaa', 'b.txt': 'bbb', 'c.txt': 'ccc' });
+    const stored = async (rel: string) => (await lookupEntry(h.objects, first.root, `ws/${rel}`))!.hash;
+    const stampOf = async (rel: string) => {
+      const stat = await fs.lstat(abs(rel));
+      return { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, mode: stat.mode };
+    };
+    await fs.writeFile(abs('a.txt'), 'new a');
+    await fs.writeFile(abs('b.txt'), 'new b');
+    // a known hash other than the file's bytes (an object the store holds) shows whether the file was read
+    const knownFiles = new Map([
+      [abs('a.txt'), { stamp: await stampOf('a.txt'), hash: await stored('c.txt') }],
+      [abs('b.txt'), { stamp: await stampOf('b.txt'), hash: await stored('c.txt') }],
+    ]);
+    await fs.writeFile(abs('b.txt'), 'written again after it was known');
+    const hint = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: [abs('a.txt'), abs('b.txt')], knownFiles });
+    assert.equal(hint.filesHashed, 1, 'only the file whose stat changed is read');
+    assert.equal((await lookupEntry(h.objects, hint.root, 'ws/a.txt'))!.hash, await stored('c.txt'), 'the known hash is taken');
+    const b = (await lookupEntry(h.objects, hint.root, 'ws/b.txt'))!;
+    assert.equal((await h.objects.readBlob(b.hash)).toString(), 'written again after it was known');
   });
 
   test('deletes, folder deletes, renames, new folders and chmods', async () => {

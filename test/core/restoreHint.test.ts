@@ -10,7 +10,7 @@ import { lookupEntry } from '../../src/core/capture';
 import { CHECKING_MESSAGE } from '../../src/core/recovery/recoveryManager';
 import { applyRestore, checkPlanOnDisk, planRestore } from '../../src/core/recovery/restorePlan';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
-import { auditEntries, cleanupAll, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { auditEntries, cleanupAll, makeSandbox, openStore, readFiles, readJson, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
 
@@ -193,6 +193,34 @@ describe('restore with a hint-mode safety point', () => {
     assert.equal(result.safetyCapture, 'full');
     assert.deepEqual(await safetyCaptures(store), ['full']);
     assert.equal(await pointBytes(store, result.safetyPointId, 'a.txt'), 'a1\n');
+  });
+
+  test('the point of the result takes the written files\' hashes without reading them, and leaves the state file as the restore recorded it', async () => {
+    const sb = await makeSandbox();
+    const files = (version: string) => Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`src/d${i % 3}/f${i}.txt`, `${version} ${i}\n`]));
+    await writeFiles(sb.ws, { ...files('v1'), 'keep.txt': 'k\n' });
+    const before = await readFiles(sb.ws);
+    let store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { ...files('v2'), 'added.txt': 'new\n' });
+    const changed = [...Object.keys(files('v2')), 'added.txt'].map((rel) => abs(sb, rel));
+    const result = await store.recovery.restore(target.id, { changedPaths: changed });
+    assert.equal(result.outcome.written.length, 12);
+    assert.deepEqual(result.outcome.removed, ['ws/added.txt']);
+    assert.deepEqual(await readFiles(sb.ws), before);
+    const restored = (await store.persistence.loadSnapshot(result.restoredPointId!))!;
+    assert.equal(restored.root, await store.persistence.withCurrentTree(async (_objects, root) => root), 'it holds the files as they are now');
+    const created = (await auditEntries(store)).find((e) => e.action === 'create' && e.pointId === restored.id)!;
+    assert.equal(created.details?.filesHashed, 0, 'no restored file was read and hashed again');
+
+    // The state file was written once, with lastRestore; the newest point is derived from the listing.
+    const onDisk = await readJson<{ newestPointId: string; lastRestore: { safetyPointId: string } }>(path.join(sb.store, 'state.json'));
+    assert.equal(onDisk.lastRestore.safetyPointId, result.safetyPointId);
+    assert.equal(onDisk.newestPointId, result.safetyPointId, 'not written again for the point of the result');
+    assert.equal((await store.state.getState()).newestPointId, restored.id, 'this process knows the newest point');
+    await store.close();
+    store = await openStore(sb);
+    assert.equal((await store.state.getState()).newestPointId, restored.id, 'a new process derives it from the points');
   });
 });
 

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
 import { isSafeName, makeTree } from '../objects/tree';
 import type { TreeEntry, WorkspaceRoot } from '../schemas';
-import { CaptureCache, type FolderTree } from './captureCache';
+import { CaptureCache, type FileStamp, type FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
 import { listFolder, lstat, readdirBytes, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
 import { withLinkedPaths } from './hintLinks';
@@ -51,6 +51,18 @@ export interface CaptureInput {
    * goes through the thread pool.
    */
   readonly syncCalls?: boolean;
+  /**
+   * Files whose content the caller knows, by absolute path: a restore that has just written them. A
+   * file whose `lstat` is still exactly the recorded one takes the recorded hash without being read
+   * again (not recorded in the capture cache: the file is within its racy window).
+   */
+  readonly knownFiles?: ReadonlyMap<string, KnownFile>;
+}
+
+/** A file a caller has just written: its stat right after (size, mtime, ctime, inode, mode) and its content's hash. */
+export interface KnownFile {
+  readonly stamp: FileStamp;
+  readonly hash: string;
 }
 
 export interface CaptureResult {
@@ -467,7 +479,8 @@ class RootScan {
       }
       // With no cache entry the file is read at once (the open file's stat is what counts);
       // otherwise its stat decides whether it must be read.
-      if (ctx.cache.has(this.root.name, rel)) {
+      const known = ctx.input.knownFiles?.get(abs);
+      if (known !== undefined || ctx.cache.has(this.root.name, rel)) {
         ctx.check();
         const stat = ctx.syncFs.enabled ? ctx.syncFs.lstat(abs) : await ctx.fsCall(() => lstat(abs));
         if (!stat.isFile()) {
@@ -478,7 +491,7 @@ class RootScan {
           ctx.tooLarge(abs, stat.size);
           return null;
         }
-        const cached = ctx.cache.lookup(this.root.name, rel, stat);
+        const cached = known !== undefined && sameStamp(known.stamp, stat) ? known.hash : ctx.cache.lookup(this.root.name, rel, stat);
         if (cached !== undefined && ctx.objects.has(cached)) {
           this.seen.add(rel);
           ctx.fileDone();
@@ -572,6 +585,10 @@ class RootScan {
 /** An entry that is neither a file, a folder nor a link: never captured, and said so. */
 interface Special {
   readonly special: string;
+}
+
+function sameStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.mode === b.mode;
 }
 
 function specialKind(entry: Dirent | Stats): Special | undefined {

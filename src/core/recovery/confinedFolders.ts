@@ -175,32 +175,36 @@ export class ConfinedRoot {
   /**
    * Writes a file (or link) atomically: a new temporary file `temp` beside it (never an existing file,
    * never through a link), fsynced, given its permission bits, then renamed over `rel` in the same
-   * folder. Missing folders on the way are created.
+   * folder. Missing folders on the way are created. Returns a file's stat as the rename left it
+   * (`undefined` for a link).
    */
-  async writeAtomically(rel: string, temp: string, kind: 'f' | 'l', content: Buffer, mode: number): Promise<void> {
+  async writeAtomically(rel: string, temp: string, kind: 'f' | 'l', content: Buffer, mode: number): Promise<fs.Stats | undefined> {
     const { dir, name } = split(rel);
     // A small file's calls are made on this thread (each a few microseconds, where a thread-pool round
     // trip costs 0.1–0.3 ms); only its fsync, the wait for the disk, goes to the thread pool, so the
     // fsyncs of the files written at once overlap.
     const small = content.length <= SYNC_WRITE_BYTES;
-    await this.within(dir, true, async (at) => {
+    return this.within(dir, true, async (at) => {
       try {
         if (kind === 'l') {
           fs.symlinkSync(content, at(temp)); // the target's exact bytes
-        } else {
-          const fd = small ? fs.openSync(at(temp), TEMP_FLAGS, 0o600) : await open(at(temp), TEMP_FLAGS, 0o600);
-          try {
-            for (let written = 0; written < content.length; ) {
-              written += small ? fs.writeSync(fd, content, written, content.length - written) : await write(fd, content, written, content.length - written);
-            }
-            // permission bits only: a point never sets setuid, setgid or sticky bits
-            fs.fchmodSync(fd, mode & 0o777);
-            await fsync(fd);
-          } finally {
-            fs.closeSync(fd);
-          }
+          fs.renameSync(at(temp), at(name));
+          return undefined;
         }
-        fs.renameSync(at(temp), at(name));
+        const fd = small ? fs.openSync(at(temp), TEMP_FLAGS, 0o600) : await open(at(temp), TEMP_FLAGS, 0o600);
+        try {
+          for (let written = 0; written < content.length; ) {
+            written += small ? fs.writeSync(fd, content, written, content.length - written) : await write(fd, content, written, content.length - written);
+          }
+          // permission bits only: a point never sets setuid, setgid or sticky bits
+          fs.fchmodSync(fd, mode & 0o777);
+          await fsync(fd);
+          fs.renameSync(at(temp), at(name));
+          // the stat the rename left (it changes the ctime), taken from the open file: no path to look up
+          return fs.fstatSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
       } catch (error) {
         await unlink(at(temp)).catch(() => undefined);
         throw error;

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises';
-import { diffTrees, type TreeDiff } from '../capture';
+import { diffTrees, type KnownFile, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
@@ -11,7 +11,7 @@ import type { StateManager } from '../state/stateManager';
 import type { SnapshotOptions } from '../state/stateRepository';
 import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
-import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -188,9 +188,15 @@ export class RecoveryManager {
         const writable = unsettled.size === 0 ? plan : withoutPaths(plan, unsettled);
         this.persistence.noteRestoreWrites(safetyId, planPaths(roots, writable));
         let outcome: RestoreOutcome;
+        // what the result point takes without reading the files again: the point's own hashes
+        const written = new Map<string, KnownFile>();
+        const onWritten = (pointPath: string, hash: string, stamp: DiskStamp) => {
+          const file = absolutePath(roots, pointPath);
+          if (file !== undefined) written.set(file, { stamp, hash });
+        };
         try {
           // the safety point's folders carry where each really was: a folder replaced since is refused
-          outcome = await applyRestore(objects, safety.snapshot.roots, writable, { signal: options.signal, expected: check.stamps });
+          outcome = await applyRestore(objects, safety.snapshot.roots, writable, { signal: options.signal, expected: check.stamps, onWritten });
         } catch (error) {
           await this.persistence.audit
             .append({ action: 'restore', pointId: target.id, details: { safetyPointId: safetyId, safety: safety.capture, failed: describeCause(error), paths } })
@@ -207,7 +213,7 @@ export class RecoveryManager {
           pointId: target.id,
           details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
         });
-        const restoredPointId = await this.restoredPoint(target, plan, outcome, undoOf);
+        const restoredPointId = await this.restoredPoint(target, plan, outcome, undoOf, written);
         return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
       }),
     );
@@ -238,9 +244,17 @@ export class RecoveryManager {
   /**
    * Records the workspace as the restore left it, as a point of its own, so that later points describe
    * only what happened after it. Its capture looks at the paths of the plan (on top of the safety point,
-   * which holds everything else); a failure is logged, not thrown: the files are restored.
+   * which holds everything else); the files the restore wrote (`written`) take the point's own hashes,
+   * without being read again, while their stat is the one the write left. A failure is logged, not
+   * thrown: the files are restored.
    */
-  private async restoredPoint(target: ContextSnapshot, plan: RestorePlan, outcome: RestoreOutcome, undoOf: PointSummary | null | undefined): Promise<string | undefined> {
+  private async restoredPoint(
+    target: ContextSnapshot,
+    plan: RestorePlan,
+    outcome: RestoreOutcome,
+    undoOf: PointSummary | null | undefined,
+    written: ReadonlyMap<string, KnownFile>,
+  ): Promise<string | undefined> {
     const files = outcome.written.length + outcome.removed.length;
     if (files === 0) return undefined;
     try {
@@ -248,9 +262,11 @@ export class RecoveryManager {
         trigger: 'restore',
         summary: restoredPointName(target, files, undoOf).slice(0, 500),
         changedPaths: planPaths(this.persistence.workspaceRoots, plan),
+        knownFiles: written,
         skipIfUnchanged: true,
       });
-      if (point) await this.stateManager?.updateState({ newestPointId: point.id });
+      // like any point: the newest point's id is derived from the listing, so the state file is not written again
+      if (point) this.stateManager?.noteNewestPoint(point.id);
       return point?.id;
     } catch (error) {
       this.persistence.logger.warn(`The files are restored, but the point recording them could not be made (${describeCause(error)}); the next point will.`);

@@ -163,6 +163,8 @@ export interface ApplyOptions {
    * the safety point captured it: it is skipped, never overwritten.
    */
   readonly expected?: ReadonlyMap<string, DiskStamp | null>;
+  /** Told of each file written (not links): its point path, its entry's hash and its `lstat` right after. */
+  readonly onWritten?: (pointPath: string, hash: string, stamp: DiskStamp) => void;
 }
 
 /**
@@ -216,7 +218,8 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
         if (existing && !change.before) return { kind: 'skipped', reason: 'a file that is not tracked (ignored or excluded) is in the way' };
         if (changedSinceCheck(options.expected, change.path, existing)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
         const content = await objects.readBlob(entry.hash);
-        await folder.writeAtomically(target.rel, restoreTempName(target.rel.slice(target.rel.lastIndexOf('/') + 1)), entry.kind, content, entry.mode);
+        const stamp = await folder.writeAtomically(target.rel, restoreTempName(target.rel.slice(target.rel.lastIndexOf('/') + 1)), entry.kind, content, entry.mode);
+        if (stamp) options.onWritten?.(change.path, entry.hash, stampOf(stamp));
         progress();
         return { kind: 'written' };
       });

@@ -285,6 +285,7 @@ export class PersistenceManager implements StateRepository {
           previousRoot: useHint ? parent.root : this.unreadableFallback(parent),
           previousFileCount: useHint ? parent.fileCount : undefined,
           changedPaths: useHint ? changedPaths : undefined,
+          knownFiles: options.knownFiles,
           logger: this.logger,
           signal: options.signal,
           onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,

@@ -1,3 +1,4 @@
+import type { KnownFile } from '../capture';
 import type { ContextSnapshot, ContextState, PointSummary, Trigger } from '../schemas';
 
 export interface SnapshotOptions {
@@ -15,6 +16,8 @@ export interface SnapshotOptions {
   readonly onProgress?: (message: string) => void;
   /** Told how the point is captured: over the hinted paths, or by a scan of everything (no usable parent, changed rules or folders). */
   readonly onCaptureMode?: (mode: 'hint' | 'full') => void;
+  /** Files just written whose content is known (a restore's): taken without reading them again while their stat is unchanged. */
+  readonly knownFiles?: ReadonlyMap<string, KnownFile>;
 }
 
 /** The spec's storage interface. */
