@@ -160,7 +160,8 @@ function fail(message: string): number {
 /**
  * Ends the process once what it printed is written (#14). Every write to the store was finished and
  * synced before the command returned and the store was closed; left to end by itself, Node would first
- * wait for V8's background work (compiling, collecting), 30–90 ms a process about to end has no use for.
+ * wait for V8's background work (compiling, collecting), which a process about to end has no use for
+ * (measured on a loaded machine: the end came a median 15 ms sooner after the store's lock was released).
  */
 function exitWhenWritten(code: number): void {
   process.exitCode = code;
