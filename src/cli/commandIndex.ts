@@ -1,4 +1,4 @@
-import type { RecoveryStore } from '../core';
+import type { RecoveryStore } from '../core/recoveryStore';
 import type { ParsedArgs } from './args';
 import type { Output } from './commands';
 

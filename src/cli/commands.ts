@@ -1,5 +1,12 @@
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../core/format';
-import { describeMapping, pointIdTime, RecoveryStore, StateError, toPointPath, type FolderMapping, type PointSummary, type RestorePlan, type TreeDiff } from '../core';
+import type { TreeDiff } from '../core/capture/treeWalk';
+import { StateError } from '../core/errors';
+import { pointIdTime } from '../core/ids';
+import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
+import type { RestorePlan } from '../core/recovery/restorePlan';
+import { toPointPath } from '../core/recovery/workspacePaths';
+import type { RecoveryStore } from '../core/recoveryStore';
+import type { PointSummary } from '../core/schemas';
 import { UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
 

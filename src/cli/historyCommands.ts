@@ -1,4 +1,6 @@
-import { StateError, toPointPath, type RecoveryStore } from '../core';
+import { StateError } from '../core/errors';
+import { toPointPath } from '../core/recovery/workspacePaths';
+import type { RecoveryStore } from '../core/recoveryStore';
 import { formatRelativeTime } from '../core/format';
 import { fileVersionJson } from '../core/agentTools/historyQueries';
 import { readFileHistory, type FileVersion } from '../core/history/fileHistory';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StateError } from '../core';
+import { StateError } from '../core/errors';
 import type { HookScope } from '../hooks/agentSettings';
 import { AGENT_NAMES, AGENTS, type AgentId } from '../hooks/hookEvent';
 import type { HookFileReport } from '../hooks/hookInstaller';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod';
 import { readDocument, writeDocument } from '../core/documents';
 import { toolCacheDir } from './codeCache';
-import { SCHEMA_VERSION, type DocumentType, type PointSummary } from '../core/schemas';
+import { lazySchema, SCHEMA_VERSION, type DocumentType, type PointSummary } from '../core/schemas';
 import { silentLogger } from '../core/logger';
 import { PointIndexFile } from '../core/state/pointIndex';
 
@@ -14,11 +14,11 @@ import { PointIndexFile } from '../core/state/pointIndex';
 export const EXTENSION_ID = 'recovery-points.recovery-points';
 
 /** Desktop VS Code's `workspaceStorage/<hash>/workspace.json`: the folder (or workspace file) as a URI. */
-const desktopWorkspaceSchema = z.object({ folder: z.string().optional(), workspace: z.string().optional() });
+const desktopWorkspaceSchema = lazySchema(() => z.object({ folder: z.string().optional(), workspace: z.string().optional() }));
 /** VS Code Server's and code-server's `meta.json`: the workspace's id and name, no folder for a folder workspace. */
-const serverWorkspaceSchema = z.object({ id: z.string(), configuration: z.unknown().optional() });
+const serverWorkspaceSchema = lazySchema(() => z.object({ id: z.string(), configuration: z.unknown().optional() }));
 /** The `vscode.lock` VS Code's extension host keeps in a workspace-storage folder while a window has it open. */
-const workspaceLockSchema = z.object({ pid: z.number(), willReleaseAt: z.number().optional() });
+const workspaceLockSchema = lazySchema(() => z.object({ pid: z.number(), willReleaseAt: z.number().optional() }));
 
 /**
  * The checkout this tool runs from (the folder of the `recovery-points` package.json above it), whose
@@ -177,13 +177,15 @@ function nearestIn(stores: Readonly<Record<string, string>>, dir: string): { sto
  * on the machine each time grows with every folder ever opened. The search is done again when a
  * `workspaceStorage` folder changed (VS Code adds a folder there for each newly opened workspace).
  */
-const storeSearchSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  /** Each `workspaceStorage` folder's modification time when searched (0: it did not exist). */
-  storages: z.record(z.string(), z.number()),
-  searchedAt: z.number(),
-  stores: z.record(z.string(), z.string()),
-});
+const storeSearchSchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    /** Each `workspaceStorage` folder's modification time when searched (0: it did not exist). */
+    storages: z.record(z.string(), z.number()),
+    searchedAt: z.number(),
+    stores: z.record(z.string(), z.string()),
+  }),
+);
 type StoreSearch = z.infer<typeof storeSearchSchema>;
 const storeSearchDocument: DocumentType<StoreSearch> = { name: 'store search cache', schema: storeSearchSchema, maxBytes: 4 * 1024 * 1024 };
 

@@ -1,5 +1,24 @@
 import * as z from 'zod';
 
+/**
+ * A schema built the first time it is used (#14). Building zod schemas is much of what loading the core
+ * costs a fresh process, and a command reads a few kinds of documents: `list` reads no tree, a point
+ * never reads a bundle. The value stands for the schema itself; its methods run on the built one.
+ */
+export function lazySchema<T extends z.ZodType>(build: () => T): T {
+  let built: T | undefined;
+  const schema = (): T => (built ??= build());
+  return new Proxy(Object.create(null) as T, {
+    get(_, key) {
+      const target = schema();
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' && key !== 'constructor' ? value.bind(target) : value;
+    },
+    has: (_, key) => Reflect.has(schema(), key),
+    getPrototypeOf: () => Reflect.getPrototypeOf(schema()),
+  });
+}
+
 /** Documents of the store, validated whenever they are read from disk. Older schema versions are migrated, not rejected. */
 /** Longest label a point may have (characters). */
 export const MAX_LABEL_LENGTH = 200;
@@ -11,73 +30,95 @@ export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
   z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(jsonValueSchema), z.record(z.string(), jsonValueSchema)]),
 );
 
-const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time');
+const isoTime = lazySchema(() =>
+  z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO date-time'),
+);
 /** Ids sort by creation time: `20261125T150842123Z-a1b2c3`. */
-export const pointIdSchema = z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, 'is not a recovery point id');
-export const hashSchema = z.string().regex(/^[0-9a-f]{64}$/, 'is not a content hash');
+export const pointIdSchema = lazySchema(() =>
+  z.string().regex(/^\d{8}T\d{9}Z-[0-9a-f]{6}$/, 'is not a recovery point id'),
+);
+export const hashSchema = lazySchema(() =>
+  z.string().regex(/^[0-9a-f]{64}$/, 'is not a content hash'),
+);
 
-export const selectionSchema = z.object({
-  anchor: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
-  active: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
-});
-export const editorTabSchema = z.object({
-  /** A workspace path (`root/rel/path`) for files in the workspace, otherwise the document's URI. */
-  path: z.string().min(1).max(4096),
-  isActive: z.boolean().default(false),
-  isPinned: z.boolean().default(false),
-  isPreview: z.boolean().default(false),
-  selections: z.array(selectionSchema).max(100).default([]),
-});
-export const editorGroupSchema = z.object({
-  viewColumn: z.number().int().positive(),
-  tabs: z.array(editorTabSchema).max(500),
-});
-export const editorSessionSchema = z.object({
-  groups: z.array(editorGroupSchema).max(50).default([]),
-  activeViewColumn: z.number().int().positive().nullable().default(null),
-});
+export const selectionSchema = lazySchema(() =>
+  z.object({
+    anchor: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+    active: z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]),
+  }),
+);
+export const editorTabSchema = lazySchema(() =>
+  z.object({
+    /** A workspace path (`root/rel/path`) for files in the workspace, otherwise the document's URI. */
+    path: z.string().min(1).max(4096),
+    isActive: z.boolean().default(false),
+    isPinned: z.boolean().default(false),
+    isPreview: z.boolean().default(false),
+    selections: z.array(selectionSchema).max(100).default([]),
+  }),
+);
+export const editorGroupSchema = lazySchema(() =>
+  z.object({
+    viewColumn: z.number().int().positive(),
+    tabs: z.array(editorTabSchema).max(500),
+  }),
+);
+export const editorSessionSchema = lazySchema(() =>
+  z.object({
+    groups: z.array(editorGroupSchema).max(50).default([]),
+    activeViewColumn: z.number().int().positive().nullable().default(null),
+  }),
+);
 export type EditorSession = z.infer<typeof editorSessionSchema>;
 export type EditorTab = z.infer<typeof editorTabSchema>;
 
-export const conflictRecordSchema = z.object({
-  key: z.string(),
-  at: isoTime,
-  actor: z.string(),
-  /** The rule kept this side's value: the writer that saves later wins a key both sides changed. */
-  kept: z.enum(['ours', 'theirs']),
-});
+export const conflictRecordSchema = lazySchema(() =>
+  z.object({
+    key: z.string(),
+    at: isoTime,
+    actor: z.string(),
+    /** The rule kept this side's value: the writer that saves later wins a key both sides changed. */
+    kept: z.enum(['ours', 'theirs']),
+  }),
+);
 export type ConflictRecord = z.infer<typeof conflictRecordSchema>;
 
-export const lastRestoreSchema = z.object({
-  restoredPointId: pointIdSchema,
-  safetyPointId: pointIdSchema,
-  at: isoTime,
-  paths: z.array(z.string()).nullable(),
-});
+export const lastRestoreSchema = lazySchema(() =>
+  z.object({
+    restoredPointId: pointIdSchema,
+    safetyPointId: pointIdSchema,
+    at: isoTime,
+    paths: z.array(z.string()).nullable(),
+  }),
+);
 export type LastRestore = z.infer<typeof lastRestoreSchema>;
 
-export const contextStateSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  /** Increases by one with every update; a writer whose cached version is older merges instead of overwriting. */
-  version: z.number().int().nonnegative(),
-  updatedAt: isoTime,
-  updatedBy: z.string(),
-  newestPointId: pointIdSchema.nullable(),
-  session: editorSessionSchema,
-  data: z.record(z.string(), jsonValueSchema),
-  lastRestore: lastRestoreSchema.nullable().default(null),
-  /** The most recent merge conflicts (newest last, at most 20); the audit log keeps them all. */
-  conflicts: z.array(conflictRecordSchema).max(20).default([]),
-});
+export const contextStateSchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    /** Increases by one with every update; a writer whose cached version is older merges instead of overwriting. */
+    version: z.number().int().nonnegative(),
+    updatedAt: isoTime,
+    updatedBy: z.string(),
+    newestPointId: pointIdSchema.nullable(),
+    session: editorSessionSchema,
+    data: z.record(z.string(), jsonValueSchema),
+    lastRestore: lastRestoreSchema.nullable().default(null),
+    /** The most recent merge conflicts (newest last, at most 20); the audit log keeps them all. */
+    conflicts: z.array(conflictRecordSchema).max(20).default([]),
+  }),
+);
 export type ContextState = z.infer<typeof contextStateSchema>;
 
 /** Schema 0: the spec's first state file, before sessions and schema versions. */
-const contextStateV0Schema = z.object({
-  version: z.number().int().nonnegative().default(0),
-  updatedAt: isoTime.optional(),
-  newestPointId: pointIdSchema.nullable().optional(),
-  data: z.record(z.string(), jsonValueSchema).default({}),
-});
+const contextStateV0Schema = lazySchema(() =>
+  z.object({
+    version: z.number().int().nonnegative().default(0),
+    updatedAt: isoTime.optional(),
+    newestPointId: pointIdSchema.nullable().optional(),
+    data: z.record(z.string(), jsonValueSchema).default({}),
+  }),
+);
 
 export function emptyContextState(actor: string, now = new Date()): ContextState {
   return {
@@ -107,79 +148,99 @@ function migrateState(raw: unknown): unknown {
 }
 
 /** `restore`: the workspace as a restore (or an undo) left it. `agent`: made by an AI agent's hook (`agent` names it). */
-export const triggerSchema = z.enum(['manual', 'save', 'external', 'before-restore', 'restore', 'startup', 'agent']);
+export const triggerSchema = lazySchema(() =>
+  z.enum(['manual', 'save', 'external', 'before-restore', 'restore', 'startup', 'agent']),
+);
 export type Trigger = z.infer<typeof triggerSchema>;
 
-export const workspaceRootSchema = z.object({
-  name: z.string().min(1),
-  path: z.string().min(1),
-  /** The folder `path` led to when the point was made (links resolved): a workspace folder that now leads elsewhere is refused. */
-  realPath: z.string().min(1).optional(),
-});
+export const workspaceRootSchema = lazySchema(() =>
+  z.object({
+    name: z.string().min(1),
+    path: z.string().min(1),
+    /** The folder `path` led to when the point was made (links resolved): a workspace folder that now leads elsewhere is refused. */
+    realPath: z.string().min(1).optional(),
+  }),
+);
 export type WorkspaceRoot = z.infer<typeof workspaceRootSchema>;
 
-export const changeCountsSchema = z.object({
-  added: z.number().int().nonnegative(),
-  modified: z.number().int().nonnegative(),
-  deleted: z.number().int().nonnegative(),
-});
+export const changeCountsSchema = lazySchema(() =>
+  z.object({
+    added: z.number().int().nonnegative(),
+    modified: z.number().int().nonnegative(),
+    deleted: z.number().int().nonnegative(),
+  }),
+);
 export type ChangeCounts = z.infer<typeof changeCountsSchema>;
 
 /** What the point list shows: a manifest without the captured state. */
-export const pointSummarySchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  id: pointIdSchema,
-  createdAt: isoTime,
-  trigger: triggerSchema,
-  label: z.string().max(MAX_LABEL_LENGTH).nullable(),
-  /** What triggered it, in words: "Saved app.ts, util.ts". */
-  summary: z.string().max(500),
-  actor: z.string(),
-  /** The root tree: one entry per workspace folder. */
-  root: hashSchema,
-  roots: z.array(workspaceRootSchema),
-  parentId: pointIdSchema.nullable(),
-  changes: changeCountsSchema,
-  fileCount: z.number().int().nonnegative(),
-  totalSize: z.number().int().nonnegative(),
-  /** Bytes this point added to the store (new compressed objects). */
-  addedBytes: z.number().int().nonnegative(),
-  /** A digest of the capture rules the point was taken with; a point with other rules is no base for a hint. */
-  rules: z.string().regex(/^[0-9a-f]{16}$/).optional(),
-  /** The AI agent whose hook made the point ("Claude Code"); absent for every other point (and in older stores). */
-  agent: z.string().min(1).max(100).optional(),
-});
+export const pointSummarySchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    id: pointIdSchema,
+    createdAt: isoTime,
+    trigger: triggerSchema,
+    label: z.string().max(MAX_LABEL_LENGTH).nullable(),
+    /** What triggered it, in words: "Saved app.ts, util.ts". */
+    summary: z.string().max(500),
+    actor: z.string(),
+    /** The root tree: one entry per workspace folder. */
+    root: hashSchema,
+    roots: z.array(workspaceRootSchema),
+    parentId: pointIdSchema.nullable(),
+    changes: changeCountsSchema,
+    fileCount: z.number().int().nonnegative(),
+    totalSize: z.number().int().nonnegative(),
+    /** Bytes this point added to the store (new compressed objects). */
+    addedBytes: z.number().int().nonnegative(),
+    /** A digest of the capture rules the point was taken with; a point with other rules is no base for a hint. */
+    rules: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+    /** The AI agent whose hook made the point ("Claude Code"); absent for every other point (and in older stores). */
+    agent: z.string().min(1).max(100).optional(),
+  }),
+);
 export type PointSummary = z.infer<typeof pointSummarySchema>;
 
 /** A recovery point (the spec's ContextSnapshot), one immutable file per point; only its label may change. */
-export const contextSnapshotSchema = pointSummarySchema.extend({ state: contextStateSchema });
+export const contextSnapshotSchema = lazySchema(() =>
+  pointSummarySchema.extend({ state: contextStateSchema }),
+);
 export type ContextSnapshot = z.infer<typeof contextSnapshotSchema>;
 
 /** A cache of the summaries of every point, cross-checked against the points folder when read. */
-export const pointIndexSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  points: z.array(pointSummarySchema),
-  /** Names this version of the document: only journal lines of the same generation extend it (absent: none do; older stores). */
-  generation: z.string().min(1).max(64).optional(),
-});
+export const pointIndexSchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    points: z.array(pointSummarySchema),
+    /** Names this version of the document: only journal lines of the same generation extend it (absent: none do; older stores). */
+    generation: z.string().min(1).max(64).optional(),
+  }),
+);
 export type PointIndex = z.infer<typeof pointIndexSchema>;
 /** One line of `points/index.journal`: a point listed after the index document of generation `g` was written. */
-export const pointIndexJournalLineSchema = z.object({ g: z.string().min(1).max(64), add: pointSummarySchema });
+export const pointIndexJournalLineSchema = lazySchema(() =>
+  z.object({ g: z.string().min(1).max(64), add: pointSummarySchema }),
+);
 
 /** Tree entries: `f` file, `l` symbolic link (the blob holds its target, never followed), `d` folder. */
-export const treeEntryKindSchema = z.enum(['f', 'l', 'd']);
+export const treeEntryKindSchema = lazySchema(() =>
+  z.enum(['f', 'l', 'd']),
+);
 export type TreeEntryKind = z.infer<typeof treeEntryKindSchema>;
-export const treeEntrySchema = z.tuple([
-  z.string().min(1).max(1024),
-  treeEntryKindSchema,
-  hashSchema,
-  /** Size in bytes of the file, or of every file below a folder. */
-  z.number().int().nonnegative(),
-  /** Permission bits of a file (`mode & 0o777`, so the executable bit is kept); 0 for folders and links. */
-  z.number().int().min(0).max(0o7777),
-]);
+export const treeEntrySchema = lazySchema(() =>
+  z.tuple([
+    z.string().min(1).max(1024),
+    treeEntryKindSchema,
+    hashSchema,
+    /** Size in bytes of the file, or of every file below a folder. */
+    z.number().int().nonnegative(),
+    /** Permission bits of a file (`mode & 0o777`, so the executable bit is kept); 0 for folders and links. */
+    z.number().int().min(0).max(0o7777),
+  ]),
+);
 export type TreeEntry = z.infer<typeof treeEntrySchema>;
-export const treeObjectSchema = z.object({ v: z.literal(1), e: z.array(treeEntrySchema) });
+export const treeObjectSchema = lazySchema(() =>
+  z.object({ v: z.literal(1), e: z.array(treeEntrySchema) }),
+);
 export type TreeObject = z.infer<typeof treeObjectSchema>;
 
 /** Version of the change index document (`cache/change-index.json`); another version is ignored and rebuilt. */
@@ -195,47 +256,53 @@ export const CHANGE_INDEX_VERSION = 1;
  * names, NUL between roots). Per pair of contents the line counts: both hashes (64 `-` for nothing) and
  * binary (0/1), lines added, lines removed.
  */
-export const changeIndexBodySchema = z
-  .object({
-    tos: z.string().regex(/^[0-9a-f]*$/, 'has a root hash that is not one'),
-    froms: z.string().regex(/^[0-9a-f-]*$/, 'has a root hash that is not one'),
-    counts: z.string().regex(/^(?:\d+(?:,\d+)*)?$/, 'has a count that is not a number'),
-    ops: z.string().regex(/^[amd]*$/, 'has an unknown op'),
-    paths: z.string(),
-    kinds: z.string().regex(/^[fl]*$/, 'has an unknown kind'),
-    hashes: z.string().regex(/^[0-9a-f]*$/, 'has a hash that is not hexadecimal'),
-    sizes: z.string().regex(/^(?:\d+(?:,\d+)*)?$/, 'has a size that is not a number'),
-    modes: z.string().regex(/^(?:\d{1,4}(?:,\d{1,4})*)?$/, 'has a mode that is not a number'),
-    folderRoots: z.string().regex(/^[0-9a-f]*$/, 'has a root hash that is not one'),
-    folderNames: z.string(),
-    lineHashes: z.string().regex(/^[0-9a-f-]*$/, 'has a content hash that is not one'),
-    lineCounts: z.string().regex(/^(?:[01],\d+,\d+(?:,[01],\d+,\d+)*)?$/, 'has line counts that are not numbers'),
-  })
-  .refine((b) => {
-    const count = (text: string, separator: string) => (text === '' ? 0 : text.split(separator).length);
-    // hashes are 64 characters each; where a hash may be absent, a block is all `-` or holds none
-    const blocks = (text: string) => {
-      if (text.length % 64 !== 0) return false;
-      for (let at = text.indexOf('-'); at !== -1; at = text.indexOf('-', at - (at % 64) + 64)) if (text.slice(at - (at % 64), at - (at % 64) + 64) !== '-'.repeat(64)) return false;
-      return true;
-    };
-    if (!blocks(b.tos) || !blocks(b.froms) || !blocks(b.hashes) || !blocks(b.folderRoots) || !blocks(b.lineHashes)) return false;
-    const pairs = b.tos.length / 64;
-    const perPair = b.counts === '' ? [] : b.counts.split(',').map(Number);
-    if (b.froms.length !== b.tos.length || perPair.length !== pairs || perPair.reduce((a, n) => a + n, 0) !== b.ops.length) return false;
-    let entries = 0;
-    for (let i = 0; i < b.ops.length; i++) entries += b.ops[i] === 'm' ? 2 : 1;
-    if (count(b.paths, '\0') !== b.ops.length || b.kinds.length !== entries || b.hashes.length !== entries * 64) return false;
-    if (count(b.sizes, ',') !== entries || count(b.modes, ',') !== entries) return false;
-    if (b.folderRoots.length / 64 !== (b.folderRoots === '' ? 0 : b.folderNames.split('\0').length)) return false;
-    return count(b.lineCounts, ',') === (b.lineHashes.length / 128) * 3 && b.lineHashes.length % 128 === 0;
-  }, 'has columns that do not match');
+export const changeIndexBodySchema = lazySchema(() =>
+  z
+    .object({
+      tos: z.string().regex(/^[0-9a-f]*$/, 'has a root hash that is not one'),
+      froms: z.string().regex(/^[0-9a-f-]*$/, 'has a root hash that is not one'),
+      counts: z.string().regex(/^(?:\d+(?:,\d+)*)?$/, 'has a count that is not a number'),
+      ops: z.string().regex(/^[amd]*$/, 'has an unknown op'),
+      paths: z.string(),
+      kinds: z.string().regex(/^[fl]*$/, 'has an unknown kind'),
+      hashes: z.string().regex(/^[0-9a-f]*$/, 'has a hash that is not hexadecimal'),
+      sizes: z.string().regex(/^(?:\d+(?:,\d+)*)?$/, 'has a size that is not a number'),
+      modes: z.string().regex(/^(?:\d{1,4}(?:,\d{1,4})*)?$/, 'has a mode that is not a number'),
+      folderRoots: z.string().regex(/^[0-9a-f]*$/, 'has a root hash that is not one'),
+      folderNames: z.string(),
+      lineHashes: z.string().regex(/^[0-9a-f-]*$/, 'has a content hash that is not one'),
+      lineCounts: z.string().regex(/^(?:[01],\d+,\d+(?:,[01],\d+,\d+)*)?$/, 'has line counts that are not numbers'),
+    })
+    .refine((b) => {
+      const count = (text: string, separator: string) => (text === '' ? 0 : text.split(separator).length);
+      // hashes are 64 characters each; where a hash may be absent, a block is all `-` or holds none
+      const blocks = (text: string) => {
+        if (text.length % 64 !== 0) return false;
+        for (let at = text.indexOf('-'); at !== -1; at = text.indexOf('-', at - (at % 64) + 64)) if (text.slice(at - (at % 64), at - (at % 64) + 64) !== '-'.repeat(64)) return false;
+        return true;
+      };
+      if (!blocks(b.tos) || !blocks(b.froms) || !blocks(b.hashes) || !blocks(b.folderRoots) || !blocks(b.lineHashes)) return false;
+      const pairs = b.tos.length / 64;
+      const perPair = b.counts === '' ? [] : b.counts.split(',').map(Number);
+      if (b.froms.length !== b.tos.length || perPair.length !== pairs || perPair.reduce((a, n) => a + n, 0) !== b.ops.length) return false;
+      let entries = 0;
+      for (let i = 0; i < b.ops.length; i++) entries += b.ops[i] === 'm' ? 2 : 1;
+      if (count(b.paths, '\0') !== b.ops.length || b.kinds.length !== entries || b.hashes.length !== entries * 64) return false;
+      if (count(b.sizes, ',') !== entries || count(b.modes, ',') !== entries) return false;
+      if (b.folderRoots.length / 64 !== (b.folderRoots === '' ? 0 : b.folderNames.split('\0').length)) return false;
+      return count(b.lineCounts, ',') === (b.lineHashes.length / 128) * 3 && b.lineHashes.length % 128 === 0;
+    }, 'has columns that do not match'),
+);
 export type ChangeIndexBody = z.infer<typeof changeIndexBodySchema>;
 /** The change index: a cache of the changes between points, with a checksum (SHA-256) of the body's JSON text. */
-export const changeIndexSchema = z.object({ schemaVersion: z.literal(CHANGE_INDEX_VERSION), checksum: hashSchema, body: changeIndexBodySchema });
+export const changeIndexSchema = lazySchema(() =>
+  z.object({ schemaVersion: z.literal(CHANGE_INDEX_VERSION), checksum: hashSchema, body: changeIndexBodySchema }),
+);
 
 /** Capture cache: root name → relative path → [size, mtimeMs, ctimeMs, ino, hash, mode]. */
-export const captureCacheEntrySchema = z.tuple([z.number(), z.number(), z.number(), z.number(), hashSchema, z.number()]);
+export const captureCacheEntrySchema = lazySchema(() =>
+  z.tuple([z.number(), z.number(), z.number(), z.number(), hashSchema, z.number()]),
+);
 export type CaptureCacheEntry = z.infer<typeof captureCacheEntrySchema>;
 /** The entries of one root as parallel columns: smaller than one tuple per path, and checked far faster. */
 export interface CaptureCacheColumns {
@@ -251,8 +318,10 @@ export interface CaptureCacheColumns {
 const NUMBER_COLUMNS = ['sizes', 'mtimes', 'ctimes', 'inodes', 'modes'] as const;
 
 /**
- * Checked with plain loops, not a schema pass per entry (a cold start reads tens of thousands of
- * them: zod's per-element pass cost 16 ms at 13k files): the same rules, the same documents refused.
+ * The columns' shape, checked when the document is read: a list of paths, lists of one length, and 64
+ * characters of hash per path. Each entry's other values are checked when it is first used
+ * (`captureCacheEntriesValid`, by `ColumnEntries`): a point of a few files looks up a handful of tens of
+ * thousands, and a pass over every value cost a cold start more than parsing the document (#14).
  */
 function isCaptureCacheColumns(value: unknown): value is CaptureCacheColumns {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
@@ -264,48 +333,103 @@ function isCaptureCacheColumns(value: unknown): value is CaptureCacheColumns {
   for (const key of NUMBER_COLUMNS) {
     const column = c[key];
     if (!Array.isArray(column) || column.length !== n) return false;
-    for (let i = 0; i < n; i++) {
-      const item: unknown = column[i];
+  }
+  const hashes = c.hashes;
+  return typeof hashes === 'string' && hashes.length === n * 64;
+}
+
+/**
+ * Whether the entries `from` to `to` (exclusive) of columns of the right shape hold what an entry may:
+ * four finite numbers, a hash of 64 hex digits and a fifth number (`captureCacheEntrySchema`'s rules),
+ * checked with plain loops.
+ */
+export function captureCacheEntriesValid(c: CaptureCacheColumns, from: number, to: number): boolean {
+  for (const key of NUMBER_COLUMNS) {
+    const column: readonly unknown[] = c[key];
+    for (let i = from; i < to; i++) {
+      const item = column[i];
       if (typeof item !== 'number' || !Number.isFinite(item)) return false;
     }
   }
-  const hashes = c.hashes;
-  return typeof hashes === 'string' && hashes.length === n * 64 && HEX_DIGITS.test(hashes);
+  return HEX_DIGITS.test(from === 0 && to * 64 === c.hashes.length ? c.hashes : c.hashes.slice(from * 64, to * 64));
 }
 const HEX_DIGITS = /^[0-9a-f]*$/;
-export const captureCacheColumnsSchema = z.custom<CaptureCacheColumns>(isCaptureCacheColumns, 'has columns that are not lists of the same length of paths, numbers and hex hashes');
-export const captureCacheSchema = z.union([
-  z.object({
-    schemaVersion: z.literal(SCHEMA_VERSION),
-    /** Names this writing of the document: journal lines of another generation are ignored. */
-    generation: z.string().min(1).max(64),
-    columns: z.record(z.string(), captureCacheColumnsSchema),
-  }),
-  // the first form (one tuple per path), still read
-  z.object({
-    schemaVersion: z.literal(SCHEMA_VERSION),
-    generation: z.string().min(1).max(64).optional(),
-    roots: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
-  }),
-]);
+export const captureCacheColumnsSchema = lazySchema(() =>
+  z.custom<CaptureCacheColumns>(isCaptureCacheColumns, 'has columns that are not lists of the same length of paths, numbers and hashes'),
+);
+export const captureCacheSchema = lazySchema(() =>
+  z.union([
+    z.object({
+      schemaVersion: z.literal(SCHEMA_VERSION),
+      /** Names this writing of the document: journal lines of another generation are ignored. */
+      generation: z.string().min(1).max(64),
+      columns: z.record(z.string(), captureCacheColumnsSchema),
+    }),
+    // the first form (one tuple per path), still read
+    z.object({
+      schemaVersion: z.literal(SCHEMA_VERSION),
+      generation: z.string().min(1).max(64).optional(),
+      roots: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
+    }),
+  ]),
+);
 export type CaptureCacheDocument = z.infer<typeof captureCacheSchema>;
 /** One line of the capture cache's journal: the changes of one save, on top of the document of generation `g`. */
-export const captureCacheJournalLineSchema = z.object({
-  g: z.string().min(1).max(64),
+export interface CaptureCacheJournalLine {
+  g: string;
   /** root name → relative path → entry set */
-  set: z.record(z.string(), z.record(z.string(), captureCacheEntrySchema)),
+  set: Record<string, Record<string, CaptureCacheEntry>>;
   /** root name → relative paths dropped */
-  del: z.record(z.string(), z.array(z.string())),
-});
-export type CaptureCacheJournalLine = z.infer<typeof captureCacheJournalLineSchema>;
+  del: Record<string, string[]>;
+}
 
-export const auditEntrySchema = z.object({
-  at: isoTime,
-  actor: z.string(),
-  action: z.enum(['create', 'restore', 'label', 'delete', 'cleanup', 'gc', 'conflict', 'repair', 'state', 'recover-state', 'import', 'adopt', 'hook']),
-  pointId: pointIdSchema.optional(),
-  details: z.record(z.string(), jsonValueSchema).optional(),
-});
+/**
+ * Checked with plain loops, as the columns are: a cold start replays every line of the journal (hundreds
+ * of saves), and a schema pass per line and per entry was most of its cost. The rules are
+ * `captureCacheEntrySchema`'s and zod's for records: a generation of 1–64 characters, plain objects of
+ * plain objects, entries of four finite numbers, a content hash and a fifth number, nothing more.
+ */
+function isCaptureCacheJournalLine(value: unknown): value is CaptureCacheJournalLine {
+  if (!isPlainRecord(value)) return false;
+  const { g, set, del } = value;
+  if (typeof g !== 'string' || g.length < 1 || g.length > 64 || !isPlainRecord(set) || !isPlainRecord(del)) return false;
+  for (const entries of Object.values(set)) {
+    if (!isPlainRecord(entries)) return false;
+    for (const entry of Object.values(entries)) if (!isCaptureCacheEntry(entry)) return false;
+  }
+  for (const paths of Object.values(del)) {
+    if (!Array.isArray(paths)) return false;
+    for (const rel of paths) if (typeof rel !== 'string') return false;
+  }
+  return true;
+}
+
+function isCaptureCacheEntry(value: unknown): value is CaptureCacheEntry {
+  if (!Array.isArray(value) || value.length !== 6) return false;
+  for (let i = 0; i < 6; i++) if (i !== 4 && !Number.isFinite(value[i])) return false;
+  return typeof value[4] === 'string' && HASH.test(value[4]);
+}
+const HASH = /^[0-9a-f]{64}$/;
+
+/** An object as JSON gives one (no array, no class instance): what zod's records accept. */
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+export const captureCacheJournalLineSchema = lazySchema(() =>
+  z.custom<CaptureCacheJournalLine>(isCaptureCacheJournalLine, 'is not a capture cache journal line'),
+);
+
+export const auditEntrySchema = lazySchema(() =>
+  z.object({
+    at: isoTime,
+    actor: z.string(),
+    action: z.enum(['create', 'restore', 'label', 'delete', 'cleanup', 'gc', 'conflict', 'repair', 'state', 'recover-state', 'import', 'adopt', 'hook']),
+    pointId: pointIdSchema.optional(),
+    details: z.record(z.string(), jsonValueSchema).optional(),
+  }),
+);
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 
 /** A document type: its schema and how older versions become the current one. */
@@ -337,12 +461,14 @@ export const pointIndexDocument: DocumentType<PointIndex> = { name: 'point index
 export const captureCacheDocument: DocumentType<CaptureCacheDocument> = { name: 'capture cache', schema: captureCacheSchema };
 
 /** Files one window saved lately, with the size and modification time each save left: how another window tells such a change from one made outside the editor. */
-export const recentSavesSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
-  actor: z.string().max(200),
-  saves: z
-    .array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().nonnegative(), mtimeMs: z.number(), at: z.number() }))
-    .max(1000),
-});
+export const recentSavesSchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    actor: z.string().max(200),
+    saves: z
+      .array(z.object({ path: z.string().min(1).max(4096), size: z.number().int().nonnegative(), mtimeMs: z.number(), at: z.number() }))
+      .max(1000),
+  }),
+);
 export type RecentSaves = z.infer<typeof recentSavesSchema>;
 export const recentSavesDocument: DocumentType<RecentSaves> = { name: 'recent saves', schema: recentSavesSchema, maxBytes: 1024 * 1024 };

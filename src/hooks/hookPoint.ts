@@ -1,5 +1,7 @@
 import * as path from 'node:path';
-import { pointIdTime, type ContextSnapshot, type RecoveryStore, type WorkspaceRoot } from '../core';
+import { pointIdTime } from '../core/ids';
+import type { RecoveryStore } from '../core/recoveryStore';
+import type { ContextSnapshot, WorkspaceRoot } from '../core/schemas';
 import { AGENT_NAMES, shortenCommand, type HookEvent } from './hookEvent';
 
 /** What the hook did: a point, or why none was needed. */

@@ -1,6 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { AuditLog, describeCause, RecoveryStore, StateError, StoreLayout, type WorkspaceRoot } from '../core';
+import { describeCause, StateError } from '../core/errors';
+import { RecoveryStore } from '../core/recoveryStore';
+import type { WorkspaceRoot } from '../core/schemas';
+import { AuditLog } from '../core/state/auditLog';
+import { StoreLayout } from '../core/storeLayout';
 import { findNearestExtensionStore } from '../cli/storeLocator';
 import { AGENT_NAMES, BadPayloadError, readHookEvent, type AgentId, type HookEvent } from './hookEvent';
 import { makeHookPoint, type HookOutcome } from './hookPoint';

@@ -184,6 +184,93 @@ describe('capture cache', () => {
     assert.equal(again.lookup('ws', 'b.txt', stamp({ ino: 2 })), HASH);
   });
 
+  test('journal lines of any shape an entry may not have are skipped, each alone; the valid ones apply', async () => {
+    const file = await cacheFile();
+    const journal = CaptureCache.journalFile(file);
+    const cache = CaptureCache.empty(file);
+    cache.record('ws', 'a.txt', stamp(), HASH, NOW);
+    await cache.save();
+    cache.record('ws', 'b.txt', stamp({ ino: 2 }), HASH, NOW);
+    await cache.save();
+    const good = await fs.readFile(journal, 'utf8');
+    const g = (JSON.parse(good) as { g: string }).g;
+    const entry = [10, NOW - 60_000, NOW - 60_000, 3, OTHER, 0o644];
+    const line = (over: Record<string, unknown>) => JSON.stringify({ g, set: { ws: { 'c.txt': entry } }, del: {}, ...over });
+    const bad = [
+      line({ set: { ws: { 'c.txt': entry.slice(0, 5) } } }),
+      line({ set: { ws: { 'c.txt': [...entry, 1] } } }),
+      line({ set: { ws: { 'c.txt': ['10', ...entry.slice(1)] } } }),
+      line({ set: { ws: { 'c.txt': [10, NOW - 60_000, NOW - 60_000, 3, OTHER.toUpperCase(), 0o644] } } }),
+      line({ set: { ws: { 'c.txt': [10, NOW - 60_000, NOW - 60_000, 3, OTHER.slice(1), 0o644] } } }),
+      line({ set: { ws: [entry] } }),
+      line({ set: [] }),
+      line({ del: { ws: ['a.txt', 7] } }),
+      line({ del: { ws: 'a.txt' } }),
+      line({ del: undefined }),
+      line({ g: '' }),
+      line({ g: 'x'.repeat(65) }),
+      line({ g: 7 }),
+      '[1,2,3]',
+      'null',
+      // JSON reads 1e999 as Infinity, which no entry may hold
+      line({ set: { ws: { 'c.txt': entry } } }).replace(String(NOW - 60_000), '1e999'),
+    ];
+    await fs.writeFile(journal, `${bad.join('\n')}\n${good}${line({ del: { ws: ['a.txt'] }, set: { ws: { 'd.txt': entry } }, extra: 'ignored' })}\n`);
+    const warnings: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined };
+    const loaded = await CaptureCache.load(file, logger);
+    assert.equal(loaded.lookup('ws', 'c.txt', stamp({ ino: 3 })), undefined, 'no refused line applies');
+    assert.equal(loaded.lookup('ws', 'b.txt', stamp({ ino: 2 })), HASH, 'the valid lines apply');
+    assert.equal(loaded.lookup('ws', 'd.txt', stamp({ ino: 3 })), OTHER);
+    assert.equal(loaded.has('ws', 'a.txt'), false, 'a valid line drops entries');
+    assert.deepEqual(warnings, [`The capture cache journal ${journal} has ${bad.length} unreadable lines; they are ignored.`]);
+    assert.equal(loaded.dirty, true, 'the document is written anew');
+  });
+
+  test('columns holding a value no entry may have: that entry is never used, the document is written anew without its entries', async () => {
+    const file = await cacheFile();
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const rows: Array<[string, CaptureCacheEntry]> = [
+      ['a.txt', [10, NOW - 60_000, NOW - 60_000, 1, HASH, 0o644]],
+      ['b.txt', [10, NOW - 60_000, NOW - 60_000, 2, OTHER, 0o644]],
+      ['c.txt', [10, NOW - 60_000, NOW - 60_000, 3, HASH, 0o644]],
+    ];
+    const damages: Array<[string, (columns: Record<string, unknown>) => void]> = [
+      ['a size that is a string', (c) => ((c.sizes as unknown[])[1] = '10')],
+      ['a modification time of Infinity', (c) => ((c.mtimes as unknown[])[1] = 'INFINITY')],
+      ['a hash with a digit that is not hexadecimal', (c) => (c.hashes = `${HASH}${OTHER.slice(0, 63)}g${HASH}`)],
+      ['a path that is not text', (c) => ((c.paths as unknown[])[1] = 7)],
+      ['a mode of null', (c) => ((c.modes as unknown[])[1] = null)],
+    ];
+    for (const [what, damage] of damages) {
+      const columns = toColumns(new Map(rows)) as unknown as Record<string, unknown>;
+      damage(columns);
+      await fs.writeFile(file, JSON.stringify({ schemaVersion: SCHEMA_VERSION, generation: 'g1', columns: { ws: columns } }).replace('"INFINITY"', '1e999'));
+      await fs.rm(CaptureCache.journalFile(file), { force: true });
+      const warnings: string[] = [];
+      const logger = { debug: () => undefined, info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined };
+      const loaded = await CaptureCache.load(file, logger);
+      assert.equal(loaded.lookup('ws', 'b.txt', stamp({ ino: 2 })), undefined, what);
+      assert.equal(loaded.lookup('ws', 'a.txt', stamp({ ino: 1 })), undefined, `${what}: the other entries are dropped with it`);
+      loaded.record('ws', 'new.txt', stamp({ ino: 9 }), OTHER, NOW);
+      assert.equal(loaded.size('ws'), 1, `${what}: what was recorded since stays`);
+      assert.equal(loaded.dirty, true, what);
+      assert.equal(warnings.length, 1, what);
+      assert.equal(await loaded.save(), true);
+      const again = await CaptureCache.load(file);
+      assert.deepEqual([again.size('ws'), again.lookup('ws', 'new.txt', stamp({ ino: 9 }))], [1, OTHER], `${what}: written anew`);
+      assert.equal(again.dirty, false);
+    }
+    // found when the whole root is listed (a full scan) instead of by a lookup
+    const columns = toColumns(new Map(rows)) as unknown as Record<string, unknown>;
+    (columns.inodes as unknown[])[2] = 'x';
+    await fs.writeFile(file, JSON.stringify({ schemaVersion: SCHEMA_VERSION, generation: 'g2', columns: { ws: columns } }));
+    const listed = await CaptureCache.load(file);
+    assert.equal(listed.size('ws'), 0);
+    assert.equal(listed.lookup('ws', 'a.txt', stamp({ ino: 1 })), undefined);
+    assert.equal(listed.dirty, true);
+  });
+
   test('journal lines of an older document (another generation) are ignored', async () => {
     const file = await cacheFile();
     const journal = CaptureCache.journalFile(file);

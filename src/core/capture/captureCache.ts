@@ -55,6 +55,8 @@ export class CaptureCache {
   private generation: string | undefined;
   private documentBytes = 0;
   private journalBytes = 0;
+  /** Whether damaged columns of the document (found as their entries were used) were seen to. */
+  private damageNoticed = false;
   /** Parsed `.gitignore` files, kept between captures (not saved). */
   readonly gitignores = new GitignoreCache();
   /** The last tree of each folder scanned, kept between captures (not saved). */
@@ -119,6 +121,7 @@ export class CaptureCache {
     this.generation = loaded.generation;
     this.documentBytes = loaded.documentBytes;
     this.journalBytes = loaded.journalBytes;
+    this.damageNoticed = false;
     this.gitignores.clear();
     this.folderTrees.clear();
   }
@@ -159,7 +162,25 @@ export class CaptureCache {
 
   /** Whether there are changes not yet saved. */
   get dirty(): boolean {
+    this.noticeDamage();
     return this.changed;
+  }
+
+  /**
+   * The document's entries are checked as they are used (`ColumnEntries`): columns found damaged have
+   * had their entries dropped, and the document is written anew at the next save, as after a load that
+   * refused it.
+   */
+  private noticeDamage(): void {
+    if (this.damageNoticed) return;
+    for (const entries of this.roots.values()) {
+      if (!(entries instanceof ColumnEntries) || !entries.damaged) continue;
+      this.damageNoticed = true;
+      this.logger.warn(`The capture cache ${this.file} holds an entry that is not valid; its entries are not used and it is rebuilt.`);
+      this.changed = true;
+      this.rewrite = true;
+      return;
+    }
   }
 
   /** Number of entries, of one root or of all. */
@@ -273,6 +294,7 @@ export class CaptureCache {
    * cache that cannot be written is logged and stays dirty. Returns whether it was written.
    */
   async save(): Promise<boolean> {
+    this.noticeDamage();
     if (!this.changed || this.file === undefined) return false;
     try {
       if (!this.rewrite) {

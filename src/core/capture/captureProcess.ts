@@ -1,4 +1,4 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { StateError, type StateErrorKind } from '../errors';
 import { formatBytes } from '../format';
 import { silentLogger, type Logger } from '../logger';
@@ -88,7 +88,7 @@ export function collectGarbageInProcess(options: CaptureProcessOptions, request:
   return inProcess(options, { type: 'gc', request }, { logger }, 'cleaning up the store', 'Nothing was removed.') as Promise<GcResult>;
 }
 
-function inProcess(
+async function inProcess(
   options: CaptureProcessOptions,
   work: Work,
   hooks: { readonly logger?: Logger; readonly signal?: AbortSignal; readonly onProgress?: (files: number) => void },
@@ -97,6 +97,8 @@ function inProcess(
 ): Promise<CapturedElsewhere | GcResult> {
   const logger = hooks.logger ?? silentLogger;
   hooks.signal?.throwIfAborted();
+  // loaded when used: the command-line tool, which starts no such process, would pay for it at every start (#14)
+  const { fork } = await import('node:child_process');
   return new Promise<CapturedElsewhere | GcResult>((resolve, reject) => {
     let child: ChildProcess;
     try {

@@ -1,4 +1,4 @@
-import type { CaptureCacheColumns, CaptureCacheEntry } from '../schemas';
+import { captureCacheEntriesValid, type CaptureCacheColumns, type CaptureCacheEntry } from '../schemas';
 
 /** Lookups answered from the columns before they are made into a Map: a hint capture needs a few per changed path. */
 const LOOKUPS_BEFORE_MAP = 16;
@@ -8,12 +8,18 @@ const LOOKUPS_BEFORE_MAP = 16;
  * when many entries or all of them are needed. A point of a few files (a save, an agent's hook) looks up
  * a handful of paths: a scan of the path column costs far less than building an entry per file of the
  * workspace (tens of thousands) in a process that exits right after.
+ *
+ * The document's shape was checked when it was read; each entry's values are checked here before they
+ * are first used, one entry at a lookup, all of them when the Map is made. Columns holding a value no
+ * entry may have are damaged: every entry they held is dropped (as a damaged document is when read) and
+ * `damaged` tells the cache to write itself anew.
  */
 export class ColumnEntries extends Map<string, CaptureCacheEntry> {
   private columns: CaptureCacheColumns | undefined;
   /** Entries set (or `null`: deleted) while the columns still stand in for the Map. */
   private readonly changes = new Map<string, CaptureCacheEntry | null>();
   private lookups = 0;
+  private hadDamage = false;
 
   constructor(
     columns: CaptureCacheColumns,
@@ -34,7 +40,15 @@ export class ColumnEntries extends Map<string, CaptureCacheEntry> {
     }
     // the last one, as a Map made from the columns would keep
     const i = c.paths.lastIndexOf(rel);
-    return i === -1 ? undefined : entryAt(c, i);
+    if (i === -1) return undefined;
+    if (captureCacheEntriesValid(c, i, i + 1)) return entryAt(c, i);
+    this.dropColumns();
+    return super.get(rel);
+  }
+
+  /** Whether the columns held a value no entry may have (their entries were dropped). */
+  get damaged(): boolean {
+    return this.hadDamage;
   }
 
   override has(rel: string): boolean {
@@ -93,8 +107,23 @@ export class ColumnEntries extends Map<string, CaptureCacheEntry> {
   private fill(): void {
     const c = this.columns;
     if (!c) return;
+    if (!captureCacheEntriesValid(c, 0, c.paths.length)) {
+      this.dropColumns();
+      return;
+    }
     this.columns = undefined;
     for (let i = 0; i < c.paths.length; i++) super.set(c.paths[i]!, entryAt(c, i));
+    this.applyChanges();
+  }
+
+  /** Damaged columns: none of their entries is used; what was set or deleted since stays. */
+  private dropColumns(): void {
+    this.columns = undefined;
+    this.hadDamage = true;
+    this.applyChanges();
+  }
+
+  private applyChanges(): void {
     for (const [rel, entry] of this.changes) {
       if (entry === null) super.delete(rel);
       else super.set(rel, entry);
