@@ -21,7 +21,9 @@
  * --memory-only (only the memory of a first point of the largest --sizes workspace, ours and git's, with
  *   what stays after a forced collection once the point is made and after the clean-up that follows; printed),
  * --restore-only (only "Restore a point 100 files away" on the largest --sizes workspace, wall and CPU time,
- *   --rounds rounds; printed), --against COMMIT (with --restore-only: also the core of that commit, taking turns).
+ *   --rounds rounds; printed), --hint-only (only the one-file point with the save hint on the largest --sizes
+ *   workspace, wall and CPU time, --rounds × --iterations; printed), --against COMMIT (with --restore-only or
+ *   --hint-only: also the core of that commit, taking turns).
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -43,6 +45,7 @@ import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatC
 import { MARK_END, MARK_START } from './lib/markers';
 import { createMedia } from './lib/mediaWorkspace';
 import { restoreOnly, type RestoreSample } from './lib/restoreOnly';
+import { hintOnly } from './lib/hintOnly';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -72,6 +75,8 @@ interface Options {
   memoryOnly: boolean;
   /** `--restore-only`: only the rows of a restore 100 files away. */
   restoreOnly: boolean;
+  /** `--hint-only`: only the rows of a one-file point with the save hint. */
+  hintOnly: boolean;
   /** `--against COMMIT`: the restore-only rows also for the core of that commit. */
   against: string | undefined;
 }
@@ -98,6 +103,7 @@ function parseArgs(argv: string[]): Options {
     longHistory: 0,
     memoryOnly: false,
     restoreOnly: false,
+    hintOnly: false,
     against: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -181,6 +187,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--restore-only':
         opts.restoreOnly = true;
+        break;
+      case '--hint-only':
+        opts.hintOnly = true;
         break;
       case '--against':
         opts.against = value();
@@ -848,6 +857,21 @@ async function restoreOnlyRows(tmp: string, opts: Options): Promise<void> {
   }
 }
 
+async function hintOnlyRows(tmp: string, opts: Options): Promise<void> {
+  const files = opts.sizes[opts.sizes.length - 1]!;
+  const r = await hintOnly({ tmp, files, seed: opts.seed, rounds: opts.rounds, iterations: opts.iterations, against: opts.against, repo: ROOT, log });
+  const wall = (samples: readonly RestoreSample[]) => samples.map((x) => x.ms);
+  const cpu = (samples: readonly RestoreSample[]) => samples.map((x) => x.cpuMs);
+  addRow(r.ws, 'one-hint', 'One-file point, path given as a hint', 'ms', wall(r.ours), r.git, 'add -A && commit', 'this code and git in the same rounds');
+  addRow(r.ws, 'one-hint-cpu', '…ours: CPU time (main thread and thread pool)', 'ms', cpu(r.ours), r.git, 'add -A && commit (wall)', 'process.cpuUsage() around the point');
+  if (opts.against) {
+    const at = opts.against.slice(0, 12);
+    addRow(r.ws, 'one-hint-old', `…the same with the core at ${at}`, 'ms', wall(r.old), r.git, 'add -A && commit', 'on a copy of the workspace, in the same rounds');
+    addRow(r.ws, 'one-hint-vs-old', '…this code against that commit, wall', 'ms', wall(r.ours), wall(r.old), `ours at ${at}`, 'ratio: this code / that commit');
+    addRow(r.ws, 'one-hint-vs-old-cpu', '…this code against that commit, CPU', 'ms', cpu(r.ours), cpu(r.old), `ours at ${at}`, 'ratio: this code / that commit');
+  }
+}
+
 // ── search over the history ───────────────────────────────────────────────
 
 async function searchRows(tmp: string, opts: Options): Promise<void> {
@@ -1303,9 +1327,10 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
   childBundle = await buildChild(tmp);
   const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
-  if (opts.searchOnly || opts.longHistory > 0 || opts.memoryOnly || opts.restoreOnly || opts.historyOnly) {
+  if (opts.searchOnly || opts.longHistory > 0 || opts.memoryOnly || opts.restoreOnly || opts.hintOnly || opts.historyOnly) {
     try {
       if (opts.restoreOnly) await restoreOnlyRows(tmp, opts);
+      if (opts.hintOnly) await hintOnlyRows(tmp, opts);
       if (opts.memoryOnly) await memoryRows(tmp, opts);
       if (opts.searchOnly) await searchRows(tmp, opts);
       if (opts.historyOnly) await historyRows(tmp, primaryFiles, opts);

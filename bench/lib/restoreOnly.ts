@@ -11,7 +11,7 @@ import type { RecoveryStore } from '../../src/core/index';
 import { ShadowGit } from './git';
 import { contentHash, createSynthetic, editIn, type Workspace } from './workspace';
 
-type Core = { RecoveryStore: typeof RecoveryStore };
+export type Core = { RecoveryStore: typeof RecoveryStore };
 
 /** One side's restore: wall and CPU milliseconds (CPU of this process: the main thread and the thread pool). */
 export interface RestoreSample {
@@ -28,7 +28,7 @@ export interface RestoreOnlyResult {
 }
 
 /** Bundles `src/core/index.ts` of a source folder (this one, or a commit's copy) into one CommonJS file and loads it. */
-async function loadCore(sourceRoot: string, outfile: string, nodeModules: string): Promise<Core> {
+export async function loadCore(sourceRoot: string, outfile: string, nodeModules: string): Promise<Core> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require('esbuild') as typeof import('esbuild');
   await esbuild.build({ entryPoints: [path.join(sourceRoot, 'src', 'core', 'index.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, nodePaths: [nodeModules], logLevel: 'warning' });
@@ -37,14 +37,14 @@ async function loadCore(sourceRoot: string, outfile: string, nodeModules: string
 }
 
 /** The `src` folder of `commit`, written under `into`. */
-function extractCommit(repo: string, commit: string, into: string): void {
+export function extractCommit(repo: string, commit: string, into: string): void {
   fs.mkdirSync(into, { recursive: true });
   const archive = path.join(into, 'src.tar');
   execFileSync('git', ['-C', repo, 'archive', '-o', archive, commit, 'src']);
   execFileSync('tar', ['-xf', archive, '-C', into]);
 }
 
-async function timed(work: () => Promise<unknown>): Promise<RestoreSample> {
+export async function timed(work: () => Promise<unknown>): Promise<RestoreSample> {
   const cpu = process.cpuUsage();
   const t = performance.now();
   await work();

@@ -74,6 +74,19 @@ export function fsyncDirSync(dir: string): void {
   }
 }
 
+/** fsync a file already written (its data and size), so it survives a power loss. */
+export function fsyncFileSync(file: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fsSync.openSync(file, 'r');
+    fsSync.fsyncSync(fd);
+  } catch (error) {
+    throw ioError(`sync the file ${file}`, error);
+  } finally {
+    if (fd !== undefined) fsSync.closeSync(fd);
+  }
+}
+
 /** Parses and validates a document's bytes, migrating older schema versions. Throws InvalidState. */
 export function parseDocument<T>(type: DocumentType<T>, text: string, where: string): T {
   let raw: unknown;
@@ -178,7 +191,7 @@ function maxBytesOf(type: DocumentType<unknown>): number {
 }
 
 /** Validates a document and gives its text, refusing one too large to be read back. */
-function documentText<T>(type: DocumentType<T>, value: T, options: WriteOptions): string {
+export function documentText<T>(type: DocumentType<T>, value: T, options: WriteOptions): string {
   let data = value;
   if (!options.trusted) {
     const checked = type.schema.safeParse(value);

@@ -21,7 +21,7 @@ interface History {
   files: Array<Record<string, string>>;
 }
 
-/** Three points, each in its own pack: shared.txt never changes, a.txt changes each time. */
+/** Three points, each in its own pack (which no longer holds their manifests: see manifestInPack.test.ts): shared.txt never changes, a.txt changes each time. */
 async function history(): Promise<History> {
   const sb = await makeSandbox();
   const store = await openStore(sb);
@@ -33,6 +33,8 @@ async function history(): Promise<History> {
     points.push((await store.recovery.createRecoveryPoint())!);
     files.push(await readFiles(sb.ws));
   }
+  // the manifest files made durable on their own, as after a clean-up: a damaged one is then the only copy
+  await store.persistence.lock.run(() => store.persistence.settleManifests());
   return { sb, store, points, files };
 }
 

@@ -46,6 +46,7 @@ import {
   type Template,
 } from './helpers/hostileStore';
 import { byLevel, level } from './helpers/level';
+import { dropClaims, readClaims } from '../../src/core/state/pointPacks';
 
 after(cleanupAll);
 after(disposeCli);
@@ -606,6 +607,9 @@ describe('hostile bundles (import)', () => {
     }
     await fs.rm(path.join(c.store, 'points', `${template.points[2]!.id}.json`));
     await fs.rm(path.join(c.store, 'points', 'index.json'), { force: true });
+    // its pack gives it up too, as a deletion does (it would list the point again)
+    const claim = readClaims(path.join(c.store, 'objects')).get(template.points[2]!.id);
+    if (claim) dropClaims(path.join(c.store, 'objects'), [claim]);
     return { c, bundle };
   }
 

@@ -710,13 +710,13 @@ export class ObjectBatch implements ObjectWriter {
     return pending ? decodeTree(await pending, hash) : this.store.readTree(hash);
   }
 
-  /** Makes the new objects durable and visible. */
-  async commit(): Promise<void> {
+  /** Makes the new objects durable and visible; `packName`: the pack's file name instead of a new one. */
+  async commit(options: { packName?: string } = {}): Promise<void> {
     if (this.committed) return;
     this.committed = true;
     const trees = this.trees.size <= RECENT_TREES_KEPT ? new Map(this.trees) : undefined;
     this.trees.clear();
-    const written = await this.writer.finish();
+    const written = await this.writer.finish(options.packName);
     if (written) this.store.addPack(path.basename(written.file), written.index, written.size, false, trees);
   }
 

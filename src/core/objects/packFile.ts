@@ -242,8 +242,11 @@ export class PackWriter {
     return buffer;
   }
 
-  /** Completes the pack durably; returns its final path and index, or undefined when nothing was added. */
-  async finish(): Promise<{ file: string; index: PackIndex; size: number } | undefined> {
+  /**
+   * Completes the pack durably; returns its final path and index, or undefined when nothing was added.
+   * `name`: the pack's file name (a point's pack names the point whose manifest it holds); otherwise a new one.
+   */
+  async finish(name?: string): Promise<{ file: string; index: PackIndex; size: number } | undefined> {
     if (this.entries.length === 0) {
       await this.abort();
       return undefined;
@@ -269,7 +272,7 @@ export class PackWriter {
     this.append(index);
     this.append(trailer);
     const size = this.position + index.length + trailer.length;
-    const file = path.join(this.dir, newPackName());
+    const file = path.join(this.dir, name ?? newPackName());
     if (this.handle === undefined && this.chunkStart === 0 && size <= SYNC_PACK_BYTES) {
       // A save's pack (a few small objects) was never flushed: written, synced and renamed with
       // synchronous calls, where each thread-pool round trip would cost more than the call.

@@ -2,12 +2,13 @@ import * as fs from 'node:fs/promises';
 import { diffTrees, type KnownFile, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
-import { emptyContextState, pointIdSchema, snapshotDocument, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
-import { readDocument, removeStaleDocumentTemporaries } from '../documents';
+import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
+import { removeStaleDocumentTemporaries } from '../documents';
 import { restoredPointName, safetyPointName } from '../pointNames';
 import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
+import { readClaims } from '../state/pointPacks';
 import type { SnapshotOptions } from '../state/stateRepository';
 import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
@@ -478,6 +479,8 @@ export class RecoveryManager {
    */
   private async collectGarbageLocked(repack: 'auto' | 'all' = 'auto'): Promise<GcResult> {
     const objects = await this.persistence.objects();
+    // the collection drops the manifests points' packs hold: first each manifest file is made durable
+    await this.persistence.settleManifests();
     await objects.refresh();
     const points = await this.persistence.listSnapshots();
     const roots = points.map((p) => p.root);
@@ -503,6 +506,8 @@ export class RecoveryManager {
 
   private async verifyLocked(options: { repair?: boolean; onProgress?: (message: string) => void }): Promise<VerifyReport> {
     const objects = await this.persistence.objects();
+    // a repair moves damaged packs aside by name, with the manifests they may hold: each manifest file made durable first
+    if (options.repair) await this.persistence.settleManifests();
     options.onProgress?.('Checking stored objects');
     const brokenObjects = await objects.verifyAll();
     const objectsChecked = objects.stats().objects;
@@ -551,12 +556,13 @@ export class RecoveryManager {
     const broken: Array<{ id: string; problems: string[] }> = [];
     const known = new Map<string, string[]>();
     const names = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json');
-    for (const name of names.sort()) {
-      const id = name.slice(0, -5);
+    // with the points whose packs claim them: a manifest file missing or torn there is read from the pack (not broken)
+    const ids = new Set([...names.map((name) => name.slice(0, -5)), ...readClaims(this.persistence.layout.objectsDir).keys()]);
+    for (const id of [...ids].sort()) {
       if (!pointIdSchema.safeParse(id).success) continue;
       let snapshot: ContextSnapshot | undefined;
       try {
-        snapshot = await readDocument(this.persistence.layout.manifestFile(id), snapshotDocument);
+        snapshot = await this.persistence.loadSnapshot(id);
       } catch (error) {
         broken.push({ id, problems: [describeCause(error)] });
         continue;

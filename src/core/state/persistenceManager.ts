@@ -5,12 +5,12 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
-import { ensurePrivateDirSync, fsyncDirSync, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
+import { documentText, ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { plural } from '../format';
-import { ObjectStore, type ObjectWriter } from '../objects/objectStore';
+import { ObjectStore, type ObjectBatch, type ObjectWriter } from '../objects/objectStore';
 import { ChangeIndex } from '../recovery/changeIndex';
 import { inFoldersOf } from '../recovery/folderMapping';
 import { isSafeName } from '../objects/tree';
@@ -33,6 +33,7 @@ import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
 import { PointIndexFile } from './pointIndex';
+import { claimingPackName, dropClaims, readClaims, type PackClaim } from './pointPacks';
 import type { SnapshotOptions, StateRepository } from './stateRepository';
 
 export interface PersistenceOptions {
@@ -60,9 +61,10 @@ const CACHE_SAVE_INTERVAL_MS = 30_000;
  * The store on disk (the spec's PersistenceManager): the state file, one manifest per point in the
  * snapshots folder with an index of their summaries, and the content-addressed objects.
  *
- * Write order for a point: its objects (one pack: fsync, rename, fsync folder) → its manifest (atomic,
- * fsync, then fsync the folder) → the index (a cache, rebuilt from the folder when it disagrees). A point
- * is therefore listed only once everything it references is durable. All writes hold the store lock.
+ * Write order for a point: its objects and its manifest (one pack: fsync, rename, fsync folder; the pack
+ * claims the point, see `pointPacks.ts`) → its manifest file (atomic, no fsync: read from the pack when a
+ * crash lost or tore it) → the index (a cache, rebuilt from the folder when it disagrees). A point is
+ * therefore listed only once everything it references is durable. All writes hold the store lock.
  */
 export class PersistenceManager implements StateRepository {
   readonly layout: StoreLayout;
@@ -97,6 +99,8 @@ export class PersistenceManager implements StateRepository {
   private readonly checkedIds = new Set<string>();
   /** A restore by this process wrote these files after safety point `pointId`: with them, a hint on that point is complete. */
   private restoredOver: { pointId: string; paths: readonly string[] } | undefined;
+  /** Points whose manifest was read from their pack (the file missing or damaged): the next listing under the lock settles them. */
+  private readonly readFromPacks = new Set<string>();
   /** The state file as this process last read or wrote it: an unchanged file is not parsed again. */
   private stateCache: { stamp: FileStamp; state: ContextState } | undefined;
 
@@ -317,11 +321,7 @@ export class PersistenceManager implements StateRepository {
           return withDiff(await diffTrees(batch, null, captured.root));
         });
         const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
-        await batch.commit();
         const addedBytes = elsewhere?.addedBytes ?? batch.addedBytes;
-        // A first point's list of every file is left to the change index to build when it is asked for (it is the capture's memory peak).
-        if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
-        if (captured.mode === 'full') this.fullScanNeeded = false;
         const trigger: Trigger = options.trigger ?? 'manual';
         const snapshot: ContextSnapshot = {
           schemaVersion: SCHEMA_VERSION,
@@ -343,8 +343,18 @@ export class PersistenceManager implements StateRepository {
           ...(options.agent ? { agent: options.agent.slice(0, 100) } : {}),
           state,
         };
-        this.writeManifest(snapshot);
-        fsyncDirSync(this.layout.pointsDir);
+        if (elsewhere || batch.addedObjects === 0) {
+          // the first point's pack was written by the capture process, or the point adds no object
+          // (nothing changed): no pack to hold the manifest, which is made durable on its own
+          await batch.commit();
+          this.writeManifest(snapshot);
+          fsyncDirSync(this.layout.pointsDir);
+        } else {
+          await this.commitWithManifest(batch, snapshot);
+        }
+        // A first point's list of every file is left to the change index to build when it is asked for (it is the capture's memory peak).
+        if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
+        if (captured.mode === 'full') this.fullScanNeeded = false;
         this.hintBase = snapshot.id;
         this.index.append(summaryOf(snapshot));
         if (captured.mode === 'full' || Date.now() - this.lastCacheSave > CACHE_SAVE_INTERVAL_MS) await this.saveCache();
@@ -362,6 +372,35 @@ export class PersistenceManager implements StateRepository {
         throw StateError.snapshotCreation(`Could not create a recovery point: ${describeCause(error)}`, error);
       }
     });
+  }
+
+  /**
+   * Commits a point's pack with its manifest in it, named for the point (it claims the point, see
+   * `pointPacks.ts`): the pack's fsync, rename and folder fsync make the point durable. The manifest
+   * file is then written without fsync and without the points folder's: after a power loss that tore
+   * or lost it, it is read from the pack. Should the file fail to be written, the pack gives up its
+   * claim, so the point, reported as failed, is not listed.
+   */
+  private async commitWithManifest(batch: ObjectBatch, snapshot: ContextSnapshot): Promise<void> {
+    let text: string;
+    try {
+      text = documentText(snapshotDocument, snapshot, {});
+    } catch (error) {
+      throw StateError.snapshotCreation(`Could not save recovery point ${snapshot.id}: ${describeCause(error)}`, error);
+    }
+    const manifest = await batch.putBlob(Buffer.from(text));
+    const packName = claimingPackName(snapshot.id, manifest);
+    await batch.commit({ packName });
+    try {
+      this.writeManifest(snapshot, { durable: false });
+    } catch (error) {
+      try {
+        dropClaims(this.layout.objectsDir, [{ pointId: snapshot.id, manifest, pack: packName }]);
+      } catch (renameError) {
+        this.logger.warn(`Recovery point ${snapshot.id} could not be withdrawn (${describeCause(renameError)}); it is listed from its pack.`);
+      }
+      throw error;
+    }
   }
 
   /**
@@ -439,14 +478,87 @@ export class PersistenceManager implements StateRepository {
   async loadSnapshot(id: string): Promise<ContextSnapshot | undefined> {
     if (!pointIdSchema.safeParse(id).success) return undefined;
     let snapshot: ContextSnapshot | undefined;
+    let failure: StateError | undefined;
     try {
       snapshot = await readDocument(this.layout.manifestFile(id), snapshotDocument);
+      // A manifest names its own file: one naming another id would be listed twice, or under an id that has no file.
+      if (snapshot && snapshot.id !== id) failure = StateError.snapshotLoad(`Recovery point ${id} cannot be read: its manifest names a different id (${snapshot.id}).`);
     } catch (error) {
-      throw StateError.snapshotLoad(`Recovery point ${id} cannot be read: ${describeCause(error)}`, error);
+      failure = StateError.snapshotLoad(`Recovery point ${id} cannot be read: ${describeCause(error)}`, error);
     }
-    // A manifest names its own file: one naming another id would be listed twice, or under an id that has no file.
-    if (snapshot && snapshot.id !== id) throw StateError.snapshotLoad(`Recovery point ${id} cannot be read: its manifest names a different id (${snapshot.id}).`);
+    if (snapshot && !failure) return snapshot;
+    // missing or torn (written without fsync, then a power loss): the point's pack holds it
+    const claim = readClaims(this.layout.objectsDir).get(id);
+    if (!claim) {
+      if (failure) throw failure;
+      return undefined;
+    }
+    try {
+      const fromPack = await this.manifestFromPack(claim);
+      this.readFromPacks.add(id);
+      return fromPack;
+    } catch (error) {
+      throw failure ?? StateError.snapshotLoad(`Recovery point ${id} cannot be read from its pack: ${describeCause(error)}`, error);
+    }
+  }
+
+  /** The manifest a point's pack holds, checked as a manifest file is. */
+  private async manifestFromPack(claim: PackClaim): Promise<ContextSnapshot> {
+    const bytes = await (await this.objects()).readBlob(claim.manifest);
+    const snapshot = parseDocument(snapshotDocument, bytes.toString('utf8'), `in the pack ${claim.pack}`);
+    if (snapshot.id !== claim.pointId) throw StateError.snapshotLoad(`The pack ${claim.pack} holds the manifest of another point (${snapshot.id}).`);
     return snapshot;
+  }
+
+  /**
+   * Makes the manifests of points whose packs still claim them durable on their own, then drops the
+   * claims: each manifest file is written again from its pack when it is missing or damaged, or else
+   * fsynced; then the points folder is fsynced, the packs renamed to ordinary names, and the objects
+   * folder fsynced. Before a garbage collection or a salvage (which drop the manifests' records with
+   * their packs), an adoption (which links packs by name), after a label (the pack's copy has the old
+   * one), and when a listing read a manifest from its pack. `ids`: only these points. A manifest that
+   * cannot be read from anywhere keeps its claim, with a warning. Returns the claims dropped.
+   * Caller holds the lock.
+   */
+  async settleManifests(ids?: ReadonlySet<string>): Promise<PackClaim[]> {
+    const claims = [...readClaims(this.layout.objectsDir).values()].filter((claim) => !ids || ids.has(claim.pointId));
+    if (claims.length === 0) return [];
+    const settled: PackClaim[] = [];
+    for (const claim of claims) {
+      const file = this.layout.manifestFile(claim.pointId);
+      let whole = false;
+      try {
+        whole = readDocumentSync(file, snapshotDocument)?.value.id === claim.pointId;
+      } catch {
+        // damaged: written again below
+      }
+      try {
+        if (whole) fsyncFileSync(file);
+        else this.writeManifest(await this.manifestFromPack(claim));
+        settled.push(claim);
+      } catch (error) {
+        this.logger.warn(`The manifest of recovery point ${claim.pointId} could not be made durable (${describeCause(error)}); its pack keeps it.`);
+      }
+    }
+    if (settled.length === 0) return [];
+    fsyncDirSync(this.layout.pointsDir);
+    this.dropClaimsDurably(settled);
+    await this.packsRenamed();
+    for (const claim of settled) this.readFromPacks.delete(claim.pointId);
+    return settled;
+  }
+
+  /** Packs give up their claims (renamed), durably: a claim a power loss brought back would list a deleted point again. */
+  private dropClaimsDurably(claims: readonly PackClaim[]): void {
+    if (claims.length === 0) return;
+    dropClaims(this.layout.objectsDir, claims);
+    fsyncDirSync(this.layout.objectsDir);
+  }
+
+  /** This process's object store learns the packs' new names now (it would on a read that missed). */
+  private async packsRenamed(): Promise<void> {
+    const objects = await this.objectStore.started?.catch(() => undefined);
+    await objects?.refresh();
   }
 
   /** A point's manifest, or SnapshotNotFound. */
@@ -463,10 +575,12 @@ export class PersistenceManager implements StateRepository {
   async listSnapshots(): Promise<PointSummary[]> {
     await this.ensureFolders();
     const { points, changed } = await this.reconcileIndex();
-    if (!changed) return points;
+    // manifests read from their packs are written again (settled) by the first listing after it
+    if (!changed && this.readFromPacks.size === 0) return points;
     // Rewrite the index under the lock, from a fresh look, so a concurrent writer's update is not undone.
     return this.lock
       .run(async () => {
+        if (this.readFromPacks.size > 0) await this.settleManifests(new Set(this.readFromPacks));
         const fresh = await this.reconcileIndex();
         if (fresh.changed) await this.writeIndex(fresh.points).catch((error) => this.logger.debug(`index not rewritten: ${describeCause(error)}`));
         return fresh.points;
@@ -487,6 +601,8 @@ export class PersistenceManager implements StateRepository {
       throw ioError(`list the recovery points in ${this.layout.pointsDir}`, error);
     }
     const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => this.isPointId(id)));
+    // a point whose manifest file is missing (killed before it was written, or lost with a power loss) is listed from its pack
+    for (const id of readClaims(this.layout.objectsDir).keys()) ids.add(id);
     const indexed = await this.readIndex();
     const byId = new Map(indexed.filter((p) => ids.has(p.id)).map((p) => [p.id, p]));
     let changed = byId.size !== indexed.length || this.index.damaged;
@@ -512,6 +628,8 @@ export class PersistenceManager implements StateRepository {
       // manifest is renamed keeps the old label, a crash after it lists the new one (never the index's stale copy).
       await this.updateIndex((points) => points.filter((p) => p.id !== id));
       this.writeManifest(updated);
+      // the pack's copy has the old label: the new manifest must not be lost to it
+      await this.settleManifests(new Set([id]));
       await this.updateIndex((points) => points.map((p) => (p.id === id ? summaryOf(updated) : p)));
       await this.recordDone({ action: 'label', pointId: id, details: { label: updated.label } });
       return updated;
@@ -536,6 +654,7 @@ export class PersistenceManager implements StateRepository {
   async deleteSnapshots(ids: readonly string[], reason: 'delete' | 'cleanup' = 'delete'): Promise<number> {
     return this.lock.run(async () => {
       let removed = 0;
+      const claims = readClaims(this.layout.objectsDir);
       for (const id of ids) {
         if (!pointIdSchema.safeParse(id).success) continue;
         try {
@@ -543,9 +662,13 @@ export class PersistenceManager implements StateRepository {
           removed++;
         } catch (error) {
           if (errorCode(error) !== 'ENOENT') throw ioError(`delete recovery point ${id}`, error);
+          if (claims.has(id)) removed++; // listed from its pack alone
         }
       }
       fsyncDirSync(this.layout.pointsDir);
+      // then its pack gives up the point, so it does not come back (a crash before this: it does)
+      this.dropClaimsDurably(ids.flatMap((id) => claims.get(id) ?? []));
+      await this.packsRenamed();
       const gone = new Set(ids);
       await this.updateIndex((points) => points.filter((p) => !gone.has(p.id)));
       if (reason === 'delete' && removed > 0) await this.recordDone({ action: 'delete', details: { ids: [...ids] } });
@@ -568,7 +691,14 @@ export class PersistenceManager implements StateRepository {
 
   /** Moves a damaged manifest aside. Caller holds the lock. */
   async quarantineSnapshot(id: string, reason: string): Promise<void> {
-    await quarantineFile(this.layout.manifestFile(id), this.layout.quarantineDir, reason);
+    // its pack gives it up first (its manifest file written from it when missing), so the manifest moved aside does not come back from there
+    await this.settleManifests(new Set([id]));
+    const claim = readClaims(this.layout.objectsDir).get(id);
+    if (claim) {
+      this.dropClaimsDurably([claim]);
+      await this.packsRenamed();
+    }
+    if (!claim || fsSync.existsSync(this.layout.manifestFile(id))) await quarantineFile(this.layout.manifestFile(id), this.layout.quarantineDir, reason);
     await this.updateIndex((points) => points.filter((p) => p.id !== id));
   }
 
@@ -601,9 +731,9 @@ export class PersistenceManager implements StateRepository {
     await objects?.close();
   }
 
-  private writeManifest(snapshot: ContextSnapshot): void {
+  private writeManifest(snapshot: ContextSnapshot, options: { durable?: boolean } = {}): void {
     try {
-      writeDocumentSync(this.layout.manifestFile(snapshot.id), snapshotDocument, snapshot);
+      writeDocumentSync(this.layout.manifestFile(snapshot.id), snapshotDocument, snapshot, options.durable === false ? { durable: false, trusted: true } : {});
     } catch (error) {
       throw StateError.snapshotCreation(`Could not save recovery point ${snapshot.id}: ${describeCause(error)}`, error);
     }

@@ -52,6 +52,8 @@ export async function adoptStore(into: PersistenceManager, from: string, options
   const objects = await into.objects();
   return into.lock.run(() =>
     old.lock.run(async () => {
+      // the old store's packs are linked here by name: none may still claim a point of the old store
+      await old.settleManifests();
       const points = await old.listSnapshots();
       const manifests: ContextSnapshot[] = [];
       const leftBehind: string[] = [];

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { SCHEMA_VERSION, emptyContextState, type ContextSnapshot, type PointSummary } from '../../../src/core/schemas';
+import { dropClaims, readClaims } from '../../../src/core/state/pointPacks';
 
 /**
  * A point id for `time`. (`newPointId(time)` cannot make old ids once a newer one was made in this
@@ -66,6 +67,9 @@ export async function reidPoint(storeDir: string, oldId: string, newId: string):
   const manifest = JSON.parse(await fs.readFile(path.join(pointsDir, `${oldId}.json`), 'utf8')) as ContextSnapshot;
   await writeManifest(storeDir, { ...manifest, id: newId, createdAt: new Date(pointIdTimeOf(newId)).toISOString() });
   await fs.rm(path.join(pointsDir, `${oldId}.json`));
+  // the point's pack would list it under its old id again
+  const claim = readClaims(path.join(storeDir, 'objects')).get(oldId);
+  if (claim) dropClaims(path.join(storeDir, 'objects'), [claim]);
   await fs.rm(path.join(pointsDir, 'index.json'), { force: true });
 }
 

@@ -1,0 +1,68 @@
+/**
+ * `--hint-only`: the "One-file point, path given as a hint" row alone, on one synthetic workspace, with
+ * wall and CPU time, against `git add -A && git commit` in the same rounds; `--against <commit>` also
+ * makes the points with the core of that commit, on a copy of the workspace, taking turns (both cores
+ * bundled by esbuild the same way, so the comparison is of the code alone).
+ */
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
+import { ShadowGit } from './git';
+import { extractCommit, loadCore, timed, type Core, type RestoreSample } from './restoreOnly';
+import { createSynthetic, editIn, type Workspace } from './workspace';
+
+export interface HintOnlyResult {
+  readonly ws: Workspace;
+  readonly ours: RestoreSample[];
+  readonly old: RestoreSample[];
+  readonly git: number[];
+}
+
+export async function hintOnly(options: { tmp: string; files: number; seed: string; rounds: number; iterations: number; against?: string; repo: string; log: (message: string) => void }): Promise<HintOnlyResult> {
+  const { tmp, files, rounds, iterations, log } = options;
+  const ws = createSynthetic(tmp, files, options.seed);
+  const nodeModules = path.join(options.repo, 'node_modules');
+  const cores: Array<{ side: 'ours' | 'old'; core: Core; root: string }> = [{ side: 'ours', core: await loadCore(options.repo, path.join(tmp, 'core-ours.cjs'), nodeModules), root: ws.ours }];
+  if (options.against) {
+    const source = path.join(tmp, 'against');
+    extractCommit(options.repo, options.against, source);
+    const root = path.join(tmp, `synthetic-${files}-old`);
+    execFileSync('cp', ['-a', ws.ours, root]);
+    cores.push({ side: 'old', core: await loadCore(source, path.join(tmp, 'core-old.cjs'), nodeModules), root });
+  }
+  const sg = new ShadowGit(path.join(tmp, 'hint-shadow.git'), ws.git);
+  sg.init();
+  sg.checkpoint('Checkpoint 1');
+  await sg.waitForAutoGc();
+  const sides = await Promise.all(
+    cores.map(async ({ side, core, root }) => {
+      const store = await core.RecoveryStore.open({ storeDir: path.join(tmp, `hint-store-${side}`), roots: [{ name: 'ws', path: root }], actor: 'bench' });
+      await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
+      // one untimed hint point, so the trees the hint path reads are as warm as in a running extension
+      const warm = editIn([root], ws.editable[0]!, 'hint-only-warm');
+      await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [warm] });
+      return { side, store, root };
+    }),
+  );
+  log(`hint-only: ${ws.label}, ${sides.map((s) => s.side).join(' + ')} + git, ${rounds} rounds × ${iterations}`);
+  const result: HintOnlyResult = { ws, ours: [], old: [], git: [] };
+  const turns = [...sides.map((s) => s.side), 'git'] as const;
+  let n = 0;
+  for (let r = 0; r < rounds; r++) {
+    const order = turns.map((_, i) => turns[(i + r) % turns.length]!);
+    for (const side of order) {
+      for (let i = 0; i < iterations; i++) {
+        const rel = ws.editable[(1 + n++) % ws.editable.length]!;
+        if (side === 'git') {
+          editIn([ws.git], rel, `hint-only-${r}-${i}`);
+          result.git.push(sg.checkpoint(`c${r}-${i}`).ms);
+          continue;
+        }
+        const s = sides.find((x) => x.side === side)!;
+        const file = editIn([s.root], rel, `hint-only-${r}-${i}`);
+        result[side].push(await timed(() => s.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] })));
+      }
+    }
+  }
+  for (const s of sides) await s.store.close();
+  return result;
+}
