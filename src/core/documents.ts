@@ -86,9 +86,15 @@ export function fsyncFileSync(file: string): void {
     if (fd !== undefined) fsSync.closeSync(fd);
   }
 }
+/**
+ * A hand-written check of a document's shape that answers `true` only for a value its schema accepts
+ * as it is (nothing to strip or default): the common case skips the schema's pass, anything else is
+ * checked by the schema, which words the error.
+ */
+export type QuickCheck<T> = (value: unknown) => value is T;
 
 /** Parses and validates a document's bytes, migrating older schema versions. Throws InvalidState. */
-export function parseDocument<T>(type: DocumentType<T>, text: string, where: string): T {
+export function parseDocument<T>(type: DocumentType<T>, text: string, where: string, quick?: QuickCheck<T>): T {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -96,6 +102,7 @@ export function parseDocument<T>(type: DocumentType<T>, text: string, where: str
     throw StateError.invalidState(`The ${type.name} ${where} is not valid JSON (${describeCause(error)}).`, error);
   }
   const migrated = type.migrate ? safeMigrate(type, raw, where) : raw;
+  if (quick?.(migrated)) return migrated;
   const result = type.schema.safeParse(migrated);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -143,7 +150,7 @@ export async function readDocument<T>(file: string, type: DocumentType<T>): Prom
 }
 
 /** Reads a document with synchronous calls, with the file's identity, so callers can skip re-reading an unchanged file. */
-export function readDocumentSync<T>(file: string, type: DocumentType<T>): { value: T; stamp: FileStamp } | undefined {
+export function readDocumentSync<T>(file: string, type: DocumentType<T>, quick?: QuickCheck<T>): { value: T; stamp: FileStamp } | undefined {
   let text: string;
   let stamp: FileStamp;
   try {
@@ -158,7 +165,7 @@ export function readDocumentSync<T>(file: string, type: DocumentType<T>): { valu
     if (error instanceof StateError) throw error;
     throw ioError(`read the ${type.name} ${file}`, error);
   }
-  return { value: parseDocument(type, text, file), stamp };
+  return { value: parseDocument(type, text, file, quick), stamp };
 }
 
 /** What tells a file's versions apart cheaply: a rename-replace changes the inode, a rewrite the size or mtime. */

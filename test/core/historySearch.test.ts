@@ -3,6 +3,7 @@ import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
 import { searchHistory, type SearchHit, type SearchOptions, type SearchProgress } from '../../src/core/history/search';
 import { SearchPattern } from '../../src/core/history/searchPattern';
+import { collectVersionPlaces } from '../../src/core/history/versionPlaces';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
 
@@ -148,6 +149,22 @@ describe('search over every version in the store', () => {
     assert.deepEqual(over.map((h) => h.lines.map((l) => [l.line, l.column, l.preview])), [[[1, 7, 'Größe: ÜBER straße']]], 'text outside ASCII in any case');
     const e = (await collect(store, ': Ü')).hits;
     assert.equal(e.length, 1);
+  });
+
+  test('the versions of many files are gathered with turns given to the caller after the last folder is read, and the result is the same without them', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, Object.fromEntries(Array.from({ length: 600 }, (_, i) => [`src/f${i}.ts`, `export const v${i} = ${i};\n`])));
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const objects = await store.persistence.objects();
+    const points = await store.recovery.listRecoveryPoints();
+    let pauses = 0;
+    let pausesAtLastTree = 0;
+    const reader = { has: (h: string) => objects.has(h), readBlob: (h: string) => objects.readBlob(h), readTree: async (h: string) => ((pausesAtLastTree = pauses), objects.readTree(h)) };
+    const sliced = await collectVersionPlaces(reader, points, { pause: async () => void pauses++ });
+    assert.equal(sliced.versions.length, 600);
+    assert.ok(pauses - pausesAtLastTree >= 2, `${pauses - pausesAtLastTree} pauses while the 600 versions were put in order`);
+    assert.deepEqual(sliced, await collectVersionPlaces(objects, points));
   });
 
   test('many matching lines in one version are capped', async () => {

@@ -350,6 +350,25 @@ describe('ObjectStore', () => {
     await reader.close();
   });
 
+  test('readBlobs gives the caller\'s pause its turns while it looks up a batch of many blobs, and reads the same', async () => {
+    const { store, dir } = await openObjects();
+    const contents = Array.from({ length: 300 }, (_, i) => Buffer.from(`small blob ${i}\n`));
+    const hashes = await putBlobs(store, contents);
+    const reader = await ObjectStore.open(dir);
+    const read = async (options?: { pause: () => Promise<void> }) => {
+      const contentsRead: Buffer[] = [];
+      for await (const blob of reader.readBlobs(hashes, options)) contentsRead.push(blob.content!);
+      return contentsRead;
+    };
+    let pauses = 0;
+    const sliced = await read({ pause: async () => void pauses++ });
+    // 300 small blobs are one batch: looked up with a pause every 64 of them
+    assert.ok(pauses >= 4, `${pauses} pauses`);
+    assert.deepEqual(sliced, contents);
+    assert.deepEqual(await read(), contents);
+    await reader.close();
+  });
+
   test('objects folder and packs are owner-only; stale temporaries are removed', async () => {
     const { store, dir, storeDir } = await openObjects();
     await putBlobs(store, [Buffer.from('private')]);

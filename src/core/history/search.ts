@@ -1,4 +1,5 @@
 import type { RecoveryStore } from '../recoveryStore';
+import { nextTurn, TimeSlices } from '../timeSlices';
 import { isBinaryContent, SearchPattern, type LineMatch, type PatternOptions } from './searchPattern';
 import { collectVersionPlaces, type VersionSpan } from './versionPlaces';
 
@@ -10,7 +11,7 @@ export interface SearchOptions extends PatternOptions {
   readonly onProgress?: (progress: SearchProgress) => void;
   /** Matching lines reported per version (default 100); `moreLines` tells when some were left. */
   readonly maxLinesPerVersion?: number;
-  /** Longest stretch of work between two turns of the event loop (default 8 ms), so a host stays responsive. */
+  /** Longest stretch of work between two turns of the event loop (default SLICE_MS, 5 ms), so a host stays responsive. */
   readonly sliceMs?: number;
 }
 
@@ -48,17 +49,15 @@ const PROGRESS_EVERY_MS = 100;
 export async function* searchHistory(store: RecoveryStore, pattern: string, options: SearchOptions = {}): AsyncGenerator<SearchHit, SearchProgress> {
   const compiled = new SearchPattern(pattern, options);
   const maxLines = options.maxLinesPerVersion ?? 100;
-  const slice = options.sliceMs ?? 8;
-  let sliceStart = performance.now();
-  const pause = async () => {
-    if (performance.now() - sliceStart < slice) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    sliceStart = performance.now();
-  };
+  const slices = new TimeSlices(options.sliceMs);
+  const pause = () => slices.pause();
 
   const objects = await store.persistence.objects();
   await objects.refresh();
+  // the object store's packs and the points index are read in turns of their own
+  await nextTurn();
   const points = await store.persistence.listSnapshots();
+  await nextTurn();
   const places = await collectVersionPlaces(objects, points, { paths: options.paths, signal: options.signal, pause });
   let progress: SearchProgress = {
     total: places.versions.length,
@@ -77,7 +76,7 @@ export async function* searchHistory(store: RecoveryStore, pattern: string, opti
     options.onProgress(progress);
   };
   report(true);
-  const reads = objects.readBlobs(places.versions.map((v) => v.hash));
+  const reads = objects.readBlobs(places.versions.map((v) => v.hash), { pause });
   try {
     for (const version of places.versions) {
       if (options.signal?.aborted) break;

@@ -103,7 +103,9 @@ export async function collectVersionPlaces(
   };
 
   const versions: Array<StoredVersion & { newest: number }> = [];
+  let placed = 0;
   for (const [hash, place] of places) {
+    if ((++placed & 255) === 0) await options.pause?.();
     const byPath = new Map<string, [number, number]>();
     for (const { folder, path } of place.at) {
       const [f, l] = resolve(folder);

@@ -266,13 +266,15 @@ export class ObjectStore implements ObjectReader {
    * gave (as `readBlob` would throw it). The stored bytes of the next few objects are read together:
    * in pack order, neighbouring records in one read of up to BLOB_READ_WINDOW, not one read each. At
    * most BLOB_READ_BATCH stored bytes (plus the gaps read with them) and one object's content are in
-   * memory at a time. Stopping the iteration early is fine.
+   * memory at a time. Stopping the iteration early is fine. `pause`: called while a batch is looked
+   * up, to give the event loop its turns (the caller's time slices).
    */
-  async *readBlobs(hashes: readonly string[]): AsyncGenerator<BlobRead> {
+  async *readBlobs(hashes: readonly string[], options: { pause?: () => Promise<void> } = {}): AsyncGenerator<BlobRead> {
     for (let from = 0; from < hashes.length; ) {
       const batch: Array<{ hash: string; location: Location | undefined }> = [];
       let bytes = 0;
       while (from < hashes.length && (batch.length === 0 || (bytes < BLOB_READ_BATCH && batch.length < BLOB_READ_BATCH_COUNT))) {
+        if ((batch.length & 63) === 63) await options.pause?.();
         const hash = hashes[from++]!;
         let location: Location | undefined;
         try {

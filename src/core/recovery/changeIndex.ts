@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { ObjectReader } from '../objects/objectStore';
 import { CHANGE_INDEX_VERSION, changeIndexSchema, type ChangeIndexBody, type PointSummary } from '../schemas';
 import { nextTurn, TimeSlices } from '../timeSlices';
+import { isChangeIndexDocument } from './changeIndexCheck';
 
 /** Largest index read; a bigger file is treated as damaged and rebuilt. */
 const MAX_INDEX_BYTES = 128 * 1024 * 1024;
@@ -95,20 +96,26 @@ export class ChangeIndex {
     const read = await readDocument(file);
     if (read === undefined) return index;
     if (typeof read === 'string') index.discard(index.file, read);
-    else index.take(read);
+    else await index.take(read);
     return index;
   }
 
-  private take(body: ChangeIndexBody): void {
-    for (const [key, stored] of storedPairs(body)) {
+  /** Takes a document's entries, giving the event loop a turn every few milliseconds (an index of many points is thousands of them). */
+  private async take(body: ChangeIndexBody): Promise<void> {
+    const slices = new TimeSlices();
+    for (const [key, stored] of await storedPairs(body, slices)) {
       this.pairs.set(key, { stored, saved: false });
       // a large pair from an older index: moved to its own document at the next save
       if (stored.opEnd - stored.opStart >= LARGE_PAIR_CHANGES) this.changed = true;
     }
     const names = split(body.folderNames, '\0');
-    for (let i = 0; i < names.length; i++) this.folderNames.set(body.folderRoots.slice(i * 64, i * 64 + 64), split(names[i]!, '/'));
+    for (let i = 0; i < names.length; i++) {
+      if ((i & 255) === 255) await slices.pause();
+      this.folderNames.set(body.folderRoots.slice(i * 64, i * 64 + 64), split(names[i]!, '/'));
+    }
     const lineCounts = split(body.lineCounts, ',').map(Number);
     for (let i = 0; i * 128 < body.lineHashes.length; i++) {
+      if ((i & 255) === 255) await slices.pause();
       const [binary, added, removed] = lineCounts.slice(i * 3, i * 3 + 3) as [number, number, number];
       this.lineChanges.set(lineKey(body.lineHashes.slice(i * 128, i * 128 + 64), body.lineHashes.slice(i * 128 + 64, i * 128 + 128)), { binary: binary === 1, lines: binary === 1 ? null : { added, removed } });
     }
@@ -287,12 +294,14 @@ export class ChangeIndex {
     const file = this.largeFile(key);
     const read = await readDocument(file);
     if (read === undefined) return undefined;
-    const pairs = typeof read === 'string' ? [] : storedPairs(read);
+    // splitting the columns and decoding the changes share one budget of thread time
+    const slices = new TimeSlices();
+    const pairs = typeof read === 'string' ? [] : await storedPairs(read, slices);
     if (typeof read === 'string' || pairs.length !== 1 || pairs[0]![0] !== key) {
       this.discard(file, typeof read === 'string' ? read : 'it does not hold the pair its name says');
       return undefined;
     }
-    return fromColumns(pairs[0]![1], new TimeSlices());
+    return fromColumns(pairs[0]![1], slices);
   }
 
   private async shared(objects: ObjectReader, from: string | null, to: string): Promise<TreeDiff> {
@@ -339,11 +348,12 @@ async function readDocument(file: string): Promise<ChangeIndexBody | string | un
     return `it is not valid JSON (${describeCause(error)})`;
   }
   if (stepped) await nextTurn();
-  const parsed = changeIndexSchema.safeParse(raw);
+  const parsed = isChangeIndexDocument(raw) ? { success: true as const, data: raw } : changeIndexSchema.safeParse(raw);
   if (!parsed.success) return `it is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'} at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`;
   if (stepped) await nextTurn();
   // the prefix before the body is ASCII: its length in characters is its length in bytes
   if (checksum(bytes.subarray(BODY_AT, bytes.length - 1)) !== parsed.data.checksum) return 'its checksum does not match its content';
+  if (stepped) await nextTurn();
   return parsed.data.body;
 }
 
@@ -359,14 +369,15 @@ async function writeDocument(file: string, body: ChangeIndexBody): Promise<void>
   }
 }
 
-/** A document's pairs, each a range of its columns (split once), by pair key. */
-function storedPairs(body: ChangeIndexBody): Array<[string, StoredPair]> {
+/** A document's pairs, each a range of its columns (split once), by pair key; the event loop given its turns by `slices`. */
+async function storedPairs(body: ChangeIndexBody, slices: TimeSlices): Promise<Array<[string, StoredPair]>> {
   const columns: Columns = { ops: body.ops, paths: split(body.paths, '\0'), kinds: body.kinds, hashes: body.hashes, sizes: split(body.sizes, ','), modes: split(body.modes, ',') };
   const counts = split(body.counts, ',').map(Number);
   const pairs: Array<[string, StoredPair]> = [];
   let op = 0;
   let entry = 0;
   for (let i = 0; i < counts.length; i++) {
+    if ((i & 63) === 63) await slices.pause();
     const from = body.froms.slice(i * 64, i * 64 + 64);
     const opEnd = op + counts[i]!;
     pairs.push([pairKey(from === NONE ? null : from, body.tos.slice(i * 64, i * 64 + 64)), { columns, opStart: op, opEnd, entryStart: entry }]);

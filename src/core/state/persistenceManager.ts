@@ -34,6 +34,7 @@ import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
 import { PointIndexFile } from './pointIndex';
 import { claimingPackName, dropClaims, readClaims, type PackClaim } from './pointPacks';
+import { isPointId } from './pointSummaryCheck';
 import type { SnapshotOptions, StateRepository } from './stateRepository';
 
 export interface PersistenceOptions {
@@ -604,6 +605,8 @@ export class PersistenceManager implements StateRepository {
     // a point whose manifest file is missing (killed before it was written, or lost with a power loss) is listed from its pack
     for (const id of readClaims(this.layout.objectsDir).keys()) ids.add(id);
     const indexed = await this.readIndex();
+    // the usual case: the index lists exactly the folder's points, newest first
+    if (indexed.length === ids.size && indexed.every((p, i) => ids.has(p.id) && (i === 0 || indexed[i - 1]!.id > p.id))) return { points: indexed.slice(), changed: this.index.damaged };
     const byId = new Map(indexed.filter((p) => ids.has(p.id)).map((p) => [p.id, p]));
     let changed = byId.size !== indexed.length || this.index.damaged;
     for (const id of ids) {
@@ -741,7 +744,7 @@ export class PersistenceManager implements StateRepository {
 
   private isPointId(id: string): boolean {
     if (this.checkedIds.has(id)) return true;
-    if (!pointIdSchema.safeParse(id).success) return false;
+    if (!isPointId(id)) return false;
     this.checkedIds.add(id);
     return true;
   }

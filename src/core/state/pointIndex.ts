@@ -5,11 +5,16 @@ import { parseJournalLines, PRIVATE_FILE_MODE, readDocumentSync, sameStamp, stat
 import { describeCause, errorCode, ioError } from '../errors';
 import type { Logger } from '../logger';
 import { pointIndexDocument, pointIndexJournalLineSchema, SCHEMA_VERSION, type PointSummary } from '../schemas';
+import { isPointIndex, isPointIndexJournalLine } from './pointSummaryCheck';
 
 /** The journal is folded into the document once it is larger than this, or than an eighth of the document. */
 const MIN_JOURNAL_BYTES = 16 * 1024;
 /** Largest journal read; a bigger one is not used (the document alone is, and the next write replaces both). */
 const MAX_JOURNAL_READ_BYTES = 4 * 1024 * 1024;
+/** A journal line: checked by hand, by its schema when the hand-written check is not sure (pointSummaryCheck.ts). */
+const journalLine = {
+  safeParse: (value: unknown) => (isPointIndexJournalLine(value) ? { success: true as const, data: value } : pointIndexJournalLineSchema.safeParse(value)),
+};
 
 interface Loaded {
   readonly document: FileStamp | undefined;
@@ -103,7 +108,7 @@ export class PointIndexFile {
     if (loaded && document && sameStamp(loaded.document, document)) {
       base = loaded;
     } else {
-      const read = document && readDocumentSync(this.file, pointIndexDocument);
+      const read = document && readDocumentSync(this.file, pointIndexDocument, isPointIndex);
       base = read
         ? { document: read.stamp, generation: read.value.generation, documentPoints: read.value.points, documentBytes: read.stamp.size }
         : { document: undefined, generation: undefined, documentPoints: [], documentBytes: 0 };
@@ -129,7 +134,7 @@ export class PointIndexFile {
       return { added: [], damaged: true };
     }
     // a torn line (a crash while appending): that point's manifest is read instead
-    const { lines, unreadable } = parseJournalLines(text, pointIndexJournalLineSchema);
+    const { lines, unreadable } = parseJournalLines(text, journalLine);
     const added = lines.filter((line) => line.g === generation).map((line) => line.add);
     const damaged = unreadable > 0;
     return { added, damaged };
