@@ -51,7 +51,8 @@ async function measure(dir: string, src: string, elsewhere: boolean): Promise<vo
       try {
         return await operation();
       } finally {
-        if (!byPoint) holds.push(performance.now() - t);
+        const ms = performance.now() - t;
+        if (!byPoint) holds.push(ms);
       }
     });
   };
@@ -72,6 +73,7 @@ async function measure(dir: string, src: string, elsewhere: boolean): Promise<vo
       pointMs.push(performance.now() - t);
     }
   })();
+  holds.length = 0;
   const cpu = process.cpuUsage();
   const t = performance.now();
   const { result, slices } = await measureSlices(() => store.recovery.cleanupRecoveryPoints());

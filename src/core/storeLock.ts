@@ -44,10 +44,12 @@ export class StoreLock {
       onCompromised?: (error: Error) => void;
       /** Called once the lock is taken, before a writing operation runs: throws when the store cannot be written. */
       checkWritable?: () => void;
+      /** The lock folder's name in the store folder (another name is another lock, taken the same way). */
+      name?: string;
     } = {},
   ) {
-    this.lockfilePath = path.join(storeRoot, 'store.lock');
-    this.key = path.resolve(storeRoot);
+    this.lockfilePath = path.join(storeRoot, options.name ?? 'store.lock');
+    this.key = options.name === undefined ? path.resolve(storeRoot) : `${path.resolve(storeRoot)}\0${options.name}`;
   }
 
   /**

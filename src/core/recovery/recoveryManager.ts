@@ -498,9 +498,13 @@ export class RecoveryManager {
     await this.collecting.catch(() => undefined);
   }
 
-  /** Clean-ups and collections of this process run one after another (another process's may overlap: each pack's removal is checked under the lock). */
+  /**
+   * Clean-ups and collections run one at a time per store, across processes (the collection lock;
+   * were two to overlap, one could read a pack the other removed). Each pack's removal is still
+   * checked under the store lock against every listed point.
+   */
   private oneCollectionAtATime<T>(work: () => Promise<T>): Promise<T> {
-    const mine = this.collecting.catch(() => undefined).then(work);
+    const mine = this.collecting.catch(() => undefined).then(() => this.persistence.collectionLock.run(work));
     this.collecting = mine;
     return mine;
   }
