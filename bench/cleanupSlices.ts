@@ -45,7 +45,8 @@ async function measure(dir: string, src: string, elsewhere: boolean): Promise<vo
   const proto = StoreLock.prototype as unknown as { runLocked: (operation: () => Promise<unknown>) => Promise<unknown> };
   const runLocked = proto.runLocked;
   proto.runLocked = async function (this: unknown, operation: () => Promise<unknown>) {
-    const byPoint = pointContext.getStore() === true;
+    // the store lock only (a collection also holds its own `collection.lock` from start to end)
+    const byPoint = pointContext.getStore() === true || !(this as { lockfilePath: string }).lockfilePath.endsWith('store.lock');
     return runLocked.call(this, async () => {
       const t = performance.now();
       try {
