@@ -52,6 +52,8 @@ export class RecoveryStore {
 
   /** Saves what is only in memory (the capture cache) and closes files; pending writes finish first. */
   async close(): Promise<void> {
+    // a clean-up holds the lock only in slices: it is waited for as a whole
+    await this.recovery.collectionsDone();
     await this.persistence.lock.run(() => this.persistence.close(), { mayWrite: false });
     this.state.dispose();
   }

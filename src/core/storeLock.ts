@@ -44,10 +44,12 @@ export class StoreLock {
       onCompromised?: (error: Error) => void;
       /** Called once the lock is taken, before a writing operation runs: throws when the store cannot be written. */
       checkWritable?: () => void;
+      /** The lock folder's name in the store folder (another name is another lock, taken the same way). */
+      name?: string;
     } = {},
   ) {
-    this.lockfilePath = path.join(storeRoot, 'store.lock');
-    this.key = path.resolve(storeRoot);
+    this.lockfilePath = path.join(storeRoot, options.name ?? 'store.lock');
+    this.key = options.name === undefined ? path.resolve(storeRoot) : `${path.resolve(storeRoot)}\0${options.name}`;
   }
 
   /**
@@ -220,15 +222,18 @@ export class StoreLock {
 }
 
 /**
- * Whether another process holds the store's lock right now: the lock folder exists and its owner is
+ * Whether another process holds the store's lock (or its collection lock) right now: the lock folder exists and its owner is
  * alive on this machine, or (an owner on another machine, or none recorded) it was refreshed within
  * `staleMs`. For refusing to move a store a live window or command is writing; a lock left by a
  * killed process reads as not held.
  */
 export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000): Promise<boolean> {
   try {
-    const found = readLock(path.join(storeRoot, 'store.lock'), staleMs);
-    return found !== undefined && !found.takeable;
+    // a clean-up holds `collection.lock` throughout, and the store's lock only in slices
+    return ['store.lock', 'collection.lock'].some((name) => {
+      const found = readLock(path.join(storeRoot, name), staleMs);
+      return found !== undefined && !found.takeable;
+    });
   } catch (error) {
     throw ioError(`check the lock of the recovery point store ${storeRoot}`, error);
   }

@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
+import { StoreLock } from '../../src/core/storeLock';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { adoptStore, findMovedStores, folderFiles, matchScore, MOVED_MARKER, type FolderFiles } from '../../src/core/transfer';
 import { cleanupAll, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
@@ -131,6 +132,17 @@ describe('adopting the store of a moved folder', () => {
       await new Promise((resolve) => holder.once('exit', resolve));
     }
     // the lock a killed holder left names a dead owner: it is not "held", and adoption takes it over at once
+    assert.equal((await adoptStore(target.persistence, p.oldStore)).adopted.length, 2);
+  });
+
+  test('refused while a clean-up of the old store is between its slices (it holds only the collection lock then)', async () => {
+    const p = await movedProject();
+    const target = await open(p.newStore, p.moved);
+    const collecting = new StoreLock(p.oldStore, { name: 'collection.lock' });
+    await collecting.run(async () => {
+      await assert.rejects(adoptStore(target.persistence, p.oldStore), (e: unknown) => e instanceof StateError && /in use by another window/.test(e.message));
+      assert.equal((await packFiles(p.oldStore)).length, 2);
+    });
     assert.equal((await adoptStore(target.persistence, p.oldStore)).adopted.length, 2);
   });
 

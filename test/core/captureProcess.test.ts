@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import type { CaptureProcessOptions } from '../../src/core/capture/captureProcess';
 import { StateError } from '../../src/core/errors';
 import { ageAll } from './helpers/captureFixtures';
+import { assertPointWhole, pointDuringCollection, storeWithUnusedFirstPoint } from './helpers/collectionFixtures';
 import { auditEntries, cleanupAll, makeSandbox, openStore, packFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -78,6 +79,38 @@ describe('a first point captured in a process of its own', () => {
     assert.equal((await store.recovery.verify()).ok, true);
     const [only] = await store.recovery.listRecoveryPoints();
     assert.equal((await store.recovery.changedFiles(only!.id)).added.length, only!.fileCount);
+  });
+
+  test('a point made while the clean-up collects in its process is made before the clean-up ends, and the objects it reuses survive', async () => {
+    const sb = await makeSandbox();
+    const said: string[] = [];
+    const logger = { debug: () => undefined, info: (m: string) => said.push(m), warn: (m: string) => said.push(m), error: (m: string) => said.push(m) };
+    const { store, first } = await storeWithUnusedFirstPoint(sb, { captureProcess: CAPTURE_PROCESS, logger });
+    const { order, point } = await pointDuringCollection(store, () => store.recovery.cleanupRecoveryPoints());
+    assert.ok(said.some((m) => /^The clean-up process used at most .* of memory/.test(m)), `collected in the other process: ${said.join(' | ')}`);
+    assert.deepEqual(order, ['create', 'cleanup'], 'the point did not wait for the whole clean-up');
+    assert.equal(point.root, first.root, 'the point reused the trees and contents of the deleted first point');
+    await assertPointWhole(store, point);
+    await store.recovery.cleanupRecoveryPoints();
+    await assertPointWhole(store, point);
+    assert.equal(await fs.readdir(path.join(sb.store, 'store.lock')).catch(() => 'released'), 'released', 'the lock is free after the clean-up');
+  });
+
+  test("the clean-up's process builds the oldest point's list of every file, so the caller's change index does not hold it", async () => {
+    const sb = await makeSandbox();
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 1200; i++) files[`src/d${i % 12}/f${i}.txt`] = `file ${i}\n`;
+    await writeFiles(sb.ws, files);
+    const store = await openStore(sb, { captureProcess: CAPTURE_PROCESS });
+    const first = (await store.recovery.createRecoveryPoint())!;
+    await store.recovery.cleanupRecoveryPoints();
+    const document = path.join(sb.store, 'cache', 'change-index-large', `none-${first.root}.json`);
+    assert.ok((await fs.stat(document)).size > 0, 'the list is in its own document');
+    const index = await store.persistence.changeIndex();
+    assert.equal(index.heldChangeAt(null, first.root, 'ws/src/d0/f0.txt'), undefined, 'and not in the memory of the process that asked for the clean-up');
+    // asked for, it is read from that document
+    const changes = await store.recovery.changedFiles(first.id);
+    assert.equal(changes.added.length, 1200);
   });
 
   test('an empty workspace asked to be skipped when unchanged gives no point and writes no pack', async () => {

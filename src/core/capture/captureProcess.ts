@@ -3,7 +3,8 @@ import { StateError, type StateErrorKind } from '../errors';
 import { formatBytes } from '../format';
 import { silentLogger, type Logger } from '../logger';
 import { ObjectStore, type GcResult } from '../objects/objectStore';
-import { collectReachable } from '../recovery/reachability';
+import { ChangeIndex } from '../recovery/changeIndex';
+import { collectInSlices, type CollectionStart, type UnderLock } from '../recovery/collection';
 import type { ChangeCounts, WorkspaceRoot } from '../schemas';
 import { captureWorkspace, type CaptureResult } from './capture';
 import { CaptureCache } from './captureCache';
@@ -44,17 +45,29 @@ export interface CapturedElsewhere {
   readonly addedBytes: number;
 }
 
-/** Garbage collection of a store whose points have these root trees (the clean-up after a first point repacks all of it). */
-export interface GcRequest {
+/**
+ * Garbage collection of a store from the points and packs listed under the lock at its start (the
+ * clean-up after a first point repacks all of it). It asks its caller for the lock for each slice.
+ */
+export interface GcRequest extends CollectionStart {
   readonly objectsDir: string;
-  readonly roots: readonly string[];
   readonly repack: 'auto' | 'all';
+  /** The change index's document: the oldest point's list of every file is built here, not in the caller (`ChangeIndex.writeOldestPair`). */
+  readonly changeIndexFile?: string;
 }
 
 type Work = { readonly type: 'capture'; readonly request: CaptureRequest } | { readonly type: 'gc'; readonly request: GcRequest };
-type FromParent = Work | { readonly type: 'abort' };
+type FromParent =
+  | Work
+  | { readonly type: 'abort' }
+  /** The lock the process asked for is held for it: the listed points' roots now. */
+  | { readonly type: 'locked'; readonly roots: readonly string[] }
+  | { readonly type: 'lock-failed'; readonly kind?: StateErrorKind; readonly message: string };
 type FromChild =
   | { readonly type: 'progress'; readonly files: number }
+  /** Asks the caller to take the store lock for a slice of the collection; `unlock` ends the slice. */
+  | { readonly type: 'lock' }
+  | { readonly type: 'unlock' }
   | { readonly type: 'log'; readonly level: 'debug' | 'info' | 'warn' | 'error'; readonly message: string }
   | { readonly type: 'done'; readonly result: CapturedElsewhere | GcResult }
   | { readonly type: 'failed'; readonly kind?: StateErrorKind; readonly message: string; readonly aborted?: boolean };
@@ -79,19 +92,19 @@ export function captureInProcess(
 }
 
 /**
- * Garbage collection (`ObjectStore.removeUnreferenced` over the objects `roots` reach, and the stale
- * temporaries) in a new process: repacking recompresses every object a point wrote, whose buffers and
- * compressors would otherwise stay in the caller's memory. The caller holds the store lock and
- * refreshes its object store afterwards.
+ * Garbage collection (`collectInSlices`) in a new process: repacking recompresses every object a point
+ * wrote, whose buffers and compressors would otherwise stay in the caller's memory. The caller does
+ * not hold the store lock: `underLock` takes it for each slice the process asks for, and it is
+ * released when the process ends the slice or ends. The caller refreshes its object store afterwards.
  */
-export function collectGarbageInProcess(options: CaptureProcessOptions, request: GcRequest, logger?: Logger): Promise<GcResult> {
-  return inProcess(options, { type: 'gc', request }, { logger }, 'cleaning up the store', 'Nothing was removed.') as Promise<GcResult>;
+export function collectGarbageInProcess(options: CaptureProcessOptions, request: GcRequest, underLock: UnderLock, logger?: Logger): Promise<GcResult> {
+  return inProcess(options, { type: 'gc', request }, { logger, underLock }, 'cleaning up the store', 'Nothing was removed.') as Promise<GcResult>;
 }
 
 async function inProcess(
   options: CaptureProcessOptions,
   work: Work,
-  hooks: { readonly logger?: Logger; readonly signal?: AbortSignal; readonly onProgress?: (files: number) => void },
+  hooks: { readonly logger?: Logger; readonly signal?: AbortSignal; readonly onProgress?: (files: number) => void; readonly underLock?: UnderLock },
   doing: string,
   outcome: string,
 ): Promise<CapturedElsewhere | GcResult> {
@@ -125,10 +138,36 @@ async function inProcess(
       killTimer = setTimeout(() => child.kill('SIGKILL'), ABORT_GRACE_MS);
     };
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    /** Ends the slice of the lock held for the process (when it says so, or ends). */
+    let releaseLock: (() => void) | undefined;
+    const holdLock = () => {
+      const underLock = hooks.underLock;
+      if (!underLock) {
+        child.send({ type: 'lock-failed', message: 'No store lock was offered to this process.' } satisfies FromParent, () => undefined);
+        return;
+      }
+      underLock(
+        (roots) =>
+          new Promise<void>((release) => {
+            if (child.exitCode !== null || child.signalCode !== null) return release();
+            releaseLock = release;
+            child.send({ type: 'locked', roots } satisfies FromParent, (error) => {
+              if (error) release();
+            });
+          }),
+      ).catch((error: unknown) => {
+        const kind = error instanceof StateError ? error.kind : undefined;
+        child.send({ type: 'lock-failed', kind, message: error instanceof Error ? error.message : String(error) } satisfies FromParent, () => undefined);
+      });
+    };
     child.on('message', (message: FromChild) => {
       if (message.type === 'progress') hooks.onProgress?.(message.files);
       else if (message.type === 'log') logger[message.level](message.message);
-      else answer = message;
+      else if (message.type === 'lock') holdLock();
+      else if (message.type === 'unlock') {
+        releaseLock?.();
+        releaseLock = undefined;
+      } else answer = message;
     });
     let settled = false;
     const finish = (error: unknown, result?: CapturedElsewhere | GcResult) => {
@@ -144,6 +183,8 @@ async function inProcess(
       child.kill('SIGKILL');
     });
     child.on('exit', (code, signal) => {
+      releaseLock?.();
+      releaseLock = undefined;
       // cancelled before the answer came: no point, even if the capture finished (its pack is left to the clean-up)
       if (hooks.signal?.aborted) return finish(hooks.signal.reason);
       if (answer?.type === 'done') return finish(undefined, answer.result);
@@ -173,15 +214,36 @@ export function serveCaptureRequests(): void {
   };
   const startRss = process.memoryUsage().rss;
   let started = false;
+  /** The slice of the lock asked for and not given yet. */
+  let lockWanted: { resolve: (roots: readonly string[]) => void; reject: (error: Error) => void } | undefined;
+  const underLock: UnderLock = async (work) => {
+    const roots = await new Promise<readonly string[]>((resolve, reject) => {
+      if (controller.signal.aborted) return reject(controller.signal.reason as Error);
+      lockWanted = { resolve, reject };
+      send({ type: 'lock' });
+    });
+    try {
+      return await work(roots);
+    } finally {
+      send({ type: 'unlock' });
+    }
+  };
   // listens (so an abort can arrive) until the answer is sent
   process.on('message', (message: FromParent) => {
     if (message.type === 'abort') {
       controller.abort(new Error('The capture was cancelled.'));
       return;
     }
+    if (message.type === 'locked' || message.type === 'lock-failed') {
+      const wanted = lockWanted;
+      lockWanted = undefined;
+      if (message.type === 'locked') wanted?.resolve(message.roots);
+      else wanted?.reject(new StateError(message.kind ?? 'IoError', message.message));
+      return;
+    }
     if (started) return; // one request per process
     started = true;
-    const done = message.type === 'capture' ? capturedHere(message.request, logger, controller.signal, (files) => send({ type: 'progress', files })) : collectedHere(message.request);
+    const done = message.type === 'capture' ? capturedHere(message.request, logger, controller.signal, (files) => send({ type: 'progress', files })) : collectedHere(message.request, underLock);
     done.then(
       (result) => {
         const peak = process.resourceUsage().maxRSS * 1024;
@@ -197,7 +259,12 @@ export function serveCaptureRequests(): void {
         }),
     ).finally(() => process.disconnect?.());
   });
-  process.on('disconnect', () => controller.abort(new Error('The process that asked for the capture is gone.')));
+  process.on('disconnect', () => {
+    const gone = new Error('The process that asked for the capture is gone.');
+    controller.abort(gone);
+    lockWanted?.reject(gone);
+    lockWanted = undefined;
+  });
 }
 
 async function capturedHere(request: CaptureRequest, logger: Logger, signal: AbortSignal, onProgress: (files: number) => void): Promise<CapturedElsewhere> {
@@ -223,12 +290,13 @@ async function capturedHere(request: CaptureRequest, logger: Logger, signal: Abo
   }
 }
 
-async function collectedHere(request: GcRequest): Promise<GcResult> {
+async function collectedHere(request: GcRequest, underLock: UnderLock): Promise<GcResult> {
   const objects = await ObjectStore.open(request.objectsDir);
   try {
-    const live = await collectReachable(objects, request.roots);
-    const result = await objects.removeUnreferenced(live, { repack: request.repack });
-    await objects.removeStaleTemporaries();
+    const result = await collectInSlices(objects, request, underLock, { repack: request.repack });
+    const oldest = request.roots.at(-1);
+    // a cache: when it cannot be written here, the caller's change index builds it as before
+    if (request.changeIndexFile && oldest !== undefined) await ChangeIndex.writeOldestPair(request.changeIndexFile, objects, oldest).catch(() => false);
     return result;
   } finally {
     await objects.close();

@@ -11,8 +11,9 @@ import { loadPack, PACK_EXTENSION, PackWriter, scanPackRecords, type PackEntry }
 import { hashBytes, type PackIndex } from './packIndex';
 import { planReadWindows } from './readWindows';
 import { decodeTree, encodeTree, hasSafeNames } from './tree';
+import { TimeSlices } from '../timeSlices';
 
-interface Location extends PackEntry {
+export interface Location extends PackEntry {
   readonly pack: string;
 }
 
@@ -73,6 +74,20 @@ const BLOB_READ_GAP = 256 * 1024;
 const REPACK_CONCURRENCY = 4;
 /** Geometric repack factor: a pack is kept when it is at least this many times all smaller packs together. */
 const GEOMETRIC_FACTOR = 2;
+
+/** A collection decided from a live set (`ObjectStore.planCollection`). */
+export interface CollectionPlan {
+  /** Packs whose live objects are copied into the new pack. */
+  readonly rewrite: readonly string[];
+  /** Packs deleted once the new pack is durable: the rewritten ones and those with no live object. */
+  readonly drop: readonly string[];
+  /** Packs left as they are. */
+  readonly kept: readonly string[];
+  /** The live objects to copy, in pack order. */
+  readonly copies: readonly Location[];
+  /** Per dropped pack, the objects and stored bytes not live. */
+  readonly dead: ReadonlyMap<string, { readonly objects: number; readonly bytes: number }>;
+}
 
 export interface GcResult {
   readonly removedObjects: number;
@@ -374,14 +389,21 @@ export class ObjectStore implements ObjectReader {
    * half way, is listed with the pack a lookup finds first). O(store): for statistics and collection.
    */
   private *locations(): Generator<Location> {
-    for (const [k, pack] of this.searchOrder.entries()) {
-      const earlier = this.searchOrder.slice(0, k);
+    // the order as it is now: a pack added meanwhile (the caller may pause) must not shift it
+    const order = [...this.searchOrder];
+    for (const [k, pack] of order.entries()) {
+      const earlier = order.slice(0, k);
       for (let i = 0; i < pack.index.count; i++) {
         const hash = pack.index.hashBytesAt(i);
         if (earlier.some((other) => other.index.find(hash) >= 0)) continue;
         yield { ...pack.index.entryAt(i, pack.name), pack: pack.name };
       }
     }
+  }
+
+  /** The loaded packs' file names. */
+  packNames(): string[] {
+    return [...this.packs.keys()];
   }
 
   /** Bytes of the loaded packs on disk: at least the stored size of all their objects. */
@@ -398,28 +420,51 @@ export class ObjectStore implements ObjectReader {
   }
 
   /**
-   * Garbage collection and repacking in one pass: every object not in `live` is dropped. Packs with
-   * no live object are deleted. Rewritten into one new pack: packs with some dead objects, packs
-   * holding objects stored with the fast codec (recompressed on the way: the packs points wrote since
-   * the last collection, once), and — when there are more than REPACK_PACK_LIMIT packs, or with
-   * `repack: 'all'` — the small packs that break a geometric progression of sizes (each kept pack at
-   * least twice the size of all smaller ones together, as git's `repack --geometric=2`). The new pack is durable (fsync, rename, folder fsync) before
-   * an old one is removed; a crash in between leaves duplicates, which the next collection drops.
-   * Readers in other processes that still know an old pack find the object again after a refresh.
-   * Caller holds the store lock.
+   * Garbage collection and repacking in one pass, under the store lock held by the caller: the plan
+   * (`planCollection`), the new pack (`writeRepack`), then every pack it replaces or that holds no live
+   * object deleted (`dropPack`). Every object not in `live` is dropped.
    */
   async removeUnreferenced(live: ReadonlySet<string>, options: { repack?: 'auto' | 'all' | 'none' } = {}): Promise<GcResult> {
-    await this.refresh();
+    const plan = await this.planCollection(live, options);
+    const written = await this.writeRepack(plan);
     let removedObjects = 0;
     let freedBytes = 0;
+    for (const name of plan.drop) {
+      if (!(await this.dropPack(name, { live, relyOn: written.relyOn, added: [] }))) continue;
+      removedObjects += plan.dead.get(name)!.objects;
+      freedBytes += plan.dead.get(name)!.bytes;
+    }
+    return { removedObjects, freedBytes, mergedPacks: written.pack ? plan.rewrite.length : 0, recompressed: written.recompressed };
+  }
+
+  /**
+   * What a collection over `live` does, decided without changing anything (no lock needed): packs with
+   * no live object are dropped; rewritten into one new pack and then dropped: packs with some dead
+   * objects, packs holding objects stored with the fast codec (recompressed on the way: the packs
+   * points wrote since the last collection, once), and — when there are more than REPACK_PACK_LIMIT
+   * packs, or with `repack: 'all'` — the small packs that break a geometric progression of sizes (each
+   * kept pack at least twice the size of all smaller ones together, as git's `repack --geometric=2`).
+   * `among`: only these packs are considered (the ones that existed when the live set's points were
+   * listed); others are kept. Gives the event loop a turn every few milliseconds.
+   */
+  async planCollection(live: ReadonlySet<string>, options: { repack?: 'auto' | 'all' | 'none'; among?: ReadonlySet<string> } = {}): Promise<CollectionPlan> {
+    await this.refresh();
+    const mode = options.repack ?? 'auto';
+    const considered = [...this.packs.keys()].filter((name) => !options.among || options.among.has(name));
+    // every object once, with the pack it is read from: the live ones are copied from there
+    const liveIn = new Map<string, Location[]>(considered.map((name) => [name, []]));
+    // the packs the locations below are found in (the iteration keeps this order, whatever is added meanwhile)
+    const seen = this.searchOrder.map((pack) => pack.name);
+    const slices = new TimeSlices();
+    for (const location of this.locations()) {
+      if (live.has(location.hash)) liveIn.get(location.pack)?.push(location);
+      if (slices.due) await slices.pause();
+    }
     const rewrite = new Set<string>();
     const empty: string[] = [];
-    const mode = options.repack ?? 'auto';
-    // every object once, with the pack it is read from: the live ones are copied from there
-    const liveIn = new Map<string, Location[]>();
-    for (const name of this.packs.keys()) liveIn.set(name, []);
-    for (const location of this.locations()) if (live.has(location.hash)) liveIn.get(location.pack)!.push(location);
-    for (const [name, pack] of this.packs) {
+    for (const name of considered) {
+      const pack = this.packs.get(name);
+      if (!pack) continue; // removed meanwhile by another process's collection
       const liveCount = liveIn.get(name)!.length;
       if (liveCount === 0) empty.push(name);
       else if (liveCount < pack.index.count) rewrite.add(name);
@@ -427,69 +472,109 @@ export class ObjectStore implements ObjectReader {
     }
     const remaining = [...this.packs.keys()].filter((name) => !empty.includes(name));
     if (mode === 'all' || (mode === 'auto' && remaining.length > REPACK_PACK_LIMIT)) {
-      for (const name of packsToRoll(remaining.map((name) => ({ name, size: this.packs.get(name)!.size })), mode === 'all')) rewrite.add(name);
+      const rollable = remaining.filter((name) => liveIn.has(name) && liveIn.get(name)!.length > 0);
+      for (const name of packsToRoll(rollable.map((name) => ({ name, size: this.packs.get(name)!.size })), mode === 'all')) rewrite.add(name);
     }
-    let recompressed = 0;
-    let mergedPacks = 0;
-    if (rewrite.size > 0) {
-      const writer = new PackWriter(this.dir);
-      const copies: Location[] = [];
-      // not push(...list): a spread of hundreds of thousands of arguments overflows the stack
-      for (const name of rewrite) for (const copy of liveIn.get(name)!) copies.push(copy);
-      // Read in windows of a few MiB (one read for many small records), in pack order.
-      copies.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
-      const windows = planReadWindows(copies, REPACK_READ_WINDOW);
-      let next = 0;
-      let failed = false;
-      const copyOne = async (i: number) => {
-        const location = copies[i]!;
-        const window = windows[i]!;
-        window.data ??= this.readStored({ ...location, offset: window.start, storedSize: window.length });
-        const bytes = await window.data;
-        if (--window.remaining === 0) window.data = undefined;
-        // a copy, so a record waiting in the writer does not keep the whole window in memory
-        const data = Buffer.from(bytes.subarray(location.offset - window.start, location.offset - window.start + location.storedSize));
-        const raw = await verifyObject(location, data);
-        if (location.codec === CODECS.deflateFast) {
-          await writer.add(location.hash, location.type, await encodeObject(raw, 'small'), location.rawSize);
-          recompressed++;
-        } else {
-          await writer.add(location.hash, location.type, { data, codec: location.codec }, location.rawSize);
-        }
-      };
-      // a few copies at once, so reads, decompression and compression overlap on the thread pool
-      const results = await Promise.allSettled(
-        Array.from({ length: REPACK_CONCURRENCY }, async () => {
-          while (!failed && next < copies.length) {
-            try {
-              await copyOne(next++);
-            } catch (error) {
-              failed = true;
-              throw error;
-            }
-          }
-        }),
-      );
-      const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failure) {
-        await writer.abort(); // a damaged live object stops the collection: nothing is removed
-        throw failure.reason;
-      }
-      const written = await writer.finish();
-      if (written) this.addPack(path.basename(written.file), written.index, written.size, true);
-      mergedPacks = rewrite.size;
-    }
-    for (const name of [...rewrite, ...empty]) {
-      const { index } = this.packs.get(name)!;
-      for (let i = 0; i < index.count; i++) {
+    const copies: Location[] = [];
+    // not push(...list): a spread of hundreds of thousands of arguments overflows the stack
+    for (const name of rewrite) for (const copy of liveIn.get(name)!) copies.push(copy);
+    // Read in windows of a few MiB (one read for many small records), in pack order.
+    copies.sort((a, b) => (a.pack < b.pack ? -1 : a.pack > b.pack ? 1 : a.offset - b.offset));
+    const drop = [...rewrite, ...empty];
+    const dead = new Map<string, { objects: number; bytes: number }>();
+    for (const name of drop) {
+      const counted = { objects: 0, bytes: 0 };
+      dead.set(name, counted);
+      const index = this.packs.get(name)?.index;
+      for (let i = 0; index && i < index.count; i++) {
         if (!live.has(index.hashAt(i))) {
-          removedObjects++;
-          freedBytes += index.storedSizeAt(i);
+          counted.objects++;
+          counted.bytes += index.storedSizeAt(i);
         }
+        if (slices.due) await slices.pause();
       }
-      await this.deletePack(name);
     }
-    return { removedObjects, freedBytes, mergedPacks, recompressed };
+    const kept = seen.filter((name) => !rewrite.has(name) && !empty.includes(name));
+    return { rewrite: [...rewrite], drop, kept, copies, dead };
+  }
+
+  /**
+   * Copies the live objects of the plan's rewritten packs into one new pack, durable (fsync, rename,
+   * folder fsync) and loaded when this returns; nothing is removed (no lock needed: a new pack only
+   * duplicates objects). `relyOn`: the packs that, as long as they all exist, hold every object the
+   * plan found live outside the packs it drops (the new one and the kept ones).
+   */
+  async writeRepack(plan: CollectionPlan): Promise<{ pack: string | undefined; relyOn: string[]; recompressed: number }> {
+    if (plan.copies.length === 0) return { pack: undefined, relyOn: [...plan.kept], recompressed: 0 };
+    const { copies } = plan;
+    const writer = new PackWriter(this.dir);
+    const windows = planReadWindows(copies, REPACK_READ_WINDOW);
+    let recompressed = 0;
+    let next = 0;
+    let failed = false;
+    const copyOne = async (i: number) => {
+      const location = copies[i]!;
+      const window = windows[i]!;
+      window.data ??= this.readStored({ ...location, offset: window.start, storedSize: window.length });
+      const bytes = await window.data;
+      if (--window.remaining === 0) window.data = undefined;
+      // a copy, so a record waiting in the writer does not keep the whole window in memory
+      const data = Buffer.from(bytes.subarray(location.offset - window.start, location.offset - window.start + location.storedSize));
+      const raw = await verifyObject(location, data);
+      if (location.codec === CODECS.deflateFast) {
+        await writer.add(location.hash, location.type, await encodeObject(raw, 'small'), location.rawSize);
+        recompressed++;
+      } else {
+        await writer.add(location.hash, location.type, { data, codec: location.codec }, location.rawSize);
+      }
+    };
+    // a few copies at once, so reads, decompression and compression overlap on the thread pool
+    const results = await Promise.allSettled(
+      Array.from({ length: REPACK_CONCURRENCY }, async () => {
+        const slices = new TimeSlices();
+        while (!failed && next < copies.length) {
+          try {
+            await copyOne(next++);
+          } catch (error) {
+            failed = true;
+            throw error;
+          }
+          if (slices.due) await slices.pause();
+        }
+      }),
+    );
+    const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure) {
+      await writer.abort(); // a damaged live object stops the collection: nothing is removed
+      throw failure.reason;
+    }
+    const written = await writer.finish();
+    if (!written) return { pack: undefined, relyOn: [...plan.kept], recompressed };
+    const name = path.basename(written.file);
+    this.addPack(name, written.index, written.size, true);
+    return { pack: name, relyOn: [name, ...plan.kept], recompressed };
+  }
+
+  /**
+   * Deletes a pack a collection planned to drop, unless one of its objects that is live now would be
+   * lost: checked after a refresh, so the caller must hold the store lock (no point is being made, no
+   * other pack removed). `live`: what the listed points reach now (the plan's live set and what points
+   * made since reach). When every pack of `relyOn` still exists, the plan's live objects are there and
+   * only `added` (the objects live now that were not when the plan was made) is looked up; otherwise
+   * every object of the pack is. False: the pack was gone already, or is kept.
+   */
+  async dropPack(name: string, safe: { live: ReadonlySet<string>; relyOn: readonly string[]; added: Iterable<string> }): Promise<boolean> {
+    await this.refresh();
+    const pack = this.packs.get(name);
+    if (!pack) return false;
+    const neededHere = (hash: string) => safe.live.has(hash) && this.find(hash, name) === undefined;
+    if (safe.relyOn.every((other) => this.packs.has(other))) {
+      for (const hash of safe.added) if (pack.index.find(hashBytes(hash, this.wanted)!) >= 0 && neededHere(hash)) return false;
+    } else {
+      for (let i = 0; i < pack.index.count; i++) if (neededHere(pack.index.hashAt(i))) return false;
+    }
+    await this.deletePack(name);
+    return true;
   }
 
   /** Reads every object of every pack and checks its hash; also reports packs whose index is damaged. */

@@ -5,7 +5,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { diffTrees, type FileChange, type FileInfo, type TreeDiff } from '../capture/treeWalk';
 import { ensurePrivateDir, PRIVATE_FILE_MODE, removeStaleDocumentTemporaries } from '../documents';
 import { describeCause, errorCode, ioError } from '../errors';
-import type { Logger } from '../logger';
+import { silentLogger, type Logger } from '../logger';
 import type { ObjectReader } from '../objects/objectStore';
 import { CHANGE_INDEX_VERSION, changeIndexSchema, type ChangeIndexBody, type PointSummary } from '../schemas';
 import { nextTurn, TimeSlices } from '../timeSlices';
@@ -225,9 +225,28 @@ export class ChangeIndex {
     for (let i = 0; i < points.length; i++) {
       signal?.throwIfAborted();
       const point = points[i]!;
+      const from = points[i + 1]?.root ?? null;
       await this.folders(objects, point.root);
-      await this.shared(objects, points[i + 1]?.root ?? null, point.root);
+      // a large pair already in its own document (`writeOldestPair`) stays there until asked for
+      if (!this.pairs.has(pairKey(from, point.root)) && (await fileExists(this.largeFile(pairKey(from, point.root))))) continue;
+      await this.shared(objects, from, point.root);
     }
+  }
+
+  /**
+   * Writes the document of the oldest point's pair (`to` against nothing: every file it holds) when it
+   * is large and has none yet, without loading the index: for the extension's work process, so that the
+   * extension host's `complete` finds it on disk instead of reading every tree of the point and holding
+   * the list (a first point of 50k files). `file`: the index's document. True when it wrote one.
+   */
+  static async writeOldestPair(file: string, objects: ObjectReader, to: string): Promise<boolean> {
+    const index = new ChangeIndex(file, silentLogger);
+    const key = pairKey(null, to);
+    if (await fileExists(index.largeFile(key))) return false;
+    const diff = await diffTrees(objects, null, to);
+    if (changeCount(diff) < LARGE_PAIR_CHANGES) return false;
+    await writeDocument(index.largeFile(key), await columnsOf([[key, diff]], new Map(), new Map()));
+    return true;
   }
 
   /** Writes the index when it changed (atomically, without fsync: it is rebuilt when lost). One write at a time. */
@@ -384,6 +403,13 @@ async function storedPairs(body: ChangeIndexBody, slices: TimeSlices): Promise<A
     for (; op < opEnd; op++) entry += body.ops[op] === 'm' ? 2 : 1;
   }
   return pairs;
+}
+
+async function fileExists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function changeCount(pair: TreeDiff | StoredPair): number {

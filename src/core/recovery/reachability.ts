@@ -1,9 +1,11 @@
 import type { ObjectReader } from '../objects/objectStore';
+import { TimeSlices } from '../timeSlices';
 
 /**
  * Walks the trees of the given root hashes (in order) and collects every object they reference.
  * Shared subtrees are visited once. `onFirstSeen` tells which root first needed each object — for the
  * size limit, which needs the store size of keeping the newest N points. A missing or damaged tree throws.
+ * Gives the event loop a turn every few milliseconds (trees read from the cache take no I/O).
  */
 export async function collectReachable(
   objects: ObjectReader,
@@ -11,11 +13,13 @@ export async function collectReachable(
   onFirstSeen?: (hash: string, rootIndex: number) => void,
 ): Promise<Set<string>> {
   const reachable = new Set<string>();
+  const slices = new TimeSlices();
   for (let i = 0; i < roots.length; i++) {
     const stack = [roots[i]!];
     while (stack.length > 0) {
       const treeHash = stack.pop()!;
       if (reachable.has(treeHash)) continue;
+      if (slices.due) await slices.pause();
       const tree = await objects.readTree(treeHash);
       reachable.add(treeHash);
       onFirstSeen?.(treeHash, i);
@@ -29,6 +33,30 @@ export async function collectReachable(
     }
   }
   return reachable;
+}
+
+/**
+ * Adds to `reachable` (a set `collectReachable` made, or this extended) what `root` reaches beyond it,
+ * and returns what it added. A tree already in the set is not read: everything below it is there.
+ */
+export async function extendReachable(objects: ObjectReader, root: string, reachable: Set<string>): Promise<string[]> {
+  const added: string[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const treeHash = stack.pop()!;
+    if (reachable.has(treeHash)) continue;
+    const tree = await objects.readTree(treeHash);
+    reachable.add(treeHash);
+    added.push(treeHash);
+    for (const [, kind, hash] of tree.e) {
+      if (kind === 'd') stack.push(hash);
+      else if (!reachable.has(hash)) {
+        reachable.add(hash);
+        added.push(hash);
+      }
+    }
+  }
+  return added;
 }
 
 /**

@@ -12,6 +12,7 @@ import { readClaims } from '../state/pointPacks';
 import type { SnapshotOptions } from '../state/stateRepository';
 import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
+import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
 import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
@@ -107,6 +108,8 @@ export class RecoveryManager {
   private readonly retention: RetentionPolicy;
   private readonly stateManager: StateManager | undefined;
   private lastIndexSave = 0;
+  /** The clean-up or collection running in this process, if any. */
+  private collecting: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly persistence: PersistenceManager,
@@ -398,45 +401,50 @@ export class RecoveryManager {
     });
   }
 
-  /** Rotation (thinning, age, count, size; labelled points and the last restore's safety point kept), then garbage collection. */
+  /**
+   * Rotation (thinning, age, count, size; labelled points and the last restore's safety point kept),
+   * then garbage collection. The lock is held for the rotation and then only in short slices of the
+   * collection (`collectInSlices`), so points are made while it runs.
+   */
   async cleanupRecoveryPoints(): Promise<CleanupReport> {
-    const report = await this.cleanupLocked();
+    const report = await this.metrics.time('cleanup', () =>
+      this.oneCollectionAtATime(async () => {
+        const { remove, reasons, start } = await this.persistence.lock.run(() => this.rotateLocked());
+        const gc = await this.collectFrom(start, 'auto', (result) => ({ action: 'cleanup', details: { removed: remove.length, ids: remove, reasons, removedObjects: result.removedObjects, freedBytes: result.freedBytes } }));
+        return { removedPoints: remove.length, reasons, ...gc };
+      }),
+    );
     await this.refreshChangeIndex();
     return report;
   }
 
-  private async cleanupLocked(): Promise<CleanupReport> {
-    return this.metrics.time('cleanup', () =>
-      this.persistence.lock.run(async () => {
-        const points = await this.persistence.listSnapshots();
-        const state = await this.currentState();
-        const protectedIds = new Set(state.lastRestore ? [state.lastRestore.safetyPointId] : []);
-        const decision = decideRetention(points, this.retention, Date.now(), protectedIds);
-        const reasons: Record<string, number> = {};
-        for (const { reason } of decision.remove) reasons[reason] = (reasons[reason] ?? 0) + 1;
-        const keep = new Set(decision.keep);
-        const kept = points.filter((p) => keep.has(p.id));
-        const objects = await this.persistence.objects();
-        const cumulative = new Array<number>(kept.length).fill(0);
-        // No point can pass the size limit when every pack together does not: then no tree is read (a
-        // first point of 50k files is 5,000 trees, which the object store would keep decoded).
-        const limit = this.retention.maxTotalBytes;
-        await objects.refresh();
-        if (limit > 0 && objects.packBytes() > limit) {
-          await collectReachable(objects, kept.map((p) => p.root), (hash, index) => {
-            cumulative[index]! += objects.storedSize(hash);
-          });
-        }
-        for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!;
-        const bySize = applySizeLimit(kept, cumulative, limit, protectedIds);
-        if (bySize.length > 0) reasons.size = bySize.length;
-        const remove = [...decision.remove.map((r) => r.id), ...bySize];
-        if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
-        const gc = await this.collectGarbageLocked();
-        await this.persistence.recordDone({ action: 'cleanup', details: { removed: remove.length, ids: remove, reasons, removedObjects: gc.removedObjects, freedBytes: gc.freedBytes } });
-        return { removedPoints: remove.length, reasons, ...gc };
-      }),
-    );
+  /** Which points the retention rules remove, and their removal; then the points and packs a collection starts from. Caller holds the lock. */
+  private async rotateLocked(): Promise<{ remove: string[]; reasons: Record<string, number>; start: CollectionStart }> {
+    const points = await this.persistence.listSnapshots();
+    const state = await this.currentState();
+    const protectedIds = new Set(state.lastRestore ? [state.lastRestore.safetyPointId] : []);
+    const decision = decideRetention(points, this.retention, Date.now(), protectedIds);
+    const reasons: Record<string, number> = {};
+    for (const { reason } of decision.remove) reasons[reason] = (reasons[reason] ?? 0) + 1;
+    const keep = new Set(decision.keep);
+    const kept = points.filter((p) => keep.has(p.id));
+    const objects = await this.persistence.objects();
+    const cumulative = new Array<number>(kept.length).fill(0);
+    // No point can pass the size limit when every pack together does not: then no tree is read (a
+    // first point of 50k files is 5,000 trees, which the object store would keep decoded).
+    const limit = this.retention.maxTotalBytes;
+    await objects.refresh();
+    if (limit > 0 && objects.packBytes() > limit) {
+      await collectReachable(objects, kept.map((p) => p.root), (hash, index) => {
+        cumulative[index]! += objects.storedSize(hash);
+      });
+    }
+    for (let i = 1; i < cumulative.length; i++) cumulative[i]! += cumulative[i - 1]!;
+    const bySize = applySizeLimit(kept, cumulative, limit, protectedIds);
+    if (bySize.length > 0) reasons.size = bySize.length;
+    const remove = [...decision.remove.map((r) => r.id), ...bySize];
+    if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
+    return { remove, reasons, start: await this.collectionStartLocked() };
   }
 
   async deletePoints(ids: readonly string[]): Promise<number> {
@@ -459,44 +467,65 @@ export class RecoveryManager {
     if (written?.newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest });
   }
 
-  /** Garbage collection; `repack: 'all'` also merges every pack into one (recompressing fast-codec objects). */
+  /** Garbage collection; `repack: 'all'` also merges every pack into one (recompressing fast-codec objects). Holds the lock in short slices, as a clean-up does. */
   async collectGarbage(options: { repack?: 'auto' | 'all' } = {}): Promise<GcResult> {
     const result = await this.metrics.time('gc', () =>
-      this.persistence.lock.run(async () => {
-        const result = await this.collectGarbageLocked(options.repack ?? 'auto');
-        await this.persistence.recordDone({ action: 'gc', details: { ...result } });
-        return result;
+      this.oneCollectionAtATime(async () => {
+        const start = await this.persistence.lock.run(() => this.collectionStartLocked());
+        return this.collectFrom(start, options.repack ?? 'auto', (gc) => ({ action: 'gc', details: { ...gc } }));
       }),
     );
     await this.refreshChangeIndex();
     return result;
   }
 
-  /**
-   * Mark from every listed point (a tree that cannot be read aborts the collection), then sweep; the
-   * sweep also merges small packs once there are many (so an open reads few pack indexes) and
-   * recompresses what points stored with the fast codec.
-   */
-  private async collectGarbageLocked(repack: 'auto' | 'all' = 'auto'): Promise<GcResult> {
+  /** The listed points' roots and the packs that exist, at one moment. Caller holds the lock. */
+  private async collectionStartLocked(): Promise<CollectionStart> {
     const objects = await this.persistence.objects();
     // the collection drops the manifests points' packs hold: first each manifest file is made durable
     await this.persistence.settleManifests();
     await objects.refresh();
-    const points = await this.persistence.listSnapshots();
-    const roots = points.map((p) => p.root);
+    const roots = (await this.persistence.listSnapshots()).map((p) => p.root);
+    return { roots, packs: objects.packNames() };
+  }
+
+  /**
+   * Garbage collection from `start` (a tree that cannot be read aborts it), holding the lock only in
+   * slices: in a process of its own when the store has one (repacking recompresses what the points
+   * wrote: that memory is not the caller's to keep), otherwise here. The last slice removes stale
+   * temporary files and writes the audit entry `audit` makes.
+   */
+  private async collectFrom(start: CollectionStart, repack: 'auto' | 'all', audit: (result: GcResult) => Parameters<PersistenceManager['recordDone']>[0]): Promise<GcResult> {
+    const objects = await this.persistence.objects();
+    const underLock: UnderLock = (work) => this.persistence.lock.run(async () => work((await this.persistence.listSnapshots()).map((p) => p.root)));
     const elsewhere = this.persistence.workProcess;
-    let result: GcResult;
-    if (elsewhere) {
-      // repacking recompresses what the points wrote: in a process of its own, its memory is not the caller's to keep
-      result = await collectGarbageInProcess(elsewhere, { objectsDir: this.persistence.layout.objectsDir, roots, repack }, this.persistence.logger);
+    const result = elsewhere
+      ? await collectGarbageInProcess(elsewhere, { objectsDir: this.persistence.layout.objectsDir, changeIndexFile: this.persistence.layout.changeIndexFile, ...start, repack }, underLock, this.persistence.logger)
+      : await collectInSlices(objects, start, underLock, { repack });
+    await this.persistence.lock.run(async () => {
       await objects.refresh();
-    } else {
-      result = await objects.removeUnreferenced(await collectReachable(objects, roots), { repack });
       await objects.removeStaleTemporaries();
-    }
-    const { root, pointsDir, cacheDir } = this.persistence.layout;
-    for (const dir of [root, pointsDir, cacheDir]) await removeStaleDocumentTemporaries(dir);
+      const { root, pointsDir, cacheDir } = this.persistence.layout;
+      for (const dir of [root, pointsDir, cacheDir]) await removeStaleDocumentTemporaries(dir);
+      await this.persistence.recordDone(audit(result));
+    });
     return result;
+  }
+
+  /** Resolves once the clean-ups and collections started so far have ended (whether they failed or not). */
+  async collectionsDone(): Promise<void> {
+    await this.collecting.catch(() => undefined);
+  }
+
+  /**
+   * Clean-ups and collections run one at a time per store, across processes (the collection lock;
+   * were two to overlap, one could read a pack the other removed). Each pack's removal is still
+   * checked under the store lock against every listed point.
+   */
+  private oneCollectionAtATime<T>(work: () => Promise<T>): Promise<T> {
+    const mine = this.collecting.catch(() => undefined).then(() => this.persistence.collectionLock.run(work));
+    this.collecting = mine;
+    return mine;
   }
 
   /** Checks every object, point and the state file; with `repair`, salvages and quarantines what is broken. */

@@ -55,6 +55,9 @@ export interface PersistenceOptions {
 /** New points' changes kept for a change index not loaded yet (the newest ones). */
 const MAX_PENDING_CHANGES = 64;
 
+/** How long a garbage collection waits for another process's to end. */
+const COLLECTION_LOCK_WAIT_MS = 15 * 60_000;
+
 /** Writes of the capture cache after hint-mode points are spaced out; full scans always save it. */
 const CACHE_SAVE_INTERVAL_MS = 30_000;
 
@@ -70,6 +73,8 @@ const CACHE_SAVE_INTERVAL_MS = 30_000;
 export class PersistenceManager implements StateRepository {
   readonly layout: StoreLayout;
   readonly lock: StoreLock;
+  /** Held by a garbage collection from start to end (it holds `lock` only in slices), so two never overlap. */
+  readonly collectionLock: StoreLock;
   readonly audit: AuditLog;
   readonly actor: string;
   readonly logger: Logger;
@@ -113,6 +118,14 @@ export class PersistenceManager implements StateRepository {
       staleMs: options.lockStaleMs,
       waitMs: options.lockWaitMs,
       onCompromised: (error) => this.logger.error(`The store lock was lost while held (${describeCause(error)}); another process may have taken it over.`),
+      checkWritable: () => this.assertWritable(),
+    });
+    // one garbage collection at a time per store: a collection holds `lock` only in slices (it may wait long: a clean-up of a long history takes minutes)
+    this.collectionLock = new StoreLock(this.layout.root, {
+      name: 'collection.lock',
+      staleMs: options.lockStaleMs,
+      waitMs: Math.max(options.lockWaitMs ?? 0, COLLECTION_LOCK_WAIT_MS),
+      onCompromised: (error) => this.logger.error(`The store's collection lock was lost while held (${describeCause(error)}); another process may have taken it over.`),
       checkWritable: () => this.assertWritable(),
     });
     this.audit = new AuditLog(this.layout.auditLogFile, this.actor);

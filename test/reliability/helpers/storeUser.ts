@@ -114,9 +114,21 @@ async function crashLoop(store: RecoveryStore, request: UserRequest, rng: Rng): 
       say({ ev: 'start', op: 'delete', ids });
       await store.recovery.deletePoints(ids);
       say({ ev: 'done', op: 'delete', ids });
-    } else {
+    } else if (rng() < 0.5) {
       say({ ev: 'start', op: 'cleanup' });
       const report = await store.recovery.cleanupRecoveryPoints();
+      say({ ev: 'done', op: 'cleanup', removedPoints: report.removedPoints, removedObjects: report.removedObjects });
+    } else {
+      // A point made while the clean-up runs (it holds the lock only in slices), of a file put back to
+      // its first content: that content may be unused when the clean-up starts, and the point reuses it.
+      const file = path.join(ws, `f${Math.floor(rng() * 10)}.txt`);
+      await fs.writeFile(file, `initial ${path.basename(file, '.txt').slice(1)}\n`);
+      const files = await digestWorkspace(ws);
+      say({ ev: 'start', op: 'cleanup', files });
+      const cleanup = store.recovery.cleanupRecoveryPoints();
+      await new Promise((resolve) => setImmediate(resolve));
+      const [report, point] = await Promise.all([cleanup, store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' })]);
+      say({ ev: 'done', op: 'create', id: point!.id, files });
       say({ ev: 'done', op: 'cleanup', removedPoints: report.removedPoints, removedObjects: report.removedObjects });
     }
   }
