@@ -32,13 +32,49 @@ export function decodeTree(bytes: Uint8Array, hash: string): TreeObject {
   } catch (error) {
     throw StateError.snapshotLoad(`Folder object ${hash} is not valid JSON (${describeCause(error)}).`, error);
   }
-  const parsed = treeObjectSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw StateError.snapshotLoad(`Folder object ${hash} is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`, parsed.error);
+  let tree: TreeObject;
+  if (isTreeObject(raw)) {
+    tree = raw;
+  } else {
+    const parsed = treeObjectSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw StateError.snapshotLoad(`Folder object ${hash} is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'}.`, parsed.error);
+    }
+    tree = parsed.data;
   }
-  const problem = namesProblem(parsed.data);
+  const problem = namesProblem(tree);
   if (problem) throw StateError.snapshotLoad(`Folder object ${hash} holds ${problem}.`);
-  return parsed.data;
+  return tree;
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+
+/**
+ * `treeObjectSchema` by hand, for the common case: folders are the objects read most (every capture,
+ * listing and diff), and zod's pass (and building it, in a fresh process) cost more than the rest of
+ * decoding. `true` only for a value the schema accepts as it is; anything else (an unknown key zod
+ * would strip, a bad entry) is left to the schema, which words the error. test/core/tree.test.ts holds
+ * the two to each other.
+ */
+export function isTreeObject(value: unknown): value is TreeObject {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  let keys = 0;
+  for (const key in value) {
+    if (key !== 'v' && key !== 'e') return false;
+    keys++;
+  }
+  const { v, e } = value as { v?: unknown; e?: unknown };
+  if (keys !== 2 || v !== 1 || !Array.isArray(e)) return false;
+  for (const entry of e as unknown[]) {
+    if (!Array.isArray(entry) || entry.length !== 5) return false;
+    const [name, kind, hash, size, mode] = entry as unknown[];
+    if (typeof name !== 'string' || name.length < 1 || name.length > 1024) return false;
+    if (kind !== 'f' && kind !== 'd' && kind !== 'l') return false;
+    if (typeof hash !== 'string' || !HASH.test(hash)) return false;
+    if (!Number.isSafeInteger(size) || (size as number) < 0) return false;
+    if (!Number.isSafeInteger(mode) || (mode as number) < 0 || (mode as number) > 0o7777) return false;
+  }
+  return true;
 }
 
 /** Whether every name of the tree is safe, and the names are sorted and distinct (what `decodeTree` checks besides the shape). */

@@ -106,7 +106,14 @@ suite('commands', () => {
     assert.equal(healthy.ok, true);
     assert.equal(healthy.pointsChecked, (await listPoints(api)).length);
 
-    fs.writeFileSync(api.store!.persistence.layout.manifestFile(damaged.id), '{"schemaVersion":1,"id":"oops"');
+    const manifest = api.store!.persistence.layout.manifestFile(damaged.id);
+    // while the point's pack still holds its manifest, a damaged manifest file is read from the pack
+    fs.writeFileSync(manifest, '{"schemaVersion":1,"id":"oops"');
+    assert.equal((await run<{ ok: boolean }>('verify')).ok, true, 'the point is read from its pack: nothing is broken');
+    assert.ok((await listPoints(api)).some((p) => p.id === damaged.id), 'the point is still listed');
+    // a garbage collection makes each manifest file durable and the packs give up their copies: then a damaged file is a damaged point
+    await api.store!.recovery.collectGarbage();
+    fs.writeFileSync(manifest, '{"schemaVersion":1,"id":"oops"');
     api.prompts.answerNext({ button: 'Repair' });
     const repaired = await run<{ repaired: { pointsQuarantined: number } | null }>('verify');
     const question = api.prompts.history.at(-1);
