@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import { RecoveryStore, silentLogger, type CaptureRules } from '../src/core/index';
 import { readFileHistory } from '../src/core/history/fileHistory';
 import { measureSlices } from './lib/loopSlices';
+import { diskUsage } from './lib/proc';
 import { MARK_END, MARK_START } from './lib/markers';
 import { editIn } from './lib/workspace';
 
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
     // what the store open in the extension keeps once the point is made
     out.afterPoint = settledMemory();
     if (request.cleanup) {
+      // the store as the point left it, before the clean-up repacks it (the clean-up's own row measures after)
+      out.duBeforeCleanup = diskUsage(request.storeDir);
       t = performance.now();
       const report = await store.recovery.cleanupRecoveryPoints();
       out.cleanupMs = performance.now() - t;

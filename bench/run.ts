@@ -354,6 +354,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
   let gitBeforeGc = 0;
   let gitBeforeGcApparent = 0;
   const settled = { point: [] as SettledMemory[], cleanup: [] as SettledMemory[], baselines: [] as number[], cleanupMs: 0, recompressed: 0 };
+  let beforeCleanupDu: ReturnType<typeof diskUsage> | undefined;
   for (let r = 0; r < ctx.coldRounds; r++) {
     for (const side of r % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
       if (side === 'ours') {
@@ -371,6 +372,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
         settled.baselines.push(oursBaseline);
         settled.point.push(c.result.afterPoint as unknown as SettledMemory);
         if (cleanup) {
+          beforeCleanupDu = c.result.duBeforeCleanup as unknown as ReturnType<typeof diskUsage>;
           settled.cleanup.push(c.result.afterCleanup as unknown as SettledMemory);
           settled.cleanupMs = c.result.cleanupMs as number;
           settled.recompressed = c.result.cleanupRecompressed as number;
@@ -395,7 +397,8 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       (oursPeak ? `; sampled peaks: V8 heap used ${num(oursPeak.heapUsed / MB)} MB, buffers outside the heap ${num(oursPeak.arrayBuffers / MB)} MB` : ''),
   );
   addMemoryRows(ws, first.oursRss, settled);
-  const oursFirstDu = diskUsage(storeDir);
+  // the last round's child ran the clean-up too: it measured the store before it
+  const oursFirstDu = beforeCleanupDu ?? diskUsage(storeDir);
   const gitFirstDu = diskUsage(gitDir);
   const gcNote = sg.autoGcRuns > 0 ? `git after its automatic gc; right after the commit (loose objects) ${num(gitBeforeGc / MB)} MB (${num(gitBeforeGcApparent / MB)} MB apparent)` : 'git did not run an automatic gc';
   addRow(ws, 'size-first', 'Store size on disk after the first point', 'MB', [oursFirstDu.allocated / MB], [gitFirstDu.allocated / MB], 'du of the shadow .git', `du -sk; apparent size ours ${num(oursFirstDu.apparent / MB)} MB, git ${num(gitFirstDu.apparent / MB)} MB; ${gcNote}`);
