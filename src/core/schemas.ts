@@ -460,6 +460,25 @@ export const snapshotDocument: DocumentType<ContextSnapshot> = {
 export const pointIndexDocument: DocumentType<PointIndex> = { name: 'point index', schema: pointIndexSchema, maxBytes: 64 * 1024 * 1024 };
 export const captureCacheDocument: DocumentType<CaptureCacheDocument> = { name: 'capture cache', schema: captureCacheSchema };
 
+/**
+ * The capture rules the extension makes points with (its `recoveryPoints.*` settings), kept in the
+ * store so the command-line tool, the agent hooks and the MCP server, which open the store without
+ * settings of their own, capture and restore by the same rules.
+ */
+export const captureRulesFileSchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    rules: z.object({
+      respectGitignore: z.boolean(),
+      excludes: z.array(z.string().max(4096)).max(10_000),
+      excludeSecrets: z.boolean(),
+      maxFileSize: z.number().int().nonnegative(),
+    }),
+  }),
+);
+export type CaptureRulesFile = z.infer<typeof captureRulesFileSchema>;
+export const captureRulesDocument: DocumentType<CaptureRulesFile> = { name: 'capture rules', schema: captureRulesFileSchema, maxBytes: 4 * 1024 * 1024 };
+
 /** Files one window saved lately, with the size and modification time each save left: how another window tells such a change from one made outside the editor. */
 export const recentSavesSchema = lazySchema(() =>
   z.object({

@@ -8,6 +8,8 @@ export class StoreLayout {
   readonly objectsDir: string;
   readonly cacheDir: string;
   readonly captureCacheFile: string;
+  /** The extension's capture rules, for the tools that open the store without settings (`captureRulesDocument`). */
+  readonly captureRulesFile: string;
   /** The changes between points by root tree hashes (`ChangeIndex`): a cache, rebuilt from the trees. */
   readonly changeIndexFile: string;
   /** One document per window: the files it saved lately (`OtherWindowSaves`). */
@@ -27,6 +29,7 @@ export class StoreLayout {
     this.objectsDir = path.join(root, 'objects');
     this.cacheDir = path.join(root, 'cache');
     this.captureCacheFile = path.join(root, 'cache', 'capture-cache.json');
+    this.captureRulesFile = path.join(root, 'capture-rules.json');
     this.changeIndexFile = path.join(root, 'cache', 'change-index.json');
     this.savesDir = path.join(root, 'cache', 'saves');
     this.quarantineDir = path.join(root, 'quarantine');

@@ -105,6 +105,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       });
       this.store = store;
       this.disposables.push({ dispose: () => void store.close() });
+      keepCaptureRules(store, log);
       const model = (this.model = this.own(new PointsModel(store, log)));
       const session = (this.session = this.own(new SessionTracker(store.state, folders, log)));
       const auto = (this.auto = this.own(new AutoCapture(store, folders, config, model, log)));
@@ -143,6 +144,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       this.own(config.onDidChange(() => {
         showAutomatic();
         store.persistence.configure({ rules: config.captureRules });
+        keepCaptureRules(store, log);
         store.recovery.configureRetention(config.retention);
         statusBar.update();
         log.info('activation', 'Settings changed; they apply from the next point on.');
@@ -222,4 +224,13 @@ function captureProcessOf(extensionPath: string, log: Log): CaptureProcessOption
   if (fs.existsSync(script)) return { script };
   log.warn('activation', `${script} is missing: a first recovery point is captured in the extension host.`);
   return undefined;
+}
+
+/** The settings' capture rules kept in the store, for the command-line tool, the agent hooks and the MCP server; a store that cannot be written only loses that. */
+function keepCaptureRules(store: RecoveryStore, log: Log): void {
+  try {
+    store.persistence.saveCaptureRules();
+  } catch (error) {
+    log.warn('store', `The capture rules could not be kept in the store for the command-line tool and the agents (${describeCause(error)}).`);
+  }
 }

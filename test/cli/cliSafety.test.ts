@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanupAll, makeSandbox, writeFiles } from '../core/helpers/storeFixtures';
+import { cleanupAll, makeSandbox, openStore, writeFiles } from '../core/helpers/storeFixtures';
 import { cli, ensureBuilt, json, ok, type CliOptions } from './helpers/runCli';
 
 after(cleanupAll);
@@ -152,5 +152,30 @@ describe('hostile names and labels', () => {
     assert.doesNotMatch(run.stderr, /manifest/);
     assert.equal(await fs.stat(path.join(sb.store, 'objects')).then(() => true, () => false), false, 'nothing was captured');
     ok(await cli(['snapshot', '--label', 'x'.repeat(200), ...base]));
+  });
+});
+
+describe('the editor\'s capture rules, kept in the store, apply to the command-line tool and the agents', () => {
+  test('a file the editor\'s settings exclude is neither captured nor removed by the tool\'s restore; damaged rules fall back to the defaults with a warning', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'one\n', 'data/big.csv': 'precious data\n', 'huge.bin': 'x'.repeat(3000) });
+    // as the extension opens the store with its settings (recoveryPoints.exclude, maxFileSizeMB)
+    const editor = await openStore(sb, { rules: { excludes: ['data/**'], maxFileSize: 1000 } });
+    editor.persistence.saveCaptureRules();
+    const point = await editor.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    await editor.close();
+    await writeFiles(sb.ws, { 'a.txt': 'two\n' });
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    const snap = json<string>(await cli(['snapshot', '--json', ...base]));
+    const shown = json<{ changedFiles: { added: string[]; modified: string[]; deleted: string[] } }>(await cli(['show', snap, '--json', ...base]));
+    assert.deepEqual(shown.changedFiles, { added: [], modified: ['ws/a.txt'], deleted: [] }, 'the tool\'s point follows the editor\'s rules');
+    ok(await cli(['restore', point!.id, ...base]));
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'one\n');
+    assert.equal(await fs.readFile(path.join(sb.ws, 'data', 'big.csv'), 'utf8'), 'precious data\n', 'the excluded file is left alone');
+    assert.equal((await fs.readFile(path.join(sb.ws, 'huge.bin'), 'utf8')).length, 3000, 'the file over the size limit is left alone');
+    await fs.writeFile(path.join(sb.store, 'capture-rules.json'), '{"schemaVersion":1,"rules":');
+    const damaged = await cli(['snapshot', '--json', ...base]);
+    ok(damaged);
+    assert.match(damaged.stderr, /capture rules the editor saved in the store cannot be read/);
   });
 });

@@ -15,6 +15,7 @@ import { ChangeIndex } from '../recovery/changeIndex';
 import { inFoldersOf } from '../recovery/folderMapping';
 import { isSafeName } from '../objects/tree';
 import {
+  captureRulesDocument,
   pointIdSchema,
   snapshotDocument,
   stateDocument,
@@ -40,6 +41,7 @@ import type { SnapshotOptions, StateRepository } from './stateRepository';
 export interface PersistenceOptions {
   /** The workspace folders whose files points capture. */
   readonly roots: readonly WorkspaceRoot[];
+  /** Absent: the rules the extension keeps in the store (`saveCaptureRules`), or else the defaults. */
   readonly rules?: Partial<CaptureRules>;
   /** Who is writing, for the audit log and the state: `extension`, `cli`, … with the process id. */
   readonly actor?: string;
@@ -132,7 +134,7 @@ export class PersistenceManager implements StateRepository {
     this.index = new PointIndexFile(this.layout.pointIndexFile, this.logger);
     this.roots = validateRoots(options.roots);
     checkStorePlacement(this.layout.root, this.roots);
-    this.rules = { ...DEFAULT_CAPTURE_RULES, ...options.rules };
+    this.rules = { ...DEFAULT_CAPTURE_RULES, ...(options.rules ?? this.savedCaptureRules()) };
     this.captureProcess = options.captureProcess;
   }
 
@@ -183,6 +185,31 @@ export class PersistenceManager implements StateRepository {
 
   get captureRules(): CaptureRules {
     return this.rules;
+  }
+
+  /**
+   * The rules the extension made its points with, as it saved them; `undefined` when it saved none or
+   * the file is damaged (then the defaults, with a warning).
+   */
+  private savedCaptureRules(): CaptureRules | undefined {
+    try {
+      return readDocumentSync(this.layout.captureRulesFile, captureRulesDocument)?.value.rules;
+    } catch (error) {
+      this.logger.warn(`The capture rules the editor saved in the store cannot be read (${describeCause(error)}); the default rules apply.`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Keeps this store's capture rules in the store (the extension calls it with its settings), so the
+   * command-line tool, the agent hooks and the MCP server, which open the store without settings,
+   * capture and restore by the same rules. Written only when they changed.
+   */
+  saveCaptureRules(): void {
+    const rules: CaptureRules = { respectGitignore: this.rules.respectGitignore, excludes: [...this.rules.excludes], excludeSecrets: this.rules.excludeSecrets, maxFileSize: this.rules.maxFileSize };
+    if (isDeepStrictEqual(this.savedCaptureRules(), rules)) return;
+    ensurePrivateDirSync(this.layout.root);
+    writeDocumentSync(this.layout.captureRulesFile, captureRulesDocument, { schemaVersion: SCHEMA_VERSION, rules });
   }
 
   /** New workspace folders or rules apply from the next point on. */

@@ -106,14 +106,10 @@ suite('commands', () => {
     assert.equal(healthy.ok, true);
     assert.equal(healthy.pointsChecked, (await listPoints(api)).length);
 
-    const manifest = api.store!.persistence.layout.manifestFile(damaged.id);
-    // while the point's pack still holds its manifest, a damaged manifest file is read from the pack
-    fs.writeFileSync(manifest, '{"schemaVersion":1,"id":"oops"');
-    assert.equal((await run<{ ok: boolean }>('verify')).ok, true, 'the point is read from its pack: nothing is broken');
-    assert.ok((await listPoints(api)).some((p) => p.id === damaged.id), 'the point is still listed');
-    // a garbage collection makes each manifest file durable and the packs give up their copies: then a damaged file is a damaged point
+    // a garbage collection makes each manifest file durable and the points' packs give up their copies
+    // (a torn manifest is read back from its pack until then): then a damaged file is a damaged point
     await api.store!.recovery.collectGarbage();
-    fs.writeFileSync(manifest, '{"schemaVersion":1,"id":"oops"');
+    fs.writeFileSync(api.store!.persistence.layout.manifestFile(damaged.id), '{"schemaVersion":1,"id":"oops"');
     api.prompts.answerNext({ button: 'Repair' });
     const repaired = await run<{ repaired: { pointsQuarantined: number } | null }>('verify');
     const question = api.prompts.history.at(-1);
@@ -123,6 +119,15 @@ suite('commands', () => {
     assert.ok(!(await listPoints(api)).some((p) => p.id === damaged.id), 'the damaged point is no longer listed');
     assert.ok(fs.readdirSync(api.store!.persistence.layout.quarantineDir).length > 0, 'it is kept in the quarantine folder');
     assert.equal((await run<{ ok: boolean }>('verify')).ok, true, 'the store verifies clean after the repair');
+  });
+
+  test('the capture settings are kept in the store for the command-line tool and the agents, and follow a change without reload', async () => {
+    const file = api.store!.persistence.layout.captureRulesFile;
+    const kept = () => (JSON.parse(fs.readFileSync(file, 'utf8')) as { rules: { excludes: string[]; maxFileSize: number } }).rules;
+    assert.deepEqual(kept(), { ...api.store!.persistence.captureRules, excludes: [...api.store!.persistence.captureRules.excludes] });
+    await setSetting('exclude', ['data/**']);
+    await setSetting('maxFileSizeMB', 3);
+    await waitFor('the rules kept in the store to follow the settings', () => (kept().excludes.includes('data/**') && kept().maxFileSize === 3 * 1024 * 1024) || undefined);
   });
 
   test('Show Log opens the "Recovery Points" output, which logged the activation time', async () => {
