@@ -210,7 +210,10 @@ export const steps: E2EStep[] = [
         store.audit().some((entry) => entry.action === 'repair' && Number(entry.details?.pointsQuarantined) > 0),
         'the store\'s audit log records the repair',
       );
-      assert.ok(quarantined().some((name) => name.endsWith(path.basename(newestPack))), 'the damaged pack is in quarantine');
+      // a pack that claimed its point is renamed when it gives the claim up (point-<id>-<hash>.pack → <id>-<hash, 8 digits>.pack)
+      const claim = /^point-(.+)-([0-9a-f]{8})[0-9a-f]{56}\.pack$/.exec(path.basename(newestPack));
+      const packNames = [path.basename(newestPack), ...(claim ? [`${claim[1]}-${claim[2]}.pack`] : [])];
+      assert.ok(quarantined().some((name) => packNames.some((pack) => name.endsWith(pack))), `the damaged pack is in quarantine (${packNames.join(' or ')})`);
       const repaired = await assertStoreWhole();
       if (fromPack) {
         // The torn manifest whose pack still holds a copy is written whole again from there.
