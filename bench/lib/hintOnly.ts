@@ -4,10 +4,9 @@
  * makes the points with the core of that commit, on a copy of the workspace, taking turns (both cores
  * bundled by esbuild the same way, so the comparison is of the code alone).
  */
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { ShadowGit } from './git';
-import { extractCommit, loadCore, timed, type Core, type RestoreSample } from './restoreOnly';
+import { coresToCompare, timed, type RestoreSample } from './restoreOnly';
 import { createSynthetic, editIn, type Workspace } from './workspace';
 
 export interface HintOnlyResult {
@@ -20,15 +19,7 @@ export interface HintOnlyResult {
 export async function hintOnly(options: { tmp: string; files: number; seed: string; rounds: number; iterations: number; against?: string; repo: string; log: (message: string) => void }): Promise<HintOnlyResult> {
   const { tmp, files, rounds, iterations, log } = options;
   const ws = createSynthetic(tmp, files, options.seed);
-  const nodeModules = path.join(options.repo, 'node_modules');
-  const cores: Array<{ side: 'ours' | 'old'; core: Core; root: string }> = [{ side: 'ours', core: await loadCore(options.repo, path.join(tmp, 'core-ours.cjs'), nodeModules), root: ws.ours }];
-  if (options.against) {
-    const source = path.join(tmp, 'against');
-    extractCommit(options.repo, options.against, source);
-    const root = path.join(tmp, `synthetic-${files}-old`);
-    execFileSync('cp', ['-a', ws.ours, root]);
-    cores.push({ side: 'old', core: await loadCore(source, path.join(tmp, 'core-old.cjs'), nodeModules), root });
-  }
+  const cores = await coresToCompare(options, ws);
   const sg = new ShadowGit(path.join(tmp, 'hint-shadow.git'), ws.git);
   sg.init();
   sg.checkpoint('Checkpoint 1');

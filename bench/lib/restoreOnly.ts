@@ -53,9 +53,9 @@ export async function timed(work: () => Promise<unknown>): Promise<RestoreSample
   return { ms, cpuMs: (used.user + used.system) / 1000 };
 }
 
-export async function restoreOnly(options: { tmp: string; files: number; seed: string; rounds: number; against?: string; repo: string; log: (message: string) => void }): Promise<RestoreOnlyResult> {
-  const { tmp, files, rounds, log } = options;
-  const ws = createSynthetic(tmp, files, options.seed);
+/** This checkout's core on the workspace, and with `against` that commit's core on a copy of it (same rounds, side by side). */
+export async function coresToCompare(options: { tmp: string; files: number; against?: string; repo: string }, ws: Workspace): Promise<Array<{ side: 'ours' | 'old'; core: Core; root: string }>> {
+  const { tmp, files } = options;
   const nodeModules = path.join(options.repo, 'node_modules');
   const cores: Array<{ side: 'ours' | 'old'; core: Core; root: string }> = [{ side: 'ours', core: await loadCore(options.repo, path.join(tmp, 'core-ours.cjs'), nodeModules), root: ws.ours }];
   if (options.against) {
@@ -65,6 +65,13 @@ export async function restoreOnly(options: { tmp: string; files: number; seed: s
     execFileSync('cp', ['-a', ws.ours, root]);
     cores.push({ side: 'old', core: await loadCore(source, path.join(tmp, 'core-old.cjs'), nodeModules), root });
   }
+  return cores;
+}
+
+export async function restoreOnly(options: { tmp: string; files: number; seed: string; rounds: number; against?: string; repo: string; log: (message: string) => void }): Promise<RestoreOnlyResult> {
+  const { tmp, files, rounds, log } = options;
+  const ws = createSynthetic(tmp, files, options.seed);
+  const cores = await coresToCompare(options, ws);
   const sg = new ShadowGit(path.join(tmp, 'restore-shadow.git'), ws.git);
   sg.init();
   sg.checkpoint('Checkpoint 1');
