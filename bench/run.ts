@@ -17,7 +17,8 @@
  * --history-only (only a file's history rows: the --list-points store of the primary synthetic workspace, a file
  *   of 200 versions listed on the open store and in fresh processes, the first point's changes, the longest turns; printed),
  * --long-history N (only the long-history rows: a store grown to N points on the largest --sizes workspace
- *   (2,000 points on 50,000 files for issue #14's target), then open, list, heap and a one-file point; printed),
+ *   (2,000 points on 50,000 files for issue #14's target), then open, list, heap and a one-file point; printed;
+ *   with --tmp DIR --keep the grown store is kept, and the same command again measures it without growing),
  * --memory-only (only the memory of a first point of the largest --sizes workspace, ours and git's, with
  *   what stays after a forced collection once the point is made and after the clean-up that follows; printed),
  * --restore-only (only "Restore a point 100 files away" on the largest --sizes workspace, wall and CPU time,
@@ -39,7 +40,7 @@ import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './li
 import { countSyscalls, syscallGroups } from './lib/strace';
 import { runHostBench } from './lib/host';
 import { benchHistorySearch } from './lib/historySearch';
-import { growLongHistory, oneFilePoints } from './lib/longHistory';
+import { growLongHistory, oneFilePoints, type LongHistorySamples } from './lib/longHistory';
 import { benchFileHistory } from './lib/fileHistoryBench';
 import { contentHash, createRealCopy, createSynthetic, editFile, editIn, formatCount, type Workspace } from './lib/workspace';
 import { MARK_END, MARK_START } from './lib/markers';
@@ -893,11 +894,23 @@ async function searchRows(tmp: string, opts: Options): Promise<void> {
 
 async function longHistoryRows(tmp: string, opts: Options): Promise<void> {
   const files = opts.sizes[opts.sizes.length - 1]!;
-  const ws = createSynthetic(tmp, files, opts.seed);
   const storeDir = path.join(tmp, 'long-history-store');
   const editsPerPoint = 60;
-  log(`long history: ${formatCount(opts.longHistory)} points of the ${formatCount(files)}-file workspace, ${editsPerPoint} files edited per point, a clean-up every 100`);
-  const grown = await growLongHistory(ws, storeDir, { points: opts.longHistory, editsPerPoint, cleanupEvery: 100, rounds: opts.rounds, seed: opts.seed, log });
+  // With --tmp DIR --keep, the grown store and its workspace are kept and a later run with the same
+  // sizes measures them again without growing (growing takes most of the run and need not be quiet).
+  const kept = path.join(tmp, `long-history-${files}-${opts.longHistory}-${opts.seed}.json`);
+  let ws: Workspace;
+  let grown: LongHistorySamples;
+  if (opts.keep && fs.existsSync(kept) && fs.existsSync(storeDir)) {
+    ({ ws, grown } = JSON.parse(fs.readFileSync(kept, 'utf8')) as { ws: Workspace; grown: LongHistorySamples });
+    log(`long history: measuring the store kept in ${storeDir} (${formatCount(grown.points)} points; not grown again)`);
+  } else {
+    ws = createSynthetic(tmp, files, opts.seed);
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    log(`long history: ${formatCount(opts.longHistory)} points of the ${formatCount(files)}-file workspace, ${editsPerPoint} files edited per point, a clean-up every 100`);
+    grown = await growLongHistory(ws, storeDir, { points: opts.longHistory, editsPerPoint, cleanupEvery: 100, rounds: opts.rounds, seed: opts.seed, log });
+    if (opts.keep) fs.writeFileSync(kept, JSON.stringify({ ws, grown }));
+  }
   const label = { ...ws, label: `long history (${formatCount(files)} files, ${formatCount(grown.points)} points, ${formatCount(grown.objects)} objects in ${grown.packs} packs, ${num(grown.storeMB)} MB; grown in ${num(grown.growSeconds)} s)` };
   const cold = { open: [] as number[], list: [] as number[], heap: [] as number[], proc: [] as number[] };
   for (let i = 0; i < opts.rounds * opts.iterations; i++) {
