@@ -11,6 +11,7 @@ export interface ParsedArgs {
   readonly paths: string[] | undefined;
   readonly dryRun: boolean;
   readonly repair: boolean;
+  readonly ifDue: boolean;
   readonly out: string | undefined;
   readonly points: string[] | undefined;
   readonly since: string | undefined;
@@ -32,7 +33,7 @@ export class InputError extends Error {}
 
 const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from', '--agent', '--budget']);
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
-const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--regex', '--case-sensitive', '--patch', '--binary', '--user', '--project']);
+const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--if-due', '--regex', '--case-sensitive', '--patch', '--binary', '--user', '--project']);
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
@@ -81,6 +82,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     paths: values.get('--paths'),
     dryRun: flags.has('--dry-run'),
     repair: flags.has('--repair'),
+    ifDue: flags.has('--if-due'),
     out: single('--out'),
     points: values.get('--points'),
     since: single('--since'),
@@ -107,6 +109,8 @@ Commands:
   restore ID [--paths PATH…] [--dry-run]       restore a point, or some of its files (a safety point is made first)
   undo                                         undo the last restore
   verify [--repair]                            check every stored object and point (--repair: move broken ones aside)
+  cleanup [--if-due]                           remove points the retention limits let go and merge packs
+                                               (--if-due: only when the store needs it; started by itself after tool/hook points)
   gc                                           remove stored content no point needs
   stats                                        store size, objects, points, deduplication
   export --out FILE [--points ID…|--since TIME]  write points and their files to one bundle file

@@ -8,6 +8,7 @@ import { MAX_LABEL_LENGTH } from '../core/schemas';
 import { checkStorePlacement } from '../core/storePlacement';
 import { InputError, parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import type { Output } from './commands';
+import { startCleanupIfDue } from './backgroundCleanup';
 import { loadCommand } from './commandIndex';
 import { findExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
@@ -79,8 +80,12 @@ async function main(argv: readonly string[]): Promise<number> {
     return fail(error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`);
   } finally {
     await store?.close().catch(() => undefined);
+    if (store && MAKES_POINTS.has(args.command)) await startCleanupIfDue(storeDir, workspaces).catch(() => false);
   }
 }
+
+/** Commands that add points (and packs): after them a clean-up starts in the background when one is due. */
+const MAKES_POINTS = new Set(['snapshot', 'restore', 'undo', 'import']);
 
 /** `hook` (run by an agent) and `hooks` (its settings) find their store and folders themselves. */
 async function agentHooks(args: ParsedArgs): Promise<number> {
@@ -95,7 +100,7 @@ async function agentHooks(args: ParsedArgs): Promise<number> {
 }
 
 /** Commands that read or change existing points: on a missing store they say so instead of creating one. */
-const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'gc', 'search', 'log', 'cat']);
+const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'cleanup', 'gc', 'search', 'log', 'cat']);
 
 /** Why `storeDir` cannot be read as a store, or `undefined`. A folder with neither points nor a state file is not one. */
 function storeProblem(storeDir: string): string | undefined {

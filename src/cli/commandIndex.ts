@@ -28,6 +28,7 @@ export const COMMAND_GROUPS: Readonly<Record<string, () => Promise<CommandTable>
   restore: points,
   undo: points,
   verify: points,
+  cleanup: points,
   gc: points,
   stats: points,
   export: transfer,

@@ -18,6 +18,8 @@ export interface Output {
 
 type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
 
+const REMOVAL_REASONS: Record<string, string> = { thinned: 'thinned out', age: 'past the age limit', count: 'over the count limit', size: 'over the size limit' };
+
 export const COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
   snapshot: {
     positionals: [0, 0],
@@ -131,6 +133,24 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
       ];
       out.result(lines.join('\n'), report);
       if (!report.ok && !args.repair) process.exitCode = 1;
+    },
+  },
+  cleanup: {
+    positionals: [0, 0],
+    run: async (store, args, out) => {
+      if (args.ifDue) {
+        const { cleanupDue } = await import('../core/recovery/cleanupDue.js');
+        if (!(await cleanupDue(store.persistence.layout.root))) {
+          out.result('No clean-up is due.', { due: false });
+          return;
+        }
+      }
+      const report = await store.recovery.cleanupRecoveryPoints();
+      const reasons = Object.entries(report.reasons).map(([reason, count]) => `${count} ${REMOVAL_REASONS[reason] ?? reason}`);
+      out.result(
+        `Removed ${plural(report.removedPoints, 'recovery point')}${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''} and ${plural(report.removedObjects, 'unreferenced object')}, freed ${formatBytes(report.freedBytes)}${report.mergedPacks > 0 ? `; merged ${plural(report.mergedPacks, 'pack')}` : ''}.`,
+        report,
+      );
     },
   },
   gc: {

@@ -13,6 +13,7 @@ export interface OpenStoreOptions {
   readonly storeDir: string;
   readonly roots: readonly WorkspaceRoot[];
   readonly rules?: Partial<CaptureRules>;
+  /** Absent: the limits the extension keeps in the store (`PersistenceManager.saveRetention`), or else the defaults. */
   readonly retention?: Partial<RetentionPolicy>;
   /** `extension:<pid>`, `cli:<pid>`: recorded in the audit log and the state. */
   readonly actor?: string;
@@ -45,7 +46,8 @@ export class RecoveryStore {
     });
     await persistence.ensureFolders();
     const state = new StateManager(persistence);
-    const retention = { ...DEFAULT_RETENTION, ...options.retention };
+    // absent (the tool, the hooks, the MCP server): the limits the editor keeps in the store, so their clean-ups remove no point its settings keep
+    const retention = { ...DEFAULT_RETENTION, ...(options.retention ?? persistence.savedRetention()) };
     const recovery = new RecoveryManager(persistence, retention.maxRecoveryPoints, { retention, stateManager: state });
     return new RecoveryStore(persistence, state, recovery);
   }

@@ -479,6 +479,24 @@ export const captureRulesFileSchema = lazySchema(() =>
 export type CaptureRulesFile = z.infer<typeof captureRulesFileSchema>;
 export const captureRulesDocument: DocumentType<CaptureRulesFile> = { name: 'capture rules', schema: captureRulesFileSchema, maxBytes: 4 * 1024 * 1024 };
 
+/**
+ * The retention limits the extension cleans up by (its `recoveryPoints.max*` settings), kept in the
+ * store so a clean-up the command-line tool, an agent's hook or the MCP server starts removes no point
+ * the person's settings keep.
+ */
+export const retentionFileSchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    retention: z.object({
+      maxRecoveryPoints: z.number().int().positive(),
+      maxAgeDays: z.number().nonnegative(),
+      maxTotalBytes: z.number().nonnegative(),
+    }),
+  }),
+);
+export type RetentionFile = z.infer<typeof retentionFileSchema>;
+export const retentionDocument: DocumentType<RetentionFile> = { name: 'retention limits', schema: retentionFileSchema, maxBytes: 64 * 1024 };
+
 /** Files one window saved lately, with the size and modification time each save left: how another window tells such a change from one made outside the editor. */
 export const recentSavesSchema = lazySchema(() =>
   z.object({

@@ -10,6 +10,8 @@ export class StoreLayout {
   readonly captureCacheFile: string;
   /** The extension's capture rules, for the tools that open the store without settings (`captureRulesDocument`). */
   readonly captureRulesFile: string;
+  /** The extension's retention limits, for clean-ups the tools start (`retentionDocument`). */
+  readonly retentionFile: string;
   /** The changes between points by root tree hashes (`ChangeIndex`): a cache, rebuilt from the trees. */
   readonly changeIndexFile: string;
   /** One document per window: the files it saved lately (`OtherWindowSaves`). */
@@ -30,6 +32,7 @@ export class StoreLayout {
     this.cacheDir = path.join(root, 'cache');
     this.captureCacheFile = path.join(root, 'cache', 'capture-cache.json');
     this.captureRulesFile = path.join(root, 'capture-rules.json');
+    this.retentionFile = path.join(root, 'retention.json');
     this.changeIndexFile = path.join(root, 'cache', 'change-index.json');
     this.savesDir = path.join(root, 'cache', 'saves');
     this.quarantineDir = path.join(root, 'quarantine');

@@ -227,10 +227,10 @@ export class StoreLock {
  * `staleMs`. For refusing to move a store a live window or command is writing; a lock left by a
  * killed process reads as not held.
  */
-export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000): Promise<boolean> {
+export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000, locks: readonly string[] = ['store.lock', 'collection.lock']): Promise<boolean> {
   try {
     // a clean-up holds `collection.lock` throughout, and the store's lock only in slices
-    return ['store.lock', 'collection.lock'].some((name) => {
+    return locks.some((name) => {
       const found = readLock(path.join(storeRoot, name), staleMs);
       return found !== undefined && !found.takeable;
     });

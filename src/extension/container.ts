@@ -105,7 +105,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       });
       this.store = store;
       this.disposables.push({ dispose: () => void store.close() });
-      keepCaptureRules(store, log);
+      keepStoreSettings(store, log);
       const model = (this.model = this.own(new PointsModel(store, log)));
       const session = (this.session = this.own(new SessionTracker(store.state, folders, log)));
       const auto = (this.auto = this.own(new AutoCapture(store, folders, config, model, log)));
@@ -144,8 +144,8 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       this.own(config.onDidChange(() => {
         showAutomatic();
         store.persistence.configure({ rules: config.captureRules });
-        keepCaptureRules(store, log);
         store.recovery.configureRetention(config.retention);
+        keepStoreSettings(store, log);
         statusBar.update();
         log.info('activation', 'Settings changed; they apply from the next point on.');
       }));
@@ -226,11 +226,16 @@ function captureProcessOf(extensionPath: string, log: Log): CaptureProcessOption
   return undefined;
 }
 
-/** The settings' capture rules kept in the store, for the command-line tool, the agent hooks and the MCP server; a store that cannot be written only loses that. */
-function keepCaptureRules(store: RecoveryStore, log: Log): void {
+/**
+ * The settings' capture rules and retention limits kept in the store, for the command-line tool, the
+ * agent hooks and the MCP server (their points and clean-ups follow them); a store that cannot be
+ * written only loses that.
+ */
+function keepStoreSettings(store: RecoveryStore, log: Log): void {
   try {
     store.persistence.saveCaptureRules();
+    store.persistence.saveRetention(store.recovery.retentionPolicy);
   } catch (error) {
-    log.warn('store', `The capture rules could not be kept in the store for the command-line tool and the agents (${describeCause(error)}).`);
+    log.warn('store', `The capture and retention settings could not be kept in the store for the command-line tool and the agents (${describeCause(error)}).`);
   }
 }

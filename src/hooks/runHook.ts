@@ -5,6 +5,7 @@ import { RecoveryStore } from '../core/recoveryStore';
 import type { WorkspaceRoot } from '../core/schemas';
 import { AuditLog } from '../core/state/auditLog';
 import { StoreLayout } from '../core/storeLayout';
+import { startCleanupIfDue } from '../cli/backgroundCleanup';
 import { findNearestExtensionStore } from '../cli/storeLocator';
 import { AGENT_NAMES, BadPayloadError, readHookEvent, type AgentId, type HookEvent } from './hookEvent';
 import { makeHookPoint, type HookOutcome } from './hookPoint';
@@ -44,7 +45,7 @@ function answer(agent: AgentId | undefined): string {
  */
 export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
   const controller = new AbortController();
-  const state: { event?: HookEvent; storeDir?: string; phase: string } = { phase: 'reading the payload' };
+  const state: HookState = { phase: 'reading the payload' };
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), options.budgetMs);
@@ -66,16 +67,29 @@ export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
     result = first;
   }
   const agent = state.event?.agent ?? options.agent;
-  if (result.outcome) return { stdout: answer(agent), problem: undefined, outcome: result.outcome, abandoned };
+  if (result.outcome) {
+    // an agent's hooks may be the only writer of this store: its packs and points are cleaned up as the editor's are
+    if ('made' in result.outcome && state.storeDir && state.folder) await startCleanupIfDue(state.storeDir, [state.folder]).catch(() => false);
+    return { stdout: answer(agent), problem: undefined, outcome: result.outcome, abandoned };
+  }
   const problem = describeProblem(result.error);
   await recordProblem(state, problem);
   return { stdout: answer(agent), problem, outcome: undefined, abandoned };
 }
 
+/** What the work found so far: for the problem's record, and the clean-up after a point. */
+interface HookState {
+  event?: HookEvent;
+  storeDir?: string;
+  /** The workspace folder the point was made of. */
+  folder?: string;
+  phase: string;
+}
+
 class BudgetError extends Error {}
 class NoStoreError extends Error {}
 
-async function doWork(options: HookRunOptions, state: { event?: HookEvent; storeDir?: string; phase: string }, signal: AbortSignal): Promise<HookOutcome> {
+async function doWork(options: HookRunOptions, state: HookState, signal: AbortSignal): Promise<HookOutcome> {
   const text = await options.readInput();
   let event: HookEvent;
   try {
@@ -101,6 +115,7 @@ async function doWork(options: HookRunOptions, state: { event?: HookEvent; store
   }
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new NoStoreError(`the workspace folder ${folder} does not exist`);
   state.phase = 'waiting for the store';
+  let outcome: HookOutcome;
   const store = await RecoveryStore.open({
     storeDir: state.storeDir,
     roots: [{ name: path.basename(folder) || 'workspace', path: folder }],
@@ -113,10 +128,12 @@ async function doWork(options: HookRunOptions, state: { event?: HookEvent; store
     const roots: WorkspaceRoot[] | undefined = newest?.roots.some((r) => path.resolve(r.path) === folder) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : undefined;
     if (roots) store.persistence.configure({ roots });
     state.phase = 'making the point';
-    return await makeHookPoint(store, event, signal);
+    outcome = await makeHookPoint(store, event, signal);
   } finally {
     await store.close().catch(() => undefined);
   }
+  state.folder = folder;
+  return outcome;
 }
 
 function describeProblem(error: unknown): string {

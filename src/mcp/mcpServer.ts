@@ -12,7 +12,8 @@ import { version } from '../../package.json';
  * call into the core. A tool's failure is returned as a tool error (`isError`) with one sentence;
  * the server keeps serving.
  */
-export function createMcpServer(store: RecoveryStore, logger: Logger): McpServer {
+export function createMcpServer(store: RecoveryStore, logger: Logger, options: { afterPoint?: () => void } = {}): McpServer {
+  const afterPoint = options.afterPoint ?? (() => undefined);
   const server = new McpServer(
     { name: 'recovery-points', title: 'Recovery Points', version },
     {
@@ -28,6 +29,7 @@ export function createMcpServer(store: RecoveryStore, logger: Logger): McpServer
   });
   register(server, logger, AGENT_TOOLS.createPoint, async (input) => {
     const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: input.label });
+    afterPoint();
     return [`Created recovery point ${point!.id} "${input.label}" (${plural(point!.fileCount, 'file')}).`, { point: agentPoint(point!) }];
   });
   register(server, logger, AGENT_TOOLS.showChanges, async (input) => {
@@ -56,10 +58,12 @@ export function createMcpServer(store: RecoveryStore, logger: Logger): McpServer
     const point = await findPoint(store, input.point);
     const paths = input.paths ? agentPointPaths(store, input.paths) : undefined;
     const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.restore(point.id, { paths }));
+    afterPoint();
     return [describeRestore(report, false, undoName), report];
   });
   register(server, logger, AGENT_TOOLS.undoRestore, async () => {
     const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.undoLastRestore());
+    afterPoint();
     return [describeRestore(report, true, undoName), report];
   });
   return server;

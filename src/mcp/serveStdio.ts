@@ -1,5 +1,6 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { Logger, RecoveryStore } from '../core';
+import { describeCause, type Logger, type RecoveryStore } from '../core';
+import { cleanupDue } from '../core/recovery/cleanupDue';
 import { createMcpServer } from './mcpServer';
 
 /**
@@ -8,7 +9,7 @@ import { createMcpServer } from './mcpServer';
  * standard error through `logger`.
  */
 export async function serveStdio(store: RecoveryStore, logger: Logger): Promise<void> {
-  const server = createMcpServer(store, logger);
+  const server = createMcpServer(store, logger, { afterPoint: () => void cleanUpIfDue(store, logger) });
   const transport = new StdioServerTransport();
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
@@ -28,5 +29,24 @@ export async function serveStdio(store: RecoveryStore, logger: Logger): Promise<
     process.stdin.off('close', stop);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+  }
+}
+
+let cleaning = false;
+
+/**
+ * The server may be the only writer of this store: when a clean-up is due, it runs in this process, in
+ * the background (it holds the store's lock only in short slices; the server answers meanwhile).
+ */
+async function cleanUpIfDue(store: RecoveryStore, logger: Logger): Promise<void> {
+  if (cleaning || !(await cleanupDue(store.persistence.layout.root))) return;
+  cleaning = true;
+  try {
+    const report = await store.recovery.cleanupRecoveryPoints();
+    logger.info(`Clean-up removed ${report.removedPoints} points and ${report.removedObjects} objects.`);
+  } catch (error) {
+    logger.warn(`The clean-up failed: ${describeCause(error)}`);
+  } finally {
+    cleaning = false;
   }
 }

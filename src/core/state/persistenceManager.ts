@@ -12,16 +12,19 @@ import { silentLogger, type Logger } from '../logger';
 import { plural } from '../format';
 import { ObjectStore, type ObjectBatch, type ObjectWriter } from '../objects/objectStore';
 import { ChangeIndex } from '../recovery/changeIndex';
+import type { RetentionPolicy } from '../recovery/retention';
 import { inFoldersOf } from '../recovery/folderMapping';
 import { isSafeName } from '../objects/tree';
 import {
   captureRulesDocument,
+  retentionDocument,
   pointIdSchema,
   snapshotDocument,
   stateDocument,
   MAX_LABEL_LENGTH,
   SCHEMA_VERSION,
   type ChangeCounts,
+  type DocumentType,
   type ContextSnapshot,
   type ContextState,
   type PointSummary,
@@ -192,12 +195,7 @@ export class PersistenceManager implements StateRepository {
    * the file is damaged (then the defaults, with a warning).
    */
   private savedCaptureRules(): CaptureRules | undefined {
-    try {
-      return readDocumentSync(this.layout.captureRulesFile, captureRulesDocument)?.value.rules;
-    } catch (error) {
-      this.logger.warn(`The capture rules the editor saved in the store cannot be read (${describeCause(error)}); the default rules apply.`);
-      return undefined;
-    }
+    return this.readKept(this.layout.captureRulesFile, captureRulesDocument, 'capture rules', 'the default rules apply')?.rules;
   }
 
   /**
@@ -208,8 +206,33 @@ export class PersistenceManager implements StateRepository {
   saveCaptureRules(): void {
     const rules: CaptureRules = { respectGitignore: this.rules.respectGitignore, excludes: [...this.rules.excludes], excludeSecrets: this.rules.excludeSecrets, maxFileSize: this.rules.maxFileSize };
     if (isDeepStrictEqual(this.savedCaptureRules(), rules)) return;
+    this.keep(this.layout.captureRulesFile, captureRulesDocument, { schemaVersion: SCHEMA_VERSION, rules });
+  }
+
+  /** The retention limits the extension saved (`saveRetention`); `undefined` when none or damaged (then the defaults, with a warning). */
+  savedRetention(): RetentionPolicy | undefined {
+    return this.readKept(this.layout.retentionFile, retentionDocument, 'retention limits', 'the default limits apply')?.retention;
+  }
+
+  /** Keeps the extension's retention limits in the store, for the clean-ups the tools start. Written only when they changed. */
+  saveRetention(policy: RetentionPolicy): void {
+    const retention: RetentionPolicy = { maxRecoveryPoints: policy.maxRecoveryPoints, maxAgeDays: policy.maxAgeDays, maxTotalBytes: policy.maxTotalBytes };
+    if (isDeepStrictEqual(this.savedRetention(), retention)) return;
+    this.keep(this.layout.retentionFile, retentionDocument, { schemaVersion: SCHEMA_VERSION, retention });
+  }
+
+  private readKept<T>(file: string, type: DocumentType<T>, what: string, fallback: string): T | undefined {
+    try {
+      return readDocumentSync(file, type)?.value;
+    } catch (error) {
+      this.logger.warn(`The ${what} the editor saved in the store cannot be read (${describeCause(error)}); ${fallback}.`);
+      return undefined;
+    }
+  }
+
+  private keep<T>(file: string, type: DocumentType<T>, value: T): void {
     ensurePrivateDirSync(this.layout.root);
-    writeDocumentSync(this.layout.captureRulesFile, captureRulesDocument, { schemaVersion: SCHEMA_VERSION, rules });
+    writeDocumentSync(file, type, value);
   }
 
   /** New workspace folders or rules apply from the next point on. */

@@ -121,13 +121,18 @@ suite('commands', () => {
     assert.equal((await run<{ ok: boolean }>('verify')).ok, true, 'the store verifies clean after the repair');
   });
 
-  test('the capture settings are kept in the store for the command-line tool and the agents, and follow a change without reload', async () => {
+  test('the capture and retention settings are kept in the store for the command-line tool and the agents, and follow a change without reload', async () => {
     const file = api.store!.persistence.layout.captureRulesFile;
     const kept = () => (JSON.parse(fs.readFileSync(file, 'utf8')) as { rules: { excludes: string[]; maxFileSize: number } }).rules;
     assert.deepEqual(kept(), { ...api.store!.persistence.captureRules, excludes: [...api.store!.persistence.captureRules.excludes] });
+    const limits = () => (JSON.parse(fs.readFileSync(api.store!.persistence.layout.retentionFile, 'utf8')) as { retention: { maxRecoveryPoints: number; maxAgeDays: number } }).retention;
+    assert.deepEqual(limits(), { ...api.store!.recovery.retentionPolicy });
     await setSetting('exclude', ['data/**']);
     await setSetting('maxFileSizeMB', 3);
+    await setSetting('maxPoints', 1234);
+    await setSetting('maxAgeDays', 90);
     await waitFor('the rules kept in the store to follow the settings', () => (kept().excludes.includes('data/**') && kept().maxFileSize === 3 * 1024 * 1024) || undefined);
+    await waitFor('the limits kept in the store to follow the settings', () => (limits().maxRecoveryPoints === 1234 && limits().maxAgeDays === 90) || undefined);
   });
 
   test('Show Log opens the "Recovery Points" output, which logged the activation time', async () => {

@@ -1,0 +1,25 @@
+import { spawn } from 'node:child_process';
+import { cleanupDue } from '../core/recovery/cleanupDue';
+
+/**
+ * After a point the tool or an agent's hook made: when the store is due a clean-up (`cleanupDue`),
+ * starts `recovery-points cleanup --if-due` detached, so the command or the agent does not wait for
+ * it. The clean-up holds the store's lock only in short slices; a second one started meanwhile finds
+ * the first running and ends.
+ */
+export async function startCleanupIfDue(storeDir: string, workspaces: readonly string[]): Promise<boolean> {
+  const cli = process.argv[1];
+  if (!cli || !(await cleanupDue(storeDir))) return false;
+  try {
+    const child = spawn(process.execPath, [...process.execArgv, cli, 'cleanup', '--if-due', '--store', storeDir, ...workspaces.flatMap((w) => ['--workspace', w])], {
+      detached: true,
+      stdio: 'ignore',
+      windowsHide: true,
+    });
+    child.on('error', () => undefined);
+    child.unref();
+    return true;
+  } catch {
+    return false; // the next point asks again
+  }
+}
