@@ -11,7 +11,9 @@ export async function startCleanupIfDue(storeDir: string, workspaces: readonly s
   const cli = process.argv[1];
   if (!cli || !(await cleanupDue(storeDir))) return false;
   try {
-    const child = spawn(process.execPath, [...process.execArgv, cli, 'cleanup', '--if-due', '--store', storeDir, ...workspaces.flatMap((w) => ['--workspace', w])], {
+    // the loader options the tool runs with (tsx in development), not a debugger's or a profiler's
+    const nodeOptions = process.execArgv.filter((option) => !/^--(inspect|debug|cpu-prof|heap-prof|prof)/.test(option));
+    const child = spawn(process.execPath, [...nodeOptions, cli, 'cleanup', '--if-due', '--store', storeDir, ...workspaces.flatMap((w) => ['--workspace', w])], {
       detached: true,
       stdio: 'ignore',
       windowsHide: true,
