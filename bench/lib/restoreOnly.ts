@@ -68,7 +68,12 @@ export async function coresToCompare(options: { tmp: string; files: number; agai
   return cores;
 }
 
-export async function restoreOnly(options: { tmp: string; files: number; seed: string; rounds: number; against?: string; repo: string; log: (message: string) => void }): Promise<RestoreOnlyResult> {
+/**
+ * `saved`: the edits are in a point before the restore (untimed), as the extension's points on save and
+ * on outside changes put them, and git commits them (untimed): the restore's hint is then empty.
+ * Without it, the 100 edited files are in no point and the safety point stores them.
+ */
+export async function restoreOnly(options: { tmp: string; files: number; seed: string; rounds: number; against?: string; saved?: boolean; repo: string; log: (message: string) => void }): Promise<RestoreOnlyResult> {
   const { tmp, files, rounds, log } = options;
   const ws = createSynthetic(tmp, files, options.seed);
   const cores = await coresToCompare(options, ws);
@@ -84,7 +89,7 @@ export async function restoreOnly(options: { tmp: string; files: number; seed: s
       return { side, store, root, target };
     }),
   );
-  log(`restore-only: ${ws.label}, ${sides.map((s) => s.side).join(' + ')} + git, ${rounds} rounds`);
+  log(`restore-only: ${ws.label}, ${sides.map((s) => s.side).join(' + ')} + git, ${rounds} rounds${options.saved ? ', the edits saved in a point first' : ''}`);
   const hundred = ws.editable.slice(0, Math.min(100, ws.editable.length));
   const expected = new Map(hundred.map((rel) => [rel, contentHash(ws.ours, rel)]));
   const result: RestoreOnlyResult = { ws, ours: [], old: [], git: [], safetyModes: { hint: 0, full: 0 } };
@@ -98,6 +103,13 @@ export async function restoreOnly(options: { tmp: string; files: number; seed: s
     for (const rel of hundred) {
       editIn([ws.git, ...sides.map((s) => s.root)], rel, `restore-only-${r}`);
       for (const s of sides) edited.get(s.side)!.push(path.join(s.root, ...rel.split('/')));
+    }
+    if (options.saved) {
+      for (const s of sides) {
+        await s.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: edited.get(s.side)! });
+        edited.set(s.side, []);
+      }
+      sg.checkpoint(`restore-only edits ${r}`);
     }
     // each round starts with another side
     const order = turns.map((_, i) => turns[(i + r) % turns.length]!);
