@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ChangeResource } from '../../../src/extension/views/changeDiffs';
+import { pointTime, type ChangeResource } from '../../../src/extension/views/changeDiffs';
 import {
   assertPromptsUsed,
   changedFileRows,
@@ -89,7 +89,7 @@ suite('what changed in a point', () => {
     assert.match(opened.title, /\u2194/);
   });
 
-  test('the point\'s changed files as folders, single-child chains compressed, with counts; "All files" browses every file the point holds, read-only', async () => {
+  test('the point\'s changed files as folders, single-child chains compressed, with counts; "All files" browses every file the point holds, read-only, each tab titled with the point\'s time', async () => {
     const point = await changedPoint();
     const top = await treeChildren(api, await pointNode(api, point.id));
     assert.deepEqual(top.map((r) => [labelText(r.item), r.item.description]), [['src', '3 files'], ['All files', `${point.fileCount} files`]]);
@@ -117,6 +117,7 @@ suite('what changed in a point', () => {
     const editor = await waitFor('the read-only document', () => (vscode.window.activeTextEditor?.document.uri.scheme === 'recovery-point' ? vscode.window.activeTextEditor : undefined));
     assert.equal(editor.document.getText(), fixtureText('README.md'));
     assert.equal(editor.document.uri.query, point.id);
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `README.md (${pointTime(point.id)})`, 'titled with the point\'s time, not as the workspace file');
   });
 
   test('Compare Recovery Points\u2026: two points (older on the left), from the palette and from a point\'s row', async () => {
