@@ -162,7 +162,7 @@ suite('what changed in a point', () => {
     assert.equal(readFile('src/greeting.ts'), 'export const greeting = "changed";\n');
   });
 
-  test('Restore Deleted File\u2026 lists files a point holds and the workspace lacks, newest deletion first, and restores the ticked ones', async () => {
+  test('Restore Deleted File\u2026 lists files a point holds and the workspace lacks, newest deletion first, and restores the ticked ones; OK with none ticked says so', async () => {
     await changedPoint();
     fs.rmSync(wsFile('src/notes.txt'));
     await createPoint(api);
@@ -172,6 +172,11 @@ suite('what changed in a point', () => {
     assert.deepEqual(offered.choices, ['src/notes.txt', 'src/farewell.ts'], 'newest deletion first');
     assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));
     assert.equal(fs.existsSync(wsFile('src/notes.txt')), false, 'the file left unticked stays deleted');
+
+    api.prompts.answerNext({ pickMany: [] });
+    assert.equal(await run('restoreDeleted'), undefined);
+    assert.match(api.prompts.notifications.at(-1)?.message ?? '', /^No file was ticked, so none was restored: tick the files/, 'OK with no box ticked says why nothing came back');
+    assert.equal(fs.existsSync(wsFile('src/notes.txt')), false);
   });
 
   test('Show Folder History lists the points that changed the folder and opens one as a multi-file diff; Restore Folder\u2026 restores only that folder, undoably', async () => {
