@@ -158,7 +158,6 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
   },
 };
 
-/** A full id, a unique prefix, or `latest`. */
 /**
  * The point a person named: `latest`, or a unique prefix of its id or of the id's last part (`af351b`
  * of `20261130T132341796Z-af351b`). A name that fits no point is bad input (exit 2), as an unknown path is.
