@@ -131,5 +131,5 @@ Options:
   --json            machine-readable output
   -h, --help        this help
 
-ID may be any unique prefix of a point id, or "latest".
+ID may be any unique prefix of a point id or of its last part (after the "-"), or "latest".
 Exit codes: 0 success, 1 failure, 2 bad usage.`;

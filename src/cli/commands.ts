@@ -7,7 +7,7 @@ import type { RestorePlan } from '../core/recovery/restorePlan';
 import { toPointPath } from '../core/recovery/workspacePaths';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { PointSummary } from '../core/schemas';
-import { UsageError, type ParsedArgs } from './args';
+import { InputError, UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
 
 /** Writes what a command produced: `human` for people, `data` for `--json`. */
@@ -178,17 +178,20 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
   },
 };
 
-/** A full id, a unique prefix, or `latest`. */
+/**
+ * The point a person named: `latest`, or a unique prefix of its id or of the id's last part (`af351b`
+ * of `20261130T132341796Z-af351b`). A name that fits no point is bad input (exit 2), as an unknown path is.
+ */
 export async function resolveId(store: RecoveryStore, wanted: string): Promise<string> {
   const points: PointSummary[] = await store.recovery.listRecoveryPoints();
   if (wanted === 'latest') {
-    if (!points[0]) throw StateError.snapshotNotFound(wanted);
+    if (!points[0]) throw new InputError(StateError.snapshotNotFound(wanted).message);
     return points[0].id;
   }
-  const matches = points.filter((p) => p.id.startsWith(wanted));
+  const matches = points.filter((p) => p.id.startsWith(wanted) || (wanted !== '' && p.id.slice(p.id.lastIndexOf('-') + 1).startsWith(wanted)));
   if (matches.length === 1) return matches[0]!.id;
   if (matches.length > 1) throw new UsageError(`"${wanted}" matches ${matches.length} points; give more of the id.`);
-  throw StateError.snapshotNotFound(wanted);
+  throw new InputError(StateError.snapshotNotFound(wanted).message);
 }
 
 function absoluteInWorkspace(store: RecoveryStore, input: string): string {

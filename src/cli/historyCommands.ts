@@ -29,10 +29,7 @@ export const HISTORY_COMMANDS: Record<string, { readonly positionals: [number, n
   cat: {
     positionals: [2, 2],
     run: async (store, args, out) => {
-      const id = await resolveId(store, args.positionals[0]!).catch((error: unknown) => {
-        if (error instanceof StateError && error.kind === 'SnapshotNotFound') throw new InputError(error.message);
-        throw error;
-      });
+      const id = await resolveId(store, args.positionals[0]!);
       const pointPath = workspacePathOf(store, args.positionals[1]!);
       const version = await readVersionContent(store, id, pointPath);
       if (!version) throw new InputError(`Recovery point ${id} does not hold ${args.positionals[1]} (as ${pointPath}); "recovery-points log ${args.positionals[1]}" lists the points that do.`);

@@ -54,10 +54,20 @@ export function safetyPointName(target: Pick<PointSummary, 'label' | 'summary' |
   return `Before restoring ${quotedPointName(target)}`;
 }
 
-/** The point a restore leaves: "Restored 'Saved app.ts' (20 files)"; after an undo, "Undid restore of 'Saved app.ts' (2 files)". */
-export function restoredPointName(target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>, files: number, undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null): string {
+/**
+ * The point a restore leaves: "Restored 'Saved app.ts' (20 files)"; a restore of chosen files
+ * (`chosenFiles`: the paths it wrote or removed) names up to three of them, "Restored ids.ts from 'Saved
+ * app.ts'", so two such restores from one point read apart; after an undo, "Undid restore of 'Saved app.ts' (2 files)".
+ */
+export function restoredPointName(
+  target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>,
+  files: number,
+  undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null,
+  chosenFiles?: readonly string[],
+): string {
   const count = `(${plural(files, 'file')})`;
   if (undoOf !== undefined) return undoOf ? `Undid restore of ${quotedPointName(undoOf)} ${count}` : `Undid restore ${count}`;
+  if (chosenFiles && chosenFiles.length > 0 && chosenFiles.length <= 3) return `Restored ${describeFiles(chosenFiles)} from ${quotedPointName(target)}`;
   return `Restored ${quotedPointName(target)} ${count}`;
 }
 

@@ -141,14 +141,23 @@ describe('command-line tool', () => {
     assert.equal(json<{ blobs: number }>(await cli(['stats', '--json', ...base])).blobs, 5);
   });
 
-  test('bad or ambiguous ids: exit 1 with a message, or 2 for an ambiguous prefix', async () => {
+  test('bad or ambiguous ids: exit 2 with one line, as an unknown path; an id\'s last part names its point too', async () => {
     const { base } = await project();
     ok(await cli(['snapshot', ...base]));
     ok(await cli(['snapshot', ...base]));
     const bad = await cli(['show', '19990101T000000000Z-000000', ...base]);
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /No recovery point/);
-    assert.equal((await cli(['restore', 'nonsense', ...base])).code, 1);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^recovery-points: No recovery point "19990101T000000000Z-000000" exists\./);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    for (const command of [['restore', 'nonsense'], ['diff', 'nonsense'], ['diff', 'latest', 'nonsense'], ['export', '--out', 'x.rpbundle', '--points', 'nonsense']]) {
+      const run = await cli([...command, ...base]);
+      assert.equal(run.code, 2, `${command.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, /No recovery point "nonsense" exists/);
+    }
+    const ids = json<PointJson[]>(await cli(['list', '--json', ...base])).map((p) => p.id);
+    const suffix = ids[1]!.slice(ids[1]!.lastIndexOf('-') + 1);
+    assert.equal(json<{ id: string }>(await cli(['show', suffix, '--json', ...base])).id, ids[1], 'the random part after the dash, as a person copies it');
+    assert.equal(json<{ id: string }>(await cli(['show', suffix.slice(0, 4), '--json', ...base])).id, ids[1], 'or its start');
     const ambiguous = await cli(['show', '2', ...base]);
     assert.equal(ambiguous.code, 2);
     assert.match(ambiguous.stderr, /matches 2 points/);

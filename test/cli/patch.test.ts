@@ -73,7 +73,7 @@ describe('recovery-points diff --patch', () => {
     assert.deepEqual(json<{ patch: string }>(await cli(['diff', first, second, '--patch', '--binary', '--json', ...base])), { patch: between });
   });
 
-  test('bad input: --patch with another command, --binary without --patch (exit 2), an unknown point (exit 1, a sentence)', async () => {
+  test('bad input: --patch with another command, --binary without --patch, an unknown point: exit 2 and a sentence', async () => {
     const sb = await makeSandbox();
     const base = ['--workspace', sb.ws, '--store', sb.store];
     await writeFiles(sb.ws, BEFORE);
@@ -84,9 +84,9 @@ describe('recovery-points diff --patch', () => {
     const lonelyBinary = await cli(['diff', 'latest', '--binary', ...base]);
     assert.equal(lonelyBinary.code, 2);
     assert.match(lonelyBinary.stderr, /--binary goes with --patch/);
-    const unknown = await cli(['diff', 'ffff', '--patch', ...base]);
-    assert.equal(unknown.code, 1);
-    assert.match(unknown.stderr, /ffff/);
+    const unknown = await cli(['diff', 'nope', '--patch', ...base]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /No recovery point "nope" exists/);
     assert.doesNotMatch(unknown.stderr, /\n\s+at /, 'no stack trace');
   });
 });

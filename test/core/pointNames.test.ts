@@ -17,6 +17,9 @@ describe('point names', () => {
     assert.equal(safetyPointName(saved), "Before restoring 'Saved general.ts'");
     assert.equal(restoredPointName(saved, 20), "Restored 'Saved general.ts' (20 files)");
     assert.equal(restoredPointName(saved, 1), "Restored 'Saved general.ts' (1 file)");
+    assert.equal(restoredPointName(saved, 1, undefined, ['ws/src/ids.ts']), "Restored ids.ts from 'Saved general.ts'", 'a restore of chosen files names them');
+    assert.equal(restoredPointName(saved, 3, undefined, ['ws/a.ts', 'ws/b.ts', 'ws/c.ts']), "Restored a.ts, b.ts, c.ts from 'Saved general.ts'");
+    assert.equal(restoredPointName(saved, 4, undefined, ['ws/a.ts', 'ws/b.ts', 'ws/c.ts', 'ws/d.ts']), "Restored 'Saved general.ts' (4 files)", 'more than three: counted');
     assert.equal(safetyPointName(point('x', 'save', 'before refactoring')), 'Before restoring "before refactoring"');
     const safety = point(safetyPointName(saved), 'before-restore');
     assert.equal(safetyPointName(safety, saved), "Before undoing the restore of 'Saved general.ts'");

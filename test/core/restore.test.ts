@@ -126,7 +126,7 @@ describe('restore', () => {
     await canaryIntact(sb);
   });
 
-  test('restoring some paths, or one file, leaves everything else untouched; undo covers the same paths', async () => {
+  test('restoring some paths, or one file, leaves everything else untouched; undo covers the same paths; a one-file restore\'s point names the file', async () => {
     const sb = await makeSandbox();
     await populate(sb);
     const store = await openStore(sb);
@@ -146,7 +146,8 @@ describe('restore', () => {
       { add: ['ws/src/lib/deep/x/y.txt'], modify: ['ws/src/app.ts'], remove: ['ws/src/new.ts', 'ws/src/newdir/sub/a.ts'] },
     );
 
-    await store.recovery.restore(point.id, { paths: ['ws/src'] });
+    const folder = await store.recovery.restore(point.id, { paths: ['ws/src'] });
+    assert.equal((await store.persistence.loadSnapshot(folder.restoredPointId!))!.summary, "Restored 'First recovery point' (4 files)", 'more than three files: counted');
     const afterFolder = await readFiles(sb.ws);
     for (const [rel, value] of Object.entries(afterFolder)) {
       if (rel === 'src' || rel.startsWith('src/')) assert.equal(value, atPoint[rel], `${rel} restored`);
@@ -160,6 +161,7 @@ describe('restore', () => {
 
     const single = await store.recovery.restoreFile(point.id, 'ws/bin/run.sh');
     assert.deepEqual(single.outcome.written, ['ws/bin/run.sh']);
+    assert.equal((await store.persistence.loadSnapshot(single.restoredPointId!))!.summary, "Restored run.sh from 'First recovery point'", 'a restore of one file names it');
     const afterFile = await readFiles(sb.ws);
     assert.deepEqual(afterFile, { ...mutated, 'bin/run.sh': 'file 755 #!/bin/sh\necho hi\n' });
     await store.recovery.undoLastRestore();

@@ -52,11 +52,12 @@ export const steps: E2EStep[] = [
     },
   },
   {
-    name: 'choosing the result opens that version read-only with the match selected',
+    name: 'choosing the result opens that version read-only with the match selected, its tab titled with the point\'s time',
     async run() {
       await wb.page.keyboard.press('Enter');
       await wb.quickInput().waitFor({ state: 'hidden' });
-      await wb.activeTab().filter({ hasText: 'format.ts' }).waitFor();
+      // "format.ts (2:14 PM)": a tab reading only "format.ts" would pass for the workspace file's own
+      await wb.activeTab().filter({ hasText: /format\.ts \(.+\)/ }).waitFor();
       const editor = wb.activeEditor();
       await editor.locator('.view-lines').filter({ hasText: MARKER }).waitFor();
       // a point's version cannot be edited: typing changes nothing

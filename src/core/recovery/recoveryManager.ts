@@ -217,7 +217,7 @@ export class RecoveryManager {
           pointId: target.id,
           details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
         });
-        const restoredPointId = await this.restoredPoint(target, plan, outcome, undoOf, written);
+        const restoredPointId = await this.restoredPoint(target, plan, outcome, undoOf, written, scope !== undefined);
         return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
       }),
     );
@@ -258,13 +258,14 @@ export class RecoveryManager {
     outcome: RestoreOutcome,
     undoOf: PointSummary | null | undefined,
     written: ReadonlyMap<string, KnownFile>,
+    chosenFiles: boolean,
   ): Promise<string | undefined> {
     const files = outcome.written.length + outcome.removed.length;
     if (files === 0) return undefined;
     try {
       const point = await this.persistence.createSnapshot(await this.currentState(), {
         trigger: 'restore',
-        summary: restoredPointName(target, files, undoOf).slice(0, 500),
+        summary: restoredPointName(target, files, undoOf, chosenFiles ? [...outcome.written, ...outcome.removed] : undefined).slice(0, 500),
         changedPaths: planPaths(this.persistence.workspaceRoots, plan),
         knownFiles: written,
         skipIfUnchanged: true,

@@ -6,6 +6,7 @@ import { isBinary } from '../../core/history/lineChanges';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
 import { describeVersionChange, versionTime, VersionNode, type FileHistoryProvider } from '../views/fileHistoryProvider';
+import { openVersion } from '../views/changeDiffs';
 import { PointContentProvider } from '../views/pointContentProvider';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { UserFacingError, type CommandHandler } from './commandCenter';
@@ -113,7 +114,7 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
     'recoveryPoints.history.openVersion': async (arg?: unknown): Promise<vscode.Uri> => {
       const v = node(arg).version;
       const uri = v.kind === 'deleted' ? PointContentProvider.uri(v.previous!.pointPath, v.previous!.pointId) : versionUri(v);
-      await vscode.window.showTextDocument(uri, { preview: true });
+      await openVersion(uri);
       return uri;
     },
   };

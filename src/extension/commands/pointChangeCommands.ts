@@ -170,7 +170,12 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
         file,
       }));
       const chosen = await s.prompts.pickMany(items, { title: 'Restore Deleted Files', placeHolder: 'Type to filter by name; tick the files to bring back (newest deletion first)', matchOnDescription: true });
-      if (!chosen || chosen.length === 0) return undefined;
+      if (!chosen) return undefined;
+      if (chosen.length === 0) {
+        // OK (or Enter) with no box ticked: the files start unticked, so say why nothing came back
+        void s.prompts.notify('information', 'No file was ticked, so none was restored: tick the files to bring back (Space, or their boxes), then OK.');
+        return undefined;
+      }
       const byVersion = new Map<string, DeletedFile[]>();
       for (const { file } of chosen) byVersion.set(file.version.id, [...(byVersion.get(file.version.id) ?? []), file]);
       const results = [];

@@ -3,6 +3,7 @@ import { describeCause, pointIdTime, searchHistory, type LineMatch, type Recover
 import { formatRelativeTime, plural } from '../../core/format';
 import type { Log } from '../log';
 import type { Prompts } from '../prompts';
+import { openVersion } from '../views/changeDiffs';
 import { PointContentProvider } from '../views/pointContentProvider';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import type { SearchQuery } from './searchQuery';
@@ -95,11 +96,11 @@ export async function showSearchResults(store: RecoveryStore, folders: Workspace
 }
 
 /** Opens the version a result names, read-only, with the match selected. */
-export async function openResult(item: ResultItem): Promise<vscode.TextEditor> {
+export async function openResult(item: ResultItem): Promise<vscode.TextEditor | undefined> {
   const uri = PointContentProvider.uri(item.span.path, item.span.lastPointId);
   const line = item.match.line - 1;
   const selection = new vscode.Range(line, item.match.column, line, item.match.column + item.match.length);
-  return vscode.window.showTextDocument(uri, { selection, preview: true });
+  return openVersion(uri, { selection });
 }
 
 function itemsOf(hit: SearchHit, folders: WorkspaceFolders): Array<ResultItem | vscode.QuickPickItem> {

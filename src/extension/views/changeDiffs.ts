@@ -61,3 +61,15 @@ export async function openChanges(folders: WorkspaceFolders, title: string, from
   await vscode.commands.executeCommand('vscode.changes', title, resources);
   return { title, resources };
 }
+
+/** A point's version's tab title, "format.ts (14:02)": without the time it reads as the workspace file's own tab. */
+export function versionTabTitle(uri: vscode.Uri): string {
+  const name = uri.path.slice(uri.path.lastIndexOf('/') + 1);
+  return uri.query ? `${name} (${pointTime(uri.query)})` : name;
+}
+
+/** Opens a point's version (`PointContentProvider.uri`) read-only, in a tab titled with the point's time. */
+export async function openVersion(uri: vscode.Uri, options: vscode.TextDocumentShowOptions = {}): Promise<vscode.TextEditor | undefined> {
+  await vscode.commands.executeCommand('vscode.open', uri, { preview: true, ...options }, versionTabTitle(uri));
+  return vscode.window.visibleTextEditors.find((editor) => editor.document.uri.toString() === uri.toString());
+}

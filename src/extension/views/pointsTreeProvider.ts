@@ -3,6 +3,7 @@ import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../
 import { describeCause, isPinned, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
 import { PointContentProvider } from './pointContentProvider';
+import { versionTabTitle } from './changeDiffs';
 import type { Log } from '../log';
 import { pointPaths } from '../pointPaths';
 import type { PointsModel } from '../pointsModel';
@@ -208,7 +209,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     item.contextValue = node.isFolder ? 'storedFolder' : 'storedFile';
     if (!node.isFolder) {
       item.tooltip = `${this.folders.display(node.path)} as this point holds it (read-only)`;
-      item.command = { command: 'vscode.open', title: 'Open', arguments: [uri] };
+      item.command = { command: 'vscode.open', title: 'Open', arguments: [uri, { preview: true }, versionTabTitle(uri)] };
     }
     return item;
   }

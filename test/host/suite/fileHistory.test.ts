@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { FileHistory } from '../../../src/core/history/fileHistory';
 import type { OpenedDiff } from '../../../src/extension/commands/historyCommands';
+import { pointTime } from '../../../src/extension/views/changeDiffs';
 import { versionTime, type VersionNode } from '../../../src/extension/views/fileHistoryProvider';
 import {
   activeDiff,
@@ -108,6 +109,7 @@ suite('file history', () => {
     const readOnly = await run<vscode.Uri>('history.openVersion', oldest!.node);
     assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), readOnly.toString());
     assert.equal(vscode.window.activeTextEditor?.document.getText(), fixtureText('src/greeting.ts'));
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${pointTime(oldest!.node.version.point.id)})`, 'the tab says which version it is, not only the file\'s name');
   });
 
   test('Restore This Version: a preview and a question first, then the restore; Undo Last Restore brings the file back', async () => {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { ChangeResource } from '../../../src/extension/views/changeDiffs';
+import { pointTime, type ChangeResource } from '../../../src/extension/views/changeDiffs';
 import {
   assertPromptsUsed,
   changedFileRows,
@@ -89,7 +89,7 @@ suite('what changed in a point', () => {
     assert.match(opened.title, /\u2194/);
   });
 
-  test('the point\'s changed files as folders, single-child chains compressed, with counts; "All files" browses every file the point holds, read-only', async () => {
+  test('the point\'s changed files as folders, single-child chains compressed, with counts; "All files" browses every file the point holds, read-only, each tab titled with the point\'s time', async () => {
     const point = await changedPoint();
     const top = await treeChildren(api, await pointNode(api, point.id));
     assert.deepEqual(top.map((r) => [labelText(r.item), r.item.description]), [['src', '3 files'], ['All files', `${point.fileCount} files`]]);
@@ -117,6 +117,7 @@ suite('what changed in a point', () => {
     const editor = await waitFor('the read-only document', () => (vscode.window.activeTextEditor?.document.uri.scheme === 'recovery-point' ? vscode.window.activeTextEditor : undefined));
     assert.equal(editor.document.getText(), fixtureText('README.md'));
     assert.equal(editor.document.uri.query, point.id);
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `README.md (${pointTime(point.id)})`, 'titled with the point\'s time, not as the workspace file');
   });
 
   test('Compare Recovery Points\u2026: two points (older on the left), from the palette and from a point\'s row', async () => {
@@ -161,7 +162,7 @@ suite('what changed in a point', () => {
     assert.equal(readFile('src/greeting.ts'), 'export const greeting = "changed";\n');
   });
 
-  test('Restore Deleted File\u2026 lists files a point holds and the workspace lacks, newest deletion first, and restores the ticked ones', async () => {
+  test('Restore Deleted File\u2026 lists files a point holds and the workspace lacks, newest deletion first, and restores the ticked ones; OK with none ticked says so', async () => {
     await changedPoint();
     fs.rmSync(wsFile('src/notes.txt'));
     await createPoint(api);
@@ -171,6 +172,11 @@ suite('what changed in a point', () => {
     assert.deepEqual(offered.choices, ['src/notes.txt', 'src/farewell.ts'], 'newest deletion first');
     assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));
     assert.equal(fs.existsSync(wsFile('src/notes.txt')), false, 'the file left unticked stays deleted');
+
+    api.prompts.answerNext({ pickMany: [] });
+    assert.equal(await run('restoreDeleted'), undefined);
+    assert.match(api.prompts.notifications.at(-1)?.message ?? '', /^No file was ticked, so none was restored: tick the files/, 'OK with no box ticked says why nothing came back');
+    assert.equal(fs.existsSync(wsFile('src/notes.txt')), false);
   });
 
   test('Show Folder History lists the points that changed the folder and opens one as a multi-file diff; Restore Folder\u2026 restores only that folder, undoably', async () => {

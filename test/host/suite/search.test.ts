@@ -2,6 +2,7 @@
 /// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import { pointTime } from '../../../src/extension/views/changeDiffs';
 import { assertPromptsUsed, createPoint, getApi, labelText, pointPath, resetAll, run, treeChildren, writeFile, type Api, type PointSummary } from './helpers';
 
 /** The points the tree shows, newest first (every day expanded). */
@@ -24,7 +25,7 @@ suite('search and filter', () => {
     assertPromptsUsed(api);
   });
 
-  test('Search History finds text that only an old point holds and opens that version read-only at the line; refuses a malformed regular expression', async () => {
+  test('Search History finds text that only an old point holds and opens that version read-only at the line, its tab titled with the point\'s time; refuses a malformed regular expression', async () => {
     writeFile('src/greeting.ts', 'export const a = 1;\n\n// the quasarMarmot helper, removed later\nexport function quasarMarmot() {}\n');
     const old = await createPoint(api);
     writeFile('src/greeting.ts', 'export const a = 2;\n');
@@ -44,6 +45,7 @@ suite('search and filter', () => {
     assert.match(editor.document.getText(), /quasarMarmot helper/);
     const selection = editor.selection;
     assert.deepEqual([selection.start.line, selection.start.character, selection.end.line, selection.end.character], [2, 7, 2, 26], 'the match is selected');
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${pointTime(old.id)})`, 'the tab says which version it is: the workspace file\'s tab reads "greeting.ts"');
     api.prompts.reset();
 
     // a malformed regular expression is refused in the box; a search with no match lists nothing
