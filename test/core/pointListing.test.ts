@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import fsCallbacks from 'node:fs';
+import fsPromises from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { emptyContextState } from '../../src/core/schemas';
@@ -102,5 +103,31 @@ describe('the points folder listed once per point', () => {
     });
     assert.equal(next.parentId, first.id);
     assert.deepEqual(next.changes, { added: 0, modified: 1, deleted: 0 });
+  });
+});
+
+describe("a hint point's ignore files", () => {
+  test("the .gitignore files of folders a hint point visits first are read synchronously, and apply", async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'deep/er/keep.txt': 'k1\n', 'deep/.gitignore': '*.log\n' });
+    const store = await openStore(sb, { retention: KEEP_EVERYTHING });
+    await store.recovery.createRecoveryPoint();
+    // a new store object: its rules cache is empty, as after a restart
+    const fresh = await openStore(sb, { retention: KEEP_EVERYTHING });
+    await writeFiles(sb.ws, { 'deep/er/keep.txt': 'k2\n', 'deep/er/skip.log': 'no\n' });
+    const looked: string[] = [];
+    const { lstat } = fsPromises;
+    fsPromises.lstat = ((file: fsCallbacks.PathLike, ...rest: unknown[]) => {
+      looked.push(String(file));
+      return (lstat as (...args: unknown[]) => Promise<fsCallbacks.Stats>)(file, ...rest);
+    }) as typeof fsPromises.lstat;
+    let point;
+    try {
+      point = (await fresh.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'deep/er/keep.txt'), path.join(sb.ws, 'deep/er/skip.log')] }))!;
+    } finally {
+      fsPromises.lstat = lstat;
+    }
+    assert.deepEqual(looked.filter((f) => f.endsWith('.gitignore')), [], 'no .gitignore looked up through the thread pool');
+    assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 0 }, 'deep/.gitignore leaves skip.log out');
   });
 });
