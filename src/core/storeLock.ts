@@ -58,7 +58,7 @@ export class StoreLock {
    * before anything is written.
    */
   async run<T>(operation: () => Promise<T>, options: { mayWrite?: boolean } = {}): Promise<T> {
-    if (heldLocks.getStore()?.some((held) => held.key === this.key && held.active)) return operation();
+    if (this.currentHold() !== undefined) return operation();
     const key = this.key;
     const previous = StoreLock.queues.get(key) ?? Promise.resolve();
     const check = options.mayWrite === false ? undefined : this.options.checkWritable;
@@ -76,6 +76,15 @@ export class StoreLock {
     } finally {
       if (StoreLock.queues.get(key) === tail) StoreLock.queues.delete(key);
     }
+  }
+
+  /**
+   * This hold of the lock when the current async call chain holds it, else `undefined`: a different
+   * object for every hold, so what was read under one hold is known not to be from another (other
+   * processes may have written in between).
+   */
+  currentHold(): object | undefined {
+    return heldLocks.getStore()?.find((held) => held.key === this.key && held.active);
   }
 
   private async runLocked<T>(operation: () => Promise<T>): Promise<T> {

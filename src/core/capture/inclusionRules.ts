@@ -307,7 +307,9 @@ function unreadableRuleFile(error: unknown, file: string, logger: Logger): null 
 /** `readRuleFile` with synchronous calls, for the few rule files a save's point checks again (a thread-pool round trip each otherwise). */
 function readRuleFileSync(file: string, logger: Logger): string | null {
   try {
-    return usableRuleFile(fsSync.lstatSync(file), file, logger) ? fsSync.readFileSync(file, 'utf8').replace(/^\uFEFF/, '') : null;
+    // most folders have none: no error object (and its stack) made for each
+    const stat = fsSync.lstatSync(file, { throwIfNoEntry: false });
+    return stat && usableRuleFile(stat, file, logger) ? fsSync.readFileSync(file, 'utf8').replace(/^\uFEFF/, '') : null;
   } catch (error) {
     return unreadableRuleFile(error, file, logger);
   }
@@ -516,7 +518,8 @@ export class InclusionRules {
     }
     if (hasGitignore === false) return { rules: base, gitignore: null, exclude };
     const file = path.join(this.root.path, ...(dirRel === '' ? [] : dirRel.split('/')), '.gitignore');
-    const gitignore = await readRuleFile(file, this.logger);
+    // a hint capture looks up the few folders on its paths: synchronously (a thread-pool round trip each otherwise)
+    const gitignore = hasGitignore === undefined ? readRuleFileSync(file, this.logger) : await readRuleFile(file, this.logger);
     const rules = gitignore === null ? base : this.matcher(base, rebaseGitignore(gitignore, dirRel), file);
     return { rules, gitignore, exclude };
   }

@@ -150,6 +150,8 @@ export class ObjectStore implements ObjectReader {
    * only with a pack, so this is emptied whenever a pack is dropped.
    */
   readonly completeTrees = new Set<string>();
+  /** Counts the packs this object store added or forgot: what was read of the objects folder before a change is stale. */
+  private packChanges = 0;
 
   private constructor(readonly dir: string) {}
 
@@ -160,12 +162,16 @@ export class ObjectStore implements ObjectReader {
     return store;
   }
 
-  /** Loads packs written by other processes and forgets packs they removed. */
-  async refresh(): Promise<void> {
+  /**
+   * Loads packs written by other processes and forgets packs they removed. `listed`: the objects
+   * folder's names as the caller just read them, under the store lock (no process changed the folder
+   * since); otherwise it is listed here.
+   */
+  async refresh(listed?: readonly string[]): Promise<void> {
     let names: string[];
     try {
       // synchronous: one folder listing, done before every point (a thread-pool round trip costs more)
-      names = fsSync.readdirSync(this.dir).filter((name) => name.endsWith(PACK_EXTENSION));
+      names = (listed ?? fsSync.readdirSync(this.dir)).filter((name) => name.endsWith(PACK_EXTENSION));
     } catch (error) {
       throw ioError(`list the objects in ${this.dir}`, error);
     }
@@ -205,6 +211,11 @@ export class ObjectStore implements ObjectReader {
   private forgetDamage(name: string): void {
     this.damagedPacks.delete(name);
     this.damagedStamps.delete(name);
+  }
+
+  /** Changes with every pack added or forgotten (by this process). */
+  get generation(): number {
+    return this.packChanges;
   }
 
   has(hash: string): boolean {
@@ -662,6 +673,7 @@ export class ObjectStore implements ObjectReader {
    * copies are read rather than those in the packs it replaces; otherwise the packs loaded first are.
    */
   addPack(name: string, index: PackIndex, size: number, preferred = false, trees?: ReadonlyMap<string, TreeObject>): void {
+    this.packChanges++;
     const pack: LoadedPack = { name, index, size };
     this.packs.set(name, pack);
     this.searchOrder = preferred ? [pack, ...this.searchOrder] : [...this.searchOrder, pack];
@@ -673,6 +685,7 @@ export class ObjectStore implements ObjectReader {
   private forgetPack(name: string): void {
     const pack = this.packs.get(name);
     if (!pack) return;
+    this.packChanges++;
     this.packs.delete(name);
     this.searchOrder = this.searchOrder.filter((other) => other !== pack);
     this.completeTrees.clear();

@@ -37,7 +37,7 @@ import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
 import { PointIndexFile } from './pointIndex';
-import { claimingPackName, dropClaims, readClaims, type PackClaim } from './pointPacks';
+import { claimingPackName, claimsAmong, dropClaims, listObjectsFolder, readClaims, type PackClaim } from './pointPacks';
 import { isPointId } from './pointSummaryCheck';
 import type { SnapshotOptions, StateRepository } from './stateRepository';
 
@@ -112,6 +112,13 @@ export class PersistenceManager implements StateRepository {
   private restoredOver: { pointId: string; paths: readonly string[] } | undefined;
   /** Points whose manifest was read from their pack (the file missing or damaged): the next listing under the lock settles them. */
   private readonly readFromPacks = new Set<string>();
+  /**
+   * The points as listed under a hold of the store lock, with the objects folder's names read for it:
+   * no other process writes while the lock is held, so a point made later in the same hold uses them
+   * instead of listing both folders again. Forgotten by every write here; `objects`: the object
+   * store's generation then (a pack added or dropped through it makes the listing stale too).
+   */
+  private heldListing: { hold: object; points: readonly PointSummary[]; objectNames: readonly string[]; objects: number | undefined } | undefined;
   /** The state file as this process last read or wrote it: an unchanged file is not parsed again. */
   private stateCache: { stamp: FileStamp; state: ContextState } | undefined;
 
@@ -321,8 +328,10 @@ export class PersistenceManager implements StateRepository {
     if (label !== null && label.length > MAX_LABEL_LENGTH) throw StateError.invalidState(`A label may have at most ${MAX_LABEL_LENGTH} characters; this one has ${label.length}.`);
     const { objects, cache } = await this.open();
     return this.lock.run(async () => {
-      await objects.refresh();
-      const listed = await this.listSnapshots();
+      const held = this.listingOfThisHold(objects);
+      this.forgetListing();
+      await objects.refresh(held?.objectNames);
+      const listed = held ? held.points.slice() : await this.listSnapshots();
       const parent = listed[0];
       const batch = objects.beginBatch();
       try {
@@ -410,6 +419,7 @@ export class PersistenceManager implements StateRepository {
         if (elsewhere || batch.addedObjects === 0) {
           // the first point's pack was written by the capture process, or the point adds no object
           // (nothing changed): no pack to hold the manifest, which is made durable on its own
+          this.forgetListing();
           await batch.commit();
           this.writeManifest(snapshot);
           fsyncDirSync(this.layout.pointsDir);
@@ -420,6 +430,7 @@ export class PersistenceManager implements StateRepository {
         if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
         if (captured.mode === 'full') this.fullScanNeeded = false;
         this.hintBase = snapshot.id;
+        this.forgetListing();
         this.index.append(summaryOf(snapshot));
         if (captured.mode === 'full' || Date.now() - this.lastCacheSave > CACHE_SAVE_INTERVAL_MS) await this.saveCache();
         await this.recordDone({
@@ -454,6 +465,7 @@ export class PersistenceManager implements StateRepository {
     }
     const manifest = await batch.putBlob(Buffer.from(text));
     const packName = claimingPackName(snapshot.id, manifest);
+    this.forgetListing();
     await batch.commit({ packName });
     try {
       this.writeManifest(snapshot, { durable: false });
@@ -474,6 +486,7 @@ export class PersistenceManager implements StateRepository {
   private async captureFirstElsewhere(helper: CaptureProcessOptions, roots: readonly WorkspaceRoot[], objects: ObjectStore, cache: CaptureCache, options: SnapshotOptions): Promise<CapturedElsewhere> {
     const request = { objectsDir: this.layout.objectsDir, cacheFile: this.layout.captureCacheFile, roots, rules: this.rules, neverCapture: [this.layout.root], skipIfEmpty: options.skipIfUnchanged ?? false };
     const onProgress = options.onProgress ? (n: number) => options.onProgress!(`Captured ${n} files`) : undefined;
+    this.forgetListing();
     const result = await captureInProcess(helper, request, { logger: this.logger, signal: options.signal, onProgress });
     await objects.refresh();
     await cache.reload();
@@ -615,6 +628,7 @@ export class PersistenceManager implements StateRepository {
   /** Packs give up their claims (renamed), durably: a claim a power loss brought back would list a deleted point again. */
   private dropClaimsDurably(claims: readonly PackClaim[]): void {
     if (claims.length === 0) return;
+    this.forgetListing();
     dropClaims(this.layout.objectsDir, claims);
     fsyncDirSync(this.layout.objectsDir);
   }
@@ -638,38 +652,62 @@ export class PersistenceManager implements StateRepository {
    */
   async listSnapshots(): Promise<PointSummary[]> {
     await this.ensureFolders();
-    const { points, changed } = await this.reconcileIndex();
+    const listed = await this.reconcileIndex();
     // manifests read from their packs are written again (settled) by the first listing after it
-    if (!changed && this.readFromPacks.size === 0) return points;
+    if (!listed.changed && this.readFromPacks.size === 0) {
+      await this.keepListing(listed);
+      return listed.points;
+    }
     // Rewrite the index under the lock, from a fresh look, so a concurrent writer's update is not undone.
     return this.lock
       .run(async () => {
         if (this.readFromPacks.size > 0) await this.settleManifests(new Set(this.readFromPacks));
         const fresh = await this.reconcileIndex();
         if (fresh.changed) await this.writeIndex(fresh.points).catch((error) => this.logger.debug(`index not rewritten: ${describeCause(error)}`));
+        await this.keepListing(fresh);
         return fresh.points;
       })
       .catch((error: unknown) => {
         // a read-only store is listed as it is, its index left stale
-        if (error instanceof StoreNotWritableError) return points;
+        if (error instanceof StoreNotWritableError) return listed.points;
         throw error;
       });
   }
 
-  private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean }> {
+  /** Keeps a listing made while holding the lock, for a point made later in the same hold (`heldListing`). */
+  private async keepListing(listed: { points: readonly PointSummary[]; objectNames: readonly string[] }): Promise<void> {
+    const hold = this.lock.currentHold();
+    if (!hold || this.readFromPacks.size > 0) return;
+    const objects = await this.objectStore.started?.catch(() => undefined);
+    this.heldListing = { hold, points: listed.points.slice(), objectNames: listed.objectNames, objects: objects?.generation };
+  }
+
+  /** The listing kept in this hold of the lock, when nothing was written since (see `heldListing`). */
+  private listingOfThisHold(objects: ObjectStore): { points: readonly PointSummary[]; objectNames: readonly string[] } | undefined {
+    const held = this.heldListing;
+    if (!held || held.hold !== this.lock.currentHold() || held.objects !== objects.generation || this.readFromPacks.size > 0) return undefined;
+    return held;
+  }
+
+  private forgetListing(): void {
+    this.heldListing = undefined;
+  }
+
+  private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean; objectNames: readonly string[] }> {
     let names: string[];
     try {
       names = fsSync.readdirSync(this.layout.pointsDir).filter((name) => name.endsWith('.json') && name !== 'index.json');
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') return { points: [], changed: false };
+      if (errorCode(error) === 'ENOENT') return { points: [], changed: false, objectNames: listObjectsFolder(this.layout.objectsDir) };
       throw ioError(`list the recovery points in ${this.layout.pointsDir}`, error);
     }
     const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => this.isPointId(id)));
     // a point whose manifest file is missing (killed before it was written, or lost with a power loss) is listed from its pack
-    for (const id of readClaims(this.layout.objectsDir).keys()) ids.add(id);
+    const objectNames = listObjectsFolder(this.layout.objectsDir);
+    for (const id of claimsAmong(objectNames).keys()) ids.add(id);
     const indexed = await this.readIndex();
     // the usual case: the index lists exactly the folder's points, newest first
-    if (indexed.length === ids.size && indexed.every((p, i) => ids.has(p.id) && (i === 0 || indexed[i - 1]!.id > p.id))) return { points: indexed.slice(), changed: this.index.damaged };
+    if (indexed.length === ids.size && indexed.every((p, i) => ids.has(p.id) && (i === 0 || indexed[i - 1]!.id > p.id))) return { points: indexed.slice(), changed: this.index.damaged, objectNames };
     const byId = new Map(indexed.filter((p) => ids.has(p.id)).map((p) => [p.id, p]));
     let changed = byId.size !== indexed.length || this.index.damaged;
     for (const id of ids) {
@@ -682,7 +720,7 @@ export class PersistenceManager implements StateRepository {
         this.logger.warn(`Recovery point ${id} is damaged and is not listed (${describeCause(error)}). Run "Verify Store" with repair to move it aside.`);
       }
     }
-    return { points: [...byId.values()].sort(newestFirst), changed };
+    return { points: [...byId.values()].sort(newestFirst), changed, objectNames };
   }
 
   /** Changes a point's label (labelled points are kept by clean-up); `null` removes it. */
@@ -719,6 +757,7 @@ export class PersistenceManager implements StateRepository {
   /** Removes points' manifests (their objects go at the next garbage collection). Caller holds the lock or it is taken. */
   async deleteSnapshots(ids: readonly string[], reason: 'delete' | 'cleanup' = 'delete'): Promise<number> {
     return this.lock.run(async () => {
+      this.forgetListing();
       let removed = 0;
       const claims = readClaims(this.layout.objectsDir);
       for (const id of ids) {
@@ -757,6 +796,7 @@ export class PersistenceManager implements StateRepository {
 
   /** Moves a damaged manifest aside. Caller holds the lock. */
   async quarantineSnapshot(id: string, reason: string): Promise<void> {
+    this.forgetListing();
     // its pack gives it up first (its manifest file written from it when missing), so the manifest moved aside does not come back from there
     await this.settleManifests(new Set([id]));
     const claim = readClaims(this.layout.objectsDir).get(id);
@@ -798,6 +838,7 @@ export class PersistenceManager implements StateRepository {
   }
 
   private writeManifest(snapshot: ContextSnapshot, options: { durable?: boolean } = {}): void {
+    this.forgetListing();
     try {
       writeDocumentSync(this.layout.manifestFile(snapshot.id), snapshotDocument, snapshot, options.durable === false ? { durable: false, trusted: true } : {});
     } catch (error) {
@@ -823,6 +864,7 @@ export class PersistenceManager implements StateRepository {
 
   /** The index is a cache of the manifests: written without fsync; a lost or stale index is rebuilt on the next listing. */
   private async writeIndex(points: PointSummary[]): Promise<void> {
+    this.forgetListing();
     this.index.write(points);
   }
 

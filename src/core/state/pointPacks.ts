@@ -35,15 +35,23 @@ export function settledPackName(claim: PackClaim): string {
   return `${claim.pointId}-${claim.manifest.slice(0, 8)}${PACK_EXTENSION}`;
 }
 
-/** The packs in `objectsDir` that claim a point, by point id (one folder listing). */
-export function readClaims(objectsDir: string): Map<string, PackClaim> {
-  let names: string[];
+/** The names in the objects folder (packs, claiming or not, and temporary files). */
+export function listObjectsFolder(objectsDir: string): string[] {
   try {
-    names = fsSync.readdirSync(objectsDir);
+    return fsSync.readdirSync(objectsDir);
   } catch (error) {
-    if (errorCode(error) === 'ENOENT') return new Map();
+    if (errorCode(error) === 'ENOENT') return [];
     throw ioError(`list the objects in ${objectsDir}`, error);
   }
+}
+
+/** The packs in `objectsDir` that claim a point, by point id (one folder listing). */
+export function readClaims(objectsDir: string): Map<string, PackClaim> {
+  return claimsAmong(listObjectsFolder(objectsDir));
+}
+
+/** The packs among the objects folder's `names` that claim a point, by point id. */
+export function claimsAmong(names: readonly string[]): Map<string, PackClaim> {
   const claims = new Map<string, PackClaim>();
   for (const name of names) {
     if (!name.startsWith('point-')) continue;

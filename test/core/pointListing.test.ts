@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import fsCallbacks from 'node:fs';
+import fsPromises from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { emptyContextState } from '../../src/core/schemas';
+import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+const KEEP_EVERYTHING = { maxRecoveryPoints: 1_000_000, maxAgeDays: 0, maxTotalBytes: 0 };
+
+/** Counts `readdirSync` calls by folder while `work` runs. */
+async function countListings<T>(work: () => Promise<T>): Promise<{ result: T; listed: Map<string, number> }> {
+  const listed = new Map<string, number>();
+  const { readdirSync } = fsCallbacks;
+  fsCallbacks.readdirSync = ((dir: fsCallbacks.PathLike, ...rest: unknown[]) => {
+    listed.set(String(dir), (listed.get(String(dir)) ?? 0) + 1);
+    return (readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
+  }) as typeof fsCallbacks.readdirSync;
+  try {
+    return { result: await work(), listed };
+  } finally {
+    fsCallbacks.readdirSync = readdirSync;
+  }
+}
+
+async function storeWithTwoPoints(sb: Sandbox) {
+  await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n' });
+  const store = await openStore(sb, { retention: KEEP_EVERYTHING });
+  await store.recovery.createRecoveryPoint();
+  await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+  await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] });
+  return store;
+}
+
+const hintPoint = async (store: Awaited<ReturnType<typeof openStore>>, sb: Sandbox, file: string, text: string) => {
+  await writeFiles(sb.ws, { [file]: text });
+  return (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, file)] }))!;
+};
+
+describe('the points folder listed once per point', () => {
+  test('a one-file point lists the points folder and the objects folder once each', async () => {
+    const sb = await makeSandbox();
+    const store = await storeWithTwoPoints(sb);
+    const { result: point, listed } = await countListings(() => hintPoint(store, sb, 'b.txt', 'b2\n'));
+    assert.equal(point.changes.modified, 1);
+    assert.equal(listed.get(path.join(sb.store, 'points')), 1, 'the points folder');
+    assert.equal(listed.get(path.join(sb.store, 'objects')), 1, 'the objects folder');
+  });
+
+  test('a point made by another writer between two of ours is the parent of our next one, and is listed', async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING });
+    const before = await hintPoint(ours, sb, 'a.txt', 'a3\n');
+    const other = await hintPoint(theirs, sb, 'b.txt', 'b3\n');
+    assert.equal(other.parentId, before.id);
+    const next = await hintPoint(ours, sb, 'a.txt', 'a4\n');
+    assert.equal(next.parentId, other.id, "our next point builds on the other writer's");
+    assert.deepEqual(
+      (await ours.recovery.listRecoveryPoints()).slice(0, 3).map((p) => p.id),
+      [next.id, other.id, before.id],
+    );
+  });
+
+  test('a listing kept under one hold of the lock is not used by a point made under another', async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING });
+    // a listing made holding the lock (as the state's reload does before a point)
+    const newest = await ours.persistence.lock.run(async () => (await ours.persistence.listSnapshots())[0]!);
+    const other = await hintPoint(theirs, sb, 'b.txt', 'b4\n');
+    assert.equal(other.parentId, newest.id);
+    await writeFiles(sb.ws, { 'a.txt': 'a5\n' });
+    // the persistence layer alone: no reload of the state lists the points first
+    const next = (await ours.persistence.createSnapshot(emptyContextState('test'), { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    assert.equal(next.parentId, other.id);
+    assert.deepEqual(next.changes, { added: 0, modified: 1, deleted: 0 });
+  });
+
+  test('a point deleted by another writer between two of ours is not the parent of our next one', async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING });
+    const first = await hintPoint(ours, sb, 'a.txt', 'a6\n');
+    const second = await hintPoint(ours, sb, 'b.txt', 'b6\n');
+    assert.equal(await theirs.persistence.deleteSnapshots([second.id]), 1);
+    const next = (await ours.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
+    assert.equal(next.parentId, first.id);
+    assert.deepEqual(next.changes, { added: 0, modified: 1, deleted: 0 }, 'b.txt changed since the parent');
+  });
+
+  test('what this writer changes under the same hold of the lock is seen by a point made next in it', async () => {
+    const sb = await makeSandbox();
+    const store = await storeWithTwoPoints(sb);
+    const first = await hintPoint(store, sb, 'a.txt', 'a7\n');
+    const second = await hintPoint(store, sb, 'b.txt', 'b7\n');
+    const next = await store.persistence.lock.run(async () => {
+      assert.equal((await store.persistence.listSnapshots())[0]!.id, second.id);
+      await store.persistence.deleteSnapshots([second.id]);
+      return (await store.persistence.createSnapshot(emptyContextState('test'), { trigger: 'manual' }))!;
+    });
+    assert.equal(next.parentId, first.id);
+    assert.deepEqual(next.changes, { added: 0, modified: 1, deleted: 0 });
+  });
+});
+
+describe("a hint point's ignore files", () => {
+  test("the .gitignore files of folders a hint point visits first are read synchronously, and apply", async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'deep/er/keep.txt': 'k1\n', 'deep/.gitignore': '*.log\n' });
+    const store = await openStore(sb, { retention: KEEP_EVERYTHING });
+    await store.recovery.createRecoveryPoint();
+    // a new store object: its rules cache is empty, as after a restart
+    const fresh = await openStore(sb, { retention: KEEP_EVERYTHING });
+    await writeFiles(sb.ws, { 'deep/er/keep.txt': 'k2\n', 'deep/er/skip.log': 'no\n' });
+    const looked: string[] = [];
+    const { lstat } = fsPromises;
+    fsPromises.lstat = ((file: fsCallbacks.PathLike, ...rest: unknown[]) => {
+      looked.push(String(file));
+      return (lstat as (...args: unknown[]) => Promise<fsCallbacks.Stats>)(file, ...rest);
+    }) as typeof fsPromises.lstat;
+    let point;
+    try {
+      point = (await fresh.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'deep/er/keep.txt'), path.join(sb.ws, 'deep/er/skip.log')] }))!;
+    } finally {
+      fsPromises.lstat = lstat;
+    }
+    assert.deepEqual(looked.filter((f) => f.endsWith('.gitignore')), [], 'no .gitignore looked up through the thread pool');
+    assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 0 }, 'deep/.gitignore leaves skip.log out');
+  });
+});
