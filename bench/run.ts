@@ -935,7 +935,7 @@ async function longHistoryRows(tmp: string, opts: Options): Promise<void> {
   addRow(label, 'long-heap', 'Memory of an open store that listed its points', 'MB', cold.heap, [], '—', 'V8 heap and buffers after a forced collection, minus the same before the open (target: heap ≤ 50 MB)');
   addRow(label, 'long-process', 'Open and list (whole process, Node start included)', 'ms', cold.proc, [], '—', '');
   addRow(label, 'long-point', 'One-file point with the save hint, open store', 'ms', points, [], '—', 'after one untimed point (target ≤ 15 ms)');
-  addRow(label, 'long-cleanup', 'Clean-up while growing (every 100 points; repacks, removes nothing)', 'ms', grown.cleanupMs, [], '—', 'in the background in the extension, under the store lock');
+  addRow(label, 'long-cleanup', 'Collection while growing (every 100 points; repacks, removes nothing)', 'ms', grown.cleanupMs, [], '—', 'collectGarbage(), as a clean-up runs it in the background (the lock held only in slices)');
 }
 
 // ── a file's history ───────────────────────────────────────────────────────
