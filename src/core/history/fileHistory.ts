@@ -242,7 +242,7 @@ class PathWalker {
     let lastPointPath: string | undefined;
     let olderPath: string | undefined;
     for (let i = points.length - 1; i >= from; i--) {
-      if ((i & 63) === 0) await slices.pause();
+      if ((i & 7) === 0) await slices.pause();
       const point = points[i]!;
       let known = this.cache.pointStates.get(point)?.get(query);
       if (!known) {
@@ -476,26 +476,57 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
   return oldestFirst.reverse();
 }
 
-/** Fills in each entry's binary flag and line counts against the version before it (remembered in the change index when there is one). */
+/**
+ * Fills in each entry's binary flag and line counts against the version before it (remembered in the
+ * change index when there is one). The counts are made one at a time, the event loop given a turn
+ * every few milliseconds (200 versions never counted before held it for 180 ms in one go), while the
+ * contents of the next few are read ahead.
+ */
 async function countVersionLines(objects: ObjectReader, versions: FileVersion[], index: ChangeIndex | undefined): Promise<void> {
   const limit = new Semaphore(READ_CONCURRENCY);
   // each content is the "after" of one entry and the "before" of the next: read once, dropped after its second use
   const reads = new Map<string, { bytes: Promise<Buffer>; uses: number }>();
-  const read = (hash: string) => {
+  const started: Array<Promise<Buffer>> = [];
+  const fetch = (hash: string) => {
     let known = reads.get(hash);
-    if (!known) reads.set(hash, (known = { bytes: limit.run(() => objects.readBlob(hash)), uses: 0 }));
+    if (!known) {
+      reads.set(hash, (known = { bytes: limit.run(() => objects.readBlob(hash)), uses: 0 }));
+      // a read ahead that the loop never reaches (it stopped at an error) is awaited, not left unhandled
+      started.push(known.bytes);
+      known.bytes.catch(() => undefined);
+    }
+    return known;
+  };
+  const read = (hash: string) => {
+    const known = fetch(hash);
     if (++known.uses >= 2) reads.delete(hash);
     return known.bytes;
   };
-  await settleAll(
-    versions.map(async (version) => {
+  const todo: FileVersion[] = [];
+  for (const version of versions) {
+    const known = index?.lineChange(version.previous?.hash ?? null, version.hash);
+    if (known) Object.assign(version, known);
+    else todo.push(version);
+  }
+  const slices = new TimeSlices();
+  let ahead = 0;
+  try {
+    for (let i = 0; i < todo.length; i++) {
+      for (; ahead < Math.min(todo.length, i + READ_CONCURRENCY); ahead++) {
+        const next = todo[ahead]!;
+        if (next.previous) fetch(next.previous.hash);
+        if (next.hash !== null) fetch(next.hash);
+      }
+      await slices.pause();
+      const version = todo[i]!;
       const before = version.previous?.hash ?? null;
-      const known = index?.lineChange(before, version.hash);
-      const change = known ?? (await contentChange(read, before, version.hash));
-      if (!known) index?.recordLineChange(before, version.hash, change);
+      const change = await contentChange(read, before, version.hash);
+      index?.recordLineChange(before, version.hash, change);
       Object.assign(version, change);
-    }),
-  );
+    }
+  } finally {
+    await Promise.allSettled(started);
+  }
 }
 
 function markCurrent(versions: FileVersion[], currentHash: string | null | undefined): void {
