@@ -107,9 +107,13 @@ interface KnownState {
  */
 export async function fileHistory(source: HistorySource, workspacePath: string, options: FileHistoryOptions = {}): Promise<FileHistory> {
   const walker = new PathWalker(source.objects, source.roots, source.changes);
-  const states = await walker.statesNewestFirst(source.points, workspacePath);
+  // one budget of thread time for the whole listing: each step gives the event loop its turns from it
+  const slices = new TimeSlices();
+  const states = await walker.statesNewestFirst(source.points, workspacePath, slices);
+  await slices.pause();
   const versions = collapse(source.points, states);
-  if (options.lineCounts !== false) await countVersionLines(source.objects, versions, source.changes);
+  await slices.pause();
+  if (options.lineCounts !== false) await countVersionLines(source.objects, versions, source.changes, slices);
   markCurrent(versions, options.currentHash);
   return { path: workspacePath, versions, currentHash: options.currentHash };
 }
@@ -200,13 +204,13 @@ class PathWalker {
    * where a point lacks the file its newer neighbour holds, a rename is looked for, and the older
    * points are looked up again under the old path.
    */
-  async statesNewestFirst(points: readonly PointSummary[], workspacePath: string): Promise<Array<PointState | null>> {
+  async statesNewestFirst(points: readonly PointSummary[], workspacePath: string, slices: TimeSlices): Promise<Array<PointState | null>> {
     const states = new Array<PointState | null>(points.length).fill(null);
     let from = 0;
     let wsPath = workspacePath;
     while (from < points.length) {
       const path = wsPath;
-      await this.lookUp(points, from, path, states);
+      await this.lookUp(points, from, path, states, slices);
       let renamedAt = -1;
       for (let i = from; i < points.length; i++) {
         const newer = i > 0 ? states[i - 1] : null;
@@ -232,11 +236,10 @@ class PathWalker {
    * point held is remembered by point, so a listing made again costs a map look-up per point; the work
    * gives the event loop a turn every few milliseconds.
    */
-  private async lookUp(points: readonly PointSummary[], from: number, wsPath: string, states: Array<PointState | null>): Promise<void> {
+  private async lookUp(points: readonly PointSummary[], from: number, wsPath: string, states: Array<PointState | null>, slices: TimeSlices): Promise<void> {
     const changes = this.changes;
     if (!changes) return this.lookUpInTrees(points, from, wsPath, states);
     const query = `${this.rootsKey}\0${wsPath}`;
-    const slices = new TimeSlices();
     // the path in the folder names of the last mapping met (most points share one mapping)
     let lastMapping: FolderMapping | null | undefined;
     let lastPointPath: string | undefined;
@@ -482,7 +485,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
  * every few milliseconds (200 versions never counted before held it for 180 ms in one go), while the
  * contents of the next few are read ahead.
  */
-async function countVersionLines(objects: ObjectReader, versions: FileVersion[], index: ChangeIndex | undefined): Promise<void> {
+async function countVersionLines(objects: ObjectReader, versions: FileVersion[], index: ChangeIndex | undefined, slices: TimeSlices): Promise<void> {
   const limit = new Semaphore(READ_CONCURRENCY);
   // each content is the "after" of one entry and the "before" of the next: read once, dropped after its second use
   const reads = new Map<string, { bytes: Promise<Buffer>; uses: number }>();
@@ -508,7 +511,6 @@ async function countVersionLines(objects: ObjectReader, versions: FileVersion[],
     if (known) Object.assign(version, known);
     else todo.push(version);
   }
-  const slices = new TimeSlices();
   let ahead = 0;
   try {
     for (let i = 0; i < todo.length; i++) {

@@ -477,7 +477,9 @@ async function columnsOf(pairs: ReadonlyArray<[string, TreeDiff | StoredPair]>, 
   }
   const lineHashes: string[] = [];
   const lineCounts: number[] = [];
+  let n = 0;
   for (const [key, change] of lineChanges) {
+    if ((++n & 255) === 0) await slices.pause();
     lineHashes.push(key);
     lineCounts.push(change.binary ? 1 : 0, change.lines?.added ?? 0, change.lines?.removed ?? 0);
   }
