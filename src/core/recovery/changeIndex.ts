@@ -374,9 +374,14 @@ async function readDocument(file: string): Promise<ChangeIndexBody | string | un
   const valid = stepped ? await checkChangeIndexDocument(raw, () => slices.pause()) : isChangeIndexDocument(raw);
   const parsed = valid ? { success: true as const, data: raw as ChangeIndexDocument } : changeIndexSchema.safeParse(raw);
   if (!parsed.success) return `it is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'} at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`;
-  if (stepped) await nextTurn();
   // the prefix before the body is ASCII: its length in characters is its length in bytes
-  if (checksum(bytes.subarray(BODY_AT, bytes.length - 1)) !== parsed.data.checksum) return 'its checksum does not match its content';
+  const body = bytes.subarray(BODY_AT, bytes.length - 1);
+  const sum = createHash('sha256');
+  for (let at = 0; at < body.length; at += STEPPED_BYTES) {
+    await slices.pause();
+    sum.update(body.subarray(at, at + STEPPED_BYTES));
+  }
+  if (sum.digest('hex') !== parsed.data.checksum) return 'its checksum does not match its content';
   if (stepped) await nextTurn();
   return parsed.data.body;
 }
