@@ -304,6 +304,37 @@ describe('the change index\'s large pairs', () => {
   });
 });
 
+describe('the change index read in steps', () => {
+  test('a large pair\'s document longer than one step per column (checked and split in pieces) gives the changes the trees give', async () => {
+    const sb = await makeSandbox();
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 1300; i++) many[`bulk/d${i % 7}/${'long-name-'.repeat(13)}${i}.txt`] = `file ${i}\n`;
+    await writeFiles(sb.ws, { ...many, 'src/a.ts': 'a1\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    await writeFiles(sb.ws, { 'src/a.ts': 'a1\na2\n' });
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' });
+    await store.recovery.cleanupRecoveryPoints();
+    await store.close();
+    const [doc] = await largeDocuments(sb);
+    const text = await fs.readFile(path.join(largeDir(sb), doc!), 'utf8');
+    const body = (JSON.parse(text) as { body: Record<string, string> }).body;
+    // the sizes the stepped reading is for: a document checked in steps, paths and hashes split over several
+    assert.ok(text.length > 256 * 1024 && body.paths!.length > 2 * 64 * 1024 && body.hashes!.length > 64 * 1024, `${text.length} characters`);
+    const logger = recordingLogger();
+    const again = await openStore(sb, { logger });
+    const points = await again.recovery.listRecoveryPoints();
+    const first = points.at(-1)!;
+    const reads = countTreeReads(await again.persistence.objects());
+    const changes = await again.recovery.changedFiles(first.id);
+    assert.equal(reads.count, 0, 'read from its document');
+    assert.equal(changes.added.length, 1301);
+    assert.deepEqual(changes, await diffTrees(await again.persistence.objects(), null, first.root));
+    assert.deepEqual(logger.warnings, []);
+    await again.close();
+  });
+});
+
 /** The document with its checksum made to match its (changed) body. */
 function resum(text: string): string {
   const at = text.indexOf('"body":') + '"body":'.length;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { isChangeIndexDocument } from '../../src/core/recovery/changeIndexCheck';
+import { checkChangeIndexDocument, isChangeIndexDocument } from '../../src/core/recovery/changeIndexCheck';
 import { changeIndexSchema, type ChangeIndexBody } from '../../src/core/schemas';
 
 const h = (c: string) => c.repeat(64);
@@ -123,5 +123,53 @@ describe('the change index checked by hand (changeIndexCheck.ts) agrees with its
       { numRuns: 3000 },
     );
     assert.ok(accepted > 0, 'some mixes are valid');
+  });
+});
+
+/** A valid body whose columns are longer than one step of the stepped check (64k characters): `pairs` pairs of one added file each. */
+function longBody(pairs: number): ChangeIndexBody {
+  const hex = (i: number) => i.toString(16).padStart(64, '0');
+  const range = Array.from({ length: pairs }, (_, i) => i);
+  return {
+    tos: range.map((i) => hex(i + 1)).join(''),
+    froms: range.map((i) => (i === 0 ? NONE : hex(i))).join(''),
+    counts: range.map(() => '1').join(','),
+    ops: 'a'.repeat(pairs),
+    paths: range.map((i) => `ws/${'p'.repeat(60)}/${i}.ts`).join('\0'),
+    kinds: 'f'.repeat(pairs),
+    hashes: range.map((i) => hex(i + 7)).join(''),
+    sizes: range.map((i) => String(i)).join(','),
+    modes: range.map(() => '420').join(','),
+    folderRoots: hex(1),
+    folderNames: 'ws',
+    lineHashes: range.map((i) => NONE + hex(i + 7)).join(''),
+    lineCounts: range.map((i) => `0,${i},0`).join(','),
+  };
+}
+
+describe('the stepped check (checkChangeIndexDocument)', () => {
+  test('gives what the whole check gives on columns longer than one step, with a wrong character in the first or a later step, and pauses between steps', async () => {
+    const body = longBody(1100);
+    assert.ok(body.hashes.length > 64 * 1024 && body.lineHashes.length > 2 * 64 * 1024);
+    let pauses = 0;
+    const pause = async () => {
+      pauses++;
+    };
+    assert.equal(await checkChangeIndexDocument(document({ ...body }), pause), true);
+    assert.equal(isChangeIndexDocument(document({ ...body })), true);
+    assert.ok(pauses > Object.keys(body).length, `${pauses} pauses`);
+    let refused = 0;
+    for (const column of ['tos', 'froms', 'ops', 'kinds', 'hashes', 'lineHashes'] as const) {
+      const text = body[column];
+      for (const at of [10, 64 * 1024 + 10, text.length - 1]) {
+        const spoilt = document({ ...body, [column]: `${text.slice(0, at)}G${text.slice(at + 1)}` });
+        const stepped = await checkChangeIndexDocument(spoilt, pause);
+        assert.equal(stepped, isChangeIndexDocument(spoilt), `${column} at ${at}`);
+        assert.equal(stepped, false, `${column} at ${at}`);
+        assert.equal(changeIndexSchema.safeParse(spoilt).success, false);
+        refused++;
+      }
+    }
+    assert.equal(refused, 18);
   });
 });

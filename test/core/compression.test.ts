@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
-import { CODECS } from '../../src/core/objects/compression';
+import { CODECS, decodeObject } from '../../src/core/objects/compression';
 import { isCompressedFormat } from '../../src/core/objects/compressedFormats';
 import { ObjectStore } from '../../src/core/objects/objectStore';
 import { cleanupSandboxes, makeSandbox } from './helpers/storeFixtures';
@@ -77,6 +77,32 @@ describe('What a point compresses', () => {
     for (const [name, bytes] of Object.entries(formats)) assert.ok(isCompressedFormat(bytes), name);
     for (const plain of ['RIFF....WAVE', 'GIF8', 'BZh is not bzip2', 'ID3 tags\n', 'PK', '', 'export const a = 1;']) {
       assert.equal(isCompressedFormat(Buffer.from(plain, 'latin1')), false, plain);
+    }
+  });
+});
+
+describe('decoding an object', () => {
+  test('allocates one output buffer of its size, not a second one zlib adds when the first is filled exactly', async () => {
+    const content = text(100_000);
+    for (const [codec, data] of [
+      [CODECS.brotli, zlib.brotliCompressSync(content)],
+      [CODECS.deflate, zlib.deflateSync(content)],
+      [CODECS.deflateFast, zlib.deflateSync(content, { level: 1 })],
+    ] as const) {
+      const allocUnsafe = Buffer.allocUnsafe;
+      let large = 0;
+      Buffer.allocUnsafe = (size: number) => {
+        if (size >= content.length) large++;
+        return allocUnsafe(size);
+      };
+      let decoded: Buffer;
+      try {
+        decoded = await decodeObject(data, codec, content.length);
+      } finally {
+        Buffer.allocUnsafe = allocUnsafe;
+      }
+      assert.ok(decoded.equals(content), `codec ${codec}`);
+      assert.equal(large, 1, `codec ${codec}: buffers of the content's size allocated`);
     }
   });
 });

@@ -107,9 +107,13 @@ interface KnownState {
  */
 export async function fileHistory(source: HistorySource, workspacePath: string, options: FileHistoryOptions = {}): Promise<FileHistory> {
   const walker = new PathWalker(source.objects, source.roots, source.changes);
-  const states = await walker.statesNewestFirst(source.points, workspacePath);
+  // one budget of thread time for the whole listing: each step gives the event loop its turns from it
+  const slices = new TimeSlices();
+  const states = await walker.statesNewestFirst(source.points, workspacePath, slices);
+  await slices.pause();
   const versions = collapse(source.points, states);
-  if (options.lineCounts !== false) await countVersionLines(source.objects, versions, source.changes);
+  await slices.pause();
+  if (options.lineCounts !== false) await countVersionLines(source.objects, versions, source.changes, slices);
   markCurrent(versions, options.currentHash);
   return { path: workspacePath, versions, currentHash: options.currentHash };
 }
@@ -200,13 +204,13 @@ class PathWalker {
    * where a point lacks the file its newer neighbour holds, a rename is looked for, and the older
    * points are looked up again under the old path.
    */
-  async statesNewestFirst(points: readonly PointSummary[], workspacePath: string): Promise<Array<PointState | null>> {
+  async statesNewestFirst(points: readonly PointSummary[], workspacePath: string, slices: TimeSlices): Promise<Array<PointState | null>> {
     const states = new Array<PointState | null>(points.length).fill(null);
     let from = 0;
     let wsPath = workspacePath;
     while (from < points.length) {
       const path = wsPath;
-      await this.lookUp(points, from, path, states);
+      await this.lookUp(points, from, path, states, slices);
       let renamedAt = -1;
       for (let i = from; i < points.length; i++) {
         const newer = i > 0 ? states[i - 1] : null;
@@ -232,17 +236,16 @@ class PathWalker {
    * point held is remembered by point, so a listing made again costs a map look-up per point; the work
    * gives the event loop a turn every few milliseconds.
    */
-  private async lookUp(points: readonly PointSummary[], from: number, wsPath: string, states: Array<PointState | null>): Promise<void> {
+  private async lookUp(points: readonly PointSummary[], from: number, wsPath: string, states: Array<PointState | null>, slices: TimeSlices): Promise<void> {
     const changes = this.changes;
     if (!changes) return this.lookUpInTrees(points, from, wsPath, states);
     const query = `${this.rootsKey}\0${wsPath}`;
-    const slices = new TimeSlices();
     // the path in the folder names of the last mapping met (most points share one mapping)
     let lastMapping: FolderMapping | null | undefined;
     let lastPointPath: string | undefined;
     let olderPath: string | undefined;
     for (let i = points.length - 1; i >= from; i--) {
-      if ((i & 63) === 0) await slices.pause();
+      if ((i & 7) === 0) await slices.pause();
       const point = points[i]!;
       let known = this.cache.pointStates.get(point)?.get(query);
       if (!known) {
@@ -476,26 +479,56 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
   return oldestFirst.reverse();
 }
 
-/** Fills in each entry's binary flag and line counts against the version before it (remembered in the change index when there is one). */
-async function countVersionLines(objects: ObjectReader, versions: FileVersion[], index: ChangeIndex | undefined): Promise<void> {
+/**
+ * Fills in each entry's binary flag and line counts against the version before it (remembered in the
+ * change index when there is one). The counts are made one at a time, the event loop given a turn
+ * every few milliseconds (200 versions never counted before held it for 180 ms in one go), while the
+ * contents of the next few are read ahead.
+ */
+async function countVersionLines(objects: ObjectReader, versions: FileVersion[], index: ChangeIndex | undefined, slices: TimeSlices): Promise<void> {
   const limit = new Semaphore(READ_CONCURRENCY);
   // each content is the "after" of one entry and the "before" of the next: read once, dropped after its second use
   const reads = new Map<string, { bytes: Promise<Buffer>; uses: number }>();
-  const read = (hash: string) => {
+  const started: Array<Promise<Buffer>> = [];
+  const fetch = (hash: string) => {
     let known = reads.get(hash);
-    if (!known) reads.set(hash, (known = { bytes: limit.run(() => objects.readBlob(hash)), uses: 0 }));
+    if (!known) {
+      reads.set(hash, (known = { bytes: limit.run(() => objects.readBlob(hash)), uses: 0 }));
+      // a read ahead that the loop never reaches (it stopped at an error) is awaited, not left unhandled
+      started.push(known.bytes);
+      known.bytes.catch(() => undefined);
+    }
+    return known;
+  };
+  const read = (hash: string) => {
+    const known = fetch(hash);
     if (++known.uses >= 2) reads.delete(hash);
     return known.bytes;
   };
-  await settleAll(
-    versions.map(async (version) => {
+  const todo: FileVersion[] = [];
+  for (const version of versions) {
+    const known = index?.lineChange(version.previous?.hash ?? null, version.hash);
+    if (known) Object.assign(version, known);
+    else todo.push(version);
+  }
+  let ahead = 0;
+  try {
+    for (let i = 0; i < todo.length; i++) {
+      for (; ahead < Math.min(todo.length, i + READ_CONCURRENCY); ahead++) {
+        const next = todo[ahead]!;
+        if (next.previous) fetch(next.previous.hash);
+        if (next.hash !== null) fetch(next.hash);
+      }
+      await slices.pause();
+      const version = todo[i]!;
       const before = version.previous?.hash ?? null;
-      const known = index?.lineChange(before, version.hash);
-      const change = known ?? (await contentChange(read, before, version.hash));
-      if (!known) index?.recordLineChange(before, version.hash, change);
+      const change = await contentChange(read, before, version.hash);
+      index?.recordLineChange(before, version.hash, change);
       Object.assign(version, change);
-    }),
-  );
+    }
+  } finally {
+    await Promise.allSettled(started);
+  }
 }
 
 function markCurrent(versions: FileVersion[], currentHash: string | null | undefined): void {

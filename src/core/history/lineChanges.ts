@@ -14,9 +14,8 @@ export interface LineCounts {
 
 /** True when the bytes hold a NUL in their first 8,000 bytes, as git decides. */
 export function isBinary(bytes: Uint8Array): boolean {
-  const end = Math.min(bytes.length, BINARY_SNIFF_BYTES);
-  for (let i = 0; i < end; i++) if (bytes[i] === 0) return true;
-  return false;
+  // indexOf, not a loop: a loop over 8,000 bytes still interpreted cost a first listing 0.4 ms per version
+  return bytes.subarray(0, BINARY_SNIFF_BYTES).indexOf(0) !== -1;
 }
 
 /** Lines of a text: a last line without a line break counts too. */

@@ -106,7 +106,8 @@ async function compressLarge(raw: Buffer, codec: Codec): Promise<Buffer | undefi
 export async function decodeObject(data: Buffer, codec: Codec, rawSize: number): Promise<Buffer> {
   if (codec === CODECS.stored) return data;
   const sync = data.length <= SYNC_DECODE_LIMIT;
-  const options = { maxOutputLength: Math.max(rawSize, 1), chunkSize: chunkFor(rawSize) };
+  // one byte more than the content: an output that fills zlib's buffer exactly makes it allocate a second one of the same size
+  const options = { maxOutputLength: Math.max(rawSize, 1), chunkSize: chunkFor(rawSize + 1) };
   if (codec === CODECS.brotli) return sync ? zlib.brotliDecompressSync(data, options) : unbrotliAsync(data, options);
   return sync ? zlib.inflateSync(data, options) : inflateAsync(data, options);
 }

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { ObjectReader } from '../objects/objectStore';
 import { CHANGE_INDEX_VERSION, changeIndexSchema, type ChangeIndexBody, type PointSummary } from '../schemas';
 import { nextTurn, TimeSlices } from '../timeSlices';
-import { isChangeIndexDocument } from './changeIndexCheck';
+import { checkChangeIndexDocument, isChangeIndexDocument, type ChangeIndexDocument } from './changeIndexCheck';
 
 /** Largest index read; a bigger file is treated as damaged and rebuilt. */
 const MAX_INDEX_BYTES = 128 * 1024 * 1024;
@@ -24,6 +24,8 @@ const BODY_AT = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"`.length +
 const LARGE_PAIR_CHANGES = 1000;
 /** A document larger than this is checked in steps, the event loop given a turn between them. */
 const STEPPED_BYTES = 256 * 1024;
+/** Characters of a column split at once while a document is taken in. */
+const STEP_CHARACTERS = 64 * 1024;
 /** A large pair's document: `<from hash or none>-<to hash>.json`. */
 const LARGE_PAIR_NAME = /^([0-9a-f]{64}|none)-([0-9a-f]{64})\.json$/;
 
@@ -108,16 +110,17 @@ export class ChangeIndex {
       // a large pair from an older index: moved to its own document at the next save
       if (stored.opEnd - stored.opStart >= LARGE_PAIR_CHANGES) this.changed = true;
     }
-    const names = split(body.folderNames, '\0');
+    const names = await splitStepped(body.folderNames, '\0', slices);
     for (let i = 0; i < names.length; i++) {
       if ((i & 255) === 255) await slices.pause();
       this.folderNames.set(body.folderRoots.slice(i * 64, i * 64 + 64), split(names[i]!, '/'));
     }
-    const lineCounts = split(body.lineCounts, ',').map(Number);
+    const lineCounts = (await splitStepped(body.lineCounts, ',', slices)).map(Number);
     for (let i = 0; i * 128 < body.lineHashes.length; i++) {
       if ((i & 255) === 255) await slices.pause();
       const [binary, added, removed] = lineCounts.slice(i * 3, i * 3 + 3) as [number, number, number];
-      this.lineChanges.set(lineKey(body.lineHashes.slice(i * 128, i * 128 + 64), body.lineHashes.slice(i * 128 + 64, i * 128 + 128)), { binary: binary === 1, lines: binary === 1 ? null : { added, removed } });
+      // the key is the two hashes as they stand in the column (`lineKey`)
+      this.lineChanges.set(body.lineHashes.slice(i * 128, i * 128 + 128), { binary: binary === 1, lines: binary === 1 ? null : { added, removed } });
     }
   }
 
@@ -367,11 +370,18 @@ async function readDocument(file: string): Promise<ChangeIndexBody | string | un
     return `it is not valid JSON (${describeCause(error)})`;
   }
   if (stepped) await nextTurn();
-  const parsed = isChangeIndexDocument(raw) ? { success: true as const, data: raw } : changeIndexSchema.safeParse(raw);
+  const slices = new TimeSlices();
+  const valid = stepped ? await checkChangeIndexDocument(raw, () => slices.pause()) : isChangeIndexDocument(raw);
+  const parsed = valid ? { success: true as const, data: raw as ChangeIndexDocument } : changeIndexSchema.safeParse(raw);
   if (!parsed.success) return `it is not valid: ${parsed.error.issues[0]?.message ?? 'unknown problem'} at ${parsed.error.issues[0]?.path.join('.') ?? '?'}`;
-  if (stepped) await nextTurn();
   // the prefix before the body is ASCII: its length in characters is its length in bytes
-  if (checksum(bytes.subarray(BODY_AT, bytes.length - 1)) !== parsed.data.checksum) return 'its checksum does not match its content';
+  const body = bytes.subarray(BODY_AT, bytes.length - 1);
+  const sum = createHash('sha256');
+  for (let at = 0; at < body.length; at += STEPPED_BYTES) {
+    await slices.pause();
+    sum.update(body.subarray(at, at + STEPPED_BYTES));
+  }
+  if (sum.digest('hex') !== parsed.data.checksum) return 'its checksum does not match its content';
   if (stepped) await nextTurn();
   return parsed.data.body;
 }
@@ -390,8 +400,8 @@ async function writeDocument(file: string, body: ChangeIndexBody): Promise<void>
 
 /** A document's pairs, each a range of its columns (split once), by pair key; the event loop given its turns by `slices`. */
 async function storedPairs(body: ChangeIndexBody, slices: TimeSlices): Promise<Array<[string, StoredPair]>> {
-  const columns: Columns = { ops: body.ops, paths: split(body.paths, '\0'), kinds: body.kinds, hashes: body.hashes, sizes: split(body.sizes, ','), modes: split(body.modes, ',') };
-  const counts = split(body.counts, ',').map(Number);
+  const columns: Columns = { ops: body.ops, paths: await splitStepped(body.paths, '\0', slices), kinds: body.kinds, hashes: body.hashes, sizes: await splitStepped(body.sizes, ',', slices), modes: await splitStepped(body.modes, ',', slices) };
+  const counts = (await splitStepped(body.counts, ',', slices)).map(Number);
   const pairs: Array<[string, StoredPair]> = [];
   let op = 0;
   let entry = 0;
@@ -472,7 +482,9 @@ async function columnsOf(pairs: ReadonlyArray<[string, TreeDiff | StoredPair]>, 
   }
   const lineHashes: string[] = [];
   const lineCounts: number[] = [];
+  let n = 0;
   for (const [key, change] of lineChanges) {
+    if ((++n & 255) === 0) await slices.pause();
     lineHashes.push(key);
     lineCounts.push(change.binary ? 1 : 0, change.lines?.added ?? 0, change.lines?.removed ?? 0);
   }
@@ -495,6 +507,19 @@ async function columnsOf(pairs: ReadonlyArray<[string, TreeDiff | StoredPair]>, 
 
 function split(text: string, separator: string): string[] {
   return text === '' ? [] : text.split(separator);
+}
+
+/** `split` in pieces of about STEP_CHARACTERS, cut at a separator, with `slices` pausing between them (a large pair's columns are 10,000 values and more). */
+async function splitStepped(text: string, separator: string, slices: TimeSlices): Promise<string[]> {
+  if (text.length <= STEP_CHARACTERS) return split(text, separator);
+  const parts: string[] = [];
+  for (let at = 0; ; ) {
+    await slices.pause();
+    const cut = text.indexOf(separator, at + STEP_CHARACTERS);
+    for (const part of text.slice(at, cut === -1 ? undefined : cut).split(separator)) parts.push(part);
+    if (cut === -1) return parts;
+    at = cut + separator.length;
+  }
 }
 
 function pairKey(from: string | null, to: string): string {
