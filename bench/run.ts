@@ -899,12 +899,14 @@ async function searchRows(tmp: string, opts: Options): Promise<void> {
   addRow(ws, 'search-cpu', 'Search, whole store: CPU time (plain text, any case)', 'ms', r.cpu, [], '—', 'user + system CPU of the same searches: the one-core cost, whatever else the machine runs');
   addRow(ws, 'search-regex', 'Search, whole store (regular expression, case-sensitive)', 'ms', r.regexTotal, [], '—', '');
   addRow(ws, 'search-slice', 'Search: longest hold of the main thread (plain text)', 'ms', r.longestSlice, [], '—', 'in process (the tool, MCP): the event loop\'s longest delay during each search (monitorEventLoopDelay, 1 ms resolution): what the editor would wait at most');
+  if (!r.longestTurnCpu.some(Number.isNaN)) addRow(ws, 'search-slice-cpu', 'Search: most CPU of the main thread in one turn (plain text)', 'ms', r.longestTurnCpu, [], '—', 'in process: the main thread\'s CPU (/proc/thread-self/schedstat) between two turns of a 1 ms timer, which load does not stretch (resolution: up to a scheduler tick, 4 ms here)');
   if (r.worker) {
     const how = 'the editor\'s way: a worker thread started for each search (dist/searchWorker.js), interleaved with the in-process searches; a full GC of the process before each search';
     addRow(ws, 'search-worker-first', 'Search in a worker thread, first result (plain text; the worker\'s start included)', 'ms', r.worker.first, [], '—', `${r.worker.hits} matching versions; ${how}`);
     addRow(ws, 'search-worker-total', 'Search in a worker thread, whole store (plain text)', 'ms', r.worker.total, [], '—', '');
     addRow(ws, 'search-worker-cpu', 'Search in a worker thread: CPU time of the process, both threads (plain text)', 'ms', r.worker.cpu, [], '—', 'user + system CPU of the whole process (Node 20 has no per-thread CPU)');
     addRow(ws, 'search-worker-slice', 'Search in a worker thread: longest hold of the main thread (plain text)', 'ms', r.worker.longestSlice, [], '—', `the main event loop's longest delay during each search (monitorEventLoopDelay, 1 ms resolution): what the editor waits at most; major GCs of the main thread per search: ${r.worker.majorGcs.join(', ')} (in process: ${r.majorGcs.join(', ')})`);
+    if (!r.worker.longestTurnCpu.some(Number.isNaN)) addRow(ws, 'search-worker-slice-cpu', 'Search in a worker thread: most CPU of the main thread in one turn (plain text)', 'ms', r.worker.longestTurnCpu, [], '—', 'the same probe as above, the search in a worker');
   }
 }
 

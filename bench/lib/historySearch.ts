@@ -36,9 +36,11 @@ export interface SearchBenchResult {
   readonly longestSlice: number[];
   /** Major garbage collections of the main thread's heap during each plain-text search (what held the thread longest before the worker). */
   readonly majorGcs: number[];
+  /** The most CPU the main thread spent in one turn during each plain-text search, ms (Linux; NaN elsewhere). */
+  readonly longestTurnCpu: number[];
   readonly hits: number;
   /** The plain-text search in a worker thread (the editor's way), when a worker script was given: first (including the worker's start), whole, CPU of the process (both threads), longest hold of the main thread. */
-  readonly worker?: { readonly first: number[]; readonly total: number[]; readonly cpu: number[]; readonly longestSlice: number[]; readonly majorGcs: number[]; readonly hits: number };
+  readonly worker?: { readonly first: number[]; readonly total: number[]; readonly cpu: number[]; readonly longestSlice: number[]; readonly majorGcs: number[]; readonly longestTurnCpu: number[]; readonly hits: number };
   /** Highest resident memory seen during the searches, MB, and at the start. */
   readonly rssStartMB: number;
   readonly rssPeakMB: number;
@@ -66,6 +68,42 @@ export async function bundleSearchWorker(tmp: string): Promise<SearchWorkerOptio
   const esbuild = require('esbuild') as typeof import('esbuild');
   await esbuild.build({ entryPoints: [path.join(__dirname, '..', '..', 'src', 'core', 'history', 'searchWorkerMain.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile, logLevel: 'warning' });
   return { script: outfile };
+}
+
+/** CPU time of the calling thread, ms (Linux: `/proc/thread-self/schedstat`, nanoseconds on the CPU), or undefined elsewhere. */
+function threadCpuMs(): number | undefined {
+  try {
+    return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The most CPU the main thread spent between two turns of a 1 ms timer: the longest turn's own work,
+ * which a loaded machine does not stretch (the event loop's delay also counts the time the thread
+ * waited for a core). Its resolution is the scheduler's accounting, up to a tick (4 ms on this
+ * machine). `stop()` gives it, or NaN where threads' CPU cannot be read.
+ */
+function probeTurnCpu(): { stop: () => number } {
+  let longest = 0;
+  let last = threadCpuMs();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    const now = threadCpuMs();
+    if (now !== undefined && last !== undefined) longest = Math.max(longest, now - last);
+    last = threadCpuMs();
+    timer = setTimeout(tick, 1);
+  };
+  timer = setTimeout(tick, 1);
+  return {
+    stop: () => {
+      clearTimeout(timer);
+      tick();
+      clearTimeout(timer);
+      return last === undefined ? NaN : longest;
+    },
+  };
 }
 
 /** A full garbage collection of this process, so no search pays for the garbage of the one before. */
@@ -110,7 +148,8 @@ export async function benchHistorySearch(
   const rssStartMB = process.memoryUsage().rss / 1024 / 1024;
   let rssPeak = rssStartMB;
   const majorGcs: number[] = [];
-  const worker = options.worker && { first: [] as number[], total: [] as number[], cpu: [] as number[], longestSlice: [] as number[], majorGcs: [] as number[], hits: 0 };
+  const longestTurnCpu: number[] = [];
+  const worker = options.worker && { first: [] as number[], total: [] as number[], cpu: [] as number[], longestSlice: [] as number[], majorGcs: [] as number[], longestTurnCpu: [] as number[], hits: 0 };
   const run = async (pattern: string, searchOptions: SearchOptions, inWorker?: SearchWorkerOptions) => {
     collectGarbage();
     const search = (o: SearchOptions): AsyncGenerator<SearchHit, SearchProgress> => (inWorker ? searchHistoryInWorker(inWorker, store, pattern, o) : searchHistory(store, pattern, o));
@@ -121,6 +160,7 @@ export async function benchHistorySearch(
     const gcs: PerformanceEntry[] = [];
     const observer = new PerformanceObserver((list) => gcs.push(...list.getEntries()));
     observer.observe({ entryTypes: ['gc'] });
+    const turns = probeTurnCpu();
     let firstAt: number | undefined;
     let count = 0;
     for await (const _hit of search({
@@ -136,10 +176,11 @@ export async function benchHistorySearch(
     }
     const used = process.cpuUsage(cpuBefore);
     delay.disable();
+    const turnCpu = turns.stop();
     gcs.push(...observer.takeRecords());
     observer.disconnect();
     const major = gcs.filter((e) => (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR).length;
-    return { firstMs: firstAt ?? NaN, totalMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, count, longestSliceMs: delay.max / 1e6, major };
+    return { firstMs: firstAt ?? NaN, totalMs: performance.now() - started, cpuMs: (used.user + used.system) / 1000, count, longestSliceMs: delay.max / 1e6, major, turnCpu };
   };
   for (let r = 0; r < options.rounds; r++) {
     const plain = await run(NEEDLE.toLowerCase(), {});
@@ -148,6 +189,7 @@ export async function benchHistorySearch(
     cpu.push(plain.cpuMs);
     longestSlice.push(plain.longestSliceMs);
     majorGcs.push(plain.major);
+    longestTurnCpu.push(plain.turnCpu);
     hits = plain.count;
     regexTotal.push((await run(`${NEEDLE}\\b|quokka\\d{3}`, { regex: true, caseSensitive: true })).totalMs);
     if (worker && options.worker) {
@@ -157,6 +199,7 @@ export async function benchHistorySearch(
       worker.cpu.push(inWorker.cpuMs);
       worker.longestSlice.push(inWorker.longestSliceMs);
       worker.majorGcs.push(inWorker.major);
+      worker.longestTurnCpu.push(inWorker.turnCpu);
       worker.hits = inWorker.count;
     }
   }
@@ -165,5 +208,5 @@ export async function benchHistorySearch(
     fs.rmSync(ws, { recursive: true, force: true });
     fs.rmSync(storeDir, { recursive: true, force: true });
   }
-  return { versions, megabytes: bytes / 1024 / 1024, points: options.generations, first, total, regexTotal, cpu, longestSlice, majorGcs, hits, worker, rssStartMB, rssPeakMB: rssPeak };
+  return { versions, megabytes: bytes / 1024 / 1024, points: options.generations, first, total, regexTotal, cpu, longestSlice, majorGcs, longestTurnCpu, hits, worker, rssStartMB, rssPeakMB: rssPeak };
 }
