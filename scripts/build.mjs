@@ -39,9 +39,11 @@ function finishCli() {
 }
 
 // dist/captureProcess.js: the process the extension captures a store's first point in (src/core/capture/captureProcess.ts)
+// dist/searchWorker.js: the worker thread the extension's Search History runs in (src/core/history/searchWorker.ts)
 const builds = [
   { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
   { ...common, entryPoints: ['src/core/capture/captureProcessMain.ts'], outfile: 'dist/captureProcess.js' },
+  { ...common, entryPoints: ['src/core/history/searchWorkerMain.ts'], outfile: 'dist/searchWorker.js' },
   cli,
   launcher,
 ];

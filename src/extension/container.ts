@@ -10,6 +10,8 @@ import { pointChangeCommands } from './commands/pointChangeCommands';
 import { selectionHistoryCommands } from './commands/selectionHistoryCommands';
 import { recoveryCommands } from './commands/recoveryCommands';
 import { searchCommands } from './commands/searchCommands';
+import type { SearchWorkerOptions } from '../core/history/searchWorker';
+import type { SearchRuns } from './search/searchResults';
 import { transferCommands } from './commands/transferCommands';
 import { agentCommands } from './commands/agentCommands';
 import { Configuration } from './configuration';
@@ -50,6 +52,8 @@ export interface RecoveryPointsApi {
   readonly fileHistory: FileHistoryProvider | undefined;
   /** The language-model tools by name (what `vscode.lm.invokeTool` calls; tests call `prepareInvocation` through it). */
   readonly languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
+  /** How many Search History runs went to a worker thread, and how many ran in the extension host. */
+  readonly searchRuns: SearchRuns;
 }
 
 const TICK_MS = 60_000;
@@ -67,6 +71,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
   statusBar: RecoveryStatusBar | undefined;
   readonly prompts = new Prompts();
+  readonly searchRuns: SearchRuns = { inWorker: 0, inHost: 0 };
   private session: SessionTracker | undefined;
   readonly ready: Promise<void>;
   activationMs: number | undefined;
@@ -115,16 +120,17 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const statusBar = (this.statusBar = this.own(new RecoveryStatusBar(model, () => config.automatic, auto)));
       this.own(vscode.workspace.registerTextDocumentContentProvider(POINT_SCHEME, new PointContentProvider(store)));
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
+      const searchWorker = searchWorkerOf(this.context.extensionPath, log);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
-      commands.register(searchCommands({ store, folders, filter: tree.filter, log, prompts: this.prompts }));
+      commands.register(searchCommands({ store, folders, filter: tree.filter, log, prompts: this.prompts, searchWorker, searchRuns: this.searchRuns }));
       this.own(showFilterState(view as vscode.TreeView<unknown>, tree.filter));
       const fileHistory = (this.fileHistory = this.own(new FileHistoryProvider(store, model, folders, log)));
       fileHistory.attach(this.own(vscode.window.createTreeView('recoveryPoints.fileHistory', { treeDataProvider: fileHistory })));
       commands.register(historyCommands({ store, folders, history: fileHistory, restore, prompts: this.prompts }));
       commands.register(pointChangeCommands({ store, model, folders, restore, auto, prompts: this.prompts }));
       commands.register(selectionHistoryCommands({ store, folders, auto, prompts: this.prompts }));
-      const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log });
+      const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log, searchWorker });
       this.own(lmTools.registration);
       this.languageModelTools = lmTools.tools;
       commands.register(agentCommands({ folders, log, prompts: this.prompts, extensionPath: this.context.extensionPath }));
@@ -223,6 +229,14 @@ function captureProcessOf(extensionPath: string, log: Log): CaptureProcessOption
   const script = path.join(extensionPath, 'dist', 'captureProcess.js');
   if (fs.existsSync(script)) return { script };
   log.warn('activation', `${script} is missing: a first recovery point is captured in the extension host.`);
+  return undefined;
+}
+
+/** The script Search History runs in (bundled beside the extension), so the host's thread and heap do none of it; without it, in the host. */
+function searchWorkerOf(extensionPath: string, log: Log): SearchWorkerOptions | undefined {
+  const script = path.join(extensionPath, 'dist', 'searchWorker.js');
+  if (fs.existsSync(script)) return { script };
+  log.warn('activation', `${script} is missing: Search History runs in the extension host.`);
   return undefined;
 }
 

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { describeCause, StateError, type RecoveryStore } from '../core';
 import { agentChanges, agentPoint, agentPointPaths, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, listAgentPoints, type AgentPreview } from '../core/agentTools/agentQueries';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
+import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { AGENT_TOOLS, type AgentToolKey, type AgentToolSpec } from '../core/agentTools/toolCatalog';
 import { plural } from '../core/format';
 import type { AutoCapture } from './automatic/autoCapture';
@@ -18,6 +19,8 @@ export interface LanguageModelToolServices {
   readonly session: SessionTracker;
   readonly restore: RestoreFlow;
   readonly log: Log;
+  /** The worker thread searches run in; `undefined`: in the extension host. */
+  readonly searchWorker?: SearchWorkerOptions;
 }
 
 type Answer = [sentence: string, data: unknown];
@@ -76,7 +79,8 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
     searchHistory: {
       prepare: async (input) => ({ invocationMessage: `Searching the recovery points for "${input.pattern}"` }),
       invoke: async (input) => {
-        const search = await agentSearchHistory(s.store, input);
+        const worker = s.searchWorker;
+        const search = await agentSearchHistory(s.store, input, undefined, worker && ((store, pattern, options) => searchHistoryInWorker(worker, store, pattern, options)));
         return [describeSearch(search), search];
       },
     },

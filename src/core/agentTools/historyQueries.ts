@@ -187,8 +187,9 @@ export const SEARCH_TIME_LIMIT_MS = 10_000;
 /**
  * Every distinct version of every file the points hold, newest first, searched for the pattern until
  * `limit` versions match or the time limit passes. A malformed pattern is InvalidState before any work.
+ * `search`: where it runs (the editor's worker thread, `searchHistoryInWorker`); in process by default.
  */
-export async function agentSearchHistory(store: RecoveryStore, input: SearchHistoryInput, timeLimitMs = SEARCH_TIME_LIMIT_MS): Promise<AgentSearch> {
+export async function agentSearchHistory(store: RecoveryStore, input: SearchHistoryInput, timeLimitMs = SEARCH_TIME_LIMIT_MS, search: typeof searchHistory = searchHistory): Promise<AgentSearch> {
   const options = { regex: input.regex, caseSensitive: input.caseSensitive };
   new SearchPattern(input.pattern, options);
   const controller = new AbortController();
@@ -198,8 +199,8 @@ export async function agentSearchHistory(store: RecoveryStore, input: SearchHist
   let progress: SearchProgress | undefined;
   let stopped: AgentSearch['stopped'] = null;
   try {
-    const search = searchHistory(store, input.pattern, { ...options, paths: input.paths, maxLinesPerVersion: input.linesPerVersion, signal: controller.signal, onProgress: (p) => (progress = p) });
-    for await (const hit of search) {
+    const found = search(store, input.pattern, { ...options, paths: input.paths, maxLinesPerVersion: input.linesPerVersion, signal: controller.signal, onProgress: (p) => (progress = p) });
+    for await (const hit of found) {
       hits.push({ hash: hit.hash, size: hit.size, places: hit.spans.map((span) => ({ ...span, path: agentPath(roots, span.path) })), lines: hit.lines.map((l) => ({ line: l.line, text: l.preview })), moreLines: hit.moreLines });
       if (hits.length >= input.limit) {
         stopped = 'limit';

@@ -2,7 +2,8 @@ import type { RecoveryStore } from '../../core';
 import type { Log } from '../log';
 import type { Prompts } from '../prompts';
 import { askSearchQuery, presetFromArgs, type SearchQuery } from '../search/searchQuery';
-import { showSearchResults } from '../search/searchResults';
+import type { SearchWorkerOptions } from '../../core/history/searchWorker';
+import { showSearchResults, type SearchRuns } from '../search/searchResults';
 import type { PointsFilter } from '../views/pointsFilter';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import type { CommandHandler } from './commandCenter';
@@ -13,6 +14,9 @@ export interface SearchServices {
   readonly filter: PointsFilter;
   readonly log: Log;
   readonly prompts: Prompts;
+  /** The worker thread searches run in; `undefined`: in the extension host. */
+  readonly searchWorker: SearchWorkerOptions | undefined;
+  readonly searchRuns: SearchRuns;
 }
 
 /** Finding things in history: a search over every stored version, and the points tree's filter. */
@@ -23,7 +27,7 @@ export function searchCommands(s: SearchServices): Record<string, CommandHandler
       const query = await askSearchQuery(s.prompts, { ...previous, ...presetFromArgs(args) });
       if (!query) return undefined;
       previous = query;
-      const chosen = await showSearchResults(s.store, s.folders, s.prompts, s.log, query);
+      const chosen = await showSearchResults(s.store, s.folders, s.prompts, s.log, query, { worker: s.searchWorker, runs: s.searchRuns });
       return chosen && { path: chosen.span.path, pointId: chosen.span.lastPointId, line: chosen.match.line };
     },
     'recoveryPoints.filterPoints': async () => {

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
-import { describeCause, pointIdTime, searchHistory, type LineMatch, type RecoveryStore, type SearchHit, type SearchProgress, type VersionSpan } from '../../core';
+import { describeCause, pointIdTime, searchHistory, type LineMatch, type RecoveryStore, type SearchHit, type SearchOptions, type SearchProgress, type VersionSpan } from '../../core';
 import { formatRelativeTime, plural } from '../../core/format';
+import { searchHistoryInWorker, type SearchWorkerOptions } from '../../core/history/searchWorker';
 import type { Log } from '../log';
 import type { Prompts } from '../prompts';
 import { openVersion } from '../views/changeDiffs';
@@ -14,6 +15,12 @@ export interface ResultItem extends vscode.QuickPickItem {
   readonly match: LineMatch;
 }
 
+/** Where the searches ran: in a worker thread (the extension's bundle has `dist/searchWorker.js`), or in the extension host. */
+export interface SearchRuns {
+  inWorker: number;
+  inHost: number;
+}
+
 /** Lines shown per version, and results at most (the search stops there and says so). */
 const LINES_PER_VERSION = 20;
 const MAX_ITEMS = 5_000;
@@ -25,13 +32,26 @@ const UPDATE_EVERY_MS = 150;
  * opens that version, read-only, at the line. With answers scripted (tests), the search runs to its
  * end and the rows are offered in a plain pick.
  */
-export async function showSearchResults(store: RecoveryStore, folders: WorkspaceFolders, prompts: Prompts, log: Log, query: SearchQuery): Promise<ResultItem | undefined> {
+export async function showSearchResults(
+  store: RecoveryStore,
+  folders: WorkspaceFolders,
+  prompts: Prompts,
+  log: Log,
+  query: SearchQuery,
+  where: { readonly worker: SearchWorkerOptions | undefined; readonly runs: SearchRuns },
+): Promise<ResultItem | undefined> {
+  // in a worker thread, the host's thread and heap do none of it (a long search's garbage collections held the thread 20–40 ms)
+  const search = (searchOptions: SearchOptions) => {
+    if (where.worker) where.runs.inWorker++;
+    else where.runs.inHost++;
+    return where.worker ? searchHistoryInWorker(where.worker, store, query.pattern, searchOptions) : searchHistory(store, query.pattern, searchOptions);
+  };
   const title = `Search History: ${query.regex ? `/${query.pattern}/` : `"${query.pattern}"`}${query.caseSensitive ? ' (Match Case)' : ''}`;
   const options = { regex: query.regex, caseSensitive: query.caseSensitive, paths: query.paths, maxLinesPerVersion: LINES_PER_VERSION };
   if (prompts.pending > 0) {
     const items: Array<ResultItem | vscode.QuickPickItem> = [];
     let last: SearchProgress | undefined;
-    for await (const hit of searchHistory(store, query.pattern, { ...options, onProgress: (p) => (last = p) })) items.push(...itemsOf(hit, folders));
+    for await (const hit of search({ ...options, onProgress: (p) => (last = p) })) items.push(...itemsOf(hit, folders));
     const chosen = await prompts.pick(items.filter(isResult), { title, placeHolder: last ? progressText(last, items.length) : '' });
     if (chosen) await openResult(chosen);
     return chosen;
@@ -73,7 +93,7 @@ export async function showSearchResults(store: RecoveryStore, folders: Workspace
   pick.show();
   let last: SearchProgress | undefined;
   try {
-    for await (const hit of searchHistory(store, query.pattern, { ...options, signal: controller.signal, onProgress: (p) => ((last = p), update(p)) })) {
+    for await (const hit of search({ ...options, signal: controller.signal, onProgress: (p) => ((last = p), update(p)) })) {
       items.push(...itemsOf(hit, folders));
       if (items.length >= MAX_ITEMS) {
         controller.abort();

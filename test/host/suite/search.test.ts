@@ -25,15 +25,17 @@ suite('search and filter', () => {
     assertPromptsUsed(api);
   });
 
-  test('Search History finds text that only an old point holds and opens that version read-only at the line, its tab titled with the point\'s time; refuses a malformed regular expression', async () => {
+  test('Search History (in a worker thread) finds text that only an old point holds and opens that version read-only at the line, its tab titled with the point\'s time; refuses a malformed regular expression', async () => {
     writeFile('src/greeting.ts', 'export const a = 1;\n\n// the quasarMarmot helper, removed later\nexport function quasarMarmot() {}\n');
     const old = await createPoint(api);
     writeFile('src/greeting.ts', 'export const a = 2;\n');
     await createPoint(api);
 
+    const runs = { ...api.searchRuns };
     api.prompts.answerNext({ input: 'QUASARMARMOT helper' }, { pick: /quasarMarmot helper/ });
     const opened = await run<{ path: string; pointId: string; line: number }>('searchHistory');
     assert.deepEqual(opened, { path: pointPath('src/greeting.ts'), pointId: old.id, line: 3 });
+    assert.deepEqual(api.searchRuns, { inWorker: runs.inWorker + 1, inHost: runs.inHost }, 'the search ran in a worker thread (dist/searchWorker.js), not on the extension host\'s thread');
     const results = api.prompts.history.find((h) => h.kind === 'pick')!;
     assert.deepEqual(results.choices, ['// the quasarMarmot helper, removed later'], 'one matching line, in the one version that held it');
 
