@@ -17,7 +17,11 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
       const pointPath = pathArgument(store, args.positionals[0]!);
       const roots = store.persistence.workspaceRoots;
       const history = await readFileHistory(store, pointPath);
-      if (history.versions.length === 0) throw new InputError(`No recovery point holds ${args.positionals[0]} (as ${pointPath}).`);
+      if (history.versions.length === 0) {
+        const newest = (await store.recovery.listRecoveryPoints())[0];
+        if (newest && (await readPointEntry(store, newest.id, pointPath))?.entry.kind === 'd') throw new InputError(`${args.positionals[0]} is a folder; "log" lists the versions of a file.`);
+        throw new InputError(`No recovery point holds ${args.positionals[0]}${readAs(roots, args.positionals[0]!, pointPath)}.`);
+      }
       const lines = history.versions.map((v) => {
         const when = `${v.point.createdAt.slice(0, 19).replace('T', ' ')} ${`(${formatRelativeTime(Date.parse(v.point.createdAt))})`.padEnd(14)}`;
         return `${v.point.id}  ${when} ${describeLines(v).padEnd(12)} ${t(v.point.label ? `[${v.point.label}] ${v.point.summary}` : v.point.summary)}${notes(v, roots)}`;
@@ -33,7 +37,7 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
       const found = await readPointEntry(store, id, pointPath);
       if (found?.entry.kind === 'd') throw new InputError(`${args.positionals[1]} is a folder in recovery point ${id}; "cat" writes a file.`);
       const version = found && { hash: found.entry.hash, bytes: await (await store.persistence.objects()).readBlob(found.entry.hash) };
-      if (!version) throw new InputError(`Recovery point ${id} does not hold ${args.positionals[1]} (as ${pointPath}); "recovery-points log ${args.positionals[1]}" lists the points that do.`);
+      if (!version) throw new InputError(`Recovery point ${id} does not hold ${args.positionals[1]}${readAs(store.persistence.workspaceRoots, args.positionals[1]!, pointPath)}; "recovery-points log ${args.positionals[1]}" lists the points that do.`);
       if (args.json) {
         const text = version.bytes.toString('utf8');
         const utf8 = Buffer.from(text, 'utf8').equals(version.bytes);
@@ -44,6 +48,12 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
     },
   },
 };
+
+/** ` (as src/a.ts)` when the path a person typed was read as another (from the current folder, or absolute); empty otherwise. */
+function readAs(roots: readonly WorkspaceRoot[], typed: string, pointPath: string): string {
+  const shown = typedPath(roots, pointPath);
+  return shown === typed.replace(/\\/g, '/').replace(/\/+$/, '') ? '' : ` (as ${t(shown)})`;
+}
 
 function describeLines(v: FileVersion): string {
   if (v.kind === 'deleted') return 'deleted';

@@ -33,10 +33,12 @@ function refused(run: { code: number; stdout: string; stderr: string }, says: Re
 }
 
 describe('a request that names nothing usable', () => {
-  test('a folder where a file is needed, a path outside the workspace or in neither the point nor the workspace, a missing file or folder named by an option: exit 2 and one sentence', async () => {
+  test('a folder where a file is needed (cat, log), a path outside the workspace or in neither the point nor the workspace, a missing file or folder named by an option: exit 2 and one sentence', async () => {
     const { sb, base, first } = await twoPoints();
     const cases: Array<{ args: string[]; says: RegExp }> = [
       { args: ['cat', first, 'src'], says: /^recovery-points: src is a folder in recovery point \S+; "cat" writes a file\.\n$/ },
+      { args: ['log', 'src'], says: /^recovery-points: src is a folder; "log" lists the versions of a file\.\n$/ },
+      { args: ['log', 'src/typo.ts'], says: /^recovery-points: No recovery point holds src\/typo\.ts\.\n$/ },
       { args: ['restore', first, '--paths', path.join(sb.root, 'elsewhere.txt'), '--dry-run'], says: /not inside a folder of this workspace/ },
       { args: ['restore', first, '--paths', 'src/typo.ts', '--dry-run'], says: /^recovery-points: Neither recovery point \S+ nor the workspace has anything at src\/typo\.ts\.\n$/ },
       { args: ['restore', first, '--paths', 'src/typo.ts'], says: /nor the workspace has anything at src\/typo\.ts/ },
