@@ -101,6 +101,7 @@ async function agentHooks(args: ParsedArgs): Promise<number> {
     return await hooksMain(args, (human, data) => process.stdout.write(`${args.json ? JSON.stringify(data, null, 2) : human}\n`));
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
+    if (error instanceof InputError) return badInput(error.message);
     return fail(error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`);
   }
 }

@@ -50,6 +50,7 @@ describe('a request that names nothing usable', () => {
     ];
     for (const c of cases) refused(await cli([...c.args, ...base]), c.says, c.args.join(' '));
     refused(await cli(['list', '--workspace', path.join(sb.root, 'no-such-folder'), '--store', sb.store]), /The workspace folder \S+ does not exist\./, 'a mistyped --workspace');
+    refused(await cli(['hooks', 'status', '--agent', 'claude', '--workspace', path.join(sb.root, 'no-such-folder')]), /The project folder \S+ does not exist\./, 'hooks with a mistyped --workspace');
     refused(await cli(['list', '--workspace', sb.ws, '--store', path.join(sb.root, 'stroe')]), /does not exist\. Check --store/, 'a mistyped --store');
     assert.equal((await fs.readdir(sb.root)).includes('stroe'), false, 'the mistyped store was not made');
     const written = ok(await cli(['restore', first, '--paths', 'src/old.ts', '--dry-run', ...base]));
@@ -64,7 +65,11 @@ describe('a request that names nothing usable', () => {
       assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
       assert.match(run.stderr, new RegExp(`^recovery-points: "${args[0]}" does not take ${args.find((a) => a.startsWith('--'))}\\n`), args.join(' '));
     }
+    const hooks = await cli(['hooks', 'status', '--agent', 'claude', '--label', 'x', '--workspace', base[1]!]);
+    assert.equal(hooks.code, 2, hooks.stderr);
+    assert.match(hooks.stderr, /^recovery-points: "hooks" does not take --label\n/);
     ok(await cli(['list', '--json', ...base]));
+    ok(await cli(['hooks', 'status', '--agent', 'claude', '--json', '--workspace', base[1]!]));
   });
 
   test('a malformed path glob: search refuses it with exit 2, naming it; the MCP tools answer with the same sentence', async () => {
