@@ -91,7 +91,7 @@ describe('the change index', () => {
     ['a changed digit (the checksum no longer matches)', (text: string) => text.replace(/("hashes":"[0-9a-f]{10})([0-9a-f])/, (_m, head: string, digit: string) => head + (digit === '0' ? '1' : '0'))],
     ['a torn end (a write cut short)', (text: string) => text.slice(0, Math.floor(text.length / 2))],
     ['columns that do not match, under a checksum that does', (text: string) => resum(text.replace(/"sizes":"(\d+)/, '"sizes":"$1,7'))],
-    ['another version', (text: string) => text.replace('"schemaVersion":1', '"schemaVersion":99')],
+    ['another version', (text: string) => text.replace('"schemaVersion":2', '"schemaVersion":99')],
   ] as const) {
     test(`an index with ${damage} is not trusted: listings stay true and it is written again`, async () => {
       const sb = await makeSandbox();
@@ -199,7 +199,7 @@ function merged(a: string, b: string): string {
   const join = (key: string, separator: string) => [x[key], y[key]].filter((v) => v !== '').join(separator);
   const body: Body = {};
   for (const key of Object.keys(x)) body[key] = ['paths', 'folderNames'].includes(key) ? join(key, '\0') : ['counts', 'sizes', 'modes', 'lineCounts'].includes(key) ? join(key, ',') : join(key, '');
-  return resum(`{"schemaVersion":1,"checksum":"${'0'.repeat(64)}","body":${JSON.stringify(body)}}`);
+  return resum(`{"schemaVersion":2,"checksum":"${'0'.repeat(64)}","body":${JSON.stringify(body)}}`);
 }
 
 describe('the change index\'s large pairs', () => {
@@ -232,7 +232,7 @@ describe('the change index\'s large pairs', () => {
   for (const [damage, spoil] of [
     ['a changed digit', (text: string) => text.replace(/("hashes":"[0-9a-f]{10})([0-9a-f])/, (_m, head: string, digit: string) => head + (digit === '0' ? '1' : '0'))],
     ['a torn end', (text: string) => text.slice(0, Math.floor(text.length / 2))],
-    ['another version', (text: string) => text.replace('"schemaVersion":1', '"schemaVersion":99')],
+    ['another version', (text: string) => text.replace('"schemaVersion":2', '"schemaVersion":99')],
     ['another pair than its name says', (text: string) => resum(text.replace(/"tos":"([0-9a-f])/, (_m, digit: string) => `"tos":"${digit === '0' ? '1' : '0'}`))],
   ] as const) {
     test(`a large pair's document with ${damage} is not trusted: the changes come from the trees and it is written again`, async () => {

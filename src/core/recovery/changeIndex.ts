@@ -13,7 +13,7 @@ import { checkChangeIndexDocument, isChangeIndexDocument, type ChangeIndexDocume
 
 /** Largest index read; a bigger file is treated as damaged and rebuilt. */
 const MAX_INDEX_BYTES = 128 * 1024 * 1024;
-/** The text before the body: `{"schemaVersion":1,"checksum":"<64 hex>","body":`. */
+/** The text before the body: `{"schemaVersion":2,"checksum":"<64 hex>","body":`. */
 const BODY_AT = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"`.length + 64 + `","body":`.length;
 
 /**
