@@ -137,4 +137,5 @@ Options:
   -h, --help        this help
 
 ID may be any unique prefix of a point id or of its last part (after the "-"), or "latest".
-Exit codes: 0 success, 1 failure, 2 bad usage.`;
+Paths are printed relative to the workspace folder (with several folders: with the folder's name in front).
+Exit codes: 0 success, 1 failure, 2 bad usage or input naming nothing usable (an unknown point, path or folder).`;
