@@ -8,6 +8,7 @@ import { fileHistory, readFileHistory, type FileVersion } from '../../src/core/h
 import type { Logger } from '../../src/core/logger';
 import type { ObjectStore } from '../../src/core/objects/objectStore';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
+import { CHANGE_INDEX_VERSION } from '../../src/core/schemas';
 import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -85,6 +86,22 @@ describe('the change index', () => {
       ],
     );
     for (const p of ['ws/src/b.ts', 'ws/lib/deep/c.ts', 'ws/docs/readme.md']) assert.deepEqual(brief((await readFileHistory(store, p)).versions), brief(await fromTrees(store, p)), p);
+  });
+
+  test('an index an older version wrote (version 1: git\'s line counts) is rebuilt without a warning, and written again', async () => {
+    const sb = await makeSandbox();
+    await storeWithHistory(sb);
+    const file = path.join(sb.store, 'cache', 'change-index.json');
+    await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace(`"schemaVersion":${CHANGE_INDEX_VERSION}`, '"schemaVersion":1'));
+    const logger = recordingLogger();
+    const store = await openStore(sb, { logger });
+    const reads = countTreeReads(await store.persistence.objects());
+    const history = await readFileHistory(store, 'ws/lib/a.ts');
+    assert.ok(reads.count > 6, `its entries are not used: ${reads.count} trees read`);
+    assert.deepEqual(logger.warnings, [], 'an upgrade is not a problem to warn about');
+    assert.deepEqual(brief(history.versions), brief(await fromTrees(store, 'ws/lib/a.ts')));
+    await store.close();
+    assert.match(await fs.readFile(file, 'utf8'), new RegExp(`^\\{"schemaVersion":${CHANGE_INDEX_VERSION},`), 'written again in the current version');
   });
 
   for (const [damage, spoil] of [
