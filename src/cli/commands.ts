@@ -216,9 +216,10 @@ export function pathArgument(store: RecoveryStore, input: string): string {
  * would otherwise answer "nothing to restore"). A path only the workspace has is one the restore deletes.
  */
 async function refuseUnknownPaths(store: RecoveryStore, id: string, typed: readonly string[], paths: readonly string[]): Promise<void> {
-  const { readPointEntry } = await import('../core/history/versionContent.js');
+  const { readPointEntries } = await import('../core/history/versionContent.js');
+  const held = await readPointEntries(store, id, paths);
   for (const [i, pointPath] of paths.entries()) {
-    if (await readPointEntry(store, id, pointPath)) continue;
+    if (held[i]) continue;
     const onDisk = absolutePath(store.persistence.workspaceRoots, pointPath);
     if (onDisk && fs.lstatSync(onDisk, { throwIfNoEntry: false })) continue;
     throw new InputError(`Neither recovery point ${id} nor the workspace has anything at ${typed[i]}.`);

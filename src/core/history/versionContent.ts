@@ -21,13 +21,21 @@ export interface PointEntry {
  * when the point holds nothing there. SnapshotNotFound for an unknown point.
  */
 export async function readPointEntry(store: RecoveryStore, pointId: string, workspacePath: string): Promise<PointEntry | undefined> {
+  return (await readPointEntries(store, pointId, [workspacePath]))[0];
+}
+
+/** `readPointEntry` for each of `workspacePaths`, the point and its folder mapping read once. */
+export async function readPointEntries(store: RecoveryStore, pointId: string, workspacePaths: readonly string[]): Promise<Array<PointEntry | undefined>> {
   const point = await store.persistence.requireSnapshot(pointId);
   const objects = await store.persistence.objects();
   const mapped = await mapPoint(objects, point, store.persistence.workspaceRoots);
-  const pointPath = toPointFolderPath(mapped.mapping, workspacePath);
-  if (pointPath === undefined) return undefined;
-  const entry = await lookupEntry(objects, point.root, pointPath);
-  return entry ? { pointPath, entry } : undefined;
+  const found: Array<PointEntry | undefined> = [];
+  for (const workspacePath of workspacePaths) {
+    const pointPath = toPointFolderPath(mapped.mapping, workspacePath);
+    const entry = pointPath === undefined ? undefined : await lookupEntry(objects, point.root, pointPath);
+    found.push(entry && pointPath !== undefined ? { pointPath, entry } : undefined);
+  }
+  return found;
 }
 
 /**
