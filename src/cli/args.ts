@@ -24,6 +24,8 @@ export interface ParsedArgs {
   readonly budget: string | undefined;
   readonly user: boolean;
   readonly project: boolean;
+  /** Every option given (`-h` as `--help`), to refuse one its command does not take. */
+  readonly given: ReadonlySet<string>;
 }
 
 export class UsageError extends Error {}
@@ -39,6 +41,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const positionals: string[] = [];
   const values = new Map<string, string[]>();
   const flags = new Set<string>();
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     let token = argv[i]!;
     let inline: string | undefined;
@@ -46,6 +49,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       inline = token.slice(token.indexOf('=') + 1);
       token = token.slice(0, token.indexOf('='));
     }
+    if (FLAGS.has(token) || VALUE_OPTIONS.has(token) || LIST_OPTIONS.has(token)) given.add(token === '-h' ? '--help' : token);
     if (FLAGS.has(token)) {
       if (inline !== undefined) throw new UsageError(`${token} takes no value`);
       flags.add(token);
@@ -95,6 +99,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     budget: single('--budget'),
     user: flags.has('--user'),
     project: flags.has('--project'),
+    given,
   };
 }
 
@@ -132,4 +137,5 @@ Options:
   -h, --help        this help
 
 ID may be any unique prefix of a point id or of its last part (after the "-"), or "latest".
-Exit codes: 0 success, 1 failure, 2 bad usage.`;
+Paths are printed relative to the workspace folder (with several folders: with the folder's name in front).
+Exit codes: 0 success, 1 failure, 2 bad usage or input naming nothing usable (an unknown point, path or folder).`;

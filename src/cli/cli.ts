@@ -35,10 +35,13 @@ async function main(argv: readonly string[]): Promise<number> {
   if (args.positionals.length < min || args.positionals.length > max) return usage(`"${args.command}" takes ${min === max ? plural(min, 'argument') : `${min} to ${max} arguments`}`);
   const badArgument = checkArguments(args);
   if (badArgument) return usage(badArgument);
+  const stray = [...args.given].find((option) => !GLOBAL_OPTIONS.has(option) && !command.options?.includes(option));
+  if (stray) return usage(`"${args.command}" does not take ${stray}`);
 
   const workspaces = (args.workspaces.length > 0 ? args.workspaces : [process.cwd()]).map((w) => path.resolve(w));
   for (const workspace of workspaces) {
-    if (!fs.statSync(workspace, { throwIfNoEntry: false })?.isDirectory()) return fail(`The workspace folder ${workspace} does not exist.`);
+    const stat = fs.statSync(workspace, { throwIfNoEntry: false });
+    if (!stat?.isDirectory()) return badInput(stat ? `The workspace folder ${workspace} is a file, not a folder.` : `The workspace folder ${workspace} does not exist.`);
   }
   const storeDir = args.store ? path.resolve(args.store) : await findExtensionStore(workspaces[0]!);
   if (!storeDir) {
@@ -46,7 +49,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (NEEDS_A_STORE.has(args.command)) {
     const missing = storeProblem(storeDir);
-    if (missing) return fail(missing);
+    if (missing) return args.store ? badInput(missing) : fail(missing);
   }
   try {
     checkStorePlacement(storeDir, workspaces.map((workspace) => ({ name: path.basename(workspace) || 'workspace', path: workspace })));
@@ -84,6 +87,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+/** Options every command takes. */
+const GLOBAL_OPTIONS = new Set(['--workspace', '--store', '--json', '--help']);
+
 /** Commands that add points (and packs): after them a clean-up starts in the background when one is due. */
 const MAKES_POINTS = new Set(['snapshot', 'restore', 'undo', 'import']);
 
@@ -95,6 +101,7 @@ async function agentHooks(args: ParsedArgs): Promise<number> {
     return await hooksMain(args, (human, data) => process.stdout.write(`${args.json ? JSON.stringify(data, null, 2) : human}\n`));
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
+    if (error instanceof InputError) return badInput(error.message);
     return fail(error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`);
   }
 }

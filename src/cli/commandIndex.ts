@@ -4,6 +4,8 @@ import type { Output } from './commands';
 
 export interface CommandSpec {
   readonly positionals: [number, number];
+  /** The options it takes besides --workspace, --store, --json and --help; any other is refused (exit 2). */
+  readonly options?: readonly string[];
   readonly run: (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
 }
 

@@ -1,13 +1,15 @@
+import * as fs from 'node:fs';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../core/format';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
 import { pointIdTime } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import type { RestorePlan } from '../core/recovery/restorePlan';
-import { toPointPath } from '../core/recovery/workspacePaths';
+import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import type { RecoveryStore } from '../core/recoveryStore';
-import type { PointSummary } from '../core/schemas';
-import { InputError, UsageError, type ParsedArgs } from './args';
+import type { PointSummary, WorkspaceRoot } from '../core/schemas';
+import { InputError, UsageError } from './args';
+import type { CommandSpec } from './commandIndex';
 import { escapeForTerminal as t } from './terminalText';
 
 /** Writes what a command produced: `human` for people, `data` for `--json`. */
@@ -16,13 +18,12 @@ export interface Output {
   progress(message: string): void;
 }
 
-type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
-
 const REMOVAL_REASONS: Record<string, string> = { thinned: 'thinned out', age: 'past the age limit', count: 'over the count limit', size: 'over the size limit' };
 
-export const COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
+export const COMMANDS: Record<string, CommandSpec> = {
   snapshot: {
     positionals: [0, 0],
+    options: ['--label', '--changed'],
     run: async (store, args, out) => {
       const changedPaths = args.changed?.map((p) => absoluteInWorkspace(store, p));
       const point = await store.recovery.createRecoveryPoint(undefined, {
@@ -46,6 +47,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
   },
   show: {
     positionals: [1, 1],
+    options: ['--patch', '--binary'],
     run: async (store, args, out) => {
       const id = await resolveId(store, args.positionals[0]!);
       if (args.patch) {
@@ -61,7 +63,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
         `Trigger   ${point.trigger}: ${t(point.summary)}`,
         `Files     ${point.fileCount} (${formatBytes(point.totalSize)}), ${formatChangeCounts(point.changes)} against ${point.parentId ?? 'nothing'}`,
         `Folders   ${point.roots.map((r) => `${t(r.name)} = ${t(r.path)}`).join(', ')}`,
-        ...formatDiff(changes),
+        ...formatDiff(changes, store.persistence.workspaceRoots),
       ].join('\n');
       const { state: _state, ...summary } = point;
       out.result(human, { ...summary, sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes) });
@@ -69,6 +71,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
   },
   diff: {
     positionals: [1, 2],
+    options: ['--patch', '--binary'],
     run: async (store, args, out) => {
       const from = await resolveId(store, args.positionals[0]!);
       const to = args.positionals[1] ? await resolveId(store, args.positionals[1]) : undefined;
@@ -78,24 +81,26 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
         return;
       }
       const diff = await store.recovery.diff(from, to);
-      const lines = formatDiff(diff);
+      const lines = formatDiff(diff, store.persistence.workspaceRoots);
       const folders = diff.folders ? formatMapping(diff.folders) : [];
       out.result([...folders, ...(lines.length === 0 ? ['No differences.'] : lines)].join('\n'), { ...diffAsJson(diff), ...mappingAsJson(diff.folders) });
     },
   },
   restore: {
     positionals: [1, 1],
+    options: ['--paths', '--dry-run'],
     run: async (store, args, out) => {
       const id = await resolveId(store, args.positionals[0]!);
       const roots = store.persistence.workspaceRoots;
-      const paths = args.paths?.map((p) => toPointPath(roots, p));
+      const paths = args.paths?.map((p) => pathArgument(store, p));
+      if (paths) await refuseUnknownPaths(store, id, args.paths!, paths);
       if (args.dryRun) {
         const plan = await store.recovery.previewRestore(id, paths);
-        out.result([...formatMapping(plan.folders), formatPlan(plan, 'Would restore')].join('\n'), { ...planAsJson(plan), ...mappingAsJson(plan.folders) });
+        out.result([...formatMapping(plan.folders), formatPlan(plan, 'Would restore', roots)].join('\n'), { ...planAsJson(plan), ...mappingAsJson(plan.folders) });
         return;
       }
       const result = await store.recovery.restore(id, { paths, onProgress: (m) => out.progress(m) });
-      const skipped = result.outcome.skipped.map((s) => `  skipped ${t(s.path)}: ${t(s.reason)}`);
+      const skipped = result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`);
       out.result(
         [
           ...formatMapping(result.folders),
@@ -121,6 +126,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
   },
   verify: {
     positionals: [0, 0],
+    options: ['--repair'],
     run: async (store, args, out) => {
       const report = await store.recovery.verify({ repair: args.repair, onProgress: (m) => out.progress(m) });
       const lines = [
@@ -137,6 +143,7 @@ export const COMMANDS: Record<string, { readonly positionals: [number, number]; 
   },
   cleanup: {
     positionals: [0, 0],
+    options: ['--if-due'],
     run: async (store, args, out) => {
       if (args.ifDue) {
         const { cleanupDue } = await import('../core/recovery/cleanupDue.js');
@@ -194,9 +201,34 @@ export async function resolveId(store: RecoveryStore, wanted: string): Promise<s
   throw new InputError(StateError.snapshotNotFound(wanted).message);
 }
 
+/** A path a person typed, as a workspace path (`folder/rel`); a path outside the workspace is bad input (exit 2). */
+export function pathArgument(store: RecoveryStore, input: string): string {
+  try {
+    return toPointPath(store.persistence.workspaceRoots, input);
+  } catch (error) {
+    if (error instanceof StateError) throw new InputError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Refuses a path to restore that names nothing: neither in the point nor in the workspace (a typo
+ * would otherwise answer "nothing to restore"). A path only the workspace has is one the restore deletes.
+ */
+async function refuseUnknownPaths(store: RecoveryStore, id: string, typed: readonly string[], paths: readonly string[]): Promise<void> {
+  const { readPointEntries } = await import('../core/history/versionContent.js');
+  const held = await readPointEntries(store, id, paths);
+  for (const [i, pointPath] of paths.entries()) {
+    if (held[i]) continue;
+    const onDisk = absolutePath(store.persistence.workspaceRoots, pointPath);
+    if (onDisk && fs.lstatSync(onDisk, { throwIfNoEntry: false })) continue;
+    throw new InputError(`Neither recovery point ${id} nor the workspace has anything at ${typed[i]}.`);
+  }
+}
+
 function absoluteInWorkspace(store: RecoveryStore, input: string): string {
   const roots = store.persistence.workspaceRoots;
-  const pointPath = toPointPath(roots, input);
+  const pointPath = pathArgument(store, input);
   const [rootName, ...rest] = pointPath.split('/');
   const root = roots.find((r) => r.name === rootName)!;
   return [root.path, ...rest].join('/');
@@ -207,8 +239,10 @@ function writePatch(out: Output, patch: string): void {
   out.result(patch.replace(/\n$/, ''), { patch });
 }
 
-function formatDiff(diff: TreeDiff): string[] {
-  return [...diff.added.map((c) => `  + ${t(c.path)}`), ...diff.modified.map((c) => `  ~ ${t(c.path)}`), ...diff.deleted.map((c) => `  \u2212 ${t(c.path)}`)];
+/** Changed files as a person reads them: paths as they type them (`typedPath`). */
+function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[]): string[] {
+  const shown = (p: string) => t(typedPath(roots, p));
+  return [...diff.added.map((c) => `  + ${shown(c.path)}`), ...diff.modified.map((c) => `  ~ ${shown(c.path)}`), ...diff.deleted.map((c) => `  \u2212 ${shown(c.path)}`)];
 }
 
 function diffAsJson(diff: TreeDiff) {
@@ -226,8 +260,9 @@ function mappingAsJson(mapping: FolderMapping | undefined): { folders?: FolderMa
   return mapping && describeMapping(mapping).length > 0 ? { folders: mapping } : {};
 }
 
-function formatPlan(plan: RestorePlan, verb: string): string {
-  const lines = [...plan.add.map((c) => `  + ${t(c.path)}`), ...plan.modify.map((c) => `  ~ ${t(c.path)}`), ...plan.remove.map((c) => `  \u2212 ${t(c.path)}`)];
+function formatPlan(plan: RestorePlan, verb: string, roots: readonly WorkspaceRoot[]): string {
+  const shown = (p: string) => t(typedPath(roots, p));
+  const lines = [...plan.add.map((c) => `  + ${shown(c.path)}`), ...plan.modify.map((c) => `  ~ ${shown(c.path)}`), ...plan.remove.map((c) => `  \u2212 ${shown(c.path)}`)];
   return lines.length === 0 ? 'Nothing to restore: the files already match.' : [`${verb} ${lines.length} files:`, ...lines].join('\n');
 }
 

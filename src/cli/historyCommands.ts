@@ -1,27 +1,30 @@
-import { StateError } from '../core/errors';
-import { toPointPath } from '../core/recovery/workspacePaths';
-import type { RecoveryStore } from '../core/recoveryStore';
+import { typedPath } from '../core/recovery/workspacePaths';
+import type { WorkspaceRoot } from '../core/schemas';
 import { formatRelativeTime } from '../core/format';
 import { fileVersionJson } from '../core/agentTools/historyQueries';
 import { readFileHistory, type FileVersion } from '../core/history/fileHistory';
-import { readVersionContent } from '../core/history/versionContent';
-import { InputError, type ParsedArgs } from './args';
-import { resolveId, type Output } from './commands';
+import { readPointEntry } from '../core/history/versionContent';
+import { InputError } from './args';
+import type { CommandSpec } from './commandIndex';
+import { pathArgument, resolveId } from './commands';
 import { escapeForTerminal as t } from './terminalText';
 
-type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
-
 /** Reading history from the file's side: its versions, and one version's bytes. */
-export const HISTORY_COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
+export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
   log: {
     positionals: [1, 1],
     run: async (store, args, out) => {
-      const pointPath = workspacePathOf(store, args.positionals[0]!);
+      const pointPath = pathArgument(store, args.positionals[0]!);
+      const roots = store.persistence.workspaceRoots;
       const history = await readFileHistory(store, pointPath);
-      if (history.versions.length === 0) throw new InputError(`No recovery point holds ${args.positionals[0]} (as ${pointPath}).`);
+      if (history.versions.length === 0) {
+        const newest = (await store.recovery.listRecoveryPoints())[0];
+        if (newest && (await readPointEntry(store, newest.id, pointPath))?.entry.kind === 'd') throw new InputError(`${args.positionals[0]} is a folder; "log" lists the versions of a file.`);
+        throw new InputError(`No recovery point holds ${args.positionals[0]}${readAs(roots, args.positionals[0]!, pointPath)}.`);
+      }
       const lines = history.versions.map((v) => {
         const when = `${v.point.createdAt.slice(0, 19).replace('T', ' ')} ${`(${formatRelativeTime(Date.parse(v.point.createdAt))})`.padEnd(14)}`;
-        return `${v.point.id}  ${when} ${describeLines(v).padEnd(12)} ${t(v.point.label ? `[${v.point.label}] ${v.point.summary}` : v.point.summary)}${notes(v)}`;
+        return `${v.point.id}  ${when} ${describeLines(v).padEnd(12)} ${t(v.point.label ? `[${v.point.label}] ${v.point.summary}` : v.point.summary)}${notes(v, roots)}`;
       });
       out.result(lines.join('\n'), history.versions.map(fileVersionJson));
     },
@@ -30,9 +33,11 @@ export const HISTORY_COMMANDS: Record<string, { readonly positionals: [number, n
     positionals: [2, 2],
     run: async (store, args, out) => {
       const id = await resolveId(store, args.positionals[0]!);
-      const pointPath = workspacePathOf(store, args.positionals[1]!);
-      const version = await readVersionContent(store, id, pointPath);
-      if (!version) throw new InputError(`Recovery point ${id} does not hold ${args.positionals[1]} (as ${pointPath}); "recovery-points log ${args.positionals[1]}" lists the points that do.`);
+      const pointPath = pathArgument(store, args.positionals[1]!);
+      const found = await readPointEntry(store, id, pointPath);
+      if (found?.entry.kind === 'd') throw new InputError(`${args.positionals[1]} is a folder in recovery point ${id}; "cat" writes a file.`);
+      const version = found && { hash: found.entry.hash, bytes: await (await store.persistence.objects()).readBlob(found.entry.hash) };
+      if (!version) throw new InputError(`Recovery point ${id} does not hold ${args.positionals[1]}${readAs(store.persistence.workspaceRoots, args.positionals[1]!, pointPath)}; "recovery-points log ${args.positionals[1]}" lists the points that do.`);
       if (args.json) {
         const text = version.bytes.toString('utf8');
         const utf8 = Buffer.from(text, 'utf8').equals(version.bytes);
@@ -44,14 +49,10 @@ export const HISTORY_COMMANDS: Record<string, { readonly positionals: [number, n
   },
 };
 
-/** A path a person typed, as a workspace path (`folder/rel`); a path outside the workspace is bad input. */
-function workspacePathOf(store: RecoveryStore, input: string): string {
-  try {
-    return toPointPath(store.persistence.workspaceRoots, input);
-  } catch (error) {
-    if (error instanceof StateError) throw new InputError(error.message);
-    throw error;
-  }
+/** ` (as src/a.ts)` when the path a person typed was read as another (from the current folder, or absolute); empty otherwise. */
+function readAs(roots: readonly WorkspaceRoot[], typed: string, pointPath: string): string {
+  const shown = typedPath(roots, pointPath);
+  return shown === typed.replace(/\\/g, '/').replace(/\/+$/, '') ? '' : ` (as ${t(shown)})`;
 }
 
 function describeLines(v: FileVersion): string {
@@ -60,9 +61,9 @@ function describeLines(v: FileVersion): string {
   return `+${v.lines.added} \u2212${v.lines.removed}`;
 }
 
-function notes(v: FileVersion): string {
+function notes(v: FileVersion, roots: readonly WorkspaceRoot[]): string {
   const parts: string[] = [];
-  if (v.renamedFrom) parts.push(`renamed from ${t(v.renamedFrom)}`);
+  if (v.renamedFrom) parts.push(`renamed from ${t(typedPath(roots, v.renamedFrom))}`);
   if (v.sameAsPointId) parts.push(`same as ${v.sameAsPointId}`);
   if (v.current) parts.push('current');
   return parts.length === 0 ? '' : `  (${parts.join('; ')})`;

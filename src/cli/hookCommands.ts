@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StateError } from '../core/errors';
 import type { HookScope } from '../hooks/agentSettings';
 import { AGENT_NAMES, AGENTS, type AgentId } from '../hooks/hookEvent';
 import type { HookFileReport } from '../hooks/hookInstaller';
 import { DEFAULT_HOOK_BUDGET_MS, runHook } from '../hooks/runHook';
-import { UsageError, type ParsedArgs } from './args';
+import { InputError, UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
 
 /** Environment variable that sets the hook's time budget in milliseconds (`--budget` wins). */
@@ -57,13 +56,18 @@ function scopeOf(args: ParsedArgs): HookScope {
   return args.user ? 'user' : 'project';
 }
 
+/** What `hooks` takes: the project (`--workspace`), the agent and the scope. */
+const HOOKS_OPTIONS = new Set(['--workspace', '--json', '--help', '--agent', '--user', '--project']);
+
 /** `recovery-points hooks install|uninstall|status`. */
 export async function hooksMain(args: ParsedArgs, write: (human: string, data: unknown) => void): Promise<number> {
   const [verb, ...rest] = args.positionals;
   if (!verb || !['install', 'uninstall', 'status'].includes(verb) || rest.length > 0) throw new UsageError('hooks takes one of install, uninstall, status');
   if (args.workspaces.length > 1) throw new UsageError('hooks takes one --workspace (the project)');
+  const stray = [...args.given].find((option) => !HOOKS_OPTIONS.has(option));
+  if (stray) throw new UsageError(`"hooks" does not take ${stray}`);
   const projectDir = path.resolve(args.workspaces[0] ?? process.cwd());
-  if (!fs.statSync(projectDir, { throwIfNoEntry: false })?.isDirectory()) throw StateError.io(`The project folder ${projectDir} does not exist.`);
+  if (!fs.statSync(projectDir, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`The project folder ${projectDir} does not exist.`);
   const agent = agentOf(args.agent);
   // the settings files' code is not on the path of `hook`, which agents run at every tool call
   const { hooksStatus, installHooks, uninstallHooks } = await import('../hooks/hookInstaller.js');

@@ -1,6 +1,5 @@
-import type { Logger, RecoveryStore } from '../core';
-import type { ParsedArgs } from './args';
-import type { Output } from './commands';
+import type { Logger } from '../core';
+import type { CommandSpec } from './commandIndex';
 import { escapeForTerminal } from './terminalText';
 
 /** Everything the MCP server logs goes to standard error: standard output carries only the protocol. */
@@ -12,7 +11,7 @@ const stderrLogger: Logger = {
 };
 
 /** `recovery-points mcp`: serves the store over stdio until the client disconnects. The server's code is loaded only here, so other commands start as fast as before. */
-export const MCP_COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void> }> = {
+export const MCP_COMMANDS: Record<string, CommandSpec> = {
   mcp: {
     positionals: [0, 0],
     run: async (store) => {

@@ -1,23 +1,22 @@
 import { formatRelativeTime, plural } from '../core/format';
-import { pointIdTime, searchHistory, SearchPattern, StateError, type RecoveryStore, type SearchHit, type SearchProgress, type VersionSpan } from '../core';
-import type { ParsedArgs } from './args';
-import type { Output } from './commands';
+import { checkPathGlobs, pointIdTime, searchHistory, SearchPattern, StateError, typedPath, type SearchHit, type SearchProgress, type VersionSpan, type WorkspaceRoot } from '../core';
+import type { CommandSpec } from './commandIndex';
 import { escapeForTerminal as t } from './terminalText';
-
-type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
 
 /**
  * `search PATTERN`: every version of every file the store holds, each distinct content once, newest
  * first, printed as found (with `--json`: one JSON object per line, a summary last). Ctrl+C stops it.
  */
-export const SEARCH_COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
+export const SEARCH_COMMANDS: Record<string, CommandSpec> = {
   search: {
     positionals: [1, 1],
+    options: ['--regex', '--case-sensitive', '--paths'],
     run: async (store, args) => {
       const pattern = args.positionals[0]!;
       const options = { regex: args.regex, caseSensitive: args.caseSensitive };
       try {
         new SearchPattern(pattern, options);
+        checkPathGlobs(args.paths ?? []);
       } catch (error) {
         if (!(error instanceof StateError)) throw error;
         process.stderr.write(`recovery-points: ${t(error.message)}\n`);
@@ -34,7 +33,7 @@ export const SEARCH_COMMANDS: Record<string, { readonly positionals: [number, nu
       let last: SearchProgress | undefined;
       try {
         const search = searchHistory(store, pattern, { ...options, paths: args.paths, signal: controller.signal, onProgress: (p) => (last = p) });
-        for await (const hit of search) write(args.json ? JSON.stringify(hit) : formatHit(hit));
+        for await (const hit of search) write(args.json ? JSON.stringify(hit) : formatHit(hit, store.persistence.workspaceRoots));
       } finally {
         process.removeListener('SIGINT', stop);
       }
@@ -46,21 +45,22 @@ export const SEARCH_COMMANDS: Record<string, { readonly positionals: [number, nu
   },
 };
 
-function formatHit(hit: SearchHit): string {
+function formatHit(hit: SearchHit, roots: readonly WorkspaceRoot[]): string {
   const width = String(hit.lines.at(-1)?.line ?? 0).length;
   return [
-    ...hit.spans.map(formatSpan),
+    ...hit.spans.map((span) => formatSpan(span, roots)),
     ...hit.lines.map((l) => `  ${String(l.line).padStart(width)}: ${t(l.preview.replace(/\t/g, '  '))}`),
     ...(hit.moreLines ? ['  … more matching lines'] : []),
     '',
   ].join('\n');
 }
 
-function formatSpan(span: VersionSpan): string {
+function formatSpan(span: VersionSpan, roots: readonly WorkspaceRoot[]): string {
   const when = (id: string) => formatRelativeTime(pointIdTime(id));
+  const shown = t(typedPath(roots, span.path));
   return span.firstPointId === span.lastPointId
-    ? `${t(span.path)}  in point ${span.firstPointId} (${when(span.firstPointId)})`
-    : `${t(span.path)}  in points ${span.firstPointId} (${when(span.firstPointId)}) … ${span.lastPointId} (${when(span.lastPointId)})`;
+    ? `${shown}  in point ${span.firstPointId} (${when(span.firstPointId)})`
+    : `${shown}  in points ${span.firstPointId} (${when(span.firstPointId)}) … ${span.lastPointId} (${when(span.lastPointId)})`;
 }
 
 function formatSummary(p: SearchProgress): string {

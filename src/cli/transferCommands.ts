@@ -1,18 +1,22 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { adoptStore, exportBundle, findMovedStores, folderFiles, importBundle, MATCH_THRESHOLD, StateError, type RecoveryStore } from '../core';
+import { adoptStore, exportBundle, findMovedStores, folderFiles, importBundle, MATCH_THRESHOLD, StateError } from '../core';
 import { formatBytes, plural } from '../core/format';
-import { UsageError, type ParsedArgs } from './args';
-import { resolveId, type Output } from './commands';
+import { InputError, UsageError } from './args';
+import type { CommandSpec } from './commandIndex';
+import { resolveId } from './commands';
 import { listExtensionStores, workspaceStorageInUse } from './storeLocator';
 
-type Command = (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
-
 /** Moving history: bundles to and from other machines, and the store of a folder that was moved. */
-export const TRANSFER_COMMANDS: Record<string, { readonly positionals: [number, number]; readonly run: Command }> = {
+export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
   export: {
     positionals: [0, 0],
+    options: ['--out', '--points', '--since'],
     run: async (store, args, out) => {
       if (!args.out) throw new UsageError('"export" needs --out FILE');
+      const folder = path.dirname(path.resolve(args.out));
+      if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`The folder ${folder} for --out does not exist.`);
+      if (fs.statSync(args.out, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`--out ${args.out} is a folder; give the bundle file's name.`);
       if (args.points && args.since) throw new UsageError('give --points or --since, not both');
       const pointIds = args.points ? await Promise.all(args.points.map((id) => resolveId(store, id))) : undefined;
       let since: Date | undefined;
@@ -27,7 +31,11 @@ export const TRANSFER_COMMANDS: Record<string, { readonly positionals: [number, 
   import: {
     positionals: [1, 1],
     run: async (store, args, out) => {
-      const result = await importBundle(store, path.resolve(args.positionals[0]!), { onProgress: (m) => out.progress(m) });
+      const file = path.resolve(args.positionals[0]!);
+      const stat = fs.statSync(file, { throwIfNoEntry: false });
+      if (!stat) throw new InputError(`The bundle ${file} does not exist.`);
+      if (stat.isDirectory()) throw new InputError(`${file} is a folder, not a bundle file.`);
+      const result = await importBundle(store, file, { onProgress: (m) => out.progress(m) });
       out.result(
         [
           `Imported ${result.added.length} point${result.added.length === 1 ? '' : 's'} (${result.objectsAdded} objects written, ${formatBytes(result.bytesWritten)}; ${result.objectsPresent} already in the store).`,
@@ -39,8 +47,12 @@ export const TRANSFER_COMMANDS: Record<string, { readonly positionals: [number, 
   },
   adopt: {
     positionals: [0, 0],
+    options: ['--from'],
     run: async (store, args, out) => {
       let from = args.from ? path.resolve(args.from) : undefined;
+      if (from && !fs.statSync(path.join(from, 'points'), { throwIfNoEntry: false })?.isDirectory()) {
+        throw new InputError(`${from} is not a recovery point store (it has no points folder); check --from.`);
+      }
       if (!from) {
         out.progress('Looking for the store of a moved folder');
         const own = path.resolve(store.persistence.layout.root);

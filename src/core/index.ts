@@ -19,7 +19,7 @@ export { RecoveryManager, type CleanupReport, type RestoreOptions, type RestoreP
 export { DEFAULT_RETENTION, decideRetention, applySizeLimit, isPinned, type RetentionPolicy } from './recovery/retention';
 export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';
 export { describeMapping, mapFolders, pointFolderMapping, toPointFolderPath, toWorkspacePath, type FolderMapping, type FolderPair } from './recovery/folderMapping';
-export { toPointPath, splitPointPath, isUnder } from './recovery/workspacePaths';
+export { toPointPath, splitPointPath, isUnder, typedPath } from './recovery/workspacePaths';
 export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
 export type { CaptureProcessOptions } from './capture/captureProcess';
 export * from './capture';
@@ -28,3 +28,4 @@ export * from './pointNames';
 export { searchHistory, type SearchHit, type SearchOptions, type SearchProgress } from './history/search';
 export { SearchPattern, isBinaryContent, type LineMatch, type PatternOptions } from './history/searchPattern';
 export type { VersionSpan } from './history/versionPlaces';
+export { checkPathGlobs } from './history/pathGlobs';

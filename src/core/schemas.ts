@@ -243,8 +243,11 @@ export const treeObjectSchema = lazySchema(() =>
 );
 export type TreeObject = z.infer<typeof treeObjectSchema>;
 
-/** Version of the change index document (`cache/change-index.json`); another version is ignored and rebuilt. */
-export const CHANGE_INDEX_VERSION = 1;
+/**
+ * Version of the change index document (`cache/change-index.json`); another version is ignored and
+ * rebuilt. 2: line counts as the diff editor shows them (`lineCounts`); version 1's were git's.
+ */
+export const CHANGE_INDEX_VERSION = 2;
 
 /**
  * The change index's content as columns of text, so checking it costs a few passes over strings

@@ -106,18 +106,18 @@ describe('what a point leaves out is said', { skip: posix ? false : 'no FIFOs' }
 });
 
 describe('a missing or mistyped store', () => {
-  test('read-only commands say the store does not exist, exit 1, and create nothing', async () => {
+  test('read-only commands say the store does not exist, exit 2 (bad input), and create nothing', async () => {
     const { sb } = await project();
     const typo = path.join(sb.root, 'stroe');
     for (const args of [['list'], ['show', 'latest'], ['diff', 'latest'], ['stats'], ['verify']]) {
       const run = await cli([...args, '--workspace', sb.ws, '--store', typo]);
-      assert.equal(run.code, 1, `${args[0]}: ${run.stdout}`);
+      assert.equal(run.code, 2, `${args[0]}: ${run.stdout}`);
       assert.match(run.stderr, /does not exist/, args[0]);
       assert.equal(run.stdout, '');
       assert.equal(await fs.stat(typo).then(() => true, () => false), false, `${args[0]} created no store`);
     }
     const notAStore = await cli(['list', '--workspace', sb.ws, '--store', sb.ws]);
-    assert.equal(notAStore.code, 1);
+    assert.equal(notAStore.code, 2);
     assert.match(notAStore.stderr, /is not a recovery point store/);
     assert.deepEqual(await fs.readdir(sb.ws), ['a.txt', 'src'], 'nothing was created in the folder named by mistake');
     ok(await cli(['snapshot', '--workspace', sb.ws, '--store', typo]));

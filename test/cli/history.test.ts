@@ -65,7 +65,7 @@ describe('command-line tool: a file\'s history', () => {
     const human = ok(await cli(['log', path.join(sb.ws, 'src', 'new.ts'), ...base])).stdout.trim().split('\n');
     assert.equal(human.length, 4);
     assert.match(human[0]!, /\[three\].*\(current\)$/);
-    assert.match(human[1]!, /\+0 \u22120 .*renamed from ws\/src\/old\.ts/);
+    assert.match(human[1]!, /\+0 \u22120 .*renamed from src\/old\.ts/);
   });
 
   test('log of a deleted file, and of a file that exists only in old points', async () => {

@@ -76,7 +76,7 @@ describe('recovery-points hook: the payloads of each agent', () => {
       assert.equal(list[0]!.summary, `Before ${agent.name}: ${agent.tool} src/app.ts`);
       assert.equal(list[0]!.agent, agent.name);
       const shown = ok(await cli(['show', list[0]!.id, ...base])).stdout;
-      assert.match(shown, /~ ws\/src\/app\.ts/);
+      assert.match(shown, /~ src\/app\.ts/);
 
       // nothing changed since: no point
       await run(agent.edit);

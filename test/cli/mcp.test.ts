@@ -316,6 +316,7 @@ describe('recovery-points mcp', () => {
       await refused(client, 'read_file_version', { path: 'a.txt', version: 'not-a-hash' }, /hexadecimal/);
       await refused(client, 'read_file_version', { path: '/etc/passwd', point: point.id }, /not inside a folder of this workspace/);
       await refused(client, 'search_history', { pattern: 'a(b', regex: true }, /"a\(b" is not a valid regular expression/);
+      await refused(client, 'search_history', { pattern: 'a', paths: ['src/[ab'] }, /The path pattern "src\/\[ab" is not a valid glob \(missing closing: "\]"\)/);
       await refused(client, 'search_history', { pattern: '' }, /Give the text to search for/);
       await refused(client, 'search_history', { pattern: 'x', limit: 1000 }, /limit/);
       assert.equal((await ok<{ hits: unknown[] }>(client, 'search_history', { pattern: 'a(b' })).hits.length, 0, 'as plain text it is fine');

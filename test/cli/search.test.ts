@@ -52,7 +52,7 @@ describe('recovery-points search', () => {
   test('human output: path, the points, then numbered lines, streamed; --case-sensitive, --regex and --paths', async () => {
     const { base, oldest } = await history();
     const run = ok(await cli(['search', 'lostLine = "', ...base]));
-    assert.equal(run.stdout, `ws/src/app.ts  in point ${oldest} (${/\((.*?)\)/.exec(run.stdout)![1]})\n  2: const lostLine = "gone";\n\n1 matching version (5 versions searched; 1 binary skipped).\n`);
+    assert.equal(run.stdout, `src/app.ts  in point ${oldest} (${/\((.*?)\)/.exec(run.stdout)![1]})\n  2: const lostLine = "gone";\n\n1 matching version (5 versions searched; 1 binary skipped).\n`);
     assert.match(ok(await cli(['search', 'LOSTLINE', '--case-sensitive', ...base])).stdout, /^No matches \(5 versions searched; 1 binary skipped\)\.\n$/);
     const regex = jsonLines(ok(await cli(['search', '^const a = \\d;$', '--regex', '--json', ...base])).stdout).hits;
     assert.deepEqual(regex.map((h) => h.lines[0]!.preview), ['const a = 2;', 'const a = 1;']);
@@ -68,6 +68,6 @@ describe('recovery-points search', () => {
     assert.equal(run.stderr.trim().split('\n').length, 1, run.stderr);
     assert.match(run.stderr, /^recovery-points: "\(unclosed" is not a valid regular expression \(.+\)\.\n$/);
     const sb = await makeSandbox();
-    assert.equal((await cli(['search', 'x', '--workspace', sb.ws, '--store', sb.store])).code, 1, 'no store: a failure, not an empty result');
+    assert.equal((await cli(['search', 'x', '--workspace', sb.ws, '--store', sb.store])).code, 2, 'a --store that does not exist: refused, not an empty result');
   });
 });

@@ -8,6 +8,7 @@ import { fileHistory, readFileHistory, type FileVersion } from '../../src/core/h
 import type { Logger } from '../../src/core/logger';
 import type { ObjectStore } from '../../src/core/objects/objectStore';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
+import { CHANGE_INDEX_VERSION } from '../../src/core/schemas';
 import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -87,11 +88,27 @@ describe('the change index', () => {
     for (const p of ['ws/src/b.ts', 'ws/lib/deep/c.ts', 'ws/docs/readme.md']) assert.deepEqual(brief((await readFileHistory(store, p)).versions), brief(await fromTrees(store, p)), p);
   });
 
+  test('an index an older version wrote (version 1: git\'s line counts) is rebuilt without a warning, and written again', async () => {
+    const sb = await makeSandbox();
+    await storeWithHistory(sb);
+    const file = path.join(sb.store, 'cache', 'change-index.json');
+    await fs.writeFile(file, (await fs.readFile(file, 'utf8')).replace(`"schemaVersion":${CHANGE_INDEX_VERSION}`, '"schemaVersion":1'));
+    const logger = recordingLogger();
+    const store = await openStore(sb, { logger });
+    const reads = countTreeReads(await store.persistence.objects());
+    const history = await readFileHistory(store, 'ws/lib/a.ts');
+    assert.ok(reads.count > 6, `its entries are not used: ${reads.count} trees read`);
+    assert.deepEqual(logger.warnings, [], 'an upgrade is not a problem to warn about');
+    assert.deepEqual(brief(history.versions), brief(await fromTrees(store, 'ws/lib/a.ts')));
+    await store.close();
+    assert.match(await fs.readFile(file, 'utf8'), new RegExp(`^\\{"schemaVersion":${CHANGE_INDEX_VERSION},`), 'written again in the current version');
+  });
+
   for (const [damage, spoil] of [
     ['a changed digit (the checksum no longer matches)', (text: string) => text.replace(/("hashes":"[0-9a-f]{10})([0-9a-f])/, (_m, head: string, digit: string) => head + (digit === '0' ? '1' : '0'))],
     ['a torn end (a write cut short)', (text: string) => text.slice(0, Math.floor(text.length / 2))],
     ['columns that do not match, under a checksum that does', (text: string) => resum(text.replace(/"sizes":"(\d+)/, '"sizes":"$1,7'))],
-    ['another version', (text: string) => text.replace('"schemaVersion":1', '"schemaVersion":99')],
+    ['another version', (text: string) => text.replace('"schemaVersion":2', '"schemaVersion":99')],
   ] as const) {
     test(`an index with ${damage} is not trusted: listings stay true and it is written again`, async () => {
       const sb = await makeSandbox();
@@ -199,7 +216,7 @@ function merged(a: string, b: string): string {
   const join = (key: string, separator: string) => [x[key], y[key]].filter((v) => v !== '').join(separator);
   const body: Body = {};
   for (const key of Object.keys(x)) body[key] = ['paths', 'folderNames'].includes(key) ? join(key, '\0') : ['counts', 'sizes', 'modes', 'lineCounts'].includes(key) ? join(key, ',') : join(key, '');
-  return resum(`{"schemaVersion":1,"checksum":"${'0'.repeat(64)}","body":${JSON.stringify(body)}}`);
+  return resum(`{"schemaVersion":2,"checksum":"${'0'.repeat(64)}","body":${JSON.stringify(body)}}`);
 }
 
 describe('the change index\'s large pairs', () => {
@@ -232,7 +249,7 @@ describe('the change index\'s large pairs', () => {
   for (const [damage, spoil] of [
     ['a changed digit', (text: string) => text.replace(/("hashes":"[0-9a-f]{10})([0-9a-f])/, (_m, head: string, digit: string) => head + (digit === '0' ? '1' : '0'))],
     ['a torn end', (text: string) => text.slice(0, Math.floor(text.length / 2))],
-    ['another version', (text: string) => text.replace('"schemaVersion":1', '"schemaVersion":99')],
+    ['another version', (text: string) => text.replace('"schemaVersion":2', '"schemaVersion":99')],
     ['another pair than its name says', (text: string) => resum(text.replace(/"tos":"([0-9a-f])/, (_m, digit: string) => `"tos":"${digit === '0' ? '1' : '0'}`))],
   ] as const) {
     test(`a large pair's document with ${damage} is not trusted: the changes come from the trees and it is written again`, async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { checkChangeIndexDocument, isChangeIndexDocument } from '../../src/core/recovery/changeIndexCheck';
-import { changeIndexSchema, type ChangeIndexBody } from '../../src/core/schemas';
+import { CHANGE_INDEX_VERSION, changeIndexSchema, type ChangeIndexBody } from '../../src/core/schemas';
 
 const h = (c: string) => c.repeat(64);
 const NONE = '-'.repeat(64);
@@ -44,7 +44,7 @@ const COLUMN_VALUES: Record<keyof ChangeIndexBody, string[]> = {
 };
 
 function document(body: Record<string, unknown>, extra: Record<string, unknown> = {}): unknown {
-  return { schemaVersion: 1, checksum: h('c'), body, ...extra };
+  return { schemaVersion: CHANGE_INDEX_VERSION, checksum: h('c'), body, ...extra };
 }
 
 /** The hand-written check never accepts what zod refuses, and what it accepts is what zod gives. */
@@ -84,13 +84,14 @@ describe('the change index checked by hand (changeIndexCheck.ts) agrees with its
     const body = validBody();
     const { ops: _ops, ...withoutOps } = body;
     for (const doc of [
-      document({ ...body }, { schemaVersion: 2 }),
+      document({ ...body }, { schemaVersion: 1 }),
+      document({ ...body }, { schemaVersion: CHANGE_INDEX_VERSION + 1 }),
       document({ ...body }, { checksum: h('C') }),
       document({ ...body }, { checksum: 7 }),
       document({ ...body, sizes: 10 }),
       document({ ...body, paths: null }),
       document(withoutOps),
-      { schemaVersion: 1, checksum: h('c') },
+      { schemaVersion: CHANGE_INDEX_VERSION, checksum: h('c') },
       [document({ ...body })],
       null,
     ]) {

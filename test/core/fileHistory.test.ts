@@ -52,6 +52,28 @@ describe('a file\'s history', () => {
     assert.deepEqual((await readFileHistory(store, 'ws/src/app.ts')).versions.map((v) => v.current), [false, false, true]);
   });
 
+  test('lines are counted as the diff editor shows them: text appended to a last line without a line break is one line added, not git\'s +2 \u22121', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'cart.ts': 'const a = 1;' }, 'no line break at the end');
+    await point(store, sb.ws, { 'cart.ts': 'const a = 1;\nconst b = 2;' }, 'appended a line');
+    await point(store, sb.ws, { 'cart.ts': 'const a = 1;\nconst b = 2;\n' }, 'added the line break');
+    await point(store, sb.ws, { 'cart.ts': 'const a = 1;\nconst b = 3;\n' }, 'changed a line');
+    await point(store, sb.ws, { 'cart.ts': 'const a = 1;\nconst b = 3;' }, 'removed the line break');
+    const history = await readFileHistory(store, 'ws/cart.ts');
+    assert.deepEqual(
+      history.versions.map((v) => [v.point.summary, v.lines]),
+      [
+        ['removed the line break', { added: 0, removed: 1 }],
+        ['changed a line', { added: 1, removed: 1 }],
+        ['added the line break', { added: 1, removed: 0 }],
+        ['appended a line', { added: 1, removed: 0 }],
+        ['no line break at the end', { added: 1, removed: 0 }],
+      ],
+      'the line break\'s own changes count as the empty last line the editor shows, added or removed',
+    );
+  });
+
   test('a content that comes back (an undo, a restore) is its own entry, naming the older one with the same content', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

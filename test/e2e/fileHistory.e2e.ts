@@ -44,7 +44,7 @@ export const steps: E2EStep[] = [
       await historyRows().filter({ hasText: /Saved cart\.ts · current/ }).waitFor();
       await historyRows().filter({ hasText: /First recovery point/ }).waitFor();
       assert.equal(await historyRows().count(), 3, 'the first point\'s version and one per save');
-      assert.match((await historyRows().first().textContent()) ?? '', /\+2 \u22121 {2}Saved cart\.ts/, 'the newest version\'s lines against the one before (the first edit gained its line break)');
+      assert.match((await historyRows().first().textContent()) ?? '', /\+1 \u22120 {2}Saved cart\.ts/, 'the newest version\'s lines against the one before, as the diff editor shows them (one line appended to a last line without a line break)');
     },
   },
   {

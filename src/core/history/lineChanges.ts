@@ -1,4 +1,4 @@
-import { diffLines } from 'diff';
+import { diffArrays } from 'diff';
 
 /** Bytes looked at to tell a binary file from text (git looks at the first 8,000). */
 const BINARY_SNIFF_BYTES = 8000;
@@ -56,10 +56,14 @@ export async function contentChange(read: (hash: string) => Promise<Buffer>, bef
   return change;
 }
 
-/** Lines added and removed from `before` to `after` (jsdiff's line diff). */
+/**
+ * Lines added and removed from `before` to `after`, as the diff editor shows them: lines are the text
+ * between line breaks, so text appended to a last line that had no line break counts one line added
+ * (git counts that line removed and added again: `+2 −1`).
+ */
 export function lineCounts(before: string, after: string): LineCounts {
   if (before.length === 0 || after.length === 0) return { added: countLines(after), removed: countLines(before) };
-  const changes = diffLines(before, after, { maxEditLength: MAX_EDIT_LENGTH });
+  const changes = diffArrays(before.split('\n'), after.split('\n'), { maxEditLength: MAX_EDIT_LENGTH });
   if (!changes) return { added: countLines(after), removed: countLines(before) };
   let added = 0;
   let removed = 0;

@@ -1,4 +1,4 @@
-import { lookupEntry } from '../capture/treeWalk';
+import { lookupEntry, type EntryInfo } from '../capture/treeWalk';
 import { StateError } from '../errors';
 import { mapPoint, toPointFolderPath } from '../recovery/folderMapping';
 import type { RecoveryStore } from '../recoveryStore';
@@ -10,19 +10,42 @@ export interface VersionContent {
   readonly bytes: Buffer;
 }
 
+/** What a point holds at a workspace path: the path in the point's own folder names and its entry (a file, link or folder). */
+export interface PointEntry {
+  readonly pointPath: string;
+  readonly entry: EntryInfo;
+}
+
+/**
+ * The entry at a workspace path (`folder/rel/path`, workspace folder names) in a point; `undefined`
+ * when the point holds nothing there. SnapshotNotFound for an unknown point.
+ */
+export async function readPointEntry(store: RecoveryStore, pointId: string, workspacePath: string): Promise<PointEntry | undefined> {
+  return (await readPointEntries(store, pointId, [workspacePath]))[0];
+}
+
+/** `readPointEntry` for each of `workspacePaths`, the point and its folder mapping read once. */
+export async function readPointEntries(store: RecoveryStore, pointId: string, workspacePaths: readonly string[]): Promise<Array<PointEntry | undefined>> {
+  const point = await store.persistence.requireSnapshot(pointId);
+  const objects = await store.persistence.objects();
+  const mapped = await mapPoint(objects, point, store.persistence.workspaceRoots);
+  const found: Array<PointEntry | undefined> = [];
+  for (const workspacePath of workspacePaths) {
+    const pointPath = toPointFolderPath(mapped.mapping, workspacePath);
+    const entry = pointPath === undefined ? undefined : await lookupEntry(objects, point.root, pointPath);
+    found.push(entry && pointPath !== undefined ? { pointPath, entry } : undefined);
+  }
+  return found;
+}
+
 /**
  * The content of a workspace file (`folder/rel/path`, workspace folder names) in a point; `undefined`
  * when the point does not hold it. SnapshotNotFound for an unknown point, InvalidState for a path that
  * names a folder in the point or a folder no point folder stands for.
  */
 export async function readVersionContent(store: RecoveryStore, pointId: string, workspacePath: string): Promise<VersionContent | undefined> {
-  const point = await store.persistence.requireSnapshot(pointId);
-  const objects = await store.persistence.objects();
-  const mapped = await mapPoint(objects, point, store.persistence.workspaceRoots);
-  const pointPath = toPointFolderPath(mapped.mapping, workspacePath);
-  if (pointPath === undefined) return undefined;
-  const entry = await lookupEntry(objects, point.root, pointPath);
-  if (!entry) return undefined;
-  if (entry.kind === 'd') throw StateError.invalidState(`${workspacePath} is a folder in recovery point ${pointId}, not a file.`);
-  return { pointPath, hash: entry.hash, bytes: await objects.readBlob(entry.hash) };
+  const found = await readPointEntry(store, pointId, workspacePath);
+  if (!found) return undefined;
+  if (found.entry.kind === 'd') throw StateError.invalidState(`${workspacePath} is a folder in recovery point ${pointId}, not a file.`);
+  return { pointPath: found.pointPath, hash: found.entry.hash, bytes: await (await store.persistence.objects()).readBlob(found.entry.hash) };
 }

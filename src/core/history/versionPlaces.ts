@@ -1,6 +1,6 @@
-import picomatch from 'picomatch';
 import type { ObjectReader } from '../objects/objectStore';
 import type { PointSummary } from '../schemas';
+import { pathGlobMatcher } from './pathGlobs';
 
 /** The first and the last point (oldest first) in which one file version was at one path. */
 export interface VersionSpan {
@@ -41,7 +41,7 @@ interface FolderUse {
  * Every distinct file version of the given points (`points` in any order), with the paths and the
  * time span each was kept at. A folder kept unchanged at the same path by many points is read once:
  * its later points are known from the parent folders that hold it. Only file contents (not links).
- * `paths` (picomatch globs) keeps the versions at matching paths: a glob is tried against the point
+ * `paths` (picomatch globs; a malformed one is refused, InvalidState) keeps the versions at matching paths: a glob is tried against the point
  * path (`folder/src/a.ts`) and against the path inside its workspace folder (`src/a.ts`).
  */
 export async function collectVersionPlaces(
@@ -50,7 +50,7 @@ export async function collectVersionPlaces(
   options: { paths?: readonly string[]; signal?: AbortSignal; pause?: () => Promise<void> } = {},
 ): Promise<VersionPlacesResult> {
   const ordered = [...points].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const wanted = options.paths && options.paths.length > 0 ? picomatch([...options.paths], { dot: true }) : undefined;
+  const wanted = options.paths && options.paths.length > 0 ? pathGlobMatcher(options.paths) : undefined;
   const keep = (pointPath: string) => !wanted || wanted(pointPath) || wanted(pointPath.slice(pointPath.indexOf('/') + 1));
   const folders = new Map<string, FolderUse>();
   const places = new Map<string, { size: number; at: Array<{ folder: FolderUse; path: string }> }>();

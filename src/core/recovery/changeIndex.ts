@@ -13,7 +13,7 @@ import { checkChangeIndexDocument, isChangeIndexDocument, type ChangeIndexDocume
 
 /** Largest index read; a bigger file is treated as damaged and rebuilt. */
 const MAX_INDEX_BYTES = 128 * 1024 * 1024;
-/** The text before the body: `{"schemaVersion":1,"checksum":"<64 hex>","body":`. */
+/** The text before the body: `{"schemaVersion":2,"checksum":"<64 hex>","body":`. */
 const BODY_AT = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"`.length + 64 + `","body":`.length;
 
 /**
@@ -97,6 +97,11 @@ export class ChangeIndex {
     const index = new ChangeIndex(file, logger);
     const read = await readDocument(file);
     if (read === undefined) return index;
+    if (read === null) {
+      logger.info(`The change index ${file} was written by an older version (its line counts follow another rule): it is rebuilt.`);
+      index.changed = true;
+      return index;
+    }
     if (typeof read === 'string') index.discard(index.file, read);
     else await index.take(read);
     return index;
@@ -315,7 +320,7 @@ export class ChangeIndex {
     const key = pairKey(from, to);
     const file = this.largeFile(key);
     const read = await readDocument(file);
-    if (read === undefined) return undefined;
+    if (read === undefined || read === null) return undefined;
     // splitting the columns and decoding the changes share one budget of thread time
     const slices = new TimeSlices();
     const pairs = typeof read === 'string' ? [] : await storedPairs(read, slices);
@@ -353,7 +358,8 @@ export class ChangeIndex {
 }
 
 /** Reads and checks a change index document: its body, `undefined` when there is none, or what made it unusable. */
-async function readDocument(file: string): Promise<ChangeIndexBody | string | undefined> {
+/** A document's body; `undefined` when there is none, `null` when an older version wrote it (rebuilt without a warning), else why it is not used. */
+async function readDocument(file: string): Promise<ChangeIndexBody | string | null | undefined> {
   let bytes: Buffer;
   try {
     const { size } = await fs.stat(file);
@@ -369,6 +375,7 @@ async function readDocument(file: string): Promise<ChangeIndexBody | string | un
   } catch (error) {
     return `it is not valid JSON (${describeCause(error)})`;
   }
+  if (isOlderVersion(raw)) return null;
   if (stepped) await nextTurn();
   const slices = new TimeSlices();
   const valid = stepped ? await checkChangeIndexDocument(raw, () => slices.pause()) : isChangeIndexDocument(raw);
@@ -384,6 +391,11 @@ async function readDocument(file: string): Promise<ChangeIndexBody | string | un
   if (sum.digest('hex') !== parsed.data.checksum) return 'its checksum does not match its content';
   if (stepped) await nextTurn();
   return parsed.data.body;
+}
+
+function isOlderVersion(raw: unknown): boolean {
+  const version = typeof raw === 'object' && raw !== null ? (raw as { schemaVersion?: unknown }).schemaVersion : undefined;
+  return typeof version === 'number' && Number.isInteger(version) && version >= 1 && version < CHANGE_INDEX_VERSION;
 }
 
 async function writeDocument(file: string, body: ChangeIndexBody): Promise<void> {

@@ -75,3 +75,14 @@ export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd 
   if (roots.length === 1) return `${roots[0]!.name}/${normalised}`;
   throw StateError.invalidState(`Name the workspace folder in ${JSON.stringify(input)} (one of: ${roots.map((r) => r.name).join(', ')}).`);
 }
+
+/**
+ * A point path as a person types it (what `toPointPath` takes back): relative to the folder when the
+ * workspace has a single folder (`.` for the folder itself), else with the folder's name in front.
+ */
+export function typedPath(roots: readonly WorkspaceRoot[], pointPath: string): string {
+  if (roots.length !== 1) return pointPath;
+  const name = roots[0]!.name;
+  if (pointPath === name) return '.';
+  return pointPath.startsWith(`${name}/`) ? pointPath.slice(name.length + 1) : pointPath;
+}

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeMapping, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
+import { describeMapping, quotedPointName, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { UserFacingError } from '../commands/commandCenter';
 import type { Configuration } from '../configuration';
@@ -53,7 +53,7 @@ export class RestoreFlow {
       return undefined;
     }
     if (request.review) {
-      const chosen = await this.review(plan, request.point);
+      const chosen = await this.review(plan, request.point, request.paths);
       if (!chosen) return undefined;
       if (chosen.length < changes.length) paths = chosen;
     }
@@ -118,7 +118,8 @@ export class RestoreFlow {
     return this.run({ point, paths: last.paths ?? undefined, isUndo: true, undoOf: last.restoredPointId });
   }
 
-  private async review(plan: RestorePreview, point: PointSummary): Promise<string[] | undefined> {
+  /** The files a restore will change, ticked; `paths` (one folder, from Restore Folder…) is named in the title. */
+  private async review(plan: RestorePreview, point: PointSummary, paths: readonly string[] | undefined): Promise<string[] | undefined> {
     type Item = vscode.QuickPickItem & { path: string };
     const item = (path: string, icon: string, what: string): Item => ({ label: `$(${icon}) ${this.folders.display(path)}`, description: what, path, picked: true });
     const items: Item[] = [
@@ -128,7 +129,7 @@ export class RestoreFlow {
     ];
     const mapping = describeMapping(plan.folders);
     const picked = await this.prompts.pickMany(items, {
-      title: `Restore ${point.label ?? point.summary}${mapping.length > 0 ? ` (${mapping.join('; ')})` : ''}`,
+      title: `Restore ${paths?.length === 1 ? `${this.folders.display(paths[0]!)} from ${quotedPointName(point)}` : (point.label ?? point.summary)}${mapping.length > 0 ? ` (${mapping.join('; ')})` : ''}`,
       placeHolder: 'Untick files to leave them as they are; a safety point is made first so this can be undone',
       matchOnDescription: true,
     });

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { SearchPattern, StateError } from '../../core';
+import { checkPathGlobs, SearchPattern, StateError } from '../../core';
 import type { Prompts } from '../prompts';
 
 /** What to search for: the text, how to read it, and which paths. */
@@ -24,14 +24,14 @@ export function presetFromArgs(args: unknown): Partial<SearchQuery> {
     ...(typeof a.query === 'string' ? { pattern: a.query } : {}),
     ...(typeof a.isRegex === 'boolean' ? { regex: a.isRegex } : {}),
     ...(typeof a.isCaseSensitive === 'boolean' ? { caseSensitive: a.isCaseSensitive } : {}),
-    ...(typeof a.filesToInclude === 'string' ? { paths: a.filesToInclude.split(',').map((g) => g.trim()).filter(Boolean) } : {}),
+    ...(typeof a.filesToInclude === 'string' ? { paths: splitGlobs(a.filesToInclude) } : {}),
   };
 }
 
 /**
  * Asks for the text to search for, in an input box with the toggles VS Code's find widget has (Match
  * Case, Use Regular Expression) and a "Files to Include" glob, as title buttons. A malformed regular
- * expression is refused in the box. With answers scripted (tests) the text is typed into a plain box.
+ * expression or glob is refused in the box. With answers scripted (tests) the text is typed into a plain box.
  */
 export async function askSearchQuery(prompts: Prompts, previous: Partial<SearchQuery> | undefined): Promise<SearchQuery | undefined> {
   const state = { regex: previous?.regex ?? false, caseSensitive: previous?.caseSensitive ?? false, paths: previous?.paths ?? [] };
@@ -39,6 +39,7 @@ export async function askSearchQuery(prompts: Prompts, previous: Partial<SearchQ
     if (value.length === 0) return undefined;
     try {
       new SearchPattern(value, state);
+      checkPathGlobs(state.paths);
       return undefined;
     } catch (error) {
       return error instanceof StateError ? error.message : String(error);
@@ -88,9 +89,10 @@ export async function askSearchQuery(prompts: Prompts, previous: Partial<SearchQ
             prompt: 'Globs separated by commas, matched against the path in the workspace folder (empty: every file)',
             placeHolder: 'src/**, *.md',
             value: state.paths.join(', '),
+            validateInput: (value) => globProblem(splitGlobs(value)),
           });
           asking = false;
-          if (globs !== undefined) state.paths = globs.split(',').map((g) => g.trim()).filter(Boolean);
+          if (globs !== undefined) state.paths = splitGlobs(globs);
           box.show();
         }
         render();
@@ -105,4 +107,19 @@ export async function askSearchQuery(prompts: Prompts, previous: Partial<SearchQ
     ];
     box.show();
   });
+}
+
+/** "src/**, *.md" as its globs. */
+function splitGlobs(text: string): string[] {
+  return text.split(',').map((g) => g.trim()).filter(Boolean);
+}
+
+/** Why one of `globs` is malformed, or `undefined`. */
+function globProblem(globs: readonly string[]): string | undefined {
+  try {
+    checkPathGlobs(globs);
+    return undefined;
+  } catch (error) {
+    return error instanceof StateError ? error.message : String(error);
+  }
 }

@@ -117,6 +117,7 @@ suite('language-model tools', () => {
     const found = await invoke<{ hits: Array<{ places: Array<{ path: string }>; lines: Array<{ line: number; text: string }> }> }>('recoveryPoints_searchHistory', { pattern: 'changed BY the agent' });
     assert.deepEqual(found.data.hits.map((h) => [h.places[0]?.path, h.lines]), [['src/greeting.ts', [{ line: 1, text: 'export const greeting = "changed by the agent";' }]]]);
     await assert.rejects(Promise.resolve(vscode.lm.invokeTool('recoveryPoints_searchHistory', { input: { pattern: 'a(b', regex: true }, toolInvocationToken: undefined })), /is not a valid regular expression/);
+    await assert.rejects(Promise.resolve(vscode.lm.invokeTool('recoveryPoints_searchHistory', { input: { pattern: 'a', paths: ['src/[ab'] }, toolInvocationToken: undefined })), /The path pattern "src\/\[ab" is not a valid glob/);
     assert.equal(readFile('src/greeting.ts'), 'export const greeting = "changed by the agent";\n', 'reading changes nothing');
   });
 

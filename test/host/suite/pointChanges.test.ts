@@ -193,6 +193,8 @@ suite('what changed in a point', () => {
     const baseline = (await listPoints(api)).find((p) => p.summary === 'Test baseline')!;
     api.prompts.answerNext({ pick: 'Test baseline' }, { pickMany: 'all' });
     await run('restoreFolder', wsUri('src'));
+    const review = api.prompts.history.find((r) => r.kind === 'pickMany');
+    assert.equal(review?.text, "Restore src from 'Test baseline'", 'the review names the folder it restores and the point');
     assert.equal(readFile('src/greeting.ts'), fixtureText('src/greeting.ts'));
     assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));
     assert.equal(fs.existsSync(wsFile('src/lib/deep/new.ts')), false, 'a file the folder did not have then is removed (kept in the safety point)');

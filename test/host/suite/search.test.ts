@@ -25,7 +25,7 @@ suite('search and filter', () => {
     assertPromptsUsed(api);
   });
 
-  test('Search History (in a worker thread) finds text that only an old point holds and opens that version read-only at the line, its tab titled with the point\'s time; refuses a malformed regular expression', async () => {
+  test('Search History (in a worker thread) finds text that only an old point holds and opens that version read-only at the line, its tab titled with the point\'s time; refuses a malformed regular expression or Files to Include glob', async () => {
     writeFile('src/greeting.ts', 'export const a = 1;\n\n// the quasarMarmot helper, removed later\nexport function quasarMarmot() {}\n');
     const old = await createPoint(api);
     writeFile('src/greeting.ts', 'export const a = 2;\n');
@@ -55,6 +55,13 @@ suite('search and filter', () => {
     await run('searchHistory', { isRegex: true });
     assert.equal(api.prompts.problems.length, 1);
     assert.match(api.prompts.problems[0]!, /refuses "unclosed\(": "unclosed\(" is not a valid regular expression \(.+\)\.$/);
+    api.prompts.reset();
+
+    // so is a malformed Files to Include glob, named in the sentence
+    api.prompts.answerNext({ input: 'quasarMarmot' });
+    await run('searchHistory', { filesToInclude: 'src/[ab' });
+    assert.equal(api.prompts.problems.length, 1);
+    assert.match(api.prompts.problems[0]!, /refuses "quasarMarmot": The path pattern "src\/\[ab" is not a valid glob \(missing closing: "\]"\)/);
     api.prompts.reset();
 
     api.prompts.answerNext({ input: 'noSuchTextAnywhere' }, { cancel: true });

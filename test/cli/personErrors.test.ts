@@ -1,0 +1,111 @@
+/**
+ * What a person meets at the command line: a request that names nothing usable is one sentence and
+ * exit 2 (exit 1 is left to real failures), and paths are printed as they are typed.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { cleanupAll, makeSandbox, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { cli, ensureBuilt, json, ok } from './helpers/runCli';
+
+after(cleanupAll);
+before(ensureBuilt);
+
+/** A workspace with two points: `src/a.ts` changed and `src/old.ts` renamed to `src/new.ts` between them. */
+async function twoPoints(): Promise<{ sb: Sandbox; base: string[]; first: string; second: string }> {
+  const sb = await makeSandbox();
+  const base = ['--workspace', sb.ws, '--store', sb.store];
+  await writeFiles(sb.ws, { 'src/a.ts': 'const a = 1;\n', 'src/old.ts': 'export const moved = "a file long enough to be followed";\n', 'README.md': 'readme\n' });
+  const first = json<string>(await cli(['snapshot', '--json', ...base]));
+  await writeFiles(sb.ws, { 'src/a.ts': 'const a = 2;\n', 'src/new.ts': 'export const moved = "a file long enough to be followed";\n' });
+  await fs.rm(path.join(sb.ws, 'src', 'old.ts'));
+  const second = json<string>(await cli(['snapshot', '--json', ...base]));
+  return { sb, base, first, second };
+}
+
+function refused(run: { code: number; stdout: string; stderr: string }, says: RegExp, what: string): void {
+  assert.equal(run.code, 2, `${what}: exit ${run.code}: ${run.stderr}`);
+  assert.match(run.stderr, says, what);
+  assert.equal(run.stderr.split('\n')[0]!.startsWith('recovery-points: '), true, `${what}: ${run.stderr}`);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, `${what}: no stack trace`);
+  assert.equal(run.stdout, '', what);
+}
+
+describe('a request that names nothing usable', () => {
+  test('a folder where a file is needed (cat, log), a path outside the workspace or in neither the point nor the workspace, a missing file or folder named by an option: exit 2 and one sentence', async () => {
+    const { sb, base, first } = await twoPoints();
+    const cases: Array<{ args: string[]; says: RegExp }> = [
+      { args: ['cat', first, 'src'], says: /^recovery-points: src is a folder in recovery point \S+; "cat" writes a file\.\n$/ },
+      { args: ['log', 'src'], says: /^recovery-points: src is a folder; "log" lists the versions of a file\.\n$/ },
+      { args: ['log', 'src/typo.ts'], says: /^recovery-points: No recovery point holds src\/typo\.ts\.\n$/ },
+      { args: ['restore', first, '--paths', path.join(sb.root, 'elsewhere.txt'), '--dry-run'], says: /not inside a folder of this workspace/ },
+      { args: ['restore', first, '--paths', 'src/typo.ts', '--dry-run'], says: /^recovery-points: Neither recovery point \S+ nor the workspace has anything at src\/typo\.ts\.\n$/ },
+      { args: ['restore', first, '--paths', 'src/typo.ts'], says: /nor the workspace has anything at src\/typo\.ts/ },
+      { args: ['snapshot', '--changed', path.join(sb.root, 'elsewhere.txt')], says: /not inside a folder of this workspace/ },
+      { args: ['export', '--out', path.join(sb.root, 'no-such-folder', 'x.rpbundle')], says: /The folder \S+no-such-folder for --out does not exist\./ },
+      { args: ['import', path.join(sb.root, 'no-such.rpbundle')], says: /The bundle \S+no-such\.rpbundle does not exist\./ },
+      { args: ['import', sb.ws], says: /is a folder, not a bundle file\./ },
+      { args: ['adopt', '--from', path.join(sb.root, 'no-such-store')], says: /is not a recovery point store \(it has no points folder\); check --from\./ },
+    ];
+    for (const c of cases) refused(await cli([...c.args, ...base]), c.says, c.args.join(' '));
+    refused(await cli(['list', '--workspace', path.join(sb.root, 'no-such-folder'), '--store', sb.store]), /The workspace folder \S+ does not exist\./, 'a mistyped --workspace');
+    refused(await cli(['hooks', 'status', '--agent', 'claude', '--workspace', path.join(sb.root, 'no-such-folder')]), /The project folder \S+ does not exist\./, 'hooks with a mistyped --workspace');
+    refused(await cli(['list', '--workspace', sb.ws, '--store', path.join(sb.root, 'stroe')]), /does not exist\. Check --store/, 'a mistyped --store');
+    assert.equal((await fs.readdir(sb.root)).includes('stroe'), false, 'the mistyped store was not made');
+    const written = ok(await cli(['restore', first, '--paths', 'src/old.ts', '--dry-run', ...base]));
+    assert.match(written.stdout, /\+ src\/old\.ts/, 'a path only the point holds is restored');
+    assert.match(ok(await cli(['restore', first, '--paths', 'src/new.ts', '--dry-run', ...base])).stdout, /\u2212 src\/new\.ts/, 'a path only the workspace has is deleted');
+  });
+
+  test('an option the command does not take is refused (exit 2), not ignored', async () => {
+    const { base, first } = await twoPoints();
+    for (const args of [['list', '--label', 'x'], ['snapshot', '--paths', 'src'], ['log', 'src/a.ts', '--regex'], ['cat', first, 'src/a.ts', '--dry-run'], ['restore', first, '--since', '1d']]) {
+      const run = await cli([...args, ...base]);
+      assert.equal(run.code, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, new RegExp(`^recovery-points: "${args[0]}" does not take ${args.find((a) => a.startsWith('--'))}\\n`), args.join(' '));
+    }
+    const hooks = await cli(['hooks', 'status', '--agent', 'claude', '--label', 'x', '--workspace', base[1]!]);
+    assert.equal(hooks.code, 2, hooks.stderr);
+    assert.match(hooks.stderr, /^recovery-points: "hooks" does not take --label\n/);
+    ok(await cli(['list', '--json', ...base]));
+    ok(await cli(['hooks', 'status', '--agent', 'claude', '--json', '--workspace', base[1]!]));
+  });
+
+  test('a malformed path glob: search refuses it with exit 2, naming it; the MCP tools answer with the same sentence', async () => {
+    const { base } = await twoPoints();
+    for (const glob of ['[', 'src/*.{ts', 'src/(a']) {
+      refused(await cli(['search', 'const', '--paths', glob, ...base]), new RegExp(`^recovery-points: The path pattern ${JSON.stringify(glob).replace(/[[{(*.]/g, '\\$&')} is not a valid glob \\(missing closing: `), glob);
+    }
+    assert.match(ok(await cli(['search', 'const', '--paths', 'src/[ab].ts', ...base])).stdout, /^src\/a\.ts {2}in point/m, 'a well-formed bracket still matches');
+  });
+});
+
+describe('paths as a person types them', () => {
+  test('show, diff, restore --dry-run, log and search print paths relative to a single workspace folder, with the folder\'s name in front when there are several; --json keeps the name in front', async () => {
+    const { sb, base, first, second } = await twoPoints();
+    const name = path.basename(sb.ws);
+    const show = ok(await cli(['show', second, ...base])).stdout;
+    assert.match(show, /^ {2}~ src\/a\.ts$/m, show);
+    assert.match(show, /^ {2}\+ src\/new\.ts$/m, show);
+    assert.doesNotMatch(show, new RegExp(`^ {2}. ${name}/`, 'm'), show);
+    assert.match(ok(await cli(['diff', first, ...base])).stdout, /^ {2}~ src\/a\.ts$/m);
+    assert.match(ok(await cli(['restore', first, '--dry-run', ...base])).stdout, /^ {2}\+ src\/old\.ts$/m);
+    assert.match(ok(await cli(['log', 'src/new.ts', ...base])).stdout, /renamed from src\/old\.ts/);
+    const search = ok(await cli(['search', 'const a', ...base])).stdout;
+    assert.match(search, /^src\/a\.ts {2}in point/m, search);
+    assert.doesNotMatch(search, new RegExp(`^${name}/`, 'm'), search);
+    assert.deepEqual(json<{ changedFiles: { modified: string[] } }>(await cli(['show', second, '--json', ...base])).changedFiles.modified, [`${name}/src/a.ts`], 'machine-readable paths are as before');
+    const hit = JSON.parse(ok(await cli(['search', 'const a = 2', '--json', ...base])).stdout.split('\n')[0]!) as { spans: Array<{ path: string }> };
+    assert.equal(hit.spans[0]!.path, `${name}/src/a.ts`);
+
+    const lib = path.join(sb.root, 'lib');
+    await writeFiles(lib, { 'b.ts': 'const b = 1;\n' });
+    const both = ['--workspace', sb.ws, '--workspace', lib, '--store', path.join(sb.root, 'both-store')];
+    ok(await cli(['snapshot', ...both]));
+    const shown = ok(await cli(['show', 'latest', ...both])).stdout;
+    assert.match(shown, new RegExp(`^ {2}\\+ ${name}/src/a\\.ts$`, 'm'), `several folders: the folder's name in front\n${shown}`);
+    assert.match(shown, /^ {2}\+ lib\/b\.ts$/m, shown);
+    assert.match(ok(await cli(['search', 'const b', ...both])).stdout, /^lib\/b\.ts {2}in point/m);
+  });
+});
