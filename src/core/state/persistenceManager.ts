@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
-import { documentText, ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
+import { ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
@@ -36,6 +36,7 @@ import { StoreLock } from '../storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
+import { ManifestText } from './manifestText';
 import { PointIndexFile } from './pointIndex';
 import { claimingPackName, claimsAmong, dropClaims, listObjectsFolder, readClaims, type PackClaim } from './pointPacks';
 import { isPointId } from './pointSummaryCheck';
@@ -112,6 +113,8 @@ export class PersistenceManager implements StateRepository {
   private restoredOver: { pointId: string; paths: readonly string[] } | undefined;
   /** Points whose manifest was read from their pack (the file missing or damaged): the next listing under the lock settles them. */
   private readonly readFromPacks = new Set<string>();
+  /** Checks and writes the text of the manifests that go into the points' packs. */
+  private readonly manifestText = new ManifestText();
   /**
    * The points as listed under a hold of the store lock, with the objects folder's names read for it:
    * no other process writes while the lock is held, so a point made later in the same hold uses them
@@ -459,7 +462,7 @@ export class PersistenceManager implements StateRepository {
   private async commitWithManifest(batch: ObjectBatch, snapshot: ContextSnapshot): Promise<void> {
     let text: string;
     try {
-      text = documentText(snapshotDocument, snapshot, {});
+      text = this.manifestText.of(snapshot);
     } catch (error) {
       throw StateError.snapshotCreation(`Could not save recovery point ${snapshot.id}: ${describeCause(error)}`, error);
     }
