@@ -697,20 +697,22 @@ export class PersistenceManager implements StateRepository {
   }
 
   private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean; objectNames: readonly string[] }> {
-    let names: string[];
+    let listed: string[];
     try {
-      names = fsSync.readdirSync(this.layout.pointsDir).filter((name) => name.endsWith('.json') && name !== 'index.json');
+      listed = fsSync.readdirSync(this.layout.pointsDir);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return { points: [], changed: false, objectNames: listObjectsFolder(this.layout.objectsDir) };
       throw ioError(`list the recovery points in ${this.layout.pointsDir}`, error);
     }
-    const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => this.isPointId(id)));
     // a point whose manifest file is missing (killed before it was written, or lost with a power loss) is listed from its pack
     const objectNames = listObjectsFolder(this.layout.objectsDir);
-    for (const id of claimsAmong(objectNames).keys()) ids.add(id);
+    const claimed = claimsAmong(objectNames);
     const indexed = await this.readIndex();
     // the usual case: the index lists exactly the folder's points, newest first
-    if (indexed.length === ids.size && indexed.every((p, i) => ids.has(p.id) && (i === 0 || indexed[i - 1]!.id > p.id))) return { points: indexed.slice(), changed: this.index.damaged, objectNames };
+    if (this.indexMatches(indexed, listed, claimed.keys())) return { points: indexed.slice(), changed: this.index.damaged, objectNames };
+    const names = listed.filter((name) => name.endsWith('.json') && name !== 'index.json');
+    const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => this.isPointId(id)));
+    for (const id of claimed.keys()) ids.add(id);
     const byId = new Map(indexed.filter((p) => ids.has(p.id)).map((p) => [p.id, p]));
     let changed = byId.size !== indexed.length || this.index.damaged;
     for (const id of ids) {
@@ -724,6 +726,26 @@ export class PersistenceManager implements StateRepository {
       }
     }
     return { points: [...byId.values()].sort(newestFirst), changed, objectNames };
+  }
+
+  /**
+   * Whether `indexed` (as `readIndex` just gave it) lists exactly the points of the folder's names and
+   * of the packs' claims, newest first: every point manifest in the folder is indexed, as many as the
+   * index lists, and every claimed point is indexed. Checked name by name against the index's names
+   * (kept with the index between points), not by a set of the folder's ids: at 2,000 points that set and
+   * the comparison cost 2.2 ms of every point. `false` (not sure) leaves it to the full comparison.
+   */
+  private indexMatches(indexed: readonly PointSummary[], listed: readonly string[], claimed: Iterable<string>): boolean {
+    const manifests = this.index.manifestNames(indexed);
+    if (!manifests?.ordered) return false;
+    let inFolder = 0;
+    for (const name of listed) {
+      if (manifests.names.has(name)) inFolder++;
+      else if (name.endsWith('.json') && name !== 'index.json' && this.isPointId(name.slice(0, -5))) return false;
+    }
+    if (inFolder !== indexed.length) return false;
+    for (const id of claimed) if (!manifests.names.has(`${id}.json`)) return false;
+    return true;
   }
 
   /** Changes a point's label (labelled points are kept by clean-up); `null` removes it. */
