@@ -154,7 +154,8 @@ export class PointIndexFile {
     const byId = new Map(base.documentPoints.map((p) => [p.id, p]));
     for (const summary of added) byId.set(summary.id, summary);
     const points = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    this.loaded = { ...base, journal, points, damaged };
+    // `base` may be the loaded index itself: its manifest names are of its own points
+    this.loaded = { ...base, journal, points, damaged, manifests: undefined };
     return this.loaded;
   }
 
