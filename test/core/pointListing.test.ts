@@ -3,8 +3,12 @@ import fsCallbacks from 'node:fs';
 import fsPromises from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
+import { pointIdTime } from '../../src/core/ids';
+import { silentLogger } from '../../src/core/logger';
 import { emptyContextState } from '../../src/core/schemas';
+import { PointIndexFile } from '../../src/core/state/pointIndex';
 import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { pointIdAt, summaryAt } from './helpers/storePoints';
 
 after(cleanupAll);
 
@@ -129,5 +133,41 @@ describe("a hint point's ignore files", () => {
     }
     assert.deepEqual(looked.filter((f) => f.endsWith('.gitignore')), [], 'no .gitignore looked up through the thread pool');
     assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 0 }, 'deep/.gitignore leaves skip.log out');
+  });
+});
+
+describe('the index checked against the points folder name by name, between points', () => {
+  /** A copy of `point`'s manifest as another writer's point at `time`, its file in the points folder and in no index. */
+  async function unindexedManifest(sb: Sandbox, point: { id: string }, time: number): Promise<string> {
+    const manifest = JSON.parse(await fsPromises.readFile(path.join(sb.store, 'points', `${point.id}.json`), 'utf8')) as Record<string, unknown>;
+    const id = pointIdAt(time);
+    await fsPromises.writeFile(path.join(sb.store, 'points', `${id}.json`), JSON.stringify({ ...manifest, id, createdAt: new Date(time).toISOString(), parentId: point.id }));
+    return id;
+  }
+
+  test("a manifest another writer left without its index line (killed before it) is listed after this writer's own points", async () => {
+    const sb = await makeSandbox();
+    const store = await storeWithTwoPoints(sb);
+    const first = await hintPoint(store, sb, 'a.txt', 'a3\n');
+    await hintPoint(store, sb, 'b.txt', 'b3\n');
+    const theirs = await unindexedManifest(sb, first, pointIdTime(first.id) + 1);
+    const listed = (await store.recovery.listRecoveryPoints()).map((p) => p.id);
+    assert.ok(listed.includes(theirs), 'the unindexed point is listed');
+    const next = await hintPoint(store, sb, 'a.txt', 'a4\n');
+    assert.ok((await store.recovery.listRecoveryPoints()).some((p) => p.id === theirs), 'and still after the next point');
+    assert.equal(next.changes.modified, 1);
+  });
+
+  test('a point another writer indexed without a manifest or a pack is not listed', async () => {
+    const sb = await makeSandbox();
+    const store = await storeWithTwoPoints(sb);
+    const ours = await hintPoint(store, sb, 'a.txt', 'a3\n');
+    const ghost = summaryAt(pointIdTime(ours.id) + 1, { root: ours.root, roots: ours.roots, rules: ours.rules });
+    new PointIndexFile(path.join(sb.store, 'points', 'index.json'), silentLogger).append(ghost);
+    const listed = (await store.recovery.listRecoveryPoints()).map((p) => p.id);
+    assert.equal(listed.includes(ghost.id), false);
+    assert.equal(listed[0], ours.id);
+    const next = await hintPoint(store, sb, 'b.txt', 'b3\n');
+    assert.equal(next.parentId, ours.id, 'the next point builds on the newest real one');
   });
 });

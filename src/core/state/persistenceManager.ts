@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
-import { documentText, ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
+import { ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
@@ -36,6 +36,7 @@ import { StoreLock } from '../storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
+import { ManifestText } from './manifestText';
 import { PointIndexFile } from './pointIndex';
 import { claimingPackName, claimsAmong, dropClaims, listObjectsFolder, readClaims, type PackClaim } from './pointPacks';
 import { isPointId } from './pointSummaryCheck';
@@ -112,6 +113,8 @@ export class PersistenceManager implements StateRepository {
   private restoredOver: { pointId: string; paths: readonly string[] } | undefined;
   /** Points whose manifest was read from their pack (the file missing or damaged): the next listing under the lock settles them. */
   private readonly readFromPacks = new Set<string>();
+  /** Checks and writes the text of the manifests that go into the points' packs. */
+  private readonly manifestText = new ManifestText();
   /**
    * The points as listed under a hold of the store lock, with the objects folder's names read for it:
    * no other process writes while the lock is held, so a point made later in the same hold uses them
@@ -459,7 +462,7 @@ export class PersistenceManager implements StateRepository {
   private async commitWithManifest(batch: ObjectBatch, snapshot: ContextSnapshot): Promise<void> {
     let text: string;
     try {
-      text = documentText(snapshotDocument, snapshot, {});
+      text = this.manifestText.of(snapshot);
     } catch (error) {
       throw StateError.snapshotCreation(`Could not save recovery point ${snapshot.id}: ${describeCause(error)}`, error);
     }
@@ -694,20 +697,22 @@ export class PersistenceManager implements StateRepository {
   }
 
   private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean; objectNames: readonly string[] }> {
-    let names: string[];
+    let listed: string[];
     try {
-      names = fsSync.readdirSync(this.layout.pointsDir).filter((name) => name.endsWith('.json') && name !== 'index.json');
+      listed = fsSync.readdirSync(this.layout.pointsDir);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return { points: [], changed: false, objectNames: listObjectsFolder(this.layout.objectsDir) };
       throw ioError(`list the recovery points in ${this.layout.pointsDir}`, error);
     }
-    const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => this.isPointId(id)));
     // a point whose manifest file is missing (killed before it was written, or lost with a power loss) is listed from its pack
     const objectNames = listObjectsFolder(this.layout.objectsDir);
-    for (const id of claimsAmong(objectNames).keys()) ids.add(id);
+    const claimed = claimsAmong(objectNames);
     const indexed = await this.readIndex();
     // the usual case: the index lists exactly the folder's points, newest first
-    if (indexed.length === ids.size && indexed.every((p, i) => ids.has(p.id) && (i === 0 || indexed[i - 1]!.id > p.id))) return { points: indexed.slice(), changed: this.index.damaged, objectNames };
+    if (this.indexMatches(indexed, listed, claimed.keys())) return { points: indexed.slice(), changed: this.index.damaged, objectNames };
+    const names = listed.filter((name) => name.endsWith('.json') && name !== 'index.json');
+    const ids = new Set(names.map((name) => name.slice(0, -5)).filter((id) => this.isPointId(id)));
+    for (const id of claimed.keys()) ids.add(id);
     const byId = new Map(indexed.filter((p) => ids.has(p.id)).map((p) => [p.id, p]));
     let changed = byId.size !== indexed.length || this.index.damaged;
     for (const id of ids) {
@@ -721,6 +726,26 @@ export class PersistenceManager implements StateRepository {
       }
     }
     return { points: [...byId.values()].sort(newestFirst), changed, objectNames };
+  }
+
+  /**
+   * Whether `indexed` (as `readIndex` just gave it) lists exactly the points of the folder's names and
+   * of the packs' claims, newest first: every point manifest in the folder is indexed, as many as the
+   * index lists, and every claimed point is indexed. Checked name by name against the index's names
+   * (kept with the index between points), not by a set of the folder's ids: at 2,000 points that set and
+   * the comparison cost 2.2 ms of every point. `false` (not sure) leaves it to the full comparison.
+   */
+  private indexMatches(indexed: readonly PointSummary[], listed: readonly string[], claimed: Iterable<string>): boolean {
+    const manifests = this.index.manifestNames(indexed);
+    if (!manifests?.ordered) return false;
+    let inFolder = 0;
+    for (const name of listed) {
+      if (manifests.names.has(name)) inFolder++;
+      else if (name.endsWith('.json') && name !== 'index.json' && this.isPointId(name.slice(0, -5))) return false;
+    }
+    if (inFolder !== indexed.length) return false;
+    for (const id of claimed) if (!manifests.names.has(`${id}.json`)) return false;
+    return true;
   }
 
   /** Changes a point's label (labelled points are kept by clean-up); `null` removes it. */

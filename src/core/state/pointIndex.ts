@@ -25,6 +25,24 @@ interface Loaded {
   readonly documentBytes: number;
   /** A journal line could not be used (torn by a crash, damaged): the next write replaces the journal. */
   readonly damaged: boolean;
+  /** Made when first asked for (`manifestNames`), and kept up to date by `append`. */
+  manifests?: ManifestNames;
+}
+
+/** The manifest file names of the indexed points (`<id>.json`), and whether the points are strictly newest first. */
+export interface ManifestNames {
+  readonly names: ReadonlySet<string>;
+  readonly ordered: boolean;
+}
+
+/** `loaded`'s manifest names with `summary` added before its points (the set is taken over, not copied); `undefined`: made again when asked for. */
+function withNewest(loaded: Loaded, summary: PointSummary): ManifestNames | undefined {
+  const manifests = loaded.manifests;
+  const name = `${summary.id}.json`;
+  if (!manifests || manifests.names.has(name)) return undefined;
+  (manifests.names as Set<string>).add(name);
+  const newest = loaded.points[0];
+  return { names: manifests.names, ordered: manifests.ordered && (newest === undefined || summary.id > newest.id) };
 }
 
 /**
@@ -50,6 +68,25 @@ export class PointIndexFile {
   /** Every indexed summary, newest first (unordered when equal ids would tie: they cannot). Throws on a damaged document. */
   read(): PointSummary[] {
     return this.load().points;
+  }
+
+  /**
+   * The manifest names of `points` as `read` returned them (`undefined` when the index was read again
+   * since): the points folder is checked against them name by name, without a set of its ids.
+   */
+  manifestNames(points: readonly PointSummary[]): ManifestNames | undefined {
+    const loaded = this.loaded;
+    if (!loaded || loaded.points !== points) return undefined;
+    if (!loaded.manifests) {
+      const names = new Set<string>();
+      let ordered = true;
+      points.forEach((p, i) => {
+        names.add(`${p.id}.json`);
+        if (i > 0 && !(points[i - 1]!.id > p.id)) ordered = false;
+      });
+      loaded.manifests = { names, ordered };
+    }
+    return loaded.manifests;
   }
 
   /** Whether a journal line could not be used: the index should be written whole. */
@@ -81,7 +118,7 @@ export class PointIndexFile {
     } catch (error) {
       throw ioError(`write the point index journal ${this.journalFile}`, error);
     }
-    this.loaded = { ...current, journal: statStampSync(this.journalFile), points };
+    this.loaded = { ...current, journal: statStampSync(this.journalFile), points, manifests: withNewest(current, summary) };
   }
 
   /** Writes every summary as a new document (a new generation, which retires the journal's lines), then removes the journal. */
@@ -117,7 +154,8 @@ export class PointIndexFile {
     const byId = new Map(base.documentPoints.map((p) => [p.id, p]));
     for (const summary of added) byId.set(summary.id, summary);
     const points = [...byId.values()].sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    this.loaded = { ...base, journal, points, damaged };
+    // `base` may be the loaded index itself: its manifest names are of its own points
+    this.loaded = { ...base, journal, points, damaged, manifests: undefined };
     return this.loaded;
   }
 
