@@ -80,6 +80,42 @@ describe('hint mode', () => {
     assert.deepEqual(diff.modified.map((c) => c.path), ['ws/dir7/sub3/file3.txt']);
   });
 
+  test('folders rebuilt with the entries of likelyRoot\'s folders take its trees without encoding them; a folder that differs is encoded', async () => {
+    const { h, first, abs } = await setup({ 'a/b/c.txt': 'c0', 'a/b/d.txt': 'd0', 'a/e.txt': 'e0', 'f/g.txt': 'g0', 'top.txt': 't0' });
+    await fs.writeFile(abs('a/b/c.txt'), 'c1');
+    await fs.writeFile(abs('f/g.txt'), 'g1');
+    const edited = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: [abs('a/b/c.txt'), abs('f/g.txt')] });
+    // back to the first point's bytes in a/b/c.txt; f/g.txt gets bytes no point holds
+    await fs.writeFile(abs('a/b/c.txt'), 'c0');
+    await fs.writeFile(abs('f/g.txt'), 'g2');
+    const batch = h.objects.beginBatch();
+    const counting = new CountingWriter(batch);
+    const result = await captureWorkspace({
+      roots: h.roots,
+      rules: h.rules,
+      objects: counting,
+      cache: h.cache,
+      previousRoot: edited.root,
+      previousFileCount: edited.fileCount,
+      changedPaths: [abs('a/b/c.txt'), abs('f/g.txt')],
+      likelyRoot: first.root,
+    });
+    await batch.commit();
+    assert.equal(counting.treesPut, 3, 'f, ws and the root are new; a and a/b are the first point\'s');
+    assert.equal((await lookupEntry(h.objects, result.root, 'ws/a'))!.hash, (await lookupEntry(h.objects, first.root, 'ws/a'))!.hash);
+    await expectSameAsFullScan(h, { ...result, added: 0 });
+
+    // everything back as in the first point: not one tree encoded, the root is the first point's
+    await fs.writeFile(abs('f/g.txt'), 'g0');
+    const again = h.objects.beginBatch();
+    const none = new CountingWriter(again);
+    const same = await captureWorkspace({ roots: h.roots, rules: h.rules, objects: none, cache: h.cache, previousRoot: edited.root, previousFileCount: edited.fileCount, changedPaths: [abs('a/b/c.txt'), abs('f/g.txt')], likelyRoot: first.root });
+    await again.commit();
+    assert.equal(none.treesPut, 0);
+    assert.equal(same.root, first.root);
+    await expectSameAsFullScan(h, { ...same, added: 0 });
+  });
+
   test('a file the caller just wrote (knownFiles) takes the known hash while its stat is the recorded one; once it changed it is read', async () => {
     const { h, first, abs } = await setup({ 'a.txt': 'aaa', 'b.txt': 'bbb', 'c.txt': 'ccc' });
     const stored = async (rel: string) => (await lookupEntry(h.objects, first.root, `ws/${rel}`))!.hash;

@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { lookupEntry } from '../../src/core/capture';
+import { ObjectBatch } from '../../src/core/objects/objectStore';
 import { CHECKING_MESSAGE } from '../../src/core/recovery/recoveryManager';
 import { applyRestore, checkPlanOnDisk, planRestore } from '../../src/core/recovery/restorePlan';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
@@ -221,6 +222,48 @@ describe('restore with a hint-mode safety point', () => {
     await store.close();
     store = await openStore(sb);
     assert.equal((await store.state.getState()).newestPointId, restored.id, 'a new process derives it from the points');
+  });
+
+  test('with the edits already in the newest point, a restore encodes no folder tree (its result point takes the restored point\'s); undo brings every edit back', async () => {
+    const sb = await makeSandbox();
+    const files = (version: string) => Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`src/d${i % 3}/deep${i % 2}/f${i}.txt`, `${version} ${i}\n`]));
+    await writeFiles(sb.ws, { ...files('v1'), 'keep.txt': 'k\n' });
+    const original = await readFiles(sb.ws);
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { ...files('v2'), 'added/new.txt': 'new\n' });
+    const edited = await readFiles(sb.ws);
+    // saved as the extension's points on save leave them: the workspace is the newest point
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [...Object.keys(files('v2')), 'added/new.txt'].map((rel) => abs(sb, rel)) });
+    const putTree = ObjectBatch.prototype.putTree;
+    let encoded = 0;
+    ObjectBatch.prototype.putTree = function (this: ObjectBatch, tree) {
+      encoded++;
+      return putTree.call(this, tree);
+    };
+    let result;
+    try {
+      result = await store.recovery.restore(target.id, { changedPaths: [] });
+    } finally {
+      ObjectBatch.prototype.putTree = putTree;
+    }
+    assert.equal(result.outcome.written.length, 12);
+    assert.deepEqual(result.outcome.removed, ['ws/added/new.txt']);
+    assert.deepEqual(await readFiles(sb.ws), original);
+    assert.equal(encoded, 1, 'only the safety point\'s root (the newest point\'s, found stored): no folder of the result point is encoded again');
+    const restored = (await store.persistence.loadSnapshot(result.restoredPointId!))!;
+    assert.equal(restored.root, target.root, 'the result point is the restored point\'s tree');
+    assert.equal(restored.root, await store.persistence.withCurrentTree(async (_objects, root) => root), 'and what a scan finds');
+    assert.equal(restored.fileCount, target.fileCount);
+    const safety = (await store.persistence.loadSnapshot(result.safetyPointId))!;
+    assert.equal(await pointBytes(store, safety.id, 'src/d1/deep1/f1.txt'), 'v2 1\n', 'the safety point holds the edits');
+
+    const undo = await store.recovery.undoLastRestore({ changedPaths: [] });
+    assert.equal(undo.outcome.written.length, 13);
+    assert.deepEqual(await readFiles(sb.ws), edited, 'undo brings every edit back, byte for byte');
+    const undone = (await store.persistence.loadSnapshot(undo.restoredPointId!))!;
+    assert.equal(undone.root, safety.root);
+    assert.equal(undone.root, await store.persistence.withCurrentTree(async (_objects, root) => root));
   });
 });
 

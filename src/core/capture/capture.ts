@@ -5,8 +5,8 @@ import { errorCode, escapeName, ioError, shortPath, StateError, unreadableReason
 import { formatBytes } from '../format';
 import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
-import { isSafeName, makeTree } from '../objects/tree';
-import type { TreeEntry, WorkspaceRoot } from '../schemas';
+import { isSafeName, makeTree, sameEntries } from '../objects/tree';
+import type { TreeEntry, TreeObject, WorkspaceRoot } from '../schemas';
 import { CaptureCache, type FileStamp, type FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
 import { listFolder, lstat, readdirBytes, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
@@ -57,6 +57,12 @@ export interface CaptureInput {
    * again (not recorded in the capture cache: the file is within its racy window).
    */
   readonly knownFiles?: ReadonlyMap<string, KnownFile>;
+  /**
+   * A stored root tree that the folders a hint capture rebuilds probably equal (a restore's result: the
+   * restored point). A rebuilt folder whose entries are exactly those of this tree's folder at the same
+   * path takes that folder's hash instead of being encoded and hashed again.
+   */
+  readonly likelyRoot?: string;
 }
 
 /** A file a caller has just written: its stat right after (size, mtime, ctime, inode, mode) and its content's hash. */
@@ -423,12 +429,13 @@ class RootScan {
    * Puts the tree of a folder (named `name` in its parent). With `rel`, the folder's path in a scan, a
    * folder whose entries are those of its last tree takes that tree's hash without encoding it again.
    */
-  async putFolder(name: string, entries: TreeEntry[], rel?: string): Promise<TreeEntry> {
+  async putFolder(name: string, entries: TreeEntry[], rel?: string, likely?: { hash: string; tree: TreeObject }): Promise<TreeEntry> {
     const tree = makeTree(entries);
     let size = 0;
     for (const entry of entries) size += entry[3];
     const objects = this.ctx.objects;
     let hash = rel === undefined ? undefined : this.ctx.cache.folderTrees.sameTree(this.root.name, rel, tree.e);
+    if (hash === undefined && likely && likely.tree.v === tree.v && sameEntries(likely.tree.e, tree.e)) hash = likely.hash;
     if (hash === undefined || !objects.has(hash)) hash = await objects.putTree(tree);
     if (rel !== undefined) this.trees.set(rel, { entries: tree.e, hash });
     return [name, 'd', hash, size, 0];
@@ -698,6 +705,8 @@ class HintRoot {
   constructor(
     readonly scan: RootScan,
     readonly previous: TreeEntry,
+    /** The root's folder in `CaptureInput.likelyRoot`, when that tree has one. */
+    readonly likely?: TreeEntry,
   ) {}
 
   private get ctx(): CaptureContext {
@@ -830,7 +839,7 @@ class HintRoot {
     }
     ctx.cache.prune(scan.root.name, scan.seen, prunedFolders);
     ctx.cache.folderTrees.merge(scan.root.name, scan.trees);
-    const entry = (await this.build(top, scan.root.name)) ?? (await scan.putFolder(scan.root.name, []));
+    const entry = (await this.build(top, scan.root.name, this.likely)) ?? (await scan.putFolder(scan.root.name, []));
     return { entry, files: 0 };
   }
 
@@ -880,16 +889,21 @@ class HintRoot {
     return old;
   }
 
-  /** Puts the trees of the changed folders, bottom up; `null` for a folder left empty. */
-  private async build(folder: OverlayFolder, name: string): Promise<TreeEntry | null> {
+  /**
+   * Puts the trees of the changed folders, bottom up; `null` for a folder left empty. `likely`: the
+   * folder at the same path in `CaptureInput.likelyRoot`, whose hash a folder with the same entries takes.
+   */
+  private async build(folder: OverlayFolder, name: string, likely?: TreeEntry): Promise<TreeEntry | null> {
     if (!folder.changed) return folder.base;
+    const likelyTree = likely?.[1] === 'd' && this.ctx.objects.has(likely[2]) ? await this.ctx.objects.readTree(likely[2]).catch(() => undefined) : undefined;
+    const likelyChildren = likelyTree ? new Map(likelyTree.e.map((e) => [e[0], e])) : undefined;
     const entries: TreeEntry[] = [];
     for (const [childName, child] of folder.entries) {
-      const entry = child instanceof OverlayFolder ? await this.build(child, childName) : child;
+      const entry = child instanceof OverlayFolder ? await this.build(child, childName, likelyChildren?.get(childName)) : child;
       if (entry) entries.push(entry);
     }
     if (entries.length === 0) return null;
-    return this.scan.putFolder(name, entries);
+    return this.scan.putFolder(name, entries, undefined, likelyTree && { hash: likely![2], tree: likelyTree });
   }
 }
 
@@ -947,6 +961,7 @@ async function capture(input: CaptureInput, hint: boolean): Promise<CaptureResul
 async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boolean): Promise<CaptureResult> {
   const previous = hint ? await input.objects.readTree(input.previousRoot!) : null;
   const previousEntries = new Map((previous?.e ?? []).map((e) => [e[0], e]));
+  const likely = hint && input.likelyRoot !== undefined && input.objects.has(input.likelyRoot) ? await input.objects.readTree(input.likelyRoot).catch(() => undefined) : undefined;
   let fileCount = 0;
   const rootEntries: TreeEntry[] = [];
   const hinted = new Set<string>();
@@ -957,7 +972,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     const before = previousEntries.get(root.name);
     let result: Scanned;
     if (previous && before && before[1] === 'd') {
-      const hintRoot = new HintRoot(scan, before);
+      const hintRoot = new HintRoot(scan, before, likely?.e.find((e) => e[0] === root.name));
       result = await hintRoot.run(relativePaths(root, changedPaths));
       hinted.add(root.name);
       fileCount += hintRoot.fileDelta;
@@ -979,7 +994,8 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     input.cache.retainRoots(input.roots.map((root) => root.name));
     input.cache.folderTrees.retainRoots(input.roots.map((root) => root.name));
   }
-  const rootHash = await input.objects.putTree(makeTree(rootEntries));
+  const rootTree = makeTree(rootEntries);
+  const rootHash = likely && likely.v === rootTree.v && sameEntries(likely.e, rootTree.e) ? input.likelyRoot! : await input.objects.putTree(rootTree);
   let totalSize = 0;
   for (const entry of rootEntries) totalSize += entry[3];
   input.onProgress?.(ctx.filesDone);

@@ -5,6 +5,7 @@ import { ensurePrivateDir, parseJournalLines, PRIVATE_FILE_MODE, readDocument, w
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
+import { sameEntries } from '../objects/tree';
 import { ColumnEntries } from './columnEntries';
 import { GitignoreCache } from './inclusionRules';
 import { plural } from '../format';
@@ -464,13 +465,7 @@ export class FolderTrees {
   /** The hash of the tree last put for `rel` if it had exactly these (sorted) entries. */
   sameTree(root: string, rel: string, entries: readonly TreeEntry[]): string | undefined {
     const last = this.roots.get(root)?.get(rel);
-    if (!last || last.entries.length !== entries.length) return undefined;
-    for (let i = 0; i < entries.length; i++) {
-      const a = last.entries[i]!;
-      const b = entries[i]!;
-      if (a !== b && (a[0] !== b[0] || a[1] !== b[1] || a[2] !== b[2] || a[3] !== b[3] || a[4] !== b[4])) return undefined;
-    }
-    return last.hash;
+    return last && sameEntries(last.entries, entries) ? last.hash : undefined;
   }
 
   /** After a scan of the whole root: the folders it put replace all of the root's. */

@@ -11,6 +11,17 @@ export function makeTree(entries: Iterable<TreeEntry>): TreeObject {
   return { v: 1, e: sorted };
 }
 
+/** Whether two sorted entry lists are the same (so their trees, of one version, encode to the same bytes). */
+export function sameEntries(a: readonly TreeEntry[], b: readonly TreeEntry[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x !== y && (x.length !== y.length || x[0] !== y[0] || x[1] !== y[1] || x[2] !== y[2] || x[3] !== y[3] || x[4] !== y[4])) return false;
+  }
+  return true;
+}
+
 export function encodeTree(tree: TreeObject): Buffer {
   return Buffer.from(JSON.stringify(tree), 'utf8');
 }

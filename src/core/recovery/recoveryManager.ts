@@ -217,7 +217,7 @@ export class RecoveryManager {
           pointId: target.id,
           details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
         });
-        const restoredPointId = await this.restoredPoint(target, plan, outcome, undoOf, written, scope !== undefined);
+        const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined);
         return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
       }),
     );
@@ -249,11 +249,14 @@ export class RecoveryManager {
    * Records the workspace as the restore left it, as a point of its own, so that later points describe
    * only what happened after it. Its capture looks at the paths of the plan (on top of the safety point,
    * which holds everything else); the files the restore wrote (`written`) take the point's own hashes,
-   * without being read again, while their stat is the one the write left. A failure is logged, not
-   * thrown: the files are restored.
+   * without being read again, while their stat is the one the write left; the folders it rebuilds take
+   * the restored point's trees (`restoredRoot`, seen under the workspace's folder names) where their
+   * entries are the same, without being encoded again. A failure is logged, not thrown: the files are
+   * restored.
    */
   private async restoredPoint(
     target: ContextSnapshot,
+    restoredRoot: string,
     plan: RestorePlan,
     outcome: RestoreOutcome,
     undoOf: PointSummary | null | undefined,
@@ -268,6 +271,7 @@ export class RecoveryManager {
         summary: restoredPointName(target, files, undoOf, chosenFiles ? [...outcome.written, ...outcome.removed] : undefined).slice(0, 500),
         changedPaths: planPaths(this.persistence.workspaceRoots, plan),
         knownFiles: written,
+        likelyRoot: restoredRoot,
         skipIfUnchanged: true,
       });
       // like any point: the newest point's id is derived from the listing, so the state file is not written again

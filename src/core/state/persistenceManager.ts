@@ -366,6 +366,7 @@ export class PersistenceManager implements StateRepository {
           previousFileCount: useHint ? parent.fileCount : undefined,
           changedPaths: useHint ? changedPaths : undefined,
           knownFiles: options.knownFiles,
+          likelyRoot: options.likelyRoot,
           logger: this.logger,
           signal: options.signal,
           onProgress: options.onProgress ? (n) => options.onProgress!(`Captured ${n} files`) : undefined,

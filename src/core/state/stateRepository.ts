@@ -18,6 +18,8 @@ export interface SnapshotOptions {
   readonly onCaptureMode?: (mode: 'hint' | 'full') => void;
   /** Files just written whose content is known (a restore's): taken without reading them again while their stat is unchanged. */
   readonly knownFiles?: ReadonlyMap<string, KnownFile>;
+  /** A stored root tree whose folders the rebuilt ones probably equal (a restore's result: the restored point); see `CaptureInput.likelyRoot`. */
+  readonly likelyRoot?: string;
 }
 
 /** The spec's storage interface. */
