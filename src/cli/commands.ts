@@ -239,10 +239,14 @@ function writePatch(out: Output, patch: string): void {
   out.result(patch.replace(/\n$/, ''), { patch });
 }
 
-/** Changed files as a person reads them: paths as they type them (`typedPath`). */
-function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[]): string[] {
+/** Added, modified and removed files as a person reads them: paths as they type them (`typedPath`). */
+function changeLines(roots: readonly WorkspaceRoot[], added: readonly { path: string }[], modified: readonly { path: string }[], removed: readonly { path: string }[]): string[] {
   const shown = (p: string) => t(typedPath(roots, p));
-  return [...diff.added.map((c) => `  + ${shown(c.path)}`), ...diff.modified.map((c) => `  ~ ${shown(c.path)}`), ...diff.deleted.map((c) => `  \u2212 ${shown(c.path)}`)];
+  return [...added.map((c) => `  + ${shown(c.path)}`), ...modified.map((c) => `  ~ ${shown(c.path)}`), ...removed.map((c) => `  \u2212 ${shown(c.path)}`)];
+}
+
+function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[]): string[] {
+  return changeLines(roots, diff.added, diff.modified, diff.deleted);
 }
 
 function diffAsJson(diff: TreeDiff) {
@@ -261,8 +265,7 @@ function mappingAsJson(mapping: FolderMapping | undefined): { folders?: FolderMa
 }
 
 function formatPlan(plan: RestorePlan, verb: string, roots: readonly WorkspaceRoot[]): string {
-  const shown = (p: string) => t(typedPath(roots, p));
-  const lines = [...plan.add.map((c) => `  + ${shown(c.path)}`), ...plan.modify.map((c) => `  ~ ${shown(c.path)}`), ...plan.remove.map((c) => `  \u2212 ${shown(c.path)}`)];
+  const lines = changeLines(roots, plan.add, plan.modify, plan.remove);
   return lines.length === 0 ? 'Nothing to restore: the files already match.' : [`${verb} ${lines.length} files:`, ...lines].join('\n');
 }
 

@@ -60,10 +60,6 @@ export class AuditLog {
 }
 
 /**
- * Appends one line with O_APPEND. After a torn last line (a crash mid-append) it starts a new line, or
- * this entry would be torn too.
- */
-/**
  * An entry's line, checked as `auditEntrySchema` checks it. zod's pass cost 0.3–0.7 ms of a one-file
  * point (measured in the point: the `details` record's recursive JSON-value schema); the common entry
  * (its `details` flat strings, finite numbers, booleans and nulls) is checked by hand, stricter than or
@@ -90,6 +86,10 @@ function isPlainAuditEntry(entry: AuditEntry): boolean {
   return true;
 }
 
+/**
+ * Appends one line with O_APPEND. After a torn last line (a crash mid-append) it starts a new line, or
+ * this entry would be torn too.
+ */
 function appendLine(file: string, line: string): void {
   const fd = fsSync.openSync(file, 'a+', PRIVATE_FILE_MODE);
   try {
