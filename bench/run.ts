@@ -282,7 +282,10 @@ interface Ours {
 }
 
 async function openOurs(storeDir: string, ws: Workspace, rules?: Partial<CaptureRules>): Promise<Ours> {
-  return { store: await RecoveryStore.open({ storeDir, roots: [{ name: 'ws', path: ws.ours }], rules, actor: 'bench' }) };
+  const store = await RecoveryStore.open({ storeDir, roots: [{ name: 'ws', path: ws.ours }], rules, actor: 'bench' });
+  // as the extension does with its settings: the command-line tool and the hooks on this store capture by the same rules
+  if (rules) store.persistence.saveCaptureRules();
+  return { store };
 }
 
 async function time<T>(work: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -496,7 +499,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       }
     }
   }
-  addRow(ws, 'hook-process', 'Agent hook, one-file point (whole process, Node start included)', 'ms', hookRuns.ours, hookRuns.git, 'add -A && commit', `ours: node dist/cli.js hook with a Claude Code PostToolUse Edit payload on stdin${rules ? '; other capture rules than the hook\'s defaults make it a full check' : ''}`);
+  addRow(ws, 'hook-process', 'Agent hook, one-file point (whole process, Node start included)', 'ms', hookRuns.ours, hookRuns.git, 'add -A && commit', 'ours: node dist/cli.js hook with a Claude Code PostToolUse Edit payload on stdin (the store\'s saved capture rules apply, as the extension leaves them)');
 
   // 3. 100 points in a row, each after one file changed (ours with the hint, as on save)
   let lastOnePoint: string | undefined;
