@@ -23,8 +23,10 @@
  *   what stays after a forced collection once the point is made and after the clean-up that follows; printed),
  * --restore-only (only "Restore a point 100 files away" on the largest --sizes workspace, wall and CPU time,
  *   --rounds rounds; printed), --hint-only (only the one-file point with the save hint on the largest --sizes
- *   workspace, wall and CPU time, --rounds × --iterations; printed), --against COMMIT (with --restore-only or
- *   --hint-only: also the core of that commit, taking turns), --restore-saved (with --restore-only: the 100
+ *   workspace, wall and CPU time, --rounds × --iterations; printed), --cli-only (only the command-line tool's
+ *   whole processes on the largest --sizes workspace: `node -e 0`, `snapshot --changed`, `hook`, `list`, `diff`,
+ *   wall and CPU time, --rounds × --iterations; printed), --against COMMIT (with --restore-only, --hint-only or
+ *   --cli-only: also that commit's core, or its built tool, taking turns), --restore-saved (with --restore-only: the 100
  *   edits are saved in a point, and committed in git, before each restore, untimed: the extension's usual case).
  */
 import { spawn } from 'node:child_process';
@@ -48,6 +50,7 @@ import { MARK_END, MARK_START } from './lib/markers';
 import { createMedia } from './lib/mediaWorkspace';
 import { restoreOnly, type RestoreSample } from './lib/restoreOnly';
 import { hintOnly } from './lib/hintOnly';
+import { CLI_COMMANDS, cliOnly } from './lib/cliOnly';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -79,6 +82,8 @@ interface Options {
   restoreOnly: boolean;
   /** `--hint-only`: only the rows of a one-file point with the save hint. */
   hintOnly: boolean;
+  /** `--cli-only`: only the command-line tool's whole-process rows (its cold start). */
+  cliOnly: boolean;
   /** `--restore-saved`: the restore-only edits are in a point (and a git commit) before each restore. */
   restoreSaved: boolean;
   /** `--against COMMIT`: the restore-only rows also for the core of that commit. */
@@ -109,6 +114,7 @@ function parseArgs(argv: string[]): Options {
     restoreOnly: false,
     restoreSaved: false,
     hintOnly: false,
+    cliOnly: false,
     against: undefined,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -198,6 +204,9 @@ function parseArgs(argv: string[]): Options {
         break;
       case '--hint-only':
         opts.hintOnly = true;
+        break;
+      case '--cli-only':
+        opts.cliOnly = true;
         break;
       case '--against':
         opts.against = value();
@@ -888,6 +897,26 @@ async function hintOnlyRows(tmp: string, opts: Options): Promise<void> {
   }
 }
 
+async function cliOnlyRows(tmp: string, opts: Options): Promise<void> {
+  const files = opts.sizes[opts.sizes.length - 1]!;
+  const r = await cliOnly({ tmp, files, seed: opts.seed, rounds: opts.rounds, iterations: opts.iterations, against: opts.against, repo: ROOT, log });
+  const at = opts.against?.slice(0, 12);
+  const gitCommands: Record<string, string> = { 'snapshot --changed': 'add -A && commit', list: 'log --oneline', diff: 'diff-tree --name-status -r HEAD' };
+  for (const command of CLI_COMMANDS) {
+    const by = r.samples[command];
+    const wall = (side: string) => (by[side] ?? []).map((x) => x.ms);
+    const cpu = (side: string) => (by[side] ?? []).map((x) => x.cpuMs).filter((x) => !Number.isNaN(x));
+    const key = `cli-${command.split(' ')[0]}`;
+    const gitCommand = gitCommands[command] ?? '—';
+    addRow(r.ws, key, `Whole process: ${command === 'node -e 0' ? '`node -e 0` (Node\'s own start)' : `\`node dist/cli.js ${command}\``}`, 'ms', wall('ours'), wall('git'), gitCommand, 'wall time, this code');
+    addRow(r.ws, `${key}-cpu`, '…CPU time (user + system of the process)', 'ms', cpu('ours'), cpu('git'), gitCommand === 'add -A && commit' ? '— (two processes)' : gitCommand, '/usr/bin/time');
+    if (at && by.old) {
+      addRow(r.ws, `${key}-vs-old`, `…this code against ${at}, wall`, 'ms', wall('ours'), wall('old'), `ours at ${at}`, 'ratio: this code / that commit, in the same rounds');
+      addRow(r.ws, `${key}-vs-old-cpu`, `…this code against ${at}, CPU`, 'ms', cpu('ours'), cpu('old'), `ours at ${at}`, 'ratio: this code / that commit');
+    }
+  }
+}
+
 // ── search over the history ───────────────────────────────────────────────
 
 async function searchRows(tmp: string, opts: Options): Promise<void> {
@@ -1374,10 +1403,11 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);
   childBundle = await buildChild(tmp);
   const primaryFiles = opts.sizes.includes(10000) ? 10000 : opts.sizes[opts.sizes.length - 1]!;
-  if (opts.searchOnly || opts.longHistory > 0 || opts.memoryOnly || opts.restoreOnly || opts.hintOnly || opts.historyOnly) {
+  if (opts.searchOnly || opts.longHistory > 0 || opts.memoryOnly || opts.restoreOnly || opts.hintOnly || opts.cliOnly || opts.historyOnly) {
     try {
       if (opts.restoreOnly) await restoreOnlyRows(tmp, opts);
       if (opts.hintOnly) await hintOnlyRows(tmp, opts);
+      if (opts.cliOnly) await cliOnlyRows(tmp, opts);
       if (opts.memoryOnly) await memoryRows(tmp, opts);
       if (opts.searchOnly) await searchRows(tmp, opts);
       if (opts.historyOnly) await historyRows(tmp, primaryFiles, opts);

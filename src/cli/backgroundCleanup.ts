@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { cleanupDue } from '../core/recovery/cleanupDue';
 
 /**
@@ -13,6 +12,10 @@ export async function startCleanupIfDue(storeDir: string, workspaces: readonly s
   try {
     // the loader options the tool runs with (tsx in development), not a debugger's or a profiler's
     const nodeOptions = process.execArgv.filter((option) => !/^--(inspect|debug|cpu-prof|heap-prof|prof)/.test(option));
+    // loaded here, not at start: child_process brings net and dgram, a few ms of every command's start (#14);
+    // a require, not an import(): the launcher runs the bundle in a vm.Script, which has no module loader
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { spawn } = require('node:child_process') as typeof import('node:child_process');
     const child = spawn(process.execPath, [...nodeOptions, cli, 'cleanup', '--if-due', '--store', storeDir, ...workspaces.flatMap((w) => ['--workspace', w])], {
       detached: true,
       stdio: 'ignore',

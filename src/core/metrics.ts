@@ -1,3 +1,5 @@
+import { nowMs } from './clock';
+
 /** Timings of each operation, kept in memory (the spec's "monitor performance metrics"). */
 export interface OperationTiming {
   readonly count: number;
@@ -11,7 +13,7 @@ export class Metrics {
   private readonly timings = new Map<string, { count: number; failures: number; totalMs: number; lastMs: number; maxMs: number }>();
 
   async time<T>(operation: string, work: () => Promise<T>): Promise<T> {
-    const started = performance.now();
+    const started = nowMs();
     let failed = false;
     try {
       return await work();
@@ -19,7 +21,7 @@ export class Metrics {
       failed = true;
       throw error;
     } finally {
-      this.record(operation, performance.now() - started, failed);
+      this.record(operation, nowMs() - started, failed);
     }
   }
 

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { nowMs } from '../clock';
 
 /**
  * The few file-system calls a capture makes, on Node's callback API: for tens of thousands of small
@@ -199,7 +200,7 @@ export class SyncFs {
   private slow: boolean;
 
   /** `enabled: false` makes every call go through the thread pool; `now` is the clock (ms), for tests. */
-  constructor(enabled = true, private readonly now: () => number = () => performance.now()) {
+  constructor(enabled = true, private readonly now: () => number = nowMs) {
     this.slow = !enabled;
     this.sliceStart = now();
   }

@@ -1,0 +1,115 @@
+/**
+ * `--cli-only`: the command-line tool's cold start alone (#14 target 2), on one synthetic workspace:
+ * whole processes of `node -e 0` (Node's own start), `snapshot --changed FILE`, `hook` (a Claude Code
+ * PostToolUse Edit payload, as row 2c runs it), `list` and `diff latest`, wall and CPU time (user +
+ * system of the child, from /usr/bin/time), against git's `add -A && commit`, `log` and `diff-tree` in
+ * the same rounds. `--against <commit>` also builds that commit's tool (its own scripts/build.mjs) and
+ * runs it on a copy of the workspace and store, taking turns. Each tool keeps its V8 code cache in a
+ * cache folder of this run, warmed by an untimed run of each command.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ShadowGit } from './git';
+import { run, TIME_BIN } from './proc';
+import { extractCommit } from './restoreOnly';
+import { createSynthetic, editIn, type Workspace } from './workspace';
+
+export interface ProcessSample {
+  readonly ms: number;
+  /** User + system CPU of the child; `NaN` without /usr/bin/time. */
+  readonly cpuMs: number;
+}
+
+export const CLI_COMMANDS = ['node -e 0', 'snapshot --changed', 'hook', 'list', 'diff'] as const;
+export type CliCommand = (typeof CLI_COMMANDS)[number];
+
+export interface CliOnlyResult {
+  readonly ws: Workspace;
+  /** Per command, per side ('ours', 'old', 'git'): the samples. */
+  readonly samples: Record<CliCommand, Record<string, ProcessSample[]>>;
+}
+
+/** Runs `cmd` as a whole process, with its wall time and (under /usr/bin/time) its CPU time. */
+function measure(cmd: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string } = {}): ProcessSample {
+  if (!TIME_BIN) return { ms: run(cmd, args, options).ms, cpuMs: Number.NaN };
+  const file = path.join(fs.mkdtempSync('/tmp/bench-cli-'), 'time.txt');
+  const r = run(TIME_BIN, ['-f', '%U %S', '-o', file, cmd, ...args], options);
+  const [user, system] = fs.readFileSync(file, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  if (r.stderr.trim()) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+  return { ms: r.ms, cpuMs: (user! + system!) * 1000 };
+}
+
+/** That commit's `dist/cli.js`, built by its own build script with this checkout's node_modules. */
+function buildCommit(repo: string, commit: string, into: string): string {
+  extractCommit(repo, commit, into);
+  const archive = path.join(into, 'rest.tar');
+  execFileSync('git', ['-C', repo, 'archive', '-o', archive, commit, 'scripts', 'package.json']);
+  execFileSync('tar', ['-xf', archive, '-C', into]);
+  fs.symlinkSync(path.join(repo, 'node_modules'), path.join(into, 'node_modules'));
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: into, stdio: 'ignore' });
+  return path.join(into, 'dist', 'cli.js');
+}
+
+export async function cliOnly(options: { tmp: string; files: number; seed: string; rounds: number; iterations: number; against?: string; repo: string; log: (message: string) => void }): Promise<CliOnlyResult> {
+  const { tmp, files, rounds, iterations, log } = options;
+  const ws = createSynthetic(tmp, files, options.seed);
+  const sides: Array<{ side: string; cli: string; root: string; store: string }> = [{ side: 'ours', cli: path.join(options.repo, 'dist', 'cli.js'), root: ws.ours, store: path.join(tmp, 'cli-store-ours') }];
+  if (options.against) {
+    const root = path.join(tmp, `synthetic-${files}-old`);
+    execFileSync('cp', ['-a', ws.ours, root]);
+    sides.push({ side: 'old', cli: buildCommit(options.repo, options.against, path.join(tmp, 'against-cli')), root, store: path.join(tmp, 'cli-store-old') });
+  }
+  const env = { ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cli-cache') };
+  const sg = new ShadowGit(path.join(tmp, 'cli-shadow.git'), ws.git);
+  sg.init();
+  sg.checkpoint('Checkpoint 1');
+  await sg.waitForAutoGc();
+  let n = 0;
+  const edit = (roots: string[]) => editIn(roots, ws.editable[n++ % ws.editable.length]!, `cli-only-${n}`);
+  const commands: Record<CliCommand, (s: (typeof sides)[number]) => ProcessSample> = {
+    'node -e 0': () => measure(process.execPath, ['-e', '0'], { env }),
+    'snapshot --changed': (s) => measure(process.execPath, [s.cli, 'snapshot', '--workspace', s.root, '--store', s.store, '--changed', edit([s.root])], { env }),
+    hook: (s) => {
+      const file = edit([s.root]);
+      const input = JSON.stringify({ session_id: 'bench', transcript_path: '/dev/null', cwd: s.root, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: file }, tool_use_id: `toolu_${n}` });
+      return measure(process.execPath, [s.cli, 'hook', '--agent', 'claude', '--store', s.store, '--workspace', s.root, '--budget', '60000'], { env, input });
+    },
+    list: (s) => measure(process.execPath, [s.cli, 'list', '--workspace', s.root, '--store', s.store], { env }),
+    diff: (s) => measure(process.execPath, [s.cli, 'diff', 'latest', '--workspace', s.root, '--store', s.store], { env }),
+  };
+  const gitSide: Record<CliCommand, (() => ProcessSample) | undefined> = {
+    'node -e 0': undefined,
+    'snapshot --changed': () => {
+      edit([ws.git]);
+      const c = sg.checkpoint(`Checkpoint ${n}`);
+      return { ms: c.ms, cpuMs: Number.NaN };
+    },
+    hook: undefined,
+    list: () => measure('git', [`--git-dir=${sg.gitDir}`, 'log', '--oneline'], { cwd: ws.git }),
+    diff: () => measure('git', [`--git-dir=${sg.gitDir}`, 'diff-tree', '--name-status', '-r', 'HEAD'], { cwd: ws.git }),
+  };
+  // untimed: each store's first point, then one run of each command (its code cache)
+  for (const s of sides) {
+    run(process.execPath, [s.cli, 'snapshot', '--workspace', s.root, '--store', s.store], { env });
+    for (const command of CLI_COMMANDS) if (command !== 'node -e 0') commands[command](s);
+  }
+  log(`cli-only: ${ws.label}, ${sides.map((s) => s.side).join(' + ')} + git, ${rounds} rounds × ${iterations}`);
+  const samples = Object.fromEntries(CLI_COMMANDS.map((c) => [c, {} as Record<string, ProcessSample[]>])) as CliOnlyResult['samples'];
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < iterations; i++) {
+      for (const command of CLI_COMMANDS) {
+        const turns: Array<[string, () => ProcessSample]> = command === 'node -e 0' ? [['ours', () => commands[command](sides[0]!)]] : sides.map((s) => [s.side, () => commands[command](s)] as [string, () => ProcessSample]);
+        const git = gitSide[command];
+        if (git) turns.push(['git', git]);
+        const k = (r * iterations + i) % turns.length;
+        for (const [side, work] of [...turns.slice(k), ...turns.slice(0, k)]) {
+          (samples[command][side] ??= []).push(work());
+          if (side === 'git' && command === 'snapshot --changed') await sg.waitForAutoGc();
+        }
+      }
+    }
+  }
+  return { ws, samples };
+}
