@@ -142,6 +142,7 @@ class CaptureContext {
   filesHashed = 0;
   private failure: unknown = undefined;
   private failed = false;
+  private readonly lstats = new Map<string, Promise<Stats>>();
 
   constructor(readonly input: CaptureInput) {
     this.logger = input.logger ?? silentLogger;
@@ -204,6 +205,16 @@ class CaptureContext {
     const result = sync(this.syncFs);
     if (this.syncFs.due) await this.pause();
     return result;
+  }
+
+  /** `lstat` by absolute path, once per capture: a hint's links and its classification look at the same folders. */
+  lstatOnce(abs: string): Promise<Stats> {
+    let stat = this.lstats.get(abs);
+    if (!stat) {
+      stat = this.smallFsCall((sync) => sync.lstat(abs), () => lstat(abs));
+      this.lstats.set(abs, stat);
+    }
+    return stat;
   }
 
   /** Lets the event loop run (call when `syncFs.due`: the current slice of synchronous work is used up). */
@@ -718,7 +729,7 @@ class HintRoot {
     let stat = this.stats.get(rel);
     if (!stat) {
       const abs = this.scan.abs(rel);
-      stat = this.ctx.smallFsCall((sync) => (rel === '' ? sync.stat(abs) : sync.lstat(abs)), () => (rel === '' ? statFollow(abs) : lstat(abs))).catch((error: unknown) => {
+      stat = (rel === '' ? this.ctx.smallFsCall((sync) => sync.stat(abs), () => statFollow(abs)) : this.ctx.lstatOnce(abs)).catch((error: unknown) => {
         const code = errorCode(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') return null;
         if (this.ctx.input.signal?.aborted) throw error;
@@ -965,7 +976,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
   let fileCount = 0;
   const rootEntries: TreeEntry[] = [];
   const hinted = new Set<string>();
-  const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.smallFsCall((sync) => sync.lstat(file), () => lstat(file)).catch(() => null)) : [];
+  const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.lstatOnce(file).catch(() => null)) : [];
   for (const root of input.roots) {
     const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
     const scan = new RootScan(ctx, root, rules, root.realPath ?? (await realpath(root.path).catch(() => undefined)));

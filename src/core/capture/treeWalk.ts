@@ -156,10 +156,12 @@ async function walkDiff(objects: ObjectReader, oldHash: string | null, newHash: 
         neu = y;
         j++;
       } else {
-        old = x;
-        neu = y;
         i++;
         j++;
+        // the same entry on both sides (most of a folder): nothing below it changed
+        if (x![2] === y![2] && x![1] === y![1] && x![4] === y![4]) continue;
+        old = x;
+        neu = y;
       }
       const p = join(at, (old ?? neu)![0]);
       const oldDir = old?.[1] === 'd' ? old[2] : null;
