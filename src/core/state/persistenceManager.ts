@@ -387,6 +387,11 @@ export class PersistenceManager implements StateRepository {
         const withDiff = (diff: TreeDiff) => ({ diff, counts: { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length } });
         const changes = await (async (): Promise<{ diff?: TreeDiff; counts: ChangeCounts }> => {
           if (!parent) return { counts: elsewhere?.counts ?? (await countChanges(batch, null, captured.root)) };
+          // a hint capture over the parent's own folders that changed files only lists them itself
+          if (captured.changes && captured.mode === 'hint') {
+            comparedWith = parent.root;
+            return withDiff(captured.changes);
+          }
           // A renamed or moved folder is compared with itself under its old name, not as every file deleted and added.
           const before = await inFoldersOf(batch, parent, { roots });
           const diff = await diffTrees(before.objects, before.root, captured.root);
