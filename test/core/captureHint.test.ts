@@ -254,6 +254,60 @@ describe('hint mode', () => {
   });
 });
 
+describe('hint mode: the changed files listed by the capture', () => {
+  /** The capture's own list equals diffTrees against the previous point; `undefined` is allowed only when `optional`. */
+  async function expectListed(h: CaptureHarness, previousRoot: string, hint: Captured, optional = false): Promise<void> {
+    if (optional && hint.changes === undefined) return;
+    assert.ok(hint.changes, 'the capture listed its changes');
+    assert.deepEqual(hint.changes, await diffTrees(h.objects, previousRoot, hint.root));
+  }
+
+  test('files edited, added, deleted, chmodded and replaced by a link are listed as diffTrees lists them', async () => {
+    const { h, first, abs } = await setup({ 'a/b/c.txt': 'c', 'a/d.txt': 'd', 'e.txt': 'e', 'f/g.sh': 'g' });
+    await fs.writeFile(abs('a/b/c.txt'), 'c2');
+    await fs.writeFile(abs('a/b/new.txt'), 'new');
+    await fs.rm(abs('a/d.txt'));
+    await fs.chmod(abs('f/g.sh'), 0o755);
+    await fs.rm(abs('e.txt'));
+    await fs.symlink('a/b/c.txt', abs('e.txt'));
+    const changed = ['a/b/c.txt', 'a/b/new.txt', 'a/d.txt', 'f/g.sh', 'e.txt', 'gone.txt'].map(abs);
+    const hint = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: changed });
+    await expectSameAsFullScan(h, hint);
+    await expectListed(h, first.root, hint);
+    assert.deepEqual(
+      [hint.changes!.added.map((c) => c.path), hint.changes!.modified.map((c) => c.path), hint.changes!.deleted.map((c) => c.path)],
+      [['ws/a/b/new.txt'], ['ws/a/b/c.txt', 'ws/e.txt', 'ws/f/g.sh'], ['ws/a/d.txt']],
+    );
+  });
+
+  test('a file that became a folder, with only the new file below it hinted: the file it replaced is listed as deleted, or the trees are compared', async () => {
+    const { h, first, abs } = await setup({ 'a/b': 'was a file', 'x.txt': 'x' });
+    await fs.rm(abs('a/b'));
+    await fs.mkdir(abs('a/b'));
+    await fs.writeFile(abs('a/b/new.txt'), 'new');
+    const hint = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: [abs('a/b/new.txt')] });
+    await expectSameAsFullScan(h, hint);
+    await expectListed(h, first.root, hint, true);
+  });
+
+  test('a folder deleted or scanned, or a workspace folder rescanned: left to diffTrees', async () => {
+    const { h, first, abs } = await setup({ 'a/b/c.txt': 'c', 'a/d.txt': 'd', 'e.txt': 'e' });
+    await fs.rm(abs('a/b'), { recursive: true });
+    const deleted = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: [abs('a/b')] });
+    await expectSameAsFullScan(h, deleted);
+    await expectListed(h, first.root, deleted, true);
+    await fs.mkdir(abs('n/m'), { recursive: true });
+    await fs.writeFile(abs('n/m/f.txt'), 'f');
+    const scanned = await h.capture({ previousRoot: deleted.root, previousFileCount: deleted.fileCount, changedPaths: [abs('n')] });
+    await expectSameAsFullScan(h, scanned);
+    await expectListed(h, deleted.root, scanned, true);
+    await fs.writeFile(abs('e.txt'), 'e2');
+    const root = await h.capture({ previousRoot: scanned.root, previousFileCount: scanned.fileCount, changedPaths: [abs('')] });
+    await expectSameAsFullScan(h, root);
+    await expectListed(h, scanned.root, root, true);
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // The key property: after any sequence of changes, a hint capture from the previous point gives the
 // same root (and counts) as a full scan.
@@ -494,6 +548,7 @@ function naiveDiff(before: Map<string, FileInfo>, after: Map<string, FileInfo>):
 describe('hint mode equals a full scan (property)', () => {
   test('random sequences of edits, creates, deletes, renames, chmods, symlinks and ignore-file edits', async () => {
     let steps = 0;
+    let listedByCapture = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb, { minLength: 10, maxLength: 40 }), async (plan) => {
         const dir = await tempDir('rp-prop-ws-');
@@ -527,6 +582,11 @@ describe('hint mode equals a full scan (property)', () => {
           // diffTrees agrees with comparing the two listings
           const files = await listFiles(h.objects, hint.root);
           assert.deepEqual(await diffTrees(h.objects, previous.root, hint.root), naiveDiff(previousFiles, files), `diff ${context}`);
+          // so does the list of changed files the capture makes itself, when it makes one
+          if (hint.changes) {
+            assert.deepEqual(hint.changes, naiveDiff(previousFiles, files), `the capture's changes ${context}`);
+            listedByCapture++;
+          }
           previous = hint;
           previousFiles = files;
           steps++;
@@ -536,5 +596,6 @@ describe('hint mode equals a full scan (property)', () => {
       { numRuns: Number(process.env.PROP_RUNS ?? 12), seed: Number(process.env.PROP_SEED ?? 20261125), ...(process.env.PROP_PATH ? { path: process.env.PROP_PATH, endOnFailure: true } : {}) },
     );
     assert.ok(steps >= 100, `${steps} steps checked`);
+    assert.ok(listedByCapture >= steps / 4, `${listedByCapture} of ${steps} steps with the capture's own list of changes`);
   });
 });

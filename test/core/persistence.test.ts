@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { pointIdTime } from '../../src/core/ids';
+import { rulesDigest } from '../../src/core/state/persistenceManager';
 import type { Logger } from '../../src/core/logger';
 import type { PointIndex } from '../../src/core/schemas';
 import { cleanupAll, exists, listModes, makeSandbox, openStore, readFiles, readJson, writeFiles } from './helpers/storeFixtures';
@@ -355,5 +356,31 @@ describe('store permissions', () => {
     assert.ok(point, 'the point is reported as made');
     assert.deepEqual((await store.recovery.listRecoveryPoints()).map((p) => p.id), [point.id]);
     assert.ok(logger.warnings.some((w) => w.includes(`create of recovery point ${point.id} was done, but its audit log entry could not be written`)), logger.warnings.join('\n'));
+  });
+});
+
+describe('rulesDigest', () => {
+  test('remembers only the last rules it was asked about: any field that changes gives another digest, and asking again the same one', () => {
+    const base = { respectGitignore: true, excludes: ['dist/', '*.log'], excludeSecrets: true, maxFileSize: 1024 };
+    const variants = [
+      base,
+      { ...base, respectGitignore: false },
+      { ...base, excludeSecrets: false },
+      { ...base, maxFileSize: 2048 },
+      { ...base, excludes: ['dist/'] },
+      { ...base, excludes: ['dist/', '*.log', 'out/'] },
+    ];
+    const first = variants.map((rules) => rulesDigest(rules));
+    assert.equal(new Set(first).size, variants.length);
+    // asked in turns, each answer is still the one of its own rules
+    for (const i of [0, 3, 3, 1, 5, 0, 2, 4, 4, 0]) assert.equal(rulesDigest(variants[i]!), first[i]);
+    // the digest depends on the set of patterns, not their order
+    assert.equal(rulesDigest({ ...base, excludes: ['*.log', 'dist/'] }), first[0]);
+    // the same array changed in place is not taken for the rules asked before
+    const excludes = ['dist/', '*.log'];
+    const live = { ...base, excludes };
+    assert.equal(rulesDigest(live), first[0]);
+    excludes.pop();
+    assert.equal(rulesDigest(live), first[4]);
   });
 });

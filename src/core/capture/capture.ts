@@ -12,7 +12,7 @@ import { Semaphore, settleAll, TaskPool } from './concurrency';
 import { listFolder, lstat, readdirBytes, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
 import { withLinkedPaths } from './hintLinks';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
-import { countFiles, lookupEntry } from './treeWalk';
+import { addEntryChange, countFiles, lookupEntry, sortDiff, type TreeDiff } from './treeWalk';
 
 export interface CaptureInput {
   /** Workspace folders: unique safe names, absolute paths. */
@@ -87,6 +87,12 @@ export interface CaptureResult {
    * link (a named pipe, a socket, a device). Every reason is a phrase a person understands.
    */
   readonly skipped: readonly SkippedPath[];
+  /**
+   * Hint mode, when every change was a file's or a link's (no folder scanned, added or removed): the
+   * files added, modified and deleted since `previousRoot`, as `diffTrees` lists them, without
+   * comparing the trees. `undefined` otherwise.
+   */
+  readonly changes?: TreeDiff;
 }
 
 /** Why a capture left a path out: the kinds a caller (or a test) tells apart. */
@@ -142,6 +148,7 @@ class CaptureContext {
   filesHashed = 0;
   private failure: unknown = undefined;
   private failed = false;
+  private readonly lstats = new Map<string, Promise<Stats>>();
 
   constructor(readonly input: CaptureInput) {
     this.logger = input.logger ?? silentLogger;
@@ -204,6 +211,16 @@ class CaptureContext {
     const result = sync(this.syncFs);
     if (this.syncFs.due) await this.pause();
     return result;
+  }
+
+  /** `lstat` by absolute path, once per capture: a hint's links and its classification look at the same folders. */
+  lstatOnce(abs: string): Promise<Stats> {
+    let stat = this.lstats.get(abs);
+    if (!stat) {
+      stat = this.smallFsCall((sync) => sync.lstat(abs), () => lstat(abs));
+      this.lstats.set(abs, stat);
+    }
+    return stat;
   }
 
   /** Lets the event loop run (call when `syncFs.due`: the current slice of synchronous work is used up). */
@@ -701,6 +718,8 @@ class HintRoot {
   private readonly denied = new Map<string, unknown>();
   /** Change in the number of files from the previous point. */
   fileDelta = 0;
+  /** The files' changes (`CaptureResult.changes`); `undefined` once a change is a folder's. */
+  changes: TreeDiff | undefined = { added: [], modified: [], deleted: [] };
 
   constructor(
     readonly scan: RootScan,
@@ -718,7 +737,7 @@ class HintRoot {
     let stat = this.stats.get(rel);
     if (!stat) {
       const abs = this.scan.abs(rel);
-      stat = this.ctx.smallFsCall((sync) => (rel === '' ? sync.stat(abs) : sync.lstat(abs)), () => (rel === '' ? statFollow(abs) : lstat(abs))).catch((error: unknown) => {
+      stat = (rel === '' ? this.ctx.smallFsCall((sync) => sync.stat(abs), () => statFollow(abs)) : this.ctx.lstatOnce(abs)).catch((error: unknown) => {
         const code = errorCode(error);
         if (code === 'ENOENT' || code === 'ENOTDIR') return null;
         if (this.ctx.input.signal?.aborted) throw error;
@@ -790,6 +809,7 @@ class HintRoot {
     }
     // a change of the root itself (or of its rules), or a root that is gone, rescans it
     if (targets.has('') || !(await this.statOf(''))?.isDirectory()) {
+      this.changes = undefined;
       const old = await countFiles(ctx.objects, this.previous[2]);
       const result = await scanRoot(scan);
       this.fileDelta = result.files - old;
@@ -824,6 +844,7 @@ class HintRoot {
     for (const { rel, op, entry, files } of results) {
       if (op.type === 'keep') continue;
       const old = await this.apply(top, rel, entry, op.type === 'delete' ? op.realAncestors : rel.split('/').length - 1);
+      if (this.changes && !addEntryChange(this.changes, `${scan.root.name}/${rel}`, old, entry ?? undefined)) this.changes = undefined;
       if (old && entry && old[1] === entry[1] && old[2] === entry[2]) continue; // unchanged
       this.fileDelta += files;
       if (old) {
@@ -869,7 +890,10 @@ class HintRoot {
         folder.entries.set(name, next);
       } else {
         if (entry === null && (child === undefined || i >= realAncestors)) break; // nothing to remove below
-        if (child) this.fileDelta -= 1; // a file or link stood where a folder now is
+        if (child) {
+          this.fileDelta -= 1; // a file or link stood where a folder now is
+          this.changes = undefined;
+        }
         next = new OverlayFolder(null, new Map());
         folder.entries.set(name, next);
       }
@@ -965,7 +989,8 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
   let fileCount = 0;
   const rootEntries: TreeEntry[] = [];
   const hinted = new Set<string>();
-  const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.smallFsCall((sync) => sync.lstat(file), () => lstat(file)).catch(() => null)) : [];
+  let changes: TreeDiff | undefined = hint ? { added: [], modified: [], deleted: [] } : undefined;
+  const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.lstatOnce(file).catch(() => null)) : [];
   for (const root of input.roots) {
     const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
     const scan = new RootScan(ctx, root, rules, root.realPath ?? (await realpath(root.path).catch(() => undefined)));
@@ -976,7 +1001,10 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
       result = await hintRoot.run(relativePaths(root, changedPaths));
       hinted.add(root.name);
       fileCount += hintRoot.fileDelta;
+      if (changes && hintRoot.changes) for (const kind of ['added', 'modified', 'deleted'] as const) changes[kind].push(...hintRoot.changes[kind]);
+      else changes = undefined;
     } else {
+      changes = undefined;
       result = await scanRoot(scan);
       fileCount += result.files;
     }
@@ -990,6 +1018,8 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     }
     fileCount += previousCount;
   }
+  // a folder of the previous point that is no workspace folder now: its files are gone
+  if (changes && previousEntries.size !== hinted.size) changes = undefined;
   if (!hint) {
     input.cache.retainRoots(input.roots.map((root) => root.name));
     input.cache.folderTrees.retainRoots(input.roots.map((root) => root.name));
@@ -1006,5 +1036,6 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     mode: hint ? 'hint' : 'full',
     filesHashed: ctx.filesHashed,
     skipped: [...ctx.skipped].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+    ...(changes ? { changes: sortDiff(changes) } : {}),
   };
 }

@@ -53,6 +53,30 @@ function byPath(a: FileChange, b: FileChange): number {
   return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
 }
 
+/**
+ * Lists the change at `path` from `before` to `after` (a file, a link or nothing on either side) in
+ * `diff` as `diffTrees` would. `false` when either side is a folder: its files are not listed here.
+ */
+export function addEntryChange(diff: TreeDiff, path: string, before: TreeEntry | undefined, after: TreeEntry | undefined): boolean {
+  if (before?.[1] === 'd' || after?.[1] === 'd') return false;
+  if (before && after) {
+    if (before[1] !== after[1] || before[2] !== after[2] || before[4] !== after[4]) diff.modified.push({ path, before: fileInfo(before), after: fileInfo(after) });
+  } else if (before) {
+    diff.deleted.push({ path, before: fileInfo(before) });
+  } else if (after) {
+    diff.added.push({ path, after: fileInfo(after) });
+  }
+  return true;
+}
+
+/** Sorts each list of `diff` by path, as `diffTrees` returns them. */
+export function sortDiff(diff: TreeDiff): TreeDiff {
+  diff.added.sort(byPath);
+  diff.modified.sort(byPath);
+  diff.deleted.sort(byPath);
+  return diff;
+}
+
 /** Splits a point path (`root/a/b`) into names; rejects empty, `.` and `..` parts. */
 function pathParts(p: string): string[] {
   const parts = p.split('/').filter((part) => part !== '');
@@ -156,10 +180,12 @@ async function walkDiff(objects: ObjectReader, oldHash: string | null, newHash: 
         neu = y;
         j++;
       } else {
-        old = x;
-        neu = y;
         i++;
         j++;
+        // the same entry on both sides (most of a folder): nothing below it changed
+        if (x![2] === y![2] && x![1] === y![1] && x![4] === y![4]) continue;
+        old = x;
+        neu = y;
       }
       const p = join(at, (old ?? neu)![0]);
       const oldDir = old?.[1] === 'd' ? old[2] : null;
@@ -209,10 +235,7 @@ export async function diffTrees(objects: ObjectReader, oldRoot: string | null, n
     }
   }
   await walkDiff(objects, await subtree(objects, oldRoot, under), await subtree(objects, newRoot, under), under, (kind, change) => diff[kind].push(change));
-  diff.added.sort(byPath);
-  diff.modified.sort(byPath);
-  diff.deleted.sort(byPath);
-  return diff;
+  return sortDiff(diff);
 }
 
 /** Only the numbers of `diffTrees`. */

@@ -387,6 +387,11 @@ export class PersistenceManager implements StateRepository {
         const withDiff = (diff: TreeDiff) => ({ diff, counts: { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length } });
         const changes = await (async (): Promise<{ diff?: TreeDiff; counts: ChangeCounts }> => {
           if (!parent) return { counts: elsewhere?.counts ?? (await countChanges(batch, null, captured.root)) };
+          // a hint capture over the parent's own folders that changed files only lists them itself
+          if (captured.changes && captured.mode === 'hint') {
+            comparedWith = parent.root;
+            return withDiff(captured.changes);
+          }
           // A renamed or moved folder is compared with itself under its old name, not as every file deleted and added.
           const before = await inFoldersOf(batch, parent, { roots });
           const diff = await diffTrees(before.objects, before.root, captured.root);
@@ -946,10 +951,18 @@ function validateRoots(roots: readonly WorkspaceRoot[]): WorkspaceRoot[] {
  * leaves out more or fewer secrets starts with a full scan.
  */
 export function rulesDigest(rules: CaptureRules): string {
+  // every value the digest depends on, in a key far cheaper to make than the digest (which spreads, sorts and hashes the secret patterns)
+  const key = JSON.stringify([rules.respectGitignore, rules.excludeSecrets, rules.maxFileSize, rules.excludes]);
+  if (lastRulesDigest?.key === key) return lastRulesDigest.digest;
   const secrets = rules.excludeSecrets ? [...DEFAULT_SECRET_EXCLUDES, '!', ...DEFAULT_SECRET_KEEP, 'folders', ...SECRET_FOLDER_NAMES] : false;
   const canonical = JSON.stringify([rules.respectGitignore, [...rules.excludes].sort(), secrets, rules.maxFileSize]);
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  const digest = createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  lastRulesDigest = { key, digest };
+  return digest;
 }
+
+/** `rulesDigest`'s last answer: a point asks it twice for the same rules, and the next point again. */
+let lastRulesDigest: { key: string; digest: string } | undefined;
 
 /** Skipped paths named in the log one a line, at most; the rest are counted. */
 const SKIPPED_SHOWN = 5;
