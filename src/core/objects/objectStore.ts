@@ -797,10 +797,13 @@ export class ObjectBatch implements ObjectWriter {
   }
 
   async putTree(tree: TreeObject): Promise<string> {
+    if (this.committed) throw new Error('object batch already committed');
     const raw = encodeTree(tree);
     const hash = hashObject('tree', raw);
-    if (!this.has(hash)) this.trees.set(hash, tree);
-    return this.put('tree', raw, hash);
+    // one look-up across the packs, not two: a new tree is searched for in every one of them
+    if (this.has(hash)) return hash;
+    this.trees.set(hash, tree);
+    return this.add('tree', raw, hash);
   }
 
   async readBlob(hash: string): Promise<Buffer> {
@@ -833,6 +836,10 @@ export class ObjectBatch implements ObjectWriter {
   private async put(type: ObjectType, raw: Buffer, hash = hashObject(type, raw)): Promise<string> {
     if (this.committed) throw new Error('object batch already committed');
     if (this.has(hash)) return hash;
+    return this.add(type, raw, hash);
+  }
+
+  private async add(type: ObjectType, raw: Buffer, hash: string): Promise<string> {
     const encoded = await encodeObject(raw, this.effort, type);
     await this.writer.add(hash, type, encoded, raw.length);
     return hash;
