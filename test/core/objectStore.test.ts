@@ -530,6 +530,42 @@ describe('ObjectStore writes and repacks', () => {
     assert.deepEqual(await store.removeUnreferenced(live), { removedObjects: 0, freedBytes: 0, mergedPacks: 0, recompressed: 0 });
   });
 
+  test('a point writes small folder trees as they are; a repack compresses them, not stored media again, and they read back byte for byte', async () => {
+    const { store, dir, storeDir } = await openObjects();
+    const entry = (name: string, i: number): TreeEntry => [name, 'f', hashObject('blob', Buffer.from(`${name} ${i}`)), i, 0];
+    const trees = [1, 40, 400].map((n) => makeTree(Array.from({ length: n }, (_, i) => entry(`file-${n}-${i}.ts`, i))));
+    const media = randomBytes(20_000); // does not compress: stored, and never tried again
+    const batch = store.beginBatch();
+    const hashes = [];
+    for (const tree of trees) hashes.push(await batch.putTree(tree));
+    const mediaHash = await batch.putBlob(media);
+    await batch.commit();
+    const codecs = async () => new Map((await readPackIndex((await packFiles(storeDir))[0]!)).map((e) => [e.hash, e.codec]));
+    const written = await codecs();
+    assert.ok(encodeTree(trees[1]!).length > 2048 && encodeTree(trees[2]!).length > 16 * 1024);
+    assert.equal(written.get(hashes[0]!), CODECS.stored, 'a one-entry folder: stored');
+    assert.equal(written.get(hashes[1]!), CODECS.stored, 'a small folder: stored');
+    assert.equal(written.get(hashes[2]!), CODECS.deflateFast, 'a large folder is deflated as before');
+    assert.equal(written.get(mediaHash), CODECS.stored);
+
+    const live = new Set([...hashes, mediaHash]);
+    const result = await store.removeUnreferenced(live);
+    assert.deepEqual(result, { removedObjects: 0, freedBytes: 0, mergedPacks: 1, recompressed: 3 }, 'the pack is rewritten for its trees; the media is copied as it is');
+    const repacked = await codecs();
+    for (const hash of hashes) assert.equal(repacked.get(hash), CODECS.brotli);
+    assert.equal(repacked.get(mediaHash), CODECS.stored);
+    for (const opened of [store, await ObjectStore.open(dir)]) {
+      for (const [i, hash] of hashes.entries()) {
+        const stored = await opened.readStoredObject(hash);
+        assert.ok(stored.data.length < encodeTree(trees[i]!).length * 0.9, 'compressed');
+        assert.deepEqual(encodeTree(await opened.readTree(hash)), encodeTree(trees[i]!), 'byte for byte');
+      }
+      assert.deepEqual(await opened.readBlob(mediaHash), media);
+    }
+    assert.deepEqual(await store.verifyAll(), []);
+    assert.deepEqual(await store.removeUnreferenced(live), { removedObjects: 0, freedBytes: 0, mergedPacks: 0, recompressed: 0 }, 'nothing is tried again');
+  });
+
   test('with more than the pack limit, only the small packs are merged; the big one is left as it is', async () => {
     const { store, dir, storeDir } = await openObjects();
     const put = async (contents: Buffer[]) => {

@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { lookupEntry } from '../../src/core/capture';
+import { CODECS } from '../../src/core/objects/compression';
 import { ObjectBatch } from '../../src/core/objects/objectStore';
 import { CHECKING_MESSAGE } from '../../src/core/recovery/recoveryManager';
 import { applyRestore, checkPlanOnDisk, planRestore } from '../../src/core/recovery/restorePlan';
@@ -264,6 +265,32 @@ describe('restore with a hint-mode safety point', () => {
     const undone = (await store.persistence.loadSnapshot(undo.restoredPointId!))!;
     assert.equal(undone.root, safety.root);
     assert.equal(undone.root, await store.persistence.withCurrentTree(async (_objects, root) => root));
+  });
+
+  test('with 100 edits in no point, the safety point holds every edit, its new folders written as they are (no deflate per folder); undo brings each edit back byte for byte', async () => {
+    const sb = await makeSandbox();
+    const files = (version: string) => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`src/m${i % 7}/p${i % 5}/f${i}.ts`, `export const v${i} = '${version}';\n`.repeat(20)]));
+    await writeFiles(sb.ws, { ...files('v1'), 'keep.txt': 'k\n' });
+    const original = await readFiles(sb.ws);
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, files('v2 edited by an agent'));
+    const edited = await readFiles(sb.ws);
+
+    const result = await store.recovery.restore(target.id, { changedPaths: Object.keys(files('')).map((rel) => abs(sb, rel)) });
+    assert.equal(result.safetyCapture, 'hint');
+    assert.equal(result.outcome.written.length, 100);
+    assert.deepEqual(await readFiles(sb.ws), original);
+    for (const rel of Object.keys(files(''))) assert.equal(await pointBytes(store, result.safetyPointId, rel), edited[rel]!.replace(/^file 644 /, ''), `the safety point holds ${rel} as edited`);
+    const objects = await store.persistence.objects();
+    const safety = (await store.persistence.loadSnapshot(result.safetyPointId))!;
+    const folders = [safety.root];
+    for (const rel of ['ws', 'ws/src', 'ws/src/m3', 'ws/src/m3/p2']) folders.push((await lookupEntry(objects, safety.root, rel))!.hash);
+    for (const hash of folders) assert.equal((await objects.readStoredObject(hash)).codec, CODECS.stored, 'a new folder of the safety point is written as it is');
+
+    await store.recovery.undoLastRestore({ changedPaths: [] });
+    assert.deepEqual(await readFiles(sb.ws), edited, 'undo brings every edit back, byte for byte');
+    await canaryIntact(sb);
   });
 });
 

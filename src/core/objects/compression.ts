@@ -2,12 +2,14 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { Semaphore } from '../capture/concurrency';
 import { isCompressedFormat } from './compressedFormats';
+import type { ObjectType } from './hash';
 
 /**
  * How a record's bytes are stored; the pack records it, so a reader never guesses. Points write
  * `deflateFast` (deflate level 1: on the save path CPU matters more than 10 % of disk); a repack
  * recompresses those records with `brotli` (quality 5: 29.7 MiB instead of 32.9 MiB for the
  * benchmark's 10k-file workspace, ~2× the CPU). `deflate` (level 6) is read but not written today.
+ * Folder trees up to TREE_STORED_LIMIT are written `stored` by points and compressed by the repack.
  */
 export const CODECS = { stored: 0, deflateFast: 1, deflate: 2, brotli: 3 } as const;
 export type Codec = (typeof CODECS)[keyof typeof CODECS];
@@ -25,6 +27,12 @@ const RAW_BELOW = 64;
  * than deflating a few kB. Larger ones (62 % of the bytes of the benchmark's workspace) go to the pool.
  */
 const SYNC_LIMIT = 16 * 1024;
+/**
+ * Trees at or below this are written as they are on the save path: deflating a small tree costs
+ * 25–90 µs, mostly zlib's set-up, and a point that stores 100 edited files writes ~200 trees. The
+ * repack compresses them (`awaitsCompression`).
+ */
+const TREE_STORED_LIMIT = SYNC_LIMIT;
 /** Compressions on the thread pool at once: it also serves the capture's file reads. */
 const IN_FLIGHT = 2;
 const BROTLI_QUALITY = 5;
@@ -84,12 +92,33 @@ function compressAsync(raw: Buffer, codec: Codec): Promise<Buffer> {
  * compresses. Small objects are compressed synchronously; larger ones on the thread pool, a few at a
  * time, so a first point uses the second core.
  */
-export async function encodeObject(raw: Buffer, effort: Effort): Promise<{ data: Buffer; codec: Codec }> {
+export async function encodeObject(raw: Buffer, effort: Effort, type: ObjectType = 'blob'): Promise<{ data: Buffer; codec: Codec }> {
   const stored = { data: raw, codec: CODECS.stored };
+  if (type === 'tree') {
+    if (raw.length < RAW_BELOW || (effort === 'fast' && raw.length <= TREE_STORED_LIMIT)) return stored;
+    if (effort === 'small') return encodeTreeSmall(raw);
+  }
   if (raw.length < RAW_BELOW || isCompressedFormat(raw)) return stored;
   const codec = effort === 'fast' ? CODECS.deflateFast : CODECS.brotli;
   const compressed = raw.length <= SYNC_LIMIT ? compressSync(raw, codec) : await pool.run(() => compressLarge(raw, codec));
   return compressed !== undefined && compressed.length < raw.length * WORTH ? { data: compressed, codec } : stored;
+}
+
+/**
+ * A tree at a repack is kept compressed whatever it saves (JSON with hex hashes saves about half), so
+ * no repacked tree is one the next repack would try again.
+ */
+async function encodeTreeSmall(raw: Buffer): Promise<{ data: Buffer; codec: Codec }> {
+  const data = raw.length <= SYNC_LIMIT ? compressSync(raw, CODECS.brotli) : await pool.run(() => compressAsync(raw, CODECS.brotli));
+  return { data, codec: CODECS.brotli };
+}
+
+/**
+ * Whether a repack compresses this record again: the fast codec's records, and trees a point wrote
+ * as they are. Stored blobs (media, files too small or not worth compressing) are not tried again.
+ */
+export function awaitsCompression(type: ObjectType, codec: Codec, rawSize: number): boolean {
+  return codec === CODECS.deflateFast || (type === 'tree' && codec === CODECS.stored && rawSize >= RAW_BELOW);
 }
 
 /** On the thread pool: a sample first for an object larger than it, then the whole object; `undefined` when the sample does not compress. */

@@ -6,7 +6,7 @@ import { ensurePrivateDir, fileStamp, sameStamp, type FileStamp } from '../docum
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import type { TreeObject } from '../schemas';
 import { hashObject, type ObjectType } from './hash';
-import { CODECS, decodeObject, encodeObject, type Codec, type Effort } from './compression';
+import { awaitsCompression, CODECS, decodeObject, encodeObject, type Codec, type Effort } from './compression';
 import { loadPack, PACK_EXTENSION, PackWriter, scanPackRecords, type PackEntry } from './packFile';
 import { hashBytes, type PackIndex } from './packIndex';
 import { planReadWindows } from './readWindows';
@@ -479,7 +479,7 @@ export class ObjectStore implements ObjectReader {
       const liveCount = liveIn.get(name)!.length;
       if (liveCount === 0) empty.push(name);
       else if (liveCount < pack.index.count) rewrite.add(name);
-      else if (mode !== 'none' && (pack.index.format < 3 || hasCodec(pack.index, CODECS.deflateFast))) rewrite.add(name); // recompress, or upgrade an old index
+      else if (mode !== 'none' && (pack.index.format < 3 || holdsUncompressed(pack.index))) rewrite.add(name); // recompress, or upgrade an old index
     }
     const remaining = [...this.packs.keys()].filter((name) => !empty.includes(name));
     if (mode === 'all' || (mode === 'auto' && remaining.length > REPACK_PACK_LIMIT)) {
@@ -532,8 +532,8 @@ export class ObjectStore implements ObjectReader {
       // a copy, so a record waiting in the writer does not keep the whole window in memory
       const data = Buffer.from(bytes.subarray(location.offset - window.start, location.offset - window.start + location.storedSize));
       const raw = await verifyObject(location, data);
-      if (location.codec === CODECS.deflateFast) {
-        await writer.add(location.hash, location.type, await encodeObject(raw, 'small'), location.rawSize);
+      if (awaitsCompression(location.type, location.codec, location.rawSize)) {
+        await writer.add(location.hash, location.type, await encodeObject(raw, 'small', location.type), location.rawSize);
         recompressed++;
       } else {
         await writer.add(location.hash, location.type, { data, codec: location.codec }, location.rawSize);
@@ -746,8 +746,12 @@ async function closePackHandle(handle: PackHandle): Promise<void> {
   await handle.file.then((h) => h.close()).catch(() => undefined);
 }
 
-function hasCodec(index: PackIndex, codec: Codec): boolean {
-  for (let i = 0; i < index.count; i++) if (index.codecAt(i) === codec) return true;
+/** Whether a pack holds a record the repack compresses again (`awaitsCompression`). */
+function holdsUncompressed(index: PackIndex): boolean {
+  for (let i = 0; i < index.count; i++) {
+    const kind = index.kindAt(i);
+    if (kind && awaitsCompression(kind.type, kind.codec, index.rawSizeAt(i))) return true;
+  }
   return false;
 }
 
@@ -793,10 +797,13 @@ export class ObjectBatch implements ObjectWriter {
   }
 
   async putTree(tree: TreeObject): Promise<string> {
+    if (this.committed) throw new Error('object batch already committed');
     const raw = encodeTree(tree);
     const hash = hashObject('tree', raw);
-    if (!this.has(hash)) this.trees.set(hash, tree);
-    return this.put('tree', raw, hash);
+    // one look-up across the packs, not two: a new tree is searched for in every one of them
+    if (this.has(hash)) return hash;
+    this.trees.set(hash, tree);
+    return this.add('tree', raw, hash);
   }
 
   async readBlob(hash: string): Promise<Buffer> {
@@ -829,7 +836,11 @@ export class ObjectBatch implements ObjectWriter {
   private async put(type: ObjectType, raw: Buffer, hash = hashObject(type, raw)): Promise<string> {
     if (this.committed) throw new Error('object batch already committed');
     if (this.has(hash)) return hash;
-    const encoded = await encodeObject(raw, this.effort);
+    return this.add(type, raw, hash);
+  }
+
+  private async add(type: ObjectType, raw: Buffer, hash: string): Promise<string> {
+    const encoded = await encodeObject(raw, this.effort, type);
     await this.writer.add(hash, type, encoded, raw.length);
     return hash;
   }

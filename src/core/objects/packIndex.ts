@@ -135,8 +135,13 @@ export class PackIndex {
     return this.entries.readUIntBE(i * INDEX_ENTRY + 39, 5);
   }
 
-  codecAt(i: number): number {
-    return this.entries[i * INDEX_ENTRY + 32]! & 0x0f;
+  /** The kind at position `i` (type and codec), or `undefined` for an unknown kind byte. */
+  kindAt(i: number): { type: ObjectType; codec: Codec } | undefined {
+    return parseKind(this.entries[i * INDEX_ENTRY + 32]!);
+  }
+
+  rawSizeAt(i: number): number {
+    return this.entries.readUIntBE(i * INDEX_ENTRY + 44, 5);
   }
 
   /** The entry at position `i`, checked: its kind is known and its data lies among the records. */
