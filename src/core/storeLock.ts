@@ -35,6 +35,7 @@ export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
   private readonly lockfilePath: string;
   private readonly key: string;
+  private takenOver = 0;
 
   constructor(
     private readonly storeRoot: string,
@@ -76,6 +77,15 @@ export class StoreLock {
     } finally {
       if (StoreLock.queues.get(key) === tail) StoreLock.queues.delete(key);
     }
+  }
+
+  /**
+   * How many times this object took the lock over from another owner (dead, or stale) or lost its own
+   * hold: what another writer may have left half-done shows only in the files, not in what this
+   * process read before (`KnownListing`).
+   */
+  get takeovers(): number {
+    return this.takenOver;
   }
 
   /**
@@ -158,12 +168,14 @@ export class StoreLock {
           if (errorCode(error) === 'ENOENT') return undefined;
           throw error;
         }
+        this.takenOver++;
         const now = new Date();
         fs.utimesSync(dir, now, now);
         return mine;
       }
       if (!stale) return undefined;
       if (!this.setAside(dir, stat)) return undefined;
+      this.takenOver++;
     }
     return undefined;
   }
@@ -200,7 +212,10 @@ export class StoreLock {
     let lost = false;
     const timer = setInterval(() => {
       if (!fs.existsSync(ownerFile)) {
-        if (!lost) this.options.onCompromised?.(new Error(`the lock's owner file ${path.basename(ownerFile)} is gone`));
+        if (!lost) {
+          this.takenOver++;
+          this.options.onCompromised?.(new Error(`the lock's owner file ${path.basename(ownerFile)} is gone`));
+        }
         lost = true;
         return;
       }
@@ -218,6 +233,7 @@ export class StoreLock {
         try {
           fs.unlinkSync(ownerFile);
         } catch {
+          this.takenOver++;
           return; // taken over (a stale takeover from another machine): the folder is theirs now
         }
         try {
