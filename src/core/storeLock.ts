@@ -35,7 +35,8 @@ export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
   private readonly lockfilePath: string;
   private readonly key: string;
-  private takenOver = 0;
+  /** Takeovers and lost holds by lock key, for the whole process: another store object on the same folder counts too. */
+  private static readonly takenOver = new Map<string, number>();
 
   constructor(
     private readonly storeRoot: string,
@@ -80,12 +81,16 @@ export class StoreLock {
   }
 
   /**
-   * How many times this object took the lock over from another owner (dead, or stale) or lost its own
-   * hold: what another writer may have left half-done shows only in the files, not in what this
+   * How many times this process took the lock over from another owner (dead, or stale) or lost its
+   * own hold: what another writer may have left half-done shows only in the files, not in what this
    * process read before (`KnownListing`).
    */
   get takeovers(): number {
-    return this.takenOver;
+    return StoreLock.takenOver.get(this.key) ?? 0;
+  }
+
+  private countTakeover(): void {
+    StoreLock.takenOver.set(this.key, this.takeovers + 1);
   }
 
   /**
@@ -168,14 +173,14 @@ export class StoreLock {
           if (errorCode(error) === 'ENOENT') return undefined;
           throw error;
         }
-        this.takenOver++;
+        this.countTakeover();
         const now = new Date();
         fs.utimesSync(dir, now, now);
         return mine;
       }
       if (!stale) return undefined;
       if (!this.setAside(dir, stat)) return undefined;
-      this.takenOver++;
+      this.countTakeover();
     }
     return undefined;
   }
@@ -213,7 +218,7 @@ export class StoreLock {
     const timer = setInterval(() => {
       if (!fs.existsSync(ownerFile)) {
         if (!lost) {
-          this.takenOver++;
+          this.countTakeover();
           this.options.onCompromised?.(new Error(`the lock's owner file ${path.basename(ownerFile)} is gone`));
         }
         lost = true;
@@ -233,7 +238,7 @@ export class StoreLock {
         try {
           fs.unlinkSync(ownerFile);
         } catch {
-          this.takenOver++;
+          this.countTakeover();
           return; // taken over (a stale takeover from another machine): the folder is theirs now
         }
         try {

@@ -147,13 +147,15 @@ describe('the listing this process knows (no read of the points folder while the
     assert.equal((await pointsFolderReads(sb, () => hintPoint(store, sb, 'a.txt', 'a3\n'))).reads, 1);
   });
 
-  test('the store lock counts its takeovers of a dead process lock', async () => {
+  test("the store lock counts takeovers of a dead process's lock for every store object of the process on that folder", async () => {
     const sb = await makeSandbox();
     const store = await storeWithTwoPoints(sb);
+    const other = await openStore(sb, { retention: KEEP_EVERYTHING, actor: 'test:other' });
     const before = store.persistence.lock.takeovers;
     await lockOfDeadProcess(sb);
     await hintPoint(store, sb, 'b.txt', 'b2\n');
     assert.equal(store.persistence.lock.takeovers, before + 1);
+    assert.equal(other.persistence.lock.takeovers, before + 1, 'another store object on the folder');
   });
 });
 
