@@ -91,8 +91,9 @@ export class KnownListing {
     append();
     if (!trusted) return;
     const ids = base.ids as Set<string>;
+    const points = ids.has(summary.id) ? [summary, ...base.points.filter((p) => p.id !== summary.id)] : [summary].concat(base.points);
     ids.add(summary.id);
-    this.known = { points: [summary, ...base.points.filter((p) => p.id !== summary.id)], ids, stamps: this.stamps(), takeovers: base.takeovers };
+    this.known = { points, ids, stamps: this.stamps(), takeovers: base.takeovers };
   }
 
   forget(): void {
