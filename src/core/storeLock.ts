@@ -35,6 +35,8 @@ export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
   private readonly lockfilePath: string;
   private readonly key: string;
+  /** Takeovers and lost holds by lock key, for the whole process: another store object on the same folder counts too. */
+  private static readonly takenOver = new Map<string, number>();
 
   constructor(
     private readonly storeRoot: string,
@@ -76,6 +78,19 @@ export class StoreLock {
     } finally {
       if (StoreLock.queues.get(key) === tail) StoreLock.queues.delete(key);
     }
+  }
+
+  /**
+   * How many times this process took the lock over from another owner (dead, or stale) or lost its
+   * own hold: what another writer may have left half-done shows only in the files, not in what this
+   * process read before (`KnownListing`).
+   */
+  get takeovers(): number {
+    return StoreLock.takenOver.get(this.key) ?? 0;
+  }
+
+  private countTakeover(): void {
+    StoreLock.takenOver.set(this.key, this.takeovers + 1);
   }
 
   /**
@@ -158,12 +173,14 @@ export class StoreLock {
           if (errorCode(error) === 'ENOENT') return undefined;
           throw error;
         }
+        this.countTakeover();
         const now = new Date();
         fs.utimesSync(dir, now, now);
         return mine;
       }
       if (!stale) return undefined;
       if (!this.setAside(dir, stat)) return undefined;
+      this.countTakeover();
     }
     return undefined;
   }
@@ -200,7 +217,10 @@ export class StoreLock {
     let lost = false;
     const timer = setInterval(() => {
       if (!fs.existsSync(ownerFile)) {
-        if (!lost) this.options.onCompromised?.(new Error(`the lock's owner file ${path.basename(ownerFile)} is gone`));
+        if (!lost) {
+          this.countTakeover();
+          this.options.onCompromised?.(new Error(`the lock's owner file ${path.basename(ownerFile)} is gone`));
+        }
         lost = true;
         return;
       }
@@ -218,6 +238,7 @@ export class StoreLock {
         try {
           fs.unlinkSync(ownerFile);
         } catch {
+          this.countTakeover();
           return; // taken over (a stale takeover from another machine): the folder is theirs now
         }
         try {

@@ -36,6 +36,7 @@ import { StoreLock } from '../storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
+import { KnownListing } from './knownListing';
 import { ManifestText } from './manifestText';
 import { PointIndexFile } from './pointIndex';
 import { claimingPackName, claimsAmong, dropClaims, listObjectsFolder, readClaims, type PackClaim } from './pointPacks';
@@ -107,6 +108,8 @@ export class PersistenceManager implements StateRepository {
   /** The newest point this process wrote: hints are relative to it, so an older parent (it was deleted) calls for a full scan. */
   private hintBase: string | undefined;
   private readonly index: PointIndexFile;
+  /** What this process knows the listing to be while the index and the points folder are unchanged (see `KnownListing`). */
+  private readonly known: KnownListing;
   /** File names in the points folder already checked to be point ids: a listing checks only new ones. */
   private readonly checkedIds = new Set<string>();
   /** A restore by this process wrote these files after safety point `pointId`: with them, a hint on that point is complete. */
@@ -132,7 +135,10 @@ export class PersistenceManager implements StateRepository {
     this.lock = new StoreLock(this.layout.root, {
       staleMs: options.lockStaleMs,
       waitMs: options.lockWaitMs,
-      onCompromised: (error) => this.logger.error(`The store lock was lost while held (${describeCause(error)}); another process may have taken it over.`),
+      onCompromised: (error) => {
+        this.forgetListing();
+        this.logger.error(`The store lock was lost while held (${describeCause(error)}); another process may have taken it over.`);
+      },
       checkWritable: () => this.assertWritable(),
     });
     // one garbage collection at a time per store: a collection holds `lock` only in slices (it may wait long: a clean-up of a long history takes minutes)
@@ -145,6 +151,7 @@ export class PersistenceManager implements StateRepository {
     });
     this.audit = new AuditLog(this.layout.auditLogFile, this.actor);
     this.index = new PointIndexFile(this.layout.pointIndexFile, this.logger);
+    this.known = new KnownListing([this.index.file, this.index.journalFile, this.layout.pointsDir], () => this.lock.takeovers);
     this.roots = validateRoots(options.roots);
     checkStorePlacement(this.layout.root, this.roots);
     this.rules = { ...DEFAULT_CAPTURE_RULES, ...(options.rules ?? this.savedCaptureRules()) };
@@ -332,9 +339,17 @@ export class PersistenceManager implements StateRepository {
     const { objects, cache } = await this.open();
     return this.lock.run(async () => {
       const held = this.listingOfThisHold(objects);
+      // the listing this point builds on, as known with the index's files then: its line is appended against it
+      let base = held ? this.known.current : undefined;
       this.forgetListing();
       await objects.refresh(held?.objectNames);
-      const listed = held ? held.points.slice() : await this.listSnapshots();
+      let listed: PointSummary[];
+      if (held) {
+        listed = held.points.slice();
+      } else {
+        listed = await this.listSnapshots({ deletesNothing: true });
+        base = this.known.current;
+      }
       const parent = listed[0];
       const batch = objects.beginBatch();
       try {
@@ -440,7 +455,8 @@ export class PersistenceManager implements StateRepository {
         if (captured.mode === 'full') this.fullScanNeeded = false;
         this.hintBase = snapshot.id;
         this.forgetListing();
-        this.index.append(summaryOf(snapshot));
+        const summary = summaryOf(snapshot);
+        this.known.appendOwn(base, summary, () => this.index.append(summary));
         if (captured.mode === 'full' || Date.now() - this.lastCacheSave > CACHE_SAVE_INTERVAL_MS) await this.saveCache();
         await this.recordDone({
           action: 'create',
@@ -450,6 +466,8 @@ export class PersistenceManager implements StateRepository {
         reportSkipped(this.logger, snapshot.id, captured.skipped);
         return snapshot;
       } catch (error) {
+        // what the listing is after a failed write is not known: the next one reads the folder
+        this.forgetListing();
         await batch.abort();
         if (error instanceof StateError && error.kind !== 'IoError') throw error;
         if (isAbort(error)) throw error;
@@ -658,12 +676,24 @@ export class PersistenceManager implements StateRepository {
   /**
    * Every point, newest first. The index is cross-checked against the points folder, so a point whose
    * manifest was written but whose index update was lost (a crash) is still listed, and a deleted one is not.
+   * `deletesNothing`: the caller deletes and collects nothing by this listing (a point, the state's newest
+   * point); under the store lock it may then be the listing this process knows, without reading the
+   * points folder, while the index and the folder are provably unchanged (`KnownListing`). Every other
+   * caller gets the full listing.
    */
-  async listSnapshots(): Promise<PointSummary[]> {
+  async listSnapshots(options: { deletesNothing?: boolean } = {}): Promise<PointSummary[]> {
     await this.ensureFolders();
+    if (options.deletesNothing) {
+      const known = await this.knownListing();
+      if (known) return known;
+    }
+    this.known.forget();
+    const before = this.known.stamps();
+    const takeovers = this.lock.takeovers;
     const listed = await this.reconcileIndex();
     // manifests read from their packs are written again (settled) by the first listing after it
     if (!listed.changed && this.readFromPacks.size === 0) {
+      this.known.remember(listed.points, before, takeovers);
       await this.keepListing(listed);
       return listed.points;
     }
@@ -672,7 +702,15 @@ export class PersistenceManager implements StateRepository {
       .run(async () => {
         if (this.readFromPacks.size > 0) await this.settleManifests(new Set(this.readFromPacks));
         const fresh = await this.reconcileIndex();
-        if (fresh.changed) await this.writeIndex(fresh.points).catch((error) => this.logger.debug(`index not rewritten: ${describeCause(error)}`));
+        let written = !fresh.changed;
+        if (fresh.changed) {
+          await this.writeIndex(fresh.points).then(
+            () => (written = true),
+            (error) => this.logger.debug(`index not rewritten: ${describeCause(error)}`),
+          );
+        }
+        // under the lock only this process writes: the files now are those of this listing
+        if (written && this.readFromPacks.size === 0) this.known.remember(fresh.points, this.known.stamps(), this.lock.takeovers);
         await this.keepListing(fresh);
         return fresh.points;
       })
@@ -698,8 +736,23 @@ export class PersistenceManager implements StateRepository {
     return held;
   }
 
+  /**
+   * The listing this process knows (`KnownListing`), checked under the store lock, with the objects
+   * folder's names read for its claims kept for this hold; `undefined`: list in full.
+   */
+  private async knownListing(): Promise<PointSummary[] | undefined> {
+    if (!this.lock.currentHold() || this.readFromPacks.size > 0) return undefined;
+    const objectNames = listObjectsFolder(this.layout.objectsDir);
+    const known = this.known.recall(claimsAmong(objectNames).keys());
+    if (!known) return undefined;
+    await this.keepListing({ points: known.points, objectNames });
+    return known.points.slice();
+  }
+
+  /** Forgets the listing kept for this hold and the one this process knows: called by every write to the points folder, the index or the packs' names. */
   private forgetListing(): void {
     this.heldListing = undefined;
+    this.known.forget();
   }
 
   private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean; objectNames: readonly string[] }> {

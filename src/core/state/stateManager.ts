@@ -90,7 +90,8 @@ export class StateManager {
     let quarantined: string | undefined;
     try {
       const loaded = await this.repository.loadState();
-      const points = await this.repository.listSnapshots();
+      // only the newest point's id is taken from it
+      const points = await this.repository.listSnapshots({ deletesNothing: true });
       if (loaded) return { ...loaded, newestPointId: points[0]?.id ?? null };
       if (points.length === 0) {
         // A new store: write the state now, so a point created next is never mistaken for a lost state file.

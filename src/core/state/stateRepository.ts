@@ -28,6 +28,10 @@ export interface StateRepository {
   loadState(): Promise<ContextState | undefined>;
   createSnapshot(state: ContextState, options?: SnapshotOptions): Promise<ContextSnapshot | undefined>;
   loadSnapshot(id: string): Promise<ContextSnapshot | undefined>;
-  /** Every point, newest first, without the state each captured (load one with `loadSnapshot`). */
-  listSnapshots(): Promise<PointSummary[]>;
+  /**
+   * Every point, newest first, without the state each captured (load one with `loadSnapshot`).
+   * `deletesNothing`: nothing is deleted or collected by this listing, so it may be the one this
+   * process knows while the store is provably unchanged (under the lock; see `KnownListing`).
+   */
+  listSnapshots(options?: { deletesNothing?: boolean }): Promise<PointSummary[]>;
 }

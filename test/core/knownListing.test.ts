@@ -1,0 +1,205 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fsCallbacks from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { currentOwner, ownerFileName } from '../../src/core/lockOwner';
+import { summaryAt } from './helpers/storePoints';
+import { KnownListing } from '../../src/core/state/knownListing';
+import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+const KEEP_EVERYTHING = { maxRecoveryPoints: 1_000_000, maxAgeDays: 0, maxTotalBytes: 0 };
+type Store = Awaited<ReturnType<typeof openStore>>;
+
+/** How many times the points folder is read while `work` runs. */
+async function pointsFolderReads<T>(sb: Sandbox, work: () => Promise<T>): Promise<{ result: T; reads: number }> {
+  const pointsDir = path.join(sb.store, 'points');
+  let reads = 0;
+  const { readdirSync } = fsCallbacks;
+  fsCallbacks.readdirSync = ((dir: fsCallbacks.PathLike, ...rest: unknown[]) => {
+    if (String(dir) === pointsDir) reads++;
+    return (readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
+  }) as typeof fsCallbacks.readdirSync;
+  try {
+    return { result: await work(), reads };
+  } finally {
+    fsCallbacks.readdirSync = readdirSync;
+  }
+}
+
+async function storeWithTwoPoints(sb: Sandbox): Promise<Store> {
+  await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n' });
+  const store = await openStore(sb, { retention: KEEP_EVERYTHING });
+  await store.recovery.createRecoveryPoint();
+  await hintPoint(store, sb, 'a.txt', 'a2\n');
+  return store;
+}
+
+async function hintPoint(store: Store, sb: Sandbox, file: string, text: string) {
+  await writeFiles(sb.ws, { [file]: text });
+  return (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, file)] }))!;
+}
+
+/** The listing a point takes (under the lock, deleting nothing): the one this process knows when the store is unchanged. */
+function pointsListing(store: Store) {
+  return store.persistence.lock.run(async () => (await store.persistence.listSnapshots({ deletesNothing: true })).map((p) => p.id));
+}
+
+/** A lock folder left by a process that is gone (its owner file names a pid that exited). */
+async function lockOfDeadProcess(sb: Sandbox): Promise<void> {
+  const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+  const dir = path.join(sb.store, 'store.lock');
+  await fs.mkdir(dir);
+  await fs.writeFile(path.join(dir, ownerFileName({ ...currentOwner('0123456789abcdef'), pid: gone, start: '' })), '');
+}
+
+/**
+ * A point written by a writer killed after its manifest and pack, before its index line: `theirs`
+ * makes it with its index append failing, then its lock is left as a dead process's.
+ */
+async function pointOfKilledWriter(theirs: Store, sb: Sandbox, file: string, text: string): Promise<string> {
+  const index = (theirs.persistence as unknown as { index: { append(): void } }).index;
+  const append = index.append;
+  index.append = () => {
+    throw new Error('killed before the index line');
+  };
+  try {
+    await assert.rejects(hintPoint(theirs, sb, file, text), /killed before the index line/);
+  } finally {
+    index.append = append;
+  }
+  const journal = await fs.readFile(path.join(sb.store, 'points', 'index.journal'), 'utf8').catch(() => '');
+  const manifests = (await fs.readdir(path.join(sb.store, 'points'))).filter((n) => /^\d{8}T.*\.json$/.test(n)).map((n) => n.slice(0, -5));
+  const orphan = manifests.sort().at(-1)!;
+  assert.ok(!journal.includes(orphan), 'the index has no line of it');
+  await lockOfDeadProcess(sb);
+  return orphan;
+}
+
+describe('the listing this process knows (no read of the points folder while the store is unchanged)', () => {
+  test('a one-file point after this process listed reads no points folder; a new store object reads it once', async () => {
+    const sb = await makeSandbox();
+    const store = await storeWithTwoPoints(sb);
+    assert.equal((await pointsFolderReads(sb, () => hintPoint(store, sb, 'b.txt', 'b2\n'))).reads, 0);
+    const fresh = await openStore(sb, { retention: KEEP_EVERYTHING });
+    assert.ok((await pointsFolderReads(sb, () => hintPoint(fresh, sb, 'a.txt', 'a3\n'))).reads > 0, 'a new store object reads the folder');
+    assert.equal((await pointsFolderReads(sb, () => hintPoint(fresh, sb, 'b.txt', 'b3\n'))).reads, 0);
+  });
+
+  test("another store object's point is listed by our next point and listing", async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING, actor: 'test:theirs' });
+    const before = await hintPoint(ours, sb, 'a.txt', 'a3\n');
+    const other = await hintPoint(theirs, sb, 'b.txt', 'b3\n');
+    assert.deepEqual((await pointsListing(ours)).slice(0, 2), [other.id, before.id]);
+    const next = await hintPoint(ours, sb, 'a.txt', 'a4\n');
+    assert.equal(next.parentId, other.id);
+  });
+
+  test('a point deleted by another store object leaves our listing, and is not our next parent', async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING, actor: 'test:theirs' });
+    const first = await hintPoint(ours, sb, 'a.txt', 'a3\n');
+    const second = await hintPoint(ours, sb, 'b.txt', 'b3\n');
+    assert.equal(await theirs.persistence.deleteSnapshots([second.id]), 1);
+    assert.equal((await pointsListing(ours))[0], first.id);
+    const next = await hintPoint(ours, sb, 'a.txt', 'a4\n');
+    assert.equal(next.parentId, first.id);
+  });
+
+  test('the index rewritten whole by another store object (a compaction, a label) is noticed', async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING, actor: 'test:theirs' });
+    const point = await hintPoint(ours, sb, 'a.txt', 'a3\n');
+    await pointsListing(ours);
+    await theirs.persistence.setLabel(point.id, 'kept');
+    const listed = await ours.persistence.lock.run(() => ours.persistence.listSnapshots({ deletesNothing: true }));
+    assert.equal(listed.find((p) => p.id === point.id)?.label, 'kept');
+  });
+
+  test('a manifest a killed writer left without its index line is listed after the lock is taken over, and by a collection, which keeps its objects', async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING, actor: 'test:theirs', lockStaleMs: 10 * 60_000 });
+    await hintPoint(ours, sb, 'a.txt', 'a3\n');
+    const orphan = await pointOfKilledWriter(theirs, sb, 'only-theirs.txt', 'kept by the orphan only\n');
+    const next = await hintPoint(ours, sb, 'a.txt', 'a4\n');
+    assert.equal(next.parentId, orphan, 'the lock taken over, the folder is read');
+    assert.ok((await pointsListing(ours)).includes(orphan));
+    await ours.recovery.collectGarbage({ repack: 'all' });
+    assert.ok((await ours.persistence.listSnapshots()).some((p) => p.id === orphan));
+    await fs.rm(path.join(sb.ws, 'only-theirs.txt'));
+    await ours.recovery.recoverFromSnapshot(orphan, { paths: ['ws/only-theirs.txt'] });
+    assert.equal(await fs.readFile(path.join(sb.ws, 'only-theirs.txt'), 'utf8'), 'kept by the orphan only\n');
+  });
+
+  test('after a point that failed, the next point reads the points folder', async () => {
+    const sb = await makeSandbox();
+    const store = await storeWithTwoPoints(sb);
+    await writeFiles(sb.ws, { 'b.txt': 'b2\n' });
+    await assert.rejects(store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'b.txt')], signal: AbortSignal.abort() }));
+    assert.equal((await pointsFolderReads(sb, () => hintPoint(store, sb, 'a.txt', 'a3\n'))).reads, 1);
+  });
+
+  test("the store lock counts takeovers of a dead process's lock for every store object of the process on that folder", async () => {
+    const sb = await makeSandbox();
+    const store = await storeWithTwoPoints(sb);
+    const other = await openStore(sb, { retention: KEEP_EVERYTHING, actor: 'test:other' });
+    const before = store.persistence.lock.takeovers;
+    await lockOfDeadProcess(sb);
+    await hintPoint(store, sb, 'b.txt', 'b2\n');
+    assert.equal(store.persistence.lock.takeovers, before + 1);
+    assert.equal(other.persistence.lock.takeovers, before + 1, 'another store object on the folder');
+  });
+});
+
+describe('KnownListing', () => {
+  async function watched() {
+    const sb = await makeSandbox();
+    const files = [path.join(sb.store, 'index.json'), path.join(sb.store, 'index.journal'), sb.store] as const;
+    await fs.mkdir(sb.store, { recursive: true });
+    await fs.writeFile(files[0], '{}');
+    await fs.writeFile(files[1], 'line\n');
+    let takeovers = 0;
+    const known = new KnownListing([...files], () => takeovers);
+    const points = [summaryAt(Date.UTC(2026, 0, 2)), summaryAt(Date.UTC(2026, 0, 1))];
+    known.remember(points, known.stamps(), 0);
+    return { files, known, points, takeOver: () => takeovers++ };
+  }
+
+  test('known while nothing changed; forgotten by a line appended to the journal', async () => {
+    const { files, known, points } = await watched();
+    assert.deepEqual(known.recall([])?.points, points);
+    await fs.appendFile(files[1], 'another\n');
+    assert.equal(known.recall([]), undefined);
+  });
+
+  test('forgotten after a takeover of the lock', async () => {
+    const { known, takeOver } = await watched();
+    takeOver();
+    assert.equal(known.recall([]), undefined);
+  });
+
+  test('forgotten when a pack claims a point it does not list', async () => {
+    const { known, points } = await watched();
+    assert.ok(known.recall([points[0]!.id]));
+    assert.equal(known.recall(['20260103T000000000Z-abcdef']), undefined);
+  });
+
+  test('an own append is known only when the index was as the listing found it', async () => {
+    const { files, known, points } = await watched();
+    const summary = summaryAt(Date.UTC(2026, 0, 3));
+    known.appendOwn(known.current, summary, () => fsCallbacks.appendFileSync(files[1], 'ours\n'));
+    assert.deepEqual(known.recall([])?.points.map((p) => p.id), [summary.id, ...points.map((p) => p.id)]);
+    const base = known.current;
+    await fs.appendFile(files[1], 'theirs\n');
+    known.appendOwn(base, summaryAt(Date.UTC(2026, 0, 4)), () => fsCallbacks.appendFileSync(files[1], 'ours again\n'));
+    assert.equal(known.recall([]), undefined);
+  });
+});
