@@ -901,7 +901,7 @@ async function cliOnlyRows(tmp: string, opts: Options): Promise<void> {
   const files = opts.sizes[opts.sizes.length - 1]!;
   const r = await cliOnly({ tmp, files, seed: opts.seed, rounds: opts.rounds, iterations: opts.iterations, against: opts.against, repo: ROOT, log });
   const at = opts.against?.slice(0, 12);
-  const gitCommands: Record<string, string> = { 'snapshot --changed': 'add -A && commit', list: 'log --oneline', diff: 'diff-tree --name-status -r HEAD' };
+  const gitCommands: Record<string, string> = { 'snapshot --changed': 'add -A && commit', list: 'log --oneline', show: 'diff-tree --name-status -r HEAD', diff: 'diff --name-status HEAD' };
   for (const command of CLI_COMMANDS) {
     const by = r.samples[command];
     const wall = (side: string) => (by[side] ?? []).map((x) => x.ms);

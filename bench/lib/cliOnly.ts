@@ -1,8 +1,8 @@
 /**
  * `--cli-only`: the command-line tool's cold start alone (#14 target 2), on one synthetic workspace:
  * whole processes of `node -e 0` (Node's own start), `snapshot --changed FILE`, `hook` (a Claude Code
- * PostToolUse Edit payload, as row 2c runs it), `list` and `diff latest`, wall and CPU time (user +
- * system of the child, from /usr/bin/time), against git's `add -A && commit`, `log` and `diff-tree` in
+ * PostToolUse Edit payload, as row 2c runs it), `list`, `show latest` and `diff latest`, wall and CPU time
+ * (user + system of the child, from /usr/bin/time), against git's `add -A && commit`, `log`, `diff-tree` and `diff HEAD` in
  * the same rounds. `--against <commit>` also builds that commit's tool (its own scripts/build.mjs) and
  * runs it on a copy of the workspace and store, taking turns. Each tool keeps its V8 code cache in a
  * cache folder of this run, warmed by an untimed run of each command.
@@ -21,7 +21,7 @@ export interface ProcessSample {
   readonly cpuMs: number;
 }
 
-export const CLI_COMMANDS = ['node -e 0', 'snapshot --changed', 'hook', 'list', 'diff'] as const;
+export const CLI_COMMANDS = ['node -e 0', 'snapshot --changed', 'hook', 'list', 'show', 'diff'] as const;
 export type CliCommand = (typeof CLI_COMMANDS)[number];
 
 export interface CliOnlyResult {
@@ -77,6 +77,9 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
       return measure(process.execPath, [s.cli, 'hook', '--agent', 'claude', '--store', s.store, '--workspace', s.root, '--budget', '60000'], { env, input });
     },
     list: (s) => measure(process.execPath, [s.cli, 'list', '--workspace', s.root, '--store', s.store], { env }),
+    // the files a point changed (its parent against it): what `git diff-tree` answers for a commit
+    show: (s) => measure(process.execPath, [s.cli, 'show', 'latest', '--workspace', s.root, '--store', s.store], { env }),
+    // a point against the current files: every file of the workspace looked at, as `git diff HEAD` does
     diff: (s) => measure(process.execPath, [s.cli, 'diff', 'latest', '--workspace', s.root, '--store', s.store], { env }),
   };
   const gitSide: Record<CliCommand, (() => ProcessSample) | undefined> = {
@@ -88,7 +91,8 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
     },
     hook: undefined,
     list: () => measure('git', [`--git-dir=${sg.gitDir}`, 'log', '--oneline'], { cwd: ws.git }),
-    diff: () => measure('git', [`--git-dir=${sg.gitDir}`, 'diff-tree', '--name-status', '-r', 'HEAD'], { cwd: ws.git }),
+    show: () => measure('git', [`--git-dir=${sg.gitDir}`, 'diff-tree', '--name-status', '-r', 'HEAD'], { cwd: ws.git }),
+    diff: () => measure('git', [`--git-dir=${sg.gitDir}`, `--work-tree=${ws.git}`, 'diff', '--name-status', 'HEAD'], { cwd: ws.git }),
   };
   // untimed: each store's first point, then one run of each command (its code cache)
   for (const s of sides) {
