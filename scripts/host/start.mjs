@@ -48,8 +48,9 @@ async function linkExtension(dataDir) {
  * Starts VS Code as `npm start` does (dist/ must be built): the bare VS Code server without the
  * smoke-test driver, this checkout linked into its extensions folder, `folder` opened by a plain
  * http://127.0.0.1:PORT/, and its data in `dataDir` (default .cache/editor/), kept when it stops and
- * reused the next time. VS Code names a folder's workspace storage after its address in the browser
- * (http://127.0.0.1:PORT/ + the folder), so the same folder on another port gets a storage of its own.
+ * reused the next time. VS Code names a folder's workspace storage after the address it was opened by:
+ * http://127.0.0.1:PORT/ and http://127.0.0.1:PORT/?folder=FOLDER are two (measured), and so is another
+ * port, so the same folder opened another way gets a storage, and a store, of its own.
  * Resolves with codeServer.mjs's server (`baseUrl`, `userDataDir`, `stop()`, `exited`).
  */
 export async function startEditor({ folder, port = 0, dataDir = EDITOR_DATA_DIR, onOutput } = {}) {
@@ -122,7 +123,9 @@ async function main() {
   console.log('');
   console.log(`[start] VS Code (code-server ${CODE_SERVER_VERSION}) with ${manifest.displayName} is running on ${folder}`);
   console.log(`[start] open  ${server.baseUrl}/`);
-  console.log(`[start]   or  ${server.workbenchUrl({ folder })}`);
+  // The address is part of the folder's identity in VS Code's workspace storage: the same folder opened
+  // by another address (?folder=…, another port, localhost) gets another store, its history not shown here.
+  console.log(`[start] always open ${path.basename(folder)} by this address: another one (?folder=…, another port) shows another history`);
   console.log(`[start] its data (settings, recovery points) stays in ${path.relative(ROOT, EDITOR_DATA_DIR)}/ between runs`);
   console.log('[start] after a change: npm run build (or npm run watch), then "Developer: Reload Window"');
   console.log('[start] Ctrl+C stops it');
