@@ -1,3 +1,5 @@
+import { nowMs } from './clock';
+
 /**
  * Milliseconds of work on the thread between two turns of the event loop: an extension host shares
  * its thread with every extension and the editor's requests, so no step of a listing holds it longer.
@@ -11,17 +13,17 @@ export function nextTurn(): Promise<void> {
 
 /** A budget of thread time: `pause()` gives the event loop a turn once `ms` have passed since the last one it gave. */
 export class TimeSlices {
-  private start = performance.now();
+  private start = nowMs();
 
   constructor(private readonly ms = SLICE_MS) {}
 
   get due(): boolean {
-    return performance.now() - this.start >= this.ms;
+    return nowMs() - this.start >= this.ms;
   }
 
   async pause(): Promise<void> {
     if (!this.due) return;
     await nextTurn();
-    this.start = performance.now();
+    this.start = nowMs();
   }
 }

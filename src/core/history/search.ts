@@ -2,6 +2,7 @@ import type { RecoveryStore } from '../recoveryStore';
 import { nextTurn, TimeSlices } from '../timeSlices';
 import { isBinaryContent, SearchPattern, type LineMatch, type PatternOptions } from './searchPattern';
 import { collectVersionPlaces, type VersionSpan } from './versionPlaces';
+import { nowMs } from '../clock';
 
 export interface SearchOptions extends PatternOptions {
   /** Only versions at paths matching one of these globs (picomatch; against `folder/path` and the path inside its folder). */
@@ -71,8 +72,8 @@ export async function* searchHistory(store: RecoveryStore, pattern: string, opti
   };
   let reported = 0;
   const report = (force = false) => {
-    if (!options.onProgress || (!force && performance.now() - reported < PROGRESS_EVERY_MS)) return;
-    reported = performance.now();
+    if (!options.onProgress || (!force && nowMs() - reported < PROGRESS_EVERY_MS)) return;
+    reported = nowMs();
     options.onProgress(progress);
   };
   report(true);

@@ -10,6 +10,7 @@ import type { ObjectReader } from '../objects/objectStore';
 import type { WorkspaceRoot } from '../schemas';
 import { ConfinedRoot, Unreachable } from './confinedFolders';
 import { isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
+import { nowMs } from '../clock';
 
 const NEVER_RESTORED: ReadonlySet<string> = new Set(BUILTIN_EXCLUDES);
 
@@ -129,12 +130,12 @@ export async function checkPlanOnDisk(roots: readonly WorkspaceRoot[], plan: Res
 const SLICE_MS = 8;
 
 class Slices {
-  private started = performance.now();
+  private started = nowMs();
 
   async due(): Promise<void> {
-    if (performance.now() - this.started < SLICE_MS) return;
+    if (nowMs() - this.started < SLICE_MS) return;
     await new Promise((resolve) => setImmediate(resolve));
-    this.started = performance.now();
+    this.started = nowMs();
   }
 }
 
