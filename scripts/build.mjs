@@ -15,6 +15,10 @@ const common = {
   minify: production,
   logLevel: 'info',
   external: ['vscode'],
+  // One copy of signal-exit: write-file-atomic `require`s it (its CommonJS build) and an open store holds
+  // a registration with it (`holdExitHandlers`); an `import` would get its ES module build, a second
+  // instance whose registration write-file-atomic's copy never sees.
+  alias: { 'signal-exit': './node_modules/signal-exit/dist/cjs/index.js' },
 };
 
 // The command-line tool: one CommonJS bundle (dist/cli/main.js) that dist/cli.js (src/cli/launcher.ts)

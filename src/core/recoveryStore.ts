@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { CaptureRules } from './capture';
+import { holdExitHandlers } from './documents';
 import type { CaptureProcessOptions } from './capture/captureProcess';
 import type { Logger } from './logger';
 import { RecoveryManager } from './recovery/recoveryManager';
@@ -30,6 +31,7 @@ export class RecoveryStore {
     readonly persistence: PersistenceManager,
     readonly state: StateManager,
     readonly recovery: RecoveryManager,
+    private readonly releaseExitHandlers: () => void,
   ) {}
 
   static async open(options: OpenStoreOptions): Promise<RecoveryStore> {
@@ -45,18 +47,23 @@ export class RecoveryStore {
       captureProcess: options.captureProcess,
     });
     await persistence.ensureFolders();
+    const releaseExitHandlers = holdExitHandlers();
     const state = new StateManager(persistence);
     // absent (the tool, the hooks, the MCP server): the limits the editor keeps in the store, so their clean-ups remove no point its settings keep
     const retention = { ...DEFAULT_RETENTION, ...(options.retention ?? persistence.savedRetention()) };
     const recovery = new RecoveryManager(persistence, retention.maxRecoveryPoints, { retention, stateManager: state });
-    return new RecoveryStore(persistence, state, recovery);
+    return new RecoveryStore(persistence, state, recovery, releaseExitHandlers);
   }
 
   /** Saves what is only in memory (the capture cache) and closes files; pending writes finish first. */
   async close(): Promise<void> {
     // a clean-up holds the lock only in slices: it is waited for as a whole
-    await this.recovery.collectionsDone();
-    await this.persistence.lock.run(() => this.persistence.close(), { mayWrite: false });
-    this.state.dispose();
+    try {
+      await this.recovery.collectionsDone();
+      await this.persistence.lock.run(() => this.persistence.close(), { mayWrite: false });
+      this.state.dispose();
+    } finally {
+      this.releaseExitHandlers();
+    }
   }
 }

@@ -57,3 +57,11 @@ test("the tool's bundle copies each of Node's modules' names once, not once per 
     assert.equal(copies.length, 1, `${name} is copied ${copies.length} times`);
   }
 });
+
+test('the bundles hold one copy of signal-exit, so the store\'s registration is the one write-file-atomic sees', async () => {
+  for (const bundle of [CLI_BUNDLE, 'dist/extension.js', 'dist/captureProcess.js']) {
+    const text = await fs.readFile(bundle, 'latin1');
+    const copies = text.match(/Symbol\.for\("signal-exit emitter"\)/g) ?? [];
+    assert.equal(copies.length, 1, `${bundle} holds ${copies.length} copies of signal-exit`);
+  }
+});
