@@ -346,4 +346,135 @@ describe('capture cache', () => {
     const loaded = await CaptureCache.load(file);
     assert.equal(loaded.size('ws'), 301);
   });
+
+  describe('read when first needed (deferred)', () => {
+    function silent() {
+      const warnings: string[] = [];
+      return { warnings, logger: { debug: () => undefined, info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined } };
+    }
+
+    /** A saved document of 50 entries (f0.txt … f49.txt, inode i, HASH) and its generation. */
+    async function savedDocument(): Promise<{ file: string; document: Buffer }> {
+      const file = await cacheFile();
+      const cache = CaptureCache.empty(file);
+      for (let i = 0; i < 50; i++) cache.record('ws', `f${i}.txt`, stamp({ ino: i }), HASH, NOW);
+      await cache.save();
+      return { file, document: await fs.readFile(file) };
+    }
+
+    test('a few entries are appended to the journal without reading the document; a full load finds exactly them on top of it', async () => {
+      const { file, document } = await savedDocument();
+      const cache = CaptureCache.deferred(file);
+      cache.record('ws', 'f1.txt', stamp({ ino: 1, size: 11 }), OTHER, NOW); // changed
+      cache.forget('ws', 'f2.txt'); // dropped
+      cache.record('ws', 'new.txt', stamp({ ino: 100 }), OTHER, NOW); // added
+      cache.record('ws', 'racy.txt', stamp({ ino: 101, mtimeMs: NOW }), OTHER, NOW); // racy: not recorded
+      // the document is replaced by one that is not JSON at all: had it been read, the cache would be empty
+      await fs.writeFile(file, Buffer.concat([document.subarray(0, 80), Buffer.from('not JSON')]));
+      assert.equal(await cache.save(), true);
+      assert.equal((await fs.readFile(CaptureCache.journalFile(file), 'utf8')).trimEnd().split('\n').length, 1, 'one line');
+      await fs.writeFile(file, document);
+      const loaded = await CaptureCache.load(file);
+      assert.equal(loaded.dirty, false);
+      assert.equal(loaded.size('ws'), 50);
+      assert.equal(loaded.lookup('ws', 'f1.txt', stamp({ ino: 1, size: 11 })), OTHER);
+      assert.equal(loaded.lookup('ws', 'f1.txt', stamp({ ino: 1 })), undefined, 'the old entry is replaced');
+      assert.equal(loaded.has('ws', 'f2.txt'), false);
+      assert.equal(loaded.has('ws', 'racy.txt'), false);
+      assert.equal(loaded.lookup('ws', 'new.txt', stamp({ ino: 100 })), OTHER);
+      assert.equal(loaded.lookup('ws', 'f3.txt', stamp({ ino: 3 })), HASH);
+    });
+
+    test('a damaged document is never trusted: its journal lines are refused with it, and it is written anew', async () => {
+      const { file, document } = await savedDocument();
+      // the head is intact, a hash in the body is not
+      const text = document.toString('latin1');
+      const at = text.indexOf(HASH, text.indexOf('"hashes"'));
+      await fs.writeFile(file, `${text.slice(0, at)}g${text.slice(at + 1)}`);
+      const cache = CaptureCache.deferred(file);
+      cache.record('ws', 'new.txt', stamp({ ino: 100 }), OTHER, NOW);
+      assert.equal(await cache.save(), true, 'appended without reading the document');
+      const { logger, warnings } = silent();
+      const loaded = await CaptureCache.load(file, logger);
+      assert.equal(loaded.lookup('ws', 'f0.txt', stamp({ ino: 0 })), undefined, 'no entry of the damaged columns is used');
+      assert.equal(loaded.lookup('ws', 'f1.txt', stamp({ ino: 1 })), undefined);
+      assert.equal(loaded.dirty, true);
+      assert.equal(warnings.length, 1);
+      assert.equal(await loaded.save(), true);
+      await assert.rejects(fs.stat(CaptureCache.journalFile(file)), 'written anew, the journal dropped');
+      assert.equal((await CaptureCache.load(file)).size('ws'), 1);
+
+      // a document that is not valid JSON past its head: refused whole
+      await fs.writeFile(file, document.subarray(0, document.length - 2));
+      const cut = CaptureCache.deferred(file);
+      cut.record('ws', 'new.txt', stamp({ ino: 100 }), OTHER, NOW);
+      assert.equal(await cut.save(), true);
+      const reloaded = await CaptureCache.load(file, silent().logger);
+      assert.equal(reloaded.size('ws'), 0, 'neither the document nor its journal is used');
+      assert.equal(reloaded.dirty, true);
+    });
+
+    test('entries recorded before the document is read stay on top of it when a lookup reads it', async () => {
+      const { file } = await savedDocument();
+      const cache = CaptureCache.deferred(file);
+      cache.record('ws', 'f1.txt', stamp({ ino: 1, size: 11 }), OTHER, NOW);
+      cache.forget('ws', 'f2.txt');
+      cache.record('ws', 'f3.txt', stamp({ ino: 3, mtimeMs: NOW }), OTHER, NOW); // racy: its entry is dropped
+      assert.deepEqual(cache.entry('ws', 'f1.txt'), [11, NOW - 60_000, NOW - 60_000, 1, OTHER, 0o644], 'the entry recorded, not the document\'s');
+      assert.equal(cache.lookup('ws', 'f1.txt', stamp({ ino: 1 })), undefined);
+      assert.equal(cache.has('ws', 'f2.txt'), false);
+      assert.equal(cache.has('ws', 'f3.txt'), false);
+      assert.equal(cache.lookup('ws', 'f4.txt', stamp({ ino: 4 })), HASH);
+      assert.equal(cache.size('ws'), 48);
+      assert.equal(await cache.save(), true);
+      const loaded = await CaptureCache.load(file);
+      assert.deepEqual([loaded.size('ws'), loaded.lookup('ws', 'f1.txt', stamp({ ino: 1, size: 11 })), loaded.has('ws', 'f2.txt'), loaded.has('ws', 'f3.txt')], [48, OTHER, false, false]);
+    });
+
+    test('before the document is read, a few small files are misses; a large one, or many, read it', async () => {
+      const { file } = await savedDocument();
+      const cache = CaptureCache.deferred(file);
+      assert.equal(cache.mayHave('ws', 'f0.txt'), true);
+      assert.equal(cache.lookup('ws', 'f0.txt', stamp({ ino: 0 })), undefined, 'a miss: the file is read');
+      const large = await savedDocument();
+      const big = CaptureCache.deferred(large.file);
+      big.record('ws', 'big.bin', stamp({ ino: 7, size: 1 << 20 }), OTHER, NOW);
+      assert.equal(big.lookup('ws', 'big.bin', stamp({ ino: 7, size: 1 << 20 })), OTHER);
+      assert.equal(big.lookup('ws', 'f0.txt', stamp({ ino: 0 })), HASH, 'read: small files are answered too');
+      assert.equal(big.mayHave('ws', 'nothing.txt'), false);
+      const many = CaptureCache.deferred(file);
+      const answers = Array.from({ length: 20 }, (_, i) => many.lookup('ws', `f${i}.txt`, stamp({ ino: i })));
+      assert.deepEqual(answers, [...Array<undefined>(16).fill(undefined), HASH, HASH, HASH, HASH]);
+    });
+
+    test('a journal whose last line is torn is not appended to: the document is read and written anew', async () => {
+      const { file } = await savedDocument();
+      const journal = CaptureCache.journalFile(file);
+      const first = CaptureCache.deferred(file);
+      first.record('ws', 'a.txt', stamp({ ino: 200 }), OTHER, NOW);
+      await first.save();
+      const generation = (JSON.parse(await fs.readFile(journal, 'utf8')) as { g: string }).g;
+      await fs.appendFile(journal, `{"g":"${generation}","set":{"ws":{"b.t`);
+      const cache = CaptureCache.deferred(file, silent().logger);
+      cache.record('ws', 'c.txt', stamp({ ino: 201 }), OTHER, NOW);
+      assert.equal(await cache.save(), true);
+      await assert.rejects(fs.stat(journal), 'folded into a new document');
+      const loaded = await CaptureCache.load(file);
+      assert.equal(loaded.size('ws'), 52);
+      assert.equal(loaded.lookup('ws', 'a.txt', stamp({ ino: 200 })), OTHER);
+      assert.equal(loaded.lookup('ws', 'c.txt', stamp({ ino: 201 })), OTHER);
+    });
+
+    test('a document of another form (no generation in its head) is read before the first save', async () => {
+      const file = await cacheFile();
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, JSON.stringify({ schemaVersion: SCHEMA_VERSION, roots: { ws: { 'a.txt': [10, NOW - 60_000, NOW - 60_000, 1, HASH, 0o644] } } }));
+      const cache = CaptureCache.deferred(file);
+      cache.record('ws', 'b.txt', stamp({ ino: 2 }), OTHER, NOW);
+      assert.equal(await cache.save(), true);
+      await assert.rejects(fs.stat(CaptureCache.journalFile(file)), 'written whole, with a generation');
+      const loaded = await CaptureCache.load(file);
+      assert.deepEqual([loaded.lookup('ws', 'a.txt', stamp({ ino: 1 })), loaded.lookup('ws', 'b.txt', stamp({ ino: 2 }))], [HASH, OTHER]);
+    });
+  });
 });

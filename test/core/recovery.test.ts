@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { listFiles } from '../../src/core/capture';
+import { CaptureCache, listFiles } from '../../src/core/capture';
 import { StateError } from '../../src/core/errors';
 import { pointIdTime } from '../../src/core/ids';
+import { hashObject } from '../../src/core/objects/hash';
+import type { CaptureCacheEntry } from '../../src/core/schemas';
 import { auditEntries, cleanupAll, makeSandbox, openStore, packFiles, readJson, writeFiles } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -103,6 +105,46 @@ describe('recovery points: every operation round-trips', () => {
     assert.equal(full, undefined);
     const audit = await auditEntries(store);
     assert.equal(audit.find((e) => e.pointId === hinted.id)?.details?.mode, 'hint');
+  });
+
+  test('a store opened afresh makes a one-file point without reading the capture cache, and records the file\'s true entry', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, BASE);
+    const old = new Date(Date.now() - 60_000);
+    for (const rel of Object.keys(BASE)) await fs.utimes(path.join(sb.ws, rel), old, old);
+    const first = await openStore(sb);
+    await first.recovery.createRecoveryPoint();
+    await first.close();
+    const cacheFile = path.join(sb.store, 'cache', 'capture-cache.json');
+    const journal = `${cacheFile}.journal`;
+    const document = await fs.readFile(cacheFile, 'latin1');
+    // the document is cut short past its head: a point that read it would refuse it and write it anew
+    const damaged = document.slice(0, -2);
+    await fs.writeFile(cacheFile, damaged, 'latin1');
+
+    const content = 'export const app = 2;\n';
+    const app = path.join(sb.ws, 'src/app.ts');
+    await fs.writeFile(app, content);
+    await fs.utimes(app, old, old); // not racy: its entry is recorded
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [app] }))!;
+    assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 0 });
+    await store.close();
+    assert.equal(await fs.readFile(cacheFile, 'latin1'), damaged, 'the document was not read (nor written)');
+    const lines = (await fs.readFile(journal, 'utf8')).trimEnd().split('\n');
+    assert.equal(lines.length, 1);
+    const line = JSON.parse(lines[0]!) as { set: Record<string, Record<string, CaptureCacheEntry>> };
+    const stat = await fs.stat(app);
+    assert.deepEqual(line.set.ws?.['src/app.ts'], [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, hashObject('blob', Buffer.from(content)), stat.mode & 0o777]);
+
+    // the next full scan reads the document, refuses it (and the line with it) and rewrites it; its tree is the hint point's
+    const again = await openStore(sb);
+    assert.equal(await again.recovery.createRecoveryPoint(undefined, { skipIfUnchanged: true }), undefined);
+    await again.close();
+    const rebuilt = await CaptureCache.load(cacheFile);
+    assert.equal(rebuilt.dirty, false);
+    assert.equal(rebuilt.lookup('ws', 'src/app.ts', stat), hashObject('blob', Buffer.from(content)));
+    assert.equal(rebuilt.size('ws'), Object.keys(BASE).length);
   });
 
   test('skipIfUnchanged makes no first point of an empty folder (nothing captured); a manual point and the first file do make one', async () => {

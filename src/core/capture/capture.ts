@@ -504,7 +504,7 @@ class RootScan {
       // With no cache entry the file is read at once (the open file's stat is what counts);
       // otherwise its stat decides whether it must be read.
       const known = ctx.input.knownFiles?.get(abs);
-      if (known !== undefined || ctx.cache.has(this.root.name, rel)) {
+      if (known !== undefined || ctx.cache.mayHave(this.root.name, rel)) {
         ctx.check();
         const stat = ctx.syncFs.enabled ? ctx.syncFs.lstat(abs) : await ctx.fsCall(() => lstat(abs));
         if (!stat.isFile()) {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensurePrivateDir, parseJournalLines, PRIVATE_FILE_MODE, readDocument, writeDocumentBytes } from '../documents';
+import { ensurePrivateDir, parseJournalLines, PRIVATE_FILE_MODE, readDocumentSync, writeDocumentBytes } from '../documents';
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
@@ -30,6 +31,15 @@ export const RACY_WINDOW_MS = 2000;
 const MIN_JOURNAL_BYTES = 64 * 1024;
 /** Largest journal read; a bigger one is ignored (the document alone is used). */
 const MAX_JOURNAL_READ_BYTES = 64 * 1024 * 1024;
+/** Lookups of files up to this size that a cache not yet read answers as misses, at most `UNREAD_LOOKUPS` of them. */
+const UNREAD_LOOKUP_MAX_SIZE = 64 * 1024;
+const UNREAD_LOOKUPS = 16;
+/**
+ * The start of every document this version writes (`encodeDocument`): its schema version and generation,
+ * which is all a journal line needs. Anything else (an older form, another writer's spacing) is read whole.
+ */
+const DOCUMENT_HEAD = /^\{"schemaVersion":(\d+),"generation":"([0-9a-f]{1,64})","columns":\{/;
+const DOCUMENT_HEAD_BYTES = 128;
 
 /**
  * Remembers, per root and root-relative path, the stat of a file when it was hashed and its hash, so
@@ -58,6 +68,10 @@ export class CaptureCache {
   private journalBytes = 0;
   /** Whether damaged columns of the document (found as their entries were used) were seen to. */
   private damageNoticed = false;
+  /** Whether the document and its journal were read (a deferred cache reads them when first needed). */
+  private loaded = true;
+  /** Lookups answered as misses without reading the document (`lookup`). */
+  private unreadLookups = 0;
   /** Parsed `.gitignore` files, kept between captures (not saved). */
   readonly gitignores = new GitignoreCache();
   /** The last tree of each folder scanned, kept between captures (not saved). */
@@ -79,31 +93,64 @@ export class CaptureCache {
     return `${file}.journal`;
   }
 
-  /** Loads the cache (the document, then its journal); a missing, unreadable or invalid file gives an empty cache (never an error). */
+  /** Loads the cache (the document, then its journal) at once; a missing, unreadable or invalid file gives an empty cache (never an error). */
   static async load(file: string, logger: Logger = silentLogger): Promise<CaptureCache> {
+    const cache = CaptureCache.deferred(file, logger);
+    cache.ensureLoaded();
+    return cache;
+  }
+
+  /**
+   * The cache of `file`, read when first needed: a point of a few small files (a save, an agent's
+   * hook) records their entries and appends them to the journal without reading the document
+   * (`saveUnread`); any lookup that needs the document's entries reads it whole, and validates it, first.
+   */
+  static deferred(file: string, logger: Logger = silentLogger): CaptureCache {
     const cache = new CaptureCache(file, logger);
+    cache.loaded = false;
+    cache.rewrite = false;
+    return cache;
+  }
+
+  /**
+   * Reads the document and its journal, once; what was recorded before stays on top of them. A
+   * missing, unreadable or invalid file gives an empty cache that is written anew at the next save.
+   */
+  private ensureLoaded(): void {
+    if (this.loaded) return;
+    this.loaded = true;
+    const file = this.file!;
+    const recorded = this.pending;
+    this.pending = new Map();
+    this.rewrite = true;
     try {
-      const doc = await readDocument(file, captureCacheDocument);
+      const read = readDocumentSync(file, captureCacheDocument);
+      const doc = read?.value;
       if (doc) {
         if ('columns' in doc) {
-          for (const [root, columns] of Object.entries(doc.columns)) cache.roots.set(root, new ColumnEntries(columns));
+          for (const [root, columns] of Object.entries(doc.columns)) this.roots.set(root, new ColumnEntries(columns));
         } else {
-          for (const [root, entries] of Object.entries(doc.roots)) cache.roots.set(root, new Map(Object.entries(entries)));
+          for (const [root, entries] of Object.entries(doc.roots)) this.roots.set(root, new Map(Object.entries(entries)));
         }
-        cache.documentBytes = (await fs.stat(file)).size;
+        this.documentBytes = read.stamp.size;
         if (doc.generation !== undefined) {
-          cache.generation = doc.generation;
-          cache.rewrite = false;
-          await cache.replayJournal(CaptureCache.journalFile(file));
+          this.generation = doc.generation;
+          this.rewrite = false;
+          this.replayJournal(CaptureCache.journalFile(file));
         }
       }
     } catch (error) {
-      logger.warn(`The capture cache ${file} could not be used and is rebuilt: ${describeCause(error)}`);
-      cache.roots.clear();
-      cache.changed = true;
-      cache.rewrite = true;
+      this.logger.warn(`The capture cache ${file} could not be used and is rebuilt: ${describeCause(error)}`);
+      this.roots.clear();
+      this.changed = true;
+      this.rewrite = true;
     }
-    return cache;
+    for (const [root, changes] of recorded) {
+      for (const [rel, entry] of changes) {
+        if (entry === null) this.forget(root, rel);
+        else this.setEntry(root, rel, entry);
+      }
+    }
   }
 
   /**
@@ -113,27 +160,27 @@ export class CaptureCache {
    */
   async reload(): Promise<void> {
     if (this.file === undefined) return;
-    const loaded = await CaptureCache.load(this.file, this.logger);
     this.roots.clear();
-    for (const [root, entries] of loaded.roots) this.roots.set(root, entries);
-    this.changed = loaded.changed;
-    this.pending = loaded.pending;
-    this.rewrite = loaded.rewrite;
-    this.generation = loaded.generation;
-    this.documentBytes = loaded.documentBytes;
-    this.journalBytes = loaded.journalBytes;
+    this.changed = false;
+    this.pending = new Map();
+    this.rewrite = false;
+    this.loaded = false;
+    this.generation = undefined;
+    this.documentBytes = 0;
+    this.journalBytes = 0;
+    this.unreadLookups = 0;
     this.damageNoticed = false;
     this.gitignores.clear();
     this.folderTrees.clear();
   }
 
   /** Applies the journal's valid lines of the loaded document's generation; any other line is skipped. */
-  private async replayJournal(journal: string): Promise<void> {
+  private replayJournal(journal: string): void {
     let text: string;
     try {
-      const stat = await fs.stat(journal);
+      const stat = fsSync.statSync(journal);
       if (stat.size > MAX_JOURNAL_READ_BYTES) throw new Error(`it is ${stat.size} bytes`);
-      text = await fs.readFile(journal, 'utf8');
+      text = fsSync.readFileSync(journal, 'utf8');
     } catch (error) {
       if (errorCode(error) !== 'ENOENT') {
         this.logger.warn(`The capture cache journal ${journal} is not used: ${describeCause(error)}`);
@@ -186,6 +233,7 @@ export class CaptureCache {
 
   /** Number of entries, of one root or of all. */
   size(root?: string): number {
+    this.ensureLoaded();
     if (root !== undefined) return this.roots.get(root)?.size ?? 0;
     let total = 0;
     for (const entries of this.roots.values()) total += entries.size;
@@ -194,16 +242,31 @@ export class CaptureCache {
 
   /** Whether there is an entry for the path at all (whatever its stat). */
   has(root: string, rel: string): boolean {
+    this.ensureLoaded();
     return this.roots.get(root)?.has(rel) ?? false;
   }
 
-  /** The hash of the file if its stat is exactly the one recorded (size, mtime, ctime, inode), else `undefined`. */
+  /**
+   * Whether `lookup` may find the path's hash: it has an entry, or the document is not read yet (then
+   * the file's stat tells `lookup` whether reading the document is worth it).
+   */
+  mayHave(root: string, rel: string): boolean {
+    return !this.loaded || this.has(root, rel);
+  }
+
+  /**
+   * The hash of the file if its stat is exactly the one recorded (size, mtime, ctime, inode), else
+   * `undefined`. Before the document is read, the first few lookups of small files are misses without
+   * reading it: reading such a file costs less than reading every entry of the workspace.
+   */
   lookup(root: string, rel: string, stat: FileStamp): string | undefined {
+    if (!this.loaded && stat.size <= UNREAD_LOOKUP_MAX_SIZE && ++this.unreadLookups <= UNREAD_LOOKUPS) return undefined;
     return CaptureCache.matching(this.entry(root, rel), stat);
   }
 
   /** The entry of a path, if any (to look it up once, before the file's stat is known). */
   entry(root: string, rel: string): CaptureCacheEntry | undefined {
+    this.ensureLoaded();
     return this.roots.get(root)?.get(rel);
   }
 
@@ -224,22 +287,29 @@ export class CaptureCache {
       this.forget(root, rel);
       return;
     }
+    this.setEntry(root, rel, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, hash, stat.mode & 0o777]);
+  }
+
+  private setEntry(root: string, rel: string, entry: CaptureCacheEntry): void {
+    if (!this.loaded) {
+      this.changedEntry(root, rel, entry);
+      return;
+    }
     let entries = this.roots.get(root);
     if (!entries) {
       entries = new Map();
       this.roots.set(root, entries);
     }
     const old = entries.get(rel);
-    const mode = stat.mode & 0o777;
-    if (old && old[0] === stat.size && old[1] === stat.mtimeMs && old[2] === stat.ctimeMs && old[3] === stat.ino && old[4] === hash && old[5] === mode) return;
-    const entry: CaptureCacheEntry = [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, hash, mode];
+    if (old && old[0] === entry[0] && old[1] === entry[1] && old[2] === entry[2] && old[3] === entry[3] && old[4] === entry[4] && old[5] === entry[5]) return;
     entries.set(rel, entry);
     this.changedEntry(root, rel, entry);
   }
 
   /** Drops the entry of one path. */
   forget(root: string, rel: string): void {
-    if (this.roots.get(root)?.delete(rel)) this.changedEntry(root, rel, null);
+    if (!this.loaded) this.changedEntry(root, rel, null);
+    else if (this.roots.get(root)?.delete(rel)) this.changedEntry(root, rel, null);
   }
 
   private changedEntry(root: string, rel: string, entry: CaptureCacheEntry | null): void {
@@ -255,10 +325,11 @@ export class CaptureCache {
    * given folders (`''` is the whole root).
    */
   prune(root: string, keep: ReadonlySet<string>, under?: Iterable<string>): void {
-    const entries = this.roots.get(root);
-    if (!entries) return;
     const folders = under === undefined ? null : new Set(under);
     if (folders?.size === 0) return;
+    this.ensureLoaded();
+    const entries = this.roots.get(root);
+    if (!entries) return;
     const wholeRoot = folders === null || folders.has('');
     for (const rel of entries.keys()) {
       if (keep.has(rel)) continue;
@@ -270,6 +341,7 @@ export class CaptureCache {
 
   /** Drops the roots not named (workspace folders that were removed). */
   retainRoots(names: Iterable<string>): void {
+    this.ensureLoaded();
     const keep = new Set(names);
     for (const root of [...this.roots.keys()]) {
       if (keep.has(root)) continue;
@@ -280,6 +352,7 @@ export class CaptureCache {
   }
 
   clear(): void {
+    this.ensureLoaded();
     if (this.roots.size > 0) {
       this.changed = true;
       this.rewrite = true;
@@ -298,6 +371,10 @@ export class CaptureCache {
     this.noticeDamage();
     if (!this.changed || this.file === undefined) return false;
     try {
+      if (!this.loaded) {
+        if (await this.saveUnread(this.file)) return true;
+        this.ensureLoaded();
+      }
       if (!this.rewrite) {
         const line = this.journalLine();
         const bytes = Buffer.byteLength(line);
@@ -320,6 +397,42 @@ export class CaptureCache {
       this.logger.warn(`Could not save the capture cache ${this.file}: ${describeCause(error)}`);
       return false;
     }
+  }
+
+  /**
+   * Appends the changes to the journal of a document that was not read, when its head names a
+   * generation, its journal ends with a whole line, and the line keeps the journal under its limit;
+   * otherwise returns false and the caller reads the document. The line applies only to that
+   * generation, and only if the document is found valid when it is read: a damaged one is refused
+   * with its journal, and each entry of the line was true when recorded.
+   */
+  private async saveUnread(file: string): Promise<boolean> {
+    let generation: string;
+    let documentBytes: number;
+    let journalBytes = 0;
+    const journal = CaptureCache.journalFile(file);
+    try {
+      const head = readHead(file, DOCUMENT_HEAD_BYTES);
+      const match = DOCUMENT_HEAD.exec(head.text);
+      if (!match || Number(match[1]) !== SCHEMA_VERSION) return false;
+      generation = match[2]!;
+      documentBytes = head.size;
+      const tail = readTail(journal);
+      if (tail !== undefined) {
+        if (tail.size > 0 && tail.last !== 0x0a) return false; // a torn line: read, and rewrite the document
+        journalBytes = tail.size;
+      }
+    } catch {
+      return false;
+    }
+    this.generation = generation;
+    const line = this.journalLine();
+    const bytes = Buffer.byteLength(line);
+    if (journalBytes + bytes > Math.max(MIN_JOURNAL_BYTES, documentBytes / 8)) return false;
+    await fs.appendFile(journal, line, { mode: PRIVATE_FILE_MODE });
+    this.pending = new Map();
+    this.changed = false;
+    return true;
   }
 
   /** The pending changes as one journal line (with its newline). */
@@ -437,6 +550,38 @@ export function toColumns(entries: ReadonlyMap<string, CaptureCacheEntry>): Capt
   }
   c.hashes = hashes.join('');
   return c;
+}
+
+/** The first `bytes` bytes of a file (as Latin-1: only compared with ASCII), and its size. */
+function readHead(file: string, bytes: number): { text: string; size: number } {
+  const fd = fsSync.openSync(file, 'r');
+  try {
+    const size = fsSync.fstatSync(fd).size;
+    const buffer = Buffer.alloc(Math.min(bytes, size));
+    const read = fsSync.readSync(fd, buffer, 0, buffer.length, 0);
+    return { text: buffer.toString('latin1', 0, read), size };
+  } finally {
+    fsSync.closeSync(fd);
+  }
+}
+
+/** A file's size and last byte, `undefined` when it does not exist. */
+function readTail(file: string): { size: number; last: number | undefined } | undefined {
+  let fd: number;
+  try {
+    fd = fsSync.openSync(file, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const size = fsSync.fstatSync(fd).size;
+    if (size === 0) return { size, last: undefined };
+    const byte = Buffer.alloc(1);
+    return { size, last: fsSync.readSync(fd, byte, 0, 1, size - 1) === 1 ? byte[0] : undefined };
+  } finally {
+    fsSync.closeSync(fd);
+  }
 }
 
 function isUnderAny(rel: string, folders: ReadonlySet<string>): boolean {

@@ -93,7 +93,7 @@ export class PersistenceManager implements StateRepository {
     for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) ensurePrivateDirSync(dir);
   });
   private readonly objectStore = new OnFirstUse(() => this.ensureFolders().then(() => ObjectStore.open(this.layout.objectsDir)));
-  private readonly cache = new OnFirstUse(() => this.ensureFolders().then(() => CaptureCache.load(this.layout.captureCacheFile)));
+  private readonly cache = new OnFirstUse(() => this.ensureFolders().then(() => CaptureCache.deferred(this.layout.captureCacheFile)));
   private readonly changes = new OnFirstUse(async () => {
     await this.ensureFolders();
     const index = await ChangeIndex.load(this.layout.changeIndexFile, this.logger);
