@@ -14,13 +14,13 @@ after(cleanupAll);
 const KEEP_EVERYTHING = { maxRecoveryPoints: 1_000_000, maxAgeDays: 0, maxTotalBytes: 0 };
 type Store = Awaited<ReturnType<typeof openStore>>;
 
-/** How many times the points folder is read while `work` runs. */
-async function pointsFolderReads<T>(sb: Sandbox, work: () => Promise<T>): Promise<{ result: T; reads: number }> {
-  const pointsDir = path.join(sb.store, 'points');
+/** How many times the points folder (or the store's `folder`) is read while `work` runs. */
+async function pointsFolderReads<T>(sb: Sandbox, work: () => Promise<T>, folder = 'points'): Promise<{ result: T; reads: number }> {
+  const watched = path.join(sb.store, folder);
   let reads = 0;
   const { readdirSync } = fsCallbacks;
   fsCallbacks.readdirSync = ((dir: fsCallbacks.PathLike, ...rest: unknown[]) => {
-    if (String(dir) === pointsDir) reads++;
+    if (String(dir) === watched) reads++;
     return (readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
   }) as typeof fsCallbacks.readdirSync;
   try {
@@ -28,6 +28,11 @@ async function pointsFolderReads<T>(sb: Sandbox, work: () => Promise<T>): Promis
   } finally {
     fsCallbacks.readdirSync = readdirSync;
   }
+}
+
+/** Lets the file system's clock move on, so a change made next gives a folder other times even where timestamps are coarse. */
+function fileSystemTick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 25));
 }
 
 async function storeWithTwoPoints(sb: Sandbox): Promise<Store> {
@@ -87,6 +92,33 @@ describe('the listing this process knows (no read of the points folder while the
     const fresh = await openStore(sb, { retention: KEEP_EVERYTHING });
     assert.ok((await pointsFolderReads(sb, () => hintPoint(fresh, sb, 'a.txt', 'a3\n'))).reads > 0, 'a new store object reads the folder');
     assert.equal((await pointsFolderReads(sb, () => hintPoint(fresh, sb, 'b.txt', 'b3\n'))).reads, 0);
+  });
+
+  test('a one-file point reads the objects folder only when it changed since this process last read it or wrote its pack there', async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    assert.equal((await pointsFolderReads(sb, () => hintPoint(ours, sb, 'b.txt', 'b2\n'), 'objects')).reads, 0);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING, actor: 'test:theirs' });
+    await fileSystemTick();
+    const other = await hintPoint(theirs, sb, 'b.txt', 'b3\n');
+    const next = await pointsFolderReads(sb, () => hintPoint(ours, sb, 'a.txt', 'a3\n'), 'objects');
+    assert.equal(next.result.parentId, other.id);
+    assert.ok(next.reads > 0, "another process's pack: read");
+    assert.equal((await pointsFolderReads(sb, () => hintPoint(ours, sb, 'a.txt', 'a4\n'), 'objects')).reads, 0);
+  });
+
+  test('a pack another process added (a repack, no claim) is read for claims once, and its objects are found', async () => {
+    const sb = await makeSandbox();
+    const ours = await storeWithTwoPoints(sb);
+    const theirs = await openStore(sb, { retention: KEEP_EVERYTHING, actor: 'test:theirs' });
+    await fileSystemTick();
+    const theirObjects = await theirs.persistence.objects();
+    const batch = theirObjects.beginBatch();
+    const blob = await batch.putBlob(Buffer.from('only in their pack\n'));
+    await batch.commit();
+    const next = await pointsFolderReads(sb, () => hintPoint(ours, sb, 'only.txt', 'only in their pack\n'), 'objects');
+    assert.ok(next.reads > 0);
+    assert.equal((await ours.persistence.objects()).has(blob), true, 'loaded from the names read');
   });
 
   test("another store object's point is listed by our next point and listing", async () => {
@@ -162,12 +194,13 @@ describe('the listing this process knows (no read of the points folder while the
 describe('KnownListing', () => {
   async function watched() {
     const sb = await makeSandbox();
-    const files = [path.join(sb.store, 'index.json'), path.join(sb.store, 'index.journal'), sb.store] as const;
-    await fs.mkdir(sb.store, { recursive: true });
+    const files = [path.join(sb.store, 'index.json'), path.join(sb.store, 'index.journal'), sb.store, path.join(sb.store, 'objects')] as const;
+    await fs.mkdir(files[3], { recursive: true });
     await fs.writeFile(files[0], '{}');
     await fs.writeFile(files[1], 'line\n');
     let takeovers = 0;
     const known = new KnownListing([...files], () => takeovers);
+    await fs.writeFile(path.join(files[3], 'ordinary.pack'), '');
     const points = [summaryAt(Date.UTC(2026, 0, 2)), summaryAt(Date.UTC(2026, 0, 1))];
     known.remember(points, known.stamps(), 0);
     return { files, known, points, takeOver: () => takeovers++ };
@@ -175,31 +208,53 @@ describe('KnownListing', () => {
 
   test('known while nothing changed; forgotten by a line appended to the journal', async () => {
     const { files, known, points } = await watched();
-    assert.deepEqual(known.recall([])?.points, points);
+    assert.deepEqual(known.recall(() => [])?.points, points);
     await fs.appendFile(files[1], 'another\n');
-    assert.equal(known.recall([]), undefined);
+    assert.equal(known.recall(() => []), undefined);
   });
 
   test('forgotten after a takeover of the lock', async () => {
     const { known, takeOver } = await watched();
     takeOver();
-    assert.equal(known.recall([]), undefined);
+    assert.equal(known.recall(() => []), undefined);
   });
 
   test('forgotten when a pack claims a point it does not list', async () => {
-    const { known, points } = await watched();
-    assert.ok(known.recall([points[0]!.id]));
-    assert.equal(known.recall(['20260103T000000000Z-abcdef']), undefined);
+    const { files, known, points } = await watched();
+    await fileSystemTick();
+    await fs.writeFile(path.join(files[3], 'another.pack'), '');
+    assert.ok(known.recall(() => [points[0]!.id]));
+    await fileSystemTick();
+    await fs.writeFile(path.join(files[3], 'claiming.pack'), '');
+    assert.equal(known.recall(() => ['20260103T000000000Z-abcdef']), undefined);
+  });
+
+  test('the objects folder is read for the claims only when it changed since it was last read', async () => {
+    const { files, known } = await watched();
+    let reads = 0;
+    const claims = (ids: string[]) => () => (reads++, ids);
+    assert.ok(known.recall(claims(['20260103T000000000Z-abcdef'])), 'unchanged: not read');
+    assert.equal(reads, 0);
+    await fileSystemTick();
+    await fs.writeFile(path.join(files[3], 'another.pack'), '');
+    assert.ok(known.recall(claims([])));
+    assert.equal(reads, 1);
+    assert.ok(known.recall(claims(['20260103T000000000Z-abcdef'])), 'read once, then known unchanged');
+    assert.equal(reads, 1);
+    await fileSystemTick();
+    await fs.rm(path.join(files[3], 'ordinary.pack'));
+    assert.equal(known.recall(claims(['20260103T000000000Z-abcdef'])), undefined, 'a pack removed: read again');
+    assert.equal(reads, 2);
   });
 
   test('an own append is known only when the index was as the listing found it', async () => {
     const { files, known, points } = await watched();
     const summary = summaryAt(Date.UTC(2026, 0, 3));
     known.appendOwn(known.current, summary, () => fsCallbacks.appendFileSync(files[1], 'ours\n'));
-    assert.deepEqual(known.recall([])?.points.map((p) => p.id), [summary.id, ...points.map((p) => p.id)]);
+    assert.deepEqual(known.recall(() => [])?.points.map((p) => p.id), [summary.id, ...points.map((p) => p.id)]);
     const base = known.current;
     await fs.appendFile(files[1], 'theirs\n');
     known.appendOwn(base, summaryAt(Date.UTC(2026, 0, 4)), () => fsCallbacks.appendFileSync(files[1], 'ours again\n'));
-    assert.equal(known.recall([]), undefined);
+    assert.equal(known.recall(() => []), undefined);
   });
 });

@@ -96,6 +96,23 @@ describe('ObjectStore', () => {
     assert.equal(store.stats().objects, 1);
   });
 
+  test('after a skipped refresh, an object is not taken as stored on the word of a pack another process removed', async () => {
+    const { store, dir } = await openObjects();
+    const [gone] = await putBlobs(store, [Buffer.from('in a pack another process removes\n')]);
+    const [kept] = await putBlobs(store, [Buffer.from('in a pack that stays\n')]);
+    const removed = await ObjectStore.open(dir);
+    await removed.planCollection(new Set([kept!])).then((plan) => Promise.all(plan.drop.map((name) => removed.dropPack(name, { live: new Set([kept!]), relyOn: plan.kept, added: [] }))));
+    await store.refreshSkipped();
+    assert.equal(store.has(gone!), false, 'its pack is gone: not stored');
+    assert.equal(store.has(kept!), true);
+    const batch = store.beginBatch();
+    await batch.putBlob(Buffer.from('in a pack another process removes\n'));
+    assert.equal(batch.addedObjects, 1, 'written again');
+    await batch.commit();
+    await store.refresh();
+    assert.deepEqual(await store.readBlob(gone!), Buffer.from('in a pack another process removes\n'));
+  });
+
   test('abort leaves nothing behind; a committed batch refuses more objects', async () => {
     const { store, dir } = await openObjects();
     const batch = store.beginBatch();

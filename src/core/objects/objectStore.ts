@@ -152,6 +152,12 @@ export class ObjectStore implements ObjectReader {
   readonly completeTrees = new Set<string>();
   /** Counts the packs this object store added or forgot: what was read of the objects folder before a change is stale. */
   private packChanges = 0;
+  /**
+   * Since `refreshSkipped`, until the next refresh: the packs not yet found on disk. Each is stat'ed
+   * when it first holds an object looked up, and one that is gone (another process's collection) is
+   * passed over, so an object is never taken as stored on the word of a pack that was removed.
+   */
+  private unconfirmed: Set<string> | undefined;
 
   private constructor(readonly dir: string) {}
 
@@ -168,6 +174,7 @@ export class ObjectStore implements ObjectReader {
    * since); otherwise it is listed here.
    */
   async refresh(listed?: readonly string[]): Promise<void> {
+    this.unconfirmed = undefined;
     let names: string[];
     try {
       // synchronous: one folder listing, done before every point (a thread-pool round trip costs more)
@@ -202,6 +209,26 @@ export class ObjectStore implements ObjectReader {
     }
   }
 
+  /**
+   * In place of a refresh, when the caller knows, under the store lock, that the objects folder is
+   * unchanged since this process last read it or wrote its own pack into it (`KnownListing`). A pack
+   * another process added before then and not loaded yet is found by a read's refresh (a lookup that
+   * misses it only stores the object again); a pack removed is checked for on first use (`unconfirmed`).
+   * A store with damaged packs refreshes instead: those are tried again at every refresh.
+   */
+  async refreshSkipped(): Promise<void> {
+    if (this.damagedPacks.size > 0) return this.refresh();
+    this.unconfirmed = new Set(this.packs.keys());
+  }
+
+  /** Whether `pack` may be relied on: loaded by a refresh, added here, or found on disk since `refreshSkipped`. */
+  private onDisk(pack: LoadedPack): boolean {
+    if (!this.unconfirmed?.has(pack.name)) return true;
+    if (!fsSync.existsSync(path.join(this.dir, pack.name))) return false;
+    this.unconfirmed.delete(pack.name);
+    return true;
+  }
+
   private async changedSinceDamaged(name: string, file: string): Promise<boolean> {
     const then = this.damagedStamps.get(name);
     if (then === undefined) return true;
@@ -229,7 +256,7 @@ export class ObjectStore implements ObjectReader {
     for (const pack of this.searchOrder) {
       if (pack.name === except) continue;
       const at = pack.index.find(wanted);
-      if (at >= 0) return { pack, at };
+      if (at >= 0 && this.onDisk(pack)) return { pack, at };
     }
     return undefined;
   }

@@ -11,7 +11,7 @@ interface Stamp {
   readonly ctimeNs: bigint;
 }
 
-/** The stamps of the watched paths: the index's document, its journal, the points folder. */
+/** The stamps of the watched paths: the index's document, its journal, the points folder, the objects folder. */
 export type ListingStamps = readonly (Stamp | undefined)[];
 
 /** What this process knows the store's listing to be, and the state of the files it was known from. */
@@ -26,6 +26,10 @@ export interface Known {
 
 /** How many of the watched paths are the index's files, which only a listing or a point writes under the lock. */
 const INDEX_FILES = 2;
+/** How many of the watched paths the listing is known by: the index's files and the points folder. */
+const LISTING_PATHS = 3;
+/** Where the objects folder's stamp is among the watched paths. */
+const OBJECTS_FOLDER = 3;
 
 /**
  * The one place that owns what this process knows the store's listing to be, so that a point (and a
@@ -42,20 +46,23 @@ const INDEX_FILES = 2;
  * - on every other write of this process to the points folder or the index (`forget`, called by
  *   `PersistenceManager.forgetListing`), and after any error inside a point's write;
  * - when a pack claims a point the listing does not hold (`recall`'s `claimed`).
+ * The objects folder is watched the same way, for the packs' claims: while its stamp is the one this
+ * process took before it last read the folder's names, or after it wrote its own point's pack under
+ * the lock, no pack claims a point the listing lacks, and the folder is not read for the claims.
  * Callers that delete or collect anything never consult it: `listSnapshots()` lists in full unless asked.
  */
 export class KnownListing {
   private known: Known | undefined;
 
   constructor(
-    /** The index's document, its journal, then the points folder. */
-    private readonly paths: readonly [string, string, string],
+    /** The index's document, its journal, the points folder, then the objects folder. */
+    private readonly paths: readonly [string, string, string, string],
     private readonly takeovers: () => number,
   ) {}
 
-  /** The watched paths' stamps now. */
-  stamps(): ListingStamps {
-    return this.paths.map(stampOf);
+  /** The watched paths' stamps now (the first `count`). */
+  stamps(count: number = this.paths.length): ListingStamps {
+    return this.paths.slice(0, count).map(stampOf);
   }
 
   /** After a full listing: `points` are the folder's, read after `before` was taken (a change since then shows as another stamp). */
@@ -65,14 +72,20 @@ export class KnownListing {
 
   /**
    * The known listing, when nothing changed since it was made and every point a pack claims is in it;
-   * otherwise `undefined` (and forgotten). Only under the store lock: no other writer is then halfway.
+   * otherwise `undefined` (and forgotten). `claimed`: reads the objects folder for the points its packs
+   * claim, called only when the folder changed since this process last read it or wrote its own pack
+   * there (the folder's stamp then taken before that read is kept). Only under the store lock: no
+   * other writer is then halfway.
    */
-  recall(claimed: Iterable<string>): Known | undefined {
+  recall(claimed: () => Iterable<string>): Known | undefined {
     const known = this.known;
     if (!known) return undefined;
-    if (known.takeovers !== this.takeovers() || !sameStamps(known.stamps, this.stamps(), known.stamps.length)) return this.forgetting();
-    for (const id of claimed) if (!known.ids.has(id)) return this.forgetting();
-    return known;
+    const now = this.stamps();
+    if (known.takeovers !== this.takeovers() || !sameStamps(known.stamps, now, LISTING_PATHS)) return this.forgetting();
+    if (sameStamps(known.stamps.slice(OBJECTS_FOLDER), now.slice(OBJECTS_FOLDER), 1)) return known;
+    for (const id of claimed()) if (!known.ids.has(id)) return this.forgetting();
+    this.known = { ...known, stamps: now };
+    return this.known;
   }
 
   /** What is known now, without looking at the files (for a point that just listed under the same hold of the lock). */
@@ -87,7 +100,7 @@ export class KnownListing {
    */
   appendOwn(base: Known | undefined, summary: PointSummary, append: () => void): void {
     this.known = undefined;
-    const trusted = base !== undefined && base.takeovers === this.takeovers() && sameStamps(base.stamps, this.stamps(), INDEX_FILES);
+    const trusted = base !== undefined && base.takeovers === this.takeovers() && sameStamps(base.stamps, this.stamps(INDEX_FILES), INDEX_FILES);
     append();
     if (!trusted) return;
     const ids = base.ids as Set<string>;

@@ -122,9 +122,11 @@ export class PersistenceManager implements StateRepository {
    * The points as listed under a hold of the store lock, with the objects folder's names read for it:
    * no other process writes while the lock is held, so a point made later in the same hold uses them
    * instead of listing both folders again. Forgotten by every write here; `objects`: the object
-   * store's generation then (a pack added or dropped through it makes the listing stale too).
+   * store's generation then (a pack added or dropped through it makes the listing stale too);
+   * `objectNames` undefined: the objects folder was not read, being unchanged since this process last
+   * read it or wrote its own pack into it (`KnownListing`).
    */
-  private heldListing: { hold: object; points: readonly PointSummary[]; objectNames: readonly string[]; objects: number | undefined } | undefined;
+  private heldListing: { hold: object; points: readonly PointSummary[]; objectNames: readonly string[] | undefined; objects: number | undefined } | undefined;
   /** The state file as this process last read or wrote it: an unchanged file is not parsed again. */
   private stateCache: { stamp: FileStamp; state: ContextState } | undefined;
 
@@ -151,7 +153,7 @@ export class PersistenceManager implements StateRepository {
     });
     this.audit = new AuditLog(this.layout.auditLogFile, this.actor);
     this.index = new PointIndexFile(this.layout.pointIndexFile, this.logger);
-    this.known = new KnownListing([this.index.file, this.index.journalFile, this.layout.pointsDir], () => this.lock.takeovers);
+    this.known = new KnownListing([this.index.file, this.index.journalFile, this.layout.pointsDir, this.layout.objectsDir], () => this.lock.takeovers);
     this.roots = validateRoots(options.roots);
     checkStorePlacement(this.layout.root, this.roots);
     this.rules = { ...DEFAULT_CAPTURE_RULES, ...(options.rules ?? this.savedCaptureRules()) };
@@ -342,7 +344,8 @@ export class PersistenceManager implements StateRepository {
       // the listing this point builds on, as known with the index's files then: its line is appended against it
       let base = held ? this.known.current : undefined;
       this.forgetListing();
-      await objects.refresh(held?.objectNames);
+      if (held && !held.objectNames) await objects.refreshSkipped();
+      else await objects.refresh(held?.objectNames);
       let listed: PointSummary[];
       if (held) {
         listed = held.points.slice();
@@ -722,7 +725,7 @@ export class PersistenceManager implements StateRepository {
   }
 
   /** Keeps a listing made while holding the lock, for a point made later in the same hold (`heldListing`). */
-  private async keepListing(listed: { points: readonly PointSummary[]; objectNames: readonly string[] }): Promise<void> {
+  private async keepListing(listed: { points: readonly PointSummary[]; objectNames: readonly string[] | undefined }): Promise<void> {
     const hold = this.lock.currentHold();
     if (!hold || this.readFromPacks.size > 0) return;
     const objects = await this.objectStore.started?.catch(() => undefined);
@@ -730,7 +733,7 @@ export class PersistenceManager implements StateRepository {
   }
 
   /** The listing kept in this hold of the lock, when nothing was written since (see `heldListing`). */
-  private listingOfThisHold(objects: ObjectStore): { points: readonly PointSummary[]; objectNames: readonly string[] } | undefined {
+  private listingOfThisHold(objects: ObjectStore): { points: readonly PointSummary[]; objectNames: readonly string[] | undefined } | undefined {
     const held = this.heldListing;
     if (!held || held.hold !== this.lock.currentHold() || held.objects !== objects.generation || this.readFromPacks.size > 0) return undefined;
     return held;
@@ -738,12 +741,12 @@ export class PersistenceManager implements StateRepository {
 
   /**
    * The listing this process knows (`KnownListing`), checked under the store lock, with the objects
-   * folder's names read for its claims kept for this hold; `undefined`: list in full.
+   * folder's names kept for this hold when they had to be read for the claims; `undefined`: list in full.
    */
   private async knownListing(): Promise<PointSummary[] | undefined> {
     if (!this.lock.currentHold() || this.readFromPacks.size > 0) return undefined;
-    const objectNames = listObjectsFolder(this.layout.objectsDir);
-    const known = this.known.recall(claimsAmong(objectNames).keys());
+    let objectNames: string[] | undefined;
+    const known = this.known.recall(() => claimsAmong((objectNames = listObjectsFolder(this.layout.objectsDir))).keys());
     if (!known) return undefined;
     await this.keepListing({ points: known.points, objectNames });
     return known.points.slice();
