@@ -47,12 +47,12 @@ export class RecoveryStore {
       captureProcess: options.captureProcess,
     });
     await persistence.ensureFolders();
-    const releaseExitHandlers = holdExitHandlers();
     const state = new StateManager(persistence);
     // absent (the tool, the hooks, the MCP server): the limits the editor keeps in the store, so their clean-ups remove no point its settings keep
     const retention = { ...DEFAULT_RETENTION, ...(options.retention ?? persistence.savedRetention()) };
     const recovery = new RecoveryManager(persistence, retention.maxRecoveryPoints, { retention, stateManager: state });
-    return new RecoveryStore(persistence, state, recovery, releaseExitHandlers);
+    // taken last, so an open that fails holds nothing
+    return new RecoveryStore(persistence, state, recovery, holdExitHandlers());
   }
 
   /** Saves what is only in memory (the capture cache) and closes files; pending writes finish first. */
