@@ -39,14 +39,14 @@ async function measure(dir: string, src: string, elsewhere: boolean): Promise<vo
   const workspace = path.join(dir, `ws-copy-${process.pid}`);
   fs.cpSync(ws.ours, workspace, { recursive: true, preserveTimestamps: true });
   const core = (await import(path.resolve(src, 'core/index.ts'))) as typeof import('../src/core/index');
-  const { StoreLock } = (await import(path.resolve(src, 'core/storeLock.ts'))) as typeof import('../src/core/storeLock');
+  const { StoreLock } = core;
   const pointContext = new AsyncLocalStorage<boolean>();
   const holds: number[] = [];
   const proto = StoreLock.prototype as unknown as { runLocked: (operation: () => Promise<unknown>) => Promise<unknown> };
   const runLocked = proto.runLocked;
   proto.runLocked = async function (this: unknown, operation: () => Promise<unknown>) {
     // the store lock only (a collection also holds its own `collection.lock` from start to end)
-    const byPoint = pointContext.getStore() === true || !(this as { lockfilePath: string }).lockfilePath.endsWith('store.lock');
+    const byPoint = pointContext.getStore() === true || (this as { options: { name?: string } }).options.name !== undefined;
     return runLocked.call(this, async () => {
       const t = performance.now();
       try {

@@ -6,7 +6,7 @@ export * from './schemas';
 export * from './metrics';
 export { newPointId, pointIdTime } from './ids';
 export { StoreLayout } from './storeLayout';
-export { StoreLock, isStoreLockHeld } from './storeLock';
+export { StoreLock, isStoreLockHeld } from './lock/storeLock';
 export { checkStorePlacement } from './storePlacement';
 export { ObjectStore, ObjectBatch, type ObjectReader, type ObjectWriter, type ObjectStoreStats } from './objects/objectStore';
 export { AuditLog } from './state/auditLog';

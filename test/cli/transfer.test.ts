@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CLI, ensureBuilt, REPO } from './helpers/runCli';
+import { currentOwner, ownerFileName } from '../../src/core/lock/lockOwner';
 import { cleanupAll, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 
 after(cleanupAll);
@@ -143,11 +144,12 @@ describe('command-line tool: export, import, adopt', () => {
     await fs.rename(sb.ws, moved);
     const other = await makeSandbox();
     const target = ['--workspace', moved, '--store', other.store];
-    await fs.mkdir(path.join(sb.store, 'store.lock'));
+    // the editor's lock: a live owner (this process)
+    await fs.writeFile(path.join(sb.store, 'writer.lock'), ownerFileName(currentOwner('0123456789abcdef')));
     const busy = await cli(home, ['adopt', '--from', sb.store, ...target]);
     assert.equal(busy.code, 1);
     assert.match(busy.stderr, /in use by another window/);
-    await fs.rmdir(path.join(sb.store, 'store.lock'));
+    await fs.rm(path.join(sb.store, 'writer.lock'));
     assert.equal(json<{ adopted: string[] }>(await cli(home, ['adopt', '--from', sb.store, '--json', ...target])).adopted.length, ids.length);
   });
 });

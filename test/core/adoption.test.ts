@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
-import { StoreLock } from '../../src/core/storeLock';
+import { StoreLock } from '../../src/core/lock/storeLock';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { adoptStore, findMovedStores, folderFiles, matchScore, MOVED_MARKER, type FolderFiles } from '../../src/core/transfer';
 import { cleanupAll, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';

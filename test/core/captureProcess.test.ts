@@ -93,7 +93,7 @@ describe('a first point captured in a process of its own', () => {
     await assertPointWhole(store, point);
     await store.recovery.cleanupRecoveryPoints();
     await assertPointWhole(store, point);
-    assert.equal(await fs.readdir(path.join(sb.store, 'store.lock')).catch(() => 'released'), 'released', 'the lock is free after the clean-up');
+    assert.equal(await fs.readFile(path.join(sb.store, 'writer.lock')).catch(() => 'released'), 'released', 'the lock is free after the clean-up');
   });
 
   test("the clean-up's process builds the oldest point's list of every file, so the caller's change index does not hold it", async () => {

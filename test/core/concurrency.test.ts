@@ -3,10 +3,10 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
-import { StoreLock } from '../../src/core/storeLock';
+import { StoreLock } from '../../src/core/lock/storeLock';
 import type { ContextState } from '../../src/core/schemas';
 import { killChildren, startChild, type Child } from '../reliability/helpers/children';
-import { auditEntries, cleanupAll, exists, makeSandbox, openStore, readFiles, readJson, waitFor, writeFiles } from './helpers/storeFixtures';
+import { auditEntries, cleanupAll, craftWriterLock, exists, makeSandbox, openStore, readFiles, readJson, waitFor, writeFiles, writerLock } from './helpers/storeFixtures';
 
 after(cleanupAll);
 
@@ -86,7 +86,7 @@ describe('concurrent writers', () => {
     await store0.state.updateState({ data: { before: true } });
     const holder = startWorker(['hold', sb.store, sb.ws, 'holder', '1', '2000']);
     await waitFor(() => holder.lines.includes('locked'), 20_000, 'the worker to take the lock');
-    assert.ok(await exists(path.join(sb.store, 'store.lock')));
+    assert.ok(await exists(writerLock(sb.store)));
 
     const impatient = await openStore(sb, { actor: 'test:impatient', lockWaitMs: 300, lockStaleMs: 2000 });
     await assert.rejects(impatient.state.updateState({ data: { tooSoon: true } }), (e: unknown) => e instanceof StateError && e.kind === 'IoError' && /busy/.test(e.message));
@@ -96,7 +96,7 @@ describe('concurrent writers', () => {
     const patient = await openStore(sb, { actor: 'test:patient', lockStaleMs: 2000 });
     const state = await patient.state.updateState({ data: { after: true } });
     assert.deepEqual(state.data, { before: true, after: true });
-    assert.equal(await exists(path.join(sb.store, 'store.lock')), false, 'released afterwards');
+    assert.equal(await exists(writerLock(sb.store)), false, 'released afterwards');
   });
 
   test('a writer killed at random moments leaves a store in which every listed point verifies and restores', async () => {
@@ -128,14 +128,11 @@ describe('concurrent writers', () => {
     await store.state.getState(); // the state file loads (or is recovered)
   });
 
-  test('a stale lock folder with an old time (a crash long ago) does not block the store', async () => {
+  test('a stale lock with an old time and no owner (a crash long ago) does not block the store', async () => {
     const sb = await makeSandbox();
     const first = await openStore(sb);
     await first.state.updateState({ data: { a: 1 } });
-    const lockDir = path.join(sb.store, 'store.lock');
-    await fs.mkdir(lockDir);
-    const old = new Date(Date.now() - 3_600_000);
-    await fs.utimes(lockDir, old, old);
+    await craftWriterLock(sb.store, '', 3_600_000);
     const store = await openStore(sb, { actor: 'test:later', lockWaitMs: 5000 });
     const state = await store.state.updateState({ data: { b: 2 } });
     assert.deepEqual(state.data, { a: 1, b: 2 });

@@ -4,10 +4,10 @@ import fsCallbacks from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { currentOwner, ownerFileName } from '../../src/core/lockOwner';
+import { currentOwner, ownerFileName } from '../../src/core/lock/lockOwner';
 import { summaryAt } from './helpers/storePoints';
 import { KnownListing } from '../../src/core/state/knownListing';
-import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { cleanupAll, craftWriterLock, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
 
@@ -53,12 +53,10 @@ function pointsListing(store: Store) {
   return store.persistence.lock.run(async () => (await store.persistence.listSnapshots({ deletesNothing: true })).map((p) => p.id));
 }
 
-/** A lock folder left by a process that is gone (its owner file names a pid that exited). */
+/** A store lock left by a process that is gone (its owner names a pid that exited). */
 async function lockOfDeadProcess(sb: Sandbox): Promise<void> {
   const gone = spawnSync(process.execPath, ['-e', '0']).pid;
-  const dir = path.join(sb.store, 'store.lock');
-  await fs.mkdir(dir);
-  await fs.writeFile(path.join(dir, ownerFileName({ ...currentOwner('0123456789abcdef'), pid: gone, start: '' })), '');
+  await craftWriterLock(sb.store, ownerFileName({ ...currentOwner('0123456789abcdef'), pid: gone, start: '' }));
 }
 
 /**

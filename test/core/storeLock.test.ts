@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
-import { currentOwner, ownerFileName, processStartTime } from '../../src/core/lockOwner';
+import { currentOwner, ownerFileName, processStartTime } from '../../src/core/lock/lockOwner';
 import { killChildren, startChild, type Child } from '../reliability/helpers/children';
-import { cleanupAll, exists, makeSandbox, openStore, waitFor, type Sandbox } from './helpers/storeFixtures';
+import { cleanupAll, craftWriterLock, exists, makeSandbox, openStore, toFormat1, waitFor, writerLock, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
 after(killChildren);
@@ -33,16 +35,22 @@ async function lockOfKilledHolder(sb: Sandbox): Promise<void> {
   await waitFor(() => holder.lines.includes('locked'), 30_000, 'the worker to take the lock');
   holder.child.kill('SIGKILL');
   await holder.exited;
-  assert.ok(await exists(path.join(sb.store, 'store.lock')), 'the killed holder left its lock');
+  assert.ok(await exists(writerLock(sb.store)), 'the killed holder left its lock');
 }
 
-/** A lock folder whose owner file names `owner` (as another process would have left it), with its time set to `ageMs` ago. */
-async function craftLock(sb: Sandbox, owner: Parameters<typeof ownerFileName>[0], ageMs = 0): Promise<void> {
+/** A lock folder of a store in format 1 whose owner file names `owner` (as another process would have left it), with its time set to `ageMs` ago. */
+async function craftLockFolder(sb: Sandbox, owner: Parameters<typeof ownerFileName>[0], ageMs = 0): Promise<void> {
   const dir = path.join(sb.store, 'store.lock');
   await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, ownerFileName(owner)), '');
   const when = new Date(Date.now() - ageMs);
   await fs.utimes(dir, when, when);
+}
+
+/** What stands beside the store's files for its lock: names starting with `store.lock` or `writer.lock`, with their kinds. */
+async function lockEntries(sb: Sandbox): Promise<string[]> {
+  const names = (await fs.readdir(sb.store)).filter((n) => n.startsWith('store.lock') || n.startsWith('writer.lock')).sort();
+  return Promise.all(names.map(async (n) => `${n}:${(await fs.lstat(path.join(sb.store, n))).isDirectory() ? 'folder' : 'file'}`));
 }
 
 const busy = (e: unknown) => e instanceof StateError && e.kind === 'IoError' && /busy/.test(e.message);
@@ -55,7 +63,7 @@ describe('store lock owner', () => {
     const next = await openStore(sb, { actor: 'test:next', lockWaitMs: TAKEOVER_WAIT_MS, lockStaleMs: TAKEOVER_STALE_MS });
     const state = await next.state.updateState({ data: { after: true } });
     assert.deepEqual(state.data, { before: true, after: true });
-    assert.equal(await exists(path.join(sb.store, 'store.lock')), false, 'released afterwards');
+    assert.deepEqual(await lockEntries(sb), ['store.lock:file'], 'released afterwards: only the format marker is left');
   });
 
   test('a lock whose owner is alive is not taken, however old its folder', async () => {
@@ -64,7 +72,7 @@ describe('store lock owner', () => {
     const holder = startWorker(['hold', sb.store, sb.ws, 'holder', '1']);
     await waitFor(() => holder.lines.includes('locked'), 30_000, 'the worker to take the lock');
     const old = new Date(Date.now() - 60_000);
-    await fs.utimes(path.join(sb.store, 'store.lock'), old, old);
+    await fs.utimes(writerLock(sb.store), old, old);
     const other = await openStore(sb, { actor: 'test:other', lockWaitMs: 500, lockStaleMs: 1000 });
     await assert.rejects(other.state.updateState({ data: { stolen: true } }), busy);
     holder.child.kill('SIGKILL');
@@ -75,35 +83,33 @@ describe('store lock owner', () => {
     const sb = await makeSandbox();
     await (await openStore(sb)).state.updateState({ data: { before: true } });
     const me = currentOwner('0123456789abcdef');
-    await craftLock(sb, { ...me, start: String(Number(me.start) + 1) });
+    await craftWriterLock(sb.store, ownerFileName({ ...me, start: String(Number(me.start) + 1) }));
     const store = await openStore(sb, { actor: 'test:next', lockWaitMs: TAKEOVER_WAIT_MS, lockStaleMs: TAKEOVER_STALE_MS });
     assert.deepEqual((await store.state.updateState({ data: { after: true } })).data, { before: true, after: true });
   });
 
-  test('a lock of another machine waits until its folder is stale, then is taken over', async () => {
+  test('a lock of another machine waits until it is stale, then is taken over', async () => {
     const sb = await makeSandbox();
     await (await openStore(sb)).state.updateState({ data: { before: true } });
-    const elsewhere = { host: `not-${os.hostname()}`, boot: '', pid: 1, start: '', token: 'feedfacefeedface' };
-    await craftLock(sb, elsewhere);
+    const elsewhere = ownerFileName({ host: `not-${os.hostname()}`, boot: '', pid: 1, start: '', token: 'feedfacefeedface' });
+    await craftWriterLock(sb.store, elsewhere);
     const impatient = await openStore(sb, { actor: 'test:impatient', lockWaitMs: 500, lockStaleMs: 60_000 });
     await assert.rejects(impatient.state.updateState({ data: { tooSoon: true } }), busy);
-    await craftLock(sb, elsewhere, 120_000);
+    await craftWriterLock(sb.store, elsewhere, 120_000);
     const later = await openStore(sb, { actor: 'test:later', lockWaitMs: 500, lockStaleMs: 60_000 });
     assert.deepEqual((await later.state.updateState({ data: { after: true } })).data, { before: true, after: true });
   });
 
-  test('an older version\'s lock (a folder with no owner) is still honoured while fresh and taken once stale', async () => {
+  test('a lock naming no owner (its bytes lost to a power loss) is honoured while fresh and taken once stale', async () => {
     const sb = await makeSandbox();
     await (await openStore(sb)).state.updateState({ data: { before: true } });
-    const dir = path.join(sb.store, 'store.lock');
-    await fs.mkdir(dir);
+    await craftWriterLock(sb.store, '');
     const impatient = await openStore(sb, { actor: 'test:impatient', lockWaitMs: 500, lockStaleMs: 60_000 });
     await assert.rejects(impatient.state.updateState({ data: { tooSoon: true } }), busy);
-    const old = new Date(Date.now() - 120_000);
-    await fs.utimes(dir, old, old);
+    await craftWriterLock(sb.store, '', 120_000);
     const later = await openStore(sb, { actor: 'test:later', lockWaitMs: 500, lockStaleMs: 60_000 });
     assert.deepEqual((await later.state.updateState({ data: { after: true } })).data, { before: true, after: true });
-    assert.deepEqual((await fs.readdir(sb.store)).filter((n) => n.startsWith('store.lock')), [], 'nothing left beside the store');
+    assert.deepEqual(await lockEntries(sb), ['store.lock:file'], 'nothing left beside the store');
   });
 
   test('many processes racing to take over one dead lock: one holder at a time, every increment kept', { timeout: 300_000 }, async () => {
@@ -125,3 +131,143 @@ describe('store lock owner', () => {
     await fs.rm(`${sb.store}.count`);
   });
 });
+
+describe("the store's format: a store of format 1 (an earlier build's) marked as format 2 by its first writer", () => {
+  test('the first write marks the store: a file stands where an earlier build makes its lock folder, and the lock is writer.lock', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await store.state.updateState({ data: { before: true } });
+    await toFormat1(sb.store);
+    assert.deepEqual(await lockEntries(sb), [], 'a store of format 1, its lock free');
+    let during: string[] = [];
+    await store.persistence.lock.run(async () => {
+      during = await lockEntries(sb);
+    });
+    assert.deepEqual(during, ['store.lock:file', 'writer.lock:file'], 'marked, and locked with writer.lock');
+    assert.deepEqual(await lockEntries(sb), ['store.lock:file'], 'released: the marker stays');
+    const marker = JSON.parse(await fs.readFile(path.join(sb.store, 'store.lock'), 'utf8')) as { recoveryPointsStoreFormat: number; writerLock: string };
+    assert.deepEqual([marker.recoveryPointsStoreFormat, marker.writerLock], [2, 'writer.lock']);
+    // an earlier build locks by making the folder, and reads the folder when it exists: both fail, so it writes nothing
+    await assert.rejects(fs.mkdir(path.join(sb.store, 'store.lock')), { code: 'EEXIST' });
+    await assert.rejects(fs.readdir(path.join(sb.store, 'store.lock')), { code: 'ENOTDIR' });
+    assert.deepEqual((await store.state.updateState({ data: { after: true } })).data, { before: true, after: true });
+  });
+
+  test('a writer of format 1 holding its lock folder keeps the store in format 1 and makes others wait', async () => {
+    const sb = await makeSandbox();
+    await (await openStore(sb)).state.updateState({ data: { before: true } });
+    await toFormat1(sb.store);
+    await craftLockFolder(sb, currentOwner('0123456789abcdef'));
+    const impatient = await openStore(sb, { actor: 'test:impatient', lockWaitMs: 500 });
+    await assert.rejects(impatient.state.updateState({ data: { tooSoon: true } }), busy);
+    assert.deepEqual(await lockEntries(sb), ['store.lock:folder'], 'not marked while the folder is held');
+  });
+
+  test("a dead owner's lock folder (a crash of format 1) is taken over at once, and the store marked at the next write", async () => {
+    const sb = await makeSandbox();
+    await (await openStore(sb)).state.updateState({ data: { before: true } });
+    await toFormat1(sb.store);
+    const me = currentOwner('0123456789abcdef');
+    await craftLockFolder(sb, { ...me, pid: spawnedAndGone(), start: '' });
+    const next = await openStore(sb, { actor: 'test:next', lockWaitMs: TAKEOVER_WAIT_MS, lockStaleMs: TAKEOVER_STALE_MS });
+    assert.deepEqual((await next.state.updateState({ data: { after: true } })).data, { before: true, after: true });
+    assert.deepEqual(await lockEntries(sb), [], 'taken over in format 1, then released');
+    await next.state.updateState({ data: { later: true } });
+    assert.deepEqual(await lockEntries(sb), ['store.lock:file'], 'marked at the next write');
+  });
+
+  test("an earlier build's lock folder with no owner is honoured while fresh and taken once stale", async () => {
+    const sb = await makeSandbox();
+    await (await openStore(sb)).state.updateState({ data: { before: true } });
+    await toFormat1(sb.store);
+    const dir = path.join(sb.store, 'store.lock');
+    await fs.mkdir(dir);
+    const impatient = await openStore(sb, { actor: 'test:impatient', lockWaitMs: 500, lockStaleMs: 60_000 });
+    await assert.rejects(impatient.state.updateState({ data: { tooSoon: true } }), busy);
+    const old = new Date(Date.now() - 120_000);
+    await fs.utimes(dir, old, old);
+    const later = await openStore(sb, { actor: 'test:later', lockWaitMs: 500, lockStaleMs: 60_000 });
+    assert.deepEqual((await later.state.updateState({ data: { after: true } })).data, { before: true, after: true });
+    assert.deepEqual(await lockEntries(sb), [], 'nothing left beside the store');
+  });
+
+  test('writers of this version and of format 1 racing while the store is marked: one holder at a time, format 1 refused once marked', { timeout: 300_000 }, async () => {
+    const sb = await makeSandbox();
+    await (await openStore(sb)).state.updateState({ data: { before: true } });
+    await toFormat1(sb.store);
+    const each = 8;
+    const kinds = ['race1', 'race', 'race1', 'race'];
+    const workers = kinds.map((mode, i) => startWorker([mode, sb.store, sb.ws, `r${i}`, String(each), String(TAKEOVER_STALE_MS), String(TAKEOVER_WAIT_MS)]));
+    await waitFor(() => workers.every((w) => w.lines.includes('ready')), 120_000, 'every racer to start');
+    await fs.writeFile(`${sb.store}.go`, '');
+    const results = await Promise.all(workers.map((w) => w.exited));
+    for (const [i, result] of results.entries()) assert.equal(result.code, 0, `racer ${i} failed: ${result.stderr}`);
+    const lines = workers.flatMap((w) => w.lines);
+    assert.equal(lines.filter((l) => l === 'overlap').length, 0, 'never two holders at once');
+    const counted = lines.filter((l) => l === 'counted').length;
+    assert.equal(await fs.readFile(`${sb.store}.count`, 'utf8'), String(counted), 'no increment lost');
+    for (const [i, w] of workers.entries()) {
+      if (kinds[i] === 'race') assert.equal(w.lines.filter((l) => l === 'counted').length, each, `writer ${i} of this version counted every time`);
+    }
+    assert.deepEqual(await lockEntries(sb), ['store.lock:file'], 'marked, and every lock released');
+    await fs.rm(`${sb.store}.go`);
+    await fs.rm(`${sb.store}.count`);
+  });
+
+  test('a store marked by a newer version is refused with words, and nothing is written', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await store.state.updateState({ data: { before: true } });
+    await fs.writeFile(path.join(sb.store, 'store.lock'), JSON.stringify({ recoveryPointsStoreFormat: 3, writerLock: 'other.lock' }));
+    const before = await fs.readFile(path.join(sb.store, 'state.json'), 'utf8');
+    await assert.rejects(store.state.updateState({ data: { after: true } }), /newer version of Recovery Points \(store format 3/);
+    assert.equal(await fs.readFile(path.join(sb.store, 'state.json'), 'utf8'), before);
+    assert.equal(await exists(writerLock(sb.store)), false);
+  });
+
+  test('a damaged marker still keeps the store in format 2, and the next writer writes it whole again', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await store.state.updateState({ data: { before: true } });
+    await fs.writeFile(path.join(sb.store, 'store.lock'), '{"recoveryPoints');
+    assert.deepEqual((await store.state.updateState({ data: { after: true } })).data, { before: true, after: true });
+    assert.equal(JSON.parse(await fs.readFile(path.join(sb.store, 'store.lock'), 'utf8')).recoveryPointsStoreFormat, 2);
+  });
+
+  test('where hard links cannot be made the store stays in format 1, locked with the folder', async () => {
+    const sb = await makeSandbox();
+    await fs.mkdir(sb.store, { recursive: true });
+    const link = fsSync.linkSync;
+    fsSync.linkSync = (() => {
+      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
+    }) as typeof fsSync.linkSync;
+    try {
+      const store = await openStore(sb);
+      let during: string[] = [];
+      await store.persistence.lock.run(async () => {
+        during = await lockEntries(sb);
+      });
+      assert.deepEqual(during, ['store.lock:folder']);
+      await store.state.updateState({ data: { a: 1 } });
+      assert.deepEqual(await lockEntries(sb), [], 'released, not marked');
+    } finally {
+      fsSync.linkSync = link;
+    }
+  });
+
+  test("what killed takers leave beside the lock is removed by a clean-up once old, and a live taker's is not", async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    for (const name of ['writer.lock.0123456789abcdef', 'writer.lock.aside-0123456789abcdef', 'writer.lock.fedcba9876543210']) await fs.writeFile(path.join(sb.store, name), 'owner');
+    for (const name of ['writer.lock.0123456789abcdef', 'writer.lock.aside-0123456789abcdef']) await fs.utimes(path.join(sb.store, name), old, old);
+    await store.recovery.collectGarbage();
+    assert.deepEqual(await lockEntries(sb), ['store.lock:file', 'writer.lock.fedcba9876543210:file']);
+  });
+});
+
+/** The id of a process that has exited. */
+function spawnedAndGone(): number {
+  return spawnSync(process.execPath, ['-e', '0']).pid!;
+}

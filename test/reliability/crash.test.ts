@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { PointSummary } from '../../src/core/schemas';
 import { summaryOf } from '../../src/core/state/persistenceManager';
-import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { cleanupAll, makeSandbox, openStore, writeFiles, writerLock, type Sandbox } from '../core/helpers/storeFixtures';
 import { bundleStoreUser, events, killChildren, sleep, startUser, type Child, type UserEvent } from './helpers/children';
 import { digestPoint, digestWorkspace, isRestoreTemporary, type FileDigest } from './helpers/digest';
 import { byLevel, level } from './helpers/level';
@@ -53,14 +53,14 @@ async function killAfter(child: Child, delayMs: number): Promise<{ events: UserE
 /**
  * The store lock the killed child left, if any. A lock naming its owner is left as it is: the owner is
  * dead, so the checker takes it over at once (its lock wait is shorter than the stale time). A lock
- * folder with no owner (the child was killed between making it and naming itself in it) can only go
- * stale; its time is set back instead of waiting, so that path runs without the wait.
+ * naming no owner (its bytes not written back) can only go stale; its time is set back instead of
+ * waiting, so that path runs without the wait.
  */
 async function leftLock(sb: Sandbox): Promise<'owned' | 'ownerless' | undefined> {
-  const lock = path.join(sb.store, 'store.lock');
-  const entries = await fs.readdir(lock).catch(() => undefined);
-  if (!entries) return undefined;
-  if (entries.some((name) => name.startsWith('owner.'))) return 'owned';
+  const lock = writerLock(sb.store);
+  const owner = await fs.readFile(lock, 'utf8').catch(() => undefined);
+  if (owner === undefined) return undefined;
+  if (owner.startsWith('owner.')) return 'owned';
   const old = new Date(Date.now() - 60_000);
   await fs.utimes(lock, old, old).catch(() => undefined);
   return 'ownerless';

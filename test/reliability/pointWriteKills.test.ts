@@ -122,6 +122,23 @@ describe('kill points of a point with its manifest in its pack', () => {
     await assertWhole(await openAfter(sb), expected, 'after the next clean-up');
   });
 
+  for (const killAt of ['format-mark', 'format-fsync'] as const) {
+    test(`a store of format 1 whose first writer was killed while marking it as format 2 (${killAt}) loses nothing, and the next writer marks it`, { timeout: 120_000 }, async () => {
+      const { sb, expected, file, edited } = await prepared();
+      await fs.rm(path.join(sb.store, 'store.lock'));
+      assert.equal(await runKilled({ storeDir: sb.store, ws: sb.ws, file, killAt }), true, 'the kill point was reached');
+      assert.ok(await fs.readFile(path.join(sb.store, 'writer.lock'), 'utf8').then((owner) => owner.startsWith('owner.')), 'the killed writer held writer.lock');
+      const store = await openAfter(sb);
+      await assertWhole(store, expected, `after the kill at ${killAt}`);
+      const point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] }))!;
+      expected.set(point.id, edited);
+      const marker = JSON.parse(await fs.readFile(path.join(sb.store, 'store.lock'), 'utf8')) as { recoveryPointsStoreFormat: number };
+      assert.equal(marker.recoveryPointsStoreFormat, 2, 'marked by the next writer');
+      assert.equal(await fs.stat(path.join(sb.store, 'writer.lock')).catch(() => 'released'), 'released');
+      await assertWhole(await openAfter(sb), expected, `after the next point`);
+    });
+  }
+
   test('a deletion killed before the point\'s pack gave it up (delete-unclaim) lists the point again, whole; deleting it again removes it for good', { timeout: 120_000 }, async () => {
     const { sb, expected } = await prepared();
     const newest = [...expected.keys()].sort().reverse()[0]!;

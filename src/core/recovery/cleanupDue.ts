@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import { REPACK_PACK_LIMIT } from '../objects/objectStore';
 import { PACK_EXTENSION } from '../objects/packFile';
 import { StoreLayout } from '../storeLayout';
-import { isStoreLockHeld } from '../storeLock';
+import { isStoreLockHeld } from '../lock/storeLock';
 
 /**
  * Every point writes a pack of its own, and only a clean-up merges packs and applies the retention

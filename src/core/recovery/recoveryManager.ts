@@ -4,6 +4,7 @@ import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { removeStaleDocumentTemporaries } from '../documents';
+import { removeStaleLockLeftovers } from '../lock/storeLock';
 import { restoredPointName, safetyPointName } from '../pointNames';
 import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
@@ -512,6 +513,7 @@ export class RecoveryManager {
       await objects.removeStaleTemporaries();
       const { root, pointsDir, cacheDir } = this.persistence.layout;
       for (const dir of [root, pointsDir, cacheDir]) await removeStaleDocumentTemporaries(dir);
+      await removeStaleLockLeftovers(root);
       await this.persistence.recordDone(audit(result));
     });
     return result;

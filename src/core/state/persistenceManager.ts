@@ -32,7 +32,7 @@ import {
   type WorkspaceRoot,
 } from '../schemas';
 import { StoreLayout } from '../storeLayout';
-import { StoreLock } from '../storeLock';
+import { StoreLock } from '../lock/storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';

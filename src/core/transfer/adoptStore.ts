@@ -6,7 +6,7 @@ import { describeCause, errorCode, ioError, StateError } from '../errors';
 import { PACK_EXTENSION } from '../objects/packFile';
 import type { ContextSnapshot, DocumentType } from '../schemas';
 import { PersistenceManager } from '../state/persistenceManager';
-import { isStoreLockHeld } from '../storeLock';
+import { isStoreLockHeld } from '../lock/storeLock';
 
 /** Left in a store whose points were moved to another store; such a store is never offered again. */
 export const MOVED_MARKER = 'moved.json';

@@ -209,3 +209,20 @@ export async function damageObject(storeDir: string, hash: string): Promise<stri
   await flipByte(file, entry.offset + Math.floor(entry.storedSize / 2));
   return file;
 }
+
+/** The store lock of a store in format 2 (the file `writer.lock`; DESIGN.md, "The store lock and the store's format"). */
+export function writerLock(storeDir: string): string {
+  return path.join(storeDir, 'writer.lock');
+}
+
+/** A store lock another process left: `writer.lock` holding `owner` (a lock owner's name, or any bytes), its time set to `ageMs` ago. */
+export async function craftWriterLock(storeDir: string, owner: string, ageMs = 0): Promise<void> {
+  await fs.writeFile(writerLock(storeDir), owner);
+  const when = new Date(Date.now() - ageMs);
+  await fs.utimes(writerLock(storeDir), when, when);
+}
+
+/** Makes the store one of format 1 again (as an earlier build left it): its format marker removed. */
+export async function toFormat1(storeDir: string): Promise<void> {
+  await fs.rm(path.join(storeDir, 'store.lock'));
+}

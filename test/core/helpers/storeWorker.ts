@@ -4,11 +4,14 @@
  * modes: `update` (count partial state updates), `snapshot` (count points, each after changing a
  * file of its own), `hold` (takes the store lock and keeps it until killed), `race` (waits for the
  * file `<storeDir>.go`, then count times takes the lock and, inside it, adds one to the counter file
- * `<storeDir>.count`, checking that no other holder is inside: prints `overlap` if one is).
+ * `<storeDir>.count`, checking that no other holder is inside: prints `overlap` if one is), `race1`
+ * (the same, locking as a store of format 1 only, as earlier builds did: with the folder `store.lock`;
+ * prints `refused` and stops once a file stands in the folder's place, where an earlier build fails).
  * Prints one line per acknowledged operation: `ack <key>`, `point <id>`, `locked`, `ready`, `counted`.
  */
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { FolderLock } from '../../../src/core/lock/folderLock';
 import { RecoveryStore } from '../../../src/core/recoveryStore';
 
 async function main(): Promise<void> {
@@ -41,20 +44,38 @@ async function main(): Promise<void> {
         setInterval(() => undefined, 1000); // keep the process (and the lock) alive until killed
       });
     });
-  } else if (mode === 'race') {
+  } else if (mode === 'race' || mode === 'race1') {
     say('ready');
     while (!(await fs.stat(`${storeDir}.go`).then(() => true, () => false))) await new Promise((resolve) => setTimeout(resolve, 2));
     const inside = `${storeDir}.inside`;
     const counter = `${storeDir}.count`;
+    const count1 = async () => {
+      const entered = await fs.writeFile(inside, name, { flag: 'wx' }).then(() => true, () => false);
+      if (!entered) say('overlap');
+      const value = Number(await fs.readFile(counter, 'utf8').catch(() => '0'));
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      await fs.writeFile(counter, String(value + 1));
+      if (entered) await fs.unlink(inside);
+    };
+    const folder = new FolderLock(path.join(storeDir, 'store.lock'), staleText ? Number(staleText) : 10_000, () => undefined);
     for (let k = 0; k < count; k++) {
-      await store.persistence.lock.run(async () => {
-        const entered = await fs.writeFile(inside, name, { flag: 'wx' }).then(() => true, () => false);
-        if (!entered) say('overlap');
-        const value = Number(await fs.readFile(counter, 'utf8').catch(() => '0'));
-        await new Promise((resolve) => setTimeout(resolve, 3));
-        await fs.writeFile(counter, String(value + 1));
-        if (entered) await fs.unlink(inside);
-      });
+      if (mode === 'race') await store.persistence.lock.run(count1);
+      else {
+        let held = folder.tryTake();
+        while (held === undefined) {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          held = folder.tryTake();
+        }
+        if (held === 'changed') {
+          say('refused');
+          break;
+        }
+        try {
+          await count1();
+        } finally {
+          held.release();
+        }
+      }
       say('counted');
     }
   } else {

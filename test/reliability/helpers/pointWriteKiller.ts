@@ -12,12 +12,15 @@
  *   settle-rename    before the first pack gives up its claim (its manifest file fsynced)
  * A deletion of the newest point:
  *   delete-unclaim   before the point's pack gives up its claim (its manifest file removed)
+ * The first lock of a store of format 1, which marks it as format 2 (then a point with the save hint):
+ *   format-mark      before the format marker is renamed into place (`writer.lock` held)
+ *   format-fsync     after that rename, before the store folder is fsynced
  */
 import fs from 'node:fs';
 import * as path from 'node:path';
 import { RecoveryStore } from '../../../src/core/recoveryStore';
 
-export type KillAt = 'pack-rename' | 'objects-fsync' | 'manifest-write' | 'manifest-rename' | 'journal-append' | 'settle-rename' | 'delete-unclaim';
+export type KillAt = 'pack-rename' | 'objects-fsync' | 'manifest-write' | 'manifest-rename' | 'journal-append' | 'settle-rename' | 'delete-unclaim' | 'format-mark' | 'format-fsync';
 
 export interface KillRequest {
   readonly storeDir: string;
@@ -34,6 +37,25 @@ function die(): never {
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2]!) as KillRequest;
+  const marker = path.join(request.storeDir, 'store.lock');
+  let marked = false;
+  // the store's first lock may be taken as it opens
+  const early = { renameSync: fs.renameSync, openSync: fs.openSync };
+  if (request.killAt === 'format-mark' || request.killAt === 'format-fsync') {
+    fs.renameSync = ((from: fs.PathLike, to: fs.PathLike) => {
+      if (String(to) === marker) {
+        if (request.killAt === 'format-mark') die();
+        early.renameSync(from, to);
+        marked = true;
+        return;
+      }
+      return early.renameSync(from, to);
+    }) as typeof fs.renameSync;
+    fs.openSync = ((file: fs.PathLike, ...rest: unknown[]) => {
+      if (marked && String(file) === request.storeDir) die();
+      return (early.openSync as (...args: unknown[]) => number)(file, ...rest);
+    }) as typeof fs.openSync;
+  }
   const store = await RecoveryStore.open({ storeDir: request.storeDir, roots: [{ name: 'ws', path: request.ws }], actor: 'test:killed' });
   // the store opened and listed as a running extension has it
   await store.recovery.listRecoveryPoints();

@@ -1,25 +1,28 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import * as fs from 'node:fs';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { errorCode, ioError, isNotWritable, StateError, storeNotWritable } from './errors';
-import { currentOwner, ownerFileName, ownerIsLocal, ownerIsProvablyDead, parseOwnerFileName } from './lockOwner';
+import { ioError, isNotWritable, StateError, storeNotWritable } from '../errors';
+import { FolderLock } from './folderLock';
+import type { HeldLock, LockSeen, TakeResult } from './heldLock';
+import { isLinkedLockLeftover, LinkedLock, LinksUnsupported } from './linkedLock';
+import { FORMAT_MARKER, markStore, storeForm } from './storeFormat';
+
+/** The store lock's file in a store of format 2. */
+export const WRITER_LOCK = 'writer.lock';
 
 /**
  * One writer at a time per store, across processes, and within a process (a promise queue, so
  * callers in one process wait instead of polling). Re-entrant within one async call chain, so a
  * locked operation may call another.
  *
- * Across processes: the lock folder `store.lock` (`mkdir` is atomic; older versions made the same
- * folder with proper-lockfile) holding one empty file whose name is its owner (`lockOwner.ts`). The
- * folder's mtime is refreshed while held. A lock whose owner is provably dead on this machine is
- * taken over at once by renaming the owner file to the taker's name: one rename, so of several takers
- * exactly one wins, and a lock that changed hands in the meantime (another owner file) is never
- * touched. An owner on another machine is taken over the same way once the folder is older than
- * `staleMs`; a folder with no owner (an older version's lock, or a writer killed between its `mkdir`
- * and its owner file) is renamed aside once older than `staleMs`, then made anew.
+ * Across processes, the store lock takes the form the store's format asks for (`storeFormat.ts`):
+ * the file `writer.lock` in a store of format 2 (`linkedLock.ts`), the folder `store.lock` in one of
+ * format 1 (`folderLock.ts`). A store of format 1 is marked as format 2 by its first writer that finds
+ * `store.lock` free and can make hard links there: it takes `writer.lock` first, then puts the marker
+ * in the folder's place, which fails if a writer of format 1 made the folder meanwhile (it then lets
+ * go and waits). Other locks (`name`, the collection lock) are folders in every format.
  */
-interface HeldLock {
+interface HeldToken {
   readonly key: string;
   active: boolean;
 }
@@ -29,7 +32,7 @@ interface HeldLock {
  * AsyncLocalStorage instance adds a cost to every later async operation, so none is made per lock.
  * A continuation that outlives its operation sees `active: false`.
  */
-const heldLocks = new AsyncLocalStorage<readonly HeldLock[]>();
+const heldLocks = new AsyncLocalStorage<readonly HeldToken[]>();
 
 export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
@@ -37,6 +40,8 @@ export class StoreLock {
   private readonly key: string;
   /** Takeovers and lost holds by lock key, for the whole process: another store object on the same folder counts too. */
   private static readonly takenOver = new Map<string, number>();
+  /** Stores (by lock key) whose folder cannot hold hard links: they stay in format 1, locked with the folder. */
+  private static readonly noLinks = new Set<string>();
 
   constructor(
     private readonly storeRoot: string,
@@ -106,7 +111,7 @@ export class StoreLock {
     const staleMs = this.options.staleMs ?? 10_000;
     const waitMs = this.options.waitMs ?? 60_000;
     const held = await this.acquire(staleMs, waitMs);
-    const token: HeldLock = { key: this.key, active: true };
+    const token: HeldToken = { key: this.key, active: true };
     try {
       return await heldLocks.run([...(heldLocks.getStore() ?? []).filter((h) => h.active), token], operation);
     } finally {
@@ -123,10 +128,11 @@ export class StoreLock {
     const deadline = Date.now() + waitMs;
     let delay = 5;
     for (;;) {
-      let taken: string | undefined;
+      let taken: HeldLock | undefined;
       try {
         taken = this.tryTake(staleMs);
       } catch (error) {
+        if (error instanceof StateError) throw error;
         if (isNotWritable(error)) throw storeNotWritable(this.storeRoot, error);
         throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
       }
@@ -139,94 +145,69 @@ export class StoreLock {
     }
   }
 
-  /** One attempt, all synchronous (a lock is taken around every point): the owner file's path when taken, `undefined` when another holds it. */
-  private tryTake(staleMs: number): string | undefined {
-    const dir = this.lockfilePath;
-    const mine = path.join(dir, ownerFileName(currentOwner(randomBytes(8).toString('hex'))));
+  /** One attempt, all synchronous (a lock is taken around every point): the lock when taken, `undefined` when another holds it. */
+  private tryTake(staleMs: number): HeldLock | undefined {
+    const onTakeover = () => this.countTakeover();
+    if (this.options.name !== undefined) return taken(new FolderLock(this.lockfilePath, staleMs, onTakeover).tryTake());
+    const writer = new LinkedLock(path.join(this.storeRoot, WRITER_LOCK), staleMs, onTakeover);
     for (let attempt = 0; attempt < 3; attempt++) {
-      let made = true;
+      const format = storeForm(this.storeRoot);
+      if (format.form === 'linked') {
+        const held = this.takeLinked(writer);
+        if (held && format.damaged) markStore(this.storeRoot, WRITER_LOCK);
+        return held;
+      }
+      if (format.form === 'folder' || StoreLock.noLinks.has(this.key)) {
+        const result = new FolderLock(this.lockfilePath, staleMs, onTakeover).tryTake();
+        if (result === 'changed') continue;
+        return result;
+      }
+      // unmarked: this writer marks the store as format 2, holding `writer.lock` while it does
+      let held: HeldLock | undefined;
       try {
-        fs.mkdirSync(dir);
+        held = writer.tryTake();
       } catch (error) {
-        if (errorCode(error) !== 'EEXIST') throw error;
-        made = false;
+        if (!(error instanceof LinksUnsupported)) throw error;
+        StoreLock.noLinks.add(this.key);
+        continue;
       }
-      if (made) {
-        try {
-          fs.closeSync(fs.openSync(mine, 'wx', 0o600));
-          return mine;
-        } catch (error) {
-          fs.rmSync(dir, { recursive: true, force: true });
-          throw error;
-        }
+      if (held === undefined) return undefined;
+      try {
+        markStore(this.storeRoot, WRITER_LOCK);
+      } catch (error) {
+        held.release();
+        // a writer of format 1 made the lock folder first: it holds the store
+        if (storeForm(this.storeRoot).form === 'folder') return undefined;
+        throw error;
       }
-      const found = readLock(dir, staleMs);
-      if (found === undefined) continue; // released just now: try again
-      const { owners, stale, stat } = found;
-      if (owners.length === 1) {
-        const { name } = owners[0]!;
-        if (!found.takeable) return undefined;
-        try {
-          // The takeover: of several takers one rename wins; the others find the name gone (ENOENT).
-          fs.renameSync(path.join(dir, name), mine);
-        } catch (error) {
-          if (errorCode(error) === 'ENOENT') return undefined;
-          throw error;
-        }
-        this.countTakeover();
-        const now = new Date();
-        fs.utimesSync(dir, now, now);
-        return mine;
-      }
-      if (!stale) return undefined;
-      if (!this.setAside(dir, stat)) return undefined;
-      this.countTakeover();
+      return held;
     }
     return undefined;
   }
 
-  /**
-   * Renames a stale lock folder without one owner (an older version's, or a writer's killed before it
-   * named itself) aside and removes it. False when what was renamed turns out not to be that folder
-   * (it was replaced meanwhile): it is put back and the lock counts as held.
-   */
-  private setAside(dir: string, judged: fs.Stats): boolean {
-    const aside = `${dir}.stale-${randomBytes(6).toString('hex')}`;
+  private takeLinked(writer: LinkedLock): HeldLock | undefined {
     try {
-      fs.renameSync(dir, aside);
+      return writer.tryTake();
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') return true;
-      throw error;
+      if (!(error instanceof LinksUnsupported)) throw error;
+      throw StateError.io(`The recovery point store ${this.storeRoot} is in store format 2, which locks with a hard link, and ${error.message}. Move the store back to a file system that has them.`, error);
     }
-    const moved = fs.statSync(aside);
-    if (moved.ino !== judged.ino || fs.readdirSync(aside).some((name) => parseOwnerFileName(name) !== undefined)) {
-      try {
-        fs.renameSync(aside, dir);
-      } catch {
-        // a new lock is there already; the one moved aside keeps its owner file, which finds it lost on its next refresh
-      }
-      return false;
-    }
-    fs.rmSync(aside, { recursive: true, force: true });
-    return true;
   }
 
-  /** The held lock: its folder's mtime refreshed (for other machines and older versions) until released. */
-  private hold(ownerFile: string, staleMs: number): { release(): void } {
-    const dir = this.lockfilePath;
+  /** The held lock, refreshed (for other machines and older versions) until released. */
+  private hold(lock: HeldLock, staleMs: number): { release(): void } {
     let lost = false;
     const timer = setInterval(() => {
-      if (!fs.existsSync(ownerFile)) {
+      if (!lock.stillMine()) {
         if (!lost) {
           this.countTakeover();
-          this.options.onCompromised?.(new Error(`the lock's owner file ${path.basename(ownerFile)} is gone`));
+          this.options.onCompromised?.(new Error(`the lock ${this.options.name ?? 'of the store'} is no longer this process's`));
         }
         lost = true;
         return;
       }
-      const now = new Date();
       try {
-        fs.utimesSync(dir, now, now);
+        lock.refresh();
       } catch {
         // the next refresh tries again
       }
@@ -235,34 +216,33 @@ export class StoreLock {
     return {
       release: () => {
         clearInterval(timer);
-        try {
-          fs.unlinkSync(ownerFile);
-        } catch {
-          this.countTakeover();
-          return; // taken over (a stale takeover from another machine): the folder is theirs now
-        }
-        try {
-          fs.rmdirSync(dir);
-        } catch {
-          // another process is already waiting on it
-        }
+        // false: taken over (a stale takeover from another machine), the lock is theirs now
+        if (!lock.release()) this.countTakeover();
       },
     };
   }
 }
 
+function taken(result: TakeResult): HeldLock | undefined {
+  return result === 'changed' ? undefined : result;
+}
+
 /**
- * Whether another process holds the store's lock (or its collection lock) right now: the lock folder exists and its owner is
+ * Whether another process holds the store's lock (or its collection lock) right now: its owner is
  * alive on this machine, or (an owner on another machine, or none recorded) it was refreshed within
  * `staleMs`. For refusing to move a store a live window or command is writing; a lock left by a
- * killed process reads as not held.
+ * killed process reads as not held. `store.lock` stands for the store lock in either format.
  */
-export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000, locks: readonly string[] = ['store.lock', 'collection.lock']): Promise<boolean> {
+export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000, locks: readonly string[] = [FORMAT_MARKER, 'collection.lock']): Promise<boolean> {
+  const none = () => undefined;
+  const held = (seen: LockSeen | undefined) => seen !== undefined && !seen.takeable;
   try {
     // a clean-up holds `collection.lock` throughout, and the store's lock only in slices
     return locks.some((name) => {
-      const found = readLock(path.join(storeRoot, name), staleMs);
-      return found !== undefined && !found.takeable;
+      const folder = new FolderLock(path.join(storeRoot, name), staleMs, none);
+      if (name !== FORMAT_MARKER) return held(folder.seen());
+      // a writer marking the store holds `writer.lock` before the marker is there
+      return held(folder.seen()) || held(new LinkedLock(path.join(storeRoot, WRITER_LOCK), staleMs, none).seen());
     });
   } catch (error) {
     throw ioError(`check the lock of the recovery point store ${storeRoot}`, error);
@@ -270,27 +250,20 @@ export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000, locks
 }
 
 /**
- * The lock folder `dir` as it is now (`undefined`: there is none): its owner files, whether it is
- * older than `staleMs`, and whether another may take it — one owner, provably dead on this machine
- * or (on another machine) stale; no single owner (an older version's lock, a writer killed before it
- * named itself) and stale.
+ * Removes what takers of the store lock left beside it when killed between their steps (their own
+ * files, a lock moved aside, the marker's temporary file), once older than `olderThanMs` (a live taker
+ * removes its own within moments). Caller holds the store lock. Returns how many were removed.
  */
-function readLock(dir: string, staleMs: number): { owners: Array<{ name: string }>; stale: boolean; stat: fs.Stats; takeable: boolean } | undefined {
-  let entries: string[];
-  let stat: fs.Stats;
-  try {
-    entries = fs.readdirSync(dir);
-    stat = fs.statSync(dir);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') return undefined;
-    throw error;
+export async function removeStaleLockLeftovers(storeRoot: string, olderThanMs = 3_600_000): Promise<number> {
+  let removed = 0;
+  for (const name of await fs.readdir(storeRoot).catch(() => [] as string[])) {
+    if (!isLinkedLockLeftover(WRITER_LOCK, name) && !/^store\.lock\.\d+$/.test(name)) continue;
+    const file = path.join(storeRoot, name);
+    const stat = await fs.lstat(file).catch(() => undefined);
+    if (stat?.isFile() && Date.now() - stat.mtimeMs > olderThanMs) {
+      await fs.rm(file, { force: true });
+      removed++;
+    }
   }
-  const stale = Date.now() - stat.mtimeMs > staleMs;
-  const owners = entries.flatMap((name) => {
-    const owner = parseOwnerFileName(name);
-    return owner ? [{ name, owner }] : [];
-  });
-  const only = owners.length === 1 ? owners[0]!.owner : undefined;
-  const takeable = only ? (ownerIsLocal(only) ? ownerIsProvablyDead(only) : stale) : stale;
-  return { owners, stale, stat, takeable };
+  return removed;
 }
