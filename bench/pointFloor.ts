@@ -1,10 +1,11 @@
 /**
  * The file-system floor of a one-file point (#14 target 5): the system calls a point of this store
  * format makes, done bare in a loop with no store code around them, so what a point costs above them
- * is the store's own work. Prints one Markdown table: each step's mean time in ms, for the current
- * format (the lock folder and its owner file, the point's pack with its two fsyncs, the manifest file
- * written through a temporary file and a rename, the index's and the audit log's appended lines) and
- * without the two steps only a format change could drop (the lock folder, the manifest file).
+ * is the store's own work. Prints one Markdown table: each step's mean time in ms, for store format 2
+ * (the lock a hard link of the taker's own file, the point's pack with its two fsyncs, the manifest
+ * file written through a temporary file and a rename, the index's and the audit log's appended
+ * lines), for format 1 (the lock a folder with an owner file) and without the lock and the manifest
+ * file (what a point of this write order cannot go below).
  *   node --import tsx bench/pointFloor.ts [--points N] [--dirty BYTES] [--tmp DIR]
  * `--dirty BYTES`: another program writes that many bytes (no fsync) before each point, as git's
  * commit does between our points in the bench's rounds; on ext4 (data=ordered) the point's fsync
@@ -26,7 +27,12 @@ const root = fs.mkdtempSync(path.join(opt('--tmp', os.tmpdir()), 'rp-point-floor
 
 type Steps = Record<string, number>;
 
-function point(dir: string, n: number, content: Buffer, format: { lock: boolean; manifest: boolean }): Steps {
+interface Format {
+  readonly lock: 'folder' | 'link' | 'none';
+  readonly manifest: boolean;
+}
+
+function point(dir: string, n: number, content: Buffer, format: Format): Steps {
   const steps: Steps = {};
   let at = process.hrtime.bigint();
   const lap = (step: string) => {
@@ -39,10 +45,14 @@ function point(dir: string, n: number, content: Buffer, format: { lock: boolean;
     at = process.hrtime.bigint();
   }
   const lock = path.join(dir, 'store.lock');
-  if (format.lock) {
+  const writer = path.join(dir, 'writer.lock');
+  if (format.lock === 'folder') {
     fs.mkdirSync(lock);
     fs.closeSync(fs.openSync(path.join(lock, 'owner'), 'wx', 0o600));
-    lap('lock: mkdir + owner file');
+    lap('lock (format 1): mkdir + owner file');
+  } else if (format.lock === 'link') {
+    fs.linkSync(path.join(dir, 'writer.lock.own'), writer);
+    lap('lock (format 2): link');
   }
   const hash = createHash('sha256').update(content).digest('hex');
   const stored = deflateRawSync(content, { level: 1 });
@@ -69,17 +79,22 @@ function point(dir: string, n: number, content: Buffer, format: { lock: boolean;
   fs.appendFileSync(path.join(dir, 'points', 'index.journal'), `${content.subarray(0, 150).toString('hex')}\n`);
   fs.appendFileSync(path.join(dir, 'audit.log.jsonl'), `${content.subarray(0, 100).toString('hex')}\n`);
   lap('index + audit lines appended');
-  if (format.lock) {
+  if (format.lock === 'folder') {
     fs.unlinkSync(path.join(lock, 'owner'));
     fs.rmdirSync(lock);
-    lap('lock: unlink + rmdir');
+    lap('release (format 1): unlink + rmdir');
+  } else if (format.lock === 'link') {
+    fs.lstatSync(writer);
+    fs.unlinkSync(writer);
+    lap('release (format 2): lstat + unlink');
   }
   return steps;
 }
 
-function run(name: string, format: { lock: boolean; manifest: boolean }): { name: string; steps: Steps; total: number } {
+function run(name: string, format: Format): { name: string; steps: Steps; total: number } {
   const dir = path.join(root, name);
   for (const sub of ['objects', 'points', 'other-program']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'writer.lock.own'), 'owner', { mode: 0o600 });
   const content = Buffer.from(randomBytes(3000).toString('hex'));
   const sums: Steps = {};
   for (let n = 0; n < points; n++) {
@@ -91,7 +106,12 @@ function run(name: string, format: { lock: boolean; manifest: boolean }): { name
 
 try {
   // each format twice, taking turns, so neither gets the quieter moment alone
-  const runs = [run('current', { lock: true, manifest: true }), run('no-lock-no-manifest', { lock: false, manifest: false }), run('current-2', { lock: true, manifest: true }), run('no-lock-no-manifest-2', { lock: false, manifest: false })];
+  const formats: Array<[string, Format]> = [
+    ['format 2', { lock: 'link', manifest: true }],
+    ['format 1', { lock: 'folder', manifest: true }],
+    ['no lock, no manifest', { lock: 'none', manifest: false }],
+  ];
+  const runs = [...formats, ...formats].map(([name, format], i) => run(i < formats.length ? name : `${name} (again)`, format));
   const names = [...new Set(runs.flatMap((r) => Object.keys(r.steps)))];
   const fmt = (ms: number | undefined) => (ms === undefined ? '—' : ms.toFixed(3));
   console.log(`Mean per point over ${points} points${dirty > 0 ? `, ${dirty} bytes of another program's data written before each` : ''} (ms)\n`);

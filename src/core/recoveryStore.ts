@@ -63,6 +63,7 @@ export class RecoveryStore {
       await this.persistence.lock.run(() => this.persistence.close(), { mayWrite: false });
       this.state.dispose();
     } finally {
+      this.persistence.lock.dispose();
       this.releaseExitHandlers();
     }
   }

@@ -47,9 +47,12 @@ async function craftLockFolder(sb: Sandbox, owner: Parameters<typeof ownerFileNa
   await fs.utimes(dir, when, when);
 }
 
-/** What stands beside the store's files for its lock: names starting with `store.lock` or `writer.lock`, with their kinds. */
+/**
+ * What stands beside the store's files for its lock: names starting with `store.lock` or `writer.lock`,
+ * with their kinds, but for the lock objects' own files (`writer.lock.<token>`, one per open store).
+ */
 async function lockEntries(sb: Sandbox): Promise<string[]> {
-  const names = (await fs.readdir(sb.store)).filter((n) => n.startsWith('store.lock') || n.startsWith('writer.lock')).sort();
+  const names = (await fs.readdir(sb.store)).filter((n) => (n.startsWith('store.lock') || n.startsWith('writer.lock')) && !/^writer\.lock\.[0-9a-f]{16}$/.test(n)).sort();
   return Promise.all(names.map(async (n) => `${n}:${(await fs.lstat(path.join(sb.store, n))).isDirectory() ? 'folder' : 'file'}`));
 }
 
@@ -255,15 +258,37 @@ describe("the store's format: a store of format 1 (an earlier build's) marked as
     }
   });
 
-  test("what killed takers leave beside the lock is removed by a clean-up once old, and a live taker's is not", async () => {
+  test('a lock object keeps its own file beside the lock while its store is open, and removes it at close', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await store.state.updateState({ data: { a: 1 } });
+    const own = (await fs.readdir(sb.store)).filter((n) => /^writer\.lock\.[0-9a-f]{16}$/.test(n));
+    assert.equal(own.length, 1);
+    assert.match(await fs.readFile(path.join(sb.store, own[0]!), 'utf8'), /^owner\./, 'it names its owner');
+    await store.close();
+    assert.deepEqual((await fs.readdir(sb.store)).filter((n) => n.startsWith('writer.lock')), []);
+  });
+
+  test("what killed processes leave beside the lock is removed by a clean-up (a dead owner's file at once, others once old), and a live owner's file is not", async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);
     await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
     const old = new Date(Date.now() - 2 * 3_600_000);
-    for (const name of ['writer.lock.0123456789abcdef', 'writer.lock.aside-0123456789abcdef', 'writer.lock.fedcba9876543210']) await fs.writeFile(path.join(sb.store, name), 'owner');
-    for (const name of ['writer.lock.0123456789abcdef', 'writer.lock.aside-0123456789abcdef']) await fs.utimes(path.join(sb.store, name), old, old);
+    const dead = ownerFileName({ ...currentOwner('0123456789abcdef'), pid: spawnedAndGone(), start: '' });
+    const live = ownerFileName(currentOwner('fedcba9876543210'));
+    const files: Record<string, string> = {
+      'writer.lock.0000000000000001': dead,
+      'writer.lock.0000000000000002': live,
+      'writer.lock.0000000000000003': 'damaged',
+      'writer.lock.0000000000000004': 'damaged',
+      'writer.lock.aside-0000000000000005': dead,
+      'writer.lock.aside-0000000000000006': dead,
+    };
+    for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(sb.store, name), text);
+    for (const name of ['writer.lock.0000000000000002', 'writer.lock.0000000000000003', 'writer.lock.aside-0000000000000005']) await fs.utimes(path.join(sb.store, name), old, old);
     await store.recovery.collectGarbage();
-    assert.deepEqual(await lockEntries(sb), ['store.lock:file', 'writer.lock.fedcba9876543210:file']);
+    const left = (await fs.readdir(sb.store)).filter((n) => n.startsWith('writer.lock.')).filter((n) => n in files);
+    assert.deepEqual(left.sort(), ['writer.lock.0000000000000002', 'writer.lock.0000000000000004', 'writer.lock.aside-0000000000000006']);
   });
 });
 

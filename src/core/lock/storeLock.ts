@@ -40,6 +40,8 @@ export class StoreLock {
   private readonly key: string;
   /** Takeovers and lost holds by lock key, for the whole process: another store object on the same folder counts too. */
   private static readonly takenOver = new Map<string, number>();
+  /** The store lock in format 2, once taken: it keeps a file of its own beside the lock until disposed of. */
+  private writer: LinkedLock | undefined;
   /** Stores (by lock key) whose folder cannot hold hard links: they stay in format 1, locked with the folder. */
   private static readonly noLinks = new Set<string>();
 
@@ -83,6 +85,11 @@ export class StoreLock {
     } finally {
       if (StoreLock.queues.get(key) === tail) StoreLock.queues.delete(key);
     }
+  }
+
+  /** Removes what this lock object keeps in the store between takes (its own file beside `writer.lock`). Taking the lock again makes it anew. */
+  dispose(): void {
+    this.writer?.dispose();
   }
 
   /**
@@ -149,7 +156,8 @@ export class StoreLock {
   private tryTake(staleMs: number): HeldLock | undefined {
     const onTakeover = () => this.countTakeover();
     if (this.options.name !== undefined) return taken(new FolderLock(this.lockfilePath, staleMs, onTakeover).tryTake());
-    const writer = new LinkedLock(path.join(this.storeRoot, WRITER_LOCK), staleMs, onTakeover);
+    this.writer ??= new LinkedLock(path.join(this.storeRoot, WRITER_LOCK), staleMs, onTakeover);
+    const writer = this.writer;
     for (let attempt = 0; attempt < 3; attempt++) {
       const format = storeForm(this.storeRoot);
       if (format.form === 'linked') {
@@ -250,20 +258,21 @@ export async function isStoreLockHeld(storeRoot: string, staleMs = 10_000, locks
 }
 
 /**
- * Removes what takers of the store lock left beside it when killed between their steps (their own
- * files, a lock moved aside, the marker's temporary file), once older than `olderThanMs` (a live taker
- * removes its own within moments). Caller holds the store lock. Returns how many were removed.
+ * Removes what killed processes left beside the store lock: a lock object's own file whose owner is
+ * provably dead (on another machine, older than `olderThanMs`), a lock moved aside during a takeover
+ * or the marker's temporary file, once older than `olderThanMs`. Caller holds the store lock. Returns
+ * how many were removed.
  */
 export async function removeStaleLockLeftovers(storeRoot: string, olderThanMs = 3_600_000): Promise<number> {
   let removed = 0;
   for (const name of await fs.readdir(storeRoot).catch(() => [] as string[])) {
-    if (!isLinkedLockLeftover(WRITER_LOCK, name) && !/^store\.lock\.\d+$/.test(name)) continue;
     const file = path.join(storeRoot, name);
-    const stat = await fs.lstat(file).catch(() => undefined);
-    if (stat?.isFile() && Date.now() - stat.mtimeMs > olderThanMs) {
-      await fs.rm(file, { force: true });
-      removed++;
-    }
+    if (/^store\.lock\.\d+$/.test(name)) {
+      const stat = await fs.lstat(file).catch(() => undefined);
+      if (!stat?.isFile() || Date.now() - stat.mtimeMs <= olderThanMs) continue;
+    } else if (!isLinkedLockLeftover(storeRoot, WRITER_LOCK, name, olderThanMs)) continue;
+    await fs.rm(file, { force: true });
+    removed++;
   }
   return removed;
 }

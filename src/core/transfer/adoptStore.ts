@@ -50,6 +50,14 @@ export async function adoptStore(into: PersistenceManager, from: string, options
   }
   const old = new PersistenceManager(path.join(source, 'state.json'), path.join(source, 'points'), { storeDir: source, roots: [], actor: into.actor, lockWaitMs: 2000 });
   const objects = await into.objects();
+  try {
+    return await adoptLocked(into, old, objects, source, options);
+  } finally {
+    old.lock.dispose();
+  }
+}
+
+async function adoptLocked(into: PersistenceManager, old: PersistenceManager, objects: Awaited<ReturnType<PersistenceManager['objects']>>, source: string, options: { onProgress?: (message: string) => void }): Promise<AdoptResult> {
   return into.lock.run(() =>
     old.lock.run(async () => {
       // the old store's packs are linked here by name: none may still claim a point of the old store

@@ -89,7 +89,12 @@ async function examineCandidate(storeDir: string, current: FolderFiles): Promise
   if (!stat?.isDirectory()) return undefined;
   if (await fs.stat(path.join(storeDir, MOVED_MARKER)).catch(() => undefined)) return undefined;
   const persistence = new PersistenceManager(path.join(storeDir, 'state.json'), path.join(storeDir, 'points'), { storeDir, roots: [], lockWaitMs: 2000 });
-  const points = await persistence.listSnapshots();
+  let points: Awaited<ReturnType<PersistenceManager['listSnapshots']>>;
+  try {
+    points = await persistence.listSnapshots();
+  } finally {
+    persistence.lock.dispose();
+  }
   const newest = points[0];
   if (!newest) return undefined;
   const objects = await ObjectStore.open(path.join(storeDir, 'objects'));
