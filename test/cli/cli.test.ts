@@ -3,8 +3,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { cleanupAll, damageObject, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
+import { hasPoint, manifestOf } from '../core/helpers/storePoints';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -75,7 +76,7 @@ describe('command-line tool', () => {
     await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(sb.ws).href }));
     const id = json<string>(await cli(['snapshot', '--json'], { cwd: sb.ws }));
     assert.match(id, ID);
-    assert.ok(await exists(path.join(storage, 'recovery-points.recovery-points', 'points', `${id}.json`)));
+    assert.ok(await hasPoint(path.join(storage, 'recovery-points.recovery-points'), id));
     await fs.rm(storage, { recursive: true });
   });
 
@@ -98,8 +99,8 @@ describe('command-line tool', () => {
     const theirs = json<PointJson[]>(await cli(['list', '--json'], { cwd: other.ws, env }));
     assert.equal(mine.length, 1);
     assert.equal(theirs.length, 1);
-    assert.ok(await exists(path.join(storeOf('-5e1f0a2b'), 'points', `${mine[0]!.id}.json`)), 'the folder\'s own store');
-    assert.ok(await exists(path.join(storeOf('3c0ffee'), 'points', `${theirs[0]!.id}.json`)), 'the other folder\'s store');
+    assert.ok(await hasPoint(storeOf('-5e1f0a2b'), mine[0]!.id), 'the folder\'s own store');
+    assert.ok(await hasPoint(storeOf('3c0ffee'), theirs[0]!.id), 'the other folder\'s store');
     await fs.rm(path.join(home, 'editor-data'), { recursive: true });
   });
 
@@ -260,7 +261,7 @@ describe('command-line tool', () => {
     const healthy = json<{ ok: boolean; pointsChecked: number }>(await cli(['verify', '--json', ...base]));
     assert.deepEqual([healthy.ok, healthy.pointsChecked], [true, 2]);
 
-    const manifest = JSON.parse(await fs.readFile(path.join(sb.store, 'points', `${first}.json`), 'utf8')) as { root: string };
+    const manifest = await manifestOf(sb.store, first);
     await damageObject(sb.store, manifest.root);
     const damaged = await cli(['verify', '--json', ...base]);
     assert.equal(damaged.code, 1);

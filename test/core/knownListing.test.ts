@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { currentOwner, ownerFileName } from '../../src/core/lock/lockOwner';
 import { summaryAt } from './helpers/storePoints';
 import { KnownListing } from '../../src/core/state/knownListing';
+import { readClaims } from '../../src/core/state/pointPacks';
 import { cleanupAll, craftWriterLock, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -60,7 +61,7 @@ async function lockOfDeadProcess(sb: Sandbox): Promise<void> {
 }
 
 /**
- * A point written by a writer killed after its manifest and pack, before its index line: `theirs`
+ * A point written by a writer killed after its pack (and, in format 1, its manifest file), before its index line: `theirs`
  * makes it with its index append failing, then its lock is left as a dead process's.
  */
 async function pointOfKilledWriter(theirs: Store, sb: Sandbox, file: string, text: string): Promise<string> {
@@ -75,8 +76,9 @@ async function pointOfKilledWriter(theirs: Store, sb: Sandbox, file: string, tex
     index.append = append;
   }
   const journal = await fs.readFile(path.join(sb.store, 'points', 'index.journal'), 'utf8').catch(() => '');
+  // its record: its pack (format 2), and its manifest file (format 1)
   const manifests = (await fs.readdir(path.join(sb.store, 'points'))).filter((n) => /^\d{8}T.*\.json$/.test(n)).map((n) => n.slice(0, -5));
-  const orphan = manifests.sort().at(-1)!;
+  const orphan = [...manifests, ...readClaims(path.join(sb.store, 'objects')).keys()].sort().at(-1)!;
   assert.ok(!journal.includes(orphan), 'the index has no line of it');
   await lockOfDeadProcess(sb);
   return orphan;

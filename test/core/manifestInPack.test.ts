@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import fsCallbacks from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { cleanupAll, makeSandbox, openStore, readJson, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { after, before, describe, test } from 'node:test';
+import { withoutLinks } from '../reliability/helpers/noLinks';
+import { cleanupAll, exists, makeSandbox, openStore, readJson, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
 
@@ -23,7 +24,14 @@ async function twoPoints(sb: Sandbox) {
   return { store, first, second };
 }
 
-describe("a point's manifest kept in its pack", () => {
+for (const format of [1, 2] as const) describe(`a point's manifest kept in its pack (store format ${format})`, () => {
+  // format 1: a store where hard links cannot be made, which keeps its lock folder and writes each point's manifest file
+  let restoreLinks = () => undefined as void;
+  before(() => {
+    if (format === 1) restoreLinks = withoutLinks();
+  });
+  after(() => restoreLinks());
+
   test('a point is durable through its pack alone: no fsync of its manifest file nor of the points folder', async () => {
     const sb = await makeSandbox();
     const { store } = await twoPoints(sb);
@@ -59,17 +67,24 @@ describe("a point's manifest kept in its pack", () => {
       claims.some((n) => n.startsWith(`point-${point.id}-`)),
       `the point's pack is named for it (${claims.join(', ')})`,
     );
-    const manifest = await readJson<{ id: string; root: string }>(path.join(pointsDir, `${point.id}.json`));
-    assert.equal(manifest.root, point.root, 'the manifest file is written too');
+    if (format === 1) {
+      const manifest = await readJson<{ id: string; root: string }>(path.join(pointsDir, `${point.id}.json`));
+      assert.equal(manifest.root, point.root, 'format 1: the manifest file is written too');
+    } else {
+      assert.equal(await exists(path.join(pointsDir, `${point.id}.json`)), false, 'format 2: no manifest file until a clean-up');
+      assert.equal((await store.persistence.requireSnapshot(point.id)).root, point.root, 'the manifest is read from the pack');
+    }
   });
 
   for (const damage of ['removed', 'emptied', 'cut short'] as const) {
-    test(`a manifest file ${damage} by a power loss (it was never fsynced) is read from the point's pack, and written again`, async () => {
+    const settled = format === 1 || damage !== 'removed';
+    test(`a manifest file ${damage} by a power loss (it was never fsynced) is read from the point's pack${settled ? ', and written again' : ' (format 2: as every point is until a clean-up)'}`, async () => {
       const sb = await makeSandbox();
-      const { second } = await twoPoints(sb);
+      const { store, second } = await twoPoints(sb);
       const file = path.join(sb.store, 'points', `${second.id}.json`);
-      const text = await fs.readFile(file, 'utf8');
-      if (damage === 'removed') await fs.rm(file);
+      const written = JSON.stringify(await store.persistence.requireSnapshot(second.id));
+      const text = format === 1 ? await fs.readFile(file, 'utf8') : written;
+      if (damage === 'removed') await fs.rm(file, { force: true });
       else await fs.writeFile(file, damage === 'emptied' ? '' : text.slice(0, text.length >> 1));
       // the index and its journal may be lost too
       await fs.rm(path.join(sb.store, 'points', 'index.json'), { force: true });
@@ -85,9 +100,14 @@ describe("a point's manifest kept in its pack", () => {
       );
       const { state: _state, ...summary } = await reader.persistence.requireSnapshot(second.id);
       assert.deepEqual(listed[0], summary);
-      // the listing made the manifest file whole again (fsynced), and the pack gave up its claim
-      assert.deepEqual(JSON.parse(await fs.readFile(file, 'utf8')), JSON.parse(text));
-      assert.equal((await claimingPacks(sb)).some((n) => n.includes(second.id)), false);
+      if (settled) {
+        // the listing made the manifest file whole again (fsynced), and the pack gave up its claim
+        assert.deepEqual(JSON.parse(await fs.readFile(file, 'utf8')), JSON.parse(text));
+        assert.equal((await claimingPacks(sb)).some((n) => n.includes(second.id)), false);
+      } else {
+        assert.equal(await exists(file), false, 'a listing writes no manifest file in format 2');
+        assert.equal((await claimingPacks(sb)).some((n) => n.includes(second.id)), true, 'the pack still claims the point');
+      }
       // it restores like any other point
       await writeFiles(sb.ws, { 'a.txt': 'changed\n' });
       await reader.recovery.restore(second.id);
@@ -98,7 +118,7 @@ describe("a point's manifest kept in its pack", () => {
   test("a point listed from its pack alone is deleted for good: its pack gives it up", async () => {
     const sb = await makeSandbox();
     const { store, first, second } = await twoPoints(sb);
-    await fs.rm(path.join(sb.store, 'points', `${second.id}.json`));
+    await fs.rm(path.join(sb.store, 'points', `${second.id}.json`), { force: true });
     assert.equal(await store.recovery.deletePoints([second.id]), 1);
     assert.equal((await claimingPacks(sb)).some((n) => n.includes(second.id)), false);
     const reader = await openStore(sb, { actor: 'test:reader', retention: KEEP_EVERYTHING });
@@ -123,6 +143,7 @@ describe("a point's manifest kept in its pack", () => {
     await store.recovery.collectGarbage({ repack: 'all' });
     assert.deepEqual(await claimingPacks(sb), []);
     assert.equal((await readJson<{ id: string }>(path.join(sb.store, 'points', `${second.id}.json`))).id, second.id);
+    assert.equal((await readJson<{ id: string }>(path.join(sb.store, 'points', `${first.id}.json`))).id, first.id);
     const reader = await openStore(sb, { actor: 'test:reader', retention: KEEP_EVERYTHING });
     assert.deepEqual(
       (await reader.recovery.listRecoveryPoints()).map((p) => p.id),

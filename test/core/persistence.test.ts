@@ -8,7 +8,8 @@ import { rulesDigest } from '../../src/core/state/persistenceManager';
 import type { Logger } from '../../src/core/logger';
 import type { PointIndex } from '../../src/core/schemas';
 import { cleanupAll, exists, listModes, makeSandbox, openStore, readFiles, readJson, writeFiles } from './helpers/storeFixtures';
-import { pointIdAt, writeManifest } from './helpers/storePoints';
+import { readClaims } from '../../src/core/state/pointPacks';
+import { hasPoint, manifestOf, pointIdAt, writeManifest } from './helpers/storePoints';
 
 after(cleanupAll);
 
@@ -141,7 +142,7 @@ describe('PersistenceManager: the points folder and its index', () => {
     const store = await openStore(sb);
     const a = (await store.recovery.createRecoveryPoint())!;
     // Simulate a crash between the manifest and the index: copy a manifest under a newer id, index untouched.
-    const manifest = await readJson<Record<string, unknown>>(path.join(sb.store, 'points', `${a.id}.json`));
+    const manifest = await manifestOf(sb.store, a.id);
     const crashedId = pointIdAt(pointIdTime(a.id) + 1000);
     await writeManifest(sb.store, { ...manifest, id: crashedId, parentId: a.id });
     const other = await openStore(sb, { actor: 'test:other' });
@@ -191,7 +192,7 @@ describe('PersistenceManager: the points folder and its index', () => {
     await writeFiles(sb.ws, { 'a.txt': 'a\n' });
     const store = await openStore(sb);
     const a = (await store.recovery.createRecoveryPoint())!;
-    const manifest = await readJson<Record<string, unknown>>(path.join(sb.store, 'points', `${a.id}.json`));
+    const manifest = await manifestOf(sb.store, a.id);
     const futureId = pointIdAt(Date.now() + 3_600_000);
     await writeManifest(sb.store, { ...manifest, id: futureId, parentId: a.id });
     await writeFiles(sb.ws, { 'a.txt': 'b\n' });
@@ -213,7 +214,7 @@ describe('PersistenceManager: the points folder and its index', () => {
     assert.deepEqual({ ...labelled, label: null }, a);
   });
 
-  test('a point killed between its manifest and its index journal line is listed from its manifest', async () => {
+  test('a point killed between its record (its pack; in format 1 its manifest file too) and its index journal line is listed', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a\n' });
     const store = await openStore(sb);
@@ -236,10 +237,11 @@ describe('PersistenceManager: the points folder and its index', () => {
     }
     assert.equal(killed, 1);
     const names = (await fs.readdir(path.join(sb.store, 'points'))).filter((n) => n.endsWith('.json') && n !== 'index.json');
-    assert.equal(names.length, 2, 'the manifest was written before the journal line');
+    const recorded = [...new Set([...names.map((n) => n.slice(0, -5)), ...readClaims(path.join(sb.store, 'objects')).keys()])].sort().reverse();
+    assert.equal(recorded.length, 2, 'the point was recorded before the journal line');
     const reader = await openStore(sb, { actor: 'test:reader' });
     const listed = await reader.recovery.listRecoveryPoints();
-    assert.deepEqual(listed.map((p) => p.id), [names.map((n) => n.slice(0, -5)).sort().reverse()[0], a.id]);
+    assert.deepEqual(listed.map((p) => p.id), [recorded[0], a.id]);
     const index = await readJson<PointIndex>(path.join(sb.store, 'points', 'index.json'));
     assert.deepEqual(index.points.map((p) => p.id), listed.map((p) => p.id), 'the listing wrote the index whole');
   });
@@ -294,7 +296,7 @@ describe('PersistenceManager: the points folder and its index', () => {
     assert.equal(b.fileCount, 1);
     await store.recovery.restore(a.id);
     assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
-    assert.ok(await exists(path.join(storeDir, 'points', `${b.id}.json`)));
+    assert.ok(await hasPoint(storeDir, b.id));
     assert.equal((await store.recovery.verify()).ok, true);
   });
 });

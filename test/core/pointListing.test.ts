@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/core/logger';
 import { emptyContextState } from '../../src/core/schemas';
 import { PointIndexFile } from '../../src/core/state/pointIndex';
 import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
-import { pointIdAt, summaryAt } from './helpers/storePoints';
+import { manifestOf, pointIdAt, summaryAt } from './helpers/storePoints';
 
 after(cleanupAll);
 
@@ -139,7 +139,7 @@ describe("a hint point's ignore files", () => {
 describe('the index checked against the points folder name by name, between points', () => {
   /** A copy of `point`'s manifest as another writer's point at `time`, its file in the points folder and in no index. */
   async function unindexedManifest(sb: Sandbox, point: { id: string }, time: number): Promise<string> {
-    const manifest = JSON.parse(await fsPromises.readFile(path.join(sb.store, 'points', `${point.id}.json`), 'utf8')) as Record<string, unknown>;
+    const manifest = await manifestOf(sb.store, point.id);
     const id = pointIdAt(time);
     await fsPromises.writeFile(path.join(sb.store, 'points', `${id}.json`), JSON.stringify({ ...manifest, id, createdAt: new Date(time).toISOString(), parentId: point.id }));
     return id;

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
 import { currentOwner, ownerFileName, processStartTime } from '../../src/core/lock/lockOwner';
 import { killChildren, startChild, type Child } from '../reliability/helpers/children';
+import { withoutLinks } from '../reliability/helpers/noLinks';
 import { cleanupAll, craftWriterLock, exists, makeSandbox, openStore, toFormat1, waitFor, writerLock, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -240,10 +240,7 @@ describe("the store's format: a store of format 1 (an earlier build's) marked as
   test('where hard links cannot be made the store stays in format 1, locked with the folder', async () => {
     const sb = await makeSandbox();
     await fs.mkdir(sb.store, { recursive: true });
-    const link = fsSync.linkSync;
-    fsSync.linkSync = (() => {
-      throw Object.assign(new Error('EPERM: operation not permitted, link'), { code: 'EPERM' });
-    }) as typeof fsSync.linkSync;
+    const restoreLinks = withoutLinks();
     try {
       const store = await openStore(sb);
       let during: string[] = [];
@@ -254,7 +251,7 @@ describe("the store's format: a store of format 1 (an earlier build's) marked as
       await store.state.updateState({ data: { a: 1 } });
       assert.deepEqual(await lockEntries(sb), [], 'released, not marked');
     } finally {
-      fsSync.linkSync = link;
+      restoreLinks();
     }
   });
 

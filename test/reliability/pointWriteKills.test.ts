@@ -15,6 +15,7 @@ import { summaryOf } from '../../src/core/state/persistenceManager';
 import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { killChildren, startChild } from './helpers/children';
 import { digestPoint, digestWorkspace, type FileDigest } from './helpers/digest';
+import { withoutLinks } from './helpers/noLinks';
 import type { KillAt, KillRequest } from './helpers/pointWriteKiller';
 
 const KEEP_EVERYTHING = { maxRecoveryPoints: 1_000_000, maxAgeDays: 0, maxTotalBytes: 0 };
@@ -79,36 +80,52 @@ async function prepared(): Promise<{ sb: Sandbox; expected: Map<string, FileDige
 }
 
 describe('kill points of a point with its manifest in its pack', () => {
-  const cases: Array<{ killAt: KillAt; listed: boolean; what: string }> = [
+  // format 1: a store where hard links cannot be made (it keeps its lock folder, and writes each point's manifest file)
+  const format1: Array<{ killAt: KillAt; listed: boolean; what: string }> = [
     { killAt: 'pack-rename', listed: false, what: 'before its pack is in place: no point, nothing else changed' },
     { killAt: 'objects-fsync', listed: true, what: 'after its pack is renamed into place: listed from the pack, its manifest file written again' },
     { killAt: 'manifest-write', listed: true, what: 'before its manifest file is written: listed from the pack, its manifest file written again' },
     { killAt: 'manifest-rename', listed: true, what: 'before its manifest file is renamed into place: listed from the pack, its manifest file written again' },
     { killAt: 'journal-append', listed: true, what: 'before its index line: listed from its manifest file' },
   ];
-  for (const { killAt, listed, what } of cases) {
-    test(`killed ${what} (${killAt})`, { timeout: 120_000 }, async () => {
-      const { sb, expected, file, edited } = await prepared();
-      const before = await manifestIds(sb);
-      assert.equal(await runKilled({ storeDir: sb.store, ws: sb.ws, file, killAt }), true, 'the kill point was reached');
-      const store = await openAfter(sb);
-      const points = await store.recovery.listRecoveryPoints();
-      const killed = points.find((p) => !expected.has(p.id));
-      assert.equal(killed !== undefined, listed, `the killed point is ${listed ? '' : 'not '}listed`);
-      if (killed) expected.set(killed.id, edited);
-      // a listing that read a manifest from its pack wrote the file again and the pack gave up its claim
-      assert.deepEqual(await manifestIds(sb), [...(killed ? [killed.id] : []), ...before]);
-      await assertWhole(store, expected, `after the kill at ${killAt}`);
-      // the next point builds on it (a full scan: the killed point's edit is known to no hint), and a clean-up keeps everything
-      const newest = [...expected.keys()].sort().reverse()[0];
-      await writeFiles(sb.ws, { 'a.txt': 'a4\n' });
-      const next = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
-      expected.set(next.id, await digestWorkspace(sb.ws));
-      assert.equal(next.parentId, newest);
-      await store.recovery.collectGarbage();
-      assert.deepEqual(await claimingPacks(sb), [], 'after a clean-up no pack claims a point');
-      await assertWhole(await openAfter(sb), expected, `after a clean-up following the kill at ${killAt}`);
-    });
+  // format 2: a point writes no manifest file; its pack is its record until a clean-up
+  const format2: Array<{ killAt: KillAt; listed: boolean; what: string }> = [
+    { killAt: 'pack-rename', listed: false, what: 'before its pack is in place: no point, nothing else changed' },
+    { killAt: 'objects-fsync', listed: true, what: 'after its pack is renamed into place: listed from the pack' },
+    { killAt: 'journal-append', listed: true, what: 'before its index line: listed from the pack' },
+  ];
+  for (const [format, cases] of [[1, format1], [2, format2]] as const) {
+    for (const { killAt, listed, what } of cases) {
+      test(`format ${format}: killed ${what} (${killAt})`, { timeout: 120_000 }, async () => {
+        const restoreLinks = format === 1 ? withoutLinks() : () => undefined;
+        try {
+          const { sb, expected, file, edited } = await prepared();
+          const before = await manifestIds(sb);
+          if (format === 2) assert.deepEqual(before, [], 'format 2: the points have no manifest files before a clean-up');
+          assert.equal(await runKilled({ storeDir: sb.store, ws: sb.ws, file, killAt, noLinks: format === 1 }), true, 'the kill point was reached');
+          const store = await openAfter(sb);
+          const points = await store.recovery.listRecoveryPoints();
+          const killed = points.find((p) => !expected.has(p.id));
+          assert.equal(killed !== undefined, listed, `the killed point is ${listed ? '' : 'not '}listed`);
+          if (killed) expected.set(killed.id, edited);
+          // format 1: a listing that read a manifest from its pack wrote the file again and the pack gave up its claim; format 2: it writes none
+          assert.deepEqual(await manifestIds(sb), format === 1 ? [...(killed ? [killed.id] : []), ...before] : before);
+          await assertWhole(store, expected, `after the kill at ${killAt}`);
+          // the next point builds on it (a full scan: the killed point's edit is known to no hint), and a clean-up keeps everything
+          const newest = [...expected.keys()].sort().reverse()[0];
+          await writeFiles(sb.ws, { 'a.txt': 'a4\n' });
+          const next = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
+          expected.set(next.id, await digestWorkspace(sb.ws));
+          assert.equal(next.parentId, newest);
+          await store.recovery.collectGarbage();
+          assert.deepEqual(await claimingPacks(sb), [], 'after a clean-up no pack claims a point');
+          assert.deepEqual(await manifestIds(sb), [...expected.keys()].sort().reverse(), 'after a clean-up every point has its manifest file');
+          await assertWhole(await openAfter(sb), expected, `after a clean-up following the kill at ${killAt}`);
+        } finally {
+          restoreLinks();
+        }
+      });
+    }
   }
 
   test('a clean-up killed while packs give up their claims (settle-rename) loses nothing, and the next one completes', { timeout: 120_000 }, async () => {

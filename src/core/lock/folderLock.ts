@@ -81,6 +81,7 @@ export class FolderLock {
   private held(ownerFile: string): HeldLock {
     const dir = this.dir;
     return {
+      format: 1,
       stillMine: () => fs.existsSync(ownerFile),
       refresh: () => {
         const now = new Date();

@@ -1,5 +1,7 @@
 /** A lock this process took, in whichever form (`folderLock.ts`, `linkedLock.ts`). */
 export interface HeldLock {
+  /** 2: the store lock of a store in format 2 (`writer.lock`); 1: a lock folder. */
+  readonly format: 1 | 2;
   /** Whether the lock is still this process's (a takeover from another machine may have taken it). */
   stillMine(): boolean;
   /** Marks the lock fresh, for other machines and older versions, which judge a lock by its age. */

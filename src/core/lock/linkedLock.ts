@@ -113,6 +113,7 @@ export class LinkedLock {
       }
     };
     return {
+      format: 2,
       stillMine,
       refresh: () => {
         const now = new Date();

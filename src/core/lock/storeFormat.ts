@@ -12,8 +12,9 @@ import type { DocumentType } from '../schemas';
  * - a file, this marker: format 2. Writers lock with the file `writer.lock` (`linkedLock.ts`). The
  *   marker stays, so an older version, which locks by making the folder `store.lock`, finds a file
  *   in its way and fails before it writes anything.
- * Format 2 changes nothing but the lock: a store whose marker is removed (while no process uses it)
- * is a format 1 store again.
+ * - format 2 also writes no manifest file with a point: the point's pack, which holds its manifest and
+ *   claims it (`pointPacks.ts`), is its record until a clean-up settles it (writes the file).
+ * After a clean-up, a store whose marker is removed (while no process uses it) is a format 1 store again.
  */
 export const FORMAT_MARKER = 'store.lock';
 export const STORE_FORMAT = 2;
@@ -83,7 +84,7 @@ export function markStore(root: string, writerLock: string): void {
   const value: StoreFormatMarker = {
     recoveryPointsStoreFormat: STORE_FORMAT,
     writerLock,
-    note: `Recovery Points store format ${STORE_FORMAT}: writers lock the store with the file ${writerLock}. Earlier builds, which lock with a folder named store.lock, cannot write this store; to use one, close every window and tool that uses it and delete this file.`,
+    note: `Recovery Points store format ${STORE_FORMAT}: writers lock the store with the file ${writerLock}, and a point's pack is its record until a clean-up writes its manifest file. Earlier builds, which lock with a folder named store.lock and list points by their manifest files, cannot write this store. To use one: close every window and tool that uses the store, run a clean-up with this version (recovery-points gc), then delete this file.`,
   };
   writeDocumentSync(marker, storeFormatDocument, value);
   try {

@@ -24,6 +24,8 @@ export const WRITER_LOCK = 'writer.lock';
  */
 interface HeldToken {
   readonly key: string;
+  /** The store's format this hold was taken in: 2 when it holds `writer.lock`. */
+  readonly format: 1 | 2;
   active: boolean;
 }
 
@@ -111,6 +113,15 @@ export class StoreLock {
    * processes may have written in between).
    */
   currentHold(): object | undefined {
+    return this.currentToken();
+  }
+
+  /** The store's format as the current async call chain's hold of the lock found it (`undefined`: not held). */
+  heldFormat(): 1 | 2 | undefined {
+    return this.currentToken()?.format;
+  }
+
+  private currentToken(): HeldToken | undefined {
     return heldLocks.getStore()?.find((held) => held.key === this.key && held.active);
   }
 
@@ -118,7 +129,7 @@ export class StoreLock {
     const staleMs = this.options.staleMs ?? 10_000;
     const waitMs = this.options.waitMs ?? 60_000;
     const held = await this.acquire(staleMs, waitMs);
-    const token: HeldToken = { key: this.key, active: true };
+    const token: HeldToken = { key: this.key, format: held.format, active: true };
     try {
       return await heldLocks.run([...(heldLocks.getStore() ?? []).filter((h) => h.active), token], operation);
     } finally {
@@ -131,7 +142,7 @@ export class StoreLock {
    * Takes the lock, waiting up to `waitMs` while another live process holds it. Only contention is
    * waited for: a store folder that is gone or unwritable fails at once.
    */
-  private async acquire(staleMs: number, waitMs: number): Promise<{ release(): void }> {
+  private async acquire(staleMs: number, waitMs: number): Promise<{ readonly format: 1 | 2; release(): void }> {
     const deadline = Date.now() + waitMs;
     let delay = 5;
     for (;;) {
@@ -203,7 +214,7 @@ export class StoreLock {
   }
 
   /** The held lock, refreshed (for other machines and older versions) until released. */
-  private hold(lock: HeldLock, staleMs: number): { release(): void } {
+  private hold(lock: HeldLock, staleMs: number): { readonly format: 1 | 2; release(): void } {
     let lost = false;
     const timer = setInterval(() => {
       if (!lock.stillMine()) {
@@ -222,6 +233,7 @@ export class StoreLock {
     }, Math.max(1000, Math.floor(staleMs / 4)));
     timer.unref();
     return {
+      format: lock.format,
       release: () => {
         clearInterval(timer);
         // false: taken over (a stale takeover from another machine), the lock is theirs now

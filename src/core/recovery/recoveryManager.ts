@@ -575,7 +575,7 @@ export class RecoveryManager {
       if (repaired.pointsQuarantined > 0) await this.nameNewestPointInState();
     }
     if (repaired) await this.persistence.recordDone({ action: 'repair', details: { ...repaired, brokenObjects: brokenObjects.length, brokenPoints: brokenPoints.map((p) => p.id) } });
-    const pointsChecked = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json').length + (repaired?.pointsQuarantined ?? 0);
+    const pointsChecked = (await this.pointIds()).size + (repaired?.pointsQuarantined ?? 0);
     return {
       objectsChecked,
       pointsChecked,
@@ -587,14 +587,17 @@ export class RecoveryManager {
     };
   }
 
+  /** The ids of the manifest files and of the points whose packs claim them (a manifest file missing or torn there is read from the pack). */
+  private async pointIds(): Promise<Set<string>> {
+    const names = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json');
+    return new Set([...names.map((name) => name.slice(0, -5)), ...readClaims(this.persistence.layout.objectsDir).keys()]);
+  }
+
   private async checkPoints(brokenHashes: ReadonlySet<string>): Promise<Array<{ id: string; problems: string[] }>> {
     const objects = await this.persistence.objects();
     const broken: Array<{ id: string; problems: string[] }> = [];
     const known = new Map<string, string[]>();
-    const names = (await fs.readdir(this.persistence.layout.pointsDir)).filter((n) => n.endsWith('.json') && n !== 'index.json');
-    // with the points whose packs claim them: a manifest file missing or torn there is read from the pack (not broken)
-    const ids = new Set([...names.map((name) => name.slice(0, -5)), ...readClaims(this.persistence.layout.objectsDir).keys()]);
-    for (const id of [...ids].sort()) {
+    for (const id of [...(await this.pointIds())].sort()) {
       if (!pointIdSchema.safeParse(id).success) continue;
       let snapshot: ContextSnapshot | undefined;
       try {

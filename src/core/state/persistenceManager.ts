@@ -32,6 +32,7 @@ import {
   type WorkspaceRoot,
 } from '../schemas';
 import { StoreLayout } from '../storeLayout';
+import { storeForm } from '../lock/storeFormat';
 import { StoreLock } from '../lock/storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { describeChanges } from '../pointNames';
@@ -497,6 +498,8 @@ export class PersistenceManager implements StateRepository {
     const packName = claimingPackName(snapshot.id, manifest);
     this.forgetListing();
     await batch.commit({ packName });
+    // format 2: the pack is the point's only record until a clean-up settles it (earlier builds, which list manifest files, cannot open the store)
+    if (this.lock.heldFormat() === 2) return;
     try {
       this.writeManifest(snapshot, { durable: false });
     } catch (error) {
@@ -587,26 +590,43 @@ export class PersistenceManager implements StateRepository {
     let snapshot: ContextSnapshot | undefined;
     let failure: StateError | undefined;
     try {
-      snapshot = await readDocument(this.layout.manifestFile(id), snapshotDocument);
-      // A manifest names its own file: one naming another id would be listed twice, or under an id that has no file.
-      if (snapshot && snapshot.id !== id) failure = StateError.snapshotLoad(`Recovery point ${id} cannot be read: its manifest names a different id (${snapshot.id}).`);
+      snapshot = await this.readManifestFile(id);
     } catch (error) {
-      failure = StateError.snapshotLoad(`Recovery point ${id} cannot be read: ${describeCause(error)}`, error);
+      failure = error instanceof StateError && error.kind === 'SnapshotLoadError' ? error : StateError.snapshotLoad(`Recovery point ${id} cannot be read: ${describeCause(error)}`, error);
     }
     if (snapshot && !failure) return snapshot;
     // missing or torn (written without fsync, then a power loss): the point's pack holds it
     const claim = readClaims(this.layout.objectsDir).get(id);
     if (!claim) {
       if (failure) throw failure;
-      return undefined;
+      // settled just now by a clean-up (it writes the file before the pack gives up its claim), or deleted
+      return snapshot ?? (await this.readManifestFile(id));
     }
     try {
       const fromPack = await this.manifestFromPack(claim);
-      this.readFromPacks.add(id);
+      // settled by the next listing: a damaged file, or a missing one where the file is written with the point (format 1)
+      if (failure || storeForm(this.layout.root).form !== 'linked') this.readFromPacks.add(id);
       return fromPack;
     } catch (error) {
-      throw failure ?? StateError.snapshotLoad(`Recovery point ${id} cannot be read from its pack: ${describeCause(error)}`, error);
+      if (failure) throw failure;
+      // the pack settled and repacked meanwhile: its file is written now
+      const settled = await this.readManifestFile(id).catch(() => undefined);
+      if (settled) return settled;
+      throw StateError.snapshotLoad(`Recovery point ${id} cannot be read from its pack: ${describeCause(error)}`, error);
     }
+  }
+
+  /** A point's manifest file, checked (`undefined`: there is none). */
+  private async readManifestFile(id: string): Promise<ContextSnapshot | undefined> {
+    let snapshot: ContextSnapshot | undefined;
+    try {
+      snapshot = await readDocument(this.layout.manifestFile(id), snapshotDocument);
+    } catch (error) {
+      throw StateError.snapshotLoad(`Recovery point ${id} cannot be read: ${describeCause(error)}`, error);
+    }
+    // A manifest names its own file: one naming another id would be listed twice, or under an id that has no file.
+    if (snapshot && snapshot.id !== id) throw StateError.snapshotLoad(`Recovery point ${id} cannot be read: its manifest names a different id (${snapshot.id}).`);
+    return snapshot;
   }
 
   /** The manifest a point's pack holds, checked as a manifest file is. */
@@ -759,15 +779,16 @@ export class PersistenceManager implements StateRepository {
   }
 
   private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean; objectNames: readonly string[] }> {
+    // a point whose manifest file is missing (format 2 before a clean-up, killed before it was written, lost with a power loss) is listed from its pack;
+    // the packs are listed first: a clean-up settling a point writes its file before its pack gives up the claim, so one of the two is seen
+    const objectNames = listObjectsFolder(this.layout.objectsDir);
     let listed: string[];
     try {
       listed = fsSync.readdirSync(this.layout.pointsDir);
     } catch (error) {
-      if (errorCode(error) === 'ENOENT') return { points: [], changed: false, objectNames: listObjectsFolder(this.layout.objectsDir) };
+      if (errorCode(error) === 'ENOENT') return { points: [], changed: false, objectNames };
       throw ioError(`list the recovery points in ${this.layout.pointsDir}`, error);
     }
-    // a point whose manifest file is missing (killed before it was written, or lost with a power loss) is listed from its pack
-    const objectNames = listObjectsFolder(this.layout.objectsDir);
     const claimed = claimsAmong(objectNames);
     const indexed = await this.readIndex();
     // the usual case: the index lists exactly the folder's points, newest first
@@ -792,22 +813,29 @@ export class PersistenceManager implements StateRepository {
 
   /**
    * Whether `indexed` (as `readIndex` just gave it) lists exactly the points of the folder's names and
-   * of the packs' claims, newest first: every point manifest in the folder is indexed, as many as the
-   * index lists, and every claimed point is indexed. Checked name by name against the index's names
+   * of the packs' claims, newest first: every point manifest in the folder is indexed, every claimed
+   * point is indexed, and the index lists as many as the folder's manifests and the claims together. Checked name by name against the index's names
    * (kept with the index between points), not by a set of the folder's ids: at 2,000 points that set and
    * the comparison cost 2.2 ms of every point. `false` (not sure) leaves it to the full comparison.
    */
   private indexMatches(indexed: readonly PointSummary[], listed: readonly string[], claimed: Iterable<string>): boolean {
     const manifests = this.index.manifestNames(indexed);
     if (!manifests?.ordered) return false;
-    let inFolder = 0;
-    for (const name of listed) {
-      if (manifests.names.has(name)) inFolder++;
-      else if (name.endsWith('.json') && name !== 'index.json' && this.isPointId(name.slice(0, -5))) return false;
+    // a claimed point may have no manifest file (format 2 writes none until a clean-up)
+    const claimedNames = new Set<string>();
+    for (const id of claimed) {
+      if (!manifests.names.has(`${id}.json`)) return false;
+      claimedNames.add(`${id}.json`);
     }
-    if (inFolder !== indexed.length) return false;
-    for (const id of claimed) if (!manifests.names.has(`${id}.json`)) return false;
-    return true;
+    let inFolder = 0;
+    let claimedInFolder = 0;
+    for (const name of listed) {
+      if (manifests.names.has(name)) {
+        inFolder++;
+        if (claimedNames.has(name)) claimedInFolder++;
+      } else if (name.endsWith('.json') && name !== 'index.json' && this.isPointId(name.slice(0, -5))) return false;
+    }
+    return inFolder + claimedNames.size - claimedInFolder === indexed.length;
   }
 
   /** Changes a point's label (labelled points are kept by clean-up); `null` removes it. */

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { SCHEMA_VERSION, emptyContextState, type ContextSnapshot, type PointSummary } from '../../../src/core/schemas';
+import { ObjectStore } from '../../../src/core/objects/objectStore';
 import { dropClaims, readClaims } from '../../../src/core/state/pointPacks';
 
 /**
@@ -59,14 +60,37 @@ export async function writeManifest(storeDir: string, manifest: unknown, id = (m
 }
 
 /**
+ * A point's manifest as the store holds it: its file, or (a store of format 2 before a clean-up, or a
+ * file lost) the copy in the pack that claims the point.
+ */
+export async function manifestOf(storeDir: string, id: string): Promise<ContextSnapshot> {
+  const text = await fs.readFile(path.join(storeDir, 'points', `${id}.json`), 'utf8').catch(() => undefined);
+  if (text) return JSON.parse(text) as ContextSnapshot;
+  const claim = readClaims(path.join(storeDir, 'objects')).get(id);
+  if (!claim) throw new Error(`no manifest of ${id} in ${storeDir}`);
+  const objects = await ObjectStore.open(path.join(storeDir, 'objects'));
+  try {
+    return JSON.parse((await objects.readBlob(claim.manifest)).toString('utf8')) as ContextSnapshot;
+  } finally {
+    await objects.close();
+  }
+}
+
+/** Whether the store lists point `id` by a record of it: its manifest file, or a pack that claims it. */
+export async function hasPoint(storeDir: string, id: string): Promise<boolean> {
+  const file = await fs.stat(path.join(storeDir, 'points', `${id}.json`)).catch(() => undefined);
+  return file !== undefined || readClaims(path.join(storeDir, 'objects')).has(id);
+}
+
+/**
  * Gives an existing point another id (and so another time), as if it had been made then: the manifest
  * is rewritten under the new name and the index dropped (it is rebuilt from the folder).
  */
 export async function reidPoint(storeDir: string, oldId: string, newId: string): Promise<void> {
   const pointsDir = path.join(storeDir, 'points');
-  const manifest = JSON.parse(await fs.readFile(path.join(pointsDir, `${oldId}.json`), 'utf8')) as ContextSnapshot;
+  const manifest = await manifestOf(storeDir, oldId);
   await writeManifest(storeDir, { ...manifest, id: newId, createdAt: new Date(pointIdTimeOf(newId)).toISOString() });
-  await fs.rm(path.join(pointsDir, `${oldId}.json`));
+  await fs.rm(path.join(pointsDir, `${oldId}.json`), { force: true });
   // the point's pack would list it under its old id again
   const claim = readClaims(path.join(storeDir, 'objects')).get(oldId);
   if (claim) dropClaims(path.join(storeDir, 'objects'), [claim]);

@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import * as path from 'node:path';
 import { RecoveryStore } from '../../../src/core/recoveryStore';
+import { withoutLinks } from './noLinks';
 
 export type KillAt = 'pack-rename' | 'objects-fsync' | 'manifest-write' | 'manifest-rename' | 'journal-append' | 'settle-rename' | 'delete-unclaim' | 'format-mark' | 'format-fsync';
 
@@ -28,6 +29,8 @@ export interface KillRequest {
   /** The file (absolute) edited before the point, given as the hint. */
   readonly file: string;
   readonly killAt: KillAt;
+  /** Hard links fail (EPERM), as on a file system without them: the store stays in format 1. */
+  readonly noLinks?: boolean;
 }
 
 function die(): never {
@@ -37,6 +40,7 @@ function die(): never {
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2]!) as KillRequest;
+  if (request.noLinks) withoutLinks();
   const marker = path.join(request.storeDir, 'store.lock');
   let marked = false;
   // the store's first lock may be taken as it opens
