@@ -77,6 +77,8 @@ export async function buildTemplate(dir: string): Promise<Template> {
     points.push({ id: manifests[v - 1]!.id, files: await readFiles(c.ws) });
   }
   const unique = await lookupEntry(await store.persistence.objects(), manifests[2]!.root, 'ws/only3/f3.txt');
+  // each point's manifest file written, as a clean-up does (format 2 writes none with the point): the damage below is done to them
+  await store.persistence.lock.run(() => store.persistence.settleManifests());
   await store.close();
   const packs = (await fs.readdir(path.join(c.store, 'objects'))).filter((n) => n.endsWith('.pack')).sort();
   return { dir, points, manifests, newestPack: path.join('store', 'objects', packs[packs.length - 1]!), uniqueBlob: unique!.hash };
