@@ -173,7 +173,13 @@ export class StoreLock {
       const format = storeForm(this.storeRoot);
       if (format.form === 'linked') {
         const held = this.takeLinked(writer);
-        if (held && format.damaged) markStore(this.storeRoot, WRITER_LOCK);
+        if (held && format.damaged) {
+          try {
+            markStore(this.storeRoot, WRITER_LOCK);
+          } catch {
+            // the file there keeps earlier builds out as it is; the next writer writes it again
+          }
+        }
         return held;
       }
       if (format.form === 'folder' || StoreLock.noLinks.has(this.key)) {
