@@ -62,6 +62,8 @@ async function serveSearch(port: MessagePort, data: SearchWorkerData): Promise<v
   // only the object store holds files open: nothing was written, so closing needs no lock
   const objects = await store?.persistence.objects().catch(() => undefined);
   await objects?.close().catch(() => undefined);
+  // the lock's own file, if a listing here took the lock (a worker's exit removes nothing: its process lives on)
+  store?.persistence.lock.dispose();
   port.postMessage(outcome);
   port.off('message', onMessage);
 }
