@@ -180,7 +180,9 @@ export const steps: E2EStep[] = [
       await restartServer(async () => {
         fs.writeFileSync(store.stateFile, '{"schemaVersion": 1, "version": ');
         const manifest = path.join(store.pointsDir, `${damagedPoint}.json`);
-        fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').slice(0, 40));
+        // a store of format 2 writes a point's manifest file at the clean-up after it: a torn one is made if there is none yet
+        const text = fs.existsSync(manifest) ? fs.readFileSync(manifest, 'utf8') : JSON.stringify({ schemaVersion: 1, id: damagedPoint, createdAt: new Date().toISOString() });
+        fs.writeFileSync(manifest, text.slice(0, 40));
         const pack = fs.readFileSync(newestPack);
         pack.fill(0x5a, Math.floor(pack.length / 3), Math.floor((pack.length * 2) / 3));
         fs.writeFileSync(newestPack, pack);
