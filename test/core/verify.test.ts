@@ -9,6 +9,7 @@ import { StateError } from '../../src/core/errors';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { ContextSnapshot } from '../../src/core/schemas';
 import { auditEntries, cleanupAll, damageObject, exists, locateObject, makeSandbox, openStore, packFiles, readFiles, readJson, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { readClaims } from '../../src/core/state/pointPacks';
 import { manifestFor, pointIdAt, writeManifest } from './helpers/storePoints';
 
 after(cleanupAll);
@@ -190,6 +191,30 @@ describe('verify and repair', () => {
       [h.points[2]!.id, h.points[0]!.id],
     );
     assert.equal((await h.store.recovery.verify()).ok, true);
+  });
+
+  test('format 2: a point whose only record is its pack, damaged where its manifest is, is reported, and repair counts it among the points moved to quarantine with the pack', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await writeFiles(sb.ws, { 'a.txt': 'one\n', 'b.txt': 'kept\n' });
+    const first = (await store.recovery.createRecoveryPoint())!;
+    await store.persistence.lock.run(() => store.persistence.settleManifests());
+    await writeFiles(sb.ws, { 'a.txt': 'two\n' });
+    const newest = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    const claim = readClaims(path.join(sb.store, 'objects')).get(newest.id)!;
+    assert.ok(claim, 'the newest point is recorded by its pack alone');
+    assert.equal(await exists(path.join(sb.store, 'points', `${newest.id}.json`)), false);
+    await damageObject(sb.store, claim.manifest);
+    const report = await store.recovery.verify();
+    assert.deepEqual(report.brokenPoints.map((p) => p.id), [newest.id]);
+    const repaired = await store.recovery.verify({ repair: true });
+    assert.equal(repaired.repaired?.pointsQuarantined, 1, 'the point that went with its pack is counted');
+    assert.deepEqual(repaired.brokenPoints.map((p) => p.id), [newest.id]);
+    assert.match(repaired.brokenPoints[0]!.problems.join(' '), /damaged pack .* moved to quarantine/);
+    assert.ok((await fs.readdir(path.join(sb.store, 'quarantine'))).some((name) => name.includes(claim.pack)), 'the pack is in quarantine');
+    assert.deepEqual((await store.recovery.listRecoveryPoints()).map((p) => p.id), [first.id]);
+    assert.equal((await store.state.getState()).newestPointId, first.id, 'the state names a listed point');
+    assert.equal((await store.recovery.verify()).ok, true);
   });
 
   test('a manifest whose content names a different id is reported', async () => {

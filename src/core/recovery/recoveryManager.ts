@@ -1,3 +1,4 @@
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { diffTrees, type KnownFile, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
@@ -549,9 +550,16 @@ export class RecoveryManager {
     const objectsChecked = objects.stats().objects;
     const brokenHashes = new Set(brokenObjects.flatMap((b) => (b.hash ? [b.hash] : [])));
     let repaired: { objectsSaved: number; pointsQuarantined: number; stateRecovered: boolean } | null = null;
+    // points whose only record is a damaged pack that claims them (its manifest unreadable, so not settled above): they go to quarantine with it
+    let lostWithPacks: Array<{ id: string; problems: string[] }> = [];
     if (options.repair && brokenObjects.length > 0) {
-      const saved = await objects.salvage(brokenObjects.map((b) => b.pack), this.persistence.layout.quarantineDir);
-      repaired = { objectsSaved: saved.saved, pointsQuarantined: 0, stateRecovered: false };
+      const damaged = new Set(brokenObjects.map((b) => b.pack));
+      const { objectsDir } = this.persistence.layout;
+      lostWithPacks = [...readClaims(objectsDir).values()]
+        .filter((claim) => damaged.has(claim.pack) && !fsSync.existsSync(this.persistence.layout.manifestFile(claim.pointId)))
+        .map((claim) => ({ id: claim.pointId, problems: [`its manifest is in the damaged pack ${claim.pack}, moved to quarantine`] }));
+      const saved = await objects.salvage(damaged, this.persistence.layout.quarantineDir);
+      repaired = { objectsSaved: saved.saved, pointsQuarantined: lostWithPacks.length, stateRecovered: false };
       brokenHashes.clear();
     }
     options.onProgress?.('Checking recovery points');
@@ -562,7 +570,7 @@ export class RecoveryManager {
     } catch (error) {
       stateProblem = describeCause(error);
     }
-    if (options.repair && (brokenPoints.length > 0 || stateProblem)) {
+    if (options.repair && (brokenPoints.length > 0 || stateProblem || lostWithPacks.length > 0)) {
       repaired ??= { objectsSaved: 0, pointsQuarantined: 0, stateRecovered: false };
       for (const point of brokenPoints) {
         await this.persistence.quarantineSnapshot(point.id, point.problems.join('\n'));
@@ -574,6 +582,7 @@ export class RecoveryManager {
       }
       if (repaired.pointsQuarantined > 0) await this.nameNewestPointInState();
     }
+    brokenPoints.push(...lostWithPacks);
     if (repaired) await this.persistence.recordDone({ action: 'repair', details: { ...repaired, brokenObjects: brokenObjects.length, brokenPoints: brokenPoints.map((p) => p.id) } });
     const pointsChecked = (await this.pointIds()).size + (repaired?.pointsQuarantined ?? 0);
     return {
