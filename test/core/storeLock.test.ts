@@ -235,6 +235,10 @@ describe("the store's format: a store of format 1 (an earlier build's) marked as
     await fs.writeFile(path.join(sb.store, 'store.lock'), '{"recoveryPoints');
     assert.deepEqual((await store.state.updateState({ data: { after: true } })).data, { before: true, after: true });
     assert.equal(JSON.parse(await fs.readFile(path.join(sb.store, 'store.lock'), 'utf8')).recoveryPointsStoreFormat, 2);
+    // one larger than any marker is not read, and is written whole again too
+    await fs.writeFile(path.join(sb.store, 'store.lock'), Buffer.alloc(200_000, 0x7b));
+    assert.deepEqual((await store.state.updateState({ data: { later: true } })).data, { before: true, after: true, later: true });
+    assert.equal(JSON.parse(await fs.readFile(path.join(sb.store, 'store.lock'), 'utf8')).recoveryPointsStoreFormat, 2);
   });
 
   test('where hard links cannot be made the store stays in format 1, locked with the folder', async () => {

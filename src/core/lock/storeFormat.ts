@@ -25,7 +25,8 @@ const storeFormatSchema = z.object({
   note: z.string().optional(),
 });
 type StoreFormatMarker = z.infer<typeof storeFormatSchema>;
-const storeFormatDocument: DocumentType<StoreFormatMarker> = { name: 'store format marker', schema: storeFormatSchema, maxBytes: 64 * 1024 };
+const MAX_MARKER_BYTES = 64 * 1024;
+const storeFormatDocument: DocumentType<StoreFormatMarker> = { name: 'store format marker', schema: storeFormatSchema, maxBytes: MAX_MARKER_BYTES };
 
 /** `linked`: the marker may need writing again (it is not a valid one: damaged, or written by hand). */
 export type StoreForm = { readonly form: 'unmarked' | 'folder' } | { readonly form: 'linked'; readonly damaged: boolean };
@@ -47,6 +48,8 @@ export function storeForm(root: string): StoreForm {
   const stamp = fileStamp(stat);
   const cached = known.get(root);
   if (cached && sameStamp(cached.stamp, stamp)) return cached.form;
+  // larger than any marker: not read (a file in the folder's place keeps older versions out, whatever it holds)
+  if (stat.size > MAX_MARKER_BYTES) return { form: 'linked', damaged: true };
   let text: string;
   try {
     text = fs.readFileSync(marker, 'utf8');
