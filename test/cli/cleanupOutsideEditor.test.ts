@@ -12,7 +12,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { pointIdTime } from '../../src/core/ids';
 import { CLEANUP_DUE_PACKS } from '../../src/core/recovery/cleanupDue';
 import { cleanupAll, makeSandbox, openStore, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
-import { readClaims } from '../../src/core/state/pointPacks';
+import { recordedPointIds } from '../core/helpers/storePoints';
 import { CLI, cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
 import { fixture, hook } from './helpers/runHook';
 
@@ -20,9 +20,7 @@ after(cleanupAll);
 before(ensureBuilt);
 
 const packs = (sb: Sandbox) => fs.readdirSync(path.join(sb.store, 'objects')).filter((name) => name.endsWith('.pack')).length;
-/** The points recorded: manifest files, and packs that claim a point (format 2 writes no manifest file before a clean-up). */
-const points = (sb: Sandbox) =>
-  new Set([...fs.readdirSync(path.join(sb.store, 'points')).filter((name) => /^\d{8}T.*\.json$/.test(name)).map((name) => name.slice(0, -5)), ...readClaims(path.join(sb.store, 'objects')).keys()]).size;
+const points = (sb: Sandbox) => recordedPointIds(sb.store).length;
 
 /** Waits until `done` holds (the clean-up the tool starts runs detached). */
 async function waitFor(what: string, done: () => boolean, ms = 60_000): Promise<void> {

@@ -7,7 +7,7 @@ import { after, describe, test } from 'node:test';
 import { currentOwner, ownerFileName } from '../../src/core/lock/lockOwner';
 import { summaryAt } from './helpers/storePoints';
 import { KnownListing } from '../../src/core/state/knownListing';
-import { readClaims } from '../../src/core/state/pointPacks';
+import { recordedPointIds } from './helpers/storePoints';
 import { cleanupAll, craftWriterLock, makeSandbox, openStore, writeFiles, type Sandbox } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -77,8 +77,7 @@ async function pointOfKilledWriter(theirs: Store, sb: Sandbox, file: string, tex
   }
   const journal = await fs.readFile(path.join(sb.store, 'points', 'index.journal'), 'utf8').catch(() => '');
   // its record: its pack (format 2), and its manifest file (format 1)
-  const manifests = (await fs.readdir(path.join(sb.store, 'points'))).filter((n) => /^\d{8}T.*\.json$/.test(n)).map((n) => n.slice(0, -5));
-  const orphan = [...manifests, ...readClaims(path.join(sb.store, 'objects')).keys()].sort().at(-1)!;
+  const orphan = recordedPointIds(sb.store)[0]!;
   assert.ok(!journal.includes(orphan), 'the index has no line of it');
   await lockOfDeadProcess(sb);
   return orphan;

@@ -8,8 +8,7 @@ import { rulesDigest } from '../../src/core/state/persistenceManager';
 import type { Logger } from '../../src/core/logger';
 import type { PointIndex } from '../../src/core/schemas';
 import { cleanupAll, exists, listModes, makeSandbox, openStore, readFiles, readJson, writeFiles } from './helpers/storeFixtures';
-import { readClaims } from '../../src/core/state/pointPacks';
-import { hasPoint, manifestOf, pointIdAt, writeManifest } from './helpers/storePoints';
+import { hasPoint, manifestOf, pointIdAt, recordedPointIds, writeManifest } from './helpers/storePoints';
 
 after(cleanupAll);
 
@@ -236,8 +235,7 @@ describe('PersistenceManager: the points folder and its index', () => {
       fsCallbacks.appendFileSync = appendFileSync;
     }
     assert.equal(killed, 1);
-    const names = (await fs.readdir(path.join(sb.store, 'points'))).filter((n) => n.endsWith('.json') && n !== 'index.json');
-    const recorded = [...new Set([...names.map((n) => n.slice(0, -5)), ...readClaims(path.join(sb.store, 'objects')).keys()])].sort().reverse();
+    const recorded = recordedPointIds(sb.store);
     assert.equal(recorded.length, 2, 'the point was recorded before the journal line');
     const reader = await openStore(sb, { actor: 'test:reader' });
     const listed = await reader.recovery.listRecoveryPoints();

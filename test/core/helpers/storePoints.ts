@@ -4,6 +4,7 @@
  * machine, or an attacker could leave them).
  */
 import { randomBytes } from 'node:crypto';
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { SCHEMA_VERSION, emptyContextState, type ContextSnapshot, type PointSummary } from '../../../src/core/schemas';
@@ -76,10 +77,18 @@ export async function manifestOf(storeDir: string, id: string): Promise<ContextS
   }
 }
 
+/**
+ * The ids of the points a store records, newest first: its manifest files, and the packs that claim a
+ * point (a store of format 2 writes no manifest file before a clean-up).
+ */
+export function recordedPointIds(storeDir: string): string[] {
+  const files = fsSync.readdirSync(path.join(storeDir, 'points')).filter((n) => /^\d{8}T\d{9}Z-[0-9a-f]{6}\.json$/.test(n)).map((n) => n.slice(0, -'.json'.length));
+  return [...new Set([...files, ...readClaims(path.join(storeDir, 'objects')).keys()])].sort().reverse();
+}
+
 /** Whether the store lists point `id` by a record of it: its manifest file, or a pack that claims it. */
 export async function hasPoint(storeDir: string, id: string): Promise<boolean> {
-  const file = await fs.stat(path.join(storeDir, 'points', `${id}.json`)).catch(() => undefined);
-  return file !== undefined || readClaims(path.join(storeDir, 'objects')).has(id);
+  return recordedPointIds(storeDir).includes(id);
 }
 
 /**

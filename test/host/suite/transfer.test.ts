@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { RecoveryStore } from '../../../src/core';
-import { readClaims } from '../../../src/core/state/pointPacks';
+import { recordedPointIds } from '../../core/helpers/storePoints';
 import { assertPromptsUsed, EXTENSION_ID, FIXTURE, getApi, listPoints, resetAll, run, store, writeFile, type Api } from './helpers';
 
 suite('moving history', () => {
@@ -104,7 +104,7 @@ suite('moving history', () => {
     assert.equal(JSON.parse(fs.readFileSync(path.join(moved.storeDir, 'moved.json'), 'utf8')).movedTo, store(api).persistence.layout.root);
     assert.deepEqual(fs.readdirSync(path.join(moved.storeDir, 'objects')).filter((n) => n.endsWith('.pack')), []);
     assert.deepEqual(fs.readdirSync(path.join(moved.storeDir, 'points')).filter((n) => n !== 'index.json' && n !== 'index.journal'), []);
-    assert.equal(recordedPoints(moved.storeDir), 0);
+    assert.equal(recordedPointIds(moved.storeDir).length, 0);
     // offered once: nothing is left to offer
     assert.equal(await api.movedHistory!.offer(), undefined);
   });
@@ -122,17 +122,11 @@ suite('moving history', () => {
     assert.equal(await api.movedHistory!.offer(), undefined);
     assert.equal(api.prompts.history.length, 1);
     assert.ok(!(await listPoints(api)).some((p) => moved.ids.includes(p.id)));
-    assert.equal(recordedPoints(moved.storeDir), 3);
+    assert.equal(recordedPointIds(moved.storeDir).length, 3);
     assert.ok(!fs.existsSync(path.join(moved.storeDir, 'moved.json')));
   });
 
   const DAY = 24 * 60 * 60 * 1000;
-
-  /** The points a store records: its manifest files, and the packs that claim a point (a store of format 2 writes no manifest file before a clean-up). */
-  function recordedPoints(storeDir: string): number {
-    const files = fs.readdirSync(path.join(storeDir, 'points')).filter((n) => n !== 'index.json' && n !== 'index.journal').map((n) => n.slice(0, -'.json'.length));
-    return new Set([...files, ...readClaims(path.join(storeDir, 'objects')).keys()]).size;
-  }
 
   /** The start-up offer as activation makes it for a folder that had no history; the questions it asked. */
   async function startUp(daysLater = 0): Promise<string[]> {
@@ -173,6 +167,6 @@ suite('moving history', () => {
     assert.deepEqual(api.prompts.history[0]!.choices, ['Continue History', 'Not Now', "Don't Ask Again"]);
     assert.deepEqual(await startUp(), []);
     assert.deepEqual(await startUp(365), [], 'not a year later either');
-    assert.equal(recordedPoints(moved.storeDir), 3, 'the old store is left as it was');
+    assert.equal(recordedPointIds(moved.storeDir).length, 3, 'the old store is left as it was');
   });
 });
