@@ -333,6 +333,8 @@ async function main() {
         folder: opened.folder,
         workspace: opened.workspace,
         prepare: opened.prepare,
+        // files the file watcher does not report, as if it missed their events ("automatic points")
+        userSettings: { 'files.watcherExclude': { '**/*.unwatched': true } },
         env: {
           ...opened.env,
           RP_HOST_TEST_SUITE: run.suite,

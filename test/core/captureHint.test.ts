@@ -154,6 +154,31 @@ describe('hint mode', () => {
     await expectSameAsFullScan(h, hint);
   });
 
+  test('a file watcher\'s hint (listHintedFolders): a name deleted or created beside a hinted file is captured though the watcher missed it; ignored names and other folders are not looked at', async () => {
+    const { h, first, abs } = await setup({ 'src/cart.ts': 'cart', 'src/format.ts': 'format', 'src/keep.ts': 'keep', 'other/gone.txt': 'gone', 'top.txt': 't', '.gitignore': '*.log\n' });
+    await fs.appendFile(abs('src/cart.ts'), ' changed');
+    await fs.rm(abs('src/format.ts'));
+    await writeTree(abs(''), { 'src/new.ts': 'new', 'src/new-folder/inner.ts': 'inner', 'src/debug.log': 'ignored', 'top-new.txt': 'top' });
+    await fs.rm(abs('other/gone.txt'));
+    const changedPaths = [abs('src/cart.ts')];
+    const plain = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths });
+    assert.deepEqual(plain.changes?.deleted.map((c) => c.path), [], 'without the option, only the hinted file is looked at');
+    const watcher = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths, listHintedFolders: true });
+    assert.equal(watcher.mode, 'hint');
+    assert.deepEqual(
+      [...(await listFiles(h.objects, watcher.root)).keys()],
+      ['ws/.gitignore', 'ws/other/gone.txt', 'ws/src/cart.ts', 'ws/src/keep.ts', 'ws/src/new-folder/inner.ts', 'ws/src/new.ts', 'ws/top.txt'],
+      'src/ is listed (format.ts gone, new.ts and new-folder/ new, debug.log ignored); the root and other/ are not',
+    );
+    const diff = await diffTrees(h.objects, first.root, watcher.root);
+    assert.deepEqual(diff.deleted.map((c) => c.path), ['ws/src/format.ts']);
+    assert.deepEqual(diff.added.map((c) => c.path), ['ws/src/new-folder/inner.ts', 'ws/src/new.ts']);
+    assert.equal(watcher.fileCount, first.fileCount + 1);
+    const rootHint = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths: [abs('top.txt')], listHintedFolders: true });
+    assert.ok((await listFiles(h.objects, rootHint.root)).has('ws/top-new.txt'), 'a file at the top lists the workspace folder itself');
+    assert.ok(!(await listFiles(h.objects, rootHint.root)).has('ws/src/new.ts'), 'but not the folders below it');
+  });
+
   test('a changed .gitignore rescans its folder with the new rules; a deleted one brings files back', async () => {
     const { h, first, abs } = await setup({ 'sub/a.log': 'a', 'sub/b.txt': 'b', 'sub/deep/c.log': 'c', 'top.log': 't' });
     await writeTree(abs(''), { 'sub/.gitignore': '*.log\n' });

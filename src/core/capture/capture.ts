@@ -2,7 +2,7 @@ import type { Dirent, Stats } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import * as path from 'node:path';
 import { errorCode, escapeName, ioError, shortPath, StateError, unreadableReason } from '../errors';
-import { formatBytes } from '../format';
+import { formatBytes, plural } from '../format';
 import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
 import { isSafeName, makeTree, sameEntries } from '../objects/tree';
@@ -63,6 +63,11 @@ export interface CaptureInput {
    * path takes that folder's hash instead of being encoded and hashed again.
    */
   readonly likelyRoot?: string;
+  /**
+   * The hint comes from a file watcher, which can miss an event: the folder of each hinted path is
+   * listed too, and a name that appeared in it or left it since the previous point joins the hint.
+   */
+  readonly listHintedFolders?: boolean;
 }
 
 /** A file a caller has just written: its stat right after (size, mtime, ctime, inode, mode) and its content's hash. */
@@ -787,8 +792,47 @@ class HintRoot {
     return ids;
   }
 
-  async run(rels: readonly string[]): Promise<Scanned> {
+  /**
+   * The names that appeared in or left the folders of `rels` since the previous point, as paths: what a
+   * file watcher that missed an event did not name (`CaptureInput.listHintedFolders`). One listing per
+   * folder; a folder missing on disk or in the previous point is left to the hint itself.
+   */
+  private async strays(rels: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const dir of new Set(rels.filter((rel) => rel !== '').map((rel) => rel.slice(0, Math.max(0, rel.lastIndexOf('/')))))) {
+      const before = await this.previousNames(dir);
+      if (!before) continue;
+      const abs = this.scan.abs(dir);
+      const real = this.scan.real(dir);
+      const listed = await this.ctx
+        .smallFsCall((sync) => sync.listFolder(abs, real, dir === ''), () => listFolder(abs, real, dir === ''))
+        .catch(() => undefined);
+      if (listed?.kind !== 'listed') continue;
+      const at = (name: string) => (dir === '' ? name : `${dir}/${name}`);
+      const now = new Set<string>();
+      for (const dirent of listed.entries) {
+        now.add(dirent.name);
+        // a new name counts when a full scan would capture it (an ignored file appears in every listing)
+        if (before.has(dirent.name) || dirent.name.includes('\uFFFD') || !isSafeName(dirent.name)) continue;
+        if (await this.scan.rules.isIncluded(at(dirent.name), dirent.isDirectory())) out.push(at(dirent.name));
+      }
+      for (const name of before) if (!now.has(name)) out.push(at(name));
+    }
+    return out;
+  }
+
+  /** The names in the previous point's folder `dir` (`''`: the root); `undefined` when it had no such folder. */
+  private async previousNames(dir: string): Promise<Set<string> | undefined> {
+    const folder = await lookupEntry(this.ctx.objects, this.previous[2], dir);
+    if (folder?.kind !== 'd') return undefined;
+    return new Set((await this.ctx.objects.readTree(folder.hash)).e.map((e) => e[0]));
+  }
+
+  async run(hinted: readonly string[]): Promise<Scanned> {
     const { scan, ctx } = this;
+    const named = new Set(hinted);
+    const rels = ctx.input.listHintedFolders ? [...hinted, ...(await this.strays(hinted)).filter((rel) => !named.has(rel))] : hinted;
+    if (rels.length > hinted.length) ctx.logger.info(`The file watcher's hint missed ${plural(rels.length - hinted.length, 'name')} in the same folders (${rels[hinted.length]}); they are captured too.`);
     const respect = scan.rules.rules.respectGitignore;
     const targets = new Set<string>();
     for (const rel of rels) {

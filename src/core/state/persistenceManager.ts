@@ -384,6 +384,7 @@ export class PersistenceManager implements StateRepository {
           previousRoot: useHint ? parent.root : this.unreadableFallback(parent),
           previousFileCount: useHint ? parent.fileCount : undefined,
           changedPaths: useHint ? changedPaths : undefined,
+          listHintedFolders: options.listHintedFolders,
           knownFiles: options.knownFiles,
           likelyRoot: options.likelyRoot,
           logger: this.logger,

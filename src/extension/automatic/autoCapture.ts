@@ -357,7 +357,15 @@ export class AutoCapture implements vscode.Disposable {
     const started = Date.now();
     try {
       const summary = await name?.().catch(() => undefined);
-      const options: SnapshotOptions = { trigger, summary, skipIfUnchanged: true, changedPaths: fullReason === undefined ? paths : undefined, onCaptureMode: (m) => (mode = m) };
+      const options: SnapshotOptions = {
+        trigger,
+        summary,
+        skipIfUnchanged: true,
+        changedPaths: fullReason === undefined ? paths : undefined,
+        // a watcher can miss an event (a file deleted next to one changed): their folders are listed too
+        listHintedFolders: trigger === 'external',
+        onCaptureMode: (m) => (mode = m),
+      };
       const point = await this.withWindowProgress(trigger, () => this.store.recovery.createRecoveryPoint(undefined, options));
       if (mode === 'full') this.validity.fullScanDone(token);
       await this.readHeads();

@@ -95,6 +95,21 @@ suite('automatic points', () => {
     assert.equal(await pointText(point.id, 'src/notes.txt'), 'written by another program\n');
   });
 
+  test('a file deleted beside a changed one is in the external point though the watcher missed its event (*.unwatched is in files.watcherExclude)', async () => {
+    writeFile('src/old.unwatched', 'deleted by another program\n');
+    const baseline = await createPoint(api, 'with old.unwatched');
+    assert.equal(await pointText(baseline.id, 'src/old.unwatched'), 'deleted by another program\n');
+    const before = await listPoints(api);
+    fs.writeFileSync(wsFile('src/notes.txt'), 'written by another program\n');
+    fs.rmSync(wsFile('src/old.unwatched'));
+    const point = await waitForNewPoint(api, before, (p) => p.trigger === 'external');
+    await settle(api);
+    const diff = await api.store!.recovery.changedFiles(point.id);
+    assert.deepEqual(diff.deleted.map((c) => c.path), [pointPath('src/old.unwatched')]);
+    assert.deepEqual(diff.modified.map((c) => c.path), [pointPath('src/notes.txt')]);
+    assert.equal((await newPoints(api, before)).length, 1, 'one point');
+  });
+
   test('a change on disk right after a save of the same file is recorded (it is not taken for the save\'s echo)', async () => {
     await setSetting('mergeWindowSeconds', 0.2);
     const before = await listPoints(api);
