@@ -38,7 +38,7 @@ import type { ChildRequest, SettledMemory } from './child';
 import { profileMarkdown, summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { ShadowGit } from './lib/git';
 import { describeMachine, type MachineInfo } from './lib/machine';
-import { diskUsage, LoadSampler, run, runAsync, TIME_BIN } from './lib/proc';
+import { diskUsage, LoadSampler, run, runAsync, settleDisk, TIME_BIN } from './lib/proc';
 import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './lib/stats';
 import { countSyscalls, syscallGroups } from './lib/strace';
 import { runHostBench } from './lib/host';
@@ -445,6 +445,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       for (const mode of ['hint', 'full'] as const) {
         const file = editFile(ws, nextEdit(), `one-${mode}-${r}-${i}`);
         for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+          settleDisk();
           if (side === 'ours') {
             const options = mode === 'hint' ? { trigger: 'save' as const, changedPaths: [file] } : { trigger: 'save' as const };
             one[mode].push((await time(() => ours.store.recovery.createRecoveryPoint(undefined, options))).ms);
@@ -474,6 +475,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
         for (let i = 0; i < iterations; i++) {
           const file = editFile(ws, nextEdit(), `cli-${r}-${i}`);
           for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+            settleDisk();
             if (side === 'ours') cliRuns.ours.push(snapshot(['--changed', file]).ms);
             else {
               cliRuns.git.push(sg.checkpoint(`Checkpoint cli-${r}-${i}`).ms);
@@ -496,6 +498,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     for (let i = 0; i < iterations; i++) {
       const file = editFile(ws, nextEdit(), `hook-${r}-${i}`);
       for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+        settleDisk();
         if (side === 'ours') {
           const payload = JSON.stringify({ session_id: 'bench', transcript_path: '/dev/null', cwd: ws.ours, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: file }, tool_use_id: `toolu_${r}_${i}` });
           const out = run(process.execPath, [cli, 'hook', '--agent', 'claude', '--store', storeDir, '--workspace', ws.ours, '--budget', '60000'], { input: payload });
@@ -520,6 +523,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     for (let i = 0; i < n; i++) {
       const file = editFile(ws, nextEdit(), `row-${i}`);
       for (const side of i % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+        settleDisk();
         if (side === 'ours') {
           const t = await time(() => ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] }));
           seq.ours.push(t.ms);
@@ -592,6 +596,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     // ours with the edited paths as its hint: what the extension's watcher passes
     const edited = hundred.map((rel) => editFile(ws, rel, `restore-${r}`));
     for (const side of r % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+      settleDisk();
       if (side === 'ours') {
         const t = await time(() => ours.store.recovery.restore(target.id, { changedPaths: edited }));
         restore.ours.push(t.ms);
@@ -604,10 +609,12 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     check('restore', hundred);
     // ours without a hint: a full scan for the safety point (the command-line tool; a watcher that cannot vouch)
     for (const rel of hundred) editIn([ws.ours], rel, `restore-full-${r}`);
+    settleDisk();
     restore.oursFull.push((await time(() => ours.store.recovery.restore(target.id))).ms);
     checkOurs('restore without hint', hundred);
     // what git costs with a safety commit first (what our restore does): git copy only
     for (const rel of hundred) editIn([ws.git], rel, `restore-safe-${r}`);
+    settleDisk();
     const c = sg.checkpoint(`Before restore ${r}`);
     hundredCommit ??= sg.head();
     const reset = sg.git(['reset', '-q', '--hard', targetCommit]);
@@ -619,6 +626,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     await settle();
     const file = editFile(ws, rel, `restore-file-${r}`);
     for (const side of r % 2 === 0 ? ['git', 'ours'] : ['ours', 'git']) {
+      settleDisk();
       if (side === 'ours') {
         const t = await time(() => ours.store.recovery.restoreFile(target.id, `ws/${rel}`, { changedPaths: [file] }));
         restore.oursFile.push(t.ms);
@@ -627,6 +635,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     }
     check('restore one file', [rel]);
     editIn([ws.ours], rel, `restore-file-full-${r}`);
+    settleDisk();
     restore.oursFileFull.push((await time(() => ours.store.recovery.restoreFile(target.id, `ws/${rel}`))).ms);
     checkOurs('restore one file without hint', [rel]);
   }

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ShadowGit } from './git';
-import { run, TIME_BIN } from './proc';
+import { run, settleDisk, TIME_BIN } from './proc';
 import { extractCommit } from './restoreOnly';
 import { createSynthetic, editIn, type Workspace } from './workspace';
 
@@ -109,6 +109,7 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
         if (git) turns.push(['git', git]);
         const k = (r * iterations + i) % turns.length;
         for (const [side, work] of [...turns.slice(k), ...turns.slice(0, k)]) {
+          settleDisk();
           (samples[command][side] ??= []).push(work());
           if (side === 'git' && command === 'snapshot --changed') await sg.waitForAutoGc();
         }

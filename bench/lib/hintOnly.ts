@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import { ShadowGit } from './git';
+import { settleDisk } from './proc';
 import { coresToCompare, timed, type RestoreSample } from './restoreOnly';
 import { createSynthetic, editIn, type Workspace } from './workspace';
 
@@ -45,11 +46,13 @@ export async function hintOnly(options: { tmp: string; files: number; seed: stri
         const rel = ws.editable[(1 + n++) % ws.editable.length]!;
         if (side === 'git') {
           editIn([ws.git], rel, `hint-only-${r}-${i}`);
+          settleDisk();
           result.git.push(sg.checkpoint(`c${r}-${i}`).ms);
           continue;
         }
         const s = sides.find((x) => x.side === side)!;
         const file = editIn([s.root], rel, `hint-only-${r}-${i}`);
+        settleDisk();
         result[side].push(await timed(() => s.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] })));
       }
     }

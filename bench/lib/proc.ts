@@ -14,6 +14,17 @@ export interface RunResult {
 
 export const TIME_BIN = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
+/**
+ * Writes out every file system's unsynced data (`sync`), untimed, just before a timed sample. Each
+ * tool's edits, commits and restores leave data the kernel has not written yet, and an `fsync` on ext4
+ * (ordered mode) writes out other files' pending data with its own: without this, whichever tool
+ * syncs pays for what the other (or the benchmark's edits of both copies) left, depending on the
+ * turn order (BENCHMARKS.md, "What is measured, and how").
+ */
+export function settleDisk(): void {
+  spawnSync('sync', [], { stdio: 'ignore' });
+}
+
 /** Runs a command to completion (synchronously: nothing else of ours runs meanwhile) and times it. */
 export function run(cmd: string, args: readonly string[], options: SpawnSyncOptions & { measureRss?: boolean; allowFail?: boolean; input?: string } = {}): RunResult {
   const { measureRss, allowFail, ...spawnOptions } = options;

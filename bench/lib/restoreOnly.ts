@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RecoveryStore } from '../../src/core/index';
 import { ShadowGit } from './git';
+import { settleDisk } from './proc';
 import { contentHash, createSynthetic, editIn, type Workspace } from './workspace';
 
 export type Core = { RecoveryStore: typeof RecoveryStore };
@@ -114,6 +115,7 @@ export async function restoreOnly(options: { tmp: string; files: number; seed: s
     // each round starts with another side
     const order = turns.map((_, i) => turns[(i + r) % turns.length]!);
     for (const side of order) {
+      settleDisk();
       if (side === 'git') {
         result.git.push(sg.git(['reset', '-q', '--hard', targetCommit]).ms);
         continue;
