@@ -158,13 +158,15 @@ describe('hint mode', () => {
     const { h, first, abs } = await setup({ 'src/cart.ts': 'cart', 'src/format.ts': 'format', 'src/keep.ts': 'keep', 'other/gone.txt': 'gone', 'top.txt': 't', '.gitignore': '*.log\n' });
     await fs.appendFile(abs('src/cart.ts'), ' changed');
     await fs.rm(abs('src/format.ts'));
-    await writeTree(abs(''), { 'src/new.ts': 'new', 'src/new-folder/inner.ts': 'inner', 'src/debug.log': 'ignored', 'top-new.txt': 'top' });
+    await writeTree(abs(''), { 'src/new.ts': 'new', 'src/new-folder/inner.ts': 'inner', 'src/debug.log': 'ignored', 'src/huge.bin': 'x'.repeat(2048), 'top-new.txt': 'top' });
     await fs.rm(abs('other/gone.txt'));
     const changedPaths = [abs('src/cart.ts')];
     const plain = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths });
     assert.deepEqual(plain.changes?.deleted.map((c) => c.path), [], 'without the option, only the hinted file is looked at');
+    h.rules = { ...h.rules, maxFileSize: 1024 };
     const watcher = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths, listHintedFolders: true });
     assert.equal(watcher.mode, 'hint');
+    assert.deepEqual(watcher.skipped, [], 'a file over the size limit beside it is not looked at (a full scan skips it, and says so, every time)');
     assert.deepEqual(
       [...(await listFiles(h.objects, watcher.root)).keys()],
       ['ws/.gitignore', 'ws/other/gone.txt', 'ws/src/cart.ts', 'ws/src/keep.ts', 'ws/src/new-folder/inner.ts', 'ws/src/new.ts', 'ws/top.txt'],

@@ -812,9 +812,13 @@ class HintRoot {
       const now = new Set<string>();
       for (const dirent of listed.entries) {
         now.add(dirent.name);
-        // a new name counts when a full scan would capture it (an ignored file appears in every listing)
+        // a new name counts when a full scan would capture it: an ignored file, a socket or a file over
+        // the size limit is in every listing and in no point
         if (before.has(dirent.name) || dirent.name.includes('\uFFFD') || !isSafeName(dirent.name)) continue;
-        if (await this.scan.rules.isIncluded(at(dirent.name), dirent.isDirectory())) out.push(at(dirent.name));
+        if (!dirent.isFile() && !dirent.isDirectory() && !dirent.isSymbolicLink()) continue;
+        if (!(await this.scan.rules.isIncluded(at(dirent.name), dirent.isDirectory()))) continue;
+        if (dirent.isFile() && ((await this.statOf(at(dirent.name)))?.size ?? 0) > this.scan.rules.rules.maxFileSize) continue;
+        out.push(at(dirent.name));
       }
       for (const name of before) if (!now.has(name)) out.push(at(name));
     }
