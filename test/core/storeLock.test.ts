@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -192,6 +193,34 @@ describe("the store's format: a store of format 1 (an earlier build's) marked as
     const later = await openStore(sb, { actor: 'test:later', lockWaitMs: 500, lockStaleMs: 60_000 });
     assert.deepEqual((await later.state.updateState({ data: { after: true } })).data, { before: true, after: true });
     assert.deepEqual(await lockEntries(sb), [], 'nothing left beside the store');
+  });
+
+  test('a writer of format 1 that makes its lock folder just as the marker is renamed, and releases it at once: the marking writer waits, then marks the store', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb, { lockWaitMs: 5_000 });
+    await store.state.updateState({ data: { before: true } });
+    await toFormat1(sb.store);
+    const marker = path.join(sb.store, 'store.lock');
+    const rename = fsSync.renameSync;
+    let met = 0;
+    // the interleaving the race test met in CI: the rename finds the folder, which is gone when the lock looks again
+    fsSync.renameSync = ((from: fsSync.PathLike, to: fsSync.PathLike) => {
+      if (String(to) !== marker || met > 0) return rename(from, to);
+      met++;
+      fsSync.mkdirSync(marker);
+      try {
+        return rename(from, to);
+      } finally {
+        fsSync.rmdirSync(marker);
+      }
+    }) as typeof fsSync.renameSync;
+    try {
+      assert.deepEqual((await store.state.updateState({ data: { after: true } })).data, { before: true, after: true });
+    } finally {
+      fsSync.renameSync = rename;
+    }
+    assert.equal(met, 1, 'the rename met the folder once');
+    assert.deepEqual(await lockEntries(sb), ['store.lock:file'], 'marked at the next try, and released');
   });
 
   test('writers of this version and of format 1 racing while the store is marked: one holder at a time, format 1 refused once marked', { timeout: 300_000 }, async () => {
