@@ -836,7 +836,8 @@ class HintRoot {
     const { scan, ctx } = this;
     const named = new Set(hinted);
     const rels = ctx.input.listHintedFolders ? [...hinted, ...(await this.strays(hinted)).filter((rel) => !named.has(rel))] : hinted;
-    if (rels.length > hinted.length) ctx.logger.info(`The file watcher's hint missed ${plural(rels.length - hinted.length, 'name')} in the same folders (${rels[hinted.length]}); they are captured too.`);
+    const missed = rels.length - hinted.length;
+    if (missed > 0) ctx.logger.info(`The file watcher did not report ${plural(missed, 'change')} in the folders it named (${rels[hinted.length]}${missed > 1 ? ', …' : ''}): the point includes ${missed > 1 ? 'them' : 'it'}.`);
     const respect = scan.rules.rules.respectGitignore;
     const targets = new Set<string>();
     for (const rel of rels) {
