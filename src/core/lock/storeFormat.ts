@@ -77,22 +77,31 @@ function markerIn(text: string): StoreFormatMarker | undefined {
   }
 }
 
+/** What renaming the marker over `store.lock` fails with when a writer of format 1 has its lock folder there. */
+const LOCK_FOLDER_IN_THE_WAY = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR']);
+
 /**
- * Marks the store as format 2 (durably: the marker's own `fsync`, then the store folder's). Fails when
- * a lock folder is in the way (a writer of format 1 took the lock meanwhile): the caller then holds no
- * right to write and waits as for any other writer.
+ * Marks the store as format 2 (durably: the marker's own `fsync`, then the store folder's). `false`
+ * when a lock folder was in the way (a writer of format 1 took the lock meanwhile, and may have let it
+ * go again since): the caller then holds no right to write and waits as for any other writer.
  */
-export function markStore(root: string, writerLock: string): void {
+export function markStore(root: string, writerLock: string): boolean {
   const marker = path.join(root, FORMAT_MARKER);
   const value: StoreFormatMarker = {
     recoveryPointsStoreFormat: STORE_FORMAT,
     writerLock,
     note: `Recovery Points store format ${STORE_FORMAT}: writers lock the store with the file ${writerLock}, and a point's pack is its record until a clean-up writes its manifest file. Earlier builds, which lock with a folder named store.lock and list points by their manifest files, cannot write this store. To use one: close every window and tool that uses the store, run a clean-up with this version (recovery-points gc), then delete this file.`,
   };
-  writeDocumentSync(marker, storeFormatDocument, value);
+  try {
+    writeDocumentSync(marker, storeFormatDocument, value);
+  } catch (error) {
+    if (LOCK_FOLDER_IN_THE_WAY.has(errorCode(error instanceof StateError ? error.cause : error) ?? '')) return false;
+    throw error;
+  }
   try {
     fsyncDirSync(root);
   } catch (error) {
     throw ioError(`mark the format of the recovery point store ${root}`, error);
   }
+  return true;
 }

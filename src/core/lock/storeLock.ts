@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { errorCode, ioError, isNotWritable, StateError, storeNotWritable } from '../errors';
+import { ioError, isNotWritable, StateError, storeNotWritable } from '../errors';
 import { FolderLock } from './folderLock';
 import type { HeldLock, LockSeen, TakeResult } from './heldLock';
 import { isLinkedLockLeftover, LinkedLock, LinksUnsupported } from './linkedLock';
@@ -35,9 +35,6 @@ interface HeldToken {
  * A continuation that outlives its operation sees `active: false`.
  */
 const heldLocks = new AsyncLocalStorage<readonly HeldToken[]>();
-
-/** What renaming the marker over `store.lock` fails with when a writer of format 1 has its lock folder there. */
-const LOCK_FOLDER_IN_THE_WAY = new Set(['EISDIR', 'ENOTEMPTY', 'EEXIST', 'ENOTDIR']);
 
 export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
@@ -200,16 +197,17 @@ export class StoreLock {
         continue;
       }
       if (held === undefined) return undefined;
+      let marked: boolean;
       try {
-        markStore(this.storeRoot, WRITER_LOCK);
+        marked = markStore(this.storeRoot, WRITER_LOCK);
       } catch (error) {
         held.release();
-        // A writer of format 1 made the lock folder first: it holds the store, or held it until just
-        // now (the rename met its folder, which may be gone again by the time it is looked at).
-        if (storeForm(this.storeRoot).form === 'folder' || LOCK_FOLDER_IN_THE_WAY.has(errorCode(error instanceof StateError ? error.cause : error) ?? '')) return undefined;
         throw error;
       }
-      return held;
+      if (marked) return held;
+      // a writer of format 1 made the lock folder first: it holds the store (or held it until just now)
+      held.release();
+      return undefined;
     }
     return undefined;
   }
