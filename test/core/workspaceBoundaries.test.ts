@@ -120,4 +120,27 @@ describe('ConfinedRoot: the folders a restore works in', () => {
       assert.deepEqual(await readFiles(sb.canary), { 'canary.txt': 'file 644 do not touch\n' });
     });
   }
+
+  test('a restore across 300 folders holds at most 64 idle folders open, and none once closed', { skip: !HAS_PROC_FD }, async () => {
+    const sb = await makeSandbox();
+    const openFolders = async () => {
+      let count = 0;
+      for (const fd of await fs.readdir('/proc/self/fd')) {
+        const target = await fs.readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (target.startsWith(`${sb.ws}/`)) count++;
+      }
+      return count;
+    };
+    const root = await ConfinedRoot.open({ name: 'ws', path: sb.ws, realPath: sb.ws }, { viaProc: true });
+    try {
+      await Promise.all(Array.from({ length: 150 }, (_, i) => root.writeAtomically(`f${i}/g/a.txt`, `.a.txt.rp-${String(i).padStart(8, '0')}.tmp`, 'f', Buffer.from(`${i}\n`), 0o644)));
+      const held = await openFolders();
+      assert.ok(held <= 64, `${held} folders held open`);
+      assert.ok(held >= 32, `${held} folders held open: the most recently used stay open`);
+    } finally {
+      await root.close();
+    }
+    assert.equal(await openFolders(), 0);
+    assert.equal((await fs.readFile(path.join(sb.ws, 'f149/g/a.txt'), 'utf8')), '149\n');
+  });
 });

@@ -62,6 +62,8 @@ export class Unreachable extends Error {}
 export class ConfinedRoot {
   /** Folders by root-relative path (`''`: the root), opened once and shared while in use. */
   private readonly folders = new Map<string, Promise<Folder>>();
+  /** The folders of `folders` whose open has finished: what `closeIdle` closes without waiting. */
+  private readonly opened = new Map<string, Folder>();
   /** device:inode of each folder reached, where folders cannot be opened (for `recheck`). */
   private readonly ids = new Map<string, string>();
   /** Relative paths of the folders this restore created, in the order made. */
@@ -226,9 +228,10 @@ export class ConfinedRoot {
     this.closed = true;
     const folders = [...this.folders.values()];
     this.folders.clear();
+    this.opened.clear();
     for (const pending of folders) {
       const folder = await pending.catch(() => undefined);
-      if (folder?.fd !== undefined) await close(folder.fd).catch(() => undefined);
+      if (folder?.fd !== undefined) closeQuietly(folder.fd);
     }
   }
 
@@ -253,27 +256,27 @@ export class ConfinedRoot {
       if (this.folders.get(dir) === pending) this.folders.delete(dir);
       return this.acquire(dir, create, true);
     }
+    if (this.folders.get(dir) === pending) this.opened.set(dir, folder);
     folder.refs++;
     return folder;
   }
 
   private release(folder: Folder): void {
     folder.refs--;
-    if (folder.refs === 0) void this.closeIdle();
+    if (folder.refs === 0) this.closeIdle();
   }
 
   /** Closes idle folders (least recently used first) beyond `MAX_IDLE_FOLDERS`; the root stays open. */
-  private async closeIdle(): Promise<void> {
-    if (this.folders.size <= MAX_IDLE_FOLDERS) return;
+  private closeIdle(): void {
     let excess = this.folders.size - MAX_IDLE_FOLDERS;
-    for (const [dir, pending] of this.folders) {
-      if (excess <= 0) break;
-      if (dir === '') continue;
-      const folder = await Promise.race([pending, Promise.resolve(undefined)]).catch(() => undefined);
-      if (!folder || folder.refs > 0 || this.folders.get(dir) !== pending) continue;
+    for (const dir of this.folders.keys()) {
+      if (excess <= 0) return;
+      const folder = this.opened.get(dir);
+      if (dir === '' || !folder || folder.refs > 0) continue;
       this.folders.delete(dir);
+      this.opened.delete(dir);
       excess--;
-      if (folder.fd !== undefined) await close(folder.fd).catch(() => undefined);
+      if (folder.fd !== undefined) closeQuietly(folder.fd);
     }
   }
 
@@ -282,10 +285,11 @@ export class ConfinedRoot {
     const pending = this.folders.get(rel);
     if (!pending) return;
     this.folders.delete(rel);
+    this.opened.delete(rel);
     void pending.then(
       async (folder) => {
         while (folder.refs > 0) await new Promise((resolve) => setImmediate(resolve));
-        if (folder.fd !== undefined) await close(folder.fd).catch(() => undefined);
+        if (folder.fd !== undefined) closeQuietly(folder.fd);
       },
       () => undefined,
     );
@@ -372,6 +376,15 @@ export class ConfinedRoot {
 
 /** A folder on the way does not exist (a lookup or deletion there has nothing to do). */
 class MissingFolder extends Unreachable {}
+
+/** Closes a folder's descriptor (synchronous: it takes microseconds, a thread-pool round trip far more). */
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed or never valid: nothing to release
+  }
+}
 
 function split(rel: string): { dir: string; name: string } {
   const at = rel.lastIndexOf('/');
