@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
-import { CODECS, decodeObject } from '../../src/core/objects/compression';
+import { CODECS, decodeObject, type Effort } from '../../src/core/objects/compression';
 import { isCompressedFormat } from '../../src/core/objects/compressedFormats';
 import { ObjectStore } from '../../src/core/objects/objectStore';
 import { cleanupSandboxes, makeSandbox } from './helpers/storeFixtures';
@@ -18,11 +18,11 @@ function pngLike(payload: Buffer): Buffer {
 
 const text = (bytes: number) => Buffer.from('export function handle(request) { return request.body; }\n'.repeat(Math.ceil(bytes / 58))).subarray(0, bytes);
 
-async function storeOf(contents: Buffer[]): Promise<{ hashes: string[]; dir: string; store: ObjectStore }> {
+async function storeOf(contents: Buffer[], effort?: Effort): Promise<{ hashes: string[]; dir: string; store: ObjectStore }> {
   const sandbox = await makeSandbox();
   const dir = path.join(sandbox.store, 'objects');
   const store = await ObjectStore.open(dir);
-  const batch = store.beginBatch();
+  const batch = store.beginBatch({ effort });
   const hashes = await Promise.all(contents.map((content) => batch.putBlob(content)));
   await batch.commit();
   return { hashes, dir, store };
@@ -61,6 +61,23 @@ describe('What a point compresses', () => {
     assert.deepEqual(await fresh.readBlob(hashes[1]!), compressible);
     assert.equal((await fresh.readStoredObject(hashes[2]!)).codec, CODECS.stored);
     assert.deepEqual(await fresh.readBlob(hashes[2]!), random);
+  });
+
+  test('a point a person waits on (deferred) writes deflate stored blocks, small and large, and a compressed format as it is; all read back byte for byte', async () => {
+    const small = text(5_000); // the synchronous path
+    const large = text(300_000); // the thread pool, several stored blocks
+    const png = pngLike(Buffer.alloc(200_000, 7));
+    const { hashes, dir } = await storeOf([small, large, png], 'deferred');
+    const fresh = await ObjectStore.open(dir);
+    for (const [i, content] of [small, large].entries()) {
+      const record = await fresh.readStoredObject(hashes[i]!);
+      assert.equal(record.codec, CODECS.deflateFast, 'a deflate stream: every reader inflates it, the repack compresses it');
+      assert.ok(record.data.length > content.length && record.data.length < content.length + 64, `stored blocks: ${record.data.length} bytes for ${content.length}`);
+      assert.deepEqual(await fresh.readBlob(hashes[i]!), content);
+      assert.deepEqual(zlib.inflateSync(record.data), content, 'a plain zlib stream');
+    }
+    assert.equal((await fresh.readStoredObject(hashes[2]!)).codec, CODECS.stored, 'a compressed format is not wrapped');
+    assert.deepEqual(await fresh.readBlob(hashes[2]!), png);
   });
 
   test('compressed formats are told by their first bytes, not by a prefix a text file may share', () => {

@@ -267,7 +267,7 @@ describe('restore with a hint-mode safety point', () => {
     assert.equal(undone.root, await store.persistence.withCurrentTree(async (_objects, root) => root));
   });
 
-  test('with 100 edits in no point, the safety point holds every edit, its new folders written as they are (no deflate per folder); undo brings each edit back byte for byte', async () => {
+  test('with 100 edits in no point, the safety point holds every edit, its new files and folders written as they are (no deflate while the person waits); undo brings each edit back byte for byte; the clean-up compresses them', async () => {
     const sb = await makeSandbox();
     const files = (version: string) => Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`src/m${i % 7}/p${i % 5}/f${i}.ts`, `export const v${i} = '${version}';\n`.repeat(20)]));
     await writeFiles(sb.ws, { ...files('v1'), 'keep.txt': 'k\n' });
@@ -287,9 +287,25 @@ describe('restore with a hint-mode safety point', () => {
     const folders = [safety.root];
     for (const rel of ['ws', 'ws/src', 'ws/src/m3', 'ws/src/m3/p2']) folders.push((await lookupEntry(objects, safety.root, rel))!.hash);
     for (const hash of folders) assert.equal((await objects.readStoredObject(hash)).codec, CODECS.stored, 'a new folder of the safety point is written as it is');
+    const editedBlobs = await Promise.all(['src/m3/p2/f17.ts', 'src/m0/p0/f0.ts'].map(async (rel) => (await lookupEntry(objects, safety.root, `ws/${rel}`))!.hash));
+    for (const hash of editedBlobs) {
+      const record = await objects.readStoredObject(hash);
+      assert.equal(record.codec, CODECS.deflateFast, 'an edited file of the safety point is a deflate stream, which the repack compresses');
+      assert.ok(record.data.length > record.rawSize, `…of stored blocks, not compressed (${record.data.length} bytes for ${record.rawSize})`);
+    }
+    const targetBlob = (await lookupEntry(objects, target.root, 'ws/src/m3/p2/f17.ts'))!.hash;
+    assert.ok((await objects.readStoredObject(targetBlob)).data.length < 300, 'a point made on a save still compresses its files');
 
     await store.recovery.undoLastRestore({ changedPaths: [] });
     assert.deepEqual(await readFiles(sb.ws), edited, 'undo brings every edit back, byte for byte');
+    await store.recovery.cleanupRecoveryPoints();
+    const repacked = await store.persistence.objects();
+    for (const hash of editedBlobs) {
+      const record = await repacked.readStoredObject(hash);
+      assert.equal(record.codec, CODECS.brotli, 'the clean-up\'s repack compresses the safety point\'s files');
+      assert.ok(record.data.length < record.rawSize / 4, `${record.data.length} bytes for ${record.rawSize}`);
+    }
+    for (const rel of Object.keys(files(''))) assert.equal(await pointBytes(store, result.safetyPointId, rel), edited[rel]!.replace(/^file 644 /, ''), `the safety point still holds ${rel} after the repack`);
     await canaryIntact(sb);
   });
 });

@@ -10,6 +10,8 @@ import type { ObjectType } from './hash';
  * recompresses those records with `brotli` (quality 5: 29.7 MiB instead of 32.9 MiB for the
  * benchmark's 10k-file workspace, ~2× the CPU). `deflate` (level 6) is read but not written today.
  * Folder trees up to TREE_STORED_LIMIT are written `stored` by points and compressed by the repack.
+ * A restore's safety point writes its blobs `deflateFast` at level 0 (`deferred`): deflate's stored
+ * blocks, a copy, which every reader inflates and the repack compresses like any `deflateFast` record.
  */
 export const CODECS = { stored: 0, deflateFast: 1, deflate: 2, brotli: 3 } as const;
 export type Codec = (typeof CODECS)[keyof typeof CODECS];
@@ -18,8 +20,11 @@ export function isCodec(value: number): value is Codec {
   return value >= 0 && value <= 3;
 }
 
-/** `fast` for writes on the save path, `small` for repacks. */
-export type Effort = 'fast' | 'small';
+/**
+ * `fast` for writes on the save path, `small` for repacks, `deferred` for writes a person waits on
+ * (a restore's safety point: deflating 100 edited files took a fifth of it), compressed by the repack.
+ */
+export type Effort = 'fast' | 'small' | 'deferred';
 
 const RAW_BELOW = 64;
 /**
@@ -46,6 +51,14 @@ const SAMPLE_BYTES = 64 * 1024;
 const WORTH = 0.9;
 /** Decompressions at or below this run synchronously (one thread-pool round trip costs more). */
 const SYNC_DECODE_LIMIT = 256 * 1024;
+
+/** Deflate without compressing: stored blocks, so the work is a copy and a checksum. */
+const DEFERRED: zlib.ZlibOptions = { level: 0 };
+
+/** The size of a zlib stream of stored blocks: 2 bytes of header, 5 per block of up to 64 KiB, 4 of checksum. */
+function storedBlocksSize(size: number): number {
+  return size + 6 + 5 * Math.max(1, Math.ceil(size / 65535));
+}
 
 const pool = new Semaphore(IN_FLIGHT);
 const deflateAsync = promisify(zlib.deflate);
@@ -95,10 +108,11 @@ function compressAsync(raw: Buffer, codec: Codec): Promise<Buffer> {
 export async function encodeObject(raw: Buffer, effort: Effort, type: ObjectType = 'blob'): Promise<{ data: Buffer; codec: Codec }> {
   const stored = { data: raw, codec: CODECS.stored };
   if (type === 'tree') {
-    if (raw.length < RAW_BELOW || (effort === 'fast' && raw.length <= TREE_STORED_LIMIT)) return stored;
+    if (raw.length < RAW_BELOW || (effort !== 'small' && raw.length <= TREE_STORED_LIMIT)) return stored;
     if (effort === 'small') return encodeTreeSmall(raw);
   }
   if (raw.length < RAW_BELOW || isCompressedFormat(raw)) return stored;
+  if (effort === 'deferred') return { data: raw.length <= SYNC_LIMIT ? zlib.deflateSync(raw, DEFERRED) : await pool.run(() => deflateAsync(raw, { ...DEFERRED, chunkSize: chunkFor(storedBlocksSize(raw.length)) })), codec: CODECS.deflateFast };
   const codec = effort === 'fast' ? CODECS.deflateFast : CODECS.brotli;
   const compressed = raw.length <= SYNC_LIMIT ? compressSync(raw, codec) : await pool.run(() => compressLarge(raw, codec));
   return compressed !== undefined && compressed.length < raw.length * WORTH ? { data: compressed, codec } : stored;

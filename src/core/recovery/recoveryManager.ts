@@ -292,6 +292,7 @@ export class RecoveryManager {
       trigger: 'before-restore',
       summary: safetyPointName(target, undoOf).slice(0, 500),
       changedPaths: hint,
+      deferCompression: true,
       onCaptureMode: (mode) => (capture = mode),
     });
     return { snapshot: snapshot!, capture };

@@ -355,7 +355,7 @@ export class PersistenceManager implements StateRepository {
         base = this.known.current;
       }
       const parent = listed[0];
-      const batch = objects.beginBatch();
+      const batch = objects.beginBatch(options.deferCompression ? { effort: 'deferred' } : {});
       try {
         // A hint lists what changed since the newest point this process wrote. When that point is gone
         // (deleted, quarantined), the parent is older and misses changes; a safety point holds the files

@@ -22,6 +22,8 @@ export interface SnapshotOptions {
   readonly knownFiles?: ReadonlyMap<string, KnownFile>;
   /** A stored root tree whose folders the rebuilt ones probably equal (a restore's result: the restored point); see `CaptureInput.likelyRoot`. */
   readonly likelyRoot?: string;
+  /** A point a person waits on (a restore's safety point): its new files are written uncompressed, for the next repack to compress. */
+  readonly deferCompression?: boolean;
 }
 
 /** The spec's storage interface. */
