@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { captureWorkspace, CaptureCache, diffTrees, listFiles, lookupEntry, type CaptureRules, type FileInfo, type TreeDiff } from '../../src/core/capture';
 import type { ObjectWriter } from '../../src/core/objects/objectStore';
 import type { TreeObject, WorkspaceRoot } from '../../src/core/schemas';
+import { pathBelow } from '../../src/core/capture/hintLinks';
 import { ageAll, CaptureHarness, cleanupTempDirs, CountingReader, tempDir, writeTree, type Captured } from './helpers/captureFixtures';
 
 after(cleanupTempDirs);
@@ -572,6 +573,32 @@ function naiveDiff(before: Map<string, FileInfo>, after: Map<string, FileInfo>):
 }
 
 // PROP_SEED, PROP_RUNS and PROP_PATH (from a failure report) replay or widen the search.
+describe('a hinted path below its workspace folder', () => {
+  /** What `path.relative` makes of it: the parts below the folder, or undefined when not strictly inside. */
+  function reference(folder: string, file: string): string | undefined {
+    const rel = path.relative(folder, file);
+    if (rel === '' || path.isAbsolute(rel) || rel === '..' || rel.startsWith(`..${path.sep}`)) return undefined;
+    return rel.split(path.sep).filter((part) => part !== '' && part !== '.').join('/');
+  }
+
+  test('is sliced from a clean path as path.relative would make it, and left to path.relative otherwise (property)', () => {
+    const part = fc.constantFrom('a', 'b', 'ws', 'ws2', '.', '..', '', '..a', '.b', 'a..', 'x y');
+    const absolute = fc.array(part, { minLength: 0, maxLength: 6 }).map((parts) => `/${parts.join('/')}`);
+    fc.assert(
+      fc.property(absolute, fc.array(part, { minLength: 0, maxLength: 6 }), fc.boolean(), (folder, below, sibling) => {
+        const file = sibling ? `${folder}2/${below.join('/')}` : `${folder}/${below.join('/')}`;
+        assert.equal(pathBelow(folder, file), reference(folder, file), `${folder} | ${file}`);
+      }),
+      { numRuns: 3000 },
+    );
+    assert.equal(pathBelow('/ws', '/ws/src/a.ts'), 'src/a.ts');
+    assert.equal(pathBelow('/ws', '/ws2/a.ts'), undefined, 'a folder whose name starts with the workspace folder\'s is not inside it');
+    assert.equal(pathBelow('/ws', '/ws/../etc/passwd'), undefined);
+    assert.equal(pathBelow('/ws', '/ws/..a/b'), '..a/b', 'a name that starts with two dots is a name');
+    assert.equal(pathBelow('/ws', '/ws'), undefined);
+  });
+});
+
 describe('hint mode equals a full scan (property)', () => {
   test('random sequences of edits, creates, deletes, renames, chmods, symlinks and ignore-file edits', async () => {
     let steps = 0;

@@ -10,7 +10,7 @@ import type { TreeEntry, TreeObject, WorkspaceRoot } from '../schemas';
 import { CaptureCache, type FileStamp, type FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
 import { listFolder, lstat, readdirBytes, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
-import { withLinkedPaths } from './hintLinks';
+import { pathBelow, withLinkedPaths } from './hintLinks';
 import { InclusionRules, ruleFileFolder, type CaptureRules } from './inclusionRules';
 import { addEntryChange, countFiles, lookupEntry, sortDiff, type TreeDiff } from './treeWalk';
 
@@ -985,10 +985,9 @@ function relativePaths(root: WorkspaceRoot, changed: readonly string[]): string[
   const out = new Set<string>();
   for (const p of changed) {
     if (!path.isAbsolute(p)) continue;
-    const rel = path.relative(root.path, p);
-    if (rel.startsWith('..') && (rel === '..' || rel.startsWith(`..${path.sep}`))) continue;
-    if (path.isAbsolute(rel)) continue;
-    out.add(rel.split(path.sep).filter((part) => part !== '' && part !== '.').join('/'));
+    // the folder itself: '' (its listing)
+    const rel = pathBelow(root.path, p) ?? (path.relative(root.path, p) === '' ? '' : undefined);
+    if (rel !== undefined) out.add(rel);
   }
   return [...out];
 }

@@ -11,7 +11,8 @@ import type { WorkspaceRoot } from '../schemas';
  * nothing. `lstat` answers `null` when a path cannot be looked at.
  */
 export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: readonly string[], lstat: (file: string) => Promise<Stats | null>): Promise<string[]> {
-  const out = [...changed];
+  // a restore's hint names each file twice (changed since the newest point, and planned)
+  const out = [...new Set(changed)];
   const stats = new Map<string, Promise<Stats | null>>();
   const lstatOnce = (file: string) => {
     let stat = stats.get(file);
@@ -30,7 +31,7 @@ export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: 
     }
     return real;
   };
-  for (const file of changed) {
+  for (const file of out.slice()) {
     const root = roots.find((r) => isInside(r.path, file));
     if (!root || !(await throughLink(root.path, file, lstatOnce))) continue;
     const real = await realPathOf(file);
@@ -47,13 +48,33 @@ export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: 
 }
 
 function isInside(folder: string, file: string): boolean {
+  return pathBelow(folder, file) !== undefined;
+}
+
+/** Parts of a path below a folder that `path.relative` would drop or resolve: `.`, `..`, empty (a leading, doubled or trailing `/`). */
+const UNCLEAN = /(?:^|\/)\.{1,2}(?:\/|$)|\/\/|^\/|\/$/;
+
+/**
+ * `file`'s path below `folder`, its parts joined by `/`, or `undefined` when it is not strictly inside.
+ * A clean path that starts with the folder's (a save's or a watcher's path) is sliced: `path.relative`
+ * normalizes both paths on every call, and a restore hints hundreds.
+ */
+export function pathBelow(folder: string, file: string): string | undefined {
+  if (path.sep === '/' && file.length > folder.length + 1 && file.charCodeAt(folder.length) === 47 && file.startsWith(folder) && !folder.endsWith('/')) {
+    const rest = file.slice(folder.length + 1);
+    if (!UNCLEAN.test(rest)) return rest;
+  }
   const rel = path.relative(folder, file);
-  return rel !== '' && !path.isAbsolute(rel) && rel !== '..' && !rel.startsWith(`..${path.sep}`);
+  if (rel === '' || path.isAbsolute(rel) || rel === '..' || rel.startsWith(`..${path.sep}`)) return undefined;
+  return rel
+    .split(path.sep)
+    .filter((part) => part !== '' && part !== '.')
+    .join('/');
 }
 
 /** Whether a folder between `rootPath` and `file` (both excluded) is a symbolic link. */
 async function throughLink(rootPath: string, file: string, lstat: (file: string) => Promise<Stats | null>): Promise<boolean> {
-  const parts = path.relative(rootPath, file).split(path.sep).filter((part) => part !== '' && part !== '.');
+  const parts = pathBelow(rootPath, file)?.split('/') ?? [];
   let at = rootPath;
   for (const part of parts.slice(0, -1)) {
     at = path.join(at, part);
