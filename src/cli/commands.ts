@@ -174,7 +174,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       out.result(
         [
           `Points       ${s.points} (${s.labelledPoints} labelled)`,
-          `Objects      ${s.objects} (${s.blobs} file contents, ${s.trees} folders) in ${s.packs} packs`,
+          `Objects      ${s.objects} (${plural(s.blobs, 'file content')}, ${plural(s.trees, 'folder')}) in ${plural(s.packs, 'pack')}`,
           `On disk      ${formatBytes(s.diskBytes)} (stored ${formatBytes(s.storedBytes)})`,
           `Captured     ${formatBytes(s.logicalBytes)} across all points`,
           `Dedup ratio  ${s.dedupRatio.toFixed(1)}×`,

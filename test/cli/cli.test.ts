@@ -140,6 +140,8 @@ describe('command-line tool', () => {
     const gc = json<{ removedObjects: number }>(await cli(['gc', '--json', ...base]));
     assert.equal(gc.removedObjects, 2, 'only the copies of those manifests: every point is kept');
     assert.equal(json<{ blobs: number }>(await cli(['stats', '--json', ...base])).blobs, 5);
+    ok(await cli(['cleanup', ...base]));
+    assert.match(ok(await cli(['stats', ...base])).stdout, /^Objects +\d+ \(5 file contents, \d+ folders\) in 1 pack$/m, 'a clean-up leaves one pack, said in the singular');
   });
 
   test('bad or ambiguous ids: exit 2 with one line, as an unknown path; an id\'s last part names its point too', async () => {

@@ -217,7 +217,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       await s.model.refresh();
       const lines = statisticsForPeople(stats, s.model.points, s.config.retention);
       const developer = [
-        `${stats.objects} objects: ${stats.blobs} file contents, ${stats.trees} folders, in ${stats.packs} packs`,
+        `${plural(stats.objects, 'object')}: ${plural(stats.blobs, 'file content')}, ${plural(stats.trees, 'folder')}, in ${plural(stats.packs, 'pack')}`,
         ...Object.entries(stats.timings).map(([op, t]) => `${op}: ${t.count}× avg ${(t.totalMs / t.count).toFixed(1)} ms, max ${t.maxMs.toFixed(1)} ms`),
       ];
       s.log.info('store', `Statistics: ${[...lines, ...developer].join(' · ')}`);
