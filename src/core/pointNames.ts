@@ -8,11 +8,14 @@ import type { PointSummary, Trigger } from './schemas';
  * "Restored 'Saved app.ts' (20 files)"): built here, for the extension and the command-line tool alike.
  */
 
-/** "app.ts, util.ts", "a.ts, b.ts, c.ts and 397 more", "no changes". */
+/** "app.ts, util.ts", "a.ts, b.ts, c.ts and 397 more", "ws/index.js, router/index.js", "no changes". */
 export function describeFiles(paths: readonly string[]): string {
   if (paths.length === 0) return 'no changes';
-  const names = paths.slice(0, 3).map((p) => path.posix.basename(p.replaceAll('\\', '/')));
-  return paths.length <= 3 ? names.join(', ') : `${names.join(', ')} and ${groupDigits(paths.length - 3)} more`;
+  const shown = paths.slice(0, 3).map((p) => p.replaceAll('\\', '/'));
+  const names = shown.map((p) => path.posix.basename(p));
+  // files of the same name are told apart by their folder's, as the editor's tabs do
+  const labels = names.map((name, i) => (names.indexOf(name) === names.lastIndexOf(name) ? name : shown[i]!.split('/').slice(-2).join('/')));
+  return paths.length <= 3 ? labels.join(', ') : `${labels.join(', ')} and ${groupDigits(paths.length - 3)} more`;
 }
 
 /** "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were. */

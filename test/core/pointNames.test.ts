@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { editorOperationsName, quotedPointName, restoredPointName, safetyPointName, switchedBranchName } from '../../src/core/pointNames';
+import { describeChanges, editorOperationsName, quotedPointName, restoredPointName, safetyPointName, switchedBranchName } from '../../src/core/pointNames';
 import { OtherWindowSaves } from '../../src/core/state/otherWindowSaves';
 import { cleanupSandboxes, makeSandbox, sleep } from './helpers/storeFixtures';
 
@@ -27,6 +27,14 @@ describe('point names', () => {
     assert.doesNotMatch(safetyPointName(safety), /Before restoring .*Before restoring/);
     assert.match(quotedPointName(safety), /^the point of \d\d:\d\d:\d\d$/);
     assert.equal(safetyPointName(safety, null), 'Before undoing the last restore');
+  });
+
+  test('files of the same name are told apart by their folder\'s', () => {
+    const change = (p: string) => ({ path: p });
+    const changes = { added: [], deleted: [], modified: ['ws/index.js', 'ws/lib/db.js', 'ws/lib/router/index.js', 'ws/lib/view.js'].map(change) };
+    assert.equal(describeChanges('external', changes), 'Changed outside the editor: ws/index.js, db.js, router/index.js and 1 more');
+    assert.equal(describeChanges('save', { ...changes, modified: changes.modified.slice(1, 2) }), 'Saved db.js');
+    assert.equal(restoredPointName(point('Saved a.ts'), 2, undefined, ['ws/src/a/util.ts', 'ws/src/b/util.ts']), "Restored a/util.ts, b/util.ts from 'Saved a.ts'");
   });
 
   test('branch switches and the editor\'s file operations', () => {
