@@ -87,6 +87,17 @@ describe('inclusion rules', () => {
     assert.deepEqual(await inclusion.exclusion('node_modules/a/b.js', false), { rule: 'builtin', path: 'node_modules' });
     assert.deepEqual(await withStore.exclusion('store/state.json', false), { rule: 'store', path: 'store' });
     assert.equal(await inclusion.exclusion('src/app.ts', false), undefined);
+    // asked together, as a hint's paths are, and again: each folder's verdict is shared, never mixed up
+    const together = await Promise.all(['dist/a/one.js', 'dist/a/.env', 'src/a/two.ts', 'src/a/b.bak', 'src/a/deep/three.ts', 'dist/a/one.js'].map((rel) => inclusion.exclusion(rel, false)));
+    assert.deepEqual(together, [
+      { rule: 'gitignore', path: 'dist' },
+      { rule: 'secret', path: 'dist/a/.env' }, // a path rule anywhere on the path before git's
+      undefined,
+      { rule: 'exclude', path: 'src/a/b.bak' },
+      undefined,
+      { rule: 'gitignore', path: 'dist' },
+    ]);
+    assert.deepEqual(await inclusion.exclusion('src/a/node_modules/x.js', false), { rule: 'builtin', path: 'src/a/node_modules' });
     const secretsAllowed = (await rulesFor({}, { excludeSecrets: false })).inclusion;
     assert.equal(await secretsAllowed.exclusion('.env', false), undefined, 'excludeSecrets off: captured');
   });

@@ -315,10 +315,6 @@ function readRuleFileSync(file: string, logger: Logger): string | null {
   }
 }
 
-function joinRel(dirRel: string, name: string): string {
-  return dirRel === '' ? name : `${dirRel}/${name}`;
-}
-
 function parentRel(rel: string): string {
   const at = rel.lastIndexOf('/');
   return at < 0 ? '' : rel.slice(0, at);
@@ -329,6 +325,12 @@ function parentRel(rel: string): string {
  * excludes (`excludeSecrets`), the user's exclude globs, or git's ignore rules (`respectGitignore`).
  */
 export type ExclusionRule = 'builtin' | 'store' | 'secret' | 'exclude' | 'gitignore';
+
+/** Why a path is not captured: the rule, and the path it applies to (the path itself or a folder above it). */
+export interface Exclusion {
+  readonly rule: ExclusionRule;
+  readonly path: string;
+}
 
 export interface InclusionOptions {
   /** Absolute paths never captured (the store folder). */
@@ -350,6 +352,15 @@ export class InclusionRules {
   private readonly userMatch: ((rel: string) => boolean) | null;
   private readonly folders: Map<string, Promise<LoadedFolder>>;
   private readonly logger: Logger;
+  /**
+   * What `exclusion` found for folders, by path rules (`null`: none applies to it or above it) and by
+   * git's rules: the paths of one capture share most folders (a restore's 100 files, ~190 folders), and
+   * the git verdicts are promises, so paths looked at together share them too. Cleared with the rules.
+   */
+  private readonly folderByPath = new Map<string, Exclusion | null>();
+  /** `pathRule` of each folder asked about (every path of a hint asks about each folder above it). */
+  private readonly folderRule = new Map<string, ExclusionRule | null>();
+  private readonly folderByGit = new Map<string, Promise<Exclusion | undefined>>();
 
   private constructor(
     readonly root: WorkspaceRoot,
@@ -390,8 +401,18 @@ export class InclusionRules {
     return this.pathRule(rel, isDir) !== undefined;
   }
 
-  /** The path-only rule that leaves `rel` itself out, if any. */
+  /** The path-only rule that leaves `rel` itself out, if any (a folder's, remembered). */
   private pathRule(rel: string, isDir: boolean): ExclusionRule | undefined {
+    if (!isDir) return this.ruleOfPath(rel, false);
+    let rule = this.folderRule.get(rel);
+    if (rule === undefined) {
+      rule = this.ruleOfPath(rel, true) ?? null;
+      this.folderRule.set(rel, rule);
+    }
+    return rule ?? undefined;
+  }
+
+  private ruleOfPath(rel: string, isDir: boolean): ExclusionRule | undefined {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
     if (BUILTIN.has(name)) return 'builtin';
     if (this.never.has(rel)) return 'store';
@@ -474,33 +495,51 @@ export class InclusionRules {
    * Why `rel` is not captured: the rule, and the path it applies to (`rel` or an ancestor); undefined
    * when it is captured. Path rules are checked before git's, as the scan does.
    */
-  async exclusion(rel: string, isDir: boolean): Promise<{ readonly rule: ExclusionRule; readonly path: string } | undefined> {
+  async exclusion(rel: string, isDir: boolean): Promise<Exclusion | undefined> {
     if (rel === '') return undefined;
-    const parts = rel.split('/');
-    let current = '';
-    for (let i = 0; i < parts.length; i++) {
-      current = joinRel(current, parts[i]!);
-      const rule = this.pathRule(current, i < parts.length - 1 || isDir);
-      if (rule) return { rule, path: current };
+    return this.pathExclusion(rel, isDir) ?? (this.rules.respectGitignore ? this.gitExclusion(rel, isDir) : undefined);
+  }
+
+  /** The path rule that leaves out `rel` or a folder above it, the topmost first. */
+  private pathExclusion(rel: string, isDir: boolean): Exclusion | undefined {
+    const parent = parentRel(rel);
+    if (parent !== '') {
+      let above = this.folderByPath.get(parent);
+      if (above === undefined) {
+        above = this.pathExclusion(parent, true) ?? null;
+        this.folderByPath.set(parent, above);
+      }
+      if (above) return above;
     }
-    if (!this.rules.respectGitignore) return undefined;
-    current = '';
-    for (let i = 0; i < parts.length; i++) {
-      const folder = await this.folderRules(current);
-      current = joinRel(current, parts[i]!);
-      if (this.excludedByGit(current, i < parts.length - 1 || isDir, folder)) return { rule: 'gitignore', path: current };
+    const rule = this.pathRule(rel, isDir);
+    return rule && { rule, path: rel };
+  }
+
+  /** Whether git's rules leave out `rel` or a folder above it (the topmost first). */
+  private async gitExclusion(rel: string, isDir: boolean): Promise<Exclusion | undefined> {
+    const parent = parentRel(rel);
+    if (parent !== '') {
+      let above = this.folderByGit.get(parent);
+      if (!above) {
+        above = this.gitExclusion(parent, true);
+        this.folderByGit.set(parent, above);
+      }
+      const found = await above;
+      if (found) return found;
     }
-    return undefined;
+    return this.excludedByGit(rel, isDir, await this.folderRules(parent)) ? { rule: 'gitignore', path: rel } : undefined;
   }
 
   /** Drops the cached rules of `dirRel` and below (its `.gitignore` changed). */
   invalidate(dirRel: string): void {
     this.gitignores.invalidate(this.root.path, dirRel);
+    this.folderByGit.clear();
   }
 
   /** Drops every cached rule of this root (a full scan reads them all again). */
   resetCache(): void {
     this.folders.clear();
+    this.folderByGit.clear();
   }
 
   private async loadFolder(dirRel: string, hasGitignore: boolean | undefined): Promise<LoadedFolder> {
