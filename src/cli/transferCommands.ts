@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { adoptStore, exportBundle, findMovedStores, folderFiles, importBundle, MATCH_THRESHOLD, StateError } from '../core';
+import { adoptStore, exportBundle, findMovedStores, folderFiles, importBundle, MATCH_THRESHOLD, NotABundle, StateError } from '../core';
 import { formatBytes, plural } from '../core/format';
 import { InputError, UsageError } from './args';
 import type { CommandSpec } from './commandIndex';
@@ -35,7 +35,10 @@ export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
       const stat = fs.statSync(file, { throwIfNoEntry: false });
       if (!stat) throw new InputError(`The bundle ${file} does not exist.`);
       if (stat.isDirectory()) throw new InputError(`${file} is a folder, not a bundle file.`);
-      const result = await importBundle(store, file, { onProgress: (m) => out.progress(m) });
+      // a file that is not a bundle at all is the wrong input (exit 2), as a missing one is; a damaged bundle is a failure (1)
+      const result = await importBundle(store, file, { onProgress: (m) => out.progress(m) }).catch((error: unknown) => {
+        throw error instanceof NotABundle ? new InputError(error.message) : error;
+      });
       out.result(
         [
           `Imported ${result.added.length} point${result.added.length === 1 ? '' : 's'} (${result.objectsAdded} objects written, ${formatBytes(result.bytesWritten)}; ${result.objectsPresent} already in the store).`,

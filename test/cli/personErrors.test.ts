@@ -46,6 +46,7 @@ describe('a request that names nothing usable', () => {
       { args: ['export', '--out', path.join(sb.root, 'no-such-folder', 'x.rpbundle')], says: /The folder \S+no-such-folder for --out does not exist\./ },
       { args: ['import', path.join(sb.root, 'no-such.rpbundle')], says: /The bundle \S+no-such\.rpbundle does not exist\./ },
       { args: ['import', sb.ws], says: /is a folder, not a bundle file\./ },
+      { args: ['import', path.join(sb.ws, 'src', 'a.ts')], says: /^recovery-points: The bundle \S+a\.ts cannot be imported: it is not a recovery points bundle \(no RPBUNDLE marker at its start\)\. Nothing was changed\.\n$/ },
       { args: ['adopt', '--from', path.join(sb.root, 'no-such-store')], says: /is not a recovery point store \(it has no points folder\); check --from\./ },
     ];
     for (const c of cases) refused(await cli([...c.args, ...base]), c.says, c.args.join(' '));

@@ -68,9 +68,16 @@ export function lengthPrefixed(json: string): Buffer[] {
   return [length, body];
 }
 
+/** The file given is not a bundle at all (the wrong file), as opposed to a damaged one: nothing was changed. */
+export class NotABundle extends StateError {}
+
 /** A clear error about the bundle itself (damaged, from a newer version, unsafe): nothing was changed. */
 export function badBundle(file: string, problem: string, cause?: unknown): StateError {
-  return StateError.invalidState(`The bundle ${file} cannot be imported: ${problem}. Nothing was changed.`, cause);
+  return StateError.invalidState(bundleRefusal(file, problem), cause);
+}
+
+function bundleRefusal(file: string, problem: string): string {
+  return `The bundle ${file} cannot be imported: ${problem}. Nothing was changed.`;
 }
 
 /**
@@ -103,9 +110,9 @@ export class BundleReader {
     try {
       const { size } = await handle.stat();
       const reader = new BundleReader(handle, file, size);
-      if (size < BUNDLE_MAGIC.length) throw badBundle(file, `it is not a recovery points bundle (${size} bytes)`);
+      if (size < BUNDLE_MAGIC.length) throw new NotABundle('InvalidState', bundleRefusal(file, `it is not a recovery points bundle (${size} bytes)`));
       const magic = await reader.take(BUNDLE_MAGIC.length);
-      if (!magic.equals(BUNDLE_MAGIC)) throw badBundle(file, 'it is not a recovery points bundle (no RPBUNDLE marker at its start)');
+      if (!magic.equals(BUNDLE_MAGIC)) throw new NotABundle('InvalidState', bundleRefusal(file, 'it is not a recovery points bundle (no RPBUNDLE marker at its start)'));
       const header = parseHeader(file, await reader.takeJson(MAX_HEADER_BYTES, 'header'));
       if (size < BUNDLE_MAGIC.length + 4 + BUNDLE_TRAILER) throw badBundle(file, 'it is truncated (it has no end)');
       const trailer = Buffer.alloc(BUNDLE_TRAILER);
