@@ -353,12 +353,10 @@ export class InclusionRules {
   private readonly folders: Map<string, Promise<LoadedFolder>>;
   private readonly logger: Logger;
   /**
-   * What `exclusion` found for folders, by path rules (`null`: none applies to it or above it) and by
-   * git's rules: the paths of one capture share most folders (a restore's 100 files, ~190 folders), and
-   * the git verdicts are promises, so paths looked at together share them too. Cleared with the rules.
+   * The paths of one capture share most folders (a restore's 100 files, ~190 folders): each folder's
+   * path rule (`null`: none), and what git's rules say of it or a folder above it, as promises so that
+   * paths looked at together share them. The git verdicts are cleared with the rules they read.
    */
-  private readonly folderByPath = new Map<string, Exclusion | null>();
-  /** `pathRule` of each folder asked about (every path of a hint asks about each folder above it). */
   private readonly folderRule = new Map<string, ExclusionRule | null>();
   private readonly folderByGit = new Map<string, Promise<Exclusion | undefined>>();
 
@@ -502,14 +500,10 @@ export class InclusionRules {
 
   /** The path rule that leaves out `rel` or a folder above it, the topmost first. */
   private pathExclusion(rel: string, isDir: boolean): Exclusion | undefined {
-    const parent = parentRel(rel);
-    if (parent !== '') {
-      let above = this.folderByPath.get(parent);
-      if (above === undefined) {
-        above = this.pathExclusion(parent, true) ?? null;
-        this.folderByPath.set(parent, above);
-      }
-      if (above) return above;
+    for (let slash = rel.indexOf('/'); slash >= 0; slash = rel.indexOf('/', slash + 1)) {
+      const folder = rel.slice(0, slash);
+      const rule = this.pathRule(folder, true);
+      if (rule) return { rule, path: folder };
     }
     const rule = this.pathRule(rel, isDir);
     return rule && { rule, path: rel };
