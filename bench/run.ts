@@ -417,6 +417,18 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       (oursPeak ? `; sampled peaks: V8 heap used ${num(oursPeak.heapUsed / MB)} MB, buffers outside the heap ${num(oursPeak.arrayBuffers / MB)} MB` : ''),
   );
   addMemoryRows(ws, first.oursRss, settled);
+  if (ws.kind === 'synthetic' && ws.files >= 50_000) {
+    // target 4 the way the extension makes a store's first point: in a process of its own, so the
+    // extension host (the caller) keeps none of its memory (`--memory-only` measures more of it)
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    const e = await child({ mode: 'first-point', storeDir, root: ws.ours, rules, captureScript: captureScriptOf(childBundle!) }, true);
+    if (e.result.fileCount !== oursFileCount) throw new Error(`the first point captured in a process of its own has ${e.result.fileCount} files, not ${oursFileCount}`);
+    addRow(ws, 'rss-above-elsewhere', 'Peak memory (RSS) above Node\'s baseline, first point captured in a process of its own (the caller: the extension host)', 'MB', [(e.result.pointMaxRss as number) / MB - (e.result.baselineRss as number) / MB], [], '—', `as the extension makes a store's first point; the capture process's own peak ${num(e.result.processMaxRssMB as number)} MB, freed when it ends`);
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    // the store the rows below work on: the last cold round's, again (untimed)
+    const c = await child({ mode: 'first-point', storeDir, root: ws.ours, rules, cleanup: true }, true);
+    if (c.result.fileCount !== oursFileCount) throw new Error(`the first point has ${c.result.fileCount} files, not ${oursFileCount}`);
+  }
   // the last round's child ran the clean-up too: it measured the store before it
   const oursFirstDu = beforeCleanupDu ?? diskUsage(storeDir);
   const gitFirstDu = diskUsage(gitDir);
@@ -1201,7 +1213,9 @@ function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: 
     t.push({ target: `First point ≤ 0.5× git on a real repository's byte mix (${media.workspace})`, measured: `ours ${num(media.ours.median)} ms, git ${num(media.git.median)} ms (ratio ${num(r)})`, met: r <= 0.5 });
   }
   const above = findRow('rss-above', 50000);
-  if (above?.ours) t.push({ target: 'Peak memory of a first point of 50k files ≤ 100 MB above Node\'s baseline', measured: `${num(above.ours.median)} MB above the baseline`, met: above.ours.median <= 100 });
+  if (above?.ours) t.push({ target: 'Peak memory of a first point of 50k files ≤ 100 MB above Node\'s baseline', measured: `${num(above.ours.median)} MB above the baseline (captured in the process that opened the store, as the command-line tool does)`, met: above.ours.median <= 100 });
+  const elsewhere = findRow('rss-above-elsewhere', 50000);
+  if (elsewhere?.ours) t.push({ target: '…the same as the extension makes it (captured in a process of its own)', measured: `${num(elsewhere.ours.median)} MB above the extension host's baseline`, met: elsewhere.ours.median <= 100 });
   const long: Array<[string, string, number, string]> = [
     ['long-open', 'Long history: open the store ≤ 20 ms', 20, 'ms'],
     ['long-list', 'Long history: list the points ≤ 50 ms', 50, 'ms'],
