@@ -6,20 +6,9 @@ import * as zlib from 'node:zlib';
 import { CODECS, decodeObject, type Effort } from '../../src/core/objects/compression';
 import { isCompressedFormat } from '../../src/core/objects/compressedFormats';
 import { ObjectStore } from '../../src/core/objects/objectStore';
-import { cleanupSandboxes, makeSandbox } from './helpers/storeFixtures';
+import { cleanupSandboxes, openObjectStore, makeSandbox } from './helpers/storeFixtures';
 
-/** Stores the tests opened, closed before their folders are removed (an open pack's file would otherwise be closed by the garbage collector). */
-const opened: ObjectStore[] = [];
-async function openStore(dir: string): Promise<ObjectStore> {
-  const store = await ObjectStore.open(dir);
-  opened.push(store);
-  return store;
-}
-
-after(async () => {
-  for (const store of opened) await store.close();
-  await cleanupSandboxes();
-});
+after(cleanupSandboxes);
 
 /** A PNG's signature and IHDR chunk, then `payload` as its image data. */
 function pngLike(payload: Buffer): Buffer {
@@ -32,7 +21,7 @@ const text = (bytes: number) => Buffer.from('export function handle(request) { r
 async function storeOf(contents: Buffer[], effort?: Effort): Promise<{ hashes: string[]; dir: string; store: ObjectStore }> {
   const sandbox = await makeSandbox();
   const dir = path.join(sandbox.store, 'objects');
-  const store = await openStore(dir);
+  const store = await openObjectStore(dir);
   const batch = store.beginBatch({ effort });
   const hashes = await Promise.all(contents.map((content) => batch.putBlob(content)));
   await batch.commit();
@@ -46,7 +35,7 @@ describe('What a point compresses', () => {
     const smallPng = pngLike(Buffer.alloc(5_000, 7)); // the synchronous path
     const source = text(200_000);
     const { hashes, dir, store } = await storeOf([png, smallPng, source]);
-    const fresh = await openStore(dir);
+    const fresh = await openObjectStore(dir);
     for (const reader of [store, fresh]) {
       assert.deepEqual(await reader.readBlob(hashes[0]!), png);
       assert.deepEqual(await reader.readBlob(hashes[1]!), smallPng);
@@ -65,7 +54,7 @@ describe('What a point compresses', () => {
     const compressible = Buffer.concat([text(64 * 1024), randomBytes(100_000)]); // the sample compresses: the whole is tried
     const random = randomBytes(300_000);
     const { hashes, dir } = await storeOf([opaque, compressible, random]);
-    const fresh = await openStore(dir);
+    const fresh = await openObjectStore(dir);
     assert.equal((await fresh.readStoredObject(hashes[0]!)).codec, CODECS.stored);
     assert.deepEqual(await fresh.readBlob(hashes[0]!), opaque);
     assert.equal((await fresh.readStoredObject(hashes[1]!)).codec, CODECS.deflateFast);
@@ -79,7 +68,7 @@ describe('What a point compresses', () => {
     const large = text(300_000); // the thread pool, several stored blocks
     const png = pngLike(Buffer.alloc(200_000, 7));
     const { hashes, dir } = await storeOf([small, large, png], 'deferred');
-    const fresh = await openStore(dir);
+    const fresh = await openObjectStore(dir);
     for (const [i, content] of [small, large].entries()) {
       const record = await fresh.readStoredObject(hashes[i]!);
       assert.equal(record.codec, CODECS.deflateFast, 'a deflate stream: every reader inflates it, the repack compresses it');

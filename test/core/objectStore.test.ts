@@ -11,25 +11,14 @@ import { ObjectStore, packsToRoll, REPACK_PACK_LIMIT } from '../../src/core/obje
 import { PackWriter, readPackIndex } from '../../src/core/objects/packFile';
 import { encodeTree, hashTree, makeTree } from '../../src/core/objects/tree';
 import type { TreeEntry, TreeObject } from '../../src/core/schemas';
-import { cleanupSandboxes, exists, flipByte, listModes, locateObject as locateObjectIn, makeSandbox, packFiles } from './helpers/storeFixtures';
+import { cleanupSandboxes, openObjectStore, exists, flipByte, listModes, locateObject as locateObjectIn, makeSandbox, packFiles } from './helpers/storeFixtures';
 
-/** Stores the tests opened, closed before their folders are removed (an open pack's file would otherwise be closed by the garbage collector). */
-const opened: ObjectStore[] = [];
-async function openStore(dir: string): Promise<ObjectStore> {
-  const store = await ObjectStore.open(dir);
-  opened.push(store);
-  return store;
-}
-
-after(async () => {
-  for (const store of opened) await store.close();
-  await cleanupSandboxes();
-});
+after(cleanupSandboxes);
 
 async function openObjects(): Promise<{ store: ObjectStore; storeDir: string; dir: string }> {
   const sandbox = await makeSandbox();
   const dir = path.join(sandbox.store, 'objects');
-  return { store: await openStore(dir), storeDir: sandbox.store, dir };
+  return { store: await openObjectStore(dir), storeDir: sandbox.store, dir };
 }
 
 async function putBlobs(store: ObjectStore, contents: Buffer[]): Promise<string[]> {
@@ -64,12 +53,12 @@ describe('ObjectStore', () => {
     // Readable by the writer before commit, invisible to others.
     assert.deepEqual(await batch.readBlob(hashes[1]!), text);
     assert.deepEqual(await batch.readTree(treeHash), tree);
-    const other = await openStore(dir);
+    const other = await openObjectStore(dir);
     assert.equal(other.has(hashes[1]!), false);
     await batch.commit();
     assert.equal((await packFiles(path.dirname(dir))).length, 1, 'one pack per write');
 
-    for (const reader of [store, await openStore(dir)]) {
+    for (const reader of [store, await openObjectStore(dir)]) {
       assert.deepEqual(await reader.readBlob(hashes[0]!), small);
       assert.deepEqual(await reader.readBlob(hashes[1]!), text);
       assert.deepEqual(await reader.readBlob(hashes[2]!), big);
@@ -111,7 +100,7 @@ describe('ObjectStore', () => {
     const { store, dir } = await openObjects();
     const [gone] = await putBlobs(store, [Buffer.from('in a pack another process removes\n')]);
     const [kept] = await putBlobs(store, [Buffer.from('in a pack that stays\n')]);
-    const removed = await openStore(dir);
+    const removed = await openObjectStore(dir);
     await removed.planCollection(new Set([kept!])).then((plan) => Promise.all(plan.drop.map((name) => removed.dropPack(name, { live: new Set([kept!]), relyOn: plan.kept, added: [] }))));
     await store.refreshSkipped();
     assert.equal(store.has(gone!), false, 'its pack is gone: not stored');
@@ -173,7 +162,7 @@ describe('ObjectStore', () => {
     const victim = entries.find((e) => e.hash === hashes[1])!;
     await flipByte(pack!, victim.offset + Math.floor(victim.storedSize / 2));
 
-    const fresh = await openStore(dir);
+    const fresh = await openObjectStore(dir);
     await assert.rejects(fresh.readBlob(hashes[1]!), isLoadError());
     assert.deepEqual(await fresh.readBlob(hashes[0]!), contents[0]);
     const broken = await fresh.verifyAll();
@@ -190,7 +179,7 @@ describe('ObjectStore', () => {
     assert.equal(await exists(pack!), false);
     assert.deepEqual(await fresh.verifyAll(), []);
     assert.equal(fresh.has(hashes[1]!), false);
-    const reopened = await openStore(dir);
+    const reopened = await openObjectStore(dir);
     assert.deepEqual(await reopened.readBlob(hashes[0]!), contents[0]);
     assert.deepEqual(await reopened.readBlob(hashes[2]!), contents[2]);
     assert.equal(reopened.has(hashes[1]!), false);
@@ -204,7 +193,7 @@ describe('ObjectStore', () => {
     const size = (await fs.stat(pack!)).size;
     await flipByte(pack!, size - 50 - 49 * 3 + 5); // inside the first index entry (trailer 50, entries 49 bytes)
 
-    const fresh = await openStore(dir);
+    const fresh = await openObjectStore(dir);
     assert.equal(fresh.damaged.size, 1);
     await assert.rejects(fresh.readBlob(hashes[0]!), isLoadError());
     const broken = await fresh.verifyAll();
@@ -213,12 +202,12 @@ describe('ObjectStore', () => {
     const result = await fresh.salvage([broken[0]!.pack], path.join(storeDir, 'quarantine'));
     assert.equal(result.saved, 3);
     for (let i = 0; i < 3; i++) assert.deepEqual(await fresh.readBlob(hashes[i]!), contents[i]);
-    assert.equal((await openStore(dir)).damaged.size, 0);
+    assert.equal((await openObjectStore(dir)).damaged.size, 0);
   });
 
   test('a pack that failed to load for a passing reason is tried again: its objects are not lost to the open store', async () => {
     const { store, dir, storeDir } = await openObjects();
-    const reader = await openStore(dir);
+    const reader = await openObjectStore(dir);
     const hashes = await putBlobs(store, [Buffer.from('kept '.repeat(20))]);
     const [pack] = await packFiles(storeDir);
     const bytes = await fs.readFile(pack!);
@@ -234,7 +223,7 @@ describe('ObjectStore', () => {
 
     // Bad bytes: reported until the file changes on disk, then read again.
     await fs.writeFile(pack!, bytes.subarray(0, 20));
-    const again = await openStore(dir);
+    const again = await openObjectStore(dir);
     assert.equal(again.damaged.size, 1);
     await again.refresh();
     assert.equal(again.damaged.size, 1, 'a damaged pack that did not change stays damaged');
@@ -252,7 +241,7 @@ describe('ObjectStore', () => {
     const third = entries.find((e) => e.hash === hashes[2])!;
     await fs.truncate(pack!, third.offset + 3);
 
-    const fresh = await openStore(dir);
+    const fresh = await openObjectStore(dir);
     assert.equal(fresh.damaged.size, 1);
     const broken = await fresh.verifyAll();
     assert.equal(broken.length, 1);
@@ -306,7 +295,7 @@ describe('ObjectStore', () => {
     const after = store.stats();
     assert.equal(after.objects, before.objects - 2);
     assert.equal(after.packs, 2, 'the all-dead pack is deleted, the mixed one replaced');
-    for (const reader of [store, await openStore(dir)]) {
+    for (const reader of [store, await openObjectStore(dir)]) {
       assert.deepEqual(await reader.readBlob(a!), Buffer.from('live a '.repeat(20)));
       assert.deepEqual(await reader.readBlob(d!), Buffer.from('live d'));
       assert.equal(reader.has(b!), false);
@@ -320,7 +309,7 @@ describe('ObjectStore', () => {
   test('a reader keeps working after another process garbage-collected and rewrote a pack', async () => {
     const { store, dir } = await openObjects();
     const [live] = await putBlobs(store, [Buffer.from('live '.repeat(30)), Buffer.from('dead '.repeat(30))]);
-    const reader = await openStore(dir); // another window: index loaded, no pack open yet
+    const reader = await openObjectStore(dir); // another window: index loaded, no pack open yet
     await store.removeUnreferenced(new Set([live!])); // the command-line tool's gc
     assert.deepEqual(await reader.readBlob(live!), Buffer.from('live '.repeat(30)));
   });
@@ -330,7 +319,7 @@ describe('ObjectStore', () => {
     const contents = Array.from({ length: 150 }, (_, i) => Buffer.from(`object number ${i} `.repeat(40)));
     const hashes: string[] = [];
     for (const content of contents) hashes.push(...(await putBlobs(store, [content]))); // one pack each
-    const reader = await openStore(dir);
+    const reader = await openObjectStore(dir);
     for (let round = 0; round < 3; round++) {
       const results = await Promise.allSettled(hashes.map((hash) => reader.readBlob(hash)));
       const failed = results.filter((r) => r.status === 'rejected');
@@ -358,7 +347,7 @@ describe('ObjectStore', () => {
     const missing = '0'.repeat(64);
     // newest first and interleaved, as a search asks for them: not in pack order
     const asked = [...second.slice(0, 20).reverse(), missing, ...first.filter((_, i) => i % 2 === 1), ...stored, treeHash, ...first.filter((_, i) => i % 2 === 0)];
-    const reader = await openStore(dir);
+    const reader = await openObjectStore(dir);
     const results = [];
     for await (const read of reader.readBlobs(asked)) results.push(read);
     assert.deepEqual(results.map((r) => r.hash), asked);
@@ -382,7 +371,7 @@ describe('ObjectStore', () => {
     const { store, dir } = await openObjects();
     const contents = Array.from({ length: 300 }, (_, i) => Buffer.from(`small blob ${i}\n`));
     const hashes = await putBlobs(store, contents);
-    const reader = await openStore(dir);
+    const reader = await openObjectStore(dir);
     const read = async (options?: { pause: () => Promise<void> }) => {
       const contentsRead: Buffer[] = [];
       for await (const blob of reader.readBlobs(hashes, options)) contentsRead.push(blob.content!);
@@ -426,7 +415,7 @@ describe('ObjectStore writes and repacks', () => {
     const [pack] = await packFiles(path.dirname(dir));
     const entries = await readPackIndex(pack!);
     assert.equal(entries.length, 400);
-    const reader = await openStore(dir);
+    const reader = await openObjectStore(dir);
     for (const [i, hash] of hashes.entries()) assert.deepEqual(await reader.readBlob(hash), contents[i]);
     assert.deepEqual(await reader.verifyAll(), []);
   });
@@ -538,7 +527,7 @@ describe('ObjectStore writes and repacks', () => {
     const before = await packFiles(storeDir);
     assert.equal(before.length, REPACK_PACK_LIMIT + 5);
     for (const entry of await readPackIndex(before[0]!)) assert.equal(entry.codec, CODECS.deflateFast, 'points write the fast codec');
-    const reader = await openStore(dir); // another process that indexed the old packs
+    const reader = await openObjectStore(dir); // another process that indexed the old packs
 
     const result = await store.removeUnreferenced(live);
     assert.equal(result.removedObjects, dead.length);
@@ -547,7 +536,7 @@ describe('ObjectStore writes and repacks', () => {
     const after = await packFiles(storeDir);
     assert.equal(after.length, 1, 'one pack left');
     for (const entry of await readPackIndex(after[0]!)) assert.equal(entry.codec, CODECS.brotli);
-    for (const opened of [store, reader, await openStore(dir)]) {
+    for (const opened of [store, reader, await openObjectStore(dir)]) {
       for (const [i, content] of [...first, ...later].entries()) assert.deepEqual(await opened.readBlob([...live][i]!), content);
       for (const hash of dead) assert.equal(opened.has(hash), false);
     }
@@ -582,7 +571,7 @@ describe('ObjectStore writes and repacks', () => {
     const repacked = await codecs();
     for (const hash of hashes) assert.equal(repacked.get(hash), CODECS.brotli);
     assert.equal(repacked.get(mediaHash), CODECS.stored);
-    for (const opened of [store, await openStore(dir)]) {
+    for (const opened of [store, await openObjectStore(dir)]) {
       for (const [i, hash] of hashes.entries()) {
         const stored = await opened.readStoredObject(hash);
         assert.ok(stored.data.length < encodeTree(trees[i]!).length * 0.9, 'compressed');
@@ -616,7 +605,7 @@ describe('ObjectStore writes and repacks', () => {
     const after = await packFiles(storeDir);
     assert.equal(after.length, 2);
     assert.ok(after.includes(bigPack!), 'the big pack is not rewritten');
-    const reader = await openStore(dir);
+    const reader = await openObjectStore(dir);
     for (const [hash, content] of all) assert.deepEqual(await reader.readBlob(hash), content);
   });
 
@@ -632,7 +621,7 @@ describe('ObjectStore writes and repacks', () => {
     // The crash: the old packs were not removed yet, and a writer left a partial pack behind.
     await Promise.all(old.map((file, i) => fs.writeFile(file, saved[i]!)));
     await fs.writeFile(path.join(dir, 'tmp-crashed.pack.partial'), saved[0]!.subarray(0, 40));
-    const reopened = await openStore(dir);
+    const reopened = await openObjectStore(dir);
     assert.equal(reopened.stats().packs, 6);
     for (const [i, hash] of hashes.entries()) assert.deepEqual(await reopened.readBlob(hash), contents[i]);
     assert.deepEqual(await reopened.verifyAll(), []);
@@ -642,7 +631,7 @@ describe('ObjectStore writes and repacks', () => {
     let stored = 0;
     for (const file of await packFiles(storeDir)) stored += (await readPackIndex(file)).length;
     assert.equal(stored, hashes.length);
-    for (const [i, hash] of hashes.entries()) assert.deepEqual(await (await openStore(dir)).readBlob(hash), contents[i]);
+    for (const [i, hash] of hashes.entries()) assert.deepEqual(await (await openObjectStore(dir)).readBlob(hash), contents[i]);
   });
 
   test('a repack stopped by a damaged live object removes nothing', async () => {
@@ -663,7 +652,7 @@ describe('ObjectStore writes and repacks', () => {
     const hashes = await putBlobs(store, contents);
     const { file, entry } = await locateObjectIn(storeDir, hashes[1]!); // stored as is: no checksum of its own
     await flipByte(file, entry.offset + 100);
-    const fresh = await openStore(dir);
+    const fresh = await openObjectStore(dir);
     const result = await fresh.salvage([path.basename(file)], path.join(storeDir, 'quarantine'));
     assert.deepEqual(result, { saved: 2, lost: 1 });
     assert.deepEqual(await fresh.readBlob(hashes[0]!), contents[0]);

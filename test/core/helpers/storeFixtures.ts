@@ -6,6 +6,7 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { ObjectStore } from '../../../src/core/objects/objectStore';
 import { readPackIndex, type PackEntry } from '../../../src/core/objects/packFile';
 import { RecoveryStore, type OpenStoreOptions } from '../../../src/core/recoveryStore';
 import type { AuditEntry } from '../../../src/core/schemas';
@@ -47,7 +48,18 @@ export async function makeSandbox(prefix = 'rp-test-'): Promise<Sandbox> {
 }
 
 /** Removes every sandbox made so far (call from `after`). */
+/** Object stores opened by `openObjectStore`, closed by `cleanupSandboxes` before their folders go. */
+const objectStores: ObjectStore[] = [];
+
+/** `ObjectStore.open`, the store closed by `cleanupSandboxes` (else Node closes its packs' files on garbage collection, with a warning). */
+export async function openObjectStore(dir: string): Promise<ObjectStore> {
+  const store = await ObjectStore.open(dir);
+  objectStores.push(store);
+  return store;
+}
+
 export async function cleanupSandboxes(): Promise<void> {
+  for (const store of objectStores.splice(0)) await store.close();
   for (const sandbox of sandboxes.splice(0)) await sandbox.cleanup();
 }
 
