@@ -35,6 +35,8 @@ function refused(run: { code: number; stdout: string; stderr: string }, says: Re
 describe('a request that names nothing usable', () => {
   test('a folder where a file is needed (cat, log), a path outside the workspace or in neither the point nor the workspace, a missing file or folder named by an option: exit 2 and one sentence', async () => {
     const { sb, base, first } = await twoPoints();
+    const tiny = path.join(sb.root, 'tiny.rpbundle');
+    await fs.writeFile(tiny, 'RPB'); // shorter than a bundle's marker
     const cases: Array<{ args: string[]; says: RegExp }> = [
       { args: ['cat', first, 'src'], says: /^recovery-points: src is a folder in recovery point \S+; "cat" writes a file\.\n$/ },
       { args: ['log', 'src'], says: /^recovery-points: src is a folder; "log" lists the versions of a file\.\n$/ },
@@ -46,6 +48,7 @@ describe('a request that names nothing usable', () => {
       { args: ['export', '--out', path.join(sb.root, 'no-such-folder', 'x.rpbundle')], says: /The folder \S+no-such-folder for --out does not exist\./ },
       { args: ['import', path.join(sb.root, 'no-such.rpbundle')], says: /The bundle \S+no-such\.rpbundle does not exist\./ },
       { args: ['import', sb.ws], says: /is a folder, not a bundle file\./ },
+      { args: ['import', tiny], says: /^recovery-points: The bundle \S+tiny\.rpbundle cannot be imported: it is not a recovery points bundle \(3 bytes\)\. Nothing was changed\.\n$/ },
       { args: ['import', path.join(sb.ws, 'src', 'a.ts')], says: /^recovery-points: The bundle \S+a\.ts cannot be imported: it is not a recovery points bundle \(no RPBUNDLE marker at its start\)\. Nothing was changed\.\n$/ },
       { args: ['adopt', '--from', path.join(sb.root, 'no-such-store')], says: /is not a recovery point store \(it has no points folder\); check --from\./ },
     ];

@@ -76,6 +76,11 @@ export function badBundle(file: string, problem: string, cause?: unknown): State
   return StateError.invalidState(bundleRefusal(file, problem), cause);
 }
 
+/** `badBundle` for a file that is not a bundle at all. */
+function notABundle(file: string, problem: string): NotABundle {
+  return new NotABundle('InvalidState', bundleRefusal(file, problem));
+}
+
 function bundleRefusal(file: string, problem: string): string {
   return `The bundle ${file} cannot be imported: ${problem}. Nothing was changed.`;
 }
@@ -110,9 +115,9 @@ export class BundleReader {
     try {
       const { size } = await handle.stat();
       const reader = new BundleReader(handle, file, size);
-      if (size < BUNDLE_MAGIC.length) throw new NotABundle('InvalidState', bundleRefusal(file, `it is not a recovery points bundle (${size} bytes)`));
+      if (size < BUNDLE_MAGIC.length) throw notABundle(file, `it is not a recovery points bundle (${size} bytes)`);
       const magic = await reader.take(BUNDLE_MAGIC.length);
-      if (!magic.equals(BUNDLE_MAGIC)) throw new NotABundle('InvalidState', bundleRefusal(file, 'it is not a recovery points bundle (no RPBUNDLE marker at its start)'));
+      if (!magic.equals(BUNDLE_MAGIC)) throw notABundle(file, 'it is not a recovery points bundle (no RPBUNDLE marker at its start)');
       const header = parseHeader(file, await reader.takeJson(MAX_HEADER_BYTES, 'header'));
       if (size < BUNDLE_MAGIC.length + 4 + BUNDLE_TRAILER) throw badBundle(file, 'it is truncated (it has no end)');
       const trailer = Buffer.alloc(BUNDLE_TRAILER);
