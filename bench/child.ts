@@ -16,7 +16,7 @@ import { MARK_END, MARK_START } from './lib/markers';
 import { editIn } from './lib/workspace';
 
 export interface ChildRequest {
-  readonly mode: 'first-point' | 'list' | 'changed-files' | 'file-history' | 'scenario';
+  readonly mode: 'first-point' | 'list' | 'changed-files' | 'file-history' | 'await-cost' | 'scenario';
   /** For `changed-files`. */
   readonly pointId?: string;
   /** For `file-history`: the workspace path (`ws/rel`). */
@@ -26,7 +26,7 @@ export interface ChildRequest {
   readonly rules?: Partial<CaptureRules>;
   /** For `scenario`: which operation to repeat between the markers. */
   readonly scenario?: 'first-point' | 'hint-point' | 'full-point' | 'list' | 'restore-100' | 'restore-file' | 'changed-files';
-  /** Files (root-relative) the scenario edits. */
+  /** Files (root-relative) the scenario (or `await-cost`) edits. */
   readonly edits?: readonly string[];
   readonly repeat?: number;
   /** For `first-point`: then run the clean-up the extension runs after a big point, and measure memory after it. */
@@ -68,6 +68,22 @@ function heapMB(): number {
   (globalThis as { gc?: () => void }).gc?.();
   const m = process.memoryUsage();
   return (m.heapUsed + m.external) / 2 ** 20;
+}
+
+/** Median time of one `await` of an async function that awaits once, in ns, over 5 runs of 200,000. */
+async function awaitCostNs(): Promise<number> {
+  const leaf = async (i: number) => {
+    await null;
+    return i;
+  };
+  const runs: number[] = [];
+  for (let run = 0; run < 6; run++) {
+    const t = performance.now();
+    for (let i = 0; i < 200_000; i++) await leaf(i);
+    // the first run warms up
+    if (run > 0) runs.push(((performance.now() - t) * 1e6) / 200_000);
+  }
+  return runs.sort((a, b) => a - b)[2]!;
 }
 
 async function main(): Promise<void> {
@@ -155,6 +171,18 @@ async function main(): Promise<void> {
       out.changedCpuMs = (used.user + used.system) / 1000;
       out.count = diff.added.length + diff.modified.length + diff.deleted.length;
     }
+    await store.close();
+  } else if (request.mode === 'await-cost') {
+    // what every other `await` of the process (in an extension host: every other extension's) costs
+    // before the store is opened, inside one of its locked operations, and between its points
+    out.awaitBeforeNs = await awaitCostNs();
+    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    const file = editIn([request.root], request.edits![0]!, `await-cost-${Date.now()}`);
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] });
+    out.awaitInsideNs = await store.persistence.lock.run(() => awaitCostNs());
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    out.awaitAfterNs = await awaitCostNs();
     await store.close();
   } else if (request.mode === 'file-history') {
     // the first listing in a process: the store opened and its points listed first, as the extension has them

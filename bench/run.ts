@@ -231,7 +231,7 @@ interface Row {
   readonly files: number;
   readonly key: string;
   readonly scenario: string;
-  readonly unit: 'ms' | 'MB';
+  readonly unit: 'ms' | 'MB' | 'ns';
   readonly ours: Summary | null;
   readonly git: Summary | null;
   readonly gitCommand: string;
@@ -277,7 +277,7 @@ const profiles: Array<{ title: string; summary: ProfileSummary; syscalls?: Array
 let runStartedAt = Date.now();
 const log = (message: string) => process.stderr.write(`[bench ${((Date.now() - runStartedAt) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
 
-function addRow(ws: Workspace, key: string, scenario: string, unit: 'ms' | 'MB', ours: number[], git: number[], gitCommand: string, note?: string): Row {
+function addRow(ws: Workspace, key: string, scenario: string, unit: Row['unit'], ours: number[], git: number[], gitCommand: string, note?: string): Row {
   const row: Row = { workspace: ws.label, files: ws.files, key, scenario, unit, ours: summarize(ours), git: summarize(git), gitCommand, note };
   rows.push(row);
   log(`  ${scenario}: ours ${fmtSummary(row.ours, unit)} | git ${fmtSummary(row.git, unit)}`);
@@ -471,6 +471,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
   }
   addRow(ws, 'one-hint', 'One-file point, path given as a hint', 'ms', one.hint, one.git, 'add -A && commit');
   addRow(ws, 'one-full', 'One-file point, full check (no hint)', 'ms', one.full, one.git, 'add -A && commit', 'git column: the same add+commit samples as the row above');
+  if (ctx.full) await awaitCostRows(ws, ctx.tmp);
 
   // 2b. the command-line tool's one-file point as a whole process: what agents' hooks, scripts and
   //     every cold start pay (Node's start-up, loading the bundle, opening the store, the capture cache)
@@ -929,6 +930,16 @@ async function restoreOnlyRows(tmp: string, opts: Options): Promise<void> {
   }
 }
 
+/** The cost of an `await` elsewhere in the process, before the store is opened and after its points (a fresh process, a store of its own). */
+async function awaitCostRows(ws: Workspace, tmp: string): Promise<void> {
+  const storeDir = path.join(tmp, 'await-cost-store');
+  fs.rmSync(storeDir, { recursive: true, force: true });
+  const c = await child({ mode: 'await-cost', storeDir, root: ws.ours, edits: [ws.editable[0]!] });
+  fs.rmSync(storeDir, { recursive: true, force: true });
+  addRow(ws, 'await-after', 'An `await` elsewhere in the process, after a first point and a hint point', 'ns', [c.result.awaitAfterNs as number], [], '—',
+    `what every other extension in an extension host pays per await; before the store was opened ${num(c.result.awaitBeforeNs as number)} ns, inside one of its locked operations ${num(c.result.awaitInsideNs as number)} ns (median of 5 × 200,000, a fresh process)`);
+}
+
 async function hintOnlyRows(tmp: string, opts: Options): Promise<void> {
   const files = opts.sizes[opts.sizes.length - 1]!;
   const r = await hintOnly({ tmp, files, seed: opts.seed, rounds: opts.rounds, iterations: opts.iterations, against: opts.against, repo: ROOT, log });
@@ -942,6 +953,7 @@ async function hintOnlyRows(tmp: string, opts: Options): Promise<void> {
     addRow(r.ws, 'one-hint-vs-old', '…this code against that commit, wall', 'ms', wall(r.ours), wall(r.old), `ours at ${at}`, 'ratio: this code / that commit');
     addRow(r.ws, 'one-hint-vs-old-cpu', '…this code against that commit, CPU', 'ms', cpu(r.ours), cpu(r.old), `ours at ${at}`, 'ratio: this code / that commit');
   }
+  await awaitCostRows(r.ws, tmp);
 }
 
 async function cliOnlyRows(tmp: string, opts: Options): Promise<void> {

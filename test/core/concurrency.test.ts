@@ -174,6 +174,18 @@ describe('concurrent writers', () => {
     await later;
     assert.equal(overlapped, false, 'the later work did not run while another operation held the lock');
   });
+
+  test('the async context the lock keeps is tracked only while a lock is held: later promises of the process (other extensions\' in a host) are not', async () => {
+    // in a process of its own: the test runner tracks every promise itself
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a' });
+    const line = (await runWorker(['tracking', sb.store, sb.ws, 'w', '1'])).find((l) => l.startsWith('tracking '));
+    const [before, during, after] = line!.split(' ').slice(1).map(Number);
+    assert.equal(before, 0, 'nothing tracked promises before the store was opened');
+    // Node 24 keeps the context in frames, without tracking promises: nothing to see there
+    if (Number(process.versions.node.split('.')[0]) < 24) assert.ok(during! > 0, 'promises are tracked inside a hold of the lock');
+    assert.equal(after, 0, 'promises are no longer tracked once no lock is held');
+  });
 });
 
 describe('two windows on one store', () => {

@@ -6,7 +6,10 @@
  * file `<storeDir>.go`, then count times takes the lock and, inside it, adds one to the counter file
  * `<storeDir>.count`, checking that no other holder is inside: prints `overlap` if one is), `race1`
  * (the same, locking as a store of format 1 only, as earlier builds did: with the folder `store.lock`;
- * prints `refused` and stops once a file stands in the folder's place, where an earlier build fails).
+ * prints `refused` and stops once a file stands in the folder's place, where an earlier build fails),
+ * `tracking` (prints `tracking <before> <during> <after>`: how many symbols Node put on a new promise
+ * before the store was opened, inside a hold of its lock, and after a point, once no lock is held; a
+ * promise carries them while Node tracks the async context of every promise of the process).
  * Prints one line per acknowledged operation: `ack <key>`, `point <id>`, `locked`, `ready`, `counted`.
  */
 import * as fs from 'node:fs/promises';
@@ -14,7 +17,11 @@ import * as path from 'node:path';
 import { FolderLock } from '../../../src/core/lock/folderLock';
 import { RecoveryStore } from '../../../src/core/recoveryStore';
 
+/** How many symbols Node puts on a new promise: none unless it tracks every promise's async context. */
+const trackedSymbols = () => Object.getOwnPropertySymbols(Promise.resolve()).length;
+
 async function main(): Promise<void> {
+  const trackedBefore = trackedSymbols();
   const [mode, storeDir, workspace, name, countText, staleText, waitText] = process.argv.slice(2);
   if (!mode || !storeDir || !workspace || !name) throw new Error('usage: storeWorker <mode> <storeDir> <workspace> <name> <count> [lockStaleMs]');
   const count = Number(countText ?? '1');
@@ -37,6 +44,15 @@ async function main(): Promise<void> {
       const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
       say(`point ${point!.id}`);
     }
+  } else if (mode === 'tracking') {
+    const during = await store.persistence.lock.run(async () => {
+      await null;
+      return trackedSymbols();
+    });
+    await fs.writeFile(path.join(workspace, `${name}.txt`), `${name}\n`);
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    say(`tracking ${trackedBefore} ${during} ${trackedSymbols()}`);
   } else if (mode === 'hold') {
     await store.persistence.lock.run(async () => {
       say('locked');
