@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as os from 'node:os';
 import { sharedStoreFolder } from '../../../src/extension/storeFolder';
-import { getApi, listPoints, settle, waitFor } from './helpers';
+import { getApi, listPoints, settle, store, waitFor } from './helpers';
 
 const EXTENSION_ID = 'recovery-points.recovery-points';
 /** The checkout: this file is compiled to out/test/host/activation.test.js. */
@@ -87,6 +87,21 @@ suite('activation', () => {
         .find((l) => /\[store\] The capture process used at most .+ of memory/.test(l)),
     );
     console.log(`    (${line.slice(line.indexOf('[store]'))})`);
+  });
+
+  test('between points the extension host\'s promises are not tracked: the other extensions\' awaits cost what they did before ours', async () => {
+    const api = await getApi();
+    const tracked = () => Object.getOwnPropertySymbols(Promise.resolve()).length;
+    const during = await store(api).persistence.lock.run(async () => {
+      await null;
+      return tracked();
+    });
+    // Node 24 keeps the context in frames, without tracking promises: nothing to see there
+    if (Number(process.versions.node.split('.')[0]) < 24) assert.ok(during > 0, 'promises are tracked inside a hold of the store lock');
+    await settle(api);
+    await store(api).recovery.listRecoveryPoints();
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(tracked(), 0, 'no promise of the extension host is tracked once no store lock is held');
   });
 
   test('a second window on the folder, given the storage folder <id>-1 by VS Code, uses the first window\'s store', async () => {
