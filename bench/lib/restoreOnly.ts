@@ -7,7 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RecoveryStore } from '../../src/core/index';
+import { RACY_WINDOW_MS, type RecoveryStore } from '../../src/core/index';
 import { ShadowGit } from './git';
 import { settleDisk } from './proc';
 import { contentHash, createSynthetic, editIn, type Workspace } from './workspace';
@@ -70,8 +70,24 @@ export async function coresToCompare(options: { tmp: string; files: number; agai
 }
 
 /**
+ * What the extension's idle time does between the point that took some edits and a restore of them,
+ * which comes seconds or minutes later: it reads again the files its point read within the capture
+ * cache's racy window and keeps them (`settleRecentFiles`, 2.5 s after the point). Waits until the
+ * edits (made at `editedAt`, ms since the epoch) are out of the window first. Untimed. A core without
+ * `settleRecentFiles` (an older commit's) only waits. Git's side is left as its commit left it: a
+ * refreshed index (`git update-index --refresh`, what an editor's `git status` does) made its
+ * `reset --hard` no faster (74.6 and 78.4 ms without, 82.2 and 104 ms with, 12 rounds each).
+ */
+export async function settleLikeTheExtension(stores: readonly RecoveryStore[], editedAt: number): Promise<void> {
+  const wait = editedAt + RACY_WINDOW_MS + 100 - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  for (const store of stores) await (store.persistence as { settleRecentFiles?: () => Promise<number> }).settleRecentFiles?.();
+}
+
+/**
  * `saved`: the edits are in a point before the restore (untimed), as the extension's points on save and
- * on outside changes put them, and git commits them (untimed): the restore's hint is then empty.
+ * on outside changes put them, and git commits them (untimed): the restore's hint is then empty. The
+ * restore comes after the extension's idle time (`settleLikeTheExtension`), as a person's does.
  * Without it, the 100 edited files are in no point and the safety point stores them.
  */
 export async function restoreOnly(options: { tmp: string; files: number; seed: string; rounds: number; against?: string; saved?: boolean; repo: string; log: (message: string) => void }): Promise<RestoreOnlyResult> {
@@ -101,6 +117,7 @@ export async function restoreOnly(options: { tmp: string; files: number; seed: s
       if ((await s.store.recovery.listRecoveryPoints())[0]?.trigger === 'before-restore') await s.store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
     }
     const edited = new Map<string, string[]>(sides.map((s) => [s.side, []]));
+    const editedAt = Date.now();
     for (const rel of hundred) {
       editIn([ws.git, ...sides.map((s) => s.root)], rel, `restore-only-${r}`);
       for (const s of sides) edited.get(s.side)!.push(path.join(s.root, ...rel.split('/')));
@@ -111,6 +128,7 @@ export async function restoreOnly(options: { tmp: string; files: number; seed: s
         edited.set(s.side, []);
       }
       sg.checkpoint(`restore-only edits ${r}`);
+      await settleLikeTheExtension(sides.map((s) => s.store), editedAt);
     }
     // each round starts with another side
     const order = turns.map((_, i) => turns[(i + r) % turns.length]!);

@@ -46,6 +46,18 @@ describe('capture cache', () => {
     assert.equal(cache.size('ws'), 1, 'exactly the window is not racy');
   });
 
+  test('a racy file is kept aside until its window has passed, then given back once; a later record that is not racy drops it', () => {
+    const cache = CaptureCache.empty();
+    cache.record('ws', 'a.txt', stamp({ mtimeMs: NOW - 500 }), HASH, NOW);
+    cache.record('ws', 'b.txt', stamp({ mtimeMs: NOW - 400, ino: 43 }), OTHER, NOW);
+    assert.equal(cache.lookup('ws', 'a.txt', stamp({ mtimeMs: NOW - 500 })), undefined, 'not kept while racy');
+    assert.deepEqual(cache.takeSettled(NOW), [], 'both are still within the window');
+    cache.record('ws', 'b.txt', stamp({ mtimeMs: NOW - 400, ino: 43 }), OTHER, NOW + RACY_WINDOW_MS);
+    const settled = cache.takeSettled(NOW - 500 + RACY_WINDOW_MS);
+    assert.deepEqual(settled.map((f) => [f.root, f.rel, f.hash, f.stat.mtimeMs]), [['ws', 'a.txt', HASH, NOW - 500]], 'b.txt was recorded since, out of the window');
+    assert.deepEqual(cache.takeSettled(NOW + 60_000), [], 'given back once');
+  });
+
   test('missing, damaged or foreign files load as an empty cache', async () => {
     const file = await cacheFile();
     const missing = await CaptureCache.load(file);

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { lookupEntry } from '../../src/core/capture';
+import { lookupEntry, RACY_WINDOW_MS } from '../../src/core/capture';
 import { CODECS } from '../../src/core/objects/compression';
 import { ObjectBatch } from '../../src/core/objects/objectStore';
 import { CHECKING_MESSAGE } from '../../src/core/recovery/recoveryManager';
@@ -36,6 +36,62 @@ async function canaryIntact(sb: Sandbox): Promise<void> {
 }
 
 const abs = (sb: Sandbox, rel: string) => path.join(sb.ws, ...rel.split('/'));
+
+describe('files read just after they changed', () => {
+  test('are read again once their racy window has passed and kept in the capture cache: a restore then reads none of them for its safety point', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n', 'sub/c.txt': 'c0\n', 'd.txt': 'd0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    const edited = ['a.txt', 'b.txt', 'sub/c.txt', 'd.txt'];
+    const edit = async (round: number) => {
+      await writeFiles(sb.ws, Object.fromEntries(edited.map((rel) => [rel, `${rel} ${round}\n`])));
+      // as the extension's point on outside changes: within the racy window of the edits
+      await store.recovery.createRecoveryPoint(undefined, { changedPaths: edited.map((rel) => abs(sb, rel)) });
+    };
+    const safetyHashed = async () => (await auditEntries(store)).filter((e) => e.action === 'create').at(-2)!.details?.filesHashed;
+
+    // without settling: the safety point reads every edited file again
+    await edit(1);
+    assert.equal(await store.persistence.settleRecentFiles(), 0, 'nothing is settled within the window');
+    await store.recovery.restore(target.id, { changedPaths: [] });
+    assert.equal(await safetyHashed(), edited.length);
+
+    await edit(2);
+    await writeFiles(sb.ws, { 'd.txt': 'd changed again after its point\n' });
+    await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
+    assert.equal(await store.persistence.settleRecentFiles(), edited.length - 1, 'every file still as its point read it is kept; d.txt changed since');
+    await writeFiles(sb.ws, { 'd.txt': 'd 2\n' });
+    const restored = await store.recovery.restore(target.id, { changedPaths: [abs(sb, 'd.txt')] });
+    assert.equal(restored.safetyCapture, 'hint');
+    assert.equal(await safetyHashed(), 1, 'the safety point read only d.txt, whose stat is not the one kept');
+    assert.equal(await pointBytes(store, restored.safetyPointId, 'a.txt'), 'a.txt 2\n', 'and holds what the files were');
+    assert.equal(await pointBytes(store, restored.safetyPointId, 'd.txt'), 'd 2\n');
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a0\n', 'b.txt': 'file 644 b0\n', sub: 'dir', 'sub/c.txt': 'file 644 c0\n', 'd.txt': 'file 644 d0\n' });
+  });
+});
+
+describe('files a restore wrote', () => {
+  test('are read again once their racy window has passed and kept in the capture cache: the undo\'s safety point then reads none of them', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'b.txt': 'b0\n', 'sub/c.txt': 'c0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'sub/c.txt': 'c1\n' });
+    await store.recovery.createRecoveryPoint(undefined, { changedPaths: ['a.txt', 'b.txt', 'sub/c.txt'].map((rel) => abs(sb, rel)) });
+    await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
+    await store.persistence.settleRecentFiles();
+    const restored = await store.recovery.restore(target.id, { changedPaths: [] });
+    assert.equal(restored.outcome.written.length, 3);
+    await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
+    assert.equal(await store.persistence.settleRecentFiles(), 3, 'the three files the restore wrote');
+    const undo = await store.recovery.undoLastRestore({ changedPaths: [] });
+    assert.equal(undo.safetyCapture, 'hint');
+    const created = (await auditEntries(store)).filter((e) => e.action === 'create');
+    assert.equal(created.find((e) => e.pointId === undo.safetyPointId)!.details?.filesHashed, 0, 'the undo\'s safety point read no file');
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a1\n', 'b.txt': 'file 644 b1\n', sub: 'dir', 'sub/c.txt': 'file 644 c1\n' });
+  });
+});
 
 describe('restore with a hint-mode safety point', () => {
   test('after its own restore, a process builds the next point and the undo\'s safety point on the safety point with a hint; another process scans', async () => {

@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '../logger';
 import type { ObjectWriter } from '../objects/objectStore';
 import { isSafeName, makeTree, sameEntries } from '../objects/tree';
 import type { TreeEntry, TreeObject, WorkspaceRoot } from '../schemas';
-import { CaptureCache, type FileStamp, type FolderTree } from './captureCache';
+import { CaptureCache, sameFileStamp, type FileStamp, type FolderTree } from './captureCache';
 import { Semaphore, settleAll, TaskPool } from './concurrency';
 import { listFolder, lstat, readdirBytes, readlink, readWholeFile, stat as statFollow, SyncFs, type WholeFile } from './fsCalls';
 import { pathBelow, withLinkedPaths } from './hintLinks';
@@ -520,8 +520,11 @@ class RootScan {
           ctx.tooLarge(abs, stat.size);
           return null;
         }
-        const cached = known !== undefined && sameStamp(known.stamp, stat) ? known.hash : ctx.cache.lookup(this.root.name, rel, stat);
+        const knownHash = known !== undefined && sameFileStamp(known.stamp, stat) ? known.hash : undefined;
+        const cached = knownHash ?? ctx.cache.lookup(this.root.name, rel, stat);
         if (cached !== undefined && ctx.objects.has(cached)) {
+          // just written: kept aside as racy until it can be read again (`CaptureCache.takeSettled`)
+          if (knownHash !== undefined) ctx.cache.record(this.root.name, rel, stat, knownHash, Date.now());
           this.seen.add(rel);
           ctx.fileDone();
           return [name, 'f', cached, stat.size, stat.mode & 0o777];
@@ -614,10 +617,6 @@ class RootScan {
 /** An entry that is neither a file, a folder nor a link: never captured, and said so. */
 interface Special {
   readonly special: string;
-}
-
-function sameStamp(a: FileStamp, b: FileStamp): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.mode === b.mode;
 }
 
 function specialKind(entry: Dirent | Stats): Special | undefined {

@@ -27,6 +27,22 @@ export interface FileStamp {
  */
 export const RACY_WINDOW_MS = 2000;
 
+/** Whether two stats of a file are the same: size, mtime, ctime, inode and mode. */
+export function sameFileStamp(a: FileStamp, b: FileStamp): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.mode === b.mode;
+}
+
+/** Racy files remembered for `takeSettled`, at most (the oldest are dropped first). */
+const MAX_RECENT = 10_000;
+
+/** A file hashed while racy: its stat and hash then (`CaptureCache.takeSettled`). */
+export interface RecentFile {
+  readonly root: string;
+  readonly rel: string;
+  readonly stat: FileStamp;
+  readonly hash: string;
+}
+
 /** The journal is folded into the document once it is larger than this, or than an eighth of the document. */
 const MIN_JOURNAL_BYTES = 64 * 1024;
 /** Largest journal read; a bigger one is ignored (the document alone is used). */
@@ -73,6 +89,8 @@ export class CaptureCache {
   /** Lookups answered as misses without reading the document (`lookup`). */
   private unreadLookups = 0;
   /** Parsed `.gitignore` files, kept between captures (not saved). */
+  /** Files `record` left out as racy, by `root\0rel`, oldest first: `takeSettled` gives them back once their window has passed. */
+  private readonly recent = new Map<string, RecentFile>();
   readonly gitignores = new GitignoreCache();
   /** The last tree of each folder scanned, kept between captures (not saved). */
   readonly folderTrees = new FolderTrees();
@@ -285,9 +303,29 @@ export class CaptureCache {
   record(root: string, rel: string, stat: FileStamp, hash: string, hashedAt: number): void {
     if (stat.mtimeMs > hashedAt - RACY_WINDOW_MS) {
       this.forget(root, rel);
+      const key = `${root}\0${rel}`;
+      this.recent.delete(key);
+      this.recent.set(key, { root, rel, stat: { size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, ino: stat.ino, mode: stat.mode }, hash });
+      if (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.keys().next().value!);
       return;
     }
+    this.recent.delete(`${root}\0${rel}`);
     this.setEntry(root, rel, [stat.size, stat.mtimeMs, stat.ctimeMs, stat.ino, hash, stat.mode & 0o777]);
+  }
+
+  /**
+   * The files `record` left out as racy whose mtime is now outside the window (`now`: ms since the
+   * epoch), taken off the list: read again, and found unchanged, they can be recorded now. The others
+   * stay on the list.
+   */
+  takeSettled(now: number): RecentFile[] {
+    const settled: RecentFile[] = [];
+    for (const [key, file] of this.recent) {
+      if (file.stat.mtimeMs > now - RACY_WINDOW_MS) continue;
+      this.recent.delete(key);
+      settled.push(file);
+    }
+    return settled;
   }
 
   private setEntry(root: string, rel: string, entry: CaptureCacheEntry): void {

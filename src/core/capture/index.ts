@@ -1,6 +1,6 @@
 /** Capturing the workspace into content-addressed trees, and reading those trees back. */
 export { captureWorkspace, type CaptureInput, type CaptureResult, type KnownFile, type SkippedPath } from './capture';
-export { CaptureCache, RACY_WINDOW_MS, type FileStamp } from './captureCache';
+export { CaptureCache, RACY_WINDOW_MS, sameFileStamp, type FileStamp } from './captureCache';
 export {
   BUILTIN_EXCLUDES,
   isRestoreTempName,

@@ -3,8 +3,10 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { captureWorkspace, CaptureCache, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
+import { captureWorkspace, CaptureCache, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
+import { readSmallFileSync, SYNC_READ_BYTES } from '../capture/fsCalls';
+import { hashObject } from '../objects/hash';
 import { ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
@@ -932,6 +934,42 @@ export class PersistenceManager implements StateRepository {
     } catch (error) {
       this.logger.warn(`Could not save the capture cache (${describeCause(error)}); the next point will re-read files.`);
     }
+  }
+
+  /**
+   * Reads again the files captured while racy (changed within `RACY_WINDOW_MS` of being read, so left
+   * out of the capture cache) whose window has passed, and records each that is still what was
+   * captured: same stat, same content. The next capture that looks at them takes their hash without
+   * reading them: a restore's safety point and its check, above all after changes made outside the
+   * editor, whose points come 1.5 s after them. Idle work for a process that keeps its store open (the
+   * extension); files over 256 kB are left to the next capture. Returns how many were recorded.
+   */
+  async settleRecentFiles(): Promise<number> {
+    const cache = await this.captureCache();
+    const settled = cache.takeSettled(Date.now());
+    if (settled.length === 0) return 0;
+    return this.lock.run(
+      async () => {
+        let recorded = 0;
+        for (const file of settled) {
+          const root = this.roots.find((r) => r.name === file.root);
+          if (!root || file.stat.size > SYNC_READ_BYTES) continue;
+          const read = (() => {
+            try {
+              return readSmallFileSync(path.join(root.path, ...file.rel.split('/')), SYNC_READ_BYTES);
+            } catch {
+              return undefined; // gone or unreadable: the next capture says so
+            }
+          })();
+          if (read?.kind !== 'read' || !sameFileStamp(read.stat, file.stat) || read.content.length !== file.stat.size) continue;
+          if (hashObject('blob', read.content) !== file.hash) continue; // changed within its stat: the next capture reads it
+          cache.record(file.root, file.rel, read.stat, file.hash, read.readAt);
+          recorded++;
+        }
+        return recorded;
+      },
+      { mayWrite: false },
+    );
   }
 
   /**

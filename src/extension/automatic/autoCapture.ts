@@ -8,6 +8,7 @@ import {
   isRestoreTempName,
   OtherWindowSaves,
   otherWindowSaveName,
+  RACY_WINDOW_MS,
   StateError,
   switchedBranchName,
   type EditorFileOperation,
@@ -74,6 +75,8 @@ export class AutoCapture implements vscode.Disposable {
   private saveTimer: NodeJS.Timeout | undefined;
   private externalTimer: NodeJS.Timeout | undefined;
   private headTimer: NodeJS.Timeout | undefined;
+  /** Reads again, once their racy window has passed, the files a point read just after they changed. */
+  private settleTimer: NodeJS.Timeout | undefined;
   private externalSince = 0;
   /** When the pending outside changes started waiting for an editor's save (0: not waiting). */
   private heldForSaveSince = 0;
@@ -152,6 +155,8 @@ export class AutoCapture implements vscode.Disposable {
     for (const [file, own] of this.ownWrites) if (now > own.until) this.ownWrites.delete(file);
     const until = now + OWN_WRITE_ECHO_MS;
     await Promise.all([...paths].map(async (p) => this.ownWrites.set(p, { until, stat: await stamp(p) })));
+    // the files the restore wrote (and those its safety point read), kept in the capture cache once they can be: an undo reads none of them
+    this.settleRecentFilesLater();
   }
 
   /** Creates the pending points now (deactivation, before a restore). */
@@ -368,6 +373,7 @@ export class AutoCapture implements vscode.Disposable {
       };
       const point = await this.withWindowProgress(trigger, () => this.store.recovery.createRecoveryPoint(undefined, options));
       if (mode === 'full') this.validity.fullScanDone(token);
+      this.settleRecentFilesLater();
       await this.readHeads();
       this.errorShown = false;
       if (point) {
@@ -392,6 +398,23 @@ export class AutoCapture implements vscode.Disposable {
         });
       }
     }
+  }
+
+  /**
+   * A point hashes the files changed outside the editor 1.5 s after they changed, within the capture
+   * cache's racy window, and a restore has just written the files it restored: the cache does not keep
+   * them, so the next capture (a restore's safety point, an undo's) would read them all again. Once the
+   * window has passed they are read again in idle time and kept.
+   */
+  private settleRecentFilesLater(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      if (this.disposed) return;
+      this.store.persistence.settleRecentFiles().then(
+        (recorded) => recorded > 0 && this.log.debug('capture', `Kept ${recorded} files read just after they changed in the capture cache`),
+        (error: unknown) => this.log.warn('capture', `Could not read again the files read just after they changed (${describeCause(error)}); the next point reads them.`),
+      );
+    }, RACY_WINDOW_MS + 500);
   }
 
   private async cleanup(): Promise<void> {
@@ -425,6 +448,7 @@ export class AutoCapture implements vscode.Disposable {
     clearTimeout(this.saveTimer);
     clearTimeout(this.externalTimer);
     clearTimeout(this.headTimer);
+    clearTimeout(this.settleTimer);
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { lookupEntry } from '../../../src/core/capture';
 import {
   assertPromptsUsed,
   createPoint,
@@ -18,6 +19,7 @@ import {
   run,
   setSetting,
   settle,
+  waitFor,
   waitForNewPoint,
   writeFile,
   wsFile,
@@ -93,6 +95,20 @@ suite('automatic points', () => {
     assert.equal(point.summary, 'Changed outside the editor: notes.txt');
     assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 0 });
     assert.equal(await pointText(point.id, 'src/notes.txt'), 'written by another program\n');
+  });
+
+  test('a file changed on disk is read again once its racy window has passed, and kept in the capture cache (a restore then need not read it)', async () => {
+    const before = await listPoints(api);
+    fs.writeFileSync(wsFile('src/notes.txt'), 'written by another program, to be kept\n');
+    const point = await waitForNewPoint(api, before, (p) => p.trigger === 'external');
+    const [root, ...rel] = pointPath('src/notes.txt').split('/');
+    const cache = await api.store!.persistence.captureCache();
+    const objects = await api.store!.persistence.objects();
+    const entry = await lookupEntry(objects, point.root, pointPath('src/notes.txt'));
+    const stat = fs.lstatSync(wsFile('src/notes.txt'));
+    // its point came 1.5 s after the change, within the window: it was not kept then
+    const kept = await waitFor('the file to be kept in the capture cache', () => cache.lookup(root!, rel.join('/'), stat), 15_000);
+    assert.equal(kept, entry!.hash, 'with the hash its point holds');
   });
 
   test('a file deleted beside a changed one is in the external point though the watcher missed its event (*.unwatched is in files.watcherExclude)', async () => {
