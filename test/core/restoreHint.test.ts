@@ -36,6 +36,8 @@ async function canaryIntact(sb: Sandbox): Promise<void> {
 }
 
 const abs = (sb: Sandbox, rel: string) => path.join(sb.ws, ...rel.split('/'));
+/** Until the files changed just now are out of the capture cache's racy window. */
+const pastRacyWindow = () => new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
 
 describe('files read just after they changed', () => {
   test('are read again once their racy window has passed and kept in the capture cache: a restore then reads none of them for its safety point', async () => {
@@ -59,7 +61,7 @@ describe('files read just after they changed', () => {
 
     await edit(2);
     await writeFiles(sb.ws, { 'd.txt': 'd changed again after its point\n' });
-    await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
+    await pastRacyWindow();
     assert.equal(await store.persistence.settleRecentFiles(), edited.length - 1, 'every file still as its point read it is kept; d.txt changed since');
     await writeFiles(sb.ws, { 'd.txt': 'd 2\n' });
     const restored = await store.recovery.restore(target.id, { changedPaths: [abs(sb, 'd.txt')] });
@@ -79,11 +81,11 @@ describe('files a restore wrote', () => {
     const target = (await store.recovery.createRecoveryPoint())!;
     await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'sub/c.txt': 'c1\n' });
     await store.recovery.createRecoveryPoint(undefined, { changedPaths: ['a.txt', 'b.txt', 'sub/c.txt'].map((rel) => abs(sb, rel)) });
-    await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
+    await pastRacyWindow();
     await store.persistence.settleRecentFiles();
     const restored = await store.recovery.restore(target.id, { changedPaths: [] });
     assert.equal(restored.outcome.written.length, 3);
-    await new Promise((resolve) => setTimeout(resolve, RACY_WINDOW_MS + 100));
+    await pastRacyWindow();
     assert.equal(await store.persistence.settleRecentFiles(), 3, 'the three files the restore wrote');
     const undo = await store.recovery.undoLastRestore({ changedPaths: [] });
     assert.equal(undo.safetyCapture, 'hint');

@@ -88,9 +88,9 @@ export class CaptureCache {
   private loaded = true;
   /** Lookups answered as misses without reading the document (`lookup`). */
   private unreadLookups = 0;
-  /** Parsed `.gitignore` files, kept between captures (not saved). */
   /** Files `record` left out as racy, by `root\0rel`, oldest first: `takeSettled` gives them back once their window has passed. */
   private readonly recent = new Map<string, RecentFile>();
+  /** Parsed `.gitignore` files, kept between captures (not saved). */
   readonly gitignores = new GitignoreCache();
   /** The last tree of each folder scanned, kept between captures (not saved). */
   readonly folderTrees = new FolderTrees();
