@@ -16,6 +16,7 @@ import { ObjectStore, type ObjectBatch, type ObjectWriter } from '../objects/obj
 import { ChangeIndex } from '../recovery/changeIndex';
 import type { RetentionPolicy } from '../recovery/retention';
 import { inFoldersOf } from '../recovery/folderMapping';
+import { absolutePath } from '../recovery/workspacePaths';
 import { isSafeName } from '../objects/tree';
 import {
   captureRulesDocument,
@@ -952,15 +953,14 @@ export class PersistenceManager implements StateRepository {
       async () => {
         let recorded = 0;
         for (const file of settled) {
-          const root = this.roots.find((r) => r.name === file.root);
-          if (!root || file.stat.size > SYNC_READ_BYTES) continue;
-          const read = (() => {
-            try {
-              return readSmallFileSync(path.join(root.path, ...file.rel.split('/')), SYNC_READ_BYTES);
-            } catch {
-              return undefined; // gone or unreadable: the next capture says so
-            }
-          })();
+          const abs = absolutePath(this.roots, `${file.root}/${file.rel}`);
+          if (abs === undefined || file.stat.size > SYNC_READ_BYTES) continue;
+          let read: ReturnType<typeof readSmallFileSync>;
+          try {
+            read = readSmallFileSync(abs, SYNC_READ_BYTES);
+          } catch {
+            continue; // gone or unreadable: the next capture says so
+          }
           if (read?.kind !== 'read' || !sameFileStamp(read.stat, file.stat) || read.content.length !== file.stat.size) continue;
           if (hashObject('blob', read.content) !== file.hash) continue; // changed within its stat: the next capture reads it
           cache.record(file.root, file.rel, read.stat, file.hash, read.readAt);
