@@ -22,6 +22,6 @@ if (files.length === 0) {
 const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, RP_RELIABILITY: full ? 'full' : 'quick' },
+  env: { ...process.env, RP_RELIABILITY: full ? 'full' : 'quick', RP_CHECK_HOLDS: '1' },
 });
 process.exit(result.status ?? 1);

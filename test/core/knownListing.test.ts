@@ -51,7 +51,7 @@ async function hintPoint(store: Store, sb: Sandbox, file: string, text: string) 
 
 /** The listing a point takes (under the lock, deleting nothing): the one this process knows when the store is unchanged. */
 function pointsListing(store: Store) {
-  return store.persistence.lock.run(async () => (await store.persistence.listSnapshots({ deletesNothing: true })).map((p) => p.id));
+  return store.persistence.lock.run(async (hold) => (await store.persistence.listSnapshots({ deletesNothing: true, hold })).map((p) => p.id));
 }
 
 /** A store lock left by a process that is gone (its owner names a pid that exited). */
@@ -150,7 +150,7 @@ describe('the listing this process knows (no read of the points folder while the
     const point = await hintPoint(ours, sb, 'a.txt', 'a3\n');
     await pointsListing(ours);
     await theirs.persistence.setLabel(point.id, 'kept');
-    const listed = await ours.persistence.lock.run(() => ours.persistence.listSnapshots({ deletesNothing: true }));
+    const listed = await ours.persistence.lock.run((hold) => ours.persistence.listSnapshots({ deletesNothing: true, hold }));
     assert.equal(listed.find((p) => p.id === point.id)?.label, 'kept');
   });
 

@@ -73,7 +73,7 @@ describe('the points folder listed once per point', () => {
     const ours = await storeWithTwoPoints(sb);
     const theirs = await openStore(sb, { retention: KEEP_EVERYTHING });
     // a listing made holding the lock (as the state's reload does before a point)
-    const newest = await ours.persistence.lock.run(async () => (await ours.persistence.listSnapshots())[0]!);
+    const newest = await ours.persistence.lock.run(async (hold) => (await ours.persistence.listSnapshots({ hold }))[0]!);
     const other = await hintPoint(theirs, sb, 'b.txt', 'b4\n');
     assert.equal(other.parentId, newest.id);
     await writeFiles(sb.ws, { 'a.txt': 'a5\n' });
@@ -100,10 +100,10 @@ describe('the points folder listed once per point', () => {
     const store = await storeWithTwoPoints(sb);
     const first = await hintPoint(store, sb, 'a.txt', 'a7\n');
     const second = await hintPoint(store, sb, 'b.txt', 'b7\n');
-    const next = await store.persistence.lock.run(async () => {
-      assert.equal((await store.persistence.listSnapshots())[0]!.id, second.id);
-      await store.persistence.deleteSnapshots([second.id]);
-      return (await store.persistence.createSnapshot(emptyContextState('test'), { trigger: 'manual' }))!;
+    const next = await store.persistence.lock.run(async (hold) => {
+      assert.equal((await store.persistence.listSnapshots({ hold }))[0]!.id, second.id);
+      await store.persistence.deleteSnapshots([second.id], 'delete', hold);
+      return (await store.persistence.createSnapshot(emptyContextState('test'), { trigger: 'manual' }, hold))!;
     });
     assert.equal(next.parentId, first.id);
     assert.deepEqual(next.changes, { added: 0, modified: 1, deleted: 0 });

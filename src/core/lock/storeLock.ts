@@ -12,8 +12,9 @@ export const WRITER_LOCK = 'writer.lock';
 
 /**
  * One writer at a time per store, across processes, and within a process (a promise queue, so
- * callers in one process wait instead of polling). Re-entrant within one async call chain, so a
- * locked operation may call another.
+ * callers in one process wait instead of polling). An operation run under the lock is given its hold
+ * (`Hold`) and passes it to the locked operations it calls (`run(…, { within: hold })`), which then
+ * run at once under the same hold instead of waiting for it to end.
  *
  * Across processes, the store lock takes the form the store's format asks for (`storeFormat.ts`):
  * the file `writer.lock` in a store of format 2 (`linkedLock.ts`), the folder `store.lock` in one of
@@ -22,23 +23,25 @@ export const WRITER_LOCK = 'writer.lock';
  * in the folder's place, which fails if a writer of format 1 made the folder meanwhile (it then lets
  * go and waits). Other locks (`name`, the collection lock) are folders in every format.
  */
-interface HeldToken {
-  readonly key: string;
+export interface Hold {
   /** The store's format this hold was taken in: 2 when it holds `writer.lock`. */
   readonly format: 1 | 2;
+}
+
+interface HeldToken extends Hold {
+  readonly key: string;
+  /** False once the operation it was given to has ended: a continuation that outlives it takes the lock anew. */
   active: boolean;
 }
 
 /**
- * The store locks the current async call chain holds. One for the whole process: while it is in use,
- * Node tracks every promise of the process (its every extension, in an extension host), which makes
- * each `await` cost several times more (0.2 → 0.7–1.2 µs), so it is turned off whenever no store lock is held (`holds`)
- * and back on by the next hold. A continuation that outlives its operation sees `active: false`, or
- * no store at all.
+ * An `AsyncLocalStorage` could find the holds without their being passed, but on Node 20 it tracks
+ * every promise and callback of the process while in use, which made a restore 10–15 % slower
+ * (BENCHMARKS.md). With `RP_CHECK_HOLDS=1` (the core tests) one is kept all the same, to check that
+ * every locked operation called under a hold is passed it: one that is not would wait for the very
+ * hold its caller is waiting in.
  */
-const heldLocks = new AsyncLocalStorage<readonly HeldToken[]>();
-/** Holds of store locks in this process now, of any store. */
-let holds = 0;
+const nestedHolds = process.env.RP_CHECK_HOLDS === '1' ? new AsyncLocalStorage<readonly HeldToken[]>() : undefined;
 
 export class StoreLock {
   private static readonly queues = new Map<string, Promise<unknown>>();
@@ -68,19 +71,21 @@ export class StoreLock {
   }
 
   /**
-   * Runs `operation` holding the lock. Unless `options.mayWrite` is false (closing, which writes only
-   * what it can), the store is first checked to be writable, so a store that cannot be written fails
-   * before anything is written.
+   * Runs `operation` holding the lock: at once when `within` is a hold of this lock still held (a
+   * locked operation calling another), else once the lock is taken. Unless `options.mayWrite` is false
+   * (closing, which writes only what it can), the store is first checked to be writable, so a store
+   * that cannot be written fails before anything is written.
    */
-  async run<T>(operation: () => Promise<T>, options: { mayWrite?: boolean } = {}): Promise<T> {
-    if (this.currentHold() !== undefined) return operation();
+  async run<T>(operation: (hold: Hold) => Promise<T>, options: { mayWrite?: boolean; within?: Hold } = {}): Promise<T> {
+    if (this.holds(options.within)) return operation(options.within);
+    this.checkNotNested();
     const key = this.key;
     const previous = StoreLock.queues.get(key) ?? Promise.resolve();
     const check = options.mayWrite === false ? undefined : this.options.checkWritable;
     const checked = check
-      ? async () => {
+      ? async (hold: Hold) => {
           check();
-          return operation();
+          return operation(hold);
         }
       : operation;
     const mine = previous.catch(() => undefined).then(() => this.runLocked(checked));
@@ -91,6 +96,23 @@ export class StoreLock {
     } finally {
       if (StoreLock.queues.get(key) === tail) StoreLock.queues.delete(key);
     }
+  }
+
+  /**
+   * Whether `hold` is a hold of this lock, still held: what was read under it is known not to be from
+   * another hold (other processes may have written in between).
+   */
+  holds(hold: Hold | undefined): hold is Hold {
+    const token = hold as HeldToken | undefined;
+    return token !== undefined && token.key === this.key && token.active;
+  }
+
+  /**
+   * With `RP_CHECK_HOLDS=1`: throws when the caller runs under a hold of this lock that it did not pass
+   * (`nestedHolds`). For operations that take the lock on some paths only.
+   */
+  checkNotNested(): void {
+    if (nestedHolds?.getStore()?.some((token) => this.holds(token))) throw new Error(`internal: an operation holding the lock ${this.options.name ?? 'of the store'} called a locked operation without passing its hold`);
   }
 
   /** Removes what this lock object keeps in the store between takes (its own file beside `writer.lock`). Taking the lock again makes it anew. */
@@ -111,35 +133,16 @@ export class StoreLock {
     StoreLock.takenOver.set(this.key, this.takeovers + 1);
   }
 
-  /**
-   * This hold of the lock when the current async call chain holds it, else `undefined`: a different
-   * object for every hold, so what was read under one hold is known not to be from another (other
-   * processes may have written in between).
-   */
-  currentHold(): object | undefined {
-    return this.currentToken();
-  }
-
-  /** The store's format as the current async call chain's hold of the lock found it (`undefined`: not held). */
-  heldFormat(): 1 | 2 | undefined {
-    return this.currentToken()?.format;
-  }
-
-  private currentToken(): HeldToken | undefined {
-    return heldLocks.getStore()?.find((held) => held.key === this.key && held.active);
-  }
-
-  private async runLocked<T>(operation: () => Promise<T>): Promise<T> {
+  private async runLocked<T>(operation: (hold: Hold) => Promise<T>): Promise<T> {
     const staleMs = this.options.staleMs ?? 10_000;
     const waitMs = this.options.waitMs ?? 60_000;
     const held = await this.acquire(staleMs, waitMs);
     const token: HeldToken = { key: this.key, format: held.format, active: true };
-    holds++;
     try {
-      return await heldLocks.run([...(heldLocks.getStore() ?? []).filter((h) => h.active), token], operation);
+      if (!nestedHolds) return await operation(token);
+      return await nestedHolds.run([...(nestedHolds.getStore() ?? []), token], () => operation(token));
     } finally {
       token.active = false;
-      if (--holds === 0) heldLocks.disable();
       held.release();
     }
   }

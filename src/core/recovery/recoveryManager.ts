@@ -5,7 +5,7 @@ import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { removeStaleDocumentTemporaries } from '../documents';
-import { removeStaleLockLeftovers } from '../lock/storeLock';
+import { removeStaleLockLeftovers, type Hold } from '../lock/storeLock';
 import { restoredPointName, safetyPointName } from '../pointNames';
 import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
@@ -134,9 +134,9 @@ export class RecoveryManager {
   /** Creates a point of the workspace and `state`; `undefined` when `skipIfUnchanged` and nothing changed. */
   async createRecoveryPoint(state?: ContextState, options: SnapshotOptions = {}): Promise<ContextSnapshot | undefined> {
     return this.metrics.time(`create (${options.changedPaths ? 'hint' : 'full'})`, () =>
-      this.persistence.lock.run(async () => {
-        const captured = state ?? (await this.currentState());
-        const snapshot = await this.persistence.createSnapshot(captured, options);
+      this.persistence.lock.run(async (hold) => {
+        const captured = state ?? (await this.currentState(hold));
+        const snapshot = await this.persistence.createSnapshot(captured, options, hold);
         if (snapshot) this.stateManager?.noteNewestPoint(snapshot.id);
         return snapshot;
       }),
@@ -153,12 +153,13 @@ export class RecoveryManager {
     return this.restore(snapshotId, { ...options, paths: [pointPath] });
   }
 
-  async restore(snapshotId: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+  /** Restores a point (or `options.paths` of it); `within`: the caller's hold of the store lock. */
+  async restore(snapshotId: string, options: RestoreOptions = {}, within?: Hold): Promise<RestoreResult> {
     return this.metrics.time(`restore (${options.changedPaths ? 'hint' : 'full'})`, () =>
-      this.persistence.lock.run(async () => {
+      this.persistence.lock.run(async (hold) => {
         const target = await this.persistence.requireSnapshot(snapshotId);
         // `null`: an undo of a point no longer listed
-        const undoOf = options.undoOf === undefined ? undefined : ((await this.persistence.listSnapshots()).find((p) => p.id === options.undoOf) ?? null);
+        const undoOf = options.undoOf === undefined ? undefined : ((await this.persistence.listSnapshots({ hold })).find((p) => p.id === options.undoOf) ?? null);
         const { objects, cache } = await this.persistence.open();
         const missing = await findMissing(objects, target.root, new Map(), objects.completeTrees);
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
@@ -168,8 +169,8 @@ export class RecoveryManager {
         const scope = options.paths ? filtersInWorkspace(mapped.mapping, roots, options.paths) : undefined;
         const planAgainst = async (current: string) => planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope);
         options.onProgress?.('Creating a safety point of the current files');
-        const hint = options.changedPaths ? await this.safetyHint(mapped, scope, options.changedPaths) : undefined;
-        let safety = await this.safetyPoint(target, hint, undoOf);
+        const hint = options.changedPaths ? await this.safetyHint(mapped, scope, options.changedPaths, hold) : undefined;
+        let safety = await this.safetyPoint(target, hint, undoOf, hold);
         let plan = await planAgainst(safety.snapshot.root);
         options.onProgress?.(CHECKING_MESSAGE);
         let check = await checkPlanOnDisk(roots, plan, cache, options.signal);
@@ -178,7 +179,7 @@ export class RecoveryManager {
           // edit while the safety point was made): capture everything and plan again.
           this.persistence.logger.warn(`${plural(check.changed.length, 'file')} to restore changed while the safety point was made (${check.changed[0]}); making a full safety point.`);
           options.onProgress?.('Creating a safety point of the current files');
-          safety = await this.safetyPoint(target, undefined, undoOf);
+          safety = await this.safetyPoint(target, undefined, undoOf, hold);
           plan = await planAgainst(safety.snapshot.root);
           options.onProgress?.(CHECKING_MESSAGE);
           check = await checkPlanOnDisk(roots, plan, cache, options.signal);
@@ -187,7 +188,7 @@ export class RecoveryManager {
         const paths = scope ? [...scope] : null;
         // Recorded before any file changes, so that a restore that fails part way can still be undone.
         const lastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths };
-        await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId });
+        await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
         // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
         const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path)]);
@@ -219,9 +220,9 @@ export class RecoveryManager {
           pointId: target.id,
           details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
         });
-        const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined);
+        const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined, hold);
         return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
-      }),
+      }, { within }),
     );
   }
 
@@ -231,8 +232,8 @@ export class RecoveryManager {
    * from the newest point only at the caller's paths, so every path the plan will write or delete is
    * among these, and its current bytes are read into the safety point. `undefined`: scan everything.
    */
-  private async safetyHint(target: MappedPoint, paths: readonly string[] | undefined, changedPaths: readonly string[]): Promise<string[] | undefined> {
-    const newest = (await this.persistence.listSnapshots())[0];
+  private async safetyHint(target: MappedPoint, paths: readonly string[] | undefined, changedPaths: readonly string[], hold: Hold): Promise<string[] | undefined> {
+    const newest = (await this.persistence.listSnapshots({ hold }))[0];
     // A newest point of other folders is no base for a hint (the capture scans everything then anyway).
     if (!newest || !sameFolders(newest, this.persistence.workspaceRoots)) return undefined;
     const diff = await diffTrees(target.objects, await target.covered(newest.root), target.root);
@@ -264,18 +265,19 @@ export class RecoveryManager {
     undoOf: PointSummary | null | undefined,
     written: ReadonlyMap<string, KnownFile>,
     chosenFiles: boolean,
+    hold: Hold,
   ): Promise<string | undefined> {
     const files = outcome.written.length + outcome.removed.length;
     if (files === 0) return undefined;
     try {
-      const point = await this.persistence.createSnapshot(await this.currentState(), {
+      const point = await this.persistence.createSnapshot(await this.currentState(hold), {
         trigger: 'restore',
         summary: restoredPointName(target, files, undoOf, chosenFiles ? [...outcome.written, ...outcome.removed] : undefined).slice(0, 500),
         changedPaths: planPaths(this.persistence.workspaceRoots, plan),
         knownFiles: written,
         likelyRoot: restoredRoot,
         skipIfUnchanged: true,
-      });
+      }, hold);
       // like any point: the newest point's id is derived from the listing, so the state file is not written again
       if (point) this.stateManager?.noteNewestPoint(point.id);
       return point?.id;
@@ -286,15 +288,15 @@ export class RecoveryManager {
   }
 
   /** Creates the safety point (in hint mode over `hint` when given and the store can use it). */
-  private async safetyPoint(target: ContextSnapshot, hint: readonly string[] | undefined, undoOf: PointSummary | null | undefined): Promise<{ snapshot: ContextSnapshot; capture: 'hint' | 'full' }> {
+  private async safetyPoint(target: ContextSnapshot, hint: readonly string[] | undefined, undoOf: PointSummary | null | undefined, hold: Hold): Promise<{ snapshot: ContextSnapshot; capture: 'hint' | 'full' }> {
     let capture: 'hint' | 'full' = 'full';
-    const snapshot = await this.persistence.createSnapshot(await this.currentState(), {
+    const snapshot = await this.persistence.createSnapshot(await this.currentState(hold), {
       trigger: 'before-restore',
       summary: safetyPointName(target, undoOf).slice(0, 500),
       changedPaths: hint,
       deferCompression: true,
       onCaptureMode: (mode) => (capture = mode),
-    });
+    }, hold);
     return { snapshot: snapshot!, capture };
   }
 
@@ -326,11 +328,11 @@ export class RecoveryManager {
 
   /** Restores the safety point of the last restore, over the same paths. */
   async undoLastRestore(options: Omit<RestoreOptions, 'paths'> = {}): Promise<RestoreResult> {
-    return this.persistence.lock.run(async () => {
-      const state = await this.currentState();
+    return this.persistence.lock.run(async (hold) => {
+      const state = await this.currentState(hold);
       const last = state.lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
-      return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined, undoOf: last.restoredPointId });
+      return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined, undoOf: last.restoredPointId }, hold);
     });
   }
 
@@ -417,7 +419,7 @@ export class RecoveryManager {
   async cleanupRecoveryPoints(): Promise<CleanupReport> {
     const report = await this.metrics.time('cleanup', () =>
       this.oneCollectionAtATime(async () => {
-        const { remove, reasons, start } = await this.persistence.lock.run(() => this.rotateLocked());
+        const { remove, reasons, start } = await this.persistence.lock.run((hold) => this.rotateLocked(hold));
         const gc = await this.collectFrom(start, 'auto', (result) => ({ action: 'cleanup', details: { removed: remove.length, ids: remove, reasons, removedObjects: result.removedObjects, freedBytes: result.freedBytes } }));
         return { removedPoints: remove.length, reasons, ...gc };
       }),
@@ -427,9 +429,9 @@ export class RecoveryManager {
   }
 
   /** Which points the retention rules remove, and their removal; then the points and packs a collection starts from. Caller holds the lock. */
-  private async rotateLocked(): Promise<{ remove: string[]; reasons: Record<string, number>; start: CollectionStart }> {
-    const points = await this.persistence.listSnapshots();
-    const state = await this.currentState();
+  private async rotateLocked(hold: Hold): Promise<{ remove: string[]; reasons: Record<string, number>; start: CollectionStart }> {
+    const points = await this.persistence.listSnapshots({ hold });
+    const state = await this.currentState(hold);
     const protectedIds = new Set(state.lastRestore ? [state.lastRestore.safetyPointId] : []);
     const decision = decideRetention(points, this.retention, Date.now(), protectedIds);
     const reasons: Record<string, number> = {};
@@ -451,14 +453,14 @@ export class RecoveryManager {
     const bySize = applySizeLimit(kept, cumulative, limit, protectedIds);
     if (bySize.length > 0) reasons.size = bySize.length;
     const remove = [...decision.remove.map((r) => r.id), ...bySize];
-    if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup');
-    return { remove, reasons, start: await this.collectionStartLocked() };
+    if (remove.length > 0) await this.persistence.deleteSnapshots(remove, 'cleanup', hold);
+    return { remove, reasons, start: await this.collectionStartLocked(hold) };
   }
 
   async deletePoints(ids: readonly string[]): Promise<number> {
-    return this.persistence.lock.run(async () => {
-      const removed = await this.persistence.deleteSnapshots(ids);
-      await this.nameNewestPointInState();
+    return this.persistence.lock.run(async (hold) => {
+      const removed = await this.persistence.deleteSnapshots(ids, 'delete', hold);
+      await this.nameNewestPointInState(hold);
       return removed;
     });
   }
@@ -469,17 +471,17 @@ export class RecoveryManager {
    * derived from the listing, so it always looks right): the file may name a point made before newer
    * ones, which no longer exists. Caller holds the lock.
    */
-  private async nameNewestPointInState(): Promise<void> {
-    const newest = (await this.persistence.listSnapshots())[0]?.id ?? null;
+  private async nameNewestPointInState(hold: Hold): Promise<void> {
+    const newest = (await this.persistence.listSnapshots({ hold }))[0]?.id ?? null;
     const written = await this.persistence.loadState().catch(() => undefined);
-    if (written?.newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest });
+    if (written?.newestPointId !== newest) await this.stateManager?.updateState({ newestPointId: newest }, hold);
   }
 
   /** Garbage collection; `repack: 'all'` also merges every pack into one (recompressing fast-codec objects). Holds the lock in short slices, as a clean-up does. */
   async collectGarbage(options: { repack?: 'auto' | 'all' } = {}): Promise<GcResult> {
     const result = await this.metrics.time('gc', () =>
       this.oneCollectionAtATime(async () => {
-        const start = await this.persistence.lock.run(() => this.collectionStartLocked());
+        const start = await this.persistence.lock.run((hold) => this.collectionStartLocked(hold));
         return this.collectFrom(start, options.repack ?? 'auto', (gc) => ({ action: 'gc', details: { ...gc } }));
       }),
     );
@@ -488,12 +490,12 @@ export class RecoveryManager {
   }
 
   /** The listed points' roots and the packs that exist, at one moment. Caller holds the lock. */
-  private async collectionStartLocked(): Promise<CollectionStart> {
+  private async collectionStartLocked(hold: Hold): Promise<CollectionStart> {
     const objects = await this.persistence.objects();
     // the collection drops the manifests points' packs hold: first each manifest file is made durable
     await this.persistence.settleManifests();
     await objects.refresh();
-    const roots = (await this.persistence.listSnapshots()).map((p) => p.root);
+    const roots = (await this.persistence.listSnapshots({ hold })).map((p) => p.root);
     return { roots, packs: objects.packNames() };
   }
 
@@ -505,7 +507,7 @@ export class RecoveryManager {
    */
   private async collectFrom(start: CollectionStart, repack: 'auto' | 'all', audit: (result: GcResult) => Parameters<PersistenceManager['recordDone']>[0]): Promise<GcResult> {
     const objects = await this.persistence.objects();
-    const underLock: UnderLock = (work) => this.persistence.lock.run(async () => work((await this.persistence.listSnapshots()).map((p) => p.root)));
+    const underLock: UnderLock = (work) => this.persistence.lock.run(async (hold) => work((await this.persistence.listSnapshots({ hold })).map((p) => p.root)));
     const elsewhere = this.persistence.workProcess;
     const result = elsewhere
       ? await collectGarbageInProcess(elsewhere, { objectsDir: this.persistence.layout.objectsDir, changeIndexFile: this.persistence.layout.changeIndexFile, ...start, repack }, underLock, this.persistence.logger)
@@ -539,10 +541,10 @@ export class RecoveryManager {
 
   /** Checks every object, point and the state file; with `repair`, salvages and quarantines what is broken. */
   async verify(options: { repair?: boolean; onProgress?: (message: string) => void } = {}): Promise<VerifyReport> {
-    return this.metrics.time('verify', () => this.persistence.lock.run(() => this.verifyLocked(options), { mayWrite: options.repair === true }));
+    return this.metrics.time('verify', () => this.persistence.lock.run((hold) => this.verifyLocked(options, hold), { mayWrite: options.repair === true }));
   }
 
-  private async verifyLocked(options: { repair?: boolean; onProgress?: (message: string) => void }): Promise<VerifyReport> {
+  private async verifyLocked(options: { repair?: boolean; onProgress?: (message: string) => void }, hold: Hold): Promise<VerifyReport> {
     const objects = await this.persistence.objects();
     // a repair moves damaged packs aside by name, with the manifests they may hold: each manifest file made durable first
     if (options.repair) await this.persistence.settleManifests();
@@ -578,10 +580,10 @@ export class RecoveryManager {
         repaired.pointsQuarantined++;
       }
       if (stateProblem && this.stateManager) {
-        await this.stateManager.syncState();
+        await this.stateManager.syncState(hold);
         repaired.stateRecovered = true;
       }
-      if (repaired.pointsQuarantined > 0) await this.nameNewestPointInState();
+      if (repaired.pointsQuarantined > 0) await this.nameNewestPointInState(hold);
     }
     brokenPoints.push(...lostWithPacks);
     if (repaired) await this.persistence.recordDone({ action: 'repair', details: { ...repaired, brokenObjects: brokenObjects.length, brokenPoints: brokenPoints.map((p) => p.id) } });
@@ -649,8 +651,8 @@ export class RecoveryManager {
   }
 
   /** The state as saved now (another window or the command-line tool may have changed it since we cached it). */
-  private async currentState(): Promise<ContextState> {
-    if (this.stateManager) return this.stateManager.syncState();
+  private async currentState(hold: Hold): Promise<ContextState> {
+    if (this.stateManager) return this.stateManager.syncState(hold);
     try {
       return (await this.persistence.loadState()) ?? emptyContextState(this.persistence.actor);
     } catch {

@@ -36,7 +36,7 @@ import {
 } from '../schemas';
 import { StoreLayout } from '../storeLayout';
 import { storeForm } from '../lock/storeFormat';
-import { StoreLock } from '../lock/storeLock';
+import { StoreLock, type Hold } from '../lock/storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
@@ -130,7 +130,7 @@ export class PersistenceManager implements StateRepository {
    * `objectNames` undefined: the objects folder was not read, being unchanged since this process last
    * read it or wrote its own pack into it (`KnownListing`).
    */
-  private heldListing: { hold: object; points: readonly PointSummary[]; objectNames: readonly string[] | undefined; objects: number | undefined } | undefined;
+  private heldListing: { hold: Hold; points: readonly PointSummary[]; objectNames: readonly string[] | undefined; objects: number | undefined } | undefined;
   /** The state file as this process last read or wrote it: an unchanged file is not parsed again. */
   private stateCache: { stamp: FileStamp; state: ContextState } | undefined;
 
@@ -337,14 +337,15 @@ export class PersistenceManager implements StateRepository {
 
   // ── points ─────────────────────────────────────────────────────────────
 
-  async createSnapshot(state: ContextState, options: SnapshotOptions = {}): Promise<ContextSnapshot | undefined> {
+  /** Creates a point of the workspace; `within`: the caller's hold of the store lock. */
+  async createSnapshot(state: ContextState, options: SnapshotOptions = {}, within?: Hold): Promise<ContextSnapshot | undefined> {
     const started = Date.now();
     const label = options.label?.trim() || null;
     // checked before the capture, not by the manifest's schema after it
     if (label !== null && label.length > MAX_LABEL_LENGTH) throw StateError.invalidState(`A label may have at most ${MAX_LABEL_LENGTH} characters; this one has ${label.length}.`);
     const { objects, cache } = await this.open();
-    return this.lock.run(async () => {
-      const held = this.listingOfThisHold(objects);
+    return this.lock.run(async (hold) => {
+      const held = this.listingOfThisHold(objects, hold);
       // the listing this point builds on, as known with the index's files then: its line is appended against it
       let base = held ? this.known.current : undefined;
       this.forgetListing();
@@ -354,7 +355,7 @@ export class PersistenceManager implements StateRepository {
       if (held) {
         listed = held.points.slice();
       } else {
-        listed = await this.listSnapshots({ deletesNothing: true });
+        listed = await this.listSnapshots({ deletesNothing: true, hold });
         base = this.known.current;
       }
       const parent = listed[0];
@@ -456,7 +457,7 @@ export class PersistenceManager implements StateRepository {
           this.writeManifest(snapshot);
           fsyncDirSync(this.layout.pointsDir);
         } else {
-          await this.commitWithManifest(batch, snapshot);
+          await this.commitWithManifest(batch, snapshot, hold);
         }
         // A first point's list of every file is left to the change index to build when it is asked for (it is the capture's memory peak).
         if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
@@ -481,7 +482,7 @@ export class PersistenceManager implements StateRepository {
         if (isAbort(error)) throw error;
         throw StateError.snapshotCreation(`Could not create a recovery point: ${describeCause(error)}`, error);
       }
-    });
+    }, { within });
   }
 
   /**
@@ -491,7 +492,7 @@ export class PersistenceManager implements StateRepository {
    * or lost it, it is read from the pack. Should the file fail to be written, the pack gives up its
    * claim, so the point, reported as failed, is not listed.
    */
-  private async commitWithManifest(batch: ObjectBatch, snapshot: ContextSnapshot): Promise<void> {
+  private async commitWithManifest(batch: ObjectBatch, snapshot: ContextSnapshot, hold: Hold): Promise<void> {
     let text: string;
     try {
       text = this.manifestText.of(snapshot);
@@ -503,7 +504,7 @@ export class PersistenceManager implements StateRepository {
     this.forgetListing();
     await batch.commit({ packName });
     // format 2: the pack is the point's only record until a clean-up settles it (earlier builds, which list manifest files, cannot open the store)
-    if (this.lock.heldFormat() === 2) return;
+    if (hold.format === 2) return;
     try {
       this.writeManifest(snapshot, { durable: false });
     } catch (error) {
@@ -535,8 +536,8 @@ export class PersistenceManager implements StateRepository {
    * leads somewhere other than where this store's newest point of it recorded (it was replaced by a
    * link, or its link changed) is refused: captures and restores never follow it into another folder.
    */
-  async resolvedRoots(): Promise<WorkspaceRoot[]> {
-    return this.resolvedRootsOf(await this.listSnapshots());
+  async resolvedRoots(hold?: Hold): Promise<WorkspaceRoot[]> {
+    return this.resolvedRootsOf(await this.listSnapshots({ hold }));
   }
 
   /**
@@ -577,11 +578,11 @@ export class PersistenceManager implements StateRepository {
    */
   async withCurrentTree<T>(work: (objects: ObjectWriter, root: string) => Promise<T>): Promise<T> {
     const { objects, cache } = await this.open();
-    return this.lock.run(async () => {
+    return this.lock.run(async (hold) => {
       const batch = objects.beginBatch();
       try {
-        const previousRoot = this.unreadableFallback((await this.listSnapshots())[0]);
-        const captured = await captureWorkspace({ roots: await this.resolvedRoots(), rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger, previousRoot });
+        const previousRoot = this.unreadableFallback((await this.listSnapshots({ hold }))[0]);
+        const captured = await captureWorkspace({ roots: await this.resolvedRoots(hold), rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger, previousRoot });
         return await work(batch, captured.root);
       } finally {
         await batch.abort();
@@ -706,12 +707,15 @@ export class PersistenceManager implements StateRepository {
    * `deletesNothing`: the caller deletes and collects nothing by this listing (a point, the state's newest
    * point); under the store lock it may then be the listing this process knows, without reading the
    * points folder, while the index and the folder are provably unchanged (`KnownListing`). Every other
-   * caller gets the full listing.
+   * caller gets the full listing. `hold`: the caller's hold of the store lock (a listing that must
+   * rewrite the index takes the lock).
    */
-  async listSnapshots(options: { deletesNothing?: boolean } = {}): Promise<PointSummary[]> {
+  async listSnapshots(options: { deletesNothing?: boolean; hold?: Hold } = {}): Promise<PointSummary[]> {
+    const hold = this.lock.holds(options.hold) ? options.hold : undefined;
+    if (!hold) this.lock.checkNotNested();
     await this.ensureFolders();
-    if (options.deletesNothing) {
-      const known = await this.knownListing();
+    if (options.deletesNothing && hold) {
+      const known = await this.knownListing(hold);
       if (known) return known;
     }
     this.known.forget();
@@ -721,12 +725,12 @@ export class PersistenceManager implements StateRepository {
     // manifests read from their packs are written again (settled) by the first listing after it
     if (!listed.changed && this.readFromPacks.size === 0) {
       this.known.remember(listed.points, before, takeovers);
-      await this.keepListing(listed);
+      await this.keepListing(listed, hold);
       return listed.points;
     }
     // Rewrite the index under the lock, from a fresh look, so a concurrent writer's update is not undone.
     return this.lock
-      .run(async () => {
+      .run(async (held) => {
         if (this.readFromPacks.size > 0) await this.settleManifests(new Set(this.readFromPacks));
         const fresh = await this.reconcileIndex();
         let written = !fresh.changed;
@@ -738,9 +742,9 @@ export class PersistenceManager implements StateRepository {
         }
         // under the lock only this process writes: the files now are those of this listing
         if (written && this.readFromPacks.size === 0) this.known.remember(fresh.points, this.known.stamps(), this.lock.takeovers);
-        await this.keepListing(fresh);
+        await this.keepListing(fresh, held);
         return fresh.points;
-      })
+      }, { within: hold })
       .catch((error: unknown) => {
         // a read-only store is listed as it is, its index left stale
         if (error instanceof StoreNotWritableError) return listed.points;
@@ -749,17 +753,16 @@ export class PersistenceManager implements StateRepository {
   }
 
   /** Keeps a listing made while holding the lock, for a point made later in the same hold (`heldListing`). */
-  private async keepListing(listed: { points: readonly PointSummary[]; objectNames: readonly string[] | undefined }): Promise<void> {
-    const hold = this.lock.currentHold();
+  private async keepListing(listed: { points: readonly PointSummary[]; objectNames: readonly string[] | undefined }, hold: Hold | undefined): Promise<void> {
     if (!hold || this.readFromPacks.size > 0) return;
     const objects = await this.objectStore.started?.catch(() => undefined);
     this.heldListing = { hold, points: listed.points.slice(), objectNames: listed.objectNames, objects: objects?.generation };
   }
 
   /** The listing kept in this hold of the lock, when nothing was written since (see `heldListing`). */
-  private listingOfThisHold(objects: ObjectStore): { points: readonly PointSummary[]; objectNames: readonly string[] | undefined } | undefined {
+  private listingOfThisHold(objects: ObjectStore, hold: Hold): { points: readonly PointSummary[]; objectNames: readonly string[] | undefined } | undefined {
     const held = this.heldListing;
-    if (!held || held.hold !== this.lock.currentHold() || held.objects !== objects.generation || this.readFromPacks.size > 0) return undefined;
+    if (!held || held.hold !== hold || held.objects !== objects.generation || this.readFromPacks.size > 0) return undefined;
     return held;
   }
 
@@ -767,12 +770,12 @@ export class PersistenceManager implements StateRepository {
    * The listing this process knows (`KnownListing`), checked under the store lock, with the objects
    * folder's names kept for this hold when they had to be read for the claims; `undefined`: list in full.
    */
-  private async knownListing(): Promise<PointSummary[] | undefined> {
-    if (!this.lock.currentHold() || this.readFromPacks.size > 0) return undefined;
+  private async knownListing(hold: Hold): Promise<PointSummary[] | undefined> {
+    if (this.readFromPacks.size > 0) return undefined;
     let objectNames: string[] | undefined;
     const known = this.known.recall(() => claimsAmong((objectNames = listObjectsFolder(this.layout.objectsDir))).keys());
     if (!known) return undefined;
-    await this.keepListing({ points: known.points, objectNames });
+    await this.keepListing({ points: known.points, objectNames }, hold);
     return known.points.slice();
   }
 
@@ -873,8 +876,8 @@ export class PersistenceManager implements StateRepository {
     await this.audit.append({ action, details: { ...details, points: snapshots.length, first: snapshots[0]!.id, last: snapshots[snapshots.length - 1]!.id } });
   }
 
-  /** Removes points' manifests (their objects go at the next garbage collection). Caller holds the lock or it is taken. */
-  async deleteSnapshots(ids: readonly string[], reason: 'delete' | 'cleanup' = 'delete'): Promise<number> {
+  /** Removes points' manifests (their objects go at the next garbage collection). `within`: the caller's hold of the store lock, else it is taken. */
+  async deleteSnapshots(ids: readonly string[], reason: 'delete' | 'cleanup' = 'delete', within?: Hold): Promise<number> {
     return this.lock.run(async () => {
       this.forgetListing();
       let removed = 0;
@@ -897,7 +900,7 @@ export class PersistenceManager implements StateRepository {
       await this.updateIndex((points) => points.filter((p) => !gone.has(p.id)));
       if (reason === 'delete' && removed > 0) await this.recordDone({ action: 'delete', details: { ids: [...ids] } });
       return removed;
-    });
+    }, { within });
   }
 
   /**

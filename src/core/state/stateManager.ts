@@ -1,6 +1,7 @@
 import { StateError } from '../errors';
 import { Emitter, type Event } from '../events';
 import { emptyContextState, type ContextState } from '../schemas';
+import type { Hold } from '../lock/storeLock';
 import type { PersistenceManager } from './persistenceManager';
 import { mergeStatePatch, patchBetween, type StatePatch } from './stateMerge';
 
@@ -14,6 +15,7 @@ export interface StateChange {
  * The current ContextState, cached in memory (the spec's StateManager). Every update is a
  * read-modify-write of the state file under the store lock, so writers in this process and in other
  * processes never interleave; a writer whose cached version is stale merges (see `mergeStatePatch`).
+ * `within`, on each: the caller's hold of the store lock.
  */
 export class StateManager {
   private cached: ContextState | undefined;
@@ -26,20 +28,20 @@ export class StateManager {
   constructor(private readonly repository: PersistenceManager) {}
 
   /** A copy of the current state: changing it changes nothing until it is passed to `updateState`. */
-  async getState(): Promise<ContextState> {
+  async getState(within?: Hold): Promise<ContextState> {
     if (this.cached) return structuredClone(this.cached);
-    return this.repository.lock.run(async () => {
-      this.cached ??= await this.loadOrRecover();
+    return this.repository.lock.run(async (hold) => {
+      this.cached ??= await this.loadOrRecover(hold);
       return structuredClone(this.cached);
-    });
+    }, { within });
   }
 
   /** Updates the whole state (the spec's form) or applies a partial update; returns the state as saved. */
-  async updateState(update: ContextState | StatePatch): Promise<ContextState> {
-    return this.repository.lock.run(async () => {
+  async updateState(update: ContextState | StatePatch, within?: Hold): Promise<ContextState> {
+    return this.repository.lock.run(async (hold) => {
       const base = this.cached;
       const patch = isWholeState(update) ? patchBetween(base ?? emptyContextState(this.repository.actor), update) : update;
-      const current = await this.loadOrRecover();
+      const current = await this.loadOrRecover(hold);
       const { state, conflicts } = mergeStatePatch(current, base, patch, this.repository.actor);
       await this.repository.saveState(state);
       for (const conflict of conflicts) {
@@ -53,7 +55,7 @@ export class StateManager {
       this.cached = state;
       this.changed.fire({ state: structuredClone(state), origin: 'local' });
       return structuredClone(state);
-    });
+    }, { within });
   }
 
   /**
@@ -65,14 +67,14 @@ export class StateManager {
   }
 
   /** Reloads the state from disk, picking up other writers' changes; fires a change event when there were any. */
-  async syncState(): Promise<ContextState> {
-    return this.repository.lock.run(async () => {
+  async syncState(within?: Hold): Promise<ContextState> {
+    return this.repository.lock.run(async (hold) => {
       const previous = this.cached;
-      const state = await this.loadOrRecover();
+      const state = await this.loadOrRecover(hold);
       this.cached = state;
       if (!previous || previous.version !== state.version || previous.updatedAt !== state.updatedAt) this.changed.fire({ state: structuredClone(state), origin: 'disk' });
       return structuredClone(state);
-    });
+    }, { within });
   }
 
   dispose(): void {
@@ -83,15 +85,15 @@ export class StateManager {
   /**
    * The state file, or a fresh state when there is none and no point either. A corrupt or invalid state
    * file is moved to quarantine, and a corrupt or lost one is rebuilt from the newest point that can be
-   * read (points capture the state). Caller holds the lock.
+   * read (points capture the state). Caller holds the lock (`hold`).
    */
-  private async loadOrRecover(): Promise<ContextState> {
+  private async loadOrRecover(hold: Hold): Promise<ContextState> {
     let problem: string;
     let quarantined: string | undefined;
     try {
       const loaded = await this.repository.loadState();
       // only the newest point's id is taken from it
-      const points = await this.repository.listSnapshots({ deletesNothing: true });
+      const points = await this.repository.listSnapshots({ deletesNothing: true, hold });
       if (loaded) return { ...loaded, newestPointId: points[0]?.id ?? null };
       if (points.length === 0) {
         // A new store: write the state now, so a point created next is never mistaken for a lost state file.
@@ -105,7 +107,7 @@ export class StateManager {
       quarantined = await this.repository.quarantineState(error.message);
       problem = `The recovery state file was damaged (${error.message}) It was moved to ${quarantined}.`;
     }
-    const points = await this.repository.listSnapshots();
+    const points = await this.repository.listSnapshots({ hold });
     let recovered = emptyContextState(this.repository.actor);
     let from: string | undefined;
     for (const point of points) {

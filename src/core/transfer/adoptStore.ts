@@ -58,11 +58,11 @@ export async function adoptStore(into: PersistenceManager, from: string, options
 }
 
 async function adoptLocked(into: PersistenceManager, old: PersistenceManager, objects: Awaited<ReturnType<PersistenceManager['objects']>>, source: string, options: { onProgress?: (message: string) => void }): Promise<AdoptResult> {
-  return into.lock.run(() =>
-    old.lock.run(async () => {
+  return into.lock.run((intoHold) =>
+    old.lock.run(async (oldHold) => {
       // the old store's packs are linked here by name: none may still claim a point of the old store
       await old.settleManifests();
-      const points = await old.listSnapshots();
+      const points = await old.listSnapshots({ hold: oldHold });
       const manifests: ContextSnapshot[] = [];
       const leftBehind: string[] = [];
       for (const point of [...points].reverse()) {
@@ -79,7 +79,7 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       for (const pack of packs) await linkOrCopy(path.join(old.layout.objectsDir, pack), path.join(objects.dir, pack));
       await fsyncDir(objects.dir);
       await objects.refresh();
-      const here = new Set((await into.listSnapshots()).map((p) => p.id));
+      const here = new Set((await into.listSnapshots({ hold: intoHold })).map((p) => p.id));
       const adopted = manifests.filter((m) => !here.has(m.id));
       await into.addSnapshots(adopted, 'adopt', { from: source });
       // Only now, with every point listed here, does the old store let go of them.
@@ -88,7 +88,7 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       } catch (error) {
         throw ioError(`mark ${source} as moved`, error);
       }
-      await old.deleteSnapshots(manifests.map((m) => m.id), 'cleanup');
+      await old.deleteSnapshots(manifests.map((m) => m.id), 'cleanup', oldHold);
       if (leftBehind.length === 0) for (const pack of packs) await fs.rm(path.join(old.layout.objectsDir, pack), { force: true });
       await old.audit.append({ action: 'adopt', details: { movedTo: into.layout.root, points: manifests.length } });
       return { from: source, adopted: adopted.map((m) => m.id), alreadyHere: manifests.filter((m) => here.has(m.id)).map((m) => m.id), leftBehind, packs: packs.length };

@@ -23,8 +23,8 @@ export function killChildren(): void {
   for (const child of running) child.kill('SIGKILL');
 }
 
-export function startChild(command: string, args: readonly string[], onLine?: (line: string) => void): Child {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChild(command: string, args: readonly string[], onLine?: (line: string) => void, env?: NodeJS.ProcessEnv): Child {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   running.add(child);
   const lines: string[] = [];
   let buffered = '';
