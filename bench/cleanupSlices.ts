@@ -42,15 +42,15 @@ async function measure(dir: string, src: string, elsewhere: boolean): Promise<vo
   const { StoreLock } = core;
   const pointContext = new AsyncLocalStorage<boolean>();
   const holds: number[] = [];
-  const proto = StoreLock.prototype as unknown as { runLocked: (operation: () => Promise<unknown>) => Promise<unknown> };
+  const proto = StoreLock.prototype as unknown as { runLocked: (operation: (hold: unknown) => Promise<unknown>) => Promise<unknown> };
   const runLocked = proto.runLocked;
-  proto.runLocked = async function (this: unknown, operation: () => Promise<unknown>) {
+  proto.runLocked = async function (this: unknown, operation: (hold: unknown) => Promise<unknown>) {
     // the store lock only (a collection also holds its own `collection.lock` from start to end)
     const byPoint = pointContext.getStore() === true || (this as { options: { name?: string } }).options.name !== undefined;
-    return runLocked.call(this, async () => {
+    return runLocked.call(this, async (hold: unknown) => {
       const t = performance.now();
       try {
-        return await operation();
+        return await operation(hold);
       } finally {
         const ms = performance.now() - t;
         if (!byPoint) holds.push(ms);
