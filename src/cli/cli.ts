@@ -3,6 +3,7 @@ import * as path from 'node:path';
 // The core's modules, not its index: a command loads what it uses (#14), not transfer, search or the agent tools.
 import { describeCause, StateError } from '../core/errors';
 import type { Logger } from '../core/logger';
+import type { CaptureProcessOptions } from '../core/capture/captureProcess';
 import { RecoveryStore } from '../core/recoveryStore';
 import { MAX_LABEL_LENGTH } from '../core/schemas';
 import { checkStorePlacement } from '../core/storePlacement';
@@ -71,7 +72,8 @@ async function main(argv: readonly string[]): Promise<number> {
   let store: RecoveryStore | undefined;
   try {
     const roots = rootsFor(workspaces);
-    store = await RecoveryStore.open({ storeDir, roots, actor: `${args.command === 'mcp' ? 'mcp' : 'cli'}:${process.pid}`, logger });
+    const mcp = args.command === 'mcp';
+    store = await RecoveryStore.open({ storeDir, roots, actor: `${mcp ? 'mcp' : 'cli'}:${process.pid}`, logger, captureProcess: mcp ? captureProcessBeside() : undefined });
     // The editor names folders as VS Code does (a .code-workspace may rename them): use the names the newest point gave these paths.
     const named = adoptPointNames(roots, (await store.persistence.listSnapshots())[0]?.roots ?? []);
     if (named) store.persistence.configure({ roots: named });
@@ -85,6 +87,17 @@ async function main(argv: readonly string[]): Promise<number> {
     await store?.close().catch(() => undefined);
     if (store && MAKES_POINTS.has(args.command)) await startCleanupIfDue(storeDir, workspaces).catch(() => false);
   }
+}
+
+/**
+ * The script a store's first point is captured in (bundled beside the tool, `dist/captureProcess.js`),
+ * for the MCP server: it stays up for an agent's whole session, and would keep the capture's memory
+ * (100–200 MB at 50k files) as long; the other commands end right after their point. Without the
+ * script (run from source), in this process.
+ */
+function captureProcessBeside(): CaptureProcessOptions | undefined {
+  const script = path.join(__dirname, '..', 'captureProcess.js');
+  return fs.existsSync(script) ? { script } : undefined;
 }
 
 /** Options every command takes. */

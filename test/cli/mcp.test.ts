@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -102,6 +103,31 @@ describe('recovery-points mcp', () => {
       assert.equal(tools.find((t) => t.name === 'list_points')!.annotations?.readOnlyHint, true);
       assert.deepEqual(restore.inputSchema.required, ['point']);
       assert.equal(client.getServerVersion()?.name, 'recovery-points');
+    } finally {
+      await close();
+    }
+  });
+
+  test('captures a store\'s first point in a process of its own, as the editor does: the server, up for the agent\'s session, keeps none of its memory', async () => {
+    const sb = await project();
+    const { client, close } = await connect(sb);
+    try {
+      const first = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'First' })).point;
+      await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+      const second = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'Second' })).point;
+      const text = await fs.readFile(path.join(sb.store, 'audit.log.jsonl'), 'utf8');
+      const created = text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { action: string; pointId?: string; details?: { captureProcess?: boolean } })
+        .filter((entry) => entry.action === 'create');
+      assert.deepEqual(
+        created.map((entry) => [entry.pointId, entry.details?.captureProcess === true]),
+        [
+          [first.id, true],
+          [second.id, false],
+        ],
+      );
     } finally {
       await close();
     }

@@ -110,8 +110,11 @@ async function inProcess(
 ): Promise<CapturedElsewhere | GcResult> {
   const logger = hooks.logger ?? silentLogger;
   hooks.signal?.throwIfAborted();
-  // loaded when used: the command-line tool, which starts no such process, would pay for it at every start (#14)
-  const { fork } = await import('node:child_process');
+  // loaded when used: the command-line tool's commands but its MCP server start no such process, and
+  // would pay for it at every start (#14); a require, not an import(): the tool's launcher runs the
+  // bundle in a vm.Script, which has no module loader
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { fork } = require('node:child_process') as typeof import('node:child_process');
   return new Promise<CapturedElsewhere | GcResult>((resolve, reject) => {
     let child: ChildProcess;
     try {

@@ -470,7 +470,7 @@ export class PersistenceManager implements StateRepository {
         await this.recordDone({
           action: 'create',
           pointId: snapshot.id,
-          details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes, ms: Date.now() - started },
+          details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes, ms: Date.now() - started, ...(elsewhere ? { captureProcess: true } : {}) },
         });
         reportSkipped(this.logger, snapshot.id, captured.skipped);
         return snapshot;
