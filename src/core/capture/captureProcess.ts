@@ -110,8 +110,8 @@ async function inProcess(
 ): Promise<CapturedElsewhere | GcResult> {
   const logger = hooks.logger ?? silentLogger;
   hooks.signal?.throwIfAborted();
-  // loaded when used: the command-line tool's commands but its MCP server start no such process, and
-  // would pay for it at every start (#14); a require, not an import(): the tool's launcher runs the
+  // loaded when used: the command-line tool's commands (all but its MCP server) start no such process
+  // and would pay for it at every start (#14); a require, not an import(): the tool's launcher runs its
   // bundle in a vm.Script, which has no module loader
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { fork } = require('node:child_process') as typeof import('node:child_process');
