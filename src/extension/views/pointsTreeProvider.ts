@@ -288,13 +288,17 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
 }
 
 /** Days, newest first: "Today", "Yesterday", then dates. Today (or the newest day) starts expanded. */
+/** A day holding a point this recent starts expanded too: work that ran past midnight stays in sight. */
+const RECENT_MS = 3 * 3_600_000;
+
 export function groupByDay(points: readonly PointSummary[], now = new Date()): DayNode[] {
   const days = new Map<string, PointSummary[]>();
   for (const point of points) {
     const key = dayLabel(new Date(pointIdTime(point.id)), now);
     days.set(key, [...(days.get(key) ?? []), point]);
   }
-  return [...days].map(([label, list], i) => new DayNode(label, list, i === 0));
+  const recent = (list: readonly PointSummary[]) => list.some((p) => now.getTime() - pointIdTime(p.id) < RECENT_MS);
+  return [...days].map(([label, list], i) => new DayNode(label, list, i === 0 || recent(list)));
 }
 
 function dayLabel(date: Date, now: Date): string {

@@ -143,12 +143,17 @@ suite('tree view', () => {
     assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab!.label, `added.ts (added ${pointTime(point.id)})`);
   });
 
-  test('points are grouped by day: Today, Yesterday, then dates; only the newest day starts expanded', () => {
+  test('points are grouped by day: Today, Yesterday, then dates; only the newest day starts expanded, and a day with a point of the last three hours', () => {
     const now = new Date(2026, 4, 20, 12, 0, 0);
     const at = (d: Date): PointSummary => ({ id: `${d.toISOString().replace(/[-:.]/g, '')}-abcdef` }) as PointSummary;
     const days = groupByDay([at(new Date(2026, 4, 20, 9)), at(new Date(2026, 4, 20, 1)), at(new Date(2026, 4, 19, 23)), at(new Date(2026, 4, 12, 8))], now);
     assert.deepEqual(days.map((d) => [d.label, d.points.length, d.expanded]).slice(0, 2), [['Today', 2, true], ['Yesterday', 1, false]]);
     assert.equal(days.length, 3);
     assert.match(days[2]!.label, /2026/);
+
+    // just past midnight: the points made before it are still in sight
+    const late = groupByDay([at(new Date(2026, 4, 21, 0, 10)), at(new Date(2026, 4, 20, 23, 40)), at(new Date(2026, 4, 20, 9)), at(new Date(2026, 4, 12, 8))], new Date(2026, 4, 21, 0, 30));
+    assert.deepEqual(late.map((d) => [d.label, d.points.length, d.expanded]).slice(0, 2), [['Today', 1, true], ['Yesterday', 2, true]]);
+    assert.equal(late[2]!.expanded, false);
   });
 });
