@@ -63,6 +63,19 @@ export function loadWaitScale(variable) {
   return Math.min(5, Math.max(1, Math.round(perCore * 10) / 10));
 }
 
+/**
+ * Sets this process's time zone (and so its children's: the server, the extension host, Chromium) to
+ * the one where it is now about noon, so that no test run crosses midnight: the points view groups
+ * points by local day, and a run across midnight finds yesterday's points in a collapsed group. What
+ * the view does at midnight is a test of its own, with its own clock. Returns the zone.
+ */
+export function pinMiddayTimeZone() {
+  const offset = 12 - new Date().getUTCHours(); // -11 … +12 hours from UTC
+  // the Etc zones' signs are the POSIX ones: Etc/GMT-12 is twelve hours ahead of UTC
+  process.env.TZ = offset === 0 ? 'Etc/UTC' : `Etc/GMT${offset > 0 ? '-' : '+'}${Math.abs(offset)}`;
+  return process.env.TZ;
+}
+
 export function isHostInstalled() {
   if (!existsSync(INSTALLED_MARKER)) return false;
   try {

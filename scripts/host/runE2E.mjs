@@ -30,7 +30,7 @@ import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, isHostInstalled, launchChromium, loadWaitScale, startServer } from './codeServer.mjs';
+import { ROOT, isHostInstalled, launchChromium, loadWaitScale, pinMiddayTimeZone, startServer } from './codeServer.mjs';
 
 const TESTS_SRC_DIR = path.join(ROOT, 'test', 'e2e');
 const TESTS_OUT_DIR = path.join(ROOT, 'out', 'test', 'e2e');
@@ -152,6 +152,7 @@ async function saveFailureEvidence({ dir, pages, userDataDir }) {
 
 async function main() {
   const started = Date.now();
+  console.log(`[e2e] time zone ${pinMiddayTimeZone()}: about noon there, so no run crosses midnight`);
   const verbose = process.env.RP_E2E_VERBOSE === '1';
   const scale = loadWaitScale('RP_E2E_WAIT_SCALE');
   const timeoutSeconds = Number(process.env.RP_E2E_TIMEOUT || Math.round(480 * scale));

@@ -33,7 +33,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
-import { ROOT, isHostInstalled, launchChromium, loadWaitScale, startServer } from './codeServer.mjs';
+import { ROOT, isHostInstalled, launchChromium, loadWaitScale, pinMiddayTimeZone, startServer } from './codeServer.mjs';
 
 export const TESTS_SRC_DIR = path.join(ROOT, 'test', 'host', 'suite');
 export const TESTS_OUT_DIR = path.join(ROOT, 'out', 'test', 'host');
@@ -301,6 +301,7 @@ export async function runEntryInHost({ entry, folder, workspace, env = {}, userS
 
 async function main() {
   const started = Date.now();
+  console.log(`[host] time zone ${pinMiddayTimeZone()}: about noon there, so no run crosses midnight`);
   if (!existsSync(EXTENSION_MAIN)) {
     throw new Error(`${path.relative(ROOT, EXTENSION_MAIN)} is missing: run \`npm run build\` first`);
   }
