@@ -38,12 +38,20 @@ for (const format of [1, 2] as const) describe(`a point's manifest kept in its p
     const pointsDir = path.join(sb.store, 'points');
     const opened = new Map<number, string>();
     const synced: string[] = [];
-    const { openSync, fsyncSync } = fsCallbacks;
+    const { open, openSync, fsyncSync } = fsCallbacks;
     fsCallbacks.openSync = ((file: fsCallbacks.PathLike, ...rest: unknown[]) => {
       const fd = (openSync as (...args: unknown[]) => number)(file, ...rest);
       opened.set(fd, String(file));
       return fd;
     }) as typeof fsCallbacks.openSync;
+    // the pack's temporary file is created on the thread pool
+    fsCallbacks.open = ((file: fsCallbacks.PathLike, ...rest: unknown[]) => {
+      const callback = rest.pop() as (error: Error | null, fd: number) => void;
+      return (open as (...args: unknown[]) => void)(file, ...rest, (error: Error | null, fd: number) => {
+        if (!error) opened.set(fd, String(file));
+        callback(error, fd);
+      });
+    }) as typeof fsCallbacks.open;
     fsCallbacks.fsyncSync = ((fd: number) => {
       synced.push(opened.get(fd) ?? `fd ${fd}`);
       return fsyncSync(fd);
@@ -53,6 +61,7 @@ for (const format of [1, 2] as const) describe(`a point's manifest kept in its p
       await writeFiles(sb.ws, { 'b.txt': 'b2\n' });
       point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'b.txt')] }))!;
     } finally {
+      fsCallbacks.open = open;
       fsCallbacks.openSync = openSync;
       fsCallbacks.fsyncSync = fsyncSync;
     }

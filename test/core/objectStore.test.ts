@@ -33,6 +33,16 @@ function isLoadError(kind = 'SnapshotLoadError') {
   return (error: unknown) => error instanceof StateError && error.kind === kind;
 }
 
+/** The temporary file a pack writer created, once it is there. */
+async function waitForPartial(dir: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const partial = (await fs.readdir(dir)).find((n) => n.endsWith('.partial'));
+    if (partial) return partial;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  throw new Error('no temporary pack file was created');
+}
+
 describe('ObjectStore', () => {
   test('blobs and trees round-trip byte for byte, named by their content hash', async () => {
     const { store, dir } = await openObjects();
@@ -405,6 +415,22 @@ describe('ObjectStore', () => {
 });
 
 describe('ObjectStore writes and repacks', () => {
+  test("a small pack is written into the temporary file created on the thread pool when its first object was added (a save's point does not wait for the file's creation)", async () => {
+    const { dir } = await openObjects();
+    const writer = new PackWriter(dir);
+    const content = Buffer.from('the first object of a save');
+    const hash = hashObject('blob', content);
+    await writer.add(hash, 'blob', { data: content, codec: CODECS.stored }, content.length);
+    const created = await waitForPartial(dir);
+    const early = await fs.stat(path.join(dir, created));
+    assert.equal(early.size, 0, 'created empty; the pack is written whole at the end');
+    const written = await writer.finish();
+    assert.ok(written);
+    assert.equal((await fs.stat(written.file)).ino, early.ino, 'the pack is that file, renamed');
+    assert.deepEqual((await fs.readdir(dir)).filter((n) => n.endsWith('.partial')), []);
+    assert.deepEqual((await readPackIndex(written.file)).map((e) => e.hash), [hash]);
+  });
+
   test('a batch larger than the write buffer and the bound on unwritten bytes reads back before and after commit', async () => {
     const { store, dir } = await openObjects();
     const contents = Array.from({ length: 400 }, (_, i) => (i % 2 ? randomBytes(20_000) : Buffer.from(`line ${i}\n`.repeat(3_000))));
@@ -415,6 +441,7 @@ describe('ObjectStore writes and repacks', () => {
     const [pack] = await packFiles(path.dirname(dir));
     const entries = await readPackIndex(pack!);
     assert.equal(entries.length, 400);
+    assert.deepEqual((await fs.readdir(dir)).filter((n) => n.endsWith('.partial')), [], 'the file created early is the one written, or closed and removed');
     const reader = await openObjectStore(dir);
     for (const [i, hash] of hashes.entries()) assert.deepEqual(await reader.readBlob(hash), contents[i]);
     assert.deepEqual(await reader.verifyAll(), []);

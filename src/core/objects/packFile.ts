@@ -166,6 +166,12 @@ export async function* scanPackRecords(file: string): AsyncGenerator<ScannedReco
  */
 export class PackWriter {
   private handle: Promise<fs.FileHandle> | undefined;
+  /**
+   * The temporary file, created on the thread pool when the first object is added: creating a file
+   * costs 0.1–0.6 ms of kernel time here, which a save's point would otherwise wait for in `finish`
+   * while the rest of its work (its trees, its manifest) is done meanwhile. `fd` is set once it is open.
+   */
+  private early: { fd: number | undefined; opened: Promise<void> } | undefined;
   private readonly tempFile: string;
   private position = 0;
   private entries: PackEntry[] = [];
@@ -214,6 +220,7 @@ export class PackWriter {
     if (this.position === 0) {
       this.append(MAGIC);
       this.position = MAGIC.length;
+      this.openEarly();
     }
     const entry: PackEntry = { hash, type, codec: encoded.codec, offset: this.position + RECORD_HEADER, storedSize: encoded.data.length, rawSize };
     this.entries.push(entry);
@@ -279,8 +286,11 @@ export class PackWriter {
       this.seal();
       const buffers = this.chunk;
       this.chunk = [];
+      if (this.early?.fd === undefined) await this.early?.opened;
+      const fd = this.early?.fd;
+      this.early = undefined;
       try {
-        writePackSync(this.tempFile, file, buffers);
+        writePackSync(this.tempFile, file, buffers, fd);
       } catch (error) {
         await this.abort();
         throw ioError('save recovery point data', error);
@@ -323,7 +333,30 @@ export class PackWriter {
     await this.writing;
     await this.handle?.then((h) => h.close()).catch(() => undefined);
     this.handle = undefined;
+    await this.closeEarly();
     await fs.rm(this.tempFile, { force: true }).catch(() => undefined);
+  }
+
+  /** Creates the temporary file on the thread pool (exclusively: it never truncates what a write put there). */
+  private openEarly(): void {
+    const early: { fd: number | undefined; opened: Promise<void> } = { fd: undefined, opened: Promise.resolve() };
+    early.opened = new Promise<void>((resolve) =>
+      fsSync.open(this.tempFile, 'wx', PRIVATE_FILE_MODE, (error, fd) => {
+        // a failure is met again, and reported, by the open that writes
+        if (!error) early.fd = fd;
+        resolve();
+      }),
+    );
+    this.early = early;
+  }
+
+  /** Closes the early descriptor once its open is done: the writes of a large pack go through `handle`. */
+  private async closeEarly(): Promise<void> {
+    const early = this.early;
+    this.early = undefined;
+    if (!early) return;
+    await early.opened;
+    if (early.fd !== undefined) fsSync.close(early.fd, () => undefined);
   }
 
   /**
@@ -398,14 +431,14 @@ export class PackWriter {
   }
 
   private open(): Promise<fs.FileHandle> {
-    this.handle ??= fs.open(this.tempFile, 'w+', PRIVATE_FILE_MODE);
+    this.handle ??= this.closeEarly().then(() => fs.open(this.tempFile, 'w+', PRIVATE_FILE_MODE));
     return this.handle;
   }
 }
 
-/** Writes a small pack whole with synchronous calls: temporary file, fsync, rename. */
-function writePackSync(tempFile: string, file: string, buffers: Buffer[]): void {
-  const fd = fsSync.openSync(tempFile, 'w', PRIVATE_FILE_MODE);
+/** Writes a small pack whole with synchronous calls: temporary file (`opened`: its descriptor, already created empty), fsync, rename. */
+function writePackSync(tempFile: string, file: string, buffers: Buffer[], opened?: number): void {
+  const fd = opened ?? fsSync.openSync(tempFile, 'w', PRIVATE_FILE_MODE);
   try {
     let rest = buffers;
     let at = 0;
