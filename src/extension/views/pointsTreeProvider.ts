@@ -287,10 +287,10 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   }
 }
 
-/** Days, newest first: "Today", "Yesterday", then dates. Today (or the newest day) starts expanded. */
 /** A day holding a point this recent starts expanded too: work that ran past midnight stays in sight. */
 const RECENT_MS = 3 * 3_600_000;
 
+/** Days, newest first: "Today", "Yesterday", then dates. Today (or the newest day) starts expanded, and any day with a point of the last three hours. */
 export function groupByDay(points: readonly PointSummary[], now = new Date()): DayNode[] {
   const days = new Map<string, PointSummary[]>();
   for (const point of points) {
