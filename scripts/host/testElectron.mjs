@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ROOT } from './codeServer.mjs';
+import { ROOT, pinMiddayTimeZone } from './codeServer.mjs';
 import { EXTENSION_MAIN, TEST_ENTRY, compileHostTests, copyFixtureWorkspace } from './runHostTests.mjs';
 
 const DEFAULT_VERSION = '1.100.3';
@@ -41,6 +41,7 @@ async function main() {
   if (!existsSync(EXTENSION_MAIN)) {
     throw new Error(`${path.relative(ROOT, EXTENSION_MAIN)} is missing: run \`npm run build\` first`);
   }
+  console.log(`[electron] time zone ${pinMiddayTimeZone()}: about noon there, so no run crosses midnight`);
   const count = await compileHostTests();
   console.log(`[electron] compiled the test entry and ${count} test file(s)`);
 
