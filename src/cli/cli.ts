@@ -193,7 +193,26 @@ function exitWhenWritten(code: number): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit()));
 }
 
-main(process.argv.slice(2)).then(exitWhenWritten, (error) => {
-  process.stderr.write(`recovery-points: ${describeCause(error)}\n`);
-  exitWhenWritten(1);
+/**
+ * A command that waits for something that never comes (a promise nothing settles: a bug) leaves Node's
+ * event loop empty, and Node would end the process with exit 0, as if the command had succeeded: an
+ * agent's hook or a script would take it for done. It ends with exit 1 and a sentence instead.
+ */
+let settled = false;
+process.once('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('recovery-points: internal error: the command stopped before it finished, waiting for something that never came. Run "recovery-points verify" to check the store.\n');
+  process.exitCode = 1;
 });
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    settled = true;
+    exitWhenWritten(code);
+  },
+  (error: unknown) => {
+    settled = true;
+    process.stderr.write(`recovery-points: ${describeCause(error)}\n`);
+    exitWhenWritten(1);
+  },
+);
