@@ -118,8 +118,8 @@ describe('a command that cannot finish', () => {
   test('waiting for something that never comes (a promise nothing settles), it ends with exit 1 and a sentence, not exit 0 as if it had succeeded', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a\n' });
-    const hang = path.join(__dirname, 'fixtures', 'hangUnder.cjs');
-    const run = await cli(['snapshot', '--workspace', sb.ws, '--store', sb.store], { env: { NODE_OPTIONS: `--require ${hang}`, RP_TEST_HANG_UNDER: sb.store } });
+    const hang = path.join(__dirname, 'fixtures', 'hangUnder.mjs');
+    const run = await cli(['snapshot', '--workspace', sb.ws, '--store', sb.store], { env: { NODE_OPTIONS: `--import ${hang}`, RP_TEST_HANG_UNDER: sb.store } });
     assert.equal(run.code, 1, `exit ${run.code}: ${run.stderr}`);
     assert.match(run.stderr, /^recovery-points: internal error: the command stopped before it finished, waiting for something that never came\. Run "recovery-points verify"/);
     assert.doesNotMatch(run.stderr, /\n\s+at /, 'no stack trace');
