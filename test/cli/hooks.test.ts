@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { StoreLock } from '../../src/core';
-import { cleanupAll, makeSandbox, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { auditFileEntries, cleanupAll, makeSandbox, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
 import { fixture, hook } from './helpers/runHook';
 
@@ -38,11 +38,6 @@ async function project(): Promise<{ sb: Sandbox; base: string[] }> {
 
 async function points(base: string[]): Promise<PointJson[]> {
   return json<PointJson[]>(await cli(['list', '--json', ...base]));
-}
-
-async function auditLines(sb: Sandbox): Promise<Array<{ action: string; details?: Record<string, unknown> }>> {
-  const text = await fs.readFile(path.join(sb.store, 'audit.log.jsonl'), 'utf8').catch(() => '');
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { action: string; details?: Record<string, unknown> });
 }
 
 const AGENTS = [
@@ -169,7 +164,7 @@ describe('recovery-points hook never fails the agent', () => {
       assert.equal(r.stdout, '{"cancel":false}\n', 'Cline still gets its answer');
     }
     assert.equal((await points(base)).length, 1);
-    const entries = (await auditLines(sb)).filter((e) => e.action === 'hook');
+    const entries = (await auditFileEntries(sb.store)).filter((e) => e.action === 'hook');
     assert.equal(entries.length, bad.length);
     assert.match(String(entries[1]!.details!.problem), /not JSON/);
   });
@@ -256,7 +251,7 @@ describe('recovery-points hook never fails the agent', () => {
       await holding;
     }
     assert.equal((await points(base)).length, 1);
-    assert.equal((await auditLines(sb)).filter((entry) => entry.action === 'hook').length, 2, 'each gave-up hook is in the audit log');
+    assert.equal((await auditFileEntries(sb.store)).filter((entry) => entry.action === 'hook').length, 2, 'each gave-up hook is in the audit log');
     // with the lock free, the same hook makes its point
     const r = await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws));
     assert.equal(r.stderr, '');

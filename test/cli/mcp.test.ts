@@ -4,13 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { cleanupAll, makeSandbox, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { auditFileEntries, cleanupAll, makeSandbox, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { CLI, cliHome, ensureBuilt } from './helpers/runCli';
 
 after(cleanupAll);
@@ -115,12 +114,7 @@ describe('recovery-points mcp', () => {
       const first = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'First' })).point;
       await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
       const second = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'Second' })).point;
-      const text = await fs.readFile(path.join(sb.store, 'audit.log.jsonl'), 'utf8');
-      const created = text
-        .split('\n')
-        .filter(Boolean)
-        .map((line) => JSON.parse(line) as { action: string; pointId?: string; details?: { captureProcess?: boolean } })
-        .filter((entry) => entry.action === 'create');
+      const created = (await auditFileEntries(sb.store)).filter((entry) => entry.action === 'create');
       assert.deepEqual(
         created.map((entry) => [entry.pointId, entry.details?.captureProcess === true]),
         [

@@ -205,6 +205,12 @@ export async function auditEntries(store: RecoveryStore): Promise<AuditEntry[]> 
   return store.persistence.audit.read();
 }
 
+/** The audit log's entries as another process (the command-line tool, the MCP server) wrote them; none when there is no log. */
+export async function auditFileEntries(storeDir: string): Promise<AuditEntry[]> {
+  const text = await fs.readFile(path.join(storeDir, 'audit.log.jsonl'), 'utf8').catch(() => '');
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEntry);
+}
+
 
 /** The pack file and index entry holding object `hash`. */
 export async function locateObject(storeDir: string, hash: string): Promise<{ file: string; entry: PackEntry }> {
