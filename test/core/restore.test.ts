@@ -505,8 +505,12 @@ describe('restore and undo on random workspaces', () => {
           await writeFiles(sb.ws, { '.env': 'SECRET=changed\n' });
           const before = await readFiles(sb.ws);
           const paths = partial ? ['ws/a'] : undefined;
-          await store.recovery.restore(point.id, { paths });
+          const result = await store.recovery.restore(point.id, { paths });
           const after = await readFiles(sb.ws);
+          if (result.restoredPointId) {
+            const recorded = (await store.persistence.loadSnapshot(result.restoredPointId))!.root;
+            assert.equal(recorded, await store.persistence.withCurrentTree(async (_objects, root) => root), 'the result point holds what a scan finds');
+          }
           const expected = partial
             ? { ...Object.fromEntries(Object.entries(before).filter(([p]) => p !== 'a' && !p.startsWith('a/'))), ...Object.fromEntries(Object.entries(atPoint).filter(([p]) => p === 'a' || p.startsWith('a/'))) }
             : { ...atPoint, '.env': before['.env']! };

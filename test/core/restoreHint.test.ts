@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { lookupEntry, RACY_WINDOW_MS } from '../../src/core/capture';
+import { listFiles, lookupEntry, RACY_WINDOW_MS } from '../../src/core/capture';
 import { CODECS } from '../../src/core/objects/compression';
 import { ObjectBatch } from '../../src/core/objects/objectStore';
 import { CHECKING_MESSAGE } from '../../src/core/recovery/recoveryManager';
@@ -70,6 +70,62 @@ describe('files read just after they changed', () => {
     assert.equal(await pointBytes(store, restored.safetyPointId, 'a.txt'), 'a.txt 2\n', 'and holds what the files were');
     assert.equal(await pointBytes(store, restored.safetyPointId, 'd.txt'), 'd 2\n');
     assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a0\n', 'b.txt': 'file 644 b0\n', sub: 'dir', 'sub/c.txt': 'file 644 c0\n', 'd.txt': 'file 644 d0\n' });
+  });
+});
+
+describe('the point of a restore\'s result', () => {
+  /** The result point's capture mode (the audit log's), and whether it holds what a scan of the workspace finds now. */
+  async function resultPoint(store: RecoveryStore, pointId: string): Promise<{ mode: unknown; truthful: boolean; files: string[] }> {
+    const point = (await store.persistence.loadSnapshot(pointId))!;
+    const created = (await auditEntries(store)).find((e) => e.action === 'create' && e.pointId === pointId)!;
+    const scanned = await store.persistence.withCurrentTree(async (_objects, root) => root);
+    const files = [...(await listFiles(await store.persistence.objects(), point.root)).keys()];
+    return { mode: created.details?.mode, truthful: point.root === scanned, files };
+  }
+
+  test('is captured when the restore writes an ignore file: a file the old rules ignored and the restored ones do not is in it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { '.gitignore': '*.tmp\n', 'a.txt': 'a0\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { '.gitignore': '*.tmp\nlocal.txt\n', 'a.txt': 'a1\n', 'local.txt': 'kept out by the new rules\n' });
+    await store.recovery.createRecoveryPoint();
+    const result = await store.recovery.restore(target.id, { changedPaths: [] });
+    assert.deepEqual(result.outcome.written.sort(), ['ws/.gitignore', 'ws/a.txt']);
+    const point = await resultPoint(store, result.restoredPointId!);
+    assert.equal(point.mode, 'hint', 'new rules: its folder is scanned again');
+    assert.ok(point.files.includes('ws/local.txt'), 'the file the restored rules no longer ignore is in the point');
+    assert.ok(point.truthful);
+  });
+
+  test('is captured when a file the restored point adds is left out by the rules now (git\'s exclude file changed since)', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'gen.txt': 'generated\n' });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'gen.txt': null, 'a.txt': 'a1\n', '.git/info/exclude': 'gen.txt\n' });
+    await store.recovery.createRecoveryPoint();
+    const result = await store.recovery.restore(target.id, { changedPaths: [] });
+    assert.deepEqual(result.outcome.written.sort(), ['ws/a.txt', 'ws/gen.txt'], 'the restore writes what the point holds');
+    const point = await resultPoint(store, result.restoredPointId!);
+    assert.equal(point.mode, 'hint');
+    assert.deepEqual(point.files, ['ws/a.txt'], 'the rules of now leave gen.txt out of the point, as they do of every later one');
+    assert.ok(point.truthful);
+  });
+
+  test('is the restored point\'s tree, taken without a capture, when the whole plan was carried out: files added, modified, removed, a link and a mode', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a0\n', 'sub/b.txt': 'b0\n', 'gone/c.txt': 'c0\n', run: { content: '#!/bin/sh\n', mode: 0o755 }, link: { symlink: 'a.txt' } });
+    const store = await openStore(sb);
+    const target = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'gone/c.txt': null, 'new/d.txt': 'd1\n', link: { symlink: 'sub/b.txt' } });
+    await fs.chmod(abs(sb, 'run'), 0o644);
+    const result = await store.recovery.restore(target.id);
+    assert.deepEqual(result.outcome.removed, ['ws/new/d.txt']);
+    const point = await resultPoint(store, result.restoredPointId!);
+    assert.equal(point.mode, 'known');
+    assert.ok(point.truthful, 'it holds what a scan finds');
+    assert.equal((await store.persistence.loadSnapshot(result.restoredPointId!))!.root, target.root);
   });
 });
 
@@ -272,6 +328,9 @@ describe('restore with a hint-mode safety point', () => {
     assert.equal(restored.root, await store.persistence.withCurrentTree(async (_objects, root) => root), 'it holds the files as they are now');
     const created = (await auditEntries(store)).find((e) => e.action === 'create' && e.pointId === restored.id)!;
     assert.equal(created.details?.filesHashed, 0, 'no restored file was read and hashed again');
+    assert.equal(created.details?.mode, 'known', 'every change of the plan was made: no file was looked at again');
+    assert.equal(restored.root, target.root, 'its tree is the restored point\'s');
+    assert.deepEqual({ added: restored.changes.added, modified: restored.changes.modified, deleted: restored.changes.deleted }, { added: 0, modified: 12, deleted: 1 });
 
     // The state file was written once, with lastRestore; the newest point is derived from the listing.
     const onDisk = await readJson<{ newestPointId: string; lastRestore: { safetyPointId: string } }>(path.join(sb.store, 'state.json'));

@@ -11,13 +11,13 @@ import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
 import { readClaims } from '../state/pointPacks';
-import type { SnapshotOptions } from '../state/stateRepository';
+import type { KnownTree, SnapshotOptions } from '../state/stateRepository';
 import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
 import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
-import { filtersInWorkspace, inFoldersOf, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
+import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
 import { plural } from '../format';
 
@@ -220,7 +220,15 @@ export class RecoveryManager {
           pointId: target.id,
           details: { safetyPointId: safetyId, safety: safety.capture, written: outcome.written.length, removed: outcome.removed.length, skipped: outcome.skipped.length, paths },
         });
-        const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined, hold);
+        // every change of the plan carried out over the whole workspace: the files are the restored point's
+        const exact =
+          scope === undefined &&
+          isIdentity(mapped.mapping) &&
+          outcome.skipped.length === 0 &&
+          outcome.written.length === plan.add.length + plan.modify.length &&
+          outcome.removed.length === plan.remove.length;
+        const knownTree = exact && target.rules !== undefined ? { parentId: safetyId, root: target.root, fileCount: target.fileCount, totalSize: target.totalSize, rules: target.rules, changes: { added: [...plan.add], modified: [...plan.modify], deleted: [...plan.remove] } } : undefined;
+        const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined, knownTree, hold);
         return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
       }, { within }),
     );
@@ -265,6 +273,7 @@ export class RecoveryManager {
     undoOf: PointSummary | null | undefined,
     written: ReadonlyMap<string, KnownFile>,
     chosenFiles: boolean,
+    knownTree: KnownTree | undefined,
     hold: Hold,
   ): Promise<string | undefined> {
     const files = outcome.written.length + outcome.removed.length;
@@ -276,6 +285,7 @@ export class RecoveryManager {
         changedPaths: planPaths(this.persistence.workspaceRoots, plan),
         knownFiles: written,
         likelyRoot: restoredRoot,
+        knownTree,
         skipIfUnchanged: true,
       }, hold);
       // like any point: the newest point's id is derived from the listing, so the state file is not written again

@@ -40,6 +40,7 @@ import { StoreLock, type Hold } from '../lock/storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
 import { describeChanges } from '../pointNames';
 import { AuditLog } from './auditLog';
+import { knownCapture } from './knownCapture';
 import { KnownListing } from './knownListing';
 import { ManifestText } from './manifestText';
 import { PointIndexFile } from './pointIndex';
@@ -379,7 +380,10 @@ export class PersistenceManager implements StateRepository {
         options.onCaptureMode?.(useHint ? 'hint' : 'full');
         const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
         const elsewhere = parent === undefined && this.captureProcess ? await this.captureFirstElsewhere(this.captureProcess, roots, objects, cache, options) : undefined;
-        const captured = elsewhere?.captured ?? (await captureWorkspace({
+        const given = options.knownTree
+          ? await knownCapture({ known: options.knownTree, files: options.knownFiles, parent, roots, rules: this.rules, rulesDigest: rulesDigest(this.rules), neverCapture: [this.layout.root], cache, logger: this.logger })
+          : undefined;
+        const captured = given ?? elsewhere?.captured ?? (await captureWorkspace({
           roots,
           rules: this.rules,
           neverCapture: [this.layout.root],
@@ -470,7 +474,7 @@ export class PersistenceManager implements StateRepository {
         await this.recordDone({
           action: 'create',
           pointId: snapshot.id,
-          details: { trigger, mode: captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes, ms: Date.now() - started, ...(elsewhere ? { captureProcess: true } : {}) },
+          details: { trigger, mode: given ? 'known' : captured.mode, files: captured.fileCount, filesHashed: captured.filesHashed, addedBytes, ms: Date.now() - started, ...(elsewhere ? { captureProcess: true } : {}) },
         });
         reportSkipped(this.logger, snapshot.id, captured.skipped);
         return snapshot;

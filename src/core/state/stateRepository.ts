@@ -1,4 +1,4 @@
-import type { KnownFile } from '../capture';
+import type { KnownFile, TreeDiff } from '../capture';
 import type { ContextSnapshot, ContextState, PointSummary, Trigger } from '../schemas';
 
 export interface SnapshotOptions {
@@ -24,6 +24,25 @@ export interface SnapshotOptions {
   readonly likelyRoot?: string;
   /** A point a person waits on (a restore's safety point): its new files are written uncompressed, for the next repack to compress. */
   readonly deferCompression?: boolean;
+  /**
+   * The point's files, known without a capture (a restore that carried out every change of its plan):
+   * taken while the newest point is still `parentId` and nothing would make a capture see otherwise
+   * (`knownCapture`); else the capture runs as the other options say. `knownFiles` gives the written files' stats.
+   */
+  readonly knownTree?: KnownTree;
+}
+
+/** A point's files known to the caller: a stored root tree and how it differs from the newest point. */
+export interface KnownTree {
+  /** The newest point the tree was planned against (a restore's safety point). */
+  readonly parentId: string;
+  /** A stored root tree (the restored point's), with its point's file count, size and rules digest. */
+  readonly root: string;
+  readonly fileCount: number;
+  readonly totalSize: number;
+  readonly rules: string;
+  /** How `root` differs from the parent's files, in point paths. */
+  readonly changes: TreeDiff;
 }
 
 /** The spec's storage interface. */
