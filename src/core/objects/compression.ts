@@ -54,6 +54,11 @@ const SYNC_DECODE_LIMIT = 256 * 1024;
 
 /** Deflate without compressing: stored blocks, so the work is a copy and a checksum. */
 const DEFERRED: zlib.ZlibOptions = { level: 0 };
+/**
+ * Stored blocks up to this are made on the main thread (a copy and a checksum, well under a
+ * millisecond): on the thread pool, two at a time, a restore's safety point waited for them.
+ */
+const DEFERRED_SYNC_LIMIT = 1024 * 1024;
 
 /** The size of a zlib stream of stored blocks: 2 bytes of header, 5 per block of up to 64 KiB, 4 of checksum. */
 function storedBlocksSize(size: number): number {
@@ -112,7 +117,11 @@ export async function encodeObject(raw: Buffer, effort: Effort, type: ObjectType
     if (effort === 'small') return encodeTreeSmall(raw);
   }
   if (raw.length < RAW_BELOW || isCompressedFormat(raw)) return stored;
-  if (effort === 'deferred') return { data: raw.length <= SYNC_LIMIT ? zlib.deflateSync(raw, DEFERRED) : await pool.run(() => deflateAsync(raw, { ...DEFERRED, chunkSize: chunkFor(storedBlocksSize(raw.length)) })), codec: CODECS.deflateFast };
+  if (effort === 'deferred') {
+    // one output buffer of the stored stream's exact size: zlib's default 16 KiB chunks doubled the time of a large file
+    const options = { ...DEFERRED, chunkSize: chunkFor(storedBlocksSize(raw.length)) };
+    return { data: raw.length <= DEFERRED_SYNC_LIMIT ? zlib.deflateSync(raw, options) : await pool.run(() => deflateAsync(raw, options)), codec: CODECS.deflateFast };
+  }
   const codec = effort === 'fast' ? CODECS.deflateFast : CODECS.brotli;
   const compressed = raw.length <= SYNC_LIMIT ? compressSync(raw, codec) : await pool.run(() => compressLarge(raw, codec));
   return compressed !== undefined && compressed.length < raw.length * WORTH ? { data: compressed, codec } : stored;
