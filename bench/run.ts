@@ -50,6 +50,7 @@ import { MARK_END, MARK_START } from './lib/markers';
 import { createMedia } from './lib/mediaWorkspace';
 import { restoreOnly, settleLikeTheExtension, type RestoreSample } from './lib/restoreOnly';
 import { hintOnly } from './lib/hintOnly';
+import { OursUpkeep } from './lib/upkeep';
 import { CLI_COMMANDS, cliOnly } from './lib/cliOnly';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -258,6 +259,8 @@ interface WorkspaceReport {
   readonly oursFileCount?: number;
   readonly gitFileCount?: number;
   readonly gitAutoGc: { runs: number; waitSeconds: number };
+  /** The clean-ups the extension would have run (every 25 points), run untimed like git's automatic gc. */
+  readonly oursCleanups?: { runs: number; waitSeconds: number };
   readonly notes: string[];
   readonly oursStats?: unknown;
   readonly loadBefore: number;
@@ -439,6 +442,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
   // compression), as git follows a big commit with its automatic gc: measured the same way, untimed.
   // (the last cold round's child ran it already, measuring its memory)
   const ours = await openOurs(storeDir, ws, rules);
+  const oursUpkeep = new OursUpkeep(ours.store);
   const oursRepackedDu = diskUsage(storeDir);
   addRow(ws, 'size-first-repacked', 'Store size after the first point and the clean-up that follows it', 'MB', [oursRepackedDu.allocated / MB], [gitFirstDu.allocated / MB], 'du of the shadow .git',
     `ours: cleanupRecoveryPoints() as the extension runs it after a point that added over 16 MiB (${num(settled.cleanupMs)} ms in the background, ${settled.recompressed} objects recompressed); ${gcNote}`);
@@ -451,6 +455,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     await ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] });
     sg.checkpoint('warm-up');
     await sg.waitForAutoGc();
+    await oursUpkeep.due();
   }
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < iterations; i++) {
@@ -464,6 +469,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
           } else {
             one.git.push(sg.checkpoint(`Checkpoint one-${mode}-${r}-${i}`).ms);
             await sg.waitForAutoGc();
+            await oursUpkeep.due();
           }
         }
       }
@@ -493,6 +499,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
             else {
               cliRuns.git.push(sg.checkpoint(`Checkpoint cli-${r}-${i}`).ms);
               await sg.waitForAutoGc();
+              await oursUpkeep.due();
             }
           }
         }
@@ -520,6 +527,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
         } else {
           hookRuns.git.push(sg.checkpoint(`Checkpoint hook-${r}-${i}`).ms);
           await sg.waitForAutoGc();
+          await oursUpkeep.due();
         }
       }
     }
@@ -544,6 +552,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
         } else {
           seq.git.push(sg.checkpoint(`Checkpoint row-${i}`).ms);
           await sg.waitForAutoGc();
+          await oursUpkeep.due();
         }
       }
     }
@@ -626,6 +635,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
         }
       }
       check('restore', hundred);
+      await oursUpkeep.due();
     }
     // the same with the edits already in a point (and a commit), untimed: what the extension's points on
     // save and on outside changes usually leave before a restore; its safety point then stores nothing new
@@ -636,6 +646,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       await ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: edited });
       sg.checkpoint(`Saved edits ${r}`);
       await sg.waitForAutoGc();
+      await oursUpkeep.due();
       await settleLikeTheExtension([ours.store], editedAt);
       for (const side of r % 2 === 0 ? ['git', 'ours'] : ['ours', 'git']) {
         settleDisk();
@@ -660,6 +671,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     const reset = sg.git(['reset', '-q', '--hard', targetCommit]);
     restore.gitSafe.push(c.ms + reset.ms);
     await sg.waitForAutoGc();
+    await oursUpkeep.due();
     check('restore with safety commit', hundred);
     // one file, with its path as the hint, then without
     const rel = hundred[r % hundred.length]!;
@@ -740,6 +752,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     oursFileCount,
     gitFileCount,
     gitAutoGc: { runs: sg.autoGcRuns, waitSeconds: round(sg.autoGcWaitMs / 1000, 1) },
+    oursCleanups: { runs: oursUpkeep.runs, waitSeconds: round(oursUpkeep.ms / 1000, 1) },
     notes,
     oursStats: { points: stats.points, objects: stats.objects, packs: stats.packs, storedMB: round(stats.storedBytes / MB, 1), dedupRatio: round(stats.dedupRatio, 1) },
     loadBefore: round(loadBefore, 2),
@@ -1272,10 +1285,10 @@ function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], 
   if (hostSkipped) out.push(`- The rows from the real VS Code host were skipped: ${hostSkipped}`);
   out.push('');
   out.push('### Workspaces', '');
-  out.push('| Workspace | Files | MB | Folders | Depth | Binary | ≥1 MB | Files captured ours / git | git auto-gc runs (waited) | Load before → after | Time |');
-  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: |');
+  out.push('| Workspace | Files | MB | Folders | Depth | Binary | ≥1 MB | Files captured ours / git | git auto-gc runs (waited) | ours clean-ups (waited) | Load before → after | Time |');
+  out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- | ---: |');
   for (const w of workspaces) {
-    out.push(`| ${w.label} | ${w.files.toLocaleString('en-US')} | ${num(w.bytesMB)} | ${w.folders.toLocaleString('en-US')} | ${w.maxDepth} | ${w.binaryFiles} | ${w.largeFiles} | ${w.oursFileCount?.toLocaleString('en-US') ?? '—'} / ${w.gitFileCount?.toLocaleString('en-US') ?? '—'} | ${w.gitAutoGc.runs} (${w.gitAutoGc.waitSeconds} s) | ${w.loadBefore} → ${w.loadAfter} | ${num(w.seconds)} s |`);
+    out.push(`| ${w.label} | ${w.files.toLocaleString('en-US')} | ${num(w.bytesMB)} | ${w.folders.toLocaleString('en-US')} | ${w.maxDepth} | ${w.binaryFiles} | ${w.largeFiles} | ${w.oursFileCount?.toLocaleString('en-US') ?? '—'} / ${w.gitFileCount?.toLocaleString('en-US') ?? '—'} | ${w.gitAutoGc.runs} (${w.gitAutoGc.waitSeconds} s) | ${w.oursCleanups ? `${w.oursCleanups.runs} (${w.oursCleanups.waitSeconds} s)` : '—'} | ${w.loadBefore} → ${w.loadAfter} | ${num(w.seconds)} s |`);
   }
   out.push('');
   out.push('### Results', '');

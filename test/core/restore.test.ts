@@ -207,8 +207,14 @@ describe('restore', () => {
     await store.recovery.restore(point.id, { paths: ['two'] });
     assert.deepEqual(await readFiles(two), { 'a.txt': 'file 644 two a\n', sub: 'dir', 'sub/b.txt': 'file 644 two b\n' });
     assert.equal(await fs.readFile(path.join(one, 'a.txt'), 'utf8'), 'one edited\n');
-    await store.recovery.restore(point.id);
+    await writeFiles(two, { 'a.txt': 'two edited again\n', 'new.txt': 'new\n' });
+    const whole = await store.recovery.restore(point.id);
     assert.equal(await fs.readFile(path.join(one, 'a.txt'), 'utf8'), 'one a\n');
+    assert.deepEqual(await readFiles(two), { 'a.txt': 'file 644 two a\n', sub: 'dir', 'sub/b.txt': 'file 644 two b\n' });
+    const result = (await store.persistence.loadSnapshot(whole.restoredPointId!))!;
+    assert.equal(result.root, point.root, 'the whole point, in both folders: the result point is its tree');
+    assert.equal(result.root, await store.persistence.withCurrentTree(async (_objects, root) => root), 'and what a scan of both folders finds');
+    assert.equal(result.fileCount, 3);
   });
 
   test('names up to 255 bytes of multi-byte characters are restored: the temporary name fits the limit too (#9)', async () => {
