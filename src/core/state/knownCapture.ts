@@ -2,18 +2,16 @@ import * as path from 'node:path';
 import { InclusionRules, ruleFileFolder } from '../capture/inclusionRules';
 import type { CaptureCache, CaptureResult, CaptureRules, FileChange, KnownFile } from '../capture';
 import type { Logger } from '../logger';
-import type { PointSummary, WorkspaceRoot } from '../schemas';
+import type { WorkspaceRoot } from '../schemas';
 import type { KnownTree } from './stateRepository';
 
 export interface KnownCaptureInput {
   readonly known: KnownTree;
   /** The written files' stats and hashes, by absolute path (`SnapshotOptions.knownFiles`). */
   readonly files: ReadonlyMap<string, KnownFile> | undefined;
-  /** The newest point now, and the folders and rules a capture would use now. */
-  readonly parent: PointSummary | undefined;
+  /** The folders and rules a capture would use now. */
   readonly roots: readonly WorkspaceRoot[];
   readonly rules: CaptureRules;
-  readonly rulesDigest: string;
   readonly neverCapture: readonly string[];
   readonly cache: CaptureCache;
   readonly logger: Logger;
@@ -22,15 +20,13 @@ export interface KnownCaptureInput {
 /**
  * What a hint capture over the known tree's changed paths would return, without looking at them: the
  * known root, the changes as given, the written files recorded in the capture cache with the stats
- * their writes left. `undefined` when a capture could see otherwise, and must run: the newest point is
- * no longer the one the tree was planned against, or the rules or folders differ from those the tree
- * was captured with, or a changed path is an ignore file (new rules: a capture rescans its folder), or
- * a file the tree adds would be left out by the rules now (git's exclude files changed since).
+ * their writes left. The caller has checked that the newest point is the one the tree was planned
+ * against, under the same folders and rules. `undefined` when a capture could still see otherwise,
+ * and must run: a changed path is an ignore file (new rules: a capture scans its folder again), or a
+ * file the tree adds would be left out by the rules now (git's exclude files changed since).
  */
 export async function knownCapture(input: KnownCaptureInput): Promise<CaptureResult | undefined> {
-  const { known, parent, roots, cache } = input;
-  if (parent?.id !== known.parentId || known.rules !== input.rulesDigest || parent.roots.length !== roots.length) return undefined;
-  if (!parent.roots.every((root, i) => root.name === roots[i]!.name && root.path === roots[i]!.path)) return undefined;
+  const { known, roots, cache } = input;
   const { added, modified, deleted } = known.changes;
   const located = (change: FileChange) => {
     const slash = change.path.indexOf('/');

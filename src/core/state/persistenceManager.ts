@@ -380,9 +380,12 @@ export class PersistenceManager implements StateRepository {
         options.onCaptureMode?.(useHint ? 'hint' : 'full');
         const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
         const elsewhere = parent === undefined && this.captureProcess ? await this.captureFirstElsewhere(this.captureProcess, roots, objects, cache, options) : undefined;
-        const given = options.knownTree
-          ? await knownCapture({ known: options.knownTree, files: options.knownFiles, parent, roots, rules: this.rules, rulesDigest: rulesDigest(this.rules), neverCapture: [this.layout.root], cache, logger: this.logger })
-          : undefined;
+        // a tree known to the caller, planned against the newest point under these folders and rules
+        const known = options.knownTree;
+        const given =
+          known && parent?.id === known.parentId && known.rules === rulesDigest(this.rules) && sameRoots(parent.roots, this.roots)
+            ? await knownCapture({ known, files: options.knownFiles, roots, rules: this.rules, neverCapture: [this.layout.root], cache, logger: this.logger })
+            : undefined;
         const captured = given ?? elsewhere?.captured ?? (await captureWorkspace({
           roots,
           rules: this.rules,
