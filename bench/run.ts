@@ -260,7 +260,7 @@ interface WorkspaceReport {
   readonly gitFileCount?: number;
   readonly gitAutoGc: { runs: number; waitSeconds: number };
   /** The clean-ups the extension would have run (every 25 points), run untimed like git's automatic gc. */
-  readonly oursCleanups?: { runs: number; waitSeconds: number };
+  readonly oursCleanups: { runs: number; waitSeconds: number };
   readonly notes: string[];
   readonly oursStats?: unknown;
   readonly loadBefore: number;
@@ -443,6 +443,11 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
   // (the last cold round's child ran it already, measuring its memory)
   const ours = await openOurs(storeDir, ws, rules);
   const oursUpkeep = new OursUpkeep(ours.store);
+  // each tool's upkeep after its turns, untimed and waited for: git's automatic gc, the extension's clean-up
+  const upkeep = async () => {
+    await sg.waitForAutoGc();
+    await oursUpkeep.due();
+  };
   const oursRepackedDu = diskUsage(storeDir);
   addRow(ws, 'size-first-repacked', 'Store size after the first point and the clean-up that follows it', 'MB', [oursRepackedDu.allocated / MB], [gitFirstDu.allocated / MB], 'du of the shadow .git',
     `ours: cleanupRecoveryPoints() as the extension runs it after a point that added over 16 MiB (${num(settled.cleanupMs)} ms in the background, ${settled.recompressed} objects recompressed); ${gcNote}`);
@@ -454,8 +459,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     const file = editFile(ws, nextEdit(), 'warm-up');
     await ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] });
     sg.checkpoint('warm-up');
-    await sg.waitForAutoGc();
-    await oursUpkeep.due();
+    await upkeep();
   }
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < iterations; i++) {
@@ -468,8 +472,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
             one[mode].push((await time(() => ours.store.recovery.createRecoveryPoint(undefined, options))).ms);
           } else {
             one.git.push(sg.checkpoint(`Checkpoint one-${mode}-${r}-${i}`).ms);
-            await sg.waitForAutoGc();
-            await oursUpkeep.due();
+            await upkeep();
           }
         }
       }
@@ -498,8 +501,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
             if (side === 'ours') cliRuns.ours.push(snapshot(['--changed', file]).ms);
             else {
               cliRuns.git.push(sg.checkpoint(`Checkpoint cli-${r}-${i}`).ms);
-              await sg.waitForAutoGc();
-              await oursUpkeep.due();
+              await upkeep();
             }
           }
         }
@@ -526,8 +528,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
           hookRuns.ours.push(out.ms);
         } else {
           hookRuns.git.push(sg.checkpoint(`Checkpoint hook-${r}-${i}`).ms);
-          await sg.waitForAutoGc();
-          await oursUpkeep.due();
+          await upkeep();
         }
       }
     }
@@ -551,8 +552,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
           lastOnePoint = t.value!.id;
         } else {
           seq.git.push(sg.checkpoint(`Checkpoint row-${i}`).ms);
-          await sg.waitForAutoGc();
-          await oursUpkeep.due();
+          await upkeep();
         }
       }
     }
@@ -645,8 +645,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       const edited = hundred.map((rel) => editFile(ws, rel, `restore-saved-${r}`));
       await ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: edited });
       sg.checkpoint(`Saved edits ${r}`);
-      await sg.waitForAutoGc();
-      await oursUpkeep.due();
+      await upkeep();
       await settleLikeTheExtension([ours.store], editedAt);
       for (const side of r % 2 === 0 ? ['git', 'ours'] : ['ours', 'git']) {
         settleDisk();
@@ -670,8 +669,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     hundredCommit ??= sg.head();
     const reset = sg.git(['reset', '-q', '--hard', targetCommit]);
     restore.gitSafe.push(c.ms + reset.ms);
-    await sg.waitForAutoGc();
-    await oursUpkeep.due();
+    await upkeep();
     check('restore with safety commit', hundred);
     // one file, with its path as the hint, then without
     const rel = hundred[r % hundred.length]!;
@@ -1288,7 +1286,7 @@ function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], 
   out.push('| Workspace | Files | MB | Folders | Depth | Binary | ≥1 MB | Files captured ours / git | git auto-gc runs (waited) | ours clean-ups (waited) | Load before → after | Time |');
   out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- | --- | ---: |');
   for (const w of workspaces) {
-    out.push(`| ${w.label} | ${w.files.toLocaleString('en-US')} | ${num(w.bytesMB)} | ${w.folders.toLocaleString('en-US')} | ${w.maxDepth} | ${w.binaryFiles} | ${w.largeFiles} | ${w.oursFileCount?.toLocaleString('en-US') ?? '—'} / ${w.gitFileCount?.toLocaleString('en-US') ?? '—'} | ${w.gitAutoGc.runs} (${w.gitAutoGc.waitSeconds} s) | ${w.oursCleanups ? `${w.oursCleanups.runs} (${w.oursCleanups.waitSeconds} s)` : '—'} | ${w.loadBefore} → ${w.loadAfter} | ${num(w.seconds)} s |`);
+    out.push(`| ${w.label} | ${w.files.toLocaleString('en-US')} | ${num(w.bytesMB)} | ${w.folders.toLocaleString('en-US')} | ${w.maxDepth} | ${w.binaryFiles} | ${w.largeFiles} | ${w.oursFileCount?.toLocaleString('en-US') ?? '—'} / ${w.gitFileCount?.toLocaleString('en-US') ?? '—'} | ${w.gitAutoGc.runs} (${w.gitAutoGc.waitSeconds} s) | ${w.oursCleanups.runs} (${w.oursCleanups.waitSeconds} s) | ${w.loadBefore} → ${w.loadAfter} | ${num(w.seconds)} s |`);
   }
   out.push('');
   out.push('### Results', '');

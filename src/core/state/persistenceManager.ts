@@ -381,10 +381,10 @@ export class PersistenceManager implements StateRepository {
         const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
         const elsewhere = parent === undefined && this.captureProcess ? await this.captureFirstElsewhere(this.captureProcess, roots, objects, cache, options) : undefined;
         // a tree known to the caller, planned against the newest point under these folders and rules
-        const known = options.knownTree;
+        const knownTree = options.knownTree;
         const given =
-          known && parent?.id === known.parentId && known.rules === rulesDigest(this.rules) && sameRoots(parent.roots, this.roots)
-            ? await knownCapture({ known, files: options.knownFiles, roots, rules: this.rules, neverCapture: [this.layout.root], cache, logger: this.logger })
+          knownTree && parent?.id === knownTree.parentId && knownTree.rules === rulesDigest(this.rules) && sameRoots(parent.roots, this.roots)
+            ? await knownCapture({ known: knownTree, files: options.knownFiles, roots, rules: this.rules, neverCapture: [this.layout.root], cache, logger: this.logger })
             : undefined;
         const captured = given ?? elsewhere?.captured ?? (await captureWorkspace({
           roots,
