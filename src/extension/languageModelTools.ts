@@ -112,12 +112,12 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
       prepare: async () => {
         const last = (await s.store.state.syncState()).lastRestore;
         if (!last) throw new UserFacingError('There is no restore to undo.');
-        const scope = last.paths ? `${plural(last.paths.length, 'path')} (${last.paths.slice(0, 10).join(', ')})` : 'every file it changed';
+        const scope = `Every file the restore changed${last.paths ? ` in ${plural(last.paths.length, 'path')} (${last.paths.slice(0, 10).join(', ')})` : ''}`;
         return {
           invocationMessage: 'Undoing the last restore',
           confirmationMessages: {
             title: 'Undo the last restore?',
-            message: new vscode.MarkdownString(`The files of ${scope} go back to safety point \`${last.safetyPointId}\`, made just before the restore of ${last.at}. A new safety point is made first, so this can be undone too.`),
+            message: new vscode.MarkdownString(`${scope} goes back to safety point \`${last.safetyPointId}\`, made just before the restore of ${last.at}. A new safety point is made first, so this can be undone too.`),
           },
         };
       },

@@ -169,6 +169,37 @@ describe('restore', () => {
     await canaryIntact(sb);
   });
 
+  test('undo puts back only the files the restore changed: a file it did not touch keeps an edit made after it, and the undo of the undo', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'c.txt': 'c1\n', 'src/d.txt': 'd1\n', 'src/e.txt': 'e1\n' });
+    const store = await openStore(sb);
+    const atPoint = await readFiles(sb.ws);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'b.txt': null, 'new.txt': 'added\n', 'src/d.txt': 'd2\n' });
+    const beforeRestore = await readFiles(sb.ws);
+    await store.recovery.restore(point.id);
+    assert.deepEqual(await readFiles(sb.ws), atPoint);
+    // after the restore: files it never touched are edited, one is added; one it wrote is edited again
+    await writeFiles(sb.ws, { 'c.txt': 'c2 after the restore\n', 'src/e.txt': 'e2 after the restore\n', 'later.txt': 'later\n', 'a.txt': 'a3 after the restore\n' });
+    const afterEdits = await readFiles(sb.ws);
+
+    const undone = await store.recovery.undoLastRestore();
+    assert.deepEqual(
+      await readFiles(sb.ws),
+      { ...beforeRestore, 'c.txt': afterEdits['c.txt'], 'src/e.txt': afterEdits['src/e.txt'], 'later.txt': afterEdits['later.txt'] },
+      'the restore\'s four files are as before it; the edits to files it did not touch are kept',
+    );
+    assert.deepEqual([...undone.outcome.written].sort(), ['ws/a.txt', 'ws/new.txt', 'ws/src/d.txt']);
+    assert.deepEqual(undone.outcome.removed, ['ws/b.txt']);
+
+    // undoing the undo changes back the undo's four files (a.txt's edit made after the restore too), and only them
+    await writeFiles(sb.ws, { 'c.txt': 'c3 after the undo\n' });
+    const c3 = (await readFiles(sb.ws))['c.txt'];
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), { ...afterEdits, 'c.txt': c3 });
+    await store.close();
+  });
+
   test('a file that exists but is not tracked is never overwritten; ignored files are never deleted', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'keep.txt': 'tracked\n', 'gen.txt': 'generated v1\n', '.gitignore': '*.log\n' });

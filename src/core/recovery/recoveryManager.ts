@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import { diffTrees, type KnownFile, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
-import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type PointSummary, type WorkspaceRoot } from '../schemas';
+import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { removeStaleDocumentTemporaries } from '../documents';
 import { removeStaleLockLeftovers, type Hold } from '../lock/storeLock';
 import { restoredPointName, safetyPointName } from '../pointNames';
@@ -15,7 +15,7 @@ import type { KnownTree, SnapshotOptions } from '../state/stateRepository';
 import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
-import { applyRestore, checkPlanOnDisk, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, onlyPaths, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -34,6 +34,11 @@ export interface RestoreOptions {
   readonly onProgress?: (message: string) => void;
   /** This restore undoes the restore of that point (its id): names the safety point and the result after it. */
   readonly undoOf?: string;
+  /**
+   * Of the planned files, change only these point paths (workspace names): an undo's, the files the
+   * undone restore changed. Unlike `paths`, not recorded as the restore's scope.
+   */
+  readonly within?: ReadonlySet<string>;
 }
 
 export interface RestoreResult {
@@ -167,7 +172,7 @@ export class RecoveryManager {
         // The point seen under the workspace's folder names, so every step below works in those names.
         const mapped = await mapPoint(objects, target, roots);
         const scope = options.paths ? filtersInWorkspace(mapped.mapping, roots, options.paths) : undefined;
-        const planAgainst = async (current: string) => planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope);
+        const planAgainst = (current: string) => planFor(mapped, current, scope, options.within);
         options.onProgress?.('Creating a safety point of the current files');
         const hint = options.changedPaths ? await this.safetyHint(mapped, scope, options.changedPaths, hold) : undefined;
         let safety = await this.safetyPoint(target, hint, undoOf, hold);
@@ -223,6 +228,7 @@ export class RecoveryManager {
         // every change of the plan carried out over the whole workspace: the files are the restored point's
         const exact =
           scope === undefined &&
+          options.within === undefined &&
           isIdentity(mapped.mapping) &&
           outcome.skipped.length === 0 &&
           outcome.written.length === plan.add.length + plan.modify.length &&
@@ -315,13 +321,13 @@ export class RecoveryManager {
    * vouches nothing changed since the newest point) the plan is made against the newest point instead
    * of a scan of the workspace, unless that point is a safety point (a restore changed files since).
    */
-  async previewRestore(snapshotId: string, paths?: readonly string[], options: { changedPaths?: readonly string[] } = {}): Promise<RestorePreview> {
+  async previewRestore(snapshotId: string, paths?: readonly string[], options: Pick<RestoreOptions, 'changedPaths' | 'within'> = {}): Promise<RestorePreview> {
     const target = await this.persistence.requireSnapshot(snapshotId);
     const roots = this.persistence.workspaceRoots;
     const preview = async (objects: ObjectReader, current: string): Promise<RestorePreview> => {
       const mapped = await mapPoint(objects, target, roots);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
-      return { ...(await planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope)), folders: mapped.mapping };
+      return { ...(await planFor(mapped, current, scope, options.within)), folders: mapped.mapping };
     };
     if (options.changedPaths?.length === 0) {
       const newest = (await this.persistence.listSnapshots())[0];
@@ -336,14 +342,42 @@ export class RecoveryManager {
     return (await mapPoint(await this.persistence.objects(), point, this.persistence.workspaceRoots)).mapping;
   }
 
-  /** Restores the safety point of the last restore, over the same paths. */
-  async undoLastRestore(options: Omit<RestoreOptions, 'paths'> = {}): Promise<RestoreResult> {
+  /**
+   * Restores the safety point of the last restore over the files that restore changed, so files edited
+   * since that it never touched keep their edits (the undo's own safety point keeps every file).
+   */
+  async undoLastRestore(options: Omit<RestoreOptions, 'paths' | 'within' | 'undoOf'> = {}): Promise<RestoreResult> {
     return this.persistence.lock.run(async (hold) => {
       const state = await this.currentState(hold);
       const last = state.lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
-      return this.restore(last.safetyPointId, { ...options, paths: last.paths ?? undefined, undoOf: last.restoredPointId }, hold);
+      return this.restore(last.safetyPointId, { ...options, ...(await this.undoScope(last)) }, hold);
     });
+  }
+
+  /**
+   * What an undo of `last` restores from its safety point: the restore's paths, and within them the
+   * files it changed (its safety point against the point of its result); when that point is not
+   * there (nothing written, the restore failed part way, cleaned up), the files it planned to change.
+   */
+  async undoScope(last: LastRestore): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf'>> {
+    const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId };
+    const points = await this.persistence.listSnapshots();
+    const safety = points.find((p) => p.id === last.safetyPointId);
+    const roots = this.persistence.workspaceRoots;
+    // the paths name files in the workspace's folders as they are now
+    if (!safety || !sameFolders(safety, roots)) return scope;
+    const objects = await this.persistence.objects();
+    const result = points.find((p) => p.parentId === safety.id && p.trigger === 'restore');
+    if (result && sameFolders(result, roots)) {
+      const changed = await diffTrees(objects, safety.root, result.root);
+      return { ...scope, within: new Set(changed.added.concat(changed.modified, changed.deleted).map((c) => c.path)) };
+    }
+    const target = points.find((p) => p.id === last.restoredPointId);
+    if (!target) return scope;
+    const mapped = await mapPoint(objects, target, roots);
+    const plan = await planFor(mapped, safety.root, scope.paths && filtersInWorkspace(mapped.mapping, roots, scope.paths), undefined);
+    return { ...scope, within: new Set(plan.add.concat(plan.modify, plan.remove).map((c) => c.path)) };
   }
 
   async listRecoveryPoints(): Promise<PointSummary[]> {
@@ -682,4 +716,10 @@ function planPaths(roots: readonly WorkspaceRoot[], plan: RestorePlan): string[]
   if (changes.length > MAX_HINTED_PATHS) return undefined;
   const files = changes.map((change) => absolutePath(roots, change.path));
   return files.every((file) => file !== undefined) ? (files as string[]) : undefined;
+}
+
+/** What restoring `mapped` over the workspace's `current` tree changes: within `scope` (filters), then only the paths `within` names. */
+async function planFor(mapped: MappedPoint, current: string, scope: readonly string[] | undefined, within: ReadonlySet<string> | undefined): Promise<RestorePlan> {
+  const plan = await planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope);
+  return within ? onlyPaths(plan, within) : plan;
 }

@@ -40,6 +40,12 @@ export async function planRestore(objects: ObjectReader, currentRoot: string, ta
   return { add: diff.added.filter(wanted), modify: diff.modified.filter(wanted), remove: diff.deleted.filter(wanted) };
 }
 
+/** The plan's changes to the given point paths only. */
+export function onlyPaths(plan: RestorePlan, keep: ReadonlySet<string>): RestorePlan {
+  const kept = (change: FileChange) => keep.has(change.path);
+  return { add: plan.add.filter(kept), modify: plan.modify.filter(kept), remove: plan.remove.filter(kept) };
+}
+
 /** The plan without the given point paths. */
 export function withoutPaths(plan: RestorePlan, leave: ReadonlySet<string>): RestorePlan {
   const keep = (change: FileChange) => !leave.has(change.path);

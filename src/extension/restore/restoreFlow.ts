@@ -21,6 +21,8 @@ export interface RestoreRequest {
   readonly isUndo?: boolean;
   /** For an undo: the point whose restore it undoes (names the points it makes). */
   readonly undoOf?: string;
+  /** For an undo: the only files it changes (those the undone restore changed). */
+  readonly within?: ReadonlySet<string>;
 }
 
 /**
@@ -43,13 +45,14 @@ export class RestoreFlow {
   async run(request: RestoreRequest): Promise<RestoreResult | undefined> {
     await this.auto.flush();
     let paths = request.paths;
-    const plan = await this.store.recovery.previewRestore(request.point.id, paths, { changedPaths: this.auto.changedSinceNewestPoint() });
+    const plan = await this.store.recovery.previewRestore(request.point.id, paths, { changedPaths: this.auto.changedSinceNewestPoint(), within: request.within });
     const changes = [...plan.modify, ...plan.add, ...plan.remove];
     // Plan paths use the workspace's folder names; say how the point's folders were matched to them.
     const mapping = describeMapping(plan.folders);
     if (mapping.length > 0) this.log.info('restore', `Folders of ${request.point.id}: ${mapping.join('; ')}`);
     if (changes.length === 0) {
-      void vscode.window.showInformationMessage(request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
+      if (request.isUndo) void vscode.window.showInformationMessage('The files the last restore changed are already as they were before it.');
+      else void vscode.window.showInformationMessage(request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
       return undefined;
     }
     if (request.review) {
@@ -90,7 +93,7 @@ export class RestoreFlow {
     let result: RestoreResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
-        this.store.recovery.restore(request.point.id, { paths, changedPaths, undoOf: request.undoOf, onProgress: (message) => progress.report({ message }) }),
+        this.store.recovery.restore(request.point.id, { paths, changedPaths, undoOf: request.undoOf, within: request.within, onProgress: (message) => progress.report({ message }) }),
       );
     } finally {
       await this.auto.endOwnWrites(uris);
@@ -108,14 +111,14 @@ export class RestoreFlow {
     return result;
   }
 
-  /** Undoes the last restore (the person's or an agent's): restores its safety point over the same paths. */
+  /** Undoes the last restore (the person's or an agent's): restores its safety point over the files that restore changed. */
   async undoLast(): Promise<RestoreResult | undefined> {
     const state = await this.store.state.syncState();
     if (!state.lastRestore) throw new UserFacingError('There is no restore to undo.');
     const last = state.lastRestore;
     const point = this.model.find(last.safetyPointId) ?? (await this.store.recovery.listRecoveryPoints()).find((p) => p.id === last.safetyPointId);
     if (!point) throw new UserFacingError('The safety point of the last restore no longer exists.');
-    return this.run({ point, paths: last.paths ?? undefined, isUndo: true, undoOf: last.restoredPointId });
+    return this.run({ point, ...(await this.store.recovery.undoScope(last)), isUndo: true });
   }
 
   /** The files a restore will change, ticked; `paths` (one folder, from Restore Folder…) is named in the title. */

@@ -146,12 +146,15 @@ suite('restore', () => {
     assert.notEqual(before.id, changed.id);
   });
 
-  test('Undo Last Restore returns every file the restore changed, in open editors too', async () => {
+  test('Undo Last Restore returns every file the restore changed, in open editors too, and leaves the files it did not touch as they are now', async () => {
     const { before } = await pointThenChanges();
     const doc = await openShowing('src/greeting.ts', CHANGED.greeting);
     api.prompts.answerNext({ pickMany: 'all' });
     await run('restore', await pointNode(api, before.id));
     assertFixture('src/greeting.ts');
+    writeFile('README.md', 'edited after the restore\n');
+    writeFile('src/later.ts', 'added after the restore\n');
+    await settle(api);
 
     await run('undoRestore');
     assert.equal(readFile('src/greeting.ts'), CHANGED.greeting);
@@ -159,6 +162,8 @@ suite('restore', () => {
     assert.equal(readFile('src/added.ts'), CHANGED.added, 'the deleted file is back');
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false, 'the restored file is gone again');
     assert.equal(doc.getText(), CHANGED.greeting);
+    assert.equal(readFile('README.md'), 'edited after the restore\n', 'a file the restore did not touch keeps its later edit');
+    assert.equal(readFile('src/later.ts'), 'added after the restore\n', 'a file added after the restore stays');
   });
 
   test('the safety point is captured in hint mode over what the watcher saw change, and Undo still returns every byte', async () => {
