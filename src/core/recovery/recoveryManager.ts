@@ -351,7 +351,7 @@ export class RecoveryManager {
       const state = await this.currentState(hold);
       const last = state.lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
-      return this.restore(last.safetyPointId, { ...options, ...(await this.undoScope(last)) }, hold);
+      return this.restore(last.safetyPointId, { ...options, ...(await this.undoScope(last, hold)) }, hold);
     });
   }
 
@@ -360,9 +360,9 @@ export class RecoveryManager {
    * files it changed (its safety point against the point of its result); when that point is not
    * there (nothing written, the restore failed part way, cleaned up), the files it planned to change.
    */
-  async undoScope(last: LastRestore): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf'>> {
+  async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf'>> {
     const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId };
-    const points = await this.persistence.listSnapshots();
+    const points = await this.persistence.listSnapshots({ hold });
     const safety = points.find((p) => p.id === last.safetyPointId);
     const roots = this.persistence.workspaceRoots;
     // the paths name files in the workspace's folders as they are now
