@@ -66,6 +66,9 @@ function checkAscii() {
 function finishCli() {
   checkAscii();
   fs.chmodSync('dist/cli.js', 0o755);
+  // what agents' hooks run on Linux and macOS (src/hooks/helper/hookHelper.ts)
+  fs.copyFileSync('src/hooks/helper/hook-client.sh', 'dist/hook-client.sh');
+  fs.chmodSync('dist/hook-client.sh', 0o755);
 }
 
 // dist/captureProcess.js: the process the extension captures a store's first point in (src/core/capture/captureProcess.ts)

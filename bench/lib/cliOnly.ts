@@ -1,7 +1,7 @@
 /**
  * `--cli-only`: the command-line tool's cold start alone (#14 target 2), on one synthetic workspace:
  * whole processes of `node -e 0` (Node's own start), `snapshot --changed FILE`, `hook` (a Claude Code
- * PostToolUse Edit payload, as row 2c runs it), `list`, `show latest` and `diff latest`, wall and CPU time
+ * PostToolUse Edit payload, as row 2c runs it; and as row 2d, through the resident helper), `list`, `show latest` and `diff latest`, wall and CPU time
  * (user + system of the child, from /usr/bin/time), against git's `add -A && commit`, `log`, `diff-tree` and `diff HEAD` in
  * the same rounds. `--against <commit>` also builds that commit's tool (its own scripts/build.mjs) and
  * runs it on a copy of the workspace and store, taking turns. Each tool keeps its V8 code cache in a
@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ShadowGit } from './git';
+import { startBenchHelper, type BenchHelper } from './hookHelper';
 import { run, settleDisk, TIME_BIN } from './proc';
 import { extractCommit } from './restoreOnly';
 import { createSynthetic, editIn, type Workspace } from './workspace';
@@ -21,7 +22,7 @@ export interface ProcessSample {
   readonly cpuMs: number;
 }
 
-export const CLI_COMMANDS = ['node -e 0', 'snapshot --changed', 'hook', 'list', 'show', 'diff'] as const;
+export const CLI_COMMANDS = ['node -e 0', 'snapshot --changed', 'hook', 'hook via helper', 'list', 'show', 'diff'] as const;
 export type CliCommand = (typeof CLI_COMMANDS)[number];
 
 export interface CliOnlyResult {
@@ -68,13 +69,23 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
   await sg.waitForAutoGc();
   let n = 0;
   const edit = (roots: string[]) => editIn(roots, ws.editable[n++ % ws.editable.length]!, `cli-only-${n}`);
+  const helpers = new Map<string, BenchHelper>();
+  for (const s of sides) {
+    const helper = await startBenchHelper(s.cli, path.join(tmp, `hook-helper-${s.side}`), env);
+    if (helper) helpers.set(s.side, helper);
+  }
+  const hookPayload = (s: (typeof sides)[number]) => {
+    const file = edit([s.root]);
+    return JSON.stringify({ session_id: 'bench', transcript_path: '/dev/null', cwd: s.root, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: file }, tool_use_id: `toolu_${n}` });
+  };
   const commands: Record<CliCommand, (s: (typeof sides)[number]) => ProcessSample> = {
     'node -e 0': () => measure(process.execPath, ['-e', '0'], { env }),
     'snapshot --changed': (s) => measure(process.execPath, [s.cli, 'snapshot', '--workspace', s.root, '--store', s.store, '--changed', edit([s.root])], { env }),
-    hook: (s) => {
-      const file = edit([s.root]);
-      const input = JSON.stringify({ session_id: 'bench', transcript_path: '/dev/null', cwd: s.root, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: file }, tool_use_id: `toolu_${n}` });
-      return measure(process.execPath, [s.cli, 'hook', '--agent', 'claude', '--store', s.store, '--workspace', s.root, '--budget', '60000'], { env, input });
+    hook: (s) => measure(process.execPath, [s.cli, 'hook', '--agent', 'claude', '--store', s.store, '--workspace', s.root, '--budget', '60000'], { env, input: hookPayload(s) }),
+    'hook via helper': (s) => {
+      const helper = helpers.get(s.side)!;
+      const [program, args] = helper.command;
+      return measure(program, [...args, 'hook', '--agent', 'claude', '--store', s.store, '--workspace', s.root, '--budget', '60000'], { env: helper.env, input: hookPayload(s) });
     },
     list: (s) => measure(process.execPath, [s.cli, 'list', '--workspace', s.root, '--store', s.store], { env }),
     // the files a point changed (its parent against it): what `git diff-tree` answers for a commit
@@ -90,6 +101,7 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
       return { ms: c.ms, cpuMs: Number.NaN };
     },
     hook: undefined,
+    'hook via helper': undefined,
     list: () => measure('git', [`--git-dir=${sg.gitDir}`, 'log', '--oneline'], { cwd: ws.git }),
     show: () => measure('git', [`--git-dir=${sg.gitDir}`, 'diff-tree', '--name-status', '-r', 'HEAD'], { cwd: ws.git }),
     diff: () => measure('git', [`--git-dir=${sg.gitDir}`, `--work-tree=${ws.git}`, 'diff', '--name-status', 'HEAD'], { cwd: ws.git }),
@@ -97,14 +109,15 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
   // untimed: each store's first point, then one run of each command (its code cache)
   for (const s of sides) {
     run(process.execPath, [s.cli, 'snapshot', '--workspace', s.root, '--store', s.store], { env });
-    for (const command of CLI_COMMANDS) if (command !== 'node -e 0') commands[command](s);
+    for (const command of CLI_COMMANDS) if (command !== 'node -e 0' && (command !== 'hook via helper' || helpers.has(s.side))) commands[command](s);
   }
   log(`cli-only: ${ws.label}, ${sides.map((s) => s.side).join(' + ')} + git, ${rounds} rounds × ${iterations}`);
   const samples = Object.fromEntries(CLI_COMMANDS.map((c) => [c, {} as Record<string, ProcessSample[]>])) as CliOnlyResult['samples'];
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < iterations; i++) {
       for (const command of CLI_COMMANDS) {
-        const turns: Array<[string, () => ProcessSample]> = command === 'node -e 0' ? [['ours', () => commands[command](sides[0]!)]] : sides.map((s) => [s.side, () => commands[command](s)] as [string, () => ProcessSample]);
+        const served = command === 'hook via helper' ? sides.filter((s) => helpers.has(s.side)) : sides;
+        const turns: Array<[string, () => ProcessSample]> = command === 'node -e 0' ? [['ours', () => commands[command](sides[0]!)]] : served.map((s) => [s.side, () => commands[command](s)] as [string, () => ProcessSample]);
         const git = gitSide[command];
         if (git) turns.push(['git', git]);
         const k = (r * iterations + i) % turns.length;
@@ -115,6 +128,14 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
         }
       }
     }
+  }
+  for (const [side, helper] of helpers) {
+    await helper.stop();
+    // every timed hook must have been the helper's, not Node's fallback
+    const store = sides.find((s) => s.side === side)!.store;
+    const made = fs.readFileSync(path.join(store, 'audit.log.jsonl'), 'utf8').split('\n').filter((line) => line.includes(`"actor":"hook:claude:${helper.pid}"`) && line.includes('"action":"create"')).length;
+    const timed = samples['hook via helper'][side]?.length ?? 0;
+    if (made < timed) throw new Error(`${side}: only ${made} of ${timed} hooks went through the helper`);
   }
   return { ws, samples };
 }

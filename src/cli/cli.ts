@@ -29,7 +29,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return args.command || args.help ? 0 : 2;
   }
-  if (args.command === 'hook' || args.command === 'hooks') return agentHooks(args);
+  if (args.command === 'hook' || args.command === 'hooks' || args.command === 'hook-helper') return agentHooks(args);
   const command = await loadCommand(args.command);
   if (!command) return usage(`unknown command "${args.command}"`);
   const [min, max] = command.positionals;
@@ -106,12 +106,14 @@ const GLOBAL_OPTIONS = new Set(['--workspace', '--store', '--json', '--help']);
 /** Commands that add points (and packs): after them a clean-up starts in the background when one is due. */
 const MAKES_POINTS = new Set(['snapshot', 'restore', 'undo', 'import']);
 
-/** `hook` (run by an agent) and `hooks` (its settings) find their store and folders themselves. */
+/** `hook` (run by an agent), `hooks` (its settings) and `hook-helper` (its resident helper) find their store and folders themselves. */
 async function agentHooks(args: ParsedArgs): Promise<number> {
   try {
-    const { hookMain, hooksMain } = await import('./hookCommands.js');
+    const { hookHelperMain, hookMain, hooksMain } = await import('./hookCommands.js');
     if (args.command === 'hook') return await hookMain(args).catch((error: unknown) => hookUsage(error instanceof Error ? error.message : String(error)));
-    return await hooksMain(args, (human, data) => process.stdout.write(`${args.json ? JSON.stringify(data, null, 2) : human}\n`));
+    const write = (human: string, data: unknown) => process.stdout.write(`${args.json ? JSON.stringify(data, null, 2) : human}\n`);
+    if (args.command === 'hook-helper') return await hookHelperMain(args, write);
+    return await hooksMain(args, write);
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
     if (error instanceof InputError) return badInput(error.message);

@@ -3,7 +3,10 @@ import * as path from 'node:path';
 import type { HookScope } from '../hooks/agentSettings';
 import { AGENT_NAMES, AGENTS, type AgentId } from '../hooks/hookEvent';
 import type { HookFileReport } from '../hooks/hookInstaller';
-import { DEFAULT_HOOK_BUDGET_MS, runHook } from '../hooks/runHook';
+import { DEFAULT_HOOK_BUDGET_MS, runHook, type HookStores } from '../hooks/runHook';
+import { HELPER_ENV } from '../hooks/helper/helperFile';
+import { findHookClient } from '../hooks/hookCommand';
+import { startHookHelper } from '../hooks/helper/startHelper';
 import { InputError, UsageError, type ParsedArgs } from './args';
 import { escapeForTerminal as t } from './terminalText';
 
@@ -16,8 +19,8 @@ function agentOf(value: string | undefined): AgentId | undefined {
   throw new UsageError(`--agent must be one of ${AGENTS.join(', ')}`);
 }
 
-function budgetOf(args: ParsedArgs): number {
-  const text = args.budget ?? process.env[BUDGET_ENV];
+function budgetOf(args: ParsedArgs, fromEnv: string | undefined): number {
+  const text = args.budget ?? fromEnv;
   if (text === undefined || text === '') return DEFAULT_HOOK_BUDGET_MS;
   const ms = Number(text);
   if (!Number.isInteger(ms) || ms <= 0) throw new UsageError(`the hook's budget (${args.budget === undefined ? BUDGET_ENV : '--budget'}) must be a whole number of milliseconds`);
@@ -33,21 +36,48 @@ function readStdin(): Promise<string> {
   });
 }
 
+/** What a hook prints; `abandoned`: its work may still be running (the budget ran out). */
+export interface HookAnswer {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly abandoned: boolean;
+}
+
+/** Where a hook runs: its process's, or (in the resident helper) its client's. */
+export interface HookContext {
+  readonly cwd?: string;
+  /** The value of RECOVERY_POINTS_HOOK_BUDGET_MS where the hook was started. */
+  readonly budgetEnv: string | undefined;
+  readonly readInput: () => Promise<string>;
+  readonly stores?: HookStores;
+}
+
+/**
+ * The hook's answer: the agent's on stdout, one line on stderr when no point could be made. A bad
+ * option is a UsageError (its line is the caller's to print: the hook still exits 0).
+ */
+export async function answerHook(args: ParsedArgs, context: HookContext): Promise<HookAnswer> {
+  const agent = agentOf(args.agent);
+  const budgetMs = budgetOf(args, context.budgetEnv);
+  if (args.workspaces.length > 1) throw new UsageError('hook takes one --workspace');
+  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs, readInput: context.readInput, cwd: context.cwd, stores: context.stores });
+  const stderr = result.problem ? `recovery-points hook: ${t(result.problem)}; no point was made, the agent goes on.\n` : '';
+  return { stdout: result.stdout, stderr, abandoned: result.abandoned };
+}
+
 /**
  * `recovery-points hook`: exit 0 whatever happens (an agent's action must never fail because of us),
- * the agent's answer on stdout, one line on stderr when no point could be made. Bad options are the
- * one exception (exit 2): they are a mistake in the settings, seen when the hook is tried by hand.
+ * the agent's answer on stdout, one line on stderr when no point could be made. Run by `hook-client.sh`
+ * when no resident helper answered (`RECOVERY_POINTS_HELPER=start`): starts one for the next hooks.
  */
 export async function hookMain(args: ParsedArgs): Promise<number> {
-  const agent = agentOf(args.agent);
-  const budgetMs = budgetOf(args);
-  if (args.workspaces.length > 1) throw new UsageError('hook takes one --workspace');
-  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs, readInput: readStdin });
-  if (result.problem) process.stderr.write(`recovery-points hook: ${t(result.problem)}; no point was made, the agent goes on.\n`);
-  process.stdout.write(result.stdout);
+  const answer = await answerHook(args, { budgetEnv: process.env[BUDGET_ENV], readInput: readStdin });
+  process.stderr.write(answer.stderr);
+  process.stdout.write(answer.stdout);
   process.stdin.destroy();
+  if (process.env[HELPER_ENV] === 'start') startHookHelper();
   // The budget ran out with work still pending (a lock wait, a capture): answer now; the store is safe to leave at any moment.
-  if (result.abandoned) process.exit(0);
+  if (answer.abandoned) process.exit(0);
   return 0;
 }
 
@@ -83,7 +113,8 @@ export async function hooksMain(args: ParsedArgs, write: (human: string, data: u
   const target = { agent, scope: scopeOf(args), projectDir };
   if (verb === 'install') {
     const { HOOK_EVENTS } = await import('../hooks/agentSettings.js');
-    const report = await installHooks(target, { node: process.execPath, cli: fs.realpathSync(process.argv[1]!) });
+    const cli = fs.realpathSync(process.argv[1]!);
+    const report = await installHooks(target, { node: process.execPath, cli, client: findHookClient(cli) });
     const what = report.changed ? `Installed the Recovery Points hook for ${AGENT_NAMES[agent]} (${HOOK_EVENTS.join(', ')}) in ${t(report.location)}` : `The Recovery Points hook for ${AGENT_NAMES[agent]} is already installed in ${t(report.location)}`;
     write(`${what}${report.backup ? `; the file as it was is in ${t(report.backup)}` : ''}.`, report);
   } else {
@@ -91,5 +122,38 @@ export async function hooksMain(args: ParsedArgs, write: (human: string, data: u
     const what = report.changed ? `Removed the Recovery Points hook for ${AGENT_NAMES[agent]} from ${t(report.location)}` : `No Recovery Points hook for ${AGENT_NAMES[agent]} in ${t(report.location)}`;
     write(`${what}${report.backup ? `; the file as it was is in ${t(report.backup)}` : ''}.`, report);
   }
+  return 0;
+}
+
+/** Waits this long for the next hook before it ends (tests; the default is ten minutes). */
+const IDLE_ENV = 'RECOVERY_POINTS_HELPER_IDLE_MS';
+
+/** `recovery-points hook-helper [status|stop]`: runs the hooks' resident helper, says whether one runs, or ends it. */
+export async function hookHelperMain(args: ParsedArgs, write: (human: string, data: unknown) => void): Promise<number> {
+  const [verb, ...rest] = args.positionals;
+  if ((verb !== undefined && verb !== 'status' && verb !== 'stop') || rest.length > 0) throw new UsageError('hook-helper takes nothing (run the helper), status or stop');
+  const stray = [...args.given].find((option) => option !== '--json' && option !== '--help');
+  if (stray) throw new UsageError(`"hook-helper" does not take ${stray}`);
+  const { helperFile, readHelperAddress } = await import('../hooks/helper/helperFile.js');
+  const { answersAt, serveHookHelper, stopHookHelper } = await import('../hooks/helper/hookHelper.js');
+  const cli = fs.realpathSync(process.argv[1]!);
+  if (verb === undefined) {
+    const idle = Number(process.env[IDLE_ENV]);
+    await serveHookHelper({
+      cli,
+      bundle: path.join(path.dirname(cli), 'cli', 'main.js'),
+      idleMs: Number.isInteger(idle) && idle > 0 ? idle : undefined,
+      log: (line) => process.stderr.write(`${new Date().toISOString()} hook-helper ${process.pid}: ${line}\n`),
+    });
+    return 0;
+  }
+  const address = readHelperAddress(helperFile());
+  if (verb === 'stop') {
+    const stopped = address !== undefined && (await stopHookHelper(address));
+    write(stopped ? `The hook helper (pid ${address.pid}) was asked to end.` : 'No hook helper is running.', { stopped, pid: stopped ? address.pid : null });
+    return 0;
+  }
+  const running = address !== undefined && (await answersAt(address));
+  write(running ? `A hook helper runs: pid ${address.pid}, 127.0.0.1:${address.port}, for ${t(address.cli)}${address.cli === cli ? '' : ' (another install)'}.` : 'No hook helper is running; the next hook made through hook-client.sh starts one.', running ? { running, pid: address.pid, port: address.port, cli: address.cli } : { running });
   return 0;
 }

@@ -8,13 +8,44 @@ export interface HookLauncher {
   readonly cli: string;
   /** Set when `node` is an Electron binary (VS Code's own) that must be told to behave as Node. */
   readonly electronAsNode?: boolean;
+  /** Linux and macOS: bash and `hook-client.sh`, which go through the resident helper (hook-helper) when one runs. */
+  readonly client?: HookClient;
 }
 
-/** The command an agent's settings run: `'/usr/bin/node' '/…/dist/cli.js' hook --agent claude`. */
+export interface HookClient {
+  readonly bash: string;
+  readonly script: string;
+}
+
+/**
+ * The command an agent's settings run: `'/bin/bash' '/…/dist/hook-client.sh' '/usr/bin/node'
+ * '/…/dist/cli.js' hook --agent claude` where there is a client, else `'/usr/bin/node' '/…/dist/cli.js'
+ * hook --agent claude`.
+ */
 export function hookCommand(launcher: HookLauncher, agent: AgentId, platform = process.platform): string {
   const quote = platform === 'win32' ? (s: string) => `"${s.replace(/"/g, '""')}"` : (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const prefix = launcher.electronAsNode ? (platform === 'win32' ? 'set ELECTRON_RUN_AS_NODE=1&& ' : 'ELECTRON_RUN_AS_NODE=1 ') : '';
-  return `${prefix}${quote(launcher.node)} ${quote(launcher.cli)} hook --agent ${agent}`;
+  const client = launcher.client && platform !== 'win32' ? `${quote(launcher.client.bash)} ${quote(launcher.client.script)} ` : '';
+  return `${prefix}${client}${quote(launcher.node)} ${quote(launcher.cli)} hook --agent ${agent}`;
+}
+
+const BASH = ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash', '/opt/homebrew/bin/bash'];
+
+/** bash and the `hook-client.sh` beside `cli` (the build puts it there), when both are; never on Windows. */
+export function findHookClient(cli: string, platform = process.platform): HookClient | undefined {
+  if (platform === 'win32') return undefined;
+  const script = path.join(path.dirname(cli), 'hook-client.sh');
+  const bash = BASH.find((candidate) => isExecutable(candidate));
+  return bash && fs.statSync(script, { throwIfNoEntry: false })?.isFile() ? { bash, script } : undefined;
+}
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether a settings entry's command is one `hooks install` wrote (whatever Node or checkout it names). */

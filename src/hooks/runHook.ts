@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { describeCause, StateError } from '../core/errors';
-import { RecoveryStore } from '../core/recoveryStore';
+import { RecoveryStore, type OpenStoreOptions } from '../core/recoveryStore';
 import type { WorkspaceRoot } from '../core/schemas';
 import { AuditLog } from '../core/state/auditLog';
 import { StoreLayout } from '../core/storeLayout';
@@ -21,7 +22,28 @@ export interface HookRunOptions {
   readonly workspace?: string;
   readonly budgetMs: number;
   readonly readInput: () => Promise<string>;
+  /** The folder `store`, `workspace` and a payload without `cwd` are read against: the agent's (the helper is given its client's). */
+  readonly cwd?: string;
+  /** How the store is opened for the point: once per hook, or kept open by the resident helper. */
+  readonly stores?: HookStores;
 }
+
+/** Opens a store for one hook's point and lets go of it after (or keeps it for the next). */
+export interface HookStores {
+  use<T>(options: OpenStoreOptions, work: (store: RecoveryStore) => Promise<T>): Promise<T>;
+}
+
+/** A process that makes one point: opens the store, closes it after. */
+export const STORE_PER_HOOK: HookStores = {
+  async use(options, work) {
+    const store = await RecoveryStore.open(options);
+    try {
+      return await work(store);
+    } finally {
+      await store.close().catch(() => undefined);
+    }
+  },
+};
 
 export interface HookRunResult {
   /** What the agent reads on standard output: nothing that changes its behaviour. */
@@ -90,22 +112,23 @@ class BudgetError extends Error {}
 class NoStoreError extends Error {}
 
 async function doWork(options: HookRunOptions, state: HookState, signal: AbortSignal): Promise<HookOutcome> {
+  const cwd = options.cwd ?? process.cwd();
   const text = await options.readInput();
   let event: HookEvent;
   try {
     event = readHookEvent(text);
   } catch (error) {
     // the problem is still recorded in the store of the folder the hook runs in, when it has one
-    state.storeDir = options.store ? path.resolve(options.store) : (await findNearestExtensionStore(options.workspace ?? process.cwd()))?.store;
+    state.storeDir = options.store ? path.resolve(cwd, options.store) : (await findNearestExtensionStore(path.resolve(cwd, options.workspace ?? '.')))?.store;
     throw error;
   }
   state.event = event;
   if (event.action.kind === 'none') return { skipped: event.action.reason };
   state.phase = 'finding the store';
-  const start = path.resolve(options.workspace ?? event.cwd ?? process.cwd());
+  const start = path.resolve(cwd, options.workspace ?? event.cwd ?? '.');
   let folder: string;
   if (options.store) {
-    state.storeDir = path.resolve(options.store);
+    state.storeDir = path.resolve(cwd, options.store);
     folder = start;
   } else {
     const found = await findNearestExtensionStore(start);
@@ -115,23 +138,15 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
   }
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new NoStoreError(`the workspace folder ${folder} does not exist`);
   state.phase = 'waiting for the store';
-  let outcome: HookOutcome;
-  const store = await RecoveryStore.open({
-    storeDir: state.storeDir,
-    roots: [{ name: path.basename(folder) || 'workspace', path: folder }],
-    actor: `hook:${event.agent}:${process.pid}`,
-    lockWaitMs: options.budgetMs,
-  });
-  try {
+  const open = { storeDir: state.storeDir, roots: [{ name: path.basename(folder) || 'workspace', path: folder }], actor: `hook:${event.agent}:${process.pid}`, lockWaitMs: options.budgetMs };
+  const outcome = await (options.stores ?? STORE_PER_HOOK).use(open, async (store) => {
     // The editor names folders as VS Code does, and may hold more than this one: take the newest point's folders when they include it.
     const newest = (await store.persistence.listSnapshots())[0];
-    const roots: WorkspaceRoot[] | undefined = newest?.roots.some((r) => path.resolve(r.path) === folder) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : undefined;
-    if (roots) store.persistence.configure({ roots });
+    const roots: WorkspaceRoot[] = newest?.roots.some((r) => path.resolve(r.path) === folder) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : open.roots;
+    if (!isDeepStrictEqual(roots, store.persistence.workspaceRoots)) store.persistence.configure({ roots });
     state.phase = 'making the point';
-    outcome = await makeHookPoint(store, event, signal);
-  } finally {
-    await store.close().catch(() => undefined);
-  }
+    return makeHookPoint(store, event, signal);
+  });
   state.folder = folder;
   return outcome;
 }

@@ -27,10 +27,10 @@ interface Status {
   events: string[];
 }
 
-/** Runs `command` (as written in a settings file) through the shell, as agents do, with `input` on stdin. */
+/** Runs `command` (as written in a settings file) through the shell, as agents do, with `input` on stdin; without the resident helper (hookHelper.test.ts has it). */
 function shell(command: string, input: string, cwd: string, home: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile('/bin/sh', ['-c', command], { cwd, env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), [BUDGET_ENV]: '60000' } }, (error, stdout, stderr) =>
+    const child = execFile('/bin/sh', ['-c', command], { cwd, env: { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), [BUDGET_ENV]: '60000', RECOVERY_POINTS_HELPER: 'off' } }, (error, stdout, stderr) =>
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr }),
     );
     child.stdin!.end(input);
@@ -55,7 +55,7 @@ describe('recovery-points hooks install / uninstall / status', () => {
     assert.equal(installed.hooks.PostToolUse![0]!.matcher, 'Edit|Write|MultiEdit|NotebookEdit|Bash');
     assert.equal(installed.hooks.UserPromptSubmit!.length, 1);
     const command = installed.hooks.UserPromptSubmit![0]!.hooks[0]!.command;
-    assert.match(command, /^'\/.+' '\/.+cli\.js' hook --agent claude$/, 'an absolute Node and tool');
+    assert.match(command, /^'\/.*\/bash' '\/.+\/dist\/hook-client\.sh' '\/.+' '\/.+cli\.js' hook --agent claude$/, 'bash, the client beside the tool, an absolute Node and tool');
     assert.equal(await fs.readFile(`${file}.recovery-points.bak`, 'utf8'), original, 'the backup holds the file as it was');
     assert.equal(await fs.readFile(path.join(sb.ws, '.claude', 'settings.json'), 'utf8'), '{"theme": "dark"}\n', 'the shared settings file is not touched');
 

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { settingsLocation, type HookScope } from '../../hooks/agentSettings';
-import { findNode } from '../../hooks/hookCommand';
+import { findHookClient, findNode } from '../../hooks/hookCommand';
 import { AGENT_NAMES, AGENTS, type AgentId } from '../../hooks/hookEvent';
 import { installHooks } from '../../hooks/hookInstaller';
 import type { Log } from '../log';
@@ -39,7 +39,8 @@ export function agentCommands(s: AgentServices): Record<string, CommandHandler> 
       const scope = await s.prompts.pick(scopes, { title: `Set Up Agent Checkpoints for ${agent.label}`, placeHolder: 'Where to add the hooks' });
       if (!scope) return undefined;
       const { node, electronAsNode } = findNode(process.execPath);
-      const report = await installHooks({ agent: agent.id, scope: scope.scope, projectDir: project }, { node, cli: path.join(s.extensionPath, 'dist', 'cli.js'), electronAsNode });
+      const cli = path.join(s.extensionPath, 'dist', 'cli.js');
+      const report = await installHooks({ agent: agent.id, scope: scope.scope, projectDir: project }, { node, cli, electronAsNode, client: findHookClient(cli) });
       s.log.info('command', `Agent checkpoints for ${agent.label}: ${report.changed ? 'installed in' : 'already in'} ${report.location}${report.backup ? ` (backup ${report.backup})` : ''}`);
       const backup = report.backup ? ` The file as it was is in ${path.basename(report.backup)}.` : '';
       void s.prompts.notify(

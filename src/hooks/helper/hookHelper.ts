@@ -1,0 +1,260 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { escapeForTerminal } from '../../cli/terminalText';
+import { answerHook } from '../../cli/hookCommands';
+import { parseArgs } from '../../cli/args';
+import { helperFile, privateHelperDir, readHelperAddress, removeHelperAddress, writeHelperAddress, type HelperAddress } from './helperFile';
+import { KeptStores } from './keptStores';
+
+/** `RECOVERY_POINTS_HELPER_IDLE_MS`: how long the helper waits for the next hook before it ends. */
+export const HELPER_IDLE_ENV = 'RECOVERY_POINTS_HELPER_IDLE_MS';
+const DEFAULT_IDLE_MS = 10 * 60 * 1000;
+/** A client that has not sent its whole request in this long is hung up on. */
+const REQUEST_MS = 10_000;
+const MAX_PAYLOAD = 64 * 1024 * 1024;
+
+export interface HelperOptions {
+  /** The `cli.js` this helper runs (clients of another install do not use it). */
+  readonly cli: string;
+  /** The bundle that `cli.js` loads: when it changes on disk (a rebuild, an update), the helper ends. */
+  readonly bundle: string;
+  readonly idleMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * `recovery-points hook-helper`: the resident helper agents' hooks go through (#14 target 2). A hook's
+ * command is `bash hook-client.sh NODE CLI hook …`: the script hands its payload to this process over
+ * a loopback connection and prints the answer, so a hook costs a bash start and the point itself, not
+ * a Node start and a store opened cold. Started by the first hook that found none (in the background),
+ * it ends after `idleMs` without a hook, when its bundle changes, or on SIGTERM. Resolves when it ends;
+ * at once when a helper of the same install already answers.
+ */
+export async function serveHookHelper(options: HelperOptions): Promise<void> {
+  const log = options.log ?? (() => undefined);
+  const file = helperFile(privateHelperDir());
+  const existing = readHelperAddress(file);
+  if (existing && existing.cli === options.cli && (await answersAt(existing))) {
+    log(`a helper (pid ${existing.pid}) already serves ${options.cli}`);
+    return;
+  }
+  const bundleStamp = stampOf(options.bundle);
+  const stores = new KeptStores();
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => resolve());
+  });
+  const address: HelperAddress = {
+    port: (server.address() as net.AddressInfo).port,
+    clientSecret: randomBytes(24).toString('hex'),
+    helperSecret: randomBytes(24).toString('hex'),
+    pid: process.pid,
+    cli: options.cli,
+  };
+  writeHelperAddress(address, file);
+  log(`serving hooks for ${options.cli} on 127.0.0.1:${address.port}`);
+
+  let idle: NodeJS.Timeout | undefined;
+  let ending: Promise<void> | undefined;
+  const end = (why: string): Promise<void> => {
+    ending ??= (async () => {
+      log(`ending: ${why}`);
+      clearTimeout(idle);
+      removeHelperAddress(address, file);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stores.closeAll();
+    })();
+    return ending;
+  };
+  const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
+  const rest = () => {
+    clearTimeout(idle);
+    idle = setTimeout(() => void end(`no hook for ${Math.round(idleMs / 1000)} s`), idleMs);
+  };
+  rest();
+  const onSignal = () => void end('asked to stop');
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+
+  let busy = 0;
+  server.on('connection', (socket) => {
+    socket.setNoDelay(true);
+    busy++;
+    clearTimeout(idle);
+    serveClient(socket, address, {
+      stale: () => {
+        if (stampOf(options.bundle) === bundleStamp) return false;
+        void end('its bundle changed on disk');
+        return true;
+      },
+      stop: () => void end('asked to stop'),
+      hook: (request) => answerHook(parseArgs(request.argv.slice(1)), { cwd: request.cwd, budgetEnv: request.budgetEnv, readInput: () => Promise.resolve(request.payload), stores }),
+      log,
+    }).finally(() => {
+      if (--busy === 0 && !ending) rest();
+    });
+  });
+  await new Promise<void>((resolve) => server.once('close', resolve));
+  await ending;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+}
+
+interface HookRequest {
+  readonly cwd: string;
+  readonly budgetEnv: string | undefined;
+  readonly argv: string[];
+  readonly payload: string;
+}
+
+interface Handlers {
+  /** True when this helper must not serve (its bundle changed): it is ending. */
+  stale(): boolean;
+  stop(): void;
+  hook(request: HookRequest): Promise<{ stdout: string; stderr: string }>;
+  log(line: string): void;
+}
+
+/** One client: its secret, ours, its request, the answer; anything unexpected hangs up without a word. */
+async function serveClient(socket: net.Socket, address: HelperAddress, handlers: Handlers): Promise<void> {
+  const reader = new LineReader(socket);
+  const timer = setTimeout(() => socket.destroy(), REQUEST_MS);
+  try {
+    if (!sameSecret(await reader.line(), address.clientSecret)) return void socket.destroy();
+    if (handlers.stale()) return void socket.end('stale\n');
+    socket.write(`${address.helperSecret}\n`);
+    const verb = await reader.line();
+    if (verb === 'stop') {
+      socket.end('x 0\n');
+      return handlers.stop();
+    }
+    if (verb !== 'hook') return void socket.end('f\n');
+    const cwd = await reader.line();
+    const budget = await reader.line();
+    const argc = Number(await reader.line());
+    if (!Number.isInteger(argc) || argc < 1 || argc > 64) return void socket.destroy();
+    const argv: string[] = [];
+    for (let i = 0; i < argc; i++) argv.push(await reader.line());
+    const size = Number(await reader.line());
+    if (!Number.isInteger(size) || size < 0 || size > MAX_PAYLOAD) return void socket.destroy();
+    const payload = (await reader.bytes(size)).toString('utf8');
+    clearTimeout(timer);
+    // what Node's own hook would not run the same way: let it
+    if (argv[0] !== 'hook' || !path.isAbsolute(cwd) || argv.includes('--help')) return void socket.end('f\n');
+    let answer: { stdout: string; stderr: string };
+    try {
+      answer = await handlers.hook({ cwd, budgetEnv: budget === '' ? undefined : budget, argv, payload });
+    } catch (error) {
+      answer = { stdout: '', stderr: `recovery-points hook: ${escapeForTerminal(error instanceof Error ? error.message : String(error))}; no point was made, the agent goes on.\n` };
+    }
+    socket.end(`${framed('o', answer.stdout)}${framed('e', answer.stderr)}x 0\n`);
+  } catch (error) {
+    handlers.log(`a client's request could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    socket.destroy();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** `text` as lines the client prints to standard output (`o`) or error (`e`). */
+function framed(kind: 'o' | 'e', text: string): string {
+  if (text === '') return '';
+  return text.replace(/\n$/, '').split('\n').map((line) => `${kind} ${line}\n`).join('');
+}
+
+function sameSecret(given: string, secret: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Whether a helper answers at `address` (ours: it knows both secrets). */
+export function answersAt(address: HelperAddress): Promise<boolean> {
+  return talkTo(address);
+}
+
+/** Asks the helper at `address` to end; false when none answers there. */
+export function stopHookHelper(address: HelperAddress): Promise<boolean> {
+  return talkTo(address, 'stop');
+}
+
+/** The client's side of the exchange of secrets, then `verb` (answered by `x 0`), over a loopback connection. */
+function talkTo(address: HelperAddress, verb?: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: '127.0.0.1', port: address.port });
+    const done = (yes: boolean) => {
+      socket.destroy();
+      resolve(yes);
+    };
+    socket.setTimeout(2000, () => done(false));
+    socket.on('error', () => done(false));
+    const reader = new LineReader(socket);
+    socket.write(`${address.clientSecret}\n`);
+    (async () => {
+      if ((await reader.line()) !== address.helperSecret) return false;
+      if (!verb) return true;
+      socket.write(`${verb}\n`);
+      return (await reader.line()) === 'x 0';
+    })().then(done, () => done(false));
+  });
+}
+
+function stampOf(file: string): string {
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  return stat ? `${stat.size}:${stat.mtimeMs}:${stat.ino}` : 'gone';
+}
+
+/** Reads a socket line by line, then a counted number of bytes. */
+class LineReader {
+  private buffered: Buffer = Buffer.alloc(0);
+  private waiting: (() => void) | undefined;
+  private ended = false;
+
+  constructor(socket: net.Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+      this.wake();
+    });
+    const end = () => {
+      this.ended = true;
+      this.wake();
+    };
+    socket.on('end', end);
+    socket.on('close', end);
+    socket.on('error', end);
+  }
+
+  async line(): Promise<string> {
+    for (;;) {
+      const at = this.buffered.indexOf(10);
+      if (at !== -1) {
+        const line = this.buffered.subarray(0, at).toString('utf8');
+        this.buffered = this.buffered.subarray(at + 1);
+        return line;
+      }
+      if (this.buffered.length > 64 * 1024) throw new Error('a line of more than 64 KiB');
+      await this.more();
+    }
+  }
+
+  async bytes(count: number): Promise<Buffer> {
+    while (this.buffered.length < count) await this.more();
+    const bytes = this.buffered.subarray(0, count);
+    this.buffered = this.buffered.subarray(count);
+    return bytes;
+  }
+
+  private more(): Promise<void> {
+    if (this.ended) return Promise.reject(new Error('the client hung up'));
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  private wake(): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.();
+  }
+}

@@ -1,0 +1,256 @@
+/**
+ * The hooks' resident helper (#14 target 2): `hook-client.sh`, as `hooks install` writes it, hands the
+ * payload to `recovery-points hook-helper` when one of this install answers with its secret, and runs
+ * the hook with Node otherwise (then starting a helper for the next hooks). Real processes, a real
+ * loopback connection, real stores in temporary folders.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { auditFileEntries, cleanupAll, makeSandbox, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { CLI, cli, cliHome, ensureBuilt, json, ok, REPO, type Run } from './helpers/runCli';
+import { BUDGET_ENV, fixture, runWithInput } from './helpers/runHook';
+
+const started: ChildProcess[] = [];
+const helperPids = new Set<number>();
+const places: Place[] = [];
+
+before(ensureBuilt);
+after(async () => {
+  for (const child of started) child.kill('SIGKILL');
+  // helpers that hooks started, in a test that failed before it stopped them
+  for (const p of places) {
+    try {
+      helperPids.add(address(p)!.pid);
+    } catch {
+      // none was running
+    }
+  }
+  for (const pid of helperPids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // ended already
+    }
+  }
+  await cleanupAll();
+});
+
+interface Place {
+  readonly sb: Sandbox;
+  readonly helperDir: string;
+  readonly base: string[];
+}
+
+async function place(): Promise<Place> {
+  const sb = await makeSandbox('rp-helper-');
+  await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1;\n', 'README.md': '# project\n' });
+  const base = ['--workspace', sb.ws, '--store', sb.store];
+  ok(await cli(['snapshot', ...base]));
+  const helperDir = path.join(sb.root, 'helper');
+  fs.mkdirSync(helperDir, { mode: 0o700 });
+  const made = { sb, helperDir, base };
+  places.push(made);
+  return made;
+}
+
+async function env(p: Place, extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  const home = await cliHome();
+  return { PATH: process.env.PATH ?? '', HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), RECOVERY_POINTS_HELPER_DIR: p.helperDir, [BUDGET_ENV]: '60000', ...extra };
+}
+
+/** Runs the hook command `hooks install` writes (bash, the client, Node, the tool), as an agent does. */
+async function clientHook(p: Place, payload: string, extra: Record<string, string> = {}, tool = CLI): Promise<Run> {
+  const child = spawn('/bin/bash', [path.join(path.dirname(tool), 'hook-client.sh'), process.execPath, tool, 'hook', '--agent', 'claude', '--store', p.sb.store], { cwd: p.sb.ws, env: await env(p, extra) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.end(payload);
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  return { code, stdout, stderr };
+}
+
+function address(p: Place): { port: number; pid: number; cli: string } | undefined {
+  const text = fs.readFileSync(path.join(p.helperDir, 'address'), 'utf8').trim();
+  const [port, , , pid, ...rest] = text.split(' ');
+  return { port: Number(port), pid: Number(pid), cli: rest.join(' ') };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined, ms = 15_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    let value: T | undefined;
+    try {
+      value = probe();
+    } catch {
+      value = undefined;
+    }
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Starts `recovery-points hook-helper` for `p` and waits until it has written its address. */
+async function startHelper(p: Place, extra: Record<string, string> = {}, tool = CLI): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [tool, 'hook-helper'], { env: await env(p, extra), stdio: 'ignore' });
+  started.push(child);
+  await waitFor('the helper\'s address', () => (child.pid !== undefined && address(p)?.pid === child.pid ? true : undefined));
+  helperPids.add(child.pid!);
+  return child;
+}
+
+const ended = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+
+async function newestPoint(p: Place): Promise<{ id: string; summary: string; actor: string }> {
+  const [point] = json<Array<{ id: string; summary: string }>>(await cli(['list', '--json', ...p.base]));
+  const created = (await auditFileEntries(p.sb.store)).filter((e) => e.action === 'create' && e.pointId === point!.id);
+  return { ...point!, actor: created[0]!.actor };
+}
+
+const edit = (p: Place) => fixture('claude/PreToolUse-Edit.json', p.sb.ws);
+
+describe('the hooks\' resident helper', () => {
+  test('a hook goes through a running helper: the point made by the helper, the agent\'s answer and problems as Node gives them; "hook-helper stop" ends it', async () => {
+    const p = await place();
+    const helper = await startHelper(p);
+    assert.equal(json<{ running: boolean; pid: number }>(await cli(['hook-helper', 'status', '--json'], { env: await env(p) })).pid, helper.pid);
+
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2; // by hand\n' });
+    const first = await clientHook(p, edit(p));
+    assert.deepEqual(first, { code: 0, stdout: '', stderr: '' });
+    const point = await newestPoint(p);
+    assert.equal(point.summary, 'Before Claude Code: Edit src/app.ts');
+    assert.equal(point.actor, `hook:claude:${helper.pid}`, 'the helper made the point');
+
+    // the store stays open in the helper: the next hook sees the point it made and makes none
+    assert.deepEqual(await clientHook(p, edit(p)), { code: 0, stdout: '', stderr: '' });
+    assert.equal((await newestPoint(p)).id, point.id, 'no point when the file is as the newest point holds it');
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
+    await clientHook(p, edit(p));
+    const second = await newestPoint(p);
+    assert.notEqual(second.id, point.id);
+    assert.equal(second.actor, `hook:claude:${helper.pid}`);
+
+    // a payload that is not an agent's: the line Node's hook prints, exit 0
+    const bad = await clientHook(p, 'not json');
+    assert.equal(bad.code, 0);
+    assert.equal(bad.stdout, '');
+    const direct = await runWithInput(['hook', '--agent', 'claude', '--store', p.sb.store], 'not json', { cwd: p.sb.ws, env: { RECOVERY_POINTS_HELPER: 'off' } });
+    assert.equal(bad.stderr, direct.stderr, 'the same line as Node\'s hook');
+    assert.match(bad.stderr, /^recovery-points hook: .+; no point was made, the agent goes on\.\n$/);
+
+    ok(await cli(['hook-helper', 'stop'], { env: await env(p) }));
+    await ended(helper);
+    assert.equal(fs.existsSync(path.join(p.helperDir, 'address')), false, 'its address is removed');
+    assert.match(ok(await cli(['hook-helper', 'status'], { env: await env(p) })).stdout, /No hook helper is running/);
+  });
+
+  test('without a helper, Node runs the hook and starts one; the next hook goes through it; an idle helper ends by itself', async () => {
+    const p = await place();
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+    const first = await clientHook(p, edit(p), { RECOVERY_POINTS_HELPER_IDLE_MS: '4000' });
+    assert.deepEqual(first, { code: 0, stdout: '', stderr: '' });
+    const byNode = await newestPoint(p);
+    assert.equal(byNode.summary, 'Before Claude Code: Edit src/app.ts');
+    const helper = await waitFor('a helper started by the hook', () => address(p));
+    helperPids.add(helper.pid);
+    assert.notEqual(byNode.actor, `hook:claude:${helper.pid}`, 'the first point was made by Node');
+    assert.equal(helper.cli, fs.realpathSync(CLI));
+
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
+    await clientHook(p, edit(p));
+    assert.equal((await newestPoint(p)).actor, `hook:claude:${helper.pid}`, 'the second went through the helper');
+
+    await waitFor('the idle helper to end', () => !fs.existsSync(path.join(p.helperDir, 'address')), 20_000);
+    await waitFor('its process to end', () => {
+      try {
+        process.kill(helper.pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+  });
+
+  test('a program on the address\'s port that does not answer with the helper\'s secret is never sent the payload; Node makes the point', async () => {
+    const p = await place();
+    const received: string[] = [];
+    const impostor = net.createServer((socket) => {
+      socket.on('data', (d: Buffer) => received.push(d.toString()));
+      socket.write('not the secret\n');
+    });
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (impostor.address() as net.AddressInfo).port;
+      const secret = 'ab'.repeat(24);
+      fs.writeFileSync(path.join(p.helperDir, 'address'), `${port} ${secret} ${'cd'.repeat(24)} 1 ${fs.realpathSync(CLI)}\n`, { mode: 0o600 });
+      await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+      const run = await clientHook(p, edit(p));
+      assert.deepEqual(run, { code: 0, stdout: '', stderr: '' });
+      assert.equal((await newestPoint(p)).summary, 'Before Claude Code: Edit src/app.ts', 'the point was made');
+      // the client's secret, from the client (and from the helper Node starts, asking whether a helper answers there): nothing more
+      const lines = received.join('').split('\n');
+      assert.equal(lines.pop(), '');
+      assert.ok(lines.length >= 1 && lines.every((line) => line === secret), `the impostor got only the client's secret: ${JSON.stringify(lines)}`);
+    } finally {
+      impostor.close();
+    }
+    const helper = await waitFor('a helper of its own', () => (address(p)!.pid !== 1 ? address(p) : undefined));
+    helperPids.add(helper.pid);
+    ok(await cli(['hook-helper', 'stop'], { env: await env(p) }));
+  });
+
+  test('a helper of another install, or RECOVERY_POINTS_HELPER=off, is not used', async () => {
+    const p = await place();
+    let connections = 0;
+    const other = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (other.address() as net.AddressInfo).port;
+      fs.writeFileSync(path.join(p.helperDir, 'address'), `${port} ${'ab'.repeat(24)} ${'cd'.repeat(24)} 1 /elsewhere/dist/cli.js\n`, { mode: 0o600 });
+      await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+      assert.deepEqual(await clientHook(p, edit(p), { RECOVERY_POINTS_HELPER: 'off' }), { code: 0, stdout: '', stderr: '' });
+      assert.equal((await newestPoint(p)).summary, 'Before Claude Code: Edit src/app.ts');
+      assert.equal(connections, 0);
+      assert.match(fs.readFileSync(path.join(p.helperDir, 'address'), 'utf8'), /\/elsewhere\//, 'off: no helper was started');
+
+      await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
+      assert.deepEqual(await clientHook(p, edit(p)), { code: 0, stdout: '', stderr: '' });
+      assert.equal(connections, 0, 'the other install\'s helper is not connected to');
+    } finally {
+      other.close();
+    }
+    const helper = await waitFor('a helper of this install', () => (address(p)!.cli === fs.realpathSync(CLI) ? address(p) : undefined));
+    helperPids.add(helper.pid);
+    ok(await cli(['hook-helper', 'stop'], { env: await env(p) }));
+  });
+
+  test('a helper whose tool was rebuilt since it started hands the hook back to Node and ends', async () => {
+    const p = await place();
+    // a copy of the built tool, so its bundle can change under the helper
+    const install = path.join(p.sb.root, 'install');
+    fs.cpSync(path.join(REPO, 'dist'), install, { recursive: true, filter: (source) => !source.endsWith('.map') });
+    const tool = path.join(install, 'cli.js');
+    const helper = await startHelper(p, {}, tool);
+    const bundle = path.join(install, 'cli', 'main.js');
+    fs.appendFileSync(bundle, '\n');
+
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+    assert.deepEqual(await clientHook(p, edit(p), {}, tool), { code: 0, stdout: '', stderr: '' });
+    const point = await newestPoint(p);
+    assert.equal(point.summary, 'Before Claude Code: Edit src/app.ts');
+    assert.notEqual(point.actor, `hook:claude:${helper.pid}`, 'Node made the point');
+    await ended(helper);
+    const next = await waitFor('the helper Node started', () => (address(p)!.pid !== helper.pid ? address(p) : undefined));
+    helperPids.add(next.pid);
+    ok(await cli(['hook-helper', 'stop'], { cli: tool, env: await env(p) }));
+  });
+});
