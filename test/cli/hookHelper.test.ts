@@ -221,6 +221,9 @@ describe('the hooks\' resident helper', () => {
       assert.equal((await newestPoint(p)).summary, 'Before Claude Code: Edit src/app.ts');
       assert.equal(connections, 0);
       assert.match(fs.readFileSync(path.join(p.helperDir, 'address'), 'utf8'), /\/elsewhere\//, 'off: no helper was started');
+      const bad = await clientHook(p, 'not json', { RECOVERY_POINTS_HELPER: 'off' });
+      assert.equal(bad.code, 0);
+      assert.match(bad.stderr, /^recovery-points hook: .+; no point was made, the agent goes on\.\n$/, 'Node\'s line reaches the agent');
 
       await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
       assert.deepEqual(await clientHook(p, edit(p)), { code: 0, stdout: '', stderr: '' });

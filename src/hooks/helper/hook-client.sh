@@ -12,7 +12,7 @@ shift 2
 args=("$@")
 
 node_hook() {
-  exec 3>&- 2>/dev/null
+  exec 3>&-
   if [[ -n ${payload+set} ]]; then
     exec "$node" "$cli" "${args[@]}" <<<"$payload"
   fi

@@ -91,7 +91,7 @@ export async function serveHookHelper(options: HelperOptions): Promise<void> {
         return true;
       },
       stop: () => void end('asked to stop'),
-      hook: (request) => answerHook(parseArgs(request.argv.slice(1)), { cwd: request.cwd, budgetEnv: request.budgetEnv, readInput: () => Promise.resolve(request.payload), stores }),
+      hook: (request) => answerHook(parseArgs(request.argv), { cwd: request.cwd, budgetEnv: request.budgetEnv, readInput: () => Promise.resolve(request.payload), stores }),
       log,
     }).finally(() => {
       if (--busy === 0 && !ending) rest();
