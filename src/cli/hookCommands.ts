@@ -136,7 +136,8 @@ export async function hookHelperMain(args: ParsedArgs, write: (human: string, da
   if (stray) throw new UsageError(`"hook-helper" does not take ${stray}`);
   const { helperFile, readHelperAddress } = await import('../hooks/helper/helperFile.js');
   const { answersAt, serveHookHelper, stopHookHelper } = await import('../hooks/helper/hookHelper.js');
-  const cli = fs.realpathSync(process.argv[1]!);
+  // as the hook's command names it (and hook-client.sh compares it), links not resolved
+  const cli = path.resolve(process.argv[1]!);
   if (verb === undefined) {
     const idle = Number(process.env[IDLE_ENV]);
     await serveHookHelper({

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { settingsLocation, type HookScope } from '../../hooks/agentSettings';
 import { findHookClient, findNode } from '../../hooks/hookCommand';
@@ -39,7 +40,8 @@ export function agentCommands(s: AgentServices): Record<string, CommandHandler> 
       const scope = await s.prompts.pick(scopes, { title: `Set Up Agent Checkpoints for ${agent.label}`, placeHolder: 'Where to add the hooks' });
       if (!scope) return undefined;
       const { node, electronAsNode } = findNode(process.execPath);
-      const cli = path.join(s.extensionPath, 'dist', 'cli.js');
+      // by its real path, as `recovery-points hooks install` writes it: one helper serves both
+      const cli = fs.realpathSync(path.join(s.extensionPath, 'dist', 'cli.js'));
       const report = await installHooks({ agent: agent.id, scope: scope.scope, projectDir: project }, { node, cli, electronAsNode, client: findHookClient(cli) });
       s.log.info('command', `Agent checkpoints for ${agent.label}: ${report.changed ? 'installed in' : 'already in'} ${report.location}${report.backup ? ` (backup ${report.backup})` : ''}`);
       const backup = report.backup ? ` The file as it was is in ${path.basename(report.backup)}.` : '';

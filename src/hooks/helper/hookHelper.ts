@@ -152,7 +152,8 @@ async function serveClient(socket: net.Socket, address: HelperAddress, handlers:
     }
     socket.end(`${framed('o', answer.stdout)}${framed('e', answer.stderr)}x 0\n`);
   } catch (error) {
-    handlers.log(`a client's request could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    // a client that hangs up after the secrets is one asking whether a helper answers (`status`, a helper starting)
+    if (!(error instanceof HungUp)) handlers.log(`a client's request could not be read: ${error instanceof Error ? error.message : String(error)}`);
     socket.destroy();
   } finally {
     clearTimeout(timer);
@@ -207,6 +208,8 @@ function stampOf(file: string): string {
   return stat ? `${stat.size}:${stat.mtimeMs}:${stat.ino}` : 'gone';
 }
 
+class HungUp extends Error {}
+
 /** Reads a socket line by line, then a counted number of bytes. */
 class LineReader {
   private buffered: Buffer = Buffer.alloc(0);
@@ -248,7 +251,7 @@ class LineReader {
   }
 
   private more(): Promise<void> {
-    if (this.ended) return Promise.reject(new Error('the client hung up'));
+    if (this.ended) return Promise.reject(new HungUp('the other side hung up'));
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
