@@ -515,25 +515,31 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     }
   }
   // 2c. an agent's hook: `recovery-points hook` as Claude Code runs it after an Edit (a new Node process, payload on stdin)
-  const hookRuns = { ours: [] as number[], git: [] as number[] };
   const cli = path.join(ROOT, 'dist', 'cli.js');
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < iterations; i++) {
-      const file = editFile(ws, nextEdit(), `hook-${r}-${i}`);
-      for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
-        settleDisk();
-        if (side === 'ours') {
-          const payload = JSON.stringify({ session_id: 'bench', transcript_path: '/dev/null', cwd: ws.ours, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: file }, tool_use_id: `toolu_${r}_${i}` });
-          const out = run(process.execPath, [cli, 'hook', '--agent', 'claude', '--store', storeDir, '--workspace', ws.ours, '--budget', '60000'], { input: payload });
-          if (out.stderr) throw new Error(`the hook made no point: ${out.stderr}`);
-          hookRuns.ours.push(out.ms);
-        } else {
-          hookRuns.git.push(sg.checkpoint(`Checkpoint hook-${r}-${i}`).ms);
-          await upkeep();
+  const hookArgs = ['hook', '--agent', 'claude', '--store', storeDir, '--workspace', ws.ours, '--budget', '60000'];
+  /** Each round's hooks (a Claude Code PostToolUse Edit payload on stdin) and git's add+commit, taking turns. */
+  const timeHooks = async (tag: string, program: string, args: readonly string[], env?: NodeJS.ProcessEnv) => {
+    const runs = { ours: [] as number[], git: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < iterations; i++) {
+        const file = editFile(ws, nextEdit(), `${tag}-${r}-${i}`);
+        for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+          settleDisk();
+          if (side === 'ours') {
+            const payload = JSON.stringify({ session_id: 'bench', transcript_path: '/dev/null', cwd: ws.ours, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: file }, tool_use_id: `toolu_${tag}_${r}_${i}` });
+            const out = run(program, [...args, ...hookArgs], { input: payload, env });
+            if (out.stderr) throw new Error(`the hook made no point: ${out.stderr}`);
+            runs.ours.push(out.ms);
+          } else {
+            runs.git.push(sg.checkpoint(`Checkpoint ${tag}-${r}-${i}`).ms);
+            await upkeep();
+          }
         }
       }
     }
-  }
+    return runs;
+  };
+  const hookRuns = await timeHooks('hook', process.execPath, [cli]);
   addRow(ws, 'hook-process', 'Agent hook, one-file point (whole process, Node start included)', 'ms', hookRuns.ours, hookRuns.git, 'add -A && commit', 'ours: node dist/cli.js hook with a Claude Code PostToolUse Edit payload on stdin (the store\'s saved capture rules apply, as the extension leaves them)');
 
   // 2d. the same hook as `hooks install` writes it on Linux: bash and hook-client.sh, through the resident helper (started untimed)
@@ -541,26 +547,9 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
   if (!helper) {
     notes.push('dist/hook-client.sh is missing (run `npm run build`): the resident helper\'s row was skipped.');
   } else {
-    const helperRuns = { ours: [] as number[], git: [] as number[] };
+    let helperRuns: { ours: number[]; git: number[] };
     try {
-      for (let r = 0; r < rounds; r++) {
-        for (let i = 0; i < iterations; i++) {
-          const file = editFile(ws, nextEdit(), `helper-${r}-${i}`);
-          for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
-            settleDisk();
-            if (side === 'ours') {
-              const payload = JSON.stringify({ session_id: 'bench', transcript_path: '/dev/null', cwd: ws.ours, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: file }, tool_use_id: `toolu_h${r}_${i}` });
-              const [program, args] = helper.command;
-              const out = run(program, [...args, 'hook', '--agent', 'claude', '--store', storeDir, '--workspace', ws.ours, '--budget', '60000'], { input: payload, env: helper.env });
-              if (out.stderr) throw new Error(`the hook made no point: ${out.stderr}`);
-              helperRuns.ours.push(out.ms);
-            } else {
-              helperRuns.git.push(sg.checkpoint(`Checkpoint helper-${r}-${i}`).ms);
-              await upkeep();
-            }
-          }
-        }
-      }
+      helperRuns = await timeHooks('helper', ...helper.command, helper.env);
     } finally {
       await helper.stop();
     }

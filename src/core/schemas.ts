@@ -89,6 +89,8 @@ export const lastRestoreSchema = lazySchema(() =>
     safetyPointId: pointIdSchema,
     at: isoTime,
     paths: z.array(z.string()).nullable(),
+    /** Set after a restore that wrote and deleted nothing (it then has no point of its result): its undo changes nothing. */
+    nothingChanged: z.literal(true).optional(),
   }),
 );
 export type LastRestore = z.infer<typeof lastRestoreSchema>;

@@ -169,6 +169,26 @@ describe('restore', () => {
     await canaryIntact(sb);
   });
 
+  test('the undo of a restore that changed nothing changes nothing, nor does the undo of an undo that changed nothing', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    const restored = await store.recovery.restore(point.id);
+    assert.equal(restored.outcome.written.length + restored.outcome.removed.length, 0, 'the files already were the point\'s');
+    assert.equal((await store.state.getState()).lastRestore?.nothingChanged, true);
+    await writeFiles(sb.ws, { 'a.txt': 'a2 after the restore\n' });
+    const edited = await readFiles(sb.ws);
+    const undone = await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), edited, 'the edit made after a restore that changed nothing is kept');
+    assert.equal(undone.outcome.written.length + undone.outcome.removed.length, 0);
+    await writeFiles(sb.ws, { 'a.txt': 'a3 after the undo\n', 'b.txt': 'b2 after the undo\n' });
+    const again = await readFiles(sb.ws);
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), again, 'and so is the edit made after the undo that changed nothing');
+    await store.close();
+  });
+
   test('undo puts back only the files the restore changed: a file it did not touch keeps an edit made after it, and the undo of the undo', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'c.txt': 'c1\n', 'src/d.txt': 'd1\n', 'src/e.txt': 'e1\n' });

@@ -121,6 +121,36 @@ describe('crash at any moment', () => {
     const figures = { kills: 0, exitedBeforeKill: 0, operations: 0, pointsVerified: 0, restoresChecked: 0, deadOwnerLocks: 0, ownerlessLocks: 0, unacknowledgedPointsFound: 0, inFlightFoundDone: 0, stateRecoveries: 0, pointsAtEnd: 0 };
     const killedDuring: Record<string, number> = {};
 
+    /**
+     * The last restore (or undo) acknowledged: its safety point, the files it changed, and the point of
+     * its result (null when it changed nothing), which an undo reads them from. `undefined` when one was
+     * in flight when the process was killed.
+     */
+    let lastRestore: { safety: string; changed: Set<string>; result: string | null } | undefined;
+    /**
+     * An undo puts back, from the safety point, the files the restore changed (and removes a killed
+     * restore's temporary files) and leaves every other file as it was just before it; when the
+     * restore is not known here, or the point of its result was deleted since, each file is at least
+     * one of the two.
+     */
+    const checkUndo = (safety: string, before: FileDigest, after: FileDigest) => {
+      const point = expected.get(safety)!;
+      const known = lastRestore?.safety === safety && (lastRestore.result === null || live.has(lastRestore.result)) ? lastRestore.changed : undefined;
+      const paths = new Set([...Object.keys(before), ...Object.keys(point), ...Object.keys(after)]);
+      if (!known) {
+        for (const rel of paths) assert.ok(after[rel] === point[rel] || after[rel] === before[rel], `undo of ${safety}: ${rel} is either as before the undo or as the safety point`);
+        return;
+      }
+      const want: FileDigest = {};
+      for (const rel of paths) {
+        const fromPoint = known.has(rel) || (isRestoreTemporary(rel) && !(rel in point));
+        const value = fromPoint ? point[rel] : before[rel];
+        if (value !== undefined) want[rel] = value;
+      }
+      assert.deepEqual(after, want, `undo of ${safety} put back the files the restore changed, and only them`);
+    };
+    const changedBetween = (a: FileDigest, b: FileDigest) => new Set([...Object.keys(a), ...Object.keys(b)].filter((rel) => a[rel] !== b[rel]));
+
     const acknowledge = (id: string, files: FileDigest) => {
       assert.ok(!everAcknowledged.has(id), `point id ${id} acknowledged twice`);
       everAcknowledged.add(id);
@@ -148,9 +178,14 @@ describe('crash at any moment', () => {
             break;
           case 'restore':
           case 'undo':
-            // the workspace after a completed restore is exactly the point
-            if (expected.has(e.target as string)) assert.deepEqual(e.after, expected.get(e.target as string), `${e.op} of ${e.target as string} wrote the point's files`);
+            if (e.op === 'restore' && expected.has(e.target as string)) {
+              // the workspace after a completed restore is exactly the point
+              assert.deepEqual(e.after, expected.get(e.target as string), `restore of ${e.target as string} wrote the point's files`);
+            } else if (e.op === 'undo' && expected.has(e.target as string)) {
+              checkUndo(e.target as string, files, e.after as FileDigest);
+            }
             acknowledge(e.safety as string, files);
+            lastRestore = { safety: e.safety as string, changed: changedBetween(files, e.after as FileDigest), result: e.restored as string | null };
             // the workspace as the restore left it is a point of its own
             if (e.restored) acknowledge(e.restored as string, e.after as FileDigest);
             figures.restoresChecked++;
@@ -173,6 +208,8 @@ describe('crash at any moment', () => {
             break;
         }
       }
+      // a restore or undo killed part way may have recorded itself: which files it changed is not known here
+      if (inFlight?.op === 'restore' || inFlight?.op === 'undo') lastRestore = undefined;
 
       const left = await leftLock(sb);
       if (left === 'owned') figures.deadOwnerLocks++;
@@ -211,7 +248,10 @@ describe('crash at any moment', () => {
         // a clean-up in flight with `files` made a point while it ran
         const madePoint = ['create', 'restore', 'undo'].includes(inFlight?.op ?? '') || (inFlight?.op === 'cleanup' && inFlight.files !== undefined);
         assert.ok(inFlight && madePoint, `point ${point.id} was made by the operation in flight (${inFlight?.op ?? 'none'})`);
-        if (point.trigger === 'restore') {
+        if (point.trigger === 'restore' && inFlight.op === 'undo') {
+          // an undo's result: the files it put back and the others as they were; made after its last write, as the workspace is now
+          acknowledge(point.id, await digestWorkspace(sb.ws));
+        } else if (point.trigger === 'restore') {
           assert.ok(isRestore && expected.has(inFlight.target as string), `the restore point ${point.id} comes from the restore in flight`);
           acknowledge(point.id, expected.get(inFlight.target as string)!);
         } else {
@@ -241,6 +281,7 @@ describe('crash at any moment', () => {
         assert.deepEqual(await digestWorkspace(sb.ws), expected.get(point.id), `restoring ${point.id} wrote exactly its files`);
         acknowledge(result.safetyPointId, before);
         if (result.restoredPointId) acknowledge(result.restoredPointId, expected.get(point.id)!);
+        lastRestore = { safety: result.safetyPointId, changed: changedBetween(before, expected.get(point.id)!), result: result.restoredPointId ?? null };
         figures.restoresChecked++;
       }
       // keep the store near 40 points, so the checks after each kill stay bounded (an explicit delete, as a person would)

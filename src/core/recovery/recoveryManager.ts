@@ -1,6 +1,6 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { diffTrees, type KnownFile, type TreeDiff } from '../capture';
+import { diffTrees, isRestoreTempName, type KnownFile, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
@@ -220,6 +220,8 @@ export class RecoveryManager {
         for (const folder of mapped.mapping.unmapped) {
           if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: 'no folder of this workspace has its name or path; left out' });
         }
+        // an undo of it reads what it changed from the point of its result, which a restore that changed nothing does not make
+        if (outcome.written.length + outcome.removed.length === 0) await this.stateManager?.updateState({ lastRestore: { ...lastRestore, nothingChanged: true } }, hold);
         await this.persistence.recordDone({
           action: 'restore',
           pointId: target.id,
@@ -357,11 +359,13 @@ export class RecoveryManager {
 
   /**
    * What an undo of `last` restores from its safety point: the restore's paths, and within them the
-   * files it changed (its safety point against the point of its result); when that point is not
-   * there (nothing written, the restore failed part way, cleaned up), the files it planned to change.
+   * files it changed: none when it changed nothing; else its safety point against the point of its
+   * result; when that point is not there (the restore failed part way, the point was deleted), the
+   * files it planned to change (for a restore that was itself an undo, more than it changed).
    */
   async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf'>> {
     const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId };
+    if (last.nothingChanged) return { ...scope, within: new Set() };
     const points = await this.persistence.listSnapshots({ hold });
     const safety = points.find((p) => p.id === last.safetyPointId);
     const roots = this.persistence.workspaceRoots;
@@ -718,8 +722,14 @@ function planPaths(roots: readonly WorkspaceRoot[], plan: RestorePlan): string[]
   return files.every((file) => file !== undefined) ? (files as string[]) : undefined;
 }
 
-/** What restoring `mapped` over the workspace's `current` tree changes: within `scope` (filters), then only the paths `within` names. */
+/**
+ * What restoring `mapped` over the workspace's `current` tree changes: within `scope` (filters), then
+ * only the paths `within` names, and the temporary files a killed restore left (which the point does
+ * not hold: an undo removes them as a whole restore does).
+ */
 async function planFor(mapped: MappedPoint, current: string, scope: readonly string[] | undefined, within: ReadonlySet<string> | undefined): Promise<RestorePlan> {
   const plan = await planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope);
-  return within ? onlyPaths(plan, within) : plan;
+  if (!within) return plan;
+  const leftovers = plan.remove.filter((change) => isRestoreTempName(change.path.slice(change.path.lastIndexOf('/') + 1))).map((change) => change.path);
+  return onlyPaths(plan, leftovers.length === 0 ? within : new Set([...within, ...leftovers]));
 }
