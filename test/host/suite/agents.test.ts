@@ -1,9 +1,11 @@
 // Agent checkpoints in the real extension host (#13): "Set Up Agent Checkpoints…" writes the project's
-// hook settings, and the point the hook it wrote makes shows in the tree with the agent's name and icon.
+// hook settings, and the point the hook it wrote makes shows in the tree with the agent's name and icon;
+// the first hook starts the resident helper (#14), and the next goes through it.
 /// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { assertPromptsUsed, getApi, labelText, resetAll, run, store, treeChildren, waitFor, workspaceFolder, type Api } from './helpers';
@@ -32,18 +34,38 @@ suite('agent checkpoints', () => {
     const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as ClaudeSettings;
     const command = settings.hooks.UserPromptSubmit![0]!.hooks[0]!.command;
     assert.ok(command.includes(path.join('dist', 'cli.js')), command);
+    assert.ok(command.includes(path.join('dist', 'hook-client.sh')), `on Linux, through the hook client: ${command}`);
     assert.deepEqual(Object.keys(settings.hooks).sort(), ['PostToolUse', 'PreToolUse', 'UserPromptSubmit']);
 
-    // Claude Code runs the command through the shell, in the project, with the payload on stdin.
-    const payload = { session_id: 'host-test', transcript_path: '/tmp/t.jsonl', cwd: root, hook_event_name: 'UserPromptSubmit', prompt: 'Rename the greeting' };
-    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      const child = execFile('/bin/sh', ['-c', `${command} --store '${store(api).persistence.layout.root}'`], { cwd: root, env: { ...process.env, RECOVERY_POINTS_HOOK_BUDGET_MS: '60000' } }, (error, _stdout, stderr) => resolve({ code: error ? 1 : 0, stderr }));
-      child.stdin!.end(JSON.stringify(payload));
-    });
-    assert.deepEqual(result, { code: 0, stderr: '' });
+    // Claude Code runs the command through the shell, in the project, with the payload on stdin
+    // (the resident helper's address in a folder of this test's, not the user's)
+    const helperDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-host-helper-'));
+    const address = path.join(helperDir, 'address');
+    const hook = (payload: object) =>
+      new Promise<{ code: number; stderr: string }>((resolve) => {
+        const env = { ...process.env, RECOVERY_POINTS_HOOK_BUDGET_MS: '60000', RECOVERY_POINTS_HELPER_DIR: helperDir };
+        const child = execFile('/bin/sh', ['-c', `${command} --store '${store(api).persistence.layout.root}'`], { cwd: root, env }, (error, _stdout, stderr) => resolve({ code: error ? 1 : 0, stderr }));
+        child.stdin!.end(JSON.stringify(payload));
+      });
+    try {
+      assert.deepEqual(await hook({ session_id: 'host-test', transcript_path: '/tmp/t.jsonl', cwd: root, hook_event_name: 'UserPromptSubmit', prompt: 'Rename the greeting' }), { code: 0, stderr: '' });
+      // that hook ran with Node and started the helper; the next goes through it
+      const helperPid = Number((await waitFor('the resident helper', () => fs.existsSync(address) && fs.readFileSync(address, 'utf8'))).split(' ')[3]);
+      fs.writeFileSync(path.join(root, 'src', 'greeting.ts'), 'export const greeting = "changed by hand";\n');
+      const edit = { session_id: 'host-test', transcript_path: '/tmp/t.jsonl', cwd: root, hook_event_name: 'PreToolUse', tool_name: 'Edit', tool_input: { file_path: path.join(root, 'src', 'greeting.ts'), old_string: 'a', new_string: 'b' }, tool_use_id: 'toolu_host' };
+      assert.deepEqual(await hook(edit), { code: 0, stderr: '' });
+      const before = await waitFor('the edit hook’s point in the view', () => api.model!.points.find((p) => p.summary === 'Before Claude Code: Edit src/greeting.ts'));
+      const made = (await store(api).persistence.audit.read()).find((e) => e.action === 'create' && e.pointId === before.id);
+      assert.equal(made?.actor, `hook:claude:${helperPid}`, 'the helper made it');
+    } finally {
+      const text = fs.existsSync(address) ? fs.readFileSync(address, 'utf8') : '';
+      if (text) process.kill(Number(text.split(' ')[3]), 'SIGTERM');
+      await waitFor('the helper to end', () => !fs.existsSync(address));
+      fs.rmSync(helperDir, { recursive: true, force: true });
+    }
 
     // the view notices the point another process wrote, without being told
-    const point = await waitFor('the hook’s point in the view', () => api.model!.points.find((p) => p.trigger === 'agent'));
+    const point = await waitFor('the prompt hook’s point in the view', () => api.model!.points.find((p) => p.trigger === 'agent' && p.label !== null));
     assert.equal(point.agent, 'Claude Code');
     const day = (await treeChildren(api))[0]!;
     const row = (await treeChildren(api, day.node)).find((r) => r.node.kind === 'point' && r.node.point.id === point.id);
