@@ -136,6 +136,14 @@ describe('the hooks\' resident helper', () => {
     assert.notEqual(second.id, point.id);
     assert.equal(second.actor, `hook:claude:${helper.pid}`);
 
+    // a prompt in other scripts than Latin, in a UTF-8 locale: the request counts its bytes, not its characters
+    const prompt = 'Écris un test 🚀 pour la fonction ünïcode';
+    const turn = JSON.parse(fixture('claude/UserPromptSubmit.json', p.sb.ws)) as Record<string, unknown>;
+    assert.deepEqual(await clientHook(p, JSON.stringify({ ...turn, prompt }), { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' }), { code: 0, stdout: '', stderr: '' });
+    const [labelled] = json<Array<{ id: string; label: string | null }>>(await cli(['list', '--json', ...p.base]));
+    assert.equal(labelled!.label, `Claude Code turn: ${prompt}`);
+    assert.equal((await newestPoint(p)).actor, `hook:claude:${helper.pid}`);
+
     // a payload that is not an agent's: the line Node's hook prints, exit 0
     const bad = await clientHook(p, 'not json');
     assert.equal(bad.code, 0);
