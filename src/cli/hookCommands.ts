@@ -125,9 +125,6 @@ export async function hooksMain(args: ParsedArgs, write: (human: string, data: u
   return 0;
 }
 
-/** Waits this long for the next hook before it ends (tests; the default is ten minutes). */
-const IDLE_ENV = 'RECOVERY_POINTS_HELPER_IDLE_MS';
-
 /** `recovery-points hook-helper [status|stop]`: runs the hooks' resident helper, says whether one runs, or ends it. */
 export async function hookHelperMain(args: ParsedArgs, write: (human: string, data: unknown) => void): Promise<number> {
   const [verb, ...rest] = args.positionals;
@@ -135,11 +132,11 @@ export async function hookHelperMain(args: ParsedArgs, write: (human: string, da
   const stray = [...args.given].find((option) => option !== '--json' && option !== '--help');
   if (stray) throw new UsageError(`"hook-helper" does not take ${stray}`);
   const { helperFile, readHelperAddress } = await import('../hooks/helper/helperFile.js');
-  const { answersAt, serveHookHelper, stopHookHelper } = await import('../hooks/helper/hookHelper.js');
+  const { answersAt, HELPER_IDLE_ENV, serveHookHelper, stopHookHelper } = await import('../hooks/helper/hookHelper.js');
   // as the hook's command names it (and hook-client.sh compares it), links not resolved
   const cli = path.resolve(process.argv[1]!);
   if (verb === undefined) {
-    const idle = Number(process.env[IDLE_ENV]);
+    const idle = Number(process.env[HELPER_IDLE_ENV]);
     await serveHookHelper({
       cli,
       bundle: path.join(path.dirname(cli), 'cli', 'main.js'),

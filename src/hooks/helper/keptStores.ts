@@ -38,10 +38,6 @@ export class KeptStores implements HookStores {
     return run;
   }
 
-  get size(): number {
-    return this.kept.size;
-  }
-
   async closeAll(): Promise<void> {
     const entries = [...this.kept.values()];
     this.kept.clear();
