@@ -52,7 +52,7 @@ import { restoreOnly, settleLikeTheExtension, type RestoreSample } from './lib/r
 import { hintOnly } from './lib/hintOnly';
 import { startBenchHelper } from './lib/hookHelper';
 import { OursUpkeep } from './lib/upkeep';
-import { CLI_COMMANDS, cliOnly } from './lib/cliOnly';
+import { CLI_COMMANDS, cliOnly, viaHelper } from './lib/cliOnly';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -509,6 +509,35 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       }
       addRow(ws, 'cli-changed', 'One-file point, command-line tool (`snapshot --changed FILE`, whole process)', 'ms', cliRuns.ours, cliRuns.git, 'add -A && commit',
         'ours: wall time of `node dist/cli.js snapshot --workspace W --store S --changed FILE`, Node start-up, bundle, store open and capture cache included (the store holds the tool\'s first point and these)');
+      // the same through `dist/recovery-points` (Linux and macOS) with the resident helper running (started untimed)
+      const helper = await startBenchHelper(cli, path.join(ctx.tmp, `${id}-cli-helper`));
+      if (helper?.launcher) {
+        const viaHelper = { ours: [] as number[], git: [] as number[] };
+        // a Node that does not exist: a point the helper did not make fails the benchmark
+        const launcherEnv = { ...helper.env, RECOVERY_POINTS_NODE: '/nonexistent/node' };
+        try {
+          for (let r = 0; r < rounds; r++) {
+            for (let i = 0; i < iterations; i++) {
+              const file = editFile(ws, nextEdit(), `cli-helper-${r}-${i}`);
+              for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+                settleDisk();
+                if (side === 'ours') {
+                  const out = run(helper.launcher, ['snapshot', '--workspace', ws.ours, '--store', cliStore, '--changed', file], { env: launcherEnv });
+                  if (out.stderr) throw new Error(`dist/recovery-points snapshot: ${out.stderr}`);
+                  viaHelper.ours.push(out.ms);
+                } else {
+                  viaHelper.git.push(sg.checkpoint(`Checkpoint cli-helper-${r}-${i}`).ms);
+                  await upkeep();
+                }
+              }
+            }
+          }
+        } finally {
+          await helper.stop();
+        }
+        addRow(ws, 'cli-changed-helper', 'One-file point, command-line tool through the resident helper (`dist/recovery-points snapshot --changed FILE`, whole process)', 'ms', viaHelper.ours, viaHelper.git, 'add -A && commit',
+          'ours: wall time of the launcher (bash, hook-client.sh) with `recovery-points hook-helper` running, started untimed; any command that reached Node would fail');
+      }
       // the edits above are unknown to the open store's hints: one full check (untimed) catches it up
       await ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
       fs.rmSync(cliStore, { recursive: true, force: true });
@@ -1003,9 +1032,14 @@ async function cliOnlyRows(tmp: string, opts: Options): Promise<void> {
     const by = r.samples[command];
     const wall = (side: string) => (by[side] ?? []).map((x) => x.ms);
     const cpu = (side: string) => (by[side] ?? []).map((x) => x.cpuMs).filter((x) => !Number.isNaN(x));
-    const key = command === 'hook via helper' ? 'cli-hook-helper' : `cli-${command.split(' ')[0]}`;
-    const gitCommand = gitCommands[command] ?? '—';
-    const shown = command === 'node -e 0' ? '`node -e 0` (Node\'s own start)' : command === 'hook via helper' ? '`bash dist/hook-client.sh NODE dist/cli.js hook` (resident helper running)' : `\`node dist/cli.js ${command}\``;
+    const plain = command.replace(/ via helper$/, '');
+    const key = `cli-${plain.split(' ')[0]}${viaHelper(command) ? '-helper' : ''}`;
+    const gitCommand = gitCommands[plain] ?? '—';
+    const shown =
+      command === 'node -e 0' ? '`node -e 0` (Node\'s own start)'
+      : command === 'hook via helper' ? '`bash dist/hook-client.sh NODE dist/cli.js hook` (resident helper running)'
+      : viaHelper(command) ? `\`dist/recovery-points ${plain}\` (resident helper running)`
+      : `\`node dist/cli.js ${command}\``;
     addRow(r.ws, key, `Whole process: ${shown}`, 'ms', wall('ours'), wall('git'), gitCommand, 'wall time, this code');
     addRow(r.ws, `${key}-cpu`, '…CPU time (user + system of the process)', 'ms', cpu('ours'), cpu('git'), gitCommand === 'add -A && commit' ? '— (two processes)' : gitCommand, '/usr/bin/time');
     if (at && by.old) {

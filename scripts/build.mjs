@@ -69,6 +69,8 @@ function finishCli() {
   // what agents' hooks run on Linux and macOS (src/hooks/helper/hookHelper.ts)
   fs.copyFileSync('src/hooks/helper/hook-client.sh', 'dist/hook-client.sh');
   fs.chmodSync('dist/hook-client.sh', 0o755);
+  fs.copyFileSync('src/cli/recovery-points', 'dist/recovery-points');
+  fs.chmodSync('dist/recovery-points', 0o755);
 }
 
 // dist/captureProcess.js: the process the extension captures a store's first point in (src/core/capture/captureProcess.ts)

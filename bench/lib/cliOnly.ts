@@ -1,7 +1,8 @@
 /**
  * `--cli-only`: the command-line tool's cold start alone (#14 target 2), on one synthetic workspace:
  * whole processes of `node -e 0` (Node's own start), `snapshot --changed FILE`, `hook` (a Claude Code
- * PostToolUse Edit payload, as row 2c runs it; and as row 2d, through the resident helper), `list`, `show latest` and `diff latest`, wall and CPU time
+ * PostToolUse Edit payload, as row 2c runs it; and as row 2d, through the resident helper), `list`, `show latest` and `diff latest`,
+ * and `snapshot`, `list`, `show` and `diff` again through `dist/recovery-points` with the helper running, wall and CPU time
  * (user + system of the child, from /usr/bin/time), against git's `add -A && commit`, `log`, `diff-tree` and `diff HEAD` in
  * the same rounds. `--against <commit>` also builds that commit's tool (its own scripts/build.mjs) and
  * runs it on a copy of the workspace and store, taking turns. Each tool keeps its V8 code cache in a
@@ -22,8 +23,11 @@ export interface ProcessSample {
   readonly cpuMs: number;
 }
 
-export const CLI_COMMANDS = ['node -e 0', 'snapshot --changed', 'hook', 'hook via helper', 'list', 'show', 'diff'] as const;
+export const CLI_COMMANDS = ['node -e 0', 'snapshot --changed', 'snapshot --changed via helper', 'hook', 'hook via helper', 'list', 'list via helper', 'show', 'show via helper', 'diff', 'diff via helper'] as const;
 export type CliCommand = (typeof CLI_COMMANDS)[number];
+
+/** The commands run through the resident helper: `dist/hook-client.sh` for the hook, `dist/recovery-points` for the others. */
+export const viaHelper = (command: CliCommand): boolean => command.endsWith(' via helper');
 
 export interface CliOnlyResult {
   readonly ws: Workspace;
@@ -78,6 +82,8 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
     const file = edit([s.root]);
     return JSON.stringify({ session_id: 'bench', transcript_path: '/dev/null', cwd: s.root, hook_event_name: 'PostToolUse', tool_name: 'Edit', tool_input: { file_path: file }, tool_use_id: `toolu_${n}` });
   };
+  // `dist/recovery-points` as a shell runs it; the Node it names does not exist, so a command the helper did not run fails the benchmark
+  const launched = (s: (typeof sides)[number], args: string[]) => measure(helpers.get(s.side)!.launcher!, args, { env: { ...helpers.get(s.side)!.env, RECOVERY_POINTS_NODE: '/nonexistent/node' } });
   const commands: Record<CliCommand, (s: (typeof sides)[number]) => ProcessSample> = {
     'node -e 0': () => measure(process.execPath, ['-e', '0'], { env }),
     'snapshot --changed': (s) => measure(process.execPath, [s.cli, 'snapshot', '--workspace', s.root, '--store', s.store, '--changed', edit([s.root])], { env }),
@@ -87,36 +93,48 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
       const [program, args] = helper.command;
       return measure(program, [...args, 'hook', '--agent', 'claude', '--store', s.store, '--workspace', s.root, '--budget', '60000'], { env: helper.env, input: hookPayload(s) });
     },
+    'snapshot --changed via helper': (s) => launched(s, ['snapshot', '--workspace', s.root, '--store', s.store, '--changed', edit([s.root])]),
     list: (s) => measure(process.execPath, [s.cli, 'list', '--workspace', s.root, '--store', s.store], { env }),
+    'list via helper': (s) => launched(s, ['list', '--workspace', s.root, '--store', s.store]),
+    'show via helper': (s) => launched(s, ['show', 'latest', '--workspace', s.root, '--store', s.store]),
+    'diff via helper': (s) => launched(s, ['diff', 'latest', '--workspace', s.root, '--store', s.store]),
     // the files a point changed (its parent against it): what `git diff-tree` answers for a commit
     show: (s) => measure(process.execPath, [s.cli, 'show', 'latest', '--workspace', s.root, '--store', s.store], { env }),
     // a point against the current files: every file of the workspace looked at, as `git diff HEAD` does
     diff: (s) => measure(process.execPath, [s.cli, 'diff', 'latest', '--workspace', s.root, '--store', s.store], { env }),
   };
+  const gitCommit = () => {
+    edit([ws.git]);
+    const c = sg.checkpoint(`Checkpoint ${n}`);
+    return { ms: c.ms, cpuMs: Number.NaN };
+  };
+  const gitLog = () => measure('git', [`--git-dir=${sg.gitDir}`, 'log', '--oneline'], { cwd: ws.git });
+  const gitShow = () => measure('git', [`--git-dir=${sg.gitDir}`, 'diff-tree', '--name-status', '-r', 'HEAD'], { cwd: ws.git });
+  const gitDiff = () => measure('git', [`--git-dir=${sg.gitDir}`, `--work-tree=${ws.git}`, 'diff', '--name-status', 'HEAD'], { cwd: ws.git });
   const gitSide: Record<CliCommand, (() => ProcessSample) | undefined> = {
     'node -e 0': undefined,
-    'snapshot --changed': () => {
-      edit([ws.git]);
-      const c = sg.checkpoint(`Checkpoint ${n}`);
-      return { ms: c.ms, cpuMs: Number.NaN };
-    },
+    'snapshot --changed': gitCommit,
+    'snapshot --changed via helper': gitCommit,
     hook: undefined,
     'hook via helper': undefined,
-    list: () => measure('git', [`--git-dir=${sg.gitDir}`, 'log', '--oneline'], { cwd: ws.git }),
-    show: () => measure('git', [`--git-dir=${sg.gitDir}`, 'diff-tree', '--name-status', '-r', 'HEAD'], { cwd: ws.git }),
-    diff: () => measure('git', [`--git-dir=${sg.gitDir}`, `--work-tree=${ws.git}`, 'diff', '--name-status', 'HEAD'], { cwd: ws.git }),
+    list: gitLog,
+    'list via helper': gitLog,
+    show: gitShow,
+    'show via helper': gitShow,
+    diff: gitDiff,
+    'diff via helper': gitDiff,
   };
   // untimed: each store's first point, then one run of each command (its code cache)
   for (const s of sides) {
     run(process.execPath, [s.cli, 'snapshot', '--workspace', s.root, '--store', s.store], { env });
-    for (const command of CLI_COMMANDS) if (command !== 'node -e 0' && (command !== 'hook via helper' || helpers.has(s.side))) commands[command](s);
+    for (const command of CLI_COMMANDS) if (command !== 'node -e 0' && (!viaHelper(command) || helpers.get(s.side)?.launcher)) commands[command](s);
   }
   log(`cli-only: ${ws.label}, ${sides.map((s) => s.side).join(' + ')} + git, ${rounds} rounds × ${iterations}`);
   const samples = Object.fromEntries(CLI_COMMANDS.map((c) => [c, {} as Record<string, ProcessSample[]>])) as CliOnlyResult['samples'];
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < iterations; i++) {
       for (const command of CLI_COMMANDS) {
-        const served = command === 'hook via helper' ? sides.filter((s) => helpers.has(s.side)) : sides;
+        const served = viaHelper(command) ? sides.filter((s) => helpers.get(s.side)?.launcher) : sides;
         const turns: Array<[string, () => ProcessSample]> = command === 'node -e 0' ? [['ours', () => commands[command](sides[0]!)]] : served.map((s) => [s.side, () => commands[command](s)] as [string, () => ProcessSample]);
         const git = gitSide[command];
         if (git) turns.push(['git', git]);
@@ -124,7 +142,7 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
         for (const [side, work] of [...turns.slice(k), ...turns.slice(0, k)]) {
           settleDisk();
           (samples[command][side] ??= []).push(work());
-          if (side === 'git' && command === 'snapshot --changed') await sg.waitForAutoGc();
+          if (side === 'git' && command.startsWith('snapshot --changed')) await sg.waitForAutoGc();
         }
       }
     }
@@ -136,6 +154,9 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
     const made = fs.readFileSync(path.join(store, 'audit.log.jsonl'), 'utf8').split('\n').filter((line) => line.includes(`"actor":"hook:claude:${helper.pid}"`) && line.includes('"action":"create"')).length;
     const timed = samples['hook via helper'][side]?.length ?? 0;
     if (made < timed) throw new Error(`${side}: only ${made} of ${timed} hooks went through the helper`);
+    const points = fs.readFileSync(path.join(store, 'audit.log.jsonl'), 'utf8').split('\n').filter((line) => line.includes(`"actor":"cli:${helper.pid}"`) && line.includes('"action":"create"')).length;
+    const snapshots = samples['snapshot --changed via helper'][side]?.length ?? 0;
+    if (points < snapshots) throw new Error(`${side}: only ${points} of ${snapshots} snapshots went through the helper`);
   }
   return { ws, samples };
 }

@@ -12,6 +12,8 @@ export interface BenchHelper {
   readonly env: NodeJS.ProcessEnv;
   /** The hook command's program and arguments, before the hook's own options. */
   readonly command: [string, string[]];
+  /** `dist/recovery-points`, the tool's launcher on Linux and macOS; `undefined` for a build without it. */
+  readonly launcher: string | undefined;
   /** Ends the helper and waits for it. */
   stop(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export async function startBenchHelper(cli: string, dir: string, env: NodeJS.Pro
     pid: child.pid!,
     env: helperEnv,
     command: ['/bin/bash', [client, process.execPath, cli]],
+    launcher: fs.existsSync(path.join(path.dirname(cli), 'recovery-points')) ? path.join(path.dirname(cli), 'recovery-points') : undefined,
     stop: async () => {
       child.kill('SIGTERM');
       await exited;

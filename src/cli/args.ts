@@ -24,6 +24,8 @@ export interface ParsedArgs {
   readonly budget: string | undefined;
   readonly user: boolean;
   readonly project: boolean;
+  /** The folder relative paths are read against: the process's, or the one the helper's client ran in. */
+  readonly cwd: string;
   /** Every option given (`-h` as `--help`), to refuse one its command does not take. */
   readonly given: ReadonlySet<string>;
 }
@@ -37,7 +39,7 @@ const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
 const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--if-due', '--regex', '--case-sensitive', '--patch', '--binary', '--user', '--project']);
 
-export function parseArgs(argv: readonly string[]): ParsedArgs {
+export function parseArgs(argv: readonly string[], cwd = process.cwd()): ParsedArgs {
   const positionals: string[] = [];
   const values = new Map<string, string[]>();
   const flags = new Set<string>();
@@ -99,6 +101,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     budget: single('--budget'),
     user: flags.has('--user'),
     project: flags.has('--project'),
+    cwd,
     given,
   };
 }

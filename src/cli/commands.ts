@@ -16,6 +16,10 @@ import { escapeForTerminal as t } from './terminalText';
 export interface Output {
   result(human: string, data: unknown): void;
   progress(message: string): void;
+  /** Bytes as they are, to standard output (`cat`). */
+  bytes(data: Uint8Array): void;
+  /** The exit code the command ends with when it returns (a problem found, a search stopped). */
+  exitWith(code: number): void;
 }
 
 const REMOVAL_REASONS: Record<string, string> = { thinned: 'thinned out', age: 'past the age limit', count: 'over the count limit', size: 'over the size limit' };
@@ -25,7 +29,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: [0, 0],
     options: ['--label', '--changed'],
     run: async (store, args, out) => {
-      const changedPaths = args.changed?.map((p) => absoluteInWorkspace(store, p));
+      const changedPaths = args.changed?.map((p) => absoluteInWorkspace(store, p, args.cwd));
       const point = await store.recovery.createRecoveryPoint(undefined, {
         trigger: 'manual',
         label: args.label ?? null,
@@ -92,7 +96,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     run: async (store, args, out) => {
       const id = await resolveId(store, args.positionals[0]!);
       const roots = store.persistence.workspaceRoots;
-      const paths = args.paths?.map((p) => pathArgument(store, p));
+      const paths = args.paths?.map((p) => pathArgument(store, p, args.cwd));
       if (paths) await refuseUnknownPaths(store, id, args.paths!, paths);
       if (args.dryRun) {
         const plan = await store.recovery.previewRestore(id, paths);
@@ -138,7 +142,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         report.ok ? 'The store is healthy.' : args.repair ? 'Problems were found and repaired.' : 'Problems were found: run "recovery-points verify --repair" to move broken parts aside.',
       ];
       out.result(lines.join('\n'), report);
-      if (!report.ok && !args.repair) process.exitCode = 1;
+      if (!report.ok && !args.repair) out.exitWith(1);
     },
   },
   cleanup: {
@@ -202,9 +206,9 @@ export async function resolveId(store: RecoveryStore, wanted: string): Promise<s
 }
 
 /** A path a person typed, as a workspace path (`folder/rel`); a path outside the workspace is bad input (exit 2). */
-export function pathArgument(store: RecoveryStore, input: string): string {
+export function pathArgument(store: RecoveryStore, input: string, cwd: string): string {
   try {
-    return toPointPath(store.persistence.workspaceRoots, input);
+    return toPointPath(store.persistence.workspaceRoots, input, cwd);
   } catch (error) {
     if (error instanceof StateError) throw new InputError(error.message);
     throw error;
@@ -226,9 +230,9 @@ async function refuseUnknownPaths(store: RecoveryStore, id: string, typed: reado
   }
 }
 
-function absoluteInWorkspace(store: RecoveryStore, input: string): string {
+function absoluteInWorkspace(store: RecoveryStore, input: string, cwd: string): string {
   const roots = store.persistence.workspaceRoots;
-  const pointPath = pathArgument(store, input);
+  const pointPath = pathArgument(store, input, cwd);
   const [rootName, ...rest] = pointPath.split('/');
   const root = roots.find((r) => r.name === rootName)!;
   return [root.path, ...rest].join('/');

@@ -14,7 +14,7 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
   log: {
     positionals: [1, 1],
     run: async (store, args, out) => {
-      const pointPath = pathArgument(store, args.positionals[0]!);
+      const pointPath = pathArgument(store, args.positionals[0]!, args.cwd);
       const roots = store.persistence.workspaceRoots;
       const history = await readFileHistory(store, pointPath);
       if (history.versions.length === 0) {
@@ -33,7 +33,7 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
     positionals: [2, 2],
     run: async (store, args, out) => {
       const id = await resolveId(store, args.positionals[0]!);
-      const pointPath = pathArgument(store, args.positionals[1]!);
+      const pointPath = pathArgument(store, args.positionals[1]!, args.cwd);
       const found = await readPointEntry(store, id, pointPath);
       if (found?.entry.kind === 'd') throw new InputError(`${args.positionals[1]} is a folder in recovery point ${id}; "cat" writes a file.`);
       const version = found && { hash: found.entry.hash, bytes: await (await store.persistence.objects()).readBlob(found.entry.hash) };
@@ -44,7 +44,7 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
         out.result('', { pointId: id, path: pointPath, hash: version.hash, size: version.bytes.length, encoding: utf8 ? 'utf8' : 'base64', content: utf8 ? text : version.bytes.toString('base64') });
         return;
       }
-      process.stdout.write(version.bytes);
+      out.bytes(version.bytes);
     },
   },
 };

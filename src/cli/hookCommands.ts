@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import type { HookScope } from '../hooks/agentSettings';
 import { AGENT_NAMES, AGENTS, type AgentId } from '../hooks/hookEvent';
 import type { HookFileReport } from '../hooks/hookInstaller';
-import { DEFAULT_HOOK_BUDGET_MS, runHook, type HookStores } from '../hooks/runHook';
+import { DEFAULT_HOOK_BUDGET_MS, runHook } from '../hooks/runHook';
+import type { StoreUse } from './storeUse';
 import { HELPER_ENV } from '../hooks/helper/helperFile';
 import { findHookClient } from '../hooks/hookCommand';
 import { startHookHelper } from '../hooks/helper/startHelper';
@@ -49,7 +50,7 @@ export interface HookContext {
   /** The value of RECOVERY_POINTS_HOOK_BUDGET_MS where the hook was started. */
   readonly budgetEnv: string | undefined;
   readonly readInput: () => Promise<string>;
-  readonly stores?: HookStores;
+  readonly stores?: StoreUse;
 }
 
 /**

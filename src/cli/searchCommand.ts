@@ -11,7 +11,7 @@ export const SEARCH_COMMANDS: Record<string, CommandSpec> = {
   search: {
     positionals: [1, 1],
     options: ['--regex', '--case-sensitive', '--paths'],
-    run: async (store, args) => {
+    run: async (store, args, out) => {
       const pattern = args.positionals[0]!;
       const options = { regex: args.regex, caseSensitive: args.caseSensitive };
       try {
@@ -20,7 +20,7 @@ export const SEARCH_COMMANDS: Record<string, CommandSpec> = {
       } catch (error) {
         if (!(error instanceof StateError)) throw error;
         process.stderr.write(`recovery-points: ${t(error.message)}\n`);
-        process.exitCode = 2;
+        out.exitWith(2);
         return;
       }
       const controller = new AbortController();
@@ -40,7 +40,7 @@ export const SEARCH_COMMANDS: Record<string, CommandSpec> = {
       if (!last || process.stdout.destroyed) return;
       if (args.json) write(JSON.stringify({ summary: last }));
       else write(formatSummary(last));
-      if (!last.done) process.exitCode = 130;
+      if (!last.done) out.exitWith(130);
     },
   },
 };

@@ -14,9 +14,10 @@ export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
     options: ['--out', '--points', '--since'],
     run: async (store, args, out) => {
       if (!args.out) throw new UsageError('"export" needs --out FILE');
-      const folder = path.dirname(path.resolve(args.out));
+      const file = path.resolve(args.cwd, args.out);
+      const folder = path.dirname(file);
       if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`The folder ${folder} for --out does not exist.`);
-      if (fs.statSync(args.out, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`--out ${args.out} is a folder; give the bundle file's name.`);
+      if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`--out ${args.out} is a folder; give the bundle file's name.`);
       if (args.points && args.since) throw new UsageError('give --points or --since, not both');
       const pointIds = args.points ? await Promise.all(args.points.map((id) => resolveId(store, id))) : undefined;
       let since: Date | undefined;
@@ -24,14 +25,14 @@ export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
         since = new Date(args.since);
         if (Number.isNaN(since.getTime())) throw new UsageError(`--since ${args.since} is not a date or time (for example 2026-11-29 or 2026-11-29T14:00:00Z)`);
       }
-      const result = await exportBundle(store, args.out, { pointIds, since, onProgress: (m) => out.progress(m) });
+      const result = await exportBundle(store, file, { pointIds, since, onProgress: (m) => out.progress(m) });
       out.result(`Exported ${result.points.length} point${result.points.length === 1 ? '' : 's'} (${result.objects} stored objects, ${formatBytes(result.bytes)}) to ${result.file}.`, result);
     },
   },
   import: {
     positionals: [1, 1],
     run: async (store, args, out) => {
-      const file = path.resolve(args.positionals[0]!);
+      const file = path.resolve(args.cwd, args.positionals[0]!);
       const stat = fs.statSync(file, { throwIfNoEntry: false });
       if (!stat) throw new InputError(`The bundle ${file} does not exist.`);
       if (stat.isDirectory()) throw new InputError(`${file} is a folder, not a bundle file.`);
@@ -52,7 +53,7 @@ export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
     positionals: [0, 0],
     options: ['--from'],
     run: async (store, args, out) => {
-      let from = args.from ? path.resolve(args.from) : undefined;
+      let from = args.from ? path.resolve(args.cwd, args.from) : undefined;
       if (from && !fs.statSync(path.join(from, 'points'), { throwIfNoEntry: false })?.isDirectory()) {
         throw new InputError(`${from} is not a recovery point store (it has no points folder); check --from.`);
       }

@@ -2,12 +2,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { describeCause, StateError } from '../core/errors';
-import { RecoveryStore, type OpenStoreOptions } from '../core/recoveryStore';
 import type { WorkspaceRoot } from '../core/schemas';
 import { AuditLog } from '../core/state/auditLog';
 import { StoreLayout } from '../core/storeLayout';
 import { startCleanupIfDue } from '../cli/backgroundCleanup';
 import { findNearestExtensionStore } from '../cli/storeLocator';
+import { STORE_PER_RUN, type StoreUse } from '../cli/storeUse';
 import { AGENT_NAMES, BadPayloadError, readHookEvent, type AgentId, type HookEvent } from './hookEvent';
 import { makeHookPoint, type HookOutcome } from './hookPoint';
 
@@ -25,25 +25,8 @@ export interface HookRunOptions {
   /** The folder `store`, `workspace` and a payload without `cwd` are read against: the agent's (the helper is given its client's). */
   readonly cwd?: string;
   /** How the store is opened for the point: once per hook, or kept open by the resident helper. */
-  readonly stores?: HookStores;
+  readonly stores?: StoreUse;
 }
-
-/** Opens a store for one hook's point and lets go of it after (or keeps it for the next). */
-export interface HookStores {
-  use<T>(options: OpenStoreOptions, work: (store: RecoveryStore) => Promise<T>): Promise<T>;
-}
-
-/** A process that makes one point: opens the store, closes it after. */
-export const STORE_PER_HOOK: HookStores = {
-  async use(options, work) {
-    const store = await RecoveryStore.open(options);
-    try {
-      return await work(store);
-    } finally {
-      await store.close().catch(() => undefined);
-    }
-  },
-};
 
 export interface HookRunResult {
   /** What the agent reads on standard output: nothing that changes its behaviour. */
@@ -139,7 +122,7 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new NoStoreError(`the workspace folder ${folder} does not exist`);
   state.phase = 'waiting for the store';
   const open = { storeDir: state.storeDir, roots: [{ name: path.basename(folder) || 'workspace', path: folder }], actor: `hook:${event.agent}:${process.pid}`, lockWaitMs: options.budgetMs };
-  const outcome = await (options.stores ?? STORE_PER_HOOK).use(open, async (store) => {
+  const outcome = await (options.stores ?? STORE_PER_RUN).use(open, async (store) => {
     // The editor names folders as VS Code does, and may hold more than this one: take the newest point's folders when they include it.
     const newest = (await store.persistence.listSnapshots())[0];
     const roots: WorkspaceRoot[] = newest?.roots.some((r) => path.resolve(r.path) === folder) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : open.roots;

@@ -5,7 +5,7 @@
  * loopback connection, real stores in temporary folders.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -263,5 +263,112 @@ describe('the hooks\' resident helper', () => {
     const next = await waitFor('the helper Node started', () => (address(p)!.pid !== helper.pid ? address(p) : undefined));
     helperPids.add(next.pid);
     ok(await cli(['hook-helper', 'stop'], { cli: tool, env: await env(p) }));
+  });
+});
+
+/** Runs `dist/recovery-points` (or `launcher`, a link to it) as a shell runs it: through its `#!`. */
+async function launch(p: Place, args: string[], options: { cwd?: string; extra?: Record<string, string>; launcher?: string } = {}): Promise<BytesRun> {
+  return runFile(options.launcher ?? LAUNCHER, args, options.cwd ?? p.sb.ws, await env(p, options.extra));
+}
+
+/** The same command run by Node alone (`RECOVERY_POINTS_HELPER=off`), in the same folder and environment. */
+async function byNode(p: Place, args: string[], cwd = p.sb.ws): Promise<BytesRun> {
+  return runFile(process.execPath, [CLI, ...args], cwd, await env(p, { RECOVERY_POINTS_HELPER: 'off' }));
+}
+
+interface BytesRun {
+  readonly code: number;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+function runFile(file: string, args: string[], cwd: string, environment: Record<string, string>): Promise<BytesRun> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd, env: environment, encoding: 'buffer', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr: stderr.toString() });
+    });
+  });
+}
+
+const LAUNCHER = path.join(path.dirname(CLI), 'recovery-points');
+/** A Node that does not exist: a command that reaches Node through it fails (127), one the helper runs does not. */
+const NO_NODE = { RECOVERY_POINTS_NODE: '/nonexistent/node' };
+
+describe('the tool\'s commands through the helper (dist/recovery-points)', () => {
+  test('snapshot, list, show, diff, log and stats through a running helper print, fail and exit as Node prints them; paths read from the client\'s folder', async () => {
+    const p = await place();
+    const helper = await startHelper(p);
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n', 'docs/big.md': `${'a line of the big file\n'.repeat(400)}` });
+    const made = await launch(p, ['snapshot', '--label', 'through the helper', '--changed', 'src/app.ts', 'docs/big.md', ...p.base], { extra: NO_NODE });
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout.toString(), /^Created recovery point \S+ \(3 files, \+1 ~1 −0, .+ added\)\n$/);
+    const point = await newestPoint(p);
+    assert.equal(point.actor, `cli:${helper.pid}`, 'the helper made the point');
+    assert.equal(point.summary, 'Created by hand: app.ts, big.md');
+    const [first] = json<Array<{ id: string }>>(await cli(['list', '--json', ...p.base])).slice(-1);
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
+
+    const src = path.join(p.sb.ws, 'src');
+    const same: Array<{ args: string[]; cwd?: string }> = [
+      { args: ['list'] },
+      { args: ['list', '--json'] },
+      { args: ['show', 'latest'] },
+      // more than the helper sends as lines: its bytes follow the exit code
+      { args: ['show', 'latest', '--patch'] },
+      { args: ['diff', first!.id] },
+      { args: ['diff', first!.id, 'latest', '--patch', '--json'] },
+      { args: ['log', 'app.ts'], cwd: src },
+      { args: ['log', 'src/app.ts', '--json'] },
+      { args: ['stats'] },
+      { args: ['show', 'nope'] },
+      { args: ['log', 'missing.ts'], cwd: src },
+      { args: ['diff'] },
+    ];
+    for (const { args, cwd } of same) {
+      const through = await launch(p, [...args, ...p.base], { cwd, extra: NO_NODE });
+      const node = await byNode(p, [...args, ...p.base], cwd);
+      assert.deepEqual(through, node, `recovery-points ${args.join(' ')}`);
+    }
+    assert.ok((await byNode(p, ['show', 'latest', '--patch', ...p.base])).stdout.length > 4096, 'a patch longer than the lines the helper sends');
+    assert.equal((await byNode(p, ['show', 'nope', ...p.base])).code, 2);
+    assert.match((await byNode(p, ['log', 'app.ts', ...p.base], src)).stdout.toString(), /\[through the helper\]/, 'app.ts read from src/');
+
+    ok(await cli(['hook-helper', 'stop'], { env: await env(p) }));
+    await ended(helper);
+  });
+
+  test('other commands, a different environment and RECOVERY_POINTS_HELPER=off go to Node; without a helper Node runs the command and starts one; through npm\'s link to the launcher', async () => {
+    const p = await place();
+    // no helper yet: Node runs it (the Node given does not exist: it fails) ...
+    const missing = await launch(p, ['list', ...p.base], { extra: NO_NODE });
+    assert.equal(missing.code, 127, missing.stderr);
+    assert.equal(fs.existsSync(path.join(p.helperDir, 'address')), false);
+    // ... with the real one, it lists the points and starts a helper
+    const listed = await launch(p, ['list', ...p.base]);
+    assert.deepEqual(listed, await byNode(p, ['list', ...p.base]));
+    const helper = await waitFor('a helper started by the command', () => address(p));
+    helperPids.add(helper.pid);
+    assert.equal(helper.cli, CLI);
+
+    const bin = path.join(p.sb.root, 'bin');
+    fs.mkdirSync(bin);
+    fs.symlinkSync(LAUNCHER, path.join(bin, 'recovery-points'));
+    assert.equal((await launch(p, ['list', ...p.base], { extra: NO_NODE, launcher: path.join(bin, 'recovery-points') })).code, 0, 'through the link: the helper');
+    assert.equal((await launch(p, ['list', ...p.base], { extra: NO_NODE })).code, 0);
+
+    for (const [args, extra] of [
+      [['cat', 'latest', 'src/app.ts'], {}],
+      [['verify'], {}],
+      [['list', '--help'], {}],
+      [['list'], { RECOVERY_POINTS_USER_DATA_DIRS: p.sb.root }],
+      [['list'], { XDG_DATA_HOME: p.sb.root }],
+      [['list'], { RECOVERY_POINTS_HELPER: 'off' }],
+    ] as Array<[string[], Record<string, string>]>) {
+      const run = await launch(p, [...args, ...p.base], { extra: { ...NO_NODE, ...extra } });
+      assert.equal(run.code, 127, `${args.join(' ')} ${JSON.stringify(extra)}: Node`);
+      assert.match(run.stderr, /\/nonexistent\/node/);
+    }
+    assert.deepEqual(await launch(p, ['cat', 'latest', 'src/app.ts', ...p.base]), await byNode(p, ['cat', 'latest', 'src/app.ts', ...p.base]));
+    ok(await cli(['hook-helper', 'stop'], { env: await env(p) }));
   });
 });

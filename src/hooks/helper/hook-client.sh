@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Recovery Points: an agent's hook, as "recovery-points hooks install" writes it on Linux and macOS:
-#   bash hook-client.sh NODE CLI hook --agent AGENT [options]
-# Hands the payload (standard input) to the resident helper ("recovery-points hook-helper") over a
-# loopback connection and prints its answer: a bash start instead of a Node start and a store opened
-# cold. Without a helper of this install (or with RECOVERY_POINTS_HELPER=off), or when one does not
-# answer with its secret, Node runs the hook as before; started so, it starts a helper for the hooks
-# after it. Like the hook itself, this never fails the agent's action: it exits 0.
+# Recovery Points' client of its resident helper ("recovery-points hook-helper"), on Linux and macOS:
+#   bash hook-client.sh NODE CLI hook --agent AGENT [options]   an agent's hook, as "hooks install" writes it
+#   recovery-points COMMAND [options]                            the tool (dist/recovery-points sources this)
+# Hands the hook's payload, or the command, to the helper over a loopback connection and prints its
+# answer: a bash start instead of a Node start and a store opened cold. Without a helper of this
+# install (or with RECOVERY_POINTS_HELPER=off), when one does not answer with its secret, or for a
+# command the helper does not run, Node runs it as before; started so, it starts a helper for the
+# hooks and commands after it. A hook never fails the agent's action: it exits 0.
 node=$1
 cli=$2
 shift 2
@@ -24,7 +25,13 @@ start_helper_with_node_hook() {
   node_hook
 }
 
-[[ $RECOVERY_POINTS_HELPER == off || ${args[0]} != hook ]] && node_hook
+# the commands the helper runs (SERVED_COMMANDS in hookHelper.ts)
+case ${args[0]} in
+  hook) kind=hook ;;
+  snapshot | list | show | diff | log | stats) kind=cli ;;
+  *) node_hook ;;
+esac
+[[ $RECOVERY_POINTS_HELPER == off ]] && node_hook
 file=${RECOVERY_POINTS_HELPER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/recovery-points/hook-helper}/address
 # the helper's address is trusted only in a file of this user's
 [[ -O $file ]] || start_helper_with_node_hook
@@ -37,33 +44,63 @@ printf '%s\n' "$client_secret" >&3 2>/dev/null || start_helper_with_node_hook
 IFS= read -r -t 5 reply <&3 || start_helper_with_node_hook
 [[ $reply == "$helper_secret" ]] || start_helper_with_node_hook
 
-# cat, not $(</dev/stdin): an agent started by Node gives its hook a socket, which cannot be opened by name
-payload=$(cat)
 # written by cat, in one piece: bash's printf writes line by line, and each piece after the first
 # would wait for the helper's delayed acknowledgement (~40 ms)
-build_request() {
+build_hook_request() {
   local LC_ALL=C arg
   printf -v request 'hook\n%s\n%s\n%s\n' "$PWD" "${RECOVERY_POINTS_HOOK_BUDGET_MS-}" "${#args[@]}"
   for arg in "${args[@]}"; do request+=$arg$'\n'; done
   request+=${#payload}$'\n'$payload
 }
-build_request
-cat <<<"$request" >&3 2>/dev/null || node_hook
+# the folder, whether standard error is a terminal, what the helper compares with its own environment
+# (SERVED_ENV in hookHelper.ts), the arguments; one with a line break in it goes to Node
+build_command_request() {
+  local arg name
+  request=cli$'\n'$PWD$'\n'
+  if [[ -t 2 ]]; then request+=1$'\n'; else request+=0$'\n'; fi
+  for name in HOME XDG_CONFIG_HOME XDG_DATA_HOME RECOVERY_POINTS_USER_DATA_DIRS; do
+    if [[ -n ${!name+set} ]]; then request+=1${!name}$'\n'; else request+=0$'\n'; fi
+  done
+  request+=${#args[@]}$'\n'
+  for arg in "${args[@]}"; do request+=$arg$'\n'; done
+  [[ $PWD$HOME$XDG_CONFIG_HOME$XDG_DATA_HOME$RECOVERY_POINTS_USER_DATA_DIRS${args[*]} != *$'\n'* ]]
+}
 
-# the helper answers within the hook's budget and its grace; a helper that hangs is not waited for long
-budget=${RECOVERY_POINTS_HOOK_BUDGET_MS:-2000}
-for ((i = 0; i < ${#args[@]}; i++)); do
-  [[ ${args[i]} == --budget ]] && budget=${args[i + 1]}
-done
-[[ $budget =~ ^[0-9]+$ ]] || budget=2000
-wait=$((budget / 1000 + 5))
+if [[ $kind == hook ]]; then
+  # cat, not $(</dev/stdin): an agent started by Node gives its hook a socket, which cannot be opened by name
+  payload=$(cat)
+  build_hook_request
+  cat <<<"$request" >&3 2>/dev/null || node_hook
+  # the helper answers within the hook's budget and its grace; a helper that hangs is not waited for long
+  budget=${RECOVERY_POINTS_HOOK_BUDGET_MS:-2000}
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    [[ ${args[i]} == --budget ]] && budget=${args[i + 1]}
+    [[ ${args[i]} == --budget=* ]] && budget=${args[i]#--budget=}
+  done
+  [[ $budget =~ ^[0-9]+$ ]] || budget=2000
+  wait=$((budget / 1000 + 5))
+else
+  build_command_request || node_hook
+  # one line at the end: printf's one write (a command line longer than its buffer is written in pieces, and only waits longer)
+  printf '%s' "$request" >&3 2>/dev/null || node_hook
+  # a command (a first point of a large workspace) takes as long as it takes
+  wait=86400
+fi
 while IFS= read -r -t "$wait" line <&3; do
   case $line in
     "o "*) printf '%s\n' "${line:2}" ;;
     "e "*) printf '%s\n' "${line:2}" >&2 ;;
-    "x "*) exit 0 ;;
+    "x "*) exit "${line:2}" ;;
+    "d "*)
+      cat <&3
+      exit "${line:2}"
+      ;;
     f) node_hook ;;
   esac
 done
-printf 'recovery-points hook: the hook helper did not answer in %s s; no point may have been made, the agent goes on.\n' "$wait" >&2
-exit 0
+if [[ $kind == hook ]]; then
+  printf 'recovery-points hook: the hook helper did not answer in %s s; no point may have been made, the agent goes on.\n' "$wait" >&2
+  exit 0
+fi
+printf 'recovery-points: the helper (hook-helper) stopped before it answered; the command may or may not have run. Run it again (RECOVERY_POINTS_HELPER=off runs it without the helper).\n' >&2
+exit 1

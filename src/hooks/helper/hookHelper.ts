@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { escapeForTerminal } from '../../cli/terminalText';
 import { answerHook } from '../../cli/hookCommands';
 import { parseArgs } from '../../cli/args';
+import { runCommand } from '../../cli/runCommand';
 import { helperFile, privateHelperDir, readHelperAddress, removeHelperAddress, writeHelperAddress, type HelperAddress } from './helperFile';
 import { KeptStores } from './keptStores';
 
@@ -92,6 +93,11 @@ export async function serveHookHelper(options: HelperOptions): Promise<void> {
       },
       stop: () => void end('asked to stop'),
       hook: (request) => answerHook(parseArgs(request.argv), { cwd: request.cwd, budgetEnv: request.budgetEnv, readInput: () => Promise.resolve(request.payload), stores }),
+      command: (request) => {
+        const answer: CommandAnswer = { code: 0, stdout: [], stderr: '' };
+        const io = { stdout: (data: string | Uint8Array) => void answer.stdout.push(Buffer.from(data)), stderr: (text: string) => void (answer.stderr += text), stderrIsTTY: request.tty, stores };
+        return runCommand(parseArgs(request.argv, request.cwd), io).then((code) => ({ ...answer, code }));
+      },
       log,
     }).finally(() => {
       if (--busy === 0 && !ending) rest();
@@ -110,11 +116,40 @@ interface HookRequest {
   readonly payload: string;
 }
 
+interface CommandRequest {
+  readonly cwd: string;
+  readonly tty: boolean;
+  readonly argv: string[];
+}
+
+interface CommandAnswer {
+  code: number;
+  stdout: Buffer[];
+  stderr: string;
+}
+
+/**
+ * The commands the helper runs for its client (`recovery-points` on Linux and macOS, through
+ * hook-client.sh): those a script or an agent calls often and that print text. Any other runs in Node.
+ */
+export const SERVED_COMMANDS: ReadonlySet<string> = new Set(['snapshot', 'list', 'show', 'diff', 'log', 'stats']);
+
+/**
+ * What a command reads from its environment to find stores (storeLocator, the git configuration): a
+ * client whose values differ from the helper's has its command run by Node. The client sends them in
+ * this order.
+ */
+export const SERVED_ENV = ['HOME', 'XDG_CONFIG_HOME', 'XDG_DATA_HOME', 'RECOVERY_POINTS_USER_DATA_DIRS'] as const;
+
+/** A command's standard output up to this size, without NUL, is sent as lines; past it, as bytes after the exit code. */
+const LINES_UP_TO = 2048;
+
 interface Handlers {
   /** True when this helper must not serve (its bundle changed): it is ending. */
   stale(): boolean;
   stop(): void;
   hook(request: HookRequest): Promise<{ stdout: string; stderr: string }>;
+  command(request: CommandRequest): Promise<CommandAnswer>;
   log(line: string): void;
 }
 
@@ -131,6 +166,7 @@ async function serveClient(socket: net.Socket, address: HelperAddress, handlers:
       socket.end('x 0\n');
       return handlers.stop();
     }
+    if (verb === 'cli') return await serveCommand(socket, reader, timer, handlers);
     if (verb !== 'hook') return void socket.end('f\n');
     const cwd = await reader.line();
     const budget = await reader.line();
@@ -158,6 +194,44 @@ async function serveClient(socket: net.Socket, address: HelperAddress, handlers:
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * A command for `recovery-points`' client: its folder, whether its standard error is a terminal, the
+ * values of `SERVED_ENV` (each `1VALUE`, or `0` when not set), its arguments; the answer is its
+ * standard error (`e` lines), then its exit code and standard output: `x CODE` after `o` lines, or
+ * `d CODE` followed by the bytes.
+ */
+async function serveCommand(socket: net.Socket, reader: LineReader, timer: NodeJS.Timeout, handlers: Handlers): Promise<void> {
+  const cwd = await reader.line();
+  const tty = (await reader.line()) === '1';
+  let sameEnv = true;
+  for (const name of SERVED_ENV) {
+    const value = process.env[name];
+    if ((await reader.line()) !== (value === undefined ? '0' : `1${value}`)) sameEnv = false;
+  }
+  const argc = Number(await reader.line());
+  if (!Number.isInteger(argc) || argc < 1 || argc > 4096) return void socket.destroy();
+  const argv: string[] = [];
+  for (let i = 0; i < argc; i++) argv.push(await reader.line());
+  clearTimeout(timer);
+  if (!sameEnv || !SERVED_COMMANDS.has(argv[0]!) || !path.isAbsolute(cwd) || argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--binary')) return void socket.end('f\n');
+  try {
+    parseArgs(argv, cwd);
+  } catch {
+    return void socket.end('f\n');
+  }
+  let answer: CommandAnswer;
+  try {
+    answer = await handlers.command({ cwd, tty, argv });
+  } catch (error) {
+    answer = { code: 1, stdout: [], stderr: `recovery-points: Unexpected error: ${escapeForTerminal(error instanceof Error ? error.message : String(error))}\n` };
+  }
+  const stdout = Buffer.concat(answer.stdout);
+  const head = framed('e', answer.stderr);
+  if (stdout.length <= LINES_UP_TO && !stdout.includes(0)) return void socket.end(`${head}${framed('o', stdout.toString('utf8'))}x ${answer.code}\n`);
+  socket.write(`${head}d ${answer.code}\n`);
+  socket.end(stdout);
 }
 
 /** `text` as lines the client prints to standard output (`o`) or error (`e`). */
