@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { auditFileEntries, cleanupAll, makeSandbox, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { CLI, cli, cliHome, ensureBuilt, json, ok, REPO, type Run } from './helpers/runCli';
 import { BUDGET_ENV, fixture, runWithInput } from './helpers/runHook';
+import { SERVED_COMMANDS, SERVED_ENV } from '../../src/hooks/helper/hookHelper';
 
 const started: ChildProcess[] = [];
 const helperPids = new Set<number>();
@@ -295,6 +296,14 @@ const LAUNCHER = path.join(path.dirname(CLI), 'recovery-points');
 const NO_NODE = { RECOVERY_POINTS_NODE: '/nonexistent/node' };
 
 describe('the tool\'s commands through the helper (dist/recovery-points)', () => {
+  test('the client sends the commands and the environment the helper serves and compares', () => {
+    const script = fs.readFileSync(path.join(REPO, 'src', 'hooks', 'helper', 'hook-client.sh'), 'utf8');
+    const served = /^\s*((?:[a-z]+ \| )*[a-z]+)\) kind=cli ;;$/m.exec(script)?.[1]?.split(' | ');
+    assert.deepEqual(new Set(served), SERVED_COMMANDS);
+    const names = /^\s*for name in ([A-Z_ ]+); do$/m.exec(script)?.[1]?.split(' ');
+    assert.deepEqual(names, [...SERVED_ENV]);
+  });
+
   test('snapshot, list, show, diff, log and stats through a running helper print, fail and exit as Node prints them; paths read from the client\'s folder', async () => {
     const p = await place();
     const helper = await startHelper(p);
