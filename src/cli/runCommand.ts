@@ -24,6 +24,8 @@ export interface CommandIo {
   readonly stderrIsTTY: boolean;
   /** How the command's store is opened and let go of: once per process, or kept open by the resident helper. */
   readonly stores: StoreUse;
+  /** The process stays up after the command (the resident helper): a store's first point is captured in a process of its own. */
+  readonly resident?: boolean;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
   try {
     const roots = rootsFor(workspaces);
     const mcp = args.command === 'mcp';
-    const open: OpenStoreOptions = { storeDir, roots, actor: `${mcp ? 'mcp' : 'cli'}:${process.pid}`, logger, captureProcess: mcp ? captureProcessBeside() : undefined };
+    const open: OpenStoreOptions = { storeDir, roots, actor: `${mcp ? 'mcp' : 'cli'}:${process.pid}`, logger, captureProcess: mcp || io.resident ? captureProcessBeside() : undefined };
     await io.stores.use(open, async (store: RecoveryStore) => {
       opened = true;
       // The editor names folders as VS Code does (a .code-workspace may rename them): use the names the newest point gave these paths.
@@ -99,9 +101,9 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
 
 /**
  * The script a store's first point is captured in (bundled beside the tool, `dist/captureProcess.js`),
- * for the MCP server: it stays up for an agent's whole session, and would keep the capture's memory
- * (100–200 MB at 50k files) as long; the other commands end right after their point. Without the
- * script (run from source), in this process.
+ * for the MCP server and the resident helper: they stay up for an agent's whole session, and would keep
+ * the capture's memory (100–200 MB at 50k files) as long; the other commands end right after their
+ * point. Without the script (run from source), in this process.
  */
 function captureProcessBeside(): CaptureProcessOptions | undefined {
   const script = path.join(__dirname, '..', 'captureProcess.js');

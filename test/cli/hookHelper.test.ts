@@ -342,6 +342,13 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
     assert.equal((await byNode(p, ['show', 'nope', ...p.base])).code, 2);
     assert.match((await byNode(p, ['log', 'app.ts', ...p.base], src)).stdout.toString(), /\[through the helper\]/, 'app.ts read from src/');
 
+    // a store's first point, made by the helper (in a capture process of its own, as the MCP server makes it)
+    const other = path.join(p.sb.root, 'other-store');
+    const firstPoint = await launch(p, ['snapshot', '--workspace', p.sb.ws, '--store', other], { extra: NO_NODE });
+    assert.equal(firstPoint.code, 0, firstPoint.stderr);
+    assert.match(firstPoint.stdout.toString(), /^Created recovery point \S+ \(3 files, \+3 ~0 −0, /);
+    assert.equal(json<unknown[]>(await cli(['list', '--json', '--workspace', p.sb.ws, '--store', other])).length, 1);
+
     ok(await cli(['hook-helper', 'stop'], { env: await env(p) }));
     await ended(helper);
   });

@@ -95,7 +95,7 @@ export async function serveHookHelper(options: HelperOptions): Promise<void> {
       hook: (request) => answerHook(parseArgs(request.argv), { cwd: request.cwd, budgetEnv: request.budgetEnv, readInput: () => Promise.resolve(request.payload), stores }),
       command: (request) => {
         const answer: CommandAnswer = { code: 0, stdout: [], stderr: '' };
-        const io = { stdout: (data: string | Uint8Array) => void answer.stdout.push(Buffer.from(data)), stderr: (text: string) => void (answer.stderr += text), stderrIsTTY: request.tty, stores };
+        const io = { stdout: (data: string | Uint8Array) => void answer.stdout.push(Buffer.from(data)), stderr: (text: string) => void (answer.stderr += text), stderrIsTTY: request.tty, stores, resident: true };
         return runCommand(parseArgs(request.argv, request.cwd), io).then((code) => ({ ...answer, code }));
       },
       log,
