@@ -82,13 +82,21 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
     const roots = rootsFor(workspaces);
     const mcp = args.command === 'mcp';
     const open: OpenStoreOptions = { storeDir, roots, actor: `${mcp ? 'mcp' : 'cli'}:${process.pid}`, logger, captureProcess: mcp || io.resident ? captureProcessBeside() : undefined };
-    await io.stores.use(open, async (store: RecoveryStore) => {
+    const refused = await io.stores.use(open, async (store: RecoveryStore) => {
       opened = true;
       // The editor names folders as VS Code does (a .code-workspace may rename them): use the names the newest point gave these paths.
       const named = adoptPointNames(roots, (await store.persistence.listSnapshots())[0]?.roots ?? []);
       if (named) store.persistence.configure({ roots: named });
-      await command.run(store, args, out);
+      try {
+        await command.run(store, args, out);
+      } catch (error) {
+        // a mistyped id or path is no failure of the store: the helper keeps it open
+        if (error instanceof UsageError || error instanceof InputError) return error;
+        throw error;
+      }
+      return undefined;
     });
+    if (refused) throw refused;
     return exitCode;
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);

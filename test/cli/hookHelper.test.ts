@@ -14,6 +14,11 @@ import { auditFileEntries, cleanupAll, makeSandbox, writeFiles, type Sandbox } f
 import { CLI, cli, cliHome, ensureBuilt, json, ok, REPO, type Run } from './helpers/runCli';
 import { BUDGET_ENV, fixture, runWithInput } from './helpers/runHook';
 import { SERVED_COMMANDS, SERVED_ENV } from '../../src/hooks/helper/hookHelper';
+import { KeptStores } from '../../src/hooks/helper/keptStores';
+import { parseArgs } from '../../src/cli/args';
+import { runCommand } from '../../src/cli/runCommand';
+import type { StoreUse } from '../../src/cli/storeUse';
+import type { RecoveryStore } from '../../src/core/recoveryStore';
 
 const started: ChildProcess[] = [];
 const helperPids = new Set<number>();
@@ -296,6 +301,35 @@ const LAUNCHER = path.join(path.dirname(CLI), 'recovery-points');
 const NO_NODE = { RECOVERY_POINTS_NODE: '/nonexistent/node' };
 
 describe('the tool\'s commands through the helper (dist/recovery-points)', () => {
+  test('a command refused for its input (an unknown point or path) leaves the helper\'s store open; one that fails does not', async () => {
+    const p = await place();
+    const kept = new KeptStores();
+    const seen: RecoveryStore[] = [];
+    const stores: StoreUse = { use: (options, work) => kept.use(options, (store) => (seen.push(store), work(store))) };
+    let stderr = '';
+    const io = { stdout: () => undefined, stderr: (text: string) => void (stderr += text), stderrIsTTY: false, stores };
+    try {
+      assert.equal(await runCommand(parseArgs(['list', ...p.base], p.sb.ws), io), 0);
+      assert.equal(await runCommand(parseArgs(['show', 'nope', ...p.base], p.sb.ws), io), 2);
+      assert.equal(await runCommand(parseArgs(['log', 'missing.ts', ...p.base], p.sb.ws), io), 2);
+      assert.match(stderr, /No recovery point "nope"/);
+      assert.equal(await runCommand(parseArgs(['list', ...p.base], p.sb.ws), io), 0);
+      assert.equal(seen.length, 4);
+      assert.ok(seen.every((store) => store === seen[0]), 'the same open store each time');
+      // a failure of the store itself (its folder of points made unreadable as a folder) drops it: the next command opens it afresh
+      const points = path.join(p.sb.store, 'points');
+      fs.renameSync(points, `${points}.aside`);
+      fs.writeFileSync(points, 'not a folder');
+      assert.equal(await runCommand(parseArgs(['list', ...p.base], p.sb.ws), io), 1);
+      fs.rmSync(points);
+      fs.renameSync(`${points}.aside`, points);
+      assert.equal(await runCommand(parseArgs(['list', ...p.base], p.sb.ws), io), 0);
+      assert.notEqual(seen.at(-1), seen[0], 'opened afresh after the failure');
+    } finally {
+      await kept.closeAll();
+    }
+  });
+
   test('the client sends the commands and the environment the helper serves and compares', () => {
     const script = fs.readFileSync(path.join(REPO, 'src', 'hooks', 'helper', 'hook-client.sh'), 'utf8');
     const served = /^\s*((?:[a-z]+ \| )*[a-z]+)\) kind=cli ;;$/m.exec(script)?.[1]?.split(' | ');
