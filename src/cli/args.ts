@@ -130,7 +130,7 @@ Commands:
   cat ID PATH                                  a point's version of a file, byte for byte, to standard output
   mcp                                          serve the store to AI agents over the Model Context Protocol (stdio)
   hook [--agent A] [--budget MS]               make the point an agent's hook asks for (payload on stdin; always exits 0)
-  hook-helper [status|stop]                    run the hooks' resident helper (hook-client.sh starts it), or show or end it
+  hook-helper [status|stop]                    run the resident helper (hooks and dist/recovery-points start it), or show or end it
   hooks install|uninstall|status [--agent A] [--user|--project]
                                                add/remove/show the hook in an agent's settings (A: claude, copilot, cline)
 

@@ -153,6 +153,6 @@ export async function hookHelperMain(args: ParsedArgs, write: (human: string, da
     return 0;
   }
   const running = address !== undefined && (await answersAt(address));
-  write(running ? `A hook helper runs: pid ${address.pid}, 127.0.0.1:${address.port}, for ${t(address.cli)}${address.cli === cli ? '' : ' (another install)'}.` : 'No hook helper is running; the next hook made through hook-client.sh starts one.', running ? { running, pid: address.pid, port: address.port, cli: address.cli } : { running });
+  write(running ? `A hook helper runs: pid ${address.pid}, 127.0.0.1:${address.port}, for ${t(address.cli)}${address.cli === cli ? '' : ' (another install)'}.` : 'No hook helper is running; the next hook made through hook-client.sh, or command through dist/recovery-points, starts one.', running ? { running, pid: address.pid, port: address.port, cli: address.cli } : { running });
   return 0;
 }
