@@ -44,8 +44,6 @@ printf '%s\n' "$client_secret" >&3 2>/dev/null || start_helper_with_node_hook
 IFS= read -r -t 5 reply <&3 || start_helper_with_node_hook
 [[ $reply == "$helper_secret" ]] || start_helper_with_node_hook
 
-# written by cat, in one piece: bash's printf writes line by line, and each piece after the first
-# would wait for the helper's delayed acknowledgement (~40 ms)
 build_hook_request() {
   local LC_ALL=C arg
   printf -v request 'hook\n%s\n%s\n%s\n' "$PWD" "${RECOVERY_POINTS_HOOK_BUDGET_MS-}" "${#args[@]}"
@@ -70,6 +68,8 @@ if [[ $kind == hook ]]; then
   # cat, not $(</dev/stdin): an agent started by Node gives its hook a socket, which cannot be opened by name
   payload=$(cat)
   build_hook_request
+  # written by cat, in one piece: bash's printf writes each format's pieces apart, and each piece after
+  # the first would wait for the helper's delayed acknowledgement (~40 ms)
   cat <<<"$request" >&3 2>/dev/null || node_hook
   # the helper answers within the hook's budget and its grace; a helper that hangs is not waited for long
   budget=${RECOVERY_POINTS_HOOK_BUDGET_MS:-2000}
@@ -81,7 +81,7 @@ if [[ $kind == hook ]]; then
   wait=$((budget / 1000 + 5))
 else
   build_command_request || node_hook
-  # one line at the end: printf's one write (a command line longer than its buffer is written in pieces, and only waits longer)
+  # one %s: one write (bash's output is flushed at the last line break of what a format prints), no cat
   printf '%s' "$request" >&3 2>/dev/null || node_hook
   # a command (a first point of a large workspace) takes as long as it takes
   wait=86400

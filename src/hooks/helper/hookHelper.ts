@@ -29,9 +29,10 @@ export interface HelperOptions {
  * `recovery-points hook-helper`: the resident helper agents' hooks go through (#14 target 2). A hook's
  * command is `bash hook-client.sh NODE CLI hook …`: the script hands its payload to this process over
  * a loopback connection and prints the answer, so a hook costs a bash start and the point itself, not
- * a Node start and a store opened cold. Started by the first hook that found none (in the background),
- * it ends after `idleMs` without a hook, when its bundle changes, or on SIGTERM. Resolves when it ends;
- * at once when a helper of the same install already answers.
+ * a Node start and a store opened cold. `dist/recovery-points` hands it the tool's quick commands the
+ * same way (`SERVED_COMMANDS`). Started by the first hook or command that found none (in the
+ * background), it ends after `idleMs` without one, when its bundle changes, or on SIGTERM. Resolves
+ * when it ends; at once when a helper of the same install already answers.
  */
 export async function serveHookHelper(options: HelperOptions): Promise<void> {
   const log = options.log ?? (() => undefined);
@@ -56,7 +57,7 @@ export async function serveHookHelper(options: HelperOptions): Promise<void> {
     cli: options.cli,
   };
   writeHelperAddress(address, file);
-  log(`serving hooks for ${options.cli} on 127.0.0.1:${address.port}`);
+  log(`serving hooks and commands for ${options.cli} on 127.0.0.1:${address.port}`);
 
   let idle: NodeJS.Timeout | undefined;
   let ending: Promise<void> | undefined;
@@ -73,7 +74,7 @@ export async function serveHookHelper(options: HelperOptions): Promise<void> {
   const idleMs = options.idleMs ?? DEFAULT_IDLE_MS;
   const rest = () => {
     clearTimeout(idle);
-    idle = setTimeout(() => void end(`no hook for ${Math.round(idleMs / 1000)} s`), idleMs);
+    idle = setTimeout(() => void end(`no hook or command for ${Math.round(idleMs / 1000)} s`), idleMs);
   };
   rest();
   const onSignal = () => void end('asked to stop');
@@ -129,7 +130,7 @@ interface CommandAnswer {
 }
 
 /**
- * The commands the helper runs for its client (`recovery-points` on Linux and macOS, through
+ * The commands the helper runs for its client (`dist/recovery-points` on Linux and macOS, through
  * hook-client.sh): those a script or an agent calls often and that print text. Any other runs in Node.
  */
 export const SERVED_COMMANDS: ReadonlySet<string> = new Set(['snapshot', 'list', 'show', 'diff', 'log', 'stats']);
