@@ -233,7 +233,7 @@ interface Row {
   readonly files: number;
   readonly key: string;
   readonly scenario: string;
-  readonly unit: 'ms' | 'MB' | 'ns';
+  readonly unit: 'ms' | 'MB' | 'ns' | 'faults';
   readonly ours: Summary | null;
   readonly git: Summary | null;
   readonly gitCommand: string;
@@ -1014,6 +1014,10 @@ async function hintOnlyRows(tmp: string, opts: Options): Promise<void> {
   const cpu = (samples: readonly RestoreSample[]) => samples.map((x) => x.cpuMs);
   addRow(r.ws, 'one-hint', 'One-file point, path given as a hint', 'ms', wall(r.ours), r.git, 'add -A && commit', 'this code and git in the same rounds');
   addRow(r.ws, 'one-hint-cpu', '…ours: CPU time (main thread and thread pool)', 'ms', cpu(r.ours), r.git, 'add -A && commit (wall)', 'process.cpuUsage() around the point');
+  const faults = (samples: readonly RestoreSample[]) => samples.map((x) => x.faults ?? Number.NaN);
+  addRow(r.ws, 'one-hint-faults', '…ours: page faults of this process during the point', 'faults', faults(r.ours), [], '—', 'minor faults (process.resourceUsage()): after a fork (git, sync) every page written is copied on its first write');
+  addRow(r.ws, 'one-hint-elsewhere', '…git and `sync` started by another process (this one not forked between points)', 'ms', wall(r.oursElsewhere), r.gitElsewhere, 'add -A && commit', 'the same edits and turns; git timed in that process (bench/lib/runnerElsewhere.ts)');
+  addRow(r.ws, 'one-hint-elsewhere-faults', '…ours: page faults of this process during the point', 'faults', faults(r.oursElsewhere), [], '—', 'as above, without the forks');
   if (opts.against) {
     const at = opts.against.slice(0, 12);
     addRow(r.ws, 'one-hint-old', `…the same with the core at ${at}`, 'ms', wall(r.old), r.git, 'add -A && commit', 'on a copy of the workspace, in the same rounds');

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { run, sleep, type RunResult } from './proc';
+import type { RunnerElsewhere } from './runnerElsewhere';
 
 const ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
 
@@ -46,6 +47,14 @@ export class ShadowGit {
     const commit = this.git(['commit', '-q', '--no-verify', '--allow-empty', '-m', message], { measureRss });
     const rss = measureRss ? Math.max(add.maxRssBytes ?? 0, commit.maxRssBytes ?? 0) : undefined;
     return { ms: add.ms + commit.ms, addMs: add.ms, commitMs: commit.ms, maxRssBytes: rss };
+  }
+
+  /** `checkpoint`, with git started by another process (`RunnerElsewhere`): this one is not forked. */
+  async checkpointElsewhere(runner: RunnerElsewhere, message: string): Promise<number> {
+    const options = { cwd: this.workTree, env: ENV };
+    const add = await runner.run('git', [`--git-dir=${this.gitDir}`, `--work-tree=${this.workTree}`, 'add', '-A'], options);
+    const commit = await runner.run('git', [`--git-dir=${this.gitDir}`, `--work-tree=${this.workTree}`, 'commit', '-q', '--no-verify', '--allow-empty', '-m', message], options);
+    return add.ms + commit.ms;
   }
 
   head(): string {

@@ -2,11 +2,14 @@
  * `--hint-only`: the "One-file point, path given as a hint" row alone, on one synthetic workspace, with
  * wall and CPU time, against `git add -A && git commit` in the same rounds; `--against <commit>` also
  * makes the points with the core of that commit, on a copy of the workspace, taking turns (both cores
- * bundled by esbuild the same way, so the comparison is of the code alone).
+ * bundled by esbuild the same way, so the comparison is of the code alone). Each iteration then makes
+ * one point of ours and one commit more with git and `sync` started by another process
+ * (`RunnerElsewhere`), so that this process, which holds the store, is not forked between our points.
  */
 import * as path from 'node:path';
 import { ShadowGit } from './git';
 import { settleDisk } from './proc';
+import { RunnerElsewhere } from './runnerElsewhere';
 import { coresToCompare, timed, type RestoreSample } from './restoreOnly';
 import { createSynthetic, editIn, type Workspace } from './workspace';
 
@@ -15,6 +18,9 @@ export interface HintOnlyResult {
   readonly ours: RestoreSample[];
   readonly old: RestoreSample[];
   readonly git: number[];
+  /** The same turns of ours and git with git and `sync` started by another process (`RunnerElsewhere`). */
+  readonly oursElsewhere: RestoreSample[];
+  readonly gitElsewhere: number[];
 }
 
 export async function hintOnly(options: { tmp: string; files: number; seed: string; rounds: number; iterations: number; against?: string; repo: string; log: (message: string) => void }): Promise<HintOnlyResult> {
@@ -36,28 +42,47 @@ export async function hintOnly(options: { tmp: string; files: number; seed: stri
     }),
   );
   log(`hint-only: ${ws.label}, ${sides.map((s) => s.side).join(' + ')} + git, ${rounds} rounds × ${iterations}`);
-  const result: HintOnlyResult = { ws, ours: [], old: [], git: [] };
+  const result: HintOnlyResult = { ws, ours: [], old: [], git: [], oursElsewhere: [], gitElsewhere: [] };
+  const ours = sides.find((s) => s.side === 'ours')!;
   const turns = [...sides.map((s) => s.side), 'git'] as const;
+  const runner = new RunnerElsewhere();
   let n = 0;
-  for (let r = 0; r < rounds; r++) {
-    for (let i = 0; i < iterations; i++) {
-      // one point a side in turn, as in the full run (where git's commit or a full check comes between
-      // two of our hint points): five of ours in a row ran warm, 1–2 ms of CPU cheaper than after a pause
-      const order = turns.map((_, k) => turns[(k + r + i) % turns.length]!);
-      for (const side of order) {
-        const rel = ws.editable[(1 + n++) % ws.editable.length]!;
-        if (side === 'git') {
-          editIn([ws.git], rel, `hint-only-${r}-${i}`);
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < iterations; i++) {
+        // one point a side in turn, as in the full run (where git's commit or a full check comes between
+        // two of our hint points): five of ours in a row ran warm, 1–2 ms of CPU cheaper than after a pause
+        const order = turns.map((_, k) => turns[(k + r + i) % turns.length]!);
+        for (const side of order) {
+          const rel = ws.editable[(1 + n++) % ws.editable.length]!;
+          if (side === 'git') {
+            editIn([ws.git], rel, `hint-only-${r}-${i}`);
+            settleDisk();
+            result.git.push(sg.checkpoint(`c${r}-${i}`).ms);
+            continue;
+          }
+          const s = sides.find((x) => x.side === side)!;
+          const file = editIn([s.root], rel, `hint-only-${r}-${i}`);
           settleDisk();
-          result.git.push(sg.checkpoint(`c${r}-${i}`).ms);
-          continue;
+          result[side].push(await timed(() => s.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] })));
         }
-        const s = sides.find((x) => x.side === side)!;
-        const file = editIn([s.root], rel, `hint-only-${r}-${i}`);
-        settleDisk();
-        result[side].push(await timed(() => s.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] })));
+        // the same turns, with git and sync started by another process: this one is not forked between our points
+        for (const side of (r + i) % 2 === 0 ? (['ours', 'git'] as const) : (['git', 'ours'] as const)) {
+          const rel = ws.editable[(1 + n++) % ws.editable.length]!;
+          if (side === 'git') {
+            editIn([ws.git], rel, `hint-elsewhere-${r}-${i}`);
+            await runner.settleDisk();
+            result.gitElsewhere.push(await sg.checkpointElsewhere(runner, `e${r}-${i}`));
+            continue;
+          }
+          const file = editIn([ours.root], rel, `hint-elsewhere-${r}-${i}`);
+          await runner.settleDisk();
+          result.oursElsewhere.push(await timed(() => ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] })));
+        }
       }
     }
+  } finally {
+    runner.close();
   }
   for (const s of sides) await s.store.close();
   return result;

@@ -18,6 +18,8 @@ export type Core = { RecoveryStore: typeof RecoveryStore };
 export interface RestoreSample {
   readonly ms: number;
   readonly cpuMs: number;
+  /** Minor page faults of this process meanwhile (a page touched for the first time, or copied after a fork); in-process samples only. */
+  readonly faults?: number;
 }
 
 export interface RestoreOnlyResult {
@@ -46,12 +48,13 @@ export function extractCommit(repo: string, commit: string, into: string): void 
 }
 
 export async function timed(work: () => Promise<unknown>): Promise<RestoreSample> {
+  const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
   const t = performance.now();
   await work();
   const ms = performance.now() - t;
   const used = process.cpuUsage(cpu);
-  return { ms, cpuMs: (used.user + used.system) / 1000 };
+  return { ms, cpuMs: (used.user + used.system) / 1000, faults: process.resourceUsage().minorPageFault - faults };
 }
 
 /** This checkout's core on the workspace, and with `against` that commit's core on a copy of it (same rounds, side by side). */

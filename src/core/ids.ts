@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './randomHex';
 
 let lastMillis = 0;
 
@@ -7,7 +7,7 @@ export function newPointId(now = Date.now()): string {
   const millis = Math.max(now, lastMillis + 1);
   lastMillis = millis;
   const stamp = new Date(millis).toISOString().replace(/[-:.]/g, '');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  return `${stamp}-${randomHex(3)}`;
 }
 
 /** The creation time encoded in a point id. */

@@ -5,6 +5,7 @@ import { after, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { CODECS, decodeObject, type Effort } from '../../src/core/objects/compression';
 import { isCompressedFormat } from '../../src/core/objects/compressedFormats';
+import { adler32, storedBlocks } from '../../src/core/objects/storedBlocks';
 import { ObjectStore } from '../../src/core/objects/objectStore';
 import { cleanupSandboxes, openObjectStore, makeSandbox } from './helpers/storeFixtures';
 
@@ -79,6 +80,49 @@ describe('What a point compresses', () => {
     }
     assert.equal((await fresh.readStoredObject(hashes[2]!)).codec, CODECS.stored, 'a compressed format is not wrapped');
     assert.deepEqual(await fresh.readBlob(hashes[2]!), png);
+  });
+
+  test('a point writes its first new files up to 64 KiB as stored blocks and deflates the rest; a repack compresses them all', async () => {
+    const files = Array.from({ length: 20 }, (_, i) => Buffer.concat([Buffer.from(`// file ${i}\n`), text(5_000)]));
+    const sandbox = await makeSandbox();
+    const dir = path.join(sandbox.store, 'objects');
+    const store = await openObjectStore(dir);
+    const batch = store.beginBatch();
+    const hashes: string[] = [];
+    for (const content of files) hashes.push(await batch.putBlob(content));
+    await batch.commit();
+    const sizes = files.map((content) => content.length);
+    const deferred = sizes.findIndex((_, i) => sizes.slice(0, i + 1).reduce((a, b) => a + b, 0) > 64 * 1024);
+    assert.equal(deferred, 13, 'thirteen files of 5 kB fit in 64 KiB');
+    for (const [i, content] of files.entries()) {
+      const record = await store.readStoredObject(hashes[i]!);
+      assert.equal(record.codec, CODECS.deflateFast, `file ${i}: a deflate stream either way, which the repack compresses`);
+      if (i < deferred) assert.ok(record.data.length > content.length, `file ${i} in stored blocks: ${record.data.length} bytes for ${content.length}`);
+      else assert.ok(record.data.length < content.length / 5, `file ${i} deflated: ${record.data.length} bytes for ${content.length}`);
+      assert.deepEqual(await store.readBlob(hashes[i]!), content);
+    }
+    const result = await store.removeUnreferenced(new Set(hashes), { repack: 'all' });
+    assert.equal(result.recompressed, files.length);
+    const fresh = await openObjectStore(dir);
+    for (const [i, content] of files.entries()) {
+      const record = await fresh.readStoredObject(hashes[i]!);
+      assert.equal(record.codec, CODECS.brotli);
+      assert.ok(record.data.length < content.length / 5);
+      assert.deepEqual(await fresh.readBlob(hashes[i]!), content);
+    }
+  });
+
+  test('stored blocks written without zlib are the bytes of zlib level 0 for a small file, and inflate to the content at any size', () => {
+    assert.equal(adler32(Buffer.from('Wikipedia')), 0x11e60398);
+    assert.equal(adler32(Buffer.alloc(0)), 1);
+    assert.equal(adler32(Buffer.alloc(100_000, 0xff)), zlib.deflateSync(Buffer.alloc(100_000, 0xff)).readUInt32BE(zlib.deflateSync(Buffer.alloc(100_000, 0xff)).length - 4), 'the sums wrap past NMAX bytes as zlib\'s');
+    for (const size of [0, 1, 777, 16_000, 65_535, 65_536, 200_001]) {
+      const content = randomBytes(size);
+      const ours = storedBlocks(content);
+      // zlib cuts its blocks shorter than 64 KiB (its buffer's size): one block's bytes are the same
+      if (size <= 16_000) assert.deepEqual(ours, zlib.deflateSync(content, { level: 0 }), `${size} bytes`);
+      assert.deepEqual(zlib.inflateSync(ours), content, `${size} bytes`);
+    }
   });
 
   test('compressed formats are told by their first bytes, not by a prefix a text file may share', () => {

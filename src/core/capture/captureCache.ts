@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -10,6 +9,7 @@ import { sameEntries } from '../objects/tree';
 import { ColumnEntries } from './columnEntries';
 import { GitignoreCache } from './inclusionRules';
 import { plural } from '../format';
+import { randomHex } from '../randomHex';
 
 /** What the cache compares: the fields of `fs.Stats` that change when a file's content may have. */
 export interface FileStamp {
@@ -493,7 +493,7 @@ export class CaptureCache {
   /** Writes the whole document under a new generation; the journal's lines no longer apply and it is removed. */
   private async writeWhole(): Promise<void> {
     const file = this.file!;
-    const generation = randomBytes(8).toString('hex');
+    const generation = randomHex(8);
     await ensurePrivateDir(path.dirname(file));
     // built here from entries of the right types: validated when read, not before every write
     await writeDocumentBytes(file, captureCacheDocument, documentBytes(generation, this.roots), { durable: false });

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { errorCode } from '../errors';
 import type { HeldLock, LockSeen, TakeResult } from './heldLock';
 import { currentOwner, ownerFileName, ownerIsLocal, ownerIsProvablyDead, parseOwnerFileName } from './lockOwner';
+import { randomHex } from '../randomHex';
 
 /**
  * A lock that is a folder (`mkdir` is atomic; the oldest versions made the same folder with
@@ -28,7 +28,7 @@ export class FolderLock {
   /** One attempt, all synchronous. `changed`: the folder's place holds a file (the store's format changed). */
   tryTake(): TakeResult {
     const dir = this.dir;
-    const mine = path.join(dir, ownerFileName(currentOwner(randomBytes(8).toString('hex'))));
+    const mine = path.join(dir, ownerFileName(currentOwner(randomHex(8))));
     for (let attempt = 0; attempt < 3; attempt++) {
       let made = true;
       try {
@@ -109,7 +109,7 @@ export class FolderLock {
    * (it was replaced meanwhile): it is put back and the lock counts as held.
    */
   private setAside(dir: string, judged: fs.Stats): boolean {
-    const aside = `${dir}.stale-${randomBytes(6).toString('hex')}`;
+    const aside = `${dir}.stale-${randomHex(6)}`;
     try {
       fs.renameSync(dir, aside);
     } catch (error) {

@@ -1,10 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { onExit } from 'signal-exit';
 import { errorCode } from '../errors';
 import type { HeldLock, LockSeen } from './heldLock';
 import { currentOwner, ownerFileName, ownerIsLocal, ownerIsProvablyDead, parseOwnerFileName } from './lockOwner';
+import { randomHex } from '../randomHex';
 
 /** Hard links are not made here (FAT, some network file systems): the caller locks another way. */
 export class LinksUnsupported extends Error {}
@@ -56,7 +56,7 @@ export class LinkedLock {
       if (found === undefined) continue; // released just now
       // this object's own file, left linked by a hold whose release failed: nobody else's
       if (found.stat.ino === own.ino && found.text === own.owner) removeIfThere(this.file);
-      else if (!found.takeable || !this.takeOver(found, `${this.file}.aside-${randomBytes(8).toString('hex')}`)) return undefined;
+      else if (!found.takeable || !this.takeOver(found, `${this.file}.aside-${randomHex(8)}`)) return undefined;
     }
     return undefined;
   }
@@ -76,7 +76,7 @@ export class LinkedLock {
 
   private ownFile(): NonNullable<LinkedLock['own']> {
     if (this.own) return this.own;
-    const token = randomBytes(8).toString('hex');
+    const token = randomHex(8);
     const owner = ownerFileName(currentOwner(token));
     const file = `${this.file}.${token}`;
     const fd = fs.openSync(file, 'wx', 0o600);

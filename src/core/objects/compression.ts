@@ -3,6 +3,7 @@ import * as zlib from 'node:zlib';
 import { Semaphore } from '../capture/concurrency';
 import { isCompressedFormat } from './compressedFormats';
 import type { ObjectType } from './hash';
+import { storedBlocks, storedBlocksSize } from './storedBlocks';
 
 /**
  * How a record's bytes are stored; the pack records it, so a reader never guesses. Points write
@@ -11,7 +12,8 @@ import type { ObjectType } from './hash';
  * benchmark's 10k-file workspace, ~2× the CPU). `deflate` (level 6) is read but not written today.
  * Folder trees up to TREE_STORED_LIMIT are written `stored` by points and compressed by the repack.
  * A restore's safety point writes its blobs `deflateFast` at level 0 (`deferred`): deflate's stored
- * blocks, a copy, which every reader inflates and the repack compresses like any `deflateFast` record.
+ * blocks, a copy, which every reader inflates and the repack compresses like any `deflateFast` record;
+ * so does every point for its first new blobs up to `DEFERRED_BYTES_PER_BATCH` (`ObjectBatch`).
  */
 export const CODECS = { stored: 0, deflateFast: 1, deflate: 2, brotli: 3 } as const;
 export type Codec = (typeof CODECS)[keyof typeof CODECS];
@@ -59,11 +61,9 @@ const DEFERRED: zlib.ZlibOptions = { level: 0 };
  * millisecond): on the thread pool, two at a time, a restore's safety point waited for them.
  */
 const DEFERRED_SYNC_LIMIT = 1024 * 1024;
+/** Stored blocks up to this are written by our own code (`storedBlocks`), without zlib's set-up; larger ones by zlib's level 0. */
+const STORED_BLOCKS_OWN_LIMIT = 64 * 1024;
 
-/** The size of a zlib stream of stored blocks: 2 bytes of header, 5 per block of up to 64 KiB, 4 of checksum. */
-function storedBlocksSize(size: number): number {
-  return size + 6 + 5 * Math.max(1, Math.ceil(size / 65535));
-}
 
 const pool = new Semaphore(IN_FLIGHT);
 const deflateAsync = promisify(zlib.deflate);
@@ -118,6 +118,7 @@ export async function encodeObject(raw: Buffer, effort: Effort, type: ObjectType
   }
   if (raw.length < RAW_BELOW || isCompressedFormat(raw)) return stored;
   if (effort === 'deferred') {
+    if (raw.length <= STORED_BLOCKS_OWN_LIMIT) return { data: storedBlocks(raw), codec: CODECS.deflateFast };
     // one output buffer of the stored stream's exact size: zlib's default 16 KiB chunks doubled the time of a large file
     const options = { ...DEFERRED, chunkSize: chunkFor(storedBlocksSize(raw.length)) };
     return { data: raw.length <= DEFERRED_SYNC_LIMIT ? zlib.deflateSync(raw, options) : await pool.run(() => deflateAsync(raw, options)), codec: CODECS.deflateFast };

@@ -123,6 +123,13 @@ const SYNC_READ_STORED_BYTES = 64 * 1024;
  * point, a restore's safety point); a first point's thousands are left out: memory.
  */
 const RECENT_TREES_KEPT = 1024;
+/**
+ * A `fast` batch writes its first new blobs up to this many bytes as stored blocks (`deferred`): for
+ * a point of a few saved files, deflating each small file cost more than the rest of its work (zlib's
+ * set-up of its state for every object), and the next clean-up's repack compresses them (the
+ * extension cleans up every 25 points, the tool and the hooks when a store holds over 32 packs).
+ */
+const DEFERRED_BYTES_PER_BATCH = 64 * 1024;
 
 /**
  * Content-addressed, compressed, immutable objects (file contents and folder trees) kept in pack
@@ -798,6 +805,7 @@ async function verifyObject(entry: PackEntry, data: Buffer): Promise<Buffer> {
 /** The objects one write adds, collected in one pack; readable by the writer before `commit`. */
 export class ObjectBatch implements ObjectWriter {
   private committed = false;
+  private deferredBytes = 0;
   /** The trees put in this batch, as objects: capture diffs against them before they are committed. */
   private readonly trees = new Map<string, TreeObject>();
 
@@ -867,9 +875,15 @@ export class ObjectBatch implements ObjectWriter {
   }
 
   private async add(type: ObjectType, raw: Buffer, hash: string): Promise<string> {
-    const encoded = await encodeObject(raw, this.effort, type);
+    const encoded = await encodeObject(raw, this.effortFor(type, raw.length), type);
     await this.writer.add(hash, type, encoded, raw.length);
     return hash;
+  }
+
+  private effortFor(type: ObjectType, size: number): Effort {
+    if (this.effort !== 'fast' || type !== 'blob' || this.deferredBytes + size > DEFERRED_BYTES_PER_BATCH) return this.effort;
+    this.deferredBytes += size;
+    return 'deferred';
   }
 
   private readPending(hash: string, type: ObjectType): Promise<Buffer> | undefined {

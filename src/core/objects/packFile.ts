@@ -1,5 +1,5 @@
 import * as buffer from 'node:buffer';
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -8,6 +8,7 @@ import { ioError, StateError } from '../errors';
 import type { Codec } from './compression';
 import type { ObjectType } from './hash';
 import { fanoutBytes, fanoutSize, INDEX_ENTRY, kindByte, PackIndex, parseKind, type PackEntry } from './packIndex';
+import { randomHex } from '../randomHex';
 
 export type { PackEntry } from './packIndex';
 
@@ -53,7 +54,7 @@ const MAX_RECORD_BYTES = Math.min(buffer.constants.MAX_LENGTH, 2 ** 31 - 1);
 
 export function newPackName(): string {
   const stamp = new Date().toISOString().replace(/[-:.]/g, '');
-  return `${stamp}-${randomBytes(4).toString('hex')}${PACK_EXTENSION}`;
+  return `${stamp}-${randomHex(4)}${PACK_EXTENSION}`;
 }
 
 /** Reads a pack's index as entries, checking its trailer, checksum and every entry. Throws SnapshotLoadError for a damaged pack. */
@@ -193,7 +194,7 @@ export class PackWriter {
   private drained: (() => void)[] = [];
 
   constructor(private readonly dir: string) {
-    this.tempFile = path.join(dir, `tmp-${randomBytes(6).toString('hex')}.pack.partial`);
+    this.tempFile = path.join(dir, `tmp-${randomHex(6)}.pack.partial`);
   }
 
   get objectCount(): number {
