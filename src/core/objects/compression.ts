@@ -64,7 +64,6 @@ const DEFERRED_SYNC_LIMIT = 1024 * 1024;
 /** Stored blocks up to this are written by our own code (`storedBlocks`), without zlib's set-up; larger ones by zlib's level 0. */
 const STORED_BLOCKS_OWN_LIMIT = 64 * 1024;
 
-
 const pool = new Semaphore(IN_FLIGHT);
 const deflateAsync = promisify(zlib.deflate);
 const inflateAsync = promisify(zlib.inflate);
