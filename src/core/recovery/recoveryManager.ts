@@ -544,7 +544,10 @@ export class RecoveryManager {
     await this.persistence.settleManifests();
     await objects.refresh();
     const roots = (await this.persistence.listSnapshots({ hold })).map((p) => p.root);
-    return { roots, packs: objects.packNames() };
+    // a pack that still claims a point (its manifest file could not be written) holds that point's
+    // only manifest: the collection leaves it as it is, and the next one settles it
+    const claiming = new Set([...readClaims(this.persistence.layout.objectsDir).values()].map((claim) => claim.pack));
+    return { roots, packs: objects.packNames().filter((name) => !claiming.has(name)) };
   }
 
   /**
