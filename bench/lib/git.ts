@@ -10,6 +10,10 @@ import * as path from 'node:path';
 import { run, sleep, type RunResult } from './proc';
 import type { RunnerElsewhere } from './runnerElsewhere';
 
+/** The commit of a checkpoint, as shadow-git tools make it. */
+function checkpointCommit(message: string): string[] {
+  return ['commit', '-q', '--no-verify', '--allow-empty', '-m', message];
+}
 const ENV = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' };
 
 export class ShadowGit {
@@ -23,7 +27,11 @@ export class ShadowGit {
   ) {}
 
   git(args: readonly string[], options: { measureRss?: boolean; allowFail?: boolean; input?: string } = {}): RunResult {
-    return run('git', [`--git-dir=${this.gitDir}`, `--work-tree=${this.workTree}`, ...args], { cwd: this.workTree, env: ENV, ...options });
+    return run('git', this.argsFor(args), { cwd: this.workTree, env: ENV, ...options });
+  }
+
+  private argsFor(args: readonly string[]): string[] {
+    return [`--git-dir=${this.gitDir}`, `--work-tree=${this.workTree}`, ...args];
   }
 
   init(): void {
@@ -44,7 +52,7 @@ export class ShadowGit {
   /** `git add -A` then `git commit`: one checkpoint. Returns the time of both and git's peak RSS. */
   checkpoint(message: string, measureRss = false): { ms: number; addMs: number; commitMs: number; maxRssBytes?: number } {
     const add = this.git(['add', '-A'], { measureRss });
-    const commit = this.git(['commit', '-q', '--no-verify', '--allow-empty', '-m', message], { measureRss });
+    const commit = this.git(checkpointCommit(message), { measureRss });
     const rss = measureRss ? Math.max(add.maxRssBytes ?? 0, commit.maxRssBytes ?? 0) : undefined;
     return { ms: add.ms + commit.ms, addMs: add.ms, commitMs: commit.ms, maxRssBytes: rss };
   }
@@ -52,8 +60,8 @@ export class ShadowGit {
   /** `checkpoint`, with git started by another process (`RunnerElsewhere`): this one is not forked. */
   async checkpointElsewhere(runner: RunnerElsewhere, message: string): Promise<number> {
     const options = { cwd: this.workTree, env: ENV };
-    const add = await runner.run('git', [`--git-dir=${this.gitDir}`, `--work-tree=${this.workTree}`, 'add', '-A'], options);
-    const commit = await runner.run('git', [`--git-dir=${this.gitDir}`, `--work-tree=${this.workTree}`, 'commit', '-q', '--no-verify', '--allow-empty', '-m', message], options);
+    const add = await runner.run('git', this.argsFor(['add', '-A']), options);
+    const commit = await runner.run('git', this.argsFor(checkpointCommit(message)), options);
     return add.ms + commit.ms;
   }
 

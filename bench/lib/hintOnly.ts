@@ -46,6 +46,11 @@ export async function hintOnly(options: { tmp: string; files: number; seed: stri
   const ours = sides.find((s) => s.side === 'ours')!;
   const turns = [...sides.map((s) => s.side), 'git'] as const;
   const runner = new RunnerElsewhere();
+  const hintPoint = async (s: (typeof sides)[number], rel: string, tag: string, settle: () => unknown): Promise<RestoreSample> => {
+    const file = editIn([s.root], rel, tag);
+    await settle();
+    return timed(() => s.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] }));
+  };
   let n = 0;
   try {
     for (let r = 0; r < rounds; r++) {
@@ -59,12 +64,7 @@ export async function hintOnly(options: { tmp: string; files: number; seed: stri
             editIn([ws.git], rel, `hint-only-${r}-${i}`);
             settleDisk();
             result.git.push(sg.checkpoint(`c${r}-${i}`).ms);
-            continue;
-          }
-          const s = sides.find((x) => x.side === side)!;
-          const file = editIn([s.root], rel, `hint-only-${r}-${i}`);
-          settleDisk();
-          result[side].push(await timed(() => s.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] })));
+          } else result[side].push(await hintPoint(sides.find((x) => x.side === side)!, rel, `hint-only-${r}-${i}`, settleDisk));
         }
         // the same turns, with git and sync started by another process: this one is not forked between our points
         for (const side of (r + i) % 2 === 0 ? (['ours', 'git'] as const) : (['git', 'ours'] as const)) {
@@ -73,11 +73,7 @@ export async function hintOnly(options: { tmp: string; files: number; seed: stri
             editIn([ws.git], rel, `hint-elsewhere-${r}-${i}`);
             await runner.settleDisk();
             result.gitElsewhere.push(await sg.checkpointElsewhere(runner, `e${r}-${i}`));
-            continue;
-          }
-          const file = editIn([ours.root], rel, `hint-elsewhere-${r}-${i}`);
-          await runner.settleDisk();
-          result.oursElsewhere.push(await timed(() => ours.store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] })));
+          } else result.oursElsewhere.push(await hintPoint(ours, rel, `hint-elsewhere-${r}-${i}`, () => runner.settleDisk()));
         }
       }
     }

@@ -10,7 +10,7 @@ import { restoredPointName, safetyPointName } from '../pointNames';
 import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
-import { readClaims } from '../state/pointPacks';
+import { claimsAmong, readClaims } from '../state/pointPacks';
 import type { KnownTree, SnapshotOptions } from '../state/stateRepository';
 import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
@@ -546,7 +546,7 @@ export class RecoveryManager {
     const roots = (await this.persistence.listSnapshots({ hold })).map((p) => p.root);
     // a pack that still claims a point (its manifest file could not be written) holds that point's
     // only manifest: the collection leaves it as it is, and the next one settles it
-    const claiming = new Set([...readClaims(this.persistence.layout.objectsDir).values()].map((claim) => claim.pack));
+    const claiming = new Set([...claimsAmong(objects.packNames()).values()].map((claim) => claim.pack));
     return { roots, packs: objects.packNames().filter((name) => !claiming.has(name)) };
   }
 
