@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The command-line tool's launcher against git, as whole processes started by bash (no Node parent, no
 # /usr/bin/time around them: what a shell script or an agent's shell pays), and the floor under the
-# launcher (#14 target 2). Makes a workspace of FILES small files (default 10000), its store with 20
+# launcher (#14 target 2): bash's start, with and without the exec of `env` that the launcher's
+# `#!/usr/bin/env bash` costs (a script that runs `bash dist/recovery-points`, as the hooks run their
+# client, saves it). Makes a workspace of FILES small files (default 10000), its store with 20
 # points and a git repository with 20 commits, starts the resident helper with an address folder of
 # its own, and prints the median of RUNS runs (default 40) of each command, in turns.
 #   bash bench/launcherFloor.sh [FILES] [RUNS]
@@ -44,13 +46,14 @@ declare -A label=(
   [bash]='bash -c true'
   [envbash]='/usr/bin/env bash -c true'
   [list]='dist/recovery-points list'
+  [bashlist]='bash dist/recovery-points list'
   [log]='git log --oneline'
   [show]='dist/recovery-points show latest'
   [difftree]='git diff-tree --name-status -r HEAD'
   [snapshot]='dist/recovery-points snapshot --changed FILE'
   [commit]='git commit -qam (one file edited)'
 )
-order=(bash envbash list log show difftree snapshot commit)
+order=(bash envbash list bashlist log show difftree snapshot commit)
 declare -A samples
 n=0
 one() {
@@ -58,6 +61,7 @@ one() {
     bash) bash -c true ;;
     envbash) /usr/bin/env bash -c true ;;
     list) "$tool" list --workspace "$ws" --store "$store" >/dev/null ;;
+    bashlist) bash "$tool" list --workspace "$ws" --store "$store" >/dev/null ;;
     log) git -C "$ws" log --oneline >/dev/null ;;
     show) "$tool" show latest --workspace "$ws" --store "$store" >/dev/null ;;
     difftree) git -C "$ws" diff-tree --name-status -r HEAD >/dev/null ;;

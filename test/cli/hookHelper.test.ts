@@ -69,8 +69,8 @@ async function env(p: Place, extra: Record<string, string> = {}): Promise<Record
 }
 
 /** Runs the hook command `hooks install` writes (bash, the client, Node, the tool), as an agent does. */
-async function clientHook(p: Place, payload: string, extra: Record<string, string> = {}, tool = CLI): Promise<Run> {
-  const child = spawn('/bin/bash', [path.join(path.dirname(tool), 'hook-client.sh'), process.execPath, tool, 'hook', '--agent', 'claude', '--store', p.sb.store], { cwd: p.sb.ws, env: await env(p, extra) });
+async function clientHook(p: Place, payload: string, extra: Record<string, string> = {}, tool = CLI, agent = 'claude'): Promise<Run> {
+  const child = spawn('/bin/bash', [path.join(path.dirname(tool), 'hook-client.sh'), process.execPath, tool, 'hook', '--agent', agent, '--store', p.sb.store], { cwd: p.sb.ws, env: await env(p, extra) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -157,6 +157,14 @@ describe('the hooks\' resident helper', () => {
     const direct = await runWithInput(['hook', '--agent', 'claude', '--store', p.sb.store], 'not json', { cwd: p.sb.ws, env: { RECOVERY_POINTS_HELPER: 'off' } });
     assert.equal(bad.stderr, direct.stderr, 'the same line as Node\'s hook');
     assert.match(bad.stderr, /^recovery-points hook: .+; no point was made, the agent goes on\.\n$/);
+
+    // what an agent reads on standard output (Cline's answer), as Node's hook prints it
+    const clineTurn = fixture('cline/UserPromptSubmit.json', p.sb.ws);
+    const cline = await clientHook(p, clineTurn, {}, CLI, 'cline');
+    const clineByNode = await runWithInput(['hook', '--agent', 'cline', '--store', p.sb.store], clineTurn, { cwd: p.sb.ws, env: { RECOVERY_POINTS_HELPER: 'off' } });
+    assert.deepEqual(cline, { code: 0, stdout: clineByNode.stdout, stderr: '' });
+    assert.equal(cline.stdout, '{"cancel":false}\n');
+    assert.equal((await newestPoint(p)).actor, `hook:cline:${helper.pid}`);
 
     ok(await cli(['hook-helper', 'stop'], { env: await env(p) }));
     await ended(helper);
@@ -299,6 +307,7 @@ function runFile(file: string, args: string[], cwd: string, environment: Record<
 const LAUNCHER = path.join(path.dirname(CLI), 'recovery-points');
 /** A Node that does not exist: a command that reaches Node through it fails (127), one the helper runs does not. */
 const NO_NODE = { RECOVERY_POINTS_NODE: '/nonexistent/node' };
+const UTF8 = { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
 
 describe('the tool\'s commands through the helper (dist/recovery-points)', () => {
   test('a command refused for its input (an unknown point or path) leaves the helper\'s store open; one that fails does not', async () => {
@@ -341,7 +350,7 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
   test('snapshot, list, show, diff, log and stats through a running helper print, fail and exit as Node prints them; paths read from the client\'s folder', async () => {
     const p = await place();
     const helper = await startHelper(p);
-    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n', 'docs/big.md': `${'a line of the big file\n'.repeat(400)}` });
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n', 'docs/big.md': `${'a line of the big file\n'.repeat(6000)}` });
     const made = await launch(p, ['snapshot', '--label', 'through the helper', '--changed', 'src/app.ts', 'docs/big.md', ...p.base], { extra: NO_NODE });
     assert.equal(made.code, 0, made.stderr);
     assert.match(made.stdout.toString(), /^Created recovery point \S+ \(3 files, \+1 ~1 −0, .+ added\)\n$/);
@@ -349,14 +358,21 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
     assert.equal(point.actor, `cli:${helper.pid}`, 'the helper made the point');
     assert.equal(point.summary, 'Created by hand: app.ts, big.md');
     const [first] = json<Array<{ id: string }>>(await cli(['list', '--json', ...p.base])).slice(-1);
+    // a name the client must pass on byte for byte (other scripts, backslashes, doubled spaces; the tool trims its ends)
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2.5;\n' });
+    const awkward = await launch(p, ['snapshot', '--label', '  Écrit \\n  🚀 x\\ ', ...p.base], { extra: { ...NO_NODE, ...UTF8 } });
+    assert.equal(awkward.code, 0, awkward.stderr);
+    assert.equal(json<Array<{ label: string }>>(await cli(['list', '--json', ...p.base]))[0]!.label, 'Écrit \\n  🚀 x\\');
     await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
 
     const src = path.join(p.sb.ws, 'src');
     const same: Array<{ args: string[]; cwd?: string }> = [
       { args: ['list'] },
       { args: ['list', '--json'] },
+      { args: ['show', 'latest', '--json'] },
       { args: ['show', 'latest'] },
-      // more than the helper sends as lines: its bytes follow the exit code
+      // more than the helper sends counted: its bytes follow the exit code
+      { args: ['show', point.id, '--patch'] },
       { args: ['show', 'latest', '--patch'] },
       { args: ['diff', first!.id] },
       { args: ['diff', first!.id, 'latest', '--patch', '--json'] },
@@ -368,11 +384,13 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
       { args: ['diff'] },
     ];
     for (const { args, cwd } of same) {
-      const through = await launch(p, [...args, ...p.base], { cwd, extra: NO_NODE });
+      // in a UTF-8 locale, where bash counts characters unless told to count bytes
+      const through = await launch(p, [...args, ...p.base], { cwd, extra: { ...NO_NODE, ...UTF8 } });
       const node = await byNode(p, [...args, ...p.base], cwd);
       assert.deepEqual(through, node, `recovery-points ${args.join(' ')}`);
     }
-    assert.ok((await byNode(p, ['show', 'latest', '--patch', ...p.base])).stdout.length > 4096, 'a patch longer than the lines the helper sends');
+    assert.ok((await byNode(p, ['show', point.id, '--patch', ...p.base])).stdout.length > 128 * 1024, 'a patch longer than the helper sends counted');
+    assert.ok((await byNode(p, ['show', 'latest', '--patch', ...p.base])).stdout.length < 4096, 'and one it sends counted');
     assert.equal((await byNode(p, ['show', 'nope', ...p.base])).code, 2);
     assert.match((await byNode(p, ['log', 'app.ts', ...p.base], src)).stdout.toString(), /\[through the helper\]/, 'app.ts read from src/');
 

@@ -39,10 +39,17 @@ IFS=" " read -r port client_secret helper_secret _pid helper_cli 2>/dev/null <"$
 [[ $helper_cli == "$cli" && $port =~ ^[0-9]+$ ]] || start_helper_with_node_hook
 { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || start_helper_with_node_hook
 
-# the helper proves itself before it is given anything
-printf '%s\n' "$client_secret" >&3 2>/dev/null || start_helper_with_node_hook
-IFS= read -r -t 5 reply <&3 || start_helper_with_node_hook
-[[ $reply == "$helper_secret" ]] || start_helper_with_node_hook
+# COUNT bytes of the helper's answer into $chunk: bash 4.1 and later read them at once (-N, where a line
+# is read a byte at a time, with a select before each when there is a timeout); older ones up to a NUL,
+# which the helper never sends. Bytes, not characters: the C locale.
+read_bytes() {
+  local LC_ALL=C
+  if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 1))); then
+    IFS= read -r -N "$@" chunk <&3
+  else
+    IFS= read -r -d '' -n "$@" chunk <&3
+  fi
+}
 
 build_hook_request() {
   local LC_ALL=C arg
@@ -64,10 +71,19 @@ build_command_request() {
   [[ $PWD$HOME$XDG_CONFIG_HOME$XDG_DATA_HOME$RECOVERY_POINTS_USER_DATA_DIRS${args[*]} != *$'\n'* ]]
 }
 
+# the helper proves itself before it is given anything; the request is made while it answers
+printf '%s\n' "$client_secret" >&3 2>/dev/null || start_helper_with_node_hook
 if [[ $kind == hook ]]; then
   # cat, not $(</dev/stdin): an agent started by Node gives its hook a socket, which cannot be opened by name
   payload=$(cat)
   build_hook_request
+else
+  build_command_request || node_hook
+fi
+read_bytes "$((${#helper_secret} + 1))" -t 5 || start_helper_with_node_hook
+[[ $chunk == "$helper_secret"$'\n' ]] || start_helper_with_node_hook
+
+if [[ $kind == hook ]]; then
   # written by cat, in one piece: bash's printf writes each format's pieces apart, and each piece after
   # the first would wait for the helper's delayed acknowledgement (~40 ms)
   cat <<<"$request" >&3 2>/dev/null || node_hook
@@ -80,16 +96,23 @@ if [[ $kind == hook ]]; then
   [[ $budget =~ ^[0-9]+$ ]] || budget=2000
   wait=$((budget / 1000 + 5))
 else
-  build_command_request || node_hook
   # one %s: one write (bash's output is flushed at the last line break of what a format prints), no cat
   printf '%s' "$request" >&3 2>/dev/null || node_hook
   # a command (a first point of a large workspace) takes as long as it takes
   wait=86400
 fi
+# the answer: `o COUNT` or `e COUNT` and that many bytes for standard output or error, then the exit
+# code; the helper writes all of it at once, so only its first line is waited for
 while IFS= read -r -t "$wait" line <&3; do
   case $line in
-    "o "*) printf '%s\n' "${line:2}" ;;
-    "e "*) printf '%s\n' "${line:2}" >&2 ;;
+    "o "*)
+      read_bytes "${line:2}" || break
+      printf '%s' "$chunk"
+      ;;
+    "e "*)
+      read_bytes "${line:2}" || break
+      printf '%s' "$chunk" >&2
+      ;;
     "x "*) exit "${line:2}" ;;
     "d "*)
       cat <&3
