@@ -150,6 +150,18 @@ describe('the hooks\' resident helper', () => {
     assert.equal(labelled!.label, `Claude Code turn: ${prompt}`);
     assert.equal((await newestPoint(p)).actor, `hook:claude:${helper.pid}`);
 
+    // an edit of a large file: the whole payload (300 kB, lines of other scripts) reaches the helper
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 4;\n' });
+    const large = JSON.parse(edit(p)) as { tool_input: Record<string, unknown> };
+    large.tool_input.old_string = 'export const answer = 4;';
+    large.tool_input.new_string = 'une ligne réécrite 🚀\n'.repeat(12_000);
+    const largePayload = `${JSON.stringify(large, null, 2)}\n`;
+    assert.ok(Buffer.byteLength(largePayload) > 300_000);
+    assert.deepEqual(await clientHook(p, largePayload), { code: 0, stdout: '', stderr: '' });
+    const afterLarge = await newestPoint(p);
+    assert.equal(afterLarge.summary, 'Before Claude Code: Edit src/app.ts');
+    assert.equal(afterLarge.actor, `hook:claude:${helper.pid}`);
+
     // a payload that is not an agent's: the line Node's hook prints, exit 0
     const bad = await clientHook(p, 'not json');
     assert.equal(bad.code, 0);

@@ -51,6 +51,14 @@ read_bytes() {
   fi
 }
 
+read_payload() {
+  local LC_ALL=C
+  if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 1))); then
+    IFS= read -r -N 67108864 payload
+  else
+    payload=$(cat)
+  fi
+}
 build_hook_request() {
   local LC_ALL=C arg
   printf -v request 'hook\n%s\n%s\n%s\n' "$PWD" "${RECOVERY_POINTS_HOOK_BUDGET_MS-}" "${#args[@]}"
@@ -74,8 +82,10 @@ build_command_request() {
 # the helper proves itself before it is given anything; the request is made while it answers
 printf '%s\n' "$client_secret" >&3 2>/dev/null || start_helper_with_node_hook
 if [[ $kind == hook ]]; then
-  # cat, not $(</dev/stdin): an agent started by Node gives its hook a socket, which cannot be opened by name
-  payload=$(cat)
+  # all of standard input: read -N up to the helper's limit reads it at once without starting a process
+  # ($(cat) does); not $(</dev/stdin): an agent started by Node gives its hook a socket, which cannot be
+  # opened by name
+  read_payload
   build_hook_request
 else
   build_command_request || node_hook
