@@ -39,21 +39,23 @@ IFS=" " read -r port client_secret helper_secret _pid helper_cli 2>/dev/null <"$
 [[ $helper_cli == "$cli" && $port =~ ^[0-9]+$ ]] || start_helper_with_node_hook
 { exec 3<>"/dev/tcp/127.0.0.1/$port"; } 2>/dev/null || start_helper_with_node_hook
 
-# COUNT bytes of the helper's answer into $chunk: bash 4.1 and later read them at once (-N, where a line
-# is read a byte at a time, with a select before each when there is a timeout); older ones up to a NUL,
-# which the helper never sends. Bytes, not characters: the C locale.
+# bash 4.1 and later read a count of bytes at once (read -N), where a line from a socket is read a byte
+# at a time (with a select before each when there is a timeout); older ones (macOS's 3.2) read up to a
+# NUL, which the helper never sends. Bytes, not characters: the C locale.
+if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 1))); then
+  counted=(-N)
+else
+  counted=(-d '' -n)
+fi
+# read_bytes COUNT [-t SECONDS]: that many bytes of the helper's answer into $chunk
 read_bytes() {
   local LC_ALL=C
-  if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 1))); then
-    IFS= read -r -N "$@" chunk <&3
-  else
-    IFS= read -r -d '' -n "$@" chunk <&3
-  fi
+  IFS= read -r "${counted[@]}" "$@" chunk <&3
 }
-
+# all of standard input, at once up to the helper's limit; $(cat) starts a process
 read_payload() {
   local LC_ALL=C
-  if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 1))); then
+  if [[ $counted == -N ]]; then
     IFS= read -r -N 67108864 payload
   else
     payload=$(cat)
@@ -82,9 +84,7 @@ build_command_request() {
 # the helper proves itself before it is given anything; the request is made while it answers
 printf '%s\n' "$client_secret" >&3 2>/dev/null || start_helper_with_node_hook
 if [[ $kind == hook ]]; then
-  # all of standard input: read -N up to the helper's limit reads it at once without starting a process
-  # ($(cat) does); not $(</dev/stdin): an agent started by Node gives its hook a socket, which cannot be
-  # opened by name
+  # not $(</dev/stdin): an agent started by Node gives its hook a socket, which cannot be opened by name
   read_payload
   build_hook_request
 else
