@@ -417,6 +417,37 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
     await ended(helper);
   });
 
+  test('a request that comes in pieces (bash writes one of more than 4 KiB so) has each piece acknowledged at once by an empty line, then its answer', async () => {
+    const p = await place();
+    await startHelper(p);
+    const [port, clientSecret, helperSecret] = fs.readFileSync(path.join(p.helperDir, 'address'), 'utf8').trim().split(' ');
+    const environment = await env(p);
+    const socket = net.connect(Number(port), '127.0.0.1');
+    let received = '';
+    socket.on('data', (data: Buffer) => void (received += data.toString()));
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    try {
+      socket.write(`${clientSecret}\n`);
+      await waitFor('the helper\'s secret', () => received.endsWith('\n') || undefined);
+      assert.equal(received, `${helperSecret}\n`);
+
+      // the request's first piece; the rest waits for the helper's acknowledgement, as Nagle's algorithm makes bash's socket wait
+      socket.write(`cli\n${p.sb.ws}\n0\n`);
+      await waitFor('an acknowledgement of the first piece', () => received.length > helperSecret!.length + 1 || undefined);
+      assert.equal(received, `${helperSecret}\n\n`);
+      const served = SERVED_ENV.map((name) => (environment[name] === undefined ? '0' : `1${environment[name]}`));
+      const argv = ['list', ...p.base];
+      socket.write(`${[...served, String(argv.length), ...argv].join('\n')}\n`);
+      await closed;
+    } finally {
+      socket.destroy();
+    }
+    const listed = await byNode(p, ['list', ...p.base]);
+    const answer = received.slice(helperSecret!.length + 1).replace(/^\n+/, '');
+    assert.equal(answer, `o ${listed.stdout.length}\n${listed.stdout.toString()}x 0\n`, 'the answer after the acknowledgements: Node\'s output, counted');
+    ok(await cli(['hook-helper', 'stop'], { env: environment }));
+  });
+
   test('other commands, a different environment and RECOVERY_POINTS_HELPER=off go to Node; without a helper Node runs the command and starts one; through npm\'s link to the launcher', async () => {
     const p = await place();
     // no helper yet: Node runs it (the Node given does not exist: it fails) ...

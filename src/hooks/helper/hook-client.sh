@@ -93,10 +93,10 @@ fi
 read_bytes "$((${#helper_secret} + 1))" -t 5 || start_helper_with_node_hook
 [[ $chunk == "$helper_secret"$'\n' ]] || start_helper_with_node_hook
 
+# one %s: bash's printf writes it at once up to 4 KiB, in pieces past it (each of which the helper
+# acknowledges at once with an empty line, which the loop below skips)
+printf '%s' "$request" >&3 2>/dev/null || node_hook
 if [[ $kind == hook ]]; then
-  # written by cat, in one piece: bash's printf writes each format's pieces apart, and each piece after
-  # the first would wait for the helper's delayed acknowledgement (~40 ms)
-  cat <<<"$request" >&3 2>/dev/null || node_hook
   # the helper answers within the hook's budget and its grace; a helper that hangs is not waited for long
   budget=${RECOVERY_POINTS_HOOK_BUDGET_MS:-2000}
   for ((i = 0; i < ${#args[@]}; i++)); do
@@ -106,8 +106,6 @@ if [[ $kind == hook ]]; then
   [[ $budget =~ ^[0-9]+$ ]] || budget=2000
   wait=$((budget / 1000 + 5))
 else
-  # one %s: one write (bash's output is flushed at the last line break of what a format prints), no cat
-  printf '%s' "$request" >&3 2>/dev/null || node_hook
   # a command (a first point of a large workspace) takes as long as it takes
   wait=86400
 fi

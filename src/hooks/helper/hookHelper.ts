@@ -166,6 +166,7 @@ async function serveClient(socket: net.Socket, address: HelperAddress, handlers:
     if (!sameSecret(await reader.line(), address.clientSecret)) return void socket.destroy();
     if (handlers.stale()) return void socket.end('stale\n');
     socket.write(`${address.helperSecret}\n`);
+    reader.acknowledging = true;
     const verb = await reader.line();
     if (verb === 'stop') {
       socket.end('x 0\n');
@@ -182,6 +183,7 @@ async function serveClient(socket: net.Socket, address: HelperAddress, handlers:
     const size = Number(await reader.line());
     if (!Number.isInteger(size) || size < 0 || size > MAX_PAYLOAD) return void socket.destroy();
     const payload = (await reader.bytes(size)).toString('utf8');
+    reader.acknowledging = false;
     clearTimeout(timer);
     // what Node's own hook would not run the same way: let it
     if (argv[0] !== 'hook' || !path.isAbsolute(cwd) || argv.includes('--help')) return void socket.end('f\n');
@@ -197,6 +199,7 @@ async function serveClient(socket: net.Socket, address: HelperAddress, handlers:
     if (!(error instanceof HungUp)) handlers.log(`a client's request could not be read: ${error instanceof Error ? error.message : String(error)}`);
     socket.destroy();
   } finally {
+    reader.acknowledging = false;
     clearTimeout(timer);
   }
 }
@@ -219,6 +222,7 @@ async function serveCommand(socket: net.Socket, reader: LineReader, timer: NodeJ
   if (!Number.isInteger(argc) || argc < 1 || argc > 4096) return void socket.destroy();
   const argv: string[] = [];
   for (let i = 0; i < argc; i++) argv.push(await reader.line());
+  reader.acknowledging = false;
   clearTimeout(timer);
   if (!sameEnv || !SERVED_COMMANDS.has(argv[0]!) || !path.isAbsolute(cwd) || argv.some((arg) => arg === '--help' || arg === '-h' || arg === '--binary')) return void socket.end('f\n');
   try {
@@ -281,7 +285,9 @@ function talkTo(address: HelperAddress, verb?: string): Promise<boolean> {
       if ((await reader.line()) !== address.helperSecret) return false;
       if (!verb) return true;
       socket.write(`${verb}\n`);
-      return (await reader.line()) === 'x 0';
+      let answer = await reader.line();
+      while (answer === '') answer = await reader.line();
+      return answer === 'x 0';
     })().then(done, () => done(false));
   });
 }
@@ -295,6 +301,13 @@ class HungUp extends Error {}
 
 /** Reads a socket line by line, then a counted number of bytes. */
 class LineReader {
+  /**
+   * While the client's request comes in: each piece of it is answered with an empty line, which the
+   * client skips. The answer carries the acknowledgement of the piece at once; without it, bash's
+   * `printf`, which writes a request of more than 4 KiB in pieces, would wait for this side's delayed
+   * acknowledgement (~40 ms) before each piece after the first (Nagle's algorithm on the client's socket).
+   */
+  acknowledging = false;
   private buffered: Buffer = Buffer.alloc(0);
   private waiting: (() => void) | undefined;
   private ended = false;
@@ -302,6 +315,7 @@ class LineReader {
   constructor(socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
       this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+      if (this.acknowledging) socket.write('\n');
       this.wake();
     });
     const end = () => {
