@@ -239,6 +239,41 @@ describe('the hooks\' resident helper', () => {
     ok(await cli(['hook-helper', 'stop'], { env: await env(p) }));
   });
 
+  test('a helper that hangs up before the whole request is in (ending, a payload over its limit): Node makes the point, the hook exits 0', async () => {
+    const p = await place();
+    const [clientSecret, helperSecret] = ['ab'.repeat(24), 'cd'.repeat(24)];
+    let got = 0;
+    // proves itself, then hangs up after the first piece of the request
+    const ending = net.createServer((socket) => {
+      let proven = false;
+      socket.on('data', (data: Buffer) => {
+        got += data.length;
+        if (!proven) {
+          proven = true;
+          socket.write(`${helperSecret}\n`);
+        } else socket.destroy();
+      });
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => ending.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (ending.address() as net.AddressInfo).port;
+      fs.writeFileSync(path.join(p.helperDir, 'address'), `${port} ${clientSecret} ${helperSecret} 1 ${CLI}\n`, { mode: 0o600 });
+      await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+      // a request of 4 MB: more than the sockets' buffers hold, so the client's write meets the hang-up
+      const payload = JSON.parse(edit(p)) as { tool_input: Record<string, unknown> };
+      payload.tool_input.new_string = 'x'.repeat(4_000_000);
+      const run = await clientHook(p, JSON.stringify(payload));
+      assert.deepEqual(run, { code: 0, stdout: '', stderr: '' });
+      assert.ok(got > 0 && got < 4_000_000, `the hang-up came before the whole request (${got} bytes)`);
+      const point = await newestPoint(p);
+      assert.equal(point.summary, 'Before Claude Code: Edit src/app.ts');
+      assert.match(point.actor, /^hook:claude:\d+$/, 'Node made the point');
+    } finally {
+      ending.close();
+    }
+  });
+
   test('a helper of another install, or RECOVERY_POINTS_HELPER=off, is not used', async () => {
     const p = await place();
     let connections = 0;

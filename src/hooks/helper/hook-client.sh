@@ -94,8 +94,12 @@ read_bytes "$((${#helper_secret} + 1))" -t 5 || start_helper_with_node_hook
 [[ $chunk == "$helper_secret"$'\n' ]] || start_helper_with_node_hook
 
 # one %s: bash's printf writes it at once up to 4 KiB, in pieces past it (each of which the helper
-# acknowledges at once with an empty line, which the loop below skips)
+# acknowledges at once with an empty line, which the loop below skips). A helper that hangs up before
+# the whole request is in (it is ending, the payload is over its limit) makes the write fail instead
+# of ending this script: Node then runs it.
+trap '' PIPE
 printf '%s' "$request" >&3 2>/dev/null || node_hook
+trap - PIPE
 if [[ $kind == hook ]]; then
   # the helper answers within the hook's budget and its grace; a helper that hangs is not waited for long
   budget=${RECOVERY_POINTS_HOOK_BUDGET_MS:-2000}
