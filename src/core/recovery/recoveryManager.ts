@@ -546,8 +546,9 @@ export class RecoveryManager {
     const roots = (await this.persistence.listSnapshots({ hold })).map((p) => p.root);
     // a pack that still claims a point (its manifest file could not be written) holds that point's
     // only manifest: the collection leaves it as it is, and the next one settles it
-    const claiming = new Set([...claimsAmong(objects.packNames()).values()].map((claim) => claim.pack));
-    return { roots, packs: objects.packNames().filter((name) => !claiming.has(name)) };
+    const packs = objects.packNames();
+    const claiming = new Set([...claimsAmong(packs).values()].map((claim) => claim.pack));
+    return { roots, packs: packs.filter((name) => !claiming.has(name)) };
   }
 
   /**
