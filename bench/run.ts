@@ -37,7 +37,7 @@ import { RecoveryStore, type CaptureRules } from '../src/core/index';
 import type { ChildRequest, SettledMemory } from './child';
 import { profileMarkdown, summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { ShadowGit } from './lib/git';
-import { describeMachine, type MachineInfo } from './lib/machine';
+import { describeMachine, type MachineInfo, type PageWriteCost } from './lib/machine';
 import { diskUsage, LoadSampler, run, runAsync, settleDisk, TIME_BIN } from './lib/proc';
 import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './lib/stats';
 import { countSyscalls, syscallGroups } from './lib/strace';
@@ -454,7 +454,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
     `ours: cleanupRecoveryPoints() as the extension runs it after a point that added over 16 MiB (${num(settled.cleanupMs)} ms in the background, ${settled.recompressed} objects recompressed); ${gcNote}`);
 
   // 2. a point after one file changed: with the path as a hint, and without (full check)
-  const one = { hint: [] as number[], full: [] as number[], git: [] as number[] };
+  const one = { hint: [] as number[], full: [] as number[], git: [] as number[], hintFaults: [] as number[] };
   {
     // warm-up, not measured: the extension's store is open and has made points before
     const file = editFile(ws, nextEdit(), 'warm-up');
@@ -470,7 +470,9 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
           settleDisk();
           if (side === 'ours') {
             const options = mode === 'hint' ? { trigger: 'save' as const, changedPaths: [file] } : { trigger: 'save' as const };
+            const faults = process.resourceUsage().minorPageFault;
             one[mode].push((await time(() => ours.store.recovery.createRecoveryPoint(undefined, options))).ms);
+            if (mode === 'hint') one.hintFaults.push(process.resourceUsage().minorPageFault - faults);
           } else {
             one.git.push(sg.checkpoint(`Checkpoint one-${mode}-${r}-${i}`).ms);
             await upkeep();
@@ -479,7 +481,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
       }
     }
   }
-  addRow(ws, 'one-hint', 'One-file point, path given as a hint', 'ms', one.hint, one.git, 'add -A && commit');
+  addRow(ws, 'one-hint', 'One-file point, path given as a hint', 'ms', one.hint, one.git, 'add -A && commit', pageFaultNote(one.hintFaults));
   addRow(ws, 'one-full', 'One-file point, full check (no hint)', 'ms', one.full, one.git, 'add -A && commit', 'git column: the same add+commit samples as the row above');
   if (ctx.full) await awaitCostRows(ws, ctx.tmp);
 
@@ -1349,6 +1351,7 @@ function renderMarkdown(machine: MachineInfo, opts: Options, targets: Target[], 
   out.push(`### Machine`, '');
   out.push(`- ${machine.cores} cores, ${machine.cpuModel} (${machine.cpuMHz} MHz), ${machine.platform}, kernel ${machine.kernel}`);
   out.push(`- Node ${machine.node}, git ${machine.git}`);
+  out.push(`- A page's first write: ${num(machine.pageWrite.afterForkUs)} µs after the process forked (copy on write), ${num(machine.pageWrite.freshUs)} µs in new memory, ${num(machine.pageWrite.warmUs)} µs written again (\`pageWriteCost\` in bench/lib/machine.ts)`);
   out.push(`- Code measured: ${machine.revision}`);
   out.push(`- Memory ${num(machine.totalMemoryMB / 1024)} GB total, ${num(machine.availableMemoryMB / 1024)} GB available at the start (${num(machine.freeMemoryMB / 1024)} GB free)`);
   out.push(`- Disk: ${machine.disk}; temporary folder ${machine.tmpDir}`);
@@ -1543,6 +1546,17 @@ async function hostRows(tmp: string, files: number, opts: Options): Promise<void
 
 let hostSkipped: string | undefined;
 
+/** This machine's cost of a page's first write, measured at the start of the run (`describeMachine`). */
+let pageWrite: PageWriteCost | undefined;
+
+/** The page faults of points made after a fork of this process, and what they cost at this machine's rate. */
+function pageFaultNote(faults: readonly number[]): string {
+  if (faults.length === 0) return '';
+  const median = summarize(faults)?.median ?? Number.NaN;
+  const cost = pageWrite ? `, ${num(pageWrite.afterForkUs)} µs each on this machine (the run's Machine section): ~${num((median * pageWrite.afterForkUs) / 1000)} ms of the point` : '';
+  return `${num(median)} page faults a point (median): this process forked for git's turn and \`sync\` before it, so each page the point writes is copied on its first write${cost}`;
+}
+
 async function main(): Promise<void> {
   const workerAt = process.argv.indexOf('--worker');
   if (workerAt >= 0) return workerMain(process.argv[workerAt + 1]!);
@@ -1551,6 +1565,7 @@ async function main(): Promise<void> {
   const tmp = opts.tmp ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rp-bench-'));
   fs.mkdirSync(tmp, { recursive: true });
   const machine = describeMachine(tmp);
+  pageWrite = machine.pageWrite;
   const load = new LoadSampler();
   load.start();
   log(`machine: ${machine.cores} × ${machine.cpuModel}, Node ${machine.node}, git ${machine.git}, load ${machine.load.before.join(' ')}; temporary folder ${tmp}`);

@@ -1,4 +1,5 @@
 /** The machine a run happened on, printed at the top of the results. */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { run } from './proc';
@@ -20,6 +21,44 @@ export interface MachineInfo {
   readonly revision: string;
   readonly load: { readonly before: number[]; after?: number[]; maxDuringRun?: number };
   readonly startedAt: string;
+  /** What this kernel charges for a page's first write: see `pageWriteCost`. */
+  readonly pageWrite: PageWriteCost;
+}
+
+export interface PageWriteCost {
+  /** µs per page written for the first time after the process forked (a copy-on-write fault each). */
+  readonly afterForkUs: number;
+  /** µs per page of a new allocation written for the first time (a zero-filled page each). */
+  readonly freshUs: number;
+  /** µs per page written again, no fault: the floor the two above are measured against. */
+  readonly warmUs: number;
+}
+
+/**
+ * A process that starts a child (git, sync: Node's libuv forks on Linux) has every page it writes
+ * afterwards copied on its first write; what that fault costs differs between machines by more than
+ * tenfold (a virtual machine's kernel pays far more), and a one-file point after a fork writes a
+ * hundred-odd pages of the heaps it shares with the rest of the process. Medians of 5 rounds of 2,048 pages.
+ */
+export function pageWriteCost(): PageWriteCost {
+  const PAGE = 4096;
+  const PAGES = 2048;
+  const rounds = { afterFork: [] as number[], fresh: [] as number[], warm: [] as number[] };
+  const writeEach = (buffer: Buffer) => {
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < PAGES; i++) buffer[i * PAGE]++;
+    return Number(process.hrtime.bigint() - started) / 1000 / PAGES;
+  };
+  for (let r = 0; r < 5; r++) {
+    // allocUnsafe of 8 MiB: memory the allocator maps afresh, not yet written
+    const buffer = Buffer.allocUnsafe(PAGES * PAGE);
+    rounds.fresh.push(writeEach(buffer));
+    rounds.warm.push(writeEach(buffer));
+    spawnSync('true');
+    rounds.afterFork.push(writeEach(buffer));
+  }
+  const median = (xs: number[]) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]! * 100) / 100;
+  return { afterForkUs: median(rounds.afterFork), freshUs: median(rounds.fresh), warmUs: median(rounds.warm) };
 }
 
 function memAvailableMB(): number {
@@ -82,5 +121,6 @@ export function describeMachine(tmpDir: string): MachineInfo {
     tmpDir,
     load: { before: os.loadavg().map((x) => Math.round(x * 100) / 100) },
     startedAt: new Date().toISOString(),
+    pageWrite: pageWriteCost(),
   };
 }
