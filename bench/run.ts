@@ -37,7 +37,7 @@ import { RecoveryStore, type CaptureRules } from '../src/core/index';
 import type { ChildRequest, SettledMemory } from './child';
 import { profileMarkdown, summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { ShadowGit } from './lib/git';
-import { describeMachine, type MachineInfo, type PageWriteCost } from './lib/machine';
+import { describeMachine, pageWriteCost, type MachineInfo, type PageWriteCost } from './lib/machine';
 import { diskUsage, LoadSampler, run, runAsync, settleDisk, TIME_BIN } from './lib/proc';
 import { fmtSummary, MB, num, ratio, round, summarize, type Summary } from './lib/stats';
 import { countSyscalls, syscallGroups } from './lib/strace';
@@ -1546,15 +1546,18 @@ async function hostRows(tmp: string, files: number, opts: Options): Promise<void
 
 let hostSkipped: string | undefined;
 
-/** This machine's cost of a page's first write, measured at the start of the run (`describeMachine`). */
+/** This process's cost of a page's first write (the run's own process and each worker measure theirs). */
 let pageWrite: PageWriteCost | undefined;
 
 /** The page faults of points made after a fork of this process, and what they cost at this machine's rate. */
 function pageFaultNote(faults: readonly number[]): string {
   if (faults.length === 0) return '';
   const median = summarize(faults)?.median ?? Number.NaN;
-  const cost = pageWrite ? `, ${num(pageWrite.afterForkUs)} µs each on this machine (the run's Machine section): ~${num((median * pageWrite.afterForkUs) / 1000)} ms of the point` : '';
-  return `${num(median)} page faults a point (median): this process forked for git's turn and \`sync\` before it, so each page the point writes is copied on its first write${cost}`;
+  pageWrite ??= pageWriteCost();
+  return (
+    `${num(median)} page faults a point (median): this process forked for git's turn and \`sync\` before it, so each page the point writes is copied on its first write, ` +
+    `${num(pageWrite.afterForkUs)} µs each in this process (\`pageWriteCost\`): ~${num((median * pageWrite.afterForkUs) / 1000)} ms of the point`
+  );
 }
 
 async function main(): Promise<void> {

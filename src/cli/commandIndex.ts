@@ -1,4 +1,5 @@
 import type { RecoveryStore } from '../core/recoveryStore';
+import type { PointSummary } from '../core/schemas';
 import type { ParsedArgs } from './args';
 import type { Output } from './commands';
 
@@ -6,7 +7,8 @@ export interface CommandSpec {
   readonly positionals: [number, number];
   /** The options it takes besides --workspace, --store, --json and --help; any other is refused (exit 2). */
   readonly options?: readonly string[];
-  readonly run: (store: RecoveryStore, args: ParsedArgs, out: Output) => Promise<void>;
+  /** `listed`: the store's points as listed when the command started (a listing reads the index and the points folder: once a command). */
+  readonly run: (store: RecoveryStore, args: ParsedArgs, out: Output, listed: readonly PointSummary[]) => Promise<void>;
 }
 
 export type CommandTable = Record<string, CommandSpec>;

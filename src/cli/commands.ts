@@ -41,8 +41,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   list: {
     positionals: [0, 0],
-    run: async (store, _args, out) => {
-      const points = await store.recovery.listRecoveryPoints();
+    run: async (_store, _args, out, points) => {
       const lines = points.map(
         (p) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${formatChangeCounts(p.changes).padEnd(16)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}`,
       );
@@ -52,15 +51,15 @@ export const COMMANDS: Record<string, CommandSpec> = {
   show: {
     positionals: [1, 1],
     options: ['--patch', '--binary'],
-    run: async (store, args, out) => {
-      const id = await resolveId(store, args.positionals[0]!);
+    run: async (store, args, out, points) => {
+      const id = await resolveId(store, args.positionals[0]!, points);
       if (args.patch) {
         const { pointChangePatch } = await import('../core/history/pointChanges.js');
-        writePatch(out, await pointChangePatch(store, id, { binary: args.binary }));
+        writePatch(out, await pointChangePatch(store, id, { binary: args.binary }, points));
         return;
       }
       const point = await store.persistence.requireSnapshot(id);
-      const changes = await store.recovery.changedFiles(id);
+      const changes = await store.recovery.changedFiles(id, points);
       const human = [
         `Point     ${point.id}${point.label ? `  [${t(point.label)}]` : ''}`,
         `Created   ${point.createdAt} (${formatRelativeTime(Date.parse(point.createdAt))}) by ${t(point.actor)}`,
@@ -76,9 +75,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
   diff: {
     positionals: [1, 2],
     options: ['--patch', '--binary'],
-    run: async (store, args, out) => {
-      const from = await resolveId(store, args.positionals[0]!);
-      const to = args.positionals[1] ? await resolveId(store, args.positionals[1]) : undefined;
+    run: async (store, args, out, points) => {
+      const from = await resolveId(store, args.positionals[0]!, points);
+      const to = args.positionals[1] ? await resolveId(store, args.positionals[1], points) : undefined;
       if (args.patch) {
         const { comparisonPatch } = await import('../core/history/pointChanges.js');
         writePatch(out, await comparisonPatch(store, from, to, { binary: args.binary }));
@@ -192,9 +191,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
 /**
  * The point a person named: `latest`, or a unique prefix of its id or of the id's last part (`af351b`
  * of `20261130T132341796Z-af351b`). A name that fits no point is bad input (exit 2), as an unknown path is.
+ * `listed`: the points the command just listed (a listing reads the index and the points folder: once a command).
  */
-export async function resolveId(store: RecoveryStore, wanted: string): Promise<string> {
-  const points: PointSummary[] = await store.recovery.listRecoveryPoints();
+export async function resolveId(store: RecoveryStore, wanted: string, listed?: readonly PointSummary[]): Promise<string> {
+  const points = listed ?? (await store.recovery.listRecoveryPoints());
   if (wanted === 'latest') {
     if (!points[0]) throw new InputError(StateError.snapshotNotFound(wanted).message);
     return points[0].id;

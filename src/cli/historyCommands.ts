@@ -31,8 +31,8 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
   },
   cat: {
     positionals: [2, 2],
-    run: async (store, args, out) => {
-      const id = await resolveId(store, args.positionals[0]!);
+    run: async (store, args, out, points) => {
+      const id = await resolveId(store, args.positionals[0]!, points);
       const pointPath = pathArgument(store, args.positionals[1]!, args.cwd);
       const found = await readPointEntry(store, id, pointPath);
       if (found?.entry.kind === 'd') throw new InputError(`${args.positionals[1]} is a folder in recovery point ${id}; "cat" writes a file.`);

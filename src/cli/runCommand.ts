@@ -85,10 +85,11 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
     const refused = await io.stores.use(open, async (store: RecoveryStore) => {
       opened = true;
       // The editor names folders as VS Code does (a .code-workspace may rename them): use the names the newest point gave these paths.
-      const named = adoptPointNames(roots, (await store.persistence.listSnapshots())[0]?.roots ?? []);
+      const listed = await store.recovery.listRecoveryPoints();
+      const named = adoptPointNames(roots, listed[0]?.roots ?? []);
       if (named) store.persistence.configure({ roots: named });
       try {
-        await command.run(store, args, out);
+        await command.run(store, args, out, listed);
       } catch (error) {
         // a mistyped id or path is no failure of the store: the helper keeps it open
         if (error instanceof UsageError || error instanceof InputError) return error;

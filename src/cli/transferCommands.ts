@@ -12,14 +12,14 @@ export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
   export: {
     positionals: [0, 0],
     options: ['--out', '--points', '--since'],
-    run: async (store, args, out) => {
+    run: async (store, args, out, points) => {
       if (!args.out) throw new UsageError('"export" needs --out FILE');
       const file = path.resolve(args.cwd, args.out);
       const folder = path.dirname(file);
       if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`The folder ${folder} for --out does not exist.`);
       if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`--out ${args.out} is a folder; give the bundle file's name.`);
       if (args.points && args.since) throw new UsageError('give --points or --since, not both');
-      const pointIds = args.points ? await Promise.all(args.points.map((id) => resolveId(store, id))) : undefined;
+      const pointIds = args.points ? await Promise.all(args.points.map((id) => resolveId(store, id, points))) : undefined;
       let since: Date | undefined;
       if (args.since) {
         since = new Date(args.since);

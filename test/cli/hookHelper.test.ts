@@ -386,6 +386,42 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
     }
   });
 
+  test('list, show, show --patch and diff list the store\'s points once, as the helper runs them on its open store', async () => {
+    const p = await place();
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+    ok(await cli(['snapshot', ...p.base]));
+    const kept = new KeptStores();
+    const listings: string[] = [];
+    const counted = new WeakSet<RecoveryStore>();
+    const stores: StoreUse = {
+      use: (options, work) =>
+        kept.use(options, (store) => {
+          // the real listing, counted: each one reads the index and the points folder
+          if (!counted.has(store)) {
+            counted.add(store);
+            const list = store.persistence.listSnapshots.bind(store.persistence);
+            store.persistence.listSnapshots = (...a: Parameters<typeof list>) => (listings.push(new Error().stack ?? ''), list(...a));
+          }
+          return work(store);
+        }),
+    };
+    let stdout = '';
+    const io = { stdout: (data: string | Uint8Array) => void (stdout += data.toString()), stderr: () => undefined, stderrIsTTY: false, stores };
+    try {
+      // a diff against the workspace's files lists them once more, under the store's lock, for the capture it compares with
+      for (const [times, args] of [[1, ['list']], [1, ['show', 'latest']], [1, ['show', 'latest', '--patch']], [1, ['diff', 'latest', 'latest']], [2, ['diff', 'latest']]] as const) {
+        listings.length = 0;
+        stdout = '';
+        assert.equal(await runCommand(parseArgs([...args, ...p.base], p.sb.ws), io), 0, args.join(' '));
+        assert.equal(listings.length, times, `${args.join(' ')} listed the points ${listings.length} times:\n${listings.join('\n---\n')}`);
+        if (args[0] === 'show') assert.match(stdout, /app\.ts/, `${args.join(' ')} printed the point's change`);
+        if (args[0] === 'list') assert.equal(stdout.trim().split('\n').length, 2, 'both points listed');
+      }
+    } finally {
+      await kept.closeAll();
+    }
+  });
+
   test('the client sends the commands and the environment the helper serves and compares', () => {
     const script = fs.readFileSync(path.join(REPO, 'src', 'hooks', 'helper', 'hook-client.sh'), 'utf8');
     const served = /^\s*((?:[a-z]+ \| )*[a-z]+)\) kind=cli ;;$/m.exec(script)?.[1]?.split(' | ');

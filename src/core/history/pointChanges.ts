@@ -17,8 +17,9 @@ export interface PointChange {
   readonly diff: TreeDiff;
 }
 
-export async function pointChange(store: RecoveryStore, pointId: string): Promise<PointChange> {
-  const points = await store.recovery.listRecoveryPoints();
+/** A point's change; `listed`: the points the caller just listed, so the store is not listed again. */
+export async function pointChange(store: RecoveryStore, pointId: string, listed?: readonly PointSummary[]): Promise<PointChange> {
+  const points = listed ?? (await store.recovery.listRecoveryPoints());
   const point = points.find((p) => p.id === pointId);
   if (!point) throw StateError.snapshotNotFound(pointId);
   const parent = point.parentId ? points.find((p) => p.id === point.parentId) : undefined;
@@ -26,8 +27,8 @@ export async function pointChange(store: RecoveryStore, pointId: string): Promis
 }
 
 /** The unified patch of a point's change (parent → point). */
-export async function pointChangePatch(store: RecoveryStore, pointId: string, options: PatchOptions = {}): Promise<string> {
-  const change = await pointChange(store, pointId);
+export async function pointChangePatch(store: RecoveryStore, pointId: string, options: PatchOptions = {}, listed?: readonly PointSummary[]): Promise<string> {
+  const change = await pointChange(store, pointId, listed);
   const stripFolder = options.stripFolder ?? singleFolder(change.point, change.parent);
   return unifiedPatch(await store.persistence.objects(), change.diff, { ...options, stripFolder });
 }

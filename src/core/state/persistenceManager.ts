@@ -588,8 +588,9 @@ export class PersistenceManager implements StateRepository {
     return this.lock.run(async (hold) => {
       const batch = objects.beginBatch();
       try {
-        const previousRoot = this.unreadableFallback((await this.listSnapshots({ hold }))[0]);
-        const captured = await captureWorkspace({ roots: await this.resolvedRoots(hold), rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger, previousRoot });
+        const listed = await this.listSnapshots({ hold });
+        const previousRoot = this.unreadableFallback(listed[0]);
+        const captured = await captureWorkspace({ roots: this.resolvedRootsOf(listed), rules: this.rules, neverCapture: [this.layout.root], objects: batch, cache, logger: this.logger, previousRoot });
         return await work(batch, captured.root);
       } finally {
         await batch.abort();
