@@ -339,6 +339,12 @@ async function child(request: ChildRequest, measureRss = false): Promise<{ resul
 
 const REAL_RULES: Partial<CaptureRules> = { excludeSecrets: false, maxFileSize: 2 ** 31 };
 
+/** The tool's commands that read the store, timed through the launcher against git's (#14 target 2). */
+const HELPER_READS = [
+  { key: 'cli-list-helper', args: ['list'], git: ['log', '--oneline'], what: 'A cold `list`' },
+  { key: 'cli-show-helper', args: ['show', 'latest'], git: ['diff-tree', '--name-status', '-r', 'HEAD'], what: 'A point\'s changes (`show latest`), cold,' },
+] as const;
+
 interface Context {
   readonly opts: Options;
   readonly tmp: string;
@@ -533,6 +539,26 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
                 }
               }
             }
+          }
+          // the commands that read the store, as whole processes, against git's: a cold `list` no
+          // slower than `git log`, a point's changes (`show`) no slower than `git diff-tree`
+          for (const read of HELPER_READS) {
+            const runs = { ours: [] as number[], git: [] as number[] };
+            for (let r = 0; r < rounds; r++) {
+              for (let i = 0; i < iterations; i++) {
+                for (const side of (r + i) % 2 === 0 ? ['ours', 'git'] : ['git', 'ours']) {
+                  if (side === 'ours') {
+                    const out = run(helper.launcher, [...read.args, '--workspace', ws.ours, '--store', cliStore], { env: launcherEnv });
+                    if (out.stderr || !out.stdout) throw new Error(`dist/recovery-points ${read.args.join(' ')}: ${out.stderr || 'no output'}`);
+                    runs.ours.push(out.ms);
+                  } else {
+                    runs.git.push(sg.git(read.git).ms);
+                  }
+                }
+              }
+            }
+            addRow(ws, read.key, `\`dist/recovery-points ${read.args.join(' ')}\` through the resident helper (whole process)`, 'ms', runs.ours, runs.git, read.git.join(' '),
+              `ours: the launcher (bash, hook-client.sh) on the tool's store of this workspace (${formatCount(1 + 2 * rounds * iterations)} points); git on the shadow repository (all of this run's commits)`);
           }
         } finally {
           await helper.stop();
@@ -1307,6 +1333,12 @@ function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: 
   if (cliHelperRow?.ours && cliHelperRow.git) {
     const r = cliHelperRow.ours.median / cliHelperRow.git.median;
     t.push({ target: `Command-line one-file point through the resident helper (\`dist/recovery-points\`, whole process) ≤ 0.5× git add+commit and ≤ 100 ms (${at})`, measured: `ours ${num(cliHelperRow.ours.median)} ms, git ${num(cliHelperRow.git.median)} ms (ratio ${num(r)})`, met: r <= 0.5 && cliHelperRow.ours.median <= 100 });
+  }
+  for (const read of HELPER_READS) {
+    const row = findRow(read.key, primaryFiles);
+    if (!row?.ours || !row.git) continue;
+    const r = row.ours.median / row.git.median;
+    t.push({ target: `${read.what} through the resident helper (\`dist/recovery-points\`, whole process) no slower than \`git ${read.git.join(' ')}\` (${at})`, measured: `ours ${num(row.ours.median)} ms, git ${num(row.git.median)} ms (ratio ${num(r)})`, met: r <= 1 });
   }
   const media = rows.find((r) => r.key === 'first' && r.workspace.startsWith('media'));
   if (media?.ours && media.git) {
