@@ -48,9 +48,17 @@ export class Workbench {
 
   /** Runs a command from the command palette (F1), by its full title ("Recovery Points: Verify Store"). */
   async runCommand(title: string): Promise<void> {
-    const input = await this.openQuickOpen();
-    await input.fill(`>${title}`);
-    await this.quickInput().locator('.monaco-list-row.focused').filter({ hasText: title }).waitFor();
+    const row = this.quickInput().locator('.monaco-list-row.focused').filter({ hasText: title });
+    const deadline = Date.now() + DEFAULT_WAIT_MS;
+    // The palette closes when something else takes the focus while it opens (seen once at a load of 3,
+    // right after a window started on a damaged store): open it again, until the wait is used up.
+    for (;;) {
+      const input = await this.openQuickOpen();
+      const left = Math.max(1, deadline - Date.now());
+      const typed = await input.fill(`>${title}`, { timeout: Math.min(3000, left) }).then(() => true, () => false);
+      if (typed && (await row.waitFor({ timeout: left }).then(() => true, () => false))) break;
+      if (Date.now() >= deadline) throw new Error(`the command palette did not offer "${title}" within ${DEFAULT_WAIT_MS} ms (typed: ${typed})`);
+    }
     await this.page.keyboard.press('Enter');
   }
 
