@@ -542,6 +542,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
           }
           // the commands that read the store, as whole processes, against git's: a cold `list` no
           // slower than `git log`, a point's changes (`show`) no slower than `git diff-tree`
+          let points = 0;
           for (const read of HELPER_READS) {
             const runs = { ours: [] as number[], git: [] as number[] };
             for (let r = 0; r < rounds; r++) {
@@ -551,6 +552,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
                     const out = run(helper.launcher, [...read.args, '--workspace', ws.ours, '--store', cliStore], { env: launcherEnv });
                     if (out.stderr || !out.stdout) throw new Error(`dist/recovery-points ${read.args.join(' ')}: ${out.stderr || 'no output'}`);
                     runs.ours.push(out.ms);
+                    if (read.key === 'cli-list-helper') points = out.stdout.trim().split('\n').length;
                   } else {
                     runs.git.push(sg.git(read.git).ms);
                   }
@@ -558,7 +560,7 @@ async function benchWorkspace(ws: Workspace, ctx: Context, rules: Partial<Captur
               }
             }
             addRow(ws, read.key, `\`dist/recovery-points ${read.args.join(' ')}\` through the resident helper (whole process)`, 'ms', runs.ours, runs.git, read.git.join(' '),
-              `ours: the launcher (bash, hook-client.sh) on the tool's store of this workspace (${formatCount(1 + 2 * rounds * iterations)} points); git on the shadow repository (all of this run's commits)`);
+              `ours: the launcher (bash, hook-client.sh) on the tool's store of this workspace (${formatCount(points)} points, as \`list\` printed them); git on the shadow repository (all of this run's commits)`);
           }
         } finally {
           await helper.stop();
