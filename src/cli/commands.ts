@@ -92,8 +92,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   restore: {
     positionals: [1, 1],
     options: ['--paths', '--dry-run'],
-    run: async (store, args, out) => {
-      const id = await resolveId(store, args.positionals[0]!);
+    run: async (store, args, out, points) => {
+      const id = await resolveId(store, args.positionals[0]!, points);
       const roots = store.persistence.workspaceRoots;
       const paths = args.paths?.map((p) => pathArgument(store, p, args.cwd));
       if (paths) await refuseUnknownPaths(store, id, args.paths!, paths);

@@ -386,7 +386,7 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
     }
   });
 
-  test('list, show, show --patch and diff list the store\'s points once, as the helper runs them on its open store', async () => {
+  test('list, show, show --patch, diff and restore --dry-run list the store\'s points once, as the helper runs them on its open store', async () => {
     const p = await place();
     await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
     ok(await cli(['snapshot', ...p.base]));
@@ -408,8 +408,8 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
     let stdout = '';
     const io = { stdout: (data: string | Uint8Array) => void (stdout += data.toString()), stderr: () => undefined, stderrIsTTY: false, stores };
     try {
-      // a diff against the workspace's files lists them once more, under the store's lock, for the capture it compares with
-      for (const [times, args] of [[1, ['list']], [1, ['show', 'latest']], [1, ['show', 'latest', '--patch']], [1, ['diff', 'latest', 'latest']], [2, ['diff', 'latest']]] as const) {
+      // a diff against the workspace's files, and a restore's preview, list them once more, under the store's lock, for the capture they compare with
+      for (const [times, args] of [[1, ['list']], [1, ['show', 'latest']], [1, ['show', 'latest', '--patch']], [1, ['diff', 'latest', 'latest']], [2, ['diff', 'latest']], [1, ['diff', 'latest', 'latest', '--patch']], [2, ['diff', 'latest', '--patch']], [2, ['restore', 'latest', '--dry-run']]] as const) {
         listings.length = 0;
         stdout = '';
         assert.equal(await runCommand(parseArgs([...args, ...p.base], p.sb.ws), io), 0, args.join(' '));
