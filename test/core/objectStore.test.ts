@@ -123,6 +123,22 @@ describe('ObjectStore', () => {
     assert.deepEqual(await store.readBlob(gone!), Buffer.from('in a pack another process removes\n'));
   });
 
+  test('an object found a moment ago is not stored once its pack is dropped (has asks the pack of its last answer first)', async () => {
+    const { store, dir } = await openObjects();
+    const [dead] = await putBlobs(store, [Buffer.from('dead: its pack is dropped\n')]);
+    const [live] = await putBlobs(store, [Buffer.from('live\n')]);
+    assert.equal(store.has(dead!), true);
+    await store.removeUnreferenced(new Set([live!]));
+    assert.equal(store.has(dead!), false, 'this store dropped the pack');
+    const [other] = await putBlobs(store, [Buffer.from('dropped by another process\n')]);
+    const elsewhere = await openObjectStore(dir);
+    assert.equal(store.has(other!), true);
+    await elsewhere.planCollection(new Set([live!])).then((plan) => Promise.all(plan.drop.map((name) => elsewhere.dropPack(name, { live: new Set([live!]), relyOn: plan.kept, added: [] }))));
+    await store.refresh();
+    assert.equal(store.has(other!), false, 'another process dropped the pack');
+    assert.equal(store.has(live!), true);
+  });
+
   test('abort leaves nothing behind; a committed batch refuses more objects', async () => {
     const { store, dir } = await openObjects();
     const batch = store.beginBatch();

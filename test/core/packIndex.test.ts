@@ -87,7 +87,7 @@ describe('Pack indexes, looked up in place', () => {
   });
 
   test('an index in record order (format 2) is sorted when loaded, hashes sharing their first bytes included', () => {
-    const hashes = Array.from({ length: 500 }, (_, i) => (i % 5 === 0 ? Buffer.concat([Buffer.from('aabbccdd', 'hex'), randomBytes(28)]) : randomBytes(32)));
+    const hashes = Array.from({ length: 500 }, (_, i) => (i % 5 === 0 ? Buffer.concat([Buffer.from('aabbccddee', 'hex'), randomBytes(27)]) : randomBytes(32)));
     hashes.push(Buffer.alloc(32, 0), Buffer.alloc(32, 0xff));
     const entries = Buffer.concat(
       hashes.map((hash, i) => {
@@ -106,7 +106,9 @@ describe('Pack indexes, looked up in place', () => {
       assert.equal(index.hashAt(at), hash.toString('hex'));
       assert.equal(index.entryAt(at, 'test').offset, 100 + i, 'each entry keeps its own facts');
     }
-    assert.equal(index.find(Buffer.concat([Buffer.from('aabbccdd', 'hex'), Buffer.alloc(28, 1)])), -1);
+    // the first five bytes shared: a look-up that compares a prefix must still tell them apart
+    assert.equal(index.find(Buffer.concat([Buffer.from('aabbccddee', 'hex'), Buffer.alloc(27, 1)])), -1);
+    assert.equal(index.find(Buffer.concat([Buffer.from('aabbccddef', 'hex'), Buffer.alloc(27, 0)])), -1);
   });
 
   test('a fan-out table that does not fit its index (checksum made to match) is a damaged pack, not a crash', async () => {

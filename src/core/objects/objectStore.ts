@@ -140,6 +140,8 @@ export class ObjectStore implements ObjectReader {
   private readonly packs = new Map<string, LoadedPack>();
   /** The packs in the order a lookup tries them: the first that holds an object is where it is read. */
   private searchOrder: LoadedPack[] = [];
+  /** The pack in which `has` last found an object. */
+  private lastHad: LoadedPack | undefined;
   /** Where `hashBytes` decodes a looked-up hash (one buffer, not one per lookup). */
   private readonly wanted = Buffer.alloc(32);
   private readonly damagedPacks = new Map<string, string>();
@@ -253,7 +255,17 @@ export class ObjectStore implements ObjectReader {
   }
 
   has(hash: string): boolean {
-    return this.find(hash) !== undefined;
+    const wanted = hashBytes(hash, this.wanted);
+    if (!wanted) return false;
+    // a folder's files were mostly stored together: the pack that had the last one is asked first
+    const last = this.lastHad;
+    if (last && last.index.find(wanted) >= 0 && this.onDisk(last)) return true;
+    for (const pack of this.searchOrder) {
+      if (pack === last || pack.index.find(wanted) < 0 || !this.onDisk(pack)) continue;
+      this.lastHad = pack;
+      return true;
+    }
+    return false;
   }
 
   /** The pack that holds `hash` and the entry's position in its index (searched in place, nothing built). */
@@ -722,6 +734,7 @@ export class ObjectStore implements ObjectReader {
     this.packChanges++;
     this.packs.delete(name);
     this.searchOrder = this.searchOrder.filter((other) => other !== pack);
+    if (this.lastHad === pack) this.lastHad = undefined;
     this.completeTrees.clear();
     // a decoded tree must not outlive its object (salvage, garbage collection)
     for (const hash of this.trees.keys()) {

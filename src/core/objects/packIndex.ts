@@ -111,10 +111,15 @@ export class PackIndex {
     const first = hash[0]!;
     let lo = first === 0 ? 0 : this.fanout[first - 1]!;
     let hi = this.fanout[first]!;
+    if (lo === hi) return -1;
+    // bytes 1–4 decide almost every step without a call into Buffer.compare
+    const next = hash.readUInt32BE(1);
+    const entries = this.entries;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const at = mid * INDEX_ENTRY;
-      const order = hash.compare(this.entries, at, at + HASH_BYTES, 0, HASH_BYTES);
+      const theirs = entries.readUInt32BE(at + 1);
+      const order = next !== theirs ? (next < theirs ? -1 : 1) : hash.compare(entries, at, at + HASH_BYTES, 0, HASH_BYTES);
       if (order === 0) return mid;
       if (order < 0) hi = mid;
       else lo = mid + 1;
