@@ -24,10 +24,16 @@ interface Ask {
 interface Answer {
   readonly ms?: number;
   readonly faults?: number;
+  readonly error?: string;
 }
 
-if (process.argv[2] === '--child') void serveChild(process.argv[3]!, process.argv[4]!);
-else void main();
+const failed = (error: unknown) => {
+  console.error(`pointElsewhere: ${error instanceof Error ? error.message : String(error)}`);
+  process.exitCode = 1;
+};
+// the child's channel to its parent would keep it running: it ends, and its parent hears of it
+if (process.argv[2] === '--child') serveChild(process.argv[3]!, process.argv[4]!).catch((error: unknown) => (failed(error), process.exit(1)));
+else main().catch(failed);
 
 /** The child: its store of the workspace, a point for each path it is sent, an answer for an empty message. */
 async function serveChild(storeDir: string, root: string): Promise<void> {
@@ -37,9 +43,10 @@ async function serveChild(storeDir: string, root: string): Promise<void> {
     if (ask.file === undefined) return void process.send!({});
     const faults = process.resourceUsage().minorPageFault;
     const started = performance.now();
-    void store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [ask.file] }).then(() => {
-      process.send!({ ms: performance.now() - started, faults: process.resourceUsage().minorPageFault - faults } satisfies Answer);
-    });
+    store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [ask.file] }).then(
+      () => process.send!({ ms: performance.now() - started, faults: process.resourceUsage().minorPageFault - faults } satisfies Answer),
+      (error: unknown) => process.send!({ error: error instanceof Error ? error.message : String(error) } satisfies Answer),
+    );
   });
   process.send!({});
 }
@@ -61,51 +68,65 @@ async function main(): Promise<void> {
     const store = await RecoveryStore.open({ storeDir: path.join(tmp, 'store-here'), roots: [{ name: 'ws', path: ws.ours }], actor: 'bench' });
     await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
     const child = fork(__filename, ['--child', path.join(tmp, 'store-child'), ws.ours], { execArgv: process.execArgv, serialization: 'advanced' });
-    const waiting: ((answer: Answer) => void)[] = [];
-    child.on('message', (answer: Answer) => waiting.shift()?.(answer));
+    const waiting: { resolve: (answer: Answer) => void; reject: (error: Error) => void }[] = [];
+    child.on('message', (answer: Answer) => {
+      const next = waiting.shift();
+      if (answer.error === undefined) next?.resolve(answer);
+      else next?.reject(new Error(`the child's point failed: ${answer.error}`));
+    });
+    let ended: Error | undefined;
+    const endAll = (error: Error) => {
+      ended ??= error;
+      for (const next of waiting.splice(0)) next.reject(ended);
+    };
+    child.on('exit', (code, signal) => endAll(new Error(`the child ended (${signal ?? `exit code ${code}`}) before it answered`)));
+    child.on('error', endAll);
     const ask = (message?: Ask) =>
-      new Promise<Answer>((resolve) => {
-        waiting.push(resolve);
-        if (message) child.send(message);
+      new Promise<Answer>((resolve, reject) => {
+        if (ended) return reject(ended);
+        waiting.push({ resolve, reject });
+        if (message) child.send(message, (error) => error && endAll(new Error(`the child could not be asked (${error.message}): it ended`)));
       });
-    await ask();
-
     const samples = { git: [] as number[], here: [] as number[], hereFaults: [] as number[], child: [] as number[], inChild: [] as number[], childFaults: [] as number[], ping: [] as number[] };
     const sides = ['git', 'here', 'child', 'ping'] as const;
-    // two untimed iterations first: both stores have made a hint point, the caches are as in a running editor
-    for (let i = -2; i < iterations; i++) {
-      const file = editIn([ws.ours, ws.git], ws.editable[(i + 2) % ws.editable.length]!, `elsewhere-${i}`);
-      const timed = i >= 0;
-      for (let k = 0; k < sides.length; k++) {
-        const side = sides[(k + Math.max(i, 0)) % sides.length]!;
-        settleDisk();
-        if (side === 'git') {
-          const ms = git.checkpoint(`Checkpoint ${i}`).ms;
-          if (timed) samples.git.push(ms);
-        } else if (side === 'here') {
-          const faults = process.resourceUsage().minorPageFault;
-          const started = performance.now();
-          await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] });
-          if (timed) {
-            samples.here.push(performance.now() - started);
-            samples.hereFaults.push(process.resourceUsage().minorPageFault - faults);
-          }
-        } else {
-          const started = performance.now();
-          const answer = await ask(side === 'child' ? { file } : {});
-          const ms = performance.now() - started;
-          if (!timed) continue;
-          if (side === 'ping') samples.ping.push(ms);
-          else {
-            samples.child.push(ms);
-            samples.inChild.push(answer.ms!);
-            samples.childFaults.push(answer.faults!);
+    try {
+      await ask();
+      // two untimed iterations first: both stores have made a hint point, the caches are as in a running editor
+      for (let i = -2; i < iterations; i++) {
+        const file = editIn([ws.ours, ws.git], ws.editable[(i + 2) % ws.editable.length]!, `elsewhere-${i}`);
+        const timed = i >= 0;
+        for (let k = 0; k < sides.length; k++) {
+          const side = sides[(k + Math.max(i, 0)) % sides.length]!;
+          settleDisk();
+          if (side === 'git') {
+            const ms = git.checkpoint(`Checkpoint ${i}`).ms;
+            if (timed) samples.git.push(ms);
+          } else if (side === 'here') {
+            const faults = process.resourceUsage().minorPageFault;
+            const started = performance.now();
+            await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] });
+            if (timed) {
+              samples.here.push(performance.now() - started);
+              samples.hereFaults.push(process.resourceUsage().minorPageFault - faults);
+            }
+          } else {
+            const started = performance.now();
+            const answer = await ask(side === 'child' ? { file } : {});
+            const ms = performance.now() - started;
+            if (!timed) continue;
+            if (side === 'ping') samples.ping.push(ms);
+            else {
+              samples.child.push(ms);
+              samples.inChild.push(answer.ms!);
+              samples.childFaults.push(answer.faults!);
+            }
           }
         }
       }
+    } finally {
+      child.kill();
+      await store.close();
     }
-    child.kill();
-    await store.close();
 
     const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
     const gitMs = median(samples.git);
