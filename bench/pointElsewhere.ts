@@ -17,6 +17,7 @@ import { RecoveryStore } from '../src/core/recoveryStore';
 import { ShadowGit } from './lib/git';
 import { settleDisk } from './lib/proc';
 import { createSynthetic, editIn } from './lib/workspace';
+import { numberOption, optionValue } from './lib/scriptOptions';
 
 interface Ask {
   readonly file?: string;
@@ -52,13 +53,9 @@ async function serveChild(storeDir: string, root: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const opt = (name: string, fallback: string) => {
-    const at = process.argv.indexOf(name);
-    return at > 0 ? process.argv[at + 1]! : fallback;
-  };
-  const files = Number(opt('--files', '10000'));
-  const iterations = Number(opt('--iterations', '30'));
-  const tmp = fs.mkdtempSync(path.join(opt('--tmp', os.tmpdir()), 'rp-point-elsewhere-'));
+  const files = numberOption('--files', 10000);
+  const iterations = numberOption('--iterations', 30);
+  const tmp = fs.mkdtempSync(path.join(optionValue('--tmp') ?? os.tmpdir(), 'rp-point-elsewhere-'));
   try {
     const ws = createSynthetic(tmp, files, 'recovery-points-bench');
     const git = new ShadowGit(path.join(tmp, 'shadow.git'), ws.git);

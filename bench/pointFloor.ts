@@ -16,14 +16,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { deflateRawSync } from 'node:zlib';
+import { numberOption, optionValue } from './lib/scriptOptions';
 
-const opt = (name: string, fallback: string) => {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? process.argv[at + 1]! : fallback;
-};
-const points = Number(opt('--points', '300'));
-const dirty = Number(opt('--dirty', '0'));
-const root = fs.mkdtempSync(path.join(opt('--tmp', os.tmpdir()), 'rp-point-floor-'));
+const points = numberOption('--points', 300);
+const dirty = numberOption('--dirty', 0);
+const root = fs.mkdtempSync(path.join(optionValue('--tmp') ?? os.tmpdir(), 'rp-point-floor-'));
 
 type Steps = Record<string, number>;
 

@@ -18,12 +18,9 @@ import { RecoveryStore } from '../src/core/index';
 import { readFileHistory } from '../src/core/history/fileHistory';
 import { measureSlices } from './lib/loopSlices';
 import { createSynthetic, editFile, type Workspace } from './lib/workspace';
+import { numberOption } from './lib/scriptOptions';
 
 const [mode, dir] = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? Number(process.argv[at + 1]) : dflt;
-};
 
 async function timed<T>(label: string, work: () => Promise<T>): Promise<T> {
   const cpu = process.cpuUsage();
@@ -41,13 +38,13 @@ async function main(): Promise<void> {
   if (mode === 'setup') {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    const ws = createSynthetic(dir, opt('--files', 10000), 'recovery-points-bench');
+    const ws = createSynthetic(dir, numberOption('--files', 10000), 'recovery-points-bench');
     fs.writeFileSync(wsFile, JSON.stringify(ws));
     const store = await RecoveryStore.open({ storeDir: path.join(dir, 'store'), roots: [{ name: 'ws', path: ws.ours }], actor: 'bench' });
     await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
     const target = ws.editable[0]!;
     const others = ws.editable.slice(1);
-    const points = opt('--points', 1000);
+    const points = numberOption('--points', 1000);
     for (let i = 1; i < points; i++) {
       const rel = i % 5 === 0 ? target : others[i % others.length]!;
       await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [editFile(ws, rel, `history-${i}`)] });

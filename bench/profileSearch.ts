@@ -10,24 +10,21 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { RecoveryStore, searchHistory } from '../src/core/index';
 import { benchHistorySearch } from './lib/historySearch';
 import { measureSlices } from './lib/loopSlices';
+import { numberOption } from './lib/scriptOptions';
 
 const [mode, dir] = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? Number(process.argv[at + 1]) : dflt;
-};
 
 async function main(): Promise<void> {
   if (!dir) throw new Error('DIR?');
   if (mode === 'setup') {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
-    await benchHistorySearch(dir, { megabytes: opt('--megabytes', 100), generations: 4, rounds: 0, seed: 'recovery-points-bench', log: (m) => process.stdout.write(`${m}\n`), keep: true });
+    await benchHistorySearch(dir, { megabytes: numberOption('--megabytes', 100), generations: 4, rounds: 0, seed: 'recovery-points-bench', log: (m) => process.stdout.write(`${m}\n`), keep: true });
     return;
   }
   const store = await RecoveryStore.open({ storeDir: path.join(dir, 'search-store'), roots: [{ name: 'ws', path: path.join(dir, 'search-ws') }], actor: 'bench' });
   try {
-    for (let r = 0; r < opt('--rounds', 1); r++) {
+    for (let r = 0; r < numberOption('--rounds', 1); r++) {
       const collections = { major: 0, minor: 0, longestMajorMs: 0 };
       const observer = new PerformanceObserver((list) => {
         for (const e of list.getEntries()) {

@@ -12,13 +12,10 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { RecoveryStore, searchHistory } from '../src/core/index';
 import { readFileHistory } from '../src/core/history/fileHistory';
 import type { Workspace } from './lib/workspace';
+import { numberOption, optionValue } from './lib/scriptOptions';
 
 const [mode, dir] = process.argv.slice(2);
-const opt = (name: string) => {
-  const at = process.argv.indexOf(name);
-  return at > 0 ? process.argv[at + 1] : undefined;
-};
-const minMs = Number(opt('--min') ?? 4);
+const minMs = numberOption('--min', 4);
 const micros = () => Number(process.hrtime.bigint() / 1000n);
 
 const GC_KINDS: Record<number, string> = { [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weak callbacks' };
@@ -84,10 +81,10 @@ async function main(): Promise<void> {
     const ws = JSON.parse(fs.readFileSync(path.join(dir, 'ws.json'), 'utf8')) as Workspace;
     const store = await RecoveryStore.open({ storeDir: path.join(dir, 'store'), roots: [{ name: 'ws', path: ws.ours }], actor: 'bench' });
     const points = await store.recovery.listRecoveryPoints();
-    long = await probe(() => (mode === 'changes' ? store.recovery.changedFiles(points[points.length - 1]!.id) : readFileHistory(store, `ws/${ws.editable[Number(opt('--file') ?? 0)]!}`)));
+    long = await probe(() => (mode === 'changes' ? store.recovery.changedFiles(points[points.length - 1]!.id) : readFileHistory(store, `ws/${ws.editable[numberOption('--file', 0)]!}`)));
     await store.close();
   }
-  fs.writeFileSync(opt('--out') ?? 'turns.json', JSON.stringify(long));
+  fs.writeFileSync(optionValue('--out') ?? 'turns.json', JSON.stringify(long));
   for (const t of long) process.stdout.write(`turn ${((t.endUs - t.startUs) / 1000).toFixed(1)} ms wall, ${t.cpuMs.toFixed(1)} ms cpu${t.gc ? `; GC: ${t.gc}` : ''}\n`);
 }
 
