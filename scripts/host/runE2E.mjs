@@ -15,8 +15,9 @@
 // (git-ignored), so a test run leaves the work tree as it found it; with --update-docs-images
 // (`npm run docs:images`) they replace docs/images/. When a step fails, the runner saves in
 // test-results/e2e/ (or RP_E2E_RESULTS) what explains it: a screenshot of every open window, the
-// notifications (toasts and the notification centre's list) and the extension's whole logs, and
-// prints their paths with the logs' last lines.
+// notifications (toasts and the notification centre's list), the extension's whole logs, the
+// extension host's log and each window's console errors and warnings, and prints their paths with
+// the logs' last lines (of the host's log and the consoles, the errors and warnings).
 // Arguments:   [--update-docs-images] [FILTER] (FILTER: as RP_E2E_ONLY)
 // Environment: RP_E2E_TIMEOUT   the whole run's limit in seconds (default 480)
 //              RP_E2E_ONLY      run only the test files whose name contains this text
@@ -88,7 +89,7 @@ function extensionLogs(userDataDir) {
   const logsDir = path.join(userDataDir, 'logs');
   if (!existsSync(logsDir)) return [];
   return readdirSync(logsDir, { recursive: true, encoding: 'utf8' })
-    .filter((file) => file.endsWith('Recovery Points.log'))
+    .filter((file) => file.endsWith('Recovery Points.log') || file.endsWith(EXTENSION_HOST_LOG))
     .map((file) => path.join(logsDir, file))
     .sort((a, b) => statSync(a).mtimeMs - statSync(b).mtimeMs);
 }
@@ -98,6 +99,11 @@ function extensionLogs(userDataDir) {
  * (every notification not yet closed, toasts that timed out among them), opened for the screenshot
  * taken after this. Best effort: a page that no longer answers gives what could be read.
  */
+/** The extension host's own log: what it reports of an extension's failures (a tree item that could not be made, for one). */
+const EXTENSION_HOST_LOG = 'remoteexthost.log';
+/** Each window's console errors and warnings, the newest 200: saved when a step fails. */
+const pageConsoles = new WeakMap();
+
 async function notificationsState(page) {
   const read = (selector) =>
     page.locator(selector).evaluateAll((items) => items.map((item) => (item.getAttribute('aria-label') || item.textContent || '').replace(/\s+/g, ' ').trim()));
@@ -138,8 +144,19 @@ async function saveFailureEvidence({ dir, pages, userDataDir }) {
     const copy = path.join(dir, 'logs', relative);
     mkdirSync(path.dirname(copy), { recursive: true });
     copyFileSync(log, copy);
-    const lines = readFileSync(log, 'utf8').trimEnd().split('\n').slice(-15);
-    console.log(`      ${relative} (last lines; whole log: ${shown(copy)}):\n        ${lines.join('\n        ')}`);
+    const all = readFileSync(log, 'utf8').trimEnd().split('\n');
+    // the extension host's log: only what went wrong in it
+    const host = log.endsWith(EXTENSION_HOST_LOG);
+    const lines = (host ? all.filter((line) => /\[(error|warning)\]/.test(line)) : all).slice(-15).map((line) => line.slice(0, 400));
+    if (host && lines.length === 0) continue;
+    console.log(`      ${relative} (last ${host ? 'errors and warnings' : 'lines'}; whole log: ${shown(copy)}):\n        ${lines.join('\n        ')}`);
+  }
+  for (const { page, name } of windows) {
+    const lines = pageConsoles.get(page) ?? [];
+    if (lines.length === 0) continue;
+    const file = path.join(dir, `${name}-console.txt`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    console.log(`      ${name}'s console (last errors and warnings; all of them: ${shown(file)}):\n        ${lines.slice(-10).map((line) => line.slice(0, 400)).join('\n        ')}`);
   }
   for (const { page, name } of windows) {
     const notifications = await notificationsState(page);
@@ -225,7 +242,14 @@ async function main() {
         const opened = await browser.context.newPage();
         await opened.setViewportSize({ width: 1440, height: 900 });
         opened.setDefaultTimeout(waitMs);
-        if (verbose) opened.on('console', (message) => console.log(`[page ${message.type()}] ${message.text()}`));
+        const consoleLines = [];
+        pageConsoles.set(opened, consoleLines);
+        opened.on('console', (message) => {
+          if (verbose) console.log(`[page ${message.type()}] ${message.text()}`);
+          if (message.type() !== 'error' && message.type() !== 'warning') return;
+          consoleLines.push(`[${message.type()}] ${message.text()}`);
+          if (consoleLines.length > 200) consoleLines.shift();
+        });
         opened.on('pageerror', (error) => console.log(`[workbench error] ${error.message}`));
         return opened;
       };
