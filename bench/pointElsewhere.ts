@@ -18,6 +18,7 @@ import { ShadowGit } from './lib/git';
 import { settleDisk } from './lib/proc';
 import { createSynthetic, editIn } from './lib/workspace';
 import { numberOption, optionValue } from './lib/scriptOptions';
+import { summarize } from './lib/stats';
 
 interface Ask {
   readonly file?: string;
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
       await store.close();
     }
 
-    const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+    const median = (values: readonly number[]) => summarize(values)!.median;
     const gitMs = median(samples.git);
     const row = (what: string, values: readonly number[], faults?: readonly number[]) =>
       `| ${what} | ${median(values).toFixed(2)} ms | ${faults ? median(faults) : ''} | ${values === samples.git ? '' : `${(gitMs / median(values)).toFixed(1)}×`} |`;

@@ -84,7 +84,12 @@ async function compileTests() {
   return entries.map((file) => path.join(TESTS_OUT_DIR, `${path.basename(file, '.ts')}.mjs`));
 }
 
-/** The extension's own log files (its "Recovery Points" output channel, one per extension host), oldest first. */
+/** The extension host's own log: what it reports of an extension's failures (a tree item that could not be made, for one). */
+const EXTENSION_HOST_LOG = 'remoteexthost.log';
+/** Each window's console errors and warnings, the newest 200: saved when a step fails. */
+const pageConsoles = new WeakMap();
+
+/** The extension's own log files (its "Recovery Points" output channel) and the extension host's, one of each per extension host, oldest first. */
 function extensionLogs(userDataDir) {
   const logsDir = path.join(userDataDir, 'logs');
   if (!existsSync(logsDir)) return [];
@@ -99,11 +104,6 @@ function extensionLogs(userDataDir) {
  * (every notification not yet closed, toasts that timed out among them), opened for the screenshot
  * taken after this. Best effort: a page that no longer answers gives what could be read.
  */
-/** The extension host's own log: what it reports of an extension's failures (a tree item that could not be made, for one). */
-const EXTENSION_HOST_LOG = 'remoteexthost.log';
-/** Each window's console errors and warnings, the newest 200: saved when a step fails. */
-const pageConsoles = new WeakMap();
-
 async function notificationsState(page) {
   const read = (selector) =>
     page.locator(selector).evaluateAll((items) => items.map((item) => (item.getAttribute('aria-label') || item.textContent || '').replace(/\s+/g, ' ').trim()));
