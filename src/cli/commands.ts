@@ -4,6 +4,7 @@ import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
 import { pointIdTime } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
+import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePlan } from '../core/recovery/restorePlan';
 import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import type { RecoveryStore } from '../core/recoveryStore';
@@ -41,7 +42,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   list: {
     positionals: [0, 0],
-    run: async (_store, _args, out, points) => {
+    run: async (store, _args, out, listed) => {
+      const points = await store.recovery.listShownPoints(listed);
       const lines = points.map(
         (p) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${formatChangeCounts(p.changes).padEnd(16)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}`,
       );
@@ -60,16 +62,19 @@ export const COMMANDS: Record<string, CommandSpec> = {
       }
       const point = await store.persistence.requireSnapshot(id);
       const changes = await store.recovery.changedFiles(id, points);
+      // against the point it is shown against (its parent while kept), as the counts and files below are
+      const base = pointBase(points, point);
+      const { changes: counts, summary: shownSummary } = await store.recovery.shownPoint(point, base);
       const human = [
         `Point     ${point.id}${point.label ? `  [${t(point.label)}]` : ''}`,
         `Created   ${point.createdAt} (${formatRelativeTime(Date.parse(point.createdAt))}) by ${t(point.actor)}`,
-        `Trigger   ${point.trigger}: ${t(point.summary)}`,
-        `Files     ${point.fileCount} (${formatBytes(point.totalSize)}), ${formatChangeCounts(point.changes)} against ${point.parentId ?? 'nothing'}`,
+        `Trigger   ${point.trigger}: ${t(shownSummary)}`,
+        `Files     ${point.fileCount} (${formatBytes(point.totalSize)}), ${formatChangeCounts(counts)} against ${base?.id ?? 'nothing'}`,
         `Folders   ${point.roots.map((r) => `${t(r.name)} = ${t(r.path)}`).join(', ')}`,
         ...formatDiff(changes, store.persistence.workspaceRoots),
       ].join('\n');
       const { state: _state, ...summary } = point;
-      out.result(human, { ...summary, sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes) });
+      out.result(human, { ...summary, summary: shownSummary, changes: counts, sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes) });
     },
   },
   diff: {

@@ -16,6 +16,7 @@ export { StateManager, type StateChange } from './state/stateManager';
 export { mergeStatePatch, patchBetween, type StatePatch } from './state/stateMerge';
 export type { SnapshotOptions, StateRepository } from './state/stateRepository';
 export { RecoveryManager, type CleanupReport, type RestoreOptions, type RestorePreview, type RestoreResult, type StoreStats, type VerifyReport } from './recovery/recoveryManager';
+export { pointBase, pointBases } from './recovery/pointBase';
 export { DEFAULT_RETENTION, decideRetention, applySizeLimit, isPinned, type RetentionPolicy } from './recovery/retention';
 export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';
 export { describeMapping, mapFolders, pointFolderMapping, toPointFolderPath, toWorkspacePath, type FolderMapping, type FolderPair } from './recovery/folderMapping';

@@ -18,6 +18,9 @@ export function describeFiles(paths: readonly string[]): string {
   return paths.length <= 3 ? labels.join(', ') : `${labels.join(', ')} and ${groupDigits(paths.length - 3)} more`;
 }
 
+/** The name of a point made with nothing before it. */
+export const FIRST_POINT_SUMMARY = 'First recovery point';
+
 /** "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were. */
 export function describeChanges(trigger: Trigger, changes: TreeDiff): string {
   const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);

@@ -61,12 +61,17 @@ export class PointsModel implements vscode.Disposable {
       do {
         this.again = false;
         try {
-          const points = await this.store.recovery.listRecoveryPoints();
-          const changed = points.length !== this.current.length || points.some((p, i) => p !== this.current[i] && JSON.stringify(p) !== JSON.stringify(this.current[i]));
-          this.current = points;
+          const listedPoints = await this.store.recovery.listRecoveryPoints();
+          // A point shown against another than its parent (clean-up removed that) is counted again
+          // (listShownPoints); at the first listing the points are shown as listed meanwhile, so
+          // activation does not wait for those comparisons.
+          if (this.current.length === 0) {
+            this.show(listedPoints);
+            markListed();
+          }
+          this.show(await this.store.recovery.listShownPoints(listedPoints));
           markListed();
           // The points first: the store's size needs its object index opened, which can wait.
-          if (changed) this.changed.fire();
           const objects = await this.store.persistence.objects();
           await objects.refresh();
           const bytes = objects.stats().diskBytes;
@@ -84,6 +89,15 @@ export class PointsModel implements vscode.Disposable {
     });
     this.refreshing = Object.assign(run, { listed });
     return this.refreshing;
+  }
+
+  /** Shows `points` when they differ from what is shown (true then). */
+  private show(points: readonly PointSummary[]): boolean {
+    const changed = points.length !== this.current.length || points.some((p, i) => p !== this.current[i] && JSON.stringify(p) !== JSON.stringify(this.current[i]));
+    if (!changed) return false;
+    this.current = points;
+    this.changed.fire();
+    return true;
   }
 
   dispose(): void {

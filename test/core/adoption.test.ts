@@ -101,6 +101,21 @@ describe('adopting the store of a moved folder', () => {
     assert.deepEqual(await readFiles(p.moved), p.firstFiles);
   });
 
+  test('a first point made in the moved folder before its history was continued is shown as what changed since that history, not as a first point of every file', async () => {
+    const p = await movedProject();
+    await writeFiles(p.moved, { 'src/b.ts': 'b, changed while closed\n' });
+    const target = await open(p.newStore, p.moved);
+    const startup = (await target.recovery.createRecoveryPoint(undefined, { trigger: 'startup' }))!;
+    assert.equal(startup.summary, 'First recovery point');
+    await adoptStore(target.persistence, p.oldStore);
+    const shown = await target.recovery.listShownPoints();
+    assert.equal(shown.length, 3);
+    assert.equal(shown[0]!.id, startup.id);
+    assert.equal(shown[0]!.summary, 'Changed while the editor was closed: b.ts');
+    assert.deepEqual(shown[0]!.changes, { added: 0, modified: 1, deleted: 0 });
+    assert.deepEqual((await target.recovery.changedFiles(startup.id)).modified.map((c) => c.path), ['my-app-2/src/b.ts']);
+  });
+
   test('not offered: a folder that still holds its files, a store of other files, an empty store', async () => {
     const p = await movedProject();
     const target = await open(p.newStore, p.moved);

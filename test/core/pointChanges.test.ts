@@ -281,6 +281,36 @@ describe('folders and deleted files', () => {
     assert.equal(await fs.readFile(path.join(sb.ws, 'b.txt'), 'utf8'), 'b changed\n');
     assert.deepEqual(restored.outcome.removed, [], 'restoring one deleted file removes nothing');
   });
+  test('a point whose parent clean-up removed: its files and counts against the listed point before it, not every file it holds as added; the oldest kept against nothing', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': '1\n', 'b.txt': '1\n', 'c.txt': '1\n', 'src/d.txt': '1\n' });
+    const store = await openStore(sb);
+    const first = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await writeFiles(sb.ws, { 'a.txt': '2\n' });
+    const second = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
+    await writeFiles(sb.ws, { 'b.txt': '2\n', 'src/d.txt': '2\n' });
+    const third = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save' }))!;
+    assert.equal(await store.recovery.deletePoints([second.id]), 1);
+    const paths = (d: Awaited<ReturnType<RecoveryStore['recovery']['changedFiles']>>) => [d.added.map((c) => c.path), d.modified.map((c) => c.path), d.deleted.map((c) => c.path)];
+
+    assert.deepEqual(paths(await store.recovery.changedFiles(third.id)), [[], ['ws/a.txt', 'ws/b.txt', 'ws/src/d.txt'], []], 'against the first point: the removed point\'s change and its own');
+    const change = await pointChange(store, third.id);
+    assert.equal(change.parent?.id, first.id);
+    const listed = await store.recovery.listRecoveryPoints();
+    const shown = await store.recovery.listShownPoints(listed);
+    assert.deepEqual(shown[0]!.changes, { added: 0, modified: 3, deleted: 0 }, 'the counts shown are those of the files shown');
+    assert.equal(shown[0]!.summary, third.summary, 'its name still says what made it');
+    assert.deepEqual(listed[0]!.changes, { added: 0, modified: 2, deleted: 0 }, 'the point itself is as it was made');
+    assert.equal(shown[1], listed[1], 'a point shown against its parent is the listed summary itself');
+    const history = await folderHistory(store, 'ws/src');
+    assert.deepEqual(history.map((h) => [h.point.id, h.base?.id]), [[third.id, first.id], [first.id, undefined]]);
+    assert.deepEqual(history[0]!.diff.modified.map((c) => c.path), ['ws/src/d.txt']);
+
+    assert.equal(await store.recovery.deletePoints([first.id]), 1);
+    assert.deepEqual(paths(await store.recovery.changedFiles(third.id)), [['ws/a.txt', 'ws/b.txt', 'ws/c.txt', 'ws/src/d.txt'], [], []], 'the oldest point kept: against nothing');
+    assert.deepEqual((await store.recovery.listShownPoints())[0]!.changes, { added: 4, modified: 0, deleted: 0 });
+  });
+
   test('changedFiles with the points a caller listed: the same changes, and a list that lacks the point or its parent is not trusted', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': '1\n', 'b.txt': '1\n' });

@@ -2,6 +2,7 @@ import { diffTrees, type TreeDiff } from '../capture';
 import { StateError } from '../errors';
 import { pointIdTime } from '../ids';
 import type { RestoreResult } from '../recovery/recoveryManager';
+import { pointBase } from '../recovery/pointBase';
 import { absolutePath, isUnder, toPointPath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../schemas';
@@ -89,28 +90,29 @@ export async function listAgentPoints(store: RecoveryStore, input: ListPointsInp
     if (input.trigger && point.trigger !== input.trigger) continue;
     if (actor && !point.actor.toLowerCase().includes(actor)) continue;
     if (under !== undefined && !changedPaths(await store.recovery.changedFiles(point.id, points)).some((p) => isUnder(p, under))) continue;
-    found.push(agentPoint(point));
+    found.push(agentPoint(await store.recovery.shownPoint(point, pointBase(points, point))));
   }
   return found;
 }
 
 export interface AgentChanges {
   readonly point: string;
-  /** The parent point's id, another point's id, `current`, or `null` (a first point: against nothing). */
+  /** The point it is shown against (`pointBase`: its parent while kept), another point's id, `current`, or `null` (against nothing). */
   readonly against: string | null;
   readonly added: string[];
   readonly modified: string[];
   readonly deleted: string[];
 }
 
-/** What a point changed against its parent, or how it differs from another point or from the current files. */
+/** What a point changed against the point before it (`pointBase`), or how it differs from another point or from the current files. */
 export async function agentChanges(store: RecoveryStore, input: ShowChangesInput): Promise<AgentChanges> {
   const point = await findPoint(store, input.point);
   let against: string | null;
   let diff: TreeDiff;
   if (input.against === undefined) {
-    against = point.parentId;
-    diff = await store.recovery.changedFiles(point.id);
+    const points = await store.recovery.listRecoveryPoints();
+    against = pointBase(points, point)?.id ?? null;
+    diff = await store.recovery.changedFiles(point.id, points);
   } else if (input.against === 'current') {
     against = 'current';
     diff = await store.recovery.diff(point.id);

@@ -3,6 +3,7 @@ import { diffTrees, lookupEntry, type FileInfo, type TreeDiff } from '../capture
 import { StateError } from '../errors';
 import type { ObjectReader } from '../objects/objectStore';
 import { mapFolders, mapPoint, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
+import { pointBase, pointBases } from '../recovery/pointBase';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import type { PointSummary } from '../schemas';
@@ -12,7 +13,7 @@ import { unifiedPatch, type PatchOptions } from './patch';
 /** What one point changed: its parent's files against its own (paths in the point's folder names). */
 export interface PointChange {
   readonly point: PointSummary;
-  /** The listed point before it, when there is one (the diff is against nothing otherwise). */
+  /** The point it is shown against (`pointBase`: its parent while listed); the diff is against nothing without one. */
   readonly parent: PointSummary | undefined;
   readonly diff: TreeDiff;
 }
@@ -22,8 +23,7 @@ export async function pointChange(store: RecoveryStore, pointId: string, listed?
   const points = listed ?? (await store.recovery.listRecoveryPoints());
   const point = points.find((p) => p.id === pointId);
   if (!point) throw StateError.snapshotNotFound(pointId);
-  const parent = point.parentId ? points.find((p) => p.id === point.parentId) : undefined;
-  return { point, parent, diff: await store.recovery.changedFiles(pointId, points) };
+  return { point, parent: pointBase(points, point), diff: await store.recovery.changedFiles(pointId, points) };
 }
 
 /** The unified patch of a point's change (parent → point). */
@@ -92,16 +92,18 @@ export interface FolderChange {
   readonly point: PointSummary;
   /** The folder's path in the point's folder names. */
   readonly folder: string;
+  /** The point the change is against (`pointBase`), none for the oldest. */
+  readonly base: PointSummary | undefined;
   readonly diff: TreeDiff;
 }
 
 /**
  * The points that changed something under `workspacePath` (a folder in the workspace's names,
- * `folder/rel`), newest first, each with its changes there against its parent.
+ * `folder/rel`), newest first, each with its changes there against the point before it (`pointBase`).
  */
 export async function folderHistory(store: RecoveryStore, workspacePath: string, signal?: AbortSignal): Promise<FolderChange[]> {
   const points = await store.recovery.listRecoveryPoints();
-  const byId = new Map(points.map((p) => [p.id, p]));
+  const bases = pointBases(points);
   const objects = await store.persistence.objects();
   const mappings = new MappingCache(objects, store.persistence.workspaceRoots);
   const found: FolderChange[] = [];
@@ -109,13 +111,13 @@ export async function folderHistory(store: RecoveryStore, workspacePath: string,
     signal?.throwIfAborted();
     const folder = await mappings.inPoint(point, workspacePath);
     if (folder === undefined) continue;
-    const parent = point.parentId ? byId.get(point.parentId) : undefined;
+    const parent = bases.get(point.id);
     const parentFolder = parent && (await mappings.inPoint(parent, workspacePath));
     const [now, before] = await Promise.all([lookupEntry(objects, point.root, folder), parent && parentFolder !== undefined ? lookupEntry(objects, parent.root, parentFolder) : undefined]);
     if (now?.kind === before?.kind && now?.hash === before?.hash) continue;
     if (now?.kind !== 'd' && before?.kind !== 'd') continue;
     const diff = await diffUnder(objects, before?.kind === 'd' ? before.hash : null, now?.kind === 'd' ? now.hash : null, folder);
-    if (diff.added.length + diff.modified.length + diff.deleted.length > 0) found.push({ point, folder, diff });
+    if (diff.added.length + diff.modified.length + diff.deleted.length > 0) found.push({ point, folder, base: parent, diff });
   }
   return found;
 }

@@ -6,7 +6,7 @@ import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { removeStaleDocumentTemporaries } from '../documents';
 import { removeStaleLockLeftovers, type Hold } from '../lock/storeLock';
-import { restoredPointName, safetyPointName } from '../pointNames';
+import { describeChanges, FIRST_POINT_SUMMARY, restoredPointName, safetyPointName } from '../pointNames';
 import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
@@ -14,6 +14,7 @@ import { claimsAmong, readClaims } from '../state/pointPacks';
 import type { KnownTree, SnapshotOptions } from '../state/stateRepository';
 import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
+import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
 import { applyRestore, checkPlanOnDisk, onlyPaths, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
@@ -389,9 +390,34 @@ export class RecoveryManager {
   }
 
   /**
-   * Files a point changed against its parent (what the tree view lists under a point); against nothing
-   * when the parent is no longer listed. `listed`: points the caller just listed, so going through many
-   * points does not list them again for each (the store is listed when the point or its parent is not there).
+   * The points as people are shown them, newest first: a point shown against another point than the one
+   * it was made after (`pointBase`: its parent was cleaned up, or it began a history that a moved folder's
+   * or a bundle's points were added below) has the counts of that change, and a first point the name of
+   * what it changed since. Every other point is the listed summary itself. `listed`: the points just listed.
+   */
+  async listShownPoints(listed?: readonly PointSummary[]): Promise<PointSummary[]> {
+    const points = listed ?? (await this.listRecoveryPoints());
+    const bases = pointBases(points);
+    const shown: PointSummary[] = [];
+    for (const point of points) shown.push(await this.shownPoint(point, bases.get(point.id)));
+    return shown;
+  }
+
+  /** One point as `listShownPoints` shows it; `base`: its `pointBase`. */
+  async shownPoint(point: PointSummary, base: PointSummary | undefined): Promise<PointSummary> {
+    if (!isShownAgainstAnother(point, base)) return point;
+    const diff = await this.diffPoints(base, point);
+    const changes = { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length };
+    const unchanged = diff.added.length + diff.modified.length + diff.deleted.length === 0;
+    const named = point.parentId === null && base && point.summary === FIRST_POINT_SUMMARY;
+    const summary = !named ? point.summary : unchanged ? 'No changes since the point before it' : describeChanges(point.trigger, diff);
+    return { ...point, changes, summary };
+  }
+
+  /**
+   * Files a point changed (what the tree view lists under a point): against `pointBase`, its parent
+   * while that is listed. `listed`: points the caller just listed, so going through many points does not
+   * list them again for each (the store is listed again when the point or its parent is not there).
    */
   async changedFiles(snapshotId: string, listed?: readonly PointSummary[]): Promise<TreeDiff> {
     const find = (points: readonly PointSummary[], id: string) => points.find((p) => p.id === id);
@@ -402,8 +428,7 @@ export class RecoveryManager {
       point = find(points, snapshotId);
     }
     if (!point) throw StateError.snapshotNotFound(snapshotId);
-    const parent = point.parentId ? find(points, point.parentId) : undefined;
-    return this.diffPoints(parent, point);
+    return this.diffPoints(pointBase(points, point), point);
   }
 
   /** What changed from `older` (nothing when absent) to `newer`, in `newer`'s folder names (a renamed folder is not every file deleted and added). */

@@ -38,7 +38,7 @@ import { StoreLayout } from '../storeLayout';
 import { storeForm } from '../lock/storeFormat';
 import { StoreLock, type Hold } from '../lock/storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
-import { describeChanges } from '../pointNames';
+import { describeChanges, FIRST_POINT_SUMMARY } from '../pointNames';
 import { AuditLog } from './auditLog';
 import { knownCapture } from './knownCapture';
 import { KnownListing } from './knownListing';
@@ -443,7 +443,7 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label,
-          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff) : 'First recovery point')).slice(0, 500),
+          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff) : FIRST_POINT_SUMMARY)).slice(0, 500),
           actor: this.actor,
           root: captured.root,
           roots,

@@ -187,7 +187,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       const folder = folderFromArg(arg);
       const change = await folderPointPick(folder, `Points that changed ${s.folders.display(`${folder}/`) || folder}: open one's changes there`);
       if (!change) return undefined;
-      const parent = change.point.parentId ?? undefined;
+      const parent = change.base?.id;
       return open({ from: parent, to: change.point.id, title: `${s.folders.display(change.folder) || change.folder} \u2014 ${name(change.point)} (${sidesTitle(parent, change.point.id)})`, diff: change.diff, patch: () => Promise.resolve('') });
     },
 

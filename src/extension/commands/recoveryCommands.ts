@@ -88,7 +88,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     'recoveryPoints.restoreFile': async (arg?: unknown) => {
       // A row that shows a file deleted: the file as it was before (the parent's version) comes back.
       if (arg instanceof FileNode && arg.changeKind === 'deleted') {
-        const parent = arg.point.parentId ? (s.model.find(arg.point.parentId) ?? (await s.store.recovery.listRecoveryPoints()).find((p) => p.id === arg.point.parentId)) : undefined;
+        const parent = arg.baseId ? (s.model.find(arg.baseId) ?? (await s.store.recovery.listRecoveryPoints()).find((p) => p.id === arg.baseId)) : undefined;
         const deleted = arg.workspacePath ?? arg.change.path;
         if (!parent) throw new UserFacingError(`The point before this one no longer exists, so ${s.folders.display(deleted)} cannot be brought back from here; try Restore Deleted File….`);
         return s.restore.run({ point: parent, paths: [deleted] });
@@ -127,10 +127,10 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       return undefined;
     },
 
-    /** A changed file's row: what the point changed in it (its parent's version ↔ its own). */
+    /** A changed file's row: what the point changed in it (the version it is shown against ↔ its own). */
     'recoveryPoints.openChange': async (arg?: unknown) => {
       if (!(arg instanceof FileNode)) return undefined;
-      return openFileChange(s.folders, arg.point.parentId ?? undefined, arg.point.id, arg.change);
+      return openFileChange(s.folders, arg.baseId, arg.point.id, arg.change);
     },
 
     'recoveryPoints.undoRestore': async () => s.restore.undoLast(),

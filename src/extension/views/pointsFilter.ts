@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeCause, type PointSummary, type RecoveryStore } from '../../core';
+import { describeCause, pointBase, type PointSummary, type RecoveryStore } from '../../core';
 import { plural } from '../../core/format';
 import type { Log } from '../log';
 
@@ -70,17 +70,19 @@ export class PointsFilter implements vscode.Disposable {
 
   /** The paths a point changed (added, modified, deleted), lower case, one a line. */
   private changedPaths(point: PointSummary, listed: readonly PointSummary[]): Promise<string> {
-    let paths = this.files.get(point.id);
+    // by the point it is against too: a clean-up that removes a point's parent changes its changes
+    const key = `${point.id} ${pointBase(listed, point)?.id ?? ''}`;
+    let paths = this.files.get(key);
     if (!paths) {
       paths = this.store.recovery.changedFiles(point.id, listed).then(
         (diff) => [...diff.added, ...diff.modified, ...diff.deleted].map((c) => c.path.toLowerCase()).join('\n'),
         (error: unknown) => {
           this.log.warn('view', `Could not list the files of point ${point.id} for the filter: ${describeCause(error)}`);
-          this.files.delete(point.id);
+          this.files.delete(key);
           return '';
         },
       );
-      this.files.set(point.id, paths);
+      this.files.set(key, paths);
     }
     return paths;
   }

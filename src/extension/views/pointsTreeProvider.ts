@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
-import { describeCause, isPinned, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
+import { describeCause, isPinned, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
 import { PointContentProvider } from './pointContentProvider';
 import { versionTabTitle } from './changeDiffs';
@@ -35,6 +35,8 @@ export class FileNode {
     readonly changeKind: ChangeKind,
     /** The same file in this workspace's folder names; `undefined` when its folder is not in this workspace. */
     readonly workspacePath: string | undefined,
+    /** The point the change is against (`pointBase`: the parent while it is kept); `undefined` for none. */
+    readonly baseId: string | undefined,
   ) {}
 }
 
@@ -99,7 +101,7 @@ const CHANGE_ICONS: Record<ChangeKind, [string, string]> = {
   deleted: ['diff-removed', 'gitDecoration.deletedResourceForeground'],
 };
 
-/** The points, grouped by day, newest first; each expands to the files it changed against its parent. */
+/** The points, grouped by day, newest first; each expands to the files it changed against the point before it (`pointBase`). */
 export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
@@ -170,7 +172,11 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (point.label) tooltip.appendMarkdown(`${escape(point.summary)}\n\n`);
     tooltip.appendMarkdown(`${new Date(pointIdTime(point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(point.id))})\n\n`);
     tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(point.agent ? `Made by ${point.agent} (agent hook)` : TRIGGER_WORDS[point.trigger])}\n\n`);
-    const changed = point.parentId === null ? 'The first point: every file is new in it' : `${point.changes.added} added, ${point.changes.modified} modified, ${point.changes.deleted} deleted since the point before`;
+    const base = pointBase(this.model.points, point);
+    const counts = `${point.changes.added} added, ${point.changes.modified} modified, ${point.changes.deleted} deleted`;
+    const changed = !base
+      ? point.parentId === null ? 'The first point: every file is new in it' : 'The oldest point kept (clean-up removed the ones before it): every file it holds is shown as new'
+      : base.id === point.parentId ? `${counts} since the point before` : `${counts} since the point before it in this list${point.parentId === null ? '' : ' (clean-up removed the one it was made after)'}`;
     tooltip.appendMarkdown(`${changed} · holds ${plural(point.fileCount, 'file')}, ${formatBytes(point.totalSize)} · took ${formatBytes(point.addedBytes)} of new disk space`);
     if (isPinned(point)) tooltip.appendMarkdown('\n\n$(pinned) Labelled: clean-up never removes it');
     item.tooltip = tooltip;
@@ -230,11 +236,14 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   }
 
   private async changedFiles(point: PointSummary): Promise<Node[]> {
-    let diff = this.changes.get(point.id);
+    const baseId = pointBase(this.model.points, point)?.id;
+    // by the point it is against too: a clean-up that removes a point's parent changes its changes
+    const key = `${point.id} ${baseId ?? ''}`;
+    let diff = this.changes.get(key);
     if (!diff) {
       diff = this.store.recovery.changedFiles(point.id);
-      this.changes.set(point.id, diff);
-      diff.catch(() => this.changes.delete(point.id));
+      this.changes.set(key, diff);
+      diff.catch(() => this.changes.delete(key));
     }
     const pointNode = new PointNode(point);
     let files: FileNode[];
@@ -242,7 +251,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
       const d = await diff;
       // Mapped on every listing (not cached with the changes): the workspace's folders may have changed since.
       const paths = await pointPaths(await this.store.persistence.objects(), this.folders, point);
-      const node = (c: FileChange, kind: ChangeKind) => new FileNode(point, c, kind, paths.toWorkspace(c.path));
+      const node = (c: FileChange, kind: ChangeKind) => new FileNode(point, c, kind, paths.toWorkspace(c.path), baseId);
       files = [...d.modified.map((c) => node(c, 'modified')), ...d.added.map((c) => node(c, 'added')), ...d.deleted.map((c) => node(c, 'deleted'))];
     } catch (error) {
       this.log.error('view', `Could not list the files of point ${point.id}: ${describeCause(error)}`, error);

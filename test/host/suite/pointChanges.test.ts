@@ -27,6 +27,7 @@ import {
   settle,
   treeChildren,
   setSetting,
+  store,
   waitFor,
   writeFile,
   wsFile,
@@ -162,6 +163,28 @@ suite('what changed in a point', () => {
     await run('undoRestore');
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false, 'undo deletes it again');
     assert.equal(readFile('src/greeting.ts'), 'export const greeting = "changed";\n');
+  });
+
+  test('a point whose parent clean-up removed shows its files against the point before it in the list: its row\'s counts, its changed files, the left side of a change and a deleted row\'s restore', async () => {
+    const changed = await changedPoint();
+    const before = changed.parentId!;
+    writeFile('README.md', '# changed after\n');
+    const after = await createPoint(api);
+    assert.equal(after.parentId, changed.id);
+    assert.equal(await store(api).recovery.deletePoints([changed.id]), 1);
+    await api.model!.refresh();
+
+    const row = await api.tree!.getTreeItem(await pointNode(api, after.id));
+    assert.match(String(row.description), /\+1 ~2 \u22121$/, 'the counts of what the row lists: its own change and the removed point\'s');
+    assert.match((row.tooltip as vscode.MarkdownString).value, /since the point before it in this list \(clean-up removed the one it was made after\)/);
+    const rows = await changedFileRows(api, await pointNode(api, after.id));
+    assert.deepEqual(rows.map((r) => r.item.contextValue + ' ' + labelText(r.item)).sort(), ['file.added new.ts', 'file.deleted farewell.ts', 'file.modified README.md', 'file.modified greeting.ts']);
+    const opened = await run<{ original: vscode.Uri }>('openChange', await fileNode(api, after.id, 'src/greeting.ts'));
+    assert.equal(opened?.original.query, before, 'the left side is the point it is shown against');
+    assert.equal(await text(opened?.original), fixtureText('src/greeting.ts'));
+    const restored = await run<{ safetyPointId: string } | undefined>('restoreFile', await fileNode(api, after.id, 'src/farewell.ts'));
+    assert.ok(restored, 'the deleted file came back from the point before it in the list');
+    assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));
   });
 
   test('Restore Deleted File\u2026 lists files a point holds and the workspace lacks, newest deletion first, and restores the ticked ones; OK with none ticked says so', async () => {

@@ -34,6 +34,11 @@ suite('activation on a folder whose history was left behind by a move', () => {
     const listed = await listPoints(api);
     assert.ok(listed.some((p) => p.label === 'history before the move'), 'the moved folder\'s points are listed here');
     assert.ok(api.model!.points.some((p) => p.label === 'history before the move'), 'and shown in the view');
+    // the start-up point made before the answer is not shown as a first point of every file on top of that history
+    const newest = api.model!.points[0]!;
+    assert.equal(newest.parentId, null);
+    assert.equal(newest.summary, 'No changes since the point before it');
+    assert.deepEqual(newest.changes, { added: 0, modified: 0, deleted: 0 });
     assert.equal(JSON.parse(fs.readFileSync(path.join(offer.storeDir, 'moved.json'), 'utf8')).movedTo, store(api).persistence.layout.root);
   });
 });
