@@ -14,6 +14,12 @@ export const DONT_ASK_AGAIN = "Don't Ask Again";
 
 /** The workspace-state key of the stores this workspace declined to continue, and how. */
 const DECLINED_KEY = 'recoveryPoints.movedHistory.declined';
+/**
+ * The workspace-state key set while an offer waits for its answer. A notification hides in the
+ * notification centre after 15 s: a window closed before it was answered asks again at its next start,
+ * though this folder has points of its own by then.
+ */
+const UNANSWERED_KEY = 'recoveryPoints.movedHistory.unanswered';
 /** "Not Now" (or closing the notification): that store is not offered again for this long. */
 const NOT_NOW_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -25,9 +31,10 @@ type Declined = z.infer<typeof declinedSchema>;
  * path, so a moved folder opens with an empty store while its history sits in the old storage
  * folder. When a folder with no history opens, the stores beside this one are searched for one whose
  * recorded folder is gone and whose newest point holds most of this folder's files (by path and
- * content hash); the person is asked once, in one notification, whether to continue it here. An
- * answer other than "Continue History" is kept in the workspace state, per store: "Not Now" (or
- * closing the notification) for a week, "Don't Ask Again" for good (`recovery-points adopt` still can).
+ * content hash); the person is asked, in one notification, whether to continue it here (asked again
+ * at the next start when the window closed before the answer). An answer other than "Continue History"
+ * is kept in the workspace state, per store: "Not Now" (or closing the notification) for a week,
+ * "Don't Ask Again" for good (`recovery-points adopt` still can).
  */
 export class MovedHistory {
   /** The offer made at start-up, while it waits for its answer and after (`undefined` when none was made). */
@@ -48,10 +55,11 @@ export class MovedHistory {
 
   /**
    * What activation does once the start-up point is made: the offer, when the window opened a single
-   * folder that had no history (`hadHistory`: points were listed before the start-up point).
+   * folder that had no history (`hadHistory`: points were listed before the start-up point), or whose
+   * last window closed while the offer waited for its answer.
    */
   atStartup(hadHistory: boolean): Promise<AdoptResult | undefined> {
-    if (hadHistory || this.folders.all.length !== 1) return Promise.resolve(undefined);
+    if (this.folders.all.length !== 1 || (hadHistory && this.workspaceState.get(UNANSWERED_KEY) !== true)) return Promise.resolve(undefined);
     this.startup = this.offer();
     return this.startup;
   }
@@ -60,20 +68,24 @@ export class MovedHistory {
   async offer(): Promise<AdoptResult | undefined> {
     const declined = this.declined();
     const candidates = (await siblingStores(this.store.persistence.layout.root)).filter((storeDir) => !this.isDeclined(declined, storeDir));
-    if (candidates.length === 0) return undefined;
-    const current = await this.currentFiles();
-    const found = await findMovedStores(candidates, current, { log: (m) => this.log.debug('transfer', m) });
+    const current = candidates.length === 0 ? undefined : await this.currentFiles();
+    const found = current ? await findMovedStores(candidates, current, { log: (m) => this.log.debug('transfer', m) }) : [];
     const best = found[0];
-    if (!best) return undefined;
+    if (!best) {
+      await this.answered();
+      return undefined;
+    }
     this.log.info('transfer', `${best.storeDir} (${best.recordedFolders.join(', ')}, ${best.points} points) matches ${best.score.matched} of ${best.score.total} files of this folder.`);
     const folder = best.recordedFolders.join(', ');
     const percent = Math.round(best.score.share * 100);
     const message = `This folder looks like ${folder}, which was moved or renamed (${percent} % of the files match). Continue its history here (${best.points} recovery point${best.points === 1 ? '' : 's'})?`;
+    await this.workspaceState.update(UNANSWERED_KEY, true);
     this.lastOffer = { storeDir: best.storeDir, message };
     const choice = await this.prompts.ask('information', message, {}, CONTINUE_HISTORY, NOT_NOW, DONT_ASK_AGAIN);
     if (choice !== CONTINUE_HISTORY) {
       const answer = choice === DONT_ASK_AGAIN ? 'never' : 'notNow';
       await this.remember(best.storeDir, answer);
+      await this.answered();
       this.log.info('transfer', `Not continuing the history of ${best.storeDir}: ${answer === 'never' ? 'not asked again' : 'not asked again for a week'} (recovery-points adopt --from still can).`);
       return undefined;
     }
@@ -81,6 +93,7 @@ export class MovedHistory {
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Continuing the history of the moved folder' }, () =>
         adoptStore(this.store.persistence, best.storeDir),
       );
+      await this.answered();
       await this.model.refresh();
       this.log.info('transfer', `Adopted ${result.adopted.length} points from ${result.from}.`);
       void vscode.window.showInformationMessage(`Recovery Points: continued the history of ${folder} (${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'}).`);
@@ -98,6 +111,11 @@ export class MovedHistory {
     const objects = await this.store.persistence.objects();
     if (newest) return folderFiles(objects, newest.root);
     return this.store.persistence.withCurrentTree((writer, root) => folderFiles(writer, root));
+  }
+
+  /** No offer waits for its answer (a failed adoption leaves it waiting: the next start asks again). */
+  private async answered(): Promise<void> {
+    if (this.workspaceState.get(UNANSWERED_KEY) !== undefined) await this.workspaceState.update(UNANSWERED_KEY, undefined);
   }
 
   /** The declined stores kept in the workspace state (an unreadable value counts as none). */

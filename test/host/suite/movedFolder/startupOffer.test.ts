@@ -9,7 +9,9 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { getApi, listPoints, store, WAIT_SCALE, waitFor } from '../helpers';
+import * as os from 'node:os';
+import { RecoveryStore } from '../../../../src/core/recoveryStore';
+import { getApi, listPoints, store, WAIT_SCALE, waitFor, workspaceFolder } from '../helpers';
 
 suite('activation on a folder whose history was left behind by a move', () => {
   test('the offer to continue that history appears when the extension starts; "Continue History" brings its points here', async () => {
@@ -40,5 +42,41 @@ suite('activation on a folder whose history was left behind by a move', () => {
     assert.equal(newest.summary, 'No changes since the point before it');
     assert.deepEqual(newest.changes, { added: 0, modified: 0, deleted: 0 });
     assert.equal(JSON.parse(fs.readFileSync(path.join(offer.storeDir, 'moved.json'), 'utf8')).movedTo, store(api).persistence.layout.root);
+  });
+
+  test('an offer a window closed before answering is made again at the next start, though the folder has points of its own by then; once answered, it is not', async () => {
+    const api = await getApi();
+    const moved = api.movedHistory!;
+    // another folder's history of the same files, whose folder is gone
+    const storage = path.dirname(path.dirname(store(api).persistence.layout.root));
+    const gone = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-host-moved-again-'));
+    const storeDir = path.join(storage, 'rp-host-moved-again', path.basename(store(api).persistence.layout.root));
+    try {
+      fs.cpSync(workspaceFolder().uri.fsPath, path.join(gone, 'other-app'), { recursive: true });
+      const other = await RecoveryStore.open({ storeDir, roots: [{ name: 'other-app', path: path.join(gone, 'other-app') }], actor: 'test:moved' });
+      await other.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+      await other.close();
+      fs.rmSync(gone, { recursive: true, force: true });
+
+      assert.equal(await moved.atStartup(true), undefined);
+      assert.notEqual(moved.lastOffer?.storeDir, storeDir, 'a folder with points of its own and no offer waiting is not searched');
+
+      // the offer is made and shown (a real notification) but not answered: the window closes so
+      const unanswered = moved.offer();
+      await waitFor('the offer to be shown', () => moved.lastOffer?.storeDir === storeDir, 10_000 * WAIT_SCALE);
+      // the next start asks again
+      api.prompts.answerNext({ button: 'Not Now' });
+      assert.equal(await moved.atStartup(true), undefined);
+      const asked = api.prompts.history.filter((q) => q.kind === 'message' && /other-app, which was moved or renamed/.test(q.text));
+      assert.deepEqual(asked.map((q) => q.answer), ['Not Now'], 'asked again at the next start');
+      await vscode.commands.executeCommand('notifications.clearAll');
+      assert.equal(await unanswered, undefined, 'the first notification, closed, adopts nothing');
+      assert.equal(await moved.atStartup(true), undefined);
+      assert.equal(api.prompts.history.length, asked.length, 'answered: not asked again');
+      assert.equal(fs.existsSync(path.join(storeDir, 'moved.json')), false, 'nothing was adopted');
+    } finally {
+      fs.rmSync(gone, { recursive: true, force: true });
+      fs.rmSync(path.dirname(storeDir), { recursive: true, force: true });
+    }
   });
 });
