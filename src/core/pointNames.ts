@@ -44,6 +44,21 @@ export function describeChanges(trigger: Trigger, changes: TreeDiff): string {
 }
 
 /**
+ * A first point shown against a point listed before it (a moved folder's history brought in below it,
+ * or a bundle's): "Moved app → app-2", "Moved app → app-2; changed while the editor was closed:
+ * index.js", "Changed while the editor was closed: index.js", "No changes since the point before it".
+ */
+export function shownFirstPointName(point: Pick<PointSummary, 'trigger' | 'roots'>, base: Pick<PointSummary, 'roots'>, changes: TreeDiff): string {
+  const unchanged = changes.added.length + changes.modified.length + changes.deleted.length === 0;
+  const names = (p: Pick<PointSummary, 'roots'>) => p.roots.map((r) => r.name).join(', ');
+  const paths = (p: Pick<PointSummary, 'roots'>) => p.roots.map((r) => r.path).join(', ');
+  const moved = paths(base) === paths(point) ? undefined : names(base) !== names(point) ? `${names(base)} \u2192 ${names(point)}` : `${paths(base)} \u2192 ${paths(point)}`;
+  const described = describeChanges(point.trigger, changes);
+  if (!moved) return unchanged ? 'No changes since the point before it' : described;
+  return unchanged ? `Moved ${moved}` : `Moved ${moved}; ${described.charAt(0).toLowerCase()}${described.slice(1)}`;
+}
+
+/**
  * How a point is named inside another point's name, one level deep: its label in double quotes, its
  * summary in single quotes, and a point that is itself about a restore by its time (so names never
  * nest: no "Before restoring 'Before restoring …'").

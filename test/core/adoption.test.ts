@@ -111,7 +111,7 @@ describe('adopting the store of a moved folder', () => {
     const shown = await target.recovery.listShownPoints();
     assert.equal(shown.length, 3);
     assert.equal(shown[0]!.id, startup.id);
-    assert.equal(shown[0]!.summary, 'Changed while the editor was closed: b.ts');
+    assert.equal(shown[0]!.summary, 'Moved my-app \u2192 my-app-2; changed while the editor was closed: b.ts');
     assert.deepEqual(shown[0]!.changes, { added: 0, modified: 1, deleted: 0 });
     assert.deepEqual((await target.recovery.changedFiles(startup.id)).modified.map((c) => c.path), ['my-app-2/src/b.ts']);
   });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { describeChanges, editorOperationsName, quotedPointName, restoredPointName, safetyPointName, switchedBranchName } from '../../src/core/pointNames';
+import { describeChanges, editorOperationsName, quotedPointName, restoredPointName, safetyPointName, shownFirstPointName, switchedBranchName } from '../../src/core/pointNames';
 import { OtherWindowSaves } from '../../src/core/state/otherWindowSaves';
 import { cleanupSandboxes, makeSandbox, sleep } from './helpers/storeFixtures';
 
@@ -42,6 +42,18 @@ describe('point names', () => {
     assert.equal(switchedBranchName({ branch: 'main' }, { commit: '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d' }), 'Checked out 1a2b3c4 (was on main)');
     assert.equal(editorOperationsName([{ kind: 'delete', path: '/w/src/x.ts' }]), 'Deleted x.ts in the explorer');
     assert.equal(editorOperationsName([{ kind: 'rename', from: '/w/a.ts', to: '/w/b.ts' }]), 'Renamed a.ts → b.ts');
+  });
+
+  test('a first point with a moved folder\'s or a bundle\'s history below it is named by what changed since that history', () => {
+    const roots = (...paths: string[]) => ({ roots: paths.map((p) => ({ name: path.basename(p), path: p })) });
+    const none = { added: [], modified: [], deleted: [] };
+    const edited = { ...none, modified: [{ path: 'app-2/index.js' }] };
+    const startup = (...paths: string[]) => ({ trigger: 'startup' as const, ...roots(...paths) });
+    assert.equal(shownFirstPointName(startup('/w/app-2'), roots('/w/app'), none), 'Moved app → app-2');
+    assert.equal(shownFirstPointName(startup('/w/app-2'), roots('/w/app'), edited), 'Moved app → app-2; changed while the editor was closed: index.js');
+    assert.equal(shownFirstPointName(startup('/v/app'), roots('/w/app'), none), 'Moved /w/app → /v/app', 'the same name elsewhere: by path');
+    assert.equal(shownFirstPointName(startup('/w/app'), roots('/w/app'), edited), 'Changed while the editor was closed: index.js', 'not moved (a bundle\'s history below it)');
+    assert.equal(shownFirstPointName(startup('/w/app'), roots('/w/app'), none), 'No changes since the point before it');
   });
 });
 

@@ -6,7 +6,7 @@ import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { removeStaleDocumentTemporaries } from '../documents';
 import { removeStaleLockLeftovers, type Hold } from '../lock/storeLock';
-import { describeChanges, FIRST_POINT_SUMMARY, restoredPointName, safetyPointName } from '../pointNames';
+import { FIRST_POINT_SUMMARY, restoredPointName, safetyPointName, shownFirstPointName } from '../pointNames';
 import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
@@ -408,9 +408,7 @@ export class RecoveryManager {
     if (!isShownAgainstAnother(point, base)) return point;
     const diff = await this.diffPoints(base, point);
     const changes = { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length };
-    const unchanged = diff.added.length + diff.modified.length + diff.deleted.length === 0;
-    const named = point.parentId === null && base && point.summary === FIRST_POINT_SUMMARY;
-    const summary = !named ? point.summary : unchanged ? 'No changes since the point before it' : describeChanges(point.trigger, diff);
+    const summary = point.parentId === null && base && point.summary === FIRST_POINT_SUMMARY ? shownFirstPointName(point, base, diff) : point.summary;
     return { ...point, changes, summary };
   }
 

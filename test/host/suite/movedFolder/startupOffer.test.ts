@@ -39,7 +39,7 @@ suite('activation on a folder whose history was left behind by a move', () => {
     // the start-up point made before the answer is not shown as a first point of every file on top of that history
     const newest = api.model!.points[0]!;
     assert.equal(newest.parentId, null);
-    assert.equal(newest.summary, 'No changes since the point before it');
+    assert.equal(newest.summary, `Moved old-app \u2192 ${workspaceFolder().name}`);
     assert.deepEqual(newest.changes, { added: 0, modified: 0, deleted: 0 });
     assert.equal(JSON.parse(fs.readFileSync(path.join(offer.storeDir, 'moved.json'), 'utf8')).movedTo, store(api).persistence.layout.root);
   });
