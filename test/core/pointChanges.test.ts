@@ -306,6 +306,12 @@ describe('folders and deleted files', () => {
     assert.deepEqual(history.map((h) => [h.point.id, h.base?.id]), [[third.id, first.id], [first.id, undefined]]);
     assert.deepEqual(history[0]!.diff.modified.map((c) => c.path), ['ws/src/d.txt']);
 
+    // a point whose trees cannot be read (a damaged store) is listed all the same, as it was made
+    const unreadable = { ...listed[0]!, id: '20991231T000000000Z-abcdef', root: 'f'.repeat(64), parentId: second.id };
+    const withUnreadable = await store.recovery.listShownPoints([unreadable, ...listed]);
+    assert.equal(withUnreadable[0], unreadable);
+    assert.deepEqual(withUnreadable[1]!.changes, { added: 0, modified: 3, deleted: 0 });
+
     assert.equal(await store.recovery.deletePoints([first.id]), 1);
     assert.deepEqual(paths(await store.recovery.changedFiles(third.id)), [['ws/a.txt', 'ws/b.txt', 'ws/c.txt', 'ws/src/d.txt'], [], []], 'the oldest point kept: against nothing');
     assert.deepEqual((await store.recovery.listShownPoints())[0]!.changes, { added: 4, modified: 0, deleted: 0 });

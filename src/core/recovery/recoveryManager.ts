@@ -393,13 +393,21 @@ export class RecoveryManager {
    * The points as people are shown them, newest first: a point shown against another point than the one
    * it was made after (`pointBase`: its parent was cleaned up, or it began a history that a moved folder's
    * or a bundle's points were added below) has the counts of that change, and a first point the name of
-   * what it changed since. Every other point is the listed summary itself. `listed`: the points just listed.
+   * what it changed since. Every other point is the listed summary itself, and so is a point whose trees
+   * cannot be compared (a damaged store: logged, and listed all the same). `listed`: the points just listed.
    */
   async listShownPoints(listed?: readonly PointSummary[]): Promise<PointSummary[]> {
     const points = listed ?? (await this.listRecoveryPoints());
     const bases = pointBases(points);
     const shown: PointSummary[] = [];
-    for (const point of points) shown.push(await this.shownPoint(point, bases.get(point.id)));
+    for (const point of points) {
+      shown.push(
+        await this.shownPoint(point, bases.get(point.id)).catch((error: unknown) => {
+          this.persistence.logger.warn(`Point ${point.id} is shown with the counts it was made with: its change could not be read (${describeCause(error)}).`);
+          return point;
+        }),
+      );
+    }
     return shown;
   }
 
