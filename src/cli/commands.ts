@@ -64,7 +64,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const changes = await store.recovery.changedFiles(id, points);
       // against the point it is shown against (its parent while kept), as the counts and files below are
       const base = pointBase(points, point);
-      const { changes: counts, summary: shownSummary } = await store.recovery.shownPoint(point, base);
+      const { changes: counts, summary: shownSummary } = await store.recovery.shownPoint(point, base, changes);
       const human = [
         `Point     ${point.id}${point.label ? `  [${t(point.label)}]` : ''}`,
         `Created   ${point.createdAt} (${formatRelativeTime(Date.parse(point.createdAt))}) by ${t(point.actor)}`,

@@ -89,8 +89,9 @@ export async function listAgentPoints(store: RecoveryStore, input: ListPointsInp
     if (until !== undefined && time > until) continue;
     if (input.trigger && point.trigger !== input.trigger) continue;
     if (actor && !point.actor.toLowerCase().includes(actor)) continue;
-    if (under !== undefined && !changedPaths(await store.recovery.changedFiles(point.id, points)).some((p) => isUnder(p, under))) continue;
-    found.push(agentPoint(await store.recovery.shownPoint(point, pointBase(points, point))));
+    const change = under === undefined ? undefined : await store.recovery.changedFiles(point.id, points);
+    if (change && !changedPaths(change).some((p) => isUnder(p, under!))) continue;
+    found.push(agentPoint(await store.recovery.shownPoint(point, pointBase(points, point), change)));
   }
   return found;
 }

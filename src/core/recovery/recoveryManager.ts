@@ -411,10 +411,10 @@ export class RecoveryManager {
     return shown;
   }
 
-  /** One point as `listShownPoints` shows it; `base`: its `pointBase`. */
-  async shownPoint(point: PointSummary, base: PointSummary | undefined): Promise<PointSummary> {
+  /** One point as `listShownPoints` shows it; `base`: its `pointBase`; `change`: its change against that, when the caller has it (`changedFiles`). */
+  async shownPoint(point: PointSummary, base: PointSummary | undefined, change?: TreeDiff): Promise<PointSummary> {
     if (!isShownAgainstAnother(point, base)) return point;
-    const diff = await this.diffPoints(base, point);
+    const diff = change ?? (await this.diffPoints(base, point));
     const changes = { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length };
     const summary = point.parentId === null && base && point.summary === FIRST_POINT_SUMMARY ? shownFirstPointName(point, base, diff) : point.summary;
     return { ...point, changes, summary };
