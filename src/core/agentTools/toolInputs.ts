@@ -48,7 +48,7 @@ export const showChangesInput = z.object({
     .min(1)
     .max(64)
     .optional()
-    .describe('What to compare the point with: omit for its parent point (what the point itself changed), "current" for the files in the workspace now, or another point (id, prefix or "latest").'),
+    .describe('What to compare the point with: omit for what the point itself changed (against its parent point, or the point listed before it when clean-up removed the parent), "current" for the files in the workspace now, or another point (id, prefix or "latest").'),
 });
 export type ShowChangesInput = z.infer<typeof showChangesInput>;
 
