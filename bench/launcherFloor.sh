@@ -5,9 +5,10 @@
 # `#!/usr/bin/env bash` costs (a script that runs `bash dist/recovery-points`, as the hooks run their
 # client, saves it), and the launcher's own floor: `show latest` against a stand-in helper that speaks
 # the helper's protocol and answers at once with the real helper's answer (bash, the client, the
-# connection and the exchange of secrets, without the helper's work). Makes a workspace of FILES small files (default 10000), its store with 20
-# points and a git repository with 20 commits, starts the resident helper with an address folder of
-# its own, and prints the median of RUNS runs (default 40) of each command, in turns.
+# connection and the exchange of secrets, without the helper's work). Makes a workspace of FILES small
+# files (default 10000), its store with 20 points and a git repository with 20 commits, starts the
+# resident helper with an address folder of its own, and prints the median of RUNS runs (default 40)
+# of each command, in turns.
 #   bash bench/launcherFloor.sh [FILES] [RUNS]
 set -euo pipefail
 files=${1:-10000}
@@ -72,7 +73,9 @@ server.listen(0, "127.0.0.1", () => fs.writeFileSync(`${process.env.STANDIN_DIR}
 ' &
 standin_pid=$!
 for _ in {1..100}; do [[ -s $tmp/standin/address ]] && break; sleep 0.05; done
-RECOVERY_POINTS_HELPER_DIR=$tmp/standin "$tool" show latest --workspace "$ws" --store "$store" | cmp -s - "$tmp/answer" || { echo "the stand-in helper did not answer as the helper" >&2; exit 1; }
+# (a stand-in that no longer reads the client's request as the helper does would leave it waiting)
+RECOVERY_POINTS_HELPER_DIR=$tmp/standin timeout 10 "$tool" show latest --workspace "$ws" --store "$store" | cmp -s - "$tmp/answer" ||
+  { echo "the stand-in helper did not answer as the helper" >&2; exit 1; }
 
 declare -A label=(
   [bash]='bash -c true'
