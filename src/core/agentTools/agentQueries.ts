@@ -89,8 +89,11 @@ export async function listAgentPoints(store: RecoveryStore, input: ListPointsInp
     if (until !== undefined && time > until) continue;
     if (input.trigger && point.trigger !== input.trigger) continue;
     if (actor && !point.actor.toLowerCase().includes(actor)) continue;
-    const change = under === undefined ? undefined : await store.recovery.changedFiles(point.id, points);
-    if (change && !changedPaths(change).some((p) => isUnder(p, under!))) continue;
+    let change: TreeDiff | undefined;
+    if (under !== undefined) {
+      change = await store.recovery.changedFiles(point.id, points);
+      if (!changedPaths(change).some((p) => isUnder(p, under))) continue;
+    }
     found.push(agentPoint(await store.recovery.shownPoint(point, pointBase(points, point), change)));
   }
   return found;
