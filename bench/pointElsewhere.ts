@@ -59,10 +59,7 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(optionValue('--tmp') ?? os.tmpdir(), 'rp-point-elsewhere-'));
   try {
     const ws = createSynthetic(tmp, files, 'recovery-points-bench');
-    const git = new ShadowGit(path.join(tmp, 'shadow.git'), ws.git);
-    git.init();
-    git.checkpoint('Checkpoint 1');
-    await git.waitForAutoGc();
+    const git = await ShadowGit.withFirstCheckpoint(path.join(tmp, 'shadow.git'), ws.git);
     const store = await RecoveryStore.open({ storeDir: path.join(tmp, 'store-here'), roots: [{ name: 'ws', path: ws.ours }], actor: 'bench' });
     await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
     const child = fork(__filename, ['--child', path.join(tmp, 'store-child'), ws.ours], { execArgv: process.execArgv, serialization: 'advanced' });

@@ -67,10 +67,7 @@ export async function cliOnly(options: { tmp: string; files: number; seed: strin
     sides.push({ side: 'old', cli: buildCommit(options.repo, options.against, path.join(tmp, 'against-cli')), root, store: path.join(tmp, 'cli-store-old') });
   }
   const env = { ...process.env, XDG_CACHE_HOME: path.join(tmp, 'cli-cache') };
-  const sg = new ShadowGit(path.join(tmp, 'cli-shadow.git'), ws.git);
-  sg.init();
-  sg.checkpoint('Checkpoint 1');
-  await sg.waitForAutoGc();
+  const sg = await ShadowGit.withFirstCheckpoint(path.join(tmp, 'cli-shadow.git'), ws.git);
   let n = 0;
   const edit = (roots: string[]) => editIn(roots, ws.editable[n++ % ws.editable.length]!, `cli-only-${n}`);
   const helpers = new Map<string, BenchHelper>();

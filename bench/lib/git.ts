@@ -26,6 +26,15 @@ export class ShadowGit {
     readonly workTree: string,
   ) {}
 
+  /** A new shadow repository of `workTree` with its first checkpoint made and git's automatic gc after it waited for. */
+  static async withFirstCheckpoint(gitDir: string, workTree: string): Promise<ShadowGit> {
+    const sg = new ShadowGit(gitDir, workTree);
+    sg.init();
+    sg.checkpoint('Checkpoint 1');
+    await sg.waitForAutoGc();
+    return sg;
+  }
+
   git(args: readonly string[], options: { measureRss?: boolean; allowFail?: boolean; input?: string } = {}): RunResult {
     return run('git', this.argsFor(args), { cwd: this.workTree, env: ENV, ...options });
   }

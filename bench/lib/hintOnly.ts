@@ -27,10 +27,7 @@ export async function hintOnly(options: { tmp: string; files: number; seed: stri
   const { tmp, files, rounds, iterations, log } = options;
   const ws = createSynthetic(tmp, files, options.seed);
   const cores = await coresToCompare(options, ws);
-  const sg = new ShadowGit(path.join(tmp, 'hint-shadow.git'), ws.git);
-  sg.init();
-  sg.checkpoint('Checkpoint 1');
-  await sg.waitForAutoGc();
+  const sg = await ShadowGit.withFirstCheckpoint(path.join(tmp, 'hint-shadow.git'), ws.git);
   const sides = await Promise.all(
     cores.map(async ({ side, core, root }) => {
       const store = await core.RecoveryStore.open({ storeDir: path.join(tmp, `hint-store-${side}`), roots: [{ name: 'ws', path: root }], actor: 'bench' });

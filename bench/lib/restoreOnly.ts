@@ -97,10 +97,7 @@ export async function restoreOnly(options: { tmp: string; files: number; seed: s
   const { tmp, files, rounds, log } = options;
   const ws = createSynthetic(tmp, files, options.seed);
   const cores = await coresToCompare(options, ws);
-  const sg = new ShadowGit(path.join(tmp, 'restore-shadow.git'), ws.git);
-  sg.init();
-  sg.checkpoint('Checkpoint 1');
-  await sg.waitForAutoGc();
+  const sg = await ShadowGit.withFirstCheckpoint(path.join(tmp, 'restore-shadow.git'), ws.git);
   const targetCommit = sg.head();
   const sides = await Promise.all(
     cores.map(async ({ side, core, root }) => {
