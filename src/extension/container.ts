@@ -143,7 +143,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
       };
       this.own(model.onDidChange(updateView));
-      this.own(store.state.onWarning((message) => void vscode.window.showWarningMessage(`Recovery Points: ${message}`)));
+      this.own(store.state.onWarning((message) => void this.prompts.notify('warning', `Recovery Points: ${message}`)));
+      // a store made again in place of a removed one: the command-line tool and the agents go on capturing by this window's settings
+      this.own(store.persistence.onStoreRemade(() => keepStoreSettings(store, log)));
       this.own(store.state.onDidChangeState(({ state }) => void vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null)));
       const showAutomatic = () => void vscode.commands.executeCommand('setContext', 'recoveryPoints.automatic', config.automatic);
       showAutomatic();

@@ -138,12 +138,18 @@ describe('concurrent writers', () => {
     assert.deepEqual(state.data, { a: 1, b: 2 });
   });
 
-  test('a store whose folder was removed fails at once with a clear error instead of waiting for the lock', { timeout: 20_000 }, async () => {
+  // (a store object makes a new store in place of a removed one instead: storeRemoved.test.ts)
+  test('the lock of a store whose folder was removed fails at once with a clear error instead of waiting', { timeout: 20_000 }, async () => {
     const sb = await makeSandbox();
-    const store = await openStore(sb);
-    await store.state.updateState({ data: { a: 1 } });
+    await fs.mkdir(sb.store, { recursive: true });
+    const lock = new StoreLock(sb.store);
+    await lock.run(async () => undefined);
     await fs.rm(sb.store, { recursive: true });
-    await assert.rejects(store.state.updateState({ data: { b: 2 } }), (e: unknown) => e instanceof StateError && e.kind === 'IoError' && /lock/.test(e.message));
+    try {
+      await assert.rejects(lock.run(async () => undefined), (e: unknown) => e instanceof StateError && e.kind === 'IoError' && /lock/.test(e.message));
+    } finally {
+      lock.dispose();
+    }
   });
 
   test('work started from inside a locked operation but run after it ended still waits for the lock', async () => {

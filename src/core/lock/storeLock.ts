@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ioError, isNotWritable, StateError, storeNotWritable } from '../errors';
+import { errorCode, ioError, isNotWritable, StateError, storeNotWritable } from '../errors';
 import { FolderLock } from './folderLock';
 import type { HeldLock, LockSeen, TakeResult } from './heldLock';
 import { isLinkedLockLeftover, LinkedLock, LinksUnsupported } from './linkedLock';
@@ -64,6 +64,11 @@ export class StoreLock {
       checkWritable?: () => void;
       /** The lock folder's name in the store folder (another name is another lock, taken the same way). */
       name?: string;
+      /**
+       * Called when the lock cannot be taken for an operation that may write because a folder is gone:
+       * true when it made the store again (the take is tried again), false to fail.
+       */
+      onStoreGone?: () => boolean;
     } = {},
   ) {
     this.lockfilePath = path.join(storeRoot, options.name ?? 'store.lock');
@@ -88,7 +93,7 @@ export class StoreLock {
           return operation(hold);
         }
       : operation;
-    const mine = previous.catch(() => undefined).then(() => this.runLocked(checked));
+    const mine = previous.catch(() => undefined).then(() => this.runLocked(checked, options.mayWrite !== false));
     const tail = mine.catch(() => undefined);
     StoreLock.queues.set(key, tail);
     try {
@@ -133,10 +138,10 @@ export class StoreLock {
     StoreLock.takenOver.set(this.key, this.takeovers + 1);
   }
 
-  private async runLocked<T>(operation: (hold: Hold) => Promise<T>): Promise<T> {
+  private async runLocked<T>(operation: (hold: Hold) => Promise<T>, mayWrite: boolean): Promise<T> {
     const staleMs = this.options.staleMs ?? 10_000;
     const waitMs = this.options.waitMs ?? 60_000;
-    const held = await this.acquire(staleMs, waitMs);
+    const held = await this.acquire(staleMs, waitMs, mayWrite);
     const token: HeldToken = { key: this.key, format: held.format, active: true };
     try {
       if (!nestedHolds) return await operation(token);
@@ -149,17 +154,23 @@ export class StoreLock {
 
   /**
    * Takes the lock, waiting up to `waitMs` while another live process holds it. Only contention is
-   * waited for: a store folder that is gone or unwritable fails at once.
+   * waited for: a store folder that is unwritable, or gone (unless `onStoreGone` makes it again for an
+   * operation that may write), fails at once.
    */
-  private async acquire(staleMs: number, waitMs: number): Promise<{ readonly format: 1 | 2; release(): void }> {
+  private async acquire(staleMs: number, waitMs: number, mayWrite: boolean): Promise<{ readonly format: 1 | 2; release(): void }> {
     const deadline = Date.now() + waitMs;
     let delay = 5;
+    let remade = false;
     for (;;) {
       let taken: HeldLock | undefined;
       try {
         taken = this.tryTake(staleMs);
       } catch (error) {
         if (error instanceof StateError) throw error;
+        if (mayWrite && !remade && errorCode(error) === 'ENOENT' && this.options.onStoreGone?.()) {
+          remade = true;
+          continue;
+        }
         if (isNotWritable(error)) throw storeNotWritable(this.storeRoot, error);
         throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
       }

@@ -8,6 +8,7 @@ import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } 
 import { readSmallFileSync, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import { ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
+import { Emitter, type Event } from '../events';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
@@ -93,6 +94,9 @@ export class PersistenceManager implements StateRepository {
   private roots: WorkspaceRoot[];
   private rules: CaptureRules;
   private readonly captureProcess: CaptureProcessOptions | undefined;
+  private readonly remade = new Emitter<string>();
+  /** The store's folder was removed while this process had it open, and a new, empty store was made in its place: what to tell a person. */
+  readonly onStoreRemade: Event<string> = this.remade.event;
   /** Each made on first use; a failed attempt is tried again by the next caller. */
   private readonly folders = new OnFirstUse(async () => {
     for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir]) ensurePrivateDirSync(dir);
@@ -146,7 +150,11 @@ export class PersistenceManager implements StateRepository {
         this.forgetListing();
         this.logger.error(`The store lock was lost while held (${describeCause(error)}); another process may have taken it over.`);
       },
-      checkWritable: () => this.assertWritable(),
+      checkWritable: () => {
+        this.remakeRemovedStore();
+        this.assertWritable();
+      },
+      onStoreGone: () => this.remakeRemovedStore(),
     });
     // one garbage collection at a time per store: a collection holds `lock` only in slices (it may wait long: a clean-up of a long history takes minutes)
     this.collectionLock = new StoreLock(this.layout.root, {
@@ -154,7 +162,11 @@ export class PersistenceManager implements StateRepository {
       staleMs: options.lockStaleMs,
       waitMs: Math.max(options.lockWaitMs ?? 0, COLLECTION_LOCK_WAIT_MS),
       onCompromised: (error) => this.logger.error(`The store's collection lock was lost while held (${describeCause(error)}); another process may have taken it over.`),
-      checkWritable: () => this.assertWritable(),
+      checkWritable: () => {
+        this.remakeRemovedStore();
+        this.assertWritable();
+      },
+      onStoreGone: () => this.remakeRemovedStore(),
     });
     this.audit = new AuditLog(this.layout.auditLogFile, this.actor);
     this.index = new PointIndexFile(this.layout.pointIndexFile, this.logger);
@@ -793,6 +805,32 @@ export class PersistenceManager implements StateRepository {
     this.known.forget();
   }
 
+  /**
+   * Before an operation that may write, and when the store lock cannot be taken for one: when the
+   * store was removed while this process had it open (by hand, or with the editor's storage), a new,
+   * empty store is made in its place, so points go on being made instead of every one failing. What
+   * this process knew of the old one is forgotten; its next point captures every file. A store is its
+   * points and objects folders: the folder itself may be there again, made by a write of the capture
+   * cache or the audit log since. Only the points folder gone: it is made again, and the points are
+   * listed from their packs. False when the store is there.
+   */
+  private remakeRemovedStore(): boolean {
+    if (!isGone(this.layout.pointsDir)) return false;
+    const objectsKept = !isGone(this.layout.objectsDir);
+    for (const dir of [this.layout.root, this.layout.pointsDir, this.layout.cacheDir, this.layout.objectsDir]) ensurePrivateDirSync(dir);
+    this.forgetListing();
+    if (objectsKept) {
+      this.logger.warn(`The points folder of the recovery point store ${this.layout.root} was removed; it was made again, and the points are listed from their packs.`);
+      return true;
+    }
+    this.stateCache = undefined;
+    this.hintBase = undefined;
+    const message = `The recovery point store ${this.layout.root} was removed while it was in use, with every point it held; a new, empty store was started in its place.`;
+    this.logger.warn(message);
+    this.remade.fire(message);
+    return true;
+  }
+
   private async reconcileIndex(): Promise<{ points: PointSummary[]; changed: boolean; objectNames: readonly string[] }> {
     // a point whose manifest file is missing (format 2 before a clean-up, killed before it was written, lost with a power loss) is listed from its pack;
     // the packs are listed first: a clean-up settling a point writes its file before its pack gives up the claim, so one of the two is seen
@@ -1130,4 +1168,13 @@ function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): bo
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
+}
+
+/** Whether nothing is at `file` (not: it could not be looked at, which the operation then reports). */
+function isGone(file: string): boolean {
+  try {
+    return fsSync.statSync(file, { throwIfNoEntry: false }) === undefined;
+  } catch {
+    return false;
+  }
 }

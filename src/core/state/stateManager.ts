@@ -1,5 +1,5 @@
 import { StateError } from '../errors';
-import { Emitter, type Event } from '../events';
+import { Emitter, type Disposable, type Event } from '../events';
 import { emptyContextState, type ContextState } from '../schemas';
 import type { Hold } from '../lock/storeLock';
 import type { PersistenceManager } from './persistenceManager';
@@ -25,7 +25,15 @@ export class StateManager {
   /** Things a person should be told about, such as a damaged state file that was recovered. */
   readonly onWarning: Event<string> = this.warned.event;
 
-  constructor(private readonly repository: PersistenceManager) {}
+  private readonly remade: Disposable;
+
+  constructor(private readonly repository: PersistenceManager) {
+    // the state in memory was the removed store's: the new one's is read afresh
+    this.remade = repository.onStoreRemade((message) => {
+      this.cached = undefined;
+      this.warned.fire(message);
+    });
+  }
 
   /** A copy of the current state: changing it changes nothing until it is passed to `updateState`. */
   async getState(within?: Hold): Promise<ContextState> {
@@ -78,6 +86,7 @@ export class StateManager {
   }
 
   dispose(): void {
+    this.remade.dispose();
     this.changed.dispose();
     this.warned.dispose();
   }

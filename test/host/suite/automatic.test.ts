@@ -19,6 +19,7 @@ import {
   run,
   setSetting,
   settle,
+  treeChildren,
   waitFor,
   waitForNewPoint,
   writeFile,
@@ -199,5 +200,25 @@ suite('automatic points', () => {
     await setSetting('respectGitignore', false);
     const captured = await createPoint(api, 'ignoring .gitignore');
     assert.deepEqual((await api.store!.recovery.changedFiles(captured.id)).added.map((c) => c.path), [pointPath('tmp/cache.log')]);
+  });
+
+  test('the store folder removed while the window is open: the next save starts a new store, with every file, and says so', async () => {
+    await setSetting('mergeWindowSeconds', 0.2);
+    const storeDir = api.store!.persistence.layout.root;
+    fs.rmSync(storeDir, { recursive: true, force: true });
+    await editAndSave('src/greeting.ts', 'export const afterRemoval = 1;\n');
+    const point = await waitFor('a point in the new store', async () => (await listPoints(api))[0]);
+    await settle(api);
+    assert.deepEqual((await listPoints(api)).map((p) => p.id), [point.id], 'the removed points are not listed');
+    const days = await treeChildren(api);
+    assert.equal(days.length, 1);
+    assert.deepEqual((await treeChildren(api, days[0]!.node)).map((row) => row.node.kind === 'point' && row.node.point.id), [point.id], 'the view shows the new store\'s point alone');
+    assert.equal(point.summary, 'First recovery point');
+    assert.equal(point.changes.added, point.fileCount, 'every file, though the save named one');
+    assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const afterRemoval = 1;\n');
+    const warning = api.prompts.notifications.find((n) => n.message.includes('was removed while it was in use'));
+    assert.equal(warning?.severity, 'warning');
+    assert.equal(warning?.message, `Recovery Points: The recovery point store ${storeDir} was removed while it was in use, with every point it held; a new, empty store was started in its place.`);
+    assert.ok(fs.existsSync(api.store!.persistence.layout.captureRulesFile), 'the window\'s capture rules are kept in the new store for the tool and the agents');
   });
 });
