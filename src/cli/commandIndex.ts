@@ -7,6 +7,11 @@ export interface CommandSpec {
   readonly positionals: [number, number];
   /** The options it takes besides --workspace, --store, --json and --help; any other is refused (exit 2). */
   readonly options?: readonly string[];
+  /**
+   * Runs when a workspace folder itself was removed (its parent is there): the commands that only read
+   * the store, and `restore`, which makes the folder again and puts the point's files back in it.
+   */
+  readonly withoutFolder?: boolean;
   /** `listed`: the store's points as listed when the command started (a listing reads the index and the points folder: once a command). */
   readonly run: (store: RecoveryStore, args: ParsedArgs, out: Output, listed: readonly PointSummary[]) => Promise<void>;
 }

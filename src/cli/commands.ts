@@ -42,6 +42,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   list: {
     positionals: [0, 0],
+    withoutFolder: true,
     run: async (store, _args, out, listed) => {
       const points = await store.recovery.listShownPoints(listed);
       const lines = points.map(
@@ -52,6 +53,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   show: {
     positionals: [1, 1],
+    withoutFolder: true,
     options: ['--patch', '--binary'],
     run: async (store, args, out, points) => {
       const id = await resolveId(store, args.positionals[0]!, points);
@@ -96,6 +98,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   restore: {
     positionals: [1, 1],
+    withoutFolder: true,
     options: ['--paths', '--dry-run'],
     run: async (store, args, out, points) => {
       const id = await resolveId(store, args.positionals[0]!, points);
@@ -177,6 +180,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   stats: {
     positionals: [0, 0],
+    withoutFolder: true,
     run: async (store, _args, out) => {
       const s = await store.recovery.stats();
       out.result(

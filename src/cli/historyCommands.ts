@@ -13,6 +13,7 @@ import { escapeForTerminal as t } from './terminalText';
 export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
   log: {
     positionals: [1, 1],
+    withoutFolder: true,
     run: async (store, args, out) => {
       const pointPath = pathArgument(store, args.positionals[0]!, args.cwd);
       const roots = store.persistence.workspaceRoots;
@@ -31,6 +32,7 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
   },
   cat: {
     positionals: [2, 2],
+    withoutFolder: true,
     run: async (store, args, out, points) => {
       const id = await resolveId(store, args.positionals[0]!, points);
       const pointPath = pathArgument(store, args.positionals[1]!, args.cwd);

@@ -45,9 +45,16 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
   if (stray) return usage(`"${args.command}" does not take ${stray}`);
 
   const workspaces = (args.workspaces.length > 0 ? args.workspaces : [args.cwd]).map((w) => path.resolve(args.cwd, w));
+  // a removed folder is told from a mistyped one once the store is open: its points name it
+  const removed: string[] = [];
+  const notThere = (workspace: string) =>
+    `The workspace folder ${workspace} does not exist.${command.withoutFolder ? '' : ' (A removed workspace folder\'s points are listed with "list" and put back with "restore" while the folder above it is there.)'}`;
   for (const workspace of workspaces) {
     const stat = fs.statSync(workspace, { throwIfNoEntry: false });
-    if (!stat?.isDirectory()) return badInput(io, stat ? `The workspace folder ${workspace} is a file, not a folder.` : `The workspace folder ${workspace} does not exist.`);
+    if (stat && !stat.isDirectory()) return badInput(io, `The workspace folder ${workspace} is a file, not a folder.`);
+    if (stat) continue;
+    if (!(command.withoutFolder && fs.statSync(path.dirname(workspace), { throwIfNoEntry: false })?.isDirectory())) return badInput(io, notThere(workspace));
+    removed.push(workspace);
   }
   const storeDir = args.store ? path.resolve(args.cwd, args.store) : await findExtensionStore(workspaces[0]!);
   if (!storeDir) {
@@ -86,6 +93,8 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
       opened = true;
       // The editor names folders as VS Code does (a .code-workspace may rename them): use the names the newest point gave these paths.
       const listed = await store.recovery.listRecoveryPoints();
+      const unknown = removed.find((workspace) => !listed.some((point) => point.roots.some((root) => path.resolve(root.path) === workspace)));
+      if (unknown !== undefined) return new InputError(notThere(unknown));
       const named = adoptPointNames(roots, listed[0]?.roots ?? []);
       if (named) store.persistence.configure({ roots: named });
       try {

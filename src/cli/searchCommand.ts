@@ -10,6 +10,7 @@ import { escapeForTerminal as t } from './terminalText';
 export const SEARCH_COMMANDS: Record<string, CommandSpec> = {
   search: {
     positionals: [1, 1],
+    withoutFolder: true,
     options: ['--regex', '--case-sensitive', '--paths'],
     run: async (store, args, out) => {
       const pattern = args.positionals[0]!;

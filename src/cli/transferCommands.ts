@@ -11,6 +11,7 @@ import { listExtensionStores, workspaceStorageInUse } from './storeLocator';
 export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
   export: {
     positionals: [0, 0],
+    withoutFolder: true,
     options: ['--out', '--points', '--since'],
     run: async (store, args, out, points) => {
       if (!args.out) throw new UsageError('"export" needs --out FILE');

@@ -202,6 +202,32 @@ describe('command-line tool', () => {
     assert.deepEqual(await readFiles(sb.ws), broken);
   });
 
+  test('a removed workspace folder: its points are listed and shown, restore makes it again with the point\'s files; a new point is refused', async () => {
+    const { sb, base } = await project();
+    const point = json<string>(await cli(['snapshot', '--label', 'before', '--json', ...base]));
+    await fs.rm(sb.ws, { recursive: true, force: true });
+    assert.deepEqual(json<PointJson[]>(await cli(['list', '--json', ...base])).map((p) => p.label), ['before']);
+    ok(await cli(['show', point, ...base]));
+    const refused = await cli(['snapshot', ...base]);
+    assert.equal(refused.code, 2);
+    assert.equal(refused.stderr, `recovery-points: The workspace folder ${sb.ws} does not exist. (A removed workspace folder's points are listed with "list" and put back with "restore" while the folder above it is there.)\n`);
+
+    const restored = ok(await cli(['restore', point, ...base]));
+    assert.match(restored.stdout, /Restored .*: 3 written, 0 deleted/);
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a1\n', 'b.txt': 'file 644 b1\n', src: 'dir', 'src/c.ts': 'file 644 c1\n' });
+
+    const typo = path.join(sb.root, 'wss');
+    const mistyped = await cli(['restore', point, '--workspace', typo, '--store', sb.store]);
+    assert.equal(mistyped.code, 2, 'a folder no point of the store names is a mistyped one');
+    assert.equal(mistyped.stderr, `recovery-points: The workspace folder ${typo} does not exist.\n`);
+    assert.equal((await fs.readdir(sb.root)).includes('wss'), false, 'and it is not made');
+
+    const elsewhere = path.join(sb.root, 'gone', 'deeper');
+    const noParent = await cli(['restore', point, '--workspace', elsewhere, '--store', sb.store]);
+    assert.equal(noParent.code, 2, 'with the folder above it gone too, nothing is made');
+    assert.match(noParent.stderr, /The workspace folder .*deeper does not exist\.\n$/);
+  });
+
   test('uses the folder names the editor gave the workspace folders (a named folder of a .code-workspace)', async () => {
     const { sb, base } = await project();
     const editor = await openStore(sb, { roots: [{ name: 'My Project', path: sb.ws }], actor: 'extension' });

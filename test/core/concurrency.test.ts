@@ -138,7 +138,7 @@ describe('concurrent writers', () => {
     assert.deepEqual(state.data, { a: 1, b: 2 });
   });
 
-  // (a store object makes a new store in place of a removed one instead: storeRemoved.test.ts)
+  // (a store object makes a new store in place of a removed one instead: removedWhileOpen.test.ts)
   test('the lock of a store whose folder was removed fails at once with a clear error instead of waiting', { timeout: 20_000 }, async () => {
     const sb = await makeSandbox();
     await fs.mkdir(sb.store, { recursive: true });

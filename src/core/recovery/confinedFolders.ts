@@ -12,6 +12,7 @@ function write(fd: number, buffer: Buffer, offset: number, length: number): Prom
 }
 const fsync = promisify(fs.fsync);
 const lstat = promisify(fs.lstat);
+const mkdir = promisify(fs.mkdir);
 const readlink = promisify(fs.readlink);
 const realpath = promisify(fs.realpath);
 const rename = promisify(fs.rename);
@@ -94,7 +95,10 @@ export class ConfinedRoot {
     if (this.viaProc) {
       let fd: number;
       try {
-        fd = await open(rootPath, O_RDONLY | O_DIRECTORY);
+        fd = await open(rootPath, O_RDONLY | O_DIRECTORY).catch(async (error: unknown) => {
+          if (!(await this.madeAgain(error))) throw error;
+          return open(rootPath, O_RDONLY | O_DIRECTORY);
+        });
       } catch (error) {
         throw ioError(`open the workspace folder ${rootPath}`, error);
       }
@@ -106,13 +110,36 @@ export class ConfinedRoot {
       }
       return { base, fd, id: '', refs: 0 };
     }
-    const stat = await fs.promises.stat(rootPath).catch((error: unknown) => Promise.reject(ioError(`open the workspace folder ${rootPath}`, error)));
+    const stat = await fs.promises
+      .stat(rootPath)
+      .catch(async (error: unknown) => {
+        if (!(await this.madeAgain(error))) throw error;
+        return fs.promises.stat(rootPath);
+      })
+      .catch((error: unknown) => Promise.reject(ioError(`open the workspace folder ${rootPath}`, error)));
     if (!stat.isDirectory()) throw StateError.invalidState(`The workspace folder ${rootPath} is not a folder.`);
     const real = await realpath(rootPath).catch(() => undefined);
     if (this.root.realPath !== undefined && real !== this.root.realPath) throw movedRoot(this.root, real);
     this.ids.set('', `${stat.dev}:${stat.ino}`);
     this.fallbackBase = real ?? rootPath;
     return { base: real ?? rootPath, fd: undefined, id: `${stat.dev}:${stat.ino}`, refs: 0 };
+  }
+
+  /**
+   * After `error` opening the workspace folder: when the folder itself was removed (its parent is
+   * there, and where the store recorded the folder's real path, the parent is still where it was), it is
+   * made again, so that a restore can put the point's files back. True when it is there now.
+   */
+  private async madeAgain(error: unknown): Promise<boolean> {
+    if (errorCode(error) !== 'ENOENT') return false;
+    const rootPath = this.root.path;
+    if (this.root.realPath !== undefined && (await realpath(path.dirname(rootPath)).catch(() => undefined)) !== path.dirname(this.root.realPath)) return false;
+    try {
+      await mkdir(rootPath);
+      return true;
+    } catch (made) {
+      return errorCode(made) === 'EEXIST';
+    }
   }
 
   /** The path a person knows for a root-relative path (for messages). */

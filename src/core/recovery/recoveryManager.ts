@@ -332,7 +332,7 @@ export class RecoveryManager {
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
       return { ...(await planFor(mapped, current, scope, options.within)), folders: mapped.mapping };
     };
-    if (options.changedPaths?.length === 0) {
+    if (options.changedPaths?.length === 0 && this.persistence.rootsAsBefore()) {
       const newest = (await this.persistence.listSnapshots())[0];
       if (newest && sameFolders(newest, roots) && newest.trigger !== 'before-restore') return preview(await this.persistence.objects(), newest.root);
     }

@@ -116,6 +116,8 @@ export class PersistenceManager implements StateRepository {
   private fullScanNeeded = false;
   /** The newest point this process wrote: hints are relative to it, so an older parent (it was deleted) calls for a full scan. */
   private hintBase: string | undefined;
+  /** The workspace folders' identities when this process last made a point (`rootIdentities`). */
+  private rootIds: string | undefined;
   private readonly index: PointIndexFile;
   /** What this process knows the listing to be while the index and the points folder are unchanged (see `KnownListing`). */
   private readonly known: KnownListing;
@@ -379,8 +381,10 @@ export class PersistenceManager implements StateRepository {
         // from before a restore, which then changed them: a hint on it needs the restore's paths, known
         // only to the process that restored. Otherwise these call for a full scan.
         const afterOwnRestore = parent !== undefined && this.restoredOver?.pointId === parent.id;
+        const rootIds = rootIdentities(this.roots);
         const useHint =
           options.changedPaths !== undefined &&
+          this.sameRootsAsBefore(rootIds) &&
           parent !== undefined &&
           (parent.trigger !== 'before-restore' || afterOwnRestore) &&
           (this.hintBase === undefined || parent.id >= this.hintBase) &&
@@ -420,6 +424,7 @@ export class PersistenceManager implements StateRepository {
             // the newest point matches the files and the rules: later hints may build on it
             this.fullScanNeeded = false;
             this.hintBase = parent.id;
+            this.rootIds = rootIds;
           }
           await batch.abort();
           return undefined;
@@ -482,6 +487,7 @@ export class PersistenceManager implements StateRepository {
         if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
         if (captured.mode === 'full') this.fullScanNeeded = false;
         this.hintBase = snapshot.id;
+        this.rootIds = rootIds;
         this.forgetListing();
         const summary = summaryOf(snapshot);
         this.known.appendOwn(base, summary, () => this.index.append(summary));
@@ -806,6 +812,19 @@ export class PersistenceManager implements StateRepository {
   }
 
   /**
+   * Whether the workspace folders are the folders this process last made a point of (true when it has
+   * made none), and each is there: a hint lists what changed inside a folder, so a folder removed
+   * since (or removed and made again: the editor's watcher of it stops) calls for a full scan.
+   */
+  rootsAsBefore(): boolean {
+    return this.sameRootsAsBefore(rootIdentities(this.roots));
+  }
+
+  private sameRootsAsBefore(ids: string): boolean {
+    return !ids.startsWith('\n') && !ids.includes('\n\n') && (this.rootIds === undefined || this.rootIds === ids);
+  }
+
+  /**
    * Before an operation that may write, and when the store lock cannot be taken for one: when the
    * store was removed while this process had it open (by hand, or with the editor's storage), a new,
    * empty store is made in its place, so points go on being made instead of every one failing. What
@@ -825,6 +844,7 @@ export class PersistenceManager implements StateRepository {
     }
     this.stateCache = undefined;
     this.hintBase = undefined;
+    this.rootIds = undefined;
     const message = `The recovery point store ${this.layout.root} was removed while it was in use, with every point it held; a new, empty store was started in its place.`;
     this.logger.warn(message);
     this.remade.fire(message);
@@ -1177,4 +1197,23 @@ function isGone(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Each workspace folder's device, inode and creation time (links followed; a folder made again may get
+ * the removed one's inode) and a line break after it; only the line break for one that is gone or
+ * cannot be looked at.
+ */
+function rootIdentities(roots: readonly WorkspaceRoot[]): string {
+  let ids = '';
+  for (const root of roots) {
+    try {
+      const stat = fsSync.statSync(root.path, { throwIfNoEntry: false });
+      if (stat?.isDirectory()) ids += `${stat.dev}:${stat.ino}:${stat.birthtimeMs}`;
+    } catch {
+      // left empty: not the folder it was
+    }
+    ids += '\n';
+  }
+  return ids;
 }

@@ -12,6 +12,46 @@ function recordingLogger(into: string[]): Logger {
   return { debug() {}, info() {}, warn: (message) => into.push(message), error: (message) => into.push(`error: ${message}`) };
 }
 
+describe('a workspace folder removed while the store is open', () => {
+  test('a hint point and a restore\'s preview look at every file, and the restore makes the folder again', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'src/b.ts': 'b\n' });
+    const store = await openStore(sb);
+    const first = (await store.recovery.createRecoveryPoint())!;
+    await fs.rm(sb.ws, { recursive: true, force: true });
+    // what the editor knows: nothing changed (its watcher of the removed folder has stopped)
+    const preview = await store.recovery.previewRestore(first.id, undefined, { changedPaths: [] });
+    assert.deepEqual(preview.add.map((c) => c.path).sort(), ['ws/a.txt', 'ws/src/b.ts'], 'the preview says what the restore will put back');
+    const modes: string[] = [];
+    const gone = (await store.recovery.createRecoveryPoint(undefined, { changedPaths: [], onCaptureMode: (mode) => modes.push(mode) }))!;
+    assert.deepEqual(modes, ['full']);
+    assert.deepEqual(gone.changes, { added: 0, modified: 0, deleted: 2 });
+
+    const result = await store.recovery.restore(first.id, { changedPaths: [] });
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a\n');
+    assert.equal(await fs.readFile(path.join(sb.ws, 'src/b.ts'), 'utf8'), 'b\n');
+    assert.deepEqual(result.outcome.skipped, []);
+    assert.equal((await store.recovery.verify()).ok, true);
+  });
+
+  test('removed and made again with other files: the next hint point is a full scan', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    await fs.rm(sb.ws, { recursive: true, force: true });
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'c.txt': 'c\n' });
+    const modes: string[] = [];
+    const point = (await store.recovery.createRecoveryPoint(undefined, { changedPaths: [path.join(sb.ws, 'a.txt')], onCaptureMode: (mode) => modes.push(mode) }))!;
+    assert.deepEqual(modes, ['full'], 'the hint names a.txt alone, but the folder is another one');
+    assert.deepEqual(point.changes, { added: 1, modified: 1, deleted: 1 });
+    await writeFiles(sb.ws, { 'c.txt': 'c2\n' });
+    const next = (await store.recovery.createRecoveryPoint(undefined, { changedPaths: [path.join(sb.ws, 'c.txt')], onCaptureMode: (mode) => modes.push(mode) }))!;
+    assert.deepEqual(modes, ['full', 'hint'], 'hints hold again once a point of the new folder is made');
+    assert.deepEqual(next.changes, { added: 0, modified: 1, deleted: 0 });
+  });
+});
+
 describe('a store whose folder is removed while it is open', () => {
   test('the next point starts a new, empty store in its place, with every file, and says so once', async () => {
     const sb = await makeSandbox();
