@@ -116,7 +116,7 @@ export class PersistenceManager implements StateRepository {
   private fullScanNeeded = false;
   /** The newest point this process wrote: hints are relative to it, so an older parent (it was deleted) calls for a full scan. */
   private hintBase: string | undefined;
-  /** The workspace folders' identities when this process last made a point (`rootIdentities`). */
+  /** The workspace folders' identities when this process last made a point (`rootIdentities`, a line each). */
   private rootIds: string | undefined;
   private readonly index: PointIndexFile;
   /** What this process knows the listing to be while the index and the points folder are unchanged (see `KnownListing`). */
@@ -424,7 +424,7 @@ export class PersistenceManager implements StateRepository {
             // the newest point matches the files and the rules: later hints may build on it
             this.fullScanNeeded = false;
             this.hintBase = parent.id;
-            this.rootIds = rootIds;
+            this.rootIds = rootIds.join('\n');
           }
           await batch.abort();
           return undefined;
@@ -487,7 +487,7 @@ export class PersistenceManager implements StateRepository {
         if (changes.diff && parent && comparedWith === parent.root) this.noteNewPointChanges(comparedWith, captured.root, rootFolders, changes.diff);
         if (captured.mode === 'full') this.fullScanNeeded = false;
         this.hintBase = snapshot.id;
-        this.rootIds = rootIds;
+        this.rootIds = rootIds.join('\n');
         this.forgetListing();
         const summary = summaryOf(snapshot);
         this.known.appendOwn(base, summary, () => this.index.append(summary));
@@ -820,8 +820,8 @@ export class PersistenceManager implements StateRepository {
     return this.sameRootsAsBefore(rootIdentities(this.roots));
   }
 
-  private sameRootsAsBefore(ids: string): boolean {
-    return !ids.startsWith('\n') && !ids.includes('\n\n') && (this.rootIds === undefined || this.rootIds === ids);
+  private sameRootsAsBefore(ids: readonly string[]): boolean {
+    return !ids.includes(NO_FOLDER) && (this.rootIds === undefined || this.rootIds === ids.join('\n'));
   }
 
   /**
@@ -1199,21 +1199,17 @@ function isGone(file: string): boolean {
   }
 }
 
-/**
- * Each workspace folder's device, inode and creation time (links followed; a folder made again may get
- * the removed one's inode) and a line break after it; only the line break for one that is gone or
- * cannot be looked at.
- */
-function rootIdentities(roots: readonly WorkspaceRoot[]): string {
-  let ids = '';
-  for (const root of roots) {
+/** Stands in `rootIdentities` for a workspace folder that is gone or cannot be looked at. */
+const NO_FOLDER = '-';
+
+/** Each workspace folder's device, inode and creation time (links followed; a folder made again may get the removed one's inode). */
+function rootIdentities(roots: readonly WorkspaceRoot[]): string[] {
+  return roots.map((root) => {
     try {
       const stat = fsSync.statSync(root.path, { throwIfNoEntry: false });
-      if (stat?.isDirectory()) ids += `${stat.dev}:${stat.ino}:${stat.birthtimeMs}`;
+      return stat?.isDirectory() ? `${stat.dev}:${stat.ino}:${stat.birthtimeMs}` : NO_FOLDER;
     } catch {
-      // left empty: not the folder it was
+      return NO_FOLDER;
     }
-    ids += '\n';
-  }
-  return ids;
+  });
 }
