@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
+import { LinkedLock } from '../../src/core/lock/linkedLock';
 import { currentOwner, ownerFileName, processStartTime } from '../../src/core/lock/lockOwner';
 import { killChildren, startChild, type Child } from '../reliability/helpers/children';
 import { withoutLinks } from '../reliability/helpers/noLinks';
@@ -288,6 +289,34 @@ describe("the store's format: a store of format 1 (an earlier build's) marked as
     }
   });
 
+  test('takers of a dead lock take turns: while one is at it (holding writer.lock.taking), no other moves the lock; a turn left by a dead taker is cleared', async () => {
+    const sb = await makeSandbox();
+    await fs.mkdir(sb.store, { recursive: true });
+    const lockFile = writerLock(sb.store);
+    const dead = ownerFileName({ ...currentOwner('0123456789abcdef'), pid: spawnedAndGone(), start: '' });
+    await craftWriterLock(sb.store, dead);
+    const judged = (await fs.lstat(lockFile)).ino;
+    // a live taker between its judgment of the dead lock and its move of it
+    const taking = `${lockFile}.taking`;
+    await fs.writeFile(taking, ownerFileName(currentOwner('fedcba9876543210')));
+    const second = new LinkedLock(lockFile, TAKEOVER_STALE_MS, () => undefined);
+    try {
+      assert.equal(second.tryTake(), undefined, 'the second taker waits for its turn');
+      assert.equal((await fs.lstat(lockFile)).ino, judged, 'and moved nothing: the first finds the lock it judged');
+      // the first taker died in its turn
+      await fs.writeFile(taking, ownerFileName({ ...currentOwner('fedcba9876543210'), pid: spawnedAndGone(), start: '' }));
+      assert.equal(second.tryTake(), undefined, 'its turn is cleared by this attempt');
+      assert.equal(await exists(taking), false);
+      const held = second.tryTake();
+      assert.ok(held, 'the next attempt takes the dead lock over');
+      assert.ok(held.stillMine());
+      assert.equal(await exists(taking), false, 'its turn ended');
+      assert.ok(held.release());
+    } finally {
+      second.dispose();
+    }
+  });
+
   test('a lock object keeps its own file beside the lock while its store is open, and removes it at close', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);
@@ -313,6 +342,7 @@ describe("the store's format: a store of format 1 (an earlier build's) marked as
       'writer.lock.0000000000000004': 'damaged',
       'writer.lock.aside-0000000000000005': dead,
       'writer.lock.aside-0000000000000006': dead,
+      'writer.lock.taking': dead,
     };
     for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(sb.store, name), text);
     for (const name of ['writer.lock.0000000000000002', 'writer.lock.0000000000000003', 'writer.lock.aside-0000000000000005']) await fs.utimes(path.join(sb.store, name), old, old);

@@ -22,10 +22,13 @@ const NO_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV', '
  *
  * A lock whose owner is provably dead on this machine, or (an owner on another machine, or a file
  * naming none) whose mtime is older than `staleMs`, is taken over: renamed to a name of the taker's
- * own, and removed only when what was renamed is the file judged (same inode, same owner). A lock
- * that changed hands between the judgment and the rename is linked back at once; in the moment
- * between, a third process could take the free name, and the owner whose lock was moved then finds
- * it lost at its next refresh (as with a folder set aside, `folderLock.ts`).
+ * own, and removed only when what was renamed is the file judged (same inode, same owner). Takers take
+ * turns: each holds `writer.lock.taking` (its own file linked there) from its judgment to the rename,
+ * so no taker moves a lock another taker has just put in place. Only a stale lock of another machine,
+ * released and taken anew between the judgment and the rename, is still moved aside: it is linked back
+ * at once, and in the moment between, a third process could take the free name (the owner of the lock
+ * moved finds it lost at its next refresh). A `taking` left by a taker that died is itself moved aside
+ * the same way by the next taker.
  */
 export class LinkedLock {
   private own: { readonly file: string; readonly owner: string; readonly ino: number; readonly removeOnExit: () => void } | undefined;
@@ -52,11 +55,11 @@ export class LinkedLock {
         }
         if (code !== 'EEXIST') throw code !== undefined && NO_LINKS.has(code) ? new LinksUnsupported(`hard links cannot be made in ${path.dirname(this.file)} (${code})`) : error;
       }
-      const found = this.read();
+      const found = this.read(this.file);
       if (found === undefined) continue; // released just now
       // this object's own file, left linked by a hold whose release failed: nobody else's
       if (found.stat.ino === own.ino && found.text === own.owner) removeIfThere(this.file);
-      else if (!found.takeable || !this.takeOver(found, `${this.file}.aside-${randomHex(8)}`)) return undefined;
+      else if (!found.takeable || !this.takeOverInTurn(own)) return undefined;
     }
     return undefined;
   }
@@ -100,7 +103,7 @@ export class LinkedLock {
 
   /** The lock as it is now, `undefined` when there is none. */
   seen(): LockSeen | undefined {
-    return this.read();
+    return this.read(this.file);
   }
 
   private held(ino: number): HeldLock {
@@ -131,24 +134,57 @@ export class LinkedLock {
     };
   }
 
-  /** Moves the judged lock out of the way; false when it turned out to be another (put back: the lock counts as held). */
-  private takeOver(judged: { stat: fs.Stats; text: string }, aside: string): boolean {
+  /**
+   * Takes over the lock, judged takeable, holding `taking` while it judges it again and moves it out of
+   * the way; true when the caller may try to take the free name, false when the lock counts as held (by
+   * its owner, or by another taker at it now).
+   */
+  private takeOverInTurn(own: NonNullable<LinkedLock['own']>): boolean {
+    const taking = `${this.file}.taking`;
     try {
-      fs.renameSync(this.file, aside);
+      // fresh, for takers on other machines, which judge a turn by its age
+      const now = new Date();
+      fs.utimesSync(own.file, now, now);
+      fs.linkSync(own.file, taking);
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST') throw error;
+      // another taker's turn; one that died in it is moved aside for the next attempt
+      const other = this.read(taking);
+      if (other?.takeable) this.moveAside(taking, other);
+      return false;
+    }
+    try {
+      const judged = this.read(this.file);
+      if (judged === undefined) return true; // released just now
+      if (!judged.takeable) return false;
+      const taken = this.moveAside(this.file, judged);
+      if (taken) this.onTakeover();
+      return taken;
+    } finally {
+      try {
+        if (fs.lstatSync(taking).ino === own.ino) fs.unlinkSync(taking);
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  /** Moves the judged lock file out of the way; false when it turned out to be another (put back: it counts as held). */
+  private moveAside(file: string, judged: { stat: fs.Stats; text: string }): boolean {
+    const aside = `${this.file}.aside-${randomHex(8)}`;
+    try {
+      fs.renameSync(file, aside);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return true; // released or taken just now: try again
       throw error;
     }
     try {
       const moved = fs.lstatSync(aside);
-      if (moved.ino === judged.stat.ino && fs.readFileSync(aside, 'utf8') === judged.text) {
-        this.onTakeover();
-        return true;
-      }
+      if (moved.ino === judged.stat.ino && fs.readFileSync(aside, 'utf8') === judged.text) return true;
       try {
-        fs.linkSync(aside, this.file);
+        fs.linkSync(aside, file);
       } catch {
-        // a new lock is there already: the owner of the one moved finds it lost on its next refresh
+        // a new one is there already: the owner of the one moved finds it lost on its next refresh
       }
       return false;
     } finally {
@@ -156,13 +192,13 @@ export class LinkedLock {
     }
   }
 
-  /** The lock file as it is now (`undefined`: there is none): its owner, and whether another may take it. */
-  private read(): { stat: fs.Stats; text: string; takeable: boolean } | undefined {
+  /** A lock file (`writer.lock`, or a taker's `taking`) as it is now (`undefined`: there is none): its owner, and whether another may take it. */
+  private read(file: string): { stat: fs.Stats; text: string; takeable: boolean } | undefined {
     let stat: fs.Stats;
     let text: string;
     try {
-      stat = fs.lstatSync(this.file);
-      text = fs.readFileSync(this.file, 'utf8');
+      stat = fs.lstatSync(file);
+      text = fs.readFileSync(file, 'utf8');
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
@@ -184,14 +220,14 @@ function removeIfThere(file: string): void {
 }
 
 /**
- * Whether `name`, beside the lock `lockName`, is what a killed process left: a lock object's own file
- * whose owner is provably dead (or, on another machine or naming none, older than `olderThanMs`), or a
- * lock it was moving aside.
+ * Whether `name`, beside the lock `lockName`, is what a killed process left: a lock object's own file,
+ * or a taker's turn (`taking`), whose owner is provably dead (or, on another machine or naming none,
+ * older than `olderThanMs`), or a lock it was moving aside.
  */
 export function isLinkedLockLeftover(dir: string, lockName: string, name: string, olderThanMs: number): boolean {
   if (!name.startsWith(`${lockName}.`)) return false;
   const rest = name.slice(lockName.length + 1);
-  if (!/^(aside-)?[0-9a-f]{16}$/.test(rest)) return false;
+  if (!/^(aside-)?[0-9a-f]{16}$/.test(rest) && rest !== 'taking') return false;
   let stat: fs.Stats;
   let text: string;
   try {
