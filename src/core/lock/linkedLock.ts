@@ -147,6 +147,11 @@ export class LinkedLock {
       fs.utimesSync(own.file, now, now);
       fs.linkSync(own.file, taking);
     } catch (error) {
+      if (errorCode(error) === 'ENOENT') {
+        // its own file was removed meanwhile: made again at the next attempt
+        this.dispose();
+        return true;
+      }
       if (errorCode(error) !== 'EEXIST') throw error;
       // another taker's turn; one that died in it is moved aside for the next attempt
       const other = this.read(taking);
