@@ -21,13 +21,22 @@ export function describeFiles(paths: readonly string[]): string {
 /** The name of a point made with nothing before it. */
 export const FIRST_POINT_SUMMARY = 'First recovery point';
 
-/** "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were. */
-export function describeChanges(trigger: Trigger, changes: TreeDiff): string {
+/**
+ * "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were.
+ * `saved`: for a save whose point looked at every file (the editor could not vouch for what it saw),
+ * the saved files' point paths: the other changes are named as made outside the editor.
+ */
+export function describeChanges(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>): string {
   const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
   const files = describeFiles(paths);
   switch (trigger) {
-    case 'save':
-      return `Saved ${files}`;
+    case 'save': {
+      const outside = saved ? paths.filter((p) => !saved.has(p)) : [];
+      if (outside.length === 0) return `Saved ${files}`;
+      const inside = paths.filter((p) => saved!.has(p));
+      if (inside.length === 0) return `Changed outside the editor: ${describeFiles(outside)}`;
+      return `Saved ${describeFiles(inside)}; changed outside the editor: ${describeFiles(outside)}`;
+    }
     case 'external':
       return `Changed outside the editor: ${files}`;
     case 'startup':

@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { describeChanges, editorOperationsName, quotedPointName, restoredPointName, safetyPointName, shownFirstPointName, switchedBranchName } from '../../src/core/pointNames';
 import { OtherWindowSaves } from '../../src/core/state/otherWindowSaves';
-import { cleanupSandboxes, makeSandbox, sleep } from './helpers/storeFixtures';
+import { cleanupAll, makeSandbox, openStore, sleep, writeFiles } from './helpers/storeFixtures';
 
-after(cleanupSandboxes);
+after(cleanupAll);
 
 const point = (summary: string, trigger: 'save' | 'before-restore' | 'restore' = 'save', label: string | null = null) => ({ summary, trigger, label, createdAt: '2026-11-29T14:03:12.000Z' });
 
@@ -35,6 +35,27 @@ describe('point names', () => {
     assert.equal(describeChanges('external', changes), 'Changed outside the editor: ws/index.js, db.js, router/index.js and 1 more');
     assert.equal(describeChanges('save', { ...changes, modified: changes.modified.slice(1, 2) }), 'Saved db.js');
     assert.equal(restoredPointName(point('Saved a.ts'), 2, undefined, ['ws/src/a/util.ts', 'ws/src/b/util.ts']), "Restored a/util.ts, b/util.ts from 'Saved a.ts'");
+  });
+
+  test('a save whose point looked at every file names the saved files as saved and the others as changed outside the editor', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    // the capture rules changed: the next point looks at every file, whatever the hint says
+    store.persistence.configure({ rules: { excludes: ['*.log'] } });
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'b.txt': null, 'd.txt': 'd\n' });
+    const modes: string[] = [];
+    const mixed = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')], onCaptureMode: (m) => modes.push(m) }))!;
+    assert.deepEqual(modes, ['full']);
+    assert.equal(mixed.summary, 'Saved a.txt; changed outside the editor: d.txt, b.txt');
+    store.persistence.configure({ rules: { excludes: ['*.tmp'] } });
+    await writeFiles(sb.ws, { 'c.txt': 'c2\n' });
+    const outside = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    assert.equal(outside.summary, 'Changed outside the editor: c.txt', 'the saved file had not changed');
+    await writeFiles(sb.ws, { 'a.txt': 'a3\n' });
+    const hinted = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    assert.equal(hinted.summary, 'Saved a.txt');
   });
 
   test('branch switches and the editor\'s file operations', () => {

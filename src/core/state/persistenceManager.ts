@@ -17,7 +17,7 @@ import { ObjectStore, type ObjectBatch, type ObjectWriter } from '../objects/obj
 import { ChangeIndex } from '../recovery/changeIndex';
 import type { RetentionPolicy } from '../recovery/retention';
 import { inFoldersOf } from '../recovery/folderMapping';
-import { absolutePath } from '../recovery/workspacePaths';
+import { absolutePath, toPointPath } from '../recovery/workspacePaths';
 import { isSafeName } from '../objects/tree';
 import {
   captureRulesDocument,
@@ -460,7 +460,7 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label,
-          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff) : FIRST_POINT_SUMMARY)).slice(0, 500),
+          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined) : FIRST_POINT_SUMMARY)).slice(0, 500),
           actor: this.actor,
           root: captured.root,
           roots,
@@ -1212,4 +1212,18 @@ function rootIdentities(roots: readonly WorkspaceRoot[]): string[] {
       return NO_FOLDER;
     }
   });
+}
+
+/** The point paths of a save's hinted files (those inside a workspace folder). */
+function savedPaths(roots: readonly WorkspaceRoot[], changed: readonly string[] | undefined): ReadonlySet<string> | undefined {
+  if (!changed) return undefined;
+  const saved = new Set<string>();
+  for (const file of changed) {
+    try {
+      saved.add(toPointPath(roots, file));
+    } catch {
+      // outside every folder: not in the point
+    }
+  }
+  return saved;
 }

@@ -10,6 +10,12 @@ export interface SnapshotOptions {
   readonly summary?: string;
   /** Paths known to have changed since the newest point (a save, a watcher event): only they are examined. */
   readonly changedPaths?: readonly string[];
+  /**
+   * A save's files (absolute paths), given though the point checks every file (the editor could not
+   * vouch for what it saw): its name says these were saved and the rest changed outside the editor.
+   * Without it, `changedPaths` stand for them.
+   */
+  readonly savedPaths?: readonly string[];
   /** `changedPaths` come from a file watcher, which can miss an event: their folders are listed too (`CaptureInput.listHintedFolders`). */
   readonly listHintedFolders?: boolean;
   /** Return `undefined` instead of writing a point whose files equal the newest point's, or a first point of no files (automatic points). */

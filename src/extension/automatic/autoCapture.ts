@@ -367,6 +367,7 @@ export class AutoCapture implements vscode.Disposable {
         summary,
         skipIfUnchanged: true,
         changedPaths: fullReason === undefined ? paths : undefined,
+        savedPaths: trigger === 'save' ? paths : undefined,
         // a watcher can miss an event (a file deleted next to one changed): their folders are listed too
         listHintedFolders: trigger === 'external',
         onCaptureMode: (m) => (mode = m),

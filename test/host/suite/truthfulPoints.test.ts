@@ -80,8 +80,9 @@ suite('hints the extension cannot prove (#11)', () => {
     writeFile('src/notes.txt', 'appended outside the editor while points were off\n');
     await settle(api);
     await setSetting('automatic.enabled', true);
-    await saveAndWait('src/greeting.ts', 'export const savedAfter = 1;\n');
+    const point = await saveAndWait('src/greeting.ts', 'export const savedAfter = 1;\n');
     await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after automatic points were off');
+    assert.equal(point.summary, 'Saved greeting.ts; changed outside the editor: notes.txt', 'the file changed on disk is not said to be saved');
   });
 
   test('points on outside changes off, a file changed on disk, on again, another file saved: the new point holds both files', async () => {
