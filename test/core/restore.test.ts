@@ -220,6 +220,28 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('undo leaves alone a file the restore did not touch but made tracked (a .gitignore it removed), and brings back one it removed', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', '.gitignore': 'secret/\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    // build/ is ignored from now on; secret/ is no longer ignored, so secret/x.txt is tracked
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', '.gitignore': 'build/\n', 'build/out.js': 'built, ignored\n', 'secret/x.txt': 'tracked since\n' });
+    await store.recovery.createRecoveryPoint();
+    const beforeRestore = await readFiles(sb.ws);
+    const restored = await store.recovery.restore(point.id);
+    assert.deepEqual(restored.outcome.removed, ['ws/secret/x.txt'], 'a tracked file the point lacks is removed, as git checkout does');
+    assert.equal(await fs.readFile(path.join(sb.ws, 'build/out.js'), 'utf8'), 'built, ignored\n', 'the restore leaves the file that was ignored');
+    // the point the restore left holds build/out.js (no rule ignores it any more): the restore did not write it
+    assert.ok(await lookupEntry((await store.persistence.open()).objects, (await store.recovery.listRecoveryPoints())[0]!.root, 'ws/build/out.js'));
+
+    const undone = await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), beforeRestore, 'every file as before the restore, build/out.js kept');
+    assert.deepEqual([...undone.outcome.written].sort(), ['ws/.gitignore', 'ws/a.txt', 'ws/secret/x.txt']);
+    assert.deepEqual(undone.outcome.removed, []);
+    await store.close();
+  });
+
   test('a file that exists but is not tracked is never overwritten; ignored files are never deleted', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'keep.txt': 'tracked\n', 'gen.txt': 'generated v1\n', '.gitignore': '*.log\n' });

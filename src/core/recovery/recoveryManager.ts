@@ -16,7 +16,7 @@ import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
-import { applyRestore, checkPlanOnDisk, onlyPaths, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, madeByRestore, onlyPaths, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -360,9 +360,10 @@ export class RecoveryManager {
 
   /**
    * What an undo of `last` restores from its safety point: the restore's paths, and within them the
-   * files it changed: none when it changed nothing; else its safety point against the point of its
-   * result; when that point is not there (the restore failed part way, the point was deleted), the
-   * files it planned to change (for a restore that was itself an undo, more than it changed).
+   * files it changed: none when it changed nothing; else where its safety point and the point of its
+   * result differ and that point holds what the restored point does (`madeByRestore`); when that point
+   * is not there (the restore failed part way, the point was deleted), the files it planned to change
+   * (for a restore that was itself an undo, more than it changed).
    */
   async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf'>> {
     const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId };
@@ -374,11 +375,12 @@ export class RecoveryManager {
     if (!safety || !sameFolders(safety, roots)) return scope;
     const objects = await this.persistence.objects();
     const result = points.find((p) => p.parentId === safety.id && p.trigger === 'restore');
+    const target = points.find((p) => p.id === last.restoredPointId);
     if (result && sameFolders(result, roots)) {
       const changed = await diffTrees(objects, safety.root, result.root);
-      return { ...scope, within: new Set(changed.added.concat(changed.modified, changed.deleted).map((c) => c.path)) };
+      const paths = changed.added.concat(changed.modified, changed.deleted).map((c) => c.path);
+      return { ...scope, within: new Set(target ? await madeByRestore(await mapPoint(objects, target, roots), objects, result.root, paths) : paths) };
     }
-    const target = points.find((p) => p.id === last.restoredPointId);
     if (!target) return scope;
     const mapped = await mapPoint(objects, target, roots);
     const plan = await planFor(mapped, safety.root, scope.paths && filtersInWorkspace(mapped.mapping, roots, scope.paths), undefined);

@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { lstatSync, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { BUILTIN_EXCLUDES, diffTrees, type FileChange } from '../capture';
+import { BUILTIN_EXCLUDES, diffTrees, lookupEntry, type EntryInfo, type FileChange } from '../capture';
 import { describeCause, errorCode, ioError, StateError, unreadableReason } from '../errors';
 import { readSmallFileSync, readWholeFile, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import type { ObjectReader } from '../objects/objectStore';
 import type { WorkspaceRoot } from '../schemas';
 import { ConfinedRoot, Unreachable } from './confinedFolders';
+import type { MappedPoint } from './folderMapping';
 import { isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
 import { nowMs } from '../clock';
 
@@ -38,6 +39,25 @@ export async function planRestore(objects: ObjectReader, currentRoot: string, ta
   const diff = await diffTrees(objects, currentRoot, targetRoot);
   const wanted = (change: FileChange) => !paths || paths.some((filter) => isUnder(change.path, filter));
   return { add: diff.added.filter(wanted), modify: diff.modified.filter(wanted), remove: diff.deleted.filter(wanted) };
+}
+
+/**
+ * Of `paths`, which differ between a restore's safety point and the point of its result, those the
+ * restore made: where the result holds what the restored point (`target`, in the workspace's folder
+ * names) holds, the same entry or no file in either. Where they differ the path changed some other way:
+ * a file that a `.gitignore` the restore removed no longer ignores, an edit made while it ran.
+ */
+export async function madeByRestore(target: MappedPoint, objects: ObjectReader, resultRoot: string, paths: readonly string[]): Promise<string[]> {
+  const made: string[] = [];
+  for (const p of paths) {
+    const [wanted, left] = await Promise.all([lookupEntry(target.objects, target.root, p), lookupEntry(objects, resultRoot, p)]);
+    if (sameEntry(wanted, left)) made.push(p);
+  }
+  return made;
+}
+
+function sameEntry(a: EntryInfo | undefined, b: EntryInfo | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.kind === b.kind && a.hash === b.hash && a.mode === b.mode;
 }
 
 /** The plan's changes to the given point paths only. */
