@@ -5,7 +5,7 @@ import { StateError } from '../core/errors';
 import { pointIdTime } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import { pointBase } from '../core/recovery/pointBase';
-import type { RestorePlan } from '../core/recovery/restorePlan';
+import type { RestorePreview } from '../core/recovery/recoveryManager';
 import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../core/schemas';
@@ -107,7 +107,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       if (paths) await refuseUnknownPaths(store, id, args.paths!, paths);
       if (args.dryRun) {
         const plan = await store.recovery.previewRestore(id, paths);
-        out.result([...formatMapping(plan.folders), formatPlan(plan, 'Would restore', roots)].join('\n'), { ...planAsJson(plan), ...mappingAsJson(plan.folders) });
+        out.result([...formatMapping(plan.folders), formatPreview(plan, roots)].join('\n'), { ...previewAsJson(plan), ...mappingAsJson(plan.folders) });
         return;
       }
       const result = await store.recovery.restore(id, { paths, onProgress: (m) => out.progress(m) });
@@ -277,11 +277,15 @@ function mappingAsJson(mapping: FolderMapping | undefined): { folders?: FolderMa
   return mapping && describeMapping(mapping).length > 0 ? { folders: mapping } : {};
 }
 
-function formatPlan(plan: RestorePlan, verb: string, roots: readonly WorkspaceRoot[]): string {
+function formatPreview(plan: RestorePreview, roots: readonly WorkspaceRoot[]): string {
   const lines = changeLines(roots, plan.add, plan.modify, plan.remove);
-  return lines.length === 0 ? 'Nothing to restore: the files already match.' : [`${verb} ${lines.length} files:`, ...lines].join('\n');
+  const left = plan.leftAlone.map((l) => `  ${t(typedPath(roots, l.path))}: ${t(l.reason)}`);
+  return [
+    ...(lines.length === 0 ? [`Nothing to restore: the files ${left.length === 0 ? 'already match' : 'that differ cannot be restored'}.`] : [`Would restore ${plural(lines.length, 'file')}:`, ...lines]),
+    ...(left.length === 0 ? [] : [`Would leave ${plural(left.length, 'file')} as ${left.length === 1 ? 'it is' : 'they are'}:`, ...left]),
+  ].join('\n');
 }
 
-function planAsJson(plan: RestorePlan) {
-  return { add: plan.add.map((c) => c.path), modify: plan.modify.map((c) => c.path), remove: plan.remove.map((c) => c.path) };
+function previewAsJson(plan: RestorePreview) {
+  return { add: plan.add.map((c) => c.path), modify: plan.modify.map((c) => c.path), remove: plan.remove.map((c) => c.path), leftAlone: plan.leftAlone };
 }

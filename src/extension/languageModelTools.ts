@@ -179,6 +179,7 @@ function previewMarkdown(preview: AgentPreview): vscode.MarkdownString {
     ...list('Overwrite', preview.overwrite),
     ...list('Create', preview.create),
     ...list('Delete', preview.delete),
+    ...list('Leave as they are (something not tracked is in the way)', preview.leftAlone.map((l) => l.path)),
   ];
   return new vscode.MarkdownString(
     [

@@ -180,7 +180,7 @@ describe('command-line tool', () => {
     const broken = await readFiles(sb.ws);
 
     const plan = json<{ add: string[]; modify: string[]; remove: string[] }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
-    assert.deepEqual(plan, { add: ['ws/src/c.ts'], modify: ['ws/a.txt', 'ws/b.txt'], remove: ['ws/extra.txt'] });
+    assert.deepEqual(plan, { add: ['ws/src/c.ts'], modify: ['ws/a.txt', 'ws/b.txt'], remove: ['ws/extra.txt'], leftAlone: [] });
     assert.deepEqual(await readFiles(sb.ws), broken, 'a dry run changes nothing');
     assert.equal(json<PointJson[]>(await cli(['list', '--json', ...base])).length, 1, 'and makes no safety point');
 
@@ -261,7 +261,21 @@ describe('command-line tool', () => {
     await writeFiles(renamed, { 'README.md': '# broken again\n' });
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
     assert.match(dry.stdout, /point folder app \u2192 workspace folder app-renamed/);
-    assert.match(dry.stdout, /Would restore 1 files:\n {2}~ README\.md$/m);
+    assert.match(dry.stdout, /Would restore 1 file:\n {2}~ README\.md$/m);
+  });
+
+  test('restore --dry-run names the files the restore will leave as they are, and the restore leaves them', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { 'dist/out.js': 'built 1\n' });
+    const point = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\n', 'dist/out.js': 'built 2, ignored now\n', 'a.txt': 'a2\n' });
+    const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
+    assert.match(dry.stdout, /^Would restore 2 files:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored or excluded\) is in the way\n$/);
+    const plan = json<{ add: string[]; leftAlone: Array<{ path: string; reason: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
+    assert.deepEqual([plan.add, plan.leftAlone.map((l) => l.path)], [[], ['ws/dist/out.js']]);
+    const done = ok(await cli(['restore', point, ...base]));
+    assert.match(done.stdout, /1 written, 1 deleted\.\n {2}skipped dist\/out\.js: a file that is not tracked/);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'dist/out.js'), 'utf8'), 'built 2, ignored now\n');
   });
 
   test('restore refuses a point whose folders match none of the workspace\'s, naming both', async () => {

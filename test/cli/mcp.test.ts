@@ -164,10 +164,10 @@ describe('recovery-points mcp', () => {
       assert.deepEqual(vsNow, { point: second.id, against: 'current', added: [], modified: ['src/c.ts'], deleted: [] });
 
       const preview = await call(client, 'preview_restore', { point: first.id });
-      assert.deepEqual(preview.data, { point: first.id, paths: null, create: ['b.txt'], overwrite: ['a.txt', 'src/c.ts'], delete: ['new.txt'] });
+      assert.deepEqual(preview.data, { point: first.id, paths: null, create: ['b.txt'], overwrite: ['a.txt', 'src/c.ts'], delete: ['new.txt'], leftAlone: [] });
       assert.match(preview.sentence, /create 1, overwrite 2 and delete 1 files.*undone/);
       assert.deepEqual((await ok(client, 'preview_restore', { point: first.id, paths: ['src'] })).overwrite, ['src/c.ts'], 'a folder');
-      assert.deepEqual(await ok(client, 'preview_restore', { point: first.id, paths: ['a.txt', 'b.txt'] }), { point: first.id, paths: ['a.txt', 'b.txt'], create: ['b.txt'], overwrite: ['a.txt'], delete: [] });
+      assert.deepEqual(await ok(client, 'preview_restore', { point: first.id, paths: ['a.txt', 'b.txt'] }), { point: first.id, paths: ['a.txt', 'b.txt'], create: ['b.txt'], overwrite: ['a.txt'], delete: [], leftAlone: [] });
       assert.deepEqual(await workspaceBytes(sb), edited, 'previews change nothing');
 
       const restored = await call<{ safetyPointId: string; written: string[]; removed: string[] }>(client, 'restore_point', { point: first.id });
@@ -192,6 +192,12 @@ describe('recovery-points mcp', () => {
       assert.deepEqual(await workspaceBytes(sb), { ...edited, 'a.txt': before['a.txt'] }, 'only that file changed');
       await ok(client, 'undo_restore');
       assert.deepEqual(await workspaceBytes(sb), edited);
+
+      // a folder of ignored files where the point has b.txt: the preview says the restore leaves it
+      await writeFiles(sb.ws, { 'b.txt/build/x.js': 'ignored\n' });
+      const blocked = await call<{ create: string[]; leftAlone: Array<{ path: string; reason: string }> }>(client, 'preview_restore', { point: first.id, paths: ['b.txt'] });
+      assert.deepEqual(blocked.data, { point: first.id, paths: ['b.txt'], create: [], overwrite: [], delete: [], leftAlone: [{ path: 'b.txt', reason: 'a folder with untracked files is in the way' }] });
+      assert.match(blocked.sentence, /^Nothing to restore: .*cannot be restored\. It would leave 1 file of the point as it is/);
       assert.doesNotMatch(stderr(), /error/i, stderr());
     } finally {
       await close();

@@ -242,6 +242,33 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('the preview leaves out what the restore will leave as it is: files ignored since the point, a folder in the way', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.js': 'a1\n', 'dist/o1.js': 'out 1\n', 'dist/o2.js': 'out 2\n', cache: 'a file\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    // dist/ is ignored from now on and rebuilt; cache becomes an ignored folder; a.js is edited
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\ncache/\n', 'dist/o2.js': 'out 2 rebuilt\n', cache: null, 'cache/entry': 'cached\n', 'a.js': 'a2\n' });
+    await store.recovery.createRecoveryPoint();
+    const preview = await store.recovery.previewRestore(point.id);
+    assert.deepEqual(preview.add, []);
+    assert.deepEqual(preview.modify.map((c) => c.path), ['ws/a.js']);
+    assert.deepEqual(preview.remove.map((c) => c.path), ['ws/.gitignore']);
+    assert.deepEqual(preview.leftAlone, [
+      { path: 'ws/cache', reason: 'a folder with untracked files is in the way' },
+      { path: 'ws/dist/o1.js', reason: 'a file that is not tracked (ignored or excluded) is in the way' },
+      { path: 'ws/dist/o2.js', reason: 'a file that is not tracked (ignored or excluded) is in the way' },
+    ]);
+    // a one-file preview of a file in the way changes nothing and says why
+    const one = await store.recovery.previewRestore(point.id, ['ws/dist/o2.js']);
+    assert.deepEqual([one.add.length, one.modify.length, one.remove.length, one.leftAlone.map((l) => l.path)], [0, 0, 0, ['ws/dist/o2.js']]);
+    const result = await store.recovery.restore(point.id);
+    assert.deepEqual(result.outcome.skipped, preview.leftAlone, 'the restore leaves what its preview said it would');
+    assert.deepEqual([...result.outcome.written, ...result.outcome.removed].sort(), ['ws/.gitignore', 'ws/a.js']);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'dist/o2.js'), 'utf8'), 'out 2 rebuilt\n');
+    await store.close();
+  });
+
   test('a file that exists but is not tracked is never overwritten; ignored files are never deleted', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'keep.txt': 'tracked\n', 'gen.txt': 'generated v1\n', '.gitignore': '*.log\n' });

@@ -1,6 +1,7 @@
 import { diffTrees, type TreeDiff } from '../capture';
 import { StateError } from '../errors';
 import { pointIdTime } from '../ids';
+import { plural } from '../format';
 import type { RestoreResult } from '../recovery/recoveryManager';
 import { pointBase } from '../recovery/pointBase';
 import { absolutePath, isUnder, toPointPath } from '../recovery/workspacePaths';
@@ -138,6 +139,8 @@ export interface AgentPreview {
   readonly overwrite: string[];
   /** Tracked files it would delete (the point does not have them); they are kept in the safety point. */
   readonly delete: string[];
+  /** Files of the point it would leave as they are, with why (a file not tracked now, or a folder, is in the way). */
+  readonly leftAlone: Array<{ path: string; reason: string }>;
 }
 
 /** What restoring would write and delete, without changing anything. */
@@ -146,13 +149,22 @@ export async function agentPreview(store: RecoveryStore, input: RestoreInput, ch
   const paths = input.paths ? agentPointPaths(store, input.paths) : undefined;
   const plan = await store.recovery.previewRestore(point.id, paths, { changedPaths });
   const shown = (list: ReadonlyArray<{ path: string }>) => list.map((c) => agentPath(store.persistence.workspaceRoots, c.path));
-  return { point: point.id, paths: paths ? paths.map((p) => agentPath(store.persistence.workspaceRoots, p)) : null, create: shown(plan.add), overwrite: shown(plan.modify), delete: shown(plan.remove) };
+  const roots = store.persistence.workspaceRoots;
+  return {
+    point: point.id,
+    paths: paths ? paths.map((p) => agentPath(roots, p)) : null,
+    create: shown(plan.add),
+    overwrite: shown(plan.modify),
+    delete: shown(plan.remove),
+    leftAlone: plan.leftAlone.map((l) => ({ path: agentPath(roots, l.path), reason: l.reason })),
+  };
 }
 
 export function describePreview(preview: AgentPreview): string {
   const count = preview.create.length + preview.overwrite.length + preview.delete.length;
-  if (count === 0) return `Nothing to restore: the files already match point ${preview.point}.`;
-  return `Restoring point ${preview.point}${preview.paths ? ` (${preview.paths.join(', ')})` : ''} would create ${preview.create.length}, overwrite ${preview.overwrite.length} and delete ${preview.delete.length} files. A safety point is made first, so the restore can be undone; files that are not tracked (ignored, excluded, untracked) are never touched.`;
+  const left = preview.leftAlone.length === 0 ? '' : ` It would leave ${plural(preview.leftAlone.length, 'file')} of the point as ${preview.leftAlone.length === 1 ? 'it is' : 'they are'}, because something not tracked is in the way (leftAlone).`;
+  if (count === 0) return `Nothing to restore: the files ${left ? 'that differ from' : 'already match'} point ${preview.point}${left ? ' cannot be restored.' : '.'}${left}`;
+  return `Restoring point ${preview.point}${preview.paths ? ` (${preview.paths.join(', ')})` : ''} would create ${preview.create.length}, overwrite ${preview.overwrite.length} and delete ${preview.delete.length} files.${left} A safety point is made first, so the restore can be undone; files that are not tracked (ignored, excluded, untracked) are never touched.`;
 }
 
 export interface AgentRestoreReport {

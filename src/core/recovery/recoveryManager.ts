@@ -16,7 +16,7 @@ import { collectGarbageInProcess } from '../capture/captureProcess';
 import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
-import { applyRestore, checkPlanOnDisk, madeByRestore, onlyPaths, planRestore, withoutPaths, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, madeByRestore, onlyPaths, planRestore, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -60,6 +60,8 @@ export interface RestoreResult {
 /** What a restore would change (paths in the workspace's folder names), and how the point's folders map onto the workspace's. */
 export interface RestorePreview extends RestorePlan {
   readonly folders: FolderMapping;
+  /** Files the point holds that the restore will leave as they are, with why (something not tracked is in their way); not in the plan. */
+  readonly leftAlone: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
 }
 
 /** The progress message just before the files to overwrite or delete are compared with the safety point. */
@@ -330,7 +332,8 @@ export class RecoveryManager {
     const preview = async (objects: ObjectReader, current: string): Promise<RestorePreview> => {
       const mapped = await mapPoint(objects, target, roots);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
-      return { ...(await planFor(mapped, current, scope, options.within)), folders: mapped.mapping };
+      const { plan, leftAlone } = withoutWhatIsInTheWay(roots, await planFor(mapped, current, scope, options.within));
+      return { ...plan, leftAlone, folders: mapped.mapping };
     };
     if (options.changedPaths?.length === 0 && this.persistence.rootsAsBefore()) {
       const newest = (await this.persistence.listSnapshots())[0];

@@ -10,7 +10,7 @@ import type { ObjectReader } from '../objects/objectStore';
 import type { WorkspaceRoot } from '../schemas';
 import { ConfinedRoot, Unreachable } from './confinedFolders';
 import type { MappedPoint } from './folderMapping';
-import { isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
+import { absolutePath, isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
 import { nowMs } from '../clock';
 
 const NEVER_RESTORED: ReadonlySet<string> = new Set(BUILTIN_EXCLUDES);
@@ -58,6 +58,34 @@ export async function madeByRestore(target: MappedPoint, objects: ObjectReader, 
 
 function sameEntry(a: EntryInfo | undefined, b: EntryInfo | undefined): boolean {
   return a === undefined || b === undefined ? a === b : a.kind === b.kind && a.hash === b.hash && a.mode === b.mode;
+}
+
+/** Why `applyRestore` leaves a file the plan writes: something not tracked is at its path (`stat`: its `lstat`); `undefined` when nothing is. */
+function whatIsInTheWay(change: FileChange, stat: Stats | null | undefined): string | undefined {
+  if (stat?.isDirectory()) return 'a folder with untracked files is in the way';
+  if (stat && !change.before) return 'a file that is not tracked (ignored or excluded) is in the way';
+  return undefined;
+}
+
+/**
+ * What a preview shows: the plan without the files it would write where something not tracked is in
+ * the way (a file ignored since the point, a folder), which `applyRestore` leaves as they are, and
+ * those files with why.
+ */
+export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: RestorePlan): { plan: RestorePlan; leftAlone: Array<{ path: string; reason: string }> } {
+  const leftAlone: Array<{ path: string; reason: string }> = [];
+  for (const change of [...plan.add, ...plan.modify]) {
+    const file = absolutePath(roots, change.path);
+    let stat: Stats | undefined;
+    try {
+      stat = file === undefined ? undefined : lstatSync(file, { throwIfNoEntry: false });
+    } catch {
+      stat = undefined; // a path through a file, or one that cannot be looked at: the restore says so when it gets there
+    }
+    const reason = whatIsInTheWay(change, stat);
+    if (reason) leftAlone.push({ path: change.path, reason });
+  }
+  return { plan: leftAlone.length === 0 ? plan : withoutPaths(plan, new Set(leftAlone.map((l) => l.path))), leftAlone };
 }
 
 /** The plan's changes to the given point paths only. */
@@ -241,8 +269,8 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
       const folder = await confined(target.root);
       return skipUnreachable(async () => {
         const existing = await folder.lstat(target.rel);
-        if (existing?.isDirectory()) return { kind: 'skipped', reason: 'a folder with untracked files is in the way' };
-        if (existing && !change.before) return { kind: 'skipped', reason: 'a file that is not tracked (ignored or excluded) is in the way' };
+        const inTheWay = whatIsInTheWay(change, existing);
+        if (inTheWay) return { kind: 'skipped', reason: inTheWay };
         if (changedSinceCheck(options.expected, change.path, existing)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
         const content = await objects.readBlob(entry.hash);
         const stamp = await folder.writeAtomically(target.rel, restoreTempName(target.rel.slice(target.rel.lastIndexOf('/') + 1)), entry.kind, content, entry.mode);

@@ -10,6 +10,7 @@ import { reopenEditors } from '../session/reopenEditors';
 import type { SessionTracker } from '../session/sessionTracker';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { restoreMessage } from './restoreMessage';
+import { plural } from '../../core/format';
 
 export interface RestoreRequest {
   readonly point: PointSummary;
@@ -50,8 +51,10 @@ export class RestoreFlow {
     // Plan paths use the workspace's folder names; say how the point's folders were matched to them.
     const mapping = describeMapping(plan.folders);
     if (mapping.length > 0) this.log.info('restore', `Folders of ${request.point.id}: ${mapping.join('; ')}`);
+    for (const left of plan.leftAlone) this.log.info('restore', `Left as it is: ${left.path} (${left.reason})`);
     if (changes.length === 0) {
-      if (request.isUndo) void vscode.window.showInformationMessage('The files the last restore changed are already as they were before it.');
+      if (plan.leftAlone.length > 0) void this.prompts.notify('information', `Nothing to restore: ${leftAloneNote(plan.leftAlone, (p) => this.folders.display(p))}.`);
+      else if (request.isUndo) void vscode.window.showInformationMessage('The files the last restore changed are already as they were before it.');
       else void vscode.window.showInformationMessage(request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
       return undefined;
     }
@@ -131,8 +134,9 @@ export class RestoreFlow {
       ...plan.remove.map((c) => item(c.path, 'diff-removed', 'will be deleted (kept in the safety point)')),
     ];
     const mapping = describeMapping(plan.folders);
+    const left = plan.leftAlone.length > 0 ? ` — ${leftAloneNote(plan.leftAlone, (p) => this.folders.display(p))}` : '';
     const picked = await this.prompts.pickMany(items, {
-      title: `Restore ${paths?.length === 1 ? `${this.folders.display(paths[0]!)} from ${quotedPointName(point)}` : (point.label ?? point.summary)}${mapping.length > 0 ? ` (${mapping.join('; ')})` : ''}`,
+      title: `Restore ${paths?.length === 1 ? `${this.folders.display(paths[0]!)} from ${quotedPointName(point)}` : (point.label ?? point.summary)}${mapping.length > 0 ? ` (${mapping.join('; ')})` : ''}${left}`,
       placeHolder: 'Untick files to leave them as they are; a safety point is made first so this can be undone',
       matchOnDescription: true,
     });
@@ -153,6 +157,12 @@ export class RestoreFlow {
     });
     await Promise.all(open.map((doc) => waitForDiskContent(doc)));
   }
+}
+
+/** The files of a point a restore leaves as they are, in a few words: `dist/app.js is left as it is: a file that is not tracked … is in the way`. */
+function leftAloneNote(leftAlone: RestorePreview['leftAlone'], display: (pointPath: string) => string): string {
+  if (leftAlone.length === 1) return `${display(leftAlone[0]!.path)} is left as it is: ${leftAlone[0]!.reason}`;
+  return `${plural(leftAlone.length, 'file')} (${leftAlone.slice(0, 3).map((l) => display(l.path)).join(', ')}${leftAlone.length > 3 ? ', …' : ''}) left as they are: files or folders not tracked now are in the way`;
 }
 
 /** Resolves when an open (clean) document's text equals its file on disk, or after a few seconds. */

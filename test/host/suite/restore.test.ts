@@ -322,6 +322,30 @@ suite('restore', () => {
     assert.equal(editor.document.getText(), 'typed after the restore\n');
   });
 
+  test('a file of the point ignored since: the review says it is left as it is, and it is; with nothing else to restore, a message says why', async () => {
+    const before = await createPoint(api, 'before');
+    writeFile('.gitignore', 'tmp/\nsrc/notes.txt\n');
+    writeFile('src/notes.txt', 'ignored now, and precious\n');
+    await settle(api);
+    api.prompts.answerNext({ pickMany: 'all' });
+    assert.ok(await run('restore', await pointNode(api, before.id)), 'the restore ran');
+    const review = api.prompts.history.at(-1)!;
+    assert.deepEqual(review.choices, ['.gitignore'], 'only what the restore will change is offered');
+    assert.match(review.text, /src\/notes\.txt is left as it is: a file that is not tracked \(ignored or excluded\) is in the way/);
+    assert.equal(readFile('src/notes.txt'), 'ignored now, and precious\n');
+    assertFixture('.gitignore');
+
+    // excluded by the settings: the point's version is in the way of nothing tracked, so nothing is restored
+    await vscode.workspace.getConfiguration('recoveryPoints').update('exclude', ['src/notes.txt'], vscode.ConfigurationTarget.Global);
+    await settle(api);
+    const known = await listPoints(api);
+    assert.equal(await run('restore', await pointNode(api, before.id)), undefined);
+    assert.match(api.prompts.notifications.at(-1)?.message ?? '', /^Nothing to restore: src\/notes\.txt is left as it is: a file that is not tracked/);
+    assert.equal(readFile('src/notes.txt'), 'ignored now, and precious\n');
+    await settle(api);
+    assert.deepEqual(await newPoints(api, known), [], 'no safety point');
+  });
+
   test('review cancelled (Escape), or nothing to restore: nothing changes', async () => {
     const { before } = await pointThenChanges();
     const known = await listPoints(api);
