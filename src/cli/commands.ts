@@ -7,6 +7,7 @@ import { describeMapping, type FolderMapping } from '../core/recovery/folderMapp
 import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview } from '../core/recovery/recoveryManager';
 import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
+import { isUntracked } from '../core/capture/untracked';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../core/schemas';
 import { InputError, UsageError } from './args';
@@ -73,10 +74,10 @@ export const COMMANDS: Record<string, CommandSpec> = {
         `Trigger   ${point.trigger}: ${t(shownSummary)}`,
         `Files     ${point.fileCount} (${formatBytes(point.totalSize)}), ${formatChangeCounts(counts)} against ${base?.id ?? 'nothing'}`,
         `Folders   ${point.roots.map((r) => `${t(r.name)} = ${t(r.path)}`).join(', ')}`,
-        ...formatDiff(changes, store.persistence.workspaceRoots),
+        ...formatDiff(changes, store.persistence.workspaceRoots, point),
       ].join('\n');
       const { state: _state, ...summary } = point;
-      out.result(human, { ...summary, summary: shownSummary, changes: counts, sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes) });
+      out.result(human, { ...summary, summary: shownSummary, changes: counts, sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes, point) });
     },
   },
   diff: {
@@ -252,18 +253,24 @@ function writePatch(out: Output, patch: string): void {
   out.result(patch.replace(/\n$/, ''), { patch });
 }
 
-/** Added, modified and removed files as a person reads them: paths as they type them (`typedPath`). */
-function changeLines(roots: readonly WorkspaceRoot[], added: readonly { path: string }[], modified: readonly { path: string }[], removed: readonly { path: string }[]): string[] {
+/**
+ * Added, modified and removed files as a person reads them: paths as they type them (`typedPath`);
+ * `untracked`: a removed path the point stopped tracking while it was on disk (`isUntracked`).
+ */
+function changeLines(roots: readonly WorkspaceRoot[], added: readonly { path: string }[], modified: readonly { path: string }[], removed: readonly { path: string }[], untracked?: (pointPath: string) => boolean): string[] {
   const shown = (p: string) => t(typedPath(roots, p));
-  return [...added.map((c) => `  + ${shown(c.path)}`), ...modified.map((c) => `  ~ ${shown(c.path)}`), ...removed.map((c) => `  \u2212 ${shown(c.path)}`)];
+  const gone = (p: string) => `  \u2212 ${shown(p)}${untracked?.(p) ? '  (no longer tracked, not deleted)' : ''}`;
+  return [...added.map((c) => `  + ${shown(c.path)}`), ...modified.map((c) => `  ~ ${shown(c.path)}`), ...removed.map((c) => gone(c.path))];
 }
 
-function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[]): string[] {
-  return changeLines(roots, diff.added, diff.modified, diff.deleted);
+/** A point's changes (`of`: that point, whose `untracked` marks the deletions that are not) or a comparison's. */
+function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[], of?: PointSummary): string[] {
+  return changeLines(roots, diff.added, diff.modified, diff.deleted, of && ((p) => isUntracked(of, p)));
 }
 
-function diffAsJson(diff: TreeDiff) {
-  return { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
+function diffAsJson(diff: TreeDiff, of?: PointSummary) {
+  const json = { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
+  return of?.untracked ? { ...json, noLongerTracked: json.deleted.filter((p) => isUntracked(of, p)) } : json;
 }
 
 /** The folder lines of a dry run, restore or diff: empty when the point's folders are the workspace's. */

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { TreeDiff } from './capture';
+import { isUntracked } from './capture/untracked';
 import { groupDigits, plural } from './format';
 import type { PointSummary, Trigger } from './schemas';
 
@@ -24,9 +25,19 @@ export const FIRST_POINT_SUMMARY = 'First recovery point';
 /**
  * "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were.
  * `saved`: for a save whose point looked at every file (the editor could not vouch for what it saw),
- * the saved files' point paths: the other changes are named as made outside the editor.
+ * the saved files' point paths: the other changes are named as made outside the editor. `untracked`:
+ * the point's `untracked` (deletions of files still on disk), named apart: "Saved .gitignore; no longer
+ * tracked: app.js, app.js.map".
  */
-export function describeChanges(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>): string {
+export function describeChanges(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>, untracked?: readonly string[]): string {
+  if (!untracked || untracked.length === 0) return describeTracked(trigger, changes, saved);
+  const gone = changes.deleted.filter((c) => !isUntracked({ untracked }, c.path));
+  const stopped = describeFiles(changes.deleted.filter((c) => isUntracked({ untracked }, c.path)).map((c) => c.path));
+  if (changes.modified.length + changes.added.length + gone.length === 0) return `No longer tracked: ${stopped}`;
+  return `${describeTracked(trigger, { ...changes, deleted: gone }, saved)}; no longer tracked: ${stopped}`;
+}
+
+function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>): string {
   const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
   const files = describeFiles(paths);
   switch (trigger) {

@@ -174,6 +174,9 @@ export const changeCountsSchema = lazySchema(() =>
 );
 export type ChangeCounts = z.infer<typeof changeCountsSchema>;
 
+/** At most this many paths are kept in a point as no longer tracked (`untracked`); the rest of its deletions are shown as deletions. */
+export const MAX_UNTRACKED_PATHS = 1000;
+
 /** What the point list shows: a manifest without the captured state. */
 export const pointSummarySchema = lazySchema(() =>
   z.object({
@@ -198,6 +201,12 @@ export const pointSummarySchema = lazySchema(() =>
     rules: z.string().regex(/^[0-9a-f]{16}$/).optional(),
     /** The AI agent whose hook made the point ("Claude Code"); absent for every other point (and in older stores). */
     agent: z.string().min(1).max(100).optional(),
+    /**
+     * Point paths the point stopped tracking while they were on disk (a `.gitignore` line or an exclude
+     * added, a file grown past the size limit): among its deletions, but not deleted. A folder stands
+     * for every file below it (`stillOnDisk`); absent when there is none (and in older stores).
+     */
+    untracked: z.array(z.string().min(1).max(4096)).min(1).max(MAX_UNTRACKED_PATHS).optional(),
   }),
 );
 export type PointSummary = z.infer<typeof pointSummarySchema>;

@@ -264,11 +264,17 @@ describe('command-line tool', () => {
     assert.match(dry.stdout, /Would restore 1 file:\n {2}~ README\.md$/m);
   });
 
-  test('restore --dry-run names the files the restore will leave as they are, and the restore leaves them', async () => {
+  test('a file ignored since a point: show says it is no longer tracked; restore --dry-run names it as left as it is, and the restore leaves it', async () => {
     const { sb, base } = await project();
     await writeFiles(sb.ws, { 'dist/out.js': 'built 1\n' });
     const point = json<string>(await cli(['snapshot', '--json', ...base]));
     await writeFiles(sb.ws, { '.gitignore': 'dist/\n', 'dist/out.js': 'built 2, ignored now\n', 'a.txt': 'a2\n' });
+    // the point after the .gitignore line says dist/out.js is no longer tracked, not deleted
+    ok(await cli(['snapshot', ...base]));
+    const shown = ok(await cli(['show', 'latest', ...base]));
+    assert.match(shown.stdout, /^Trigger {3}manual: Created by hand: a\.txt, \.gitignore; no longer tracked: out\.js$/m);
+    assert.match(shown.stdout, /^ {2}\u2212 dist\/out\.js {2}\(no longer tracked, not deleted\)$/m);
+    assert.deepEqual(json<{ changedFiles: { deleted: string[]; noLongerTracked: string[] } }>(await cli(['show', 'latest', '--json', ...base])).changedFiles.noLongerTracked, ['ws/dist/out.js']);
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
     assert.match(dry.stdout, /^Would restore 2 files:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored or excluded\) is in the way\n$/);
     const plan = json<{ add: string[]; leftAlone: Array<{ path: string; reason: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));

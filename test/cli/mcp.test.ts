@@ -198,6 +198,12 @@ describe('recovery-points mcp', () => {
       const blocked = await call<{ create: string[]; leftAlone: Array<{ path: string; reason: string }> }>(client, 'preview_restore', { point: first.id, paths: ['b.txt'] });
       assert.deepEqual(blocked.data, { point: first.id, paths: ['b.txt'], create: [], overwrite: [], delete: [], leftAlone: [{ path: 'b.txt', reason: 'a folder with untracked files is in the way' }] });
       assert.match(blocked.sentence, /^Nothing to restore: .*cannot be restored\. It would leave 1 file of the point as it is/);
+
+      // a .gitignore line for src/: the next point's changes say src/c.ts is no longer tracked, not deleted
+      await writeFiles(sb.ws, { '.gitignore': 'build/\nsrc/\n' });
+      const ignoring = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'src ignored' })).point;
+      const stopped = await ok<{ deleted: string[]; noLongerTracked: string[] }>(client, 'show_changes', { point: ignoring.id });
+      assert.deepEqual([stopped.deleted, stopped.noLongerTracked], [['src/c.ts'], ['src/c.ts']]);
       assert.doesNotMatch(stderr(), /error/i, stderr());
     } finally {
       await close();

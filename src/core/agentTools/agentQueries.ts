@@ -1,4 +1,5 @@
 import { diffTrees, type TreeDiff } from '../capture';
+import { isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { pointIdTime } from '../ids';
 import { plural } from '../format';
@@ -107,6 +108,8 @@ export interface AgentChanges {
   readonly added: string[];
   readonly modified: string[];
   readonly deleted: string[];
+  /** Of `deleted`, the files the point stopped tracking while they were on disk (a `.gitignore` line added): not deleted. Only for a point's own changes. */
+  readonly noLongerTracked?: string[];
 }
 
 /** What a point changed against the point before it (`pointBase`), or how it differs from another point or from the current files. */
@@ -126,7 +129,10 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
     against = other.id;
     diff = await diffTrees(await store.persistence.objects(), other.root, point.root);
   }
-  return { point: point.id, against, ...pathsOf(store.persistence.workspaceRoots, diff) };
+  const roots = store.persistence.workspaceRoots;
+  const changes = { point: point.id, against, ...pathsOf(roots, diff) };
+  if (input.against !== undefined || !point.untracked) return changes;
+  return { ...changes, noLongerTracked: diff.deleted.filter((c) => isUntracked(point, c.path)).map((c) => agentPath(roots, c.path)) };
 }
 
 export interface AgentPreview {

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
-import { describeCause, isPinned, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
+import { describeCause, isPinned, isUntracked, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
 import { PointContentProvider } from './pointContentProvider';
 import { versionTabTitle } from './changeDiffs';
@@ -100,6 +100,9 @@ const CHANGE_ICONS: Record<ChangeKind, [string, string]> = {
   modified: ['diff-modified', 'gitDecoration.modifiedResourceForeground'],
   deleted: ['diff-removed', 'gitDecoration.deletedResourceForeground'],
 };
+
+/** A deletion that is not one: the point stopped tracking a file still on disk (`isUntracked`). */
+const UNTRACKED_ICON: [string, string] = ['eye-closed', 'gitDecoration.ignoredResourceForeground'];
 
 /** The points, grouped by day, newest first; each expands to the files it changed against the point before it (`pointBase`). */
 export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -227,9 +230,13 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const item = new vscode.TreeItem(display.slice(slash + 1), vscode.TreeItemCollapsibleState.None);
     item.id = `file:${node.point.id}:${node.change.path}`;
     item.resourceUri = uri;
-    const [icon, color] = CHANGE_ICONS[node.changeKind];
+    const untracked = node.changeKind === 'deleted' && isUntracked(node.point, node.change.path);
+    const [icon, color] = untracked ? UNTRACKED_ICON : CHANGE_ICONS[node.changeKind];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
-    item.tooltip = `${display} — ${node.changeKind} in this point. Click to see what this point changed in it.`;
+    if (untracked) item.description = 'no longer tracked';
+    item.tooltip = untracked
+      ? `${display} — no longer tracked from this point on: it was still on disk, and ignored, excluded or too large since. Not deleted. Click to see the version the point before it held.`
+      : `${display} — ${node.changeKind} in this point. Click to see what this point changed in it.`;
     item.contextValue = `file.${node.changeKind}`;
     item.command = { command: 'recoveryPoints.openChange', title: 'Open Changes', arguments: [node] };
     return item;

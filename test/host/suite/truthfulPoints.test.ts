@@ -5,10 +5,11 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { listFiles, OtherWindowSaves } from '../../../src/core';
+import { isUntracked, listFiles, OtherWindowSaves } from '../../../src/core';
 import {
   assertPromptsUsed,
   editAndSave,
+  changedFileRows,
   fileEventBarrier,
   fixtureText,
   getApi,
@@ -123,6 +124,12 @@ suite('hints the extension cannot prove (#11)', () => {
     const held = await pointFiles(api, newest.id);
     assert.equal(held.has(pointPath('src/notes.txt')), false, `the newest point ("${newest.summary}") leaves out what .git/info/exclude now ignores`);
     assert.equal(held.get(pointPath('src/greeting.ts')), readFile('src/greeting.ts'));
+    // the file is still on disk: the point (its name, its row in the view) says it is no longer tracked, not deleted
+    const stopped = (await listPoints(api)).find((p) => isUntracked(p, pointPath('src/notes.txt')));
+    assert.ok(stopped, 'a point records src/notes.txt as no longer tracked');
+    assert.match(stopped.summary, /; no longer tracked: notes\.txt$|^No longer tracked: notes\.txt$/);
+    const row = (await changedFileRows(api, await pointNode(api, stopped.id))).find((r) => r.node.kind === 'file' && r.node.change.path === pointPath('src/notes.txt'));
+    assert.equal(row?.item.description, 'no longer tracked');
   });
 
   test('a point that fails (the store cannot take it): the next point is a full check and holds the change the failed one missed', async () => {

@@ -1,0 +1,70 @@
+// Files a point stopped tracking while they were on disk (a `.gitignore` line, an exclude, the size
+// limit): kept in the point as `untracked`, named apart from deletions (src/core/capture/untracked.ts).
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { isUntracked, stillOnDisk } from '../../src/core/capture/untracked';
+import { describeChanges } from '../../src/core/pointNames';
+import { MAX_UNTRACKED_PATHS } from '../../src/core/schemas';
+import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
+
+after(cleanupAll);
+
+const deleted = (...paths: string[]) => paths.map((p) => ({ path: p }));
+
+describe('files no longer tracked', () => {
+  test('stillOnDisk keeps the deletions whose files are there, a folder standing for all of them below it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'dist/a.js': 'a\n', 'dist/sub/b.js': 'b\n', 'lib/kept.js': 'k\n', 'big.bin': 'big\n' });
+    const file = (p: string) => path.join(sb.ws, p.slice('ws/'.length));
+    // lib/gone.js was deleted: lib stands for nothing, lib/kept.js is named itself
+    assert.deepEqual(stillOnDisk(deleted('ws/big.bin', 'ws/dist/a.js', 'ws/dist/sub/b.js', 'ws/lib/gone.js', 'ws/lib/kept.js'), file), ['ws/big.bin', 'ws/dist', 'ws/lib/kept.js']);
+    assert.deepEqual(stillOnDisk(deleted('ws/lib/gone.js', 'ws/old.txt'), file), [], 'deleted files are deletions');
+    assert.deepEqual(stillOnDisk(deleted('ws/dist/a.js', 'ws/dist/gone.js', 'ws/dist/sub/b.js'), file), ['ws/dist/a.js', 'ws/dist/sub/b.js'], 'a folder only when every deletion below it, two or more, is on disk');
+    assert.deepEqual(stillOnDisk(deleted('other/x', 'ws/big.bin/inside'), (p) => (p.startsWith('ws/') ? file(p) : undefined)), [], 'outside every folder, or through a file');
+
+    const many = Array.from({ length: MAX_UNTRACKED_PATHS + 5 }, (_, i) => `f${String(i).padStart(4, '0')}.txt`);
+    await writeFiles(sb.ws, Object.fromEntries(many.map((n) => [n, 'x\n'])));
+    const kept = stillOnDisk(deleted(...many.map((n) => `ws/${n}`)), file);
+    assert.equal(kept.length, MAX_UNTRACKED_PATHS, 'at most this many paths are kept');
+
+    assert.equal(isUntracked({ untracked: ['ws/dist'] }, 'ws/dist/sub/b.js'), true);
+    assert.equal(isUntracked({ untracked: ['ws/dist'] }, 'ws/dist2/b.js'), false, 'a folder of a longer name is not below it');
+    assert.equal(isUntracked({}, 'ws/dist/a.js'), false);
+  });
+
+  test('names tell them apart from deletions', () => {
+    const changes = { added: [], modified: [{ path: 'ws/.gitignore' }], deleted: [{ path: 'ws/dist/app.js' }, { path: 'ws/dist/app.js.map' }, { path: 'ws/old.ts' }] } as never;
+    assert.equal(describeChanges('save', changes, undefined, ['ws/dist']), 'Saved .gitignore, old.ts; no longer tracked: app.js, app.js.map');
+    assert.equal(describeChanges('external', { added: [], modified: [], deleted: [{ path: 'ws/big.bin' }] } as never, undefined, ['ws/big.bin']), 'No longer tracked: big.bin');
+    assert.equal(describeChanges('save', changes), 'Saved .gitignore, app.js, app.js.map and 1 more', 'without untracked paths, as before');
+  });
+
+  test('a point after a .gitignore line, an exclude and the size limit: the files still on disk are no longer tracked, the deleted one is deleted', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/app.ts': 'app\n', 'dist/app.js': 'built\n', 'dist/app.js.map': 'map\n', 'old.ts': 'old\n', 'notes.md': 'notes\n', 'data.bin': 'small\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\n', 'old.ts': null });
+    const ignored = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.deepEqual(ignored.untracked, ['ws/dist']);
+    assert.equal(ignored.summary, 'Changed outside the editor: .gitignore, old.ts; no longer tracked: app.js, app.js.map');
+    assert.deepEqual(ignored.changes, { added: 1, modified: 0, deleted: 3 }, 'the counts are the tracked files\'');
+    assert.deepEqual((await store.recovery.listRecoveryPoints())[0]!.untracked, ['ws/dist'], 'listed with the point');
+    await store.close();
+
+    // an exclude added in the settings, and a file grown past the size limit
+    const limited = await openStore(sb, { rules: { excludes: ['notes.md'], maxFileSize: 10 } });
+    await fs.writeFile(path.join(sb.ws, 'data.bin'), 'grown past the limit\n');
+    const excluded = (await limited.recovery.createRecoveryPoint())!;
+    assert.deepEqual(excluded.untracked, ['ws/data.bin', 'ws/notes.md']);
+    assert.equal(excluded.summary, 'No longer tracked: data.bin, notes.md');
+    // an ordinary deletion makes no such list
+    await fs.rm(path.join(sb.ws, 'src/app.ts'));
+    const removed = (await limited.recovery.createRecoveryPoint(undefined, { trigger: 'external', changedPaths: [path.join(sb.ws, 'src/app.ts')] }))!;
+    assert.equal(removed.untracked, undefined);
+    assert.equal(removed.summary, 'Changed outside the editor: app.ts');
+    await limited.close();
+  });
+});
