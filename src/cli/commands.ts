@@ -7,7 +7,7 @@ import { describeMapping, type FolderMapping } from '../core/recovery/folderMapp
 import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview } from '../core/recovery/recoveryManager';
 import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
-import { isUntracked } from '../core/capture/untracked';
+import { isNowTracked, isUntracked } from '../core/capture/untracked';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../core/schemas';
 import { InputError, UsageError } from './args';
@@ -255,22 +255,28 @@ function writePatch(out: Output, patch: string): void {
 
 /**
  * Added, modified and removed files as a person reads them: paths as they type them (`typedPath`);
- * `untracked`: a removed path the point stopped tracking while it was on disk (`isUntracked`).
+ * `of`: the point whose own changes they are, which marks the additions and deletions that are files
+ * it began or stopped tracking (`isNowTracked`, `isUntracked`).
  */
-function changeLines(roots: readonly WorkspaceRoot[], added: readonly { path: string }[], modified: readonly { path: string }[], removed: readonly { path: string }[], untracked?: (pointPath: string) => boolean): string[] {
+function changeLines(roots: readonly WorkspaceRoot[], added: readonly { path: string }[], modified: readonly { path: string }[], removed: readonly { path: string }[], of?: PointSummary): string[] {
   const shown = (p: string) => t(typedPath(roots, p));
-  const gone = (p: string) => `  \u2212 ${shown(p)}${untracked?.(p) ? '  (no longer tracked, not deleted)' : ''}`;
-  return [...added.map((c) => `  + ${shown(c.path)}`), ...modified.map((c) => `  ~ ${shown(c.path)}`), ...removed.map((c) => gone(c.path))];
+  const appeared = (p: string) => `  + ${shown(p)}${of && isNowTracked(of, p) ? '  (now tracked, not created)' : ''}`;
+  const gone = (p: string) => `  \u2212 ${shown(p)}${of && isUntracked(of, p) ? '  (no longer tracked, not deleted)' : ''}`;
+  return [...added.map((c) => appeared(c.path)), ...modified.map((c) => `  ~ ${shown(c.path)}`), ...removed.map((c) => gone(c.path))];
 }
 
-/** A point's changes (`of`: that point, whose `untracked` marks the deletions that are not) or a comparison's. */
+/** A point's changes (`of`: that point) or a comparison's. */
 function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[], of?: PointSummary): string[] {
-  return changeLines(roots, diff.added, diff.modified, diff.deleted, of && ((p) => isUntracked(of, p)));
+  return changeLines(roots, diff.added, diff.modified, diff.deleted, of);
 }
 
 function diffAsJson(diff: TreeDiff, of?: PointSummary) {
   const json = { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
-  return of?.untracked ? { ...json, noLongerTracked: json.deleted.filter((p) => isUntracked(of, p)) } : json;
+  return {
+    ...json,
+    ...(of?.nowTracked ? { nowTracked: json.added.filter((p) => isNowTracked(of, p)) } : {}),
+    ...(of?.untracked ? { noLongerTracked: json.deleted.filter((p) => isUntracked(of, p)) } : {}),
+  };
 }
 
 /** The folder lines of a dry run, restore or diff: empty when the point's folders are the workspace's. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { TreeDiff } from './capture';
-import { isUntracked } from './capture/untracked';
+import { isNowTracked, isUntracked } from './capture/untracked';
 import { groupDigits, plural } from './format';
 import type { PointSummary, Trigger } from './schemas';
 
@@ -25,16 +25,22 @@ export const FIRST_POINT_SUMMARY = 'First recovery point';
 /**
  * "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were.
  * `saved`: for a save whose point looked at every file (the editor could not vouch for what it saw),
- * the saved files' point paths: the other changes are named as made outside the editor. `untracked`:
- * the point's `untracked` (deletions of files still on disk), named apart: "Saved .gitignore; no longer
- * tracked: app.js, app.js.map".
+ * the saved files' point paths: the other changes are named as made outside the editor. `tracking`:
+ * the point's deletions of files still on disk (`untracked`) and additions of files that were there
+ * before (`nowTracked`), named apart: "Saved .gitignore; no longer tracked: app.js, app.js.map".
  */
-export function describeChanges(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>, untracked?: readonly string[]): string {
-  if (!untracked || untracked.length === 0) return describeTracked(trigger, changes, saved);
-  const gone = changes.deleted.filter((c) => !isUntracked({ untracked }, c.path));
-  const stopped = describeFiles(changes.deleted.filter((c) => isUntracked({ untracked }, c.path)).map((c) => c.path));
-  if (changes.modified.length + changes.added.length + gone.length === 0) return `No longer tracked: ${stopped}`;
-  return `${describeTracked(trigger, { ...changes, deleted: gone }, saved)}; no longer tracked: ${stopped}`;
+export function describeChanges(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {}): string {
+  if (!tracking.untracked && !tracking.nowTracked) return describeTracked(trigger, changes, saved);
+  const stopped = changes.deleted.filter((c) => isUntracked(tracking, c.path)).map((c) => c.path);
+  const started = changes.added.filter((c) => isNowTracked(tracking, c.path)).map((c) => c.path);
+  const rest = { added: changes.added.filter((c) => !isNowTracked(tracking, c.path)), modified: changes.modified, deleted: changes.deleted.filter((c) => !isUntracked(tracking, c.path)) };
+  const parts = [
+    ...(rest.added.length + rest.modified.length + rest.deleted.length > 0 ? [describeTracked(trigger, rest, saved)] : []),
+    ...(started.length > 0 ? [`now tracked: ${describeFiles(started)}`] : []),
+    ...(stopped.length > 0 ? [`no longer tracked: ${describeFiles(stopped)}`] : []),
+  ];
+  const name = parts.join('; ');
+  return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 }
 
 function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>): string {

@@ -174,7 +174,7 @@ export const changeCountsSchema = lazySchema(() =>
 );
 export type ChangeCounts = z.infer<typeof changeCountsSchema>;
 
-/** At most this many paths are kept in a point as no longer tracked (`untracked`); the rest of its deletions are shown as deletions. */
+/** At most this many paths are kept in a point as no longer or now tracked (`untracked`, `nowTracked`); the rest are shown as deletions and additions. */
 export const MAX_UNTRACKED_PATHS = 1000;
 
 /** What the point list shows: a manifest without the captured state. */
@@ -207,6 +207,12 @@ export const pointSummarySchema = lazySchema(() =>
      * for every file below it (`stillOnDisk`); absent when there is none (and in older stores).
      */
     untracked: z.array(z.string().min(1).max(4096)).min(1).max(MAX_UNTRACKED_PATHS).optional(),
+    /**
+     * Point paths the point began tracking that were on disk before the point before it (a `.gitignore`
+     * line or an exclude taken out): among its additions, but not created. A folder stands for every
+     * file below it (`existedBefore`); absent when there is none (and in older stores).
+     */
+    nowTracked: z.array(z.string().min(1).max(4096)).min(1).max(MAX_UNTRACKED_PATHS).optional(),
   }),
 );
 export type PointSummary = z.infer<typeof pointSummarySchema>;

@@ -282,6 +282,9 @@ describe('command-line tool', () => {
     const done = ok(await cli(['restore', point, ...base]));
     assert.match(done.stdout, /1 written, 1 deleted\.\n {2}skipped dist\/out\.js: a file that is not tracked/);
     assert.equal(await fs.readFile(path.join(sb.ws, 'dist/out.js'), 'utf8'), 'built 2, ignored now\n');
+    // the restore took out the .gitignore: its point holds dist/out.js, which it neither wrote nor created
+    assert.match(ok(await cli(['show', 'latest', ...base])).stdout, /^ {2}\+ dist\/out\.js {2}\(now tracked, not created\)$/m);
+    assert.deepEqual(json<{ changedFiles: { nowTracked: string[] } }>(await cli(['show', 'latest', '--json', ...base])).changedFiles.nowTracked, ['ws/dist/out.js']);
   });
 
   test('restore refuses a point whose folders match none of the workspace\'s, naming both', async () => {

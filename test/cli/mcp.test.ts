@@ -204,6 +204,10 @@ describe('recovery-points mcp', () => {
       const ignoring = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'src ignored' })).point;
       const stopped = await ok<{ deleted: string[]; noLongerTracked: string[] }>(client, 'show_changes', { point: ignoring.id });
       assert.deepEqual([stopped.deleted, stopped.noLongerTracked], [['src/c.ts'], ['src/c.ts']]);
+      await writeFiles(sb.ws, { '.gitignore': 'build/\n' });
+      const unignoring = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'src tracked again' })).point;
+      const started = await ok<{ added: string[]; nowTracked: string[]; noLongerTracked?: string[] }>(client, 'show_changes', { point: unignoring.id });
+      assert.deepEqual([started.added, started.nowTracked, started.noLongerTracked], [['src/c.ts'], ['src/c.ts'], undefined]);
       assert.doesNotMatch(stderr(), /error/i, stderr());
     } finally {
       await close();

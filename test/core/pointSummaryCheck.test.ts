@@ -36,6 +36,7 @@ const FIELD_VALUES: Record<string, { bad: unknown[]; good: unknown[] }> = {
   rules: { bad: ['0123456789abcde', '0123456789ABCDEF', 16, null], good: [undefined, '0123456789abcdef'] },
   agent: { bad: ['', 'a'.repeat(101), 3, null], good: [undefined, 'Claude Code', 'a'.repeat(100)] },
   untracked: { bad: [[], [''], ['x'.repeat(4097)], [3], 'ws/dist', null, Array.from({ length: 1001 }, (_, i) => `ws/f${i}`)], good: [undefined, ['ws/dist'], ['ws/a.js', 'ws/dist'], Array.from({ length: 1000 }, (_, i) => `ws/f${i}`)] },
+  nowTracked: { bad: [[], [''], ['x'.repeat(4097)], [3], 'ws/dist', null, Array.from({ length: 1001 }, (_, i) => `ws/f${i}`)], good: [undefined, ['ws/dist'], ['ws/a.js', 'ws/dist'], Array.from({ length: 1000 }, (_, i) => `ws/f${i}`)] },
   extra: { bad: [], good: [undefined, 'kept out', { nested: 1 }] },
 };
 

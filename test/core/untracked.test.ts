@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { isUntracked, stillOnDisk } from '../../src/core/capture/untracked';
+import { isNowTracked, isUntracked, stillOnDisk } from '../../src/core/capture/untracked';
 import { describeChanges } from '../../src/core/pointNames';
 import { MAX_UNTRACKED_PATHS } from '../../src/core/schemas';
 import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
@@ -32,13 +32,17 @@ describe('files no longer tracked', () => {
     assert.equal(isUntracked({ untracked: ['ws/dist'] }, 'ws/dist/sub/b.js'), true);
     assert.equal(isUntracked({ untracked: ['ws/dist'] }, 'ws/dist2/b.js'), false, 'a folder of a longer name is not below it');
     assert.equal(isUntracked({}, 'ws/dist/a.js'), false);
+    assert.equal(isNowTracked({ nowTracked: ['ws/dist'] }, 'ws/dist/a.js'), true);
   });
 
-  test('names tell them apart from deletions', () => {
+  test('names tell them apart from deletions and additions', () => {
     const changes = { added: [], modified: [{ path: 'ws/.gitignore' }], deleted: [{ path: 'ws/dist/app.js' }, { path: 'ws/dist/app.js.map' }, { path: 'ws/old.ts' }] } as never;
-    assert.equal(describeChanges('save', changes, undefined, ['ws/dist']), 'Saved .gitignore, old.ts; no longer tracked: app.js, app.js.map');
-    assert.equal(describeChanges('external', { added: [], modified: [], deleted: [{ path: 'ws/big.bin' }] } as never, undefined, ['ws/big.bin']), 'No longer tracked: big.bin');
-    assert.equal(describeChanges('save', changes), 'Saved .gitignore, app.js, app.js.map and 1 more', 'without untracked paths, as before');
+    assert.equal(describeChanges('save', changes, undefined, { untracked: ['ws/dist'] }), 'Saved .gitignore, old.ts; no longer tracked: app.js, app.js.map');
+    assert.equal(describeChanges('external', { added: [], modified: [], deleted: [{ path: 'ws/big.bin' }] } as never, undefined, { untracked: ['ws/big.bin'] }), 'No longer tracked: big.bin');
+    assert.equal(describeChanges('save', changes), 'Saved .gitignore, app.js, app.js.map and 1 more', 'without such paths, as before');
+    const started = { added: [{ path: 'ws/typings/a.d.ts' }, { path: 'ws/typings/b.d.ts' }, { path: 'ws/new.ts' }], modified: [{ path: 'ws/.gitignore' }], deleted: [] } as never;
+    assert.equal(describeChanges('save', started, undefined, { nowTracked: ['ws/typings'] }), 'Saved .gitignore, new.ts; now tracked: a.d.ts, b.d.ts');
+    assert.equal(describeChanges('external', { added: [{ path: 'ws/a.js' }], modified: [], deleted: [{ path: 'ws/b.js' }] } as never, undefined, { nowTracked: ['ws/a.js'], untracked: ['ws/b.js'] }), 'Now tracked: a.js; no longer tracked: b.js');
   });
 
   test('a point after a .gitignore line, an exclude and the size limit: the files still on disk are no longer tracked, the deleted one is deleted', async () => {
@@ -52,6 +56,14 @@ describe('files no longer tracked', () => {
     assert.equal(ignored.summary, 'Changed outside the editor: .gitignore, old.ts; no longer tracked: app.js, app.js.map');
     assert.deepEqual(ignored.changes, { added: 1, modified: 0, deleted: 3 }, 'the counts are the tracked files\'');
     assert.deepEqual((await store.recovery.listRecoveryPoints())[0]!.untracked, ['ws/dist'], 'listed with the point');
+    assert.equal(ignored.nowTracked, undefined);
+    // the line taken out again, and a file created with it: dist/ is now tracked, the new file is added
+    await writeFiles(sb.ws, { '.gitignore': '# nothing ignored\n', 'src/new.ts': 'new\n' });
+    const unignored = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.deepEqual([unignored.nowTracked, unignored.untracked], [['ws/dist'], undefined]);
+    assert.equal(unignored.summary, 'Changed outside the editor: .gitignore, new.ts; now tracked: app.js, app.js.map');
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\n' });
+    await store.recovery.createRecoveryPoint();
     await store.close();
 
     // an exclude added in the settings, and a file grown past the size limit

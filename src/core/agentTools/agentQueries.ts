@@ -1,5 +1,5 @@
 import { diffTrees, type TreeDiff } from '../capture';
-import { isUntracked } from '../capture/untracked';
+import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { pointIdTime } from '../ids';
 import { plural } from '../format';
@@ -108,6 +108,8 @@ export interface AgentChanges {
   readonly added: string[];
   readonly modified: string[];
   readonly deleted: string[];
+  /** Of `added`, the files the point began tracking that were on disk before (a `.gitignore` line taken out): not created. Only for a point's own changes. */
+  readonly nowTracked?: string[];
   /** Of `deleted`, the files the point stopped tracking while they were on disk (a `.gitignore` line added): not deleted. Only for a point's own changes. */
   readonly noLongerTracked?: string[];
 }
@@ -131,8 +133,12 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
   }
   const roots = store.persistence.workspaceRoots;
   const changes = { point: point.id, against, ...pathsOf(roots, diff) };
-  if (input.against !== undefined || !point.untracked) return changes;
-  return { ...changes, noLongerTracked: diff.deleted.filter((c) => isUntracked(point, c.path)).map((c) => agentPath(roots, c.path)) };
+  if (input.against !== undefined) return changes;
+  return {
+    ...changes,
+    ...(point.nowTracked ? { nowTracked: diff.added.filter((c) => isNowTracked(point, c.path)).map((c) => agentPath(roots, c.path)) } : {}),
+    ...(point.untracked ? { noLongerTracked: diff.deleted.filter((c) => isUntracked(point, c.path)).map((c) => agentPath(roots, c.path)) } : {}),
+  };
 }
 
 export interface AgentPreview {

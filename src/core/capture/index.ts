@@ -19,4 +19,4 @@ export {
   type InclusionOptions,
 } from './inclusionRules';
 export { countChanges, countFiles, diffTrees, listFiles, lookupEntry, type EntryInfo, type FileChange, type FileInfo, type TreeDiff, type WalkOptions } from './treeWalk';
-export { isUntracked, stillOnDisk } from './untracked';
+export { existedBefore, isNowTracked, isUntracked, stillOnDisk } from './untracked';

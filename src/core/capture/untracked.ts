@@ -1,50 +1,75 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, type Stats } from 'node:fs';
 import { MAX_UNTRACKED_PATHS } from '../schemas';
 import type { FileChange } from './treeWalk';
+
+/** Where a point path is on disk (`undefined`: outside every workspace folder). */
+type OnDisk = (pointPath: string) => string | undefined;
 
 /**
  * Of the files a point no longer has (`deleted`, point paths), those still on disk when it was made:
  * the capture stopped tracking them (a `.gitignore` line or an exclude added, a file grown past the size
- * limit), nobody deleted them. Kept short: a folder stands for every file below it when all the deleted
- * files below it, two or more, are still on disk (`dist` for a `dist/` line added to `.gitignore`). `file`: where a
- * point path is on disk (`undefined`: outside every folder).
+ * limit), nobody deleted them. Kept short (`shortList`).
  */
-export function stillOnDisk(deleted: readonly FileChange[], file: (pointPath: string) => string | undefined): string[] {
-  const present: string[] = [];
-  for (const change of deleted) {
-    const at = file(change.path);
-    let found = false;
-    try {
-      found = at !== undefined && lstatSync(at, { throwIfNoEntry: false }) !== undefined;
-    } catch {
-      found = false; // a path through a file, or one that cannot be looked at: counted as deleted
-    }
-    if (found) present.push(change.path);
+export function stillOnDisk(deleted: readonly FileChange[], file: OnDisk): string[] {
+  return shortList(
+    deleted,
+    deleted.filter((change) => statOf(file(change.path)) !== undefined),
+  );
+}
+
+/**
+ * Of the files a point has that the point before it (made at `parentTime`) did not (`added`), those
+ * created on disk before that point: it did not track them (a `.gitignore` line taken out, an exclude
+ * removed), nobody created them now. Kept short (`shortList`). The caller asks only where the rules
+ * changed with the point: a file moved in from outside the workspace keeps its creation time too.
+ */
+export function existedBefore(added: readonly FileChange[], file: OnDisk, parentTime: number): string[] {
+  return shortList(
+    added,
+    added.filter((change) => {
+      const stat = statOf(file(change.path));
+      // a file system that keeps no creation time gives 0 (or the change time, which is no older)
+      return stat !== undefined && stat.birthtimeMs > 0 && stat.birthtimeMs < parentTime;
+    }),
+  );
+}
+
+function statOf(at: string | undefined): Stats | undefined {
+  try {
+    return at === undefined ? undefined : lstatSync(at, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // a path through a file, or one that cannot be looked at
   }
-  if (present.length === 0) return present;
-  // how many deleted files, and how many of them present, below each folder
-  const below = new Map<string, { deleted: number; present: number }>();
-  const count = (p: string, isPresent: boolean) => {
+}
+
+/**
+ * `chosen` (some of `all`) as a short list of paths: a folder stands for every file below it when all
+ * the changes below it, two or more, are chosen (`dist` for a `dist/` line added to `.gitignore`); at
+ * most `MAX_UNTRACKED_PATHS`.
+ */
+function shortList(all: readonly FileChange[], chosen: readonly FileChange[]): string[] {
+  if (chosen.length === 0) return [];
+  // how many changes, and how many of them chosen, below each folder
+  const below = new Map<string, { all: number; chosen: number }>();
+  const isChosen = new Set(chosen.map((c) => c.path));
+  for (const { path: p } of all) {
     for (let slash = p.lastIndexOf('/'); slash > 0; slash = p.lastIndexOf('/', slash - 1)) {
       const folder = p.slice(0, slash);
-      const counts = below.get(folder) ?? { deleted: 0, present: 0 };
-      counts.deleted++;
-      if (isPresent) counts.present++;
+      const counts = below.get(folder) ?? { all: 0, chosen: 0 };
+      counts.all++;
+      if (isChosen.has(p)) counts.chosen++;
       below.set(folder, counts);
     }
-  };
-  const presentSet = new Set(present);
-  for (const change of deleted) count(change.path, presentSet.has(change.path));
-  // each present file under the outermost folder (below a workspace folder) whose deleted files are all present
+  }
+  // each chosen file under the outermost folder (below a workspace folder) whose changes are all chosen
   const kept = new Set<string>();
-  for (const p of present) {
+  for (const { path: p } of chosen) {
     let outermost = p;
     const parts = p.split('/');
     for (let depth = 2; depth < parts.length; depth++) {
-      const folder = parts.slice(0, depth).join('/');
-      const counts = below.get(folder)!;
-      if (counts.deleted === counts.present && counts.deleted > 1) {
-        outermost = folder;
+      const counts = below.get(parts.slice(0, depth).join('/'))!;
+      if (counts.all === counts.chosen && counts.all > 1) {
+        outermost = parts.slice(0, depth).join('/');
         break;
       }
     }
@@ -53,10 +78,19 @@ export function stillOnDisk(deleted: readonly FileChange[], file: (pointPath: st
   return [...kept].sort().slice(0, MAX_UNTRACKED_PATHS);
 }
 
+/** Whether `pointPath` is in a short list of paths (`untracked`, `nowTracked`): named there, or below a folder named there. */
+function inList(list: readonly string[] | undefined, pointPath: string): boolean {
+  if (!list) return false;
+  for (const p of list) if (pointPath === p || (pointPath.length > p.length && pointPath.startsWith(p) && pointPath[p.length] === '/')) return true;
+  return false;
+}
+
 /** Whether `point` stopped tracking `pointPath` (a file still on disk when the point was made), rather than it being deleted. */
 export function isUntracked(point: { readonly untracked?: readonly string[] }, pointPath: string): boolean {
-  const untracked = point.untracked;
-  if (!untracked) return false;
-  for (const p of untracked) if (pointPath === p || (pointPath.length > p.length && pointPath.startsWith(p) && pointPath[p.length] === '/')) return true;
-  return false;
+  return inList(point.untracked, pointPath);
+}
+
+/** Whether `point` began tracking `pointPath` (a file on disk before the point before it), rather than it being created. */
+export function isNowTracked(point: { readonly nowTracked?: readonly string[] }, pointPath: string): boolean {
+  return inList(point.nowTracked, pointPath);
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
-import { stillOnDisk } from '../capture/untracked';
+import { existedBefore, stillOnDisk } from '../capture/untracked';
 import { readSmallFileSync, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import { ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
@@ -451,8 +451,7 @@ export class PersistenceManager implements StateRepository {
           this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
           return withDiff(await diffTrees(batch, null, captured.root));
         });
-        // deletions of files still on disk: the capture stopped tracking them (a rule added), nobody deleted them
-        const untracked = parent && changes.diff && changes.diff.deleted.length > 0 ? stillOnDisk(changes.diff.deleted, (p) => absolutePath(roots, p)) : [];
+        const tracking = parent && changes.diff ? this.trackingChanges(parent, changes.diff, roots) : {};
         const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         const addedBytes = elsewhere?.addedBytes ?? batch.addedBytes;
         const trigger: Trigger = options.trigger ?? 'manual';
@@ -463,7 +462,7 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label,
-          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined, untracked) : FIRST_POINT_SUMMARY)).slice(0, 500),
+          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined, tracking) : FIRST_POINT_SUMMARY)).slice(0, 500),
           actor: this.actor,
           root: captured.root,
           roots,
@@ -474,7 +473,7 @@ export class PersistenceManager implements StateRepository {
           addedBytes,
           rules: rulesDigest(this.rules),
           ...(options.agent ? { agent: options.agent.slice(0, 100) } : {}),
-          ...(untracked.length > 0 ? { untracked } : {}),
+          ...tracking,
           state,
         };
         if (elsewhere || batch.addedObjects === 0) {
@@ -512,6 +511,21 @@ export class PersistenceManager implements StateRepository {
         throw StateError.snapshotCreation(`Could not create a recovery point: ${describeCause(error)}`, error);
       }
     }, { within });
+  }
+
+  /**
+   * The point's deletions of files still on disk (the capture stopped tracking them: a rule added) and,
+   * where the rules changed with it (a `.gitignore` among its changes, other capture settings), its
+   * additions of files created before its parent (a rule taken out): one `lstat` per such change.
+   */
+  private trackingChanges(parent: PointSummary, diff: TreeDiff, roots: readonly WorkspaceRoot[]): Pick<PointSummary, 'untracked' | 'nowTracked'> {
+    const onDisk = (p: string) => absolutePath(roots, p);
+    const untracked = diff.deleted.length > 0 ? stillOnDisk(diff.deleted, onDisk) : [];
+    const rulesChanged =
+      diff.added.length > 0 &&
+      ((parent.rules !== undefined && parent.rules !== rulesDigest(this.rules)) || [diff.added, diff.modified, diff.deleted].some((list) => list.some((c) => c.path.endsWith('/.gitignore'))));
+    const nowTracked = rulesChanged ? existedBefore(diff.added, onDisk, pointIdTime(parent.id)) : [];
+    return { ...(untracked.length > 0 ? { untracked } : {}), ...(nowTracked.length > 0 ? { nowTracked } : {}) };
   }
 
   /**

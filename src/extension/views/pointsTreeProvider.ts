@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
-import { describeCause, isPinned, isUntracked, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
+import { describeCause, isNowTracked, isPinned, isUntracked, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
 import { PointContentProvider } from './pointContentProvider';
 import { versionTabTitle } from './changeDiffs';
@@ -103,6 +103,8 @@ const CHANGE_ICONS: Record<ChangeKind, [string, string]> = {
 
 /** A deletion that is not one: the point stopped tracking a file still on disk (`isUntracked`). */
 const UNTRACKED_ICON: [string, string] = ['eye-closed', 'gitDecoration.ignoredResourceForeground'];
+/** An addition that is not one: the point began tracking a file that was on disk before (`isNowTracked`). */
+const NOW_TRACKED_ICON: [string, string] = ['eye', 'gitDecoration.addedResourceForeground'];
 
 /** The points, grouped by day, newest first; each expands to the files it changed against the point before it (`pointBase`). */
 export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
@@ -231,12 +233,16 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     item.id = `file:${node.point.id}:${node.change.path}`;
     item.resourceUri = uri;
     const untracked = node.changeKind === 'deleted' && isUntracked(node.point, node.change.path);
-    const [icon, color] = untracked ? UNTRACKED_ICON : CHANGE_ICONS[node.changeKind];
+    const nowTracked = node.changeKind === 'added' && isNowTracked(node.point, node.change.path);
+    const [icon, color] = untracked ? UNTRACKED_ICON : nowTracked ? NOW_TRACKED_ICON : CHANGE_ICONS[node.changeKind];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
     if (untracked) item.description = 'no longer tracked';
+    if (nowTracked) item.description = 'now tracked';
     item.tooltip = untracked
       ? `${display} — no longer tracked from this point on: it was still on disk, and ignored, excluded or too large since. Not deleted. Click to see the version the point before it held.`
-      : `${display} — ${node.changeKind} in this point. Click to see what this point changed in it.`;
+      : nowTracked
+        ? `${display} — tracked from this point on: it was on disk before, ignored or excluded until now. Not created. Click to see the version this point holds.`
+        : `${display} — ${node.changeKind} in this point. Click to see what this point changed in it.`;
     item.contextValue = `file.${node.changeKind}`;
     item.command = { command: 'recoveryPoints.openChange', title: 'Open Changes', arguments: [node] };
     return item;

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import {
   assertPromptsUsed,
+  changedFileRows,
   createPoint,
   fileEventBarrier,
   fileNode,
@@ -334,6 +335,11 @@ suite('restore', () => {
     assert.match(review.text, /src\/notes\.txt is left as it is: a file that is not tracked \(ignored or excluded\) is in the way/);
     assert.equal(readFile('src/notes.txt'), 'ignored now, and precious\n');
     assertFixture('.gitignore');
+    // the restored .gitignore no longer ignores it: the restore's point tracks it again, and its row says so
+    await settle(api);
+    const result = (await listPoints(api)).find((p) => p.trigger === 'restore')!;
+    const row = (await changedFileRows(api, await pointNode(api, result.id))).find((r) => r.node.kind === 'file' && r.node.change.path === pointPath('src/notes.txt'));
+    assert.equal(row?.item.description, 'now tracked');
 
     // excluded by the settings: the point's version is in the way of nothing tracked, so nothing is restored
     await vscode.workspace.getConfiguration('recoveryPoints').update('exclude', ['src/notes.txt'], vscode.ConfigurationTarget.Global);
