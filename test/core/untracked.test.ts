@@ -23,6 +23,9 @@ describe('files no longer tracked', () => {
     assert.deepEqual(stillOnDisk(deleted('ws/lib/gone.js', 'ws/old.txt'), file), [], 'deleted files are deletions');
     assert.deepEqual(stillOnDisk(deleted('ws/dist/a.js', 'ws/dist/gone.js', 'ws/dist/sub/b.js'), file), ['ws/dist/a.js', 'ws/dist/sub/b.js'], 'a folder only when every deletion below it, two or more, is on disk');
     assert.deepEqual(stillOnDisk(deleted('other/x', 'ws/big.bin/inside'), (p) => (p.startsWith('ws/') ? file(p) : undefined)), [], 'outside every folder, or through a file');
+    const link = path.join(path.dirname(sb.ws), 'ws-link');
+    await fs.symlink(sb.ws, link);
+    assert.deepEqual(stillOnDisk(deleted('ws/dist/a.js', 'ws/lib/gone.js'), (p) => path.join(link, p.slice('ws/'.length))), ['ws/dist/a.js'], 'a workspace folder opened through a link');
 
     const many = Array.from({ length: MAX_UNTRACKED_PATHS + 5 }, (_, i) => `f${String(i).padStart(4, '0')}.txt`);
     await writeFiles(sb.ws, Object.fromEntries(many.map((n) => [n, 'x\n'])));

@@ -1,4 +1,5 @@
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync, statSync, type Stats } from 'node:fs';
+import * as path from 'node:path';
 import { MAX_UNTRACKED_PATHS } from '../schemas';
 import type { FileChange } from './treeWalk';
 
@@ -11,9 +12,23 @@ type OnDisk = (pointPath: string) => string | undefined;
  * limit), nobody deleted them. Kept short (`shortList`).
  */
 export function stillOnDisk(deleted: readonly FileChange[], file: OnDisk): string[] {
+  // a removed folder's files are not looked at one by one: a folder deleted with 50,000 files costs its folders' lstats
+  const folders = new Map<string, boolean>();
+  const folderThere = (dir: string): boolean => {
+    let there = folders.get(dir);
+    if (there === undefined) {
+      const parent = path.dirname(dir);
+      there = (parent === dir || folderThere(parent)) && isFolder(dir);
+      folders.set(dir, there);
+    }
+    return there;
+  };
   return shortList(
     deleted,
-    deleted.filter((change) => statOf(file(change.path)) !== undefined),
+    deleted.filter((change) => {
+      const at = file(change.path);
+      return at !== undefined && folderThere(path.dirname(at)) && statOf(at) !== undefined;
+    }),
   );
 }
 
@@ -32,6 +47,15 @@ export function existedBefore(added: readonly FileChange[], file: OnDisk, parent
       return stat !== undefined && stat.birthtimeMs > 0 && stat.birthtimeMs < parentTime;
     }),
   );
+}
+
+/** A folder, links followed (a workspace folder may be opened through a link). */
+function isFolder(dir: string): boolean {
+  try {
+    return statSync(dir, { throwIfNoEntry: false })?.isDirectory() === true;
+  } catch {
+    return false;
+  }
 }
 
 function statOf(at: string | undefined): Stats | undefined {
