@@ -133,7 +133,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log, searchWorker });
       this.own(lmTools.registration);
       this.languageModelTools = lmTools.tools;
-      commands.register(agentCommands({ folders, log, prompts: this.prompts, extensionPath: this.context.extensionPath }));
+      commands.register(agentCommands({ folders, auto, log, prompts: this.prompts, extensionPath: this.context.extensionPath }));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {

@@ -37,6 +37,8 @@ const SAVE_IN_FLIGHT_MAX_MS = 10_000;
 const OWN_WRITE_ECHO_MS = 10_000;
 /** Our own writes that never reported their end (an error) stop hiding events after this long. */
 const OWN_WRITE_MAX_MS = 5 * 60_000;
+/** How long a change this extension announced (`nameOwnChange`) names the point of that change. */
+const OWN_CHANGE_NAME_MS = 60_000;
 /** More changed paths than this are captured with a full scan. */
 const MAX_HINTS = 5_000;
 const CLEANUP_EVERY = 25;
@@ -58,6 +60,8 @@ export class AutoCapture implements vscode.Disposable {
   private readonly externalPaths = new Set<string>();
   /** Deletions, renames and creations done through the editor (the explorer) since the last outside-change point. */
   private editorOperations: EditorFileOperation[] = [];
+  /** Files this extension is about to write itself, other than by a restore (by path prefix), and the name of their point. */
+  private readonly ownChanges = new Map<string, { readonly name: string; readonly until: number }>();
   /** Each workspace folder's repository HEAD at the newest point: a change names the point "Switched branch …". */
   private readonly heads = new Map<string, GitHead | undefined>();
   private readonly validity: HintValidity;
@@ -157,6 +161,29 @@ export class AutoCapture implements vscode.Disposable {
     await Promise.all([...paths].map(async (p) => this.ownWrites.set(p, { until, stat: await stamp(p) })));
     // the files the restore wrote (and those its safety point read), kept in the capture cache once they can be: an undo reads none of them
     this.settleRecentFilesLater();
+  }
+
+  /**
+   * This extension is about to write the files at `prefix` (a file, the files beside it that start with
+   * its name, or a folder's), not as a restore: for a minute, a point of changes to those files only is
+   * named `name` instead of "Changed outside the editor". `undefined`: it wrote nothing after all.
+   */
+  nameOwnChange(prefix: string, name: string | undefined): void {
+    if (name === undefined) this.ownChanges.delete(prefix);
+    else this.ownChanges.set(prefix, { name, until: Date.now() + OWN_CHANGE_NAME_MS });
+  }
+
+  /** The name `nameOwnChange` gave every one of `paths`, when they have one. */
+  private ownChangeName(paths: readonly string[]): string | undefined {
+    const now = Date.now();
+    const names = new Set<string>();
+    for (const p of paths) {
+      // the watcher may report the folder made for the file
+      const own = [...this.ownChanges].find(([prefix, change]) => change.until > now && (p.startsWith(prefix) || prefix.startsWith(p + path.sep)));
+      if (!own) return undefined;
+      names.add(own[1].name);
+    }
+    return names.size === 1 ? [...names][0] : undefined;
   }
 
   /** Creates the pending points now (deactivation, before a restore). */
@@ -303,6 +330,8 @@ export class AutoCapture implements vscode.Disposable {
       const after = await readGitHead(root.path);
       if (before && after && !sameHead(before, after)) return switchedBranchName(before, after);
     }
+    const own = paths.length > 0 ? this.ownChangeName(paths) : undefined;
+    if (own) return own;
     const touched = operations.flatMap((op) => (op.kind === 'rename' ? [op.from, op.to] : [op.path]));
     if (operations.length > 0 && paths.every((p) => touched.some((t) => p === t || p.startsWith(t + path.sep)))) return editorOperationsName(operations);
     const elsewhere = await this.otherWindows.savedElsewhere(paths);

@@ -4,6 +4,7 @@ import { settingsLocation, type HookScope } from '../../hooks/agentSettings';
 import { findHookClient, findNode } from '../../hooks/hookCommand';
 import { AGENT_NAMES, AGENTS, type AgentId } from '../../hooks/hookEvent';
 import { installHooks } from '../../hooks/hookInstaller';
+import type { AutoCapture } from '../automatic/autoCapture';
 import type { Log } from '../log';
 import type { Prompts } from '../prompts';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -11,6 +12,8 @@ import type { CommandHandler } from './commandCenter';
 
 export interface AgentServices {
   readonly folders: WorkspaceFolders;
+  /** Names the point of the settings written (in the project: "Set up Claude Code checkpoints (settings.local.json)"). */
+  readonly auto: Pick<AutoCapture, 'nameOwnChange'>;
   readonly log: Log;
   readonly prompts: Prompts;
   /** The extension's folder: its `dist/cli.js` is the command-line tool the hooks run. */
@@ -42,7 +45,13 @@ export function agentCommands(s: AgentServices): Record<string, CommandHandler> 
       const { node, electronAsNode } = findNode(process.execPath);
       // by its real path, as `recovery-points hooks install` writes it: one helper serves both
       const cli = fs.realpathSync(path.join(s.extensionPath, 'dist', 'cli.js'));
-      const report = await installHooks({ agent: agent.id, scope: scope.scope, projectDir: project }, { node, cli, electronAsNode, client: findHookClient(cli) });
+      const location = settingsLocation(agent.id, scope.scope, project);
+      s.auto.nameOwnChange(location, `Set up ${agent.label} checkpoints (${path.basename(location)})`);
+      const report = await installHooks({ agent: agent.id, scope: scope.scope, projectDir: project }, { node, cli, electronAsNode, client: findHookClient(cli) }).catch((error: unknown) => {
+        s.auto.nameOwnChange(location, undefined);
+        throw error;
+      });
+      if (!report.changed) s.auto.nameOwnChange(location, undefined);
       s.log.info('command', `Agent checkpoints for ${agent.label}: ${report.changed ? 'installed in' : 'already in'} ${report.location}${report.backup ? ` (backup ${report.backup})` : ''}`);
       const backup = report.backup ? ` The file as it was is in ${path.basename(report.backup)}.` : '';
       void s.prompts.notify(

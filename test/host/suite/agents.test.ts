@@ -31,6 +31,9 @@ suite('agent checkpoints', () => {
     assert.equal(report.location, file);
     assert.ok(report.changed);
     assert.match(api.prompts.notifications.at(-1)?.message ?? '', /Claude Code now makes recovery points/);
+    // the settings file it wrote in the project makes a point named after the command, not "changed outside the editor"
+    const setUp = await waitFor('the point of the settings written', () => api.model!.points.find((p) => p.trigger === 'external'));
+    assert.equal(setUp.summary, 'Set up Claude Code checkpoints (settings.local.json)');
     const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as ClaudeSettings;
     const command = settings.hooks.UserPromptSubmit![0]!.hooks[0]!.command;
     assert.ok(command.includes(path.join('dist', 'cli.js')), command);
