@@ -80,6 +80,10 @@ describe('restore', () => {
     await mutate(sb);
     const mutated = await readFiles(sb.ws);
 
+    // the preview offers what the restore does: a file where a folder of tracked files stands now too
+    const preview = await store.recovery.previewRestore(point.id);
+    assert.deepEqual(preview.leftAlone, []);
+    assert.ok(preview.add.some((c) => c.path === 'ws/was-file'));
     const result = await store.recovery.restore(point.id);
     const now = await readFiles(sb.ws);
     const tracked = (map: Record<string, string>) => Object.fromEntries(Object.entries(map).filter(([rel]) => !isIgnored(rel)));

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BUILTIN_EXCLUDES, diffTrees, lookupEntry, type EntryInfo, type FileChange } from '../capture';
@@ -74,6 +74,7 @@ function whatIsInTheWay(change: FileChange, stat: Stats | null | undefined): str
  */
 export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: RestorePlan): { plan: RestorePlan; leftAlone: Array<{ path: string; reason: string }> } {
   const leftAlone: Array<{ path: string; reason: string }> = [];
+  let removed: ReadonlySet<string> | undefined;
   for (const change of [...plan.add, ...plan.modify]) {
     const file = absolutePath(roots, change.path);
     let stat: Stats | undefined;
@@ -82,10 +83,25 @@ export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: Res
     } catch {
       stat = undefined; // a path through a file, or one that cannot be looked at: the restore says so when it gets there
     }
+    // a folder of tracked files the plan deletes is gone (its emptied folders removed) before the file is written
+    if (stat?.isDirectory() && emptiedByPlan(file!, change.path, (removed ??= new Set(plan.remove.map((c) => c.path))))) continue;
     const reason = whatIsInTheWay(change, stat);
     if (reason) leftAlone.push({ path: change.path, reason });
   }
   return { plan: leftAlone.length === 0 ? plan : withoutPaths(plan, new Set(leftAlone.map((l) => l.path))), leftAlone };
+}
+
+/** Whether the plan's deletions (`removed`) empty the folder `dir` (point path `pointDir`), so that `applyRestore` removes it: every file below it deleted, no folder below it left empty. */
+function emptiedByPlan(dir: string, pointDir: string, removed: ReadonlySet<string>): boolean {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  // a folder with nothing in it is removed only when a deletion in it empties it
+  if (entries.length === 0) return false;
+  return entries.every((e) => (e.isDirectory() ? emptiedByPlan(path.join(dir, e.name), `${pointDir}/${e.name}`, removed) : removed.has(`${pointDir}/${e.name}`)));
 }
 
 /** The plan's changes to the given point paths only. */
