@@ -8,6 +8,7 @@ import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview } from '../core/recovery/recoveryManager';
 import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import { isNowTracked, isUntracked } from '../core/capture/untracked';
+import { describeHead } from '../core/pointNames';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../core/schemas';
 import { InputError, UsageError } from './args';
@@ -73,7 +74,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         `Created   ${point.createdAt} (${formatRelativeTime(Date.parse(point.createdAt))}) by ${t(point.actor)}`,
         `Trigger   ${point.trigger}: ${t(shownSummary)}`,
         `Files     ${point.fileCount} (${formatBytes(point.totalSize)}), ${formatChangeCounts(counts)} against ${base?.id ?? 'nothing'}`,
-        `Folders   ${point.roots.map((r) => `${t(r.name)} = ${t(r.path)}`).join(', ')}`,
+        `Folders   ${point.roots.map((r) => `${t(r.name)} = ${t(r.path)}${r.head ? ` (${t(describeHead(r.head))})` : ''}`).join(', ')}`,
         ...formatDiff(changes, store.persistence.workspaceRoots, point),
       ].join('\n');
       const { state: _state, ...summary } = point;

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { TreeDiff } from './capture';
 import { isNowTracked, isUntracked } from './capture/untracked';
 import { groupDigits, plural } from './format';
-import type { PointSummary, Trigger } from './schemas';
+import type { GitHead, PointSummary, Trigger } from './schemas';
 
 /**
  * Every point's name in words people recognise ("Saved app.ts", "Switched branch x → master",
@@ -24,18 +24,29 @@ export const FIRST_POINT_SUMMARY = 'First recovery point';
 
 /**
  * "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were.
+ * `switched`: the repository's HEAD the point before it and now, when they differ; changes on disk
+ * (`external`, `startup`) are then "Switched branch x → master (while the editor was closed)".
  * `saved`: for a save whose point looked at every file (the editor could not vouch for what it saw),
  * the saved files' point paths: the other changes are named as made outside the editor. `tracking`:
  * the point's deletions of files still on disk (`untracked`) and additions of files that were there
  * before (`nowTracked`), named apart: "Saved .gitignore; no longer tracked: app.js, app.js.map".
  */
-export function describeChanges(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {}): string {
-  if (!tracking.untracked && !tracking.nowTracked) return describeTracked(trigger, changes, saved);
+export function describeChanges(
+  trigger: Trigger,
+  changes: TreeDiff,
+  saved?: ReadonlySet<string>,
+  tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {},
+  switched?: { readonly before: GitHead; readonly after: GitHead },
+): string {
+  // a change on disk with a repository's HEAD moved is named after the switch, not its files
+  const switchName = switched && (trigger === 'external' || trigger === 'startup') ? switchedBranchName(switched.before, switched.after) : undefined;
+  const tracked = (rest: TreeDiff) => (switchName ? `${switchName}${trigger === 'startup' ? ' while the editor was closed' : ''}` : describeTracked(trigger, rest, saved));
+  if (!tracking.untracked && !tracking.nowTracked) return tracked(changes);
   const stopped = changes.deleted.filter((c) => isUntracked(tracking, c.path)).map((c) => c.path);
   const started = changes.added.filter((c) => isNowTracked(tracking, c.path)).map((c) => c.path);
   const rest = { added: changes.added.filter((c) => !isNowTracked(tracking, c.path)), modified: changes.modified, deleted: changes.deleted.filter((c) => !isUntracked(tracking, c.path)) };
   const parts = [
-    ...(rest.added.length + rest.modified.length + rest.deleted.length > 0 ? [describeTracked(trigger, rest, saved)] : []),
+    ...(switchName || rest.added.length + rest.modified.length + rest.deleted.length > 0 ? [tracked(rest)] : []),
     ...(started.length > 0 ? [`now tracked: ${describeFiles(started)}`] : []),
     ...(stopped.length > 0 ? [`no longer tracked: ${describeFiles(stopped)}`] : []),
   ];
@@ -118,11 +129,13 @@ export function restoredPointName(
   return `Restored ${quotedPointName(target)} ${count}`;
 }
 
-/** What a repository's HEAD names: a branch, or a commit when detached. */
-export type GitHead = { readonly branch: string } | { readonly commit: string };
-
 function headName(head: GitHead): string {
   return 'branch' in head ? head.branch : head.commit.slice(0, 7);
+}
+
+/** Where a point's folder was in its repository: "on branch main", "at commit 1a2b3c4". */
+export function describeHead(head: GitHead): string {
+  return 'branch' in head ? `on branch ${head.branch}` : `at commit ${headName(head)}`;
 }
 
 /** "Switched branch x → master", "Checked out 1a2b3c4 (was on master)". */

@@ -155,12 +155,20 @@ export const triggerSchema = lazySchema(() =>
 );
 export type Trigger = z.infer<typeof triggerSchema>;
 
+/** What a repository's HEAD names: a branch, or a commit when detached. */
+export const gitHeadSchema = lazySchema(() =>
+  z.union([z.object({ branch: z.string().min(1).max(1000) }), z.object({ commit: z.string().regex(/^[0-9a-f]{40,64}$/) })]),
+);
+export type GitHead = z.infer<typeof gitHeadSchema>;
+
 export const workspaceRootSchema = lazySchema(() =>
   z.object({
     name: z.string().min(1),
     path: z.string().min(1),
     /** The folder `path` led to when the point was made (links resolved): a workspace folder that now leads elsewhere is refused. */
     realPath: z.string().min(1).optional(),
+    /** The HEAD of the git repository holding the folder when the point was made; absent without one (and in older stores). */
+    head: gitHeadSchema.optional(),
   }),
 );
 export type WorkspaceRoot = z.infer<typeof workspaceRootSchema>;

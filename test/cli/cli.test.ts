@@ -144,6 +144,14 @@ describe('command-line tool', () => {
     assert.match(ok(await cli(['stats', ...base])).stdout, /^Objects +\d+ \(5 file contents, \d+ folders\) in 1 pack$/m, 'a clean-up leaves one pack, said in the singular');
   });
 
+  test('show names the branch each folder was on when the point was made', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n' });
+    ok(await cli(['snapshot', ...base]));
+    assert.match(ok(await cli(['show', 'latest', ...base])).stdout, new RegExp(`^Folders   ws = ${sb.ws.replaceAll('/', '\\/')} \\(on branch main\\)$`, 'm'));
+    assert.deepEqual(json<{ roots: unknown[] }>(await cli(['show', 'latest', '--json', ...base])).roots, [{ name: 'ws', path: sb.ws, realPath: sb.ws, head: { branch: 'main' } }]);
+  });
+
   test('bad or ambiguous ids: exit 2 with one line, as an unknown path; an id\'s last part names its point too', async () => {
     const { base } = await project();
     ok(await cli(['snapshot', ...base]));

@@ -65,6 +65,42 @@ describe('point names', () => {
     assert.equal(editorOperationsName([{ kind: 'rename', from: '/w/a.ts', to: '/w/b.ts' }]), 'Renamed a.ts → b.ts');
   });
 
+  test('each point records its folder\'s HEAD; changes on disk with the HEAD moved since the point before are named after the switch', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    const store = await openStore(sb);
+    const first = (await store.recovery.createRecoveryPoint())!;
+    assert.deepEqual(first.roots[0]!.head, { branch: 'main' });
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/feature/login\n', 'a.txt': 'a on the branch\n' });
+    const startup = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'startup' }))!;
+    assert.equal(startup.summary, 'Switched branch main → feature/login while the editor was closed');
+    assert.deepEqual(startup.roots[0]!.head, { branch: 'feature/login' });
+    const commit = '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d';
+    await writeFiles(sb.ws, { '.git/HEAD': `${commit}\n`, 'b.txt': null });
+    const detached = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.equal(detached.summary, 'Checked out 1a2b3c4 (was on feature/login)');
+    assert.deepEqual(detached.roots[0]!.head, { commit });
+    await writeFiles(sb.ws, { 'a.txt': 'a again\n' });
+    const same = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.equal(same.summary, 'Changed outside the editor: a.txt', 'the HEAD did not move');
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', 'a.txt': 'a saved\n' });
+    const saved = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    assert.equal(saved.summary, 'Saved a.txt', 'a save is named after what was saved');
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/feature/login\n', 'a.txt': 'a with a label\n' });
+    const given = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external', summary: 'Deleted x.ts in the explorer' }))!;
+    assert.equal(given.summary, 'Deleted x.ts in the explorer', 'a name the caller gives stands');
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', '.gitignore': 'b.txt\n', 'b.txt': 'b back, ignored\n', 'c.txt': 'c\n' });
+    const withRules = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.equal(withRules.summary, 'Switched branch feature/login → main');
+    // a worktree's (or a submodule's) `.git` file names the folder that holds its HEAD
+    const tree = await makeSandbox();
+    await writeFiles(tree.root, { 'ws/.git': 'gitdir: ../repo/.git/worktrees/ws\n', 'repo/.git/worktrees/ws/HEAD': 'ref: refs/heads/topic\n', 'ws/x.txt': 'x\n' });
+    assert.deepEqual((await (await openStore(tree)).recovery.createRecoveryPoint())!.roots[0]!.head, { branch: 'topic' });
+    const none = await makeSandbox();
+    await writeFiles(none.ws, { 'y.txt': 'y\n' });
+    assert.equal('head' in (await (await openStore(none)).recovery.createRecoveryPoint())!.roots[0]!, false, 'no repository: no HEAD recorded');
+  });
+
   test('a first point with a moved folder\'s or a bundle\'s history below it is named by what changed since that history', () => {
     const roots = (...paths: string[]) => ({ roots: paths.map((p) => ({ name: path.basename(p), path: p })) });
     const none = { added: [], modified: [], deleted: [] };

@@ -25,8 +25,10 @@ const FIELD_VALUES: Record<string, { bad: unknown[]; good: unknown[] }> = {
   actor: { bad: [null, 3, undefined], good: ['', 'extension:1'] },
   root: { bad: ['A'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), null], good: [HASH] },
   roots: {
-    bad: [null, {}, [null], [{ name: '', path: '/w' }], [{ name: 'w', path: '' }], [{ name: 'w' }], [{ name: 'w', path: '/w', realPath: '' }], [{ name: 'w', path: '/w', realPath: 3 }]],
-    good: [[], [{ name: 'w', path: '/w' }], [{ name: 'w', path: '/w', realPath: '/real' }], [{ name: 'w', path: '/w', extra: true }]],
+    bad: [null, {}, [null], [{ name: '', path: '/w' }], [{ name: 'w', path: '' }], [{ name: 'w' }], [{ name: 'w', path: '/w', realPath: '' }], [{ name: 'w', path: '/w', realPath: 3 }],
+      [{ name: 'w', path: '/w', head: {} }], [{ name: 'w', path: '/w', head: { branch: '' } }], [{ name: 'w', path: '/w', head: { commit: 'abc' } }], [{ name: 'w', path: '/w', head: { commit: 'A'.repeat(40) } }], [{ name: 'w', path: '/w', head: 'main' }], [{ name: 'w', path: '/w', head: null }]],
+    good: [[], [{ name: 'w', path: '/w' }], [{ name: 'w', path: '/w', realPath: '/real' }], [{ name: 'w', path: '/w', extra: true }],
+      [{ name: 'w', path: '/w', head: { branch: 'main' } }], [{ name: 'w', path: '/w', realPath: '/real', head: { commit: 'a'.repeat(40) } }], [{ name: 'w', path: '/w', head: { branch: 'main', commit: 'a'.repeat(40) } }], [{ name: 'w', path: '/w', head: { branch: 'main', extra: 1 } }]],
   },
   parentId: { bad: ['nope', undefined, 0], good: [null, '20261125T150842123Z-a1b2c3'] },
   changes: { bad: [null, { added: 0, modified: 0 }, { added: -1, modified: 0, deleted: 0 }, { added: 0.5, modified: 0, deleted: 0 }, { added: '1', modified: 0, deleted: 0 }], good: [{ added: 0, modified: 0, deleted: 0 }, { added: 1, modified: 2, deleted: 3, more: 4 }] },

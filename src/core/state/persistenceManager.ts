@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
+import { switchedHead, withGitHeads } from '../capture/gitHead';
 import { existedBefore, stillOnDisk } from '../capture/untracked';
 import { readSmallFileSync, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
@@ -452,6 +453,8 @@ export class PersistenceManager implements StateRepository {
           return withDiff(await diffTrees(batch, null, captured.root));
         });
         const tracking = parent && changes.diff ? this.trackingChanges(parent, changes.diff, roots) : {};
+        const pointRoots = withGitHeads(roots);
+        const switched = parent ? switchedHead(parent.roots, pointRoots) : undefined;
         const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         const addedBytes = elsewhere?.addedBytes ?? batch.addedBytes;
         const trigger: Trigger = options.trigger ?? 'manual';
@@ -462,10 +465,10 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label,
-          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined, tracking) : FIRST_POINT_SUMMARY)).slice(0, 500),
+          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined, tracking, switched) : FIRST_POINT_SUMMARY)).slice(0, 500),
           actor: this.actor,
           root: captured.root,
-          roots,
+          roots: pointRoots,
           parentId: parent?.id ?? null,
           changes: changes.counts,
           fileCount: captured.fileCount,

@@ -13,6 +13,7 @@ import { MAX_LABEL_LENGTH, MAX_UNTRACKED_PATHS, SCHEMA_VERSION, type PointIndex,
 const POINT_ID = /^\d{8}T\d{9}Z-[0-9a-f]{6}$/;
 const HASH = /^[0-9a-f]{64}$/;
 const RULES = /^[0-9a-f]{16}$/;
+const COMMIT = /^[0-9a-f]{40,64}$/;
 const TRIGGERS = new Set(['manual', 'save', 'external', 'before-restore', 'restore', 'startup', 'agent']);
 const SUMMARY_KEYS = new Set(['schemaVersion', 'id', 'createdAt', 'trigger', 'label', 'summary', 'actor', 'root', 'roots', 'parentId', 'changes', 'fileCount', 'totalSize', 'addedBytes', 'rules', 'agent', 'untracked', 'nowTracked']);
 /** Keys every summary has (the others are optional). */
@@ -114,13 +115,23 @@ function isRoots(value: unknown): boolean {
     if (!isRecord(root)) return false;
     let keys = 0;
     for (const key in root) {
-      if (key !== 'name' && key !== 'path' && key !== 'realPath') return false;
+      if (key !== 'name' && key !== 'path' && key !== 'realPath' && key !== 'head') return false;
       keys++;
     }
     const r = root as Record<string, unknown>;
-    if (keys !== (r.realPath !== undefined ? 3 : 2)) return false;
+    if (keys !== 2 + (r.realPath !== undefined ? 1 : 0) + (r.head !== undefined ? 1 : 0)) return false;
     if (typeof r.name !== 'string' || r.name.length === 0 || typeof r.path !== 'string' || r.path.length === 0) return false;
     if (r.realPath !== undefined && (typeof r.realPath !== 'string' || r.realPath.length === 0)) return false;
+    if (r.head !== undefined && !isGitHead(r.head)) return false;
   }
   return true;
+}
+
+function isGitHead(value: unknown): boolean {
+  if (!isRecord(value)) return false;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return false;
+  const v = value as Record<string, unknown>;
+  if (keys[0] === 'branch') return typeof v.branch === 'string' && v.branch.length >= 1 && v.branch.length <= 1000;
+  return keys[0] === 'commit' && typeof v.commit === 'string' && COMMIT.test(v.commit);
 }

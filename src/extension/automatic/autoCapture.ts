@@ -10,9 +10,7 @@ import {
   otherWindowSaveName,
   RACY_WINDOW_MS,
   StateError,
-  switchedBranchName,
   type EditorFileOperation,
-  type GitHead,
   type RecoveryStore,
   type SnapshotOptions,
   type Trigger,
@@ -21,7 +19,6 @@ import { CAPTURE_RULE_SETTINGS, SECTION, type Configuration } from '../configura
 import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
 import type { WorkspaceFolders } from '../workspaceFolders';
-import { readGitHead, sameHead } from './gitHead';
 import { HintValidity } from './hintValidity';
 
 const EXTERNAL_QUIET_MS = 1500;
@@ -62,8 +59,6 @@ export class AutoCapture implements vscode.Disposable {
   private editorOperations: EditorFileOperation[] = [];
   /** Files this extension is about to write itself, other than by a restore (by path prefix), and the name of their point. */
   private readonly ownChanges = new Map<string, { readonly name: string; readonly until: number }>();
-  /** Each workspace folder's repository HEAD at the newest point: a change names the point "Switched branch …". */
-  private readonly heads = new Map<string, GitHead | undefined>();
   private readonly validity: HintValidity;
   private readonly otherWindows: OtherWindowSaves;
   private readonly pendingChanged = new vscode.EventEmitter<void>();
@@ -78,7 +73,6 @@ export class AutoCapture implements vscode.Disposable {
   private captureCount = 0;
   private saveTimer: NodeJS.Timeout | undefined;
   private externalTimer: NodeJS.Timeout | undefined;
-  private headTimer: NodeJS.Timeout | undefined;
   /** Reads again, once their racy window has passed, the files a point read just after they changed. */
   private settleTimer: NodeJS.Timeout | undefined;
   private externalSince = 0;
@@ -107,7 +101,6 @@ export class AutoCapture implements vscode.Disposable {
     vscode.workspace.onDidChangeConfiguration((event) => this.onSettingsChanged(event), undefined, this.disposables);
     this.disposables.push(this.pendingChanged);
     this.createWatchers();
-    void this.readHeads();
   }
 
   /** Why the next point must check every file (`undefined`: the hints are complete). */
@@ -266,7 +259,6 @@ export class AutoCapture implements vscode.Disposable {
     if (this.disposed || uri.scheme !== 'file') return;
     const file = uri.fsPath;
     const parts = file.split(/[\\/]/);
-    if (parts.at(-1) === 'HEAD' && parts.at(-2) === '.git') return this.onHeadChanged();
     // `.git/info/exclude` holds ignore rules: a hint capture reads it again when it is listed. A
     // watcher may report only the creation of `.git` or `.git/info` around it, so those count too.
     if (!isGitRuleEvent(parts) && parts.some((part) => BUILTIN_EXCLUDES.includes(part))) return;
@@ -306,30 +298,13 @@ export class AutoCapture implements vscode.Disposable {
     this.pendingChanged.fire();
   }
 
-  /** A HEAD written with no files changing (`git checkout -b`, a commit): the newest point stands for the new HEAD. */
-  private onHeadChanged(): void {
-    // Looked at once the file events a checkout writes before its HEAD have had time to arrive.
-    clearTimeout(this.headTimer);
-    this.headTimer = setTimeout(() => {
-      if (!this.disposed && this.externalPaths.size === 0 && this.capturing.size === 0) void this.readHeads();
-    }, EXTERNAL_QUIET_MS);
-  }
-
-  private async readHeads(): Promise<void> {
-    for (const root of this.folders.all) this.heads.set(root.path, await readGitHead(root.path));
-  }
-
   /**
-   * The name of a point of changes on disk, when people would recognise them: a branch switch (a
-   * workspace folder's HEAD changed since the newest point), the editor's own deletions and renames,
-   * or saves in another window of this folder. `undefined`: "Changed outside the editor".
+   * The name of a point of changes on disk, when people would recognise them: the editor's own
+   * deletions and renames, or saves in another window of this folder. `undefined`: the store names it
+   * ("Switched branch x → master" when a workspace folder's HEAD moved since the newest point,
+   * otherwise "Changed outside the editor").
    */
   private async nameExternal(paths: readonly string[], operations: readonly EditorFileOperation[]): Promise<string | undefined> {
-    for (const root of this.folders.all) {
-      const before = this.heads.get(root.path);
-      const after = await readGitHead(root.path);
-      if (before && after && !sameHead(before, after)) return switchedBranchName(before, after);
-    }
     const own = paths.length > 0 ? this.ownChangeName(paths) : undefined;
     if (own) return own;
     const touched = operations.flatMap((op) => (op.kind === 'rename' ? [op.from, op.to] : [op.path]));
@@ -404,7 +379,6 @@ export class AutoCapture implements vscode.Disposable {
       const point = await this.withWindowProgress(trigger, () => this.store.recovery.createRecoveryPoint(undefined, options));
       if (mode === 'full') this.validity.fullScanDone(token);
       this.settleRecentFilesLater();
-      await this.readHeads();
       this.errorShown = false;
       if (point) {
         const how = mode === 'hint' ? `${paths!.length} hinted` : `full scan: ${fullReason ?? 'the store asked for one'}`;
@@ -477,7 +451,6 @@ export class AutoCapture implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.saveTimer);
     clearTimeout(this.externalTimer);
-    clearTimeout(this.headTimer);
     clearTimeout(this.settleTimer);
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();

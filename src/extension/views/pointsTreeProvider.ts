@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
-import { describeCause, isNowTracked, isPinned, isUntracked, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
+import { describeCause, describeHead, isNowTracked, isPinned, isUntracked, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
 import { PointContentProvider } from './pointContentProvider';
 import { versionTabTitle } from './changeDiffs';
@@ -177,6 +177,8 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     if (point.label) tooltip.appendMarkdown(`${escape(point.summary)}\n\n`);
     tooltip.appendMarkdown(`${new Date(pointIdTime(point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(point.id))})\n\n`);
     tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(point.agent ? `Made by ${point.agent} (agent hook)` : TRIGGER_WORDS[point.trigger])}\n\n`);
+    const heads = point.roots.flatMap((r) => (!r.head ? [] : point.roots.length === 1 ? [describeHead(r.head).replace(/^o/, 'O')] : [`${r.name} ${describeHead(r.head)}`]));
+    if (heads.length > 0) tooltip.appendMarkdown(`$(git-branch) ${escape(heads.join(', '))}\n\n`);
     const base = pointBase(this.model.points, point);
     const counts = `${point.changes.added} added, ${point.changes.modified} modified, ${point.changes.deleted} deleted`;
     const changed = !base

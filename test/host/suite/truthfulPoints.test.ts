@@ -249,6 +249,8 @@ suite('names that tell the truth (#11)', () => {
     const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
     assert.equal(point.summary, 'Switched branch feature → master');
     assert.deepEqual(point.changes, { added: 0, modified: 2, deleted: 0 });
+    const row = await api.tree!.getTreeItem(await pointNode(api, point.id));
+    assert.match((row.tooltip as vscode.MarkdownString).value, /\$\(git-branch\) On branch master\n/, 'the row\'s tooltip says where the folder was');
     assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const onMaster = true;\n');
   });
 

@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { GitHead, WorkspaceRoot } from '../schemas';
+
+const BRANCH_REF = /^ref: refs\/heads\/(\S{1,1000})$/;
+const COMMIT = /^[0-9a-f]{40,64}$/;
+const GIT_FILE = /^gitdir: (.+)$/;
+
+/**
+ * The branch (or detached commit) checked out in the repository holding `folder`: `.git/HEAD`, or the
+ * HEAD of the folder a `.git` file points to (a worktree, a submodule). Read only and synchronous (a
+ * point reads it on its way: one `stat` a folder up to the repository, one small read): git is never
+ * run and nothing is written. `undefined` when there is no repository or its HEAD cannot be read.
+ */
+export function readGitHead(folder: string): GitHead | undefined {
+  for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
+    const dotGit = path.join(dir, '.git');
+    const stat = statOrNothing(dotGit);
+    if (stat?.isDirectory()) return readHead(path.join(dotGit, 'HEAD'));
+    if (stat?.isFile()) {
+      const gitDir = GIT_FILE.exec(readOrNothing(dotGit)?.trim() ?? '');
+      return gitDir ? readHead(path.join(path.resolve(dir, gitDir[1]!.trim()), 'HEAD')) : undefined;
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+/** The workspace folders as a point records them: each with the HEAD of its repository, when it has one. */
+export function withGitHeads(roots: readonly WorkspaceRoot[]): WorkspaceRoot[] {
+  return roots.map((root) => {
+    const { head: _old, ...rest } = root;
+    const head = readGitHead(root.path);
+    return head ? { ...rest, head } : rest;
+  });
+}
+
+/**
+ * The first workspace folder whose HEAD differs between two points of the same folders (`before`, the
+ * point before `after`): a branch switched or a commit checked out between them. `undefined` when the
+ * folders are not the same ones or either point does not know its HEAD (no repository, an older store).
+ */
+export function switchedHead(before: readonly WorkspaceRoot[], after: readonly WorkspaceRoot[]): { readonly before: GitHead; readonly after: GitHead } | undefined {
+  if (before.length !== after.length) return undefined;
+  for (let i = 0; i < after.length; i++) {
+    const [a, b] = [before[i]!, after[i]!];
+    if (a.path !== b.path || !a.head || !b.head) continue;
+    if (headText(a.head) !== headText(b.head)) return { before: a.head, after: b.head };
+  }
+  return undefined;
+}
+
+function headText(head: GitHead): string {
+  return 'branch' in head ? `ref: ${head.branch}` : head.commit;
+}
+
+function readHead(file: string): GitHead | undefined {
+  const text = readOrNothing(file)?.trim();
+  if (text === undefined) return undefined;
+  const branch = BRANCH_REF.exec(text);
+  if (branch) return { branch: branch[1]! };
+  return COMMIT.test(text) ? { commit: text } : undefined;
+}
+
+function statOrNothing(file: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** The file's first 4 kB (a HEAD or a `.git` file is one short line), or nothing. */
+function readOrNothing(file: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const buffer = Buffer.alloc(4096);
+    return buffer.toString('utf8', 0, fs.readSync(fd, buffer, 0, buffer.length, 0));
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
