@@ -86,6 +86,12 @@ describe('the points index checked by hand (pointSummaryCheck.ts) agrees with it
     assert.ok(refused > 60);
   });
 
+  test('a summary as this version writes it (each folder with its HEAD) is accepted by the hand-written check, not left to zod', () => {
+    for (const head of [{ branch: 'feature/login' }, { commit: 'a'.repeat(40) }]) {
+      assert.equal(isPointSummary(summaryWith('roots', [{ name: 'w', path: '/w', realPath: '/real/w', head }])), true, JSON.stringify(head));
+    }
+  });
+
   test('a summary with a key the schema does not know is left to zod, which strips it, as before', () => {
     const summary = summaryWith('extra', 'kept out');
     assert.equal(isPointSummary(summary), false);
