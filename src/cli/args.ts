@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+
 /** Command-line arguments: a command, its positionals, and options (`--paths` and `--changed` take every value up to the next option). */
 export interface ParsedArgs {
   readonly command: string | undefined;
@@ -39,7 +41,20 @@ const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
 const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--if-due', '--regex', '--case-sensitive', '--patch', '--binary', '--user', '--project']);
 
-export function parseArgs(argv: readonly string[], cwd = process.cwd()): ParsedArgs {
+/**
+ * The process's folder. One deleted under the shell that started the tool (a checkout that removed
+ * it) has no `process.cwd()`; the shell's `$PWD` still names it, so a command can say it is gone.
+ */
+export function currentFolder(): string {
+  try {
+    return process.cwd();
+  } catch {
+    const named = process.env.PWD;
+    return named && path.isAbsolute(named) ? named : path.parse(process.execPath).root;
+  }
+}
+
+export function parseArgs(argv: readonly string[], cwd = currentFolder()): ParsedArgs {
   const positionals: string[] = [];
   const values = new Map<string, string[]>();
   const flags = new Set<string>();

@@ -61,7 +61,7 @@ export async function answerHook(args: ParsedArgs, context: HookContext): Promis
   const agent = agentOf(args.agent);
   const budgetMs = budgetOf(args, context.budgetEnv);
   if (args.workspaces.length > 1) throw new UsageError('hook takes one --workspace');
-  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs, readInput: context.readInput, cwd: context.cwd, stores: context.stores });
+  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs, readInput: context.readInput, cwd: context.cwd ?? args.cwd, stores: context.stores });
   const stderr = result.problem ? `recovery-points hook: ${t(result.problem)}; no point was made, the agent goes on.\n` : '';
   return { stdout: result.stdout, stderr, abandoned: result.abandoned };
 }
@@ -97,7 +97,7 @@ export async function hooksMain(args: ParsedArgs, write: (human: string, data: u
   if (args.workspaces.length > 1) throw new UsageError('hooks takes one --workspace (the project)');
   const stray = [...args.given].find((option) => !HOOKS_OPTIONS.has(option));
   if (stray) throw new UsageError(`"hooks" does not take ${stray}`);
-  const projectDir = path.resolve(args.workspaces[0] ?? process.cwd());
+  const projectDir = path.resolve(args.cwd, args.workspaces[0] ?? '.');
   if (!fs.statSync(projectDir, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`The project folder ${projectDir} does not exist.`);
   const agent = agentOf(args.agent);
   // the settings files' code is not on the path of `hook`, which agents run at every tool call

@@ -44,6 +44,9 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
   const stray = [...args.given].find((option) => !GLOBAL_OPTIONS.has(option) && !command.options?.includes(option));
   if (stray) return usage(`"${args.command}" does not take ${stray}`);
 
+  if (args.workspaces.length === 0 && !fs.statSync(args.cwd, { throwIfNoEntry: false })) {
+    return badInput(io, `The current folder ${args.cwd} no longer exists (deleted or moved): run the tool from your project's folder, or name it with --workspace DIR.`);
+  }
   const workspaces = (args.workspaces.length > 0 ? args.workspaces : [args.cwd]).map((w) => path.resolve(args.cwd, w));
   // a removed folder is told from a mistyped one once the store is open: its points name it
   const removed: string[] = [];

@@ -152,6 +152,20 @@ describe('command-line tool', () => {
     assert.deepEqual(json<{ roots: unknown[] }>(await cli(['show', 'latest', '--json', ...base])).roots, [{ name: 'ws', path: sb.ws, realPath: sb.ws, head: { branch: 'main' } }]);
   });
 
+  test('run from a folder deleted under the shell: one line saying so, exit 2; --workspace still names the project (Node and the launcher)', async () => {
+    const { sb, base } = await project();
+    const id = json<string>(await cli(['snapshot', '--json', ...base]));
+    const gone = path.join(sb.root, 'gone');
+    for (const launcher of [false, true]) {
+      const lost = await cli(['list'], { deletedCwd: gone, launcher });
+      assert.equal(lost.code, 2, `${launcher ? 'launcher' : 'node'}: ${lost.stderr}`);
+      assert.match(lost.stderr, new RegExp(`^recovery-points: The current folder ${gone.replaceAll('/', '\\/')} no longer exists \\(deleted or moved\\): run the tool from your project's folder, or name it with --workspace DIR\\.$`, 'm'));
+      assert.doesNotMatch(lost.stderr, /uv_cwd|ENOENT|No recovery point store/);
+      const named = json<PointJson[]>(await cli(['list', '--json', '--workspace', path.relative(gone, sb.ws), '--store', sb.store], { deletedCwd: gone, launcher }));
+      assert.deepEqual(named.map((p) => p.id), [id], 'a relative --workspace is read against the deleted folder\'s path');
+    }
+  });
+
   test('bad or ambiguous ids: exit 2 with one line, as an unknown path; an id\'s last part names its point too', async () => {
     const { base } = await project();
     ok(await cli(['snapshot', ...base]));

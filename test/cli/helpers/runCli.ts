@@ -48,6 +48,10 @@ export interface CliOptions {
   readonly gid?: number;
   /** Another build of the tool to run than dist/cli.js. */
   readonly cli?: string;
+  /** Run through the launcher, `dist/recovery-points` (bash), instead of Node. */
+  readonly launcher?: boolean;
+  /** Run in this folder, made and then deleted by the shell that starts the tool (as a checkout deletes the folder a terminal is in). */
+  readonly deletedCwd?: string;
 }
 
 /** Runs the tool with a private HOME. */
@@ -61,8 +65,10 @@ export async function cli(args: string[], options: CliOptions = {}): Promise<Run
     APPDATA: path.join(dir, 'AppData'),
     ...options.env,
   };
+  const tool = options.launcher ? [path.join(path.dirname(options.cli ?? CLI), 'recovery-points'), ...args] : [process.execPath, options.cli ?? CLI, ...args];
+  const [file, argv] = options.deletedCwd ? ['bash', ['-c', 'mkdir -p -- "$1" && cd -- "$1" && rmdir -- "$1" && shift && exec "$@"', 'bash', options.deletedCwd, ...tool]] : [tool[0]!, tool.slice(1)];
   return new Promise((resolve) => {
-    execFile(process.execPath, [options.cli ?? CLI, ...args], { cwd: options.cwd ?? REPO, env, timeout: 60_000, uid: options.uid, gid: options.gid }, (error, stdout, stderr) => {
+    execFile(file, argv, { cwd: options.cwd ?? REPO, env, timeout: 60_000, uid: options.uid, gid: options.gid }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
