@@ -60,4 +60,16 @@ describe('agent tools core', () => {
     assert.equal((await findPoint(store, first.id.slice(0, -1))).id, first.id, 'a unique prefix');
     await assert.rejects(findPoint(store, '2'), /matches 2 points/);
   });
+
+  test('a point lists the branch its folder was on, when it has a repository', async () => {
+    const sb = await makeSandbox('rp-agent-');
+    await writeFiles(sb.ws, { 'a.txt': '1\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/fix/login\n', 'a.txt': '2\n' });
+    await store.recovery.createRecoveryPoint();
+    const [onBranch, before] = await listAgentPoints(store, listPointsInput.parse({}));
+    assert.deepEqual(onBranch!.heads, { ws: { branch: 'fix/login' } });
+    assert.equal('heads' in before!, false, 'no repository then: no heads');
+  });
 });

@@ -7,7 +7,7 @@ import type { RestoreResult } from '../recovery/recoveryManager';
 import { pointBase } from '../recovery/pointBase';
 import { absolutePath, isUnder, toPointPath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
-import type { PointSummary, WorkspaceRoot } from '../schemas';
+import type { GitHead, PointSummary, WorkspaceRoot } from '../schemas';
 import type { ListPointsInput, RestoreInput, ShowChangesInput } from './toolInputs';
 
 /** A point as an agent sees it. */
@@ -20,10 +20,13 @@ export interface AgentPoint {
   readonly actor: string;
   readonly changes: { added: number; modified: number; deleted: number };
   readonly fileCount: number;
+  /** The git branch (or detached commit) each workspace folder was on, by folder name; absent when none is known. */
+  readonly heads?: Record<string, GitHead>;
 }
 
 export function agentPoint(p: PointSummary): AgentPoint {
-  return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: p.changes, fileCount: p.fileCount };
+  const heads = p.roots.flatMap((r) => (r.head ? [[r.name, r.head] as const] : []));
+  return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: p.changes, fileCount: p.fileCount, ...(heads.length > 0 ? { heads: Object.fromEntries(heads) } : {}) };
 }
 
 /** The point an agent named: a full id, a unique prefix, or `latest`. */
