@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeCause, pointBase, type PointSummary, type RecoveryStore } from '../../core';
+import { describeCause, describeHead, pointBase, type PointSummary, type RecoveryStore } from '../../core';
 import { plural } from '../../core/format';
 import type { Log } from '../log';
 
@@ -16,7 +16,7 @@ const TRIGGER_TERMS: Record<PointSummary['trigger'], string> = {
 
 /**
  * The points tree's filter: a point is shown when every word typed is found (any case) in its label,
- * its summary, its trigger, or the path of a file it changed. Points never change, so the files each
+ * its summary, its trigger, the git branch its folders were on, or the path of a file it changed. Points never change, so the files each
  * changed are listed once and kept.
  */
 export class PointsFilter implements vscode.Disposable {
@@ -55,7 +55,8 @@ export class PointsFilter implements vscode.Disposable {
     const words = this.words;
     const shown: PointSummary[] = [];
     for (const point of points) {
-      const about = `${point.label ?? ''}\n${point.summary}\n${TRIGGER_TERMS[point.trigger]}\n${point.actor}`.toLowerCase();
+      const heads = point.roots.map((r) => (r.head ? describeHead(r.head) : '')).join('\n');
+      const about = `${point.label ?? ''}\n${point.summary}\n${TRIGGER_TERMS[point.trigger]}\n${point.actor}\n${heads}`.toLowerCase();
       const missing = words.filter((word) => !about.includes(word));
       if (missing.length === 0) {
         shown.push(point);

@@ -69,10 +69,11 @@ suite('search and filter', () => {
     assert.deepEqual(api.prompts.history.find((h) => h.kind === 'pick')!.choices, []);
   });
 
-  test('Filter… shows only the points whose label, summary, trigger or changed files match; Clear Filter shows all again', async () => {
+  test('Filter… shows only the points whose label, summary, trigger, branch or changed files match; Clear Filter shows all again', async () => {
     const labelled = await createPoint(api, 'alpha release');
     writeFile('src/orbit.ts', 'export const orbit = 1;\n');
     const orbit = await createPoint(api);
+    writeFile('.git/HEAD', 'ref: refs/heads/nebula-topic\n');
     writeFile('docs/comet.md', '# Comet\n');
     const comet = await createPoint(api);
     const all = await shownPoints(api);
@@ -90,6 +91,10 @@ suite('search and filter', () => {
     api.prompts.answerNext({ input: 'manual comet' });
     await run('filterPoints');
     assert.deepEqual((await shownPoints(api)).map((p) => p.id), [comet.id], 'every word must match: the trigger and a file');
+
+    api.prompts.answerNext({ input: 'Nebula-Topic' });
+    await run('filterPoints');
+    assert.deepEqual((await shownPoints(api)).map((p) => p.id), [comet.id], 'by the branch its folder was on');
 
     api.prompts.answerNext({ input: 'nothing-like-this' });
     await run('filterPoints');
