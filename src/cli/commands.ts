@@ -2,13 +2,14 @@ import * as fs from 'node:fs';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../core/format';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
-import { pointIdTime } from '../core/ids';
+import { pointIdTime, pointsNamedBy } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview } from '../core/recovery/recoveryManager';
 import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import { isNowTracked, isUntracked } from '../core/capture/untracked';
-import { describeHead } from '../core/pointNames';
+import { describeHead, headsMovedNote } from '../core/pointNames';
+import { headsMovedSince, type MovedHead } from '../core/capture/gitHead';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../core/schemas';
 import { InputError, UsageError } from './args';
@@ -109,19 +110,21 @@ export const COMMANDS: Record<string, CommandSpec> = {
       if (paths) await refuseUnknownPaths(store, id, args.paths!, paths);
       if (args.dryRun) {
         const plan = await store.recovery.previewRestore(id, paths);
-        out.result([...formatMapping(plan.folders), formatPreview(plan, roots)].join('\n'), { ...previewAsJson(plan), ...mappingAsJson(plan.folders) });
+        out.result([...formatMapping(plan.folders), formatPreview(plan, roots), ...headsMovedLines(plan.headsMoved, roots)].join('\n'), { ...previewAsJson(plan), ...mappingAsJson(plan.folders), ...headsMovedAsJson(plan.headsMoved) });
         return;
       }
       const result = await store.recovery.restore(id, { paths, onProgress: (m) => out.progress(m) });
       const skipped = result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`);
+      const moved = headsMovedSince(result.point.roots, result.folders.pairs, roots);
       out.result(
         [
           ...formatMapping(result.folders),
           `Restored ${result.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted.`,
           ...skipped,
+          ...headsMovedLines(moved, roots),
           `Safety point ${result.safetyPointId} holds the files as they were; "recovery-points undo" brings them back.`,
         ].join('\n'),
-        { restored: result.point.id, safetyPointId: result.safetyPointId, written: result.outcome.written, removed: result.outcome.removed, skipped: result.outcome.skipped, ...mappingAsJson(result.folders) },
+        { restored: result.point.id, safetyPointId: result.safetyPointId, written: result.outcome.written, removed: result.outcome.removed, skipped: result.outcome.skipped, ...mappingAsJson(result.folders), ...headsMovedAsJson(moved) },
       );
     },
   },
@@ -205,12 +208,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
  * `listed`: the points the command just listed (a listing reads the index and the points folder: once a command).
  */
 export async function resolveId(store: RecoveryStore, wanted: string, listed?: readonly PointSummary[]): Promise<string> {
-  const points = listed ?? (await store.recovery.listRecoveryPoints());
-  if (wanted === 'latest') {
-    if (!points[0]) throw new InputError(StateError.snapshotNotFound(wanted).message);
-    return points[0].id;
-  }
-  const matches = points.filter((p) => p.id.startsWith(wanted) || (wanted !== '' && p.id.slice(p.id.lastIndexOf('-') + 1).startsWith(wanted)));
+  const matches = pointsNamedBy(listed ?? (await store.recovery.listRecoveryPoints()), wanted);
   if (matches.length === 1) return matches[0]!.id;
   if (matches.length > 1) throw new UsageError(`"${wanted}" matches ${matches.length} points; give more of the id.`);
   throw new InputError(StateError.snapshotNotFound(wanted).message);
@@ -298,6 +296,15 @@ function formatPreview(plan: RestorePreview, roots: readonly WorkspaceRoot[]): s
     ...(lines.length === 0 ? [`Nothing to restore: the files ${left.length === 0 ? 'already match' : 'that differ cannot be restored'}.`] : [`Would restore ${plural(lines.length, 'file')}:`, ...lines]),
     ...(left.length === 0 ? [] : [`Would leave ${plural(left.length, 'file')} as ${left.length === 1 ? 'it is' : 'they are'}:`, ...left]),
   ].join('\n');
+}
+
+/** "Note: the folder was on branch master when the point was made and is on branch feature now: …". */
+function headsMovedLines(moved: readonly MovedHead[], roots: readonly WorkspaceRoot[]): string[] {
+  return moved.length === 0 ? [] : [`Note: ${t(headsMovedNote(moved, roots.length === 1))}.`];
+}
+
+function headsMovedAsJson(moved: readonly MovedHead[]): { headsMoved?: readonly MovedHead[] } {
+  return moved.length === 0 ? {} : { headsMoved: moved };
 }
 
 function previewAsJson(plan: RestorePreview) {

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { TreeDiff } from './capture';
+import type { MovedHead, TreeDiff } from './capture';
 import { isNowTracked, isUntracked } from './capture/untracked';
 import { groupDigits, plural } from './format';
 import type { GitHead, PointSummary, Trigger } from './schemas';
@@ -136,6 +136,16 @@ function headName(head: GitHead): string {
 /** Where a point's folder was in its repository: "on branch main", "at commit 1a2b3c4". */
 export function describeHead(head: GitHead): string {
   return 'branch' in head ? `on branch ${head.branch}` : `at commit ${headName(head)}`;
+}
+
+/**
+ * What a restore does not change, when a folder's repository moved since the point: "the folder was on
+ * branch master when the point was made and is on branch feature now: the restore changes files, not
+ * the branch" (`oneFolder`: the workspace has one folder, not named).
+ */
+export function headsMovedNote(moved: readonly MovedHead[], oneFolder: boolean): string {
+  const parts = moved.map((m) => `${oneFolder ? 'the folder' : m.folder} was ${describeHead(m.then)} when the point was made and is ${describeHead(m.now)} now`);
+  return `${parts.join('; ')}: the restore changes files, not ${moved.length === 1 ? 'the branch' : 'branches'}`;
 }
 
 /** "Switched branch x → master", "Checked out 1a2b3c4 (was on master)". */

@@ -144,12 +144,19 @@ describe('command-line tool', () => {
     assert.match(ok(await cli(['stats', ...base])).stdout, /^Objects +\d+ \(5 file contents, \d+ folders\) in 1 pack$/m, 'a clean-up leaves one pack, said in the singular');
   });
 
-  test('show names the branch each folder was on when the point was made', async () => {
+  test('show names the branch each folder was on when the point was made; a restore on another branch says it changes files, not the branch', async () => {
     const { sb, base } = await project();
     await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n' });
     ok(await cli(['snapshot', ...base]));
     assert.match(ok(await cli(['show', 'latest', ...base])).stdout, new RegExp(`^Folders   ws = ${sb.ws.replaceAll('/', '\\/')} \\(on branch main\\)$`, 'm'));
     assert.deepEqual(json<{ roots: unknown[] }>(await cli(['show', 'latest', '--json', ...base])).roots, [{ name: 'ws', path: sb.ws, realPath: sb.ws, head: { branch: 'main' } }]);
+    // restoring it on another branch: the dry run and the restore say the branch stays
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/feature\n', 'a.txt': 'a on feature\n' });
+    const note = 'Note: the folder was on branch main when the point was made and is on branch feature now: the restore changes files, not the branch.';
+    assert.ok(ok(await cli(['restore', 'latest', '--dry-run', ...base])).stdout.includes(`\n${note}\n`));
+    assert.deepEqual(json<{ headsMoved: unknown }>(await cli(['restore', 'latest', '--dry-run', '--json', ...base])).headsMoved, [{ folder: 'ws', then: { branch: 'main' }, now: { branch: 'feature' } }]);
+    assert.ok(ok(await cli(['restore', 'latest', ...base])).stdout.includes(`\n${note}\n`));
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a1\n');
   });
 
   test('run from a folder deleted under the shell: one line saying so, exit 2; --workspace still names the project (Node and the launcher)', async () => {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { agentPointPaths, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
+import { agentPointPaths, agentPreview, describePreview, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
 import { AGENT_TOOLS, toolDescription } from '../../src/core/agentTools/toolCatalog';
 import { languageModelToolContributions } from '../../src/core/agentTools/toolContributions';
-import { listPointsInput } from '../../src/core/agentTools/toolInputs';
+import { listPointsInput, restoreInput } from '../../src/core/agentTools/toolInputs';
 import { StateError } from '../../src/core/errors';
 import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
 
@@ -58,6 +58,7 @@ describe('agent tools core', () => {
     assert.deepEqual(await ids({ actor: 'cli' }), []);
     assert.equal((await findPoint(store, 'latest')).id, second.id);
     assert.equal((await findPoint(store, first.id.slice(0, -1))).id, first.id, 'a unique prefix');
+    assert.equal((await findPoint(store, first.id.slice(-6))).id, first.id, 'the id\'s last part, as the command-line tool takes it');
     await assert.rejects(findPoint(store, '2'), /matches 2 points/);
   });
 
@@ -71,5 +72,12 @@ describe('agent tools core', () => {
     const [onBranch, before] = await listAgentPoints(store, listPointsInput.parse({}));
     assert.deepEqual(onBranch!.heads, { ws: { branch: 'fix/login' } });
     assert.equal('heads' in before!, false, 'no repository then: no heads');
+    // a restore of it on another branch: the preview says the branch stays
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', 'a.txt': '3\n' });
+    const preview = await agentPreview(store, restoreInput.parse({ point: onBranch!.id }));
+    assert.deepEqual(preview.headsMoved, [{ folder: 'ws', then: { branch: 'fix/login' }, now: { branch: 'main' } }]);
+    assert.match(describePreview(preview), / Note: ws was on branch fix\/login when the point was made and is on branch main now: the restore changes files, not the branch \(headsMoved\)\. A safety point/);
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/fix/login\n' });
+    assert.equal('headsMoved' in (await agentPreview(store, restoreInput.parse({ point: onBranch!.id }))), false, 'on the same branch: nothing to say');
   });
 });

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { isRestoreTempName, lookupEntry } from '../../src/core/capture';
 import { restoreTempName } from '../../src/core/recovery/restorePlan';
 import { StateError } from '../../src/core/errors';
+import { headsMovedNote } from '../../src/core/pointNames';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import type { TreeEntry } from '../../src/core/schemas';
 import { auditEntries, cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
@@ -291,6 +292,31 @@ describe('restore', () => {
     assert.equal(await fs.readFile(path.join(sb.ws, 'x.log'), 'utf8'), 'log\n');
     assert.equal(await fs.readFile(path.join(sb.ws, 'keep.txt'), 'utf8'), 'tracked\n');
     assert.equal(await fs.readFile(path.join(sb.ws, '.gitignore'), 'utf8'), '*.log\n');
+  });
+
+  test('the preview names the folders whose repository is on another branch than when the point was made (multi-root)', async () => {
+    const sb = await makeSandbox();
+    const app = path.join(sb.ws, 'app');
+    const lib = path.join(sb.ws, 'lib');
+    await writeFiles(app, { '.git/HEAD': 'ref: refs/heads/main\n', 'a.txt': 'a\n' });
+    await writeFiles(lib, { '.git/HEAD': 'ref: refs/heads/main\n', 'b.txt': 'b\n' });
+    const store = await openStore(sb, { roots: [{ name: 'app', path: app }, { name: 'lib', path: lib }] });
+    const point = (await store.recovery.createRecoveryPoint())!;
+    assert.deepEqual((await store.recovery.previewRestore(point.id)).headsMoved, []);
+    const commit = 'c'.repeat(40);
+    await writeFiles(app, { '.git/HEAD': 'ref: refs/heads/feature\n', 'a.txt': 'a on feature\n' });
+    await writeFiles(lib, { '.git/HEAD': `${commit}\n` });
+    assert.deepEqual((await store.recovery.previewRestore(point.id)).headsMoved, [
+      { folder: 'app', then: { branch: 'main' }, now: { branch: 'feature' } },
+      { folder: 'lib', then: { branch: 'main' }, now: { commit } },
+    ]);
+    assert.equal(
+      headsMovedNote((await store.recovery.previewRestore(point.id)).headsMoved, false),
+      'app was on branch main when the point was made and is on branch feature now; lib was on branch main when the point was made and is at commit ccccccc now: the restore changes files, not branches',
+    );
+    await writeFiles(lib, { '.git': null });
+    assert.deepEqual((await store.recovery.previewRestore(point.id)).headsMoved.map((m) => m.folder), ['app'], 'a folder no longer in a repository is not named');
+    await store.close();
   });
 
   test('multi-root: each folder is captured under its name; restoring one folder leaves the other alone', async () => {

@@ -1,8 +1,9 @@
-import { diffTrees, type TreeDiff } from '../capture';
+import { diffTrees, type MovedHead, type TreeDiff } from '../capture';
 import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
-import { pointIdTime } from '../ids';
+import { pointIdTime, pointsNamedBy } from '../ids';
 import { plural } from '../format';
+import { headsMovedNote } from '../pointNames';
 import type { RestoreResult } from '../recovery/recoveryManager';
 import { pointBase } from '../recovery/pointBase';
 import { absolutePath, isUnder, toPointPath } from '../recovery/workspacePaths';
@@ -29,14 +30,9 @@ export function agentPoint(p: PointSummary): AgentPoint {
   return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: p.changes, fileCount: p.fileCount, ...(heads.length > 0 ? { heads: Object.fromEntries(heads) } : {}) };
 }
 
-/** The point an agent named: a full id, a unique prefix, or `latest`. */
+/** The point an agent named: a full id, a unique prefix of it or of its last part, or `latest`. */
 export async function findPoint(store: RecoveryStore, ref: string): Promise<PointSummary> {
-  const points = await store.recovery.listRecoveryPoints();
-  if (ref === 'latest') {
-    if (!points[0]) throw StateError.snapshotNotFound(ref);
-    return points[0];
-  }
-  const matches = points.filter((p) => p.id.startsWith(ref));
+  const matches = pointsNamedBy(await store.recovery.listRecoveryPoints(), ref);
   if (matches.length === 1) return matches[0]!;
   if (matches.length > 1) throw StateError.invalidState(`"${ref}" matches ${matches.length} points; give more of the id.`);
   throw StateError.snapshotNotFound(ref);
@@ -156,6 +152,8 @@ export interface AgentPreview {
   readonly delete: string[];
   /** Files of the point it would leave as they are, with why (a file not tracked now, or a folder, is in the way). */
   readonly leftAlone: Array<{ path: string; reason: string }>;
+  /** Workspace folders whose repository is on another branch (or commit) than when the point was made: the restore changes their files, not the branch. */
+  readonly headsMoved?: readonly MovedHead[];
 }
 
 /** What restoring would write and delete, without changing anything. */
@@ -172,6 +170,7 @@ export async function agentPreview(store: RecoveryStore, input: RestoreInput, ch
     overwrite: shown(plan.modify),
     delete: shown(plan.remove),
     leftAlone: plan.leftAlone.map((l) => ({ path: agentPath(roots, l.path), reason: l.reason })),
+    ...(plan.headsMoved.length > 0 ? { headsMoved: plan.headsMoved } : {}),
   };
 }
 
@@ -179,7 +178,8 @@ export function describePreview(preview: AgentPreview): string {
   const count = preview.create.length + preview.overwrite.length + preview.delete.length;
   const left = preview.leftAlone.length === 0 ? '' : ` It would leave ${plural(preview.leftAlone.length, 'file')} of the point as ${preview.leftAlone.length === 1 ? 'it is' : 'they are'}, because something not tracked is in the way (leftAlone).`;
   if (count === 0) return `Nothing to restore: the files ${left ? 'that differ from' : 'already match'} point ${preview.point}${left ? ' cannot be restored.' : '.'}${left}`;
-  return `Restoring point ${preview.point}${preview.paths ? ` (${preview.paths.join(', ')})` : ''} would create ${preview.create.length}, overwrite ${preview.overwrite.length} and delete ${preview.delete.length} files.${left} A safety point is made first, so the restore can be undone; files that are not tracked (ignored, excluded, untracked) are never touched.`;
+  const moved = preview.headsMoved ? ` Note: ${headsMovedNote(preview.headsMoved, false)} (headsMoved).` : '';
+  return `Restoring point ${preview.point}${preview.paths ? ` (${preview.paths.join(', ')})` : ''} would create ${preview.create.length}, overwrite ${preview.overwrite.length} and delete ${preview.delete.length} files.${left}${moved} A safety point is made first, so the restore can be undone; files that are not tracked (ignored, excluded, untracked) are never touched.`;
 }
 
 export interface AgentRestoreReport {

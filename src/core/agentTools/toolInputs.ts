@@ -11,7 +11,7 @@ export const pointRefSchema = z
   .trim()
   .min(1, 'Give a point id, a unique prefix of one, or "latest".')
   .max(64, 'A point id is at most 64 characters.')
-  .describe('A recovery point: its id (as listed), a unique prefix of the id, or "latest" for the newest point.');
+  .describe('A recovery point: its id (as listed), a unique prefix of the id or of its last part (after the "-"), or "latest" for the newest point.');
 
 /** A path as an agent gives it: relative to the workspace folder, or absolute inside it. */
 export const workspacePathSchema = z
@@ -80,7 +80,7 @@ export const DEFAULT_READ_BYTES = 100_000;
 export const readFileVersionInput = z
   .object({
     path: filePathSchema,
-    point: pointRefSchema.optional().describe('A recovery point holding the file under this path: its id (as listed), a unique prefix of the id, or "latest".'),
+    point: pointRefSchema.optional().describe('A recovery point holding the file under this path: its id (as listed), a unique prefix of the id or of its last part (after the "-"), or "latest".'),
     version: z
       .string()
       .trim()

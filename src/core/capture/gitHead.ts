@@ -49,6 +49,30 @@ export function switchedHead(before: readonly WorkspaceRoot[], after: readonly W
   return undefined;
 }
 
+/** A workspace folder whose repository is on another branch (or commit) than when a point was made. */
+export interface MovedHead {
+  /** The workspace folder's name. */
+  readonly folder: string;
+  readonly then: GitHead;
+  readonly now: GitHead;
+}
+
+/**
+ * The workspace folders (`pairs`: a point's folder and the workspace folder that stands for it) whose
+ * repository's HEAD is not the one the point recorded: a restore of the point changes their files,
+ * not their branch. Empty when the point recorded none (no repository, an older store).
+ */
+export function headsMovedSince(pointRoots: readonly WorkspaceRoot[], pairs: ReadonlyArray<{ readonly point: string; readonly workspace: string }>, workspace: readonly WorkspaceRoot[]): MovedHead[] {
+  const moved: MovedHead[] = [];
+  for (const pair of pairs) {
+    const then = pointRoots.find((r) => r.name === pair.point)?.head;
+    const folder = workspace.find((r) => r.name === pair.workspace);
+    const now = then && folder ? readGitHead(folder.path) : undefined;
+    if (then && now && headText(then) !== headText(now)) moved.push({ folder: pair.workspace, then, now });
+  }
+  return moved;
+}
+
 function headText(head: GitHead): string {
   return 'branch' in head ? `ref: ${head.branch}` : head.commit;
 }

@@ -13,6 +13,7 @@ import type { StateManager } from '../state/stateManager';
 import { claimsAmong, readClaims } from '../state/pointPacks';
 import type { KnownTree, SnapshotOptions } from '../state/stateRepository';
 import { collectGarbageInProcess } from '../capture/captureProcess';
+import { headsMovedSince, type MovedHead } from '../capture/gitHead';
 import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
@@ -62,6 +63,8 @@ export interface RestorePreview extends RestorePlan {
   readonly folders: FolderMapping;
   /** Files the point holds that the restore will leave as they are, with why (something not tracked is in their way); not in the plan. */
   readonly leftAlone: ReadonlyArray<{ readonly path: string; readonly reason: string }>;
+  /** Workspace folders whose repository is on another branch than when the point was made: the restore changes their files, not the branch. */
+  readonly headsMoved: readonly MovedHead[];
 }
 
 /** The progress message just before the files to overwrite or delete are compared with the safety point. */
@@ -333,7 +336,7 @@ export class RecoveryManager {
       const mapped = await mapPoint(objects, target, roots);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
       const { plan, leftAlone } = withoutWhatIsInTheWay(roots, await planFor(mapped, current, scope, options.within));
-      return { ...plan, leftAlone, folders: mapped.mapping };
+      return { ...plan, leftAlone, folders: mapped.mapping, headsMoved: headsMovedSince(target.roots, mapped.mapping.pairs, roots) };
     };
     if (options.changedPaths?.length === 0 && this.persistence.rootsAsBefore()) {
       const newest = (await this.persistence.listSnapshots())[0];

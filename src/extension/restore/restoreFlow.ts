@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeMapping, quotedPointName, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
+import { describeMapping, headsMovedNote, quotedPointName, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { UserFacingError } from '../commands/commandCenter';
 import type { Configuration } from '../configuration';
@@ -135,8 +135,9 @@ export class RestoreFlow {
     ];
     const mapping = describeMapping(plan.folders);
     const left = plan.leftAlone.length > 0 ? ` — ${leftAloneNote(plan.leftAlone, (p) => this.folders.display(p))}` : '';
+    const moved = plan.headsMoved.length > 0 ? ` — ${headsMovedNote(plan.headsMoved, this.folders.all.length === 1)}` : '';
     const picked = await this.prompts.pickMany(items, {
-      title: `Restore ${paths?.length === 1 ? `${this.folders.display(paths[0]!)} from ${quotedPointName(point)}` : (point.label ?? point.summary)}${mapping.length > 0 ? ` (${mapping.join('; ')})` : ''}${left}`,
+      title: `Restore ${paths?.length === 1 ? `${this.folders.display(paths[0]!)} from ${quotedPointName(point)}` : (point.label ?? point.summary)}${mapping.length > 0 ? ` (${mapping.join('; ')})` : ''}${left}${moved}`,
       placeHolder: 'Untick files to leave them as they are; a safety point is made first so this can be undone',
       matchOnDescription: true,
     });

@@ -323,6 +323,20 @@ suite('restore', () => {
     assert.equal(editor.document.getText(), 'typed after the restore\n');
   });
 
+  test('a point made on another branch: the review says the restore changes the files, not the branch', async () => {
+    writeFile('.git/HEAD', 'ref: refs/heads/main\n');
+    const onMain = await createPoint(api, 'on main');
+    writeFile('.git/HEAD', 'ref: refs/heads/feature\n');
+    writeFile('src/greeting.ts', 'export const onFeature = true;\n');
+    await settle(api);
+    api.prompts.answerNext({ pickMany: 'all' });
+    assert.ok(await run('restore', await pointNode(api, onMain.id)), 'the restore ran');
+    const review = api.prompts.history.at(-1)!;
+    assert.match(review.text, / — the folder was on branch main when the point was made and is on branch feature now: the restore changes files, not the branch/);
+    assertFixture('src/greeting.ts');
+    assert.equal(readFile('.git/HEAD'), 'ref: refs/heads/feature\n', 'the branch is not the restore\'s to change');
+  });
+
   test('a file of the point ignored since: the review says it is left as it is, and it is; with nothing else to restore, a message says why', async () => {
     const before = await createPoint(api, 'before');
     writeFile('.gitignore', 'tmp/\nsrc/notes.txt\n');
