@@ -1,5 +1,6 @@
 // Point names (src/core/pointNames.ts) and the saves shared between windows (OtherWindowSaves).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -96,6 +97,11 @@ describe('point names', () => {
     const tree = await makeSandbox();
     await writeFiles(tree.root, { 'ws/.git': 'gitdir: ../repo/.git/worktrees/ws\n', 'repo/.git/worktrees/ws/HEAD': 'ref: refs/heads/topic\n', 'ws/x.txt': 'x\n' });
     assert.deepEqual((await (await openStore(tree)).recovery.createRecoveryPoint())!.roots[0]!.head, { branch: 'topic' });
+    // a HEAD that is a pipe is not waited on: the point is made without it
+    const piped = await makeSandbox();
+    await writeFiles(piped.ws, { 'z.txt': 'z\n', '.git/info/exclude': '' });
+    execFileSync('mkfifo', [path.join(piped.ws, '.git', 'HEAD')]);
+    assert.equal('head' in (await (await openStore(piped)).recovery.createRecoveryPoint())!.roots[0]!, false);
     const none = await makeSandbox();
     await writeFiles(none.ws, { 'y.txt': 'y\n' });
     assert.equal('head' in (await (await openStore(none)).recovery.createRecoveryPoint())!.roots[0]!, false, 'no repository: no HEAD recorded');

@@ -93,11 +93,12 @@ function statOrNothing(file: string): fs.Stats | undefined {
   }
 }
 
-/** The file's first 4 kB (a HEAD or a `.git` file is one short line), or nothing. */
+/** The file's first 4 kB (a HEAD or a `.git` file is one short line), or nothing; never waits on a pipe or a device of that name. */
 function readOrNothing(file: string): string | undefined {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    if (!fs.fstatSync(fd).isFile()) return undefined;
     const buffer = Buffer.alloc(4096);
     return buffer.toString('utf8', 0, fs.readSync(fd, buffer, 0, buffer.length, 0));
   } catch {
