@@ -75,8 +75,12 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       await s.auto.flush();
       await s.model.refresh();
       const newest = s.model.points[0];
-      if (newest && newest.id !== before) void vscode.window.setStatusBarMessage(`$(check) ${newest.summary}`, 4000);
-      return newest && newest.id !== before ? newest.id : undefined;
+      if (newest && newest.id !== before) {
+        void vscode.window.setStatusBarMessage(`$(check) ${newest.summary}`, 4000);
+        return newest.id;
+      }
+      void s.prompts.notify('information', 'No changes were waiting for a recovery point.');
+      return undefined;
     },
 
     'recoveryPoints.restore': async (arg?: unknown) => {

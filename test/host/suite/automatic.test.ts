@@ -68,6 +68,8 @@ suite('automatic points', () => {
     for (const name of ['greeting.ts', 'notes.txt', 'farewell.ts']) assert.ok(point.summary.includes(name), `"${point.summary}" names ${name}`);
     await settle(api);
     assert.equal((await newPoints(api, before)).length, 1, 'one point for the whole batch');
+    assert.equal(await run<string>('createPending'), undefined, 'nothing waits any more');
+    assert.equal(api.prompts.notifications.at(-1)?.message, 'No changes were waiting for a recovery point.');
   });
 
   test('a save that changes nothing creates no point', async () => {
