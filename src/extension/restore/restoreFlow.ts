@@ -54,8 +54,8 @@ export class RestoreFlow {
     for (const left of plan.leftAlone) this.log.info('restore', `Left as it is: ${left.path} (${left.reason})`);
     if (changes.length === 0) {
       if (plan.leftAlone.length > 0) void this.prompts.notify('information', `Nothing to restore: ${leftAloneNote(plan.leftAlone, (p) => this.folders.display(p))}.`);
-      else if (request.isUndo) void vscode.window.showInformationMessage('The files the last restore changed are already as they were before it.');
-      else void vscode.window.showInformationMessage(request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
+      else if (request.isUndo) void this.prompts.notify('information', 'The files the last restore changed are already as they were before it.');
+      else void this.prompts.notify('information', request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
       return undefined;
     }
     if (request.review) {

@@ -375,6 +375,7 @@ suite('restore', () => {
 
     const latest = (await listPoints(api))[0]!;
     assert.equal(await run('restore', await pointNode(api, latest.id)), undefined, 'the files already match the newest point');
+    assert.equal(api.prompts.notifications.at(-1)?.message, 'The files already match the recovery point.');
     await settle(api);
     assert.deepEqual(await newPoints(api, known), []);
   });
