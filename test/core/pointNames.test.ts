@@ -90,6 +90,8 @@ describe('point names', () => {
     await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/feature/login\n', 'a.txt': 'a with a label\n' });
     const given = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external', summary: 'Deleted x.ts in the explorer' }))!;
     assert.equal(given.summary, 'Deleted x.ts in the explorer', 'a name the caller gives stands');
+    // a file's creation time is read from a coarse clock: created a moment after a point, it could read as older (and "now tracked")
+    await sleep(50);
     await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', '.gitignore': 'b.txt\n', 'b.txt': 'b back, ignored\n', 'c.txt': 'c\n' });
     const withRules = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
     assert.equal(withRules.summary, 'Switched branch feature/login → main');
