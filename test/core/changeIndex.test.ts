@@ -321,6 +321,51 @@ describe('the change index\'s large pairs', () => {
   });
 });
 
+describe('a point\'s changes asked for alone', () => {
+  test('in a process that has not read the index: none of it is read; a small pair comes from its trees, a large one from its own document', async () => {
+    const sb = await makeSandbox();
+    await storeWithLargeFirstPoint(sb);
+    // spoilt: a process that read it would say so (and rebuild it)
+    const mainFile = path.join(sb.store, 'cache', 'change-index.json');
+    await fs.writeFile(mainFile, '{"torn');
+    const logger = recordingLogger();
+    const store = await openStore(sb, { logger });
+    const objects = await store.persistence.objects();
+    const points = await store.recovery.listRecoveryPoints();
+    for (const [i, point] of points.slice(0, -1).entries()) {
+      assert.deepEqual(await store.recovery.changedFiles(point.id), await diffTrees(objects, points[i + 1]!.root, point.root), point.id);
+    }
+    const first = points.at(-1)!;
+    const reads = countTreeReads(objects);
+    const changes = await store.recovery.changedFiles(first.id, points);
+    assert.equal(reads.count, 0, 'the first point\'s list read from its own document');
+    assert.equal(changes.added.length, 1201);
+    assert.deepEqual(changes, await diffTrees(objects, null, first.root));
+    assert.equal(store.persistence.loadedChangeIndex(), undefined);
+    assert.deepEqual(logger.warnings, []);
+    // a caller that asks for many points' changes reads the index once
+    assert.deepEqual(await store.recovery.changedFiles(points[0]!.id, points, { many: true }), await diffTrees(objects, points[1]!.root, points[0]!.root));
+    assert.ok(store.persistence.loadedChangeIndex());
+    assert.match(logger.warnings.join('\n'), /change index .* is not used and will be rebuilt/);
+    await store.close();
+  });
+
+  test('a large pair without a usable document of its own is read through the index, which writes its document again', async () => {
+    const sb = await makeSandbox();
+    await storeWithLargeFirstPoint(sb);
+    const [doc] = await largeDocuments(sb);
+    const good = await fs.readFile(path.join(largeDir(sb), doc!), 'utf8');
+    await fs.rm(path.join(largeDir(sb), doc!));
+    const store = await openStore(sb, { logger: recordingLogger() });
+    const objects = await store.persistence.objects();
+    const first = (await store.recovery.listRecoveryPoints()).at(-1)!;
+    assert.deepEqual(await store.recovery.changedFiles(first.id), await diffTrees(objects, null, first.root));
+    assert.ok(store.persistence.loadedChangeIndex(), 'the index was read for it');
+    await store.close();
+    assert.equal(await fs.readFile(path.join(largeDir(sb), doc!), 'utf8'), good);
+  });
+});
+
 describe('the change index read in steps', () => {
   test('a large pair\'s document longer than one step per column (checked and split in pieces) gives the changes the trees give', async () => {
     const sb = await makeSandbox();

@@ -92,7 +92,7 @@ export async function listAgentPoints(store: RecoveryStore, input: ListPointsInp
     if (actor && !point.actor.toLowerCase().includes(actor)) continue;
     let change: TreeDiff | undefined;
     if (under !== undefined) {
-      change = await store.recovery.changedFiles(point.id, points);
+      change = await store.recovery.changedFiles(point.id, points, { many: true });
       if (!changedPaths(change).some((p) => isUnder(p, under))) continue;
     }
     found.push(agentPoint(await store.recovery.shownPoint(point, pointBase(points, point), change)));

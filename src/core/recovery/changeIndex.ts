@@ -21,7 +21,7 @@ const BODY_AT = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"`.length +
  * whole tree) is kept in a document of its own, read only when that pair is asked for: inline, a first
  * point of 10,000 files made up three quarters of the index that every first listing reads.
  */
-const LARGE_PAIR_CHANGES = 1000;
+export const LARGE_PAIR_CHANGES = 1000;
 /** A document larger than this is checked in steps, the event loop given a turn between them. */
 const STEPPED_BYTES = 256 * 1024;
 /** Characters of a column split at once while a document is taken in. */
@@ -255,6 +255,15 @@ export class ChangeIndex {
     if (changeCount(diff) < LARGE_PAIR_CHANGES) return false;
     await writeDocument(index.largeFile(key), await columnsOf([[key, diff]], new Map(), new Map()));
     return true;
+  }
+
+  /**
+   * A large pair from its own document, without loading the index (whose main document grows with
+   * every point): for a point's changes asked for alone. `undefined` when it has none or it is not
+   * usable; the index, when loaded, then reads it again, says why and writes it anew.
+   */
+  static async readLargePair(file: string, from: string | null, to: string): Promise<TreeDiff | undefined> {
+    return new ChangeIndex(file, silentLogger).readLarge(from, to);
   }
 
   /** Writes the index when it changed (atomically, without fsync: it is rebuilt when lost). One write at a time. */

@@ -17,6 +17,7 @@ import { headsMovedSince, type MovedHead } from '../capture/gitHead';
 import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
+import { LARGE_PAIR_CHANGES } from './changeIndex';
 import { applyRestore, checkPlanOnDisk, madeByRestore, onlyPaths, planRestore, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
@@ -433,7 +434,7 @@ export class RecoveryManager {
    * while that is listed. `listed`: points the caller just listed, so going through many points does not
    * list them again for each (the store is listed again when the point or its parent is not there).
    */
-  async changedFiles(snapshotId: string, listed?: readonly PointSummary[]): Promise<TreeDiff> {
+  async changedFiles(snapshotId: string, listed?: readonly PointSummary[], options: { many?: boolean } = {}): Promise<TreeDiff> {
     const find = (points: readonly PointSummary[], id: string) => points.find((p) => p.id === id);
     let points = listed ?? (await this.persistence.listSnapshots());
     let point = find(points, snapshotId);
@@ -442,11 +443,25 @@ export class RecoveryManager {
       point = find(points, snapshotId);
     }
     if (!point) throw StateError.snapshotNotFound(snapshotId);
-    return this.diffPoints(pointBase(points, point), point);
+    const base = pointBase(points, point);
+    return this.diffPoints(base, point, options.many ? undefined : changeCountAgainst(base, point));
   }
 
-  /** What changed from `older` (nothing when absent) to `newer`, in `newer`'s folder names (a renamed folder is not every file deleted and added). */
-  private async diffPoints(older: Pick<PointSummary, 'root' | 'roots'> | undefined, newer: Pick<PointSummary, 'root' | 'roots'>): Promise<TreeDiff> {
+  /**
+   * What changed from `older` (nothing when absent) to `newer`, in `newer`'s folder names (a renamed
+   * folder is not every file deleted and added). `expected`: how many changes the pair holds, when
+   * known and the caller asks for this pair alone. The change index holds every listed pair, and its
+   * main document grows with every point; until something in this process has read it, a pair asked
+   * for alone is compared from its trees when it is small, or read from its own document when large.
+   */
+  private async diffPoints(older: Pick<PointSummary, 'root' | 'roots'> | undefined, newer: Pick<PointSummary, 'root' | 'roots'>, expected?: number): Promise<TreeDiff> {
+    if (expected !== undefined && !this.persistence.loadedChangeIndex()) {
+      const objects = await this.persistence.objects();
+      const before = older ? await inFoldersOf(objects, older, newer) : { objects, root: null };
+      if (expected < LARGE_PAIR_CHANGES) return diffTrees(before.objects, before.root, newer.root);
+      const saved = await this.persistence.largeChangePair(before.root, newer.root);
+      if (saved) return saved;
+    }
     const [objects, index] = await Promise.all([this.persistence.objects(), this.persistence.changeIndex()]);
     try {
       if (!older) return await index.changes(objects, null, newer.root);
@@ -775,4 +790,11 @@ async function planFor(mapped: MappedPoint, current: string, scope: readonly str
   if (!within) return plan;
   const leftovers = plan.remove.filter((change) => isRestoreTempName(change.path.slice(change.path.lastIndexOf('/') + 1))).map((change) => change.path);
   return onlyPaths(plan, leftovers.length === 0 ? within : new Set([...within, ...leftovers]));
+}
+
+/** How many changes `point` holds against `base` as its manifest counts them: against its parent, or every file against nothing; `Infinity` when shown against another point. */
+function changeCountAgainst(base: PointSummary | undefined, point: PointSummary): number {
+  if (!base) return point.fileCount;
+  if (base.id !== point.parentId) return Number.POSITIVE_INFINITY;
+  return point.changes.added + point.changes.modified + point.changes.deleted;
 }

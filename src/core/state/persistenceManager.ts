@@ -202,6 +202,16 @@ export class PersistenceManager implements StateRepository {
     return this.changes.get();
   }
 
+  /** The change index when something has read it in this process; `undefined` when nothing has. */
+  loadedChangeIndex(): Promise<ChangeIndex> | undefined {
+    return this.changes.started;
+  }
+
+  /** A large pair of the change index from its own document, without loading the index (`ChangeIndex.readLargePair`). */
+  largeChangePair(from: string | null, to: string): Promise<TreeDiff | undefined> {
+    return ChangeIndex.readLargePair(this.layout.changeIndexFile, from, to);
+  }
+
   /** Saves the change index when it changed; a failure is logged (it is rebuilt from the trees). */
   async saveChangeIndex(): Promise<void> {
     const index = await this.changes.started?.catch(() => undefined);

@@ -75,7 +75,7 @@ export class PointsFilter implements vscode.Disposable {
     const key = `${point.id} ${pointBase(listed, point)?.id ?? ''}`;
     let paths = this.files.get(key);
     if (!paths) {
-      paths = this.store.recovery.changedFiles(point.id, listed).then(
+      paths = this.store.recovery.changedFiles(point.id, listed, { many: true }).then(
         (diff) => [...diff.added, ...diff.modified, ...diff.deleted].map((c) => c.path.toLowerCase()).join('\n'),
         (error: unknown) => {
           this.log.warn('view', `Could not list the files of point ${point.id} for the filter: ${describeCause(error)}`);
