@@ -17,7 +17,7 @@ import { editIn } from './lib/workspace';
 
 export interface ChildRequest {
   readonly mode: 'first-point' | 'list' | 'changed-files' | 'file-history' | 'await-cost' | 'scenario';
-  /** For `changed-files`. */
+  /** For `changed-files`: a point's id, or `newest`. */
   readonly pointId?: string;
   /** For `file-history`: the workspace path (`ws/rel`). */
   readonly path?: string;
@@ -153,10 +153,14 @@ async function main(): Promise<void> {
     out.heapOpenMB = heapMB();
     await store.close();
   } else if (request.mode === 'changed-files') {
+    out.heapBeforeMB = heapMB();
     const t = performance.now();
     const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
     out.openMs = performance.now() - t;
-    const changed = () => store.recovery.changedFiles(request.pointId!);
+    // `newest`: the points listed first (untimed), as the command-line tool's `show latest` lists them
+    const listed = request.pointId === 'newest' ? await store.recovery.listRecoveryPoints() : undefined;
+    const pointId = listed ? listed[0]!.id : request.pointId!;
+    const changed = () => store.recovery.changedFiles(pointId, listed);
     if (request.slices) {
       // the points listed first, as the extension has them: the turns measured are the changes' own
       await store.recovery.listRecoveryPoints();
@@ -171,6 +175,8 @@ async function main(): Promise<void> {
       out.changedCpuMs = (used.user + used.system) / 1000;
       out.count = diff.added.length + diff.modified.length + diff.deleted.length;
     }
+    // what the open store holds once it has read a point's changes (run with --expose-gc: after a full collection)
+    out.heapAfterMB = heapMB();
     await store.close();
   } else if (request.mode === 'await-cost') {
     // what every other `await` of the process (in an extension host: every other extension's) costs

@@ -1138,11 +1138,21 @@ async function longHistoryRows(tmp: string, opts: Options): Promise<void> {
     cold.heap.push((c.result.heapOpenMB as number) - (c.result.heapBeforeMB as number));
     cold.proc.push(c.wallMs);
   }
+  // a point's changes, as `show latest` reads them in a fresh process: what the open store reads for one point, and what it then holds
+  const changes = { ms: [] as number[], heap: [] as number[], count: 0 };
+  for (let i = 0; i < opts.rounds * opts.iterations; i++) {
+    const c = await child({ mode: 'changed-files', storeDir, root: ws.ours, pointId: 'newest' });
+    changes.ms.push(c.result.changedMs as number);
+    changes.heap.push((c.result.heapAfterMB as number) - (c.result.heapBeforeMB as number));
+    changes.count = c.result.count as number;
+  }
   const points = await oneFilePoints(ws, storeDir, opts.rounds * opts.iterations, opts.seed);
   addRow(label, 'long-open', 'Open the store (fresh process)', 'ms', cold.open, [], '—', 'RecoveryStore.open in a fresh process, time inside it (target ≤ 20 ms)');
   addRow(label, 'long-list', `List ${formatCount(grown.points)} points (fresh process)`, 'ms', cold.list, [], '—', 'listRecoveryPoints right after the open above (target ≤ 50 ms)');
   addRow(label, 'long-heap', 'Memory of an open store that listed its points', 'MB', cold.heap, [], '—', 'V8 heap and buffers after a forced collection, minus the same before the open (target: heap ≤ 50 MB)');
   addRow(label, 'long-process', 'Open and list (whole process, Node start included)', 'ms', cold.proc, [], '—', '');
+  addRow(label, 'long-changes', "The newest point's changes (fresh process)", 'ms', changes.ms, [], '—', `changedFiles(newest) after the open and a listing, time inside the process (${formatCount(changes.count)} ${changes.count === 1 ? "file" : "files"} changed)`);
+  addRow(label, 'long-changes-heap', "Memory of an open store that read a point's changes", 'MB', changes.heap, [], '—', 'V8 heap and buffers after a forced collection, minus the same before the open');
   addRow(label, 'long-point', 'One-file point with the save hint, open store', 'ms', points, [], '—', 'after one untimed point (target ≤ 15 ms)');
   addRow(label, 'long-cleanup', 'Collection while growing (every 100 points; repacks, removes nothing)', 'ms', grown.cleanupMs, [], '—', 'collectGarbage(), as a clean-up runs it in the background (the lock held only in slices)');
 }
@@ -1356,6 +1366,7 @@ function evaluateTargets(primaryFiles: number, listPoints: number, pointsInRow: 
     ['long-list', 'Long history: list the points ≤ 50 ms', 50, 'ms'],
     ['long-point', 'Long history: a one-file point ≤ 15 ms', 15, 'ms'],
     ['long-heap', 'Long history: memory of an open store ≤ 50 MB', 50, 'MB'],
+    ['long-changes-heap', "Long history: memory of an open store that read a point's changes ≤ 50 MB", 50, 'MB'],
   ];
   for (const [key, target, limit, unit] of long) {
     const row = rows.find((r) => r.key === key);

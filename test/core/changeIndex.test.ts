@@ -322,12 +322,12 @@ describe('the change index\'s large pairs', () => {
 });
 
 describe('a point\'s changes asked for alone', () => {
-  test('in a process that has not read the index: none of it is read; a small pair comes from its trees, a large one from its own document', async () => {
+  test('in a process that has not read a large index: none of it is read; a small pair comes from its trees, a large one from its own document', async () => {
     const sb = await makeSandbox();
     await storeWithLargeFirstPoint(sb);
-    // spoilt: a process that read it would say so (and rebuild it)
+    // spoilt, and as large as a long history's: a process that read it would say so (and rebuild it)
     const mainFile = path.join(sb.store, 'cache', 'change-index.json');
-    await fs.writeFile(mainFile, '{"torn');
+    await fs.writeFile(mainFile, `{"torn${' '.repeat(300 * 1024)}`);
     const logger = recordingLogger();
     const store = await openStore(sb, { logger });
     const objects = await store.persistence.objects();
@@ -347,6 +347,20 @@ describe('a point\'s changes asked for alone', () => {
     assert.deepEqual(await store.recovery.changedFiles(points[0]!.id, points, { many: true }), await diffTrees(objects, points[1]!.root, points[0]!.root));
     assert.ok(store.persistence.loadedChangeIndex());
     assert.match(logger.warnings.join('\n'), /change index .* is not used and will be rebuilt/);
+    await store.close();
+  });
+
+  test('a small index is read for it (it may hold the pair): no tree is read', async () => {
+    const sb = await makeSandbox();
+    await storeWithHistory(sb);
+    const store = await openStore(sb);
+    const objects = await store.persistence.objects();
+    const points = await store.recovery.listRecoveryPoints();
+    const reads = countTreeReads(objects);
+    const changes = await store.recovery.changedFiles(points[0]!.id, points);
+    assert.equal(reads.count, 0);
+    assert.ok(store.persistence.loadedChangeIndex());
+    assert.deepEqual(changes, await diffTrees(objects, points[1]!.root, points[0]!.root));
     await store.close();
   });
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -26,6 +27,12 @@ export const LARGE_PAIR_CHANGES = 1000;
 const STEPPED_BYTES = 256 * 1024;
 /** Characters of a column split at once while a document is taken in. */
 const STEP_CHARACTERS = 64 * 1024;
+/**
+ * A main document up to this size is read for a pair asked for alone (it takes a few milliseconds and
+ * may hold the pair); a larger one (a long history: ~12 kB a point of 100 changes) costs more to read
+ * than comparing a small pair's trees, and is read only when many pairs are asked for.
+ */
+const READ_FOR_ONE_PAIR_BYTES = 256 * 1024;
 /** A large pair's document: `<from hash or none>-<to hash>.json`. */
 const LARGE_PAIR_NAME = /^([0-9a-f]{64}|none)-([0-9a-f]{64})\.json$/;
 
@@ -255,6 +262,15 @@ export class ChangeIndex {
     if (changeCount(diff) < LARGE_PAIR_CHANGES) return false;
     await writeDocument(index.largeFile(key), await columnsOf([[key, diff]], new Map(), new Map()));
     return true;
+  }
+
+  /** Whether the index's main document costs more to read than a small pair's trees (see READ_FOR_ONE_PAIR_BYTES). */
+  static costlyToRead(file: string): boolean {
+    try {
+      return fsSync.statSync(file).size > READ_FOR_ONE_PAIR_BYTES;
+    } catch {
+      return false;
+    }
   }
 
   /**

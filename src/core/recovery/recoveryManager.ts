@@ -451,11 +451,12 @@ export class RecoveryManager {
    * What changed from `older` (nothing when absent) to `newer`, in `newer`'s folder names (a renamed
    * folder is not every file deleted and added). `expected`: how many changes the pair holds, when
    * known and the caller asks for this pair alone. The change index holds every listed pair, and its
-   * main document grows with every point; until something in this process has read it, a pair asked
-   * for alone is compared from its trees when it is small, or read from its own document when large.
+   * main document grows with every point: while nothing in this process has read it and it is large,
+   * a pair asked for alone is compared from its trees when it is small, or read from its own document
+   * when large.
    */
   private async diffPoints(older: Pick<PointSummary, 'root' | 'roots'> | undefined, newer: Pick<PointSummary, 'root' | 'roots'>, expected?: number): Promise<TreeDiff> {
-    if (expected !== undefined && !this.persistence.loadedChangeIndex()) {
+    if (expected !== undefined && !this.persistence.loadedChangeIndex() && this.persistence.changeIndexCostlyToRead()) {
       const objects = await this.persistence.objects();
       const before = older ? await inFoldersOf(objects, older, newer) : { objects, root: null };
       if (expected < LARGE_PAIR_CHANGES) return diffTrees(before.objects, before.root, newer.root);

@@ -207,6 +207,11 @@ export class PersistenceManager implements StateRepository {
     return this.changes.started;
   }
 
+  /** Whether reading the change index costs more than comparing a small pair's trees (`ChangeIndex.costlyToRead`). */
+  changeIndexCostlyToRead(): boolean {
+    return ChangeIndex.costlyToRead(this.layout.changeIndexFile);
+  }
+
   /** A large pair of the change index from its own document, without loading the index (`ChangeIndex.readLargePair`). */
   largeChangePair(from: string | null, to: string): Promise<TreeDiff | undefined> {
     return ChangeIndex.readLargePair(this.layout.changeIndexFile, from, to);
