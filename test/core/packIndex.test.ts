@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ObjectStore } from '../../src/core/objects/objectStore';
-import { readPackIndex } from '../../src/core/objects/packFile';
+import { loadPack, readPackIndex } from '../../src/core/objects/packFile';
 import { PackIndex } from '../../src/core/objects/packIndex';
 import { cleanupAll, makeSandbox, openStore, packFiles, readFiles, writeFiles } from './helpers/storeFixtures';
 
@@ -84,6 +84,88 @@ describe('Pack indexes, looked up in place', () => {
     assert.equal(reader.stats().objects, 300);
     await reader.close();
     await writer.close();
+  });
+
+  test("a large pack's index is read in place: opening reads its fan-out table, a lookup one bucket of entries; a walk over every entry reads it whole and checks it", async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'objects');
+    const writer = await ObjectStore.open(dir);
+    const batch = writer.beginBatch();
+    const hashes = await Promise.all(Array.from({ length: 300 }, (_, i) => batch.putBlob(Buffer.from(`object ${i}`))));
+    await batch.commit();
+    await writer.close();
+    const [file] = await packFiles(sb.store);
+    const bytes = await fs.readFile(file!);
+    const { records, entries, table, count } = parts(bytes);
+    const sorted = [...hashes].sort();
+    // the last entry's offset spoilt, the checksum left as it was: only reading the index whole can tell
+    const last = sorted.at(-1)!;
+    const spoilt = Buffer.from(entries);
+    spoilt[(count - 1) * ENTRY + 38]! ^= 0xff;
+    const damaged = packWith(records, Buffer.concat([spoilt, table]), count, 'RPPKEND3');
+    damaged.subarray(damaged.length - TRAILER + 10, damaged.length - TRAILER + 42).set(bytes.subarray(bytes.length - TRAILER + 10, bytes.length - TRAILER + 42));
+    await fs.writeFile(file!, damaged);
+
+    const { index } = await loadPack(file!);
+    assert.equal(index.verified, false);
+    assert.equal(index.count, 300);
+    const first = sorted[0]!;
+    const at = index.find(Buffer.from(first, 'hex'));
+    assert.equal(index.entryAt(at, 'test').hash, first, 'found in its bucket');
+    assert.equal(index.find(Buffer.from(last, 'hex')), count - 1, 'the spoilt entry is found by its hash');
+    assert.equal(index.verified, false, 'a lookup reads no more than its bucket');
+    // a position no lookup read: the walk reads the index whole and checks it
+    const unread = sorted.findIndex((h) => h[0] !== first[0] && h[0] !== last[0] && h[1] !== first[1]);
+    assert.throws(() => index.hashAt(unread), /damaged index \(checksum mismatch\)/);
+    await fs.writeFile(file!, bytes);
+    const good = (await loadPack(file!)).index;
+    assert.equal(good.hashAt(unread), sorted[unread]);
+    assert.equal(good.verified, true);
+    assert.deepEqual((await readPackIndex(file!)).map((e) => e.hash), sorted);
+  });
+
+  test('an object store relies on an index read in place only once it is checked: a damaged one is set aside, reads find its objects nowhere else, verify reports it, salvage keeps every record', async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'objects');
+    const writer = await ObjectStore.open(dir);
+    const batch = writer.beginBatch();
+    const contents = Array.from({ length: 200 }, (_, i) => Buffer.from(`content ${i}\n`.repeat(3)));
+    const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
+    await batch.commit();
+    await writer.close();
+    const [file] = await packFiles(sb.store);
+    const bytes = await fs.readFile(file!);
+    const { entries, count } = parts(bytes);
+    const sorted = [...hashes].sort();
+    const victim = sorted[7]!;
+    const other = sorted.find((h) => h[0] !== victim[0] && h[1] !== victim[1])!;
+    // the victim's offset spoilt in place (the checksum no longer matches)
+    const spoilt = Buffer.from(bytes);
+    spoilt[bytes.length - TRAILER - 1024 - count * ENTRY + 7 * ENTRY + 38]! ^= 0xff;
+    assert.ok(entries.length === count * ENTRY);
+    await fs.writeFile(file!, spoilt);
+
+    const reader = await ObjectStore.open(dir);
+    assert.equal(reader.damaged.size, 0, 'not read whole at open');
+    assert.deepEqual(await reader.readBlob(other), contents[hashes.indexOf(other)]);
+    assert.equal(reader.damaged.size, 0, 'a read checks the object, not the index');
+    // a writer must not skip storing an object on the word of an unchecked index
+    assert.equal(reader.has(other), false);
+    assert.match(reader.damaged.get(path.basename(file!)) ?? '', /checksum mismatch/);
+    await reader.close();
+
+    const another = await ObjectStore.open(dir);
+    await assert.rejects(another.readBlob(victim), (error: unknown) => error instanceof Error && /missing/.test(error.message));
+    assert.equal(another.damaged.size, 1, 'the failed read checked the index');
+    await another.close();
+
+    const verifier = await ObjectStore.open(dir);
+    const broken = await verifier.verifyAll();
+    assert.deepEqual(broken.map((b) => [b.pack, b.hash]), [[path.basename(file!), undefined]]);
+    const result = await verifier.salvage([path.basename(file!)], path.join(sb.store, 'quarantine'));
+    assert.equal(result.saved, 200);
+    for (const [i, hash] of hashes.entries()) assert.deepEqual(await verifier.readBlob(hash), contents[i]);
+    await verifier.close();
   });
 
   test('an index in record order (format 2) is sorted when loaded, hashes sharing their first bytes included', () => {

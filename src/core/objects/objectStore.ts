@@ -259,13 +259,65 @@ export class ObjectStore implements ObjectReader {
     if (!wanted) return false;
     // a folder's files were mostly stored together: the pack that had the last one is asked first
     const last = this.lastHad;
-    if (last && last.index.find(wanted) >= 0 && this.onDisk(last)) return true;
+    // a writer stores no copy of an object found here: only a checked index is relied on (a damaged one is set aside and the lookup made again)
+    if (last && last.index.find(wanted) >= 0 && this.onDisk(last)) return this.checked(last) || this.has(hash);
     for (const pack of this.searchOrder) {
       if (pack === last || pack.index.find(wanted) < 0 || !this.onDisk(pack)) continue;
+      if (!this.checked(pack)) return this.has(hash);
       this.lastHad = pack;
       return true;
     }
     return false;
+  }
+
+  /**
+   * Whether `pack`'s index is read whole and matches its checksum (`PackIndex.verify`: a large index
+   * is read in place until something relies on all of it); one that does not, or cannot be read, is
+   * set aside as a refresh sets aside a pack that fails to load. Uses `this.wanted`.
+   */
+  private checked(pack: LoadedPack): boolean {
+    if (pack.index.verified) return true;
+    try {
+      pack.index.verify();
+      return true;
+    } catch (error) {
+      this.setAside(pack.name, error);
+      return false;
+    }
+  }
+
+  /** Checks every index read in place (`checked`): before anything relies on every entry of every pack. True when one was set aside. */
+  private checkIndexes(): boolean {
+    let setAside = false;
+    for (const pack of [...this.packs.values()]) if (!this.checked(pack)) setAside = true;
+    return setAside;
+  }
+
+  private setAside(name: string, error: unknown): void {
+    this.forgetPack(name);
+    void this.closeHandle(name).catch(() => undefined);
+    // removed meanwhile (another process's collection): gone, not damaged
+    if (errorCode(error) === 'ENOENT' || errorCode((error as StateError).cause) === 'ENOENT') return;
+    this.damagedPacks.set(name, describeCause(error));
+    let stamp: FileStamp | undefined;
+    if (error instanceof StateError && error.kind === 'SnapshotLoadError') {
+      try {
+        stamp = fileStamp(fsSync.statSync(path.join(this.dir, name)));
+      } catch {
+        stamp = undefined;
+      }
+    }
+    this.damagedStamps.set(name, stamp);
+  }
+
+  /** Runs a read again when it failed and an index read in place turned out damaged (it is set aside: the object may be in another pack). */
+  private async withIndexesChecked<T>(read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!(error instanceof StateError) || error.kind !== 'SnapshotLoadError' || !this.checkIndexes()) throw error;
+      return read();
+    }
   }
 
   /** The pack that holds `hash` and the entry's position in its index (searched in place, nothing built). */
@@ -309,7 +361,11 @@ export class ObjectStore implements ObjectReader {
   }
 
   /** Reads and verifies one object. Throws SnapshotLoadError when it is missing or damaged. */
-  async read(hash: string, type: ObjectType): Promise<Buffer> {
+  read(hash: string, type: ObjectType): Promise<Buffer> {
+    return this.withIndexesChecked(() => this.readOnce(hash, type));
+  }
+
+  private async readOnce(hash: string, type: ObjectType): Promise<Buffer> {
     let location = this.locate(hash);
     if (!location) {
       await this.refresh();
@@ -388,7 +444,11 @@ export class ObjectStore implements ObjectReader {
   }
 
   /** An object as stored (codec and compressed bytes), checked against its hash: for copying it elsewhere unchanged. */
-  async readStoredObject(hash: string): Promise<{ type: ObjectType; codec: Codec; rawSize: number; data: Buffer }> {
+  readStoredObject(hash: string): Promise<{ type: ObjectType; codec: Codec; rawSize: number; data: Buffer }> {
+    return this.withIndexesChecked(() => this.readStoredObjectOnce(hash));
+  }
+
+  private async readStoredObjectOnce(hash: string): Promise<{ type: ObjectType; codec: Codec; rawSize: number; data: Buffer }> {
     let location = this.locate(hash);
     if (!location) {
       await this.refresh();
@@ -446,6 +506,7 @@ export class ObjectStore implements ObjectReader {
    * half way, is listed with the pack a lookup finds first). O(store): for statistics and collection.
    */
   private *locations(): Generator<Location> {
+    this.checkIndexes();
     // the order as it is now: a pack added meanwhile (the caller may pause) must not shift it
     const order = [...this.searchOrder];
     for (const [k, pack] of order.entries()) {
@@ -637,6 +698,7 @@ export class ObjectStore implements ObjectReader {
   /** Reads every object of every pack and checks its hash; also reports packs whose index is damaged. */
   async verifyAll(onProgress?: (done: number, total: number) => void): Promise<BrokenObject[]> {
     await this.refresh();
+    this.checkIndexes();
     const broken: BrokenObject[] = [...this.damagedPacks].map(([pack, problem]) => ({ pack, problem }));
     const total = [...this.packs.values()].reduce((sum, pack) => sum + pack.index.count, 0);
     let done = 0;
@@ -738,7 +800,8 @@ export class ObjectStore implements ObjectReader {
     this.completeTrees.clear();
     // a decoded tree must not outlive its object (salvage, garbage collection)
     for (const hash of this.trees.keys()) {
-      const inPack = pack.index.find(hashBytes(hash, this.wanted)!) >= 0;
+      // an index read in place may no longer be readable (its pack removed): every tree is looked up again
+      const inPack = !pack.index.verified || pack.index.find(hashBytes(hash, this.wanted)!) >= 0;
       if (inPack && !this.has(hash)) this.trees.delete(hash);
     }
   }

@@ -65,7 +65,9 @@ export async function readPackIndex(file: string): Promise<PackEntry[]> {
 
 /**
  * A pack's index, in place (no object per entry), and its size on disk: one open, one stat, two
- * reads, the checksum checked. Throws SnapshotLoadError for a damaged pack.
+ * reads. A small index is read whole and its checksum checked; a large one (its fan-out table
+ * written) is read in place and checked when something relies on all of it (`PackIndex.verify`).
+ * Throws SnapshotLoadError for a damaged pack.
  */
 export async function loadPack(file: string): Promise<{ index: PackIndex; size: number }> {
   // Synchronous calls: a cold start loads every pack's index, and a thread-pool round trip per call cost
@@ -85,13 +87,20 @@ export async function loadPack(file: string): Promise<{ index: PackIndex; size: 
     const count = trailer.readUInt32BE(6);
     const tableBytes = format === 3 ? fanoutSize(count) : 0;
     if (indexOffset < MAGIC.length || indexOffset + count * INDEX_ENTRY + tableBytes !== size - TRAILER) throw StateError.snapshotLoad(`Pack ${name} has an inconsistent index.`);
+    const firstRecord = MAGIC.length + RECORD_HEADER;
+    if (tableBytes > 0) {
+      // a large index is read in place: its fan-out table now, its entries as lookups need them
+      const table = Buffer.allocUnsafe(tableBytes);
+      readFully(fd, table, indexOffset + count * INDEX_ENTRY, name);
+      const onDisk = { file, at: indexOffset, bytes: count * INDEX_ENTRY + tableBytes, checksum: Buffer.from(trailer.subarray(10, 42)) };
+      return { index: PackIndex.inPlace(table, count, onDisk, indexOffset, firstRecord, name), size };
+    }
     const index = Buffer.alloc(count * INDEX_ENTRY + tableBytes);
     readFully(fd, index, indexOffset, name);
     if (!createHash('sha256').update(index).digest().equals(trailer.subarray(10, 42))) {
       throw StateError.snapshotLoad(`Pack ${name} has a damaged index (checksum mismatch).`);
     }
     const entries = index.subarray(0, count * INDEX_ENTRY);
-    const firstRecord = MAGIC.length + RECORD_HEADER;
     return {
       index: format === 3 ? PackIndex.sorted(entries, index.subarray(count * INDEX_ENTRY), indexOffset, firstRecord, name) : PackIndex.unsorted(entries, indexOffset, firstRecord),
       size,

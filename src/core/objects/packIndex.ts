@@ -1,4 +1,7 @@
-import { StateError } from '../errors';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { errorCode, ioError, StateError } from '../errors';
 import { isCodec, type Codec } from './compression';
 import type { ObjectType } from './hash';
 
@@ -50,14 +53,37 @@ export function hashBytes(hash: string, into: Buffer = Buffer.allocUnsafe(HASH_B
 }
 
 /**
- * A pack's index as it is on disk: entries sorted by hash in one buffer, and a fan-out table by the
- * hash's first byte, so a lookup is a binary search among the few entries sharing that byte. Nothing
- * per entry is built when a pack is opened; an entry becomes an object only when it is asked for
- * (and checked then: a bad kind or an offset outside the records is a SnapshotLoadError).
+ * Where a large pack's index lies in its file, for an index read in place: `at` is where its entries
+ * start, `bytes` the entries and the fan-out table after them, which `checksum` (SHA-256) covers.
+ */
+export interface IndexOnDisk {
+  readonly file: string;
+  readonly at: number;
+  readonly bytes: number;
+  readonly checksum: Buffer;
+}
+
+/**
+ * A pack's index as it is on disk: entries sorted by hash, and a fan-out table by the hash's first
+ * byte, so a lookup is a binary search among the few entries sharing that byte. Nothing per entry is
+ * built when a pack is opened; an entry becomes an object only when it is asked for (and checked then:
+ * a bad kind or an offset outside the records is a SnapshotLoadError).
+ *
+ * A large pack's index (one with its fan-out table written) is read in place: opening it reads the
+ * table alone, and a lookup reads the entries sharing its hash's first byte (one read, kept), so a
+ * process that asks for a few objects reads a few kilobytes of each index, not every index whole. The
+ * entries are read whole and checked against the index's checksum (`verify`) before anything relies
+ * on them all: an object taken as stored (`ObjectStore.has`), a walk over every entry. A lookup alone
+ * relies on nothing unchecked: every object read is checked against its hash.
  */
 export class PackIndex {
+  /** Every entry, when read whole (and checked); `undefined` while read in place. */
+  private entries: Buffer | undefined;
+  /** While read in place: the entries read so far, by the first byte of their hashes. */
+  private readonly buckets: Array<Buffer | undefined> = [];
+
   private constructor(
-    private readonly entries: Buffer,
+    entries: Buffer | undefined,
     /** fanout[b]: entries whose hash starts with a byte ≤ b. */
     private readonly fanout: Uint32Array,
     /** Where the records end (the index starts): no record's data may reach past it. */
@@ -65,24 +91,23 @@ export class PackIndex {
     private readonly firstRecord: number,
     /** 2: an index written in record order (sorted when loaded); 3: written sorted, with its fan-out. */
     readonly format: 2 | 3,
-  ) {}
+    private readonly onDisk?: IndexOnDisk,
+  ) {
+    this.entries = entries;
+  }
 
   /**
    * An index written sorted, with its fan-out table (format 3). Throws a SnapshotLoadError when the
    * table does not fit the entries (not non-decreasing, or not ending at their count).
    */
   static sorted(entries: Buffer, fanoutBytes: Buffer, recordsEnd: number, firstRecord: number, name: string): PackIndex {
-    const count = entries.length / INDEX_ENTRY;
     if (fanoutBytes.length === 0) return new PackIndex(entries, fanoutOf(entries), recordsEnd, firstRecord, 3);
-    const fanout = new Uint32Array(256);
-    let last = 0;
-    for (let b = 0; b < 256; b++) {
-      const value = fanoutBytes.readUInt32BE(b * 4);
-      if (value < last || value > count) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
-      fanout[b] = last = value;
-    }
-    if (last !== count) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
-    return new PackIndex(entries, fanout, recordsEnd, firstRecord, 3);
+    return new PackIndex(entries, readFanout(fanoutBytes, entries.length / INDEX_ENTRY, name), recordsEnd, firstRecord, 3);
+  }
+
+  /** A large index read in place (format 3, its fan-out table written): only the table is read now. */
+  static inPlace(fanoutBytes: Buffer, count: number, onDisk: IndexOnDisk, recordsEnd: number, firstRecord: number, name: string): PackIndex {
+    return new PackIndex(undefined, readFanout(fanoutBytes, count, name), recordsEnd, firstRecord, 3, onDisk);
   }
 
   /** An index in any order (format 2, written in record order): sorted here, in one new buffer. */
@@ -103,7 +128,29 @@ export class PackIndex {
   }
 
   get count(): number {
-    return this.entries.length / INDEX_ENTRY;
+    return this.fanout[255]!;
+  }
+
+  /** Whether every entry has been read and checked against the index's checksum. */
+  get verified(): boolean {
+    return this.entries !== undefined;
+  }
+
+  /**
+   * Reads an index read in place whole and checks it against its checksum (nothing to do for one read
+   * whole). Throws a SnapshotLoadError when it does not match, an I/O error when it cannot be read.
+   */
+  verify(): void {
+    const onDisk = this.onDisk;
+    if (this.entries || !onDisk) return;
+    const index = readAt(onDisk.file, onDisk.at, onDisk.bytes);
+    const name = path.basename(onDisk.file);
+    if (!createHash('sha256').update(index).digest().equals(onDisk.checksum)) throw StateError.snapshotLoad(`Pack ${name} has a damaged index (checksum mismatch).`);
+    const entries = index.subarray(0, this.count * INDEX_ENTRY);
+    const table = fanoutOf(entries);
+    for (let b = 0; b < 256; b++) if (table[b] !== this.fanout[b]) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
+    this.entries = entries;
+    this.buckets.length = 0;
   }
 
   /** Position of the entry for `hash` (32 bytes), or -1. */
@@ -112,12 +159,14 @@ export class PackIndex {
     let lo = first === 0 ? 0 : this.fanout[first - 1]!;
     let hi = this.fanout[first]!;
     if (lo === hi) return -1;
+    const base = this.entries ? 0 : lo;
+    const entries = this.entries ?? this.bucket(first);
+    if (!entries) return -1;
     // bytes 1–4 decide almost every step without a call into Buffer.compare
     const next = hash.readUInt32BE(1);
-    const entries = this.entries;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const at = mid * INDEX_ENTRY;
+      const at = (mid - base) * INDEX_ENTRY;
       const theirs = entries.readUInt32BE(at + 1);
       const order = next !== theirs ? (next < theirs ? -1 : 1) : hash.compare(entries, at, at + HASH_BYTES, 0, HASH_BYTES);
       if (order === 0) return mid;
@@ -129,36 +178,112 @@ export class PackIndex {
 
   /** The hash at position `i` as the index holds it (a view, not a copy). */
   hashBytesAt(i: number): Buffer {
-    return this.entries.subarray(i * INDEX_ENTRY, i * INDEX_ENTRY + HASH_BYTES);
+    const [entries, at] = this.at(i);
+    return entries.subarray(at, at + HASH_BYTES);
   }
 
   hashAt(i: number): string {
-    return this.entries.toString('hex', i * INDEX_ENTRY, i * INDEX_ENTRY + HASH_BYTES);
+    const [entries, at] = this.at(i);
+    return entries.toString('hex', at, at + HASH_BYTES);
   }
 
   storedSizeAt(i: number): number {
-    return this.entries.readUIntBE(i * INDEX_ENTRY + 39, 5);
+    const [entries, at] = this.at(i);
+    return entries.readUIntBE(at + 39, 5);
   }
 
   /** The kind at position `i` (type and codec), or `undefined` for an unknown kind byte. */
   kindAt(i: number): { type: ObjectType; codec: Codec } | undefined {
-    return parseKind(this.entries[i * INDEX_ENTRY + 32]!);
+    const [entries, at] = this.at(i);
+    return parseKind(entries[at + 32]!);
   }
 
   rawSizeAt(i: number): number {
-    return this.entries.readUIntBE(i * INDEX_ENTRY + 44, 5);
+    const [entries, at] = this.at(i);
+    return entries.readUIntBE(at + 44, 5);
   }
 
   /** The entry at position `i`, checked: its kind is known and its data lies among the records. */
   entryAt(i: number, name: string): PackEntry {
-    const at = i * INDEX_ENTRY;
-    const kind = parseKind(this.entries[at + 32]!);
-    const offset = this.entries.readUIntBE(at + 33, 6);
-    const storedSize = this.entries.readUIntBE(at + 39, 5);
+    const [entries, at] = this.at(i);
+    const kind = parseKind(entries[at + 32]!);
+    const offset = entries.readUIntBE(at + 33, 6);
+    const storedSize = entries.readUIntBE(at + 39, 5);
     if (!kind || offset < this.firstRecord || offset + storedSize > this.recordsEnd) {
       throw StateError.snapshotLoad(`Pack ${name} has an invalid index entry.`);
     }
-    return { hash: this.hashAt(i), type: kind.type, codec: kind.codec, offset, storedSize, rawSize: this.entries.readUIntBE(at + 44, 5) };
+    return { hash: entries.toString('hex', at, at + HASH_BYTES), type: kind.type, codec: kind.codec, offset, storedSize, rawSize: entries.readUIntBE(at + 44, 5) };
+  }
+
+  /**
+   * The buffer holding entry `i` and the entry's offset in it: the bucket a lookup read, or else the
+   * whole index (read and checked now: a walk over the entries relies on them all).
+   */
+  private at(i: number): [Buffer, number] {
+    if (!this.entries) {
+      let lo = 0;
+      let hi = 255;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (this.fanout[mid]! > i) hi = mid;
+        else lo = mid + 1;
+      }
+      const bucket = this.buckets[lo];
+      if (bucket) return [bucket, (i - (lo === 0 ? 0 : this.fanout[lo - 1]!)) * INDEX_ENTRY];
+      this.verify();
+    }
+    return [this.entries!, i * INDEX_ENTRY];
+  }
+
+  /** The entries whose hashes start with `first`, read from the pack when first asked for; `undefined` when the pack is gone (removed by a collection). */
+  private bucket(first: number): Buffer | undefined {
+    const known = this.buckets[first];
+    if (known) return known;
+    const onDisk = this.onDisk!;
+    const lo = first === 0 ? 0 : this.fanout[first - 1]!;
+    let read: Buffer;
+    try {
+      read = readAt(onDisk.file, onDisk.at + lo * INDEX_ENTRY, (this.fanout[first]! - lo) * INDEX_ENTRY);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    }
+    this.buckets[first] = read;
+    return read;
+  }
+}
+
+/** A written fan-out table, checked: non-decreasing, ending at `count`. */
+function readFanout(bytes: Buffer, count: number, name: string): Uint32Array {
+  const fanout = new Uint32Array(256);
+  let last = 0;
+  for (let b = 0; b < 256; b++) {
+    const value = bytes.readUInt32BE(b * 4);
+    if (value < last || value > count) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
+    fanout[b] = last = value;
+  }
+  if (last !== count) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
+  return fanout;
+}
+
+/** `length` bytes of `file` at `position`; a file that ends first is a truncated pack (SnapshotLoadError), a failed read an I/O error. */
+function readAt(file: string, position: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    for (let done = 0; done < length; ) {
+      const read = fs.readSync(fd, buffer, done, length - done, position + done);
+      if (read === 0) throw StateError.snapshotLoad(`Pack ${path.basename(file)} is truncated.`);
+      done += read;
+    }
+    return buffer;
+  } catch (error) {
+    if (error instanceof StateError) throw error;
+    if (errorCode(error) === 'ENOENT') throw error;
+    throw ioError(`read the index of the pack ${file}`, error);
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
