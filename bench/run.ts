@@ -10,7 +10,8 @@
  *   npm run bench -- --profile             also CPU profiles and system-call counts of our side
  *
  * Other flags: --rounds N, --iterations N, --points N (points in a row, 100), --list-points N (1,000),
- * --seed S, --tmp DIR, --keep (keep the temporary folder), --no-real / --real (the node_modules copy),
+ * --seed S, --tmp DIR (the temporary folder is made in DIR and removed at the end), --keep (DIR itself, or a
+ * new temporary folder, is used and kept), --no-real / --real (the node_modules copy),
  * --media N / --no-media (the media-heavy workspace: N files, 10,000; 2,000 with --quick),
  * --host-only (only the rows from the real VS Code host, printed; no results file written),
  * --search-only (only the history search rows over 100 MB of distinct text, printed; no results file written),
@@ -1610,8 +1611,9 @@ async function main(): Promise<void> {
   if (workerAt >= 0) return workerMain(process.argv[workerAt + 1]!);
   countWarnings();
   const opts = parseArgs(process.argv.slice(2));
-  const tmp = opts.tmp ?? fs.mkdtempSync(path.join(os.tmpdir(), 'rp-bench-'));
-  fs.mkdirSync(tmp, { recursive: true });
+  // a folder of its own, removed at the end; the one named by --tmp itself only with --keep (what a run keeps, the next reuses)
+  if (opts.tmp) fs.mkdirSync(opts.tmp, { recursive: true });
+  const tmp = opts.tmp && opts.keep ? opts.tmp : fs.mkdtempSync(path.join(opts.tmp ?? os.tmpdir(), 'rp-bench-'));
   const machine = describeMachine(tmp);
   pageWrite = machine.pageWrite;
   const load = new LoadSampler();

@@ -124,6 +124,35 @@ describe('Pack indexes, looked up in place', () => {
     assert.deepEqual((await readPackIndex(file!)).map((e) => e.hash), sorted);
   });
 
+  test('a process that looks up many objects reads a small index whole after a few buckets, and finds every object either way; a damaged one stays in buckets', async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'objects');
+    const writer = await ObjectStore.open(dir);
+    const batch = writer.beginBatch();
+    const hashes = await Promise.all(Array.from({ length: 3000 }, (_, i) => batch.putBlob(Buffer.from(`many ${i}`))));
+    await batch.commit();
+    await writer.close();
+    const [file] = await packFiles(sb.store);
+    const sorted = [...hashes].sort();
+    const { index } = await loadPack(file!);
+    let readWhole = -1;
+    for (const [n, hash] of hashes.entries()) {
+      const at = index.find(Buffer.from(hash, 'hex'));
+      assert.equal(at, sorted.indexOf(hash), hash);
+      assert.equal(index.entryAt(at, 'test').hash, hash);
+      if (readWhole < 0 && index.verified) readWhole = n;
+    }
+    // 3,000 entries: read whole after 14 buckets (the lookups before it fell in at most that many)
+    assert.ok(readWhole > 0 && readWhole < 60, `read whole after ${readWhole} lookups`);
+
+    const bytes = await fs.readFile(file!);
+    bytes[bytes.length - TRAILER - 1024 - 5]! ^= 0xff; // inside the last entry: the checksum no longer matches
+    await fs.writeFile(file!, bytes);
+    const spoilt = (await loadPack(file!)).index;
+    for (const hash of hashes) assert.equal(spoilt.find(Buffer.from(hash, 'hex')), sorted.indexOf(hash), hash);
+    assert.equal(spoilt.verified, false);
+  });
+
   test('an object store relies on an index read in place only once it is checked: a damaged one is set aside, reads find its objects nowhere else, verify reports it, salvage keeps every record', async () => {
     const sb = await makeSandbox();
     const dir = path.join(sb.store, 'objects');

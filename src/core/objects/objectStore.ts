@@ -167,6 +167,8 @@ export class ObjectStore implements ObjectReader {
    * passed over, so an object is never taken as stored on the word of a pack that was removed.
    */
   private unconfirmed: Set<string> | undefined;
+  /** Whether every loaded pack's index is read whole and checked (`checkIndexes`). */
+  private allChecked = true;
 
   private constructor(readonly dir: string) {}
 
@@ -255,15 +257,15 @@ export class ObjectStore implements ObjectReader {
   }
 
   has(hash: string): boolean {
+    // a writer stores no copy of an object found here, and looks most objects up: it relies on every index, read whole and checked
+    if (!this.allChecked) this.checkIndexes();
     const wanted = hashBytes(hash, this.wanted);
     if (!wanted) return false;
     // a folder's files were mostly stored together: the pack that had the last one is asked first
     const last = this.lastHad;
-    // a writer stores no copy of an object found here: only a checked index is relied on (a damaged one is set aside and the lookup made again)
-    if (last && last.index.find(wanted) >= 0 && this.onDisk(last)) return this.checked(last) || this.has(hash);
+    if (last && last.index.find(wanted) >= 0 && this.onDisk(last)) return true;
     for (const pack of this.searchOrder) {
       if (pack === last || pack.index.find(wanted) < 0 || !this.onDisk(pack)) continue;
-      if (!this.checked(pack)) return this.has(hash);
       this.lastHad = pack;
       return true;
     }
@@ -271,25 +273,23 @@ export class ObjectStore implements ObjectReader {
   }
 
   /**
-   * Whether `pack`'s index is read whole and matches its checksum (`PackIndex.verify`: a large index
-   * is read in place until something relies on all of it); one that does not, or cannot be read, is
-   * set aside as a refresh sets aside a pack that fails to load. Uses `this.wanted`.
+   * Reads whole and checks every index read in place (`PackIndex.verify`: a large index is read in
+   * place until something relies on all of it), setting aside one that does not match or cannot be
+   * read, as a refresh sets aside a pack that fails to load: before anything relies on every entry of
+   * every pack. True when one was set aside.
    */
-  private checked(pack: LoadedPack): boolean {
-    if (pack.index.verified) return true;
-    try {
-      pack.index.verify();
-      return true;
-    } catch (error) {
-      this.setAside(pack.name, error);
-      return false;
-    }
-  }
-
-  /** Checks every index read in place (`checked`): before anything relies on every entry of every pack. True when one was set aside. */
   private checkIndexes(): boolean {
     let setAside = false;
-    for (const pack of [...this.packs.values()]) if (!this.checked(pack)) setAside = true;
+    for (const pack of [...this.packs.values()]) {
+      if (pack.index.verified) continue;
+      try {
+        pack.index.verify();
+      } catch (error) {
+        this.setAside(pack.name, error);
+        setAside = true;
+      }
+    }
+    this.allChecked = true;
     return setAside;
   }
 
@@ -783,6 +783,7 @@ export class ObjectStore implements ObjectReader {
   addPack(name: string, index: PackIndex, size: number, preferred = false, trees?: ReadonlyMap<string, TreeObject>): void {
     this.packChanges++;
     const pack: LoadedPack = { name, index, size };
+    if (!index.verified) this.allChecked = false;
     this.packs.set(name, pack);
     this.searchOrder = preferred ? [pack, ...this.searchOrder] : [...this.searchOrder, pack];
     // the trees a point just wrote are the ones read next (a restore plans against its safety point);
