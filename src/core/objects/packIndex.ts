@@ -81,8 +81,9 @@ export class PackIndex {
   private entries: Buffer | undefined;
   /** While read in place: the entries read so far, by the first byte of their hashes. */
   private readonly buckets: Array<Buffer | undefined> = [];
-  /** While read in place: buckets read, and after how many the rest is read whole instead (`bucket`). */
+  /** While read in place: buckets read and their bytes, and after how many reads the rest is read whole instead (`bucket`). */
   private bucketReads = 0;
+  private bucketBytes = 0;
   private readonly wholeAfter: number;
 
   private constructor(
@@ -97,9 +98,7 @@ export class PackIndex {
     private readonly onDisk?: IndexOnDisk,
   ) {
     this.entries = entries;
-    // a bucket's read (open, read, close: ~25 µs) costs what reading and hashing ~300 entries whole does:
-    // a process that looks up many objects reads a small index whole after a few buckets, so it pays at
-    // most about twice what reading it whole at once cost; a large one's buckets stay cheaper
+    // a bucket's read (open, read, close: ~25 µs) costs what reading and hashing ~300 entries whole does
     this.wholeAfter = Math.ceil(4 + fanout[255]! / 300);
   }
 
@@ -257,7 +256,10 @@ export class PackIndex {
       throw error;
     }
     this.buckets[first] = read;
-    if (++this.bucketReads === this.wholeAfter) {
+    this.bucketBytes += read.length;
+    // a process that looks up many objects reads the index whole once its buckets have cost as many
+    // reads, or a quarter of its bytes: it pays at most about what reading it whole at once cost
+    if (++this.bucketReads === this.wholeAfter || (this.bucketBytes >= this.onDisk!.bytes / 4 && this.bucketBytes - read.length < this.onDisk!.bytes / 4)) {
       try {
         this.verify();
       } catch {

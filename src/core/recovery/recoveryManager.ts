@@ -451,17 +451,20 @@ export class RecoveryManager {
    * What changed from `older` (nothing when absent) to `newer`, in `newer`'s folder names (a renamed
    * folder is not every file deleted and added). `expected`: how many changes the pair holds, when
    * known and the caller asks for this pair alone. The change index holds every listed pair, and its
-   * main document grows with every point: while nothing in this process has read it and it is large,
-   * a pair asked for alone is compared from its trees when it is small, or read from its own document
-   * when large.
+   * main document grows with every point: while nothing in this process has read it, a pair asked for
+   * alone is read from its own document when large, and compared from its trees when that costs less
+   * than reading the document.
    */
   private async diffPoints(older: Pick<PointSummary, 'root' | 'roots'> | undefined, newer: Pick<PointSummary, 'root' | 'roots'>, expected?: number): Promise<TreeDiff> {
-    if (expected !== undefined && !this.persistence.loadedChangeIndex() && this.persistence.changeIndexCostlyToRead()) {
+    if (expected !== undefined && !this.persistence.loadedChangeIndex()) {
       const objects = await this.persistence.objects();
       const before = older ? await inFoldersOf(objects, older, newer) : { objects, root: null };
-      if (expected < LARGE_PAIR_CHANGES) return diffTrees(before.objects, before.root, newer.root);
-      const saved = await this.persistence.largeChangePair(before.root, newer.root);
-      if (saved) return saved;
+      if (expected >= LARGE_PAIR_CHANGES) {
+        const saved = await this.persistence.largeChangePair(before.root, newer.root);
+        if (saved) return saved;
+      } else if (this.persistence.changeIndexCostsMoreThanComparing(expected)) {
+        return diffTrees(before.objects, before.root, newer.root);
+      }
     }
     const [objects, index] = await Promise.all([this.persistence.objects(), this.persistence.changeIndex()]);
     try {

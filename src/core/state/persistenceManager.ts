@@ -207,9 +207,9 @@ export class PersistenceManager implements StateRepository {
     return this.changes.started;
   }
 
-  /** Whether reading the change index costs more than comparing a small pair's trees (`ChangeIndex.costlyToRead`). */
-  changeIndexCostlyToRead(): boolean {
-    return ChangeIndex.costlyToRead(this.layout.changeIndexFile);
+  /** Whether reading the change index costs more than comparing a pair's trees (`ChangeIndex.costsMoreThanComparing`). */
+  changeIndexCostsMoreThanComparing(changes: number): boolean {
+    return ChangeIndex.costsMoreThanComparing(this.layout.changeIndexFile, changes);
   }
 
   /** A large pair of the change index from its own document, without loading the index (`ChangeIndex.readLargePair`). */
