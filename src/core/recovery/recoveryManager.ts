@@ -433,6 +433,8 @@ export class RecoveryManager {
    * Files a point changed (what the tree view lists under a point): against `pointBase`, its parent
    * while that is listed. `listed`: points the caller just listed, so going through many points does not
    * list them again for each (the store is listed again when the point or its parent is not there).
+   * `many`: the caller asks for many points' changes, so the change index is read once for them all
+   * (without it, a point asked for alone may be compared from its trees: `diffPoints`).
    */
   async changedFiles(snapshotId: string, listed?: readonly PointSummary[], options: { many?: boolean } = {}): Promise<TreeDiff> {
     const find = (points: readonly PointSummary[], id: string) => points.find((p) => p.id === id);
