@@ -16,7 +16,7 @@ import { MARK_END, MARK_START } from './lib/markers';
 import { editIn } from './lib/workspace';
 
 export interface ChildRequest {
-  readonly mode: 'first-point' | 'list' | 'changed-files' | 'file-history' | 'await-cost' | 'scenario';
+  readonly mode: 'first-point' | 'list' | 'changed-files' | 'one-file-point' | 'file-history' | 'await-cost' | 'scenario';
   /** For `changed-files`: a point's id, or `newest`. */
   readonly pointId?: string;
   /** For `file-history`: the workspace path (`ws/rel`). */
@@ -176,6 +176,18 @@ async function main(): Promise<void> {
       out.count = diff.added.length + diff.modified.length + diff.deleted.length;
     }
     // what the open store holds once it has read a point's changes (run with --expose-gc: after a full collection)
+    out.heapAfterMB = heapMB();
+    await store.close();
+  } else if (request.mode === 'one-file-point') {
+    // a fresh process's first point, one file edited and named as the hint: an agent's hook, the helper's or a new window's first point
+    const file = editIn([request.root], request.edits![0]!, `one-file-point-${Date.now()}`);
+    out.heapBeforeMB = heapMB();
+    const t = performance.now();
+    const store = await RecoveryStore.open({ storeDir: request.storeDir, roots, rules: request.rules });
+    const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [file] });
+    out.pointMs = performance.now() - t;
+    out.fileCount = point?.fileCount;
+    // what the open store holds once it has made the point (run with --expose-gc: after a full collection)
     out.heapAfterMB = heapMB();
     await store.close();
   } else if (request.mode === 'await-cost') {

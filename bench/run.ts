@@ -1147,6 +1147,13 @@ async function longHistoryRows(tmp: string, opts: Options): Promise<void> {
     changes.heap.push((c.result.heapAfterMB as number) - (c.result.heapBeforeMB as number));
     changes.count = c.result.count as number;
   }
+  // a one-file point in a fresh process: an agent's hook, the helper's first point, a new window's
+  const coldPoint = { ms: [] as number[], heap: [] as number[] };
+  for (let i = 0; i < opts.rounds * opts.iterations; i++) {
+    const c = await child({ mode: 'one-file-point', storeDir, root: ws.ours, edits: [ws.editable[i % ws.editable.length]!] });
+    coldPoint.ms.push(c.result.pointMs as number);
+    coldPoint.heap.push((c.result.heapAfterMB as number) - (c.result.heapBeforeMB as number));
+  }
   const points = await oneFilePoints(ws, storeDir, opts.rounds * opts.iterations, opts.seed);
   addRow(label, 'long-open', 'Open the store (fresh process)', 'ms', cold.open, [], '—', 'RecoveryStore.open in a fresh process, time inside it (target ≤ 20 ms)');
   addRow(label, 'long-list', `List ${formatCount(grown.points)} points (fresh process)`, 'ms', cold.list, [], '—', 'listRecoveryPoints right after the open above (target ≤ 50 ms)');
@@ -1155,6 +1162,8 @@ async function longHistoryRows(tmp: string, opts: Options): Promise<void> {
   addRow(label, 'long-changes', "The newest point's changes (fresh process)", 'ms', changes.ms, [], '—', `changedFiles(newest) after the open and a listing, time inside the process (${formatCount(changes.count)} ${changes.count === 1 ? "file" : "files"} changed)`);
   addRow(label, 'long-changes-heap', "Memory of an open store that read a point's changes", 'MB', changes.heap, [], '—', 'V8 heap and buffers after a forced collection, minus the same before the open');
   addRow(label, 'long-point', 'One-file point with the save hint, open store', 'ms', points, [], '—', 'after one untimed point (target ≤ 15 ms)');
+  addRow(label, 'long-point-cold', 'One-file point with the save hint (fresh process)', 'ms', coldPoint.ms, [], '—', "the store opened, its points listed and the point made, time inside the process: an agent's hook, the helper's first point, a new window's");
+  addRow(label, 'long-point-cold-heap', 'Memory of an open store that made a one-file point', 'MB', coldPoint.heap, [], '—', 'V8 heap and buffers after a forced collection, minus the same before the open');
   addRow(label, 'long-cleanup', 'Collection while growing (every 100 points; repacks, removes nothing)', 'ms', grown.cleanupMs, [], '—', 'collectGarbage(), as a clean-up runs it in the background (the lock held only in slices)');
 }
 

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { ObjectStore } from '../../src/core/objects/objectStore';
 import { loadPack, readPackIndex } from '../../src/core/objects/packFile';
-import { PackIndex } from '../../src/core/objects/packIndex';
+import { fanoutBytes, PackIndex } from '../../src/core/objects/packIndex';
 import { cleanupAll, makeSandbox, openStore, packFiles, readFiles, writeFiles } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -86,12 +86,13 @@ describe('Pack indexes, looked up in place', () => {
     await writer.close();
   });
 
-  test("a large pack's index is read in place: opening reads its fan-out table, a lookup one bucket of entries; a walk over every entry reads it whole and checks it", async () => {
+  test("a large pack's index is read in place: opening reads its fan-out table, a lookup a few of its entries; a walk over every entry reads it whole and checks it", async () => {
     const sb = await makeSandbox();
     const dir = path.join(sb.store, 'objects');
     const writer = await ObjectStore.open(dir);
     const batch = writer.beginBatch();
-    const hashes = await Promise.all(Array.from({ length: 300 }, (_, i) => batch.putBlob(Buffer.from(`object ${i}`))));
+    // 1,500 entries: an index over 64 KiB (a smaller one is read whole at open)
+    const hashes = await Promise.all(Array.from({ length: 1500 }, (_, i) => batch.putBlob(Buffer.from(`object ${i}`))));
     await batch.commit();
     await writer.close();
     const [file] = await packFiles(sb.store);
@@ -108,12 +109,12 @@ describe('Pack indexes, looked up in place', () => {
 
     const { index } = await loadPack(file!);
     assert.equal(index.verified, false);
-    assert.equal(index.count, 300);
+    assert.equal(index.count, 1500);
     const first = sorted[0]!;
     const at = index.find(Buffer.from(first, 'hex'));
     assert.equal(index.entryAt(at, 'test').hash, first, 'found in its bucket');
     assert.equal(index.find(Buffer.from(last, 'hex')), count - 1, 'the spoilt entry is found by its hash');
-    assert.equal(index.verified, false, 'a lookup reads no more than its bucket');
+    assert.equal(index.verified, false, 'a lookup reads no more than a part of the index');
     // a position no lookup read: the walk reads the index whole and checks it
     const unread = sorted.findIndex((h) => h[0] !== first[0] && h[0] !== last[0] && h[1] !== first[1]);
     assert.throws(() => index.hashAt(unread), /damaged index \(checksum mismatch\)/);
@@ -124,7 +125,7 @@ describe('Pack indexes, looked up in place', () => {
     assert.deepEqual((await readPackIndex(file!)).map((e) => e.hash), sorted);
   });
 
-  test('a process that looks up many objects reads a small index whole after a few buckets, and finds every object either way; a damaged one stays in buckets', async () => {
+  test('a process that looks up many objects reads an index whole after a few reads in place, and finds every object either way; a damaged one stays in place', async () => {
     const sb = await makeSandbox();
     const dir = path.join(sb.store, 'objects');
     const writer = await ObjectStore.open(dir);
@@ -142,7 +143,7 @@ describe('Pack indexes, looked up in place', () => {
       assert.equal(index.entryAt(at, 'test').hash, hash);
       if (readWhole < 0 && index.verified) readWhole = n;
     }
-    // 3,000 entries: read whole after 14 buckets (the lookups before it fell in at most that many)
+    // 3,000 entries: read whole after 4 + 3,000 / 300 = 14 reads in place
     assert.ok(readWhole > 0 && readWhole < 60, `read whole after ${readWhole} lookups`);
 
     const bytes = await fs.readFile(file!);
@@ -153,12 +154,12 @@ describe('Pack indexes, looked up in place', () => {
     assert.equal(spoilt.verified, false);
   });
 
-  test('an object store relies on an index read in place only once it is checked: a damaged one is set aside, reads find its objects nowhere else, verify reports it, salvage keeps every record', async () => {
+  test("an object store relies on an entry of an index read in place once its record agrees: one that does not has the index checked and set aside, reads find its objects nowhere else, verify reports it, salvage keeps every record", async () => {
     const sb = await makeSandbox();
     const dir = path.join(sb.store, 'objects');
     const writer = await ObjectStore.open(dir);
     const batch = writer.beginBatch();
-    const contents = Array.from({ length: 200 }, (_, i) => Buffer.from(`content ${i}\n`.repeat(3)));
+    const contents = Array.from({ length: 1500 }, (_, i) => Buffer.from(`content ${i}\n`.repeat(3)));
     const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
     await batch.commit();
     await writer.close();
@@ -178,9 +179,13 @@ describe('Pack indexes, looked up in place', () => {
     assert.equal(reader.damaged.size, 0, 'not read whole at open');
     assert.deepEqual(await reader.readBlob(other), contents[hashes.indexOf(other)]);
     assert.equal(reader.damaged.size, 0, 'a read checks the object, not the index');
-    // a writer must not skip storing an object on the word of an unchecked index
-    assert.equal(reader.has(other), false);
+    // a writer stores no copy of an object it finds: an entry found in place is confirmed by its record, not by reading the index whole
+    assert.equal(reader.has(other), true);
+    assert.equal(reader.damaged.size, 0, 'one entry confirmed, the index not read whole');
+    // the victim's entry points elsewhere: its record disagrees, so the index is checked and set aside
+    assert.equal(reader.has(victim), false);
     assert.match(reader.damaged.get(path.basename(file!)) ?? '', /checksum mismatch/);
+    assert.equal(reader.has(other), false, 'nothing is taken as stored on the word of a damaged index');
     await reader.close();
 
     const another = await ObjectStore.open(dir);
@@ -192,9 +197,107 @@ describe('Pack indexes, looked up in place', () => {
     const broken = await verifier.verifyAll();
     assert.deepEqual(broken.map((b) => [b.pack, b.hash]), [[path.basename(file!), undefined]]);
     const result = await verifier.salvage([path.basename(file!)], path.join(sb.store, 'quarantine'));
-    assert.equal(result.saved, 200);
+    assert.equal(result.saved, 1500);
     for (const [i, hash] of hashes.entries()) assert.deepEqual(await verifier.readBlob(hash), contents[i]);
     await verifier.close();
+  });
+
+  test('a pack with a fan-out table but an index of 64 KiB or less is read whole at open: a lookup that misses reads nothing more', async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'objects');
+    const writer = await ObjectStore.open(dir);
+    for (const length of [300, 1337, 1338]) {
+      const batch = writer.beginBatch();
+      await Promise.all(Array.from({ length }, (_, i) => batch.putBlob(Buffer.from(`${length}: ${i}`))));
+      await batch.commit();
+    }
+    await writer.close();
+    const byCount = new Map<number, boolean>();
+    for (const file of await packFiles(sb.store)) {
+      const { table, count } = parts(await fs.readFile(file));
+      assert.equal(table.length, 1024, 'every one of these has its fan-out table');
+      byCount.set(count, (await loadPack(file)).index.verified);
+    }
+    // 1,337 entries of 49 bytes: 65,513 bytes; 1,338: 65,562
+    assert.deepEqual([...byCount.entries()].sort(([a], [b]) => a - b), [[300, true], [1337, true], [1338, false]]);
+  });
+
+  test("an entry whose record disagrees under an intact index is no copy to rely on: the object is stored again", async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'objects');
+    const writer = await ObjectStore.open(dir);
+    const batch = writer.beginBatch();
+    const contents = Array.from({ length: 1500 }, (_, i) => Buffer.from(`record ${i}\n`.repeat(4)));
+    const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
+    await batch.commit();
+    await writer.close();
+    const [file] = await packFiles(sb.store);
+    const bytes = await fs.readFile(file!);
+    const { entries, count } = parts(bytes);
+    const sorted = [...hashes].sort();
+    const victim = sorted[11]!;
+    const at = sorted.indexOf(victim);
+    assert.ok(at < count);
+    // the record's header (its hash prefix, 8 bytes before the data) spoilt; the index and its checksum intact
+    const dataOffset = entries.readUIntBE(at * ENTRY + 33, 6);
+    const spoilt = Buffer.from(bytes);
+    spoilt[dataOffset - 1]! ^= 0xff;
+    await fs.writeFile(file!, spoilt);
+
+    const store = await ObjectStore.open(dir);
+    assert.equal(store.has(victim), false, 'not taken as stored');
+    assert.equal(store.damaged.size, 0, 'the index itself is intact');
+    const other = sorted[12]!;
+    assert.equal(store.has(other), true);
+    const again = store.beginBatch();
+    assert.equal(await again.putBlob(contents[hashes.indexOf(victim)]!), victim);
+    await again.commit();
+    await store.close();
+    const packs = await packFiles(sb.store);
+    assert.equal(packs.length, 2, 'a new pack holds the copy');
+    const copies = await readPackIndex(packs.find((f) => f !== file)!);
+    assert.deepEqual(copies.map((e) => e.hash), [victim]);
+  });
+
+  test('a lookup in an index read in place reads a window of its bucket, and the whole bucket where hashes are uneven: every hash is found, no other', async () => {
+    const sb = await makeSandbox();
+    // 40,000 uniform hashes (buckets of ~156: windows of ±27) and 3,000 starting with aa whose next byte is below 10 (the window misses)
+    const uneven = Array.from({ length: 3000 }, () => Buffer.concat([Buffer.from([0xaa, Math.floor(Math.random() * 16)]), randomBytes(30)]));
+    const hashes = [...Array.from({ length: 40_000 }, () => randomBytes(32)), ...uneven].sort(Buffer.compare);
+    const entries = Buffer.concat(
+      hashes.map((hash, i) => {
+        const entry = Buffer.alloc(ENTRY);
+        hash.copy(entry);
+        entry[32] = 0x10;
+        entry.writeUIntBE(1000 + i, 33, 6);
+        return entry;
+      }),
+    );
+    const table = fanoutBytes(entries);
+    const indexBytes = Buffer.concat([entries, table]);
+    const file = path.join(sb.root, 'index-only');
+    await fs.writeFile(file, indexBytes);
+    const onDisk = { file, at: 0, bytes: indexBytes.length, checksum: createHash('sha256').update(indexBytes).digest() };
+    const open = () => PackIndex.inPlace(table, hashes.length, onDisk, 10_000_000, 27, 'test');
+    // 4 + 43,000 / 300 = 148 reads in place before it is read whole (a lookup makes one or two): 50 lookups an index, so every one is in place
+    const lookups: Array<[Buffer, number]> = [];
+    for (const [i, hash] of hashes.entries()) if (i % 7 === 0 || hash[0] === 0xaa) lookups.push([hash, i]);
+    for (let i = 0; i < 2000; i++) lookups.push([randomBytes(32), -1]);
+    for (const hash of uneven.slice(0, 500)) lookups.push([Buffer.concat([hash.subarray(0, 31), Buffer.from([hash[31]! ^ 1])]), -1]);
+    let index = open();
+    for (const [n, [hash, want]] of lookups.entries()) {
+      if (n % 50 === 0) index = open();
+      const at = index.find(hash);
+      if (want < 0) {
+        assert.ok(at < 0 || hashes[at]!.equals(hash), `absent ${hash.toString('hex')}`);
+        continue;
+      }
+      assert.equal(at, want, hash.toString('hex'));
+      assert.equal(index.entryAt(at, 'test').offset, 1000 + want, 'the entry is read from the window the lookup read');
+      assert.equal(index.verified, false);
+    }
+    assert.equal(index.hashAt(0), hashes[0]!.toString('hex'), 'a position no lookup read: the index is read whole and checked');
+    assert.equal(index.verified, true);
   });
 
   test('an index in record order (format 2) is sorted when loaded, hashes sharing their first bytes included', () => {

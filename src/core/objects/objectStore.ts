@@ -7,7 +7,7 @@ import { describeCause, errorCode, ioError, StateError } from '../errors';
 import type { TreeObject } from '../schemas';
 import { hashObject, type ObjectType } from './hash';
 import { awaitsCompression, CODECS, decodeObject, encodeObject, type Codec, type Effort } from './compression';
-import { loadPack, PACK_EXTENSION, PackWriter, scanPackRecords, type PackEntry } from './packFile';
+import { loadPack, PACK_EXTENSION, PackWriter, recordAgrees, scanPackRecords, type PackEntry } from './packFile';
 import { hashBytes, type PackIndex } from './packIndex';
 import { planReadWindows } from './readWindows';
 import { decodeTree, encodeTree, hasSafeNames } from './tree';
@@ -167,8 +167,8 @@ export class ObjectStore implements ObjectReader {
    * passed over, so an object is never taken as stored on the word of a pack that was removed.
    */
   private unconfirmed: Set<string> | undefined;
-  /** Whether every loaded pack's index is read whole and checked (`checkIndexes`). */
-  private allChecked = true;
+  /** `pack/hash` of entries whose record disagreed with an index that passed its check (`holds`): damaged records, not relied on. */
+  private readonly badRecords = new Set<string>();
 
   private constructor(readonly dir: string) {}
 
@@ -257,18 +257,32 @@ export class ObjectStore implements ObjectReader {
   }
 
   has(hash: string): boolean {
-    // a writer stores no copy of an object found here, and looks most objects up: it relies on every index, read whole and checked
-    if (!this.allChecked) this.checkIndexes();
     const wanted = hashBytes(hash, this.wanted);
     if (!wanted) return false;
     // a folder's files were mostly stored together: the pack that had the last one is asked first
     const last = this.lastHad;
-    if (last && last.index.find(wanted) >= 0 && this.onDisk(last)) return true;
+    if (last && this.holds(last, wanted, hash)) return true;
     for (const pack of this.searchOrder) {
-      if (pack === last || pack.index.find(wanted) < 0 || !this.onDisk(pack)) continue;
+      if (pack === last || !this.holds(pack, wanted, hash)) continue;
       this.lastHad = pack;
       return true;
     }
+    return false;
+  }
+
+  /**
+   * Whether `pack` holds the object: a writer stores no copy of an object found here, so an entry of
+   * an index read in place and not yet checked is confirmed against its record first (`recordAgrees`).
+   * One that disagrees is no copy to rely on (a damaged index, set aside when every unchecked index is
+   * checked now, or else a damaged record, remembered): the object is stored again.
+   */
+  private holds(pack: LoadedPack, wanted: Buffer, hash: string): boolean {
+    const at = pack.index.find(wanted);
+    if (at < 0 || !this.onDisk(pack)) return false;
+    if (pack.index.verified) return this.badRecords.size === 0 || !this.badRecords.has(`${pack.name}/${hash}`);
+    if (recordAgrees(path.join(this.dir, pack.name), pack.index, at)) return true;
+    this.checkIndexes();
+    if (this.packs.get(pack.name) === pack) this.badRecords.add(`${pack.name}/${hash}`);
     return false;
   }
 
@@ -289,7 +303,6 @@ export class ObjectStore implements ObjectReader {
         setAside = true;
       }
     }
-    this.allChecked = true;
     return setAside;
   }
 
@@ -783,7 +796,6 @@ export class ObjectStore implements ObjectReader {
   addPack(name: string, index: PackIndex, size: number, preferred = false, trees?: ReadonlyMap<string, TreeObject>): void {
     this.packChanges++;
     const pack: LoadedPack = { name, index, size };
-    if (!index.verified) this.allChecked = false;
     this.packs.set(name, pack);
     this.searchOrder = preferred ? [pack, ...this.searchOrder] : [...this.searchOrder, pack];
     // the trees a point just wrote are the ones read next (a restore plans against its safety point);
@@ -798,6 +810,7 @@ export class ObjectStore implements ObjectReader {
     this.packs.delete(name);
     this.searchOrder = this.searchOrder.filter((other) => other !== pack);
     if (this.lastHad === pack) this.lastHad = undefined;
+    for (const bad of this.badRecords) if (bad.startsWith(`${name}/`)) this.badRecords.delete(bad);
     this.completeTrees.clear();
     // a decoded tree must not outlive its object (salvage, garbage collection)
     for (const hash of this.trees.keys()) {

@@ -49,6 +49,12 @@ const COPY_BELOW = 64 * 1024;
 const SLAB = 256 * 1024;
 /** Bytes accepted but not yet written (buffered or being written) before `add` waits: bounds memory. */
 const MAX_PENDING = 4 * WRITE_CHUNK;
+/**
+ * Indexes larger than this are read in place (`PackIndex.inPlace`); a smaller one is read whole when
+ * its pack is opened: one read of it costs about what one lookup's read in place does, and a lookup
+ * that misses would read it again in every pack it passes.
+ */
+const IN_PLACE_MIN_BYTES = 64 * 1024;
 /** No record is bigger than a buffer can be; a larger stated size is damage. */
 const MAX_RECORD_BYTES = Math.min(buffer.constants.MAX_LENGTH, 2 ** 31 - 1);
 
@@ -65,8 +71,8 @@ export async function readPackIndex(file: string): Promise<PackEntry[]> {
 
 /**
  * A pack's index, in place (no object per entry), and its size on disk: one open, one stat, two
- * reads. A small index is read whole and its checksum checked; a large one (its fan-out table
- * written) is read in place and checked when something relies on all of it (`PackIndex.verify`).
+ * reads. A small index is read whole and its checksum checked; a large one (over IN_PLACE_MIN_BYTES,
+ * its fan-out table written) is read in place and checked when something relies on all of it (`PackIndex.verify`).
  * Throws SnapshotLoadError for a damaged pack.
  */
 export async function loadPack(file: string): Promise<{ index: PackIndex; size: number }> {
@@ -88,7 +94,7 @@ export async function loadPack(file: string): Promise<{ index: PackIndex; size: 
     const tableBytes = format === 3 ? fanoutSize(count) : 0;
     if (indexOffset < MAGIC.length || indexOffset + count * INDEX_ENTRY + tableBytes !== size - TRAILER) throw StateError.snapshotLoad(`Pack ${name} has an inconsistent index.`);
     const firstRecord = MAGIC.length + RECORD_HEADER;
-    if (tableBytes > 0) {
+    if (tableBytes > 0 && count * INDEX_ENTRY > IN_PLACE_MIN_BYTES) {
       // a large index is read in place: its fan-out table now, its entries as lookups need them
       const table = Buffer.allocUnsafe(tableBytes);
       readFully(fd, table, indexOffset + count * INDEX_ENTRY, name);
@@ -108,6 +114,33 @@ export async function loadPack(file: string): Promise<{ index: PackIndex; size: 
   } catch (error) {
     if (error instanceof StateError) throw error;
     throw ioError(`read the pack ${file}`, error);
+  } finally {
+    if (fd !== undefined) fsSync.closeSync(fd);
+  }
+}
+
+/**
+ * Whether entry `at` of a pack's index agrees with the record it points to: the record's header holds
+ * the same kind, sizes and first 8 bytes of the hash. An entry of an index read in place (not yet
+ * checked against its checksum) is confirmed so before an object is taken as stored on its word. False
+ * when the two differ or the record cannot be read (the pack gone, an I/O error).
+ */
+export function recordAgrees(file: string, index: PackIndex, at: number): boolean {
+  let fd: number | undefined;
+  try {
+    const name = path.basename(file);
+    const entry = index.entryAt(at, name);
+    const header = Buffer.allocUnsafe(RECORD_HEADER);
+    fd = fsSync.openSync(file, 'r');
+    readFully(fd, header, entry.offset - RECORD_HEADER, name);
+    return (
+      header[0] === kindByte(entry.type, entry.codec) &&
+      header.readUIntBE(1, 5) === entry.rawSize &&
+      header.readUIntBE(6, 5) === entry.storedSize &&
+      header.compare(index.hashBytesAt(at), 0, HASH_PREFIX, 11, RECORD_HEADER) === 0
+    );
+  } catch {
+    return false;
   } finally {
     if (fd !== undefined) fsSync.closeSync(fd);
   }

@@ -70,20 +70,21 @@ export interface IndexOnDisk {
  * a bad kind or an offset outside the records is a SnapshotLoadError).
  *
  * A large pack's index (one with its fan-out table written) is read in place: opening it reads the
- * table alone, and a lookup reads the entries sharing its hash's first byte (one read, kept), so a
- * process that asks for a few objects reads a few kilobytes of each index, not every index whole. The
- * entries are read whole and checked against the index's checksum (`verify`) before anything relies
- * on them all: an object taken as stored (`ObjectStore.has`), a walk over every entry. A lookup alone
- * relies on nothing unchecked: every object read is checked against its hash.
+ * table alone, and a lookup reads a window of the entries sharing its hash's first byte, around where
+ * the hash falls among them (hashes are uniform: `lookupWindow`), or all of them when the window does
+ * not decide. So a process that asks for a few objects reads a few kilobytes of each index, and holds
+ * none of it. The entries are read whole and checked against the index's checksum (`verify`) before
+ * anything relies on them all (a walk over every entry), and once lookups have cost about what that
+ * read does. A lookup alone relies on nothing unchecked: every object read is checked against its
+ * hash, and a writer confirms an entry it finds by its record (`recordAgrees` in packFile.ts).
  */
 export class PackIndex {
   /** Every entry, when read whole (and checked); `undefined` while read in place. */
   private entries: Buffer | undefined;
-  /** While read in place: the entries read so far, by the first byte of their hashes. */
-  private readonly buckets: Array<Buffer | undefined> = [];
-  /** While read in place: buckets read and their bytes, and after how many reads the rest is read whole instead (`bucket`). */
-  private bucketReads = 0;
-  private bucketBytes = 0;
+  /** While read in place: the entries the last lookup read, from position `first`. */
+  private window: { readonly first: number; readonly entries: Buffer } | undefined;
+  /** While read in place: reads made, and after how many the index is read whole instead (`readInPlace`). */
+  private reads = 0;
   private readonly wholeAfter: number;
 
   private constructor(
@@ -98,7 +99,7 @@ export class PackIndex {
     private readonly onDisk?: IndexOnDisk,
   ) {
     this.entries = entries;
-    // a bucket's read (open, read, close: ~25 µs) costs what reading and hashing ~300 entries whole does
+    // a read in place (open, read, close: ~25 µs) costs what reading and hashing ~300 entries whole does
     this.wholeAfter = Math.ceil(4 + fanout[255]! / 300);
   }
 
@@ -156,7 +157,7 @@ export class PackIndex {
     const table = fanoutOf(entries);
     for (let b = 0; b < 256; b++) if (table[b] !== this.fanout[b]) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
     this.entries = entries;
-    this.buckets.length = 0;
+    this.window = undefined;
   }
 
   /** Position of the entry for `hash` (32 bytes), or -1. */
@@ -165,10 +166,22 @@ export class PackIndex {
     let lo = first === 0 ? 0 : this.fanout[first - 1]!;
     let hi = this.fanout[first]!;
     if (lo === hi) return -1;
-    const entries = this.entries ?? this.bucket(first);
-    if (!entries) return -1;
-    // the bucket's first entry is entry `lo`; the whole index (read now, or before) starts at 0
-    const base = entries === this.entries ? 0 : lo;
+    let entries = this.entries;
+    // the position of `entries`' first entry: 0 for the whole index
+    let base = 0;
+    if (!entries) {
+      const window = this.lookupWindow(hash, lo, hi);
+      if (!window) return -1;
+      if (this.entries) {
+        // this lookup's read had the index read whole
+        entries = this.entries;
+      } else {
+        entries = window.entries;
+        base = window.first;
+        lo = Math.max(lo, base);
+        hi = Math.min(hi, base + entries.length / INDEX_ENTRY);
+      }
+    }
     // bytes 1–4 decide almost every step without a call into Buffer.compare
     const next = hash.readUInt32BE(1);
     while (lo < hi) {
@@ -223,50 +236,70 @@ export class PackIndex {
   }
 
   /**
-   * The buffer holding entry `i` and the entry's offset in it: the bucket a lookup read, or else the
-   * whole index (read and checked now: a walk over the entries relies on them all).
+   * The buffer holding entry `i` and the entry's offset in it: the window the last lookup read, or else
+   * the whole index (read and checked now: a walk over the entries relies on them all).
    */
   private at(i: number): [Buffer, number] {
     if (!this.entries) {
-      let lo = 0;
-      let hi = 255;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.fanout[mid]! > i) hi = mid;
-        else lo = mid + 1;
-      }
-      const bucket = this.buckets[lo];
-      if (bucket) return [bucket, (i - (lo === 0 ? 0 : this.fanout[lo - 1]!)) * INDEX_ENTRY];
+      const window = this.window;
+      if (window && i >= window.first && i < window.first + window.entries.length / INDEX_ENTRY) return [window.entries, (i - window.first) * INDEX_ENTRY];
       this.verify();
     }
     return [this.entries!, i * INDEX_ENTRY];
   }
 
-  /** The entries whose hashes start with `first`, read from the pack when first asked for; `undefined` when the pack is gone (removed by a collection). */
-  private bucket(first: number): Buffer | undefined {
-    const known = this.buckets[first];
-    if (known) return known;
+  /**
+   * While read in place: the entries a lookup of `hash` needs among the bucket `lo`–`hi` (the entries
+   * sharing its first byte). Hashes are uniform, so the number of entries below it is close to
+   * `(hi - lo) × its next four bytes as a fraction` (standard deviation at most √n / 2): a window of
+   * ±(1.5 √n + 8) entries around that holds it, or shows it absent, in all but ~0.1% of lookups; when
+   * the hash falls outside the window, the whole bucket is read. `undefined` when the pack is gone
+   * (removed by a collection).
+   */
+  private lookupWindow(hash: Buffer, lo: number, hi: number): { first: number; entries: Buffer } | undefined {
+    const count = hi - lo;
+    const half = Math.ceil(1.5 * Math.sqrt(count)) + 8;
+    let from = lo;
+    let to = hi;
+    if (2 * half < count) {
+      const guess = lo + Math.floor((hash.readUInt32BE(1) / 2 ** 32) * count);
+      from = Math.max(lo, guess - half);
+      to = Math.min(hi, guess + half);
+    }
+    let entries = this.readInPlace(from, to);
+    if (!entries) return undefined;
+    const last = (to - from - 1) * INDEX_ENTRY;
+    if ((from > lo && hash.compare(entries, 0, HASH_BYTES) < 0) || (to < hi && hash.compare(entries, last, last + HASH_BYTES) > 0)) {
+      entries = this.readInPlace(lo, hi);
+      if (!entries) return undefined;
+      from = lo;
+    }
+    this.window = { first: from, entries };
+    return this.window;
+  }
+
+  /**
+   * Entries `from`–`to` read from the pack; `undefined` when the pack is gone. Once reads in place have
+   * cost about what reading the index whole does (`wholeAfter`), it is read whole and checked instead,
+   * so a process that looks up many objects pays at most about that twice.
+   */
+  private readInPlace(from: number, to: number): Buffer | undefined {
     const onDisk = this.onDisk!;
-    const lo = first === 0 ? 0 : this.fanout[first - 1]!;
     let read: Buffer;
     try {
-      read = readAt(onDisk.file, onDisk.at + lo * INDEX_ENTRY, (this.fanout[first]! - lo) * INDEX_ENTRY);
+      read = readAt(onDisk.file, onDisk.at + from * INDEX_ENTRY, (to - from) * INDEX_ENTRY);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
     }
-    this.buckets[first] = read;
-    this.bucketBytes += read.length;
-    // a process that looks up many objects reads the index whole once its buckets have cost as many
-    // reads, or a quarter of its bytes: it pays at most about what reading it whole at once cost
-    if (++this.bucketReads === this.wholeAfter || (this.bucketBytes >= this.onDisk!.bytes / 4 && this.bucketBytes - read.length < this.onDisk!.bytes / 4)) {
+    if (++this.reads === this.wholeAfter) {
       try {
         this.verify();
       } catch {
-        // read in buckets still; whatever relies on every entry checks it again, and says why
+        // read in place still; whatever relies on every entry checks it again, and says why
       }
     }
-    return this.entries ?? read;
+    return read;
   }
 }
 
