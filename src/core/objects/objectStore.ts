@@ -280,7 +280,7 @@ export class ObjectStore implements ObjectReader {
     const at = pack.index.find(wanted);
     if (at < 0 || !this.onDisk(pack)) return false;
     if (pack.index.verified) return this.badRecords.size === 0 || !this.badRecords.has(`${pack.name}/${hash}`);
-    if (recordAgrees(path.join(this.dir, pack.name), pack.index, at)) return true;
+    if (recordAgrees(pack.index, at, pack.name)) return true;
     this.checkIndexes();
     if (this.packs.get(pack.name) === pack) this.badRecords.add(`${pack.name}/${hash}`);
     return false;
@@ -787,6 +787,7 @@ export class ObjectStore implements ObjectReader {
 
   async close(): Promise<void> {
     for (const name of [...this.handles.keys()]) await this.closeHandle(name);
+    for (const pack of this.packs.values()) pack.index.close();
   }
 
   /**
@@ -808,6 +809,7 @@ export class ObjectStore implements ObjectReader {
     if (!pack) return;
     this.packChanges++;
     this.packs.delete(name);
+    pack.index.close();
     this.searchOrder = this.searchOrder.filter((other) => other !== pack);
     if (this.lastHad === pack) this.lastHad = undefined;
     for (const bad of this.badRecords) if (bad.startsWith(`${name}/`)) this.badRecords.delete(bad);

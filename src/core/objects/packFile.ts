@@ -125,14 +125,10 @@ export async function loadPack(file: string): Promise<{ index: PackIndex; size: 
  * checked against its checksum) is confirmed so before an object is taken as stored on its word. False
  * when the two differ or the record cannot be read (the pack gone, an I/O error).
  */
-export function recordAgrees(file: string, index: PackIndex, at: number): boolean {
-  let fd: number | undefined;
+export function recordAgrees(index: PackIndex, at: number, name: string): boolean {
   try {
-    const name = path.basename(file);
     const entry = index.entryAt(at, name);
-    const header = Buffer.allocUnsafe(RECORD_HEADER);
-    fd = fsSync.openSync(file, 'r');
-    readFully(fd, header, entry.offset - RECORD_HEADER, name);
+    const header = index.readPack(entry.offset - RECORD_HEADER, RECORD_HEADER);
     return (
       header[0] === kindByte(entry.type, entry.codec) &&
       header.readUIntBE(1, 5) === entry.rawSize &&
@@ -141,8 +137,6 @@ export function recordAgrees(file: string, index: PackIndex, at: number): boolea
     );
   } catch {
     return false;
-  } finally {
-    if (fd !== undefined) fsSync.closeSync(fd);
   }
 }
 

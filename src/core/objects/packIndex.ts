@@ -86,6 +86,8 @@ export class PackIndex {
   /** While read in place: reads made, and after how many the index is read whole instead (`readInPlace`). */
   private reads = 0;
   private readonly wholeAfter: number;
+  /** While read in place: the pack's file, opened by the first read in place and kept open until `close`. */
+  private fd: number | undefined;
 
   private constructor(
     entries: Buffer | undefined,
@@ -158,6 +160,31 @@ export class PackIndex {
     for (let b = 0; b < 256; b++) if (table[b] !== this.fanout[b]) throw StateError.snapshotLoad(`Pack ${name} has an invalid index (fan-out table).`);
     this.entries = entries;
     this.window = undefined;
+    this.close();
+  }
+
+  /**
+   * `length` bytes of the pack at `position`, through its file kept open: what a lookup in an index
+   * read in place reads (a window of entries, a record's header). Throws ENOENT when the pack is gone,
+   * a SnapshotLoadError when it ends first, an I/O error when a read fails.
+   */
+  readPack(position: number, length: number): Buffer {
+    const onDisk = this.onDisk;
+    if (!onDisk) throw new Error('Only an index read in place reads its pack.');
+    this.fd ??= openForReading(onDisk.file);
+    return readFrom(this.fd, onDisk.file, position, length);
+  }
+
+  /** Closes the pack's file kept open by reads in place (when the pack is forgotten or the store closed; a later read opens it again). */
+  close(): void {
+    if (this.fd === undefined) return;
+    const fd = this.fd;
+    this.fd = undefined;
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // nothing was written through it
+    }
   }
 
   /** Position of the entry for `hash` (32 bytes), or -1. */
@@ -287,7 +314,7 @@ export class PackIndex {
     const onDisk = this.onDisk!;
     let read: Buffer;
     try {
-      read = readAt(onDisk.file, onDisk.at + from * INDEX_ENTRY, (to - from) * INDEX_ENTRY);
+      read = this.readPack(onDisk.at + from * INDEX_ENTRY, (to - from) * INDEX_ENTRY);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return undefined;
       throw error;
@@ -316,12 +343,28 @@ function readFanout(bytes: Buffer, count: number, name: string): Uint32Array {
   return fanout;
 }
 
-/** `length` bytes of `file` at `position`; a file that ends first is a truncated pack (SnapshotLoadError), a failed read an I/O error. */
+/** `length` bytes of `file` at `position`; a file that ends first is a truncated pack (SnapshotLoadError), a failed read an I/O error, ENOENT as it is. */
 function readAt(file: string, position: number, length: number): Buffer {
-  const buffer = Buffer.allocUnsafe(length);
-  let fd: number | undefined;
+  const fd = openForReading(file);
   try {
-    fd = fs.openSync(file, 'r');
+    return readFrom(fd, file, position, length);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function openForReading(file: string): number {
+  try {
+    return fs.openSync(file, 'r');
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') throw error;
+    throw ioError(`read the index of the pack ${file}`, error);
+  }
+}
+
+function readFrom(fd: number, file: string, position: number, length: number): Buffer {
+  const buffer = Buffer.allocUnsafe(length);
+  try {
     for (let done = 0; done < length; ) {
       const read = fs.readSync(fd, buffer, done, length - done, position + done);
       if (read === 0) throw StateError.snapshotLoad(`Pack ${path.basename(file)} is truncated.`);
@@ -330,10 +373,7 @@ function readAt(file: string, position: number, length: number): Buffer {
     return buffer;
   } catch (error) {
     if (error instanceof StateError) throw error;
-    if (errorCode(error) === 'ENOENT') throw error;
     throw ioError(`read the index of the pack ${file}`, error);
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
