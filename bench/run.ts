@@ -18,7 +18,8 @@
  * --history-only (only a file's history rows: the --list-points store of the primary synthetic workspace, a file
  *   of 200 versions listed on the open store and in fresh processes, the first point's changes, the longest turns; printed),
  * --long-history N (only the long-history rows: a store grown to N points on the largest --sizes workspace
- *   (2,000 points on 50,000 files for issue #14's target), then open, list, heap and a one-file point; printed;
+ *   (2,000 points on 50,000 files for issue #14's target), then open, list, heap, a point's changes and a one-file point,
+ *   in fresh processes and on the open store; printed;
  *   with --tmp DIR --keep the grown store is kept, and the same command again measures it without growing),
  * --memory-only (only the memory of a first point of the largest --sizes workspace, ours and git's, with
  *   what stays after a forced collection once the point is made and after the clean-up that follows; printed),

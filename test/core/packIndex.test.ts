@@ -51,6 +51,32 @@ async function magicOf(file: string): Promise<string> {
   return (await fs.readFile(file)).subarray(0, 8).toString('latin1');
 }
 
+/** Index entries of blobs with these hashes, in this order, entry `i`'s data at offset `firstOffset + i`. */
+function blobEntries(hashes: readonly Buffer[], firstOffset: number): Buffer {
+  return Buffer.concat(
+    hashes.map((hash, i) => {
+      const entry = Buffer.alloc(ENTRY);
+      hash.copy(entry);
+      entry[32] = 0x10;
+      entry.writeUIntBE(firstOffset + i, 33, 6);
+      return entry;
+    }),
+  );
+}
+
+/** One pack of `contents` written by an object store in a new sandbox: its objects folder, file, bytes and hashes (as written, and sorted). */
+async function onePack(contents: readonly Buffer[]): Promise<{ dir: string; file: string; bytes: Buffer; hashes: string[]; sorted: string[] }> {
+  const sb = await makeSandbox();
+  const dir = path.join(sb.store, 'objects');
+  const writer = await ObjectStore.open(dir);
+  const batch = writer.beginBatch();
+  const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
+  await batch.commit();
+  await writer.close();
+  const [file] = await packFiles(sb.store);
+  return { dir, file: file!, bytes: await fs.readFile(file!), hashes, sorted: [...hashes].sort() };
+}
+
 describe('Pack indexes, looked up in place', () => {
   test('the index on disk is sorted by hash with a fan-out table; every object is found, no absent one is', async () => {
     const sb = await makeSandbox();
@@ -155,18 +181,9 @@ describe('Pack indexes, looked up in place', () => {
   });
 
   test("an object store relies on an entry of an index read in place once its record agrees: one that does not has the index checked and set aside, reads find its objects nowhere else, verify reports it, salvage keeps every record", async () => {
-    const sb = await makeSandbox();
-    const dir = path.join(sb.store, 'objects');
-    const writer = await ObjectStore.open(dir);
-    const batch = writer.beginBatch();
     const contents = Array.from({ length: 1500 }, (_, i) => Buffer.from(`content ${i}\n`.repeat(3)));
-    const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
-    await batch.commit();
-    await writer.close();
-    const [file] = await packFiles(sb.store);
-    const bytes = await fs.readFile(file!);
+    const { dir, file, bytes, hashes, sorted } = await onePack(contents);
     const { entries, count } = parts(bytes);
-    const sorted = [...hashes].sort();
     const victim = sorted[7]!;
     const other = sorted.find((h) => h[0] !== victim[0] && h[1] !== victim[1])!;
     // the victim's offset spoilt in place (the checksum no longer matches)
@@ -196,7 +213,7 @@ describe('Pack indexes, looked up in place', () => {
     const verifier = await ObjectStore.open(dir);
     const broken = await verifier.verifyAll();
     assert.deepEqual(broken.map((b) => [b.pack, b.hash]), [[path.basename(file!), undefined]]);
-    const result = await verifier.salvage([path.basename(file!)], path.join(sb.store, 'quarantine'));
+    const result = await verifier.salvage([path.basename(file!)], path.join(path.dirname(dir), 'quarantine'));
     assert.equal(result.saved, 1500);
     for (const [i, hash] of hashes.entries()) assert.deepEqual(await verifier.readBlob(hash), contents[i]);
     await verifier.close();
@@ -223,18 +240,9 @@ describe('Pack indexes, looked up in place', () => {
   });
 
   test("an entry whose record disagrees under an intact index is no copy to rely on: the object is stored again", async () => {
-    const sb = await makeSandbox();
-    const dir = path.join(sb.store, 'objects');
-    const writer = await ObjectStore.open(dir);
-    const batch = writer.beginBatch();
     const contents = Array.from({ length: 1500 }, (_, i) => Buffer.from(`record ${i}\n`.repeat(4)));
-    const hashes = await Promise.all(contents.map((c) => batch.putBlob(c)));
-    await batch.commit();
-    await writer.close();
-    const [file] = await packFiles(sb.store);
-    const bytes = await fs.readFile(file!);
+    const { dir, file, bytes, hashes, sorted } = await onePack(contents);
     const { entries, count } = parts(bytes);
-    const sorted = [...hashes].sort();
     const victim = sorted[11]!;
     const at = sorted.indexOf(victim);
     assert.ok(at < count);
@@ -253,7 +261,7 @@ describe('Pack indexes, looked up in place', () => {
     assert.equal(await again.putBlob(contents[hashes.indexOf(victim)]!), victim);
     await again.commit();
     await store.close();
-    const packs = await packFiles(sb.store);
+    const packs = await packFiles(path.dirname(dir));
     assert.equal(packs.length, 2, 'a new pack holds the copy');
     const copies = await readPackIndex(packs.find((f) => f !== file)!);
     assert.deepEqual(copies.map((e) => e.hash), [victim]);
@@ -261,18 +269,10 @@ describe('Pack indexes, looked up in place', () => {
 
   test('a lookup in an index read in place reads a window of its bucket, and the whole bucket where hashes are uneven: every hash is found, no other', async () => {
     const sb = await makeSandbox();
-    // 40,000 uniform hashes (buckets of ~156: windows of ±27) and 3,000 starting with aa whose next byte is below 10 (the window misses)
+    // 40,000 uniform hashes (buckets of ~156: windows of ±27) and 3,000 starting with aa whose next byte is below 0x10 (the window misses)
     const uneven = Array.from({ length: 3000 }, () => Buffer.concat([Buffer.from([0xaa, Math.floor(Math.random() * 16)]), randomBytes(30)]));
     const hashes = [...Array.from({ length: 40_000 }, () => randomBytes(32)), ...uneven].sort(Buffer.compare);
-    const entries = Buffer.concat(
-      hashes.map((hash, i) => {
-        const entry = Buffer.alloc(ENTRY);
-        hash.copy(entry);
-        entry[32] = 0x10;
-        entry.writeUIntBE(1000 + i, 33, 6);
-        return entry;
-      }),
-    );
+    const entries = blobEntries(hashes, 1000);
     const table = fanoutBytes(entries);
     const indexBytes = Buffer.concat([entries, table]);
     const file = path.join(sb.root, 'index-only');
@@ -303,15 +303,7 @@ describe('Pack indexes, looked up in place', () => {
   test('an index in record order (format 2) is sorted when loaded, hashes sharing their first bytes included', () => {
     const hashes = Array.from({ length: 500 }, (_, i) => (i % 5 === 0 ? Buffer.concat([Buffer.from('aabbccddee', 'hex'), randomBytes(27)]) : randomBytes(32)));
     hashes.push(Buffer.alloc(32, 0), Buffer.alloc(32, 0xff));
-    const entries = Buffer.concat(
-      hashes.map((hash, i) => {
-        const entry = Buffer.alloc(ENTRY);
-        hash.copy(entry);
-        entry[32] = 0x10;
-        entry.writeUIntBE(100 + i, 33, 6);
-        return entry;
-      }),
-    );
+    const entries = blobEntries(hashes, 100);
     const index = PackIndex.unsorted(entries, 10_000, 27);
     const want = hashes.map((h) => h.toString('hex')).sort();
     assert.deepEqual(Array.from({ length: index.count }, (_, i) => index.hashAt(i)), want);
