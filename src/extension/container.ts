@@ -17,6 +17,7 @@ import { agentCommands } from './commands/agentCommands';
 import { Configuration } from './configuration';
 import { registerLanguageModelTools } from './languageModelTools';
 import { Log } from './log';
+import { DeferredTreeProvider } from './views/deferredTreeProvider';
 import { PointsModel } from './pointsModel';
 import { Prompts } from './prompts';
 import { RestoreFlow } from './restore/restoreFlow';
@@ -83,10 +84,14 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
     const commands = this.own(new CommandCenter(log, this.prompts));
     const folders = new WorkspaceFolders();
     const config = new Configuration();
-    void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasFolder', folders.hasFolder && context.storageUri !== undefined);
-    if (!folders.hasFolder || !context.storageUri) {
+    commands.register({ 'recoveryPoints.showLog': () => log.show() });
+    const hasFolder = folders.hasFolder && context.storageUri !== undefined;
+    void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasFolder', hasFolder);
+    // the view's welcome (package.json): "open a folder" by `workbenchState` or this, never while a folder's points are still loading
+    void vscode.commands.executeCommand('setContext', 'recoveryPoints.noFolder', !hasFolder);
+    if (!hasFolder || !context.storageUri) {
       log.info('activation', 'No folder is open: recovery points need a workspace folder.');
-      commands.register(noFolderCommands(log));
+      commands.register(noFolderCommands());
       this.ready = Promise.resolve();
       return;
     }
@@ -97,6 +102,10 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
     const started = performance.now();
     const hostUptimeMs = process.uptime() * 1000;
     const loopAtStart = performance.eventLoopUtilization();
+    // created before the store opens, so the view says it is loading instead of VS Code's "no data provider"
+    const points = this.own(new DeferredTreeProvider<unknown>());
+    const view = this.own(vscode.window.createTreeView('recoveryPoints.points', { treeDataProvider: points, showCollapseAll: true }));
+    this.view = view;
     try {
       const storeDir = await sharedStoreFolder(storageUri.fsPath);
       const store = await RecoveryStore.open({
@@ -115,8 +124,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const session = (this.session = this.own(new SessionTracker(store.state, folders, log)));
       const auto = (this.auto = this.own(new AutoCapture(store, folders, config, model, log)));
       const tree = (this.tree = this.own(new PointsTreeProvider(store, model, folders, log)));
-      const view = this.own(vscode.window.createTreeView('recoveryPoints.points', { treeDataProvider: tree, showCollapseAll: true }));
-      this.view = view as vscode.TreeView<unknown>;
+      points.attach(tree as vscode.TreeDataProvider<unknown>);
       const statusBar = (this.statusBar = this.own(new RecoveryStatusBar(model, () => config.automatic, auto)));
       this.own(vscode.workspace.registerTextDocumentContentProvider(POINT_SCHEME, new PointContentProvider(store)));
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
@@ -124,7 +132,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
       commands.register(searchCommands({ store, folders, filter: tree.filter, log, prompts: this.prompts, searchWorker, searchRuns: this.searchRuns }));
-      this.own(showFilterState(view as vscode.TreeView<unknown>, tree.filter));
+      this.own(showFilterState(view, tree.filter));
       const fileHistory = (this.fileHistory = this.own(new FileHistoryProvider(store, model, folders, log)));
       fileHistory.attach(this.own(vscode.window.createTreeView('recoveryPoints.fileHistory', { treeDataProvider: fileHistory })));
       commands.register(historyCommands({ store, folders, history: fileHistory, restore, prompts: this.prompts }));
@@ -141,6 +149,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
         // "Container: view title" instead, so the count and the store's size go into the title.
         view.title = `${plural(model.points.length, 'point')} · ${formatBytes(model.storeBytes)}`;
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
+        void vscode.commands.executeCommand('setContext', 'recoveryPoints.listed', true);
       };
       this.own(model.onDidChange(updateView));
       this.own(store.state.onWarning((message) => void this.prompts.notify('warning', `Recovery Points: ${message}`)));
@@ -186,6 +195,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       void auto.startup().then(() => movedHistory.atStartup(hadHistory)).catch((error) => log.warn('transfer', `Looking for the history of a moved folder failed: ${describeCause(error)}`));
     } catch (error) {
       log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);
+      void vscode.commands.executeCommand('setContext', 'recoveryPoints.failed', true);
       void vscode.window.showErrorMessage(`Recovery Points could not start: ${describeCause(error)}`, 'Show Log').then((choice) => choice && log.show());
     }
   }
@@ -217,13 +227,13 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   }
 }
 
-function noFolderCommands(log: Log): Record<string, () => unknown> {
+function noFolderCommands(): Record<string, () => unknown> {
   const needFolder = () => {
     throw new UserFacingError('Recovery Points needs a folder: open a folder or workspace first.');
   };
   const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending', 'searchHistory', 'filterPoints', 'clearFilter'];
   ids.push('openPointChanges', 'comparePoints', 'copyPatch', 'savePatch', 'restoreDeleted', 'showFolderHistory', 'restoreFolder');
-  return { ...Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder])), 'recoveryPoints.showLog': () => log.show() };
+  return Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder]));
 }
 
 /** The script the store's first point is captured in (bundled beside the extension), so the host keeps none of its memory; without it, in the host. */

@@ -19,14 +19,39 @@ let wb: Workbench;
 
 export const steps: E2EStep[] = [
   {
-    name: 'the workbench opens with the extension; its activity-bar view lists the start-up point',
+    name: 'the workbench opens with the extension; its activity-bar view lists the start-up point, and never says "Open a folder" while it starts',
     async run({ page }) {
       wb = new Workbench(page);
       await wb.ready();
+      // the view is shown before the extension has activated (it starts when the workbench has): it
+      // must not say "Open a folder" meanwhile, as it did while its context key was unset
+      await page.evaluate(`(() => {
+        const look = () => {
+          if (document.querySelector('.part.sidebar')?.textContent?.includes('Open a folder to keep recovery points')) window.rpNoFolderShown = true;
+        };
+        look();
+        new MutationObserver(look).observe(document.body, { childList: true, subtree: true, characterData: true });
+      })()`);
       await wb.openActivity('Recovery Points');
       await wb.setSideBarWidth(440);
       await wb.treeRow('Today').waitFor();
       await wb.treeRow(/First recovery point/).waitFor();
+      assert.equal(await page.evaluate('window.rpNoFolderShown === true'), false, 'the view said "Open a folder" with a folder open');
+    },
+  },
+  {
+    name: 'a window with no folder open says "Open a folder" in the view',
+    async run({ page }) {
+      const empty = await page.context().newPage();
+      try {
+        await empty.goto(`${new URL(page.url()).origin}/?ew=true`);
+        const emptyWb = new Workbench(empty);
+        await emptyWb.ready();
+        await emptyWb.openActivity('Recovery Points');
+        await empty.locator('.part.sidebar').getByText('Open a folder to keep recovery points').waitFor();
+      } finally {
+        await empty.close();
+      }
     },
   },
   {

@@ -214,8 +214,6 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       return repaired;
     },
 
-    'recoveryPoints.showLog': () => s.log.show(),
-
     'recoveryPoints.showStats': async () => {
       const stats = await s.store.recovery.stats();
       await s.model.refresh();
