@@ -147,7 +147,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const updateView = () => {
         // A view alone in its container has no header of its own (so no description): VS Code shows
         // "Container: view title" instead, so the count and the store's size go into the title.
-        view.title = `${plural(model.points.length, 'point')} · ${formatBytes(model.storeBytes)}`;
+        view.title = model.storeBytes === undefined ? plural(model.points.length, 'point') : `${plural(model.points.length, 'point')} · ${formatBytes(model.storeBytes)}`;
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.listed', true);
       };

@@ -11,7 +11,7 @@ export class PointsModel implements vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private current: readonly PointSummary[] = [];
-  private bytes = 0;
+  private bytes: number | undefined;
   private refreshing: (Promise<void> & { readonly listed: Promise<void> }) | undefined;
   private again = false;
   private readonly disposables: vscode.Disposable[] = [];
@@ -38,7 +38,8 @@ export class PointsModel implements vscode.Disposable {
     return this.current;
   }
 
-  get storeBytes(): number {
+  /** The store's size on disk; `undefined` until the first listing has measured it. */
+  get storeBytes(): number | undefined {
     return this.bytes;
   }
 

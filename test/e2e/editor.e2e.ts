@@ -107,15 +107,29 @@ export const steps: E2EStep[] = [
     },
   },
   {
-    name: 'stopped and started again: the points are in the tree, and the command-line tool finds them without --store',
+    name: 'stopped and started again: the view says nothing untrue while it starts, the points are in the tree, and the command-line tool finds them without --store',
     async run({ root }) {
       const port = editor!.port;
       await page.goto('about:blank');
       await editor!.stop();
       editor = await startEditor({ folder, dataDir, port });
+      // everything the view says while it starts on a store with points: nothing of it may be untrue
+      await page.addInitScript(`(() => {
+        window.rpUntrue = [];
+        const untrue = [/\\b[1-9]\\d* points? · 0 B/i, /Open a folder to keep/, /No recovery points yet/];
+        const look = () => {
+          const text = document.querySelector('.part.sidebar')?.textContent ?? '';
+          for (const wrong of untrue) {
+            const found = text.match(wrong);
+            if (found && !window.rpUntrue.includes(found[0])) window.rpUntrue.push(found[0]);
+          }
+        };
+        document.addEventListener('DOMContentLoaded', () => new MutationObserver(look).observe(document.body, { childList: true, subtree: true, characterData: true }));
+      })()`);
       await open();
       await wb.treeRow(KEPT).waitFor();
       await wb.treeRow(/First recovery point/).waitFor();
+      assert.deepEqual(await page.evaluate('window.rpUntrue'), [], 'what the view said while it started');
       assert.equal(await wb.treeRow(DOOMED).count(), 0);
       const listed = await cliList(root);
       assert.deepEqual(listed.map((p) => (p as PointRow & { label: string | null }).label).filter(Boolean), [KEPT]);

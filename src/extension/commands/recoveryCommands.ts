@@ -175,10 +175,10 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       // The store's size before and after, as the view's title shows it: a repack shrinks the store
       // without freeing any object, so the objects' freed bytes alone can say "0 B" while it shrank.
       await s.model.refresh();
-      const before = s.model.storeBytes;
+      const before = s.model.storeBytes ?? 0;
       const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Cleaning up recovery points' }, () => s.store.recovery.cleanupRecoveryPoints());
       await s.model.refresh();
-      const after = s.model.storeBytes;
+      const after = s.model.storeBytes ?? 0;
       const removed = report.removedPoints > 0 ? `removed ${plural(report.removedPoints, 'point')}` : 'removed no points';
       const size = after < before ? `the store went from ${formatBytes(before)} to ${formatBytes(after)}` : `the store stays at ${formatBytes(after)}`;
       void s.prompts.notify('information', `Clean-up ${removed}; ${size}.`);
