@@ -149,7 +149,6 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
         // "Container: view title" instead, so the count and the store's size go into the title.
         view.title = model.storeBytes === undefined ? plural(model.points.length, 'point') : `${plural(model.points.length, 'point')} · ${formatBytes(model.storeBytes)}`;
         void vscode.commands.executeCommand('setContext', 'recoveryPoints.hasPoints', model.points.length > 0);
-        void vscode.commands.executeCommand('setContext', 'recoveryPoints.listed', true);
       };
       this.own(model.onDidChange(updateView));
       this.own(store.state.onWarning((message) => void this.prompts.notify('warning', `Recovery Points: ${message}`)));
@@ -186,6 +185,8 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       );
       await model.refresh().listed;
       updateView();
+      // after `hasPoints`: the view's welcome says "No recovery points yet" only once they are listed
+      void vscode.commands.executeCommand('setContext', 'recoveryPoints.listed', true);
       this.activationMs = performance.now() - started;
       // The extension host's thread is shared with every other extension: how busy it was while we waited.
       const hostBusy = performance.eventLoopUtilization(loopAtStart).utilization;

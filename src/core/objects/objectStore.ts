@@ -279,7 +279,7 @@ export class ObjectStore implements ObjectReader {
   private holds(pack: LoadedPack, wanted: Buffer, hash: string): boolean {
     const at = pack.index.find(wanted);
     if (at < 0 || !this.onDisk(pack)) return false;
-    if (pack.index.verified) return this.badRecords.size === 0 || !this.badRecords.has(`${pack.name}/${hash}`);
+    if (pack.index.verified) return !this.badRecords.has(`${pack.name}/${hash}`);
     if (recordAgrees(pack.index, at, pack.name)) return true;
     this.checkIndexes();
     if (this.packs.get(pack.name) === pack) this.badRecords.add(`${pack.name}/${hash}`);
