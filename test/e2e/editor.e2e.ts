@@ -113,12 +113,12 @@ export const steps: E2EStep[] = [
       await page.goto('about:blank');
       await editor!.stop();
       editor = await startEditor({ folder, dataDir, port });
-      // everything the view says while it starts on a store with points: nothing of it may be untrue
+      // everything the views show while they start on a store with points (innerText: what is on screen): nothing of it may be untrue
       await page.addInitScript(`(() => {
         window.rpUntrue = [];
-        const untrue = [/\\b[1-9]\\d* points? · 0 B/i, /Open a folder to keep/, /No recovery points yet/];
+        const untrue = [/\\b[1-9]\\d* points? · 0 B/i, /Open a folder to (keep|see)/, /No recovery points yet/];
         const look = () => {
-          const text = document.querySelector('.part.sidebar')?.textContent ?? '';
+          const text = document.querySelector('.part.sidebar')?.innerText ?? '';
           for (const wrong of untrue) {
             const found = text.match(wrong);
             if (found && !window.rpUntrue.includes(found[0])) window.rpUntrue.push(found[0]);

@@ -40,7 +40,7 @@ export const steps: E2EStep[] = [
     },
   },
   {
-    name: 'a window with no folder open says "Open a folder" in the view',
+    name: 'a window with no folder open says "Open a folder" in the points view and in File History',
     async run({ page }) {
       const empty = await page.context().newPage();
       try {
@@ -49,6 +49,11 @@ export const steps: E2EStep[] = [
         await emptyWb.ready();
         await emptyWb.openActivity('Recovery Points');
         await empty.locator('.part.sidebar').getByText('Open a folder to keep recovery points').waitFor();
+        // the File History view, collapsed by default, says the same instead of VS Code's "no data provider"
+        const history = emptyWb.sideBarView(/File History/i);
+        await history.locator('.pane-header').click();
+        await history.getByText('Open a folder to see the versions of its files').waitFor();
+        assert.equal(await history.getByText(/no data provider/i).filter({ visible: true }).count(), 0, 'VS Code\'s message shows where the welcome should');
       } finally {
         await empty.close();
       }

@@ -7,7 +7,7 @@ import { PRIVATE_FILE_MODE, fsyncDir, fsyncDirSync } from '../documents';
 import { ioError, StateError } from '../errors';
 import type { Codec } from './compression';
 import type { ObjectType } from './hash';
-import { fanoutBytes, fanoutSize, INDEX_ENTRY, kindByte, PackIndex, parseKind, type PackEntry } from './packIndex';
+import { fanoutBytes, fanoutSize, INDEX_ENTRY, kindByte, PackIndex, parseKind, readFully, type PackEntry } from './packIndex';
 import { randomHex } from '../randomHex';
 
 export type { PackEntry } from './packIndex';
@@ -137,15 +137,6 @@ export function recordAgrees(index: PackIndex, at: number, name: string): boolea
     );
   } catch {
     return false;
-  }
-}
-
-/** Fills `target` from `fd` at `position`; a file that ends first is a truncated pack. */
-function readFully(fd: number, target: Buffer, position: number, name: string): void {
-  for (let done = 0; done < target.length; ) {
-    const read = fsSync.readSync(fd, target, done, target.length - done, position + done);
-    if (read === 0) throw StateError.snapshotLoad(`Pack ${name} is truncated.`);
-    done += read;
   }
 }
 

@@ -363,14 +363,19 @@ function openForReading(file: string): number {
   }
 }
 
+/** Fills `target` from `fd` at `position`; a file that ends first is a truncated pack (SnapshotLoadError). */
+export function readFully(fd: number, target: Buffer, position: number, name: string): void {
+  for (let done = 0; done < target.length; ) {
+    const read = fs.readSync(fd, target, done, target.length - done, position + done);
+    if (read === 0) throw StateError.snapshotLoad(`Pack ${name} is truncated.`);
+    done += read;
+  }
+}
+
 function readFrom(fd: number, file: string, position: number, length: number): Buffer {
   const buffer = Buffer.allocUnsafe(length);
   try {
-    for (let done = 0; done < length; ) {
-      const read = fs.readSync(fd, buffer, done, length - done, position + done);
-      if (read === 0) throw StateError.snapshotLoad(`Pack ${path.basename(file)} is truncated.`);
-      done += read;
-    }
+    readFully(fd, buffer, position, path.basename(file));
     return buffer;
   } catch (error) {
     if (error instanceof StateError) throw error;
