@@ -28,6 +28,8 @@ export interface PromptRecord {
   readonly kind: PromptKind;
   /** The title, placeholder or prompt of a pick or input box; the message of a question. */
   readonly text: string;
+  /** A modal question's detail text. */
+  readonly detail?: string;
   /** The items' labels (codicons left out) or the buttons. */
   readonly choices: readonly string[];
   readonly answer: string | readonly string[] | undefined;
@@ -162,7 +164,7 @@ export class Prompts {
     if ('cancel' in answer) chosen = undefined;
     else if ('button' in answer && buttons.includes(answer.button)) chosen = answer.button;
     else throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the message "${message}" (buttons: ${buttons.join(' | ') || 'none'})`);
-    this.history.push({ kind: 'message', text: message, choices: buttons, answer: chosen });
+    this.history.push({ kind: 'message', text: message, detail: options.detail, choices: buttons, answer: chosen });
     return chosen;
   }
 

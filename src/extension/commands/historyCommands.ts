@@ -2,10 +2,11 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RecoveryStore } from '../../core';
 import type { FileHistory, FileVersion } from '../../core/history/fileHistory';
-import { isBinary } from '../../core/history/lineChanges';
+import { plural } from '../../core/format';
+import { countLines, isBinary, lineCounts } from '../../core/history/lineChanges';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
-import { describeVersionChange, versionTime, VersionNode, type FileHistoryProvider } from '../views/fileHistoryProvider';
+import { versionTime, VersionNode, type FileHistoryProvider } from '../views/fileHistoryProvider';
 import { openVersion } from '../views/changeDiffs';
 import { PointContentProvider } from '../views/pointContentProvider';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -37,6 +38,16 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
   const current = async (v: FileVersion): Promise<vscode.Uri | undefined> => {
     const uri = s.folders.toUri(v.path);
     return uri && (await vscode.workspace.fs.stat(uri).then(() => true, () => false)) ? uri : undefined;
+  };
+  /** What restoring `v` changes in the file as the preview shows it (an open editor's text, unsaved edits included). */
+  const restoreChange = async (v: FileVersion, now: vscode.Uri | undefined): Promise<string> => {
+    const restored = await (await s.store.persistence.objects()).readBlob(v.hash!);
+    if (!now) return `the file does not exist now, and is created${isBinary(restored) ? '' : ` (${plural(countLines(restored.toString('utf8')), 'line')})`}`;
+    const open = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === now.toString());
+    const text = open ? Buffer.from(open.getText()) : await vscode.workspace.fs.readFile(now);
+    if (isBinary(restored) || isBinary(text)) return 'the binary file is replaced whole';
+    const lines = lineCounts(Buffer.from(text).toString('utf8'), restored.toString('utf8'));
+    return `+${lines.added} \u2212${lines.removed} lines against the file as it is now${open?.isDirty ? ', unsaved edits included' : ''}`;
   };
   const node = (arg: unknown): VersionNode => {
     if (arg instanceof VersionNode) return arg;
@@ -87,13 +98,14 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
         void s.prompts.notify('information', `${s.folders.display(v.path)} already has this content.`);
         return undefined;
       }
-      const right = (await current(v)) ?? PointContentProvider.uri(v.pointPath, undefined);
-      await diff(right, versionUri(v), `${name(v)}: Current \u2194 ${versionTime(v)} (what the restore will write)`);
+      const now = await current(v);
+      await diff(now ?? PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)}: Current \u2194 ${versionTime(v)} (what the restore will write)`);
+      const change = await restoreChange(v, now);
       const elsewhere = v.path !== node(arg).file ? ` This version was at ${s.folders.display(v.path)}: the restore writes it there and leaves ${s.folders.display(node(arg).file)} as it is.` : '';
       const choice = await s.prompts.ask(
         'warning',
         `Restore ${s.folders.display(v.path)} as it was at ${versionTime(v)} (${v.point.label ?? v.point.summary})?`,
-        { modal: true, detail: `The diff shows what changes (${describeVersionChange(v)} against the version before it). A safety point of the current files is made first: "Undo Last Restore" brings them back.${elsewhere}` },
+        { modal: true, detail: `The diff shows what the restore changes: ${change}. A safety point of the current files is made first: "Undo Last Restore" brings them back.${elsewhere}` },
         'Restore',
       );
       if (choice !== 'Restore') return undefined;

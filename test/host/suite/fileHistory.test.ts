@@ -114,7 +114,7 @@ suite('file history', () => {
 
   test('Restore This Version: a preview and a question first, then the restore; Undo Last Restore brings the file back', async () => {
     await threeVersions();
-    await openEditor('src/greeting.ts');
+    const editor = await openEditor('src/greeting.ts');
     const [, middle] = await rows('src/greeting.ts');
 
     api.prompts.answerNext({ cancel: true });
@@ -123,6 +123,17 @@ suite('file history', () => {
     const preview = activeDiff();
     assert.ok(preview, 'the preview diff is shown before the question');
     assert.equal((await vscode.workspace.openTextDocument(preview.modified)).getText(), V2);
+    // the question says what the restore changes in the file as it is now, not what the version changed before it (+1 −0)
+    assert.match(api.prompts.history.at(-1)!.detail ?? '', /what the restore changes: \+0 \u22121 lines against the file as it is now\./);
+    const unsaved = new vscode.WorkspaceEdit();
+    unsaved.insert(editor.document.uri, new vscode.Position(0, 0), '// one more\n// and another\n');
+    assert.ok(await vscode.workspace.applyEdit(unsaved));
+    api.prompts.answerNext({ cancel: true });
+    await run('history.restoreVersion', middle!.node);
+    assert.match(api.prompts.history.at(-1)!.detail ?? '', /\+0 \u22123 lines against the file as it is now, unsaved edits included\./);
+    await vscode.window.showTextDocument(editor.document);
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    assert.equal(editor.document.isDirty, false);
 
     api.prompts.answerNext({ button: 'Restore' });
     const result = await run<{ safetyPointId: string }>('history.restoreVersion', middle!.node);
