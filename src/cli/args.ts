@@ -73,12 +73,15 @@ export function parseArgs(argv: readonly string[], cwd = currentFolder()): Parse
     } else if (VALUE_OPTIONS.has(token)) {
       const value = inline ?? argv[++i];
       if (value === undefined || (inline === undefined && value.startsWith('--'))) throw new UsageError(`${token} needs a value`);
+      // an unset variable in a script: "" would mean the current folder (or every point, every path)
+      if (value === '' && token !== '--label') throw new UsageError(`${token} was given an empty value`);
       values.set(token, [...(values.get(token) ?? []), value]);
     } else if (LIST_OPTIONS.has(token)) {
       const list = values.get(token) ?? [];
       if (inline !== undefined) list.push(inline);
       while (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) list.push(argv[++i]!);
       if (list.length === 0) throw new UsageError(`${token} needs at least one path`);
+      if (list.includes('')) throw new UsageError(`${token} was given an empty ${token === '--points' ? 'point' : 'path'}: an empty one would mean all of them`);
       values.set(token, list);
     } else if (token.startsWith('-') && token !== '-') {
       throw new UsageError(`unknown option ${token}`);

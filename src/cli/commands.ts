@@ -148,10 +148,16 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const lines = [
         `Checked ${report.objectsChecked} objects and ${report.pointsChecked} points.`,
         ...report.brokenObjects.map((b) => `  broken object ${b.hash?.slice(0, 12) ?? '(pack)'} in ${t(b.pack)}: ${t(b.problem)}`),
-        ...report.brokenPoints.map((b) => `  broken point ${b.id}: ${t(b.problems.join('; '))}`),
+        ...report.brokenPoints.map((b) => (b.restorable ? `  point ${b.id} lost some files' content (it restores its other files): ${t(b.problems.join('; '))}` : `  broken point ${b.id}: ${t(b.problems.join('; '))}`)),
         ...(report.stateProblem ? [`  state file: ${t(report.stateProblem)}`] : []),
-        ...(report.repaired ? [`Repaired: ${report.repaired.objectsSaved} objects saved, ${report.repaired.pointsQuarantined} points moved to quarantine${report.repaired.stateRecovered ? ', state recovered' : ''}.`] : []),
-        report.ok ? 'The store is healthy.' : args.repair ? 'Problems were found and repaired.' : 'Problems were found: run "recovery-points verify --repair" to move broken parts aside.',
+        ...(report.repaired ? [`Repaired: ${report.repaired.objectsSaved} objects saved, ${report.repaired.pointsQuarantined} points moved to quarantine${report.repaired.pointsKept > 0 ? `, ${report.repaired.pointsKept} points kept (they restore all but the lost files)` : ''}${report.repaired.stateRecovered ? ', state recovered' : ''}.`] : []),
+        report.ok
+          ? 'The store is healthy.'
+          : args.repair
+            ? 'Problems were found and repaired.'
+            : report.needsRepair
+              ? 'Problems were found: run "recovery-points verify --repair" to move broken parts aside.'
+              : 'Some files\' content is lost for good: the points above restore their other files. Nothing to repair.',
       ];
       out.result(lines.join('\n'), report);
       if (!report.ok && !args.repair) out.exitWith(1);

@@ -22,5 +22,7 @@ export function pointIdTime(id: string): number {
  */
 export function pointsNamedBy<P extends { readonly id: string }>(points: readonly P[], ref: string): P[] {
   if (ref === 'latest') return points.slice(0, 1);
-  return points.filter((p) => p.id.startsWith(ref) || (ref !== '' && p.id.slice(p.id.lastIndexOf('-') + 1).startsWith(ref)));
+  // "" (an unset variable in a script) would be a prefix of every id
+  if (ref === '') return [];
+  return points.filter((p) => p.id.startsWith(ref) || p.id.slice(p.id.lastIndexOf('-') + 1).startsWith(ref));
 }

@@ -202,6 +202,24 @@ describe('command-line tool', () => {
     assert.match(noUndo.stderr, /no restore to undo/);
   });
 
+  test('an empty value (an unset variable in a script) is refused with exit 2 before anything changes, not read as every path, every point or the current folder', async () => {
+    const { sb, base } = await project();
+    ok(await cli(['snapshot', ...base]));
+    await writeFiles(sb.ws, { 'a.txt': 'edited since\n', 'new.txt': 'new\n' });
+    const files = await readFiles(sb.ws);
+    const store = await readFiles(sb.store);
+    for (const command of [['restore', 'latest', '--paths', ''], ['restore', 'latest', '--paths='], ['restore', ''], ['restore', 'latest', '--paths', 'a.txt', ''], ['export', '--out', 'x.rpbundle', '--points', '']]) {
+      const run = await cli([...command, ...base]);
+      assert.equal(run.code, 2, `${JSON.stringify(command)}: ${run.stderr}`);
+      assert.match(run.stderr, /empty|No recovery point "" exists/, run.stderr);
+    }
+    const emptyStore = await cli(['restore', 'latest', '--workspace', sb.ws, '--store', ''], { cwd: sb.ws });
+    assert.equal(emptyStore.code, 2, emptyStore.stderr);
+    assert.match(emptyStore.stderr, /--store was given an empty value/);
+    assert.deepEqual(await readFiles(sb.ws), files, 'no file changed');
+    assert.deepEqual(await readFiles(sb.store), store, 'nor the store');
+  });
+
   test('restore --dry-run changes nothing; restore --paths restores just that; undo brings everything back', async () => {
     const { sb, base } = await project();
     const point = json<string>(await cli(['snapshot', '--json', ...base]));

@@ -6,6 +6,7 @@ import { lookupEntry } from '../../src/core/capture';
 import { readPackIndex } from '../../src/core/objects/packFile';
 import { collectReachable } from '../../src/core/recovery/reachability';
 import { StateError } from '../../src/core/errors';
+import { LOST_CONTENT } from '../../src/core/recovery/restorePlan';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { ContextSnapshot } from '../../src/core/schemas';
 import { auditEntries, cleanupAll, damageObject, exists, locateObject, makeSandbox, openStore, packFiles, readFiles, readJson, writeFiles, type Sandbox } from './helpers/storeFixtures';
@@ -69,16 +70,16 @@ describe('verify and repair', () => {
     assert.deepEqual([report.brokenObjects, report.brokenPoints, report.stateProblem, report.repaired], [[], [], null, null]);
   });
 
-  test('a bit-flipped file content: read fails, verify names it and its point, repair quarantines that point and keeps the rest restorable', async () => {
+  test('a bit-flipped file content: verify names it and its point; repair keeps the point, which restores its other files and leaves the lost one as it is', async () => {
     const h = await history();
     const damaged = await hashOf(h.store, h.points[0]!, 'ws/a.txt');
     const pack = await damageObject(h.sb.store, damaged);
     const store = await openStore(h.sb, { actor: 'test:repair' });
     await assert.rejects((await store.persistence.objects()).readBlob(damaged), isLoadError);
-    await assert.rejects(store.recovery.restore(h.points[0]!.id), isLoadError);
 
     const report = await store.recovery.verify();
     assert.equal(report.ok, false);
+    assert.equal(report.needsRepair, true, 'a damaged pack to salvage');
     assert.deepEqual(
       report.brokenObjects.map((b) => b.hash),
       [damaged],
@@ -93,28 +94,39 @@ describe('verify and repair', () => {
 
     const repaired = await store.recovery.verify({ repair: true });
     assert.ok(repaired.repaired);
-    assert.equal(repaired.repaired.pointsQuarantined, 1);
+    assert.equal(repaired.repaired.pointsQuarantined, 0, 'a point that lost one file\'s content is not moved aside');
+    assert.equal(repaired.repaired.pointsKept, 1);
     assert.ok(repaired.repaired.objectsSaved > 0);
     assert.equal(await exists(pack), false, 'the damaged pack moved to quarantine');
     const quarantine = await fs.readdir(path.join(h.sb.store, 'quarantine'));
-    assert.ok(quarantine.some((n) => n.endsWith(`${h.points[0]!.id}.json`)));
     assert.ok(quarantine.some((n) => n.endsWith('.pack')));
+    assert.ok(!quarantine.some((n) => n.endsWith(`${h.points[0]!.id}.json`)));
     const audit = (await auditEntries(store)).filter((e) => e.action === 'repair');
     assert.equal(audit.length, 1);
     assert.equal(audit[0]!.actor, 'test:repair');
     assert.deepEqual(audit[0]!.details?.brokenPoints, [h.points[0]!.id]);
 
-    assert.equal((await store.recovery.verify()).ok, true);
+    const again = await store.recovery.verify();
+    assert.equal(again.ok, false, 'the content is still lost');
+    assert.equal(again.needsRepair, false, 'and nothing is left that a repair could do');
+    assert.deepEqual(again.brokenPoints.map((p) => [p.id, p.restorable]), [[h.points[0]!.id, true]]);
+
     const fresh = await openStore(h.sb, { actor: 'test:fresh' });
-    assert.equal((await fresh.recovery.verify()).ok, true);
-    const listed = await fresh.recovery.listRecoveryPoints();
-    assert.deepEqual(
-      listed.filter((p) => p.trigger !== 'before-restore').map((p) => p.id),
-      [h.points[2]!.id, h.points[1]!.id],
-    );
-    assert.equal(listed.length, 3, 'plus the safety point of the restore that failed');
-    await everyPointRestores(h, fresh);
-    await assert.rejects(fresh.recovery.restore(h.points[0]!.id), (e: unknown) => e instanceof StateError && e.kind === 'SnapshotNotFound');
+    assert.deepEqual((await fresh.recovery.listRecoveryPoints()).map((p) => p.id), [h.points[2]!.id, h.points[1]!.id, h.points[0]!.id]);
+    await fresh.recovery.collectGarbage({ repack: 'all' });
+    // the other points restore exactly; the one that lost a.txt's content restores everything else and says so
+    await everyPointRestores({ ...h, points: [h.points[1]!, h.points[2]!], files: [h.files[1]!, h.files[2]!] }, fresh);
+    const preview = await fresh.recovery.previewRestore(h.points[0]!.id);
+    assert.deepEqual(preview.leftAlone, [{ path: 'ws/a.txt', reason: LOST_CONTENT }]);
+    assert.ok(![...preview.add, ...preview.modify].some((c) => c.path === 'ws/a.txt'), 'the preview does not promise the lost file');
+    const before = await readFiles(h.sb.ws);
+    const result = await fresh.recovery.restore(h.points[0]!.id);
+    assert.deepEqual(result.outcome.skipped, [{ path: 'ws/a.txt', reason: LOST_CONTENT }]);
+    const files = await readFiles(h.sb.ws);
+    assert.equal(files['a.txt'], before['a.txt'], 'a.txt left as it was');
+    assert.deepEqual({ ...files, 'a.txt': '' }, { ...h.files[0]!, 'a.txt': '' }, 'every other file as point 1 has it');
+    const one = await fresh.recovery.restore(h.points[0]!.id, { paths: ['ws/only1/f.txt'] });
+    assert.deepEqual(one.outcome.skipped, [], 'a file of it whose content is intact restores on its own');
   });
 
   test('a damaged folder object that this process had already read is still found and its point quarantined', async () => {
@@ -253,8 +265,8 @@ describe('verify and repair', () => {
 
   test('repair that quarantines the newest point leaves the state naming the newest point still listed', async () => {
     const h = await history();
-    // a.txt of point 3 is only in point 3's pack: damaging it breaks the newest point alone.
-    await damageObject(h.sb.store, await hashOf(h.store, h.points[2]!, 'ws/a.txt'));
+    // point 3's root folder is only in point 3's pack: damaging it breaks the newest point alone (its file list is lost).
+    await damageObject(h.sb.store, h.points[2]!.root);
     const store = await openStore(h.sb, { actor: 'test:repair' });
     assert.equal((await store.state.getState()).newestPointId, h.points[2]!.id);
     const repaired = await store.recovery.verify({ repair: true });
@@ -269,8 +281,8 @@ describe('verify and repair', () => {
     await writeFiles(h.sb.ws, { 'a.txt': 'version 4\n' });
     const fourth = (await h.store.recovery.createRecoveryPoint())!;
     assert.equal((await readJson<{ newestPointId: string }>(path.join(h.sb.store, 'state.json'))).newestPointId, h.points[2]!.id, 'a point does not rewrite the state file');
-    // Point 3's a.txt is in point 3's pack only: damaging it breaks point 3 alone, not the newest.
-    await damageObject(h.sb.store, await hashOf(h.store, h.points[2]!, 'ws/a.txt'));
+    // Point 3's root folder is in point 3's pack only: damaging it breaks point 3 alone, not the newest.
+    await damageObject(h.sb.store, h.points[2]!.root);
     const store = await openStore(h.sb, { actor: 'test:repair' });
     const repaired = await store.recovery.verify({ repair: true });
     assert.deepEqual(repaired.brokenPoints.map((p) => p.id), [h.points[2]!.id]);
@@ -304,7 +316,7 @@ describe('verify and repair', () => {
     assert.deepEqual(leftovers, []);
   });
 
-  test('repair quarantines every point that shares a folder whose file content was lost, not only the first', async () => {
+  test('every point that shares a folder whose file content was lost is reported, and repair keeps them all restorable', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'lib/x.txt': 'shared by both points\n'.repeat(20), 'a.txt': 'one\n' });
     const store = await openStore(sb);
@@ -315,8 +327,13 @@ describe('verify and repair', () => {
     await damageObject(sb.store, x!.hash); // the shared lib/ folder object itself stays readable
     const report = await store.recovery.verify({ repair: true });
     assert.deepEqual(report.brokenPoints.map((p) => p.id).sort(), [first.id, second.id].sort());
-    assert.equal(report.repaired?.pointsQuarantined, 2);
-    assert.ok((await store.recovery.verify()).ok, 'nothing broken is left listed');
+    assert.deepEqual([report.repaired?.pointsQuarantined, report.repaired?.pointsKept], [0, 2]);
+    const after = await store.recovery.verify();
+    assert.deepEqual(after.brokenPoints.map((p) => [p.id, p.restorable]).sort(), [[first.id, true], [second.id, true]].sort());
+    assert.equal(after.needsRepair, false);
+    const result = await store.recovery.restore(first.id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'one\n');
+    assert.deepEqual(result.outcome.skipped, [], 'lib/x.txt is unchanged on disk: nothing of it to write');
   });
 
   test('a newest point whose folders cannot be read does not block new points or restores of the others', async () => {

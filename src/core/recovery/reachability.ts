@@ -64,8 +64,10 @@ export async function extendReachable(objects: ObjectReader, root: string, reach
  * `known` remembers, per tree, the problems of everything below it, so trees shared by many points are
  * read once and yet every point that shares a broken one is reported. `complete` (the store's
  * `completeTrees`) skips trees found complete before, and learns the ones found complete now.
+ * `treesOnly`: only the folders (what a point's file list needs), not whether each file's content is
+ * there; `known` must then be a map of its own, and nothing is learnt into `complete`.
  */
-export async function findMissing(objects: ObjectReader, root: string, known: Map<string, string[]>, complete?: Set<string>): Promise<string[]> {
+export async function findMissing(objects: ObjectReader, root: string, known: Map<string, string[]>, complete?: Set<string>, treesOnly = false): Promise<string[]> {
   const visit = async (hash: string): Promise<string[]> => {
     if (complete?.has(hash)) return [];
     const seen = known.get(hash);
@@ -75,13 +77,13 @@ export async function findMissing(objects: ObjectReader, root: string, known: Ma
       const tree = await objects.readTree(hash);
       for (const [name, kind, child] of tree.e) {
         if (kind === 'd') for (const problem of await visit(child)) problems.push(problem);
-        else if (!objects.has(child)) problems.push(`file content ${child.slice(0, 12)} of "${name}" is missing`);
+        else if (!treesOnly && !objects.has(child)) problems.push(`file content ${child.slice(0, 12)} of "${name}" is missing`);
       }
     } catch (error) {
       problems.push(error instanceof Error ? error.message : String(error));
     }
     known.set(hash, problems);
-    if (problems.length === 0) complete?.add(hash);
+    if (problems.length === 0 && !treesOnly) complete?.add(hash);
     return problems;
   };
   return visit(root);

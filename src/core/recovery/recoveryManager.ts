@@ -18,7 +18,7 @@ import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
 import { LARGE_PAIR_CHANGES } from './changeIndex';
-import { applyRestore, checkPlanOnDisk, madeByRestore, onlyPaths, planRestore, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, lostContent, madeByRestore, onlyPaths, planRestore, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -90,10 +90,13 @@ export interface VerifyReport {
   readonly objectsChecked: number;
   readonly pointsChecked: number;
   readonly brokenObjects: ReadonlyArray<{ pack: string; hash?: string; problem: string }>;
-  readonly brokenPoints: ReadonlyArray<{ id: string; problems: string[] }>;
+  /** `restorable`: only some files' content is lost; the point stays listed (a repair keeps it) and restores its other files. */
+  readonly brokenPoints: ReadonlyArray<{ id: string; problems: string[]; restorable?: boolean }>;
   readonly stateProblem: string | null;
-  readonly repaired: { readonly objectsSaved: number; readonly pointsQuarantined: number; readonly stateRecovered: boolean } | null;
+  readonly repaired: { readonly objectsSaved: number; readonly pointsQuarantined: number; readonly pointsKept: number; readonly stateRecovered: boolean } | null;
   readonly ok: boolean;
+  /** Whether a repair would change anything (damaged objects, a point it cannot list, the state file). */
+  readonly needsRepair: boolean;
 }
 
 export interface StoreStats {
@@ -173,7 +176,8 @@ export class RecoveryManager {
         // `null`: an undo of a point no longer listed
         const undoOf = options.undoOf === undefined ? undefined : ((await this.persistence.listSnapshots({ hold })).find((p) => p.id === options.undoOf) ?? null);
         const { objects, cache } = await this.persistence.open();
-        const missing = await findMissing(objects, target.root, new Map(), objects.completeTrees);
+        // a folder lost to damage leaves the point's file list unknown; a file's lost content leaves that file alone (below)
+        const missing = await findMissing(objects, target.root, new Map(), objects.completeTrees, true);
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
         const roots = this.persistence.workspaceRoots;
         // The point seen under the workspace's folder names, so every step below works in those names.
@@ -203,7 +207,8 @@ export class RecoveryManager {
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
         // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
-        const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path)]);
+        const lost = lostContent(objects, plan);
+        const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path)]);
         const writable = unsettled.size === 0 ? plan : withoutPaths(plan, unsettled);
         this.persistence.noteRestoreWrites(safetyId, planPaths(roots, writable));
         let outcome: RestoreOutcome;
@@ -224,6 +229,7 @@ export class RecoveryManager {
         }
         for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
         for (const skipped of check.unreadable) outcome.skipped.push(skipped);
+        for (const skipped of lost) outcome.skipped.push(skipped);
         for (const folder of mapped.mapping.unmapped) {
           if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: 'no folder of this workspace has its name or path; left out' });
         }
@@ -336,7 +342,10 @@ export class RecoveryManager {
     const preview = async (objects: ObjectReader, current: string): Promise<RestorePreview> => {
       const mapped = await mapPoint(objects, target, roots);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
-      const { plan, leftAlone } = withoutWhatIsInTheWay(roots, await planFor(mapped, current, scope, options.within));
+      const planned = await planFor(mapped, current, scope, options.within);
+      const lost = lostContent(objects, planned);
+      const { plan, leftAlone } = withoutWhatIsInTheWay(roots, lost.length === 0 ? planned : withoutPaths(planned, new Set(lost.map((l) => l.path))));
+      leftAlone.push(...lost);
       return { ...plan, leftAlone, folders: mapped.mapping, headsMoved: headsMovedSince(target.roots, mapped.mapping.pairs, roots) };
     };
     if (options.changedPaths?.length === 0 && this.persistence.rootsAsBefore()) {
@@ -664,7 +673,7 @@ export class RecoveryManager {
     const brokenObjects = await objects.verifyAll();
     const objectsChecked = objects.stats().objects;
     const brokenHashes = new Set(brokenObjects.flatMap((b) => (b.hash ? [b.hash] : [])));
-    let repaired: { objectsSaved: number; pointsQuarantined: number; stateRecovered: boolean } | null = null;
+    let repaired: { objectsSaved: number; pointsQuarantined: number; pointsKept: number; stateRecovered: boolean } | null = null;
     // points whose only record is a damaged pack that claims them (its manifest unreadable, so not settled above): they go to quarantine with it
     let lostWithPacks: Array<{ id: string; problems: string[] }> = [];
     if (options.repair && brokenObjects.length > 0) {
@@ -674,7 +683,7 @@ export class RecoveryManager {
         .filter((claim) => damaged.has(claim.pack) && !fsSync.existsSync(this.persistence.layout.manifestFile(claim.pointId)))
         .map((claim) => ({ id: claim.pointId, problems: [`its manifest is in the damaged pack ${claim.pack}, moved to quarantine`] }));
       const saved = await objects.salvage(damaged, this.persistence.layout.quarantineDir);
-      repaired = { objectsSaved: saved.saved, pointsQuarantined: lostWithPacks.length, stateRecovered: false };
+      repaired = { objectsSaved: saved.saved, pointsQuarantined: lostWithPacks.length, pointsKept: 0, stateRecovered: false };
       brokenHashes.clear();
     }
     options.onProgress?.('Checking recovery points');
@@ -686,8 +695,13 @@ export class RecoveryManager {
       stateProblem = describeCause(error);
     }
     if (options.repair && (brokenPoints.length > 0 || stateProblem || lostWithPacks.length > 0)) {
-      repaired ??= { objectsSaved: 0, pointsQuarantined: 0, stateRecovered: false };
+      repaired ??= { objectsSaved: 0, pointsQuarantined: 0, pointsKept: 0, stateRecovered: false };
       for (const point of brokenPoints) {
+        // a point that lost some files' content still restores the rest: moved aside, its intact content would go with the next clean-up
+        if (point.restorable) {
+          repaired.pointsKept++;
+          continue;
+        }
         await this.persistence.quarantineSnapshot(point.id, point.problems.join('\n'));
         repaired.pointsQuarantined++;
       }
@@ -708,6 +722,7 @@ export class RecoveryManager {
       stateProblem,
       repaired,
       ok: brokenObjects.length === 0 && brokenPoints.length === 0 && stateProblem === null,
+      needsRepair: brokenObjects.length > 0 || stateProblem !== null || brokenPoints.some((p) => !p.restorable),
     };
   }
 
@@ -717,10 +732,11 @@ export class RecoveryManager {
     return new Set([...names.map((name) => name.slice(0, -5)), ...readClaims(this.persistence.layout.objectsDir).keys()]);
   }
 
-  private async checkPoints(brokenHashes: ReadonlySet<string>): Promise<Array<{ id: string; problems: string[] }>> {
+  private async checkPoints(brokenHashes: ReadonlySet<string>): Promise<Array<{ id: string; problems: string[]; restorable?: boolean }>> {
     const objects = await this.persistence.objects();
-    const broken: Array<{ id: string; problems: string[] }> = [];
+    const broken: Array<{ id: string; problems: string[]; restorable?: boolean }> = [];
     const known = new Map<string, string[]>();
+    const knownTrees = new Map<string, string[]>();
     for (const id of [...(await this.pointIds())].sort()) {
       if (!pointIdSchema.safeParse(id).success) continue;
       let snapshot: ContextSnapshot | undefined;
@@ -735,7 +751,9 @@ export class RecoveryManager {
       const damaged = [...(await collectReachable(objects, [snapshot.root]).catch(() => new Set<string>()))].filter((h) => brokenHashes.has(h));
       for (const h of damaged) problems.push(`stored object ${h.slice(0, 12)} is damaged`);
       if (snapshot.id !== id) problems.push(`its manifest names a different id (${snapshot.id})`);
-      if (problems.length > 0) broken.push({ id, problems });
+      if (problems.length === 0) continue;
+      const restorable = damaged.length === 0 && snapshot.id === id && (await findMissing(objects, snapshot.root, knownTrees, undefined, true)).length === 0;
+      broken.push({ id, problems, restorable });
     }
     return broken;
   }

@@ -91,6 +91,18 @@ export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: Res
   return { plan: leftAlone.length === 0 ? plan : withoutPaths(plan, new Set(leftAlone.map((l) => l.path))), leftAlone };
 }
 
+/** Why a restore leaves a file whose stored content is gone: `verify` reports the points that lost it. */
+export const LOST_CONTENT = 'its content in this point was lost to damage in the store (verify names the points that lost it); left as it is';
+
+/** The files the plan writes whose content is not in the store (lost to damage, or moved aside by a repair), with why they are left. */
+export function lostContent(objects: ObjectReader, plan: RestorePlan): Array<{ path: string; reason: string }> {
+  const lost: Array<{ path: string; reason: string }> = [];
+  for (const change of [...plan.add, ...plan.modify]) {
+    if (change.after && !objects.has(change.after.hash)) lost.push({ path: change.path, reason: LOST_CONTENT });
+  }
+  return lost;
+}
+
 /** Whether the plan's deletions (`removed`) empty the folder `dir` (point path `pointDir`), so that `applyRestore` removes it: every file below it deleted, no folder below it left empty. */
 function emptiedByPlan(dir: string, pointDir: string, removed: ReadonlySet<string>): boolean {
   let entries: Dirent[];

@@ -197,6 +197,11 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         void s.prompts.notify('information', `The store is healthy: ${plural(report.objectsChecked, 'object')} and ${plural(report.pointsChecked, 'point')} checked.`);
         return report;
       }
+      if (!report.needsRepair) {
+        const lost = report.brokenPoints.length;
+        if ((await s.prompts.notify('warning', `${lost === 1 ? '1 point has' : `${lost} points have`} lost some files' content for good; ${lost === 1 ? 'it restores its' : 'they restore their'} other files. Nothing to repair.`, 'Show Log')) === 'Show Log') s.log.show();
+        return report;
+      }
       const choice = await s.prompts.ask(
         'warning',
         `The store has problems: ${plural(report.brokenObjects.length, 'broken object')}, ${plural(report.brokenPoints.length, 'broken point')}${report.stateProblem ? ', a damaged state file' : ''}.`,
@@ -208,7 +213,8 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       if (choice !== 'Repair') return report;
       const repaired = await run(true);
       await s.model.refresh();
-      const message = `Repaired: ${plural(repaired.repaired?.objectsSaved ?? 0, 'object')} kept, ${plural(repaired.repaired?.pointsQuarantined ?? 0, 'point')} moved to quarantine.`;
+      const kept = repaired.repaired?.pointsKept ?? 0;
+      const message = `Repaired: ${plural(repaired.repaired?.objectsSaved ?? 0, 'object')} kept, ${plural(repaired.repaired?.pointsQuarantined ?? 0, 'point')} moved to quarantine${kept > 0 ? `; ${plural(kept, 'point')} that lost some files' content kept (${kept === 1 ? 'it restores its' : 'they restore their'} other files)` : ''}.`;
       s.log.info('store', message);
       void s.prompts.notify('information', message);
       return repaired;
