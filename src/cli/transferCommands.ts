@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { adoptStore, exportBundle, findMovedStores, folderFiles, importBundle, MATCH_THRESHOLD, NotABundle, StateError } from '../core';
+import { adoptStore, bundleTargetProblem, exportBundle, findMovedStores, folderFiles, importBundle, MATCH_THRESHOLD, NotABundle, StateError } from '../core';
 import { formatBytes, plural } from '../core/format';
 import { InputError, UsageError } from './args';
 import type { CommandSpec } from './commandIndex';
@@ -18,7 +18,8 @@ export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
       const file = path.resolve(args.cwd, args.out);
       const folder = path.dirname(file);
       if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`The folder ${folder} for --out does not exist.`);
-      if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new InputError(`--out ${args.out} is a folder; give the bundle file's name.`);
+      const problem = bundleTargetProblem(store.persistence.layout.root, file);
+      if (problem) throw new InputError(problem);
       if (args.points && args.since) throw new UsageError('give --points or --since, not both');
       const pointIds = args.points ? await Promise.all(args.points.map((id) => resolveId(store, id, points))) : undefined;
       let since: Date | undefined;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -82,6 +82,37 @@ describe('command-line tool: export, import, adopt', () => {
       ok(await cli(home, ['restore', id, ...target]));
       assert.deepEqual(filesOnly(await readFiles(other.ws)), filesOnly(await readFiles(sb.ws)), id);
     }
+  });
+
+  test('export --out never replaces what is not a bundle: the store\'s own files, a file of other content, a link, a pipe (exit 2, all unchanged); a bundle or an empty file is replaced', async () => {
+    const { sb, home, base } = await project();
+    const store = await readFiles(sb.store);
+    const notes = path.join(sb.root, 'notes.txt');
+    await fs.writeFile(notes, 'keep me\n');
+    await fs.symlink(notes, path.join(sb.root, 'link.rpbundle'));
+    execFileSync('mkfifo', [path.join(sb.root, 'pipe.rpbundle')]);
+    const refused: Array<[string, RegExp]> = [
+      [path.join(sb.store, 'state.json'), /inside the recovery point store/],
+      [path.join(sb.store, 'x.rpbundle'), /inside the recovery point store/],
+      [notes, /exists and is not a recovery points bundle/],
+      [path.join(sb.root, 'link.rpbundle'), /symbolic link/],
+      [path.join(sb.root, 'pipe.rpbundle'), /not a regular file/],
+      [sb.root, /is a folder/],
+    ];
+    for (const [out, says] of refused) {
+      const run = await cli(home, ['export', '--out', out, ...base]);
+      assert.equal(run.code, 2, `${out}: ${run.stderr}`);
+      assert.match(run.stderr, says);
+    }
+    assert.deepEqual(await readFiles(sb.store), store, 'the store unchanged');
+    assert.equal(await fs.readFile(notes, 'utf8'), 'keep me\n');
+    assert.ok((await fs.lstat(path.join(sb.root, 'link.rpbundle'))).isSymbolicLink());
+    const bundle = path.join(sb.root, 'again.rpbundle');
+    ok(await cli(home, ['export', '--out', bundle, ...base]));
+    ok(await cli(home, ['export', '--out', bundle, ...base])); // a bundle is replaced
+    const empty = path.join(sb.root, 'empty.rpbundle');
+    await fs.writeFile(empty, '');
+    ok(await cli(home, ['export', '--out', empty, ...base])); // an empty file (mktemp) is taken
   });
 
   test('--since chooses the points; bad arguments exit 2; a damaged bundle exits 1 with one line and changes nothing', async () => {

@@ -88,7 +88,9 @@ async function checkAfterFailure(op: DiskFullOp, meta: TemplateMeta, dir: string
     if (op.name === 'state update') assert.equal((await store.state.getState()).data.updated, 'after the disk filled');
 
     const report = await store.recovery.verify();
-    assert.ok(report.ok, `${where}: verify after the retry: ${JSON.stringify({ objects: report.brokenObjects, points: report.brokenPoints, state: report.stateProblem })}`);
+    // the repair keeps the damaged point, which lost one file's content for good: nothing else may be wrong
+    const lostOnly = meta.damagedPoint !== undefined && !report.needsRepair && report.brokenPoints.every((p) => p.restorable && p.id === meta.damagedPoint);
+    assert.ok(report.ok || lostOnly, `${where}: verify after the retry: ${JSON.stringify({ objects: report.brokenObjects, points: report.brokenPoints, state: report.stateProblem })}`);
     const nowListed = new Set((await store.recovery.listRecoveryPoints()).map((p) => p.id));
     for (const point of [...meta.intact, ...meta.removable.filter((p) => nowListed.has(p.id))]) {
       await store.recovery.restore(point.id);

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fsyncDir, PRIVATE_FILE_MODE } from '../documents';
@@ -14,7 +15,45 @@ export interface ExportOptions {
   readonly pointIds?: readonly string[];
   /** Only points made at or after this time. */
   readonly since?: Date;
+  /** A file there that is not a bundle may be replaced (a person confirmed it in a save dialog). */
+  readonly replaceAnyFile?: boolean;
   readonly onProgress?: (message: string) => void;
+}
+
+/**
+ * Why a bundle cannot be written at `file`, or `undefined`: a path inside the store (the bundle would
+ * replace the store's own files), something other than a file there (a folder, a link, a device, a
+ * pipe), or, unless `replaceAnyFile`, a file with content that is not a bundle (never replaced unasked).
+ */
+export function bundleTargetProblem(storeRoot: string, file: string, options: { replaceAnyFile?: boolean } = {}): string | undefined {
+  const target = path.resolve(file);
+  const real = (p: string) => {
+    try {
+      return fsSync.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  const placed = path.join(real(path.dirname(target)), path.basename(target));
+  const relative = path.relative(real(storeRoot), placed);
+  if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) return `${target} is inside the recovery point store: give a file outside it.`;
+  const stat = fsSync.lstatSync(target, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  if (stat.isDirectory()) return `${target} is a folder: give the bundle file's name.`;
+  if (stat.isSymbolicLink()) return `${target} is a symbolic link: give the file itself, or another name.`;
+  if (!stat.isFile()) return `${target} is not a regular file (a device, a pipe or a socket): give another name.`;
+  if (options.replaceAnyFile || stat.size === 0) return undefined;
+  const start = Buffer.alloc(BUNDLE_MAGIC.length);
+  let fd: number | undefined;
+  try {
+    fd = fsSync.openSync(target, 'r');
+    fsSync.readSync(fd, start, 0, start.length, 0);
+  } catch {
+    // unreadable: not known to be a bundle
+  } finally {
+    if (fd !== undefined) fsSync.closeSync(fd);
+  }
+  return start.equals(BUNDLE_MAGIC) ? undefined : `${target} exists and is not a recovery points bundle, so it is not replaced: give another name, or remove it first.`;
 }
 
 export interface ExportResult {
@@ -31,6 +70,8 @@ export interface ExportResult {
  */
 export async function exportBundle(store: RecoveryStore, file: string, options: ExportOptions = {}): Promise<ExportResult> {
   const persistence = store.persistence;
+  const problem = bundleTargetProblem(persistence.layout.root, file, options);
+  if (problem) throw new StateError('InvalidState', problem);
   let summaries = await persistence.listSnapshots();
   if (options.pointIds) {
     const wanted = new Set(options.pointIds);

@@ -1,5 +1,5 @@
 /** Moving history: bundles (export, import) and adopting the store of a moved folder. */
-export { exportBundle, type ExportOptions, type ExportResult } from './exportBundle';
+export { bundleTargetProblem, exportBundle, type ExportOptions, type ExportResult } from './exportBundle';
 export { importBundle, type ImportResult } from './importBundle';
 export { BUNDLE_FORMAT, BUNDLE_VERSION, NotABundle } from './bundleFormat';
 export { adoptStore, MOVED_MARKER, type AdoptResult } from './adoptStore';

@@ -36,7 +36,7 @@ export function transferCommands(s: TransferServices): Record<string, CommandHan
       const target = await s.prompts.file('save', { title: 'Export Recovery Points', saveLabel: 'Export', defaultUri: vscode.Uri.file(path.join(os.homedir(), name)), filters: BUNDLE_FILTERS });
       if (!target) return undefined;
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Exporting recovery points' }, (progress) =>
-        exportBundle(s.store, target.fsPath, { pointIds: chosen.map((c) => c.id), onProgress: (message) => progress.report({ message }) }),
+        exportBundle(s.store, target.fsPath, { replaceAnyFile: true, pointIds: chosen.map((c) => c.id), onProgress: (message) => progress.report({ message }) }),
       );
       s.log.info('command', `Exported ${result.points.length} points (${result.objects} objects, ${result.bytes} bytes) to ${result.file}`);
       void vscode.window.showInformationMessage(`Exported ${result.points.length} recovery point${result.points.length === 1 ? '' : 's'} (${formatBytes(result.bytes)}) to ${result.file}.`);
