@@ -1,4 +1,5 @@
 import type { Logger } from '../core';
+import { searchWorkerBeside } from './searchCommand';
 import type { CommandSpec } from './commandIndex';
 import { escapeForTerminal } from './terminalText';
 
@@ -16,7 +17,7 @@ export const MCP_COMMANDS: Record<string, CommandSpec> = {
     positionals: [0, 0],
     run: async (store) => {
       const { serveStdio } = await import('../mcp/serveStdio.js');
-      await serveStdio(store, stderrLogger);
+      await serveStdio(store, stderrLogger, searchWorkerBeside());
     },
   },
 };

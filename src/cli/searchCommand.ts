@@ -1,5 +1,8 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { formatRelativeTime, plural } from '../core/format';
 import { checkPathGlobs, pointIdTime, searchHistory, SearchPattern, StateError, typedPath, type SearchHit, type SearchProgress, type VersionSpan, type WorkspaceRoot } from '../core';
+import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import type { CommandSpec } from './commandIndex';
 import { escapeForTerminal as t } from './terminalText';
 
@@ -33,7 +36,10 @@ export const SEARCH_COMMANDS: Record<string, CommandSpec> = {
       const write = (text: string) => process.stdout.write(`${text}\n`);
       let last: SearchProgress | undefined;
       try {
-        const search = searchHistory(store, pattern, { ...options, paths: args.paths, signal: controller.signal, onProgress: (p) => (last = p) });
+        const searchOptions = { ...options, paths: args.paths, signal: controller.signal, onProgress: (p: SearchProgress) => (last = p) };
+        // in a worker, so that Ctrl+C stops even a match that runs on without end (`(a+)+$` on a long line)
+        const worker = searchWorkerBeside();
+        const search = worker ? searchHistoryInWorker(worker, store, pattern, searchOptions) : searchHistory(store, pattern, searchOptions);
         for await (const hit of search) write(args.json ? JSON.stringify(hit) : formatHit(hit, store.persistence.workspaceRoots));
       } finally {
         process.removeListener('SIGINT', stop);
@@ -45,6 +51,12 @@ export const SEARCH_COMMANDS: Record<string, CommandSpec> = {
     },
   },
 };
+
+/** The search's worker thread bundled beside the tool (`dist/searchWorker.js`); without it (run from source), the search runs in process. */
+export function searchWorkerBeside(): SearchWorkerOptions | undefined {
+  const script = path.join(__dirname, '..', 'searchWorker.js');
+  return fs.existsSync(script) ? { script } : undefined;
+}
 
 function formatHit(hit: SearchHit, roots: readonly WorkspaceRoot[]): string {
   const width = String(hit.lines.at(-1)?.line ?? 0).length;

@@ -2,6 +2,7 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeCause, StateError, type Logger, type RecoveryStore } from '../core';
 import { agentChanges, agentPoint, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentPointPaths, listAgentPoints } from '../core/agentTools/agentQueries';
+import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
 import { plural } from '../core/format';
@@ -12,7 +13,8 @@ import { version } from '../../package.json';
  * call into the core. A tool's failure is returned as a tool error (`isError`) with one sentence;
  * the server keeps serving.
  */
-export function createMcpServer(store: RecoveryStore, logger: Logger, options: { afterPoint?: () => void } = {}): McpServer {
+/** `searchWorker`: where search_history runs (a worker thread, which a time limit can stop in any match); in process without it. */
+export function createMcpServer(store: RecoveryStore, logger: Logger, options: { afterPoint?: () => void; searchWorker?: SearchWorkerOptions } = {}): McpServer {
   const afterPoint = options.afterPoint ?? (() => undefined);
   const server = new McpServer(
     { name: 'recovery-points', title: 'Recovery Points', version },
@@ -47,7 +49,8 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
     return [describeFileVersion(version), version];
   });
   register(server, logger, AGENT_TOOLS.searchHistory, async (input) => {
-    const search = await agentSearchHistory(store, input);
+    const worker = options.searchWorker;
+    const search = await agentSearchHistory(store, input, undefined, worker && ((store, pattern, searchOptions) => searchHistoryInWorker(worker, store, pattern, searchOptions)));
     return [describeSearch(search), search];
   });
   register(server, logger, AGENT_TOOLS.previewRestore, async (input) => {

@@ -1,6 +1,7 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { describeCause, type Logger, type RecoveryStore } from '../core';
 import { cleanupDue } from '../core/recovery/cleanupDue';
+import type { SearchWorkerOptions } from '../core/history/searchWorker';
 import { createMcpServer } from './mcpServer';
 
 /**
@@ -8,8 +9,8 @@ import { createMcpServer } from './mcpServer';
  * closes) or the process is asked to stop. Standard output carries only the protocol; logs go to
  * standard error through `logger`.
  */
-export async function serveStdio(store: RecoveryStore, logger: Logger): Promise<void> {
-  const server = createMcpServer(store, logger, { afterPoint: () => void cleanUpIfDue(store, logger) });
+export async function serveStdio(store: RecoveryStore, logger: Logger, searchWorker?: SearchWorkerOptions): Promise<void> {
+  const server = createMcpServer(store, logger, { afterPoint: () => void cleanUpIfDue(store, logger), searchWorker });
   const transport = new StdioServerTransport();
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, makeSandbox, writeFiles } from '../core/helpers/storeFixtures';
-import { cli, ensureBuilt, ok } from './helpers/runCli';
+import { CLI, cli, ensureBuilt, ok } from './helpers/runCli';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -69,5 +70,23 @@ describe('recovery-points search', () => {
     assert.match(run.stderr, /^recovery-points: "\(unclosed" is not a valid regular expression \(.+\)\.\n$/);
     const sb = await makeSandbox();
     assert.equal((await cli(['search', 'x', '--workspace', sb.ws, '--store', sb.store])).code, 2, 'a --store that does not exist: refused, not an empty result');
+  });
+
+  test('Ctrl+C stops a search whose match runs on without end ((a+)+$ on a long line): exit 130 at once, saying it stopped', async () => {
+    const sb = await makeSandbox();
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    await writeFiles(sb.ws, { 'long.txt': `${'a'.repeat(50_000)}!\nmatch-me aaa\n` });
+    ok(await cli(['snapshot', ...base]));
+    const child = spawn(process.execPath, [CLI, 'search', '(a+)+$', '--regex', ...base], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const interrupted = Date.now();
+    child.kill('SIGINT');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    clearTimeout(killer);
+    assert.equal(code, 130, `exit code (${Date.now() - interrupted} ms after Ctrl+C)`);
+    assert.match(stdout, /stopped after/);
   });
 });

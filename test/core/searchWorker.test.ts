@@ -7,6 +7,7 @@ import * as esbuild from 'esbuild';
 import { describeCause, StateError } from '../../src/core/errors';
 import { searchHistory, type SearchHit, type SearchOptions, type SearchProgress } from '../../src/core/history/search';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../../src/core/history/searchWorker';
+import { agentSearchHistory } from '../../src/core/agentTools/historyQueries';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { cleanupAll, makeSandbox, openStore, packFiles, writeFiles } from './helpers/storeFixtures';
 
@@ -156,5 +157,24 @@ describe('search in a worker thread (the editor\'s way)', () => {
     assert.deepEqual(hits, expected.hits);
     assert.equal(last!.done, true);
     assert.equal(last!.unreadable, 0);
+  });
+
+  test('a match that runs on without end (a backtracking regular expression on a long line) is stopped by an abort, and the agents\' time limit ends their search', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'long.txt': `${'a'.repeat(50_000)}!\nmatch-me aaa\n` });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const controller = new AbortController();
+    let last: SearchProgress | undefined;
+    setTimeout(() => controller.abort(), 300);
+    const started = Date.now();
+    const search = inWorker(store, '(a+)+$', { regex: true, signal: controller.signal, onProgress: (p) => (last = p) });
+    for (;;) if ((await search.next()).done) break;
+    assert.ok(Date.now() - started < 5_000, `stopped ${Date.now() - started} ms after it started`);
+    assert.equal(last?.done, false, 'the search says it did not finish');
+
+    const agents = await agentSearchHistory(store, { pattern: '(a+)+$', regex: true, caseSensitive: false, limit: 20, linesPerVersion: 5 }, 300, (store, pattern, options) => searchHistoryInWorker(WORKER, store, pattern, options));
+    assert.equal(agents.stopped, 'time');
+    assert.ok(Date.now() - started < 10_000);
   });
 });

@@ -34,6 +34,9 @@ export type FromSearchWorker =
 
 export type ToSearchWorker = { readonly type: 'cancel' };
 
+/** How long a cancelled search's worker has to end by itself before it is stopped. */
+const CANCEL_GRACE_MS = 250;
+
 type Received = FromSearchWorker | { readonly type: 'crashed'; readonly error: Error } | { readonly type: 'exited'; readonly code: number };
 
 /**
@@ -64,7 +67,14 @@ export async function* searchHistoryInWorker(worker: SearchWorkerOptions, store:
   thread.on('message', receive);
   thread.on('error', (error) => receive({ type: 'crashed', error }));
   thread.on('exit', (code) => receive({ type: 'exited', code }));
-  const cancel = () => thread.postMessage({ type: 'cancel' } satisfies ToSearchWorker);
+  let last: SearchProgress | undefined;
+  let stopping: NodeJS.Timeout | undefined;
+  const cancel = () => {
+    thread.postMessage({ type: 'cancel' } satisfies ToSearchWorker);
+    // the worker hears a cancel between versions; one match that runs on (a regular expression that
+    // backtracks without end, `(a+)+$`) never lets it: the thread is stopped where it is
+    stopping ??= setTimeout(() => void thread.terminate(), CANCEL_GRACE_MS);
+  };
   const signal = options.signal;
   signal?.addEventListener('abort', cancel, { once: true });
   if (signal?.aborted) cancel();
@@ -77,7 +87,10 @@ export async function* searchHistoryInWorker(worker: SearchWorkerOptions, store:
           for (const event of message.events) {
             if (signal?.aborted) break;
             if ('hit' in event) yield event.hit;
-            else options.onProgress?.(event.progress);
+            else {
+              last = event.progress;
+              options.onProgress?.(event.progress);
+            }
           }
           break;
         case 'end':
@@ -93,10 +106,16 @@ export async function* searchHistoryInWorker(worker: SearchWorkerOptions, store:
         case 'crashed':
           throw StateError.io(`The search's worker thread failed: ${describeCause(message.error)}`, message.error);
         case 'exited':
+          if (signal?.aborted) {
+            const stopped: SearchProgress = { total: 0, searched: 0, totalBytes: 0, searchedBytes: 0, matches: 0, binary: 0, unreadable: 0, ...last, done: false };
+            options.onProgress?.(stopped);
+            return stopped;
+          }
           throw StateError.io(`The search's worker thread ended before the search did (exit code ${message.code}).`);
       }
     }
   } finally {
+    clearTimeout(stopping);
     signal?.removeEventListener('abort', cancel);
     void thread.terminate();
   }
