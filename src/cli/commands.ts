@@ -8,6 +8,7 @@ import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview } from '../core/recovery/recoveryManager';
 import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import { isNowTracked, isUntracked } from '../core/capture/untracked';
+import { movedTo } from '../core/transfer/adoptStore';
 import { describeHead, headsMovedNote } from '../core/pointNames';
 import { headsMovedSince, type MovedHead } from '../core/capture/gitHead';
 import type { RecoveryStore } from '../core/recoveryStore';
@@ -51,7 +52,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const lines = points.map(
         (p) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${formatChangeCounts(p.changes).padEnd(16)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}`,
       );
-      out.result(points.length === 0 ? 'No recovery points yet.' : lines.join('\n'), points);
+      const moved = points.length === 0 ? movedTo(store.persistence.layout.root) : undefined;
+      const none = moved ? `No recovery points here: this folder's history was moved to ${t(moved.movedTo)} (${new Date(moved.at).toLocaleString()}).` : 'No recovery points yet.';
+      out.result(points.length === 0 ? none : lines.join('\n'), points);
     },
   },
   show: {

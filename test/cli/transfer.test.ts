@@ -162,6 +162,9 @@ describe('command-line tool: export, import, adopt', () => {
     assert.match(adopted.stdout, /^Adopted 3 points from .*a1b2c3/);
     assert.deepEqual(json<Array<{ id: string }>>(await cli(home, ['list', '--json', ...target])).map((p) => p.id), [...ids].reverse());
     assert.ok(await exists(path.join(oldWorkspaceDir, EXTENSION_ID, 'moved.json')));
+    // the old store says where its history went, instead of "No recovery points yet"
+    const left = ok(await cli(home, ['list', '--store', path.join(oldWorkspaceDir, EXTENSION_ID), '--workspace', sb.root]));
+    assert.match(left.stdout, /this folder's history was moved to .*d4e5f6/);
     // nothing left to adopt
     const again = await cli(home, ['adopt', ...target]);
     assert.equal(again.code, 1);
@@ -182,5 +185,22 @@ describe('command-line tool: export, import, adopt', () => {
     assert.match(busy.stderr, /in use by another window/);
     await fs.rm(path.join(sb.store, 'writer.lock'));
     assert.equal(json<{ adopted: string[] }>(await cli(home, ['adopt', '--from', sb.store, '--json', ...target])).adopted.length, ids.length);
+  });
+
+  test('adopt --from the store of a folder that still exists is refused, and both histories stay as they were (export and import copy it)', async () => {
+    const { sb, home, ids } = await project();
+    const copy = await makeSandbox();
+    const copied = path.join(copy.root, 'ws-copy');
+    await fs.cp(sb.ws, copied, { recursive: true });
+    const target = ['--workspace', copied, '--store', copy.store];
+    const refused = await cli(home, ['adopt', '--from', sb.store, ...target]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /still exists: adopting would take that history away from it/);
+    assert.equal(json<unknown[]>(await cli(home, ['list', '--json', '--workspace', sb.ws, '--store', sb.store])).length, ids.length, 'the folder keeps its history');
+    assert.ok(!(await exists(path.join(sb.store, 'moved.json'))));
+    // the same store adopted into a store of the same folder (the folder is this workspace's): allowed
+    const second = await makeSandbox();
+    const same = ['--workspace', sb.ws, '--store', second.store];
+    assert.equal(json<{ adopted: string[] }>(await cli(home, ['adopt', '--from', sb.store, '--json', ...same])).adopted.length, ids.length);
   });
 });

@@ -1,7 +1,8 @@
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as z from 'zod';
-import { ensurePrivateDir, fsyncDir, writeDocumentSync } from '../documents';
+import { ensurePrivateDir, fsyncDir, readDocumentSync, writeDocumentSync } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import { PACK_EXTENSION } from '../objects/packFile';
 import type { ContextSnapshot, DocumentType } from '../schemas';
@@ -19,6 +20,15 @@ const movedMarkerSchema = z.object({
 });
 export type MovedMarker = z.infer<typeof movedMarkerSchema>;
 export const movedMarkerDocument: DocumentType<MovedMarker> = { name: 'moved-store marker', schema: movedMarkerSchema, maxBytes: 64 * 1024 };
+
+/** Where the history of the store in `storeDir` went, when an adoption moved it out. */
+export function movedTo(storeDir: string): MovedMarker | undefined {
+  try {
+    return readDocumentSync(path.join(storeDir, MOVED_MARKER), movedMarkerDocument)?.value;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface AdoptResult {
   readonly from: string;
@@ -63,6 +73,14 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       // the old store's packs are linked here by name: none may still claim a point of the old store
       await old.settleManifests();
       const points = await old.listSnapshots({ hold: oldHold });
+      // a folder that still exists keeps its history: moved here, it would be gone from there
+      const living = (points[0]?.roots ?? []).filter((r) => fsSync.statSync(r.path, { throwIfNoEntry: false })?.isDirectory() && !into.workspaceRoots.some((own) => sameFolder(own.path, r.path)));
+      if (living.length > 0) {
+        const folder = living[0]!.path;
+        throw StateError.invalidState(
+          `The folder ${folder}, whose history ${source} holds, still exists: adopting would take that history away from it. To have it here as well, export it (recovery-points export --store ${source} --workspace ${folder} --out FILE) and import the bundle here.`,
+        );
+      }
       const manifests: ContextSnapshot[] = [];
       const leftBehind: string[] = [];
       for (const point of [...points].reverse()) {
@@ -94,6 +112,17 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       return { from: source, adopted: adopted.map((m) => m.id), alreadyHere: manifests.filter((m) => here.has(m.id)).map((m) => m.id), leftBehind, packs: packs.length };
     }),
   );
+}
+
+function sameFolder(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return fsSync.realpathSync(p);
+    } catch {
+      return path.resolve(p);
+    }
+  };
+  return real(a) === real(b);
 }
 
 /** A hard link (no bytes copied); a copy where the file system cannot link. An existing file of the same name is the same pack (an earlier, interrupted adoption). */
