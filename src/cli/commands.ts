@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../core/format';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
@@ -6,7 +5,7 @@ import { pointIdTime, pointsNamedBy } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview } from '../core/recovery/recoveryManager';
-import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
+import { toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import { isNowTracked, isUntracked } from '../core/capture/untracked';
 import { movedTo } from '../core/transfer/adoptStore';
 import { describeHead, headsMovedNote } from '../core/pointNames';
@@ -238,14 +237,9 @@ export function pathArgument(store: RecoveryStore, input: string, cwd: string): 
  * would otherwise answer "nothing to restore"). A path only the workspace has is one the restore deletes.
  */
 async function refuseUnknownPaths(store: RecoveryStore, id: string, typed: readonly string[], paths: readonly string[]): Promise<void> {
-  const { readPointEntries } = await import('../core/history/versionContent.js');
-  const held = await readPointEntries(store, id, paths);
-  for (const [i, pointPath] of paths.entries()) {
-    if (held[i]) continue;
-    const onDisk = absolutePath(store.persistence.workspaceRoots, pointPath);
-    if (onDisk && fs.lstatSync(onDisk, { throwIfNoEntry: false })) continue;
-    throw new InputError(`Neither recovery point ${id} nor the workspace has anything at ${typed[i]}.`);
-  }
+  const { firstPathNamingNothing } = await import('../core/history/versionContent.js');
+  const nothing = await firstPathNamingNothing(store, id, paths);
+  if (nothing !== undefined) throw new InputError(`Neither recovery point ${id} nor the workspace has anything at ${typed[nothing]}.`);
 }
 
 function absoluteInWorkspace(store: RecoveryStore, input: string, cwd: string): string {

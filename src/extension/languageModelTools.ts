@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { describeCause, StateError, type RecoveryStore } from '../core';
-import { agentChanges, agentPoint, agentPointPaths, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, listAgentPoints, type AgentPreview } from '../core/agentTools/agentQueries';
+import { agentChanges, agentPoint, agentPreview, agentRestorePaths, agentRestoreReport, describePreview, describeRestore, findPoint, listAgentPoints, type AgentPreview } from '../core/agentTools/agentQueries';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { AGENT_TOOLS, type AgentToolKey, type AgentToolSpec } from '../core/agentTools/toolCatalog';
@@ -101,7 +101,7 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
       },
       invoke: async (input) => {
         const point = await findPoint(s.store, input.point);
-        const paths = input.paths ? agentPointPaths(s.store, input.paths) : undefined;
+        const paths = input.paths ? await agentRestorePaths(s.store, point.id, input.paths) : undefined;
         const result = await s.restore.run({ point, paths });
         if (!result) return ['Nothing was restored: the files already match the point, or the person cancelled.', { restored: null }];
         const report = agentRestoreReport(s.store.persistence.workspaceRoots, result);

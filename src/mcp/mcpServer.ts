@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeCause, StateError, type Logger, type RecoveryStore } from '../core';
-import { agentChanges, agentPoint, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentPointPaths, listAgentPoints } from '../core/agentTools/agentQueries';
+import { agentChanges, agentPoint, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentRestorePaths, listAgentPoints } from '../core/agentTools/agentQueries';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
@@ -59,7 +59,7 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
   });
   register(server, logger, AGENT_TOOLS.restorePoint, async (input) => {
     const point = await findPoint(store, input.point);
-    const paths = input.paths ? agentPointPaths(store, input.paths) : undefined;
+    const paths = input.paths ? await agentRestorePaths(store, point.id, input.paths) : undefined;
     const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.restore(point.id, { paths }));
     afterPoint();
     return [describeRestore(report, false, undoName), report];

@@ -228,6 +228,8 @@ describe('recovery-points mcp', () => {
         await refused(client, 'list_points', { path: escape }, /not inside a folder of this workspace|Refusing the path/);
       }
       await refused(client, 'restore_point', { point: point.id, paths: ['a.txt', '../canary/canary.txt'] }, /not inside a folder of this workspace/);
+      // a typo names nothing: refused, not "nothing to restore" (and no safety point made for it)
+      for (const tool of ['preview_restore', 'restore_point']) await refused(client, tool, { point: point.id, paths: ['a.txt', 'a.tx'] }, /nor the workspace has anything at a\.tx/);
       assert.deepEqual(await workspaceBytes(sb), files, 'no workspace file was written');
       assert.deepEqual(await readFiles(sb.root, { skip: (rel) => rel === 'ws' || rel === 'store' }), outside, 'nothing outside the workspace was written');
       assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points')).points.length, 1, 'no restore happened, so no safety point either');

@@ -1,6 +1,7 @@
 import { diffTrees, type MovedHead, type TreeDiff } from '../capture';
 import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
+import { firstPathNamingNothing } from '../history/versionContent';
 import { pointIdTime, pointsNamedBy } from '../ids';
 import { plural } from '../format';
 import { headsMovedNote } from '../pointNames';
@@ -61,6 +62,14 @@ export function agentPointPaths(store: RecoveryStore, inputs: readonly string[])
     if (input.includes('\0')) throw StateError.invalidState(`Refusing the path ${JSON.stringify(input)}: it contains a NUL character.`);
     return toPointPath(roots, input, roots[0]!.path);
   });
+}
+
+/** The paths of a restore an agent asked for, as point paths; one that names nothing in the point or the workspace (a typo) is refused. */
+export async function agentRestorePaths(store: RecoveryStore, pointId: string, inputs: readonly string[]): Promise<string[]> {
+  const paths = agentPointPaths(store, inputs);
+  const nothing = await firstPathNamingNothing(store, pointId, paths);
+  if (nothing !== undefined) throw StateError.invalidState(`Neither recovery point ${pointId} nor the workspace has anything at ${inputs[nothing]}: check the path.`);
+  return paths;
 }
 
 /**
@@ -159,7 +168,7 @@ export interface AgentPreview {
 /** What restoring would write and delete, without changing anything. */
 export async function agentPreview(store: RecoveryStore, input: RestoreInput, changedPaths?: readonly string[]): Promise<AgentPreview> {
   const point = await findPoint(store, input.point);
-  const paths = input.paths ? agentPointPaths(store, input.paths) : undefined;
+  const paths = input.paths ? await agentRestorePaths(store, point.id, input.paths) : undefined;
   const plan = await store.recovery.previewRestore(point.id, paths, { changedPaths });
   const shown = (list: ReadonlyArray<{ path: string }>) => list.map((c) => agentPath(store.persistence.workspaceRoots, c.path));
   const roots = store.persistence.workspaceRoots;

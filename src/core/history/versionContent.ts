@@ -1,6 +1,8 @@
+import { lstatSync } from 'node:fs';
 import { lookupEntry, type EntryInfo } from '../capture/treeWalk';
 import { StateError } from '../errors';
 import { mapPoint, toPointFolderPath } from '../recovery/folderMapping';
+import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 
 /** A file as a point holds it: its bytes exactly, and the path it has in the point's own folder names. */
@@ -36,6 +38,22 @@ export async function readPointEntries(store: RecoveryStore, pointId: string, wo
     found.push(entry && pointPath !== undefined ? { pointPath, entry } : undefined);
   }
   return found;
+}
+
+/**
+ * The index of the first of `workspacePaths` that names nothing, neither in the point nor in the
+ * workspace (a typo, which a restore would otherwise answer with "nothing to restore"); `undefined`
+ * when each names something. A path only the workspace has is one a restore deletes.
+ */
+export async function firstPathNamingNothing(store: RecoveryStore, pointId: string, workspacePaths: readonly string[]): Promise<number | undefined> {
+  const held = await readPointEntries(store, pointId, workspacePaths);
+  for (const [i, workspacePath] of workspacePaths.entries()) {
+    if (held[i]) continue;
+    const onDisk = absolutePath(store.persistence.workspaceRoots, workspacePath);
+    if (onDisk && lstatSync(onDisk, { throwIfNoEntry: false })) continue;
+    return i;
+  }
+  return undefined;
 }
 
 /**
