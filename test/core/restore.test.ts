@@ -430,6 +430,29 @@ async function blob(store: RecoveryStore, content: string | Buffer): Promise<str
   });
 }
 
+describe('a restore that fails part way', () => {
+  test('says the files it changed stay changed and how to put them back; the undo does', async () => {
+    const sb = await makeSandbox();
+    const files = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`f${i}.txt`, `version one of ${i}\n`]));
+    await writeFiles(sb.ws, files);
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    // the last file's content damaged in its pack (still there: the restore reads it when it gets to it)
+    await damageObject(sb.store, (await lookupEntry(await store.persistence.objects(), point.root, 'ws/f5.txt'))!.hash);
+    await writeFiles(sb.ws, Object.fromEntries(Object.keys(files).map((name) => [name, `edited ${name}\n`])));
+    const fresh = await openStore(sb);
+    const before = await readFiles(sb.ws);
+    await assert.rejects(fresh.recovery.restore(point.id), (error: unknown) => {
+      assert.ok(error instanceof StateError);
+      assert.equal(error.kind, 'SnapshotLoadError', 'the kind of the failure is kept');
+      assert.match(error.message, /The restore stopped part way(, after writing \d+ files?)?: Undo Last Restore \(recovery-points undo\) puts back every file it changed \(safety point \S+\)\./);
+      return true;
+    });
+    await fresh.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), before, 'the undo puts every file back as it was before the restore');
+  });
+});
+
 describe('restore of hostile points never writes outside the workspace', () => {
   const unsafeNames = ['..', '.', '../x', '../canary/canary.txt', '/etc/x', 'a/b', 'nul\0byte', 'back\\slash', ''];
   for (const name of unsafeNames) {

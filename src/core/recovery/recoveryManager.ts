@@ -225,7 +225,9 @@ export class RecoveryManager {
           await this.persistence.audit
             .append({ action: 'restore', pointId: target.id, details: { safetyPointId: safetyId, safety: safety.capture, failed: describeCause(error), paths } })
             .catch(() => undefined);
-          throw error;
+          // the files changed before the failure stay changed: say so, and how to put them back
+          const partWay = `The restore stopped part way${written.size > 0 ? `, after writing ${plural(written.size, 'file')}` : ''}: Undo Last Restore (recovery-points undo) puts back every file it changed (safety point ${safetyId}).`;
+          throw error instanceof StateError ? new StateError(error.kind, `${error.message.replace(/\.?$/, '.')} ${partWay}`, error.cause ?? error) : StateError.io(`${describeCause(error)}. ${partWay}`, error);
         }
         for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
         for (const skipped of check.unreadable) outcome.skipped.push(skipped);
