@@ -430,6 +430,34 @@ async function blob(store: RecoveryStore, content: string | Buffer): Promise<str
   });
 }
 
+describe('a preview says what the restore does', () => {
+  test('a folder replaced by a link to a folder outside: the whole restore removes the link and writes the files, a restore of one file under it is left, and the previews say the same', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'dir/k.txt': 'keep\n', 'dir/sub/s.txt': 's\n' });
+    const original = await readFiles(sb.ws);
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    const outside = path.join(sb.root, 'outside');
+    await fs.mkdir(outside);
+    await fs.writeFile(path.join(outside, 'k.txt'), 'OUTSIDE\n');
+    await fs.rm(path.join(sb.ws, 'dir'), { recursive: true });
+    await fs.symlink(outside, path.join(sb.ws, 'dir'));
+    await store.recovery.createRecoveryPoint();
+
+    const one = await store.recovery.previewRestore(point.id, ['ws/dir/k.txt']);
+    const oneDone = await store.recovery.restore(point.id, { paths: ['ws/dir/k.txt'] });
+    assert.deepEqual(one.leftAlone, oneDone.outcome.skipped, 'the file under the link: left, for the same reason');
+    assert.match(one.leftAlone[0]!.reason, /is a symbolic link/);
+
+    const whole = await store.recovery.previewRestore(point.id);
+    assert.deepEqual(whole.leftAlone, []);
+    const done = await store.recovery.restore(point.id);
+    assert.deepEqual([...done.outcome.written].sort(), [...whole.add, ...whole.modify].map((c) => c.path).sort(), 'it writes what the preview listed');
+    assert.deepEqual(await readFiles(sb.ws), original);
+    assert.equal(await fs.readFile(path.join(outside, 'k.txt'), 'utf8'), 'OUTSIDE\n', 'nothing written outside');
+  });
+});
+
 describe('a restore that fails part way', () => {
   test('says the files it changed stay changed and how to put them back; the undo does', async () => {
     const sb = await makeSandbox();

@@ -77,6 +77,12 @@ export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: Res
   let removed: ReadonlySet<string> | undefined;
   for (const change of [...plan.add, ...plan.modify]) {
     const file = absolutePath(roots, change.path);
+    const onTheWay = folderOnTheWay(roots, change.path, (removed ??= new Set(plan.remove.map((c) => c.path))));
+    if (onTheWay === 'cleared') continue;
+    if (onTheWay) {
+      leftAlone.push({ path: change.path, reason: onTheWay });
+      continue;
+    }
     let stat: Stats | undefined;
     try {
       stat = file === undefined ? undefined : lstatSync(file, { throwIfNoEntry: false });
@@ -101,6 +107,33 @@ export function lostContent(objects: ObjectReader, plan: RestorePlan): Array<{ p
     if (change.after && !objects.has(change.after.hash)) lost.push({ path: change.path, reason: LOST_CONTENT });
   }
   return lost;
+}
+
+/**
+ * What `applyRestore` meets on the way to `pointPath`'s folder: `'cleared'` when a folder on the way is
+ * a file or link the plan deletes first (nothing is in the way then), why it skips the file when one is
+ * a link or a file the plan leaves (as `ConfinedRoot` says it), `undefined` when the folders are
+ * folders or not there yet (made as the file is written).
+ */
+function folderOnTheWay(roots: readonly WorkspaceRoot[], pointPath: string, removed: ReadonlySet<string>): string | undefined {
+  const [rootName, ...names] = pointPath.split('/');
+  const root = rootNamed(roots, rootName!);
+  if (!root) return undefined;
+  for (let depth = 1; depth < names.length; depth++) {
+    const rel = names.slice(0, depth);
+    if (removed.has([rootName, ...rel].join('/'))) return 'cleared';
+    const at = path.join(root.path, ...rel);
+    let stat: Stats | undefined;
+    try {
+      stat = lstatSync(at, { throwIfNoEntry: false });
+    } catch {
+      return undefined; // the restore says so when it gets there
+    }
+    if (!stat) return undefined;
+    if (stat.isSymbolicLink()) return `${at} is a symbolic link, and writing through it could leave the workspace`;
+    if (!stat.isDirectory()) return `${at} is a file, not a folder`;
+  }
+  return undefined;
 }
 
 /** Whether the plan's deletions (`removed`) empty the folder `dir` (point path `pointDir`), so that `applyRestore` removes it: every file below it deleted, no folder below it left empty. */
