@@ -60,6 +60,24 @@ describe('export and import', () => {
     assert.ok((await auditEntries(target.store)).some((e) => e.action === 'import'));
   });
 
+  test('into a store that had no point and no state file yet (as the import makes it): the state is the newest point\'s, with no warning that a state file was lost', async () => {
+    const source = await storeWithPoints();
+    const bundle = path.join(source.sb.root, 'history.rpbundle');
+    await exportBundle(source.store, bundle);
+    const sb = await makeSandbox();
+    const target = await openStore(sb);
+    await fs.rm(path.join(sb.store, 'state.json'), { force: true });
+    await importBundle(target, bundle);
+    const fresh = await openStore(sb);
+    const warnings: string[] = [];
+    fresh.state.onWarning((message) => warnings.push(message));
+    await fresh.state.syncState();
+    await writeFiles(sb.ws, { 'after.txt': 'after the import\n' });
+    await fresh.recovery.createRecoveryPoint();
+    assert.deepEqual(warnings, []);
+    assert.ok(!(await auditEntries(fresh)).some((e) => e.action === 'recover-state'), 'no state recovered');
+  });
+
   test('compressed objects are copied as stored: the imported pack holds the same bytes', async () => {
     const source = await storeWithPoints();
     const bundle = path.join(source.sb.root, 'b.rpbundle');

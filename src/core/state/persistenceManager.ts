@@ -971,6 +971,12 @@ export class PersistenceManager implements StateRepository {
    */
   async addSnapshots(snapshots: readonly ContextSnapshot[], action: 'import' | 'adopt', details: Record<string, string | number>): Promise<void> {
     if (snapshots.length === 0) return;
+    // a store that had no point has no state file yet: it takes the newest added point's state now, as
+    // a recovery from a lost state file would, without the warning that it was lost (it never existed)
+    if (!statStampSync(this.layout.stateFile)) {
+      const newest = snapshots.reduce((a, b) => (b.id > a.id ? b : a));
+      await this.saveState({ ...newest.state, newestPointId: newest.id, updatedAt: new Date().toISOString(), updatedBy: this.actor });
+    }
     for (const snapshot of snapshots) this.writeManifest(snapshot);
     fsyncDirSync(this.layout.pointsDir);
     const added = new Map(snapshots.map((s) => [s.id, summaryOf(s)]));
