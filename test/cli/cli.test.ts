@@ -323,7 +323,7 @@ describe('command-line tool', () => {
     assert.match(shown.stdout, /^ {2}\u2212 dist\/out\.js {2}\(no longer tracked, not deleted\)$/m);
     assert.deepEqual(json<{ changedFiles: { deleted: string[]; noLongerTracked: string[] } }>(await cli(['show', 'latest', '--json', ...base])).changedFiles.noLongerTracked, ['ws/dist/out.js']);
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
-    assert.match(dry.stdout, /^Would restore 2 files:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored or excluded\) is in the way\n$/);
+    assert.match(dry.stdout, /^Would restore 2 files:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way\n$/);
     const plan = json<{ add: string[]; leftAlone: Array<{ path: string; reason: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
     assert.deepEqual([plan.add, plan.leftAlone.map((l) => l.path)], [[], ['ws/dist/out.js']]);
     const done = ok(await cli(['restore', point, ...base]));

@@ -344,6 +344,7 @@ describe('recovery-points mcp', () => {
 
       await refused(client, 'read_file_version', { path: 'img.bin', point: point.id }, /img\.bin in point .* is binary \(9 bytes\), so it is not returned as text/);
       await refused(client, 'file_history', { path: 'nope.txt' }, /No recovery point holds nope\.txt/);
+      await refused(client, 'file_history', { path: 'src' }, /src is a folder: file_history takes a file/);
       await refused(client, 'file_history', { path: '../canary/canary.txt' }, /not inside a folder of this workspace/);
       await refused(client, 'file_history', { path: 'a.txt', limit: 0 }, /limit/);
       await refused(client, 'read_file_version', { path: 'nope.txt', point: point.id }, /does not hold nope\.txt/);

@@ -169,6 +169,9 @@ describe('command-line tool: export, import, adopt', () => {
     const again = await cli(home, ['adopt', ...target]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /No store of a moved folder was found/);
+    const named = await cli(home, ['adopt', '--from', path.join(oldWorkspaceDir, EXTENSION_ID), ...target]);
+    assert.equal(named.code, 1);
+    assert.match(named.stderr, /was already moved to .*d4e5f6/, 'not "Adopted 0 points"');
     void base;
   });
 

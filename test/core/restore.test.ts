@@ -261,8 +261,8 @@ describe('restore', () => {
     assert.deepEqual(preview.remove.map((c) => c.path), ['ws/.gitignore']);
     assert.deepEqual(preview.leftAlone, [
       { path: 'ws/cache', reason: 'a folder with untracked files is in the way' },
-      { path: 'ws/dist/o1.js', reason: 'a file that is not tracked (ignored or excluded) is in the way' },
-      { path: 'ws/dist/o2.js', reason: 'a file that is not tracked (ignored or excluded) is in the way' },
+      { path: 'ws/dist/o1.js', reason: 'a file that is not tracked (ignored, excluded or over the size limit) is in the way' },
+      { path: 'ws/dist/o2.js', reason: 'a file that is not tracked (ignored, excluded or over the size limit) is in the way' },
     ]);
     // a one-file preview of a file in the way changes nothing and says why
     const one = await store.recovery.previewRestore(point.id, ['ws/dist/o2.js']);

@@ -185,7 +185,7 @@ export async function agentPreview(store: RecoveryStore, input: RestoreInput, ch
 
 export function describePreview(preview: AgentPreview): string {
   const count = preview.create.length + preview.overwrite.length + preview.delete.length;
-  const left = preview.leftAlone.length === 0 ? '' : ` It would leave ${plural(preview.leftAlone.length, 'file')} of the point as ${preview.leftAlone.length === 1 ? 'it is' : 'they are'}, because something not tracked is in the way (leftAlone).`;
+  const left = preview.leftAlone.length === 0 ? '' : ` It would leave ${plural(preview.leftAlone.length, 'file')} of the point as ${preview.leftAlone.length === 1 ? 'it is' : 'they are'} (leftAlone says why for each: something not tracked in the way, a link on the way, content lost to damage).`;
   if (count === 0) return `Nothing to restore: the files ${left ? 'that differ from' : 'already match'} point ${preview.point}${left ? ' cannot be restored.' : '.'}${left}`;
   const moved = preview.headsMoved ? ` Note: ${headsMovedNote(preview.headsMoved, false)} (headsMoved).` : '';
   return `Restoring point ${preview.point}${preview.paths ? ` (${preview.paths.join(', ')})` : ''} would create ${preview.create.length}, overwrite ${preview.overwrite.length} and delete ${preview.delete.length} files.${left}${moved} A safety point is made first, so the restore can be undone; files that are not tracked (ignored, excluded, untracked) are never touched.`;

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { StateError } from '../errors';
 import { plural } from '../format';
 import { readFileHistory, type FileVersion } from '../history/fileHistory';
@@ -5,6 +6,7 @@ import { searchHistory, type SearchProgress } from '../history/search';
 import { isBinaryContent, SearchPattern } from '../history/searchPattern';
 import type { VersionSpan } from '../history/versionPlaces';
 import { readVersionContent } from '../history/versionContent';
+import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import { agentPath, agentPointPaths, findPoint } from './agentQueries';
 import type { FileHistoryInput, ReadFileVersionInput, SearchHistoryInput } from './toolInputs';
@@ -78,7 +80,11 @@ export interface AgentFileHistory {
 export async function agentFileHistory(store: RecoveryStore, input: FileHistoryInput): Promise<AgentFileHistory> {
   const path = agentPointPaths(store, [input.path])[0]!;
   const history = await readFileHistory(store, path);
-  if (history.versions.length === 0) throw StateError.invalidState(`No recovery point holds ${input.path} (as ${path}); searching history may find it under another name.`);
+  if (history.versions.length === 0) {
+    const onDisk = absolutePath(store.persistence.workspaceRoots, path);
+    if (onDisk && statSync(onDisk, { throwIfNoEntry: false })?.isDirectory()) throw StateError.invalidState(`${input.path} is a folder: file_history takes a file (list_points with a path lists the points that changed files under a folder).`);
+    throw StateError.invalidState(`No recovery point holds ${input.path} (as ${path}); searching history may find it under another name.`);
+  }
   const roots = store.persistence.workspaceRoots;
   const versions = history.versions.slice(0, input.limit).map((v) => {
     const json = fileVersionJson(v);

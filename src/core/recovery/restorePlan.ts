@@ -63,7 +63,8 @@ function sameEntry(a: EntryInfo | undefined, b: EntryInfo | undefined): boolean 
 /** Why `applyRestore` leaves a file the plan writes: something not tracked is at its path (`stat`: its `lstat`); `undefined` when nothing is. */
 function whatIsInTheWay(change: FileChange, stat: Stats | null | undefined): string | undefined {
   if (stat?.isDirectory()) return 'a folder with untracked files is in the way';
-  if (stat && !change.before) return 'a file that is not tracked (ignored or excluded) is in the way';
+  if (stat && !stat.isFile() && !stat.isSymbolicLink()) return 'a pipe, socket or device that is not tracked is in the way';
+  if (stat && !change.before) return 'a file that is not tracked (ignored, excluded or over the size limit) is in the way';
   return undefined;
 }
 

@@ -73,6 +73,8 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       // the old store's packs are linked here by name: none may still claim a point of the old store
       await old.settleManifests();
       const points = await old.listSnapshots({ hold: oldHold });
+      const gone = points.length === 0 ? movedTo(source) : undefined;
+      if (gone) throw StateError.invalidState(`The history of ${source} was already moved to ${gone.movedTo} (${new Date(gone.at).toLocaleString()}): adopt from there.`);
       // a folder that still exists keeps its history: moved here, it would be gone from there
       const living = (points[0]?.roots ?? []).filter((r) => fsSync.statSync(r.path, { throwIfNoEntry: false })?.isDirectory() && !into.workspaceRoots.some((own) => sameFolder(own.path, r.path)));
       if (living.length > 0) {

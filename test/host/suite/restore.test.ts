@@ -346,7 +346,7 @@ suite('restore', () => {
     assert.ok(await run('restore', await pointNode(api, before.id)), 'the restore ran');
     const review = api.prompts.history.at(-1)!;
     assert.deepEqual(review.choices, ['.gitignore'], 'only what the restore will change is offered');
-    assert.match(review.text, /src\/notes\.txt is left as it is: a file that is not tracked \(ignored or excluded\) is in the way/);
+    assert.match(review.text, /src\/notes\.txt is left as it is: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way/);
     assert.equal(readFile('src/notes.txt'), 'ignored now, and precious\n');
     assertFixture('.gitignore');
     // the restored .gitignore no longer ignores it: the restore's point tracks it again, and its row says so
