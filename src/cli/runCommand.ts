@@ -138,7 +138,7 @@ const GLOBAL_OPTIONS = new Set(['--workspace', '--store', '--json', '--help']);
 const MAKES_POINTS = new Set(['snapshot', 'restore', 'undo', 'import']);
 
 /** Commands that read or change existing points: on a missing store they say so instead of creating one. */
-const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'cleanup', 'gc', 'search', 'log', 'cat']);
+const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'restore', 'undo', 'cleanup', 'gc', 'search', 'log', 'cat', 'export']);
 
 /** Why `storeDir` cannot be read as a store, or `undefined`. A folder with neither points nor a state file is not one. */
 function storeProblem(storeDir: string): string | undefined {

@@ -57,6 +57,8 @@ describe('a request that names nothing usable', () => {
     refused(await cli(['hooks', 'status', '--agent', 'claude', '--workspace', path.join(sb.root, 'no-such-folder')]), /The project folder \S+ does not exist\./, 'hooks with a mistyped --workspace');
     refused(await cli(['list', '--workspace', sb.ws, '--store', path.join(sb.root, 'stroe')]), /does not exist\. Check --store/, 'a mistyped --store');
     assert.equal((await fs.readdir(sb.root)).includes('stroe'), false, 'the mistyped store was not made');
+    refused(await cli(['export', '--out', path.join(sb.root, 'x.rpbundle'), '--workspace', sb.ws, '--store', path.join(sb.root, 'stroe')]), /does not exist\. Check --store/, 'export from a mistyped --store');
+    assert.equal((await fs.readdir(sb.root)).includes('stroe'), false, 'export made no store either');
     const written = ok(await cli(['restore', first, '--paths', 'src/old.ts', '--dry-run', ...base]));
     assert.match(written.stdout, /\+ src\/old\.ts/, 'a path only the point holds is restored');
     assert.match(ok(await cli(['restore', first, '--paths', 'src/new.ts', '--dry-run', ...base])).stdout, /\u2212 src\/new\.ts/, 'a path only the workspace has is deleted');
