@@ -76,7 +76,8 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
     case 'agent':
       return `Changed by an agent: ${files}`;
     case 'manual':
-      return paths.length === 0 ? 'Created by hand' : `Created by hand: ${files}`;
+      // "Created by hand: g.txt" read as g.txt created, for a point that deleted it
+      return paths.length === 0 ? 'Created by hand' : `Created by hand; changed: ${files}`;
   }
 }
 

@@ -319,7 +319,7 @@ describe('command-line tool', () => {
     // the point after the .gitignore line says dist/out.js is no longer tracked, not deleted
     ok(await cli(['snapshot', ...base]));
     const shown = ok(await cli(['show', 'latest', ...base]));
-    assert.match(shown.stdout, /^Trigger {3}manual: Created by hand: a\.txt, \.gitignore; no longer tracked: out\.js$/m);
+    assert.match(shown.stdout, /^Trigger {3}manual: Created by hand; changed: a\.txt, \.gitignore; no longer tracked: out\.js$/m);
     assert.match(shown.stdout, /^ {2}\u2212 dist\/out\.js {2}\(no longer tracked, not deleted\)$/m);
     assert.deepEqual(json<{ changedFiles: { deleted: string[]; noLongerTracked: string[] } }>(await cli(['show', 'latest', '--json', ...base])).changedFiles.noLongerTracked, ['ws/dist/out.js']);
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));

@@ -439,7 +439,7 @@ describe('the tool\'s commands through the helper (dist/recovery-points)', () =>
     assert.match(made.stdout.toString(), /^Created recovery point \S+ \(3 files, \+1 ~1 −0, .+ added\)\n$/);
     const point = await newestPoint(p);
     assert.equal(point.actor, `cli:${helper.pid}`, 'the helper made the point');
-    assert.equal(point.summary, 'Created by hand: app.ts, big.md');
+    assert.equal(point.summary, 'Created by hand; changed: app.ts, big.md');
     const [first] = json<Array<{ id: string }>>(await cli(['list', '--json', ...p.base])).slice(-1);
     // a name the client must pass on byte for byte (other scripts, backslashes, doubled spaces; the tool trims its ends)
     await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2.5;\n' });

@@ -35,6 +35,9 @@ describe('point names', () => {
     const changes = { added: [], deleted: [], modified: ['ws/index.js', 'ws/lib/db.js', 'ws/lib/router/index.js', 'ws/lib/view.js'].map(change) };
     assert.equal(describeChanges('external', changes), 'Changed outside the editor: ws/index.js, db.js, router/index.js and 1 more');
     assert.equal(describeChanges('save', { ...changes, modified: changes.modified.slice(1, 2) }), 'Saved db.js');
+    // a point made by hand that deleted g.txt: not "Created by hand: g.txt", which reads as g.txt created
+    assert.equal(describeChanges('manual', { added: [], modified: [], deleted: [change('ws/g.txt')] }), 'Created by hand; changed: g.txt');
+    assert.equal(describeChanges('manual', { added: [], modified: [], deleted: [] }), 'Created by hand');
     assert.equal(restoredPointName(point('Saved a.ts'), 2, undefined, ['ws/src/a/util.ts', 'ws/src/b/util.ts']), "Restored a/util.ts, b/util.ts from 'Saved a.ts'");
   });
 
