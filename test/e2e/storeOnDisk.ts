@@ -40,8 +40,9 @@ export interface AuditRow {
 export interface VerifyRow {
   readonly ok: boolean;
   readonly brokenObjects: unknown[];
-  readonly brokenPoints: Array<{ id: string; problems: string[] }>;
+  readonly brokenPoints: Array<{ id: string; problems: string[]; restorable?: boolean }>;
   readonly stateProblem: string | null;
+  readonly needsRepair: boolean;
 }
 
 function storesIn(workspaceStorage: string): string[] {
