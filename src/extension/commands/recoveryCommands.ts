@@ -199,7 +199,8 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
       }
       if (!report.needsRepair) {
         const lost = report.brokenPoints.length;
-        if ((await s.prompts.notify('warning', `${lost === 1 ? '1 point has' : `${lost} points have`} lost some files' content for good; ${lost === 1 ? 'it restores its' : 'they restore their'} other files. Nothing to repair.`, 'Show Log')) === 'Show Log') s.log.show();
+        const message = `${lost === 1 ? '1 point has' : `${lost} points have`} lost some files' content for good; ${lost === 1 ? 'it restores its' : 'they restore their'} other files. Nothing to repair.`;
+        void s.prompts.notify('warning', message, 'Show Log').then((choice) => choice === 'Show Log' && s.log.show());
         return report;
       }
       const choice = await s.prompts.ask(

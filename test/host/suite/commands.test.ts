@@ -3,6 +3,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { lookupEntry } from '../../../src/core/capture';
+import { readPackIndex } from '../../../src/core/objects/packFile';
 import {
   activeDiff,
   assertPromptsUsed,
@@ -119,6 +121,31 @@ suite('commands', () => {
     assert.ok(!(await listPoints(api)).some((p) => p.id === damaged.id), 'the damaged point is no longer listed');
     assert.ok(fs.readdirSync(api.store!.persistence.layout.quarantineDir).length > 0, 'it is kept in the quarantine folder');
     assert.equal((await run<{ ok: boolean }>('verify')).ok, true, 'the store verifies clean after the repair');
+  });
+
+  test('a point that lost one file\'s content: Repair keeps it (its other files restore), and Verify Store then says so with nothing to repair', async () => {
+    writeFile('src/only-here.txt', `content no other point holds ${Date.now()}\n`);
+    const kept = await createPoint(api, 'loses a file');
+    const objects = await api.store!.persistence.objects();
+    const entry = await lookupEntry(objects, (await api.store!.persistence.requireSnapshot(kept.id)).root, pointPath('src/only-here.txt'));
+    const packs = fs.readdirSync(objects.dir).filter((name) => name.endsWith('.pack')).map((name) => `${objects.dir}/${name}`);
+    let damagedAt: { file: string; at: number } | undefined;
+    for (const file of packs) {
+      const found = (await readPackIndex(file)).find((e) => e.hash === entry!.hash);
+      if (found) damagedAt = { file, at: found.offset + Math.floor(found.storedSize / 2) };
+    }
+    const bytes = fs.readFileSync(damagedAt!.file);
+    bytes[damagedAt!.at] ^= 0xff;
+    fs.writeFileSync(damagedAt!.file, bytes);
+
+    api.prompts.answerNext({ button: 'Repair' });
+    const repaired = await run<{ repaired: { pointsQuarantined: number; pointsKept: number } | null }>('verify');
+    assert.deepEqual([repaired.repaired?.pointsQuarantined, repaired.repaired?.pointsKept], [0, 1]);
+    assert.match(api.prompts.notifications.at(-1)!.message, /Repaired: .*1 point that lost some files' content kept \(it restores its other files\)/);
+    assert.ok((await listPoints(api)).some((p) => p.id === kept.id), 'the point is still listed');
+    const again = await run<{ ok: boolean; needsRepair: boolean }>('verify');
+    assert.deepEqual([again.ok, again.needsRepair], [false, false]);
+    assert.match(api.prompts.notifications.at(-1)!.message, /^1 point has lost some files' content for good; it restores its other files\. Nothing to repair\.$/);
   });
 
   test('the capture and retention settings are kept in the store for the command-line tool and the agents, and follow a change without reload', async () => {
