@@ -7,7 +7,8 @@ import { StateError } from '../../src/core/errors';
 import { StoreLock } from '../../src/core/lock/storeLock';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { adoptStore, findMovedStores, folderFiles, matchScore, MOVED_MARKER, type FolderFiles } from '../../src/core/transfer';
-import { cleanupAll, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { cleanupAll, damageObject, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { readClaims } from '../../src/core/state/pointPacks';
 
 after(cleanupAll);
 
@@ -61,6 +62,31 @@ describe('adopting the store of a moved folder', () => {
     assert.deepEqual(matchScore(current, candidate), { matched: 2, total: 4, share: 0.5 });
     assert.equal(matchScore(current, new Map()).share, 0);
     assert.equal(matchScore(new Map(), candidate).share, 0);
+  });
+
+  test('a point of the old store that cannot be read stays there alone: the new store does not list it from the pack it shares', async () => {
+    const sb = await makeSandbox('rp-adopt-');
+    const original = path.join(sb.root, 'my-app');
+    await writeFiles(original, { 'a.txt': 'one\n', 'b.txt': 'kept\n' });
+    const oldStore = path.join(sb.root, 'storage-1', 'ext');
+    const before = await open(oldStore, original);
+    const first = (await before.recovery.createRecoveryPoint())!;
+    await before.persistence.lock.run(() => before.persistence.settleManifests());
+    await writeFiles(original, { 'a.txt': 'two\n' });
+    const newest = (await before.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(original, 'a.txt')] }))!;
+    await before.close();
+    // the newest point is recorded by its pack alone, and its manifest there is damaged
+    const claim = readClaims(path.join(oldStore, 'objects')).get(newest.id)!;
+    assert.ok(claim);
+    await damageObject(oldStore, claim.manifest);
+    const moved = path.join(sb.root, 'my-app-2');
+    await fs.rename(original, moved);
+    const target = await open(path.join(sb.root, 'storage-2', 'ext'), moved);
+    const result = await adoptStore(target.persistence, oldStore);
+    assert.deepEqual([result.adopted, result.leftBehind], [[first.id], [newest.id]]);
+    assert.deepEqual((await target.recovery.listRecoveryPoints()).map((p) => p.id), [first.id], 'the damaged point is listed where it stayed, not here');
+    const report = await target.recovery.verify();
+    assert.deepEqual(report.brokenPoints, [], 'nor reported broken here');
   });
 
   test('the store of the moved folder is found, adopted, and its points restore byte for byte in the new place', async () => {

@@ -8,6 +8,7 @@ import { PACK_EXTENSION } from '../objects/packFile';
 import type { ContextSnapshot, DocumentType } from '../schemas';
 import { PersistenceManager } from '../state/persistenceManager';
 import { isStoreLockHeld } from '../lock/storeLock';
+import { parseClaim, settledPackName } from '../state/pointPacks';
 
 /** Left in a store whose points were moved to another store; such a store is never offered again. */
 export const MOVED_MARKER = 'moved.json';
@@ -96,7 +97,13 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       options.onProgress?.(`Moving ${manifests.length} points`);
       const packs = (await fs.readdir(old.layout.objectsDir).catch(() => [] as string[])).filter((name) => name.endsWith(PACK_EXTENSION));
       await ensurePrivateDir(objects.dir);
-      for (const pack of packs) await linkOrCopy(path.join(old.layout.objectsDir, pack), path.join(objects.dir, pack));
+      // a pack that still claims a point (one that could not be read, left behind) is linked under its
+      // settled name: here, it would list that damaged point a second time
+      const linkedName = (pack: string) => {
+        const claim = parseClaim(pack);
+        return claim ? settledPackName(claim) : pack;
+      };
+      for (const pack of packs) await linkOrCopy(path.join(old.layout.objectsDir, pack), path.join(objects.dir, linkedName(pack)));
       await fsyncDir(objects.dir);
       await objects.refresh();
       const here = new Set((await into.listSnapshots({ hold: intoHold })).map((p) => p.id));
