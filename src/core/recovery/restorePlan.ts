@@ -70,15 +70,17 @@ function whatIsInTheWay(change: FileChange, stat: Stats | null | undefined): str
 
 /**
  * What a preview shows: the plan without the files it would write where something not tracked is in
- * the way (a file ignored since the point, a folder), which `applyRestore` leaves as they are, and
- * those files with why.
+ * the way (a file ignored since the point, a folder, a link or a file where a folder on the way should
+ * be), which `applyRestore` leaves as they are, and those files with why.
  */
 export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: RestorePlan): { plan: RestorePlan; leftAlone: Array<{ path: string; reason: string }> } {
   const leftAlone: Array<{ path: string; reason: string }> = [];
-  let removed: ReadonlySet<string> | undefined;
+  const removed = new Set(plan.remove.map((c) => c.path));
+  // what each folder on the way was found to be: a folder's files share it (one lstat a folder, not one a file and depth)
+  const folders = new Map<string, string>();
   for (const change of [...plan.add, ...plan.modify]) {
     const file = absolutePath(roots, change.path);
-    const onTheWay = folderOnTheWay(roots, change.path, (removed ??= new Set(plan.remove.map((c) => c.path))));
+    const onTheWay = folderOnTheWay(roots, change.path, removed, folders);
     if (onTheWay === 'cleared') continue;
     if (onTheWay) {
       leftAlone.push({ path: change.path, reason: onTheWay });
@@ -91,7 +93,7 @@ export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: Res
       stat = undefined; // a path through a file, or one that cannot be looked at: the restore says so when it gets there
     }
     // a folder of tracked files the plan deletes is gone (its emptied folders removed) before the file is written
-    if (stat?.isDirectory() && emptiedByPlan(file!, change.path, (removed ??= new Set(plan.remove.map((c) => c.path))))) continue;
+    if (stat?.isDirectory() && emptiedByPlan(file!, change.path, removed)) continue;
     const reason = whatIsInTheWay(change, stat);
     if (reason) leftAlone.push({ path: change.path, reason });
   }
@@ -116,25 +118,37 @@ export function lostContent(objects: ObjectReader, plan: RestorePlan): Array<{ p
  * a link or a file the plan leaves (as `ConfinedRoot` says it), `undefined` when the folders are
  * folders or not there yet (made as the file is written).
  */
-function folderOnTheWay(roots: readonly WorkspaceRoot[], pointPath: string, removed: ReadonlySet<string>): string | undefined {
+function folderOnTheWay(roots: readonly WorkspaceRoot[], pointPath: string, removed: ReadonlySet<string>, known: Map<string, string>): string | undefined {
   const [rootName, ...names] = pointPath.split('/');
   const root = rootNamed(roots, rootName!);
   if (!root) return undefined;
   for (let depth = 1; depth < names.length; depth++) {
     const rel = names.slice(0, depth);
-    if (removed.has([rootName, ...rel].join('/'))) return 'cleared';
-    const at = path.join(root.path, ...rel);
-    let stat: Stats | undefined;
-    try {
-      stat = lstatSync(at, { throwIfNoEntry: false });
-    } catch {
-      return undefined; // the restore says so when it gets there
+    const folder = [rootName, ...rel].join('/');
+    // 'folder': a folder, look deeper; 'absent': nothing there (made as the file is written)
+    let found = known.get(folder);
+    if (found === undefined) {
+      found = removed.has(folder) ? 'cleared' : folderAt(path.join(root.path, ...rel));
+      known.set(folder, found);
     }
-    if (!stat) return undefined;
-    if (stat.isSymbolicLink()) return `${at} is a symbolic link, and writing through it could leave the workspace`;
-    if (!stat.isDirectory()) return `${at} is a file, not a folder`;
+    if (found === 'absent') return undefined;
+    if (found !== 'folder') return found;
   }
   return undefined;
+}
+
+/** What is at a folder's place on the way: 'folder', 'absent', or why a file cannot be written below it. */
+function folderAt(at: string): string {
+  let stat: Stats | undefined;
+  try {
+    stat = lstatSync(at, { throwIfNoEntry: false });
+  } catch {
+    return 'absent'; // the restore says so when it gets there
+  }
+  if (!stat) return 'absent';
+  if (stat.isSymbolicLink()) return `${at} is a symbolic link, and writing through it could leave the workspace`;
+  if (!stat.isDirectory()) return `${at} is a file, not a folder`;
+  return 'folder';
 }
 
 /** Whether the plan's deletions (`removed`) empty the folder `dir` (point path `pointDir`), so that `applyRestore` removes it: every file below it deleted, no folder below it left empty. */
