@@ -101,7 +101,7 @@ export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: Res
 }
 
 /** Why a restore leaves a file whose stored content is gone: `verify` reports the points that lost it. */
-export const LOST_CONTENT = 'its content in this point was lost to damage in the store (verify names the points that lost it); left as it is';
+export const LOST_CONTENT = 'its content in this point was lost to damage in the store (verify names the points that lost it)';
 
 /** The files the plan writes whose content is not in the store (lost to damage, or moved aside by a repair), with why they are left. */
 export function lostContent(objects: ObjectReader, plan: RestorePlan): Array<{ path: string; reason: string }> {
