@@ -163,7 +163,9 @@ export class RestoreFlow {
 /** The files of a point a restore leaves as they are, in a few words: `dist/app.js is left as it is: a file that is not tracked … is in the way`. */
 function leftAloneNote(leftAlone: RestorePreview['leftAlone'], display: (pointPath: string) => string): string {
   if (leftAlone.length === 1) return `${display(leftAlone[0]!.path)} is left as it is: ${leftAlone[0]!.reason}`;
-  return `${plural(leftAlone.length, 'file')} (${leftAlone.slice(0, 3).map((l) => display(l.path)).join(', ')}${leftAlone.length > 3 ? ', …' : ''}) left as they are: files or folders not tracked now are in the way`;
+  const reasons = new Set(leftAlone.map((l) => l.reason));
+  const why = [...reasons].every((r) => r.endsWith('is in the way')) ? 'files or folders not tracked now are in the way' : reasons.size === 1 ? leftAlone[0]!.reason : 'each for its reason (the log names them)';
+  return `${plural(leftAlone.length, 'file')} (${leftAlone.slice(0, 3).map((l) => display(l.path)).join(', ')}${leftAlone.length > 3 ? ', …' : ''}) left as they are: ${why}`;
 }
 
 /** Resolves when an open (clean) document's text equals its file on disk, or after a few seconds. */
