@@ -22,7 +22,7 @@ export function checkStorePlacement(storeDir: string, roots: readonly WorkspaceR
 }
 
 /** `file` with every link resolved, as far as it exists; the missing rest appended as given. */
-function realPathOf(file: string): string {
+export function realPathOf(file: string): string {
   const absolute = path.resolve(file);
   const missing: string[] = [];
   for (let current = absolute; ; current = path.dirname(current)) {

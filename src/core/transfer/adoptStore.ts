@@ -9,6 +9,7 @@ import type { ContextSnapshot, DocumentType } from '../schemas';
 import { PersistenceManager } from '../state/persistenceManager';
 import { isStoreLockHeld } from '../lock/storeLock';
 import { parseClaim, settledPackName } from '../state/pointPacks';
+import { realPathOf } from '../storePlacement';
 
 /** Left in a store whose points were moved to another store; such a store is never offered again. */
 export const MOVED_MARKER = 'moved.json';
@@ -77,7 +78,7 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       const gone = points.length === 0 ? movedTo(source) : undefined;
       if (gone) throw StateError.invalidState(`The history of ${source} was already moved to ${gone.movedTo} (${new Date(gone.at).toLocaleString()}): adopt from there.`);
       // a folder that still exists keeps its history: moved here, it would be gone from there
-      const living = (points[0]?.roots ?? []).filter((r) => fsSync.statSync(r.path, { throwIfNoEntry: false })?.isDirectory() && !into.workspaceRoots.some((own) => sameFolder(own.path, r.path)));
+      const living = (points[0]?.roots ?? []).filter((r) => fsSync.statSync(r.path, { throwIfNoEntry: false })?.isDirectory() && !into.workspaceRoots.some((own) => realPathOf(own.path) === realPathOf(r.path)));
       if (living.length > 0) {
         const folder = living[0]!.path;
         throw StateError.invalidState(
@@ -121,17 +122,6 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       return { from: source, adopted: adopted.map((m) => m.id), alreadyHere: manifests.filter((m) => here.has(m.id)).map((m) => m.id), leftBehind, packs: packs.length };
     }),
   );
-}
-
-function sameFolder(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return fsSync.realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  return real(a) === real(b);
 }
 
 /** A hard link (no bytes copied); a copy where the file system cannot link. An existing file of the same name is the same pack (an earlier, interrupted adoption). */

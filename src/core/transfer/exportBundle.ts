@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { fsyncDir, PRIVATE_FILE_MODE } from '../documents';
 import { ioError, StateError } from '../errors';
 import { pointIdTime } from '../ids';
+import { realPathOf } from '../storePlacement';
 import { collectReachable } from '../recovery/reachability';
 import type { RecoveryStore } from '../recoveryStore';
 import type { ContextSnapshot } from '../schemas';
@@ -27,15 +28,8 @@ export interface ExportOptions {
  */
 export function bundleTargetProblem(storeRoot: string, file: string, options: { replaceAnyFile?: boolean } = {}): string | undefined {
   const target = path.resolve(file);
-  const real = (p: string) => {
-    try {
-      return fsSync.realpathSync(p);
-    } catch {
-      return path.resolve(p);
-    }
-  };
-  const placed = path.join(real(path.dirname(target)), path.basename(target));
-  const relative = path.relative(real(storeRoot), placed);
+  const placed = path.join(realPathOf(path.dirname(target)), path.basename(target));
+  const relative = path.relative(realPathOf(storeRoot), placed);
   if (relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))) return `${target} is inside the recovery point store: give a file outside it.`;
   const stat = fsSync.lstatSync(target, { throwIfNoEntry: false });
   if (!stat) return undefined;
