@@ -1,4 +1,4 @@
-import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../core/format';
+import { formatBytes, formatChangeCounts, formatRelativeTime, plural, countsAsJson } from '../core/format';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
 import { pointIdTime, pointsNamedBy } from '../core/ids';
@@ -48,12 +48,14 @@ export const COMMANDS: Record<string, CommandSpec> = {
     withoutFolder: true,
     run: async (store, _args, out, listed) => {
       const points = await store.recovery.listShownPoints(listed);
+      const counts = points.map((p) => formatChangeCounts(p.changes));
+      const width = Math.max(16, ...counts.map((c) => c.length + 1));
       const lines = points.map(
-        (p) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${formatChangeCounts(p.changes).padEnd(16)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}`,
+        (p, i) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${counts[i]!.padEnd(width)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}`,
       );
       const moved = points.length === 0 ? movedTo(store.persistence.layout.root) : undefined;
       const none = moved ? `No recovery points here: this folder's history was moved to ${t(moved.movedTo)} (${new Date(moved.at).toLocaleString()}).` : 'No recovery points yet.';
-      out.result(points.length === 0 ? none : lines.join('\n'), points);
+      out.result(points.length === 0 ? none : lines.join('\n'), points.map((p) => ({ ...p, changes: countsAsJson(p.changes) })));
     },
   },
   show: {
@@ -81,7 +83,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         ...formatDiff(changes, store.persistence.workspaceRoots, point),
       ].join('\n');
       const { state: _state, ...summary } = point;
-      out.result(human, { ...summary, summary: shownSummary, changes: counts, sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes, point) });
+      out.result(human, { ...summary, summary: shownSummary, changes: countsAsJson(counts), sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes, point) });
     },
   },
   diff: {

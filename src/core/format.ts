@@ -41,7 +41,46 @@ export function groupDigits(count: number): string {
   return count < 0 ? `-${grouped}` : grouped;
 }
 
-/** `+A ~M −D` */
-export function formatChangeCounts(changes: { added: number; modified: number; deleted: number }): string {
-  return `+${changes.added} ~${changes.modified} \u2212${changes.deleted}`;
+type StoredCounts = { added: number; modified: number; deleted: number; untracked?: number; nowTracked?: number };
+
+/** A point's counts with files that stopped or began being tracked told apart (`ChangeCounts`' `untracked` and `nowTracked`). */
+export interface TrackingCounts {
+  readonly added: number;
+  readonly modified: number;
+  readonly deleted: number;
+  /** Files still on disk that the point stopped tracking (a `.gitignore` line added). */
+  readonly noLongerTracked?: number;
+  /** Files already on disk that the point began tracking (a `.gitignore` line taken out). */
+  readonly nowTracked?: number;
+}
+
+/** The counts as JSON gives them (`list --json`, the agents' points), like the lists of a point's files: `noLongerTracked` and `nowTracked` are how many of `deleted` and `added` only stopped or began being tracked. */
+export function countsAsJson(changes: StoredCounts): TrackingCounts {
+  return {
+    added: changes.added,
+    modified: changes.modified,
+    deleted: changes.deleted,
+    ...(changes.untracked ? { noLongerTracked: changes.untracked } : {}),
+    ...(changes.nowTracked ? { nowTracked: changes.nowTracked } : {}),
+  };
+}
+
+/** The counts as people read them: "added" and "deleted" only for files created and deleted, the others apart. */
+export function shownCounts(changes: StoredCounts): TrackingCounts {
+  const stopped = Math.min(changes.untracked ?? 0, changes.deleted);
+  const started = Math.min(changes.nowTracked ?? 0, changes.added);
+  return {
+    added: changes.added - started,
+    modified: changes.modified,
+    deleted: changes.deleted - stopped,
+    ...(stopped > 0 ? { noLongerTracked: stopped } : {}),
+    ...(started > 0 ? { nowTracked: started } : {}),
+  };
+}
+
+/** `+A ~M −D`, then how many files stopped or began being tracked, when some did: `+1 ~0 −0, 3 no longer tracked` */
+export function formatChangeCounts(changes: StoredCounts): string {
+  const shown = shownCounts(changes);
+  const tracking = [...(shown.noLongerTracked ? [`${shown.noLongerTracked} no longer tracked`] : []), ...(shown.nowTracked ? [`${shown.nowTracked} now tracked`] : [])];
+  return `+${shown.added} ~${shown.modified} \u2212${shown.deleted}${tracking.map((t) => `, ${t}`).join('')}`;
 }

@@ -178,6 +178,10 @@ export const changeCountsSchema = lazySchema(() =>
     added: z.number().int().nonnegative(),
     modified: z.number().int().nonnegative(),
     deleted: z.number().int().nonnegative(),
+    /** Of `deleted`, the files still on disk that the point stopped tracking (its `untracked`); absent when none (and in older stores). */
+    untracked: z.number().int().positive().optional(),
+    /** Of `added`, the files on disk before that the point began tracking (its `nowTracked`); absent when none (and in older stores). */
+    nowTracked: z.number().int().positive().optional(),
   }),
 );
 export type ChangeCounts = z.infer<typeof changeCountsSchema>;

@@ -17,6 +17,7 @@ interface PointJson {
   label: string | null;
   trigger: string;
   parentId: string | null;
+  changes: Record<string, number>;
 }
 
 async function project(): Promise<{ sb: Sandbox; base: string[] }> {
@@ -321,6 +322,10 @@ describe('command-line tool', () => {
     const shown = ok(await cli(['show', 'latest', ...base]));
     assert.match(shown.stdout, /^Trigger {3}manual: Created by hand; changed: a\.txt, \.gitignore; no longer tracked: out\.js$/m);
     assert.match(shown.stdout, /^ {2}\u2212 dist\/out\.js {2}\(no longer tracked, not deleted\)$/m);
+    // counted apart, not as a deletion: in show, list and their JSON
+    assert.match(shown.stdout, /^Files {5}\d+ \(.*\), \+1 ~1 \u22120, 1 no longer tracked against /m);
+    assert.match(ok(await cli(['list', ...base])).stdout, /^\S+ +just now +manual +\+1 ~1 \u22120, 1 no longer tracked +Created by hand/);
+    assert.deepEqual(json<PointJson[]>(await cli(['list', '--json', ...base]))[0]!.changes, { added: 1, modified: 1, deleted: 1, noLongerTracked: 1 });
     assert.deepEqual(json<{ changedFiles: { deleted: string[]; noLongerTracked: string[] } }>(await cli(['show', 'latest', '--json', ...base])).changedFiles.noLongerTracked, ['ws/dist/out.js']);
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
     assert.match(dry.stdout, /^Would restore 2 files:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way\n$/);

@@ -63,6 +63,7 @@ interface PointJson {
   trigger: string;
   label: string | null;
   actor: string;
+  changes: Record<string, number>;
 }
 
 interface VersionJson {
@@ -204,6 +205,8 @@ describe('recovery-points mcp', () => {
       const ignoring = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'src ignored' })).point;
       const stopped = await ok<{ deleted: string[]; noLongerTracked: string[] }>(client, 'show_changes', { point: ignoring.id });
       assert.deepEqual([stopped.deleted, stopped.noLongerTracked], [['src/c.ts'], ['src/c.ts']]);
+      const listed = await ok<{ points: PointJson[] }>(client, 'list_points', {});
+      assert.deepEqual(listed.points.find((p) => p.id === ignoring.id)?.changes, { added: 0, modified: 1, deleted: 1, noLongerTracked: 1 });
       await writeFiles(sb.ws, { '.gitignore': 'build/\n' });
       const unignoring = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'src tracked again' })).point;
       const started = await ok<{ added: string[]; nowTracked: string[]; noLongerTracked?: string[] }>(client, 'show_changes', { point: unignoring.id });

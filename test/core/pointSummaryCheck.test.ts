@@ -31,7 +31,9 @@ const FIELD_VALUES: Record<string, { bad: unknown[]; good: unknown[] }> = {
       [{ name: 'w', path: '/w', head: { branch: 'main' } }], [{ name: 'w', path: '/w', realPath: '/real', head: { commit: 'a'.repeat(40) } }], [{ name: 'w', path: '/w', head: { branch: 'main', commit: 'a'.repeat(40) } }], [{ name: 'w', path: '/w', head: { branch: 'main', extra: 1 } }]],
   },
   parentId: { bad: ['nope', undefined, 0], good: [null, '20261125T150842123Z-a1b2c3'] },
-  changes: { bad: [null, { added: 0, modified: 0 }, { added: -1, modified: 0, deleted: 0 }, { added: 0.5, modified: 0, deleted: 0 }, { added: '1', modified: 0, deleted: 0 }], good: [{ added: 0, modified: 0, deleted: 0 }, { added: 1, modified: 2, deleted: 3, more: 4 }] },
+  changes: { bad: [null, { added: 0, modified: 0 }, { added: -1, modified: 0, deleted: 0 }, { added: 0.5, modified: 0, deleted: 0 }, { added: '1', modified: 0, deleted: 0 },
+      { added: 0, modified: 0, deleted: 1, untracked: 0 }, { added: 0, modified: 0, deleted: 1, untracked: -1 }, { added: 1, modified: 0, deleted: 0, nowTracked: '1' }, { added: 1, modified: 0, deleted: 0, nowTracked: null }],
+    good: [{ added: 0, modified: 0, deleted: 0 }, { added: 1, modified: 2, deleted: 3, more: 4 }, { added: 1, modified: 0, deleted: 3, untracked: 2 }, { added: 3, modified: 0, deleted: 1, nowTracked: 2, untracked: 1 }] },
   fileCount: { bad: [-1, 1.5, 2 ** 60, '1', null, Infinity], good: [0, 10, Number.MAX_SAFE_INTEGER] },
   totalSize: { bad: [-1, 0.1, null], good: [0, 123456789] },
   addedBytes: { bad: [-0.5, '0', null], good: [0, 7] },
@@ -89,6 +91,9 @@ describe('the points index checked by hand (pointSummaryCheck.ts) agrees with it
   test('a summary as this version writes it (each folder with its HEAD) is accepted by the hand-written check, not left to zod', () => {
     for (const head of [{ branch: 'feature/login' }, { commit: 'a'.repeat(40) }]) {
       assert.equal(isPointSummary(summaryWith('roots', [{ name: 'w', path: '/w', realPath: '/real/w', head }])), true, JSON.stringify(head));
+    }
+    for (const changes of [{ added: 1, modified: 0, deleted: 3, untracked: 2 }, { added: 3, modified: 1, deleted: 0, nowTracked: 2 }]) {
+      assert.equal(isPointSummary(summaryWith('changes', changes)), true, JSON.stringify(changes));
     }
   });
 

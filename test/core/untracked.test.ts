@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isNowTracked, isUntracked, stillOnDisk } from '../../src/core/capture/untracked';
+import { formatChangeCounts, shownCounts } from '../../src/core/format';
 import { describeChanges } from '../../src/core/pointNames';
 import { MAX_UNTRACKED_PATHS } from '../../src/core/schemas';
 import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
@@ -57,13 +58,22 @@ describe('files no longer tracked', () => {
     const ignored = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
     assert.deepEqual(ignored.untracked, ['ws/dist']);
     assert.equal(ignored.summary, 'Changed outside the editor: .gitignore, old.ts; no longer tracked: app.js, app.js.map');
-    assert.deepEqual(ignored.changes, { added: 1, modified: 0, deleted: 3 }, 'the counts are the tracked files\'');
+    assert.deepEqual(ignored.changes, { added: 1, modified: 0, deleted: 3, untracked: 2 }, 'the counts are the tracked files\', two of the deletions still on disk');
+    assert.equal(formatChangeCounts(ignored.changes), '+1 ~0 \u22121, 2 no longer tracked');
+    assert.deepEqual(shownCounts(ignored.changes), { added: 1, modified: 0, deleted: 1, noLongerTracked: 2 });
+    const listed = await store.recovery.listRecoveryPoints();
+    assert.deepEqual(listed[0]!.changes, ignored.changes, 'listed with its counts');
+    // a point made before the counts were kept (its lists, not its counts) is counted from its change
+    const older = { ...listed[0]!, changes: { added: 1, modified: 0, deleted: 3 } };
+    assert.deepEqual((await store.recovery.shownPoint(older, listed[1])).changes, ignored.changes);
     assert.deepEqual((await store.recovery.listRecoveryPoints())[0]!.untracked, ['ws/dist'], 'listed with the point');
     assert.equal(ignored.nowTracked, undefined);
     // the line taken out again, and a file created with it: dist/ is now tracked, the new file is added
     await writeFiles(sb.ws, { '.gitignore': '# nothing ignored\n', 'src/new.ts': 'new\n' });
     const unignored = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
     assert.deepEqual([unignored.nowTracked, unignored.untracked], [['ws/dist'], undefined]);
+    assert.deepEqual(unignored.changes, { added: 3, modified: 1, deleted: 0, nowTracked: 2 });
+    assert.equal(formatChangeCounts(unignored.changes), '+1 ~1 \u22120, 2 now tracked');
     assert.equal(unignored.summary, 'Changed outside the editor: .gitignore, new.ts; now tracked: app.js, app.js.map');
     await writeFiles(sb.ws, { '.gitignore': 'dist/\n' });
     await store.recovery.createRecoveryPoint();

@@ -3,7 +3,7 @@ import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { firstPathNamingNothing } from '../history/versionContent';
 import { pointIdTime, pointsNamedBy } from '../ids';
-import { plural } from '../format';
+import { countsAsJson, plural, type TrackingCounts } from '../format';
 import { headsMovedNote } from '../pointNames';
 import type { RestoreResult } from '../recovery/recoveryManager';
 import { pointBase } from '../recovery/pointBase';
@@ -20,7 +20,8 @@ export interface AgentPoint {
   readonly label: string | null;
   readonly summary: string;
   readonly actor: string;
-  readonly changes: { added: number; modified: number; deleted: number };
+  /** Files added, modified and deleted; `noLongerTracked` and `nowTracked`: how many of those deleted and added only stopped or began being tracked (still on disk). */
+  readonly changes: TrackingCounts;
   readonly fileCount: number;
   /** The git branch (or detached commit) each workspace folder was on, by folder name; absent when none is known. */
   readonly heads?: Record<string, GitHead>;
@@ -28,7 +29,7 @@ export interface AgentPoint {
 
 export function agentPoint(p: PointSummary): AgentPoint {
   const heads = p.roots.flatMap((r) => (r.head ? [[r.name, r.head] as const] : []));
-  return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: p.changes, fileCount: p.fileCount, ...(heads.length > 0 ? { heads: Object.fromEntries(heads) } : {}) };
+  return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: countsAsJson(p.changes), fileCount: p.fileCount, ...(heads.length > 0 ? { heads: Object.fromEntries(heads) } : {}) };
 }
 
 /** The point an agent named: a full id, a unique prefix of it or of its last part, or `latest`. */

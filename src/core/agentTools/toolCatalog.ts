@@ -24,7 +24,7 @@ export const AGENT_TOOLS = {
     lmName: 'recoveryPoints_listPoints',
     title: 'List recovery points',
     description:
-      'Lists the recovery points (checkpoints of the whole workspace) kept for this workspace, newest first: id, time, trigger, label, summary, who made it, the git branch (or commit) each folder was on, and +added ~modified -deleted file counts against the point before. Filter by time (since/until), trigger, maker (actor) or a file or folder the point changed. Reads only.',
+      'Lists the recovery points (checkpoints of the whole workspace) kept for this workspace, newest first: id, time, trigger, label, summary, who made it, the git branch (or commit) each folder was on, and +added ~modified -deleted file counts against the point before (noLongerTracked and nowTracked: how many of the deleted and added files only stopped or began being tracked, still on disk). Filter by time (since/until), trigger, maker (actor) or a file or folder the point changed. Reads only.',
     input: listPointsInput,
     readOnly: true,
     destructive: false,

@@ -20,4 +20,4 @@ export {
 } from './inclusionRules';
 export { countChanges, countFiles, diffTrees, listFiles, lookupEntry, type EntryInfo, type FileChange, type FileInfo, type TreeDiff, type WalkOptions } from './treeWalk';
 export { headsMovedSince, readGitHead, switchedHead, withGitHeads, type MovedHead } from './gitHead';
-export { existedBefore, isNowTracked, isUntracked, stillOnDisk } from './untracked';
+export { existedBefore, isNowTracked, isUntracked, stillOnDisk, trackingCounts } from './untracked';

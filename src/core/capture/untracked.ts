@@ -118,3 +118,13 @@ export function isUntracked(point: { readonly untracked?: readonly string[] }, p
 export function isNowTracked(point: { readonly nowTracked?: readonly string[] }, pointPath: string): boolean {
   return inList(point.nowTracked, pointPath);
 }
+
+/** How many of a point's deletions and additions (`changes`, against its parent) its `untracked` and `nowTracked` lists name (`ChangeCounts`' own two). */
+export function trackingCounts(
+  changes: { readonly added: readonly FileChange[]; readonly deleted: readonly FileChange[] },
+  tracking: { readonly untracked?: readonly string[]; readonly nowTracked?: readonly string[] },
+): { untracked?: number; nowTracked?: number } {
+  const untracked = tracking.untracked ? changes.deleted.filter((c) => isUntracked(tracking, c.path)).length : 0;
+  const nowTracked = tracking.nowTracked ? changes.added.filter((c) => isNowTracked(tracking, c.path)).length : 0;
+  return { ...(untracked > 0 ? { untracked } : {}), ...(nowTracked > 0 ? { nowTracked } : {}) };
+}

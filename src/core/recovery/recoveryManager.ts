@@ -1,6 +1,6 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { diffTrees, isRestoreTempName, type KnownFile, type TreeDiff } from '../capture';
+import { diffTrees, isRestoreTempName, trackingCounts, type KnownFile, type TreeDiff } from '../capture';
 import { describeCause, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
@@ -433,9 +433,11 @@ export class RecoveryManager {
 
   /** One point as `listShownPoints` shows it; `base`: its `pointBase`; `change`: its change against that, when the caller has it (`changedFiles`). */
   async shownPoint(point: PointSummary, base: PointSummary | undefined, change?: TreeDiff): Promise<PointSummary> {
-    if (!isShownAgainstAnother(point, base)) return point;
+    // a point made before the counts kept its files that stopped or began being tracked has them counted from its change
+    const uncounted = (point.untracked || point.nowTracked) && point.changes.untracked === undefined && point.changes.nowTracked === undefined;
+    if (!isShownAgainstAnother(point, base) && !uncounted) return point;
     const diff = change ?? (await this.diffPoints(base, point));
-    const changes = { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length };
+    const changes = { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length, ...trackingCounts(diff, point) };
     const summary = point.parentId === null && base && point.summary === FIRST_POINT_SUMMARY ? shownFirstPointName(point, base, diff) : point.summary;
     return { ...point, changes, summary };
   }

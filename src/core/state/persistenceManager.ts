@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
 import { switchedHead, withGitHeads } from '../capture/gitHead';
-import { existedBefore, stillOnDisk } from '../capture/untracked';
+import { existedBefore, stillOnDisk, trackingCounts } from '../capture/untracked';
 import { readSmallFileSync, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import { ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
@@ -485,7 +485,7 @@ export class PersistenceManager implements StateRepository {
           root: captured.root,
           roots: pointRoots,
           parentId: parent?.id ?? null,
-          changes: changes.counts,
+          changes: changes.diff ? { ...changes.counts, ...trackingCounts(changes.diff, tracking) } : changes.counts,
           fileCount: captured.fileCount,
           totalSize: captured.totalSize,
           addedBytes,

@@ -102,11 +102,19 @@ function isChangeCounts(value: unknown): boolean {
   if (!isRecord(value)) return false;
   let keys = 0;
   for (const key in value) {
-    if (key !== 'added' && key !== 'modified' && key !== 'deleted') return false;
+    if (key !== 'added' && key !== 'modified' && key !== 'deleted' && key !== 'untracked' && key !== 'nowTracked') return false;
     keys++;
   }
   const v = value as Record<string, unknown>;
-  return keys === 3 && isCount(v.added) && isCount(v.modified) && isCount(v.deleted);
+  const optional = (v.untracked !== undefined ? 1 : 0) + (v.nowTracked !== undefined ? 1 : 0);
+  return (
+    keys === 3 + optional &&
+    isCount(v.added) &&
+    isCount(v.modified) &&
+    isCount(v.deleted) &&
+    (v.untracked === undefined || (isCount(v.untracked) && (v.untracked as number) > 0)) &&
+    (v.nowTracked === undefined || (isCount(v.nowTracked) && (v.nowTracked as number) > 0))
+  );
 }
 
 function isRoots(value: unknown): boolean {

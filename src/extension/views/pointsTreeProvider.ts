@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { formatBytes, formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
+import { formatBytes, formatChangeCounts, formatRelativeTime, plural, shownCounts } from '../../core/format';
 import { describeCause, describeHead, isNowTracked, isPinned, isUntracked, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
 import { PointContentProvider } from './pointContentProvider';
@@ -180,7 +180,9 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const heads = point.roots.flatMap((r) => (!r.head ? [] : point.roots.length === 1 ? [describeHead(r.head).replace(/^o/, 'O')] : [`${r.name} ${describeHead(r.head)}`]));
     if (heads.length > 0) tooltip.appendMarkdown(`$(git-branch) ${escape(heads.join(', '))}\n\n`);
     const base = pointBase(this.model.points, point);
-    const counts = `${point.changes.added} added, ${point.changes.modified} modified, ${point.changes.deleted} deleted`;
+    const shown = shownCounts(point.changes);
+    const tracking = `${shown.noLongerTracked ? `, ${shown.noLongerTracked} no longer tracked (still on disk)` : ''}${shown.nowTracked ? `, ${shown.nowTracked} now tracked (already on disk)` : ''}`;
+    const counts = `${shown.added} added, ${shown.modified} modified, ${shown.deleted} deleted${tracking}`;
     const changed = !base
       ? point.parentId === null ? 'The first point: every file is new in it' : 'The oldest point kept (clean-up removed the ones before it): every file it holds is shown as new'
       : base.id === point.parentId ? `${counts} since the point before` : `${counts} since the point before it in this list${point.parentId === null ? '' : ' (clean-up removed the one it was made after)'}`;

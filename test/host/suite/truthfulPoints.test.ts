@@ -6,6 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { isUntracked, listFiles, OtherWindowSaves } from '../../../src/core';
+import { shownCounts } from '../../../src/core/format';
 import {
   assertPromptsUsed,
   editAndSave,
@@ -130,6 +131,13 @@ suite('hints the extension cannot prove (#11)', () => {
     assert.match(stopped.summary, /; no longer tracked: notes\.txt$|^No longer tracked: notes\.txt$/);
     const row = (await changedFileRows(api, await pointNode(api, stopped.id))).find((r) => r.node.kind === 'file' && r.node.change.path === pointPath('src/notes.txt'));
     assert.equal(row?.item.description, 'no longer tracked');
+    // and its row in the view does not count it as deleted
+    const pointRow = await api.tree!.getTreeItem(await pointNode(api, stopped.id));
+    assert.match(String(pointRow.description), /\u2212\d+, 1 no longer tracked$/);
+    const shown = shownCounts(stopped.changes);
+    assert.equal(shown.noLongerTracked, 1);
+    assert.match(String(pointRow.description), new RegExp(`\u2212${shown.deleted}, 1 no longer tracked$`));
+    assert.match((pointRow.tooltip as vscode.MarkdownString).value, new RegExp(`${shown.deleted} deleted, 1 no longer tracked \\(still on disk\\)`));
   });
 
   test('a point that fails (the store cannot take it): the next point is a full check and holds the change the failed one missed', async () => {
