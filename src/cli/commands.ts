@@ -1,7 +1,7 @@
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural, countsAsJson } from '../core/format';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
-import { pointIdTime, pointsNamedBy } from '../core/ids';
+import { ambiguousRef, pointIdTime, pointsNamedBy } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview } from '../core/recovery/recoveryManager';
@@ -220,7 +220,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
 export async function resolveId(store: RecoveryStore, wanted: string, listed?: readonly PointSummary[]): Promise<string> {
   const matches = pointsNamedBy(listed ?? (await store.recovery.listRecoveryPoints()), wanted);
   if (matches.length === 1) return matches[0]!.id;
-  if (matches.length > 1) throw new UsageError(`"${wanted}" matches ${matches.length} points; give more of the id.`);
+  if (matches.length > 1) throw new UsageError(ambiguousRef(wanted, matches));
   throw new InputError(StateError.snapshotNotFound(wanted).message);
 }
 

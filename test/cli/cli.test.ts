@@ -174,8 +174,8 @@ describe('command-line tool', () => {
     }
   });
 
-  test('bad or ambiguous ids: exit 2 with one line, as an unknown path; an id\'s last part names its point too', async () => {
-    const { base } = await project();
+  test('bad or ambiguous ids: exit 2 with one line, as an unknown path; an id\'s last part names its point too, and so does a label', async () => {
+    const { sb, base } = await project();
     ok(await cli(['snapshot', ...base]));
     ok(await cli(['snapshot', ...base]));
     const bad = await cli(['show', '19990101T000000000Z-000000', ...base]);
@@ -201,6 +201,12 @@ describe('command-line tool', () => {
     const noUndo = await cli(['undo', ...base]);
     assert.equal(noUndo.code, 1);
     assert.match(noUndo.stderr, /no restore to undo/);
+    // a point's label names it, as a person gives it after "snapshot --label"
+    await writeFiles(sb.ws, { 'a.txt': 'before the refactor\n' });
+    const labelled = json<string>(await cli(['snapshot', '--label', 'before refactor', '--json', ...base]));
+    await writeFiles(sb.ws, { 'a.txt': 'refactored\n' });
+    assert.match(ok(await cli(['restore', 'before refactor', ...base])).stdout, new RegExp(`^Restored ${labelled}: 1 written, 0 deleted\\.$`, 'm'));
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'before the refactor\n');
   });
 
   test('an empty value (an unset variable in a script) is refused with exit 2 before anything changes, not read as every path, every point or the current folder', async () => {

@@ -60,6 +60,12 @@ describe('agent tools core', () => {
     assert.equal((await findPoint(store, first.id.slice(0, -1))).id, first.id, 'a unique prefix');
     assert.equal((await findPoint(store, first.id.slice(-6))).id, first.id, 'the id\'s last part, as the command-line tool takes it');
     await assert.rejects(findPoint(store, '2'), /matches 2 points/);
+    // a label names its point when no id starts with it; a label two points share names neither
+    assert.equal((await findPoint(store, 'one')).id, first.id, 'its label');
+    await writeFiles(sb.ws, { 'a.txt': '3\n' });
+    const third = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'one' }))!;
+    await assert.rejects(findPoint(store, 'one'), new RegExp(`^StateError: 2 points are labelled "one" \\(${third.id.slice(-6)}, ${first.id.slice(-6)}\\); give the id of one\\.$`));
+    await assert.rejects(findPoint(store, 'on'), /No recovery point "on" exists/, 'a label is matched whole');
   });
 
   test('a point lists the branch its folder was on, when it has a repository', async () => {

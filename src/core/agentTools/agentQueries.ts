@@ -2,7 +2,7 @@ import { diffTrees, type MovedHead, type TreeDiff } from '../capture';
 import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { firstPathNamingNothing } from '../history/versionContent';
-import { pointIdTime, pointsNamedBy } from '../ids';
+import { ambiguousRef, pointIdTime, pointsNamedBy } from '../ids';
 import { countsAsJson, plural, type TrackingCounts } from '../format';
 import { headsMovedNote } from '../pointNames';
 import type { RestoreResult } from '../recovery/recoveryManager';
@@ -32,11 +32,11 @@ export function agentPoint(p: PointSummary): AgentPoint {
   return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: countsAsJson(p.changes), fileCount: p.fileCount, ...(heads.length > 0 ? { heads: Object.fromEntries(heads) } : {}) };
 }
 
-/** The point an agent named: a full id, a unique prefix of it or of its last part, or `latest`. */
+/** The point an agent named: a full id, a unique prefix of it or of its last part, `latest`, or its label. */
 export async function findPoint(store: RecoveryStore, ref: string): Promise<PointSummary> {
   const matches = pointsNamedBy(await store.recovery.listRecoveryPoints(), ref);
   if (matches.length === 1) return matches[0]!;
-  if (matches.length > 1) throw StateError.invalidState(`"${ref}" matches ${matches.length} points; give more of the id.`);
+  if (matches.length > 1) throw StateError.invalidState(ambiguousRef(ref, matches));
   throw StateError.snapshotNotFound(ref);
 }
 

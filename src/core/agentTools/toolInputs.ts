@@ -9,9 +9,9 @@ import { MAX_LABEL_LENGTH, triggerSchema } from '../schemas';
 export const pointRefSchema = z
   .string()
   .trim()
-  .min(1, 'Give a point id, a unique prefix of one, or "latest".')
-  .max(64, 'A point id is at most 64 characters.')
-  .describe('A recovery point: its id (as listed), a unique prefix of the id or of its last part (after the "-"), or "latest" for the newest point.');
+  .min(1, 'Give a point id, a unique prefix of one, "latest", or a point\'s label.')
+  .max(MAX_LABEL_LENGTH, `A point id or label is at most ${MAX_LABEL_LENGTH} characters.`)
+  .describe('A recovery point: its id (as listed), a unique prefix of the id or of its last part (after the "-"), "latest" for the newest point, or the label of one point.');
 
 /** A path as an agent gives it: relative to the workspace folder, or absolute inside it. */
 export const workspacePathSchema = z
@@ -80,7 +80,7 @@ export const DEFAULT_READ_BYTES = 100_000;
 export const readFileVersionInput = z
   .object({
     path: filePathSchema,
-    point: pointRefSchema.optional().describe('A recovery point holding the file under this path: its id (as listed), a unique prefix of the id or of its last part (after the "-"), or "latest".'),
+    point: pointRefSchema.optional().describe('A recovery point holding the file under this path: its id (as listed), a unique prefix of the id or of its last part (after the "-"), "latest", or the label of one point.'),
     version: z
       .string()
       .trim()
