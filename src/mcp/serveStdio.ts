@@ -1,35 +1,78 @@
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { describeCause, type Logger, type RecoveryStore } from '../core';
 import { cleanupDue } from '../core/recovery/cleanupDue';
 import type { SearchWorkerOptions } from '../core/history/searchWorker';
 import { createMcpServer } from './mcpServer';
+import { answeringMalformed } from './stdioMessages';
 
 /**
  * Serves `store` over standard input and output until the client goes away (standard input ends or
- * closes) or the process is asked to stop. Standard output carries only the protocol; logs go to
- * standard error through `logger`.
+ * closes: the requests it sent are answered first) or the process is asked to stop. Standard output
+ * carries only the protocol; logs go to standard error through `logger`.
  */
 export async function serveStdio(store: RecoveryStore, logger: Logger, searchWorker?: SearchWorkerOptions): Promise<void> {
   const server = createMcpServer(store, logger, { afterPoint: () => void cleanUpIfDue(store, logger), searchWorker });
-  const transport = new StdioServerTransport();
+  // its end comes after the transport has read every line of it
+  const input = answeringMalformed(process.stdin, process.stdout);
+  const transport = new StdioServerTransport(input, process.stdout);
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => (finish = resolve));
   transport.onerror = (error) => logger.warn(`MCP transport: ${error.message}`);
   transport.onclose = () => finish();
   const stop = () => void server.close().then(finish, finish);
-  process.stdin.once('end', stop);
-  process.stdin.once('close', stop);
+  const open = new OpenRequests();
+  // a client that sends a request and closes its end (a script's one call) still gets the answer
+  const inputEnded = () => void open.allAnswered().then(stop);
+  input.once('end', inputEnded);
+  input.once('close', inputEnded);
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   await server.connect(transport);
+  open.follow(transport);
   logger.info('MCP server ready on standard input and output.');
   try {
     await finished;
   } finally {
-    process.stdin.off('end', stop);
-    process.stdin.off('close', stop);
+    input.off('end', inputEnded);
+    input.off('close', inputEnded);
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+  }
+}
+
+/** The requests the server has read and not yet answered, by id. */
+class OpenRequests {
+  private readonly open = new Map<string | number, number>();
+  private waiting: Array<() => void> = [];
+
+  /** Counts what `transport` (connected: its `onmessage` and `send` are the server's) reads and answers. */
+  follow(transport: Transport): void {
+    const receive = transport.onmessage;
+    transport.onmessage = (message, extra) => {
+      if ('method' in message && 'id' in message) this.open.set(message.id, (this.open.get(message.id) ?? 0) + 1);
+      receive?.(message, extra);
+    };
+    const send = transport.send.bind(transport);
+    transport.send = async (message, options) => {
+      try {
+        await send(message, options);
+      } finally {
+        if (!('method' in message) && 'id' in message && message.id !== undefined) this.answered(message.id);
+      }
+    };
+  }
+
+  allAnswered(): Promise<void> {
+    if (this.open.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private answered(id: string | number): void {
+    const left = (this.open.get(id) ?? 1) - 1;
+    if (left > 0) this.open.set(id, left);
+    else this.open.delete(id);
+    if (this.open.size === 0) for (const resolve of this.waiting.splice(0)) resolve();
   }
 }
 

@@ -394,4 +394,44 @@ describe('recovery-points mcp', () => {
     assert.equal(messages.find((m) => m.id === 2)!.result?.isError, undefined);
     assert.match(stderr, /MCP server ready/, 'logs go to standard error');
   });
+
+  test('a malformed line gets a JSON-RPC error, not silence, and a request sent just before the input closes is still answered', async () => {
+    const sb = await project();
+    const child = spawn(process.execPath, [CLI, 'mcp', '--workspace', sb.ws, '--store', sb.store], { env: await toolEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const lines = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      'not json at all',
+      { jsonrpc: '2.0', id: 'p', method: 'tools/list', params: null },
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_points', arguments: null } },
+      { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_points', arguments: [] } },
+      { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'create_point', arguments: { label: 'last words' } } },
+    ];
+    // all at once, the input closed at once, as a script's one call through a pipe
+    child.stdin.end(`${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
+    assert.equal(await exited, 0, stderr);
+    const answers = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { id: unknown; error?: { code: number; message: string }; result?: { isError?: boolean } });
+    const error = (id: unknown) => answers.find((a) => a.id === id)?.error;
+    assert.equal(error(null)?.code, -32700, 'the line that is not JSON');
+    assert.equal(error('p')?.code, -32600, 'params: null is no JSON-RPC request');
+    assert.equal(error(3)?.code, -32602, 'arguments: null');
+    assert.match(error(3)!.message, /^Invalid params: "arguments" must be an object/, 'a sentence, not a schema dump');
+    assert.equal(error(4)?.code, -32602, 'arguments: []');
+    const made = answers.find((a) => a.id === 5);
+    assert.ok(made?.result && !made.result.isError, `the point asked for before the input closed is made and answered: ${stdout}`);
+    assert.deepEqual(answers.map((a) => a.id).sort(), [1, 3, 4, 5, null, 'p'].sort(), 'one answer each, nothing else on standard output');
+    const env = await toolEnv();
+    const list = await new Promise<string>((resolve) => {
+      let out = '';
+      const lister = spawn(process.execPath, [CLI, 'list', '--json', '--workspace', sb.ws, '--store', sb.store], { env });
+      lister.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+      lister.on('exit', () => resolve(out));
+    });
+    assert.equal((JSON.parse(list) as Array<{ label: string | null }>)[0]!.label, 'last words');
+  });
 });

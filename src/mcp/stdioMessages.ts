@@ -1,0 +1,73 @@
+import { Transform, type Readable, type Writable } from 'node:stream';
+import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
+import { ErrorCode, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+
+type Id = string | number | null;
+
+/**
+ * Standard input as the SDK's stdio transport reads it, one message a line, with the lines it would
+ * drop without a word answered here as JSON-RPC 2.0 asks: a line that is not JSON (-32700), JSON that
+ * is no JSON-RPC message (`params: null`; -32600, with its id when it has one), and a tool call whose
+ * `arguments` is not an object (-32602, where the SDK answered with its schema's dump). A client
+ * waiting on that id is told instead of waiting for good.
+ */
+export function answeringMalformed(input: Readable, output: Writable): Readable {
+  let partial = '';
+  // a line past the transport's limit is handed on as it comes: the transport refuses it and closes, as without this
+  let overflowing = false;
+  const answer = (id: Id, code: number, message: string) => output.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`);
+  const pass = (line: string, lines: string[]) => {
+    const problem = malformed(line.endsWith('\r') ? line.slice(0, -1) : line);
+    if (problem) answer(problem.id, problem.code, problem.message);
+    else lines.push(line);
+  };
+  const filter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      if (overflowing) return done(null, chunk);
+      const text = partial + chunk.toString('utf8');
+      const parts = text.split('\n');
+      partial = parts.pop()!;
+      const lines: string[] = [];
+      for (const line of parts) pass(line, lines);
+      if (partial.length > STDIO_DEFAULT_MAX_BUFFER_SIZE) {
+        overflowing = true;
+        return done(null, `${lines.map((line) => `${line}\n`).join('')}${partial}`);
+      }
+      done(null, lines.length > 0 ? `${lines.join('\n')}\n` : undefined);
+    },
+    flush(done) {
+      if (overflowing) return done();
+      const lines: string[] = [];
+      if (partial.trim() !== '') pass(partial, lines);
+      done(null, lines.length > 0 ? `${lines.join('\n')}\n` : undefined);
+    },
+  });
+  input.on('error', (error) => filter.destroy(error));
+  return input.pipe(filter);
+}
+
+function malformed(line: string): { id: Id; code: number; message: string } | undefined {
+  if (line.trim() === '') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return { id: null, code: ErrorCode.ParseError, message: 'Parse error: the line is not JSON (one JSON-RPC message a line).' };
+  }
+  const id = idOf(value);
+  if (!JSONRPCMessageSchema.safeParse(value).success) {
+    return { id, code: ErrorCode.InvalidRequest, message: 'Invalid Request: not a JSON-RPC 2.0 message ("jsonrpc": "2.0", a "method" or a "result" or "error", "params" an object when given).' };
+  }
+  const message = value as { method?: unknown; params?: { arguments?: unknown } };
+  const args = message.method === 'tools/call' ? message.params?.arguments : undefined;
+  if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
+    return { id, code: ErrorCode.InvalidParams, message: 'Invalid params: "arguments" must be an object of the tool\'s inputs (leave it out for a tool that takes none).' };
+  }
+  return undefined;
+}
+
+function idOf(value: unknown): Id {
+  if (typeof value !== 'object' || value === null || !('id' in value)) return null;
+  const id = (value as { id: unknown }).id;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
