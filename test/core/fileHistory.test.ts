@@ -112,6 +112,33 @@ describe('a file\'s history', () => {
     assert.deepEqual(old.map((v) => [v.kind, v.point.summary]), [['deleted', 'moved to lib/new.ts'], ['version', 'edited old.ts'], ['version', 'created old.ts']]);
   });
 
+  test('a file renamed and edited in one point is followed back when at least half its lines are the same; an unrelated deletion in the same point is not taken for its past', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const body = Array.from({ length: 10 }, (_, i) => `export const line${i} = ${i};`).join('\n');
+    await point(store, sb.ws, { 'src/util.ts': `${body}\n`, 'src/other.ts': 'const unrelated = 1;\nconst more = 2;\n', 'logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3]) }, 'created util.ts');
+    // renamed with 2 of its 10 lines changed and one added, as an agent's `git mv` and edit; other.ts deleted in the same point
+    const edited = body.replace('line3 = 3', 'line3 = 30').replace('line7 = 7', 'line7 = 70');
+    await point(store, sb.ws, { 'src/util.ts': null, 'src/other.ts': null, 'lib/helpers.ts': `// helpers\n${edited}\n`, 'src/fresh.ts': 'const unrelated = 2;\nlet different = true;\n' }, 'moved and edited');
+    await point(store, sb.ws, { 'lib/helpers.ts': `// helpers\n${edited}\nexport const last = 1;\n` }, 'edited helpers.ts');
+
+    const versions = (await readFileHistory(store, 'ws/lib/helpers.ts')).versions;
+    assert.deepEqual(
+      versions.map((v) => ({ summary: v.point.summary, path: v.path, renamedFrom: v.renamedFrom, lines: v.lines })),
+      [
+        { summary: 'edited helpers.ts', path: 'ws/lib/helpers.ts', renamedFrom: undefined, lines: { added: 1, removed: 0 } },
+        { summary: 'moved and edited', path: 'ws/lib/helpers.ts', renamedFrom: 'ws/src/util.ts', lines: { added: 3, removed: 2 } },
+        { summary: 'created util.ts', path: 'ws/src/util.ts', renamedFrom: undefined, lines: { added: 10, removed: 0 } },
+      ],
+    );
+    // a file that shares less than half its lines with what was deleted starts its own history
+    const fresh = (await readFileHistory(store, 'ws/src/fresh.ts')).versions;
+    assert.deepEqual(fresh.map((v) => [v.point.summary, v.renamedFrom]), [['moved and edited', undefined]]);
+    // nor is a binary file followed by likeness
+    await point(store, sb.ws, { 'logo.png': null, 'img/logo2.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 4]) }, 'moved the logo');
+    assert.deepEqual((await readFileHistory(store, 'ws/img/logo2.png')).versions.map((v) => [v.point.summary, v.renamedFrom]), [['moved the logo', undefined]]);
+  });
+
   test('a deleted file shows its deletion, and a file that exists only in old points still has its history', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises';
-import { diffTrees, findEntry, type FileInfo } from '../capture/treeWalk';
+import { diffTrees, findEntry, type FileChange, type FileInfo } from '../capture/treeWalk';
 import { Semaphore, settleAll } from '../capture/concurrency';
 import { errorCode, ioError, StateError } from '../errors';
 import { hashObject } from '../objects/hash';
@@ -10,7 +10,7 @@ import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../schemas';
 import { TimeSlices } from '../timeSlices';
-import { contentChange, type LineCounts } from './lineChanges';
+import { contentChange, isBinary, lineSimilarity, type LineCounts } from './lineChanges';
 
 /** What a file's history is read from: the stored objects, the points (newest first) and the workspace's folders. */
 export interface HistorySource {
@@ -148,6 +148,20 @@ export async function currentFileHash(roots: readonly WorkspaceRoot[], workspace
 
 /** Folder trees read at once. */
 const TREE_READ_CONCURRENCY = 16;
+/** A file renamed and edited in one point is followed when this share of its lines is the same. */
+const SIMILAR_THRESHOLD = 0.5;
+/** Deleted files read to find where a renamed and edited file came from, at most. */
+const SIMILAR_CANDIDATES = 16;
+/** Files past this size are followed only when renamed unchanged. */
+const SIMILAR_MAX_BYTES = 1024 * 1024;
+
+/** 2: the same file name; 1: the same extension; 0: neither. */
+function nameNearness(path: string, other: string): number {
+  const name = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  const extension = (n: string) => (n.lastIndexOf('.') > 0 ? n.slice(n.lastIndexOf('.')) : '');
+  if (name(path) === name(other)) return 2;
+  return extension(name(path)) !== '' && extension(name(path)) === extension(name(other)) ? 1 : 0;
+}
 /** Walk results remembered per object store before the memory is dropped and built again. */
 const WALK_CACHE_LIMIT = 200_000;
 
@@ -357,14 +371,48 @@ class PathWalker {
 
   /**
    * Where `newer`'s file came from when `older` lacks its path: a file `older` holds that `newer`
-   * deleted, with the same content (the nearest name first when several match).
+   * deleted, with the same content (the nearest name first when several match); failing that, a text
+   * file it deleted that shares at least half its lines (renamed and edited in one point).
    */
-  private async renameSource(older: PointSummary, newer: PointSummary, state: PointState) {
+  private async renameSource(older: PointSummary, newer: PointSummary, state: PointState): Promise<FileChange | undefined> {
     const diff = this.changes ? await this.changes.changes(this.objects, older.root, newer.root) : await diffTrees(this.objects, older.root, newer.root);
     if (!diff.added.some((c) => c.path === state.pointPath)) return undefined;
     const candidates = diff.deleted.filter((c) => c.before?.hash === state.entry.hash && c.before.kind === state.entry.kind);
     const base = state.pointPath.slice(state.pointPath.lastIndexOf('/') + 1);
-    return candidates.find((c) => c.path.endsWith(`/${base}`)) ?? candidates[0];
+    const same = candidates.find((c) => c.path.endsWith(`/${base}`)) ?? candidates[0];
+    return same ?? (state.entry.kind === 'f' ? this.similarSource(diff.deleted, state) : undefined);
+  }
+
+  /**
+   * Of the deleted files, the text most like `state`'s, when at least half of their lines are the same
+   * (git's rename detection's threshold); only files of a like size are read, the nearest names first,
+   * at most a few.
+   */
+  private async similarSource(deleted: readonly FileChange[], state: PointState): Promise<FileChange | undefined> {
+    const size = state.entry.size;
+    if (size === 0 || size > SIMILAR_MAX_BYTES) return undefined;
+    const likeSized = deleted.filter((c) => c.before?.kind === 'f' && c.before.size * 2 >= size && c.before.size <= size * 2);
+    if (likeSized.length === 0) return undefined;
+    const text = await this.textOf(state.entry.hash);
+    if (text === undefined) return undefined;
+    const nearness = (c: FileChange) => nameNearness(c.path, state.pointPath) * 1e12 - Math.abs(c.before!.size - size);
+    let best: FileChange | undefined;
+    let bestScore = SIMILAR_THRESHOLD;
+    for (const c of likeSized.sort((a, b) => nearness(b) - nearness(a)).slice(0, SIMILAR_CANDIDATES)) {
+      const other = await this.textOf(c.before!.hash);
+      const score = other === undefined ? 0 : lineSimilarity(other, text);
+      if (score > bestScore || (score === bestScore && !best)) {
+        best = c;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  /** A blob's text; `undefined` for a binary file. */
+  private async textOf(hash: string): Promise<string | undefined> {
+    const bytes = await this.limit.run(() => this.objects.readBlob(hash));
+    return isBinary(bytes) ? undefined : bytes.toString('utf8');
   }
 
   /** How the point's folders meet the workspace's; `undefined` when none does. */

@@ -73,3 +73,31 @@ export function lineCounts(before: string, after: string): LineCounts {
   }
   return { added, removed };
 }
+
+/**
+ * How alike two texts are, 0 to 1: twice the lines they share (each line as often as both have it)
+ * over their lines together, blank lines left out.
+ */
+export function lineSimilarity(a: string, b: string): number {
+  const counts = new Map<string, number>();
+  let linesA = 0;
+  for (const line of a.split('\n')) {
+    const key = line.trim();
+    if (key === '') continue;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    linesA++;
+  }
+  let linesB = 0;
+  let shared = 0;
+  for (const line of b.split('\n')) {
+    const key = line.trim();
+    if (key === '') continue;
+    linesB++;
+    const left = counts.get(key);
+    if (left) {
+      shared++;
+      counts.set(key, left - 1);
+    }
+  }
+  return linesA + linesB === 0 ? 0 : (2 * shared) / (linesA + linesB);
+}
