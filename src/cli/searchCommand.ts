@@ -76,9 +76,10 @@ function formatSpan(span: VersionSpan, roots: readonly WorkspaceRoot[]): string 
     : `${shown}  in points ${span.firstPointId} (${when(span.firstPointId)}) … ${span.lastPointId} (${when(span.lastPointId)})`;
 }
 
-function formatSummary(p: SearchProgress): string {
+export function formatSummary(p: SearchProgress): string {
   const found = p.matches === 0 ? 'No matches' : `${plural(p.matches, 'matching version')}`;
   const skipped = [p.binary > 0 ? `${p.binary} binary skipped` : '', p.unreadable > 0 ? `${p.unreadable} unreadable` : ''].filter(Boolean).join(', ');
-  const searched = p.done ? `${plural(p.total, 'version')} searched` : `stopped after ${p.searched} of ${plural(p.total, 'version')}`;
+  // stopped before the worker reported what it would search: no count to give
+  const searched = p.done ? `${plural(p.total, 'version')} searched` : p.total === 0 ? 'stopped before any version was searched' : `stopped after ${p.searched} of ${plural(p.total, 'version')}`;
   return `${found} (${searched}${skipped ? `; ${skipped}` : ''}).`;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, makeSandbox, writeFiles } from '../core/helpers/storeFixtures';
+import { formatSummary } from '../../src/cli/searchCommand';
 import { CLI, cli, ensureBuilt, ok } from './helpers/runCli';
 
 after(cleanupAll);
@@ -88,5 +89,11 @@ describe('recovery-points search', () => {
     clearTimeout(killer);
     assert.equal(code, 130, `exit code (${Date.now() - interrupted} ms after Ctrl+C)`);
     assert.match(stdout, /stopped after/);
+  });
+
+  test('a search stopped before its worker counted the versions says so, not "stopped after 0 of 0 versions"', () => {
+    const progress = { total: 0, searched: 0, totalBytes: 0, searchedBytes: 0, matches: 0, binary: 0, unreadable: 0, done: false };
+    assert.equal(formatSummary(progress), 'No matches (stopped before any version was searched).');
+    assert.equal(formatSummary({ ...progress, total: 40, searched: 12 }), 'No matches (stopped after 12 of 40 versions).');
   });
 });

@@ -149,6 +149,7 @@ function progressText(progress: SearchProgress, found: number): string {
   const share = progress.totalBytes > 0 ? Math.floor((100 * progress.searchedBytes) / progress.totalBytes) : 100;
   const lines = `${plural(found, 'matching line')} in ${plural(progress.matches, 'version')}`;
   if (!progress.done && progress.searched < progress.total) return `Searching… ${share}% of ${plural(progress.total, 'version')} — ${lines} so far (Escape stops)`;
+  if (!progress.done && progress.total === 0) return 'Stopped before any version was searched';
   if (!progress.done) return `Stopped after ${progress.searched} of ${plural(progress.total, 'version')} — ${lines}`;
   const skipped = progress.binary > 0 ? `, ${progress.binary} binary skipped` : '';
   return progress.matches === 0 ? `No matches in ${plural(progress.total, 'version')}${skipped}` : `${lines} (${plural(progress.total, 'version')} searched${skipped}) — type to filter`;
