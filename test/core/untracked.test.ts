@@ -49,6 +49,21 @@ describe('files no longer tracked', () => {
     assert.equal(describeChanges('external', { added: [{ path: 'ws/a.js' }], modified: [], deleted: [{ path: 'ws/b.js' }] } as never, undefined, { nowTracked: ['ws/a.js'], untracked: ['ws/b.js'] }), 'Now tracked: a.js; no longer tracked: b.js');
   });
 
+  test('a .gitignore created where this process never read the rules (the editor after its capture process made the first point), the hinted folder listed: its folder is scanned again with it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/app.ts': 'app\n', 'dist/app.js': 'built\n', 'dist/app.js.map': 'map\n' });
+    const first = await openStore(sb);
+    await first.recovery.createRecoveryPoint();
+    await first.close();
+    const store = await openStore(sb);
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\n' });
+    let mode: string | undefined;
+    const point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external', changedPaths: [path.join(sb.ws, '.gitignore')], listHintedFolders: true, onCaptureMode: (m) => (mode = m) }))!;
+    assert.equal(mode, 'hint', 'the outside change\'s point is a hint capture, as in the editor');
+    assert.deepEqual([point.untracked, point.fileCount, point.summary], [['ws/dist'], 2, 'Changed outside the editor: .gitignore; no longer tracked: app.js, app.js.map']);
+    await store.close();
+  });
+
   test('a point after a .gitignore line, an exclude and the size limit: the files still on disk are no longer tracked, the deleted one is deleted', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'src/app.ts': 'app\n', 'dist/app.js': 'built\n', 'dist/app.js.map': 'map\n', 'old.ts': 'old\n', 'notes.md': 'notes\n', 'data.bin': 'small\n' });

@@ -833,6 +833,8 @@ class HintRoot {
 
   async run(hinted: readonly string[]): Promise<Scanned> {
     const { scan, ctx } = this;
+    // listing the hinted folders (`strays`) reads their rules, new ignore files included: only rules read before can show a change
+    const rulesReadBefore = scan.rules.cachedRuleFolders();
     const named = new Set(hinted);
     const rels = ctx.input.listHintedFolders ? [...hinted, ...(await this.strays(hinted)).filter((rel) => !named.has(rel))] : hinted;
     const missed = rels.length - hinted.length;
@@ -843,7 +845,7 @@ class HintRoot {
       // A changed path may be (or have been) a folder holding ignore files: forget its rules.
       scan.rules.invalidate(rel);
       const folder = respect ? ruleFileFolder(rel) : null;
-      if (folder !== null && !(await scan.rules.ruleFileUnchanged(rel))) {
+      if (folder !== null && !(rulesReadBefore.has(folder) && (await scan.rules.ruleFileUnchanged(rel)))) {
         // new rules for the folder: rescan it with them
         scan.rules.invalidate(folder);
         targets.add(folder);

@@ -453,6 +453,11 @@ export class InclusionRules {
     return loaded;
   }
 
+  /** The folders whose rules are cached now: `ruleFileUnchanged` tells a change only against rules read before the change. */
+  cachedRuleFolders(): Set<string> {
+    return new Set(this.folders.keys());
+  }
+
   /**
    * Whether the ignore file at `rel` (a `.gitignore`, or `.git/info/exclude` also when `.git` or
    * `.git/info` is given) reads as it did when its folder's rules were cached: then its rules did
