@@ -57,6 +57,20 @@ describe('a first point captured in a process of its own', () => {
     assert.equal(await fs.readFile(path.join(there.ws, 'src/many/f1.txt'), 'utf8'), 'file 1\nfile 1\n');
   });
 
+  test('ignore rules changed after it, where no watcher says so: the next point with a hint follows them', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/a.ts': 'a\n', 'dist/app.js': 'built\n', '.git/HEAD': 'ref: refs/heads/main\n' });
+    const store = await openStore(sb, { captureProcess: CAPTURE_PROCESS });
+    assert.equal((await store.recovery.createRecoveryPoint())!.fileCount, 2);
+    // `.git/info/exclude` edited (file watchers rarely report `.git`), then a file saved
+    await writeFiles(sb.ws, { '.git/info/exclude': 'dist/\n', 'src/a.ts': 'a2\n' });
+    let mode: string | undefined;
+    const next = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'src/a.ts')], onCaptureMode: (m) => (mode = m) }))!;
+    assert.equal(mode, 'hint');
+    assert.deepEqual([next.fileCount, next.untracked], [1, ['ws/dist/app.js']]);
+    await store.close();
+  });
+
   test('the clean-up after it repacks in a process of its own, with the same result', async () => {
     const sb = await makeSandbox();
     await workspace(sb);

@@ -3,7 +3,7 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { captureWorkspace, CaptureCache, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
+import { captureWorkspace, CaptureCache, InclusionRules, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
 import { switchedHead, withGitHeads } from '../capture/gitHead';
 import { existedBefore, stillOnDisk, trackingCounts } from '../capture/untracked';
@@ -589,6 +589,12 @@ export class PersistenceManager implements StateRepository {
     const result = await captureInProcess(helper, request, { logger: this.logger, signal: options.signal, onProgress });
     await objects.refresh();
     await cache.reload();
+    // the workspace folders' own ignore files as the point was made with them, so that the next point
+    // tells a change of them (`.git/info/exclude` edited, which file watchers rarely report) from rules it knew
+    for (const root of roots) {
+      const rules = await InclusionRules.create(root, this.rules, { neverCapture: request.neverCapture, gitignores: cache.gitignores, logger: this.logger });
+      await rules.folderRules('').catch(() => undefined);
+    }
     return result;
   }
 
