@@ -834,7 +834,11 @@ class HintRoot {
   async run(hinted: readonly string[]): Promise<Scanned> {
     const { scan, ctx } = this;
     // listing the hinted folders (`strays`) reads their rules, new ignore files included: only rules read before can show a change
-    const rulesReadBefore = scan.rules.cachedRuleFolders();
+    const rulesReadBefore = new Set<string>();
+    for (const rel of hinted) {
+      const folders = [ruleFileFolder(rel), rel.slice(0, Math.max(0, rel.lastIndexOf('/')))];
+      for (const folder of folders) if (folder !== null && scan.rules.hasCachedRules(folder)) rulesReadBefore.add(folder);
+    }
     const named = new Set(hinted);
     const rels = ctx.input.listHintedFolders ? [...hinted, ...(await this.strays(hinted)).filter((rel) => !named.has(rel))] : hinted;
     const missed = rels.length - hinted.length;

@@ -453,9 +453,9 @@ export class InclusionRules {
     return loaded;
   }
 
-  /** The folders whose rules are cached now: `ruleFileUnchanged` tells a change only against rules read before the change. */
-  cachedRuleFolders(): Set<string> {
-    return new Set(this.folders.keys());
+  /** Whether the rules of folder `dirRel` are cached: `ruleFileUnchanged` tells a change only against rules read before it. */
+  hasCachedRules(dirRel: string): boolean {
+    return this.folders.has(dirRel);
   }
 
   /**
