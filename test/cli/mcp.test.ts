@@ -3,7 +3,7 @@
  * stdio pipe, as Claude Code, Cursor or VS Code would.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -80,6 +80,17 @@ interface VersionJson {
 
 /** The workspace's files, its ignored file included (a restore must leave it alone). */
 const workspaceBytes = (sb: Sandbox) => readFiles(sb.ws);
+
+/** The server over standard input and output as a raw client meets it: what it wrote so far, and its exit code. */
+async function rawServer(sb: Sandbox): Promise<{ child: ChildProcessWithoutNullStreams; stdout: () => string; stderr: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, 'mcp', '--workspace', sb.ws, '--store', sb.store], { env: await toolEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
 
 async function project(): Promise<Sandbox> {
   const sb = await makeSandbox('rp-mcp-');
@@ -370,12 +381,7 @@ describe('recovery-points mcp', () => {
 
   test('standard output carries only protocol messages, and the server exits when its input closes', async () => {
     const sb = await project();
-    const child = spawn(process.execPath, [CLI, 'mcp', '--workspace', sb.ws, '--store', sb.store], { env: await toolEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, stdout, stderr, exited } = await rawServer(sb);
     const send = (message: object) => child.stdin.write(`${JSON.stringify(message)}\n`);
     send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } });
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
@@ -383,26 +389,21 @@ describe('recovery-points mcp', () => {
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'restore_point', arguments: { point: '../x' } } });
     send({ jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_points', arguments: {} } });
     const deadline = Date.now() + 30_000;
-    while (stdout.split('\n').filter(Boolean).length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (stdout().split('\n').filter(Boolean).length < 4 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     child.stdin.end();
-    assert.equal(await exited, 0, stderr);
-    const lines = stdout.split('\n').filter(Boolean);
+    assert.equal(await exited, 0, stderr());
+    const lines = stdout().split('\n').filter(Boolean);
     const messages = lines.map((line) => JSON.parse(line) as { jsonrpc: string; id: number; result?: { isError?: boolean } });
     // tool calls are answered as they finish, not in order
     assert.deepEqual(messages.map((m) => [m.jsonrpc, m.id]).sort((a, b) => Number(a[1]) - Number(b[1])), [['2.0', 1], ['2.0', 2], ['2.0', 3], ['2.0', 4]]);
     assert.equal(messages.find((m) => m.id === 3)!.result?.isError, true, 'an unknown point is a tool error');
     assert.equal(messages.find((m) => m.id === 2)!.result?.isError, undefined);
-    assert.match(stderr, /MCP server ready/, 'logs go to standard error');
+    assert.match(stderr(), /MCP server ready/, 'logs go to standard error');
   });
 
   test('a malformed line gets a JSON-RPC error, not silence, and a request sent just before the input closes is still answered', async () => {
     const sb = await project();
-    const child = spawn(process.execPath, [CLI, 'mcp', '--workspace', sb.ws, '--store', sb.store], { env: await toolEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, stdout, stderr, exited } = await rawServer(sb);
     const lines = [
       { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } },
       { jsonrpc: '2.0', method: 'notifications/initialized' },
@@ -414,8 +415,8 @@ describe('recovery-points mcp', () => {
     ];
     // all at once, the input closed at once, as a script's one call through a pipe
     child.stdin.end(`${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
-    assert.equal(await exited, 0, stderr);
-    const answers = stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { id: unknown; error?: { code: number; message: string }; result?: { isError?: boolean } });
+    assert.equal(await exited, 0, stderr());
+    const answers = stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { id: unknown; error?: { code: number; message: string }; result?: { isError?: boolean } });
     const error = (id: unknown) => answers.find((a) => a.id === id)?.error;
     assert.equal(error(null)?.code, -32700, 'the line that is not JSON');
     assert.equal(error('p')?.code, -32600, 'params: null is no JSON-RPC request');
@@ -423,7 +424,7 @@ describe('recovery-points mcp', () => {
     assert.match(error(3)!.message, /^Invalid params: "arguments" must be an object/, 'a sentence, not a schema dump');
     assert.equal(error(4)?.code, -32602, 'arguments: []');
     const made = answers.find((a) => a.id === 5);
-    assert.ok(made?.result && !made.result.isError, `the point asked for before the input closed is made and answered: ${stdout}`);
+    assert.ok(made?.result && !made.result.isError, `the point asked for before the input closed is made and answered: ${stdout()}`);
     assert.deepEqual(answers.map((a) => a.id).sort(), [1, 3, 4, 5, null, 'p'].sort(), 'one answer each, nothing else on standard output');
     const env = await toolEnv();
     const list = await new Promise<string>((resolve) => {
