@@ -1,7 +1,9 @@
 /**
  * The worker thread a search runs in (`searchHistoryInWorker`): bundled as `dist/searchWorker.js`.
  * It opens the store `workerData` names, runs `searchHistory`, and posts what it finds in batches:
- * the first hit at once, then every BATCH_MS or BATCH_HITS hits, so messages cost the caller little.
+ * the first progress (what it will search) and the first hit at once, then every BATCH_MS or
+ * BATCH_HITS hits, so messages cost the caller little. (A match that runs on without end holds the
+ * thread: what was not posted before it never is.)
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { errorCode, StateError } from '../errors';
@@ -21,6 +23,7 @@ async function serveSearch(port: MessagePort, data: SearchWorkerData): Promise<v
   let pending: SearchEvent[] = [];
   let pendingHits = 0;
   let sentHit = false;
+  let sentProgress = false;
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     clearTimeout(timer);
@@ -39,6 +42,10 @@ async function serveSearch(port: MessagePort, data: SearchWorkerData): Promise<v
         flush();
         return;
       }
+    } else if (!sentProgress) {
+      sentProgress = true;
+      flush();
+      return;
     }
     timer ??= setTimeout(flush, BATCH_MS);
   };
