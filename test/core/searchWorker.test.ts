@@ -7,7 +7,7 @@ import * as esbuild from 'esbuild';
 import { describeCause, StateError } from '../../src/core/errors';
 import { searchHistory, type SearchHit, type SearchOptions, type SearchProgress } from '../../src/core/history/search';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../../src/core/history/searchWorker';
-import { agentSearchHistory } from '../../src/core/agentTools/historyQueries';
+import { agentSearchHistory, describeSearch } from '../../src/core/agentTools/historyQueries';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { cleanupAll, makeSandbox, openStore, packFiles, writeFiles } from './helpers/storeFixtures';
 
@@ -166,15 +166,19 @@ describe('search in a worker thread (the editor\'s way)', () => {
     await store.recovery.createRecoveryPoint();
     const controller = new AbortController();
     let last: SearchProgress | undefined;
-    setTimeout(() => controller.abort(), 300);
+    // long enough for the worker to start and count what it will search
+    setTimeout(() => controller.abort(), 2_000);
     const started = Date.now();
     const search = inWorker(store, '(a+)+$', { regex: true, signal: controller.signal, onProgress: (p) => (last = p) });
     for (;;) if ((await search.next()).done) break;
-    assert.ok(Date.now() - started < 5_000, `stopped ${Date.now() - started} ms after it started`);
+    assert.ok(Date.now() - started < 7_000, `stopped ${Date.now() - started} ms after it started`);
     assert.equal(last?.done, false, 'the search says it did not finish');
+    assert.deepEqual([last?.searched, last?.total], [0, 1], 'the worker said what it would search before the match took its thread');
 
-    const agents = await agentSearchHistory(store, { pattern: '(a+)+$', regex: true, caseSensitive: false, limit: 20, linesPerVersion: 5 }, 300, (store, pattern, options) => searchHistoryInWorker(WORKER, store, pattern, options));
+    const agents = await agentSearchHistory(store, { pattern: '(a+)+$', regex: true, caseSensitive: false, limit: 20, linesPerVersion: 5 }, 2_000, (store, pattern, options) => searchHistoryInWorker(WORKER, store, pattern, options));
     assert.equal(agents.stopped, 'time');
-    assert.ok(Date.now() - started < 10_000);
+    assert.match(describeSearch(agents), /; the time limit ended the search after 0 of 1 version \(narrow paths for the rest\)\.$/);
+    assert.match(describeSearch({ ...agents, total: 0 }), /; the time limit ended the search before it had counted the versions to search/);
+    assert.ok(Date.now() - started < 15_000);
   });
 });

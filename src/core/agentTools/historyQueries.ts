@@ -225,8 +225,10 @@ export function describeSearch(search: AgentSearch): string {
   const scope =
     search.stopped === 'limit'
       ? `; stopped at the limit after ${search.searched} of ${plural(search.total, 'version')} (raise limit or narrow paths for more)`
-      : search.stopped === 'time'
-        ? `; the time limit ended the search after ${search.searched} of ${plural(search.total, 'version')} (narrow paths for the rest)`
+      : search.stopped === 'time' && search.total === 0
+        ? '; the time limit ended the search before it had counted the versions to search (narrow paths, or try again)'
+        : search.stopped === 'time'
+          ? `; the time limit ended the search after ${search.searched} of ${plural(search.total, 'version')} (narrow paths for the rest)`
         : ` (${plural(search.total, 'distinct version')} searched${search.binarySkipped > 0 ? `, ${search.binarySkipped} binary skipped` : ''})`;
   return `${found}${scope}.`;
 }
