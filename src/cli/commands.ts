@@ -1,7 +1,7 @@
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural, countsAsJson } from '../core/format';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
-import { ambiguousRef, pointIdTime, pointsNamedBy } from '../core/ids';
+import { ambiguousRef, labelNote, pointIdTime, pointsNamedBy } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview } from '../core/recovery/recoveryManager';
@@ -12,7 +12,7 @@ import { describeHead, headsMovedNote } from '../core/pointNames';
 import { headsMovedSince, type MovedHead } from '../core/capture/gitHead';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../core/schemas';
-import { InputError, UsageError } from './args';
+import { InputError } from './args';
 import type { CommandSpec } from './commandIndex';
 import { escapeForTerminal as t } from './terminalText';
 
@@ -40,7 +40,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
         changedPaths,
         onProgress: (m) => out.progress(m),
       });
-      out.result(`Created recovery point ${point!.id} (${plural(point!.fileCount, 'file')}, ${formatChangeCounts(point!.changes)}, ${formatBytes(point!.addedBytes)} added)`, point!.id);
+      const note = point!.label ? labelNote(await store.recovery.listRecoveryPoints(), point!) : undefined;
+      out.result(`Created recovery point ${point!.id} (${plural(point!.fileCount, 'file')}, ${formatChangeCounts(point!.changes)}, ${formatBytes(point!.addedBytes)} added)${note ? `\nNote: ${t(note)}` : ''}`, point!.id);
     },
   },
   list: {
@@ -114,7 +115,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       if (paths) await refuseUnknownPaths(store, id, args.paths!, paths);
       if (args.dryRun) {
         const plan = await store.recovery.previewRestore(id, paths);
-        out.result([...formatMapping(plan.folders), formatPreview(plan, roots), ...headsMovedLines(plan.headsMoved, roots)].join('\n'), { ...previewAsJson(plan), ...mappingAsJson(plan.folders), ...headsMovedAsJson(plan.headsMoved) });
+        const target = points.find((p) => p.id === id);
+        out.result([...formatMapping(plan.folders), formatPreview(plan, roots, target), ...headsMovedLines(plan.headsMoved, roots)].join('\n'), { point: id, ...previewAsJson(plan), ...mappingAsJson(plan.folders), ...headsMovedAsJson(plan.headsMoved) });
         return;
       }
       const result = await store.recovery.restore(id, { paths, onProgress: (m) => out.progress(m) });
@@ -220,7 +222,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
 export async function resolveId(store: RecoveryStore, wanted: string, listed?: readonly PointSummary[]): Promise<string> {
   const matches = pointsNamedBy(listed ?? (await store.recovery.listRecoveryPoints()), wanted);
   if (matches.length === 1) return matches[0]!.id;
-  if (matches.length > 1) throw new UsageError(ambiguousRef(wanted, matches));
+  if (matches.length > 1) throw new InputError(ambiguousRef(wanted, matches));
   throw new InputError(StateError.snapshotNotFound(wanted).message);
 }
 
@@ -294,11 +296,12 @@ function mappingAsJson(mapping: FolderMapping | undefined): { folders?: FolderMa
   return mapping && describeMapping(mapping).length > 0 ? { folders: mapping } : {};
 }
 
-function formatPreview(plan: RestorePreview, roots: readonly WorkspaceRoot[]): string {
+function formatPreview(plan: RestorePreview, roots: readonly WorkspaceRoot[], point: PointSummary | undefined): string {
   const lines = changeLines(roots, plan.add, plan.modify, plan.remove);
   const left = plan.leftAlone.map((l) => `  ${t(typedPath(roots, l.path))}: ${t(l.reason)}`);
+  const from = point ? ` from ${point.id}${point.label ? ` [${t(point.label)}]` : ''}` : '';
   return [
-    ...(lines.length === 0 ? [`Nothing to restore: the files ${left.length === 0 ? 'already match' : 'that differ cannot be restored'}.`] : [`Would restore ${plural(lines.length, 'file')}:`, ...lines]),
+    ...(lines.length === 0 ? [`Nothing to restore${from}: the files ${left.length === 0 ? 'already match' : 'that differ cannot be restored'}.`] : [`Would restore ${plural(lines.length, 'file')}${from}:`, ...lines]),
     ...(left.length === 0 ? [] : [`Would leave ${plural(left.length, 'file')} as ${left.length === 1 ? 'it is' : 'they are'}:`, ...left]),
   ].join('\n');
 }

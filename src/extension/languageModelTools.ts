@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { describeCause, StateError, type RecoveryStore } from '../core';
-import { agentChanges, agentPoint, agentPreview, agentRestorePaths, agentRestoreReport, describePreview, describeRestore, findPoint, listAgentPoints, type AgentPreview } from '../core/agentTools/agentQueries';
+import { agentChanges, agentPoint, createdPointSentence, agentPreview, agentRestorePaths, agentRestoreReport, describePreview, describeRestore, findPoint, listAgentPoints, type AgentPreview } from '../core/agentTools/agentQueries';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { AGENT_TOOLS, type AgentToolKey, type AgentToolSpec } from '../core/agentTools/toolCatalog';
@@ -54,7 +54,7 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
         const point = await s.store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: input.label });
         await s.model.refresh();
         s.log.info('agent', `A language-model tool created point ${point!.id} "${input.label}"`);
-        return [`Created recovery point ${point!.id} "${input.label}" (${plural(point!.fileCount, 'file')}).`, { point: agentPoint(point!) }];
+        return [await createdPointSentence(s.store, point!), { point: agentPoint(point!) }];
       },
     },
     showChanges: {

@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeCause, StateError, type Logger, type RecoveryStore } from '../core';
-import { agentChanges, agentPoint, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentRestorePaths, listAgentPoints } from '../core/agentTools/agentQueries';
+import { agentChanges, agentPoint, createdPointSentence, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentRestorePaths, listAgentPoints } from '../core/agentTools/agentQueries';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
@@ -32,7 +32,7 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
   register(server, logger, AGENT_TOOLS.createPoint, async (input) => {
     const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: input.label });
     afterPoint();
-    return [`Created recovery point ${point!.id} "${input.label}" (${plural(point!.fileCount, 'file')}).`, { point: agentPoint(point!) }];
+    return [await createdPointSentence(store, point!), { point: agentPoint(point!) }];
   });
   register(server, logger, AGENT_TOOLS.showChanges, async (input) => {
     const changes = await agentChanges(store, input);

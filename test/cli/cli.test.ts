@@ -205,8 +205,18 @@ describe('command-line tool', () => {
     await writeFiles(sb.ws, { 'a.txt': 'before the refactor\n' });
     const labelled = json<string>(await cli(['snapshot', '--label', 'before refactor', '--json', ...base]));
     await writeFiles(sb.ws, { 'a.txt': 'refactored\n' });
-    assert.match(ok(await cli(['restore', 'before refactor', ...base])).stdout, new RegExp(`^Restored ${labelled}: 1 written, 0 deleted\\.$`, 'm'));
+    assert.match(ok(await cli(['restore', 'before refactor', '--dry-run', ...base])).stdout, new RegExp(`^Would restore 1 file from ${labelled} \\[before refactor\\]:$`, 'm'), 'the dry run names the point it would restore');
+    assert.match(ok(await cli(['restore', ' before refactor ', ...base])).stdout, new RegExp(`^Restored ${labelled}: 1 written, 0 deleted\\.$`, 'm'), 'the label as typed with spaces around it');
     assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'before the refactor\n');
+    // a label that is also the start of another point's id names neither: said when it is given, refused when used
+    const older = ids[1]!.slice(ids[1]!.lastIndexOf('-') + 1, ids[1]!.lastIndexOf('-') + 3);
+    await writeFiles(sb.ws, { 'a.txt': 'shadowed\n' });
+    const made = ok(await cli(['snapshot', '--label', older, ...base]));
+    assert.match(made.stdout, new RegExp(`^Note: "${older}" also starts the id of (another point|\\d+ other points), so it names none of them: name this point by its id \\([0-9a-f]{6}\\)\\.$`, 'm'));
+    const both = await cli(['restore', older, ...base]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, new RegExp(`^recovery-points: "${older}" names \\d+ points, by their ids and by a label \\(.*labelled "${older}".*\\); give the whole id\\.\\n$`));
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'shadowed\n', 'nothing restored');
   });
 
   test('an empty value (an unset variable in a script) is refused with exit 2 before anything changes, not read as every path, every point or the current folder', async () => {
@@ -315,7 +325,7 @@ describe('command-line tool', () => {
     await writeFiles(renamed, { 'README.md': '# broken again\n' });
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
     assert.match(dry.stdout, /point folder app \u2192 workspace folder app-renamed/);
-    assert.match(dry.stdout, /Would restore 1 file:\n {2}~ README\.md$/m);
+    assert.match(dry.stdout, new RegExp(`^Would restore 1 file from ${point}:\\n {2}~ README\\.md$`, 'm'));
   });
 
   test('a file ignored since a point: show says it is no longer tracked; restore --dry-run names it as left as it is, and the restore leaves it', async () => {
@@ -334,7 +344,7 @@ describe('command-line tool', () => {
     assert.deepEqual(json<PointJson[]>(await cli(['list', '--json', ...base]))[0]!.changes, { added: 1, modified: 1, deleted: 1, noLongerTracked: 1 });
     assert.deepEqual(json<{ changedFiles: { deleted: string[]; noLongerTracked: string[] } }>(await cli(['show', 'latest', '--json', ...base])).changedFiles.noLongerTracked, ['ws/dist/out.js']);
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
-    assert.match(dry.stdout, /^Would restore 2 files:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way\n$/);
+    assert.match(dry.stdout, /^Would restore 2 files from \S+:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way\n$/);
     const plan = json<{ add: string[]; leftAlone: Array<{ path: string; reason: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
     assert.deepEqual([plan.add, plan.leftAlone.map((l) => l.path)], [[], ['ws/dist/out.js']]);
     const done = ok(await cli(['restore', point, ...base]));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { agentPointPaths, agentPreview, describePreview, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
+import { agentPointPaths, agentPreview, createdPointSentence, describePreview, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
 import { AGENT_TOOLS, toolDescription } from '../../src/core/agentTools/toolCatalog';
 import { languageModelToolContributions } from '../../src/core/agentTools/toolContributions';
 import { listPointsInput, restoreInput } from '../../src/core/agentTools/toolInputs';
@@ -66,6 +66,20 @@ describe('agent tools core', () => {
     const third = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'one' }))!;
     await assert.rejects(findPoint(store, 'one'), new RegExp(`^StateError: 2 points are labelled "one" \\(${third.id.slice(-6)}, ${first.id.slice(-6)}\\); give the id of one\\.$`));
     await assert.rejects(findPoint(store, 'on'), /No recovery point "on" exists/, 'a label is matched whole');
+    const accented = await labelledPoint('src\u00e9');
+    assert.equal((await findPoint(store, ' src\u0065\u0301 ')).id, accented.id, 'spaces around it and Unicode\'s forms aside');
+    // a label that is also the start of another point's id names neither, and the agent is told when it gives it
+    const prefix = second.id.slice(second.id.lastIndexOf('-') + 1).slice(0, 2);
+    const shadowed = await labelledPoint(prefix);
+    assert.match(await createdPointSentence(store, shadowed), new RegExp(`Note: "${prefix}" also starts the id of (another point|\\d+ other points), so it names none of them: name this point by its id \\(${shadowed.id.slice(-6)}\\)\\.$`));
+    await assert.rejects(findPoint(store, prefix), new RegExp(`names \\d+ points, by their ids and by a label \\(.*${shadowed.id.slice(-6)} \\(labelled "${prefix}"\\).*\\); give the whole id`));
+    const unique = await labelledPoint('unique words');
+    assert.equal(await createdPointSentence(store, unique), `Created recovery point ${unique.id} "unique words" (2 files).`);
+
+    async function labelledPoint(label: string) {
+      await writeFiles(sb.ws, { 'a.txt': `${label}\n` });
+      return (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label }))!;
+    }
   });
 
   test('a point lists the branch its folder was on, when it has a repository', async () => {

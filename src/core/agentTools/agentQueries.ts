@@ -2,7 +2,7 @@ import { diffTrees, type MovedHead, type TreeDiff } from '../capture';
 import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { firstPathNamingNothing } from '../history/versionContent';
-import { ambiguousRef, pointIdTime, pointsNamedBy } from '../ids';
+import { ambiguousRef, labelNote, pointIdTime, pointsNamedBy } from '../ids';
 import { countsAsJson, plural, type TrackingCounts } from '../format';
 import { headsMovedNote } from '../pointNames';
 import type { RestoreResult } from '../recovery/recoveryManager';
@@ -30,6 +30,12 @@ export interface AgentPoint {
 export function agentPoint(p: PointSummary): AgentPoint {
   const heads = p.roots.flatMap((r) => (r.head ? [[r.name, r.head] as const] : []));
   return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: countsAsJson(p.changes), fileCount: p.fileCount, ...(heads.length > 0 ? { heads: Object.fromEntries(heads) } : {}) };
+}
+
+/** What an agent is told of the point it created: its id and size, and a note when its label names other points too. */
+export async function createdPointSentence(store: RecoveryStore, point: PointSummary): Promise<string> {
+  const note = labelNote(await store.recovery.listRecoveryPoints(), point);
+  return `Created recovery point ${point.id} "${point.label ?? ''}" (${plural(point.fileCount, 'file')}).${note ? ` Note: ${note}` : ''}`;
 }
 
 /** The point an agent named: a full id, a unique prefix of it or of its last part, `latest`, or its label. */
