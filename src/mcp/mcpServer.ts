@@ -48,9 +48,9 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
     const version = await agentReadFileVersion(store, input);
     return [describeFileVersion(version), version];
   });
-  register(server, logger, AGENT_TOOLS.searchHistory, async (input) => {
+  register(server, logger, AGENT_TOOLS.searchHistory, async (input, cancelled) => {
     const worker = options.searchWorker;
-    const search = await agentSearchHistory(store, input, undefined, worker && ((store, pattern, searchOptions) => searchHistoryInWorker(worker, store, pattern, searchOptions)));
+    const search = await agentSearchHistory(store, input, undefined, worker && ((store, pattern, searchOptions) => searchHistoryInWorker(worker, store, pattern, searchOptions)), cancelled);
     return [describeSearch(search), search];
   });
   register(server, logger, AGENT_TOOLS.previewRestore, async (input) => {
@@ -72,7 +72,8 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
   return server;
 }
 
-type Handler<S extends AgentToolSpec> = (input: ReturnType<S['input']['parse']>) => Promise<[sentence: string, data: unknown]>;
+/** `cancelled`: aborted when the client cancels the call (`notifications/cancelled`). */
+type Handler<S extends AgentToolSpec> = (input: ReturnType<S['input']['parse']>, cancelled: AbortSignal) => Promise<[sentence: string, data: unknown]>;
 
 /** Registers one tool: its result is a sentence and the data as JSON; its errors are tool errors, never a crash. */
 function register<S extends AgentToolSpec>(server: McpServer, logger: Logger, spec: S, handler: Handler<S>): void {
@@ -84,9 +85,9 @@ function register<S extends AgentToolSpec>(server: McpServer, logger: Logger, sp
       inputSchema: spec.input,
       annotations: { title: spec.title, readOnlyHint: spec.readOnly, destructiveHint: spec.destructive, idempotentHint: spec.readOnly, openWorldHint: false },
     },
-    async (input: unknown): Promise<CallToolResult> => {
+    async (input: unknown, extra: { signal: AbortSignal }): Promise<CallToolResult> => {
       try {
-        const [sentence, data] = await handler(input as ReturnType<S['input']['parse']>);
+        const [sentence, data] = await handler(input as ReturnType<S['input']['parse']>, extra.signal);
         return { content: [{ type: 'text', text: sentence }, { type: 'text', text: JSON.stringify(data, null, 2) }] };
       } catch (error) {
         const message = error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`;

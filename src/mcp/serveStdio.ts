@@ -41,9 +41,14 @@ export async function serveStdio(store: RecoveryStore, logger: Logger, searchWor
   }
 }
 
-/** The requests the server has read and not yet answered, by id. */
+/**
+ * The requests the server has read and not yet answered, by id. A request the client cancels
+ * (`notifications/cancelled`) counts as answered, and its answer, when its work ends, is not sent, as
+ * MCP asks.
+ */
 class OpenRequests {
   private readonly open = new Map<string | number, number>();
+  private readonly cancelled = new Set<string | number>();
   private waiting: Array<() => void> = [];
 
   /** Counts what `transport` (connected: its `onmessage` and `send` are the server's) reads and answers. */
@@ -52,13 +57,22 @@ class OpenRequests {
     transport.onmessage = (message, extra) => {
       if ('method' in message && 'id' in message) this.open.set(message.id, (this.open.get(message.id) ?? 0) + 1);
       receive?.(message, extra);
+      if ('method' in message && message.method === 'notifications/cancelled' && !('id' in message)) {
+        const id = (message.params as { requestId?: unknown } | undefined)?.requestId;
+        if ((typeof id === 'string' || typeof id === 'number') && this.open.has(id)) {
+          this.cancelled.add(id);
+          this.answered(id);
+        }
+      }
     };
     const send = transport.send.bind(transport);
     transport.send = async (message, options) => {
+      const answering = !('method' in message) && 'id' in message && message.id !== undefined ? message.id : undefined;
+      if (answering !== undefined && this.cancelled.delete(answering)) return;
       try {
         await send(message, options);
       } finally {
-        if (!('method' in message) && 'id' in message && message.id !== undefined) this.answered(message.id);
+        if (answering !== undefined) this.answered(answering);
       }
     };
   }

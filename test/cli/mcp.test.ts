@@ -10,7 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { auditFileEntries, cleanupAll, makeSandbox, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
-import { CLI, cliHome, ensureBuilt } from './helpers/runCli';
+import { CLI, cli, cliHome, ensureBuilt } from './helpers/runCli';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -434,5 +434,26 @@ describe('recovery-points mcp', () => {
       lister.on('exit', () => resolve(out));
     });
     assert.equal((JSON.parse(list) as Array<{ label: string | null }>)[0]!.label, 'last words');
+  });
+
+  test('a call the client cancels is not waited for when the input closes, and a cancelled search stops', async () => {
+    const sb = await project();
+    await writeFiles(sb.ws, { 'long.txt': `${'a'.repeat(50_000)}!\n` });
+    assert.equal((await cli(['snapshot', '--workspace', sb.ws, '--store', sb.store])).code, 0);
+    const { child, stdout, stderr, exited } = await rawServer(sb);
+    const started = Date.now();
+    const lines = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      // a match that runs on for minutes; the tool's own limit is 10 s
+      { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'search_history', arguments: { pattern: '(a+)+$', regex: true } } },
+    ];
+    child.stdin.write(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    child.stdin.end(`${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 7, reason: 'the user stopped it' } })}\n`);
+    assert.equal(await exited, 0, stderr());
+    assert.doesNotMatch(stderr(), /internal error|never came/);
+    assert.ok(Date.now() - started < 9_000, `ended ${Date.now() - started} ms after it started: the cancel stopped the search before its 10 s limit`);
+    assert.deepEqual(stdout().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as { id: unknown }).id), [1], 'the cancelled call is not answered');
   });
 });

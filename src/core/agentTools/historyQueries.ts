@@ -195,11 +195,13 @@ export const SEARCH_TIME_LIMIT_MS = 10_000;
  * `limit` versions match or the time limit passes. A malformed pattern is InvalidState before any work.
  * `search`: where it runs (the editor's worker thread, `searchHistoryInWorker`); in process by default.
  */
-export async function agentSearchHistory(store: RecoveryStore, input: SearchHistoryInput, timeLimitMs = SEARCH_TIME_LIMIT_MS, search: typeof searchHistory = searchHistory): Promise<AgentSearch> {
+export async function agentSearchHistory(store: RecoveryStore, input: SearchHistoryInput, timeLimitMs = SEARCH_TIME_LIMIT_MS, search: typeof searchHistory = searchHistory, cancelled?: AbortSignal): Promise<AgentSearch> {
   const options = { regex: input.regex, caseSensitive: input.caseSensitive };
   new SearchPattern(input.pattern, options);
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeLimitMs);
+  const cancel = () => controller.abort();
+  cancelled?.addEventListener('abort', cancel, { once: true });
   const hits: AgentSearchHit[] = [];
   const roots = store.persistence.workspaceRoots;
   let progress: SearchProgress | undefined;
@@ -215,6 +217,7 @@ export async function agentSearchHistory(store: RecoveryStore, input: SearchHist
     }
   } finally {
     clearTimeout(timer);
+    cancelled?.removeEventListener('abort', cancel);
   }
   if (stopped === null && controller.signal.aborted) stopped = 'time';
   return { pattern: input.pattern, hits, stopped, searched: progress?.searched ?? 0, total: progress?.total ?? 0, binarySkipped: progress?.binary ?? 0 };
