@@ -2,6 +2,7 @@
 // limit): kept in the point as `untracked`, named apart from deletions (src/core/capture/untracked.ts).
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isNowTracked, isUntracked, stillOnDisk } from '../../src/core/capture/untracked';
@@ -24,6 +25,10 @@ describe('files no longer tracked', () => {
     assert.deepEqual(stillOnDisk(deleted('ws/lib/gone.js', 'ws/old.txt'), file), [], 'deleted files are deletions');
     assert.deepEqual(stillOnDisk(deleted('ws/dist/a.js', 'ws/dist/gone.js', 'ws/dist/sub/b.js'), file), ['ws/dist/a.js', 'ws/dist/sub/b.js'], 'a folder only when every deletion below it, two or more, is on disk');
     assert.deepEqual(stillOnDisk(deleted('other/x', 'ws/big.bin/inside'), (p) => (p.startsWith('ws/') ? file(p) : undefined)), [], 'outside every folder, or through a file');
+    // a file replaced by a folder or a pipe of its name was deleted
+    await writeFiles(sb.ws, { 'foo/new.txt': 'n\n' });
+    execFileSync('mkfifo', [path.join(sb.ws, 'pipe')]);
+    assert.deepEqual(stillOnDisk(deleted('ws/foo', 'ws/pipe'), file), [], 'a folder or a pipe where the file was');
     const link = path.join(path.dirname(sb.ws), 'ws-link');
     await fs.symlink(sb.ws, link);
     assert.deepEqual(stillOnDisk(deleted('ws/dist/a.js', 'ws/lib/gone.js'), (p) => path.join(link, p.slice('ws/'.length))), ['ws/dist/a.js'], 'a workspace folder opened through a link');

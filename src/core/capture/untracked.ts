@@ -8,8 +8,8 @@ type OnDisk = (pointPath: string) => string | undefined;
 
 /**
  * Of the files a point no longer has (`deleted`, point paths), those still on disk when it was made:
- * the capture stopped tracking them (a `.gitignore` line or an exclude added, a file grown past the size
- * limit), nobody deleted them. Kept short (`shortList`).
+ * as files or links: the capture stopped tracking them (a `.gitignore` line or an exclude added, a
+ * file grown past the size limit), nobody deleted them. Kept short (`shortList`).
  */
 export function stillOnDisk(deleted: readonly FileChange[], file: OnDisk): string[] {
   // a removed folder's files are not looked at one by one: a folder deleted with 50,000 files costs its folders' lstats
@@ -27,7 +27,10 @@ export function stillOnDisk(deleted: readonly FileChange[], file: OnDisk): strin
     deleted,
     deleted.filter((change) => {
       const at = file(change.path);
-      return at !== undefined && folderThere(path.dirname(at)) && statOf(at) !== undefined;
+      if (at === undefined || !folderThere(path.dirname(at))) return false;
+      // a folder, a pipe or a socket in its place: the file was deleted
+      const stat = statOf(at);
+      return stat !== undefined && (stat.isFile() || stat.isSymbolicLink());
     }),
   );
 }
