@@ -139,6 +139,21 @@ describe('a file\'s history', () => {
     assert.deepEqual((await readFileHistory(store, 'ws/img/logo2.png')).versions.map((v) => [v.point.summary, v.renamedFrom]), [['moved the logo', undefined]]);
   });
 
+  test('a deleted file is the past of the one added file most like it, never of a copy or a lesser match, and a file only no longer tracked is no one\'s past', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} line ${i}`).join('\n');
+    await point(store, sb.ws, { 'util.ts': `${lines(20, 'u')}\n`, 'notes.txt': `${lines(30, 'n')}\n` }, 'first');
+    // util.ts renamed with one line added, and a copy of most of it made beside: the rename is helpers.ts's past only
+    await point(store, sb.ws, { 'util.ts': null, 'helpers.ts': `${lines(20, 'u')}\n// edit\n`, 'copy.ts': `${lines(12, 'u')}\n${lines(8, 'other')}\n` }, 'renamed and copied');
+    const past = async (file: string) => (await readFileHistory(store, `ws/${file}`)).versions.map((v) => [v.point.summary, v.renamedFrom ?? null]);
+    assert.deepEqual(await past('helpers.ts'), [['renamed and copied', 'ws/util.ts'], ['first', null]]);
+    assert.deepEqual(await past('copy.ts'), [['renamed and copied', null]], 'the lesser match starts its own history');
+    // notes.txt copied and edited, then ignored in the same point (still on disk): not the copy's past
+    await point(store, sb.ws, { 'draft.txt': `${lines(30, 'n')}\nmore\n`, '.gitignore': 'notes.txt\n' }, 'drafted and ignored');
+    assert.deepEqual(await past('draft.txt'), [['drafted and ignored', null]]);
+  });
+
   test('a deleted file shows its deletion, and a file that exists only in old points still has its history', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

@@ -5,6 +5,7 @@ import { errorCode, ioError, StateError } from '../errors';
 import { hashObject } from '../objects/hash';
 import type { ObjectReader } from '../objects/objectStore';
 import type { ChangeIndex } from '../recovery/changeIndex';
+import { isUntracked } from '../capture/untracked';
 import { mapFolders, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
@@ -371,40 +372,48 @@ class PathWalker {
 
   /**
    * Where `newer`'s file came from when `older` lacks its path: a file `older` holds that `newer`
-   * deleted, with the same content (the nearest name first when several match); failing that, a text
-   * file it deleted that shares at least half its lines (renamed and edited in one point).
+   * deleted (not one it only stopped tracking, still on disk), with the same content (the nearest name
+   * first when several match); failing that, a text file it deleted that shares at least half its
+   * lines (renamed and edited in one point) and that no other file it added is more like.
    */
   private async renameSource(older: PointSummary, newer: PointSummary, state: PointState): Promise<FileChange | undefined> {
     const diff = this.changes ? await this.changes.changes(this.objects, older.root, newer.root) : await diffTrees(this.objects, older.root, newer.root);
     if (!diff.added.some((c) => c.path === state.pointPath)) return undefined;
-    const candidates = diff.deleted.filter((c) => c.before?.hash === state.entry.hash && c.before.kind === state.entry.kind);
+    const deleted = diff.deleted.filter((c) => !isUntracked(newer, c.path));
+    const candidates = deleted.filter((c) => c.before?.hash === state.entry.hash && c.before.kind === state.entry.kind);
     const base = state.pointPath.slice(state.pointPath.lastIndexOf('/') + 1);
     const same = candidates.find((c) => c.path.endsWith(`/${base}`)) ?? candidates[0];
-    return same ?? (state.entry.kind === 'f' ? this.similarSource(diff.deleted, state) : undefined);
+    if (same || state.entry.kind !== 'f') return same;
+    const similar = await this.mostAlike(state.entry, state.pointPath, deleted, (c) => c.before!);
+    if (!similar) return undefined;
+    // a source goes to the added file most like it (git pairs each with one): not to a copy of it, nor to a lesser match
+    const others = diff.added.filter((c) => c.path !== state.pointPath);
+    if (others.some((c) => c.after?.hash === similar.change.before!.hash)) return undefined;
+    const rival = await this.mostAlike(similar.change.before!, similar.change.path, others, (c) => c.after!);
+    return rival && rival.score > similar.score ? undefined : similar.change;
   }
 
   /**
-   * Of the deleted files, the text most like `state`'s, when at least half of their lines are the same
-   * (git's rename detection's threshold); only files of a like size are read, the nearest names first,
-   * at most a few.
+   * Of `changes`, the text file (`side` of it) most like the file `entry` at `at`, when at least half of
+   * their lines are the same (git's rename detection's threshold); only files of a like size are read,
+   * the nearest names first, at most a few.
    */
-  private async similarSource(deleted: readonly FileChange[], state: PointState): Promise<FileChange | undefined> {
-    const size = state.entry.size;
+  private async mostAlike(entry: FileInfo, at: string, changes: readonly FileChange[], side: (c: FileChange) => FileInfo): Promise<{ change: FileChange; score: number } | undefined> {
+    const size = entry.size;
     if (size === 0 || size > SIMILAR_MAX_BYTES) return undefined;
-    const likeSized = deleted.filter((c) => c.before?.kind === 'f' && c.before.size * 2 >= size && c.before.size <= size * 2);
+    const likeSized = changes.filter((c) => {
+      const file = side(c) as FileInfo | undefined;
+      return file?.kind === 'f' && file.size * 2 >= size && file.size <= size * 2;
+    });
     if (likeSized.length === 0) return undefined;
-    const text = await this.textOf(state.entry.hash);
+    const text = await this.textOf(entry.hash);
     if (text === undefined) return undefined;
-    const nearness = (c: FileChange) => nameNearness(c.path, state.pointPath) * 1e12 - Math.abs(c.before!.size - size);
-    let best: FileChange | undefined;
-    let bestScore = SIMILAR_THRESHOLD;
+    const nearness = (c: FileChange) => nameNearness(c.path, at) * 1e12 - Math.abs(side(c).size - size);
+    let best: { change: FileChange; score: number } | undefined;
     for (const c of likeSized.sort((a, b) => nearness(b) - nearness(a)).slice(0, SIMILAR_CANDIDATES)) {
-      const other = await this.textOf(c.before!.hash);
+      const other = await this.textOf(side(c).hash);
       const score = other === undefined ? 0 : lineSimilarity(other, text);
-      if (score > bestScore || (score === bestScore && !best)) {
-        best = c;
-        bestScore = score;
-      }
+      if (score >= SIMILAR_THRESHOLD && (!best || score > best.score)) best = { change: c, score };
     }
     return best;
   }
