@@ -58,7 +58,7 @@ function readAs(roots: readonly WorkspaceRoot[], typed: string, pointPath: strin
 }
 
 function describeLines(v: FileVersion): string {
-  if (v.kind === 'deleted') return 'deleted';
+  if (v.kind === 'deleted') return v.noLongerTracked ? 'no longer tracked' : 'deleted';
   if (v.binary || !v.lines) return 'binary';
   return `+${v.lines.added} \u2212${v.lines.removed}`;
 }

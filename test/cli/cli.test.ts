@@ -343,6 +343,9 @@ describe('command-line tool', () => {
     assert.match(ok(await cli(['list', ...base])).stdout, /^\S+ +just now +manual +\+1 ~1 \u22120, 1 no longer tracked +Created by hand/);
     assert.deepEqual(json<PointJson[]>(await cli(['list', '--json', ...base]))[0]!.changes, { added: 1, modified: 1, deleted: 1, noLongerTracked: 1 });
     assert.deepEqual(json<{ changedFiles: { deleted: string[]; noLongerTracked: string[] } }>(await cli(['show', 'latest', '--json', ...base])).changedFiles.noLongerTracked, ['ws/dist/out.js']);
+    const history = ok(await cli(['log', 'dist/out.js', ...base])).stdout;
+    assert.match(history.split('\n')[0]!, /no longer tracked/, `its history says so too, not "deleted":\n${history}`);
+    assert.doesNotMatch(history, /deleted/);
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
     assert.match(dry.stdout, /^Would restore 2 files from \S+:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way\n$/);
     const plan = json<{ add: string[]; leftAlone: Array<{ path: string; reason: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));

@@ -38,6 +38,8 @@ export interface FileVersionJson {
   readonly previousPointId: string | null;
   /** An older point whose version had the same content (an undo or a restore went back to it). */
   readonly sameAsPointId: string | null;
+  /** For a deletion: the file was not deleted, it was still on disk and the point stopped tracking it (ignored, excluded, too large since). */
+  readonly noLongerTracked: boolean;
   /** The file on disk holds this content now. */
   readonly current: boolean;
 }
@@ -62,6 +64,7 @@ export function fileVersionJson(v: FileVersion): FileVersionJson {
     renamedFrom: v.renamedFrom ?? null,
     previousPointId: v.previous?.pointId ?? null,
     sameAsPointId: v.sameAsPointId ?? null,
+    noLongerTracked: v.noLongerTracked === true,
     current: v.current,
   };
 }

@@ -63,6 +63,8 @@ export interface FileVersion {
   readonly renamedFrom?: string;
   /** The version before it (`null`: the file did not exist before, or was deleted). For a deletion, the version deleted. */
   readonly previous: VersionRef | null;
+  /** For a deletion: the file was still on disk, and the point stopped tracking it (ignored, excluded, too large since). */
+  readonly noLongerTracked?: boolean;
   /** The id of an older entry's point with the same content (the file went back to it: an undo, a restore). */
   readonly sameAsPointId?: string;
   /** The file on disk holds this content now (for a deletion: the file does not exist now). Only the newest such entry. */
@@ -524,6 +526,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
         binary: false,
         lines: null,
         previous: { pointId: last!.lastPointId, appearedIn: last!.point.id, path: before.path, pointPath: before.pointPath, hash: before.entry.hash },
+        ...(isUntracked(point, before.pointPath) ? { noLongerTracked: true } : {}),
         current: false,
       });
     } else if (last?.kind === 'deleted') {

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeCause, isUntracked, pointIdTime, type RecoveryStore } from '../../core';
+import { describeCause, pointIdTime, type RecoveryStore } from '../../core';
 import { formatRelativeTime, plural } from '../../core/format';
 import { currentFileHash, fileHistory, type FileHistory, type FileVersion } from '../../core/history/fileHistory';
 import type { Log } from '../log';
@@ -20,7 +20,7 @@ export class VersionNode {
 
 /** `+3 −1`, `binary`, `deleted`, `no longer tracked`: what a version changed against the one before it. */
 export function describeVersionChange(version: FileVersion): string {
-  if (version.kind === 'deleted' && isUntracked(version.point, version.path)) return 'no longer tracked';
+  if (version.noLongerTracked === true) return 'no longer tracked';
   if (version.kind === 'deleted') return `deleted${version.lines ? ` \u2212${version.lines.removed}` : ''}`;
   if (!version.lines) return 'binary';
   return `+${version.lines.added} \u2212${version.lines.removed}`;
@@ -127,14 +127,14 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     const renamed = v.renamedFrom ? ` · renamed from ${path.posix.basename(v.renamedFrom)}` : '';
     item.description = `${describeVersionChange(v)}  ${what}${renamed}${v.current ? ' · current' : ''}`;
     item.iconPath = new vscode.ThemeIcon(
-      v.kind === 'deleted' ? (isUntracked(v.point, v.path) ? 'eye-closed' : 'trash') : v.current ? 'circle-filled' : v.point.label ? 'pinned' : TRIGGER_ICONS[v.point.trigger],
+      v.kind === 'deleted' ? (v.noLongerTracked ? 'eye-closed' : 'trash') : v.current ? 'circle-filled' : v.point.label ? 'pinned' : TRIGGER_ICONS[v.point.trigger],
       v.current ? new vscode.ThemeColor('charts.green') : undefined,
     );
     item.contextValue = v.kind === 'deleted' ? 'version.deleted' : v.current ? 'version.current' : 'version';
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escapeMarkdown(what)}**\n\n`);
     tooltip.appendMarkdown(`${new Date(pointIdTime(v.point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(v.point.id))})\n\n`);
-    if (v.kind === 'deleted' && isUntracked(v.point, v.path)) tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} is no longer tracked from this point on: it was still on disk, and ignored, excluded or too large since. Not deleted.\n\n`);
+    if (v.noLongerTracked) tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} is no longer tracked from this point on: it was still on disk, and ignored, excluded or too large since. Not deleted.\n\n`);
     else if (v.kind === 'deleted') tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} was deleted in this point.\n\n`);
     else tooltip.appendMarkdown(`${escapeMarkdown(describeVersionChange(v))} against the version before · kept by ${plural(v.pointCount, 'point')}\n\n`);
     if (v.renamedFrom) tooltip.appendMarkdown(`Renamed from ${escapeMarkdown(this.folders.display(v.renamedFrom))}\n\n`);
