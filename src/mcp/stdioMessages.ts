@@ -1,4 +1,5 @@
 import { Transform, type Readable, type Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from '@modelcontextprotocol/sdk/shared/stdio.js';
 import { ErrorCode, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
 
@@ -8,37 +9,59 @@ type Id = string | number | null;
  * Standard input as the SDK's stdio transport reads it, one message a line, with the lines it would
  * drop without a word answered here as JSON-RPC 2.0 asks: a line that is not JSON (-32700), JSON that
  * is no JSON-RPC message (`params: null`; -32600, with its id when it has one), and a tool call whose
- * `arguments` is not an object (-32602, where the SDK answered with its schema's dump). A client
- * waiting on that id is told instead of waiting for good.
+ * `arguments` is not an object (-32602, where the SDK answered with its schema's dump), and a line
+ * over the transport's limit (-32600; the transport closed the connection on it). A client waiting on
+ * that id is told instead of waiting for good.
  */
 export function answeringMalformed(input: Readable, output: Writable): Readable {
   let partial = '';
-  // a line past the transport's limit is handed on as it comes: the transport refuses it and closes, as without this
-  let overflowing = false;
+  let partialBytes = 0;
+  // a line past the transport's limit (which would close the connection) is dropped up to its end, and answered
+  let dropping = false;
   const answer = (id: Id, code: number, message: string) => output.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`);
   const pass = (line: string, lines: string[]) => {
     const problem = malformed(line.endsWith('\r') ? line.slice(0, -1) : line);
     if (problem) answer(problem.id, problem.code, problem.message);
     else lines.push(line);
   };
+  // a character split between two chunks is put together before the line is looked at
+  const decoder = new StringDecoder('utf8');
   const filter = new Transform({
     transform(chunk: Buffer, _encoding, done) {
-      if (overflowing) return done(null, chunk);
-      const text = partial + chunk.toString('utf8');
-      const parts = text.split('\n');
-      partial = parts.pop()!;
+      let text = decoder.write(chunk);
+      if (dropping) {
+        const end = text.indexOf('\n');
+        if (end === -1) return done();
+        dropping = false;
+        answer(null, ErrorCode.InvalidRequest, `Invalid Request: a message over ${STDIO_DEFAULT_MAX_BUFFER_SIZE / (1024 * 1024)} MiB was left unread.`);
+        text = text.slice(end + 1);
+      }
       const lines: string[] = [];
-      for (const line of parts) pass(line, lines);
-      if (partial.length > STDIO_DEFAULT_MAX_BUFFER_SIZE) {
-        overflowing = true;
-        return done(null, `${lines.map((line) => `${line}\n`).join('')}${partial}`);
+      let end = text.indexOf('\n');
+      if (end === -1) {
+        partial += text;
+        partialBytes += chunk.length;
+      } else {
+        pass(partial + text.slice(0, end), lines);
+        let start = end + 1;
+        for (end = text.indexOf('\n', start); end !== -1; end = text.indexOf('\n', start)) {
+          pass(text.slice(start, end), lines);
+          start = end + 1;
+        }
+        partial = text.slice(start);
+        partialBytes = Buffer.byteLength(partial);
+      }
+      if (partialBytes > STDIO_DEFAULT_MAX_BUFFER_SIZE) {
+        partial = '';
+        partialBytes = 0;
+        dropping = true;
       }
       done(null, lines.length > 0 ? `${lines.join('\n')}\n` : undefined);
     },
     flush(done) {
-      if (overflowing) return done();
       const lines: string[] = [];
-      if (partial.trim() !== '') pass(partial, lines);
+      partial += decoder.end();
+      if (!dropping && partial.trim() !== '') pass(partial, lines);
       done(null, lines.length > 0 ? `${lines.join('\n')}\n` : undefined);
     },
   });

@@ -413,21 +413,28 @@ describe('recovery-points mcp', () => {
       { jsonrpc: '2.0', id: 'p', method: 'tools/list', params: null },
       { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_points', arguments: null } },
       { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_points', arguments: [] } },
-      { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'create_point', arguments: { label: 'last words' } } },
+      // over the transport's 10 MiB: answered, and the server reads on
+      `{"jsonrpc":"2.0","id":9,"method":"tools/list","params":{"pad":"${'x'.repeat(11 * 1024 * 1024)}"}}`,
     ];
-    // all at once, the input closed at once, as a script's one call through a pipe
-    child.stdin.end(`${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
+    child.stdin.write(`${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
+    // a character cut in two between writes is read whole; then the input is closed at once, as a script's one call through a pipe
+    const last = Buffer.from(`${JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'create_point', arguments: { label: 'last w\u00f6rds' } } })}\n`);
+    const cut = last.indexOf(Buffer.from('\u00f6')) + 1;
+    child.stdin.write(last.subarray(0, cut));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    child.stdin.end(last.subarray(cut));
     assert.equal(await exited, 0, stderr());
     const answers = stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { id: unknown; error?: { code: number; message: string }; result?: { isError?: boolean } });
     const error = (id: unknown) => answers.find((a) => a.id === id)?.error;
-    assert.equal(error(null)?.code, -32700, 'the line that is not JSON');
+    const unnamed = answers.filter((a) => a.id === null).map((a) => [a.error?.code, a.error?.message]);
+    assert.deepEqual(unnamed, [[-32700, 'Parse error: the line is not JSON (one JSON-RPC message a line).'], [-32600, 'Invalid Request: a message over 10 MiB was left unread.']], 'the line that is not JSON, and the one too long to read');
     assert.equal(error('p')?.code, -32600, 'params: null is no JSON-RPC request');
     assert.equal(error(3)?.code, -32602, 'arguments: null');
     assert.match(error(3)!.message, /^Invalid params: "arguments" must be an object/, 'a sentence, not a schema dump');
     assert.equal(error(4)?.code, -32602, 'arguments: []');
     const made = answers.find((a) => a.id === 5);
     assert.ok(made?.result && !made.result.isError, `the point asked for before the input closed is made and answered: ${stdout()}`);
-    assert.deepEqual(answers.map((a) => a.id).sort(), [1, 3, 4, 5, null, 'p'].sort(), 'one answer each, nothing else on standard output');
+    assert.deepEqual(answers.map((a) => a.id).sort(), [1, 3, 4, 5, null, null, 'p'].sort(), 'one answer each, nothing else on standard output');
     const env = await toolEnv();
     const list = await new Promise<string>((resolve) => {
       let out = '';
@@ -435,7 +442,7 @@ describe('recovery-points mcp', () => {
       lister.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
       lister.on('exit', () => resolve(out));
     });
-    assert.equal((JSON.parse(list) as Array<{ label: string | null }>)[0]!.label, 'last words');
+    assert.equal((JSON.parse(list) as Array<{ label: string | null }>)[0]!.label, 'last w\u00f6rds');
   });
 
   test('a call the client cancels is not waited for when the input closes, and a cancelled search stops', async () => {
