@@ -61,6 +61,11 @@ export function parseArgs(argv: readonly string[], cwd = currentFolder()): Parse
   const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     let token = argv[i]!;
+    // the end of the options: what follows is positional, even when it starts with "-" (a label "-x")
+    if (token === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
     let inline: string | undefined;
     if (token.startsWith('--') && token.includes('=')) {
       inline = token.slice(token.indexOf('=') + 1);

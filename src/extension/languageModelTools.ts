@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { describeCause, StateError, type RecoveryStore } from '../core';
-import { agentChanges, agentPoint, createdPointSentence, agentPreview, agentRestorePaths, agentRestoreReport, describePreview, describeRestore, findPoint, listAgentPoints, type AgentPreview } from '../core/agentTools/agentQueries';
+import { agentChanges, agentPoint, createdPointSentence, describeAgentChanges, agentPreview, agentRestorePaths, agentRestoreReport, describePreview, describeRestore, findPoint, listAgentPoints, type AgentPreview } from '../core/agentTools/agentQueries';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { AGENT_TOOLS, type AgentToolKey, type AgentToolSpec } from '../core/agentTools/toolCatalog';
@@ -60,8 +60,7 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
     showChanges: {
       invoke: async (input) => {
         const changes = await agentChanges(s.store, input);
-        const total = changes.added.length + changes.modified.length + changes.deleted.length;
-        return [`${plural(total, 'file')} differ between point ${changes.point} and ${changes.against ?? 'nothing'}.`, changes];
+        return [describeAgentChanges(changes), changes];
       },
     },
     fileHistory: {

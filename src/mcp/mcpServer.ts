@@ -1,7 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeCause, StateError, type Logger, type RecoveryStore } from '../core';
-import { agentChanges, agentPoint, createdPointSentence, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentRestorePaths, listAgentPoints } from '../core/agentTools/agentQueries';
+import { agentChanges, agentPoint, createdPointSentence, describeAgentChanges, agentPreview, agentRestoreReport, describePreview, describeRestore, findPoint, agentRestorePaths, listAgentPoints } from '../core/agentTools/agentQueries';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
@@ -36,9 +36,7 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
   });
   register(server, logger, AGENT_TOOLS.showChanges, async (input) => {
     const changes = await agentChanges(store, input);
-    const total = changes.added.length + changes.modified.length + changes.deleted.length;
-    const against = changes.against === null ? 'nothing (it is the first point)' : changes.against === 'current' ? 'the current files' : `point ${changes.against}`;
-    return [`${plural(total, 'file')} differ between point ${changes.point} and ${against}.`, changes];
+    return [describeAgentChanges(changes), changes];
   });
   register(server, logger, AGENT_TOOLS.fileHistory, async (input) => {
     const history = await agentFileHistory(store, input);

@@ -217,6 +217,10 @@ describe('command-line tool', () => {
     assert.equal(both.code, 2);
     assert.match(both.stderr, new RegExp(`^recovery-points: "${older}" names \\d+ points, by their ids and by a label \\(.*labelled "${older}".*\\); give the whole id\\.\\n$`));
     assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'shadowed\n', 'nothing restored');
+    // a label that starts with "-" is named after "--", the end of the options
+    await writeFiles(sb.ws, { 'a.txt': 'dashed\n' });
+    const dashed = json<string>(await cli(['snapshot', '--label', '-x', '--json', ...base]));
+    assert.equal(json<{ id: string }>(await cli(['show', '--json', ...base, '--', '-x'])).id, dashed);
   });
 
   test('an empty value (an unset variable in a script) is refused with exit 2 before anything changes, not read as every path, every point or the current folder', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { agentPointPaths, agentPreview, createdPointSentence, describePreview, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
+import { agentPointPaths, agentPreview, createdPointSentence, describeAgentChanges, describePreview, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
 import { AGENT_TOOLS, toolDescription } from '../../src/core/agentTools/toolCatalog';
 import { languageModelToolContributions } from '../../src/core/agentTools/toolContributions';
 import { listPointsInput, restoreInput } from '../../src/core/agentTools/toolInputs';
@@ -74,6 +74,9 @@ describe('agent tools core', () => {
     assert.match(await createdPointSentence(store, shadowed), new RegExp(`Note: "${prefix}" also starts the id of (another point|\\d+ other points), so it names none of them: name this point by its id \\(${shadowed.id.slice(-6)}\\)\\.$`));
     await assert.rejects(findPoint(store, prefix), new RegExp(`names \\d+ points, by their ids and by a label \\(.*${shadowed.id.slice(-6)} \\(labelled "${prefix}"\\).*\\); give the whole id`));
     const unique = await labelledPoint('unique words');
+    const one = { point: unique.id, against: 'current' as const, added: [], modified: ['a.txt'], deleted: [] };
+    assert.equal(describeAgentChanges(one), `1 file differs between point ${unique.id} and the current files.`);
+    assert.equal(describeAgentChanges({ ...one, against: null, added: ['b.txt'] }), `2 files differ between point ${unique.id} and nothing (it is the first point).`);
     assert.equal(await createdPointSentence(store, unique), `Created recovery point ${unique.id} "unique words" (2 files).`);
 
     async function labelledPoint(label: string) {

@@ -156,6 +156,13 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
   };
 }
 
+/** "3 files differ between point … and the current files." */
+export function describeAgentChanges(changes: AgentChanges): string {
+  const total = changes.added.length + changes.modified.length + changes.deleted.length;
+  const against = changes.against === null ? 'nothing (it is the first point)' : changes.against === 'current' ? 'the current files' : `point ${changes.against}`;
+  return `${plural(total, 'file')} ${total === 1 ? 'differs' : 'differ'} between point ${changes.point} and ${against}.`;
+}
+
 export interface AgentPreview {
   readonly point: string;
   /** The point paths the restore is limited to; `null` for the whole point. */
