@@ -69,6 +69,28 @@ describe('files no longer tracked', () => {
     await store.close();
   });
 
+  test('a line of .git/info/exclude added and taken out, seen by points with a hint (the editor\'s saves): the file is no longer tracked, then tracked again, never deleted or created', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/x.ts': 'x1\n', 'a/y.txt': 'y\n', '.git/HEAD': 'ref: refs/heads/main\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const saved = async (text: string) => {
+      await writeFiles(sb.ws, { 'src/x.ts': text });
+      let mode: string | undefined;
+      const point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'src/x.ts')], onCaptureMode: (m) => (mode = m) }))!;
+      assert.equal(mode, 'hint');
+      return point;
+    };
+    await writeFiles(sb.ws, { '.git/info/exclude': 'y.txt\n' });
+    const stopped = await saved('x2\n');
+    assert.deepEqual([stopped.untracked, stopped.changes], [['ws/a/y.txt'], { added: 0, modified: 1, deleted: 1, untracked: 1 }]);
+    await writeFiles(sb.ws, { '.git/info/exclude': '# nothing\n' });
+    const started = await saved('x3\n');
+    assert.deepEqual([started.nowTracked, started.changes], [['ws/a/y.txt'], { added: 1, modified: 1, deleted: 0, nowTracked: 1 }]);
+    assert.equal(started.summary, 'Saved x.ts; now tracked: y.txt');
+    await store.close();
+  });
+
   test('a point after a .gitignore line, an exclude and the size limit: the files still on disk are no longer tracked, the deleted one is deleted', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'src/app.ts': 'app\n', 'dist/app.js': 'built\n', 'dist/app.js.map': 'map\n', 'old.ts': 'old\n', 'notes.md': 'notes\n', 'data.bin': 'small\n' });

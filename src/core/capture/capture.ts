@@ -98,6 +98,8 @@ export interface CaptureResult {
    * comparing the trees. `undefined` otherwise.
    */
   readonly changes?: TreeDiff;
+  /** Hint mode: an ignore file (a `.gitignore`, `.git/info/exclude`) read differently than before, whose folder was scanned again. */
+  readonly rulesChanged?: boolean;
 }
 
 /** Why a capture left a path out: the kinds a caller (or a test) tells apart. */
@@ -722,6 +724,8 @@ class HintRoot {
   private readonly denied = new Map<string, unknown>();
   /** Change in the number of files from the previous point. */
   fileDelta = 0;
+  /** An ignore file read differently than the rules known before (its folder scanned again). */
+  rulesChanged = false;
   /** The files' changes (`CaptureResult.changes`); `undefined` once a change is a folder's. */
   changes: TreeDiff | undefined = { added: [], modified: [], deleted: [] };
 
@@ -853,6 +857,7 @@ class HintRoot {
         // new rules for the folder: rescan it with them
         scan.rules.invalidate(folder);
         targets.add(folder);
+        this.rulesChanged = true;
       } else {
         targets.add(rel);
       }
@@ -860,6 +865,7 @@ class HintRoot {
     if (respect && !targets.has('') && (await scan.rules.excludeFileChanged())) {
       scan.rules.invalidate('');
       targets.add('');
+      this.rulesChanged = true;
     }
     // a change of the root itself (or of its rules), or a root that is gone, rescans it
     if (targets.has('') || !(await this.statOf(''))?.isDirectory()) {
@@ -1043,6 +1049,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
   const rootEntries: TreeEntry[] = [];
   const hinted = new Set<string>();
   let changes: TreeDiff | undefined = hint ? { added: [], modified: [], deleted: [] } : undefined;
+  let rulesChanged = false;
   const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.lstatOnce(file).catch(() => null)) : [];
   for (const root of input.roots) {
     const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
@@ -1052,6 +1059,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     if (previous && before && before[1] === 'd') {
       const hintRoot = new HintRoot(scan, before, likely?.e.find((e) => e[0] === root.name));
       result = await hintRoot.run(relativePaths(root, changedPaths));
+      rulesChanged ||= hintRoot.rulesChanged;
       hinted.add(root.name);
       fileCount += hintRoot.fileDelta;
       if (changes && hintRoot.changes) for (const kind of ['added', 'modified', 'deleted'] as const) changes[kind].push(...hintRoot.changes[kind]);
@@ -1090,5 +1098,6 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     filesHashed: ctx.filesHashed,
     skipped: [...ctx.skipped].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     ...(changes ? { changes: sortDiff(changes) } : {}),
+    ...(rulesChanged ? { rulesChanged } : {}),
   };
 }

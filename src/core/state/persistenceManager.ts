@@ -467,7 +467,7 @@ export class PersistenceManager implements StateRepository {
           this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
           return withDiff(await diffTrees(batch, null, captured.root));
         });
-        const tracking = parent && changes.diff ? this.trackingChanges(parent, changes.diff, roots) : {};
+        const tracking = parent && changes.diff ? this.trackingChanges(parent, changes.diff, roots, captured.rulesChanged === true) : {};
         const pointRoots = withGitHeads(roots);
         const switched = parent ? switchedHead(parent.roots, pointRoots) : undefined;
         const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
@@ -533,15 +533,18 @@ export class PersistenceManager implements StateRepository {
 
   /**
    * The point's deletions of files still on disk (the capture stopped tracking them: a rule added) and,
-   * where the rules changed with it (a `.gitignore` among its changes, other capture settings), its
-   * additions of files created before its parent (a rule taken out): one `lstat` per such change.
+   * where the rules changed with it (a `.gitignore` among its changes, an ignore file the capture
+   * found changed, other capture settings), its additions of files created before its parent (a rule
+   * taken out): one `lstat` per such change.
    */
-  private trackingChanges(parent: PointSummary, diff: TreeDiff, roots: readonly WorkspaceRoot[]): Pick<PointSummary, 'untracked' | 'nowTracked'> {
+  private trackingChanges(parent: PointSummary, diff: TreeDiff, roots: readonly WorkspaceRoot[], ignoreFileChanged: boolean): Pick<PointSummary, 'untracked' | 'nowTracked'> {
     const onDisk = (p: string) => absolutePath(roots, p);
     const untracked = diff.deleted.length > 0 ? stillOnDisk(diff.deleted, onDisk) : [];
     const rulesChanged =
       diff.added.length > 0 &&
-      ((parent.rules !== undefined && parent.rules !== rulesDigest(this.rules)) || [diff.added, diff.modified, diff.deleted].some((list) => list.some((c) => c.path.endsWith('/.gitignore'))));
+      (ignoreFileChanged ||
+        (parent.rules !== undefined && parent.rules !== rulesDigest(this.rules)) ||
+        [diff.added, diff.modified, diff.deleted].some((list) => list.some((c) => c.path.endsWith('/.gitignore'))));
     const nowTracked = rulesChanged ? existedBefore(diff.added, onDisk, pointIdTime(parent.id)) : [];
     return { ...(untracked.length > 0 ? { untracked } : {}), ...(nowTracked.length > 0 ? { nowTracked } : {}) };
   }
