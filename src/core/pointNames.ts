@@ -85,12 +85,17 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
  * A first point shown against a point listed before it (a moved folder's history brought in below it,
  * or a bundle's): "Moved app → app-2", "Moved app → app-2; changed while the editor was closed:
  * index.js", "Changed while the editor was closed: index.js", "No changes since the point before it".
+ * Folders elsewhere that share no file with it were no move: "First recovery point; the points before
+ * it are another folder's (app)".
  */
-export function shownFirstPointName(point: Pick<PointSummary, 'trigger' | 'roots'>, base: Pick<PointSummary, 'roots'>, changes: TreeDiff): string {
+export function shownFirstPointName(point: Pick<PointSummary, 'trigger' | 'roots' | 'fileCount'>, base: Pick<PointSummary, 'roots'>, changes: TreeDiff): string {
   const unchanged = changes.added.length + changes.modified.length + changes.deleted.length === 0;
   const names = (p: Pick<PointSummary, 'roots'>) => p.roots.map((r) => r.name).join(', ');
   const paths = (p: Pick<PointSummary, 'roots'>) => p.roots.map((r) => r.path).join(', ');
+  const elsewhere = names(base) !== names(point) ? names(base) : paths(base);
   const moved = paths(base) === paths(point) ? undefined : names(base) !== names(point) ? `${names(base)} \u2192 ${names(point)}` : `${paths(base)} \u2192 ${paths(point)}`;
+  // every file of the point is new against them, and some of theirs are gone: another project's history, not this one's
+  if (moved && point.fileCount > 0 && changes.added.length === point.fileCount && changes.deleted.length > 0) return `${FIRST_POINT_SUMMARY}; the points before it are another folder's (${elsewhere})`;
   const described = describeChanges(point.trigger, changes);
   if (!moved) return unchanged ? 'No changes since the point before it' : described;
   return unchanged ? `Moved ${moved}` : `Moved ${moved}; ${described.charAt(0).toLowerCase()}${described.slice(1)}`;

@@ -116,12 +116,16 @@ describe('point names', () => {
     const roots = (...paths: string[]) => ({ roots: paths.map((p) => ({ name: path.basename(p), path: p })) });
     const none = { added: [], modified: [], deleted: [] };
     const edited = { ...none, modified: [{ path: 'app-2/index.js' }] };
-    const startup = (...paths: string[]) => ({ trigger: 'startup' as const, ...roots(...paths) });
+    const startup = (...paths: string[]) => ({ trigger: 'startup' as const, fileCount: 3, ...roots(...paths) });
     assert.equal(shownFirstPointName(startup('/w/app-2'), roots('/w/app'), none), 'Moved app → app-2');
     assert.equal(shownFirstPointName(startup('/w/app-2'), roots('/w/app'), edited), 'Moved app → app-2; changed while the editor was closed: index.js');
     assert.equal(shownFirstPointName(startup('/v/app'), roots('/w/app'), none), 'Moved /w/app → /v/app', 'the same name elsewhere: by path');
     assert.equal(shownFirstPointName(startup('/w/app'), roots('/w/app'), edited), 'Changed while the editor was closed: index.js', 'not moved (a bundle\'s history below it)');
     assert.equal(shownFirstPointName(startup('/w/app'), roots('/w/app'), none), 'No changes since the point before it');
+    // an unrelated project's history below it (a bundle imported by mistake): no file in common, so no move
+    const unrelated = { added: [{ path: 'b/1' }, { path: 'b/2' }, { path: 'b/3' }], modified: [], deleted: [{ path: 'a/one.txt' }] };
+    assert.equal(shownFirstPointName(startup('/w/b'), roots('/w/a'), unrelated), 'First recovery point; the points before it are another folder\'s (a)');
+    assert.equal(shownFirstPointName(startup('/v/a'), roots('/w/a'), { ...unrelated, added: unrelated.added.slice(0, 2) }), 'Moved /w/a \u2192 /v/a; changed while the editor was closed: 1, 2, one.txt', 'a file in common: a move');
   });
 });
 
