@@ -253,7 +253,7 @@ describe('command-line tool', () => {
     const broken = await readFiles(sb.ws);
 
     const plan = json<{ add: string[]; modify: string[]; remove: string[] }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
-    assert.deepEqual(plan, { add: ['ws/src/c.ts'], modify: ['ws/a.txt', 'ws/b.txt'], remove: ['ws/extra.txt'], leftAlone: [] });
+    assert.deepEqual(plan, { point, add: ['ws/src/c.ts'], modify: ['ws/a.txt', 'ws/b.txt'], remove: ['ws/extra.txt'], leftAlone: [] });
     assert.deepEqual(await readFiles(sb.ws), broken, 'a dry run changes nothing');
     assert.equal(json<PointJson[]>(await cli(['list', '--json', ...base])).length, 1, 'and makes no safety point');
 
