@@ -1,3 +1,5 @@
+import type { ChangeCounts } from './schemas';
+
 /** Wording shared by the command-line tool and the extension. */
 
 export function formatBytes(bytes: number): string {
@@ -41,8 +43,6 @@ export function groupDigits(count: number): string {
   return count < 0 ? `-${grouped}` : grouped;
 }
 
-type StoredCounts = { added: number; modified: number; deleted: number; untracked?: number; nowTracked?: number };
-
 /** A point's counts with files that stopped or began being tracked told apart (`ChangeCounts`' `untracked` and `nowTracked`). */
 export interface TrackingCounts {
   readonly added: number;
@@ -55,7 +55,7 @@ export interface TrackingCounts {
 }
 
 /** The counts as JSON gives them (`list --json`, the agents' points), like the lists of a point's files: `noLongerTracked` and `nowTracked` are how many of `deleted` and `added` only stopped or began being tracked. */
-export function countsAsJson(changes: StoredCounts): TrackingCounts {
+export function countsAsJson(changes: ChangeCounts): TrackingCounts {
   return {
     added: changes.added,
     modified: changes.modified,
@@ -66,7 +66,7 @@ export function countsAsJson(changes: StoredCounts): TrackingCounts {
 }
 
 /** The counts as people read them: "added" and "deleted" only for files created and deleted, the others apart. */
-export function shownCounts(changes: StoredCounts): TrackingCounts {
+export function shownCounts(changes: ChangeCounts): TrackingCounts {
   const stopped = Math.min(changes.untracked ?? 0, changes.deleted);
   const started = Math.min(changes.nowTracked ?? 0, changes.added);
   return {
@@ -79,7 +79,7 @@ export function shownCounts(changes: StoredCounts): TrackingCounts {
 }
 
 /** `+A ~M −D`, then how many files stopped or began being tracked, when some did: `+1 ~0 −0, 3 no longer tracked` */
-export function formatChangeCounts(changes: StoredCounts): string {
+export function formatChangeCounts(changes: ChangeCounts): string {
   const shown = shownCounts(changes);
   const tracking = [...(shown.noLongerTracked ? [`${shown.noLongerTracked} no longer tracked`] : []), ...(shown.nowTracked ? [`${shown.nowTracked} now tracked`] : [])];
   return `+${shown.added} ~${shown.modified} \u2212${shown.deleted}${tracking.map((t) => `, ${t}`).join('')}`;
