@@ -91,6 +91,13 @@ export const lastRestoreSchema = lazySchema(() =>
     paths: z.array(z.string()).nullable(),
     /** Set after a restore that wrote and deleted nothing (it then has no point of its result): its undo changes nothing. */
     nothingChanged: z.literal(true).optional(),
+    /**
+     * The folders (point paths, workspace names) the restore created to write files into, set after a
+     * restore that added files: its undo removes only these when they are left empty, so a folder that
+     * was there before (empty, as points do not record) stays. Absent (an older record, a restore cut
+     * short): the undo removes every folder its deletions leave empty.
+     */
+    createdFolders: z.array(z.string()).optional(),
   }),
 );
 export type LastRestore = z.infer<typeof lastRestoreSchema>;

@@ -247,6 +247,28 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('undo removes the folders the restore made and keeps a folder that was there, empty, before it (points do not record empty folders)', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'keep/x.txt': 'x\n', 'made/deep/y.txt': 'y\n', 'logs/z.txt': 'z\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    // keep/ and logs/ emptied by hand (the folders stay), made/ removed with its folders
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'keep/x.txt': null, 'logs/z.txt': null, made: null });
+    await store.recovery.createRecoveryPoint();
+    const beforeRestore = await readFiles(sb.ws);
+    assert.equal(beforeRestore.keep, 'dir');
+    assert.equal(beforeRestore.made, undefined);
+
+    await store.recovery.restore(point.id, { paths: ['ws/a.txt', 'ws/keep', 'ws/made'] });
+    assert.equal((await readFiles(sb.ws))['made/deep/y.txt'], 'file 644 y\n');
+    const record = (await store.state.getState()).lastRestore;
+    assert.deepEqual(record?.createdFolders, ['ws/made', 'ws/made/deep'], 'the restore records the folders it created, and only those');
+
+    await store.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(sb.ws), beforeRestore, 'keep/ is there, empty, as before the restore; made/ and made/deep/ are gone');
+    await store.close();
+  });
+
   test('the preview leaves out what the restore will leave as it is: files ignored since the point, a folder in the way', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.js': 'a1\n', 'dist/o1.js': 'out 1\n', 'dist/o2.js': 'out 2\n', cache: 'a file\n' });

@@ -76,14 +76,15 @@ export class ConfinedRoot {
   private constructor(
     readonly root: WorkspaceRoot,
     private readonly viaProc: boolean,
+    private readonly onCreated: ((rel: string) => void) | undefined,
   ) {}
 
   /**
    * Opens a workspace folder. With `root.realPath` (where the store recorded it), the opened folder
    * must be that one: a workspace folder that became a link elsewhere is refused.
    */
-  static async open(root: WorkspaceRoot, options: { viaProc?: boolean } = {}): Promise<ConfinedRoot> {
-    const confined = new ConfinedRoot(root, options.viaProc ?? HAS_PROC_FD);
+  static async open(root: WorkspaceRoot, options: { viaProc?: boolean; onCreated?: (rel: string) => void } = {}): Promise<ConfinedRoot> {
+    const confined = new ConfinedRoot(root, options.viaProc ?? HAS_PROC_FD, options.onCreated);
     const folder = confined.openRoot();
     confined.folders.set('', folder);
     await folder;
@@ -372,6 +373,7 @@ export class ConfinedRoot {
     try {
       fs.mkdirSync(at);
       this.created.push(dir);
+      this.onCreated?.(dir);
     } catch (error) {
       if (errorCode(error) !== 'EEXIST') throw ioError(`create the folder ${this.shown(dir)}`, error);
     }

@@ -42,6 +42,8 @@ export interface RestoreOptions {
    * undone restore changed. Unlike `paths`, not recorded as the restore's scope.
    */
   readonly within?: ReadonlySet<string>;
+  /** An undo's: the only folders (point paths) it removes when its deletions leave them empty, those the undone restore created. */
+  readonly prunable?: ReadonlySet<string>;
 }
 
 export interface RestoreResult {
@@ -203,7 +205,7 @@ export class RecoveryManager {
         const safetyId = safety.snapshot.id;
         const paths = scope ? [...scope] : null;
         // Recorded before any file changes, so that a restore that fails part way can still be undone.
-        const lastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths };
+        const lastRestore: LastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths, createdFolders: [] };
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
         // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
@@ -218,10 +220,20 @@ export class RecoveryManager {
           const file = absolutePath(roots, pointPath);
           if (file !== undefined) written.set(file, { stamp, hash });
         };
+        const createdFolders: string[] = [];
+        // kept for the undo, which removes these folders and no others once they are empty again
+        const recordCreatedFolders = () => (createdFolders.length > 0 ? this.stateManager?.updateState({ lastRestore: { ...lastRestore, createdFolders } }, hold) : undefined);
         try {
           // the safety point's folders carry where each really was: a folder replaced since is refused
-          outcome = await applyRestore(objects, safety.snapshot.roots, writable, { signal: options.signal, expected: check.stamps, onWritten });
+          outcome = await applyRestore(objects, safety.snapshot.roots, writable, {
+            signal: options.signal,
+            expected: check.stamps,
+            onWritten,
+            onFolderCreated: (folder) => createdFolders.push(folder),
+            prunable: options.prunable,
+          });
         } catch (error) {
+          await Promise.resolve(recordCreatedFolders()).catch(() => undefined);
           await this.persistence.audit
             .append({ action: 'restore', pointId: target.id, details: { safetyPointId: safetyId, safety: safety.capture, failed: describeCause(error), paths } })
             .catch(() => undefined);
@@ -237,6 +249,7 @@ export class RecoveryManager {
         }
         // an undo of it reads what it changed from the point of its result, which a restore that changed nothing does not make
         if (outcome.written.length + outcome.removed.length === 0) await this.stateManager?.updateState({ lastRestore: { ...lastRestore, nothingChanged: true } }, hold);
+        else await recordCreatedFolders();
         await this.persistence.recordDone({
           action: 'restore',
           pointId: target.id,
@@ -367,7 +380,7 @@ export class RecoveryManager {
    * Restores the safety point of the last restore over the files that restore changed, so files edited
    * since that it never touched keep their edits (the undo's own safety point keeps every file).
    */
-  async undoLastRestore(options: Omit<RestoreOptions, 'paths' | 'within' | 'undoOf'> = {}): Promise<RestoreResult> {
+  async undoLastRestore(options: Omit<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable'> = {}): Promise<RestoreResult> {
     return this.persistence.lock.run(async (hold) => {
       const state = await this.currentState(hold);
       const last = state.lastRestore;
@@ -383,8 +396,8 @@ export class RecoveryManager {
    * is not there (the restore failed part way, the point was deleted), the files it planned to change
    * (for a restore that was itself an undo, more than it changed).
    */
-  async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf'>> {
-    const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId };
+  async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable'>> {
+    const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId, prunable: last.createdFolders && new Set(last.createdFolders) };
     if (last.nothingChanged) return { ...scope, within: new Set() };
     const points = await this.persistence.listSnapshots({ hold });
     const safety = points.find((p) => p.id === last.safetyPointId);

@@ -296,6 +296,13 @@ export interface ApplyOptions {
   readonly expected?: ReadonlyMap<string, DiskStamp | null>;
   /** Told of each file written (not links): its point path, its entry's hash and its `lstat` right after. */
   readonly onWritten?: (pointPath: string, hash: string, stamp: DiskStamp) => void;
+  /** Told of each folder created to write a file into (its point path), as it is made. */
+  readonly onFolderCreated?: (pointPath: string) => void;
+  /**
+   * The only folders (point paths) that may be removed when the deletions leave them empty: an undo's,
+   * the folders the undone restore created. Absent: every folder left empty is removed.
+   */
+  readonly prunable?: ReadonlySet<string>;
 }
 
 /**
@@ -314,7 +321,7 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
   const confined = (root: WorkspaceRoot) => {
     let pending = opened.get(root.name);
     if (!pending) {
-      pending = ConfinedRoot.open(root);
+      pending = ConfinedRoot.open(root, { onCreated: options.onFolderCreated && ((rel) => options.onFolderCreated!(`${root.name}/${rel}`)) });
       opened.set(root.name, pending);
     }
     return pending;
@@ -337,7 +344,7 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
         return { kind: 'removed', root: target.root.name, dir: parentOf(target.rel) };
       });
     });
-    await pruneEmptyFolders(roots, confined, removals);
+    await pruneEmptyFolders(roots, confined, removals, options.prunable);
     const writing = inParallel([...plan.add, ...plan.modify], options.signal, async (change): Promise<Step> => {
       const entry = change.after!;
       const target = checkedTarget(roots, change.path);
@@ -471,15 +478,20 @@ export function restoreTempName(name: string): string {
 /** Longest temporary name, in bytes. */
 export const MAX_TEMP_NAME_BYTES = TEMP_NAME_BASE_BYTES + TEMP_NAME_EXTRA_BYTES;
 
-/** Removes folders that deletions left empty, up to (not including) the workspace folder. */
-async function pruneEmptyFolders(roots: readonly WorkspaceRoot[], confined: (root: WorkspaceRoot) => Promise<ConfinedRoot>, removals: readonly Step[]): Promise<void> {
+/** Removes folders that deletions left empty (of `prunable`, when given), up to (not including) the workspace folder. */
+async function pruneEmptyFolders(
+  roots: readonly WorkspaceRoot[],
+  confined: (root: WorkspaceRoot) => Promise<ConfinedRoot>,
+  removals: readonly Step[],
+  prunable: ReadonlySet<string> | undefined,
+): Promise<void> {
   for (const root of roots) {
     const dirs = new Set(removals.flatMap((step) => (step.kind === 'removed' && step.root === root.name && step.dir !== '' ? [step.dir] : [])));
     if (dirs.size === 0) continue;
     const folder = await confined(root);
     const sorted = [...dirs].sort((a, b) => b.split('/').length - a.split('/').length);
     for (let dir of sorted) {
-      while (dir !== '' && (await folder.removeEmptyFolder(dir))) dir = parentOf(dir);
+      while (dir !== '' && (!prunable || prunable.has(`${root.name}/${dir}`)) && (await folder.removeEmptyFolder(dir))) dir = parentOf(dir);
     }
   }
 }

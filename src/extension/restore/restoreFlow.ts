@@ -24,6 +24,8 @@ export interface RestoreRequest {
   readonly undoOf?: string;
   /** For an undo: the only files it changes (those the undone restore changed). */
   readonly within?: ReadonlySet<string>;
+  /** For an undo: the only folders it removes once empty (those the undone restore created). */
+  readonly prunable?: ReadonlySet<string>;
 }
 
 /**
@@ -96,7 +98,7 @@ export class RestoreFlow {
     let result: RestoreResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
-        this.store.recovery.restore(request.point.id, { paths, changedPaths, undoOf: request.undoOf, within: request.within, onProgress: (message) => progress.report({ message }) }),
+        this.store.recovery.restore(request.point.id, { paths, changedPaths, undoOf: request.undoOf, within: request.within, prunable: request.prunable, onProgress: (message) => progress.report({ message }) }),
       );
     } finally {
       await this.auto.endOwnWrites(uris);
