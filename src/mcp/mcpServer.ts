@@ -6,6 +6,7 @@ import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
 import { plural } from '../core/format';
+import type { CallOrder } from './callOrder';
 import { version } from '../../package.json';
 
 /**
@@ -14,7 +15,8 @@ import { version } from '../../package.json';
  * the server keeps serving.
  */
 /** `searchWorker`: where search_history runs (a worker thread, which a time limit can stop in any match); in process without it. */
-export function createMcpServer(store: RecoveryStore, logger: Logger, options: { afterPoint?: () => void; searchWorker?: SearchWorkerOptions } = {}): McpServer {
+/** `order`: the order of the calls as read (`CallOrder.follow` on the transport), which writing calls keep. */
+export function createMcpServer(store: RecoveryStore, logger: Logger, options: { afterPoint?: () => void; searchWorker?: SearchWorkerOptions; order?: CallOrder } = {}): McpServer {
   const afterPoint = options.afterPoint ?? (() => undefined);
   const server = new McpServer(
     { name: 'recovery-points', title: 'Recovery Points', version },
@@ -24,45 +26,46 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
     },
   );
   const undoName = AGENT_TOOLS.undoRestore.mcpName;
+  const register = <S extends AgentToolSpec>(spec: S, handler: Handler<S>) => registerTool(server, logger, options.order, spec, handler);
 
-  register(server, logger, AGENT_TOOLS.listPoints, async (input) => {
+  register(AGENT_TOOLS.listPoints, async (input) => {
     const points = await listAgentPoints(store, input);
     return [points.length === 0 ? 'No recovery point matches.' : `${plural(points.length, 'recovery point')}, newest first.`, { points }];
   });
-  register(server, logger, AGENT_TOOLS.createPoint, async (input) => {
+  register(AGENT_TOOLS.createPoint, async (input) => {
     const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: input.label });
     afterPoint();
     return [await createdPointSentence(store, point!), { point: agentPoint(point!) }];
   });
-  register(server, logger, AGENT_TOOLS.showChanges, async (input) => {
+  register(AGENT_TOOLS.showChanges, async (input) => {
     const changes = await agentChanges(store, input);
     return [describeAgentChanges(changes), changes];
   });
-  register(server, logger, AGENT_TOOLS.fileHistory, async (input) => {
+  register(AGENT_TOOLS.fileHistory, async (input) => {
     const history = await agentFileHistory(store, input);
     return [describeFileHistory(history), history];
   });
-  register(server, logger, AGENT_TOOLS.readFileVersion, async (input) => {
+  register(AGENT_TOOLS.readFileVersion, async (input) => {
     const version = await agentReadFileVersion(store, input);
     return [describeFileVersion(version), version];
   });
-  register(server, logger, AGENT_TOOLS.searchHistory, async (input, cancelled) => {
+  register(AGENT_TOOLS.searchHistory, async (input, cancelled) => {
     const worker = options.searchWorker;
     const search = await agentSearchHistory(store, input, undefined, worker && ((store, pattern, searchOptions) => searchHistoryInWorker(worker, store, pattern, searchOptions)), cancelled);
     return [describeSearch(search), search];
   });
-  register(server, logger, AGENT_TOOLS.previewRestore, async (input) => {
+  register(AGENT_TOOLS.previewRestore, async (input) => {
     const preview = await agentPreview(store, input);
     return [describePreview(preview), preview];
   });
-  register(server, logger, AGENT_TOOLS.restorePoint, async (input) => {
+  register(AGENT_TOOLS.restorePoint, async (input) => {
     const point = await findPoint(store, input.point);
     const paths = input.paths ? await agentRestorePaths(store, point.id, input.paths) : undefined;
     const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.restore(point.id, { paths }));
     afterPoint();
     return [describeRestore(report, false, undoName), report];
   });
-  register(server, logger, AGENT_TOOLS.undoRestore, async () => {
+  register(AGENT_TOOLS.undoRestore, async () => {
     const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.undoLastRestore());
     afterPoint();
     return [describeRestore(report, true, undoName), report];
@@ -73,8 +76,8 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
 /** `cancelled`: aborted when the client cancels the call (`notifications/cancelled`). */
 type Handler<S extends AgentToolSpec> = (input: ReturnType<S['input']['parse']>, cancelled: AbortSignal) => Promise<[sentence: string, data: unknown]>;
 
-/** Registers one tool: its result is a sentence and the data as JSON; its errors are tool errors, never a crash. */
-function register<S extends AgentToolSpec>(server: McpServer, logger: Logger, spec: S, handler: Handler<S>): void {
+/** Registers one tool (run in its turn of `order`): its result is a sentence and the data as JSON; its errors are tool errors, never a crash. */
+function registerTool<S extends AgentToolSpec>(server: McpServer, logger: Logger, order: CallOrder | undefined, spec: S, handler: Handler<S>): void {
   server.registerTool(
     spec.mcpName,
     {
@@ -83,9 +86,10 @@ function register<S extends AgentToolSpec>(server: McpServer, logger: Logger, sp
       inputSchema: spec.input,
       annotations: { title: spec.title, readOnlyHint: spec.readOnly, destructiveHint: spec.destructive, idempotentHint: spec.readOnly, openWorldHint: false },
     },
-    async (input: unknown, extra: { signal: AbortSignal }): Promise<CallToolResult> => {
+    async (input: unknown, extra: { signal: AbortSignal; requestId: string | number }): Promise<CallToolResult> => {
       try {
-        const [sentence, data] = await handler(input as ReturnType<S['input']['parse']>, extra.signal);
+        const call = () => handler(input as ReturnType<S['input']['parse']>, extra.signal);
+        const [sentence, data] = await (order ? order.run(extra.requestId, call) : call());
         return { content: [{ type: 'text', text: sentence }, { type: 'text', text: JSON.stringify(data, null, 2) }] };
       } catch (error) {
         const message = error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`;

@@ -3,6 +3,8 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { describeCause, type Logger, type RecoveryStore } from '../core';
 import { cleanupDue } from '../core/recovery/cleanupDue';
 import type { SearchWorkerOptions } from '../core/history/searchWorker';
+import { AGENT_TOOLS } from '../core/agentTools/toolCatalog';
+import { CallOrder } from './callOrder';
 import { createMcpServer } from './mcpServer';
 import { answeringMalformed } from './stdioMessages';
 
@@ -12,7 +14,8 @@ import { answeringMalformed } from './stdioMessages';
  * carries only the protocol; logs go to standard error through `logger`.
  */
 export async function serveStdio(store: RecoveryStore, logger: Logger, searchWorker?: SearchWorkerOptions): Promise<void> {
-  const server = createMcpServer(store, logger, { afterPoint: () => void cleanUpIfDue(store, logger), searchWorker });
+  const order = new CallOrder((tool) => Object.values(AGENT_TOOLS).some((spec) => spec.mcpName === tool && !spec.readOnly));
+  const server = createMcpServer(store, logger, { afterPoint: () => void cleanUpIfDue(store, logger), searchWorker, order });
   // its end comes after the transport has read every line of it
   const input = answeringMalformed(process.stdin, process.stdout);
   const transport = new StdioServerTransport(input, process.stdout);
@@ -30,6 +33,7 @@ export async function serveStdio(store: RecoveryStore, logger: Logger, searchWor
   process.once('SIGTERM', stop);
   await server.connect(transport);
   open.follow(transport);
+  order.follow(transport);
   logger.info('MCP server ready on standard input and output.');
   try {
     await finished;

@@ -445,6 +445,32 @@ describe('recovery-points mcp', () => {
     assert.equal((JSON.parse(list) as Array<{ label: string | null }>)[0]!.label, 'last w\u00f6rds');
   });
 
+  test('calls sent without waiting for answers run in the order sent where they write: a restore, then its undo, then a read', async () => {
+    const sb = await project();
+    assert.equal((await cli(['snapshot', '--label', 'init', '--workspace', sb.ws, '--store', sb.store])).code, 0);
+    await writeFiles(sb.ws, { 'a.txt': 'a2, in no point\n', 'new.txt': 'new\n' });
+    const before = await workspaceBytes(sb);
+    const { child, stdout, stderr, exited } = await rawServer(sb);
+    const lines = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw', version: '0' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'restore_point', arguments: { point: 'init' } } },
+      { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'undo_restore', arguments: {} } },
+      { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'read_file_version', arguments: { path: 'a.txt', point: 'init' } } },
+      { jsonrpc: '2.0', id: 5, method: 'tools/call', params: { name: 'list_points', arguments: { limit: 1 } } },
+    ];
+    child.stdin.end(`${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    assert.equal(await exited, 0, stderr());
+    const answers = stdout().split('\n').filter(Boolean).map((line) => JSON.parse(line) as { id: number; result?: { isError?: boolean; content: Array<{ text: string }> } });
+    const text = (id: number) => answers.find((a) => a.id === id)?.result?.content[0]?.text ?? '';
+    assert.ok(answers.every((a) => a.result && !a.result.isError), stdout());
+    assert.match(text(2), /^Restored point \S+: 1 written, 1 deleted\./);
+    assert.match(text(3), /^Undid the last restore/, text(3));
+    assert.match(text(5), /^1 recovery point/);
+    assert.match(JSON.parse(answers.find((a) => a.id === 5)!.result!.content[1]!.text).points[0].summary, /^Undid restore of/, 'the read sent after the undo sees its point');
+    assert.deepEqual(await workspaceBytes(sb), before, 'restored, then undone: the files as they were');
+  });
+
   test('a call the client cancels is not waited for when the input closes, and a cancelled search stops', async () => {
     const sb = await project();
     await writeFiles(sb.ws, { 'long.txt': `${'a'.repeat(50_000)}!\n` });
