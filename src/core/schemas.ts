@@ -176,6 +176,13 @@ export const workspaceRootSchema = lazySchema(() =>
     realPath: z.string().min(1).optional(),
     /** The HEAD of the git repository holding the folder when the point was made; absent without one (and in older stores). */
     head: gitHeadSchema.optional(),
+    /**
+     * A digest of the git rules that apply to the folder but are no file of it (the global excludes
+     * file, `.git/info/exclude`), as the point was captured; a later capture that reads them otherwise
+     * scans the folder again and names the files they let in. Absent where git's rules are not followed
+     * (and in older stores).
+     */
+    outsideRules: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   }),
 );
 export type WorkspaceRoot = z.infer<typeof workspaceRootSchema>;

@@ -91,6 +91,37 @@ describe('files no longer tracked', () => {
     await store.close();
   });
 
+  test('a line of .git/info/exclude taken out while no process had read it, seen by a full scan in another process (the tool\'s `snapshot`, the editor\'s start): the file is now tracked, not created', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/x.ts': 'x1\n', 'a/y.txt': 'y\n', '.git/HEAD': 'ref: refs/heads/main\n', '.git/info/exclude': 'y.txt\n' });
+    const first = await openStore(sb);
+    const before = (await first.recovery.createRecoveryPoint())!;
+    assert.equal(before.fileCount, 1);
+    await first.close();
+    await writeFiles(sb.ws, { '.git/info/exclude': '# nothing\n' });
+    const store = await openStore(sb);
+    let mode: string | undefined;
+    const point = (await store.recovery.createRecoveryPoint(undefined, { onCaptureMode: (m) => (mode = m) }))!;
+    assert.equal(mode, 'full');
+    assert.deepEqual([point.nowTracked, point.changes, point.summary], [['ws/a/y.txt'], { added: 1, modified: 0, deleted: 0, nowTracked: 1 }, 'Now tracked: y.txt']);
+    await store.close();
+  });
+
+  test('a line added to .git/info/exclude, seen first by a hint capture in another process (the tool\'s `snapshot --changed`, an agent\'s hook): the folder is scanned again with it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/x.ts': 'x1\n', 'dist/out.js': 'built\n', '.git/HEAD': 'ref: refs/heads/main\n' });
+    const first = await openStore(sb);
+    await first.recovery.createRecoveryPoint();
+    await first.close();
+    await writeFiles(sb.ws, { '.git/info/exclude': 'dist/\n', 'src/x.ts': 'x2\n' });
+    const store = await openStore(sb);
+    let mode: string | undefined;
+    const point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'src/x.ts')], onCaptureMode: (m) => (mode = m) }))!;
+    assert.equal(mode, 'hint');
+    assert.deepEqual([point.untracked, point.changes, point.fileCount], [['ws/dist/out.js'], { added: 0, modified: 1, deleted: 1, untracked: 1 }, 1]);
+    await store.close();
+  });
+
   test('a point after a .gitignore line, an exclude and the size limit: the files still on disk are no longer tracked, the deleted one is deleted', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'src/app.ts': 'app\n', 'dist/app.js': 'built\n', 'dist/app.js.map': 'map\n', 'old.ts': 'old\n', 'notes.md': 'notes\n', 'data.bin': 'small\n' });

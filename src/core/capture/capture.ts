@@ -41,6 +41,12 @@ export interface CaptureInput {
    * previous point as it was.
    */
   readonly changedPaths?: readonly string[];
+  /**
+   * With `changedPaths`: the previous point's `outsideRulesDigest` of each root, by root name. A root
+   * whose rules from outside its files read otherwise now (`.git/info/exclude` edited since, seen by a
+   * process that had not read it before) is scanned again.
+   */
+  readonly previousOutsideRules?: ReadonlyMap<string, string>;
   readonly logger?: Logger;
   /** Called now and then with the number of files captured so far. */
   readonly onProgress?: (filesDone: number) => void;
@@ -100,6 +106,8 @@ export interface CaptureResult {
   readonly changes?: TreeDiff;
   /** Hint mode: an ignore file (a `.gitignore`, `.git/info/exclude`) read differently than before, whose folder was scanned again. */
   readonly rulesChanged?: boolean;
+  /** Each root's `outsideRulesDigest` (the git rules no point records), by root name; absent where git's rules are not followed. */
+  readonly outsideRules?: Readonly<Record<string, string>>;
 }
 
 /** Why a capture left a path out: the kinds a caller (or a test) tells apart. */
@@ -734,6 +742,8 @@ class HintRoot {
     readonly previous: TreeEntry,
     /** The root's folder in `CaptureInput.likelyRoot`, when that tree has one. */
     readonly likely?: TreeEntry,
+    /** The git rules from outside the root's files differ from the previous point's (`CaptureInput.previousOutsideRules`): scan the root again. */
+    readonly outsideRulesChanged = false,
   ) {}
 
   private get ctx(): CaptureContext {
@@ -862,7 +872,7 @@ class HintRoot {
         targets.add(rel);
       }
     }
-    if (respect && !targets.has('') && (await scan.rules.excludeFileChanged())) {
+    if (respect && !targets.has('') && (this.outsideRulesChanged || (await scan.rules.excludeFileChanged()))) {
       scan.rules.invalidate('');
       targets.add('');
       this.rulesChanged = true;
@@ -1050,6 +1060,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
   const hinted = new Set<string>();
   let changes: TreeDiff | undefined = hint ? { added: [], modified: [], deleted: [] } : undefined;
   let rulesChanged = false;
+  const outsideRules: Record<string, string> = {};
   const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.lstatOnce(file).catch(() => null)) : [];
   for (const root of input.roots) {
     const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
@@ -1057,7 +1068,9 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     const before = previousEntries.get(root.name);
     let result: Scanned;
     if (previous && before && before[1] === 'd') {
-      const hintRoot = new HintRoot(scan, before, likely?.e.find((e) => e[0] === root.name));
+      const outsideBefore = input.previousOutsideRules?.get(root.name);
+      const outsideChanged = outsideBefore !== undefined && (await rules.outsideRulesDigest()) !== outsideBefore;
+      const hintRoot = new HintRoot(scan, before, likely?.e.find((e) => e[0] === root.name), outsideChanged);
       result = await hintRoot.run(relativePaths(root, changedPaths));
       rulesChanged ||= hintRoot.rulesChanged;
       hinted.add(root.name);
@@ -1070,6 +1083,8 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
       fileCount += result.files;
     }
     rootEntries.push(result.entry!);
+    const outside = await rules.outsideRulesDigest();
+    if (outside !== undefined) outsideRules[root.name] = outside;
   }
   if (hinted.size > 0) {
     // the hinted roots' files in the previous point (their change is counted above)
@@ -1099,5 +1114,6 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
     skipped: [...ctx.skipped].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
     ...(changes ? { changes: sortDiff(changes) } : {}),
     ...(rulesChanged ? { rulesChanged } : {}),
+    ...(Object.keys(outsideRules).length > 0 ? { outsideRules } : {}),
   };
 }

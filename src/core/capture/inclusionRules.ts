@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -220,6 +221,16 @@ export class GitignoreCache {
   }
 }
 
+interface OutsideRules {
+  readonly globalFile: string | null;
+  readonly global: string | null;
+  readonly exclude: string | null;
+}
+
+function outsideDigestOf(rules: OutsideRules): string {
+  return createHash('sha256').update(JSON.stringify([rules.globalFile, rules.global, rules.exclude])).digest('hex').slice(0, 16);
+}
+
 /** A folder's rules and the ignore files they were made from (to tell whether a changed ignore file really changed). */
 interface LoadedFolder {
   readonly rules: FolderRules;
@@ -227,6 +238,8 @@ interface LoadedFolder {
   readonly gitignore: string | null;
   /** For the root: `.git/info/exclude` as read. */
   readonly exclude?: string | null;
+  /** For the root: `outsideRulesDigest`'s value as the rules were read. */
+  readonly outsideDigest?: string;
 }
 
 /**
@@ -338,6 +351,11 @@ export interface InclusionOptions {
   /** Parsed ignore files kept between captures; a private one is used when absent. */
   readonly gitignores?: GitignoreCache;
   readonly logger?: Logger;
+  /**
+   * The text of folder `dirRel`'s `.gitignore` where it is not the file on disk (`null`: none), as a
+   * restore will leave it; `undefined`: read the disk. Use with a private `gitignores` cache.
+   */
+  readonly gitignoreText?: (dirRel: string) => Promise<string | null> | undefined;
 }
 
 /**
@@ -366,6 +384,7 @@ export class InclusionRules {
     private readonly never: ReadonlySet<string>,
     private readonly gitignores: GitignoreCache,
     logger: Logger | undefined,
+    private readonly gitignoreText?: InclusionOptions['gitignoreText'],
   ) {
     this.logger = logger ?? silentLogger;
     this.excludeSecrets = rules.excludeSecrets;
@@ -388,7 +407,7 @@ export class InclusionRules {
         }
       }
     }
-    return new InclusionRules(root, rules, never, options.gitignores ?? new GitignoreCache(), options.logger);
+    return new InclusionRules(root, rules, never, options.gitignores ?? new GitignoreCache(), options.logger, options.gitignoreText);
   }
 
   /**
@@ -489,6 +508,27 @@ export class InclusionRules {
     return readRuleFileSync(path.join(this.root.path, '.git', 'info', 'exclude'), this.logger) !== recorded;
   }
 
+  /**
+   * A digest (16 hex digits) of the git rules that are no file of the workspace, so no point records
+   * them: the global excludes file (its path and text) and `.git/info/exclude`, as cached (read now
+   * when they are not). A point keeps it per folder, so that a later capture in another process can
+   * tell they changed. `undefined` when git's rules are not followed.
+   */
+  async outsideRulesDigest(): Promise<string | undefined> {
+    if (!this.rules.respectGitignore) return undefined;
+    const cached = this.folders.get('');
+    // read without caching the root's rules: a capture tells a changed `.gitignore` only against rules read before it
+    return cached ? (await cached).outsideDigest : outsideDigestOf(await this.outsideRules());
+  }
+
+  /** The git rules of the root that are no file of it: the global excludes file (path and text), `.git/info/exclude`. */
+  private async outsideRules(): Promise<OutsideRules> {
+    const globalFile = await globalExcludesFile(this.root.path);
+    const global = globalFile === null ? null : await readRuleFile(globalFile, this.logger, true);
+    const exclude = await readRuleFile(path.join(this.root.path, '.git', 'info', 'exclude'), this.logger);
+    return { globalFile, global, exclude };
+  }
+
   /** Whether `rel` is captured: neither it nor any ancestor is excluded. Reads (and caches) the ancestors' ignore files. */
   async isIncluded(rel: string, isDir: boolean): Promise<boolean> {
     return (await this.exclusion(rel, isDir)) === undefined;
@@ -544,22 +584,24 @@ export class InclusionRules {
   private async loadFolder(dirRel: string, hasGitignore: boolean | undefined): Promise<LoadedFolder> {
     let base: FolderRules;
     let exclude: string | null | undefined;
+    let outsideDigest: string | undefined;
     if (dirRel === '') {
       // git's order: the global excludes file, then `.git/info/exclude`, then the `.gitignore` files (each wins over the ones before)
-      const globalFile = await globalExcludesFile(this.root.path);
-      const global = globalFile === null ? null : await readRuleFile(globalFile, this.logger, true);
-      base = global === null ? NO_RULES : this.matcher(NO_RULES, global.split(/\r?\n/), globalFile!);
-      exclude = await readRuleFile(path.join(this.root.path, '.git', 'info', 'exclude'), this.logger);
+      const outside = await this.outsideRules();
+      base = outside.global === null ? NO_RULES : this.matcher(NO_RULES, outside.global.split(/\r?\n/), outside.globalFile!);
+      exclude = outside.exclude;
       if (exclude !== null) base = this.matcher(base, exclude.split(/\r?\n/), '.git/info/exclude');
+      outsideDigest = outsideDigestOf(outside);
     } else {
       base = await this.folderRules(parentRel(dirRel));
     }
-    if (hasGitignore === false) return { rules: base, gitignore: null, exclude };
+    if (hasGitignore === false) return { rules: base, gitignore: null, exclude, outsideDigest };
     const file = path.join(this.root.path, ...(dirRel === '' ? [] : dirRel.split('/')), '.gitignore');
     // a hint capture looks up the few folders on its paths: synchronously (a thread-pool round trip each otherwise)
-    const gitignore = hasGitignore === undefined ? readRuleFileSync(file, this.logger) : await readRuleFile(file, this.logger);
+    const given = this.gitignoreText?.(dirRel);
+    const gitignore = given !== undefined ? await given : hasGitignore === undefined ? readRuleFileSync(file, this.logger) : await readRuleFile(file, this.logger);
     const rules = gitignore === null ? base : this.matcher(base, rebaseGitignore(gitignore, dirRel), file);
-    return { rules, gitignore, exclude };
+    return { rules, gitignore, exclude, outsideDigest };
   }
 
   /** `base`'s rules followed by `patterns` (which win over them). */

@@ -428,6 +428,7 @@ export class PersistenceManager implements StateRepository {
           previousRoot: useHint ? parent.root : this.unreadableFallback(parent),
           previousFileCount: useHint ? parent.fileCount : undefined,
           changedPaths: useHint ? changedPaths : undefined,
+          previousOutsideRules: useHint ? outsideRulesOf(parent.roots) : undefined,
           listHintedFolders: options.listHintedFolders,
           knownFiles: options.knownFiles,
           likelyRoot: options.likelyRoot,
@@ -467,8 +468,10 @@ export class PersistenceManager implements StateRepository {
           this.logger.warn(`The newest recovery point ${parent.id} cannot be read (${describeCause(error)}); the new point lists every file as added. Run "Verify Store" with repair.`);
           return withDiff(await diffTrees(batch, null, captured.root));
         });
-        const tracking = parent && changes.diff ? this.trackingChanges(parent, changes.diff, roots, captured.rulesChanged === true) : {};
-        const pointRoots = withGitHeads(roots);
+        // a capture from what the caller knows reads no rules: they are those of the point it builds on
+        const outsideRules = given && parent ? Object.fromEntries(outsideRulesOf(parent.roots)) : captured.outsideRules;
+        const tracking = parent && changes.diff ? this.trackingChanges(parent, changes.diff, roots, captured.rulesChanged === true || outsideRulesChanged(parent.roots, outsideRules)) : {};
+        const pointRoots = withGitHeads(roots).map((root) => (outsideRules?.[root.name] ? { ...root, outsideRules: outsideRules[root.name] } : root));
         const switched = parent ? switchedHead(parent.roots, pointRoots) : undefined;
         const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         const addedBytes = elsewhere?.addedBytes ?? batch.addedBytes;
@@ -1231,6 +1234,16 @@ function realPathNow(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A point's `outsideRules` by folder name. */
+function outsideRulesOf(roots: readonly WorkspaceRoot[]): Map<string, string> {
+  return new Map(roots.flatMap((root) => (root.outsideRules ? [[root.name, root.outsideRules] as const] : [])));
+}
+
+/** Whether a folder's git rules from outside its files read otherwise than when the point before was made (both known). */
+function outsideRulesChanged(parentRoots: readonly WorkspaceRoot[], now: Readonly<Record<string, string>> | undefined): boolean {
+  return parentRoots.some((root) => root.outsideRules !== undefined && now?.[root.name] !== undefined && now[root.name] !== root.outsideRules);
 }
 
 function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): boolean {
