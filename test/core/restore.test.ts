@@ -194,6 +194,25 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('a restore repeated (an agent\'s retried call) changes nothing and leaves the undo to the restore before it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/a.ts': 'v1\n', 'b.txt': 'b\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'src/a.ts': 'v3, not in any point yet\n' });
+    const before = await readFiles(sb.ws);
+    const first = await store.recovery.restore(point.id, { paths: ['ws/src/a.ts'] });
+    assert.deepEqual(first.outcome.written, ['ws/src/a.ts']);
+    const again = await store.recovery.restore(point.id, { paths: ['ws/src/a.ts'] });
+    assert.equal(again.outcome.written.length + again.outcome.removed.length, 0);
+    assert.equal((await store.state.getState()).lastRestore?.safetyPointId, first.safetyPointId);
+
+    const undone = await store.recovery.undoLastRestore();
+    assert.deepEqual(undone.outcome.written, ['ws/src/a.ts']);
+    assert.deepEqual(await readFiles(sb.ws), before, 'the edit the first restore replaced is back');
+    await store.close();
+  });
+
   test('undo puts back only the files the restore changed: a file it did not touch keeps an edit made after it, and the undo of the undo', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n', 'c.txt': 'c1\n', 'src/d.txt': 'd1\n', 'src/e.txt': 'e1\n' });
@@ -225,25 +244,48 @@ describe('restore', () => {
     await store.close();
   });
 
-  test('undo leaves alone a file the restore did not touch but made tracked (a .gitignore it removed), and brings back one it removed', async () => {
+  test('undo leaves alone a file the restore did not touch but made tracked (a .gitignore it removed); a file the restored .gitignore ignores is not deleted', async () => {
     const sb = await makeSandbox();
-    await writeFiles(sb.ws, { 'a.txt': 'a1\n', '.gitignore': 'secret/\n' });
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'gone.txt': 'g\n', '.gitignore': 'secret/\n' });
     const store = await openStore(sb);
     const point = (await store.recovery.createRecoveryPoint())!;
     // build/ is ignored from now on; secret/ is no longer ignored, so secret/x.txt is tracked
-    await writeFiles(sb.ws, { 'a.txt': 'a2\n', '.gitignore': 'build/\n', 'build/out.js': 'built, ignored\n', 'secret/x.txt': 'tracked since\n' });
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'gone.txt': null, '.gitignore': 'build/\n', 'build/out.js': 'built, ignored\n', 'secret/x.txt': 'tracked since\n', 'new.txt': 'new\n' });
     await store.recovery.createRecoveryPoint();
     const beforeRestore = await readFiles(sb.ws);
+    const preview = await store.recovery.previewRestore(point.id);
+    assert.deepEqual(preview.remove.map((c) => c.path), ['ws/new.txt']);
+    assert.deepEqual(preview.leftAlone.map((l) => l.path), ['ws/secret/x.txt'], 'the preview says what the restore then does');
     const restored = await store.recovery.restore(point.id);
-    assert.deepEqual(restored.outcome.removed, ['ws/secret/x.txt'], 'a tracked file the point lacks is removed, as git checkout does');
+    assert.deepEqual(restored.outcome.removed, ['ws/new.txt'], 'a tracked file the point lacks is removed, as git checkout does');
+    assert.deepEqual(restored.outcome.skipped.map((s) => s.path), ['ws/secret/x.txt'], 'but not one the .gitignore it puts back ignores');
+    assert.match(restored.outcome.skipped[0]!.reason, /\.gitignore the restore puts back ignores it/);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'secret/x.txt'), 'utf8'), 'tracked since\n');
     assert.equal(await fs.readFile(path.join(sb.ws, 'build/out.js'), 'utf8'), 'built, ignored\n', 'the restore leaves the file that was ignored');
     // the point the restore left holds build/out.js (no rule ignores it any more): the restore did not write it
     assert.ok(await lookupEntry((await store.persistence.open()).objects, (await store.recovery.listRecoveryPoints())[0]!.root, 'ws/build/out.js'));
 
     const undone = await store.recovery.undoLastRestore();
     assert.deepEqual(await readFiles(sb.ws), beforeRestore, 'every file as before the restore, build/out.js kept');
-    assert.deepEqual([...undone.outcome.written].sort(), ['ws/.gitignore', 'ws/a.txt', 'ws/secret/x.txt']);
-    assert.deepEqual(undone.outcome.removed, []);
+    assert.deepEqual([...undone.outcome.written].sort(), ['ws/.gitignore', 'ws/a.txt', 'ws/new.txt']);
+    assert.deepEqual(undone.outcome.removed, ['ws/gone.txt']);
+    await store.close();
+  });
+
+  test('restoring back and forth over a .gitignore never deletes the files it ignores (a point from before the .gitignore, then the point after it)', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/a.ts': 'a1\n' });
+    const store = await openStore(sb);
+    const init = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\n', 'dist/app.js': 'built\n', 'src/a.ts': 'a2\n' });
+    const withIgnore = (await store.recovery.createRecoveryPoint())!;
+    await store.recovery.restore(init.id);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'dist/app.js'), 'utf8'), 'built\n', 'the first restore removes the .gitignore, and dist/ becomes tracked');
+    const back = await store.recovery.restore(withIgnore.id);
+    assert.deepEqual(back.outcome.removed, []);
+    assert.deepEqual(back.outcome.skipped.map((s) => s.path), ['ws/dist/app.js']);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'dist/app.js'), 'utf8'), 'built\n', 'the build output is still there');
+    assert.deepEqual((await readFiles(sb.ws))['.gitignore'], 'file 644 dist/\n');
     await store.close();
   });
 

@@ -18,7 +18,7 @@ import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
 import { LARGE_PAIR_CHANGES } from './changeIndex';
-import { applyRestore, checkPlanOnDisk, lostContent, madeByRestore, onlyPaths, planRestore, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, ignoredAfterRestore, lostContent, madeByRestore, onlyPaths, planRestore, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -206,11 +206,14 @@ export class RecoveryManager {
         const paths = scope ? [...scope] : null;
         // Recorded before any file changes, so that a restore that fails part way can still be undone.
         const lastRestore: LastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths, createdFolders: [] };
+        // a restore that turns out to change nothing gives the undo back to the restore before it (an agent's retried call, a second click)
+        const previousRestore = this.stateManager ? (await this.currentState(hold)).lastRestore : null;
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
         // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
         const lost = lostContent(objects, plan);
-        const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path)]);
+        const ignored = await this.ignoredAfter(objects, plan);
+        const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
         const writable = unsettled.size === 0 ? plan : withoutPaths(plan, unsettled);
         this.persistence.noteRestoreWrites(safetyId, planPaths(roots, writable));
         let outcome: RestoreOutcome;
@@ -244,11 +247,12 @@ export class RecoveryManager {
         for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
         for (const skipped of check.unreadable) outcome.skipped.push(skipped);
         for (const skipped of lost) outcome.skipped.push(skipped);
+        for (const skipped of ignored) outcome.skipped.push(skipped);
         for (const folder of mapped.mapping.unmapped) {
           if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: 'no folder of this workspace has its name or path; left out' });
         }
         // an undo of it reads what it changed from the point of its result, which a restore that changed nothing does not make
-        if (outcome.written.length + outcome.removed.length === 0) await this.stateManager?.updateState({ lastRestore: { ...lastRestore, nothingChanged: true } }, hold);
+        if (outcome.written.length + outcome.removed.length === 0) await this.stateManager?.updateState({ lastRestore: previousRestore ?? { ...lastRestore, nothingChanged: true } }, hold);
         else await recordCreatedFolders();
         await this.persistence.recordDone({
           action: 'restore',
@@ -333,6 +337,11 @@ export class RecoveryManager {
     }
   }
 
+  /** The plan's deletions that the `.gitignore` files as the restore leaves them ignore (`ignoredAfterRestore`): left as they are. */
+  private ignoredAfter(objects: ObjectReader, plan: RestorePlan): Promise<Array<{ path: string; reason: string }>> {
+    return ignoredAfterRestore(objects, this.persistence.workspaceRoots, plan, this.persistence.captureRules, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger });
+  }
+
   /** Creates the safety point (in hint mode over `hint` when given and the store can use it). */
   private async safetyPoint(target: ContextSnapshot, hint: readonly string[] | undefined, undoOf: PointSummary | null | undefined, hold: Hold): Promise<{ snapshot: ContextSnapshot; capture: 'hint' | 'full' }> {
     let capture: 'hint' | 'full' = 'full';
@@ -358,7 +367,7 @@ export class RecoveryManager {
       const mapped = await mapPoint(objects, target, roots);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
       const planned = await planFor(mapped, current, scope, options.within);
-      const lost = lostContent(objects, planned);
+      const lost = [...lostContent(objects, planned), ...(await this.ignoredAfter(objects, planned))];
       const { plan, leftAlone } = withoutWhatIsInTheWay(roots, lost.length === 0 ? planned : withoutPaths(planned, new Set(lost.map((l) => l.path))));
       leftAlone.push(...lost);
       return { ...plan, leftAlone, folders: mapped.mapping, headsMoved: headsMovedSince(target.roots, mapped.mapping.pairs, roots) };

@@ -7,6 +7,9 @@ import { describeCause, errorCode, ioError, StateError, unreadableReason } from 
 import { readSmallFileSync, readWholeFile, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import type { ObjectReader } from '../objects/objectStore';
+import type { CaptureRules } from '../capture/inclusionRules';
+import { InclusionRules } from '../capture/inclusionRules';
+import type { Logger } from '../logger';
 import type { WorkspaceRoot } from '../schemas';
 import { ConfinedRoot, Unreachable } from './confinedFolders';
 import type { MappedPoint } from './folderMapping';
@@ -67,6 +70,46 @@ function whatIsInTheWay(change: FileChange, stat: Stats | null | undefined): str
   if (stat && !change.before) return 'a file that is not tracked (ignored, excluded or over the size limit) is in the way';
   return undefined;
 }
+
+/**
+ * Of a plan's deletions, the files that the ignore rules as the restore leaves them would leave out:
+ * where the plan writes or deletes a `.gitignore` (a point from before a `.gitignore` line, or from
+ * before a restore that removed the `.gitignore`), a tracked file the point lacks may be one those
+ * rules ignore (build output, a local config): the restore leaves it, as it leaves every ignored file,
+ * rather than delete what the person kept out of points. Each with why. Only `.gitignore` files change
+ * with a restore; the other rules are the workspace's (`rules`).
+ */
+export async function ignoredAfterRestore(
+  objects: ObjectReader,
+  roots: readonly WorkspaceRoot[],
+  plan: RestorePlan,
+  rules: CaptureRules,
+  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
+): Promise<Array<{ path: string; reason: string }>> {
+  if (plan.remove.length === 0 || !rules.respectGitignore) return [];
+  const gitignores = new Map<string, FileChange>();
+  for (const change of [...plan.add, ...plan.modify, ...plan.remove]) if (change.path.endsWith('/.gitignore')) gitignores.set(change.path, change);
+  if (gitignores.size === 0) return [];
+  const left: Array<{ path: string; reason: string }> = [];
+  for (const root of roots) {
+    const removals = plan.remove.filter((c) => c.path.startsWith(`${root.name}/`) && !gitignores.has(c.path));
+    if (removals.length === 0) continue;
+    const textAfter = (dirRel: string): Promise<string | null> | undefined => {
+      const change = gitignores.get(`${root.name}/${dirRel === '' ? '' : `${dirRel}/`}.gitignore`);
+      if (!change) return undefined;
+      const after = change.after;
+      return after && after.kind === 'f' ? objects.readBlob(after.hash).then((bytes) => bytes.toString('utf8')) : Promise.resolve(null);
+    };
+    const after = await InclusionRules.create(root, rules, { neverCapture: options.neverCapture, logger: options.logger, gitignoreText: textAfter });
+    for (const change of removals) {
+      const exclusion = await after.exclusion(change.path.slice(root.name.length + 1), false);
+      if (exclusion?.rule === 'gitignore') left.push({ path: change.path, reason: IGNORED_AFTER_RESTORE });
+    }
+  }
+  return left;
+}
+
+const IGNORED_AFTER_RESTORE = 'the .gitignore the restore puts back ignores it: left as it is, as every ignored file';
 
 /**
  * What a preview shows: the plan without the files it would write where something not tracked is in
