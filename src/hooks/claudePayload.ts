@@ -39,7 +39,7 @@ export function readClaudePayload(raw: object): HookEvent | undefined {
       }
       if (tool === 'Bash') {
         const command = typeof input.command === 'string' ? input.command : '';
-        return when === 'after-edit' ? { ...base, action: { kind: 'after-shell', tool, command } } : { ...base, action: { kind: 'none', reason: 'a shell command is checked after it ran' } };
+        return { ...base, action: { kind: when === 'after-edit' ? 'after-shell' : 'before-shell', tool, command } };
       }
       return { ...base, action: { kind: 'none', reason: `${tool || 'the tool'} changes no file` } };
     }

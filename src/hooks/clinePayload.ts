@@ -35,7 +35,7 @@ export function readClinePayload(raw: object): HookEvent | undefined {
   const params = use.parameters ?? {};
   if (SHELL_TOOLS.has(tool)) {
     const command = typeof params.command === 'string' ? params.command : '';
-    return before ? { ...base, action: { kind: 'none', reason: 'a shell command is checked after it ran' } } : { ...base, action: { kind: 'after-shell', tool, command } };
+    return { ...base, action: { kind: before ? 'before-shell' : 'after-shell', tool, command } };
   }
   if (tool === 'apply_patch') {
     const patch = typeof params.input === 'string' ? params.input : '';

@@ -12,9 +12,9 @@ export const AGENT_NAMES: Record<AgentId, string> = { claude: 'Claude Code', cop
 /** What a hook asks of the store, whatever the agent's format. Paths are as the agent gave them (absolute, or relative to `cwd`). */
 export type HookAction =
   | { readonly kind: 'before-edit' | 'after-edit'; readonly tool: string; readonly files: readonly string[] }
-  | { readonly kind: 'after-shell'; readonly tool: string; readonly command: string }
+  | { readonly kind: 'before-shell' | 'after-shell'; readonly tool: string; readonly command: string }
   | { readonly kind: 'prompt'; readonly prompt: string }
-  /** An event or tool that changes no file (a read, a search), or a shell command before it runs. */
+  /** An event or tool that changes no file (a read, a search). */
   | { readonly kind: 'none'; readonly reason: string };
 
 export interface HookEvent {

@@ -122,7 +122,7 @@ function withClaudeHooks(doc: ClaudeSettings, command: string | undefined): Clau
     const entry = { type: 'command', command, timeout: HOOK_TIMEOUT_SECONDS };
     const add = (event: string, group: { matcher?: string; hooks: CommandHook[] }) => (hooks[event] = [...(hooks[event] ?? []), group]);
     add('UserPromptSubmit', { hooks: [entry] });
-    add('PreToolUse', { matcher: CLAUDE_EDIT_TOOLS, hooks: [entry] });
+    add('PreToolUse', { matcher: `${CLAUDE_EDIT_TOOLS}|Bash`, hooks: [entry] });
     add('PostToolUse', { matcher: `${CLAUDE_EDIT_TOOLS}|Bash`, hooks: [entry] });
   }
   return withKey(doc, hooks);

@@ -14,8 +14,9 @@ const MAX_PROMPT_IN_LABEL = 60;
 /**
  * Makes the point a hook asks for. Before an edit: a hint-mode point over the files the tool names,
  * none when they are as the newest point holds them. After an edit: the same, so the agent's change is
- * recorded under its name. After a shell command: a full check (a command can change anything), none
- * when nothing changed. At a prompt: a labelled point, so a whole turn can be undone at once.
+ * recorded under its name. Before and after a shell command: a full check (a command can change
+ * anything, and whatever changed since the last point, a person's edit in another editor, is then in
+ * no point), none when nothing changed. At a prompt: a labelled point, so a whole turn can be undone at once.
  */
 export async function makeHookPoint(store: RecoveryStore, event: HookEvent, signal: AbortSignal): Promise<HookOutcome> {
   const agent = AGENT_NAMES[event.agent];
@@ -33,10 +34,12 @@ export async function makeHookPoint(store: RecoveryStore, event: HookEvent, sign
       const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, changedPaths: files, skipIfUnchanged: true });
       return made ? { made } : { skipped: 'the files are as the newest point holds them' };
     }
+    case 'before-shell':
     case 'after-shell': {
-      const summary = `After ${agent}: ${action.tool} \`${shortenCommand(action.command)}\``;
+      const before = action.kind === 'before-shell';
+      const summary = `${before ? 'Before' : 'After'} ${agent}: ${action.tool} \`${shortenCommand(action.command)}\``;
       const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, skipIfUnchanged: true });
-      return made ? { made } : { skipped: 'the command changed no file' };
+      return made ? { made } : { skipped: before ? 'nothing changed since the newest point' : 'the command changed no file' };
     }
     case 'prompt': {
       const prompt = shortenCommand(action.prompt, MAX_PROMPT_IN_LABEL);
@@ -51,7 +54,7 @@ export async function makeHookPoint(store: RecoveryStore, event: HookEvent, sign
 
 function inside(root: WorkspaceRoot, file: string): boolean {
   const rel = path.relative(root.path, file);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 /** "src/app.ts", "src/a.ts and 2 more": workspace-relative, as people read them in the tree. */

@@ -51,7 +51,7 @@ export function readVsCodePayload(raw: object): HookEvent | undefined {
       const before = p.hookEventName === 'PreToolUse';
       if (SHELL_TOOLS.has(tool)) {
         const command = typeof input.command === 'string' ? input.command : '';
-        return before ? { ...base, action: { kind: 'none', reason: 'a shell command is checked after it ran' } } : { ...base, action: { kind: 'after-shell', tool, command } };
+        return { ...base, action: { kind: before ? 'before-shell' : 'after-shell', tool, command } };
       }
       const files = editedFiles(tool, input);
       if (!files) return { ...base, action: { kind: 'none', reason: `${tool || 'the tool'} changes no file` } };

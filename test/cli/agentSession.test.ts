@@ -77,6 +77,8 @@ test('a Claude Code turn through the installed hooks: restore the turn point, th
     await tool('Read', { file_path: path.join(sb.ws, 'src/app.ts') }, async () => undefined);
     await tool('Edit', { file_path: path.join(sb.ws, 'src/app.ts'), old_string: '1', new_string: '2' }, () => writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 2;\n' }));
     await tool('Write', { file_path: path.join(sb.ws, 'test/app.test.ts'), content: 'test\n' }, () => writeFiles(sb.ws, { 'test/app.test.ts': 'test\n' }));
+    // meanwhile the user types notes into a file in another editor, which the agent's next command deletes
+    await writeFiles(sb.ws, { 'README.md': '# project\n\nNotes typed by hand during the turn.\n' });
     await tool('Bash', { command: 'npm run fmt && rm README.md' }, async () => {
       await writeFiles(sb.ws, { 'src/util.ts': 'export const util = false; // formatted\n', 'build.log': 'ignored, after\n' });
       await fs.rm(path.join(sb.ws, 'README.md'));
@@ -90,6 +92,7 @@ test('a Claude Code turn through the installed hooks: restore the turn point, th
       list.map((p) => p.label ?? p.summary),
       [
         'After Claude Code: Bash `npm run fmt && rm README.md`',
+        'Before Claude Code: Bash `npm run fmt && rm README.md`',
         'After Claude Code: Write test/app.test.ts',
         'After Claude Code: Edit src/app.ts',
         'Claude Code turn: Make answer 2, add a test, and format everything',
@@ -97,10 +100,17 @@ test('a Claude Code turn through the installed hooks: restore the turn point, th
       ],
       'the edit before each tool found nothing new (the point after the previous tool holds it); a read makes no point',
     );
-    assert.ok(list.slice(0, 4).every((p) => p.agent === 'Claude Code'));
-    assert.notEqual(actors.get(list[3]!.id), `hook:claude:${helperPid}`, 'the prompt\'s point was made by Node');
-    assert.deepEqual(list.slice(0, 3).map((p) => actors.get(p.id)), Array(3).fill(`hook:claude:${helperPid}`), 'the tools\' points by the helper');
-    const turn = list[3]!;
+    assert.ok(list.slice(0, 5).every((p) => p.agent === 'Claude Code'));
+    assert.notEqual(actors.get(list[4]!.id), `hook:claude:${helperPid}`, 'the prompt\'s point was made by Node');
+    assert.deepEqual(list.slice(0, 4).map((p) => actors.get(p.id)), Array(4).fill(`hook:claude:${helperPid}`), 'the tools\' points by the helper');
+    // the notes the command deleted are in the point made before it ran
+    const notes = await cli(['restore', list[1]!.id, '--paths', 'README.md', '--dry-run', ...store]);
+    ok(notes);
+    assert.match(notes.stdout, /README\.md/);
+    ok(await cli(['restore', list[1]!.id, '--paths', 'README.md', ...store]));
+    assert.equal(await fs.readFile(path.join(sb.ws, 'README.md'), 'utf8'), '# project\n\nNotes typed by hand during the turn.\n');
+    ok(await cli(['undo', ...store]));
+    const turn = list[4]!;
 
     // undo the whole turn: the workspace is as it was at the prompt, except the file git ignores
     ok(await cli(['restore', turn.id, ...store]));

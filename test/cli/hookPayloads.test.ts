@@ -33,7 +33,7 @@ describe('hook payload readers', () => {
     assert.deepEqual(cline.action, { kind: 'before-edit', tool: 'write_to_file', files: ['src/app.ts'] }, 'Cline names files relative to its first workspace root');
   });
 
-  test("VS Code's edit tools: several files from multi_replace_string_in_file and apply_patch; a shell command only after it ran", () => {
+  test("VS Code's edit tools: several files from multi_replace_string_in_file and apply_patch; a shell command before and after it runs", () => {
     const vscode = (event: string, tool: string, input: unknown) => readHookEvent(JSON.stringify({ hookEventName: event, cwd: WS, sessionId: 's', tool_name: tool, tool_input: input }));
     assert.deepEqual(
       vscode('PreToolUse', 'multi_replace_string_in_file', { explanation: 'x', replacements: [{ filePath: `${WS}/a.ts` }, { filePath: `${WS}/b.ts` }, { filePath: `${WS}/a.ts` }] }).action,
@@ -41,15 +41,15 @@ describe('hook payload readers', () => {
     );
     const patch = '*** Begin Patch\n*** Update File: /work/project/src/x.ts\n@@\n-a\n+b\n*** Add File: /work/project/src/y.ts\n+new\n*** End Patch';
     assert.deepEqual(vscode('PostToolUse', 'apply_patch', { input: patch, explanation: 'x' }).action, { kind: 'after-edit', tool: 'apply_patch', files: ['/work/project/src/x.ts', '/work/project/src/y.ts'] });
-    assert.equal(vscode('PreToolUse', 'run_in_terminal', { command: 'rm -rf dist' }).action.kind, 'none');
+    assert.deepEqual(vscode('PreToolUse', 'run_in_terminal', { command: 'rm -rf dist' }).action, { kind: 'before-shell', tool: 'run_in_terminal', command: 'rm -rf dist' });
     assert.deepEqual(vscode('PostToolUse', 'run_in_terminal', { command: 'rm -rf dist' }).action, { kind: 'after-shell', tool: 'run_in_terminal', command: 'rm -rf dist' });
     assert.equal(vscode('Stop', '', {}).action.kind, 'none');
   });
 
-  test('Claude Code: NotebookEdit names its notebook; a Bash before it runs makes no point; an edit without a path makes none', () => {
+  test('Claude Code: NotebookEdit names its notebook; a Bash is checked before it runs; an edit without a path makes none', () => {
     const claude = (event: string, tool: string, input: unknown) => readHookEvent(JSON.stringify({ hook_event_name: event, cwd: WS, session_id: 's', tool_name: tool, tool_input: input }));
     assert.deepEqual(claude('PreToolUse', 'NotebookEdit', { notebook_path: `${WS}/n.ipynb`, new_source: 'x' }).action, { kind: 'before-edit', tool: 'NotebookEdit', files: [`${WS}/n.ipynb`] });
-    assert.equal(claude('PreToolUse', 'Bash', { command: 'ls' }).action.kind, 'none');
+    assert.deepEqual(claude('PreToolUse', 'Bash', { command: 'ls' }).action, { kind: 'before-shell', tool: 'Bash', command: 'ls' });
     assert.equal(claude('PreToolUse', 'Edit', {}).action.kind, 'none');
   });
 

@@ -51,7 +51,7 @@ describe('recovery-points hooks install / uninstall / status', () => {
     assert.deepEqual(installed.permissions, CLAUDE_SETTINGS.permissions, 'other settings are kept');
     assert.equal(installed.model, 'opus');
     assert.deepEqual(installed.hooks.PreToolUse![0], CLAUDE_SETTINGS.hooks.PreToolUse[0], "the user's own hook stays first");
-    assert.equal(installed.hooks.PreToolUse![1]!.matcher, 'Edit|Write|MultiEdit|NotebookEdit');
+    assert.equal(installed.hooks.PreToolUse![1]!.matcher, 'Edit|Write|MultiEdit|NotebookEdit|Bash');
     assert.equal(installed.hooks.PostToolUse![0]!.matcher, 'Edit|Write|MultiEdit|NotebookEdit|Bash');
     assert.equal(installed.hooks.UserPromptSubmit!.length, 1);
     const command = installed.hooks.UserPromptSubmit![0]!.hooks[0]!.command;
