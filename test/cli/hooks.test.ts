@@ -92,6 +92,15 @@ describe('recovery-points hook: the payloads of each agent', () => {
     });
   }
 
+  test('a file whose name starts with two dots (..notes) is inside the workspace: the edit of it gets its point', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { '..notes': 'typed by hand\n' });
+    const payload = { hook_event_name: 'PreToolUse', session_id: 's', cwd: sb.ws, tool_name: 'Edit', tool_input: { file_path: path.join(sb.ws, '..notes'), old_string: 'a', new_string: 'b' } };
+    const r = await hook(['--store', sb.store], JSON.stringify(payload));
+    assert.deepEqual([r.code, r.stderr], [0, '']);
+    assert.equal((await points(base))[0]!.summary, 'Before Claude Code: Edit ..notes');
+  });
+
   test('finds the store the editor keeps for the hook’s cwd, or for the nearest folder above it', async () => {
     const { sb, base } = await project();
     const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'hooks-nearest');
