@@ -106,7 +106,9 @@ export async function hooksMain(args: ParsedArgs, write: (human: string, data: u
     const scopes: HookScope[] = args.user || args.project ? [scopeOf(args)] : ['project', 'user'];
     const reports: Array<HookFileReport & { agent: AgentId; scope: HookScope }> = [];
     for (const a of agent ? [agent] : AGENTS) for (const scope of scopes) reports.push({ agent: a, scope, ...(await hooksStatus({ agent: a, scope, projectDir })) });
-    const lines = reports.map((r) => `${AGENT_NAMES[r.agent].padEnd(12)} ${r.scope.padEnd(8)} ${r.events.length > 0 ? `installed (${r.events.join(', ')})` : 'not installed'}  ${t(r.location)}`);
+    const state = (r: HookFileReport) =>
+      r.events.length === 0 ? 'not installed' : r.missing ? `installed but broken: ${t(r.missing[0]!)} is gone; run "hooks install" again` : `installed (${r.events.join(', ')})`;
+    const lines = reports.map((r) => `${AGENT_NAMES[r.agent].padEnd(12)} ${r.scope.padEnd(8)} ${state(r)}  ${t(r.location)}`);
     write(lines.join('\n'), reports);
     return 0;
   }

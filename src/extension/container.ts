@@ -13,7 +13,7 @@ import { searchCommands } from './commands/searchCommands';
 import type { SearchWorkerOptions } from '../core/history/searchWorker';
 import type { SearchRuns } from './search/searchResults';
 import { transferCommands } from './commands/transferCommands';
-import { agentCommands } from './commands/agentCommands';
+import { agentCommands, repairAgentHooks } from './commands/agentCommands';
 import { Configuration } from './configuration';
 import { registerLanguageModelTools } from './languageModelTools';
 import { Log } from './log';
@@ -55,6 +55,8 @@ export interface RecoveryPointsApi {
   readonly languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
   /** How many Search History runs went to a worker thread, and how many ran in the extension host. */
   readonly searchRuns: SearchRuns;
+  /** The start-up check of the agents' hooks (`repairAgentHooks`): installs again those that name paths now gone. */
+  readonly checkAgentHooks: (() => Promise<void>) | undefined;
 }
 
 const TICK_MS = 60_000;
@@ -71,6 +73,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   fileHistory: FileHistoryProvider | undefined;
   languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
   statusBar: RecoveryStatusBar | undefined;
+  checkAgentHooks: (() => Promise<void>) | undefined;
   readonly prompts = new Prompts();
   readonly searchRuns: SearchRuns = { inWorker: 0, inHost: 0 };
   private session: SessionTracker | undefined;
@@ -141,7 +144,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log, searchWorker });
       this.own(lmTools.registration);
       this.languageModelTools = lmTools.tools;
-      commands.register(agentCommands({ folders, auto, log, prompts: this.prompts, extensionPath: this.context.extensionPath }));
+      const agentServices = { folders, auto, log, prompts: this.prompts, extensionPath: this.context.extensionPath };
+      commands.register(agentCommands(agentServices));
+      this.checkAgentHooks = () => repairAgentHooks(agentServices);
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {
@@ -194,6 +199,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${plural(model.points.length, 'point')} in ${storeDir} (store opened in ${(opened - started).toFixed(0)} ms, points listed in ${(performance.now() - opened).toFixed(0)} ms; the extension host's thread was busy ${Math.round(hostBusy * 100)} % of that time)`);
       const hadHistory = model.points.length > 0;
       void auto.startup().then(() => movedHistory.atStartup(hadHistory)).catch((error) => log.warn('transfer', `Looking for the history of a moved folder failed: ${describeCause(error)}`));
+      void this.checkAgentHooks().catch((error) => log.warn('command', `Checking the agent checkpoint hooks failed: ${describeCause(error)}`));
     } catch (error) {
       log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);
       void vscode.commands.executeCommand('setContext', 'recoveryPoints.failed', true);

@@ -53,6 +53,22 @@ export function isOurHookCommand(command: unknown): boolean {
   return typeof command === 'string' && /(?:recovery-points|cli\.js)["']?\s+hook\s+--agent\s+(?:claude|copilot|cline)\b/.test(command);
 }
 
+/** The absolute paths a hook command names before `hook` (bash, the client, Node, the tool), as `hookCommand` quotes them. */
+export function commandPaths(command: string): string[] {
+  const paths: string[] = [];
+  for (const m of command.matchAll(/'((?:[^']|'\\'')*)'|"((?:[^"]|"")*)"|(\S+)/g)) {
+    const word = m[1] !== undefined ? m[1].replace(/'\\''/g, "'") : m[2] !== undefined ? m[2].replace(/""/g, '"') : m[3]!;
+    if (word === 'hook') break;
+    if (path.isAbsolute(word)) paths.push(word);
+  }
+  return paths;
+}
+
+/** Of the paths a hook command names, those no longer there (the extension's folder after an update, a removed checkout). */
+export function missingPaths(command: string): string[] {
+  return commandPaths(command).filter((p) => !fs.existsSync(p));
+}
+
 /**
  * A Node to run the tool with: `execPath` when it is Node, else `node` from PATH, else `execPath`
  * itself as Node (VS Code's Electron with ELECTRON_RUN_AS_NODE).

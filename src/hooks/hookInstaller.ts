@@ -15,7 +15,7 @@ import {
   type HookScope,
   type VsCodeHookFile,
 } from './agentSettings';
-import { hookCommand, isOurHookCommand, type HookLauncher } from './hookCommand';
+import { hookCommand, isOurHookCommand, missingPaths, type HookLauncher } from './hookCommand';
 import type { AgentId } from './hookEvent';
 
 export interface HookTarget {
@@ -34,6 +34,8 @@ export interface HookFileReport {
   readonly changed: boolean;
   /** Where the file was copied before it was changed. */
   readonly backup?: string;
+  /** Status: the paths the installed command names that are gone (it fails at every call until installed again). */
+  readonly missing?: string[];
 }
 
 /** Marks the hook scripts written for Cline; a script without it is the user's own and never touched. */
@@ -56,19 +58,55 @@ export async function uninstallHooks(target: HookTarget): Promise<HookFileReport
 /** The events our hook is installed for in that place (empty: not installed). */
 export async function hooksStatus(target: HookTarget): Promise<HookFileReport> {
   const location = settingsLocation(target.agent, target.scope, target.projectDir, target.home);
-  if (target.agent === 'cline') return { location, events: HOOK_EVENTS.filter((e) => isOurScript(path.join(location, e))), changed: false };
-  const schema: z.ZodType<ClaudeSettings | VsCodeHookFile> = target.agent === 'claude' ? claudeSettingsSchema : vscodeHookFileSchema;
-  const doc = readSettings(location, schema);
-  return { location, events: doc ? ourEvents(target.agent, doc) : [], changed: false };
+  let commands: Array<{ event: string; command: string }>;
+  if (target.agent === 'cline') {
+    commands = HOOK_EVENTS.filter((e) => isOurScript(path.join(location, e))).map((event) => ({ event, command: scriptCommand(path.join(location, event)) }));
+  } else {
+    const schema: z.ZodType<ClaudeSettings | VsCodeHookFile> = target.agent === 'claude' ? claudeSettingsSchema : vscodeHookFileSchema;
+    const doc = readSettings(location, schema);
+    commands = doc ? ourCommands(target.agent, doc) : [];
+  }
+  const missing = [...new Set(commands.flatMap((c) => missingPaths(c.command)))];
+  return { location, events: [...new Set(commands.map((c) => c.event))], changed: false, ...(missing.length > 0 ? { missing } : {}) };
+}
+
+/**
+ * Installs the hook again where it is installed but names paths that are gone (the extension's folder
+ * after an update, VS Code Server's Node after the server's): every agent, in the project and for the
+ * user. Hooks that work, and places without ours, are left alone.
+ */
+export async function repairHooks(projectDir: string, launcher: HookLauncher, home?: string): Promise<Array<HookFileReport & { agent: AgentId; scope: HookScope }>> {
+  const repaired: Array<HookFileReport & { agent: AgentId; scope: HookScope }> = [];
+  for (const agent of ['claude', 'copilot', 'cline'] as const) {
+    for (const scope of ['project', 'user'] as const) {
+      const target = { agent, scope, projectDir, home };
+      const status = await hooksStatus(target).catch(() => undefined);
+      if (!status?.missing || status.events.length === 0) continue;
+      repaired.push({ agent, scope, ...(await installHooks(target, launcher)), missing: status.missing });
+    }
+  }
+  return repaired;
 }
 
 function ourEvents(agent: AgentId, doc: ClaudeSettings | VsCodeHookFile): string[] {
-  const hooks = doc.hooks ?? {};
-  return Object.keys(hooks).filter((event) =>
-    (hooks[event] as unknown[]).some((entry) =>
-      agent === 'claude' ? (entry as { hooks: CommandHook[] }).hooks.some((h) => isOurHookCommand(h.command)) : isOurHookCommand((entry as CommandHook).command),
-    ),
-  );
+  return [...new Set(ourCommands(agent, doc).map((c) => c.event))];
+}
+
+function ourCommands(agent: AgentId, doc: ClaudeSettings | VsCodeHookFile): Array<{ event: string; command: string }> {
+  const out: Array<{ event: string; command: string }> = [];
+  for (const [event, entries] of Object.entries(doc.hooks ?? {})) {
+    for (const entry of entries as unknown[]) {
+      const commands = agent === 'claude' ? (entry as { hooks: CommandHook[] }).hooks.map((h) => h.command) : [(entry as CommandHook).command];
+      for (const command of commands) if (isOurHookCommand(command)) out.push({ event, command: command as string });
+    }
+  }
+  return out;
+}
+
+/** The command our Cline script runs (its `exec` line, without the arguments passed on). */
+function scriptCommand(file: string): string {
+  const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith('exec ')) ?? '';
+  return line.slice('exec '.length).replace(/ "\$@"$/, '');
 }
 
 function readSettings<T>(file: string, schema: z.ZodType<T>): T | undefined {

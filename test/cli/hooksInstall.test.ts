@@ -8,7 +8,9 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, exists, makeSandbox, writeFiles } from '../core/helpers/storeFixtures';
-import { cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
+import { findHookClient } from '../../src/hooks/hookCommand';
+import { repairHooks } from '../../src/hooks/hookInstaller';
+import { CLI, cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
 import { BUDGET_ENV, fixture } from './helpers/runHook';
 
 after(cleanupAll);
@@ -153,6 +155,33 @@ describe('recovery-points hooks install / uninstall / status', () => {
     assert.match(refused.stderr, /already runs hook scripts of its own/);
     assert.deepEqual((await fs.readdir(dir)).sort(), ['PreToolUse', 'TaskStart']);
     assert.equal(await fs.readFile(path.join(dir, 'PreToolUse'), 'utf8'), '#!/bin/sh\necho mine\n');
+  });
+
+  test('a hook that names a tool gone since (the extension updated): status says it is broken, and repairHooks installs it again; a working hook is left alone', async () => {
+    const sb = await makeSandbox('rp-hooks-moved-');
+    const home = await cliHome();
+    const old = path.join(sb.root, 'recovery-points-0.0.9');
+    await fs.cp(path.dirname(CLI), old, { recursive: true });
+    const oldCli = path.join(old, 'cli.js');
+    const run = (args: string[]) => new Promise<{ code: number; stdout: string }>((resolve) => execFile(process.execPath, [oldCli, ...args], { env: { PATH: process.env.PATH ?? '', HOME: home } }, (error, stdout) => resolve({ code: error ? 1 : 0, stdout })));
+    assert.equal((await run(['hooks', 'install', '--agent', 'claude', '--workspace', sb.ws])).code, 0);
+    ok(await cli(['hooks', 'install', '--agent', 'copilot', '--workspace', sb.ws]));
+    await fs.rm(old, { recursive: true });
+
+    const status = ok(await cli(['hooks', 'status', '--workspace', sb.ws, '--project'])).stdout;
+    assert.match(status, new RegExp(`Claude Code +project +installed but broken: ${old.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/\\S+ is gone; run "hooks install" again`));
+    assert.match(status, /Copilot +project +installed \(/);
+    const broken = (await fs.readFile(path.join(sb.ws, '.claude', 'settings.local.json'), 'utf8'));
+    const copilotBefore = await fs.readFile(path.join(sb.ws, '.github', 'hooks', 'recovery-points.json'), 'utf8');
+
+    const cliNow = await fs.realpath(CLI);
+    const repaired = await repairHooks(sb.ws, { node: process.execPath, cli: cliNow, client: findHookClient(cliNow) }, home);
+    assert.deepEqual(repaired.map((r) => [r.agent, r.scope, r.changed]), [['claude', 'project', true]]);
+    const fixed = await fs.readFile(path.join(sb.ws, '.claude', 'settings.local.json'), 'utf8');
+    assert.ok(broken.includes(old) && !fixed.includes(old) && fixed.includes(cliNow), 'the command names this tool now');
+    assert.equal(await fs.readFile(path.join(sb.ws, '.github', 'hooks', 'recovery-points.json'), 'utf8'), copilotBefore, 'the working hook is not touched');
+    assert.match(ok(await cli(['hooks', 'status', '--workspace', sb.ws, '--project', '--agent', 'claude'])).stdout, /Claude Code +project +installed \(UserPromptSubmit, PreToolUse, PostToolUse\)/);
+    assert.deepEqual(await repairHooks(sb.ws, { node: process.execPath, cli: cliNow, client: findHookClient(cliNow) }, home), [], 'nothing left to repair');
   });
 
   test('a settings file that is not valid JSON, or not hook settings, is refused and left as it is', async () => {

@@ -77,4 +77,25 @@ suite('agent checkpoints', () => {
     assert.equal((row.item.iconPath as vscode.ThemeIcon).id, 'robot', 'agent points have an icon of their own, labelled or not');
     assert.match((row.item.tooltip as vscode.MarkdownString).value, /Made by Claude Code/);
   });
+
+  test('hooks that name a version of the extension gone since (an update) are installed again at start-up; the point says so', async () => {
+    const root = workspaceFolder().uri.fsPath;
+    const file = path.join(root, '.claude', 'settings.local.json');
+    const gone = path.join(os.tmpdir(), 'rp-gone-extension-0.0.9', 'dist');
+    const command = `'/bin/bash' '${gone}/hook-client.sh' '${process.execPath}' '${gone}/cli.js' hook --agent claude`;
+    const theirs = { matcher: 'Bash', hooks: [{ type: 'command', command: './guard.sh' }] };
+    const broken = { model: 'opus', hooks: { UserPromptSubmit: [{ hooks: [{ type: 'command', command, timeout: 30 }] }], PreToolUse: [theirs, { matcher: 'Edit', hooks: [{ type: 'command', command, timeout: 30 }] }] } };
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${JSON.stringify(broken, null, 2)}\n`);
+    await waitFor('the point of the broken settings', () => api.model!.points.find((p) => p.summary.includes('settings.local.json')));
+
+    await api.checkAgentHooks!();
+    const settings = JSON.parse(fs.readFileSync(file, 'utf8')) as ClaudeSettings & { model: string };
+    const now = settings.hooks.UserPromptSubmit![0]!.hooks[0]!.command;
+    assert.ok(!now.includes(gone) && now.includes(path.join('dist', 'cli.js')) && fs.existsSync(now.match(/'([^']*cli\.js)'/)![1]!), now);
+    assert.deepEqual(settings.hooks.PreToolUse![0], theirs, 'the person\'s own hook is kept');
+    assert.equal(settings.model, 'opus');
+    const point = await waitFor('the point of the settings written again', () => api.model!.points.find((p) => p.summary === 'Updated the agent checkpoint hooks to this version of Recovery Points'));
+    assert.equal(point.trigger, 'external');
+  });
 });
