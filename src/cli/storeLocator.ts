@@ -136,10 +136,10 @@ export async function workspaceStorageInUse(workspaceDir: string): Promise<boole
  * folder (see `workspaceFolders`), with the extension's storage folder inside it. Newest first.
  */
 export async function findExtensionStore(workspace: string): Promise<string | undefined> {
-  const wanted = path.resolve(workspace);
+  const wanted = new Set(namesOf(workspace));
   const found: Array<{ dir: string; mtime: number }> = [];
   for (const store of await listExtensionStores()) {
-    if (!(await workspaceFolders(store.workspaceDir)).some((folder) => path.resolve(folder) === wanted)) continue;
+    if (!(await workspaceFolders(store.workspaceDir)).some((folder) => namesOf(folder).some((name) => wanted.has(name)))) continue;
     const stat = await fs.stat(store.dir).catch(() => undefined);
     if (stat) found.push({ dir: store.dir, mtime: stat.mtimeMs });
   }
@@ -163,11 +163,33 @@ export async function findNearestExtensionStore(dir: string): Promise<{ store: s
 /** How long a search that found no store for a folder is trusted before a miss searches again. */
 const RESEARCH_MISS_AFTER_MS = 60_000;
 
+/**
+ * The store of `dir` or of the nearest folder above it: by the path as given, then by its real path
+ * (an agent's `cwd` is the real path of a folder the editor opened through a link, or the other way).
+ */
 function nearestIn(stores: Readonly<Record<string, string>>, dir: string): { store: string; folder: string } | undefined {
-  for (let folder = path.resolve(dir); ; folder = path.dirname(folder)) {
-    const store = Object.hasOwn(stores, folder) ? stores[folder] : undefined;
-    if (store) return { store, folder };
-    if (path.dirname(folder) === folder) return undefined;
+  for (const start of namesOf(dir)) {
+    for (let folder = start; ; folder = path.dirname(folder)) {
+      const store = Object.hasOwn(stores, folder) ? stores[folder] : undefined;
+      if (store) return { store, folder };
+      if (path.dirname(folder) === folder) break;
+    }
+  }
+  return undefined;
+}
+
+/** A folder's absolute path, and its real path (links resolved) when that is another. */
+function namesOf(folder: string): string[] {
+  const resolved = path.resolve(folder);
+  const real = realpathOr(resolved);
+  return real === resolved ? [resolved] : [resolved, real];
+}
+
+function realpathOr(folder: string): string {
+  try {
+    return fsSync.realpathSync(folder);
+  } catch {
+    return folder;
   }
 }
 
@@ -210,9 +232,11 @@ async function storesByFolder(search: boolean): Promise<{ stores: Record<string,
     const stat = await fs.stat(store.dir).catch(() => undefined);
     if (!stat) continue;
     for (const folder of await workspaceFolders(store.workspaceDir)) {
-      const key = path.resolve(folder);
-      const known = found.get(key);
-      if (!known || known.mtime < stat.mtimeMs) found.set(key, { dir: store.dir, mtime: stat.mtimeMs });
+      // by its real path too: a folder opened through a link is worked in by its real path as well
+      for (const key of namesOf(folder)) {
+        const known = found.get(key);
+        if (!known || known.mtime < stat.mtimeMs) found.set(key, { dir: store.dir, mtime: stat.mtimeMs });
+      }
     }
   }
   const stores = Object.fromEntries([...found].map(([folder, { dir }]) => [folder, dir]));

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pointIdTime } from '../core/ids';
 import type { RecoveryStore } from '../core/recoveryStore';
@@ -28,7 +29,7 @@ export async function makeHookPoint(store: RecoveryStore, event: HookEvent, sign
       return { skipped: action.reason };
     case 'before-edit':
     case 'after-edit': {
-      const files = action.files.map((f) => path.resolve(event.cwd ?? roots[0]!.path, f)).filter((f) => roots.some((r) => inside(r, f)));
+      const files = action.files.flatMap((f) => inWorkspace(roots, path.resolve(event.cwd ?? roots[0]!.path, f)) ?? []);
       if (files.length === 0) return { skipped: `${action.tool} edits no file of the workspace` };
       const summary = `${action.kind === 'before-edit' ? 'Before' : 'After'} ${agent}: ${action.tool} ${describeEdited(roots, files)}`;
       const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, changedPaths: files, skipIfUnchanged: true });
@@ -50,6 +51,25 @@ export async function makeHookPoint(store: RecoveryStore, event: HookEvent, sign
       return { made: made! };
     }
   }
+}
+
+/**
+ * `file` under the workspace folder that holds it, by that folder's path; a file named through the
+ * folder's real path (an agent in the real folder of one opened through a link) is named through the
+ * folder's path. `undefined` outside every workspace folder.
+ */
+function inWorkspace(roots: readonly WorkspaceRoot[], file: string): string | undefined {
+  for (const root of roots) if (inside(root, file)) return file;
+  for (const root of roots) {
+    let real: string;
+    try {
+      real = fs.realpathSync(root.path);
+    } catch {
+      continue;
+    }
+    if (real !== root.path && inside({ ...root, path: real }, file)) return path.join(root.path, path.relative(real, file));
+  }
+  return undefined;
 }
 
 function inside(root: WorkspaceRoot, file: string): boolean {

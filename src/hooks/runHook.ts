@@ -125,13 +125,23 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
   const outcome = await (options.stores ?? STORE_PER_RUN).use(open, async (store) => {
     // The editor names folders as VS Code does, and may hold more than this one: take the newest point's folders when they include it.
     const newest = (await store.persistence.listSnapshots())[0];
-    const roots: WorkspaceRoot[] = newest?.roots.some((r) => path.resolve(r.path) === folder) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : open.roots;
+    // the same folder by its real path: the agent's `cwd` may be the real path of a folder the editor opened through a link
+    const real = realPathOf(folder);
+    const roots: WorkspaceRoot[] = newest?.roots.some((r) => path.resolve(r.path) === folder || realPathOf(r.path) === real) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : open.roots;
     if (!isDeepStrictEqual(roots, store.persistence.workspaceRoots)) store.persistence.configure({ roots });
     state.phase = 'making the point';
     return makeHookPoint(store, event, signal);
   });
   state.folder = folder;
   return outcome;
+}
+
+function realPathOf(folder: string): string {
+  try {
+    return fs.realpathSync(folder);
+  } catch {
+    return path.resolve(folder);
+  }
 }
 
 function describeProblem(error: unknown): string {

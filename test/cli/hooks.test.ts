@@ -121,6 +121,32 @@ describe('recovery-points hook: the payloads of each agent', () => {
       await fs.rm(storage, { recursive: true, force: true });
     }
   });
+  test('a folder the editor opened through a link, the agent working in its real folder: the hook finds the store and names the file as the editor does', async () => {
+    const sb = await makeSandbox('rp-hook-link-');
+    await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1;\n' });
+    const link = path.join(sb.root, 'project-link');
+    await fs.symlink(sb.ws, link);
+    const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'hooks-link');
+    const store = path.join(storage, 'recovery-points.recovery-points');
+    await fs.mkdir(storage, { recursive: true });
+    await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(link).href }));
+    const base = ['--workspace', link, '--store', store];
+    try {
+      ok(await cli(['snapshot', ...base]));
+      await fs.rm(path.join(await cliHome(), '.cache'), { recursive: true, force: true }); // no search kept from before
+      await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1; // by hand\n' });
+      const payload = { hook_event_name: 'PreToolUse', session_id: 's', cwd: sb.ws, tool_name: 'Edit', tool_input: { file_path: path.join(sb.ws, 'src', 'app.ts'), old_string: '1', new_string: '2' } };
+      const r = await hook([], JSON.stringify(payload), { cwd: sb.ws });
+      assert.deepEqual([r.code, r.stderr], [0, '']);
+      const list = await points(base);
+      assert.equal(list[0]!.summary, 'Before Claude Code: Edit src/app.ts');
+      const roots = json<{ roots: Array<{ name: string; path: string }> }>(await cli(['show', 'latest', '--json', ...base])).roots;
+      assert.deepEqual(roots.map((root) => [root.name, root.path]), [['project-link', link]], 'the folder as the editor opened it');
+    } finally {
+      await fs.rm(storage, { recursive: true, force: true });
+    }
+  });
+
   test('finds the store again without reading every other store: what a search found is kept until a workspace-storage folder changes', async () => {
     const storageRoot = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage');
     const editorStore = async (sb: Sandbox, id: string): Promise<string> => {
