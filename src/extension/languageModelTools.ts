@@ -38,6 +38,9 @@ interface ToolBehaviour<K extends AgentToolKey> {
  * ask the person to confirm, showing what they will touch. Returns the tools by name (tests call
  * `prepareInvocation` through it) and their registrations.
  */
+/** Who a point made through a language-model tool is made by: an agent in VS Code's chat (Copilot's agent mode, another chat participant). */
+const CHAT_AGENT = 'an agent in VS Code chat';
+
 export function registerLanguageModelTools(s: LanguageModelToolServices): { tools: Map<string, vscode.LanguageModelTool<object>>; registration: vscode.Disposable } {
   const behaviours: { [K in AgentToolKey]: ToolBehaviour<K> } = {
     listPoints: {
@@ -51,7 +54,8 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
       invoke: async (input) => {
         await s.auto.flush();
         await s.session.flush();
-        const point = await s.store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: input.label });
+        // asked for by an agent in the editor's chat (the tool is not told which): the point is marked as an agent's
+        const point = await s.store.recovery.createRecoveryPoint(undefined, { trigger: 'agent', agent: CHAT_AGENT, label: input.label, summary: `Created by ${CHAT_AGENT}` });
         await s.model.refresh();
         s.log.info('agent', `A language-model tool created point ${point!.id} "${input.label}"`);
         return [await createdPointSentence(s.store, point!), { point: agentPoint(point!) }];

@@ -33,7 +33,10 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
     return [points.length === 0 ? 'No recovery point matches.' : `${plural(points.length, 'recovery point')}, newest first.`, { points }];
   });
   register(AGENT_TOOLS.createPoint, async (input) => {
-    const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: input.label });
+    // the point is the agent's: named and marked after the client, as its hooks' points are
+    const client = server.server.getClientVersion();
+    const agent = (client?.title ?? client?.name ?? '').trim().slice(0, 100) || 'an MCP client';
+    const point = await store.recovery.createRecoveryPoint(undefined, { trigger: 'agent', agent, label: input.label, summary: `Created by ${agent}` });
     afterPoint();
     return [await createdPointSentence(store, point!), { point: agentPoint(point!) }];
   });

@@ -63,6 +63,8 @@ interface PointJson {
   trigger: string;
   label: string | null;
   actor: string;
+  summary: string;
+  agent?: string;
   changes: Record<string, number>;
 }
 
@@ -147,6 +149,7 @@ describe('recovery-points mcp', () => {
       assert.match(first.id, ID);
       assert.equal(first.label, 'Before the agent');
       assert.match(first.actor, /^mcp:/);
+      assert.deepEqual([first.trigger, first.summary, first.agent], ['agent', 'Created by recovery-points-test', 'recovery-points-test'], 'the point is the agent\'s, named after the client');
       const before = await workspaceBytes(sb);
 
       await writeFiles(sb.ws, { 'a.txt': 'a2 by the agent\n', 'b.txt': null, 'new.txt': 'new\n', 'build/out.js': 'ignored 2\n' });
@@ -160,7 +163,7 @@ describe('recovery-points mcp', () => {
       assert.deepEqual((await ok<{ points: PointJson[] }>(client, 'list_points', { path: 'new.txt' })).points.map((p) => p.id), [second.id], 'only the point that changed new.txt');
       assert.deepEqual((await ok<{ points: PointJson[] }>(client, 'list_points', { path: path.join(sb.ws, 'b.txt') })).points.map((p) => p.id), [second.id, first.id], 'an absolute path inside the workspace');
       assert.deepEqual((await ok<{ points: PointJson[] }>(client, 'list_points', { limit: 1 })).points.map((p) => p.id), [second.id]);
-      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { trigger: 'manual', actor: 'MCP', since: '1h' })).points.length, 2);
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { trigger: 'agent', actor: 'MCP', since: '1h' })).points.length, 2);
       assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { trigger: 'save' })).points.length, 0);
       assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { until: '2000-01-01T00:00:00Z' })).points.length, 0);
       assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points', { actor: 'claude' })).points.length, 0);

@@ -20,6 +20,8 @@ export interface AgentPoint {
   readonly label: string | null;
   readonly summary: string;
   readonly actor: string;
+  /** The agent that made the point (its hook, or the MCP client that asked for it); absent for every other point. */
+  readonly agent?: string;
   /** Files added, modified and deleted; `noLongerTracked` and `nowTracked`: how many of those deleted and added only stopped or began being tracked (still on disk). */
   readonly changes: TrackingCounts;
   readonly fileCount: number;
@@ -29,7 +31,7 @@ export interface AgentPoint {
 
 export function agentPoint(p: PointSummary): AgentPoint {
   const heads = p.roots.flatMap((r) => (r.head ? [[r.name, r.head] as const] : []));
-  return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, changes: countsAsJson(p.changes), fileCount: p.fileCount, ...(heads.length > 0 ? { heads: Object.fromEntries(heads) } : {}) };
+  return { id: p.id, createdAt: p.createdAt, trigger: p.trigger, label: p.label, summary: p.summary, actor: p.actor, ...(p.agent ? { agent: p.agent } : {}), changes: countsAsJson(p.changes), fileCount: p.fileCount, ...(heads.length > 0 ? { heads: Object.fromEntries(heads) } : {}) };
 }
 
 /** What an agent is told of the point it created: its id and size, and a note when its label names other points too. */

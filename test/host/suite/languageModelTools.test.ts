@@ -57,8 +57,8 @@ suite('language-model tools', () => {
     const listed = await invoke<{ points: Array<{ id: string }> }>('recoveryPoints_listPoints', { path: 'src/farewell.ts' });
     assert.equal(listed.data.points[0]?.id, (await listPoints(api))[0]!.id, 'the newest point (the change on disk) deleted farewell.ts');
     assert.ok(listed.data.points.length >= 1);
-    const labelled = await invoke<{ points: Array<{ id: string }> }>('recoveryPoints_listPoints', { trigger: 'manual', limit: 1 });
-    assert.deepEqual(labelled.data.points.map((p) => p.id), [created.data.point.id]);
+    const labelled = await invoke<{ points: Array<{ id: string; summary: string; agent?: string }> }>('recoveryPoints_listPoints', { trigger: 'agent', limit: 1 });
+    assert.deepEqual(labelled.data.points.map((p) => [p.id, p.summary, p.agent]), [[created.data.point.id, 'Created by an agent in VS Code chat', 'an agent in VS Code chat']], 'the point is the agent\'s, not the person\'s');
 
     const prepared = await confirmation(api, 'recoveryPoints_restorePoint', { point: created.data.point.id });
     const asked = messageText(prepared.confirmationMessages?.message);
