@@ -311,6 +311,19 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('a hard link the restore deletes does not make it skip the file it shares an inode with (its change time moved, nothing else)', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'b.txt': 'old\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'b.txt': 'new\n' });
+    await fs.link(path.join(sb.ws, 'b.txt'), path.join(sb.ws, 'b-copy.txt'));
+    const restored = await store.recovery.restore(point.id);
+    assert.deepEqual([restored.outcome.written, restored.outcome.removed, restored.outcome.skipped], [['ws/b.txt'], ['ws/b-copy.txt'], []]);
+    assert.deepEqual(await readFiles(sb.ws), { 'b.txt': 'file 644 old\n' });
+    await store.close();
+  });
+
   test('the preview leaves out what the restore will leave as it is: files ignored since the point, a folder in the way', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.js': 'a1\n', 'dist/o1.js': 'out 1\n', 'dist/o2.js': 'out 2\n', cache: 'a file\n' });

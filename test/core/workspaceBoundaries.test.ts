@@ -6,7 +6,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
-import { ConfinedRoot, HAS_PROC_FD, Unreachable } from '../../src/core/recovery/confinedFolders';
+import { readdirSync } from 'node:fs';
+import { ChangedMeanwhile, ConfinedRoot, HAS_PROC_FD, Unreachable } from '../../src/core/recovery/confinedFolders';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles } from './helpers/storeFixtures';
 
@@ -143,4 +144,33 @@ describe('ConfinedRoot: the folders a restore works in', () => {
     assert.equal(await openFolders(), 0);
     assert.equal((await fs.readFile(path.join(sb.ws, 'f149/g/a.txt'), 'utf8')), '149\n');
   });
+
+  for (const viaProc of HAS_PROC_FD ? [true, false] : [false]) {
+    test(`the last look before the rename: a file saved while its new version was written is left as saved (${viaProc ? '/proc' : 'paths'})`, async () => {
+      const sb = await makeSandbox();
+      await writeFiles(sb.ws, { 'src/a.ts': 'as the restore checked it\n', 'src/b.ts': 'b\n' });
+      const checked = await fs.lstat(path.join(sb.ws, 'src/a.ts'));
+      const root = await ConfinedRoot.open({ name: 'ws', path: sb.ws, realPath: sb.ws }, { viaProc });
+      try {
+        const seen: string[][] = [];
+        const unchanged = (now: import('node:fs').Stats | null) => now !== null && now.ino === checked.ino && now.size === checked.size && now.mtimeMs === checked.mtimeMs;
+        // the person saves after the check and before the rename: the version being written is complete by then
+        const look = (now: import('node:fs').Stats | null) => {
+          seen.push(readdirSync(path.join(sb.ws, 'src')).sort());
+          return unchanged(now);
+        };
+        await fs.writeFile(path.join(sb.ws, 'src/a.ts'), 'saved meanwhile, longer than before\n');
+        await assert.rejects(root.writeAtomically('src/a.ts', '.a.ts.rp-0000000a.tmp', 'f', Buffer.from("the point's version\n"), 0o644, look), ChangedMeanwhile);
+        assert.deepEqual(seen, [['.a.ts.rp-0000000a.tmp', 'a.ts', 'b.ts']], 'looked once, with the new version written beside it');
+        assert.equal(await fs.readFile(path.join(sb.ws, 'src/a.ts'), 'utf8'), 'saved meanwhile, longer than before\n', 'the save is kept');
+        assert.deepEqual((await fs.readdir(path.join(sb.ws, 'src'))).sort(), ['a.ts', 'b.ts'], 'the temporary file is removed');
+        // unchanged: written as before
+        const b = await fs.lstat(path.join(sb.ws, 'src/b.ts'));
+        await root.writeAtomically('src/b.ts', '.b.ts.rp-0000000b.tmp', 'f', Buffer.from('b from the point\n'), 0o644, (now) => now !== null && now.ino === b.ino && now.mtimeMs === b.mtimeMs);
+        assert.equal(await fs.readFile(path.join(sb.ws, 'src/b.ts'), 'utf8'), 'b from the point\n');
+      } finally {
+        await root.close();
+      }
+    });
+  }
 });

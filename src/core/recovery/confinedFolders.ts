@@ -52,6 +52,9 @@ interface Folder {
 /** Why a path cannot be reached inside the workspace (the restore skips it with this reason). */
 export class Unreachable extends Error {}
 
+/** What `writeAtomically` throws when the file changed on disk while its new content was being written: nothing was replaced. */
+export class ChangedMeanwhile extends Error {}
+
 /**
  * One workspace folder opened for a restore. Every lookup, write, rename, folder creation and deletion
  * happens inside a folder reached from the opened root one name at a time, each opened without
@@ -209,7 +212,7 @@ export class ConfinedRoot {
    * folder. Missing folders on the way are created. Returns a file's stat as the rename left it
    * (`undefined` for a link).
    */
-  async writeAtomically(rel: string, temp: string, kind: 'f' | 'l', content: Buffer, mode: number): Promise<fs.Stats | undefined> {
+  async writeAtomically(rel: string, temp: string, kind: 'f' | 'l', content: Buffer, mode: number, stillAsChecked?: (now: fs.Stats | null) => boolean): Promise<fs.Stats | undefined> {
     const { dir, name } = split(rel);
     // A small file's calls are made on this thread (each a few microseconds, where a thread-pool round
     // trip costs 0.1–0.3 ms); its fsync, the wait for the disk, goes to the thread pool, so the fsyncs
@@ -217,10 +220,16 @@ export class ConfinedRoot {
     // file's inode and blocks, ~0.4 ms of kernel work here, which this thread would otherwise wait for
     // before starting the next file (BENCHMARKS.md, "#14 target 6: the result point…").
     const small = content.length <= SYNC_WRITE_BYTES;
+    // the last look before the rename (after the write and its fsync, the slow part): a save that
+    // landed meanwhile is left in place, never replaced by the point's version
+    const checkAgain = (at: (n: string) => string) => {
+      if (stillAsChecked && !stillAsChecked(fs.lstatSync(at(name), { throwIfNoEntry: false }) ?? null)) throw new ChangedMeanwhile(`${this.shown(rel)} changed while it was being restored`);
+    };
     return this.within(dir, true, async (at) => {
       try {
         if (kind === 'l') {
           fs.symlinkSync(content, at(temp)); // the target's exact bytes
+          checkAgain(at);
           fs.renameSync(at(temp), at(name));
           return undefined;
         }
@@ -232,6 +241,7 @@ export class ConfinedRoot {
           // permission bits only: a point never sets setuid, setgid or sticky bits
           fs.fchmodSync(fd, mode & 0o777);
           await fsync(fd);
+          checkAgain(at);
           await rename(at(temp), at(name));
           // the stat the rename left (it changes the ctime), taken from the open file: no path to look up
           return fs.fstatSync(fd);
@@ -242,7 +252,7 @@ export class ConfinedRoot {
         await unlink(at(temp)).catch(() => undefined);
         throw error;
       }
-    }).catch((error: unknown) => Promise.reject(error instanceof Unreachable ? error : ioError(`write ${this.shown(rel)}`, error)));
+    }).catch((error: unknown) => Promise.reject(error instanceof Unreachable || error instanceof ChangedMeanwhile ? error : ioError(`write ${this.shown(rel)}`, error)));
   }
 
   /** Removes the folders this restore created that are still empty, deepest first (after a failure). */

@@ -11,7 +11,7 @@ import type { CaptureRules } from '../capture/inclusionRules';
 import { InclusionRules } from '../capture/inclusionRules';
 import type { Logger } from '../logger';
 import type { WorkspaceRoot } from '../schemas';
-import { ConfinedRoot, Unreachable } from './confinedFolders';
+import { ChangedMeanwhile, ConfinedRoot, Unreachable } from './confinedFolders';
 import type { MappedPoint } from './folderMapping';
 import { absolutePath, isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
 import { nowMs } from '../clock';
@@ -369,6 +369,7 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
     }
     return pending;
   };
+  const linksRemoved = new Set<number>();
   try {
     const removals = await inParallel(plan.remove, options.signal, async (change): Promise<Step> => {
       const target = checkedTarget(roots, change.path);
@@ -382,6 +383,8 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
         }
         if (stat.isDirectory()) return { kind: 'skipped', reason: 'is now a folder' };
         if (changedSinceCheck(options.expected, change.path, stat)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
+        // the file's other names (hard links) get a new change time from this deletion, and only that
+        if (stat.isFile() && stat.nlink > 1) linksRemoved.add(stat.ino);
         await folder.unlink(target.rel);
         progress();
         return { kind: 'removed', root: target.root.name, dir: parentOf(target.rel) };
@@ -397,9 +400,16 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
         const existing = await folder.lstat(target.rel);
         const inTheWay = whatIsInTheWay(change, existing);
         if (inTheWay) return { kind: 'skipped', reason: inTheWay };
-        if (changedSinceCheck(options.expected, change.path, existing)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
+        if (changedSinceCheck(options.expected, change.path, existing, linksRemoved)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
         const content = await objects.readBlob(entry.hash);
-        const stamp = await folder.writeAtomically(target.rel, restoreTempName(target.rel.slice(target.rel.lastIndexOf('/') + 1)), entry.kind, content, entry.mode);
+        const stillAsChecked = (now: Stats | null) => !changedSinceCheck(options.expected, change.path, now, linksRemoved);
+        let stamp: Stats | undefined;
+        try {
+          stamp = await folder.writeAtomically(target.rel, restoreTempName(target.rel.slice(target.rel.lastIndexOf('/') + 1)), entry.kind, content, entry.mode, stillAsChecked);
+        } catch (error) {
+          if (error instanceof ChangedMeanwhile) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
+          throw error;
+        }
         if (stamp) options.onWritten?.(change.path, entry.hash, stampOf(stamp));
         progress();
         return { kind: 'written' };
@@ -450,11 +460,13 @@ type Step =
 
 const CHANGED_SINCE_CHECK = 'it changed on disk while the restore was being prepared; left as it is';
 
-function changedSinceCheck(expected: ReadonlyMap<string, DiskStamp | null> | undefined, pointPath: string, now: DiskStamp | null): boolean {
+/** `linksRemoved`: files (by inode) this restore deleted another name of, whose change time that moved. */
+function changedSinceCheck(expected: ReadonlyMap<string, DiskStamp | null> | undefined, pointPath: string, now: DiskStamp | null, linksRemoved?: ReadonlySet<number>): boolean {
   if (!expected?.has(pointPath)) return false;
   const was = expected.get(pointPath)!;
   if (was === null || now === null) return was !== now;
-  return was.size !== now.size || was.mtimeMs !== now.mtimeMs || was.ctimeMs !== now.ctimeMs || was.ino !== now.ino || was.mode !== now.mode;
+  const ctimeMoved = was.ctimeMs !== now.ctimeMs && !(linksRemoved?.has(now.ino) ?? false);
+  return was.size !== now.size || was.mtimeMs !== now.mtimeMs || ctimeMoved || was.ino !== now.ino || was.mode !== now.mode;
 }
 
 /**
