@@ -161,8 +161,24 @@ Options:
   --workspace DIR   workspace folder (default: the current folder; repeat for a multi-root workspace)
   --store DIR       store folder (default: the store VS Code keeps for that workspace)
   --json            machine-readable output
-  -h, --help        this help
+  -h, --help        this help (help COMMAND, or COMMAND --help: that command's)
 
 ID may be any unique prefix of a point id or of its last part (after the "-"), or "latest".
 Paths are printed relative to the workspace folder (with several folders: with the folder's name in front).
 Exit codes: 0 success, 1 failure, 2 bad usage or input naming nothing usable (an unknown point, path or folder).`;
+
+/**
+ * The help of one command (`help restore`, `restore --help`): its lines of `USAGE`, then the options
+ * every command takes and the notes; `undefined` for a name that is no command.
+ */
+export function commandUsage(name: string): string | undefined {
+  const [head, rest] = USAGE.split('\nCommands:\n');
+  const [commands, options] = rest!.split('\n\nOptions:\n');
+  const lines = commands!.split('\n');
+  const at = lines.findIndex((line) => line.trimStart().split(/[\s|]/)[0] === name);
+  if (at < 0) return undefined;
+  let end = at + 1;
+  while (end < lines.length && /^ {4,}/.test(lines[end]!)) end++;
+  return `${head!.trimEnd().replace('<command>', name)}\n\n${lines.slice(at, end).join('\n')}\n\nOptions:\n${options}`;
+}
+

@@ -1,10 +1,27 @@
 import { describeCause, StateError } from '../core/errors';
-import { InputError, parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
+import { commandUsage, InputError, parseArgs, UsageError, USAGE, type ParsedArgs } from './args';
 import { badInput, fail, runCommand, usageError, type CommandIo } from './runCommand';
 import { STORE_PER_RUN } from './storeUse';
 import { escapeForTerminal } from './terminalText';
 
+/**
+ * A reader that went away (`restore --dry-run | head -2`) is no error of the command's, which finishes
+ * what it was doing (a restore is never cut short by it) and prints nothing more, as git does.
+ */
+function quietWhenReaderGoes(): void {
+  let gone = false;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE' || gone) {
+      gone = true;
+      return;
+    }
+    throw error;
+  });
+}
+
 async function main(argv: readonly string[]): Promise<number> {
+  quietWhenReaderGoes();
+  if (argv[0] === 'help') return help(argv[1]);
   let args: ParsedArgs;
   try {
     args = parseArgs(argv);
@@ -14,6 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (argv[0] === 'hook') return hookUsage(message);
     return usageError(PROCESS_IO, message);
   }
+  if (args.help && args.command) return help(args.command);
   if (args.help || !args.command) {
     process.stdout.write(`${USAGE}\n`);
     return args.command || args.help ? 0 : 2;
@@ -23,6 +41,18 @@ async function main(argv: readonly string[]): Promise<number> {
   // run by hook-client.sh, which found no helper: start one for the commands after this
   if (process.env.RECOVERY_POINTS_HELPER === 'start') (await import('../hooks/helper/startHelper.js')).startHookHelper();
   return code;
+}
+
+/** `help [COMMAND]`: one command's help, or all of it. */
+function help(command: string | undefined): number {
+  if (command === undefined) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const usage = commandUsage(command);
+  if (!usage) return usageError(PROCESS_IO, `unknown command "${command}"`);
+  process.stdout.write(`${usage}\n`);
+  return 0;
 }
 
 const PROCESS_IO: CommandIo = {

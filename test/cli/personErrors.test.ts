@@ -7,7 +7,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, makeSandbox, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
-import { cli, ensureBuilt, json, ok } from './helpers/runCli';
+import { spawn } from 'node:child_process';
+import { CLI, cli, ensureBuilt, json, ok } from './helpers/runCli';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -31,6 +32,38 @@ function refused(run: { code: number; stdout: string; stderr: string }, says: Re
   assert.doesNotMatch(run.stderr, /\n\s+at /, `${what}: no stack trace`);
   assert.equal(run.stdout, '', what);
 }
+
+describe('help', () => {
+  test('help COMMAND and COMMAND --help give that command\'s lines and the common options; an unknown one is exit 2', async () => {
+    for (const args of [['help', 'restore'], ['restore', '--help']]) {
+      const run = ok(await cli(args));
+      assert.match(run.stdout, /^Usage: recovery-points restore \[options\]\n\n {2}restore ID \[--paths PATH…\] \[--dry-run\]/, args.join(' '));
+      assert.doesNotMatch(run.stdout, /undo the last restore/, 'only that command');
+      assert.match(run.stdout, /--workspace DIR/);
+    }
+    assert.match(ok(await cli(['help', 'diff'])).stdout, /diff ID \[ID2\].*\n +\[--patch \[--binary\]\]/, 'with its continued lines');
+    const unknown = await cli(['help', 'nope']);
+    assert.deepEqual([unknown.code, unknown.stderr.split('\n')[0]], [2, 'recovery-points: unknown command "nope"']);
+  });
+});
+
+describe('a reader that goes away', () => {
+  test('restore --dry-run | head -2: exit 0 and nothing on stderr, not an EPIPE stack trace', async () => {
+    const sb = await makeSandbox();
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    await writeFiles(sb.ws, { 'keep.txt': 'k\n' });
+    const first = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, Object.fromEntries(Array.from({ length: 4000 }, (_, i) => [`a-file-with-a-longish-name-${i}.txt`, `${i}\n`])));
+    ok(await cli(['snapshot', ...base]));
+    // the reader takes two lines and goes: `head -2` in a shell, as a person types it
+    const errors = path.join(sb.root, 'stderr.txt');
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const line = `${[process.execPath, CLI, 'restore', first, '--dry-run', ...base].map(quote).join(' ')} 2>${quote(errors)} | head -2 >/dev/null; exit \${PIPESTATUS[0]}`;
+    const code = await new Promise<number | null>((resolve) => spawn('/bin/bash', ['-c', line], { stdio: 'ignore' }).on('exit', resolve));
+    const run = { code, stderr: await fs.readFile(errors, 'utf8') };
+    assert.deepEqual([run.code, run.stderr], [0, '']);
+  });
+});
 
 describe('a request that names nothing usable', () => {
   test('a folder where a file is needed (cat, log), a path outside the workspace or in neither the point nor the workspace, a missing file or folder named by an option: exit 2 and one sentence', async () => {
