@@ -121,7 +121,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         out.result([...formatMapping(plan.folders), formatPreview(plan, roots, target), ...headsMovedLines(plan.headsMoved, roots)].join('\n'), { point: id, ...previewAsJson(plan), ...mappingAsJson(plan.folders), ...headsMovedAsJson(plan.headsMoved) });
         return;
       }
-      const result = await store.recovery.restore(id, { paths, onProgress: (m) => out.progress(m) });
+      const result = await stoppable(out, (signal) => store.recovery.restore(id, { paths, signal, onProgress: (m) => out.progress(m) }));
       const skipped = result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`);
       const moved = headsMovedSince(result.point.roots, result.folders.pairs, roots);
       out.result(
@@ -139,7 +139,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
   undo: {
     positionals: [0, 0],
     run: async (store, _args, out) => {
-      const result = await store.recovery.undoLastRestore({ onProgress: (m) => out.progress(m) });
+      const result = await stoppable(out, (signal) => store.recovery.undoLastRestore({ signal, onProgress: (m) => out.progress(m) }));
       out.result(`Undid the last restore: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`, {
         restored: result.point.id,
         safetyPointId: result.safetyPointId,
@@ -243,6 +243,30 @@ export function pathArgument(store: RecoveryStore, input: string, cwd: string): 
  * Refuses a path to restore that names nothing: neither in the point nor in the workspace (a typo
  * would otherwise answer "nothing to restore"). A path only the workspace has is one the restore deletes.
  */
+/**
+ * Runs a restore that Ctrl+C stops between files: it then says how far it got and that `undo` puts the
+ * files back (or that nothing changed), where Node's own end would print nothing. A second Ctrl+C ends
+ * the process at once.
+ */
+async function stoppable<T>(out: Output, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = () => {
+    out.progress('Stopping after the files being written (Ctrl+C again ends at once)');
+    process.once('SIGINT', () => process.exit(130));
+    controller.abort();
+  };
+  process.once('SIGINT', stop);
+  try {
+    return await work(controller.signal);
+  } catch (error) {
+    // stopped before any file changed (the restore words a stop after it began to write)
+    if (controller.signal.aborted && !(error instanceof StateError)) throw StateError.invalidState('Stopped (Ctrl+C) before any file was changed.');
+    throw error;
+  } finally {
+    process.removeListener('SIGINT', stop);
+  }
+}
+
 async function refuseUnknownPaths(store: RecoveryStore, id: string, typed: readonly string[], paths: readonly string[]): Promise<void> {
   const { firstPathNamingNothing } = await import('../core/history/versionContent.js');
   const nothing = await firstPathNamingNothing(store, id, paths);

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cleanupAll, makeSandbox, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
+import { cleanupAll, makeSandbox, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { spawn } from 'node:child_process';
-import { CLI, cli, ensureBuilt, json, ok } from './helpers/runCli';
+import { CLI, cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -44,6 +44,31 @@ describe('help', () => {
     assert.match(ok(await cli(['help', 'diff'])).stdout, /diff ID \[ID2\].*\n +\[--patch \[--binary\]\]/, 'with its continued lines');
     const unknown = await cli(['help', 'nope']);
     assert.deepEqual([unknown.code, unknown.stderr.split('\n')[0]], [2, 'recovery-points: unknown command "nope"']);
+  });
+});
+
+describe('Ctrl+C', () => {
+  test('stops a restore between files and says so, and how to put the files back; undo does', async () => {
+    const sb = await makeSandbox();
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    const files = (v: string) => Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`d${i % 30}/f${i}.txt`, `${v} ${i}\n`]));
+    await writeFiles(sb.ws, files('v1'));
+    const first = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, files('v2'));
+    const before = await readFiles(sb.ws);
+    const child = spawn(process.execPath, [CLI, 'restore', first, ...base], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: await cliHome() } });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    // once the restore is about to write (it records itself for the undo first), a person presses Ctrl+C
+    const recorded = () => fs.readFile(path.join(sb.store, 'state.json'), 'utf8').then((text) => (JSON.parse(text) as { lastRestore: unknown }).lastRestore !== null, () => false);
+    while (!(await recorded())) await new Promise((resolve) => setTimeout(resolve, 2));
+    child.kill('SIGINT');
+    assert.equal(await exited, 1, stderr);
+    assert.match(stderr, /^recovery-points: (The restore was stopped( after writing [\d,]+ files?)?: Undo Last Restore \(recovery-points undo\) puts back every file it changed \(safety point \S+\)\.|Stopped \(Ctrl\+C\) before any file was changed\.)\n$/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    if (stderr.includes('The restore was stopped')) ok(await cli(['undo', ...base]));
+    assert.deepEqual(await readFiles(sb.ws), before, 'the files as before the restore');
   });
 });
 

@@ -242,6 +242,7 @@ export class RecoveryManager {
             .catch(() => undefined);
           // the files changed before the failure stay changed: say so, and how to put them back
           const partWay = `The restore stopped part way${written.size > 0 ? `, after writing ${plural(written.size, 'file')}` : ''}: Undo Last Restore (recovery-points undo) puts back every file it changed (safety point ${safetyId}).`;
+          if (isAbort(error)) throw StateError.invalidState(`The restore was stopped${written.size > 0 ? ` after writing ${plural(written.size, 'file')}` : ''}: Undo Last Restore (recovery-points undo) puts back every file it changed (safety point ${safetyId}).`, error);
           throw error instanceof StateError ? new StateError(error.kind, `${error.message.replace(/\.?$/, '.')} ${partWay}`, error.cause ?? error) : StateError.io(`${describeCause(error)}. ${partWay}`, error);
         }
         for (const changed of check.changed) outcome.skipped.push({ path: changed, reason: 'it kept changing on disk while the restore was being prepared; left as it is' });
@@ -847,4 +848,8 @@ function changeCountAgainst(base: PointSummary | undefined, point: PointSummary)
   if (!base) return point.fileCount;
   if (base.id !== point.parentId) return Number.POSITIVE_INFINITY;
   return point.changes.added + point.changes.modified + point.changes.deleted;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
 }
