@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { HookEvent } from './hookEvent';
+import { patchFiles } from './patchFiles';
 
 /**
  * Cline's hooks (https://docs.cline.bot/features/hooks/hook-reference): an executable per event in
@@ -39,7 +40,7 @@ export function readClinePayload(raw: object): HookEvent | undefined {
   }
   if (tool === 'apply_patch') {
     const patch = typeof params.input === 'string' ? params.input : '';
-    const files = [...new Set([...patch.matchAll(/^\*\*\* (?:Add|Update|Delete) File: (.+)$/gm)].map((m) => m[1]!.trim()))];
+    const files = patchFiles(patch);
     return files.length > 0 ? { ...base, action: { kind: before ? 'before-edit' : 'after-edit', tool, files } } : { ...base, action: { kind: 'none', reason: `${tool} names no file` } };
   }
   if (!FILE_TOOLS.has(tool)) return { ...base, action: { kind: 'none', reason: `${tool} changes no file` } };

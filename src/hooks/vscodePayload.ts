@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { HookEvent } from './hookEvent';
+import { patchFiles } from './patchFiles';
 
 /**
  * VS Code's agent hooks (Preview; https://code.visualstudio.com/docs/agent-customization/hooks): common
@@ -19,7 +20,7 @@ const vscodeSchema = z.looseObject({
 const FILE_TOOLS = new Set(['create_file', 'replace_string_in_file', 'insert_edit_into_file', 'edit_notebook_file', 'create_new_jupyter_notebook', 'editFiles', 'createFile']);
 const SHELL_TOOLS = new Set(['run_in_terminal', 'runInTerminal', 'runTerminalCommand']);
 
-/** The files a VS Code edit tool names: `filePath`, `replacements[].filePath`, `files[]`, or apply_patch's `*** Update File:` lines. */
+/** The files a VS Code edit tool names: `filePath`, `replacements[].filePath`, `files[]`, or apply_patch's (`patchFiles`). */
 function editedFiles(tool: string, input: Record<string, unknown>): string[] | undefined {
   const str = (v: unknown) => (typeof v === 'string' && v ? [v] : []);
   if (tool === 'multi_replace_string_in_file') {
@@ -28,7 +29,7 @@ function editedFiles(tool: string, input: Record<string, unknown>): string[] | u
   }
   if (tool === 'apply_patch') {
     const patch = typeof input.input === 'string' ? input.input : '';
-    return [...new Set([...patch.matchAll(/^\*\*\* (?:Add|Update|Delete) File: (.+)$/gm)].map((m) => m[1]!.trim()))];
+    return patchFiles(patch);
   }
   if (!FILE_TOOLS.has(tool)) return undefined;
   if (Array.isArray(input.files)) return input.files.flatMap(str);

@@ -41,6 +41,8 @@ describe('hook payload readers', () => {
     );
     const patch = '*** Begin Patch\n*** Update File: /work/project/src/x.ts\n@@\n-a\n+b\n*** Add File: /work/project/src/y.ts\n+new\n*** End Patch';
     assert.deepEqual(vscode('PostToolUse', 'apply_patch', { input: patch, explanation: 'x' }).action, { kind: 'after-edit', tool: 'apply_patch', files: ['/work/project/src/x.ts', '/work/project/src/y.ts'] });
+    const move = '*** Begin Patch\n*** Update File: /work/project/src/a.ts\n*** Move to: /work/project/src/a2.ts\n@@\n-a\n+b\n*** End Patch';
+    assert.deepEqual(vscode('PreToolUse', 'apply_patch', { input: move }).action, { kind: 'before-edit', tool: 'apply_patch', files: ['/work/project/src/a.ts', '/work/project/src/a2.ts'] }, 'a file moved by the patch: its new name too');
     assert.deepEqual(vscode('PreToolUse', 'run_in_terminal', { command: 'rm -rf dist' }).action, { kind: 'before-shell', tool: 'run_in_terminal', command: 'rm -rf dist' });
     assert.deepEqual(vscode('PostToolUse', 'run_in_terminal', { command: 'rm -rf dist' }).action, { kind: 'after-shell', tool: 'run_in_terminal', command: 'rm -rf dist' });
     assert.equal(vscode('Stop', '', {}).action.kind, 'none');
