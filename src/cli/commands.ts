@@ -240,10 +240,6 @@ export function pathArgument(store: RecoveryStore, input: string, cwd: string): 
 }
 
 /**
- * Refuses a path to restore that names nothing: neither in the point nor in the workspace (a typo
- * would otherwise answer "nothing to restore"). A path only the workspace has is one the restore deletes.
- */
-/**
  * Runs a restore that Ctrl+C stops between files: it then says how far it got and that `undo` puts the
  * files back (or that nothing changed), where Node's own end would print nothing. A second Ctrl+C ends
  * the process at once.
@@ -267,11 +263,21 @@ async function stoppable<T>(out: Output, work: (signal: AbortSignal) => Promise<
   }
 }
 
+/**
+ * Refuses a path to restore that names nothing: neither in the point nor in the workspace (a typo
+ * would otherwise answer "nothing to restore"). A path only the workspace has is one the restore deletes.
+ */
 async function refuseUnknownPaths(store: RecoveryStore, id: string, typed: readonly string[], paths: readonly string[]): Promise<void> {
-  const { firstPathNamingNothing } = await import('../core/history/versionContent.js');
+  const { firstPathNamingNothing, linkOnTheWay } = await import('../core/history/versionContent.js');
   const nothing = await firstPathNamingNothing(store, id, paths);
-  if (nothing !== undefined) throw new InputError(`Neither recovery point ${id} nor the workspace has anything at ${typed[nothing]}.`);
+  if (nothing !== undefined) {
+    // through a link inside the workspace, the path is on disk but in no point (a point holds the link itself)
+    const link = linkOnTheWay(store.persistence.workspaceRoots, paths[nothing]!);
+    if (link) throw new InputError(`${typed[nothing]} is inside ${t(typedPath(store.persistence.workspaceRoots, link))}, a symbolic link: give the path in the folder it leads to.`);
+    throw new InputError(`Neither recovery point ${id} nor the workspace has anything at ${typed[nothing]}.`);
+  }
 }
+
 
 function absoluteInWorkspace(store: RecoveryStore, input: string, cwd: string): string {
   const roots = store.persistence.workspaceRoots;

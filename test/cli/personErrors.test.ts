@@ -120,6 +120,9 @@ describe('a request that names nothing usable', () => {
     const written = ok(await cli(['restore', first, '--paths', 'src/old.ts', '--dry-run', ...base]));
     assert.match(written.stdout, /\+ src\/old\.ts/, 'a path only the point holds is restored');
     assert.match(ok(await cli(['restore', first, '--paths', 'src/new.ts', '--dry-run', ...base])).stdout, /\u2212 src\/new\.ts/, 'a path only the workspace has is deleted');
+    // a path through a link inside the workspace is on disk, but no point holds it (a point holds the link)
+    await fs.symlink('src', path.join(sb.ws, 'linked'));
+    refused(await cli(['restore', first, '--paths', 'linked/a.ts', '--dry-run', ...base]), /^recovery-points: linked\/a\.ts is inside linked, a symbolic link: give the path in the folder it leads to\.\n$/, 'a path through a link');
   });
 
   test('an option the command does not take is refused (exit 2), not ignored', async () => {

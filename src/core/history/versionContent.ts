@@ -4,6 +4,7 @@ import { StateError } from '../errors';
 import { mapPoint, toPointFolderPath } from '../recovery/folderMapping';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
+import type { WorkspaceRoot } from '../schemas';
 
 /** A file as a point holds it: its bytes exactly, and the path it has in the point's own folder names. */
 export interface VersionContent {
@@ -50,8 +51,20 @@ export async function firstPathNamingNothing(store: RecoveryStore, pointId: stri
   for (const [i, workspacePath] of workspacePaths.entries()) {
     if (held[i]) continue;
     const onDisk = absolutePath(store.persistence.workspaceRoots, workspacePath);
-    if (onDisk && lstatSync(onDisk, { throwIfNoEntry: false })) continue;
+    // reached through a link inside the workspace: on disk, but in no point (a point holds the link itself)
+    if (onDisk && lstatSync(onDisk, { throwIfNoEntry: false }) && !linkOnTheWay(store.persistence.workspaceRoots, workspacePath)) continue;
     return i;
+  }
+  return undefined;
+}
+
+/** The first folder on the way to `pointPath` (below its workspace folder) that is a symbolic link on disk, as a point path. */
+export function linkOnTheWay(roots: readonly WorkspaceRoot[], pointPath: string): string | undefined {
+  const parts = pointPath.split('/');
+  for (let depth = 2; depth < parts.length; depth++) {
+    const folder = parts.slice(0, depth).join('/');
+    const onDisk = absolutePath(roots, folder);
+    if (onDisk && lstatSync(onDisk, { throwIfNoEntry: false })?.isSymbolicLink()) return folder;
   }
   return undefined;
 }
