@@ -140,7 +140,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: [0, 0],
     run: async (store, _args, out) => {
       const result = await stoppable(out, (signal) => store.recovery.undoLastRestore({ signal, onProgress: (m) => out.progress(m) }));
-      out.result(`Undid the last restore: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`, {
+      out.result(`${result.redo ? 'Redid the restore the last undo reverted' : 'Undid the last restore'}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`, {
         restored: result.point.id,
         safetyPointId: result.safetyPointId,
         written: result.outcome.written,

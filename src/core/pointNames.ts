@@ -114,6 +114,8 @@ export function quotedPointName(point: Pick<PointSummary, 'label' | 'summary' | 
 
 /** A restore's safety point: "Before restoring 'Saved app.ts'"; for an undo, "Before undoing the restore of 'Saved app.ts'". */
 export function safetyPointName(target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>, undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null): string {
+  // the restore undone was an undo itself (it restored a safety point): this one does that restore again
+  if (undoOf?.trigger === 'before-restore') return 'Before redoing the restore the last undo reverted';
   if (undoOf !== undefined) return undoOf ? `Before undoing the restore of ${quotedPointName(undoOf)}` : 'Before undoing the last restore';
   return `Before restoring ${quotedPointName(target)}`;
 }
@@ -130,6 +132,7 @@ export function restoredPointName(
   chosenFiles?: readonly string[],
 ): string {
   const count = `(${plural(files, 'file')})`;
+  if (undoOf?.trigger === 'before-restore') return `Redid the restore the last undo reverted ${count}`;
   if (undoOf !== undefined) return undoOf ? `Undid restore of ${quotedPointName(undoOf)} ${count}` : `Undid restore ${count}`;
   if (chosenFiles && chosenFiles.length > 0 && chosenFiles.length <= 3) return `Restored ${describeFiles(chosenFiles)} from ${quotedPointName(target)}`;
   return `Restored ${quotedPointName(target)} ${count}`;

@@ -236,10 +236,14 @@ describe('restore', () => {
     assert.deepEqual([...undone.outcome.written].sort(), ['ws/a.txt', 'ws/new.txt', 'ws/src/d.txt']);
     assert.deepEqual(undone.outcome.removed, ['ws/b.txt']);
 
+    assert.equal(undone.redo, undefined);
     // undoing the undo changes back the undo's four files (a.txt's edit made after the restore too), and only them
     await writeFiles(sb.ws, { 'c.txt': 'c3 after the undo\n' });
     const c3 = (await readFiles(sb.ws))['c.txt'];
-    await store.recovery.undoLastRestore();
+    const redone = await store.recovery.undoLastRestore();
+    assert.equal(redone.redo, true, 'an undo of an undo redoes the restore, and says so');
+    const named = (await store.recovery.listRecoveryPoints()).slice(0, 2).map((p) => p.summary);
+    assert.deepEqual(named, ['Redid the restore the last undo reverted (4 files)', 'Before redoing the restore the last undo reverted']);
     assert.deepEqual(await readFiles(sb.ws), { ...afterEdits, 'c.txt': c3 });
     await store.close();
   });

@@ -215,6 +215,8 @@ export interface AgentRestoreReport {
   readonly written: string[];
   readonly removed: string[];
   readonly skipped: Array<{ path: string; reason: string }>;
+  /** An undo of an undo: the files are back as the restore before it wrote them. */
+  readonly redo?: true;
 }
 
 export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: RestoreResult): AgentRestoreReport {
@@ -225,6 +227,7 @@ export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: Rest
     written: result.outcome.written.map((p) => agentPath(roots, p)),
     removed: result.outcome.removed.map((p) => agentPath(roots, p)),
     skipped: result.outcome.skipped.map((s) => ({ ...s, path: agentPath(roots, s.path) })),
+    ...(result.redo ? { redo: true as const } : {}),
   };
 }
 
@@ -232,7 +235,7 @@ export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: Rest
 export function describeRestore(report: AgentRestoreReport, isUndo: boolean, undoTool: string): string {
   const counts = `${report.written.length} written, ${report.removed.length} deleted${report.skipped.length > 0 ? `, ${report.skipped.length} skipped` : ''}`;
   return isUndo
-    ? `Undid the last restore: ${counts}. Safety point ${report.safetyPointId} holds the files as they were just before this undo.`
+    ? `${report.redo ? 'Redid the restore the last undo reverted' : 'Undid the last restore'}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were just before this undo.`
     : `Restored point ${report.restored}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were before; ${undoTool} puts them back.`;
 }
 

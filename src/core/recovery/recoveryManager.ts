@@ -59,6 +59,8 @@ export interface RestoreResult {
   readonly outcome: RestoreOutcome;
   /** How the point's folders met the workspace's (plan and outcome paths use the workspace's names). */
   readonly folders: FolderMapping;
+  /** An undo of a restore that was itself an undo: the files go back to what the restore before it wrote. */
+  readonly redo?: true;
 }
 
 /** What a restore would change (paths in the workspace's folder names), and how the point's folders map onto the workspace's. */
@@ -270,7 +272,7 @@ export class RecoveryManager {
           outcome.removed.length === plan.remove.length;
         const knownTree = exact && target.rules !== undefined ? { parentId: safetyId, root: target.root, fileCount: target.fileCount, totalSize: target.totalSize, rules: target.rules, changes: { added: [...plan.add], modified: [...plan.modify], deleted: [...plan.remove] } } : undefined;
         const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined, knownTree, hold);
-        return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping };
+        return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping, ...(undoOf?.trigger === 'before-restore' ? { redo: true as const } : {}) };
       }, { within }),
     );
   }
