@@ -20,12 +20,22 @@ function agentOf(value: string | undefined): AgentId | undefined {
   throw new UsageError(`--agent must be one of ${AGENTS.join(', ')}`);
 }
 
-function budgetOf(args: ParsedArgs, fromEnv: string | undefined): number {
+/** The longest budget a hook takes (longer ones are taken as this): ten minutes, far above any agent's hook timeout. */
+const MAX_HOOK_BUDGET_MS = 600_000;
+
+/**
+ * The hook's time budget, and a note when the one given cannot be used: a mistyped budget must not
+ * turn the agent's checkpoints off, so it falls back to the default and says so.
+ */
+function budgetOf(args: ParsedArgs, fromEnv: string | undefined): { ms: number; note?: string } {
   const text = args.budget ?? fromEnv;
-  if (text === undefined || text === '') return DEFAULT_HOOK_BUDGET_MS;
+  if (text === undefined || text === '') return { ms: DEFAULT_HOOK_BUDGET_MS };
   const ms = Number(text);
-  if (!Number.isInteger(ms) || ms <= 0) throw new UsageError(`the hook's budget (${args.budget === undefined ? BUDGET_ENV : '--budget'}) must be a whole number of milliseconds`);
-  return ms;
+  if (!Number.isInteger(ms) || ms <= 0) {
+    const given = args.budget === undefined ? BUDGET_ENV : '--budget';
+    return { ms: DEFAULT_HOOK_BUDGET_MS, note: `the hook's budget (${given} ${JSON.stringify(text)}) is not a whole number of milliseconds above 0; the default ${DEFAULT_HOOK_BUDGET_MS} ms is used` };
+  }
+  return { ms: Math.min(ms, MAX_HOOK_BUDGET_MS) };
 }
 
 function readStdin(): Promise<string> {
@@ -59,10 +69,11 @@ export interface HookContext {
  */
 export async function answerHook(args: ParsedArgs, context: HookContext): Promise<HookAnswer> {
   const agent = agentOf(args.agent);
-  const budgetMs = budgetOf(args, context.budgetEnv);
+  const budget = budgetOf(args, context.budgetEnv);
   if (args.workspaces.length > 1) throw new UsageError('hook takes one --workspace');
-  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs, readInput: context.readInput, cwd: context.cwd ?? args.cwd, stores: context.stores });
-  const stderr = result.problem ? `recovery-points hook: ${t(result.problem)}; no point was made, the agent goes on.\n` : '';
+  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs: budget.ms, readInput: context.readInput, cwd: context.cwd ?? args.cwd, stores: context.stores });
+  const note = budget.note ? `recovery-points hook: ${t(budget.note)}.\n` : '';
+  const stderr = `${note}${result.problem ? `recovery-points hook: ${t(result.problem)}; no point was made, the agent goes on.\n` : ''}`;
   return { stdout: result.stdout, stderr, abandoned: result.abandoned };
 }
 

@@ -206,11 +206,24 @@ describe('recovery-points hook never fails the agent', () => {
 
   test('bad options: exit 0 (exit 2 would block the agent), one line', async () => {
     const { sb } = await project();
-    for (const args of [['--bogus'], ['--agent', 'nobody'], ['--budget', 'soon']]) {
+    for (const args of [['--bogus'], ['--agent', 'nobody']]) {
       const r = await hook(['--store', sb.store, ...args], fixture('claude/PostToolUse-Bash.json', sb.ws));
       assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
+  });
+
+  test('a budget that cannot be used does not turn the checkpoints off: a mistyped one is the default, said in one line; a huge one is capped', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { 'README.md': '# changed by the command\n' });
+    const mistyped = await hook(['--store', sb.store, '--budget', 'soon'], fixture('claude/PostToolUse-Bash.json', sb.ws));
+    assert.equal(mistyped.code, 0);
+    assert.equal(mistyped.stderr, 'recovery-points hook: the hook\'s budget (--budget "soon") is not a whole number of milliseconds above 0; the default 2000 ms is used.\n');
+    assert.equal((await points(base))[0]!.summary, 'After Claude Code: Bash `npm run fmt`', 'the point is made');
+    await writeFiles(sb.ws, { 'README.md': '# changed again\n' });
+    const huge = await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws), { env: { RECOVERY_POINTS_HOOK_BUDGET_MS: '99999999999' } });
+    assert.deepEqual([huge.code, huge.stderr], [0, ''], 'no "gave up", no timer overflow warning');
+    assert.equal((await points(base)).length, 3);
   });
 
   test('no store for the folder: exit 0 and one line saying so', async () => {
