@@ -140,7 +140,9 @@ async function editJson(target: HookTarget, change: (doc: ClaudeSettings | VsCod
   if (canonical(after) === canonical(before ?? {})) return { location, events, changed: false };
   if (!before && events.length === 0) return { location, events, changed: false };
   let backup: string | undefined;
-  if (before) {
+  // the backup keeps the file as the person had it, without our entries: an uninstall (or an install
+  // over our old entries) does not replace it with a version that holds them
+  if (before && ourEvents(target.agent, before).length === 0) {
     backup = `${location}${BACKUP_SUFFIX}`;
     await writeFileAtomic(backup, fs.readFileSync(location));
   }

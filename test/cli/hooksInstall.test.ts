@@ -72,6 +72,7 @@ describe('recovery-points hooks install / uninstall / status', () => {
 
     ok(await cli(['hooks', 'uninstall', ...args]));
     assert.deepEqual(JSON.parse(await fs.readFile(file, 'utf8')), CLAUDE_SETTINGS, 'exactly our entries are gone');
+    assert.equal(await fs.readFile(`${file}.recovery-points.bak`, 'utf8'), original, 'the backup still holds the file as the person had it, not the version with our entries');
     const again = ok(await cli(['hooks', 'uninstall', ...args]));
     assert.match(again.stdout, /No Recovery Points hook/);
     assert.deepEqual(json<Status[]>(await cli(['hooks', 'status', '--json', '--project', ...args]))[0]!.events, []);
