@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural, countsAsJson } from '../core/format';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
@@ -121,7 +122,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
         out.result([...formatMapping(plan.folders), formatPreview(plan, roots, target), ...headsMovedLines(plan.headsMoved, roots)].join('\n'), { point: id, ...previewAsJson(plan), ...mappingAsJson(plan.folders), ...headsMovedAsJson(plan.headsMoved) });
         return;
       }
+      const { hooksRemovedByRestore, hooksRemovedNote, projectHooks } = await import('../hooks/hookInstaller.js');
+      const hooksBefore = await projectHooks(roots[0]!.path);
       const result = await stoppable(out, (signal) => store.recovery.restore(id, { paths, signal, onProgress: (m) => out.progress(m) }));
+      const hooksRemoved = await hooksRemovedByRestore(roots[0]!.path, hooksBefore);
+      const hookNotes = hooksRemovedNote(hooksRemoved, (location) => t(path.relative(roots[0]!.path, location)), (agent) => `run "recovery-points hooks install --agent ${agent}" to put them back.`);
       const skipped = result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`);
       const moved = headsMovedSince(result.point.roots, result.folders.pairs, roots);
       out.result(
@@ -130,9 +135,19 @@ export const COMMANDS: Record<string, CommandSpec> = {
           `Restored ${result.point.id}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted.`,
           ...skipped,
           ...headsMovedLines(moved, roots),
+          ...hookNotes.map((note) => `Note: ${note}`),
           `Safety point ${result.safetyPointId} holds the files as they were; "recovery-points undo" brings them back.`,
         ].join('\n'),
-        { restored: result.point.id, safetyPointId: result.safetyPointId, written: result.outcome.written, removed: result.outcome.removed, skipped: result.outcome.skipped, ...mappingAsJson(result.folders), ...headsMovedAsJson(moved) },
+        {
+          restored: result.point.id,
+          safetyPointId: result.safetyPointId,
+          written: result.outcome.written,
+          removed: result.outcome.removed,
+          skipped: result.outcome.skipped,
+          ...mappingAsJson(result.folders),
+          ...headsMovedAsJson(moved),
+          ...(hooksRemoved.length > 0 ? { hooksRemoved } : {}),
+        },
       );
     },
   },

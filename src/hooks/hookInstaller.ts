@@ -16,7 +16,7 @@ import {
   type VsCodeHookFile,
 } from './agentSettings';
 import { hookCommand, isOurHookCommand, missingPaths, type HookLauncher } from './hookCommand';
-import type { AgentId } from './hookEvent';
+import { AGENT_NAMES, type AgentId } from './hookEvent';
 
 export interface HookTarget {
   readonly agent: AgentId;
@@ -235,3 +235,29 @@ async function removeClineScripts(target: HookTarget): Promise<HookFileReport> {
   }
   return { location: dir, events: [], changed };
 }
+
+/** The agents whose hook is installed in the project's settings (workspace files, which a restore may change), with where. */
+export async function projectHooks(projectDir: string): Promise<Array<{ agent: AgentId; location: string }>> {
+  const installed: Array<{ agent: AgentId; location: string }> = [];
+  for (const agent of ['claude', 'copilot', 'cline'] as const) {
+    const status = await hooksStatus({ agent, scope: 'project', projectDir }).catch(() => undefined);
+    if (status && status.events.length > 0) installed.push({ agent, location: status.location });
+  }
+  return installed;
+}
+
+/** Of the hooks installed before a restore (`before`), those it removed (it restored settings from before they were set up). */
+export async function hooksRemovedByRestore(projectDir: string, before: ReadonlyArray<{ agent: AgentId; location: string }>): Promise<Array<{ agent: AgentId; location: string }>> {
+  if (before.length === 0) return [];
+  const after = await projectHooks(projectDir);
+  return before.filter((b) => !after.some((a) => a.agent === b.agent));
+}
+
+/**
+ * What a restore that removed hooks says: "the restore removed Claude Code's checkpoint hooks from
+ * .claude/settings.local.json (the point is older than them), so it makes no recovery points now: run …".
+ */
+export function hooksRemovedNote(removed: ReadonlyArray<{ agent: AgentId; location: string }>, where: (location: string) => string, putBack: (agent: AgentId) => string): string[] {
+  return removed.map((h) => `the restore removed ${AGENT_NAMES[h.agent]}'s checkpoint hooks from ${where(h.location)} (the point is older than them), so it makes no recovery points now: ${putBack(h.agent)}`);
+}
+

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { describeCause, StateError, type Logger, type RecoveryStore } from '../core';
@@ -6,6 +7,7 @@ import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
 import { plural } from '../core/format';
+import { hooksRemovedByRestore, hooksRemovedNote, projectHooks } from '../hooks/hookInstaller';
 import type { CallOrder } from './callOrder';
 import { version } from '../../package.json';
 
@@ -64,9 +66,14 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
   register(AGENT_TOOLS.restorePoint, async (input) => {
     const point = await findPoint(store, input.point);
     const paths = input.paths ? await agentRestorePaths(store, point.id, input.paths) : undefined;
+    const project = store.persistence.workspaceRoots[0]!.path;
+    const hooksBefore = await projectHooks(project);
     const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.restore(point.id, { paths }));
     afterPoint();
-    return [describeRestore(report, false, undoName), report];
+    const hooksRemoved = await hooksRemovedByRestore(project, hooksBefore);
+    const notes = hooksRemovedNote(hooksRemoved, (location) => path.relative(project, location), (agent) => `\`recovery-points hooks install --agent ${agent}\` puts them back.`);
+    const sentence = [describeRestore(report, false, undoName), ...notes.map((note) => `Note: ${note}`)].join(' ');
+    return [sentence, hooksRemoved.length > 0 ? { ...report, hooksRemoved } : report];
   });
   register(AGENT_TOOLS.undoRestore, async () => {
     const report = agentRestoreReport(store.persistence.workspaceRoots, await store.recovery.undoLastRestore());

@@ -185,6 +185,21 @@ describe('recovery-points hooks install / uninstall / status', () => {
     assert.deepEqual(await repairHooks(sb.ws, { node: process.execPath, cli: cliNow, client: findHookClient(cliNow) }, home), [], 'nothing left to repair');
   });
 
+  test('a restore of a point older than the hooks says it removed them and how to put them back', async () => {
+    const sb = await makeSandbox('rp-hooks-restore-');
+    await writeFiles(sb.ws, { 'src/a.ts': 'a1\n' });
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    const old = json<string>(await cli(['snapshot', '--json', ...base]));
+    ok(await cli(['hooks', 'install', '--agent', 'claude', '--workspace', sb.ws]));
+    await writeFiles(sb.ws, { 'src/a.ts': 'a2\n' });
+    ok(await cli(['snapshot', ...base]));
+    const restored = ok(await cli(['restore', old, ...base])).stdout;
+    assert.match(restored, /\nNote: the restore removed Claude Code's checkpoint hooks from \.claude\/settings\.local\.json \(the point is older than them\), so it makes no recovery points now: run "recovery-points hooks install --agent claude" to put them back\.\n/);
+    ok(await cli(['undo', ...base]));
+    const quiet = json<{ hooksRemoved?: unknown }>(await cli(['restore', old, '--paths', 'src/a.ts', '--json', ...base]));
+    assert.equal(quiet.hooksRemoved, undefined, 'a restore that leaves the settings says nothing of them');
+  });
+
   test('a settings file that is not valid JSON, or not hook settings, is refused and left as it is', async () => {
     const sb = await makeSandbox('rp-hooks-bad-');
     for (const text of ['{ "hooks": [', '{"hooks": {"PreToolUse": "not a list"}}']) {

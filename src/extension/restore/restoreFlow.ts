@@ -1,4 +1,6 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { hooksRemovedByRestore, hooksRemovedNote, projectHooks } from '../../hooks/hookInstaller';
 import { describeMapping, headsMovedNote, quotedPointName, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { UserFacingError } from '../commands/commandCenter';
@@ -33,6 +35,8 @@ export interface RestoreRequest {
  * a choice for files with unsaved edits (save, discard or cancel), the core's restore (which makes a
  * safety point), then open editors brought up to date and, if the setting says so, the point's layout.
  */
+const SET_UP_AGAIN = 'Set Up Agent Checkpoints…';
+
 export class RestoreFlow {
   constructor(
     private readonly store: RecoveryStore,
@@ -95,6 +99,8 @@ export class RestoreFlow {
     const gap = this.auto.hintGap;
     this.auto.beginOwnWrites(uris);
     const title = request.isUndo ? 'Undoing the last restore' : `Restoring ${request.point.label ? `"${request.point.label}"` : 'recovery point'}`;
+    const project = this.folders.all[0]!.path;
+    const hooksBefore = request.isUndo ? [] : await projectHooks(project).catch(() => []);
     let result: RestoreResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
@@ -113,6 +119,13 @@ export class RestoreFlow {
     void this.prompts.notify('information', summary, ...(request.isUndo ? [] : ['Undo'])).then((choice) => {
       if (choice === 'Undo') void vscode.commands.executeCommand('recoveryPoints.undoRestore');
     });
+    const hooksRemoved = await hooksRemovedByRestore(project, hooksBefore).catch(() => []);
+    for (const note of hooksRemovedNote(hooksRemoved, (location) => path.relative(project, location), () => 'Set Up Agent Checkpoints… puts them back.')) {
+      this.log.warn('restore', note);
+      void this.prompts.notify('warning', `${note[0]!.toUpperCase()}${note.slice(1)}`, SET_UP_AGAIN).then((choice) => {
+        if (choice === SET_UP_AGAIN) void vscode.commands.executeCommand('recoveryPoints.setUpAgentCheckpoints');
+      });
+    }
     return result;
   }
 
