@@ -114,7 +114,9 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
     state.storeDir = path.resolve(cwd, options.store);
     folder = start;
   } else {
-    const found = await findNearestExtensionStore(start);
+    // an agent started above the opened folder (a monorepo's root) edits files inside it: the file's folder names the store
+    const edited = event.action.kind === 'before-edit' || event.action.kind === 'after-edit' ? event.action.files[0] : undefined;
+    const found = (await findNearestExtensionStore(start)) ?? (edited === undefined ? undefined : await findNearestExtensionStore(path.dirname(path.resolve(start, edited))));
     if (!found) throw new NoStoreError(`no recovery point store for ${start} (open the folder in VS Code with Recovery Points installed)`);
     state.storeDir = found.store;
     folder = found.folder;

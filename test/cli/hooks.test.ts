@@ -121,6 +121,25 @@ describe('recovery-points hook: the payloads of each agent', () => {
       await fs.rm(storage, { recursive: true, force: true });
     }
   });
+  test('an agent started above the opened folder (a monorepo\'s root): its edit of a file inside it finds that folder\'s store', async () => {
+    const { sb, base } = await project();
+    const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'hooks-above');
+    const store = path.join(storage, 'recovery-points.recovery-points');
+    await fs.mkdir(storage, { recursive: true });
+    await fs.cp(sb.store, store, { recursive: true });
+    await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(sb.ws).href }));
+    try {
+      await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1; // by hand\n' });
+      const payload = { hook_event_name: 'PreToolUse', session_id: 's', cwd: sb.root, tool_name: 'Edit', tool_input: { file_path: path.join(path.basename(sb.ws), 'src', 'app.ts'), old_string: '1', new_string: '2' } };
+      const r = await hook([], JSON.stringify(payload), { cwd: sb.root });
+      assert.deepEqual([r.code, r.stderr], [0, '']);
+      assert.equal((await points(['--workspace', sb.ws, '--store', store]))[0]!.summary, 'Before Claude Code: Edit src/app.ts');
+      assert.equal((await points(base)).length, 1, 'the sandbox store was not the one written');
+    } finally {
+      await fs.rm(storage, { recursive: true, force: true });
+    }
+  });
+
   test('a folder the editor opened through a link, the agent working in its real folder: the hook finds the store and names the file as the editor does', async () => {
     const sb = await makeSandbox('rp-hook-link-');
     await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1;\n' });
