@@ -94,8 +94,8 @@ export const lastRestoreSchema = lazySchema(() =>
     /**
      * The folders (point paths, workspace names) the restore created to write files into, set after a
      * restore that added files: its undo removes only these when they are left empty, so a folder that
-     * was there before (empty, as points do not record) stays. Absent (an older record, a restore cut
-     * short): the undo removes every folder its deletions leave empty.
+     * was there before (empty, as points do not record) stays. Absent (an older record, a restore killed
+     * part way or unable to write it): the undo removes every folder its deletions leave empty.
      */
     createdFolders: z.array(z.string()).optional(),
   }),

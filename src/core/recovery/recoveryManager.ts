@@ -207,7 +207,7 @@ export class RecoveryManager {
         const safetyId = safety.snapshot.id;
         const paths = scope ? [...scope] : null;
         // Recorded before any file changes, so that a restore that fails part way can still be undone.
-        const lastRestore: LastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths, createdFolders: [] };
+        const lastRestore: LastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths };
         // a restore that turns out to change nothing gives the undo back to the restore before it (an agent's retried call, a second click)
         const previousRestore = this.stateManager ? (await this.currentState(hold)).lastRestore : null;
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
@@ -226,8 +226,11 @@ export class RecoveryManager {
           if (file !== undefined) written.set(file, { stamp, hash });
         };
         const createdFolders: string[] = [];
-        // kept for the undo, which removes these folders and no others once they are empty again
-        const recordCreatedFolders = () => (createdFolders.length > 0 ? this.stateManager?.updateState({ lastRestore: { ...lastRestore, createdFolders } }, hold) : undefined);
+        // kept for the undo of a restore that adds files, which removes these folders and no others once they
+        // are empty again; until it is written (a restore killed part way, a full disk) the undo removes every
+        // folder its deletions leave empty, as before
+        const recordCreatedFolders = () =>
+          writable.add.length > 0 || createdFolders.length > 0 ? this.stateManager?.updateState({ lastRestore: { ...lastRestore, createdFolders } }, hold) : undefined;
         try {
           // the safety point's folders carry where each really was: a folder replaced since is refused
           outcome = await applyRestore(objects, safety.snapshot.roots, writable, {
