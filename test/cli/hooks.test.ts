@@ -36,6 +36,16 @@ async function project(): Promise<{ sb: Sandbox; base: string[] }> {
   return { sb, base };
 }
 
+/** A store as the editor keeps it for `folder` (a workspace-storage folder of the tool's home naming it), copied from `from` when given. */
+async function editorStore(name: string, folder: string, from?: string): Promise<{ storage: string; store: string }> {
+  const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', name);
+  const store = path.join(storage, 'recovery-points.recovery-points');
+  await fs.mkdir(storage, { recursive: true });
+  if (from) await fs.cp(from, store, { recursive: true });
+  await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(folder).href }));
+  return { storage, store };
+}
+
 async function points(base: string[]): Promise<PointJson[]> {
   return json<PointJson[]>(await cli(['list', '--json', ...base]));
 }
@@ -103,11 +113,7 @@ describe('recovery-points hook: the payloads of each agent', () => {
 
   test('finds the store the editor keeps for the hook’s cwd, or for the nearest folder above it', async () => {
     const { sb, base } = await project();
-    const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'hooks-nearest');
-    const store = path.join(storage, 'recovery-points.recovery-points');
-    await fs.mkdir(storage, { recursive: true });
-    await fs.cp(sb.store, store, { recursive: true });
-    await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(sb.ws).href }));
+    const { storage, store } = await editorStore('hooks-nearest', sb.ws, sb.store);
     try {
       const payload = fixture('claude/PostToolUse-Bash.json', sb.ws).replace(`"cwd": "${sb.ws}"`, `"cwd": "${path.join(sb.ws, 'src')}"`);
       await writeFiles(sb.ws, { 'src/generated.ts': 'x\n' });
@@ -123,11 +129,7 @@ describe('recovery-points hook: the payloads of each agent', () => {
   });
   test('an agent started above the opened folder (a monorepo\'s root): its edit of a file inside it finds that folder\'s store', async () => {
     const { sb, base } = await project();
-    const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'hooks-above');
-    const store = path.join(storage, 'recovery-points.recovery-points');
-    await fs.mkdir(storage, { recursive: true });
-    await fs.cp(sb.store, store, { recursive: true });
-    await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(sb.ws).href }));
+    const { storage, store } = await editorStore('hooks-above', sb.ws, sb.store);
     try {
       await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1; // by hand\n' });
       const payload = { hook_event_name: 'PreToolUse', session_id: 's', cwd: sb.root, tool_name: 'Edit', tool_input: { file_path: path.join(path.basename(sb.ws), 'src', 'app.ts'), old_string: '1', new_string: '2' } };
@@ -145,10 +147,7 @@ describe('recovery-points hook: the payloads of each agent', () => {
     await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1;\n' });
     const link = path.join(sb.root, 'project-link');
     await fs.symlink(sb.ws, link);
-    const storage = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage', 'hooks-link');
-    const store = path.join(storage, 'recovery-points.recovery-points');
-    await fs.mkdir(storage, { recursive: true });
-    await fs.writeFile(path.join(storage, 'workspace.json'), JSON.stringify({ folder: pathToFileURL(link).href }));
+    const { storage, store } = await editorStore('hooks-link', link);
     const base = ['--workspace', link, '--store', store];
     try {
       ok(await cli(['snapshot', ...base]));
