@@ -9,7 +9,7 @@ import type { RestorePreview } from '../core/recovery/recoveryManager';
 import { toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import { isNowTracked, isUntracked } from '../core/capture/untracked';
 import { movedTo } from '../core/transfer/adoptStore';
-import { describeHead, headsMovedNote } from '../core/pointNames';
+import { describeHead, headsMovedNote, undoDone } from '../core/pointNames';
 import { headsMovedSince, type MovedHead } from '../core/capture/gitHead';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { PointSummary, WorkspaceRoot } from '../core/schemas';
@@ -155,7 +155,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
     positionals: [0, 0],
     run: async (store, _args, out) => {
       const result = await stoppable(out, (signal) => store.recovery.undoLastRestore({ signal, onProgress: (m) => out.progress(m) }));
-      out.result(`${result.redo ? 'Redid the restore the last undo reverted' : 'Undid the last restore'}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`, {
+      out.result(`${undoDone(result.undid, pointIdTime(result.point.id))}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`, {
         restored: result.point.id,
         safetyPointId: result.safetyPointId,
         written: result.outcome.written,

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import type { MovedHead, TreeDiff } from './capture';
 import { isNowTracked, isUntracked } from './capture/untracked';
-import { groupDigits, plural } from './format';
+import { formatRelativeTime, groupDigits, plural } from './format';
 import type { GitHead, PointSummary, Trigger } from './schemas';
 
 /**
@@ -110,6 +110,17 @@ export function quotedPointName(point: Pick<PointSummary, 'label' | 'summary' | 
   if (point.label) return `"${point.label}"`;
   if (point.trigger === 'before-restore' || point.trigger === 'restore') return `the point of ${formatClock(point.createdAt)}`;
   return `'${point.summary}'`;
+}
+
+/**
+ * What an undo did, naming the restore it undid, which may be older than the person thinks (a restore
+ * stopped before it changed anything is no restore to undo): "Undid the restore of 'Saved app.ts'
+ * (restored 5 min ago)"; an undo of an undo, "Redid the restore the last undo reverted".
+ * `restoredAt`: when the undone restore ran (its safety point's time).
+ */
+export function undoDone(undid: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null | undefined, restoredAt: number, now = Date.now()): string {
+  if (undid?.trigger === 'before-restore') return 'Redid the restore the last undo reverted';
+  return `Undid the restore of ${undid ? quotedPointName(undid) : 'a point no longer kept'} (restored ${formatRelativeTime(restoredAt, now)})`;
 }
 
 /** A restore's safety point: "Before restoring 'Saved app.ts'"; for an undo, "Before undoing the restore of 'Saved app.ts'". */

@@ -199,7 +199,7 @@ describe('recovery-points mcp', () => {
 
       const undone = await call<{ written: string[]; removed: string[] }>(client, 'undo_restore');
       assert.equal(undone.isError, false, undone.sentence);
-      assert.match(undone.sentence, /^Undid the last restore/);
+      assert.match(undone.sentence, /^Undid the restore of "Before the agent" \(restored just now\): /, 'names the restore it undid');
       assert.deepEqual(await workspaceBytes(sb), edited, 'the undo brings back every byte the restore replaced');
 
       // one file, by its absolute path
@@ -468,7 +468,7 @@ describe('recovery-points mcp', () => {
     const text = (id: number) => answers.find((a) => a.id === id)?.result?.content[0]?.text ?? '';
     assert.ok(answers.every((a) => a.result && !a.result.isError), stdout());
     assert.match(text(2), /^Restored point \S+: 1 written, 1 deleted\./);
-    assert.match(text(3), /^Undid the last restore/, text(3));
+    assert.match(text(3), /^Undid the restore of "init" \(restored just now\): /, text(3));
     assert.match(text(5), /^1 recovery point/);
     assert.match(JSON.parse(answers.find((a) => a.id === 5)!.result!.content[1]!.text).points[0].summary, /^Undid restore of/, 'the read sent after the undo sees its point');
     assert.deepEqual(await workspaceBytes(sb), before, 'restored, then undone: the files as they were');

@@ -237,6 +237,7 @@ describe('restore', () => {
     assert.deepEqual(undone.outcome.removed, ['ws/b.txt']);
 
     assert.equal(undone.redo, undefined);
+    assert.equal(undone.undid?.id, point.id, 'the undo names the restore it undid');
     // undoing the undo changes back the undo's four files (a.txt's edit made after the restore too), and only them
     await writeFiles(sb.ws, { 'c.txt': 'c3 after the undo\n' });
     const c3 = (await readFiles(sb.ws))['c.txt'];

@@ -4,7 +4,7 @@ import { StateError } from '../errors';
 import { firstPathNamingNothing } from '../history/versionContent';
 import { ambiguousRef, labelNote, pointIdTime, pointsNamedBy } from '../ids';
 import { countsAsJson, plural, type TrackingCounts } from '../format';
-import { headsMovedNote } from '../pointNames';
+import { headsMovedNote, undoDone } from '../pointNames';
 import type { RestoreResult } from '../recovery/recoveryManager';
 import { pointBase } from '../recovery/pointBase';
 import { absolutePath, isUnder, toPointPath } from '../recovery/workspacePaths';
@@ -217,6 +217,8 @@ export interface AgentRestoreReport {
   readonly skipped: Array<{ path: string; reason: string }>;
   /** An undo of an undo: the files are back as the restore before it wrote them. */
   readonly redo?: true;
+  /** For an undo: which restore it undid ("Undid the restore of 'Saved app.ts' (restored 5 min ago)"). */
+  readonly undone?: string;
 }
 
 export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: RestoreResult): AgentRestoreReport {
@@ -228,6 +230,7 @@ export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: Rest
     removed: result.outcome.removed.map((p) => agentPath(roots, p)),
     skipped: result.outcome.skipped.map((s) => ({ ...s, path: agentPath(roots, s.path) })),
     ...(result.redo ? { redo: true as const } : {}),
+    ...(result.undid !== undefined ? { undone: undoDone(result.undid, pointIdTime(result.point.id)) } : {}),
   };
 }
 
@@ -235,7 +238,7 @@ export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: Rest
 export function describeRestore(report: AgentRestoreReport, isUndo: boolean, undoTool: string): string {
   const counts = `${report.written.length} written, ${report.removed.length} deleted${report.skipped.length > 0 ? `, ${report.skipped.length} skipped` : ''}`;
   return isUndo
-    ? `${report.redo ? 'Redid the restore the last undo reverted' : 'Undid the last restore'}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were just before this undo.`
+    ? `${report.undone ?? 'Undid the last restore'}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were just before this undo.`
     : `Restored point ${report.restored}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were before; ${undoTool} puts them back.`;
 }
 

@@ -61,6 +61,8 @@ export interface RestoreResult {
   readonly folders: FolderMapping;
   /** An undo of a restore that was itself an undo: the files go back to what the restore before it wrote. */
   readonly redo?: true;
+  /** For an undo: the point whose restore it undid (`null`: no longer kept). */
+  readonly undid?: PointSummary | null;
 }
 
 /** What a restore would change (paths in the workspace's folder names), and how the point's folders map onto the workspace's. */
@@ -275,7 +277,7 @@ export class RecoveryManager {
           outcome.removed.length === plan.remove.length;
         const knownTree = exact && target.rules !== undefined ? { parentId: safetyId, root: target.root, fileCount: target.fileCount, totalSize: target.totalSize, rules: target.rules, changes: { added: [...plan.add], modified: [...plan.modify], deleted: [...plan.remove] } } : undefined;
         const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined, knownTree, hold);
-        return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping, ...(undoOf?.trigger === 'before-restore' ? { redo: true as const } : {}) };
+        return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping, ...(undoOf !== undefined ? { undid: undoOf } : {}), ...(undoOf?.trigger === 'before-restore' ? { redo: true as const } : {}) };
       }, { within }),
     );
   }

@@ -115,7 +115,7 @@ export class RestoreFlow {
     if (!paths && this.config.restoreEditorLayout && !request.isUndo) await reopenEditors(result.state.session, result.folders, this.folders, this.log);
     await this.model.refresh();
     await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', true);
-    const summary = restoreMessage(request.point, result.outcome, request.isUndo === true, (p) => this.folders.display(p), result.redo === true);
+    const summary = restoreMessage(request.point, result.outcome, request.isUndo === true, (p) => this.folders.display(p), result.undid);
     void this.prompts.notify('information', summary, ...(request.isUndo ? [] : ['Undo'])).then((choice) => {
       if (choice === 'Undo') void vscode.commands.executeCommand('recoveryPoints.undoRestore');
     });

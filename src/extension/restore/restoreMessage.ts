@@ -1,17 +1,18 @@
 import { formatRelativeTime, plural } from '../../core/format';
-import { pointIdTime, type PointSummary, type RestoreResult } from '../../core';
+import { pointIdTime, undoDone, type PointSummary, type RestoreResult } from '../../core';
 
 /**
  * What a restore's notification says, naming the point and, for one file, the file:
  * `Restored src/app.ts from "Saved app.ts" (5 min ago).`, `Restored 3 files and deleted 1 from "before refactoring" (2 h ago).`
  */
-export function restoreMessage(point: PointSummary, outcome: RestoreResult['outcome'], isUndo: boolean, display: (pointPath: string) => string, redo = false): string {
+/** `undid`: for an undo, the point whose restore it undid (`RestoreResult.undid`); `point` is then the safety point it restored. */
+export function restoreMessage(point: PointSummary, outcome: RestoreResult['outcome'], isUndo: boolean, display: (pointPath: string) => string, undid?: PointSummary | null): string {
   const { written, removed, skipped } = outcome;
   const skippedNote = skipped.length > 0 ? ` ${plural(skipped.length, 'file')} skipped (see the log).` : '';
   const files = (paths: readonly string[]) => (paths.length === 1 ? display(paths[0]!) : plural(paths.length, 'file'));
   const parts = [...(written.length > 0 ? [`${isUndo ? 'put back' : 'restored'} ${files(written)}`] : []), ...(removed.length > 0 ? [`deleted ${files(removed)}`] : [])];
   const done = parts.length > 0 ? parts.join(' and ') : 'changed no files';
-  if (isUndo) return `${redo ? 'Redid the restore the last undo reverted' : 'Undid the last restore'}: ${done}.${skippedNote}`;
+  if (isUndo) return `${undoDone(undid, pointIdTime(point.id))}: ${done}.${skippedNote}`;
   const sentence = `${done[0]!.toUpperCase()}${done.slice(1)}`;
   return `${sentence} from "${point.label ?? point.summary}" (${formatRelativeTime(pointIdTime(point.id))}).${skippedNote}`;
 }

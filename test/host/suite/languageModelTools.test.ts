@@ -82,7 +82,7 @@ suite('language-model tools', () => {
     assert.match(undoAsked.confirmationMessages?.title ?? '', /Undo the last restore/);
     assert.match(messageText(undoAsked.confirmationMessages?.message), new RegExp(restored.data.safetyPointId));
     const undone = await invoke('recoveryPoints_undoRestore');
-    assert.match(undone.sentence, /^Undid the last restore/);
+    assert.match(undone.sentence, /^Undid the restore of "Before the agent" \(restored just now\): /);
     assert.equal(readFile('src/greeting.ts'), 'changed by the agent\n');
     assert.equal(readFile('src/added.ts'), 'added by the agent\n');
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);

@@ -38,7 +38,7 @@ suite('messages', () => {
     await run('restore', await pointNode(api, point.id));
     assert.equal(notified().at(-1), 'Restored 2 files from "two files" (just now).');
     await run('undoRestore');
-    assert.equal(notified().at(-1), 'Undid the last restore: put back 2 files.');
+    assert.equal(notified().at(-1), 'Undid the restore of "two files" (restored just now): put back 2 files.');
     assert.ok(notified().every((m) => !/\(s\)/.test(m)), `no "(s)": ${notified().join(' | ')}`);
   });
 
