@@ -18,6 +18,8 @@ export function answeringMalformed(input: Readable, output: Writable): Readable 
   let partialBytes = 0;
   // a line past the transport's limit (which would close the connection) is dropped up to its end, and answered
   let dropping = false;
+  // the dropped line's id, read from its first bytes, so the client waiting on it is answered
+  let droppedId: Id = null;
   const answer = (id: Id, code: number, message: string) => output.write(`${JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } })}\n`);
   const pass = (line: string, lines: string[]) => {
     const problem = malformed(line.endsWith('\r') ? line.slice(0, -1) : line);
@@ -33,7 +35,7 @@ export function answeringMalformed(input: Readable, output: Writable): Readable 
         const end = text.indexOf('\n');
         if (end === -1) return done();
         dropping = false;
-        answer(null, ErrorCode.InvalidRequest, `Invalid Request: a message over ${STDIO_DEFAULT_MAX_BUFFER_SIZE / (1024 * 1024)} MiB was left unread.`);
+        answer(droppedId, ErrorCode.InvalidRequest, `Invalid Request: a message over ${STDIO_DEFAULT_MAX_BUFFER_SIZE / (1024 * 1024)} MiB was left unread.`);
         text = text.slice(end + 1);
       }
       const lines: string[] = [];
@@ -52,6 +54,7 @@ export function answeringMalformed(input: Readable, output: Writable): Readable 
         partialBytes = Buffer.byteLength(partial);
       }
       if (partialBytes > STDIO_DEFAULT_MAX_BUFFER_SIZE) {
+        droppedId = topLevelId(partial.slice(0, ID_SEARCH_CHARS));
         partial = '';
         partialBytes = 0;
         dropping = true;
@@ -87,6 +90,28 @@ function malformed(line: string): { id: Id; code: number; message: string } | un
     return { id, code: ErrorCode.InvalidParams, message: 'Invalid params: "arguments" must be an object of the tool\'s inputs (leave it out for a tool that takes none).' };
   }
   return undefined;
+}
+
+/** How far into a line too long to read its id is looked for (JSON-RPC clients write it first, or after `jsonrpc`). */
+const ID_SEARCH_CHARS = 64 * 1024;
+
+/** The `"id"` of the top-level object in the start of a JSON-RPC line (not one nested in `params`); `null` when not there. */
+function topLevelId(start: string): Id {
+  let depth = 0;
+  for (let i = 0; i < start.length; i++) {
+    const c = start[i];
+    if (c === '{' || c === '[') depth++;
+    else if (c === '}' || c === ']') depth--;
+    else if (c === '"') {
+      if (depth === 1) {
+        const key = /^"id"\s*:\s*(-?\d+(?:\.\d+)?|"(?:[^"\\]|\\.)*")/.exec(start.slice(i, i + 300));
+        if (key) return JSON.parse(key[1]!) as string | number;
+      }
+      // past the string (a key or a value), whatever it holds
+      for (i++; i < start.length && start[i] !== '"'; i++) if (start[i] === '\\') i++;
+    }
+  }
+  return null;
 }
 
 function idOf(value: unknown): Id {
