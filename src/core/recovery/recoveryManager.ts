@@ -419,16 +419,8 @@ export class RecoveryManager {
     const points = await this.persistence.listSnapshots({ hold });
     const safety = points.find((p) => p.id === last.safetyPointId);
     const roots = this.persistence.workspaceRoots;
-    // the undo puts back files where the restore changed them: in other folders (the same store opened
-    // for another workspace, a folder moved since) it would write the safety point over files it never
-    // changed, so it is refused, with the way to do it by hand
-    if (safety && !sameFolders(safety, roots)) {
-      const where = safety.roots.map((r) => r.path).join(', ');
-      throw StateError.invalidState(
-        `The last restore was made in ${where}, not in this workspace (${roots.map((r) => r.path).join(', ')}); undo it there. To put its safety point's files here instead, look at "restore ${safety.id} --dry-run" first.`,
-      );
-    }
-    if (!safety) return scope;
+    // the paths name files in the workspace's folders as they are now
+    if (!safety || !sameFolders(safety, roots)) return scope;
     const objects = await this.persistence.objects();
     const result = points.find((p) => p.parentId === safety.id && p.trigger === 'restore');
     const target = points.find((p) => p.id === last.restoredPointId);
