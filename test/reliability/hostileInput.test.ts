@@ -834,6 +834,38 @@ describe('paths the store could not read back (#9)', () => {
     counts.unusualPaths++;
   });
 
+  test('a file made unreadable after its last point: the dry run and the restore both leave it, as unreadable, with one safety point', posix, async () => {
+    const sb = await makeSandbox('rp-hostile-closed-file-');
+    await writeFiles(sb.ws, { 'ok.txt': 'one\n', 'locked.txt': 'one\n' });
+    const locked = path.join(sb.ws, 'locked.txt');
+    const cli = await cliRunner(sb.root);
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    const first = pointId(await cli([...base, 'snapshot', '--json']));
+    await writeFiles(sb.ws, { 'ok.txt': 'two\n', 'locked.txt': 'two\n' });
+    pointId(await cli([...base, 'snapshot', '--json']));
+    // its newest bytes are in no point
+    await fs.writeFile(locked, 'three, in no point\n');
+    type Preview = { modify: string[]; leftAlone: Array<{ path: string; reason: string }> };
+    let preview: Preview;
+    let restore: { written: string[]; skipped: Array<{ path: string; reason: string }> };
+    try {
+      await fs.chmod(locked, 0o000);
+      preview = JSON.parse(ok(await cli([...base, 'restore', first, '--dry-run', '--json'])).stdout) as Preview;
+      restore = JSON.parse(ok(await cli([...base, 'restore', first, '--json'])).stdout) as typeof restore;
+    } finally {
+      await fs.chmod(locked, 0o644);
+    }
+    assert.deepEqual(preview.modify, ['ws/ok.txt']);
+    assert.deepEqual(preview.leftAlone.map((l) => l.path), ['ws/locked.txt']);
+    assert.match(preview.leftAlone[0]!.reason, /permission denied/);
+    assert.deepEqual(restore.written, ['ws/ok.txt']);
+    assert.deepEqual(restore.skipped, preview.leftAlone);
+    assert.equal(await fs.readFile(locked, 'utf8'), 'three, in no point\n');
+    const listed = JSON.parse(ok(await cli([...base, 'list', '--json'])).stdout) as Array<{ trigger: string }>;
+    assert.equal(listed.filter((p) => p.trigger === 'before-restore').length, 1, 'one safety point, not a second full one for a file taken as changing');
+    counts.unusualPaths++;
+  });
+
   test('snapshot --changed naming a file through a linked folder holds the change', posix, async () => {
     const sb = await makeSandbox('rp-hostile-hint-link-');
     await writeFiles(sb.ws, { 'src/f.txt': 'one\n', 'link': { symlink: 'src' } });

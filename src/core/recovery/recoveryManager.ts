@@ -18,7 +18,7 @@ import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
 import { LARGE_PAIR_CHANGES } from './changeIndex';
-import { applyRestore, checkPlanOnDisk, ignoredAfterRestore, lostContent, madeByRestore, onlyPaths, planRestore, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, ignoredAfterRestore, lostContent, madeByRestore, onlyPaths, planRestore, unreadableInPlan, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -376,6 +376,7 @@ export class RecoveryManager {
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
       const planned = await planFor(mapped, current, scope, options.within);
       const lost = [...lostContent(objects, planned), ...(await this.ignoredAfter(objects, planned))];
+      lost.push(...unreadableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));
       const { plan, leftAlone } = withoutWhatIsInTheWay(roots, lost.length === 0 ? planned : withoutPaths(planned, new Set(lost.map((l) => l.path))));
       leftAlone.push(...lost);
       return { ...plan, leftAlone, folders: mapped.mapping, headsMoved: headsMovedSince(target.roots, mapped.mapping.pairs, roots) };

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
+import { accessSync, constants as fsConstants, lstatSync, readdirSync, type Dirent, type Stats } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BUILTIN_EXCLUDES, diffTrees, lookupEntry, type EntryInfo, type FileChange } from '../capture';
@@ -277,7 +277,12 @@ export async function checkPlanOnDisk(roots: readonly WorkspaceRoot[], plan: Res
       const target = await fs.readlink(file, { encoding: 'buffer' }).catch(() => undefined);
       return target !== undefined && hashObject('blob', target) === before.hash ? stampOf(stat) : 'changed';
     }
-    if (!stat.isFile() || stat.size !== before.size || (stat.mode & 0o777) !== before.mode) return 'changed';
+    if (!stat.isFile()) return 'changed';
+    if (stat.size !== before.size || (stat.mode & 0o777) !== before.mode) {
+      // a file made unreadable (mode 000) differs in mode: its current bytes are in no point, not "changing"
+      const unreadable = unreadableNow(file);
+      return unreadable === undefined ? 'changed' : { unreadable };
+    }
     if (cache.lookup(root.name, rel, stat) === before.hash) return stampOf(stat);
     const read = await Promise.resolve()
       .then(() => (before.size <= SYNC_READ_BYTES ? readSmallFileSync(file, before.size) : undefined) ?? readWholeFile(file, before.size))
@@ -293,10 +298,47 @@ export async function checkPlanOnDisk(roots: readonly WorkspaceRoot[], plan: Res
   changes.forEach((change, i) => {
     const result = results[i]!;
     if (result === 'changed') check.changed.push(change.path);
-    else if (typeof result === 'object' && 'unreadable' in result) check.unreadable.push({ path: change.path, reason: `it could not be checked (${result.unreadable}); left as it is` });
+    else if (typeof result === 'object' && 'unreadable' in result) check.unreadable.push(uncheckable(change.path, result.unreadable));
     else if (result !== 'unknown') check.stamps.set(change.path, result);
   });
   return check;
+}
+
+function uncheckable(pointPath: string, why: string): { path: string; reason: string } {
+  return { path: pointPath, reason: `it could not be read (${why}), so its content now is in no point; left as it is` };
+}
+
+/**
+ * The files the plan changes or deletes that cannot be read now (a file made mode 000): the restore
+ * leaves them as they are (`checkPlanOnDisk`), so a preview lists them as left alone.
+ */
+export function unreadableInPlan(roots: readonly WorkspaceRoot[], plan: RestorePlan): Array<{ path: string; reason: string }> {
+  const found: Array<{ path: string; reason: string }> = [];
+  for (const change of [...plan.modify, ...plan.remove]) {
+    const file = absolutePath(roots, change.path);
+    if (file === undefined) continue;
+    let stat: Stats | undefined;
+    try {
+      stat = lstatSync(file, { throwIfNoEntry: false });
+    } catch (error) {
+      const why = unreadableReason(error);
+      if (why) found.push(uncheckable(change.path, why));
+      continue;
+    }
+    const why = stat?.isFile() ? unreadableNow(file) : undefined;
+    if (why) found.push(uncheckable(change.path, why));
+  }
+  return found;
+}
+
+/** Why a regular file cannot be read now (`permission denied`), or `undefined` when it can (or is gone). */
+export function unreadableNow(file: string): string | undefined {
+  try {
+    accessSync(file, fsConstants.R_OK);
+    return undefined;
+  } catch (error) {
+    return unreadableReason(error) ?? undefined;
+  }
 }
 
 /** Main-thread time the check's synchronous calls take at most before the event loop gets a turn. */
