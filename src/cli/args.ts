@@ -138,7 +138,7 @@ Commands:
   diff ID [ID2]                                files that differ between a point and ID2 (default: the current files)
     [--patch [--binary]]                       as a unified diff that git apply takes (--binary: with binary files' bytes)
   restore ID [--paths PATH…] [--dry-run]       restore a point, or some of its files (a safety point is made first)
-  undo                                         undo the last restore
+  undo [--dry-run]                             undo the last restore (--dry-run: what it would put back)
   verify [--repair]                            check every stored object and point (--repair: move broken ones aside)
   cleanup [--if-due]                           remove points the retention limits let go and merge packs
                                                (--if-due: only when the store needs it; started by itself after tool/hook points)

@@ -153,14 +153,41 @@ export const COMMANDS: Record<string, CommandSpec> = {
   },
   undo: {
     positionals: [0, 0],
-    run: async (store, _args, out) => {
+    options: ['--dry-run'],
+    run: async (store, args, out) => {
+      const roots = store.persistence.workspaceRoots;
+      if (args.dryRun) {
+        const plan = await store.recovery.previewUndo();
+        const what = undoDone(plan.undid, pointIdTime(plan.safetyPointId)).replace(/^Undid/, 'Would undo').replace(/^Redid/, 'Would redo');
+        const lines = changeLines(roots, plan.add, plan.modify, plan.remove);
+        const left = plan.leftAlone.map((l) => `  ${t(typedPath(roots, l.path))}: ${t(l.reason)}`);
+        out.result(
+          [
+            ...formatMapping(plan.folders),
+            lines.length === 0 ? `${what}: nothing to put back${left.length === 0 ? ', the files already match' : ''}.` : `${what}: put back ${plural(lines.length, 'file')} from safety point ${plan.safetyPointId}:`,
+            ...lines,
+            ...(left.length === 0 ? [] : [`Would leave ${plural(left.length, 'file')} as ${left.length === 1 ? 'it is' : 'they are'}:`, ...left]),
+          ].join('\n'),
+          { safetyPointId: plan.safetyPointId, ...(plan.undid ? { undoes: plan.undid.id } : {}), ...previewAsJson(plan), ...mappingAsJson(plan.folders) },
+        );
+        return;
+      }
       const result = await stoppable(out, (signal) => store.recovery.undoLastRestore({ signal, onProgress: (m) => out.progress(m) }));
-      out.result(`${undoDone(result.undid, pointIdTime(result.point.id))}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`, {
-        restored: result.point.id,
-        safetyPointId: result.safetyPointId,
-        written: result.outcome.written,
-        removed: result.outcome.removed,
-      });
+      out.result(
+        [
+          ...formatMapping(result.folders),
+          `${undoDone(result.undid, pointIdTime(result.point.id))}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`,
+          ...result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`),
+        ].join('\n'),
+        {
+          restored: result.point.id,
+          safetyPointId: result.safetyPointId,
+          written: result.outcome.written,
+          removed: result.outcome.removed,
+          skipped: result.outcome.skipped,
+          ...mappingAsJson(result.folders),
+        },
+      );
     },
   },
   verify: {

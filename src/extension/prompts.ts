@@ -47,7 +47,7 @@ export class Prompts {
   /** Scripted answers that did not fit the question they met (each also fails that question). */
   readonly problems: string[] = [];
   /** Every notification shown with `notify`, oldest first (what a person read; never scripted). */
-  readonly notifications: Array<{ readonly severity: 'information' | 'warning'; readonly message: string }> = [];
+  readonly notifications: Array<{ readonly severity: 'information' | 'warning'; readonly message: string; readonly buttons: readonly string[] }> = [];
 
   /** Queues answers for the next questions, in order. */
   answerNext(...answers: PromptAnswer[]): void {
@@ -69,7 +69,7 @@ export class Prompts {
 
   /** A notification (a toast the flow does not wait for); resolves with the button clicked, if any. */
   notify(severity: 'information' | 'warning', message: string, ...buttons: string[]): Thenable<string | undefined> {
-    this.notifications.push({ severity, message });
+    this.notifications.push({ severity, message, buttons });
     return severity === 'warning' ? vscode.window.showWarningMessage(message, ...buttons) : vscode.window.showInformationMessage(message, ...buttons);
   }
 

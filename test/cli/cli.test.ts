@@ -270,8 +270,14 @@ describe('command-line tool', () => {
     assert.match(whole.stdout, /Restored .*: 3 written, 1 deleted/);
     assert.match(whole.stdout, /undo/);
     assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a1\n', 'b.txt': 'file 644 b1\n', src: 'dir', 'src/c.ts': 'file 644 c1\n' });
-    const undone = json<{ written: string[]; removed: string[] }>(await cli(['undo', '--json', ...base]));
+    const restored = await readFiles(sb.ws);
+    const preview = json<{ safetyPointId: string; undoes: string; add: string[]; modify: string[]; remove: string[] }>(await cli(['undo', '--dry-run', '--json', ...base]));
+    assert.deepEqual({ ...preview, safetyPointId: undefined }, { safetyPointId: undefined, undoes: point, add: ['ws/extra.txt'], modify: ['ws/a.txt', 'ws/b.txt'], remove: ['ws/src/c.ts'], leftAlone: [] });
+    assert.match(ok(await cli(['undo', '--dry-run', ...base])).stdout, /^Would undo the restore of .* put back 4 files from safety point /);
+    assert.deepEqual(await readFiles(sb.ws), restored, 'undo --dry-run changes nothing');
+    const undone = json<{ written: string[]; removed: string[]; safetyPointId: string }>(await cli(['undo', '--json', ...base]));
     assert.deepEqual(undone.removed, ['ws/src/c.ts']);
+    assert.deepEqual(undone.written.sort(), ['ws/a.txt', 'ws/b.txt', 'ws/extra.txt']);
     assert.deepEqual(await readFiles(sb.ws), broken);
   });
 

@@ -194,6 +194,30 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('undo where the restore\'s folder is still there, with the same store, is refused and writes nothing; after the folder moved it follows it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'src/b.ts': 'b1\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    await store.recovery.restore(point.id);
+    await store.close();
+    const other = path.join(sb.root, 'other');
+    await writeFiles(other, { 'a.txt': "another project's file\n" });
+    const before = await readFiles(other);
+    const elsewhere = await openStore(sb, { roots: [{ name: 'other', path: other }], actor: 'test:elsewhere' });
+    await assert.rejects(elsewhere.recovery.undoLastRestore(), (error: unknown) => error instanceof StateError && error.kind === 'InvalidState' && /^The last restore was made in \S+ws, which is still there, not in this workspace's \S+other: undo it there\./.test(error.message));
+    assert.deepEqual(await readFiles(other), before, 'nothing written in the other folder');
+    await elsewhere.close();
+    // the same folder moved: the undo goes with it
+    const moved = path.join(sb.root, 'moved');
+    await fs.rename(sb.ws, moved);
+    const after = await openStore(sb, { roots: [{ name: 'moved', path: moved }], actor: 'test:moved' });
+    await after.recovery.undoLastRestore();
+    assert.equal(await fs.readFile(path.join(moved, 'a.txt'), 'utf8'), 'a2\n');
+    await after.close();
+  });
+
   test('a restore repeated (an agent\'s retried call) changes nothing and leaves the undo to the restore before it', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'src/a.ts': 'v1\n', 'b.txt': 'b\n' });

@@ -54,9 +54,15 @@ function sweep(op: DiskFullOp, template: string, trialsDir: string, code: 'ENOSP
   });
 }
 
+/**
+ * Built elsewhere and moved to `dir`: each trial's copy is then the project moved to another place,
+ * whose history (and undo) follows it. An undo in a copy of a folder that is still there is refused.
+ */
 async function buildTemplate(op: DiskFullOp, dir: string): Promise<TemplateMeta> {
-  const meta = await op.setup({ dir });
-  await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify(meta));
+  const built = `${dir}-built`;
+  const meta = await op.setup({ dir: built });
+  await fs.writeFile(path.join(built, 'meta.json'), JSON.stringify(meta));
+  await fs.rename(built, dir);
   return meta;
 }
 

@@ -1,3 +1,4 @@
+import { realpathSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { StateError } from '../errors';
 import type { ObjectReader } from '../objects/objectStore';
@@ -56,6 +57,36 @@ export function mapFolders(pointFolders: ReadonlyArray<{ readonly name: string; 
     unmapped: left().map((f) => f.name),
     uncovered: workspace.filter((r) => !taken.has(r.name)).map((r) => r.name),
   };
+}
+
+/**
+ * The folders of `point` that are still on disk somewhere else than the workspace folder that stands
+ * for them now (`point`'s path and that folder's): the point was made in another folder that is still
+ * there (another project's store, a copy), not in this one under an old name or place.
+ */
+export function foldersStillElsewhere(point: Pick<PointSummary, 'roots'>, workspace: readonly WorkspaceRoot[]): Array<{ point: string; workspace: string }> {
+  let mapping: FolderMapping;
+  try {
+    mapping = mapFolders(point.roots, workspace);
+  } catch {
+    return [];
+  }
+  const real = (folder: string) => {
+    try {
+      return realpathSync(folder);
+    } catch {
+      return path.resolve(folder);
+    }
+  };
+  const elsewhere: Array<{ point: string; workspace: string }> = [];
+  for (const pair of mapping.pairs) {
+    const was = point.roots.find((r) => r.name === pair.point)?.path;
+    const now = workspace.find((r) => r.name === pair.workspace)!.path;
+    if (was === undefined || path.resolve(was) === path.resolve(now)) continue;
+    if (!statSync(was, { throwIfNoEntry: false })?.isDirectory()) continue;
+    if (real(was) !== real(now)) elsewhere.push({ point: was, workspace: now });
+  }
+  return elsewhere;
 }
 
 /** True when the point's folders are the workspace's, one for one, under the same names. */

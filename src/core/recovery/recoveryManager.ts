@@ -1,7 +1,7 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { diffTrees, isRestoreTempName, trackingCounts, type KnownFile, type TreeDiff } from '../capture';
-import { describeCause, StateError } from '../errors';
+import { describeCause, shortPath, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { removeStaleDocumentTemporaries } from '../documents';
@@ -20,7 +20,7 @@ import { collectInSlices, type CollectionStart, type UnderLock } from './collect
 import { LARGE_PAIR_CHANGES } from './changeIndex';
 import { applyRestore, checkPlanOnDisk, ignoredAfterRestore, lostContent, madeByRestore, onlyPaths, planRestore, unreadableInPlan, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
-import { filtersInWorkspace, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
+import { filtersInWorkspace, foldersStillElsewhere, inFoldersOf, isIdentity, mapPoint, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
 import { plural } from '../format';
 
@@ -407,6 +407,18 @@ export class RecoveryManager {
     });
   }
 
+  /** What Undo Last Restore would change, without changing anything: its safety point's preview within the undo's scope, and the point whose restore it undoes. */
+  async previewUndo(): Promise<RestorePreview & { safetyPointId: string; undid: PointSummary | null }> {
+    const { last, scope, points } = await this.persistence.lock.run(async (hold) => {
+      const last = (await this.currentState(hold)).lastRestore;
+      if (!last) throw StateError.invalidState('There is no restore to undo.');
+      return { last, scope: await this.undoScope(last, hold), points: await this.persistence.listSnapshots({ hold }) };
+    });
+    if (!points.some((p) => p.id === last.safetyPointId)) throw StateError.invalidState('The safety point of the last restore no longer exists.');
+    const preview = await this.previewRestore(last.safetyPointId, scope.paths, { within: scope.within });
+    return { ...preview, safetyPointId: last.safetyPointId, undid: points.find((p) => p.id === scope.undoOf) ?? null };
+  }
+
   /**
    * What an undo of `last` restores from its safety point: the restore's paths, and within them the
    * files it changed: none when it changed nothing; else where its safety point and the point of its
@@ -420,6 +432,15 @@ export class RecoveryManager {
     const points = await this.persistence.listSnapshots({ hold });
     const safety = points.find((p) => p.id === last.safetyPointId);
     const roots = this.persistence.workspaceRoots;
+    if (safety && !sameFolders(safety, roots)) {
+      // a folder moved or renamed since takes its undo along; one still there is where the undo belongs
+      const elsewhere = foldersStillElsewhere(safety, roots)[0];
+      if (elsewhere) {
+        throw StateError.invalidState(
+          `The last restore was made in ${shortPath(elsewhere.point)}, which is still there, not in this workspace's ${shortPath(elsewhere.workspace)}: undo it there. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`,
+        );
+      }
+    }
     // the paths name files in the workspace's folders as they are now
     if (!safety || !sameFolders(safety, roots)) return scope;
     const objects = await this.persistence.objects();

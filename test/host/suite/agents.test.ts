@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { assertPromptsUsed, getApi, labelText, resetAll, run, store, treeChildren, waitFor, workspaceFolder, type Api } from './helpers';
+import { assertPromptsUsed, createPoint, getApi, labelText, pointNode, resetAll, run, store, treeChildren, waitFor, workspaceFolder, type Api } from './helpers';
 
 interface ClaudeSettings {
   hooks: Record<string, Array<{ matcher?: string; hooks: Array<{ type: string; command: string }> }>>;
@@ -97,5 +97,23 @@ suite('agent checkpoints', () => {
     assert.equal(settings.model, 'opus');
     const point = await waitFor('the point of the settings written again', () => api.model!.points.find((p) => p.summary === 'Updated the agent checkpoint hooks to this version of Recovery Points'));
     assert.equal(point.trigger, 'external');
+  });
+
+  test('a restore of a point older than the project\'s agent hooks says it removed them, with a button that sets them up again', async () => {
+    const root = workspaceFolder().uri.fsPath;
+    const file = path.join(root, '.claude', 'settings.local.json');
+    const older = await createPoint(api, 'before the hooks');
+    api.prompts.answerNext({ pick: 'Claude Code' }, { pick: 'This Project' });
+    await run('setUpAgentCheckpoints');
+    await waitFor('the point of the settings written', () => api.model!.points.find((p) => p.summary === 'Set up Claude Code checkpoints (settings.local.json)'));
+    api.prompts.reset();
+
+    api.prompts.answerNext({ pickMany: 'all' });
+    await run('restore', await pointNode(api, older.id));
+    assert.ok(!fs.existsSync(file), 'the restore deleted the settings file the point did not have');
+    const warning = await waitFor('the warning', () => api.prompts.notifications.find((n) => n.severity === 'warning'));
+    assert.equal(warning.message, "The restore removed Claude Code's checkpoint hooks from .claude/settings.local.json (the point is older than them), so it makes no recovery points now: Set Up Agent Checkpoints… puts them back.");
+    assert.deepEqual(warning.buttons, ['Set Up Agent Checkpoints…']);
+    assert.ok(api.prompts.notifications.some((n) => n.severity === 'information' && /^Restored/.test(n.message)), 'after the restore\'s own message');
   });
 });
