@@ -114,6 +114,7 @@ suite('agent checkpoints', () => {
     const warning = await waitFor('the warning', () => api.prompts.notifications.find((n) => n.severity === 'warning'));
     assert.equal(warning.message, "The restore removed Claude Code's checkpoint hooks from .claude/settings.local.json (the point is older than them), so it makes no recovery points now: Set Up Agent Checkpoints… puts them back.");
     assert.deepEqual(warning.buttons, ['Set Up Agent Checkpoints…']);
-    assert.ok(api.prompts.notifications.some((n) => n.severity === 'information' && /^Restored/.test(n.message)), 'after the restore\'s own message');
+    assert.deepEqual(api.prompts.notifications.map((n) => n.severity), ['information', 'warning'], 'after the restore\'s own message');
+    assert.match(api.prompts.notifications[0]!.message, /^Deleted \.claude\/settings\.local\.json from "before the hooks"/);
   });
 });
