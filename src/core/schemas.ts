@@ -239,6 +239,13 @@ export const pointSummarySchema = lazySchema(() =>
      * file below it (`existedBefore`); absent when there is none (and in older stores).
      */
     nowTracked: z.array(z.string().min(1).max(4096)).min(1).max(MAX_UNTRACKED_PATHS).optional(),
+    /**
+     * Point paths on disk when the point was made that its capture left out although the rules include
+     * them (larger than the size limit, unreadable, a special file): a restore of the point leaves them
+     * as they are rather than delete them. A hint capture carries over its parent's that it did not
+     * capture; absent when there is none (and in older stores).
+     */
+    leftOut: z.array(z.string().min(1).max(4096)).min(1).max(MAX_UNTRACKED_PATHS).optional(),
   }),
 );
 export type PointSummary = z.infer<typeof pointSummarySchema>;

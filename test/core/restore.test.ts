@@ -194,6 +194,37 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('a file the point left out for its size, small enough since: the preview and the restore leave it, also through hint points', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'data.csv': 'x'.repeat(2000) });
+    const store = await openStore(sb, { rules: { maxFileSize: 1000 } });
+    const full = (await store.recovery.createRecoveryPoint())!;
+    assert.deepEqual(full.leftOut, ['ws/data.csv']);
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    const hinted = (await store.recovery.createRecoveryPoint(undefined, { changedPaths: [path.join(sb.ws, 'a.txt')] }))!;
+    assert.deepEqual(hinted.leftOut, ['ws/data.csv'], 'a hint point carries it over');
+    await writeFiles(sb.ws, { 'data.csv': 'small now\n' });
+    const tracked = (await store.recovery.createRecoveryPoint(undefined, { changedPaths: [path.join(sb.ws, 'data.csv')] }))!;
+    assert.equal(tracked.leftOut, undefined, 'captured now');
+    assert.equal(tracked.changes.added, 1);
+    for (const point of [full, hinted]) {
+      const preview = await store.recovery.previewRestore(point.id);
+      assert.deepEqual(preview.remove, [], `restoring ${point.id} deletes nothing`);
+      assert.deepEqual(preview.leftAlone.map((l) => l.path), ['ws/data.csv']);
+      const result = await store.recovery.restore(point.id);
+      assert.deepEqual(result.outcome.removed, []);
+      assert.deepEqual(result.outcome.skipped.map((s) => s.path), ['ws/data.csv']);
+      assert.match(result.outcome.skipped[0]!.reason, /on disk when the point was made, which left it out \(larger than the size limit/);
+      assert.equal(await fs.readFile(path.join(sb.ws, 'data.csv'), 'utf8'), 'small now\n');
+    }
+    // a file created after the point is still deleted by its restore
+    await writeFiles(sb.ws, { 'later.txt': 'made after\n' });
+    await store.recovery.createRecoveryPoint();
+    await store.recovery.restore(hinted.id);
+    assert.equal(await exists(path.join(sb.ws, 'later.txt')), false);
+    await store.close();
+  });
+
   test('undo where the restore\'s folder is still there, with the same store, is refused and writes nothing; after the folder moved it follows it', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'src/b.ts': 'b1\n' });

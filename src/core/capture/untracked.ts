@@ -112,6 +112,11 @@ function inList(list: readonly string[] | undefined, pointPath: string): boolean
   return false;
 }
 
+/** Whether `point`'s capture left out `pointPath` (or a folder above it), a file on disk then: too large, unreadable. */
+export function isLeftOut(point: { readonly leftOut?: readonly string[] }, pointPath: string): boolean {
+  return inList(point.leftOut, pointPath);
+}
+
 /** Whether `point` stopped tracking `pointPath` (a file still on disk when the point was made), rather than it being deleted. */
 export function isUntracked(point: { readonly untracked?: readonly string[] }, pointPath: string): boolean {
   return inList(point.untracked, pointPath);

@@ -3,6 +3,7 @@ import { accessSync, constants as fsConstants, lstatSync, readdirSync, type Dire
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BUILTIN_EXCLUDES, diffTrees, lookupEntry, type EntryInfo, type FileChange } from '../capture';
+import { isLeftOut } from '../capture/untracked';
 import { describeCause, errorCode, ioError, StateError, unreadableReason } from '../errors';
 import { readSmallFileSync, readWholeFile, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
@@ -10,7 +11,7 @@ import type { ObjectReader } from '../objects/objectStore';
 import type { CaptureRules } from '../capture/inclusionRules';
 import { InclusionRules } from '../capture/inclusionRules';
 import type { Logger } from '../logger';
-import type { WorkspaceRoot } from '../schemas';
+import type { PointSummary, WorkspaceRoot } from '../schemas';
 import { ChangedMeanwhile, ConfinedRoot, Unreachable } from './confinedFolders';
 import type { MappedPoint } from './folderMapping';
 import { absolutePath, isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
@@ -108,6 +109,23 @@ export async function ignoredAfterRestore(
   }
   return left;
 }
+
+/**
+ * The tracked files the plan deletes that were on disk when `point` was made, left out by its capture
+ * (larger than the size limit then, unreadable): the point does not say they were not there, so the
+ * restore leaves them as they are. `toPointPath`: a workspace path under the point's folder names.
+ */
+export function leftOutByPoint(point: Pick<PointSummary, 'leftOut'>, plan: RestorePlan, toPointPath: (workspacePath: string) => string | undefined): Array<{ path: string; reason: string }> {
+  if (!point.leftOut) return [];
+  return plan.remove
+    .filter((change) => {
+      const inPoint = toPointPath(change.path);
+      return inPoint !== undefined && isLeftOut(point, inPoint);
+    })
+    .map((change) => ({ path: change.path, reason: LEFT_OUT_BY_POINT }));
+}
+
+const LEFT_OUT_BY_POINT = 'it was on disk when the point was made, which left it out (larger than the size limit, or unreadable): left as it is';
 
 const IGNORED_AFTER_RESTORE = 'the .gitignore the restore puts back ignores it: left as it is, as every ignored file';
 

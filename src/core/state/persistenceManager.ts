@@ -3,7 +3,7 @@ import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { captureWorkspace, CaptureCache, InclusionRules, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
+import { captureWorkspace, CaptureCache, InclusionRules, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, lookupEntry, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
 import { switchedHead, withGitHeads } from '../capture/gitHead';
 import { existedBefore, stillOnDisk, trackingCounts } from '../capture/untracked';
@@ -15,7 +15,7 @@ import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError
 import { newPointId, pointIdTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { plural } from '../format';
-import { ObjectStore, type ObjectBatch, type ObjectWriter } from '../objects/objectStore';
+import { ObjectStore, type ObjectBatch, type ObjectReader, type ObjectWriter } from '../objects/objectStore';
 import { ChangeIndex } from '../recovery/changeIndex';
 import type { RetentionPolicy } from '../recovery/retention';
 import { inFoldersOf } from '../recovery/folderMapping';
@@ -28,6 +28,7 @@ import {
   snapshotDocument,
   stateDocument,
   MAX_LABEL_LENGTH,
+  MAX_UNTRACKED_PATHS,
   SCHEMA_VERSION,
   type ChangeCounts,
   type DocumentType,
@@ -495,6 +496,7 @@ export class PersistenceManager implements StateRepository {
           rules: rulesDigest(this.rules),
           ...(options.agent ? { agent: options.agent.slice(0, 100) } : {}),
           ...tracking,
+          ...(await this.leftOutOf(parent, captured, roots, batch, captured.mode === 'full' && !given)),
           state,
         };
         if (elsewhere || batch.addedObjects === 0) {
@@ -532,6 +534,38 @@ export class PersistenceManager implements StateRepository {
         throw StateError.snapshotCreation(`Could not create a recovery point: ${describeCause(error)}`, error);
       }
     }, { within });
+  }
+
+  /**
+   * The paths on disk the point's capture left out (its `skipped`, but for the files whose previous
+   * version it kept), and, unless it looked at every file, its parent's that it did not capture now.
+   */
+  private async leftOutOf(
+    parent: PointSummary | undefined,
+    captured: { readonly root: string; readonly skipped: readonly SkippedPath[]; readonly changes?: TreeDiff },
+    roots: readonly WorkspaceRoot[],
+    objects: ObjectReader,
+    scannedAll: boolean,
+  ): Promise<Pick<PointSummary, 'leftOut'>> {
+    const paths = new Set<string>();
+    for (const skip of captured.skipped) {
+      // a path no tree can hold is in no restore's plan
+      if (skip.kind === 'kept-previous' || skip.kind === 'moved' || skip.kind === 'bad-name' || skip.kind === 'path-too-long') continue;
+      try {
+        const pointPath = toPointPath(roots, skip.path);
+        if (pointPath.length <= MAX_POINT_PATH) paths.add(pointPath);
+      } catch {
+        // outside every folder: nothing a restore plans
+      }
+    }
+    if (parent?.leftOut && !scannedAll) {
+      // none is in the parent: a hint capture's own list of changes says which it captured now
+      const added = captured.changes?.added.map((c) => c.path);
+      const capturedNow = async (p: string) =>
+        added ? added.some((a) => a === p || a.startsWith(`${p}/`)) : (await lookupEntry(objects, captured.root, p).catch(() => undefined)) !== undefined;
+      for (const p of parent.leftOut) if (!paths.has(p) && !(await capturedNow(p))) paths.add(p);
+    }
+    return paths.size === 0 ? {} : { leftOut: [...paths].sort().slice(0, MAX_UNTRACKED_PATHS) };
   }
 
   /**
@@ -1214,6 +1248,9 @@ let lastRulesDigest: { key: string; digest: string } | undefined;
 const SKIPPED_SHOWN = 5;
 
 /** Warns that a point left out paths its rules include: how many, then the first few, each with its reason. */
+/** The longest path a manifest's path lists hold (`leftOut`). */
+const MAX_POINT_PATH = 4096;
+
 function reportSkipped(logger: Logger, pointId: string, skipped: readonly SkippedPath[]): void {
   const report = (heading: string, paths: readonly SkippedPath[]) => {
     if (paths.length === 0) return;

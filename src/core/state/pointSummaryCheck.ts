@@ -15,9 +15,9 @@ const HASH = /^[0-9a-f]{64}$/;
 const RULES = /^[0-9a-f]{16}$/;
 const COMMIT = /^[0-9a-f]{40,64}$/;
 const TRIGGERS = new Set(['manual', 'save', 'external', 'before-restore', 'restore', 'startup', 'agent']);
-const SUMMARY_KEYS = new Set(['schemaVersion', 'id', 'createdAt', 'trigger', 'label', 'summary', 'actor', 'root', 'roots', 'parentId', 'changes', 'fileCount', 'totalSize', 'addedBytes', 'rules', 'agent', 'untracked', 'nowTracked']);
+const SUMMARY_KEYS = new Set(['schemaVersion', 'id', 'createdAt', 'trigger', 'label', 'summary', 'actor', 'root', 'roots', 'parentId', 'changes', 'fileCount', 'totalSize', 'addedBytes', 'rules', 'agent', 'untracked', 'nowTracked', 'leftOut']);
 /** Keys every summary has (the others are optional). */
-const REQUIRED_SUMMARY_KEYS = SUMMARY_KEYS.size - 4;
+const REQUIRED_SUMMARY_KEYS = SUMMARY_KEYS.size - 5;
 
 /** A name that follows the point id's pattern (`pointIdSchema`). */
 export function isPointId(value: unknown): value is string {
@@ -33,7 +33,7 @@ export function isPointSummary(value: unknown): value is PointSummary {
     keys++;
   }
   const v = value as Record<string, unknown>;
-  const optional = (v.rules !== undefined ? 1 : 0) + (v.agent !== undefined ? 1 : 0) + (v.untracked !== undefined ? 1 : 0) + (v.nowTracked !== undefined ? 1 : 0);
+  const optional = (v.rules !== undefined ? 1 : 0) + (v.agent !== undefined ? 1 : 0) + (v.untracked !== undefined ? 1 : 0) + (v.nowTracked !== undefined ? 1 : 0) + (v.leftOut !== undefined ? 1 : 0);
   return (
     keys === REQUIRED_SUMMARY_KEYS + optional &&
     v.schemaVersion === SCHEMA_VERSION &&
@@ -57,7 +57,8 @@ export function isPointSummary(value: unknown): value is PointSummary {
     (v.rules === undefined || (typeof v.rules === 'string' && RULES.test(v.rules))) &&
     (v.agent === undefined || (typeof v.agent === 'string' && v.agent.length >= 1 && v.agent.length <= 100)) &&
     (v.untracked === undefined || isPathList(v.untracked)) &&
-    (v.nowTracked === undefined || isPathList(v.nowTracked))
+    (v.nowTracked === undefined || isPathList(v.nowTracked)) &&
+    (v.leftOut === undefined || isPathList(v.leftOut))
   );
 }
 
