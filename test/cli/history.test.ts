@@ -66,6 +66,15 @@ describe('command-line tool: a file\'s history', () => {
     assert.equal(human.length, 4);
     assert.match(human[0]!, /\[three\].*\(current\)$/);
     assert.match(human[1]!, /\+0 \u22120 .*renamed from src\/old\.ts/);
+    // spelled as a shell allows, from outside the folder
+    for (const spelling of ['./src/new.ts', 'src/./new.ts', 'src/../src/new.ts']) {
+      assert.deepEqual(json<VersionJson[]>(await cli(['log', spelling, '--json', ...base])), versions, spelling);
+    }
+    const empty = await cli(['log', '', ...base]);
+    assert.equal(empty.code, 2);
+    const outside = await cli(['log', '../elsewhere.ts', ...base]);
+    assert.equal(outside.code, 2);
+    assert.match(outside.stderr, /is not inside a folder of this workspace/);
   });
 
   test('log of a deleted file, and of a file that exists only in old points', async () => {

@@ -52,6 +52,17 @@ describe('a file\'s history', () => {
     assert.deepEqual((await readFileHistory(store, 'ws/src/app.ts')).versions.map((v) => v.current), [false, false, true]);
   });
 
+  test('a link on disk is matched by its target\'s path, as points keep it: an unchanged link, or one whose target is gone, is the current version', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'target.txt': 'target\n', 'f.txt': 'plain\n' }, 'a file');
+    await point(store, sb.ws, { 'f.txt': { symlink: 'target.txt' } }, 'a link');
+    const marks = async () => (await readFileHistory(store, 'ws/f.txt')).versions.map((v) => [v.point.summary, v.current]);
+    assert.deepEqual(await marks(), [['a link', true], ['a file', false]]);
+    await writeFiles(sb.ws, { 'target.txt': null });
+    assert.deepEqual(await marks(), [['a link', true], ['a file', false]], 'a dangling link is still there');
+  });
+
   test('lines are counted as the diff editor shows them: text appended to a last line without a line break is one line added, not git\'s +2 \u22121', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

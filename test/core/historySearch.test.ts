@@ -101,6 +101,12 @@ describe('search over every version in the store', () => {
     assert.equal((await collect(store, 'needle', { paths: ['docs/**'] })).hits.length, 1, 'a glob inside the workspace folder');
     assert.deepEqual((await collect(store, 'needle', { paths: ['ws/src/*.ts'] })).hits.map((h) => h.spans[0]!.path), ['ws/src/keep.ts', 'ws/src/app.ts'], 'a glob of point paths');
     assert.equal((await collect(store, 'needle', { paths: ['**/*.py'] })).progress.at(-1)!.total, 0);
+    // as VS Code's "files to include": a glob without a slash at any depth, a folder for the files below it
+    for (const glob of ['*.ts', 'src', 'src/', 'ws/src']) {
+      assert.deepEqual((await collect(store, 'needle', { paths: [glob] })).hits.map((h) => h.spans[0]!.path), ['ws/src/keep.ts', 'ws/src/app.ts'], glob);
+    }
+    assert.ok((await collect(store, '\\p{Ll}+Needle', { regex: true, caseSensitive: true })).hits.length > 0, 'Unicode property escapes');
+    assert.equal((await collect(store, 'a\\-b', { regex: true })).hits.length, 0, 'a pattern only the older mode takes is still taken');
   });
 
   test('a malformed regular expression is a clear StateError before any work', async () => {
@@ -113,6 +119,18 @@ describe('search over every version in the store', () => {
     });
     assert.throws(() => new SearchPattern('[', { regex: true }), StateError);
     assert.doesNotThrow(() => new SearchPattern('[', { regex: false }));
+    assert.throws(() => new SearchPattern('a'.repeat(40_000)), /^StateError: A search pattern is at most 1000 characters\.$|A search pattern is at most 1000 characters/);
+  });
+
+  test('the end of a file after its last line break is no line: `^$` finds only the empty lines there are', () => {
+    const blank = new SearchPattern('^$', { regex: true });
+    assert.equal(blank.matchLines(Buffer.from('alpha\nbeta\ngamma\n'), 10), undefined);
+    assert.equal(blank.matchLines(Buffer.from(''), 10), undefined);
+    assert.deepEqual(blank.matchLines(Buffer.from('alpha\n\ngamma\n'), 10)?.lines.map((l) => l.line), [2]);
+    assert.deepEqual(blank.matchLines(Buffer.from('alpha\n\ngamma'), 10)?.lines.map((l) => l.line), [2]);
+    assert.equal(new SearchPattern('^\\s*$', { regex: true }).matchLines(Buffer.from('x\r\ny\r\n'), 10), undefined, 'CRLF lines are not empty ones');
+    assert.deepEqual(blank.matchLines(Buffer.from('x\r\n\r\ny\r\n'), 10)?.lines.map((l) => l.line), [2]);
+    assert.deepEqual(new SearchPattern('a$', { regex: true }).matchLines(Buffer.from('xa\nya'), 10)?.lines.map((l) => l.line), [1, 2]);
   });
 
   test('an aborted search stops after the version it was reading and says it is not done', async () => {

@@ -227,7 +227,14 @@ export async function agentSearchHistory(store: RecoveryStore, input: SearchHist
 }
 
 export function describeSearch(search: AgentSearch): string {
-  const found = search.hits.length === 0 ? `No version of any file matches "${search.pattern}"` : `${plural(search.hits.length, 'version')} match "${search.pattern}", newest first`;
+  // stopped early, "no version matches" would claim what was not searched
+  const partial = search.stopped !== null && search.searched < search.total;
+  const found =
+    search.hits.length === 0
+      ? partial
+        ? `No version searched matches "${search.pattern}"`
+        : `No version of any file matches "${search.pattern}"`
+      : `${plural(search.hits.length, 'version')} match "${search.pattern}", newest first`;
   const scope =
     search.stopped === 'limit'
       ? `; stopped at the limit after ${search.searched} of ${plural(search.total, 'version')} (raise limit or narrow paths for more)`

@@ -137,11 +137,12 @@ export async function readFileHistory(store: RecoveryStore, workspacePath: strin
   }
 }
 
-/** The content hash of a workspace file on disk now; `null` when it does not exist (or is a folder). */
+/** The content hash of a workspace file on disk now, as a point stores it (a link: its target's path); `null` when it does not exist (or is a folder). */
 export async function currentFileHash(roots: readonly WorkspaceRoot[], workspacePath: string): Promise<string | null> {
   const file = absolutePath(roots, workspacePath);
   if (file === undefined) return null;
   try {
+    if ((await fs.lstat(file)).isSymbolicLink()) return hashObject('blob', await fs.readlink(file, { encoding: 'buffer' }));
     return hashObject('blob', await fs.readFile(file));
   } catch (error) {
     if (errorCode(error) === 'ENOENT' || errorCode(error) === 'EISDIR' || errorCode(error) === 'ENOTDIR') return null;

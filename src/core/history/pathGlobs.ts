@@ -8,7 +8,18 @@ import { StateError } from '../errors';
  */
 export function pathGlobMatcher(globs: readonly string[]): (path: string) => boolean {
   checkPathGlobs(globs);
-  return picomatch([...globs], { dot: true });
+  return picomatch(globs.flatMap(asIncluded), { dot: true });
+}
+
+/**
+ * A glob as VS Code's "files to include" reads it: one without a slash matches at any depth (`*.js`,
+ * `README.md`), and a folder stands for the files below it (`src`, `src/`, `docs/*`).
+ */
+function asIncluded(glob: string): string[] {
+  const trimmed = glob.replace(/\/+$/, '');
+  if (trimmed === '') return [glob];
+  const anywhere = trimmed.includes('/') || trimmed.startsWith('**') ? [trimmed] : [trimmed, `**/${trimmed}`];
+  return anywhere.flatMap((g) => [g, `${g}/**`]);
 }
 
 /** Throws InvalidState for the first malformed glob of `globs`. */

@@ -18,6 +18,9 @@ export interface LineMatch {
   readonly ranges: ReadonlyArray<readonly [number, number]>;
 }
 
+/** The longest pattern searched for (the agents' tools refuse longer ones too). */
+export const MAX_PATTERN_LENGTH = 1000;
+
 /** How many bytes are looked at for a NUL to call content binary (git's `buffer_is_binary`). */
 const BINARY_PROBE = 8000;
 const PREVIEW_BEFORE = 60;
@@ -41,9 +44,11 @@ export class SearchPattern {
     options: PatternOptions = {},
   ) {
     if (source.length === 0) throw StateError.invalidState('Give the text to search for.');
+    if (source.length > MAX_PATTERN_LENGTH) throw StateError.invalidState(`A search pattern is at most ${MAX_PATTERN_LENGTH} characters.`);
     const flags = `gm${options.caseSensitive ? '' : 'i'}`;
     try {
-      this.regex = new RegExp(options.regex ? source : escapeRegExp(source), flags);
+      // Unicode mode first, for `\p{L}` and `.` over any character; a pattern only the older mode takes (`\-`, `\a`) is read in it
+      this.regex = options.regex ? unicodeOrNot(source, flags) : new RegExp(escapeRegExp(source), flags);
     } catch (error) {
       const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
       throw StateError.invalidState(`"${source}" is not a valid regular expression (${reason}).`, error);
@@ -62,7 +67,9 @@ export class SearchPattern {
   /** The matching lines of `content` (at most `maxLines`; `more` says some were left), or `undefined` when nothing matches. */
   matchLines(content: Buffer, maxLines: number): { lines: LineMatch[]; more: boolean } | undefined {
     if (!this.mayMatch(content)) return undefined;
-    const text = content.toString('utf8');
+    const decoded = content.toString('utf8');
+    // a CRLF ends one line: `m`'s `^` and `$` would also match between its two characters
+    const text = decoded.includes('\r\n') ? decoded.replace(/\r\n/g, '\n') : decoded;
     const regex = this.regex;
     regex.lastIndex = 0;
     let match = regex.exec(text);
@@ -76,6 +83,8 @@ export class SearchPattern {
     };
     while (match) {
       const at = match.index;
+      // the end of a text that ends with a line break (or of an empty one) starts no line: `^$` matches none there
+      if (at === text.length && match[0].length === 0 && (at === 0 || text.charCodeAt(at - 1) === 10)) break;
       if (!current || at >= current.end) {
         finish();
         if (lines.length >= maxLines) return { lines, more: true };
@@ -92,7 +101,7 @@ export class SearchPattern {
       match = regex.exec(text);
     }
     finish();
-    return { lines, more: false };
+    return lines.length === 0 ? undefined : { lines, more: false };
   }
 }
 
@@ -113,6 +122,14 @@ function toLineMatch(text: string, start: number, end: number, line: number, ran
     .map(([s, e]) => [Math.max(0, s + shift), Math.min(e, lineEnd - start) + shift] as [number, number])
     .filter(([s, e]) => s >= 0 && e <= preview.length && s <= e);
   return { line, column, length: Math.min(firstEnd, lineEnd - start) - column, preview, ranges: shown };
+}
+
+function unicodeOrNot(source: string, flags: string): RegExp {
+  try {
+    return new RegExp(source, `${flags}u`);
+  } catch {
+    return new RegExp(source, flags);
+  }
 }
 
 function escapeRegExp(text: string): string {

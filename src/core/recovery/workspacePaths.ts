@@ -61,6 +61,7 @@ export function isUnder(pointPath: string, filter: string): boolean {
  * workspace folder, a path relative to it.
  */
 export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd = process.cwd()): string {
+  if (input.trim() === '') throw StateError.invalidState('The path is empty: give a file or folder of the workspace.');
   const absolute = path.resolve(cwd, input);
   for (const root of roots) {
     const rootPath = path.resolve(root.path);
@@ -68,8 +69,13 @@ export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd 
     if (absolute.startsWith(rootPath + path.sep)) return `${root.name}/${path.relative(rootPath, absolute).split(path.sep).join('/')}`;
   }
   if (path.isAbsolute(input)) throw StateError.invalidState(`${input} is not inside a folder of this workspace.`);
-  const normalised = input.replace(/\\/g, '/').replace(/\/+$/, '');
-  if (normalised.split('/').some((part) => part === '..')) throw StateError.invalidState(`${input} is not inside a folder of this workspace.`);
+  // `./src/a.ts` and `src/../src/a.ts` name `src/a.ts`, as a shell would
+  const normalised = path.posix.normalize(input.replace(/\\/g, '/')).replace(/\/+$/, '');
+  if (normalised === '..' || normalised.startsWith('../')) throw StateError.invalidState(`${input} is not inside a folder of this workspace.`);
+  if (normalised === '.') {
+    if (roots.length === 1) return roots[0]!.name;
+    throw StateError.invalidState(`Name the workspace folder in ${JSON.stringify(input)} (one of: ${roots.map((r) => r.name).join(', ')}).`);
+  }
   const first = normalised.split('/')[0];
   if (roots.some((r) => r.name === first)) return normalised;
   if (roots.length === 1) return `${roots[0]!.name}/${normalised}`;
