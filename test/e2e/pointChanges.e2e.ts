@@ -48,7 +48,7 @@ export const steps: E2EStep[] = [
     },
   },
   {
-    name: 'the restore button of the row that shows format.ts deleted brings the file back',
+    name: 'the restore button of the row that shows format.ts deleted asks, then brings the file back',
     async run({ workspace, fixture }) {
       const row = pointRow();
       await row.click();
@@ -57,7 +57,12 @@ export const steps: E2EStep[] = [
       await deleted.waitFor();
       await deleted.hover();
       await deleted.locator('.actions .action-label[aria-label="Restore File from Recovery Point…"]').click();
+      // asked first, the diff of what it writes open behind the question
+      const dialog = wb.page.locator('.monaco-dialog-box').filter({ hasText: 'Restore src/format.ts as it was in' });
+      await dialog.waitFor();
       const file = path.join(workspace, 'src', 'format.ts');
+      assert.equal(fs.existsSync(file), false, 'nothing written before the answer');
+      await dialog.locator('.dialog-buttons .monaco-button').filter({ hasText: /^Restore$/ }).click();
       await waitUntil('format.ts back on disk', () => fs.existsSync(file));
       assert.equal(fs.readFileSync(file, 'utf8'), fs.readFileSync(path.join(fixture, 'src', 'format.ts'), 'utf8'));
       await wb.waitForNotification(/Restored src\/format\.ts/);

@@ -95,13 +95,13 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         const parent = arg.baseId ? (s.model.find(arg.baseId) ?? (await s.store.recovery.listRecoveryPoints()).find((p) => p.id === arg.baseId)) : undefined;
         const deleted = arg.workspacePath ?? arg.change.path;
         if (!parent) throw new UserFacingError(`The point before this one no longer exists, so ${s.folders.display(deleted)} cannot be brought back from here; try Restore Deleted File….`);
-        return s.restore.run({ point: parent, paths: [deleted] });
+        return s.restore.run({ point: parent, paths: [deleted], confirmFile: true });
       }
       const file = fileFromArg(s.folders, arg);
       if (!file) throw new UserFacingError('Open a file of the workspace (or pick one in the Recovery Points view) to restore it.');
       const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, file, `Restore ${s.folders.display(file)} as it was in…`);
       if (!point) return undefined;
-      return s.restore.run({ point, paths: [file] });
+      return s.restore.run({ point, paths: [file], confirmFile: true });
     },
 
     'recoveryPoints.compare': async (arg?: unknown) => {

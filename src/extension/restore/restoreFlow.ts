@@ -12,6 +12,7 @@ import { reopenEditors } from '../session/reopenEditors';
 import type { SessionTracker } from '../session/sessionTracker';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { restoreMessage } from './restoreMessage';
+import { PointContentProvider } from '../views/pointContentProvider';
 import { plural } from '../../core/format';
 
 export interface RestoreRequest {
@@ -20,6 +21,8 @@ export interface RestoreRequest {
   readonly paths?: readonly string[];
   /** Let the person review the files and untick some (the whole-point command). */
   readonly review?: boolean;
+  /** One file: show the diff of what the restore writes and ask first (Restore File from Recovery Point…). */
+  readonly confirmFile?: boolean;
   /** Undo: restore the previous safety point without a review. */
   readonly isUndo?: boolean;
   /** For an undo: the point whose restore it undoes (names the points it makes). */
@@ -64,6 +67,7 @@ export class RestoreFlow {
       else void this.prompts.notify('information', request.paths?.length === 1 ? `${this.folders.display(request.paths[0]!)} already matches the recovery point.` : 'The files already match the recovery point.');
       return undefined;
     }
+    if (request.confirmFile && changes.length === 1 && !(await this.confirmFile(plan, request.point))) return undefined;
     if (request.review) {
       const chosen = await this.review(plan, request.point, request.paths);
       if (!chosen) return undefined;
@@ -137,6 +141,24 @@ export class RestoreFlow {
     const point = this.model.find(last.safetyPointId) ?? (await this.store.recovery.listRecoveryPoints()).find((p) => p.id === last.safetyPointId);
     if (!point) throw new UserFacingError('The safety point of the last restore no longer exists.');
     return this.run({ point, ...(await this.store.recovery.undoScope(last)), isUndo: true });
+  }
+
+  /** One file's restore, asked as File History's Restore This Version asks: the diff of what it writes, then a question. */
+  private async confirmFile(plan: RestorePreview, point: PointSummary): Promise<boolean> {
+    const deletes = plan.remove.length > 0;
+    const file = [...plan.modify, ...plan.add, ...plan.remove][0]!.path;
+    const now = plan.add.length > 0 ? undefined : this.folders.toUri(file);
+    const empty = PointContentProvider.uri(file, undefined);
+    const title = `${path.posix.basename(file)}: Current \u2194 ${quotedPointName(point)} (what the restore will write)`;
+    await vscode.commands.executeCommand('vscode.diff', now ?? empty, deletes ? empty : PointContentProvider.uri(file, point.id), title, { preview: true });
+    const what = deletes ? 'deletes the file (the safety point keeps it)' : now ? 'writes the point\'s version over the file' : 'creates the file';
+    const choice = await this.prompts.ask(
+      'warning',
+      `Restore ${this.folders.display(file)} as it was in ${quotedPointName(point)}?`,
+      { modal: true, detail: `The diff shows what the restore changes: it ${what}. A safety point of the current files is made first: "Undo Last Restore" brings them back.` },
+      'Restore',
+    );
+    return choice === 'Restore';
   }
 
   /** The files a restore will change, ticked; `paths` (one folder, from Restore Folder…) is named in the title. */

@@ -1,9 +1,9 @@
 import { formatRelativeTime, plural } from '../../core/format';
-import { pointIdTime, undoDone, type PointSummary, type RestoreResult } from '../../core';
+import { pointIdTime, quotedPointName, undoDone, type PointSummary, type RestoreResult } from '../../core';
 
 /**
  * What a restore's notification says, naming the point and, for one file, the file:
- * `Restored src/app.ts from "Saved app.ts" (5 min ago).`, `Restored 3 files and deleted 1 from "before refactoring" (2 h ago).`
+ * `Restored src/app.ts from 'Saved app.ts' (5 min ago).`, `Restored 3 files and deleted 1 from "before refactoring" (2 h ago).`
  */
 /** `undid`: for an undo, the point whose restore it undid (`RestoreResult.undid`); `point` is then the safety point it restored. */
 export function restoreMessage(point: PointSummary, outcome: RestoreResult['outcome'], isUndo: boolean, display: (pointPath: string) => string, undid?: PointSummary | null): string {
@@ -14,5 +14,5 @@ export function restoreMessage(point: PointSummary, outcome: RestoreResult['outc
   const done = parts.length > 0 ? parts.join(' and ') : 'changed no files';
   if (isUndo) return `${undoDone(undid, pointIdTime(point.id))}: ${done}.${skippedNote}`;
   const sentence = `${done[0]!.toUpperCase()}${done.slice(1)}`;
-  return `${sentence} from "${point.label ?? point.summary}" (${formatRelativeTime(pointIdTime(point.id))}).${skippedNote}`;
+  return `${sentence} from ${quotedPointName(point)} (${formatRelativeTime(pointIdTime(point.id))}).${skippedNote}`;
 }

@@ -88,7 +88,7 @@ export const TRIGGER_ICONS: Record<Trigger, string> = {
 const TRIGGER_WORDS: Record<Trigger, string> = {
   manual: 'Created by hand',
   save: 'Saved in the editor',
-  external: 'Changed outside the editor',
+  external: 'Changed on disk, not by a save in an editor (the explorer, a terminal, another program)',
   'before-restore': 'Safety point before a restore',
   restore: 'As a restore left the files',
   startup: 'When the folder was opened: files as they were found, or changed while the editor was closed',
@@ -176,7 +176,9 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     tooltip.appendMarkdown(`**${escape(point.label ?? point.summary)}**\n\n`);
     if (point.label) tooltip.appendMarkdown(`${escape(point.summary)}\n\n`);
     tooltip.appendMarkdown(`${new Date(pointIdTime(point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(point.id))})\n\n`);
-    tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(point.agent ? `Made by ${point.agent} (agent hook)` : TRIGGER_WORDS[point.trigger])}\n\n`);
+    const made = point.agent ? `Made by ${point.agent} (agent hook)` : TRIGGER_WORDS[point.trigger];
+    // a labelled point made by hand is summed up "Created by hand" just above
+    if (!(point.label && point.summary === made)) tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(made)}\n\n`);
     const heads = point.roots.flatMap((r) => (!r.head ? [] : point.roots.length === 1 ? [describeHead(r.head).replace(/^o/, 'O')] : [`${r.name} ${describeHead(r.head)}`]));
     if (heads.length > 0) tooltip.appendMarkdown(`$(git-branch) ${escape(heads.join(', '))}\n\n`);
     const base = pointBase(this.model.points, point);

@@ -110,7 +110,7 @@ suite('restore onto a renamed folder', () => {
 
   test('Restore File from Recovery Point… on an explorer file lists the version of a point made under the folder\'s old name and restores it', async () => {
     await pointsUnderOldName([{ files: { 'src/greeting.ts': 'export const greeting = "before the rename";\n' }, label: 'before the rename' }]);
-    api.prompts.answerNext({ pick: 'before the rename' });
+    api.prompts.answerNext({ pick: 'before the rename' }, { button: 'Restore' });
     const result = await run<{ outcome: { written: string[] } } | undefined>('restoreFile', wsUri('src/greeting.ts'));
     const picker = api.prompts.history[0]!;
     assert.deepEqual(picker.choices, ['before the rename', 'Test baseline'], 'both versions are offered, the old folder name\'s first');
@@ -142,6 +142,7 @@ suite('restore onto a renamed folder', () => {
     assert.equal((await vscode.workspace.openTextDocument(diff.modified)).getText(), 'notes before the rename\n');
     assert.equal((await vscode.workspace.openTextDocument(diff.original)).getText(), fixtureText('src/notes.txt'));
 
+    api.prompts.answerNext({ button: 'Restore' });
     const result = await run<{ outcome: { written: string[]; removed: string[] } } | undefined>('restoreFile', row.node);
     assert.deepEqual([result?.outcome.written, result?.outcome.removed], [[`${workspaceFolder().name}/src/notes.txt`], []]);
     assert.equal(readFile('src/notes.txt'), 'notes before the rename\n');

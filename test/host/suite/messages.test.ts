@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../../src/core/format';
-import { assertPromptsUsed, createPoint, getApi, listPoints, pointNode, resetAll, run, setSetting, settle, writeFile, wsUri, type Api } from './helpers';
+import { assertPromptsUsed, createPoint, getApi, listPoints, pointNode, resetAll, run, setSetting, settle, waitForNewPoint, writeFile, wsUri, type Api } from './helpers';
 
 suite('messages', () => {
   let api: Api;
@@ -27,7 +27,7 @@ suite('messages', () => {
     writeFile('src/farewell.ts', 'export const f = 2;\n');
     await settle(api);
 
-    api.prompts.answerNext({ pick: 'two files' });
+    api.prompts.answerNext({ pick: 'two files' }, { button: 'Restore' });
     await run('restoreFile', wsUri('src/farewell.ts'));
     assert.equal(notified().at(-1), 'Restored src/farewell.ts from "two files" (just now).');
 
@@ -39,6 +39,18 @@ suite('messages', () => {
     assert.equal(notified().at(-1), 'Restored 2 files from "two files" (just now).');
     await run('undoRestore');
     assert.equal(notified().at(-1), 'Undid the restore of "two files" (restored just now): put back 2 files.');
+    // a point named by its changes, and a safety point, as the tree names them (no quotes inside quotes)
+    writeFile('src/greeting.ts', 'export const g = 4;\n');
+    const saved = await waitForNewPoint(api, await listPoints(api), (p) => p.trigger === 'external');
+    writeFile('src/greeting.ts', 'export const g = 5;\n');
+    await settle(api);
+    api.prompts.answerNext({ pickMany: 'all' });
+    await run('restore', await pointNode(api, saved.id));
+    assert.equal(notified().at(-1), `Restored src/greeting.ts from '${saved.summary}' (just now).`);
+    const safety = (await listPoints(api)).find((p) => p.trigger === 'before-restore')!;
+    api.prompts.answerNext({ pickMany: 'all' });
+    await run('restore', await pointNode(api, safety.id));
+    assert.match(notified().at(-1)!, /^Restored src\/greeting\.ts from the point of \d/);
     assert.ok(notified().every((m) => !/\(s\)/.test(m)), `no "(s)": ${notified().join(' | ')}`);
   });
 

@@ -154,6 +154,7 @@ suite('what changed in a point', () => {
   test('the restore button of a row that shows a file deleted brings it back (the version before), and Undo deletes it again', async () => {
     const point = await changedPoint();
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);
+    api.prompts.answerNext({ button: 'Restore' });
     const result = await run<{ safetyPointId: string } | undefined>('restoreFile', await fileNode(api, point.id, 'src/farewell.ts'));
     assert.ok(result, 'a restore ran (not "already matches")');
     assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));
@@ -182,6 +183,7 @@ suite('what changed in a point', () => {
     const opened = await run<{ original: vscode.Uri }>('openChange', await fileNode(api, after.id, 'src/greeting.ts'));
     assert.equal(opened?.original.query, before, 'the left side is the point it is shown against');
     assert.equal(await text(opened?.original), fixtureText('src/greeting.ts'));
+    api.prompts.answerNext({ button: 'Restore' });
     const restored = await run<{ safetyPointId: string } | undefined>('restoreFile', await fileNode(api, after.id, 'src/farewell.ts'));
     assert.ok(restored, 'the deleted file came back from the point before it in the list');
     assert.equal(readFile('src/farewell.ts'), fixtureText('src/farewell.ts'));

@@ -127,13 +127,13 @@ suite('restore', () => {
     assert.deepEqual([...(state.lastRestore?.paths ?? [])].sort(), [pointPath('src/farewell.ts'), pointPath('src/greeting.ts')]);
   });
 
-  test('one file: from the explorer (pick its version) and from a changed file in the tree (no question)', async () => {
+  test('one file: from the explorer (pick its version) and from a changed file in the tree, each after the diff of what it writes and a question', async () => {
     const { before, changed } = await pointThenChanges();
     const doc = await openShowing('src/greeting.ts', CHANGED.greeting);
 
-    api.prompts.answerNext({ pick: 'before' });
+    api.prompts.answerNext({ pick: 'before' }, { button: 'Restore' });
     await run('restoreFile', wsUri('src/greeting.ts'));
-    const versions = api.prompts.history.at(-1)!;
+    const versions = api.prompts.history.at(-2)!;
     assert.equal(versions.choices.length, 2, `one item per distinct version of the file: ${versions.choices.join(' | ')}`);
     assertFixture('src/greeting.ts');
     assert.equal(doc.getText(), fixtureText('src/greeting.ts'), 'the open editor shows the restored file');
@@ -141,6 +141,15 @@ suite('restore', () => {
     assert.equal(fs.existsSync(wsFile('src/added.ts')), true);
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);
 
+    // the question: the diff of what it writes is open behind it; Cancel leaves the file
+    api.prompts.answerNext({ cancel: true });
+    assert.equal(await run('restoreFile', await fileNode(api, changed.id, 'src/greeting.ts')), undefined);
+    assert.match(api.prompts.history.at(-1)!.text, /^Restore src\/greeting\.ts as it was in /);
+    const preview = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    assert.ok(preview instanceof vscode.TabInputTextDiff, 'a diff is open');
+    assert.equal((await vscode.workspace.openTextDocument(preview.modified)).getText(), CHANGED.greeting, 'its right side is what the restore writes');
+    assertFixture('src/greeting.ts');
+    api.prompts.answerNext({ button: 'Restore' });
     await run('restoreFile', await fileNode(api, changed.id, 'src/greeting.ts'));
     assert.equal(readFile('src/greeting.ts'), CHANGED.greeting, 'the tree item restores its point\'s version');
     assert.equal(doc.getText(), CHANGED.greeting);
@@ -285,14 +294,14 @@ suite('restore', () => {
     await waitFor('the editor to show the disk', () => editor.document.getText() === CHANGED.greeting);
     await replaceText(editor, 'unsaved edit\n');
 
-    api.prompts.answerNext({ pick: 'before' }, { cancel: true });
+    api.prompts.answerNext({ pick: 'before' }, { button: 'Restore' }, { cancel: true });
     assert.equal(await run('restoreFile', wsUri('src/greeting.ts')), undefined);
     assert.match(api.prompts.history.at(-1)!.text, /greeting\.ts has unsaved changes/);
     assert.equal(readFile('src/greeting.ts'), CHANGED.greeting);
     assert.equal(editor.document.isDirty, true);
     assert.equal(editor.document.getText(), 'unsaved edit\n');
 
-    api.prompts.answerNext({ pick: 'before' }, { button: 'Save and Restore' });
+    api.prompts.answerNext({ pick: 'before' }, { button: 'Restore' }, { button: 'Save and Restore' });
     const result = await run<{ safetyPointId: string }>('restoreFile', wsUri('src/greeting.ts'));
     assertFixture('src/greeting.ts');
     assert.equal(editor.document.getText(), fixtureText('src/greeting.ts'));

@@ -71,8 +71,10 @@ suite('tree view', () => {
     }
     const labelledRow = rows.find((r) => r.node.kind === 'point' && r.node.point.id === labelled.id)!;
     assert.equal(labelText(labelledRow.item), 'release 1');
+    assert.equal((labelledRow.item.tooltip as vscode.MarkdownString).value.split('Created by hand').length - 1, 1, 'the label, then "Created by hand" once');
 
     const externalRow = rows.find((r) => r.node.kind === 'point' && r.node.point.id === external.id)!;
+    assert.match((externalRow.item.tooltip as vscode.MarkdownString).value, /\$\(file-symlink-directory\) Changed on disk, not by a save in an editor \\\(the explorer, a terminal, another program\\\)/);
     for (const name of ['greeting.ts', 'new.ts', 'farewell.ts']) assert.ok(labelText(externalRow.item).includes(name), `"${labelText(externalRow.item)}" names ${name}`);
     assert.match(String(externalRow.item.description), /\+1 ~1 \u22121$/);
     assert.equal(externalRow.item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed);

@@ -45,7 +45,7 @@ suite('a multi-root workspace whose folders were renamed or moved', () => {
   /** Restore File from Recovery Point… on an explorer file, the version of `label` picked. */
   async function restoreOneFile(rel: string, label: string): Promise<RestoreResult> {
     await settle(api);
-    api.prompts.answerNext({ pick: label });
+    api.prompts.answerNext({ pick: label }, { button: 'Restore' });
     const result = await run<RestoreResult | undefined>('restoreFile', vscode.Uri.file(file(rel)));
     assert.ok(result, 'the file was restored');
     return result;
