@@ -167,8 +167,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
             lines.length === 0 ? `${what}: nothing to put back${left.length === 0 ? ', the files already match' : ''}.` : `${what}: put back ${plural(lines.length, 'file')} from safety point ${plan.safetyPointId}:`,
             ...lines,
             ...(left.length === 0 ? [] : [`Would leave ${plural(left.length, 'file')} as ${left.length === 1 ? 'it is' : 'they are'}:`, ...left]),
+            ...editedNote(plan.editedSince, roots, 'would replace'),
           ].join('\n'),
-          { safetyPointId: plan.safetyPointId, ...(plan.undid ? { undoes: plan.undid.id } : {}), ...previewAsJson(plan), ...mappingAsJson(plan.folders) },
+          { safetyPointId: plan.safetyPointId, ...(plan.undid ? { undoes: plan.undid.id } : {}), ...previewAsJson(plan), ...mappingAsJson(plan.folders), ...(plan.editedSince.length > 0 ? { editedSince: plan.editedSince } : {}) },
         );
         return;
       }
@@ -178,6 +179,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
           ...formatMapping(result.folders),
           `${undoDone(result.undid, pointIdTime(result.point.id))}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`,
           ...result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`),
+          ...editedNote(result.replacedEdits ?? [], roots, 'replaced'),
         ].join('\n'),
         {
           restored: result.point.id,
@@ -186,6 +188,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
           removed: result.outcome.removed,
           skipped: result.outcome.skipped,
           ...mappingAsJson(result.folders),
+          ...(result.replacedEdits ? { replacedEdits: result.replacedEdits } : {}),
         },
       );
     },
@@ -358,6 +361,13 @@ function diffAsJson(diff: TreeDiff, of?: PointSummary) {
     ...(of?.nowTracked ? { nowTracked: json.added.filter((p) => isNowTracked(of, p)) } : {}),
     ...(of?.untracked ? { noLongerTracked: json.deleted.filter((p) => isUntracked(of, p)) } : {}),
   };
+}
+
+/** An undo's note on the files changed since the restore it undoes (`undo` again brings those changes back). */
+function editedNote(edited: readonly string[], roots: readonly WorkspaceRoot[], verb: 'replaced' | 'would replace'): string[] {
+  if (edited.length === 0) return [];
+  const names = edited.slice(0, 5).map((p) => t(typedPath(roots, p))).join(', ') + (edited.length > 5 ? ', …' : '');
+  return [`Note: this ${verb} changes made since the restore to ${edited.length === 1 ? names : `${edited.length} files (${names})`}; "recovery-points undo" again brings them back.`];
 }
 
 /** The folder lines of a dry run, restore or diff: empty when the point's folders are the workspace's. */

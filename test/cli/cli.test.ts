@@ -281,6 +281,23 @@ describe('command-line tool', () => {
     assert.deepEqual(await readFiles(sb.ws), broken);
   });
 
+  test('undo over a file changed since the restore says so before (--dry-run) and after, and undo again brings the change back', async () => {
+    const { sb, base } = await project();
+    const point = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'b.txt': 'b2\n' });
+    ok(await cli(['restore', point, ...base]));
+    await writeFiles(sb.ws, { 'a.txt': 'changed after the restore\n' });
+    const preview = json<{ editedSince: string[] }>(await cli(['undo', '--dry-run', '--json', ...base]));
+    assert.deepEqual(preview.editedSince, ['ws/a.txt']);
+    assert.match(ok(await cli(['undo', '--dry-run', ...base])).stdout, /\nNote: this would replace changes made since the restore to a\.txt;/);
+    const undone = ok(await cli(['undo', ...base]));
+    assert.match(undone.stdout, /\nNote: this replaced changes made since the restore to a\.txt; "recovery-points undo" again brings them back\.$/m);
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a2\n', 'b.txt': 'file 644 b2\n', src: 'dir', 'src/c.ts': 'file 644 c1\n' });
+    const again = json<{ replacedEdits?: string[] }>(await cli(['undo', '--json', ...base]));
+    assert.equal(again.replacedEdits, undefined, 'nothing was changed since the undo');
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'changed after the restore\n');
+  });
+
   test('a removed workspace folder: its points are listed and shown, restore makes it again with the point\'s files; a new point is refused', async () => {
     const { sb, base } = await project();
     const point = json<string>(await cli(['snapshot', '--label', 'before', '--json', ...base]));

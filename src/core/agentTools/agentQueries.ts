@@ -219,6 +219,8 @@ export interface AgentRestoreReport {
   readonly redo?: true;
   /** For an undo: which restore it undid ("Undid the restore of 'Saved app.ts' (restored 5 min ago)"). */
   readonly undone?: string;
+  /** For an undo: the files it replaced that had been changed since that restore (the undo's safety point keeps the changes). */
+  readonly replacedEdits?: string[];
 }
 
 export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: RestoreResult): AgentRestoreReport {
@@ -231,6 +233,7 @@ export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: Rest
     skipped: result.outcome.skipped.map((s) => ({ ...s, path: agentPath(roots, s.path) })),
     ...(result.redo ? { redo: true as const } : {}),
     ...(result.undid !== undefined ? { undone: undoDone(result.undid, pointIdTime(result.point.id)) } : {}),
+    ...(result.replacedEdits ? { replacedEdits: result.replacedEdits.map((p) => agentPath(roots, p)) } : {}),
   };
 }
 
@@ -238,7 +241,7 @@ export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: Rest
 export function describeRestore(report: AgentRestoreReport, isUndo: boolean, undoTool: string): string {
   const counts = `${report.written.length} written, ${report.removed.length} deleted${report.skipped.length > 0 ? `, ${report.skipped.length} skipped` : ''}`;
   return isUndo
-    ? `${report.undone ?? 'Undid the last restore'}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were just before this undo.`
+    ? `${report.undone ?? 'Undid the last restore'}: ${counts}.${report.replacedEdits ? ` It replaced changes made since the restore to ${report.replacedEdits.join(', ')}.` : ''} Safety point ${report.safetyPointId} holds the files as they were just before this undo.`
     : `Restored point ${report.restored}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were before; ${undoTool} puts them back.`;
 }
 

@@ -1,6 +1,7 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { diffTrees, isRestoreTempName, trackingCounts, type KnownFile, type TreeDiff } from '../capture';
+import { diffTrees, isRestoreTempName, lookupEntry, trackingCounts, type KnownFile, type TreeDiff } from '../capture';
+import { currentFileHash } from '../history/fileHistory';
 import { describeCause, shortPath, StateError } from '../errors';
 import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
@@ -63,6 +64,8 @@ export interface RestoreResult {
   readonly redo?: true;
   /** For an undo: the point whose restore it undid (`null`: no longer kept). */
   readonly undid?: PointSummary | null;
+  /** For an undo: the files it wrote or deleted that had been changed since that restore (the changes are in its safety point). */
+  readonly replacedEdits?: readonly string[];
 }
 
 /** What a restore would change (paths in the workspace's folder names), and how the point's folders map onto the workspace's. */
@@ -403,12 +406,38 @@ export class RecoveryManager {
       const state = await this.currentState(hold);
       const last = state.lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
-      return this.restore(last.safetyPointId, { ...options, ...(await this.undoScope(last, hold)) }, hold);
+      const scope = await this.undoScope(last, hold);
+      const edited = scope.within ? await this.editedSinceRestore(last, [...scope.within], hold) : [];
+      const result = await this.restore(last.safetyPointId, { ...options, ...scope }, hold);
+      const replacedEdits = edited.filter((p) => result.outcome.written.includes(p) || result.outcome.removed.includes(p));
+      return replacedEdits.length > 0 ? { ...result, replacedEdits } : result;
     });
   }
 
+  /**
+   * Of `paths` (workspace point paths an undo of `last` would write or delete), those changed since
+   * that restore left them: on disk now otherwise than in the point of its result. The undo replaces
+   * such edits (its own safety point keeps them). Empty when that point is not there to tell.
+   */
+  async editedSinceRestore(last: LastRestore, paths: readonly string[], hold?: Hold): Promise<string[]> {
+    if (paths.length === 0) return [];
+    const roots = this.persistence.workspaceRoots;
+    const points = await this.persistence.listSnapshots({ hold });
+    const result = points.find((p) => p.parentId === last.safetyPointId && p.trigger === 'restore');
+    if (!result || !sameFolders(result, roots)) return [];
+    const objects = await this.persistence.objects();
+    const edited: string[] = [];
+    for (const pointPath of paths) {
+      const left = await lookupEntry(objects, result.root, pointPath).catch(() => undefined);
+      const now = await currentFileHash(roots, pointPath).catch(() => undefined);
+      if (now === undefined) continue; // cannot be read: the restore leaves it and says so
+      if ((left?.kind === 'd' ? null : (left?.hash ?? null)) !== now) edited.push(pointPath);
+    }
+    return edited;
+  }
+
   /** What Undo Last Restore would change, without changing anything: its safety point's preview within the undo's scope, and the point whose restore it undoes. */
-  async previewUndo(): Promise<RestorePreview & { safetyPointId: string; undid: PointSummary | null }> {
+  async previewUndo(): Promise<RestorePreview & { safetyPointId: string; undid: PointSummary | null; editedSince: string[] }> {
     const { last, scope, points } = await this.persistence.lock.run(async (hold) => {
       const last = (await this.currentState(hold)).lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
@@ -416,7 +445,8 @@ export class RecoveryManager {
     });
     if (!points.some((p) => p.id === last.safetyPointId)) throw StateError.invalidState('The safety point of the last restore no longer exists.');
     const preview = await this.previewRestore(last.safetyPointId, scope.paths, { within: scope.within });
-    return { ...preview, safetyPointId: last.safetyPointId, undid: points.find((p) => p.id === scope.undoOf) ?? null };
+    const editedSince = await this.editedSinceRestore(last, [...preview.add, ...preview.modify, ...preview.remove].map((c) => c.path));
+    return { ...preview, safetyPointId: last.safetyPointId, undid: points.find((p) => p.id === scope.undoOf) ?? null, editedSince };
   }
 
   /**

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { hooksRemovedByRestore, hooksRemovedNote, projectHooks } from '../../hooks/hookInstaller';
-import { describeMapping, headsMovedNote, quotedPointName, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
+import { describeMapping, headsMovedNote, quotedPointName, type LastRestore, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { UserFacingError } from '../commands/commandCenter';
 import type { Configuration } from '../configuration';
@@ -27,6 +27,8 @@ export interface RestoreRequest {
   readonly isUndo?: boolean;
   /** For an undo: the point whose restore it undoes (names the points it makes). */
   readonly undoOf?: string;
+  /** For an undo: the restore it undoes, to ask first when files it changed were edited since. */
+  readonly undoing?: LastRestore;
   /** For an undo: the only files it changes (those the undone restore changed). */
   readonly within?: ReadonlySet<string>;
   /** For an undo: the only folders it removes once empty (those the undone restore created). */
@@ -68,6 +70,7 @@ export class RestoreFlow {
       return undefined;
     }
     if (request.confirmFile && changes.length === 1 && !(await this.confirmFile(plan, request.point))) return undefined;
+    if (request.undoing && !(await this.confirmUndoOverEdits(request.undoing, changes.map((c) => c.path)))) return undefined;
     if (request.review) {
       const chosen = await this.review(plan, request.point, request.paths);
       if (!chosen) return undefined;
@@ -140,7 +143,21 @@ export class RestoreFlow {
     const last = state.lastRestore;
     const point = this.model.find(last.safetyPointId) ?? (await this.store.recovery.listRecoveryPoints()).find((p) => p.id === last.safetyPointId);
     if (!point) throw new UserFacingError('The safety point of the last restore no longer exists.');
-    return this.run({ point, ...(await this.store.recovery.undoScope(last)), isUndo: true });
+    return this.run({ point, ...(await this.store.recovery.undoScope(last)), isUndo: true, undoing: last });
+  }
+
+  /** An undo that would replace edits made since the restore it undoes: asked first; no question when there are none. */
+  private async confirmUndoOverEdits(last: LastRestore, paths: readonly string[]): Promise<boolean> {
+    const edited = await this.store.recovery.editedSinceRestore(last, paths);
+    if (edited.length === 0) return true;
+    const names = edited.slice(0, 3).map((p) => this.folders.display(p)).join(', ') + (edited.length > 3 ? ', …' : '');
+    const choice = await this.prompts.ask(
+      'warning',
+      `${edited.length === 1 ? `${names} was` : `${edited.length} files (${names}) were`} changed since the restore: undoing it puts back ${edited.length === 1 ? 'its' : 'their'} version from before the restore over those changes.`,
+      { modal: true, detail: 'The safety point made first keeps the changes: Undo Last Restore again brings them back.' },
+      'Undo Anyway',
+    );
+    return choice === 'Undo Anyway';
   }
 
   /** One file's restore, asked as File History's Restore This Version asks: the diff of what it writes, then a question. */

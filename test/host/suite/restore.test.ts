@@ -176,6 +176,26 @@ suite('restore', () => {
     assert.equal(readFile('src/later.ts'), 'added after the restore\n', 'a file added after the restore stays');
   });
 
+  test('Undo Last Restore over a file edited since the restore asks first; Cancel keeps the edit, Undo Anyway keeps it in the safety point', async () => {
+    const { before } = await pointThenChanges();
+    api.prompts.answerNext({ pickMany: 'all' });
+    await run('restore', await pointNode(api, before.id));
+    writeFile('src/greeting.ts', 'edited after the restore\n');
+    await settle(api);
+
+    api.prompts.answerNext({ cancel: true });
+    assert.equal(await run('undoRestore'), undefined);
+    assert.equal(api.prompts.history.at(-1)!.text, 'src/greeting.ts was changed since the restore: undoing it puts back its version from before the restore over those changes.');
+    assert.equal(readFile('src/greeting.ts'), 'edited after the restore\n');
+    assertFixture('src/notes.txt');
+
+    api.prompts.answerNext({ button: 'Undo Anyway' });
+    const result = await run<{ safetyPointId: string }>('undoRestore');
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting);
+    assert.equal(readFile('src/notes.txt'), CHANGED.notes);
+    assert.equal(await pointText(result.safetyPointId, 'src/greeting.ts'), 'edited after the restore\n', 'the edit is in the undo\'s safety point');
+  });
+
   test('the safety point is captured in hint mode over what the watcher saw change, and Undo still returns every byte', async () => {
     const { before } = await pointThenChanges();
     writeFile('src/notes.txt', 'written just before the restore\n');
