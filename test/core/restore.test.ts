@@ -214,7 +214,7 @@ describe('restore', () => {
       const result = await store.recovery.restore(point.id);
       assert.deepEqual(result.outcome.removed, []);
       assert.deepEqual(result.outcome.skipped.map((s) => s.path), ['ws/data.csv']);
-      assert.match(result.outcome.skipped[0]!.reason, /on disk when the point was made, which left it out \(larger than the size limit/);
+      assert.match(result.outcome.skipped[0]!.reason, /on disk when the point was made, which left it out \(over the size limit/);
       assert.equal(await fs.readFile(path.join(sb.ws, 'data.csv'), 'utf8'), 'small now\n');
     }
     // a file created after the point is still deleted by its restore

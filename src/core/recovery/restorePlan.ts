@@ -125,7 +125,7 @@ export function leftOutByPoint(point: Pick<PointSummary, 'leftOut'>, plan: Resto
     .map((change) => ({ path: change.path, reason: LEFT_OUT_BY_POINT }));
 }
 
-const LEFT_OUT_BY_POINT = 'it was on disk when the point was made, which left it out (larger than the size limit, or unreadable): left as it is';
+const LEFT_OUT_BY_POINT = 'it was on disk when the point was made, which left it out (over the size limit, unreadable or not a regular file then): left as it is';
 
 const IGNORED_AFTER_RESTORE = 'the .gitignore the restore puts back ignores it: left as it is, as every ignored file';
 
