@@ -28,6 +28,8 @@ const BEFORE: Record<string, FileSpec> = {
   'data/blob.bin': BINARY_1,
   'data/old.bin': BINARY_2,
   'empty.txt': '',
+  'to-link.txt': 'plain\n',
+  'link-to-file': { symlink: 'empty.txt' },
 };
 
 const AFTER_CHANGES: Record<string, FileSpec | null> = {
@@ -44,6 +46,8 @@ const AFTER_CHANGES: Record<string, FileSpec | null> = {
   'data/old.bin': null,
   'data/new.bin': Buffer.from([0, 0, 0, 42]),
   'new-empty.txt': '',
+  'to-link.txt': { symlink: 'src/app.ts' },
+  'link-to-file': 'a file now\n',
 };
 
 interface TwoPoints {
@@ -93,7 +97,7 @@ async function filesIn(dir: string, skip: (rel: string) => boolean = notGit): Pr
 }
 
 describe('a point\'s change as a patch', () => {
-  test('git apply of the patch (with --binary bytes) turns the files before into the files after, byte for byte: edits, added, deleted, renamed as delete + add, binary, mode, no final newline, CRLF, BOM, empty', async () => {
+  test('git apply of the patch (with --binary bytes) turns the files before into the files after, byte for byte: edits, added, deleted, renamed as delete + add, binary, mode, no final newline, CRLF, BOM, empty, a file become a link and a link become a file', async () => {
     const { sb, store, second } = await twoPoints();
     const patch = await pointChangePatch(store, second, { binary: true });
     assert.match(patch, /^diff --git a\/src\/app\.ts b\/src\/app\.ts$/m, 'paths are inside the workspace folder (no folder name)');

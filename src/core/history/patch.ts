@@ -30,6 +30,11 @@ export async function unifiedPatch(objects: ObjectReader, diff: TreeDiff, option
 }
 
 async function filePatch(objects: ObjectReader, change: FileChange, options: PatchOptions): Promise<string> {
+  // a file that became a link (or the other way) is a deletion and a creation to git: it refuses a mode change to or from 120000
+  if (change.before && change.after && (change.before.kind === 'l') !== (change.after.kind === 'l')) {
+    const { before, after, path } = change;
+    return (await filePatch(objects, { path, before }, options)) + (await filePatch(objects, { path, after }, options));
+  }
   const name = options.stripFolder ? change.path.slice(change.path.indexOf('/') + 1) : change.path;
   const before = change.before ? await objects.readBlob(change.before.hash) : undefined;
   const after = change.after ? await objects.readBlob(change.after.hash) : undefined;
