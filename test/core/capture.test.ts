@@ -321,6 +321,10 @@ describe('full scan', () => {
       { path: path.join(ws, 'big.bin'), reason: '101 B, over the maximum file size of 100 B', kind: 'too-large' },
       { path: path.join(ws, 'dir', 'big2.bin'), reason: '4.9 KB, over the maximum file size of 100 B', kind: 'too-large' },
     ]);
+    // sizes that round to the same text are given in bytes
+    await writeTree(ws, { 'just-over.bin': 'z'.repeat(10 * 1024 + 5) });
+    const near = await CaptureHarness.create([{ name: 'ws', path: ws }], { maxFileSize: 10 * 1024 });
+    assert.equal((await near.capture()).skipped.find((s) => s.path.endsWith('just-over.bin'))?.reason, '10,245 bytes, over the maximum file size of 10,240 bytes');
     assert.equal(h.objects.has(hashObject('blob', Buffer.from('x'.repeat(101)))), false);
   });
 

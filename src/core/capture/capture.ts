@@ -249,7 +249,10 @@ class CaptureContext {
   }
 
   tooLarge(path: string, size: number): void {
-    this.skip(path, `${formatBytes(size)}, over the maximum file size of ${formatBytes(this.input.rules.maxFileSize)}`, 'too-large');
+    const limit = this.input.rules.maxFileSize;
+    // "10.0 MB, over … of 10.0 MB" says nothing: bytes then
+    const [shown, of] = formatBytes(size) === formatBytes(limit) ? [`${size.toLocaleString('en-US')} bytes`, `${limit.toLocaleString('en-US')} bytes`] : [formatBytes(size), formatBytes(limit)];
+    this.skip(path, `${shown}, over the maximum file size of ${of}`, 'too-large');
   }
 
   fileDone(): void {
