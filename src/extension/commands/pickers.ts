@@ -54,8 +54,10 @@ export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, mo
   await model.refresh();
   const [objects, currentHash] = await Promise.all([store.persistence.objects(), currentFileHash(folders.all, pointPath)]);
   const history = await fileHistory({ objects, points: model.points, roots: folders.all }, pointPath, { currentHash });
+  // a content that came back (an undo, a restore) is one version here: its newest entry
+  const seen = new Set<string>();
   const items: Array<PointPick & { readonly current: boolean }> = history.versions
-    .filter((v) => v.kind === 'version' && v.path === pointPath)
+    .filter((v) => v.kind === 'version' && v.path === pointPath && !seen.has(v.hash!) && seen.add(v.hash!))
     .map((v) => ({
       // A label in the version's run of points names it as the person labelled it (the content is the same).
       label: `$(${v.current ? 'circle-filled' : v.labelledPoint ? 'pinned' : 'history'}) ${v.labelledPoint?.label ?? v.point.summary}`,

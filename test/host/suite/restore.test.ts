@@ -154,6 +154,12 @@ suite('restore', () => {
     assert.equal(readFile('src/greeting.ts'), CHANGED.greeting, 'the tree item restores its point\'s version');
     assert.equal(doc.getText(), CHANGED.greeting);
     assert.notEqual(before.id, changed.id);
+    // each content came back once since: still one item each, the current one marked
+    await settle(api);
+    api.prompts.answerNext({ cancel: true });
+    assert.equal(await run('restoreFile', wsUri('src/greeting.ts')), undefined);
+    const again = api.prompts.history.at(-1)!;
+    assert.equal(again.choices.length, 2, `each distinct content once: ${again.choices.join(' | ')}`);
   });
 
   test('Undo Last Restore returns every file the restore changed, in open editors too, and leaves the files it did not touch as they are now', async () => {
