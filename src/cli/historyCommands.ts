@@ -66,6 +66,7 @@ function describeLines(v: FileVersion): string {
 function notes(v: FileVersion, roots: readonly WorkspaceRoot[]): string {
   const parts: string[] = [];
   if (v.renamedFrom) parts.push(`renamed from ${t(typedPath(roots, v.renamedFrom))}`);
+  if (v.modeChange) parts.push(v.modeChange);
   if (v.sameAsPointId) parts.push(`same as ${v.sameAsPointId}`);
   if (v.current) parts.push('current');
   return parts.length === 0 ? '' : `  (${parts.join('; ')})`;

@@ -52,6 +52,23 @@ describe('a file\'s history', () => {
     assert.deepEqual((await readFileHistory(store, 'ws/src/app.ts')).versions.map((v) => v.current), [false, false, true]);
   });
 
+  test('a change of the executable bit alone is a version of its own, said so, with no line changed', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o644 } }, 'written');
+    await point(store, sb.ws, { 'run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o755 } }, 'chmod +x');
+    await point(store, sb.ws, { 'run.sh': { content: '#!/bin/sh\necho hi\n', mode: 0o644 } }, 'chmod -x');
+    const history = await readFileHistory(store, 'ws/run.sh');
+    assert.deepEqual(
+      history.versions.map((v) => [v.point.summary, v.modeChange, v.lines, v.current, v.sameAsPointId !== undefined]),
+      [
+        ['chmod -x', 'no longer executable', { added: 0, removed: 0 }, true, true],
+        ['chmod +x', 'now executable', { added: 0, removed: 0 }, false, false],
+        ['written', undefined, { added: 2, removed: 0 }, false, false],
+      ],
+    );
+  });
+
   test('a link on disk is matched by its target\'s path, as points keep it: an unchanged link, or one whose target is gone, is the current version', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

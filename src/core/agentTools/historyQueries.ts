@@ -35,6 +35,8 @@ export interface FileVersionJson {
   readonly added: number | null;
   readonly removed: number | null;
   readonly renamedFrom: string | null;
+  /** The content is the version before's; only the kind or the executable bit changed ("now executable", "now a link"). */
+  readonly modeChange: string | null;
   readonly previousPointId: string | null;
   /** An older point whose version had the same content (an undo or a restore went back to it). */
   readonly sameAsPointId: string | null;
@@ -62,6 +64,7 @@ export function fileVersionJson(v: FileVersion): FileVersionJson {
     added: v.lines?.added ?? null,
     removed: v.lines?.removed ?? null,
     renamedFrom: v.renamedFrom ?? null,
+    modeChange: v.modeChange ?? null,
     previousPointId: v.previous?.pointId ?? null,
     sameAsPointId: v.sameAsPointId ?? null,
     noLongerTracked: v.noLongerTracked === true,

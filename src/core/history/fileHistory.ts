@@ -65,6 +65,8 @@ export interface FileVersion {
   readonly previous: VersionRef | null;
   /** For a deletion: the file was still on disk, and the point stopped tracking it (ignored, excluded, too large since). */
   readonly noLongerTracked?: boolean;
+  /** The content is the version before's; only the file's kind or executable bit changed (`chmod +x`, a file become a link). */
+  readonly modeChange?: 'now executable' | 'no longer executable' | 'now a link' | 'now a file';
   /** The id of an older entry's point with the same content (the file went back to it: an undo, a restore). */
   readonly sameAsPointId?: string;
   /** The file on disk holds this content now (for a deletion: the file does not exist now). Only the newest such entry. */
@@ -481,6 +483,16 @@ function mapOrNull(folders: ReadonlyArray<{ name: string; path: string | undefin
   }
 }
 
+/** What tells two versions apart: the content, the kind (a link's target is its content) and the executable bit. */
+function identity(entry: FileInfo): string {
+  return `${entry.hash}${entry.kind}${entry.kind === 'f' && entry.mode & 0o111 ? 'x' : ''}`;
+}
+
+function modeChange(before: FileInfo, after: FileInfo): NonNullable<FileVersion['modeChange']> {
+  if (before.kind !== after.kind) return after.kind === 'l' ? 'now a link' : 'now a file';
+  return after.mode & 0o111 ? 'now executable' : 'no longer executable';
+}
+
 /** Runs of points with the same state become one entry each, newest first. */
 function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointState | null>): FileVersion[] {
   const oldestFirst: Array<{ -readonly [K in keyof FileVersion]: FileVersion[K] }> = [];
@@ -490,7 +502,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
     const state = states[i]!;
     const point = points[i]!;
     const last = oldestFirst[oldestFirst.length - 1];
-    if (state && before && state.entry.hash === before.entry.hash && state.path === before.path) {
+    if (state && before && identity(state.entry) === identity(before.entry) && state.path === before.path) {
       last!.lastPointId = point.id;
       last!.pointCount++;
       if (point.label !== null) last!.labelledPoint = point;
@@ -509,11 +521,12 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
         binary: false,
         lines: null,
         ...(before && before.path !== state.path ? { renamedFrom: before.path } : {}),
+        ...(before && before.entry.hash === state.entry.hash ? { modeChange: modeChange(before.entry, state.entry) } : {}),
         previous,
-        ...(seen.has(state.entry.hash) ? { sameAsPointId: seen.get(state.entry.hash)! } : {}),
+        ...(seen.has(identity(state.entry)) ? { sameAsPointId: seen.get(identity(state.entry))! } : {}),
         current: false,
       });
-      if (!seen.has(state.entry.hash)) seen.set(state.entry.hash, point.id);
+      if (!seen.has(identity(state.entry))) seen.set(identity(state.entry), point.id);
     } else if (before) {
       oldestFirst.push({
         kind: 'deleted',
