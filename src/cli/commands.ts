@@ -52,8 +52,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const points = await store.recovery.listShownPoints(listed);
       const counts = points.map((p) => formatChangeCounts(p.changes));
       const width = Math.max(16, ...counts.map((c) => c.length + 1));
+      // the counts of a point whose parent is gone (clean-up, a bundle of some points) are against the point below it, not what its name says
+      const parentGone = (p: PointSummary) => p.parentId !== null && !points.some((q) => q.id === p.parentId);
       const lines = points.map(
-        (p, i) => `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${counts[i]!.padEnd(width)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}`,
+        (p, i) =>
+          `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${counts[i]!.padEnd(width)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}${!parentGone(p) ? '' : i < points.length - 1 ? ' (counted since the point below: the one it was made after is not kept)' : ' (every file counted as new: the points before it are not kept)'}`,
       );
       const moved = points.length === 0 ? movedTo(store.persistence.layout.root) : undefined;
       const none = moved ? `No recovery points here: this folder's history was moved to ${t(moved.movedTo)} (${new Date(moved.at).toLocaleString()}).` : 'No recovery points yet.';

@@ -84,6 +84,20 @@ describe('command-line tool: export, import, adopt', () => {
     }
   });
 
+  test('a bundle of some points: list says which counts are against another point than the one each was made after', async () => {
+    const { sb, home, base, ids } = await project();
+    const some = path.join(sb.root, 'some.rpbundle');
+    ok(await cli(home, ['export', '--out', some, '--points', ids[0]!, ids[2]!, ...base]));
+    const other = await makeSandbox();
+    const target = ['--workspace', other.ws, '--store', other.store];
+    ok(await cli(home, ['import', some, ...target]));
+    const lines = ok(await cli(home, ['list', ...target])).stdout.trim().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0]!, new RegExp(`^${ids[2]} .* \\(counted since the point below: the one it was made after is not kept\\)$`));
+    assert.doesNotMatch(lines[1]!, /counted/, 'the first point was made after none');
+    assert.doesNotMatch(ok(await cli(home, ['list', ...base])).stdout, /counted/, 'every parent kept: nothing to say');
+  });
+
   test('export --out never replaces what is not a bundle: the store\'s own files, a file of other content, a link, a pipe (exit 2, all unchanged); a bundle or an empty file is replaced', async () => {
     const { sb, home, base } = await project();
     const store = await readFiles(sb.store);
