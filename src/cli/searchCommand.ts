@@ -35,22 +35,49 @@ export const SEARCH_COMMANDS: Record<string, CommandSpec> = {
       process.stdout.on('error', closed);
       const write = (text: string) => process.stdout.write(`${text}\n`);
       let last: SearchProgress | undefined;
+      // a regular expression that backtracks without end (`(a+)+$`) never finishes a version: a script
+      // or an agent without a terminal to press Ctrl+C in would wait forever
+      let lastProgressAt = 0;
+      let stalled = false;
+      const watchdog = args.regex
+        ? setInterval(() => {
+            if (lastProgressAt === 0 || Date.now() - lastProgressAt < STALL_MS) return;
+            stalled = true;
+            stop();
+          }, 1000)
+        : undefined;
       try {
-        const searchOptions = { ...options, paths: args.paths, signal: controller.signal, onProgress: (p: SearchProgress) => (last = p) };
+        const searchOptions = {
+          ...options,
+          paths: args.paths,
+          signal: controller.signal,
+          onProgress: (p: SearchProgress) => {
+            last = p;
+            lastProgressAt = Date.now();
+          },
+        };
         // in a worker, so that Ctrl+C stops even a match that runs on without end (`(a+)+$` on a long line)
         const worker = searchWorkerBeside();
         const search = worker ? searchHistoryInWorker(worker, store, pattern, searchOptions) : searchHistory(store, pattern, searchOptions);
         for await (const hit of search) write(args.json ? JSON.stringify(hit) : formatHit(hit, store.persistence.workspaceRoots));
       } finally {
         process.removeListener('SIGINT', stop);
+        clearInterval(watchdog);
+      }
+      if (stalled) {
+        process.stderr.write(`recovery-points: the search was stopped: one version took more than ${STALL_MS / 1000} s to search with this regular expression (one that backtracks without end, as "(a+)+$" does?).\n`);
+        out.exitWith(1);
       }
       if (!last || process.stdout.destroyed) return;
       if (args.json) write(JSON.stringify({ summary: last }));
       else write(formatSummary(last));
-      if (!last.done) out.exitWith(130);
+      if (!last.done && !stalled) out.exitWith(130);
     },
   },
 };
+
+/** A regular expression's search stops when no version has been searched for this long. */
+const STALL_MS = Number(process.env.RECOVERY_POINTS_SEARCH_STALL_MS) > 0 ? Number(process.env.RECOVERY_POINTS_SEARCH_STALL_MS) : 30_000;
 
 /** The search's worker thread bundled beside the tool (`dist/searchWorker.js`); without it (run from source), the search runs in process. */
 export function searchWorkerBeside(): SearchWorkerOptions | undefined {

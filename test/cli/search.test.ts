@@ -92,6 +92,21 @@ describe('recovery-points search', () => {
     assert.match(stdout, /^No matches \(stopped after 0 of 1 version\)\.$/m);
   });
 
+  test('with no terminal to press Ctrl+C in, a regular expression stuck on one version is stopped after a while, saying why (exit 1)', async () => {
+    const sb = await makeSandbox();
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    await writeFiles(sb.ws, { 'long.txt': `${'a'.repeat(50_000)}!\n` });
+    ok(await cli(['snapshot', ...base]));
+    const started = Date.now();
+    const run = await cli(['search', '(a+)+$', '--regex', ...base], { env: { RECOVERY_POINTS_SEARCH_STALL_MS: '2000' } });
+    assert.equal(run.code, 1, run.stderr);
+    assert.match(run.stderr, /^recovery-points: the search was stopped: one version took more than 2 s to search with this regular expression/);
+    assert.match(run.stdout, /^No matches \(stopped after 0 of 1 version\)\.$/m);
+    assert.ok(Date.now() - started < 60_000);
+    const plain = ok(await cli(['search', 'aaaa!', ...base], { env: { RECOVERY_POINTS_SEARCH_STALL_MS: '2000' } }));
+    assert.match(plain.stdout, /1 matching version/);
+  });
+
   test('a search stopped before its worker counted the versions says so, not "stopped after 0 of 0 versions"', () => {
     const progress = { total: 0, searched: 0, totalBytes: 0, searchedBytes: 0, matches: 0, binary: 0, unreadable: 0, done: false };
     assert.equal(formatSummary(progress), 'No matches (stopped before any version was searched).');
