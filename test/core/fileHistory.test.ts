@@ -52,6 +52,18 @@ describe('a file\'s history', () => {
     assert.deepEqual((await readFileHistory(store, 'ws/src/app.ts')).versions.map((v) => v.current), [false, false, true]);
   });
 
+  test('the old path of a renamed file ends with where it went, not with a plain deletion', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 'docs/readme.txt': 'read me\n', 'other.txt': 'o\n' }, 'written');
+    await point(store, sb.ws, { 'docs/readme.txt': null, 'guide/readme.txt': 'read me\n' }, 'moved');
+    await point(store, sb.ws, { 'other.txt': null }, 'deleted other');
+    const old = await readFileHistory(store, 'ws/docs/readme.txt');
+    assert.deepEqual(old.versions.map((v) => [v.kind, v.point.summary, v.renamedTo]), [['deleted', 'moved', 'ws/guide/readme.txt'], ['version', 'written', undefined]]);
+    const gone = await readFileHistory(store, 'ws/other.txt');
+    assert.equal(gone.versions[0]!.renamedTo, undefined, 'a plain deletion goes nowhere');
+  });
+
   test('a change of the executable bit alone is a version of its own, said so, with no line changed', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

@@ -35,6 +35,8 @@ export interface FileVersionJson {
   readonly added: number | null;
   readonly removed: number | null;
   readonly renamedFrom: string | null;
+  /** For a deletion: the path the file went on under (a rename or a move in that point). */
+  readonly renamedTo: string | null;
   /** The content is the version before's; only the kind or the executable bit changed ("now executable", "now a link"). */
   readonly modeChange: string | null;
   readonly previousPointId: string | null;
@@ -64,6 +66,7 @@ export function fileVersionJson(v: FileVersion): FileVersionJson {
     added: v.lines?.added ?? null,
     removed: v.lines?.removed ?? null,
     renamedFrom: v.renamedFrom ?? null,
+    renamedTo: v.renamedTo ?? null,
     modeChange: v.modeChange ?? null,
     previousPointId: v.previous?.pointId ?? null,
     sameAsPointId: v.sameAsPointId ?? null,
@@ -94,7 +97,12 @@ export async function agentFileHistory(store: RecoveryStore, input: FileHistoryI
   const roots = store.persistence.workspaceRoots;
   const versions = history.versions.slice(0, input.limit).map((v) => {
     const json = fileVersionJson(v);
-    return { ...json, path: agentPath(roots, json.path), renamedFrom: json.renamedFrom === null ? null : agentPath(roots, json.renamedFrom) };
+    return {
+      ...json,
+      path: agentPath(roots, json.path),
+      renamedFrom: json.renamedFrom === null ? null : agentPath(roots, json.renamedFrom),
+      renamedTo: json.renamedTo === null ? null : agentPath(roots, json.renamedTo),
+    };
   });
   return { path: agentPath(roots, path), versions, total: history.versions.length, existsNow: history.currentHash !== null };
 }

@@ -63,6 +63,8 @@ export interface FileVersion {
   readonly renamedFrom?: string;
   /** The version before it (`null`: the file did not exist before, or was deleted). For a deletion, the version deleted. */
   readonly previous: VersionRef | null;
+  /** For a deletion: the file went on under this path (the point added its content there: a rename or a move), in workspace names. */
+  readonly renamedTo?: string;
   /** For a deletion: the file was still on disk, and the point stopped tracking it (ignored, excluded, too large since). */
   readonly noLongerTracked?: boolean;
   /** The content is the version before's; only the file's kind or executable bit changed (`chmod +x`, a file become a link). */
@@ -118,6 +120,12 @@ export async function fileHistory(source: HistorySource, workspacePath: string, 
   await slices.pause();
   const versions = collapse(source.points, states);
   await slices.pause();
+  for (const v of versions) {
+    if (v.kind !== 'deleted' || v.noLongerTracked || !v.previous) continue;
+    const older = source.points.find((p) => p.id === v.previous!.pointId);
+    const to = older && (await walker.renameTarget(older, v.point, v.previous.pointPath, v.previous.hash));
+    if (to) (v as { renamedTo?: string }).renamedTo = to;
+  }
   if (options.lineCounts !== false) await countVersionLines(source.objects, versions, source.changes, slices);
   markCurrent(versions, options.currentHash);
   return { path: workspacePath, versions, currentHash: options.currentHash };
@@ -396,6 +404,17 @@ class PathWalker {
     if (others.some((c) => c.after?.hash === similar.change.before!.hash)) return undefined;
     const rival = await this.mostAlike(similar.change.before!, similar.change.path, others, (c) => c.after!);
     return rival && rival.score > similar.score ? undefined : similar.change;
+  }
+
+  /** Where a file deleted at `newer` went on: a file of the same content `newer` added (the same name first), in workspace names. */
+  async renameTarget(older: PointSummary, newer: PointSummary, pointPath: string, hash: string): Promise<string | undefined> {
+    const diff = this.changes ? await this.changes.changes(this.objects, older.root, newer.root) : await diffTrees(this.objects, older.root, newer.root);
+    const candidates = diff.added.filter((c) => c.after?.hash === hash);
+    if (candidates.length === 0) return undefined;
+    const base = pointPath.slice(pointPath.lastIndexOf('/') + 1);
+    const to = (candidates.find((c) => c.path.endsWith(`/${base}`)) ?? candidates[0]!).path;
+    const mapping = await this.mapping(newer);
+    return mapping ? toWorkspacePath(mapping, to) : undefined;
   }
 
   /**

@@ -21,6 +21,7 @@ export class VersionNode {
 /** `+3 −1`, `binary`, `deleted`, `no longer tracked`: what a version changed against the one before it. */
 export function describeVersionChange(version: FileVersion): string {
   if (version.noLongerTracked === true) return 'no longer tracked';
+  if (version.renamedTo) return `renamed to ${version.renamedTo.slice(version.renamedTo.lastIndexOf('/') + 1)}`;
   if (version.kind === 'deleted') return `deleted${version.lines ? ` \u2212${version.lines.removed}` : ''}`;
   if (!version.lines) return 'binary';
   return `+${version.lines.added} \u2212${version.lines.removed}`;
@@ -135,6 +136,7 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     tooltip.appendMarkdown(`**${escapeMarkdown(what)}**\n\n`);
     tooltip.appendMarkdown(`${new Date(pointIdTime(v.point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(v.point.id))})\n\n`);
     if (v.noLongerTracked) tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} is no longer tracked from this point on: it was still on disk, and ignored, excluded or too large since. Not deleted.\n\n`);
+    else if (v.kind === 'deleted' && v.renamedTo) tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} was renamed to ${escapeMarkdown(this.folders.display(v.renamedTo))} in this point.\n\n`);
     else if (v.kind === 'deleted') tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} was deleted in this point.\n\n`);
     else tooltip.appendMarkdown(`${escapeMarkdown(describeVersionChange(v))} against the version before · kept by ${plural(v.pointCount, 'point')}\n\n`);
     if (v.renamedFrom) tooltip.appendMarkdown(`Renamed from ${escapeMarkdown(this.folders.display(v.renamedFrom))}\n\n`);
