@@ -834,6 +834,29 @@ describe('paths the store could not read back (#9)', () => {
     counts.unusualPaths++;
   });
 
+  test('a folder unreadable at a point, then one file of it in a hint point: restoring either point keeps the file no point captured', posix, async () => {
+    const sb = await makeSandbox('rp-hostile-closed-leftout-');
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'locked/s1.txt': 's1\n', 'locked/other.txt': 'never captured\n' });
+    const locked = path.join(sb.ws, 'locked');
+    const cli = await cliRunner(sb.root);
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    let first: string;
+    try {
+      await fs.chmod(locked, 0o000);
+      first = pointId(await cli([...base, 'snapshot', '--json']));
+    } finally {
+      await fs.chmod(locked, 0o755);
+    }
+    await fs.writeFile(path.join(locked, 's1.txt'), 's1 again\n');
+    const hinted = pointId(await cli([...base, 'snapshot', '--json', '--changed', path.join(locked, 's1.txt')]));
+    for (const id of [hinted, first]) {
+      const restore = JSON.parse(ok(await cli([...base, 'restore', id, '--json'])).stdout) as { removed: string[] };
+      assert.deepEqual(restore.removed, [], `restoring ${id} deleted nothing`);
+      assert.equal(await fs.readFile(path.join(locked, 'other.txt'), 'utf8'), 'never captured\n');
+    }
+    counts.unusualPaths++;
+  });
+
   test('a file made unreadable after its last point: the dry run and the restore both leave it, as unreadable, with one safety point', posix, async () => {
     const sb = await makeSandbox('rp-hostile-closed-file-');
     await writeFiles(sb.ws, { 'ok.txt': 'one\n', 'locked.txt': 'one\n' });

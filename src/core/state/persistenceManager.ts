@@ -559,10 +559,14 @@ export class PersistenceManager implements StateRepository {
       }
     }
     if (parent?.leftOut && !scannedAll) {
-      // none is in the parent: a hint capture's own list of changes says which it captured now
-      const added = captured.changes?.added.map((c) => c.path);
-      const capturedNow = async (p: string) =>
-        added ? added.some((a) => a === p || a.startsWith(`${p}/`)) : (await lookupEntry(objects, captured.root, p).catch(() => undefined)) !== undefined;
+      // a file left out is dropped once captured (none is in the parent: a hint capture's own list of
+      // changes says which); a folder left out stays, as a hint capture may have captured some of its files only
+      const added = captured.changes && new Set(captured.changes.added.map((c) => c.path));
+      const capturedNow = async (p: string) => {
+        if (added) return added.has(p);
+        const entry = await lookupEntry(objects, captured.root, p).catch(() => undefined);
+        return entry !== undefined && entry.kind !== 'd';
+      };
       for (const p of parent.leftOut) if (!paths.has(p) && !(await capturedNow(p))) paths.add(p);
     }
     return paths.size === 0 ? {} : { leftOut: [...paths].sort().slice(0, MAX_UNTRACKED_PATHS) };
