@@ -9,14 +9,17 @@ import { escapeForTerminal } from './terminalText';
  * what it was doing (a restore is never cut short by it) and prints nothing more, as git does.
  */
 function quietWhenReaderGoes(): void {
-  let gone = false;
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE' || gone) {
-      gone = true;
-      return;
-    }
-    throw error;
-  });
+  // stderr too: a warning written to a reader gone (`2>&1 | head -1`) must not end a restore part way
+  for (const stream of [process.stdout, process.stderr]) {
+    let gone = false;
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || gone) {
+        gone = true;
+        return;
+      }
+      throw error;
+    });
+  }
 }
 
 async function main(argv: readonly string[]): Promise<number> {

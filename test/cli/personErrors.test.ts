@@ -88,6 +88,24 @@ describe('a reader that goes away', () => {
     const run = { code, stderr: await fs.readFile(errors, 'utf8') };
     assert.deepEqual([run.code, run.stderr], [0, '']);
   });
+
+  test('undo 2>&1 | true, with a warning on stderr: the undo is carried out whole, not stopped after its safety point', async () => {
+    const sb = await makeSandbox();
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    await fs.mkdir(sb.store, { recursive: true });
+    await fs.writeFile(path.join(sb.store, 'capture-rules.json'), JSON.stringify({ schemaVersion: 1, rules: { respectGitignore: true, excludes: [], excludeSecrets: true, maxFileSize: 1000 } }));
+    // over the size limit: every point's capture warns on stderr
+    await writeFiles(sb.ws, { 'big.txt': 'x'.repeat(2000), 'a.ts': 'v1\n' });
+    const one = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, { 'a.ts': 'v2\n' });
+    ok(await cli(['snapshot', ...base]));
+    ok(await cli(['restore', one, ...base]));
+    const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+    const line = `${[process.execPath, CLI, 'undo', ...base].map(quote).join(' ')} 2>&1 | true; exit \${PIPESTATUS[0]}`;
+    const code = await new Promise<number | null>((resolve) => spawn('/bin/bash', ['-c', line], { stdio: 'ignore' }).on('exit', resolve));
+    assert.equal(code, 0);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.ts'), 'utf8'), 'v2\n', 'the undo put the file back');
+  });
 });
 
 describe('a request that names nothing usable', () => {
