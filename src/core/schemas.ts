@@ -98,6 +98,8 @@ export const lastRestoreSchema = lazySchema(() =>
      * part way or unable to write it): the undo removes every folder its deletions leave empty.
      */
     createdFolders: z.array(z.string()).optional(),
+    /** The real folders of the workspace folders opened through a link, by name: an undo finds the folder after the link is gone. */
+    realPaths: z.record(z.string(), z.string()).optional(),
   }),
 );
 export type LastRestore = z.infer<typeof lastRestoreSchema>;

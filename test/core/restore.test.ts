@@ -249,6 +249,40 @@ describe('restore', () => {
     await after.close();
   });
 
+  test('undo after the link the restore went through is gone finds the real folder; undo without one of the restore\'s folders is refused', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n' });
+    const link = path.join(sb.root, 'lnk');
+    await fs.symlink(sb.ws, link);
+    const linked = await openStore(sb, { roots: [{ name: 'lnk', path: link }] });
+    const point = (await linked.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    await linked.recovery.restore(point.id);
+    await linked.close();
+    await fs.rm(link);
+    const copy = path.join(sb.root, 'copy');
+    await writeFiles(copy, { 'a.txt': "the copy's own\n" });
+    const inCopy = await openStore(sb, { roots: [{ name: 'copy', path: copy }], actor: 'test:copy' });
+    await assert.rejects(inCopy.recovery.undoLastRestore(), new RegExp(`^StateError: The last restore was made in ${sb.ws.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, which is still there`));
+    assert.equal(await fs.readFile(path.join(copy, 'a.txt'), 'utf8'), "the copy's own\n");
+    await inCopy.close();
+
+    const two = await makeSandbox();
+    const other = path.join(two.root, 'other');
+    await writeFiles(two.ws, { 'x.txt': 'x1\n' });
+    await writeFiles(other, { 'y.txt': 'y1\n' });
+    const both = await openStore(two, { roots: [{ name: 'ws', path: two.ws }, { name: 'other', path: other }] });
+    const first = (await both.recovery.createRecoveryPoint())!;
+    await writeFiles(two.ws, { 'x.txt': 'x2\n' });
+    await writeFiles(other, { 'y.txt': 'y2\n' });
+    await both.recovery.restore(first.id);
+    await both.close();
+    const one = await openStore(two, { actor: 'test:one-folder' });
+    await assert.rejects(one.recovery.undoLastRestore(), /^StateError: The last restore also changed \S+other, which is still there but not a folder of this workspace/);
+    assert.equal(await fs.readFile(path.join(two.ws, 'x.txt'), 'utf8'), 'x1\n', 'nothing undone in part');
+    await one.close();
+  });
+
   test('a restore repeated (an agent\'s retried call) changes nothing and leaves the undo to the restore before it', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'src/a.ts': 'v1\n', 'b.txt': 'b\n' });

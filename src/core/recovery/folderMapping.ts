@@ -64,7 +64,11 @@ export function mapFolders(pointFolders: ReadonlyArray<{ readonly name: string; 
  * for them now (`point`'s path and that folder's): the point was made in another folder that is still
  * there (another project's store, a copy), not in this one under an old name or place.
  */
-export function foldersStillElsewhere(point: Pick<PointSummary, 'roots'>, workspace: readonly WorkspaceRoot[]): Array<{ point: string; workspace: string }> {
+export function foldersStillElsewhere(
+  point: Pick<PointSummary, 'roots'>,
+  workspace: readonly WorkspaceRoot[],
+  realPaths: Readonly<Record<string, string>> = {},
+): Array<{ point: string; workspace: string | undefined }> {
   let mapping: FolderMapping;
   try {
     mapping = mapFolders(point.roots, workspace);
@@ -78,13 +82,26 @@ export function foldersStillElsewhere(point: Pick<PointSummary, 'roots'>, worksp
       return path.resolve(folder);
     }
   };
-  const elsewhere: Array<{ point: string; workspace: string }> = [];
+  const isFolder = (folder: string) => statSync(folder, { throwIfNoEntry: false })?.isDirectory() === true;
+  // where a point folder is on disk: the path it was opened by, else (a link removed since) the real folder it led to
+  const stillAt = (name: string): string | undefined => {
+    const was = point.roots.find((r) => r.name === name)?.path;
+    if (was !== undefined && isFolder(was)) return was;
+    const realWas = realPaths[name];
+    return realWas !== undefined && isFolder(realWas) ? realWas : undefined;
+  };
+  const elsewhere: Array<{ point: string; workspace: string | undefined }> = [];
   for (const pair of mapping.pairs) {
-    const was = point.roots.find((r) => r.name === pair.point)?.path;
     const now = workspace.find((r) => r.name === pair.workspace)!.path;
-    if (was === undefined || path.resolve(was) === path.resolve(now)) continue;
-    if (!statSync(was, { throwIfNoEntry: false })?.isDirectory()) continue;
-    if (real(was) !== real(now)) elsewhere.push({ point: was, workspace: now });
+    const was = point.roots.find((r) => r.name === pair.point)?.path;
+    if (was !== undefined && path.resolve(was) === path.resolve(now)) continue;
+    const there = stillAt(pair.point);
+    if (there !== undefined && real(there) !== real(now)) elsewhere.push({ point: there, workspace: now });
+  }
+  // a folder of the point this workspace lacks, still on disk: an undo here would undo only part of it
+  for (const name of mapping.unmapped) {
+    const there = stillAt(name);
+    if (there !== undefined) elsewhere.push({ point: there, workspace: undefined });
   }
   return elsewhere;
 }

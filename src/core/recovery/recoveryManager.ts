@@ -212,7 +212,7 @@ export class RecoveryManager {
         const safetyId = safety.snapshot.id;
         const paths = scope ? [...scope] : null;
         // Recorded before any file changes, so that a restore that fails part way can still be undone.
-        const lastRestore: LastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths };
+        const lastRestore: LastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths, ...realPathsOf(roots) };
         // a restore that turns out to change nothing gives the undo back to the restore before it (an agent's retried call, a second click)
         const previousRestore = this.stateManager ? (await this.currentState(hold)).lastRestore : null;
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
@@ -464,10 +464,15 @@ export class RecoveryManager {
     const roots = this.persistence.workspaceRoots;
     if (safety && !sameFolders(safety, roots)) {
       // a folder moved or renamed since takes its undo along; one still there is where the undo belongs
-      const elsewhere = foldersStillElsewhere(safety, roots)[0];
-      if (elsewhere) {
+      const elsewhere = foldersStillElsewhere(safety, roots, last.realPaths)[0];
+      if (elsewhere?.workspace !== undefined) {
         throw StateError.invalidState(
           `The last restore was made in ${shortPath(elsewhere.point)}, which is still there, not in this workspace's ${shortPath(elsewhere.workspace)}: undo it there. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`,
+        );
+      }
+      if (elsewhere) {
+        throw StateError.invalidState(
+          `The last restore also changed ${shortPath(elsewhere.point)}, which is still there but not a folder of this workspace: undo it in a workspace with all its folders (${safety.roots.map((r) => shortPath(r.path)).join(', ')}), or it would be undone only in part.`,
         );
       }
     }
@@ -875,6 +880,20 @@ export class RecoveryManager {
       return emptyContextState(this.persistence.actor);
     }
   }
+}
+
+/** The real folders of workspace folders opened through a link (`LastRestore.realPaths`); nothing when there is none. */
+function realPathsOf(roots: readonly WorkspaceRoot[]): Pick<LastRestore, 'realPaths'> {
+  const linked: Record<string, string> = {};
+  for (const root of roots) {
+    try {
+      const real = fsSync.realpathSync(root.path);
+      if (real !== root.path) linked[root.name] = real;
+    } catch {
+      // a folder the restore makes again: no link to follow
+    }
+  }
+  return Object.keys(linked).length > 0 ? { realPaths: linked } : {};
 }
 
 /** True when `point` was taken of exactly these workspace folders (names and paths, in order). */
