@@ -139,7 +139,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
           ...skipped,
           ...headsMovedLines(moved, roots),
           ...hookNotes.map((note) => `Note: ${note}`),
-          `Safety point ${result.safetyPointId} holds the files as they were; "recovery-points undo" brings them back.`,
+          result.outcome.written.length + result.outcome.removed.length > 0
+            ? `Safety point ${result.safetyPointId} holds the files as they were; "recovery-points undo" brings them back.`
+            : `Safety point ${result.safetyPointId} holds the files as they were; nothing changed, so "recovery-points undo" still undoes the restore before this one, if any.`,
         ].join('\n'),
         {
           restored: result.point.id,

@@ -59,6 +59,7 @@ function readAs(roots: readonly WorkspaceRoot[], typed: string, pointPath: strin
 
 function describeLines(v: FileVersion): string {
   if (v.kind === 'deleted') return v.noLongerTracked ? 'no longer tracked' : v.renamedTo ? 'moved' : 'deleted';
+  if (!v.lines && v.modeChange) return v.modeChange;
   if (v.binary || !v.lines) return 'binary';
   return `+${v.lines.added} \u2212${v.lines.removed}`;
 }
@@ -67,7 +68,7 @@ function notes(v: FileVersion, roots: readonly WorkspaceRoot[]): string {
   const parts: string[] = [];
   if (v.renamedFrom) parts.push(`renamed from ${t(typedPath(roots, v.renamedFrom))}`);
   if (v.renamedTo) parts.push(`renamed to ${t(typedPath(roots, v.renamedTo))}`);
-  if (v.modeChange) parts.push(v.modeChange);
+  if (v.modeChange && v.lines) parts.push(v.modeChange);
   if (v.sameAsPointId) parts.push(`same as ${v.sameAsPointId}`);
   if (v.current) parts.push('current');
   return parts.length === 0 ? '' : `  (${parts.join('; ')})`;

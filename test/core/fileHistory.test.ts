@@ -52,6 +52,23 @@ describe('a file\'s history', () => {
     assert.deepEqual((await readFileHistory(store, 'ws/src/app.ts')).versions.map((v) => v.current), [false, false, true]);
   });
 
+  test('a file become a link says so, without line counts; a rename says no mode change', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    await point(store, sb.ws, { 't.txt': 't\n', 'f': 'f\n', 'old.txt': 'same\n' }, 'written');
+    await point(store, sb.ws, { 'f': { symlink: 't.txt' } }, 'a link');
+    await point(store, sb.ws, { 'f': 'f\n' }, 'a file again');
+    await point(store, sb.ws, { 'old.txt': null, 'new.txt': 'same\n' }, 'renamed');
+    const f = await readFileHistory(store, 'ws/f');
+    assert.deepEqual(f.versions.map((v) => [v.point.summary, v.modeChange, v.lines]), [
+      ['a file again', 'now a file', null],
+      ['a link', 'now a link', null],
+      ['written', undefined, { added: 1, removed: 0 }],
+    ]);
+    const renamed = await readFileHistory(store, 'ws/new.txt');
+    assert.deepEqual(renamed.versions.map((v) => [v.point.summary, v.renamedFrom, v.modeChange]), [['renamed', 'ws/old.txt', undefined], ['written', undefined, undefined]]);
+  });
+
   test('the old path of a renamed file ends with where it went, not with a plain deletion', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

@@ -119,6 +119,7 @@ describe('search over every version in the store', () => {
     });
     assert.throws(() => new SearchPattern('[', { regex: true }), StateError);
     assert.doesNotThrow(() => new SearchPattern('[', { regex: false }));
+    assert.doesNotThrow(() => new SearchPattern('\u{1F600}'.repeat(1000)), 'characters, not UTF-16 units');
     assert.throws(() => new SearchPattern('a'.repeat(40_000)), /^StateError: A search pattern is at most 1000 characters\.$|A search pattern is at most 1000 characters/);
   });
 

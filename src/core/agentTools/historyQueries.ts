@@ -37,7 +37,7 @@ export interface FileVersionJson {
   readonly renamedFrom: string | null;
   /** For a deletion: the path the file went on under (a rename or a move in that point). */
   readonly renamedTo: string | null;
-  /** The content is the version before's; only the kind or the executable bit changed ("now executable", "now a link"). */
+  /** The file became a link or a file ("now a link": no line counts), or only its executable bit changed ("now executable"). */
   readonly modeChange: string | null;
   readonly previousPointId: string | null;
   /** An older point whose version had the same content (an undo or a restore went back to it). */

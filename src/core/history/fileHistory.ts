@@ -67,7 +67,7 @@ export interface FileVersion {
   readonly renamedTo?: string;
   /** For a deletion: the file was still on disk, and the point stopped tracking it (ignored, excluded, too large since). */
   readonly noLongerTracked?: boolean;
-  /** The content is the version before's; only the file's kind or executable bit changed (`chmod +x`, a file become a link). */
+  /** The file became a link or a file (no line counts then), or only its executable bit changed (`chmod +x`, the content the version before's). */
   readonly modeChange?: 'now executable' | 'no longer executable' | 'now a link' | 'now a file';
   /** The id of an older entry's point with the same content (the file went back to it: an undo, a restore). */
   readonly sameAsPointId?: string;
@@ -127,6 +127,8 @@ export async function fileHistory(source: HistorySource, workspacePath: string, 
     if (to) (v as { renamedTo?: string }).renamedTo = to;
   }
   if (options.lineCounts !== false) await countVersionLines(source.objects, versions, source.changes, slices);
+  // a link's target against a file's lines counts nothing a person edited
+  for (const v of versions) if (v.modeChange === 'now a link' || v.modeChange === 'now a file') (v as { lines: LineCounts | null }).lines = null;
   markCurrent(versions, options.currentHash);
   return { path: workspacePath, versions, currentHash: options.currentHash };
 }
@@ -540,7 +542,9 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
         binary: false,
         lines: null,
         ...(before && before.path !== state.path ? { renamedFrom: before.path } : {}),
-        ...(before && before.entry.hash === state.entry.hash ? { modeChange: modeChange(before.entry, state.entry) } : {}),
+        ...(before && identity(before.entry) !== identity(state.entry) && (before.entry.hash === state.entry.hash || before.entry.kind !== state.entry.kind)
+          ? { modeChange: modeChange(before.entry, state.entry) }
+          : {}),
         previous,
         ...(seen.has(identity(state.entry)) ? { sameAsPointId: seen.get(identity(state.entry))! } : {}),
         current: false,

@@ -44,7 +44,7 @@ export class SearchPattern {
     options: PatternOptions = {},
   ) {
     if (source.length === 0) throw StateError.invalidState('Give the text to search for.');
-    if (source.length > MAX_PATTERN_LENGTH) throw StateError.invalidState(`A search pattern is at most ${MAX_PATTERN_LENGTH} characters.`);
+    if (source.length > MAX_PATTERN_LENGTH && [...source].length > MAX_PATTERN_LENGTH) throw StateError.invalidState(`A search pattern is at most ${MAX_PATTERN_LENGTH} characters.`);
     const flags = `gm${options.caseSensitive ? '' : 'i'}`;
     try {
       // Unicode mode first, for `\p{L}` and `.` over any character; a pattern only the older mode takes (`\-`, `\a`) is read in it

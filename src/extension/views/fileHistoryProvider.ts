@@ -23,7 +23,7 @@ export function describeVersionChange(version: FileVersion): string {
   if (version.noLongerTracked === true) return 'no longer tracked';
   if (version.renamedTo) return `renamed to ${version.renamedTo.slice(version.renamedTo.lastIndexOf('/') + 1)}`;
   if (version.kind === 'deleted') return `deleted${version.lines ? ` \u2212${version.lines.removed}` : ''}`;
-  if (!version.lines) return 'binary';
+  if (!version.lines) return version.modeChange ?? 'binary';
   return `+${version.lines.added} \u2212${version.lines.removed}`;
 }
 
@@ -125,7 +125,7 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     item.id = `version:${node.file}:${v.point.id}:${v.kind}`;
     const labelled = v.labelledPoint && v.labelledPoint !== v.point ? ` · [${v.labelledPoint.label}]` : '';
     const what = `${v.point.label ?? v.point.summary}${labelled}`;
-    const renamed = (v.renamedFrom ? ` · renamed from ${path.posix.basename(v.renamedFrom)}` : '') + (v.modeChange ? ` · ${v.modeChange}` : '');
+    const renamed = (v.renamedFrom ? ` · renamed from ${path.posix.basename(v.renamedFrom)}` : '') + (v.modeChange && v.lines ? ` · ${v.modeChange}` : '');
     item.description = `${describeVersionChange(v)}  ${what}${renamed}${v.current ? ' · current' : ''}`;
     item.iconPath = new vscode.ThemeIcon(
       v.kind === 'deleted' ? (v.noLongerTracked ? 'eye-closed' : 'trash') : v.current ? 'circle-filled' : v.point.label ? 'pinned' : TRIGGER_ICONS[v.point.trigger],
@@ -140,7 +140,7 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     else if (v.kind === 'deleted') tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} was deleted in this point.\n\n`);
     else tooltip.appendMarkdown(`${escapeMarkdown(describeVersionChange(v))} against the version before · kept by ${plural(v.pointCount, 'point')}\n\n`);
     if (v.renamedFrom) tooltip.appendMarkdown(`Renamed from ${escapeMarkdown(this.folders.display(v.renamedFrom))}\n\n`);
-    if (v.modeChange) tooltip.appendMarkdown(`The content is the version before's; the file is ${v.modeChange}.\n\n`);
+    if (v.modeChange) tooltip.appendMarkdown(`The file is ${v.modeChange}.\n\n`);
     if (v.sameAsPointId) tooltip.appendMarkdown('The same content as an older version (the file went back to it).\n\n');
     if (v.current) tooltip.appendMarkdown(v.kind === 'deleted' ? '$(circle-filled) The file does not exist now.' : '$(circle-filled) The current file has this content.');
     item.tooltip = tooltip;
