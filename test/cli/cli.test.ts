@@ -284,7 +284,7 @@ describe('command-line tool', () => {
   test('undo over a file changed since the restore says so before (--dry-run) and after, and undo again brings the change back', async () => {
     const { sb, base } = await project();
     const point = json<string>(await cli(['snapshot', '--json', ...base]));
-    assert.match(ok(await cli(['restore', point, ...base])).stdout, /: 0 written, 0 deleted\.\nSafety point \S+ holds the files as they were; nothing changed, so "recovery-points undo" still undoes the restore before this one, if any\.$/);
+    assert.match(ok(await cli(['restore', point, ...base])).stdout, /: 0 written, 0 deleted\.\nSafety point \S+ holds the files as they were; nothing changed, so "recovery-points undo" still undoes the restore before this one, if any\.\n$/);
     await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'b.txt': 'b2\n' });
     ok(await cli(['restore', point, ...base]));
     await writeFiles(sb.ws, { 'a.txt': 'changed after the restore\n' });
