@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, makeSandbox, writeFiles, type FileSpec, type Sandbox } from '../core/helpers/storeFixtures';
@@ -70,6 +71,12 @@ describe('command-line tool: a file\'s history', () => {
     for (const spelling of ['./src/new.ts', 'src/./new.ts', 'src/../src/new.ts']) {
       assert.deepEqual(json<VersionJson[]>(await cli(['log', spelling, '--json', ...base])), versions, spelling);
     }
+    // a folder opened through a link: its files are named by the link's path or the real folder's
+    const link = path.join(sb.root, 'through-link');
+    await fs.symlink(sb.ws, link);
+    const linked = ['--workspace', link, '--store', sb.store];
+    assert.deepEqual(json<VersionJson[]>(await cli(['log', path.join(sb.ws, 'src', 'new.ts'), '--json', ...linked])).length, versions.length);
+    assert.deepEqual(json<VersionJson[]>(await cli(['log', path.join(link, 'src', 'new.ts'), '--json', ...base])).length, versions.length);
     const empty = await cli(['log', '', ...base]);
     assert.equal(empty.code, 2);
     const outside = await cli(['log', '../elsewhere.ts', ...base]);

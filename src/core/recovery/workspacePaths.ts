@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { StateError } from '../errors';
 import { isSafeName } from '../objects/tree';
@@ -63,11 +64,18 @@ export function isUnder(pointPath: string, filter: string): boolean {
 export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd = process.cwd()): string {
   if (input.trim() === '') throw StateError.invalidState('The path is empty: give a file or folder of the workspace.');
   const absolute = path.resolve(cwd, input);
-  for (const root of roots) {
-    const rootPath = path.resolve(root.path);
-    if (absolute === rootPath) return root.name;
-    if (absolute.startsWith(rootPath + path.sep)) return `${root.name}/${path.relative(rootPath, absolute).split(path.sep).join('/')}`;
-  }
+  const inRoot = (at: string, rootOf: (root: WorkspaceRoot) => string | undefined): string | undefined => {
+    for (const root of roots) {
+      const rootPath = rootOf(root);
+      if (rootPath === undefined) continue;
+      if (at === rootPath) return root.name;
+      if (at.startsWith(rootPath + path.sep)) return `${root.name}/${path.relative(rootPath, at).split(path.sep).join('/')}`;
+    }
+    return undefined;
+  };
+  // a folder opened through a link is also reached through its real folder, and the other way round
+  const found = inRoot(absolute, (root) => path.resolve(root.path)) ?? inRoot(realPathOf(absolute), (root) => realPathOf(path.resolve(root.path)));
+  if (found !== undefined) return found;
   if (path.isAbsolute(input)) throw StateError.invalidState(`${input} is not inside a folder of this workspace.`);
   // `./src/a.ts` and `src/../src/a.ts` name `src/a.ts`, as a shell would
   const normalised = path.posix.normalize(input.replace(/\\/g, '/')).replace(/\/+$/, '');
@@ -80,6 +88,20 @@ export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd 
   if (roots.some((r) => r.name === first)) return normalised;
   if (roots.length === 1) return `${roots[0]!.name}/${normalised}`;
   throw StateError.invalidState(`Name the workspace folder in ${JSON.stringify(input)} (one of: ${roots.map((r) => r.name).join(', ')}).`);
+}
+
+/** `at` with links resolved as far as it exists (the rest, not there yet, as given). */
+function realPathOf(at: string): string {
+  for (let existing = at, rest = ''; ; ) {
+    try {
+      return path.join(realpathSync(existing), rest);
+    } catch {
+      const parent = path.dirname(existing);
+      if (parent === existing) return at;
+      rest = path.join(path.basename(existing), rest);
+      existing = parent;
+    }
+  }
 }
 
 /**
