@@ -5,7 +5,7 @@ import { StateError } from '../core/errors';
 import { ambiguousRef, labelNote, pointIdTime, pointsNamedBy } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import { pointBase } from '../core/recovery/pointBase';
-import type { RestorePreview } from '../core/recovery/recoveryManager';
+import type { RestorePreview, RestoreResult } from '../core/recovery/recoveryManager';
 import { toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import { isNowTracked, isUntracked } from '../core/capture/untracked';
 import { movedTo } from '../core/transfer/adoptStore';
@@ -130,7 +130,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const result = await stoppable(out, (signal) => store.recovery.restore(id, { paths, signal, onProgress: (m) => out.progress(m) }));
       const hooksRemoved = await hooksRemovedByRestore(roots[0]!.path, hooksBefore);
       const hookNotes = hooksRemovedNote(hooksRemoved, (location) => t(path.relative(roots[0]!.path, location)), (agent) => `run "recovery-points hooks install --agent ${agent}" to put them back.`);
-      const skipped = result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`);
+      const skipped = skippedLines(result, roots);
       const moved = headsMovedSince(result.point.roots, result.folders.pairs, roots);
       out.result(
         [
@@ -144,12 +144,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
             : `Safety point ${result.safetyPointId} holds the files as they were; nothing changed, so "recovery-points undo" still undoes the restore before this one, if any.`,
         ].join('\n'),
         {
-          restored: result.point.id,
-          safetyPointId: result.safetyPointId,
-          written: result.outcome.written,
-          removed: result.outcome.removed,
-          skipped: result.outcome.skipped,
-          ...mappingAsJson(result.folders),
+          ...outcomeAsJson(result),
           ...headsMovedAsJson(moved),
           ...(hooksRemoved.length > 0 ? { hooksRemoved } : {}),
         },
@@ -183,16 +178,11 @@ export const COMMANDS: Record<string, CommandSpec> = {
         [
           ...formatMapping(result.folders),
           `${undoDone(result.undid, pointIdTime(result.point.id))}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`,
-          ...result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`),
+          ...skippedLines(result, roots),
           ...editedNote(result.replacedEdits ?? [], roots, 'replaced'),
         ].join('\n'),
         {
-          restored: result.point.id,
-          safetyPointId: result.safetyPointId,
-          written: result.outcome.written,
-          removed: result.outcome.removed,
-          skipped: result.outcome.skipped,
-          ...mappingAsJson(result.folders),
+          ...outcomeAsJson(result),
           ...(result.replacedEdits ? { replacedEdits: result.replacedEdits } : {}),
         },
       );
@@ -366,6 +356,17 @@ function diffAsJson(diff: TreeDiff, of?: PointSummary) {
     ...(of?.nowTracked ? { nowTracked: json.added.filter((p) => isNowTracked(of, p)) } : {}),
     ...(of?.untracked ? { noLongerTracked: json.deleted.filter((p) => isUntracked(of, p)) } : {}),
   };
+}
+
+/** What `restore` and `undo` give in `--json` of what they did. */
+function outcomeAsJson(result: RestoreResult) {
+  const { written, removed, skipped } = result.outcome;
+  return { restored: result.point.id, safetyPointId: result.safetyPointId, written, removed, skipped, ...mappingAsJson(result.folders) };
+}
+
+/** The files a restore or an undo left as they were, a line each with why. */
+function skippedLines(result: RestoreResult, roots: readonly WorkspaceRoot[]): string[] {
+  return result.outcome.skipped.map((s) => `  skipped ${t(typedPath(roots, s.path))}: ${t(s.reason)}`);
 }
 
 /** An undo's note on the files changed since the restore it undoes (`undo` again brings those changes back). */
