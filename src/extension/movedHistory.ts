@@ -96,6 +96,7 @@ export class MovedHistory {
       await this.answered();
       await this.model.refresh();
       this.log.info('transfer', `Adopted ${result.adopted.length} points from ${result.from}.`);
+      this.mergeAdopted();
       void vscode.window.showInformationMessage(`Recovery Points: continued the history of ${folder} (${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'}).`);
       return result;
     } catch (error) {
@@ -103,6 +104,17 @@ export class MovedHistory {
       void vscode.window.showErrorMessage(`Recovery Points could not continue the history of ${folder}: ${describeCause(error)}`);
       return undefined;
     }
+  }
+
+  /** The adopted packs and this folder's own first point hold the same files twice until a clean-up merges them: one now, in the background. */
+  private mergeAdopted(): void {
+    this.store.recovery.cleanupRecoveryPoints().then(
+      (report) => {
+        this.log.info('transfer', `Clean-up after continuing the history: ${report.mergedPacks} packs merged, ${report.freedBytes} bytes freed.`);
+        void this.model.refresh();
+      },
+      (error: unknown) => this.log.warn('transfer', `The clean-up after continuing the history failed (${describeCause(error)}); the next one merges the packs.`),
+    );
   }
 
   /** This folder's files: the newest point's (the first scan made it), or a scan that writes nothing. */

@@ -42,6 +42,9 @@ suite('activation on a folder whose history was left behind by a move', () => {
     assert.equal(newest.summary, `Moved old-app \u2192 ${workspaceFolder().name}`);
     assert.deepEqual(newest.changes, { added: 0, modified: 0, deleted: 0 });
     assert.equal(JSON.parse(fs.readFileSync(path.join(offer.storeDir, 'moved.json'), 'utf8')).movedTo, store(api).persistence.layout.root);
+    // the same files, held by the adopted packs and by this folder's own first point, are merged at once
+    const cleanup = await waitFor('the clean-up after continuing the history', async () => (await store(api).persistence.audit.read()).find((e) => e.action === 'cleanup'), 20_000 * WAIT_SCALE);
+    assert.ok((cleanup.details as { freedBytes: number }).freedBytes > 0, JSON.stringify(cleanup.details));
   });
 
   test('an offer a window closed before answering is made again at the next start, though the folder has points of its own by then; once answered, it is not', async () => {
