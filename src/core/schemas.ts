@@ -100,6 +100,8 @@ export const lastRestoreSchema = lazySchema(() =>
     createdFolders: z.array(z.string()).optional(),
     /** The real folders of the workspace folders opened through a link, by name: an undo finds the folder after the link is gone. */
     realPaths: z.record(z.string(), z.string()).optional(),
+    /** Each workspace folder's device and inode (`dev:ino`), by name: an undo tells the folder moved from another folder (a copy). */
+    folderIds: z.record(z.string(), z.string().max(100)).optional(),
   }),
 );
 export type LastRestore = z.infer<typeof lastRestoreSchema>;

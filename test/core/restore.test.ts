@@ -240,9 +240,17 @@ describe('restore', () => {
     await assert.rejects(elsewhere.recovery.undoLastRestore(), (error: unknown) => error instanceof StateError && error.kind === 'InvalidState' && /^The last restore was made in \S+ws, which is still there, not in this workspace's \S+other: undo it there\./.test(error.message));
     assert.deepEqual(await readFiles(other), before, 'nothing written in the other folder');
     await elsewhere.close();
-    // the same folder moved: the undo goes with it
+    // the folder moved, and a copy of it: the copy is another folder
     const moved = path.join(sb.root, 'moved');
     await fs.rename(sb.ws, moved);
+    const copy = path.join(sb.root, 'copy');
+    await fs.cp(moved, copy, { recursive: true });
+    await writeFiles(copy, { 'a.txt': "the copy's own\n" });
+    const inCopy = await openStore(sb, { roots: [{ name: 'copy', path: copy }], actor: 'test:copy' });
+    await assert.rejects(inCopy.recovery.undoLastRestore(), /^StateError: The last restore was made in \S+ws, which was moved or removed since, and this workspace's \S+copy is another folder \(a copy\?\): undo it where that folder is now\./);
+    assert.equal(await fs.readFile(path.join(copy, 'a.txt'), 'utf8'), "the copy's own\n");
+    await inCopy.close();
+    // the moved folder itself takes its undo along
     const after = await openStore(sb, { roots: [{ name: 'moved', path: moved }], actor: 'test:moved' });
     await after.recovery.undoLastRestore();
     assert.equal(await fs.readFile(path.join(moved, 'a.txt'), 'utf8'), 'a2\n');

@@ -34,6 +34,8 @@ interface TrialResult {
   kind?: string;
   message?: string;
   stack?: string;
+  /** What the trial's own preparation made (`DiskFullOp.prepare`): the points and files its checks use. */
+  meta?: TemplateMeta;
 }
 
 /** Runs the worker over every failure position (or the given byte budgets); bounded in time. */
@@ -43,7 +45,9 @@ function sweep(op: DiskFullOp, template: string, trialsDir: string, code: 'ENOSP
     const child = spawn(process.execPath, ['--import', INJECT, '--import', 'tsx', WORKER, input], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // decoded as a stream: a prepared trial's files (`meta`) are long lines whose characters a chunk may split
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (out += chunk));
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.on('close', (status) => {
@@ -54,15 +58,9 @@ function sweep(op: DiskFullOp, template: string, trialsDir: string, code: 'ENOSP
   });
 }
 
-/**
- * Built elsewhere and moved to `dir`: each trial's copy is then the project moved to another place,
- * whose history (and undo) follows it. An undo in a copy of a folder that is still there is refused.
- */
 async function buildTemplate(op: DiskFullOp, dir: string): Promise<TemplateMeta> {
-  const built = `${dir}-built`;
-  const meta = await op.setup({ dir: built });
-  await fs.writeFile(path.join(built, 'meta.json'), JSON.stringify(meta));
-  await fs.rename(built, dir);
+  const meta = await op.setup({ dir });
+  await fs.writeFile(path.join(dir, 'meta.json'), JSON.stringify(meta));
   return meta;
 }
 
@@ -130,7 +128,7 @@ describe('disk full and I/O errors at every write of an operation', () => {
         const tried = results.filter((r) => r.tripped);
         assert.ok(tried.length > 0);
         for (const result of tried) {
-          await checkAfterFailure(op, meta, path.join(trialsDir, String(result.k)), result);
+          await checkAfterFailure(op, result.meta ?? meta, path.join(trialsDir, String(result.k)), result);
           await fs.rm(path.join(trialsDir, String(result.k)), { recursive: true, force: true });
         }
         const failed = tried.filter((r) => !r.ok).length;
@@ -158,7 +156,7 @@ describe('disk full and I/O errors at every write of an operation', () => {
     const results = await sweep(op, template, trialsDir, 'ENOSPC', true, budgets);
     const tried = results.filter((r) => r.tripped);
     assert.equal(tried.length, steps, 'every budget is smaller than what the point writes');
-    for (const result of tried) await checkAfterFailure(op, meta, path.join(trialsDir, String(result.k)), result);
+    for (const result of tried) await checkAfterFailure(op, result.meta ?? meta, path.join(trialsDir, String(result.k)), result);
     t.diagnostic(`${tried.length} byte budgets from 0 to ${budgets[budgets.length - 1]} of the ${probe.bytes} bytes the point writes failed it; every one left the store whole`);
     await sb.cleanup();
   });

@@ -68,7 +68,8 @@ export function foldersStillElsewhere(
   point: Pick<PointSummary, 'roots'>,
   workspace: readonly WorkspaceRoot[],
   realPaths: Readonly<Record<string, string>> = {},
-): Array<{ point: string; workspace: string | undefined }> {
+  folderIds: Readonly<Record<string, string>> = {},
+): Array<{ point: string; workspace: string | undefined; moved?: true }> {
   let mapping: FolderMapping;
   try {
     mapping = mapFolders(point.roots, workspace);
@@ -90,13 +91,22 @@ export function foldersStillElsewhere(
     const realWas = realPaths[name];
     return realWas !== undefined && isFolder(realWas) ? realWas : undefined;
   };
-  const elsewhere: Array<{ point: string; workspace: string | undefined }> = [];
+  const elsewhere: Array<{ point: string; workspace: string | undefined; moved?: true }> = [];
   for (const pair of mapping.pairs) {
     const now = workspace.find((r) => r.name === pair.workspace)!.path;
     const was = point.roots.find((r) => r.name === pair.point)?.path;
     if (was !== undefined && path.resolve(was) === path.resolve(now)) continue;
     const there = stillAt(pair.point);
-    if (there !== undefined && real(there) !== real(now)) elsewhere.push({ point: there, workspace: now });
+    if (there !== undefined) {
+      if (real(there) !== real(now)) elsewhere.push({ point: there, workspace: now });
+      continue;
+    }
+    // gone from its place: a move on one disk keeps the folder's inode, a copy (or another folder) has its own
+    const recorded = folderIds[pair.point];
+    const current = folderId(now);
+    if (was !== undefined && recorded !== undefined && current !== undefined && current !== recorded && sameDevice(current, recorded)) {
+      elsewhere.push({ point: was, workspace: now, moved: true });
+    }
   }
   // a folder of the point this workspace lacks, still on disk: an undo here would undo only part of it
   for (const name of mapping.unmapped) {
@@ -104,6 +114,20 @@ export function foldersStillElsewhere(
     if (there !== undefined) elsewhere.push({ point: there, workspace: undefined });
   }
   return elsewhere;
+}
+
+/** A folder's device and inode (`dev:ino`), links followed; `undefined` when it cannot be looked at. */
+export function folderId(folder: string): string | undefined {
+  try {
+    const stat = statSync(folder, { bigint: true });
+    return `${stat.dev}:${stat.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function sameDevice(a: string, b: string): boolean {
+  return a.slice(0, a.indexOf(':')) === b.slice(0, b.indexOf(':'));
 }
 
 /** True when the point's folders are the workspace's, one for one, under the same names. */

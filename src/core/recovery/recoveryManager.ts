@@ -21,7 +21,7 @@ import { collectInSlices, type CollectionStart, type UnderLock } from './collect
 import { LARGE_PAIR_CHANGES } from './changeIndex';
 import { applyRestore, checkPlanOnDisk, ignoredAfterRestore, leftOutByPoint, lostContent, madeByRestore, onlyPaths, planRestore, unreadableInPlan, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
-import { filtersInWorkspace, foldersStillElsewhere, inFoldersOf, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
+import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
 import { plural } from '../format';
 
@@ -212,7 +212,7 @@ export class RecoveryManager {
         const safetyId = safety.snapshot.id;
         const paths = scope ? [...scope] : null;
         // Recorded before any file changes, so that a restore that fails part way can still be undone.
-        const lastRestore: LastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths, ...realPathsOf(roots) };
+        const lastRestore: LastRestore = { restoredPointId: target.id, safetyPointId: safetyId, at: new Date().toISOString(), paths, ...realPathsOf(roots), ...folderIdsOf(roots) };
         // a restore that turns out to change nothing gives the undo back to the restore before it (an agent's retried call, a second click)
         const previousRestore = this.stateManager ? (await this.currentState(hold)).lastRestore : null;
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
@@ -464,10 +464,12 @@ export class RecoveryManager {
     const roots = this.persistence.workspaceRoots;
     if (safety && !sameFolders(safety, roots)) {
       // a folder moved or renamed since takes its undo along; one still there is where the undo belongs
-      const elsewhere = foldersStillElsewhere(safety, roots, last.realPaths)[0];
+      const elsewhere = foldersStillElsewhere(safety, roots, last.realPaths, last.folderIds)[0];
       if (elsewhere?.workspace !== undefined) {
         throw StateError.invalidState(
-          `The last restore was made in ${shortPath(elsewhere.point)}, which is still there, not in this workspace's ${shortPath(elsewhere.workspace)}: undo it there. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`,
+          elsewhere.moved
+            ? `The last restore was made in ${shortPath(elsewhere.point)}, which was moved or removed since, and this workspace's ${shortPath(elsewhere.workspace)} is another folder (a copy?): undo it where that folder is now. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`
+            : `The last restore was made in ${shortPath(elsewhere.point)}, which is still there, not in this workspace's ${shortPath(elsewhere.workspace)}: undo it there. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`,
         );
       }
       if (elsewhere) {
@@ -894,6 +896,16 @@ function realPathsOf(roots: readonly WorkspaceRoot[]): Pick<LastRestore, 'realPa
     }
   }
   return Object.keys(linked).length > 0 ? { realPaths: linked } : {};
+}
+
+/** Each workspace folder's identity on disk (`LastRestore.folderIds`). */
+function folderIdsOf(roots: readonly WorkspaceRoot[]): Pick<LastRestore, 'folderIds'> {
+  const ids: Record<string, string> = {};
+  for (const root of roots) {
+    const id = folderId(root.path);
+    if (id !== undefined) ids[root.name] = id;
+  }
+  return Object.keys(ids).length > 0 ? { folderIds: ids } : {};
 }
 
 /** True when `point` was taken of exactly these workspace folders (names and paths, in order). */

@@ -86,8 +86,8 @@ export async function askSearchQuery(prompts: Prompts, previous: Partial<SearchQ
           asking = true;
           const globs = await vscode.window.showInputBox({
             title: 'Files to Include',
-            prompt: 'Globs separated by commas, matched against the path in the workspace folder (empty: every file)',
-            placeHolder: 'src/**, *.md',
+            prompt: 'Globs separated by commas, matched against the path in the workspace folder: a folder stands for the files below it, a glob without "/" matches at any depth (empty: every file)',
+            placeHolder: 'src, *.md',
             value: state.paths.join(', '),
             validateInput: (value) => globProblem(splitGlobs(value)),
           });

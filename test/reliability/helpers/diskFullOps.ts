@@ -32,6 +32,11 @@ export interface DiskFullOp {
   readonly eioInQuick?: boolean;
   /** Builds the template in `trial` (a real store, no injection). */
   setup(trial: Trial): Promise<TemplateMeta>;
+  /**
+   * Work done in each trial's copy before the failures are armed, when it cannot be done in the template
+   * (an undo must undo a restore made in the same folder, not in the template a copy was made of).
+   */
+  prepare?(store: RecoveryStore, meta: TemplateMeta, trial: Trial): Promise<TemplateMeta>;
   run(store: RecoveryStore, meta: TemplateMeta): Promise<unknown>;
 }
 
@@ -117,11 +122,12 @@ export const DISK_FULL_OPS: DiskFullOp[] = [
     name: 'undo',
     async setup(trial) {
       const intact = await history(trial, this, 2);
-      const before = await editWorkspace(trial);
-      const store = await openTrial(trial, this, 'test:template');
-      const result = await store.recovery.restore(intact[0]!.id);
-      await store.close();
-      return { intact: [...intact, { id: result.safetyPointId, files: before }], removable: [], wsFiles: await readFiles(ws(trial)) };
+      return { intact, removable: [], wsFiles: await editWorkspace(trial), restoreTarget: intact[0]!.id };
+    },
+    async prepare(store, meta, trial) {
+      const before = await readFiles(ws(trial));
+      const result = await store.recovery.restore(meta.restoreTarget!);
+      return { ...meta, intact: [...meta.intact, { id: result.safetyPointId, files: before }], wsFiles: await readFiles(ws(trial)) };
     },
     run: (store) => store.recovery.undoLastRestore(),
   },

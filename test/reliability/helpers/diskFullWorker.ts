@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const control = (globalThis as { __rpFailingFs?: FailingFs }).__rpFailingFs;
   if (!control) throw new Error('failingFs.mjs is not preloaded');
   const op = DISK_FULL_OPS.find((o) => o.name === input.op)!;
-  const meta = JSON.parse(await fs.readFile(path.join(input.template, 'meta.json'), 'utf8')) as TemplateMeta;
+  const templateMeta = JSON.parse(await fs.readFile(path.join(input.template, 'meta.json'), 'utf8')) as TemplateMeta;
   const positions: Array<{ failAt?: number; afterBytes?: number }> = input.afterBytes
     ? input.afterBytes.map((n) => ({ afterBytes: n }))
     : Array.from({ length: input.maxTrials }, (_, i) => ({ failAt: i + 1 }));
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
     const dir = path.join(input.trialsDir, String(k));
     await fs.cp(input.template, dir, { recursive: true, verbatimSymlinks: true });
     const store = await openTrial({ dir }, op);
+    const meta = op.prepare ? await op.prepare(store, templateMeta, { dir }) : templateMeta;
     let error: unknown;
     control.arm({ ...position, code: input.code, sticky: input.sticky, under: dir });
     try {
@@ -57,6 +58,7 @@ async function main(): Promise<void> {
         kind: error instanceof StateError ? error.kind : error === undefined ? undefined : 'not a StateError',
         message: error instanceof Error ? error.message : error === undefined ? undefined : String(error),
         stack: error instanceof StateError || error === undefined ? undefined : (error as Error).stack,
+        ...(op.prepare ? { meta } : {}),
       })}\n`,
     );
     if (!tripped) {
