@@ -132,6 +132,12 @@ describe('search over every version in the store', () => {
     assert.equal(new SearchPattern('^\\s*$', { regex: true }).matchLines(Buffer.from('x\r\ny\r\n'), 10), undefined, 'CRLF lines are not empty ones');
     assert.deepEqual(blank.matchLines(Buffer.from('x\r\n\r\ny\r\n'), 10)?.lines.map((l) => l.line), [2]);
     assert.deepEqual(new SearchPattern('a$', { regex: true }).matchLines(Buffer.from('xa\nya'), 10)?.lines.map((l) => l.line), [1, 2]);
+    // a lone CR (and U+2028) ends no line: `^`, `$` and `^$` do not match around it
+    assert.equal(blank.matchLines(Buffer.from('a\rb\r\rc\n'), 10), undefined);
+    assert.equal(new SearchPattern('foo$', { regex: true }).matchLines(Buffer.from('foo\rbar\n'), 10), undefined);
+    assert.equal(new SearchPattern('^bar', { regex: true }).matchLines(Buffer.from('foo\u2028bar\n'), 10), undefined);
+    const found = new SearchPattern('bar', { regex: true }).matchLines(Buffer.from('foo\rbar\n'), 10);
+    assert.deepEqual(found?.lines.map((l) => [l.line, l.preview, l.column]), [[1, 'foo\rbar', 4]], 'the preview shows the line as it is');
   });
 
   test('an aborted search stops after the version it was reading and says it is not done', async () => {

@@ -18,6 +18,18 @@ export interface LineMatch {
   readonly ranges: ReadonlyArray<readonly [number, number]>;
 }
 
+/** Characters JavaScript's `m` flag ends a line at that end no line here, and the private-use characters that stand for them while matching. */
+const STAND_INS = new Map([
+  ['\r', '\uE00D'],
+  ['\u2028', '\uE028'],
+  ['\u2029', '\uE029'],
+]);
+const ORIGINALS = new Map([...STAND_INS].map(([original, standIn]) => [standIn, original]));
+const NOT_LINE_ENDS = /[\r\u2028\u2029]/;
+const NOT_LINE_ENDS_ALL = /[\r\u2028\u2029]/g;
+const STAND_IN_TEST = /[\uE00D\uE028\uE029]/;
+const STAND_INS_ALL = /[\uE00D\uE028\uE029]/g;
+
 /** The longest pattern searched for (the agents' tools refuse longer ones too). */
 export const MAX_PATTERN_LENGTH = 1000;
 
@@ -68,8 +80,10 @@ export class SearchPattern {
   matchLines(content: Buffer, maxLines: number): { lines: LineMatch[]; more: boolean } | undefined {
     if (!this.mayMatch(content)) return undefined;
     const decoded = content.toString('utf8');
-    // a CRLF ends one line: `m`'s `^` and `$` would also match between its two characters
-    const text = decoded.includes('\r\n') ? decoded.replace(/\r\n/g, '\n') : decoded;
+    // a CRLF ends one line: `m`'s `^` and `$` would also match between its two characters; a lone CR,
+    // U+2028 and U+2029 end none (as lines are counted), though `m` takes them for line ends
+    const crlf = decoded.includes('\r\n') ? decoded.replace(/\r\n/g, '\n') : decoded;
+    const text = NOT_LINE_ENDS.test(crlf) ? crlf.replace(NOT_LINE_ENDS_ALL, (c) => STAND_INS.get(c)!) : crlf;
     const regex = this.regex;
     regex.lastIndex = 0;
     let match = regex.exec(text);
@@ -113,7 +127,8 @@ export function isBinaryContent(content: Buffer): boolean {
 
 function toLineMatch(text: string, start: number, end: number, line: number, ranges: Array<[number, number]>): LineMatch {
   const lineEnd = end > start && text.charCodeAt(end - 1) === 13 ? end - 1 : end; // CRLF
-  const whole = text.slice(start, lineEnd);
+  const sliced = text.slice(start, lineEnd);
+  const whole = STAND_IN_TEST.test(sliced) ? sliced.replace(STAND_INS_ALL, (c) => ORIGINALS.get(c)!) : sliced;
   const [column, firstEnd] = ranges[0]!;
   const cut = whole.length > PREVIEW_LENGTH && column > PREVIEW_BEFORE ? column - PREVIEW_BEFORE : 0;
   const preview = (cut > 0 ? '…' : '') + whole.slice(cut, cut + PREVIEW_LENGTH) + (whole.length > cut + PREVIEW_LENGTH ? '…' : '');
