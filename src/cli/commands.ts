@@ -53,7 +53,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const counts = points.map((p) => formatChangeCounts(p.changes));
       const width = Math.max(16, ...counts.map((c) => c.length + 1));
       // the counts of a point whose parent is gone (clean-up, a bundle of some points) are against the point below it, not what its name says
-      const parentGone = (p: PointSummary) => p.parentId !== null && !points.some((q) => q.id === p.parentId);
+      const listedIds = new Set(points.map((p) => p.id));
+      const parentGone = (p: PointSummary) => p.parentId !== null && !listedIds.has(p.parentId);
       const lines = points.map(
         (p, i) =>
           `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${counts[i]!.padEnd(width)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}${!parentGone(p) ? '' : i < points.length - 1 ? ' (counted since the point below: the one it was made after is not kept)' : ' (every file counted as new: the points before it are not kept)'}`,

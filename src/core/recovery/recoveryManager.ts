@@ -406,12 +406,28 @@ export class RecoveryManager {
       const state = await this.currentState(hold);
       const last = state.lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
-      const scope = await this.undoScope(last, hold);
-      const edited = scope.within ? await this.editedSinceRestore(last, [...scope.within], hold) : [];
-      const result = await this.restore(last.safetyPointId, { ...options, ...scope }, hold);
-      const replacedEdits = edited.filter((p) => result.outcome.written.includes(p) || result.outcome.removed.includes(p));
+      const result = await this.restore(last.safetyPointId, { ...options, ...(await this.undoScope(last, hold)) }, hold);
+      const replacedEdits = await this.replacedSinceRestore(last, result, hold);
       return replacedEdits.length > 0 ? { ...result, replacedEdits } : result;
     });
+  }
+
+  /**
+   * Of the files an undo wrote or deleted, those its own safety point holds otherwise than the point of
+   * the undone restore's result: changes made since that restore, read from the two trees (the safety
+   * point read the files already).
+   */
+  private async replacedSinceRestore(last: LastRestore, undo: RestoreResult, hold: Hold): Promise<string[]> {
+    const touched = [...undo.outcome.written, ...undo.outcome.removed];
+    if (touched.length === 0) return [];
+    const points = await this.persistence.listSnapshots({ hold });
+    const restored = points.find((p) => p.parentId === last.safetyPointId && p.trigger === 'restore');
+    const before = points.find((p) => p.id === undo.safetyPointId);
+    const roots = this.persistence.workspaceRoots;
+    if (!restored || !before || !sameFolders(restored, roots) || !sameFolders(before, roots)) return [];
+    const diff = await diffTrees(await this.persistence.objects(), restored.root, before.root);
+    const changed = new Set([...diff.added, ...diff.modified, ...diff.deleted].map((c) => c.path));
+    return touched.filter((p) => changed.has(p));
   }
 
   /**
@@ -419,10 +435,10 @@ export class RecoveryManager {
    * that restore left them: on disk now otherwise than in the point of its result. The undo replaces
    * such edits (its own safety point keeps them). Empty when that point is not there to tell.
    */
-  async editedSinceRestore(last: LastRestore, paths: readonly string[], hold?: Hold): Promise<string[]> {
+  async editedSinceRestore(last: LastRestore, paths: readonly string[]): Promise<string[]> {
     if (paths.length === 0) return [];
     const roots = this.persistence.workspaceRoots;
-    const points = await this.persistence.listSnapshots({ hold });
+    const points = await this.persistence.listSnapshots();
     const result = points.find((p) => p.parentId === last.safetyPointId && p.trigger === 'restore');
     if (!result || !sameFolders(result, roots)) return [];
     const objects = await this.persistence.objects();
