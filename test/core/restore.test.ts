@@ -7,6 +7,7 @@ import { isRestoreTempName, lookupEntry } from '../../src/core/capture';
 import { restoreTempName } from '../../src/core/recovery/restorePlan';
 import { StateError } from '../../src/core/errors';
 import { headsMovedNote } from '../../src/core/pointNames';
+import { describeMapping } from '../../src/core/recovery/folderMapping';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import type { TreeEntry } from '../../src/core/schemas';
 import { auditEntries, cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
@@ -250,10 +251,12 @@ describe('restore', () => {
     await assert.rejects(inCopy.recovery.undoLastRestore(), /^StateError: The last restore was made in \S+ws, which was moved or removed since, and this workspace's \S+copy is another folder \(a copy\?\): undo it where that folder is now\./);
     assert.equal(await fs.readFile(path.join(copy, 'a.txt'), 'utf8'), "the copy's own\n");
     await inCopy.close();
-    // the moved folder itself takes its undo along
+    // the moved folder itself takes its undo along, and leaves a file edited since that the restore did not touch
+    await writeFiles(moved, { 'src/b.ts': 'b2, edited after the move\n' });
     const after = await openStore(sb, { roots: [{ name: 'moved', path: moved }], actor: 'test:moved' });
     await after.recovery.undoLastRestore();
     assert.equal(await fs.readFile(path.join(moved, 'a.txt'), 'utf8'), 'a2\n');
+    assert.equal(await fs.readFile(path.join(moved, 'src/b.ts'), 'utf8'), 'b2, edited after the move\n');
     await after.close();
   });
 
@@ -289,6 +292,32 @@ describe('restore', () => {
     await assert.rejects(one.recovery.undoLastRestore(), /^StateError: The last restore also changed \S+other, which is still there but not a folder of this workspace/);
     assert.equal(await fs.readFile(path.join(two.ws, 'x.txt'), 'utf8'), 'x1\n', 'nothing undone in part');
     await one.close();
+  });
+
+  test('undo follows a folder of a two-folder workspace moved since on the same disk, and keeps edits made since in files the restore did not touch', async () => {
+    const sb = await makeSandbox();
+    const b = path.join(sb.root, 'b');
+    await writeFiles(sb.ws, { 'x.txt': 'x1\n', 'keep.txt': 'k1\n' });
+    await writeFiles(b, { 'y.txt': 'y1\n', 'z.txt': 'z1\n' });
+    const both = await openStore(sb, { roots: [{ name: 'ws', path: sb.ws }, { name: 'b', path: b }] });
+    const first = (await both.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'x.txt': 'x2\n' });
+    await writeFiles(b, { 'y.txt': 'y2\n' });
+    await both.recovery.restore(first.id);
+    await both.close();
+    // b renamed on the same disk, its workspace folder with it; edits after the restore, one in a file it did not touch
+    const bmoved = path.join(sb.root, 'bmoved');
+    await fs.rename(b, bmoved);
+    await writeFiles(sb.ws, { 'keep.txt': 'k2, edited after the restore\n' });
+    const after = await openStore(sb, { roots: [{ name: 'ws', path: sb.ws }, { name: 'bmoved', path: bmoved }], actor: 'test:moved' });
+    const preview = await after.recovery.previewUndo();
+    assert.deepEqual(describeMapping(preview.folders), ['point folder b \u2192 workspace folder bmoved (the same folder, moved)']);
+    assert.deepEqual(preview.modify.map((c) => c.path).sort(), ['bmoved/y.txt', 'ws/x.txt']);
+    const undone = await after.recovery.undoLastRestore();
+    assert.deepEqual([...undone.outcome.written].sort(), ['bmoved/y.txt', 'ws/x.txt']);
+    assert.deepEqual(await readFiles(bmoved), { 'y.txt': 'file 644 y2\n', 'z.txt': 'file 644 z1\n' }, 'the moved folder is undone too');
+    assert.deepEqual(await readFiles(sb.ws), { 'x.txt': 'file 644 x2\n', 'keep.txt': 'file 644 k2, edited after the restore\n' }, 'the edit since is kept');
+    await after.close();
   });
 
   test('a restore repeated (an agent\'s retried call) changes nothing and leaves the undo to the restore before it', async () => {

@@ -9,8 +9,11 @@ import type { PointSummary, TreeObject, WorkspaceRoot } from '../schemas';
 export interface FolderPair {
   readonly point: string;
   readonly workspace: string;
-  /** Same name; else same path on disk; else the only folder of a one-folder point and workspace. */
-  readonly by: 'name' | 'path' | 'single';
+  /**
+   * Same name; else same path on disk; else (an undo) the same folder on disk, moved since; else the
+   * only folder of a one-folder point and workspace.
+   */
+  readonly by: 'name' | 'path' | 'moved' | 'single';
 }
 
 /**
@@ -28,10 +31,16 @@ export interface FolderMapping {
 }
 
 /**
- * Maps a point's folders onto the workspace's: by name, then by path, then a one-folder point onto a
- * one-folder workspace whatever the names. Throws InvalidState when no folder maps.
+ * Maps a point's folders onto the workspace's: by name, then by path, then (with `folderIds`, the
+ * identities an undo record keeps) a point folder gone from its path onto the workspace folder that is
+ * that folder on disk, moved; then a one-folder point onto a one-folder workspace whatever the names.
+ * Throws InvalidState when no folder maps.
  */
-export function mapFolders(pointFolders: ReadonlyArray<{ readonly name: string; readonly path?: string }>, workspace: readonly WorkspaceRoot[]): FolderMapping {
+export function mapFolders(
+  pointFolders: ReadonlyArray<{ readonly name: string; readonly path?: string }>,
+  workspace: readonly WorkspaceRoot[],
+  folderIds: Readonly<Record<string, string>> = {},
+): FolderMapping {
   const pairs: FolderPair[] = [];
   const taken = new Set<string>();
   const pair = (point: string, ws: string, by: FolderPair['by']) => {
@@ -44,6 +53,12 @@ export function mapFolders(pointFolders: ReadonlyArray<{ readonly name: string; 
     if (folder.path === undefined) continue;
     const same = workspace.find((r) => !taken.has(r.name) && path.resolve(r.path) === path.resolve(folder.path!));
     if (same) pair(folder.name, same.name, 'path');
+  }
+  for (const folder of left()) {
+    const recorded = folderIds[folder.name];
+    if (recorded === undefined || folder.path === undefined || isFolder(folder.path)) continue;
+    const moved = workspace.find((r) => !taken.has(r.name) && folderId(r.path) === recorded);
+    if (moved) pair(folder.name, moved.name, 'moved');
   }
   if (pointFolders.length === 1 && workspace.length === 1 && pairs.length === 0) pair(pointFolders[0]!.name, workspace[0]!.name, 'single');
   if (pairs.length === 0) {
@@ -72,7 +87,7 @@ export function foldersStillElsewhere(
 ): Array<{ point: string; workspace: string | undefined; moved?: true }> {
   let mapping: FolderMapping;
   try {
-    mapping = mapFolders(point.roots, workspace);
+    mapping = mapFolders(point.roots, workspace, folderIds);
   } catch {
     return [];
   }
@@ -83,7 +98,6 @@ export function foldersStillElsewhere(
       return path.resolve(folder);
     }
   };
-  const isFolder = (folder: string) => statSync(folder, { throwIfNoEntry: false })?.isDirectory() === true;
   // where a point folder is on disk: the path it was opened by, else (a link removed since) the real folder it led to
   const stillAt = (name: string): string | undefined => {
     const was = point.roots.find((r) => r.name === name)?.path;
@@ -116,6 +130,10 @@ export function foldersStillElsewhere(
   return elsewhere;
 }
 
+function isFolder(folder: string): boolean {
+  return statSync(folder, { throwIfNoEntry: false })?.isDirectory() === true;
+}
+
 /** A folder's device and inode (`dev:ino`), links followed; `undefined` when it cannot be looked at. */
 export function folderId(folder: string): string | undefined {
   try {
@@ -135,10 +153,12 @@ export function isIdentity(mapping: FolderMapping): boolean {
   return mapping.unmapped.length === 0 && mapping.uncovered.length === 0 && mapping.pairs.every((p) => p.point === p.workspace);
 }
 
+const SAME: Record<FolderPair['by'], string> = { name: 'same name', path: 'same path', moved: 'the same folder, moved', single: 'same only folder' };
+
 /** "point folder app → workspace folder app-renamed", one line per folder that is renamed, left out or untouched. */
 export function describeMapping(mapping: FolderMapping): string[] {
   return [
-    ...mapping.pairs.filter((p) => p.point !== p.workspace).map((p) => `point folder ${p.point} \u2192 workspace folder ${p.workspace} (same ${p.by === 'single' ? 'only folder' : p.by})`),
+    ...mapping.pairs.filter((p) => p.point !== p.workspace).map((p) => `point folder ${p.point} \u2192 workspace folder ${p.workspace} (${SAME[p.by]})`),
     ...mapping.unmapped.map((name) => `point folder ${name} \u2192 not in this workspace (left out)`),
     ...mapping.uncovered.map((name) => `workspace folder ${name} \u2192 not in this point (left as it is)`),
   ];
@@ -222,10 +242,18 @@ export async function pointFolderMapping(objects: ObjectReader, point: Pick<Poin
   return mapFolders(pointFolders(await objects.readTree(point.root), point), workspace);
 }
 
-/** Maps `point`'s folders onto `workspace` (InvalidState when none maps) and builds its root tree in workspace names. */
-export async function mapPoint(objects: ObjectReader, point: Pick<PointSummary, 'root' | 'roots'>, workspace: readonly WorkspaceRoot[]): Promise<MappedPoint> {
+/**
+ * Maps `point`'s folders onto `workspace` (InvalidState when none maps) and builds its root tree in
+ * workspace names; `folderIds`: as `mapFolders` takes them.
+ */
+export async function mapPoint(
+  objects: ObjectReader,
+  point: Pick<PointSummary, 'root' | 'roots'>,
+  workspace: readonly WorkspaceRoot[],
+  folderIds?: Readonly<Record<string, string>>,
+): Promise<MappedPoint> {
   const tree = await objects.readTree(point.root);
-  const mapping = mapFolders(pointFolders(tree, point), workspace);
+  const mapping = mapFolders(pointFolders(tree, point), workspace, folderIds);
   if (isIdentity(mapping)) return { mapping, objects, root: point.root, covered: (root) => Promise.resolve(root) };
   const overlay = new TreeOverlay(objects);
   const root = overlay.add(

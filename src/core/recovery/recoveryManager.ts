@@ -45,6 +45,8 @@ export interface RestoreOptions {
   readonly within?: ReadonlySet<string>;
   /** An undo's: the only folders (point paths) it removes when its deletions leave them empty, those the undone restore created. */
   readonly prunable?: ReadonlySet<string>;
+  /** An undo's: the identities of the undone restore's folders (`LastRestore.folderIds`), so a folder moved since is followed (`mapFolders`). */
+  readonly folderIds?: Readonly<Record<string, string>>;
 }
 
 export interface RestoreResult {
@@ -190,7 +192,7 @@ export class RecoveryManager {
         if (missing.length > 0) throw StateError.snapshotLoad(`Recovery point ${snapshotId} cannot be restored: ${missing[0]}. Run "Verify Store".`);
         const roots = this.persistence.workspaceRoots;
         // The point seen under the workspace's folder names, so every step below works in those names.
-        const mapped = await mapPoint(objects, target, roots);
+        const mapped = await mapPoint(objects, target, roots, options.folderIds);
         const scope = options.paths ? filtersInWorkspace(mapped.mapping, roots, options.paths) : undefined;
         const planAgainst = (current: string) => planFor(mapped, current, scope, options.within);
         options.onProgress?.('Creating a safety point of the current files');
@@ -371,11 +373,11 @@ export class RecoveryManager {
    * vouches nothing changed since the newest point) the plan is made against the newest point instead
    * of a scan of the workspace, unless that point is a safety point (a restore changed files since).
    */
-  async previewRestore(snapshotId: string, paths?: readonly string[], options: Pick<RestoreOptions, 'changedPaths' | 'within'> = {}): Promise<RestorePreview> {
+  async previewRestore(snapshotId: string, paths?: readonly string[], options: Pick<RestoreOptions, 'changedPaths' | 'within' | 'folderIds'> = {}): Promise<RestorePreview> {
     const target = await this.persistence.requireSnapshot(snapshotId);
     const roots = this.persistence.workspaceRoots;
     const preview = async (objects: ObjectReader, current: string): Promise<RestorePreview> => {
-      const mapped = await mapPoint(objects, target, roots);
+      const mapped = await mapPoint(objects, target, roots, options.folderIds);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
       const planned = await planFor(mapped, current, scope, options.within);
       const lost = [...lostContent(objects, planned), ...(await this.ignoredAfter(objects, planned)), ...leftOutByPoint(target, planned, (p) => toPointFolderPath(mapped.mapping, p))];
@@ -401,7 +403,7 @@ export class RecoveryManager {
    * Restores the safety point of the last restore over the files that restore changed, so files edited
    * since that it never touched keep their edits (the undo's own safety point keeps every file).
    */
-  async undoLastRestore(options: Omit<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable'> = {}): Promise<RestoreResult> {
+  async undoLastRestore(options: Omit<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable' | 'folderIds'> = {}): Promise<RestoreResult> {
     return this.persistence.lock.run(async (hold) => {
       const state = await this.currentState(hold);
       const last = state.lastRestore;
@@ -424,8 +426,10 @@ export class RecoveryManager {
     const restored = points.find((p) => p.parentId === last.safetyPointId && p.trigger === 'restore');
     const before = points.find((p) => p.id === undo.safetyPointId);
     const roots = this.persistence.workspaceRoots;
-    if (!restored || !before || !sameFolders(restored, roots) || !sameFolders(before, roots)) return [];
-    const diff = await diffTrees(await this.persistence.objects(), restored.root, before.root);
+    if (!restored || !before || !sameFolders(before, roots)) return [];
+    const left = await this.seenFromWorkspace(await this.persistence.objects(), restored, last);
+    if (!left) return [];
+    const diff = await diffTrees(left.objects, left.root, before.root);
     const changed = new Set([...diff.added, ...diff.modified, ...diff.deleted].map((c) => c.path));
     return touched.filter((p) => changed.has(p));
   }
@@ -440,11 +444,11 @@ export class RecoveryManager {
     const roots = this.persistence.workspaceRoots;
     const points = await this.persistence.listSnapshots();
     const result = points.find((p) => p.parentId === last.safetyPointId && p.trigger === 'restore');
-    if (!result || !sameFolders(result, roots)) return [];
-    const objects = await this.persistence.objects();
+    const mapped = result && (await this.seenFromWorkspace(await this.persistence.objects(), result, last));
+    if (!mapped) return [];
     const edited: string[] = [];
     for (const pointPath of paths) {
-      const left = await lookupEntry(objects, result.root, pointPath).catch(() => undefined);
+      const left = await lookupEntry(mapped.objects, mapped.root, pointPath).catch(() => undefined);
       const now = await currentFileHash(roots, pointPath).catch(() => undefined);
       if (now === undefined) continue; // cannot be read: the restore leaves it and says so
       if ((left?.kind === 'd' ? null : (left?.hash ?? null)) !== now) edited.push(pointPath);
@@ -460,7 +464,7 @@ export class RecoveryManager {
       return { last, scope: await this.undoScope(last, hold), points: await this.persistence.listSnapshots({ hold }) };
     });
     if (!points.some((p) => p.id === last.safetyPointId)) throw StateError.invalidState('The safety point of the last restore no longer exists.');
-    const preview = await this.previewRestore(last.safetyPointId, scope.paths, { within: scope.within });
+    const preview = await this.previewRestore(last.safetyPointId, scope.paths, { within: scope.within, folderIds: scope.folderIds });
     const editedSince = await this.editedSinceRestore(last, [...preview.add, ...preview.modify, ...preview.remove].map((c) => c.path));
     return { ...preview, safetyPointId: last.safetyPointId, undid: points.find((p) => p.id === scope.undoOf) ?? null, editedSince };
   }
@@ -472,8 +476,8 @@ export class RecoveryManager {
    * is not there (the restore failed part way, the point was deleted), the files it planned to change
    * (for a restore that was itself an undo, more than it changed).
    */
-  async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable'>> {
-    const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId, prunable: last.createdFolders && new Set(last.createdFolders) };
+  async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable' | 'folderIds'>> {
+    const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId, prunable: last.createdFolders && new Set(last.createdFolders), folderIds: last.folderIds };
     if (last.nothingChanged) return { ...scope, within: new Set() };
     const points = await this.persistence.listSnapshots({ hold });
     const safety = points.find((p) => p.id === last.safetyPointId);
@@ -494,20 +498,39 @@ export class RecoveryManager {
         );
       }
     }
-    // the paths name files in the workspace's folders as they are now
-    if (!safety || !sameFolders(safety, roots)) return scope;
-    const objects = await this.persistence.objects();
+    if (!safety) return scope;
+    // the points seen in the workspace's folders as they are now, one overlay reading them all
+    let objects: ObjectReader = await this.persistence.objects();
+    const inWorkspace = async (point: PointSummary): Promise<MappedPoint | undefined> => {
+      const mapped = await this.seenFromWorkspace(objects, point, last);
+      if (mapped) objects = mapped.objects;
+      return mapped;
+    };
+    const from = await inWorkspace(safety);
+    if (!from) return scope;
     const result = points.find((p) => p.parentId === safety.id && p.trigger === 'restore');
-    const target = points.find((p) => p.id === last.restoredPointId);
-    if (result && sameFolders(result, roots)) {
-      const changed = await diffTrees(objects, safety.root, result.root);
+    const to = result && (await inWorkspace(result));
+    const targetPoint = points.find((p) => p.id === last.restoredPointId);
+    const target = targetPoint && (await inWorkspace(targetPoint));
+    if (to) {
+      const changed = await diffTrees(objects, from.root, to.root);
       const paths = changed.added.concat(changed.modified, changed.deleted).map((c) => c.path);
-      return { ...scope, within: new Set(target ? await madeByRestore(await mapPoint(objects, target, roots), objects, result.root, paths) : paths) };
+      return { ...scope, within: new Set(target ? await madeByRestore({ ...target, objects }, objects, to.root, paths) : paths) };
     }
     if (!target) return scope;
-    const mapped = await mapPoint(objects, target, roots);
-    const plan = await planFor(mapped, safety.root, scope.paths && filtersInWorkspace(mapped.mapping, roots, scope.paths), undefined);
+    const plan = await planFor({ ...target, objects }, from.root, scope.paths && filtersInWorkspace(target.mapping, roots, scope.paths), undefined);
     return { ...scope, within: new Set(plan.add.concat(plan.modify, plan.remove).map((c) => c.path)) };
+  }
+
+  /**
+   * `point` seen in the workspace's folders as they are now, renamed or (the folders of `last`, the
+   * restore an undo undoes) moved since; `undefined` when none of its folders is in the workspace.
+   */
+  private async seenFromWorkspace(objects: ObjectReader, point: PointSummary, last: LastRestore): Promise<MappedPoint | undefined> {
+    return mapPoint(objects, point, this.persistence.workspaceRoots, last.folderIds).catch((error: unknown) => {
+      if (error instanceof StateError) return undefined;
+      throw error;
+    });
   }
 
   async listRecoveryPoints(): Promise<PointSummary[]> {
