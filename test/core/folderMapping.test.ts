@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
 import { pointChangePatch } from '../../src/core/history/pointChanges';
+import { describeMapping } from '../../src/core/recovery/folderMapping';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { WorkspaceRoot } from '../../src/core/schemas';
 import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
@@ -86,6 +87,20 @@ describe('restoring a point onto a workspace whose folders changed', () => {
     assert.deepEqual(result.folders.pairs, [{ point: 'one', workspace: 'one', by: 'name' }, { point: 'two', workspace: 'Second', by: 'path' }]);
     assert.deepEqual([result.outcome.written, result.outcome.removed, result.outcome.skipped], [['Second/a.txt'], [], []]);
     assert.deepEqual(await readFiles(path.join(sb.ws, 'two')), { 'a.txt': 'file 644 two a\n', sub: 'dir', 'sub/b.txt': 'file 644 two b\n' });
+  });
+
+  test('a folder of a multi-root workspace opened through a link, and now by its real path, maps by the folder the link leads to', async () => {
+    const sb = await makeSandbox();
+    await fs.mkdir(path.join(sb.ws, 'real'), { recursive: true });
+    await fs.symlink(path.join(sb.ws, 'real'), path.join(sb.ws, 'lnk'));
+    const id = await pointOf(sb, { one: { 'a.txt': 'one a\n' }, lnk: { 'b.txt': 'b1\n' } }, [folder(sb, 'one'), folder(sb, 'lnk')]);
+    await writeFiles(path.join(sb.ws, 'real'), { 'b.txt': 'b2\n' });
+    const store = await reopen(sb, [folder(sb, 'one'), folder(sb, 'real')]);
+    const result = await store.recovery.restore(id);
+    assert.deepEqual(result.folders.pairs, [{ point: 'one', workspace: 'one', by: 'name' }, { point: 'lnk', workspace: 'real', by: 'link' }]);
+    assert.deepEqual(describeMapping(result.folders), ['point folder lnk \u2192 workspace folder real (the same folder, through a link)']);
+    assert.deepEqual([result.outcome.written, result.outcome.skipped], [['real/b.txt'], []]);
+    assert.deepEqual(await readFiles(path.join(sb.ws, 'real')), { 'b.txt': 'file 644 b1\n' });
   });
 
   test('a folder added to the workspace since the point is not touched: not captured is not empty', async () => {

@@ -10,10 +10,10 @@ export interface FolderPair {
   readonly point: string;
   readonly workspace: string;
   /**
-   * Same name; else same path on disk; else (an undo) the same folder on disk, moved since; else the
-   * only folder of a one-folder point and workspace.
+   * Same name; else same path on disk; else the same folder reached through a link; else (an undo)
+   * the same folder on disk, moved since; else the only folder of a one-folder point and workspace.
    */
-  readonly by: 'name' | 'path' | 'moved' | 'single';
+  readonly by: 'name' | 'path' | 'link' | 'moved' | 'single';
 }
 
 /**
@@ -31,7 +31,8 @@ export interface FolderMapping {
 }
 
 /**
- * Maps a point's folders onto the workspace's: by name, then by path, then (with `folderIds`, the
+ * Maps a point's folders onto the workspace's: by name, then by path, then by the real folder a link
+ * leads to, then (with `folderIds`, the
  * identities an undo record keeps) a point folder gone from its path onto the workspace folder that is
  * that folder on disk, moved; then a one-folder point onto a one-folder workspace whatever the names.
  * Throws InvalidState when no folder maps.
@@ -53,6 +54,11 @@ export function mapFolders(
     if (folder.path === undefined) continue;
     const same = workspace.find((r) => !taken.has(r.name) && path.resolve(r.path) === path.resolve(folder.path!));
     if (same) pair(folder.name, same.name, 'path');
+  }
+  for (const folder of left()) {
+    if (folder.path === undefined || !isFolder(folder.path)) continue;
+    const linked = workspace.find((r) => !taken.has(r.name) && realPath(r.path) === realPath(folder.path!));
+    if (linked) pair(folder.name, linked.name, 'link');
   }
   for (const folder of left()) {
     const recorded = folderIds[folder.name];
@@ -91,13 +97,6 @@ export function foldersStillElsewhere(
   } catch {
     return [];
   }
-  const real = (folder: string) => {
-    try {
-      return realpathSync(folder);
-    } catch {
-      return path.resolve(folder);
-    }
-  };
   // where a point folder is on disk: the path it was opened by, else (a link removed since) the real folder it led to
   const stillAt = (name: string): string | undefined => {
     const was = point.roots.find((r) => r.name === name)?.path;
@@ -112,7 +111,7 @@ export function foldersStillElsewhere(
     if (was !== undefined && path.resolve(was) === path.resolve(now)) continue;
     const there = stillAt(pair.point);
     if (there !== undefined) {
-      if (real(there) !== real(now)) elsewhere.push({ point: there, workspace: now });
+      if (realPath(there) !== realPath(now)) elsewhere.push({ point: there, workspace: now });
       continue;
     }
     // gone from its place: a move on one disk keeps the folder's inode, a copy (or another folder) has its own
@@ -128,6 +127,15 @@ export function foldersStillElsewhere(
     if (there !== undefined) elsewhere.push({ point: there, workspace: undefined });
   }
   return elsewhere;
+}
+
+/** The folder's real path, links followed; its resolved path when it cannot be looked at. */
+function realPath(folder: string): string {
+  try {
+    return realpathSync(folder);
+  } catch {
+    return path.resolve(folder);
+  }
 }
 
 function isFolder(folder: string): boolean {
@@ -153,7 +161,7 @@ export function isIdentity(mapping: FolderMapping): boolean {
   return mapping.unmapped.length === 0 && mapping.uncovered.length === 0 && mapping.pairs.every((p) => p.point === p.workspace);
 }
 
-const SAME: Record<FolderPair['by'], string> = { name: 'same name', path: 'same path', moved: 'the same folder, moved', single: 'same only folder' };
+const SAME: Record<FolderPair['by'], string> = { name: 'same name', path: 'same path', link: 'the same folder, through a link', moved: 'the same folder, moved', single: 'same only folder' };
 
 /** "point folder app → workspace folder app-renamed", one line per folder that is renamed, left out or untouched. */
 export function describeMapping(mapping: FolderMapping): string[] {
