@@ -133,7 +133,8 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
       const searchWorker = searchWorkerOf(this.context.extensionPath, log);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
-      commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts }));
+      const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
+      commands.register(transferCommands({ store, model, folders, log, prompts: this.prompts, movedHistory }));
       commands.register(searchCommands({ store, folders, filter: tree.filter, log, prompts: this.prompts, searchWorker, searchRuns: this.searchRuns }));
       this.own(showFilterState(view, tree.filter));
       const fileHistory = (this.fileHistory = this.own(new FileHistoryProvider(store, model, folders, log)));
@@ -147,7 +148,6 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const agentServices = { folders, auto, log, prompts: this.prompts, extensionPath: this.context.extensionPath };
       commands.register(agentCommands(agentServices));
       this.checkAgentHooks = () => repairAgentHooks(agentServices);
-      const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));
 
       const updateView = () => {
         // A view alone in its container has no header of its own (so no description): VS Code shows

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs/promises';
 import * as vscode from 'vscode';
 import * as z from 'zod';
-import { adoptStore, describeCause, findMovedStores, folderFiles, type AdoptResult, type FolderFiles, type RecoveryStore } from '../core';
+import { adoptStore, describeCause, findMovedStores, folderFiles, type AdoptResult, type FolderFiles, type MovedStore, type RecoveryStore } from '../core';
 import type { Log } from './log';
 import type { PointsModel } from './pointsModel';
 import type { Prompts } from './prompts';
@@ -67,18 +67,12 @@ export class MovedHistory {
   /** Looks for the store of a moved folder and offers to adopt it; returns what was adopted, if anything. */
   async offer(): Promise<AdoptResult | undefined> {
     const declined = this.declined();
-    const candidates = (await siblingStores(this.store.persistence.layout.root)).filter((storeDir) => !this.isDeclined(declined, storeDir));
-    const current = candidates.length === 0 ? undefined : await this.currentFiles();
-    const found = current ? await findMovedStores(candidates, current, { log: (m) => this.log.debug('transfer', m) }) : [];
-    const best = found[0];
+    const best = (await this.search((storeDir) => !this.isDeclined(declined, storeDir)))[0];
     if (!best) {
       await this.answered();
       return undefined;
     }
-    this.log.info('transfer', `${best.storeDir} (${best.recordedFolders.join(', ')}, ${best.points} points) matches ${best.score.matched} of ${best.score.total} files of this folder.`);
-    const folder = best.recordedFolders.join(', ');
-    const percent = Math.round(best.score.share * 100);
-    const message = `This folder looks like ${folder}, which was moved or renamed (${percent} % of the files match). Continue its history here (${best.points} recovery point${best.points === 1 ? '' : 's'})?`;
+    const message = `This folder looks like ${describeMoved(best)}. Continue its history here (${best.points} recovery point${best.points === 1 ? '' : 's'})?`;
     await this.workspaceState.update(UNANSWERED_KEY, true);
     this.lastOffer = { storeDir: best.storeDir, message };
     const choice = await this.prompts.ask('information', message, {}, CONTINUE_HISTORY, NOT_NOW, DONT_ASK_AGAIN);
@@ -86,9 +80,28 @@ export class MovedHistory {
       const answer = choice === DONT_ASK_AGAIN ? 'never' : 'notNow';
       await this.remember(best.storeDir, answer);
       await this.answered();
-      this.log.info('transfer', `Not continuing the history of ${best.storeDir}: ${answer === 'never' ? 'not asked again' : 'not asked again for a week'} (recovery-points adopt --from still can).`);
+      this.log.info('transfer', `Not continuing the history of ${best.storeDir}: ${answer === 'never' ? 'not asked again' : 'not asked again for a week'} (Continue History of a Moved Folder… and recovery-points adopt --from still can).`);
       return undefined;
     }
+    return this.adopt(best);
+  }
+
+  /**
+   * The histories this folder may continue, best match first (`include`: which sibling stores to
+   * examine). Only a window of one folder has any: a moved folder is matched by its files.
+   */
+  async search(include: (storeDir: string) => boolean = () => true): Promise<MovedStore[]> {
+    if (this.folders.all.length !== 1) return [];
+    const candidates = (await siblingStores(this.store.persistence.layout.root)).filter(include);
+    if (candidates.length === 0) return [];
+    const found = await findMovedStores(candidates, await this.currentFiles(), { log: (m) => this.log.debug('transfer', m) });
+    for (const match of found) this.log.info('transfer', `${match.storeDir} (${match.recordedFolders.join(', ')}, ${match.points} points) matches ${match.score.matched} of ${match.score.total} files of this folder.`);
+    return found;
+  }
+
+  /** Adopts a moved folder's store into this one (the offer accepted, or the command); errors are shown, not thrown. */
+  async adopt(best: MovedStore): Promise<AdoptResult | undefined> {
+    const folder = best.recordedFolders.join(', ');
     try {
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Continuing the history of the moved folder' }, () =>
         adoptStore(this.store.persistence, best.storeDir),
@@ -115,6 +128,14 @@ export class MovedHistory {
       },
       (error: unknown) => this.log.warn('transfer', `The clean-up after continuing the history failed (${describeCause(error)}); the next one merges the packs.`),
     );
+  }
+
+  /** Forgets a declined offer of that store (the person chose to continue it after all). */
+  async forgetDeclined(storeDir: string): Promise<void> {
+    const declined = this.declined();
+    if (!(storeDir in declined)) return;
+    delete declined[storeDir];
+    await this.workspaceState.update(DECLINED_KEY, declined);
   }
 
   /** This folder's files: the newest point's (the first scan made it), or a scan that writes nothing. */
@@ -150,4 +171,9 @@ export class MovedHistory {
     if (!entry) return false;
     return entry.answer === 'never' || this.now() - entry.at < NOT_NOW_MS;
   }
+}
+
+/** "/old/app, which was moved or renamed (96 % of the files match)". */
+export function describeMoved(found: MovedStore): string {
+  return `${found.recordedFolders.join(', ')}, which was moved or renamed (${Math.round(found.score.share * 100)} % of the files match)`;
 }

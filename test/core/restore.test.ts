@@ -258,6 +258,10 @@ describe('restore', () => {
     assert.equal(await fs.readFile(path.join(moved, 'a.txt'), 'utf8'), 'a2\n');
     assert.equal(await fs.readFile(path.join(moved, 'src/b.ts'), 'utf8'), 'b2, edited after the move\n');
     await after.close();
+    // that undo, redone from the copy, is refused by its own name
+    const copyAgain = await openStore(sb, { roots: [{ name: 'copy', path: copy }], actor: 'test:copy' });
+    await assert.rejects(copyAgain.recovery.undoLastRestore(), /^StateError: The last undo was made in \S+moved, which is still there, not in this workspace's \S+copy: undo it there\./);
+    await copyAgain.close();
   });
 
   test('undo after the link the restore went through is gone finds the real folder; undo without one of the restore\'s folders is refused', async () => {

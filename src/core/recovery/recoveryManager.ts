@@ -485,16 +485,18 @@ export class RecoveryManager {
     if (safety && !sameFolders(safety, roots)) {
       // a folder moved or renamed since takes its undo along; one still there is where the undo belongs
       const elsewhere = foldersStillElsewhere(safety, roots, last.realPaths, last.folderIds)[0];
+      // the last restore was itself an undo when the point it restored is a safety point
+      const lastKind = points.find((p) => p.id === last.restoredPointId)?.trigger === 'before-restore' ? 'The last undo' : 'The last restore';
       if (elsewhere?.workspace !== undefined) {
         throw StateError.invalidState(
           elsewhere.moved
-            ? `The last restore was made in ${shortPath(elsewhere.point)}, which was moved or removed since, and this workspace's ${shortPath(elsewhere.workspace)} is another folder (a copy?): undo it where that folder is now. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`
-            : `The last restore was made in ${shortPath(elsewhere.point)}, which is still there, not in this workspace's ${shortPath(elsewhere.workspace)}: undo it there. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`,
+            ? `${lastKind} was made in ${shortPath(elsewhere.point)}, which was moved or removed since, and this workspace's ${shortPath(elsewhere.workspace)} is another folder (a copy?): undo it where that folder is now. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`
+            : `${lastKind} was made in ${shortPath(elsewhere.point)}, which is still there, not in this workspace's ${shortPath(elsewhere.workspace)}: undo it there. To put the files it replaced here instead, restore its safety point ${safety.id} (look at what it would change first).`,
         );
       }
       if (elsewhere) {
         throw StateError.invalidState(
-          `The last restore also changed ${shortPath(elsewhere.point)}, which is still there but not a folder of this workspace: undo it in a workspace with all its folders (${safety.roots.map((r) => shortPath(r.path)).join(', ')}), or it would be undone only in part.`,
+          `${lastKind} also changed ${shortPath(elsewhere.point)}, which is still there but not a folder of this workspace: undo it in a workspace with all its folders (${safety.roots.map((r) => shortPath(r.path)).join(', ')}), or it would be undone only in part.`,
         );
       }
     }

@@ -2,8 +2,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportBundle, importBundle, pointIdTime, type RecoveryStore } from '../../core';
-import { formatBytes, formatRelativeTime } from '../../core/format';
+import { formatBytes, formatRelativeTime, plural } from '../../core/format';
 import type { Log } from '../log';
+import { CONTINUE_HISTORY, describeMoved, type MovedHistory } from '../movedHistory';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -15,11 +16,15 @@ export interface TransferServices {
   readonly folders: WorkspaceFolders;
   readonly log: Log;
   readonly prompts: Prompts;
+  readonly movedHistory: MovedHistory;
 }
 
 const BUNDLE_FILTERS = { 'Recovery Points bundle': ['rpbundle'], 'All files': ['*'] };
 
-/** Export Recovery Points… and Import Recovery Points…: history as one file, to another machine or a dev container. */
+/**
+ * Export Recovery Points… and Import Recovery Points…: history as one file, to another machine or a
+ * dev container; Continue History of a Moved Folder…: the history a move or rename left behind.
+ */
 export function transferCommands(s: TransferServices): Record<string, CommandHandler> {
   return {
     'recoveryPoints.export': async () => {
@@ -54,6 +59,33 @@ export function transferCommands(s: TransferServices): Record<string, CommandHan
       const already = result.skipped.length > 0 ? ` ${result.skipped.length} ${result.skipped.length === 1 ? 'was' : 'were'} already here.` : '';
       void vscode.window.showInformationMessage(`Imported ${result.added.length} recovery point${result.added.length === 1 ? '' : 's'} (${formatBytes(result.bytesWritten)} written).${already}`);
       return result;
+    },
+
+    // the start-up offer asked for again: histories declined before ("Not Now", "Don't Ask Again") are searched too
+    'recoveryPoints.continueMovedHistory': async () => {
+      if (s.folders.all.length !== 1) {
+        throw new UserFacingError('Continue History of a Moved Folder works in a window with one folder. In a workspace of several folders, run "recovery-points adopt --from STORE_FOLDER" in a terminal.');
+      }
+      const found = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Looking for the history of a moved folder' }, () => s.movedHistory.search());
+      if (found.length === 0) {
+        throw new UserFacingError(
+          "No history of a moved or renamed folder matches this folder: a history is found when its folder no longer exists where it was and most of this folder's files are in its newest point. A history in another place can be added with \"recovery-points adopt --from STORE_FOLDER\".",
+        );
+      }
+      const chosen =
+        found.length === 1
+          ? (await s.prompts.ask('information', `This folder looks like ${describeMoved(found[0]!)}. Continue its history here (${plural(found[0]!.points, 'recovery point')})?`, { modal: true }, CONTINUE_HISTORY)) === CONTINUE_HISTORY
+            ? found[0]
+            : undefined
+          : (
+              await s.prompts.pick(
+                found.map((match) => ({ label: match.recordedFolders.join(', '), description: `${plural(match.points, 'point')}, ${Math.round(match.score.share * 100)} % of the files match`, detail: match.storeDir, match })),
+                { title: 'Continue History of a Moved Folder', placeHolder: 'The history to continue here' },
+              )
+            )?.match;
+      if (!chosen) return undefined;
+      await s.movedHistory.forgetDeclined(chosen.storeDir);
+      return s.movedHistory.adopt(chosen);
     },
   };
 }

@@ -82,4 +82,39 @@ suite('activation on a folder whose history was left behind by a move', () => {
       fs.rmSync(path.dirname(storeDir), { recursive: true, force: true });
     }
   });
+  test('Continue History of a Moved Folder… finds a history answered "Don\'t Ask Again", asks, and continues it; with none left it says what a match needs', async () => {
+    const api = await getApi();
+    const storage = path.dirname(path.dirname(store(api).persistence.layout.root));
+    const gone = fs.mkdtempSync(path.join(os.tmpdir(), 'rp-host-moved-cmd-'));
+    const storeDir = path.join(storage, 'rp-host-moved-cmd', path.basename(store(api).persistence.layout.root));
+    try {
+      fs.cpSync(workspaceFolder().uri.fsPath, path.join(gone, 'third-app'), { recursive: true });
+      const other = await RecoveryStore.open({ storeDir, roots: [{ name: 'third-app', path: path.join(gone, 'third-app') }], actor: 'test:moved' });
+      await other.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'before the third move' });
+      await other.close();
+      fs.rmSync(gone, { recursive: true, force: true });
+      api.prompts.answerNext({ button: "Don't Ask Again" });
+      assert.equal(await api.movedHistory!.offer(), undefined);
+      api.prompts.reset();
+      assert.equal(await api.movedHistory!.atStartup(false), undefined);
+      assert.equal(api.prompts.history.length, 0, 'the offer is not made again');
+
+      api.prompts.answerNext({ button: 'Continue History' });
+      const adopted = await vscode.commands.executeCommand<{ adopted: unknown[] } | undefined>('recoveryPoints.continueMovedHistory');
+      const asked = api.prompts.history.filter((q) => q.kind === 'message');
+      assert.equal(asked.length, 1);
+      assert.match(asked[0]!.text, /third-app, which was moved or renamed \(100 % of the files match\)\. Continue its history here \(1 recovery point\)\?/);
+      assert.equal(adopted?.adopted.length, 1);
+      assert.ok((await listPoints(api)).some((p) => p.label === 'before the third move'), 'its point is here');
+      assert.equal(JSON.parse(fs.readFileSync(path.join(storeDir, 'moved.json'), 'utf8')).movedTo, store(api).persistence.layout.root);
+
+      api.prompts.reset();
+      assert.equal(await vscode.commands.executeCommand('recoveryPoints.continueMovedHistory'), undefined);
+      assert.deepEqual(api.prompts.history, [], 'nothing to ask about');
+      assert.match(api.prompts.notifications.at(-1)?.message ?? '', /^No history of a moved or renamed folder matches this folder: a history is found when its folder no longer exists where it was/);
+    } finally {
+      fs.rmSync(gone, { recursive: true, force: true });
+      fs.rmSync(path.dirname(storeDir), { recursive: true, force: true });
+    }
+  });
 });
