@@ -83,7 +83,7 @@ async function agentHooks(args: ParsedArgs): Promise<number> {
 }
 
 function hookUsage(message: string): number {
-  process.stderr.write(`recovery-points hook: ${escapeForTerminal(message)}; no point was made, the agent goes on.\n`);
+  process.stderr.write(`recovery-points hook: ${escapeForTerminal(message.replace(/\.$/, ''))}; no point was made, the agent goes on.\n`);
   return 0;
 }
 

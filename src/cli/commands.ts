@@ -159,7 +159,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const roots = store.persistence.workspaceRoots;
       if (args.dryRun) {
         const plan = await store.recovery.previewUndo();
-        const what = undoDone(plan.undid, pointIdTime(plan.safetyPointId)).replace(/^Undid/, 'Would undo').replace(/^Redid/, 'Would redo');
+        const what = undoDone(plan.undid, plan.safety).replace(/^Undid/, 'Would undo').replace(/^Redid/, 'Would redo');
         const lines = changeLines(roots, plan.add, plan.modify, plan.remove);
         const left = plan.leftAlone.map((l) => `  ${t(typedPath(roots, l.path))}: ${t(l.reason)}`);
         out.result(
@@ -178,7 +178,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       out.result(
         [
           ...formatMapping(result.folders),
-          `${undoDone(result.undid, pointIdTime(result.point.id))}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`,
+          `${undoDone(result.undid, result.point)}: ${result.outcome.written.length} written, ${result.outcome.removed.length} deleted (safety point ${result.safetyPointId}).`,
           ...skippedLines(result, roots),
           ...editedNote(result.replacedEdits ?? [], roots, 'replaced'),
         ].join('\n'),

@@ -73,7 +73,7 @@ export async function answerHook(args: ParsedArgs, context: HookContext): Promis
   if (args.workspaces.length > 1) throw new UsageError('hook takes one --workspace');
   const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs: budget.ms, readInput: context.readInput, cwd: context.cwd ?? args.cwd, stores: context.stores });
   const note = budget.note ? `recovery-points hook: ${t(budget.note)}.\n` : '';
-  const stderr = `${note}${result.problem ? `recovery-points hook: ${t(result.problem)}; no point was made, the agent goes on.\n` : ''}`;
+  const stderr = `${note}${result.problem ? `recovery-points hook: ${t(result.problem.replace(/\.$/, ''))}; no point was made, the agent goes on.\n` : ''}`;
   return { stdout: result.stdout, stderr, abandoned: result.abandoned };
 }
 

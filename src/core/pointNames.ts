@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { MovedHead, TreeDiff } from './capture';
 import { isNowTracked, isUntracked } from './capture/untracked';
 import { formatRelativeTime, groupDigits, plural } from './format';
+import { pointIdTime } from './ids';
 import type { GitHead, PointSummary, Trigger } from './schemas';
 
 /**
@@ -115,18 +116,41 @@ export function quotedPointName(point: Pick<PointSummary, 'label' | 'summary' | 
 /**
  * What an undo did, naming the restore it undid, which may be older than the person thinks (a restore
  * stopped before it changed anything is no restore to undo): "Undid the restore of 'Saved app.ts'
- * (restored 5 min ago)"; an undo of an undo, "Redid the restore the last undo reverted".
- * `restoredAt`: when the undone restore ran (its safety point's time).
+ * (restored 5 min ago)"; an undo of an undo, "Redid the restore of 'Saved app.ts'", and of that,
+ * "Undid the restore of 'Saved app.ts' again". `safety`: the safety point of the restore undone,
+ * which the undo restores (its time is when that restore ran).
  */
-export function undoDone(undid: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null | undefined, restoredAt: number, now = Date.now()): string {
-  if (undid?.trigger === 'before-restore') return 'Redid the restore the last undo reverted';
-  return `Undid the restore of ${undid ? quotedPointName(undid) : 'a point no longer kept'} (restored ${formatRelativeTime(restoredAt, now)})`;
+export function undoDone(undid: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null | undefined, safety: Pick<PointSummary, 'id' | 'summary'>, now = Date.now()): string {
+  const chain = undoChain(safety);
+  if (chain) return chainName(chain, 'Redid', 'Undid');
+  return `Undid the restore of ${undid ? quotedPointName(undid) : 'a point no longer kept'} (restored ${formatRelativeTime(pointIdTime(safety.id), now)})`;
+}
+
+/**
+ * An undo of a restore that was an undo or a redo itself, told by that restore's safety point (what
+ * the undo restores): after an undo ("Before undoing …") it redoes the first restore, after a redo
+ * ("Before redoing …") it undoes it again; with the first restore's point as that name quotes it, when
+ * it does. `undefined` after a restore ("Before restoring …"): a plain undo.
+ */
+export function undoChain(safety: Pick<PointSummary, 'summary'>): { readonly redo: boolean; readonly quoted?: string } | undefined {
+  const named = /^Before (undoing|redoing) (?:the restore of )?(.+?)(?: again)?$/.exec(safety.summary);
+  if (!named) return undefined;
+  const quoted = named[2]!;
+  const redo = named[1] === 'undoing';
+  return /^(['"]|the point of )/.test(quoted) ? { redo, quoted } : { redo };
+}
+
+/** "Redid the restore of 'Saved app.ts'", "Undid the restore of 'Saved app.ts' again" (`redid`, `undid`: the verbs). */
+function chainName(chain: NonNullable<ReturnType<typeof undoChain>>, redid: string, undid: string): string {
+  if (chain.redo) return `${redid} the restore ${chain.quoted ? `of ${chain.quoted}` : 'the last undo reverted'}`;
+  return `${undid} the ${chain.quoted ? `restore of ${chain.quoted}` : 'last restore'} again`;
 }
 
 /** A restore's safety point: "Before restoring 'Saved app.ts'"; for an undo, "Before undoing the restore of 'Saved app.ts'". */
 export function safetyPointName(target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>, undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null): string {
-  // the restore undone was an undo itself (it restored a safety point): this one does that restore again
-  if (undoOf?.trigger === 'before-restore') return 'Before redoing the restore the last undo reverted';
+  // an undo restores the safety point of the restore it undoes, which was an undo or a redo itself
+  const chain = undoOf === undefined ? undefined : undoChain(target);
+  if (chain) return `Before ${chainName(chain, 'redoing', 'undoing')}`;
   if (undoOf !== undefined) return undoOf ? `Before undoing the restore of ${quotedPointName(undoOf)}` : 'Before undoing the last restore';
   return `Before restoring ${quotedPointName(target)}`;
 }
@@ -143,7 +167,8 @@ export function restoredPointName(
   chosenFiles?: readonly string[],
 ): string {
   const count = `(${plural(files, 'file')})`;
-  if (undoOf?.trigger === 'before-restore') return `Redid the restore the last undo reverted ${count}`;
+  const chain = undoOf === undefined ? undefined : undoChain(target);
+  if (chain) return `${chainName(chain, 'Redid', 'Undid')} ${count}`;
   if (undoOf !== undefined) return undoOf ? `Undid restore of ${quotedPointName(undoOf)} ${count}` : `Undid restore ${count}`;
   if (chosenFiles && chosenFiles.length > 0 && chosenFiles.length <= 3) return `Restored ${describeFiles(chosenFiles)} from ${quotedPointName(target)}`;
   return `Restored ${quotedPointName(target)} ${count}`;

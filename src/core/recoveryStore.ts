@@ -8,6 +8,8 @@ import { DEFAULT_RETENTION, type RetentionPolicy } from './recovery/retention';
 import type { WorkspaceRoot } from './schemas';
 import { PersistenceManager } from './state/persistenceManager';
 import { StateManager } from './state/stateManager';
+import { StateError } from './errors';
+import { notAStoreFolder } from './storeLayout';
 
 export interface OpenStoreOptions {
   /** The store folder: VS Code's workspace storage for the extension, `--store` for the command-line tool. */
@@ -46,6 +48,9 @@ export class RecoveryStore {
       lockWaitMs: options.lockWaitMs,
       captureProcess: options.captureProcess,
     });
+    // after the placement checks of the constructor, whose words are more precise
+    const foreign = notAStoreFolder(storeDir);
+    if (foreign) throw StateError.invalidState(foreign);
     await persistence.ensureFolders();
     const state = new StateManager(persistence);
     // absent (the tool, the hooks, the MCP server): the limits the editor keeps in the store, so their clean-ups remove no point its settings keep

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /** Where each part of a store lives. The store is one folder, normally VS Code's workspace storage. */
@@ -43,4 +44,27 @@ export class StoreLayout {
   manifestFile(id: string): string {
     return path.join(this.pointsDir, `${id}.json`);
   }
+}
+
+/** Names only a store's folder holds: a folder with one of them is (or was being made) a store. */
+const STORE_NAMES = ['points', 'state.json', 'objects', 'cache', 'store.lock', 'audit.log.jsonl', 'moved.json'];
+
+/**
+ * Why `root` must not be made a store: it is a folder (or a file) that holds something else, such as a
+ * project mistyped as `--store`. A store is made only where nothing is, or in an empty folder, so its
+ * making (folders created, access narrowed to the owner) never lands in someone's files.
+ */
+export function notAStoreFolder(root: string): string | undefined {
+  const stat = fs.statSync(root, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  if (!stat.isDirectory()) return `${root} is a file, not a recovery point store: nothing was written to it.`;
+  if (fs.existsSync(path.join(root, 'points')) || fs.existsSync(path.join(root, 'state.json'))) return undefined;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(root);
+  } catch {
+    return undefined; // unreadable: opening it says why
+  }
+  if (entries.length === 0 || entries.some((name) => STORE_NAMES.includes(name))) return undefined;
+  return `${root} holds other files and is not a recovery point store (it has no points): nothing was written to it. A store is made only in a new or empty folder.`;
 }

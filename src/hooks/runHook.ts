@@ -4,7 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { describeCause, StateError } from '../core/errors';
 import type { WorkspaceRoot } from '../core/schemas';
 import { AuditLog } from '../core/state/auditLog';
-import { StoreLayout } from '../core/storeLayout';
+import { notAStoreFolder, StoreLayout } from '../core/storeLayout';
 import { startCleanupIfDue } from '../cli/backgroundCleanup';
 import { findNearestExtensionStore } from '../cli/storeLocator';
 import { STORE_PER_RUN, type StoreUse } from '../cli/storeUse';
@@ -154,7 +154,8 @@ function describeProblem(error: unknown): string {
 
 /** An audit-log entry in the store the hook was for, if it exists; a full disk may refuse even that. */
 async function recordProblem(state: { event?: HookEvent; storeDir?: string }, problem: string): Promise<void> {
-  if (!state.storeDir || !fs.statSync(state.storeDir, { throwIfNoEntry: false })?.isDirectory()) return;
+  // never into a folder that is not a store (a mistyped --store): the log would make it one
+  if (!state.storeDir || !fs.statSync(state.storeDir, { throwIfNoEntry: false })?.isDirectory() || notAStoreFolder(state.storeDir) !== undefined) return;
   const agent = state.event ? AGENT_NAMES[state.event.agent] : 'unknown agent';
   const log = new AuditLog(new StoreLayout(state.storeDir).auditLogFile, `hook:${state.event?.agent ?? 'unknown'}:${process.pid}`);
   await log.append({ action: 'hook', details: { agent, action: state.event?.action.kind ?? 'unread', problem } }).catch(() => undefined);

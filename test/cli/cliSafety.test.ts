@@ -4,12 +4,12 @@
  * labels, and arguments refused before any work.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, makeSandbox, openStore, writeFiles } from '../core/helpers/storeFixtures';
-import { cli, ensureBuilt, json, ok, type CliOptions } from './helpers/runCli';
+import { CLI, cli, ensureBuilt, json, ok, type CliOptions } from './helpers/runCli';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -122,6 +122,25 @@ describe('a missing or mistyped store', () => {
     assert.deepEqual(await fs.readdir(sb.ws), ['a.txt', 'src'], 'nothing was created in the folder named by mistake');
     ok(await cli(['snapshot', '--workspace', sb.ws, '--store', typo]));
     assert.equal(json<unknown[]>(await cli(['list', '--json', '--workspace', sb.ws, '--store', typo])).length, 1, 'a snapshot makes the store');
+  });
+
+  test('a folder of other files named as the store is never made one: every command that makes a store refuses it, the hook too, and nothing in it changes', async () => {
+    const { sb } = await project();
+    const victim = path.join(sb.root, 'victim');
+    await writeFiles(victim, { 'main.c': 'int main;\n' });
+    await fs.chmod(victim, 0o755);
+    const said = /victim holds other files and is not a recovery point store \(it has no points\): nothing was written to it\. A store is made only in a new or empty folder/;
+    for (const args of [['snapshot'], ['mcp'], ['import', path.join(sb.root, 'none.rpbundle')], ['adopt', '--from', path.join(sb.root, 'none')]]) {
+      const run = await cli([...args, '--workspace', sb.ws, '--store', victim]);
+      assert.equal(run.code, 1, `${args[0]}: ${run.stdout}${run.stderr}`);
+      assert.match(run.stderr, said, args[0]);
+    }
+    const payload = JSON.stringify({ hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'ls' }, cwd: sb.ws, session_id: 's' });
+    const hook = spawnSync(process.execPath, [CLI, 'hook', '--agent', 'claude', '--store', victim], { input: payload, encoding: 'utf8', env: { ...process.env, HOME: sb.root, RECOVERY_POINTS_HELPER: 'off' } });
+    assert.equal(hook.status, 0, 'a hook never stops the agent');
+    assert.match(hook.stderr, said);
+    assert.deepEqual(await fs.readdir(victim), ['main.c'], 'nothing was created in it');
+    assert.equal((await fs.stat(victim)).mode & 0o777, 0o755, 'its access is as it was');
   });
 });
 

@@ -207,6 +207,9 @@ describe('recovery-points mcp', () => {
       assert.deepEqual(await workspaceBytes(sb), { ...edited, 'a.txt': before['a.txt'] }, 'only that file changed');
       await ok(client, 'undo_restore');
       assert.deepEqual(await workspaceBytes(sb), edited);
+      // a restore of what is already there changes nothing, and does not say the undo puts its files back
+      const again = await call<{ written: string[] }>(client, 'restore_point', { point: first.id, paths: ['.gitignore'] });
+      assert.match(again.sentence, /: 0 written, 0 deleted, so nothing changed\. Safety point \S+ holds the files as they are; undo_restore still undoes the restore before this one, if any\.$/);
 
       // a folder of ignored files where the point has b.txt: the preview says the restore leaves it
       await writeFiles(sb.ws, { 'b.txt/build/x.js': 'ignored\n' });

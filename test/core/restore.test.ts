@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { isRestoreTempName, lookupEntry } from '../../src/core/capture';
 import { restoreTempName } from '../../src/core/recovery/restorePlan';
 import { StateError } from '../../src/core/errors';
-import { headsMovedNote } from '../../src/core/pointNames';
+import { headsMovedNote, undoDone } from '../../src/core/pointNames';
 import { describeMapping } from '../../src/core/recovery/folderMapping';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import type { TreeEntry } from '../../src/core/schemas';
@@ -374,8 +374,24 @@ describe('restore', () => {
     const redone = await store.recovery.undoLastRestore();
     assert.equal(redone.redo, true, 'an undo of an undo redoes the restore, and says so');
     const named = (await store.recovery.listRecoveryPoints()).slice(0, 2).map((p) => p.summary);
-    assert.deepEqual(named, ['Redid the restore the last undo reverted (4 files)', 'Before redoing the restore the last undo reverted']);
+    const first = `'${point.summary}'`;
+    assert.deepEqual(named, [`Redid the restore of ${first} (4 files)`, `Before redoing the restore of ${first}`]);
     assert.deepEqual(await readFiles(sb.ws), { ...afterEdits, 'c.txt': c3 });
+    // and on: the undo of the redo undoes the restore again, the next one redoes it
+    const again = await store.recovery.undoLastRestore();
+    assert.equal(again.redo, undefined, 'an undo of a redo is no redo');
+    assert.equal(undoDone(again.undid, again.point), `Undid the restore of ${first} again`);
+    const redoneAgain = await store.recovery.undoLastRestore();
+    assert.equal(redoneAgain.redo, true);
+    const names = (await store.recovery.listRecoveryPoints()).slice(0, 4).map((p) => p.summary);
+    assert.deepEqual(names, [`Redid the restore of ${first} (4 files)`, `Before redoing the restore of ${first}`, `Undid the restore of ${first} again (4 files)`, `Before undoing the restore of ${first} again`]);
+    assert.deepEqual(await readFiles(sb.ws), { ...afterEdits, 'c.txt': c3 });
+    // a safety point restored by hand, then undone: an undo of that restore, not a redo
+    const safety = (await store.recovery.listRecoveryPoints()).find((p) => p.trigger === 'before-restore')!;
+    await store.recovery.restore(safety.id);
+    const byHand = await store.recovery.undoLastRestore();
+    assert.equal(byHand.redo, undefined);
+    assert.match(undoDone(byHand.undid, byHand.point), /^Undid the restore of the point of \d/);
     await store.close();
   });
 

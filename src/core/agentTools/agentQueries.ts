@@ -232,7 +232,7 @@ export function agentRestoreReport(roots: readonly WorkspaceRoot[], result: Rest
     removed: result.outcome.removed.map((p) => agentPath(roots, p)),
     skipped: result.outcome.skipped.map((s) => ({ ...s, path: agentPath(roots, s.path) })),
     ...(result.redo ? { redo: true as const } : {}),
-    ...(result.undid !== undefined ? { undone: undoDone(result.undid, pointIdTime(result.point.id)) } : {}),
+    ...(result.undid !== undefined ? { undone: undoDone(result.undid, result.point) } : {}),
     ...(result.replacedEdits ? { replacedEdits: result.replacedEdits.map((p) => agentPath(roots, p)) } : {}),
   };
 }
@@ -242,7 +242,9 @@ export function describeRestore(report: AgentRestoreReport, isUndo: boolean, und
   const counts = `${report.written.length} written, ${report.removed.length} deleted${report.skipped.length > 0 ? `, ${report.skipped.length} skipped` : ''}`;
   return isUndo
     ? `${report.undone ?? 'Undid the last restore'}: ${counts}.${report.replacedEdits ? ` It replaced changes made since the restore to ${report.replacedEdits.join(', ')}.` : ''} Safety point ${report.safetyPointId} holds the files as they were just before this undo.`
-    : `Restored point ${report.restored}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were before; ${undoTool} puts them back.`;
+    : report.written.length + report.removed.length > 0
+      ? `Restored point ${report.restored}: ${counts}. Safety point ${report.safetyPointId} holds the files as they were before; ${undoTool} puts them back.`
+      : `Restored point ${report.restored}: ${counts}, so nothing changed. Safety point ${report.safetyPointId} holds the files as they are; ${undoTool} still undoes the restore before this one, if any.`;
 }
 
 function pathsOf(roots: readonly WorkspaceRoot[], diff: TreeDiff): { added: string[]; modified: string[]; deleted: string[] } {

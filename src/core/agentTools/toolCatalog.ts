@@ -102,7 +102,7 @@ export const AGENT_TOOLS = {
     mcpName: 'undo_restore',
     lmName: 'recoveryPoints_undoRestore',
     title: 'Undo the last restore',
-    description: `Undoes the last restore (made by an agent or a person): puts back the files it changed, from the safety point made before it. The undo makes a safety point of its own, so it can be undone as well. ${UNTOUCHED}`,
+    description: `Undoes the last restore (made by an agent or a person): puts back the files it changed, from the safety point made before it. The undo makes a safety point of its own, so it can be undone as well: calling it again right after redoes the restore, so do not retry it when it answered. ${UNTOUCHED}`,
     input: undoRestoreInput,
     readOnly: false,
     destructive: true,

@@ -7,7 +7,7 @@ import { Metrics } from '../metrics';
 import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { removeStaleDocumentTemporaries } from '../documents';
 import { removeStaleLockLeftovers, type Hold } from '../lock/storeLock';
-import { FIRST_POINT_SUMMARY, restoredPointName, safetyPointName, shownFirstPointName } from '../pointNames';
+import { FIRST_POINT_SUMMARY, restoredPointName, safetyPointName, shownFirstPointName, undoChain } from '../pointNames';
 import type { GcResult, ObjectReader } from '../objects/objectStore';
 import type { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
@@ -282,7 +282,7 @@ export class RecoveryManager {
           outcome.removed.length === plan.remove.length;
         const knownTree = exact && target.rules !== undefined ? { parentId: safetyId, root: target.root, fileCount: target.fileCount, totalSize: target.totalSize, rules: target.rules, changes: { added: [...plan.add], modified: [...plan.modify], deleted: [...plan.remove] } } : undefined;
         const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined, knownTree, hold);
-        return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping, ...(undoOf !== undefined ? { undid: undoOf } : {}), ...(undoOf?.trigger === 'before-restore' ? { redo: true as const } : {}) };
+        return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping, ...(undoOf !== undefined ? { undid: undoOf } : {}), ...(undoOf !== undefined && undoChain(target)?.redo ? { redo: true as const } : {}) };
       }, { within }),
     );
   }
@@ -457,7 +457,7 @@ export class RecoveryManager {
   }
 
   /** What Undo Last Restore would change, without changing anything: its safety point's preview within the undo's scope, and the point whose restore it undoes. */
-  async previewUndo(): Promise<RestorePreview & { safetyPointId: string; undid: PointSummary | null; editedSince: string[] }> {
+  async previewUndo(): Promise<RestorePreview & { safetyPointId: string; safety: PointSummary; undid: PointSummary | null; editedSince: string[] }> {
     const { last, scope, points } = await this.persistence.lock.run(async (hold) => {
       const last = (await this.currentState(hold)).lastRestore;
       if (!last) throw StateError.invalidState('There is no restore to undo.');
@@ -466,7 +466,7 @@ export class RecoveryManager {
     if (!points.some((p) => p.id === last.safetyPointId)) throw StateError.invalidState('The safety point of the last restore no longer exists.');
     const preview = await this.previewRestore(last.safetyPointId, scope.paths, { within: scope.within, folderIds: scope.folderIds });
     const editedSince = await this.editedSinceRestore(last, [...preview.add, ...preview.modify, ...preview.remove].map((c) => c.path));
-    return { ...preview, safetyPointId: last.safetyPointId, undid: points.find((p) => p.id === scope.undoOf) ?? null, editedSince };
+    return { ...preview, safetyPointId: last.safetyPointId, safety: points.find((p) => p.id === last.safetyPointId)!, undid: points.find((p) => p.id === scope.undoOf) ?? null, editedSince };
   }
 
   /**

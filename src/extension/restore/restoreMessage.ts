@@ -12,7 +12,7 @@ export function restoreMessage(point: PointSummary, outcome: RestoreResult['outc
   const files = (paths: readonly string[]) => (paths.length === 1 ? display(paths[0]!) : plural(paths.length, 'file'));
   const parts = [...(written.length > 0 ? [`${isUndo ? 'put back' : 'restored'} ${files(written)}`] : []), ...(removed.length > 0 ? [`deleted ${files(removed)}`] : [])];
   const done = parts.length > 0 ? parts.join(' and ') : 'changed no files';
-  if (isUndo) return `${undoDone(undid, pointIdTime(point.id))}: ${done}.${skippedNote}`;
+  if (isUndo) return `${undoDone(undid, point)}: ${done}.${skippedNote}`;
   const sentence = `${done[0]!.toUpperCase()}${done.slice(1)}`;
   return `${sentence} from ${quotedPointName(point)} (${formatRelativeTime(pointIdTime(point.id))}).${skippedNote}`;
 }

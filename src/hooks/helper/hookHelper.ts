@@ -191,7 +191,7 @@ async function serveClient(socket: net.Socket, address: HelperAddress, handlers:
     try {
       answer = await handlers.hook({ cwd, budgetEnv: budget === '' ? undefined : budget, argv, payload });
     } catch (error) {
-      answer = { stdout: '', stderr: `recovery-points hook: ${escapeForTerminal(error instanceof Error ? error.message : String(error))}; no point was made, the agent goes on.\n` };
+      answer = { stdout: '', stderr: `recovery-points hook: ${escapeForTerminal((error instanceof Error ? error.message : String(error)).replace(/\.$/, ''))}; no point was made, the agent goes on.\n` };
     }
     socket.end(Buffer.concat([framed('o', answer.stdout), framed('e', answer.stderr), Buffer.from('x 0\n')]));
   } catch (error) {
