@@ -184,6 +184,21 @@ describe('the hooks\' resident helper', () => {
     assert.match(ok(await cli(['hook-helper', 'status'], { env: await env(p) })).stdout, /No hook helper is running/);
   });
 
+  test('a payload of 1 MiB or more (a PostToolUse carrying the whole file) goes from the client to Node, bytes as sent, though a helper runs', async () => {
+    const p = await place();
+    const helper = await startHelper(p);
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 4;\n' });
+    const payload = JSON.parse(edit(p)) as { tool_input: Record<string, unknown> };
+    // multi-byte characters across the first MiB's end
+    payload.tool_input.new_string = `${'x'.repeat(1_048_000)}${'é🚀'.repeat(300_000)}`;
+    const run = await clientHook(p, JSON.stringify(payload));
+    assert.deepEqual(run, { code: 0, stdout: '', stderr: '' });
+    const point = await newestPoint(p);
+    assert.equal(point.summary, 'Before Claude Code: Edit src/app.ts');
+    assert.match(point.actor, /^hook:claude:\d+$/);
+    assert.notEqual(point.actor, `hook:claude:${helper.pid}`, 'Node made the point');
+  });
+
   test('without a helper, Node runs the hook and starts one; the next hook goes through it; an idle helper ends by itself', async () => {
     const p = await place();
     await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
@@ -260,12 +275,12 @@ describe('the hooks\' resident helper', () => {
       const port = (ending.address() as net.AddressInfo).port;
       fs.writeFileSync(path.join(p.helperDir, 'address'), `${port} ${clientSecret} ${helperSecret} 1 ${CLI}\n`, { mode: 0o600 });
       await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
-      // a request of 4 MB: more than the sockets' buffers hold, so the client's write meets the hang-up
+      // a request of 1,000,000 bytes (the most the client sends a helper is 1 MiB): more than the sockets' buffers take at once, so the client's write meets the hang-up
       const payload = JSON.parse(edit(p)) as { tool_input: Record<string, unknown> };
-      payload.tool_input.new_string = 'x'.repeat(4_000_000);
+      payload.tool_input.new_string = 'x'.repeat(1_000_000 - JSON.stringify(payload).length);
       const run = await clientHook(p, JSON.stringify(payload));
       assert.deepEqual(run, { code: 0, stdout: '', stderr: '' });
-      assert.ok(got > 0 && got < 4_000_000, `the hang-up came before the whole request (${got} bytes)`);
+      assert.ok(got > 0 && got < 1_000_000, `the hang-up came before the whole request (${got} bytes)`);
       const point = await newestPoint(p);
       assert.equal(point.summary, 'Before Claude Code: Edit src/app.ts');
       assert.match(point.actor, /^hook:claude:\d+$/, 'Node made the point');

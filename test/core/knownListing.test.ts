@@ -178,6 +178,30 @@ describe('the listing this process knows (no read of the points folder while the
     assert.equal((await pointsFolderReads(sb, () => hintPoint(store, sb, 'a.txt', 'a3\n'))).reads, 1);
   });
 
+  test('a point whose caller gave up once its files were captured (a hook out of time, its agent\'s command running) is not made; the next point is', async () => {
+    const sb = await makeSandbox();
+    const store = await storeWithTwoPoints(sb);
+    await writeFiles(sb.ws, { 'b.txt': 'b2\n' });
+    const controller = new AbortController();
+    const steps: string[] = [];
+    const late = store.recovery.createRecoveryPoint(undefined, {
+      trigger: 'agent',
+      changedPaths: [path.join(sb.ws, 'b.txt')],
+      signal: controller.signal,
+      onProgress: (message) => {
+        steps.push(message);
+        if (message === 'Saving the point') controller.abort();
+      },
+    });
+    await assert.rejects(late, (error: Error) => error.name === 'AbortError');
+    assert.equal(steps.at(-1), 'Saving the point');
+    assert.equal((await store.recovery.listRecoveryPoints()).length, 2, 'no point was made');
+    await writeFiles(sb.ws, { 'a.txt': 'a3\n' });
+    const next = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'agent' }))!;
+    assert.deepEqual(next.changes, { added: 0, modified: 2, deleted: 0 }, 'the next point holds both changes');
+    await store.close();
+  });
+
   test("the store lock counts takeovers of a dead process's lock for every store object of the process on that folder", async () => {
     const sb = await makeSandbox();
     const store = await storeWithTwoPoints(sb);

@@ -499,6 +499,9 @@ export class PersistenceManager implements StateRepository {
           ...(await this.leftOutOf(parent, captured, roots, batch, captured.mode === 'full' && !given)),
           state,
         };
+        options.onProgress?.('Saving the point');
+        // a caller that gave up (a hook out of time, whose agent's command may be running now) gets no point: its name would be untrue of its files
+        options.signal?.throwIfAborted();
         if (elsewhere || batch.addedObjects === 0) {
           // the first point's pack was written by the capture process, or the point adds no object
           // (nothing changed): no pack to hold the manifest, which is made durable on its own

@@ -20,6 +20,12 @@ node_hook() {
   exec "$node" "$cli" "${args[@]}"
 }
 
+# a payload bash has read the start of: Node reads it and the rest, much faster than bash would
+node_hook_with_rest() {
+  exec 3>&-
+  exec "$node" "$cli" "${args[@]}" < <(printf '%s' "$payload" && exec cat)
+}
+
 start_helper_with_node_hook() {
   [[ $RECOVERY_POINTS_HELPER == off ]] || export RECOVERY_POINTS_HELPER=start
   node_hook
@@ -52,11 +58,14 @@ read_bytes() {
   local LC_ALL=C
   IFS= read -r "${counted[@]}" "$@" chunk <&3
 }
-# all of standard input, at once up to the helper's limit; $(cat) starts a process
+# all of standard input, at once; $(cat) starts a process. One of 1 MiB or more (Claude Code's
+# PostToolUse of an edit carries the whole file) goes to Node: bash takes ~60 ns a byte to read, copy
+# and send it, over a second for 20 MB, where Node takes a fraction of that.
 read_payload() {
   local LC_ALL=C
   if [[ $counted == -N ]]; then
-    IFS= read -r -N 67108864 payload
+    IFS= read -r -N 1048576 payload
+    ((${#payload} < 1048576)) || node_hook_with_rest
   else
     payload=$(cat)
   fi
@@ -115,14 +124,21 @@ else
 fi
 # the answer: `o COUNT` or `e COUNT` and that many bytes for standard output or error, then the exit
 # code; the helper writes all of it at once, so only its first line is waited for
-while IFS= read -r -t "$wait" line <&3; do
+# (a connection reset is no message of bash's for the agent to read)
+answered=
+while :; do
+  IFS= read -r -t "$wait" line <&3 2>/dev/null
+  got=$?
+  ((got == 0)) || break
   case $line in
     "o "*)
-      read_bytes "${line:2}" || break
+      answered=1
+      read_bytes "${line:2}" 2>/dev/null || break
       printf '%s' "$chunk"
       ;;
     "e "*)
-      read_bytes "${line:2}" || break
+      answered=1
+      read_bytes "${line:2}" 2>/dev/null || break
       printf '%s' "$chunk" >&2
       ;;
     "x "*) exit "${line:2}" ;;
@@ -133,6 +149,8 @@ while IFS= read -r -t "$wait" line <&3; do
     f) node_hook ;;
   esac
 done
+# a helper that hung up before it answered (ending, or the request over its limit) made no point: Node makes it
+[[ $kind == hook && -z $answered ]] && ((got > 0 && got <= 128)) && node_hook
 if [[ $kind == hook ]]; then
   printf 'recovery-points hook: the hook helper did not answer in %s s; no point may have been made, the agent goes on.\n' "$wait" >&2
   exit 0

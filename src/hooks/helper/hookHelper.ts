@@ -308,13 +308,16 @@ class LineReader {
    * acknowledgement (~40 ms) before each piece after the first (Nagle's algorithm on the client's socket).
    */
   acknowledging = false;
-  private buffered: Buffer = Buffer.alloc(0);
+  /** What came in and was not read yet, in the pieces it came in: joined only when read (a payload of many MB is one copy, not one per piece). */
+  private chunks: Buffer[] = [];
+  private total = 0;
   private waiting: (() => void) | undefined;
   private ended = false;
 
   constructor(socket: net.Socket) {
     socket.on('data', (chunk: Buffer) => {
-      this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+      this.chunks.push(chunk);
+      this.total += chunk.length;
       if (this.acknowledging) socket.write('\n');
       this.wake();
     });
@@ -329,22 +332,29 @@ class LineReader {
 
   async line(): Promise<string> {
     for (;;) {
-      const at = this.buffered.indexOf(10);
-      if (at !== -1) {
-        const line = this.buffered.subarray(0, at).toString('utf8');
-        this.buffered = this.buffered.subarray(at + 1);
-        return line;
-      }
-      if (this.buffered.length > 64 * 1024) throw new Error('a line of more than 64 KiB');
+      const at = this.joined().indexOf(10);
+      if (at !== -1) return this.take(at + 1).subarray(0, at).toString('utf8');
+      if (this.total > 64 * 1024) throw new Error('a line of more than 64 KiB');
       await this.more();
     }
   }
 
   async bytes(count: number): Promise<Buffer> {
-    while (this.buffered.length < count) await this.more();
-    const bytes = this.buffered.subarray(0, count);
-    this.buffered = this.buffered.subarray(count);
-    return bytes;
+    while (this.total < count) await this.more();
+    return this.take(count);
+  }
+
+  private joined(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks, this.total)];
+    return this.chunks[0] ?? Buffer.alloc(0);
+  }
+
+  private take(count: number): Buffer {
+    const all = this.joined();
+    const rest = all.subarray(count);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.total = rest.length;
+    return all.subarray(0, count);
   }
 
   private more(): Promise<void> {
