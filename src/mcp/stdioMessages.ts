@@ -84,7 +84,10 @@ function malformed(line: string): { id: Id; code: number; message: string } | un
   if (!JSONRPCMessageSchema.safeParse(value).success) {
     return { id, code: ErrorCode.InvalidRequest, message: 'Invalid Request: not a JSON-RPC 2.0 message ("jsonrpc": "2.0", a "method" or a "result" or "error", "params" an object when given).' };
   }
-  const message = value as { method?: unknown; params?: { arguments?: unknown } };
+  const message = value as { method?: unknown; params?: { name?: unknown; arguments?: unknown } };
+  if (message.method === 'tools/call' && typeof message.params?.name !== 'string') {
+    return { id, code: ErrorCode.InvalidParams, message: 'Invalid params: tools/call takes "params": { "name": the tool\'s name (tools/list lists them), "arguments": its inputs }.' };
+  }
   const args = message.method === 'tools/call' ? message.params?.arguments : undefined;
   if (args !== undefined && (args === null || typeof args !== 'object' || Array.isArray(args))) {
     return { id, code: ErrorCode.InvalidParams, message: 'Invalid params: "arguments" must be an object of the tool\'s inputs (leave it out for a tool that takes none).' };

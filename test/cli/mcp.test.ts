@@ -361,6 +361,13 @@ describe('recovery-points mcp', () => {
       assert.ok(cut.data.shownBytes <= 1000 && cut.data.shownBytes > 900, String(cut.data.shownBytes));
       assert.equal(cut.data.text, big.split('\n').slice(0, cut.data.shownLines).map((l) => `${l}\n`).join(''), 'whole lines from the start');
       assert.match(cut.sentence, new RegExp(`TRUNCATED: only the first ${cut.data.shownLines} lines .*larger maxBytes`));
+      // one long line, and a file over what the tool returns at most
+      await writeFiles(sb.ws, { 'oneline.txt': `${'y'.repeat(5000)}\n`, 'huge.txt': big.repeat(30) });
+      const long = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'long lines' })).point;
+      const inLine = await call<{ shownBytes: number }>(client, 'read_file_version', { path: 'oneline.txt', point: long.id, maxBytes: 1000 });
+      assert.match(inLine.sentence, /TRUNCATED: only the first 1,000 bytes, which end inside line 1 are returned; ask again with a larger maxBytes \(at most 1,000,000\) for more\.$/);
+      const atMost = await call<{ shownBytes: number }>(client, 'read_file_version', { path: 'huge.txt', point: long.id, maxBytes: 1_000_000 });
+      assert.match(atMost.sentence, new RegExp(`this tool returns at most 1,000,000 bytes; the whole version is \`recovery-points cat ${long.id} huge\\.txt\` in a terminal\\.$`));
       const whole = await ok<{ text: string; truncated: boolean }>(client, 'read_file_version', { path: 'big.txt', point: 'latest' });
       assert.deepEqual([whole.text === big, whole.truncated], [true, false], 'the default cap holds this file');
 
@@ -381,7 +388,7 @@ describe('recovery-points mcp', () => {
       await refused(client, 'search_history', { pattern: '' }, /Give the text to search for/);
       await refused(client, 'search_history', { pattern: 'x', limit: 1000 }, /limit/);
       assert.equal((await ok<{ hits: unknown[] }>(client, 'search_history', { pattern: 'a(b' })).hits.length, 0, 'as plain text it is fine');
-      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points')).points.length, 1, 'still serving');
+      assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points')).points.length, 2, 'still serving');
     } finally {
       await close();
     }
@@ -419,6 +426,7 @@ describe('recovery-points mcp', () => {
       { jsonrpc: '2.0', id: 'p', method: 'tools/list', params: null },
       { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'list_points', arguments: null } },
       { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'list_points', arguments: [] } },
+      { jsonrpc: '2.0', id: 6, method: 'tools/call' },
       // over the transport's 10 MiB: answered, and the server reads on
       `{"jsonrpc":"2.0","id":9,"method":"tools/list","params":{"pad":"${'x'.repeat(11 * 1024 * 1024)}"}}`,
     ];
@@ -439,9 +447,10 @@ describe('recovery-points mcp', () => {
     assert.equal(error(3)?.code, -32602, 'arguments: null');
     assert.match(error(3)!.message, /^Invalid params: "arguments" must be an object/, 'a sentence, not a schema dump');
     assert.equal(error(4)?.code, -32602, 'arguments: []');
+    assert.deepEqual(error(6), { code: -32602, message: 'Invalid params: tools/call takes "params": { "name": the tool\'s name (tools/list lists them), "arguments": its inputs }.' }, 'no params: a sentence');
     const made = answers.find((a) => a.id === 5);
     assert.ok(made?.result && !made.result.isError, `the point asked for before the input closed is made and answered: ${stdout()}`);
-    assert.deepEqual(answers.map((a) => a.id).sort(), [1, 3, 4, 5, 9, null, 'p'].sort(), 'one answer each, nothing else on standard output');
+    assert.deepEqual(answers.map((a) => a.id).sort(), [1, 3, 4, 5, 6, 9, null, 'p'].sort(), 'one answer each, nothing else on standard output');
     const env = await toolEnv();
     const list = await new Promise<string>((resolve) => {
       let out = '';

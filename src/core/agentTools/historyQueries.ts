@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { StateError } from '../errors';
-import { plural } from '../format';
+import { groupDigits, plural } from '../format';
 import { readFileHistory, type FileVersion } from '../history/fileHistory';
 import { searchHistory, type SearchProgress } from '../history/search';
 import { isBinaryContent, SearchPattern } from '../history/searchPattern';
@@ -9,7 +9,7 @@ import { readVersionContent } from '../history/versionContent';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import { agentPath, agentPointPaths, findPoint } from './agentQueries';
-import type { FileHistoryInput, ReadFileVersionInput, SearchHistoryInput } from './toolInputs';
+import { MAX_READ_BYTES, type FileHistoryInput, type ReadFileVersionInput, type SearchHistoryInput } from './toolInputs';
 
 /** One entry of a file's history as an agent (and `recovery-points log --json`) sees it. */
 export interface FileVersionJson {
@@ -176,9 +176,14 @@ export async function agentReadFileVersion(store: RecoveryStore, input: ReadFile
 
 export function describeFileVersion(version: AgentFileVersion): string {
   const whole = `${version.path} as point ${version.pointId} holds it (${plural(version.size, 'byte')}, ${plural(version.lines, 'line')})`;
-  return version.truncated
-    ? `${whole}. TRUNCATED: only the first ${plural(version.shownLines, 'line')} (${plural(version.shownBytes, 'byte')}) are returned; ask again with a larger maxBytes for more.`
-    : `${whole}.`;
+  if (!version.truncated) return `${whole}.`;
+  // no line break within maxBytes: the text ends inside its last line
+  const shown = version.text.endsWith('\n') ? `the first ${plural(version.shownLines, 'line')} (${plural(version.shownBytes, 'byte')})` : `the first ${plural(version.shownBytes, 'byte')}, which end inside line ${version.shownLines}`;
+  const more =
+    version.shownBytes < MAX_READ_BYTES - 64 * 1024
+      ? `ask again with a larger maxBytes (at most ${groupDigits(MAX_READ_BYTES)}) for more`
+      : `this tool returns at most ${groupDigits(MAX_READ_BYTES)} bytes; the whole version is \`recovery-points cat ${version.pointId} ${version.path}\` in a terminal`;
+  return `${whole}. TRUNCATED: only ${shown} are returned; ${more}.`;
 }
 
 export interface AgentSearchHit {

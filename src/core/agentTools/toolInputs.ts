@@ -23,7 +23,7 @@ export const workspacePathSchema = z
 export const listPointsInput = z.object({
   since: z.string().max(64).optional().describe('Only points made at or after this time: an ISO date-time (2026-11-29T14:00:00Z) or a duration back from now (90s, 30m, 2h, 7d).'),
   until: z.string().max(64).optional().describe('Only points made at or before this time (same forms as since).'),
-  trigger: triggerSchema.optional().describe('Only points made by this trigger: manual (created on request), save, external (files changed outside the editor), startup, before-restore (safety points), restore (the files as a restore left them).'),
+  trigger: triggerSchema.optional().describe('Only points made by this trigger: manual (created on request), save, external (files changed outside the editor), startup, before-restore (safety points), restore (the files as a restore left them), agent (made by an agent: its checkpoints and hooks).'),
   actor: z.string().min(1).max(200).optional().describe('Only points whose maker contains this text (case-insensitive), for example "mcp", "cli", "extension" or an agent\'s name.'),
   path: workspacePathSchema.optional().describe('Only points that changed this file, or a file in this folder (relative to the workspace folder).'),
   limit: z.number().int().min(1).max(500).default(50).describe('Most points to return, newest first (default 50).'),
@@ -46,9 +46,9 @@ export const showChangesInput = z.object({
     .string()
     .trim()
     .min(1)
-    .max(64)
+    .max(MAX_LABEL_LENGTH, `A point id or label is at most ${MAX_LABEL_LENGTH} characters.`)
     .optional()
-    .describe('What to compare the point with: omit for what the point itself changed (against its parent point, or the point listed before it when clean-up removed the parent), "current" for the files in the workspace now, or another point (id, prefix or "latest").'),
+    .describe('What to compare the point with: omit for what the point itself changed (against its parent point, or the point listed before it when clean-up removed the parent), "current" for the files in the workspace now, or another point (id, prefix, "latest" or its label).'),
 });
 export type ShowChangesInput = z.infer<typeof showChangesInput>;
 
@@ -76,6 +76,7 @@ export type FileHistoryInput = z.infer<typeof fileHistoryInput>;
 
 /** Text returned by a read at most, unless the agent asks for less or more. */
 export const DEFAULT_READ_BYTES = 100_000;
+export const MAX_READ_BYTES = 1_000_000;
 
 export const readFileVersionInput = z
   .object({
@@ -87,7 +88,7 @@ export const readFileVersionInput = z
       .regex(/^[0-9a-fA-F]{6,64}$/, 'A version is the hash the file\'s history lists (6 to 64 hexadecimal characters).')
       .optional()
       .describe('A version of the file as its history lists it (the version hash, or a unique prefix of it); follows renames.'),
-    maxBytes: z.number().int().min(1_000).max(1_000_000).default(DEFAULT_READ_BYTES).describe(`Most bytes of text to return (default ${DEFAULT_READ_BYTES}); a longer version is cut at a line end and says so.`),
+    maxBytes: z.number().int().min(1_000).max(MAX_READ_BYTES).default(DEFAULT_READ_BYTES).describe(`Most bytes of text to return (default ${DEFAULT_READ_BYTES}); a longer version is cut at a line end and says so.`),
   })
   .refine((input) => (input.point === undefined) !== (input.version === undefined), { message: 'Give either point or version (from the file\'s history), not both and not neither.' });
 export type ReadFileVersionInput = z.infer<typeof readFileVersionInput>;
