@@ -248,10 +248,20 @@ export function holdExitHandlers(): () => void {
   };
 }
 
+/**
+ * A store document that is a symbolic link is removed before it is written: write-file-atomic writes
+ * to where a link leads, and a store never writes outside its folder (a link planted in it, or a file
+ * of a person's linked there).
+ */
+export function replaceLink(file: string): void {
+  if (fsSync.lstatSync(file, { throwIfNoEntry: false })?.isSymbolicLink()) fsSync.unlinkSync(file);
+}
+
 /** Validates and writes a document atomically (temp file, fsync, rename), owner-only. */
 export async function writeDocument<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): Promise<void> {
   const text = documentText(type, value, options);
   try {
+    replaceLink(file);
     await writeFileAtomic(file, text, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {
     throw ioError(`write the ${type.name} ${file}`, error);
@@ -268,6 +278,7 @@ export async function writeDocumentBytes(file: string, type: DocumentType<unknow
     throw StateError.invalidState(`Refusing to write a ${type.name} of ${bytes.length} bytes: at most ${maxBytesOf(type)} can be read back.`);
   }
   try {
+    replaceLink(file);
     await writeFileAtomic(file, bytes, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {
     throw ioError(`write the ${type.name} ${file}`, error);
@@ -278,6 +289,7 @@ export async function writeDocumentBytes(file: string, type: DocumentType<unknow
 export function writeDocumentSync<T>(file: string, type: DocumentType<T>, value: T, options: WriteOptions = {}): void {
   const text = documentText(type, value, options);
   try {
+    replaceLink(file);
     writeFileAtomic.sync(file, text, { mode: PRIVATE_FILE_MODE, fsync: options.durable ?? true });
   } catch (error) {
     throw ioError(`write the ${type.name} ${file}`, error);

@@ -9,6 +9,7 @@ import { StateError } from '../../src/core/errors';
 import { headsMovedNote, undoDone } from '../../src/core/pointNames';
 import { describeMapping } from '../../src/core/recovery/folderMapping';
 import { RecoveryStore } from '../../src/core/recoveryStore';
+import { exportBundle, importBundle } from '../../src/core/transfer';
 import type { TreeEntry } from '../../src/core/schemas';
 import { auditEntries, cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
 import { manifestFor, pointIdAt, writeManifest } from './helpers/storePoints';
@@ -322,6 +323,36 @@ describe('restore', () => {
     assert.deepEqual(await readFiles(bmoved), { 'y.txt': 'file 644 y2\n', 'z.txt': 'file 644 z1\n' }, 'the moved folder is undone too');
     assert.deepEqual(await readFiles(sb.ws), { 'x.txt': 'file 644 x2\n', 'keep.txt': 'file 644 k2, edited after the restore\n' }, 'the edit since is kept');
     await after.close();
+  });
+
+  test('a store kept inside the workspace: a point holding files at its place (made before it was a store, in another store) never writes or deletes in it; the preview says so', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', '.rpstore/points/20991231T000000000Z-aaaaaa.json': '{"schemaVersion":1}\n', '.rpstore/objects/evil.pack': 'not a pack\n' });
+    const elsewhere = await openStore(sb);
+    const planted = (await elsewhere.recovery.createRecoveryPoint(undefined, { label: 'planted' }))!;
+    const bundle = path.join(sb.root, 'planted.rpbundle');
+    await exportBundle(elsewhere, bundle, { pointIds: [planted.id] });
+    await elsewhere.close();
+    await fs.rm(path.join(sb.ws, '.rpstore'), { recursive: true });
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    const inside = await openStore(sb, { storeDir: path.join(sb.ws, '.rpstore'), actor: 'test:inside' });
+    await inside.recovery.createRecoveryPoint();
+    await importBundle(inside, bundle);
+    const storeFiles = async () => (await fs.readdir(path.join(sb.ws, '.rpstore'), { recursive: true })).sort();
+    const preview = await inside.recovery.previewRestore(planted.id);
+    assert.deepEqual(preview.modify.map((c) => c.path), ['ws/a.txt']);
+    assert.deepEqual(preview.add, []);
+    assert.deepEqual(
+      preview.leftAlone.map((l) => l.path).sort(),
+      ['ws/.rpstore/objects/evil.pack', 'ws/.rpstore/points/20991231T000000000Z-aaaaaa.json'],
+    );
+    assert.match(preview.leftAlone[0]!.reason, /inside the recovery point store's own folder/);
+    const result = await inside.recovery.restore(planted.id);
+    assert.deepEqual([result.outcome.written, result.outcome.removed], [['ws/a.txt'], []]);
+    assert.deepEqual(result.outcome.skipped.map((s) => s.path).sort(), ['ws/.rpstore/objects/evil.pack', 'ws/.rpstore/points/20991231T000000000Z-aaaaaa.json']);
+    assert.deepEqual((await storeFiles()).filter((f) => f.includes('evil') || f.includes('20991231')), [], 'nothing planted in the store');
+    assert.equal((await inside.recovery.listRecoveryPoints()).some((p) => p.id.startsWith('20991231')), false);
+    await inside.close();
   });
 
   test('a restore repeated (an agent\'s retried call) changes nothing and leaves the undo to the restore before it', async () => {

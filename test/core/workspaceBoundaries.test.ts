@@ -90,6 +90,39 @@ describe('a store that is the workspace folder or contains it', () => {
   });
 });
 
+describe('store files that are links', () => {
+  test('are replaced, never written through: a link planted as the point index, the state, the audit log or a journal leaves its target as it was', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n' });
+    const first = await openStore(sb);
+    const point = (await first.recovery.createRecoveryPoint())!;
+    await first.close();
+    const victims = path.join(sb.root, 'victims');
+    const linked = ['points/index.json', 'points/index.journal', 'state.json', 'audit.log.jsonl', 'cache/capture-cache.json.journal'];
+    for (const [i, rel] of linked.entries()) {
+      const victim = path.join(victims, `v${i}.txt`);
+      await writeFiles(victims, { [`v${i}.txt`]: `precious ${i}\n` });
+      await fs.chmod(victim, 0o644);
+      await fs.rm(path.join(sb.store, rel), { force: true });
+      await fs.symlink(victim, path.join(sb.store, rel));
+    }
+    const store = await openStore(sb);
+    await store.recovery.listRecoveryPoints();
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.ws, 'a.txt')] });
+    await store.recovery.restore(point.id);
+    await store.close();
+    for (const [i] of linked.entries()) {
+      const victim = path.join(victims, `v${i}.txt`);
+      assert.equal(await fs.readFile(victim, 'utf8'), `precious ${i}\n`, linked[i]);
+      assert.equal((await fs.stat(victim)).mode & 0o777, 0o644, linked[i]);
+    }
+    const reopened = await openStore(sb);
+    assert.ok((await reopened.recovery.listRecoveryPoints()).length >= 3, 'the store goes on');
+    await reopened.close();
+  });
+});
+
 describe('ConfinedRoot: the folders a restore works in', () => {
   for (const viaProc of HAS_PROC_FD ? [true, false] : [false]) {
     test(`${viaProc ? 'through open folders (/proc/self/fd)' : 'by paths checked after each operation (systems without /proc)'}: writes, deletions and new folders land inside; a folder that is a link is never entered`, async () => {

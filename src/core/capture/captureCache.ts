@@ -1,7 +1,7 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensurePrivateDir, parseJournalLines, PRIVATE_FILE_MODE, readDocumentSync, writeDocumentBytes } from '../documents';
+import { ensurePrivateDir, parseJournalLines, PRIVATE_FILE_MODE, readDocumentSync, replaceLink, writeDocumentBytes } from '../documents';
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { captureCacheDocument, captureCacheJournalLineSchema, SCHEMA_VERSION, type CaptureCacheColumns, type CaptureCacheEntry, type TreeEntry } from '../schemas';
@@ -418,6 +418,7 @@ export class CaptureCache {
         const bytes = Buffer.byteLength(line);
         if (this.journalBytes + bytes <= Math.max(MIN_JOURNAL_BYTES, this.documentBytes / 8)) {
           try {
+            replaceLink(CaptureCache.journalFile(this.file));
             await fs.appendFile(CaptureCache.journalFile(this.file), line, { mode: PRIVATE_FILE_MODE });
           } catch (error) {
             this.rewrite = true; // a line may be torn: retire the journal with a new document next time
@@ -467,6 +468,7 @@ export class CaptureCache {
     const line = this.journalLine();
     const bytes = Buffer.byteLength(line);
     if (journalBytes + bytes > Math.max(MIN_JOURNAL_BYTES, documentBytes / 8)) return false;
+    replaceLink(journal);
     await fs.appendFile(journal, line, { mode: PRIVATE_FILE_MODE });
     this.pending = new Map();
     this.changed = false;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { diffTrees, type FileChange, type FileInfo, type TreeDiff } from '../capture/treeWalk';
-import { ensurePrivateDir, PRIVATE_FILE_MODE, removeStaleDocumentTemporaries } from '../documents';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, removeStaleDocumentTemporaries, replaceLink } from '../documents';
 import { describeCause, errorCode, ioError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import type { ObjectReader } from '../objects/objectStore';
@@ -429,6 +429,7 @@ async function writeDocument(file: string, body: ChangeIndexBody): Promise<void>
   const text = `{"schemaVersion":${CHANGE_INDEX_VERSION},"checksum":"${checksum(bodyText)}","body":${bodyText}}`;
   try {
     await ensurePrivateDir(path.dirname(file));
+    replaceLink(file);
     await writeFileAtomic(file, text, { mode: PRIVATE_FILE_MODE, fsync: false });
   } catch (error) {
     throw ioError(`write the change index ${file}`, error);

@@ -125,6 +125,23 @@ export function leftOutByPoint(point: Pick<PointSummary, 'leftOut'>, plan: Resto
     .map((change) => ({ path: change.path, reason: LEFT_OUT_BY_POINT }));
 }
 
+/**
+ * Of a plan's changes, those inside the store's own folder (a store kept in the workspace, and a point
+ * made before it was one, or in another store): a restore never writes or deletes there, as a point
+ * never captures it. `storeRoot`: the store folder's absolute path.
+ */
+export function insideStore(roots: readonly WorkspaceRoot[], plan: RestorePlan, storeRoot: string): Array<{ path: string; reason: string }> {
+  const store = path.resolve(storeRoot);
+  return [...plan.add, ...plan.modify, ...plan.remove]
+    .filter((change) => {
+      const file = absolutePath(roots, change.path);
+      return file !== undefined && (file === store || file.startsWith(store + path.sep));
+    })
+    .map((change) => ({ path: change.path, reason: INSIDE_STORE }));
+}
+
+const INSIDE_STORE = "it is inside the recovery point store's own folder, which a restore never writes: left as it is";
+
 const LEFT_OUT_BY_POINT = 'it was on disk when the point was made, which left it out (over the size limit, unreadable or not a regular file then): left as it is';
 
 const IGNORED_AFTER_RESTORE = 'the .gitignore the restore puts back ignores it: left as it is, as every ignored file';

@@ -1,7 +1,7 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../documents';
+import { ensurePrivateDir, PRIVATE_FILE_MODE, replaceLink } from '../documents';
 import { ioError } from '../errors';
 import { auditEntrySchema, type AuditEntry } from '../schemas';
 import { isPointId } from './pointSummaryCheck';
@@ -91,6 +91,7 @@ function isPlainAuditEntry(entry: AuditEntry): boolean {
  * this entry would be torn too.
  */
 function appendLine(file: string, line: string): void {
+  replaceLink(file);
   const fd = fsSync.openSync(file, 'a+', PRIVATE_FILE_MODE);
   try {
     const { size } = fsSync.fstatSync(fd);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseJournalLines, PRIVATE_FILE_MODE, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
+import { parseJournalLines, PRIVATE_FILE_MODE, readDocumentSync, replaceLink, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { describeCause, errorCode, ioError } from '../errors';
 import type { Logger } from '../logger';
 import { pointIndexDocument, pointIndexJournalLineSchema, SCHEMA_VERSION, type PointSummary } from '../schemas';
@@ -115,6 +115,7 @@ export class PointIndexFile {
     }
     this.loaded = undefined;
     try {
+      replaceLink(this.journalFile);
       fs.appendFileSync(this.journalFile, line, { mode: PRIVATE_FILE_MODE });
     } catch (error) {
       throw ioError(`write the point index journal ${this.journalFile}`, error);
