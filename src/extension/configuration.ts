@@ -39,16 +39,35 @@ export class Configuration {
       respectGitignore: this.config.get<boolean>('respectGitignore', true),
       excludes: this.config.get<string[]>('exclude', []).filter((g) => typeof g === 'string' && g.trim() !== ''),
       excludeSecrets: this.config.get<boolean>('excludeSecrets', true),
-      maxFileSize: Math.round(clamp(this.config.get<number>('maxFileSizeMB', 10), 0, 4096) * 1024 * 1024),
+      maxFileSize: Math.round(Math.min(MAX_FILE_SIZE_MB, this.limit('maxFileSizeMB', 10, MAX_FILE_SIZE_MB)) * 1024 * 1024),
     };
   }
 
   get retention(): RetentionPolicy {
     return {
-      maxRecoveryPoints: Math.max(1, Math.floor(this.config.get<number>('maxPoints', 500))),
-      maxAgeDays: Math.max(0, this.config.get<number>('maxAgeDays', 30)),
-      maxTotalBytes: Math.max(0, this.config.get<number>('maxStoreSizeMB', 2048)) * 1024 * 1024,
+      maxRecoveryPoints: Math.floor(this.limit('maxPoints', 500, Number.MAX_SAFE_INTEGER)),
+      maxAgeDays: this.limit('maxAgeDays', 30, 0),
+      maxTotalBytes: this.limit('maxStoreSizeMB', 2048, 0) * 1024 * 1024,
     };
+  }
+
+  /**
+   * A limit setting: 0 sets no limit (`none`: the value that stands for it), and a value that is not a
+   * number of 0 or more (an empty string, null, a negative number) is the default, so a mistyped
+   * setting never makes clean-up remove history or captures leave out files (`invalidLimits` says so).
+   */
+  private limit(key: LimitSetting, fallback: number, none: number): number {
+    const value = this.config.get<unknown>(key, fallback);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return fallback;
+    return value === 0 ? none : value;
+  }
+
+  /** The limit settings whose value is not a number of 0 or more, each with the default used instead. */
+  invalidLimits(): string[] {
+    return LIMIT_SETTINGS.flatMap(([key, fallback]) => {
+      const value = this.config.get<unknown>(key, fallback);
+      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? [] : [`${SECTION}.${key} is ${JSON.stringify(value) ?? String(value)}, not a number of 0 or more: ${fallback} is used`];
+    });
   }
 
   /** Turns automatic points on or off for this workspace (its settings, never the user's for every workspace). */
@@ -63,6 +82,16 @@ export class Configuration {
     });
   }
 }
+
+type LimitSetting = 'maxPoints' | 'maxAgeDays' | 'maxStoreSizeMB' | 'maxFileSizeMB';
+const LIMIT_SETTINGS: ReadonlyArray<readonly [LimitSetting, number]> = [
+  ['maxPoints', 500],
+  ['maxAgeDays', 30],
+  ['maxStoreSizeMB', 2048],
+  ['maxFileSizeMB', 10],
+];
+/** The largest file a point captures when `maxFileSizeMB` is 0 (no limit). */
+const MAX_FILE_SIZE_MB = 4096;
 
 function clamp(value: number, min: number, max: number): number {
   return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : min;

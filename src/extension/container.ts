@@ -162,8 +162,17 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       this.own(store.state.onDidChangeState(({ state }) => void vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', state.lastRestore !== null)));
       const showAutomatic = () => void vscode.commands.executeCommand('setContext', 'recoveryPoints.automatic', config.automatic);
       showAutomatic();
+      // a limit mistyped (an empty value, a negative number) is its default, and said so once
+      let invalidShown = '';
+      const warnInvalid = () => {
+        const invalid = config.invalidLimits().join('; ');
+        if (invalid !== '' && invalid !== invalidShown) void this.prompts.notify('warning', `Recovery Points: ${invalid}.`);
+        invalidShown = invalid;
+      };
+      warnInvalid();
       this.own(config.onDidChange(() => {
         showAutomatic();
+        warnInvalid();
         store.persistence.configure({ rules: config.captureRules });
         store.recovery.configureRetention(config.retention);
         keepStoreSettings(store, log);

@@ -83,6 +83,8 @@ export class AutoCapture implements vscode.Disposable {
   private pointsSinceCleanup = 0;
   private watchers: vscode.Disposable[] = [];
   private disposed = false;
+  /** Whether automatic points were on at the last settings change: turned on again, a point checks every file. */
+  private wasAutomatic: boolean;
 
   constructor(
     private readonly store: RecoveryStore,
@@ -92,6 +94,7 @@ export class AutoCapture implements vscode.Disposable {
     private readonly log: Log,
   ) {
     this.validity = new HintValidity(log);
+    this.wasAutomatic = config.automatic;
     this.otherWindows = new OtherWindowSaves(store.persistence.layout.savesDir, store.persistence.actor, log.forCore('capture'));
     vscode.workspace.onDidSaveTextDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
     vscode.workspace.onDidSaveNotebookDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
@@ -251,6 +254,10 @@ export class AutoCapture implements vscode.Disposable {
     if (event.affectsConfiguration(`${SECTION}.automatic`) && (!this.config.onSave || !this.config.onExternalChange)) {
       this.validity.invalidate('automatic points, or one of their triggers, were turned off');
     }
+    // turned on again: what changed while they were off is kept at once (a checkout next would otherwise take it away unseen)
+    const automatic = this.config.automatic;
+    if (automatic && !this.wasAutomatic) void this.enqueue('external', undefined, true);
+    this.wasAutomatic = automatic;
     if (CAPTURE_RULE_SETTINGS.some((key) => event.affectsConfiguration(key))) this.validity.invalidate('the settings that choose which files are captured changed');
     if (event.affectsConfiguration('files.watcherExclude')) this.validity.invalidate('files.watcherExclude changed (the file watcher may not have reported some changes)');
   }

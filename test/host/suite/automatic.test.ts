@@ -162,9 +162,14 @@ suite('automatic points', () => {
     await settle(api);
     assert.deepEqual(await newPoints(api, before), [], 'no automatic point while automatic points are off');
 
+    // turned on again: a point keeps at once what changed while they were off
     await setSetting('automatic.enabled', true);
+    const resumed = await waitForNewPoint(api, before);
+    assert.equal(resumed.trigger, 'external');
+    assert.equal(await pointText(resumed.id, 'src/notes.txt'), 'changed on disk while off\n');
+    assert.equal(await pointText(resumed.id, 'src/greeting.ts'), 'export const off = 1;\n');
     await editAndSave('src/greeting.ts', 'export const on = 1;\n');
-    const point = await waitForNewPoint(api, before);
+    const point = await waitForNewPoint(api, [...before, resumed]);
     assert.equal(point.trigger, 'save');
   });
 

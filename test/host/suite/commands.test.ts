@@ -162,6 +162,27 @@ suite('commands', () => {
     await waitFor('the limits kept in the store to follow the settings', () => (limits().maxRecoveryPoints === 1234 && limits().maxAgeDays === 90) || undefined);
   });
 
+  test('a limit setting mistyped (empty, null, negative) is its default, with a warning; 0 sets no limit; clean-up removes nothing for it', async () => {
+    for (let i = 0; i < 3; i++) await createPoint(api);
+    const before = (await listPoints(api)).length;
+    api.prompts.reset();
+    await setSetting('maxPoints', '');
+    await setSetting('maxFileSizeMB', -1);
+    await waitFor('the warning', () => api.prompts.notifications.find((n) => n.message.includes('recoveryPoints.maxFileSizeMB is -1')));
+    const said = api.prompts.notifications.map((n) => n.message).join('\n');
+    assert.match(said, /recoveryPoints\.maxPoints is "", not a number of 0 or more: 500 is used/);
+    assert.equal(api.store!.recovery.retentionPolicy.maxRecoveryPoints, 500);
+    assert.equal(api.store!.persistence.captureRules.maxFileSize, 10 * 1024 * 1024);
+    await run('cleanup');
+    assert.equal((await listPoints(api)).length, before, 'nothing removed for a mistyped limit');
+    await setSetting('maxPoints', 0);
+    await setSetting('maxFileSizeMB', 0);
+    assert.ok(api.store!.recovery.retentionPolicy.maxRecoveryPoints > 1_000_000, '0: no limit on points');
+    assert.equal(api.store!.persistence.captureRules.maxFileSize, 4096 * 1024 * 1024, '0: no limit on a file\'s size (4 GB at most)');
+    await setSetting('maxPoints', undefined);
+    await setSetting('maxFileSizeMB', undefined);
+  });
+
   test('Show Log opens the "Recovery Points" output, which logged the activation time', async () => {
     await run('showLog');
     const text = await waitFor('the Recovery Points log in an editor', () =>
