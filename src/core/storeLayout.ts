@@ -47,7 +47,7 @@ export class StoreLayout {
 }
 
 /** Names only a store's folder holds: a folder with one of them is (or was being made) a store. */
-const STORE_NAMES = ['points', 'state.json', 'objects', 'cache', 'store.lock', 'audit.log.jsonl', 'moved.json'];
+const STORE_NAMES = ['points', 'state.json', 'objects', 'cache', 'store.lock', 'writer.lock', 'collection.lock', 'audit.log.jsonl', 'moved.json', 'capture-rules.json', 'retention.json', 'quarantine'];
 
 /**
  * Why `root` must not be made a store: it is a folder (or a file) that holds something else, such as a
