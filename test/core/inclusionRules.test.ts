@@ -19,8 +19,10 @@ import {
 } from '../../src/core/capture';
 import { isSecretPath } from '../../src/core/capture/inclusionRules';
 import { CaptureHarness, cleanupTempDirs, tempDir, writeTree } from './helpers/captureFixtures';
+import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
 
 after(cleanupTempDirs);
+after(cleanupAll);
 
 const hasGit = spawnSync('git', ['--version']).status === 0;
 
@@ -374,5 +376,27 @@ describe('gitignore semantics match git', { skip: hasGit ? false : 'git is not i
     const weSee = [...(await listFiles(h.objects, (await h.capture()).root)).keys()].map((f) => f.slice(3));
     assert.deepEqual(weSee, gitSees);
     assert.ok(weSee.includes('a/b/c.txt'));
+  });
+});
+
+describe('hostile .gitignore rules', () => {
+  // without the bound, this capture is stuck for hours: the time-out makes that a failure, not a hung run
+  test('repeated ** is matched as one; a rule with more than three ** is left out with a warning, and the point is made', { timeout: 120_000 }, async () => {
+    const sb = await makeSandbox();
+    const deep = `a/${'x/'.repeat(30)}`;
+    await writeFiles(sb.ws, {
+      '.gitignore': `a/${'**/'.repeat(25)}b\n${'**/y/'.repeat(5)}c\n`,
+      [`${deep}b`]: 'ignored by the collapsed rule\n',
+      [`${deep}c`]: 'kept: its rule was left out\n',
+      [`${deep}keep.txt`]: 'kept\n',
+    });
+    const warnings: string[] = [];
+    const store = await openStore(sb, { logger: { debug: () => undefined, info: () => undefined, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) } });
+    const point = (await store.recovery.createRecoveryPoint())!;
+    const files = (await store.recovery.changedFiles(point.id)).added.map((c) => c.path);
+    assert.ok(!files.includes(`ws/${deep}b`), 'a/**/**/…/b ignores what a/**/b does');
+    assert.ok(files.includes(`ws/${deep}c`) && files.includes(`ws/${deep}keep.txt`), files.join(' '));
+    assert.ok(warnings.some((w) => /The rule "\*\*\/y\/\*\*\/y.*" of .*\.gitignore has more than 3 "\*\*" and is left out: matching it could take minutes\./.test(w)), warnings.join('\n'));
+    await store.close();
   });
 });

@@ -604,18 +604,37 @@ export class InclusionRules {
     return { rules, gitignore, exclude, outsideDigest };
   }
 
+  /** `patterns` as `ignore` can match them in bounded time: repeated `**` collapsed, and those with more than MAX_GLOBSTARS left out (said in the log). */
+  private matchable(patterns: readonly string[], from: string): string[] {
+    const kept: string[] = [];
+    for (const pattern of patterns) {
+      const collapsed = collapseGlobstars(pattern);
+      if ((collapsed.match(/(?:^|\/)\*\*(?=\/|$)/g)?.length ?? 0) <= MAX_GLOBSTARS) kept.push(collapsed);
+      else this.logger.warn(`The rule "${pattern.slice(0, 200)}" of ${from} has more than ${MAX_GLOBSTARS} "**" and is left out: matching it could take minutes.`);
+    }
+    return kept;
+  }
+
   /** `base`'s rules followed by `patterns` (which win over them). */
   private matcher(base: FolderRules, patterns: string[], from: string): FolderRules {
     try {
       const matcher = ignore({ ignorecase: CASE_INSENSITIVE_FS });
       if (base.ignore) matcher.add(base.ignore);
-      matcher.add(patterns);
+      matcher.add(this.matchable(patterns, from));
       return { ignore: matcher };
     } catch (error) {
       this.logger.warn(`Could not use the rules of ${from} (${String(error)}).`);
       return base;
     }
   }
+}
+
+// "a/**" + "/**/b" is "a/**/b". A pattern with more "**" than MAX_GLOBSTARS leaves: its regular expression
+// takes exponential time on deep paths (minutes for one path, with the capture stuck in it).
+const MAX_GLOBSTARS = 3;
+
+function collapseGlobstars(pattern: string): string {
+  return pattern.replace(/(^|\/)\*\*(?:\/\*\*)+(?=\/|$)/g, '$1**');
 }
 
 /** Synchronous: `realpath(3)` is a few in-kernel look-ups, less than a thread-pool round trip. */
