@@ -889,6 +889,32 @@ describe('paths the store could not read back (#9)', () => {
     counts.unusualPaths++;
   });
 
+  test('a folder made read-only after the point: the dry run and the restore leave its files, the rest is restored whole, nothing stops part way', posix, async () => {
+    const sb = await makeSandbox('rp-hostile-ro-folder-');
+    await writeFiles(sb.ws, { 'ro/a.txt': 'one\n', 'other/x.txt': 'one\n', 'zz/y.txt': 'one\n' });
+    const ro = path.join(sb.ws, 'ro');
+    const cli = await cliRunner(sb.root);
+    const base = ['--workspace', sb.ws, '--store', sb.store];
+    const first = pointId(await cli([...base, 'snapshot', '--json']));
+    await writeFiles(sb.ws, { 'ro/a.txt': 'two\n', 'other/x.txt': 'two\n', 'zz/y.txt': null, 'new.txt': 'new\n' });
+    type Preview = { add: string[]; modify: string[]; remove: string[]; leftAlone: Array<{ path: string; reason: string }> };
+    let preview: Preview;
+    let restore: { written: string[]; removed: string[]; skipped: Array<{ path: string; reason: string }> };
+    try {
+      await fs.chmod(ro, 0o555);
+      preview = JSON.parse(ok(await cli([...base, 'restore', first, '--dry-run', '--json'])).stdout) as Preview;
+      restore = JSON.parse(ok(await cli([...base, 'restore', first, '--json'])).stdout) as typeof restore;
+    } finally {
+      await fs.chmod(ro, 0o755);
+    }
+    assert.deepEqual(preview.leftAlone, [{ path: 'ws/ro/a.txt', reason: 'its folder cannot be written (permission denied): left as it is' }]);
+    assert.deepEqual([preview.add, preview.modify, preview.remove], [['ws/zz/y.txt'], ['ws/other/x.txt'], ['ws/new.txt']]);
+    assert.deepEqual([[...restore.written].sort(), restore.removed], [['ws/other/x.txt', 'ws/zz/y.txt'], ['ws/new.txt']]);
+    assert.deepEqual(restore.skipped, preview.leftAlone);
+    assert.equal(await fs.readFile(path.join(ro, 'a.txt'), 'utf8'), 'two\n', 'left as it was');
+    counts.unusualPaths++;
+  });
+
   test('snapshot --changed naming a file through a linked folder holds the change', posix, async () => {
     const sb = await makeSandbox('rp-hostile-hint-link-');
     await writeFiles(sb.ws, { 'src/f.txt': 'one\n', 'link': { symlink: 'src' } });

@@ -19,7 +19,7 @@ import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
 import { LARGE_PAIR_CHANGES } from './changeIndex';
-import { applyRestore, checkPlanOnDisk, ignoredAfterRestore, insideStore, leftOutByPoint, lostContent, madeByRestore, onlyPaths, planRestore, unreadableInPlan, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import { applyRestore, checkPlanOnDisk, ignoredAfterRestore, insideStore, leftOutByPoint, lostContent, madeByRestore, onlyPaths, planRestore, unreadableInPlan, unwritableInPlan, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -222,6 +222,8 @@ export class RecoveryManager {
         // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
         const lost = lostContent(objects, plan);
         const ignored = [...(await this.ignoredAfter(objects, plan)), ...leftOutByPoint(target, plan, (p) => toPointFolderPath(mapped.mapping, p)), ...insideStore(roots, plan, this.persistence.layout.root)];
+        const settled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
+        ignored.push(...unwritableInPlan(roots, plan).filter((u) => !settled.has(u.path)));
         const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
         const writable = unsettled.size === 0 ? plan : withoutPaths(plan, unsettled);
         this.persistence.noteRestoreWrites(safetyId, planPaths(roots, writable));
@@ -387,6 +389,7 @@ export class RecoveryManager {
         ...insideStore(roots, planned, this.persistence.layout.root),
       ];
       lost.push(...unreadableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));
+      lost.push(...unwritableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));
       const { plan, leftAlone } = withoutWhatIsInTheWay(roots, lost.length === 0 ? planned : withoutPaths(planned, new Set(lost.map((l) => l.path))));
       leftAlone.push(...lost);
       return { ...plan, leftAlone, folders: mapped.mapping, headsMoved: headsMovedSince(target.roots, mapped.mapping.pairs, roots) };

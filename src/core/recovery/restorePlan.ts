@@ -366,6 +366,38 @@ export function unreadableInPlan(roots: readonly WorkspaceRoot[], plan: RestoreP
   return found;
 }
 
+/**
+ * The files the plan writes or deletes whose folder cannot be written now (made read-only, another
+ * user's, on a read-only disk): the restore leaves them as they are instead of stopping part way at the
+ * first of them, and a preview lists them as left alone. A folder still to be made is judged by the
+ * nearest one on disk.
+ */
+export function unwritableInPlan(roots: readonly WorkspaceRoot[], plan: RestorePlan): Array<{ path: string; reason: string }> {
+  const verdicts = new Map<string, string | undefined>();
+  const whyNot = (dir: string): string | undefined => {
+    if (verdicts.has(dir)) return verdicts.get(dir);
+    let why: string | undefined;
+    try {
+      accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
+    } catch (error) {
+      const code = errorCode(error);
+      const parent = path.dirname(dir);
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && parent !== dir) why = whyNot(parent);
+      else if (code === 'EACCES' || code === 'EPERM') why = 'permission denied';
+      else if (code === 'EROFS') why = 'a read-only file system';
+    }
+    verdicts.set(dir, why);
+    return why;
+  };
+  const found: Array<{ path: string; reason: string }> = [];
+  for (const change of [...plan.add, ...plan.modify, ...plan.remove]) {
+    const file = absolutePath(roots, change.path);
+    const why = file === undefined ? undefined : whyNot(path.dirname(file));
+    if (why) found.push({ path: change.path, reason: `its folder cannot be written (${why}): left as it is` });
+  }
+  return found;
+}
+
 /** Why a regular file cannot be read now (`permission denied`), or `undefined` when it can (or is gone). */
 export function unreadableNow(file: string): string | undefined {
   try {
