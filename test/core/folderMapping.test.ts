@@ -73,7 +73,14 @@ describe('restoring a point onto a workspace whose folders changed', () => {
     await writeFiles(path.join(sb.ws, 'new/app'), { 'a.txt': 'a2\n' });
     const store = await reopen(sb, [folder(sb, 'app', 'new/app'), folder(sb, 'lib')]);
     const result = await store.recovery.restore(id);
-    assert.deepEqual(result.folders, { pairs: [{ point: 'app', workspace: 'app', by: 'name' }, { point: 'lib', workspace: 'lib', by: 'name' }], unmapped: [], uncovered: [] });
+    assert.deepEqual(result.folders, {
+      pairs: [
+        { point: 'app', workspace: 'app', by: 'name', places: { point: path.join(sb.ws, 'old/app'), workspace: path.join(sb.ws, 'new/app') } },
+        { point: 'lib', workspace: 'lib', by: 'name' },
+      ],
+      unmapped: [],
+      uncovered: [],
+    });
     assert.deepEqual(result.outcome.written, ['app/a.txt']);
     assert.equal(await fs.readFile(path.join(sb.ws, 'new/app/a.txt'), 'utf8'), 'a1\n');
   });
@@ -138,7 +145,15 @@ describe('restoring a point onto a workspace whose folders changed', () => {
     // The workspace file now names p1 "b" and p2 "a".
     const store = await reopen(sb, [folder(sb, 'b', 'p1'), folder(sb, 'a', 'p2')]);
     const preview = await store.recovery.previewRestore(id);
-    assert.deepEqual(preview.folders.pairs, [{ point: 'a', workspace: 'a', by: 'name' }, { point: 'b', workspace: 'b', by: 'name' }]);
+    const at = (rel: string) => path.join(sb.ws, rel);
+    assert.deepEqual(preview.folders.pairs, [
+      { point: 'a', workspace: 'a', by: 'name', places: { point: at('p1'), workspace: at('p2') } },
+      { point: 'b', workspace: 'b', by: 'name', places: { point: at('p2'), workspace: at('p1') } },
+    ]);
+    assert.deepEqual(describeMapping(preview.folders), [
+      `point folder a (${at('p1')}) \u2192 workspace folder a (${at('p2')}) (same name, another place)`,
+      `point folder b (${at('p2')}) \u2192 workspace folder b (${at('p1')}) (same name, another place)`,
+    ], 'the preview says the folders are elsewhere');
     await store.recovery.restore(id);
     assert.equal(await fs.readFile(path.join(sb.ws, 'p2/f.txt'), 'utf8'), 'from a\n');
     assert.equal(await fs.readFile(path.join(sb.ws, 'p1/f.txt'), 'utf8'), 'from b\n');

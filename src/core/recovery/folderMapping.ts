@@ -14,6 +14,8 @@ export interface FolderPair {
    * the same folder on disk, moved since; else the only folder of a one-folder point and workspace.
    */
   readonly by: 'name' | 'path' | 'link' | 'moved' | 'single';
+  /** A pair by name whose folders are in different places: where the point's was, and the workspace's is. */
+  readonly places?: { readonly point: string; readonly workspace: string };
 }
 
 /**
@@ -44,12 +46,17 @@ export function mapFolders(
 ): FolderMapping {
   const pairs: FolderPair[] = [];
   const taken = new Set<string>();
-  const pair = (point: string, ws: string, by: FolderPair['by']) => {
-    pairs.push({ point, workspace: ws, by });
+  const pair = (point: string, ws: string, by: FolderPair['by'], places?: FolderPair['places']) => {
+    pairs.push({ point, workspace: ws, by, ...(places ? { places } : {}) });
     taken.add(ws);
   };
   const left = () => pointFolders.filter((f) => !pairs.some((p) => p.point === f.name));
-  for (const folder of pointFolders) if (workspace.some((r) => r.name === folder.name)) pair(folder.name, folder.name, 'name');
+  for (const folder of pointFolders) {
+    const same = workspace.find((r) => r.name === folder.name);
+    if (!same) continue;
+    const elsewhere = folder.path !== undefined && path.resolve(folder.path) !== path.resolve(same.path);
+    pair(folder.name, folder.name, 'name', elsewhere ? { point: folder.path!, workspace: same.path } : undefined);
+  }
   for (const folder of left()) {
     if (folder.path === undefined) continue;
     const same = workspace.find((r) => !taken.has(r.name) && path.resolve(r.path) === path.resolve(folder.path!));
@@ -167,6 +174,8 @@ const SAME: Record<FolderPair['by'], string> = { name: 'same name', path: 'same 
 export function describeMapping(mapping: FolderMapping): string[] {
   return [
     ...mapping.pairs.filter((p) => p.point !== p.workspace).map((p) => `point folder ${p.point} \u2192 workspace folder ${p.workspace} (${SAME[p.by]})`),
+    // the same name in another place: a folder moved, or another folder that happens to share its name
+    ...mapping.pairs.filter((p) => p.point === p.workspace && p.places).map((p) => `point folder ${p.point} (${p.places!.point}) \u2192 workspace folder ${p.workspace} (${p.places!.workspace}) (same name, another place)`),
     ...mapping.unmapped.map((name) => `point folder ${name} \u2192 not in this workspace (left out)`),
     ...mapping.uncovered.map((name) => `workspace folder ${name} \u2192 not in this point (left as it is)`),
   ];

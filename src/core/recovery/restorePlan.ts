@@ -377,14 +377,24 @@ export function unwritableInPlan(roots: readonly WorkspaceRoot[], plan: RestoreP
   const whyNot = (dir: string): string | undefined => {
     if (verdicts.has(dir)) return verdicts.get(dir);
     let why: string | undefined;
+    const parent = path.dirname(dir);
+    let stat: Stats | undefined;
     try {
-      accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
-    } catch (error) {
-      const code = errorCode(error);
-      const parent = path.dirname(dir);
-      if ((code === 'ENOENT' || code === 'ENOTDIR') && parent !== dir) why = whyNot(parent);
-      else if (code === 'EACCES' || code === 'EPERM') why = 'permission denied';
-      else if (code === 'EROFS') why = 'a read-only file system';
+      stat = lstatSync(dir, { throwIfNoEntry: false });
+    } catch {
+      stat = undefined; // a path through a file: the restore replaces it
+    }
+    // not a folder yet (to be made, or a file or link the restore replaces): the folder it is made in
+    if (!stat?.isDirectory()) {
+      why = parent !== dir ? whyNot(parent) : undefined;
+    } else {
+      try {
+        accessSync(dir, fsConstants.W_OK | fsConstants.X_OK);
+      } catch (error) {
+        const code = errorCode(error);
+        if (code === 'EACCES' || code === 'EPERM') why = 'permission denied';
+        else if (code === 'EROFS') why = 'a read-only file system';
+      }
     }
     verdicts.set(dir, why);
     return why;
