@@ -157,11 +157,16 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     'recoveryPoints.delete': async (arg?: unknown) => {
       const point = await pointFromArgOrPick(s.prompts, s.model, arg, 'Delete which recovery point?');
       if (!point) return undefined;
+      const last = (await s.store.state.syncState()).lastRestore;
+      const undoLost = last?.safetyPointId === point.id ? ' It is the safety point of the last restore: Undo Last Restore will no longer be possible.' : '';
       // Keep comes first: the default button (Enter) of the dialog leaves the point alone.
       const choice = await s.prompts.ask(
         'warning',
         `Delete "${point.label ?? point.summary}"?`,
-        { modal: true, detail: `You will no longer be able to restore your files as they were on ${new Date(pointIdTime(point.id)).toLocaleString()}. Other recovery points are not affected. This cannot be undone.` },
+        {
+          modal: true,
+          detail: `You will no longer be able to restore your files as they were on ${new Date(pointIdTime(point.id)).toLocaleString()}. The other points keep their files; the point after this one will show what changed since the point before it.${undoLost} This cannot be undone.`,
+        },
         'Keep',
         'Delete',
       );

@@ -78,6 +78,14 @@ suite('commands', () => {
     api.prompts.answerNext({ button: 'Keep' });
     await run('delete', await pointNode(api, point.id));
     assert.ok((await listPoints(api)).some((p) => p.id === point.id), 'Keep keeps the point');
+    assert.match(question?.detail ?? '', /The other points keep their files; the point after this one will show what changed since the point before it\. This cannot be undone\.$/);
+
+    // the safety point of the last restore: the question says the undo goes with it
+    const restored = await api.store!.recovery.restore(point.id);
+    await api.model!.refresh();
+    api.prompts.answerNext({ button: 'Keep' });
+    await run('delete', await pointNode(api, restored.safetyPointId));
+    assert.match(api.prompts.history.at(-1)?.detail ?? '', /It is the safety point of the last restore: Undo Last Restore will no longer be possible\./);
 
     api.prompts.answerNext({ pick: 'doomed' }, { button: 'Delete' });
     await run('delete');
