@@ -216,8 +216,19 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
     }
   }
 
-  /** Creates pending points and saves the session before the window closes. */
-  async shutdown(): Promise<void> {
+  /**
+   * Creates pending points and saves the session before the window closes. VS Code disposes the
+   * extension's subscriptions (this container among them) right after it calls `deactivate`, without
+   * waiting for it: `dispose` then waits for this.
+   */
+  shutdown(): Promise<void> {
+    this.closing ??= this.close();
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async close(): Promise<void> {
     const started = performance.now();
     await this.ready.catch(() => undefined);
     await this.auto?.flush().catch(() => undefined);
@@ -232,6 +243,14 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   }
 
   dispose(): void {
+    if (this.closing) {
+      void this.closing.finally(() => this.disposeAll());
+      return;
+    }
+    this.disposeAll();
+  }
+
+  private disposeAll(): void {
     for (const d of this.disposables.reverse()) {
       try {
         d.dispose();
