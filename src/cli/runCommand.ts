@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 // The core's modules, not its index: a command loads what it uses (#14), not transfer, search or the agent tools.
-import { describeCause, StateError } from '../core/errors';
+import { describeCause, errorCode, StateError } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { CaptureProcessOptions } from '../core/capture/captureProcess';
 import type { OpenStoreOptions, RecoveryStore } from '../core/recoveryStore';
@@ -142,6 +142,14 @@ const NEEDS_A_STORE = new Set(['list', 'show', 'diff', 'stats', 'verify', 'resto
 
 /** Why `storeDir` cannot be read as a store, or `undefined`. A folder with neither points nor a state file is not one. */
 function storeProblem(storeDir: string): string | undefined {
+  try {
+    return storeProblemOf(storeDir);
+  } catch (error) {
+    return `The recovery point store ${storeDir} cannot be looked at (${errorCode(error) === 'EACCES' ? 'permission denied: it belongs to another user, or a folder on its way is closed' : describeCause(error)}).`;
+  }
+}
+
+function storeProblemOf(storeDir: string): string | undefined {
   const stat = fs.statSync(storeDir, { throwIfNoEntry: false });
   if (!stat) return `The recovery point store ${storeDir} does not exist. Check --store (a point is made with "recovery-points snapshot").`;
   if (!stat.isDirectory()) return `The recovery point store ${storeDir} is not a folder.`;

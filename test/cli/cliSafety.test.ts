@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, makeSandbox, openStore, writeFiles } from '../core/helpers/storeFixtures';
@@ -122,6 +123,19 @@ describe('a missing or mistyped store', () => {
     assert.deepEqual(await fs.readdir(sb.ws), ['a.txt', 'src'], 'nothing was created in the folder named by mistake');
     ok(await cli(['snapshot', '--workspace', sb.ws, '--store', typo]));
     assert.equal(json<unknown[]>(await cli(['list', '--json', '--workspace', sb.ws, '--store', typo])).length, 1, 'a snapshot makes the store');
+  });
+
+  test('a store another user cannot look at is a sentence, not an error code', { skip: !isRoot || !posix }, async () => {
+    const { sb, base } = await project();
+    ok(await cli(['snapshot', ...base]));
+    await fs.chmod(sb.root, 0o700);
+    try {
+      const run = await cli(['list', '--workspace', os.tmpdir(), '--store', sb.store], { uid: NOBODY, gid: NOBODY, cwd: os.tmpdir() });
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stderr, `recovery-points: The recovery point store ${sb.store} cannot be looked at (permission denied: it belongs to another user, or a folder on its way is closed).\n`);
+    } finally {
+      await fs.chmod(sb.root, 0o755);
+    }
   });
 
   test('a folder of other files named as the store is never made one: every command that makes a store refuses it, the hook too, and nothing in it changes', async () => {

@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, makeSandbox, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { CLI, cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
 
 after(cleanupAll);
@@ -113,6 +113,8 @@ describe('a request that names nothing usable', () => {
     const { sb, base, first } = await twoPoints();
     const tiny = path.join(sb.root, 'tiny.rpbundle');
     await fs.writeFile(tiny, 'RPB'); // shorter than a bundle's marker
+    const pipe = path.join(sb.root, 'pipe.rpbundle');
+    execFileSync('mkfifo', [pipe]);
     const cases: Array<{ args: string[]; says: RegExp }> = [
       { args: ['cat', first, 'src'], says: /^recovery-points: src is a folder in recovery point \S+; "cat" writes a file\.\n$/ },
       { args: ['log', 'src'], says: /^recovery-points: src is a folder; "log" lists the versions of a file\.\n$/ },
@@ -124,6 +126,7 @@ describe('a request that names nothing usable', () => {
       { args: ['export', '--out', path.join(sb.root, 'no-such-folder', 'x.rpbundle')], says: /The folder \S+no-such-folder for --out does not exist\./ },
       { args: ['import', path.join(sb.root, 'no-such.rpbundle')], says: /The bundle \S+no-such\.rpbundle does not exist\./ },
       { args: ['import', sb.ws], says: /is a folder, not a bundle file\./ },
+      { args: ['import', pipe], says: /^recovery-points: The bundle \S+pipe\.rpbundle cannot be imported: it is not a file \(a pipe, a socket or a device\)\. Nothing was changed\.\n$/ },
       { args: ['import', tiny], says: /^recovery-points: The bundle \S+tiny\.rpbundle cannot be imported: it is not a recovery points bundle \(3 bytes\)\. Nothing was changed\.\n$/ },
       { args: ['import', path.join(sb.ws, 'src', 'a.ts')], says: /^recovery-points: The bundle \S+a\.ts cannot be imported: it is not a recovery points bundle \(no RPBUNDLE marker at its start\)\. Nothing was changed\.\n$/ },
       { args: ['adopt', '--from', path.join(sb.root, 'no-such-store')], says: /is not a recovery point store \(it has no points folder\); check --from\./ },

@@ -108,8 +108,12 @@ export class BundleReader {
   static async open(file: string): Promise<{ reader: BundleReader; header: BundleHeader; checksum: Buffer }> {
     let handle: fs.FileHandle;
     try {
+      // opening a named pipe would wait for a writer, for ever
+      const stat = await fs.stat(file);
+      if (!stat.isFile() && !stat.isDirectory()) throw notABundle(file, 'it is not a file (a pipe, a socket or a device)');
       handle = await fs.open(file, 'r');
     } catch (error) {
+      if (error instanceof StateError) throw error;
       throw ioError(`open the bundle ${file}`, error);
     }
     try {
