@@ -164,13 +164,20 @@ export function restoredPointName(
   target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>,
   files: number,
   undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null,
-  chosenFiles?: readonly string[],
+  chosenFiles?: readonly string[] | { readonly written: readonly string[]; readonly removed: readonly string[] },
 ): string {
   const count = `(${plural(files, 'file')})`;
   const chain = undoOf === undefined ? undefined : undoChain(target);
   if (chain) return `${chainName(chain, 'Redid', 'Undid')} ${count}`;
   if (undoOf !== undefined) return undoOf ? `Undid restore of ${quotedPointName(undoOf)} ${count}` : `Undid restore ${count}`;
-  if (chosenFiles && chosenFiles.length > 0 && chosenFiles.length <= 3) return `Restored ${describeFiles(chosenFiles)} from ${quotedPointName(target)}`;
+  const chosen = Array.isArray(chosenFiles) ? { written: chosenFiles as readonly string[], removed: [] } : (chosenFiles as { written: readonly string[]; removed: readonly string[] } | undefined);
+  const total = chosen ? chosen.written.length + chosen.removed.length : 0;
+  if (chosen && total > 0 && total <= 3) {
+    // files the point does not have were deleted, not restored
+    if (chosen.written.length === 0) return `Deleted ${describeFiles(chosen.removed)} as in ${quotedPointName(target)}`;
+    const deleted = chosen.removed.length > 0 ? ` (deleted ${describeFiles(chosen.removed)})` : '';
+    return `Restored ${describeFiles(chosen.written)} from ${quotedPointName(target)}${deleted}`;
+  }
   return `Restored ${quotedPointName(target)} ${count}`;
 }
 

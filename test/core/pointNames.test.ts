@@ -20,6 +20,8 @@ describe('point names', () => {
     assert.equal(restoredPointName(saved, 1), "Restored 'Saved general.ts' (1 file)");
     assert.equal(restoredPointName(saved, 1, undefined, ['ws/src/ids.ts']), "Restored ids.ts from 'Saved general.ts'", 'a restore of chosen files names them');
     assert.equal(restoredPointName(saved, 3, undefined, ['ws/a.ts', 'ws/b.ts', 'ws/c.ts']), "Restored a.ts, b.ts, c.ts from 'Saved general.ts'");
+    assert.equal(restoredPointName(saved, 3, undefined, { written: ['ws/m7.ts'], removed: ['ws/new.ts', 'ws/g.ts'] }), "Restored m7.ts from 'Saved general.ts' (deleted new.ts, g.ts)", 'files the point lacks are named deleted');
+    assert.equal(restoredPointName(saved, 1, undefined, { written: [], removed: ['ws/new.ts'] }), "Deleted new.ts as in 'Saved general.ts'");
     assert.equal(restoredPointName(saved, 4, undefined, ['ws/a.ts', 'ws/b.ts', 'ws/c.ts', 'ws/d.ts']), "Restored 'Saved general.ts' (4 files)", 'more than three: counted');
     assert.equal(safetyPointName(point('x', 'save', 'before refactoring')), 'Before restoring "before refactoring"');
     const safety = point(safetyPointName(saved), 'before-restore');

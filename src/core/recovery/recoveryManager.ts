@@ -336,7 +336,7 @@ export class RecoveryManager {
     try {
       const point = await this.persistence.createSnapshot(await this.currentState(hold), {
         trigger: 'restore',
-        summary: restoredPointName(target, files, undoOf, chosenFiles ? [...outcome.written, ...outcome.removed] : undefined).slice(0, 500),
+        summary: restoredPointName(target, files, undoOf, chosenFiles ? { written: outcome.written, removed: outcome.removed } : undefined).slice(0, 500),
         changedPaths: planPaths(this.persistence.workspaceRoots, plan),
         knownFiles: written,
         likelyRoot: restoredRoot,
