@@ -6,7 +6,7 @@ import { ambiguousRef, labelNote, pointIdTime, pointsNamedBy } from '../core/ids
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview, RestoreResult } from '../core/recovery/recoveryManager';
-import { toPointPath, typedPath } from '../core/recovery/workspacePaths';
+import { absolutePath, toPointPath, typedPath } from '../core/recovery/workspacePaths';
 import { isNowTracked, isUntracked } from '../core/capture/untracked';
 import { movedTo } from '../core/transfer/adoptStore';
 import { describeHead, headsMovedNote, undoDone } from '../core/pointNames';
@@ -123,7 +123,17 @@ export const COMMANDS: Record<string, CommandSpec> = {
       if (args.dryRun) {
         const plan = await store.recovery.previewRestore(id, paths);
         const target = points.find((p) => p.id === id);
-        out.result([...formatMapping(plan.folders), formatPreview(plan, roots, target), ...headsMovedLines(plan.headsMoved, roots)].join('\n'), { point: id, ...previewAsJson(plan), ...mappingAsJson(plan.folders), ...headsMovedAsJson(plan.headsMoved) });
+        const { hooksTouchedByPlan, hooksTouchedNote } = await import('../hooks/hookInstaller.js');
+        const onDisk = (list: ReadonlyArray<{ path: string }>) => list.flatMap((c) => absolutePath(roots, c.path) ?? []);
+        const touched = await hooksTouchedByPlan(roots[0]!.path, onDisk(plan.remove), [...onDisk(plan.modify), ...onDisk(plan.add)]);
+        const hookLines = hooksTouchedNote(touched, (location) => t(path.relative(roots[0]!.path, location)), (agent) => `"recovery-points hooks install --agent ${agent}" puts them back`).map((note) => `Note: ${note}.`);
+        out.result([...formatMapping(plan.folders), formatPreview(plan, roots, target), ...headsMovedLines(plan.headsMoved, roots), ...hookLines].join('\n'), {
+          point: id,
+          ...previewAsJson(plan),
+          ...mappingAsJson(plan.folders),
+          ...headsMovedAsJson(plan.headsMoved),
+          ...(touched.length > 0 ? { hooksTouched: touched } : {}),
+        });
         return;
       }
       const { hooksRemovedByRestore, hooksRemovedNote, projectHooks } = await import('../hooks/hookInstaller.js');

@@ -254,6 +254,33 @@ export async function hooksRemovedByRestore(projectDir: string, before: Readonly
 }
 
 /**
+ * Of the hooks installed in the project now, those whose settings a restore would delete or change
+ * (`deleted`, `changed`: the absolute paths it would delete and write), with how: a preview says the
+ * agent may make no points after it.
+ */
+export async function hooksTouchedByPlan(
+  projectDir: string,
+  deleted: readonly string[],
+  changed: readonly string[],
+): Promise<Array<{ agent: AgentId; location: string; how: 'deletes' | 'changes' }>> {
+  const touched: Array<{ agent: AgentId; location: string; how: 'deletes' | 'changes' }> = [];
+  const under = (file: string, location: string) => file === location || file.startsWith(location + path.sep);
+  for (const hook of await projectHooks(projectDir)) {
+    if (deleted.some((file) => under(file, hook.location))) touched.push({ ...hook, how: 'deletes' });
+    else if (changed.some((file) => under(file, hook.location))) touched.push({ ...hook, how: 'changes' });
+  }
+  return touched;
+}
+
+/** What a preview says of `hooksTouchedByPlan`: "the restore deletes .claude/settings.local.json, which holds Claude Code's checkpoint hooks: …". */
+export function hooksTouchedNote(touched: ReadonlyArray<{ agent: AgentId; location: string; how: 'deletes' | 'changes' }>, where: (location: string) => string, putBack: (agent: AgentId) => string): string[] {
+  return touched.map(
+    (h) =>
+      `the restore ${h.how === 'deletes' ? 'deletes' : 'puts back an older'} ${where(h.location)}, which holds ${AGENT_NAMES[h.agent]}'s checkpoint hooks: ${h.how === 'deletes' ? 'the agent makes no recovery points after it' : 'if that version lacks them, the agent makes no recovery points after it'} (${putBack(h.agent)})`,
+  );
+}
+
+/**
  * What a restore that removed hooks says: "the restore removed Claude Code's checkpoint hooks from
  * .claude/settings.local.json (the point is older than them), so it makes no recovery points now: run …".
  */

@@ -7,7 +7,7 @@ import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
 import { plural } from '../core/format';
-import { hooksRemovedByRestore, hooksRemovedNote, projectHooks } from '../hooks/hookInstaller';
+import { hooksRemovedByRestore, hooksRemovedNote, hooksTouchedByPlan, hooksTouchedNote, projectHooks } from '../hooks/hookInstaller';
 import type { CallOrder } from './callOrder';
 import { version } from '../../package.json';
 
@@ -61,7 +61,11 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
   });
   register(AGENT_TOOLS.previewRestore, async (input) => {
     const preview = await agentPreview(store, input);
-    return [describePreview(preview), preview];
+    const project = store.persistence.workspaceRoots[0]!.path;
+    const touched = await hooksTouchedByPlan(project, preview.delete.map((p) => path.resolve(project, p)), [...preview.overwrite, ...preview.create].map((p) => path.resolve(project, p)));
+    const notes = hooksTouchedNote(touched, (location) => path.relative(project, location), (agent) => `\`recovery-points hooks install --agent ${agent}\` puts them back`);
+    const sentence = [describePreview(preview), ...notes.map((note) => `Note: ${note}.`)].join(' ');
+    return [sentence, touched.length > 0 ? { ...preview, hooksTouched: touched } : preview];
   });
   register(AGENT_TOOLS.restorePoint, async (input) => {
     const point = await findPoint(store, input.point);

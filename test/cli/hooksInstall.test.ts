@@ -193,6 +193,11 @@ describe('recovery-points hooks install / uninstall / status', () => {
     ok(await cli(['hooks', 'install', '--agent', 'claude', '--workspace', sb.ws]));
     await writeFiles(sb.ws, { 'src/a.ts': 'a2\n' });
     ok(await cli(['snapshot', ...base]));
+    // the dry run says it first
+    const dry = ok(await cli(['restore', old, '--dry-run', ...base])).stdout;
+    assert.match(dry, /\nNote: the restore deletes \.claude\/settings\.local\.json, which holds Claude Code's checkpoint hooks: the agent makes no recovery points after it \("recovery-points hooks install --agent claude" puts them back\)\.\n$/);
+    const dryJson = json<{ hooksTouched?: Array<{ agent: string; how: string }> }>(await cli(['restore', old, '--dry-run', '--json', ...base]));
+    assert.deepEqual(dryJson.hooksTouched?.map((h) => [h.agent, h.how]), [['claude', 'deletes']]);
     const restored = ok(await cli(['restore', old, ...base])).stdout;
     assert.match(restored, /\nNote: the restore removed Claude Code's checkpoint hooks from \.claude\/settings\.local\.json \(the point is older than them\), so it makes no recovery points now: run "recovery-points hooks install --agent claude" to put them back\.\n/);
     ok(await cli(['undo', ...base]));
