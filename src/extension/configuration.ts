@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { CaptureRules, RetentionPolicy } from '../core';
+import { checkPathGlobs, type CaptureRules, type RetentionPolicy } from '../core';
 
 export const SECTION = 'recoveryPoints';
 /** The settings that choose which files a point captures. */
@@ -37,7 +37,7 @@ export class Configuration {
   get captureRules(): CaptureRules {
     return {
       respectGitignore: this.config.get<boolean>('respectGitignore', true),
-      excludes: this.config.get<string[]>('exclude', []).filter((g) => typeof g === 'string' && g.trim() !== ''),
+      excludes: this.excludes().filter((g) => isValidGlob(g)),
       excludeSecrets: this.config.get<boolean>('excludeSecrets', true),
       maxFileSize: Math.round(Math.min(MAX_FILE_SIZE_MB, this.limit('maxFileSizeMB', 10, MAX_FILE_SIZE_MB)) * 1024 * 1024),
     };
@@ -62,12 +62,21 @@ export class Configuration {
     return value === 0 ? none : value;
   }
 
-  /** The limit settings whose value is not a number of 0 or more, each with the default used instead. */
+  /** The settings whose value cannot be used as it is, each with what is done instead: limits that are not a number of 0 or more, malformed exclude globs. */
   invalidLimits(): string[] {
-    return LIMIT_SETTINGS.flatMap(([key, fallback]) => {
+    const limits = LIMIT_SETTINGS.flatMap(([key, fallback]) => {
       const value = this.config.get<unknown>(key, fallback);
       return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? [] : [`${SECTION}.${key} is ${JSON.stringify(value) ?? String(value)}, not a number of 0 or more: ${fallback} is used`];
     });
+    const globs = this.excludes()
+      .filter((g) => !isValidGlob(g))
+      .map((g) => `the ${SECTION}.exclude pattern ${JSON.stringify(g)} is not a valid glob (an unclosed bracket, brace or parenthesis; a backslash before one meant literally): it is left out`);
+    return [...limits, ...globs];
+  }
+
+  private excludes(): string[] {
+    const value = this.config.get<unknown>('exclude', []);
+    return Array.isArray(value) ? value.filter((g): g is string => typeof g === 'string' && g.trim() !== '') : [];
   }
 
   /** Turns automatic points on or off for this workspace (its settings, never the user's for every workspace). */
@@ -92,6 +101,15 @@ const LIMIT_SETTINGS: ReadonlyArray<readonly [LimitSetting, number]> = [
 ];
 /** The largest file a point captures when `maxFileSizeMB` is 0 (no limit). */
 const MAX_FILE_SIZE_MB = 4096;
+
+function isValidGlob(glob: string): boolean {
+  try {
+    checkPathGlobs([glob]);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function clamp(value: number, min: number, max: number): number {
   return Number.isFinite(value) ? Math.min(max, Math.max(min, value)) : min;

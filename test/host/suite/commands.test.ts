@@ -189,6 +189,12 @@ suite('commands', () => {
     assert.equal(api.store!.persistence.captureRules.maxFileSize, 4096 * 1024 * 1024, '0: no limit on a file\'s size (4 GB at most)');
     await setSetting('maxPoints', undefined);
     await setSetting('maxFileSizeMB', undefined);
+    // a malformed exclude glob is left out, and said so
+    api.prompts.reset();
+    await setSetting('exclude', ['[', 'data/**']);
+    await waitFor('the warning', () => api.prompts.notifications.find((n) => n.message.includes('recoveryPoints.exclude pattern "["')));
+    assert.deepEqual(api.store!.persistence.captureRules.excludes, ['data/**']);
+    await setSetting('exclude', undefined);
   });
 
   test('Show Log opens the "Recovery Points" output, which logged the activation time', async () => {
