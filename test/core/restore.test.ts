@@ -515,13 +515,14 @@ describe('restore', () => {
     await writeFiles(sb.ws, { '.gitignore': 'dist/\ncache/\n', 'dist/o2.js': 'out 2 rebuilt\n', cache: null, 'cache/entry': 'cached\n', 'a.js': 'a2\n' });
     await store.recovery.createRecoveryPoint();
     const preview = await store.recovery.previewRestore(point.id);
+    const again = "; this restore also sets the .gitignore above it as the point had it: if that tracks this file, restoring again replaces it (its content now kept first in that restore's safety point)";
     assert.deepEqual(preview.add, []);
     assert.deepEqual(preview.modify.map((c) => c.path), ['ws/a.js']);
     assert.deepEqual(preview.remove.map((c) => c.path), ['ws/.gitignore']);
     assert.deepEqual(preview.leftAlone, [
       { path: 'ws/cache', reason: 'a folder with untracked files is in the way' },
-      { path: 'ws/dist/o1.js', reason: 'a file that is not tracked (ignored, excluded or over the size limit) is in the way' },
-      { path: 'ws/dist/o2.js', reason: 'a file that is not tracked (ignored, excluded or over the size limit) is in the way' },
+      { path: 'ws/dist/o1.js', reason: `a file that is not tracked (ignored, excluded or over the size limit) is in the way${again}` },
+      { path: 'ws/dist/o2.js', reason: `a file that is not tracked (ignored, excluded or over the size limit) is in the way${again}` },
     ]);
     // a one-file preview of a file in the way changes nothing and says why
     const one = await store.recovery.previewRestore(point.id, ['ws/dist/o2.js']);
@@ -530,6 +531,12 @@ describe('restore', () => {
     assert.deepEqual(result.outcome.skipped, preview.leftAlone, 'the restore leaves what its preview said it would');
     assert.deepEqual([...result.outcome.written, ...result.outcome.removed].sort(), ['ws/.gitignore', 'ws/a.js']);
     assert.equal(await fs.readFile(path.join(sb.ws, 'dist/o2.js'), 'utf8'), 'out 2 rebuilt\n');
+    // as the reason says: restored again (the .gitignore gone), the file is replaced, its content kept in the safety point
+    const second = await store.recovery.restore(point.id);
+    assert.ok(second.outcome.written.includes('ws/dist/o2.js'), second.outcome.written.join(' '));
+    assert.equal(await fs.readFile(path.join(sb.ws, 'dist/o2.js'), 'utf8'), 'out 2\n');
+    const safety = (await store.recovery.listRecoveryPoints()).find((p) => p.id === second.safetyPointId)!;
+    assert.equal((await lookupEntry(await store.persistence.objects(), safety.root, 'ws/dist/o2.js'))?.kind, 'f', 'the rebuilt file is in the safety point');
     await store.close();
   });
 

@@ -65,11 +65,24 @@ function sameEntry(a: EntryInfo | undefined, b: EntryInfo | undefined): boolean 
 }
 
 /** Why `applyRestore` leaves a file the plan writes: something not tracked is at its path (`stat`: its `lstat`); `undefined` when nothing is. */
-function whatIsInTheWay(change: FileChange, stat: Stats | null | undefined): string | undefined {
+function whatIsInTheWay(change: FileChange, stat: Stats | null | undefined, plan: RestorePlan): string | undefined {
   if (stat?.isDirectory()) return 'a folder with untracked files is in the way';
   if (stat && !stat.isFile() && !stat.isSymbolicLink()) return 'a pipe, socket or device that is not tracked is in the way';
-  if (stat && !change.before) return 'a file that is not tracked (ignored, excluded or over the size limit) is in the way';
+  if (stat && !change.before) return rulesChangedAbove(plan, change.path) ? `${UNTRACKED_IN_THE_WAY}${ANOTHER_RESTORE}` : UNTRACKED_IN_THE_WAY;
   return undefined;
+}
+
+const UNTRACKED_IN_THE_WAY = 'a file that is not tracked (ignored, excluded or over the size limit) is in the way';
+const ANOTHER_RESTORE =
+  "; this restore also sets the .gitignore above it as the point had it: if that tracks this file, restoring again replaces it (its content now kept first in that restore's safety point)";
+
+/** Whether the plan writes or deletes a `.gitignore` in a folder above `pointPath` (or beside it). */
+function rulesChangedAbove(plan: RestorePlan, pointPath: string): boolean {
+  return [...plan.add, ...plan.modify, ...plan.remove].some((c) => {
+    if (!c.path.endsWith('/.gitignore')) return false;
+    const folder = c.path.slice(0, -'.gitignore'.length);
+    return pointPath.startsWith(folder);
+  });
 }
 
 /**
@@ -172,7 +185,7 @@ export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: Res
     }
     // a folder of tracked files the plan deletes is gone (its emptied folders removed) before the file is written
     if (stat?.isDirectory() && emptiedByPlan(file!, change.path, removed)) continue;
-    const reason = whatIsInTheWay(change, stat);
+    const reason = whatIsInTheWay(change, stat, plan);
     if (reason) leftAlone.push({ path: change.path, reason });
   }
   return { plan: leftAlone.length === 0 ? plan : withoutPaths(plan, new Set(leftAlone.map((l) => l.path))), leftAlone };
@@ -517,7 +530,7 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
       const folder = await confined(target.root);
       return skipUnreachable(async () => {
         const existing = await folder.lstat(target.rel);
-        const inTheWay = whatIsInTheWay(change, existing);
+        const inTheWay = whatIsInTheWay(change, existing, plan);
         if (inTheWay) return { kind: 'skipped', reason: inTheWay };
         if (changedSinceCheck(options.expected, change.path, existing, linksRemoved)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
         const content = await objects.readBlob(entry.hash);
