@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RecoveryStore } from '../../core';
-import type { FileHistory, FileVersion } from '../../core/history/fileHistory';
+import { currentFileHash, type FileHistory, type FileVersion } from '../../core/history/fileHistory';
 import { plural } from '../../core/format';
 import { countLines, isBinary, lineCounts } from '../../core/history/lineChanges';
 import type { Prompts } from '../prompts';
@@ -94,7 +94,8 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
     'recoveryPoints.history.restoreVersion': async (arg?: unknown) => {
       const v = node(arg).version;
       if (v.kind === 'deleted') throw new UserFacingError('This row is the file\'s deletion: restore the version below it to bring the file back.');
-      if (v.current) {
+      // the row's mark is as of the list; the file may have come back to this version since
+      if (v.current || (v.hash !== undefined && (await currentFileHash(s.store.persistence.workspaceRoots, v.path).catch(() => undefined)) === v.hash)) {
         void s.prompts.notify('information', `${s.folders.display(v.path)} already has this content.`);
         return undefined;
       }

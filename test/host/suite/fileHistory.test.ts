@@ -142,6 +142,13 @@ suite('file history', () => {
     assert.ok(result.safetyPointId);
     await run('undoRestore');
     assert.equal(readFile('src/greeting.ts'), V3, 'undo puts the file back');
+
+    // a row listed before the file came back to its version: no question, it says so
+    fs.writeFileSync(wsFile('src/greeting.ts'), V2);
+    api.prompts.reset();
+    assert.equal(await run('history.restoreVersion', middle!.node), undefined);
+    assert.deepEqual(api.prompts.history, [], 'no question asked');
+    assert.equal(api.prompts.notifications.at(-1)?.message, 'src/greeting.ts already has this content.');
   });
 
   test('a rename seen in a point (delete and add of the same content) is followed back to the old name', async () => {
