@@ -23,6 +23,8 @@ import { HintValidity } from './hintValidity';
 
 const EXTERNAL_QUIET_MS = 1500;
 const EXTERNAL_MAX_WAIT_MS = 10_000;
+/** Beyond its longest merge window, how long another window that saved files is given to make their point. */
+const OTHER_WINDOW_GRACE_MS = 5_000;
 /**
  * How long a change on disk to a file with unsaved edits in an editor waits for the editor's save
  * event. A save writes the file before the extension host hears of it (in a remote or web window the
@@ -68,6 +70,15 @@ export class AutoCapture implements vscode.Disposable {
   /** Files we wrote ourselves (a restore; a save when points on save are off): while the write runs (no stat yet), then with the size and mtime it left (null: deleted). */
   private readonly ownWrites = new Map<string, { until: number; stat?: FileStamp | null }>();
   private readonly echoChecks = new Set<Promise<void>>();
+  /**
+   * Changes on disk that were all saves of another window of this folder: that window's point names
+   * them ("Saved app.ts"); this one waits for it, and makes the point itself ("Saved in another window")
+   * when it does not come. `examining`: changes being looked up in the other windows' saves.
+   */
+  private readonly othersSaves = new Set<string>();
+  private othersSavesTimer: NodeJS.Timeout | undefined;
+  private readonly examining = new Set<string>();
+  private readonly examinations = new Set<Promise<void>>();
   /** Paths of the hinted captures queued or running: not in a point yet. */
   private readonly capturing = new Map<number, readonly string[]>();
   private captureCount = 0;
@@ -187,6 +198,8 @@ export class AutoCapture implements vscode.Disposable {
     await Promise.all(this.echoChecks);
     if (this.saveTimer) this.runSaves();
     if (this.externalTimer) this.runExternal(true);
+    await Promise.all(this.examinations);
+    if (this.othersSavesTimer) this.runOthersSaves();
     await this.queue;
   }
 
@@ -200,7 +213,7 @@ export class AutoCapture implements vscode.Disposable {
   changedSinceNewestPoint(): string[] | undefined {
     if (this.disposed || this.validity.reason !== undefined) return undefined;
     if (!this.config.onSave || !this.config.onExternalChange || this.echoChecks.size > 0) return undefined;
-    const paths = new Set([...this.savedPaths, ...this.externalPaths]);
+    const paths = new Set([...this.savedPaths, ...this.externalPaths, ...this.othersSaves, ...this.examining]);
     for (const queued of this.capturing.values()) for (const p of queued) paths.add(p);
     // A file our restore wrote may have changed again and back to the stamp the restore left, its events
     // taken for echoes: while its echo window lasts it counts as changed.
@@ -340,7 +353,40 @@ export class AutoCapture implements vscode.Disposable {
     const operations = this.editorOperations;
     this.editorOperations = [];
     this.pendingChanged.fire();
-    if (paths.length > 0) void this.enqueue('external', paths, false, () => this.nameExternal(paths, operations));
+    if (paths.length === 0) return;
+    if (now || operations.length > 0) {
+      void this.enqueue('external', paths, false, () => this.nameExternal(paths, operations));
+      return;
+    }
+    for (const p of paths) this.examining.add(p);
+    const examination = this.otherWindows
+      .savedElsewhere(paths)
+      .catch(() => new Set<string>())
+      .then((elsewhere) => {
+        for (const p of paths) this.examining.delete(p);
+        if (this.disposed) return;
+        if (paths.every((p) => elsewhere.has(p))) this.awaitOtherWindow(paths);
+        else void this.enqueue('external', paths, false, () => this.nameExternal(paths, operations));
+      });
+    this.examinations.add(examination);
+    void examination.finally(() => this.examinations.delete(examination));
+  }
+
+  /** Saves of another window: its point is waited for; when it does not come, this window makes one. */
+  private awaitOtherWindow(paths: readonly string[]): void {
+    for (const p of paths) this.othersSaves.add(p);
+    clearTimeout(this.othersSavesTimer);
+    this.othersSavesTimer = setTimeout(() => this.runOthersSaves(), this.config.mergeWindowMaxMs + OTHER_WINDOW_GRACE_MS);
+    this.log.debug('capture', `${paths.length} file(s) saved in another window of this folder: its point is waited for`);
+  }
+
+  private runOthersSaves(): void {
+    clearTimeout(this.othersSavesTimer);
+    this.othersSavesTimer = undefined;
+    const paths = [...this.othersSaves];
+    this.othersSaves.clear();
+    // nothing is made when the other window's point holds them already
+    if (paths.length > 0) void this.enqueue('external', paths, false, () => this.nameExternal(paths, []));
   }
 
   /**
@@ -458,6 +504,7 @@ export class AutoCapture implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.saveTimer);
     clearTimeout(this.externalTimer);
+    clearTimeout(this.othersSavesTimer);
     clearTimeout(this.settleTimer);
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { isUntracked, listFiles, OtherWindowSaves } from '../../../src/core';
+import { isUntracked, listFiles, OtherWindowSaves, RecoveryStore } from '../../../src/core';
 import { shownCounts } from '../../../src/core/format';
 import {
   assertPromptsUsed,
@@ -81,10 +81,14 @@ suite('hints the extension cannot prove (#11)', () => {
     await setSetting('automatic.enabled', false);
     writeFile('src/notes.txt', 'appended outside the editor while points were off\n');
     await settle(api);
+    const before = await listPoints(api);
     await setSetting('automatic.enabled', true);
+    // turned on, a point keeps at once what changed while they were off
+    const resumed = await waitForNewPoint(api, before);
+    assert.equal(resumed.summary, 'Changed outside the editor: notes.txt', 'the file changed on disk is not said to be saved');
     const point = await saveAndWait('src/greeting.ts', 'export const savedAfter = 1;\n');
     await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after automatic points were off');
-    assert.equal(point.summary, 'Saved greeting.ts; changed outside the editor: notes.txt', 'the file changed on disk is not said to be saved');
+    assert.equal(point.summary, 'Saved greeting.ts');
   });
 
   test('points on outside changes off, a file changed on disk, on again, another file saved: the new point holds both files', async () => {
@@ -304,13 +308,31 @@ suite('names that tell the truth (#11)', () => {
     }
   });
 
-  test('a save in another window of the same folder is named so, not "changed outside the editor"', async () => {
+  test('a save in another window of the same folder is left to that window\'s point; when none comes, it is named so, not "changed outside the editor"', async () => {
+    await setSetting('mergeWindowMaxSeconds', 1);
+    const saveThere = async (text: string) => {
+      writeFile('src/notes.txt', text);
+      const stat = fs.statSync(wsFile('src/notes.txt'));
+      await new OtherWindowSaves(api.store!.persistence.layout.savesDir, 'extension:other-window').record([{ path: wsFile('src/notes.txt'), size: stat.size, mtimeMs: stat.mtimeMs }]);
+    };
+    // The other window saves notes.txt, records the save in the shared store as its extension does, and makes its point.
+    const first = await listPoints(api);
+    await saveThere('saved in the second window, which makes its point\n');
+    const other = await RecoveryStore.open({ storeDir: api.store!.persistence.layout.root, roots: api.store!.persistence.workspaceRoots, actor: 'extension:other-window' });
+    try {
+      await other.recovery.createRecoveryPoint(undefined, { trigger: 'save', savedPaths: [wsFile('src/notes.txt')] });
+    } finally {
+      await other.close();
+    }
+    // past the wait (the other window's longest merge window and its grace): this window made no point of its own
+    await new Promise((resolve) => setTimeout(resolve, 8_000));
+    await settle(api);
+    assert.deepEqual((await newPoints(api, first)).map((p) => [p.actor, p.summary]), [['extension:other-window', 'Saved notes.txt']], 'the saving window names its save');
+
+    // The other window saves and makes no point (closed, or its points off): this one makes it once the wait is over.
     const known = await listPoints(api);
-    // The other window saves notes.txt and records the save, as its extension does, in the shared store.
-    writeFile('src/notes.txt', 'saved in the second window\n');
-    const stat = fs.statSync(wsFile('src/notes.txt'));
-    await new OtherWindowSaves(api.store!.persistence.layout.savesDir, 'extension:other-window').record([{ path: wsFile('src/notes.txt'), size: stat.size, mtimeMs: stat.mtimeMs }]);
-    const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    await saveThere('saved in the second window\n');
+    const point = await waitForNewPoint(api, known, (p) => p.trigger === 'external', 20_000 * WAIT_SCALE);
     assert.equal(point.summary, 'Saved in another window: notes.txt');
     assert.equal(await pointText(point.id, 'src/notes.txt'), 'saved in the second window\n');
 
