@@ -72,10 +72,16 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
   } catch (error) {
     return usage(error instanceof StateError ? error.message : describeCause(error));
   }
+  // a damaged point is found by every listing of a command: said once
+  const warned = new Set<string>();
   const logger: Logger = {
     debug: () => undefined,
     info: () => undefined,
-    warn: (message) => io.stderr(`warning: ${escapeForTerminal(message)}\n`),
+    warn: (message) => {
+      if (warned.has(message)) return;
+      warned.add(message);
+      io.stderr(`warning: ${escapeForTerminal(message)}\n`);
+    },
     error: (message) => io.stderr(`error: ${escapeForTerminal(message)}\n`),
   };
   let exitCode = 0;

@@ -125,6 +125,16 @@ describe('a missing or mistyped store', () => {
     assert.equal(json<unknown[]>(await cli(['list', '--json', '--workspace', sb.ws, '--store', typo])).length, 1, 'a snapshot makes the store');
   });
 
+  test('a damaged point is warned about once a command, however many listings it makes', async () => {
+    const { sb, base } = await project();
+    ok(await cli(['snapshot', ...base]));
+    await fs.writeFile(path.join(sb.store, 'points', '20991231T000000000Z-aaaaaa.json'), '{"schemaVersion":1}\n');
+    for (const args of [['restore', 'latest', '--dry-run'], ['diff', 'latest'], ['show', 'latest']]) {
+      const run = ok(await cli([...args, ...base]));
+      assert.equal(run.stderr.split('\n').filter((line) => line.includes('20991231T000000000Z-aaaaaa is damaged')).length, 1, `${args[0]}: ${run.stderr}`);
+    }
+  });
+
   test('a store another user cannot look at is a sentence, not an error code', { skip: !isRoot || !posix }, async () => {
     const { sb, base } = await project();
     ok(await cli(['snapshot', ...base]));
