@@ -380,7 +380,7 @@ describe('command-line tool', () => {
     assert.match(history.split('\n')[0]!, /no longer tracked/, `its history says so too, not "deleted":\n${history}`);
     assert.doesNotMatch(history, /deleted/);
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
-    assert.match(dry.stdout, /^Would restore 2 files from \S+:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way\n$/);
+    assert.match(dry.stdout, /^Would restore 2 files from \S+:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way; this restore also sets the \.gitignore above it as the point had it: if that tracks this file, restoring again replaces it \(its content now kept first in that restore's safety point\)\n$/);
     const plan = json<{ add: string[]; leftAlone: Array<{ path: string; reason: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
     assert.deepEqual([plan.add, plan.leftAlone.map((l) => l.path)], [[], ['ws/dist/out.js']]);
     const done = ok(await cli(['restore', point, ...base]));
