@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { cleanupAll, makeSandbox, writeFiles } from '../core/helpers/storeFixtures';
 import { formatSummary } from '../../src/cli/searchCommand';
@@ -35,6 +36,18 @@ function jsonLines(stdout: string): { hits: HitJson[]; summary: { matches: numbe
   const objects = stdout.trim().split('\n').map((line) => JSON.parse(line) as HitJson & { summary?: never });
   const last = objects.pop() as unknown as { summary: { matches: number; binary: number; total: number; done: boolean } };
   return { hits: objects, summary: last.summary };
+}
+
+/** Waits until process `pid` catches SIGINT (Linux: its SigCgt mask); elsewhere, a fixed 2.5 s. */
+async function catchesSigint(pid: number): Promise<void> {
+  const until = Date.now() + 60_000;
+  while (Date.now() < until) {
+    const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+    if (status === undefined) return new Promise((resolve) => setTimeout(resolve, 2_500));
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+    if (mask !== undefined && (BigInt(`0x${mask}`) & 2n) !== 0n) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 describe('recovery-points search', () => {
@@ -81,7 +94,9 @@ describe('recovery-points search', () => {
     const child = spawn(process.execPath, [CLI, 'search', '(a+)+$', '--regex', ...base], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // Ctrl+C once the tool catches it (on a busy machine its start can take longer than any fixed wait), and the search has begun
+    await catchesSigint(child.pid!);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
     const interrupted = Date.now();
     child.kill('SIGINT');
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
