@@ -24,6 +24,8 @@ export interface ParsedArgs {
   readonly binary: boolean;
   readonly agent: string | undefined;
   readonly budget: string | undefined;
+  /** `hook --continue EVENT`: the hook's own, to finish a point in the background (`src/hooks/continuedHook.ts`). */
+  readonly continueEvent: string | undefined;
   readonly user: boolean;
   readonly project: boolean;
   /** The folder relative paths are read against: the process's, or the one the helper's client ran in. */
@@ -37,7 +39,7 @@ export class UsageError extends Error {}
 /** Input that names nothing the store holds (an unknown path or point): one line, exit 2. */
 export class InputError extends Error {}
 
-const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from', '--agent', '--budget']);
+const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from', '--agent', '--budget', '--continue']);
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
 const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--if-due', '--regex', '--case-sensitive', '--patch', '--binary', '--user', '--project']);
 
@@ -122,6 +124,7 @@ export function parseArgs(argv: readonly string[], cwd = currentFolder()): Parse
     binary: flags.has('--binary'),
     agent: single('--agent'),
     budget: single('--budget'),
+    continueEvent: single('--continue'),
     user: flags.has('--user'),
     project: flags.has('--project'),
     cwd,

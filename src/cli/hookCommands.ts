@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import type { HookScope } from '../hooks/agentSettings';
 import { AGENT_NAMES, AGENTS, type AgentId } from '../hooks/hookEvent';
 import type { HookFileReport } from '../hooks/hookInstaller';
+import { readContinuedEvent } from '../hooks/continuedHook';
 import { DEFAULT_HOOK_BUDGET_MS, runHook } from '../hooks/runHook';
 import type { StoreUse } from './storeUse';
 import { HELPER_ENV } from '../hooks/helper/helperFile';
@@ -69,11 +70,14 @@ export interface HookContext {
  */
 export async function answerHook(args: ParsedArgs, context: HookContext): Promise<HookAnswer> {
   const agent = agentOf(args.agent);
-  const budget = budgetOf(args, context.budgetEnv);
+  const continued = args.continueEvent === undefined ? undefined : readContinuedEvent(args.continueEvent);
+  // a point finished in the background: no agent waits for it
+  const budget = continued ? { ms: MAX_HOOK_BUDGET_MS } : budgetOf(args, context.budgetEnv);
   if (args.workspaces.length > 1) throw new UsageError('hook takes one --workspace');
-  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs: budget.ms, readInput: context.readInput, cwd: context.cwd ?? args.cwd, stores: context.stores });
+  const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs: budget.ms, readInput: context.readInput, cwd: context.cwd ?? args.cwd, stores: context.stores, continued });
   const note = budget.note ? `recovery-points hook: ${t(budget.note)}.\n` : '';
-  const stderr = `${note}${result.problem ? `recovery-points hook: ${t(result.problem.replace(/\.$/, ''))}; no point was made, the agent goes on.\n` : ''}`;
+  const outcome = result.continuing ? 'the point is finished in the background' : 'no point was made';
+  const stderr = `${note}${result.problem ? `recovery-points hook: ${t(result.problem.replace(/\.$/, ''))}; ${outcome}, the agent goes on.\n` : ''}`;
   return { stdout: result.stdout, stderr, abandoned: result.abandoned };
 }
 
@@ -87,7 +91,7 @@ export async function hookMain(args: ParsedArgs): Promise<number> {
   process.stderr.write(answer.stderr);
   process.stdout.write(answer.stdout);
   process.stdin.destroy();
-  if (process.env[HELPER_ENV] === 'start') startHookHelper();
+  if (process.env[HELPER_ENV] === 'start' && args.continueEvent === undefined) startHookHelper();
   // The budget ran out with work still pending (a lock wait, a capture): answer now; the store is safe to leave at any moment.
   if (answer.abandoned) process.exit(0);
   return 0;

@@ -5,6 +5,13 @@ import type { RecoveryStore } from '../core/recoveryStore';
 import type { ContextSnapshot, WorkspaceRoot } from '../core/schemas';
 import { AGENT_NAMES, shortenCommand, type HookEvent } from './hookEvent';
 
+/** How a hook's point is made: `continued`, finished in the background after its budget ran out; `onCapturing` once the store is held and the capture starts. */
+export interface HookPointOptions {
+  readonly signal: AbortSignal;
+  readonly continued?: boolean;
+  readonly onCapturing?: () => void;
+}
+
 /** What the hook did: a point, or why none was needed. */
 export type HookOutcome = { readonly made: ContextSnapshot } | { readonly skipped: string };
 
@@ -18,12 +25,16 @@ const MAX_PROMPT_IN_LABEL = 60;
  * recorded under its name. Before and after a shell command: a full check (a command can change
  * anything, and whatever changed since the last point, a person's edit in another editor, is then in
  * no point), none when nothing changed. At a prompt: a labelled point, so a whole turn can be undone at once.
+ * `continued`: the hook ran out of time and this is its point finished in the background, while the
+ * agent went on: "During …", and a turn's point is not labelled (it may hold part of the turn).
  */
-export async function makeHookPoint(store: RecoveryStore, event: HookEvent, signal: AbortSignal): Promise<HookOutcome> {
+export async function makeHookPoint(store: RecoveryStore, event: HookEvent, options: HookPointOptions): Promise<HookOutcome> {
   const agent = AGENT_NAMES[event.agent];
   const roots = store.persistence.workspaceRoots;
   const action = event.action;
-  const base = { trigger: 'agent' as const, agent, signal };
+  const continued = options.continued ?? false;
+  const onCapturing = options.onCapturing;
+  const base = { trigger: 'agent' as const, agent, signal: options.signal, onProgress: onCapturing && (() => onCapturing()) };
   switch (action.kind) {
     case 'none':
       return { skipped: action.reason };
@@ -31,19 +42,23 @@ export async function makeHookPoint(store: RecoveryStore, event: HookEvent, sign
     case 'after-edit': {
       const files = action.files.flatMap((f) => inWorkspace(roots, path.resolve(event.cwd ?? roots[0]!.path, f)) ?? []);
       if (files.length === 0) return { skipped: `${action.tool} edits no file of the workspace` };
-      const summary = `${action.kind === 'before-edit' ? 'Before' : 'After'} ${agent}: ${action.tool} ${describeEdited(roots, files)}`;
+      const summary = `${action.kind === 'after-edit' ? 'After' : continued ? 'During' : 'Before'} ${agent}: ${action.tool} ${describeEdited(roots, files)}`;
       const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, changedPaths: files, skipIfUnchanged: true });
       return made ? { made } : { skipped: 'the files are as the newest point holds them' };
     }
     case 'before-shell':
     case 'after-shell': {
       const before = action.kind === 'before-shell';
-      const summary = `${before ? 'Before' : 'After'} ${agent}: ${action.tool} \`${shortenCommand(action.command)}\``;
+      const summary = `${!before ? 'After' : continued ? 'During' : 'Before'} ${agent}: ${action.tool} \`${shortenCommand(action.command)}\``;
       const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, skipIfUnchanged: true });
       return made ? { made } : { skipped: before ? 'nothing changed since the newest point' : 'the command changed no file' };
     }
     case 'prompt': {
       const prompt = shortenCommand(action.prompt, MAX_PROMPT_IN_LABEL);
+      if (continued) {
+        const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary: `During ${agent}'s turn${prompt ? `: ${prompt}` : ''}`, skipIfUnchanged: true });
+        return made ? { made } : { skipped: 'nothing changed since the newest point' };
+      }
       const label = `${agent} turn${prompt ? `: ${prompt}` : ''}`;
       const newest = (await store.recovery.listRecoveryPoints())[0];
       if (newest && newest.label === label && newest.trigger === 'agent' && Date.now() - pointIdTime(newest.id) < SAME_TURN_MS) return { skipped: 'this turn already has its point' };

@@ -6,9 +6,11 @@ import type { WorkspaceRoot } from '../core/schemas';
 import { AuditLog } from '../core/state/auditLog';
 import { notAStoreFolder, StoreLayout } from '../core/storeLayout';
 import { startCleanupIfDue } from '../cli/backgroundCleanup';
+import { startToolDetached } from '../cli/detachedTool';
 import { findNearestExtensionStore } from '../cli/storeLocator';
 import { STORE_PER_RUN, type StoreUse } from '../cli/storeUse';
 import { AGENT_NAMES, BadPayloadError, readHookEvent, type AgentId, type HookEvent } from './hookEvent';
+import { continueArgs } from './continuedHook';
 import { makeHookPoint, type HookOutcome } from './hookPoint';
 
 export const DEFAULT_HOOK_BUDGET_MS = 2000;
@@ -26,6 +28,8 @@ export interface HookRunOptions {
   readonly cwd?: string;
   /** How the store is opened for the point: once per hook, or kept open by the resident helper. */
   readonly stores?: StoreUse;
+  /** The event of a hook that ran out of time making its point (`continueArgs`): its point is finished, no payload is read. */
+  readonly continued?: HookEvent;
 }
 
 export interface HookRunResult {
@@ -36,6 +40,8 @@ export interface HookRunResult {
   readonly outcome: HookOutcome | undefined;
   /** The work may still be running (the budget ran out): the process should exit after answering. */
   readonly abandoned: boolean;
+  /** The budget ran out while the point was made: it is finished by a detached process. */
+  readonly continuing: boolean;
 }
 
 /** Claude Code and VS Code read nothing from an exit-0 hook that prints nothing; Cline reads its answer as JSON. */
@@ -63,11 +69,15 @@ export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
   clearTimeout(timer);
   let result: { outcome?: HookOutcome; error?: unknown };
   let abandoned = false;
+  let continuing = false;
   if (first === 'expired') {
+    const making = state.phase === MAKING;
     controller.abort();
     const late = await Promise.race([work, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), GRACE_MS))]);
     abandoned = late === 'late';
     result = { error: new BudgetError(`gave up after ${options.budgetMs} ms while ${state.phase}`) };
+    // not while waiting for the store: whoever holds it is making a point
+    if (making && !options.continued && state.event && state.storeDir && state.folder) continuing = startToolDetached(continueArgs(state.event, state.storeDir, state.folder));
   } else {
     result = first;
   }
@@ -75,11 +85,11 @@ export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
   if (result.outcome) {
     // an agent's hooks may be the only writer of this store: its packs and points are cleaned up as the editor's are
     if ('made' in result.outcome && state.storeDir && state.folder) await startCleanupIfDue(state.storeDir, [state.folder]).catch(() => false);
-    return { stdout: answer(agent), problem: undefined, outcome: result.outcome, abandoned };
+    return { stdout: answer(agent), problem: undefined, outcome: result.outcome, abandoned, continuing: false };
   }
   const problem = describeProblem(result.error);
-  await recordProblem(state, problem);
-  return { stdout: answer(agent), problem, outcome: undefined, abandoned };
+  await recordProblem(state, continuing ? `${problem}; the point is finished in the background` : problem);
+  return { stdout: answer(agent), problem, outcome: undefined, abandoned, continuing };
 }
 
 /** What the work found so far: for the problem's record, and the clean-up after a point. */
@@ -91,15 +101,16 @@ interface HookState {
   phase: string;
 }
 
+const MAKING = 'making the point';
+
 class BudgetError extends Error {}
 class NoStoreError extends Error {}
 
 async function doWork(options: HookRunOptions, state: HookState, signal: AbortSignal): Promise<HookOutcome> {
   const cwd = options.cwd ?? process.cwd();
-  const text = await options.readInput();
   let event: HookEvent;
   try {
-    event = readHookEvent(text);
+    event = options.continued ?? readHookEvent(await options.readInput());
   } catch (error) {
     // the problem is still recorded in the store of the folder the hook runs in, when it has one
     state.storeDir = options.store ? path.resolve(cwd, options.store) : (await findNearestExtensionStore(path.resolve(cwd, options.workspace ?? '.')))?.store;
@@ -122,20 +133,18 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
     folder = found.folder;
   }
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new NoStoreError(`the workspace folder ${folder} does not exist`);
+  state.folder = folder;
   state.phase = 'waiting for the store';
   const open = { storeDir: state.storeDir, roots: [{ name: path.basename(folder) || 'workspace', path: folder }], actor: `hook:${event.agent}:${process.pid}`, lockWaitMs: options.budgetMs };
-  const outcome = await (options.stores ?? STORE_PER_RUN).use(open, async (store) => {
+  return (options.stores ?? STORE_PER_RUN).use(open, async (store) => {
     // The editor names folders as VS Code does, and may hold more than this one: take the newest point's folders when they include it.
     const newest = (await store.persistence.listSnapshots())[0];
     // the same folder by its real path: the agent's `cwd` may be the real path of a folder the editor opened through a link
     const real = realPathOf(folder);
     const roots: WorkspaceRoot[] = newest?.roots.some((r) => path.resolve(r.path) === folder || realPathOf(r.path) === real) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : open.roots;
     if (!isDeepStrictEqual(roots, store.persistence.workspaceRoots)) store.persistence.configure({ roots });
-    state.phase = 'making the point';
-    return makeHookPoint(store, event, signal);
+    return makeHookPoint(store, event, { signal, continued: options.continued !== undefined, onCapturing: () => (state.phase = MAKING) });
   });
-  state.folder = folder;
-  return outcome;
 }
 
 function realPathOf(folder: string): string {

@@ -323,4 +323,23 @@ describe('recovery-points hook never fails the agent', () => {
     assert.equal(r.stderr, '');
     assert.equal((await points(base)).length, 2);
   });
+
+  test('a point that takes longer than the budget (a slow disk, thousands of changed files) is finished in the background, named for when it was captured', async () => {
+    const { sb, base } = await project();
+    // a file over the size read synchronously: its read goes through the slowed fs.open
+    await writeFiles(sb.ws, { 'README.md': '# changed by a checkout\n', 'assets/model.bin': 'x'.repeat(400_000) });
+    const slow = { nodeArgs: ['--import', pathToFileURL(path.join(__dirname, 'fixtures', 'slowOpenUnder.mjs')).href], env: { RP_TEST_SLOW_UNDER: sb.ws, RP_TEST_SLOW_MS: '2500' } };
+    const before = fixture('claude/PostToolUse-Bash.json', sb.ws).replace('"PostToolUse"', '"PreToolUse"').replace('npm run fmt', 'npm test');
+    const r = await hook(['--store', sb.store, '--budget', '1000'], before, slow);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /gave up after 1000 ms while making the point; the point is finished in the background, the agent goes on\.\n$/);
+    let list = await points(base);
+    for (const until = Date.now() + 30_000; list.length === 1 && Date.now() < until; list = await points(base)) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(list.length, 2, 'the point is made after the hook answered');
+    // captured while the agent's command may have run: not "Before"
+    assert.deepEqual([list[0]!.summary, list[0]!.trigger, list[0]!.agent], ['During Claude Code: Bash `npm test`', 'agent', 'Claude Code']);
+    assert.match(ok(await cli(['show', list[0]!.id, ...base])).stdout, /README\.md[^]*assets\/model\.bin|assets\/model\.bin[^]*README\.md/);
+    const logged = (await auditFileEntries(sb.store)).filter((entry) => entry.action === 'hook');
+    assert.match(String(logged.at(-1)?.details?.problem), /finished in the background/);
+  });
 });
