@@ -125,9 +125,12 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
     state.storeDir = path.resolve(cwd, options.store);
     folder = start;
   } else {
-    // an agent started above the opened folder (a monorepo's root) edits files inside it: the file's folder names the store
     const edited = event.action.kind === 'before-edit' || event.action.kind === 'after-edit' ? event.action.files[0] : undefined;
-    const found = (await findNearestExtensionStore(start)) ?? (edited === undefined ? undefined : await findNearestExtensionStore(path.dirname(path.resolve(start, edited))));
+    const editedIn = edited === undefined ? undefined : path.dirname(path.resolve(start, edited));
+    let found = await findNearestExtensionStore(start);
+    // an edit outside the folder the agent works in: an agent started above the opened folder (a
+    // monorepo's root), or given another project (Claude Code's --add-dir): the file's folder names the store
+    if (editedIn !== undefined && (found === undefined || !isInside(found.folder, editedIn))) found = (await findNearestExtensionStore(editedIn)) ?? found;
     if (!found) throw new NoStoreError(`no recovery point store for ${start} (open the folder in VS Code with Recovery Points installed)`);
     state.storeDir = found.store;
     folder = found.folder;
@@ -145,6 +148,11 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
     if (!isDeepStrictEqual(roots, store.persistence.workspaceRoots)) store.persistence.configure({ roots });
     return makeHookPoint(store, event, { signal, continued: options.continued !== undefined, onCapturing: () => (state.phase = MAKING) });
   });
+}
+
+function isInside(folder: string, dir: string): boolean {
+  const rel = path.relative(folder, dir);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 function realPathOf(folder: string): string {

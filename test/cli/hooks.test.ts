@@ -142,6 +142,34 @@ describe('recovery-points hook: the payloads of each agent', () => {
     }
   });
 
+  test('an edit of another project that has its own store (Claude Code\'s --add-dir) gets its point in that project\'s store', async () => {
+    const { sb } = await project();
+    const other = await makeSandbox('rp-hook-other-');
+    await writeFiles(other.ws, { 'lib/util.ts': 'export const util = 1;\n' });
+    const here = await editorStore('hooks-here', sb.ws, sb.store);
+    const there = await editorStore('hooks-there', other.ws);
+    const otherBase = ['--workspace', other.ws, '--store', there.store];
+    try {
+      ok(await cli(['snapshot', ...otherBase]));
+      await writeFiles(other.ws, { 'lib/util.ts': 'export const util = 1; // by hand\n' });
+      const payload = { hook_event_name: 'PreToolUse', session_id: 's', cwd: sb.ws, tool_name: 'Edit', tool_input: { file_path: path.join(other.ws, 'lib', 'util.ts'), old_string: '1', new_string: '2' } };
+      const r = await hook([], JSON.stringify(payload), { cwd: sb.ws });
+      assert.deepEqual([r.code, r.stderr], [0, '']);
+      const list = await points(otherBase);
+      assert.deepEqual(list.map((p) => p.summary), ['Before Claude Code: Edit lib/util.ts', 'First recovery point']);
+      assert.equal((await points(['--workspace', sb.ws, '--store', here.store])).length, 1, 'the agent\'s own folder\'s store was not written');
+      // an edit in the agent's own folder still goes to its store
+      await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1; // by hand\n' });
+      const own = { ...payload, tool_input: { ...payload.tool_input, file_path: path.join(sb.ws, 'src', 'app.ts') } };
+      assert.deepEqual(await hook([], JSON.stringify(own), { cwd: sb.ws }).then((run) => [run.code, run.stderr]), [0, '']);
+      assert.equal((await points(['--workspace', sb.ws, '--store', here.store]))[0]!.summary, 'Before Claude Code: Edit src/app.ts');
+      assert.equal((await points(otherBase)).length, 2);
+    } finally {
+      await fs.rm(here.storage, { recursive: true, force: true });
+      await fs.rm(there.storage, { recursive: true, force: true });
+    }
+  });
+
   test('a folder the editor opened through a link, the agent working in its real folder: the hook finds the store and names the file as the editor does', async () => {
     const sb = await makeSandbox('rp-hook-link-');
     await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1;\n' });
