@@ -71,6 +71,19 @@ describe('store lock owner', () => {
     assert.deepEqual(await lockEntries(sb), ['store.lock:file'], 'released afterwards: only the format marker is left');
   });
 
+  test('a lock that is a folder (the collection lock, format 1) is made 0700, as every folder of the store', { skip: process.platform === 'win32' ? 'no POSIX permissions' : false }, async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const previous = process.umask(0o022);
+    try {
+      const mode = await store.persistence.collectionLock.run(async () => (await fs.stat(path.join(sb.store, 'collection.lock'))).mode & 0o777);
+      assert.equal(mode.toString(8), '700');
+    } finally {
+      process.umask(previous);
+      await store.close();
+    }
+  });
+
   test('a lock whose owner is alive is not taken, however old its folder', async () => {
     const sb = await makeSandbox();
     await (await openStore(sb)).state.updateState({ data: { before: true } });

@@ -32,7 +32,7 @@ export class FolderLock {
     for (let attempt = 0; attempt < 3; attempt++) {
       let made = true;
       try {
-        fs.mkdirSync(dir);
+        fs.mkdirSync(dir, 0o700);
       } catch (error) {
         if (errorCode(error) !== 'EEXIST') throw error;
         made = false;
