@@ -87,6 +87,11 @@ export function parseArgs(argv: readonly string[], cwd = currentFolder()): Parse
       const list = values.get(token) ?? [];
       if (inline !== undefined) list.push(inline);
       while (i + 1 < argv.length && !argv[i + 1]!.startsWith('--')) list.push(argv[++i]!);
+      // `--paths -- --odd-name`: what follows "--" is the list's, as a shell user writes it for a name that starts with dashes
+      if (argv[i + 1] === '--') {
+        list.push(...argv.slice(i + 2));
+        i = argv.length;
+      }
       if (list.length === 0) throw new UsageError(`${token} needs at least one path`);
       if (list.includes('')) throw new UsageError(`${token} was given an empty ${token === '--points' ? 'point' : 'path'}: an empty one would mean all of them`);
       values.set(token, list);

@@ -246,6 +246,17 @@ describe('command-line tool', () => {
     assert.deepEqual(await readFiles(sb.store), store, 'nor the store');
   });
 
+  test('restore --paths -- NAME…: names that start with dashes, after "--", are paths', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { '--odd.txt': 'odd\n', '-dash.txt': 'dash\n' });
+    const point = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, { '--odd.txt': 'changed\n', '-dash.txt': 'changed\n', 'a.txt': 'changed\n' });
+    const restored = json<{ written: string[] }>(await cli(['restore', point, '--json', ...base, '--paths', '--', '--odd.txt', '-dash.txt']));
+    assert.deepEqual(restored.written.sort(), ['ws/--odd.txt', 'ws/-dash.txt']);
+    const files = await readFiles(sb.ws);
+    assert.deepEqual([files['--odd.txt'], files['-dash.txt'], files['a.txt']], ['file 644 odd\n', 'file 644 dash\n', 'file 644 changed\n']);
+  });
+
   test('restore --dry-run changes nothing; restore --paths restores just that; undo brings everything back', async () => {
     const { sb, base } = await project();
     const point = json<string>(await cli(['snapshot', '--json', ...base]));
