@@ -157,20 +157,19 @@ export function safetyPointName(target: Pick<PointSummary, 'label' | 'summary' |
 
 /**
  * The point a restore leaves: "Restored 'Saved app.ts' (20 files)"; a restore of chosen files
- * (`chosenFiles`: the paths it wrote or removed) names up to three of them, "Restored ids.ts from 'Saved
+ * (`chosen`: the paths it wrote and those it removed) names up to three of them, "Restored ids.ts from 'Saved
  * app.ts'", so two such restores from one point read apart; after an undo, "Undid restore of 'Saved app.ts' (2 files)".
  */
 export function restoredPointName(
   target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>,
   files: number,
   undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null,
-  chosenFiles?: readonly string[] | { readonly written: readonly string[]; readonly removed: readonly string[] },
+  chosen?: { readonly written: readonly string[]; readonly removed: readonly string[] },
 ): string {
   const count = `(${plural(files, 'file')})`;
   const chain = undoOf === undefined ? undefined : undoChain(target);
   if (chain) return `${chainName(chain, 'Redid', 'Undid')} ${count}`;
   if (undoOf !== undefined) return undoOf ? `Undid restore of ${quotedPointName(undoOf)} ${count}` : `Undid restore ${count}`;
-  const chosen = Array.isArray(chosenFiles) ? { written: chosenFiles as readonly string[], removed: [] } : (chosenFiles as { written: readonly string[]; removed: readonly string[] } | undefined);
   const total = chosen ? chosen.written.length + chosen.removed.length : 0;
   if (chosen && total > 0 && total <= 3) {
     // files the point does not have were deleted, not restored

@@ -54,7 +54,7 @@ export class Configuration {
   /**
    * A limit setting: 0 sets no limit (`none`: the value that stands for it), and a value that is not a
    * number of 0 or more (an empty string, null, a negative number) is the default, so a mistyped
-   * setting never makes clean-up remove history or captures leave out files (`invalidLimits` says so).
+   * setting never makes clean-up remove history or captures leave out files (`invalidSettings` says so).
    */
   private limit(key: LimitSetting, fallback: number, none: number): number {
     const value = this.config.get<unknown>(key, fallback);
@@ -63,7 +63,7 @@ export class Configuration {
   }
 
   /** The settings whose value cannot be used as it is, each with what is done instead: limits that are not a number of 0 or more, malformed exclude globs. */
-  invalidLimits(): string[] {
+  invalidSettings(): string[] {
     const limits = LIMIT_SETTINGS.flatMap(([key, fallback]) => {
       const value = this.config.get<unknown>(key, fallback);
       return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? [] : [`${SECTION}.${key} is ${JSON.stringify(value) ?? String(value)}, not a number of 0 or more: ${fallback} is used`];

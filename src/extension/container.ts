@@ -165,7 +165,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       // a limit mistyped (an empty value, a negative number) is its default, and said so once
       let invalidShown = '';
       const warnInvalid = () => {
-        const invalid = config.invalidLimits().join('; ');
+        const invalid = config.invalidSettings().join('; ');
         if (invalid !== '' && invalid !== invalidShown) void this.prompts.notify('warning', `Recovery Points: ${invalid}.`);
         invalidShown = invalid;
       };

@@ -18,11 +18,11 @@ describe('point names', () => {
     assert.equal(safetyPointName(saved), "Before restoring 'Saved general.ts'");
     assert.equal(restoredPointName(saved, 20), "Restored 'Saved general.ts' (20 files)");
     assert.equal(restoredPointName(saved, 1), "Restored 'Saved general.ts' (1 file)");
-    assert.equal(restoredPointName(saved, 1, undefined, ['ws/src/ids.ts']), "Restored ids.ts from 'Saved general.ts'", 'a restore of chosen files names them');
-    assert.equal(restoredPointName(saved, 3, undefined, ['ws/a.ts', 'ws/b.ts', 'ws/c.ts']), "Restored a.ts, b.ts, c.ts from 'Saved general.ts'");
+    assert.equal(restoredPointName(saved, 1, undefined, { written: ['ws/src/ids.ts'], removed: [] }), "Restored ids.ts from 'Saved general.ts'", 'a restore of chosen files names them');
+    assert.equal(restoredPointName(saved, 3, undefined, { written: ['ws/a.ts', 'ws/b.ts', 'ws/c.ts'], removed: [] }), "Restored a.ts, b.ts, c.ts from 'Saved general.ts'");
     assert.equal(restoredPointName(saved, 3, undefined, { written: ['ws/m7.ts'], removed: ['ws/new.ts', 'ws/g.ts'] }), "Restored m7.ts from 'Saved general.ts' (deleted new.ts, g.ts)", 'files the point lacks are named deleted');
     assert.equal(restoredPointName(saved, 1, undefined, { written: [], removed: ['ws/new.ts'] }), "Deleted new.ts as in 'Saved general.ts'");
-    assert.equal(restoredPointName(saved, 4, undefined, ['ws/a.ts', 'ws/b.ts', 'ws/c.ts', 'ws/d.ts']), "Restored 'Saved general.ts' (4 files)", 'more than three: counted');
+    assert.equal(restoredPointName(saved, 4, undefined, { written: ['ws/a.ts', 'ws/b.ts', 'ws/c.ts', 'ws/d.ts'], removed: [] }), "Restored 'Saved general.ts' (4 files)", 'more than three: counted');
     assert.equal(safetyPointName(point('x', 'save', 'before refactoring')), 'Before restoring "before refactoring"');
     const safety = point(safetyPointName(saved), 'before-restore');
     assert.equal(safetyPointName(safety, saved), "Before undoing the restore of 'Saved general.ts'");
@@ -40,7 +40,7 @@ describe('point names', () => {
     // a point made by hand that deleted g.txt: not "Created by hand: g.txt", which reads as g.txt created
     assert.equal(describeChanges('manual', { added: [], modified: [], deleted: [change('ws/g.txt')] }), 'Created by hand; changed: g.txt');
     assert.equal(describeChanges('manual', { added: [], modified: [], deleted: [] }), 'Created by hand');
-    assert.equal(restoredPointName(point('Saved a.ts'), 2, undefined, ['ws/src/a/util.ts', 'ws/src/b/util.ts']), "Restored a/util.ts, b/util.ts from 'Saved a.ts'");
+    assert.equal(restoredPointName(point('Saved a.ts'), 2, undefined, { written: ['ws/src/a/util.ts', 'ws/src/b/util.ts'], removed: [] }), "Restored a/util.ts, b/util.ts from 'Saved a.ts'");
   });
 
   test('a save whose point looked at every file names the saved files as saved and the others as changed outside the editor', async () => {
