@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 // The core's modules, not its index: a command loads what it uses (#14), not transfer, search or the agent tools.
-import { describeCause, errorCode, StateError } from '../core/errors';
+import { describeCause, errorCode, StateError, StoreNotWritableError, WRITABLE_FOR } from '../core/errors';
 import type { Logger } from '../core/logger';
 import type { CaptureProcessOptions } from '../core/capture/captureProcess';
 import type { OpenStoreOptions, RecoveryStore } from '../core/recoveryStore';
@@ -120,10 +120,22 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
   } catch (error) {
     if (error instanceof UsageError) return usage(error.message);
     if (error instanceof InputError) return badInput(io, error.message);
+    if (error instanceof StoreNotWritableError && readsUnderLock(args)) return fail(io, error.message.replace(WRITABLE_FOR, lockedReadNote(args)));
     return fail(io, error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`);
   } finally {
     if (opened && MAKES_POINTS.has(args.command!)) await startCleanupIfDue(storeDir, workspaces).catch(() => false);
   }
+}
+
+/** A command that changes nothing but takes the store's lock, which a store that cannot be written does not give. */
+function readsUnderLock(args: ParsedArgs): boolean {
+  return args.command === 'diff' || (args.command === 'verify' && !args.repair) || ((args.command === 'restore' || args.command === 'undo') && args.dryRun);
+}
+
+/** Why such a command needs a store it can write, and what reads it as it is. */
+function lockedReadNote(args: ParsedArgs): string {
+  const command = args.dryRun ? `${args.command} --dry-run` : args.command;
+  return `"${command}" takes the store's lock${args.command === 'verify' ? '' : ' to compare it with the current files'}, which needs it writable too; list, show, log, cat, search and stats read it as it is.`;
 }
 
 /**

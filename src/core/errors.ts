@@ -86,9 +86,12 @@ export class StoreNotWritableError extends StateError {
   }
 }
 
+/** What `storeNotWritable`'s message ends with: what a writable store is needed for. */
+export const WRITABLE_FOR = 'Make it writable to create, restore or delete points.';
+
 export function storeNotWritable(where: string, cause: unknown): StoreNotWritableError {
   const why = errorCode(cause) === 'EROFS' ? 'the file system is read-only' : 'its permissions do not allow writing';
-  return new StoreNotWritableError(`The recovery point store ${where} cannot be written (${why}); nothing was changed. Make it writable to create, restore or delete points.`, cause);
+  return new StoreNotWritableError(`The recovery point store ${where} cannot be written (${why}); nothing was changed. ${WRITABLE_FOR}`, cause);
 }
 
 /**

@@ -62,6 +62,14 @@ describe('a store that cannot be written', { skip: posix ? false : 'no POSIX per
 
     const listed = json<Array<{ id: string }>>(await cli(['list', '--json', ...base], as));
     assert.deepEqual(listed.map((p) => p.id), [first], 'reading a read-only store still works, and lists no new point');
+    // commands that change nothing but take the lock say so, and what reads the store as it is
+    for (const command of [['diff', first], ['restore', first, '--dry-run'], ['verify']]) {
+      const refused = await cli([...command, ...base], as);
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.match(refused.stderr, new RegExp(`cannot be written .*"${command[0]}${command.includes('--dry-run') ? ' --dry-run' : ''}" takes the store's lock.*; list, show, log, cat, search and stats read it as it is\\.`), refused.stderr);
+      assert.doesNotMatch(refused.stderr, /to create, restore or delete points/);
+    }
+    assert.deepEqual(await snapshotOfTree(sb.store), before, 'still nothing changed');
     execFileSync('chmod', ['-R', 'u+w', sb.store]);
   });
 
