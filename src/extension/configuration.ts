@@ -45,7 +45,7 @@ export class Configuration {
 
   get retention(): RetentionPolicy {
     return {
-      maxRecoveryPoints: Math.floor(this.limit('maxPoints', 500, Number.MAX_SAFE_INTEGER)),
+      maxRecoveryPoints: this.limit('maxPoints', 500, Number.MAX_SAFE_INTEGER),
       maxAgeDays: this.limit('maxAgeDays', 30, 0),
       maxTotalBytes: this.limit('maxStoreSizeMB', 2048, 0) * 1024 * 1024,
     };
@@ -58,7 +58,7 @@ export class Configuration {
    */
   private limit(key: LimitSetting, fallback: number, none: number): number {
     const value = this.config.get<unknown>(key, fallback);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return fallback;
+    if (!usableLimit(key, value)) return fallback;
     return value === 0 ? none : value;
   }
 
@@ -66,7 +66,7 @@ export class Configuration {
   invalidSettings(): string[] {
     const limits = LIMIT_SETTINGS.flatMap(([key, fallback]) => {
       const value = this.config.get<unknown>(key, fallback);
-      return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? [] : [`${SECTION}.${key} is ${JSON.stringify(value) ?? String(value)}, not a number of 0 or more: ${fallback} is used`];
+      return usableLimit(key, value) ? [] : [`${SECTION}.${key} is ${JSON.stringify(value) ?? String(value)}, not a ${key === 'maxPoints' ? 'whole number' : 'number'} of 0 or more: ${fallback} is used`];
     });
     const globs = this.excludes()
       .filter((g) => !isValidGlob(g))
@@ -93,6 +93,11 @@ export class Configuration {
 }
 
 type LimitSetting = 'maxPoints' | 'maxAgeDays' | 'maxStoreSizeMB' | 'maxFileSizeMB';
+
+/** A number of 0 or more; a count of points is whole (0.5 would keep none but the newest). */
+function usableLimit(key: LimitSetting, value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && (key !== 'maxPoints' || Number.isInteger(value));
+}
 const LIMIT_SETTINGS: ReadonlyArray<readonly [LimitSetting, number]> = [
   ['maxPoints', 500],
   ['maxAgeDays', 30],

@@ -170,7 +170,7 @@ suite('commands', () => {
     await waitFor('the limits kept in the store to follow the settings', () => (limits().maxRecoveryPoints === 1234 && limits().maxAgeDays === 90) || undefined);
   });
 
-  test('a limit setting mistyped (empty, null, negative) is its default, with a warning; 0 sets no limit; clean-up removes nothing for it', async () => {
+  test('a limit setting mistyped (empty, null, negative, a fraction of a point) is its default, with a warning; 0 sets no limit; clean-up removes nothing for it', async () => {
     for (let i = 0; i < 3; i++) await createPoint(api);
     const before = (await listPoints(api)).length;
     api.prompts.reset();
@@ -178,7 +178,12 @@ suite('commands', () => {
     await setSetting('maxFileSizeMB', -1);
     await waitFor('the warning', () => api.prompts.notifications.find((n) => n.message.includes('recoveryPoints.maxFileSizeMB is -1')));
     const said = api.prompts.notifications.map((n) => n.message).join('\n');
-    assert.match(said, /recoveryPoints\.maxPoints is "", not a number of 0 or more: 500 is used/);
+    assert.match(said, /recoveryPoints\.maxPoints is "", not a whole number of 0 or more: 500 is used/);
+    assert.equal(api.store!.recovery.retentionPolicy.maxRecoveryPoints, 500);
+    // a fraction of a point would keep none but the newest
+    api.prompts.reset();
+    await setSetting('maxPoints', 0.5);
+    await waitFor('the warning', () => api.prompts.notifications.find((n) => n.message.includes('recoveryPoints.maxPoints is 0.5, not a whole number of 0 or more: 500 is used')));
     assert.equal(api.store!.recovery.retentionPolicy.maxRecoveryPoints, 500);
     assert.equal(api.store!.persistence.captureRules.maxFileSize, 10 * 1024 * 1024);
     await run('cleanup');
