@@ -70,6 +70,8 @@ function notes(v: FileVersion, roots: readonly WorkspaceRoot[]): string {
   if (v.renamedTo) parts.push(`renamed to ${t(typedPath(roots, v.renamedTo))}`);
   if (v.modeChange && v.lines) parts.push(v.modeChange);
   if (v.sameAsPointId) parts.push(`same as ${v.sameAsPointId}`);
+  if (v.earlierRemoved === 'before') parts.push('or earlier: the points before it are not kept');
+  if (v.earlierRemoved === 'between') parts.push('or in a point between it and the entry below, not kept');
   if (v.current) parts.push('current');
   return parts.length === 0 ? '' : `  (${parts.join('; ')})`;
 }

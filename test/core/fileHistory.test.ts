@@ -52,6 +52,25 @@ describe('a file\'s history', () => {
     assert.deepEqual((await readFileHistory(store, 'ws/src/app.ts')).versions.map((v) => v.current), [false, false, true]);
   });
 
+  test('after clean-up removed points, the entries whose change may have been in them say so', async () => {
+    const sb = await makeSandbox();
+    const store = await openStore(sb);
+    const p1 = await point(store, sb.ws, { 'app.ts': 'one\n', 'other.txt': 'x\n' }, 'first');
+    const p2 = await point(store, sb.ws, { 'app.ts': 'two\n' }, 'Saved app.ts');
+    await point(store, sb.ws, { 'other.txt': 'y\n' }, 'Saved other.txt');
+    const p4 = await point(store, sb.ws, { 'app.ts': 'three\n' }, 'Saved app.ts again');
+    const p5 = await point(store, sb.ws, { 'other.txt': 'z\n' }, 'Saved other.txt again');
+    const flags = async () => (await readFileHistory(store, 'ws/app.ts')).versions.map((v) => [v.point.summary, v.earlierRemoved ?? null]);
+    assert.deepEqual(await flags(), [['Saved app.ts again', null], ['Saved app.ts', null], ['first', null]], 'every point kept: no entry says so');
+    // the point where app.ts became "three" is gone: "three" shows at the next point, named after another file's save
+    await store.recovery.deletePoints([p4]);
+    assert.deepEqual(await flags(), [['Saved other.txt again', 'between'], ['Saved app.ts', null], ['first', null]]);
+    // the first point is gone: "two" is the oldest version kept, and may be older than its point
+    await store.recovery.deletePoints([p1]);
+    const versions = (await readFileHistory(store, 'ws/app.ts')).versions;
+    assert.deepEqual(versions.map((v) => [v.point.id, v.earlierRemoved ?? null]), [[p5, 'between'], [p2, 'before']]);
+  });
+
   test('a file become a link says so, without line counts; a rename says no mode change', async () => {
     const sb = await makeSandbox();
     const store = await openStore(sb);

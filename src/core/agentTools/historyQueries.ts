@@ -46,6 +46,8 @@ export interface FileVersionJson {
   readonly noLongerTracked: boolean;
   /** The file on disk holds this content now. */
   readonly current: boolean;
+  /** Clean-up removed points where this change may have happened: "before" (the oldest kept point: the version may be older), "between" (between the entry before and this point). */
+  readonly earlierRemoved: 'before' | 'between' | null;
 }
 
 export function fileVersionJson(v: FileVersion): FileVersionJson {
@@ -72,6 +74,7 @@ export function fileVersionJson(v: FileVersion): FileVersionJson {
     sameAsPointId: v.sameAsPointId ?? null,
     noLongerTracked: v.noLongerTracked === true,
     current: v.current,
+    earlierRemoved: v.earlierRemoved ?? null,
   };
 }
 

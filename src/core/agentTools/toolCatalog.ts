@@ -54,7 +54,7 @@ export const AGENT_TOOLS = {
     lmName: 'recoveryPoints_fileHistory',
     title: 'Show a file\'s versions',
     description:
-      'Lists the distinct versions of one file across the recovery points, newest first, following renames: each version once, at the point where it first appeared (point id, time, trigger, label, summary, who made it), with its content hash, lines added and removed against the version before, and whether it is the file on disk now; deletions are entries too (noLongerTracked: not deleted, still on disk, only no longer tracked). Read a version\'s text with {readFileVersion}. Reads only.',
+      'Lists the distinct versions of one file across the recovery points, newest first, following renames: each version once, at the point where it first appeared (point id, time, trigger, label, summary, who made it), with its content hash, lines added and removed against the version before, and whether it is the file on disk now; deletions are entries too (noLongerTracked: not deleted, still on disk, only no longer tracked); earlierRemoved: clean-up removed the points where the change may have happened ("before": the oldest kept point, the version may be older; "between": it happened in a removed point between the entry before and this one, or in this one). Read a version\'s text with {readFileVersion}. Reads only.',
     input: fileHistoryInput,
     readOnly: true,
     destructive: false,

@@ -73,6 +73,13 @@ export interface FileVersion {
   readonly sameAsPointId?: string;
   /** The file on disk holds this content now (for a deletion: the file does not exist now). Only the newest such entry. */
   readonly current: boolean;
+  /**
+   * Clean-up removed points where this entry's change may have happened: `before`, the points before
+   * its point (the oldest kept, not the first made: the version may be older than it, and its lines
+   * are counted against nothing); `between`, points between the entry before and its point (the
+   * change happened in one of them or in its point, which its name need not be about).
+   */
+  readonly earlierRemoved?: 'before' | 'between';
 }
 
 export interface FileHistory {
@@ -523,6 +530,8 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
     const state = states[i]!;
     const point = points[i]!;
     const last = oldestFirst[oldestFirst.length - 1];
+    const older = points[i + 1];
+    const removed = point.parentId === null || point.parentId === older?.id ? {} : { earlierRemoved: older ? ('between' as const) : ('before' as const) };
     if (state && before && identity(state.entry) === identity(before.entry) && state.path === before.path) {
       last!.lastPointId = point.id;
       last!.pointCount++;
@@ -548,6 +557,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
         previous,
         ...(seen.has(identity(state.entry)) ? { sameAsPointId: seen.get(identity(state.entry))! } : {}),
         current: false,
+        ...removed,
       });
       if (!seen.has(identity(state.entry))) seen.set(identity(state.entry), point.id);
     } else if (before) {
@@ -565,6 +575,7 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
         previous: { pointId: last!.lastPointId, appearedIn: last!.point.id, path: before.path, pointPath: before.pointPath, hash: before.entry.hash },
         ...(isUntracked(point, before.pointPath) ? { noLongerTracked: true } : {}),
         current: false,
+        ...removed,
       });
     } else if (last?.kind === 'deleted') {
       last.lastPointId = point.id;

@@ -72,7 +72,7 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
         const before = v.previous!;
         return diff(PointContentProvider.uri(before.pointPath, before.pointId), PointContentProvider.uri(v.pointPath, undefined), `${name(v)} (deleted ${versionTime(v)}) ${what}`);
       }
-      if (!v.previous) return diff(PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)} (created ${versionTime(v)}) ${what}`);
+      if (!v.previous) return diff(PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)} (${v.earlierRemoved === 'before' ? 'the oldest kept,' : 'created'} ${versionTime(v)}) ${what}`);
       const before = v.previous;
       const beforeTime = versionTime({ ...v, point: { ...v.point, id: before.appearedIn } });
       const renamed = v.renamedFrom ? `, renamed from ${path.posix.basename(v.renamedFrom)}` : '';

@@ -126,7 +126,8 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     const labelled = v.labelledPoint && v.labelledPoint !== v.point ? ` · [${v.labelledPoint.label}]` : '';
     const what = `${v.point.label ?? v.point.summary}${labelled}`;
     const renamed = (v.renamedFrom ? ` · renamed from ${path.posix.basename(v.renamedFrom)}` : '') + (v.modeChange && v.lines ? ` · ${v.modeChange}` : '');
-    item.description = `${describeVersionChange(v)}  ${what}${renamed}${v.current ? ' · current' : ''}`;
+    const removed = v.earlierRemoved === 'before' ? ' · or earlier' : v.earlierRemoved === 'between' ? ' · or in a point not kept' : '';
+    item.description = `${describeVersionChange(v)}  ${what}${renamed}${removed}${v.current ? ' · current' : ''}`;
     item.iconPath = new vscode.ThemeIcon(
       v.kind === 'deleted' ? (v.noLongerTracked ? 'eye-closed' : 'trash') : v.current ? 'circle-filled' : v.point.label ? 'pinned' : TRIGGER_ICONS[v.point.trigger],
       v.current ? new vscode.ThemeColor('charts.green') : undefined,
@@ -142,6 +143,8 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     if (v.renamedFrom) tooltip.appendMarkdown(`Renamed from ${escapeMarkdown(this.folders.display(v.renamedFrom))}\n\n`);
     if (v.modeChange) tooltip.appendMarkdown(`The file is ${v.modeChange}.\n\n`);
     if (v.sameAsPointId) tooltip.appendMarkdown('The same content as an older version (the file went back to it).\n\n');
+    if (v.earlierRemoved === 'before') tooltip.appendMarkdown('The oldest version kept: clean-up removed the points before this one, so the file may have had this content earlier, and its lines are counted as new.\n\n');
+    if (v.earlierRemoved === 'between') tooltip.appendMarkdown('Clean-up removed points between this one and the version below: the change may have been made in one of them, not by what this point is named after.\n\n');
     if (v.current) tooltip.appendMarkdown(v.kind === 'deleted' ? '$(circle-filled) The file does not exist now.' : '$(circle-filled) The current file has this content.');
     item.tooltip = tooltip;
     item.command = { command: 'recoveryPoints.history.openChange', title: 'Show What Changed', arguments: [node] };

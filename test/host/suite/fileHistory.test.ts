@@ -81,6 +81,17 @@ suite('file history', () => {
     assert.equal(api.fileHistory!.currentFile, pointPath('src/farewell.ts'));
   });
 
+  test('after points are removed, a row whose change may have been made in one of them says so', async () => {
+    await threeVersions();
+    const notesPoint = (await api.model!.refresh(), api.model!.points.find((p) => p.summary === 'Saved notes.txt'))!;
+    await api.store!.recovery.deletePoints([notesPoint.id]);
+    await api.model!.refresh();
+    await openEditor('src/greeting.ts');
+    const shown = await rows('src/greeting.ts');
+    assert.deepEqual(shown.map((r) => r.item.description), ['+1 \u22120  Saved greeting.ts \u00b7 or in a point not kept \u00b7 current', '+1 \u22121  Saved greeting.ts', '+3 \u22120  Test baseline']);
+    assert.match((shown[0]!.item.tooltip as vscode.MarkdownString).value, /Clean-up removed points between this one and the version below/);
+  });
+
   test('a row\'s click: the diff of that version against the version before it, with the times in the title', async () => {
     await threeVersions();
     await openEditor('src/greeting.ts');
