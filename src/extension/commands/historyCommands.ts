@@ -6,7 +6,7 @@ import { plural } from '../../core/format';
 import { countLines, isBinary, lineCounts } from '../../core/history/lineChanges';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
-import { versionTime, VersionNode, type FileHistoryProvider } from '../views/fileHistoryProvider';
+import { describeRename, versionTime, VersionNode, type FileHistoryProvider } from '../views/fileHistoryProvider';
 import { openVersion } from '../views/changeDiffs';
 import { PointContentProvider } from '../views/pointContentProvider';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -75,7 +75,7 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
       if (!v.previous) return diff(PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)} (${v.earlierRemoved === 'before' ? 'the oldest kept,' : 'created'} ${versionTime(v)}) ${what}`);
       const before = v.previous;
       const beforeTime = versionTime({ ...v, point: { ...v.point, id: before.appearedIn } });
-      const renamed = v.renamedFrom ? `, renamed from ${path.posix.basename(v.renamedFrom)}` : '';
+      const renamed = v.renamedFrom ? `, ${describeRename(v.renamedFrom, v.path, (p) => s.folders.display(p))}` : '';
       return diff(PointContentProvider.uri(before.pointPath, before.pointId), versionUri(v), `${name(v)} (${beforeTime} \u2194 ${versionTime(v)}${renamed}) ${what}`);
     },
 

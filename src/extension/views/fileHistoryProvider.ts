@@ -18,6 +18,17 @@ export class VersionNode {
   ) {}
 }
 
+/**
+ * Where a renamed version came from, as short as tells it: "renamed from old.ts" in the same folder,
+ * "moved from library/" under the same name, else the old path ("renamed from library/helper.js").
+ */
+export function describeRename(from: string, to: string, display: (workspacePath: string) => string): string {
+  const [fromDir, fromName] = [path.posix.dirname(from), path.posix.basename(from)];
+  const [toDir, toName] = [path.posix.dirname(to), path.posix.basename(to)];
+  if (fromDir === toDir) return `renamed from ${fromName}`;
+  return fromName === toName ? `moved from ${display(fromDir)}/` : `renamed from ${display(from)}`;
+}
+
 /** `+3 −1`, `binary`, `deleted`, `no longer tracked`: what a version changed against the one before it. */
 export function describeVersionChange(version: FileVersion): string {
   if (version.noLongerTracked === true) return 'no longer tracked';
@@ -125,7 +136,7 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     item.id = `version:${node.file}:${v.point.id}:${v.kind}`;
     const labelled = v.labelledPoint && v.labelledPoint !== v.point ? ` · [${v.labelledPoint.label}]` : '';
     const what = `${v.point.label ?? v.point.summary}${labelled}`;
-    const renamed = (v.renamedFrom ? ` · renamed from ${path.posix.basename(v.renamedFrom)}` : '') + (v.modeChange && v.lines ? ` · ${v.modeChange}` : '');
+    const renamed = (v.renamedFrom ? ` · ${describeRename(v.renamedFrom, v.path, (p) => this.folders.display(p))}` : '') + (v.modeChange && v.lines ? ` · ${v.modeChange}` : '');
     const removed = v.earlierRemoved === 'before' ? ' · or earlier' : v.earlierRemoved === 'between' ? ' · or in a point not kept' : '';
     item.description = `${describeVersionChange(v)}  ${what}${renamed}${removed}${v.current ? ' · current' : ''}`;
     item.iconPath = new vscode.ThemeIcon(

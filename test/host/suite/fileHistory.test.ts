@@ -186,6 +186,16 @@ suite('file history', () => {
     const renamed = await run<OpenedDiff>('history.openChange', shown[1]!.node);
     assert.equal((await vscode.workspace.openTextDocument(renamed.left)).getText(), V2);
     assert.equal((await vscode.workspace.openTextDocument(renamed.right)).getText(), V2);
+
+    // moved to another folder under the same name: the row names the folder it came from
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    fs.mkdirSync(wsFile('lib'), { recursive: true });
+    fs.renameSync(wsFile('src/hello.ts'), wsFile('lib/hello.ts'));
+    await settle(api);
+    await api.model!.refresh();
+    await openEditor('lib/hello.ts');
+    const moved = await rows('lib/hello.ts');
+    assert.match(String(moved[0]!.item.description), /\+0 \u22120 .* \u00b7 moved from src\/ \u00b7 current$/);
   });
 
   test('the version pickers use the same listing: each distinct version once, the current one marked and never an empty diff', async () => {
