@@ -31,6 +31,7 @@ export const FIRST_POINT_SUMMARY = 'First recovery point';
  * the saved files' point paths: the other changes are named as made outside the editor. `tracking`:
  * the point's deletions of files still on disk (`untracked`) and additions of files that were there
  * before (`nowTracked`), named apart: "Saved .gitignore; no longer tracked: app.js, app.js.map".
+ * `whileOff`: changes on disk (`external`) that happened while automatic points were off.
  */
 export function describeChanges(
   trigger: Trigger,
@@ -38,10 +39,17 @@ export function describeChanges(
   saved?: ReadonlySet<string>,
   tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {},
   switched?: { readonly before: GitHead; readonly after: GitHead },
+  whileOff = false,
 ): string {
   // a change on disk with a repository's HEAD moved is named after the switch, not its files
   const switchName = switched && (trigger === 'external' || trigger === 'startup') ? switchedBranchName(switched.before, switched.after) : undefined;
-  const tracked = (rest: TreeDiff) => (switchName ? `${switchName}${trigger === 'startup' ? ' while the editor was closed' : ''}` : describeTracked(trigger, rest, saved));
+  const off = whileOff && trigger === 'external';
+  const tracked = (rest: TreeDiff) =>
+    switchName
+      ? `${switchName}${trigger === 'startup' ? ' while the editor was closed' : off ? ' while automatic points were off' : ''}`
+      : off
+        ? `Changed while automatic points were off: ${describeFiles([...rest.modified, ...rest.added, ...rest.deleted].map((c) => c.path))}`
+        : describeTracked(trigger, rest, saved);
   if (!tracking.untracked && !tracking.nowTracked) return tracked(changes);
   const stopped = changes.deleted.filter((c) => isUntracked(tracking, c.path)).map((c) => c.path);
   const started = changes.added.filter((c) => isNowTracked(tracking, c.path)).map((c) => c.path);

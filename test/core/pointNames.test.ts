@@ -36,6 +36,9 @@ describe('point names', () => {
     const change = (p: string) => ({ path: p });
     const changes = { added: [], deleted: [], modified: ['ws/index.js', 'ws/lib/db.js', 'ws/lib/router/index.js', 'ws/lib/view.js'].map(change) };
     assert.equal(describeChanges('external', changes), 'Changed outside the editor: ws/index.js, db.js, router/index.js and 1 more');
+    assert.equal(describeChanges('external', changes, undefined, {}, undefined, true), 'Changed while automatic points were off: ws/index.js, db.js, router/index.js and 1 more');
+    const switched = { before: { branch: 'x' }, after: { branch: 'main' } };
+    assert.equal(describeChanges('external', changes, undefined, {}, switched, true), 'Switched branch x \u2192 main while automatic points were off');
     assert.equal(describeChanges('save', { ...changes, modified: changes.modified.slice(1, 2) }), 'Saved db.js');
     // a point made by hand that deleted g.txt: not "Created by hand: g.txt", which reads as g.txt created
     assert.equal(describeChanges('manual', { added: [], modified: [], deleted: [change('ws/g.txt')] }), 'Created by hand; changed: g.txt');

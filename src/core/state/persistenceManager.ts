@@ -484,7 +484,7 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label,
-          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined, tracking, switched) : FIRST_POINT_SUMMARY)).slice(0, 500),
+          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined, tracking, switched, options.whileAutomaticOff) : FIRST_POINT_SUMMARY)).slice(0, 500),
           actor: this.actor,
           root: captured.root,
           roots: pointRoots,

@@ -8,6 +8,8 @@ export interface SnapshotOptions {
   readonly agent?: string;
   /** What caused the point, in words ("Saved app.ts"); derived from the trigger and changes when absent. */
   readonly summary?: string;
+  /** The changes of an `external` point happened while automatic points were off: named so ("Changed while automatic points were off: app.ts"). */
+  readonly whileAutomaticOff?: boolean;
   /** Paths known to have changed since the newest point (a save, a watcher event): only they are examined. */
   readonly changedPaths?: readonly string[];
   /**

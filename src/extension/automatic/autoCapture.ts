@@ -269,7 +269,7 @@ export class AutoCapture implements vscode.Disposable {
     }
     // turned on again: what changed while they were off is kept at once (a checkout next would otherwise take it away unseen)
     const automatic = this.config.automatic;
-    if (automatic && !this.wasAutomatic) void this.enqueue('external', undefined, true);
+    if (automatic && !this.wasAutomatic) void this.enqueue('external', undefined, true, undefined, true);
     this.wasAutomatic = automatic;
     if (CAPTURE_RULE_SETTINGS.some((key) => event.affectsConfiguration(key))) this.validity.invalidate('the settings that choose which files are captured changed');
     if (event.affectsConfiguration('files.watcherExclude')) this.validity.invalidate('files.watcherExclude changed (the file watcher may not have reported some changes)');
@@ -403,15 +403,16 @@ export class AutoCapture implements vscode.Disposable {
     return true;
   }
 
-  private enqueue(trigger: Trigger, paths: string[] | undefined, full = false, name?: () => Promise<string | undefined>): Promise<void> {
+  /** `whileOff`: the point turning automatic points on again makes, of what changed while they were off. */
+  private enqueue(trigger: Trigger, paths: string[] | undefined, full = false, name?: () => Promise<string | undefined>, whileOff = false): Promise<void> {
     const id = ++this.captureCount;
     if (paths) this.capturing.set(id, paths);
-    const run = this.queue.then(() => this.capture(trigger, paths, full, name)).finally(() => this.capturing.delete(id));
+    const run = this.queue.then(() => this.capture(trigger, paths, full, name, whileOff)).finally(() => this.capturing.delete(id));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async capture(trigger: Trigger, paths: string[] | undefined, full: boolean, name?: () => Promise<string | undefined>): Promise<void> {
+  private async capture(trigger: Trigger, paths: string[] | undefined, full: boolean, name: (() => Promise<string | undefined>) | undefined, whileOff: boolean): Promise<void> {
     if (this.disposed) return;
     const token = this.validity.token();
     const fullReason = full ? 'start-up check' : !paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : this.validity.reason;
@@ -422,6 +423,7 @@ export class AutoCapture implements vscode.Disposable {
       const options: SnapshotOptions = {
         trigger,
         summary,
+        whileAutomaticOff: whileOff,
         skipIfUnchanged: true,
         changedPaths: fullReason === undefined ? paths : undefined,
         savedPaths: trigger === 'save' ? paths : undefined,

@@ -85,7 +85,7 @@ suite('hints the extension cannot prove (#11)', () => {
     await setSetting('automatic.enabled', true);
     // turned on, a point keeps at once what changed while they were off
     const resumed = await waitForNewPoint(api, before);
-    assert.equal(resumed.summary, 'Changed outside the editor: notes.txt', 'the file changed on disk is not said to be saved');
+    assert.equal(resumed.summary, 'Changed while automatic points were off: notes.txt', 'the file changed on disk is not said to be saved, nor changed just now');
     const point = await saveAndWait('src/greeting.ts', 'export const savedAfter = 1;\n');
     await assertNewestHolds(api, ['src/notes.txt', 'src/greeting.ts'], 'after automatic points were off');
     assert.equal(point.summary, 'Saved greeting.ts');
