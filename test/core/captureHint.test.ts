@@ -139,6 +139,35 @@ describe('hint mode', () => {
     assert.equal((await h.objects.readBlob(b.hash)).toString(), 'written again after it was known');
   });
 
+  test('what the editor saved of files changed on disk since (savedContent) is what the point holds: changed, deleted, or with its folder gone; the next capture reads the disk', async () => {
+    const { h, first, abs } = await setup({ 'a.txt': 'aaa', 'gone.txt': 'ggg', 'dir/inner.txt': 'iii', 'other.txt': 'ooo' });
+    const blob = async (root: string, rel: string) => {
+      const entry = await lookupEntry(h.objects, root, `ws/${rel}`);
+      return entry ? (await h.objects.readBlob(entry.hash)).toString() : undefined;
+    };
+    await fs.writeFile(abs('a.txt'), 'checked out');
+    await fs.rm(abs('gone.txt'));
+    await fs.rm(abs('dir'), { recursive: true });
+    await fs.writeFile(abs('other.txt'), 'changed, not saved');
+    const savedContent = new Map([
+      [abs('a.txt'), { content: Buffer.from('saved a'), mode: 0o100644 }],
+      [abs('gone.txt'), { content: Buffer.from('saved gone'), mode: 0o100755 }],
+      [abs('dir/inner.txt'), { content: Buffer.from('saved inner'), mode: 0o100644 }],
+    ]);
+    const changedPaths = [abs('a.txt'), abs('gone.txt'), abs('dir/inner.txt'), abs('other.txt')];
+    const hint = await h.capture({ previousRoot: first.root, previousFileCount: first.fileCount, changedPaths, savedContent });
+    assert.equal(hint.mode, 'hint');
+    assert.deepEqual(
+      await Promise.all(['a.txt', 'gone.txt', 'dir/inner.txt', 'other.txt'].map((rel) => blob(hint.root, rel))),
+      ['saved a', 'saved gone', 'saved inner', 'changed, not saved'],
+    );
+    assert.equal((await lookupEntry(h.objects, hint.root, 'ws/gone.txt'))!.mode, 0o755);
+    // the disk as it is, next: nothing of the saved bytes was taken for the files on disk
+    const next = await h.capture({ previousRoot: hint.root, previousFileCount: hint.fileCount, changedPaths: changedPaths.slice(0, 3) });
+    assert.deepEqual(await Promise.all(['a.txt', 'gone.txt', 'dir/inner.txt'].map((rel) => blob(next.root, rel))), ['checked out', undefined, undefined]);
+    await expectSameAsFullScan(h, next);
+  });
+
   test('deletes, folder deletes, renames, new folders and chmods', async () => {
     const { h, first, abs } = await setup({ 'a/b/c.txt': 'c', 'a/b/d.txt': 'd', 'e/f.txt': 'f', 'g.sh': 'echo', 'keep.txt': 'k' });
     await fs.rm(abs('a/b/c.txt'));

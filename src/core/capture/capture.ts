@@ -64,6 +64,12 @@ export interface CaptureInput {
    */
   readonly knownFiles?: ReadonlyMap<string, KnownFile>;
   /**
+   * What the editor saved, by absolute path, for files changed on disk since (a checkout or a reset
+   * right after the save): the point holds these bytes, whatever the disk holds now, gone or changed.
+   * A hint capture takes such a path as a file; a full scan takes it where it lists the file.
+   */
+  readonly savedContent?: ReadonlyMap<string, SavedContent>;
+  /**
    * A stored root tree that the folders a hint capture rebuilds probably equal (a restore's result: the
    * restored point). A rebuilt folder whose entries are exactly those of this tree's folder at the same
    * path takes that folder's hash instead of being encoded and hashed again.
@@ -74,6 +80,12 @@ export interface CaptureInput {
    * listed too, and a name that appeared in it or left it since the previous point joins the hint.
    */
   readonly listHintedFolders?: boolean;
+}
+
+/** A file's bytes and mode as the editor saved them. */
+export interface SavedContent {
+  readonly content: Buffer;
+  readonly mode: number;
 }
 
 /** A file a caller has just written: its stat right after (size, mtime, ctime, inode, mode) and its content's hash. */
@@ -510,6 +522,13 @@ class RootScan {
     const ctx = this.ctx;
     const abs = this.abs(rel);
     const name = baseName(rel, this.root.name);
+    const saved = ctx.input.savedContent?.get(abs);
+    if (saved) {
+      // not recorded in the capture cache: the disk holds something else now
+      const hash = await ctx.objects.putBlob(saved.content);
+      ctx.fileDone();
+      return [name, 'f', hash, saved.content.length, saved.mode & 0o777];
+    }
     try {
       if (kind === 'l') {
         // the target's own bytes, which need not be valid UTF-8
@@ -787,6 +806,8 @@ class HintRoot {
     while (real < Math.min(stop, names.length - 1) && (await this.statOf(prefixes[real]!))?.isDirectory()) real++;
     if (real < Math.min(stop, names.length - 1) && this.denied.has(prefixes[real]!)) return { type: 'keep', error: this.denied.get(prefixes[real]!) };
     const gone: HintOp = { type: 'delete', realAncestors: real };
+    // saved in the editor and changed on disk since (deleted, or its folder): the saved bytes are the point's
+    if (stop === names.length && this.ctx.input.savedContent?.has(this.scan.abs(rel)) && (await rules.isIncluded(rel, false))) return { type: 'file', kind: 'f' };
     if (stop < names.length || real < names.length - 1) return gone;
     const stat = await this.statOf(rel);
     if (this.denied.has(rel)) return { type: 'keep', error: this.denied.get(rel) };

@@ -1,5 +1,5 @@
 /** Capturing the workspace into content-addressed trees, and reading those trees back. */
-export { captureWorkspace, type CaptureInput, type CaptureResult, type KnownFile, type SkippedPath } from './capture';
+export { captureWorkspace, type CaptureInput, type CaptureResult, type KnownFile, type SavedContent, type SkippedPath } from './capture';
 export { CaptureCache, RACY_WINDOW_MS, sameFileStamp, type FileStamp } from './captureCache';
 export {
   BUILTIN_EXCLUDES,

@@ -172,6 +172,8 @@ export class StoreLock {
           continue;
         }
         if (isNotWritable(error)) throw storeNotWritable(this.storeRoot, error);
+        // a folder made where the lock's file belongs (by hand, a sync tool): no writer can take the lock until it is moved away
+        if (errorCode(error) === 'EISDIR') throw StateError.io(`Could not lock the recovery point store ${this.storeRoot}: a folder stands where it keeps its lock file (${this.options.name ?? WRITER_LOCK}). Move that folder out of the store and try again.`, error);
         throw ioError(`lock the recovery point store ${this.storeRoot}`, error);
       }
       if (taken !== undefined) return this.hold(taken, staleMs);

@@ -432,6 +432,7 @@ export class PersistenceManager implements StateRepository {
           previousOutsideRules: useHint ? outsideRulesOf(parent.roots) : undefined,
           listHintedFolders: options.listHintedFolders,
           knownFiles: options.knownFiles,
+          savedContent: options.savedContent,
           likelyRoot: options.likelyRoot,
           logger: this.logger,
           signal: options.signal,

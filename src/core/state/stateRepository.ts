@@ -1,4 +1,4 @@
-import type { KnownFile, TreeDiff } from '../capture';
+import type { KnownFile, SavedContent, TreeDiff } from '../capture';
 import type { ContextSnapshot, ContextState, PointSummary, Trigger } from '../schemas';
 
 export interface SnapshotOptions {
@@ -18,6 +18,8 @@ export interface SnapshotOptions {
    * Without it, `changedPaths` stand for them.
    */
   readonly savedPaths?: readonly string[];
+  /** What the editor saved of files changed on disk since (`CaptureInput.savedContent`): the point holds the saved bytes. */
+  readonly savedContent?: ReadonlyMap<string, SavedContent>;
   /** `changedPaths` come from a file watcher, which can miss an event: their folders are listed too (`CaptureInput.listHintedFolders`). */
   readonly listHintedFolders?: boolean;
   /** Return `undefined` instead of writing a point whose files equal the newest point's, or a first point of no files (automatic points). */

@@ -12,6 +12,7 @@ import {
   StateError,
   type EditorFileOperation,
   type RecoveryStore,
+  type SavedContent,
   type SnapshotOptions,
   type Trigger,
 } from '../../core';
@@ -20,6 +21,7 @@ import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { HintValidity } from './hintValidity';
+import { SavedVersions } from './savedVersions';
 
 const EXTERNAL_QUIET_MS = 1500;
 const EXTERNAL_MAX_WAIT_MS = 10_000;
@@ -56,6 +58,7 @@ const CLEANUP_AFTER_BYTES = 16 * 1024 * 1024;
 export class AutoCapture implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly savedPaths = new Set<string>();
+  private readonly savedVersions = new SavedVersions();
   private readonly externalPaths = new Set<string>();
   /** Deletions, renames and creations done through the editor (the explorer) since the last outside-change point. */
   private editorOperations: EditorFileOperation[] = [];
@@ -242,6 +245,7 @@ export class AutoCapture implements vscode.Disposable {
     const now = Date.now();
     if (this.savedPaths.size === 0) this.savesSince = now;
     this.savedPaths.add(uri.fsPath);
+    this.savedVersions.keep(uri.fsPath);
     clearTimeout(this.saveTimer);
     // Each save restarts the merge window, but while saves keep coming a point is still made at least every mergeWindowMaxSeconds.
     const wait = Math.min(this.config.mergeWindowMs, Math.max(0, this.savesSince + this.config.mergeWindowMaxMs - now));
@@ -418,11 +422,14 @@ export class AutoCapture implements vscode.Disposable {
     const fullReason = full ? 'start-up check' : !paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : this.validity.reason;
     let mode: 'hint' | 'full' = fullReason === undefined ? 'hint' : 'full';
     const started = Date.now();
+    // saved files the disk no longer holds as saved (a checkout in the merge window): the point holds what was saved
+    const saved = trigger === 'save' && paths ? await this.savedVersions.changedSince(paths) : new Map<string, SavedContent>();
     try {
       const summary = await name?.().catch(() => undefined);
       const options: SnapshotOptions = {
         trigger,
         summary,
+        savedContent: saved.size > 0 ? saved : undefined,
         whileAutomaticOff: whileOff,
         skipIfUnchanged: true,
         changedPaths: fullReason === undefined ? paths : undefined,
@@ -433,6 +440,10 @@ export class AutoCapture implements vscode.Disposable {
       };
       const point = await this.withWindowProgress(trigger, () => this.store.recovery.createRecoveryPoint(undefined, options));
       if (mode === 'full') this.validity.fullScanDone(token);
+      if (saved.size > 0) {
+        this.log.info('capture', `${saved.size} saved file(s) changed on disk before their point was made (${[...saved.keys()].map((p) => path.basename(p)).join(', ')}): the point holds them as saved, and the change on disk gets a point of its own`);
+        void this.enqueue('external', [...saved.keys()]);
+      }
       this.settleRecentFilesLater();
       this.errorShown = false;
       if (point) {
@@ -508,6 +519,7 @@ export class AutoCapture implements vscode.Disposable {
     clearTimeout(this.externalTimer);
     clearTimeout(this.othersSavesTimer);
     clearTimeout(this.settleTimer);
+    this.savedVersions.clear();
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }

@@ -77,6 +77,33 @@ suite('hints the extension cannot prove (#11)', () => {
     return point;
   }
 
+  test('files saved and changed on disk before their point (a checkout, a clean in the merge window): the save point holds what was saved, the change on disk a point of its own', async () => {
+    await setSetting('mergeWindowSeconds', 60);
+    const before = await listPoints(api);
+    await editAndSave('src/greeting.ts', 'export const saved = "typed by hand";\n');
+    await editAndSave('src/notes.txt', 'saved notes\n');
+    await waitFor('both saves to wait for their point', () => (api.auto!.pending?.files ?? 0) >= 2);
+    // a moment later, as a person types the next command
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    fs.writeFileSync(wsFile('src/greeting.ts'), 'export const checkedOut = true;\n'); // git checkout -- src/greeting.ts
+    fs.rmSync(wsFile('src/notes.txt')); // git clean
+    await settle(api);
+    const made = await waitFor('the save point and the point of the change on disk', async () => {
+      const points = await newPoints(api, before);
+      return points.length >= 2 ? points : undefined;
+    });
+    await settle(api);
+    const saved = made.find((p) => p.trigger === 'save')!;
+    assert.match(saved.summary, /^Saved (greeting\.ts, notes\.txt|notes\.txt, greeting\.ts)$/);
+    assert.equal(await pointText(saved.id, 'src/greeting.ts'), 'export const saved = "typed by hand";\n');
+    assert.equal(await pointText(saved.id, 'src/notes.txt'), 'saved notes\n');
+    const onDisk = made.find((p) => p.trigger === 'external' && p.id > saved.id)!;
+    assert.ok(onDisk, made.map((p) => `${p.trigger}: ${p.summary}`).join(' | '));
+    assert.equal(await pointText(onDisk.id, 'src/greeting.ts'), 'export const checkedOut = true;\n');
+    assert.deepEqual([onDisk.changes.modified, onDisk.changes.deleted], [1, 1]);
+    assert.deepEqual((await newPoints(api, before)).length, 2, 'no other point');
+  });
+
   test('automatic points off, a file changed on disk, on again, another file saved: the new point holds both files', async () => {
     await setSetting('automatic.enabled', false);
     writeFile('src/notes.txt', 'appended outside the editor while points were off\n');
