@@ -84,9 +84,12 @@ export class RestoreFlow {
     let discard: vscode.TextDocument[] = [];
     if (dirty.length > 0) {
       const names = dirty.map((d) => this.folders.display(this.folders.toPointPath(d.uri)!)).slice(0, 5).join(', ');
+      const removed = new Set(plan.remove.map((c) => c.path));
+      const deleted = dirty.filter((d) => removed.has(this.folders.toPointPath(d.uri)!)).length;
+      const does = deleted === 0 ? 'overwrite' : deleted === dirty.length ? 'delete' : 'overwrite or delete';
       const choice = await this.prompts.ask(
         'warning',
-        `${dirty.length === 1 ? `${names} has` : `${dirty.length} files (${names}) have`} unsaved changes that the restore would overwrite.`,
+        `${dirty.length === 1 ? `${names} has` : `${dirty.length} files (${names}) have`} unsaved changes that the restore would ${does}.`,
         { modal: true, detail: 'Save keeps your edits in the safety point made before the restore, so "Undo Last Restore" brings them back. Discard drops them.' },
         'Save and Restore',
         'Discard and Restore',

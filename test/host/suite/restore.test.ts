@@ -225,6 +225,24 @@ suite('restore', () => {
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);
   });
 
+  test('unsaved edits of a file the restore deletes: the question says it would delete it', async () => {
+    const { before } = await pointThenChanges();
+    const added = await openEditor('src/added.ts');
+    await replaceText(added, 'unsaved edit of a file the point does not have\n');
+    const greeting = await openEditor('src/greeting.ts');
+    api.prompts.answerNext({ pickMany: 'all' }, { cancel: true });
+    await run('restore', await pointNode(api, before.id));
+    assert.match(api.prompts.history.at(-1)!.text, /^src\/added\.ts has unsaved changes that the restore would delete\.$/);
+    await replaceText(greeting, 'unsaved edit\n');
+    api.prompts.answerNext({ pickMany: 'all' }, { cancel: true });
+    await run('restore', await pointNode(api, before.id));
+    assert.match(api.prompts.history.at(-1)!.text, /^2 files \(.*\) have unsaved changes that the restore would overwrite or delete\.$/);
+    for (const doc of [added.document, greeting.document]) {
+      await vscode.window.showTextDocument(doc);
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  });
+
   test('unsaved edits, "Save and Restore": the edits are in the safety point, and Undo brings them back', async () => {
     const { before } = await pointThenChanges();
     const editor = await openEditor('src/greeting.ts');
@@ -234,7 +252,7 @@ suite('restore', () => {
     api.prompts.answerNext({ pickMany: 'all' }, { button: 'Save and Restore' });
     const result = await run<{ safetyPointId: string }>('restore', await pointNode(api, before.id));
     const question = api.prompts.history.at(-1)!;
-    assert.match(question.text, /greeting\.ts has unsaved changes/);
+    assert.match(question.text, /greeting\.ts has unsaved changes that the restore would overwrite\./);
     assert.deepEqual(question.choices, ['Save and Restore', 'Discard and Restore']);
 
     assertFixture('src/greeting.ts');
