@@ -165,14 +165,15 @@ export function safetyPointName(target: Pick<PointSummary, 'label' | 'summary' |
 
 /**
  * The point a restore leaves: "Restored 'Saved app.ts' (20 files)"; a restore of chosen files
- * (`chosen`: the paths it wrote and those it removed) names up to three of them, "Restored ids.ts from 'Saved
+ * (`chosen`: the paths it wrote and those it removed, and the paths it was asked for) names up to three of them
+ * (more: the folders asked for, "Restored reliability/ from 'Saved app.ts' (21 files)"), "Restored ids.ts from 'Saved
  * app.ts'", so two such restores from one point read apart; after an undo, "Undid restore of 'Saved app.ts' (2 files)".
  */
 export function restoredPointName(
   target: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>,
   files: number,
   undoOf?: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null,
-  chosen?: { readonly written: readonly string[]; readonly removed: readonly string[] },
+  chosen?: { readonly written: readonly string[]; readonly removed: readonly string[]; readonly asked?: readonly string[] },
 ): string {
   const count = `(${plural(files, 'file')})`;
   const chain = undoOf === undefined ? undefined : undoChain(target);
@@ -184,6 +185,12 @@ export function restoredPointName(
     if (chosen.written.length === 0) return `Deleted ${describeFiles(chosen.removed)} as in ${quotedPointName(target)}`;
     const deleted = chosen.removed.length > 0 ? ` (deleted ${describeFiles(chosen.removed)})` : '';
     return `Restored ${describeFiles(chosen.written)} from ${quotedPointName(target)}${deleted}`;
+  }
+  // a folder (or a few) restored: named as asked, a folder with its "/"
+  if (chosen?.asked && chosen.asked.length > 0 && chosen.asked.length <= 3) {
+    const files = new Set([...chosen.written, ...chosen.removed]);
+    const asked = chosen.asked.map((p) => (files.has(p) ? path.posix.basename(p) : `${path.posix.basename(p)}/`));
+    return `Restored ${asked.join(', ')} from ${quotedPointName(target)} ${count}`;
   }
   return `Restored ${quotedPointName(target)} ${count}`;
 }

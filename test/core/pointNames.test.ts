@@ -22,6 +22,10 @@ describe('point names', () => {
     assert.equal(restoredPointName(saved, 3, undefined, { written: ['ws/a.ts', 'ws/b.ts', 'ws/c.ts'], removed: [] }), "Restored a.ts, b.ts, c.ts from 'Saved general.ts'");
     assert.equal(restoredPointName(saved, 3, undefined, { written: ['ws/m7.ts'], removed: ['ws/new.ts', 'ws/g.ts'] }), "Restored m7.ts from 'Saved general.ts' (deleted new.ts, g.ts)", 'files the point lacks are named deleted');
     assert.equal(restoredPointName(saved, 1, undefined, { written: [], removed: ['ws/new.ts'] }), "Deleted new.ts as in 'Saved general.ts'");
+    const many = { written: ['ws/test/a.ts', 'ws/test/b.ts', 'ws/test/c.ts', 'ws/test/d/e.ts'], removed: ['ws/test/new.ts'] };
+    assert.equal(restoredPointName(saved, 5, undefined, { ...many, asked: ['ws/test'] }), "Restored test/ from 'Saved general.ts' (5 files)", 'a folder restored is named as asked');
+    assert.equal(restoredPointName(saved, 5, undefined, { ...many, asked: ['ws/test', 'ws/test/a.ts'] }), "Restored test/, a.ts from 'Saved general.ts' (5 files)");
+    assert.equal(restoredPointName(saved, 5, undefined, { ...many, asked: ['ws/a', 'ws/b', 'ws/c', 'ws/d'] }), "Restored 'Saved general.ts' (5 files)", 'more than three asked: counted');
     assert.equal(restoredPointName(saved, 4, undefined, { written: ['ws/a.ts', 'ws/b.ts', 'ws/c.ts', 'ws/d.ts'], removed: [] }), "Restored 'Saved general.ts' (4 files)", 'more than three: counted');
     assert.equal(safetyPointName(point('x', 'save', 'before refactoring')), 'Before restoring "before refactoring"');
     const safety = point(safetyPointName(saved), 'before-restore');

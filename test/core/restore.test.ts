@@ -154,7 +154,7 @@ describe('restore', () => {
     );
 
     const folder = await store.recovery.restore(point.id, { paths: ['ws/src'] });
-    assert.equal((await store.persistence.loadSnapshot(folder.restoredPointId!))!.summary, "Restored 'First recovery point' (4 files)", 'more than three files: counted');
+    assert.equal((await store.persistence.loadSnapshot(folder.restoredPointId!))!.summary, "Restored src/ from 'First recovery point' (4 files)", 'more than three files: counted, the folder asked for named');
     const afterFolder = await readFiles(sb.ws);
     for (const [rel, value] of Object.entries(afterFolder)) {
       if (rel === 'src' || rel.startsWith('src/')) assert.equal(value, atPoint[rel], `${rel} restored`);

@@ -283,7 +283,7 @@ export class RecoveryManager {
           outcome.written.length === plan.add.length + plan.modify.length &&
           outcome.removed.length === plan.remove.length;
         const knownTree = exact && target.rules !== undefined ? { parentId: safetyId, root: target.root, fileCount: target.fileCount, totalSize: target.totalSize, rules: target.rules, changes: { added: [...plan.add], modified: [...plan.modify], deleted: [...plan.remove] } } : undefined;
-        const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope !== undefined, knownTree, hold);
+        const restoredPointId = await this.restoredPoint(target, mapped.root, plan, outcome, undoOf, written, scope, knownTree, hold);
         return { state: target.state, point: target, safetyPointId: safetyId, restoredPointId, safetyCapture: safety.capture, plan, outcome, folders: mapped.mapping, ...(undoOf !== undefined ? { undid: undoOf } : {}), ...(undoOf !== undefined && undoChain(target)?.redo ? { redo: true as const } : {}) };
       }, { within }),
     );
@@ -327,7 +327,7 @@ export class RecoveryManager {
     outcome: RestoreOutcome,
     undoOf: PointSummary | null | undefined,
     written: ReadonlyMap<string, KnownFile>,
-    chosenFiles: boolean,
+    asked: readonly string[] | undefined,
     knownTree: KnownTree | undefined,
     hold: Hold,
   ): Promise<string | undefined> {
@@ -336,7 +336,7 @@ export class RecoveryManager {
     try {
       const point = await this.persistence.createSnapshot(await this.currentState(hold), {
         trigger: 'restore',
-        summary: restoredPointName(target, files, undoOf, chosenFiles ? { written: outcome.written, removed: outcome.removed } : undefined).slice(0, 500),
+        summary: restoredPointName(target, files, undoOf, asked ? { written: outcome.written, removed: outcome.removed, asked } : undefined).slice(0, 500),
         changedPaths: planPaths(this.persistence.workspaceRoots, plan),
         knownFiles: written,
         likelyRoot: restoredRoot,
