@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import { describeCause, RecoveryStore, type CaptureProcessOptions } from '../core';
 import { formatBytes, plural } from '../core/format';
 import { AutoCapture } from './automatic/autoCapture';
+import { LeftOutNotice } from './automatic/leftOutNotice';
 import { CommandCenter, UserFacingError } from './commands/commandCenter';
 import { historyCommands } from './commands/historyCommands';
 import { pointChangeCommands } from './commands/pointChangeCommands';
@@ -126,6 +127,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       const model = (this.model = this.own(new PointsModel(store, log)));
       const session = (this.session = this.own(new SessionTracker(store.state, folders, log)));
       const auto = (this.auto = this.own(new AutoCapture(store, folders, config, model, log)));
+      this.own(new LeftOutNotice(model, folders, config, this.prompts, this.context.globalState));
       const tree = (this.tree = this.own(new PointsTreeProvider(store, model, folders, log)));
       points.attach(tree as vscode.TreeDataProvider<unknown>);
       const statusBar = (this.statusBar = this.own(new RecoveryStatusBar(model, () => config.automatic, auto)));

@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../../src/core/format';
-import { assertPromptsUsed, createPoint, getApi, listPoints, pointNode, resetAll, run, setSetting, settle, waitForNewPoint, writeFile, wsUri, type Api } from './helpers';
+import { assertPromptsUsed, createPoint, getApi, listPoints, pointNode, resetAll, run, setSetting, settle, waitFor, waitForNewPoint, writeFile, wsUri, type Api } from './helpers';
 
 suite('messages', () => {
   let api: Api;
@@ -52,6 +52,27 @@ suite('messages', () => {
     await run('restore', await pointNode(api, safety.id));
     assert.match(notified().at(-1)!, /^Restored src\/greeting\.ts from the point of \d/);
     assert.ok(notified().every((m) => !/\(s\)/.test(m)), `no "(s)": ${notified().join(' | ')}`);
+  });
+
+  test('a file that grows over the size limit is said once to be left out from now on', async () => {
+    await setSetting('maxFileSizeMB', 1);
+    writeFile('src/data.bin', 'small at first\n');
+    await settle(api);
+    await waitFor('a point with data.bin', async () => (await listPoints(api))[0]?.summary.includes('data.bin') || undefined);
+    api.prompts.reset();
+    writeFile('src/data.bin', 'x'.repeat(1_500_000));
+    await settle(api);
+    const said = await waitFor('the notice', () => api.prompts.notifications.find((n) => n.message.startsWith('Recovery points now leave out')));
+    assert.equal(said.message, `Recovery points now leave out src/data.bin (${formatBytes(1_500_000)}, over the ${formatBytes(1024 * 1024)} limit): changes to it are not kept.`);
+    assert.deepEqual(said.buttons, ['Change the Limit', "Don't Show Again"]);
+    // changed again, still too large: not said again
+    writeFile('src/data.bin', 'y'.repeat(1_600_000));
+    writeFile('src/greeting.ts', 'export const another = 1;\n');
+    await settle(api);
+    await waitFor('the next point', async () => (await listPoints(api))[0]?.summary.includes('greeting.ts') || undefined);
+    await api.model!.refresh();
+    assert.equal(api.prompts.notifications.filter((n) => n.message.startsWith('Recovery points now leave out')).length, 1);
+    await setSetting('maxFileSizeMB', undefined);
   });
 
   test('a file kept out as a secret: the message says so and names the setting that changes it', async () => {
