@@ -64,6 +64,14 @@ export function describeChanges(
 }
 
 function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>): string {
+  // changes on disk that moved a folder or renamed a file (`git mv`): named after the move, then the rest
+  const moves = trigger === 'external' || trigger === 'startup' ? describeMoves(changes) : undefined;
+  if (moves) {
+    const { added, modified, deleted } = moves.rest;
+    if (added.length + modified.length + deleted.length === 0) return `${moves.name}${trigger === 'startup' ? ' while the editor was closed' : ''}`;
+    const rest = describeTracked(trigger, moves.rest, saved);
+    return `${moves.name}; ${rest.charAt(0).toLowerCase()}${rest.slice(1)}`;
+  }
   const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
   const files = describeFiles(paths);
   switch (trigger) {
@@ -88,6 +96,59 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
       // "Created by hand: g.txt" read as g.txt created, for a point that deleted it
       return paths.length === 0 ? 'Created by hand' : `Created by hand; changed: ${files}`;
   }
+}
+
+/**
+ * A move on disk among `changes`: files deleted at one path and added with the same content at
+ * another, all under one folder moved ("Moved src/cli → src/tool (34 files)"), or one file ("Renamed
+ * a.ts → b.ts", "Moved a.ts → lib/a.ts"); with what else changed. `undefined` when there is none, or
+ * when the renamed files are not one folder's.
+ */
+function describeMoves(changes: TreeDiff): { readonly name: string; readonly rest: TreeDiff } | undefined {
+  if (changes.added.length === 0 || changes.deleted.length === 0) return undefined;
+  const deletedBy = new Map<string, string[]>();
+  for (const c of changes.deleted) if (c.before) deletedBy.set(`${c.before.kind}${c.before.hash}`, [...(deletedBy.get(`${c.before.kind}${c.before.hash}`) ?? []), c.path]);
+  // each added file paired with a deleted one of the same content and the longest same end of path
+  const pairs: Array<{ from: string; to: string; prefix: [string, string] }> = [];
+  const used = new Set<string>();
+  for (const c of changes.added) {
+    const candidates = (c.after && deletedBy.get(`${c.after.kind}${c.after.hash}`)?.filter((p) => !used.has(p))) || [];
+    if (candidates.length === 0) continue;
+    const scored = candidates.map((from) => ({ from, prefix: movedPrefixes(from, c.path) }));
+    const best = scored.reduce((a, b) => (b.prefix[0].length + b.prefix[1].length < a.prefix[0].length + a.prefix[1].length ? b : a));
+    used.add(best.from);
+    pairs.push({ from: best.from, to: c.path, prefix: best.prefix });
+  }
+  if (pairs.length === 0) return undefined;
+  // one file: its paths; several: the folder they moved from and to, which all of them must share
+  let [from, to] = pairs.length === 1 ? [pairs[0]!.from, pairs[0]!.to] : pairs[0]!.prefix;
+  if (!pairs.every((p) => pairs.length === 1 || (p.prefix[0] === from && p.prefix[1] === to))) return undefined;
+  // a folder moved to the top of its workspace folder (src/cli → cli): named with the folder, not the top
+  if (pairs.length > 1 && (!from.includes('/') || !to.includes('/'))) {
+    const next = (p: { to: string }) => p.to.slice(to.length + 1).split('/')[0];
+    const first = next(pairs[0]!);
+    if (pairs.every((p) => next(p) === first)) [from, to] = [`${from}/${first}`, `${to}/${first}`];
+  }
+  const sameRoot = from.split('/')[0] === to.split('/')[0];
+  const show = (p: string) => (sameRoot ? p.split('/').slice(1).join('/') || p : p);
+  const name =
+    pairs.length > 1
+      ? `Moved ${show(from)} \u2192 ${show(to)} (${plural(pairs.length, 'file')})`
+      : path.posix.dirname(from) === path.posix.dirname(to)
+        ? `Renamed ${path.posix.basename(from)} \u2192 ${path.posix.basename(to)}`
+        : `Moved ${show(from)} \u2192 ${show(to)}`;
+  const moved = new Set(pairs.flatMap((p) => [p.from, p.to]));
+  const keep = (list: TreeDiff['added']) => list.filter((c) => !moved.has(c.path));
+  return { name, rest: { added: keep(changes.added), modified: changes.modified, deleted: keep(changes.deleted) } };
+}
+
+/** The parts of two paths before the longest end they share: ["ws/src/cli", "ws/src/tool"] for ws/src/cli/a.ts and ws/src/tool/a.ts (whole paths when the names differ). */
+function movedPrefixes(from: string, to: string): [string, string] {
+  const a = from.split('/');
+  const b = to.split('/');
+  let same = 0;
+  while (same < Math.min(a.length, b.length) - 1 && a[a.length - 1 - same] === b[b.length - 1 - same]) same++;
+  return [a.slice(0, a.length - same).join('/'), b.slice(0, b.length - same).join('/')];
 }
 
 /**

@@ -36,6 +36,30 @@ describe('point names', () => {
     assert.equal(safetyPointName(safety, null), 'Before undoing the last restore');
   });
 
+  test('a move on disk (git mv) is named after the move: a folder, a file, and what else changed', () => {
+    const file = (hash: string) => ({ kind: 'f' as const, hash, size: 1, mode: 0o644 });
+    const moved = (from: string, to: string, hash: string) => ({ deleted: { path: from, before: file(hash) }, added: { path: to, after: file(hash) } });
+    const diff = (moves: Array<ReturnType<typeof moved>>, modified: string[] = [], added: string[] = []) => ({
+      added: [...moves.map((m) => m.added), ...added.map((p, i) => ({ path: p, after: file(`new${i}`) }))],
+      modified: modified.map((p) => ({ path: p, before: file('old'), after: file('new') })),
+      deleted: moves.map((m) => m.deleted),
+    });
+    const folder = [moved('ws/src/cli/a.ts', 'ws/src/tool/a.ts', 'h1'), moved('ws/src/cli/b.ts', 'ws/src/tool/b.ts', 'h2'), moved('ws/src/cli/deep/c.ts', 'ws/src/tool/deep/c.ts', 'h3')];
+    assert.equal(describeChanges('external', diff(folder)), 'Moved src/cli \u2192 src/tool (3 files)');
+    assert.equal(describeChanges('external', diff(folder, ['ws/src/index.ts'])), 'Moved src/cli \u2192 src/tool (3 files); changed outside the editor: index.ts');
+    assert.equal(describeChanges('startup', diff(folder)), 'Moved src/cli \u2192 src/tool (3 files) while the editor was closed');
+    assert.equal(describeChanges('external', diff([moved('ws/src/a.ts', 'ws/src/b.ts', 'h1')])), 'Renamed a.ts \u2192 b.ts');
+    assert.equal(describeChanges('external', diff([moved('ws/a.ts', 'ws/lib/a.ts', 'h1')])), 'Moved a.ts \u2192 lib/a.ts');
+    const toTop = [moved('ws/src/cli/a.ts', 'ws/cli/a.ts', 'h1'), moved('ws/src/cli/b.ts', 'ws/cli/b.ts', 'h2')];
+    assert.equal(describeChanges('external', diff(toTop)), 'Moved src/cli \u2192 cli (2 files)');
+    // renames that are not one folder's: no move is named
+    const scattered = [moved('ws/a/x.ts', 'ws/b/x.ts', 'h1'), moved('ws/c/y.ts', 'ws/d/y.ts', 'h2')];
+    assert.match(describeChanges('external', diff(scattered)), /^Changed outside the editor: /);
+    // a copy (the old file kept) is no move
+    assert.match(describeChanges('external', { added: [{ path: 'ws/b.ts', after: file('h1') }], modified: [], deleted: [] }), /^Changed outside the editor: b\.ts$/);
+    assert.equal(describeChanges('save', diff([moved('ws/src/a.ts', 'ws/src/b.ts', 'h1')])), 'Saved b.ts, a.ts', 'a save\'s point is named after the save');
+  });
+
   test('files of the same name are told apart by their folder\'s', () => {
     const change = (p: string) => ({ path: p });
     const changes = { added: [], deleted: [], modified: ['ws/index.js', 'ws/lib/db.js', 'ws/lib/router/index.js', 'ws/lib/view.js'].map(change) };

@@ -104,6 +104,18 @@ suite('hints the extension cannot prove (#11)', () => {
     assert.deepEqual((await newPoints(api, before)).length, 2, 'no other point');
   });
 
+  test('a folder renamed on disk (git mv) is named after the move', async () => {
+    writeFile('pkg/one/a.ts', 'export const a = 1;\n');
+    writeFile('pkg/one/deep/b.ts', 'export const b = 2;\n');
+    await settle(api);
+    const known = await listPoints(api);
+    fs.renameSync(wsFile('pkg/one'), wsFile('pkg/two'));
+    await settle(api);
+    const moved = await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    assert.equal(moved.summary, 'Moved pkg/one \u2192 pkg/two (2 files)');
+    assert.equal(await pointText(moved.id, 'pkg/two/deep/b.ts'), 'export const b = 2;\n');
+  });
+
   test('automatic points off, a file changed on disk, on again, another file saved: the new point holds both files', async () => {
     await setSetting('automatic.enabled', false);
     writeFile('src/notes.txt', 'appended outside the editor while points were off\n');
