@@ -23,33 +23,45 @@ export function describeFiles(paths: readonly string[]): string {
 /** The name of a point made with nothing before it. */
 export const FIRST_POINT_SUMMARY = 'First recovery point';
 
+/** What else is known of how a point's changes came about, for its name (`describeChanges`). */
+export interface ChangeContext {
+  /**
+   * For a save whose point looked at every file (the editor could not vouch for what it saw), the
+   * saved files' point paths: the other changes are named as made outside the editor.
+   */
+  readonly saved?: ReadonlySet<string>;
+  /** The repository's HEAD the point before and now, when they differ: "Switched branch x → master". */
+  readonly switched?: { readonly before: GitHead; readonly after: GitHead };
+  /** The git commands that moved HEAD since the point before (`readGitActions`): "git pull: app.ts". */
+  readonly gitActions?: readonly string[];
+  /** Changes on disk (`external`) that happened while automatic points were off. */
+  readonly whileOff?: boolean;
+}
+
 /**
  * "Saved app.ts, util.ts", "Changed outside the editor: 1,000 files": what a trigger's changes were.
- * `switched`: the repository's HEAD the point before it and now, when they differ; changes on disk
- * (`external`, `startup`) are then "Switched branch x → master (while the editor was closed)".
- * `saved`: for a save whose point looked at every file (the editor could not vouch for what it saw),
- * the saved files' point paths: the other changes are named as made outside the editor. `tracking`:
- * the point's deletions of files still on disk (`untracked`) and additions of files that were there
- * before (`nowTracked`), named apart: "Saved .gitignore; no longer tracked: app.js, app.js.map".
- * `whileOff`: changes on disk (`external`) that happened while automatic points were off.
+ * Changes on disk (`external`, `startup`) are named after a branch switch ("Switched branch x →
+ * master (while the editor was closed)"), else after the git commands since the point before ("git
+ * pull: app.ts"), else after a move ("Moved src/cli → src/tool (34 files)"). `tracking`: the point's
+ * deletions of files still on disk (`untracked`) and additions of files that were there before
+ * (`nowTracked`), named apart: "Saved .gitignore; no longer tracked: app.js, app.js.map".
  */
-export function describeChanges(
-  trigger: Trigger,
-  changes: TreeDiff,
-  saved?: ReadonlySet<string>,
-  tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {},
-  switched?: { readonly before: GitHead; readonly after: GitHead },
-  whileOff = false,
-): string {
+export function describeChanges(trigger: Trigger, changes: TreeDiff, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {}, context: ChangeContext = {}): string {
+  const onDisk = trigger === 'external' || trigger === 'startup';
   // a change on disk with a repository's HEAD moved is named after the switch, not its files
-  const switchName = switched && (trigger === 'external' || trigger === 'startup') ? switchedBranchName(switched.before, switched.after) : undefined;
-  const off = whileOff && trigger === 'external';
+  const switchName = context.switched && onDisk ? switchedBranchName(context.switched.before, context.switched.after) : undefined;
+  const off = context.whileOff === true && trigger === 'external';
+  const when = trigger === 'startup' ? ' while the editor was closed' : off ? ' while automatic points were off' : '';
+  const git = onDisk && context.gitActions && context.gitActions.length > 0 ? context.gitActions.slice(-3).join(', then ') : undefined;
+  const files = (rest: TreeDiff) => describeFiles([...rest.modified, ...rest.added, ...rest.deleted].map((c) => c.path));
   const tracked = (rest: TreeDiff) =>
     switchName
-      ? `${switchName}${trigger === 'startup' ? ' while the editor was closed' : off ? ' while automatic points were off' : ''}`
-      : off
-        ? `Changed while automatic points were off: ${describeFiles([...rest.modified, ...rest.added, ...rest.deleted].map((c) => c.path))}`
-        : describeTracked(trigger, rest, saved);
+      ? `${switchName}${when}`
+      : git
+        ? `${git}${when}: ${files(rest)}`
+        : off
+          ? `Changed while automatic points were off: ${files(rest)}`
+          : describeTracked(trigger, rest, context.saved);
   if (!tracking.untracked && !tracking.nowTracked) return tracked(changes);
   const stopped = changes.deleted.filter((c) => isUntracked(tracking, c.path)).map((c) => c.path);
   const started = changes.added.filter((c) => isNowTracked(tracking, c.path)).map((c) => c.path);

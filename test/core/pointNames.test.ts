@@ -64,9 +64,9 @@ describe('point names', () => {
     const change = (p: string) => ({ path: p });
     const changes = { added: [], deleted: [], modified: ['ws/index.js', 'ws/lib/db.js', 'ws/lib/router/index.js', 'ws/lib/view.js'].map(change) };
     assert.equal(describeChanges('external', changes), 'Changed outside the editor: ws/index.js, db.js, router/index.js and 1 more');
-    assert.equal(describeChanges('external', changes, undefined, {}, undefined, true), 'Changed while automatic points were off: ws/index.js, db.js, router/index.js and 1 more');
+    assert.equal(describeChanges('external', changes, {}, { whileOff: true }), 'Changed while automatic points were off: ws/index.js, db.js, router/index.js and 1 more');
     const switched = { before: { branch: 'x' }, after: { branch: 'main' } };
-    assert.equal(describeChanges('external', changes, undefined, {}, switched, true), 'Switched branch x \u2192 main while automatic points were off');
+    assert.equal(describeChanges('external', changes, {}, { switched, whileOff: true }), 'Switched branch x \u2192 main while automatic points were off');
     assert.equal(describeChanges('save', { ...changes, modified: changes.modified.slice(1, 2) }), 'Saved db.js');
     // a point made by hand that deleted g.txt: not "Created by hand: g.txt", which reads as g.txt created
     assert.equal(describeChanges('manual', { added: [], modified: [], deleted: [change('ws/g.txt')] }), 'Created by hand; changed: g.txt');
@@ -100,6 +100,28 @@ describe('point names', () => {
     assert.equal(switchedBranchName({ branch: 'main' }, { commit: '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d' }), 'Checked out 1a2b3c4 (was on main)');
     assert.equal(editorOperationsName([{ kind: 'delete', path: '/w/src/x.ts' }]), 'Deleted x.ts in the explorer');
     assert.equal(editorOperationsName([{ kind: 'rename', from: '/w/a.ts', to: '/w/b.ts' }]), 'Renamed a.ts → b.ts');
+  });
+
+  test('changes on disk after git commands that moved HEAD (its reflog) are named after them; commits and older commands are not', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const seconds = () => Math.floor(Date.now() / 1000);
+    let reflog = `${'0'.repeat(40)} ${'1'.repeat(40)} A U Thor <a@example.com> ${seconds() - 3600} +0100\tpull: Fast-forward\n`;
+    const ran = async (messages: string[], files: Record<string, string>, trigger: 'external' | 'startup' = 'external') => {
+      // the reflog's times are whole seconds: the commands come in the second after the point before
+      await sleep(1000 - (Date.now() % 1000) + 5);
+      for (const message of messages) reflog += `${'1'.repeat(40)} ${'2'.repeat(40)} A U Thor <a@example.com> ${seconds()} +0100\t${message}\n`;
+      await writeFiles(sb.ws, { '.git/logs/HEAD': reflog, ...files });
+      return (await store.recovery.createRecoveryPoint(undefined, { trigger }))!.summary;
+    };
+    assert.equal(await ran(['commit: edit the readme', 'pull origin main: Fast-forward'], { 'a.txt': 'pulled\n' }), 'git pull: a.txt', 'the pull an hour ago and the commit are not named');
+    assert.equal(await ran(['reset: moving to HEAD~1'], { 'b.txt': 'reset\n' }), 'git reset to HEAD~1: b.txt');
+    assert.equal(await ran(["merge feature: Merge made by the 'ort' strategy."], { 'a.txt': 'merged\n', 'c.txt': 'new\n' }), 'git merge feature: a.txt, c.txt');
+    assert.equal(await ran(['rebase (start): checkout main', 'rebase (pick): fix', 'rebase (finish): returning to refs/heads/topic'], { 'a.txt': 'rebased\n' }), 'git rebase, then git rebase of topic: a.txt');
+    assert.equal(await ran(['cherry-pick: fix the bug'], { 'b.txt': 'picked\n' }, 'startup'), 'git cherry-pick while the editor was closed: b.txt');
+    assert.equal(await ran(['commit: only a commit'], { 'a.txt': 'edited\n' }), 'Changed outside the editor: a.txt');
   });
 
   test('each point records its folder\'s HEAD; changes on disk with the HEAD moved since the point before are named after the switch', async () => {

@@ -46,12 +46,12 @@ describe('files no longer tracked', () => {
 
   test('names tell them apart from deletions and additions', () => {
     const changes = { added: [], modified: [{ path: 'ws/.gitignore' }], deleted: [{ path: 'ws/dist/app.js' }, { path: 'ws/dist/app.js.map' }, { path: 'ws/old.ts' }] } as never;
-    assert.equal(describeChanges('save', changes, undefined, { untracked: ['ws/dist'] }), 'Saved .gitignore, old.ts; no longer tracked: app.js, app.js.map');
-    assert.equal(describeChanges('external', { added: [], modified: [], deleted: [{ path: 'ws/big.bin' }] } as never, undefined, { untracked: ['ws/big.bin'] }), 'No longer tracked: big.bin');
+    assert.equal(describeChanges('save', changes, { untracked: ['ws/dist'] }), 'Saved .gitignore, old.ts; no longer tracked: app.js, app.js.map');
+    assert.equal(describeChanges('external', { added: [], modified: [], deleted: [{ path: 'ws/big.bin' }] } as never, { untracked: ['ws/big.bin'] }), 'No longer tracked: big.bin');
     assert.equal(describeChanges('save', changes), 'Saved .gitignore, app.js, app.js.map and 1 more', 'without such paths, as before');
     const started = { added: [{ path: 'ws/typings/a.d.ts' }, { path: 'ws/typings/b.d.ts' }, { path: 'ws/new.ts' }], modified: [{ path: 'ws/.gitignore' }], deleted: [] } as never;
-    assert.equal(describeChanges('save', started, undefined, { nowTracked: ['ws/typings'] }), 'Saved .gitignore, new.ts; now tracked: a.d.ts, b.d.ts');
-    assert.equal(describeChanges('external', { added: [{ path: 'ws/a.js' }], modified: [], deleted: [{ path: 'ws/b.js' }] } as never, undefined, { nowTracked: ['ws/a.js'], untracked: ['ws/b.js'] }), 'Now tracked: a.js; no longer tracked: b.js');
+    assert.equal(describeChanges('save', started, { nowTracked: ['ws/typings'] }), 'Saved .gitignore, new.ts; now tracked: a.d.ts, b.d.ts');
+    assert.equal(describeChanges('external', { added: [{ path: 'ws/a.js' }], modified: [], deleted: [{ path: 'ws/b.js' }] } as never, { nowTracked: ['ws/a.js'], untracked: ['ws/b.js'] }), 'Now tracked: a.js; no longer tracked: b.js');
   });
 
   test('a .gitignore created where this process never read the rules (the editor after its capture process made the first point), the hinted folder listed: its folder is scanned again with it', async () => {

@@ -13,16 +13,66 @@ const GIT_FILE = /^gitdir: (.+)$/;
  * run and nothing is written. `undefined` when there is no repository or its HEAD cannot be read.
  */
 export function readGitHead(folder: string): GitHead | undefined {
+  const gitDir = gitDirOf(folder);
+  return gitDir === undefined ? undefined : readHead(path.join(gitDir, 'HEAD'));
+}
+
+/** The git folder of the repository holding `folder` (`.git`, or where a `.git` file points), or nothing. */
+function gitDirOf(folder: string): string | undefined {
   for (let dir = path.resolve(folder); ; dir = path.dirname(dir)) {
     const dotGit = path.join(dir, '.git');
     const stat = statOrNothing(dotGit);
-    if (stat?.isDirectory()) return readHead(path.join(dotGit, 'HEAD'));
+    if (stat?.isDirectory()) return dotGit;
     if (stat?.isFile()) {
       const gitDir = GIT_FILE.exec(readOrNothing(dotGit)?.trim() ?? '');
-      return gitDir ? readHead(path.join(path.resolve(dir, gitDir[1]!.trim()), 'HEAD')) : undefined;
+      return gitDir ? path.resolve(dir, gitDir[1]!.trim()) : undefined;
     }
     if (path.dirname(dir) === dir) return undefined;
   }
+}
+
+/** A line of HEAD's reflog: old and new commit, who, when (seconds), zone, then the command's message. */
+const REFLOG_LINE = /^[0-9a-f]{40,64} [0-9a-f]{40,64} [^\t]* (\d{1,12}) [+-]\d{4}\t(.*)$/;
+/** How much of the reflog's end is read: its newest entries. */
+const REFLOG_TAIL_BYTES = 16 * 1024;
+
+/**
+ * The git commands that changed the files of the workspace folders' repositories since `sinceMs`, as
+ * people would type them, oldest first: "git pull", "git merge feature", "git reset to HEAD~1",
+ * "git rebase of topic", "git cherry-pick", "git revert", read from the end of HEAD's reflog (git
+ * writes it for every command that moves HEAD; never run, nothing written). Commits (which change no
+ * file) and checkouts (named as a branch switch) are left out.
+ */
+export function readGitActions(roots: readonly WorkspaceRoot[], sinceMs: number): string[] {
+  const actions: string[] = [];
+  for (const gitDir of new Set(roots.map((root) => gitDirOf(root.path)).filter((dir): dir is string => dir !== undefined))) {
+    for (const line of readTail(path.join(gitDir, 'logs', 'HEAD'), REFLOG_TAIL_BYTES).split('\n')) {
+      const entry = REFLOG_LINE.exec(line);
+      // whole seconds: a command in the second the point before was made is taken as before it (a
+      // point of changes on disk comes a second or more after the command that made them)
+      if (!entry || Number(entry[1]) * 1000 < sinceMs) continue;
+      const action = gitAction(entry[2]!);
+      if (action && actions.at(-1) !== action) actions.push(action);
+    }
+  }
+  return actions;
+}
+
+/** A reflog message as the command people ran: `undefined` for commits, checkouts and what is not known. */
+function gitAction(message: string): string | undefined {
+  const [verb = '', rest = ''] = message.split(/: (.*)/s);
+  const short = (text: string) => (text.length > 40 ? `${text.slice(0, 39)}\u2026` : text);
+  if (verb.startsWith('pull')) return 'git pull';
+  if (verb.startsWith('merge ')) return `git merge ${short(verb.slice('merge '.length))}`;
+  if (verb === 'commit (merge)') return 'git merge';
+  if (verb === 'reset') return `git reset${rest.startsWith('moving to ') ? ` to ${short(rest.slice('moving to '.length))}` : ''}`;
+  if (verb.startsWith('rebase')) {
+    const finished = /^returning to refs\/heads\/(.+)$/.exec(rest);
+    return finished ? `git rebase of ${short(finished[1]!)}` : 'git rebase';
+  }
+  if (verb.startsWith('cherry-pick')) return 'git cherry-pick';
+  if (verb.startsWith('revert')) return 'git revert';
+  return undefined;
 }
 
 /** The workspace folders as a point records them: each with the HEAD of its repository, when it has one. */
@@ -90,6 +140,24 @@ function statOrNothing(file: string): fs.Stats | undefined {
     return fs.statSync(file, { throwIfNoEntry: false });
   } catch {
     return undefined;
+  }
+}
+
+/** The file's last `bytes` bytes from the start of a line, or nothing. */
+function readTail(file: string, bytes: number): string {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
+    const stat = fs.fstatSync(fd);
+    if (!stat.isFile()) return '';
+    const start = Math.max(0, stat.size - bytes);
+    const buffer = Buffer.alloc(Math.min(bytes, stat.size));
+    const text = buffer.toString('utf8', 0, fs.readSync(fd, buffer, 0, buffer.length, start));
+    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  } catch {
+    return '';
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

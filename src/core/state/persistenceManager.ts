@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, InclusionRules, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, lookupEntry, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
-import { switchedHead, withGitHeads } from '../capture/gitHead';
+import { readGitActions, switchedHead, withGitHeads } from '../capture/gitHead';
 import { existedBefore, stillOnDisk, trackingCounts } from '../capture/untracked';
 import { readSmallFileSync, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
@@ -485,7 +485,12 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label,
-          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined, tracking, switched, options.whileAutomaticOff) : FIRST_POINT_SUMMARY)).slice(0, 500),
+          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, tracking, {
+            saved: trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined,
+            switched,
+            gitActions: parent && (trigger === 'external' || trigger === 'startup') ? readGitActions(roots, pointIdTime(parent.id)) : undefined,
+            whileOff: options.whileAutomaticOff,
+          }) : FIRST_POINT_SUMMARY)).slice(0, 500),
           actor: this.actor,
           root: captured.root,
           roots: pointRoots,
