@@ -633,6 +633,39 @@ describe('restore', () => {
     }
   });
 
+  test('files on disk and unchanged since before the point, which did not hold them (ignored, excluded then), are left; files renamed or made since are deleted', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { '.gitignore': '*.log\n', 'src/app.ts': 'app\n', 'build.log': 'ignored then\n', 'docs/notes.md': 'excluded then\n', 'old-name.ts': 'renamed later\n' });
+    // the file times are older than the point by more than their clock's coarseness
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const strict = await openStore(sb, { rules: { excludes: ['**/*.md'] } });
+    const point = (await strict.recovery.createRecoveryPoint())!;
+    await strict.close();
+    // the rules loosened: the ignored and excluded files are tracked from now on
+    const loose = await openStore(sb, { rules: { respectGitignore: false, excludes: [] } });
+    await fs.rename(path.join(sb.ws, 'old-name.ts'), path.join(sb.ws, 'new-name.ts'));
+    await writeFiles(sb.ws, { 'made-since.ts': 'new\n' });
+    const later = (await loose.recovery.createRecoveryPoint())!;
+    assert.ok(['ws/build.log', 'ws/docs/notes.md'].every((p) => later.nowTracked?.includes(p)), 'tracked from this point on');
+
+    const preview = await loose.recovery.previewRestore(point.id);
+    assert.deepEqual(preview.remove.map((c) => c.path).sort(), ['ws/made-since.ts', 'ws/new-name.ts']);
+    assert.deepEqual(
+      preview.leftAlone.map((l) => [l.path, l.reason]).sort(),
+      ['ws/build.log', 'ws/docs/notes.md'].map((p) => [p, 'it has not changed since before the point was made, which did not hold it (ignored or excluded then): left as it is']),
+    );
+    const result = await loose.recovery.restore(point.id);
+    assert.deepEqual(result.outcome.removed.sort(), ['ws/made-since.ts', 'ws/new-name.ts']);
+    const files = await readFiles(sb.ws);
+    assert.deepEqual([files['build.log'], files['docs/notes.md'], files['old-name.ts'], files['new-name.ts'], files['made-since.ts']], ['file 644 ignored then\n', 'file 644 excluded then\n', 'file 644 renamed later\n', undefined, undefined]);
+    // changed since the point: the point's word stands (deleted), and the undo brings it back
+    await loose.recovery.undoLastRestore();
+    await writeFiles(sb.ws, { 'build.log': 'appended since\n' });
+    const again = await loose.recovery.previewRestore(point.id);
+    assert.ok(again.remove.some((c) => c.path === 'ws/build.log'), 'a file changed since the point is deleted as the point says');
+    await loose.close();
+  });
+
   test('restore of an unknown point is SnapshotNotFound and changes nothing', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a\n' });

@@ -19,7 +19,25 @@ import { collectReachable, findMissing } from './reachability';
 import { isShownAgainstAnother, pointBase, pointBases } from './pointBase';
 import { collectInSlices, type CollectionStart, type UnderLock } from './collection';
 import { LARGE_PAIR_CHANGES } from './changeIndex';
-import { applyRestore, checkPlanOnDisk, ignoredAfterRestore, insideStore, leftOutByPoint, lostContent, madeByRestore, onlyPaths, planRestore, unreadableInPlan, unwritableInPlan, withoutPaths, withoutWhatIsInTheWay, type DiskStamp, type RestoreOutcome, type RestorePlan } from './restorePlan';
+import {
+  applyRestore,
+  checkPlanOnDisk,
+  ignoredAfterRestore,
+  insideStore,
+  leftOutByPoint,
+  lostContent,
+  madeByRestore,
+  onlyPaths,
+  planRestore,
+  unchangedSincePoint,
+  unreadableInPlan,
+  unwritableInPlan,
+  withoutPaths,
+  withoutWhatIsInTheWay,
+  type DiskStamp,
+  type RestoreOutcome,
+  type RestorePlan,
+} from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
@@ -221,7 +239,12 @@ export class RecoveryManager {
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
         // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
         const lost = lostContent(objects, plan);
-        const ignored = [...(await this.ignoredAfter(objects, plan)), ...leftOutByPoint(target, plan, (p) => toPointFolderPath(mapped.mapping, p)), ...insideStore(roots, plan, this.persistence.layout.root)];
+        const ignored = withoutRepeats([
+          ...(await this.ignoredAfter(objects, plan)),
+          ...leftOutByPoint(target, plan, (p) => toPointFolderPath(mapped.mapping, p)),
+          ...unchangedSincePoint(roots, plan, target),
+          ...insideStore(roots, plan, this.persistence.layout.root),
+        ]);
         const settled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
         ignored.push(...unwritableInPlan(roots, plan).filter((u) => !settled.has(u.path)));
         const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
@@ -382,12 +405,13 @@ export class RecoveryManager {
       const mapped = await mapPoint(objects, target, roots, options.folderIds);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
       const planned = await planFor(mapped, current, scope, options.within);
-      const lost = [
+      const lost = withoutRepeats([
         ...lostContent(objects, planned),
         ...(await this.ignoredAfter(objects, planned)),
         ...leftOutByPoint(target, planned, (p) => toPointFolderPath(mapped.mapping, p)),
+        ...unchangedSincePoint(roots, planned, target),
         ...insideStore(roots, planned, this.persistence.layout.root),
-      ];
+      ]);
       lost.push(...unreadableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));
       lost.push(...unwritableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));
       const { plan, leftAlone } = withoutWhatIsInTheWay(roots, lost.length === 0 ? planned : withoutPaths(planned, new Set(lost.map((l) => l.path))));
@@ -991,4 +1015,10 @@ function changeCountAgainst(base: PointSummary | undefined, point: PointSummary)
 
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
+}
+
+/** Each path once, with the first reason given for it. */
+function withoutRepeats(left: ReadonlyArray<{ path: string; reason: string }>): Array<{ path: string; reason: string }> {
+  const seen = new Set<string>();
+  return left.filter((l) => !seen.has(l.path) && seen.add(l.path));
 }

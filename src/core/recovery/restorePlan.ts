@@ -16,6 +16,7 @@ import { ChangedMeanwhile, ConfinedRoot, Unreachable } from './confinedFolders';
 import type { MappedPoint } from './folderMapping';
 import { absolutePath, isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
 import { nowMs } from '../clock';
+import { pointIdTime } from '../ids';
 
 const NEVER_RESTORED: ReadonlySet<string> = new Set(BUILTIN_EXCLUDES);
 
@@ -137,6 +138,37 @@ export function leftOutByPoint(point: Pick<PointSummary, 'leftOut'>, plan: Resto
     })
     .map((change) => ({ path: change.path, reason: LEFT_OUT_BY_POINT }));
 }
+
+/**
+ * The files the plan deletes that have not changed at all since before `point` was made (no write,
+ * rename or change of mode since: their inode's change time is older): they were at that path, as they
+ * are, when the point was made, and the point did not hold them (ignored or excluded by the rules of
+ * then, or left out). The point does not say they were not there: the restore leaves them as they are.
+ * A file changed since, renamed there, or made since is deleted as the point says.
+ */
+export function unchangedSincePoint(roots: readonly WorkspaceRoot[], plan: RestorePlan, point: Pick<PointSummary, 'id'>): Array<{ path: string; reason: string }> {
+  const before = pointIdTime(point.id) - UNCHANGED_MARGIN_MS;
+  return plan.remove
+    .filter((change) => {
+      const file = absolutePath(roots, change.path);
+      const stat = file === undefined ? undefined : lstatOrNothing(file);
+      return stat !== undefined && !stat.isDirectory() && stat.ctimeMs < before;
+    })
+    .map((change) => ({ path: change.path, reason: UNCHANGED_SINCE_POINT }));
+}
+
+/** A file's times come from a coarser clock than a point's id: changed this little before a point, it may have changed just after. */
+const UNCHANGED_MARGIN_MS = 1000;
+
+function lstatOrNothing(file: string): Stats | undefined {
+  try {
+    return lstatSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+const UNCHANGED_SINCE_POINT = 'it has not changed since before the point was made, which did not hold it (ignored or excluded then): left as it is';
 
 /**
  * Of a plan's changes, those inside the store's own folder (a store kept in the workspace, and a point
