@@ -123,6 +123,12 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       });
       this.store = store;
       this.disposables.push({ dispose: () => void store.close() });
+      // folders of one name keep the numbers the newest point gave them, whatever their order now
+      const newest = (await store.persistence.listSnapshots())[0];
+      if (newest && folders.all.length > 1) {
+        const before = folders.all.map((r) => r.name).join('\0');
+        if (folders.refresh(newest.roots).map((r) => r.name).join('\0') !== before) store.persistence.configure({ roots: folders.all });
+      }
       keepStoreSettings(store, log);
       const model = (this.model = this.own(new PointsModel(store, log)));
       const session = (this.session = this.own(new SessionTracker(store.state, folders, log)));

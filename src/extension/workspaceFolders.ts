@@ -11,13 +11,26 @@ export class WorkspaceFolders {
     this.refresh();
   }
 
-  refresh(): readonly WorkspaceRoot[] {
+  /**
+   * The folders again. Folders that VS Code names alike ("src" and "src") are told apart by a number
+   * ("src-2") that would follow their order: each keeps the name `known` (the newest point's folders,
+   * else the names given so far) gave its path, so a reorder does not pass one folder's history to the other.
+   */
+  refresh(known: readonly WorkspaceRoot[] = this.roots): readonly WorkspaceRoot[] {
     this.folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === 'file');
-    const used = new Set<string>();
-    this.roots = this.folders.map((folder) => {
+    const bases = this.folders.map((folder) => {
       const base = folder.name.replace(/[/\\\0]/g, '_') || 'folder';
-      let name = base === '.' || base === '..' ? 'folder' : base;
-      for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
+      return base === '.' || base === '..' ? 'folder' : base;
+    });
+    const kept = this.folders.map((folder, i) => {
+      if (bases.filter((b) => b === bases[i]).length < 2) return undefined;
+      const name = known.find((r) => r.path === folder.uri.fsPath)?.name;
+      return name !== undefined && (name === bases[i] || name.startsWith(`${bases[i]}-`)) ? name : undefined;
+    });
+    const used = new Set(kept.filter((name, i) => name !== undefined && kept.indexOf(name) === i));
+    this.roots = this.folders.map((folder, i) => {
+      let name = kept[i] !== undefined && kept.indexOf(kept[i]) === i ? kept[i]! : bases[i]!;
+      if (name !== kept[i]) for (let n = 2; used.has(name); n++) name = `${bases[i]}-${n}`;
       used.add(name);
       return { name, path: folder.uri.fsPath };
     });

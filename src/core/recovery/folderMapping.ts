@@ -33,7 +33,8 @@ export interface FolderMapping {
 }
 
 /**
- * Maps a point's folders onto the workspace's: by name, then by path, then by the real folder a link
+ * Maps a point's folders onto the workspace's: by path (the same folder, whatever its name now: two
+ * folders of one name reordered, or names swapped in the workspace file), then by name, then by the real folder a link
  * leads to, then (with `folderIds`, the
  * identities an undo record keeps) a point folder gone from its path onto the workspace folder that is
  * that folder on disk, moved; then a one-folder point onto a one-folder workspace whatever the names.
@@ -51,16 +52,17 @@ export function mapFolders(
     taken.add(ws);
   };
   const left = () => pointFolders.filter((f) => !pairs.some((p) => p.point === f.name));
+  // the same folder by its path first: a name can pass to another folder (two folders of one name, reordered)
   for (const folder of pointFolders) {
-    const same = workspace.find((r) => r.name === folder.name);
+    if (folder.path === undefined) continue;
+    const same = workspace.find((r) => !taken.has(r.name) && path.resolve(r.path) === path.resolve(folder.path!));
+    if (same) pair(folder.name, same.name, same.name === folder.name ? 'name' : 'path');
+  }
+  for (const folder of left()) {
+    const same = workspace.find((r) => !taken.has(r.name) && r.name === folder.name);
     if (!same) continue;
     const elsewhere = folder.path !== undefined && path.resolve(folder.path) !== path.resolve(same.path);
     pair(folder.name, folder.name, 'name', elsewhere ? { point: folder.path!, workspace: same.path } : undefined);
-  }
-  for (const folder of left()) {
-    if (folder.path === undefined) continue;
-    const same = workspace.find((r) => !taken.has(r.name) && path.resolve(r.path) === path.resolve(folder.path!));
-    if (same) pair(folder.name, same.name, 'path');
   }
   for (const folder of left()) {
     if (folder.path === undefined || !isFolder(folder.path)) continue;
@@ -80,8 +82,9 @@ export function mapFolders(
       `This recovery point's folders (${listed(pointFolders.map((f) => f.name))}) match none of this workspace's folders (${listed(workspace.map((r) => r.name))}) by name or by path, so nothing can be restored or compared safely. Open the workspace with the point's folders, or restore single files by path.`,
     );
   }
+  const order = workspace.map((r) => r.name);
   return {
-    pairs,
+    pairs: pairs.sort((a, b) => order.indexOf(a.workspace) - order.indexOf(b.workspace)),
     unmapped: left().map((f) => f.name),
     uncovered: workspace.filter((r) => !taken.has(r.name)).map((r) => r.name),
   };
