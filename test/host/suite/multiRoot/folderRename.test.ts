@@ -98,23 +98,22 @@ suite('a multi-root workspace whose folders were renamed or moved', () => {
     assert.equal(fs.existsSync(file('two')), false, 'nothing was written where the folder was');
   });
 
-  test('two folders whose names were swapped in the workspace file: each point folder is restored into the folder of its name, and Undo Last Restore puts both back', async () => {
+  test('two folders whose names were swapped in the workspace file: each point folder is restored into its own folder (by path), not the one with its name now, and Undo Last Restore puts it back', async () => {
     write('one/src/app.ts', 'export const app = "one, at the point";\n');
     write('two/lib/util.ts', 'export const util = "two, at the point";\n');
     const point = await pointOfBothFolders('before the swap');
     await setFolders(api, [{ path: 'one', name: 'two' }, { path: 'two', name: 'one' }]);
+    write('one/src/app.ts', 'export const app = "one, edited after the swap";\n');
     const before = { one: filesOf('one'), two: filesOf('two') };
 
-    const { result } = await restoreWhole(point);
-    // The folder on disk at one/ is named "two" now: it gets the point's folder "two", and the other way round.
-    assert.deepEqual(filesOf('one'), ['lib/util.ts', 'notes.md']);
-    assert.equal(read('one/lib/util.ts'), 'export const util = "two, at the point";\n');
-    assert.deepEqual(filesOf('two'), ['README.md', 'src/app.ts']);
-    assert.equal(read('two/src/app.ts'), 'export const app = "one, at the point";\n');
-    assert.ok(result.outcome.removed.length > 0, 'each folder lost the other\'s files (kept in the safety point)');
+    const { review, result } = await restoreWhole(point);
+    assert.match(review.text, /point folder one → workspace folder two \(same path\)/);
+    assert.deepEqual([result.outcome.written, result.outcome.removed], [['two/src/app.ts'], []], 'the folder at one/ (named "two" now) gets back its own file');
+    assert.equal(read('one/src/app.ts'), 'export const app = "one, at the point";\n');
+    assert.deepEqual({ one: filesOf('one'), two: filesOf('two') }, before, 'neither folder got the other\'s files');
+    assert.equal(read('two/lib/util.ts'), 'export const util = "two, at the point";\n');
 
     await run('undoRestore');
-    assert.deepEqual({ one: filesOf('one'), two: filesOf('two') }, before, 'the undo put both folders back');
-    assert.equal(read('one/src/app.ts'), 'export const app = "one, at the point";\n');
+    assert.equal(read('one/src/app.ts'), 'export const app = "one, edited after the swap";\n');
   });
 });
