@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { MovedHead, TreeDiff } from './capture';
+import type { FileChange, MovedHead, TreeDiff } from './capture';
 import { isNowTracked, isUntracked } from './capture/untracked';
 import { formatRelativeTime, groupDigits, plural } from './format';
 import { pointIdTime } from './ids';
@@ -36,6 +36,8 @@ export interface ChangeContext {
   readonly gitActions?: readonly string[];
   /** Changes on disk (`external`) that happened while automatic points were off. */
   readonly whileOff?: boolean;
+  /** Workspace folders the point before did not have, and those it had that are gone from the workspace: named as such, not as their files' changes. */
+  readonly folders?: { readonly added: readonly string[]; readonly removed: readonly string[] };
 }
 
 /**
@@ -47,6 +49,26 @@ export interface ChangeContext {
  * (`nowTracked`), named apart: "Saved .gitignore; no longer tracked: app.js, app.js.map".
  */
 export function describeChanges(trigger: Trigger, changes: TreeDiff, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {}, context: ChangeContext = {}): string {
+  const added = context.folders?.added ?? [];
+  const removed = context.folders?.removed ?? [];
+  if (added.length + removed.length === 0) return describeInFolders(trigger, changes, tracking, context);
+  const under = (names: readonly string[]) => (c: FileChange) => names.some((name) => c.path.startsWith(`${name}/`));
+  const folders = (names: readonly string[]) => `${names.length === 1 ? 'folder' : 'folders'} ${names.join(', ')}`;
+  const parts = [
+    ...(added.length > 0 ? [`Added ${folders(added)} to the workspace (${plural(changes.added.filter(under(added)).length, 'file')})`] : []),
+    ...(removed.length > 0 ? [`Removed ${folders(removed)} from the workspace`] : []),
+  ];
+  const elsewhere = (c: FileChange) => !under(added)(c) && !under(removed)(c);
+  const rest = { added: changes.added.filter(elsewhere), modified: changes.modified.filter(elsewhere), deleted: changes.deleted.filter(elsewhere) };
+  if (rest.added.length + rest.modified.length + rest.deleted.length > 0) {
+    const named = describeInFolders(trigger, rest, tracking, context);
+    parts.push(`${named.charAt(0).toLowerCase()}${named.slice(1)}`);
+  }
+  return parts.join('; ');
+}
+
+/** `describeChanges` of the changes in folders the point before had too. */
+function describeInFolders(trigger: Trigger, changes: TreeDiff, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'>, context: ChangeContext): string {
   const onDisk = trigger === 'external' || trigger === 'startup';
   // a change on disk with a repository's HEAD moved is named after the switch, not its files
   const switchName = context.switched && onDisk ? switchedBranchName(context.switched.before, context.switched.after) : undefined;

@@ -187,9 +187,10 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
         statusBar.update();
         log.info('activation', 'Settings changed; they apply from the next point on.');
       }));
-      this.own(vscode.workspace.onDidChangeWorkspaceFolders(() => {
+      this.own(vscode.workspace.onDidChangeWorkspaceFolders((event) => {
         store.persistence.configure({ roots: folders.refresh() });
         auto.createWatchers();
+        if (event.added.length > 0) void auto.foldersAdded();
       }));
       const tick = setInterval(() => {
         tree.refresh();

@@ -102,6 +102,21 @@ describe('point names', () => {
     assert.equal(editorOperationsName([{ kind: 'rename', from: '/w/a.ts', to: '/w/b.ts' }]), 'Renamed a.ts → b.ts');
   });
 
+  test('a folder added to the workspace or removed from it is named as such, not as its files\' changes', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.root, { 'one/a.txt': 'a\n', 'two/b.txt': 'b\n', 'two/c/d.txt': 'd\n' });
+    const one = { name: 'one', path: path.join(sb.root, 'one') };
+    const two = { name: 'two', path: path.join(sb.root, 'two') };
+    const store = await openStore(sb, { roots: [one] });
+    await store.recovery.createRecoveryPoint();
+    store.persistence.configure({ roots: [one, two] });
+    assert.equal((await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!.summary, 'Added folder two to the workspace (2 files)');
+    await writeFiles(sb.root, { 'one/a.txt': 'a saved\n' });
+    store.persistence.configure({ roots: [one] });
+    const removed = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.root, 'one/a.txt')] }))!;
+    assert.equal(removed.summary, 'Removed folder two from the workspace; saved a.txt');
+  });
+
   test('changes on disk after git commands that moved HEAD (its reflog) are named after them; commits and older commands are not', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', 'a.txt': 'a\n', 'b.txt': 'b\n' });

@@ -490,6 +490,7 @@ export class PersistenceManager implements StateRepository {
             switched,
             gitActions: parent && (trigger === 'external' || trigger === 'startup') ? readGitActions(roots, pointIdTime(parent.id)) : undefined,
             whileOff: options.whileAutomaticOff,
+            folders: parent ? foldersChanged(parent.roots, pointRoots) : undefined,
           }) : FIRST_POINT_SUMMARY)).slice(0, 500),
           actor: this.actor,
           root: captured.root,
@@ -1340,4 +1341,10 @@ function savedPaths(roots: readonly WorkspaceRoot[], changed: readonly string[] 
     }
   }
   return saved;
+}
+
+/** The folders of `now` that `before` had under neither their name nor their path, and the other way round. */
+function foldersChanged(before: readonly WorkspaceRoot[], now: readonly WorkspaceRoot[]): { added: string[]; removed: string[] } {
+  const known = (root: WorkspaceRoot, among: readonly WorkspaceRoot[]) => among.some((r) => r.name === root.name || path.resolve(r.path) === path.resolve(root.path));
+  return { added: now.filter((r) => !known(r, before)).map((r) => r.name), removed: before.filter((r) => !known(r, now)).map((r) => r.name) };
 }

@@ -147,6 +147,12 @@ export class AutoCapture implements vscode.Disposable {
     }) ?? [];
   }
 
+  /** A folder added to the workspace: a point of its files as they are, before the first edit of one changes it. */
+  foldersAdded(): Promise<void> {
+    if (!this.config.automatic) return Promise.resolve();
+    return this.enqueue('external', undefined, true);
+  }
+
   /** The start-up point: a full scan compared with the newest point (files changed while the editor was closed). */
   startup(): Promise<void> {
     if (!this.config.onStartup) return Promise.resolve();
