@@ -284,6 +284,13 @@ describe('folders and deleted files', () => {
     const restored = await store.recovery.restore(found[0]!.version.id, { paths: [found[0]!.pointPath] });
     assert.equal(await fs.readFile(path.join(sb.ws, 'b.txt'), 'utf8'), 'b changed\n');
     assert.deepEqual(restored.outcome.removed, [], 'restoring one deleted file removes nothing');
+
+    // excluded since (the point stopped tracking it), then deleted: no deletion a point recorded, not listed
+    await store.close();
+    const excluding = await openStore(sb, { rules: { excludes: ['keep.txt'] } });
+    await excluding.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    await fs.rm(path.join(sb.ws, 'keep.txt'));
+    assert.ok(!(await deletedFiles(excluding)).some((f) => f.path === 'ws/keep.txt'), 'a file no longer tracked, then deleted, is not offered');
   });
   test('a point whose parent clean-up removed: its files and counts against the listed point before it, not every file it holds as added; the oldest kept against nothing', async () => {
     const sb = await makeSandbox();

@@ -1,5 +1,6 @@
 import * as fs from 'node:fs/promises';
 import { diffTrees, lookupEntry, type FileInfo, type TreeDiff } from '../capture';
+import { isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import type { ObjectReader } from '../objects/objectStore';
 import { mapFolders, mapPoint, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
@@ -150,7 +151,8 @@ export interface DeletedFile {
 /**
  * Files that a point holds and the workspace lacks, newest deletion first: the deletions between
  * each listed point and the one before it, kept when the newer point does not hold the file again and
- * it is missing on disk now.
+ * it is missing on disk now. A file a point stopped tracking (still on disk then: excluded or ignored
+ * since) is no deletion of it, and is not listed.
  */
 export async function deletedFiles(store: RecoveryStore, signal?: AbortSignal): Promise<DeletedFile[]> {
   const points = await store.recovery.listRecoveryPoints();
@@ -168,6 +170,8 @@ export async function deletedFiles(store: RecoveryStore, signal?: AbortSignal): 
     if (!olderMapping) continue;
     const diff = await diffTrees(objects, older.root, newer.root);
     for (const change of diff.deleted) {
+      // not deleted: the newer point stopped tracking it (excluded, ignored since); a restore of it would write where no point, and no undo, sees
+      if (isUntracked(newer, change.path)) continue;
       const path = toWorkspacePath(olderMapping, change.path);
       if (path === undefined || seen.has(path)) continue;
       seen.add(path);

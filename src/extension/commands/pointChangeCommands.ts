@@ -166,7 +166,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       const items = found.map((file) => ({
         label: `$(diff-removed) ${s.folders.display(file.path)}`,
         description: `deleted ${formatRelativeTime(pointIdTime(file.deletedIn.id))}`,
-        detail: `in "${name(file.deletedIn)}"; restores the version of "${name(file.version)}"`,
+        detail: `in "${name(file.deletedIn)}"; restores it as it was in "${name(file.version)}"`,
         file,
       }));
       const chosen = await s.prompts.pickMany(items, { title: 'Restore Deleted Files', placeHolder: 'Type to filter by name; tick the files to bring back (newest deletion first)', matchOnDescription: true });
