@@ -15,7 +15,7 @@ export { OtherWindowSaves } from './state/otherWindowSaves';
 export { StateManager, type StateChange } from './state/stateManager';
 export { mergeStatePatch, patchBetween, type StatePatch } from './state/stateMerge';
 export type { SnapshotOptions, StateRepository } from './state/stateRepository';
-export { RecoveryManager, type CleanupReport, type RestoreOptions, type RestorePreview, type RestoreResult, type StoreStats, type VerifyReport } from './recovery/recoveryManager';
+export { FOLDER_LEFT_OUT, RecoveryManager, type CleanupReport, type RestoreOptions, type RestorePreview, type RestoreResult, type StoreStats, type VerifyReport } from './recovery/recoveryManager';
 export { pointBase, pointBases } from './recovery/pointBase';
 export { DEFAULT_RETENTION, decideRetention, applySizeLimit, isPinned, type RetentionPolicy } from './recovery/retention';
 export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';

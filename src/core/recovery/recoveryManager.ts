@@ -287,7 +287,7 @@ export class RecoveryManager {
         for (const skipped of lost) outcome.skipped.push(skipped);
         for (const skipped of ignored) outcome.skipped.push(skipped);
         for (const folder of mapped.mapping.unmapped) {
-          if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: 'no folder of this workspace has its name or path; left out' });
+          if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: FOLDER_LEFT_OUT });
         }
         // an undo of it reads what it changed from the point of its result, which a restore that changed nothing does not make
         if (outcome.written.length + outcome.removed.length === 0) await this.stateManager?.updateState({ lastRestore: previousRestore ?? { ...lastRestore, nothingChanged: true } }, hold);
@@ -1016,6 +1016,9 @@ function changeCountAgainst(base: PointSummary | undefined, point: PointSummary)
 function isAbort(error: unknown): boolean {
   return error instanceof Error && error.name === 'AbortError';
 }
+
+/** Why a restore left out a folder of the point (its `skipped` entry's reason, the entry's path the folder's name). */
+export const FOLDER_LEFT_OUT = 'no folder of this workspace has its name or path; left out';
 
 /** Each path once, with the first reason given for it. */
 function withoutRepeats(left: ReadonlyArray<{ path: string; reason: string }>): Array<{ path: string; reason: string }> {

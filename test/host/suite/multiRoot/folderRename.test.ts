@@ -98,6 +98,17 @@ suite('a multi-root workspace whose folders were renamed or moved', () => {
     assert.equal(fs.existsSync(file('two')), false, 'nothing was written where the folder was');
   });
 
+  test('a folder of the point that the workspace no longer has: the restore says the folder was left out, not "1 file skipped"', async () => {
+    const point = await pointOfBothFolders('two folders');
+    await setFolders(api, [{ path: 'one' }]);
+    write('one/src/app.ts', 'edited after the folder was removed\n');
+    await restoreWhole(point);
+    assert.equal(read('one/src/app.ts'), fixtureText('one/src/app.ts'));
+    const said = api.prompts.notifications.at(-1)!.message;
+    assert.match(said, /The point's folder two is in no folder of this workspace: left out\.$/);
+    assert.doesNotMatch(said, /skipped/);
+  });
+
   test('two folders whose names were swapped in the workspace file: each point folder is restored into its own folder (by path), not the one with its name now, and Undo Last Restore puts it back', async () => {
     write('one/src/app.ts', 'export const app = "one, at the point";\n');
     write('two/lib/util.ts', 'export const util = "two, at the point";\n');
