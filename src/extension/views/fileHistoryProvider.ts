@@ -138,7 +138,9 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     const what = `${v.point.label ?? v.point.summary}${labelled}`;
     const renamed = (v.renamedFrom ? ` · ${describeRename(v.renamedFrom, v.path, (p) => this.folders.display(p))}` : '') + (v.modeChange && v.lines ? ` · ${v.modeChange}` : '');
     const removed = v.earlierRemoved === 'before' ? ' · or earlier' : v.earlierRemoved === 'between' ? ' · or in a point not kept' : '';
-    item.description = `${describeVersionChange(v)}  ${what}${renamed}${removed}${v.current ? ' · current' : ''}`;
+    // the file went back to an older version (an undo, a restore, an edit undone)
+    const same = v.sameAsPointId ? ` · same as ${versionTime({ ...v, point: { ...v.point, id: v.sameAsPointId } })}` : '';
+    item.description = `${describeVersionChange(v)}  ${what}${renamed}${removed}${same}${v.current ? ' · current' : ''}`;
     item.iconPath = new vscode.ThemeIcon(
       v.kind === 'deleted' ? (v.noLongerTracked ? 'eye-closed' : 'trash') : v.current ? 'circle-filled' : v.point.label ? 'pinned' : TRIGGER_ICONS[v.point.trigger],
       v.current ? new vscode.ThemeColor('charts.green') : undefined,

@@ -81,6 +81,20 @@ suite('file history', () => {
     assert.equal(api.fileHistory!.currentFile, pointPath('src/farewell.ts'));
   });
 
+  test('a version the file went back to says which older version it is the same as', async () => {
+    await editAndSave('src/greeting.ts', V2);
+    await settle(api);
+    await editAndSave('src/greeting.ts', V3);
+    await settle(api);
+    await editAndSave('src/greeting.ts', V2);
+    await settle(api);
+    await api.model!.refresh();
+    await openEditor('src/greeting.ts');
+    const shown = await rows('src/greeting.ts');
+    assert.equal(shown[0]!.node.version.sameAsPointId, shown[2]!.node.version.point.id);
+    assert.equal(shown[0]!.item.description, `+0 \u22121  Saved greeting.ts \u00b7 same as ${versionTime(shown[2]!.node.version)} \u00b7 current`);
+  });
+
   test('after points are removed, a row whose change may have been made in one of them says so', async () => {
     await threeVersions();
     const notesPoint = (await api.model!.refresh(), api.model!.points.find((p) => p.summary === 'Saved notes.txt'))!;
