@@ -73,6 +73,19 @@ describe('a store that cannot be written', { skip: posix ? false : 'no POSIX per
     execFileSync('chmod', ['-R', 'u+w', sb.store]);
   });
 
+  test('a folder where the store keeps its lock file: one sentence that says what to move, nothing written', async () => {
+    const { sb, base } = await project();
+    ok(await cli(['snapshot', ...base]));
+    await fs.rm(path.join(sb.store, 'writer.lock'), { force: true });
+    await fs.mkdir(path.join(sb.store, 'writer.lock'));
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n' });
+    const run = await cli(['snapshot', ...base]);
+    assert.equal(run.code, 1, run.stdout);
+    assert.match(run.stderr, /a folder stands where it keeps its lock file \(writer\.lock\)\. Move that folder out of the store and try again\./);
+    await fs.rmdir(path.join(sb.store, 'writer.lock'));
+    ok(await cli(['snapshot', ...base]));
+  });
+
   test('an audit log that cannot be appended to: refused before the capture, not reported as failed after the point is listed', async () => {
     const { sb, base, as } = await project();
     const first = json<string>(await cli(['snapshot', '--json', ...base]));
