@@ -144,6 +144,9 @@ describe('restoring a point onto a workspace whose folders changed', () => {
     const id = await pointOf(sb, { a: { 'f.txt': 'from a\n' }, b: { 'f.txt': 'from b\n' } }, [folder(sb, 'a', 'p1'), folder(sb, 'b', 'p2')]);
     // The workspace file now names p1 "b" and p2 "a".
     const store = await reopen(sb, [folder(sb, 'b', 'p1'), folder(sb, 'a', 'p2')]);
+    // the next point is compared with each folder's own files: nothing changed
+    const next = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.deepEqual(next.changes, { added: 0, modified: 0, deleted: 0 });
     const preview = await store.recovery.previewRestore(id);
     const at = (rel: string) => path.join(sb.ws, rel);
     assert.deepEqual(preview.folders.pairs, [

@@ -134,7 +134,12 @@ describe('point names', () => {
     assert.equal(await ran(['commit: edit the readme', 'pull origin main: Fast-forward'], { 'a.txt': 'pulled\n' }), 'git pull: a.txt', 'the pull an hour ago and the commit are not named');
     assert.equal(await ran(['reset: moving to HEAD~1'], { 'b.txt': 'reset\n' }), 'git reset to HEAD~1: b.txt');
     assert.equal(await ran(["merge feature: Merge made by the 'ort' strategy."], { 'a.txt': 'merged\n', 'c.txt': 'new\n' }), 'git merge feature: a.txt, c.txt');
-    assert.equal(await ran(['rebase (start): checkout main', 'rebase (pick): fix', 'rebase (finish): returning to refs/heads/topic'], { 'a.txt': 'rebased\n' }), 'git rebase, then git rebase of topic: a.txt');
+    assert.equal(await ran(['rebase (start): checkout main', 'rebase (pick): fix', 'rebase (finish): returning to refs/heads/topic'], { 'a.txt': 'rebased\n' }), 'git rebase of topic: a.txt');
+    // git merge --abort: a reset to HEAD no person typed, not named
+    assert.equal(await ran(['reset: moving to HEAD'], { 'b.txt': 'aborted\n' }), 'Changed outside the editor: b.txt');
+    // git stash: the same reset, with an entry in the stash's log
+    await writeFiles(sb.ws, { '.git/logs/refs/stash': `${'0'.repeat(40)} ${'3'.repeat(40)} A U Thor <a@example.com> ${seconds() + 1} +0100\tWIP on main: 1111111 x\n` });
+    assert.equal(await ran(['reset: moving to HEAD'], { 'a.txt': 'stashed\n' }), 'git stash: a.txt');
     assert.equal(await ran(['cherry-pick: fix the bug'], { 'b.txt': 'picked\n' }, 'startup'), 'git cherry-pick while the editor was closed: b.txt');
     assert.equal(await ran(['commit: only a commit'], { 'a.txt': 'edited\n' }), 'Changed outside the editor: a.txt');
   });

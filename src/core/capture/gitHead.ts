@@ -45,14 +45,24 @@ const REFLOG_TAIL_BYTES = 16 * 1024;
  */
 export function readGitActions(roots: readonly WorkspaceRoot[], sinceMs: number): string[] {
   const actions: string[] = [];
+  // whole seconds: a command in the second the point before was made is taken as before it (a
+  // point of changes on disk comes a second or more after the command that made them)
+  const since = (log: string) =>
+    readTail(log, REFLOG_TAIL_BYTES)
+      .split('\n')
+      .flatMap((line) => {
+        const entry = REFLOG_LINE.exec(line);
+        return entry && Number(entry[1]) * 1000 >= sinceMs ? [entry[2]!] : [];
+      });
   for (const gitDir of new Set(roots.map((root) => gitDirOf(root.path)).filter((dir): dir is string => dir !== undefined))) {
-    for (const line of readTail(path.join(gitDir, 'logs', 'HEAD'), REFLOG_TAIL_BYTES).split('\n')) {
-      const entry = REFLOG_LINE.exec(line);
-      // whole seconds: a command in the second the point before was made is taken as before it (a
-      // point of changes on disk comes a second or more after the command that made them)
-      if (!entry || Number(entry[1]) * 1000 < sinceMs) continue;
-      const action = gitAction(entry[2]!);
-      if (action && actions.at(-1) !== action) actions.push(action);
+    // `git stash` (and `merge --abort`) write "reset: moving to HEAD", which no person typed: a stash is told by its own log
+    const stashed = since(path.join(gitDir, 'logs', 'refs', 'stash')).length > 0;
+    for (const message of since(path.join(gitDir, 'logs', 'HEAD'))) {
+      const action = message === 'reset: moving to HEAD' ? (stashed ? 'git stash' : undefined) : gitAction(message);
+      if (!action || actions.at(-1) === action) continue;
+      // a rebase's steps are one command: named by its end when it has one
+      if (action.startsWith('git rebase') && actions.at(-1)?.startsWith('git rebase')) actions[actions.length - 1] = action;
+      else actions.push(action);
     }
   }
   return actions;

@@ -555,7 +555,8 @@ function collapse(points: readonly PointSummary[], states: ReadonlyArray<PointSt
           ? { modeChange: modeChange(before.entry, state.entry) }
           : {}),
         previous,
-        ...(seen.has(identity(state.entry)) ? { sameAsPointId: seen.get(identity(state.entry))! } : {}),
+        // went back to an older version: not the version just before under another name (a rename, a move)
+        ...(seen.has(identity(state.entry)) && !(before && identity(before.entry) === identity(state.entry)) ? { sameAsPointId: seen.get(identity(state.entry))! } : {}),
         current: false,
         ...removed,
       });

@@ -304,8 +304,9 @@ export async function inFoldersOf(
   newer: Pick<PointSummary, 'roots'>,
 ): Promise<{ readonly objects: ObjectReader; readonly root: string }> {
   const unchanged = { objects, root: older.root };
-  const names = new Set(newer.roots.map((r) => r.name));
-  if (older.roots.every((r) => names.has(r.name))) return unchanged;
+  // each folder under its name and at its path as before: nothing to map (names swapped between two folders are not)
+  const same = (r: { name: string; path: string }) => newer.roots.some((n) => n.name === r.name && path.resolve(n.path) === path.resolve(r.path));
+  if (older.roots.every(same)) return unchanged;
   const tree = await objects.readTree(older.root);
   try {
     const mapping = mapFolders(pointFolders(tree, older), newer.roots);

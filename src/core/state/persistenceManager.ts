@@ -18,7 +18,7 @@ import { plural } from '../format';
 import { ObjectStore, type ObjectBatch, type ObjectReader, type ObjectWriter } from '../objects/objectStore';
 import { ChangeIndex } from '../recovery/changeIndex';
 import type { RetentionPolicy } from '../recovery/retention';
-import { inFoldersOf } from '../recovery/folderMapping';
+import { inFoldersOf, mapFolders } from '../recovery/folderMapping';
 import { absolutePath, toPointPath } from '../recovery/workspacePaths';
 import { isSafeName } from '../objects/tree';
 import {
@@ -1343,8 +1343,16 @@ function savedPaths(roots: readonly WorkspaceRoot[], changed: readonly string[] 
   return saved;
 }
 
-/** The folders of `now` that `before` had under neither their name nor their path, and the other way round. */
-function foldersChanged(before: readonly WorkspaceRoot[], now: readonly WorkspaceRoot[]): { added: string[]; removed: string[] } {
-  const known = (root: WorkspaceRoot, among: readonly WorkspaceRoot[]) => among.some((r) => r.name === root.name || path.resolve(r.path) === path.resolve(root.path));
-  return { added: now.filter((r) => !known(r, before)).map((r) => r.name), removed: before.filter((r) => !known(r, now)).map((r) => r.name) };
+/**
+ * The folders of `now` that no folder of `before` stands for (added to the workspace), and those of
+ * `before` that none of `now` stands for (removed), mapped as a restore maps them (`mapFolders`: a
+ * folder renamed or moved is neither). `undefined` when no folder maps.
+ */
+function foldersChanged(before: readonly WorkspaceRoot[], now: readonly WorkspaceRoot[]): { added: readonly string[]; removed: readonly string[] } | undefined {
+  try {
+    const mapping = mapFolders(before, now);
+    return { added: mapping.uncovered, removed: mapping.unmapped };
+  } catch {
+    return undefined;
+  }
 }
