@@ -658,11 +658,14 @@ describe('restore', () => {
     assert.deepEqual(result.outcome.removed.sort(), ['ws/made-since.ts', 'ws/new-name.ts']);
     const files = await readFiles(sb.ws);
     assert.deepEqual([files['build.log'], files['docs/notes.md'], files['old-name.ts'], files['new-name.ts'], files['made-since.ts']], ['file 644 ignored then\n', 'file 644 excluded then\n', 'file 644 renamed later\n', undefined, undefined]);
-    // changed since the point: the point's word stands (deleted), and the undo brings it back
+    // changed since the point, but ignored by the point's .gitignore: still the point's to leave alone
     await loose.recovery.undoLastRestore();
-    await writeFiles(sb.ws, { 'build.log': 'appended since\n' });
+    await fs.appendFile(path.join(sb.ws, 'build.log'), 'appended since\n');
+    await fs.appendFile(path.join(sb.ws, 'docs/notes.md'), 'edited since\n');
     const again = await loose.recovery.previewRestore(point.id);
-    assert.ok(again.remove.some((c) => c.path === 'ws/build.log'), 'a file changed since the point is deleted as the point says');
+    assert.deepEqual(again.leftAlone.find((l) => l.path === 'ws/build.log')?.reason, 'it was on disk when the point was made, whose .gitignore ignores it: left as it is');
+    // excluded by a setting then (not kept in the point) and changed since: the point's word stands
+    assert.ok(again.remove.some((c) => c.path === 'ws/docs/notes.md'), 'a file changed since, which no .gitignore of the point ignores, is deleted as the point says');
     await loose.close();
   });
 

@@ -23,6 +23,7 @@ import {
   applyRestore,
   checkPlanOnDisk,
   ignoredAfterRestore,
+  ignoredWhenPointWasMade,
   insideStore,
   leftOutByPoint,
   lostContent,
@@ -243,6 +244,7 @@ export class RecoveryManager {
           ...(await this.ignoredAfter(objects, plan)),
           ...leftOutByPoint(target, plan, (p) => toPointFolderPath(mapped.mapping, p)),
           ...unchangedSincePoint(roots, plan, target),
+          ...(await this.ignoredWhenMade(objects, plan, target)),
           ...insideStore(roots, plan, this.persistence.layout.root),
         ]);
         const settled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
@@ -375,6 +377,11 @@ export class RecoveryManager {
     }
   }
 
+  /** The plan's deletions of files on disk when `point` was made that its `.gitignore` files ignore (`ignoredWhenPointWasMade`): left as they are. */
+  private ignoredWhenMade(objects: ObjectReader, plan: RestorePlan, point: PointSummary): Promise<Array<{ path: string; reason: string }>> {
+    return ignoredWhenPointWasMade(objects, this.persistence.workspaceRoots, plan, this.persistence.captureRules, point, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger });
+  }
+
   /** The plan's deletions that the `.gitignore` files as the restore leaves them ignore (`ignoredAfterRestore`): left as they are. */
   private ignoredAfter(objects: ObjectReader, plan: RestorePlan): Promise<Array<{ path: string; reason: string }>> {
     return ignoredAfterRestore(objects, this.persistence.workspaceRoots, plan, this.persistence.captureRules, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger });
@@ -410,6 +417,7 @@ export class RecoveryManager {
         ...(await this.ignoredAfter(objects, planned)),
         ...leftOutByPoint(target, planned, (p) => toPointFolderPath(mapped.mapping, p)),
         ...unchangedSincePoint(roots, planned, target),
+        ...(await this.ignoredWhenMade(objects, planned, target)),
         ...insideStore(roots, planned, this.persistence.layout.root),
       ]);
       lost.push(...unreadableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));

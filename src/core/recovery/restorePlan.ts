@@ -102,12 +102,49 @@ export async function ignoredAfterRestore(
   options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
 ): Promise<Array<{ path: string; reason: string }>> {
   if (plan.remove.length === 0 || !rules.respectGitignore) return [];
+  if (!plan.add.concat(plan.modify, plan.remove).some((c) => c.path.endsWith('/.gitignore'))) return [];
+  return (await gitignoredAfterRestore(objects, roots, plan, plan.remove, rules, options)).map((path) => ({ path, reason: IGNORED_AFTER_RESTORE }));
+}
+
+/**
+ * The files the plan deletes that were on disk when `point` was made (their inode is older: made
+ * before it, changed or not since) and that the point's `.gitignore` files ignore: the point did not
+ * hold them because they were ignored then, whatever `respectGitignore` says now (a point of a file
+ * that existed and was not ignored holds it). The restore leaves them as they are.
+ */
+export async function ignoredWhenPointWasMade(
+  objects: ObjectReader,
+  roots: readonly WorkspaceRoot[],
+  plan: RestorePlan,
+  rules: CaptureRules,
+  point: Pick<PointSummary, 'id'>,
+  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
+): Promise<Array<{ path: string; reason: string }>> {
+  const before = pointIdTime(point.id) - UNCHANGED_MARGIN_MS;
+  const existed = plan.remove.filter((change) => {
+    const file = absolutePath(roots, change.path);
+    const stat = file === undefined ? undefined : lstatOrNothing(file);
+    return stat !== undefined && !stat.isDirectory() && stat.birthtimeMs > 0 && stat.birthtimeMs < before;
+  });
+  if (existed.length === 0) return [];
+  const ignored = await gitignoredAfterRestore(objects, roots, plan, existed, { ...rules, respectGitignore: true }, options);
+  return ignored.map((path) => ({ path, reason: IGNORED_WHEN_POINT_WAS_MADE }));
+}
+
+/** Of `removals`, the paths the `.gitignore` files as the restore leaves them (the point's) ignore. */
+async function gitignoredAfterRestore(
+  objects: ObjectReader,
+  roots: readonly WorkspaceRoot[],
+  plan: RestorePlan,
+  candidates: readonly FileChange[],
+  rules: CaptureRules,
+  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger },
+): Promise<string[]> {
   const gitignores = new Map<string, FileChange>();
   for (const change of [...plan.add, ...plan.modify, ...plan.remove]) if (change.path.endsWith('/.gitignore')) gitignores.set(change.path, change);
-  if (gitignores.size === 0) return [];
-  const left: Array<{ path: string; reason: string }> = [];
+  const left: string[] = [];
   for (const root of roots) {
-    const removals = plan.remove.filter((c) => c.path.startsWith(`${root.name}/`) && !gitignores.has(c.path));
+    const removals = candidates.filter((c) => c.path.startsWith(`${root.name}/`) && !gitignores.has(c.path));
     if (removals.length === 0) continue;
     const textAfter = (dirRel: string): Promise<string | null> | undefined => {
       const change = gitignores.get(`${root.name}/${dirRel === '' ? '' : `${dirRel}/`}.gitignore`);
@@ -118,7 +155,7 @@ export async function ignoredAfterRestore(
     const after = await InclusionRules.create(root, rules, { neverCapture: options.neverCapture, logger: options.logger, gitignoreText: textAfter });
     for (const change of removals) {
       const exclusion = await after.exclusion(change.path.slice(root.name.length + 1), false);
-      if (exclusion?.rule === 'gitignore') left.push({ path: change.path, reason: IGNORED_AFTER_RESTORE });
+      if (exclusion?.rule === 'gitignore') left.push(change.path);
     }
   }
   return left;
@@ -167,6 +204,8 @@ function lstatOrNothing(file: string): Stats | undefined {
     return undefined;
   }
 }
+
+const IGNORED_WHEN_POINT_WAS_MADE = 'it was on disk when the point was made, whose .gitignore ignores it: left as it is';
 
 const UNCHANGED_SINCE_POINT = 'it has not changed since before the point was made, which did not hold it (ignored or excluded then): left as it is';
 
