@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isRestoreTempName, lookupEntry } from '../../src/core/capture';
-import { restoreTempName } from '../../src/core/recovery/restorePlan';
+import { restoreTempName, unchangedSincePoint } from '../../src/core/recovery/restorePlan';
 import { StateError } from '../../src/core/errors';
 import { headsMovedNote, undoDone } from '../../src/core/pointNames';
 import { describeMapping } from '../../src/core/recovery/folderMapping';
@@ -667,6 +667,17 @@ describe('restore', () => {
     // excluded by a setting then (not kept in the point) and changed since: the point's word stands
     assert.ok(again.remove.some((c) => c.path === 'ws/docs/notes.md'), 'a file changed since, which no .gitignore of the point ignores, is deleted as the point says');
     await loose.close();
+  });
+
+  test('a point dated after now (a clock that was ahead, another machine\'s): file times tell nothing, its deletions stand', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'old.txt': 'there long before\n' });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const plan = { add: [], modify: [], remove: [{ path: 'ws/old.txt' }] };
+    const roots = [{ name: 'ws', path: sb.ws }];
+    const at = (ms: number) => ({ id: `${new Date(ms).toISOString().replace(/[-:.]/g, '')}-abcdef` });
+    assert.deepEqual(unchangedSincePoint(roots, plan, at(Date.now())).map((l) => l.path), ['ws/old.txt']);
+    assert.deepEqual(unchangedSincePoint(roots, plan, at(Date.now() + 120_000)), []);
   });
 
   test('restore of an unknown point is SnapshotNotFound and changes nothing', async () => {

@@ -120,7 +120,8 @@ export async function ignoredWhenPointWasMade(
   point: Pick<PointSummary, 'id'>,
   options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
 ): Promise<Array<{ path: string; reason: string }>> {
-  const before = pointIdTime(point.id) - UNCHANGED_MARGIN_MS;
+  const before = pointTimeToCompare(point);
+  if (before === undefined) return [];
   const existed = plan.remove.filter((change) => {
     const file = absolutePath(roots, change.path);
     const stat = file === undefined ? undefined : lstatOrNothing(file);
@@ -184,7 +185,8 @@ export function leftOutByPoint(point: Pick<PointSummary, 'leftOut'>, plan: Resto
  * A file changed since, renamed there, or made since is deleted as the point says.
  */
 export function unchangedSincePoint(roots: readonly WorkspaceRoot[], plan: RestorePlan, point: Pick<PointSummary, 'id'>): Array<{ path: string; reason: string }> {
-  const before = pointIdTime(point.id) - UNCHANGED_MARGIN_MS;
+  const before = pointTimeToCompare(point);
+  if (before === undefined) return [];
   return plan.remove
     .filter((change) => {
       const file = absolutePath(roots, change.path);
@@ -196,6 +198,16 @@ export function unchangedSincePoint(roots: readonly WorkspaceRoot[], plan: Resto
 
 /** A file's times come from a coarser clock than a point's id: changed this little before a point, it may have changed just after. */
 const UNCHANGED_MARGIN_MS = 1000;
+
+/**
+ * The time files' times are compared with to tell whether they were there before `point`: its id's
+ * time, less the margin. `undefined` for a point dated after now (made while the clock was ahead, or
+ * on another machine's, or given a later id after the clock went back): file times tell nothing then.
+ */
+function pointTimeToCompare(point: Pick<PointSummary, 'id'>): number | undefined {
+  const made = pointIdTime(point.id);
+  return Number.isNaN(made) || made > Date.now() ? undefined : made - UNCHANGED_MARGIN_MS;
+}
 
 function lstatOrNothing(file: string): Stats | undefined {
   try {
