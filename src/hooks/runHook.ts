@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { pathBelow } from '../core/capture/hintLinks';
 import { describeCause, StateError } from '../core/errors';
 import type { WorkspaceRoot } from '../core/schemas';
 import { AuditLog } from '../core/state/auditLog';
@@ -130,7 +131,7 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
     let found = await findNearestExtensionStore(start);
     // an edit outside the folder the agent works in: an agent started above the opened folder (a
     // monorepo's root), or given another project (Claude Code's --add-dir): the file's folder names the store
-    if (editedIn !== undefined && (found === undefined || !isInside(found.folder, editedIn))) found = (await findNearestExtensionStore(editedIn)) ?? found;
+    if (editedIn !== undefined && (found === undefined || (path.resolve(found.folder) !== editedIn && pathBelow(found.folder, editedIn) === undefined))) found = (await findNearestExtensionStore(editedIn)) ?? found;
     if (!found) throw new NoStoreError(`no recovery point store for ${start} (open the folder in VS Code with Recovery Points installed)`);
     state.storeDir = found.store;
     folder = found.folder;
@@ -148,11 +149,6 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
     if (!isDeepStrictEqual(roots, store.persistence.workspaceRoots)) store.persistence.configure({ roots });
     return makeHookPoint(store, event, { signal, continued: options.continued !== undefined, onCapturing: () => (state.phase = MAKING) });
   });
-}
-
-function isInside(folder: string, dir: string): boolean {
-  const rel = path.relative(folder, dir);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
 function realPathOf(folder: string): string {

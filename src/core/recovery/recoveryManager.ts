@@ -23,14 +23,13 @@ import {
   applyRestore,
   checkPlanOnDisk,
   ignoredAfterRestore,
-  ignoredWhenPointWasMade,
   insideStore,
   leftOutByPoint,
   lostContent,
   madeByRestore,
+  onDiskWhenPointWasMade,
   onlyPaths,
   planRestore,
-  unchangedSincePoint,
   unreadableInPlan,
   unwritableInPlan,
   withoutPaths,
@@ -243,8 +242,7 @@ export class RecoveryManager {
         const ignored = withoutRepeats([
           ...(await this.ignoredAfter(objects, plan)),
           ...leftOutByPoint(target, plan, (p) => toPointFolderPath(mapped.mapping, p)),
-          ...unchangedSincePoint(roots, plan, target),
-          ...(await this.ignoredWhenMade(objects, plan, target)),
+          ...(await this.onDiskWhenMade(objects, plan, target)),
           ...insideStore(roots, plan, this.persistence.layout.root),
         ]);
         const settled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
@@ -377,9 +375,9 @@ export class RecoveryManager {
     }
   }
 
-  /** The plan's deletions of files on disk when `point` was made that its `.gitignore` files ignore (`ignoredWhenPointWasMade`): left as they are. */
-  private ignoredWhenMade(objects: ObjectReader, plan: RestorePlan, point: PointSummary): Promise<Array<{ path: string; reason: string }>> {
-    return ignoredWhenPointWasMade(objects, this.persistence.workspaceRoots, plan, this.persistence.captureRules, point, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger });
+  /** The plan's deletions of files on disk when `point` was made that it did not hold (`onDiskWhenPointWasMade`): left as they are. */
+  private onDiskWhenMade(objects: ObjectReader, plan: RestorePlan, point: PointSummary): Promise<Array<{ path: string; reason: string }>> {
+    return onDiskWhenPointWasMade(objects, this.persistence.workspaceRoots, plan, this.persistence.captureRules, point, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger });
   }
 
   /** The plan's deletions that the `.gitignore` files as the restore leaves them ignore (`ignoredAfterRestore`): left as they are. */
@@ -416,8 +414,7 @@ export class RecoveryManager {
         ...lostContent(objects, planned),
         ...(await this.ignoredAfter(objects, planned)),
         ...leftOutByPoint(target, planned, (p) => toPointFolderPath(mapped.mapping, p)),
-        ...unchangedSincePoint(roots, planned, target),
-        ...(await this.ignoredWhenMade(objects, planned, target)),
+        ...(await this.onDiskWhenMade(objects, planned, target)),
         ...insideStore(roots, planned, this.persistence.layout.root),
       ]);
       lost.push(...unreadableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));

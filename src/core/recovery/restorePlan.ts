@@ -106,32 +106,6 @@ export async function ignoredAfterRestore(
   return (await gitignoredAfterRestore(objects, roots, plan, plan.remove, rules, options)).map((path) => ({ path, reason: IGNORED_AFTER_RESTORE }));
 }
 
-/**
- * The files the plan deletes that were on disk when `point` was made (their inode is older: made
- * before it, changed or not since) and that the point's `.gitignore` files ignore: the point did not
- * hold them because they were ignored then, whatever `respectGitignore` says now (a point of a file
- * that existed and was not ignored holds it). The restore leaves them as they are.
- */
-export async function ignoredWhenPointWasMade(
-  objects: ObjectReader,
-  roots: readonly WorkspaceRoot[],
-  plan: RestorePlan,
-  rules: CaptureRules,
-  point: Pick<PointSummary, 'id'>,
-  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
-): Promise<Array<{ path: string; reason: string }>> {
-  const before = pointTimeToCompare(point);
-  if (before === undefined) return [];
-  const existed = plan.remove.filter((change) => {
-    const file = absolutePath(roots, change.path);
-    const stat = file === undefined ? undefined : lstatOrNothing(file);
-    return stat !== undefined && !stat.isDirectory() && stat.birthtimeMs > 0 && stat.birthtimeMs < before;
-  });
-  if (existed.length === 0) return [];
-  const ignored = await gitignoredAfterRestore(objects, roots, plan, existed, { ...rules, respectGitignore: true }, options);
-  return ignored.map((path) => ({ path, reason: IGNORED_WHEN_POINT_WAS_MADE }));
-}
-
 /** Of `removals`, the paths the `.gitignore` files as the restore leaves them (the point's) ignore. */
 async function gitignoredAfterRestore(
   objects: ObjectReader,
@@ -178,22 +152,39 @@ export function leftOutByPoint(point: Pick<PointSummary, 'leftOut'>, plan: Resto
 }
 
 /**
- * The files the plan deletes that have not changed at all since before `point` was made (no write,
- * rename or change of mode since: their inode's change time is older): they were at that path, as they
- * are, when the point was made, and the point did not hold them (ignored or excluded by the rules of
- * then, or left out). The point does not say they were not there: the restore leaves them as they are.
- * A file changed since, renamed there, or made since is deleted as the point says.
+ * The files the plan deletes that were on disk when `point` was made and that the point did not hold:
+ * the point does not say they were not there, so the restore leaves them as they are. Two kinds, told
+ * by one `lstat` each:
+ * - unchanged since (no write, rename or change of mode: the inode's change time is older): they were
+ *   at that path, as they are (ignored or excluded by the rules of then, or left out);
+ * - there then (the inode was made before), changed or not since, and ignored by the point's
+ *   `.gitignore` files, whatever `respectGitignore` says now: a point of such a file, there and not
+ *   ignored, would hold it.
+ * A file renamed there or made since (and one changed since that no `.gitignore` of the point ignores)
+ * is deleted as the point says; so is every file a point dated after now would delete.
  */
-export function unchangedSincePoint(roots: readonly WorkspaceRoot[], plan: RestorePlan, point: Pick<PointSummary, 'id'>): Array<{ path: string; reason: string }> {
+export async function onDiskWhenPointWasMade(
+  objects: ObjectReader,
+  roots: readonly WorkspaceRoot[],
+  plan: RestorePlan,
+  rules: CaptureRules,
+  point: Pick<PointSummary, 'id'>,
+  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
+): Promise<Array<{ path: string; reason: string }>> {
   const before = pointTimeToCompare(point);
   if (before === undefined) return [];
-  return plan.remove
-    .filter((change) => {
-      const file = absolutePath(roots, change.path);
-      const stat = file === undefined ? undefined : lstatOrNothing(file);
-      return stat !== undefined && !stat.isDirectory() && stat.ctimeMs < before;
-    })
-    .map((change) => ({ path: change.path, reason: UNCHANGED_SINCE_POINT }));
+  const left: Array<{ path: string; reason: string }> = [];
+  const existed: FileChange[] = [];
+  for (const change of plan.remove) {
+    const file = absolutePath(roots, change.path);
+    const stat = file === undefined ? undefined : lstatOrNothing(file);
+    if (stat === undefined || stat.isDirectory()) continue;
+    if (stat.ctimeMs < before) left.push({ path: change.path, reason: UNCHANGED_SINCE_POINT });
+    else if (stat.birthtimeMs > 0 && stat.birthtimeMs < before) existed.push(change);
+  }
+  if (existed.length === 0) return left;
+  const ignored = await gitignoredAfterRestore(objects, roots, plan, existed, { ...rules, respectGitignore: true }, options);
+  return [...left, ...ignored.map((path) => ({ path, reason: IGNORED_WHEN_POINT_WAS_MADE }))];
 }
 
 /** A file's times come from a coarser clock than a point's id: changed this little before a point, it may have changed just after. */

@@ -150,13 +150,13 @@ export class AutoCapture implements vscode.Disposable {
   /** A folder added to the workspace: a point of its files as they are, before the first edit of one changes it. */
   foldersAdded(): Promise<void> {
     if (!this.config.automatic) return Promise.resolve();
-    return this.enqueue('external', undefined, true);
+    return this.enqueue('external', undefined, { full: true });
   }
 
   /** The start-up point: a full scan compared with the newest point (files changed while the editor was closed). */
   startup(): Promise<void> {
     if (!this.config.onStartup) return Promise.resolve();
-    return this.enqueue('startup', undefined, true);
+    return this.enqueue('startup', undefined, { full: true });
   }
 
   /** Our own restore is about to write these files: their watcher events are ignored until `endOwnWrites`, and the next point scans fully. */
@@ -279,7 +279,7 @@ export class AutoCapture implements vscode.Disposable {
     }
     // turned on again: what changed while they were off is kept at once (a checkout next would otherwise take it away unseen)
     const automatic = this.config.automatic;
-    if (automatic && !this.wasAutomatic) void this.enqueue('external', undefined, true, undefined, true);
+    if (automatic && !this.wasAutomatic) void this.enqueue('external', undefined, { full: true, whileOff: true });
     this.wasAutomatic = automatic;
     if (CAPTURE_RULE_SETTINGS.some((key) => event.affectsConfiguration(key))) this.validity.invalidate('the settings that choose which files are captured changed');
     if (event.affectsConfiguration('files.watcherExclude')) this.validity.invalidate('files.watcherExclude changed (the file watcher may not have reported some changes)');
@@ -365,7 +365,7 @@ export class AutoCapture implements vscode.Disposable {
     this.pendingChanged.fire();
     if (paths.length === 0) return;
     if (now || operations.length > 0) {
-      void this.enqueue('external', paths, false, () => this.nameExternal(paths, operations));
+      void this.enqueue('external', paths, { name: () => this.nameExternal(paths, operations) });
       return;
     }
     for (const p of paths) this.examining.add(p);
@@ -376,7 +376,7 @@ export class AutoCapture implements vscode.Disposable {
         for (const p of paths) this.examining.delete(p);
         if (this.disposed) return;
         if (paths.every((p) => elsewhere.has(p))) this.awaitOtherWindow(paths);
-        else void this.enqueue('external', paths, false, () => this.nameExternal(paths, operations));
+        else void this.enqueue('external', paths, { name: () => this.nameExternal(paths, operations) });
       });
     this.examinations.add(examination);
     void examination.finally(() => this.examinations.delete(examination));
@@ -396,7 +396,7 @@ export class AutoCapture implements vscode.Disposable {
     const paths = [...this.othersSaves];
     this.othersSaves.clear();
     // nothing is made when the other window's point holds them already
-    if (paths.length > 0) void this.enqueue('external', paths, false, () => this.nameExternal(paths, []));
+    if (paths.length > 0) void this.enqueue('external', paths, { name: () => this.nameExternal(paths, []) });
   }
 
   /**
@@ -413,16 +413,15 @@ export class AutoCapture implements vscode.Disposable {
     return true;
   }
 
-  /** `whileOff`: the point turning automatic points on again makes, of what changed while they were off. */
-  private enqueue(trigger: Trigger, paths: string[] | undefined, full = false, name?: () => Promise<string | undefined>, whileOff = false): Promise<void> {
+  private enqueue(trigger: Trigger, paths: string[] | undefined, how: CaptureHow = {}): Promise<void> {
     const id = ++this.captureCount;
     if (paths) this.capturing.set(id, paths);
-    const run = this.queue.then(() => this.capture(trigger, paths, full, name, whileOff)).finally(() => this.capturing.delete(id));
+    const run = this.queue.then(() => this.capture(trigger, paths, how)).finally(() => this.capturing.delete(id));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async capture(trigger: Trigger, paths: string[] | undefined, full: boolean, name: (() => Promise<string | undefined>) | undefined, whileOff: boolean): Promise<void> {
+  private async capture(trigger: Trigger, paths: string[] | undefined, { full = false, name, whileOff = false }: CaptureHow): Promise<void> {
     if (this.disposed) return;
     const token = this.validity.token();
     const fullReason = full ? 'start-up check' : !paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : this.validity.reason;
@@ -529,6 +528,13 @@ export class AutoCapture implements vscode.Disposable {
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
+}
+
+/** How a queued point is made: `full`, a scan of every file; `name`, its name when people would recognise the changes; `whileOff`, the point turning automatic points on again makes. */
+interface CaptureHow {
+  readonly full?: boolean;
+  readonly name?: () => Promise<string | undefined>;
+  readonly whileOff?: boolean;
 }
 
 interface FileStamp {
