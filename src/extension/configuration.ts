@@ -30,6 +30,11 @@ export class Configuration {
   get mergeWindowMaxMs(): number {
     return clamp(this.config.get<number>('mergeWindowMaxSeconds', 60), 1, 3600) * 1000;
   }
+  /** How often every file is checked for changes the file watcher did not report; 0: only when a point is made. */
+  get fullCheckMs(): number {
+    const minutes = this.config.get<unknown>('fullCheckMinutes', 10);
+    return (typeof minutes === 'number' && Number.isFinite(minutes) ? clamp(minutes, 0, 1440) : 10) * 60_000;
+  }
   get restoreEditorLayout(): boolean {
     return this.config.get<boolean>('restoreEditorLayout', false);
   }

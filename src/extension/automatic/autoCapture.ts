@@ -43,6 +43,9 @@ const OWN_CHANGE_NAME_MS = 60_000;
 /** More changed paths than this are captured with a full scan. */
 const MAX_HINTS = 5_000;
 const CLEANUP_EVERY = 25;
+/** A periodic check due while changes wait for their point is tried again this much later. */
+const FULL_CHECK_RETRY_MS = 5_000;
+const PERIODIC_CHECK = 'the periodic check for changes the file watcher did not report (fullCheckMinutes)';
 /**
  * A point that added this much (a first point, a branch switch) is followed by a clean-up, which
  * repacks its pack with stronger compression in the background — as git runs its automatic gc.
@@ -89,6 +92,7 @@ export class AutoCapture implements vscode.Disposable {
   private externalTimer: NodeJS.Timeout | undefined;
   /** Reads again, once their racy window has passed, the files a point read just after they changed. */
   private settleTimer: NodeJS.Timeout | undefined;
+  private fullCheckTimer: NodeJS.Timeout | undefined;
   private externalSince = 0;
   /** When the pending outside changes started waiting for an editor's save (0: not waiting). */
   private heldForSaveSince = 0;
@@ -107,7 +111,7 @@ export class AutoCapture implements vscode.Disposable {
     private readonly model: PointsModel,
     private readonly log: Log,
   ) {
-    this.validity = new HintValidity(log);
+    this.validity = new HintValidity(log, () => config.fullCheckMs);
     this.wasAutomatic = config.automatic;
     this.otherWindows = new OtherWindowSaves(store.persistence.layout.savesDir, store.persistence.actor, log.forCore('capture'));
     vscode.workspace.onDidSaveTextDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
@@ -118,6 +122,8 @@ export class AutoCapture implements vscode.Disposable {
     vscode.workspace.onDidChangeConfiguration((event) => this.onSettingsChanged(event), undefined, this.disposables);
     this.disposables.push(this.pendingChanged);
     this.createWatchers();
+    // the first one an interval after activation: the start-up point (when it is on) has just checked every file
+    this.scheduleFullCheck(config.fullCheckMs);
   }
 
   /** Why the next point must check every file (`undefined`: the hints are complete). */
@@ -150,13 +156,37 @@ export class AutoCapture implements vscode.Disposable {
   /** A folder added to the workspace: a point of its files as they are, before the first edit of one changes it. */
   foldersAdded(): Promise<void> {
     if (!this.config.automatic) return Promise.resolve();
-    return this.enqueue('external', undefined, { full: true });
+    return this.enqueue('external', undefined, { full: 'a folder was added to the workspace' });
   }
 
   /** The start-up point: a full scan compared with the newest point (files changed while the editor was closed). */
   startup(): Promise<void> {
     if (!this.config.onStartup) return Promise.resolve();
-    return this.enqueue('startup', undefined, { full: true });
+    return this.enqueue('startup', undefined, { full: 'start-up check' });
+  }
+
+  /**
+   * Every `fullCheckMinutes` without a full scan, one runs by itself: a watcher can stop reporting a
+   * folder (one deleted and made again by a tool, a network drive, a folder over the watcher's limit),
+   * and nothing else would make a point of the changes it misses. It makes a point only when it finds one.
+   */
+  private scheduleFullCheck(delay?: number): void {
+    clearTimeout(this.fullCheckTimer);
+    this.fullCheckTimer = undefined;
+    const interval = this.config.fullCheckMs;
+    if (this.disposed || interval === 0) return;
+    const due = delay ?? Math.max(0, this.validity.lastFullScan + interval - Date.now());
+    this.fullCheckTimer = setTimeout(() => void this.runFullCheck(interval), Math.max(due, 1000));
+  }
+
+  private async runFullCheck(interval: number): Promise<void> {
+    if (this.disposed) return;
+    const wait = this.validity.lastFullScan + interval - Date.now();
+    if (wait > 0) return this.scheduleFullCheck(wait);
+    if (this.pending || this.capturing.size > 0 || this.examining.size > 0 || this.othersSaves.size > 0) return this.scheduleFullCheck(FULL_CHECK_RETRY_MS);
+    if (this.config.onExternalChange) await this.enqueue('external', undefined, { full: PERIODIC_CHECK, quiet: true }).catch(() => undefined);
+    // a check that failed (or automatic points off) waits a whole interval before the next
+    this.scheduleFullCheck(this.config.onExternalChange && this.validity.lastFullScan + interval > Date.now() ? undefined : interval);
   }
 
   /** Our own restore is about to write these files: their watcher events are ignored until `endOwnWrites`, and the next point scans fully. */
@@ -279,10 +309,11 @@ export class AutoCapture implements vscode.Disposable {
     }
     // turned on again: what changed while they were off is kept at once (a checkout next would otherwise take it away unseen)
     const automatic = this.config.automatic;
-    if (automatic && !this.wasAutomatic) void this.enqueue('external', undefined, { full: true, whileOff: true });
+    if (automatic && !this.wasAutomatic) void this.enqueue('external', undefined, { full: 'automatic points turned on', whileOff: true });
     this.wasAutomatic = automatic;
     if (CAPTURE_RULE_SETTINGS.some((key) => event.affectsConfiguration(key))) this.validity.invalidate('the settings that choose which files are captured changed');
     if (event.affectsConfiguration('files.watcherExclude')) this.validity.invalidate('files.watcherExclude changed (the file watcher may not have reported some changes)');
+    if (event.affectsConfiguration(`${SECTION}.fullCheckMinutes`)) this.scheduleFullCheck();
   }
 
   private onExternalChange(uri: vscode.Uri): void {
@@ -421,10 +452,10 @@ export class AutoCapture implements vscode.Disposable {
     return run;
   }
 
-  private async capture(trigger: Trigger, paths: string[] | undefined, { full = false, name, whileOff = false }: CaptureHow): Promise<void> {
+  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, whileOff = false, quiet = false }: CaptureHow): Promise<void> {
     if (this.disposed) return;
     const token = this.validity.token();
-    const fullReason = full ? 'start-up check' : !paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : this.validity.reason;
+    const fullReason = full ?? !paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : this.validity.reason;
     let mode: 'hint' | 'full' = fullReason === undefined ? 'hint' : 'full';
     const started = Date.now();
     // saved files the disk no longer holds as saved (a checkout in the merge window): the point holds what was saved
@@ -443,7 +474,8 @@ export class AutoCapture implements vscode.Disposable {
         listHintedFolders: trigger === 'external',
         onCaptureMode: (m) => (mode = m),
       };
-      const point = await this.withWindowProgress(trigger, () => this.store.recovery.createRecoveryPoint(undefined, options));
+      const create = () => this.store.recovery.createRecoveryPoint(undefined, options);
+      const point = await (quiet ? create() : this.withWindowProgress(trigger, create));
       if (mode === 'full') this.validity.fullScanDone(token);
       if (saved.size > 0) {
         this.log.info('capture', `${saved.size} saved file(s) changed on disk before their point was made (${[...saved.keys()].map((p) => path.basename(p)).join(', ')}): the point holds them as saved, and the change on disk gets a point of its own`);
@@ -524,17 +556,23 @@ export class AutoCapture implements vscode.Disposable {
     clearTimeout(this.externalTimer);
     clearTimeout(this.othersSavesTimer);
     clearTimeout(this.settleTimer);
+    clearTimeout(this.fullCheckTimer);
     this.savedVersions.clear();
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
 
-/** How a queued point is made: `full`, a scan of every file; `name`, its name when people would recognise the changes; `whileOff`, the point turning automatic points on again makes. */
+/**
+ * How a queued point is made: `full`, a scan of every file and why; `name`, its name when people would
+ * recognise the changes; `whileOff`, the point turning automatic points on again makes; `quiet`, no
+ * progress in the status bar (a check that usually finds nothing).
+ */
 interface CaptureHow {
-  readonly full?: boolean;
+  readonly full?: string;
   readonly name?: () => Promise<string | undefined>;
   readonly whileOff?: boolean;
+  readonly quiet?: boolean;
 }
 
 interface FileStamp {

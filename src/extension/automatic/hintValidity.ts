@@ -1,7 +1,7 @@
 import type { Log } from '../log';
 
-/** Hints save a full walk; a full scan still runs this often, catching anything a watcher missed. */
-const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
+/** Hints save a full walk; a point still scans every file when the last full scan is older than this (`fullCheckMinutes`, or 10 when it is 0). */
+const DEFAULT_FULL_SCAN_INTERVAL_MS = 10 * 60_000;
 
 /**
  * Whether the extension can prove it saw every change since the last full scan, so that a point may
@@ -13,9 +13,18 @@ const FULL_SCAN_INTERVAL_MS = 10 * 60_000;
 export class HintValidity {
   private gap: string | undefined = 'the window has just opened (files may have changed while it was closed)';
   private generation = 0;
-  private lastFullScan = 0;
+  private lastFullScanAt = 0;
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    /** `fullCheckMinutes` in milliseconds (0: no periodic check). */
+    private readonly interval: () => number,
+  ) {}
+
+  /** When the last full scan ended (0: none yet). */
+  get lastFullScan(): number {
+    return this.lastFullScanAt;
+  }
 
   /** A change may have gone unseen: the next point scans everything. */
   invalidate(reason: string): void {
@@ -27,7 +36,8 @@ export class HintValidity {
   /** Why the next point must scan everything; `undefined` while the hints are complete. */
   get reason(): string | undefined {
     if (this.gap !== undefined) return this.gap;
-    if (Date.now() - this.lastFullScan > FULL_SCAN_INTERVAL_MS) return 'ten minutes since the last full check';
+    const interval = this.interval() || DEFAULT_FULL_SCAN_INTERVAL_MS;
+    if (Date.now() - this.lastFullScanAt > interval) return `${formatMinutes(interval)} since the last full check`;
     return undefined;
   }
 
@@ -38,7 +48,7 @@ export class HintValidity {
 
   /** A full scan that started at `token` succeeded: the hints are complete again, unless a gap opened while it ran. */
   fullScanDone(token: number): void {
-    this.lastFullScan = Date.now();
+    this.lastFullScanAt = Date.now();
     if (token === this.generation) this.gap = undefined;
   }
 
@@ -46,4 +56,10 @@ export class HintValidity {
   takeHints<T>(paths: T): T | undefined {
     return this.reason === undefined ? paths : undefined;
   }
+}
+
+function formatMinutes(ms: number): string {
+  const minutes = ms / 60_000;
+  if (minutes < 1) return `${Math.round(ms / 1000)} s`;
+  return `${Number(minutes.toFixed(1))} minute${minutes === 1 ? '' : 's'}`;
 }

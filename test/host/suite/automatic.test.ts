@@ -129,6 +129,23 @@ suite('automatic points', () => {
     assert.equal((await newPoints(api, before)).length, 1, 'one point');
   });
 
+  test('a change the file watcher never reported gets a point from the periodic full check (*.unwatched is in files.watcherExclude)', async () => {
+    const before = await listPoints(api);
+    writeFile('src/missed.unwatched', 'written where the watcher does not look\n');
+    await settle(api);
+    assert.equal((await newPoints(api, before)).length, 0, 'no event, no point yet');
+    await setSetting('fullCheckMinutes', 0.05);
+    const point = await waitForNewPoint(api, before);
+    assert.equal(point.trigger, 'external');
+    assert.equal(point.summary, 'Changed outside the editor: missed.unwatched');
+    assert.deepEqual(point.changes, { added: 1, modified: 0, deleted: 0 });
+    assert.equal(await pointText(point.id, 'src/missed.unwatched'), 'written where the watcher does not look\n');
+    // the next checks find nothing new: no point
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    await settle(api);
+    assert.equal((await newPoints(api, before)).length, 1, 'one point');
+  });
+
   test('a change on disk right after a save of the same file is recorded (it is not taken for the save\'s echo)', async () => {
     await setSetting('mergeWindowSeconds', 0.2);
     const before = await listPoints(api);
