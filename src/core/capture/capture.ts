@@ -1026,6 +1026,18 @@ class HintRoot {
 }
 
 /** Root-relative paths (with `/`) of the changed paths inside `root`; `''` for the root itself. */
+/** The files of `root` in `savedContent` that are no file on disk now. */
+async function savedButGone(ctx: CaptureContext, root: WorkspaceRoot, saved: ReadonlyMap<string, SavedContent> | undefined): Promise<string[]> {
+  if (!saved) return [];
+  const gone: string[] = [];
+  for (const rel of relativePaths(root, [...saved.keys()])) {
+    if (rel === '') continue;
+    const stat = await ctx.lstatOnce(path.join(root.path, ...rel.split('/'))).catch(() => null);
+    if (!stat?.isFile()) gone.push(rel);
+  }
+  return gone;
+}
+
 function relativePaths(root: WorkspaceRoot, changed: readonly string[]): string[] {
   const out = new Set<string>();
   for (const p of changed) {
@@ -1105,6 +1117,13 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
       changes = undefined;
       result = await scanRoot(scan);
       fileCount += result.files;
+      // saved files deleted on disk since (or their folder): a listing does not find them, the saved bytes are the point's
+      const gone = await savedButGone(ctx, root, input.savedContent);
+      if (gone.length > 0) {
+        const saved = new HintRoot(scan, result.entry!);
+        result = await saved.run(gone);
+        fileCount += saved.fileDelta;
+      }
     }
     rootEntries.push(result.entry!);
     const outside = await rules.outsideRulesDigest();

@@ -413,7 +413,8 @@ export class PersistenceManager implements StateRepository {
         options.onProgress?.(useHint ? 'Capturing changed files' : 'Capturing the workspace');
         options.onCaptureMode?.(useHint ? 'hint' : 'full');
         const changedPaths = useHint && afterOwnRestore ? [...options.changedPaths!, ...this.restoredOver!.paths] : options.changedPaths;
-        const elsewhere = parent === undefined && this.captureProcess ? await this.captureFirstElsewhere(this.captureProcess, roots, objects, cache, options) : undefined;
+        // (saved bytes are not handed to another process: such a first point is captured here)
+        const elsewhere = parent === undefined && this.captureProcess && !options.savedContent ? await this.captureFirstElsewhere(this.captureProcess, roots, objects, cache, options) : undefined;
         // a tree known to the caller, planned against the newest point under these folders and rules
         const knownTree = options.knownTree;
         const given =
