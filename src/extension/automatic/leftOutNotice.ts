@@ -57,11 +57,18 @@ export class LeftOutNotice implements vscode.Disposable {
     const named = paths.slice(0, 3).map((p) => `${this.folders.display(p)} (${why(p)})`);
     const more = paths.length > 3 ? ` and ${paths.length - 3} more` : '';
     const choice = await this.prompts.notify('warning', `Recovery points now leave out ${named.join(', ')}${more}: changes to ${paths.length === 1 ? 'it' : 'them'} are not kept.`, OPEN_SETTINGS, SILENCE);
-    if (choice === OPEN_SETTINGS) await vscode.commands.executeCommand('workbench.action.openSettings', 'recoveryPoints.maxFileSizeMB');
+    if (choice === OPEN_SETTINGS) await openLimitSetting();
     if (choice === SILENCE) await this.globalState.update(SILENCED_KEY, true);
   }
 
   dispose(): void {
     this.subscription.dispose();
   }
+}
+
+/** The Settings editor at `maxFileSizeMB`, on the tab whose value counts: the workspace's when it sets one. */
+async function openLimitSetting(): Promise<void> {
+  const key = 'recoveryPoints.maxFileSizeMB';
+  const inWorkspace = vscode.workspace.getConfiguration().inspect(key)?.workspaceValue !== undefined;
+  await vscode.commands.executeCommand(inWorkspace ? 'workbench.action.openWorkspaceSettings' : 'workbench.action.openSettings', key);
 }
