@@ -140,7 +140,8 @@ describe('point names', () => {
     // git stash: the same reset, with an entry in the stash's log
     await writeFiles(sb.ws, { '.git/logs/refs/stash': `${'0'.repeat(40)} ${'3'.repeat(40)} A U Thor <a@example.com> ${seconds() + 1} +0100\tWIP on main: 1111111 x\n` });
     assert.equal(await ran(['reset: moving to HEAD'], { 'a.txt': 'stashed\n' }), 'git stash: a.txt');
-    assert.equal(await ran(['cherry-pick: fix the bug'], { 'b.txt': 'picked\n' }, 'startup'), 'git cherry-pick while the editor was closed: b.txt');
+    assert.equal(await ran(['cherry-pick: fix the bug'], { 'b.txt': 'picked\n' }, 'startup'), 'git cherry-pick of "fix the bug" while the editor was closed: b.txt');
+    assert.equal(await ran(['revert: Revert "fix the bug"'], { 'b.txt': 'reverted\n' }), 'git revert of "fix the bug": b.txt');
     assert.equal(await ran(['commit: only a commit'], { 'a.txt': 'edited\n' }), 'Changed outside the editor: a.txt');
   });
 

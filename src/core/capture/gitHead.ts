@@ -39,7 +39,7 @@ const REFLOG_TAIL_BYTES = 16 * 1024;
 /**
  * The git commands that changed the files of the workspace folders' repositories since `sinceMs`, as
  * people would type them, oldest first: "git pull", "git merge feature", "git reset to HEAD~1",
- * "git rebase of topic", "git cherry-pick", "git revert", read from the end of HEAD's reflog (git
+ * "git rebase of topic", "git cherry-pick of "Fix the parser"", "git revert of "…"", read from the end of HEAD's reflog (git
  * writes it for every command that moves HEAD; never run, nothing written). Commits (which change no
  * file) and checkouts (named as a branch switch) are left out.
  */
@@ -80,8 +80,12 @@ function gitAction(message: string): string | undefined {
     const finished = /^returning to refs\/heads\/(.+)$/.exec(rest);
     return finished ? `git rebase of ${short(finished[1]!)}` : 'git rebase';
   }
-  if (verb.startsWith('cherry-pick')) return 'git cherry-pick';
-  if (verb.startsWith('revert')) return 'git revert';
+  // the commit by its subject: the reflog does not hold the hash people typed
+  if (verb.startsWith('cherry-pick')) return rest ? `git cherry-pick of "${short(rest)}"` : 'git cherry-pick';
+  if (verb.startsWith('revert')) {
+    const subject = /^Revert "(.*)"$/s.exec(rest)?.[1] ?? rest;
+    return subject ? `git revert of "${short(subject)}"` : 'git revert';
+  }
   return undefined;
 }
 
