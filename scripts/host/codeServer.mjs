@@ -148,7 +148,7 @@ function encodePath(p) {
  * @param {Record<string, unknown>} [options.userSettings] Extra user settings.
  * @param {Record<string, string>} [options.env] Extra environment (reaches the extension host).
  * @param {(line: string) => void} [options.onOutput] Receives the server's output lines.
- * @param {string} [options.defaultFolder] The folder a plain http://127.0.0.1:PORT/ opens.
+ * @param {string} [options.defaultFolder] The folder (or `.code-workspace` file) a plain http://127.0.0.1:PORT/ opens.
  * @param {string} [options.dataDir] Use this folder for the server's data instead of a temp one
  *   (kept when the server stops).
  * @param {boolean} [options.keepUserSettings] Leave an existing `user-data/User/settings.json` as it
@@ -209,7 +209,7 @@ export async function startServer(options = {}) {
       '--user-data-dir', userDataDir,
       '--server-data-dir', serverDataDir,
       '--extensions-dir', extensionsDir,
-      ...(options.defaultFolder ? ['--default-folder', options.defaultFolder] : []),
+      ...(options.defaultFolder ? [options.defaultFolder.endsWith('.code-workspace') ? '--default-workspace' : '--default-folder', options.defaultFolder] : []),
     ];
   }
 

@@ -9,7 +9,7 @@
 // .cache/editor/ (git-ignored) from one run to the next. Delete that folder to start afresh.
 // Runs until Ctrl+C, then stops the server and everything it started.
 //
-// Usage: npm start [-- FOLDER] [--port N] [--no-build]     (or PORT=N npm start)
+// Usage: npm start [-- FOLDER | FILE.code-workspace] [--port N] [--no-build]     (or PORT=N npm start)
 //   --no-build  uses dist/ as it is (for example while `npm run watch` keeps it built)
 // After changing the code: `npm run build` (or keep `npm run watch` running), then run
 // "Developer: Reload Window" in the browser.
@@ -75,7 +75,7 @@ function parseArguments(argv) {
     else if (arg.startsWith('--port=')) port = Number(arg.slice('--port='.length));
     else if (arg === '--no-build') build = false;
     else if (arg === '--help' || arg === '-h') {
-      console.log('Usage: npm start -- [FOLDER] [--port N] [--no-build]   (default: samples/workspace, port 8080 or $PORT)');
+      console.log('Usage: npm start -- [FOLDER | FILE.code-workspace] [--port N] [--no-build]   (default: samples/workspace, port 8080 or $PORT)');
       process.exit(0);
     } else if (arg.startsWith('-')) throw new Error(`unknown option ${arg}`);
     else if (folder === undefined) folder = arg;
@@ -85,7 +85,9 @@ function parseArguments(argv) {
   // `npm start -- FOLDER` runs in the project folder; a relative FOLDER is meant from where npm ran.
   const base = process.env.INIT_CWD || process.cwd();
   folder = folder === undefined ? SAMPLE_WORKSPACE : path.resolve(base, folder);
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) throw new Error(`not a folder: ${folder}`);
+  // a multi-root workspace: its `.code-workspace` file (code-server opens it as the default)
+  const workspaceFile = folder.endsWith('.code-workspace') && existsSync(folder) && statSync(folder).isFile();
+  if (!workspaceFile && (!existsSync(folder) || !statSync(folder).isDirectory())) throw new Error(`not a folder or a .code-workspace file: ${folder}`);
   return { port, folder, build };
 }
 
