@@ -194,6 +194,14 @@ function movedPrefixes(from: string, to: string): [string, string] {
  */
 export function shownFirstPointName(point: Pick<PointSummary, 'trigger' | 'roots' | 'fileCount'>, base: Pick<PointSummary, 'roots'>, changes: TreeDiff): string {
   const unchanged = changes.added.length + changes.modified.length + changes.deleted.length === 0;
+  // the same folder in a window of another shape (a history copied from it): folders added or removed, not moved
+  const basePaths = new Set(base.roots.map((r) => r.path));
+  const pointPaths = new Set(point.roots.map((r) => r.path));
+  const added = point.roots.filter((r) => !basePaths.has(r.path)).map((r) => r.name);
+  const removed = base.roots.filter((r) => !pointPaths.has(r.path)).map((r) => r.name);
+  if (point.roots.some((r) => basePaths.has(r.path)) && added.length + removed.length > 0) {
+    return describeChanges(point.trigger, changes, {}, { folders: { added, removed } });
+  }
   const names = (p: Pick<PointSummary, 'roots'>) => p.roots.map((r) => r.name).join(', ');
   const paths = (p: Pick<PointSummary, 'roots'>) => p.roots.map((r) => r.path).join(', ');
   const elsewhere = names(base) !== names(point) ? names(base) : paths(base);

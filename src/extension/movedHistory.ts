@@ -1,7 +1,8 @@
 import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import * as z from 'zod';
-import { adoptStore, describeCause, findMovedStores, folderFiles, type AdoptResult, type FolderFiles, type MovedStore, type RecoveryStore } from '../core';
+import { adoptStore, copyHistory, describeCause, findFolderHistories, findMovedStores, folderFiles, type AdoptResult, type FolderFiles, type FolderHistory, type MovedStore, type RecoveryStore } from '../core';
 import type { Log } from './log';
 import type { PointsModel } from './pointsModel';
 import type { Prompts } from './prompts';
@@ -9,6 +10,7 @@ import { siblingStores } from './storeFolder';
 import type { WorkspaceFolders } from './workspaceFolders';
 
 export const CONTINUE_HISTORY = 'Continue History';
+export const COPY_HISTORY = 'Copy History';
 export const NOT_NOW = 'Not Now';
 export const DONT_ASK_AGAIN = "Don't Ask Again";
 
@@ -35,6 +37,11 @@ type Declined = z.infer<typeof declinedSchema>;
  * at the next start when the window closed before the answer). An answer other than "Continue History"
  * is kept in the workspace state, per store: "Not Now" (or closing the notification) for a week,
  * "Don't Ask Again" for good (`recovery-points adopt` still can).
+ *
+ * VS Code keys it by the window's shape too: a folder opened on its own, and the same folder in a
+ * workspace of several ("Add Folder to Workspace…"), have histories apart. A window with no history
+ * whose folders another window's history holds (where they are now) is offered a copy of it, which
+ * that window keeps; declined answers are kept the same way.
  */
 export class MovedHistory {
   /** The offer made at start-up, while it waits for its answer and after (`undefined` when none was made). */
@@ -59,9 +66,78 @@ export class MovedHistory {
    * last window closed while the offer waited for its answer.
    */
   atStartup(hadHistory: boolean): Promise<AdoptResult | undefined> {
-    if (this.folders.all.length !== 1 || (hadHistory && this.workspaceState.get(UNANSWERED_KEY) !== true)) return Promise.resolve(undefined);
-    this.startup = this.offer();
+    if (hadHistory && this.workspaceState.get(UNANSWERED_KEY) !== true) return Promise.resolve(undefined);
+    // a moved folder first (only a window of one folder is matched by its files); else the same folders in another window
+    this.startup = (this.folders.all.length === 1 ? this.offer() : Promise.resolve(undefined)).then(async (adopted) => {
+      if (adopted || this.lastOffer) return adopted;
+      await this.offerCopy();
+      return undefined;
+    });
     return this.startup;
+  }
+
+  /** The copy offered at start-up, while it waits for its answer and after (`undefined` when none was made). */
+  copyOffer: Promise<number | undefined> | undefined;
+
+  /**
+   * Offers a copy of the histories other windows hold of this workspace's folders (the newest for
+   * each folder), in one notification; returns how many points were copied, if any.
+   */
+  offerCopy(): Promise<number | undefined> {
+    this.copyOffer = (async () => {
+      const declined = this.declined();
+      const histories = pickPerFolder(await this.histories((storeDir) => !this.isDeclined(declined, storeDir)));
+      if (histories.length === 0) {
+        await this.answered();
+        return undefined;
+      }
+      const message = `${describeCopies(histories, this.folders.all.length)} Copy ${histories.length === 1 && histories[0]!.folders.length === 1 ? 'it' : 'them'} into this window's history? The other window keeps ${histories.length === 1 ? 'its' : 'theirs'}.`;
+      await this.workspaceState.update(UNANSWERED_KEY, true);
+      this.lastOffer = { storeDir: histories[0]!.storeDir, message };
+      const choice = await this.prompts.ask('information', message, {}, COPY_HISTORY, NOT_NOW, DONT_ASK_AGAIN);
+      if (choice !== COPY_HISTORY) {
+        const answer = choice === DONT_ASK_AGAIN ? 'never' : 'notNow';
+        for (const history of histories) await this.remember(history.storeDir, answer);
+        await this.answered();
+        this.log.info('transfer', `Not copying the history of ${histories.map((h) => h.storeDir).join(', ')}: ${answer === 'never' ? 'not asked again' : 'not asked again for a week'} (Copy History from Another Window… still can).`);
+        return undefined;
+      }
+      return this.copy(histories);
+    })();
+    return this.copyOffer;
+  }
+
+  /** The histories other windows hold of this workspace's folders, newest first (`include`: which sibling stores to examine). */
+  async histories(include: (storeDir: string) => boolean = () => true): Promise<FolderHistory[]> {
+    const candidates = (await siblingStores(this.store.persistence.layout.root)).filter(include);
+    if (candidates.length === 0) return [];
+    const found = await findFolderHistories(candidates, this.folders.all.map((f) => f.path), { log: (m) => this.log.debug('transfer', m) });
+    for (const h of found) this.log.info('transfer', `${h.storeDir} (${h.recordedFolders.join(', ')}, ${h.points} points) holds ${h.folders.join(', ')} of this workspace.`);
+    return found;
+  }
+
+  /** Copies other windows' histories into this store (the offer accepted, or the command); errors are shown, not thrown. Returns how many points were copied. */
+  async copy(histories: readonly FolderHistory[]): Promise<number | undefined> {
+    const named = histories.flatMap((h) => h.folders.map((f) => this.folders.all.find((root) => root.path === f)?.name ?? path.basename(f)));
+    try {
+      let copied = 0;
+      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Copying the history from another window' }, async (progress) => {
+        for (const history of histories) {
+          const result = await copyHistory(this.store, history.storeDir, { onProgress: (message) => progress.report({ message }) });
+          copied += result.added.length;
+          this.log.info('transfer', `Copied ${result.added.length} points from ${history.storeDir} (${result.skipped.length} already here, ${result.objectsAdded} objects written).`);
+        }
+      });
+      await this.answered();
+      await this.model.refresh();
+      this.mergeAdopted();
+      void vscode.window.showInformationMessage(`Recovery Points: copied the history of ${named.join(', ')} (${copied} point${copied === 1 ? '' : 's'}).`);
+      return copied;
+    } catch (error) {
+      this.log.error('transfer', `Could not copy the history of ${named.join(', ')}: ${describeCause(error)}`, error);
+      void vscode.window.showErrorMessage(`Recovery Points could not copy the history of ${named.join(', ')}: ${describeCause(error)}`);
+      return undefined;
+    }
   }
 
   /** Looks for the store of a moved folder and offers to adopt it; returns what was adopted, if anything. */
@@ -171,6 +247,29 @@ export class MovedHistory {
     if (!entry) return false;
     return entry.answer === 'never' || this.now() - entry.at < NOT_NOW_MS;
   }
+}
+
+/** For each folder, the newest history that holds it (a history holding several is taken once). */
+function pickPerFolder(found: readonly FolderHistory[]): FolderHistory[] {
+  const taken = new Set<string>();
+  const picked: FolderHistory[] = [];
+  for (const history of found) {
+    const folders = history.folders.filter((f) => !taken.has(f));
+    if (folders.length === 0) continue;
+    for (const f of folders) taken.add(f);
+    picked.push({ ...history, folders });
+  }
+  return picked;
+}
+
+/** "app has 86 recovery points from a window of app on its own." / "app and lib have recovery points from other windows (86 and 12)." */
+export function describeCopies(histories: readonly FolderHistory[], workspaceFolders: number): string {
+  const base = (p: string) => path.basename(p) || p;
+  const where = (h: FolderHistory) => (h.recordedFolders.length === 1 ? `a window of ${base(h.recordedFolders[0]!)}${workspaceFolders > 1 ? ' on its own' : ''}` : `a workspace of ${h.recordedFolders.map(base).join(', ')}`);
+  const folders = histories.flatMap((h) => h.folders.map(base));
+  const names = folders.length === 1 ? folders[0]! : `${folders.slice(0, -1).join(', ')} and ${folders.at(-1)}`;
+  if (histories.length === 1) return `${names} ${folders.length === 1 ? 'has' : 'have'} ${histories[0]!.points} recovery point${histories[0]!.points === 1 ? '' : 's'} from ${where(histories[0]!)}.`;
+  return `${names} have recovery points from other windows (${histories.map((h) => `${h.points} from ${where(h)}`).join('; ')}).`;
 }
 
 /** "/old/app, which was moved or renamed (96 % of the files match)". */

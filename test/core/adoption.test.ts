@@ -6,7 +6,7 @@ import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
 import { StoreLock } from '../../src/core/lock/storeLock';
 import { RecoveryStore } from '../../src/core/recoveryStore';
-import { adoptStore, findMovedStores, folderFiles, matchScore, MOVED_MARKER, type FolderFiles } from '../../src/core/transfer';
+import { adoptStore, copyHistory, findFolderHistories, findMovedStores, folderFiles, matchScore, MOVED_MARKER, type FolderFiles } from '../../src/core/transfer';
 import { cleanupAll, damageObject, exists, makeSandbox, packFiles, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
 import { readClaims } from '../../src/core/state/pointPacks';
 
@@ -202,5 +202,70 @@ describe('adopting the store of a moved folder', () => {
     assert.equal((await target.recovery.listRecoveryPoints()).length, 2);
     assert.deepEqual(await packFiles(p.oldStore), []);
     assert.ok((await target.recovery.verify()).ok);
+  });
+});
+
+describe('the same folder in a window of another shape', () => {
+  /** `app` opened on its own (store `alone`), then with `lib` in a workspace of two folders (store `both`, its first point only). */
+  async function reshaped(): Promise<{ sb: Sandbox; app: string; lib: string; alone: string; both: string; aloneIds: string[]; firstFiles: Record<string, string> }> {
+    const sb = await makeSandbox('rp-shape-');
+    const app = path.join(sb.root, 'app');
+    const lib = path.join(sb.root, 'lib');
+    await writeFiles(app, { 'a.ts': 'a one\n', 'src/b.ts': 'b\n' });
+    await writeFiles(lib, { 'l.ts': 'lib\n' });
+    const alone = path.join(sb.root, 'storage-alone', 'ext');
+    const store = await open(alone, app);
+    const aloneIds = [(await store.recovery.createRecoveryPoint())!.id];
+    const firstFiles = await readFiles(app);
+    await writeFiles(app, { 'a.ts': 'a two\n' });
+    aloneIds.push((await store.recovery.createRecoveryPoint())!.id);
+    await store.close();
+    const both = path.join(sb.root, 'storage-both', 'ext');
+    const workspace = await RecoveryStore.open({ storeDir: both, roots: [{ name: 'app', path: app }, { name: 'lib', path: lib }], actor: 'test:shape' });
+    await workspace.recovery.createRecoveryPoint();
+    await workspace.close();
+    return { sb, app, lib, alone, both, aloneIds, firstFiles };
+  }
+
+  test('found by the real path of a folder its newest point holds, newest history first; other folders, moved histories and empty stores are not', async () => {
+    const { sb, app, lib, alone, both } = await reshaped();
+    const other = path.join(sb.root, 'storage-other', 'ext');
+    const elsewhere = path.join(sb.root, 'elsewhere');
+    await writeFiles(elsewhere, { 'x.txt': 'x\n' });
+    const otherStore = await open(other, elsewhere);
+    await otherStore.recovery.createRecoveryPoint();
+    const empty = path.join(sb.root, 'storage-empty', 'ext');
+    await open(empty, app);
+    const link = path.join(sb.root, 'app-link');
+    await fs.symlink(app, link);
+    const found = await findFolderHistories([alone, both, other, empty], [link]);
+    assert.deepEqual(found.map((f) => [f.storeDir, f.folders, f.points]), [
+      [both, [link], 1],
+      [alone, [link], 2],
+    ]);
+    assert.deepEqual(found[0]!.recordedFolders, [app, lib]);
+    await writeFiles(alone, { [MOVED_MARKER]: JSON.stringify({ schemaVersion: 1, movedTo: both, at: new Date().toISOString(), points: 2 }) });
+    assert.deepEqual((await findFolderHistories([alone, both], [lib])).map((f) => f.storeDir), [both]);
+    assert.deepEqual(await findFolderHistories([alone], [app]), [], 'a history moved away is not offered');
+  });
+
+  test('copied into the workspace\'s store: its points restore there byte for byte, the other window keeps them, and a second copy adds nothing', async () => {
+    const { app, alone, both, aloneIds, firstFiles } = await reshaped();
+    const workspace = await RecoveryStore.open({ storeDir: both, roots: [{ name: 'app', path: app }, { name: 'lib', path: path.join(path.dirname(app), 'lib') }], actor: 'test:shape' });
+    stores.push(workspace);
+    const own = (await workspace.recovery.listRecoveryPoints()).map((p) => p.id);
+    const copied = await copyHistory(workspace, alone);
+    assert.deepEqual(copied.added, aloneIds);
+    assert.deepEqual((await workspace.recovery.listRecoveryPoints()).map((p) => p.id).sort(), [...own, ...aloneIds].sort());
+    assert.deepEqual(await fs.readdir(workspace.persistence.layout.cacheDir).then((names) => names.filter((n) => n.endsWith('.rpbundle'))), [], 'no bundle left behind');
+    const source = await open(alone, app);
+    assert.deepEqual((await source.recovery.listRecoveryPoints()).map((p) => p.id), [...aloneIds].reverse(), 'the other window keeps its history');
+    await source.close();
+    await workspace.recovery.restore(aloneIds[0]!, { paths: ['app'] });
+    assert.deepEqual(await readFiles(app), firstFiles);
+    assert.equal(await fs.readFile(path.join(path.dirname(app), 'lib', 'l.ts'), 'utf8'), 'lib\n', 'the folder the point does not hold is left alone');
+    const again = await copyHistory(workspace, alone);
+    assert.deepEqual(again.added, []);
+    assert.deepEqual(again.skipped, aloneIds);
   });
 });

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { exportBundle, importBundle, pointIdTime, type RecoveryStore } from '../../core';
 import { formatBytes, formatRelativeTime, plural } from '../../core/format';
 import type { Log } from '../log';
-import { CONTINUE_HISTORY, describeMoved, type MovedHistory } from '../movedHistory';
+import { CONTINUE_HISTORY, COPY_HISTORY, describeCopies, describeMoved, type MovedHistory } from '../movedHistory';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -23,7 +23,8 @@ const BUNDLE_FILTERS = { 'Recovery Points bundle': ['rpbundle'], 'All files': ['
 
 /**
  * Export Recovery Points… and Import Recovery Points…: history as one file, to another machine or a
- * dev container; Continue History of a Moved Folder…: the history a move or rename left behind.
+ * dev container; Continue History of a Moved Folder…: the history a move or rename left behind; Copy
+ * History from Another Window…: the history of this workspace's folders in a window of another shape.
  */
 export function transferCommands(s: TransferServices): Record<string, CommandHandler> {
   return {
@@ -86,6 +87,36 @@ export function transferCommands(s: TransferServices): Record<string, CommandHan
       if (!chosen) return undefined;
       await s.movedHistory.forgetDeclined(chosen.storeDir);
       return s.movedHistory.adopt(chosen);
+    },
+
+    // the start-up copy offer asked for again, also for histories declined before
+    'recoveryPoints.copyFolderHistory': async () => {
+      const found = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: "Looking for this workspace's folders in other windows' histories" }, () => s.movedHistory.histories());
+      if (found.length === 0) {
+        throw new UserFacingError(
+          "No other window's history holds a folder of this workspace where it is now (a folder opened on its own, or in a workspace of several folders). The history of a folder that was moved or renamed: Continue History of a Moved Folder….",
+        );
+      }
+      const describe = (h: (typeof found)[number]) => describeCopies([h], s.folders.all.length);
+      const chosen =
+        found.length === 1
+          ? (await s.prompts.ask('information', `${describe(found[0]!)} Copy it into this window's history? The other window keeps its.`, { modal: true }, COPY_HISTORY)) === COPY_HISTORY
+            ? found[0]
+            : undefined
+          : (
+              await s.prompts.pick(
+                found.map((h) => ({
+                  label: h.recordedFolders.map((f) => path.basename(f)).join(', '),
+                  description: `${plural(h.points, 'point')}, the newest ${formatRelativeTime(pointIdTime(h.newest.id))}`,
+                  detail: h.storeDir,
+                  h,
+                })),
+                { title: 'Copy History from Another Window', placeHolder: 'The history to copy into this window' },
+              )
+            )?.h;
+      if (!chosen) return undefined;
+      await s.movedHistory.forgetDeclined(chosen.storeDir);
+      return s.movedHistory.copy([chosen]);
     },
   };
 }
