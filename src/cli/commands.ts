@@ -89,8 +89,8 @@ export const COMMANDS: Record<string, CommandSpec> = {
         ...formatDiff(changes, store.persistence.workspaceRoots, point),
       ].join('\n');
       const { state: _state, ...summary } = point;
-      // a root's digest of git's rules from outside it is the captures' business, not a reader's
-      const roots = summary.roots.map(({ outsideRules: _rules, ...root }) => root);
+      // a root's digest of git's rules from outside it, and its folder identity, are the captures' and the mapping's business, not a reader's
+      const roots = summary.roots.map(({ outsideRules: _rules, id: _id, ...root }) => root);
       out.result(human, { ...summary, roots, summary: shownSummary, changes: countsAsJson(counts), sessionTabs: point.state.session.groups.flatMap((g) => g.tabs.map((t) => t.path)), changedFiles: diffAsJson(changes, point) });
     },
   },

@@ -37,7 +37,7 @@ export interface ChangeContext {
   /** Changes on disk (`external`) that happened while automatic points were off. */
   readonly whileOff?: boolean;
   /** Workspace folders the point before did not have, and those it had that are gone from the workspace: named as such, not as their files' changes. */
-  readonly folders?: { readonly added: readonly string[]; readonly removed: readonly string[] };
+  readonly folders?: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly moved?: readonly string[] };
 }
 
 /**
@@ -51,12 +51,15 @@ export interface ChangeContext {
 export function describeChanges(trigger: Trigger, changes: TreeDiff, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {}, context: ChangeContext = {}): string {
   const added = context.folders?.added ?? [];
   const removed = context.folders?.removed ?? [];
-  if (added.length + removed.length === 0) return describeInFolders(trigger, changes, tracking, context);
+  const moved = context.folders?.moved ?? [];
+  if (added.length + removed.length + moved.length === 0) return describeInFolders(trigger, changes, tracking, context);
   const under = (names: readonly string[]) => (c: FileChange) => names.some((name) => c.path.startsWith(`${name}/`));
   const folders = (names: readonly string[]) => `${names.length === 1 ? 'folder' : 'folders'} ${names.join(', ')}`;
   const parts = [
     ...(added.length > 0 ? [`Added ${folders(added)} to the workspace (${plural(changes.added.filter(under(added)).length, 'file')})`] : []),
     ...(removed.length > 0 ? [`Removed ${folders(removed)} from the workspace`] : []),
+    // renamed or moved on disk (the workspace file following): its files are where they were in it
+    ...(moved.length > 0 ? [`${moved.some((m) => /[\\/]/.test(m)) ? 'Moved' : 'Renamed'} ${folders(moved)}`] : []),
   ];
   const elsewhere = (c: FileChange) => !under(added)(c) && !under(removed)(c);
   const rest = { added: changes.added.filter(elsewhere), modified: changes.modified.filter(elsewhere), deleted: changes.deleted.filter(elsewhere) };

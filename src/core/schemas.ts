@@ -181,6 +181,12 @@ export const workspaceRootSchema = lazySchema(() =>
     /** The HEAD of the git repository holding the folder when the point was made; absent without one (and in older stores). */
     head: gitHeadSchema.optional(),
     /**
+     * The folder's device, inode and creation time when the point was made (`dev:ino:birthtime`): a
+     * folder renamed or moved on disk is still this one. Absent where the file system gives no
+     * creation time (and in older stores).
+     */
+    id: z.string().min(1).max(100).optional(),
+    /**
      * A digest of the git rules that apply to the folder but are no file of it (the global excludes
      * file, `.git/info/exclude`), as the point was captured; a later capture that reads them otherwise
      * scans the folder again and names the files they let in. Absent where git's rules are not followed

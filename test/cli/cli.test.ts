@@ -411,8 +411,11 @@ describe('command-line tool', () => {
     const point = json<string>(await cli(['snapshot', '--json', '--workspace', one, '--workspace', two, '--store', sb.store]));
     const x = path.join(sb.root, 'x');
     const y = path.join(sb.root, 'y');
-    await fs.rename(one, x);
-    await fs.rename(two, y);
+    // other folders (copies), not these renamed: a folder renamed on disk is still the point's (by its identity)
+    await fs.cp(one, x, { recursive: true });
+    await fs.cp(two, y, { recursive: true });
+    await fs.rm(one, { recursive: true });
+    await fs.rm(two, { recursive: true });
     const refused = await cli(['restore', point, '--workspace', x, '--workspace', y, '--store', sb.store]);
     assert.equal(refused.code, 1);
     assert.match(refused.stderr, /folders \("one", "two"\) match none of this workspace's folders \("x", "y"\)/);

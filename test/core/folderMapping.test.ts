@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
 import { pointChangePatch } from '../../src/core/history/pointChanges';
+import { readFileHistory } from '../../src/core/history/fileHistory';
 import { describeMapping } from '../../src/core/recovery/folderMapping';
 import type { RecoveryStore } from '../../src/core/recoveryStore';
 import type { WorkspaceRoot } from '../../src/core/schemas';
@@ -37,7 +38,7 @@ describe('restoring a point onto a workspace whose folders changed', () => {
     const store = await reopen(sb, [folder(sb, 'app-renamed')]);
 
     const preview = await store.recovery.previewRestore(id);
-    assert.deepEqual(preview.folders.pairs, [{ point: 'app', workspace: 'app-renamed', by: 'single' }]);
+    assert.deepEqual(preview.folders.pairs, [{ point: 'app', workspace: 'app-renamed', by: 'moved' }]);
     assert.deepEqual(
       [preview.add.map((c) => c.path), preview.modify.map((c) => c.path), preview.remove.map((c) => c.path)],
       [['app-renamed/c.txt'], ['app-renamed/a.txt'], ['app-renamed/new.txt']],
@@ -158,6 +159,35 @@ describe('restoring a point onto a workspace whose folders changed', () => {
     await store.recovery.restore(id);
     assert.equal(await fs.readFile(path.join(sb.ws, 'p1/f.txt'), 'utf8'), 'from a\n', 'p1 gets back what p1 held');
     assert.equal(await fs.readFile(path.join(sb.ws, 'p2/f.txt'), 'utf8'), 'from b\n', 'p2 is not given p1\'s files');
+  });
+
+  test('a folder of a multi-root workspace renamed on disk (the workspace file updated): its points map onto it by the folder\'s identity, for restores and its files\' history; a new folder in its place is not it', async () => {
+    const sb = await makeSandbox();
+    const first = await pointOf(sb, { alpha: { 'a.txt': 'alpha\n' }, delta: { 'd.txt': 'd1\n' } }, [folder(sb, 'alpha'), folder(sb, 'delta')]);
+    let store = await reopen(sb, [folder(sb, 'alpha'), folder(sb, 'delta')]);
+    await writeFiles(path.join(sb.ws, 'delta'), { 'd.txt': 'd2\n' });
+    const second = (await store.recovery.createRecoveryPoint())!;
+    assert.match(second.roots.find((r) => r.name === 'delta')!.id ?? '', /^\d+:\d+:[\d.]+$/, 'the point records the folder\'s identity');
+    await store.close();
+    await fs.rename(path.join(sb.ws, 'delta'), path.join(sb.ws, 'delta2'));
+    store = await reopen(sb, [folder(sb, 'alpha'), folder(sb, 'delta2')]);
+    const renamed = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'startup' }))!;
+    assert.equal(renamed.summary, 'Renamed folder delta \u2192 delta2');
+    assert.deepEqual(renamed.changes, { added: 0, modified: 0, deleted: 0 });
+
+    const preview = await store.recovery.previewRestore(first);
+    assert.deepEqual(preview.folders.pairs.map((p) => [p.point, p.workspace, p.by]), [['alpha', 'alpha', 'name'], ['delta', 'delta2', 'moved']]);
+    assert.deepEqual((await readFileHistory(store, 'delta2/d.txt')).versions.map((v) => v.point.id), [second.id, first]);
+    await store.recovery.restore(first);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'delta2', 'd.txt'), 'utf8'), 'd1\n');
+    await store.close();
+
+    // the renamed folder deleted, another made under the old name's place: a folder of its own
+    await fs.rm(path.join(sb.ws, 'delta2'), { recursive: true });
+    await writeFiles(path.join(sb.ws, 'epsilon'), { 'd.txt': 'unrelated\n' });
+    store = await reopen(sb, [folder(sb, 'alpha'), folder(sb, 'epsilon')]);
+    assert.deepEqual((await store.recovery.previewRestore(first)).folders.unmapped, ['delta']);
+    assert.deepEqual((await readFileHistory(store, 'epsilon/d.txt')).versions, []);
   });
 
   test('folders that match by neither name nor path are refused with both lists named, and nothing changes', async () => {

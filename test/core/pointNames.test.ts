@@ -115,6 +115,17 @@ describe('point names', () => {
     store.persistence.configure({ roots: [one] });
     const removed = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sb.root, 'one/a.txt')] }))!;
     assert.equal(removed.summary, 'Removed folder two from the workspace; saved a.txt');
+    // renamed on disk, the workspace file following: the same folder, named as renamed; moved to another place: by its paths
+    store.persistence.configure({ roots: [one, two] });
+    await store.recovery.createRecoveryPoint();
+    await fs.rename(two.path, path.join(sb.root, 'deux'));
+    await writeFiles(sb.root, { 'deux/b.txt': 'b edited\n' });
+    store.persistence.configure({ roots: [one, { name: 'deux', path: path.join(sb.root, 'deux') }] });
+    assert.equal((await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!.summary, 'Renamed folder two \u2192 deux; changed outside the editor: b.txt');
+    await fs.mkdir(path.join(sb.root, 'elsewhere'));
+    await fs.rename(path.join(sb.root, 'deux'), path.join(sb.root, 'elsewhere', 'deux'));
+    store.persistence.configure({ roots: [one, { name: 'deux', path: path.join(sb.root, 'elsewhere', 'deux') }] });
+    assert.equal((await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!.summary, `Moved folder ${path.join(sb.root, 'deux')} \u2192 ${path.join(sb.root, 'elsewhere', 'deux')}`);
   });
 
   test('changes on disk after git commands that moved HEAD (its reflog) are named after them; commits and older commands are not', async () => {

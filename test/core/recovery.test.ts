@@ -35,7 +35,9 @@ describe('recovery points: every operation round-trips', () => {
     assert.deepEqual(first.changes, { added: 4, modified: 0, deleted: 0 });
     assert.deepEqual(first.state.data, { theme: 'dark', counter: 1 });
     assert.equal(first.actor, 'test:main');
-    assert.deepEqual(first.roots, [{ name: 'ws', path: sb.ws, realPath: sb.ws, outsideRules: first.roots[0]!.outsideRules }], 'each folder with where it really is');
+    assert.deepEqual(first.roots, [{ name: 'ws', path: sb.ws, realPath: sb.ws, outsideRules: first.roots[0]!.outsideRules, id: first.roots[0]!.id }], 'each folder with where it really is');
+    const folder = await fs.stat(sb.ws);
+    assert.equal(first.roots[0]!.id, `${folder.dev}:${folder.ino}:${folder.birthtimeMs}`, 'and what folder it is (device, inode, creation time)');
     assert.match(first.roots[0]!.outsideRules ?? '', /^[0-9a-f]{16}$/, 'and a digest of the git rules from outside it');
 
     await writeFiles(sb.ws, { 'src/app.ts': 'export const app = 2;\n', 'src/new.ts': 'new\n', 'README.md': null });

@@ -316,7 +316,7 @@ describe('restore', () => {
     await writeFiles(sb.ws, { 'keep.txt': 'k2, edited after the restore\n' });
     const after = await openStore(sb, { roots: [{ name: 'ws', path: sb.ws }, { name: 'bmoved', path: bmoved }], actor: 'test:moved' });
     const preview = await after.recovery.previewUndo();
-    assert.deepEqual(describeMapping(preview.folders), ['point folder b \u2192 workspace folder bmoved (the same folder, moved)']);
+    assert.deepEqual(describeMapping(preview.folders), ['point folder b \u2192 workspace folder bmoved (the same folder, renamed or moved)']);
     assert.deepEqual(preview.modify.map((c) => c.path).sort(), ['bmoved/y.txt', 'ws/x.txt']);
     const undone = await after.recovery.undoLastRestore();
     assert.deepEqual([...undone.outcome.written].sort(), ['bmoved/y.txt', 'ws/x.txt']);

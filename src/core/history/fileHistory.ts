@@ -319,7 +319,7 @@ class PathWalker {
   private heldMapping(point: PointSummary): FolderMapping | null {
     const folders = pointFolders(this.changes!.heldFolders(point.root)!, point);
     let key = this.rootsKey;
-    for (const folder of folders) key += `\0${folder.name}\0${folder.path ?? ''}`;
+    for (const folder of folders) key += `\0${folder.name}\0${folder.path ?? ''}\0${folder.id ?? ''}`;
     let mapping = this.cache.folderMappings.get(key);
     if (mapping === undefined) {
       mapping = mapOrNull(folders, this.roots);
@@ -497,12 +497,15 @@ class PathWalker {
 }
 
 /** A point's folders: its root's folder names, with their paths on disk when the point recorded them. */
-function pointFolders(names: readonly string[], point: PointSummary): Array<{ name: string; path: string | undefined }> {
-  return names.map((name) => ({ name, path: point.roots.find((r) => r.name === name)?.path }));
+function pointFolders(names: readonly string[], point: PointSummary): Array<{ name: string; path: string | undefined; id: string | undefined }> {
+  return names.map((name) => {
+    const root = point.roots.find((r) => r.name === name);
+    return { name, path: root?.path, id: root?.id };
+  });
 }
 
 /** How a point's folders meet the workspace's; `null` when none does. */
-function mapOrNull(folders: ReadonlyArray<{ name: string; path: string | undefined }>, roots: readonly WorkspaceRoot[]): FolderMapping | null {
+function mapOrNull(folders: ReadonlyArray<{ name: string; path: string | undefined; id: string | undefined }>, roots: readonly WorkspaceRoot[]): FolderMapping | null {
   try {
     return mapFolders(folders, roots);
   } catch (error) {

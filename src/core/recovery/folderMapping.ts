@@ -10,8 +10,9 @@ export interface FolderPair {
   readonly point: string;
   readonly workspace: string;
   /**
-   * Same name; else same path on disk; else the same folder reached through a link; else (an undo)
-   * the same folder on disk, moved since; else the only folder of a one-folder point and workspace.
+   * Same name; else same path on disk; else the same folder reached through a link; else the same
+   * folder on disk (its identity, as the point or an undo recorded it), renamed or moved since; else
+   * the only folder of a one-folder point and workspace.
    */
   readonly by: 'name' | 'path' | 'link' | 'moved' | 'single';
   /** A pair by name whose folders are in different places: where the point's was, and the workspace's is. */
@@ -34,14 +35,15 @@ export interface FolderMapping {
 
 /**
  * Maps a point's folders onto the workspace's: by path (the same folder, whatever its name now: two
- * folders of one name reordered, or names swapped in the workspace file), then by name, then by the real folder a link
- * leads to, then (with `folderIds`, the
- * identities an undo record keeps) a point folder gone from its path onto the workspace folder that is
- * that folder on disk, moved; then a one-folder point onto a one-folder workspace whatever the names.
+ * folders of one name reordered, or names swapped in the workspace file), then by name, then by the
+ * real folder a link leads to, then a point folder gone from its path onto the workspace folder that
+ * is that folder on disk, renamed or moved (by the identity the point recorded, `WorkspaceRoot.id`, or
+ * with `folderIds`, those an undo record keeps); then a one-folder point onto a one-folder workspace
+ * whatever the names.
  * Throws InvalidState when no folder maps.
  */
 export function mapFolders(
-  pointFolders: ReadonlyArray<{ readonly name: string; readonly path?: string }>,
+  pointFolders: ReadonlyArray<{ readonly name: string; readonly path?: string; readonly id?: string }>,
   workspace: readonly WorkspaceRoot[],
   folderIds: Readonly<Record<string, string>> = {},
 ): FolderMapping {
@@ -68,6 +70,12 @@ export function mapFolders(
     if (folder.path === undefined || !isFolder(folder.path)) continue;
     const linked = workspace.find((r) => !taken.has(r.name) && realPath(r.path) === realPath(folder.path!));
     if (linked) pair(folder.name, linked.name, 'link');
+  }
+  // renamed or moved on disk (the workspace file updated): the folder the point recorded, by device, inode and creation time
+  for (const folder of left()) {
+    if (folder.id === undefined || folder.path === undefined || isFolder(folder.path)) continue;
+    const moved = workspace.find((r) => !taken.has(r.name) && folderIdentity(r.path) === folder.id);
+    if (moved) pair(folder.name, moved.name, 'moved');
   }
   for (const folder of left()) {
     const recorded = folderIds[folder.name];
@@ -153,6 +161,16 @@ function isFolder(folder: string): boolean {
 }
 
 /** A folder's device and inode (`dev:ino`), links followed; `undefined` when it cannot be looked at. */
+/** A folder's device, inode and creation time, as a point records it (`WorkspaceRoot.id`); `undefined` when it is no folder. */
+export function folderIdentity(folder: string): string | undefined {
+  try {
+    const stat = statSync(folder);
+    return stat.isDirectory() ? `${stat.dev}:${stat.ino}:${stat.birthtimeMs}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function folderId(folder: string): string | undefined {
   try {
     const stat = statSync(folder, { bigint: true });
@@ -171,7 +189,7 @@ export function isIdentity(mapping: FolderMapping): boolean {
   return mapping.unmapped.length === 0 && mapping.uncovered.length === 0 && mapping.pairs.every((p) => p.point === p.workspace);
 }
 
-const SAME: Record<FolderPair['by'], string> = { name: 'same name', path: 'same path', link: 'the same folder, through a link', moved: 'the same folder, moved', single: 'same only folder' };
+const SAME: Record<FolderPair['by'], string> = { name: 'same name', path: 'same path', link: 'the same folder, through a link', moved: 'the same folder, renamed or moved', single: 'same only folder' };
 
 /** "point folder app → workspace folder app-renamed", one line per folder that is renamed, left out or untouched. */
 export function describeMapping(mapping: FolderMapping): string[] {
@@ -253,8 +271,11 @@ export interface MappedPoint {
 }
 
 /** The folders a point holds (the folders of its root tree), with the paths they had when it was made. */
-function pointFolders(tree: TreeObject, point: Pick<PointSummary, 'roots'>): Array<{ name: string; path?: string }> {
-  return tree.e.filter((e) => e[1] === 'd').map((e) => ({ name: e[0], path: point.roots.find((r) => r.name === e[0])?.path }));
+function pointFolders(tree: TreeObject, point: Pick<PointSummary, 'roots'>): Array<{ name: string; path?: string; id?: string }> {
+  return tree.e.filter((e) => e[1] === 'd').map((e) => {
+    const root = point.roots.find((r) => r.name === e[0]);
+    return { name: e[0], path: root?.path, id: root?.id };
+  });
 }
 
 /** How `point`'s folders map onto `workspace` (reads only its root tree); InvalidState when none maps. */

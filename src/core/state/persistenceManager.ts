@@ -42,7 +42,7 @@ import { StoreLayout } from '../storeLayout';
 import { storeForm } from '../lock/storeFormat';
 import { StoreLock, type Hold } from '../lock/storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
-import { describeChanges, FIRST_POINT_SUMMARY } from '../pointNames';
+import { describeChanges, FIRST_POINT_SUMMARY, type ChangeContext } from '../pointNames';
 import { AuditLog } from './auditLog';
 import { knownCapture } from './knownCapture';
 import { KnownListing } from './knownListing';
@@ -474,7 +474,8 @@ export class PersistenceManager implements StateRepository {
         // a capture from what the caller knows reads no rules: they are those of the point it builds on
         const outsideRules = given && parent ? Object.fromEntries(outsideRulesOf(parent.roots)) : captured.outsideRules;
         const tracking = parent && changes.diff ? this.trackingChanges(parent, changes.diff, roots, captured.rulesChanged === true || outsideRulesChanged(parent.roots, outsideRules)) : {};
-        const pointRoots = withGitHeads(roots).map((root) => (outsideRules?.[root.name] ? { ...root, outsideRules: outsideRules[root.name] } : root));
+        const identities = new Map(this.roots.map((root, i) => [root.path, rootIds[i]!]));
+        const pointRoots = withGitHeads(roots).map((root) => withFolderId(outsideRules?.[root.name] ? { ...root, outsideRules: outsideRules[root.name] } : root, identities.get(root.path)));
         const switched = parent ? switchedHead(parent.roots, pointRoots) : undefined;
         const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         const addedBytes = elsewhere?.addedBytes ?? batch.addedBytes;
@@ -1318,6 +1319,11 @@ function isGone(file: string): boolean {
 /** Stands in `rootIdentities` for a workspace folder that is gone or cannot be looked at. */
 const NO_FOLDER = '-';
 
+/** `root` with its identity (`WorkspaceRoot.id`), when the file system gives a creation time. */
+function withFolderId(root: WorkspaceRoot, identity: string | undefined): WorkspaceRoot {
+  return identity === undefined || identity === NO_FOLDER || /:0$/.test(identity) ? root : { ...root, id: identity };
+}
+
 /** Each workspace folder's device, inode and creation time (links followed; a folder made again may get the removed one's inode). */
 function rootIdentities(roots: readonly WorkspaceRoot[]): string[] {
   return roots.map((root) => {
@@ -1347,12 +1353,21 @@ function savedPaths(roots: readonly WorkspaceRoot[], changed: readonly string[] 
 /**
  * The folders of `now` that no folder of `before` stands for (added to the workspace), and those of
  * `before` that none of `now` stands for (removed), mapped as a restore maps them (`mapFolders`: a
- * folder renamed or moved is neither). `undefined` when no folder maps.
+ * folder renamed or moved is neither: `moved` names those renamed or moved on disk, "delta → delta2").
+ * `undefined` when no folder maps.
  */
-function foldersChanged(before: readonly WorkspaceRoot[], now: readonly WorkspaceRoot[]): { added: readonly string[]; removed: readonly string[] } | undefined {
+function foldersChanged(before: readonly WorkspaceRoot[], now: readonly WorkspaceRoot[]): NonNullable<ChangeContext['folders']> | undefined {
   try {
     const mapping = mapFolders(before, now);
-    return { added: mapping.uncovered, removed: mapping.unmapped };
+    const moved = mapping.pairs
+      // by identity, or by name where the point's folder is gone from its place
+      .filter((p) => p.by === 'moved' || (p.places !== undefined && isGone(p.places.point)))
+      .map((p) => {
+        const was = before.find((r) => r.name === p.point)!;
+        const is = now.find((r) => r.name === p.workspace)!;
+        return was.name === is.name ? `${was.path} \u2192 ${is.path}` : `${was.name} \u2192 ${is.name}`;
+      });
+    return { added: mapping.uncovered, removed: mapping.unmapped, ...(moved.length > 0 ? { moved } : {}) };
   } catch {
     return undefined;
   }

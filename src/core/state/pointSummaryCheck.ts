@@ -124,11 +124,12 @@ function isRoots(value: unknown): boolean {
     if (!isRecord(root)) return false;
     let keys = 0;
     for (const key in root) {
-      if (key !== 'name' && key !== 'path' && key !== 'realPath' && key !== 'head' && key !== 'outsideRules') return false;
+      if (key !== 'name' && key !== 'path' && key !== 'realPath' && key !== 'head' && key !== 'outsideRules' && key !== 'id') return false;
       keys++;
     }
     const r = root as Record<string, unknown>;
-    if (keys !== 2 + (r.realPath !== undefined ? 1 : 0) + (r.head !== undefined ? 1 : 0) + (r.outsideRules !== undefined ? 1 : 0)) return false;
+    if (keys !== 2 + (r.realPath !== undefined ? 1 : 0) + (r.head !== undefined ? 1 : 0) + (r.outsideRules !== undefined ? 1 : 0) + (r.id !== undefined ? 1 : 0)) return false;
+    if (r.id !== undefined && !(typeof r.id === 'string' && r.id.length >= 1 && r.id.length <= 100)) return false;
     if (r.outsideRules !== undefined && !(typeof r.outsideRules === 'string' && /^[0-9a-f]{16}$/.test(r.outsideRules))) return false;
     if (typeof r.name !== 'string' || r.name.length === 0 || typeof r.path !== 'string' || r.path.length === 0) return false;
     if (r.realPath !== undefined && (typeof r.realPath !== 'string' || r.realPath.length === 0)) return false;
