@@ -57,6 +57,7 @@ export class RestoreFlow {
   async run(request: RestoreRequest): Promise<RestoreResult | undefined> {
     await this.auto.flush();
     let paths = request.paths;
+    let within = request.within;
     const plan = await this.store.recovery.previewRestore(request.point.id, paths, { changedPaths: this.auto.changedSinceNewestPoint(), within: request.within });
     const changes = [...plan.modify, ...plan.add, ...plan.remove];
     // Plan paths use the workspace's folder names; say how the point's folders were matched to them.
@@ -75,6 +76,8 @@ export class RestoreFlow {
       const chosen = await this.review(plan, request.point, request.paths);
       if (!chosen) return undefined;
       if (chosen.length < changes.length) paths = chosen;
+      // what the review listed and nothing else: a file changed or made since it was shown is left as it is
+      within = new Set(chosen);
     }
     const affected = new Set(paths !== request.paths && paths ? paths : changes.map((c) => c.path));
     const dirty = vscode.workspace.textDocuments.filter((doc) => {
@@ -114,7 +117,7 @@ export class RestoreFlow {
     let result: RestoreResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
-        this.store.recovery.restore(request.point.id, { paths, changedPaths, undoOf: request.undoOf, within: request.within, prunable: request.prunable, onProgress: (message) => progress.report({ message }) }),
+        this.store.recovery.restore(request.point.id, { paths, changedPaths, undoOf: request.undoOf, within, prunable: request.prunable, onProgress: (message) => progress.report({ message }) }),
       );
     } finally {
       await this.auto.endOwnWrites(uris);

@@ -116,6 +116,23 @@ suite('restore', () => {
     assert.equal(external.parentId, result.restoredPointId, 'it builds on the point the restore left');
   });
 
+  test('a file made or changed on disk while the review is open is left as it is: the restore does what the review listed', async () => {
+    const { before } = await pointThenChanges();
+    // the review shown for real (no scripted answer), accepted once the files changed and their point was made
+    const restoring = run<{ restoredPointId: string } | undefined>('restore', await pointNode(api, before.id));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const known = await listPoints(api);
+    writeFile('src/made-during-review.ts', 'made while the review was open\n');
+    writeFile('README.md', 'changed while the review was open\n');
+    await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    assert.ok(await restoring, 'the restore ran');
+    assertFixture('src/greeting.ts', 'src/notes.txt', 'src/farewell.ts');
+    assert.equal(fs.existsSync(wsFile('src/added.ts')), false, 'a listed deletion is made');
+    assert.equal(readFile('src/made-during-review.ts'), 'made while the review was open\n', 'a file made after the review is not deleted');
+    assert.equal(readFile('README.md'), 'changed while the review was open\n', 'a file changed after the review keeps its change');
+  });
+
   test('whole point from its tree item with some files ticked: only those are restored', async () => {
     const { before } = await pointThenChanges();
     api.prompts.answerNext({ pickMany: ['greeting.ts', 'farewell.ts'] });
