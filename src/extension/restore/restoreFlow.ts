@@ -99,7 +99,8 @@ export class RestoreFlow {
       );
       if (!choice) return undefined;
       if (choice === 'Save and Restore') {
-        for (const doc of dirty) if (!(await doc.save())) throw new UserFacingError(`${this.folders.display(this.folders.toPointPath(doc.uri)!)} could not be saved; nothing was restored.`);
+        // a save that reports success with the editor still dirty (a conflict with the disk) saved nothing
+        for (const doc of dirty) if (!(await doc.save()) || doc.isDirty) throw new UserFacingError(`${this.folders.display(this.folders.toPointPath(doc.uri)!)} could not be saved; nothing was restored.`);
         await this.auto.flush();
       } else {
         discard = dirty;

@@ -371,6 +371,24 @@ suite('restore', () => {
     assert.equal(editor.document.getText(), 'unsaved edit\n');
   });
 
+  test('unsaved edits typed after a one-file restore and its undo: "Save and Restore" saves them before the next restore', async () => {
+    await pointThenChanges();
+    const first = await openEditor('src/greeting.ts');
+    await waitFor('the editor to show the disk', () => first.document.getText() === CHANGED.greeting);
+    api.prompts.answerNext({ pick: 'before' }, { button: 'Restore' });
+    await run('restoreFile', wsUri('src/greeting.ts'));
+    await run('undoRestore');
+    // the one-file restore showed its diff: the file's editor is opened again, as a person goes back to it
+    const editor = await openEditor('src/greeting.ts');
+    await waitFor('the editor to show the undone file', () => editor.document.getText() === CHANGED.greeting);
+    await replaceText(editor, 'typed after the undo\n');
+    api.prompts.answerNext({ pick: /^Restored greeting\.ts from "before"$/ }, { button: "Restore" }, { button: "Save and Restore" });
+    const result = await run<{ safetyPointId: string }>('restoreFile', wsUri('src/greeting.ts'));
+    assert.equal(await pointText(result.safetyPointId, 'src/greeting.ts'), 'typed after the undo\n', 'the saved edits are in the safety point');
+    assert.equal(editor.document.isDirty, false);
+    assertFixture('src/greeting.ts');
+  });
+
   test('unsaved edits typed after a restore: Undo Last Restore asks too, and with Save, undoing again brings the edits back', async () => {
     const { before } = await pointThenChanges();
     api.prompts.answerNext({ pickMany: 'all' });
