@@ -242,3 +242,25 @@ describe('the first point after a folder was renamed', () => {
     assert.deepEqual([changed.added.map((c) => c.path), changed.deleted.map((c) => c.path)], [['three/c.txt'], ['two/b.txt']]);
   });
 });
+
+describe('a workspace folder gone from under a running editor (moved, renamed or deleted)', () => {
+  test('a point keeps its files as they were: the history is not emptied, and with nothing else changed no point is made', async () => {
+    const sb = await makeSandbox();
+    const roots = [folder(sb, 'alpha'), folder(sb, 'beta')];
+    await writeFiles(path.join(sb.ws, 'alpha'), { 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    await writeFiles(path.join(sb.ws, 'beta'), { 'c.txt': 'c\n' });
+    const store = await openStore(sb, { roots });
+    const first = (await store.recovery.createRecoveryPoint())!;
+    await fs.rename(path.join(sb.ws, 'alpha'), path.join(sb.ws, 'alpha-renamed'));
+    assert.equal(await store.recovery.createRecoveryPoint(undefined, { trigger: 'external', skipIfUnchanged: true }), undefined, 'no point of every file deleted');
+    assert.equal(await store.recovery.createRecoveryPoint(undefined, { trigger: 'external', skipIfUnchanged: true, changedPaths: [path.join(sb.ws, 'alpha', 'a.txt')] }), undefined, 'nor from a hint');
+    await writeFiles(path.join(sb.ws, 'beta'), { 'c.txt': 'c changed\n' });
+    const next = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.deepEqual(next.changes, { added: 0, modified: 1, deleted: 0 });
+    assert.equal(next.fileCount, first.fileCount);
+    await fs.rename(path.join(sb.ws, 'alpha-renamed'), path.join(sb.ws, 'alpha'));
+    await writeFiles(path.join(sb.ws, 'alpha'), { 'b.txt': null });
+    const back = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.deepEqual(back.changes, { added: 0, modified: 0, deleted: 1 }, 'back in its place, it is captured again');
+  });
+});

@@ -717,6 +717,13 @@ async function scanRoot(scan: RootScan): Promise<Scanned> {
     problem = errorCode(error) === 'ENOENT' ? 'it does not exist' : `it cannot be read (${errorCode(error) ?? String(error)})`;
   }
   if (problem !== undefined) {
+    // moved, renamed or deleted under a running editor: a point never empties a folder it cannot see
+    const kept = await scan.previousVersion('');
+    if (kept?.entry?.[1] === 'd') {
+      ctx.logger.warn(`The workspace folder ${shortPath(scan.root.path)} is not there (${problem}: moved, renamed or deleted?): the recovery point keeps its files as they were in the previous point.`);
+      ctx.skip(scan.root.path, `the workspace folder is not there (${problem}); its version from the previous point is kept`, 'kept-previous');
+      return kept;
+    }
     ctx.logger.warn(`The workspace folder ${shortPath(scan.root.path)} is recorded as empty: ${problem}.`);
     ctx.skip(scan.root.path, `the workspace folder is recorded as empty: ${problem}`, 'unreadable');
     scan.ctx.cache.prune(scan.root.name, new Set());
