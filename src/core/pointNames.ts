@@ -73,7 +73,7 @@ export function describeChanges(trigger: Trigger, changes: TreeDiff, tracking: P
 /** `describeChanges` of the changes in folders the point before had too. */
 function describeInFolders(trigger: Trigger, changes: TreeDiff, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'>, context: ChangeContext): string {
   const onDisk = trigger === 'external' || trigger === 'startup';
-  // a change on disk with a repository's HEAD moved is named after the switch, not its files
+  // a change on disk with a repository's HEAD moved is named after the switch, then its files (which the switch need not explain: a `checkout -b` changes none)
   const switchName = context.switched && onDisk ? switchedBranchName(context.switched.before, context.switched.after) : undefined;
   const off = context.whileOff === true && trigger === 'external';
   const when = trigger === 'startup' ? ' while the editor was closed' : off ? ' while automatic points were off' : '';
@@ -81,7 +81,7 @@ function describeInFolders(trigger: Trigger, changes: TreeDiff, tracking: Pick<P
   const files = (rest: TreeDiff) => describeFiles([...rest.modified, ...rest.added, ...rest.deleted].map((c) => c.path));
   const tracked = (rest: TreeDiff) =>
     switchName
-      ? `${switchName}${when}`
+      ? `${switchName}${when}${rest.added.length + rest.modified.length + rest.deleted.length > 0 ? `: ${files(rest)}` : ''}`
       : git
         ? `${git}${when}: ${files(rest)}`
         : off

@@ -66,7 +66,7 @@ describe('point names', () => {
     assert.equal(describeChanges('external', changes), 'Changed outside the editor: ws/index.js, db.js, router/index.js and 1 more');
     assert.equal(describeChanges('external', changes, {}, { whileOff: true }), 'Changed while automatic points were off: ws/index.js, db.js, router/index.js and 1 more');
     const switched = { before: { branch: 'x' }, after: { branch: 'main' } };
-    assert.equal(describeChanges('external', changes, {}, { switched, whileOff: true }), 'Switched branch x \u2192 main while automatic points were off');
+    assert.equal(describeChanges('external', changes, {}, { switched, whileOff: true }), 'Switched branch x \u2192 main while automatic points were off: ws/index.js, db.js, router/index.js and 1 more');
     assert.equal(describeChanges('save', { ...changes, modified: changes.modified.slice(1, 2) }), 'Saved db.js');
     // a point made by hand that deleted g.txt: not "Created by hand: g.txt", which reads as g.txt created
     assert.equal(describeChanges('manual', { added: [], modified: [], deleted: [change('ws/g.txt')] }), 'Created by hand; changed: g.txt');
@@ -164,12 +164,12 @@ describe('point names', () => {
     assert.deepEqual(first.roots[0]!.head, { branch: 'main' });
     await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/feature/login\n', 'a.txt': 'a on the branch\n' });
     const startup = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'startup' }))!;
-    assert.equal(startup.summary, 'Switched branch main → feature/login while the editor was closed');
+    assert.equal(startup.summary, 'Switched branch main → feature/login while the editor was closed: a.txt');
     assert.deepEqual(startup.roots[0]!.head, { branch: 'feature/login' });
     const commit = '1a2b3c4d5e6f7a8b9c0d1a2b3c4d5e6f7a8b9c0d';
     await writeFiles(sb.ws, { '.git/HEAD': `${commit}\n`, 'b.txt': null });
     const detached = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
-    assert.equal(detached.summary, 'Checked out 1a2b3c4 (was on feature/login)');
+    assert.equal(detached.summary, 'Checked out 1a2b3c4 (was on feature/login): b.txt');
     assert.deepEqual(detached.roots[0]!.head, { commit });
     await writeFiles(sb.ws, { 'a.txt': 'a again\n' });
     const same = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
@@ -184,7 +184,7 @@ describe('point names', () => {
     await sleep(50);
     await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', '.gitignore': 'b.txt\n', 'b.txt': 'b back, ignored\n', 'c.txt': 'c\n' });
     const withRules = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
-    assert.equal(withRules.summary, 'Switched branch feature/login → main');
+    assert.equal(withRules.summary, 'Switched branch feature/login → main: .gitignore, c.txt');
     // a worktree's (or a submodule's) `.git` file names the folder that holds its HEAD
     const tree = await makeSandbox();
     await writeFiles(tree.root, { 'ws/.git': 'gitdir: ../repo/.git/worktrees/ws\n', 'repo/.git/worktrees/ws/HEAD': 'ref: refs/heads/topic\n', 'ws/x.txt': 'x\n' });

@@ -70,7 +70,7 @@ export function transferCommands(s: TransferServices): Record<string, CommandHan
       const found = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Looking for the history of a moved folder' }, () => s.movedHistory.search());
       if (found.length === 0) {
         throw new UserFacingError(
-          "No history of a moved or renamed folder matches this folder: a history is found when its folder no longer exists where it was and most of this folder's files are in its newest point. A history in another place can be added with \"recovery-points adopt --from STORE_FOLDER\".",
+          "No history of a moved or renamed folder matches this folder: a history is found when its folder no longer exists where it was and most of this folder's files are in its newest point. The history of a folder that still exists (this folder's copy) comes here as a bundle: Export Recovery Points… there, then Import Recovery Points… here; this same folder's history in another window: Copy History from Another Window….",
         );
       }
       const chosen =
