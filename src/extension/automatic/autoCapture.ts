@@ -88,6 +88,8 @@ export class AutoCapture implements vscode.Disposable {
   /** Paths of the hinted captures queued or running: not in a point yet. */
   private readonly capturing = new Map<number, readonly string[]>();
   private captureCount = 0;
+  /** Captures queued after automatic points were turned off (a later id than this) are not made while they stay off. */
+  private offAfter = Number.POSITIVE_INFINITY;
   private saveTimer: NodeJS.Timeout | undefined;
   private externalTimer: NodeJS.Timeout | undefined;
   /** Reads again, once their racy window has passed, the files a point read just after they changed. */
@@ -304,11 +306,19 @@ export class AutoCapture implements vscode.Disposable {
 
   private onSettingsChanged(event: vscode.ConfigurationChangeEvent): void {
     if (this.disposed) return;
+    const automatic = this.config.automatic;
+    if (!automatic && this.wasAutomatic) {
+      // what was saved or changed before they were turned off is still kept, with the hints as they
+      // were then; what comes after is not (a change right after would otherwise join a full scan)
+      if (this.saveTimer) this.runSaves(this.validity.reason ?? null);
+      if (this.externalTimer) this.runExternal(true);
+      this.offAfter = this.captureCount;
+    }
+    if (automatic) this.offAfter = Number.POSITIVE_INFINITY;
     if (event.affectsConfiguration(`${SECTION}.automatic`) && (!this.config.onSave || !this.config.onExternalChange)) {
       this.validity.invalidate('automatic points, or one of their triggers, were turned off');
     }
     // turned on again: what changed while they were off is kept at once (a checkout next would otherwise take it away unseen)
-    const automatic = this.config.automatic;
     if (automatic && !this.wasAutomatic) void this.enqueue('external', undefined, { full: 'automatic points turned on', whileOff: true });
     this.wasAutomatic = automatic;
     if (CAPTURE_RULE_SETTINGS.some((key) => event.affectsConfiguration(key))) this.validity.invalidate('the settings that choose which files are captured changed');
@@ -375,13 +385,14 @@ export class AutoCapture implements vscode.Disposable {
     return undefined;
   }
 
-  private runSaves(): void {
+  /** `gap`: why the hints were incomplete when the saves were taken (`null`: they were complete), instead of when their point is made. */
+  private runSaves(gap?: string | null): void {
     clearTimeout(this.saveTimer);
     this.saveTimer = undefined;
     const paths = [...this.savedPaths];
     this.savedPaths.clear();
     this.pendingChanged.fire();
-    if (paths.length > 0) void this.enqueue('save', paths);
+    if (paths.length > 0) void this.enqueue('save', paths, gap === undefined ? {} : { gap });
   }
 
   private runExternal(now = false): void {
@@ -447,15 +458,15 @@ export class AutoCapture implements vscode.Disposable {
   private enqueue(trigger: Trigger, paths: string[] | undefined, how: CaptureHow = {}): Promise<void> {
     const id = ++this.captureCount;
     if (paths) this.capturing.set(id, paths);
-    const run = this.queue.then(() => this.capture(trigger, paths, how)).finally(() => this.capturing.delete(id));
+    const run = this.queue.then(() => (id > this.offAfter && !this.config.automatic ? undefined : this.capture(trigger, paths, how))).finally(() => this.capturing.delete(id));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, whileOff = false, quiet = false }: CaptureHow): Promise<void> {
+  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, whileOff = false, quiet = false, gap }: CaptureHow): Promise<void> {
     if (this.disposed) return;
     const token = this.validity.token();
-    const fullReason = full ?? !paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : this.validity.reason;
+    const fullReason = full ?? (!paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : gap === undefined ? this.validity.reason : (gap ?? undefined));
     let mode: 'hint' | 'full' = fullReason === undefined ? 'hint' : 'full';
     const started = Date.now();
     // saved files the disk no longer holds as saved (a checkout in the merge window): the point holds what was saved
@@ -573,6 +584,8 @@ interface CaptureHow {
   readonly name?: () => Promise<string | undefined>;
   readonly whileOff?: boolean;
   readonly quiet?: boolean;
+  /** Why the hints were incomplete when the point was queued (`null`: complete), when that, not the moment it is made, counts. */
+  readonly gap?: string | null;
 }
 
 interface FileStamp {

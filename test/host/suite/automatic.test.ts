@@ -15,6 +15,7 @@ import {
   openEditor,
   pointPath,
   pointText,
+  readFile,
   resetAll,
   run,
   setSetting,
@@ -190,6 +191,21 @@ suite('automatic points', () => {
     await editAndSave('src/greeting.ts', 'export const on = 1;\n');
     const point = await waitForNewPoint(api, [...before, resumed]);
     assert.equal(point.trigger, 'save');
+  });
+
+  test('turned off while a save waits for its point: the save is kept; a change on disk right after is not', async () => {
+    await setSetting('mergeWindowSeconds', 600);
+    await setSetting('mergeWindowMaxSeconds', 600);
+    const before = await listPoints(api);
+    const notes = readFile('src/notes.txt');
+    await editAndSave('src/greeting.ts', 'export const savedBeforeOff = 1;\n');
+    await setSetting('automatic.enabled', false);
+    fs.writeFileSync(wsFile('src/notes.txt'), 'changed on disk right after turning off\n');
+    await settle(api);
+    const made = await newPoints(api, before);
+    assert.deepEqual(made.map((p) => p.summary), ['Saved greeting.ts']);
+    assert.equal(await pointText(made[0]!.id, 'src/greeting.ts'), 'export const savedBeforeOff = 1;\n');
+    assert.equal(await pointText(made[0]!.id, 'src/notes.txt'), notes, 'the change made after turning off is in no point');
   });
 
   test('automatic.onSave=false: a save creates no point, not even as a change outside the editor', async () => {
