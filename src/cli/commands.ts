@@ -257,7 +257,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
         [
           `Points       ${s.points} (${s.labelledPoints} labelled)`,
           `Objects      ${s.objects} (${plural(s.blobs, 'file content')}, ${plural(s.trees, 'folder')}) in ${plural(s.packs, 'pack')}`,
-          `On disk      ${formatBytes(s.diskBytes)} (stored ${formatBytes(s.storedBytes)})`,
+          `On disk      ${formatBytes(s.totalDiskBytes)} (packs ${formatBytes(s.diskBytes)}, stored ${formatBytes(s.storedBytes)})`,
           `Captured     ${formatBytes(s.logicalBytes)} across all points`,
           // a tiny store's own records outweigh its files: 0.02×, not 0.0×
           `Dedup ratio  ${s.dedupRatio >= 0.1 || s.dedupRatio === 0 ? s.dedupRatio.toFixed(1) : s.dedupRatio.toPrecision(1)}× (full copies of every point's files ÷ stored)`,

@@ -5,7 +5,7 @@ export * from './logger';
 export * from './schemas';
 export * from './metrics';
 export { newPointId, pointIdTime } from './ids';
-export { StoreLayout } from './storeLayout';
+export { StoreLayout, storeBytesBesidePacks } from './storeLayout';
 export { StoreLock, isStoreLockHeld } from './lock/storeLock';
 export { checkStorePlacement } from './storePlacement';
 export { ObjectStore, ObjectBatch, type ObjectReader, type ObjectWriter, type ObjectStoreStats } from './objects/objectStore';

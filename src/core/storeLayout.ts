@@ -46,6 +46,24 @@ export class StoreLayout {
   }
 }
 
+/**
+ * What the store's folder takes on disk besides its packs (`ObjectStore.stats().diskBytes`): its
+ * manifests, caches, logs, quarantine and temporary files, by their sizes. Links are not followed.
+ */
+export async function storeBytesBesidePacks(layout: StoreLayout): Promise<number> {
+  let bytes = 0;
+  const folders = [layout.root];
+  for (let folder = folders.pop(); folder !== undefined; folder = folders.pop()) {
+    const entries = await fs.promises.readdir(folder, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      const file = path.join(folder, entry.name);
+      if (entry.isDirectory()) folders.push(file);
+      else if (entry.isFile() && !(folder === layout.objectsDir && entry.name.endsWith('.pack'))) bytes += (await fs.promises.lstat(file).catch(() => undefined))?.size ?? 0;
+    }
+  }
+  return bytes;
+}
+
 /** Names only a store's folder holds: a folder with one of them is (or was being made) a store. */
 const STORE_NAMES = ['points', 'state.json', 'objects', 'cache', 'store.lock', 'writer.lock', 'collection.lock', 'audit.log.jsonl', 'moved.json', 'capture-rules.json', 'retention.json', 'quarantine'];
 

@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { describeCause, type PointSummary, type RecoveryStore } from '../core';
+import { describeCause, storeBytesBesidePacks, type PointSummary, type RecoveryStore } from '../core';
 import type { Log } from './log';
+
+/** How long the size of the store's folder besides its packs is taken as known. */
+const BESIDE_PACKS_MS = 60_000;
 
 /**
  * The list of points the views show, refreshed after our own writes and when another window or the
@@ -12,6 +15,7 @@ export class PointsModel implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private current: readonly PointSummary[] = [];
   private bytes: number | undefined;
+  private besidePacks = { bytes: 0, at: 0 };
   private refreshing: (Promise<void> & { readonly listed: Promise<void> }) | undefined;
   private again = false;
   private readonly disposables: vscode.Disposable[] = [];
@@ -75,7 +79,9 @@ export class PointsModel implements vscode.Disposable {
           // The points first: the store's size needs its object index opened, which can wait.
           const objects = await this.store.persistence.objects();
           await objects.refresh();
-          const bytes = objects.stats().diskBytes;
+          // the rest of the store's folder (manifests, caches, logs) is walked at most once a minute
+          if (Date.now() - this.besidePacks.at > BESIDE_PACKS_MS) this.besidePacks = { bytes: await storeBytesBesidePacks(this.store.persistence.layout), at: Date.now() };
+          const bytes = objects.stats().diskBytes + this.besidePacks.bytes;
           if (bytes !== this.bytes) {
             this.bytes = bytes;
             this.changed.fire();

@@ -388,5 +388,9 @@ describe('recovery points: every operation round-trips', () => {
     assert.equal(afterChange.points, 3);
     assert.ok(afterChange.dedupRatio > 2, 'three full copies take far less than three times the space');
     assert.equal(afterChange.newestPointId, changed.id);
+    // the whole folder: its packs, and its manifests, caches and logs, and what a killed writer left
+    assert.ok(afterChange.totalDiskBytes > afterChange.diskBytes + (await fs.stat(store.persistence.layout.auditLogFile)).size);
+    await fs.writeFile(path.join(store.persistence.layout.objectsDir, 'tmp-0123456789ab.pack.partial'), Buffer.alloc(100_000));
+    assert.equal((await store.recovery.stats()).totalDiskBytes, afterChange.totalDiskBytes + 100_000);
   });
 });

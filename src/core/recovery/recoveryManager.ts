@@ -1,3 +1,4 @@
+import { storeBytesBesidePacks } from '../storeLayout';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { diffTrees, isRestoreTempName, lookupEntry, trackingCounts, type KnownFile, type TreeDiff } from '../capture';
@@ -138,6 +139,8 @@ export interface StoreStats {
   readonly packs: number;
   readonly storedBytes: number;
   readonly diskBytes: number;
+  /** What the whole store folder takes: the packs and everything beside them (manifests, caches, logs, temporary files). */
+  readonly totalDiskBytes: number;
   /** Sum over points of the size of the files each captured: what full copies would take. */
   readonly logicalBytes: number;
   /** logicalBytes / storedBytes. */
@@ -945,6 +948,7 @@ export class RecoveryManager {
       packs: o.packs,
       storedBytes: o.storedBytes,
       diskBytes: o.diskBytes,
+      totalDiskBytes: o.diskBytes + (await storeBytesBesidePacks(this.persistence.layout)),
       logicalBytes,
       dedupRatio: o.storedBytes > 0 ? logicalBytes / o.storedBytes : 0,
       timings: this.metrics.snapshot(),

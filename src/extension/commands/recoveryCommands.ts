@@ -260,7 +260,7 @@ function statisticsForPeople(stats: StoreStats, points: readonly PointSummary[],
   const history = oldest
     ? `History goes back to ${new Date(pointIdTime(oldest.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(oldest.id))}): ${plural(stats.points, 'recovery point')}, ${stats.labelledPoints} labelled.`
     : 'There are no recovery points yet.';
-  const disk = `They take ${formatBytes(stats.diskBytes)} on disk; full copies of the same files would take ${formatBytes(stats.logicalBytes)}.`;
+  const disk = `They take ${formatBytes(stats.totalDiskBytes)} on disk; full copies of the same files would take ${formatBytes(stats.logicalBytes)}.`;
   const keep = [
     `at most ${plural(limits.maxRecoveryPoints, 'point')}`,
     limits.maxAgeDays > 0 ? `for ${plural(limits.maxAgeDays, 'day')}` : 'with no age limit',
