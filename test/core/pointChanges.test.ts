@@ -128,6 +128,28 @@ describe('a point\'s change as a patch', () => {
     assert.deepEqual(await filesIn(repo, withoutData), await filesIn(sb.ws, withoutData));
   });
 
+  test('a text file in another encoding (Latin-1) carries its bytes, so the whole patch applies without --binary', async () => {
+    const sb = await makeSandbox();
+    const latin1 = (text: string) => Buffer.from(text, 'latin1');
+    await writeFiles(sb.ws, { 'docs/legacy.txt': latin1('caf\xe9\n'), 'data.csv': 'a,b\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    const repo = path.join(sb.root, 'repo');
+    await fs.cp(sb.ws, repo, { recursive: true });
+    const git = (...args: string[]) => run('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo });
+    await git('init', '-q');
+    await git('add', '-A');
+    await git('commit', '-q', '-m', 'before');
+    await writeFiles(sb.ws, { 'docs/legacy.txt': latin1('caf\xe9\nna\xefvet\xe9\n'), 'data.csv': 'a,b\n1,2\n' });
+    const second = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!.id;
+    const patch = await pointChangePatch(store, second);
+    assert.doesNotMatch(patch, /^Binary files/m);
+    assert.match(patch, /^diff --git a\/docs\/legacy\.txt b\/docs\/legacy\.txt\n(?:.*\n)*?GIT binary patch$/m);
+    await gitApply(repo, patch);
+    assert.ok((await fs.readFile(path.join(repo, 'docs/legacy.txt'))).equals(await fs.readFile(path.join(sb.ws, 'docs/legacy.txt'))));
+    assert.equal(await fs.readFile(path.join(repo, 'data.csv'), 'utf8'), 'a,b\n1,2\n');
+  });
+
   test('a two-point comparison and a point against the current files make the same patch as the change between them', async () => {
     const { sb, store, first, second } = await twoPoints();
     const between = await comparisonPatch(store, first, second, { binary: true });

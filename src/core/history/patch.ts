@@ -3,6 +3,7 @@ import { deflateSync } from 'node:zlib';
 import { formatPatch, structuredPatch } from 'diff';
 import type { FileChange, FileInfo, TreeDiff } from '../capture';
 import type { ObjectReader } from '../objects/objectStore';
+import { isBinary } from './lineChanges';
 
 export interface PatchOptions {
   /** Drop the first path segment (the workspace folder's name), so the patch applies inside that folder. */
@@ -19,8 +20,8 @@ const NULL_ID = '0'.repeat(40);
 
 /**
  * A unified diff of `diff` in git's format (`diff --git`, new/deleted file modes), which `git apply`
- * accepts: text files as hunks, binary files (a NUL byte, or bytes that are not UTF-8) noted as git
- * does, or with their bytes when `binary` is set. Files come in path order.
+ * accepts: UTF-8 text files as hunks, binary files (a NUL byte) noted as git does, or with their bytes
+ * when `binary` is set, and text in another encoding always with its bytes. Files come in path order.
  */
 export async function unifiedPatch(objects: ObjectReader, diff: TreeDiff, options: PatchOptions = {}): Promise<string> {
   const changes = [...diff.added, ...diff.modified, ...diff.deleted].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -43,7 +44,10 @@ async function filePatch(objects: ObjectReader, change: FileChange, options: Pat
   const oldText = before && asText(before);
   const newText = after && asText(after);
   const isText = (before === undefined || oldText !== undefined) && (after === undefined || newText !== undefined);
-  if (!isText) return binaryPatch(name, before, after, oldMode, newMode, options.binary === true);
+  // text in another encoding (no NUL, not UTF-8: Latin-1, Shift JIS) has no hunks a UTF-8 patch can
+  // hold byte for byte: its bytes come along, so the patch still applies, as git's text diff would
+  const encoded = (before === undefined || !isBinary(before)) && (after === undefined || !isBinary(after));
+  if (!isText) return binaryPatch(name, before, after, oldMode, newMode, options.binary === true || encoded);
   const patch = structuredPatch(`a/${name}`, `b/${name}`, oldText ?? '', newText ?? '', undefined, undefined, { context: CONTEXT });
   patch.isGit = true;
   if (!before) {
