@@ -195,7 +195,7 @@ function movedPrefixes(from: string, to: string): [string, string] {
  * Folders elsewhere that share no file with it were no move: "First recovery point; the points before
  * it are another folder's (app)".
  */
-export function shownFirstPointName(point: Pick<PointSummary, 'trigger' | 'roots' | 'fileCount'>, base: Pick<PointSummary, 'roots'>, changes: TreeDiff): string {
+export function shownFirstPointName(point: Pick<PointSummary, 'trigger' | 'roots' | 'fileCount'>, base: Pick<PointSummary, 'roots'>, changes: TreeDiff, stillThere: (folder: string) => boolean = () => false): string {
   const unchanged = changes.added.length + changes.modified.length + changes.deleted.length === 0;
   // the same folder in a window of another shape (a history copied from it): folders added or removed, not moved
   const basePaths = new Set(base.roots.map((r) => r.path));
@@ -209,8 +209,10 @@ export function shownFirstPointName(point: Pick<PointSummary, 'trigger' | 'roots
   const paths = (p: Pick<PointSummary, 'roots'>) => p.roots.map((r) => r.path).join(', ');
   const elsewhere = names(base) !== names(point) ? names(base) : paths(base);
   const moved = paths(base) === paths(point) ? undefined : names(base) !== names(point) ? `${names(base)} \u2192 ${names(point)}` : `${paths(base)} \u2192 ${paths(point)}`;
-  // every file of the point is new against them, and some of theirs are gone: another project's history, not this one's
+  // every file of the point is new against them, and some of theirs are gone: another project's history, not this one's;
+  // or their folders are all still there (a copy's or a clone's history, imported): nothing moved
   if (moved && point.fileCount > 0 && changes.added.length === point.fileCount && changes.deleted.length > 0) return `${FIRST_POINT_SUMMARY}; the points before it are another folder's (${elsewhere})`;
+  if (moved && base.roots.every((r) => stillThere(r.path))) return `${FIRST_POINT_SUMMARY}; the points before it are another folder's (${elsewhere})`;
   const described = describeChanges(point.trigger, changes);
   if (!moved) return unchanged ? 'No changes since the point before it' : described;
   return unchanged ? `Moved ${moved}` : `Moved ${moved}; ${described.charAt(0).toLowerCase()}${described.slice(1)}`;

@@ -213,6 +213,8 @@ describe('point names', () => {
     const unrelated = { added: [{ path: 'b/1' }, { path: 'b/2' }, { path: 'b/3' }], modified: [], deleted: [{ path: 'a/one.txt' }] };
     assert.equal(shownFirstPointName(startup('/w/b'), roots('/w/a'), unrelated), 'First recovery point; the points before it are another folder\'s (a)');
     assert.equal(shownFirstPointName(startup('/v/a'), roots('/w/a'), { ...unrelated, added: unrelated.added.slice(0, 2) }), 'Moved /w/a \u2192 /v/a; changed while the editor was closed: 1, 2, one.txt', 'a file in common: a move');
+    // the other folder still there (a copy's or a clone's history, imported): nothing moved
+    assert.equal(shownFirstPointName(startup('/w/app-2'), roots('/w/app'), edited, (folder) => folder === '/w/app'), 'First recovery point; the points before it are another folder\'s (app)');
     // the same folder in a window of another shape (its history copied here): folders added or removed, not moved
     const lib = { added: [{ path: 'lib/l.ts' }, { path: 'lib/m.ts' }], modified: [], deleted: [] };
     assert.equal(shownFirstPointName(startup('/w/app', '/w/lib'), roots('/w/app'), lib), 'Added folder lib to the workspace (2 files)');

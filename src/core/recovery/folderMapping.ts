@@ -156,11 +156,11 @@ function realPath(folder: string): string {
   }
 }
 
-function isFolder(folder: string): boolean {
+/** Whether `folder` is a folder now (links followed). */
+export function isFolder(folder: string): boolean {
   return statSync(folder, { throwIfNoEntry: false })?.isDirectory() === true;
 }
 
-/** A folder's device and inode (`dev:ino`), links followed; `undefined` when it cannot be looked at. */
 /** A folder's device, inode and creation time, as a point records it (`WorkspaceRoot.id`); `undefined` when it is no folder. */
 export function folderIdentity(folder: string): string | undefined {
   try {
@@ -171,6 +171,7 @@ export function folderIdentity(folder: string): string | undefined {
   }
 }
 
+/** A folder's device and inode (`dev:ino`), links followed; `undefined` when it cannot be looked at. */
 export function folderId(folder: string): string | undefined {
   try {
     const stat = statSync(folder, { bigint: true });

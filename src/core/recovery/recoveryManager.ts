@@ -40,7 +40,7 @@ import {
   type RestorePlan,
 } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
-import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
+import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isFolder, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
 import { plural } from '../format';
 
@@ -608,7 +608,7 @@ export class RecoveryManager {
     if (!isShownAgainstAnother(point, base) && !uncounted) return point;
     const diff = change ?? (await this.diffPoints(base, point));
     const changes = { added: diff.added.length, modified: diff.modified.length, deleted: diff.deleted.length, ...trackingCounts(diff, point) };
-    const summary = point.parentId === null && base && point.summary === FIRST_POINT_SUMMARY ? shownFirstPointName(point, base, diff) : point.summary;
+    const summary = point.parentId === null && base && point.summary === FIRST_POINT_SUMMARY ? shownFirstPointName(point, base, diff, isFolder) : point.summary;
     return { ...point, changes, summary };
   }
 
