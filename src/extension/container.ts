@@ -216,7 +216,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       this.activationSteps = { storeOpenMs: opened - started, listMs: performance.now() - opened, hostUptimeMs, hostBusy };
       log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${plural(model.points.length, 'point')} in ${storeDir} (store opened in ${(opened - started).toFixed(0)} ms, points listed in ${(performance.now() - opened).toFixed(0)} ms; the extension host's thread was busy ${Math.round(hostBusy * 100)} % of that time)`);
       const hadHistory = model.points.length > 0;
-      void auto.startup().then(() => movedHistory.atStartup(hadHistory)).catch((error) => log.warn('transfer', `Looking for the history of a moved folder failed: ${describeCause(error)}`));
+      const startupPoint = auto.startup();
+      void startupPoint.then(() => restore.tellInterrupted()).catch((error) => log.warn('restore', `Looking for an interrupted restore failed: ${describeCause(error)}`));
+      void startupPoint.then(() => movedHistory.atStartup(hadHistory)).catch((error) => log.warn('transfer', `Looking for the history of a moved folder failed: ${describeCause(error)}`));
       void this.checkAgentHooks().catch((error) => log.warn('command', `Checking the agent checkpoint hooks failed: ${describeCause(error)}`));
     } catch (error) {
       log.error('activation', `Recovery Points could not open its store: ${describeCause(error)}`, error);

@@ -1029,3 +1029,25 @@ describe('restore and undo on random workspaces', () => {
     );
   });
 });
+
+describe('a restore interrupted while it wrote files', () => {
+  test('is told by the newest point, which holds its temporary files, with the safety point made before it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'b.txt': 'b1\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'b.txt': 'b2\n' });
+    assert.equal(await store.recovery.interruptedRestore(), undefined, 'no point shows one');
+    const safety = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'before-restore' }))!;
+    // killed after writing a.txt back, with b.txt's temporary file written and not yet renamed
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', '.b.txt.rp-0123abcd.tmp': 'b1\n' });
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'startup' });
+    const found = await store.recovery.interruptedRestore();
+    assert.equal(found?.safety?.id, safety.id);
+    assert.deepEqual(found?.leftovers, ['ws/.b.txt.rp-0123abcd.tmp']);
+    // the safety point restored: the files as they were before, the temporary file gone
+    await store.recovery.restore(safety.id);
+    assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a2\n', 'b.txt': 'file 644 b2\n' });
+    assert.equal(await store.recovery.interruptedRestore(), undefined);
+  });
+});

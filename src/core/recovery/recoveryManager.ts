@@ -496,6 +496,22 @@ export class RecoveryManager {
     return edited;
   }
 
+  /**
+   * A restore (or undo) that was killed while it wrote files, as the newest point shows it: that point
+   * added the temporary files only a restore writes (`isRestoreTempName`). `safety`: the newest safety
+   * point before it, which holds the files as they were before that restore; `leftovers`: the
+   * temporary files. `undefined` when the newest point shows none.
+   */
+  async interruptedRestore(): Promise<{ readonly safety: PointSummary | undefined; readonly leftovers: readonly string[] } | undefined> {
+    const points = await this.persistence.listSnapshots();
+    const newest = points[0];
+    if (!newest || newest.changes.added === 0) return undefined;
+    const changes = await this.changedFiles(newest.id, points);
+    const leftovers = changes.added.map((c) => c.path).filter((p) => isRestoreTempName(p.slice(p.lastIndexOf('/') + 1)));
+    if (leftovers.length === 0) return undefined;
+    return { safety: points.find((p) => p.trigger === 'before-restore'), leftovers };
+  }
+
   /** What Undo Last Restore would change, without changing anything: its safety point's preview within the undo's scope, and the point whose restore it undoes. */
   async previewUndo(): Promise<RestorePreview & { safetyPointId: string; safety: PointSummary; undid: PointSummary | null; editedSince: string[] }> {
     const { last, scope, points } = await this.persistence.lock.run(async (hold) => {

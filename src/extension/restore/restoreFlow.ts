@@ -41,6 +41,7 @@ export interface RestoreRequest {
  * safety point), then open editors brought up to date and, if the setting says so, the point's layout.
  */
 const SET_UP_AGAIN = 'Set Up Agent Checkpoints…';
+const REVIEW_SAFETY_POINT = 'Review and Restore It';
 
 export class RestoreFlow {
   constructor(
@@ -141,6 +142,27 @@ export class RestoreFlow {
       });
     }
     return result;
+  }
+
+  /**
+   * After the start-up point: a restore the editor (or the tool) was stopped in the middle of left
+   * files as it had got to, and its temporary files; says so, and offers the safety point made before
+   * it (which holds the files as they were then) for a reviewed restore.
+   */
+  async tellInterrupted(): Promise<void> {
+    const interrupted = await this.store.recovery.interruptedRestore();
+    if (!interrupted) return;
+    const temps = interrupted.leftovers.map((p) => this.folders.display(p));
+    const left = `${plural(temps.length, 'temporary file')} of it (${temps.slice(0, 2).join(', ')}${temps.length > 2 ? ', …' : ''})`;
+    this.log.warn('restore', `A restore was interrupted: the newest point holds ${left}.`);
+    const safety = interrupted.safety;
+    const message = `A restore was interrupted before it finished: some files may be as it left them, with ${left}.${safety ? ` The safety point ${quotedPointName(safety)} holds the files as they were before it.` : ''}`;
+    if (!safety) {
+      void this.prompts.notify('warning', message);
+      return;
+    }
+    const choice = await this.prompts.notify('warning', message, REVIEW_SAFETY_POINT);
+    if (choice === REVIEW_SAFETY_POINT) await this.run({ point: safety, review: true });
   }
 
   /** Undoes the last restore (the person's or an agent's): restores its safety point over the files that restore changed. */
