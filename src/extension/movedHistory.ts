@@ -46,6 +46,8 @@ type Declined = z.infer<typeof declinedSchema>;
 export class MovedHistory {
   /** The offer made at start-up, while it waits for its answer and after (`undefined` when none was made). */
   startup: Promise<AdoptResult | undefined> | undefined;
+  /** The copy of another window's history last offered (at start-up, or by `offerCopy`), while it waits for its answer and after. */
+  copyOffer: Promise<number | undefined> | undefined;
   /** The last question asked: which store, in which words. */
   lastOffer: { readonly storeDir: string; readonly message: string } | undefined;
   /** The clock the declined answers are measured by. */
@@ -75,9 +77,6 @@ export class MovedHistory {
     });
     return this.startup;
   }
-
-  /** The copy offered at start-up, while it waits for its answer and after (`undefined` when none was made). */
-  copyOffer: Promise<number | undefined> | undefined;
 
   /**
    * Offers a copy of the histories other windows hold of this workspace's folders (the newest for
