@@ -70,6 +70,12 @@ export interface CaptureInput {
    */
   readonly savedContent?: ReadonlyMap<string, SavedContent>;
   /**
+   * A workspace folder that is not there (moved, renamed or deleted under a running editor) keeps its
+   * files as `previousRoot` holds them, so a point of history never records every file deleted. Not
+   * for the workspace as a restore plans against it (the folder must be made again) nor a safety point.
+   */
+  readonly keepMissingRoots?: boolean;
+  /**
    * A stored root tree that the folders a hint capture rebuilds probably equal (a restore's result: the
    * restored point). A rebuilt folder whose entries are exactly those of this tree's folder at the same
    * path takes that folder's hash instead of being encoded and hashed again.
@@ -718,7 +724,7 @@ async function scanRoot(scan: RootScan): Promise<Scanned> {
   }
   if (problem !== undefined) {
     // moved, renamed or deleted under a running editor: a point never empties a folder it cannot see
-    const kept = await scan.previousVersion('');
+    const kept = ctx.input.keepMissingRoots ? await scan.previousVersion('') : null;
     if (kept?.entry?.[1] === 'd') {
       ctx.logger.warn(`The workspace folder ${shortPath(scan.root.path)} is not there (${problem}: moved, renamed or deleted?): the recovery point keeps its files as they were in the previous point.`);
       ctx.skip(scan.root.path, `the workspace folder is not there (${problem}); its version from the previous point is kept`, 'kept-previous');

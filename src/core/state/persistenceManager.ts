@@ -434,6 +434,7 @@ export class PersistenceManager implements StateRepository {
           listHintedFolders: options.listHintedFolders,
           knownFiles: options.knownFiles,
           savedContent: options.savedContent,
+          keepMissingRoots: options.trigger !== 'before-restore' && options.trigger !== 'restore',
           likelyRoot: options.likelyRoot,
           logger: this.logger,
           signal: options.signal,
