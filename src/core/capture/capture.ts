@@ -1038,7 +1038,6 @@ class HintRoot {
   }
 }
 
-/** Root-relative paths (with `/`) of the changed paths inside `root`; `''` for the root itself. */
 /** The files of `root` in `savedContent` that are no file on disk now. */
 async function savedButGone(ctx: CaptureContext, root: WorkspaceRoot, saved: ReadonlyMap<string, SavedContent> | undefined): Promise<string[]> {
   if (!saved) return [];
@@ -1051,6 +1050,7 @@ async function savedButGone(ctx: CaptureContext, root: WorkspaceRoot, saved: Rea
   return gone;
 }
 
+/** Root-relative paths (with `/`) of the changed paths inside `root`; `''` for the root itself. */
 function relativePaths(root: WorkspaceRoot, changed: readonly string[]): string[] {
   const out = new Set<string>();
   for (const p of changed) {

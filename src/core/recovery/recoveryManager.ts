@@ -1,4 +1,3 @@
-import { storeBytesBesidePacks } from '../storeLayout';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import { diffTrees, isRestoreTempName, lookupEntry, trackingCounts, type KnownFile, type TreeDiff } from '../capture';
@@ -43,6 +42,7 @@ import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isFolder, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
 import { plural } from '../format';
+import { storeBytesBesidePacks } from '../storeLayout';
 
 export interface RestoreOptions {
   /** Restore only these point paths (files or folders); the whole point when absent. */
