@@ -156,7 +156,7 @@ export class RestoreFlow {
     const left = `${plural(temps.length, 'temporary file')} of it (${temps.slice(0, 2).join(', ')}${temps.length > 2 ? ', …' : ''})`;
     this.log.warn('restore', `A restore was interrupted: the newest point holds ${left}.`);
     const safety = interrupted.safety;
-    const message = `A restore was interrupted before it finished: some files may be as it left them, with ${left}.${safety ? ` The safety point ${quotedPointName(safety)} holds the files as they were before it.` : ''}`;
+    const message = `A restore was interrupted before it finished: some files may be as it left them, with ${left}.${safety ? ` "${safety.label ?? safety.summary}", the safety point made before it, holds the files as they were then.` : ''}`;
     if (!safety) {
       void this.prompts.notify('warning', message);
       return;
