@@ -190,11 +190,21 @@ async function inProcess(
       releaseLock = undefined;
       // cancelled before the answer came: no point, even if the capture finished (its pack is left to the clean-up)
       if (hooks.signal?.aborted) return finish(hooks.signal.reason);
-      if (answer?.type === 'done') return finish(undefined, answer.result);
-      if (answer?.type === 'failed') return finish(new StateError(answer.kind ?? 'SnapshotCreationError', answer.message));
-      const how = signal ? `it was stopped by ${signal}` : `exit code ${code}`;
-      const said = stderr.trim().split('\n').pop();
-      finish(StateError.snapshotCreation(`The process ${doing} ended before it finished (${how})${said ? `: ${said}` : ''}. ${outcome}`));
+      const conclude = () => {
+        if (answer?.type === 'done') return finish(undefined, answer.result);
+        if (answer?.type === 'failed') return finish(new StateError(answer.kind ?? 'SnapshotCreationError', answer.message));
+        const how = signal ? `it was stopped by ${signal}` : `exit code ${code}`;
+        const said = stderr.trim().split('\n').pop();
+        finish(StateError.snapshotCreation(`The process ${doing} ended before it finished (${how})${said ? `: ${said}` : ''}. ${outcome}`));
+      };
+      // a process that ended well may have its answer still on the way ('exit' can come before the last
+      // message, seen once on a loaded machine): it is waited for until the channel closes, 2 s at most
+      if (answer === undefined && code === 0 && !signal) {
+        child.once('close', conclude);
+        setTimeout(conclude, 2000).unref();
+        return;
+      }
+      conclude();
     });
     child.send(work satisfies FromParent, (error) => {
       if (error) finish(StateError.snapshotCreation(`Could not start the process ${doing}: ${error.message}`, error));
