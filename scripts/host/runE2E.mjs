@@ -263,7 +263,8 @@ async function main() {
       const restartServer = async (whileStopped) => {
         await server.stop();
         if (whileStopped) await whileStopped();
-        server = await startServer({ ...serverOptions, port: server.port });
+        // settings a step wrote while the server was stopped are kept
+        server = await startServer({ ...serverOptions, port: server.port, keepUserSettings: true });
         stopServer = server.stop;
         await page.goto(server.workbenchUrl({ folder: workspace }));
       };

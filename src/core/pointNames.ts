@@ -348,6 +348,11 @@ export function editorOperationsName(operations: readonly EditorFileOperation[])
   return renames.length > 0 && deletes.length === 0 && creates.length === 0 ? text : `${text} in the explorer`;
 }
 
+/** "Saved app.ts before the editor stopped": the point of saves a window killed in their merge window left. */
+export function savedBeforeStopName(paths: readonly string[]): string {
+  return `Saved ${describeFiles(paths)} before the editor stopped`;
+}
+
 /** "Saved in another window: app.ts". */
 export function otherWindowSaveName(paths: readonly string[]): string {
   return `Saved in another window: ${describeFiles(paths)}`;

@@ -572,3 +572,16 @@ export const recentSavesSchema = lazySchema(() =>
 );
 export type RecentSaves = z.infer<typeof recentSavesSchema>;
 export const recentSavesDocument: DocumentType<RecentSaves> = { name: 'recent saves', schema: recentSavesSchema, maxBytes: 1024 * 1024 };
+
+/** The header line of a save kept on disk until its point is made (`PendingSaves`); the saved bytes follow it. */
+export const pendingSaveHeaderSchema = lazySchema(() =>
+  z.object({
+    schemaVersion: z.literal(SCHEMA_VERSION),
+    path: z.string().min(1).max(4096),
+    mode: z.number().int().nonnegative(),
+    savedAt: z.number(),
+    size: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+);
+export type PendingSaveHeader = z.infer<typeof pendingSaveHeaderSchema>;

@@ -17,6 +17,8 @@ export class StoreLayout {
   readonly changeIndexFile: string;
   /** One document per window: the files it saved lately (`OtherWindowSaves`). */
   readonly savesDir: string;
+  /** One folder per window: the saves waiting for their point (`PendingSaves`). */
+  readonly pendingSavesDir: string;
   readonly quarantineDir: string;
   readonly auditLogFile: string;
   readonly lockTarget: string;
@@ -36,6 +38,7 @@ export class StoreLayout {
     this.retentionFile = path.join(root, 'retention.json');
     this.changeIndexFile = path.join(root, 'cache', 'change-index.json');
     this.savesDir = path.join(root, 'cache', 'saves');
+    this.pendingSavesDir = path.join(root, 'pending-saves');
     this.quarantineDir = path.join(root, 'quarantine');
     this.auditLogFile = path.join(root, 'audit.log.jsonl');
     this.lockTarget = root;
@@ -65,7 +68,7 @@ export async function storeBytesBesidePacks(layout: StoreLayout): Promise<number
 }
 
 /** Names only a store's folder holds: a folder with one of them is (or was being made) a store. */
-const STORE_NAMES = ['points', 'state.json', 'objects', 'cache', 'store.lock', 'writer.lock', 'collection.lock', 'audit.log.jsonl', 'moved.json', 'capture-rules.json', 'retention.json', 'quarantine'];
+const STORE_NAMES = ['points', 'state.json', 'objects', 'cache', 'store.lock', 'writer.lock', 'collection.lock', 'audit.log.jsonl', 'moved.json', 'capture-rules.json', 'retention.json', 'quarantine', 'pending-saves'];
 
 /**
  * Why `root` must not be made a store: it is a folder (or a file) that holds something else, such as a

@@ -16,7 +16,7 @@ export interface E2EContext {
   readonly userDataDir: string;
   /** Opens another window (browser page) on the workspace: the server gives it its own extension host. */
   newPage(): Promise<Page>;
-  /** Stops the server (every extension host ends), runs `whileStopped`, starts it again on the same data folder and port, and reopens `page`. */
+  /** Stops the server (every extension host ends), runs `whileStopped`, starts it again on the same data folder and port (user settings as `whileStopped` left them), and reopens `page`. */
   restartServer(whileStopped?: () => Promise<void>): Promise<void>;
 }
 

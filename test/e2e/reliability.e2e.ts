@@ -170,6 +170,53 @@ export const steps: E2EStep[] = [
     },
   },
   {
+    name: 'a save whose point still waited when the editor was killed, the file changed on disk before the next start: that start makes the point, holding the file as it was saved',
+    async run({ restartServer, workspace, userDataDir }) {
+      const settingsFile = path.join(userDataDir, 'User', 'settings.json');
+      const settings = JSON.parse(fs.readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
+      // a merge window longer than the step: the save's point waits until the editor is killed
+      await restartServer(async () => {
+        fs.writeFileSync(settingsFile, JSON.stringify({ ...settings, 'recoveryPoints.mergeWindowSeconds': 600, 'recoveryPoints.mergeWindowMaxSeconds': 1200 }));
+      });
+      await wb.ready();
+      await wb.openActivity('Recovery Points');
+      await wb.treeRow(/Saved|Changed/).first().waitFor();
+      const before = (await store.list()).length;
+      const cart = path.join(workspace, 'src', 'cart.ts');
+      await wb.openFile('cart.ts');
+      await wb.appendLine('// saved just before the editor was killed');
+      await wb.saveActiveEditor();
+      await wb.page.locator('.statusbar-item', { hasText: 'pending' }).first().waitFor();
+      const saved = fs.readFileSync(cart);
+      assert.ok(saved.includes('saved just before the editor was killed'));
+      // the window keeps the save in a folder named after its extension host's pid until its point is made
+      const pendingDir = path.join(store.dir, 'pending-saves');
+      let window: string | undefined;
+      await waitUntil('the save kept on disk', () => (window = fs.existsSync(pendingDir) ? fs.readdirSync(pendingDir).find((name) => fs.readdirSync(path.join(pendingDir, name)).some((f) => f.endsWith('.save'))) : undefined) !== undefined);
+      assert.equal((await store.list()).length, before, 'no point yet: the merge window waits');
+      process.kill(Number(window!.split('.')[0]), 'SIGKILL');
+
+      const checkedOut = '// cart.ts as another branch has it\n';
+      await restartServer(async () => {
+        fs.writeFileSync(cart, checkedOut);
+        fs.writeFileSync(settingsFile, JSON.stringify(settings));
+      });
+      await wb.ready();
+      await wb.openActivity('Recovery Points');
+      await wb.treeRow(/Saved cart\.ts before the editor stopped/).waitFor();
+      await wb.treeRow(/Changed while the editor was closed/).first().waitFor();
+      const points = await assertStoreWhole();
+      const recovered = points.find((p) => p.summary === 'Saved cart.ts before the editor stopped')!;
+      assert.equal(recovered.trigger, 'save');
+      assert.deepEqual(recovered.changes, { added: 0, modified: 1, deleted: 0 }, 'the point holds the save alone');
+      const { data: inPoint } = await store.cli<{ content: string }>('cat', recovered.id, 'src/cart.ts');
+      assert.equal(inPoint.content, saved.toString('utf8'), 'the point holds cart.ts as it was saved, not as the disk has it now');
+      assert.equal(points[0]!.trigger, 'startup', 'the start-up point, after it, holds the file as the disk has it');
+      assert.equal(await store.newestMatchesDisk(), true);
+      assert.deepEqual(fs.readdirSync(pendingDir).filter((name) => fs.readdirSync(path.join(pendingDir, name)).length > 0), [], 'the kept save is gone once its point is made');
+    },
+  },
+  {
     name: 'a damaged store at start-up (state file, a manifest, the newest pack): the extension starts, says so plainly, the manifest comes back from its pack (or, without one, is quarantined), Verify Store moves the damage to quarantine, new points are whole',
     async run({ restartServer, workspace }) {
       const points = await store.list();

@@ -6,9 +6,12 @@ import {
   describeCause,
   editorOperationsName,
   isRestoreTempName,
+  hashObject,
   OtherWindowSaves,
   otherWindowSaveName,
+  PendingSaves,
   RACY_WINDOW_MS,
+  savedBeforeStopName,
   StateError,
   type EditorFileOperation,
   type RecoveryStore,
@@ -21,7 +24,7 @@ import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { HintValidity } from './hintValidity';
-import { SavedVersions } from './savedVersions';
+import { holds, SavedVersions, type TakenSaves } from './savedVersions';
 
 const EXTERNAL_QUIET_MS = 1500;
 const EXTERNAL_MAX_WAIT_MS = 10_000;
@@ -61,7 +64,8 @@ const CLEANUP_AFTER_BYTES = 16 * 1024 * 1024;
 export class AutoCapture implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private readonly savedPaths = new Set<string>();
-  private readonly savedVersions = new SavedVersions();
+  private readonly pendingSaves: PendingSaves;
+  private readonly savedVersions: SavedVersions;
   private readonly externalPaths = new Set<string>();
   /** Deletions, renames and creations done through the editor (the explorer) since the last outside-change point. */
   private editorOperations: EditorFileOperation[] = [];
@@ -116,6 +120,8 @@ export class AutoCapture implements vscode.Disposable {
     this.validity = new HintValidity(log, () => config.fullCheckMs);
     this.wasAutomatic = config.automatic;
     this.otherWindows = new OtherWindowSaves(store.persistence.layout.savesDir, store.persistence.actor, log.forCore('capture'));
+    this.pendingSaves = new PendingSaves(store.persistence.layout.pendingSavesDir, process.pid, log.forCore('capture'));
+    this.savedVersions = new SavedVersions(this.pendingSaves);
     vscode.workspace.onDidSaveTextDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
     vscode.workspace.onDidSaveNotebookDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
     vscode.workspace.onDidDeleteFiles((e) => this.onEditorOperations(e.files.map((uri) => ({ kind: 'delete', path: uri.fsPath }))), undefined, this.disposables);
@@ -161,10 +167,35 @@ export class AutoCapture implements vscode.Disposable {
     return this.enqueue('external', undefined, { full: 'a folder was added to the workspace' });
   }
 
-  /** The start-up point: a full scan compared with the newest point (files changed while the editor was closed). */
-  startup(): Promise<void> {
-    if (!this.config.onStartup) return Promise.resolve();
+  /**
+   * The saves a window killed before their point left (`PendingSaves`) get that point first; then the
+   * start-up point: a full scan compared with the newest point (files changed while the editor was closed).
+   */
+  async startup(): Promise<void> {
+    await this.recoverSaves().catch((error: unknown) => this.log.error('capture', `Could not make the point of the saves a window left when it stopped: ${describeCause(error)}`, error));
+    if (!this.config.onStartup) return;
     return this.enqueue('startup', undefined, { full: 'start-up check' });
+  }
+
+  /**
+   * A window killed in a save's merge window (or whose point failed) left the saved bytes on disk:
+   * those that no point holds get the point that window would have made, its newest point with the
+   * saved files as saved, even when they changed on disk since. Queued before the start-up point.
+   */
+  private async recoverSaves(): Promise<void> {
+    const claimed = await this.pendingSaves.claimOrphans();
+    if (claimed.saves.length === 0) return claimed.done();
+    const objects = await this.store.persistence.objects();
+    const missing = claimed.saves.filter((save) => this.folders.toPointPath(vscode.Uri.file(save.path)) && !objects.has(hashObject('blob', save.content)));
+    if (missing.length === 0) {
+      this.log.debug('capture', `${claimed.saves.length} save(s) a stopped window kept are in points already`);
+      return claimed.done();
+    }
+    const changed = new Map<string, SavedContent>();
+    for (const save of missing) if (!(await holds(save.path, save.content))) changed.set(save.path, { content: save.content, mode: save.mode });
+    const paths = missing.map((save) => save.path);
+    this.log.info('capture', `A window stopped before the point of ${paths.length} saved file(s) was made (${paths.map((p) => path.basename(p)).join(', ')}; ${changed.size} changed on disk since): that point is made now`);
+    void this.enqueue('save', paths, { gap: null, name: async () => savedBeforeStopName(paths), saves: { changed, release: claimed.done } });
   }
 
   /**
@@ -463,14 +494,15 @@ export class AutoCapture implements vscode.Disposable {
     return run;
   }
 
-  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, whileOff = false, quiet = false, gap }: CaptureHow): Promise<void> {
+  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, whileOff = false, quiet = false, gap, saves }: CaptureHow): Promise<void> {
     if (this.disposed) return;
     const token = this.validity.token();
     const fullReason = full ?? (!paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : gap === undefined ? this.validity.reason : (gap ?? undefined));
     let mode: 'hint' | 'full' = fullReason === undefined ? 'hint' : 'full';
     const started = Date.now();
     // saved files the disk no longer holds as saved (a checkout in the merge window): the point holds what was saved
-    const saved = trigger === 'save' && paths ? await this.savedVersions.changedSince(paths) : new Map<string, SavedContent>();
+    const taken: TakenSaves | undefined = saves ?? (trigger === 'save' && paths ? await this.savedVersions.take(paths) : undefined);
+    const saved = taken?.changed ?? new Map<string, SavedContent>();
     try {
       const summary = await name?.().catch(() => undefined);
       const options: SnapshotOptions = {
@@ -488,6 +520,7 @@ export class AutoCapture implements vscode.Disposable {
       const create = () => this.store.recovery.createRecoveryPoint(undefined, options);
       const point = await (quiet ? create() : this.withWindowProgress(trigger, create));
       if (mode === 'full') this.validity.fullScanDone(token);
+      await taken?.release();
       if (saved.size > 0) {
         this.log.info('capture', `${saved.size} saved file(s) changed on disk before their point was made (${[...saved.keys()].map((p) => path.basename(p)).join(', ')}): the point holds them as saved, and the change on disk gets a point of its own`);
         void this.enqueue('external', [...saved.keys()]);
@@ -569,6 +602,7 @@ export class AutoCapture implements vscode.Disposable {
     clearTimeout(this.settleTimer);
     clearTimeout(this.fullCheckTimer);
     this.savedVersions.clear();
+    void this.pendingSaves.close();
     for (const w of this.watchers) w.dispose();
     for (const d of this.disposables) d.dispose();
   }
@@ -586,6 +620,8 @@ interface CaptureHow {
   readonly quiet?: boolean;
   /** Why the hints were incomplete when the point was queued (`null`: complete), when that, not the moment it is made, counts. */
   readonly gap?: string | null;
+  /** The saves the point holds, when not those waiting in this window (a stopped window's). */
+  readonly saves?: TakenSaves;
 }
 
 interface FileStamp {

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises';
-import type { SavedContent } from '../../core';
+import type { PendingSaves, SavedContent } from '../../core';
 
 /** A saved file larger than this is read from disk when its point is made, as before. */
 const MAX_FILE_BYTES = 8 * 1024 * 1024;
@@ -8,19 +8,32 @@ const MAX_TOTAL_BYTES = 64 * 1024 * 1024;
 
 interface Kept extends SavedContent {
   readonly size: number;
+  /** Where `PendingSaves` keeps it on disk until its point is made. */
+  readonly record?: string;
+}
+
+/** The saves a point is about to hold, taken from those waiting. */
+export interface TakenSaves {
+  /** The saved bytes of the files the disk no longer holds as saved, by path. */
+  readonly changed: ReadonlyMap<string, SavedContent>;
+  /** Their point is made: what was kept on disk for them goes. */
+  release(): Promise<void>;
 }
 
 /**
  * What each save waiting for its point wrote, read right after the save. The save's point is made
  * when the merge window ends; a checkout, a reset or a clean in those seconds would otherwise leave
  * the saved version in no point, and name what the disk then holds after the save. The point is given
- * the saved bytes of the files the disk no longer holds as saved (`changedSince`).
+ * the saved bytes of the files the disk no longer holds as saved (`take`). Each is also kept on disk
+ * (`PendingSaves`) until its point is made, for the next start should the editor be killed first.
  */
 export class SavedVersions {
   private readonly kept = new Map<string, Promise<Kept | undefined>>();
   private total = 0;
   /** Readings begun before a `clear` count for nothing after it. */
   private generation = 0;
+
+  constructor(private readonly pending?: PendingSaves) {}
 
   /** Reads `file` as just saved (a later save of it replaces what was kept). */
   keep(file: string): void {
@@ -35,20 +48,21 @@ export class SavedVersions {
         const content = await fs.readFile(file);
         if (generation !== this.generation) return undefined;
         this.total += content.length;
-        return { content, mode: stat.mode, size: content.length };
+        return { content, mode: stat.mode, size: content.length, record: await this.pending?.keep(file, content, stat.mode) };
       } catch {
         return undefined;
+      } finally {
+        // the save before this one is superseded, whether or not this one could be kept
+        if (gone?.record) await this.pending?.release([gone.record]);
       }
     })();
     this.kept.set(file, reading);
   }
 
-  /**
-   * The saved bytes of those of `files` whose disk content is no longer what was saved (changed or
-   * gone), by path; what was kept of every one of `files` is let go.
-   */
-  async changedSince(files: readonly string[]): Promise<Map<string, SavedContent>> {
+  /** Takes what was kept of every one of `files`, for their point. */
+  async take(files: readonly string[]): Promise<TakenSaves> {
     const changed = new Map<string, SavedContent>();
+    const records: Array<string | undefined> = [];
     for (const file of files) {
       const reading = this.kept.get(file);
       if (!reading) continue;
@@ -56,9 +70,10 @@ export class SavedVersions {
       const kept = await reading;
       if (!kept) continue;
       this.total -= kept.size;
+      records.push(kept.record);
       if (!(await holds(file, kept.content))) changed.set(file, { content: kept.content, mode: kept.mode });
     }
-    return changed;
+    return { changed, release: () => this.pending?.release(records) ?? Promise.resolve() };
   }
 
   clear(): void {
@@ -69,7 +84,7 @@ export class SavedVersions {
 }
 
 /** Whether `file` on disk is a file with exactly `content`. */
-async function holds(file: string, content: Buffer): Promise<boolean> {
+export async function holds(file: string, content: Buffer): Promise<boolean> {
   try {
     const stat = await fs.lstat(file);
     if (!stat.isFile() || stat.size !== content.length) return false;

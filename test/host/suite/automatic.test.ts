@@ -1,9 +1,12 @@
 // Automatic points (saves, changes on disk) and settings that take effect without a reload.
 /// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { lookupEntry } from '../../../src/core/capture';
+import { PendingSaves } from '../../../src/core/state/pendingSaves';
 import {
   assertPromptsUsed,
   createPoint,
@@ -71,6 +74,40 @@ suite('automatic points', () => {
     assert.equal((await newPoints(api, before)).length, 1, 'one point for the whole batch');
     assert.equal(await run<string>('createPending'), undefined, 'nothing waits any more');
     assert.equal(api.prompts.notifications.at(-1)?.message, 'No changes were waiting for a recovery point.');
+  });
+
+  test('saves a killed window left on disk: at the next start those no point holds get their point, as saved though the disk changed since; the others are let go', async () => {
+    await setSetting('mergeWindowSeconds', 0.2);
+    const dir = api.store!.persistence.layout.pendingSavesDir;
+    await createPoint(api, 'notes.txt as it is');
+    const killed = new PendingSaves(dir, spawnSync('true').pid);
+    const saved = 'export const savedBeforeTheKill = 1;\n';
+    await killed.keep(wsFile('src/greeting.ts'), Buffer.from(saved), 0o100644);
+    await killed.keep(wsFile('src/notes.txt'), Buffer.from(readFile('src/notes.txt')), 0o100644);
+    await killed.keep(path.join(path.dirname(wsFile('.')), 'outside-the-workspace.ts'), Buffer.from('export const outside = 1;\n'), 0o100644);
+    // the files changed on disk before the next start (a checkout): notes.txt's kept save is an older version a point holds
+    const known = await listPoints(api);
+    fs.writeFileSync(wsFile('src/greeting.ts'), 'export const checkedOut = 2;\n');
+    fs.writeFileSync(wsFile('src/notes.txt'), 'notes as the checkout left them\n');
+    await waitForNewPoint(api, known, (p) => p.trigger === 'external');
+    await settle(api);
+    const before = await listPoints(api);
+
+    await api.auto!.startup();
+    await settle(api);
+    const made = await newPoints(api, before);
+    const point = made.find((p) => p.summary === 'Saved greeting.ts before the editor stopped');
+    assert.ok(point, `the point the killed window did not make (${made.map((p) => p.summary).join('; ')})`);
+    assert.equal(point.trigger, 'save');
+    assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 0 }, 'the save alone: notes.txt is in a point already, the file outside the workspace is no file of it');
+    assert.equal(await pointText(point.id, 'src/greeting.ts'), saved);
+    assert.equal(await pointText(point.id, 'src/notes.txt'), 'notes as the checkout left them\n', 'a kept save some point holds is no lost version');
+    assert.equal(readFile('src/greeting.ts'), 'export const checkedOut = 2;\n', 'the disk is left as it is');
+    assert.deepEqual(fs.readdirSync(dir).filter((name) => fs.readdirSync(path.join(dir, name)).length > 0), [], 'the kept saves are gone');
+    const again = await listPoints(api);
+    await api.auto!.startup();
+    await settle(api);
+    assert.deepEqual((await newPoints(api, again)).map((p) => p.summary), [], 'taken once');
   });
 
   test('a save that changes nothing creates no point', async () => {
