@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural, shownCounts } from '../../core/format';
 import { describeCause, describeHead, isNowTracked, isPinned, isUntracked, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
-import { PointContentProvider } from './pointContentProvider';
+import { POINT_SCHEME, PointContentProvider } from './pointContentProvider';
 import { versionTabTitle } from './changeDiffs';
 import type { Log } from '../log';
 import { pointPaths } from '../pointPaths';
@@ -199,7 +199,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     item.id = `folder:${node.point.id}:${node.folder.path}`;
     item.description = plural(node.folder.fileCount, 'file');
     item.iconPath = vscode.ThemeIcon.Folder;
-    item.resourceUri = vscode.Uri.from({ scheme: 'recovery-point', path: `/${node.folder.path}` });
+    item.resourceUri = vscode.Uri.from({ scheme: POINT_SCHEME, path: `/${node.folder.path}` });
     item.tooltip = `${node.folder.path}: ${plural(node.folder.fileCount, 'file')} changed in this point`;
     item.contextValue = 'changedFolder';
     return item;
@@ -237,7 +237,9 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const slash = display.lastIndexOf('/');
     const item = new vscode.TreeItem(display.slice(slash + 1), vscode.TreeItemCollapsibleState.None);
     item.id = `file:${node.point.id}:${node.change.path}`;
-    item.resourceUri = uri;
+    // not the file's own uri: the source control's letters and colours (M, U, D) say how the file
+    // stands now, and on a row of a past point they read as what that point changed
+    item.resourceUri = uri?.with({ scheme: POINT_SCHEME });
     const untracked = node.changeKind === 'deleted' && isUntracked(node.point, node.change.path);
     const nowTracked = node.changeKind === 'added' && isNowTracked(node.point, node.change.path);
     const [icon, color] = untracked ? UNTRACKED_ICON : nowTracked ? NOW_TRACKED_ICON : CHANGE_ICONS[node.changeKind];

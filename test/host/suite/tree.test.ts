@@ -97,6 +97,8 @@ suite('tree view', () => {
     for (const f of files) {
       assert.equal(f.item.command?.command, 'recoveryPoints.openChange', 'a click opens the change');
       assert.equal(f.item.resourceUri?.fsPath, wsFile(`src/${labelText(f.item)}`));
+      // the source control's letters for the file as it is now (M, U) would read as what this point changed
+      assert.notEqual(f.item.resourceUri?.scheme, 'file', 'a row of a past point carries no decoration of the file on disk');
       assert.equal(api.tree!.getParent(f.node), top[0]!.node, 'a file\'s parent is its folder');
     }
     const view = api.view!;
