@@ -106,9 +106,9 @@ export const COMMANDS: Record<string, CommandSpec> = {
         return;
       }
       const diff = await store.recovery.diff(from, to);
-      const lines = formatDiff(diff, store.persistence.workspaceRoots);
+      const lines = formatDiff(diff, store.persistence.workspaceRoots, diff);
       const folders = diff.folders ? formatMapping(diff.folders) : [];
-      out.result([...folders, ...(lines.length === 0 ? ['No differences.'] : lines)].join('\n'), { ...diffAsJson(diff), ...mappingAsJson(diff.folders) });
+      out.result([...folders, ...(lines.length === 0 ? ['No differences.'] : lines)].join('\n'), { ...diffAsJson(diff, diff), ...mappingAsJson(diff.folders) });
     },
   },
   restore: {
@@ -348,19 +348,22 @@ function writePatch(out: Output, patch: string): void {
  * `of`: the point whose own changes they are, which marks the additions and deletions that are files
  * it began or stopped tracking (`isNowTracked`, `isUntracked`).
  */
-function changeLines(roots: readonly WorkspaceRoot[], added: readonly { path: string }[], modified: readonly { path: string }[], removed: readonly { path: string }[], of?: PointSummary): string[] {
+function changeLines(roots: readonly WorkspaceRoot[], added: readonly { path: string }[], modified: readonly { path: string }[], removed: readonly { path: string }[], of?: Tracking): string[] {
   const shown = (p: string) => t(typedPath(roots, p));
   const appeared = (p: string) => `  + ${shown(p)}${of && isNowTracked(of, p) ? '  (now tracked, not created)' : ''}`;
   const gone = (p: string) => `  \u2212 ${shown(p)}${of && isUntracked(of, p) ? '  (no longer tracked, not deleted)' : ''}`;
   return [...added.map((c) => appeared(c.path)), ...modified.map((c) => `  ~ ${shown(c.path)}`), ...removed.map((c) => gone(c.path))];
 }
 
+/** Which of a change's files only stopped or began being tracked: a point's (its own changes), or a comparison's with the files on disk. */
+type Tracking = Pick<PointSummary, 'untracked' | 'nowTracked'>;
+
 /** A point's changes (`of`: that point) or a comparison's. */
-function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[], of?: PointSummary): string[] {
+function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[], of?: Tracking): string[] {
   return changeLines(roots, diff.added, diff.modified, diff.deleted, of);
 }
 
-function diffAsJson(diff: TreeDiff, of?: PointSummary) {
+function diffAsJson(diff: TreeDiff, of?: Tracking) {
   const json = { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
   return {
     ...json,

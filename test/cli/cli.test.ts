@@ -390,6 +390,10 @@ describe('command-line tool', () => {
     const history = ok(await cli(['log', 'dist/out.js', ...base])).stdout;
     assert.match(history.split('\n')[0]!, /no longer tracked/, `its history says so too, not "deleted":\n${history}`);
     assert.doesNotMatch(history, /deleted/);
+    // the point against the files on disk: the file is there, ignored, not deleted
+    assert.match(ok(await cli(['diff', point, ...base])).stdout, /^ {2}\u2212 dist\/out\.js {2}\(no longer tracked, not deleted\)$/m);
+    const against = json<{ deleted: string[]; noLongerTracked: string[] }>(await cli(['diff', point, '--json', ...base]));
+    assert.deepEqual([against.deleted, against.noLongerTracked], [['ws/dist/out.js'], ['ws/dist/out.js']]);
     const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
     assert.match(dry.stdout, /^Would restore 2 files from \S+:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\nWould leave 1 file as it is:\n {2}dist\/out\.js: a file that is not tracked \(ignored, excluded or over the size limit\) is in the way; this restore also sets the \.gitignore above it as the point had it: if that tracks this file, restoring again replaces it \(its content now kept first in that restore's safety point\)\n$/);
     const plan = json<{ add: string[]; leftAlone: Array<{ path: string; reason: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));

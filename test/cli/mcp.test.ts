@@ -222,6 +222,10 @@ describe('recovery-points mcp', () => {
       const ignoring = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'src ignored' })).point;
       const stopped = await ok<{ deleted: string[]; noLongerTracked: string[] }>(client, 'show_changes', { point: ignoring.id });
       assert.deepEqual([stopped.deleted, stopped.noLongerTracked], [['src/c.ts'], ['src/c.ts']]);
+      // the point before it against the files on disk: src/c.ts is there, ignored
+      const againstDisk = await ok<{ deleted: string[]; noLongerTracked?: string[] }>(client, 'show_changes', { point: first.id, against: 'current' });
+      assert.ok(againstDisk.deleted.includes('src/c.ts'));
+      assert.deepEqual(againstDisk.noLongerTracked, ['src/c.ts']);
       const cHistory = await ok<{ versions: Array<{ kind: string; noLongerTracked: boolean }> }>(client, 'file_history', { path: 'src/c.ts' });
       assert.deepEqual(cHistory.versions.map((v) => [v.kind, v.noLongerTracked]).slice(0, 2), [['deleted', true], ['version', false]], 'its history says it was not deleted');
       const listed = await ok<{ points: PointJson[] }>(client, 'list_points', {});

@@ -136,25 +136,28 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
   const point = await findPoint(store, input.point);
   let against: string | null;
   let diff: TreeDiff;
+  // which files only stopped or began being tracked: the point's own changes, or the comparison with the files on disk
+  let tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> | undefined = point;
   if (input.against === undefined) {
     const points = await store.recovery.listRecoveryPoints();
     against = pointBase(points, point)?.id ?? null;
     diff = await store.recovery.changedFiles(point.id, points);
   } else if (input.against === 'current') {
     against = 'current';
-    diff = await store.recovery.diff(point.id);
+    diff = tracking = await store.recovery.diff(point.id);
   } else {
+    tracking = undefined;
     const other = await findPoint(store, input.against);
     against = other.id;
     diff = await diffTrees(await store.persistence.objects(), other.root, point.root);
   }
   const roots = store.persistence.workspaceRoots;
   const changes = { point: point.id, against, ...pathsOf(roots, diff) };
-  if (input.against !== undefined) return changes;
+  if (!tracking) return changes;
   return {
     ...changes,
-    ...(point.nowTracked ? { nowTracked: diff.added.filter((c) => isNowTracked(point, c.path)).map((c) => agentPath(roots, c.path)) } : {}),
-    ...(point.untracked ? { noLongerTracked: diff.deleted.filter((c) => isUntracked(point, c.path)).map((c) => agentPath(roots, c.path)) } : {}),
+    ...(tracking.nowTracked ? { nowTracked: diff.added.filter((c) => isNowTracked(tracking, c.path)).map((c) => agentPath(roots, c.path)) } : {}),
+    ...(tracking.untracked ? { noLongerTracked: diff.deleted.filter((c) => isUntracked(tracking, c.path)).map((c) => agentPath(roots, c.path)) } : {}),
   };
 }
 

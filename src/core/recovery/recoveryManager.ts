@@ -707,14 +707,21 @@ export class RecoveryManager {
    * Differences from point `fromId` to point `toId`, or to the current workspace files when `toId` is
    * absent: then in the workspace's folder names, over the folders the point holds (`folders` says how).
    */
-  async diff(fromId: string, toId?: string): Promise<TreeDiff & { folders?: FolderMapping }> {
+  /**
+   * Two points' files compared, or (no `toId`) a point's with the files on disk; then files the point
+   * holds that are still on disk but no longer tracked (ignored, excluded, too large since) are in
+   * `untracked`, not deleted, and files tracked only since it that were on disk before it in `nowTracked`.
+   */
+  async diff(fromId: string, toId?: string): Promise<TreeDiff & Pick<PointSummary, 'untracked' | 'nowTracked'> & { folders?: FolderMapping }> {
     const from = await this.persistence.requireSnapshot(fromId);
     if (toId) {
       return this.diffPoints(from, await this.persistence.requireSnapshot(toId));
     }
     return this.persistence.withCurrentTree(async (objects, current) => {
-      const mapped = await mapPoint(objects, from, this.persistence.workspaceRoots);
-      return { ...(await diffTrees(mapped.objects, mapped.root, await mapped.covered(current))), folders: mapped.mapping };
+      const roots = this.persistence.workspaceRoots;
+      const mapped = await mapPoint(objects, from, roots);
+      const diff = await diffTrees(mapped.objects, mapped.root, await mapped.covered(current));
+      return { ...diff, ...this.persistence.trackingChanges(from, diff, roots, false), folders: mapped.mapping };
     });
   }
 

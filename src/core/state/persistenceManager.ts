@@ -589,9 +589,10 @@ export class PersistenceManager implements StateRepository {
    * The point's deletions of files still on disk (the capture stopped tracking them: a rule added) and,
    * where the rules changed with it (a `.gitignore` among its changes, an ignore file the capture
    * found changed, other capture settings), its additions of files created before its parent (a rule
-   * taken out): one `lstat` per such change.
+   * taken out): one `lstat` per such change. Also for a comparison of a point (`parent`) with the
+   * files on disk (`diff`).
    */
-  private trackingChanges(parent: PointSummary, diff: TreeDiff, roots: readonly WorkspaceRoot[], ignoreFileChanged: boolean): Pick<PointSummary, 'untracked' | 'nowTracked'> {
+  trackingChanges(parent: PointSummary, diff: TreeDiff, roots: readonly WorkspaceRoot[], ignoreFileChanged: boolean): Pick<PointSummary, 'untracked' | 'nowTracked'> {
     const onDisk = (p: string) => absolutePath(roots, p);
     const untracked = diff.deleted.length > 0 ? stillOnDisk(diff.deleted, onDisk) : [];
     const rulesChanged =
