@@ -30,7 +30,8 @@ interface Comparison {
   readonly from: Side;
   readonly to: Side;
   readonly title: string;
-  readonly diff: TreeDiff;
+  /** With `untracked` against the current files: files the point holds that are on disk, no longer tracked. */
+  readonly diff: TreeDiff & Pick<PointSummary, 'untracked'>;
   readonly patch: (binary: boolean) => Promise<string>;
   /** The name "Save as Patch…" offers. */
   readonly fileName?: string;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { pointIdTime, type FileChange, type TreeDiff } from '../../core';
+import { isUntracked, pointIdTime, type FileChange, type PointSummary, type TreeDiff } from '../../core';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { PointContentProvider } from './pointContentProvider';
 
@@ -51,12 +51,17 @@ export async function openFileChange(folders: WorkspaceFolders, from: Side, to: 
   return { original, modified, title };
 }
 
-/** Every file of a diff in VS Code's multi-file diff editor (`vscode.changes`); returns what it opened. */
-export async function openChanges(folders: WorkspaceFolders, title: string, from: Side, to: Side, diff: TreeDiff): Promise<{ title: string; resources: ChangeResource[] }> {
+/**
+ * Every file of a diff in VS Code's multi-file diff editor (`vscode.changes`); returns what it opened.
+ * Against the current files, a file the point holds that is on disk but no longer tracked (`untracked`)
+ * is shown against the file on disk, not as deleted.
+ */
+export async function openChanges(folders: WorkspaceFolders, title: string, from: Side, to: Side, diff: TreeDiff & Pick<PointSummary, 'untracked'>): Promise<{ title: string; resources: ChangeResource[] }> {
   const changes = [...diff.modified, ...diff.added, ...diff.deleted].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const resources: ChangeResource[] = changes.map((change) => {
     const { original, modified } = changeUris(folders, from, to, change);
-    return [folders.toUri(change.path) ?? modified, change.before ? original : undefined, change.after ? modified : undefined];
+    const onDisk = to === 'workspace' && !change.after && isUntracked(diff, change.path) ? folders.toUri(change.path) : undefined;
+    return [folders.toUri(change.path) ?? modified, change.before ? original : undefined, onDisk ?? (change.after ? modified : undefined)];
   });
   await vscode.commands.executeCommand('vscode.changes', title, resources);
   return { title, resources };

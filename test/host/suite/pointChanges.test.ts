@@ -151,6 +151,22 @@ suite('what changed in a point', () => {
     await waitFor('the file\'s document to show what is on disk', async () => (await text(after)) === 'notes now\n');
   });
 
+  test('Compare Recovery Points\u2026 with the current files: a file the point holds that is ignored now, still on disk, is shown against the file on disk, not as deleted', async () => {
+    const point = await changedPoint();
+    writeFile('src/.gitignore', 'notes.txt\n');
+    writeFile('src/notes.txt', 'notes now, ignored\n');
+    await settle(api);
+    api.prompts.answerNext({ pick: point.summary }, { pick: 'Current files' });
+    const now = await run<Opened>('comparePoints');
+    const notes = now.resources.find((r) => r[0].fsPath === wsFile('src/notes.txt'));
+    assert.ok(notes, `notes.txt is among the differences (${now.resources.map((r) => r[0].fsPath).join(', ')})`);
+    const [, before, after] = notes;
+    assert.equal(await text(before), fixtureText('src/notes.txt'));
+    assert.equal(after?.scheme, 'file', 'the right side is the file on disk, not an empty side');
+    assert.equal(after.fsPath, wsFile('src/notes.txt'));
+    await waitFor('the file\'s document to show what is on disk', async () => (await text(after)) === 'notes now, ignored\n');
+  });
+
   test('the restore button of a row that shows a file deleted brings it back (the version before), and Undo deletes it again', async () => {
     const point = await changedPoint();
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);
