@@ -4,6 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { StateError } from '../../src/core/errors';
+import { readFileHistory } from '../../src/core/history/fileHistory';
 import { StoreLock } from '../../src/core/lock/storeLock';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { adoptStore, copyHistory, findFolderHistories, findMovedStores, folderFiles, matchScore, MOVED_MARKER, type FolderFiles } from '../../src/core/transfer';
@@ -140,6 +141,10 @@ describe('adopting the store of a moved folder', () => {
     assert.equal(shown[0]!.summary, 'Moved my-app \u2192 my-app-2; changed while the editor was closed: b.ts');
     assert.deepEqual(shown[0]!.changes, { added: 0, modified: 1, deleted: 0 });
     assert.deepEqual((await target.recovery.changedFiles(startup.id)).modified.map((c) => c.path), ['my-app-2/src/b.ts']);
+    // a file's history (the command-line tool's `log`, the agents' file_history) names it so too
+    const history = await readFileHistory(target, 'my-app-2/src/b.ts', { lineCounts: false });
+    assert.equal(history.versions[0]!.point.id, startup.id);
+    assert.equal(history.versions[0]!.point.summary, 'Moved my-app \u2192 my-app-2; changed while the editor was closed: b.ts');
   });
 
   test('not offered: a folder that still holds its files, a store of other files, an empty store', async () => {

@@ -140,11 +140,15 @@ export async function fileHistory(source: HistorySource, workspacePath: string, 
   return { path: workspacePath, versions, currentHash: options.currentHash };
 }
 
-/** A file's history from an open store: its points now, and the file on disk for the "current" mark. */
+/**
+ * A file's history from an open store: its points now, named as `list` and the editor show them (a
+ * first point below a history brought in is named by what changed since it), and the file on disk for
+ * the "current" mark.
+ */
 export async function readFileHistory(store: RecoveryStore, workspacePath: string, options: Omit<FileHistoryOptions, 'currentHash'> = {}): Promise<FileHistory> {
   const roots = store.persistence.workspaceRoots;
   const [points, objects, changes, currentHash] = await Promise.all([
-    store.persistence.listSnapshots(),
+    store.persistence.listSnapshots().then((listed) => store.recovery.listShownPoints(listed)),
     store.persistence.objects(),
     store.persistence.changeIndex(),
     currentFileHash(roots, workspacePath),
