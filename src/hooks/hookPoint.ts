@@ -70,21 +70,37 @@ export async function makeHookPoint(store: RecoveryStore, event: HookEvent, opti
 
 /**
  * `file` under the workspace folder that holds it, by that folder's path; a file named through the
- * folder's real path (an agent in the real folder of one opened through a link) is named through the
- * folder's path. `undefined` outside every workspace folder.
+ * folder's real path (an agent in the real folder of one opened through a link), or through a link to
+ * the folder (an agent started in a linked path of the folder opened), is named through the folder's
+ * path. `undefined` outside every workspace folder.
  */
 function inWorkspace(roots: readonly WorkspaceRoot[], file: string): string | undefined {
   for (const root of roots) if (inside(root, file)) return file;
-  for (const root of roots) {
-    let real: string;
+  const realRoots = roots.flatMap((root) => {
     try {
-      real = fs.realpathSync(root.path);
+      return [{ root, real: fs.realpathSync(root.path) }];
     } catch {
-      continue;
+      return [];
     }
-    if (real !== root.path && inside({ ...root, path: real }, file)) return path.join(root.path, path.relative(real, file));
-  }
+  });
+  for (const { root, real } of realRoots) if (real !== root.path && inside({ ...root, path: real }, file)) return path.join(root.path, path.relative(real, file));
+  const realFile = realFolderOf(file);
+  if (realFile === undefined || realFile === file) return undefined;
+  for (const { root, real } of realRoots) if (inside({ ...root, path: real }, realFile)) return path.join(root.path, path.relative(real, realFile));
   return undefined;
+}
+
+/** The real path of the folder holding `file` (or of its nearest folder that exists) joined with the rest: the name itself may be a link, captured as one. */
+function realFolderOf(file: string): string | undefined {
+  const rest = [path.basename(file)];
+  for (let at = path.dirname(file); ; at = path.dirname(at)) {
+    try {
+      return path.join(fs.realpathSync(at), ...rest);
+    } catch {
+      if (path.dirname(at) === at) return undefined;
+      rest.unshift(path.basename(at));
+    }
+  }
 }
 
 function inside(root: WorkspaceRoot, file: string): boolean {

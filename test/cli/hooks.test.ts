@@ -193,6 +193,42 @@ describe('recovery-points hook: the payloads of each agent', () => {
     }
   });
 
+  test('the agent working through a link to the folder the editor opened: the edit gets its point, named by the file', async () => {
+    const sb = await makeSandbox('rp-hook-linked-cwd-');
+    await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 1;\n' });
+    const link = path.join(sb.root, 'project-link');
+    await fs.symlink(sb.ws, link);
+    const { storage, store } = await editorStore('hooks-linked-cwd', sb.ws);
+    const base = ['--workspace', sb.ws, '--store', store];
+    try {
+      ok(await cli(['snapshot', ...base]));
+      await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+      const payload = { hook_event_name: 'PostToolUse', session_id: 's', cwd: link, tool_name: 'Edit', tool_input: { file_path: path.join(link, 'src', 'app.ts'), old_string: '1', new_string: '2' }, tool_response: {} };
+      const r = await hook([], JSON.stringify(payload), { cwd: link });
+      assert.deepEqual([r.code, r.stderr], [0, '']);
+      assert.equal((await points(base))[0]!.summary, 'After Claude Code: Edit src/app.ts');
+    } finally {
+      await fs.rm(storage, { recursive: true, force: true });
+    }
+  });
+
+  test('an edit through a file that is a link (CLAUDE.md \u2192 AGENTS.md): the point before it holds what a person wrote, the point after it the agent\'s change', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { 'AGENTS.md': 'v1\n', 'CLAUDE.md': { symlink: 'AGENTS.md' } });
+    ok(await cli(['snapshot', ...base]));
+    await writeFiles(sb.ws, { 'AGENTS.md': 'v1\nwritten by a person\n' });
+    const edit = (event: string) => ({ hook_event_name: event, session_id: 's', cwd: sb.ws, tool_name: 'Edit', tool_input: { file_path: path.join(sb.ws, 'CLAUDE.md'), old_string: 'v1', new_string: 'v2' }, ...(event === 'PostToolUse' ? { tool_response: {} } : {}) });
+    assert.equal((await hook(['--store', sb.store], JSON.stringify(edit('PreToolUse')), { cwd: sb.ws })).code, 0);
+    const before = (await points(base))[0]!;
+    assert.equal(before.summary, 'Before Claude Code: Edit CLAUDE.md');
+    await fs.writeFile(path.join(sb.ws, 'CLAUDE.md'), 'v2\n');
+    assert.equal((await hook(['--store', sb.store], JSON.stringify(edit('PostToolUse')), { cwd: sb.ws })).code, 0);
+    const after = (await points(base))[0]!;
+    assert.equal(after.summary, 'After Claude Code: Edit CLAUDE.md');
+    assert.equal(ok(await cli(['cat', before.id, 'AGENTS.md', ...base])).stdout, 'v1\nwritten by a person\n');
+    assert.equal(ok(await cli(['cat', after.id, 'AGENTS.md', ...base])).stdout, 'v2\n');
+  });
+
   test('finds the store again without reading every other store: what a search found is kept until a workspace-storage folder changes', async () => {
     const storageRoot = path.join(await cliHome(), '.config', 'Code', 'User', 'workspaceStorage');
     const editorStore = async (sb: Sandbox, id: string): Promise<string> => {

@@ -123,6 +123,24 @@ describe('a hint naming a file through a linked folder', posixOnly, () => {
     assert.equal(hinted.fileCount, full.fileCount);
   });
 
+  test('a file written through a link to it (CLAUDE.md \u2192 AGENTS.md), the link hinted: the point holds the change, the link stays a link', async () => {
+    const ws = await tempDir('rp-hint-file-link-');
+    await writeTree(ws, { 'AGENTS.md': 'v1\n', 'CLAUDE.md': { symlink: 'AGENTS.md' }, 'docs/README.md': { symlink: '../AGENTS.md' } });
+    await ageAll(ws);
+    const h = await CaptureHarness.create([{ name: 'ws', path: ws }]);
+    const first = await h.capture();
+    await fs.writeFile(path.join(ws, 'CLAUDE.md'), 'v2, written through the link\n');
+    const hinted = await h.capture({ previousRoot: first.root, changedPaths: [path.join(ws, 'CLAUDE.md')] });
+    const full = await h.capture({ cache: CaptureCache.empty() });
+    assert.equal(hinted.mode, 'hint');
+    assert.notEqual(hinted.root, first.root, 'the change is in the point');
+    assert.equal(hinted.root, full.root, 'the same tree as a full scan');
+    await fs.writeFile(path.join(ws, 'docs', 'README.md'), 'v3, through a relative link in a folder\n');
+    const again = await h.capture({ previousRoot: hinted.root, changedPaths: [path.join(ws, 'docs', 'README.md')] });
+    assert.equal(again.root, (await h.capture({ cache: CaptureCache.empty() })).root);
+    assert.notEqual(again.root, hinted.root);
+  });
+
   test('through the store: snapshot with the linked path holds the change', async () => {
     const sb = await makeSandbox('rp-hint-link-store-');
     await writeFiles(sb.ws, { 'src/f.txt': 'one', 'link': { symlink: 'src' } });

@@ -1,14 +1,16 @@
 import type { Stats } from 'node:fs';
-import { realpath } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import type { WorkspaceRoot } from '../schemas';
 
 /**
  * Changed paths plus, for each one reached through a linked folder inside a workspace folder
- * (`ws/link/f.txt` where `link → src`), the path where the capture finds that file (`ws/src/f.txt`):
- * a capture stores the link as a link and the file under its real folder, so a hint naming only the
- * linked path would miss the change. Targets outside every workspace folder are not captured and add
- * nothing. `lstat` answers `null` when a path cannot be looked at.
+ * (`ws/link/f.txt` where `link → src`), the path where the capture finds that file (`ws/src/f.txt`),
+ * and for each one that is itself a link to a file inside a workspace folder (`CLAUDE.md → AGENTS.md`,
+ * written through by an editor or an agent), that file: a capture stores the link as a link and the
+ * file at its real place, so a hint naming only the linked path would miss the change. Targets
+ * outside every workspace folder are not captured and add nothing. `lstat` answers `null` when a path
+ * cannot be looked at.
  */
 export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: readonly string[], lstat: (file: string) => Promise<Stats | null>): Promise<string[]> {
   // a restore's hint names each file twice (changed since the newest point, and planned)
@@ -33,15 +35,19 @@ export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: 
   };
   for (const file of out.slice()) {
     const root = roots.find((r) => isInside(r.path, file));
-    if (!root || !(await throughLink(root.path, file, lstatOnce))) continue;
-    const real = await realPathOf(file);
-    if (real === undefined) continue;
-    for (const other of roots) {
-      const otherReal = await realRoot(other);
-      if (otherReal === undefined || !isInside(otherReal, real)) continue;
-      const mapped = path.join(other.path, path.relative(otherReal, real));
-      if (mapped !== file) out.push(mapped);
-      break;
+    if (!root) continue;
+    const reals: Array<string | undefined> = [];
+    if (await throughLink(root.path, file, lstatOnce)) reals.push(await realPathOf(file));
+    if ((await lstatOnce(file))?.isSymbolicLink()) reals.push(await linkedFile(file));
+    for (const real of reals) {
+      if (real === undefined) continue;
+      for (const other of roots) {
+        const otherReal = await realRoot(other);
+        if (otherReal === undefined || !isInside(otherReal, real)) continue;
+        const mapped = path.join(other.path, path.relative(otherReal, real));
+        if (mapped !== file && !out.includes(mapped)) out.push(mapped);
+        break;
+      }
     }
   }
   return out;
@@ -83,6 +89,16 @@ async function throughLink(rootPath: string, file: string, lstat: (file: string)
     if (!stat.isDirectory()) return false;
   }
   return false;
+}
+
+/** The real path of the file a link leads to (through any chain of links); `undefined` when it leads nowhere or to a folder. */
+async function linkedFile(link: string): Promise<string | undefined> {
+  try {
+    const real = await realpath(link);
+    return (await stat(real)).isDirectory() ? undefined : real;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
