@@ -13,7 +13,7 @@ import type { Output } from './commands';
 import { startCleanupIfDue } from './backgroundCleanup';
 import type { StoreUse } from './storeUse';
 import { loadCommand } from './commandIndex';
-import { findExtensionStore } from './storeLocator';
+import { findExtensionStore, findNearestExtensionStore } from './storeLocator';
 import { escapeForTerminal } from './terminalText';
 
 /** Where a command's output goes: this process's streams, or the answer the helper sends its client. */
@@ -47,7 +47,7 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
   if (args.workspaces.length === 0 && !fs.statSync(args.cwd, { throwIfNoEntry: false })) {
     return badInput(io, `The current folder ${args.cwd} no longer exists (deleted or moved): run the tool from your project's folder, or name it with --workspace DIR.`);
   }
-  const workspaces = (args.workspaces.length > 0 ? args.workspaces : [args.cwd]).map((w) => path.resolve(args.cwd, w));
+  let workspaces = (args.workspaces.length > 0 ? args.workspaces : [args.cwd]).map((w) => path.resolve(args.cwd, w));
   // a removed folder is told from a mistyped one once the store is open: its points name it
   const removed: string[] = [];
   const notThere = (workspace: string) =>
@@ -59,7 +59,12 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
     if (!(command.withoutFolder && fs.statSync(path.dirname(workspace), { throwIfNoEntry: false })?.isDirectory())) return badInput(io, notThere(workspace));
     removed.push(workspace);
   }
-  const storeDir = args.store ? path.resolve(args.cwd, args.store) : await findExtensionStore(workspaces[0]!);
+  let storeDir = args.store ? path.resolve(args.cwd, args.store) : await findExtensionStore(workspaces[0]!);
+  if (!storeDir && !args.store && args.workspaces.length === 0) {
+    // run in a subfolder of the folder the editor opened: that folder's store, and that folder
+    const nearest = await findNearestExtensionStore(args.cwd);
+    if (nearest) [storeDir, workspaces] = [nearest.store, [nearest.folder]];
+  }
   if (!storeDir) {
     return fail(io, `No recovery point store was found for ${workspaces[0]}: open it in VS Code with Recovery Points installed, or give one with --store DIR.`);
   }

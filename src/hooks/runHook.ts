@@ -72,11 +72,13 @@ export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
   let abandoned = false;
   let continuing = false;
   if (first === 'expired') {
-    const making = state.phase === MAKING;
+    // what it was doing when the time ran out (the grace below may see it move on)
+    const phase = state.phase;
+    const making = phase === MAKING;
     controller.abort();
     const late = await Promise.race([work, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), GRACE_MS))]);
     abandoned = late === 'late';
-    result = { error: new BudgetError(`gave up after ${options.budgetMs} ms while ${state.phase}`) };
+    result = { error: new BudgetError(`gave up after ${options.budgetMs} ms while ${phase}`) };
     // not while waiting for the store: whoever holds it is making a point
     if (making && !options.continued && state.event && state.storeDir && state.folder) continuing = startToolDetached(continueArgs(state.event, state.storeDir, state.folder));
   } else {

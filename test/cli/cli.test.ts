@@ -78,6 +78,13 @@ describe('command-line tool', () => {
     const id = json<string>(await cli(['snapshot', '--json'], { cwd: sb.ws }));
     assert.match(id, ID);
     assert.ok(await hasPoint(path.join(storage, 'recovery-points.recovery-points'), id));
+    // from a subfolder of it: the folder's store, the whole folder, paths read from the subfolder
+    await writeFiles(sb.ws, { 'src/deep/x.ts': 'x\n' });
+    const below = json<string>(await cli(['snapshot', '--json'], { cwd: path.join(sb.ws, 'src', 'deep') }));
+    assert.ok(await hasPoint(path.join(storage, 'recovery-points.recovery-points'), below));
+    const shown = json<{ roots: Array<{ path: string }>; changedFiles: { added: string[] } }>(await cli(['show', below, '--json'], { cwd: path.join(sb.ws, 'src') }));
+    assert.deepEqual([shown.roots.map((r) => r.path), shown.changedFiles.added], [[sb.ws], [`${path.basename(sb.ws)}/src/deep/x.ts`]]);
+    assert.equal(ok(await cli(['cat', below, 'deep/x.ts'], { cwd: path.join(sb.ws, 'src') })).stdout, 'x\n');
     await fs.rm(storage, { recursive: true });
   });
 
