@@ -90,6 +90,40 @@ describe('search over every version in the store', () => {
     assert.equal(progress.at(-1)!.binary, 1);
   });
 
+  test('text in files of other encodings: Latin-1, UTF-16 with its byte order mark (either order), UTF-8 with one', async () => {
+    const sb = await makeSandbox();
+    const utf16 = (text: string, order: 'le' | 'be') => {
+      const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+      return order === 'le' ? le : Buffer.from(le).swap16();
+    };
+    await writeFiles(sb.ws, {
+      'latin1.txt': Buffer.from('first line\nun café crème\n', 'latin1'),
+      'windows.txt': utf16('Grüße\r\naus Köln\r\n', 'le'),
+      'mac.txt': utf16('aus Köln, big end\n', 'be'),
+      'bom.txt': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('bomNeedle first\n')]),
+    });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const found = async (pattern: string, options: SearchOptions = {}) => {
+      const { hits, progress } = await collect(store, pattern, options);
+      assert.equal(progress.at(-1)!.binary, 0, 'no file is taken for binary');
+      return hits.map((h) => [h.spans[0]!.path, h.lines.map((l) => [l.line, l.column, l.preview])]).sort();
+    };
+    assert.deepEqual(await found('café'), [['ws/latin1.txt', [[2, 3, 'un café crème']]]]);
+    assert.deepEqual(await found('café', { caseSensitive: true }), [['ws/latin1.txt', [[2, 3, 'un café crème']]]]);
+    assert.deepEqual(await found('CRÈME'), [['ws/latin1.txt', [[2, 8, 'un café crème']]]]);
+    assert.deepEqual(await found('Köln'), [
+      ['ws/mac.txt', [[1, 4, 'aus Köln, big end']]],
+      ['ws/windows.txt', [[2, 4, 'aus Köln']]],
+    ]);
+    assert.deepEqual(await found('aus', { caseSensitive: true }), [
+      ['ws/mac.txt', [[1, 0, 'aus Köln, big end']]],
+      ['ws/windows.txt', [[2, 0, 'aus Köln']]],
+    ]);
+    assert.deepEqual(await found('^gr..e$', { regex: true }), [['ws/windows.txt', [[1, 0, 'Grüße']]]]);
+    assert.deepEqual(await found('bomneedle'), [['ws/bom.txt', [[1, 0, 'bomNeedle first']]]], 'the byte order mark is no character of the line');
+  });
+
   test('case, regular expressions and a path glob', async () => {
     const { store } = await historyStore();
     assert.equal((await collect(store, 'OLDNEEDLE')).hits.length, 1, 'case-insensitive by default');

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { StateError } from '../errors';
 
 export interface PatternOptions {
@@ -50,6 +51,8 @@ export class SearchPattern {
    * byte below 128 is always that ASCII character, so both find matches at the same places.
    */
   private readonly asciiProbe: RegExp | undefined;
+  /** For plain case-sensitive text outside ASCII that Latin-1 can write: its bytes in a file that is not UTF-8. */
+  private readonly latin1Needle: Buffer | undefined;
 
   constructor(
     readonly source: string,
@@ -66,20 +69,26 @@ export class SearchPattern {
       throw StateError.invalidState(`"${source}" is not a valid regular expression (${reason}).`, error);
     }
     this.needle = !options.regex && options.caseSensitive ? Buffer.from(source, 'utf8') : undefined;
+    this.latin1Needle = this.needle && this.needle.length !== source.length && [...source].every((c) => c.charCodeAt(0) <= 0xff) ? Buffer.from(source, 'latin1') : undefined;
     this.asciiProbe = !options.regex && !options.caseSensitive && Buffer.byteLength(source) === source.length /* ASCII only */ ? new RegExp(escapeRegExp(source), 'i') : undefined;
   }
 
-  /** Whether `content` may match: false only when it cannot (judged on its bytes, without decoding them as text). */
+  /**
+   * Whether `content` (without a UTF-16 byte order mark) may match: false only when it cannot, judged
+   * on its bytes. The ASCII probe holds for UTF-8 and Latin-1 alike (an ASCII character is one byte of
+   * its value in both).
+   */
   private mayMatch(content: Buffer): boolean {
-    if (this.needle) return content.indexOf(this.needle) >= 0;
+    if (this.needle) return content.indexOf(this.needle) >= 0 || (this.latin1Needle !== undefined && content.indexOf(this.latin1Needle) >= 0 && !isUtf8(content));
     if (this.asciiProbe) return this.asciiProbe.test(content.toString('latin1'));
     return true;
   }
 
   /** The matching lines of `content` (at most `maxLines`; `more` says some were left), or `undefined` when nothing matches. */
   matchLines(content: Buffer, maxLines: number): { lines: LineMatch[]; more: boolean } | undefined {
-    if (!this.mayMatch(content)) return undefined;
-    const decoded = content.toString('utf8');
+    const utf16 = utf16Of(content);
+    if (!utf16 && !this.mayMatch(content)) return undefined;
+    const decoded = utf16 ? decodeUtf16(content, utf16) : decodeText(content);
     // a CRLF ends one line: `m`'s `^` and `$` would also match between its two characters; a lone CR,
     // U+2028 and U+2029 end none (as lines are counted), though `m` takes them for line ends
     const crlf = decoded.includes('\r\n') ? decoded.replace(/\r\n/g, '\n') : decoded;
@@ -119,10 +128,37 @@ export class SearchPattern {
   }
 }
 
-/** Content with a NUL byte in its first 8,000 bytes is binary and not searched, as git decides. */
+/**
+ * Content with a NUL byte in its first 8,000 bytes is binary and not searched, as git decides; text
+ * that starts with a UTF-16 byte order mark (as Windows tools write it) is text, as editors read it.
+ */
 export function isBinaryContent(content: Buffer): boolean {
+  if (utf16Of(content)) return false;
   const probe = content.subarray(0, BINARY_PROBE);
   return probe.indexOf(0) >= 0;
+}
+
+/** The UTF-16 byte order its byte order mark names, if it starts with one. */
+function utf16Of(content: Buffer): 'le' | 'be' | undefined {
+  if (content.length < 2) return undefined;
+  if (content[0] === 0xff && content[1] === 0xfe) return 'le';
+  if (content[0] === 0xfe && content[1] === 0xff) return 'be';
+  return undefined;
+}
+
+function decodeUtf16(content: Buffer, order: 'le' | 'be'): string {
+  const body = content.subarray(2, content.length - (content.length % 2));
+  return (order === 'le' ? body : Buffer.from(body).swap16()).toString('utf16le');
+}
+
+/**
+ * UTF-8 text without its byte order mark; bytes that are not UTF-8 are read as Latin-1 (a file
+ * written in an older one-byte encoding: "café" is found in it, where UTF-8 decoding would make
+ * each such byte a replacement character).
+ */
+function decodeText(content: Buffer): string {
+  if (content.length >= 3 && content[0] === 0xef && content[1] === 0xbb && content[2] === 0xbf) return content.toString('utf8', 3);
+  return isUtf8(content) ? content.toString('utf8') : content.toString('latin1');
 }
 
 function toLineMatch(text: string, start: number, end: number, line: number, ranges: Array<[number, number]>): LineMatch {
