@@ -48,6 +48,8 @@ export interface RecoveryPointsApi {
   readonly activationMs: number | undefined;
   /** Where activation's time went: opening the store, listing the points; and how long the extension host had run before activation began. */
   readonly activationSteps: { readonly storeOpenMs: number; readonly listMs: number; readonly hostUptimeMs: number; readonly hostBusy: number } | undefined;
+  /** Restores as a person asks for them (reviews, questions, undo), and the notice of a restore interrupted before it finished. */
+  readonly restore: RestoreFlow | undefined;
   /** The offer to continue the history of a moved folder (made at start-up when the folder has none). */
   readonly movedHistory: MovedHistory | undefined;
   /** The File History view's data (the versions of the active editor's file). */
@@ -70,6 +72,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
   auto: AutoCapture | undefined;
   tree: PointsTreeProvider | undefined;
   view: vscode.TreeView<unknown> | undefined;
+  restore: RestoreFlow | undefined;
   movedHistory: MovedHistory | undefined;
   fileHistory: FileHistoryProvider | undefined;
   languageModelTools: ReadonlyMap<string, vscode.LanguageModelTool<object>> | undefined;
@@ -138,7 +141,7 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       points.attach(tree as vscode.TreeDataProvider<unknown>);
       const statusBar = (this.statusBar = this.own(new RecoveryStatusBar(model, () => config.automatic, auto)));
       this.own(vscode.workspace.registerTextDocumentContentProvider(POINT_SCHEME, new PointContentProvider(store)));
-      const restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts);
+      const restore = (this.restore = new RestoreFlow(store, model, folders, config, auto, session, log, this.prompts));
       const searchWorker = searchWorkerOf(this.context.extensionPath, log);
       commands.register(recoveryCommands({ store, model, folders, config, auto, session, restore, log, prompts: this.prompts }));
       const movedHistory = (this.movedHistory = new MovedHistory(store, model, folders, this.context.workspaceState, log, this.prompts));

@@ -454,6 +454,30 @@ suite('restore', () => {
     assert.deepEqual(await newPoints(api, known), [], 'no safety point');
   });
 
+  test('a restore interrupted before it finished (its temporary file in the newest point): the notice at start names the file and the safety point before it', async () => {
+    await createPoint(api, 'before');
+    const safety = await api.store!.recovery.createRecoveryPoint(undefined, { trigger: 'before-restore', summary: "Before restoring 'Saved notes.txt'" });
+    assert.ok(safety);
+    // what a restore killed between writing a file's temporary copy and renaming it leaves; the next start's point holds it
+    writeFile('src/.notes.txt.rp-0123abcd.tmp', 'half of a restored file\n');
+    await createPoint(api);
+    void api.restore!.tellInterrupted();
+    const notice = await waitFor('the notice', () => api.prompts.notifications.find((n) => n.message.startsWith('A restore was interrupted')));
+    assert.equal(notice.severity, 'warning');
+    assert.equal(
+      notice.message,
+      'A restore was interrupted before it finished: some files may be as it left them, with 1 temporary file of it (src/.notes.txt.rp-0123abcd.tmp). "Before restoring \'Saved notes.txt\'", the safety point made before it, holds the files as they were then.',
+    );
+    assert.deepEqual(notice.buttons, ['Review and Restore It']);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    // the next point without the temporary file: nothing to tell
+    fs.rmSync(wsFile('src/.notes.txt.rp-0123abcd.tmp'));
+    await createPoint(api);
+    api.prompts.notifications.length = 0;
+    await api.restore!.tellInterrupted();
+    assert.deepEqual(api.prompts.notifications, []);
+  });
+
   test('review cancelled (Escape), or nothing to restore: nothing changes', async () => {
     const { before } = await pointThenChanges();
     const known = await listPoints(api);
