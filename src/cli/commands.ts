@@ -319,13 +319,12 @@ async function stoppable<T>(out: Output, work: (signal: AbortSignal) => Promise<
  * would otherwise answer "nothing to restore"). A path only the workspace has is one the restore deletes.
  */
 async function refuseUnknownPaths(store: RecoveryStore, id: string, typed: readonly string[], paths: readonly string[]): Promise<void> {
-  const { firstPathNamingNothing, linkOnTheWay } = await import('../core/history/versionContent.js');
+  const { firstPathNamingNothing, throughLinkSentence } = await import('../core/history/versionContent.js');
   const nothing = await firstPathNamingNothing(store, id, paths);
   if (nothing !== undefined) {
     // through a link inside the workspace, the path is on disk but in no point (a point holds the link itself)
-    const link = linkOnTheWay(store.persistence.workspaceRoots, paths[nothing]!);
-    if (link) throw new InputError(`${typed[nothing]} is inside ${t(typedPath(store.persistence.workspaceRoots, link))}, a symbolic link: give the path in the folder it leads to.`);
-    throw new InputError(`Neither recovery point ${id} nor the workspace has anything at ${typed[nothing]}.`);
+    const roots = store.persistence.workspaceRoots;
+    throw new InputError(throughLinkSentence(roots, typed[nothing]!, paths[nothing]!, (link) => t(typedPath(roots, link))) ?? `Neither recovery point ${id} nor the workspace has anything at ${typed[nothing]}.`);
   }
 }
 

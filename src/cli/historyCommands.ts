@@ -3,7 +3,7 @@ import type { WorkspaceRoot } from '../core/schemas';
 import { formatRelativeTime } from '../core/format';
 import { fileVersionJson } from '../core/agentTools/historyQueries';
 import { readFileHistory, type FileVersion } from '../core/history/fileHistory';
-import { readPointEntry } from '../core/history/versionContent';
+import { readPointEntry, throughLinkSentence } from '../core/history/versionContent';
 import { InputError } from './args';
 import type { CommandSpec } from './commandIndex';
 import { pathArgument, resolveId } from './commands';
@@ -21,7 +21,7 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
       if (history.versions.length === 0) {
         const newest = (await store.recovery.listRecoveryPoints())[0];
         if (newest && (await readPointEntry(store, newest.id, pointPath))?.entry.kind === 'd') throw new InputError(`${args.positionals[0]} is a folder; "log" lists the versions of a file.`);
-        throw new InputError(`No recovery point holds ${args.positionals[0]}${readAs(roots, args.positionals[0]!, pointPath)}.`);
+        throw new InputError(throughLinkSentence(roots, args.positionals[0]!, pointPath, (link) => t(typedPath(roots, link))) ?? `No recovery point holds ${args.positionals[0]}${readAs(roots, args.positionals[0]!, pointPath)}.`);
       }
       const lines = history.versions.map((v) => {
         const when = `${v.point.createdAt.slice(0, 19).replace('T', ' ')} ${`(${formatRelativeTime(Date.parse(v.point.createdAt))})`.padEnd(14)}`;
@@ -39,7 +39,11 @@ export const HISTORY_COMMANDS: Record<string, CommandSpec> = {
       const found = await readPointEntry(store, id, pointPath);
       if (found?.entry.kind === 'd') throw new InputError(`${args.positionals[1]} is a folder in recovery point ${id}; "cat" writes a file.`);
       const version = found && { hash: found.entry.hash, bytes: await (await store.persistence.objects()).readBlob(found.entry.hash) };
-      if (!version) throw new InputError(`Recovery point ${id} does not hold ${args.positionals[1]}${readAs(store.persistence.workspaceRoots, args.positionals[1]!, pointPath)}; "recovery-points log ${args.positionals[1]}" lists the points that do.`);
+      if (!version) {
+        const roots = store.persistence.workspaceRoots;
+        const typed = args.positionals[1]!;
+        throw new InputError(throughLinkSentence(roots, typed, pointPath, (link) => t(typedPath(roots, link))) ?? `Recovery point ${id} does not hold ${typed}${readAs(roots, typed, pointPath)}; "recovery-points log ${typed}" lists the points that do.`);
+      }
       if (args.json) {
         const text = version.bytes.toString('utf8');
         const utf8 = Buffer.from(text, 'utf8').equals(version.bytes);

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -173,6 +174,11 @@ describe('recovery-points mcp', () => {
       const passedBack = await ok<{ paths: string[]; overwrite: string[]; create: string[] }>(client, 'preview_restore', { point: first.id, paths: [...(changes.modified as string[]), ...(changes.deleted as string[])] });
       assert.deepEqual([passedBack.paths, passedBack.overwrite, passedBack.create], [['a.txt', 'b.txt'], ['a.txt'], ['b.txt']], 'the paths a tool returns are taken back as they are');
       assert.equal((await ok<{ path: string }>(client, 'file_history', { path: (changes.modified as string[])[0]! })).path, 'a.txt');
+      // a path through a linked folder: the point holds the link, the file under the folder it leads to
+      await fs.symlink('src', path.join(sb.ws, 'linked'));
+      await refused(client, 'file_history', { path: 'linked/c.ts' }, /^linked\/c\.ts is inside linked, a symbolic link: give the path in the folder it leads to\.$/);
+      await refused(client, 'read_file_version', { path: 'linked/c.ts', point: first.id }, /^linked\/c\.ts is inside linked, a symbolic link: give the path in the folder it leads to\.$/);
+      await fs.rm(path.join(sb.ws, 'linked'));
       const between = await ok(client, 'show_changes', { point: first.id, against: 'latest' });
       assert.deepEqual(between, { point: first.id, against: second.id, added: ['b.txt'], modified: ['a.txt'], deleted: ['new.txt'] });
       const vsNow = await ok(client, 'show_changes', { point: second.id.slice(0, 22), against: 'current' });

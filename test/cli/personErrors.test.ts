@@ -144,6 +144,8 @@ describe('a request that names nothing usable', () => {
     // a path through a link inside the workspace is on disk, but no point holds it (a point holds the link)
     await fs.symlink('src', path.join(sb.ws, 'linked'));
     refused(await cli(['restore', first, '--paths', 'linked/a.ts', '--dry-run', ...base]), /^recovery-points: linked\/a\.ts is inside linked, a symbolic link: give the path in the folder it leads to\.\n$/, 'a path through a link');
+    refused(await cli(['log', 'linked/a.ts', ...base]), /^recovery-points: linked\/a\.ts is inside linked, a symbolic link: give the path in the folder it leads to\.\n$/, 'log of a path through a link');
+    refused(await cli(['cat', first, 'linked/a.ts', ...base]), /^recovery-points: linked\/a\.ts is inside linked, a symbolic link: give the path in the folder it leads to\.\n$/, 'cat of a path through a link');
   });
 
   test('an option the command does not take is refused (exit 2), not ignored', async () => {

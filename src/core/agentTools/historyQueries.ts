@@ -5,7 +5,7 @@ import { readFileHistory, type FileVersion } from '../history/fileHistory';
 import { searchHistory, type SearchProgress } from '../history/search';
 import { isBinaryContent, SearchPattern } from '../history/searchPattern';
 import type { VersionSpan } from '../history/versionPlaces';
-import { readVersionContent } from '../history/versionContent';
+import { readVersionContent, throughLinkSentence } from '../history/versionContent';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import { agentPath, agentPointPaths, findPoint } from './agentQueries';
@@ -95,7 +95,7 @@ export async function agentFileHistory(store: RecoveryStore, input: FileHistoryI
   if (history.versions.length === 0) {
     const onDisk = absolutePath(store.persistence.workspaceRoots, path);
     if (onDisk && statSync(onDisk, { throwIfNoEntry: false })?.isDirectory()) throw StateError.invalidState(`${input.path} is a folder: file_history takes a file (list_points with a path lists the points that changed files under a folder).`);
-    throw StateError.invalidState(`No recovery point holds ${input.path} (as ${path}); searching history may find it under another name.`);
+    throw StateError.invalidState(throughLinkSentence(store.persistence.workspaceRoots, input.path, path, (link) => agentPath(store.persistence.workspaceRoots, link)) ?? `No recovery point holds ${input.path} (as ${path}); searching history may find it under another name.`);
   }
   const roots = store.persistence.workspaceRoots;
   const versions = history.versions.slice(0, input.limit).map((v) => {
@@ -155,7 +155,10 @@ export async function agentReadFileVersion(store: RecoveryStore, input: ReadFile
     pointPath = versions[0]!.path;
   }
   const version = await readVersionContent(store, pointId, pointPath);
-  if (!version) throw StateError.invalidState(`Recovery point ${pointId} does not hold ${input.path} (as ${pointPath}); the file's history lists its versions and the points that hold them.`);
+  if (!version) {
+    const roots = store.persistence.workspaceRoots;
+    throw StateError.invalidState(throughLinkSentence(roots, input.path, pointPath, (link) => agentPath(roots, link)) ?? `Recovery point ${pointId} does not hold ${input.path} (as ${pointPath}); the file's history lists its versions and the points that hold them.`);
+  }
   const bytes = version.bytes;
   if (isBinaryContent(bytes)) throw StateError.invalidState(`${pointPath} in point ${pointId} is binary (${plural(bytes.length, 'byte')}), so it is not returned as text.`);
   const lines = countLines(bytes);

@@ -70,6 +70,17 @@ export function linkOnTheWay(roots: readonly WorkspaceRoot[], pointPath: string)
 }
 
 /**
+ * Why no point holds a path given through a linked folder of the workspace (a point holds the link
+ * itself, and the files under the folder it leads to): "docs-link/a.md is inside docs-link, a symbolic
+ * link: give the path in the folder it leads to."; `undefined` when no link is on its way. `show`
+ * writes the link's path as the caller shows paths.
+ */
+export function throughLinkSentence(roots: readonly WorkspaceRoot[], typed: string, pointPath: string, show: (linkPath: string) => string): string | undefined {
+  const link = linkOnTheWay(roots, pointPath);
+  return link === undefined ? undefined : `${typed} is inside ${show(link)}, a symbolic link: give the path in the folder it leads to.`;
+}
+
+/**
  * The content of a workspace file (`folder/rel/path`, workspace folder names) in a point; `undefined`
  * when the point does not hold it. SnapshotNotFound for an unknown point, InvalidState for a path that
  * names a folder in the point or a folder no point folder stands for.
