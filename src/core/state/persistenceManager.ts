@@ -488,7 +488,7 @@ export class PersistenceManager implements StateRepository {
           createdAt: new Date().toISOString(),
           trigger,
           label,
-          summary: (options.summary ?? (changes.diff ? describeChanges(trigger, changes.diff, tracking, {
+          summary: (options.summary ?? (captured.mode === 'hint' ? options.summaryIfHinted : undefined) ?? (changes.diff ? describeChanges(trigger, changes.diff, tracking, {
             saved: trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined,
             switched,
             gitActions: parent && (trigger === 'external' || trigger === 'startup') ? readGitActions(roots, pointIdTime(parent.id)) : undefined,

@@ -8,6 +8,8 @@ export interface SnapshotOptions {
   readonly agent?: string;
   /** What caused the point, in words ("Saved app.ts"); derived from the trigger and changes when absent. */
   readonly summary?: string;
+  /** The point's name when its capture goes by `changedPaths`; when the store scans every file instead, the name is made from what it found (the hint named only part of it). */
+  readonly summaryIfHinted?: string;
   /** The changes of an `external` point happened while automatic points were off: named so ("Changed while automatic points were off: app.ts"). */
   readonly whileAutomaticOff?: boolean;
   /** Paths known to have changed since the newest point (a save, a watcher event): only they are examined. */

@@ -195,7 +195,8 @@ export class AutoCapture implements vscode.Disposable {
     for (const save of missing) if (!(await holds(save.path, save.content))) changed.set(save.path, { content: save.content, mode: save.mode });
     const paths = missing.map((save) => save.path);
     this.log.info('capture', `A window stopped before the point of ${paths.length} saved file(s) was made (${paths.map((p) => path.basename(p)).join(', ')}; ${changed.size} changed on disk since): that point is made now`);
-    void this.enqueue('save', paths, { gap: null, name: async () => savedBeforeStopName(paths), saves: { changed, release: claimed.done } });
+    // named so when it is the newest point with the saves; a full scan (the store's rules changed since, say) is named by all it found
+    void this.enqueue('save', paths, { gap: null, hintedName: savedBeforeStopName(paths), saves: { changed, release: claimed.done } });
   }
 
   /**
@@ -494,7 +495,7 @@ export class AutoCapture implements vscode.Disposable {
     return run;
   }
 
-  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, whileOff = false, quiet = false, gap, saves }: CaptureHow): Promise<void> {
+  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, hintedName, whileOff = false, quiet = false, gap, saves }: CaptureHow): Promise<void> {
     if (this.disposed) return;
     const token = this.validity.token();
     const fullReason = full ?? (!paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : gap === undefined ? this.validity.reason : (gap ?? undefined));
@@ -508,6 +509,7 @@ export class AutoCapture implements vscode.Disposable {
       const options: SnapshotOptions = {
         trigger,
         summary,
+        summaryIfHinted: hintedName,
         savedContent: saved.size > 0 ? saved : undefined,
         whileAutomaticOff: whileOff,
         skipIfUnchanged: true,
@@ -616,6 +618,8 @@ export class AutoCapture implements vscode.Disposable {
 interface CaptureHow {
   readonly full?: string;
   readonly name?: () => Promise<string | undefined>;
+  /** Its name when the store captures it by the paths it was given (not when it scans every file). */
+  readonly hintedName?: string;
   readonly whileOff?: boolean;
   readonly quiet?: boolean;
   /** Why the hints were incomplete when the point was queued (`null`: complete), when that, not the moment it is made, counts. */

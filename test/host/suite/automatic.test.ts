@@ -110,6 +110,24 @@ suite('automatic points', () => {
     assert.deepEqual((await newPoints(api, again)).map((p) => p.summary), [], 'taken once');
   });
 
+  test('saves a killed window left, when the store checks every file first (its capture rules changed): the point is named by all it holds, not as the saves alone', async () => {
+    const dir = api.store!.persistence.layout.pendingSavesDir;
+    const killed = new PendingSaves(dir, spawnSync('true').pid);
+    await killed.keep(wsFile('src/greeting.ts'), Buffer.from('export const savedBeforeTheKill = 2;\n'), 0o100644);
+    const before = await listPoints(api);
+    // the rules differ from the newest point's: the next point scans every file, and finds the deletion made meanwhile
+    await setSetting('exclude', ['nothing-is-here/**']);
+    fs.rmSync(wsFile('src/farewell.ts'));
+    await api.auto!.startup();
+    await settle(api);
+    const made = await newPoints(api, before);
+    const point = made.find((p) => p.trigger === 'save');
+    assert.ok(point, `the saves' point (${made.map((p) => p.summary).join('; ')})`);
+    assert.deepEqual(point.changes, { added: 0, modified: 1, deleted: 1 });
+    assert.equal(point.summary, 'Saved greeting.ts; changed outside the editor: farewell.ts', 'not "Saved greeting.ts before the editor stopped": it holds the deletion too');
+    assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const savedBeforeTheKill = 2;\n');
+  });
+
   test('a save that changes nothing creates no point', async () => {
     await setSetting('mergeWindowSeconds', 0.2);
     const before = await listPoints(api);
