@@ -42,6 +42,7 @@ export interface RestoreRequest {
  */
 const SET_UP_AGAIN = 'Set Up Agent Checkpoints…';
 const REVIEW_SAFETY_POINT = 'Review and Restore It';
+const UNDO = 'Undo';
 
 export class RestoreFlow {
   constructor(
@@ -131,8 +132,10 @@ export class RestoreFlow {
     await this.model.refresh();
     await vscode.commands.executeCommand('setContext', 'recoveryPoints.canUndoRestore', true);
     const summary = restoreMessage(request.point, result.outcome, request.isUndo === true, (p) => this.folders.display(p), result.undid);
-    void this.prompts.notify('information', summary, ...(request.isUndo ? [] : ['Undo'])).then((choice) => {
-      if (choice === 'Undo') void vscode.commands.executeCommand('recoveryPoints.undoRestore');
+    // a restore that changed nothing is no restore to undo (the last restore stays the one before it)
+    const changed = result.outcome.written.length + result.outcome.removed.length > 0;
+    void this.prompts.notify('information', summary, ...(request.isUndo || !changed ? [] : [UNDO])).then((choice) => {
+      if (choice === UNDO) void this.undoFromNotice(result.safetyPointId);
     });
     const hooksRemoved = await hooksRemovedByRestore(project, hooksBefore).catch(() => []);
     for (const note of hooksRemovedNote(hooksRemoved, (location) => path.relative(project, location), () => 'Set Up Agent Checkpoints… puts them back.')) {
@@ -163,6 +166,20 @@ export class RestoreFlow {
     }
     const choice = await this.prompts.notify('warning', message, REVIEW_SAFETY_POINT);
     if (choice === REVIEW_SAFETY_POINT) await this.run({ point: safety, review: true });
+  }
+
+  /**
+   * The Undo button of a restore's notification (which stays on screen): undoes that restore while it
+   * is still the last one. Once it was undone, or another restore came after it, Undo Last Restore
+   * would undo something else (redo it, or undo the later one): nothing is done, and that is said.
+   */
+  async undoFromNotice(safetyPointId: string): Promise<void> {
+    const last = (await this.store.state.syncState()).lastRestore;
+    if (last?.safetyPointId !== safetyPointId) {
+      void this.prompts.notify('information', 'That restore was undone already, or another restore came after it: nothing was changed. Undo Last Restore undoes the last one.');
+      return;
+    }
+    await vscode.commands.executeCommand('recoveryPoints.undoRestore');
   }
 
   /** Undoes the last restore (the person's or an agent's): restores its safety point over the files that restore changed. */

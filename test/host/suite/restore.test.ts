@@ -3,6 +3,7 @@
 /// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   assertPromptsUsed,
@@ -197,6 +198,41 @@ suite('restore', () => {
     assert.equal(doc.getText(), CHANGED.greeting);
     assert.equal(readFile('README.md'), 'edited after the restore\n', 'a file the restore did not touch keeps its later edit');
     assert.equal(readFile('src/later.ts'), 'added after the restore\n', 'a file added after the restore stays');
+  });
+
+  test('the Undo of a restore\'s notification undoes that restore only: once it was undone it changes nothing (no redo); a restore that changed nothing offers no Undo', async () => {
+    const { before } = await pointThenChanges();
+    api.prompts.answerNext({ pickMany: 'all' });
+    const restored = await run<{ safetyPointId: string }>('restore', await pointNode(api, before.id));
+    const notice = api.prompts.notifications.at(-1)!;
+    assert.match(notice.message, /^Restored 3 files and deleted src\/added\.ts from "before"/);
+    assert.deepEqual(notice.buttons, ['Undo']);
+    await run('undoRestore');
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting, 'undone');
+    await settle(api);
+    const known = await listPoints(api);
+
+    // the first notification's Undo, clicked after the undo: Undo Last Restore would redo the restore
+    await api.restore!.undoFromNotice(restored.safetyPointId);
+    assert.equal(api.prompts.notifications.at(-1)!.message, 'That restore was undone already, or another restore came after it: nothing was changed. Undo Last Restore undoes the last one.');
+    assert.equal(readFile('src/greeting.ts'), CHANGED.greeting, 'not restored again');
+    await settle(api);
+    assert.deepEqual(await newPoints(api, known), [], 'no restore ran');
+
+    // a restore whose every file is skipped as it writes (its folder is a link out of the workspace now): nothing to undo
+    writeFile('src/kept/data.txt', 'data\n');
+    const withFolder = await createPoint(api, 'with kept/');
+    const outside = fs.mkdtempSync(path.join(path.dirname(wsFile('.')), 'outside-'));
+    fs.rmSync(wsFile('src/kept'), { recursive: true });
+    fs.symlinkSync(outside, wsFile('src/kept'));
+    await settle(api);
+    api.prompts.answerNext({ pickMany: [/data\.txt/] });
+    await run('restore', await pointNode(api, withFolder.id));
+    const nothing = api.prompts.notifications.at(-1)!;
+    assert.match(nothing.message, /^Changed no files/);
+    assert.deepEqual(nothing.buttons, [], 'no Undo for a restore that changed nothing: it would undo the restore before it');
+    assert.deepEqual(fs.readdirSync(outside), [], 'nothing written through the link');
+    fs.rmSync(wsFile('src/kept'));
   });
 
   test('Undo Last Restore over a file edited since the restore asks first; Cancel keeps the edit, Undo Anyway keeps it in the safety point', async () => {
