@@ -424,7 +424,10 @@ export class AutoCapture implements vscode.Disposable {
     const paths = [...this.savedPaths];
     this.savedPaths.clear();
     this.pendingChanged.fire();
-    if (paths.length > 0) void this.enqueue('save', paths, gap === undefined ? {} : { gap });
+    if (paths.length === 0) return;
+    // a file this extension wrote through the editor (a setting): named for what wrote it, not "Saved settings.json"
+    const own = this.ownChangeName(paths);
+    void this.enqueue('save', paths, { ...(gap === undefined ? {} : { gap }), ...(own ? { name: async () => own } : {}) });
   }
 
   private runExternal(now = false): void {

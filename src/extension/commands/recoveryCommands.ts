@@ -1,3 +1,4 @@
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatBytes, formatRelativeTime, plural } from '../../core/format';
 import { pointIdTime, type PointSummary, type RecoveryStore, type RetentionPolicy, type StoreStats } from '../../core';
@@ -248,6 +249,10 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
 
 /** Automatic points on or off for this workspace (its setting, not every workspace's user setting). */
 async function setAutomatic(s: CommandServices, enabled: boolean): Promise<boolean> {
+  // a workspace setting: written to the workspace file, or to the folder's .vscode/settings.json (its point is named for what wrote it)
+  const workspaceFile = vscode.workspace.workspaceFile?.scheme === 'file' ? vscode.workspace.workspaceFile.fsPath : undefined;
+  const settingsFile = workspaceFile ?? (s.folders.all[0] && join(s.folders.all[0].path, '.vscode', 'settings.json'));
+  if (settingsFile) s.auto.nameOwnChange(settingsFile, `Turned automatic recovery points ${enabled ? 'on' : 'off'} (${basename(settingsFile)})`);
   await s.config.setAutomatic(enabled);
   const where = vscode.workspace.workspaceFile ? 'this workspace' : 'this folder';
   void s.prompts.notify('information', `Automatic recovery points are ${enabled ? 'on' : 'off'} for ${where}.${enabled ? '' : ' Create Recovery Point… still makes one when you ask.'}`);

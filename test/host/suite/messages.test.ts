@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../../src/core/format';
-import { assertPromptsUsed, createPoint, getApi, listPoints, pointNode, resetAll, run, setSetting, settle, waitFor, waitForNewPoint, writeFile, wsUri, type Api } from './helpers';
+import { assertPromptsUsed, createPoint, getApi, listPoints, newPoints, pointNode, resetAll, run, setSetting, settle, waitFor, waitForNewPoint, writeFile, wsUri, type Api } from './helpers';
 
 suite('messages', () => {
   let api: Api;
@@ -103,12 +103,20 @@ suite('messages', () => {
 
   test('Turn Off / Turn On Automatic Recovery Points change this workspace\'s setting, not the user\'s, and show the state', async () => {
     const inspect = () => vscode.workspace.getConfiguration('recoveryPoints').inspect<boolean>('automatic.enabled');
+    const before = await listPoints(api);
     assert.equal(await run('turnOffAutomatic'), false);
     assert.equal(inspect()?.workspaceValue, false, 'the workspace setting is off');
     assert.equal(inspect()?.globalValue, undefined, 'the user setting is untouched');
     assert.match(notified().at(-1) ?? '', /^Automatic recovery points are off for this folder\./);
+    await settle(api);
+    // the setting is written to .vscode/settings.json: its point is named for what wrote it, nobody saved it
+    assert.deepEqual((await newPoints(api, before)).map((p) => p.summary), ['Turned automatic recovery points off (settings.json)']);
+    const off = await listPoints(api);
     assert.equal(await run('turnOnAutomatic'), true);
     assert.equal(inspect()?.workspaceValue, true);
     assert.equal(inspect()?.globalValue, undefined);
+    await settle(api);
+    // turned on, a point holds what changed while they were off: the setting written as they were turned on, among it
+    assert.deepEqual((await newPoints(api, off)).map((p) => p.summary), ['Changed while automatic points were off: settings.json']);
   });
 });
