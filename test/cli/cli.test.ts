@@ -413,6 +413,21 @@ describe('command-line tool', () => {
     assert.deepEqual(json<{ changedFiles: { nowTracked: string[] } }>(await cli(['show', 'latest', '--json', ...base])).changedFiles.nowTracked, ['ws/dist/out.js']);
   });
 
+  test('a file ignored since a point that still holds what the point does is not "in the way": the preview and the restore leave it out, unnamed', async () => {
+    const { sb, base } = await project();
+    await writeFiles(sb.ws, { 'dist/out.js': 'built, the same since\n' });
+    const point = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\n', 'a.txt': 'a2\n' });
+    ok(await cli(['snapshot', ...base]));
+    const dry = ok(await cli(['restore', point, '--dry-run', ...base]));
+    assert.match(dry.stdout, /^Would restore 2 files from \S+:\n {2}~ a\.txt\n {2}\u2212 \.gitignore\n$/);
+    const plan = json<{ add: string[]; leftAlone: Array<{ path: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
+    assert.deepEqual([plan.add, plan.leftAlone], [[], []]);
+    const done = ok(await cli(['restore', point, ...base]));
+    assert.doesNotMatch(done.stdout, /skipped/);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'dist/out.js'), 'utf8'), 'built, the same since\n');
+  });
+
   test('restore refuses a point whose folders match none of the workspace\'s, naming both', async () => {
     const sb = await makeSandbox();
     const one = path.join(sb.root, 'one');

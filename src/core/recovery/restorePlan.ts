@@ -240,6 +240,7 @@ const IGNORED_AFTER_RESTORE = 'the .gitignore the restore puts back ignores it: 
  */
 export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: RestorePlan): { plan: RestorePlan; leftAlone: Array<{ path: string; reason: string }> } {
   const leftAlone: Array<{ path: string; reason: string }> = [];
+  const already = new Set<string>();
   const removed = new Set(plan.remove.map((c) => c.path));
   // what each folder on the way was found to be: a folder's files share it (one lstat a folder, not one a file and depth)
   const folders = new Map<string, string>();
@@ -260,9 +261,29 @@ export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: Res
     // a folder of tracked files the plan deletes is gone (its emptied folders removed) before the file is written
     if (stat?.isDirectory() && emptiedByPlan(file!, change.path, removed)) continue;
     const reason = whatIsInTheWay(change, stat, plan);
-    if (reason) leftAlone.push({ path: change.path, reason });
+    if (!reason) continue;
+    // a file not tracked that holds what the point does is not in the way: there is nothing to do at it
+    if (holdsAlready(file, stat, change)) already.add(change.path);
+    else leftAlone.push({ path: change.path, reason });
   }
-  return { plan: leftAlone.length === 0 ? plan : withoutPaths(plan, new Set(leftAlone.map((l) => l.path))), leftAlone };
+  const dropped = new Set([...leftAlone.map((l) => l.path), ...already]);
+  return { plan: dropped.size === 0 ? plan : withoutPaths(plan, dropped), leftAlone };
+}
+
+/**
+ * Whether the file at `file` (not tracked: `stat` is its `lstat`) already holds what `change` writes,
+ * its content and whether it is executable; files up to `SYNC_READ_BYTES` are compared (a larger
+ * one, over the size limit most often, counts as different).
+ */
+function holdsAlready(file: string | undefined, stat: Stats | null | undefined, change: FileChange): boolean {
+  const after = change.after;
+  if (file === undefined || !stat?.isFile() || after?.kind !== 'f' || stat.size !== after.size || (stat.mode & 0o100) !== (after.mode & 0o100)) return false;
+  try {
+    const read = readSmallFileSync(file, SYNC_READ_BYTES);
+    return read?.kind === 'read' && hashObject('blob', read.content) === after.hash;
+  } catch {
+    return false;
+  }
 }
 
 /** Why a restore leaves a file whose stored content is gone: `verify` reports the points that lost it. */
@@ -605,7 +626,7 @@ export async function applyRestore(objects: ObjectReader, roots: readonly Worksp
       return skipUnreachable(async () => {
         const existing = await folder.lstat(target.rel);
         const inTheWay = whatIsInTheWay(change, existing, plan);
-        if (inTheWay) return { kind: 'skipped', reason: inTheWay };
+        if (inTheWay) return holdsAlready(path.join(target.root.path, target.rel), existing, change) ? { kind: 'none' } : { kind: 'skipped', reason: inTheWay };
         if (changedSinceCheck(options.expected, change.path, existing, linksRemoved)) return { kind: 'skipped', reason: CHANGED_SINCE_CHECK };
         const content = await objects.readBlob(entry.hash);
         const stillAsChecked = (now: Stats | null) => !changedSinceCheck(options.expected, change.path, now, linksRemoved);
