@@ -236,7 +236,8 @@ const IGNORED_AFTER_RESTORE = 'the .gitignore the restore puts back ignores it: 
 /**
  * What a preview shows: the plan without the files it would write where something not tracked is in
  * the way (a file ignored since the point, a folder, a link or a file where a folder on the way should
- * be), which `applyRestore` leaves as they are, and those files with why.
+ * be), which `applyRestore` leaves as they are, and those files with why; and without, unnamed, the
+ * files not tracked that already hold what the point does.
  */
 export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: RestorePlan): { plan: RestorePlan; leftAlone: Array<{ path: string; reason: string }> } {
   const leftAlone: Array<{ path: string; reason: string }> = [];
