@@ -98,6 +98,15 @@ export const lastRestoreSchema = lazySchema(() =>
      * part way or unable to write it): the undo removes every folder its deletions leave empty.
      */
     createdFolders: z.array(z.string()).optional(),
+    /**
+     * Files the restore created that points leave out now (excluded, ignored, over the size limit since
+     * the point): no point of its result holds them, so its undo removes these, each while it still
+     * holds what the restore wrote.
+     */
+    untrackedWrites: z
+      .array(z.object({ path: z.string(), hash: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative(), mode: z.number().int().nonnegative() }))
+      .max(100_000)
+      .optional(),
     /** The real folders of the workspace folders opened through a link, by name: an undo finds the folder after the link is gone. */
     realPaths: z.record(z.string(), z.string()).optional(),
     /** Each workspace folder's device and inode (`dev:ino`), by name: an undo tells the folder moved from another folder (a copy). */

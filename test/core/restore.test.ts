@@ -506,6 +506,38 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('a file the point holds, gone since, that points leave out now (an exclude, a .gitignore line the restore keeps) is written, and its undo deletes it though no point holds it', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'docs/guide/one.md': 'one\n', 'docs/guide/two.md': 'two\n', 'keep.log': 'log\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'docs/guide/one.md': null, 'docs/guide/two.md': null, 'keep.log': null, '.gitignore': '*.log\n' });
+    await fs.rm(path.join(sb.ws, 'docs'), { recursive: true });
+    store.persistence.configure({ rules: { excludes: ['docs/**'] } });
+    await store.recovery.createRecoveryPoint();
+    // the .gitignore kept (only these asked for): keep.log stays ignored
+    const asked = ['ws/a.txt', 'ws/docs', 'ws/keep.log'];
+    const preview = await store.recovery.previewRestore(point.id, asked);
+    assert.deepEqual(preview.add.map((c) => c.path).sort(), ['ws/docs/guide/one.md', 'ws/docs/guide/two.md', 'ws/keep.log']);
+    const result = await store.recovery.restore(point.id, { paths: asked });
+    assert.deepEqual(result.outcome.written.sort(), ['ws/a.txt', 'ws/docs/guide/one.md', 'ws/docs/guide/two.md', 'ws/keep.log']);
+    const last = (await store.state.getState()).lastRestore!;
+    assert.deepEqual(last.untrackedWrites!.map((w) => w.path).sort(), ['ws/docs/guide/one.md', 'ws/docs/guide/two.md', 'ws/keep.log'], 'the files no point of its result holds');
+    // one of them edited since: the undo leaves it, and says so
+    await writeFiles(sb.ws, { 'docs/guide/two.md': 'two, edited since\n' });
+    const undoPreview = await store.recovery.previewUndo();
+    assert.deepEqual(undoPreview.remove.map((c) => c.path).sort(), ['ws/docs/guide/one.md', 'ws/keep.log']);
+    assert.deepEqual(undoPreview.editedSince, [], 'no question: the files it deletes hold what the restore wrote');
+    const undo = await store.recovery.undoLastRestore();
+    assert.deepEqual(undo.outcome.removed.sort(), ['ws/docs/guide/one.md', 'ws/keep.log']);
+    assert.deepEqual(undo.outcome.written, ['ws/a.txt']);
+    assert.deepEqual(undo.outcome.skipped.map((s) => [s.path, /changed since/.test(s.reason)]), [['ws/docs/guide/two.md', true]]);
+    assert.equal(await exists(path.join(sb.ws, 'keep.log')), false);
+    assert.equal(await exists(path.join(sb.ws, 'docs/guide/one.md')), false);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'docs/guide/two.md'), 'utf8'), 'two, edited since\n');
+    assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a2\n');
+  });
+
   test('the preview leaves out what the restore will leave as it is: files ignored since the point, a folder in the way', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.js': 'a1\n', 'dist/o1.js': 'out 1\n', 'dist/o2.js': 'out 2\n', cache: 'a file\n' });

@@ -1,6 +1,6 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { diffTrees, isRestoreTempName, lookupEntry, trackingCounts, type KnownFile, type TreeDiff } from '../capture';
+import { diffTrees, isRestoreTempName, lookupEntry, trackingCounts, type FileChange, type KnownFile, type TreeDiff } from '../capture';
 import { currentFileHash } from '../history/fileHistory';
 import { describeCause, shortPath, StateError } from '../errors';
 import { Metrics } from '../metrics';
@@ -23,6 +23,7 @@ import {
   applyRestore,
   checkPlanOnDisk,
   ignoredAfterRestore,
+  untrackedAdditions,
   insideStore,
   leftOutByPoint,
   lostContent,
@@ -66,6 +67,8 @@ export interface RestoreOptions {
   readonly prunable?: ReadonlySet<string>;
   /** An undo's: the identities of the undone restore's folders (`LastRestore.folderIds`), so a folder moved since is followed (`mapFolders`). */
   readonly folderIds?: Readonly<Record<string, string>>;
+  /** An undo's: the files the undone restore created that no point holds (`LastRestore.untrackedWrites`), deleted while they hold what it wrote. */
+  readonly untrackedToRemove?: LastRestore['untrackedWrites'];
 }
 
 export interface RestoreResult {
@@ -215,7 +218,8 @@ export class RecoveryManager {
         // The point seen under the workspace's folder names, so every step below works in those names.
         const mapped = await mapPoint(objects, target, roots, options.folderIds);
         const scope = options.paths ? filtersInWorkspace(mapped.mapping, roots, options.paths) : undefined;
-        const planAgainst = (current: string) => planFor(mapped, current, scope, options.within);
+        const untracked = await untrackedRemovals(roots, options.untrackedToRemove);
+        const planAgainst = async (current: string) => withRemovals(await planFor(mapped, current, scope, options.within), untracked.removals);
         options.onProgress?.('Creating a safety point of the current files');
         const hint = options.changedPaths ? await this.safetyHint(mapped, scope, options.changedPaths, hold) : undefined;
         let safety = await this.safetyPoint(target, hint, undoOf, hold);
@@ -247,7 +251,9 @@ export class RecoveryManager {
           ...leftOutByPoint(target, plan, (p) => toPointFolderPath(mapped.mapping, p)),
           ...(await this.onDiskWhenMade(objects, plan, target)),
           ...insideStore(roots, plan, this.persistence.layout.root),
-        ]);
+        ]).filter((left) => !untracked.paths.has(left.path));
+        // the files it creates that no point after it will hold: recorded, so that its undo deletes them
+        const untrackedAdds = await untrackedAdditions(objects, roots, plan, this.persistence.captureRules, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger });
         const settled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
         ignored.push(...unwritableInPlan(roots, plan).filter((u) => !settled.has(u.path)));
         const unsettled = new Set([...check.changed, ...check.unreadable.map((u) => u.path), ...lost.map((l) => l.path), ...ignored.map((i) => i.path)]);
@@ -264,8 +270,11 @@ export class RecoveryManager {
         // kept for the undo of a restore that adds files, which removes these folders and no others once they
         // are empty again; until it is written (a restore killed part way, a full disk) the undo removes every
         // folder its deletions leave empty, as before
-        const recordCreatedFolders = () =>
-          writable.add.length > 0 || createdFolders.length > 0 ? this.stateManager?.updateState({ lastRestore: { ...lastRestore, createdFolders } }, hold) : undefined;
+        const recordCreatedFolders = () => {
+          if (writable.add.length === 0 && createdFolders.length === 0) return undefined;
+          const untrackedWrites = untrackedAdds.filter((c) => written.has(absolutePath(roots, c.path)!)).map((c) => ({ path: c.path, hash: c.after!.hash, size: c.after!.size, mode: c.after!.mode }));
+          return this.stateManager?.updateState({ lastRestore: { ...lastRestore, createdFolders, ...(untrackedWrites.length > 0 ? { untrackedWrites } : {}) } }, hold);
+        };
         try {
           // the safety point's folders carry where each really was: a folder replaced since is refused
           outcome = await applyRestore(objects, safety.snapshot.roots, writable, {
@@ -289,6 +298,7 @@ export class RecoveryManager {
         for (const skipped of check.unreadable) outcome.skipped.push(skipped);
         for (const skipped of lost) outcome.skipped.push(skipped);
         for (const skipped of ignored) outcome.skipped.push(skipped);
+        for (const skipped of untracked.left) outcome.skipped.push(skipped);
         for (const folder of mapped.mapping.unmapped) {
           if (!options.paths || options.paths.some((filter) => isUnder(filter, folder))) outcome.skipped.push({ path: folder, reason: FOLDER_LEFT_OUT });
         }
@@ -406,20 +416,22 @@ export class RecoveryManager {
    * vouches nothing changed since the newest point) the plan is made against the newest point instead
    * of a scan of the workspace, unless that point is a safety point (a restore changed files since).
    */
-  async previewRestore(snapshotId: string, paths?: readonly string[], options: Pick<RestoreOptions, 'changedPaths' | 'within' | 'folderIds'> = {}): Promise<RestorePreview> {
+  async previewRestore(snapshotId: string, paths?: readonly string[], options: Pick<RestoreOptions, 'changedPaths' | 'within' | 'folderIds' | 'untrackedToRemove'> = {}): Promise<RestorePreview> {
     const target = await this.persistence.requireSnapshot(snapshotId);
     const roots = this.persistence.workspaceRoots;
+    const untracked = await untrackedRemovals(roots, options.untrackedToRemove);
     const preview = async (objects: ObjectReader, current: string): Promise<RestorePreview> => {
       const mapped = await mapPoint(objects, target, roots, options.folderIds);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
-      const planned = await planFor(mapped, current, scope, options.within);
+      const planned = withRemovals(await planFor(mapped, current, scope, options.within), untracked.removals);
       const lost = withoutRepeats([
         ...lostContent(objects, planned),
         ...(await this.ignoredAfter(objects, planned)),
         ...leftOutByPoint(target, planned, (p) => toPointFolderPath(mapped.mapping, p)),
         ...(await this.onDiskWhenMade(objects, planned, target)),
         ...insideStore(roots, planned, this.persistence.layout.root),
-      ]);
+      ]).filter((left) => !untracked.paths.has(left.path));
+      lost.push(...untracked.left);
       lost.push(...unreadableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));
       lost.push(...unwritableInPlan(roots, planned).filter((u) => !lost.some((l) => l.path === u.path)));
       const { plan, leftAlone } = withoutWhatIsInTheWay(roots, lost.length === 0 ? planned : withoutPaths(planned, new Set(lost.map((l) => l.path))));
@@ -443,7 +455,7 @@ export class RecoveryManager {
    * Restores the safety point of the last restore over the files that restore changed, so files edited
    * since that it never touched keep their edits (the undo's own safety point keeps every file).
    */
-  async undoLastRestore(options: Omit<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable' | 'folderIds'> = {}): Promise<RestoreResult> {
+  async undoLastRestore(options: Omit<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable' | 'folderIds' | 'untrackedToRemove'> = {}): Promise<RestoreResult> {
     return this.persistence.lock.run(async (hold) => {
       const state = await this.currentState(hold);
       const last = state.lastRestore;
@@ -487,7 +499,10 @@ export class RecoveryManager {
     const mapped = result && (await this.seenFromWorkspace(await this.persistence.objects(), result, last));
     if (!mapped) return [];
     const edited: string[] = [];
+    // a file it created that no point holds: the undo deletes it only while it holds what the restore wrote
+    const untracked = new Set(last.untrackedWrites?.map((w) => w.path));
     for (const pointPath of paths) {
+      if (untracked.has(pointPath)) continue;
       const left = await lookupEntry(mapped.objects, mapped.root, pointPath).catch(() => undefined);
       const now = await currentFileHash(roots, pointPath).catch(() => undefined);
       if (now === undefined) continue; // cannot be read: the restore leaves it and says so
@@ -520,7 +535,7 @@ export class RecoveryManager {
       return { last, scope: await this.undoScope(last, hold), points: await this.persistence.listSnapshots({ hold }) };
     });
     if (!points.some((p) => p.id === last.safetyPointId)) throw StateError.invalidState('The safety point of the last restore no longer exists.');
-    const preview = await this.previewRestore(last.safetyPointId, scope.paths, { within: scope.within, folderIds: scope.folderIds });
+    const preview = await this.previewRestore(last.safetyPointId, scope.paths, { within: scope.within, folderIds: scope.folderIds, untrackedToRemove: scope.untrackedToRemove });
     const editedSince = await this.editedSinceRestore(last, [...preview.add, ...preview.modify, ...preview.remove].map((c) => c.path));
     return { ...preview, safetyPointId: last.safetyPointId, safety: points.find((p) => p.id === last.safetyPointId)!, undid: points.find((p) => p.id === scope.undoOf) ?? null, editedSince };
   }
@@ -532,8 +547,8 @@ export class RecoveryManager {
    * is not there (the restore failed part way, the point was deleted), the files it planned to change
    * (for a restore that was itself an undo, more than it changed).
    */
-  async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable' | 'folderIds'>> {
-    const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId, prunable: last.createdFolders && new Set(last.createdFolders), folderIds: last.folderIds };
+  async undoScope(last: LastRestore, hold?: Hold): Promise<Pick<RestoreOptions, 'paths' | 'within' | 'undoOf' | 'prunable' | 'folderIds' | 'untrackedToRemove'>> {
+    const scope = { paths: last.paths ?? undefined, undoOf: last.restoredPointId, prunable: last.createdFolders && new Set(last.createdFolders), folderIds: last.folderIds, untrackedToRemove: last.untrackedWrites };
     if (last.nothingChanged) return { ...scope, within: new Set() };
     const points = await this.persistence.listSnapshots({ hold });
     const safety = points.find((p) => p.id === last.safetyPointId);
@@ -1056,4 +1071,29 @@ export const FOLDER_LEFT_OUT = 'no folder of this workspace has its name or path
 function withoutRepeats(left: ReadonlyArray<{ path: string; reason: string }>): Array<{ path: string; reason: string }> {
   const seen = new Set<string>();
   return left.filter((l) => !seen.has(l.path) && seen.add(l.path));
+}
+
+const UNTRACKED_CHANGED = 'the restore being undone created it, and it changed since (no point holds it: points leave it out): left as it is';
+
+/**
+ * The files an undone restore created that no point holds (`LastRestore.untrackedWrites`): as deletions
+ * those that still hold what it wrote; those changed since, left with why; those gone, nothing.
+ */
+async function untrackedRemovals(roots: readonly WorkspaceRoot[], writes: LastRestore['untrackedWrites']): Promise<{ removals: FileChange[]; left: Array<{ path: string; reason: string }>; paths: ReadonlySet<string> }> {
+  const removals: FileChange[] = [];
+  const left: Array<{ path: string; reason: string }> = [];
+  for (const write of writes ?? []) {
+    const now = await currentFileHash(roots, write.path).catch(() => undefined);
+    if (now === null) continue;
+    if (now === write.hash) removals.push({ path: write.path, before: { kind: 'f', hash: write.hash, size: write.size, mode: write.mode } });
+    else left.push({ path: write.path, reason: UNTRACKED_CHANGED });
+  }
+  return { removals, left, paths: new Set(removals.map((r) => r.path)) };
+}
+
+/** `plan` with `removals` among its deletions (those it does not plan already). */
+function withRemovals(plan: RestorePlan, removals: readonly FileChange[]): RestorePlan {
+  if (removals.length === 0) return plan;
+  const planned = new Set([...plan.add, ...plan.modify, ...plan.remove].map((c) => c.path));
+  return { ...plan, remove: [...plan.remove, ...removals.filter((r) => !planned.has(r.path))] };
 }

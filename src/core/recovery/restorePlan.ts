@@ -8,7 +8,7 @@ import { describeCause, errorCode, ioError, StateError, unreadableReason } from 
 import { readSmallFileSync, readWholeFile, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import type { ObjectReader } from '../objects/objectStore';
-import type { CaptureRules } from '../capture/inclusionRules';
+import type { CaptureRules, Exclusion } from '../capture/inclusionRules';
 import { InclusionRules } from '../capture/inclusionRules';
 import type { Logger } from '../logger';
 import type { PointSummary, WorkspaceRoot } from '../schemas';
@@ -115,12 +115,25 @@ async function gitignoredAfterRestore(
   rules: CaptureRules,
   options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger },
 ): Promise<string[]> {
+  const exclusions = await exclusionsAfterRestore(objects, roots, plan, candidates, rules, options);
+  return [...exclusions].filter(([, exclusion]) => exclusion.rule === 'gitignore').map(([path]) => path);
+}
+
+/** Of `candidates`, those the capture rules leave out once the restore has set the `.gitignore` files as the point has them, with the rule. */
+async function exclusionsAfterRestore(
+  objects: ObjectReader,
+  roots: readonly WorkspaceRoot[],
+  plan: RestorePlan,
+  candidates: readonly FileChange[],
+  rules: CaptureRules,
+  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger },
+): Promise<Map<string, Exclusion>> {
   const gitignores = new Map<string, FileChange>();
   for (const change of [...plan.add, ...plan.modify, ...plan.remove]) if (change.path.endsWith('/.gitignore')) gitignores.set(change.path, change);
-  const left: string[] = [];
+  const excluded = new Map<string, Exclusion>();
   for (const root of roots) {
-    const removals = candidates.filter((c) => c.path.startsWith(`${root.name}/`) && !gitignores.has(c.path));
-    if (removals.length === 0) continue;
+    const inRoot = candidates.filter((c) => c.path.startsWith(`${root.name}/`) && !gitignores.has(c.path));
+    if (inRoot.length === 0) continue;
     const textAfter = (dirRel: string): Promise<string | null> | undefined => {
       const change = gitignores.get(`${root.name}/${dirRel === '' ? '' : `${dirRel}/`}.gitignore`);
       if (!change) return undefined;
@@ -128,12 +141,34 @@ async function gitignoredAfterRestore(
       return after && after.kind === 'f' ? objects.readBlob(after.hash).then((bytes) => bytes.toString('utf8')) : Promise.resolve(null);
     };
     const after = await InclusionRules.create(root, rules, { neverCapture: options.neverCapture, logger: options.logger, gitignoreText: textAfter });
-    for (const change of removals) {
+    for (const change of inRoot) {
       const exclusion = await after.exclusion(change.path.slice(root.name.length + 1), false);
-      if (exclusion?.rule === 'gitignore') left.push(change.path);
+      if (exclusion) excluded.set(change.path, exclusion);
     }
   }
-  return left;
+  return excluded;
+}
+
+/**
+ * The files the plan creates where nothing is now that the capture rules, as the restore leaves them,
+ * leave out of points (an exclude, a `.gitignore` line or a smaller size limit since the point): no
+ * point of the restore's result holds them, so its undo must be told to remove them.
+ */
+export async function untrackedAdditions(
+  objects: ObjectReader,
+  roots: readonly WorkspaceRoot[],
+  plan: RestorePlan,
+  rules: CaptureRules,
+  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
+): Promise<FileChange[]> {
+  const absent = plan.add.filter((change) => {
+    const file = absolutePath(roots, change.path);
+    return change.after?.kind === 'f' && file !== undefined && lstatOrNothing(file) === undefined;
+  });
+  if (absent.length === 0) return [];
+  const tooLarge = absent.filter((change) => change.after!.size > rules.maxFileSize);
+  const excluded = await exclusionsAfterRestore(objects, roots, plan, absent.filter((change) => change.after!.size <= rules.maxFileSize), rules, options);
+  return [...tooLarge, ...absent.filter((change) => excluded.has(change.path))];
 }
 
 /**

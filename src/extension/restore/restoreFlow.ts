@@ -33,6 +33,10 @@ export interface RestoreRequest {
   readonly within?: ReadonlySet<string>;
   /** For an undo: the only folders it removes once empty (those the undone restore created). */
   readonly prunable?: ReadonlySet<string>;
+  /** For an undo: the undone restore's folders by identity (a folder moved since is followed). */
+  readonly folderIds?: Readonly<Record<string, string>>;
+  /** For an undo: the files the undone restore created that no point holds (it deletes them). */
+  readonly untrackedToRemove?: LastRestore['untrackedWrites'];
 }
 
 /**
@@ -60,7 +64,7 @@ export class RestoreFlow {
     await this.auto.flush();
     let paths = request.paths;
     let within = request.within;
-    const plan = await this.store.recovery.previewRestore(request.point.id, paths, { changedPaths: this.auto.changedSinceNewestPoint(), within: request.within });
+    const plan = await this.store.recovery.previewRestore(request.point.id, paths, { changedPaths: this.auto.changedSinceNewestPoint(), within: request.within, folderIds: request.folderIds, untrackedToRemove: request.untrackedToRemove });
     const changes = [...plan.modify, ...plan.add, ...plan.remove];
     // Plan paths use the workspace's folder names; say how the point's folders were matched to them.
     const mapping = describeMapping(plan.folders);
@@ -120,7 +124,16 @@ export class RestoreFlow {
     let result: RestoreResult;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: false }, (progress) =>
-        this.store.recovery.restore(request.point.id, { paths, changedPaths, undoOf: request.undoOf, within, prunable: request.prunable, onProgress: (message) => progress.report({ message }) }),
+        this.store.recovery.restore(request.point.id, {
+          paths,
+          changedPaths,
+          undoOf: request.undoOf,
+          within,
+          prunable: request.prunable,
+          folderIds: request.folderIds,
+          untrackedToRemove: request.untrackedToRemove,
+          onProgress: (message) => progress.report({ message }),
+        }),
       );
     } finally {
       await this.auto.endOwnWrites(uris);

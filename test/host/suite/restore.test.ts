@@ -23,6 +23,7 @@ import {
   replaceText,
   resetAll,
   run,
+  setSetting,
   settle,
   waitFor,
   waitForNewPoint,
@@ -512,6 +513,20 @@ suite('restore', () => {
     api.prompts.notifications.length = 0;
     await api.restore!.tellInterrupted();
     assert.deepEqual(api.prompts.notifications, []);
+  });
+
+  test('a file restored where points leave it out now (recoveryPoints.exclude since): Undo Last Restore deletes it again', async () => {
+    writeFile('docs/chapter.md', 'a chapter\n');
+    const withDocs = await createPoint(api, 'with docs');
+    fs.rmSync(wsFile('docs'), { recursive: true });
+    await setSetting('exclude', ['docs/**']);
+    await settle(api);
+    api.prompts.answerNext({ pickMany: [/chapter\.md/] });
+    await run('restore', await pointNode(api, withDocs.id));
+    assert.equal(readFile('docs/chapter.md'), 'a chapter\n', 'restored as asked');
+    await run('undoRestore');
+    assert.equal(fs.existsSync(wsFile('docs/chapter.md')), false, 'the undo takes it away, though no point holds it');
+    assert.equal(fs.existsSync(wsFile('docs')), false, 'and the folder the restore made');
   });
 
   test('review cancelled (Escape), or nothing to restore: nothing changes', async () => {
