@@ -185,7 +185,7 @@ export class MovedHistory {
       await this.model.refresh();
       this.log.info('transfer', `Adopted ${result.adopted.length} points from ${result.from}.`);
       this.mergeAdopted();
-      void vscode.window.showInformationMessage(`Recovery Points: continued the history of ${folder} (${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'}).`);
+      void this.prompts.notify('information', `Recovery Points: continued the history of ${folder} (${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'}).`);
       return result;
     } catch (error) {
       this.log.error('transfer', `Could not adopt ${best.storeDir}: ${describeCause(error)}`, error);
@@ -198,8 +198,10 @@ export class MovedHistory {
   private mergeAdopted(): void {
     this.store.recovery.cleanupRecoveryPoints().then(
       (report) => {
-        this.log.info('transfer', `Clean-up after continuing the history: ${report.mergedPacks} packs merged, ${report.freedBytes} bytes freed.`);
+        this.log.info('transfer', `Clean-up after continuing the history: ${report.removedPoints} points removed, ${report.mergedPacks} packs merged, ${report.freedBytes} bytes freed.`);
         void this.model.refresh();
+        // the view then shows fewer points than the notice of the continued history counted: say why
+        if (report.removedPoints > 0) void this.prompts.notify('information', `Recovery Points: the clean-up after it removed ${report.removedPoints} of the points, as every clean-up does (${cleanupReasons(report.reasons)}).`);
       },
       (error: unknown) => this.log.warn('transfer', `The clean-up after continuing the history failed (${describeCause(error)}); the next one merges the packs.`),
     );
@@ -274,4 +276,13 @@ export function describeCopies(histories: readonly FolderHistory[], workspaceFol
 /** "/old/app, which was moved or renamed (96 % of the files match)". */
 export function describeMoved(found: MovedStore): string {
   return `${found.recordedFolders.join(', ')}, which was moved or renamed (${Math.round(found.score.share * 100)} % of the files match)`;
+}
+
+/** "older than maxAgeDays: 3, over maxPoints: 24": why a clean-up removed points, by setting. */
+function cleanupReasons(reasons: Readonly<Record<string, number>>): string {
+  const names: Record<string, string> = { count: 'over maxPoints', age: 'older than maxAgeDays', size: 'over maxStoreSizeMB', thinned: 'thinned out as they age (one per 10 minutes after an hour, per hour after a day, per day after a week)' };
+  return Object.entries(reasons)
+    .filter(([, count]) => count > 0)
+    .map(([reason, count]) => `${names[reason] ?? reason}: ${count}`)
+    .join(', ');
 }

@@ -33,6 +33,7 @@ suite('activation on a folder whose history was left behind by a move', () => {
     const adopted = await startup;
     assert.ok(adopted, 'the history was continued');
     assert.equal(adopted.adopted.length, 3);
+    assert.ok(api.prompts.notifications.some((n) => /^Recovery Points: continued the history of \S+\/old-app \(3 points\)\.$/.test(n.message)), api.prompts.notifications.map((n) => n.message).join(' | '));
     const listed = await listPoints(api);
     assert.ok(listed.some((p) => p.label === 'history before the move'), 'the moved folder\'s points are listed here');
     assert.ok(api.model!.points.some((p) => p.label === 'history before the move'), 'and shown in the view');
