@@ -240,7 +240,8 @@ export class RestoreFlow {
   /** The files a restore will change, ticked; `paths` (one folder, from Restore Folder…) is named in the title. */
   private async review(plan: RestorePreview, point: PointSummary, paths: readonly string[] | undefined): Promise<string[] | undefined> {
     type Item = vscode.QuickPickItem & { path: string };
-    const item = (path: string, icon: string, what: string): Item => ({ label: `$(${icon}) ${this.folders.display(path)}`, description: what, path, picked: true });
+    // the icon apart from the label: a label's `$(icon)` is read out raw by screen readers and the checkbox's tooltip
+    const item = (path: string, icon: string, what: string): Item => ({ label: this.folders.display(path), iconPath: new vscode.ThemeIcon(icon), description: what, path, picked: true });
     const items: Item[] = [
       ...plan.modify.map((c) => item(c.path, 'diff-modified', 'will be changed back')),
       ...plan.add.map((c) => item(c.path, 'diff-added', 'will be restored')),
@@ -251,7 +252,7 @@ export class RestoreFlow {
     const moved = plan.headsMoved.length > 0 ? ` — ${headsMovedNote(plan.headsMoved, this.folders.all.length === 1)}` : '';
     const picked = await this.prompts.pickMany(items, {
       title: `Restore ${paths?.length === 1 ? `${this.folders.display(paths[0]!)} from ${quotedPointName(point)}` : (point.label ?? point.summary)}${mapping.length > 0 ? ` (${mapping.join('; ')})` : ''}${left}${moved}`,
-      placeHolder: 'Untick files to leave them as they are; a safety point is made first so this can be undone',
+      placeHolder: 'Untick what to leave as it is (the restore can be undone)',
       matchOnDescription: true,
     });
     if (!picked || picked.length === 0) return undefined;
