@@ -294,13 +294,16 @@ describe('folders and deleted files', () => {
     const p4 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
     const found = await deletedFiles(store);
     assert.deepEqual(
-      found.map((f) => [f.path, f.version.id, f.deletedIn.id]),
+      found.map((f) => [f.path, f.version.id, f.deletedIn.id, f.orEarlier]),
       [
-        ['ws/b.txt', p3.id, p4.id],
-        ['ws/a.txt', p2.parentId, p2.id],
+        ['ws/b.txt', p3.id, p4.id, false],
+        ['ws/a.txt', p2.parentId, p2.id, false],
       ],
       'c.txt is in the workspace again; keep.txt was never deleted',
     );
+    // the point that recorded a deletion gone (clean-up): the point after it may name a deletion made earlier
+    await store.recovery.deletePoints([p2.id]);
+    assert.deepEqual((await deletedFiles(store)).map((f) => [f.path, f.deletedIn.id, f.orEarlier]), [['ws/b.txt', p4.id, false], ['ws/a.txt', p3.id, true]]);
     await fs.writeFile(path.join(sb.ws, 'a.txt'), 'made again by hand\n');
     assert.deepEqual((await deletedFiles(store)).map((f) => f.path), ['ws/b.txt'], 'a file on disk again is no longer listed');
     const restored = await store.recovery.restore(found[0]!.version.id, { paths: [found[0]!.pointPath] });

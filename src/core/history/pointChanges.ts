@@ -145,6 +145,8 @@ export interface DeletedFile {
   readonly pointPath: string;
   /** The point that recorded its deletion (the one after `version`). */
   readonly deletedIn: PointSummary;
+  /** Points between `version` and `deletedIn` were removed (by clean-up): the deletion may have been in one of them, earlier. */
+  readonly orEarlier: boolean;
   readonly size: number;
 }
 
@@ -179,7 +181,7 @@ export async function deletedFiles(store: RecoveryStore, signal?: AbortSignal): 
       if (inNewer !== undefined && (await lookupEntry(objects, newer.root, inNewer).catch(() => undefined))) continue;
       const file = absolutePath(roots, path);
       if (file === undefined || (await exists(file))) continue;
-      found.push({ path, version: older, pointPath: change.path, deletedIn: newer, size: change.before?.size ?? 0 });
+      found.push({ path, version: older, pointPath: change.path, deletedIn: newer, orEarlier: newer.parentId !== older.id, size: change.before?.size ?? 0 });
     }
   }
   return found;

@@ -166,8 +166,8 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       if (found.length === 0) throw new UserFacingError('No recovery point holds a file that the workspace no longer has.');
       const items = found.map((file) => ({
         label: `$(diff-removed) ${s.folders.display(file.path)}`,
-        description: `deleted ${formatRelativeTime(pointIdTime(file.deletedIn.id))}`,
-        detail: `in "${name(file.deletedIn)}"; restores it as it was in "${name(file.version)}"`,
+        description: `deleted ${formatRelativeTime(pointIdTime(file.deletedIn.id))}${file.orEarlier ? ' or earlier' : ''}`,
+        detail: `in "${name(file.deletedIn)}"${file.orEarlier ? ' or in a point clean-up removed before it' : ''}; restores it as it was in "${name(file.version)}"`,
         file,
       }));
       const chosen = await s.prompts.pickMany(items, { title: 'Restore Deleted Files', placeHolder: 'Type to filter by name; tick the files to bring back (newest deletion first)', matchOnDescription: true });
