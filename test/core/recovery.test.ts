@@ -243,6 +243,18 @@ describe('recovery points: every operation round-trips', () => {
     assert.equal((await readJson<{ newestPointId: string }>(stateFile)).newestPointId, b.id, 'the state file names the newest listed point');
   });
 
+  test('stats count the points a person labelled, which clean-up keeps; an agent\'s turn label is thinned like any point and not counted', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'README.md': 'one\n' });
+    const store = await openStore(sb);
+    const a = (await store.recovery.createRecoveryPoint())!;
+    await store.persistence.setLabel(a.id, 'keep this');
+    await writeFiles(sb.ws, { 'README.md': 'changed by an agent\n' });
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'agent', agent: 'Claude Code', label: 'Claude Code turn: fix the tests', summary: "Before Claude Code's turn" });
+    const stats = await store.recovery.stats();
+    assert.deepEqual([stats.points, stats.labelledPoints], [2, 1]);
+  });
+
   test('setLabel pins and unpins; delete removes points and updates the state; both are audited', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, BASE);

@@ -41,7 +41,7 @@ import {
 } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
 import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isFolder, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
-import { applySizeLimit, decideRetention, DEFAULT_RETENTION, type RetentionPolicy } from './retention';
+import { applySizeLimit, decideRetention, DEFAULT_RETENTION, isPinned, type RetentionPolicy } from './retention';
 import { plural } from '../format';
 import { storeBytesBesidePacks } from '../storeLayout';
 
@@ -134,6 +134,7 @@ export interface VerifyReport {
 
 export interface StoreStats {
   readonly points: number;
+  /** Points a person labelled, which clean-up keeps (an agent's turn labels are thinned like any point: not counted). */
   readonly labelledPoints: number;
   readonly newestPointId: string | null;
   readonly objects: number;
@@ -978,7 +979,7 @@ export class RecoveryManager {
     const logicalBytes = points.reduce((sum, p) => sum + p.totalSize, 0);
     return {
       points: points.length,
-      labelledPoints: points.filter((p) => p.label !== null).length,
+      labelledPoints: points.filter(isPinned).length,
       newestPointId: points[0]?.id ?? null,
       objects: o.objects,
       blobs: o.blobs,
