@@ -538,6 +538,23 @@ describe('restore', () => {
     assert.equal(await fs.readFile(path.join(sb.ws, 'a.txt'), 'utf8'), 'a2\n');
   });
 
+  test('undo of a restore that replaced a link with the point\'s folder, only some of its files asked for: the link comes back', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'kept/data.txt': 'data\n', 'kept/other.txt': 'other\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    const outside = path.join(sb.root, 'outside');
+    await fs.mkdir(outside);
+    await fs.rm(path.join(sb.ws, 'kept'), { recursive: true });
+    await fs.symlink(outside, path.join(sb.ws, 'kept'));
+    await store.recovery.createRecoveryPoint();
+    const result = await store.recovery.restore(point.id, { paths: ['ws/kept', 'ws/kept/data.txt'], within: new Set(['ws/kept', 'ws/kept/data.txt']) });
+    assert.deepEqual([result.outcome.written, result.outcome.removed], [['ws/kept/data.txt'], ['ws/kept']]);
+    const undo = await store.recovery.undoLastRestore();
+    assert.deepEqual([undo.outcome.written, undo.outcome.removed], [['ws/kept'], ['ws/kept/data.txt']]);
+    assert.equal(await fs.readlink(path.join(sb.ws, 'kept')), outside, 'the link is back');
+  });
+
   test('the preview leaves out what the restore will leave as it is: files ignored since the point, a folder in the way', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.js': 'a1\n', 'dist/o1.js': 'out 1\n', 'dist/o2.js': 'out 2\n', cache: 'a file\n' });

@@ -62,7 +62,11 @@ export async function madeByRestore(target: MappedPoint, objects: ObjectReader, 
 }
 
 function sameEntry(a: EntryInfo | undefined, b: EntryInfo | undefined): boolean {
-  return a === undefined || b === undefined ? a === b : a.kind === b.kind && a.hash === b.hash && a.mode === b.mode;
+  if (a === undefined || b === undefined) return a === b;
+  // a folder where a link or a file was (the restore replaced it): made by the restore whatever it holds,
+  // as only some of the point's files in it may have been restored; those are paths of their own
+  if (a.kind === 'd' && b.kind === 'd') return true;
+  return a.kind === b.kind && a.hash === b.hash && a.mode === b.mode;
 }
 
 /** Why `applyRestore` leaves a file the plan writes: something not tracked is at its path (`stat`: its `lstat`); `undefined` when nothing is. */

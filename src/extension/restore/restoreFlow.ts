@@ -47,6 +47,8 @@ export interface RestoreRequest {
 const SET_UP_AGAIN = 'Set Up Agent Checkpoints…';
 const REVIEW_SAFETY_POINT = 'Review and Restore It';
 const UNDO = 'Undo';
+const DELETE_IT_TOO = 'Delete It Too';
+const LEAVE_THOSE_FILES = 'Leave Those Files';
 
 export class RestoreFlow {
   constructor(
@@ -256,7 +258,35 @@ export class RestoreFlow {
       matchOnDescription: true,
     });
     if (!picked || picked.length === 0) return undefined;
-    return picked.map((p) => p.path);
+    return this.withWhatTheyNeed(plan, picked.map((p) => p.path));
+  }
+
+  /**
+   * Files ticked inside a path whose deletion was unticked (a link or a file where the point has a
+   * folder): the restore cannot write them without deleting it first, and would skip them. Asked
+   * before anything changes: delete it too, or leave those files. `undefined`: cancelled.
+   */
+  private async withWhatTheyNeed(plan: RestorePreview, chosen: string[]): Promise<string[] | undefined> {
+    const ticked = new Set(chosen);
+    const inside = (file: string, folder: string) => file.startsWith(`${folder}/`);
+    const needed = plan.remove.map((c) => c.path).filter((p) => !ticked.has(p) && chosen.some((file) => inside(file, p)));
+    if (needed.length === 0) return chosen;
+    const dependents = chosen.filter((file) => needed.some((p) => inside(file, p)));
+    const first = this.folders.display(needed[0]!);
+    const files = dependents.length === 1 ? this.folders.display(dependents[0]!) : `${dependents.length} files ticked`;
+    const choice = await this.prompts.ask(
+      'warning',
+      `${files} ${dependents.length === 1 ? 'is' : 'are'} inside ${first}${needed.length > 1 ? ` (and ${needed.length - 1} more)` : ''}, which you left unticked: it is a link or a file where the point has a folder, so the restore can write ${dependents.length === 1 ? 'it' : 'them'} only by deleting it first.`,
+      { modal: true, detail: 'What is deleted is kept in the safety point made first: Undo Last Restore brings it back.' },
+      DELETE_IT_TOO,
+      LEAVE_THOSE_FILES,
+    );
+    if (choice === DELETE_IT_TOO) return [...chosen, ...needed];
+    if (choice === LEAVE_THOSE_FILES) {
+      const rest = chosen.filter((file) => !dependents.includes(file));
+      return rest.length > 0 ? rest : undefined;
+    }
+    return undefined;
   }
 
   /** Editors show what is on disk now: dirty ones the person chose to discard are reverted; clean ones are reloaded by VS Code, and we wait for that. */

@@ -201,7 +201,7 @@ suite('restore', () => {
     assert.equal(readFile('src/later.ts'), 'added after the restore\n', 'a file added after the restore stays');
   });
 
-  test('the Undo of a restore\'s notification undoes that restore only: once it was undone it changes nothing (no redo); a restore that changed nothing offers no Undo', async () => {
+  test('the Undo of a restore\'s notification undoes that restore only: once it was undone it changes nothing (no redo)', async () => {
     const { before } = await pointThenChanges();
     api.prompts.answerNext({ pickMany: 'all' });
     const restored = await run<{ safetyPointId: string }>('restore', await pointNode(api, before.id));
@@ -219,20 +219,30 @@ suite('restore', () => {
     assert.equal(readFile('src/greeting.ts'), CHANGED.greeting, 'not restored again');
     await settle(api);
     assert.deepEqual(await newPoints(api, known), [], 'no restore ran');
+  });
 
-    // a restore whose every file is skipped as it writes (its folder is a link out of the workspace now): nothing to undo
+  test('a file ticked inside a link the review would delete, the link unticked: asked first; "Delete It Too" restores the folder, "Leave Those Files" leaves them', async () => {
     writeFile('src/kept/data.txt', 'data\n');
+    writeFile('src/kept/other.txt', 'other\n');
     const withFolder = await createPoint(api, 'with kept/');
     const outside = fs.mkdtempSync(path.join(path.dirname(wsFile('.')), 'outside-'));
     fs.rmSync(wsFile('src/kept'), { recursive: true });
     fs.symlinkSync(outside, wsFile('src/kept'));
     await settle(api);
-    api.prompts.answerNext({ pickMany: [/data\.txt/] });
+
+    api.prompts.answerNext({ pickMany: [/data\.txt/, /other\.txt/] }, { button: 'Leave Those Files' });
+    assert.equal(await run('restore', await pointNode(api, withFolder.id)), undefined, 'nothing else was ticked: nothing to restore');
+    assert.match(api.prompts.history.at(-1)!.text, /^2 files ticked are inside src\/kept, which you left unticked: it is a link or a file where the point has a folder, so the restore can write them only by deleting it first\.$/);
+    assert.ok(fs.lstatSync(wsFile('src/kept')).isSymbolicLink(), 'the link is left');
+
+    api.prompts.answerNext({ pickMany: [/data\.txt/] }, { button: 'Delete It Too' });
     await run('restore', await pointNode(api, withFolder.id));
-    const nothing = api.prompts.notifications.at(-1)!;
-    assert.match(nothing.message, /^Changed no files/);
-    assert.deepEqual(nothing.buttons, [], 'no Undo for a restore that changed nothing: it would undo the restore before it');
+    assert.ok(fs.lstatSync(wsFile('src/kept')).isDirectory(), 'the link replaced by the point\'s folder');
+    assert.equal(readFile('src/kept/data.txt'), 'data\n');
+    assert.equal(fs.existsSync(wsFile('src/kept/other.txt')), false, 'an unticked file is not written');
     assert.deepEqual(fs.readdirSync(outside), [], 'nothing written through the link');
+    const undone = await run<{ outcome: unknown }>('undoRestore');
+    assert.ok(fs.existsSync(wsFile('src/kept')) && fs.lstatSync(wsFile('src/kept')).isSymbolicLink(), `the undo puts the link back: ${JSON.stringify(undone?.outcome)}`);
     fs.rmSync(wsFile('src/kept'));
   });
 
