@@ -89,6 +89,7 @@ describe('verify and repair', () => {
       [h.points[0]!.id],
     );
     assert.match(report.brokenPoints[0]!.problems.join(' '), new RegExp(damaged.slice(0, 12)));
+    assert.deepEqual(report.brokenPoints[0]!.problems, [`the content of "ws/a.txt" (stored object ${damaged.slice(0, 12)}) is damaged`], 'named by its file, once');
     assert.equal(report.repaired, null, 'verify alone changes nothing');
     assert.ok(await exists(pack));
 

@@ -962,9 +962,12 @@ export class RecoveryManager {
       if (!snapshot) continue;
       const problems = await findMissing(objects, snapshot.root, known);
       const damaged = [...(await collectReachable(objects, [snapshot.root]).catch(() => new Set<string>()))].filter((h) => brokenHashes.has(h));
-      for (const h of damaged) problems.push(`stored object ${h.slice(0, 12)} is damaged`);
+      const damagedAt = damaged.length > 0 ? await filesHolding(objects, snapshot.root, new Set(damaged)) : new Map<string, string>();
+      for (const h of damaged) problems.push(damagedAt.has(h) ? `the content of "${damagedAt.get(h)}" (stored object ${h.slice(0, 12)}) is damaged` : `stored object ${h.slice(0, 12)} is damaged`);
       if (snapshot.id !== id) problems.push(`its manifest names a different id (${snapshot.id})`);
       if (problems.length === 0) continue;
+      // a tree read twice (findMissing and the walk above) says its damage once
+      problems.splice(0, problems.length, ...new Set(problems));
       const restorable = damaged.length === 0 && snapshot.id === id && (await findMissing(objects, snapshot.root, knownTrees, undefined, true)).length === 0;
       broken.push({ id, problems, restorable });
     }
@@ -1097,4 +1100,20 @@ function withRemovals(plan: RestorePlan, removals: readonly FileChange[]): Resto
   if (removals.length === 0) return plan;
   const planned = new Set([...plan.add, ...plan.modify, ...plan.remove].map((c) => c.path));
   return { ...plan, remove: [...plan.remove, ...removals.filter((r) => !planned.has(r.path))] };
+}
+
+/** The path (below `root`) of the first file or folder found holding each of `hashes`; trees that cannot be read are passed by. */
+async function filesHolding(objects: ObjectReader, root: string, hashes: ReadonlySet<string>): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const visit = async (tree: string, at: string): Promise<void> => {
+    const entries = await objects.readTree(tree).then((t) => t.e, () => []);
+    for (const [name, kind, child] of entries) {
+      const where = at === '' ? name : `${at}/${name}`;
+      if (hashes.has(child) && !found.has(child)) found.set(child, where);
+      if (kind === 'd') await visit(child, where);
+      if (found.size === hashes.size) return;
+    }
+  };
+  await visit(root, '');
+  return found;
 }
