@@ -11,6 +11,7 @@ export {
   GitignoreCache,
   SECRET_FOLDER_NAMES,
   InclusionRules,
+  isSecretPath,
   rebaseGitignore,
   ruleFileFolder,
   type CaptureRules,

@@ -6,6 +6,7 @@ import {
   describeCause,
   editorOperationsName,
   isRestoreTempName,
+  isSecretPath,
   hashObject,
   OtherWindowSaves,
   otherWindowSaveName,
@@ -121,7 +122,11 @@ export class AutoCapture implements vscode.Disposable {
     this.wasAutomatic = config.automatic;
     this.otherWindows = new OtherWindowSaves(store.persistence.layout.savesDir, store.persistence.actor, log.forCore('capture'));
     this.pendingSaves = new PendingSaves(store.persistence.layout.pendingSavesDir, process.pid, log.forCore('capture'));
-    this.savedVersions = new SavedVersions(this.pendingSaves);
+    // a file points leave out as one that may hold secrets (.env) is not written to the store, even for a moment
+    this.savedVersions = new SavedVersions(this.pendingSaves, (file) => {
+      const pointPath = this.folders.toPointPath(vscode.Uri.file(file));
+      return !(this.config.captureRules.excludeSecrets && pointPath !== undefined && isSecretPath(pointPath.slice(pointPath.indexOf('/') + 1)));
+    });
     vscode.workspace.onDidSaveTextDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
     vscode.workspace.onDidSaveNotebookDocument((doc) => this.onSaved(doc.uri), undefined, this.disposables);
     vscode.workspace.onDidDeleteFiles((e) => this.onEditorOperations(e.files.map((uri) => ({ kind: 'delete', path: uri.fsPath }))), undefined, this.disposables);

@@ -33,7 +33,11 @@ export class SavedVersions {
   /** Readings begun before a `clear` count for nothing after it. */
   private generation = 0;
 
-  constructor(private readonly pending?: PendingSaves) {}
+  /** `onDisk`: whether a save of that file may be kept on disk (not one points leave out as holding secrets). */
+  constructor(
+    private readonly pending?: PendingSaves,
+    private readonly onDisk: (file: string) => boolean = () => true,
+  ) {}
 
   /** Reads `file` as just saved (a later save of it replaces what was kept). */
   keep(file: string): void {
@@ -48,7 +52,7 @@ export class SavedVersions {
         const content = await fs.readFile(file);
         if (generation !== this.generation) return undefined;
         this.total += content.length;
-        return { content, mode: stat.mode, size: content.length, record: await this.pending?.keep(file, content, stat.mode) };
+        return { content, mode: stat.mode, size: content.length, record: this.onDisk(file) ? await this.pending?.keep(file, content, stat.mode) : undefined };
       } catch {
         return undefined;
       } finally {

@@ -128,6 +128,21 @@ suite('automatic points', () => {
     assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const savedBeforeTheKill = 2;\n');
   });
 
+  test('a save waiting for its point is kept on disk until the point is made, except a file points leave out as holding secrets (.env)', async () => {
+    await setSetting('mergeWindowSeconds', 600);
+    await setSetting('mergeWindowMaxSeconds', 600);
+    const dir = api.store!.persistence.layout.pendingSavesDir;
+    const kept = () => (fs.existsSync(dir) ? fs.readdirSync(dir).flatMap((w) => fs.readdirSync(path.join(dir, w)).map((f) => fs.readFileSync(path.join(dir, w, f), 'utf8'))) : []);
+    writeFile('.env', 'API_KEY=old\n');
+    await settle(api);
+    await editAndSave('.env', 'API_KEY=secret-value\n');
+    await editAndSave('src/greeting.ts', 'export const keptUntilItsPoint = 1;\n');
+    await waitFor('the save kept on disk', () => kept().some((record) => record.includes('keptUntilItsPoint')));
+    assert.ok(!kept().some((record) => record.includes('secret-value')), 'the .env save is not written to the store');
+    await run('createPending');
+    await waitFor('the kept save let go once its point is made', () => !kept().some((record) => record.includes('keptUntilItsPoint')));
+  });
+
   test('a save that changes nothing creates no point', async () => {
     await setSetting('mergeWindowSeconds', 0.2);
     const before = await listPoints(api);
