@@ -140,6 +140,12 @@ async function editJson(target: HookTarget, change: (doc: ClaudeSettings | VsCod
   if (canonical(after) === canonical(before ?? {})) return { location, events, changed: false };
   if (!before && events.length === 0) return { location, events, changed: false };
   let backup: string | undefined;
+  // our entries gone, the file is what its backup holds: the backup goes back in its place, as the
+  // person wrote it (their formatting and key order), instead of staying beside it for git to list
+  if (before && events.length === 0 && sameAsBackup(`${location}${BACKUP_SUFFIX}`, after, schema)) {
+    fs.renameSync(`${location}${BACKUP_SUFFIX}`, location);
+    return { location, events, changed: true };
+  }
   // the backup keeps the file as the person had it, without our entries: an uninstall (or an install
   // over our old entries) does not replace it with a version that holds them
   if (before && ourEvents(target.agent, before).length === 0) {
@@ -190,6 +196,16 @@ function withKey<T extends { hooks?: unknown }>(doc: T, hooks: Record<string, un
 }
 
 /** JSON with keys sorted: two documents that mean the same compare equal. */
+/** Whether `backup` is a file whose settings are `settings` (its formatting aside). */
+function sameAsBackup(backup: string, settings: unknown, schema: z.ZodType<ClaudeSettings | VsCodeHookFile>): boolean {
+  if (!fs.existsSync(backup)) return false;
+  try {
+    return canonical(readSettings(backup, schema) ?? {}) === canonical(settings);
+  } catch {
+    return false;
+  }
+}
+
 function canonical(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b))) : v));
 }

@@ -72,7 +72,8 @@ describe('recovery-points hooks install / uninstall / status', () => {
 
     ok(await cli(['hooks', 'uninstall', ...args]));
     assert.deepEqual(JSON.parse(await fs.readFile(file, 'utf8')), CLAUDE_SETTINGS, 'exactly our entries are gone');
-    assert.equal(await fs.readFile(`${file}.recovery-points.bak`, 'utf8'), original, 'the backup still holds the file as the person had it, not the version with our entries');
+    assert.equal(await fs.readFile(file, 'utf8'), original, 'the file as the person wrote it (its backup put back: formatting and key order kept)');
+    assert.ok(!(await exists(`${file}.recovery-points.bak`)), 'no backup left beside it');
     const again = ok(await cli(['hooks', 'uninstall', ...args]));
     assert.match(again.stdout, /No Recovery Points hook/);
     assert.deepEqual(json<Status[]>(await cli(['hooks', 'status', '--json', '--project', ...args]))[0]!.events, []);
