@@ -24,6 +24,8 @@ export function lazySchema<T extends z.ZodType>(build: () => T): T {
 export const MAX_LABEL_LENGTH = 200;
 
 export const SCHEMA_VERSION = 1;
+/** The files a restore records for its undo to delete (`LastRestore.untrackedWrites`); a restore that creates more leaves the rest to the person. */
+export const MAX_UNTRACKED_WRITES = 2000;
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export const jsonValueSchema: z.ZodType<JsonValue> = z.lazy(() =>
@@ -101,11 +103,11 @@ export const lastRestoreSchema = lazySchema(() =>
     /**
      * Files the restore created that points leave out now (excluded, ignored, over the size limit since
      * the point): no point of its result holds them, so its undo removes these, each while it still
-     * holds what the restore wrote.
+     * holds what the restore wrote. At most `MAX_UNTRACKED_WRITES` (the state file is read often).
      */
     untrackedWrites: z
       .array(z.object({ path: z.string(), hash: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative(), mode: z.number().int().nonnegative() }))
-      .max(100_000)
+      .max(MAX_UNTRACKED_WRITES)
       .optional(),
     /** The real folders of the workspace folders opened through a link, by name: an undo finds the folder after the link is gone. */
     realPaths: z.record(z.string(), z.string()).optional(),

@@ -4,7 +4,7 @@ import { diffTrees, isRestoreTempName, lookupEntry, trackingCounts, type FileCha
 import { currentFileHash } from '../history/fileHistory';
 import { describeCause, shortPath, StateError } from '../errors';
 import { Metrics } from '../metrics';
-import { emptyContextState, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
+import { emptyContextState, MAX_UNTRACKED_WRITES, pointIdSchema, type ContextSnapshot, type ContextState, type LastRestore, type PointSummary, type WorkspaceRoot } from '../schemas';
 import { removeStaleDocumentTemporaries } from '../documents';
 import { removeStaleLockLeftovers, type Hold } from '../lock/storeLock';
 import { FIRST_POINT_SUMMARY, restoredPointName, safetyPointName, shownFirstPointName, undoChain } from '../pointNames';
@@ -273,7 +273,10 @@ export class RecoveryManager {
         // folder its deletions leave empty, as before
         const recordCreatedFolders = () => {
           if (writable.add.length === 0 && createdFolders.length === 0) return undefined;
-          const untrackedWrites = untrackedAdds.filter((c) => written.has(absolutePath(roots, c.path)!)).map((c) => ({ path: c.path, hash: c.after!.hash, size: c.after!.size, mode: c.after!.mode }));
+          const untrackedWrites = untrackedAdds
+            .filter((c) => written.has(absolutePath(roots, c.path)!))
+            .slice(0, MAX_UNTRACKED_WRITES)
+            .map((c) => ({ path: c.path, hash: c.after!.hash, size: c.after!.size, mode: c.after!.mode }));
           return this.stateManager?.updateState({ lastRestore: { ...lastRestore, createdFolders, ...(untrackedWrites.length > 0 ? { untrackedWrites } : {}) } }, hold);
         };
         try {
