@@ -1,6 +1,7 @@
 // Reliability in the real extension host (issue #5, suite 6), through the workbench in headless
 // Chromium: two windows on one folder saving at once, a window reloaded while a point is being
-// written, files changed while the server was down, and a damaged store at start-up. Checked on the
+// written, files changed while the server was down, a save whose point still waited when the editor
+// was killed, and a damaged store at start-up. Checked on the
 // store itself with the command-line tool (verify, list, diff) and in every window's tree view.
 import * as assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
