@@ -281,6 +281,7 @@ const IGNORED_AFTER_RESTORE = 'the .gitignore the restore puts back ignores it: 
 export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: RestorePlan): { plan: RestorePlan; leftAlone: Array<{ path: string; reason: string }> } {
   const leftAlone: Array<{ path: string; reason: string }> = [];
   const already = new Set<string>();
+  let compared = 0;
   const removed = new Set(plan.remove.map((c) => c.path));
   // what each folder on the way was found to be: a folder's files share it (one lstat a folder, not one a file and depth)
   const folders = new Map<string, string>();
@@ -303,12 +304,18 @@ export function withoutWhatIsInTheWay(roots: readonly WorkspaceRoot[], plan: Res
     const reason = whatIsInTheWay(change, stat, plan);
     if (!reason) continue;
     // a file not tracked that holds what the point does is not in the way: there is nothing to do at it
-    if (holdsAlready(file, stat, change)) already.add(change.path);
+    // (read on the caller's thread: up to a budget, past which such files are named as in the way)
+    const size = stat?.isFile() && stat.size === change.after?.size ? stat.size : 0; // only a file of the point's size is read
+    if (compared + size <= PREVIEW_COMPARE_BYTES && holdsAlready(file, stat, change)) already.add(change.path);
     else leftAlone.push({ path: change.path, reason });
+    compared += size;
   }
   const dropped = new Set([...leftAlone.map((l) => l.path), ...already]);
   return { plan: dropped.size === 0 ? plan : withoutPaths(plan, dropped), leftAlone };
 }
+
+/** A preview reads at most this much of the files not tracked in the way, to tell those that already hold the point's content. */
+const PREVIEW_COMPARE_BYTES = 16 * 1024 * 1024;
 
 /**
  * Whether the file at `file` (not tracked: `stat` is its `lstat`) already holds what `change` writes,
