@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural, countsAsJson } from '../core/format';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
-import { ambiguousRef, labelNote, pointIdTime, pointsNamedBy } from '../core/ids';
+import { ambiguousRef, labelNote, pointsNamedBy, pointTime } from '../core/ids';
 import { describeMapping, type FolderMapping } from '../core/recovery/folderMapping';
 import { pointBase } from '../core/recovery/pointBase';
 import type { RestorePreview, RestoreResult } from '../core/recovery/recoveryManager';
@@ -57,7 +57,7 @@ export const COMMANDS: Record<string, CommandSpec> = {
       const parentGone = (p: PointSummary) => p.parentId !== null && !listedIds.has(p.parentId);
       const lines = points.map(
         (p, i) =>
-          `${p.id}  ${formatRelativeTime(pointIdTime(p.id)).padEnd(12)} ${p.trigger.padEnd(14)} ${counts[i]!.padEnd(width)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}${!parentGone(p) ? '' : i < points.length - 1 ? ' (counted since the point below: the one it was made after is not kept)' : ' (every file counted as new: the points before it are not kept)'}`,
+          `${p.id}  ${formatRelativeTime(pointTime(p)).padEnd(12)} ${p.trigger.padEnd(14)} ${counts[i]!.padEnd(width)} ${p.label ? `[${t(p.label)}] ` : ''}${t(p.summary)}${!parentGone(p) ? '' : i < points.length - 1 ? ' (counted since the point below: the one it was made after is not kept)' : ' (every file counted as new: the points before it are not kept)'}`,
       );
       const moved = points.length === 0 ? movedTo(store.persistence.layout.root) : undefined;
       const none = moved ? `No recovery points here: this folder's history was moved to ${t(moved.movedTo)} (${new Date(moved.at).toLocaleString()}).` : 'No recovery points yet.';

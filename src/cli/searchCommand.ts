@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatRelativeTime, plural } from '../core/format';
-import { checkPathGlobs, pointIdTime, searchHistory, SearchPattern, StateError, typedPath, type SearchHit, type SearchProgress, type VersionSpan, type WorkspaceRoot } from '../core';
+import { checkPathGlobs, searchHistory, SearchPattern, StateError, typedPath, type SearchHit, type SearchProgress, type VersionSpan, type WorkspaceRoot } from '../core';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import type { CommandSpec } from './commandIndex';
 import { escapeForTerminal as t } from './terminalText';
@@ -96,11 +96,11 @@ function formatHit(hit: SearchHit, roots: readonly WorkspaceRoot[]): string {
 }
 
 function formatSpan(span: VersionSpan, roots: readonly WorkspaceRoot[]): string {
-  const when = (id: string) => formatRelativeTime(pointIdTime(id));
+  const when = (time: string) => formatRelativeTime(Date.parse(time));
   const shown = t(typedPath(roots, span.path));
   return span.firstPointId === span.lastPointId
-    ? `${shown}  in point ${span.firstPointId} (${when(span.firstPointId)})`
-    : `${shown}  in points ${span.firstPointId} (${when(span.firstPointId)}) … ${span.lastPointId} (${when(span.lastPointId)})`;
+    ? `${shown}  in point ${span.firstPointId} (${when(span.firstTime)})`
+    : `${shown}  in points ${span.firstPointId} (${when(span.firstTime)}) … ${span.lastPointId} (${when(span.lastTime)})`;
 }
 
 export function formatSummary(p: SearchProgress): string {

@@ -10,10 +10,21 @@ export function newPointId(now = Date.now()): string {
   return `${stamp}-${randomHex(3)}`;
 }
 
-/** The creation time encoded in a point id. */
+/** The time encoded in a point id: its order among the points, and its creation time while the clock never went back. */
 export function pointIdTime(id: string): number {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z/.exec(id);
   return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!) : Number.NaN;
+}
+
+/**
+ * When a point was made, by the clock of the process that made it. A point's id is later than its
+ * parent's even when the clock went back: after a point made while the clock ran ahead (a machine
+ * that booted hours ahead until its time was set), the points that follow carry ids of that time,
+ * milliseconds apart, for as long as it was ahead. Ages, buckets and times shown come from here.
+ */
+export function pointTime(point: { readonly id: string; readonly createdAt: string }): number {
+  const made = Date.parse(point.createdAt);
+  return Number.isNaN(made) ? pointTime(point) : made;
 }
 
 type Named = { readonly id: string; readonly label?: string | null };

@@ -4,7 +4,7 @@ export * from './events';
 export * from './logger';
 export * from './schemas';
 export * from './metrics';
-export { newPointId, pointIdTime } from './ids';
+export { newPointId, pointIdTime, pointTime } from './ids';
 export { StoreLayout, storeBytesBesidePacks } from './storeLayout';
 export { StoreLock, isStoreLockHeld } from './lock/storeLock';
 export { checkStorePlacement } from './storePlacement';

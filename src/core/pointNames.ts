@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import type { FileChange, MovedHead, TreeDiff } from './capture';
 import { isNowTracked, isUntracked } from './capture/untracked';
 import { formatRelativeTime, groupDigits, plural } from './format';
-import { pointIdTime } from './ids';
+import { pointTime } from './ids';
 import type { GitHead, PointSummary, Trigger } from './schemas';
 
 /**
@@ -236,10 +236,10 @@ export function quotedPointName(point: Pick<PointSummary, 'label' | 'summary' | 
  * "Undid the restore of 'Saved app.ts' again". `safety`: the safety point of the restore undone,
  * which the undo restores (its time is when that restore ran).
  */
-export function undoDone(undid: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null | undefined, safety: Pick<PointSummary, 'id' | 'summary'>, now = Date.now()): string {
+export function undoDone(undid: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'> | null | undefined, safety: Pick<PointSummary, 'id' | 'summary' | 'createdAt'>, now = Date.now()): string {
   const chain = undoChain(safety);
   if (chain) return chainName(chain, 'Redid', 'Undid');
-  return `Undid the restore of ${undid ? quotedPointName(undid) : 'a point no longer kept'} (restored ${formatRelativeTime(pointIdTime(safety.id), now)})`;
+  return `Undid the restore of ${undid ? quotedPointName(undid) : 'a point no longer kept'} (restored ${formatRelativeTime(pointTime(safety), now)})`;
 }
 
 /**

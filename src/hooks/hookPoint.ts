@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pointIdTime } from '../core/ids';
+import { pointTime } from '../core/ids';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { ContextSnapshot, WorkspaceRoot } from '../core/schemas';
 import { AGENT_NAMES, shortenCommand, type HookEvent } from './hookEvent';
@@ -61,7 +61,7 @@ export async function makeHookPoint(store: RecoveryStore, event: HookEvent, opti
       }
       const label = `${agent} turn${prompt ? `: ${prompt}` : ''}`;
       const newest = (await store.recovery.listRecoveryPoints())[0];
-      if (newest && newest.label === label && newest.trigger === 'agent' && Date.now() - pointIdTime(newest.id) < SAME_TURN_MS) return { skipped: 'this turn already has its point' };
+      if (newest && newest.label === label && newest.trigger === 'agent' && Date.now() - pointTime(newest) < SAME_TURN_MS) return { skipped: 'this turn already has its point' };
       const made = await store.recovery.createRecoveryPoint(undefined, { ...base, label, summary: `Before ${agent}'s turn` });
       return { made: made! };
     }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { newPointId, pointIdTime } from '../../src/core/ids';
+import { after, describe, test } from 'node:test';
+import { newPointId, pointIdTime, pointTime } from '../../src/core/ids';
 import { randomHex } from '../../src/core/randomHex';
+import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
+
+after(cleanupAll);
 
 describe('Names made at random', () => {
   test('random hex has the length asked for and does not repeat, across the pool being filled again', () => {
@@ -21,5 +24,26 @@ describe('Names made at random', () => {
     for (const id of ids) assert.match(id, /^\d{8}T\d{9}Z-[0-9a-f]{6}$/);
     assert.equal(pointIdTime(ids[0]!), at);
     assert.deepEqual([...ids].sort(), ids, 'later ids sort after earlier ones even when the clock did not move or went back');
+  });
+});
+
+describe('A point\'s time', () => {
+  test('points made after one made while the clock ran ahead sort after it and keep the time they were made', async (t) => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'one\n' });
+    const store = await openStore(sb);
+    const realNow = Date.now;
+    const ahead = 5 * 3_600_000;
+    t.mock.method(Date, 'now', () => realNow() + ahead);
+    const early = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    t.mock.restoreAll();
+    await writeFiles(sb.ws, { 'a.txt': 'two\n' });
+    const made = Date.now();
+    const later = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    const [newest, older] = await store.recovery.listRecoveryPoints();
+    assert.deepEqual([newest!.id, older!.id], [later.id, early.id], 'the later point is listed first');
+    assert.ok(pointIdTime(newest!.id) > pointIdTime(early.id), 'its id sorts after the point made while the clock was ahead');
+    assert.ok(Math.abs(pointTime(newest!) - made) < 60_000, `made now, not ${(pointTime(newest!) - made) / 3_600_000} h from now`);
+    assert.ok(pointTime(older!) - made > ahead - 60_000, 'the point made while the clock was ahead keeps that clock\'s time');
   });
 });

@@ -724,11 +724,13 @@ describe('restore', () => {
     await new Promise((resolve) => setTimeout(resolve, 1100));
     const plan = { add: [], modify: [], remove: [{ path: 'ws/old.txt' }] };
     const roots = [{ name: 'ws', path: sb.ws }];
-    const at = (ms: number) => ({ id: `${new Date(ms).toISOString().replace(/[-:.]/g, '')}-abcdef` });
+    const at = (ms: number, idMs = ms) => ({ id: `${new Date(idMs).toISOString().replace(/[-:.]/g, '')}-abcdef`, createdAt: new Date(ms).toISOString() });
     const rules = { respectGitignore: true, excludes: [], excludeSecrets: true, maxFileSize: 1024 };
     const objects = {} as never; // not read: no file here needs the point's .gitignore
     assert.deepEqual((await onDiskWhenPointWasMade(objects, roots, plan, rules, at(Date.now()))).map((l) => l.path), ['ws/old.txt']);
     assert.deepEqual(await onDiskWhenPointWasMade(objects, roots, plan, rules, at(Date.now() + 120_000)), []);
+    // made now, after the clock came back, with an id later than its parent's made while it was ahead: its time is now's
+    assert.deepEqual((await onDiskWhenPointWasMade(objects, roots, plan, rules, at(Date.now(), Date.now() + 3 * 3_600_000))).map((l) => l.path), ['ws/old.txt']);
   });
 
   test('restore of an unknown point is SnapshotNotFound and changes nothing', async () => {

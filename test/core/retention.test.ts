@@ -54,6 +54,22 @@ describe('retention policy (pure)', () => {
     assert.equal(decision.keep.length + decision.remove.length, points.length);
   });
 
+  test('after a clock that ran ahead, points are thinned and aged by when they were made, not by their ids', () => {
+    // a point made at NOW-6h while the clock was 5 hours ahead; the 60 points of the next 5 hours, one
+    // every 5 minutes, each get an id a millisecond after the one before (ids only grow)
+    const ahead = summaryAt(NOW - 6 * HOUR + 5 * HOUR);
+    const aheadTime = NOW - HOUR;
+    const after = Array.from({ length: 60 }, (_, k) => summaryAt(NOW - 6 * HOUR + (k + 1) * 5 * MINUTE, { id: pointIdAt(aheadTime + k + 1) }));
+    const { decision, removed } = removedIds([ahead, ...after], UNLIMITED);
+    const keptAfter = after.filter((p) => !removed.has(p.id));
+    // made 5 h 55 min to 1 h ago: the one an hour old, and the newest of each 10 minutes before it (by their ids' times, all in one bucket: one)
+    assert.equal(keptAfter.length, 1 + 30, `kept ${keptAfter.length} of the 60`);
+    assert.ok(decision.keep.includes(ahead.id));
+    // and no point of a day is older than 30 days by its id while made today
+    const aged = decideRetention([...after].reverse().concat(summaryAt(NOW - 40 * DAY, { id: pointIdAt(NOW - 40 * DAY) })), { ...UNLIMITED, maxAgeDays: 30 }, NOW);
+    assert.deepEqual(aged.remove.filter((r) => r.reason === 'age').length, 1);
+  });
+
   test('thinning: hourly between a day and a week, daily beyond a week', () => {
     const offsets = Array.from({ length: 10 * 24 }, (_, k) => k * HOUR + 5 * MINUTE); // hourly for 10 days
     const points = pointsAt(offsets);

@@ -2,7 +2,7 @@ import { diffTrees, type MovedHead, type TreeDiff } from '../capture';
 import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { firstPathNamingNothing } from '../history/versionContent';
-import { ambiguousRef, labelNote, pointIdTime, pointsNamedBy } from '../ids';
+import { ambiguousRef, labelNote, pointsNamedBy, pointTime } from '../ids';
 import { countsAsJson, plural, type TrackingCounts } from '../format';
 import { headsMovedNote, undoDone } from '../pointNames';
 import type { RestoreResult } from '../recovery/recoveryManager';
@@ -103,7 +103,7 @@ export async function listAgentPoints(store: RecoveryStore, input: ListPointsInp
   const points = await store.recovery.listRecoveryPoints();
   for (const point of points) {
     if (found.length >= input.limit) break;
-    const time = pointIdTime(point.id);
+    const time = pointTime(point);
     if (since !== undefined && time < since) continue;
     if (until !== undefined && time > until) continue;
     if (input.trigger && point.trigger !== input.trigger) continue;

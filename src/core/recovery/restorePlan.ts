@@ -16,7 +16,7 @@ import { ChangedMeanwhile, ConfinedRoot, Unreachable } from './confinedFolders';
 import type { MappedPoint } from './folderMapping';
 import { absolutePath, isUnder, resolveInsideWorkspace, rootNamed, splitPointPath, type WorkspaceTarget } from './workspacePaths';
 import { nowMs } from '../clock';
-import { pointIdTime } from '../ids';
+import { pointTime } from '../ids';
 
 const NEVER_RESTORED: ReadonlySet<string> = new Set(BUILTIN_EXCLUDES);
 
@@ -207,7 +207,7 @@ export async function onDiskWhenPointWasMade(
   roots: readonly WorkspaceRoot[],
   plan: RestorePlan,
   rules: CaptureRules,
-  point: Pick<PointSummary, 'id'>,
+  point: Pick<PointSummary, 'id' | 'createdAt'>,
   options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
 ): Promise<Array<{ path: string; reason: string }>> {
   const before = pointTimeToCompare(point);
@@ -226,16 +226,16 @@ export async function onDiskWhenPointWasMade(
   return [...left, ...ignored.map((path) => ({ path, reason: IGNORED_WHEN_POINT_WAS_MADE }))];
 }
 
-/** A file's times come from a coarser clock than a point's id: changed this little before a point, it may have changed just after. */
+/** A file's times come from a coarser clock than a point's creation time: changed this little before a point, it may have changed just after. */
 const UNCHANGED_MARGIN_MS = 1000;
 
 /**
- * The time files' times are compared with to tell whether they were there before `point`: its id's
- * time, less the margin. `undefined` for a point dated after now (made while the clock was ahead, or
- * on another machine's, or given a later id after the clock went back): file times tell nothing then.
+ * The time files' times are compared with to tell whether they were there before `point`: when it
+ * was made, less the margin. `undefined` for a point made after now (while the clock was ahead, or by
+ * another machine's): file times tell nothing then.
  */
-function pointTimeToCompare(point: Pick<PointSummary, 'id'>): number | undefined {
-  const made = pointIdTime(point.id);
+function pointTimeToCompare(point: Pick<PointSummary, 'id' | 'createdAt'>): number | undefined {
+  const made = pointTime(point);
   return Number.isNaN(made) || made > Date.now() ? undefined : made - UNCHANGED_MARGIN_MS;
 }
 

@@ -1,4 +1,4 @@
-import { pointIdTime } from '../ids';
+import { pointTime } from '../ids';
 import type { PointSummary } from '../schemas';
 
 export interface RetentionPolicy {
@@ -54,16 +54,16 @@ export function decideRetention(
   const remove = new Map<string, 'thinned' | 'age' | 'count' | 'size'>();
   const seenBuckets = new Set<string>();
   newestFirst.forEach((point, index) => {
-    const age = now - pointIdTime(point.id);
+    const age = now - pointTime(point);
     const rule = THINNING.find((r) => age > r.olderThan);
     if (!rule) return;
-    const bucket = `${rule.bucket}:${Math.floor(pointIdTime(point.id) / rule.bucket)}`;
+    const bucket = `${rule.bucket}:${Math.floor(pointTime(point) / rule.bucket)}`;
     if (seenBuckets.has(bucket) && !isExempt(point, index)) remove.set(point.id, 'thinned');
     seenBuckets.add(bucket);
   });
   if (policy.maxAgeDays > 0) {
     newestFirst.forEach((point, index) => {
-      if (!remove.has(point.id) && !isExempt(point, index) && now - pointIdTime(point.id) > policy.maxAgeDays * 24 * HOUR) remove.set(point.id, 'age');
+      if (!remove.has(point.id) && !isExempt(point, index) && now - pointTime(point) > policy.maxAgeDays * 24 * HOUR) remove.set(point.id, 'age');
     });
   }
   let kept = 0;

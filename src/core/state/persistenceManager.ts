@@ -12,7 +12,7 @@ import { hashObject } from '../objects/hash';
 import { ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
 import { Emitter, type Event } from '../events';
 import { describeCause, errorCode, ioError, isNotWritable, shortPath, StateError, storeNotWritable, StoreNotWritableError } from '../errors';
-import { newPointId, pointIdTime } from '../ids';
+import { newPointId, pointIdTime, pointTime } from '../ids';
 import { silentLogger, type Logger } from '../logger';
 import { plural } from '../format';
 import { ObjectStore, type ObjectBatch, type ObjectReader, type ObjectWriter } from '../objects/objectStore';
@@ -481,17 +481,18 @@ export class PersistenceManager implements StateRepository {
         const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         const addedBytes = elsewhere?.addedBytes ?? batch.addedBytes;
         const trigger: Trigger = options.trigger ?? 'manual';
+        const made = Date.now();
         const snapshot: ContextSnapshot = {
           schemaVersion: SCHEMA_VERSION,
-          // Later than every listed point even when the clock went back or another process wrote in the same millisecond.
-          id: newPointId(parent ? Math.max(Date.now(), pointIdTime(parent.id) + 1) : Date.now()),
-          createdAt: new Date().toISOString(),
+          // Later than every listed point even when the clock went back or another process wrote in the same millisecond; `createdAt` is when.
+          id: newPointId(parent ? Math.max(made, pointIdTime(parent.id) + 1) : made),
+          createdAt: new Date(made).toISOString(),
           trigger,
           label,
           summary: (options.summary ?? (captured.mode === 'hint' ? options.summaryIfHinted : undefined) ?? (changes.diff ? describeChanges(trigger, changes.diff, tracking, {
             saved: trigger === 'save' && captured.mode === 'full' ? savedPaths(roots, options.savedPaths ?? options.changedPaths) : undefined,
             switched,
-            gitActions: parent && (trigger === 'external' || trigger === 'startup') ? readGitActions(roots, pointIdTime(parent.id)) : undefined,
+            gitActions: parent && (trigger === 'external' || trigger === 'startup') ? readGitActions(roots, pointTime(parent)) : undefined,
             whileOff: options.whileAutomaticOff,
             folders: parent ? foldersChanged(parent.roots, pointRoots) : undefined,
           }) : FIRST_POINT_SUMMARY)).slice(0, 500),
@@ -600,7 +601,7 @@ export class PersistenceManager implements StateRepository {
       (ignoreFileChanged ||
         (parent.rules !== undefined && parent.rules !== rulesDigest(this.rules)) ||
         [diff.added, diff.modified, diff.deleted].some((list) => list.some((c) => c.path.endsWith('/.gitignore'))));
-    const nowTracked = rulesChanged ? existedBefore(diff.added, onDisk, pointIdTime(parent.id)) : [];
+    const nowTracked = rulesChanged ? existedBefore(diff.added, onDisk, pointTime(parent)) : [];
     return { ...(untracked.length > 0 ? { untracked } : {}), ...(nowTracked.length > 0 ? { nowTracked } : {}) };
   }
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { fsyncDir, PRIVATE_FILE_MODE } from '../documents';
 import { ioError, StateError } from '../errors';
-import { pointIdTime } from '../ids';
+import { pointTime } from '../ids';
 import { realPathOf } from '../storePlacement';
 import { collectReachable } from '../recovery/reachability';
 import type { RecoveryStore } from '../recoveryStore';
@@ -72,7 +72,7 @@ export async function exportBundle(store: RecoveryStore, file: string, options: 
     for (const id of wanted) if (!summaries.some((p) => p.id === id)) throw StateError.snapshotNotFound(id);
     summaries = summaries.filter((p) => wanted.has(p.id));
   }
-  if (options.since) summaries = summaries.filter((p) => pointIdTime(p.id) >= options.since!.getTime());
+  if (options.since) summaries = summaries.filter((p) => pointTime(p) >= options.since!.getTime());
   if (summaries.length === 0) throw new StateError('SnapshotNotFound', options.since ? `No recovery point was made since ${options.since.toISOString()}: nothing to export.` : 'The store has no recovery points to export.');
   const manifests: ContextSnapshot[] = [];
   for (const summary of [...summaries].reverse()) manifests.push(await persistence.requireSnapshot(summary.id));

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { pointIdTime, type PointSummary } from '../../core';
+import { pointTime, type PointSummary } from '../../core';
 import { formatBytes } from '../../core/format';
 import type { Configuration } from '../configuration';
 import type { Prompts } from '../prompts';
@@ -37,7 +37,7 @@ export class LeftOutNotice implements vscode.Disposable {
     const [newest, ...older] = this.points.points;
     if (!newest || newest.id === this.seen) return;
     this.seen = newest.id;
-    if (pointIdTime(newest.id) < this.since || this.globalState.get(SILENCED_KEY) === true) return;
+    if (pointTime(newest) < this.since || this.globalState.get(SILENCED_KEY) === true) return;
     const parent = older.find((p) => p.id === newest.parentId);
     if (!parent) return;
     const before = new Set(parent.leftOut ?? []);

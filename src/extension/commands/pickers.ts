@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { formatChangeCounts, formatRelativeTime } from '../../core/format';
 import * as fs from 'node:fs/promises';
-import { InclusionRules, pointIdTime, type ExclusionRule, type PointSummary, type RecoveryStore } from '../../core';
+import { InclusionRules, pointTime, type ExclusionRule, type PointSummary, type RecoveryStore } from '../../core';
 import { formatBytes } from '../../core/format';
 import { currentFileHash, fileHistory } from '../../core/history/fileHistory';
 import { describeVersionChange, versionTime } from '../views/fileHistoryProvider';
@@ -18,7 +18,7 @@ export interface PointPick extends vscode.QuickPickItem {
 export function pointPickItem(point: PointSummary): PointPick {
   return {
     label: `$(${point.label ? 'pinned' : 'history'}) ${point.label ?? point.summary}`,
-    description: `${formatRelativeTime(pointIdTime(point.id))}  ${formatChangeCounts(point.changes)}`,
+    description: `${formatRelativeTime(pointTime(point))}  ${formatChangeCounts(point.changes)}`,
     detail: point.label ? point.summary : undefined,
     point,
   };

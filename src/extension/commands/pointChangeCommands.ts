@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import writeFileAtomic from 'write-file-atomic';
 import { formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
-import { pointIdTime, type PointSummary, type RecoveryStore, type TreeDiff } from '../../core';
+import { pointTime, type PointSummary, type RecoveryStore, type TreeDiff } from '../../core';
 import { comparisonPatch, deletedFiles, fileVersionChange, fileVersionPatch, folderHistory, pointChange, pointChangePatch, type DeletedFile } from '../../core/history/pointChanges';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { PointsModel } from '../pointsModel';
@@ -111,7 +111,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       return folderHistory(s.store, folder);
     });
     if (history.length === 0) throw new UserFacingError(`No recovery point changed anything in ${s.folders.display(folder) || folder}.`);
-    const items = history.map((h) => ({ ...pointPickItem(h.point), description: `${formatRelativeTime(pointIdTime(h.point.id))}  ${formatChangeCounts({ added: h.diff.added.length, modified: h.diff.modified.length, deleted: h.diff.deleted.length })} in this folder`, change: h }));
+    const items = history.map((h) => ({ ...pointPickItem(h.point), description: `${formatRelativeTime(pointTime(h.point))}  ${formatChangeCounts({ added: h.diff.added.length, modified: h.diff.modified.length, deleted: h.diff.deleted.length })} in this folder`, change: h }));
     return (await s.prompts.pick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true }))?.change;
   };
 
@@ -166,7 +166,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       if (found.length === 0) throw new UserFacingError('No recovery point holds a file that the workspace no longer has.');
       const items = found.map((file) => ({
         label: `$(diff-removed) ${s.folders.display(file.path)}`,
-        description: `deleted ${formatRelativeTime(pointIdTime(file.deletedIn.id))}${file.orEarlier ? ' or earlier' : ''}`,
+        description: `deleted ${formatRelativeTime(pointTime(file.deletedIn))}${file.orEarlier ? ' or earlier' : ''}`,
         detail: `in "${name(file.deletedIn)}"${file.orEarlier ? ' or in a point clean-up removed before it' : ''}; restores it as it was in "${name(file.version)}"`,
         file,
       }));

@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatBytes, formatRelativeTime, plural } from '../../core/format';
-import { pointIdTime, type PointSummary, type RecoveryStore, type RetentionPolicy, type StoreStats } from '../../core';
+import { pointTime, type PointSummary, type RecoveryStore, type RetentionPolicy, type StoreStats } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
@@ -166,7 +166,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         `Delete "${point.label ?? point.summary}"?`,
         {
           modal: true,
-          detail: `You will no longer be able to restore your files as they were on ${new Date(pointIdTime(point.id)).toLocaleString()}. The other points keep their files; the point after this one will show what changed since the point before it.${undoLost} This cannot be undone.`,
+          detail: `You will no longer be able to restore your files as they were on ${new Date(pointTime(point)).toLocaleString()}. The other points keep their files; the point after this one will show what changed since the point before it.${undoLost} This cannot be undone.`,
         },
         'Keep',
         'Delete',
@@ -263,7 +263,7 @@ async function setAutomatic(s: CommandServices, enabled: boolean): Promise<boole
 function statisticsForPeople(stats: StoreStats, points: readonly PointSummary[], limits: RetentionPolicy): string[] {
   const oldest = points.at(-1);
   const history = oldest
-    ? `History goes back to ${new Date(pointIdTime(oldest.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(oldest.id))}): ${plural(stats.points, 'recovery point')}, ${stats.labelledPoints} labelled.`
+    ? `History goes back to ${new Date(pointTime(oldest)).toLocaleString()} (${formatRelativeTime(pointTime(oldest))}): ${plural(stats.points, 'recovery point')}, ${stats.labelledPoints} labelled.`
     : 'There are no recovery points yet.';
   const disk = `They take ${formatBytes(stats.totalDiskBytes)} on disk; full copies of the same files would take ${formatBytes(stats.logicalBytes)}.`;
   const keep = [

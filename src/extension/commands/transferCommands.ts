@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { exportBundle, importBundle, pointIdTime, type RecoveryStore } from '../../core';
+import { exportBundle, importBundle, pointTime, type RecoveryStore } from '../../core';
 import { formatBytes, formatRelativeTime, plural } from '../../core/format';
 import type { Log } from '../log';
 import { CONTINUE_HISTORY, COPY_HISTORY, describeCopies, describeMoved, type MovedHistory } from '../movedHistory';
@@ -33,7 +33,7 @@ export function transferCommands(s: TransferServices): Record<string, CommandHan
       const points = s.model.points;
       if (points.length === 0) throw new UserFacingError('There are no recovery points to export yet.');
       const chosen = await s.prompts.pickMany(
-        points.map((p) => ({ label: p.label ?? p.summary, description: formatRelativeTime(pointIdTime(p.id)), detail: p.id, picked: true, id: p.id })),
+        points.map((p) => ({ label: p.label ?? p.summary, description: formatRelativeTime(pointTime(p)), detail: p.id, picked: true, id: p.id })),
         { title: 'Export Recovery Points', placeHolder: 'Untick the points to leave out (all are ticked)' },
       );
       if (!chosen) return undefined;
@@ -107,7 +107,7 @@ export function transferCommands(s: TransferServices): Record<string, CommandHan
               await s.prompts.pick(
                 found.map((h) => ({
                   label: h.recordedFolders.map((f) => path.basename(f)).join(', '),
-                  description: `${plural(h.points, 'point')}, the newest ${formatRelativeTime(pointIdTime(h.newest.id))}`,
+                  description: `${plural(h.points, 'point')}, the newest ${formatRelativeTime(pointTime(h.newest))}`,
                   detail: h.storeDir,
                   h,
                 })),

@@ -1,5 +1,5 @@
 import { formatRelativeTime, plural } from '../../core/format';
-import { FOLDER_LEFT_OUT, pointIdTime, quotedPointName, undoDone, type PointSummary, type RestoreResult } from '../../core';
+import { FOLDER_LEFT_OUT, pointTime, quotedPointName, undoDone, type PointSummary, type RestoreResult } from '../../core';
 
 /**
  * What a restore's notification says, naming the point and, for one file, the file:
@@ -18,5 +18,5 @@ export function restoreMessage(point: PointSummary, outcome: RestoreResult['outc
   const done = parts.length > 0 ? parts.join(' and ') : 'changed no files';
   if (isUndo) return `${undoDone(undid, point)}: ${done}.${skippedNote}`;
   const sentence = `${done[0]!.toUpperCase()}${done.slice(1)}`;
-  return `${sentence} from ${quotedPointName(point)} (${formatRelativeTime(pointIdTime(point.id))}).${skippedNote}`;
+  return `${sentence} from ${quotedPointName(point)} (${formatRelativeTime(pointTime(point))}).${skippedNote}`;
 }

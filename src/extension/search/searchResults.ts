@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { describeCause, pointIdTime, searchHistory, type LineMatch, type RecoveryStore, type SearchHit, type SearchOptions, type SearchProgress, type VersionSpan } from '../../core';
+import { describeCause, searchHistory, type LineMatch, type RecoveryStore, type SearchHit, type SearchOptions, type SearchProgress, type VersionSpan } from '../../core';
 import { formatRelativeTime, plural } from '../../core/format';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../../core/history/searchWorker';
 import type { Log } from '../log';
@@ -140,8 +140,8 @@ function itemsOf(hit: SearchHit, folders: WorkspaceFolders): Array<ResultItem | 
 
 /** "kept 2 h ago" or "kept 3 days ago – 5 min ago". */
 export function describeSpan(span: VersionSpan): string {
-  const first = formatRelativeTime(pointIdTime(span.firstPointId));
-  const last = formatRelativeTime(pointIdTime(span.lastPointId));
+  const first = formatRelativeTime(Date.parse(span.firstTime));
+  const last = formatRelativeTime(Date.parse(span.lastTime));
   return span.firstPointId === span.lastPointId ? `kept ${first}` : `kept ${first} – ${last}`;
 }
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural, shownCounts } from '../../core/format';
-import { describeCause, describeHead, isNowTracked, isPinned, isUntracked, pointBase, pointIdTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
+import { describeCause, describeHead, isNowTracked, isPinned, isUntracked, pointBase, pointTime, type FileChange, type PointSummary, type RecoveryStore, type TreeDiff, type Trigger } from '../../core';
 import { changeTree, type ChangeFolder } from '../../core/history/changeTree';
 import { POINT_SCHEME, PointContentProvider } from './pointContentProvider';
 import { versionTabTitle } from './changeDiffs';
@@ -169,13 +169,13 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   private pointItem(point: PointSummary): vscode.TreeItem {
     const item = new vscode.TreeItem(point.label ?? point.summary, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `point:${point.id}`;
-    item.description = `${formatRelativeTime(pointIdTime(point.id))}  ${formatChangeCounts(point.changes)}`;
+    item.description = `${formatRelativeTime(pointTime(point))}  ${formatChangeCounts(point.changes)}`;
     item.iconPath = new vscode.ThemeIcon(isPinned(point) ? 'pinned' : TRIGGER_ICONS[point.trigger]);
     item.contextValue = point.label ? 'point.labelled' : 'point';
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escape(point.label ?? point.summary)}**\n\n`);
     if (point.label) tooltip.appendMarkdown(`${escape(point.summary)}\n\n`);
-    tooltip.appendMarkdown(`${new Date(pointIdTime(point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(point.id))})\n\n`);
+    tooltip.appendMarkdown(`${new Date(pointTime(point)).toLocaleString()} (${formatRelativeTime(pointTime(point))})\n\n`);
     const made = point.agent ? `Made by ${point.agent} (agent hook)` : TRIGGER_WORDS[point.trigger];
     // a labelled point made by hand is summed up "Created by hand" just above
     if (!(point.label && point.summary === made)) tooltip.appendMarkdown(`$(${TRIGGER_ICONS[point.trigger]}) ${escape(made)}\n\n`);
@@ -324,10 +324,10 @@ const RECENT_MS = 3 * 3_600_000;
 export function groupByDay(points: readonly PointSummary[], now = new Date()): DayNode[] {
   const days = new Map<string, PointSummary[]>();
   for (const point of points) {
-    const key = dayLabel(new Date(pointIdTime(point.id)), now);
+    const key = dayLabel(new Date(pointTime(point)), now);
     days.set(key, [...(days.get(key) ?? []), point]);
   }
-  const recent = (list: readonly PointSummary[]) => list.some((p) => now.getTime() - pointIdTime(p.id) < RECENT_MS);
+  const recent = (list: readonly PointSummary[]) => list.some((p) => now.getTime() - pointTime(p) < RECENT_MS);
   return [...days].map(([label, list], i) => new DayNode(label, list, i === 0 || recent(list)));
 }
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { formatRelativeTime } from '../../core/format';
-import { pointIdTime } from '../../core';
+import { pointTime } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { PointsModel } from '../pointsModel';
 
@@ -40,9 +40,9 @@ export class RecoveryStatusBar implements vscode.Disposable {
     const newest = this.model.points[0];
     const auto = this.automatic();
     this.item.command = 'workbench.view.extension.recoveryPoints';
-    this.item.text = `$(${auto ? 'history' : 'circle-slash'}) ${newest ? formatRelativeTime(pointIdTime(newest.id)) : 'no points'}`;
+    this.item.text = `$(${auto ? 'history' : 'circle-slash'}) ${newest ? formatRelativeTime(pointTime(newest)) : 'no points'}`;
     this.item.tooltip = newest
-      ? `Newest recovery point: ${newest.label ?? newest.summary} (${new Date(pointIdTime(newest.id)).toLocaleString()})${auto ? '' : '\nAutomatic recovery points are off.'}`
+      ? `Newest recovery point: ${newest.label ?? newest.summary} (${new Date(pointTime(newest)).toLocaleString()})${auto ? '' : '\nAutomatic recovery points are off.'}`
       : 'No recovery points yet';
   }
 
