@@ -165,4 +165,34 @@ describe('files no longer tracked', () => {
     assert.equal(removed.summary, 'Changed outside the editor: app.ts');
     await limited.close();
   });
+
+  test('two points compared: a file a point between them stopped tracking is no longer tracked, not deleted, unless a later point held it again; one it began tracking is now tracked', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/app.ts': 'a1\n', 'dist/app.js': 'built\n', 'old.ts': 'old\n', 'notes.txt': 'n\n' });
+    const store = await openStore(sb);
+    const first = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\nnotes.txt\n', 'old.ts': null });
+    const ignored = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.deepEqual(ignored.untracked, ['ws/dist/app.js', 'ws/notes.txt']);
+    await writeFiles(sb.ws, { 'src/app.ts': 'a2\n' });
+    const saved = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    const diff = await store.recovery.diff(first.id, saved.id);
+    assert.deepEqual(diff.deleted.map((c) => c.path), ['ws/dist/app.js', 'ws/notes.txt', 'ws/old.ts']);
+    assert.deepEqual(diff.untracked, ['ws/dist/app.js', 'ws/notes.txt'], 'ignored since, still on disk: no longer tracked; old.ts was deleted');
+    assert.equal(diff.nowTracked, undefined);
+    assert.deepEqual([(await store.recovery.diff(saved.id, first.id)).untracked], [undefined], 'newer to older: nothing marked');
+
+    // notes.txt tracked again, then deleted: a deletion after all; dist/app.js now tracked against the point that ignored it
+    await writeFiles(sb.ws, { '.gitignore': 'dist/\n' });
+    const again = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    assert.deepEqual(again.nowTracked, ['ws/notes.txt']);
+    await writeFiles(sb.ws, { 'notes.txt': null, '.gitignore': null });
+    const last = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    const later = await store.recovery.diff(first.id, last.id);
+    assert.deepEqual(later.deleted.map((c) => c.path), ['ws/notes.txt', 'ws/old.ts']);
+    assert.equal(later.untracked, undefined, 'notes.txt was held again, then deleted');
+    const started = await store.recovery.diff(ignored.id, last.id);
+    assert.deepEqual([started.added.map((c) => c.path), started.nowTracked], [['ws/dist/app.js'], ['ws/dist/app.js']], 'tracked again, on disk before: now tracked, not created');
+    await store.close();
+  });
 });

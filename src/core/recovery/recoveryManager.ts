@@ -1,6 +1,6 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { diffTrees, isRestoreTempName, lookupEntry, trackingCounts, type FileChange, type KnownFile, type TreeDiff } from '../capture';
+import { diffTrees, isNowTracked, isRestoreTempName, isUntracked, lookupEntry, trackingCounts, type FileChange, type KnownFile, type TreeDiff } from '../capture';
 import { currentFileHash } from '../history/fileHistory';
 import { describeCause, shortPath, StateError } from '../errors';
 import { Metrics } from '../metrics';
@@ -725,16 +725,17 @@ export class RecoveryManager {
   /**
    * Differences from point `fromId` to point `toId`, or to the current workspace files when `toId` is
    * absent: then in the workspace's folder names, over the folders the point holds (`folders` says how).
-   */
-  /**
-   * Two points' files compared, or (no `toId`) a point's with the files on disk; then files the point
-   * holds that are still on disk but no longer tracked (ignored, excluded, too large since) are in
-   * `untracked`, not deleted, and files tracked only since it that were on disk before it in `nowTracked`.
+   * Files the older side holds that a later point stopped tracking (still on disk then: ignored,
+   * excluded, too large since) are in `untracked`, not deleted, and files a later point began tracking
+   * (on disk before it) in `nowTracked`: against the files on disk, as they are now; between two points,
+   * as the points between them recorded it (`trackingBetween`).
    */
   async diff(fromId: string, toId?: string): Promise<TreeDiff & Pick<PointSummary, 'untracked' | 'nowTracked'> & { folders?: FolderMapping }> {
     const from = await this.persistence.requireSnapshot(fromId);
     if (toId) {
-      return this.diffPoints(from, await this.persistence.requireSnapshot(toId));
+      const to = await this.persistence.requireSnapshot(toId);
+      const diff = await this.diffPoints(from, to);
+      return { ...diff, ...(await this.trackingBetween(from, to, diff)) };
     }
     return this.persistence.withCurrentTree(async (objects, current) => {
       const roots = this.persistence.workspaceRoots;
@@ -742,6 +743,36 @@ export class RecoveryManager {
       const diff = await diffTrees(mapped.objects, mapped.root, await mapped.covered(current));
       return { ...diff, ...this.persistence.trackingChanges(from, diff, roots, false), folders: mapped.mapping };
     });
+  }
+
+  /**
+   * Of two points' differences (`older` to `newer`), the deletions that are no deletion: the newest
+   * point after `older` that stopped the file's tracking (its `untracked`) is followed, up to `newer`,
+   * by none that holds it again; and the additions that are no creation: the newest that began it
+   * (its `nowTracked`) is followed by none without it. Compared newer to older, nothing is marked.
+   */
+  private async trackingBetween(older: PointSummary, newer: PointSummary, diff: TreeDiff): Promise<Pick<PointSummary, 'untracked' | 'nowTracked'>> {
+    if (older.id >= newer.id || diff.deleted.length + diff.added.length === 0) return {};
+    const between = (await this.persistence.listSnapshots()).filter((p) => p.id > older.id && p.id <= newer.id);
+    if (!between.some((p) => p.untracked || p.nowTracked)) return {};
+    between.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const objects = await this.persistence.objects();
+    const holds = async (point: PointSummary, path: string) => {
+      const entry = await lookupEntry(objects, point.root, path).catch(() => undefined);
+      return entry !== undefined && entry.kind !== 'd';
+    };
+    /** Whether the newest point of `between` that `marks` the path is followed by none where `held` is false. */
+    const lastMarked = async (path: string, marks: (p: PointSummary) => boolean, held: boolean) => {
+      const at = between.findIndex(marks);
+      if (at < 0) return false;
+      for (const later of between.slice(0, at)) if ((await holds(later, path)) !== held) return false;
+      return true;
+    };
+    const untracked: string[] = [];
+    for (const c of diff.deleted) if (await lastMarked(c.path, (p) => isUntracked(p, c.path), false)) untracked.push(c.path);
+    const nowTracked: string[] = [];
+    for (const c of diff.added) if (await lastMarked(c.path, (p) => isNowTracked(p, c.path), true)) nowTracked.push(c.path);
+    return { ...(untracked.length > 0 ? { untracked } : {}), ...(nowTracked.length > 0 ? { nowTracked } : {}) };
   }
 
   /**

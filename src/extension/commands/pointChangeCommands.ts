@@ -2,13 +2,13 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import writeFileAtomic from 'write-file-atomic';
 import { formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
-import { pointTime, type PointSummary, type RecoveryStore, type TreeDiff } from '../../core';
+import { isUntracked, pointTime, type PointSummary, type RecoveryStore, type TreeDiff } from '../../core';
 import { comparisonPatch, deletedFiles, fileVersionChange, fileVersionPatch, folderHistory, pointChange, pointChangePatch, type DeletedFile } from '../../core/history/pointChanges';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
-import { openChanges, sidesTitle, type Side } from '../views/changeDiffs';
+import { noLongerTrackedNote, openChanges, sidesTitle, type Side } from '../views/changeDiffs';
 import { VersionNode } from '../views/fileHistoryProvider';
 import { FolderNode, PointNode } from '../views/pointsTreeProvider';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -30,7 +30,7 @@ interface Comparison {
   readonly from: Side;
   readonly to: Side;
   readonly title: string;
-  /** With `untracked` against the current files: files the point holds that are on disk, no longer tracked. */
+  /** With `untracked`: files the older side holds that a later point, or the current files, no longer track (still on disk). */
   readonly diff: TreeDiff & Pick<PointSummary, 'untracked'>;
   readonly patch: (binary: boolean) => Promise<string>;
   /** The name "Save as Patch…" offers. */
@@ -46,7 +46,9 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
   const ownChange = async (point: PointSummary): Promise<Comparison> => {
     const change = await pointChange(s.store, point.id);
     const from = change.parent?.id;
-    return { from, to: point.id, title: `${name(point)} (${sidesTitle(from, point.id)})`, diff: change.diff, patch: (binary) => pointChangePatch(s.store, point.id, { binary }) };
+    // the files it stopped tracking, as its rows in the tree name them
+    const diff = point.untracked ? { ...change.diff, untracked: point.untracked } : change.diff;
+    return { from, to: point.id, title: `${name(point)} (${sidesTitle(from, point.id)})`, diff, patch: (binary) => pointChangePatch(s.store, point.id, { binary }) };
   };
 
   const between = async (a: PointSummary, b: PointSummary | 'workspace'): Promise<Comparison> => {
@@ -88,8 +90,14 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
   };
 
   const open = async (comparison: Comparison) => {
-    if (comparison.diff.added.length + comparison.diff.modified.length + comparison.diff.deleted.length === 0) {
+    const { diff } = comparison;
+    if (diff.added.length + diff.modified.length + diff.deleted.length === 0) {
       void s.prompts.notify('information', 'No files differ.');
+      return undefined;
+    }
+    const notTracked = comparison.to === 'workspace' ? [] : diff.deleted.filter((c) => isUntracked(diff, c.path)).map((c) => c.path);
+    if (notTracked.length === diff.added.length + diff.modified.length + diff.deleted.length) {
+      void s.prompts.notify('information', `No tracked files differ: ${noLongerTrackedNote(s.folders, notTracked)} (still on disk, ignored or excluded since; not deleted).`);
       return undefined;
     }
     return openChanges(s.folders, comparison.title, comparison.from, comparison.to, comparison.diff);
@@ -121,7 +129,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       if (arg instanceof FolderNode) {
         const comparison = await ownChange(arg.point);
         const under = (p: string) => s.folders.display(p).startsWith(`${arg.folder.path}/`);
-        const diff = { added: comparison.diff.added.filter((c) => under(c.path)), modified: comparison.diff.modified.filter((c) => under(c.path)), deleted: comparison.diff.deleted.filter((c) => under(c.path)) };
+        const diff = { ...comparison.diff, added: comparison.diff.added.filter((c) => under(c.path)), modified: comparison.diff.modified.filter((c) => under(c.path)), deleted: comparison.diff.deleted.filter((c) => under(c.path)) };
         return open({ ...comparison, diff, title: `${arg.folder.path} \u2014 ${comparison.title}` });
       }
       const point = await pointFromArgOrPick(s.prompts, s.model, arg, 'Open the changes of which recovery point?');

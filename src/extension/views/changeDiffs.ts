@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { isUntracked, pointIdTime, type FileChange, type PointSummary, type TreeDiff } from '../../core';
+import { plural } from '../../core/format';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { PointContentProvider } from './pointContentProvider';
 
@@ -53,18 +54,34 @@ export async function openFileChange(folders: WorkspaceFolders, from: Side, to: 
 
 /**
  * Every file of a diff in VS Code's multi-file diff editor (`vscode.changes`); returns what it opened.
- * Against the current files, a file the point holds that is on disk but no longer tracked (`untracked`)
- * is shown against the file on disk, not as deleted.
+ * A file the older side holds that is on disk but no longer tracked (`untracked`) is no deletion:
+ * against the current files it is shown against the file on disk; between points, where no side holds
+ * it, it is left out of the list and the title says so (`notTracked`: those left out), as the tree
+ * names such a row "no longer tracked".
  */
-export async function openChanges(folders: WorkspaceFolders, title: string, from: Side, to: Side, diff: TreeDiff & Pick<PointSummary, 'untracked'>): Promise<{ title: string; resources: ChangeResource[] }> {
-  const changes = [...diff.modified, ...diff.added, ...diff.deleted].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+export async function openChanges(
+  folders: WorkspaceFolders,
+  title: string,
+  from: Side,
+  to: Side,
+  diff: TreeDiff & Pick<PointSummary, 'untracked'>,
+): Promise<{ title: string; resources: ChangeResource[]; notTracked: string[] }> {
+  const notTracked = to === 'workspace' ? [] : diff.deleted.filter((c) => isUntracked(diff, c.path)).map((c) => c.path);
+  const left = new Set(notTracked);
+  const changes = [...diff.modified, ...diff.added, ...diff.deleted].filter((c) => !left.has(c.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const resources: ChangeResource[] = changes.map((change) => {
     const { original, modified } = changeUris(folders, from, to, change);
     const onDisk = to === 'workspace' && !change.after && isUntracked(diff, change.path) ? folders.toUri(change.path) : undefined;
     return [folders.toUri(change.path) ?? modified, change.before ? original : undefined, onDisk ?? (change.after ? modified : undefined)];
   });
-  await vscode.commands.executeCommand('vscode.changes', title, resources);
-  return { title, resources };
+  const shown = notTracked.length === 0 ? title : `${title} \u2014 ${noLongerTrackedNote(folders, notTracked)}, not shown`;
+  await vscode.commands.executeCommand('vscode.changes', shown, resources);
+  return { title: shown, resources, notTracked };
+}
+
+/** "notes.txt no longer tracked", "3 files no longer tracked": files still on disk that a point stopped tracking. */
+export function noLongerTrackedNote(folders: WorkspaceFolders, paths: readonly string[]): string {
+  return `${paths.length === 1 ? folders.display(paths[0]!).split('/').at(-1)! : plural(paths.length, 'file')} no longer tracked`;
 }
 
 /** A point's version's tab title, "format.ts (14:02)": without the time it reads as the workspace file's own tab. */

@@ -167,6 +167,29 @@ suite('what changed in a point', () => {
     await waitFor('the file\'s document to show what is on disk', async () => (await text(after)) === 'notes now, ignored\n');
   });
 
+  test('Compare Recovery Points\u2026 between two points, and Open Changes: a file a point stopped tracking (ignored since, still on disk) is not shown as deleted; the title says it is no longer tracked', async () => {
+    await setSetting('automatic.enabled', false);
+    await settle(api);
+    const baseline = (await listPoints(api)).find((p) => p.summary === 'Test baseline')!;
+    writeFile('src/.gitignore', 'notes.txt\n');
+    fs.rmSync(wsFile('src/farewell.ts'));
+    const ignored = await createPoint(api);
+    assert.deepEqual(ignored.untracked, [pointPath('src/notes.txt')]);
+    await api.model!.refresh();
+    const rows = await changedFileRows(api, await pointNode(api, ignored.id));
+    assert.equal(rows.find((r) => labelText(r.item) === 'notes.txt')?.item.description, 'no longer tracked', 'the tree names it so');
+
+    api.prompts.answerNext({ pick: ignored.summary }, { pick: 'Test baseline' });
+    const two = await run<Opened>('comparePoints');
+    assert.deepEqual(two.resources.map((r) => r[0].fsPath).sort(), [wsFile('src/.gitignore'), wsFile('src/farewell.ts')], 'notes.txt is not among the deletions');
+    assert.ok(two.title.endsWith('\u2014 notes.txt no longer tracked, not shown'), two.title);
+    assert.equal(two.resources.find((r) => r[0].fsPath === wsFile('src/farewell.ts'))?.[1]?.query, baseline.id, 'a file really deleted still is');
+
+    const own = await run<Opened>('openPointChanges', await pointNode(api, ignored.id));
+    assert.deepEqual(own.resources.map((r) => r[0].fsPath).sort(), [wsFile('src/.gitignore'), wsFile('src/farewell.ts')]);
+    assert.ok(own.title.endsWith('notes.txt no longer tracked, not shown'), own.title);
+  });
+
   test('the restore button of a row that shows a file deleted brings it back (the version before), and Undo deletes it again', async () => {
     const point = await changedPoint();
     assert.equal(fs.existsSync(wsFile('src/farewell.ts')), false);
