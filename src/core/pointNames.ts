@@ -38,6 +38,18 @@ export interface ChangeContext {
   readonly whileOff?: boolean;
   /** Workspace folders the point before did not have, and those it had that are gone from the workspace: named as such, not as their files' changes. */
   readonly folders?: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly moved?: readonly string[] };
+  /**
+   * Changes the caller itself made (a setting it wrote), each with its name: `matches` tells its files'
+   * point paths. Named first, and the rest as usual after them ("Turned automatic recovery points on
+   * (settings.json); changed while automatic points were off: app.ts").
+   */
+  readonly own?: readonly OwnChange[];
+}
+
+/** A change the caller made itself, named for what it did (`ChangeContext.own`). */
+export interface OwnChange {
+  readonly name: string;
+  readonly matches: (pointPath: string) => boolean;
 }
 
 /**
@@ -49,6 +61,19 @@ export interface ChangeContext {
  * (`nowTracked`), named apart: "Saved .gitignore; no longer tracked: app.js, app.js.map".
  */
 export function describeChanges(trigger: Trigger, changes: TreeDiff, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> = {}, context: ChangeContext = {}): string {
+  if (context.own && context.own.length > 0) {
+    const ownOf = (c: FileChange) => context.own!.find((own) => own.matches(c.path));
+    const names = new Set([...changes.modified, ...changes.added, ...changes.deleted].map(ownOf).filter((own) => own !== undefined).map((own) => own.name));
+    if (names.size > 0) {
+      const notOwn = (c: FileChange) => ownOf(c) === undefined;
+      const rest = { added: changes.added.filter(notOwn), modified: changes.modified.filter(notOwn), deleted: changes.deleted.filter(notOwn) };
+      const ownName = [...names].join('; ');
+      const folders = context.folders ? context.folders.added.length + context.folders.removed.length + (context.folders.moved?.length ?? 0) : 0;
+      if (rest.added.length + rest.modified.length + rest.deleted.length === 0 && !context.switched && folders === 0) return ownName;
+      const named = describeChanges(trigger, rest, tracking, { ...context, own: undefined });
+      return `${ownName}; ${named.charAt(0).toLowerCase()}${named.slice(1)}`;
+    }
+  }
   const added = context.folders?.added ?? [];
   const removed = context.folders?.removed ?? [];
   const moved = context.folders?.moved ?? [];

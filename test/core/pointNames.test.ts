@@ -36,6 +36,17 @@ describe('point names', () => {
     assert.equal(safetyPointName(safety, null), 'Before undoing the last restore');
   });
 
+  test('changes the caller made itself (a setting it wrote) are named for it, the others as usual after it', () => {
+    const changes = (...paths: string[]) => ({ added: [], modified: paths.map((p) => ({ path: p })), deleted: [] }) as never;
+    const own = [{ name: 'Turned automatic recovery points on (settings.json)', matches: (p: string) => p === 'ws/.vscode/settings.json' }];
+    assert.equal(describeChanges('external', changes('ws/.vscode/settings.json'), {}, { whileOff: true, own }), 'Turned automatic recovery points on (settings.json)');
+    assert.equal(
+      describeChanges('external', changes('ws/.vscode/settings.json', 'ws/src/app.ts'), {}, { whileOff: true, own, folders: { added: [], removed: [] } }),
+      'Turned automatic recovery points on (settings.json); changed while automatic points were off: app.ts',
+    );
+    assert.equal(describeChanges('external', changes('ws/src/app.ts'), {}, { whileOff: true, own }), 'Changed while automatic points were off: app.ts', 'not among the changes: not named');
+  });
+
   test('a move on disk (git mv) is named after the move: a folder, a file, and what else changed', () => {
     const file = (hash: string) => ({ kind: 'f' as const, hash, size: 1, mode: 0o644 });
     const moved = (from: string, to: string, hash: string) => ({ deleted: { path: from, before: file(hash) }, added: { path: to, after: file(hash) } });

@@ -42,7 +42,7 @@ import { StoreLayout } from '../storeLayout';
 import { storeForm } from '../lock/storeFormat';
 import { StoreLock, type Hold } from '../lock/storeLock';
 import { checkStorePlacement, movedWorkspaceFolder, recordedRealPath } from '../storePlacement';
-import { describeChanges, FIRST_POINT_SUMMARY, type ChangeContext } from '../pointNames';
+import { describeChanges, FIRST_POINT_SUMMARY, type ChangeContext, type OwnChange } from '../pointNames';
 import { AuditLog } from './auditLog';
 import { knownCapture } from './knownCapture';
 import { KnownListing } from './knownListing';
@@ -495,6 +495,7 @@ export class PersistenceManager implements StateRepository {
             gitActions: parent && (trigger === 'external' || trigger === 'startup') ? readGitActions(roots, pointTime(parent)) : undefined,
             whileOff: options.whileAutomaticOff,
             folders: parent ? foldersChanged(parent.roots, pointRoots) : undefined,
+            own: ownChangesIn(roots, options.ownChanges),
           }) : FIRST_POINT_SUMMARY)).slice(0, 500),
           actor: this.actor,
           root: captured.root,
@@ -1304,6 +1305,15 @@ function outsideRulesChanged(parentRoots: readonly WorkspaceRoot[], now: Readonl
 
 function sameRoots(a: readonly WorkspaceRoot[], b: readonly WorkspaceRoot[]): boolean {
   return a.length === b.length && a.every((root, i) => root.name === b[i]!.name && root.path === b[i]!.path);
+}
+
+/** `SnapshotOptions.ownChanges` as the names see them: by point path (a file at the prefix or starting with it). */
+function ownChangesIn(roots: readonly WorkspaceRoot[], own: SnapshotOptions['ownChanges']): OwnChange[] | undefined {
+  if (!own || own.length === 0) return undefined;
+  return own.map(({ prefix, name }) => ({
+    name,
+    matches: (pointPath: string) => absolutePath(roots, pointPath)?.startsWith(prefix) === true,
+  }));
 }
 
 function isAbort(error: unknown): boolean {

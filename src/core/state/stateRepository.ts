@@ -12,6 +12,12 @@ export interface SnapshotOptions {
   readonly summaryIfHinted?: string;
   /** The changes of an `external` point happened while automatic points were off: named so ("Changed while automatic points were off: app.ts"). */
   readonly whileAutomaticOff?: boolean;
+  /**
+   * Files the caller itself just wrote (absolute paths; a path stands for the files that start with it
+   * too), each with what wrote them: changes to them are named so ("Turned automatic recovery points on
+   * (settings.json)"), the others as usual after it. Used only when the point is named from its changes.
+   */
+  readonly ownChanges?: readonly { readonly prefix: string; readonly name: string }[];
   /** Paths known to have changed since the newest point (a save, a watcher event): only they are examined. */
   readonly changedPaths?: readonly string[];
   /**

@@ -71,7 +71,8 @@ export class AutoCapture implements vscode.Disposable {
   /** Deletions, renames and creations done through the editor (the explorer) since the last outside-change point. */
   private editorOperations: EditorFileOperation[] = [];
   /** Files this extension is about to write itself, other than by a restore (by path prefix), and the name of their point. */
-  private readonly ownChanges = new Map<string, { readonly name: string; readonly until: number }>();
+  /** `nameOwnChange`'s names by prefix; `written`: the file at the prefix as the extension left it (`ownChangeWritten`). */
+  private readonly ownChanges = new Map<string, { readonly name: string; readonly until: number; readonly written?: FileStamp | null }>();
   private readonly validity: HintValidity;
   private readonly otherWindows: OtherWindowSaves;
   private readonly pendingChanged = new vscode.EventEmitter<void>();
@@ -250,23 +251,47 @@ export class AutoCapture implements vscode.Disposable {
 
   /**
    * This extension is about to write the files at `prefix` (a file, the files beside it that start with
-   * its name, or a folder's), not as a restore: for a minute, a point of changes to those files only is
-   * named `name` instead of "Changed outside the editor". `undefined`: it wrote nothing after all.
+   * its name, or a folder's), not as a restore: for at most a minute, a point of changes to those files
+   * is named `name` instead of "Changed outside the editor". `undefined`: it wrote nothing after all.
+   * Call `ownChangeWritten` once written, so that a change of the file by someone else is not.
    */
   nameOwnChange(prefix: string, name: string | undefined): void {
     if (name === undefined) this.ownChanges.delete(prefix);
     else this.ownChanges.set(prefix, { name, until: Date.now() + OWN_CHANGE_NAME_MS });
   }
 
-  /** The name `nameOwnChange` gave every one of `paths`, when they have one. */
-  private ownChangeName(paths: readonly string[]): string | undefined {
+  /**
+   * The extension wrote the file at `prefix` that `nameOwnChange` announced: from now on its name
+   * holds only while the file is as written (its size and modification time). A save by the person,
+   * even within the minute, is theirs.
+   */
+  async ownChangeWritten(prefix: string): Promise<void> {
+    const own = this.ownChanges.get(prefix);
+    if (own) this.ownChanges.set(prefix, { ...own, written: await stamp(prefix) });
+  }
+
+  /** The own changes still in force: announced less than a minute ago, their file (once written) still as the extension left it. */
+  private async liveOwnChanges(): Promise<Array<{ prefix: string; name: string }>> {
     const now = Date.now();
+    const live: Array<{ prefix: string; name: string }> = [];
+    for (const [prefix, change] of [...this.ownChanges]) {
+      const stale = change.until <= now || (change.written !== undefined && !sameStamp(change.written, await stamp(prefix)));
+      if (stale) {
+        if (this.ownChanges.get(prefix) === change) this.ownChanges.delete(prefix);
+      } else live.push({ prefix, name: change.name });
+    }
+    return live;
+  }
+
+  /** The name `nameOwnChange` gave every one of `paths`, when they have one. */
+  private async ownChangeName(paths: readonly string[]): Promise<string | undefined> {
+    const live = await this.liveOwnChanges();
     const names = new Set<string>();
     for (const p of paths) {
       // the watcher may report the folder made for the file
-      const own = [...this.ownChanges].find(([prefix, change]) => change.until > now && (p.startsWith(prefix) || prefix.startsWith(p + path.sep)));
+      const own = live.find(({ prefix }) => p.startsWith(prefix) || prefix.startsWith(p + path.sep));
       if (!own) return undefined;
-      names.add(own[1].name);
+      names.add(own.name);
     }
     return names.size === 1 ? [...names][0] : undefined;
   }
@@ -413,7 +438,7 @@ export class AutoCapture implements vscode.Disposable {
    * otherwise "Changed outside the editor").
    */
   private async nameExternal(paths: readonly string[], operations: readonly EditorFileOperation[]): Promise<string | undefined> {
-    const own = paths.length > 0 ? this.ownChangeName(paths) : undefined;
+    const own = paths.length > 0 ? await this.ownChangeName(paths) : undefined;
     if (own) return own;
     const touched = operations.flatMap((op) => (op.kind === 'rename' ? [op.from, op.to] : [op.path]));
     if (operations.length > 0 && paths.every((p) => touched.some((t) => p === t || p.startsWith(t + path.sep)))) return editorOperationsName(operations);
@@ -431,8 +456,7 @@ export class AutoCapture implements vscode.Disposable {
     this.pendingChanged.fire();
     if (paths.length === 0) return;
     // a file this extension wrote through the editor (a setting): named for what wrote it, not "Saved settings.json"
-    const own = this.ownChangeName(paths);
-    void this.enqueue('save', paths, { ...(gap === undefined ? {} : { gap }), ...(own ? { name: async () => own } : {}) });
+    void this.enqueue('save', paths, { ...(gap === undefined ? {} : { gap }), name: () => this.ownChangeName(paths) });
   }
 
   private runExternal(now = false): void {
@@ -520,6 +544,8 @@ export class AutoCapture implements vscode.Disposable {
         summaryIfHinted: hintedName,
         savedContent: saved.size > 0 ? saved : undefined,
         whileAutomaticOff: whileOff,
+        // a setting the extension wrote, found by a scan (turning automatic points on) or among other changes
+        ownChanges: await this.liveOwnChanges(),
         skipIfUnchanged: true,
         changedPaths: fullReason === undefined ? paths : undefined,
         savedPaths: trigger === 'save' ? paths : undefined,

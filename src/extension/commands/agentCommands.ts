@@ -13,7 +13,7 @@ import type { CommandHandler } from './commandCenter';
 export interface AgentServices {
   readonly folders: WorkspaceFolders;
   /** Names the point of the settings written (in the project: "Set up Claude Code checkpoints (settings.local.json)"). */
-  readonly auto: Pick<AutoCapture, 'nameOwnChange'>;
+  readonly auto: Pick<AutoCapture, 'nameOwnChange' | 'ownChangeWritten'>;
   readonly log: Log;
   readonly prompts: Prompts;
   /** The extension's folder: its `dist/cli.js` is the command-line tool the hooks run. */
@@ -53,6 +53,7 @@ export async function repairAgentHooks(s: AgentServices): Promise<void> {
     }
   } finally {
     for (const place of places) if (!written.has(place)) s.auto.nameOwnChange(place, undefined);
+    await Promise.all([...written].map((place) => s.auto.ownChangeWritten(place)));
   }
 }
 
@@ -79,6 +80,7 @@ export function agentCommands(s: AgentServices): Record<string, CommandHandler> 
         throw error;
       });
       if (!report.changed) s.auto.nameOwnChange(location, undefined);
+      else await s.auto.ownChangeWritten(location);
       s.log.info('command', `Agent checkpoints for ${agent.label}: ${report.changed ? 'installed in' : 'already in'} ${report.location}${report.backup ? ` (backup ${report.backup})` : ''}`);
       const backup = report.backup ? ` The file as it was is in ${path.basename(report.backup)}.` : '';
       void s.prompts.notify(

@@ -254,6 +254,7 @@ async function setAutomatic(s: CommandServices, enabled: boolean): Promise<boole
   const settingsFile = workspaceFile ?? (s.folders.all[0] && join(s.folders.all[0].path, '.vscode', 'settings.json'));
   if (settingsFile) s.auto.nameOwnChange(settingsFile, `Turned automatic recovery points ${enabled ? 'on' : 'off'} (${basename(settingsFile)})`);
   await s.config.setAutomatic(enabled);
+  if (settingsFile) await s.auto.ownChangeWritten(settingsFile);
   const where = vscode.workspace.workspaceFile ? 'this workspace' : 'this folder';
   void s.prompts.notify('information', `Automatic recovery points are ${enabled ? 'on' : 'off'} for ${where}.${enabled ? '' : ' Create Recovery Point… still makes one when you ask.'}`);
   return enabled;

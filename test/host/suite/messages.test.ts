@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
 import { formatBytes } from '../../../src/core/format';
-import { assertPromptsUsed, createPoint, getApi, listPoints, newPoints, pointNode, resetAll, run, setSetting, settle, waitFor, waitForNewPoint, writeFile, wsUri, type Api } from './helpers';
+import { assertPromptsUsed, createPoint, getApi, listPoints, newPoints, pointNode, readFile, resetAll, run, setSetting, settle, waitFor, waitForNewPoint, writeFile, wsUri, type Api } from './helpers';
 
 suite('messages', () => {
   let api: Api;
@@ -116,7 +116,26 @@ suite('messages', () => {
     assert.equal(inspect()?.workspaceValue, true);
     assert.equal(inspect()?.globalValue, undefined);
     await settle(api);
-    // turned on, a point holds what changed while they were off: the setting written as they were turned on, among it
-    assert.deepEqual((await newPoints(api, off)).map((p) => p.summary), ['Changed while automatic points were off: settings.json']);
+    // turned on, a point holds what changed while they were off: the setting written as they were turned on is named for what wrote it
+    assert.deepEqual((await newPoints(api, off)).map((p) => p.summary), ['Turned automatic recovery points on (settings.json)']);
+  });
+
+  test('Turn On names its point for the setting it wrote and for the files changed while automatic points were off; a save of the settings file by the person within the minute is theirs', async () => {
+    assert.equal(await run('turnOffAutomatic'), false);
+    await settle(api);
+    writeFile('src/notes.txt', 'written while automatic points were off\n');
+    await settle(api);
+    const off = await listPoints(api);
+    assert.equal(await run('turnOnAutomatic'), true);
+    await settle(api);
+    assert.deepEqual((await newPoints(api, off)).map((p) => p.summary), ['Turned automatic recovery points on (settings.json); changed while automatic points were off: notes.txt']);
+
+    // the person edits the settings file right after (its point is not the extension's own change)
+    const on = await listPoints(api);
+    const settingsFile = '.vscode/settings.json';
+    const settings = JSON.parse(readFile(settingsFile)) as Record<string, unknown>;
+    writeFile(settingsFile, `${JSON.stringify({ ...settings, 'recoveryPoints.test.note': 'mine' }, null, 2)}\n`);
+    await settle(api);
+    assert.deepEqual((await newPoints(api, on)).map((p) => p.summary), ['Changed outside the editor: settings.json']);
   });
 });
