@@ -10,14 +10,46 @@ import type { GitHead, PointSummary, Trigger } from './schemas';
  * "Restored 'Saved app.ts' (20 files)"): built here, for the extension and the command-line tool alike.
  */
 
-/** "app.ts, util.ts", "a.ts, b.ts, c.ts and 397 more", "ws/index.js, router/index.js", "no changes". */
+/**
+ * "app.ts, util.ts", "a.ts, b.ts, c.ts and 397 more", "ws/index.js, router/index.js", "no changes". Of
+ * more than three files, where they are when their names alone would not say (`whereFilesAre`): "g0.js,
+ * g1.js, g10.js and 1,197 more in 40 folders", "… and 397 more in src/gen".
+ */
 export function describeFiles(paths: readonly string[]): string {
   if (paths.length === 0) return 'no changes';
   const shown = paths.slice(0, 3).map((p) => p.replaceAll('\\', '/'));
   const names = shown.map((p) => path.posix.basename(p));
   // files of the same name are told apart by their folder's, as the editor's tabs do
   const labels = names.map((name, i) => (names.indexOf(name) === names.lastIndexOf(name) ? name : shown[i]!.split('/').slice(-2).join('/')));
-  return paths.length <= 3 ? labels.join(', ') : `${labels.join(', ')} and ${groupDigits(paths.length - 3)} more`;
+  return paths.length <= 3 ? labels.join(', ') : `${labels.join(', ')} and ${groupDigits(paths.length - 3)} more${whereFilesAre(paths)}`;
+}
+
+/** A folder named in a point's name is cut to its last two parts beyond this length ("…/generated/api"). */
+const MAX_NAMED_FOLDER = 40;
+
+/**
+ * " in src/gen" (every file in that folder), " in 40 folders", " in 40 folders under src" (below a
+ * common folder), or nothing: the files are at the top of one workspace folder, or the paths are not
+ * point paths (`folder/rel`), whose first part, the workspace folder's name, is left out.
+ */
+function whereFilesAre(paths: readonly string[]): string {
+  if (paths.some((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p))) return '';
+  const folders = new Set(paths.map((p) => path.posix.dirname(p.replaceAll('\\', '/'))));
+  let common: string[] | undefined;
+  for (const folder of folders) {
+    const parts = folder === '.' ? [] : folder.split('/');
+    if (!common) common = parts;
+    else {
+      let n = 0;
+      while (n < common.length && n < parts.length && common[n] === parts[n]) n++;
+      common = common.slice(0, n);
+    }
+  }
+  const below = (common ?? []).slice(1);
+  const named = below.join('/');
+  const shown = named.length > MAX_NAMED_FOLDER && below.length > 2 ? `\u2026/${below.slice(-2).join('/')}` : named;
+  if (folders.size === 1) return shown ? ` in ${shown}` : '';
+  return ` in ${groupDigits(folders.size)} folders${shown ? ` under ${shown}` : ''}`;
 }
 
 /** The name of a point made with nothing before it. */

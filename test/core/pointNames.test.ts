@@ -71,13 +71,27 @@ describe('point names', () => {
     assert.equal(describeChanges('save', diff([moved('ws/src/a.ts', 'ws/src/b.ts', 'h1')])), 'Saved b.ts, a.ts', 'a save\'s point is named after the save');
   });
 
+  test('a name of many files says where they are when their names alone would not: one folder, or how many folders and below which', () => {
+    const modified = (paths: string[]) => ({ added: [], deleted: [], modified: paths.map((p) => ({ path: p })) });
+    const generated = Array.from({ length: 1200 }, (_, i) => `ws/src/gen/f${String(i % 40).padStart(2, '0')}/g${Math.floor(i / 40)}.js`).sort();
+    assert.equal(describeChanges('external', modified(generated)), 'Changed outside the editor: g0.js, g1.js, g10.js and 1,197 more in 40 folders under src/gen');
+    const scattered = Array.from({ length: 40 }, (_, i) => `ws/d${i}/x${i}.ts`);
+    assert.equal(describeChanges('external', modified(scattered)), 'Changed outside the editor: x0.ts, x1.ts, x2.ts and 37 more in 40 folders');
+    assert.equal(describeChanges('save', modified(['ws/src/gen/a.ts', 'ws/src/gen/b.ts', 'ws/src/gen/c.ts', 'ws/src/gen/d.ts'])), 'Saved a.ts, b.ts, c.ts and 1 more in src/gen');
+    assert.equal(describeChanges('save', modified(['ws/a.ts', 'ws/b.ts', 'ws/c.ts', 'ws/d.ts'])), 'Saved a.ts, b.ts, c.ts and 1 more', 'at the top of the folder: nothing to add');
+    assert.equal(describeChanges('save', modified(['ws/src/a.ts', 'ws/lib/b.ts'])), 'Saved a.ts, b.ts', 'three or fewer: their names');
+    const deep = ['a', 'b', 'c', 'd'].map((n) => `ws/packages/application-server/src/generated/openapi/${n}.ts`);
+    assert.equal(describeChanges('save', modified(deep)), 'Saved a.ts, b.ts, c.ts and 1 more in \u2026/generated/openapi', 'a long folder is cut to its end');
+    assert.equal(describeChanges('external', modified(['one/a.ts', 'one/b.ts', 'two/c.ts', 'two/d.ts'])), 'Changed outside the editor: a.ts, b.ts, c.ts and 1 more in 2 folders', 'two workspace folders');
+  });
+
   test('files of the same name are told apart by their folder\'s', () => {
     const change = (p: string) => ({ path: p });
     const changes = { added: [], deleted: [], modified: ['ws/index.js', 'ws/lib/db.js', 'ws/lib/router/index.js', 'ws/lib/view.js'].map(change) };
-    assert.equal(describeChanges('external', changes), 'Changed outside the editor: ws/index.js, db.js, router/index.js and 1 more');
-    assert.equal(describeChanges('external', changes, {}, { whileOff: true }), 'Changed while automatic points were off: ws/index.js, db.js, router/index.js and 1 more');
+    assert.equal(describeChanges('external', changes), 'Changed outside the editor: ws/index.js, db.js, router/index.js and 1 more in 3 folders');
+    assert.equal(describeChanges('external', changes, {}, { whileOff: true }), 'Changed while automatic points were off: ws/index.js, db.js, router/index.js and 1 more in 3 folders');
     const switched = { before: { branch: 'x' }, after: { branch: 'main' } };
-    assert.equal(describeChanges('external', changes, {}, { switched, whileOff: true }), 'Switched branch x \u2192 main while automatic points were off: ws/index.js, db.js, router/index.js and 1 more');
+    assert.equal(describeChanges('external', changes, {}, { switched, whileOff: true }), 'Switched branch x \u2192 main while automatic points were off: ws/index.js, db.js, router/index.js and 1 more in 3 folders');
     assert.equal(describeChanges('save', { ...changes, modified: changes.modified.slice(1, 2) }), 'Saved db.js');
     // a point made by hand that deleted g.txt: not "Created by hand: g.txt", which reads as g.txt created
     assert.equal(describeChanges('manual', { added: [], modified: [], deleted: [change('ws/g.txt')] }), 'Created by hand; changed: g.txt');

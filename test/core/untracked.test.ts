@@ -48,7 +48,7 @@ describe('files no longer tracked', () => {
     const changes = { added: [], modified: [{ path: 'ws/.gitignore' }], deleted: [{ path: 'ws/dist/app.js' }, { path: 'ws/dist/app.js.map' }, { path: 'ws/old.ts' }] } as never;
     assert.equal(describeChanges('save', changes, { untracked: ['ws/dist'] }), 'Saved .gitignore, old.ts; no longer tracked: app.js, app.js.map');
     assert.equal(describeChanges('external', { added: [], modified: [], deleted: [{ path: 'ws/big.bin' }] } as never, { untracked: ['ws/big.bin'] }), 'No longer tracked: big.bin');
-    assert.equal(describeChanges('save', changes), 'Saved .gitignore, app.js, app.js.map and 1 more', 'without such paths, as before');
+    assert.equal(describeChanges('save', changes), 'Saved .gitignore, app.js, app.js.map and 1 more in 2 folders', 'without such paths, as before');
     const started = { added: [{ path: 'ws/typings/a.d.ts' }, { path: 'ws/typings/b.d.ts' }, { path: 'ws/new.ts' }], modified: [{ path: 'ws/.gitignore' }], deleted: [] } as never;
     assert.equal(describeChanges('save', started, { nowTracked: ['ws/typings'] }), 'Saved .gitignore, new.ts; now tracked: a.d.ts, b.d.ts');
     assert.equal(describeChanges('external', { added: [{ path: 'ws/a.js' }], modified: [], deleted: [{ path: 'ws/b.js' }] } as never, { nowTracked: ['ws/a.js'], untracked: ['ws/b.js'] }), 'Now tracked: a.js; no longer tracked: b.js');
