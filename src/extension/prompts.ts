@@ -33,6 +33,8 @@ export interface PromptRecord {
   /** The items' labels (codicons left out) or the buttons. */
   readonly choices: readonly string[];
   readonly answer: string | readonly string[] | undefined;
+  /** A pick's items as given (their icons, descriptions, ticks). */
+  readonly items?: readonly vscode.QuickPickItem[];
 }
 
 /**
@@ -84,7 +86,7 @@ export class Prompts {
     else throw this.problem(`the answer ${JSON.stringify(answer)} does not fit the quick pick "${text}"`);
     if (index === -2) throw this.problem(`no item of the quick pick "${text}" fits ${String((answer as { pick: unknown }).pick)}: ${labels.join(' | ')}`);
     const chosen = index >= 0 ? items[index] : undefined;
-    this.history.push({ kind: 'pick', text, choices: labels, answer: chosen ? labels[index] : undefined });
+    this.history.push({ kind: 'pick', text, choices: labels, answer: chosen ? labels[index] : undefined, items });
     return chosen;
   }
 
@@ -133,7 +135,7 @@ export class Prompts {
         if (!chosen.includes(items[index]!)) chosen.push(items[index]!);
       }
     }
-    this.history.push({ kind: 'pickMany', text, choices: labels, answer: chosen?.map((item) => plainLabel(item.label)) });
+    this.history.push({ kind: 'pickMany', text, choices: labels, answer: chosen?.map((item) => plainLabel(item.label)), items });
     return chosen;
   }
 

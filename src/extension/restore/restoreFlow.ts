@@ -107,8 +107,7 @@ export class RestoreFlow {
       );
       if (!choice) return undefined;
       if (choice === 'Save and Restore') {
-        // a save that reports success with the editor still dirty (a conflict with the disk) saved nothing
-        for (const doc of dirty) if (!(await doc.save()) || doc.isDirty) throw new UserFacingError(`${this.folders.display(this.folders.toPointPath(doc.uri)!)} could not be saved; nothing was restored.`);
+        await saveBeforeRestore(dirty, (doc) => this.folders.display(this.folders.toPointPath(doc.uri)!));
         await this.auto.flush();
       } else {
         discard = dirty;
@@ -323,4 +322,13 @@ async function waitForDiskContent(doc: vscode.TextDocument, timeoutMs = 3000): P
   };
   const deadline = Date.now() + timeoutMs;
   while (!(await matches()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+/**
+ * "Save and Restore": saves each document with unsaved edits, and stops the restore before anything
+ * changes when one was not saved: its save failed, or reported success with the editor still dirty (a
+ * conflict with the disk, an edit during the save), which kept nothing the safety point could hold.
+ */
+export async function saveBeforeRestore<D extends Pick<vscode.TextDocument, 'save' | 'isDirty'>>(docs: readonly D[], name: (doc: D) => string): Promise<void> {
+  for (const doc of docs) if (!(await doc.save()) || doc.isDirty) throw new UserFacingError(`${name(doc)} could not be saved; nothing was restored.`);
 }

@@ -33,6 +33,7 @@ import {
   type Api,
   type PointSummary,
 } from './helpers';
+import { saveBeforeRestore } from '../../../src/extension/restore/restoreFlow';
 
 const CHANGED = {
   greeting: 'export function greeting(): string {\n  return "changed";\n}\n',
@@ -105,6 +106,43 @@ suite('restore', () => {
     assert.equal(state.lastRestore?.restoredPointId, before.id);
     assert.equal(state.lastRestore?.safetyPointId, result.safetyPointId);
     assert.notEqual(changed.id, before.id);
+  });
+
+  test('the review\'s files carry their icon apart from the label (no "$(…)" text a screen reader or the checkbox\'s tooltip reads out)', async () => {
+    const { before } = await pointThenChanges();
+    api.prompts.answerNext({ cancel: true });
+    assert.equal(await run('restore', await pointNode(api, before.id)), undefined);
+    const review = api.prompts.history.at(-1)!;
+    assert.equal(review.kind, 'pickMany');
+    const icons = review.items!.map((item) => [item.label, item.iconPath instanceof vscode.ThemeIcon ? item.iconPath.id : undefined]);
+    assert.deepEqual(icons.sort(), [
+      ['src/added.ts', 'diff-removed'],
+      ['src/farewell.ts', 'diff-added'],
+      ['src/greeting.ts', 'diff-modified'],
+      ['src/notes.txt', 'diff-modified'],
+    ]);
+    assert.ok(review.items!.every((item) => !item.label.includes('$(')), 'no codicon syntax in a label');
+  });
+
+  test('a restore that in the end changed nothing (the edits saved first already held what the point has) offers no Undo', async () => {
+    const { before } = await pointThenChanges();
+    const editor = await openEditor('src/greeting.ts');
+    await waitFor('the editor to show the disk', () => editor.document.getText() === CHANGED.greeting);
+    await replaceText(editor, fixtureText('src/greeting.ts'));
+    api.prompts.answerNext({ pickMany: ['src/greeting.ts'] }, { button: 'Save and Restore' });
+    const result = await run<{ outcome: { written: string[]; removed: string[] } }>('restore', await pointNode(api, before.id));
+    assert.deepEqual([result.outcome.written, result.outcome.removed], [[], []], 'the save left nothing to restore');
+    assertFixture('src/greeting.ts');
+    const notice = api.prompts.notifications.at(-1)!;
+    assert.deepEqual(notice.buttons, [], `no Undo on "${notice.message}"`);
+  });
+
+  test('"Save and Restore" stops before anything changes when a save reports success with the editor still dirty, or fails', async () => {
+    const name = (doc: { readonly name: string }) => doc.name;
+    const doc = (saved: boolean, isDirty: boolean) => ({ name: 'src/greeting.ts', save: () => Promise.resolve(saved), isDirty });
+    await assert.rejects(saveBeforeRestore([doc(true, true)], name), /src\/greeting\.ts could not be saved; nothing was restored\./, 'saved, yet still dirty: nothing was kept');
+    await assert.rejects(saveBeforeRestore([doc(false, true)], name), /could not be saved; nothing was restored/);
+    await saveBeforeRestore([doc(true, false), doc(true, false)], name);
   });
 
   test('a change on disk right after a restore is recorded (only the restore\'s own writes are ignored)', async () => {
