@@ -234,6 +234,10 @@ describe('recovery-points mcp', () => {
       assert.deepEqual(againstDisk.noLongerTracked, ['src/c.ts']);
       const cHistory = await ok<{ versions: Array<{ kind: string; noLongerTracked: boolean }> }>(client, 'file_history', { path: 'src/c.ts' });
       assert.deepEqual(cHistory.versions.map((v) => [v.kind, v.noLongerTracked]).slice(0, 2), [['deleted', true], ['version', false]], 'its history says it was not deleted');
+      // and against the point that stopped tracking it: not deleted either
+      const againstPoint = await ok<{ deleted: string[]; noLongerTracked?: string[] }>(client, 'show_changes', { point: ignoring.id, against: first.id });
+      assert.ok(againstPoint.deleted.includes('src/c.ts'));
+      assert.deepEqual(againstPoint.noLongerTracked, ['src/c.ts']);
       const listed = await ok<{ points: PointJson[] }>(client, 'list_points', {});
       assert.deepEqual(listed.points.find((p) => p.id === ignoring.id)?.changes, { added: 0, modified: 1, deleted: 1, noLongerTracked: 1 });
       await writeFiles(sb.ws, { '.gitignore': 'build/\n' });

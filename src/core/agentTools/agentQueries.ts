@@ -1,4 +1,4 @@
-import { diffTrees, type MovedHead, type TreeDiff } from '../capture';
+import type { MovedHead, TreeDiff } from '../capture';
 import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { firstPathNamingNothing } from '../history/versionContent';
@@ -146,10 +146,10 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
     against = 'current';
     diff = tracking = await store.recovery.diff(point.id);
   } else {
-    tracking = undefined;
+    // from the other point to this one, each folder by the folder it became; files that only stopped or began being tracked between them marked
     const other = await findPoint(store, input.against);
     against = other.id;
-    diff = await diffTrees(await store.persistence.objects(), other.root, point.root);
+    diff = tracking = await store.recovery.diff(other.id, point.id);
   }
   const roots = store.persistence.workspaceRoots;
   const changes = { point: point.id, against, ...pathsOf(roots, diff) };
