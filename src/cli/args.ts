@@ -26,6 +26,8 @@ export interface ParsedArgs {
   readonly budget: string | undefined;
   /** `hook --continue EVENT`: the hook's own, to finish a point in the background (`src/hooks/continuedHook.ts`). */
   readonly continueEvent: string | undefined;
+  /** `hook --waiting`: the store's waiter, making the points of hooks that gave up waiting for it (`src/hooks/waitingHooks.ts`). */
+  readonly waiting: boolean;
   readonly user: boolean;
   readonly project: boolean;
   /** The folder relative paths are read against: the process's, or the one the helper's client ran in. */
@@ -41,7 +43,7 @@ export class InputError extends Error {}
 
 const VALUE_OPTIONS = new Set(['--workspace', '--store', '--label', '--out', '--since', '--from', '--agent', '--budget', '--continue']);
 const LIST_OPTIONS = new Set(['--changed', '--paths', '--points']);
-const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--if-due', '--regex', '--case-sensitive', '--patch', '--binary', '--user', '--project']);
+const FLAGS = new Set(['--json', '--help', '-h', '--dry-run', '--repair', '--if-due', '--regex', '--case-sensitive', '--patch', '--binary', '--user', '--project', '--waiting']);
 
 /**
  * The process's folder. One deleted under the shell that started the tool (a checkout that removed
@@ -130,6 +132,7 @@ export function parseArgs(argv: readonly string[], cwd = currentFolder()): Parse
     agent: single('--agent'),
     budget: single('--budget'),
     continueEvent: single('--continue'),
+    waiting: flags.has('--waiting'),
     user: flags.has('--user'),
     project: flags.has('--project'),
     cwd,

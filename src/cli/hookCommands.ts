@@ -5,6 +5,7 @@ import { AGENT_NAMES, AGENTS, type AgentId } from '../hooks/hookEvent';
 import type { HookFileReport } from '../hooks/hookInstaller';
 import { readContinuedEvent } from '../hooks/continuedHook';
 import { DEFAULT_HOOK_BUDGET_MS, runHook } from '../hooks/runHook';
+import { serveWaitingHooks } from '../hooks/waitingHooks';
 import type { StoreUse } from './storeUse';
 import { HELPER_ENV } from '../hooks/helper/helperFile';
 import { findHookClient } from '../hooks/hookCommand';
@@ -76,7 +77,7 @@ export async function answerHook(args: ParsedArgs, context: HookContext): Promis
   if (args.workspaces.length > 1) throw new UsageError('hook takes one --workspace');
   const result = await runHook({ agent, store: args.store, workspace: args.workspaces[0], budgetMs: budget.ms, readInput: context.readInput, cwd: context.cwd ?? args.cwd, stores: context.stores, continued });
   const note = budget.note ? `recovery-points hook: ${t(budget.note)}.\n` : '';
-  const outcome = result.continuing ? 'the point is finished in the background' : 'no point was made';
+  const outcome = result.continuing ? 'the point is finished in the background' : result.waiting ? 'the point is made once the store is free' : 'no point was made';
   const stderr = `${note}${result.problem ? `recovery-points hook: ${t(result.problem.replace(/\.$/, ''))}; ${outcome}, the agent goes on.\n` : ''}`;
   return { stdout: result.stdout, stderr, abandoned: result.abandoned };
 }
@@ -87,6 +88,7 @@ export async function answerHook(args: ParsedArgs, context: HookContext): Promis
  * when no resident helper answered (`RECOVERY_POINTS_HELPER=start`): starts one for the next hooks.
  */
 export async function hookMain(args: ParsedArgs): Promise<number> {
+  if (args.waiting) return waitingHooksMain(args);
   const answer = await answerHook(args, { budgetEnv: process.env[BUDGET_ENV], readInput: readStdin });
   process.stderr.write(answer.stderr);
   process.stdout.write(answer.stdout);
@@ -94,6 +96,20 @@ export async function hookMain(args: ParsedArgs): Promise<number> {
   if (process.env[HELPER_ENV] === 'start' && args.continueEvent === undefined) startHookHelper();
   // The budget ran out with work still pending (a lock wait, a capture): answer now; the store is safe to leave at any moment.
   if (answer.abandoned) process.exit(0);
+  return 0;
+}
+
+/** How long the store's waiter waits for the store before it leaves its hooks to the next waiter. */
+const WAITER_BUDGET_MS = 30 * 60_000;
+
+/** `hook --waiting --store STORE`: the store's waiter (`waitingHooks`), started detached by a hook that gave up waiting for the store. */
+async function waitingHooksMain(args: ParsedArgs): Promise<number> {
+  if (args.store === undefined) throw new UsageError('hook --waiting needs --store');
+  const storeDir = path.resolve(args.cwd, args.store);
+  await serveWaitingHooks(storeDir, async (waiting) => {
+    const result = await runHook({ agent: waiting.event.agent, store: storeDir, workspace: waiting.folder, budgetMs: WAITER_BUDGET_MS, readInput: () => Promise.resolve(''), continued: waiting.event, kept: waiting.kept });
+    return result.storeBusy ? 'busy' : 'done';
+  });
   return 0;
 }
 

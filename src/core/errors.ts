@@ -86,6 +86,13 @@ export class StoreNotWritableError extends StateError {
   }
 }
 
+/** Another process held the store's lock for longer than this one would wait for it (`StoreLock`'s `waitMs`). */
+export class StoreBusyError extends StateError {
+  constructor(message: string) {
+    super('IoError', message);
+  }
+}
+
 /** What `storeNotWritable`'s message ends with: what a writable store is needed for. */
 export const WRITABLE_FOR = 'Make it writable to create, restore or delete points.';
 

@@ -19,6 +19,8 @@ export class StoreLayout {
   readonly savesDir: string;
   /** One folder per window: the saves waiting for their point (`PendingSaves`). */
   readonly pendingSavesDir: string;
+  /** The hooks that gave up waiting for the store, each waiting there for the point it asked for (`src/hooks/waitingHooks.ts`). */
+  readonly waitingHooksDir: string;
   readonly quarantineDir: string;
   readonly auditLogFile: string;
   readonly lockTarget: string;
@@ -39,6 +41,7 @@ export class StoreLayout {
     this.changeIndexFile = path.join(root, 'cache', 'change-index.json');
     this.savesDir = path.join(root, 'cache', 'saves');
     this.pendingSavesDir = path.join(root, 'pending-saves');
+    this.waitingHooksDir = path.join(root, 'waiting-hooks');
     this.quarantineDir = path.join(root, 'quarantine');
     this.auditLogFile = path.join(root, 'audit.log.jsonl');
     this.lockTarget = root;
@@ -68,7 +71,7 @@ export async function storeBytesBesidePacks(layout: StoreLayout): Promise<number
 }
 
 /** Names only a store's folder holds: a folder with one of them is (or was being made) a store. */
-const STORE_NAMES = ['points', 'state.json', 'objects', 'cache', 'store.lock', 'writer.lock', 'collection.lock', 'audit.log.jsonl', 'moved.json', 'capture-rules.json', 'retention.json', 'quarantine', 'pending-saves'];
+const STORE_NAMES = ['points', 'state.json', 'objects', 'cache', 'store.lock', 'writer.lock', 'collection.lock', 'audit.log.jsonl', 'moved.json', 'capture-rules.json', 'retention.json', 'quarantine', 'pending-saves', 'waiting-hooks'];
 
 /**
  * Why `root` must not be made a store: it is a folder (or a file) that holds something else, such as a

@@ -10,7 +10,7 @@ import { AGENTS, shortenCommand, type HookAction, type HookEvent } from './hookE
 export const CONTINUE_OPTION = '--continue';
 
 /** Paths named in the argument, at most: an edit names one file, a patch a few. */
-const MAX_FILES = 200;
+export const MAX_FILES = 200;
 /** What is kept of a command or a prompt: more than a point's name shows. */
 const MAX_TEXT = 500;
 
@@ -27,8 +27,12 @@ const continuedSchema = z.object({
 
 /** The arguments of the detached hook that finishes `event`'s point in `folder`, with `storeDir`. */
 export function continueArgs(event: HookEvent, storeDir: string, folder: string): string[] {
-  const text = JSON.stringify({ agent: event.agent, cwd: event.cwd, sessionId: event.sessionId, action: shortened(event.action) });
-  return ['hook', CONTINUE_OPTION, text, '--agent', event.agent, '--store', storeDir, '--workspace', folder];
+  return ['hook', CONTINUE_OPTION, continuedEventText(event), '--agent', event.agent, '--store', storeDir, '--workspace', folder];
+}
+
+/** `event` as `readContinuedEvent` reads it back, its paths and texts shortened. */
+export function continuedEventText(event: HookEvent): string {
+  return JSON.stringify({ agent: event.agent, cwd: event.cwd, sessionId: event.sessionId, action: shortened(event.action) });
 }
 
 function shortened(action: HookAction): HookAction {

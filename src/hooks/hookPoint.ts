@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pointTime } from '../core/ids';
 import type { RecoveryStore } from '../core/recoveryStore';
+import type { SavedContent } from '../core/capture';
 import type { ContextSnapshot, WorkspaceRoot } from '../core/schemas';
 import { AGENT_NAMES, shortenCommand, type HookEvent } from './hookEvent';
 
@@ -10,6 +11,8 @@ export interface HookPointOptions {
   readonly signal: AbortSignal;
   readonly continued?: boolean;
   readonly onCapturing?: () => void;
+  /** With `continued`: the edited files' bytes as the hook found them, by the names the event gives them; the point holds these. */
+  readonly kept?: ReadonlyMap<string, SavedContent>;
 }
 
 /** What the hook did: a point, or why none was needed. */
@@ -40,10 +43,18 @@ export async function makeHookPoint(store: RecoveryStore, event: HookEvent, opti
       return { skipped: action.reason };
     case 'before-edit':
     case 'after-edit': {
-      const files = action.files.flatMap((f) => inWorkspace(roots, path.resolve(event.cwd ?? roots[0]!.path, f)) ?? []);
+      const saved = new Map<string, SavedContent>();
+      const files = action.files.flatMap((f) => {
+        const file = inWorkspace(roots, path.resolve(event.cwd ?? roots[0]!.path, f));
+        const bytes = options.kept?.get(f);
+        if (file !== undefined && bytes) saved.set(file, bytes);
+        return file ?? [];
+      });
       if (files.length === 0) return { skipped: `${action.tool} edits no file of the workspace` };
-      const summary = `${action.kind === 'after-edit' ? 'After' : continued ? 'During' : 'Before'} ${agent}: ${action.tool} ${describeEdited(roots, files)}`;
-      const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, changedPaths: files, skipIfUnchanged: true });
+      // the files as the hook found them are "before" the edit, even in a point made later
+      const during = continued && saved.size < files.length;
+      const summary = `${action.kind === 'after-edit' ? 'After' : during ? 'During' : 'Before'} ${agent}: ${action.tool} ${describeEdited(roots, files)}`;
+      const made = await store.recovery.createRecoveryPoint(undefined, { ...base, summary, changedPaths: files, skipIfUnchanged: true, savedContent: saved.size > 0 ? saved : undefined });
       return made ? { made } : { skipped: 'the files are as the newest point holds them' };
     }
     case 'before-shell':

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { pathBelow } from '../core/capture/hintLinks';
-import { describeCause, StateError } from '../core/errors';
+import { describeCause, StateError, StoreBusyError } from '../core/errors';
+import type { SavedContent } from '../core/capture';
 import type { WorkspaceRoot } from '../core/schemas';
 import { AuditLog } from '../core/state/auditLog';
 import { notAStoreFolder, StoreLayout } from '../core/storeLayout';
@@ -13,6 +14,7 @@ import { STORE_PER_RUN, type StoreUse } from '../cli/storeUse';
 import { AGENT_NAMES, BadPayloadError, readHookEvent, type AgentId, type HookEvent } from './hookEvent';
 import { continueArgs } from './continuedHook';
 import { makeHookPoint, type HookOutcome } from './hookPoint';
+import { leaveToWaiter } from './waitingHooks';
 
 export const DEFAULT_HOOK_BUDGET_MS = 2000;
 /** After the budget, the work is told to stop and given this long to let go of the store before the hook answers anyway. */
@@ -31,6 +33,8 @@ export interface HookRunOptions {
   readonly stores?: StoreUse;
   /** The event of a hook that ran out of time making its point (`continueArgs`): its point is finished, no payload is read. */
   readonly continued?: HookEvent;
+  /** With `continued`: the bytes of edited files as the hook found them (`waitingHooks`), by the names the event gives them. */
+  readonly kept?: ReadonlyMap<string, SavedContent>;
 }
 
 export interface HookRunResult {
@@ -43,6 +47,10 @@ export interface HookRunResult {
   readonly abandoned: boolean;
   /** The budget ran out while the point was made: it is finished by a detached process. */
   readonly continuing: boolean;
+  /** The budget ran out while another process held the store: the store's waiter makes the point once it is free (`waitingHooks`). */
+  readonly waiting: boolean;
+  /** No point was made because another process held the store all along. */
+  readonly storeBusy: boolean;
 }
 
 /** Claude Code and VS Code read nothing from an exit-0 hook that prints nothing; Cline reads its answer as JSON. */
@@ -71,6 +79,7 @@ export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
   let result: { outcome?: HookOutcome; error?: unknown };
   let abandoned = false;
   let continuing = false;
+  let storeBusy = false;
   if (first === 'expired') {
     // what it was doing when the time ran out (the grace below may see it move on)
     const phase = state.phase;
@@ -79,20 +88,24 @@ export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
     const late = await Promise.race([work, new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), GRACE_MS))]);
     abandoned = late === 'late';
     result = { error: new BudgetError(`gave up after ${options.budgetMs} ms while ${phase}`) };
-    // not while waiting for the store: whoever holds it is making a point
+    storeBusy = phase === WAITING;
     if (making && !options.continued && state.event && state.storeDir && state.folder) continuing = startToolDetached(continueArgs(state.event, state.storeDir, state.folder));
   } else {
     result = first;
+    // the lock's own wait may end first
+    storeBusy = result.error instanceof StoreBusyError;
   }
+  // the store's holder may be busy for minutes (a first point of a big repository): its waiter makes the point after it
+  const waiting = storeBusy && !options.continued && state.event !== undefined && state.storeDir !== undefined && state.folder !== undefined && leaveToWaiter(state.storeDir, state.folder, state.event);
   const agent = state.event?.agent ?? options.agent;
   if (result.outcome) {
     // an agent's hooks may be the only writer of this store: its packs and points are cleaned up as the editor's are
     if ('made' in result.outcome && state.storeDir && state.folder) await startCleanupIfDue(state.storeDir, [state.folder]).catch(() => false);
-    return { stdout: answer(agent), problem: undefined, outcome: result.outcome, abandoned, continuing: false };
+    return { stdout: answer(agent), problem: undefined, outcome: result.outcome, abandoned, continuing: false, waiting: false, storeBusy: false };
   }
   const problem = describeProblem(result.error);
-  await recordProblem(state, continuing ? `${problem}; the point is finished in the background` : problem);
-  return { stdout: answer(agent), problem, outcome: undefined, abandoned, continuing };
+  await recordProblem(state, continuing ? `${problem}; the point is finished in the background` : waiting ? `${problem}; the point is made once the store is free` : problem);
+  return { stdout: answer(agent), problem, outcome: undefined, abandoned, continuing, waiting, storeBusy };
 }
 
 /** What the work found so far: for the problem's record, and the clean-up after a point. */
@@ -105,6 +118,7 @@ interface HookState {
 }
 
 const MAKING = 'making the point';
+const WAITING = 'waiting for the store';
 
 class BudgetError extends Error {}
 class NoStoreError extends Error {}
@@ -140,7 +154,7 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
   }
   if (!fs.statSync(folder, { throwIfNoEntry: false })?.isDirectory()) throw new NoStoreError(`the workspace folder ${folder} does not exist`);
   state.folder = folder;
-  state.phase = 'waiting for the store';
+  state.phase = WAITING;
   const open = { storeDir: state.storeDir, roots: [{ name: path.basename(folder) || 'workspace', path: folder }], actor: `hook:${event.agent}:${process.pid}`, lockWaitMs: options.budgetMs };
   return (options.stores ?? STORE_PER_RUN).use(open, async (store) => {
     // The editor names folders as VS Code does, and may hold more than this one: take the newest point's folders when they include it.
@@ -149,7 +163,7 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
     const real = realPathOf(folder);
     const roots: WorkspaceRoot[] = newest?.roots.some((r) => path.resolve(r.path) === folder || realPathOf(r.path) === real) ? newest.roots.map((r) => ({ name: r.name, path: r.path })) : open.roots;
     if (!isDeepStrictEqual(roots, store.persistence.workspaceRoots)) store.persistence.configure({ roots });
-    return makeHookPoint(store, event, { signal, continued: options.continued !== undefined, onCapturing: () => (state.phase = MAKING) });
+    return makeHookPoint(store, event, { signal, continued: options.continued !== undefined, kept: options.kept, onCapturing: () => (state.phase = MAKING) });
   });
 }
 

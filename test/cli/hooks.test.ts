@@ -50,6 +50,22 @@ async function points(base: string[]): Promise<PointJson[]> {
   return json<PointJson[]>(await cli(['list', '--json', ...base]));
 }
 
+/** The points once `done` says so (a detached process makes them), within 30 s. */
+async function pointsWhen(base: string[], done: (list: PointJson[]) => boolean): Promise<PointJson[]> {
+  let list = await points(base);
+  for (const until = Date.now() + 30_000; !done(list) && Date.now() < until; list = await points(base)) await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.ok(done(list), `points: ${list.map((p) => p.summary).join(' / ')}`);
+  return list;
+}
+
+/** The store's waiter for hooks (`src/hooks/waitingHooks.ts`) has ended, leaving no hook waiting. */
+async function waiterGone(store: string): Promise<void> {
+  const dir = path.join(store, 'waiting-hooks');
+  let left = await fs.readdir(dir);
+  for (const until = Date.now() + 10_000; left.length > 0 && Date.now() < until; left = await fs.readdir(dir)) await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(left, []);
+}
+
 const AGENTS = [
   { dir: 'claude', name: 'Claude Code', stdout: '', edit: 'PreToolUse-Edit.json', tool: 'Edit', shell: 'PostToolUse-Bash.json', shellTool: 'Bash', read: 'PreToolUse-Read.json' },
   { dir: 'copilot', name: 'Copilot', stdout: '', edit: 'PreToolUse-replace_string_in_file.json', tool: 'replace_string_in_file', shell: 'PostToolUse-run_in_terminal.json', shellTool: 'run_in_terminal', read: 'PreToolUse-read_file.json' },
@@ -372,6 +388,7 @@ describe('recovery-points hook never fails the agent', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /gave up after 400 ms|busy/);
+      assert.match(r.stderr, /the point is made once the store is free, the agent goes on\.\n$/);
       // the same through the environment
       const e = await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws), { env: { RECOVERY_POINTS_HOOK_BUDGET_MS: '300' } });
       assert.equal(e.code, 0);
@@ -380,12 +397,49 @@ describe('recovery-points hook never fails the agent', () => {
       release();
       await holding;
     }
-    assert.equal((await points(base)).length, 1);
     assert.equal((await auditFileEntries(sb.store)).filter((entry) => entry.action === 'hook').length, 2, 'each gave-up hook is in the audit log');
-    // with the lock free, the same hook makes its point
-    const r = await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws));
-    assert.equal(r.stderr, '');
+    // with the lock free, the waiter makes the point they asked for (the second finds nothing changed since)
+    const list = await pointsWhen(base, (l) => l.length === 2);
+    assert.equal(list[0]!.summary, 'After Claude Code: Bash `npm run fmt`');
+    await waiterGone(sb.store);
     assert.equal((await points(base)).length, 2);
+  });
+
+  test('hooks that give up waiting for the store leave their points to one waiter, which makes them once the store is free, with the edited files as each hook found them', async () => {
+    const { sb, base } = await project();
+    const lock = new StoreLock(sb.store, { staleMs: 60_000 });
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let taken!: () => void;
+    const isTaken = new Promise<void>((resolve) => (taken = resolve));
+    const holding = lock.run(async () => {
+      taken();
+      await held;
+    });
+    await isTaken;
+    const afterEdit = fixture('claude/PreToolUse-Edit.json', sb.ws).replace('"PreToolUse"', '"PostToolUse"');
+    try {
+      // the agent's first edit, then its hook, while the editor makes a long point
+      await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+      const first = await hook(['--store', sb.store, '--budget', '300'], afterEdit);
+      assert.equal(first.code, 0, first.stderr);
+      assert.match(first.stderr, /the point is made once the store is free, the agent goes on\.\n$/);
+      // its second edit of the file: the first must still be in a point
+      await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
+      const second = await hook(['--store', sb.store, '--budget', '300'], afterEdit);
+      assert.match(second.stderr, /the point is made once the store is free/);
+      await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 4;\n' });
+      const waiters = execFileSync('ps', ['-A', '-o', 'args='], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('--waiting') && line.includes(sb.store));
+      assert.equal(waiters.length, 1, `one waiter for the store, whatever the number of hooks:\n${waiters.join('\n')}`);
+    } finally {
+      release();
+      await holding;
+    }
+    const list = await pointsWhen(base, (l) => l.length === 3);
+    assert.deepEqual(list.map((p) => p.summary), ['After Claude Code: Edit src/app.ts', 'After Claude Code: Edit src/app.ts', list[2]!.summary]);
+    assert.equal(ok(await cli(['cat', list[1]!.id, 'src/app.ts', ...base])).stdout, 'export const answer = 2;\n');
+    assert.equal(ok(await cli(['cat', list[0]!.id, 'src/app.ts', ...base])).stdout, 'export const answer = 3;\n');
+    await waiterGone(sb.store);
   });
 
   test('a point that takes longer than the budget (a slow disk, thousands of changed files) is finished in the background, named for when it was captured', async () => {

@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
-import { errorCode, ioError, isNotWritable, StateError, storeNotWritable } from '../errors';
+import { errorCode, ioError, isNotWritable, StateError, StoreBusyError, storeNotWritable } from '../errors';
 import { FolderLock } from './folderLock';
 import type { HeldLock, LockSeen, TakeResult } from './heldLock';
 import { isLinkedLockLeftover, LinkedLock, LinksUnsupported } from './linkedLock';
@@ -178,7 +178,7 @@ export class StoreLock {
       }
       if (taken !== undefined) return this.hold(taken, staleMs);
       if (Date.now() >= deadline) {
-        throw StateError.io(`The recovery point store ${this.storeRoot} is busy: another window or the command-line tool held its lock for over ${Math.round(waitMs / 1000)} s. Try again.`);
+        throw new StoreBusyError(`The recovery point store ${this.storeRoot} is busy: another window or the command-line tool held its lock for over ${Math.round(waitMs / 1000)} s. Try again.`);
       }
       await new Promise((resolve) => setTimeout(resolve, delay));
       delay = Math.min(100, Math.ceil(delay * 1.3));

@@ -1,0 +1,205 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { SavedContent } from '../core/capture';
+import { errorCode } from '../core/errors';
+import { randomHex } from '../core/randomHex';
+import { notAStoreFolder, StoreLayout } from '../core/storeLayout';
+import { startToolDetached } from '../cli/detachedTool';
+import { continuedEventText, MAX_FILES, readContinuedEvent } from './continuedHook';
+import type { HookEvent } from './hookEvent';
+
+/**
+ * A hook whose budget ran out while another process held the store (the editor making a long first
+ * point of a big repository, a clean-up) would make no point, and the version of a file the agent's
+ * action met would be in none. It leaves its event instead in the store's `waiting-hooks` folder, with
+ * the bytes of the files an edit names as they are now, and one detached process per store, the
+ * waiter (`hook --waiting`), waits for the store and makes the points they asked for, oldest first:
+ * the first hook to give up starts it, the others find it running and leave their event to it.
+ */
+export const WAITING_OPTION = '--waiting';
+
+/** A waiting hook's file: a JSON header line, then the kept files' bytes one after another. */
+const ENTRY_SUFFIX = '.hook';
+/** The waiter's claim: its pid, or 0 while the hook that started it waits for it to take over. */
+const WAITER_FILE = 'waiter';
+/** A claim of 0 older than this is a waiter that never started: taken over. */
+const STARTING_MS = 30_000;
+/** The bytes of the edited files a waiting hook keeps, at most (larger files are read when the point is made). */
+const MAX_KEPT_BYTES = 8 * 1024 * 1024;
+/** A waiting hook this old is dropped unread: its point would say nothing true of its time. */
+const MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** A hook that waits for its point: its event, the workspace folder and the files it kept, by the names the event gives them. */
+export interface WaitingHook {
+  readonly event: HookEvent;
+  readonly folder: string;
+  readonly kept: ReadonlyMap<string, SavedContent>;
+}
+
+interface EntryHeader {
+  readonly event: string;
+  readonly folder: string;
+  readonly files: ReadonlyArray<{ readonly name: string; readonly mode: number; readonly size: number }>;
+}
+
+function waitingDir(storeDir: string): string {
+  return new StoreLayout(storeDir).waitingHooksDir;
+}
+
+/**
+ * Leaves `event`'s point to the store's waiter, starting one when none runs. Returns false when the
+ * event could not be written (the caller's hook makes no point, as before). Never throws.
+ */
+export function leaveToWaiter(storeDir: string, folder: string, event: HookEvent): boolean {
+  const dir = waitingDir(storeDir);
+  // never into a folder that is not a store (a mistyped --store): the event would make it one
+  if (!fs.statSync(storeDir, { throwIfNoEntry: false })?.isDirectory() || notAStoreFolder(storeDir) !== undefined) return false;
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if (errorCode(error) !== 'EEXIST') return false;
+  }
+  try {
+    const files = keptFiles(event, folder);
+    const header: EntryHeader = { event: continuedEventText(event), folder, files: files.map((f) => ({ name: f.name, mode: f.mode, size: f.content.length })) };
+    const name = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${randomHex(4)}${ENTRY_SUFFIX}`;
+    const temporary = path.join(dir, `.${name}.tmp`);
+    fs.writeFileSync(temporary, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...files.map((f) => f.content)]), { mode: 0o600 });
+    fs.renameSync(temporary, path.join(dir, name));
+  } catch {
+    return false;
+  }
+  // after the event is written: a waiter that ends looks for events again after it lets go of its claim
+  if (waiterRuns(dir)) return true;
+  if (!claim(dir, 0)) return true;
+  if (startToolDetached(['hook', WAITING_OPTION, '--store', storeDir])) return true;
+  fs.rmSync(path.join(dir, WAITER_FILE), { force: true });
+  return false;
+}
+
+/** The files an edit names, as they are now (the agent's action waits for the hook), up to `MAX_KEPT_BYTES` in all. */
+function keptFiles(event: HookEvent, folder: string): Array<{ name: string; mode: number; content: Buffer }> {
+  const action = event.action;
+  if (action.kind !== 'before-edit' && action.kind !== 'after-edit') return [];
+  const kept: Array<{ name: string; mode: number; content: Buffer }> = [];
+  let total = 0;
+  // the names `continuedEventText` keeps
+  for (const name of action.files.slice(0, MAX_FILES)) {
+    const file = path.resolve(event.cwd ?? folder, name);
+    try {
+      const stat = fs.lstatSync(file);
+      if (!stat.isFile() || total + stat.size > MAX_KEPT_BYTES) continue;
+      const content = fs.readFileSync(file);
+      total += content.length;
+      kept.push({ name, mode: stat.mode & 0o777, content });
+    } catch {
+      // gone or unreadable: the point reads it when it is made
+    }
+  }
+  return kept;
+}
+
+/** Whether a waiter holds the claim: a live pid, or one starting. */
+function waiterRuns(dir: string): boolean {
+  const file = path.join(dir, WAITER_FILE);
+  let text: string;
+  let stat: fs.Stats;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+    stat = fs.statSync(file);
+  } catch {
+    return false;
+  }
+  const pid = Number(text.trim());
+  if (Number.isInteger(pid) && pid > 0) return isAlive(pid);
+  return Date.now() - stat.mtimeMs < STARTING_MS;
+}
+
+/** Takes the waiter's claim for `pid` (0: a waiter about to start); one left by a waiter that is gone is taken over. */
+function claim(dir: string, pid: number): boolean {
+  const file = path.join(dir, WAITER_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(pid), { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch (error) {
+      if (errorCode(error) !== 'EEXIST' || waiterRuns(dir)) return false;
+      fs.rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+/** What the waiter's work on one hook came to: `busy`, the store is still held (the hook waits for the next waiter). */
+export type WaitedPoint = 'done' | 'busy';
+
+/**
+ * `hook --waiting`: the store's waiter. Makes the point of each waiting hook, oldest first, with
+ * `make`, until none is left or the store stays busy; then lets go of its claim.
+ */
+export async function serveWaitingHooks(storeDir: string, make: (hook: WaitingHook) => Promise<WaitedPoint>): Promise<void> {
+  const dir = waitingDir(storeDir);
+  // the claim the starting hook took for this process
+  fs.writeFileSync(path.join(dir, WAITER_FILE), String(process.pid), { mode: 0o600 });
+  for (;;) {
+    let busy = false;
+    for (let names = entries(dir); names.length > 0 && !busy; names = entries(dir)) {
+      for (const name of names) {
+        const file = path.join(dir, name);
+        const hook = readEntry(file);
+        if (hook && (await make(hook)) === 'busy') {
+          busy = true;
+          break;
+        }
+        fs.rmSync(file, { force: true });
+      }
+    }
+    fs.rmSync(path.join(dir, WAITER_FILE), { force: true });
+    // a hook that found the claim before it went left its event: taken now, unless a new waiter has it
+    if (busy || entries(dir).length === 0 || !claim(dir, process.pid)) return;
+  }
+}
+
+/** The waiting hooks' files, oldest first; those too old to be true are removed. */
+function entries(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((name) => name.endsWith(ENTRY_SUFFIX) && !name.startsWith('.')).sort();
+  } catch {
+    return [];
+  }
+  return names.filter((name) => {
+    if (Date.now() - Number(name.split('-')[0]) <= MAX_AGE_MS) return true;
+    fs.rmSync(path.join(dir, name), { force: true });
+    return false;
+  });
+}
+
+/** A waiting hook's file, or `undefined` when it is not one (it is removed unread). */
+function readEntry(file: string): WaitingHook | undefined {
+  try {
+    const bytes = fs.readFileSync(file);
+    const end = bytes.indexOf(0x0a);
+    if (end === -1) return undefined;
+    const header = JSON.parse(bytes.subarray(0, end).toString('utf8')) as EntryHeader;
+    const kept = new Map<string, SavedContent>();
+    let at = end + 1;
+    for (const f of header.files) {
+      kept.set(f.name, { content: bytes.subarray(at, at + f.size), mode: f.mode });
+      at += f.size;
+    }
+    if (at !== bytes.length || typeof header.folder !== 'string') return undefined;
+    return { event: readContinuedEvent(header.event), folder: header.folder, kept };
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) === 'EPERM';
+  }
+}
