@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { cleanupAll, damageObject, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from '../core/helpers/storeFixtures';
 import { cli, cliHome, ensureBuilt, json, ok } from './helpers/runCli';
 import { hasPoint, manifestOf } from '../core/helpers/storePoints';
+import { lookupEntry } from '../../src/core/capture';
 
 after(cleanupAll);
 before(ensureBuilt);
@@ -473,5 +474,26 @@ describe('command-line tool', () => {
     assert.match(repaired.stdout, /1 points moved to quarantine/);
     assert.equal(json<{ ok: boolean }>(await cli(['verify', '--json', ...base])).ok, true);
     assert.equal(json<PointJson[]>(await cli(['list', '--json', ...base])).length, 1);
+  });
+
+  test('restore --dry-run reads the content it would restore: a file whose stored content is damaged is named, and the restore leaves it as the preview said', async () => {
+    const { sb, base } = await project();
+    const point = json<string>(await cli(['snapshot', '--json', ...base]));
+    await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'b.txt': 'b2\n' });
+    ok(await cli(['snapshot', ...base]));
+    const manifest = await manifestOf(sb.store, point);
+    const store = await openStore(sb);
+    const b = await lookupEntry(await store.persistence.objects(), manifest.root, 'ws/b.txt');
+    await store.close();
+    await damageObject(sb.store, b!.hash);
+    const reason = 'its content in this point was lost to damage in the store (verify names the points that lost it)';
+    const human = ok(await cli(['restore', point, '--dry-run', ...base])).stdout;
+    assert.match(human, /^Would restore 1 file from .*:\n {2}~ a\.txt\nWould leave 1 file as it is:\n {2}b\.txt: its content in this point was lost to damage in the store/m);
+    const plan = json<{ modify: string[]; leftAlone: Array<{ path: string; reason: string }> }>(await cli(['restore', point, '--dry-run', '--json', ...base]));
+    assert.deepEqual([plan.modify, plan.leftAlone], [['ws/a.txt'], [{ path: 'ws/b.txt', reason }]]);
+    const done = await cli(['restore', point, ...base]);
+    assert.equal(done.code, 0, done.stderr);
+    assert.match(done.stdout, /b\.txt: its content in this point was lost to damage/);
+    assert.deepEqual(await Promise.all(['a.txt', 'b.txt'].map((name) => fs.readFile(path.join(sb.ws, name), 'utf8'))), ['a1\n', 'b2\n']);
   });
 });

@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
+import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isRestoreTempName, lookupEntry } from '../../src/core/capture';
-import { onDiskWhenPointWasMade, restoreTempName } from '../../src/core/recovery/restorePlan';
+import { LOST_CONTENT, onDiskWhenPointWasMade, restoreTempName } from '../../src/core/recovery/restorePlan';
 import { StateError } from '../../src/core/errors';
 import { headsMovedNote, undoDone } from '../../src/core/pointNames';
 import { describeMapping } from '../../src/core/recovery/folderMapping';
 import { RecoveryStore } from '../../src/core/recoveryStore';
 import { exportBundle, importBundle } from '../../src/core/transfer';
 import type { TreeEntry } from '../../src/core/schemas';
-import { auditEntries, cleanupAll, damageObject, exists, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
+import { auditEntries, cleanupAll, damageObject, exists, locateObject, makeSandbox, openStore, readFiles, writeFiles, type Sandbox } from './helpers/storeFixtures';
 import { manifestFor, pointIdAt, writeManifest } from './helpers/storePoints';
 
 after(cleanupAll);
@@ -751,16 +752,55 @@ describe('restore', () => {
     const point = (await store.recovery.createRecoveryPoint())!;
     await writeFiles(sb.ws, { 'a.txt': 'A edited\n', 'b.txt': 'B edited\n', 'extra.txt': 'added later\n' });
     const before = await readFiles(sb.ws);
-    // Damage b.txt's content in the point's pack.
+    // Damage b.txt's content in the point's pack once the restore checked it (a damaged content it finds first is left alone).
     const b = await lookupEntry(await store.persistence.objects(), point.root, 'ws/b.txt');
     assert.ok(b);
-    await damageObject(sb.store, b.hash);
+    const { file, entry } = await locateObject(sb.store, b.hash);
     const fresh = await openStore(sb, { actor: 'test:fresh' });
 
-    await assert.rejects(fresh.recovery.restore(point.id), isKind('SnapshotLoadError'));
+    await assert.rejects(fresh.recovery.restore(point.id, { onProgress: damageWhenRestoring(file, entry) }), isKind('SnapshotLoadError'));
     // However far it got, undo brings back the files as they were before it started.
     await fresh.recovery.undoLastRestore();
     assert.deepEqual(await readFiles(sb.ws), before);
+  });
+});
+
+/** A restore's progress callback that damages one stored object (a bit flip) as the restore starts writing, after its checks. */
+function damageWhenRestoring(pack: string, entry: { offset: number; storedSize: number }): (message: string) => void {
+  return (message) => {
+    if (!message.startsWith('Restoring ')) return;
+    const bytes = fsSync.readFileSync(pack);
+    const at = entry.offset + Math.floor(entry.storedSize / 2);
+    bytes[at] = bytes[at]! ^ 0x55;
+    fsSync.writeFileSync(pack, bytes);
+  };
+}
+
+describe('damaged content', () => {
+  test('a preview names the files whose stored content is damaged, as left alone; the restore leaves them alike and restores the rest', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'A original\n', 'b.txt': 'B original '.repeat(20), 'copy-of-b.txt': 'B original '.repeat(20) });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await writeFiles(sb.ws, { 'a.txt': 'A edited\n', 'b.txt': 'B edited\n', 'copy-of-b.txt': null });
+    await store.recovery.createRecoveryPoint();
+    const b = await lookupEntry(await store.persistence.objects(), point.root, 'ws/b.txt');
+    await damageObject(sb.store, b!.hash);
+    const fresh = await openStore(sb, { actor: 'test:fresh' });
+
+    const preview = await fresh.recovery.previewRestore(point.id);
+    assert.deepEqual(preview.modify.map((c) => c.path), ['ws/a.txt']);
+    assert.deepEqual(preview.add, []);
+    // in the plan's order: files to add, then files to overwrite
+    assert.deepEqual(preview.leftAlone, [
+      { path: 'ws/copy-of-b.txt', reason: LOST_CONTENT },
+      { path: 'ws/b.txt', reason: LOST_CONTENT },
+    ]);
+    const done = await fresh.recovery.restore(point.id);
+    assert.deepEqual(done.outcome.written, ['ws/a.txt']);
+    assert.deepEqual(done.outcome.skipped, preview.leftAlone, 'the restore leaves what its preview said, for the same reason');
+    assert.deepEqual(await Promise.all(['a.txt', 'b.txt'].map((name) => fs.readFile(path.join(sb.ws, name), 'utf8'))), ['A original\n', 'B edited\n']);
+    assert.equal(await exists(path.join(sb.ws, 'copy-of-b.txt')), false);
   });
 });
 
@@ -831,12 +871,12 @@ describe('a restore that fails part way', () => {
     await writeFiles(sb.ws, files);
     const store = await openStore(sb);
     const point = (await store.recovery.createRecoveryPoint())!;
-    // the last file's content damaged in its pack (still there: the restore reads it when it gets to it)
-    await damageObject(sb.store, (await lookupEntry(await store.persistence.objects(), point.root, 'ws/f5.txt'))!.hash);
+    // the last file's content damaged in its pack once the restore checked it (still there: the restore reads it when it gets to it)
+    const { file, entry } = await locateObject(sb.store, (await lookupEntry(await store.persistence.objects(), point.root, 'ws/f5.txt'))!.hash);
     await writeFiles(sb.ws, Object.fromEntries(Object.keys(files).map((name) => [name, `edited ${name}\n`])));
     const fresh = await openStore(sb);
     const before = await readFiles(sb.ws);
-    await assert.rejects(fresh.recovery.restore(point.id), (error: unknown) => {
+    await assert.rejects(fresh.recovery.restore(point.id, { onProgress: damageWhenRestoring(file, entry) }), (error: unknown) => {
       assert.ok(error instanceof StateError);
       assert.equal(error.kind, 'SnapshotLoadError', 'the kind of the failure is kept');
       assert.match(error.message, /The restore stopped part way(, after writing \d+ files?)?: Undo Last Restore \(recovery-points undo\) puts back every file it changed \(safety point \S+\)\./);

@@ -27,6 +27,7 @@ import {
   insideStore,
   leftOutByPoint,
   lostContent,
+  damagedContent,
   madeByRestore,
   onDiskWhenPointWasMade,
   onlyPaths,
@@ -244,9 +245,11 @@ export class RecoveryManager {
         // a restore that turns out to change nothing gives the undo back to the restore before it (an agent's retried call, a second click)
         const previousRestore = this.stateManager ? (await this.currentState(hold)).lastRestore : null;
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
+        // content that is damaged would stop the restore part way: read and checked before any file changes
+        const damaged = await damagedContent(objects, plan, options.signal);
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
         // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
-        const lost = lostContent(objects, plan);
+        const lost = [...lostContent(objects, plan), ...damaged];
         const ignored = withoutRepeats([
           ...(await this.ignoredAfter(objects, plan)),
           ...leftOutByPoint(target, plan, (p) => toPointFolderPath(mapped.mapping, p)),
@@ -430,6 +433,7 @@ export class RecoveryManager {
       const planned = withRemovals(await planFor(mapped, current, scope, options.within), untracked.removals);
       const lost = withoutRepeats([
         ...lostContent(objects, planned),
+        ...(await damagedContent(objects, planned)),
         ...(await this.ignoredAfter(objects, planned)),
         ...leftOutByPoint(target, planned, (p) => toPointFolderPath(mapped.mapping, p)),
         ...(await this.onDiskWhenMade(objects, planned, target)),

@@ -346,6 +346,37 @@ export function lostContent(objects: ObjectReader, plan: RestorePlan): Array<{ p
 }
 
 /**
+ * The files the plan writes whose stored content is damaged: read and checked against its hash, as
+ * `verify` and the restore itself read it (`ObjectStore.read`), with why they are left: a restore
+ * leaves them as it leaves content that is missing (`lostContent`), and its preview says so, where
+ * the restore would otherwise stop part way at the first. Each object is read once, however many
+ * files hold it.
+ */
+export async function damagedContent(objects: ObjectReader, plan: RestorePlan, signal?: AbortSignal): Promise<Array<{ path: string; reason: string }>> {
+  const paths = new Map<string, string[]>();
+  for (const change of [...plan.add, ...plan.modify]) {
+    const hash = change.after?.hash;
+    if (hash === undefined || !objects.has(hash)) continue;
+    const list = paths.get(hash);
+    if (list) list.push(change.path);
+    else paths.set(hash, [change.path]);
+  }
+  const damaged = await inParallel([...paths.keys()], signal, async (hash) => (await isDamaged(() => objects.readBlob(hash))) ? hash : undefined);
+  return damaged.flatMap((hash) => (hash === undefined ? [] : paths.get(hash)!.map((p) => ({ path: p, reason: LOST_CONTENT }))));
+}
+
+/** Whether `read` fails because the stored content is damaged or gone (not for a failure to read the store at all). */
+async function isDamaged(read: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await read();
+    return false;
+  } catch (error) {
+    if (error instanceof StateError && error.kind === 'SnapshotLoadError') return true;
+    throw error;
+  }
+}
+
+/**
  * What `applyRestore` meets on the way to `pointPath`'s folder: `'cleared'` when a folder on the way is
  * a file or link the plan deletes first (nothing is in the way then), why it skips the file when one is
  * a link or a file the plan leaves (as `ConfinedRoot` says it), `undefined` when the folders are
