@@ -6,6 +6,7 @@ import { agentChanges, agentPoint, createdPointSentence, describeAgentChanges, a
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { AGENT_TOOLS, toolDescription, type AgentToolSpec } from '../core/agentTools/toolCatalog';
+import { describeInputProblem } from '../core/agentTools/toolInputs';
 import { plural } from '../core/format';
 import { hooksRemovedByRestore, hooksRemovedNote, hooksTouchedByPlan, hooksTouchedNote, projectHooks } from '../hooks/hookInstaller';
 import type { CallOrder } from './callOrder';
@@ -29,6 +30,7 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
   );
   const undoName = AGENT_TOOLS.undoRestore.mcpName;
   const register = <S extends AgentToolSpec>(spec: S, handler: Handler<S>) => registerTool(server, logger, options.order, spec, handler);
+  validateArgumentsHere(server);
 
   register(AGENT_TOOLS.listPoints, async (input) => {
     const points = await listAgentPoints(store, input);
@@ -85,6 +87,29 @@ export function createMcpServer(store: RecoveryStore, logger: Logger, options: {
     return [describeRestore(report, true, undoName), report];
   });
   return server;
+}
+
+/**
+ * The SDK answers a call whose arguments its schema refuses with "Input validation error: Invalid
+ * arguments for tool …" and the schema's issues as JSON: the arguments of our tools are checked here
+ * instead, against the same schema, and a refusal is one sentence naming the argument and what it
+ * takes (`describeInputProblem`), returned as a tool error. The tools still advertise their schema.
+ * The SDK's check is a method it keeps to itself: an SDK without it keeps its own answer (mcp.test
+ * says so).
+ */
+function validateArgumentsHere(server: McpServer): void {
+  const sdk = server as unknown as { validateToolInput?: (tool: unknown, args: unknown, name: string) => Promise<unknown> };
+  const own = sdk.validateToolInput;
+  if (typeof own !== 'function') return;
+  const specs = new Map<string, AgentToolSpec>(Object.values(AGENT_TOOLS).map((spec) => [spec.mcpName, spec]));
+  sdk.validateToolInput = async (tool, args, name) => {
+    const spec = specs.get(name);
+    if (!spec) return own.call(server, tool, args, name);
+    const parsed = spec.input.safeParse(args ?? {});
+    // a plain error: the SDK returns its message alone as the tool's error
+    if (!parsed.success) throw new Error(describeInputProblem(name, parsed.error, args));
+    return parsed.data;
+  };
 }
 
 /** `cancelled`: aborted when the client cancels the call (`notifications/cancelled`). */

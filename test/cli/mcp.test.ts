@@ -285,11 +285,16 @@ describe('recovery-points mcp', () => {
       await refused(client, 'create_point', { label: 'x'.repeat(201) }, /at most 200 characters/);
       const point = (await ok<{ point: PointJson }>(client, 'create_point', { label: 'base' })).point;
       await refused(client, 'preview_restore', { point: '20991231T000000000Z-abcdef' }, /No recovery point "20991231T000000000Z-abcdef" exists/);
-      await refused(client, 'preview_restore', { point: point.id, paths: [] }, /at least one path/);
-      await refused(client, 'restore_point', { point: 42 }, /expected string/);
-      await refused(client, 'restore_point', { point: point.id, paths: 'a.txt' }, /expected array/);
-      await refused(client, 'list_points', { limit: 0 }, /limit/);
-      await refused(client, 'list_points', { trigger: 'bogus' }, /trigger/);
+      await refused(client, 'preview_restore', { point: point.id, paths: [] }, /^preview_restore: Give at least one path, or leave paths out to restore the whole point\.$/);
+      // a bad argument: one sentence naming it and what it takes, never the schema's issues as JSON
+      await refused(client, 'restore_point', { point: 42 }, /^restore_point: `point` must be a point id, a unique prefix of one, "latest" or a point's label\.$/);
+      await refused(client, 'restore_point', { point: point.id, paths: 'a.txt' }, /^restore_point: `paths` must be a list of workspace paths\.$/);
+      await refused(client, 'preview_restore', { point: point.id, paths: ['a.txt', 7] }, /^preview_restore: each item of `paths` must be a workspace path\.$/);
+      await refused(client, 'restore_point', {}, /^restore_point: `point` is missing: give a point id, a unique prefix of one, "latest" or a point's label\.$/);
+      await refused(client, 'list_points', { limit: 0 }, /^list_points: `limit` must be at least 1\.$/);
+      await refused(client, 'list_points', { limit: 2.5 }, /^list_points: `limit` must be a whole number\.$/);
+      await refused(client, 'search_history', { pattern: 'x', regex: 'yes' }, /^search_history: `regex` must be true or false\.$/);
+      await refused(client, 'list_points', { trigger: 'bogus' }, /^list_points: `trigger` must be one of "manual", "save", .*"agent"\.$/);
       await refused(client, 'list_points', { since: 'last tuesday' }, /neither a date-time .* nor a duration/);
       await refused(client, 'show_changes', { point: point.id, against: 'nope' }, /No recovery point "nope"/);
       assert.equal((await ok<{ points: PointJson[] }>(client, 'list_points')).points.length, 1, 'still serving');

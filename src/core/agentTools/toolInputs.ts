@@ -106,3 +106,55 @@ export const searchHistoryInput = z.object({
   linesPerVersion: z.number().int().min(1).max(100).default(5).describe('Matching lines returned per version (default 5).'),
 });
 export type SearchHistoryInput = z.infer<typeof searchHistoryInput>;
+
+/** What an argument holds, in words, where its type alone says too little ("a list of strings"). */
+const ARGUMENT_NOUNS: Readonly<Record<string, string>> = {
+  point: 'a point id, a unique prefix of one, "latest" or a point\'s label',
+  against: '"current", a point id, a unique prefix of one, "latest" or a point\'s label',
+  path: 'a path relative to the workspace folder, or an absolute path inside it',
+  paths: 'a list of workspace paths',
+  version: 'a version hash as the file\'s history lists it',
+  since: 'a date-time or a duration back from now (90s, 30m, 2h, 7d)',
+  until: 'a date-time or a duration back from now (90s, 30m, 2h, 7d)',
+  label: 'text saying why the point is made',
+  pattern: 'the text to search for',
+};
+
+const TYPE_NOUNS: Readonly<Record<string, string>> = { string: 'text', number: 'a number', int: 'a whole number', boolean: 'true or false', array: 'a list', object: 'an object' };
+
+/**
+ * One sentence for the first problem `error` found in the arguments `args` of tool `tool`: the
+ * argument and what it takes ("restore_point: `paths` must be a list of workspace paths."), or the
+ * schema's own sentence where it has one ("…: Give at least one path, or leave paths out to restore
+ * the whole point."). What agents read instead of the schema's issues as JSON.
+ */
+export function describeInputProblem(tool: string, error: z.ZodError, args: unknown): string {
+  const issue = error.issues[0];
+  if (!issue) return `${tool}: its arguments are not valid.`;
+  const sentence = (text: string) => `${tool}: ${text.replace(/[.\s]*$/, '.')}`;
+  // the schemas' own messages are sentences; zod's are not ("Invalid input: expected string, received number")
+  if (!/^(Invalid|Too (small|big)|Unrecognized)\b/.test(issue.message)) return sentence(issue.message);
+  const [key, ...rest] = issue.path;
+  if (key === undefined) return sentence('its arguments must be an object of named values');
+  const name = String(key);
+  const item = rest.length > 0;
+  const what = item ? `each item of \`${name}\`` : `\`${name}\``;
+  const given = typeof args === 'object' && args !== null ? (args as Record<string, unknown>)[name] : undefined;
+  const noun = (expected: string) => (!item && ARGUMENT_NOUNS[name]) || (item && name === 'paths' ? 'a workspace path' : undefined) || TYPE_NOUNS[expected] || expected;
+  switch (issue.code) {
+    case 'invalid_type':
+      return sentence(!item && given === undefined ? `\`${name}\` is missing: give ${noun(issue.expected)}` : `${what} must be ${noun(issue.expected)}`);
+    case 'invalid_value':
+      return sentence(`${what} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`);
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+      const unit = issue.origin === 'string' ? ' characters long' : issue.origin === 'array' ? ' items long' : '';
+      return sentence(`${what} must be ${bound}${unit}`);
+    }
+    case 'unrecognized_keys':
+      return sentence(`it takes no ${issue.keys.map((k) => `\`${k}\``).join(', ')}`);
+    default:
+      return sentence(`${what} is not valid (${issue.message.replace(/\.$/, '')})`);
+  }
+}
