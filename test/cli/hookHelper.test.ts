@@ -80,6 +80,23 @@ async function clientHook(p: Place, payload: string, extra: Record<string, strin
   return { code, stdout, stderr };
 }
 
+/** `clientHook` with its standard input written by `feed` (given the child's stdin), killed after `killAfterMs`; `ms`: how long it ran. */
+async function clientHookFed(p: Place, feed: (stdin: NodeJS.WritableStream) => void, extra: Record<string, string>, killAfterMs: number): Promise<Run & { ms: number }> {
+  const started = Date.now();
+  const child = spawn('/bin/bash', [path.join(path.dirname(CLI), 'hook-client.sh'), process.execPath, CLI, 'hook', '--agent', 'claude', '--store', p.sb.store], { cwd: p.sb.ws, env: await env(p, extra) });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdin.on('error', () => undefined);
+  feed(child.stdin);
+  const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+  const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 1)));
+  clearTimeout(killer);
+  child.stdin.destroy();
+  return { code, stdout, stderr, ms: Date.now() - started };
+}
+
 function address(p: Place): { port: number; pid: number; cli: string } | undefined {
   const text = fs.readFileSync(path.join(p.helperDir, 'address'), 'utf8').trim();
   const [port, , , pid, ...rest] = text.split(' ');
@@ -197,6 +214,28 @@ describe('the hooks\' resident helper', () => {
     assert.equal(point.summary, 'Before Claude Code: Edit src/app.ts');
     assert.match(point.actor, /^hook:claude:\d+$/);
     assert.notEqual(point.actor, `hook:claude:${helper.pid}`, 'Node made the point');
+  });
+
+  test('a payload whose end does not come within the budget: the client hands it to Node, which makes the point when the rest comes, and gives up within its budget when it never does', async () => {
+    const p = await place();
+    await startHelper(p);
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+    const payload = edit(p);
+    const half = Math.floor(payload.length / 2);
+    // the rest comes after the client's budget: Node reads it
+    const slow = await clientHookFed(p, (stdin) => {
+      stdin.write(payload.slice(0, half));
+      setTimeout(() => stdin.end(payload.slice(half)), 1500);
+    }, { [BUDGET_ENV]: '800' }, 20_000);
+    assert.deepEqual([slow.code, slow.stdout, slow.stderr], [0, '', '']);
+    const point = await newestPoint(p);
+    assert.equal(point.summary, 'Before Claude Code: Edit src/app.ts');
+
+    // an agent that never closes the hook's standard input: the hook answers all the same
+    const never = await clientHookFed(p, (stdin) => stdin.write(payload.slice(0, half)), { [BUDGET_ENV]: '500' }, 20_000);
+    assert.equal(never.code, 0, never.stderr);
+    assert.match(never.stderr, /^recovery-points hook: gave up after 500 ms while reading the payload; no point was made, the agent goes on\.\n$/);
+    assert.ok(never.ms < 10_000, `answered after ${never.ms} ms`);
   });
 
   test('without a helper, Node runs the hook and starts one; the next hook goes through it; an idle helper ends by itself', async () => {

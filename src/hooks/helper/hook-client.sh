@@ -60,12 +60,14 @@ read_bytes() {
 }
 # all of standard input, at once; $(cat) starts a process. One of 1 MiB or more (Claude Code's
 # PostToolUse of an edit carries the whole file) goes to Node: bash takes ~60 ns a byte to read, copy
-# and send it, over a second for 20 MB, where Node takes a fraction of that.
+# and send it, over a second for 20 MB, where Node takes a fraction of that. So does one whose end has
+# not come within the hook's budget (an agent that never closes the hook's standard input, or is slow
+# to write it): Node reads the rest within its own budget, and says so when it gives up.
 read_payload() {
   local LC_ALL=C
   if [[ $counted == -N ]]; then
-    IFS= read -r -N 1048576 payload
-    ((${#payload} < 1048576)) || node_hook_with_rest
+    IFS= read -r -N 1048576 -t "$budget_seconds" payload
+    (($? <= 128 && ${#payload} < 1048576)) || node_hook_with_rest
   else
     payload=$(cat)
   fi
@@ -90,6 +92,17 @@ build_command_request() {
   [[ $PWD$HOME$XDG_CONFIG_HOME$XDG_DATA_HOME$RECOVERY_POINTS_USER_DATA_DIRS${args[*]} != *$'\n'* ]]
 }
 
+if [[ $kind == hook ]]; then
+  # the helper answers within the hook's budget and its grace
+  budget=${RECOVERY_POINTS_HOOK_BUDGET_MS:-2000}
+  for ((i = 0; i < ${#args[@]}; i++)); do
+    [[ ${args[i]} == --budget ]] && budget=${args[i + 1]}
+    [[ ${args[i]} == --budget=* ]] && budget=${args[i]#--budget=}
+  done
+  [[ $budget =~ ^[0-9]+$ ]] && ((budget > 0)) || budget=2000
+  printf -v budget_seconds '%d.%03d' "$((budget / 1000))" "$((budget % 1000))"
+fi
+
 # the helper proves itself before it is given anything; the request is made while it answers
 printf '%s\n' "$client_secret" >&3 2>/dev/null || start_helper_with_node_hook
 if [[ $kind == hook ]]; then
@@ -110,13 +123,7 @@ trap '' PIPE
 printf '%s' "$request" >&3 2>/dev/null || node_hook
 trap - PIPE
 if [[ $kind == hook ]]; then
-  # the helper answers within the hook's budget and its grace; a helper that hangs is not waited for long
-  budget=${RECOVERY_POINTS_HOOK_BUDGET_MS:-2000}
-  for ((i = 0; i < ${#args[@]}; i++)); do
-    [[ ${args[i]} == --budget ]] && budget=${args[i + 1]}
-    [[ ${args[i]} == --budget=* ]] && budget=${args[i]#--budget=}
-  done
-  [[ $budget =~ ^[0-9]+$ ]] || budget=2000
+  # a helper that hangs is not waited for long
   wait=$((budget / 1000 + 5))
 else
   # a command (a first point of a large workspace) takes as long as it takes
