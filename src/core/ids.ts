@@ -24,7 +24,7 @@ export function pointIdTime(id: string): number {
  */
 export function pointTime(point: { readonly id: string; readonly createdAt: string }): number {
   const made = Date.parse(point.createdAt);
-  return Number.isNaN(made) ? pointTime(point) : made;
+  return Number.isNaN(made) ? pointIdTime(point.id) : made;
 }
 
 type Named = { readonly id: string; readonly label?: string | null };

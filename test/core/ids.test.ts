@@ -45,5 +45,6 @@ describe('A point\'s time', () => {
     assert.ok(pointIdTime(newest!.id) > pointIdTime(early.id), 'its id sorts after the point made while the clock was ahead');
     assert.ok(Math.abs(pointTime(newest!) - made) < 60_000, `made now, not ${(pointTime(newest!) - made) / 3_600_000} h from now`);
     assert.ok(pointTime(older!) - made > ahead - 60_000, 'the point made while the clock was ahead keeps that clock\'s time');
+    assert.equal(pointTime({ id: older!.id, createdAt: 'not a time' }), pointIdTime(older!.id), 'a point without a readable creation time has its id\'s');
   });
 });

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeCause, pointTime, type RecoveryStore } from '../../core';
+import { describeCause, pointIdTime, type RecoveryStore } from '../../core';
 import { formatRelativeTime, plural } from '../../core/format';
 import { currentFileHash, fileHistory, type FileHistory, type FileVersion } from '../../core/history/fileHistory';
 import type { Log } from '../log';
@@ -40,7 +40,7 @@ export function describeVersionChange(version: FileVersion): string {
 
 /** When a version appeared, as the rows and diff titles show it: "14:02:33" today, else date and time. */
 export function versionTime(version: FileVersion, now = new Date()): string {
-  const at = new Date(pointTime(version.point));
+  const at = new Date(pointIdTime(version.point.id));
   const sameDay = at.toDateString() === now.toDateString();
   const time = at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   return sameDay ? time : `${at.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
@@ -148,7 +148,7 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     item.contextValue = v.kind === 'deleted' ? 'version.deleted' : v.current ? 'version.current' : 'version';
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escapeMarkdown(what)}**\n\n`);
-    tooltip.appendMarkdown(`${new Date(pointTime(v.point)).toLocaleString()} (${formatRelativeTime(pointTime(v.point))})\n\n`);
+    tooltip.appendMarkdown(`${new Date(pointIdTime(v.point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(v.point.id))})\n\n`);
     if (v.noLongerTracked) tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} is no longer tracked from this point on: it was still on disk, and ignored, excluded or too large since. Not deleted.\n\n`);
     else if (v.kind === 'deleted' && v.renamedTo) tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} was renamed to ${escapeMarkdown(this.folders.display(v.renamedTo))} in this point.\n\n`);
     else if (v.kind === 'deleted') tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} was deleted in this point.\n\n`);
