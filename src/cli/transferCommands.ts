@@ -77,12 +77,13 @@ export const TRANSFER_COMMANDS: Record<string, CommandSpec> = {
         from = found[0]!.storeDir;
         out.progress(`Found ${from} (${found[0]!.recordedFolders.join(', ')}: ${found[0]!.score.matched} of ${found[0]!.score.total} files match)`);
       }
-      const result = await adoptStore(store.persistence, from, { onProgress: (m) => out.progress(m) });
+      const result = await adoptStore(store.persistence, from, { onProgress: (m) => out.progress(m), state: store.state });
       out.result(
         [
           `Adopted ${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'} from ${result.from}.`,
           ...(result.alreadyHere.length > 0 ? [`${result.alreadyHere.length} were already here.`] : []),
           ...(result.leftBehind.length > 0 ? [`${plural(result.leftBehind.length, 'damaged point')} stayed in ${result.from}.`] : []),
+          ...(result.lastRestore ? ['Undo Last Restore (recovery-points undo) still undoes its last restore.'] : []),
         ].join('\n'),
         result,
       );

@@ -179,13 +179,14 @@ export class MovedHistory {
     const folder = best.recordedFolders.join(', ');
     try {
       const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Continuing the history of the moved folder' }, () =>
-        adoptStore(this.store.persistence, best.storeDir),
+        adoptStore(this.store.persistence, best.storeDir, { state: this.store.state }),
       );
       await this.answered();
       await this.model.refresh();
       this.log.info('transfer', `Adopted ${result.adopted.length} points from ${result.from}.`);
       this.mergeAdopted();
-      void this.prompts.notify('information', `Recovery Points: continued the history of ${folder} (${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'}).`);
+      const undo = result.lastRestore ? ' Undo Last Restore still undoes its last restore.' : '';
+      void this.prompts.notify('information', `Recovery Points: continued the history of ${folder} (${result.adopted.length} point${result.adopted.length === 1 ? '' : 's'}).${undo}`);
       return result;
     } catch (error) {
       this.log.error('transfer', `Could not adopt ${best.storeDir}: ${describeCause(error)}`, error);

@@ -189,6 +189,22 @@ describe('command-line tool: export, import, adopt', () => {
     void base;
   });
 
+  test('adopt: the old store\'s last restore comes along, and undo undoes it in the renamed folder', async () => {
+    const { sb, home, base, ids } = await project();
+    const edited = await readFiles(sb.ws);
+    ok(await cli(home, ['restore', ids[0]!, ...base]));
+    assert.notDeepEqual(await readFiles(sb.ws), edited);
+    const moved = path.join(sb.root, 'ws-renamed');
+    await fs.rename(sb.ws, moved);
+    const target = ['--workspace', moved, '--store', path.join(sb.root, 'store-after-move')];
+    // the renamed folder has a point of its own first, as the editor makes when it opens it
+    ok(await cli(home, ['snapshot', ...target]));
+    const adopted = ok(await cli(home, ['adopt', '--from', sb.store, ...target]));
+    assert.match(adopted.stdout, /Undo Last Restore \(recovery-points undo\) still undoes its last restore/);
+    ok(await cli(home, ['undo', ...target]));
+    assert.deepEqual(await readFiles(moved), edited);
+  });
+
   test('adopt --from: refused while the old folder is still in use (the editor holds its lock), then adopted', async () => {
     const { sb, home, ids } = await project();
     const moved = path.join(sb.root, 'moved');

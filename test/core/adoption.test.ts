@@ -128,6 +128,31 @@ describe('adopting the store of a moved folder', () => {
     assert.deepEqual(await readFiles(p.moved), p.firstFiles);
   });
 
+  test('the old store\'s last restore comes along with its safety point: Undo Last Restore undoes it in the moved folder', async () => {
+    const sb = await makeSandbox('rp-adopt-');
+    const original = path.join(sb.root, 'my-app');
+    await writeFiles(original, { 'src/a.ts': 'a\n', 'src/b.ts': 'b\n' });
+    const oldStore = path.join(sb.root, 'storage-1', 'ext');
+    const before = await open(oldStore, original);
+    const firstId = (await before.recovery.createRecoveryPoint())!.id;
+    await writeFiles(original, { 'src/a.ts': 'a, changed\n', 'src/new.ts': 'new\n' });
+    const edited = await readFiles(original);
+    await before.recovery.restore(firstId);
+    await before.close();
+    const moved = path.join(sb.root, 'my-app-2');
+    await fs.rename(original, moved);
+
+    const target = await open(path.join(sb.root, 'storage-2', 'ext'), moved);
+    await target.recovery.createRecoveryPoint(undefined, { trigger: 'startup' });
+    assert.equal((await target.state.getState()).lastRestore, null);
+    const result = await adoptStore(target.persistence, oldStore, { state: target.state });
+    assert.equal(result.lastRestore?.restoredPointId, firstId);
+    assert.equal((await target.state.getState()).lastRestore?.restoredPointId, firstId);
+    assert.notDeepEqual(await readFiles(moved), edited);
+    await target.recovery.undoLastRestore();
+    assert.deepEqual(await readFiles(moved), edited);
+  });
+
   test('a first point made in the moved folder before its history was continued is shown as what changed since that history, not as a first point of every file', async () => {
     const p = await movedProject();
     await writeFiles(p.moved, { 'src/b.ts': 'b, changed while closed\n' });

@@ -5,8 +5,9 @@ import * as z from 'zod';
 import { ensurePrivateDir, fsyncDir, readDocumentSync, writeDocumentSync } from '../documents';
 import { describeCause, errorCode, ioError, StateError } from '../errors';
 import { PACK_EXTENSION } from '../objects/packFile';
-import type { ContextSnapshot, DocumentType } from '../schemas';
+import type { ContextSnapshot, DocumentType, LastRestore } from '../schemas';
 import { PersistenceManager } from '../state/persistenceManager';
+import type { StateManager } from '../state/stateManager';
 import { isStoreLockHeld } from '../lock/storeLock';
 import { parseClaim, settledPackName } from '../state/pointPacks';
 import { realPathOf } from '../storePlacement';
@@ -41,6 +42,14 @@ export interface AdoptResult {
   /** Points of the old store that could not be read: left where they were. */
   readonly leftBehind: string[];
   readonly packs: number;
+  /** The old store's last restore, now this store's (its safety point came along, and this store had none since): Undo Last Restore still undoes it. */
+  readonly lastRestore?: LastRestore;
+}
+
+export interface AdoptOptions {
+  readonly onProgress?: (message: string) => void;
+  /** This store's state: given, the old store's last restore comes along with its safety point (unless this store has a later one). */
+  readonly state?: StateManager;
 }
 
 /**
@@ -52,7 +61,7 @@ export interface AdoptResult {
  * Every step leaves both stores consistent: a point is listed only where its packs are, so a crash
  * at any moment loses nothing, and running the adoption again completes it.
  */
-export async function adoptStore(into: PersistenceManager, from: string, options: { onProgress?: (message: string) => void } = {}): Promise<AdoptResult> {
+export async function adoptStore(into: PersistenceManager, from: string, options: AdoptOptions = {}): Promise<AdoptResult> {
   const source = path.resolve(from);
   if (source === path.resolve(into.layout.root)) throw StateError.invalidState('A store cannot adopt itself.');
   const stat = await fs.stat(path.join(source, 'points')).catch(() => undefined);
@@ -69,7 +78,7 @@ export async function adoptStore(into: PersistenceManager, from: string, options
   }
 }
 
-async function adoptLocked(into: PersistenceManager, old: PersistenceManager, objects: Awaited<ReturnType<PersistenceManager['objects']>>, source: string, options: { onProgress?: (message: string) => void }): Promise<AdoptResult> {
+async function adoptLocked(into: PersistenceManager, old: PersistenceManager, objects: Awaited<ReturnType<PersistenceManager['objects']>>, source: string, options: AdoptOptions): Promise<AdoptResult> {
   return into.lock.run((intoHold) =>
     old.lock.run(async (oldHold) => {
       // the old store's packs are linked here by name: none may still claim a point of the old store
@@ -110,6 +119,7 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       const here = new Set((await into.listSnapshots({ hold: intoHold })).map((p) => p.id));
       const adopted = manifests.filter((m) => !here.has(m.id));
       await into.addSnapshots(adopted, 'adopt', { from: source });
+      const lastRestore = await carryLastRestore(old, options.state, new Set(manifests.map((m) => m.id)), intoHold);
       // Only now, with every point listed here, does the old store let go of them.
       try {
         writeDocumentSync(path.join(source, MOVED_MARKER), movedMarkerDocument, { schemaVersion: 1, movedTo: into.layout.root, at: new Date().toISOString(), points: manifests.length });
@@ -119,9 +129,27 @@ async function adoptLocked(into: PersistenceManager, old: PersistenceManager, ob
       await old.deleteSnapshots(manifests.map((m) => m.id), 'cleanup', oldHold);
       if (leftBehind.length === 0) for (const pack of packs) await fs.rm(path.join(old.layout.objectsDir, pack), { force: true });
       await old.audit.append({ action: 'adopt', details: { movedTo: into.layout.root, points: manifests.length } });
-      return { from: source, adopted: adopted.map((m) => m.id), alreadyHere: manifests.filter((m) => here.has(m.id)).map((m) => m.id), leftBehind, packs: packs.length };
+      return { from: source, adopted: adopted.map((m) => m.id), alreadyHere: manifests.filter((m) => here.has(m.id)).map((m) => m.id), leftBehind, packs: packs.length, ...(lastRestore ? { lastRestore } : {}) };
     }),
   );
+}
+
+/**
+ * The old store's last restore, made this store's when its safety point is among the points moved
+ * and this store has no restore of its own made later (the folder was restored after it opened here).
+ * Its undo follows the moved folder by the folder identities it recorded. A state file that cannot be
+ * read carries nothing: the points came along, the undo is then one restore of the safety point away.
+ */
+async function carryLastRestore(old: PersistenceManager, state: StateManager | undefined, moved: ReadonlySet<string>, hold: Parameters<StateManager['getState']>[0]): Promise<LastRestore | undefined> {
+  if (!state) return undefined;
+  const last = (await old.loadState().catch(() => undefined))?.lastRestore;
+  if (!last || !moved.has(last.safetyPointId)) return undefined;
+  const own = (await state.getState(hold)).lastRestore;
+  // a store with no state of its own yet reads it from its newest point, which may be the restore's
+  if (own && own.safetyPointId === last.safetyPointId) return last;
+  if (own && own.at >= last.at) return undefined;
+  await state.updateState({ lastRestore: last }, hold);
+  return last;
 }
 
 /** A hard link (no bytes copied); a copy where the file system cannot link. An existing file of the same name is the same pack (an earlier, interrupted adoption). */
