@@ -186,8 +186,8 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     const tracking = `${shown.noLongerTracked ? `, ${shown.noLongerTracked} no longer tracked (still on disk)` : ''}${shown.nowTracked ? `, ${shown.nowTracked} now tracked (already on disk)` : ''}`;
     const counts = `${shown.added} added, ${shown.modified} modified, ${shown.deleted} deleted${tracking}`;
     const changed = !base
-      ? point.parentId === null ? 'The first point: every file is new in it' : 'The oldest point kept (clean-up removed the ones before it): every file it holds is shown as new'
-      : base.id === point.parentId ? `${counts} since the point before` : `${counts} since the point before it in this list${point.parentId === null ? '' : ' (clean-up removed the one it was made after)'}`;
+      ? point.parentId === null ? 'The first point: every file is new in it' : 'The oldest point kept (the ones before it were deleted or cleaned up): every file it holds is shown as new'
+      : base.id === point.parentId ? `${counts} since the point before` : `${counts} since the point before it in this list${point.parentId === null ? '' : '; its name says what changed since the point it was made after, which is no longer kept (deleted or cleaned up)'}`;
     tooltip.appendMarkdown(`${changed} · holds ${plural(point.fileCount, 'file')}, ${formatBytes(point.totalSize)} · took ${formatBytes(point.addedBytes)} of new disk space`);
     if (isPinned(point)) tooltip.appendMarkdown('\n\n$(pinned) Labelled: clean-up never removes it');
     item.tooltip = tooltip;

@@ -216,7 +216,7 @@ suite('what changed in a point', () => {
 
     const row = await api.tree!.getTreeItem(await pointNode(api, after.id));
     assert.match(String(row.description), /\+1 ~2 \u22121$/, 'the counts of what the row lists: its own change and the removed point\'s');
-    assert.match((row.tooltip as vscode.MarkdownString).value, /since the point before it in this list \(clean-up removed the one it was made after\)/);
+    assert.match((row.tooltip as vscode.MarkdownString).value, /since the point before it in this list; its name says what changed since the point it was made after, which is no longer kept \(deleted or cleaned up\)/);
     const rows = await changedFileRows(api, await pointNode(api, after.id));
     assert.deepEqual(rows.map((r) => r.item.contextValue + ' ' + labelText(r.item)).sort(), ['file.added new.ts', 'file.deleted farewell.ts', 'file.modified README.md', 'file.modified greeting.ts']);
     const opened = await run<{ original: vscode.Uri }>('openChange', await fileNode(api, after.id, 'src/greeting.ts'));
