@@ -281,6 +281,23 @@ describe('folders and deleted files', () => {
     assert.deepEqual(await folderHistory(store, 'ws/nothing-here'), []);
   });
 
+  test('folder history for a restore: labelled points that hold the folder unchanged are offered too, with no changes', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/a.ts': 'a1\n', 'docs/d.md': 'd1\n' });
+    const store = await openStore(sb);
+    const p1 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await writeFiles(sb.ws, { 'docs/d.md': 'd2\n' });
+    const base = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'folder-base' }))!;
+    await writeFiles(sb.ws, { 'docs/d.md': 'd3\n' });
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' });
+    await writeFiles(sb.ws, { 'src/a.ts': 'a2\n' });
+    const p4 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    assert.deepEqual((await folderHistory(store, 'ws/src')).map((h) => h.point.id), [p4.id, p1.id], 'the points that changed it');
+    const forRestore = await folderHistory(store, 'ws/src', { labelled: true });
+    assert.deepEqual(forRestore.map((h) => h.point.id), [p4.id, base.id, p1.id], 'and the labelled point between them');
+    assert.deepEqual(forRestore[1]!.diff, { added: [], modified: [], deleted: [] });
+  });
+
   test('deleted files: what a point holds and the workspace lacks, newest deletion first, with the version to restore', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n', 'keep.txt': 'k\n' });

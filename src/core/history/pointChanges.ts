@@ -5,6 +5,7 @@ import { StateError } from '../errors';
 import type { ObjectReader } from '../objects/objectStore';
 import { mapFolders, mapPoint, toPointFolderPath, toWorkspacePath, type FolderMapping } from '../recovery/folderMapping';
 import { pointBase, pointBases } from '../recovery/pointBase';
+import { isPinned } from '../recovery/retention';
 import { absolutePath } from '../recovery/workspacePaths';
 import type { RecoveryStore } from '../recoveryStore';
 import type { PointSummary } from '../schemas';
@@ -101,8 +102,11 @@ export interface FolderChange {
 /**
  * The points that changed something under `workspacePath` (a folder in the workspace's names,
  * `folder/rel`), newest first, each with its changes there against the point before it (`pointBase`).
+ * `labelled`: also the points a person labelled that hold the folder and changed nothing in it (empty
+ * `diff`), the places people look for when they restore it.
  */
-export async function folderHistory(store: RecoveryStore, workspacePath: string, signal?: AbortSignal): Promise<FolderChange[]> {
+export async function folderHistory(store: RecoveryStore, workspacePath: string, options: { readonly signal?: AbortSignal; readonly labelled?: boolean } = {}): Promise<FolderChange[]> {
+  const { signal } = options;
   const points = await store.recovery.listRecoveryPoints();
   const bases = pointBases(points);
   const objects = await store.persistence.objects();
@@ -115,10 +119,15 @@ export async function folderHistory(store: RecoveryStore, workspacePath: string,
     const parent = bases.get(point.id);
     const parentFolder = parent && (await mappings.inPoint(parent, workspacePath));
     const [now, before] = await Promise.all([lookupEntry(objects, point.root, folder), parent && parentFolder !== undefined ? lookupEntry(objects, parent.root, parentFolder) : undefined]);
-    if (now?.kind === before?.kind && now?.hash === before?.hash) continue;
+    const landmark = options.labelled === true && isPinned(point) && now?.kind === 'd';
+    const unchanged = { added: [], modified: [], deleted: [] };
+    if (now?.kind === before?.kind && now?.hash === before?.hash) {
+      if (landmark) found.push({ point, folder, base: parent, diff: unchanged });
+      continue;
+    }
     if (now?.kind !== 'd' && before?.kind !== 'd') continue;
     const diff = await diffUnder(objects, before?.kind === 'd' ? before.hash : null, now?.kind === 'd' ? now.hash : null, folder);
-    if (diff.added.length + diff.modified.length + diff.deleted.length > 0) found.push({ point, folder, base: parent, diff });
+    if (diff.added.length + diff.modified.length + diff.deleted.length > 0 || landmark) found.push({ point, folder, base: parent, diff });
   }
   return found;
 }

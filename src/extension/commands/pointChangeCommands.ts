@@ -113,13 +113,16 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
     return folder;
   };
 
-  const folderPointPick = async (folder: string, placeHolder: string) => {
+  /** The points that changed `folder`; `labelled`: and the labelled points that hold it unchanged. */
+  const folderPointPick = async (folder: string, placeHolder: string, labelled = false) => {
     const history = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Reading the folder\'s history' }, async () => {
       await s.auto.flush();
-      return folderHistory(s.store, folder);
+      return folderHistory(s.store, folder, { labelled });
     });
     if (history.length === 0) throw new UserFacingError(`No recovery point changed anything in ${s.folders.display(folder) || folder}.`);
-    const items = history.map((h) => ({ ...pointPickItem(h.point), description: `${formatRelativeTime(pointTime(h.point))}  ${formatChangeCounts({ added: h.diff.added.length, modified: h.diff.modified.length, deleted: h.diff.deleted.length })} in this folder`, change: h }));
+    const changes = (h: (typeof history)[number]) =>
+      countFiles(h.diff) === 0 ? 'no change in this folder' : `${formatChangeCounts({ added: h.diff.added.length, modified: h.diff.modified.length, deleted: h.diff.deleted.length })} in this folder`;
+    const items = history.map((h) => ({ ...pointPickItem(h.point), description: `${formatRelativeTime(pointTime(h.point))}  ${changes(h)}`, change: h }));
     return (await s.prompts.pick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true }))?.change;
   };
 
@@ -202,7 +205,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
 
     'recoveryPoints.restoreFolder': async (arg?: unknown) => {
       const folder = folderFromArg(arg);
-      const change = await folderPointPick(folder, `Restore ${s.folders.display(`${folder}/`) || folder} as it was in…`);
+      const change = await folderPointPick(folder, `Restore ${s.folders.display(`${folder}/`) || folder} as it was in…`, true);
       if (!change) return undefined;
       return s.restore.run({ point: change.point, paths: [change.folder], review: true });
     },

@@ -252,6 +252,18 @@ suite('what changed in a point', () => {
     const offered = api.prompts.history.at(-1)!;
     assert.equal(offered.choices.length, 1, `only the point that changed src/lib: ${offered.choices.join(' | ')}`);
     assert.deepEqual(opened.resources.map((r) => r[0].fsPath), [wsFile('src/lib/deep/new.ts')]);
+    // a point labelled by hand that left src/lib as it was: not in its history, but offered to restore it to
+    writeFile('README.md', 'readme before the landmark\n');
+    await api.store!.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'lib landmark' });
+    await api.model!.refresh();
+    api.prompts.answerNext({ cancel: true });
+    await run('showFolderHistory', vscode.Uri.file(wsFile('src/lib')));
+    assert.equal(api.prompts.history.at(-1)!.choices.length, 1, 'Show Folder History: still only the point that changed it');
+    api.prompts.answerNext({ cancel: true });
+    await run('restoreFolder', vscode.Uri.file(wsFile('src/lib')));
+    const forRestore = api.prompts.history.at(-1)!;
+    assert.equal(forRestore.choices.length, 2, forRestore.choices.join(' | '));
+    assert.ok(forRestore.choices.some((c) => c.includes('lib landmark')), forRestore.choices.join(' | '));
 
     writeFile('README.md', 'readme changed outside src\n');
     writeFile('src/greeting.ts', 'greeting changed again\n');
