@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RecoveryStore } from '../../core';
+import type { FileVersion } from '../../core/history/fileHistory';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { readSelectionHistory, type LineRange, type SelectionHistory, type SelectionVersion } from '../../core/history/selectionHistory';
 import type { Prompts } from '../prompts';
@@ -115,7 +116,7 @@ export function selectionHistoryCommands(s: SelectionHistoryServices): Record<st
         return {
           label: `$(${v.labelledPoint ? 'pinned' : TRIGGER_ICONS[v.point.trigger]}) ${v.labelledPoint?.label ?? v.point.summary}`,
           description: `${versionTime(v)}  +${entry.counts.added} \u2212${entry.counts.removed} in these lines`,
-          detail: `${entry.before ? '' : 'the lines appeared here \u00b7 '}${linesText(entry.range)}${v.path !== file ? ` of ${s.folders.display(v.path)}` : ''}`,
+          detail: `${entry.before ? '' : `${firstSeen(v)} \u00b7 `}${linesText(entry.range)}${v.path !== file ? ` of ${s.folders.display(v.path)}` : ''}`,
           entry,
         };
       });
@@ -132,4 +133,10 @@ export function selectionHistoryCommands(s: SelectionHistoryServices): Record<st
     /** Restores the lines of a listed version (the list's button; tests call it with an older request). */
     'recoveryPoints.selectionHistory.restoreLines': (request: unknown, entry: unknown) => restoreLines(request as SelectionRequest, entry as SelectionVersion),
   };
+}
+
+/** Where lines with nothing before them came from: the first point made found them there; a point after removed ones may not be where they appeared. */
+function firstSeen(v: FileVersion): string {
+  if (v.point.parentId === null) return 'the lines were there when the history began';
+  return v.earlierRemoved === 'before' ? 'the lines appeared here or earlier' : 'the lines appeared here';
 }

@@ -65,6 +65,10 @@ suite('selection history', () => {
     (await openEditor('src/greeting.ts')).selection = new vscode.Selection(3, 0, 3, 0);
     api.prompts.answerNext({ pick: 'Test baseline' });
     const oldest = (await run<SelectionHistoryResult>('showSelectionHistory')).opened[0]!;
+    // the point they are compared with nothing in is not where they were written: they were there before it
+    const listed = (api.prompts.history.at(-1)!.items ?? []) as ReadonlyArray<{ label: string; detail?: string }>;
+    const baselineItem = listed.find((item) => item.label.endsWith('Test baseline'));
+    assert.match(baselineItem?.detail ?? '', /^the lines (were there when the history began|appeared here or earlier) \u00b7 line \d+$/, JSON.stringify(listed));
     assert.equal((await vscode.workspace.openTextDocument(oldest.left)).getText(), '');
     assert.equal((await vscode.workspace.openTextDocument(oldest.right)).getText(), fixtureText('src/greeting.ts').split('\n')[1]);
     assert.match(oldest.title, /\(added /);
