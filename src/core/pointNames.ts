@@ -277,12 +277,14 @@ export function shownFirstPointName(point: Pick<PointSummary, 'trigger' | 'roots
 
 /**
  * How a point is named inside another point's name, one level deep: its label in double quotes, its
- * summary in single quotes, and a point that is itself about a restore by its time (so names never
- * nest: no "Before restoring 'Before restoring …'").
+ * summary in single quotes, and a point that is itself about a restore by what it is and its time
+ * (so names never nest: no "Before restoring 'Before restoring …'").
  */
 export function quotedPointName(point: Pick<PointSummary, 'label' | 'summary' | 'trigger' | 'createdAt'>): string {
   if (point.label) return `"${point.label}"`;
-  if (point.trigger === 'before-restore' || point.trigger === 'restore') return `the point of ${formatClock(point.createdAt)}`;
+  // a restore's safety point and the point of its result are made within a second: told apart by what they are
+  if (point.trigger === 'before-restore') return `the safety point of ${formatClock(point.createdAt)}`;
+  if (point.trigger === 'restore') return `the point after the restore of ${formatClock(point.createdAt)}`;
   return `'${point.summary}'`;
 }
 

@@ -32,7 +32,8 @@ describe('point names', () => {
     assert.equal(safetyPointName(safety, saved), "Before undoing the restore of 'Saved general.ts'");
     assert.equal(restoredPointName(safety, 2, saved), "Undid restore of 'Saved general.ts' (2 files)");
     assert.doesNotMatch(safetyPointName(safety), /Before restoring .*Before restoring/);
-    assert.match(quotedPointName(safety), /^the point of \d\d:\d\d:\d\d$/);
+    assert.match(quotedPointName(safety), /^the safety point of \d\d:\d\d:\d\d$/);
+    assert.match(quotedPointName(point(restoredPointName(saved, 2), 'restore')), /^the point after the restore of \d\d:\d\d:\d\d$/, 'told apart from the safety point made the same second');
     assert.equal(safetyPointName(safety, null), 'Before undoing the last restore');
   });
 

@@ -423,7 +423,7 @@ describe('restore', () => {
     await store.recovery.restore(safety.id);
     const byHand = await store.recovery.undoLastRestore();
     assert.equal(byHand.redo, undefined);
-    assert.match(undoDone(byHand.undid, byHand.point), /^Undid the restore of the point of \d/);
+    assert.match(undoDone(byHand.undid, byHand.point), /^Undid the restore of the safety point of \d/);
     await store.close();
   });
 

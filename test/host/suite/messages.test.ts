@@ -50,7 +50,7 @@ suite('messages', () => {
     const safety = (await listPoints(api)).find((p) => p.trigger === 'before-restore')!;
     api.prompts.answerNext({ pickMany: 'all' });
     await run('restore', await pointNode(api, safety.id));
-    assert.match(notified().at(-1)!, /^Restored src\/greeting\.ts from the point of \d/);
+    assert.match(notified().at(-1)!, /^Restored src\/greeting\.ts from the safety point of \d/);
     assert.ok(notified().every((m) => !/\(s\)/.test(m)), `no "(s)": ${notified().join(' | ')}`);
   });
 
