@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { SavedContent } from '../core/capture';
+import writeFileAtomic from 'write-file-atomic';
+import * as z from 'zod';
+import { isSecretPath, type SavedContent } from '../core/capture';
 import { errorCode } from '../core/errors';
 import { randomHex } from '../core/randomHex';
 import { notAStoreFolder, StoreLayout } from '../core/storeLayout';
@@ -36,11 +38,12 @@ export interface WaitingHook {
   readonly kept: ReadonlyMap<string, SavedContent>;
 }
 
-interface EntryHeader {
-  readonly event: string;
-  readonly folder: string;
-  readonly files: ReadonlyArray<{ readonly name: string; readonly mode: number; readonly size: number }>;
-}
+const entryHeaderSchema = z.object({
+  event: z.string().max(1024 * 1024),
+  folder: z.string().min(1).max(4096),
+  files: z.array(z.object({ name: z.string().min(1).max(4096), mode: z.number().int().min(0).max(0o7777), size: z.number().int().nonnegative().max(MAX_KEPT_BYTES) })).max(MAX_FILES),
+});
+type EntryHeader = z.infer<typeof entryHeaderSchema>;
 
 function waitingDir(storeDir: string): string {
   return new StoreLayout(storeDir).waitingHooksDir;
@@ -63,9 +66,7 @@ export function leaveToWaiter(storeDir: string, folder: string, event: HookEvent
     const files = keptFiles(event, folder);
     const header: EntryHeader = { event: continuedEventText(event), folder, files: files.map((f) => ({ name: f.name, mode: f.mode, size: f.content.length })) };
     const name = `${String(Date.now()).padStart(15, '0')}-${process.pid}-${randomHex(4)}${ENTRY_SUFFIX}`;
-    const temporary = path.join(dir, `.${name}.tmp`);
-    fs.writeFileSync(temporary, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...files.map((f) => f.content)]), { mode: 0o600 });
-    fs.renameSync(temporary, path.join(dir, name));
+    writeFileAtomic.sync(path.join(dir, name), Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), ...files.map((f) => f.content)]), { mode: 0o600 });
   } catch {
     return false;
   }
@@ -77,7 +78,11 @@ export function leaveToWaiter(storeDir: string, folder: string, event: HookEvent
   return false;
 }
 
-/** The files an edit names, as they are now (the agent's action waits for the hook), up to `MAX_KEPT_BYTES` in all. */
+/**
+ * The files an edit names, as they are now (the agent's action waits for the hook), up to
+ * `MAX_KEPT_BYTES` in all; never one the secret rules leave out of points (`.env`): the point reads
+ * those when it is made, by the store's rules, and their bytes are not written anywhere meanwhile.
+ */
 function keptFiles(event: HookEvent, folder: string): Array<{ name: string; mode: number; content: Buffer }> {
   const action = event.action;
   if (action.kind !== 'before-edit' && action.kind !== 'after-edit') return [];
@@ -86,6 +91,8 @@ function keptFiles(event: HookEvent, folder: string): Array<{ name: string; mode
   // the names `continuedEventText` keeps
   for (const name of action.files.slice(0, MAX_FILES)) {
     const file = path.resolve(event.cwd ?? folder, name);
+    const rel = path.relative(folder, file);
+    if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel) || isSecretPath(rel.split(path.sep).join('/'))) continue;
     try {
       const stat = fs.lstatSync(file);
       if (!stat.isFile() || total + stat.size > MAX_KEPT_BYTES) continue;
@@ -181,14 +188,14 @@ function readEntry(file: string): WaitingHook | undefined {
     const bytes = fs.readFileSync(file);
     const end = bytes.indexOf(0x0a);
     if (end === -1) return undefined;
-    const header = JSON.parse(bytes.subarray(0, end).toString('utf8')) as EntryHeader;
+    const header: EntryHeader = entryHeaderSchema.parse(JSON.parse(bytes.subarray(0, end).toString('utf8')));
     const kept = new Map<string, SavedContent>();
     let at = end + 1;
     for (const f of header.files) {
       kept.set(f.name, { content: bytes.subarray(at, at + f.size), mode: f.mode });
       at += f.size;
     }
-    if (at !== bytes.length || typeof header.folder !== 'string') return undefined;
+    if (at !== bytes.length) return undefined;
     return { event: readContinuedEvent(header.event), folder: header.folder, kept };
   } catch {
     return undefined;

@@ -428,6 +428,14 @@ describe('recovery-points hook never fails the agent', () => {
       await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
       const second = await hook(['--store', sb.store, '--budget', '300'], afterEdit);
       assert.match(second.stderr, /the point is made once the store is free/);
+      // an edit of a file the secret rules leave out of points: its bytes are not written to the store to wait
+      await writeFiles(sb.ws, { '.env': 'API_KEY=very-secret-value\n' });
+      const secret = await hook(['--store', sb.store, '--budget', '300'], afterEdit.replace('src/app.ts', '.env'));
+      assert.match(secret.stderr, /the point is made once the store is free/);
+      const waitingDir = path.join(sb.store, 'waiting-hooks');
+      const waiting = await Promise.all((await fs.readdir(waitingDir)).filter((n) => n.endsWith('.hook')).map((n) => fs.readFile(path.join(waitingDir, n), 'utf8')));
+      assert.ok(waiting.some((text) => text.includes('.env')), 'the hook waits with its event');
+      assert.ok(waiting.every((text) => !text.includes('very-secret-value')), 'but not with the secret file\'s bytes');
       await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 4;\n' });
       const waiters = execFileSync('ps', ['-A', '-o', 'args='], { encoding: 'utf8' }).split('\n').filter((line) => line.includes('--waiting') && line.includes(sb.store));
       assert.equal(waiters.length, 1, `one waiter for the store, whatever the number of hooks:\n${waiters.join('\n')}`);
