@@ -28,6 +28,7 @@ import {
   leftOutByPoint,
   lostContent,
   damagedContent,
+  withKeptContent,
   madeByRestore,
   onDiskWhenPointWasMade,
   onlyPaths,
@@ -245,8 +246,9 @@ export class RecoveryManager {
         // a restore that turns out to change nothing gives the undo back to the restore before it (an agent's retried call, a second click)
         const previousRestore = this.stateManager ? (await this.currentState(hold)).lastRestore : null;
         await this.stateManager?.updateState({ lastRestore, newestPointId: safetyId }, hold);
-        // content that is damaged would stop the restore part way: read and checked before any file changes
-        const damaged = await damagedContent(objects, plan, options.signal);
+        // content that is damaged would stop the restore part way: read and checked before any file changes (and kept for the writes, up to a bound)
+        const preread = new Map<string, Buffer>();
+        const damaged = await damagedContent(objects, plan, options.signal, preread);
         options.onProgress?.(`Restoring ${plan.add.length + plan.modify.length + plan.remove.length} files`);
         // Files still changing are left as they are: their current bytes are in no point. So are files that could not be checked.
         const lost = [...lostContent(objects, plan), ...damaged];
@@ -284,7 +286,7 @@ export class RecoveryManager {
         };
         try {
           // the safety point's folders carry where each really was: a folder replaced since is refused
-          outcome = await applyRestore(objects, safety.snapshot.roots, writable, {
+          outcome = await applyRestore(withKeptContent(objects, preread), safety.snapshot.roots, writable, {
             signal: options.signal,
             expected: check.stamps,
             onWritten,

@@ -352,7 +352,7 @@ export function lostContent(objects: ObjectReader, plan: RestorePlan): Array<{ p
  * the restore would otherwise stop part way at the first. Each object is read once, however many
  * files hold it.
  */
-export async function damagedContent(objects: ObjectReader, plan: RestorePlan, signal?: AbortSignal): Promise<Array<{ path: string; reason: string }>> {
+export async function damagedContent(objects: ObjectReader, plan: RestorePlan, signal?: AbortSignal, keep?: Map<string, Buffer>): Promise<Array<{ path: string; reason: string }>> {
   const paths = new Map<string, string[]>();
   for (const change of [...plan.add, ...plan.modify]) {
     const hash = change.after?.hash;
@@ -361,8 +361,33 @@ export async function damagedContent(objects: ObjectReader, plan: RestorePlan, s
     if (list) list.push(change.path);
     else paths.set(hash, [change.path]);
   }
-  const damaged = await inParallel([...paths.keys()], signal, async (hash) => (await isDamaged(() => objects.readBlob(hash))) ? hash : undefined);
+  let kept = 0;
+  const read = async (hash: string) => {
+    const bytes = await objects.readBlob(hash);
+    if (keep && kept + bytes.length <= contentReadAhead.maxBytes) {
+      keep.set(hash, bytes);
+      kept += bytes.length;
+    }
+  };
+  const damaged = await inParallel([...paths.keys()], signal, async (hash) => ((await isDamaged(() => read(hash))) ? hash : undefined));
   return damaged.flatMap((hash) => (hash === undefined ? [] : paths.get(hash)!.map((p) => ({ path: p, reason: LOST_CONTENT }))));
+}
+
+/** What `damagedContent` keeps of the content it read, for the restore's writes, at most (tests set it to 0 to see the writes read the store). */
+export const contentReadAhead = { maxBytes: 64 * 1024 * 1024 };
+
+/** `objects`, reading the blobs `kept` holds from there (each once: the entry is let go as it is taken). */
+export function withKeptContent(objects: ObjectReader, kept: Map<string, Buffer>): ObjectReader {
+  return {
+    has: (hash) => objects.has(hash),
+    readTree: (hash) => objects.readTree(hash),
+    readBlob: (hash) => {
+      const bytes = kept.get(hash);
+      if (!bytes) return objects.readBlob(hash);
+      kept.delete(hash);
+      return Promise.resolve(bytes);
+    },
+  };
 }
 
 /** Whether `read` fails because the stored content is damaged or gone (not for a failure to read the store at all). */
