@@ -4,6 +4,7 @@ import writeFileAtomic from 'write-file-atomic';
 import * as z from 'zod';
 import { isSecretPath, type SavedContent } from '../core/capture';
 import { errorCode } from '../core/errors';
+import { isProcessAlive } from '../core/lock/lockOwner';
 import { randomHex } from '../core/randomHex';
 import { notAStoreFolder, StoreLayout } from '../core/storeLayout';
 import { startToolDetached } from '../cli/detachedTool';
@@ -118,7 +119,7 @@ function waiterRuns(dir: string): boolean {
     return false;
   }
   const pid = Number(text.trim());
-  if (Number.isInteger(pid) && pid > 0) return isAlive(pid);
+  if (Number.isInteger(pid) && pid > 0) return isProcessAlive(pid);
   return Date.now() - stat.mtimeMs < STARTING_MS;
 }
 
@@ -199,14 +200,5 @@ function readEntry(file: string): WaitingHook | undefined {
     return { event: readContinuedEvent(header.event), folder: header.folder, kept };
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
   }
 }

@@ -74,6 +74,16 @@ export function ownerIsProvablyDead(owner: LockOwner): boolean {
   return start !== '' && start !== owner.start;
 }
 
+/** Whether process `pid` of this machine runs (a live process of another user counts: EPERM). */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** True when the owner ran on this machine, where its liveness can be checked. */
 export function ownerIsLocal(owner: LockOwner): boolean {
   const here = thisMachine();

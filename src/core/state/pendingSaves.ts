@@ -5,6 +5,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../documents';
 import { describeCause, errorCode } from '../errors';
 import { silentLogger, type Logger } from '../logger';
+import { isProcessAlive } from '../lock/lockOwner';
 import { randomHex } from '../randomHex';
 import { pendingSaveHeaderSchema, SCHEMA_VERSION, type PendingSaveHeader } from '../schemas';
 
@@ -102,7 +103,7 @@ export class PendingSaves {
       if (folder === this.own || this.claimed.has(folder)) continue;
       const owner = Number(name.split('.')[0]);
       // a folder of this pid that is not this process's: a process before it that had the same pid
-      if (Number.isInteger(owner) && owner > 0 && owner !== this.pid && isAlive(owner)) continue;
+      if (Number.isInteger(owner) && owner > 0 && owner !== this.pid && isProcessAlive(owner)) continue;
       const mine = path.join(this.dir, `${this.pid}.${randomHex(8)}`);
       try {
         await fs.rename(folder, mine);
@@ -169,13 +170,4 @@ function parseRecord(bytes: Buffer): PendingSave | undefined {
   const content = bytes.subarray(end + 1);
   if (content.length !== header.size || createHash('sha256').update(content).digest('hex') !== header.sha256) return undefined;
   return { path: header.path, content: Buffer.from(content), mode: header.mode, savedAt: header.savedAt };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
-  }
 }
