@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { isNowTracked, isUntracked, stillOnDisk } from '../../src/core/capture/untracked';
 import { formatChangeCounts, shownCounts } from '../../src/core/format';
+import { comparisonPatch } from '../../src/core/history/pointChanges';
 import { describeChanges } from '../../src/core/pointNames';
 import { MAX_UNTRACKED_PATHS } from '../../src/core/schemas';
 import { cleanupAll, makeSandbox, openStore, writeFiles } from './helpers/storeFixtures';
@@ -181,6 +182,9 @@ describe('files no longer tracked', () => {
     assert.deepEqual(diff.untracked, ['ws/dist/app.js', 'ws/notes.txt'], 'ignored since, still on disk: no longer tracked; old.ts was deleted');
     assert.equal(diff.nowTracked, undefined);
     assert.deepEqual([(await store.recovery.diff(saved.id, first.id)).untracked], [undefined], 'newer to older: nothing marked');
+    const patch = await comparisonPatch(store, first.id, saved.id);
+    assert.match(patch, /^deleted file mode .*\n--- a\/old\.ts$/m, 'the deleted file is deleted in the patch');
+    assert.doesNotMatch(patch, /^diff --git a\/(notes\.txt|dist\/app\.js) /m, 'the files no longer tracked are not');
 
     // notes.txt tracked again, then deleted: a deletion after all; dist/app.js now tracked against the point that ignored it
     await writeFiles(sb.ws, { '.gitignore': 'dist/\n' });

@@ -45,7 +45,9 @@ export async function comparisonPatch(store: RecoveryStore, fromId: string, toId
   if (toId) {
     const to = await store.persistence.requireSnapshot(toId);
     const diff = await store.recovery.diff(fromId, toId);
-    return unifiedPatch(await store.persistence.objects(), diff, { ...options, stripFolder: options.stripFolder ?? singleFolder(from, to) });
+    // a file a point between them stopped tracking is still on disk: no deletion of it in the patch, as the comparison shows none
+    const tracked = diff.untracked ? { ...diff, deleted: diff.deleted.filter((c) => !isUntracked(diff, c.path)) } : diff;
+    return unifiedPatch(await store.persistence.objects(), tracked, { ...options, stripFolder: options.stripFolder ?? singleFolder(from, to) });
   }
   const roots = store.persistence.workspaceRoots;
   return store.persistence.withCurrentTree(async (objects, current) => {
