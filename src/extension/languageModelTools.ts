@@ -4,6 +4,7 @@ import { agentChanges, agentPoint, createdPointSentence, describeAgentChanges, a
 import { agentFileHistory, agentReadFileVersion, agentSearchHistory, describeFileHistory, describeFileVersion, describeSearch } from '../core/agentTools/historyQueries';
 import { searchHistoryInWorker, type SearchWorkerOptions } from '../core/history/searchWorker';
 import { AGENT_TOOLS, type AgentToolKey, type AgentToolSpec } from '../core/agentTools/toolCatalog';
+import { describeInputProblem } from '../core/agentTools/toolInputs';
 import { plural } from '../core/format';
 import type { AutoCapture } from './automatic/autoCapture';
 import { UserFacingError } from './commands/commandCenter';
@@ -167,10 +168,7 @@ export function registerLanguageModelTools(s: LanguageModelToolServices): { tool
 
 function parseInput<S extends AgentToolSpec>(spec: S, raw: unknown): ReturnType<S['input']['parse']> {
   const parsed = spec.input.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => (issue.path.length > 0 ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
-    throw new Error(`Invalid input for ${spec.lmName}: ${problems.join('; ')}`);
-  }
+  if (!parsed.success) throw new Error(describeInputProblem(spec.lmName, parsed.error, raw));
   return parsed.data as ReturnType<S['input']['parse']>;
 }
 

@@ -131,6 +131,7 @@ suite('language-model tools', () => {
       ['recoveryPoints_previewRestore', { point: point.id, paths: ['src/../../x'] }, /not inside a folder of this workspace/],
       ['recoveryPoints_restorePoint', { point: 'nope' }, /No recovery point "nope"/],
       ['recoveryPoints_createPoint', { label: ' ' }, /label that says why/],
+      ['recoveryPoints_restorePoint', { point: point.id, paths: 'src' }, /^recoveryPoints_restorePoint: `paths` must be a list of workspace paths\.$/],
     ];
     for (const [name, input, pattern] of refusals) {
       await assert.rejects(Promise.resolve(vscode.lm.invokeTool(name, { input, toolInvocationToken: undefined })), (error: Error) => {
