@@ -257,7 +257,10 @@ export async function checkCase(c: Case, what: string, options: CheckOptions): P
       // a point that lost some files' content to the damage restores the rest and names the files it left
       const lost = new Set(r.value!.outcome.skipped.filter((s) => s.reason === LOST_CONTENT).map((s) => s.path.replace(/^[^/]+\//, '')));
       const files = await readFiles(c.ws, { skip: (rel) => lost.has(rel) });
-      const expected = Object.fromEntries(Object.entries(point.files).filter(([rel]) => !lost.has(rel)));
+      // a folder that held only files it left is not made either
+      const kept = Object.keys(point.files).filter((rel) => !lost.has(rel) && point.files[rel] !== 'dir');
+      const madeFor = (dir: string) => kept.some((rel) => rel.startsWith(`${dir}/`)) || ![...lost].some((rel) => rel.startsWith(`${dir}/`));
+      const expected = Object.fromEntries(Object.entries(point.files).filter(([rel, kind]) => !lost.has(rel) && (kind !== 'dir' || madeFor(rel))));
       assert.deepEqual(files, expected, `${what}: ${point.id} restores exactly (but for the files it names as lost) or not at all`);
     }
     for (const p of listed) {
