@@ -185,6 +185,9 @@ describe('files no longer tracked', () => {
     const patch = await comparisonPatch(store, first.id, saved.id);
     assert.match(patch, /^deleted file mode .*\n--- a\/old\.ts$/m, 'the deleted file is deleted in the patch');
     assert.doesNotMatch(patch, /^diff --git a\/(notes\.txt|dist\/app\.js) /m, 'the files no longer tracked are not');
+    const againstDisk = await comparisonPatch(store, first.id, undefined);
+    assert.match(againstDisk, /^--- a\/old\.ts$/m, 'against the files on disk: the deleted file is deleted');
+    assert.doesNotMatch(againstDisk, /^diff --git a\/(notes\.txt|dist\/app\.js) /m, 'the ignored files still on disk are not');
 
     // notes.txt tracked again, then deleted: a deletion after all; dist/app.js now tracked against the point that ignored it
     await writeFiles(sb.ws, { '.gitignore': 'dist/\n' });

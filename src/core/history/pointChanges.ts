@@ -53,7 +53,10 @@ export async function comparisonPatch(store: RecoveryStore, fromId: string, toId
   return store.persistence.withCurrentTree(async (objects, current) => {
     const mapped = await mapPoint(objects, from, roots);
     const diff = await diffTrees(mapped.objects, mapped.root, await mapped.covered(current));
-    return unifiedPatch(mapped.objects, diff, { ...options, stripFolder: options.stripFolder ?? (roots.length === 1 && from.roots.length === 1) });
+    // a file the point holds that is on disk but no longer tracked (ignored since) is not deleted
+    const tracking = store.persistence.trackingChanges(from, diff, roots, false);
+    const tracked = tracking.untracked ? { ...diff, deleted: diff.deleted.filter((c) => !isUntracked(tracking, c.path)) } : diff;
+    return unifiedPatch(mapped.objects, tracked, { ...options, stripFolder: options.stripFolder ?? (roots.length === 1 && from.roots.length === 1) });
   });
 }
 
