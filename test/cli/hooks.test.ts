@@ -58,6 +58,21 @@ async function pointsWhen(base: string[], done: (list: PointJson[]) => boolean):
   return list;
 }
 
+/** Holds `store`'s lock from this process (as the editor does while it makes a long point) until `release`; `holding` settles once let go. */
+async function holdStore(store: string): Promise<{ release: () => void; holding: Promise<void> }> {
+  const lock = new StoreLock(store, { staleMs: 60_000 });
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let taken!: () => void;
+  const isTaken = new Promise<void>((resolve) => (taken = resolve));
+  const holding = lock.run(async () => {
+    taken();
+    await held;
+  });
+  await isTaken;
+  return { release, holding };
+}
+
 /** The store's waiter for hooks (`src/hooks/waitingHooks.ts`) has ended, leaving no hook waiting. */
 async function waiterGone(store: string): Promise<void> {
   const dir = path.join(store, 'waiting-hooks');
@@ -373,16 +388,7 @@ describe('recovery-points hook never fails the agent', () => {
   test('the time budget: a lock held longer than the budget makes the hook give up cleanly, and say so', async () => {
     const { sb, base } = await project();
     await writeFiles(sb.ws, { 'README.md': '# changed\n' });
-    const lock = new StoreLock(sb.store, { staleMs: 60_000 });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let taken!: () => void;
-    const isTaken = new Promise<void>((resolve) => (taken = resolve));
-    const holding = lock.run(async () => {
-      taken();
-      await held;
-    });
-    await isTaken;
+    const { release, holding } = await holdStore(sb.store);
     try {
       const r = await hook(['--store', sb.store, '--budget', '400'], fixture('claude/PostToolUse-Bash.json', sb.ws));
       assert.equal(r.code, 0, r.stderr);
@@ -407,16 +413,7 @@ describe('recovery-points hook never fails the agent', () => {
 
   test('hooks that give up waiting for the store leave their points to one waiter, which makes them once the store is free, with the edited files as each hook found them', async () => {
     const { sb, base } = await project();
-    const lock = new StoreLock(sb.store, { staleMs: 60_000 });
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let taken!: () => void;
-    const isTaken = new Promise<void>((resolve) => (taken = resolve));
-    const holding = lock.run(async () => {
-      taken();
-      await held;
-    });
-    await isTaken;
+    const { release, holding } = await holdStore(sb.store);
     const afterEdit = fixture('claude/PreToolUse-Edit.json', sb.ws).replace('"PreToolUse"', '"PostToolUse"');
     try {
       // the agent's first edit, then its hook, while the editor makes a long point
