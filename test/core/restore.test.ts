@@ -507,6 +507,31 @@ describe('restore', () => {
     await store.close();
   });
 
+  test('a file hard-linked to one outside the workspace: restore and undo replace the workspace name and never write through the link', async () => {
+    const sb = await makeSandbox();
+    const outside = path.join(sb.canary, 'twin.txt');
+    await writeFiles(sb.ws, { 'shared.txt': 'old\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint())!;
+    await fs.rm(path.join(sb.ws, 'shared.txt'));
+    await fs.writeFile(outside, 'new, shared with the outside\n');
+    await fs.link(outside, path.join(sb.ws, 'shared.txt'));
+    await store.recovery.createRecoveryPoint();
+
+    const restored = await store.recovery.restore(point.id);
+    assert.deepEqual(restored.outcome.written, ['ws/shared.txt']);
+    assert.equal(await fs.readFile(path.join(sb.ws, 'shared.txt'), 'utf8'), 'old\n');
+    assert.equal(await fs.readFile(outside, 'utf8'), 'new, shared with the outside\n', 'the outside twin keeps its content');
+    assert.equal((await fs.stat(outside)).nlink, 1, 'the link is broken, not written through');
+
+    await store.recovery.undoLastRestore();
+    assert.equal(await fs.readFile(path.join(sb.ws, 'shared.txt'), 'utf8'), 'new, shared with the outside\n');
+    assert.equal(await fs.readFile(outside, 'utf8'), 'new, shared with the outside\n');
+    await fs.writeFile(outside, 'the twin edited after the undo\n');
+    assert.equal(await fs.readFile(path.join(sb.ws, 'shared.txt'), 'utf8'), 'new, shared with the outside\n', 'the undo wrote its own file too');
+    await store.close();
+  });
+
   test('a file the point holds, gone since, that points leave out now (an exclude, a .gitignore line the restore keeps) is written, and its undo deletes it though no point holds it', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'docs/guide/one.md': 'one\n', 'docs/guide/two.md': 'two\n', 'keep.log': 'log\n' });
