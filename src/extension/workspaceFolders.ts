@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { WorkspaceRoot } from '../core';
+import { innermostFirst, type WorkspaceRoot } from '../core';
 
 /** The workspace folders as the core's roots, named like VS Code names them (made unique), and the mapping between URIs and point paths. */
 export class WorkspaceFolders {
@@ -45,11 +45,11 @@ export class WorkspaceFolders {
     return this.roots.length > 0;
   }
 
-  /** `root/rel/path` for a file in a workspace folder, else undefined. */
+  /** `root/rel/path` for a file in a workspace folder (the innermost, when one is inside another), else undefined. */
   toPointPath(uri: vscode.Uri): string | undefined {
     if (uri.scheme !== 'file') return undefined;
     const file = uri.fsPath;
-    for (const root of this.roots) {
+    for (const root of innermostFirst(this.roots)) {
       const rel = path.relative(root.path, file);
       if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return `${root.name}/${rel.split(path.sep).join('/')}`;
     }

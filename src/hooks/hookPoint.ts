@@ -4,6 +4,7 @@ import { pointTime } from '../core/ids';
 import type { RecoveryStore } from '../core/recoveryStore';
 import type { SavedContent } from '../core/capture';
 import type { ContextSnapshot, WorkspaceRoot } from '../core/schemas';
+import { innermostFirst } from '../core/recovery/workspacePaths';
 import { AGENT_NAMES, shortenCommand, type HookEvent } from './hookEvent';
 
 /** How a hook's point is made: `continued`, finished in the background after its budget ran out; `onCapturing` once the store is held and the capture starts. */
@@ -122,7 +123,7 @@ function inside(root: WorkspaceRoot, file: string): boolean {
 /** "src/app.ts", "src/a.ts and 2 more": workspace-relative, as people read them in the tree. */
 function describeEdited(roots: readonly WorkspaceRoot[], files: readonly string[]): string {
   const rel = (file: string) => {
-    const root = roots.find((r) => inside(r, file))!;
+    const root = innermostFirst(roots).find((r) => inside(r, file))!;
     const relative = path.relative(root.path, file).split(path.sep).join('/');
     return roots.length > 1 ? `${root.name}/${relative}` : relative;
   };

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { isRestoreTempName, lookupEntry } from '../../src/core/capture';
-import { contentReadAhead, LOST_CONTENT, onDiskWhenPointWasMade, restoreTempName } from '../../src/core/recovery/restorePlan';
+import { contentReadAhead, LOST_CONTENT, onDiskWhenPointWasMade, restoreTempName, withoutInnerFolders } from '../../src/core/recovery/restorePlan';
 import { StateError } from '../../src/core/errors';
 import { headsMovedNote, undoDone } from '../../src/core/pointNames';
 import { describeMapping } from '../../src/core/recovery/folderMapping';
@@ -1176,5 +1176,16 @@ describe('a restore interrupted while it wrote files', () => {
     await store.recovery.restore(safety.id);
     assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a2\n', 'b.txt': 'file 644 b2\n' });
     assert.equal(await store.recovery.interruptedRestore(), undefined);
+  });
+});
+
+describe('a workspace folder inside another', () => {
+  test("a plan leaves out the outer folder's copy of the inner folder's files (points from before captures left them out hold them twice)", () => {
+    const change = (p: string) => ({ path: p, before: undefined, after: undefined });
+    const plan = { add: [change('ws/pkg/b.txt'), change('pkg/b.txt'), change('ws/pkgs.txt')], modify: [change('ws/a.txt'), change('ws/pkg')], remove: [change('ws/pkg/deep/c.txt'), change('pkg/deep/c.txt')] };
+    const roots = [{ name: 'ws', path: '/w' }, { name: 'pkg', path: '/w/pkg' }, { name: 'other', path: '/elsewhere' }];
+    const left = withoutInnerFolders(roots, plan);
+    assert.deepEqual([left.add, left.modify, left.remove].map((l) => l.map((c) => c.path)), [['pkg/b.txt', 'ws/pkgs.txt'], ['ws/a.txt'], ['pkg/deep/c.txt']]);
+    assert.equal(withoutInnerFolders([roots[0]!, roots[2]!], plan), plan, 'no folder inside another: the plan as it was');
   });
 });

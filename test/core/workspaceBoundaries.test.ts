@@ -9,6 +9,7 @@ import { StateError } from '../../src/core/errors';
 import { readdirSync } from 'node:fs';
 import { ChangedMeanwhile, ConfinedRoot, HAS_PROC_FD, Unreachable } from '../../src/core/recovery/confinedFolders';
 import { RecoveryStore } from '../../src/core/recoveryStore';
+import { toPointPath } from '../../src/core/recovery/workspacePaths';
 import { cleanupAll, makeSandbox, openStore, readFiles, writeFiles } from './helpers/storeFixtures';
 
 after(cleanupAll);
@@ -206,4 +207,57 @@ describe('ConfinedRoot: the folders a restore works in', () => {
       }
     });
   }
+});
+
+describe('a workspace folder inside another (a nested folder of a multi-root workspace)', () => {
+  const paths = (d: { added: { path: string }[]; modified: { path: string }[]; deleted: { path: string }[] }) => [d.added.map((c) => c.path), d.modified.map((c) => c.path), d.deleted.map((c) => c.path)];
+
+  test('each file belongs to the innermost folder: points count and name it once, with or without the save hint, and a restore writes it once', async () => {
+    const sb = await makeSandbox();
+    const sub = path.join(sb.ws, 'pkg');
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'pkg/b.txt': 'b1\n' });
+    const store = await RecoveryStore.open({ storeDir: sb.store, roots: [{ name: 'ws', path: sb.ws }, { name: 'pkg', path: sub }], actor: 'test:main' });
+    try {
+      const first = (await store.recovery.createRecoveryPoint())!;
+      assert.deepEqual(paths(await store.recovery.changedFiles(first.id)), [['pkg/b.txt', 'ws/a.txt'], [], []]);
+      assert.equal(toPointPath(store.persistence.workspaceRoots, path.join(sub, 'b.txt')), 'pkg/b.txt', 'a path given to the command-line tool or an agent names the inner folder');
+      assert.equal(toPointPath(store.persistence.workspaceRoots, path.join(sb.ws, 'a.txt')), 'ws/a.txt');
+
+      await writeFiles(sb.ws, { 'pkg/b.txt': 'b2\n', 'pkg/c.txt': 'c2\n' });
+      const second = (await store.recovery.createRecoveryPoint())!;
+      assert.deepEqual(paths(await store.recovery.changedFiles(second.id)), [['pkg/c.txt'], ['pkg/b.txt'], []]);
+      assert.doesNotMatch(second.summary, /b\.txt.*b\.txt/, second.summary);
+
+      await writeFiles(sb.ws, { 'pkg/b.txt': 'b3\n' });
+      const hinted = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'save', changedPaths: [path.join(sub, 'b.txt')] }))!;
+      assert.deepEqual(paths(await store.recovery.changedFiles(hinted.id)), [[], ['pkg/b.txt'], []]);
+
+      const restored = await store.recovery.restore(first.id);
+      assert.deepEqual([restored.outcome.written, restored.outcome.removed, restored.outcome.skipped], [['pkg/b.txt'], ['pkg/c.txt'], []]);
+      assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a1\n', pkg: 'dir', 'pkg/b.txt': 'file 644 b1\n' });
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('a point made before the inner folder joined the workspace restores the inner files as its outer folder held them', async () => {
+    const sb = await makeSandbox();
+    const sub = path.join(sb.ws, 'pkg');
+    await writeFiles(sb.ws, { 'a.txt': 'a1\n', 'pkg/b.txt': 'b1\n', 'pkg/deep/d.txt': 'd1\n' });
+    const store = await openStore(sb);
+    try {
+      const before = (await store.recovery.createRecoveryPoint())!;
+      store.persistence.configure({ roots: [{ name: 'ws', path: sb.ws }, { name: 'pkg', path: sub }] });
+      await writeFiles(sb.ws, { 'a.txt': 'a2\n', 'pkg/b.txt': 'b2\n', 'pkg/c.txt': 'c2\n', 'pkg/deep/d.txt': null });
+      await store.recovery.createRecoveryPoint();
+      const preview = await store.recovery.previewRestore(before.id);
+      assert.deepEqual([preview.add, preview.modify, preview.remove].map((l) => l.map((c) => c.path).sort()), [['ws/pkg/deep/d.txt'], ['ws/a.txt', 'ws/pkg/b.txt'], ['ws/pkg/c.txt']]);
+      assert.deepEqual(preview.leftAlone, []);
+      const restored = await store.recovery.restore(before.id);
+      assert.deepEqual(restored.outcome.skipped, []);
+      assert.deepEqual(await readFiles(sb.ws), { 'a.txt': 'file 644 a1\n', pkg: 'dir', 'pkg/b.txt': 'file 644 b1\n', 'pkg/deep': 'dir', 'pkg/deep/d.txt': 'file 644 d1\n' });
+    } finally {
+      await store.close();
+    }
+  });
 });

@@ -1112,7 +1112,7 @@ async function captureWith(ctx: CaptureContext, input: CaptureInput, hint: boole
   const outsideRules: Record<string, string> = {};
   const changedPaths = hint ? await withLinkedPaths(input.roots, input.changedPaths!, (file) => ctx.lstatOnce(file).catch(() => null)) : [];
   for (const root of input.roots) {
-    const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: input.cache.gitignores, logger: ctx.logger });
+    const rules = await InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, roots: input.roots, gitignores: input.cache.gitignores, logger: ctx.logger });
     const scan = new RootScan(ctx, root, rules, root.realPath ?? (await realpath(root.path).catch(() => undefined)));
     const before = previousEntries.get(root.name);
     let result: Scanned;

@@ -337,7 +337,7 @@ function parentRel(rel: string): string {
  * What leaves a path out: a built-in name (`.git`, `node_modules`, …), the store itself, the secret
  * excludes (`excludeSecrets`), the user's exclude globs, or git's ignore rules (`respectGitignore`).
  */
-export type ExclusionRule = 'builtin' | 'store' | 'secret' | 'exclude' | 'gitignore';
+export type ExclusionRule = 'builtin' | 'store' | 'folder' | 'secret' | 'exclude' | 'gitignore';
 
 /** Why a path is not captured: the rule, and the path it applies to (the path itself or a folder above it). */
 export interface Exclusion {
@@ -348,6 +348,8 @@ export interface Exclusion {
 export interface InclusionOptions {
   /** Absolute paths never captured (the store folder). */
   readonly neverCapture?: readonly string[];
+  /** The workspace's folders: one inside this root is its own, and this root leaves it out (each file belongs to the innermost folder). */
+  readonly roots?: readonly WorkspaceRoot[];
   /** Parsed ignore files kept between captures; a private one is used when absent. */
   readonly gitignores?: GitignoreCache;
   readonly logger?: Logger;
@@ -381,7 +383,7 @@ export class InclusionRules {
   private constructor(
     readonly root: WorkspaceRoot,
     readonly rules: CaptureRules,
-    private readonly never: ReadonlySet<string>,
+    private readonly never: ReadonlyMap<string, ExclusionRule>,
     private readonly gitignores: GitignoreCache,
     logger: Logger | undefined,
     private readonly gitignoreText?: InclusionOptions['gitignoreText'],
@@ -394,19 +396,19 @@ export class InclusionRules {
   }
 
   static async create(root: WorkspaceRoot, rules: CaptureRules, options: InclusionOptions = {}): Promise<InclusionRules> {
-    const never = new Set<string>();
-    if (options.neverCapture && options.neverCapture.length > 0) {
-      const rootPaths = new Set([path.resolve(root.path), root.realPath ?? realpathOr(root.path)]);
-      for (const excluded of options.neverCapture) {
-        for (const candidate of new Set([path.resolve(excluded), realpathOr(excluded)])) {
-          for (const rootPath of rootPaths) {
-            const rel = path.relative(rootPath, candidate);
-            if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) continue;
-            never.add(rel.split(path.sep).join('/'));
-          }
+    const never = new Map<string, ExclusionRule>();
+    const rootPaths = new Set([path.resolve(root.path), root.realPath ?? realpathOr(root.path)]);
+    const leaveOut = (excluded: string, rule: ExclusionRule) => {
+      for (const candidate of new Set([path.resolve(excluded), realpathOr(excluded)])) {
+        for (const rootPath of rootPaths) {
+          const rel = path.relative(rootPath, candidate);
+          if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) continue;
+          never.set(rel.split(path.sep).join('/'), rule);
         }
       }
-    }
+    };
+    for (const excluded of options.neverCapture ?? []) leaveOut(excluded, 'store');
+    for (const other of options.roots ?? []) leaveOut(other.path, 'folder');
     return new InclusionRules(root, rules, never, options.gitignores ?? new GitignoreCache(), options.logger, options.gitignoreText);
   }
 
@@ -432,7 +434,8 @@ export class InclusionRules {
   private ruleOfPath(rel: string, isDir: boolean): ExclusionRule | undefined {
     const name = rel.slice(rel.lastIndexOf('/') + 1);
     if (BUILTIN.has(name)) return 'builtin';
-    if (this.never.has(rel)) return 'store';
+    const never = this.never.get(rel);
+    if (never !== undefined) return never;
     if (this.excludeSecrets && isSecretPath(rel, isDir)) return 'secret';
     if (this.userMatch?.(rel)) return 'exclude';
     return undefined;

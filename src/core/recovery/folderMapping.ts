@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { StateError } from '../errors';
 import type { ObjectReader } from '../objects/objectStore';
 import { hashTree, makeTree } from '../objects/tree';
-import type { PointSummary, TreeObject, WorkspaceRoot } from '../schemas';
+import type { PointSummary, TreeEntry, TreeObject, WorkspaceRoot } from '../schemas';
 
 /** One folder of a point and the workspace folder that stands for it now. */
 export interface FolderPair {
@@ -307,11 +307,48 @@ export async function mapPoint(
     ),
   );
   const keep = new Set(mapping.pairs.map((p) => p.workspace));
+  const grafts = innerFoldersNotHeld(workspace, keep);
   const covered = async (workspaceRoot: string) => {
     const current = await overlay.readTree(workspaceRoot);
-    return overlay.add(makeTree(current.e.filter((e) => keep.has(e[0]))));
+    let entries = current.e.filter((e) => keep.has(e[0]));
+    for (const graft of grafts) {
+      const inner = current.e.find((e) => e[0] === graft.inner);
+      const outer = entries.find((e) => e[0] === graft.outer);
+      if (!inner || !outer || outer[1] !== 'd') continue;
+      const hash = await graftEntry(overlay, outer[2], graft.rel, inner);
+      entries = entries.map((e) => (e === outer ? [e[0], 'd', hash, e[3] + inner[3], 0] : e));
+    }
+    return overlay.add(makeTree(entries));
   };
   return { mapping, objects: overlay, root, covered };
+}
+
+/**
+ * Workspace folders inside a folder the point holds that the point does not hold themselves (added to
+ * the workspace after it): the outer folder's captures then held their files, and leave them out now.
+ * A restore compares the point's outer folder with the current files as it held them.
+ */
+function innerFoldersNotHeld(workspace: readonly WorkspaceRoot[], held: ReadonlySet<string>): Array<{ outer: string; inner: string; rel: string[] }> {
+  const grafts: Array<{ outer: string; inner: string; rel: string[] }> = [];
+  for (const outer of workspace) {
+    if (!held.has(outer.name)) continue;
+    for (const inner of workspace) {
+      if (held.has(inner.name)) continue;
+      const rel = path.relative(path.resolve(outer.path), path.resolve(inner.path));
+      if (rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) grafts.push({ outer: outer.name, inner: inner.name, rel: rel.split(path.sep) });
+    }
+  }
+  return grafts;
+}
+
+/** Folder `dir` with `entry` put at `rel` below it (folders on the way made), as a new tree in `overlay`. */
+async function graftEntry(overlay: TreeOverlay, dir: string | undefined, rel: readonly string[], entry: TreeEntry): Promise<string> {
+  const tree = dir === undefined ? { v: 1 as const, e: [] } : await overlay.readTree(dir);
+  const [name, ...rest] = rel;
+  const existing = tree.e.find((e) => e[0] === name);
+  const placed: TreeEntry =
+    rest.length === 0 ? [name!, entry[1], entry[2], entry[3], entry[4]] : [name!, 'd', await graftEntry(overlay, existing?.[1] === 'd' ? existing[2] : undefined, rest, entry), (existing?.[1] === 'd' ? existing[3] : 0) + entry[3], 0];
+  return overlay.add(makeTree([...tree.e.filter((e) => e[0] !== name), placed]));
 }
 
 /**

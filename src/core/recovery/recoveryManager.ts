@@ -35,6 +35,7 @@ import {
   planRestore,
   unreadableInPlan,
   unwritableInPlan,
+  withoutInnerFolders,
   withoutPaths,
   withoutWhatIsInTheWay,
   type DiskStamp,
@@ -222,7 +223,7 @@ export class RecoveryManager {
         const mapped = await mapPoint(objects, target, roots, options.folderIds);
         const scope = options.paths ? filtersInWorkspace(mapped.mapping, roots, options.paths) : undefined;
         const untracked = await untrackedRemovals(roots, options.untrackedToRemove);
-        const planAgainst = async (current: string) => withRemovals(await planFor(mapped, current, scope, options.within), untracked.removals);
+        const planAgainst = async (current: string) => withRemovals(await planFor(roots, mapped, current, scope, options.within), untracked.removals);
         options.onProgress?.('Creating a safety point of the current files');
         const hint = options.changedPaths ? await this.safetyHint(mapped, scope, options.changedPaths, hold) : undefined;
         let safety = await this.safetyPoint(target, hint, undoOf, hold);
@@ -432,7 +433,7 @@ export class RecoveryManager {
     const preview = async (objects: ObjectReader, current: string): Promise<RestorePreview> => {
       const mapped = await mapPoint(objects, target, roots, options.folderIds);
       const scope = paths ? filtersInWorkspace(mapped.mapping, roots, paths) : undefined;
-      const planned = withRemovals(await planFor(mapped, current, scope, options.within), untracked.removals);
+      const planned = withRemovals(await planFor(roots, mapped, current, scope, options.within), untracked.removals);
       const lost = withoutRepeats([
         ...lostContent(objects, planned),
         ...(await damagedContent(objects, planned)),
@@ -601,7 +602,7 @@ export class RecoveryManager {
       return { ...scope, within: new Set(target ? await madeByRestore({ ...target, objects }, objects, to.root, paths) : paths) };
     }
     if (!target) return scope;
-    const plan = await planFor({ ...target, objects }, from.root, scope.paths && filtersInWorkspace(target.mapping, roots, scope.paths), undefined);
+    const plan = await planFor(roots, { ...target, objects }, from.root, scope.paths && filtersInWorkspace(target.mapping, roots, scope.paths), undefined);
     return { ...scope, within: new Set(plan.add.concat(plan.modify, plan.remove).map((c) => c.path)) };
   }
 
@@ -1090,8 +1091,11 @@ function planPaths(roots: readonly WorkspaceRoot[], plan: RestorePlan): string[]
  * only the paths `within` names, and the temporary files a killed restore left (which the point does
  * not hold: an undo removes them as a whole restore does).
  */
-async function planFor(mapped: MappedPoint, current: string, scope: readonly string[] | undefined, within: ReadonlySet<string> | undefined): Promise<RestorePlan> {
-  const plan = await planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope);
+async function planFor(roots: readonly WorkspaceRoot[], mapped: MappedPoint, current: string, scope: readonly string[] | undefined, within: ReadonlySet<string> | undefined): Promise<RestorePlan> {
+  // a folder inside another that the point holds restores its own files (a point from before the outer
+  // folder's captures left it out has them twice); one it does not hold is restored as the outer folder's
+  const held = roots.filter((r) => !mapped.mapping.uncovered.includes(r.name));
+  const plan = withoutInnerFolders(held, await planRestore(mapped.objects, await mapped.covered(current), mapped.root, scope));
   if (!within) return plan;
   const leftovers = plan.remove.filter((change) => isRestoreTempName(change.path.slice(change.path.lastIndexOf('/') + 1))).map((change) => change.path);
   return onlyPaths(plan, leftovers.length === 0 ? within : new Set([...within, ...leftovers]));

@@ -144,7 +144,7 @@ async function exclusionsAfterRestore(
       const after = change.after;
       return after && after.kind === 'f' ? objects.readBlob(after.hash).then((bytes) => bytes.toString('utf8')) : Promise.resolve(null);
     };
-    const after = await InclusionRules.create(root, rules, { neverCapture: options.neverCapture, logger: options.logger, gitignoreText: textAfter });
+    const after = await InclusionRules.create(root, rules, { neverCapture: options.neverCapture, roots, logger: options.logger, gitignoreText: textAfter });
     for (const change of inRoot) {
       const exclusion = await after.exclusion(change.path.slice(root.name.length + 1), false);
       if (exclusion) excluded.set(change.path, exclusion);
@@ -457,6 +457,24 @@ function emptiedByPlan(dir: string, pointDir: string, removed: ReadonlySet<strin
 export function onlyPaths(plan: RestorePlan, keep: ReadonlySet<string>): RestorePlan {
   const kept = (change: FileChange) => keep.has(change.path);
   return { add: plan.add.filter(kept), modify: plan.modify.filter(kept), remove: plan.remove.filter(kept) };
+}
+
+/**
+ * The plan without what a workspace folder holds of another folder inside it: a point made before the
+ * outer folder's captures left the inner one out has those files twice. The inner folder's own entries
+ * restore them, once.
+ */
+export function withoutInnerFolders(roots: readonly WorkspaceRoot[], plan: RestorePlan): RestorePlan {
+  const inner: string[] = [];
+  for (const root of roots) {
+    for (const other of roots) {
+      const rel = path.relative(path.resolve(root.path), path.resolve(other.path));
+      if (rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) inner.push(`${root.name}/${rel.split(path.sep).join('/')}`);
+    }
+  }
+  if (inner.length === 0) return plan;
+  const keep = (change: FileChange) => !inner.some((folder) => change.path === folder || change.path.startsWith(`${folder}/`));
+  return { add: plan.add.filter(keep), modify: plan.modify.filter(keep), remove: plan.remove.filter(keep) };
 }
 
 /** The plan without the given point paths. */

@@ -9,6 +9,15 @@ export function rootNamed(roots: readonly WorkspaceRoot[], name: string): Worksp
   return roots.find((r) => r.name === name);
 }
 
+/**
+ * The folders with any folder inside another before it: a file in a workspace folder that is inside
+ * another belongs to the inner one (the outer one's captures leave it out), so look-ups take the first
+ * folder of this order that holds the file.
+ */
+export function innermostFirst<T extends { readonly path: string }>(roots: readonly T[]): T[] {
+  return [...roots].sort((a, b) => path.resolve(b.path).length - path.resolve(a.path).length);
+}
+
 /** A point path's place in the workspace: its workspace folder and the path below it (`a/b.txt`). */
 export interface WorkspaceTarget {
   readonly root: WorkspaceRoot;
@@ -65,7 +74,7 @@ export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd 
   if (input.trim() === '') throw StateError.invalidState('The path is empty: give a file or folder of the workspace.');
   const absolute = path.resolve(cwd, input);
   const inRoot = (at: string, rootOf: (root: WorkspaceRoot) => string | undefined): string | undefined => {
-    for (const root of roots) {
+    for (const root of innermostFirst(roots)) {
       const rootPath = rootOf(root);
       if (rootPath === undefined) continue;
       if (at === rootPath) return root.name;

@@ -44,7 +44,7 @@ export async function knownCapture(input: KnownCaptureInput): Promise<CaptureRes
     const { root, rel } = places.get(change)!;
     let rules = rulesOf.get(root.name);
     if (!rules) {
-      rules = InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, gitignores: cache.gitignores, logger: input.logger });
+      rules = InclusionRules.create(root, input.rules, { neverCapture: input.neverCapture, roots, gitignores: cache.gitignores, logger: input.logger });
       rulesOf.set(root.name, rules);
     }
     if (!(await (await rules).isIncluded(rel, false))) return undefined;

@@ -652,7 +652,7 @@ export class PersistenceManager implements StateRepository {
     // the workspace folders' own ignore files as the point was made with them, so that the next point
     // tells a change of them (`.git/info/exclude` edited, which file watchers rarely report) from rules it knew
     for (const root of roots) {
-      const rules = await InclusionRules.create(root, this.rules, { neverCapture: request.neverCapture, gitignores: cache.gitignores, logger: this.logger });
+      const rules = await InclusionRules.create(root, this.rules, { neverCapture: request.neverCapture, roots, gitignores: cache.gitignores, logger: this.logger });
       await rules.folderRules('').catch(() => undefined);
     }
     return result;

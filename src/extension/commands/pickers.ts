@@ -82,6 +82,7 @@ const EXCLUDED_BECAUSE: Record<ExclusionRule, string> = {
   gitignore: 'a .gitignore file leaves it out; the setting recoveryPoints.respectGitignore changes that',
   builtin: '.git, node_modules, .hg and .svn folders are never captured',
   store: 'it is in the folder of the recovery point store',
+  folder: 'it is in another workspace folder, which keeps its own history',
 };
 
 /** Why the capture rules leave a file out (`": …"`), or `" yet"` when they would capture it (it is new since the newest point). */
@@ -90,7 +91,7 @@ async function whyNotCaptured(store: RecoveryStore, folders: WorkspaceFolders, w
   const root = folders.all.find((r) => r.name === workspacePath.slice(0, slash));
   if (!root) return '';
   const rules = store.persistence.captureRules;
-  const inclusion = await InclusionRules.create(root, rules, { neverCapture: [store.persistence.layout.root] });
+  const inclusion = await InclusionRules.create(root, rules, { neverCapture: [store.persistence.layout.root], roots: folders.all });
   const excluded = await inclusion.exclusion(workspacePath.slice(slash + 1), false);
   if (excluded) return `: ${EXCLUDED_BECAUSE[excluded.rule]}`;
   const size = await fs.stat(folders.toUri(workspacePath)!.fsPath).then((stat) => stat.size, () => undefined);
