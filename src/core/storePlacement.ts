@@ -1,6 +1,6 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StateError } from './errors';
+import { realPathOf } from './realPath';
 import type { WorkspaceRoot } from './schemas';
 
 /**
@@ -17,20 +17,6 @@ export function checkStorePlacement(storeDir: string, roots: readonly WorkspaceR
     if (rel === '') throw StateError.invalidState(`The store folder ${storeDir} is the workspace folder ${root.path}: choose a store folder outside the workspace.`);
     if (!rel.startsWith('..') && !path.isAbsolute(rel)) {
       throw StateError.invalidState(`The store folder ${storeDir} contains the workspace folder ${root.path}: choose a store folder outside the workspace.`);
-    }
-  }
-}
-
-/** `file` with every link resolved, as far as it exists; the missing rest appended as given. */
-export function realPathOf(file: string): string {
-  const absolute = path.resolve(file);
-  const missing: string[] = [];
-  for (let current = absolute; ; current = path.dirname(current)) {
-    try {
-      return path.join(fs.realpathSync(current), ...missing.reverse());
-    } catch {
-      if (path.dirname(current) === current) return absolute;
-      missing.push(path.basename(current));
     }
   }
 }

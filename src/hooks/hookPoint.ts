@@ -5,6 +5,7 @@ import type { RecoveryStore } from '../core/recoveryStore';
 import type { SavedContent } from '../core/capture';
 import type { ContextSnapshot, WorkspaceRoot } from '../core/schemas';
 import { innermostFirst } from '../core/recovery/workspacePaths';
+import { realPathOf } from '../core/realPath';
 import { AGENT_NAMES, shortenCommand, type HookEvent } from './hookEvent';
 
 /** How a hook's point is made: `continued`, finished in the background after its budget ran out; `onCapturing` once the store is held and the capture starts. */
@@ -96,25 +97,13 @@ function inWorkspace(roots: readonly WorkspaceRoot[], file: string): string | un
     }
   });
   for (const { root, real } of realRoots) if (real !== root.path && inside({ ...root, path: real }, file)) return path.join(root.path, path.relative(real, file));
-  const realFile = realFolderOf(file);
-  if (realFile === undefined || realFile === file) return undefined;
+  const realFile = realPathOf(file);
+  if (realFile === file) return undefined;
   for (const { root, real } of realRoots) if (inside({ ...root, path: real }, realFile)) return path.join(root.path, path.relative(real, realFile));
   return undefined;
 }
 
 /** The real path of the folder holding `file` (or of its nearest folder that exists) joined with the rest: the name itself may be a link, captured as one. */
-function realFolderOf(file: string): string | undefined {
-  const rest = [path.basename(file)];
-  for (let at = path.dirname(file); ; at = path.dirname(at)) {
-    try {
-      return path.join(fs.realpathSync(at), ...rest);
-    } catch {
-      if (path.dirname(at) === at) return undefined;
-      rest.unshift(path.basename(at));
-    }
-  }
-}
-
 function inside(root: WorkspaceRoot, file: string): boolean {
   const rel = path.relative(root.path, file);
   return rel !== '' && rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);

@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { pathBelow } from '../core/capture/hintLinks';
 import { describeCause, StateError, StoreBusyError } from '../core/errors';
 import type { SavedContent } from '../core/capture';
+import { realPathOf } from '../core/realPath';
 import type { WorkspaceRoot } from '../core/schemas';
 import { AuditLog } from '../core/state/auditLog';
 import { notAStoreFolder, StoreLayout } from '../core/storeLayout';
@@ -165,14 +166,6 @@ async function doWork(options: HookRunOptions, state: HookState, signal: AbortSi
     if (!isDeepStrictEqual(roots, store.persistence.workspaceRoots)) store.persistence.configure({ roots });
     return makeHookPoint(store, event, { signal, continued: options.continued !== undefined, kept: options.kept, onCapturing: () => (state.phase = MAKING) });
   });
-}
-
-function realPathOf(folder: string): string {
-  try {
-    return fs.realpathSync(folder);
-  } catch {
-    return path.resolve(folder);
-  }
 }
 
 function describeProblem(error: unknown): string {

@@ -1,6 +1,7 @@
 import type { Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import * as path from 'node:path';
+import { realPathOf } from '../realPath';
 import type { WorkspaceRoot } from '../schemas';
 
 /**
@@ -37,7 +38,7 @@ export async function withLinkedPaths(roots: readonly WorkspaceRoot[], changed: 
     const root = roots.find((r) => isInside(r.path, file));
     if (!root) continue;
     const reals: Array<string | undefined> = [];
-    if (await throughLink(root.path, file, lstatOnce)) reals.push(await realPathOf(file));
+    if (await throughLink(root.path, file, lstatOnce)) reals.push(realPathOf(file));
     if ((await lstatOnce(file))?.isSymbolicLink()) reals.push(await linkedFile(file));
     for (const real of reals) {
       if (real === undefined) continue;
@@ -98,21 +99,5 @@ async function linkedFile(link: string): Promise<string | undefined> {
     return (await stat(real)).isDirectory() ? undefined : real;
   } catch {
     return undefined;
-  }
-}
-
-/**
- * The real path of the folder holding `file` joined with its name (the name itself may be a link,
- * captured as one), or of its nearest existing folder joined with the rest (deleted through a link).
- */
-async function realPathOf(file: string): Promise<string | undefined> {
-  const rest: string[] = [path.basename(file)];
-  for (let at = path.dirname(file); ; at = path.dirname(at)) {
-    try {
-      return path.join(await realpath(at), ...rest);
-    } catch {
-      if (path.dirname(at) === at) return undefined;
-      rest.unshift(path.basename(at));
-    }
   }
 }

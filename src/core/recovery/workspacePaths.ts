@@ -1,6 +1,6 @@
-import { realpathSync } from 'node:fs';
 import * as path from 'node:path';
 import { StateError } from '../errors';
+import { realPathOf } from '../realPath';
 import { isSafeName } from '../objects/tree';
 import type { WorkspaceRoot } from '../schemas';
 
@@ -100,19 +100,6 @@ export function toPointPath(roots: readonly WorkspaceRoot[], input: string, cwd 
 }
 
 /** `at` with links resolved as far as it exists (the rest, not there yet, as given). */
-function realPathOf(at: string): string {
-  for (let existing = at, rest = ''; ; ) {
-    try {
-      return path.join(realpathSync(existing), rest);
-    } catch {
-      const parent = path.dirname(existing);
-      if (parent === existing) return at;
-      rest = path.join(path.basename(existing), rest);
-      existing = parent;
-    }
-  }
-}
-
 /**
  * A point path as a person types it (what `toPointPath` takes back): relative to the folder when the
  * workspace has a single folder (`.` for the folder itself), else with the folder's name in front.

@@ -10,7 +10,7 @@ import { PersistenceManager } from '../state/persistenceManager';
 import type { StateManager } from '../state/stateManager';
 import { isStoreLockHeld } from '../lock/storeLock';
 import { parseClaim, settledPackName } from '../state/pointPacks';
-import { realPathOf } from '../storePlacement';
+import { realPathOf } from '../realPath';
 
 /** Left in a store whose points were moved to another store; such a store is never offered again. */
 export const MOVED_MARKER = 'moved.json';

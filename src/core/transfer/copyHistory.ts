@@ -5,7 +5,7 @@ import { describeCause } from '../errors';
 import { RecoveryStore } from '../recoveryStore';
 import type { PointSummary } from '../schemas';
 import { PersistenceManager } from '../state/persistenceManager';
-import { realPathOf } from '../storePlacement';
+import { realPathOf } from '../realPath';
 import { movedTo } from './adoptStore';
 import { exportBundle } from './exportBundle';
 import { importBundle, type ImportResult } from './importBundle';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { fsyncDir, PRIVATE_FILE_MODE } from '../documents';
 import { ioError, StateError } from '../errors';
 import { pointTime } from '../ids';
-import { realPathOf } from '../storePlacement';
+import { realPathOf } from '../realPath';
 import { collectReachable } from '../recovery/reachability';
 import type { RecoveryStore } from '../recoveryStore';
 import type { ContextSnapshot } from '../schemas';
