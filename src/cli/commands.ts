@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural, countsAsJson } from '../core/format';
+import type { RenamedFile } from '../core/capture/renames';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
 import { ambiguousRef, labelNote, pointsNamedBy, pointTime } from '../core/ids';
@@ -357,15 +358,31 @@ function changeLines(roots: readonly WorkspaceRoot[], added: readonly { path: st
 /** Which of a change's files only stopped or began being tracked: a point's (its own changes), or a comparison's with the files on disk. */
 type Tracking = Pick<PointSummary, 'untracked' | 'nowTracked'>;
 
-/** A point's changes (`of`: that point) or a comparison's. */
-function formatDiff(diff: TreeDiff, roots: readonly WorkspaceRoot[], of?: Tracking): string[] {
-  return changeLines(roots, diff.added, diff.modified, diff.deleted, of);
+/** A change with the files it renamed or moved (`renamed`: a comparison's), which are listed once, as renamed, not as a deletion and an addition. */
+type ChangeWithRenames = TreeDiff & { readonly renamed?: readonly RenamedFile[] };
+
+function withoutRenamed(diff: ChangeWithRenames): TreeDiff {
+  if (!diff.renamed) return diff;
+  const from = new Set(diff.renamed.map((r) => r.from));
+  const to = new Set(diff.renamed.map((r) => r.to));
+  return { added: diff.added.filter((c) => !to.has(c.path)), modified: diff.modified, deleted: diff.deleted.filter((c) => !from.has(c.path)) };
 }
 
-function diffAsJson(diff: TreeDiff, of?: Tracking) {
-  const json = { added: diff.added.map((c) => c.path), modified: diff.modified.map((c) => c.path), deleted: diff.deleted.map((c) => c.path) };
+/** A point's changes (`of`: that point) or a comparison's; a renamed file as "R old → new". */
+function formatDiff(diff: ChangeWithRenames, roots: readonly WorkspaceRoot[], of?: Tracking): string[] {
+  const rest = withoutRenamed(diff);
+  const shown = (p: string) => t(typedPath(roots, p));
+  const renamed = (diff.renamed ?? []).map((r) => `  R ${shown(r.from)} \u2192 ${shown(r.to)}${r.changed ? '  (and changed)' : ''}`);
+  const lines = changeLines(roots, rest.added, rest.modified, [], of);
+  return [...lines, ...renamed, ...changeLines(roots, [], [], rest.deleted, of)];
+}
+
+function diffAsJson(diff: ChangeWithRenames, of?: Tracking) {
+  const rest = withoutRenamed(diff);
+  const json = { added: rest.added.map((c) => c.path), modified: rest.modified.map((c) => c.path), deleted: rest.deleted.map((c) => c.path) };
   return {
     ...json,
+    ...(diff.renamed ? { renamed: diff.renamed.map((r) => ({ from: r.from, to: r.to, changed: r.changed })) } : {}),
     ...(of?.nowTracked ? { nowTracked: json.added.filter((p) => isNowTracked(of, p)) } : {}),
     ...(of?.untracked ? { noLongerTracked: json.deleted.filter((p) => isUntracked(of, p)) } : {}),
   };

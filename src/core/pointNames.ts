@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { FileChange, MovedHead, TreeDiff } from './capture';
+import { movedPrefixes, pairRenames } from './capture/renames';
 import { isNowTracked, isUntracked } from './capture/untracked';
 import { formatRelativeTime, groupDigits, plural } from './format';
 import { pointTime } from './ids';
@@ -199,20 +200,7 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
  * when the renamed files are not one folder's.
  */
 function describeMoves(changes: TreeDiff): { readonly name: string; readonly rest: TreeDiff } | undefined {
-  if (changes.added.length === 0 || changes.deleted.length === 0) return undefined;
-  const deletedBy = new Map<string, string[]>();
-  for (const c of changes.deleted) if (c.before) deletedBy.set(`${c.before.kind}${c.before.hash}`, [...(deletedBy.get(`${c.before.kind}${c.before.hash}`) ?? []), c.path]);
-  // each added file paired with a deleted one of the same content and the longest same end of path
-  const pairs: Array<{ from: string; to: string; prefix: [string, string] }> = [];
-  const used = new Set<string>();
-  for (const c of changes.added) {
-    const candidates = (c.after && deletedBy.get(`${c.after.kind}${c.after.hash}`)?.filter((p) => !used.has(p))) || [];
-    if (candidates.length === 0) continue;
-    const scored = candidates.map((from) => ({ from, prefix: movedPrefixes(from, c.path) }));
-    const best = scored.reduce((a, b) => (b.prefix[0].length + b.prefix[1].length < a.prefix[0].length + a.prefix[1].length ? b : a));
-    used.add(best.from);
-    pairs.push({ from: best.from, to: c.path, prefix: best.prefix });
-  }
+  const pairs = pairRenames(changes).map((p) => ({ ...p, prefix: movedPrefixes(p.from, p.to) }));
   if (pairs.length === 0) return undefined;
   // one file: its paths; several: the folder they moved from and to, which all of them must share
   let [from, to] = pairs.length === 1 ? [pairs[0]!.from, pairs[0]!.to] : pairs[0]!.prefix;
@@ -234,15 +222,6 @@ function describeMoves(changes: TreeDiff): { readonly name: string; readonly res
   const moved = new Set(pairs.flatMap((p) => [p.from, p.to]));
   const keep = (list: TreeDiff['added']) => list.filter((c) => !moved.has(c.path));
   return { name, rest: { added: keep(changes.added), modified: changes.modified, deleted: keep(changes.deleted) } };
-}
-
-/** The parts of two paths before the longest end they share: ["ws/src/cli", "ws/src/tool"] for ws/src/cli/a.ts and ws/src/tool/a.ts (whole paths when the names differ). */
-function movedPrefixes(from: string, to: string): [string, string] {
-  const a = from.split('/');
-  const b = to.split('/');
-  let same = 0;
-  while (same < Math.min(a.length, b.length) - 1 && a[a.length - 1 - same] === b[b.length - 1 - same]) same++;
-  return [a.slice(0, a.length - same).join('/'), b.slice(0, b.length - same).join('/')];
 }
 
 /**

@@ -129,3 +129,23 @@ describe('command-line tool: a file\'s history', () => {
     }
   });
 });
+
+describe('command-line tool: comparing points', () => {
+  test('diff of two points across a folder renamed between them lists its files as renamed (those edited since marked), not deleted and added', async () => {
+    const { sb, base, snapshot } = await project();
+    const before = await snapshot({ 'src/old/a.ts': 'a\n', 'src/old/b.ts': 'b\n', 'keep.txt': 'k\n' }, 'before');
+    await fs.rename(path.join(sb.ws, 'src/old'), path.join(sb.ws, 'src/new'));
+    const after = await snapshot({ 'src/new/b.ts': 'b edited\n' }, 'after');
+    const text = ok(await cli(['diff', before, after, ...base])).stdout;
+    assert.deepEqual(text.trimEnd().split('\n'), ['  R src/old/a.ts \u2192 src/new/a.ts', '  R src/old/b.ts \u2192 src/new/b.ts  (and changed)']);
+    assert.deepEqual(json(await cli(['diff', before, after, '--json', ...base])), {
+      added: [],
+      modified: [],
+      deleted: [],
+      renamed: [
+        { from: 'ws/src/old/a.ts', to: 'ws/src/new/a.ts', changed: false },
+        { from: 'ws/src/old/b.ts', to: 'ws/src/new/b.ts', changed: true },
+      ],
+    });
+  });
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { agentPointPaths, agentPreview, createdPointSentence, describeAgentChanges, describePreview, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
+import { agentChanges, agentPointPaths, agentPreview, createdPointSentence, describeAgentChanges, describePreview, findPoint, listAgentPoints, parseAgentTime } from '../../src/core/agentTools/agentQueries';
 import { AGENT_TOOLS, toolDescription } from '../../src/core/agentTools/toolCatalog';
 import { languageModelToolContributions } from '../../src/core/agentTools/toolContributions';
 import { listPointsInput, restoreInput } from '../../src/core/agentTools/toolInputs';
@@ -83,6 +83,29 @@ describe('agent tools core', () => {
       await writeFiles(sb.ws, { 'a.txt': `${label}\n` });
       return (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label }))!;
     }
+  });
+
+  test('show_changes against another point lists a folder renamed between them as renamed files (edited ones marked), not deleted and added', async () => {
+    const sb = await makeSandbox('rp-agent-');
+    await writeFiles(sb.ws, { 'src/old/a.ts': 'a\n', 'src/old/b.ts': 'b\n' });
+    const store = await openStore(sb);
+    const before = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await fs.rename(path.join(sb.ws, 'src/old'), path.join(sb.ws, 'src/new'));
+    await writeFiles(sb.ws, { 'src/new/b.ts': 'b edited\n', 'c.txt': 'c\n' });
+    const after = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    const changes = await agentChanges(store, { point: after.id, against: before.id });
+    assert.deepEqual(changes, {
+      point: after.id,
+      against: before.id,
+      added: ['c.txt'],
+      modified: [],
+      deleted: [],
+      renamed: [
+        { from: 'src/old/a.ts', to: 'src/new/a.ts', changed: false },
+        { from: 'src/old/b.ts', to: 'src/new/b.ts', changed: true },
+      ],
+    });
+    assert.equal(describeAgentChanges(changes), `3 files differ between point ${after.id} and point ${before.id}.`);
   });
 
   test('a point lists the branch its folder was on, when it has a repository', async () => {

@@ -178,6 +178,30 @@ describe('a point\'s change as a patch', () => {
   });
 });
 
+describe('two points across a folder renamed between them', () => {
+  test('the renamed folder\'s files are paired as renamed, with those edited since marked changed; an unrelated deletion and addition are not', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/old/a.ts': 'a\n', 'src/old/b.ts': 'b\n', 'src/old/c.ts': 'c\n', 'gone.txt': 'gone\n' });
+    const store = await openStore(sb);
+    const before = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await fs.rename(path.join(sb.ws, 'src/old'), path.join(sb.ws, 'src/new'));
+    await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' });
+    await writeFiles(sb.ws, { 'src/new/b.ts': 'b edited\n', 'gone.txt': null, 'fresh.txt': 'fresh\n' });
+    const after = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    const diff = await store.recovery.diff(before.id, after.id);
+    assert.deepEqual(
+      [...(diff.renamed ?? [])].sort((x, y) => (x.to < y.to ? -1 : 1)),
+      [
+        { from: 'ws/src/old/a.ts', to: 'ws/src/new/a.ts', changed: false },
+        { from: 'ws/src/old/b.ts', to: 'ws/src/new/b.ts', changed: true },
+        { from: 'ws/src/old/c.ts', to: 'ws/src/new/c.ts', changed: false },
+      ],
+    );
+    assert.ok(diff.deleted.some((c) => c.path === 'ws/gone.txt') && diff.added.some((c) => c.path === 'ws/fresh.txt'), 'still listed, as deletion and addition');
+    assert.equal((await store.recovery.diff(before.id, before.id)).renamed, undefined, 'nothing renamed: no list');
+  });
+});
+
 describe('a file version as a patch', () => {
   test('git apply takes a version\'s patch against the version before it (an edit, a rename as delete + add, a deletion) and the first version\'s against nothing', async () => {
     const { sb, store } = await twoPoints();

@@ -1,4 +1,4 @@
-import type { MovedHead, TreeDiff } from '../capture';
+import type { MovedHead, RenamedFile, TreeDiff } from '../capture';
 import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { firstPathNamingNothing } from '../history/versionContent';
@@ -129,6 +129,8 @@ export interface AgentChanges {
   readonly nowTracked?: string[];
   /** Of `deleted`, the files the point stopped tracking while they were on disk (a `.gitignore` line added): not deleted. Only for a point's own changes. */
   readonly noLongerTracked?: string[];
+  /** Between two points: files renamed or moved (their folder renamed), `changed` when their content changed too; not in `added` or `deleted`. */
+  readonly renamed?: Array<{ from: string; to: string; changed: boolean }>;
 }
 
 /** What a point changed against the point before it (`pointBase`), or how it differs from another point or from the current files. */
@@ -138,6 +140,7 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
   let diff: TreeDiff;
   // which files only stopped or began being tracked: the point's own changes, or the comparison with the files on disk
   let tracking: Pick<PointSummary, 'untracked' | 'nowTracked'> | undefined = point;
+  let renamed: readonly RenamedFile[] | undefined;
   if (input.against === undefined) {
     const points = await store.recovery.listRecoveryPoints();
     against = pointBase(points, point)?.id ?? null;
@@ -149,10 +152,18 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
     // from the other point to this one, each folder by the folder it became; files that only stopped or began being tracked between them marked
     const other = await findPoint(store, input.against);
     against = other.id;
-    diff = tracking = await store.recovery.diff(other.id, point.id);
+    const compared = await store.recovery.diff(other.id, point.id);
+    diff = tracking = compared;
+    renamed = compared.renamed;
   }
   const roots = store.persistence.workspaceRoots;
-  const changes = { point: point.id, against, ...pathsOf(roots, diff) };
+  if (renamed) {
+    // a renamed file once, as renamed: not a deletion and an addition
+    const from = new Set(renamed.map((r) => r.from));
+    const to = new Set(renamed.map((r) => r.to));
+    diff = { added: diff.added.filter((c) => !to.has(c.path)), modified: diff.modified, deleted: diff.deleted.filter((c) => !from.has(c.path)) };
+  }
+  const changes = { point: point.id, against, ...pathsOf(roots, diff), ...(renamed ? { renamed: renamed.map((r) => ({ from: agentPath(roots, r.from), to: agentPath(roots, r.to), changed: r.changed })) } : {}) };
   if (!tracking) return changes;
   return {
     ...changes,
@@ -163,7 +174,7 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
 
 /** "3 files differ between point … and the current files." */
 export function describeAgentChanges(changes: AgentChanges): string {
-  const total = changes.added.length + changes.modified.length + changes.deleted.length;
+  const total = changes.added.length + changes.modified.length + changes.deleted.length + (changes.renamed?.length ?? 0);
   const against = changes.against === null ? 'nothing (it is the first point)' : changes.against === 'current' ? 'the current files' : `point ${changes.against}`;
   return `${plural(total, 'file')} ${total === 1 ? 'differs' : 'differ'} between point ${changes.point} and ${against}.`;
 }

@@ -1,6 +1,6 @@
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
-import { diffTrees, isNowTracked, isRestoreTempName, isUntracked, lookupEntry, trackingCounts, type FileChange, type KnownFile, type TreeDiff } from '../capture';
+import { diffTrees, isNowTracked, isRestoreTempName, isUntracked, lookupEntry, pairRenames, trackingCounts, type FileChange, type KnownFile, type RenamedFile, type TreeDiff } from '../capture';
 import { currentFileHash } from '../history/fileHistory';
 import { describeCause, shortPath, StateError } from '../errors';
 import { Metrics } from '../metrics';
@@ -735,14 +735,19 @@ export class RecoveryManager {
    * Files the older side holds that a later point stopped tracking (still on disk then: ignored,
    * excluded, too large since) are in `untracked`, not deleted, and files a later point began tracking
    * (on disk before it) in `nowTracked`: against the files on disk, as they are now; between two points,
-   * as the points between them recorded it (`trackingBetween`).
+   * as the points between them recorded it (`trackingBetween`). Between two points, a file deleted at
+   * one path and added at another (renamed, moved, its folder renamed; `pairRenames`) stays in both
+   * lists and is named in `renamed`, so the comparison can show it as one file.
    */
-  async diff(fromId: string, toId?: string): Promise<TreeDiff & Pick<PointSummary, 'untracked' | 'nowTracked'> & { folders?: FolderMapping }> {
+  async diff(fromId: string, toId?: string): Promise<TreeDiff & Pick<PointSummary, 'untracked' | 'nowTracked'> & { folders?: FolderMapping; renamed?: RenamedFile[] }> {
     const from = await this.persistence.requireSnapshot(fromId);
     if (toId) {
       const to = await this.persistence.requireSnapshot(toId);
       const diff = await this.diffPoints(from, to);
-      return { ...diff, ...(await this.trackingBetween(from, to, diff)) };
+      const tracking = await this.trackingBetween(from, to, diff);
+      // a file that only stopped or began being tracked is no half of a move
+      const renamed = pairRenames({ added: diff.added.filter((c) => !isNowTracked(tracking, c.path)), deleted: diff.deleted.filter((c) => !isUntracked(tracking, c.path)) }, { followFolders: true });
+      return { ...diff, ...tracking, ...(renamed.length > 0 ? { renamed } : {}) };
     }
     return this.persistence.withCurrentTree(async (objects, current) => {
       const roots = this.persistence.workspaceRoots;

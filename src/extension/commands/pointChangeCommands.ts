@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import writeFileAtomic from 'write-file-atomic';
 import { formatChangeCounts, formatRelativeTime, plural } from '../../core/format';
-import { isUntracked, pointTime, type PointSummary, type RecoveryStore, type TreeDiff } from '../../core';
+import { isUntracked, pointTime, type PointSummary, type RecoveryStore, type RenamedFile, type TreeDiff } from '../../core';
 import { comparisonPatch, deletedFiles, fileVersionChange, fileVersionPatch, folderHistory, pointChange, pointChangePatch, type DeletedFile } from '../../core/history/pointChanges';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { PointsModel } from '../pointsModel';
@@ -30,8 +30,8 @@ interface Comparison {
   readonly from: Side;
   readonly to: Side;
   readonly title: string;
-  /** With `untracked`: files the older side holds that a later point, or the current files, no longer track (still on disk). */
-  readonly diff: TreeDiff & Pick<PointSummary, 'untracked'>;
+  /** With `untracked`: files the older side holds that a later point, or the current files, no longer track (still on disk); `renamed`: files renamed or moved between two points. */
+  readonly diff: TreeDiff & Pick<PointSummary, 'untracked'> & { readonly renamed?: readonly RenamedFile[] };
   readonly patch: (binary: boolean) => Promise<string>;
   /** The name "Save as Patch…" offers. */
   readonly fileName?: string;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import { isUntracked, pointIdTime, type FileChange, type PointSummary, type TreeDiff } from '../../core';
+import { isUntracked, pointIdTime, type FileChange, type PointSummary, type RenamedFile, type TreeDiff } from '../../core';
 import { plural } from '../../core/format';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { PointContentProvider } from './pointContentProvider';
@@ -57,19 +57,23 @@ export async function openFileChange(folders: WorkspaceFolders, from: Side, to: 
  * A file the older side holds that is on disk but no longer tracked (`untracked`) is no deletion:
  * against the current files it is shown against the file on disk; between points, where no side holds
  * it, it is left out of the list and the title says so (`notTracked`: those left out), as the tree
- * names such a row "no longer tracked".
+ * names such a row "no longer tracked". A file renamed or moved between the sides (`renamed`) is one
+ * entry under its new path, its old path's content on the left.
  */
 export async function openChanges(
   folders: WorkspaceFolders,
   title: string,
   from: Side,
   to: Side,
-  diff: TreeDiff & Pick<PointSummary, 'untracked'>,
+  diff: TreeDiff & Pick<PointSummary, 'untracked'> & { readonly renamed?: readonly RenamedFile[] },
 ): Promise<{ title: string; resources: ChangeResource[]; notTracked: string[] }> {
   const notTracked = to === 'workspace' ? [] : diff.deleted.filter((c) => isUntracked(diff, c.path)).map((c) => c.path);
-  const left = new Set(notTracked);
+  const renamedFrom = new Map((diff.renamed ?? []).map((r) => [r.to, r.from]));
+  const left = new Set([...notTracked, ...renamedFrom.values()]);
   const changes = [...diff.modified, ...diff.added, ...diff.deleted].filter((c) => !left.has(c.path)).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const resources: ChangeResource[] = changes.map((change) => {
+    const was = renamedFrom.get(change.path);
+    if (was !== undefined) return [folders.toUri(change.path) ?? sideUri(folders, to, change.path), sideUri(folders, from, was), sideUri(folders, to, change.path)];
     const { original, modified } = changeUris(folders, from, to, change);
     const onDisk = to === 'workspace' && !change.after && isUntracked(diff, change.path) ? folders.toUri(change.path) : undefined;
     return [folders.toUri(change.path) ?? modified, change.before ? original : undefined, onDisk ?? (change.after ? modified : undefined)];

@@ -136,6 +136,25 @@ suite('what changed in a point', () => {
 
   });
 
+  test('Compare Recovery Points\u2026 across a folder renamed between the points: each file once, under its new path, its old path\'s content on the left', async () => {
+    await setSetting('automatic.enabled', false);
+    await settle(api);
+    writeFile('src/old/a.ts', 'a\n');
+    writeFile('src/old/b.ts', 'b\n');
+    const before = await createPoint(api, 'before the rename');
+    fs.renameSync(wsFile('src/old'), wsFile('src/new'));
+    writeFile('src/new/b.ts', 'b edited\n');
+    const after = await createPoint(api, 'after the rename');
+    await api.model!.refresh();
+    api.prompts.answerNext({ pick: /after the rename/ }, { pick: /before the rename/ });
+    const two = await run<Opened>('comparePoints');
+    assert.deepEqual(two.resources.map((r) => r[0].fsPath), [wsFile('src/new/a.ts'), wsFile('src/new/b.ts')], 'not deleted under src/old and added under src/new');
+    const [, left, right] = two.resources[1]!;
+    assert.deepEqual([left?.query, right?.query], [before.id, after.id]);
+    assert.equal(await text(left), 'b\n', 'the left side is the file where it was then');
+    assert.equal(await text(right), 'b edited\n');
+  });
+
   test('Compare Recovery Points\u2026 with the current files: the point\'s version \u2194 the file on disk', async () => {
     const point = await changedPoint();
     writeFile('src/notes.txt', 'notes now\n');
