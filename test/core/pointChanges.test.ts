@@ -305,6 +305,31 @@ describe('folders and deleted files', () => {
     assert.deepEqual(await folderHistory(store, 'ws/nothing-here'), []);
   });
 
+  test('a folder\'s history follows it back through a rename: the renaming point with what changed in its files, the points before it under the old name, read where the files were then', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/old/a.ts': 'a\n', 'src/old/b.ts': 'b\n', 'docs/d.md': 'd\n' });
+    const store = await openStore(sb);
+    const p1 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await writeFiles(sb.ws, { 'src/old/a.ts': 'a2\n' });
+    const p2 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await fs.rename(path.join(sb.ws, 'src/old'), path.join(sb.ws, 'src/new'));
+    const moved = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!;
+    await fs.rename(path.join(sb.ws, 'src/new/b.ts'), path.join(sb.ws, 'src/new/b2.ts'));
+    await writeFiles(sb.ws, { 'src/new/a.ts': 'a3\n' });
+    const p4 = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    const history = await folderHistory(store, 'ws/src/new', { followRenames: true });
+    assert.deepEqual(history.map((h) => h.point.id), [p4.id, moved.id, p2.id, p1.id]);
+    assert.deepEqual(history.map((h) => [h.folder, h.baseFolder, h.workspaceFolder, h.renamedFrom]), [
+      ['ws/src/new', 'ws/src/new', 'ws/src/new', undefined],
+      ['ws/src/new', 'ws/src/old', 'ws/src/new', 'ws/src/old'],
+      ['ws/src/old', 'ws/src/old', 'ws/src/old', undefined],
+      ['ws/src/old', 'ws/src/old', 'ws/src/old', undefined],
+    ]);
+    assert.deepEqual(history[1]!.diff, { added: [], modified: [], deleted: [] }, 'renamed, no file changed');
+    assert.deepEqual(history[2]!.diff.modified.map((c) => c.path), ['ws/src/old/a.ts']);
+    assert.deepEqual((await folderHistory(store, 'ws/src/new')).map((h) => h.point.id), [p4.id, moved.id], 'without followRenames: from the point that made it');
+  });
+
   test('folder history for a restore: labelled points that hold the folder unchanged are offered too, with no changes', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { 'src/a.ts': 'a1\n', 'docs/d.md': 'd1\n' });

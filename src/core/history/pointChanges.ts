@@ -1,5 +1,5 @@
 import * as fs from 'node:fs/promises';
-import { diffTrees, lookupEntry, type FileInfo, type TreeDiff } from '../capture';
+import { diffTrees, lookupEntry, pairRenames, type FileInfo, type TreeDiff } from '../capture';
 import { isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import type { ObjectReader } from '../objects/objectStore';
@@ -101,6 +101,11 @@ export interface FolderChange {
   readonly folder: string;
   /** The point the change is against (`pointBase`), none for the oldest. */
   readonly base: PointSummary | undefined;
+  /** The folder's path in the base's folder names (where the left side of a change is read): `folder`'s but for a folder renamed since. */
+  readonly baseFolder: string;
+  /** In the workspace's folder names: where the folder is now, and (`renamedFrom`) where it was before this point renamed or moved it. */
+  readonly workspaceFolder: string;
+  readonly renamedFrom?: string;
   readonly diff: TreeDiff;
 }
 
@@ -108,33 +113,66 @@ export interface FolderChange {
  * The points that changed something under `workspacePath` (a folder in the workspace's names,
  * `folder/rel`), newest first, each with its changes there against the point before it (`pointBase`).
  * `labelled`: also the points a person labelled that hold the folder and changed nothing in it (empty
- * `diff`), the places people look for when they restore it.
+ * `diff`), the places people look for when they restore it. `followRenames`: a folder that a point
+ * renamed or moved (its files deleted there and added here, `pairRenames`) is followed to where it was
+ * before: that point is listed with what changed in its files (`renamedFrom`), and the points before
+ * it with the folder under its old name (`folder`, `workspaceFolder`).
  */
-export async function folderHistory(store: RecoveryStore, workspacePath: string, options: { readonly signal?: AbortSignal; readonly labelled?: boolean } = {}): Promise<FolderChange[]> {
+export async function folderHistory(store: RecoveryStore, workspacePath: string, options: { readonly signal?: AbortSignal; readonly labelled?: boolean; readonly followRenames?: boolean } = {}): Promise<FolderChange[]> {
   const { signal } = options;
   const points = await store.recovery.listRecoveryPoints();
   const bases = pointBases(points);
   const objects = await store.persistence.objects();
   const mappings = new MappingCache(objects, store.persistence.workspaceRoots);
   const found: FolderChange[] = [];
+  let wanted = workspacePath;
   for (const point of points) {
     signal?.throwIfAborted();
-    const folder = await mappings.inPoint(point, workspacePath);
+    const folder = await mappings.inPoint(point, wanted);
     if (folder === undefined) continue;
     const parent = bases.get(point.id);
-    const parentFolder = parent && (await mappings.inPoint(parent, workspacePath));
-    const [now, before] = await Promise.all([lookupEntry(objects, point.root, folder), parent && parentFolder !== undefined ? lookupEntry(objects, parent.root, parentFolder) : undefined]);
+    let parentFolder = parent && (await mappings.inPoint(parent, wanted));
+    const now = await lookupEntry(objects, point.root, folder);
+    let before = parent && parentFolder !== undefined ? await lookupEntry(objects, parent.root, parentFolder) : undefined;
+    let renamedFrom: string | undefined;
+    if (options.followRenames && parent && now?.kind === 'd' && before?.kind !== 'd') {
+      const from = await folderMovedFrom(store, points, point, folder, mappings);
+      const inParent = from !== undefined ? await mappings.inPoint(parent, from) : undefined;
+      const was = inParent !== undefined ? await lookupEntry(objects, parent.root, inParent) : undefined;
+      if (was?.kind === 'd') [renamedFrom, parentFolder, before] = [from, inParent, was];
+    }
+    const change = { point, folder, base: parent, baseFolder: parentFolder ?? folder, workspaceFolder: wanted, ...(renamedFrom !== undefined ? { renamedFrom } : {}) };
+    if (renamedFrom !== undefined) wanted = renamedFrom;
     const landmark = options.labelled === true && isPinned(point) && now?.kind === 'd';
     const unchanged = { added: [], modified: [], deleted: [] };
     if (now?.kind === before?.kind && now?.hash === before?.hash) {
-      if (landmark) found.push({ point, folder, base: parent, diff: unchanged });
+      if (landmark || renamedFrom !== undefined) found.push({ ...change, diff: unchanged });
       continue;
     }
     if (now?.kind !== 'd' && before?.kind !== 'd') continue;
     const diff = await diffUnder(objects, before?.kind === 'd' ? before.hash : null, now?.kind === 'd' ? now.hash : null, folder);
-    if (diff.added.length + diff.modified.length + diff.deleted.length > 0 || landmark) found.push({ point, folder, base: parent, diff });
+    if (diff.added.length + diff.modified.length + diff.deleted.length > 0 || landmark || renamedFrom !== undefined) found.push({ ...change, diff });
   }
   return found;
+}
+
+/**
+ * Where `point` moved `folder` (its path in the point) from, in the workspace's folder names: the
+ * folder most of the files it added there came from, paired with its deletions as a move (`pairRenames`).
+ */
+async function folderMovedFrom(store: RecoveryStore, points: readonly PointSummary[], point: PointSummary, folder: string, mappings: MappingCache): Promise<string | undefined> {
+  const changes = await store.recovery.changedFiles(point.id, points);
+  const votes = new Map<string, number>();
+  for (const pair of pairRenames(changes)) {
+    if (!pair.to.startsWith(`${folder}/`)) continue;
+    const rest = pair.to.slice(folder.length);
+    if (!pair.from.endsWith(rest)) continue;
+    const from = pair.from.slice(0, pair.from.length - rest.length);
+    votes.set(from, (votes.get(from) ?? 0) + 1);
+  }
+  const best = [...votes].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const mapping = best !== undefined ? await mappings.of(point) : undefined;
+  return mapping && best !== undefined ? toWorkspacePath(mapping, best) : undefined;
 }
 
 /** The difference of two folder trees (either may be absent), with paths under `prefix`. */

@@ -8,7 +8,7 @@ import type { AutoCapture } from '../automatic/autoCapture';
 import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
-import { noLongerTrackedNote, openChanges, sidesTitle, type Side } from '../views/changeDiffs';
+import { noLongerTrackedNote, openChanges, sidesTitle, type ChangePlaces, type Side } from '../views/changeDiffs';
 import { VersionNode } from '../views/fileHistoryProvider';
 import { FolderNode, PointNode } from '../views/pointsTreeProvider';
 import type { WorkspaceFolders } from '../workspaceFolders';
@@ -35,6 +35,8 @@ interface Comparison {
   readonly patch: (binary: boolean) => Promise<string>;
   /** The name "Save as Patch…" offers. */
   readonly fileName?: string;
+  /** Its paths shown and read elsewhere (a folder's history across a rename). */
+  readonly places?: ChangePlaces;
 }
 
 type SecondPick = vscode.QuickPickItem & { readonly side: 'own' | 'workspace' | PointSummary };
@@ -100,7 +102,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       void s.prompts.notify('information', `No tracked files differ: ${noLongerTrackedNote(s.folders, notTracked)} (still on disk, ignored or excluded since; not deleted).`);
       return undefined;
     }
-    return openChanges(s.folders, comparison.title, comparison.from, comparison.to, comparison.diff);
+    return openChanges(s.folders, comparison.title, comparison.from, comparison.to, comparison.diff, comparison.places);
   };
 
   /** The workspace path (`folder/rel`) of a folder the explorer names. */
@@ -113,15 +115,16 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
     return folder;
   };
 
-  /** The points that changed `folder`; `labelled`: and the labelled points that hold it unchanged. */
+  /** The points that changed `folder`; `labelled`: and the labelled points that hold it unchanged (for a restore); else followed back through renames. */
   const folderPointPick = async (folder: string, placeHolder: string, labelled = false) => {
     const history = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Reading the folder\'s history' }, async () => {
       await s.auto.flush();
-      return folderHistory(s.store, folder, { labelled });
+      return folderHistory(s.store, folder, { labelled, followRenames: !labelled });
     });
     if (history.length === 0) throw new UserFacingError(`No recovery point changed anything in ${s.folders.display(folder) || folder}.`);
+    const renamed = (h: (typeof history)[number]) => (h.renamedFrom !== undefined ? `renamed from ${s.folders.display(h.renamedFrom) || h.renamedFrom}, ` : '');
     const changes = (h: (typeof history)[number]) =>
-      countFiles(h.diff) === 0 ? 'no change in this folder' : `${formatChangeCounts({ added: h.diff.added.length, modified: h.diff.modified.length, deleted: h.diff.deleted.length })} in this folder`;
+      renamed(h) + (countFiles(h.diff) === 0 ? (h.renamedFrom !== undefined ? 'no file changed' : 'no change in this folder') : `${formatChangeCounts({ added: h.diff.added.length, modified: h.diff.modified.length, deleted: h.diff.deleted.length })} in this folder`);
     const items = history.map((h) => ({ ...pointPickItem(h.point), description: `${formatRelativeTime(pointTime(h.point))}  ${changes(h)}`, change: h }));
     return (await s.prompts.pick(items, { placeHolder, matchOnDescription: true, matchOnDetail: true }))?.change;
   };
@@ -200,7 +203,15 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       const change = await folderPointPick(folder, `Points that changed ${s.folders.display(`${folder}/`) || folder}: open one's changes there`);
       if (!change) return undefined;
       const parent = change.base?.id;
-      return open({ from: parent, to: change.point.id, title: `${s.folders.display(change.folder) || change.folder} \u2014 ${name(change.point)} (${sidesTitle(parent, change.point.id)})`, diff: change.diff, patch: () => Promise.resolve('') });
+      const shown = s.folders.display(folder) || folder;
+      if (change.renamedFrom !== undefined && countFiles(change.diff) === 0) {
+        void s.prompts.notify('information', `No file in ${shown} changed in "${name(change.point)}": it renamed the folder from ${s.folders.display(change.renamedFrom) || change.renamedFrom}.`);
+        return undefined;
+      }
+      // the folder's paths then, shown under its name now, the left side read where its files were
+      const rest = (p: string) => p.slice(change.folder.length);
+      const places: ChangePlaces = { shown: (p) => `${folder}${rest(p)}`, before: (p) => `${change.baseFolder}${rest(p)}` };
+      return open({ from: parent, to: change.point.id, title: `${shown} \u2014 ${name(change.point)} (${sidesTitle(parent, change.point.id)})`, diff: change.diff, places, patch: () => Promise.resolve('') });
     },
 
     'recoveryPoints.restoreFolder': async (arg?: unknown) => {

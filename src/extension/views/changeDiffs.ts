@@ -53,6 +53,17 @@ export async function openFileChange(folders: WorkspaceFolders, from: Side, to: 
 }
 
 /**
+ * Where a diff's paths are, when not where its sides and the workspace have them: a folder renamed
+ * since (shown under its name now) or by the change (its files read where they were on the left).
+ */
+export interface ChangePlaces {
+  /** The workspace path a file is shown as. */
+  readonly shown: (path: string) => string;
+  /** The file's path on the left side. */
+  readonly before: (path: string) => string;
+}
+
+/**
  * Every file of a diff in VS Code's multi-file diff editor (`vscode.changes`); returns what it opened.
  * A file the older side holds that is on disk but no longer tracked (`untracked`) is no deletion:
  * against the current files it is shown against the file on disk; between points, where no side holds
@@ -66,6 +77,7 @@ export async function openChanges(
   from: Side,
   to: Side,
   diff: TreeDiff & Pick<PointSummary, 'untracked'> & { readonly renamed?: readonly RenamedFile[] },
+  places?: ChangePlaces,
 ): Promise<{ title: string; resources: ChangeResource[]; notTracked: string[] }> {
   const notTracked = to === 'workspace' ? [] : diff.deleted.filter((c) => isUntracked(diff, c.path)).map((c) => c.path);
   const renamedFrom = new Map((diff.renamed ?? []).map((r) => [r.to, r.from]));
@@ -76,7 +88,8 @@ export async function openChanges(
     if (was !== undefined) return [folders.toUri(change.path) ?? sideUri(folders, to, change.path), sideUri(folders, from, was), sideUri(folders, to, change.path)];
     const { original, modified } = changeUris(folders, from, to, change);
     const onDisk = to === 'workspace' && !change.after && isUntracked(diff, change.path) ? folders.toUri(change.path) : undefined;
-    return [folders.toUri(change.path) ?? modified, change.before ? original : undefined, onDisk ?? (change.after ? modified : undefined)];
+    const before = places && change.before ? sideUri(folders, from, places.before(change.path)) : original;
+    return [folders.toUri(places?.shown(change.path) ?? change.path) ?? modified, change.before ? before : undefined, onDisk ?? (change.after ? modified : undefined)];
   });
   const shown = notTracked.length === 0 ? title : `${title} \u2014 ${noLongerTrackedNote(folders, notTracked)}, not shown`;
   await vscode.commands.executeCommand('vscode.changes', shown, resources);

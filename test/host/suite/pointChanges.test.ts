@@ -304,6 +304,36 @@ suite('what changed in a point', () => {
     assert.equal(readFile('src/lib/deep/new.ts'), 'export const n = 1;\n');
   });
 
+  test('Show Folder History follows a folder back through its rename: the points before it open under the folder\'s name now, read where the files were then', async () => {
+    await setSetting('automatic.enabled', false);
+    await settle(api);
+    writeFile('src/old/a.ts', 'a\n');
+    writeFile('src/old/b.ts', 'b\n');
+    await createPoint(api, 'made old');
+    writeFile('src/old/a.ts', 'a edited\n');
+    const edited = await createPoint(api, 'edited in old');
+    fs.renameSync(wsFile('src/old'), wsFile('src/new'));
+    writeFile('src/new/b.ts', 'b edited\n');
+    const renamed = await createPoint(api, 'renamed to new');
+    await api.model!.refresh();
+
+    api.prompts.answerNext({ pick: /edited in old/ });
+    const before = await run<Opened>('showFolderHistory', vscode.Uri.file(wsFile('src/new')));
+    const offered = api.prompts.history.at(-1)!;
+    assert.equal(offered.choices.length, 3, `the points before the rename too: ${offered.choices.join(' | ')}`);
+    assert.match(String(offered.items?.[0]?.description), /renamed from src\/old, \+0 ~1 \u22120 in this folder$/);
+    assert.deepEqual(before.resources.map((r) => r[0].fsPath), [wsFile('src/new/a.ts')], 'under the folder\'s name now');
+    assert.ok(before.title.startsWith('src/new \u2014 '), before.title);
+    assert.deepEqual([await text(before.resources[0]![1]), await text(before.resources[0]![2])], ['a\n', 'a edited\n']);
+    assert.equal(before.resources[0]![2]?.query, edited.id);
+
+    api.prompts.answerNext({ pick: /renamed to new/ });
+    const rename = await run<Opened>('showFolderHistory', vscode.Uri.file(wsFile('src/new')));
+    assert.deepEqual(rename.resources.map((r) => r[0].fsPath), [wsFile('src/new/b.ts')], 'the file that changed as the folder was renamed, not every file deleted and added');
+    assert.deepEqual([await text(rename.resources[0]![1]), await text(rename.resources[0]![2])], ['b\n', 'b edited\n'], 'the left side read where the file was then');
+    assert.equal(rename.resources[0]![2]?.query, renamed.id);
+  });
+
   test('Show Folder History lists a save still in the merge window: its pending point is made first', async () => {
     await setSetting('mergeWindowSeconds', 600);
     await setSetting('mergeWindowMaxSeconds', 600);
