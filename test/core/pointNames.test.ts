@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { describeChanges, editorOperationsName, quotedPointName, restoredPointName, safetyPointName, shownFirstPointName, switchedBranchName } from '../../src/core/pointNames';
+import { pairRenames } from '../../src/core/capture/renames';
 import { OtherWindowSaves } from '../../src/core/state/otherWindowSaves';
 import { cleanupAll, makeSandbox, openStore, sleep, writeFiles } from './helpers/storeFixtures';
 
@@ -267,5 +268,21 @@ describe('saves shared between windows', () => {
     // A damaged document of another window is ignored, not an error.
     await fs.writeFile(path.join(dir, 'extension_3.json'), '{ not json');
     assert.deepEqual([...(await other.savedElsewhere([file]))], []);
+  });
+});
+
+describe('pairing renamed files', () => {
+  test('many files of one content (empty __init__.py files) moved with their folders: each paired with its own, few or many', () => {
+    for (const n of [5, 300]) {
+      const info = { kind: 'f' as const, hash: 'e'.repeat(64), size: 0, mode: 0o644 };
+      const deleted = Array.from({ length: n }, (_, i) => ({ path: `ws/old/p${i}/__init__.py`, before: info }));
+      const added = Array.from({ length: n }, (_, i) => ({ path: `ws/new/p${(i * 7) % n}/__init__.py`, after: info }));
+      added.push({ path: 'ws/other.py', after: info });
+      deleted.push({ path: 'ws/gone/elsewhere.py', before: info });
+      const pairs = pairRenames({ added, deleted });
+      assert.equal(pairs.length, n + 1);
+      for (const p of pairs.filter((p) => p.to !== 'ws/other.py')) assert.equal(p.from.replace('/old/', '/new/'), p.to, `${p.from} → ${p.to}`);
+      assert.deepEqual(pairs.find((p) => p.to === 'ws/other.py'), { from: 'ws/gone/elsewhere.py', to: 'ws/other.py', changed: false }, 'the one left, whatever its name');
+    }
   });
 });
