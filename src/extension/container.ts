@@ -150,9 +150,9 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       this.own(showFilterState(view, tree.filter));
       const fileHistory = (this.fileHistory = this.own(new FileHistoryProvider(store, model, folders, log)));
       fileHistory.attach(this.own(vscode.window.createTreeView('recoveryPoints.fileHistory', { treeDataProvider: fileHistory })));
-      commands.register(historyCommands({ store, folders, history: fileHistory, restore, prompts: this.prompts }));
+      commands.register(historyCommands({ store, model, folders, history: fileHistory, restore, prompts: this.prompts }));
       commands.register(pointChangeCommands({ store, model, folders, restore, auto, prompts: this.prompts }));
-      commands.register(selectionHistoryCommands({ store, folders, auto, prompts: this.prompts }));
+      commands.register(selectionHistoryCommands({ store, model, folders, auto, prompts: this.prompts }));
       const lmTools = registerLanguageModelTools({ store, model, auto, session, restore, log, searchWorker });
       this.own(lmTools.registration);
       this.languageModelTools = lmTools.tools;

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { describeCause, storeBytesBesidePacks, type PointSummary, type RecoveryStore } from '../core';
+import { describeCause, pointIdTime, storeBytesBesidePacks, type PointSummary, type RecoveryStore } from '../core';
 import type { Log } from './log';
 
 /** How long the size of the store's folder besides its packs is taken as known. */
@@ -49,6 +49,11 @@ export class PointsModel implements vscode.Disposable {
 
   find(id: string): PointSummary | undefined {
     return this.current.find((p) => p.id === id);
+  }
+
+  /** The id and creation time of the point `id` (what a time shown for it comes from); a point no longer listed is timed by its id. */
+  timed(id: string): Pick<PointSummary, 'id' | 'createdAt'> {
+    return this.find(id) ?? { id, createdAt: new Date(pointIdTime(id)).toISOString() };
   }
 
   /**

@@ -4,6 +4,7 @@ import type { RecoveryStore } from '../../core';
 import { currentFileHash, type FileHistory, type FileVersion } from '../../core/history/fileHistory';
 import { plural } from '../../core/format';
 import { countLines, isBinary, lineCounts } from '../../core/history/lineChanges';
+import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import type { RestoreFlow } from '../restore/restoreFlow';
 import { describeRename, versionTime, VersionNode, type FileHistoryProvider } from '../views/fileHistoryProvider';
@@ -14,6 +15,7 @@ import { UserFacingError, type CommandHandler } from './commandCenter';
 
 export interface HistoryCommandServices {
   readonly store: RecoveryStore;
+  readonly model: Pick<PointsModel, 'timed'>;
   readonly folders: WorkspaceFolders;
   readonly history: FileHistoryProvider;
   readonly restore: RestoreFlow;
@@ -70,13 +72,13 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
       const what = v.point.label ?? v.point.summary;
       if (v.kind === 'deleted') {
         const before = v.previous!;
-        return diff(PointContentProvider.uri(before.pointPath, before.pointId), PointContentProvider.uri(v.pointPath, undefined), `${name(v)} (deleted ${versionTime(v)}) ${what}`);
+        return diff(PointContentProvider.uri(before.pointPath, before.pointId), PointContentProvider.uri(v.pointPath, undefined), `${name(v)} (deleted ${versionTime(v.point)}) ${what}`);
       }
-      if (!v.previous) return diff(PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)} (${v.earlierRemoved === 'before' ? 'the oldest kept,' : 'created'} ${versionTime(v)}) ${what}`);
+      if (!v.previous) return diff(PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)} (${v.earlierRemoved === 'before' ? 'the oldest kept,' : 'created'} ${versionTime(v.point)}) ${what}`);
       const before = v.previous;
-      const beforeTime = versionTime({ ...v, point: { ...v.point, id: before.appearedIn } });
+      const beforeTime = versionTime(s.model.timed(before.appearedIn));
       const renamed = v.renamedFrom ? `, ${describeRename(v.renamedFrom, v.path, (p) => s.folders.display(p))}` : '';
-      return diff(PointContentProvider.uri(before.pointPath, before.pointId), versionUri(v), `${name(v)} (${beforeTime} \u2194 ${versionTime(v)}${renamed}) ${what}`);
+      return diff(PointContentProvider.uri(before.pointPath, before.pointId), versionUri(v), `${name(v)} (${beforeTime} \u2194 ${versionTime(v.point)}${renamed}) ${what}`);
     },
 
     'recoveryPoints.history.compareWithCurrent': async (arg?: unknown): Promise<OpenedDiff | undefined> => {
@@ -87,7 +89,7 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
         return undefined;
       }
       const right = (await current(v)) ?? PointContentProvider.uri(v.pointPath, undefined);
-      return diff(left, right, `${name(v)} (${versionTime(v)}) \u2194 Current`);
+      return diff(left, right, `${name(v)} (${versionTime(v.point)}) \u2194 Current`);
     },
 
     /** Restores the file as this version has it: a preview of the change, a question, then the usual restore (safety point, undo). */
@@ -100,12 +102,12 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
         return undefined;
       }
       const now = await current(v);
-      await diff(now ?? PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)}: Current \u2194 ${versionTime(v)} (what the restore will write)`);
+      await diff(now ?? PointContentProvider.uri(v.pointPath, undefined), versionUri(v), `${name(v)}: Current \u2194 ${versionTime(v.point)} (what the restore will write)`);
       const change = await restoreChange(v, now);
       const elsewhere = v.path !== node(arg).file ? ` This version was at ${s.folders.display(v.path)}: the restore writes it there and leaves ${s.folders.display(node(arg).file)} as it is.` : '';
       const choice = await s.prompts.ask(
         'warning',
-        `Restore ${s.folders.display(v.path)} as it was at ${versionTime(v)} (${v.point.label ?? v.point.summary})?`,
+        `Restore ${s.folders.display(v.path)} as it was at ${versionTime(v.point)} (${v.point.label ?? v.point.summary})?`,
         { modal: true, detail: `The diff shows what the restore changes: ${change}. A safety point of the current files is made first: "Undo Last Restore" brings them back.${elsewhere}` },
         'Restore',
       );
@@ -120,14 +122,14 @@ export function historyCommands(s: HistoryCommandServices): Record<string, Comma
       if (isBinary(bytes)) throw new UserFacingError('This version is a binary file: open it read-only or restore it instead of copying it as text.');
       const text = bytes.toString('utf8');
       await vscode.env.clipboard.writeText(text);
-      void vscode.window.setStatusBarMessage(`$(check) Copied ${name(v)} as it was at ${versionTime(v)}`, 4000);
+      void vscode.window.setStatusBarMessage(`$(check) Copied ${name(v)} as it was at ${versionTime(v.point)}`, 4000);
       return text;
     },
 
     'recoveryPoints.history.openVersion': async (arg?: unknown): Promise<vscode.Uri> => {
       const v = node(arg).version;
       const uri = v.kind === 'deleted' ? PointContentProvider.uri(v.previous!.pointPath, v.previous!.pointId) : versionUri(v);
-      await openVersion(uri);
+      await openVersion(uri, v.kind === 'deleted' ? s.model.timed(v.previous!.pointId) : v.point);
       return uri;
     },
   };

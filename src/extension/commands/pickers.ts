@@ -62,7 +62,7 @@ export async function pickFileVersion(prompts: Prompts, store: RecoveryStore, mo
       // A label in the version's run of points names it as the person labelled it (the content is the same).
       label: `$(${v.current ? 'circle-filled' : v.labelledPoint ? 'pinned' : 'history'}) ${v.labelledPoint?.label ?? v.point.summary}`,
       // clean-up removed the points before it: the change may have been made in one of them, not by what this point is named after
-      description: `${versionTime(v)}  ${describeVersionChange(v)}${v.earlierRemoved === 'between' ? '  (or in a point not kept)' : v.earlierRemoved === 'before' ? '  (or earlier)' : ''}${v.current ? '  (current file)' : ''}`,
+      description: `${versionTime(v.point)}  ${describeVersionChange(v)}${v.earlierRemoved === 'between' ? '  (or in a point not kept)' : v.earlierRemoved === 'before' ? '  (or earlier)' : ''}${v.current ? '  (current file)' : ''}`,
       detail: v.labelledPoint ? v.point.summary : undefined,
       point: v.labelledPoint ?? v.point,
       current: v.current,

@@ -47,30 +47,30 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
 
   const ownChange = async (point: PointSummary): Promise<Comparison> => {
     const change = await pointChange(s.store, point.id);
-    const from = change.parent?.id;
+    const from = change.parent;
     // the files it stopped tracking, as its rows in the tree name them
     const diff = point.untracked ? { ...change.diff, untracked: point.untracked } : change.diff;
-    return { from, to: point.id, title: `${name(point)} (${sidesTitle(from, point.id)})`, diff, patch: (binary) => pointChangePatch(s.store, point.id, { binary }) };
+    return { from, to: point, title: `${name(point)} (${sidesTitle(from, point)})`, diff, patch: (binary) => pointChangePatch(s.store, point.id, { binary }) };
   };
 
   const between = async (a: PointSummary, b: PointSummary | 'workspace'): Promise<Comparison> => {
     if (b === 'workspace') {
       const diff = await s.store.recovery.diff(a.id);
-      return { from: a.id, to: 'workspace', title: `${name(a)} \u2194 Current files (${sidesTitle(a.id, 'workspace')})`, diff, patch: (binary) => comparisonPatch(s.store, a.id, undefined, { binary }) };
+      return { from: a, to: 'workspace', title: `${name(a)} \u2194 Current files (${sidesTitle(a, 'workspace')})`, diff, patch: (binary) => comparisonPatch(s.store, a.id, undefined, { binary }) };
     }
     const [older, newer] = a.id < b.id ? [a, b] : [b, a];
     const diff = await s.store.recovery.diff(older.id, newer.id);
-    return { from: older.id, to: newer.id, title: `${name(older)} \u2194 ${name(newer)} (${sidesTitle(older.id, newer.id)})`, diff, patch: (binary) => comparisonPatch(s.store, older.id, newer.id, { binary }) };
+    return { from: older, to: newer, title: `${name(older)} \u2194 ${name(newer)} (${sidesTitle(older, newer)})`, diff, patch: (binary) => comparisonPatch(s.store, older.id, newer.id, { binary }) };
   };
 
   /** A File History row's change: the version before it against this one (only that file). */
   const versionChange = async (node: VersionNode): Promise<Comparison> => {
     const v = node.version;
     const diff = await fileVersionChange(s.store, v);
-    const from = v.previous?.pointId;
-    const to = v.kind === 'deleted' ? undefined : v.point.id;
+    const from = v.previous ? s.model.timed(v.previous.pointId) : undefined;
+    const to = v.kind === 'deleted' ? undefined : v.point;
     const fileName = `${path.posix.basename(v.path)}.patch`;
-    return { from, to, title: `${s.folders.display(v.path)} (${sidesTitle(from, to ?? v.point.id)})`, diff, patch: (binary) => fileVersionPatch(s.store, v, { binary }), fileName };
+    return { from, to, title: `${s.folders.display(v.path)} (${sidesTitle(from, v.point)})`, diff, patch: (binary) => fileVersionPatch(s.store, v, { binary }), fileName };
   };
 
   /** The comparison a row names (its point's change, a file version's change), or two picks: a point, then its own change, the current files or another point. */
@@ -202,7 +202,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       const folder = folderFromArg(arg);
       const change = await folderPointPick(folder, `Points that changed ${s.folders.display(`${folder}/`) || folder}: open one's changes there`);
       if (!change) return undefined;
-      const parent = change.base?.id;
+      const parent = change.base;
       const shown = s.folders.display(folder) || folder;
       if (change.renamedFrom !== undefined && countFiles(change.diff) === 0) {
         void s.prompts.notify('information', `No file in ${shown} changed in "${name(change.point)}": it renamed the folder from ${s.folders.display(change.renamedFrom) || change.renamedFrom}.`);
@@ -211,7 +211,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
       // the folder's paths then, shown under its name now, the left side read where its files were
       const rest = (p: string) => p.slice(change.folder.length);
       const places: ChangePlaces = { shown: (p) => `${folder}${rest(p)}`, before: (p) => `${change.baseFolder}${rest(p)}` };
-      return open({ from: parent, to: change.point.id, title: `${shown} \u2014 ${name(change.point)} (${sidesTitle(parent, change.point.id)})`, diff: change.diff, places, patch: () => Promise.resolve('') });
+      return open({ from: parent, to: change.point, title: `${shown} \u2014 ${name(change.point)} (${sidesTitle(parent, change.point)})`, diff: change.diff, places, patch: () => Promise.resolve('') });
     },
 
     'recoveryPoints.restoreFolder': async (arg?: unknown) => {

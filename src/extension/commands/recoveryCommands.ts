@@ -93,7 +93,8 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     'recoveryPoints.restoreFile': async (arg?: unknown) => {
       // A row that shows a file deleted: the file as it was before (the parent's version) comes back.
       if (arg instanceof FileNode && arg.changeKind === 'deleted') {
-        const parent = arg.baseId ? (s.model.find(arg.baseId) ?? (await s.store.recovery.listRecoveryPoints()).find((p) => p.id === arg.baseId)) : undefined;
+        const base = arg.base?.id;
+        const parent = base ? (s.model.find(base) ?? (await s.store.recovery.listRecoveryPoints()).find((p) => p.id === base)) : undefined;
         const deleted = arg.workspacePath ?? arg.change.path;
         if (!parent) throw new UserFacingError(`The point before this one no longer exists, so ${s.folders.display(deleted)} cannot be brought back from here; try Restore Deleted File….`);
         return s.restore.run({ point: parent, paths: [deleted], confirmFile: true });
@@ -135,7 +136,7 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
     /** A changed file's row: what the point changed in it (the version it is shown against ↔ its own). */
     'recoveryPoints.openChange': async (arg?: unknown) => {
       if (!(arg instanceof FileNode)) return undefined;
-      return openFileChange(s.folders, arg.baseId, arg.point.id, arg.change);
+      return openFileChange(s.folders, arg.base, arg.point, arg.change);
     },
 
     'recoveryPoints.undoRestore': async () => s.restore.undoLast(),

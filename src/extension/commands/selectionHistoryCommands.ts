@@ -4,6 +4,7 @@ import type { RecoveryStore } from '../../core';
 import type { FileVersion } from '../../core/history/fileHistory';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { readSelectionHistory, type LineRange, type SelectionHistory, type SelectionVersion } from '../../core/history/selectionHistory';
+import type { PointsModel } from '../pointsModel';
 import type { Prompts } from '../prompts';
 import { versionTime } from '../views/fileHistoryProvider';
 import { PointContentProvider } from '../views/pointContentProvider';
@@ -14,6 +15,7 @@ import type { OpenedDiff } from './historyCommands';
 
 export interface SelectionHistoryServices {
   readonly store: RecoveryStore;
+  readonly model: Pick<PointsModel, 'timed'>;
   readonly folders: WorkspaceFolders;
   readonly prompts: Prompts;
   /** Its pending points are made before the history is read, so a save still in the merge window is listed. */
@@ -65,10 +67,10 @@ export function selectionHistoryCommands(s: SelectionHistoryServices): Record<st
     let title: string;
     if (entry.before && v.previous) {
       left = PointContentProvider.uri(v.previous.pointPath, v.previous.pointId, entry.before.range);
-      title = `${name} (${versionTime({ ...v, point: { ...v.point, id: v.previous.appearedIn } })} \u2194 ${versionTime(v)}) ${what}`;
+      title = `${name} (${versionTime(s.model.timed(v.previous.appearedIn))} \u2194 ${versionTime(v.point)}) ${what}`;
     } else {
       left = PointContentProvider.uri(v.pointPath, undefined);
-      title = `${name} (added ${versionTime(v)}) ${what}`;
+      title = `${name} (added ${versionTime(v.point)}) ${what}`;
     }
     await vscode.commands.executeCommand('vscode.diff', left, right, title, { preview: true, preserveFocus: true });
     return { left, right, title };
@@ -91,7 +93,7 @@ export function selectionHistoryCommands(s: SelectionHistoryServices): Record<st
     const restored = new vscode.Range(request.range.start, 0, endLine, doc.lineAt(endLine).text.length);
     editor.selection = new vscode.Selection(restored.start, restored.end);
     editor.revealRange(restored);
-    void vscode.window.setStatusBarMessage(`$(check) Restored ${linesText(request.range)} as they were at ${versionTime(entry.version)} (Undo takes it back)`, 5000);
+    void vscode.window.setStatusBarMessage(`$(check) Restored ${linesText(request.range)} as they were at ${versionTime(entry.version.point)} (Undo takes it back)`, 5000);
     return restored;
   };
 
@@ -115,7 +117,7 @@ export function selectionHistoryCommands(s: SelectionHistoryServices): Record<st
         const v = entry.version;
         return {
           label: `$(${v.labelledPoint ? 'pinned' : TRIGGER_ICONS[v.point.trigger]}) ${v.labelledPoint?.label ?? v.point.summary}`,
-          description: `${versionTime(v)}  +${entry.counts.added} \u2212${entry.counts.removed} in these lines`,
+          description: `${versionTime(v.point)}  +${entry.counts.added} \u2212${entry.counts.removed} in these lines`,
           detail: `${entry.before ? '' : `${firstSeen(v)} \u00b7 `}${linesText(entry.range)}${v.path !== file ? ` of ${s.folders.display(v.path)}` : ''}`,
           entry,
         };

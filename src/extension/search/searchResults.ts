@@ -120,7 +120,7 @@ export async function openResult(item: ResultItem): Promise<vscode.TextEditor | 
   const uri = PointContentProvider.uri(item.span.path, item.span.lastPointId);
   const line = item.match.line - 1;
   const selection = new vscode.Range(line, item.match.column, line, item.match.column + item.match.length);
-  return openVersion(uri, { selection });
+  return openVersion(uri, { id: item.span.lastPointId, createdAt: item.span.lastTime }, { selection });
 }
 
 function itemsOf(hit: SearchHit, folders: WorkspaceFolders): Array<ResultItem | vscode.QuickPickItem> {

@@ -1,21 +1,24 @@
 import * as vscode from 'vscode';
-import { isUntracked, pointIdTime, type FileChange, type PointSummary, type RenamedFile, type TreeDiff } from '../../core';
+import { isUntracked, pointTime, type FileChange, type PointSummary, type RenamedFile, type TreeDiff } from '../../core';
 import { plural } from '../../core/format';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { PointContentProvider } from './pointContentProvider';
 
-/** One side of a comparison: a point (by id), nothing (`undefined`: empty), or the current workspace files. */
-export type Side = string | undefined | 'workspace';
+/** A point as far as its time shown goes: when it was made (`pointTime`: its `createdAt`, not its id's time). */
+export type TimedPoint = Pick<PointSummary, 'id' | 'createdAt'>;
+
+/** One side of a comparison: a point, nothing (`undefined`: empty), or the current workspace files. */
+export type Side = TimedPoint | undefined | 'workspace';
 
 /** One file of a multi-file diff: the resource it is named by, its two sides. */
 export type ChangeResource = [label: vscode.Uri, original: vscode.Uri | undefined, modified: vscode.Uri | undefined];
 
-/** "14:02" for a point, with seconds when `other` is in the same minute, with the date when on another day. */
-export function pointTime(id: string, other?: string): string {
-  const at = new Date(pointIdTime(id));
+/** "14:02" for when a point was made, with seconds when `other` is in the same minute, with the date when on another day. */
+export function formatPointTime(point: TimedPoint, other?: TimedPoint): string {
+  const at = new Date(pointTime(point));
   const options: Intl.DateTimeFormatOptions = { hour: '2-digit', minute: '2-digit' };
   if (other) {
-    const them = new Date(pointIdTime(other));
+    const them = new Date(pointTime(other));
     if (Math.floor(at.getTime() / 60_000) === Math.floor(them.getTime() / 60_000)) options.second = '2-digit';
     if (at.toDateString() !== them.toDateString()) Object.assign(options, { month: 'short', day: 'numeric' });
   } else if (at.toDateString() !== new Date().toDateString()) Object.assign(options, { month: 'short', day: 'numeric' });
@@ -24,14 +27,14 @@ export function pointTime(id: string, other?: string): string {
 
 /** "14:02 ↔ 14:05", "14:02 ↔ Current", "∅ ↔ 14:05" (nothing before). */
 export function sidesTitle(from: Side, to: Side): string {
-  const name = (side: Side, other: Side) => (side === 'workspace' ? 'Current' : side === undefined ? '\u2205' : pointTime(side, other === 'workspace' ? undefined : other));
+  const name = (side: Side, other: Side) => (side === 'workspace' ? 'Current' : side === undefined ? '\u2205' : formatPointTime(side, other === 'workspace' ? undefined : other));
   return `${name(from, to)} \u2194 ${name(to, from)}`;
 }
 
 /** The document of a path on one side (`undefined` on that side: an empty document). */
 function sideUri(folders: WorkspaceFolders, side: Side, path: string): vscode.Uri {
   if (side === 'workspace') return folders.toUri(path) ?? PointContentProvider.uri(path, undefined);
-  return PointContentProvider.uri(path, side);
+  return PointContentProvider.uri(path, side?.id);
 }
 
 /** The two documents of one changed file between `from` and `to` (a side without the file is empty). */
@@ -46,7 +49,7 @@ export function changeUris(folders: WorkspaceFolders, from: Side, to: Side, chan
 export async function openFileChange(folders: WorkspaceFolders, from: Side, to: Side, change: FileChange): Promise<{ original: vscode.Uri; modified: vscode.Uri; title: string }> {
   const { original, modified } = changeUris(folders, from, to, change);
   const name = folders.display(change.path).split('/').at(-1)!;
-  const when = to === 'workspace' ? 'now' : to === undefined ? '' : pointTime(to);
+  const when = to === 'workspace' ? 'now' : to === undefined ? '' : formatPointTime(to);
   const title = !change.before ? `${name} (added ${when})` : !change.after ? `${name} (deleted ${when})` : `${name} (${sidesTitle(from, to)})`;
   await vscode.commands.executeCommand('vscode.diff', original, modified, title, { preview: true });
   return { original, modified, title };
@@ -101,14 +104,13 @@ export function noLongerTrackedNote(folders: WorkspaceFolders, paths: readonly s
   return `${paths.length === 1 ? folders.display(paths[0]!).split('/').at(-1)! : plural(paths.length, 'file')} no longer tracked`;
 }
 
-/** A point's version's tab title, "format.ts (14:02)": without the time it reads as the workspace file's own tab. */
-export function versionTabTitle(uri: vscode.Uri): string {
-  const name = uri.path.slice(uri.path.lastIndexOf('/') + 1);
-  return uri.query ? `${name} (${pointTime(uri.query)})` : name;
+/** The tab title of a version (`PointContentProvider.uri`) `point` holds, "format.ts (14:02)": without the time it reads as the workspace file's own tab. */
+export function versionTabTitle(uri: vscode.Uri, point: TimedPoint): string {
+  return `${uri.path.slice(uri.path.lastIndexOf('/') + 1)} (${formatPointTime(point)})`;
 }
 
-/** Opens a point's version (`PointContentProvider.uri`) read-only, in a tab titled with the point's time. */
-export async function openVersion(uri: vscode.Uri, options: vscode.TextDocumentShowOptions = {}): Promise<vscode.TextEditor | undefined> {
-  await vscode.commands.executeCommand('vscode.open', uri, { preview: true, ...options }, versionTabTitle(uri));
+/** Opens a version `point` holds (`PointContentProvider.uri`) read-only, in a tab titled with the point's time. */
+export async function openVersion(uri: vscode.Uri, point: TimedPoint, options: vscode.TextDocumentShowOptions = {}): Promise<vscode.TextEditor | undefined> {
+  await vscode.commands.executeCommand('vscode.open', uri, { preview: true, ...options }, versionTabTitle(uri, point));
   return vscode.window.visibleTextEditors.find((editor) => editor.document.uri.toString() === uri.toString());
 }

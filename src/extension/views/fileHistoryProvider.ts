@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeCause, pointIdTime, type RecoveryStore } from '../../core';
+import { describeCause, pointTime, type PointSummary, type RecoveryStore } from '../../core';
 import { formatRelativeTime, plural } from '../../core/format';
 import { currentFileHash, fileHistory, type FileHistory, type FileVersion } from '../../core/history/fileHistory';
 import type { Log } from '../log';
@@ -38,9 +38,9 @@ export function describeVersionChange(version: FileVersion): string {
   return `+${version.lines.added} \u2212${version.lines.removed}`;
 }
 
-/** When a version appeared, as the rows and diff titles show it: "14:02:33" today, else date and time. */
-export function versionTime(version: FileVersion, now = new Date()): string {
-  const at = new Date(pointIdTime(version.point.id));
+/** When the point a version appeared in was made, as the rows and diff titles show it: "14:02:33" today, else date and time. */
+export function versionTime(point: Pick<PointSummary, 'id' | 'createdAt'>, now = new Date()): string {
+  const at = new Date(pointTime(point));
   const sameDay = at.toDateString() === now.toDateString();
   const time = at.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
   return sameDay ? time : `${at.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${time}`;
@@ -132,14 +132,14 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
 
   getTreeItem(node: VersionNode): vscode.TreeItem {
     const v = node.version;
-    const item = new vscode.TreeItem(versionTime(v), vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(versionTime(v.point), vscode.TreeItemCollapsibleState.None);
     item.id = `version:${node.file}:${v.point.id}:${v.kind}`;
     const labelled = v.labelledPoint && v.labelledPoint !== v.point ? ` · [${v.labelledPoint.label}]` : '';
     const what = `${v.point.label ?? v.point.summary}${labelled}`;
     const renamed = (v.renamedFrom ? ` · ${describeRename(v.renamedFrom, v.path, (p) => this.folders.display(p))}` : '') + (v.modeChange && v.lines ? ` · ${v.modeChange}` : '');
     const removed = v.earlierRemoved === 'before' ? ' · or earlier' : v.earlierRemoved === 'between' ? ' · or in a point not kept' : '';
     // the file went back to an older version (an undo, a restore, an edit undone)
-    const same = v.sameAsPointId ? ` · same as ${versionTime({ ...v, point: { ...v.point, id: v.sameAsPointId } })}` : '';
+    const same = v.sameAsPointId ? ` · same as ${versionTime(this.model.timed(v.sameAsPointId))}` : '';
     item.description = `${describeVersionChange(v)}  ${what}${renamed}${removed}${same}${v.current ? ' · current' : ''}`;
     item.iconPath = new vscode.ThemeIcon(
       v.kind === 'deleted' ? (v.noLongerTracked ? 'eye-closed' : 'trash') : v.current ? 'circle-filled' : v.point.label ? 'pinned' : TRIGGER_ICONS[v.point.trigger],
@@ -148,7 +148,7 @@ export class FileHistoryProvider implements vscode.TreeDataProvider<VersionNode>
     item.contextValue = v.kind === 'deleted' ? 'version.deleted' : v.current ? 'version.current' : 'version';
     const tooltip = new vscode.MarkdownString(undefined, true);
     tooltip.appendMarkdown(`**${escapeMarkdown(what)}**\n\n`);
-    tooltip.appendMarkdown(`${new Date(pointIdTime(v.point.id)).toLocaleString()} (${formatRelativeTime(pointIdTime(v.point.id))})\n\n`);
+    tooltip.appendMarkdown(`${new Date(pointTime(v.point)).toLocaleString()} (${formatRelativeTime(pointTime(v.point))})\n\n`);
     if (v.noLongerTracked) tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} is no longer tracked from this point on: it was still on disk, and ignored, excluded or too large since. Not deleted.\n\n`);
     else if (v.kind === 'deleted' && v.renamedTo) tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} was renamed to ${escapeMarkdown(this.folders.display(v.renamedTo))} in this point.\n\n`);
     else if (v.kind === 'deleted') tooltip.appendMarkdown(`${escapeMarkdown(this.folders.display(v.path))} was deleted in this point.\n\n`);

@@ -36,7 +36,7 @@ export class FileNode {
     /** The same file in this workspace's folder names; `undefined` when its folder is not in this workspace. */
     readonly workspacePath: string | undefined,
     /** The point the change is against (`pointBase`: the parent while it is kept); `undefined` for none. */
-    readonly baseId: string | undefined,
+    readonly base: PointSummary | undefined,
   ) {}
 }
 
@@ -226,7 +226,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
     item.contextValue = node.isFolder ? 'storedFolder' : 'storedFile';
     if (!node.isFolder) {
       item.tooltip = `${this.folders.display(node.path)} as this point holds it (read-only)`;
-      item.command = { command: 'vscode.open', title: 'Open', arguments: [uri, { preview: true }, versionTabTitle(uri)] };
+      item.command = { command: 'vscode.open', title: 'Open', arguments: [uri, { preview: true }, versionTabTitle(uri, node.point)] };
     }
     return item;
   }
@@ -257,9 +257,9 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
   }
 
   private async changedFiles(point: PointSummary): Promise<Node[]> {
-    const baseId = pointBase(this.model.points, point)?.id;
+    const base = pointBase(this.model.points, point);
     // by the point it is against too: a clean-up that removes a point's parent changes its changes
-    const key = `${point.id} ${baseId ?? ''}`;
+    const key = `${point.id} ${base?.id ?? ''}`;
     let diff = this.changes.get(key);
     if (!diff) {
       diff = this.store.recovery.changedFiles(point.id);
@@ -272,7 +272,7 @@ export class PointsTreeProvider implements vscode.TreeDataProvider<Node>, vscode
       const d = await diff;
       // Mapped on every listing (not cached with the changes): the workspace's folders may have changed since.
       const paths = await pointPaths(await this.store.persistence.objects(), this.folders, point);
-      const node = (c: FileChange, kind: ChangeKind) => new FileNode(point, c, kind, paths.toWorkspace(c.path), baseId);
+      const node = (c: FileChange, kind: ChangeKind) => new FileNode(point, c, kind, paths.toWorkspace(c.path), base);
       files = [...d.modified.map((c) => node(c, 'modified')), ...d.added.map((c) => node(c, 'added')), ...d.deleted.map((c) => node(c, 'deleted'))];
     } catch (error) {
       this.log.error('view', `Could not list the files of point ${point.id}: ${describeCause(error)}`, error);

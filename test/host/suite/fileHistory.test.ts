@@ -3,14 +3,16 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { pointIdTime, type PointSummary } from '../../../src/core';
 import type { FileHistory } from '../../../src/core/history/fileHistory';
 import type { OpenedDiff } from '../../../src/extension/commands/historyCommands';
-import { pointTime } from '../../../src/extension/views/changeDiffs';
+import { formatPointTime } from '../../../src/extension/views/changeDiffs';
 import { versionTime, type VersionNode } from '../../../src/extension/views/fileHistoryProvider';
 import {
   activeDiff,
   assertPromptsUsed,
   editAndSave,
+  fileNode,
   fixtureText,
   getApi,
   labelText,
@@ -20,6 +22,7 @@ import {
   resetAll,
   run,
   settle,
+  store,
   waitFor,
   writeFile,
   wsFile,
@@ -66,7 +69,7 @@ suite('file history', () => {
       ['+1 \u22120  Saved greeting.ts \u00b7 current', '+1 \u22121  Saved greeting.ts', '+3 \u22120  Test baseline'],
       'the point of notes.txt in between is not a version of greeting.ts',
     );
-    assert.deepEqual(shown.map((r) => labelText(r.item)), shown.map((r) => versionTime(r.node.version)));
+    assert.deepEqual(shown.map((r) => labelText(r.item)), shown.map((r) => versionTime(r.node.version.point)));
     assert.deepEqual(shown.map((r) => r.item.contextValue), ['version.current', 'version', 'version']);
     assert.equal(api.fileHistory!.currentFile, pointPath('src/greeting.ts'));
 
@@ -92,7 +95,50 @@ suite('file history', () => {
     await openEditor('src/greeting.ts');
     const shown = await rows('src/greeting.ts');
     assert.equal(shown[0]!.node.version.sameAsPointId, shown[2]!.node.version.point.id);
-    assert.equal(shown[0]!.item.description, `+0 \u22121  Saved greeting.ts \u00b7 same as ${versionTime(shown[2]!.node.version)} \u00b7 current`);
+    assert.equal(shown[0]!.item.description, `+0 \u22121  Saved greeting.ts \u00b7 same as ${versionTime(shown[2]!.node.version.point)} \u00b7 current`);
+  });
+
+  test('after a point made while the clock ran ahead, rows, "same as", diff and tab titles show when each point was made, not its id\'s time', async () => {
+    // a point made with the clock 10 minutes ahead: the ids of the points after it are pushed past its own
+    const ahead = 10 * 60_000;
+    const realNow = Date.now;
+    Date.now = () => realNow() + ahead;
+    try {
+      writeFile('src/notes.txt', 'made while the clock was ahead\n');
+      assert.ok(await store(api).recovery.createRecoveryPoint(undefined, { trigger: 'manual', summary: 'Clock ahead' }));
+    } finally {
+      Date.now = realNow;
+    }
+    await settle(api);
+    await editAndSave('src/greeting.ts', V2);
+    await settle(api);
+    await editAndSave('src/greeting.ts', V3);
+    await settle(api);
+    await editAndSave('src/greeting.ts', V2);
+    await settle(api);
+    await api.model!.refresh();
+    await openEditor('src/greeting.ts');
+    const [back, third, second] = await rows('src/greeting.ts');
+    const byId = (p: PointSummary) => versionTime({ id: p.id, createdAt: new Date(pointIdTime(p.id)).toISOString() });
+    for (const row of [back!, third!, second!]) {
+      const point = row.node.version.point;
+      assert.ok(pointIdTime(point.id) - Date.parse(point.createdAt) > ahead / 2, 'its id carries the time of the clock that ran ahead');
+      assert.equal(labelText(row.item), versionTime(point));
+      assert.notEqual(labelText(row.item), byId(point), 'the row shows when the point was made');
+    }
+    assert.equal(back!.node.version.sameAsPointId, second!.node.version.point.id);
+    assert.match(String(back!.item.description), new RegExp(`same as ${versionTime(second!.node.version.point)} `));
+
+    const opened = await run<OpenedDiff>('history.openChange', third!.node);
+    assert.equal(opened.title, `greeting.ts (${versionTime(second!.node.version.point)} \u2194 ${versionTime(third!.node.version.point)}) Saved greeting.ts`);
+    await run('history.openVersion', second!.node);
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${formatPointTime(second!.node.version.point)})`);
+    assert.notEqual(formatPointTime(second!.node.version.point), formatPointTime({ id: second!.node.version.point.id, createdAt: '' }), 'the tab shows when the point was made');
+
+    // the tree's diff of a changed file: titled with both points' times
+    await run('openChange', await fileNode(api, third!.node.version.point.id, 'src/greeting.ts'));
+    const times = `${formatPointTime(second!.node.version.point, third!.node.version.point)} \u2194 ${formatPointTime(third!.node.version.point, second!.node.version.point)}`;
+    await waitFor('the diff titled with when the points were made', () => vscode.window.tabGroups.activeTabGroup.activeTab?.label === `greeting.ts (${times})`);
   });
 
   test('after points are removed, a row whose change may have been made in one of them says so', async () => {
@@ -116,7 +162,7 @@ suite('file history', () => {
     assert.equal(tab.modified.toString(), opened.right.toString());
     assert.equal((await vscode.workspace.openTextDocument(tab.original)).getText(), fixtureText('src/greeting.ts'));
     assert.equal((await vscode.workspace.openTextDocument(tab.modified)).getText(), V2);
-    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${versionTime(oldest!.node.version)} \u2194 ${versionTime(middle!.node.version)}) Saved greeting.ts`);
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${versionTime(oldest!.node.version.point)} \u2194 ${versionTime(middle!.node.version.point)}) Saved greeting.ts`);
 
     const first = await run<OpenedDiff>('history.openChange', oldest!.node);
     assert.equal((await vscode.workspace.openTextDocument(first.left)).getText(), '', 'the first version is compared with nothing');
@@ -134,7 +180,7 @@ suite('file history', () => {
     const readOnly = await run<vscode.Uri>('history.openVersion', oldest!.node);
     assert.equal(vscode.window.activeTextEditor?.document.uri.toString(), readOnly.toString());
     assert.equal(vscode.window.activeTextEditor?.document.getText(), fixtureText('src/greeting.ts'));
-    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${pointTime(oldest!.node.version.point.id)})`, 'the tab says which version it is, not only the file\'s name');
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${formatPointTime(oldest!.node.version.point)})`, 'the tab says which version it is, not only the file\'s name');
   });
 
   test('Restore This Version: a preview and a question first, then the restore; Undo Last Restore brings the file back', async () => {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { pointTime, type ChangeResource } from '../../../src/extension/views/changeDiffs';
+import { formatPointTime, type ChangeResource } from '../../../src/extension/views/changeDiffs';
 import {
   assertPromptsUsed,
   changedFileRows,
@@ -118,7 +118,7 @@ suite('what changed in a point', () => {
     const editor = await waitFor('the read-only document', () => (vscode.window.activeTextEditor?.document.uri.scheme === 'recovery-point' ? vscode.window.activeTextEditor : undefined));
     assert.equal(editor.document.getText(), fixtureText('README.md'));
     assert.equal(editor.document.uri.query, point.id);
-    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `README.md (${pointTime(point.id)})`, 'titled with the point\'s time, not as the workspace file');
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `README.md (${formatPointTime(point)})`, 'titled with the point\'s time, not as the workspace file');
   });
 
   test('Compare Recovery Points\u2026: two points (older on the left), from the palette and from a point\'s row', async () => {

@@ -2,7 +2,7 @@
 /// <reference types="mocha" />
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { pointTime } from '../../../src/extension/views/changeDiffs';
+import { formatPointTime } from '../../../src/extension/views/changeDiffs';
 import { assertPromptsUsed, createPoint, getApi, labelText, pointPath, resetAll, run, treeChildren, writeFile, type Api, type PointSummary } from './helpers';
 
 /** The points the tree shows, newest first (every day expanded). */
@@ -47,7 +47,7 @@ suite('search and filter', () => {
     assert.match(editor.document.getText(), /quasarMarmot helper/);
     const selection = editor.selection;
     assert.deepEqual([selection.start.line, selection.start.character, selection.end.line, selection.end.character], [2, 7, 2, 26], 'the match is selected');
-    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${pointTime(old.id)})`, 'the tab says which version it is: the workspace file\'s tab reads "greeting.ts"');
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab?.label, `greeting.ts (${formatPointTime(old)})`, 'the tab says which version it is: the workspace file\'s tab reads "greeting.ts"');
     api.prompts.reset();
 
     // a malformed regular expression is refused in the box; a search with no match lists nothing

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { groupByDay } from '../../../src/extension/views/pointsTreeProvider';
-import { pointTime } from '../../../src/extension/views/changeDiffs';
+import { formatPointTime } from '../../../src/extension/views/changeDiffs';
 import { pointIdTime } from '../../../src/core/ids';
 import {
   activeDiff,
@@ -116,8 +116,9 @@ suite('tree view', () => {
     writeFile('src/greeting.ts', 'export const later = 2;\n'); // the current file moved on since the point
     await settle(api);
     await api.model!.refresh();
-    assert.ok(point.parentId, 'the point has a parent');
-    const times = `${pointTime(point.parentId, point.id)} \u2194 ${pointTime(point.id, point.parentId)}`;
+    const parent = api.model!.find(point.parentId ?? '');
+    assert.ok(parent, 'the point has a parent');
+    const times = `${formatPointTime(parent, point)} \u2194 ${formatPointTime(point, parent)}`;
 
     const modified = await fileNode(api, point.id, 'src/greeting.ts');
     const item = await api.tree!.getTreeItem(modified);
@@ -137,14 +138,14 @@ suite('tree view', () => {
     assert.equal((await vscode.workspace.openTextDocument(gone.original)).getText(), fixtureText('src/farewell.ts'));
     assert.equal(gone.original.path, `/${pointPath('src/farewell.ts')}`);
     assert.equal((await vscode.workspace.openTextDocument(gone.modified)).getText(), '', 'the right side is empty');
-    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab!.label, `farewell.ts (deleted ${pointTime(point.id)})`);
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab!.label, `farewell.ts (deleted ${formatPointTime(point)})`);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 
     await run('openChange', await fileNode(api, point.id, 'src/added.ts'));
     const added = await waitFor('a diff editor', () => activeDiff());
     assert.equal((await vscode.workspace.openTextDocument(added.original)).getText(), '', 'the left side is empty');
     assert.equal((await vscode.workspace.openTextDocument(added.modified)).getText(), 'export const added = 1;\n');
-    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab!.label, `added.ts (added ${pointTime(point.id)})`);
+    assert.equal(vscode.window.tabGroups.activeTabGroup.activeTab!.label, `added.ts (added ${formatPointTime(point)})`);
   });
 
   test('points are grouped by day: Today, Yesterday, then dates; only the newest day starts expanded, and a day with a point of the last three hours', () => {
