@@ -69,6 +69,8 @@ export interface ChangeContext {
   readonly gitActions?: readonly string[];
   /** Changes on disk (`external`) that happened while automatic points were off. */
   readonly whileOff?: boolean;
+  /** For a start-up point: its changed files (point paths) modified on disk after the editor opened, not while it was closed. */
+  readonly sinceOpened?: ReadonlySet<string>;
   /** Workspace folders the point before did not have, and those it had that are gone from the workspace: named as such, not as their files' changes. */
   readonly folders?: { readonly added: readonly string[]; readonly removed: readonly string[]; readonly moved?: readonly string[] };
   /**
@@ -134,7 +136,9 @@ function describeInFolders(trigger: Trigger, changes: TreeDiff, tracking: Pick<P
   // a change on disk with a repository's HEAD moved is named after the switch, then its files (which the switch need not explain: a `checkout -b` changes none)
   const switchName = context.switched && onDisk ? switchedBranchName(context.switched.before, context.switched.after) : undefined;
   const off = context.whileOff === true && trigger === 'external';
-  const when = trigger === 'startup' ? ' while the editor was closed' : off ? ' while automatic points were off' : '';
+  // a start-up point with files written since the editor opened: not all of it happened while it was closed
+  const opened = trigger === 'startup' && context.sinceOpened !== undefined && [...changes.modified, ...changes.added].some((c) => context.sinceOpened!.has(c.path));
+  const when = trigger === 'startup' && !opened ? ' while the editor was closed' : off ? ' while automatic points were off' : '';
   const git = onDisk && context.gitActions && context.gitActions.length > 0 ? context.gitActions.slice(-3).join(', then ') : undefined;
   const files = (rest: TreeDiff) => describeFiles([...rest.modified, ...rest.added, ...rest.deleted].map((c) => c.path));
   const tracked = (rest: TreeDiff) =>
@@ -144,7 +148,7 @@ function describeInFolders(trigger: Trigger, changes: TreeDiff, tracking: Pick<P
         ? `${git}${when}: ${files(rest)}`
         : off
           ? `Changed while automatic points were off: ${files(rest)}`
-          : describeTracked(trigger, rest, context.saved);
+          : describeTracked(trigger, rest, context.saved, opened ? context.sinceOpened : undefined);
   if (!tracking.untracked && !tracking.nowTracked) return tracked(changes);
   const stopped = changes.deleted.filter((c) => isUntracked(tracking, c.path)).map((c) => c.path);
   const started = changes.added.filter((c) => isNowTracked(tracking, c.path)).map((c) => c.path);
@@ -158,13 +162,13 @@ function describeInFolders(trigger: Trigger, changes: TreeDiff, tracking: Pick<P
   return `${name.charAt(0).toUpperCase()}${name.slice(1)}`;
 }
 
-function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>): string {
+function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySet<string>, sinceOpened?: ReadonlySet<string>): string {
   // changes on disk that moved a folder or renamed a file (`git mv`): named after the move, then the rest
   const moves = trigger === 'external' || trigger === 'startup' ? describeMoves(changes) : undefined;
   if (moves) {
     const { added, modified, deleted } = moves.rest;
-    if (added.length + modified.length + deleted.length === 0) return `${moves.name}${trigger === 'startup' ? ' while the editor was closed' : ''}`;
-    const rest = describeTracked(trigger, moves.rest, saved);
+    if (added.length + modified.length + deleted.length === 0) return `${moves.name}${trigger === 'startup' && !sinceOpened ? ' while the editor was closed' : ''}`;
+    const rest = describeTracked(trigger, moves.rest, saved, sinceOpened);
     return `${moves.name}; ${rest.charAt(0).toLowerCase()}${rest.slice(1)}`;
   }
   const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
@@ -179,8 +183,14 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
     }
     case 'external':
       return `Changed outside the editor: ${files}`;
-    case 'startup':
-      return `Changed while the editor was closed: ${files}`;
+    case 'startup': {
+      // files written since the editor opened (saved while the extension was starting), apart
+      const since = sinceOpened ? paths.filter((p) => sinceOpened.has(p)) : [];
+      if (since.length === 0) return `Changed while the editor was closed: ${files}`;
+      const closed = paths.filter((p) => !sinceOpened!.has(p));
+      if (closed.length === 0) return `Changed since the editor opened: ${files}`;
+      return `Changed while the editor was closed: ${describeFiles(closed)}; since it opened: ${describeFiles(since)}`;
+    }
     case 'before-restore':
       return `Before restore (${files})`;
     case 'restore':

@@ -61,6 +61,7 @@ describe('point names', () => {
     assert.equal(describeChanges('external', diff(folder)), 'Moved src/cli \u2192 src/tool (3 files)');
     assert.equal(describeChanges('external', diff(folder, ['ws/src/index.ts'])), 'Moved src/cli \u2192 src/tool (3 files); changed outside the editor: index.ts');
     assert.equal(describeChanges('startup', diff(folder)), 'Moved src/cli \u2192 src/tool (3 files) while the editor was closed');
+    assert.equal(describeChanges('startup', diff(folder), {}, { sinceOpened: new Set(['ws/src/tool/a.ts']) }), 'Moved src/cli \u2192 src/tool (3 files)', 'a file of it written since the editor opened: not said to be while it was closed');
     assert.equal(describeChanges('external', diff([moved('ws/src/a.ts', 'ws/src/b.ts', 'h1')])), 'Renamed a.ts \u2192 b.ts');
     assert.equal(describeChanges('external', diff([moved('ws/a.ts', 'ws/lib/a.ts', 'h1')])), 'Moved a.ts \u2192 lib/a.ts');
     const toTop = [moved('ws/src/cli/a.ts', 'ws/cli/a.ts', 'h1'), moved('ws/src/cli/b.ts', 'ws/cli/b.ts', 'h2')];
@@ -153,6 +154,25 @@ describe('point names', () => {
     await fs.rename(path.join(sb.root, 'deux'), path.join(sb.root, 'elsewhere', 'deux'));
     store.persistence.configure({ roots: [one, { name: 'deux', path: path.join(sb.root, 'elsewhere', 'deux') }] });
     assert.equal((await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!.summary, `Moved folder ${path.join(sb.root, 'deux')} \u2192 ${path.join(sb.root, 'elsewhere', 'deux')}`);
+  });
+
+  test('a start-up point names the files written since the editor opened (saved while the extension was starting) apart from those changed while it was closed', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n' });
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const openedAt = Date.now() - 60_000;
+    const beforeOpening = new Date(openedAt - 3_600_000);
+    const edit = async (files: Record<string, string>, closed: readonly string[]) => {
+      await writeFiles(sb.ws, files);
+      for (const rel of closed) await fs.utimes(path.join(sb.ws, rel), beforeOpening, beforeOpening);
+      return (await store.recovery.createRecoveryPoint(undefined, { trigger: 'startup', openedAt }))!.summary;
+    };
+    assert.equal(await edit({ 'a.txt': 'edited while closed\n' }, ['a.txt']), 'Changed while the editor was closed: a.txt');
+    assert.equal(await edit({ 'b.txt': 'saved while starting\n' }, []), 'Changed since the editor opened: b.txt');
+    assert.equal(await edit({ 'a.txt': 'closed again\n', 'c.txt': 'saved\n', 'd.txt': 'new\n' }, ['a.txt']), 'Changed while the editor was closed: a.txt; since it opened: c.txt, d.txt');
+    await writeFiles(sb.ws, { 'b.txt': 'no time given\n' });
+    assert.equal((await store.recovery.createRecoveryPoint(undefined, { trigger: 'startup' }))!.summary, 'Changed while the editor was closed: b.txt', 'without the time the editor opened, as before');
   });
 
   test('changes on disk after git commands that moved HEAD (its reflog) are named after them; commits and older commands are not', async () => {

@@ -22,4 +22,4 @@ export {
 export { countChanges, countFiles, diffTrees, listFiles, lookupEntry, type EntryInfo, type FileChange, type FileInfo, type TreeDiff, type WalkOptions } from './treeWalk';
 export { movedPrefixes, pairRenames, type RenamedFile } from './renames';
 export { headsMovedSince, readGitActions, readGitHead, switchedHead, withGitHeads, type MovedHead } from './gitHead';
-export { existedBefore, isNowTracked, isUntracked, stillOnDisk, trackingCounts } from './untracked';
+export { existedBefore, isNowTracked, isUntracked, modifiedSince, stillOnDisk, trackingCounts } from './untracked';

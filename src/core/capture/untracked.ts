@@ -1,4 +1,5 @@
 import { lstatSync, statSync, type Stats } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { MAX_UNTRACKED_PATHS } from '../schemas';
 import type { FileChange } from './treeWalk';
@@ -50,6 +51,25 @@ export function existedBefore(added: readonly FileChange[], file: OnDisk, parent
       return stat !== undefined && stat.birthtimeMs > 0 && stat.birthtimeMs < parentTime;
     }),
   );
+}
+
+/**
+ * Of the files a point added or modified (point paths), those modified on disk at or after `time`: their
+ * content was written since then. One `lstat` each, a few at a time. A file moved or copied with its
+ * times kept is not among them, nor a deletion (no time to tell).
+ */
+export async function modifiedSince(changes: readonly FileChange[], file: OnDisk, time: number): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < changes.length; i += 64) {
+    await Promise.all(
+      changes.slice(i, i + 64).map(async (change) => {
+        const at = file(change.path);
+        const stat = at === undefined ? undefined : await lstat(at).catch(() => undefined);
+        if (stat && stat.mtimeMs >= time) found.add(change.path);
+      }),
+    );
+  }
+  return found;
 }
 
 /** A folder, links followed (a workspace folder may be opened through a link). */

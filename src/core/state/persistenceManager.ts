@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { captureWorkspace, CaptureCache, InclusionRules, sameFileStamp, DEFAULT_CAPTURE_RULES, DEFAULT_SECRET_EXCLUDES, DEFAULT_SECRET_KEEP, SECRET_FOLDER_NAMES, countChanges, diffTrees, lookupEntry, type CaptureRules, type SkippedPath, type TreeDiff } from '../capture';
 import { captureInProcess, type CapturedElsewhere, type CaptureProcessOptions } from '../capture/captureProcess';
 import { readGitActions, switchedHead, withGitHeads } from '../capture/gitHead';
-import { existedBefore, stillOnDisk, trackingCounts } from '../capture/untracked';
+import { existedBefore, modifiedSince, stillOnDisk, trackingCounts } from '../capture/untracked';
 import { readSmallFileSync, SYNC_READ_BYTES } from '../capture/fsCalls';
 import { hashObject } from '../objects/hash';
 import { ensurePrivateDirSync, fsyncDirSync, fsyncFileSync, parseDocument, quarantineFile, readDocument, readDocumentSync, sameStamp, statStampSync, writeDocumentSync, type FileStamp } from '../documents';
@@ -481,6 +481,11 @@ export class PersistenceManager implements StateRepository {
         const rootFolders = elsewhere?.rootFolders ?? (await batch.readTree(captured.root)).e.filter((e) => e[1] === 'd').map((e) => e[0]);
         const addedBytes = elsewhere?.addedBytes ?? batch.addedBytes;
         const trigger: Trigger = options.trigger ?? 'manual';
+        // a start-up point's files written since the editor opened (saved while the extension was starting) were not changed while it was closed
+        const sinceOpened =
+          trigger === 'startup' && options.openedAt !== undefined && options.summary === undefined && changes.diff
+            ? await modifiedSince([...changes.diff.modified, ...changes.diff.added], (p) => absolutePath(roots, p), options.openedAt)
+            : undefined;
         const made = Date.now();
         const snapshot: ContextSnapshot = {
           schemaVersion: SCHEMA_VERSION,
@@ -494,6 +499,7 @@ export class PersistenceManager implements StateRepository {
             switched,
             gitActions: parent && (trigger === 'external' || trigger === 'startup') ? readGitActions(roots, pointTime(parent)) : undefined,
             whileOff: options.whileAutomaticOff,
+            sinceOpened,
             folders: parent ? foldersChanged(parent.roots, pointRoots) : undefined,
             own: ownChangesIn(roots, options.ownChanges),
           }) : FIRST_POINT_SUMMARY)).slice(0, 500),

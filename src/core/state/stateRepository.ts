@@ -13,6 +13,12 @@ export interface SnapshotOptions {
   /** The changes of an `external` point happened while automatic points were off: named so ("Changed while automatic points were off: app.ts"). */
   readonly whileAutomaticOff?: boolean;
   /**
+   * For a start-up point (`startup`): when the editor opened (ms since the epoch). Its files modified on
+   * disk since then (a save while the extension was still starting) are not named as changed while the
+   * editor was closed ("Changed since the editor opened: app.ts").
+   */
+  readonly openedAt?: number;
+  /**
    * Files the caller itself just wrote (absolute paths; a path stands for the files that start with it
    * too), each with what wrote them: changes to them are named so ("Turned automatic recovery points on
    * (settings.json)"), the others as usual after it. Used only when the point is named from its changes.

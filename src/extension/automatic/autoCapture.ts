@@ -180,7 +180,8 @@ export class AutoCapture implements vscode.Disposable {
   async startup(): Promise<void> {
     await this.recoverSaves().catch((error: unknown) => this.log.error('capture', `Could not make the point of the saves a window left when it stopped: ${describeCause(error)}`, error));
     if (!this.config.onStartup) return;
-    return this.enqueue('startup', undefined, { full: 'start-up check' });
+    // the editor opened when its extension host did: files written since were not changed while it was closed
+    return this.enqueue('startup', undefined, { full: 'start-up check', openedAt: Date.now() - process.uptime() * 1000 });
   }
 
   /**
@@ -527,7 +528,7 @@ export class AutoCapture implements vscode.Disposable {
     return run;
   }
 
-  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, hintedName, whileOff = false, quiet = false, gap, saves }: CaptureHow): Promise<void> {
+  private async capture(trigger: Trigger, paths: string[] | undefined, { full, name, hintedName, whileOff = false, quiet = false, gap, saves, openedAt }: CaptureHow): Promise<void> {
     if (this.disposed) return;
     const token = this.validity.token();
     const fullReason = full ?? (!paths ? 'no changed paths known' : paths.length > MAX_HINTS ? 'too many changed files' : gap === undefined ? this.validity.reason : (gap ?? undefined));
@@ -544,6 +545,7 @@ export class AutoCapture implements vscode.Disposable {
         summaryIfHinted: hintedName,
         savedContent: saved.size > 0 ? saved : undefined,
         whileAutomaticOff: whileOff,
+        openedAt,
         // a setting the extension wrote, found by a scan (turning automatic points on) or among other changes
         ownChanges: await this.liveOwnChanges(),
         skipIfUnchanged: true,
@@ -660,6 +662,8 @@ interface CaptureHow {
   readonly gap?: string | null;
   /** The saves the point holds, when not those waiting in this window (a stopped window's). */
   readonly saves?: TakenSaves;
+  /** A start-up point's: when the editor opened (`SnapshotOptions.openedAt`). */
+  readonly openedAt?: number;
 }
 
 interface FileStamp {

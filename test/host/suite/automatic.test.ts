@@ -128,6 +128,20 @@ suite('automatic points', () => {
     assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const savedBeforeTheKill = 2;\n');
   });
 
+  test('the start-up point names files written since the editor opened (while the extension was starting) apart from those changed while it was closed', async () => {
+    // the watcher would make its own point of the writes: the start-up scan is the one that finds them here
+    await setSetting('automatic.onExternalChange', false);
+    const before = await listPoints(api);
+    fs.writeFileSync(wsFile('src/greeting.ts'), 'export const editedWhileClosed = 1;\n');
+    const beforeOpening = new Date(Date.now() - process.uptime() * 1000 - 3_600_000);
+    fs.utimesSync(wsFile('src/greeting.ts'), beforeOpening, beforeOpening);
+    fs.writeFileSync(wsFile('src/notes.txt'), 'saved while the extension was starting\n');
+    await api.auto!.startup();
+    await settle(api);
+    const made = await newPoints(api, before);
+    assert.deepEqual(made.map((p) => [p.trigger, p.summary]), [['startup', 'Changed while the editor was closed: greeting.ts; since it opened: notes.txt']]);
+  });
+
   test('a save waiting for its point is kept on disk until the point is made, except a file points leave out as holding secrets (.env)', async () => {
     await setSetting('mergeWindowSeconds', 600);
     await setSetting('mergeWindowMaxSeconds', 600);
