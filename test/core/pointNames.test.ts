@@ -203,6 +203,31 @@ describe('point names', () => {
     assert.equal(await ran(['commit: only a commit'], { 'a.txt': 'edited\n' }), 'Changed outside the editor: a.txt');
   });
 
+  test('git stash and git stash pop in a real repository: the pop (which moves no HEAD) is told by the stash\'s log, rewritten or deleted', async () => {
+    const sb = await makeSandbox();
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=A U Thor', '-c', 'user.email=a@example.com', ...args], { cwd: sb.ws, stdio: 'pipe' });
+    await writeFiles(sb.ws, { 'a.txt': 'a\n', 'b.txt': 'b\n' });
+    git('init', '-q', '-b', 'main');
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    const store = await openStore(sb);
+    await store.recovery.createRecoveryPoint();
+    const point = async (files: Record<string, string>, command: () => void) => {
+      await writeFiles(sb.ws, files);
+      await store.recovery.createRecoveryPoint();
+      // the reflog's times are whole seconds: the command comes in the second after the point before
+      await sleep(1000 - (Date.now() % 1000) + 5);
+      command();
+      return (await store.recovery.createRecoveryPoint(undefined, { trigger: 'external' }))!.summary;
+    };
+    assert.equal(await point({ 'a.txt': 'first stash\n' }, () => git('stash', '-q')), 'git stash: a.txt');
+    assert.equal(await point({ 'b.txt': 'second stash\n' }, () => git('stash', '-q')), 'git stash: b.txt');
+    assert.equal(await point({}, () => git('stash', 'pop', '-q')), 'git stash pop: b.txt', 'a stash is left: its log is rewritten without the newest entry');
+    assert.equal(await point({}, () => git('checkout', '-q', '--', 'b.txt')), 'Changed outside the editor: b.txt', 'no stash taken back since');
+    assert.equal(await point({}, () => git('stash', 'pop', '-q')), 'git stash pop: a.txt', 'the last stash: its log is deleted');
+    assert.equal(await point({}, () => git('checkout', '-q', '--', 'a.txt')), 'Changed outside the editor: a.txt');
+  });
+
   test('each point records its folder\'s HEAD; changes on disk with the HEAD moved since the point before are named after the switch', async () => {
     const sb = await makeSandbox();
     await writeFiles(sb.ws, { '.git/HEAD': 'ref: refs/heads/main\n', 'a.txt': 'a\n', 'b.txt': 'b\n' });

@@ -41,7 +41,8 @@ const REFLOG_TAIL_BYTES = 16 * 1024;
  * people would type them, oldest first: "git pull", "git merge feature", "git reset to HEAD~1",
  * "git rebase of topic", "git cherry-pick of "Fix the parser"", "git revert of "…"", read from the end of HEAD's reflog (git
  * writes it for every command that moves HEAD; never run, nothing written). Commits (which change no
- * file) and checkouts (named as a branch switch) are left out.
+ * file) and checkouts (named as a branch switch) are left out. "git stash pop", which moves no HEAD,
+ * is told by the stash's log: rewritten without its newest entry, or deleted with the last stash.
  */
 export function readGitActions(roots: readonly WorkspaceRoot[], sinceMs: number): string[] {
   const actions: string[] = [];
@@ -52,13 +53,18 @@ export function readGitActions(roots: readonly WorkspaceRoot[], sinceMs: number)
       .split('\n')
       .flatMap((line) => {
         const entry = REFLOG_LINE.exec(line);
-        return entry && Number(entry[1]) * 1000 >= sinceMs ? [entry[2]!] : [];
+        return entry && Number(entry[1]) * 1000 >= sinceMs ? [{ at: Number(entry[1]) * 1000, message: entry[2]! }] : [];
       });
   for (const gitDir of new Set(roots.map((root) => gitDirOf(root.path)).filter((dir): dir is string => dir !== undefined))) {
     // `git stash` (and `merge --abort`) write "reset: moving to HEAD", which no person typed: a stash is told by its own log
-    const stashed = since(path.join(gitDir, 'logs', 'refs', 'stash')).length > 0;
-    for (const message of since(path.join(gitDir, 'logs', 'HEAD'))) {
-      const action = message === 'reset: moving to HEAD' ? (stashed ? 'git stash' : undefined) : gitAction(message);
+    const stashLog = path.join(gitDir, 'logs', 'refs', 'stash');
+    const stashed = since(stashLog).length > 0;
+    const popped = stashed ? undefined : stashPoppedAt(stashLog, sinceMs);
+    const entries = since(path.join(gitDir, 'logs', 'HEAD'));
+    // in its place among HEAD's commands, by time (whole seconds: after those of its second)
+    if (popped !== undefined) entries.splice(entries.filter((e) => e.at <= popped).length, 0, { at: popped, message: 'stash pop' });
+    for (const { message } of entries) {
+      const action = message === 'reset: moving to HEAD' ? (stashed ? 'git stash' : undefined) : message === 'stash pop' ? 'git stash pop' : gitAction(message);
       if (!action || actions.at(-1) === action) continue;
       // a rebase's steps are one command: named by its end when it has one
       if (action.startsWith('git rebase') && actions.at(-1)?.startsWith('git rebase')) actions[actions.length - 1] = action;
@@ -66,6 +72,30 @@ export function readGitActions(roots: readonly WorkspaceRoot[], sinceMs: number)
     }
   }
   return actions;
+}
+
+/**
+ * When a stash was taken back (`git stash pop`, which moves no HEAD) after `sinceMs`, when none was
+ * made since: git rewrote the stash's log without its newest entry (stashes are left), or deleted it
+ * with the last stash (the folder of ref logs changed, and nothing in it was written since). Not `git
+ * stash apply`, which leaves the stash and its log as they were. `undefined` when none was.
+ */
+function stashPoppedAt(stashLog: string, sinceMs: number): number | undefined {
+  const log = statOrNothing(stashLog);
+  if (log) return log.mtimeMs > sinceMs ? log.mtimeMs : undefined;
+  const logs = path.dirname(stashLog);
+  const folder = statOrNothing(logs);
+  if (!folder || folder.mtimeMs <= sinceMs) return undefined;
+  // a log made since in that folder (the first fetch of a remote) changed it, not a stash taken back
+  const entries = (() => {
+    try {
+      return fs.readdirSync(logs);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!entries || entries.some((name) => (statOrNothing(path.join(logs, name))?.mtimeMs ?? Infinity) > sinceMs)) return undefined;
+  return folder.mtimeMs;
 }
 
 /** A reflog message as the command people ran: `undefined` for commits, checkouts and what is not known. */
