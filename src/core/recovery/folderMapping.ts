@@ -192,6 +192,16 @@ export function isIdentity(mapping: FolderMapping): boolean {
 
 const SAME: Record<FolderPair['by'], string> = { name: 'same name', path: 'same path', link: 'the same folder, through a link', moved: 'the same folder, renamed or moved', single: 'same only folder' };
 
+/**
+ * Whether a pair's workspace folder is known to be the point's own folder: at its path, reached
+ * through a link, or the same folder renamed or moved. Its files had the point's versions there once.
+ * Not a folder of the same name in another place, nor the only folder of each whatever the names:
+ * another project's history (a bundle imported) maps so too, and its versions were never here.
+ */
+export function isSameFolder(pair: FolderPair): boolean {
+  return pair.by === 'path' || pair.by === 'link' || pair.by === 'moved' || (pair.by === 'name' && pair.places === undefined);
+}
+
 /** "point folder app → workspace folder app-renamed", one line per folder that is renamed, left out or untouched. */
 export function describeMapping(mapping: FolderMapping): string[] {
   return [

@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RecoveryStore } from '../../../src/core';
+import { exportBundle, RecoveryStore } from '../../../src/core';
 import { recordedPointIds } from '../../core/helpers/storePoints';
-import { assertPromptsUsed, EXTENSION_ID, FIXTURE, getApi, listPoints, resetAll, run, store, writeFile, type Api } from './helpers';
+import { assertPromptsUsed, EXTENSION_ID, FIXTURE, getApi, listPoints, pointNode, resetAll, run, store, workspaceFolder, writeFile, type Api } from './helpers';
 
 suite('moving history', () => {
   let api: Api;
@@ -86,6 +86,42 @@ suite('moving history', () => {
     fs.rmSync(oldFolder, { recursive: true });
     return { storeDir, oldFolder, ids };
   }
+
+  test('restoring a point of another project\'s history (a bundle imported) does not say its files will be "changed back": they never had those versions here', async () => {
+    // another project whose folder has this one's name, elsewhere
+    const other = path.join(tempDir('rp-host-other-project-'), workspaceFolder().name);
+    fs.mkdirSync(path.join(other, 'src'), { recursive: true });
+    fs.writeFileSync(path.join(other, 'src', 'greeting.ts'), 'export const otherProject = 1;\n');
+    fs.writeFileSync(path.join(other, 'src', 'only-there.ts'), 'export const onlyThere = 1;\n');
+    const otherStore = await RecoveryStore.open({ storeDir: tempDir('rp-host-other-store-'), roots: [{ name: workspaceFolder().name, path: other }], actor: 'test:other' });
+    const bundle = path.join(tempDir('rp-host-bundle-'), 'other.rpbundle');
+    let imported: string;
+    try {
+      imported = (await otherStore.recovery.createRecoveryPoint(undefined, { trigger: 'manual', label: 'other project' }))!.id;
+      await exportBundle(otherStore, bundle);
+    } finally {
+      await otherStore.close();
+    }
+    api.prompts.answerNext({ file: bundle });
+    assert.deepEqual((await run<{ added: string[] }>('import')).added, [imported]);
+    await api.model!.refresh();
+
+    api.prompts.answerNext({ cancel: true });
+    assert.equal(await run('restore', await pointNode(api, imported)), undefined);
+    const review = api.prompts.history.at(-1)!;
+    assert.equal(review.kind, 'pickMany');
+    const said = new Map(review.items!.map((item) => [item.label, item.description]));
+    assert.equal(said.get('src/greeting.ts'), 'will be replaced by the point\'s version');
+    assert.equal(said.get('src/only-there.ts'), 'will be created from the point');
+    assert.deepEqual([...said.values()].filter((what) => /changed back|will be restored/.test(what ?? '')), [], `no file said to come back (${JSON.stringify([...said])})`);
+
+    // a point of this folder's own history: its versions were here
+    writeFile('src/greeting.ts', 'export const editedHere = 1;\n');
+    const own = (await listPoints(api)).find((p) => p.summary === 'Test baseline')!;
+    api.prompts.answerNext({ cancel: true });
+    assert.equal(await run('restore', await pointNode(api, own.id)), undefined);
+    assert.equal(new Map(api.prompts.history.at(-1)!.items!.map((item) => [item.label, item.description])).get('src/greeting.ts'), 'will be changed back');
+  });
 
   test('the store of a moved folder is offered in one notification and adopted on "Continue History"', async () => {
     const moved = await movedFolderStore();
