@@ -81,9 +81,9 @@ async function clientHook(p: Place, payload: string, extra: Record<string, strin
 }
 
 /** `clientHook` with its standard input written by `feed` (given the child's stdin), killed after `killAfterMs`; `ms`: how long it ran. */
-async function clientHookFed(p: Place, feed: (stdin: NodeJS.WritableStream) => void, extra: Record<string, string>, killAfterMs: number): Promise<Run & { ms: number }> {
+async function clientHookFed(p: Place, feed: (stdin: NodeJS.WritableStream) => void, extra: Record<string, string>, killAfterMs: number, client = path.join(path.dirname(CLI), 'hook-client.sh')): Promise<Run & { ms: number }> {
   const started = Date.now();
-  const child = spawn('/bin/bash', [path.join(path.dirname(CLI), 'hook-client.sh'), process.execPath, CLI, 'hook', '--agent', 'claude', '--store', p.sb.store], { cwd: p.sb.ws, env: await env(p, extra) });
+  const child = spawn('/bin/bash', [client, process.execPath, CLI, 'hook', '--agent', 'claude', '--store', p.sb.store], { cwd: p.sb.ws, env: await env(p, extra) });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -233,6 +233,41 @@ describe('the hooks\' resident helper', () => {
 
     // an agent that never closes the hook's standard input: the hook answers all the same
     const never = await clientHookFed(p, (stdin) => stdin.write(payload.slice(0, half)), { [BUDGET_ENV]: '500' }, 20_000);
+    assert.equal(never.code, 0, never.stderr);
+    assert.match(never.stderr, /^recovery-points hook: gave up after 500 ms while reading the payload; no point was made, the agent goes on\.\n$/);
+    assert.ok(never.ms < 10_000, `answered after ${never.ms} ms`);
+  });
+
+  test('bash before 4.1 (macOS\'s 3.2): a payload whose end does not come within the budget is handed to Node as well, never waited for', async () => {
+    const p = await place();
+    const helper = await startHelper(p);
+    // the client as the bash of macOS runs it: its check of the version sends it down the older path
+    const script = fs.readFileSync(path.join(path.dirname(CLI), 'hook-client.sh'), 'utf8');
+    const check = 'if ((BASH_VERSINFO[0] > 4 || (BASH_VERSINFO[0] == 4 && BASH_VERSINFO[1] >= 1))); then';
+    assert.equal(script.split(check).length, 2, 'the client checks the version of bash once');
+    const oldBash = path.join(p.sb.root, 'hook-client-bash-3.2.sh');
+    fs.writeFileSync(oldBash, script.replace(check, 'if false; then'));
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 2;\n' });
+    const payload = edit(p);
+    const half = Math.floor(payload.length / 2);
+    // at once: through the helper
+    const quick = await clientHookFed(p, (stdin) => stdin.end(payload), {}, 20_000, oldBash);
+    assert.deepEqual([quick.code, quick.stdout, quick.stderr], [0, '', '']);
+    const first = await newestPoint(p);
+    assert.deepEqual([first.summary, first.actor], ['Before Claude Code: Edit src/app.ts', `hook:claude:${helper.pid}`]);
+    // the rest after the client's budget: Node reads it, with the start the client read
+    await writeFiles(p.sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
+    const slow = await clientHookFed(p, (stdin) => {
+      stdin.write(payload.slice(0, half));
+      setTimeout(() => stdin.end(payload.slice(half)), 1500);
+    }, { [BUDGET_ENV]: '800' }, 20_000, oldBash);
+    assert.deepEqual([slow.code, slow.stdout, slow.stderr], [0, '', '']);
+    const point = await newestPoint(p);
+    assert.equal(point.summary, 'Before Claude Code: Edit src/app.ts');
+    assert.notEqual(point.actor, `hook:claude:${helper.pid}`, 'Node made the point');
+    assert.equal(ok(await cli(['cat', point.id, 'src/app.ts', ...p.base])).stdout, 'export const answer = 3;\n');
+    // an agent that never closes the hook's standard input: the hook answers all the same
+    const never = await clientHookFed(p, (stdin) => stdin.write(payload.slice(0, half)), { [BUDGET_ENV]: '500' }, 20_000, oldBash);
     assert.equal(never.code, 0, never.stderr);
     assert.match(never.stderr, /^recovery-points hook: gave up after 500 ms while reading the payload; no point was made, the agent goes on\.\n$/);
     assert.ok(never.ms < 10_000, `answered after ${never.ms} ms`);

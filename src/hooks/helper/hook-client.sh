@@ -58,19 +58,41 @@ read_bytes() {
   local LC_ALL=C
   IFS= read -r "${counted[@]}" "$@" chunk <&3
 }
-# all of standard input, at once; $(cat) starts a process. One of 1 MiB or more (Claude Code's
-# PostToolUse of an edit carries the whole file) goes to Node: bash takes ~60 ns a byte to read, copy
-# and send it, over a second for 20 MB, where Node takes a fraction of that. So does one whose end has
-# not come within the hook's budget (an agent that never closes the hook's standard input, or is slow
-# to write it): Node reads the rest within its own budget, and says so when it gives up.
+# all of standard input, at once. One of 1 MiB or more (Claude Code's PostToolUse of an edit carries
+# the whole file) goes to Node: bash takes ~60 ns a byte to read, copy and send it, over a second for
+# 20 MB, where Node takes a fraction of that. So does one whose end has not come within the hook's
+# budget (an agent that never closes the hook's standard input, or is slow to write it): Node reads
+# the rest within its own budget, and says so when it gives up.
 read_payload() {
   local LC_ALL=C
   if [[ $counted == -N ]]; then
     IFS= read -r -N 1048576 -t "$budget_seconds" payload
     (($? <= 128 && ${#payload} < 1048576)) || node_hook_with_rest
   else
-    payload=$(cat)
+    payload=$(cat_within_budget)
+    (($? == 0)) || node_hook_with_rest
   fi
+}
+# bash before 4.1 (macOS's 3.2): not $(cat), which waits for an end that an agent that never closes
+# the hook's standard input never gives, nor read -t, which takes whole seconds there and drops what it
+# read when its time runs out. cat passes each piece on as it comes; a timer stops it at the end of the
+# hook's budget (exit status not 0 then) and the rest stays for Node. The timer, and its sleep, end
+# with it; neither holds the output, the agent's pipes or the helper's socket.
+cat_within_budget() {
+  local cat_pid timer status
+  cat <&0 3>&- &
+  cat_pid=$!
+  {
+    trap '[[ $! == "$cat_pid" ]] || kill $! 2>/dev/null; exit 0' TERM
+    sleep "$budget_seconds" &
+    wait $!
+    kill "$cat_pid"
+  } </dev/null >/dev/null 2>&1 3>&- &
+  timer=$!
+  wait "$cat_pid"
+  status=$?
+  kill "$timer" 2>/dev/null
+  return "$status"
 }
 build_hook_request() {
   local LC_ALL=C arg
