@@ -11,6 +11,7 @@ import { plural } from '../core/format';
 import { InputError, UsageError, type ParsedArgs } from './args';
 import type { Output } from './commands';
 import { startCleanupIfDue } from './backgroundCleanup';
+import { resumeWaitingHooks } from '../hooks/waitingHooks';
 import type { StoreUse } from './storeUse';
 import { loadCommand } from './commandIndex';
 import { findExtensionStore, findNearestExtensionStore } from './storeLocator';
@@ -128,7 +129,11 @@ export async function runCommand(args: ParsedArgs, io: CommandIo): Promise<numbe
     if (error instanceof StoreNotWritableError && readsUnderLock(args)) return fail(io, error.message.replace(WRITABLE_FOR, lockedReadNote(args)));
     return fail(io, error instanceof StateError ? error.message : `Unexpected error: ${describeCause(error)}`);
   } finally {
-    if (opened && MAKES_POINTS.has(args.command!)) await startCleanupIfDue(storeDir, workspaces).catch(() => false);
+    if (opened && MAKES_POINTS.has(args.command!)) {
+      await startCleanupIfDue(storeDir, workspaces).catch(() => false);
+      // agents' hooks a waiter that gave up left waiting get their points
+      resumeWaitingHooks(storeDir);
+    }
   }
 }
 

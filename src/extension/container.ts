@@ -14,7 +14,9 @@ import { searchCommands } from './commands/searchCommands';
 import type { SearchWorkerOptions } from '../core/history/searchWorker';
 import type { SearchRuns } from './search/searchResults';
 import { transferCommands } from './commands/transferCommands';
-import { agentCommands, repairAgentHooks } from './commands/agentCommands';
+import { agentCommands, extensionLauncher, repairAgentHooks } from './commands/agentCommands';
+import { startToolDetached, type ToolLauncher } from '../cli/detachedTool';
+import { resumeWaitingHooks } from '../hooks/waitingHooks';
 import { Configuration } from './configuration';
 import { registerLanguageModelTools } from './languageModelTools';
 import { Log } from './log';
@@ -135,7 +137,8 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       keepStoreSettings(store, log);
       const model = (this.model = this.own(new PointsModel(store, log)));
       const session = (this.session = this.own(new SessionTracker(store.state, folders, log)));
-      const auto = (this.auto = this.own(new AutoCapture(store, folders, config, model, log)));
+      const takeWaitingHooks = waitingHooksTaker(storeDir, this.context.extensionPath, log);
+      const auto = (this.auto = this.own(new AutoCapture(store, folders, config, model, log, takeWaitingHooks)));
       this.own(new LeftOutNotice(model, folders, config, this.prompts, this.context.globalState));
       const tree = (this.tree = this.own(new PointsTreeProvider(store, model, folders, log)));
       points.attach(tree as vscode.TreeDataProvider<unknown>);
@@ -220,6 +223,8 @@ export class Container implements vscode.Disposable, RecoveryPointsApi {
       log.info('activation', `Ready in ${this.activationMs.toFixed(0)} ms: ${plural(model.points.length, 'point')} in ${storeDir} (store opened in ${(opened - started).toFixed(0)} ms, points listed in ${(performance.now() - opened).toFixed(0)} ms; the extension host's thread was busy ${Math.round(hostBusy * 100)} % of that time)`);
       const hadHistory = model.points.length > 0;
       const startupPoint = auto.startup();
+      // the store opened, the start-up point made: agents' hooks left waiting while no waiter ran get their points
+      void startupPoint.then(takeWaitingHooks, () => undefined);
       void startupPoint.then(() => restore.tellInterrupted()).catch((error) => log.warn('restore', `Looking for an interrupted restore failed: ${describeCause(error)}`));
       void startupPoint.then(() => movedHistory.atStartup(hadHistory)).catch((error) => log.warn('transfer', `Looking for the history of a moved folder failed: ${describeCause(error)}`));
       void this.checkAgentHooks().catch((error) => log.warn('command', `Checking the agent checkpoint hooks failed: ${describeCause(error)}`));
@@ -283,6 +288,24 @@ function noFolderCommands(): Record<string, () => unknown> {
   const ids = ['create', 'restore', 'restoreFile', 'compare', 'undoRestore', 'label', 'delete', 'cleanup', 'verify', 'showStats', 'turnOnAutomatic', 'turnOffAutomatic', 'refresh', 'openChange', 'export', 'import', 'createPending', 'searchHistory', 'filterPoints', 'clearFilter'];
   ids.push('openPointChanges', 'comparePoints', 'copyPatch', 'savePatch', 'restoreDeleted', 'showFolderHistory', 'restoreFolder');
   return Object.fromEntries(ids.map((id) => [`recoveryPoints.${id}`, needFolder]));
+}
+
+/**
+ * Agents' hooks that gave up waiting for the store while the editor held it (a first point of a big
+ * repository) wait in it for the store's waiter, which gives up in turn after its budget: once the
+ * store is free again the editor starts the waiter, this extension's command-line tool, which makes
+ * their points oldest first (`resumeWaitingHooks`). Nothing runs when no hook waits.
+ */
+function waitingHooksTaker(storeDir: string, extensionPath: string, log: Log): () => void {
+  let tool: ToolLauncher | undefined;
+  return () => {
+    try {
+      tool ??= extensionLauncher(extensionPath);
+      if (resumeWaitingHooks(storeDir, (args) => startToolDetached(args, 'ignore', tool))) log.info('store', 'Agents\' hooks wait in the store for their points: started the waiter that makes them');
+    } catch (error) {
+      log.warn('store', `Could not start the waiter for the agents' hooks that wait in the store (${describeCause(error)}); the next hook starts it.`);
+    }
+  };
 }
 
 /** The script the store's first point is captured in (bundled beside the extension), so the host keeps none of its memory; without it, in the host. */

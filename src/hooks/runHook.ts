@@ -15,7 +15,7 @@ import { STORE_PER_RUN, type StoreUse } from '../cli/storeUse';
 import { AGENT_NAMES, BadPayloadError, readHookEvent, type AgentId, type HookEvent } from './hookEvent';
 import { continueArgs } from './continuedHook';
 import { makeHookPoint, type HookOutcome } from './hookPoint';
-import { leaveToWaiter } from './waitingHooks';
+import { leaveToWaiter, resumeWaitingHooks } from './waitingHooks';
 
 export const DEFAULT_HOOK_BUDGET_MS = 2000;
 /** After the budget, the work is told to stop and given this long to let go of the store before the hook answers anyway. */
@@ -102,6 +102,8 @@ export async function runHook(options: HookRunOptions): Promise<HookRunResult> {
   if (result.outcome) {
     // an agent's hooks may be the only writer of this store: its packs and points are cleaned up as the editor's are
     if ('made' in result.outcome && state.storeDir && state.folder) await startCleanupIfDue(state.storeDir, [state.folder]).catch(() => false);
+    // the store was free: hooks a waiter that gave up left waiting get their points (the waiter itself looks again as it ends)
+    if (state.storeDir && state.folder && !options.continued) resumeWaitingHooks(state.storeDir);
     return { stdout: answer(agent), problem: undefined, outcome: result.outcome, abandoned, continuing: false, waiting: false, storeBusy: false };
   }
   const problem = describeProblem(result.error);

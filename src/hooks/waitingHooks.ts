@@ -17,7 +17,9 @@ import type { HookEvent } from './hookEvent';
  * action met would be in none. It leaves its event instead in the store's `waiting-hooks` folder, with
  * the bytes of the files an edit names as they are now, and one detached process per store, the
  * waiter (`hook --waiting`), waits for the store and makes the points they asked for, oldest first:
- * the first hook to give up starts it, the others find it running and leave their event to it.
+ * the first hook to give up starts it, the others find it running and leave their event to it. A
+ * waiter gives up in turn when the store stays busy past its budget: the next user of the store (a
+ * hook, the tool, the editor) starts another once the store is free (`resumeWaitingHooks`).
  */
 export const WAITING_OPTION = '--waiting';
 
@@ -55,6 +57,14 @@ function waitingDir(storeDir: string): string {
  * event could not be written (the caller's hook makes no point, as before). Never throws.
  */
 export function leaveToWaiter(storeDir: string, folder: string, event: HookEvent): boolean {
+  if (!writeWaitingHook(storeDir, folder, event)) return false;
+  // after the event is written: a waiter that ends looks for events again after it lets go of its claim
+  if (waiterRuns(waitingDir(storeDir))) return true;
+  return startWaiter(storeDir, startToolDetached);
+}
+
+/** Writes `event` in the store's `waiting-hooks` folder, with the edited files as they are now; false when it could not be. */
+export function writeWaitingHook(storeDir: string, folder: string, event: HookEvent): boolean {
   const dir = waitingDir(storeDir);
   // never into a folder that is not a store (a mistyped --store): the event would make it one
   if (!fs.statSync(storeDir, { throwIfNoEntry: false })?.isDirectory() || notAStoreFolder(storeDir) !== undefined) return false;
@@ -71,10 +81,34 @@ export function leaveToWaiter(storeDir: string, folder: string, event: HookEvent
   } catch {
     return false;
   }
-  // after the event is written: a waiter that ends looks for events again after it lets go of its claim
-  if (waiterRuns(dir)) return true;
+  return true;
+}
+
+/** How a waiter is started: this tool again, detached, with these arguments (false when it could not be). */
+export type StartTool = (args: readonly string[]) => boolean;
+
+/**
+ * Starts the store's waiter when hooks wait in the store and none runs: a waiter gives up when the
+ * store stays busy past its budget (the editor's first point of a big repository), or was killed, and
+ * their points would wait for the next hook that gives up. Every user of the store calls this once it
+ * is free again (a hook after its point, the tool after a point, the editor after its own): the waiter
+ * makes them, oldest first. Returns whether it started one (or found one just claimed); never throws.
+ */
+export function resumeWaitingHooks(storeDir: string, start: StartTool = startToolDetached): boolean {
+  const dir = waitingDir(storeDir);
+  try {
+    if (entries(dir).length === 0 || waiterRuns(dir)) return false;
+    return startWaiter(storeDir, start);
+  } catch {
+    return false;
+  }
+}
+
+/** Claims the waiter's place for a waiter about to start and starts it; true when one runs after (this one, or one that claimed it first). */
+function startWaiter(storeDir: string, start: StartTool): boolean {
+  const dir = waitingDir(storeDir);
   if (!claim(dir, 0)) return true;
-  if (startToolDetached(['hook', WAITING_OPTION, '--store', storeDir])) return true;
+  if (start(['hook', WAITING_OPTION, '--store', storeDir])) return true;
   fs.rmSync(path.join(dir, WAITER_FILE), { force: true });
   return false;
 }

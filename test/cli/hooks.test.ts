@@ -447,6 +447,54 @@ describe('recovery-points hook never fails the agent', () => {
     await waiterGone(sb.store);
   });
 
+  test('hooks left waiting with no waiter (it gave up or was killed) get their points from the next user of the store: a hook, the tool\'s snapshot', async () => {
+    const { sb, base } = await project();
+    const afterEdit = fixture('claude/PreToolUse-Edit.json', sb.ws).replace('"PreToolUse"', '"PostToolUse"');
+    const waiterFile = path.join(sb.store, 'waiting-hooks', 'waiter');
+    /** A hook that gives up while the store is held, leaving its event; its waiter is then killed, as one that gave up leaves it. */
+    const leaveStranded = async (content: string) => {
+      const { release, holding } = await holdStore(sb.store);
+      try {
+        await writeFiles(sb.ws, { 'src/app.ts': content });
+        const left = await hook(['--store', sb.store, '--budget', '300'], afterEdit);
+        assert.match(left.stderr, /the point is made once the store is free/);
+        let pid = 0;
+        for (const until = Date.now() + 15_000; pid <= 0 && Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 50))) pid = Number(await fs.readFile(waiterFile, 'utf8').catch(() => '0'));
+        assert.ok(pid > 0, 'the waiter started');
+        process.kill(pid, 'SIGKILL');
+        for (const until = Date.now() + 10_000; Date.now() < until; await new Promise((resolve) => setTimeout(resolve, 50))) {
+          try {
+            process.kill(pid, 0);
+          } catch {
+            break;
+          }
+        }
+      } finally {
+        release();
+        await holding;
+      }
+      assert.equal((await fs.readdir(path.join(sb.store, 'waiting-hooks'))).filter((n) => n.endsWith('.hook')).length, 1, 'the hook waits, with no waiter');
+    };
+
+    await leaveStranded('export const answer = 2;\n');
+    // the agent's next hook finds the store free: its point, then the one left waiting
+    await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 3;\n' });
+    ok(await hook(['--store', sb.store], fixture('claude/PostToolUse-Bash.json', sb.ws)));
+    let list = await pointsWhen(base, (l) => l.length === 3);
+    assert.deepEqual(list.map((p) => p.summary).slice(0, 2), ['After Claude Code: Edit src/app.ts', 'After Claude Code: Bash `npm run fmt`']);
+    assert.equal(ok(await cli(['cat', list[0]!.id, 'src/app.ts', ...base])).stdout, 'export const answer = 2;\n', 'the point holds the file as the hook found it');
+    await waiterGone(sb.store);
+
+    await leaveStranded('export const answer = 4;\n');
+    // a point made with the tool, of the file changed again since
+    await writeFiles(sb.ws, { 'src/app.ts': 'export const answer = 5;\n' });
+    ok(await cli(['snapshot', ...base]));
+    list = await pointsWhen(base, (l) => l.length === 5);
+    assert.equal(list[0]!.summary, 'After Claude Code: Edit src/app.ts');
+    assert.equal(ok(await cli(['cat', list[0]!.id, 'src/app.ts', ...base])).stdout, 'export const answer = 4;\n');
+    await waiterGone(sb.store);
+  });
+
   test('a point that takes longer than the budget (a slow disk, thousands of changed files) is finished in the background, named for when it was captured', async () => {
     const { sb, base } = await project();
     // a file over the size read synchronously: its read goes through the slowed fs.open

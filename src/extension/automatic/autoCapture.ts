@@ -118,6 +118,8 @@ export class AutoCapture implements vscode.Disposable {
     private readonly config: Configuration,
     private readonly model: PointsModel,
     private readonly log: Log,
+    /** Called after each point made (or found not needed): the store was free (the hooks' waiting points are taken then). */
+    private readonly storeWasFree: () => void = () => undefined,
   ) {
     this.validity = new HintValidity(log, () => config.fullCheckMs);
     this.wasAutomatic = config.automatic;
@@ -576,6 +578,7 @@ export class AutoCapture implements vscode.Disposable {
       } else {
         this.log.debug('capture', `${trigger}: nothing changed since the newest point (${Date.now() - started} ms)`);
       }
+      this.storeWasFree();
     } catch (error) {
       this.validity.invalidate(`an automatic point failed (${describeCause(error)})`);
       this.log.error('capture', `Automatic ${trigger} point failed: ${describeCause(error)}`, error);

@@ -27,7 +27,7 @@ const WHERE: Record<AgentId, string> = {
 };
 
 /** How this extension's hooks are started: the Node it finds and its own `dist/cli.js`, by its real path (as `recovery-points hooks install` writes it: one helper serves both). */
-function extensionLauncher(extensionPath: string): HookLauncher {
+export function extensionLauncher(extensionPath: string): HookLauncher {
   const { node, electronAsNode } = findNode(process.execPath);
   const cli = fs.realpathSync(path.join(extensionPath, 'dist', 'cli.js'));
   return { node, cli, electronAsNode, client: findHookClient(cli) };

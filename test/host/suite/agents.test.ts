@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { assertPromptsUsed, createPoint, getApi, labelText, pointNode, resetAll, run, store, treeChildren, waitFor, workspaceFolder, type Api } from './helpers';
+import { writeWaitingHook } from '../../../src/hooks/waitingHooks';
+import { assertPromptsUsed, createPoint, getApi, labelText, pointNode, pointText, resetAll, run, store, treeChildren, waitFor, workspaceFolder, type Api } from './helpers';
 
 interface ClaudeSettings {
   hooks: Record<string, Array<{ matcher?: string; hooks: Array<{ type: string; command: string }> }>>;
@@ -97,6 +98,20 @@ suite('agent checkpoints', () => {
     assert.equal(settings.model, 'opus');
     const point = await waitFor('the point of the settings written again', () => api.model!.points.find((p) => p.summary === 'Updated the agent checkpoint hooks to this version of Recovery Points'));
     assert.equal(point.trigger, 'external');
+  });
+
+  test('a hook left waiting for the store with no waiter running (it gave up) gets its point once the editor has made its own', async () => {
+    const root = workspaceFolder().uri.fsPath;
+    const storeDir = store(api).persistence.layout.root;
+    const greeting = path.join(root, 'src', 'greeting.ts');
+    // the agent's edit, whose hook gave up while the store was held; then the file changed again
+    fs.writeFileSync(greeting, 'export const greeting = "the agent\'s edit";\n');
+    assert.ok(writeWaitingHook(storeDir, root, { agent: 'claude', cwd: root, sessionId: undefined, action: { kind: 'after-edit', tool: 'Edit', files: ['src/greeting.ts'] } }));
+    fs.writeFileSync(greeting, 'export const greeting = "changed since";\n');
+    // the editor's point of the change, then the one the hook asked for, holding the file as the hook found it
+    const point = await waitFor('the waiting hook\'s point', () => api.model!.points.find((p) => p.summary === 'After Claude Code: Edit src/greeting.ts'), 30_000);
+    assert.equal(await pointText(point.id, 'src/greeting.ts'), 'export const greeting = "the agent\'s edit";\n');
+    await waitFor('no hook left waiting', () => fs.readdirSync(store(api).persistence.layout.waitingHooksDir).length === 0);
   });
 
   test('a restore of a point older than the project\'s agent hooks says it removed them, with a button that sets them up again', async () => {
