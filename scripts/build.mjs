@@ -18,7 +18,9 @@ const common = {
   // One copy of signal-exit: write-file-atomic `require`s it (its CommonJS build) and an open store holds
   // a registration with it (`holdExitHandlers`); an `import` would get its ES module build, a second
   // instance whose registration write-file-atomic's copy never sees.
-  alias: { 'signal-exit': './node_modules/signal-exit/dist/cjs/index.js' },
+  // jsonc-parser's main build (UMD) requires its parts through a `require` esbuild cannot follow: its
+  // ES module build is bundled instead (Node and the tests load the UMD one, which works unbundled).
+  alias: { 'signal-exit': './node_modules/signal-exit/dist/cjs/index.js', 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
 };
 
 // The command-line tool: one CommonJS bundle (dist/cli/main.js) that dist/cli.js (src/cli/launcher.ts)

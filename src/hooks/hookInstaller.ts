@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { applyEdits, modify, parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import writeFileAtomic from 'write-file-atomic';
 import type * as z from 'zod';
 import { StateError } from '../core';
@@ -110,6 +111,14 @@ function scriptCommand(file: string): string {
 }
 
 function readSettings<T>(file: string, schema: z.ZodType<T>): T | undefined {
+  return readSettingsText(file, schema)?.doc;
+}
+
+/**
+ * A settings file and what it holds. The agents' settings are JSON with comments (JSONC), as VS Code's
+ * own: comments and trailing commas are read, and `editJson` keeps them.
+ */
+function readSettingsText<T>(file: string, schema: z.ZodType<T>): { doc: T; text: string } | undefined {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -117,24 +126,41 @@ function readSettings<T>(file: string, schema: z.ZodType<T>): T | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw StateError.io(`Could not read ${file}: ${(error as Error).message}`, error);
   }
-  let raw: unknown;
-  try {
-    raw = text.trim() === '' ? {} : JSON.parse(text);
-  } catch {
-    throw StateError.invalidState(`${file} is not valid JSON; nothing was changed. Fix it, or move it aside, and run the command again.`);
-  }
+  const errors: ParseError[] = [];
+  const raw: unknown = text.trim() === '' ? {} : parseJsonc(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0) throw StateError.invalidState(`${file} is not valid JSON; nothing was changed. Fix it, or move it aside, and run the command again.`);
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw StateError.invalidState(`${file} does not have the shape of hook settings (${issue?.path.join('.') || 'the file'}: ${issue?.message}); nothing was changed.`);
   }
-  return parsed.data;
+  return { doc: parsed.data, text };
+}
+
+/**
+ * `text` with its `hooks` made `hooks`, each event's list replaced on its own (or removed, or added),
+ * everything else as it was: other keys, comments, trailing commas, layout. `text` is valid JSONC.
+ */
+function withHooksText(text: string, before: Record<string, unknown> | undefined, hooks: Record<string, unknown> | undefined): string {
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  const indent = /^([ \t]+)\S/m.exec(text)?.[1] ?? '  ';
+  const options = { formattingOptions: { insertSpaces: !indent.startsWith('\t'), tabSize: indent.startsWith('\t') ? 1 : indent.length, eol } };
+  const change = (at: string[], value: unknown) => (text = applyEdits(text, modify(text, at, value, options)));
+  if (!hooks || !before) {
+    change(['hooks'], hooks);
+    return text;
+  }
+  for (const event of new Set([...Object.keys(before), ...Object.keys(hooks)])) {
+    if (canonical(before[event]) !== canonical(hooks[event])) change(['hooks', event], hooks[event]);
+  }
+  return text;
 }
 
 async function editJson(target: HookTarget, change: (doc: ClaudeSettings | VsCodeHookFile) => ClaudeSettings | VsCodeHookFile): Promise<HookFileReport> {
   const location = settingsLocation(target.agent, target.scope, target.projectDir, target.home);
   const schema: z.ZodType<ClaudeSettings | VsCodeHookFile> = target.agent === 'claude' ? claudeSettingsSchema : vscodeHookFileSchema;
-  const before = readSettings(location, schema);
+  const read = readSettingsText(location, schema);
+  const before = read?.doc;
   const after = change(structuredClone(before ?? {}));
   const events = ourEvents(target.agent, after);
   if (canonical(after) === canonical(before ?? {})) return { location, events, changed: false };
@@ -153,7 +179,11 @@ async function editJson(target: HookTarget, change: (doc: ClaudeSettings | VsCod
     await writeFileAtomic(backup, fs.readFileSync(location));
   }
   fs.mkdirSync(path.dirname(location), { recursive: true });
-  await writeFileAtomic(location, `${JSON.stringify(after, null, 2)}\n`);
+  // a file that holds anything: changed where our entries are, the rest (comments too) left as the person wrote it
+  const edited = read && read.text.trim() !== '' ? withHooksText(read.text, before?.hooks, after.hooks) : undefined;
+  // checked: what the edited text holds is what was meant, or the settings are written whole
+  const text = edited !== undefined && canonical(parseJsonc(edited, [], { allowTrailingComma: true })) === canonical(after) ? edited : `${JSON.stringify(after, null, 2)}\n`;
+  await writeFileAtomic(location, text);
   return { location, events, changed: true, backup };
 }
 

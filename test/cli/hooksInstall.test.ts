@@ -206,6 +206,48 @@ describe('recovery-points hooks install / uninstall / status', () => {
     assert.equal(quiet.hooksRemoved, undefined, 'a restore that leaves the settings says nothing of them');
   });
 
+  test('settings with comments and trailing commas (JSONC): the hooks go in and out, the comments, the other keys and their layout stay', async () => {
+    const sb = await makeSandbox('rp-hooks-jsonc-');
+    const file = path.join(sb.ws, '.claude', 'settings.local.json');
+    const original = [
+      '// this machine only',
+      '{',
+      '  /* who may run what */',
+      '  "permissions": { "allow": ["Bash(npm test)",] },',
+      '  "hooks": {',
+      '    // the guard runs first',
+      '    "PreToolUse": [{ "matcher": "Bash", "hooks": [{ "type": "command", "command": "./guard.sh" }] }],',
+      '  },',
+      '  "model": "opus", // for now',
+      '}',
+      '',
+    ].join('\n');
+    await writeFiles(sb.ws, { '.claude/settings.local.json': original });
+    const args = ['--agent', 'claude', '--workspace', sb.ws];
+    ok(await cli(['hooks', 'install', ...args]));
+    const installed = await fs.readFile(file, 'utf8');
+    for (const line of ['// this machine only', '  /* who may run what */', '  "permissions": { "allow": ["Bash(npm test)",] },', '  "model": "opus", // for now']) assert.ok(installed.includes(`${line}\n`), `kept: ${line}\n${installed}`);
+    assert.match(installed, /"UserPromptSubmit": \[[^]*hook --agent claude/);
+    assert.match(installed, /"command": "\.\/guard\.sh"[^]*"matcher": "Edit\|Write\|MultiEdit\|NotebookEdit\|Bash"/, 'the person\'s hook stays first');
+    assert.deepEqual(json<Status[]>(await cli(['hooks', 'status', '--json', '--project', ...args]))[0]!.events.sort(), ['PostToolUse', 'PreToolUse', 'UserPromptSubmit']);
+    assert.equal(await fs.readFile(`${file}.recovery-points.bak`, 'utf8'), original);
+    // removed with no backup to put back: taken out of the file as it is now
+    await fs.rm(`${file}.recovery-points.bak`);
+    ok(await cli(['hooks', 'uninstall', ...args]));
+    const removed = await fs.readFile(file, 'utf8');
+    assert.doesNotMatch(removed, /hook --agent claude|UserPromptSubmit|PostToolUse/);
+    for (const line of ['// this machine only', '  /* who may run what */', '  "permissions": { "allow": ["Bash(npm test)",] },', '  "model": "opus", // for now']) assert.ok(removed.includes(`${line}\n`), `kept: ${line}\n${removed}`);
+    assert.match(removed, /"PreToolUse": \[\s*\{[^]*"\.\/guard\.sh"/);
+
+    // VS Code's hook file of the project, with comments of its own
+    const copilot = path.join(sb.ws, '.github', 'hooks', 'recovery-points.json');
+    await writeFiles(sb.ws, { '.github/hooks/recovery-points.json': '{\n  // kept\n  "version": 1,\n}\n' });
+    ok(await cli(['hooks', 'install', '--agent', 'copilot', '--workspace', sb.ws]));
+    const vscodeFile = await fs.readFile(copilot, 'utf8');
+    assert.ok(vscodeFile.includes('  // kept\n  "version": 1,'), vscodeFile);
+    assert.match(vscodeFile, /"PreToolUse": \[[^]*hook --agent copilot/);
+  });
+
   test('a settings file that is not valid JSON, or not hook settings, is refused and left as it is', async () => {
     const sb = await makeSandbox('rp-hooks-bad-');
     for (const text of ['{ "hooks": [', '{"hooks": {"PreToolUse": "not a list"}}']) {
