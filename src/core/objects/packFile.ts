@@ -1,5 +1,5 @@
 import * as buffer from 'node:buffer';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import * as fsSync from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -103,7 +103,7 @@ export async function loadPack(file: string): Promise<{ index: PackIndex; size: 
     }
     const index = Buffer.alloc(count * INDEX_ENTRY + tableBytes);
     readFully(fd, index, indexOffset, name);
-    if (!createHash('sha256').update(index).digest().equals(trailer.subarray(10, 42))) {
+    if (!hash('sha256', index, 'buffer').equals(trailer.subarray(10, 42))) {
       throw StateError.snapshotLoad(`Pack ${name} has a damaged index (checksum mismatch).`);
     }
     const entries = index.subarray(0, count * INDEX_ENTRY);
@@ -302,7 +302,7 @@ export class PackWriter {
     const trailer = Buffer.alloc(TRAILER);
     trailer.writeUIntBE(this.position, 0, 6);
     trailer.writeUInt32BE(this.entries.length, 6);
-    createHash('sha256').update(index).digest().copy(trailer, 10);
+    hash('sha256', index, 'buffer').copy(trailer, 10);
     END_MAGIC.copy(trailer, 42);
     this.append(index);
     this.append(trailer);
