@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { exportBundle, RecoveryStore } from '../../../src/core';
 import { recordedPointIds } from '../../core/helpers/storePoints';
-import { assertPromptsUsed, EXTENSION_ID, FIXTURE, getApi, listPoints, pointNode, resetAll, run, store, workspaceFolder, writeFile, type Api } from './helpers';
+import { assertPromptsUsed, EXTENSION_ID, FIXTURE, getApi, listPoints, pointNode, resetAll, run, settle, store, workspaceFolder, writeFile, type Api } from './helpers';
 
 suite('moving history', () => {
   let api: Api;
@@ -117,6 +117,8 @@ suite('moving history', () => {
 
     // a point of this folder's own history: its versions were here
     writeFile('src/greeting.ts', 'export const editedHere = 1;\n');
+    // its point made (a restore planned against the newest point before the edit was seen would find nothing to restore)
+    await settle(api);
     const own = (await listPoints(api)).find((p) => p.summary === 'Test baseline')!;
     api.prompts.answerNext({ cancel: true });
     assert.equal(await run('restore', await pointNode(api, own.id)), undefined);

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { groupByDay } from '../../../src/extension/views/pointsTreeProvider';
 import { formatPointTime } from '../../../src/extension/views/changeDiffs';
-import { pointIdTime } from '../../../src/core/ids';
+import { pointTime } from '../../../src/core/ids';
 import {
   activeDiff,
   assertPromptsUsed,
@@ -66,7 +66,7 @@ suite('tree view', () => {
       assert.ok(item.tooltip instanceof vscode.MarkdownString, 'a rich tooltip');
       const tooltip = item.tooltip.value;
       assert.ok(!tooltip.includes(point.id), `no raw point id in the tooltip: ${tooltip}`);
-      assert.ok(tooltip.includes(new Date(pointIdTime(point.id)).toLocaleString()), 'the tooltip gives the time');
+      assert.ok(tooltip.includes(new Date(pointTime(point)).toLocaleString()), 'the tooltip gives the time it was made');
       assert.match(tooltip, new RegExp(`holds ${point.fileCount} files?,`), 'and the counts');
     }
     const labelledRow = rows.find((r) => r.node.kind === 'point' && r.node.point.id === labelled.id)!;
