@@ -147,7 +147,7 @@ function describeInFolders(trigger: Trigger, changes: TreeDiff, tracking: Pick<P
       : git
         ? `${git}${when}: ${files(rest)}`
         : off
-          ? `Changed while automatic points were off: ${files(rest)}`
+          ? `${rest.added.length + rest.modified.length === 0 && rest.deleted.length > 0 ? 'Deleted' : 'Changed'} while automatic points were off: ${files(rest)}`
           : describeTracked(trigger, rest, context.saved, opened ? context.sinceOpened : undefined);
   if (!tracking.untracked && !tracking.nowTracked) return tracked(changes);
   const stopped = changes.deleted.filter((c) => isUntracked(tracking, c.path)).map((c) => c.path);
@@ -173,6 +173,8 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
   }
   const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
   const files = describeFiles(paths);
+  // files only deleted (a folder removed outside the editor, say): said so, as people look for them
+  const changed = changes.added.length === 0 && changes.modified.length === 0 && changes.deleted.length > 0 ? 'Deleted' : 'Changed';
   switch (trigger) {
     case 'save': {
       const outside = saved ? paths.filter((p) => !saved.has(p)) : [];
@@ -182,11 +184,11 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
       return `Saved ${describeFiles(inside)}; changed outside the editor: ${describeFiles(outside)}`;
     }
     case 'external':
-      return `Changed outside the editor: ${files}`;
+      return `${changed} outside the editor: ${files}`;
     case 'startup': {
       // files written since the editor opened (saved while the extension was starting), apart
       const since = sinceOpened ? paths.filter((p) => sinceOpened.has(p)) : [];
-      if (since.length === 0) return `Changed while the editor was closed: ${files}`;
+      if (since.length === 0) return `${changed} while the editor was closed: ${files}`;
       const closed = paths.filter((p) => !sinceOpened!.has(p));
       if (closed.length === 0) return `Changed since the editor opened: ${files}`;
       return `Changed while the editor was closed: ${describeFiles(closed)}; since it opened: ${describeFiles(since)}`;
@@ -196,7 +198,7 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
     case 'restore':
       return `Restored (${files})`;
     case 'agent':
-      return `Changed by an agent: ${files}`;
+      return `${changed} by an agent: ${files}`;
     case 'manual':
       // "Created by hand: g.txt" read as g.txt created, for a point that deleted it
       return paths.length === 0 ? 'Created by hand' : `Created by hand; changed: ${files}`;

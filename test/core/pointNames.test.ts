@@ -38,6 +38,16 @@ describe('point names', () => {
     assert.equal(safetyPointName(safety, null), 'Before undoing the last restore');
   });
 
+  test('files only deleted are named deleted: a folder removed outside the editor, while it was closed, by an agent, while automatic points were off', () => {
+    const gone = { added: [], modified: [], deleted: Array.from({ length: 240 }, (_, i) => ({ path: `ws/src/gen/g${i}.js` })) } as never;
+    assert.equal(describeChanges('external', gone), 'Deleted outside the editor: g0.js, g1.js, g2.js and 237 more in src/gen');
+    assert.equal(describeChanges('startup', gone), 'Deleted while the editor was closed: g0.js, g1.js, g2.js and 237 more in src/gen');
+    assert.equal(describeChanges('agent', gone), 'Deleted by an agent: g0.js, g1.js, g2.js and 237 more in src/gen');
+    assert.equal(describeChanges('external', gone, {}, { whileOff: true }), 'Deleted while automatic points were off: g0.js, g1.js, g2.js and 237 more in src/gen');
+    const mixed = { added: [], modified: [{ path: 'ws/src/app.ts' }], deleted: [{ path: 'ws/src/old.ts' }] } as never;
+    assert.equal(describeChanges('external', mixed), 'Changed outside the editor: app.ts, old.ts', 'a deletion among other changes: changed');
+  });
+
   test('changes the caller made itself (a setting it wrote) are named for it, the others as usual after it', () => {
     const changes = (...paths: string[]) => ({ added: [], modified: paths.map((p) => ({ path: p })), deleted: [] }) as never;
     const own = [{ name: 'Turned automatic recovery points on (settings.json)', matches: (p: string) => p === 'ws/.vscode/settings.json' }];

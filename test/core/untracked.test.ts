@@ -163,7 +163,7 @@ describe('files no longer tracked', () => {
     await fs.rm(path.join(sb.ws, 'src/app.ts'));
     const removed = (await limited.recovery.createRecoveryPoint(undefined, { trigger: 'external', changedPaths: [path.join(sb.ws, 'src/app.ts')] }))!;
     assert.equal(removed.untracked, undefined);
-    assert.equal(removed.summary, 'Changed outside the editor: app.ts');
+    assert.equal(removed.summary, 'Deleted outside the editor: app.ts');
     await limited.close();
   });
 
