@@ -149,4 +149,40 @@ describe('export and import', () => {
     assert.deepEqual(await packFiles(target.sb.store), packs);
     assert.equal((await target.store.recovery.listRecoveryPoints()).length, 2);
   });
+
+  test('a point of another project\'s history (imported) onto a folder of the same name: the restore deletes and leaves exactly what its preview said, and says why a file is left', async () => {
+    const here = await makeSandbox();
+    await writeFiles(here.ws, { 'src/greeting.ts': 'here\n', 'src/farewell.ts': 'on disk before the other point\n', 'src/edited.ts': 'v1\n', 'build.log': 'a log, tracked here\n' });
+    // .gitignore files not followed here: the log is tracked
+    const store = await openStore(here, { rules: { respectGitignore: false, excludes: [] } });
+    await store.recovery.createRecoveryPoint();
+    // the file times are older than the other project's point by more than their clock's coarseness
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const other = await makeSandbox();
+    await writeFiles(other.ws, { '.gitignore': '*.log\n', 'src/greeting.ts': 'other\n', 'src/only-there.ts': 'only there\n' });
+    const otherStore = await openStore(other, { actor: 'test:other' });
+    const imported = (await otherStore.recovery.createRecoveryPoint(undefined, { label: 'other project' }))!.id;
+    const bundle = path.join(other.root, 'other.rpbundle');
+    await exportBundle(otherStore, bundle);
+    await otherStore.close();
+    await writeFiles(here.ws, { 'src/edited.ts': 'v2, after the other point\n', 'src/later.ts': 'made after the other point\n' });
+    await fs.appendFile(path.join(here.ws, 'build.log'), 'appended after the other point\n');
+    await store.recovery.createRecoveryPoint();
+    await importBundle(store, bundle);
+
+    const preview = await store.recovery.previewRestore(imported);
+    assert.deepEqual(preview.folders.pairs.map((p) => [p.point, p.workspace, p.by, p.places !== undefined]), [['ws', 'ws', 'name', true]], 'same name, another place');
+    assert.deepEqual([preview.add.map((c) => c.path), preview.modify.map((c) => c.path), preview.remove.map((c) => c.path).sort()], [['ws/.gitignore', 'ws/src/only-there.ts'], ['ws/src/greeting.ts'], ['ws/src/edited.ts', 'ws/src/later.ts']]);
+    const leftReason = 'it has not changed since before the point was made, which did not hold it (ignored or excluded then): left as it is';
+    // there before the other point and changed since, but ignored by that point's .gitignore
+    const ignoredReason = 'it was on disk when the point was made, whose .gitignore ignores it: left as it is';
+    assert.deepEqual(preview.leftAlone, [{ path: 'ws/src/farewell.ts', reason: leftReason }, { path: 'ws/build.log', reason: ignoredReason }]);
+    const result = await store.recovery.restore(imported);
+    assert.deepEqual([...result.outcome.written].sort(), [...preview.add, ...preview.modify].map((c) => c.path).sort(), 'written: what the preview said it writes');
+    assert.deepEqual([...result.outcome.removed].sort(), preview.remove.map((c) => c.path).sort(), 'deleted: what the preview said it deletes, nothing more');
+    assert.deepEqual(result.outcome.skipped, preview.leftAlone, 'left: what the preview said it leaves, for the same reason');
+    const files = await readFiles(here.ws);
+    assert.deepEqual([files['src/farewell.ts'], files['src/greeting.ts'], files['src/only-there.ts'], files['src/edited.ts'], files['src/later.ts'], files['build.log']], ['file 644 on disk before the other point\n', 'file 644 other\n', 'file 644 only there\n', undefined, undefined, 'file 644 a log, tracked here\nappended after the other point\n']);
+    await store.close();
+  });
 });
