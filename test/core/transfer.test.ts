@@ -173,9 +173,10 @@ describe('export and import', () => {
     const preview = await store.recovery.previewRestore(imported);
     assert.deepEqual(preview.folders.pairs.map((p) => [p.point, p.workspace, p.by, p.places !== undefined]), [['ws', 'ws', 'name', true]], 'same name, another place');
     assert.deepEqual([preview.add.map((c) => c.path), preview.modify.map((c) => c.path), preview.remove.map((c) => c.path).sort()], [['ws/.gitignore', 'ws/src/only-there.ts'], ['ws/src/greeting.ts'], ['ws/src/edited.ts', 'ws/src/later.ts']]);
-    const leftReason = 'it has not changed since before the point was made, which did not hold it (ignored or excluded then): left as it is';
+    // not 'ignored or excluded then': the other project's point says nothing of this folder's files
+    const leftReason = 'the point was made in another folder, which did not hold it, and it has not changed here since before then: left as it is';
     // there before the other point and changed since, but ignored by that point's .gitignore
-    const ignoredReason = 'it was on disk when the point was made, whose .gitignore ignores it: left as it is';
+    const ignoredReason = 'the point was made in another folder, whose .gitignore ignores it: left as it is';
     assert.deepEqual(preview.leftAlone, [{ path: 'ws/src/farewell.ts', reason: leftReason }, { path: 'ws/build.log', reason: ignoredReason }]);
     const result = await store.recovery.restore(imported);
     assert.deepEqual([...result.outcome.written].sort(), [...preview.add, ...preview.modify].map((c) => c.path).sort(), 'written: what the preview said it writes');

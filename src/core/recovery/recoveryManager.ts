@@ -43,7 +43,7 @@ import {
   type RestorePlan,
 } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
-import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isFolder, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
+import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isFolder, isIdentity, isSameFolder, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, isPinned, type RetentionPolicy } from './retention';
 import { plural } from '../format';
 import { storeBytesBesidePacks } from '../storeLayout';
@@ -256,7 +256,7 @@ export class RecoveryManager {
         const ignored = withoutRepeats([
           ...(await this.ignoredAfter(objects, plan)),
           ...leftOutByPoint(target, plan, (p) => toPointFolderPath(mapped.mapping, p)),
-          ...(await this.onDiskWhenMade(objects, plan, target)),
+          ...(await this.onDiskWhenMade(objects, plan, target, mapped.mapping)),
           ...insideStore(roots, plan, this.persistence.layout.root),
         ]).filter((left) => !untracked.paths.has(left.path));
         // the files it creates that no point after it will hold: recorded, so that its undo deletes them
@@ -399,8 +399,10 @@ export class RecoveryManager {
   }
 
   /** The plan's deletions of files on disk when `point` was made that it did not hold (`onDiskWhenPointWasMade`): left as they are. */
-  private onDiskWhenMade(objects: ObjectReader, plan: RestorePlan, point: PointSummary): Promise<Array<{ path: string; reason: string }>> {
-    return onDiskWhenPointWasMade(objects, this.persistence.workspaceRoots, plan, this.persistence.captureRules, point, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger });
+  private onDiskWhenMade(objects: ObjectReader, plan: RestorePlan, point: PointSummary, mapping: FolderMapping): Promise<Array<{ path: string; reason: string }>> {
+    // a folder of the point that is not known to be this one (another project's, imported): its reasons say so
+    const madeElsewhere = (workspacePath: string) => !mapping.pairs.some((pair) => pair.workspace === workspacePath.split('/')[0] && isSameFolder(pair));
+    return onDiskWhenPointWasMade(objects, this.persistence.workspaceRoots, plan, this.persistence.captureRules, point, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger, madeElsewhere });
   }
 
   /** The plan's deletions that the `.gitignore` files as the restore leaves them ignore (`ignoredAfterRestore`): left as they are. */
@@ -439,7 +441,7 @@ export class RecoveryManager {
         ...(await damagedContent(objects, planned)),
         ...(await this.ignoredAfter(objects, planned)),
         ...leftOutByPoint(target, planned, (p) => toPointFolderPath(mapped.mapping, p)),
-        ...(await this.onDiskWhenMade(objects, planned, target)),
+        ...(await this.onDiskWhenMade(objects, planned, target, mapped.mapping)),
         ...insideStore(roots, planned, this.persistence.layout.root),
       ]).filter((left) => !untracked.paths.has(left.path));
       lost.push(...untracked.left);

@@ -201,6 +201,9 @@ export function leftOutByPoint(point: Pick<PointSummary, 'leftOut'>, plan: Resto
  *   ignored, would hold it.
  * A file renamed there or made since (and one changed since that no `.gitignore` of the point ignores)
  * is deleted as the point says; so is every file a point dated after now would delete.
+ * `madeElsewhere`: whether a workspace path is in a folder the point was not made in (a point of
+ * another folder's history, imported, mapped by name or as the only folder): the same files are left,
+ * and the reason says that the point was made there, not that it left them out.
  */
 export async function onDiskWhenPointWasMade(
   objects: ObjectReader,
@@ -208,8 +211,9 @@ export async function onDiskWhenPointWasMade(
   plan: RestorePlan,
   rules: CaptureRules,
   point: Pick<PointSummary, 'id' | 'createdAt'>,
-  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger } = {},
+  options: { readonly neverCapture?: readonly string[]; readonly logger?: Logger; readonly madeElsewhere?: (workspacePath: string) => boolean } = {},
 ): Promise<Array<{ path: string; reason: string }>> {
+  const elsewhere = (p: string) => options.madeElsewhere?.(p) === true;
   const before = pointTimeToCompare(point);
   if (before === undefined) return [];
   const left: Array<{ path: string; reason: string }> = [];
@@ -218,12 +222,12 @@ export async function onDiskWhenPointWasMade(
     const file = absolutePath(roots, change.path);
     const stat = file === undefined ? undefined : lstatOrNothing(file);
     if (stat === undefined || stat.isDirectory()) continue;
-    if (stat.ctimeMs < before) left.push({ path: change.path, reason: UNCHANGED_SINCE_POINT });
+    if (stat.ctimeMs < before) left.push({ path: change.path, reason: elsewhere(change.path) ? UNCHANGED_SINCE_POINT_ELSEWHERE : UNCHANGED_SINCE_POINT });
     else if (stat.birthtimeMs > 0 && stat.birthtimeMs < before) existed.push(change);
   }
   if (existed.length === 0) return left;
   const ignored = await gitignoredAfterRestore(objects, roots, plan, existed, { ...rules, respectGitignore: true }, options);
-  return [...left, ...ignored.map((path) => ({ path, reason: IGNORED_WHEN_POINT_WAS_MADE }))];
+  return [...left, ...ignored.map((path) => ({ path, reason: elsewhere(path) ? IGNORED_BY_POINT_ELSEWHERE : IGNORED_WHEN_POINT_WAS_MADE }))];
 }
 
 /** A file's times come from a coarser clock than a point's creation time: changed this little before a point, it may have changed just after. */
@@ -250,6 +254,11 @@ function lstatOrNothing(file: string): Stats | undefined {
 const IGNORED_WHEN_POINT_WAS_MADE = 'it was on disk when the point was made, whose .gitignore ignores it: left as it is';
 
 const UNCHANGED_SINCE_POINT = 'it has not changed since before the point was made, which did not hold it (ignored or excluded then): left as it is';
+
+// a point of another folder (another project's history, imported): it says nothing of this folder's files then
+const UNCHANGED_SINCE_POINT_ELSEWHERE = 'the point was made in another folder, which did not hold it, and it has not changed here since before then: left as it is';
+
+const IGNORED_BY_POINT_ELSEWHERE = 'the point was made in another folder, whose .gitignore ignores it: left as it is';
 
 /**
  * Of a plan's changes, those inside the store's own folder (a store kept in the workspace, and a point
