@@ -6,9 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { exportBundle, RecoveryStore } from '../../../src/core';
+import { exportBundle, RecoveryStore, type RestoreResult } from '../../../src/core';
 import { recordedPointIds } from '../../core/helpers/storePoints';
-import { assertPromptsUsed, EXTENSION_ID, FIXTURE, getApi, listPoints, pointNode, resetAll, run, settle, store, workspaceFolder, writeFile, type Api } from './helpers';
+import { assertPromptsUsed, EXTENSION_ID, FIXTURE, getApi, listPoints, pointNode, resetAll, run, settle, store, workspaceFolder, writeFile, wsFile, type Api } from './helpers';
 
 suite('moving history', () => {
   let api: Api;
@@ -87,8 +87,8 @@ suite('moving history', () => {
     return { storeDir, oldFolder, ids };
   }
 
-  test('restoring a point of another project\'s history (a bundle imported) does not say its files will be "changed back": they never had those versions here', async () => {
-    // another project whose folder has this one's name, elsewhere
+  /** Another project whose folder has this one's name, elsewhere: its point, exported and imported here through Import Recovery Points…; its id. */
+  async function importOtherProject(): Promise<string> {
     const other = path.join(tempDir('rp-host-other-project-'), workspaceFolder().name);
     fs.mkdirSync(path.join(other, 'src'), { recursive: true });
     fs.writeFileSync(path.join(other, 'src', 'greeting.ts'), 'export const otherProject = 1;\n');
@@ -105,6 +105,11 @@ suite('moving history', () => {
     api.prompts.answerNext({ file: bundle });
     assert.deepEqual((await run<{ added: string[] }>('import')).added, [imported]);
     await api.model!.refresh();
+    return imported;
+  }
+
+  test('restoring a point of another project\'s history (a bundle imported) does not say its files will be "changed back": they never had those versions here', async () => {
+    const imported = await importOtherProject();
 
     api.prompts.answerNext({ cancel: true });
     assert.equal(await run('restore', await pointNode(api, imported)), undefined);
@@ -123,6 +128,27 @@ suite('moving history', () => {
     api.prompts.answerNext({ cancel: true });
     assert.equal(await run('restore', await pointNode(api, own.id)), undefined);
     assert.equal(new Map(api.prompts.history.at(-1)!.items!.map((item) => [item.label, item.description])).get('src/greeting.ts'), 'will be changed back');
+  });
+
+  test('restoring a point of another project\'s history (a bundle imported) deletes exactly the files its review listed; the files it leaves are named, with why, and stay', async () => {
+    // this folder's files older than the other project's point by more than their clock's coarseness
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const imported = await importOtherProject();
+    writeFile('src/made-here.ts', 'export const madeHere = 1;\n');
+    await settle(api);
+
+    api.prompts.answerNext({ pickMany: 'all' });
+    const result = await run<RestoreResult>('restore', await pointNode(api, imported));
+    const review = api.prompts.history.find((q) => q.kind === 'pickMany')!;
+    const deletions = review.items!.filter((item) => item.description === 'will be deleted (kept in the safety point)').map((item) => item.label);
+    assert.deepEqual(deletions, ['src/made-here.ts']);
+    assert.match(review.text, /left as (it is|they are): the point was made in another folder, which did not hold it/);
+    const folder = workspaceFolder().name;
+    assert.deepEqual(result.outcome.removed, deletions.map((p) => `${folder}/${p}`), 'deleted: what the review listed');
+    // the restore changes only what the review listed (within): the files it named as left are not looked at again
+    assert.deepEqual([...result.outcome.written].sort(), review.items!.filter((item) => !deletions.includes(item.label)).map((item) => `${folder}/${item.label}`).sort(), 'written: what the review listed');
+    assert.ok(fs.existsSync(wsFile('src/farewell.ts')), 'a file of this folder the review named as left is still there');
+    assert.ok(!fs.existsSync(wsFile('src/made-here.ts')));
   });
 
   test('the store of a moved folder is offered in one notification and adopted on "Continue History"', async () => {
