@@ -307,9 +307,11 @@ export class RestoreFlow {
 
 /** The files of a point a restore leaves as they are, in a few words: `dist/app.js is left as it is: a file that is not tracked … is in the way`. */
 function leftAloneNote(leftAlone: RestorePreview['leftAlone'], display: (pointPath: string) => string): string {
-  if (leftAlone.length === 1) return `${display(leftAlone[0]!.path)} is left as it is: ${leftAlone[0]!.reason}`;
+  // a reason that ends "…: left as it is" says so once, in front
+  const bare = (reason: string) => reason.replace(/: left as it is$/, '');
+  if (leftAlone.length === 1) return `${display(leftAlone[0]!.path)} is left as it is: ${bare(leftAlone[0]!.reason)}`;
   const reasons = new Set(leftAlone.map((l) => l.reason));
-  const why = [...reasons].every((r) => r.endsWith('is in the way')) ? 'files or folders not tracked now are in the way' : reasons.size === 1 ? leftAlone[0]!.reason : 'each for its reason (the log names them)';
+  const why = [...reasons].every((r) => r.endsWith('is in the way')) ? 'files or folders not tracked now are in the way' : reasons.size === 1 ? bare(leftAlone[0]!.reason) : 'each for its reason (the log names them)';
   return `${plural(leftAlone.length, 'file')} (${leftAlone.slice(0, 3).map((l) => display(l.path)).join(', ')}${leftAlone.length > 3 ? ', …' : ''}) left as they are: ${why}`;
 }
 
