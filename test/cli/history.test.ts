@@ -149,3 +149,25 @@ describe('command-line tool: comparing points', () => {
     });
   });
 });
+
+describe('command-line tool: comparing a point with the current files', () => {
+  test('diff of a point against the files on disk, after its folder was renamed (one file edited since), lists its files as renamed, not deleted and added; --patch keeps delete + add', async () => {
+    const { sb, base, snapshot } = await project();
+    const before = await snapshot({ 'src/old/a.ts': 'a\n', 'src/old/b.ts': 'b\n', 'keep.txt': 'k\n' }, 'before');
+    await fs.rename(path.join(sb.ws, 'src/old'), path.join(sb.ws, 'src/new'));
+    await writeFiles(sb.ws, { 'src/new/b.ts': 'b edited\n', 'fresh.txt': 'f\n' });
+    const text = ok(await cli(['diff', before, ...base])).stdout;
+    assert.deepEqual(text.trimEnd().split('\n'), ['  + fresh.txt', '  R src/old/a.ts \u2192 src/new/a.ts', '  R src/old/b.ts \u2192 src/new/b.ts  (and changed)']);
+    assert.deepEqual(json(await cli(['diff', before, '--json', ...base])), {
+      added: ['ws/fresh.txt'],
+      modified: [],
+      deleted: [],
+      renamed: [
+        { from: 'ws/src/old/a.ts', to: 'ws/src/new/a.ts', changed: false },
+        { from: 'ws/src/old/b.ts', to: 'ws/src/new/b.ts', changed: true },
+      ],
+    });
+    const patch = ok(await cli(['diff', before, '--patch', ...base])).stdout;
+    assert.ok(patch.includes('deleted file mode') && patch.includes('+++ b/src/new/a.ts') && patch.includes('--- a/src/old/a.ts'), 'the patch keeps a rename as a deletion and an addition');
+  });
+});

@@ -108,6 +108,28 @@ describe('agent tools core', () => {
     assert.equal(describeAgentChanges(changes), `3 files differ between point ${after.id} and point ${before.id}.`);
   });
 
+  test('show_changes against the current files lists a folder renamed since as renamed files (an edited one marked), not deleted and added', async () => {
+    const sb = await makeSandbox('rp-agent-');
+    await writeFiles(sb.ws, { 'src/old/a.ts': 'a\n', 'src/old/b.ts': 'b\n' });
+    const store = await openStore(sb);
+    const point = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await fs.rename(path.join(sb.ws, 'src/old'), path.join(sb.ws, 'src/new'));
+    await writeFiles(sb.ws, { 'src/new/b.ts': 'b edited\n', 'c.txt': 'c\n' });
+    const changes = await agentChanges(store, { point: point.id, against: 'current' });
+    assert.deepEqual(changes, {
+      point: point.id,
+      against: 'current',
+      added: ['c.txt'],
+      modified: [],
+      deleted: [],
+      renamed: [
+        { from: 'src/old/a.ts', to: 'src/new/a.ts', changed: false },
+        { from: 'src/old/b.ts', to: 'src/new/b.ts', changed: true },
+      ],
+    });
+    assert.equal(describeAgentChanges(changes), `3 files differ between point ${point.id} and the current files.`);
+  });
+
   test('a point lists the branch its folder was on, when it has a repository', async () => {
     const sb = await makeSandbox('rp-agent-');
     await writeFiles(sb.ws, { 'a.txt': '1\n' });

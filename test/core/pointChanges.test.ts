@@ -202,6 +202,29 @@ describe('two points across a folder renamed between them', () => {
   });
 });
 
+describe('a point and the current files across a folder renamed since', () => {
+  test('the renamed folder\'s files are paired as renamed, with one edited since marked changed; an unrelated deletion and addition are not', async () => {
+    const sb = await makeSandbox();
+    await writeFiles(sb.ws, { 'src/old/a.ts': 'a\n', 'src/old/b.ts': 'b\n', 'gone.txt': 'gone\n' });
+    const store = await openStore(sb);
+    const before = (await store.recovery.createRecoveryPoint(undefined, { trigger: 'manual' }))!;
+    await fs.rename(path.join(sb.ws, 'src/old'), path.join(sb.ws, 'src/new'));
+    await writeFiles(sb.ws, { 'src/new/b.ts': 'b edited\n', 'gone.txt': null, 'fresh.txt': 'fresh\n' });
+    const diff = await store.recovery.diff(before.id);
+    assert.deepEqual(
+      [...(diff.renamed ?? [])].sort((x, y) => (x.to < y.to ? -1 : 1)),
+      [
+        { from: 'ws/src/old/a.ts', to: 'ws/src/new/a.ts', changed: false },
+        { from: 'ws/src/old/b.ts', to: 'ws/src/new/b.ts', changed: true },
+      ],
+    );
+    assert.ok(diff.deleted.some((c) => c.path === 'ws/gone.txt') && diff.added.some((c) => c.path === 'ws/fresh.txt'), 'still listed, as deletion and addition');
+    await fs.rename(path.join(sb.ws, 'src/new'), path.join(sb.ws, 'src/old'));
+    await writeFiles(sb.ws, { 'src/old/b.ts': 'b\n', 'gone.txt': 'gone\n', 'fresh.txt': null });
+    assert.equal((await store.recovery.diff(before.id)).renamed, undefined, 'nothing renamed: no list');
+  });
+});
+
 describe('a file version as a patch', () => {
   test('git apply takes a version\'s patch against the version before it (an edit, a rename as delete + add, a deletion) and the first version\'s against nothing', async () => {
     const { sb, store } = await twoPoints();

@@ -129,7 +129,7 @@ export interface AgentChanges {
   readonly nowTracked?: string[];
   /** Of `deleted`, the files the point stopped tracking while they were on disk (a `.gitignore` line added): not deleted. Only for a point's own changes. */
   readonly noLongerTracked?: string[];
-  /** Between two points: files renamed or moved (their folder renamed), `changed` when their content changed too; not in `added` or `deleted`. */
+  /** Against another point or the current files: files renamed or moved (their folder renamed), `changed` when their content changed too; not in `added` or `deleted`. */
   readonly renamed?: Array<{ from: string; to: string; changed: boolean }>;
 }
 
@@ -147,7 +147,9 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
     diff = await store.recovery.changedFiles(point.id, points);
   } else if (input.against === 'current') {
     against = 'current';
-    diff = tracking = await store.recovery.diff(point.id);
+    const compared = await store.recovery.diff(point.id);
+    diff = tracking = compared;
+    renamed = compared.renamed;
   } else {
     // from the other point to this one, each folder by the folder it became; files that only stopped or began being tracked between them marked
     const other = await findPoint(store, input.against);

@@ -44,7 +44,7 @@ export const AGENT_TOOLS = {
     lmName: 'recoveryPoints_showChanges',
     title: 'Show a point\'s changes',
     description:
-      'Lists the files a recovery point added, modified and deleted against the point before it; or, with "against", the files that differ between two points (a file renamed or moved between them once, in "renamed"), or between a point and the current files ("current"). Reads only.',
+      'Lists the files a recovery point added, modified and deleted against the point before it; or, with "against", the files that differ between two points, or between a point and the current files ("current"); a file renamed or moved between them is listed once, in "renamed". Reads only.',
     input: showChangesInput,
     readOnly: true,
     destructive: false,

@@ -737,9 +737,9 @@ export class RecoveryManager {
    * Files the older side holds that a later point stopped tracking (still on disk then: ignored,
    * excluded, too large since) are in `untracked`, not deleted, and files a later point began tracking
    * (on disk before it) in `nowTracked`: against the files on disk, as they are now; between two points,
-   * as the points between them recorded it (`trackingBetween`). Between two points, a file deleted at
-   * one path and added at another (renamed, moved, its folder renamed; `pairRenames`) stays in both
-   * lists and is named in `renamed`, so the comparison can show it as one file.
+   * as the points between them recorded it (`trackingBetween`). A file deleted at one path and added
+   * at another (renamed, moved, its folder renamed; `pairRenames`) stays in both lists and is named in
+   * `renamed`, so the comparison can show it as one file.
    */
   async diff(fromId: string, toId?: string): Promise<TreeDiff & Pick<PointSummary, 'untracked' | 'nowTracked'> & { folders?: FolderMapping; renamed?: RenamedFile[] }> {
     const from = await this.persistence.requireSnapshot(fromId);
@@ -748,14 +748,14 @@ export class RecoveryManager {
       const diff = await this.diffPoints(from, to);
       const tracking = await this.trackingBetween(from, to, diff);
       // a file that only stopped or began being tracked is no half of a move
-      const renamed = pairRenames({ added: diff.added.filter((c) => !isNowTracked(tracking, c.path)), deleted: diff.deleted.filter((c) => !isUntracked(tracking, c.path)) }, { followFolders: true });
-      return { ...diff, ...tracking, ...(renamed.length > 0 ? { renamed } : {}) };
+      return { ...diff, ...tracking, ...renamedIn(diff, tracking) };
     }
     return this.persistence.withCurrentTree(async (objects, current) => {
       const roots = this.persistence.workspaceRoots;
       const mapped = await mapPoint(objects, from, roots);
       const diff = await diffTrees(mapped.objects, mapped.root, await mapped.covered(current));
-      return { ...diff, ...this.persistence.trackingChanges(from, diff, roots, false), folders: mapped.mapping };
+      const tracking = this.persistence.trackingChanges(from, diff, roots, false);
+      return { ...diff, ...tracking, ...renamedIn(diff, tracking), folders: mapped.mapping };
     });
   }
 
@@ -1109,6 +1109,12 @@ async function planFor(roots: readonly WorkspaceRoot[], mapped: MappedPoint, cur
 }
 
 /** How many changes `point` holds against `base` as its manifest counts them: against its parent, or every file against nothing; `Infinity` when shown against another point. */
+/** The files a comparison renamed or moved (`pairRenames`, following folders), as `renamed` when there are some; a file that only stopped or began being tracked is no half of a move. */
+function renamedIn(diff: TreeDiff, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'>): { renamed?: RenamedFile[] } {
+  const renamed = pairRenames({ added: diff.added.filter((c) => !isNowTracked(tracking, c.path)), deleted: diff.deleted.filter((c) => !isUntracked(tracking, c.path)) }, { followFolders: true });
+  return renamed.length > 0 ? { renamed } : {};
+}
+
 function changeCountAgainst(base: PointSummary | undefined, point: PointSummary): number {
   if (!base) return point.fileCount;
   if (base.id !== point.parentId) return Number.POSITIVE_INFINITY;

@@ -30,7 +30,7 @@ interface Comparison {
   readonly from: Side;
   readonly to: Side;
   readonly title: string;
-  /** With `untracked`: files the older side holds that a later point, or the current files, no longer track (still on disk); `renamed`: files renamed or moved between two points. */
+  /** With `untracked`: files the older side holds that a later point, or the current files, no longer track (still on disk); `renamed`: files renamed or moved between the sides. */
   readonly diff: TreeDiff & Pick<PointSummary, 'untracked'> & { readonly renamed?: readonly RenamedFile[] };
   readonly patch: (binary: boolean) => Promise<string>;
   /** The name "Save as Patch…" offers. */

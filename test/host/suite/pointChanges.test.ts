@@ -155,6 +155,27 @@ suite('what changed in a point', () => {
     assert.equal(await text(right), 'b edited\n');
   });
 
+  test('Compare Recovery Points\u2026 with the current files after a folder rename: each file once, under its new path, the point\'s old path on the left, the file on disk on the right', async () => {
+    await setSetting('automatic.enabled', false);
+    await settle(api);
+    writeFile('src/old/a.ts', 'a\n');
+    writeFile('src/old/b.ts', 'b\n');
+    const point = await createPoint(api, 'before the rename');
+    fs.renameSync(wsFile('src/old'), wsFile('src/new'));
+    writeFile('src/new/b.ts', 'b edited\n');
+    await settle(api);
+    await api.model!.refresh();
+    api.prompts.answerNext({ pick: /before the rename/ }, { pick: 'Current files' });
+    const now = await run<Opened>('comparePoints');
+    assert.deepEqual(now.resources.map((r) => r[0].fsPath), [wsFile('src/new/a.ts'), wsFile('src/new/b.ts')], 'not deleted under src/old and added under src/new');
+    const [, left, right] = now.resources[1]!;
+    assert.equal(left?.query, point.id);
+    assert.equal(await text(left), 'b\n', 'the left side is the file where it was then');
+    assert.equal(right?.scheme, 'file', 'the right side is the file itself');
+    assert.equal(right.fsPath, wsFile('src/new/b.ts'));
+    await waitFor('the file\'s document to show what is on disk', async () => (await text(right)) === 'b edited\n');
+  });
+
   test('Compare Recovery Points\u2026 with the current files: the point\'s version \u2194 the file on disk', async () => {
     const point = await changedPoint();
     writeFile('src/notes.txt', 'notes now\n');
