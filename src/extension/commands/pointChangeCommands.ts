@@ -223,6 +223,7 @@ export function pointChangeCommands(s: PointChangeServices): Record<string, Comm
   };
 }
 
-function countFiles(diff: TreeDiff): number {
-  return diff.added.length + diff.modified.length + diff.deleted.length;
+/** The files a comparison holds, a renamed or moved one (`renamed`) counted once. */
+function countFiles(diff: TreeDiff & { readonly renamed?: readonly RenamedFile[] }): number {
+  return diff.added.length + diff.modified.length + diff.deleted.length - (diff.renamed?.length ?? 0);
 }

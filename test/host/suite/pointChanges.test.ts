@@ -176,6 +176,25 @@ suite('what changed in a point', () => {
     await waitFor('the file\'s document to show what is on disk', async () => (await text(right)) === 'b edited\n');
   });
 
+  test('Save as Patch\u2026 of a point and the current files after a folder rename: the patch keeps each rename as a deletion and an addition; the message counts it once', async () => {
+    await setSetting('automatic.enabled', false);
+    await settle(api);
+    writeFile('src/old/a.ts', 'a\n');
+    writeFile('src/old/b.ts', 'b\n');
+    await createPoint(api, 'before the rename');
+    fs.renameSync(wsFile('src/old'), wsFile('src/new'));
+    await settle(api);
+    await api.model!.refresh();
+    const target = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'rp-patch-')), 'renamed.patch');
+    api.prompts.answerNext({ pick: /before the rename/ }, { pick: 'Current files' }, { file: target });
+    assert.equal(await run('savePatch'), target);
+    const patch = fs.readFileSync(target, 'utf8');
+    assert.match(patch, /^deleted file mode 100644\n--- a\/src\/old\/a\.ts$/m, 'the patch keeps a rename as a deletion and an addition');
+    assert.match(patch, /^new file mode 100644\n--- \/dev\/null\n\+\+\+ b\/src\/new\/a\.ts$/m);
+    assert.equal(api.prompts.notifications.at(-1)?.message, `Saved the patch of 2 files to ${target}. Apply it with "git apply".`);
+    fs.rmSync(path.dirname(target), { recursive: true });
+  });
+
   test('Compare Recovery Points\u2026 with the current files: the point\'s version \u2194 the file on disk', async () => {
     const point = await changedPoint();
     writeFile('src/notes.txt', 'notes now\n');
