@@ -35,13 +35,14 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
    * A point's version of a file ↔ the current file. `path` is a workspace path, or the point's own
    * path of a file whose folder is not in this workspace (then compared with nothing).
    */
-  const diff = async (pointId: string, path: string) => {
+  /** The point's version of `path` (of `before`, where it was then, for a file renamed since) against the current file. */
+  const diff = async (pointId: string, path: string, before = path) => {
     const current = s.folders.toUri(path);
     const exists = current ? await vscode.workspace.fs.stat(current).then(() => true, () => false) : false;
     const right = exists && current ? current : PointContentProvider.uri(path, undefined);
     const point = s.model.find(pointId);
     const when = point ? ` (${point.label ?? point.summary})` : '';
-    await vscode.commands.executeCommand('vscode.diff', PointContentProvider.uri(path, pointId), right, `${s.folders.display(path)}${when} ↔ Current`);
+    await vscode.commands.executeCommand('vscode.diff', PointContentProvider.uri(before, pointId), right, `${s.folders.display(path)}${when} ↔ Current`);
   };
   /** A point's changed files as the workspace names them, for a pick. */
   const changedFilePicks = async (point: PointSummary) => {
@@ -119,13 +120,17 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         const point = await pointFromArgOrPick(s.prompts, s.model, undefined, 'Compare the current files with…');
         if (!point) return undefined;
         const changes = await s.store.recovery.diff(point.id);
-        const files = [...changes.modified, ...changes.added, ...changes.deleted];
+        // a file renamed or moved since: once, under its path now, compared with where it was
+        const renamed = changes.renamed ?? [];
+        const paired = new Set(renamed.flatMap((r) => [r.from, r.to]));
+        const files = [...changes.modified, ...changes.added, ...changes.deleted].filter((c) => !paired.has(c.path)).map((c) => ({ label: s.folders.display(c.path), path: c.path, before: c.path }));
+        files.push(...renamed.map((r) => ({ label: s.folders.display(r.to), description: `renamed from ${s.folders.display(r.from)}${r.changed ? ', and changed' : ''}`, path: r.to, before: r.from })));
         if (files.length === 0) {
           void vscode.window.showInformationMessage('The current files match this recovery point.');
           return undefined;
         }
-        const pick = await s.prompts.pick(files.map((c) => ({ label: s.folders.display(c.path), path: c.path })), { placeHolder: 'Files that differ: compare which one?' });
-        if (pick) await diff(point.id, pick.path);
+        const pick = await s.prompts.pick(files, { placeHolder: 'Files that differ: compare which one?' });
+        if (pick) await diff(point.id, pick.path, pick.before);
         return undefined;
       }
       const point = arg instanceof FileNode ? arg.point : await pickFileVersion(s.prompts, s.store, s.model, s.folders, file, `Compare ${s.folders.display(file)} with the version in…`);

@@ -250,6 +250,26 @@ suite('commands', () => {
     assert.deepEqual(api.prompts.history.at(-1)?.choices, ['src/greeting.ts'], 'only the file that differs is offered');
   });
 
+  test('Compare with Recovery Point… with no file open, after a folder rename: each renamed file offered once, under its path now, compared with where it was', async () => {
+    await setSetting('automatic.enabled', false);
+    await settle(api);
+    writeFile('src/old/a.ts', 'a\n');
+    writeFile('src/old/b.ts', 'b\n');
+    const point = await createPoint(api, 'before the rename');
+    fs.renameSync(wsUri('src/old').fsPath, wsUri('src/new').fsPath);
+    writeFile('src/new/b.ts', 'b edited\n');
+    await settle(api);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    api.prompts.answerNext({ pick: 'before the rename' }, { pick: 'src/new/b.ts' });
+    await run('compare');
+    const offered = api.prompts.history.at(-1)!;
+    assert.deepEqual(offered.choices, ['src/new/a.ts', 'src/new/b.ts'], 'not under src/old as well');
+    const diff = await waitFor('a diff editor', () => activeDiff());
+    assert.equal(diff.original.query, point.id);
+    assert.equal((await vscode.workspace.openTextDocument(diff.original)).getText(), 'b\n', 'the left side is the file where it was then');
+    assert.equal(diff.modified.fsPath, wsUri('src/new/b.ts').fsPath);
+  });
+
   test('Undo Last Restore with nothing to undo changes nothing', async () => {
     const before = await listPoints(api);
     assert.equal(await run('undoRestore'), undefined);
