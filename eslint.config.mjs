@@ -12,6 +12,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS files (scripts/bundleAliases.cjs, read by the build and by tests that bundle the tool)
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // A named (or default) z makes esbuild keep all of zod, every locale included (~590 KB more for each start to load); the namespace import is shaken.
     files: ['src/**/*.ts'],
     rules: {

@@ -2,6 +2,7 @@
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
+import bundleAliases from './bundleAliases.cjs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -15,12 +16,7 @@ const common = {
   minify: production,
   logLevel: 'info',
   external: ['vscode'],
-  // One copy of signal-exit: write-file-atomic `require`s it (its CommonJS build) and an open store holds
-  // a registration with it (`holdExitHandlers`); an `import` would get its ES module build, a second
-  // instance whose registration write-file-atomic's copy never sees.
-  // jsonc-parser's main build (UMD) requires its parts through a `require` esbuild cannot follow: its
-  // ES module build is bundled instead (Node and the tests load the UMD one, which works unbundled).
-  alias: { 'signal-exit': './node_modules/signal-exit/dist/cjs/index.js', 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
+  alias: bundleAliases,
 };
 
 // The command-line tool: one CommonJS bundle (dist/cli/main.js) that dist/cli.js (src/cli/launcher.ts)

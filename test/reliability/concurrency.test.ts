@@ -30,7 +30,9 @@ before(async () => {
   // The suite runs the built tool (`npm run build`); build it if it is missing.
   if (!(await exists(CLI))) {
     const esbuild = await import('esbuild');
-    await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' } });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const alias = require(path.join(REPO, 'scripts', 'bundleAliases.cjs')) as Record<string, string>;
+    await esbuild.build({ entryPoints: [path.join(REPO, 'src/cli/cli.ts')], outfile: CLI, bundle: true, platform: 'node', target: 'node20', format: 'cjs', banner: { js: '#!/usr/bin/env node' }, alias });
   }
 });
 after(async () => {

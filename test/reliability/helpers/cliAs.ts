@@ -28,7 +28,9 @@ function bundle(): Promise<{ script: string; dir: string }> {
     const script = path.join(dir, 'cli.js');
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require('esbuild') as typeof import('esbuild');
-    await esbuild.build({ entryPoints: [CLI_SOURCE], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: script, logLevel: 'warning' });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const alias = require('../../../scripts/bundleAliases.cjs') as Record<string, string>;
+    await esbuild.build({ entryPoints: [CLI_SOURCE], bundle: true, platform: 'node', format: 'cjs', target: 'node20', outfile: script, logLevel: 'warning', alias });
     await fs.chmod(dir, 0o755);
     return { script, dir };
   })();
