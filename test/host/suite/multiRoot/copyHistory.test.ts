@@ -45,7 +45,7 @@ suite('the history another window keeps of a folder of this workspace', () => {
     const listed = await listPoints(api);
     assert.deepEqual(listed.map((p) => p.id), [first.id, alone]);
     const shown = api.model!.points.find((p) => p.id === first.id)!;
-    assert.match(shown.summary, /^Added folder two to the workspace \(\d+ files?\); changed while the editor was closed: alone\.txt$/);
+    assert.match(shown.summary, /^Added folder two to the workspace \(\d+ files?\); deleted while the editor was closed: alone\.txt$/);
     const twoBefore = read('two/notes.md');
     await store(api).recovery.restore(alone, { paths: ['one/alone.txt'] });
     assert.equal(read('one/alone.txt'), 'written while one was opened on its own\n');
