@@ -25,6 +25,7 @@ import type { Log } from '../log';
 import type { PointsModel } from '../pointsModel';
 import type { WorkspaceFolders } from '../workspaceFolders';
 import { HintValidity } from './hintValidity';
+import { NewFolderWatches } from './newFolderWatches';
 import { holds, SavedVersions, type TakenSaves } from './savedVersions';
 
 const EXTERNAL_QUIET_MS = 1500;
@@ -108,6 +109,8 @@ export class AutoCapture implements vscode.Disposable {
   private errorShown = false;
   private pointsSinceCleanup = 0;
   private watchers: vscode.Disposable[] = [];
+  /** The folders below a new folder, which VS Code's watcher may never watch (Linux). */
+  private readonly newFolders: NewFolderWatches;
   private disposed = false;
   /** Whether automatic points were on at the last settings change: turned on again, a point checks every file. */
   private wasAutomatic: boolean;
@@ -137,6 +140,7 @@ export class AutoCapture implements vscode.Disposable {
     vscode.workspace.onDidRenameFiles((e) => this.onEditorOperations(e.files.map((f) => ({ kind: 'rename', from: f.oldUri.fsPath, to: f.newUri.fsPath }))), undefined, this.disposables);
     vscode.workspace.onDidChangeConfiguration((event) => this.onSettingsChanged(event), undefined, this.disposables);
     this.disposables.push(this.pendingChanged);
+    this.newFolders = new NewFolderWatches((file) => this.onExternalChange(vscode.Uri.file(file)), (folder) => isExcludedPath(folder.split(/[\\/]/)), log);
     this.createWatchers();
     // the first one an interval after activation: the start-up point (when it is on) has just checked every file
     this.scheduleFullCheck(config.fullCheckMs);
@@ -162,7 +166,10 @@ export class AutoCapture implements vscode.Disposable {
     this.watchers = vscode.workspace.workspaceFolders?.filter((f) => f.uri.scheme === 'file').map((folder) => {
       const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, '**/*'));
       const handler = (uri: vscode.Uri) => this.onExternalChange(uri);
-      watcher.onDidCreate(handler);
+      watcher.onDidCreate((uri) => {
+        handler(uri);
+        if (uri.scheme === 'file') this.newFolders.created(uri.fsPath);
+      });
       watcher.onDidChange(handler);
       watcher.onDidDelete(handler);
       return watcher;
@@ -397,7 +404,7 @@ export class AutoCapture implements vscode.Disposable {
     const parts = file.split(/[\\/]/);
     // `.git/info/exclude` holds ignore rules: a hint capture reads it again when it is listed. A
     // watcher may report only the creation of `.git` or `.git/info` around it, so those count too.
-    if (!isGitRuleEvent(parts) && parts.some((part) => BUILTIN_EXCLUDES.includes(part))) return;
+    if (!isGitRuleEvent(parts) && isExcludedPath(parts)) return;
     if (isRestoreTempName(path.basename(file))) return;
     if (!this.config.onExternalChange) {
       this.validity.invalidate(this.config.automatic ? 'a file changed on disk while points on outside changes are off' : 'a file changed on disk while automatic points are off');
@@ -645,6 +652,7 @@ export class AutoCapture implements vscode.Disposable {
     this.savedVersions.clear();
     void this.pendingSaves.close();
     for (const w of this.watchers) w.dispose();
+    this.newFolders.dispose();
     for (const d of this.disposables) d.dispose();
   }
 }
@@ -686,6 +694,11 @@ async function stamp(file: string): Promise<FileStamp | null> {
 
 function sameStamp(a: FileStamp | null, b: FileStamp | null): boolean {
   return a === b || (a !== null && b !== null && a.size === b.size && a.mtimeMs === b.mtimeMs);
+}
+
+/** A path (split into its parts) in a folder points always leave out (`.git`, `node_modules`). */
+function isExcludedPath(parts: readonly string[]): boolean {
+  return parts.some((part) => BUILTIN_EXCLUDES.includes(part));
 }
 
 /** `.git`, `.git/info` or `.git/info/exclude` (the path split into its parts): where git's own exclude rules live. */

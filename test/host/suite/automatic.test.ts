@@ -247,6 +247,45 @@ suite('automatic points', () => {
     assert.equal(await pointText(external.id, 'src/greeting.ts'), 'export const rewrittenByATool = 1;\n');
   });
 
+  test('files edited on disk in folders just made with the folders around them (mkdir -p, a dot-folder too) get a point holding the edits', async () => {
+    // On Linux the editor's watcher may never watch a folder made inside a new one (parcel-bundler/watcher#97):
+    // several such folders, so that the test fails without the extension's own watches whichever ones it misses.
+    const files = ['made', '.made', 'made2/deeper', 'made3', '.made4', 'made5'].map((folder) => `${folder}/hooks/first.sh`);
+    const known = await listPoints(api);
+    for (const rel of files) {
+      writeFile(rel, 'echo first\n');
+      writeFile(rel.replace('first', 'second'), 'echo second\n');
+    }
+    await waitFor('the points of the new files', async () => (await newPoints(api, known)).reduce((sum, p) => sum + p.changes.added, 0) === files.length * 2);
+    await settle(api);
+    const before = await listPoints(api);
+    for (const rel of files) fs.writeFileSync(wsFile(rel), `echo ${rel} edited by hand\n`);
+    const point = await waitFor('a point holding every edit', async () => {
+      const newest = (await newPoints(api, before))[0];
+      if (!newest) return undefined;
+      const held = await Promise.all(files.map(async (rel) => (await pointText(newest.id, rel)) === `echo ${rel} edited by hand\n`));
+      return held.every(Boolean) && newest;
+    });
+    assert.equal(point.trigger, 'external');
+    await settle(api);
+    const changed = (await newPoints(api, before)).reduce((sum, p) => sum + p.changes.modified, 0);
+    assert.equal(changed, files.length, 'each edit is in a point once');
+    // a folder made later in each of them: followed too
+    const later = files.map((rel) => rel.replace('first.sh', 'later/third.sh'));
+    const beforeThird = await listPoints(api);
+    for (const rel of later) writeFile(rel, 'echo third\n');
+    await waitFor('the points of the later files', async () => (await newPoints(api, beforeThird)).reduce((sum, p) => sum + p.changes.added, 0) === later.length);
+    await settle(api);
+    const beforeEdit = await listPoints(api);
+    for (const rel of later) fs.writeFileSync(wsFile(rel), `echo ${rel} edited by hand\n`);
+    await waitFor('a point holding every later edit', async () => {
+      const newest = (await newPoints(api, beforeEdit))[0];
+      if (!newest) return undefined;
+      const held = await Promise.all(later.map(async (rel) => (await pointText(newest.id, rel)) === `echo ${rel} edited by hand\n`));
+      return held.every(Boolean);
+    });
+  });
+
   test('many changes on disk at once (a branch switch) become one external point', async () => {
     const before = await listPoints(api);
     for (let i = 0; i < 30; i++) writeFile(`src/generated/file${i}.ts`, `export const n = ${i};\n`);
