@@ -72,8 +72,8 @@ export class AutoCapture implements vscode.Disposable {
   /** Deletions, renames and creations done through the editor (the explorer) since the last outside-change point. */
   private editorOperations: EditorFileOperation[] = [];
   /** Files this extension is about to write itself, other than by a restore (by path prefix), and the name of their point. */
-  /** `nameOwnChange`'s names by prefix; `written`: the file at the prefix as the extension left it (`ownChangeWritten`). */
-  private readonly ownChanges = new Map<string, { readonly name: string; readonly until: number; readonly written?: FileStamp | null }>();
+  /** `nameOwnChange`'s names by prefix; `written`: the file (or the folder's files) at the prefix as the extension left it (`ownChangeWritten`). */
+  private readonly ownChanges = new Map<string, { readonly name: string; readonly until: number; readonly written?: string | null }>();
   private readonly validity: HintValidity;
   private readonly otherWindows: OtherWindowSaves;
   private readonly pendingChanged = new vscode.EventEmitter<void>();
@@ -272,12 +272,12 @@ export class AutoCapture implements vscode.Disposable {
 
   /**
    * The extension wrote the file at `prefix` that `nameOwnChange` announced: from now on its name
-   * holds only while the file is as written (its size and modification time). A save by the person,
-   * even within the minute, is theirs.
+   * holds only while the file is as written (its size and modification time; for a folder, Cline's
+   * hook scripts, each of its files'). A save by the person, even within the minute, is theirs.
    */
   async ownChangeWritten(prefix: string): Promise<void> {
     const own = this.ownChanges.get(prefix);
-    if (own) this.ownChanges.set(prefix, { ...own, written: await stamp(prefix) });
+    if (own) this.ownChanges.set(prefix, { ...own, written: await writtenStamp(prefix) });
   }
 
   /** The own changes still in force: announced less than a minute ago, their file (once written) still as the extension left it. */
@@ -285,7 +285,7 @@ export class AutoCapture implements vscode.Disposable {
     const now = Date.now();
     const live: Array<{ prefix: string; name: string }> = [];
     for (const [prefix, change] of [...this.ownChanges]) {
-      const stale = change.until <= now || (change.written !== undefined && !sameStamp(change.written, await stamp(prefix)));
+      const stale = change.until <= now || (change.written !== undefined && change.written !== (await writtenStamp(prefix)));
       if (stale) {
         if (this.ownChanges.get(prefix) === change) this.ownChanges.delete(prefix);
       } else live.push({ prefix, name: change.name });
@@ -687,6 +687,23 @@ async function stamp(file: string): Promise<FileStamp | null> {
   try {
     const stat = await fs.stat(file);
     return { size: stat.size, mtimeMs: stat.mtimeMs };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What `ownChangeWritten` compares: the size and modification time of the file at `prefix`, or of each
+ * file in the folder there (a folder's own time does not change when a file in it is edited); null when
+ * nothing is there.
+ */
+async function writtenStamp(prefix: string): Promise<string | null> {
+  try {
+    const stat = await fs.stat(prefix);
+    if (!stat.isDirectory()) return `${stat.size} ${stat.mtimeMs}`;
+    const names = (await fs.readdir(prefix)).sort();
+    const files = await Promise.all(names.map(async (name) => `${name}\0${JSON.stringify(await stamp(path.join(prefix, name)))}`));
+    return files.join('\0');
   } catch {
     return null;
   }

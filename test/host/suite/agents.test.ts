@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeWaitingHook } from '../../../src/hooks/waitingHooks';
-import { assertPromptsUsed, createPoint, getApi, labelText, pointNode, pointText, resetAll, run, store, treeChildren, waitFor, workspaceFolder, type Api } from './helpers';
+import { assertPromptsUsed, createPoint, getApi, labelText, pointNode, pointText, resetAll, run, settle, store, treeChildren, waitFor, workspaceFolder, type Api } from './helpers';
 
 interface ClaudeSettings {
   hooks: Record<string, Array<{ matcher?: string; hooks: Array<{ type: string; command: string }> }>>;
@@ -77,6 +77,23 @@ suite('agent checkpoints', () => {
     assert.equal(labelText(row.item), 'Claude Code turn: Rename the greeting');
     assert.equal((row.item.iconPath as vscode.ThemeIcon).id, 'robot', 'agent points have an icon of their own, labelled or not');
     assert.match((row.item.tooltip as vscode.MarkdownString).value, /Made by Claude Code/);
+  });
+
+  test('"Set Up Agent Checkpoints…" for Cline writes its hook scripts in the project; the point of them is named after the command, a later edit of one is not', async () => {
+    const root = workspaceFolder().uri.fsPath;
+    const dir = path.join(root, '.clinerules', 'hooks');
+    api.prompts.answerNext({ pick: 'Cline' }, { pick: 'This Project' });
+    const report = await run<{ location: string; changed: boolean }>('setUpAgentCheckpoints');
+    assert.deepEqual([report.location, report.changed], [dir, true]);
+    const setUp = await waitFor('the point of the scripts written', () => api.model!.points.find((p) => p.trigger === 'external'));
+    assert.equal(setUp.summary, 'Set up Cline checkpoints (hooks)');
+    assert.ok(fs.existsSync(path.join(dir, 'PreToolUse')));
+    // the person's own change of a script, within the minute: theirs
+    fs.appendFileSync(path.join(dir, 'PreToolUse'), '# edited by hand\n');
+    await settle(api);
+    const edited = await waitFor('the point of the script edited', () => api.model!.points[0]!.id !== setUp.id && api.model!.points[0]);
+    assert.equal(edited.summary, 'Changed outside the editor: PreToolUse');
+    assert.match(await pointText(edited.id, '.clinerules/hooks/PreToolUse'), /# edited by hand\n$/);
   });
 
   test('hooks that name a version of the extension gone since (an update) are installed again at start-up; the point says so', async () => {
