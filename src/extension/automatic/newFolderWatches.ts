@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { describeCause } from '../../core';
 import type { Log } from '../log';
 
-/** More folders than this are not watched this way (each takes an inotify watch); the periodic full check still finds their changes. */
-const MAX_FOLDERS = 2_000;
+/** More folders than this are not watched this way (each takes one of the user's inotify watches, which VS Code's own watcher needs too); the periodic full check still finds their changes. */
+const MAX_FOLDERS = 500;
 
 /**
  * Watches, one by one, the folders below a folder the workspace watcher reported made. On Linux, VS
