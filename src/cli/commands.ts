@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { formatBytes, formatChangeCounts, formatRelativeTime, plural, countsAsJson } from '../core/format';
-import type { RenamedFile } from '../core/capture/renames';
+import { withoutRenamed, type RenamedFile } from '../core/capture/renames';
 import type { TreeDiff } from '../core/capture/treeWalk';
 import { StateError } from '../core/errors';
 import { ambiguousRef, labelNote, pointsNamedBy, pointTime } from '../core/ids';
@@ -361,16 +361,9 @@ type Tracking = Pick<PointSummary, 'untracked' | 'nowTracked'>;
 /** A change with the files it renamed or moved (`renamed`: a comparison's), which are listed once, as renamed, not as a deletion and an addition. */
 type ChangeWithRenames = TreeDiff & { readonly renamed?: readonly RenamedFile[] };
 
-function withoutRenamed(diff: ChangeWithRenames): TreeDiff {
-  if (!diff.renamed) return diff;
-  const from = new Set(diff.renamed.map((r) => r.from));
-  const to = new Set(diff.renamed.map((r) => r.to));
-  return { added: diff.added.filter((c) => !to.has(c.path)), modified: diff.modified, deleted: diff.deleted.filter((c) => !from.has(c.path)) };
-}
-
 /** A point's changes (`of`: that point) or a comparison's; a renamed file as "R old → new". */
 function formatDiff(diff: ChangeWithRenames, roots: readonly WorkspaceRoot[], of?: Tracking): string[] {
-  const rest = withoutRenamed(diff);
+  const rest = withoutRenamed(diff, diff.renamed);
   const shown = (p: string) => t(typedPath(roots, p));
   const renamed = (diff.renamed ?? []).map((r) => `  R ${shown(r.from)} \u2192 ${shown(r.to)}${r.changed ? '  (and changed)' : ''}`);
   const lines = changeLines(roots, rest.added, rest.modified, [], of);
@@ -378,7 +371,7 @@ function formatDiff(diff: ChangeWithRenames, roots: readonly WorkspaceRoot[], of
 }
 
 function diffAsJson(diff: ChangeWithRenames, of?: Tracking) {
-  const rest = withoutRenamed(diff);
+  const rest = withoutRenamed(diff, diff.renamed);
   const json = { added: rest.added.map((c) => c.path), modified: rest.modified.map((c) => c.path), deleted: rest.deleted.map((c) => c.path) };
   return {
     ...json,

@@ -21,7 +21,7 @@ export { FOLDER_LEFT_OUT, RecoveryManager, type CleanupReport, type RestoreOptio
 export { pointBase, pointBases } from './recovery/pointBase';
 export { DEFAULT_RETENTION, decideRetention, applySizeLimit, isPinned, type RetentionPolicy } from './recovery/retention';
 export type { RestorePlan, RestoreOutcome } from './recovery/restorePlan';
-export { describeMapping, isSameFolder, mapFolders, pointFolderMapping, toPointFolderPath, toWorkspacePath, type FolderMapping, type FolderPair } from './recovery/folderMapping';
+export { describeMapping, inOwnFolder, mapFolders, pointFolderMapping, toPointFolderPath, toWorkspacePath, type FolderMapping, type FolderPair } from './recovery/folderMapping';
 export { toPointPath, splitPointPath, isUnder, typedPath, innermostFirst } from './recovery/workspacePaths';
 export { RecoveryStore, type OpenStoreOptions } from './recoveryStore';
 export type { CaptureProcessOptions } from './capture/captureProcess';

@@ -1,4 +1,4 @@
-import type { MovedHead, RenamedFile, TreeDiff } from '../capture';
+import { withoutRenamed, type MovedHead, type RenamedFile, type TreeDiff } from '../capture';
 import { isNowTracked, isUntracked } from '../capture/untracked';
 import { StateError } from '../errors';
 import { firstPathNamingNothing } from '../history/versionContent';
@@ -159,12 +159,8 @@ export async function agentChanges(store: RecoveryStore, input: ShowChangesInput
     renamed = compared.renamed;
   }
   const roots = store.persistence.workspaceRoots;
-  if (renamed) {
-    // a renamed file once, as renamed: not a deletion and an addition
-    const from = new Set(renamed.map((r) => r.from));
-    const to = new Set(renamed.map((r) => r.to));
-    diff = { added: diff.added.filter((c) => !to.has(c.path)), modified: diff.modified, deleted: diff.deleted.filter((c) => !from.has(c.path)) };
-  }
+  // a renamed file once, as renamed: not a deletion and an addition
+  if (renamed) diff = withoutRenamed(diff, renamed);
   const changes = { point: point.id, against, ...pathsOf(roots, diff), ...(renamed ? { renamed: renamed.map((r) => ({ from: agentPath(roots, r.from), to: agentPath(roots, r.to), changed: r.changed })) } : {}) };
   if (!tracking) return changes;
   return {

@@ -20,6 +20,6 @@ export {
   type InclusionOptions,
 } from './inclusionRules';
 export { countChanges, countFiles, diffTrees, listFiles, lookupEntry, type EntryInfo, type FileChange, type FileInfo, type TreeDiff, type WalkOptions } from './treeWalk';
-export { movedPrefixes, pairRenames, type RenamedFile } from './renames';
+export { movedPrefixes, pairRenames, withoutRenamed, type RenamedFile } from './renames';
 export { headsMovedSince, readGitActions, readGitHead, switchedHead, withGitHeads, type MovedHead } from './gitHead';
 export { existedBefore, isNowTracked, isUntracked, modifiedSince, stillOnDisk, trackingCounts } from './untracked';

@@ -120,3 +120,11 @@ export function movedPrefixes(from: string, to: string): [string, string] {
   while (same < Math.min(a.length, b.length) - 1 && a[a.length - 1 - same] === b[b.length - 1 - same]) same++;
   return [a.slice(0, a.length - same).join('/'), b.slice(0, b.length - same).join('/')];
 }
+
+/** A change without the files `renamed` pairs (its deletions at their old paths, its additions at their new ones), for showing each renamed file once. */
+export function withoutRenamed(diff: Pick<TreeDiff, 'added' | 'modified' | 'deleted'>, renamed: readonly RenamedFile[] | undefined): TreeDiff {
+  if (!renamed || renamed.length === 0) return { added: diff.added, modified: diff.modified, deleted: diff.deleted };
+  const from = new Set(renamed.map((r) => r.from));
+  const to = new Set(renamed.map((r) => r.to));
+  return { added: diff.added.filter((c) => !to.has(c.path)), modified: diff.modified, deleted: diff.deleted.filter((c) => !from.has(c.path)) };
+}

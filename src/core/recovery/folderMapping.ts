@@ -202,6 +202,12 @@ export function isSameFolder(pair: FolderPair): boolean {
   return pair.by === 'path' || pair.by === 'link' || pair.by === 'moved' || (pair.by === 'name' && pair.places === undefined);
 }
 
+/** Whether a workspace path (`folder/rel`) is in a folder `mapping` pairs with the point's own folder (`isSameFolder`): its files had the point's versions there once. */
+export function inOwnFolder(mapping: FolderMapping, workspacePath: string): boolean {
+  const folder = workspacePath.split('/')[0];
+  return mapping.pairs.some((pair) => pair.workspace === folder && isSameFolder(pair));
+}
+
 /** "point folder app → workspace folder app-renamed", one line per folder that is renamed, left out or untouched. */
 export function describeMapping(mapping: FolderMapping): string[] {
   return [

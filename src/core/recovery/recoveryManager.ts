@@ -43,7 +43,7 @@ import {
   type RestorePlan,
 } from './restorePlan';
 import { absolutePath, isUnder } from './workspacePaths';
-import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isFolder, isIdentity, isSameFolder, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
+import { filtersInWorkspace, folderId, foldersStillElsewhere, inFoldersOf, isFolder, inOwnFolder, isIdentity, mapPoint, toPointFolderPath, type FolderMapping, type MappedPoint } from './folderMapping';
 import { applySizeLimit, decideRetention, DEFAULT_RETENTION, isPinned, type RetentionPolicy } from './retention';
 import { plural } from '../format';
 import { storeBytesBesidePacks } from '../storeLayout';
@@ -401,7 +401,7 @@ export class RecoveryManager {
   /** The plan's deletions of files on disk when `point` was made that it did not hold (`onDiskWhenPointWasMade`): left as they are. */
   private onDiskWhenMade(objects: ObjectReader, plan: RestorePlan, point: PointSummary, mapping: FolderMapping): Promise<Array<{ path: string; reason: string }>> {
     // a folder of the point that is not known to be this one (another project's, imported): its reasons say so
-    const madeElsewhere = (workspacePath: string) => !mapping.pairs.some((pair) => pair.workspace === workspacePath.split('/')[0] && isSameFolder(pair));
+    const madeElsewhere = (workspacePath: string) => !inOwnFolder(mapping, workspacePath);
     return onDiskWhenPointWasMade(objects, this.persistence.workspaceRoots, plan, this.persistence.captureRules, point, { neverCapture: [this.persistence.layout.root], logger: this.persistence.logger, madeElsewhere });
   }
 
@@ -1108,13 +1108,13 @@ async function planFor(roots: readonly WorkspaceRoot[], mapped: MappedPoint, cur
   return onlyPaths(plan, leftovers.length === 0 ? within : new Set([...within, ...leftovers]));
 }
 
-/** How many changes `point` holds against `base` as its manifest counts them: against its parent, or every file against nothing; `Infinity` when shown against another point. */
 /** The files a comparison renamed or moved (`pairRenames`, following folders), as `renamed` when there are some; a file that only stopped or began being tracked is no half of a move. */
 function renamedIn(diff: TreeDiff, tracking: Pick<PointSummary, 'untracked' | 'nowTracked'>): { renamed?: RenamedFile[] } {
   const renamed = pairRenames({ added: diff.added.filter((c) => !isNowTracked(tracking, c.path)), deleted: diff.deleted.filter((c) => !isUntracked(tracking, c.path)) }, { followFolders: true });
   return renamed.length > 0 ? { renamed } : {};
 }
 
+/** How many changes `point` holds against `base` as its manifest counts them: against its parent, or every file against nothing; `Infinity` when shown against another point. */
 function changeCountAgainst(base: PointSummary | undefined, point: PointSummary): number {
   if (!base) return point.fileCount;
   if (base.id !== point.parentId) return Number.POSITIVE_INFINITY;

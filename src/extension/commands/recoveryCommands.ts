@@ -1,7 +1,7 @@
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import { formatBytes, formatRelativeTime, plural } from '../../core/format';
-import { pointTime, type PointSummary, type RecoveryStore, type RetentionPolicy, type StoreStats } from '../../core';
+import { pointTime, withoutRenamed, type PointSummary, type RecoveryStore, type RetentionPolicy, type StoreStats } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import type { Configuration } from '../configuration';
 import type { Log } from '../log';
@@ -121,10 +121,9 @@ export function recoveryCommands(s: CommandServices): Record<string, CommandHand
         if (!point) return undefined;
         const changes = await s.store.recovery.diff(point.id);
         // a file renamed or moved since: once, under its path now, compared with where it was
-        const renamed = changes.renamed ?? [];
-        const paired = new Set(renamed.flatMap((r) => [r.from, r.to]));
-        const files = [...changes.modified, ...changes.added, ...changes.deleted].filter((c) => !paired.has(c.path)).map((c) => ({ label: s.folders.display(c.path), path: c.path, before: c.path }));
-        files.push(...renamed.map((r) => ({ label: s.folders.display(r.to), description: `renamed from ${s.folders.display(r.from)}${r.changed ? ', and changed' : ''}`, path: r.to, before: r.from })));
+        const rest = withoutRenamed(changes, changes.renamed);
+        const files = [...rest.modified, ...rest.added, ...rest.deleted].map((c) => ({ label: s.folders.display(c.path), path: c.path, before: c.path }));
+        files.push(...(changes.renamed ?? []).map((r) => ({ label: s.folders.display(r.to), description: `renamed from ${s.folders.display(r.from)}${r.changed ? ', and changed' : ''}`, path: r.to, before: r.from })));
         if (files.length === 0) {
           void vscode.window.showInformationMessage('The current files match this recovery point.');
           return undefined;

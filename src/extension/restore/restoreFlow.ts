@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { hooksRemovedByRestore, hooksRemovedNote, projectHooks } from '../../hooks/hookInstaller';
-import { describeMapping, headsMovedNote, isSameFolder, quotedPointName, type LastRestore, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
+import { describeMapping, headsMovedNote, inOwnFolder, quotedPointName, type LastRestore, type PointSummary, type RecoveryStore, type RestorePreview, type RestoreResult } from '../../core';
 import type { AutoCapture } from '../automatic/autoCapture';
 import { UserFacingError } from '../commands/commandCenter';
 import type { Configuration } from '../configuration';
@@ -244,7 +244,7 @@ export class RestoreFlow {
     // the icon apart from the label: a label's `$(icon)` is read out raw by screen readers and the checkbox's tooltip
     const item = (path: string, icon: string, what: string): Item => ({ label: this.folders.display(path), iconPath: new vscode.ThemeIcon(icon), description: what, path, picked: true });
     // a point of another folder (another project's history, imported): its versions were never here, so nothing is "changed back"
-    const ownFolder = (file: string) => plan.folders.pairs.some((p) => p.workspace === file.split('/')[0] && isSameFolder(p));
+    const ownFolder = (file: string) => inOwnFolder(plan.folders, file);
     const items: Item[] = [
       ...plan.modify.map((c) => item(c.path, 'diff-modified', ownFolder(c.path) ? 'will be changed back' : 'will be replaced by the point\'s version')),
       ...plan.add.map((c) => item(c.path, 'diff-added', ownFolder(c.path) ? 'will be restored' : 'will be created from the point')),
