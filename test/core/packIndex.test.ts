@@ -219,6 +219,28 @@ describe('Pack indexes, looked up in place', () => {
     await verifier.close();
   });
 
+  test("an object store asks the indexes it holds whole before one read in place: reading a small pack's objects reads nothing of a large pack loaded before it", async () => {
+    const sb = await makeSandbox();
+    const dir = path.join(sb.store, 'objects');
+    const writer = await ObjectStore.open(dir);
+    const large = writer.beginBatch();
+    // 1,500 entries: an index over 64 KiB, read in place; named to be loaded first, as a long history's collected packs are
+    await Promise.all(Array.from({ length: 1500 }, (_, i) => large.putBlob(Buffer.from(`collected ${i}`))));
+    await large.commit({ packName: 'a-collected.pack' });
+    const small = writer.beginBatch();
+    const recent = await Promise.all(Array.from({ length: 20 }, (_, i) => small.putBlob(Buffer.from(`recent ${i}`))));
+    await small.commit({ packName: 'b-recent.pack' });
+    await writer.close();
+
+    const reader = await ObjectStore.open(dir);
+    // the large pack's index cut off once opened: a lookup that reads any of it fails, and has it set aside
+    const largeFile = path.join(dir, 'a-collected.pack');
+    await fs.truncate(largeFile, parts(await fs.readFile(largeFile)).records.length);
+    for (const [i, hash] of recent.entries()) assert.deepEqual(await reader.readBlob(hash), Buffer.from(`recent ${i}`));
+    assert.equal(reader.damaged.size, 0, 'no look-up read the large index');
+    await reader.close();
+  });
+
   test('a pack with a fan-out table but an index of 64 KiB or less is read whole at open: a lookup that misses reads nothing more', async () => {
     const sb = await makeSandbox();
     const dir = path.join(sb.store, 'objects');

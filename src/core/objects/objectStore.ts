@@ -22,6 +22,8 @@ interface LoadedPack {
   readonly name: string;
   readonly index: PackIndex;
   readonly size: number;
+  /** Its index was read in place when it was loaded: searched after the packs whose index was held whole. */
+  readonly inPlace: boolean;
 }
 
 export interface ObjectStoreStats {
@@ -792,13 +794,19 @@ export class ObjectStore implements ObjectReader {
 
   /**
    * @internal called by a committed batch. A `preferred` pack (a repack's) is searched first, so its
-   * copies are read rather than those in the packs it replaces; otherwise the packs loaded first are.
+   * copies are read rather than those in the packs it replaces; then the packs whose index is held
+   * whole, then those whose index is read in place (a miss there costs a read of the pack's file: a
+   * long history's collected packs, loaded first by name, cost every look-up of a recent point's
+   * trees a read each), each in the order they were loaded. A pack keeps its place once added.
    */
   addPack(name: string, index: PackIndex, size: number, preferred = false, trees?: ReadonlyMap<string, TreeObject>): void {
     this.packChanges++;
-    const pack: LoadedPack = { name, index, size };
+    const pack: LoadedPack = { name, index, size, inPlace: !preferred && !index.verified };
     this.packs.set(name, pack);
-    this.searchOrder = preferred ? [pack, ...this.searchOrder] : [...this.searchOrder, pack];
+    const firstInPlace = pack.inPlace ? -1 : this.searchOrder.findIndex((other) => other.inPlace);
+    if (preferred) this.searchOrder = [pack, ...this.searchOrder];
+    else if (firstInPlace < 0) this.searchOrder = [...this.searchOrder, pack];
+    else this.searchOrder = [...this.searchOrder.slice(0, firstInPlace), pack, ...this.searchOrder.slice(firstInPlace)];
     // the trees a point just wrote are the ones read next (a restore plans against its safety point);
     // only those `decodeTree` would accept, so the cache never holds a tree a read would refuse
     for (const [hash, tree] of trees ?? []) if (hasSafeNames(tree) && index.find(hashBytes(hash, this.wanted)!) >= 0) this.cacheTree(hash, tree);
