@@ -147,7 +147,7 @@ function describeInFolders(trigger: Trigger, changes: TreeDiff, tracking: Pick<P
       : git
         ? `${git}${when}: ${files(rest)}`
         : off
-          ? `${rest.added.length + rest.modified.length === 0 && rest.deleted.length > 0 ? 'Deleted' : 'Changed'} while automatic points were off: ${files(rest)}`
+          ? `${changedOrDeleted(rest)} while automatic points were off: ${files(rest)}`
           : describeTracked(trigger, rest, context.saved, opened ? context.sinceOpened : undefined);
   if (!tracking.untracked && !tracking.nowTracked) return tracked(changes);
   const stopped = changes.deleted.filter((c) => isUntracked(tracking, c.path)).map((c) => c.path);
@@ -173,8 +173,7 @@ function describeTracked(trigger: Trigger, changes: TreeDiff, saved?: ReadonlySe
   }
   const paths = [...changes.modified, ...changes.added, ...changes.deleted].map((c) => c.path);
   const files = describeFiles(paths);
-  // files only deleted (a folder removed outside the editor, say): said so, as people look for them
-  const changed = changes.added.length === 0 && changes.modified.length === 0 && changes.deleted.length > 0 ? 'Deleted' : 'Changed';
+  const changed = changedOrDeleted(changes);
   switch (trigger) {
     case 'save': {
       const outside = saved ? paths.filter((p) => !saved.has(p)) : [];
@@ -411,4 +410,9 @@ export function otherWindowSaveName(paths: readonly string[]): string {
 function formatClock(iso: string): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+/** "Deleted" for changes that only deleted files (a folder removed outside the editor, say), as people look for them; "Changed" otherwise. */
+function changedOrDeleted(changes: TreeDiff): 'Changed' | 'Deleted' {
+  return changes.added.length === 0 && changes.modified.length === 0 && changes.deleted.length > 0 ? 'Deleted' : 'Changed';
 }

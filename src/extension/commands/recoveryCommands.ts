@@ -33,9 +33,9 @@ export interface CommandServices {
 export function recoveryCommands(s: CommandServices): Record<string, CommandHandler> {
   /**
    * A point's version of a file ↔ the current file. `path` is a workspace path, or the point's own
-   * path of a file whose folder is not in this workspace (then compared with nothing).
+   * path of a file whose folder is not in this workspace (then compared with nothing); `before`: where
+   * the point held it, for a file renamed or moved since.
    */
-  /** The point's version of `path` (of `before`, where it was then, for a file renamed since) against the current file. */
   const diff = async (pointId: string, path: string, before = path) => {
     const current = s.folders.toUri(path);
     const exists = current ? await vscode.workspace.fs.stat(current).then(() => true, () => false) : false;
